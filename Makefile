@@ -1,0 +1,31 @@
+# The two commands of the quick start: `make demo` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck docs bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+demo: $(INSTALLED)
+	@echo "== backbone review examples/shop =="
+	$(BIN)/backbone review examples/shop --exit-zero --no-cache --color always
+
+test: $(INSTALLED)
+	$(BIN)/mypy src/backbone
+	$(BIN)/pytest -q -p no:cacheprovider
+
+docs: $(INSTALLED)
+	$(BIN)/python -m backbone.report.rule_docs docs/rules
+
+bench: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/review_speed.py
+
+clean:
+	rm -rf $(VENV) .backbone_cache .mypy_cache .pytest_cache build src/*.egg-info

@@ -1,0 +1,106 @@
+"""backbone's public Python API. The CLI and the MCP tools are thin layers over these functions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from backbone.config import Config, ConfigError, find_config, load_config
+from backbone.findings import Finding, Severity
+from backbone.review.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
+from backbone.review.rules import all_rules
+
+__all__ = [
+    "BaselineError",
+    "ConfigError",
+    "ReviewRequest",
+    "ReviewResult",
+    "review",
+    "resolve_config",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRequest:
+    paths: tuple[str, ...] = (".",)
+    config_file: str | None = None
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    use_cache: bool = True
+    jobs: int | None = None
+    baseline: str | None = None
+    write_baseline: str | None = None
+    report_unused_suppressions: bool = False
+
+
+def resolve_config(paths: Sequence[Path], config_file: str | None) -> tuple[Config, Path]:
+    """The configuration that applies to `paths`, and the root findings are relative to."""
+    source: Path | None
+    if config_file is not None:
+        source = Path(config_file)
+        if not source.is_file():
+            raise ConfigError(f"{config_file}: configuration file not found")
+    else:
+        source = find_config(paths[0] if paths else Path.cwd())
+    config = load_config(source, all_rules())
+    if config.root is not None:
+        return config, config.root.absolute()
+    return config, _common_root(paths)
+
+
+def _common_root(paths: Sequence[Path]) -> Path:
+    cwd = Path.cwd()
+    absolute = [path.absolute() for path in paths] or [cwd]
+    if all(path == cwd or cwd in path.parents for path in absolute):
+        return cwd
+    common = Path(os.path.commonpath([str(path) for path in absolute]))
+    return common.parent if common.is_file() else common
+
+
+def _with_overrides(config: Config, request: ReviewRequest) -> Config:
+    checker = _CodeChecker()
+    for code in (*(request.select or ()), *request.extend_select, *request.ignore):
+        checker.check(code)
+    select = request.select if request.select is not None else config.select
+    return replace(
+        config,
+        select=select + request.extend_select,
+        ignore=config.ignore + request.ignore,
+        fail_on=request.fail_on or config.fail_on,
+    )
+
+
+class _CodeChecker:
+    def check(self, code: str) -> None:
+        if code == "ALL" or any(known.startswith(code) for known in all_rules()):
+            return
+        raise ConfigError(f"unknown rule code '{code}' on the command line; `backbone rules` lists them")
+
+
+def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
+    """Review the paths of `request`; the result's findings are baseline-filtered."""
+    paths = [Path(path) for path in request.paths] or [Path(".")]
+    config, root = resolve_config(paths, request.config_file)
+    config = _with_overrides(config, request)
+    baseline = read_baseline(Path(request.baseline)) if request.baseline else None
+    options = ReviewOptions(
+        use_cache=request.use_cache,
+        jobs=request.jobs,
+        report_unused_suppressions=request.report_unused_suppressions,
+    )
+    result = review_paths(paths, config, root, options)
+    if request.write_baseline:
+        write_baseline(Path(request.write_baseline), result.findings)
+    if baseline is not None:
+        result.findings, result.baselined = apply_baseline(result.findings, baseline)
+    return result, config
+
+
+def failing(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
+    """The findings at or above the `fail-on` severity."""
+    return [finding for finding in findings if finding.severity.rank >= threshold.rank]

@@ -1,0 +1,197 @@
+"""The command line: a thin layer that parses arguments and calls backbone.api.
+
+`main(argv) -> int` is the whole CLI, testable without a subprocess. Exit codes:
+0 nothing at or above `--fail-on`, 1 findings, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from backbone import __version__, api
+from backbone.findings import Severity
+from backbone.report import OutputFormat, ReviewReport, render
+from backbone.review.rules import ENGINE_CODES, all_rules
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+def _error(message: str) -> int:
+    click.echo(f"backbone: error: {message}", err=True)
+    return EXIT_ERROR
+
+
+def _codes(values: Sequence[str]) -> tuple[str, ...]:
+    """`--select BB1,BB501 --select BB2` -> ("BB1", "BB501", "BB2")."""
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+
+
+def _use_color(choice: str, output: str | None) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="backbone")
+def cli() -> None:
+    """backbone: holds Python web services to the standard of a principal backend engineer."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the configuration).")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+              help="Exit 1 when a finding has this severity or higher (default: info, from the configuration).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--config", "config_file", type=click.Path(path_type=str), help="Use this backbone.toml or pyproject.toml.")
+@click.option("--baseline", type=click.Path(path_type=str), help="Hide the findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=str),
+              help="Record the current findings in this baseline file.")
+@click.option("--report-unused-suppressions", is_flag=True, help="Report suppression comments that suppress nothing (BB001).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .backbone_cache/.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+def review(
+    paths: tuple[str, ...],
+    output_format: str,
+    output: str | None,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str | None,
+    exit_zero: bool,
+    config_file: str | None,
+    baseline: str | None,
+    write_baseline: str | None,
+    report_unused_suppressions: bool,
+    no_cache: bool,
+    jobs: int | None,
+    color: str,
+) -> int:
+    """Review Python web service code against the rule catalog."""
+    request = api.ReviewRequest(
+        paths=paths or (".",),
+        config_file=config_file,
+        select=_codes(select) or None,
+        extend_select=_codes(extend_select),
+        ignore=_codes(ignore),
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        use_cache=not no_cache,
+        jobs=jobs,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        report_unused_suppressions=report_unused_suppressions,
+    )
+    try:
+        result, config = api.review(request)
+    except (api.ConfigError, api.BaselineError) as error:
+        return _error(str(error))
+
+    notes: list[str] = []
+    if result.files_reviewed == 0 and not result.missing_paths:
+        notes.append(f"No Python files found under {', '.join(request.paths)}.")
+    if write_baseline:
+        notes.append(f"Wrote {len(result.findings)} findings to the baseline {write_baseline}.")
+    report = ReviewReport(
+        findings=tuple(result.findings),
+        files_reviewed=result.files_reviewed,
+        files_from_cache=result.files_from_cache,
+        suppressed=result.suppressed,
+        baselined=result.baselined,
+        root=str(result.root),
+        notes=tuple(notes),
+    )
+    rendered = render(report, OutputFormat(output_format), color=_use_color(color, output))
+    if output is not None:
+        try:
+            Path(output).write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            return _error(f"cannot write {output}: {error.strerror}")
+    else:
+        click.echo(rendered, nl=not rendered.endswith("\n"))
+    for note in notes if output_format != "text" else ():
+        click.echo(note, err=True)
+
+    for missing in result.missing_paths:
+        click.echo(f"backbone: error: {missing}: no such file or directory", err=True)
+    for problem in result.internal_errors:
+        click.echo(f"backbone: {problem} (please report this as a bug)", err=True)
+    if result.missing_paths or result.internal_errors:
+        return EXIT_ERROR
+    if write_baseline or exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if api.failing(result.findings, config.fail_on) else EXIT_CLEAN
+
+
+@cli.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format: str) -> int:
+    """List the rule catalog."""
+    import json
+
+    rows = [(code, name, "engine", summary) for code, (name, summary) in ENGINE_CODES.items()]
+    rows += [(code, rule.name, rule.severity.value, rule.summary) for code, rule in all_rules().items()]
+    if output_format == "json":
+        click.echo(json.dumps([{"code": c, "name": n, "severity": s, "summary": d} for c, n, s, d in rows], indent=2))
+        return EXIT_CLEAN
+    width = max(len(name) for _, name, _, _ in rows)
+    for code, name, severity, summary in rows:
+        click.echo(f"{code}  {name:<{width}}  {severity:<7}  {summary}")
+    return EXIT_CLEAN
+
+
+@cli.command("rule")
+@click.argument("code")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+def show_rule(code: str, color: str) -> int:
+    """Print the documentation of one rule (by code or name)."""
+    from backbone.report.rule_docs import engine_code_markdown, render_rule_terminal, rule_markdown
+
+    wanted = code.strip()
+    by_name = {rule.name: rule for rule in all_rules().values()}
+    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
+    if rule is not None:
+        markdown = rule_markdown(rule)
+    elif wanted.upper() in ENGINE_CODES:
+        markdown = engine_code_markdown(wanted.upper())
+    else:
+        return _error(f"unknown rule '{code}'; `backbone rules` lists them")
+    click.echo(render_rule_terminal(markdown, color=_use_color(color, None)))
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` (without the program name) and return the exit code."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="backbone", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return int(code) if isinstance(code, int) else EXIT_CLEAN
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""`[tool.backbone]` in pyproject.toml, or backbone.toml: found, parsed and validated.
+
+Every key is known; an unknown key, a wrong type or an unknown rule code is a
+`ConfigError` naming the file and the key, which the CLI turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from backbone.findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from backbone.review.rules.base import OptionValue, Rule
+
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".backbone_cache",
+    "node_modules",
+    "site-packages",
+    "build",
+    "dist",
+    "_build",
+    "buck-out",
+)
+
+DEFAULT_MAX_FILE_SIZE_KB = 1024
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path | None = None
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    severity: tuple[tuple[str, Severity], ...] = ()
+    fail_on: Severity = Severity.INFO
+    max_file_size_kb: int = DEFAULT_MAX_FILE_SIZE_KB
+    rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path | None:
+        return self.source.parent if self.source else None
+
+    def options_for(self, code: str) -> dict[str, OptionValue]:
+        for rule_code, options in self.rule_options:
+            if rule_code == code:
+                return dict(options)
+        return {}
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        return dict(self.severity).get(code, default)
+
+    def digest(self) -> str:
+        """Changes whenever a setting that can change a file's findings changes."""
+        payload = json.dumps(
+            {
+                "select": self.select,
+                "ignore": self.ignore,
+                "options": [(code, [(k, repr(v)) for k, v in opts]) for code, opts in self.rule_options],
+            },
+            sort_keys=True,
+        )
+        return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def code_matches(selector: str, code: str) -> bool:
+    """`ALL` matches everything; otherwise a selector is a code or a prefix of codes."""
+    return selector == "ALL" or code.startswith(selector)
+
+
+def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    """The longest matching selector wins, as in ruff: `select=["BB1"], ignore=["BB101"]`."""
+    best_select = max((len(s) if s != "ALL" else 0 for s in select if code_matches(s, code)), default=-1)
+    best_ignore = max((len(s) if s != "ALL" else 0 for s in ignore if code_matches(s, code)), default=-1)
+    return best_select >= 0 and best_select > best_ignore
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest backbone.toml, or pyproject.toml with a [tool.backbone] table, upwards."""
+    directory = start if start.is_dir() else start.parent
+    for candidate in [directory, *directory.parents]:
+        dedicated = candidate / "backbone.toml"
+        if dedicated.is_file():
+            return dedicated
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.backbone" in text:
+                return pyproject
+    return None
+
+
+def load_config(path: Path | None, rules: Mapping[str, type[Rule]]) -> Config:
+    """Read and validate a configuration file; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the configuration is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    if path.name == "pyproject.toml":
+        tool = document.get("tool", {})
+        table = tool.get("backbone", {}) if isinstance(tool, dict) else {}
+        prefix = "[tool.backbone]"
+    else:
+        table = document
+        prefix = "backbone.toml"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {prefix} must be a table")
+    return _Validator(path, prefix, rules).validate(table)
+
+
+class _Validator:
+    KEYS = (
+        "select",
+        "ignore",
+        "extend-select",
+        "per-file-ignores",
+        "exclude",
+        "extend-exclude",
+        "respect-gitignore",
+        "severity",
+        "fail-on",
+        "max-file-size-kb",
+        "rules",
+    )
+
+    def __init__(self, path: Path, prefix: str, rules: Mapping[str, type[Rule]]) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.rules = rules
+
+    def error(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix} key '{key}': {reason}")
+
+    def validate(self, table: dict[str, object]) -> Config:
+        for key in table:
+            if key not in self.KEYS:
+                close = difflib.get_close_matches(key, self.KEYS, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.error(key, f"unknown key{hint}; known keys: {', '.join(self.KEYS)}")
+        select = self.codes(table, "select") or ("ALL",)
+        select = select + self.codes(table, "extend-select")
+        per_file: list[tuple[str, tuple[str, ...]]] = []
+        raw_per_file = table.get("per-file-ignores", {})
+        if not isinstance(raw_per_file, dict):
+            raise self.error("per-file-ignores", "expected a table of glob = [codes]")
+        for pattern, codes in raw_per_file.items():
+            per_file.append((pattern, self.code_list(f"per-file-ignores.{pattern}", codes)))
+        severity: list[tuple[str, Severity]] = []
+        raw_severity = table.get("severity", {})
+        if not isinstance(raw_severity, dict):
+            raise self.error("severity", "expected a table of CODE = \"error\" | \"warning\" | \"info\"")
+        for code, level in raw_severity.items():
+            self.check_code(f"severity.{code}", code, exact=True)
+            severity.append((code, self.severity_value(f"severity.{code}", level)))
+        fail_on = table.get("fail-on", "info")
+        size = table.get("max-file-size-kb", DEFAULT_MAX_FILE_SIZE_KB)
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise self.error("max-file-size-kb", f"expected a positive integer, got {size!r}")
+        gitignore = table.get("respect-gitignore", True)
+        if not isinstance(gitignore, bool):
+            raise self.error("respect-gitignore", f"expected true or false, got {gitignore!r}")
+        return Config(
+            source=self.path,
+            select=select,
+            ignore=self.codes(table, "ignore"),
+            per_file_ignores=tuple(per_file),
+            exclude=self.strings(table, "exclude") if "exclude" in table else DEFAULT_EXCLUDE,
+            extend_exclude=self.strings(table, "extend-exclude"),
+            respect_gitignore=gitignore,
+            severity=tuple(severity),
+            fail_on=self.severity_value("fail-on", fail_on),
+            max_file_size_kb=size,
+            rule_options=self.rule_options(table.get("rules", {})),
+            raw=table,
+        )
+
+    def strings(self, table: Mapping[str, object], key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(key, f"expected a list of strings, got {value!r}")
+        return tuple(value)
+
+    def codes(self, table: Mapping[str, object], key: str) -> tuple[str, ...]:
+        return self.code_list(key, table.get(key, []))
+
+    def code_list(self, key: str, value: object) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(key, f"expected a list of rule codes, got {value!r}")
+        for code in value:
+            self.check_code(key, code)
+        return tuple(value)
+
+    def check_code(self, key: str, code: str, exact: bool = False) -> None:
+        if not exact and code == "ALL":
+            return
+        known = self.rules.keys()
+        valid = code in known if exact else any(known_code.startswith(code) for known_code in known)
+        if not valid:
+            close = difflib.get_close_matches(code, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise self.error(key, f"unknown rule code '{code}'{hint}; `backbone rules` lists them")
+
+    def severity_value(self, key: str, value: object) -> Severity:
+        if not isinstance(value, str):
+            raise self.error(key, f"expected \"error\", \"warning\" or \"info\", got {value!r}")
+        try:
+            return Severity.parse(value)
+        except ValueError as error:
+            raise self.error(key, str(error)) from None
+
+    def rule_options(self, value: object) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
+        if not isinstance(value, dict):
+            raise self.error("rules", "expected tables such as [tool.backbone.rules.BB501]")
+        by_name: dict[str, str] = {rule.name: code for code, rule in self.rules.items()}
+        result: list[tuple[str, tuple[tuple[str, OptionValue], ...]]] = []
+        for rule_key, options in value.items():
+            code = by_name.get(str(rule_key), str(rule_key))
+            key = f"rules.{rule_key}"
+            self.check_code(key, code, exact=True)
+            if not isinstance(options, dict):
+                raise self.error(key, "expected a table of options")
+            declared = {option.name: option for option in self.rules[code].options}
+            parsed: list[tuple[str, OptionValue]] = []
+            for name, option_value in options.items():
+                if name not in declared:
+                    known = ", ".join(declared) or "none"
+                    raise self.error(f"{key}.{name}", f"unknown option for {code} (its options: {known})")
+                parsed.append((name, self.option_value(f"{key}.{name}", declared[name].default, option_value)))
+            result.append((code, tuple(parsed)))
+        return tuple(result)
+
+    def option_value(self, key: str, default: OptionValue, value: object) -> OptionValue:
+        if isinstance(default, tuple):
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return tuple(value)
+            raise self.error(key, f"expected a list of strings, got {value!r}")
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+        elif isinstance(default, int):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        elif isinstance(default, float):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        elif isinstance(value, str):
+            return value
+        raise self.error(key, f"expected a value like {default!r}, got {value!r}")

@@ -1,0 +1,86 @@
+"""The one finding model shared by review, profile and debug.
+
+Reporters only render these objects; commands only produce them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe; used for `--fail-on` thresholds and sorting."""
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {choices})") from None
+
+
+class Confidence(enum.Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span in a file. Lines are 1-based, columns 1-based (as editors show them)."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+    @property
+    def last_line(self) -> int:
+        return self.end_line if self.end_line is not None else self.line
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """How to repair a finding, as an imperative sentence."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    confidence: Confidence
+    location: Location
+    message: str
+    fix: Fix | None = None
+    # The source line as it may be shown to a person: secrets already masked.
+    source_line: str = ""
+    # A digest of the normalised reported statement, and the qualified name of the
+    # enclosing function: baselines key on these rather than on line numbers, so code
+    # that moves stays baselined. A digest, so that no secret is kept in a baseline.
+    statement_digest: str = ""
+    scope: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    @property
+    def line(self) -> int:
+        return self.location.line
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.location.path, self.location.line, self.location.column, self.code)

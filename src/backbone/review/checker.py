@@ -1,0 +1,310 @@
+"""Checking files: one parse per file, one walk, every subscribed rule visited in order.
+
+A `Checker` lives in each worker process. It turns files into facts and FILE-scoped
+findings (phase 1), keeps the trees it parsed, and, once the project index is known,
+runs the PROJECT-scoped rules over the same trees (phase 2).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.review import source as source_reader
+from backbone.review.cache import content_digest
+from backbone.review.context import FileContext
+from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts
+from backbone.review.rules import ENGINE_CODES, all_rules
+from backbone.review.rules.base import Framework, OptionValue, Report, Rule, Scope
+from backbone.review.suppressions import Suppression, parse_suppressions
+
+_PACKAGE_FRAMEWORKS: dict[str, Framework] = {
+    "fastapi": Framework.FASTAPI,
+    "starlette": Framework.STARLETTE,
+    "flask": Framework.FLASK,
+    "flask_sqlalchemy": Framework.SQLALCHEMY,
+    "django": Framework.DJANGO,
+    "rest_framework": Framework.DRF,
+    "sqlalchemy": Framework.SQLALCHEMY,
+    "sqlmodel": Framework.SQLALCHEMY,
+}
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def frameworks_of(packages: frozenset[str]) -> frozenset[Framework]:
+    found = {framework for package, framework in _PACKAGE_FRAMEWORKS.items() if package in packages}
+    if any(package.startswith("flask_") for package in packages):
+        found.add(Framework.FLASK)
+    return frozenset(found)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSelection:
+    """The enabled rules and their options: what a worker needs to check files."""
+
+    codes: tuple[str, ...]
+    options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]
+    max_file_size_kb: int
+
+    def rules(self) -> list[type[Rule]]:
+        registry = all_rules()
+        return [registry[code] for code in self.codes]
+
+    def has_project_rules(self) -> bool:
+        return any(rule.scope is Scope.PROJECT for rule in self.rules())
+
+    def key(self) -> str:
+        return f"{self.codes}|{self.options}|{self.max_file_size_kb}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    path: str
+    display: str
+    module: str
+    is_package: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    display: str
+    content: str
+    facts: ModuleFacts | None
+    file_findings: tuple[Finding, ...]
+    suppressions: tuple[Suppression, ...]
+    internal_errors: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Parsed:
+    job: FileJob
+    text: str
+    tree: ast.Module
+    facts: ModuleFacts
+    parents: dict[ast.AST, ast.AST]
+    nodes: list[ast.AST]
+
+
+@dataclass(slots=True)
+class Checker:
+    selection: RuleSelection
+    keep_trees: bool = False
+    parsed: dict[str, _Parsed] = field(default_factory=dict)
+
+    def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
+        return [self.check_file(job) for job in jobs]
+
+    def check_file(self, job: FileJob) -> FileOutcome:
+        data = source_reader.read_bytes(Path(job.path), self.selection.max_file_size_kb)
+        if isinstance(data, source_reader.Unreadable):
+            return self._unreadable(job, "", data)
+        digest = content_digest(data)
+        text = source_reader.decode(data)
+        if isinstance(text, source_reader.Unreadable):
+            return self._unreadable(job, digest, text)
+        tree = source_reader.parse(text, job.display)
+        if isinstance(tree, source_reader.Unreadable):
+            return self._unreadable(job, digest, tree)
+        facts = extract_module_facts(tree, job.display, job.module, job.is_package)
+        parents, nodes = _index_nodes(tree)
+        parsed = _Parsed(job, text, tree, facts, parents, nodes)
+        if self.keep_trees:
+            self.parsed[job.display] = parsed
+        file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
+        context = FileContext(job.display, text, tree, facts, parents, frameworks_of(facts.imported_packages))
+        findings, errors = self._run(file_rules, context, nodes)
+        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+
+    def check_project(self, index: ProjectIndex, jobs: list[FileJob]) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+        """PROJECT-scoped findings for files parsed in phase 1 and for `jobs` (parsed now)."""
+        for job in jobs:
+            if job.display not in self.parsed:
+                previous = self.keep_trees
+                self.keep_trees = True
+                self.check_file(job)
+                self.keep_trees = previous
+        project_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.PROJECT]
+        frameworks = frameworks_of(index.imported_packages)
+        results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
+        for display, parsed in self.parsed.items():
+            context = FileContext(
+                display, parsed.text, parsed.tree, parsed.facts, parsed.parents, frameworks, project=index
+            )
+            findings, errors = self._run(project_rules, context, parsed.nodes)
+            results[display] = (tuple(findings), tuple(errors))
+        return results
+
+    def _options(self, code: str) -> Mapping[str, OptionValue]:
+        for rule_code, options in self.selection.options:
+            if rule_code == code:
+                return dict(options)
+        return {}
+
+    def _run(
+        self, rule_classes: list[type[Rule]], context: FileContext, nodes: list[ast.AST]
+    ) -> tuple[list[Finding], list[str]]:
+        active = [
+            rule(context, self._options(rule.code))
+            for rule in rule_classes
+            if not rule.frameworks or rule.frameworks & context.frameworks
+        ]
+        dispatch: dict[type[ast.AST], list[Rule]] = {}
+        for rule in active:
+            for node_type in rule.subscribes:
+                dispatch.setdefault(node_type, []).append(rule)
+        failed: dict[str, str] = {}
+        for node in nodes:
+            for rule in dispatch.get(type(node), ()):
+                if rule.code in failed:
+                    continue
+                try:
+                    rule.visit(node)
+                except Exception:  # a bug in one rule must not stop the review
+                    failed[rule.code] = _describe_crash(rule.code, context.path, node)
+        for rule in active:
+            if rule.code not in failed:
+                try:
+                    rule.finish()
+                except Exception:
+                    failed[rule.code] = _describe_crash(rule.code, context.path, None)
+        findings = [
+            to_finding(report, all_rules()[report.code], context)
+            for rule in active
+            if rule.code not in failed
+            for report in rule.reports
+        ]
+        return findings, list(failed.values())
+
+    def _unreadable(self, job: FileJob, digest: str, problem: source_reader.Unreadable) -> FileOutcome:
+        return FileOutcome(job.display, digest, None, (unreadable_finding(job.display, problem),), ())
+
+
+def check_source(text: str, codes: tuple[str, ...], path: str = "example.py", module: str = "example") -> list[Finding]:
+    """Check one in-memory module with the given rules (FILE and PROJECT scoped alike).
+
+    The project index is built from this module alone. Used by rule examples and tests.
+    """
+    tree = source_reader.parse(text, path)
+    if isinstance(tree, source_reader.Unreadable):
+        raise SyntaxError(tree.reason)
+    facts = extract_module_facts(tree, path, module, is_package=False)
+    parents, nodes = _index_nodes(tree)
+    index = ProjectIndex.build([facts])
+    registry = all_rules()
+    checker = Checker(RuleSelection(codes, (), 1024))
+    frameworks = frameworks_of(facts.imported_packages)
+    findings: list[Finding] = []
+    for scope, project in ((Scope.FILE, None), (Scope.PROJECT, index)):
+        context = FileContext(path, text, tree, facts, parents, frameworks, project=project)
+        rules = [registry[code] for code in codes if registry[code].scope is scope]
+        found, errors = checker._run(rules, context, nodes)
+        if errors:
+            raise RuntimeError("; ".join(errors))
+        findings.extend(found)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _describe_crash(code: str, path: str, node: ast.AST | None) -> str:
+    where = f"{path}:{getattr(node, 'lineno', '?')}" if node is not None else path
+    last = traceback.format_exc().strip().splitlines()[-1]
+    return f"internal error in {code} at {where}: {last}"
+
+
+def unreadable_finding(display: str, problem: source_reader.Unreadable) -> Finding:
+    name, _ = ENGINE_CODES["BB000"]
+    return Finding(
+        code="BB000",
+        name=name,
+        severity=Severity.ERROR,
+        confidence=Confidence.HIGH,
+        location=Location(display, problem.line, problem.column, problem.line, problem.column),
+        message=f"Not reviewed: {problem.reason}.",
+        statement_digest=hashlib.blake2b(problem.reason.encode(), digest_size=12).hexdigest(),
+    )
+
+
+def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:
+    """Parents of every node, and all nodes in source (pre-)order."""
+    parents: dict[ast.AST, ast.AST] = {}
+    nodes: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        children = list(ast.iter_child_nodes(node))
+        for child in children:
+            parents[child] = node
+        stack.extend(reversed(children))
+    return parents, nodes
+
+
+def _character_column(line: str, byte_offset: int) -> int:
+    """ast columns are UTF-8 byte offsets; people count characters."""
+    if line.isascii():
+        return byte_offset
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+
+
+def _mask(line: str, start: int, end: int) -> str:
+    secret = line[start:end]
+    if len(secret) <= 2:
+        return line
+    # Keep the quotes (when the span is a literal) and at most four characters of the value.
+    inner_start = start + 1 if secret[0] in "'\"" else start
+    inner_end = end - 1 if secret[-1] in "'\"" and end - 1 > inner_start else end
+    shown = min(4, (inner_end - inner_start) // 4)
+    return line[: inner_start + shown] + "*" * 8 + line[inner_end:]
+
+
+def _display_line(report: Report, lines: list[str], line_number: int) -> str:
+    if not 1 <= line_number <= len(lines):
+        return ""
+    text = lines[line_number - 1]
+    for start_line, start_col, end_line, end_col in sorted(report.sensitive_spans, key=lambda s: -s[1]):
+        if start_line <= line_number <= end_line:
+            raw = lines[line_number - 1]
+            start = _character_column(raw, start_col) if start_line == line_number else 0
+            end = _character_column(raw, end_col) if end_line == line_number else len(raw)
+            text = _mask(text, start, end)
+    return text
+
+
+def _statement_text(node: ast.AST, context: FileContext) -> str:
+    """The normalised text of the reported node: its own lines, or the header of a block."""
+    start = getattr(node, "lineno", 1)
+    end = getattr(node, "end_lineno", start) or start
+    if isinstance(node, (ast.stmt, ast.excepthandler)) and hasattr(node, "body"):
+        end = start
+    text = " ".join(context.lines[start - 1 : end])
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Finding:
+    node = report.node
+    line = getattr(node, "lineno", 1)
+    raw_line = context.lines[line - 1] if 1 <= line <= len(context.lines) else ""
+    column = _character_column(raw_line, getattr(node, "col_offset", 0)) + 1
+    end_line = getattr(node, "end_lineno", None) or line
+    end_raw = context.lines[end_line - 1] if 1 <= end_line <= len(context.lines) else ""
+    end_offset = getattr(node, "end_col_offset", None)
+    end_column = _character_column(end_raw, end_offset) + 1 if end_offset is not None else column
+    statement = _statement_text(node, context)
+    return Finding(
+        code=report.code,
+        name=rule.name,
+        severity=rule.severity,
+        confidence=report.confidence,
+        location=Location(context.path, line, column, end_line, end_column),
+        message=report.message,
+        fix=report.fix,
+        source_line=_display_line(report, context.lines, line),
+        statement_digest=hashlib.blake2b(statement.encode(), digest_size=12).hexdigest(),
+        scope=context.scope_name(node),
+    )

@@ -1,0 +1,342 @@
+"""The review engine: discovery, parallel checking, the cache, suppressions and filters.
+
+Data flows one way: files -> (workers) facts and FILE findings -> project index ->
+(workers, same trees) PROJECT findings -> suppressions, configuration, baseline.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+import pathspec
+
+from backbone.config import Config, is_selected
+from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.review.cache import CacheEntry, ResultCache, content_digest
+from backbone.review.checker import Checker, FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.discovery import discover
+from backbone.review.project import ProjectIndex, module_name_for
+from backbone.review.rules import ENGINE_CODES, all_rules
+from backbone.review.source import Unreadable
+from backbone.review.suppressions import SuppressionIndex
+
+# Below this many files to check, worker processes cost more than they save.
+_FILES_PER_WORKER = 24
+
+
+@dataclass(slots=True)
+class ReviewResult:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    files_reviewed: int = 0
+    files_from_cache: int = 0
+    missing_paths: list[Path] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    suppressed: int = 0
+    baselined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOptions:
+    use_cache: bool = True
+    jobs: int | None = None
+    report_unused_suppressions: bool = False
+
+
+def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewOptions) -> ReviewResult:
+    """Review the given paths under `root` with `config`; findings are not yet baselined."""
+    result = ReviewResult(root=root)
+    discovery = discover(paths, config, root)
+    result.missing_paths = discovery.missing
+    selection = RuleSelection(
+        codes=tuple(code for code in all_rules() if is_selected(code, config.select, config.ignore)),
+        options=config.rule_options,
+        max_file_size_kb=config.max_file_size_kb,
+    )
+    jobs = _jobs(discovery.files, root)
+    cache = ResultCache(root, f"{selection.key()}|{config.digest()}", enabled=options.use_cache)
+    cache.retain({job.display for job in jobs})
+
+    outcomes: dict[str, FileOutcome] = {}
+    cached: dict[str, CacheEntry] = {}
+    to_check: list[FileJob] = []
+    for job in jobs:
+        entry = _cached_entry(cache, job)
+        if entry is not None:
+            cached[job.display] = entry
+        else:
+            to_check.append(job)
+
+    needs_project = selection.has_project_rules()
+    pool = _WorkerPool.start(selection, keep_trees=needs_project, files=len(to_check), jobs=options.jobs)
+    try:
+        for outcome in pool.check_files(to_check):
+            outcomes[outcome.display] = outcome
+            result.internal_errors.extend(outcome.internal_errors)
+        facts = [entry.facts for entry in cached.values() if entry.facts is not None]
+        facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
+        index = ProjectIndex.build(facts)
+        index_digest = index.digest() if needs_project else ""
+        project_findings: dict[str, tuple[Finding, ...]] = {}
+        if needs_project:
+            stale = [
+                job for job in jobs
+                if job.display in cached
+                and cached[job.display].facts is not None
+                and cached[job.display].index_digest != index_digest
+            ]
+            for display, (found, errors) in pool.check_project(index, stale).items():
+                project_findings[display] = found
+                result.internal_errors.extend(errors)
+    finally:
+        pool.close()
+
+    for job in jobs:
+        display = job.display
+        if display in outcomes:
+            outcome = outcomes[display]
+            if outcome.internal_errors:
+                # A crashed rule must not be remembered as "no findings".
+                continue
+            entry = CacheEntry(
+                content=outcome.content,
+                facts=outcome.facts,
+                file_findings=outcome.file_findings,
+                suppressions=outcome.suppressions,
+                index_digest=index_digest,
+                project_findings=project_findings.get(display, ()),
+            )
+            if outcome.content:
+                cache.put(display, entry)
+        else:
+            entry = cached[display]
+            if display in project_findings:
+                entry = replace(entry, index_digest=index_digest, project_findings=project_findings[display])
+                cache.put(display, entry)
+            result.files_from_cache += 1
+        _collect(entry, config, options, result)
+    cache.save()
+
+    for path, reason in discovery.problems:
+        display = _display(path, root)
+        result.findings.append(unreadable_finding(display, Unreadable(reason)))
+    result.files_reviewed = len(jobs)
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
+    if not cache.enabled or job.display not in cache.entries:
+        return None
+    try:
+        data = Path(job.path).read_bytes()
+    except OSError:
+        return None
+    return cache.get(job.display, content_digest(data))
+
+
+def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: ReviewResult) -> None:
+    """Apply configuration and suppressions to one file's raw findings."""
+    suppressions = SuppressionIndex(entry.suppressions)
+    for finding in (*entry.file_findings, *entry.project_findings):
+        if finding.code != "BB000":
+            if not is_selected(finding.code, config.select, config.ignore):
+                continue
+            if _ignored_for_file(finding, config):
+                continue
+            if suppressions.suppresses(finding.code, finding.line):
+                result.suppressed += 1
+                continue
+        severity = config.severity_for(finding.code, finding.severity)
+        result.findings.append(replace(finding, severity=severity) if severity is not finding.severity else finding)
+    if options.report_unused_suppressions and entry.facts is not None:
+        path = entry.facts.path
+        name, _ = ENGINE_CODES["BB001"]
+        for suppression, codes in suppressions.unused():
+            if codes and not all(code in all_rules() for code in codes):
+                unknown = ", ".join(code for code in codes if code not in all_rules())
+                detail = f"names unknown rule code(s) {unknown}"
+            elif codes:
+                detail = f"suppresses nothing for {', '.join(codes)}"
+            else:
+                detail = "suppresses nothing"
+            result.findings.append(
+                Finding(
+                    code="BB001",
+                    name=name,
+                    severity=Severity.WARNING,
+                    confidence=Confidence.HIGH,
+                    location=Location(path, suppression.line, suppression.column),
+                    message=f"Unused suppression `{suppression.text}`: it {detail} on this line.",
+                    statement_digest=suppression.text,
+                )
+            )
+
+
+def _ignored_for_file(finding: Finding, config: Config) -> bool:
+    for pattern, codes in config.per_file_ignores:
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+        if spec.match_file(finding.path) and is_selected(finding.code, codes, ()):
+            return True
+    return False
+
+
+def _display(path: Path, root: Path) -> str:
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
+    displays = [(path, _display(path, root)) for path in files]
+    package_dirs = frozenset(
+        str(PurePosixPath(display).parent) for _, display in displays if display.endswith("__init__.py")
+    )
+    return [
+        FileJob(
+            path=str(path),
+            display=display,
+            module=module_name_for(display, package_dirs),
+            is_package=display.endswith("__init__.py"),
+        )
+        for path, display in displays
+    ]
+
+
+class _Worker(Protocol):
+    def send_files(self, jobs: list[FileJob]) -> None: ...
+    def receive_files(self) -> list[FileOutcome]: ...
+    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None: ...
+    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]: ...
+    def close(self) -> None: ...
+
+
+class _LocalWorker:
+    def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
+        self.checker = Checker(selection, keep_trees=keep_trees)
+        self.files: list[FileOutcome] = []
+        self.project: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
+
+    def send_files(self, jobs: list[FileJob]) -> None:
+        self.files = self.checker.check_files(jobs)
+
+    def receive_files(self) -> list[FileOutcome]:
+        return self.files
+
+    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
+        self.project = self.checker.check_project(index, jobs)
+
+    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+        return self.project
+
+    def close(self) -> None:
+        self.checker.parsed.clear()
+
+
+def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
+    checker = Checker(selection, keep_trees=keep_trees)
+    while True:
+        message = connection.recv()
+        if message[0] == "files":
+            connection.send(checker.check_files(message[1]))
+        elif message[0] == "project":
+            connection.send(checker.check_project(message[1], message[2]))
+        else:
+            connection.close()
+            return
+
+
+class _ProcessWorker:
+    """A worker process that keeps the trees it parsed between the two phases."""
+
+    def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
+        context = multiprocessing.get_context()
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, selection, keep_trees), daemon=True)
+        self.process.start()
+        child.close()
+
+    def send_files(self, jobs: list[FileJob]) -> None:
+        self.connection.send(("files", jobs))
+
+    def receive_files(self) -> list[FileOutcome]:
+        outcomes: list[FileOutcome] = self.connection.recv()
+        return outcomes
+
+    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
+        self.connection.send(("project", index, jobs))
+
+    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+        results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = self.connection.recv()
+        return results
+
+    def close(self) -> None:
+        try:
+            self.connection.send(("stop",))
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+@dataclass(slots=True)
+class _WorkerPool:
+    workers: list[_Worker]
+
+    @classmethod
+    def start(cls, selection: RuleSelection, keep_trees: bool, files: int, jobs: int | None) -> _WorkerPool:
+        cores = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        count = max(1, min(cores, files // _FILES_PER_WORKER))
+        if count == 1:
+            return cls([_LocalWorker(selection, keep_trees)])
+        return cls([_ProcessWorker(selection, keep_trees) for _ in range(count)])
+
+    def _split(self, jobs: list[FileJob]) -> list[list[FileJob]]:
+        chunks: list[list[FileJob]] = [[] for _ in self.workers]
+        sizes = [0] * len(self.workers)
+        # Largest files first to the least loaded worker keeps the workers evenly busy.
+        for job in sorted(jobs, key=_file_size, reverse=True):
+            target = sizes.index(min(sizes))
+            chunks[target].append(job)
+            sizes[target] += _file_size(job) + 1
+        return chunks
+
+    def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
+        chunks = self._split(jobs)
+        for worker, chunk in zip(self.workers, chunks):
+            worker.send_files(chunk)
+        outcomes: list[FileOutcome] = []
+        for worker in self.workers:
+            outcomes.extend(worker.receive_files())
+        return outcomes
+
+    def check_project(
+        self, index: ProjectIndex, stale: list[FileJob]
+    ) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+        chunks = self._split(stale)
+        for worker, chunk in zip(self.workers, chunks):
+            worker.send_project(index, chunk)
+        results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
+        for worker in self.workers:
+            results.update(worker.receive_project())
+        return results
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.close()
+
+
+def _file_size(job: FileJob) -> int:
+    try:
+        return os.stat(job.path).st_size
+    except OSError:
+        return 0

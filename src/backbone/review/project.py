@@ -1,0 +1,352 @@
+"""The project index: modules, top-level symbols, imports, classes and the call graph.
+
+Facts are extracted per file (`extract_module_facts`), which is what the cache keeps, and
+merged into a `ProjectIndex` that every rule can ask: what does this name refer to, is
+this a project function, what does it call.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A call inside a project function, its target resolved as far as imports allow."""
+
+    callee: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionFacts:
+    qualname: str
+    line: int
+    is_async: bool
+    calls: tuple[CallSite, ...]
+    decorators: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFacts:
+    qualname: str
+    line: int
+    bases: tuple[str, ...]
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    path: str
+    module: str
+    imports: dict[str, str]
+    star_imports: tuple[str, ...]
+    symbols: frozenset[str]
+    classes: dict[str, ClassFacts]
+    functions: dict[str, FunctionFacts]
+    imported_packages: frozenset[str]
+
+
+def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
+    """The dotted module name of a file, walking up while the directory is a package.
+
+    `package_dirs` holds the relative directories that contain an `__init__.py`; the
+    first directory without one is the import root (as for pytest's rootdir-less mode).
+    """
+    path = PurePosixPath(relative_path)
+    parts = [path.stem] if path.stem != "__init__" else []
+    directory = path.parent
+    while str(directory) not in ("", ".") and str(directory) in package_dirs:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    return ".".join(parts) if parts else path.parent.name or path.stem
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """Absolute module named by `from <level dots><target> import ...` inside `module`."""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    if target:
+        base = [*base, *target.split(".")]
+    return ".".join(base)
+
+
+def collect_imports(tree: ast.Module, module: str, is_package: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Local name -> qualified name for every import in the module (any nesting level)."""
+    imports: dict[str, str] = {}
+    stars: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            source = (
+                resolve_relative(module, is_package, node.level, node.module)
+                if node.level
+                else (node.module or "")
+            )
+            for alias in node.names:
+                if alias.name == "*":
+                    stars.append(source)
+                else:
+                    imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+    return imports, tuple(stars)
+
+
+def dotted_parts(node: ast.expr) -> list[str] | None:
+    """`a.b.c` as ["a", "b", "c"]; None when the chain does not start at a plain name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+class NameResolver:
+    """Turns names and attribute chains into qualified names, as the module's imports say."""
+
+    def __init__(self, module: str, imports: dict[str, str], symbols: frozenset[str]) -> None:
+        self.module = module
+        self.imports = imports
+        self.symbols = symbols
+
+    def resolve_parts(self, parts: list[str]) -> str | None:
+        head, rest = parts[0], parts[1:]
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.symbols:
+            base = f"{self.module}.{head}" if self.module else head
+        elif head in BUILTIN_NAMES:
+            base = head
+        else:
+            return None
+        return ".".join([base, *rest])
+
+    def qualified_name(self, node: ast.expr) -> str | None:
+        parts = dotted_parts(node)
+        return self.resolve_parts(parts) if parts else None
+
+
+def top_level_symbols(tree: ast.Module) -> frozenset[str]:
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        names.add(leaf.id)
+    return frozenset(names)
+
+
+class _FactCollector(ast.NodeVisitor):
+    def __init__(self, module: str, resolver: NameResolver) -> None:
+        self.module = module
+        self.resolver = resolver
+        self.scope: list[str] = []
+        self.class_stack: list[str] = []
+        self.functions: dict[str, FunctionFacts] = {}
+        self.classes: dict[str, ClassFacts] = {}
+        self._calls: list[list[CallSite]] = []
+
+    def _qualname(self, name: str) -> str:
+        return ".".join(filter(None, [self.module, *self.scope, name]))
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        qualname = self._qualname(node.name)
+        bases = tuple(
+            resolved for base in node.bases if (resolved := self.resolver.qualified_name(base)) is not None
+        )
+        methods = tuple(
+            item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods)
+        self.scope.append(node.name)
+        self.class_stack.append(qualname)
+        self.generic_visit(node)
+        self.class_stack.pop()
+        self.scope.pop()
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        qualname = self._qualname(node.name)
+        decorators = tuple(
+            resolved
+            for decorator in node.decorator_list
+            if (resolved := self.resolver.qualified_name(
+                decorator.func if isinstance(decorator, ast.Call) else decorator
+            ))
+            is not None
+        )
+        self._calls.append([])
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+        calls = self._calls.pop()
+        self.functions[qualname] = FunctionFacts(
+            qualname, node.lineno, isinstance(node, ast.AsyncFunctionDef), tuple(calls), decorators
+        )
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._calls:
+            callee = self._callee(node.func)
+            if callee is not None:
+                self._calls[-1].append(CallSite(callee, node.lineno, node.col_offset + 1))
+        self.generic_visit(node)
+
+    def _callee(self, func: ast.expr) -> str | None:
+        parts = dotted_parts(func)
+        if parts is None:
+            return None
+        if parts[0] in ("self", "cls") and len(parts) == 2 and self.class_stack:
+            return f"{self.class_stack[-1]}.{parts[1]}"
+        return self.resolver.resolve_parts(parts)
+
+
+def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: bool) -> ModuleFacts:
+    imports, stars = collect_imports(tree, module, is_package)
+    symbols = top_level_symbols(tree)
+    resolver = NameResolver(module, imports, symbols)
+    collector = _FactCollector(module, resolver)
+    collector.visit(tree)
+    packages = frozenset(name.split(".")[0] for name in imports.values() if name)
+    return ModuleFacts(
+        path=path,
+        module=module,
+        imports=imports,
+        star_imports=stars,
+        symbols=symbols,
+        classes=collector.classes,
+        functions=collector.functions,
+        imported_packages=packages,
+    )
+
+
+@dataclass(slots=True)
+class ProjectIndex:
+    """Every module of the reviewed project, merged; answers questions across files."""
+
+    modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    imported_packages: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(cls, facts: list[ModuleFacts]) -> ProjectIndex:
+        index = cls()
+        packages: set[str] = set()
+        for module_facts in sorted(facts, key=lambda item: item.path):
+            index.modules.setdefault(module_facts.module, module_facts)
+            index.functions.update(module_facts.functions)
+            index.classes.update(module_facts.classes)
+            packages.update(module_facts.imported_packages)
+        index.imported_packages = frozenset(packages)
+        return index
+
+    def digest(self) -> str:
+        """Changes whenever any fact that a PROJECT-scoped rule may read changes."""
+        payload = pickle.dumps(sorted((m.path, m) for m in self.modules.values()), protocol=5)
+        return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+    def resolve(self, qualname: str, depth: int = 0) -> str:
+        """Follow re-exports (`from .services import load` in a package) to the definition."""
+        if depth > 8 or qualname in self.functions or qualname in self.classes:
+            return qualname
+        parts = qualname.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:split])
+            facts = self.modules.get(module)
+            if facts is None:
+                continue
+            head, rest = parts[split], parts[split + 1 :]
+            if head in facts.imports:
+                return self.resolve(".".join([facts.imports[head], *rest]), depth + 1)
+            if len(rest) == 1 and f"{module}.{head}" in self.classes:
+                return self.method(f"{module}.{head}", rest[0]) or qualname
+            return qualname
+        return qualname
+
+    def method(self, class_qualname: str, name: str, depth: int = 0) -> str | None:
+        """The function a method name resolves to on a class, searching project bases."""
+        facts = self.classes.get(class_qualname)
+        if facts is None or depth > 8:
+            return None
+        if name in facts.methods:
+            return f"{class_qualname}.{name}"
+        for base in facts.bases:
+            found = self.method(self.resolve(base), name, depth + 1)
+            if found:
+                return found
+        return None
+
+    def function(self, qualname: str) -> FunctionFacts | None:
+        resolved = self.resolve(qualname)
+        found = self.functions.get(resolved)
+        if found is None and resolved in self.classes:
+            return None
+        if found is None:
+            owner, _, name = resolved.rpartition(".")
+            if owner in self.classes:
+                method = self.method(owner, name)
+                return self.functions.get(method) if method else None
+        return found
+
+    def callees(self, qualname: str) -> Iterator[tuple[CallSite, FunctionFacts]]:
+        """The project functions that `qualname` calls directly, with the call sites."""
+        facts = self.functions.get(qualname)
+        if facts is None:
+            return
+        for call in facts.calls:
+            target = self.function(call.callee)
+            if target is not None:
+                yield call, target
+
+    def call_chains(self, qualname: str, max_depth: int = 3) -> Iterator[list[tuple[CallSite, FunctionFacts]]]:
+        """Every acyclic chain of project calls starting in `qualname`, up to `max_depth` long."""
+        stack: list[list[tuple[CallSite, FunctionFacts]]] = [[edge] for edge in self.callees(qualname)]
+        while stack:
+            chain = stack.pop()
+            yield chain
+            if len(chain) >= max_depth:
+                continue
+            seen = {qualname, *(target.qualname for _, target in chain)}
+            for edge in self.callees(chain[-1][1].qualname):
+                if edge[1].qualname not in seen:
+                    stack.append([*chain, edge])
+
+    def subclasses_of(self, qualname: str) -> set[str]:
+        """Project classes that inherit, directly or not, from `qualname`."""
+        result: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for facts in self.classes.values():
+                if facts.qualname in result:
+                    continue
+                if any(self.resolve(base) == qualname or self.resolve(base) in result for base in facts.bases):
+                    result.add(facts.qualname)
+                    changed = True
+        return result

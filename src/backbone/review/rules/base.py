@@ -1,0 +1,132 @@
+"""What a rule is: one class with its code, its documentation and its own examples.
+
+A rule subscribes to AST node types; the engine walks each file once and hands every
+node of those types to `visit`. A rule reports through `self.report(...)` and asks the
+file context (imports, parents, the project index) rather than reading strings itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from backbone.findings import Confidence, Fix, Severity
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+OptionValue = str | int | float | bool | tuple[str, ...]
+
+
+class Framework(enum.Enum):
+    """Frameworks and data layers a rule can be restricted to."""
+
+    FASTAPI = "fastapi"
+    STARLETTE = "starlette"
+    FLASK = "flask"
+    DJANGO = "django"
+    DRF = "rest_framework"
+    SQLALCHEMY = "sqlalchemy"
+
+
+class Scope(enum.Enum):
+    """FILE rules need one file (and its imports); PROJECT rules read the project index.
+
+    The cache keys FILE results on the file alone and PROJECT results on the index too.
+    """
+
+    FILE = "file"
+    PROJECT = "project"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOption:
+    name: str
+    default: OptionValue
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDoc:
+    """The documentation sections every rule has (rendered to docs/rules/)."""
+
+    what_it_does: str
+    why_is_this_bad: str
+    example: str
+    use_instead: str
+    fix_safety: str = "backbone does not rewrite code for this rule; the finding says what to change."
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a rule said about one node, before the engine turns it into a Finding."""
+
+    code: str
+    node: ast.AST
+    message: str
+    fix: Fix | None
+    confidence: Confidence
+    # Spans (line, col_offset, end_line, end_col_offset) to mask wherever the source is shown.
+    sensitive_spans: tuple[tuple[int, int, int, int], ...] = ()
+
+
+class Rule:
+    """Base class of every rule. Subclasses fill in the class variables and `visit`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[Severity]
+    confidence: ClassVar[Confidence] = Confidence.HIGH
+    # An empty set means the rule applies to any Python code.
+    frameworks: ClassVar[frozenset[Framework]] = frozenset()
+    scope: ClassVar[Scope] = Scope.FILE
+    subscribes: ClassVar[tuple[type[ast.AST], ...]] = ()
+    doc: ClassVar[RuleDoc]
+    options: ClassVar[tuple[RuleOption, ...]] = ()
+    # Snippets that must produce no finding of this rule.
+    VALID: ClassVar[tuple[str, ...]] = ()
+    # Snippets that must produce findings exactly on the lines marked `# expect: CODE`.
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        self.context = context
+        self.settings = settings
+        self.reports: list[Report] = []
+
+    def visit(self, node: ast.AST) -> None:
+        """Called once for every node of a subscribed type, in source order."""
+
+    def finish(self) -> None:
+        """Called after the whole file was visited."""
+
+    def option(self, name: str) -> OptionValue:
+        if name in self.settings:
+            return self.settings[name]
+        for declared in self.options:
+            if declared.name == name:
+                return declared.default
+        raise KeyError(f"{self.code} has no option {name!r}")
+
+    def report(
+        self,
+        node: ast.AST,
+        message: str,
+        *,
+        fix: str | None = None,
+        confidence: Confidence | None = None,
+        sensitive_spans: tuple[tuple[int, int, int, int], ...] = (),
+    ) -> None:
+        self.reports.append(
+            Report(
+                code=self.code,
+                node=node,
+                message=message,
+                fix=Fix(fix) if fix else None,
+                confidence=confidence or self.confidence,
+                sensitive_spans=sensitive_spans,
+            )
+        )

@@ -17,6 +17,7 @@ demo: $(INSTALLED)
 	$(BIN)/backbone review examples/shop --exit-zero --no-cache --color always
 
 test: $(INSTALLED)
+	scripts/system-deps
 	$(BIN)/mypy src/backbone
 	$(BIN)/pytest -q -p no:cacheprovider
 

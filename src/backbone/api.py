@@ -59,7 +59,7 @@ def _common_root(paths: Sequence[Path]) -> Path:
     if all(path == cwd or cwd in path.parents for path in absolute):
         return cwd
     common = Path(os.path.commonpath([str(path) for path in absolute]))
-    return common.parent if common.is_file() else common
+    return common.parent if os.path.isfile(common) else common
 
 
 def _with_overrides(config: Config, request: ReviewRequest) -> Config:

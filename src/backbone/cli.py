@@ -48,7 +48,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
@@ -116,14 +116,15 @@ def review(
         root=str(result.root),
         notes=tuple(notes),
     )
-    rendered = render(report, OutputFormat(output_format), color=_use_color(color, output))
+    colored = _use_color(color, output)
+    rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:
         try:
             Path(output).write_text(rendered, encoding="utf-8")
         except OSError as error:
             return _error(f"cannot write {output}: {error.strerror}")
     else:
-        click.echo(rendered, nl=not rendered.endswith("\n"))
+        click.echo(rendered, nl=not rendered.endswith("\n"), color=colored)
     for note in notes if output_format != "text" else ():
         click.echo(note, err=True)
 
@@ -171,7 +172,8 @@ def show_rule(code: str, color: str) -> int:
         markdown = engine_code_markdown(wanted.upper())
     else:
         return _error(f"unknown rule '{code}'; `backbone rules` lists them")
-    click.echo(render_rule_terminal(markdown, color=_use_color(color, None)))
+    colored = _use_color(color, None)
+    click.echo(render_rule_terminal(markdown, color=colored), color=colored)
     return EXIT_CLEAN
 
 
@@ -190,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as error:  # the last line of defence: a message, never a traceback
+        click.echo(f"backbone: internal error: {type(error).__name__}: {error} (please report this as a bug)", err=True)
+        return EXIT_ERROR
     return int(code) if isinstance(code, int) else EXIT_CLEAN
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
+from backbone.review.rules import ENGINE_CODES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,15 +111,32 @@ def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool
     return best_select >= 0 and best_select > best_ignore
 
 
+def _is_file(path: Path) -> bool:
+    # Path.is_file raises on a directory that can't be searched; such a file is not there for us.
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest backbone.toml, or pyproject.toml with a [tool.backbone] table, upwards."""
-    directory = start if start.is_dir() else start.parent
+    directory = start if _is_directory(start) else start.parent
+    # Absolute first: Path(".").parents is empty, and the search must go above the working directory.
+    directory = Path(os.path.abspath(directory))
     for candidate in [directory, *directory.parents]:
         dedicated = candidate / "backbone.toml"
-        if dedicated.is_file():
+        if _is_file(dedicated):
             return dedicated
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
+        if _is_file(pyproject):
             try:
                 text = pyproject.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -180,7 +199,8 @@ class _Validator:
                 close = difflib.get_close_matches(key, self.KEYS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise self.error(key, f"unknown key{hint}; known keys: {', '.join(self.KEYS)}")
-        select = self.codes(table, "select") or ("ALL",)
+        # An explicit `select = []` selects nothing (extend-select may add to it), as in ruff.
+        select = self.codes(table, "select") if "select" in table else ("ALL",)
         select = select + self.codes(table, "extend-select")
         per_file: list[tuple[str, tuple[str, ...]]] = []
         raw_per_file = table.get("per-file-ignores", {})
@@ -236,7 +256,7 @@ class _Validator:
     def check_code(self, key: str, code: str, exact: bool = False) -> None:
         if not exact and code == "ALL":
             return
-        known = self.rules.keys()
+        known = [*self.rules.keys(), *ENGINE_CODES]
         valid = code in known if exact else any(known_code.startswith(code) for known_code in known)
         if not valid:
             close = difflib.get_close_matches(code, list(known), n=1)
@@ -260,6 +280,10 @@ class _Validator:
             code = by_name.get(str(rule_key), str(rule_key))
             key = f"rules.{rule_key}"
             self.check_code(key, code, exact=True)
+            if code not in self.rules:
+                raise self.error(key, f"{code} is reported by the engine and has no options")
+            if any(configured == code for configured, _ in result):
+                raise self.error(key, f"{code} is configured twice (by code and by name); keep one table")
             if not isinstance(options, dict):
                 raise self.error(key, "expected a table of options")
             declared = {option.name: option for option in self.rules[code].options}

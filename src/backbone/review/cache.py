@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,11 @@ class ResultCache:
     def __init__(self, root: Path, run_key: str, enabled: bool = True) -> None:
         self.directory = root / CACHE_DIRECTORY
         self.enabled = enabled
-        key = hashlib.blake2b(f"{__version__}|{_code_digest()}|{run_key}".encode(), digest_size=12).hexdigest()
+        # The running Python is part of the key: what parses (and the trees rules see) differs
+        # between versions, so a BB000 "needs Python 3.12" from 3.11 must not be served on 3.12.
+        key = hashlib.blake2b(
+            f"{__version__}|{sys.version}|{_code_digest()}|{run_key}".encode(), digest_size=12
+        ).hexdigest()
         self.file = self.directory / __version__ / f"{key}.pickle"
         self.entries: dict[str, CacheEntry] = {}
         self.dirty = False
@@ -65,9 +70,11 @@ class ResultCache:
         try:
             with self.file.open("rb") as handle:
                 loaded = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        except Exception:  # a truncated or foreign file unpickles into any error at all
             return
-        if isinstance(loaded, dict):
+        if isinstance(loaded, dict) and all(
+            isinstance(path, str) and isinstance(entry, CacheEntry) for path, entry in loaded.items()
+        ):
             self.entries = loaded
 
     def get(self, path: str, content: str) -> CacheEntry | None:

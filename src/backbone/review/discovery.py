@@ -7,7 +7,9 @@ symlinks once (a loop is reported, never followed twice).
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,50 +57,92 @@ class _GitIgnores:
 
 def _git_root(start: Path) -> Path | None:
     for candidate in [start, *start.parents]:
-        if (candidate / ".git").exists():
-            return candidate
+        try:
+            if (candidate / ".git").exists():
+                return candidate
+        except OSError:
+            # Not searchable: the walk reports the directory when it fails to list it.
+            continue
     return None
+
+
+def _absolute(path: Path) -> Path:
+    """An absolute, lexically normalised path; symlinks are kept, as the user named them."""
+    return Path(os.path.abspath(path))
 
 
 def discover(paths: list[Path], config: Config, root: Path) -> Discovery:
     result = Discovery()
     excluded = _spec(config.exclude + config.extend_exclude)
     seen_files: set[Path] = set()
+    # Patterns are relative to the root, so walk absolute paths: `backbone review .` and
+    # `backbone review src` must match `tests/fixtures` or a .gitignore as an absolute path does.
+    root = _absolute(root)
     for given in paths:
-        if not given.exists() and not given.is_symlink():
-            result.missing.append(given)
+        try:
+            status = given.stat()
+        except OSError as error:
+            if error.errno in (errno.ENOENT, errno.ENOTDIR) and not given.is_symlink():
+                result.missing.append(given)
+            else:
+                # A broken link, a link loop, or a directory on the way that can't be searched.
+                result.problems.append((given, _unstatable_reason(given, error)))
             continue
-        if given.is_symlink() and not given.exists():
-            result.problems.append((given, _broken_link_reason(given)))
-            continue
-        if given.is_file():
+        if stat.S_ISREG(status.st_mode):
             # A file named explicitly is reviewed even if an exclude pattern matches it.
             resolved = given.resolve()
             if resolved not in seen_files:
                 seen_files.add(resolved)
                 result.files.append(given)
-            continue
-        _walk(given, root, config, excluded, result, seen_files)
+        elif stat.S_ISDIR(status.st_mode):
+            _walk(_absolute(given), root, config, excluded, result, seen_files)
+        else:
+            result.problems.append((given, _NOT_A_FILE))
     return result
 
 
-def _broken_link_reason(path: Path) -> str:
+# A FIFO named like a source file would block a read forever; a device or socket is no source.
+_NOT_A_FILE = "not a regular file (a FIFO, socket or device)"
+
+
+def _unstatable_reason(path: Path, error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno == errno.ENOENT:
+        try:
+            return f"broken symlink (it points to {os.readlink(path)!r}, which does not exist)"
+        except OSError:
+            return "broken symlink"
+    if error.errno == errno.EACCES:
+        return "cannot read: permission denied"
+    return f"cannot read: {(error.strerror or str(error)).lower()}"
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    try:
+        return (directory / "pyvenv.cfg").is_file()
+    except OSError:
+        # Not searchable: listing it fails next, and that is reported there.
+        return False
+
+
+def _special_reason(path: Path) -> str:
+    """Why an entry that is neither a file nor a directory (once links are followed) is skipped."""
     try:
         path.stat()
     except OSError as error:
-        if error.errno == 40:  # ELOOP
-            return "symlink loop"
-        return f"broken symlink ({error.strerror})"
-    return "broken symlink"
+        return _unstatable_reason(path, error)
+    return _NOT_A_FILE
 
 
 def _is_excluded(path: Path, root: Path, excluded: pathspec.GitIgnoreSpec, is_dir: bool) -> bool:
+    suffix = "/" if is_dir else ""
     try:
         relative = path.relative_to(root).as_posix()
     except ValueError:
+        # Outside the root (a path named on the command line): only name patterns can apply.
         relative = path.name
-    suffix = "/" if is_dir else ""
-    return excluded.match_file(relative + suffix) or excluded.match_file(path.name + suffix)
+    return excluded.match_file(relative + suffix)
 
 
 def _walk(
@@ -111,26 +155,31 @@ def _walk(
 ) -> None:
     gitignores = _GitIgnores()
     if config.respect_gitignore:
-        git_root = _git_root(top.resolve())
+        git_root = _git_root(top)
         # .gitignore files above the walked directory apply too, up to the repository root.
         if git_root is not None:
-            for directory in reversed([top.resolve(), *top.resolve().parents]):
+            for directory in reversed([top, *top.parents]):
                 if directory == git_root or git_root in directory.parents:
                     gitignores.load(directory)
         else:
             gitignores.load(top)
+    # Each directory to walk, with the identities of the directories above it in this walk:
+    # meeting one of those again is a loop; meeting another already walked one (two links
+    # to the same directory) is just a second name for files already reviewed.
+    stack: list[tuple[Path, frozenset[tuple[int, int]]]] = [(top, frozenset())]
     visited: set[tuple[int, int]] = set()
-    stack = [top]
     while stack:
-        directory = stack.pop()
+        directory, ancestors = stack.pop()
         try:
             status = directory.stat()
         except OSError as error:
-            result.problems.append((directory, error.strerror or "cannot read directory"))
+            result.problems.append((directory, _unstatable_reason(directory, error)))
             continue
         identity = (status.st_dev, status.st_ino)
+        if identity in ancestors:
+            result.problems.append((directory, "symlink loop (it links back to a directory above it)"))
+            continue
         if identity in visited:
-            result.problems.append((directory, "symlink loop (directory already reviewed)"))
             continue
         visited.add(identity)
         if directory != top and config.respect_gitignore:
@@ -138,8 +187,9 @@ def _walk(
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
-            result.problems.append((directory, f"cannot list directory: {error.strerror}"))
+            result.problems.append((directory, f"cannot list directory: {(error.strerror or str(error)).lower()}"))
             continue
+        below = ancestors | {identity}
         subdirectories: list[Path] = []
         for entry in entries:
             path = Path(entry.path)
@@ -148,14 +198,14 @@ def _walk(
                 is_file = entry.is_file()
             except OSError:
                 is_dir = is_file = False
-            if entry.is_symlink() and not (is_dir or is_file):
+            if not (is_dir or is_file):
                 if entry.name.endswith(".py"):
-                    result.problems.append((path, _broken_link_reason(path)))
+                    result.problems.append((path, _special_reason(path)))
                 continue
             if _is_excluded(path, root, excluded, is_dir) or gitignores.ignored(path, is_dir):
                 continue
             if is_dir:
-                if (path / "pyvenv.cfg").exists():
+                if _is_virtualenv(path):
                     continue
                 subdirectories.append(path)
             elif is_file and entry.name.endswith(".py"):
@@ -163,4 +213,4 @@ def _walk(
                 if resolved not in seen_files:
                     seen_files.add(resolved)
                     result.files.append(path)
-        stack.extend(reversed(subdirectories))
+        stack.extend((subdirectory, below) for subdirectory in reversed(subdirectories))

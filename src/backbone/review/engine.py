@@ -6,11 +6,15 @@ Data flows one way: files -> (workers) facts and FILE findings -> project index 
 
 from __future__ import annotations
 
+import functools
+import gc
 import multiprocessing
+import threading
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, SpawnContext
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -75,6 +79,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
     needs_project = selection.has_project_rules()
     pool = _WorkerPool.start(selection, keep_trees=needs_project, files=len(to_check), jobs=options.jobs)
+    # Syntax trees hold no reference cycles: a collector rescanning every kept tree frees
+    # nothing and costs a fifth of the run.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for outcome in pool.check_files(to_check):
             outcomes[outcome.display] = outcome
@@ -96,14 +104,13 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 result.internal_errors.extend(errors)
     finally:
         pool.close()
+        if collecting:
+            gc.enable()
 
     for job in jobs:
         display = job.display
         if display in outcomes:
             outcome = outcomes[display]
-            if outcome.internal_errors:
-                # A crashed rule must not be remembered as "no findings".
-                continue
             entry = CacheEntry(
                 content=outcome.content,
                 facts=outcome.facts,
@@ -112,7 +119,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 index_digest=index_digest,
                 project_findings=project_findings.get(display, ()),
             )
-            if outcome.content:
+            # A crashed rule must not be remembered as "no findings".
+            if outcome.content and not outcome.internal_errors:
                 cache.put(display, entry)
         else:
             entry = cached[display]
@@ -145,16 +153,10 @@ def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: 
     """Apply configuration and suppressions to one file's raw findings."""
     suppressions = SuppressionIndex(entry.suppressions)
     for finding in (*entry.file_findings, *entry.project_findings):
-        if finding.code != "BB000":
-            if not is_selected(finding.code, config.select, config.ignore):
-                continue
-            if _ignored_for_file(finding, config):
-                continue
-            if suppressions.suppresses(finding.code, finding.line):
-                result.suppressed += 1
-                continue
-        severity = config.severity_for(finding.code, finding.severity)
-        result.findings.append(replace(finding, severity=severity) if severity is not finding.severity else finding)
+        if suppressions.suppresses(finding.code, finding.line):
+            result.suppressed += 1
+        else:
+            _keep(finding, config, result)
     if options.report_unused_suppressions and entry.facts is not None:
         path = entry.facts.path
         name, _ = ENGINE_CODES["BB001"]
@@ -166,7 +168,7 @@ def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: 
                 detail = f"suppresses nothing for {', '.join(codes)}"
             else:
                 detail = "suppresses nothing"
-            result.findings.append(
+            _keep(
                 Finding(
                     code="BB001",
                     name=name,
@@ -175,16 +177,30 @@ def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: 
                     location=Location(path, suppression.line, suppression.column),
                     message=f"Unused suppression `{suppression.text}`: it {detail} on this line.",
                     statement_digest=suppression.text,
-                )
+                ),
+                config,
+                result,
             )
 
 
+def _keep(finding: Finding, config: Config, result: ReviewResult) -> None:
+    """Add a finding unless the configuration turns it off; apply severity overrides."""
+    if not is_selected(finding.code, config.select, config.ignore) or _ignored_for_file(finding, config):
+        return
+    severity = config.severity_for(finding.code, finding.severity)
+    result.findings.append(replace(finding, severity=severity) if severity is not finding.severity else finding)
+
+
+@functools.cache
+def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
 def _ignored_for_file(finding: Finding, config: Config) -> bool:
-    for pattern, codes in config.per_file_ignores:
-        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
-        if spec.match_file(finding.path) and is_selected(finding.code, codes, ()):
-            return True
-    return False
+    return any(
+        _glob(pattern).match_file(finding.path) and is_selected(finding.code, codes, ())
+        for pattern, codes in config.per_file_ignores
+    )
 
 
 def _display(path: Path, root: Path) -> str:
@@ -197,9 +213,7 @@ def _display(path: Path, root: Path) -> str:
 
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
     displays = [(path, _display(path, root)) for path in files]
-    package_dirs = frozenset(
-        str(PurePosixPath(display).parent) for _, display in displays if display.endswith("__init__.py")
-    )
+    package_dirs = _package_dirs(displays)
     return [
         FileJob(
             path=str(path),
@@ -209,6 +223,22 @@ def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
         )
         for path, display in displays
     ]
+
+
+def _package_dirs(displays: list[tuple[Path, str]]) -> frozenset[str]:
+    """Directories (as displayed) that are packages: reviewed `__init__.py` files, or ones on disk.
+
+    Looking on disk too names modules right when only some files of a package are reviewed
+    (`backbone review shop/api.py` is `shop.api`, so its relative imports resolve).
+    """
+    packages = {str(PurePosixPath(display).parent) for _, display in displays if display.endswith("__init__.py")}
+    checked: dict[str, bool] = {}
+    for path, display in displays:
+        directory, on_disk = PurePosixPath(display).parent, path.absolute().parent
+        while str(directory) not in ("", ".") and str(directory) not in checked:
+            checked[str(directory)] = os.path.isfile(on_disk / "__init__.py")
+            directory, on_disk = directory.parent, on_disk.parent
+    return frozenset(packages | {directory for directory, is_package in checked.items() if is_package})
 
 
 class _Worker(Protocol):
@@ -242,6 +272,7 @@ class _LocalWorker:
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
+    gc.disable()  # as in review_paths: trees have no cycles to collect
     checker = Checker(selection, keep_trees=keep_trees)
     while True:
         message = connection.recv()
@@ -254,11 +285,19 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
             return
 
 
+def _process_context() -> ForkContext | SpawnContext:
+    """fork where it is safe (no other thread alive), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 class _ProcessWorker:
     """A worker process that keeps the trees it parsed between the two phases."""
 
     def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
-        context = multiprocessing.get_context()
+        context = _process_context()
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child, selection, keep_trees), daemon=True)
         self.process.start()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -160,36 +159,73 @@ def top_level_symbols(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
-class _FactCollector(ast.NodeVisitor):
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Where a node sits: the names around it, the innermost class, whose calls it makes."""
+
+    scope: tuple[str, ...]
+    class_qualname: str | None
+    # The call list of the innermost function; None at module level, where calls run at import.
+    calls: list[CallSite] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _FunctionEnd:
+    """Marks the end of a function body on the work stack: its facts are complete."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    qualname: str
+    calls: list[CallSite]
+    decorators: tuple[str, ...]
+
+
+class _FactCollector:
+    """Functions, classes and calls of one module.
+
+    Walks with an explicit stack rather than recursion: generated code with a long chain of
+    `a + b + ...` parses fine but nests deeper than Python's recursion limit.
+    """
+
     def __init__(self, module: str, resolver: NameResolver) -> None:
         self.module = module
         self.resolver = resolver
-        self.scope: list[str] = []
-        self.class_stack: list[str] = []
         self.functions: dict[str, FunctionFacts] = {}
         self.classes: dict[str, ClassFacts] = {}
-        self._calls: list[list[CallSite]] = []
 
-    def _qualname(self, name: str) -> str:
-        return ".".join(filter(None, [self.module, *self.scope, name]))
+    def _qualname(self, frame: _Frame, name: str) -> str:
+        return ".".join(filter(None, [self.module, *frame.scope, name]))
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        qualname = self._qualname(node.name)
-        bases = tuple(
-            resolved for base in node.bases if (resolved := self.resolver.qualified_name(base)) is not None
-        )
-        methods = tuple(
-            item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-        )
-        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods)
-        self.scope.append(node.name)
-        self.class_stack.append(qualname)
-        self.generic_visit(node)
-        self.class_stack.pop()
-        self.scope.pop()
+    def collect(self, tree: ast.Module) -> None:
+        stack: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [(tree, _Frame((), None, None))]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, _FunctionEnd):
+                self.functions[item.qualname] = FunctionFacts(
+                    item.qualname,
+                    item.node.lineno,
+                    isinstance(item.node, ast.AsyncFunctionDef),
+                    tuple(item.calls),
+                    item.decorators,
+                )
+                continue
+            node, frame = item
+            following: list[tuple[ast.AST, _Frame] | _FunctionEnd]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                following = self._function(node, frame)
+            elif isinstance(node, ast.ClassDef):
+                following = self._class(node, frame)
+            else:
+                if isinstance(node, ast.Call) and frame.calls is not None:
+                    callee = self._callee(node.func, frame)
+                    if callee is not None:
+                        frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
+                following = [(child, frame) for child in ast.iter_child_nodes(node)]
+            stack.extend(reversed(following))
 
-    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        qualname = self._qualname(node.name)
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: _Frame
+    ) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
+        qualname = self._qualname(frame, node.name)
         decorators = tuple(
             resolved
             for decorator in node.decorator_list
@@ -198,32 +234,51 @@ class _FactCollector(ast.NodeVisitor):
             ))
             is not None
         )
-        self._calls.append([])
-        self.scope.append(node.name)
-        self.generic_visit(node)
-        self.scope.pop()
-        calls = self._calls.pop()
-        self.functions[qualname] = FunctionFacts(
-            qualname, node.lineno, isinstance(node, ast.AsyncFunctionDef), tuple(calls), decorators
+        calls: list[CallSite] = []
+        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls)
+        # Decorators, defaults and annotations run where the function is defined, not in it.
+        following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
+            (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
+        ]
+        following += [(statement, inner) for statement in node.body]
+        following.append(_FunctionEnd(node, qualname, calls, decorators))
+        return following
+
+    def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
+        qualname = self._qualname(frame, node.name)
+        bases = tuple(
+            resolved for base in node.bases if (resolved := self.resolver.qualified_name(base)) is not None
         )
+        methods = tuple(
+            item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods)
+        # A class body runs when the class is defined: its calls belong to the enclosing function.
+        inner = _Frame((*frame.scope, node.name), qualname, frame.calls)
+        following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
+            (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
+        ]
+        following += [(statement, inner) for statement in node.body]
+        return following
 
-    visit_FunctionDef = _visit_function
-    visit_AsyncFunctionDef = _visit_function
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if self._calls:
-            callee = self._callee(node.func)
-            if callee is not None:
-                self._calls[-1].append(CallSite(callee, node.lineno, node.col_offset + 1))
-        self.generic_visit(node)
-
-    def _callee(self, func: ast.expr) -> str | None:
+    def _callee(self, func: ast.expr, frame: _Frame) -> str | None:
         parts = dotted_parts(func)
         if parts is None:
             return None
-        if parts[0] in ("self", "cls") and len(parts) == 2 and self.class_stack:
-            return f"{self.class_stack[-1]}.{parts[1]}"
+        if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
+            return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """The direct children of `node` with the name of the field holding each, in source order."""
+    for field_name, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            yield field_name, value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield field_name, item
 
 
 def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: bool) -> ModuleFacts:
@@ -231,7 +286,7 @@ def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: b
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols)
     collector = _FactCollector(module, resolver)
-    collector.visit(tree)
+    collector.collect(tree)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
     return ModuleFacts(
         path=path,
@@ -242,6 +297,20 @@ def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: b
         classes=collector.classes,
         functions=collector.functions,
         imported_packages=packages,
+    )
+
+
+def _canonical(facts: ModuleFacts) -> tuple[object, ...]:
+    """The facts of a module in an order that does not depend on string hashing."""
+    return (
+        facts.path,
+        facts.module,
+        sorted(facts.imports.items()),
+        facts.star_imports,
+        sorted(facts.symbols),
+        sorted(facts.classes.items()),
+        sorted(facts.functions.items()),
+        sorted(facts.imported_packages),
     )
 
 
@@ -267,9 +336,15 @@ class ProjectIndex:
         return index
 
     def digest(self) -> str:
-        """Changes whenever any fact that a PROJECT-scoped rule may read changes."""
-        payload = pickle.dumps(sorted((m.path, m) for m in self.modules.values()), protocol=5)
-        return hashlib.blake2b(payload, digest_size=16).hexdigest()
+        """Changes whenever any fact that a PROJECT-scoped rule may read changes.
+
+        Built from a canonical text, not a pickle: a pickled frozenset lists its items in
+        hash order, which differs between processes, so the digest would never match the
+        cached one and every warm run would re-check PROJECT rules.
+        """
+        modules = sorted(self.modules.values(), key=lambda facts: facts.path)
+        canonical = repr([_canonical(facts) for facts in modules])
+        return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
         """Follow re-exports (`from .services import load` in a package) to the definition."""

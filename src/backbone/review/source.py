@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import errno
 import io
 import re
@@ -43,8 +44,10 @@ def read_bytes(path: Path, max_size_kb: int) -> bytes | Unreadable:
     except OSError as error:
         return Unreadable(_os_reason(error))
     if size > max_size_kb * 1024:
+        # Rounded up: a 1.5 KB file over a 1 KB limit must not read "1 KB, over the limit of 1 KB".
+        size_kb = -(-size // 1024)
         return Unreadable(
-            f"file is {size // 1024} KB, over the max-file-size-kb limit of {max_size_kb} KB; "
+            f"file is {size_kb} KB, over the max-file-size-kb limit of {max_size_kb} KB; "
             "raise the limit in [tool.backbone] to review it"
         )
     try:
@@ -63,7 +66,19 @@ def _os_reason(error: OSError) -> str:
     return f"cannot read: {error.strerror or error}"
 
 
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
 def decode(data: bytes) -> str | Unreadable:
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            # Text, but Python itself can't run it: say so rather than "binary".
+            return Unreadable(f"{name} encoded text, which Python cannot run; save the file as UTF-8")
     if b"\0" in data[:8192]:
         return Unreadable("binary file (it contains NUL bytes), not Python source")
     try:

@@ -50,17 +50,15 @@ def parse_suppressions(source: str) -> tuple[Suppression, ...]:
         return ()
     suppressions: list[Suppression] = []
     for line, column, comment in _comments(source):
-        match = _BACKBONE.search(comment)
-        if match:
+        # One comment may hold several directives: `# noqa: E501  # backbone: ignore[BB501]`.
+        for match in _BACKBONE.finditer(comment):
             codes = match.group("codes")
             parsed = frozenset(_CODE.findall(codes.upper())) if codes is not None else None
-            suppressions.append(Suppression(line, column, parsed, match.group(0)))
-            continue
-        match = _NOQA.search(comment)
-        if match:
+            suppressions.append(Suppression(line, column + match.start(), parsed, match.group(0)))
+        for match in _NOQA.finditer(comment):
             ours = frozenset(code for code in _CODE.findall(match.group("codes").upper()) if code.startswith("BB"))
             if ours:
-                suppressions.append(Suppression(line, column, ours, match.group(0)))
+                suppressions.append(Suppression(line, column + match.start(), ours, match.group(0)))
     return tuple(suppressions)
 
 
@@ -94,6 +92,7 @@ class SuppressionIndex:
                         result.append((suppression, ()))
                     continue
                 idle = tuple(sorted(code for code in suppression.codes if (suppression, code) not in self.used))
-                if idle:
+                # `ignore[]` names no code, so it can never suppress anything: unused too.
+                if idle or not suppression.codes:
                     result.append((suppression, idle))
         return result

@@ -1,0 +1,584 @@
+"""What a credential looks like: token formats, placeholders, secret-like names, redaction.
+
+Rules ask this module; they never carry token regexes or name lists themselves.
+Everything here works on plain strings so that it can be tested without an AST.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+# --------------------------------------------------------------------------------------
+# Redaction
+# --------------------------------------------------------------------------------------
+
+
+def redact(value: str) -> str:
+    """A preview that identifies a secret to its owner without disclosing it.
+
+    At most the first four characters are shown, and never more than a quarter of the
+    value, so short passwords give away at most a character or two: `sk_l…(32 chars)`.
+    """
+    shown = value[: min(4, len(value) // 4)]
+    # Control characters (a PEM key starts "-----BEGIN", a literal can start with "\n")
+    # would break one-line reporters.
+    printable = "".join(char if char.isprintable() else "·" for char in shown)
+    return f"{printable}…({len(value)} chars)"
+
+
+# --------------------------------------------------------------------------------------
+# Entropy
+# --------------------------------------------------------------------------------------
+
+
+def shannon_entropy(text: str) -> float:
+    """Shannon entropy of the characters of `text`, in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    length = len(text)
+    return -sum(count / length * math.log2(count / length) for count in counts.values())
+
+
+# --------------------------------------------------------------------------------------
+# Placeholders
+# --------------------------------------------------------------------------------------
+
+# Words that placeholder and dev-default values are made of: "your-api-key-here",
+# "changeme", "super-secret-key", "dev-secret-key-change-in-production", "admin123".
+# A value built only from these (and digits) was written to be replaced, not to be kept
+# secret. Two-letter words are included only when they are common in such phrases.
+PLACEHOLDER_WORDS: frozenset[str] = frozenset(
+    """
+    your yours my mine our the an here there this that these is it its not no none null nil
+    undefined empty blank default defaults value values string str text
+    change changed changeme replace replaceme insert put enter set fill add update use with
+    in me to be goes go should must real actual own new old please
+    dummy fake fakes test tests testing tester example examples sample samples demo mock mocked
+    stub placeholder todo fixme tbd temp tmp foo bar baz qux quux spam eggs ham hello world
+    abc abcd abcdef xyz qwerty asdf letmein welcome hunter
+    secret secrets password passwords passwd pass pwd pw passphrase token tokens key keys api
+    apikey access private public client auth app application user username users admin
+    administrator root guest login master service account signing sign session jwt webhook
+    super very top insecure unsafe dev develop development local localhost debug only for
+    prod production staging do dont never ever commit random some any generate generated
+    db database postgres postgresql mysql redis rabbit rabbitmq mongo sql sqlite django flask
+    fastapi tiger scott xxx xxxx redacted hidden masked removed omitted invalid wrong bad good
+    correct incorrect other another first second does exist exists nonexistent missing unknown
+    bogus irrelevant unused expired revoked signature sig john jane doe alice bob horse battery
+    staple swordfish open sesame opensesame
+    """.split()
+)
+
+_TEMPLATE_MARKERS = (
+    # Bounded repetitions: these run on literals of any size, and must stay linear.
+    re.compile(r"\$\{[^}]{0,80}\}"),  # ${PASSWORD}
+    re.compile(r"\{\{.{0,80}?\}\}"),  # {{ password }}
+    re.compile(r"<(?=[^<>]{0,80}?[A-Za-z])[^<>]{1,80}>"),  # <password>, <your token>
+    re.compile(r"%\([^)]{0,80}\)[sdr]"),  # %(password)s
+    re.compile(r"\{[A-Za-z_0-9.]{0,80}\}"),  # {password}, {}, {0}
+    re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$"),  # $PASSWORD
+)
+
+_FILLER_RUNS = ("xxx", "***", "...", "•••", "___")
+# Marks of a value written to be replaced, wherever they appear in it: AWS documents its
+# key formats with values ending in EXAMPLE, and a random secret never spells these words.
+_PLACEHOLDER_MARKS = (
+    "example",
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "replace_me",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "your-",
+    "your_",
+    "notasecret",
+    "not-a-secret",
+    "not_a_secret",
+)
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_LETTER_RUNS = re.compile(r"[a-z]+")
+
+
+# Values printed in specifications and vendor documentation, copied into tests and
+# examples everywhere: RFC 6749 and 6750 (OAuth 2), RFC 5849 (OAuth 1), OpenID Connect Core.
+DOCUMENTED_EXAMPLE_VALUES: frozenset[str] = frozenset(
+    {
+        "2YotnFZFEjr1zCsicMWpAA",
+        "tGzv3JOkF0XG5Qx2TlKWIA",
+        "SplxlOBeZQQYbYS6WxSbIA",
+        "mF_9.B5f-4.1JqM",
+        "h480djs93hd8",
+        "SlAV32hkKG",
+        "8xLOxBtZp8",
+        "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk",
+        "dpf43f3p2l4k3l03",
+        "kd94hf93k423kf44",
+        "hh5s93j4hdidpola",
+        "hdhd0244k9j7ao03",
+        "nnch734d00sl2jdk",
+        "pfkkdhi9sl3r4s00",
+        "kllo9940pd9333jh",
+        "kkk9d7dh3k39sjv7",
+        "9djdj82h48djs9d2",
+    }
+)
+
+# Runs of consecutive characters: "abcdefgh", "12345678", "qwertyuiop".
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "9876543210", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _is_sequence_run(run: str) -> bool:
+    return len(run) >= 3 and any(run in sequence for sequence in _SEQUENCES)
+
+
+def is_placeholder(value: str) -> bool:
+    """True for values written to be replaced: "", "changeme", "<token>", "${X}", "xxxx"..."""
+    stripped = value.strip()
+    if not stripped or stripped in DOCUMENTED_EXAMPLE_VALUES:
+        return True
+    if any(marker.search(stripped) for marker in _TEMPLATE_MARKERS):
+        return True
+    lowered = stripped.lower()
+    if any(run in lowered for run in _FILLER_RUNS) or any(mark in lowered for mark in _PLACEHOLDER_MARKS):
+        return True
+    alphanumeric = re.sub(r"[\W_]", "", lowered)
+    if len(set(alphanumeric)) <= 2:  # "aaaaaaaa", "1111-1111", "****"
+        return True
+    if all(_is_sequence_run(run) for run in re.findall(r"[a-z]+|\d+", alphanumeric)):  # "abcd1234"
+        return True
+    # "P@ssw0rd123" -> "password": trailing digits and symbols, then leetspeak, go first.
+    trimmed = re.sub(r"[\W\d_]+$", "", lowered)
+    return any(_only_placeholder_words(candidate) for candidate in (lowered, trimmed, trimmed.translate(_LEET)))
+
+
+def _only_placeholder_words(text: str) -> bool:
+    """Whether every run of letters in `text` is a sequence of placeholder words."""
+    if len(text) > 64:
+        return False
+    runs = _LETTER_RUNS.findall(text)
+    if not runs or not any(len(run) >= 4 for run in runs):
+        return False
+    # "a" and "i" are words only when they stand alone ("not-a-real-key"); inside a run
+    # they would let random letters segment.
+    return all(run in {"a", "i"} or _segments_into_placeholder_words(run) for run in runs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _segments_into_placeholder_words(run: str) -> bool:
+    """"yourapikeyhere" -> your/api/key/here: placeholders are often written without separators."""
+    reachable = [True] + [False] * len(run)
+    for end in range(1, len(run) + 1):
+        for start in range(max(0, end - 16), end - 1):
+            if reachable[start] and run[start:end] in PLACEHOLDER_WORDS:
+                reachable[end] = True
+                break
+    return reachable[len(run)]
+
+
+# --------------------------------------------------------------------------------------
+# Values that name or point to a secret rather than being one
+# --------------------------------------------------------------------------------------
+
+_AUTH_SCHEME = re.compile(r"^(?:bearer|token|basic|jwt|apikey|api-key|key)\s+(?=\S)", re.IGNORECASE)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_PATH = re.compile(
+    r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|^[\w.\-/\\]+\."
+    r"(?:pem|key|crt|cer|der|p8|p12|pfx|jks|keystore|json|txt|env|ini|ya?ml|toml|cfg|conf|pub|gpg|asc)$",
+    re.IGNORECASE,
+)
+_ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_PASSWORD_HASH = re.compile(
+    r"^(?:(?:pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt|bcrypt_sha256|scrypt|sha1|md5|crypt|unsalted_md5|unsalted_sha1)\$"
+    r"|\$(?:2[abxy]?|argon2(?:id|i|d)?|[156]|scrypt|pbkdf2[-\w]*)\$)"
+)
+_WORDS_OF_IDENTIFIER = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+_HARMLESS_CREDENTIAL = re.compile(r"^(?:sk_test_|rk_test_|pk_test_|pk_live_)[A-Za-z0-9]+$")
+
+
+def is_harmless_credential(value: str) -> bool:
+    """Credentials that are public or reach nothing real: Stripe test-mode and publishable keys.
+
+    Test-mode keys see only test data and are printed in Stripe's own documentation;
+    publishable keys are meant to be shipped to browsers.
+    """
+    return bool(_HARMLESS_CREDENTIAL.match(value))
+
+
+def split_credential(value: str) -> tuple[str | None, str]:
+    """The user (if any) and the secret of a value, reading Authorization header schemes.
+
+    "Bearer abc" -> (None, "abc"); "Basic dXNlcjpwdw==" -> ("user", "pw"); "abc" -> (None, "abc").
+    """
+    stripped = value.strip()
+    basic = re.fullmatch(r"basic\s+([A-Za-z0-9+/=]+)", stripped, re.IGNORECASE)
+    if basic:
+        try:
+            decoded = base64.b64decode(basic.group(1), validate=True).decode("utf-8").strip()
+        except (binascii.Error, UnicodeDecodeError):
+            return None, basic.group(1)
+        user, separator, password = decoded.partition(":")
+        return (user, password) if separator else (None, decoded)
+    return None, _AUTH_SCHEME.sub("", stripped, count=1)
+
+
+def names_something_else(value: str) -> bool:
+    """True for values that name or locate a secret instead of being one.
+
+    Sentences and labels (they contain spaces), URLs (inline passwords are a token
+    format of their own), file paths, environment variable names, identifiers such as
+    "access_token" or "X-CSRFToken", and password hashes ("pbkdf2_sha256$...", "$2b$..."),
+    which are not usable credentials.
+    """
+    if any(char.isspace() for char in value.strip()):
+        return True
+    if _URL.match(value) or _PATH.search(value) or _ENV_VAR_NAME.match(value) or _PASSWORD_HASH.match(value):
+        return True
+    return _is_credential_identifier(value)
+
+
+def _is_credential_identifier(value: str) -> bool:
+    """"csrfmiddlewaretoken", "access_token", "X-Api-Key": made of words, one of them a credential word."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.:\-]*", value):
+        return False
+    words = [word.lower() for word in _WORDS_OF_IDENTIFIER.findall(value)]
+    if any(word.isdigit() for word in words[:-1]) or any(len(word) == 1 for word in words):
+        return False
+    # A random token split on case changes gives fragments such as "k", "xq"; real
+    # identifiers give words. The credential word must appear inside one of them.
+    return any(marker in word for word in words for marker in _CREDENTIAL_MARKERS)
+
+
+_CREDENTIAL_MARKERS = ("token", "password", "passwd", "secret", "apikey", "credential", "auth")
+
+
+def is_weak_value(value: str) -> bool:
+    """A value that could be a human-chosen password but could as well be a word or a label.
+
+    One alphabetic word in a single case ("superset", "Welcome"), or little variety.
+    Findings on such values are reported with low confidence.
+    """
+    letters_only = value.isalpha() and (value.islower() or value.isupper() or value.istitle())
+    return letters_only or shannon_entropy(value) < 3.0
+
+
+# --------------------------------------------------------------------------------------
+# Secret-like names
+# --------------------------------------------------------------------------------------
+
+# The last word of a name says what the name holds: `token_url` holds a URL and
+# `PASSWORD_RESET_TIMEOUT` a duration, while `auth_token` and `DB_PASSWORD` hold a secret.
+_SECRET_HEADS: frozenset[str] = frozenset(
+    """
+    secret secrets password passwords passwd passwds pwd passphrase passcode token tokens
+    apikey apikeys credential credentials creds privatekey privkey secretkey accesskey authkey
+    apisecret clientsecret authorization
+    """.split()
+)
+# `key` alone is a dictionary or cache key; these words before it make it a credential.
+_KEY_QUALIFIERS: frozenset[str] = frozenset(
+    """
+    secret api private priv signing sign signature access encryption encrypt decryption crypto
+    master auth client hmac jwt fernet aes shared webhook
+    """.split()
+)
+# `pass` is a credential only in names such as DB_PASS and SMTP_PASS.
+_PASS_QUALIFIERS: frozenset[str] = frozenset(
+    "db database user admin smtp mail email mysql postgres pg redis ftp sftp login root proxy ldap amqp rabbitmq account".split()
+)
+# Tokens that are not credentials: pagination cursors, CSRF form values, NLP vocabulary.
+_NON_CREDENTIAL_TOKEN_QUALIFIERS: frozenset[str] = frozenset(
+    """
+    page next prev previous continuation pagination sync cancel cancellation csrf xsrf eos bos pad
+    unk sep cls mask start end special lexer last first current cur sentinel stop split word sub bpe
+    """.split()
+)
+# Hashes of a password are not the password.
+_NON_CREDENTIAL_PASSWORD_QUALIFIERS: frozenset[str] = frozenset({"hashed", "hash"})
+# Verbs that make a name an action on a secret: `reset_password` names a view or a rate
+# limit, `change_password` a form, `verify_token` a function.
+_ACTION_WORDS: frozenset[str] = frozenset(
+    """
+    change reset forgot forgotten set update verify validate validation check require requires
+    required show hide toggle generate rotate revoke send use enable disable allow is has can should
+    """.split()
+)
+# Words that make a name count things: `max_tokens`, `num_tokens`.
+_COUNT_WORDS: frozenset[str] = frozenset({"max", "min", "num", "n", "total", "count", "limit", "number"})
+# Trailing words that keep the head: SECRET_KEY_FALLBACKS holds old secret keys.
+_TRANSPARENT_TAILS: frozenset[str] = frozenset({"fallbacks", "fallback", "value", "str", "bytes", "raw", "plain", "plaintext"})
+
+_NAME_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def name_words(name: str) -> list[str]:
+    """`DJANGO_SECRET_KEY` -> [django, secret, key]; `apiKey2` -> [api, key]; `--password` -> [password]."""
+    words = [word.lower() for word in _NAME_WORDS.findall(name)]
+    return [word for word in words if not word.isdigit()]
+
+
+def is_secret_like_name(name: str, extra_names: Iterable[str] = ()) -> bool:
+    """Whether a variable, attribute, key or parameter called `name` holds a credential."""
+    words = name_words(name)
+    if not words:
+        return False
+    joined = "_".join(words)
+    for extra in extra_names:
+        extra_joined = "_".join(name_words(extra))
+        if extra_joined and (joined == extra_joined or joined.endswith("_" + extra_joined)):
+            return True
+    while len(words) > 1 and words[-1] in _TRANSPARENT_TAILS:
+        words = words[:-1]
+    if words[0] in _COUNT_WORDS:
+        return False
+    head = words[-1]
+    before = words[-2] if len(words) > 1 else ""
+    if before in _ACTION_WORDS:
+        return False
+    if head in _SECRET_HEADS:
+        if head.startswith("token") and before in _NON_CREDENTIAL_TOKEN_QUALIFIERS:
+            return False
+        if head.startswith("pass") and before in _NON_CREDENTIAL_PASSWORD_QUALIFIERS:
+            return False
+        return True
+    if head in {"key", "keys"}:
+        return before in _KEY_QUALIFIERS
+    if head == "pass":
+        return before in _PASS_QUALIFIERS
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# Known token formats
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFormat:
+    """A credential format recognisable on its own, wherever it appears."""
+
+    name: str
+    pattern: re.Pattern[str]
+    # Whether a match is a real-looking credential rather than a documented example or a
+    # placeholder of the right shape; returns None to reject, else whether it is weak
+    # (reported with lower confidence).
+    judge: Callable[[re.Match[str]], bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMatch:
+    format: TokenFormat
+    start: int
+    end: int
+    # The match is genuine but the evidence is weaker (an internal host name, say).
+    weak: bool = False
+
+
+def _body_is_placeholder(body: str) -> bool:
+    lowered = body.lower()
+    return (
+        "example" in lowered  # AWS documents AKIAIOSFODNN7EXAMPLE; others copy the convention
+        or any(run in lowered for run in ("xxxx", "****", "...."))
+        or len(set(lowered)) <= 3
+    )
+
+
+def _judge_by_body(match: re.Match[str]) -> bool | None:
+    return None if _body_is_placeholder(match.group("body")) else False
+
+
+def _judge_pem(match: re.Match[str]) -> bool | None:
+    body_lines = [line.strip() for line in match.group("body").splitlines()]
+    # Encrypted PEM and PGP armour carry "Key: value" header lines before the base64.
+    base64_text = "".join(line for line in body_lines if line and ":" not in line)
+    if not re.fullmatch(r"[A-Za-z0-9+/=]{64,}", base64_text) or _body_is_placeholder(base64_text):
+        return None
+    return False
+
+
+def _decode_json_segment(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError):
+        return None
+
+
+# The token on jwt.io's front page, copied into countless tutorials and tests.
+_JWT_IO_EXAMPLE_CLAIMS = {"sub": "1234567890", "name": "John Doe"}
+
+
+def _judge_jwt(match: re.Match[str]) -> bool | None:
+    header = _decode_json_segment(match.group("header"))
+    claims = _decode_json_segment(match.group("claims"))
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(claims, dict):
+        return None
+    if all(claims.get(key) == value for key, value in _JWT_IO_EXAMPLE_CLAIMS.items()):
+        return None
+    if is_placeholder(match.group("body")):  # "not-a-real-signature"
+        return None
+    return _judge_by_body(match)
+
+
+# Hosts that only exist on a developer's machine, in a test network or in documentation.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", "host.docker.internal"})
+_DOCUMENTATION_HOST_SUFFIXES = (".local", ".localhost", ".test", ".example", ".invalid", "example.com", "example.org", "example.net")
+_PLACEHOLDER_HOSTS = frozenset(
+    {"host", "hostname", "myhost", "yourhost", "server", "myserver", "yourserver", "dbhost", "db_host", "domain"}
+)
+
+
+def _judge_url(match: re.Match[str]) -> bool | None:
+    user, password = match.group("user"), match.group("password")
+    host = match.group("host").lower()
+    if is_placeholder(password) or any(char in password for char in "{}$<>*%"):
+        return None
+    if password == user or (password.isdigit() and len(password) <= 5):  # dev default, or a port
+        return None
+    if host in _LOCAL_HOSTS or host in _PLACEHOLDER_HOSTS or host.startswith("127."):
+        return None
+    if "{" in host:  # interpolated: the password is still literal
+        return True
+    if host.endswith(_DOCUMENTATION_HOST_SUFFIXES) or is_placeholder(host):
+        return None
+    # A single-label host ("db", "redis") is a container or intranet name: often a dev setup.
+    return "." not in host.strip("[]")
+
+
+TOKEN_FORMATS: tuple[TokenFormat, ...] = (
+    TokenFormat(
+        "AWS access key id",
+        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)(?P<body>[A-Z2-7]{16})(?![A-Za-z0-9])"),
+        _judge_by_body,
+    ),
+    # Live-mode keys only: test-mode keys (sk_test_, rk_test_) reach no real money or
+    # customer data and are published in Stripe's own docs; publishable keys (pk_) are public.
+    TokenFormat(
+        "Stripe live secret key",
+        re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_(?P<body>[A-Za-z0-9]{20,247})(?![A-Za-z0-9])"),
+        _judge_by_body,
+    ),
+    TokenFormat(
+        "GitHub token",
+        re.compile(
+            r"(?<![A-Za-z0-9_])(?:gh[pousr]_(?P<body>[A-Za-z0-9]{36})"
+            r"|github_pat_(?P<pat>[A-Za-z0-9]{22}_[A-Za-z0-9]{59}))(?![A-Za-z0-9])"
+        ),
+        lambda match: None if _body_is_placeholder(match.group("body") or match.group("pat")) else False,
+    ),
+    TokenFormat(
+        "GitLab personal access token",
+        re.compile(r"(?<![A-Za-z0-9_])glpat-(?P<body>[A-Za-z0-9_\-]{20,})"),
+        _judge_by_body,
+    ),
+    TokenFormat(
+        "Slack token",
+        re.compile(r"(?<![A-Za-z0-9_])xox[baprs]-(?P<body>[0-9]+-[A-Za-z0-9\-]{10,})"),
+        _judge_by_body,
+    ),
+    TokenFormat(
+        "Google API key",
+        re.compile(r"(?<![A-Za-z0-9_\-])AIza(?P<body>[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])"),
+        _judge_by_body,
+    ),
+    TokenFormat(
+        "SendGrid API key",
+        re.compile(r"(?<![A-Za-z0-9_\-])SG\.(?P<body>[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})(?![A-Za-z0-9_\-])"),
+        _judge_by_body,
+    ),
+    # The header alone (a constant used to recognise PEM text) is not a key: the base64
+    # body must follow.
+    TokenFormat(
+        "PEM private key",
+        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]*?)(?:-----END|\Z)"),
+        _judge_pem,
+    ),
+    TokenFormat(
+        "JSON Web Token",
+        re.compile(
+            r"(?<![A-Za-z0-9_\-])(?P<header>eyJ[A-Za-z0-9_\-]{8,})\.(?P<claims>eyJ[A-Za-z0-9_\-]{8,})"
+            r"\.(?P<body>[A-Za-z0-9_\-]{16,})(?![A-Za-z0-9_\-])"
+        ),
+        _judge_jwt,
+    ),
+    TokenFormat(
+        "URL with an inline password",
+        re.compile(
+            # The look-behind lets only the start of a word begin a scheme: without it a
+            # long base64 literal would be rescanned from every position.
+            r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,30})://(?P<user>[^\s:@/?#'\"]*):(?P<password>[^\s@/?#'\"]+)"
+            r"@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#@'\":]+)"
+        ),
+        _judge_url,
+    ),
+)
+
+
+def find_token(text: str) -> TokenMatch | None:
+    """The first credential of a known format in `text` that is not an example or placeholder."""
+    for token_format in TOKEN_FORMATS:
+        for match in token_format.pattern.finditer(text):
+            weak = token_format.judge(match)
+            if weak is not None:
+                return TokenMatch(token_format, match.start(), match.end(), weak)
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Reading configuration with a fallback
+# --------------------------------------------------------------------------------------
+
+# Functions whose first argument names a setting and whose second positional argument
+# (or `default=`) is used when the setting is missing.
+ENVIRONMENT_READS: frozenset[str] = frozenset(
+    {
+        "os.getenv",
+        "os.getenvb",
+        "os.environ.get",
+        "os.environ.setdefault",
+        "os.environ.pop",
+        "decouple.config",  # python-decouple
+    }
+)
+# Unresolvable callees conventionally bound to a settings reader: django-environ's
+# `env = environ.Env()`, then `env("SECRET_KEY", default=...)` or `env.str(...)`.
+ENVIRONMENT_READER_NAMES: frozenset[str] = frozenset({"env", "config", "getenv"})
+
+# Calls that wrap a secret value without hiding it: pydantic's SecretStr("..."),
+# Starlette's Secret("..."), pydantic's Field(default="...").
+SECRET_WRAPPERS: frozenset[str] = frozenset({"SecretStr", "SecretBytes", "Secret", "Field"})
+
+
+# --------------------------------------------------------------------------------------
+# Test code
+# --------------------------------------------------------------------------------------
+
+_TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+
+
+def is_test_path(path: str) -> bool:
+    """Whether `path` is test code: under tests/ or test/, or named test_*.py, *_test.py, conftest.py."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    name = parts[-1] if parts else ""
+    return (
+        any(part in _TEST_DIRECTORIES for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py"))
+        or name in {"tests.py", "conftest.py"}
+    )

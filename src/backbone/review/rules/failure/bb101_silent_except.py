@@ -1,0 +1,1034 @@
+"""BB101 silent-except: a broad or infrastructure error caught and dropped without a trace."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.knowledge.errors import (
+    CURRENT_EXCEPTION_CALLS,
+    NON_RETURNING_CALLS,
+    NON_RETURNING_METHODS,
+    ExceptionClass,
+    ExceptionKind,
+    describe_exception,
+    guess_exception,
+    is_error_response,
+    is_error_status,
+    is_teardown_call,
+)
+from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
+from backbone.review.project import BUILTIN_NAMES
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
+_LONGEST_SHOWN = 48
+_CONSEQUENCE = "so failures vanish without a trace"
+_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+# Functions whose whole job is a yes/no answer: `has_jpeg_support`, `is_reachable`, `redis_available`.
+_PREDICATE_NAME = re.compile(
+    r"^_*(is|has|can|supports?|should|check|probe|ping|healthy?)(_|$)"
+    r"|_(available|supported|installed|exists|works|reachable|enabled|healthy|ok)$"
+)
+# Functions whose name promises a default on failure: `try_read_version`, `get_user_or_none`.
+_BEST_EFFORT_NAME = re.compile(r"^_*(try|safe|safely|maybe)_|_(or_none|or_default|safe|safely|quietly|silently)$")
+_FAILURE_WORDS = frozenset(
+    {"error", "errors", "err", "message", "msg", "reason", "warning", "warnings", "failure", "failures", "failed"}
+)
+_COLLECTING_METHODS = frozenset({"append", "add", "extend", "update", "insert", "put", "setdefault"})
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_CONTAINER_METHODS = frozenset(
+    {"append", "add", "extend", "update", "insert", "setdefault", "get", "pop", "items", "keys", "values", "copy"}
+    | {"format", "join", "split", "strip", "replace", "lower", "upper"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Caught:
+    """What makes a caught type reportable, and how sure backbone is of it."""
+
+    exception: ExceptionClass
+    # The member of the caught type that is broad or infrastructure ("Exception" in
+    # `(KeyError, Exception)`); "" for a bare `except:`.
+    culprit: str
+    confidence: Confidence
+
+
+class SilentExcept(Rule):
+    code = "BB101"
+    name = "silent-except"
+    summary = (
+        "An except clause (or contextlib.suppress) catches a broad or infrastructure error and "
+        "neither re-raises, logs, uses the exception nor answers with an error response."
+    )
+    # A warning, not an error: swallowing is sometimes a deliberate choice (a best-effort
+    # cache write) and the code keeps running; backbone keeps `error` for findings that are
+    # wrong whatever the intent (a leaked secret, SQL built from input).
+    severity = Severity.WARNING
+    subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds `except` clauses (including `except*` and `contextlib.suppress(...)`) that catch "
+            "everything (a bare `except:`, `Exception`, `BaseException`, or a tuple holding one) or an "
+            "infrastructure error (database driver and ORM errors, HTTP client errors, SMTP errors, "
+            "`OSError`/`ConnectionError`/`TimeoutError`, cloud and payment SDK errors), and whose body "
+            "neither re-raises (any `raise`, `abort(...)`, `pytest.fail`, `sys.exit`), logs (the "
+            "`logging` module or a logger, structlog, loguru, Sentry and other error trackers, "
+            "`warnings.warn`, `traceback.print_exc`), uses the caught exception, tells the user (Django "
+            "messages, Flask `flash`) nor answers with an error response (a 4xx/5xx response object, "
+            "`return body, 500`).\n\n"
+            "Narrow, expected exceptions (`KeyError`, `ValueError`, `ImportError`, `StopIteration`, "
+            "`FileNotFoundError`, `DoesNotExist`, ...) are not flagged: catching them is a decision. "
+            "Neither are handlers that lose nothing:\n\n"
+            "- a `try` whose body only imports (probing for an optional dependency) or only releases a "
+            "resource (`conn.close()`, `os.remove(tmp)`, `proc.kill()`);\n"
+            "- a retry, or the same operation done another way (`decode(\"utf-8\")` then "
+            "`decode(\"latin-1\")`): if the second attempt fails, its error propagates;\n"
+            "- a fallback inside another handler that itself re-raises or logs;\n"
+            "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
+            "- a function whose name promises the answer: a predicate (`is_port_open`, "
+            "`has_jpeg_support`) returning False, a best-effort helper (`try_read_version`, "
+            "`load_or_none`) returning its default.\n\n"
+            "Tests that fail loudly (`self.fail(...)`, `pytest.fail(...)`) re-raise, as far as this rule "
+            "is concerned.\n\n"
+            "Confidence is lowered when the caught name can't be resolved and is taken as an "
+            "infrastructure error by its name alone (`except conn.OperationalError`), when the body calls "
+            "code backbone can't see into (which might report), when the failure becomes a `False` "
+            "answer, and for unique-constraint violations (`IntegrityError`), which callers sometimes "
+            "ignore on purpose."
+        ),
+        why_is_this_bad=(
+            "A swallowed error turns an outage into wrong data. The request succeeds with an empty list, "
+            "the email is never sent, the payment is never recorded, and nothing in the logs, the error "
+            "tracker or the response says so: the first report comes from a user, days later, with no "
+            "traceback to start from. A broad catch also hides bugs (a `TypeError` in your own code looks "
+            "exactly like a network blip), and a bare `except:` even swallows `KeyboardInterrupt` and "
+            "`SystemExit`."
+        ),
+        example=(
+            "import requests\n"
+            "from fastapi import APIRouter\n\n"
+            "router = APIRouter()\n\n\n"
+            '@router.get("/rates")\n'
+            "def rates():\n"
+            "    try:\n"
+            "        return requests.get(RATES_URL, timeout=5).json()\n"
+            "    except requests.RequestException:\n"
+            "        return {}\n"
+        ),
+        use_instead=(
+            "import logging\n\n"
+            "import requests\n"
+            "from fastapi import APIRouter, HTTPException\n\n"
+            "logger = logging.getLogger(__name__)\n"
+            "router = APIRouter()\n\n\n"
+            '@router.get("/rates")\n'
+            "def rates():\n"
+            "    try:\n"
+            "        return requests.get(RATES_URL, timeout=5).json()\n"
+            "    except requests.RequestException:\n"
+            '        logger.exception("rates provider unavailable")\n'
+            '        raise HTTPException(status_code=503, detail="Rates are unavailable")\n'
+        ),
+    )
+
+    VALID = (
+        # Logged through a module logger.
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        def sync_inventory(client):
+            try:
+                client.push()
+            except Exception:
+                logger.exception("inventory sync failed")
+        """,
+        # Re-raised as a domain error, chained.
+        """
+        class AppError(Exception):
+            pass
+
+        def load(repository, key):
+            try:
+                return repository.fetch(key)
+            except Exception as exc:
+                raise AppError(f"cannot load {key}") from exc
+        """,
+        # Sent to the error tracker.
+        """
+        import sentry_sdk
+
+        def send_receipt(mailer, order):
+            try:
+                mailer.send(order.email)
+            except Exception:
+                sentry_sdk.capture_exception()
+        """,
+        # FastAPI: answers with a 500.
+        """
+        from fastapi import APIRouter
+        from fastapi.responses import JSONResponse
+
+        router = APIRouter()
+
+        @router.get("/report")
+        def report():
+            try:
+                return build_report()
+            except Exception:
+                return JSONResponse({"error": "report unavailable"}, status_code=500)
+        """,
+        # Only one errno is expected; everything else is re-raised.
+        """
+        import errno
+        import os
+
+        def remove_pidfile(path):
+            try:
+                os.remove(path)
+                os.sync()
+            except OSError as error:
+                if error.errno != errno.ENOENT:
+                    raise
+        """,
+        # Cleanup, then re-raise.
+        """
+        def write_atomically(path, data, tmp):
+            try:
+                tmp.write(data)
+                tmp.rename(path)
+            except Exception:
+                tmp.unlink()
+                raise
+        """,
+        # A test that fails loudly.
+        """
+        import unittest
+
+        class ClientTest(unittest.TestCase):
+            def test_ping(self):
+                try:
+                    self.client.ping()
+                except Exception:
+                    self.fail("ping raised")
+        """,
+        # Narrow, expected exceptions.
+        """
+        try:
+            import yaml
+        except ImportError:
+            yaml = None
+
+        def price(prices, sku):
+            try:
+                return int(prices[sku])
+            except (KeyError, ValueError):
+                return None
+        """,
+        # Flask: answers with a 503 tuple.
+        """
+        from flask import Flask, jsonify
+        from sqlalchemy.exc import OperationalError
+
+        app = Flask(__name__)
+
+        @app.route("/orders")
+        def orders():
+            try:
+                return jsonify(load_orders())
+            except OperationalError:
+                return jsonify(error="database unavailable"), 503
+        """,
+        # Django: an error response, and a message shown to the user.
+        """
+        from django.contrib import messages
+        from django.db import DatabaseError
+        from django.http import HttpResponseServerError
+        from django.shortcuts import redirect
+
+        def export(request):
+            try:
+                return build_export(request.user)
+            except DatabaseError:
+                return HttpResponseServerError("export failed")
+
+        def save_profile(request):
+            try:
+                request.user.profile.save()
+            except DatabaseError:
+                messages.error(request, "Your profile could not be saved.")
+            return redirect("profile")
+        """,
+        # The exception is used in the answer.
+        """
+        def check(service):
+            try:
+                service.ping()
+            except Exception as e:
+                return {"ok": False, "error": str(e)}
+            return {"ok": True}
+        """,
+        # Probing for an optional dependency, and releasing a resource.
+        """
+        try:
+            import ujson as json
+        except Exception:
+            import json
+
+        def close_quietly(connection):
+            try:
+                connection.close()
+            except Exception:
+                pass
+        """,
+        # structlog, loguru, warnings and traceback all report.
+        """
+        import traceback
+        import warnings
+
+        import structlog
+        from loguru import logger
+
+        log = structlog.get_logger()
+
+        def a(job):
+            try:
+                job.run()
+            except Exception:
+                log.warning("job failed", job=job.id)
+
+        def b(job):
+            try:
+                job.run()
+            except Exception:
+                logger.error("job failed")
+
+        def c(job):
+            try:
+                job.run()
+            except Exception:
+                warnings.warn("job failed")
+
+        def d(job):
+            try:
+                job.run()
+            except Exception:
+                traceback.print_exc()
+        """,
+        # Flask abort and a FastAPI HTTPException both leave the handler with an error.
+        """
+        import requests
+        from fastapi import HTTPException
+        from flask import abort
+
+        def flask_view():
+            try:
+                return requests.get("https://api.example.com", timeout=3).json()
+            except requests.RequestException:
+                abort(502)
+
+        async def fastapi_route():
+            try:
+                return requests.get("https://api.example.com", timeout=3).json()
+            except requests.RequestException:
+                raise HTTPException(status_code=502)
+        """,
+        # Fallbacks that lose nothing: a predicate answering False, a second attempt another
+        # way, a secondary failure while a reported one is handled, a Flask-AppBuilder 500.
+        """
+        import socket
+
+        from sqlalchemy.exc import OperationalError
+
+        def is_port_open(host, port):
+            for family, _, _, _, address in socket.getaddrinfo(host, port):
+                try:
+                    socket.create_connection(address, timeout=2).close()
+                    return True
+                except OSError:
+                    continue
+            return False
+
+        def text_of(payload: bytes) -> str:
+            try:
+                return payload.decode("utf-8")
+            except Exception:
+                return payload.decode("latin-1")
+
+        def upload(reader, path):
+            try:
+                return reader.load(path)
+            except ValueError as error:
+                try:
+                    detail = reader.describe(error)
+                except Exception:
+                    detail = "unreadable file"
+                raise UploadFailed(detail) from error
+
+        class DatabaseApi(BaseApi):
+            def schemas(self, pk):
+                try:
+                    return self.response(200, result=list_schemas(pk))
+                except OperationalError:
+                    return self.response(500, message="Cannot connect to the database")
+        """,
+        # contextlib.suppress of a narrow type, or around a cleanup.
+        """
+        import contextlib
+        import os
+
+        def forget(cache, key, path):
+            with contextlib.suppress(KeyError):
+                del cache[key]
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        """,
+    )
+
+    INVALID = (
+        # A plain function that passes.
+        """
+        def refresh(cache, source):
+            try:
+                cache.update(source.read())
+            except Exception:  # expect: BB101
+                pass
+        """,
+        # A bare except that skips to the next item.
+        """
+        def import_rows(rows, save):
+            for row in rows:
+                try:
+                    save(row)
+                except:  # expect: BB101
+                    continue
+        """,
+        # FastAPI: an HTTP client error answered with 200 and nothing.
+        """
+        import requests
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/weather")
+        def weather(city: str):
+            try:
+                return requests.get(f"https://weather.example.com/{city}", timeout=5).json()
+            except requests.RequestException:  # expect: BB101
+                return None
+        """,
+        # Flask: an aliased SQLAlchemy error answered with an empty list.
+        """
+        from flask import Flask, jsonify
+        from sqlalchemy.exc import OperationalError as DBError
+
+        app = Flask(__name__)
+
+        @app.route("/items")
+        def items():
+            try:
+                rows = load_items()
+            except DBError:  # expect: BB101
+                rows = []
+            return jsonify(rows)
+        """,
+        # Django: a database error rendered as an empty page.
+        """
+        from django.db import DatabaseError
+        from django.shortcuts import render
+
+        def order_list(request):
+            try:
+                orders = list(request.user.orders.all())
+            except DatabaseError:  # expect: BB101
+                orders = []
+            return render(request, "orders.html", {"orders": orders})
+        """,
+        # A tuple that holds Exception is as broad as Exception.
+        """
+        def available_quantity(inventory, sku):
+            try:
+                return inventory[sku].quantity
+            except (KeyError, Exception):  # expect: BB101
+                return 0
+        """,
+        # contextlib.suppress, however it was imported.
+        """
+        import contextlib
+        from contextlib import suppress
+
+        def welcome(user, mailer):
+            with contextlib.suppress(Exception):  # expect: BB101
+                mailer.send_welcome(user)
+            with suppress(ConnectionError):  # expect: BB101
+                mailer.notify_sales(user)
+        """,
+        # except* and a bound exception that is never used.
+        """
+        def run_all(group):
+            try:
+                group.run()
+            except* OSError:  # expect: BB101
+                pass
+
+        def total(values):
+            try:
+                return sum(values)
+            except Exception as exc:  # expect: BB101
+                result = None
+            return result
+        """,
+        # SMTP and cloud SDK errors.
+        """
+        import smtplib
+
+        from botocore.exceptions import ClientError
+
+        def notify(server, message):
+            try:
+                server.send_message(message)
+            except smtplib.SMTPException:  # expect: BB101
+                pass
+
+        def upload(s3, body):
+            try:
+                s3.put_object(Bucket="reports", Key="latest", Body=body)
+            except ClientError:  # expect: BB101
+                return {}
+        """,
+        # Printing is not logging.
+        """
+        import sys
+
+        def charge(gateway, order):
+            try:
+                gateway.charge(order.total)
+            except Exception:  # expect: BB101
+                print("charge failed", file=sys.stderr)
+        """,
+        # A module alias, a tuple constant, and a project subclass of an HTTP error.
+        """
+        import redis as cache_backend
+        import requests
+
+        NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError)
+
+        class UpstreamError(requests.RequestException):
+            pass
+
+        def cached(client, key):
+            try:
+                return client.get(key)
+            except cache_backend.exceptions.ConnectionError:  # expect: BB101
+                return None
+
+        def fetch(session, url):
+            try:
+                return session.get(url, timeout=2)
+            except NETWORK_ERRORS:  # expect: BB101
+                return None
+
+        def call(api):
+            try:
+                return api.call()
+            except UpstreamError:  # expect: BB101
+                return None
+        """,
+        # A name that can't be resolved, taken as a database error by its name.
+        """
+        def count(connection):
+            try:
+                return connection.execute("select count(*) from jobs").fetchone()[0]
+            except connection.OperationalError:  # expect: BB101
+                return 0
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._loggers: LoggerBindings | None = None
+
+    # --- dispatch ---------------------------------------------------------------------
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.ExceptHandler):
+            self._check_handler(node)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self._check_suppress(node)
+
+    def _check_handler(self, handler: ast.ExceptHandler) -> None:
+        caught = self._caught(handler.type)
+        if caught is None:
+            return
+        guarded_body, star = _guarded_block(self.context.parent(handler))
+        if _nobody_needs_to_know(guarded_body):
+            return
+        if self._answers(handler.body, handler.name):
+            return
+        if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
+            return
+        scope = self.context.enclosing_function(handler)
+        if scope is not None and _promised_by_name(scope, handler.body):
+            return
+        boolean_answer = _answers_with_boolean(handler.body, scope)
+        keyword = "except*" if star else "except"
+        written = _clip(f"{keyword} {self._shown(handler.type)}") if handler.type is not None else "except:"
+        subject = (
+            "This bare `except:` swallows every error, even KeyboardInterrupt and SystemExit"
+            if handler.type is None
+            else f"This `{written}` swallows {_what(caught, handler.type)}"
+        )
+        message = f"{subject}: {_describe_body(handler.body, self.context.segment)}, {_CONSEQUENCE}."
+        self.report(
+            handler,
+            message,
+            fix=_fix(caught),
+            confidence=_lowest(
+                caught.confidence,
+                Confidence.MEDIUM if boolean_answer else self._body_confidence(handler.body, caught),
+            ),
+        )
+
+    def _check_suppress(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            call = item.context_expr
+            if not isinstance(call, ast.Call) or self.context.call_name(call) not in _SUPPRESS_CALLS:
+                continue
+            caught = self._worst(call.args)
+            if caught is None or _nobody_needs_to_know(node.body):
+                continue
+            shown = f"{self._shown(call.func)}({', '.join(self._shown(arg) for arg in call.args)})"
+            what = "every error" if caught.exception.kind is ExceptionKind.BROAD else _area_errors(caught)
+            self.report(
+                call,
+                f"This `{_clip(shown)}` swallows {what} raised in its block, {_CONSEQUENCE}.",
+                fix=(
+                    "Replace the suppress with a `try`/`except` that logs the error (`logger.exception(...)`), "
+                    "or suppress only the specific exception you expect."
+                ),
+                confidence=_lowest(
+                    caught.confidence,
+                    Confidence.MEDIUM if caught.exception.constraint_violation else Confidence.HIGH,
+                ),
+            )
+
+    # --- what was caught ----------------------------------------------------------------
+
+    def _caught(self, caught_type: ast.expr | None) -> _Caught | None:
+        if caught_type is None:
+            return _Caught(describe_exception("BaseException"), "", Confidence.HIGH)
+        members = caught_type.elts if isinstance(caught_type, ast.Tuple) else [caught_type]
+        return self._worst(members)
+
+    def _worst(self, members: list[ast.expr]) -> _Caught | None:
+        """The broadest reportable member: BROAD before INFRASTRUCTURE, then the most certain."""
+        found: list[_Caught] = []
+        for member in members:
+            found.extend(self._classify(member, depth=0))
+        reportable = [c for c in found if c.exception.kind in (ExceptionKind.BROAD, ExceptionKind.INFRASTRUCTURE)]
+        if not reportable:
+            return None
+        return max(
+            reportable,
+            key=lambda c: (c.exception.kind is ExceptionKind.BROAD, _RANK[c.confidence]),
+        )
+
+    def _classify(self, node: ast.expr, depth: int) -> list[_Caught]:
+        if isinstance(node, ast.Tuple):
+            return [found for element in node.elts for found in self._classify(element, depth)]
+        culprit = self._shown(node)
+        qualified = self.context.qualified_name(node)
+        if qualified is not None:
+            exception = describe_exception(qualified)
+            if exception.kind is not ExceptionKind.UNKNOWN:
+                return [_Caught(exception, culprit, Confidence.HIGH)]
+            local = self._local_symbol(qualified)
+            if local is not None and depth < 4:
+                defined = self._classify_local(local, culprit, depth + 1)
+                if defined is not None:
+                    return defined
+        elif isinstance(node, ast.Name):
+            for module in self.context.facts.star_imports:
+                exception = describe_exception(f"{module}.{node.id}")
+                if exception.kind is not ExceptionKind.UNKNOWN:
+                    return [_Caught(exception, culprit, Confidence.MEDIUM)]
+        last = _last_segment(node)
+        if last is None:
+            return []
+        guessed = guess_exception(last)
+        return [_Caught(guessed, culprit, Confidence.LOW)] if guessed.kind is not ExceptionKind.UNKNOWN else []
+
+    def _local_symbol(self, qualified: str) -> str | None:
+        """`Name` when `qualified` is `<this module>.Name`, a top-level name of this file."""
+        module = self.context.module
+        prefix = f"{module}." if module else ""
+        name = qualified[len(prefix) :] if qualified.startswith(prefix) else None
+        return name if name is not None and name in self.context.facts.symbols else None
+
+    def _classify_local(self, name: str, culprit: str, depth: int) -> list[_Caught] | None:
+        """A class or constant defined in this file: what its bases or its value catch."""
+        for statement in self.context.tree.body:
+            if isinstance(statement, ast.ClassDef) and statement.name == name:
+                for base in statement.bases:
+                    for found in self._classify(base, depth):
+                        if found.exception.kind is ExceptionKind.INFRASTRUCTURE:
+                            return [_Caught(found.exception, culprit, found.confidence)]
+                # A project's own exception type (even one derived from Exception) is specific.
+                return []
+            if isinstance(statement, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == name for target in statement.targets
+            ):
+                return self._classify(statement.value, depth)
+        return None
+
+    # --- what the body does ----------------------------------------------------------------
+
+    def _answers(self, body: list[ast.stmt], bound_name: str | None) -> bool:
+        """True when the body re-raises, logs, uses the exception or answers with an error."""
+        for node in _walk_body(body):
+            if isinstance(node, ast.Raise):
+                return True
+            if isinstance(node, ast.Assert) and isinstance(node.test, ast.Constant) and not node.test.value:
+                return True
+            if isinstance(node, ast.Name) and node.id == bound_name and isinstance(node.ctx, ast.Load):
+                return True
+            if isinstance(node, ast.Call) and self._call_answers(node):
+                return True
+            if isinstance(node, ast.Return) and node.value is not None and self._is_error_response(node.value):
+                return True
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if self._is_error_response(node.value):
+                    return True
+                if any(_names_failure(target) for target in targets) and not _is_empty_default(node.value):
+                    return True
+                if any(
+                    isinstance(target, ast.Attribute) and target.attr in ("status", "status_code") for target in targets
+                ) and is_error_status(node.value):
+                    return True
+        return False
+
+    def _inside_answered_failure(self, handler: ast.ExceptHandler) -> bool:
+        """A fallback while handling another failure that is itself re-raised or logged.
+
+        `except Exception: message = generic` inside `except UploadError as ex: ...; raise ... from ex`
+        loses nothing: the failure that matters still leaves the outer handler.
+        """
+        for ancestor in self.context.ancestors(handler):
+            if isinstance(ancestor, _NESTED_SCOPES):
+                return False
+            if isinstance(ancestor, ast.ExceptHandler):
+                return self._answers(ancestor.body, ancestor.name)
+        return False
+
+    def _call_answers(self, call: ast.Call) -> bool:
+        callee = self.context.call_name(call)
+        if callee in NON_RETURNING_CALLS or callee in CURRENT_EXCEPTION_CALLS:
+            return True
+        func = call.func
+        # `failed_rows.append(row)`, `errors.add(name)`: the failure is recorded for someone.
+        if isinstance(func, ast.Attribute) and func.attr in _COLLECTING_METHODS and _names_failure(func.value):
+            return True
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in NON_RETURNING_METHODS
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            return True
+        return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _is_error_response(self, value: ast.expr) -> bool:
+        return is_error_response(value, self.context.qualified_name)
+
+    def _body_confidence(self, body: list[ast.stmt], caught: _Caught) -> Confidence:
+        """MEDIUM when the body calls code backbone can't see into, or for constraint violations."""
+        if caught.exception.constraint_violation:
+            return Confidence.MEDIUM
+        for node in _walk_body(body):
+            if isinstance(node, ast.Call) and not self._is_library_call(node):
+                return Confidence.MEDIUM
+        return Confidence.HIGH
+
+    def _is_library_call(self, call: ast.Call) -> bool:
+        callee = self.context.call_name(call)
+        return callee is not None and self._local_symbol(callee) is None
+
+    def _logger_bindings(self) -> LoggerBindings:
+        if self._loggers is None:
+            self._loggers = LoggerBindings.of_module(self.context.tree, self.context.qualified_name)
+        return self._loggers
+
+    def _shown(self, node: ast.expr) -> str:
+        return " ".join(self.context.segment(node).split())
+
+
+def _names_failure(target: ast.expr) -> bool:
+    """`error`, `error_message`, `self.last_failure`, `failed_rows`: a place that records a failure."""
+    name = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else None
+    if name is None:
+        return False
+    return bool({word.lower() for word in _WORD.findall(name)} & _FAILURE_WORDS)
+
+
+def _is_empty_default(value: ast.expr) -> bool:
+    if isinstance(value, ast.Constant):
+        return value.value is None or value.value is False or value.value == ""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return not value.elts
+    return isinstance(value, ast.Dict) and not value.keys
+
+
+def _retries(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
+    """The handler calls what the guarded block called: a retry, or the same thing another way.
+
+    `obj.decode("utf-8")` then `obj.decode("utf-16")`; a ping with, then without, a timeout.
+    If the second attempt fails, that error propagates.
+    """
+    tried = {_attempted(node) for node in _walk_body(guarded) if isinstance(node, ast.Call)}
+    tried.discard(None)
+    return any(
+        isinstance(node, ast.Call) and not is_teardown_call(node) and _attempted(node) in tried
+        for node in _walk_body(body)
+    )
+
+
+def _attempted(call: ast.Call) -> str | None:
+    """The operation a call attempts, or None for calls that are no attempt at anything.
+
+    Building a value (`Breakdown(total=0)`, `str(x)`) or filling a container
+    (`col.update(...)`) on both sides is a coincidence, not a second attempt.
+    """
+    dotted = _dotted(call.func)
+    if dotted is None or dotted in BUILTIN_NAMES:
+        return None
+    last = dotted.rpartition(".")[2]
+    if last[:1].isupper() or last in _CONTAINER_METHODS:
+        return None
+    return dotted
+
+
+def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: list[ast.stmt]) -> bool:
+    """The function's name tells callers what failure returns.
+
+    A predicate (`has_jpeg_support`, `is_port_open`, `check_pypi_package`) answering False,
+    or moving on to the next candidate; a best-effort helper (`try_read_version`,
+    `load_or_none`) returning its default.
+    """
+    statements = _meaningful(body)
+    if len(statements) != 1:
+        return False
+    only = statements[0]
+    if _PREDICATE_NAME.search(function.name):
+        if isinstance(only, ast.Return) and _boolean(only.value) is not None:
+            return True
+        if isinstance(only, ast.Assign) and len(only.targets) == 1 and _boolean(only.value) is not None:
+            return isinstance(only.targets[0], ast.Name)
+        if isinstance(only, ast.Continue):
+            return any(isinstance(node, ast.Return) and _boolean(node.value) is not None for node in ast.walk(function))
+    if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
+        return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
+    return False
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
+    """`except ...: return False` (or `ok = False`) where the success path says True.
+
+    The failure becomes the function's answer, which is what a probe (`has_jpeg_support`,
+    `is_reachable`) is for; elsewhere it is still a swallowed error, if a visible one.
+    """
+    statements = _meaningful(body)
+    if len(statements) != 1 or scope is None:
+        return False
+    only = statements[0]
+    if isinstance(only, ast.Return) and _boolean(only.value) is not None:
+        opposite = not _boolean(only.value)
+        return any(
+            isinstance(node, ast.Return) and node is not only and _boolean(node.value) is opposite
+            for node in ast.walk(scope)
+        )
+    if (
+        isinstance(only, ast.Assign)
+        and len(only.targets) == 1
+        and isinstance(only.targets[0], ast.Name)
+        and _boolean(only.value) is not None
+    ):
+        flag, opposite = only.targets[0].id, not _boolean(only.value)
+        return any(
+            isinstance(node, ast.Assign)
+            and node is not only
+            and any(isinstance(target, ast.Name) and target.id == flag for target in node.targets)
+            and _boolean(node.value) is opposite
+            for node in ast.walk(scope)
+        )
+    return False
+
+
+def _boolean(node: ast.expr | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def _meaningful(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a block, without `pass` and bare string literals (comments in disguise)."""
+    return [
+        statement
+        for statement in body
+        if not isinstance(statement, ast.Pass)
+        and not (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        )
+    ]
+
+
+def _guarded_block(parent: ast.AST | None) -> tuple[list[ast.stmt], bool]:
+    """The statements a handler guards, and whether it is an `except*` group handler."""
+    if isinstance(parent, ast.Try):
+        return parent.body, False
+    if sys.version_info >= (3, 11) and isinstance(parent, ast.TryStar):
+        return parent.body, True
+    return [], False
+
+
+def _nobody_needs_to_know(guarded: list[ast.stmt]) -> bool:
+    """A guarded block that only imports (optional dependency) or only releases resources."""
+    meaningful = [statement for statement in guarded if not isinstance(statement, ast.Pass)]
+    if not meaningful:
+        return False
+    if all(isinstance(statement, (ast.Import, ast.ImportFrom)) for statement in meaningful[:1]) and all(
+        isinstance(statement, (ast.Import, ast.ImportFrom)) or _is_constant_assignment(statement)
+        for statement in meaningful
+    ):
+        return True
+    return all(_is_teardown_statement(statement) for statement in meaningful)
+
+
+def _is_constant_assignment(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Assign) and isinstance(statement.value, (ast.Constant, ast.Name, ast.Attribute))
+
+
+def _is_teardown_statement(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.Expr):
+        return False
+    value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    return isinstance(value, ast.Call) and is_teardown_call(value)
+
+
+def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of the handler body, without descending into nested functions or classes."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+def _describe_body(body: list[ast.stmt], show: Callable[[ast.AST], str]) -> str:
+    """What a silent body does, in words: "the body only passes"."""
+    statements = _meaningful(body)
+    if not statements:
+        return "the body only passes"
+    if len(statements) == 1:
+        only = statements[0]
+        if isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant) and only.value.value is Ellipsis:
+            return "the body is only `...`"
+        if isinstance(only, ast.Continue):
+            return "the body only skips to the next iteration"
+        if isinstance(only, ast.Break):
+            return "the body only breaks out of the loop"
+        if isinstance(only, ast.Return):
+            if only.value is None or (isinstance(only.value, ast.Constant) and only.value.value is None):
+                return "the body only returns `None`"
+            text = " ".join(show(only.value).split())
+            return f"the body only returns `{text}`" if text and len(text) <= 30 else "the body only returns a default"
+    if all(
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Name)
+        and statement.value.func.id == "print"
+        for statement in statements
+    ):
+        return "the body only prints, and print is not logging"
+    if all(isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) for statement in statements):
+        if len(statements) == 1:
+            text = " ".join(show(statements[0]).split())
+            if len(text) <= 40:
+                return f"the body only assigns `{text}`"
+        return "the body only assigns defaults"
+    return "the body neither re-raises, logs, uses the exception nor returns an error response"
+
+
+def _what(caught: _Caught, caught_type: ast.expr) -> str:
+    if caught.exception.kind is ExceptionKind.BROAD:
+        if isinstance(caught_type, ast.Tuple):
+            return f"every error (it catches `{caught.culprit}`)"
+        return "every error"
+    errors = _area_errors(caught)
+    if isinstance(caught_type, ast.Tuple):
+        return f"{errors} (it catches `{caught.culprit}`)"
+    return errors
+
+
+def _area_errors(caught: _Caught) -> str:
+    area = caught.exception.area.value if caught.exception.area is not None else "infrastructure"
+    if caught.confidence is Confidence.LOW:
+        return f"what looks like {area} errors (backbone could not resolve `{caught.culprit}`)"
+    return f"{area} errors"
+
+
+def _fix(caught: _Caught) -> str:
+    if caught.exception.kind is ExceptionKind.BROAD:
+        return (
+            "Log the error with `logger.exception(...)` and re-raise it or return an error response, "
+            "or catch only the specific exception you expect."
+        )
+    area = caught.exception.area.value if caught.exception.area is not None else "infrastructure"
+    return (
+        "Log the error with `logger.exception(...)` and re-raise it or answer with a 5xx "
+        f"(503 when the dependency is down), so the {area} failure is visible."
+    )
+
+
+def _last_segment(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def _lowest(first: Confidence, second: Confidence) -> Confidence:
+    return first if _RANK[first] <= _RANK[second] else second
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _LONGEST_SHOWN else text[: _LONGEST_SHOWN - 3] + "..."

@@ -1,0 +1,633 @@
+"""BB501 hardcoded-secret: a credential written into the source."""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.knowledge import secrets
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_FIX_KNOWN_FORMAT = (
+    "Revoke or rotate this credential, then load its replacement from the environment or a secret manager."
+)
+_FIX_NAMED = "Load the value from the environment or a secret manager, and rotate the committed one."
+_FIX_PARAMETER = (
+    "Default the parameter to None and load the secret from the environment or a secret manager; "
+    "rotate the committed value."
+)
+_FIX_COMPARISON = (
+    "Compare with a secret loaded from the environment or a secret manager (using hmac.compare_digest), "
+    "and rotate the committed value."
+)
+
+# Confidence one step down, for test code: fixtures are full of fake credentials, but a
+# real one pasted into a test is as leaked as any other.
+_LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW, Confidence.LOW: Confidence.LOW}
+
+
+class _Binding(enum.Enum):
+    """How a literal is tied to a secret-like name; each has its message."""
+
+    ASSIGNMENT = "Secret-like name `{name}` is set to the hardcoded value {preview}."
+    KEYWORD = "Keyword argument `{name}` is passed the hardcoded value {preview}."
+    PARAMETER = "Parameter `{name}` defaults to the hardcoded value {preview}."
+    DICT_KEY = "Key `{name}` maps to the hardcoded value {preview}."
+    FALLBACK = "Reading `{name}` falls back to the hardcoded value {preview}."
+    COMPARISON = "Secret-like name `{name}` is compared with the hardcoded value {preview}."
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A finding waiting for `finish`: one literal gets one finding, the strongest."""
+
+    node: ast.expr
+    message: str
+    fix: str
+    confidence: Confidence
+    # A known token format (2) says more than a name (1).
+    strength: int
+
+
+class HardcodedSecret(Rule):
+    code = "BB501"
+    name = "hardcoded-secret"
+    summary = "A credential (API key, token, password, private key) is written into the source."
+    severity = Severity.ERROR
+    confidence = Confidence.HIGH
+    subscribes = (
+        ast.Constant,
+        ast.JoinedStr,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.NamedExpr,
+        ast.Dict,
+        ast.Call,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Lambda,
+        ast.Compare,
+    )
+    options = (
+        RuleOption(
+            "min-length",
+            8,
+            "Shortest value (in characters) reported when only a secret-like name marks it as a secret. "
+            "Known token formats are reported at any length.",
+        ),
+        RuleOption(
+            "min-entropy",
+            2.5,
+            "Lowest Shannon entropy, in bits per character, of a value reported because of its name. "
+            "2.5 keeps human-made passwords of eight or more characters and drops repetitive fillers "
+            "such as 'aaaabbbb'; 3.5 keeps only machine-generated keys.",
+        ),
+        RuleOption(
+            "extra-secret-names",
+            (),
+            "More names that hold secrets, matched on whole words at the end of a name "
+            "(e.g. 'license_key' also matches STRIPE_LICENSE_KEY).",
+        ),
+        RuleOption(
+            "ignore-values",
+            (),
+            "Literal values never reported, such as a project's well-known development default.",
+        ),
+    )
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds credentials written into the source. Anywhere in any string literal (including "
+            "bytes, docstrings and the constant parts of f-strings), it recognises known formats: AWS "
+            "access key ids, Stripe live secret and restricted keys, GitHub and GitLab tokens, Slack "
+            "tokens, Google API keys, SendGrid keys, PEM private keys with their body, signed JSON Web "
+            "Tokens, and URLs with an inline password (`scheme://user:password@host`). It also "
+            "reports a literal assigned to, passed as, compared with, or used as the default of a "
+            "secret-like name: a variable, attribute, dictionary key, keyword argument or parameter "
+            "named like secret, password, passwd, pwd, token, api_key, private_key, client_secret, "
+            "SECRET_KEY or signing key, and the fallback of `os.getenv`, `os.environ.get`, "
+            "`os.environ.setdefault`, python-decouple's `config(..., default=...)`, django-environ's "
+            "`env(..., default=...)` or `getattr(settings, ..., default)` for such a name.\n\n"
+            "A name is secret-like when its last word holds the secret: `auth_token` and "
+            "`DB_PASSWORD` are, `token_url`, `password_field`, `PASSWORD_RESET_TIMEOUT`, "
+            "`token_type`, `secret_name`, `next_page_token` and `max_tokens` are not. A value "
+            "found through a name must be at least `min-length` characters with `min-entropy` "
+            "bits per character, and is not reported when it is a placeholder (\"\", "
+            "\"changeme\", \"<token>\", \"${TOKEN}\", \"{{ token }}\", \"xxxx\", \"dummy\", "
+            "\"your-api-key-here\", \"super-secret-key\", \"admin123\"), a sentence, a URL, a file "
+            "path, an environment variable name, an identifier such as \"access_token\", a "
+            "password hash (\"pbkdf2_sha256$...\"), or a Stripe test-mode or publishable key.\n\n"
+            "Not reported: AWS's documented example keys (ending in EXAMPLE) and other format "
+            "matches made of x's or one repeated character; the token on jwt.io's front page; "
+            "URLs whose password is a placeholder, equals the user name (`postgres:postgres`), or "
+            "whose host is local or reserved for documentation (localhost, 127.0.0.1, *.local, "
+            "*.test, example.com). Confidence is high for known formats, medium for a value found "
+            "through a name (low when the value is a single word or has little variety, or when "
+            "the call that reads it is unknown), and one step lower in test code (tests/, "
+            "test_*.py, conftest.py). Findings never show the whole value: the message gives its "
+            "first characters and its length (`sk_l…(32 chars)`), and the source line is masked "
+            "wherever it is displayed."
+        ),
+        why_is_this_bad=(
+            "Whoever can read the repository can use the credential: every clone, fork, CI log, "
+            "backup and package built from it carries it, and deleting the line does not remove it "
+            "from history. Leaked keys are harvested from public repositories within minutes. A "
+            "secret in the code also cannot differ between environments or be rotated without a "
+            "deploy, so the development key ends up in production."
+        ),
+        example=(
+            "import os\n\n"
+            "SECRET_KEY = \"k3P9-Zq7w-8Lm2-vR4t-Hn6y\"\n"
+            "DATABASE_URL = os.getenv(\"DATABASE_URL\", \"postgresql://app:Tz8qW3fkR9@db.prod.internal/app\")\n"
+        ),
+        use_instead=(
+            "import os\n\n"
+            "SECRET_KEY = os.environ[\"SECRET_KEY\"]\n"
+            "DATABASE_URL = os.environ[\"DATABASE_URL\"]\n\n"
+            "# Then rotate the values that were committed: they stay in the history.\n"
+        ),
+    )
+
+    # Fake credentials below are split into adjacent literals ("AKIA" "...") so that the
+    # secret scanners that watch this repository do not see a whole token; Python joins
+    # adjacent literals into one constant, which is what the rule reads. Their random parts
+    # spell FAKE or decode to "not a real ...".
+    VALID = (
+        # AWS's documented example keys.
+        """
+        AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+        AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        """,
+        # Secrets read from the environment, without a fallback or with an empty one.
+        """
+        import os
+
+        SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+        API_KEY = os.getenv("API_KEY")
+        STRIPE_KEY = os.environ.get("STRIPE_KEY", "")
+        DB_PASSWORD = os.environ.get("DB_PASSWORD") or None
+        """,
+        # Placeholders.
+        """
+        PASSWORD = "changeme"
+        API_KEY = "<your-api-key>"
+        GITHUB_TOKEN = "${GITHUB_TOKEN}"
+        client_secret = "{{ client_secret }}"
+        SECRET = "xxxxxxxxxxxxxxxx"
+        SIGNING_KEY = "your-signing-key-here"
+        SECRET_KEY = "dev-secret-key-change-in-production"
+        """,
+        # Names where the secret word is followed by a non-secret noun.
+        """
+        token_url = "https://oauth2.googleapis.com/token"
+        PASSWORD_RESET_TIMEOUT = 259200
+        password_field = "password1"
+        TOKEN_TYPE = "Bearer"
+        secret_name = "prod/payments/stripe"
+        TOKEN_EXPIRY = "15 minutes"
+        max_tokens = 512
+        next_page_token = "CAEQAhoKCggIABIECAEQAQ"
+        """,
+        # Hashes and UUIDs under names that are not secret-like.
+        """
+        import uuid
+
+        EXPECTED_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        NAMESPACE = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+        ETAG = "33a64df551425fcc55e4d42a148795d9f25f89d4"
+        """,
+        # URLs without a password, and local development defaults.
+        """
+        BROKER_URL = "amqp://guest@rabbitmq.internal:5672//"
+        CACHE_URL = "redis://:@cache.internal:6379/0"
+        DATABASE_URL = "postgresql://postgres:postgres@localhost:5432/app"
+        TEST_DB = "mysql://root:s3cr3tPass@127.0.0.1/test"
+        DOCS_URL = "postgresql://user:${DB_PASSWORD}@db.example.com/app"
+        """,
+        # Django settings that read their secrets.
+        """
+        import environ
+
+        env = environ.Env()
+        SECRET_KEY = env("DJANGO_SECRET_KEY")
+        DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "PASSWORD": env("DB_PASSWORD")}}
+        EMAIL_HOST_PASSWORD = ""
+        """,
+        # A PEM header without a key, and the jwt.io front-page example token.
+        """
+        PEM_PRIVATE_HEADER = "-----BEGIN PRIVATE KEY-----"
+
+        def is_private_key(text: str) -> bool:
+            return text.startswith("-----BEGIN RSA PRIVATE KEY-----")
+
+        JWT_IO_EXAMPLE = (
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+            ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        )
+        """,
+        # Stripe test-mode and publishable keys reach no real money.
+        """
+        import stripe
+
+        stripe.api_key = "sk_test_" "4eC39HqLyjWDarjtT1zdp7dc"
+        STRIPE_PUBLISHABLE_KEY = "pk_live_" "FAKEFAKEFAKEFAKEFAKEFAKE"
+        """,
+        # Values that name or locate a secret instead of being one.
+        """
+        from django.utils.translation import gettext_lazy as _
+
+        SECRET_KEY_FILE = "/run/secrets/django_secret_key"
+        private_key = "keys/service-account.pem"
+        password = _("Password")
+        token = "csrfmiddlewaretoken"
+        auth_header = {"Authorization": "Bearer {token}"}
+        api_key_env = "PAYMENTS_API_KEY"
+        password_help = "Your password must contain at least 12 characters."
+        """,
+        # Password hashes are not usable credentials.
+        """
+        def make_fixture(User):
+            User(username="alice", password="pbkdf2_sha256$600000$fakesalt$fakehashfakehashfakehash=")
+        """,
+        # Reading a secret from the request, and comparing in constant time with a loaded one.
+        """
+        import hmac
+        import os
+
+        def check(request):
+            token = request.headers["Authorization"]
+            return hmac.compare_digest(token, os.environ["WEBHOOK_TOKEN"])
+        """,
+        # Short or repetitive values under secret names.
+        """
+        def login(client):
+            client.login(username="bob", password="hunter2")
+            return {"token": "aaaabbbb"}
+        """,
+    )
+    INVALID = (
+        # Known token formats, wherever they appear.
+        """
+        AWS_ACCESS_KEY_ID = "AKIA" "ZZZZFAKE2345ZZZZ"  # expect: BB501
+        BOTO_KWARGS = {"region": "eu-west-1", "id": "ASIA" "FAKE2345FAKE2345"}  # expect: BB501
+        """,
+        """
+        import stripe
+
+        stripe.api_key = "sk_live_" "0000FAKE0000FAKE0000FAKE"  # expect: BB501
+        ROTATED = ["rk_live_" "1111FAKE1111FAKE1111FAKE"]  # expect: BB501
+        """,
+        """
+        import requests
+
+        def list_repositories():
+            return requests.get(
+                "https://api.github.com/user/repos",
+                headers={"Authorization": "token " "ghp_" "FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE"},  # expect: BB501
+                timeout=10,
+            )
+        """,
+        """
+        SLACK_BOT = "xoxb-" "0000000000-FAKEFAKEFAKEFAKE"  # expect: BB501
+        GITLAB = "glpat-" "FAKE-FAKE-FAKE-FAKE0"  # expect: BB501
+        MAPS = "AIza" "FAKE_FAKE_FAKE_FAKE_FAKE_FAKE_FAKE_"  # expect: BB501
+        MAIL = "SG." "FAKEFAKEFAKEFAKEFAKE00" "." "FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE000"  # expect: BB501
+        """,
+        # A private key in a docstring is still a leaked key ("\\x2d" is "-").
+        '''
+        def sign(payload):
+            """Sign with -----BEGIN EC PRIVATE KEY----\\x2d\\ndGhpcyBpcyBub3QgYSByZWFsIHByaXZhdGUga2V5LCBpdCBpcyBhIGJhY2tib25lIGRvY3VtZW50YXRpb24gZXhhbXBsZSE=\\n-----END EC PRIVATE KEY-----"""  # expect: BB501
+            return payload
+        ''',
+        # A signed JWT, in bytes.
+        """
+        SERVICE_JWT = (
+            b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."  # expect: BB501
+            b"eyJzdWIiOiJmYWtlLXVzZXIiLCJub3RlIjoibm90IGEgcmVhbCB0b2tlbiJ9.Zm9yLWRvY3Mtb25seQ"
+        )
+        """,
+        # URLs with an inline password, also in an f-string.
+        """
+        import os
+
+        BROKER_URL = "amqp://orders:Tz8qW3fkR9@mq.prod.internal:5672/orders"  # expect: BB501
+        DB_HOST = os.environ["DB_HOST"]
+        DATABASE_URL = f"postgresql://app:Tz8qW3fkR9@{DB_HOST}/app"  # expect: BB501
+        """,
+        # Secret-like names: settings, attributes, annotated class attributes, bytes.
+        """
+        from pydantic_settings import BaseSettings
+
+        SECRET_KEY = "django-insecure-k3P9+Zq7w!8Lm2&vR4t"  # expect: BB501
+        SIGNING_KEY = b"\\x8f\\x1a\\x92\\x07\\xc4\\xd3\\x11\\xe0\\x5b\\x77\\x3c\\x01"  # expect: BB501
+
+        class Settings(BaseSettings):
+            jwt_secret: str = "Vq8-FAKE-3nLp-0wZr"  # expect: BB501
+
+        class Client:
+            def __init__(self):
+                self.api_key = "c0ffee42-FAKE-4d1e-9b7a"  # expect: BB501
+        """,
+        # Dictionary keys, subscript assignment, keyword arguments and an auth tuple.
+        """
+        import psycopg2
+        import requests
+
+        DATABASES = {"default": {"NAME": "shop", "USER": "shop", "PASSWORD": "Tz8qW3fkR9"}}  # expect: BB501
+
+        def configure(app):
+            app.config["SECRET_KEY"] = "9c1d-FAKE-7e2a-b5f0"  # expect: BB501
+            conn = psycopg2.connect(host="db", user="app", password="Tz8qW3fkR9")  # expect: BB501
+            requests.get("https://api.internal/report", auth=("report", "Tz8qW3fkR9"), timeout=5)  # expect: BB501
+            return conn
+        """,
+        # Fallbacks of environment reads.
+        """
+        import os
+        from decouple import config
+
+        API_KEY = os.getenv("API_KEY", "a8f3-FAKE-91bc-77de")  # expect: BB501
+        SECRET_KEY = os.environ.get("SECRET_KEY") or "Vq8-FAKE-3nLp-0wZr"  # expect: BB501
+        os.environ.setdefault("WEBHOOK_SECRET", "whsec-FAKE-7a1e9c")  # expect: BB501
+        STRIPE_SECRET = config("STRIPE_SECRET", default="Vq8-FAKE-3nLp-0wZr")  # expect: BB501
+        """,
+        # Default parameter values.
+        """
+        def connect(host, user="app", password="Tz8qW3fkR9"):  # expect: BB501
+            ...
+
+        async def fetch(url, *, token="c0ffee42-FAKE-4d1e-9b7a"):  # expect: BB501
+            ...
+        """,
+        # Comparing with a literal is a hardcoded credential check.
+        """
+        def is_admin(request):
+            api_key = request.headers.get("X-Api-Key")
+            return api_key == "Qx7-FAKE-Zk4-Lw2"  # expect: BB501
+        """,
+        # Pydantic and Starlette secret wrappers do not hide the literal.
+        """
+        from pydantic import SecretStr
+
+        ADMIN_PASSWORD = SecretStr("Tz8qW3fkR9")  # expect: BB501
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._candidates: dict[int, _Candidate] = {}
+        self._in_tests = secrets.is_test_path(context.path)
+        min_length = self.option("min-length")
+        min_entropy = self.option("min-entropy")
+        extra_names = self.option("extra-secret-names")
+        ignored = self.option("ignore-values")
+        self._min_length = min_length if isinstance(min_length, int) else 8
+        self._min_entropy = float(min_entropy) if isinstance(min_entropy, (int, float)) else 2.5
+        self._extra_names = extra_names if isinstance(extra_names, tuple) else ()
+        self._ignored_values = frozenset(ignored) if isinstance(ignored, tuple) else frozenset()
+
+    # ------------------------------------------------------------------ dispatch
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Constant):
+            self._check_constant(node)
+        elif isinstance(node, ast.JoinedStr):
+            self._check_f_string(node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._check_target(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self._check_target(node.target, node.value)
+        elif isinstance(node, ast.NamedExpr):
+            self._check_target(node.target, node.value)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    self._check_named(key.value, value, _Binding.DICT_KEY, Confidence.MEDIUM)
+        elif isinstance(node, ast.Call):
+            self._check_call(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            self._check_parameters(node.args)
+        elif isinstance(node, ast.Compare):
+            self._check_comparison(node)
+
+    def finish(self) -> None:
+        ordered = sorted(self._candidates.values(), key=lambda c: (c.node.lineno, c.node.col_offset))
+        for candidate in ordered:
+            node = candidate.node
+            end_line = node.end_lineno if node.end_lineno is not None else node.lineno
+            end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+            self.report(
+                node,
+                candidate.message,
+                fix=candidate.fix,
+                confidence=candidate.confidence,
+                sensitive_spans=((node.lineno, node.col_offset, end_line, end_col),),
+            )
+
+    # ------------------------------------------------------------------ known formats
+
+    def _check_constant(self, node: ast.Constant) -> None:
+        # The constant parts of an f-string are read with the f-string as a whole.
+        if isinstance(self.context.parent(node), ast.JoinedStr):
+            return
+        text = _text_of(node)
+        if text is not None:
+            self._check_known_format(node, text)
+
+    def _check_f_string(self, node: ast.JoinedStr) -> None:
+        if isinstance(self.context.parent(node), ast.FormattedValue):  # a format spec
+            return
+        # Interpolations read as "{}", which the URL format takes for a templated password.
+        text = "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "{}"
+            for part in node.values
+        )
+        self._check_known_format(node, text)
+
+    def _check_known_format(self, node: ast.expr, text: str) -> None:
+        match = secrets.find_token(text)
+        if match is None or text[match.start : match.end] in self._ignored_values:
+            return
+        confidence = Confidence.MEDIUM if match.weak else Confidence.HIGH
+        message = f"The source contains a hardcoded {match.format.name}, {secrets.redact(text[match.start : match.end])}."
+        self._propose(_Candidate(node, message, _FIX_KNOWN_FORMAT, self._adjust(confidence), strength=2))
+
+    # ------------------------------------------------------------------ secret-like names
+
+    def _check_target(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                for element_target, element_value in zip(target.elts, value.elts):
+                    self._check_target(element_target, element_value)
+            return
+        name = _name_of(target)
+        if name is not None:
+            self._check_named(name, value, _Binding.ASSIGNMENT, Confidence.MEDIUM)
+
+    def _check_call(self, call: ast.Call) -> None:
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                continue
+            if keyword.arg == "auth" and isinstance(keyword.value, ast.Tuple) and len(keyword.value.elts) == 2:
+                # requests/httpx basic auth: (user, password)
+                self._check_literal("auth", keyword.value.elts[1], _Binding.KEYWORD, Confidence.MEDIUM)
+            else:
+                self._check_named(keyword.arg, keyword.value, _Binding.KEYWORD, Confidence.MEDIUM)
+        self._check_fallback(call)
+
+    def _check_fallback(self, call: ast.Call) -> None:
+        """`os.getenv("API_KEY", "...")`, `config("SECRET", default="...")`, `getattr(s, "TOKEN", "...")`."""
+        callee = self.context.call_name(call)
+        name_index = 1 if callee == "getattr" else 0
+        if len(call.args) <= name_index:
+            return
+        name_node = call.args[name_index]
+        if not (isinstance(name_node, ast.Constant) and isinstance(name_node.value, str)):
+            return
+        default = next((keyword.value for keyword in call.keywords if keyword.arg == "default"), None)
+        positional_default = call.args[name_index + 1] if len(call.args) > name_index + 1 else None
+        if callee in secrets.ENVIRONMENT_READS or _is_settings_reader(call):
+            confidence = Confidence.MEDIUM
+            default = default or positional_default
+        elif callee == "getattr" or (
+            isinstance(call.func, ast.Attribute) and call.func.attr in {"get", "setdefault", "pop"}
+        ):
+            # A mapping or an object of unknown kind: likely, not certainly, configuration.
+            confidence = Confidence.LOW
+            default = default or positional_default
+        else:
+            # Any other call with a `default=` (argparse, click options).
+            confidence = Confidence.LOW
+        if default is not None:
+            self._check_named(name_node.value.lstrip("-"), default, _Binding.FALLBACK, confidence)
+
+    def _check_parameters(self, arguments: ast.arguments) -> None:
+        positional = [*arguments.posonlyargs, *arguments.args]
+        for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
+            self._check_named(argument.arg, default, _Binding.PARAMETER, Confidence.MEDIUM)
+        for argument, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+            if kw_default is not None:
+                self._check_named(argument.arg, kw_default, _Binding.PARAMETER, Confidence.MEDIUM)
+
+    def _check_comparison(self, node: ast.Compare) -> None:
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+            return
+        left, right = node.left, node.comparators[0]
+        for named, literal in ((left, right), (right, left)):
+            name = _name_of(named)
+            if name is not None and isinstance(literal, ast.Constant):
+                self._check_named(name, literal, _Binding.COMPARISON, Confidence.MEDIUM)
+
+    def _check_named(self, name: str, value: ast.expr, binding: _Binding, confidence: Confidence) -> None:
+        if not secrets.is_secret_like_name(name, self._extra_names):
+            return
+        for literal in _literals(value):
+            self._check_literal(name, literal, binding, confidence)
+
+    def _check_literal(self, name: str, literal: ast.expr, binding: _Binding, confidence: Confidence) -> None:
+        if not isinstance(literal, ast.Constant):
+            return
+        text = _text_of(literal)
+        if text is None or text in self._ignored_values:
+            return
+        user, credential = secrets.split_credential(text)
+        if user is not None and _normalised(user) == _normalised(credential):  # "admin:admin"
+            return
+        if (
+            len(credential) < self._min_length
+            or secrets.shannon_entropy(credential) < self._min_entropy
+            or secrets.is_placeholder(credential)
+            or secrets.names_something_else(credential)
+            or secrets.is_harmless_credential(credential)
+            or _normalised(credential) == _normalised(name)
+        ):
+            return
+        if secrets.is_weak_value(credential):
+            confidence = Confidence.LOW
+        message = binding.value.format(name=name, preview=secrets.redact(text))
+        fix = {
+            _Binding.PARAMETER: _FIX_PARAMETER,
+            _Binding.COMPARISON: _FIX_COMPARISON,
+            _Binding.FALLBACK: f"Remove the fallback so that a missing `{name}` fails at startup, and rotate the committed value.",
+        }.get(binding, _FIX_NAMED)
+        self._propose(_Candidate(literal, message, fix, self._adjust(confidence), strength=1))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _adjust(self, confidence: Confidence) -> Confidence:
+        return _LOWER[confidence] if self._in_tests else confidence
+
+    def _propose(self, candidate: _Candidate) -> None:
+        key = id(candidate.node)
+        current = self._candidates.get(key)
+        if current is None or candidate.strength > current.strength:
+            self._candidates[key] = candidate
+
+
+def _text_of(node: ast.Constant) -> str | None:
+    if isinstance(node.value, str):
+        return node.value
+    if isinstance(node.value, bytes):
+        return node.value.decode("latin-1")
+    return None
+
+
+def _name_of(target: ast.expr) -> str | None:
+    """The name a value is bound to: `x`, `obj.x`, `mapping["x"]`."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        key = target.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+    return None
+
+
+def _literals(value: ast.expr, depth: int = 0) -> list[ast.expr]:
+    """The string literals that `value` evaluates to, directly or as a fallback."""
+    if depth > 3:
+        return []
+    if isinstance(value, ast.Constant):
+        return [value]
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):  # SECRET_KEY_FALLBACKS = [...]
+        return [element for element in value.elts if isinstance(element, ast.Constant)]
+    if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):  # os.getenv("X") or "..."
+        return [literal for operand in value.values for literal in _literals(operand, depth + 1)]
+    if isinstance(value, ast.IfExp):
+        return [*_literals(value.body, depth + 1), *_literals(value.orelse, depth + 1)]
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "encode" and isinstance(func.value, ast.Constant):
+            return [func.value]
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        if callee in secrets.SECRET_WRAPPERS:
+            default = next((keyword.value for keyword in value.keywords if keyword.arg == "default"), None)
+            wrapped = value.args[0] if value.args else default
+            return _literals(wrapped, depth + 1) if wrapped is not None else []
+    return []
+
+
+def _is_settings_reader(call: ast.Call) -> bool:
+    """`env("X", default=...)`, `env.str("X", ...)`, `config("X", ...)`: django-environ and friends."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in secrets.ENVIRONMENT_READER_NAMES
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in secrets.ENVIRONMENT_READER_NAMES
+    )
+
+
+def _normalised(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())

@@ -1,0 +1,529 @@
+"""BB101 beyond its own examples: confidence, exact messages, and the knowledge it asks."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from backbone.findings import Confidence, Finding, Severity
+from backbone.review.checker import check_source
+from backbone.review.knowledge.errors import (
+    ExceptionKind,
+    InfrastructureArea,
+    classify_exception,
+    describe_exception,
+    guess_exception_kind,
+    is_error_response,
+)
+from backbone.review.knowledge.logging import (
+    LoggerBindings,
+    Reporting,
+    names_reporting,
+    reporting_of_call,
+)
+from backbone.review.project import NameResolver, collect_imports, top_level_symbols
+
+
+def findings(snippet: str) -> list[Finding]:
+    return check_source(textwrap.dedent(snippet), ("BB101",))
+
+
+def only(snippet: str) -> Finding:
+    found = findings(snippet)
+    assert len(found) == 1, [(f.line, f.message) for f in found]
+    return found[0]
+
+
+# --- what the finding says ------------------------------------------------------------
+
+
+def test_broad_catch_message_fix_severity_and_location() -> None:
+    finding = only(
+        """
+        def refresh(cache):
+            try:
+                cache.reload()
+            except Exception:
+                pass
+        """
+    )
+    assert (finding.line, finding.location.column) == (5, 5)
+    assert finding.severity is Severity.WARNING
+    assert finding.confidence is Confidence.HIGH
+    assert finding.message == (
+        "This `except Exception` swallows every error: the body only passes, so failures vanish without a trace."
+    )
+    assert finding.fix is not None
+    assert finding.fix.message.startswith("Log the error with `logger.exception(...)`")
+
+
+def test_infrastructure_message_names_the_area() -> None:
+    finding = only(
+        """
+        import requests
+
+        def rates():
+            try:
+                return requests.get("https://rates.example.com", timeout=5).json()
+            except requests.exceptions.ConnectionError:
+                return {}
+        """
+    )
+    assert finding.message == (
+        "This `except requests.exceptions.ConnectionError` swallows HTTP client errors: "
+        "the body only returns `{}`, so failures vanish without a trace."
+    )
+    assert finding.fix is not None and "HTTP client failure is visible" in finding.fix.message
+
+
+def test_suppress_is_reported_at_the_call_not_the_with() -> None:
+    finding = only(
+        """
+        import contextlib
+
+        def notify(mailer):
+            with open("log") as handle, contextlib.suppress(BaseException):
+                mailer.send(handle.read())
+        """
+    )
+    assert (finding.line, finding.location.column) == (5, 33)
+    assert finding.message.startswith("This `contextlib.suppress(BaseException)` swallows every error raised")
+
+
+def test_except_star_is_named_as_such() -> None:
+    assert "`except* Exception`" in only(
+        """
+        def run(group):
+            try:
+                group.run()
+            except* Exception:
+                pass
+        """
+    ).message
+
+
+def test_printing_is_described_as_not_logging() -> None:
+    assert "the body only prints, and print is not logging" in only(
+        """
+        def charge(gateway):
+            try:
+                gateway.charge()
+            except Exception:
+                print("charge failed")
+        """
+    ).message
+
+
+# --- confidence -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("snippet", "confidence"),
+    [
+        pytest.param(
+            """
+            def count(connection):
+                try:
+                    return connection.count()
+                except connection.OperationalError:
+                    return 0
+            """,
+            Confidence.LOW,
+            id="unresolved-name-guessed-by-its-last-segment",
+        ),
+        pytest.param(
+            """
+            from sqlalchemy.exc import *
+
+            def count(session):
+                try:
+                    return session.count()
+                except OperationalError:
+                    return 0
+            """,
+            Confidence.MEDIUM,
+            id="resolved-through-a-star-import",
+        ),
+        pytest.param(
+            """
+            from django.db import IntegrityError
+
+            def tag(item, name):
+                try:
+                    item.tags.create(name=name)
+                except IntegrityError:
+                    pass
+            """,
+            Confidence.MEDIUM,
+            id="constraint-violation-often-ignored-on-purpose",
+        ),
+        pytest.param(
+            """
+            def sync(client):
+                try:
+                    client.push()
+                except Exception:
+                    cleanup_temporary_files()
+            """,
+            Confidence.MEDIUM,
+            id="body-calls-code-backbone-cannot-see",
+        ),
+        pytest.param(
+            """
+            def save(client):
+                try:
+                    client.push()
+                    return True
+                except Exception:
+                    return False
+            """,
+            Confidence.MEDIUM,
+            id="failure-turned-into-a-false-answer",
+        ),
+        pytest.param(
+            """
+            import requests
+
+            def fetch(url):
+                try:
+                    return requests.get(url, timeout=1)
+                except requests.Timeout:
+                    return None
+            """,
+            Confidence.HIGH,
+            id="resolved-import-and-a-plain-default",
+        ),
+    ],
+)
+def test_confidence(snippet: str, confidence: Confidence) -> None:
+    assert only(snippet).confidence is confidence
+
+
+# --- tricky negatives -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        pytest.param(
+            """
+            def load(path):
+                try:
+                    return open(path).read()
+                except FileNotFoundError:
+                    return ""
+            """,
+            id="a-narrow-os-error",
+        ),
+        pytest.param(
+            """
+            class Cache:
+                def __init__(self):
+                    self.log = logging.getLogger("cache")
+
+                def warm(self):
+                    try:
+                        self.fill()
+                    except Exception:
+                        self.log.info("warming failed")
+            """,
+            id="a-logger-on-self-without-the-import",
+        ),
+        pytest.param(
+            """
+            import logging
+
+            def warm(cache):
+                try:
+                    cache.fill()
+                except Exception:
+                    logging.getLogger(__name__).warning("warming failed")
+            """,
+            id="a-chained-getlogger",
+        ),
+        pytest.param(
+            """
+            import sys
+            import traceback
+
+            def run(job):
+                try:
+                    job()
+                except Exception:
+                    sys.stderr.write(traceback.format_exc())
+            """,
+            id="the-traceback-is-read-without-the-name",
+        ),
+        pytest.param(
+            """
+            from flask import Response
+
+            def view():
+                try:
+                    return render_page()
+                except Exception:
+                    response = Response("unavailable")
+                    response.status_code = 503
+                    return response
+            """,
+            id="a-status-set-on-the-response",
+        ),
+        pytest.param(
+            """
+            import pytest
+
+            def test_ping(client):
+                try:
+                    client.ping()
+                except Exception:
+                    pytest.fail("ping raised")
+            """,
+            id="pytest-fail",
+        ),
+        pytest.param(
+            """
+            import sys
+
+            def main():
+                try:
+                    run()
+                except Exception:
+                    sys.exit(1)
+            """,
+            id="the-process-exits-with-an-error-status",
+        ),
+        pytest.param(
+            """
+            def import_rows(rows):
+                failed_rows = []
+                for row in rows:
+                    try:
+                        save(row)
+                    except Exception:
+                        failed_rows.append(row)
+                return failed_rows
+            """,
+            id="the-failure-is-collected",
+        ),
+        pytest.param(
+            """
+            def try_read_version(path):
+                try:
+                    return open(path).read().strip()
+                except Exception:
+                    return None
+            """,
+            id="a-best-effort-function-by-name",
+        ),
+        pytest.param(
+            """
+            import contextlib
+
+            def stop(process):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            """,
+            id="suppress-around-a-teardown",
+        ),
+    ],
+)
+def test_not_reported(snippet: str) -> None:
+    assert findings(snippet) == []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        pytest.param(
+            """
+            def breakdown(session):
+                try:
+                    return Breakdown(total=session.count())
+                except Exception:
+                    return Breakdown(total=0)
+            """,
+            id="building-the-same-type-is-no-retry",
+        ),
+        pytest.param(
+            """
+            def describe(column, spec):
+                try:
+                    column.update({"type": spec.type_of(column)})
+                except Exception:
+                    column.update({"type": "UNKNOWN"})
+            """,
+            id="filling-the-same-container-is-no-retry",
+        ),
+        pytest.param(
+            """
+            def export(job):
+                try:
+                    return job.run()
+                except Exception:
+                    return ExportError("export failed")
+            """,
+            id="an-error-object-built-but-not-raised",
+        ),
+        pytest.param(
+            """
+            def load(client):
+                try:
+                    return client.fetch()
+                except Exception:
+                    error = None
+                    return error
+            """,
+            id="an-empty-default-in-a-variable-named-error",
+        ),
+    ],
+)
+def test_reported(snippet: str) -> None:
+    assert len(findings(snippet)) == 1
+
+
+# --- the knowledge modules ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Exception", ExceptionKind.BROAD),
+        ("BaseException", ExceptionKind.BROAD),
+        ("builtins.Exception", ExceptionKind.BROAD),
+        ("OSError", ExceptionKind.INFRASTRUCTURE),
+        ("IOError", ExceptionKind.INFRASTRUCTURE),
+        ("ConnectionRefusedError", ExceptionKind.INFRASTRUCTURE),
+        ("TimeoutError", ExceptionKind.INFRASTRUCTURE),
+        ("socket.timeout", ExceptionKind.INFRASTRUCTURE),
+        ("sqlalchemy.exc.OperationalError", ExceptionKind.INFRASTRUCTURE),
+        ("django.db.utils.IntegrityError", ExceptionKind.INFRASTRUCTURE),
+        ("psycopg2.errors.UniqueViolation", ExceptionKind.INFRASTRUCTURE),
+        ("asyncpg.exceptions.PostgresError", ExceptionKind.INFRASTRUCTURE),
+        ("sqlite3.OperationalError", ExceptionKind.INFRASTRUCTURE),
+        ("redis.exceptions.ConnectionError", ExceptionKind.INFRASTRUCTURE),
+        ("requests.RequestException", ExceptionKind.INFRASTRUCTURE),
+        ("httpx.ConnectTimeout", ExceptionKind.INFRASTRUCTURE),
+        ("aiohttp.ClientError", ExceptionKind.INFRASTRUCTURE),
+        ("urllib.error.URLError", ExceptionKind.INFRASTRUCTURE),
+        ("smtplib.SMTPException", ExceptionKind.INFRASTRUCTURE),
+        ("botocore.exceptions.ClientError", ExceptionKind.INFRASTRUCTURE),
+        ("google.api_core.exceptions.GoogleAPIError", ExceptionKind.INFRASTRUCTURE),
+        ("stripe.error.StripeError", ExceptionKind.INFRASTRUCTURE),
+        ("stripe.error.CardError", ExceptionKind.NARROW),
+        ("requests.exceptions.MissingSchema", ExceptionKind.NARROW),
+        ("aiohttp.web.HTTPNotFound", ExceptionKind.UNKNOWN),
+        ("sqlalchemy.orm.exc.NoResultFound", ExceptionKind.NARROW),
+        ("sqlalchemy.exc.StatementError", ExceptionKind.UNKNOWN),
+        ("FileNotFoundError", ExceptionKind.NARROW),
+        ("KeyError", ExceptionKind.NARROW),
+        ("ValueError", ExceptionKind.NARROW),
+        ("ImportError", ExceptionKind.NARROW),
+        ("StopIteration", ExceptionKind.NARROW),
+        ("NotImplementedError", ExceptionKind.NARROW),
+        ("myapp.errors.PaymentDeclined", ExceptionKind.UNKNOWN),
+    ],
+)
+def test_classify_exception(name: str, kind: ExceptionKind) -> None:
+    assert classify_exception(name) is kind
+
+
+def test_infrastructure_areas_and_constraint_violations() -> None:
+    assert describe_exception("psycopg.errors.UniqueViolation").constraint_violation
+    assert not describe_exception("psycopg.OperationalError").constraint_violation
+    assert describe_exception("smtplib.SMTPServerDisconnected").area is InfrastructureArea.EMAIL
+    assert describe_exception("botocore.exceptions.BotoCoreError").area is InfrastructureArea.CLOUD_SDK
+
+
+def test_guessing_an_unresolved_name() -> None:
+    assert guess_exception_kind("OperationalError") is ExceptionKind.INFRASTRUCTURE
+    assert guess_exception_kind("DoesNotExist") is ExceptionKind.NARROW
+    assert guess_exception_kind("Error") is ExceptionKind.UNKNOWN
+
+
+def _resolver(source: str) -> tuple[ast.Module, NameResolver]:
+    tree = ast.parse(textwrap.dedent(source))
+    imports, _ = collect_imports(tree, "example", is_package=False)
+    return tree, NameResolver("example", imports, top_level_symbols(tree))
+
+
+def _last_call(tree: ast.Module) -> ast.Call:
+    statement = tree.body[-1]
+    assert isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+    return statement.value
+
+
+@pytest.mark.parametrize(
+    ("source", "reporting"),
+    [
+        ("import logging\nlogger = logging.getLogger(__name__)\nlogger.error('x')", Reporting.LOGGED),
+        ("import structlog\nlog = structlog.get_logger()\nlog.bind(a=1).warning('x')", Reporting.LOGGED),
+        ("from loguru import logger\nlogger.exception('x')", Reporting.LOGGED),
+        ("import sentry_sdk\nsentry_sdk.capture_exception()", Reporting.LOGGED),
+        ("import warnings\nwarnings.warn('x')", Reporting.LOGGED),
+        ("import traceback\ntraceback.print_exc()", Reporting.LOGGED),
+        ("LOGGER.debug('x')", Reporting.LOGGED_BY_NAME),
+        ("self._logger.info('x')", Reporting.LOGGED_BY_NAME),
+        ("current.app.logger.info('x')", Reporting.LOGGED_BY_NAME),
+        ("self.output.exception('x')", Reporting.LOGGED_BY_NAME),
+        ("client.captureException()", Reporting.LOGGED_BY_NAME),
+        ("report_failure(job)", Reporting.LOGGED_BY_NAME),
+        ("from django.contrib import messages\nmessages.error(request, 'x')", Reporting.USER_NOTIFIED),
+        ("import sys\nprint('x', file=sys.stderr)", Reporting.NOT_REPORTED),
+        ("self.output.info('x')", Reporting.NOT_REPORTED),
+        ("import math\nmath.log(2)", Reporting.NOT_REPORTED),
+    ],
+)
+def test_reporting_of_call(source: str, reporting: Reporting) -> None:
+    tree, resolver = _resolver(source)
+    bindings = LoggerBindings.of_module(tree, resolver.qualified_name)
+    assert reporting_of_call(_last_call(tree), resolver.qualified_name, bindings) is reporting
+
+
+def test_logger_bindings_follow_class_attributes_and_derived_loggers() -> None:
+    tree, resolver = _resolver(
+        """
+        import logging
+        import structlog
+
+        base = structlog.get_logger()
+        request_log = base.bind(request_id=1)
+
+        class Service:
+            logger = logging.getLogger("service")
+        """
+    )
+    names = LoggerBindings.of_module(tree, resolver.qualified_name).names
+    assert {"base", "request_log", "logger", "self.logger", "cls.logger"} <= names
+
+
+def test_names_reporting() -> None:
+    assert names_reporting("log_failure")
+    assert names_reporting("notifyAdmins")
+    assert names_reporting("handle_exception")
+    assert not names_reporting("login")
+    assert not names_reporting("catalog_items")
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("JSONResponse({'error': 'x'}, status_code=500)", True),
+        ("Response(status=status.HTTP_503_SERVICE_UNAVAILABLE)", True),
+        ("JsonResponse({'ok': False}, status=HTTPStatus.BAD_GATEWAY)", True),
+        ("HttpResponseServerError()", True),
+        ("(jsonify(error='x'), 500)", True),
+        ("make_response(jsonify(error='x'), 503)", True),
+        ("self.response_404()", True),
+        ("self.response(500, message='x')", True),
+        ("render(request, 'error.html', status=code)", True),
+        ("JSONResponse({'items': []})", False),
+        ("(jsonify(items=[]), 200)", False),
+        ("cache.get(key, 500)", False),
+        ("Order.objects.filter(status=state)", False),
+    ],
+)
+def test_is_error_response(expression: str, expected: bool) -> None:
+    node = ast.parse(expression, mode="eval").body
+    assert is_error_response(node, lambda _: None) is expected

@@ -1,0 +1,196 @@
+"""BB501 never shows a whole secret: not in a message, a source line, any report format,
+the console or a baseline file.
+
+The secrets are assembled at run time and written to a temporary project, so that this
+file holds no secret-shaped literal of its own. They avoid the characters that report
+formats escape (`%`, `:`, `,`, quotes, backslashes) so that a leak cannot hide behind
+an escaped spelling.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backbone.cli import main
+from backbone.findings import Confidence, Finding
+from backbone.review.checker import check_source
+from backbone.review.knowledge.secrets import redact
+from backbone.review.rules.security.bb501_hardcoded_secret import HardcodedSecret
+
+STRIPE_KEY = "sk_" + "live_" + "Rn4Kq7Wz2Xb9Tc5Vm8Yd3Hf6"
+GITHUB_TOKEN = "gh" + "p_" + "Vb7Nq2Lx9Tz4Wc6Rk3Hm8Ys5Dg1Jf0Pa2Qe7"
+DJANGO_KEY = "django-" + "insecure-" + "q7Wn2Lp9Zr4Tb6Xv3Mc8Hd5Ks"
+DB_PASSWORD = "Hq3Vn8Lw2" + "Zt6Rk9Bc"
+API_FALLBACK = "Mf7Tq2Wx9" + "Lc4Zn8Rs"
+PEM_BODY = (
+    "dGhpcyBpcyBub3QgYSByZWFsIHByaXZhdGUga2V5LCBvbmx5IGEgZmFrZSBmb3Ig",
+    "YmFja2JvbmUgcmVkYWN0aW9uIHRlc3RzLCBpdCBtdXN0IG5ldmVyIGJlIHByaW50",
+)
+PEM_KEY = "-----BEGIN RSA PRIVATE" + " KEY-----\n" + "\n".join(PEM_BODY) + "\n-----END RSA PRIVATE KEY-----\n"
+
+# What must never be printed: each value, or for the URL and the key, their secret part.
+NEVER_SHOWN = (STRIPE_KEY, GITHUB_TOKEN, DJANGO_KEY, DB_PASSWORD, API_FALLBACK, *PEM_BODY)
+PLANTED_FINDINGS = 6
+
+
+def _project(root: Path) -> Path:
+    """A small service with one secret of each kind, none of them under tests/."""
+    files = {
+        "service/settings.py": [
+            "import os",
+            "",
+            f'SECRET_KEY = "{DJANGO_KEY}"',
+            f'DATABASE_URL = "postgresql://shop:{DB_PASSWORD}@db.prod.internal/shop"',
+            f'PAYMENTS_API_KEY = os.getenv("PAYMENTS_API_KEY", "{API_FALLBACK}")',
+        ],
+        "service/clients.py": [
+            "import stripe",
+            "",
+            f'stripe.api_key = "{STRIPE_KEY}"',
+            f'HEADERS = {{"Accept": "application/json", "X-Token": "{GITHUB_TOKEN}"}}',
+            f'SIGNING_KEY = """{PEM_KEY}"""',
+        ],
+    }
+    for relative, lines in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def _leaks(text: str) -> list[str]:
+    """Secrets, or any eight consecutive characters of one, that appear in `text`."""
+    found = []
+    for secret in NEVER_SHOWN:
+        windows = {secret[start : start + 8] for start in range(len(secret) - 7)}
+        if secret in text or any(window in text for window in windows):
+            found.append(secret[:4] + "…")
+    return found
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])
+def test_no_report_format_shows_a_secret(
+    output_format: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path / "project")
+    report_file = tmp_path / f"report.{output_format}"
+
+    code = main(["review", str(project), "--format", output_format, "--output", str(report_file), "--no-cache"])
+    captured = capsys.readouterr()
+
+    assert code in (0, 1), captured.err
+    report = report_file.read_text(encoding="utf-8")
+    assert "BB501" in report  # the secrets were found, so the check below means something
+    if output_format == "json":
+        document = json.loads(report)
+        planted = [finding for finding in document["findings"] if finding["code"] == "BB501"]
+        assert len(planted) == PLANTED_FINDINGS
+    assert _leaks(report) == []
+    assert _leaks(captured.out) == []
+    assert _leaks(captured.err) == []
+
+
+def test_the_baseline_holds_no_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(tmp_path / "project")
+    baseline = tmp_path / "baseline.json"
+
+    code = main(["review", str(project), "--no-cache", "--write-baseline", str(baseline)])
+    captured = capsys.readouterr()
+
+    assert code in (0, 1), captured.err
+    written = baseline.read_text(encoding="utf-8")
+    assert "BB501" in written
+    assert _leaks(written) == []
+    assert _leaks(captured.out) == []
+    assert _leaks(captured.err) == []
+
+
+def test_findings_mask_the_literal_in_message_fix_and_source_line() -> None:
+    source = "\n".join(
+        [
+            "import os",
+            "",
+            f'SECRET_KEY = "{DJANGO_KEY}"',
+            f'stripe_key = "{STRIPE_KEY}"',
+            f'PAYMENTS_API_KEY = os.getenv("PAYMENTS_API_KEY", "{API_FALLBACK}")',
+        ]
+    )
+    findings = check_source(source, ("BB501",), path="service/settings.py")
+    assert [finding.line for finding in findings] == [3, 4, 5]
+    for finding in findings:
+        shown = " ".join((finding.message, finding.fix.message if finding.fix else "", finding.source_line))
+        assert _leaks(shown) == [], finding
+
+
+@pytest.mark.parametrize("snippet", HardcodedSecret.INVALID)
+def test_no_invalid_example_prints_its_literal(snippet: str) -> None:
+    text = textwrap.dedent(snippet)
+    findings = check_source(text, ("BB501",))
+    assert findings
+    literals = _literals_by_position(text)
+    for finding in findings:
+        value = literals.get((finding.line, finding.location.column))
+        assert value is not None, f"no literal at {finding.line}:{finding.location.column}"
+        shown = " ".join((finding.message, finding.source_line))
+        assert value not in shown
+        assert not [value[i : i + 8] for i in range(len(value) - 7) if value[i : i + 8] in shown], finding
+
+
+def _literals_by_position(text: str) -> dict[tuple[int, int], str]:
+    """Every str/bytes literal (and f-string, by its constant parts) keyed by (line, 1-based column)."""
+    literals: dict[tuple[int, int], str] = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+            value = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+            literals.setdefault((node.lineno, node.col_offset + 1), value)
+        elif isinstance(node, ast.JoinedStr):
+            parts = [part.value for part in node.values if isinstance(part, ast.Constant) and isinstance(part.value, str)]
+            literals[(node.lineno, node.col_offset + 1)] = max(parts, key=len)
+    return literals
+
+
+def test_findings_in_test_code_are_one_confidence_step_lower() -> None:
+    source = f'STRIPE_KEY = "{STRIPE_KEY}"\nSECRET_KEY = "{DJANGO_KEY}"\n'
+
+    def confidences(path: str) -> list[Confidence]:
+        findings: list[Finding] = check_source(source, ("BB501",), path=path)
+        return [finding.confidence for finding in findings]
+
+    assert confidences("shop/settings.py") == [Confidence.HIGH, Confidence.MEDIUM]
+    assert confidences("tests/test_payments.py") == [Confidence.MEDIUM, Confidence.LOW]
+    assert confidences("shop/conftest.py") == [Confidence.MEDIUM, Confidence.LOW]
+
+
+# ------------------------------------------------------------------ the redaction helper
+
+
+def test_redact_shows_four_characters_and_the_length() -> None:
+    assert redact(STRIPE_KEY) == "sk_l…(32 chars)"
+
+
+@pytest.mark.parametrize(
+    ("value", "preview"),
+    [
+        ("", "…(0 chars)"),
+        ("abc", "…(3 chars)"),
+        ("hunter22", "hu…(8 chars)"),
+        ("Tz8qW3fkR9xx", "Tz8…(12 chars)"),
+        ("\n-----BEGIN PRIVATE KEY-----", "·---…(28 chars)"),
+    ],
+)
+def test_redact_never_shows_more_than_a_quarter(value: str, preview: str) -> None:
+    assert redact(value) == preview
+
+
+@pytest.mark.parametrize("length", range(0, 80))
+def test_redact_bounds_hold_for_every_length(length: int) -> None:
+    value = "".join(chr(ord("a") + index % 26) for index in range(length))
+    shown = redact(value).split("…")[0]
+    assert len(shown) <= min(4, length // 4)
+    assert value.startswith(shown)
+    assert redact(value).endswith(f"({length} chars)")

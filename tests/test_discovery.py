@@ -1,0 +1,166 @@
+"""Which files a review looks at: .gitignore, virtual environments and caches, explicit
+paths, and parallel workers that find exactly what one worker finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backbone.config import Config
+from backbone.review.discovery import discover
+from helpers import SILENT_EXCEPT, SILENT_EXCEPT_LINE, CliRun, review_json, silent_except_in, write_tree
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "backbone.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def reviewed(run: CliRun) -> list[str]:
+    """Paths with a BB101: every planted file holds exactly one."""
+    return [path for path, line, code in run.found() if code == "BB101" and line == SILENT_EXCEPT_LINE]
+
+
+GITIGNORED_TREE = {
+    ".gitignore": "generated/\n*_pb2.py\n/local_settings.py\n",
+    "app.py": SILENT_EXCEPT,
+    "local_settings.py": SILENT_EXCEPT,
+    "generated/client.py": SILENT_EXCEPT,
+    "proto/orders_pb2.py": SILENT_EXCEPT,
+    "service/local_settings.py": SILENT_EXCEPT,
+    "service/.gitignore": "scratch_*.py\n!scratch_keep.py\n",
+    "service/scratch_1.py": SILENT_EXCEPT,
+    "service/scratch_keep.py": SILENT_EXCEPT,
+    "service/views.py": SILENT_EXCEPT,
+}
+NOT_IGNORED = ["app.py", "service/local_settings.py", "service/scratch_keep.py", "service/views.py"]
+
+
+@pytest.mark.parametrize("in_git_repository", [False, True], ids=["plain-directory", "git-repository"])
+@pytest.mark.parametrize("target", [".", "ABSOLUTE"])
+def test_gitignore_is_honoured_nested_too(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], in_git_repository: bool, target: str
+) -> None:
+    write_tree(in_tmp, GITIGNORED_TREE)
+    if in_git_repository:
+        (in_tmp / ".git").mkdir()
+    run = review_json(capsys, str(in_tmp) if target == "ABSOLUTE" else target)
+    assert reviewed(run) == NOT_IGNORED
+
+
+def test_gitignore_above_the_reviewed_directory_applies_in_a_git_repository(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tree(in_tmp, GITIGNORED_TREE)
+    (in_tmp / ".git").mkdir()
+    write_tree(in_tmp, {"service/generated/stub.py": SILENT_EXCEPT})
+    assert reviewed(review_json(capsys, "service")) == [
+        "service/local_settings.py",
+        "service/scratch_keep.py",
+        "service/views.py",
+    ]
+
+
+def test_respect_gitignore_false(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(in_tmp, {**GITIGNORED_TREE, "backbone.toml": "respect-gitignore = false\n"})
+    assert len(reviewed(review_json(capsys, "."))) == 8
+
+
+def test_virtualenvs_and_caches_are_skipped(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(
+        in_tmp,
+        {
+            "app.py": SILENT_EXCEPT,
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/python3.11/site-packages/lib.py": SILENT_EXCEPT,
+            "tools/py311/pyvenv.cfg": "home = /usr/bin\n",
+            "tools/py311/bin/script.py": SILENT_EXCEPT,
+            ".venv/lib/mod.py": SILENT_EXCEPT,
+            "venv/lib/mod.py": SILENT_EXCEPT,
+            "__pycache__/app.py": SILENT_EXCEPT,
+            "service/__pycache__/views.py": SILENT_EXCEPT,
+            "frontend/node_modules/pkg/x.py": SILENT_EXCEPT,
+            ".tox/py311/x.py": SILENT_EXCEPT,
+            ".git/hooks/pre_commit.py": SILENT_EXCEPT,
+            "shop.egg-info/x.py": SILENT_EXCEPT,
+            "service/views.py": SILENT_EXCEPT,
+        },
+    )
+    assert reviewed(review_json(capsys, ".")) == ["app.py", "service/views.py"]
+
+
+def test_explicitly_named_excluded_files_are_still_reviewed(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(
+        in_tmp,
+        {
+            "backbone.toml": 'extend-exclude = ["migrations"]\n',
+            ".gitignore": "generated/\n",
+            "app.py": SILENT_EXCEPT,
+            "migrations/0001_initial.py": SILENT_EXCEPT,
+            "generated/client.py": SILENT_EXCEPT,
+            ".venv/lib/patched.py": SILENT_EXCEPT,
+        },
+    )
+    assert reviewed(review_json(capsys, ".")) == ["app.py"]
+    named = review_json(capsys, "migrations/0001_initial.py", "generated/client.py", ".venv/lib/patched.py")
+    assert reviewed(named) == [".venv/lib/patched.py", "generated/client.py", "migrations/0001_initial.py"]
+
+
+def test_explicitly_named_file_without_py_suffix_is_reviewed(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(in_tmp, {"bin/manage": "#!/usr/bin/env python\n" + SILENT_EXCEPT})
+    run = review_json(capsys, "bin/manage")
+    assert run.found() == [("bin/manage", SILENT_EXCEPT_LINE + 1, "BB101")]
+
+
+def test_a_file_named_twice_is_reviewed_once(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(in_tmp, {"app.py": SILENT_EXCEPT})
+    run = review_json(capsys, "app.py", ".", "./app.py", str(in_tmp / "app.py"))
+    assert reviewed(run) == ["app.py"]
+    assert run.summary()["files_reviewed"] == 1
+
+
+def test_only_python_files_are_reviewed(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(in_tmp, {"app.py": SILENT_EXCEPT, "notes.txt": SILENT_EXCEPT, "app.pyc": b"\0\0", "stub.pyi": SILENT_EXCEPT})
+    run = review_json(capsys, ".")
+    assert reviewed(run) == ["app.py"]
+    assert run.summary()["files_reviewed"] == 1
+
+
+def test_discover_gives_the_same_files_for_relative_and_absolute_paths(in_tmp: Path) -> None:
+    write_tree(in_tmp, {**GITIGNORED_TREE, "build/out.py": ""})
+    (in_tmp / ".git").mkdir()
+    config = Config(extend_exclude=("service/views.py",))
+    relative = discover([Path(".")], config, Path("."))
+    absolute = discover([in_tmp], config, in_tmp)
+    assert sorted(path.resolve() for path in relative.files) == sorted(path.resolve() for path in absolute.files)
+    assert sorted(path.resolve().relative_to(in_tmp).as_posix() for path in absolute.files) == [
+        "app.py",
+        "service/local_settings.py",
+        "service/scratch_keep.py",
+    ]
+
+
+def test_parallel_workers_find_exactly_what_one_worker_finds(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files: dict[str, str] = {}
+    for number in range(60):
+        package = f"service/module_{number % 6}"
+        files[f"{package}/__init__.py"] = ""
+        if number % 3 == 0:
+            files[f"{package}/handler_{number}.py"] = silent_except_in(f"handler_{number}")
+        elif number % 3 == 1:
+            files[f"{package}/handler_{number}.py"] = f'API_TOKEN = "tok_{number:02d}Xq7RmL2vZp9KwB4n"\n'
+        else:
+            # Different sizes, so the workers get uneven shares.
+            files[f"{package}/handler_{number}.py"] = "def f(x):\n    return x\n" * (number + 1)
+    write_tree(in_tmp, files)
+    python_files = sum(1 for name in files if name.endswith(".py"))
+    assert python_files >= 60
+    serial = review_json(capsys, "--no-cache", "--jobs", "1", ".")
+    parallel = review_json(capsys, "--no-cache", "--jobs", "2", ".")
+    assert serial.out == parallel.out
+    assert serial.summary()["files_reviewed"] == python_files
+    assert len(serial.found()) >= 20
+    assert serial.code == parallel.code == 1

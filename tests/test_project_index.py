@@ -1,0 +1,481 @@
+"""The project index: module names, import resolution, classes, methods, re-exports and
+call chains across the files of a project."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from backbone.review.project import (
+    ModuleFacts,
+    NameResolver,
+    ProjectIndex,
+    extract_module_facts,
+    module_name_for,
+    resolve_relative,
+)
+
+
+def index_of(files: dict[str, str]) -> ProjectIndex:
+    """Index `files` (relative path -> source) the way the engine does."""
+    package_dirs = frozenset(str(PurePosixPath(path).parent) for path in files if path.endswith("__init__.py"))
+    facts = [
+        extract_module_facts(
+            ast.parse(textwrap.dedent(source)),
+            path,
+            module_name_for(path, package_dirs),
+            is_package=path.endswith("__init__.py"),
+        )
+        for path, source in files.items()
+    ]
+    return ProjectIndex.build(facts)
+
+
+def facts_of(source: str, module: str = "app", is_package: bool = False) -> ModuleFacts:
+    return extract_module_facts(ast.parse(textwrap.dedent(source)), f"{module}.py", module, is_package)
+
+
+def callees(facts: ModuleFacts, function: str) -> list[str]:
+    return [call.callee for call in facts.functions[function].calls]
+
+
+# ---------------------------------------------------------------------------------------
+# Module names
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "package_dirs", "module"),
+    [
+        ("app.py", set(), "app"),
+        ("shop/api.py", {"shop"}, "shop.api"),
+        ("shop/__init__.py", {"shop"}, "shop"),
+        ("src/shop/services/orders.py", {"src/shop", "src/shop/services"}, "shop.services.orders"),
+        ("src/shop/services/__init__.py", {"src/shop", "src/shop/services"}, "shop.services"),
+        ("src/shop/main.py", {"src/shop"}, "shop.main"),
+        # A directory without __init__.py is where imports start (tests/, scripts/).
+        ("tests/test_orders.py", set(), "test_orders"),
+        ("services/shop/api/routes.py", {"services/shop/api"}, "api.routes"),
+    ],
+)
+def test_module_names(path: str, package_dirs: set[str], module: str) -> None:
+    assert module_name_for(path, frozenset(package_dirs)) == module
+
+
+def test_module_names_in_a_src_layout_index() -> None:
+    index = index_of(
+        {
+            "src/shop/__init__.py": "",
+            "src/shop/services/__init__.py": "",
+            "src/shop/services/orders.py": "def load():\n    pass\n",
+            "tests/test_orders.py": "from shop.services.orders import load\n\ndef test_load():\n    load()\n",
+        }
+    )
+    assert set(index.modules) == {"shop", "shop.services", "shop.services.orders", "test_orders"}
+    assert index.modules["shop.services.orders"].path == "src/shop/services/orders.py"
+    assert "shop.services.orders.load" in index.functions
+    test = index.functions["test_orders.test_load"]
+    assert [index.function(call.callee) for call in test.calls] == [index.functions["shop.services.orders.load"]]
+
+
+# ---------------------------------------------------------------------------------------
+# Imports
+# ---------------------------------------------------------------------------------------
+
+
+def test_import_alias_resolves_to_the_qualified_name() -> None:
+    facts = facts_of(
+        """
+        from requests import get as fetch
+
+        def download(url):
+            return fetch(url, timeout=5)
+        """
+    )
+    assert facts.imports["fetch"] == "requests.get"
+    assert callees(facts, "app.download") == ["requests.get"]
+    resolver = NameResolver(facts.module, facts.imports, facts.symbols)
+    call = ast.parse("fetch(url)", mode="eval").body
+    assert isinstance(call, ast.Call)
+    assert resolver.qualified_name(call.func) == "requests.get"
+    assert "requests" in facts.imported_packages
+
+
+def test_import_of_a_submodule() -> None:
+    facts = facts_of(
+        """
+        import os.path
+        import xml.etree.ElementTree as ET
+
+        def where(name):
+            ET.parse(name)
+            return os.path.join("/srv", name)
+        """
+    )
+    assert facts.imports == {"os": "os", "ET": "xml.etree.ElementTree"}
+    assert callees(facts, "app.where") == ["xml.etree.ElementTree.parse", "os.path.join"]
+
+
+def test_names_that_are_not_imports() -> None:
+    facts = facts_of(
+        """
+        LIMIT = 10
+
+        def helper():
+            return 1
+
+        def work(items, unknown):
+            helper()
+            len(items)
+            unknown.call()
+            items.append(LIMIT)
+        """
+    )
+    # Module symbols are qualified, builtins are bare, unknowns (locals, parameters) are left out.
+    assert callees(facts, "app.work") == ["app.helper", "len"]
+
+
+def test_function_local_imports_count() -> None:
+    facts = facts_of(
+        """
+        def send(message):
+            import smtplib
+            smtplib.SMTP("localhost").send_message(message)
+        """
+    )
+    assert callees(facts, "app.send") == ["smtplib.SMTP"]
+
+
+@pytest.mark.parametrize(
+    ("module", "is_package", "level", "target", "absolute"),
+    [
+        ("shop.api", False, 1, "services", "shop.services"),
+        ("shop.api", False, 1, None, "shop"),
+        ("shop", True, 1, "services", "shop.services"),
+        ("shop.sub.mod", False, 2, None, "shop"),
+        ("shop.sub", True, 2, None, "shop"),
+        ("shop.sub.mod", False, 2, "db.models", "shop.db.models"),
+        ("shop.sub.mod", False, 3, None, ""),
+    ],
+)
+def test_relative_import_resolution(
+    module: str, is_package: bool, level: int, target: str | None, absolute: str
+) -> None:
+    assert resolve_relative(module, is_package, level, target) == absolute
+
+
+def test_relative_imports_in_a_package() -> None:
+    index = index_of(
+        {
+            "shop/__init__.py": "",
+            "shop/services.py": "def load(order_id):\n    return order_id\n",
+            "shop/settings.py": "TIMEOUT = 5\n",
+            "shop/api.py": """
+                from .services import load
+                from . import settings
+
+                def get_order(order_id):
+                    return load(order_id, timeout=settings.TIMEOUT)
+                """,
+            "shop/admin/__init__.py": "from .. import settings\n",
+            "shop/admin/views.py": """
+                from .. import services
+                from ..services import load as load_order
+
+                def show(order_id):
+                    services.load(order_id)
+                    load_order(order_id)
+                """,
+        }
+    )
+    api = index.modules["shop.api"]
+    assert api.imports == {"load": "shop.services.load", "settings": "shop.settings"}
+    assert index.modules["shop.admin"].imports == {"settings": "shop.settings"}
+    assert index.modules["shop.admin.views"].imports == {
+        "services": "shop.services",
+        "load_order": "shop.services.load",
+    }
+    assert [call.callee for call in index.functions["shop.admin.views.show"].calls] == [
+        "shop.services.load",
+        "shop.services.load",
+    ]
+    edges = list(index.callees("shop.api.get_order"))
+    assert [target.qualname for _, target in edges] == ["shop.services.load"]
+
+
+def test_re_export_through_a_package_init() -> None:
+    index = index_of(
+        {
+            "shop/__init__.py": "from .services.orders import load_order\n",
+            "shop/services/__init__.py": "",
+            "shop/services/orders.py": "def load_order(order_id):\n    return order_id\n",
+            "app.py": """
+                import shop
+                from shop import load_order
+
+                def handler(order_id):
+                    load_order(order_id)
+                    shop.load_order(order_id)
+                """,
+        }
+    )
+    assert index.resolve("shop.load_order") == "shop.services.orders.load_order"
+    targets = [target.qualname for _, target in index.callees("app.handler")]
+    assert targets == ["shop.services.orders.load_order", "shop.services.orders.load_order"]
+
+
+def test_re_export_chain_and_a_cycle_do_not_hang() -> None:
+    index = index_of(
+        {
+            "a/__init__.py": "from .b import thing\n",
+            "a/b.py": "from .c import thing\n",
+            "a/c.py": "def thing():\n    pass\n",
+            "loop/__init__.py": "from .x import name\n",
+            "loop/x.py": "from . import name\n",
+        }
+    )
+    assert index.resolve("a.thing") == "a.c.thing"
+    assert isinstance(index.resolve("loop.name"), str)
+    assert index.function("loop.name") is None
+
+
+# ---------------------------------------------------------------------------------------
+# Classes and methods
+# ---------------------------------------------------------------------------------------
+
+
+def test_classes_with_resolved_bases() -> None:
+    index = index_of(
+        {
+            "shop/__init__.py": "",
+            "shop/db.py": """
+                from sqlalchemy.orm import DeclarativeBase
+
+                class Base(DeclarativeBase):
+                    pass
+                """,
+            "shop/models.py": """
+                import enum
+                from .db import Base
+
+                class Status(enum.Enum):
+                    NEW = "new"
+
+                class Order(Base):
+                    def total(self):
+                        return 0
+
+                class RushOrder(Order):
+                    pass
+                """,
+        }
+    )
+    assert index.classes["shop.db.Base"].bases == ("sqlalchemy.orm.DeclarativeBase",)
+    assert index.classes["shop.models.Status"].bases == ("enum.Enum",)
+    assert index.classes["shop.models.Order"].bases == ("shop.db.Base",)
+    assert index.classes["shop.models.Order"].methods == ("total",)
+    assert index.classes["shop.models.RushOrder"].bases == ("shop.models.Order",)
+    assert index.subclasses_of("shop.db.Base") == {"shop.models.Order", "shop.models.RushOrder"}
+    assert index.subclasses_of("sqlalchemy.orm.DeclarativeBase") == {
+        "shop.db.Base",
+        "shop.models.Order",
+        "shop.models.RushOrder",
+    }
+
+
+def test_methods_called_through_self_and_inherited() -> None:
+    index = index_of(
+        {
+            "shop/__init__.py": "",
+            "shop/base.py": """
+                class Repository:
+                    def fetch(self, key):
+                        return self.query(key)
+
+                    def query(self, key):
+                        return key
+                """,
+            "shop/orders.py": """
+                from .base import Repository
+
+                class OrderRepository(Repository):
+                    def latest(self):
+                        return self.fetch("latest")
+
+                    @classmethod
+                    def build(cls):
+                        return cls.create()
+
+                    @staticmethod
+                    def create():
+                        return OrderRepository()
+                """,
+        }
+    )
+    latest = index.functions["shop.orders.OrderRepository.latest"]
+    assert [call.callee for call in latest.calls] == ["shop.orders.OrderRepository.fetch"]
+    assert [target.qualname for _, target in index.callees(latest.qualname)] == ["shop.base.Repository.fetch"]
+    assert [target.qualname for _, target in index.callees("shop.orders.OrderRepository.build")] == [
+        "shop.orders.OrderRepository.create"
+    ]
+    assert index.method("shop.orders.OrderRepository", "query") == "shop.base.Repository.query"
+    assert index.function("shop.orders.OrderRepository.query") is index.functions["shop.base.Repository.query"]
+    assert index.functions["shop.orders.OrderRepository.build"].decorators == ("classmethod",)
+
+
+def test_decorators_and_defaults_are_not_calls_of_the_function() -> None:
+    facts = facts_of(
+        """
+        import functools
+        from fastapi import APIRouter, Depends
+
+        router = APIRouter()
+
+        def get_db():
+            pass
+
+        @router.get("/orders")
+        @functools.lru_cache(maxsize=8)
+        def list_orders(db=Depends(get_db)):
+            return get_db()
+        """
+    )
+    assert callees(facts, "app.list_orders") == ["app.get_db"]
+    assert facts.functions["app.list_orders"].decorators == ("app.router.get", "functools.lru_cache")
+
+
+def test_nested_functions_and_classes() -> None:
+    facts = facts_of(
+        """
+        def outer():
+            def inner():
+                return len([])
+
+            class Local:
+                value = len("x")
+
+                def method(self):
+                    return self.other()
+
+            return inner()
+        """
+    )
+    assert callees(facts, "app.outer.inner") == ["len"]
+    # A class body runs when the enclosing function runs.
+    assert callees(facts, "app.outer") == ["len"]
+    assert callees(facts, "app.outer.Local.method") == ["app.outer.Local.other"]
+
+
+def test_async_functions_are_marked() -> None:
+    facts = facts_of("async def handler():\n    pass\n\ndef sync():\n    pass\n")
+    assert facts.functions["app.handler"].is_async
+    assert not facts.functions["app.sync"].is_async
+
+
+def test_very_long_expressions_are_indexed_without_recursion() -> None:
+    chain = " + ".join(["len(rows)"] * 2000)
+    facts = facts_of(f"def total(rows):\n    return {chain}\n")
+    assert len(facts.functions["app.total"].calls) == 2000
+
+
+# ---------------------------------------------------------------------------------------
+# Call chains
+# ---------------------------------------------------------------------------------------
+
+
+CHAIN = {
+    "shop/__init__.py": "",
+    "shop/api.py": """
+        from .services import place_order
+
+        def create_order(request):
+            return place_order(request)
+        """,
+    "shop/services.py": """
+        from .repository import save
+
+        def place_order(request):
+            validate(request)
+            return save(request)
+
+        def validate(request):
+            return request
+        """,
+    "shop/repository.py": """
+        from .db import execute
+
+        def save(order):
+            return execute(order)
+        """,
+    "shop/db.py": """
+        import sqlite3
+
+        def execute(statement):
+            return connect().execute(statement)
+
+        def connect():
+            return sqlite3.connect(":memory:")
+        """,
+}
+
+
+def test_call_chains_to_depth_3_list_every_step() -> None:
+    index = index_of(CHAIN)
+    chains = sorted(
+        [(target.qualname, call.line) for call, target in chain] for chain in index.call_chains("shop.api.create_order")
+    )
+    assert chains == [
+        [("shop.services.place_order", 5)],
+        [("shop.services.place_order", 5), ("shop.repository.save", 6)],
+        [("shop.services.place_order", 5), ("shop.repository.save", 6), ("shop.db.execute", 5)],
+        [("shop.services.place_order", 5), ("shop.services.validate", 5)],
+    ]
+
+
+def test_call_chains_depth_is_a_parameter() -> None:
+    index = index_of(CHAIN)
+    longest = max(len(chain) for chain in index.call_chains("shop.api.create_order", max_depth=5))
+    assert longest == 4  # create_order -> place_order -> save -> execute -> connect
+    assert all(len(chain) == 1 for chain in index.call_chains("shop.api.create_order", max_depth=1))
+
+
+def test_call_chains_stop_at_recursion() -> None:
+    index = index_of(
+        {
+            "walk.py": """
+                def ping(n):
+                    return pong(n - 1)
+
+                def pong(n):
+                    return ping(n) if n else 0
+                """,
+        }
+    )
+    chains = [[target.qualname for _, target in chain] for chain in index.call_chains("walk.ping", max_depth=10)]
+    assert chains == [["walk.pong"]]
+
+
+def test_index_digest_changes_with_facts_and_only_with_facts() -> None:
+    first = index_of(CHAIN).digest()
+    assert index_of(CHAIN).digest() == first
+    changed = {**CHAIN, "shop/db.py": textwrap.dedent(CHAIN["shop/db.py"]) + "\ndef close():\n    pass\n"}
+    assert index_of(changed).digest() != first
+
+
+def test_indexing_a_real_tree(tmp_path: Path) -> None:
+    # The index of the package's own sources resolves its own imports.
+    import backbone
+
+    source_root = Path(backbone.__file__).parent.parent
+    files = {
+        path.relative_to(source_root).as_posix(): path.read_text(encoding="utf-8")
+        for path in (source_root / "backbone").rglob("*.py")
+    }
+    index = index_of(files)
+    assert "backbone.review.engine.review_paths" in index.functions
+    called = {target.qualname for _, target in index.callees("backbone.review.engine.review_paths")}
+    assert "backbone.review.discovery.discover" in called
+    assert "backbone.review.project.ProjectIndex.build" in called

@@ -182,9 +182,9 @@ def test_a_read_only_tree_still_reviews(in_tmp: Path, capsys: pytest.CaptureFixt
 
 def test_the_cache_depends_on_the_running_python(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # What parses, and the trees the rules see, differ between Python versions.
-    here = ResultCache(in_tmp, "run", enabled=False).file
+    here = ResultCache(in_tmp, "run", enabled=False).folder
     monkeypatch.setattr(sys, "version", "3.99.0 (a future Python)")
-    assert ResultCache(in_tmp, "run", enabled=False).file != here
+    assert ResultCache(in_tmp, "run", enabled=False).folder != here
 
 
 def test_cache_key_is_stable_across_processes(in_tmp: Path) -> None:
@@ -195,7 +195,7 @@ def test_cache_key_is_stable_across_processes(in_tmp: Path) -> None:
         "from backbone.review.project import ProjectIndex, extract_module_facts; import ast;"
         "tree = ast.parse(Path('shop/orders.py').read_text() + 'import os, sys, json, re\\n');"
         "facts = extract_module_facts(tree, 'shop/orders.py', 'shop.orders', False);"
-        "print(ResultCache(Path('.'), 'run', enabled=False).file.name, ProjectIndex.build([facts]).digest())"
+        "print(ResultCache(Path('.'), 'run', enabled=False).folder.name, ProjectIndex.build([facts]).digest())"
     )
     outputs = {
         subprocess.run(

@@ -44,14 +44,27 @@ def content_digest(data: bytes) -> str:
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
     content: str
-    facts: ModuleFacts | None
     file_findings: tuple[Finding, ...]
     suppressions: tuple[Suppression, ...]
     index_digest: str
     project_findings: tuple[Finding, ...]
 
 
+def _load_pickle(path: Path) -> object:
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # a truncated or foreign file unpickles into any error at all
+        return None
+
+
 class ResultCache:
+    """Results per file, and (in a second file, read only when needed) their module facts.
+
+    A warm review of an unchanged tree reads the results alone: the facts are needed only
+    to rebuild the project index after a file changed.
+    """
+
     def __init__(self, root: Path, run_key: str, enabled: bool = True) -> None:
         self.directory = root / CACHE_DIRECTORY
         self.enabled = enabled
@@ -60,22 +73,17 @@ class ResultCache:
         key = hashlib.blake2b(
             f"{__version__}|{sys.version}|{_code_digest()}|{run_key}".encode(), digest_size=12
         ).hexdigest()
-        self.file = self.directory / __version__ / f"{key}.pickle"
+        self.folder = self.directory / __version__ / key
         self.entries: dict[str, CacheEntry] = {}
+        self._facts: dict[str, ModuleFacts] | None = None
         self.dirty = False
+        self.facts_dirty = False
         if enabled:
-            self._load()
-
-    def _load(self) -> None:
-        try:
-            with self.file.open("rb") as handle:
-                loaded = pickle.load(handle)
-        except Exception:  # a truncated or foreign file unpickles into any error at all
-            return
-        if isinstance(loaded, dict) and all(
-            isinstance(path, str) and isinstance(entry, CacheEntry) for path, entry in loaded.items()
-        ):
-            self.entries = loaded
+            loaded = _load_pickle(self.folder / "results.pickle")
+            if isinstance(loaded, dict) and all(
+                isinstance(path, str) and isinstance(entry, CacheEntry) for path, entry in loaded.items()
+            ):
+                self.entries = loaded
 
     def get(self, path: str, content: str) -> CacheEntry | None:
         entry = self.entries.get(path)
@@ -83,9 +91,22 @@ class ResultCache:
             return entry
         return None
 
-    def put(self, path: str, entry: CacheEntry) -> None:
+    def facts(self) -> dict[str, ModuleFacts]:
+        """The module facts of the cached files (read from disk on first use)."""
+        if self._facts is None:
+            loaded = _load_pickle(self.folder / "facts.pickle") if self.enabled else None
+            valid = isinstance(loaded, dict) and all(
+                isinstance(path, str) and isinstance(facts, ModuleFacts) for path, facts in loaded.items()
+            )
+            self._facts = loaded if valid and isinstance(loaded, dict) else {}
+        return self._facts
+
+    def put(self, path: str, entry: CacheEntry, facts: ModuleFacts | None = None) -> None:
         self.entries[path] = entry
         self.dirty = True
+        if facts is not None:
+            self.facts()[path] = facts
+            self.facts_dirty = True
 
     def retain(self, paths: set[str]) -> None:
         """Forget files that are no longer part of the review."""
@@ -98,22 +119,35 @@ class ResultCache:
         if not self.enabled or not self.dirty:
             return
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
             self._mark_directory()
-            handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(self.entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.file)
+            if self.facts_dirty:
+                facts = {path: value for path, value in self.facts().items() if path in self.entries}
+                self._write(self.folder / "facts.pickle", facts)
+            self._write(self.folder / "results.pickle", self.entries)
             self._prune()
         except OSError:
             # A read-only tree still reviews; it just does not get faster next time.
             return
 
+    @staticmethod
+    def _write(path: Path, value: object) -> None:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+
     def _prune(self, keep: int = 8) -> None:
         """Keep the caches of the few most recent rule sets and configurations only."""
-        caches = sorted(self.file.parent.glob("*.pickle"), key=lambda path: path.stat().st_mtime, reverse=True)
-        for stale in caches[keep:]:
-            stale.unlink(missing_ok=True)
+        folders = sorted(
+            (folder for folder in self.folder.parent.iterdir() if folder.is_dir()),
+            key=lambda folder: folder.stat().st_mtime,
+            reverse=True,
+        )
+        for stale in folders[keep:]:
+            for leftover in stale.iterdir():
+                leftover.unlink(missing_ok=True)
+            stale.rmdir()
 
     def _mark_directory(self) -> None:
         gitignore = self.directory / ".gitignore"

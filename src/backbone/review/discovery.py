@@ -44,15 +44,17 @@ class _GitIgnores:
             return
         self.specs.append((directory, _spec(tuple(lines))))
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: str, is_dir: bool) -> bool:
         for base, spec in self.specs:
-            try:
-                relative = path.relative_to(base).as_posix()
-            except ValueError:
-                continue
-            if spec.match_file(relative + ("/" if is_dir else "")):
+            relative = _relative(path, _prefix(base))
+            if relative is not None and spec.match_file(relative + ("/" if is_dir else "")):
                 return True
         return False
+
+
+def _prefix(directory: Path) -> str:
+    text = str(directory)
+    return text if text.endswith("/") else text + "/"
 
 
 def _git_root(start: Path) -> Path | None:
@@ -74,7 +76,7 @@ def _absolute(path: Path) -> Path:
 def discover(paths: list[Path], config: Config, root: Path) -> Discovery:
     result = Discovery()
     excluded = _spec(config.exclude + config.extend_exclude)
-    seen_files: set[Path] = set()
+    seen_files: set[tuple[int, int]] = set()
     # Patterns are relative to the root, so walk absolute paths: `backbone review .` and
     # `backbone review src` must match `tests/fixtures` or a .gitignore as an absolute path does.
     root = _absolute(root)
@@ -90,9 +92,8 @@ def discover(paths: list[Path], config: Config, root: Path) -> Discovery:
             continue
         if stat.S_ISREG(status.st_mode):
             # A file named explicitly is reviewed even if an exclude pattern matches it.
-            resolved = given.resolve()
-            if resolved not in seen_files:
-                seen_files.add(resolved)
+            if _identity(status) not in seen_files:
+                seen_files.add(_identity(status))
                 result.files.append(given)
         elif stat.S_ISDIR(status.st_mode):
             _walk(_absolute(given), root, config, excluded, result, seen_files)
@@ -135,13 +136,20 @@ def _special_reason(path: Path) -> str:
     return _NOT_A_FILE
 
 
-def _is_excluded(path: Path, root: Path, excluded: pathspec.GitIgnoreSpec, is_dir: bool) -> bool:
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    """The same file reached by two names (a symlinked directory) is reviewed once."""
+    return (status.st_dev, status.st_ino)
+
+
+def _relative(path: str, prefix: str) -> str | None:
+    """`path` relative to the directory whose path plus "/" is `prefix`; None when outside."""
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
+def _is_excluded(path: str, root_prefix: str, excluded: pathspec.GitIgnoreSpec, is_dir: bool) -> bool:
     suffix = "/" if is_dir else ""
-    try:
-        relative = path.relative_to(root).as_posix()
-    except ValueError:
-        # Outside the root (a path named on the command line): only name patterns can apply.
-        relative = path.name
+    # Outside the root (a path named on the command line): only name patterns can apply.
+    relative = _relative(path, root_prefix) or os.path.basename(path)
     return excluded.match_file(relative + suffix)
 
 
@@ -151,8 +159,9 @@ def _walk(
     config: Config,
     excluded: pathspec.GitIgnoreSpec,
     result: Discovery,
-    seen_files: set[Path],
+    seen_files: set[tuple[int, int]],
 ) -> None:
+    root_prefix = _prefix(root)
     gitignores = _GitIgnores()
     if config.respect_gitignore:
         git_root = _git_root(top)
@@ -192,25 +201,31 @@ def _walk(
         below = ancestors | {identity}
         subdirectories: list[Path] = []
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
                 is_file = entry.is_file()
             except OSError:
                 is_dir = is_file = False
+            is_source = entry.name.endswith(".py")
             if not (is_dir or is_file):
-                if entry.name.endswith(".py"):
-                    result.problems.append((path, _special_reason(path)))
+                if is_source:
+                    result.problems.append((Path(entry.path), _special_reason(Path(entry.path))))
                 continue
-            if _is_excluded(path, root, excluded, is_dir) or gitignores.ignored(path, is_dir):
+            # Most entries are other files: drop them before any pattern matching.
+            if is_file and not is_source:
+                continue
+            if _is_excluded(entry.path, root_prefix, excluded, is_dir) or gitignores.ignored(entry.path, is_dir):
                 continue
             if is_dir:
-                if _is_virtualenv(path):
-                    continue
-                subdirectories.append(path)
-            elif is_file and entry.name.endswith(".py"):
-                resolved = path.resolve()
-                if resolved not in seen_files:
-                    seen_files.add(resolved)
-                    result.files.append(path)
+                if not _is_virtualenv(Path(entry.path)):
+                    subdirectories.append(Path(entry.path))
+                continue
+            try:
+                identity = _identity(entry.stat())
+            except OSError as error:
+                result.problems.append((Path(entry.path), _unstatable_reason(Path(entry.path), error)))
+                continue
+            if identity not in seen_files:
+                seen_files.add(identity)
+                result.files.append(Path(entry.path))
         stack.extend((subdirectory, below) for subdirectory in reversed(subdirectories))

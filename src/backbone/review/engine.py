@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import functools
 import gc
-import multiprocessing
+import hashlib
 import threading
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext, SpawnContext
-from pathlib import Path, PurePosixPath
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pathspec
 
@@ -29,6 +27,10 @@ from backbone.review.project import ProjectIndex, module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
 from backbone.review.suppressions import SuppressionIndex
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, SpawnContext
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
@@ -87,18 +89,24 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         for outcome in pool.check_files(to_check):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
-        facts = [entry.facts for entry in cached.values() if entry.facts is not None]
-        facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
-        index = ProjectIndex.build(facts)
-        index_digest = index.digest() if needs_project else ""
         project_findings: dict[str, tuple[Finding, ...]] = {}
-        if needs_project:
-            stale = [
-                job for job in jobs
-                if job.display in cached
-                and cached[job.display].facts is not None
-                and cached[job.display].index_digest != index_digest
-            ]
+        # PROJECT findings depend on every file: they are reused while no file changed.
+        index_digest = _tree_digest(jobs, cached, outcomes) if needs_project else ""
+        stale = [job for job in jobs if job.display in cached and cached[job.display].index_digest != index_digest]
+        if needs_project and (outcomes or stale):
+            cached_facts = cache.facts()
+            if any(job.display not in cached_facts for job in stale):
+                # The facts file is gone or damaged: what those files say must be read again.
+                stale = [job for job in jobs if job.display in cached]
+                cached_facts = {}
+            facts = [cached_facts[job.display] for job in stale if job.display in cached_facts]
+            facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
+            stale_without_facts = [job for job in stale if job.display not in cached_facts]
+            if stale_without_facts:
+                for outcome in pool.check_files(stale_without_facts):
+                    if outcome.facts is not None:
+                        facts.append(outcome.facts)
+            index = ProjectIndex.build(facts)
             for display, (found, errors) in pool.check_project(index, stale).items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
@@ -113,7 +121,6 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             outcome = outcomes[display]
             entry = CacheEntry(
                 content=outcome.content,
-                facts=outcome.facts,
                 file_findings=outcome.file_findings,
                 suppressions=outcome.suppressions,
                 index_digest=index_digest,
@@ -121,14 +128,14 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             )
             # A crashed rule must not be remembered as "no findings".
             if outcome.content and not outcome.internal_errors:
-                cache.put(display, entry)
+                cache.put(display, entry, outcome.facts)
         else:
             entry = cached[display]
             if display in project_findings:
                 entry = replace(entry, index_digest=index_digest, project_findings=project_findings[display])
                 cache.put(display, entry)
             result.files_from_cache += 1
-        _collect(entry, config, options, result)
+        _collect(entry, display, config, options, result)
     cache.save()
 
     for path, reason in discovery.problems:
@@ -149,7 +156,16 @@ def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
     return cache.get(job.display, content_digest(data))
 
 
-def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: ReviewResult) -> None:
+def _tree_digest(jobs: list[FileJob], cached: dict[str, CacheEntry], outcomes: dict[str, FileOutcome]) -> str:
+    """Identifies the content of every reviewed file at once."""
+    digest = hashlib.blake2b(digest_size=16)
+    for job in sorted(jobs, key=lambda item: item.display):
+        content = cached[job.display].content if job.display in cached else outcomes[job.display].content
+        digest.update(f"{job.display}\0{content}\0".encode())
+    return digest.hexdigest()
+
+
+def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOptions, result: ReviewResult) -> None:
     """Apply configuration and suppressions to one file's raw findings."""
     suppressions = SuppressionIndex(entry.suppressions)
     for finding in (*entry.file_findings, *entry.project_findings):
@@ -157,8 +173,7 @@ def _collect(entry: CacheEntry, config: Config, options: ReviewOptions, result: 
             result.suppressed += 1
         else:
             _keep(finding, config, result)
-    if options.report_unused_suppressions and entry.facts is not None:
-        path = entry.facts.path
+    if options.report_unused_suppressions:
         name, _ = ENGINE_CODES["BB001"]
         for suppression, codes in suppressions.unused():
             if codes and not all(code in all_rules() for code in codes):
@@ -204,19 +219,20 @@ def _ignored_for_file(finding: Finding, config: Config) -> bool:
 
 
 def _display(path: Path, root: Path) -> str:
-    absolute = path.absolute()
-    try:
-        return absolute.relative_to(root.absolute()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    """The path as findings show it: relative to the root when inside it (plain string work,
+    since this runs for every file of every review)."""
+    absolute = os.path.abspath(path)
+    prefix = os.path.join(os.path.abspath(root), "")
+    relative = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
+    return relative.replace(os.sep, "/")
 
 
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
-    displays = [(path, _display(path, root)) for path in files]
+    displays = [(str(path), _display(path, root)) for path in files]
     package_dirs = _package_dirs(displays)
     return [
         FileJob(
-            path=str(path),
+            path=path,
             display=display,
             module=module_name_for(display, package_dirs),
             is_package=display.endswith("__init__.py"),
@@ -225,20 +241,21 @@ def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
     ]
 
 
-def _package_dirs(displays: list[tuple[Path, str]]) -> frozenset[str]:
+def _package_dirs(displays: list[tuple[str, str]]) -> frozenset[str]:
     """Directories (as displayed) that are packages: reviewed `__init__.py` files, or ones on disk.
 
     Looking on disk too names modules right when only some files of a package are reviewed
     (`backbone review shop/api.py` is `shop.api`, so its relative imports resolve).
     """
-    packages = {str(PurePosixPath(display).parent) for _, display in displays if display.endswith("__init__.py")}
-    checked: dict[str, bool] = {}
+    packages = {display.rpartition("/")[0] for _, display in displays if display.endswith("__init__.py")}
+    checked: dict[str, bool] = dict.fromkeys(packages, True)
     for path, display in displays:
-        directory, on_disk = PurePosixPath(display).parent, path.absolute().parent
-        while str(directory) not in ("", ".") and str(directory) not in checked:
-            checked[str(directory)] = os.path.isfile(on_disk / "__init__.py")
-            directory, on_disk = directory.parent, on_disk.parent
-    return frozenset(packages | {directory for directory, is_package in checked.items() if is_package})
+        directory = display.rpartition("/")[0]
+        on_disk = os.path.dirname(os.path.abspath(path))
+        while directory and directory not in checked:
+            checked[directory] = os.path.isfile(os.path.join(on_disk, "__init__.py"))
+            directory, on_disk = directory.rpartition("/")[0], os.path.dirname(on_disk)
+    return frozenset(directory for directory, is_package in checked.items() if is_package)
 
 
 class _Worker(Protocol):
@@ -287,6 +304,8 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
 
 def _process_context() -> ForkContext | SpawnContext:
     """fork where it is safe (no other thread alive), else spawn."""
+    import multiprocessing  # only reviews big enough for workers pay for this import
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")

@@ -12,7 +12,6 @@ import builtins
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -61,13 +60,15 @@ def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
     `package_dirs` holds the relative directories that contain an `__init__.py`; the
     first directory without one is the import root (as for pytest's rootdir-less mode).
     """
-    path = PurePosixPath(relative_path)
-    parts = [path.stem] if path.stem != "__init__" else []
-    directory = path.parent
-    while str(directory) not in ("", ".") and str(directory) in package_dirs:
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    return ".".join(parts) if parts else path.parent.name or path.stem
+    directory, _, filename = relative_path.rpartition("/")
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    parts = [stem] if stem != "__init__" else []
+    while directory and directory != "." and directory in package_dirs:
+        directory, _, name = directory.rpartition("/")
+        parts.insert(0, name)
+    if parts:
+        return ".".join(parts)
+    return directory.rpartition("/")[2] or stem
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:

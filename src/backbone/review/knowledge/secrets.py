@@ -75,7 +75,8 @@ PLACEHOLDER_WORDS: frozenset[str] = frozenset(
     fastapi tiger scott xxx xxxx redacted hidden masked removed omitted invalid wrong bad good
     correct incorrect other another first second does exist exists nonexistent missing unknown
     bogus irrelevant unused expired revoked signature sig john jane doe alice bob horse battery
-    staple swordfish open sesame opensesame
+    staple swordfish open sesame opensesame hash hashed static something nothing whatever
+    gibberish mismatch
     """.split()
 )
 
@@ -139,11 +140,18 @@ DOCUMENTED_EXAMPLE_VALUES: frozenset[str] = frozenset(
 )
 
 # Runs of consecutive characters: "abcdefgh", "12345678", "qwertyuiop".
-_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "9876543210", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890", "9876543210", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 
 def _is_sequence_run(run: str) -> bool:
     return len(run) >= 3 and any(run in sequence for sequence in _SEQUENCES)
+
+
+def _is_mostly_sequences(alphanumeric: str) -> bool:
+    """"abcd1234", "1bcdefghij2bcdefghij": three quarters of it in runs of consecutive characters."""
+    runs = re.findall(r"[a-z]+|\d+", alphanumeric)
+    in_sequences = sum(len(run) for run in runs if _is_sequence_run(run))
+    return len(alphanumeric) >= 6 and in_sequences >= 0.75 * len(alphanumeric)
 
 
 def is_placeholder(value: str) -> bool:
@@ -159,7 +167,7 @@ def is_placeholder(value: str) -> bool:
     alphanumeric = re.sub(r"[\W_]", "", lowered)
     if len(set(alphanumeric)) <= 2:  # "aaaaaaaa", "1111-1111", "****"
         return True
-    if all(_is_sequence_run(run) for run in re.findall(r"[a-z]+|\d+", alphanumeric)):  # "abcd1234"
+    if _is_mostly_sequences(alphanumeric):
         return True
     # "P@ssw0rd123" -> "password": trailing digits and symbols, then leetspeak, go first.
     trimmed = re.sub(r"[\W\d_]+$", "", lowered)
@@ -171,7 +179,7 @@ def _only_placeholder_words(text: str) -> bool:
     if len(text) > 64:
         return False
     runs = _LETTER_RUNS.findall(text)
-    if not runs or not any(len(run) >= 4 for run in runs):
+    if not runs or not any(len(run) >= 3 for run in runs):
         return False
     # "a" and "i" are words only when they stand alone ("not-a-real-key"); inside a run
     # they would let random letters segment.
@@ -202,6 +210,7 @@ _PATH = re.compile(
     re.IGNORECASE,
 )
 _ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_FILE_NAME = re.compile(r"^[A-Za-z_][\w\-]*\.[a-z]{2,4}$")  # "make.bat", "id_rsa.pub"
 _PASSWORD_HASH = re.compile(
     r"^(?:(?:pbkdf2_sha256|pbkdf2_sha1|argon2|bcrypt|bcrypt_sha256|scrypt|sha1|md5|crypt|unsalted_md5|unsalted_sha1)\$"
     r"|\$(?:2[abxy]?|argon2(?:id|i|d)?|[156]|scrypt|pbkdf2[-\w]*)\$)"
@@ -248,14 +257,16 @@ def names_something_else(value: str) -> bool:
     """
     if any(char.isspace() for char in value.strip()):
         return True
-    if _URL.match(value) or _PATH.search(value) or _ENV_VAR_NAME.match(value) or _PASSWORD_HASH.match(value):
+    if _URL.match(value) or _PATH.search(value) or _FILE_NAME.match(value):
+        return True
+    if _ENV_VAR_NAME.match(value) or _PASSWORD_HASH.match(value):
         return True
     return _is_credential_identifier(value)
 
 
 def _is_credential_identifier(value: str) -> bool:
     """"csrfmiddlewaretoken", "access_token", "X-Api-Key": made of words, one of them a credential word."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.:\-]*", value):
+    if not re.fullmatch(r"_*[A-Za-z][A-Za-z0-9_.:\-]*", value):
         return False
     words = [word.lower() for word in _WORDS_OF_IDENTIFIER.findall(value)]
     if any(word.isdigit() for word in words[:-1]) or any(len(word) == 1 for word in words):
@@ -265,7 +276,7 @@ def _is_credential_identifier(value: str) -> bool:
     return any(marker in word for word in words for marker in _CREDENTIAL_MARKERS)
 
 
-_CREDENTIAL_MARKERS = ("token", "password", "passwd", "secret", "apikey", "credential", "auth")
+_CREDENTIAL_MARKERS = ("token", "password", "passwd", "secret", "apikey", "credential", "auth", "key", "signature")
 
 
 def is_weak_value(value: str) -> bool:
@@ -447,7 +458,9 @@ _PLACEHOLDER_HOSTS = frozenset(
 def _judge_url(match: re.Match[str]) -> bool | None:
     user, password = match.group("user"), match.group("password")
     host = match.group("host").lower()
-    if is_placeholder(password) or any(char in password for char in "{}$<>*%"):
+    if len(password) < 4 or is_placeholder(password) or any(char in password for char in "{}$<>*%"):
+        return None
+    if re.fullmatch(r"[A-Z][A-Z0-9_]*", password):  # "PASSWORD", "SAS_KEY": a template's blank
         return None
     if password == user or (password.isdigit() and len(password) <= 5):  # dev default, or a port
         return None
@@ -522,7 +535,9 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = (
         re.compile(
             # The look-behind lets only the start of a word begin a scheme: without it a
             # long base64 literal would be rescanned from every position.
-            r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,30})://(?P<user>[^\s:@/?#'\"]*):(?P<password>[^\s@/?#'\"]+)"
+            r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,30})://(?P<user>[^\s:@/?#'\"]*)"
+            # An unencoded "@" in a password is common: the host follows the last one.
+            r":(?P<password>[^\s/?#'\"]+)"
             r"@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#@'\":]+)"
         ),
         _judge_url,
@@ -569,11 +584,12 @@ SECRET_WRAPPERS: frozenset[str] = frozenset({"SecretStr", "SecretBytes", "Secret
 # Test code
 # --------------------------------------------------------------------------------------
 
-_TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+# "t" is the test directory of celery, kombu and other projects that follow Perl's layout.
+_TEST_DIRECTORIES = frozenset({"tests", "test", "testing", "t"})
 
 
 def is_test_path(path: str) -> bool:
-    """Whether `path` is test code: under tests/ or test/, or named test_*.py, *_test.py, conftest.py."""
+    """Whether `path` is test code: under tests/, test/ or t/, or named test_*.py, *_test.py, conftest.py."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     name = parts[-1] if parts else ""
     return (

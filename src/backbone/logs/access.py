@@ -1,0 +1,119 @@
+"""nginx/Apache access logs (combined and common), parsed by DuckDB itself.
+
+DuckDB reads the file in parallel and cuts each line at its double quotes: the prefix
+holds the time, then come the request, the status and size, the referer and user agent,
+and what follows. String functions do this several times faster than a regular
+expression with captures; escaped quotes inside a field (`\\"`) are replaced first. A
+line is an access line when every part is where it belongs and its time parses.
+
+Python detects the format with ACCESS_PATTERN, which accepts the same lines.
+
+A request-time field after the standard ones is read as the duration: a number with a
+decimal point is in seconds (nginx `$request_time`, `rt=0.123`), a whole number is in
+microseconds (Apache `%D`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from backbone.logs.model import LogFormat
+
+# host ident user [time] "request" status bytes ["referer" "user-agent"] rest
+ACCESS_PATTERN = re.compile(
+    r'^\S+ \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) \S+'
+    r'(?P<agent> "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*")?(?P<rest>.*)$'
+)
+ACCESS_TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
+DURATION_FIELD = r"(?:^|\s)(?:[a-z_]+=)?(\d+(?:\.\d+)?)(?:\s|$)"
+# Hashes are long: a hex segment counts as an id from this length on.
+HASH_MIN_LENGTH = 16
+ROUTE_MAX_CHARS = 200
+UNPARSED_ROUTE = "(unparsed request)"
+SAMPLE_CHARS = 200
+_ESCAPED_QUOTE = "'\\\"'"  # the SQL string literal '\"'
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def route_sql(path: str) -> str:
+    """A DuckDB expression turning the raw path expression `path` into a route template.
+
+    Scheme and host, query string and fragment go; identifier segments become `{id}`.
+    The replacement runs twice because a match consumes the slash that the next
+    segment's match needs (`/1/2`); paths without a digit skip it.
+    """
+    bare = f"split_part(split_part({path}, '?', 1), '#', 1)"
+    local = (f"CASE WHEN starts_with({path}, '/') THEN {bare} "
+             f"ELSE regexp_replace({bare}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END")
+    pattern = sql_string("/" + _id_segment() + "(/|$)")
+    once = f"regexp_replace(p, {pattern}, '/{{id}}\\1', 'g')"
+    twice = f"regexp_replace({once}, {pattern}, '/{{id}}\\1', 'g')"
+    templated = f"CASE WHEN regexp_matches(p, '[0-9]') THEN {twice} ELSE p END"
+    return f"(SELECT left(coalesce(nullif({templated}, ''), '/'), {ROUTE_MAX_CHARS}) FROM (SELECT {local} AS p))"
+
+
+def _id_segment() -> str:
+    # A path segment that is an identifier, not part of the route: a number, a UUID, a hash.
+    uuid = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    return rf"(?:\d+|{uuid}|[0-9a-fA-F]{{{HASH_MIN_LENGTH},}})"
+
+
+def access_rows_sql(file_id: int, lines_sql: str) -> str:
+    """A SELECT of `requests` rows from `lines_sql`, a relation of (raw), one row per line
+    in file order (blank lines as NULL or '').
+
+    Malformed lines come out with a NULL status and their start in `bad`. Lines are
+    numbered after parsing, so that the numbering (a window over the whole file, which
+    DuckDB materialises) holds the narrow parsed columns and not the raw text.
+    """
+    quote_free = f"CASE WHEN contains(raw, {_ESCAPED_QUOTE}) THEN replace(raw, {_ESCAPED_QUOTE}, '''') ELSE raw END"
+    method_ok = "contains(parts[2], ' ') AND regexp_full_match(split_part(parts[2], ' ', 1), '[A-Z]{1,16}')"
+    return f"""
+    SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad FROM (
+    SELECT row_number() OVER () AS line, * FROM (
+    SELECT raw IS NULL OR raw = '' AS blank, ts,
+           CASE WHEN ok THEN method END AS method,
+           CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN {route_sql('path')} END AS route,
+           CASE WHEN ok THEN status END AS status,
+           CASE WHEN NOT ok OR duration = '' THEN NULL
+                WHEN contains(duration, '.') THEN duration::DOUBLE * 1000
+                ELSE duration::DOUBLE / 1000 END AS duration_ms,
+           CASE WHEN NOT ok THEN left(raw, {SAMPLE_CHARS}) END AS bad
+    FROM (
+        SELECT *, coalesce(ts IS NOT NULL AND status BETWEEN 100 AND 599 AND shape_ok, false) AS ok,
+               regexp_extract(tail, {sql_string(DURATION_FIELD)}, 1) AS duration
+        FROM (
+            SELECT raw,
+                   try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
+                                {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
+                   CASE WHEN length(split_part(trim(parts[3]), ' ', 1)) = 3
+                        THEN TRY_CAST(split_part(trim(parts[3]), ' ', 1) AS SMALLINT) END AS status,
+                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 1) ELSE '-' END AS method,
+                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 2) ELSE '' END AS path,
+                   CASE WHEN len(parts) = 3 THEN array_to_string(string_split(trim(parts[3]), ' ')[3:], ' ')
+                        ELSE parts[-1] END AS tail,
+                   coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
+                            AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
+                            AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
+            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+        )
+    )
+    )
+    ) WHERE NOT blank
+    """
+
+
+def detect_access(lines: list[str]) -> LogFormat | None:
+    """COMBINED or COMMON when most non-empty lines match, else None."""
+    candidates = [line for line in lines if line.strip()]
+    if not candidates:
+        return None
+    matches = [ACCESS_PATTERN.match(line) for line in candidates]
+    matched = [match for match in matches if match is not None]
+    if len(matched) * 2 < len(candidates):
+        return None
+    with_agent = sum(1 for match in matched if match["agent"])
+    return LogFormat.COMBINED if with_agent * 2 >= len(matched) else LogFormat.COMMON

@@ -1,0 +1,196 @@
+"""`analyze(paths)`: every input read in its format, analysed in DuckDB, causes named."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from backbone.logs.analysis import MAX_ROUTES, Analysis
+from backbone.logs.applog import PythonLogParser
+from backbone.logs.causes import CauseFinder
+from backbone.logs.formats import detect_format
+from backbone.logs.jsonlog import DurationUnit, JsonField, JsonLinesParser, parse_field_specs, resolve_mapping
+from backbone.logs.model import DebugReport, InputSummary, LineCounts, LogFormat, MalformedLine
+from backbone.logs.postgres import PostgresCsvParser, PostgresStderrParser
+from backbone.logs.profile_json import MAX_PROFILE_BYTES, parse_profile
+from backbone.logs.sources import (
+    LineReader,
+    UnreadableInput,
+    expand_paths,
+    is_gzip,
+    looks_binary,
+    read_head,
+    sample_lines,
+)
+from backbone.logs.store import AnalyticsStore, StoreSink
+
+# Malformed lines shown in the report, over all files.
+MAX_SAMPLES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class DebugOptions:
+    # Read every file in this format instead of detecting it.
+    log_format: LogFormat | None = None
+    # JSON field mapping overrides: "duration=latency:ms", "path=http.url".
+    json_fields: tuple[str, ...] = ()
+    # Time bucket width for spike detection; chosen from the time span when None.
+    bucket_seconds: int | None = None
+    memory_limit: str = "2GB"
+    threads: int | None = None
+
+
+def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) -> DebugReport:
+    """Read the logs at `paths` (files or directories) and return the analysis.
+
+    Never raises for bad input: unreadable, empty, binary or unknown files are reported
+    in `inputs` with their problem, and the rest is analysed. Raises FieldSpecError for
+    an invalid JSON field mapping.
+    """
+    options = options or DebugOptions()
+    overrides = parse_field_specs(options.json_fields)
+    files, missing = expand_paths(paths)
+    inputs: list[InputSummary] = [InputSummary(path, None, problem="no such file or directory") for path in missing]
+    samples: list[MalformedLine] = []
+    with tempfile.TemporaryDirectory(prefix="backbone-debug-") as scratch:
+        store = AnalyticsStore(Path(scratch), memory_limit=options.memory_limit, threads=options.threads)
+        try:
+            for path in files:
+                summary, file_samples = _ingest(store, path, options, overrides)
+                inputs.append(summary)
+                samples.extend(file_samples[: max(0, MAX_SAMPLES - len(samples))])
+            return _report(store, tuple(inputs), tuple(samples), options)
+        finally:
+            store.close()
+
+
+def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
+            overrides: dict[JsonField, tuple[str, DurationUnit | None]]) -> tuple[InputSummary, list[MalformedLine]]:
+    display = str(path)
+    try:
+        head = read_head(path)
+    except UnreadableInput as error:
+        return InputSummary(display, None, problem=str(error)), []
+    except OSError as error:
+        return InputSummary(display, None, problem=f"cannot read: {error.strerror or error}"), []
+    if options.log_format is not None:
+        if not head.strip():
+            return InputSummary(display, None, problem="empty file"), []
+        if looks_binary(head):
+            return InputSummary(display, None, problem="binary file, not a text log"), []
+        log_format = options.log_format
+    else:
+        detection = detect_format(path, head)
+        if detection.format is None:
+            return InputSummary(display, None, problem=detection.problem), []
+        log_format = detection.format
+    file_id = store.add_file(display)
+    if log_format.is_access_log:
+        return _ingest_access(store, file_id, path, display, log_format)
+    sink = store.sink(file_id, display)
+    reader = LineReader(path)
+    problem: str | None = None
+    if log_format is LogFormat.PYTHON:
+        PythonLogParser(sink).feed_all(reader)
+    elif log_format is LogFormat.POSTGRES:
+        PostgresStderrParser(sink).feed_all(reader)
+    elif log_format is LogFormat.POSTGRES_CSV:
+        PostgresCsvParser(sink).feed_all(reader)
+    elif log_format is LogFormat.JSON:
+        samples = [_json_object(line) for line in sample_lines(head)]
+        mapping = resolve_mapping([sample for sample in samples if sample is not None], overrides)
+        JsonLinesParser(sink, mapping).feed_all(reader)
+    else:
+        problem = _ingest_profile(path, sink)
+    sink.flush()
+    return _summary(display, log_format, sink, reader.problem or problem), sink.samples
+
+
+def _ingest_access(store: AnalyticsStore, file_id: int, path: Path, display: str,
+                   log_format: LogFormat) -> tuple[InputSummary, list[MalformedLine]]:
+    problem: str | None = None
+    try:
+        counts = store.ingest_access_log(file_id, path, display, gzip=is_gzip(path))
+    except duckdb.Error:
+        # Not clean UTF-8, an overlong line, mixed line endings or a truncated gzip
+        # stream: copy what can be read, line for line, and parse the copy.
+        reader = LineReader(path)
+        clean = store.sanitized_copy(path, reader)
+        counts = store.ingest_access_log(file_id, clean, display, gzip=False)
+        clean.unlink()
+        problem = reader.problem
+    summary = InputSummary(display, log_format, counts.total, counts.parsed, counts.malformed, problem)
+    return summary, list(counts.samples)
+
+
+def _ingest_profile(path: Path, sink: StoreSink) -> str | None:
+    if path.stat().st_size > MAX_PROFILE_BYTES:
+        return f"larger than {MAX_PROFILE_BYTES // (1024 * 1024)} MiB: not a profile report"
+    reader = LineReader(path)
+    text = "\n".join(line.text or "" for line in reader)
+    parse_profile(text, sink)
+    return reader.problem
+
+
+def _json_object(line: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _summary(display: str, log_format: LogFormat, sink: StoreSink, problem: str | None) -> InputSummary:
+    return InputSummary(display, log_format, sink.parsed_lines + sink.malformed_lines, sink.parsed_lines,
+                        sink.malformed_lines, problem)
+
+
+def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine, ...],
+            options: DebugOptions) -> DebugReport:
+    analysis = Analysis(store)
+    seconds, buckets = analysis.buckets(options.bucket_seconds)
+    spikes = analysis.spikes(buckets, seconds)
+    errors = analysis.error_groups()
+    exception_total = analysis.exception_total()
+    diagnosis = CauseFinder(store, spikes=spikes, errors=errors, exception_total=exception_total,
+                            bucket_seconds=seconds).diagnose()
+    first, last = analysis.time_range()
+    routes = analysis.routes()
+    requests = analysis.request_count()
+    notes: list[str] = []
+    route_total = analysis.route_total()
+    if route_total > MAX_ROUTES:
+        notes.append(f"{route_total:,} routes seen; the {MAX_ROUTES} busiest are listed.")
+    if requests and all(route.p50_ms is None for route in routes):
+        notes.append("No request had a duration: add $request_time (nginx) or %D (Apache) to the access log "
+                     "format to get latency percentiles and latency spikes.")
+    if requests and not any(bucket.requests for bucket in buckets):
+        notes.append("No request had a timestamp, so there is no timeline and no spike detection.")
+    return DebugReport(
+        inputs=inputs,
+        lines=LineCounts(
+            total=sum(item.total for item in inputs),
+            parsed=sum(item.parsed for item in inputs),
+            malformed=sum(item.malformed for item in inputs),
+        ),
+        routes=routes,
+        statuses=analysis.statuses(),
+        buckets=buckets,
+        bucket_seconds=seconds,
+        spikes=spikes,
+        errors=errors,
+        slow_queries=analysis.slow_queries(),
+        signals=analysis.signals(),
+        causes=diagnosis.causes,
+        malformed_samples=samples,
+        first_seen=first,
+        last_seen=last,
+        requests=requests,
+        unexplained=diagnosis.unexplained,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,122 @@
+"""`backbone debug LOG...`: the click command. The lead wires it with `cli.add_command(debug)`.
+
+Exit codes (docs/debug.md): 0 the report was produced and states no probable cause;
+1 the report was produced and states at least one probable cause (0 with --exit-zero);
+2 usage error, no readable input (no line of any input could be parsed), or the report
+could not be written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from backbone.logs.analyze import DebugOptions, analyze
+from backbone.logs.jsonlog import FieldSpecError
+from backbone.logs.model import DebugReport, LogFormat
+
+EXIT_NO_CAUSE = 0
+EXIT_CAUSES = 1
+EXIT_ERROR = 2
+OUTPUT_FORMATS = ("text", "json", "markdown")
+
+
+def render(report: DebugReport, output_format: str, *, color: bool = False) -> str:
+    if output_format == "json":
+        from backbone.logs.render_json import render_json
+
+        return render_json(report)
+    if output_format == "markdown":
+        from backbone.logs.render_markdown import render_markdown
+
+        return render_markdown(report)
+    from backbone.logs.render_text import render_text
+
+    return render_text(report, color=color)
+
+
+def _use_color(choice: str, output: str | None) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _error(message: str) -> int:
+    click.echo(f"backbone: error: {message}", err=True)
+    return EXIT_ERROR
+
+
+@click.command("debug")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--log-format", type=click.Choice([f.value for f in LogFormat]), default=None,
+              help="Read every file in this format instead of detecting it per file.")
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Also write a self-contained HTML report with charts to FILE.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
+@click.option("--json-field", "json_fields", multiple=True, metavar="FIELD=KEY[:UNIT]",
+              help="Map a JSON log key: timestamp, method, path, status or duration (unit s, ms, us, ns), "
+                   "e.g. duration=latency:ms or path=http.url.")
+@click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
+              help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
+@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+def debug(
+    logs: tuple[str, ...],
+    log_format: str | None,
+    output_format: str,
+    html_file: str | None,
+    output: str | None,
+    json_fields: tuple[str, ...],
+    bucket_seconds: int | None,
+    memory_limit: str,
+    exit_zero: bool,
+    color: str,
+) -> int:
+    """Root-cause analysis from access logs, application logs with tracebacks and slow-query logs.
+
+    LOG is a file (plain or gzip) or a directory of them; each file's format is detected.
+    """
+    options = DebugOptions(
+        log_format=LogFormat(log_format) if log_format else None,
+        json_fields=json_fields,
+        bucket_seconds=bucket_seconds,
+        memory_limit=memory_limit,
+    )
+    try:
+        report = analyze(logs, options)
+    except FieldSpecError as error:
+        return _error(str(error))
+    for item in report.inputs:
+        if item.skipped:
+            click.echo(f"backbone: warning: {item.path}: skipped: {item.problem}", err=True)
+        elif item.problem:
+            click.echo(f"backbone: warning: {item.path}: {item.problem}; partial results", err=True)
+    if not report.readable:
+        return _error("no readable input: no line of " + ", ".join(logs) + " could be parsed")
+    if report.lines.malformed:
+        click.echo(f"backbone: warning: {report.lines.malformed:,} malformed lines counted and skipped "
+                   "(samples in the report)", err=True)
+
+    rendered = render(report, output_format, color=_use_color(color, output))
+    try:
+        if output is not None:
+            Path(output).write_text(rendered, encoding="utf-8")
+        else:
+            click.echo(rendered, nl=not rendered.endswith("\n"))
+        if html_file is not None:
+            from backbone.logs.render_html import render_html
+
+            Path(html_file).write_text(render_html(report), encoding="utf-8")
+    except OSError as error:
+        return _error(f"cannot write {error.filename}: {error.strerror}")
+    if report.causes and not exit_zero:
+        return EXIT_CAUSES
+    return EXIT_NO_CAUSE

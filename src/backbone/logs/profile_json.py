@@ -1,0 +1,42 @@
+"""`backbone profile --format json` output as evidence: its event-loop stalls (RT103),
+slow queries (RT102) and N+1 groups (RT101), each with the call site in the application.
+
+The profile has no wall-clock times, so its evidence supports a cause without a time
+window; docs/debug.md says which causes accept it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from backbone.logs.model import SignalKind
+from backbone.logs.records import RecordSink
+
+# A profile report is one JSON document; larger than this is not one.
+MAX_PROFILE_BYTES = 64 * 1024 * 1024
+_KINDS = {"RT101": SignalKind.N_PLUS_ONE, "RT102": SignalKind.SLOW_QUERY, "RT103": SignalKind.EVENT_LOOP_STALL}
+
+
+def is_profile_document(document: object) -> bool:
+    return isinstance(document, dict) and "routes" in document and "findings" in document
+
+
+def parse_profile(text: str, sink: RecordSink) -> None:
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        sink.malformed(1, text[:200], f"not a profile JSON document: {error}")
+        return
+    if not is_profile_document(document):
+        sink.malformed(1, text[:200], "not a profile JSON document: no routes and findings")
+        return
+    sink.parsed(max(text.count("\n"), 1))
+    findings = document["findings"]
+    for finding in findings if isinstance(findings, list) else []:
+        if not isinstance(finding, dict):
+            continue
+        kind = _KINDS.get(str(finding.get("code", "")))
+        if kind is None:
+            continue
+        site = f"{finding.get('path', '?')}:{finding.get('line', '?')}"
+        sink.signal(1, None, kind, f"{finding.get('code')} at {site}: {finding.get('message', '')}"[:300])

@@ -1,0 +1,29 @@
+"""The interface between parsers and the analytics store: parsers emit records into a sink."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from backbone.logs.model import SignalKind
+from backbone.logs.tracebacks import ParsedTraceback
+
+# How long a malformed line's sample may be in the report.
+SAMPLE_CHARS = 200
+
+
+class RecordSink(Protocol):
+    """Receives the records parsed from one file; line numbers are 1-based in that file."""
+
+    def request(self, line: int, ts: datetime | None, method: str, path: str, status: int,
+                duration_ms: float | None) -> None: ...
+
+    def exception(self, line: int, ts: datetime | None, traceback: ParsedTraceback) -> None: ...
+
+    def signal(self, line: int, ts: datetime | None, kind: SignalKind, detail: str) -> None: ...
+
+    def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float) -> None: ...
+
+    def malformed(self, line: int, text: str, reason: str) -> None: ...
+
+    def parsed(self, lines: int = 1) -> None: ...

@@ -1,0 +1,71 @@
+"""`backbone debug --format json`: the schema of issue 6, exactly (docs/debug.md, "JSON output")."""
+
+from __future__ import annotations
+
+import json
+
+from backbone.logs.model import DebugReport
+from backbone.logs.wording import iso
+
+JSON_VERSION = 1
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def report_dict(report: DebugReport) -> dict[str, object]:
+    return {
+        "version": JSON_VERSION,
+        "lines": {"total": report.lines.total, "parsed": report.lines.parsed, "malformed": report.lines.malformed},
+        "routes": [
+            {
+                "method": route.method,
+                "route": route.route,
+                "count": route.count,
+                "error_rate": round(route.error_rate, 6),
+                "p50_ms": _round(route.p50_ms),
+                "p95_ms": _round(route.p95_ms),
+                "p99_ms": _round(route.p99_ms),
+                "statuses": {str(status): count for status, count in route.statuses},
+            }
+            for route in report.routes
+        ],
+        "spikes": [
+            {"start": iso(spike.start), "end": iso(spike.end), "metric": spike.metric.value, "routes": list(spike.routes)}
+            for spike in report.spikes
+        ],
+        "errors": [
+            {
+                "fingerprint": group.fingerprint,
+                "exception": group.exception,
+                "message": group.message,
+                "count": group.count,
+                "culprit": (
+                    {"path": group.culprit.path, "line": group.culprit.line, "function": group.culprit.function}
+                    if group.culprit is not None else None
+                ),
+                "first_seen": iso(group.first_seen),
+                "last_seen": iso(group.last_seen),
+            }
+            for group in report.errors
+        ],
+        "slow_queries": [
+            {
+                "fingerprint": query.fingerprint,
+                "statement": query.statement,
+                "count": query.count,
+                "total_ms": _round(query.total_ms),
+                "mean_ms": _round(query.mean_ms),
+                "max_ms": _round(query.max_ms),
+                "first_seen": iso(query.first_seen),
+                "last_seen": iso(query.last_seen),
+            }
+            for query in report.slow_queries
+        ],
+        "causes": [{"cause": cause.summary, "evidence": list(cause.evidence), "fix": cause.fix} for cause in report.causes],
+    }
+
+
+def render_json(report: DebugReport) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,233 @@
+"""The analytics store: an embedded DuckDB database in a temporary directory.
+
+Access logs go straight from the file into DuckDB, which splits, matches and converts
+lines in parallel (the fast path). Everything parsed in Python (application logs, JSON
+lines, PostgreSQL logs) is appended in batches through a staging CSV file, which DuckDB
+loads far faster than row-by-row inserts. Memory stays bounded: parsers hold one batch,
+and DuckDB spills to its temporary directory past `memory_limit`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from backbone.logs.access import access_rows_sql, route_sql, sql_string
+from backbone.logs.model import MalformedLine, SignalKind
+from backbone.logs.records import SAMPLE_CHARS
+from backbone.logs.sources import MAX_LINE_BYTES, LineReader
+from backbone.logs.sqlfp import fingerprint_sql
+from backbone.logs.tracebacks import ParsedTraceback
+
+BATCH_ROWS = 50_000
+SAMPLES_PER_FILE = 5
+_NULL = "\\N"
+# A byte that text logs never contain, as the CSV delimiter, so that each line is one
+# column (the sanitized copy replaces it when a line has one).
+_DELIMITER = "'\x01'"
+
+_SCHEMA = """
+CREATE TABLE files (file_id INTEGER, path VARCHAR);
+CREATE TABLE requests (file_id INTEGER, line BIGINT, ts TIMESTAMP, method VARCHAR, route VARCHAR,
+                       status SMALLINT, duration_ms DOUBLE, bad VARCHAR);
+CREATE TABLE exceptions (file_id INTEGER, line BIGINT, ts TIMESTAMP, fingerprint VARCHAR, exception VARCHAR,
+                         message VARCHAR, chain VARCHAR, culprit_path VARCHAR, culprit_line INTEGER,
+                         culprit_function VARCHAR);
+CREATE TABLE signals (file_id INTEGER, line BIGINT, ts TIMESTAMP, kind VARCHAR, detail VARCHAR);
+CREATE TABLE queries (file_id INTEGER, line BIGINT, ts TIMESTAMP, fingerprint VARCHAR, statement VARCHAR,
+                      duration_ms DOUBLE);
+"""
+
+_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "requests": (("file_id", "INTEGER"), ("line", "BIGINT"), ("ts", "TIMESTAMP"), ("method", "VARCHAR"),
+                 ("path", "VARCHAR"), ("status", "SMALLINT"), ("duration_ms", "DOUBLE")),
+    "exceptions": (("file_id", "INTEGER"), ("line", "BIGINT"), ("ts", "TIMESTAMP"), ("fingerprint", "VARCHAR"),
+                   ("exception", "VARCHAR"), ("message", "VARCHAR"), ("chain", "VARCHAR"),
+                   ("culprit_path", "VARCHAR"), ("culprit_line", "INTEGER"), ("culprit_function", "VARCHAR")),
+    "signals": (("file_id", "INTEGER"), ("line", "BIGINT"), ("ts", "TIMESTAMP"), ("kind", "VARCHAR"),
+                ("detail", "VARCHAR")),
+    "queries": (("file_id", "INTEGER"), ("line", "BIGINT"), ("ts", "TIMESTAMP"), ("fingerprint", "VARCHAR"),
+                ("statement", "VARCHAR"), ("duration_ms", "DOUBLE")),
+}
+CHAIN_SEPARATOR = " -> "
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCounts:
+    total: int
+    parsed: int
+    malformed: int
+    samples: tuple[MalformedLine, ...]
+
+
+class AnalyticsStore:
+    def __init__(self, directory: Path, *, memory_limit: str = "2GB", threads: int | None = None) -> None:
+        self.directory = directory
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "temp_directory": str(directory / "spill"),
+            # Nothing is ever downloaded: the extensions we use are built in.
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        if threads is not None:
+            config["threads"] = threads
+        self.connection = duckdb.connect(str(directory / "analytics.duckdb"), config=config)
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self.connection.execute(_SCHEMA)
+        self._files = 0
+        self._staging = 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def add_file(self, display_path: str) -> int:
+        self._files += 1
+        self.connection.execute("INSERT INTO files VALUES (?, ?)", [self._files, display_path])
+        return self._files
+
+    # The fast path ------------------------------------------------------------------
+
+    def ingest_access_log(self, file_id: int, path: Path, display_path: str, *, gzip: bool) -> IngestCounts:
+        """Parse an access log inside DuckDB. Raises duckdb.Error when DuckDB cannot read
+        the file as clean UTF-8 text with bounded lines; the caller then sanitizes it."""
+        source = (
+            f"read_csv({sql_string(str(path))}, columns={{'line': 'VARCHAR'}}, delim={_DELIMITER}, quote='', "
+            f"escape='', header=false, auto_detect=false, max_line_size={MAX_LINE_BYTES}, "
+            f"compression={sql_string('gzip' if gzip else 'none')})"
+        )
+        lines = f"(SELECT line AS raw FROM {source})"
+        self.connection.execute("BEGIN TRANSACTION")
+        try:
+            self.connection.execute(f"INSERT INTO requests {access_rows_sql(file_id, lines)}")
+            counts = self._access_counts(file_id, display_path)
+            self.connection.execute("DELETE FROM requests WHERE file_id = ? AND status IS NULL", [file_id])
+            self.connection.execute("COMMIT")
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        return counts
+
+    def _access_counts(self, file_id: int, display_path: str) -> IngestCounts:
+        row = self.connection.execute(
+            "SELECT count(*), count(status) FROM requests WHERE file_id = ?", [file_id]
+        ).fetchone()
+        total, parsed = (int(row[0]), int(row[1])) if row else (0, 0)
+        samples = self.connection.execute(
+            "SELECT line, bad FROM requests WHERE file_id = ? AND status IS NULL ORDER BY line LIMIT ?",
+            [file_id, SAMPLES_PER_FILE],
+        ).fetchall()
+        return IngestCounts(
+            total=total,
+            parsed=parsed,
+            malformed=total - parsed,
+            samples=tuple(MalformedLine(display_path, int(line), str(text), "not an access log line")
+                          for line, text in samples),
+        )
+
+    def sanitized_copy(self, path: Path, reader: LineReader) -> Path:
+        """The lines of `path` as clean UTF-8 text, one output line per input line, so that
+        line numbers still match: undecodable bytes replaced, overlong lines cut to their start."""
+        self._staging += 1
+        target = self.directory / f"sanitized-{self._staging}.log"
+        with target.open("w", encoding="utf-8", newline="\n") as out:
+            for line in reader:
+                text = line.text if line.text is not None else f"(line longer than {MAX_LINE_BYTES} bytes) {line.head}"
+                out.write(text.replace("\x01", "?").replace("\x00", "?").replace("\r", "") + "\n")
+        return target
+
+    # The Python path -----------------------------------------------------------------
+
+    def sink(self, file_id: int, display_path: str) -> StoreSink:
+        return StoreSink(self, file_id, display_path)
+
+    def load_rows(self, table: str, rows: Sequence[Sequence[object]]) -> None:
+        if not rows:
+            return
+        self._staging += 1
+        staging = self.directory / f"staging-{self._staging}.csv"
+        with staging.open("w", encoding="utf-8", newline="") as out:
+            csv.writer(out, lineterminator="\n").writerows(rows)
+        columns = _COLUMNS[table]
+        spec = "{" + ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in columns) + "}"
+        source = (f"read_csv({sql_string(str(staging))}, columns={spec}, header=false, auto_detect=false, "
+                  f"quote='\"', escape='\"', nullstr={sql_string(_NULL)}, max_line_size=16777216)")
+        if table == "requests":
+            self.connection.execute(
+                f"INSERT INTO requests SELECT file_id, line, ts, upper(method), {route_sql('path')}, status, "
+                f"duration_ms, NULL FROM {source}"
+            )
+        else:
+            self.connection.execute(f"INSERT INTO {table} SELECT * FROM {source}")
+        staging.unlink()
+
+    def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return self.connection.execute(sql, list(parameters)).fetchall()
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return _NULL
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r", "")  # the staging CSV's lines end in \n only
+    return value
+
+
+class StoreSink:
+    """A RecordSink that appends to the store in batches."""
+
+    def __init__(self, store: AnalyticsStore, file_id: int, display_path: str) -> None:
+        self.store = store
+        self.file_id = file_id
+        self.display_path = display_path
+        self.parsed_lines = 0
+        self.malformed_lines = 0
+        self.samples: list[MalformedLine] = []
+        self._batches: dict[str, list[tuple[object, ...]]] = {table: [] for table in _COLUMNS}
+
+    def _add(self, table: str, row: tuple[object, ...]) -> None:
+        batch = self._batches[table]
+        batch.append(tuple(_cell(value) for value in row))
+        if len(batch) >= BATCH_ROWS:
+            self.store.load_rows(table, batch)
+            batch.clear()
+
+    def flush(self) -> None:
+        for table, batch in self._batches.items():
+            self.store.load_rows(table, batch)
+            batch.clear()
+
+    def request(self, line: int, ts: datetime | None, method: str, path: str, status: int,
+                duration_ms: float | None) -> None:
+        self._add("requests", (self.file_id, line, ts, method, path, status, duration_ms))
+
+    def exception(self, line: int, ts: datetime | None, traceback: ParsedTraceback) -> None:
+        culprit = traceback.culprit()
+        self._add("exceptions", (
+            self.file_id, line, ts, traceback.fingerprint(), traceback.final.exception, traceback.final.message,
+            CHAIN_SEPARATOR.join(traceback.chain),
+            culprit.path if culprit else None, culprit.line if culprit else None,
+            culprit.function if culprit else None,
+        ))
+
+    def signal(self, line: int, ts: datetime | None, kind: SignalKind, detail: str) -> None:
+        self._add("signals", (self.file_id, line, ts, kind.value, detail))
+
+    def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float) -> None:
+        fingerprint, normalized = fingerprint_sql(statement)
+        self._add("queries", (self.file_id, line, ts, fingerprint, normalized, duration_ms))
+
+    def malformed(self, line: int, text: str, reason: str) -> None:
+        self.malformed_lines += 1
+        if len(self.samples) < SAMPLES_PER_FILE:
+            self.samples.append(MalformedLine(self.display_path, line, text[:SAMPLE_CHARS], reason))
+
+    def parsed(self, lines: int = 1) -> None:
+        self.parsed_lines += lines

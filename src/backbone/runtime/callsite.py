@@ -1,0 +1,120 @@
+"""Which line of the application ran a query: the first frame outside libraries and backbone.
+
+This runs on every captured query, so the walk is a loop over `f_back` with one
+dictionary look-up per frame: whether a file is library code is decided once per
+file name and cached.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from types import FrameType
+
+import backbone
+from backbone.runtime.events import CallSite
+
+_BACKBONE_DIR = os.path.dirname(os.path.abspath(backbone.__file__)) + os.sep
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = {_BACKBONE_DIR}
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if key in paths:
+            roots.add(os.path.abspath(paths[key]) + os.sep)
+    # The interpreter's own stdlib when running inside a venv (sysconfig names the venv's).
+    roots.add(os.path.dirname(os.path.abspath(os.__file__)) + os.sep)
+    return tuple(sorted(roots))
+
+
+_LIBRARY_ROOTS = _library_roots()
+_is_library_cache: dict[str, bool] = {}
+_is_backbone_cache: dict[str, bool] = {}
+
+
+def is_library_file(filename: str) -> bool:
+    """True for site-packages, the stdlib, backbone itself and generated code (`<string>`, `<frozen ...>`)."""
+    known = _is_library_cache.get(filename)
+    if known is not None:
+        return known
+    if filename.startswith("<"):
+        verdict = True
+    else:
+        absolute = os.path.abspath(filename)
+        verdict = (
+            absolute.startswith(_LIBRARY_ROOTS)
+            or f"{os.sep}site-packages{os.sep}" in absolute
+            or f"{os.sep}dist-packages{os.sep}" in absolute
+        )
+    _is_library_cache[filename] = verdict
+    return verdict
+
+
+def _is_backbone_file(filename: str) -> bool:
+    known = _is_backbone_cache.get(filename)
+    if known is None:
+        known = os.path.abspath(filename).startswith(_BACKBONE_DIR)
+        _is_backbone_cache[filename] = known
+    return known
+
+
+def _parent_greenlet_frame() -> FrameType | None:
+    """The suspended frame of the parent greenlet, when code runs inside a child greenlet.
+
+    SQLAlchemy's asyncio layer runs the ORM in a child greenlet whose stack ends
+    at its own start; the application's coroutine is on the parent's stack.
+    """
+    greenlet_module = sys.modules.get("greenlet")
+    if greenlet_module is None:
+        return None
+    current = greenlet_module.getcurrent()
+    parent = getattr(current, "parent", None)
+    if parent is None:
+        return None
+    frame = getattr(parent, "gr_frame", None)
+    return frame if isinstance(frame, FrameType) else None
+
+
+def find_call_site(frame: FrameType | None = None, *, library_fallback: bool = True) -> CallSite | None:
+    """The first application frame from `frame` (default: the caller) outward.
+
+    When every frame belongs to a library, the innermost frame outside backbone
+    is returned (with `library_fallback`), so that a finding still has a place to point at.
+    """
+    if frame is None:
+        frame = sys._getframe(1)
+    fallback: FrameType | None = None
+    crossed_greenlet = False
+    while True:
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            library = _is_library_cache.get(filename)
+            if library is None:
+                library = is_library_file(filename)
+            if not library:
+                return CallSite(filename, frame.f_lineno, frame.f_code.co_name)
+            if fallback is None and not _is_backbone_file(filename):
+                fallback = frame
+            frame = frame.f_back
+        if crossed_greenlet:
+            break
+        crossed_greenlet = True
+        frame = _parent_greenlet_frame()
+        if frame is None:
+            break
+    if fallback is None or not library_fallback:
+        return None
+    return CallSite(fallback.f_code.co_filename, fallback.f_lineno, fallback.f_code.co_name)
+
+
+def stack_of(frame: FrameType | None, *, limit: int = 20) -> tuple[CallSite, ...]:
+    """The application frames of a stack, innermost first (library frames left out)."""
+    sites: list[CallSite] = []
+    while frame is not None and len(sites) < limit:
+        filename = frame.f_code.co_filename
+        if not is_library_file(filename):
+            sites.append(CallSite(filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return tuple(sites)

@@ -1,0 +1,183 @@
+"""Per-request capture state, kept in a contextvar so that concurrent requests never mix.
+
+A middleware (or the pytest plugin) opens a `RequestCapture`; the SQL hooks append
+to whichever capture is current. asyncio tasks, `contextvars.copy_context()` and
+asgiref's sync_to_async carry the current capture along; threads started by the
+app do not, which is why a thread can also set an *ambient* capture (the pytest
+plugin does, because a test client may run the app on another thread).
+
+Everything a hook does goes through `fail_open`: an error inside backbone is
+counted, never raised into the app.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+from backbone.runtime.callsite import find_call_site
+from backbone.runtime.events import LoopStall, QueryEvent, QueryLayer
+
+_log = logging.getLogger("backbone.runtime")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class RequestCapture:
+    """The queries and stalls of one request (or one test), collected while it runs."""
+
+    __slots__ = ("label", "queries", "stalls", "started")
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        self.queries: list[QueryEvent] = []
+        self.stalls: list[LoopStall] = []
+        self.started = time.perf_counter()
+
+
+_current: contextvars.ContextVar[RequestCapture | None] = contextvars.ContextVar("backbone_capture", default=None)
+# Read from other threads by the stall watchdog, through a task's context.
+capture_variable = _current
+# Set while a higher layer (SQLAlchemy, Django) is executing a statement, so that the
+# DB-API hooks underneath do not record the same statement a second time.
+_claimed: contextvars.ContextVar[bool] = contextvars.ContextVar("backbone_claimed", default=False)
+
+
+class _Ambient:
+    """The process-wide fallback capture, for queries run on threads that have no current capture."""
+
+    capture: RequestCapture | None = None
+
+
+_ambient = _Ambient()
+
+
+class InstrumentationErrors:
+    """How many times instrumentation failed and swallowed its error; reported so failures are not silent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self.last: str = ""
+
+    def note(self, error: BaseException) -> None:
+        with self._lock:
+            self.count += 1
+            self.last = f"{type(error).__name__}: {error}"
+        # Logged once per distinct failure is enough to debug; the count tells how often.
+        if self.count == 1:
+            _log.warning("backbone instrumentation error (the app is unaffected): %s", self.last, exc_info=error)
+
+
+instrumentation_errors = InstrumentationErrors()
+
+
+def fail_open(function: Callable[P, T | None]) -> Callable[P, T | None]:
+    """Run `function`; on any error count it and return None instead of raising into the app."""
+
+    @functools.wraps(function)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T | None:
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - instrumentation must never break the app
+            instrumentation_errors.note(error)
+            return None
+
+    return guarded
+
+
+def current_capture() -> RequestCapture | None:
+    capture = _current.get()
+    return capture if capture is not None else _ambient.capture
+
+
+def activate(capture: RequestCapture) -> contextvars.Token[RequestCapture | None]:
+    return _current.set(capture)
+
+
+def deactivate(token: contextvars.Token[RequestCapture | None]) -> None:
+    try:
+        _current.reset(token)
+    except ValueError:
+        # The token belongs to another context (a WSGI body closed on another thread):
+        # clearing is the best that can be done there.
+        _current.set(None)
+
+
+@contextmanager
+def capturing(label: str = "", *, ambient: bool = False) -> Iterator[RequestCapture]:
+    """Collect the queries run inside the block (and, with `ambient`, on any thread without its own capture)."""
+    capture = RequestCapture(label)
+    token = _current.set(capture)
+    previous_ambient = _ambient.capture
+    if ambient:
+        _ambient.capture = capture
+    try:
+        yield capture
+    finally:
+        if ambient:
+            _ambient.capture = previous_ambient
+        deactivate(token)
+
+
+def set_ambient(capture: RequestCapture | None) -> RequestCapture | None:
+    """Make `capture` the fallback for threads without a current capture; returns the previous one."""
+    previous = _ambient.capture
+    _ambient.capture = capture
+    return previous
+
+
+def is_claimed() -> bool:
+    return _claimed.get()
+
+
+@contextmanager
+def claimed() -> Iterator[None]:
+    """Statements sent to the driver inside the block are not the app's own (or are recorded above)."""
+    token = _claimed.set(True)
+    try:
+        yield
+    finally:
+        _claimed.reset(token)
+
+
+def claim(value: bool) -> None:
+    _claimed.set(value)
+
+
+@fail_open
+def record_query(
+    sql: str,
+    duration_s: float,
+    layer: QueryLayer,
+    *,
+    many: bool = False,
+    dialect: str | None = None,
+) -> None:
+    """Append a query to the current capture, if any; the cheap path when nothing is capturing."""
+    capture = _current.get()
+    if capture is None:
+        capture = _ambient.capture
+        if capture is None:
+            return
+    if layer is QueryLayer.DBAPI:
+        # A statement sent to the driver with no application code on the stack is a library's
+        # own: a driver's worker thread (aiosqlite runs sqlite3 on one) repeating what the layer
+        # above already recorded, or connection housekeeping.
+        site = find_call_site(library_fallback=False)
+        if site is None:
+            return
+    else:
+        site = find_call_site()
+    capture.queries.append(QueryEvent(sql, duration_s, site, layer, many, dialect))
+
+
+def capture_is_active() -> bool:
+    return _current.get() is not None or _ambient.capture is not None

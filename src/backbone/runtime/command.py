@@ -1,0 +1,153 @@
+"""`backbone profile APP`: the click command. It parses options and calls `backbone.runtime.profile`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from backbone.findings import Severity
+from backbone.runtime.detectors import DetectionSettings
+from backbone.runtime.driver import ProfileError, ProfileOptions, ProgressCallback, profile
+from backbone.runtime.events import AppInterface
+from backbone.runtime.report import ProfileReport, render_json, render_text
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+@contextmanager
+def _progress_display(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr, or nothing."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]profiling[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def advance(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield advance
+
+
+def _failing(report: ProfileReport, threshold: Severity) -> bool:
+    return any(finding.severity.rank >= threshold.rank for finding in report.findings)
+
+
+@click.command("profile")
+@click.argument("app")
+@click.option("--factory", is_flag=True, help="APP is a function that returns the application.")
+@click.option("--setup", "setup", metavar="MODULE:FUNCTION",
+              help="Run this function before the requests (create tables, seed data); it may take the app as argument.")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="YAML file of requests to send (default: GET requests generated from the app's OpenAPI document).")
+@click.option("--repeat", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Times each generated OpenAPI request is sent.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Generated OpenAPI requests in flight at once.")
+@click.option("--interface", type=click.Choice(["auto", "asgi", "wsgi"]), default="auto", show_default=True)
+@click.option("--app-dir", default=".", show_default=True, type=click.Path(file_okay=False, path_type=str),
+              help="Directory put on sys.path before importing APP.")
+@click.option("--n-plus-one-threshold", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Repeats of one query from one call site in one request that make an N+1 (RT101).")
+@click.option("--slow-query-ms", type=click.FloatRange(min=0), default=500.0, show_default=True,
+              help="Query duration reported as slow (RT102).")
+@click.option("--stall-ms", type=click.FloatRange(min=1), default=100.0, show_default=True,
+              help="Event-loop block reported as a stall (RT103).")
+@click.option("--max-queries", type=click.IntRange(min=0), default=None,
+              help="Query budget per request (RT104); no budget by default.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Also write a self-contained HTML report to FILE.")
+@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default="info", show_default=True,
+              help="Exit 1 when a finding has this severity or higher.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when stderr is a terminal).")
+def profile_command(
+    app: str,
+    factory: bool,
+    setup: str | None,
+    scenario: str | None,
+    repeat: int,
+    concurrency: int,
+    interface: str,
+    app_dir: str,
+    n_plus_one_threshold: int,
+    slow_query_ms: float,
+    stall_ms: float,
+    max_queries: int | None,
+    output_format: str,
+    output: str | None,
+    html_file: str | None,
+    fail_on: str,
+    exit_zero: bool,
+    progress: bool | None,
+) -> int:
+    """Run APP (an import string such as shop.main:app) in-process under instrumentation.
+
+    Prints per-route latency percentiles and queries per request, and reports
+    N+1 queries (RT101), slow queries (RT102), event-loop stalls (RT103) and
+    exceeded query budgets (RT104) with the line of code that caused them.
+    """
+    options = ProfileOptions(
+        app=app,
+        factory=factory,
+        setup=setup,
+        scenario=scenario,
+        repeat=repeat,
+        concurrency=concurrency,
+        interface=None if interface == "auto" else AppInterface(interface),
+        app_dir=app_dir,
+        detection=DetectionSettings(
+            n_plus_one_threshold=n_plus_one_threshold,
+            slow_query_ms=slow_query_ms,
+            stall_ms=stall_ms,
+            max_queries=max_queries,
+        ),
+    )
+    show_progress = progress if progress is not None else sys.stderr.isatty()
+    try:
+        with _progress_display(show_progress) as callback:
+            report = profile(options, progress=callback)
+    except ProfileError as error:
+        click.echo(f"backbone: error: {error}", err=True)
+        return EXIT_ERROR
+
+    rendered = render_json(report) if output_format == "json" else render_text(report)
+    try:
+        if output is not None:
+            Path(output).write_text(rendered, encoding="utf-8")
+        else:
+            click.echo(rendered, nl=False)
+        if html_file is not None:
+            from backbone.runtime.html import render_html
+
+            Path(html_file).write_text(render_html(report), encoding="utf-8")
+            click.echo(f"Wrote the HTML report to {html_file}.", err=True)
+    except OSError as error:
+        click.echo(f"backbone: error: cannot write {error.filename}: {error.strerror}", err=True)
+        return EXIT_ERROR
+    if exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if _failing(report, Severity.parse(fail_on)) else EXIT_CLEAN
+
+
+# The name the CLI wires in: `cli.add_command(profile_command)`.
+command = profile_command

@@ -1,0 +1,525 @@
+"""From recorded requests to per-route statistics and findings (RT101-RT104).
+
+- RT101 n-plus-one: in one request, the same read fingerprint from the same call
+  site ran at least `n_plus_one_threshold` times.
+- RT102 slow-query: a query took `slow_query_ms` or longer.
+- RT103 event-loop-stall: an async app's event loop was blocked `stall_ms` or longer.
+- RT104 query-budget-exceeded: a request ran more than `max_queries` queries.
+
+The analyzer folds records into bounded per-route aggregates, so a run of any
+length keeps one latency digest and a few groups per route.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.runtime.events import CallSite, JSONValue, LoopStall, QueryEvent, QueryLayer, RequestRecord
+from backbone.runtime.fingerprint import FingerprintCache, StatementKind, default_cache
+from backbone.runtime.stats import HistogramBin, LatencyDigest
+
+RUNTIME_CODES: dict[str, tuple[str, str]] = {
+    "RT101": ("n-plus-one", "The same query ran once per row in one request."),
+    "RT102": ("slow-query", "A query took longer than the slow-query threshold."),
+    "RT103": ("event-loop-stall", "Blocking work stopped an async app's event loop."),
+    "RT104": ("query-budget-exceeded", "A request ran more queries than its budget allows."),
+}
+
+_N_PLUS_ONE_FIX = {
+    QueryLayer.SQLALCHEMY: "Load the related rows with the parent query (selectinload() or joinedload() on the "
+    "relationship), or fetch them in one query with IN (...) over the collected keys.",
+    QueryLayer.DJANGO: "Load the related rows with the parent query: select_related() for foreign keys, "
+    "prefetch_related() for reverse and many-to-many relations.",
+    QueryLayer.DBAPI: "Fetch the rows in one query (a JOIN, or WHERE ... IN (...) over the collected keys) "
+    "instead of one query per row.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSettings:
+    n_plus_one_threshold: int = 5
+    slow_query_ms: float = 500.0
+    stall_ms: float = 100.0
+    # The most queries one request may run (RT104); None: no budget.
+    max_queries: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_plus_one_threshold < 2:
+            raise ValueError("the N+1 threshold must be at least 2")
+        if self.max_queries is not None and self.max_queries < 0:
+            raise ValueError("the query budget cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedQuery:
+    """One request's N+1 group: a read fingerprint repeated from one call site."""
+
+    fingerprint: str
+    call_site: CallSite | None
+    count: int
+    sql: str
+    layer: QueryLayer
+    total_s: float
+
+
+def repeated_queries(
+    queries: Iterable[QueryEvent], threshold: int, cache: FingerprintCache = default_cache
+) -> tuple[RepeatedQuery, ...]:
+    """The N+1 groups among one request's (or one test's) queries, most repeated first."""
+    groups: dict[tuple[str, CallSite | None], list[QueryEvent]] = {}
+    for query in queries:
+        found = cache.get(query.sql, query.dialect)
+        if found.kind is not StatementKind.READ:
+            continue
+        groups.setdefault((found.text, query.call_site), []).append(query)
+    repeated = [
+        RepeatedQuery(text, site, len(events), events[0].sql, events[0].layer, sum(event.duration_s for event in events))
+        for (text, site), events in groups.items()
+        if len(events) >= threshold
+    ]
+    repeated.sort(key=lambda group: (-group.count, group.fingerprint))
+    return tuple(repeated)
+
+
+def relative_path(path: str, root: Path) -> str:
+    """`path` relative to `root` when it is inside it, else as it is."""
+    try:
+        return os.path.relpath(path, root) if Path(path).resolve().is_relative_to(root.resolve()) else path
+    except (OSError, ValueError):
+        return path
+
+
+def _location(site: CallSite | None, fallback: CallSite | None, root: Path) -> Location:
+    chosen = site or fallback
+    if chosen is None:
+        return Location("<unknown>", 1)
+    return Location(relative_path(chosen.path, root), chosen.line)
+
+
+def _short(sql: str, limit: int = 120) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _function(site: CallSite | None) -> str:
+    # Comprehensions and module code have names like `<listcomp>`: no use to a reader.
+    return f" from {site.function}()" if site is not None and not site.function.startswith("<") else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _source_line(site: CallSite | None) -> str:
+    if site is None:
+        return ""
+    return linecache.getline(site.path, site.line).strip()
+
+
+def _site_json(site: CallSite | None, root: Path) -> JSONValue:
+    if site is None:
+        return None
+    return {"path": relative_path(site.path, root), "line": site.line, "function": site.function}
+
+
+@dataclass(frozen=True, slots=True)
+class NPlusOne:
+    method: str
+    route: str
+    fingerprint: str
+    sql: str
+    call_site: CallSite | None
+    layer: QueryLayer
+    repeat_count: int
+    requests_affected: int
+    requests_total: int
+    # Time the repeated queries took, summed over the affected requests.
+    total_ms: float
+    handler: CallSite | None = None
+    code: str = "RT101"
+
+    def finding(self, root: Path) -> Finding:
+        return Finding(
+            code=self.code,
+            name=RUNTIME_CODES[self.code][0],
+            severity=Severity.WARNING,
+            confidence=Confidence.HIGH,
+            location=_location(self.call_site, self.handler, root),
+            source_line=_source_line(self.call_site or self.handler),
+            message=(
+                f"{self.method} {self.route} ran the same query {self.repeat_count} times in one request"
+                f"{_function(self.call_site)} (in {self.requests_affected} of {_plural(self.requests_total, 'request')}): "
+                f"{_short(self.fingerprint)}."
+            ),
+            fix=Fix(_N_PLUS_ONE_FIX[self.layer]),
+            scope=f"{self.method} {self.route}",
+            extra=(("fingerprint", self.fingerprint), ("repeat_count", str(self.repeat_count))),
+        )
+
+    def json_fields(self, root: Path) -> dict[str, JSONValue]:
+        return {
+            "fingerprint": self.fingerprint,
+            "sql": self.sql,
+            "repeat_count": self.repeat_count,
+            "requests_affected": self.requests_affected,
+            "requests_total": self.requests_total,
+            "total_ms": round(self.total_ms, 3),
+            "layer": self.layer.value,
+            "call_site": _site_json(self.call_site, root),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SlowQuery:
+    method: str
+    route: str
+    fingerprint: str
+    sql: str
+    call_site: CallSite | None
+    max_ms: float
+    slow_count: int
+    threshold_ms: float
+    handler: CallSite | None = None
+    code: str = "RT102"
+
+    def finding(self, root: Path) -> Finding:
+        return Finding(
+            code=self.code,
+            name=RUNTIME_CODES[self.code][0],
+            severity=Severity.WARNING,
+            confidence=Confidence.HIGH,
+            location=_location(self.call_site, self.handler, root),
+            source_line=_source_line(self.call_site or self.handler),
+            message=(
+                f"A query took {self.max_ms:.0f} ms in {self.method} {self.route}{_function(self.call_site)} "
+                f"(threshold {self.threshold_ms:.0f} ms, {_plural(self.slow_count, 'slow run')}): {_short(self.fingerprint)}."
+            ),
+            fix=Fix("Run `backbone explain` on this query and add the index it needs, or narrow what it reads."),
+            scope=f"{self.method} {self.route}",
+            extra=(("fingerprint", self.fingerprint), ("max_ms", f"{self.max_ms:.3f}")),
+        )
+
+    def json_fields(self, root: Path) -> dict[str, JSONValue]:
+        return {
+            "fingerprint": self.fingerprint,
+            "sql": self.sql,
+            "max_ms": round(self.max_ms, 3),
+            "slow_count": self.slow_count,
+            "threshold_ms": self.threshold_ms,
+            "call_site": _site_json(self.call_site, root),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventLoopStall:
+    method: str
+    route: str
+    call_site: CallSite | None
+    max_ms: float
+    stall_count: int
+    threshold_ms: float
+    stack: tuple[CallSite, ...] = ()
+    handler: CallSite | None = None
+    code: str = "RT103"
+
+    def finding(self, root: Path) -> Finding:
+        where = f" at {self.call_site.function}()" if self.call_site is not None and not self.call_site.function.startswith("<") else ""
+        return Finding(
+            code=self.code,
+            name=RUNTIME_CODES[self.code][0],
+            severity=Severity.WARNING,
+            confidence=Confidence.HIGH if self.call_site is not None else Confidence.MEDIUM,
+            location=_location(self.call_site, self.handler, root),
+            source_line=_source_line(self.call_site or self.handler),
+            message=(
+                f"The event loop was blocked for {self.max_ms:.0f} ms while serving {self.method} {self.route}{where} "
+                f"(threshold {self.threshold_ms:.0f} ms, {_plural(self.stall_count, 'stall')})."
+            ),
+            fix=Fix(
+                "Do not block the event loop: await an async API, or move the blocking call to a thread "
+                "(asyncio.to_thread, run_in_threadpool), or declare the handler with a plain def."
+            ),
+            scope=f"{self.method} {self.route}",
+            extra=(("max_ms", f"{self.max_ms:.3f}"),),
+        )
+
+    def json_fields(self, root: Path) -> dict[str, JSONValue]:
+        return {
+            "max_ms": round(self.max_ms, 3),
+            "stall_count": self.stall_count,
+            "threshold_ms": self.threshold_ms,
+            "call_site": _site_json(self.call_site, root),
+            "stack": [_site_json(site, root) for site in self.stack],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QueryBudgetExceeded:
+    method: str
+    route: str
+    max_queries: int
+    budget: int
+    requests_affected: int
+    requests_total: int
+    # The call site that ran the most queries in the worst request.
+    call_site: CallSite | None
+    handler: CallSite | None = None
+    code: str = "RT104"
+
+    def finding(self, root: Path) -> Finding:
+        return Finding(
+            code=self.code,
+            name=RUNTIME_CODES[self.code][0],
+            severity=Severity.ERROR,
+            confidence=Confidence.HIGH,
+            location=_location(self.call_site, self.handler, root),
+            source_line=_source_line(self.call_site or self.handler),
+            message=(
+                f"{self.method} {self.route} ran {self.max_queries} queries in one request, over the budget of "
+                f"{self.budget} (in {self.requests_affected} of {_plural(self.requests_total, 'request')})."
+            ),
+            fix=Fix("Batch or eager-load the queries this request runs, or raise the budget if they are all needed."),
+            scope=f"{self.method} {self.route}",
+            extra=(("max_queries", str(self.max_queries)), ("budget", str(self.budget))),
+        )
+
+    def json_fields(self, root: Path) -> dict[str, JSONValue]:
+        return {
+            "max_queries": self.max_queries,
+            "budget": self.budget,
+            "requests_affected": self.requests_affected,
+            "requests_total": self.requests_total,
+            "call_site": _site_json(self.call_site, root),
+        }
+
+
+RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSummary:
+    method: str
+    route: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    queries_per_request: float
+    max_queries: int
+    n_plus_one_groups: int
+    statuses: tuple[tuple[int, int], ...]
+    histogram: tuple[HistogramBin, ...]
+    # True when the percentiles come from every sample, False when from the histogram sketch.
+    exact: bool = True
+
+    @property
+    def server_errors(self) -> int:
+        return sum(times for status, times in self.statuses if status >= 500)
+
+
+@dataclass(slots=True)
+class _NPlusOneAggregate:
+    group: RepeatedQuery
+    repeat_count: int = 0
+    requests: int = 0
+    total_s: float = 0.0
+
+
+@dataclass(slots=True)
+class _SlowAggregate:
+    sql: str
+    max_s: float = 0.0
+    count: int = 0
+
+
+@dataclass(slots=True)
+class _StallAggregate:
+    worst: LoopStall
+    count: int = 0
+
+
+@dataclass(slots=True)
+class _RouteAggregate:
+    method: str
+    route: str
+    digest: LatencyDigest = field(default_factory=LatencyDigest)
+    statuses: Counter[int] = field(default_factory=Counter)
+    total_queries: int = 0
+    max_queries: int = 0
+    handler: CallSite | None = None
+    n_plus_one: dict[tuple[str, CallSite | None], _NPlusOneAggregate] = field(default_factory=dict)
+    slow: dict[tuple[str, CallSite | None], _SlowAggregate] = field(default_factory=dict)
+    stalls: dict[CallSite | None, _StallAggregate] = field(default_factory=dict)
+    over_budget: int = 0
+    worst_over_budget: int = 0
+    worst_budget_site: CallSite | None = None
+
+
+class Analyzer:
+    """Folds request records into per-route aggregates; thread-safe."""
+
+    def __init__(self, settings: DetectionSettings | None = None, cache: FingerprintCache = default_cache) -> None:
+        self.settings = settings or DetectionSettings()
+        self._cache = cache
+        self._routes: dict[tuple[str, str], _RouteAggregate] = {}
+        self._lock = threading.Lock()
+        self.unattributed_stalls: list[LoopStall] = []
+
+    def add(self, records: Sequence[RequestRecord]) -> None:
+        with self._lock:
+            for record in records:
+                self._add(record)
+
+    def _add(self, record: RequestRecord) -> None:
+        settings = self.settings
+        key = (record.method, record.route)
+        aggregate = self._routes.get(key)
+        if aggregate is None:
+            aggregate = self._routes[key] = _RouteAggregate(record.method, record.route)
+        aggregate.digest.add(record.duration_s)
+        aggregate.statuses[record.status] += 1
+        query_count = len(record.queries)
+        aggregate.total_queries += query_count
+        aggregate.max_queries = max(aggregate.max_queries, query_count)
+        if aggregate.handler is None:
+            aggregate.handler = record.handler
+
+        for group in repeated_queries(record.queries, settings.n_plus_one_threshold, self._cache):
+            group_key = (group.fingerprint, group.call_site)
+            found = aggregate.n_plus_one.get(group_key)
+            if found is None:
+                found = aggregate.n_plus_one[group_key] = _NPlusOneAggregate(group)
+            found.repeat_count = max(found.repeat_count, group.count)
+            found.requests += 1
+            found.total_s += group.total_s
+
+        slow_s = settings.slow_query_ms / 1000
+        for query in record.queries:
+            if query.duration_s < slow_s:
+                continue
+            slow_key = (self._cache.get(query.sql, query.dialect).text, query.call_site)
+            slow = aggregate.slow.get(slow_key)
+            if slow is None:
+                slow = aggregate.slow[slow_key] = _SlowAggregate(query.sql)
+            slow.count += 1
+            slow.max_s = max(slow.max_s, query.duration_s)
+
+        stall_s = settings.stall_ms / 1000
+        for stall in record.stalls:
+            if stall.duration_s < stall_s:
+                continue
+            stalled = aggregate.stalls.get(stall.call_site)
+            if stalled is None:
+                stalled = aggregate.stalls[stall.call_site] = _StallAggregate(stall)
+            stalled.count += 1
+            if stall.duration_s > stalled.worst.duration_s:
+                stalled.worst = stall
+
+        if settings.max_queries is not None and query_count > settings.max_queries:
+            aggregate.over_budget += 1
+            if query_count > aggregate.worst_over_budget:
+                aggregate.worst_over_budget = query_count
+                sites = Counter(query.call_site for query in record.queries)
+                aggregate.worst_budget_site = sites.most_common(1)[0][0]
+
+    def routes(self) -> tuple[RouteSummary, ...]:
+        with self._lock:
+            aggregates = sorted(self._routes.values(), key=lambda item: (item.route, item.method))
+            return tuple(_summary(aggregate) for aggregate in aggregates)
+
+    def issues(self) -> tuple[RuntimeIssue, ...]:
+        settings = self.settings
+        found: list[RuntimeIssue] = []
+        with self._lock:
+            for aggregate in self._routes.values():
+                total = aggregate.digest.count
+                for group_aggregate in aggregate.n_plus_one.values():
+                    group = group_aggregate.group
+                    found.append(
+                        NPlusOne(
+                            aggregate.method,
+                            aggregate.route,
+                            group.fingerprint,
+                            group.sql,
+                            group.call_site,
+                            group.layer,
+                            group_aggregate.repeat_count,
+                            group_aggregate.requests,
+                            total,
+                            group_aggregate.total_s * 1000,
+                            aggregate.handler,
+                        )
+                    )
+                for (text, site), slow in aggregate.slow.items():
+                    found.append(
+                        SlowQuery(
+                            aggregate.method,
+                            aggregate.route,
+                            text,
+                            slow.sql,
+                            site,
+                            slow.max_s * 1000,
+                            slow.count,
+                            settings.slow_query_ms,
+                            aggregate.handler,
+                        )
+                    )
+                for site, stalled in aggregate.stalls.items():
+                    found.append(
+                        EventLoopStall(
+                            aggregate.method,
+                            aggregate.route,
+                            site,
+                            stalled.worst.duration_s * 1000,
+                            stalled.count,
+                            settings.stall_ms,
+                            stalled.worst.stack,
+                            aggregate.handler,
+                        )
+                    )
+                if aggregate.over_budget and settings.max_queries is not None:
+                    found.append(
+                        QueryBudgetExceeded(
+                            aggregate.method,
+                            aggregate.route,
+                            aggregate.worst_over_budget,
+                            settings.max_queries,
+                            aggregate.over_budget,
+                            total,
+                            aggregate.worst_budget_site,
+                            aggregate.handler,
+                        )
+                    )
+        found.sort(key=lambda issue: (issue.code, issue.route, issue.method))
+        return tuple(found)
+
+
+def _summary(aggregate: _RouteAggregate) -> RouteSummary:
+    digest = aggregate.digest
+    p50, p95, p99 = digest.percentiles_ms()
+    count = digest.count
+    return RouteSummary(
+        method=aggregate.method,
+        route=aggregate.route,
+        count=count,
+        p50_ms=p50,
+        p95_ms=p95,
+        p99_ms=p99,
+        mean_ms=(digest.total_s / count * 1000) if count else 0.0,
+        max_ms=digest.max_s * 1000,
+        queries_per_request=(aggregate.total_queries / count) if count else 0.0,
+        max_queries=aggregate.max_queries,
+        n_plus_one_groups=len(aggregate.n_plus_one),
+        statuses=tuple(sorted(aggregate.statuses.items())),
+        histogram=digest.histogram(),
+        exact=digest.exact,
+    )

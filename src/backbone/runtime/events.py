@@ -1,0 +1,79 @@
+"""What instrumentation records while an app runs: queries, loop stalls, finished requests.
+
+These are the raw observations. The detectors turn them into findings and the
+statistics turn them into per-route percentiles; nothing here interprets them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+# A JSON document as Python values: what scenario bodies and JSON reports hold.
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+
+
+class QueryLayer(enum.Enum):
+    """Which instrumentation saw a query; it decides which fix a finding proposes."""
+
+    SQLALCHEMY = "sqlalchemy"
+    DJANGO = "django"
+    DBAPI = "dbapi"
+
+
+class AppInterface(enum.Enum):
+    ASGI = "asgi"
+    WSGI = "wsgi"
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A line of application code: the first frame outside site-packages, the stdlib and backbone."""
+
+    path: str
+    line: int
+    function: str
+
+    def describe(self) -> str:
+        return f"{self.path}:{self.line} in {self.function}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEvent:
+    # The statement as sent to the driver, with placeholders: parameters are never kept,
+    # since they may hold personal data and the fingerprint does not need them.
+    sql: str
+    duration_s: float
+    call_site: CallSite | None
+    layer: QueryLayer
+    many: bool = False
+    # The SQL dialect when the layer knows it ("sqlite", "postgresql"): it steers parsing.
+    dialect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopStall:
+    """A time the event loop could not run anything else."""
+
+    duration_s: float
+    # The innermost application frame that was running while the loop was blocked,
+    # when the watchdog caught the loop in the act; the stack runs innermost first.
+    call_site: CallSite | None
+    stack: tuple[CallSite, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One finished request as the middleware saw it."""
+
+    method: str
+    route: str
+    path: str
+    status: int
+    duration_s: float
+    queries: tuple[QueryEvent, ...]
+    stalls: tuple[LoopStall, ...] = ()
+    # Where the route's handler is defined, when the framework says: findings that have
+    # no better line (a stall caught too late, a query budget) point at it.
+    handler: CallSite | None = None

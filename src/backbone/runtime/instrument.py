@@ -1,0 +1,61 @@
+"""Turning SQL capture on and off, layer by layer, with reference counts.
+
+The profile driver and the pytest plugin may both install instrumentation in
+one process; each `install` is matched by one `uninstall`, and the hooks stay in
+place while anyone still needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from backbone.runtime import hooks_dbapi, hooks_django, hooks_sqlalchemy
+from backbone.runtime.events import QueryLayer as Layer
+
+ALL_LAYERS: tuple[Layer, ...] = (Layer.SQLALCHEMY, Layer.DJANGO, Layer.DBAPI)
+
+_HOOKS: dict[Layer, tuple[Callable[[], bool], Callable[[], None]]] = {
+    Layer.SQLALCHEMY: (hooks_sqlalchemy.install, hooks_sqlalchemy.uninstall),
+    Layer.DJANGO: (hooks_django.install, hooks_django.uninstall),
+    Layer.DBAPI: (hooks_dbapi.install, hooks_dbapi.uninstall),
+}
+
+_lock = threading.Lock()
+_users: dict[Layer, int] = {layer: 0 for layer in Layer}
+
+
+def install(layers: Iterable[Layer] = ALL_LAYERS) -> tuple[Layer, ...]:
+    """Install the hooks of `layers` whose library is importable; returns the layers now capturing."""
+    active: list[Layer] = []
+    with _lock:
+        for layer in layers:
+            if _users[layer] == 0:
+                installer, _ = _HOOKS[layer]
+                if not installer():
+                    continue
+            _users[layer] += 1
+            active.append(layer)
+    return tuple(active)
+
+
+def uninstall(layers: Iterable[Layer]) -> None:
+    """Undo one `install` of `layers` (as returned by it)."""
+    with _lock:
+        for layer in layers:
+            if _users[layer] == 0:
+                continue
+            _users[layer] -= 1
+            if _users[layer] == 0:
+                _, remover = _HOOKS[layer]
+                remover()
+
+
+@contextmanager
+def instrumented(layers: Iterable[Layer] = ALL_LAYERS) -> Iterator[tuple[Layer, ...]]:
+    active = install(layers)
+    try:
+        yield active
+    finally:
+        uninstall(active)

@@ -1,0 +1,1 @@
+"""A Django app for the runtime tests: authors and books, N+1 views and their eager twins."""

@@ -1,0 +1,200 @@
+"""`backbone profile` as a command: text, JSON and HTML output, exit codes, scenario files, OpenAPI requests."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from backbone.runtime import ScenarioError, parse_scenario
+from backbone.runtime.command import profile_command
+from backbone.runtime.scenario import ScenarioStep, scenario_from_openapi
+from rt_lines import HERE, marked_line
+from rt_sa_models import AUTHORS
+
+APP_FILE = "rt_fastapi_app.py"
+SCENARIO = """\
+repeat: 3
+requests:
+  - path: /authors
+  - path: /authors/eager
+  - path: /authors/1
+    concurrency: 2
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RT_FASTAPI_DB", str(tmp_path / "cli.sqlite"))
+    monkeypatch.chdir(HERE)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def invoke(*arguments: str) -> Result:
+    base = ["rt_fastapi_app:create_app", "--factory", "--setup", "rt_fastapi_app:setup", "--no-progress"]
+    return CliRunner().invoke(profile_command, [*base, *arguments], standalone_mode=False, catch_exceptions=False)
+
+
+def test_text_report_shows_a_table_per_route_and_the_findings(scenario: Path) -> None:
+    result = invoke("--scenario", str(scenario))
+
+    assert result.return_value == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("backbone profile rt_fastapi_app:create_app (asgi): 9 requests")
+    header = next(line for line in lines if line.startswith("route"))
+    assert header.split() == ["route", "count", "p50", "ms", "p95", "ms", "p99", "ms", "queries/req", "N+1", "5xx"]
+    rows = {line.split()[1]: line.split() for line in lines if line.startswith("GET ")}
+    assert rows["/authors"][2] == "3" and rows["/authors"][6:8] == [f"{1 + AUTHORS:.1f}", "1"]
+    assert rows["/authors/eager"][6:8] == ["2.0", "-"]
+    assert rows["/authors/{author_id}"][6:8] == ["1.0", "-"]
+    line = marked_line(APP_FILE, "lazy-books")[1]
+    assert any(text.startswith(f"{APP_FILE}:{line}: RT101 [n-plus-one] GET /authors ran the same query {AUTHORS} times") for text in lines)
+    assert lines[-1] == "Found 1 RT101."
+
+
+def test_json_report_has_the_documented_shape(scenario: Path) -> None:
+    result = invoke("--scenario", str(scenario), "--format", "json", "--max-queries", "3")
+
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    assert {"version", "routes", "findings"} <= set(document)
+    for route in document["routes"]:
+        assert {"method", "route", "count", "p50_ms", "p95_ms", "p99_ms", "queries_per_request"} <= set(route)
+        assert route["p50_ms"] <= route["p95_ms"] <= route["p99_ms"]
+    by_route = {route["route"]: route for route in document["routes"]}
+    assert by_route["/authors"]["queries_per_request"] == 1 + AUTHORS and by_route["/authors"]["count"] == 3
+    codes = {finding["code"]: finding for finding in document["findings"]}
+    assert set(codes) == {"RT101", "RT104"}
+    for finding in document["findings"]:
+        assert {"code", "path", "line", "message"} <= set(finding)
+        assert (finding["path"], finding["line"]) == (APP_FILE, marked_line(APP_FILE, "lazy-books")[1])
+    n_plus_one = codes["RT101"]
+    assert n_plus_one["repeat_count"] == AUTHORS
+    assert n_plus_one["fingerprint"] == "SELECT books.id, books.title, books.author_id FROM books WHERE ? = books.author_id"
+    assert (codes["RT104"]["max_queries"], codes["RT104"]["budget"]) == (1 + AUTHORS, 3)
+
+
+def test_html_report_is_self_contained_with_histograms_and_n_plus_one_groups(scenario: Path, tmp_path: Path) -> None:
+    report = tmp_path / "profile.html"
+    result = invoke("--scenario", str(scenario), "--html", str(report), "--exit-zero")
+
+    assert result.return_value == 0
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    # Nothing fetched: no scripts, no external style sheets, images or fonts.
+    assert not re.search(r"<script|<link|src=|url\(|@import", page)
+    assert page.count("<svg") == 3
+    assert "N+1 query groups" in page
+    assert "SELECT books.id, books.title, books.author_id" in page
+    line = marked_line(APP_FILE, "lazy-books")[1]
+    assert f"{APP_FILE}:{line} in &lt;listcomp&gt;" in page or f"{APP_FILE}:{line} in list_authors" in page
+
+
+def test_fail_on_and_exit_zero(scenario: Path) -> None:
+    assert invoke("--scenario", str(scenario), "--fail-on", "error").return_value == 0
+    assert invoke("--scenario", str(scenario), "--fail-on", "warning").return_value == 1
+    assert invoke("--scenario", str(scenario), "--exit-zero").return_value == 0
+
+
+def test_usage_errors_exit_2(tmp_path: Path, scenario: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(profile_command, ["no_such_module:app", "--no-progress"], standalone_mode=False)
+    assert missing.return_value == 2
+    assert "cannot import app module 'no_such_module'" in missing.stderr
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("requests:\n  - path: /authors\n    repeats: 3\n", encoding="utf-8")
+    result = invoke("--scenario", str(bad))
+    assert result.return_value == 2
+    assert "requests[1]: unknown key(s) repeats" in result.stderr
+
+
+def test_json_output_to_a_file(scenario: Path, tmp_path: Path) -> None:
+    output = tmp_path / "profile.json"
+    result = invoke("--scenario", str(scenario), "--format", "json", "--output", str(output), "--exit-zero")
+    assert result.stdout == ""
+    assert json.loads(output.read_text(encoding="utf-8"))["version"] == 1
+
+
+# --- scenario files ----------------------------------------------------------------------------
+
+
+def test_scenario_defaults_apply_to_each_request() -> None:
+    scenario = parse_scenario(
+        {
+            "repeat": 4,
+            "concurrency": 2,
+            "headers": {"Authorization": "Bearer demo"},
+            "requests": [
+                {"path": "/orders", "query": {"limit": 10, "tag": ["a", "b"]}},
+                {"method": "post", "path": "/orders", "json": {"sku": "A-1", "quantity": 2}, "repeat": 1,
+                 "headers": {"Idempotency-Key": "k1"}},
+            ],
+        },
+        "scenario.yaml",
+    )
+    first, second = scenario.steps
+    assert first == ScenarioStep(
+        "GET", "/orders", (("limit", "10"), ("tag", "a"), ("tag", "b")), (("Authorization", "Bearer demo"),), repeat=4, concurrency=2
+    )
+    assert (second.method, second.has_body, second.body, second.repeat, second.concurrency) == (
+        "POST",
+        True,
+        {"sku": "A-1", "quantity": 2},
+        1,
+        2,
+    )
+    assert second.headers == (("Authorization", "Bearer demo"), ("Idempotency-Key", "k1"))
+    assert scenario.total_requests == 5
+
+
+def test_a_bare_list_is_a_scenario() -> None:
+    assert parse_scenario([{"path": "/health"}], "s.yaml").steps == (ScenarioStep("GET", "/health"),)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"requests": []}, "'requests' must be a non-empty list"),
+        ({"requests": [{"method": "GET"}]}, "requests[1]: 'path' must be a string starting with '/'"),
+        ({"requests": [{"path": "/x", "repeat": 0}]}, "requests[1]: 'repeat' must be a whole number of at least 1"),
+        ({"requests": [{"path": "/x", "method": "FETCH"}]}, "requests[1]: unknown method 'FETCH'"),
+        ({"requests": [{"path": "/x"}], "rate": 3}, "unknown key(s) rate"),
+        ({"requests": [{"path": "/x", "query": {"a": {"b": 1}}}]}, "'query.a' must be a scalar or a list of scalars"),
+        ("just text", "a scenario is a mapping with a 'requests' list"),
+    ],
+)
+def test_scenario_errors_name_the_file_and_the_entry(document: object, message: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario(document, "s.yaml")
+    assert str(raised.value).startswith("s.yaml") and message in str(raised.value)
+
+
+def test_openapi_get_operations_become_requests_with_sample_parameters() -> None:
+    document = {
+        "paths": {
+            "/orders": {"get": {"parameters": [{"name": "limit", "in": "query", "required": True, "schema": {"type": "integer"}}]},
+                        "post": {}},
+            "/orders/{order_id}": {"get": {"parameters": [{"name": "order_id", "in": "path", "required": True,
+                                                             "schema": {"type": "integer", "example": 42}}]}},
+            "/orders/{order_id}/status": {
+                "parameters": [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
+                "get": {"parameters": [{"name": "state", "in": "query", "required": True,
+                                        "schema": {"type": "string", "enum": ["open", "shipped"]}}]},
+            },
+            "/search": {"get": {"parameters": [{"name": "filter", "in": "query", "required": True, "schema": {"type": "object"}}]}},
+        }
+    }
+    scenario = scenario_from_openapi(document, repeat=5, concurrency=2)
+    assert [(step.path, step.query) for step in scenario.steps] == [
+        ("/orders", (("limit", "1"),)),
+        ("/orders/42", ()),
+        ("/orders/00000000-0000-4000-8000-000000000001/status", (("state", "open"),)),
+    ]
+    assert {(step.repeat, step.concurrency) for step in scenario.steps} == {(5, 2)}
+    assert scenario.skipped == ("GET /search: no value for filter",)

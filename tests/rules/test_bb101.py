@@ -23,7 +23,7 @@ from backbone.review.knowledge.logging import (
     names_reporting,
     reporting_of_call,
 )
-from backbone.review.project import NameResolver, collect_imports, top_level_symbols
+from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 
 
 def findings(snippet: str) -> list[Finding]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from backbone.review.project import ModuleFacts, NameResolver, ProjectIndex
+from backbone.review.names import NameResolver
+from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules.base import Framework
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)

@@ -8,12 +8,20 @@ this a project function, what does it call.
 from __future__ import annotations
 
 import ast
-import builtins
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar, cast
 from dataclasses import dataclass, field
 
-BUILTIN_NAMES = frozenset(dir(builtins))
+from backbone.review.frameworks.declarations import RouteDeclaration, extract_route_declarations
+from backbone.review.names import (
+    NameResolver,
+    collect_imports,
+    dotted_parts,
+    top_level_symbols,
+)
+from backbone.review.orm.declarations import ModelDeclaration, extract_model_declarations
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,9 @@ class ModuleFacts:
     classes: dict[str, ClassFacts]
     functions: dict[str, FunctionFacts]
     imported_packages: frozenset[str]
+    # What the frameworks and ORM layers need from this file; they merge it project-wide.
+    routes: tuple[RouteDeclaration, ...] = ()
+    models: tuple[ModelDeclaration, ...] = ()
 
 
 def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
@@ -69,95 +80,6 @@ def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
     if parts:
         return ".".join(parts)
     return directory.rpartition("/")[2] or stem
-
-
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    """Absolute module named by `from <level dots><target> import ...` inside `module`."""
-    base = module.split(".")
-    if not is_package:
-        base = base[:-1]
-    if level > 1:
-        base = base[: len(base) - (level - 1)]
-    if target:
-        base = [*base, *target.split(".")]
-    return ".".join(base)
-
-
-def collect_imports(tree: ast.Module, module: str, is_package: bool) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Local name -> qualified name for every import in the module (any nesting level)."""
-    imports: dict[str, str] = {}
-    stars: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    imports[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            source = (
-                resolve_relative(module, is_package, node.level, node.module)
-                if node.level
-                else (node.module or "")
-            )
-            for alias in node.names:
-                if alias.name == "*":
-                    stars.append(source)
-                else:
-                    imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
-    return imports, tuple(stars)
-
-
-def dotted_parts(node: ast.expr) -> list[str] | None:
-    """`a.b.c` as ["a", "b", "c"]; None when the chain does not start at a plain name."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return parts[::-1]
-    return None
-
-
-class NameResolver:
-    """Turns names and attribute chains into qualified names, as the module's imports say."""
-
-    def __init__(self, module: str, imports: dict[str, str], symbols: frozenset[str]) -> None:
-        self.module = module
-        self.imports = imports
-        self.symbols = symbols
-
-    def resolve_parts(self, parts: list[str]) -> str | None:
-        head, rest = parts[0], parts[1:]
-        if head in self.imports:
-            base = self.imports[head]
-        elif head in self.symbols:
-            base = f"{self.module}.{head}" if self.module else head
-        elif head in BUILTIN_NAMES:
-            base = head
-        else:
-            return None
-        return ".".join([base, *rest])
-
-    def qualified_name(self, node: ast.expr) -> str | None:
-        parts = dotted_parts(node)
-        return self.resolve_parts(parts) if parts else None
-
-
-def top_level_symbols(tree: ast.Module) -> frozenset[str]:
-    names: set[str] = set()
-    for statement in tree.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(statement.name)
-        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            for target in targets:
-                for leaf in ast.walk(target):
-                    if isinstance(leaf, ast.Name):
-                        names.add(leaf.id)
-    return frozenset(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +220,8 @@ def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: b
         classes=collector.classes,
         functions=collector.functions,
         imported_packages=packages,
+        routes=extract_route_declarations(tree, resolver),
+        models=extract_model_declarations(tree, resolver),
     )
 
 
@@ -312,7 +236,12 @@ def _canonical(facts: ModuleFacts) -> tuple[object, ...]:
         sorted(facts.classes.items()),
         sorted(facts.functions.items()),
         sorted(facts.imported_packages),
+        facts.routes,
+        facts.models,
     )
+
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -323,6 +252,14 @@ class ProjectIndex:
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     imported_packages: frozenset[str] = frozenset()
+    # Views that the frameworks and ORM layers derive from the facts, built once per index.
+    derived: dict[str, object] = field(default_factory=dict)
+
+    def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
+        """The layer view `key` (a handler registry, a model graph), built on first use."""
+        if key not in self.derived:
+            self.derived[key] = build(self)
+        return cast(T, self.derived[key])
 
     @classmethod
     def build(cls, facts: list[ModuleFacts]) -> ProjectIndex:

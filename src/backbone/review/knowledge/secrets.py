@@ -457,7 +457,7 @@ _PLACEHOLDER_HOSTS = frozenset(
 
 def _judge_url(match: re.Match[str]) -> bool | None:
     user, password = match.group("user"), match.group("password")
-    host = match.group("host").lower()
+    host = match.group("host").lower().rstrip(".,;)>")  # a URL quoted in prose: "(see ...@host)."
     if len(password) < 4 or is_placeholder(password) or any(char in password for char in "{}$<>*%"):
         return None
     if re.fullmatch(r"[A-Z][A-Z0-9_]*", password):  # "PASSWORD", "SAS_KEY": a template's blank
@@ -468,10 +468,11 @@ def _judge_url(match: re.Match[str]) -> bool | None:
         return None
     if "{" in host:  # interpolated: the password is still literal
         return True
-    if host.endswith(_DOCUMENTATION_HOST_SUFFIXES) or is_placeholder(host):
+    if host.endswith(_DOCUMENTATION_HOST_SUFFIXES) or is_placeholder(host) or host.rstrip("0123456789") in _PLACEHOLDER_HOSTS:
         return None
-    # A single-label host ("db", "redis") is a container or intranet name: often a dev setup.
-    return "." not in host.strip("[]")
+    # A single-label host ("db", "redis") is a container or intranet name, often a dev
+    # setup; a short or simple password is as likely a fixture as a credential.
+    return "." not in host.strip("[]") or len(password) < 8 or is_weak_value(password)
 
 
 TOKEN_FORMATS: tuple[TokenFormat, ...] = (
@@ -536,9 +537,10 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = (
             # The look-behind lets only the start of a word begin a scheme: without it a
             # long base64 literal would be rescanned from every position.
             r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,30})://(?P<user>[^\s:@/?#'\"]*)"
-            # An unencoded "@" in a password is common: the host follows the last one.
-            r":(?P<password>[^\s/?#'\"]+)"
-            r"@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#@'\":]+)"
+            # An unencoded "@" in a password is common, so the host is the one that ends the
+            # authority (the look-ahead: no host character and no "@" after it).
+            r":(?P<password>[^\s@/?#'\"]+(?:@[^\s@/?#'\"]+)*?)"
+            r"@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#@'\":]+)(?![^\s/?#'\":])"
         ),
         _judge_url,
     ),

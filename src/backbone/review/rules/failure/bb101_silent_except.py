@@ -23,7 +23,7 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
-from backbone.review.project import BUILTIN_NAMES
+from backbone.review.names import BUILTIN_NAMES
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:

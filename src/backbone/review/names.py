@@ -1,0 +1,101 @@
+"""Names: what a name or attribute chain refers to, as a module's imports say.
+
+The one place that turns source names into qualified names (`fetch` -> `requests.get`);
+every layer above (the project index, frameworks, ORMs, rules) asks it.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """Absolute module named by `from <level dots><target> import ...` inside `module`."""
+    base = module.split(".")
+    if not is_package:
+        base = base[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    if target:
+        base = [*base, *target.split(".")]
+    return ".".join(base)
+
+
+def collect_imports(tree: ast.Module, module: str, is_package: bool) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Local name -> qualified name for every import in the module (any nesting level)."""
+    imports: dict[str, str] = {}
+    stars: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            source = (
+                resolve_relative(module, is_package, node.level, node.module)
+                if node.level
+                else (node.module or "")
+            )
+            for alias in node.names:
+                if alias.name == "*":
+                    stars.append(source)
+                else:
+                    imports[alias.asname or alias.name] = f"{source}.{alias.name}" if source else alias.name
+    return imports, tuple(stars)
+
+
+def dotted_parts(node: ast.expr) -> list[str] | None:
+    """`a.b.c` as ["a", "b", "c"]; None when the chain does not start at a plain name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return parts[::-1]
+    return None
+
+
+class NameResolver:
+    """Turns names and attribute chains into qualified names, as the module's imports say."""
+
+    def __init__(self, module: str, imports: dict[str, str], symbols: frozenset[str]) -> None:
+        self.module = module
+        self.imports = imports
+        self.symbols = symbols
+
+    def resolve_parts(self, parts: list[str]) -> str | None:
+        head, rest = parts[0], parts[1:]
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.symbols:
+            base = f"{self.module}.{head}" if self.module else head
+        elif head in BUILTIN_NAMES:
+            base = head
+        else:
+            return None
+        return ".".join([base, *rest])
+
+    def qualified_name(self, node: ast.expr) -> str | None:
+        parts = dotted_parts(node)
+        return self.resolve_parts(parts) if parts else None
+
+
+def top_level_symbols(tree: ast.Module) -> frozenset[str]:
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        names.add(leaf.id)
+    return frozenset(names)

@@ -23,7 +23,6 @@ from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import Framework, OptionValue, Rule, RuleDoc, RuleOption, Scope
 
 # Where the project and its generated rule pages live; SARIF links to them (helpUri).
-PROJECT_URL = "https://github.com/backbone-dev/backbone"
 DOCS_DIRECTORY = "docs/rules"
 INDEX_FILE = "README.md"
 REGENERATE_COMMAND = "python -m backbone.report.rule_docs docs/rules"
@@ -146,14 +145,6 @@ class CatalogEntry:
     @property
     def family(self) -> str:
         return FAMILIES.get(self.code[:3], "other")
-
-    @property
-    def doc_url(self) -> str:
-        return rule_doc_url(self.code)
-
-
-def rule_doc_url(code: str) -> str:
-    return f"{PROJECT_URL}/blob/main/{DOCS_DIRECTORY}/{code}.md"
 
 
 def rule_entry(rule_class: type[Rule]) -> CatalogEntry:

@@ -20,7 +20,7 @@ from backbone import __version__
 from backbone.findings import Confidence, Finding, Severity
 from backbone.report import ReviewReport
 from backbone.report.json_report import JsonValue
-from backbone.report.rule_docs import PROJECT_URL, CatalogEntry, catalog_entries, entry_markdown
+from backbone.report.rule_docs import CatalogEntry, catalog_entries, entry_markdown
 from backbone.review.baseline import finding_key
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -89,7 +89,6 @@ def rule_descriptor(entry: CatalogEntry) -> dict[str, JsonValue]:
         "shortDescription": _text(entry.summary),
         "fullDescription": _text(" ".join(entry.doc.what_it_does.split())),
         "help": {"text": body, "markdown": body},
-        "helpUri": entry.doc_url,
         "defaultConfiguration": {"level": _LEVELS[entry.severity]},
         "properties": properties,
     }
@@ -184,7 +183,6 @@ def sarif_document(report: ReviewReport) -> dict[str, JsonValue]:
                 "name": "backbone",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": PROJECT_URL,
                 "rules": rules,
             }
         },

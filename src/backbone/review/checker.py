@@ -260,7 +260,8 @@ def _mask(line: str, start: int, end: int) -> str:
     inner_start = start + 1 if secret[0] in "'\"" else start
     inner_end = end - 1 if secret[-1] in "'\"" and end - 1 > inner_start else end
     shown = min(4, (inner_end - inner_start) // 4)
-    return line[: inner_start + shown] + "*" * 8 + line[inner_end:]
+    # Same length as the secret, so the reported columns still fit the displayed line.
+    return line[: inner_start + shown] + "*" * (inner_end - inner_start - shown) + line[inner_end:]
 
 
 def _display_line(report: Report, lines: list[str], line_number: int) -> str:

@@ -103,36 +103,48 @@ class HardcodedSecret(Rule):
     )
     doc = RuleDoc(
         what_it_does=(
-            "Finds credentials written into the source. Anywhere in any string literal (including "
-            "bytes, docstrings and the constant parts of f-strings), it recognises known formats: AWS "
-            "access key ids, Stripe live secret and restricted keys, GitHub and GitLab tokens, Slack "
-            "tokens, Google API keys, SendGrid keys, PEM private keys with their body, signed JSON Web "
-            "Tokens, and URLs with an inline password (`scheme://user:password@host`). It also "
-            "reports a literal assigned to, passed as, compared with, or used as the default of a "
-            "secret-like name: a variable, attribute, dictionary key, keyword argument or parameter "
-            "named like secret, password, passwd, pwd, token, api_key, private_key, client_secret, "
-            "SECRET_KEY or signing key, and the fallback of `os.getenv`, `os.environ.get`, "
-            "`os.environ.setdefault`, python-decouple's `config(..., default=...)`, django-environ's "
-            "`env(..., default=...)` or `getattr(settings, ..., default)` for such a name.\n\n"
-            "A name is secret-like when its last word holds the secret: `auth_token` and "
-            "`DB_PASSWORD` are, `token_url`, `password_field`, `PASSWORD_RESET_TIMEOUT`, "
-            "`token_type`, `secret_name`, `next_page_token` and `max_tokens` are not. A value "
-            "found through a name must be at least `min-length` characters with `min-entropy` "
-            "bits per character, and is not reported when it is a placeholder (\"\", "
-            "\"changeme\", \"<token>\", \"${TOKEN}\", \"{{ token }}\", \"xxxx\", \"dummy\", "
-            "\"your-api-key-here\", \"super-secret-key\", \"admin123\"), a sentence, a URL, a file "
-            "path, an environment variable name, an identifier such as \"access_token\", a "
-            "password hash (\"pbkdf2_sha256$...\"), or a Stripe test-mode or publishable key.\n\n"
-            "Not reported: AWS's documented example keys (ending in EXAMPLE) and other format "
-            "matches made of x's or one repeated character; the token on jwt.io's front page; "
-            "URLs whose password is a placeholder, equals the user name (`postgres:postgres`), or "
-            "whose host is local or reserved for documentation (localhost, 127.0.0.1, *.local, "
-            "*.test, example.com). Confidence is high for known formats, medium for a value found "
-            "through a name (low when the value is a single word or has little variety, or when "
-            "the call that reads it is unknown), and one step lower in test code (tests/, "
-            "test_*.py, conftest.py). Findings never show the whole value: the message gives its "
-            "first characters and its length (`sk_l…(32 chars)`), and the source line is masked "
-            "wherever it is displayed."
+            "Finds credentials written into the source, in two ways.\n\n"
+            "Known formats, in any string literal (bytes, docstrings and the constant parts of "
+            "f-strings included): AWS access key ids (AKIA/ASIA), Stripe live secret and restricted "
+            "keys (sk_live_, rk_live_), GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), "
+            "GitLab personal access tokens (glpat-), Slack tokens (xoxb-, xoxp-, ...), Google API "
+            "keys (AIza...), SendGrid keys (SG.x.y), PEM private keys with their body, signed JSON "
+            "Web Tokens, and URLs with an inline password (`scheme://user:password@host`).\n\n"
+            "Secret-like names: a literal assigned to (variables, attributes, class attributes, "
+            "annotated assignments, `mapping[\"key\"] = ...`), mapped to (dictionary keys), passed "
+            "as (keyword arguments, the password of an `auth=(user, password)` tuple), compared "
+            "with, or used as the default parameter value of a name that holds a credential; and "
+            "the fallback value of `os.getenv`, `os.environ.get`, `os.environ.setdefault`, "
+            "python-decouple's `config(..., default=...)`, django-environ's `env(..., default=...)`, "
+            "`getattr(settings, NAME, default)`, `mapping.get(NAME, default)` or a `default=` of a "
+            "call named for such a setting (argparse, click). A name holds a credential when its "
+            "last word does: `SECRET_KEY`, `auth_token`, `DB_PASSWORD`, `client_secret`, "
+            "`X-API-Key` and `Authorization` do; `token_url`, `password_field`, "
+            "`PASSWORD_RESET_TIMEOUT`, `token_type`, `secret_name`, `max_tokens`, "
+            "`next_page_token`, `reset_password` and `public_key` do not.\n\n"
+            "A value found through a name is reported when it has at least `min-length` characters "
+            "and `min-entropy` bits of entropy per character, and is not a placeholder (\"\", "
+            "\"changeme\", \"<token>\", \"${TOKEN}\", \"{{ token }}\", \"%(password)s\", "
+            "\"xxxx\", \"***\", \"dummy\", \"your-api-key-here\", \"super-secret-key\", "
+            "\"P@ssw0rd1\", \"abcd1234\", and values printed in the OAuth RFCs), a sentence "
+            "(passphrases with spaces are therefore missed), a URL, a file path, an environment "
+            "variable name, an identifier such as \"access_token\", a password hash "
+            "(\"pbkdf2_sha256$...\", \"$2b$...\"), a Basic credential whose user and password "
+            "are equal, or a Stripe test-mode or publishable key (they reach no real money and "
+            "Stripe publishes them). Known formats are not reported when they are documented "
+            "examples (AWS's keys ending in EXAMPLE, the token on jwt.io's front page) or filler "
+            "(x's, one repeated character); a token that is merely fake-looking is reported. A URL "
+            "is not reported when its password is a placeholder, an upper-case template blank "
+            "(`USER:PASSWORD`) or equal to the user name (`postgres:postgres`), or when its host "
+            "is local or reserved for documentation (localhost, 127.0.0.1, *.local, *.test, "
+            "example.com).\n\n"
+            "Confidence: high for known formats (medium for a URL whose host is a single label "
+            "such as `db`, or whose password is short or simple); medium for a value found through "
+            "a name, low when the value is one word or has little variety or when the call that "
+            "reads it is unknown; and one step lower in test code "
+            "(under tests/, test/ or t/, or test_*.py, *_test.py, conftest.py). Findings never show "
+            "the whole value: the message gives at most its first four characters and its length "
+            "(`sk_l…(32 chars)`), and the source line is masked wherever it is displayed."
         ),
         why_is_this_bad=(
             "Whoever can read the repository can use the credential: every clone, fork, CI log, "
@@ -264,6 +276,14 @@ class HardcodedSecret(Rule):
             token = request.headers["Authorization"]
             return hmac.compare_digest(token, os.environ["WEBHOOK_TOKEN"])
         """,
+        # Action names, template blanks in help text, dev defaults and session key names.
+        """
+        ACCOUNT_RATE_LIMITS = {"reset_password": "20/m/ip,5/m/key", "change_password": "5/m/user"}
+        URL_HELP = "azureservicebus://SAS_POLICY_NAME:SAS_KEY@SERVICE_BUS_NAMESPACE"
+        RESULT_BACKEND = "redis://:p@ss@word@localhost:6379/0"
+        ADMIN_HEADERS = {"Authorization": "Basic YWRtaW46YWRtaW4="}
+        INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"
+        """,
         # Short or repetitive values under secret names.
         """
         def login(client):
@@ -317,6 +337,7 @@ class HardcodedSecret(Rule):
         import os
 
         BROKER_URL = "amqp://orders:Tz8qW3fkR9@mq.prod.internal:5672/orders"  # expect: BB501
+        RESULT_BACKEND = "redis://:Tz8q@W3fkR9@cache.prod.internal:6379/0"  # expect: BB501
         DB_HOST = os.environ["DB_HOST"]
         DATABASE_URL = f"postgresql://app:Tz8qW3fkR9@{DB_HOST}/app"  # expect: BB501
         """,

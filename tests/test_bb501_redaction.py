@@ -22,9 +22,15 @@ from backbone.review.checker import check_source
 from backbone.review.knowledge.secrets import redact
 from backbone.review.rules.security.bb501_hardcoded_secret import HardcodedSecret
 
-STRIPE_KEY = "sk_" + "live_" + "Rn4Kq7Wz2Xb9Tc5Vm8Yd3Hf6"
-GITHUB_TOKEN = "gh" + "p_" + "Vb7Nq2Lx9Tz4Wc6Rk3Hm8Ys5Dg1Jf0Pa2Qe7"
-DJANGO_KEY = "django-" + "insecure-" + "q7Wn2Lp9Zr4Tb6Xv3Mc8Hd5Ks"
+# The random part of each secret, and the secret as written; a format's public prefix
+# ("sk_live_") is named in rule documentation, so only the random parts are searched for
+# in pieces.
+STRIPE_BODY = "Rn4Kq7Wz2Xb9Tc5Vm8Yd3Hf6"
+GITHUB_BODY = "Vb7Nq2Lx9Tz4Wc6Rk3Hm8Ys5Dg1Jf0Pa2Qe7"
+DJANGO_BODY = "q7Wn2Lp9Zr4Tb6Xv3Mc8Hd5Ks"
+STRIPE_KEY = "sk_" + "live_" + STRIPE_BODY
+GITHUB_TOKEN = "gh" + "p_" + GITHUB_BODY
+DJANGO_KEY = "django-" + "insecure-" + DJANGO_BODY
 DB_PASSWORD = "Hq3Vn8Lw2" + "Zt6Rk9Bc"
 API_FALLBACK = "Mf7Tq2Wx9" + "Lc4Zn8Rs"
 PEM_BODY = (
@@ -33,8 +39,8 @@ PEM_BODY = (
 )
 PEM_KEY = "-----BEGIN RSA PRIVATE" + " KEY-----\n" + "\n".join(PEM_BODY) + "\n-----END RSA PRIVATE KEY-----\n"
 
-# What must never be printed: each value, or for the URL and the key, their secret part.
-NEVER_SHOWN = (STRIPE_KEY, GITHUB_TOKEN, DJANGO_KEY, DB_PASSWORD, API_FALLBACK, *PEM_BODY)
+WHOLE_SECRETS = (STRIPE_KEY, GITHUB_TOKEN, DJANGO_KEY, DB_PASSWORD, API_FALLBACK, PEM_KEY)
+RANDOM_PARTS = (STRIPE_BODY, GITHUB_BODY, DJANGO_BODY, DB_PASSWORD, API_FALLBACK, *PEM_BODY)
 PLANTED_FINDINGS = 6
 
 
@@ -64,11 +70,11 @@ def _project(root: Path) -> Path:
 
 
 def _leaks(text: str) -> list[str]:
-    """Secrets, or any eight consecutive characters of one, that appear in `text`."""
-    found = []
-    for secret in NEVER_SHOWN:
+    """Secrets, or any eight consecutive characters of their random parts, found in `text`."""
+    found = [secret[:4] + "…" for secret in WHOLE_SECRETS if secret in text]
+    for secret in RANDOM_PARTS:
         windows = {secret[start : start + 8] for start in range(len(secret) - 7)}
-        if secret in text or any(window in text for window in windows):
+        if any(window in text for window in windows):
             found.append(secret[:4] + "…")
     return found
 

@@ -1,0 +1,1 @@
+"""Business operations used by the routers: placing orders, taking payments, sending mail."""

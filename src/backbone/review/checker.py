@@ -231,17 +231,29 @@ def unreadable_finding(display: str, problem: source_reader.Unreadable) -> Findi
 
 
 def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:
-    """Parents of every node, and all nodes in source (pre-)order."""
+    """Parents of every node, and all nodes in source (pre-)order.
+
+    Reads `_fields` directly: ast.iter_child_nodes is a generator per node, and this walk
+    runs over every node of every file.
+    """
     parents: dict[ast.AST, ast.AST] = {}
     nodes: list[ast.AST] = []
     stack: list[ast.AST] = [tree]
+    ast_type = ast.AST
     while stack:
         node = stack.pop()
         nodes.append(node)
-        children = list(ast.iter_child_nodes(node))
+        children: list[ast.AST] = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast_type):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, ast_type))
         for child in children:
             parents[child] = node
-        stack.extend(reversed(children))
+        children.reverse()
+        stack.extend(children)
     return parents, nodes
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules.base import Framework
+
+_LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -33,6 +36,7 @@ class FileContext:
         self.frameworks = frameworks
         self.project = project
         self._resolver = NameResolver(facts.module, facts.imports, facts.symbols)
+        self._segment_lines: list[str] | None = None
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`requests.get` for `fetch` after `from requests import get as fetch`; None if unknown."""
@@ -74,4 +78,25 @@ class FileContext:
         return ".".join(reversed(names))
 
     def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source, node) or ""
+        """The source text of `node` (ast.get_source_segment re-splits the file on every call)."""
+        start: int | None = getattr(node, "lineno", None)
+        end: int | None = getattr(node, "end_lineno", None)
+        start_col: int | None = getattr(node, "col_offset", None)
+        end_col: int | None = getattr(node, "end_col_offset", None)
+        if start is None or end is None or start_col is None or end_col is None:
+            return ""
+        lines = self._source_lines()
+        if not 1 <= start <= end <= len(lines):
+            return ""
+        if start == end:
+            return lines[start - 1].encode()[start_col:end_col].decode(errors="replace")
+        first = lines[start - 1].encode()[start_col:].decode(errors="replace")
+        last = lines[end - 1].encode()[:end_col].decode(errors="replace")
+        return "".join([first, *lines[start:end - 1], last])
+
+    def _source_lines(self) -> list[str]:
+        # Split as the parser does (\r\n, \r or \n), keeping the line ends.
+        if self._segment_lines is None:
+            parts = _LINE_ENDS.split(self.source)  # text, end, text, end, ..., text
+            self._segment_lines = [text + end for text, end in zip(parts[0::2], [*parts[1::2], ""])]
+        return self._segment_lines

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backbone.config import Config, ConfigError, find_config, load_config
 from backbone.findings import Finding, Severity
@@ -13,11 +14,16 @@ from backbone.review.baseline import BaselineError, apply_baseline, read_baselin
 from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
 from backbone.review.rules import all_rules
 
+if TYPE_CHECKING:
+    from backbone.logs.analyze import DebugOptions
+    from backbone.logs.model import DebugReport
+
 __all__ = [
     "BaselineError",
     "ConfigError",
     "ReviewRequest",
     "ReviewResult",
+    "debug",
     "review",
     "resolve_config",
 ]
@@ -104,3 +110,13 @@ def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
 def failing(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
     """The findings at or above the `fail-on` severity."""
     return [finding for finding in findings if finding.severity.rank >= threshold.rank]
+
+
+def debug(paths: Sequence[str | Path], options: DebugOptions | None = None) -> DebugReport:
+    """Root-cause analysis of access logs, application logs and slow-query logs.
+
+    The analytics engine (DuckDB) loads only when this is called.
+    """
+    from backbone.logs.analyze import analyze
+
+    return analyze(paths, options)

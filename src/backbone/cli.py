@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -41,7 +42,27 @@ def _use_color(choice: str, output: str | None) -> bool:
     return sys.stdout.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Commands with heavy dependencies (DuckDB, the instrumentation) load only when used,
+    so that `backbone review` starts fast."""
+
+    LAZY: dict[str, tuple[str, str]] = {
+        "debug": ("backbone.logs.command", "debug"),
+        "profile": ("backbone.runtime.command", "profile"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module_name, attribute = self.LAZY[name]
+            command = getattr(importlib.import_module(module_name), attribute)
+            return command if isinstance(command, click.Command) else None
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="backbone")
 def cli() -> None:
     """backbone: holds Python web services to the standard of a principal backend engineer."""

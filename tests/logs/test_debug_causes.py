@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import runpy
 from datetime import timedelta
 from pathlib import Path
 
-from debug_log_factory import T0, app_errors, app_record, combined, pg_duration, traffic, write
+from debug_log_factory import (
+    T0,
+    app_errors,
+    app_record,
+    combined,
+    pg_duration,
+    traffic,
+    write,
+)
 
 from backbone.logs import CauseKind, DebugOptions, analyze
 from backbone.logs.model import DebugReport
@@ -198,3 +207,29 @@ def test_no_cause_at_all_on_calm_logs(tmp_path: Path) -> None:
     pg = write(tmp_path / "pg.log", [pg_duration(T0 + timedelta(minutes=5), 300.0, "SELECT 1")])
     report = analyze([access, app, pg])
     assert report.causes == () and report.unexplained == () and report.readable
+
+
+def test_causes_are_findings(tmp_path: Path) -> None:
+    app = write(tmp_path / "app.log", app_errors(_minutes(1, 3), "ValueError", "bad"))
+    (finding,) = analyze([app]).findings()
+    assert (finding.code, finding.name) == ("LG105", "dominant-exception")
+    assert (finding.path, finding.line) == ("/srv/app/shop/services/orders.py", 42)
+    assert finding.fix is not None and finding.message.endswith("in create_order.")
+    assert [key for key, _ in finding.extra] == ["evidence", "evidence"]
+
+
+def test_the_example_service_incident_is_diagnosed(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "examples" / "shop" / "scripts" / "generate_logs.py"
+    namespace = runpy.run_path(str(script))
+    written = namespace["generate"](tmp_path, seed=7, rate=6.0, minutes=120)
+    assert set(written) == {"access.log.gz", "app.log", "postgres.log"}
+    report = analyze([tmp_path])
+    assert report.lines.malformed == 0 and all(item.problem is None for item in report.inputs)
+    assert [cause.kind for cause in report.causes] == [
+        CauseKind.MISSING_INDEX, CauseKind.BLOCKING_EVENT_LOOP, CauseKind.RACE_OR_MISSING_TRANSACTION,
+        CauseKind.DOMINANT_EXCEPTION,
+    ]
+    assert report.unexplained == ()
+    culprit = report.errors[0].culprit
+    assert culprit is not None and (culprit.path, culprit.function) == ("/srv/shop/shop/services/orders.py",
+                                                                       "place_order")

@@ -128,3 +128,12 @@ def test_same_statement_other_values_same_fingerprint() -> None:
     second, _ = fingerprint_sql("select *   from orders where customer_id = 99")
     other, _ = fingerprint_sql("SELECT * FROM orders WHERE id = 17")
     assert first == second != other and len(first) == 12
+
+
+def test_long_signal_details_keep_their_end() -> None:
+    from backbone.logs.records import DETAIL_CHARS, signal_detail
+
+    text = "Executing <Task pending coro=<" + "x" * 500 + ">> took 2.512 seconds\nsecond line"
+    detail = signal_detail(text)
+    assert len(detail) == DETAIL_CHARS and detail.startswith("Executing <Task") and detail.endswith("2.512 seconds")
+    assert signal_detail("  short\nmore") == "short"

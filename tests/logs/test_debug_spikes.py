@@ -9,7 +9,11 @@ from pathlib import Path
 from debug_log_factory import T0, traffic, write
 
 from backbone.logs import DebugOptions, SpikeMetric, analyze
-from backbone.logs.spikes import choose_bucket_seconds, error_rate_spikes, latency_spikes
+from backbone.logs.spikes import (
+    choose_bucket_seconds,
+    error_rate_spikes,
+    latency_spikes,
+)
 
 
 def test_latency_spike_found_in_a_series() -> None:

@@ -1,7 +1,7 @@
 """Write realistic logs of the shop service with an incident in them, for `backbone debug`.
 
-    python examples/shop/scripts/generate_logs.py --out examples/shop/logs
-    backbone debug examples/shop/logs
+    python examples/shop/scripts/generate_logs.py --out build/demo/logs
+    backbone debug build/demo/logs --html build/demo/debug.html
 
 Two hours of traffic (09:00-11:00 UTC) through nginx, with the application log of the
 FastAPI service and PostgreSQL's log (log_min_duration_statement = 250ms). Three things
@@ -72,7 +72,7 @@ Traceback (most recent call last):
     raw_response = await run_endpoint_function(
   File "{APP}/shop/routers/orders.py", line 29, in create_order
     order = order_service.place_order(db, payload, idempotency_key)
-  File "{APP}/shop/services/orders.py", line 47, in place_order
+  File "{APP}/shop/services/orders.py", line 58, in place_order
     db.commit()
   File "{SITE}/sqlalchemy/orm/session.py", line 2028, in commit
     trans.commit(_to_root=True)
@@ -184,7 +184,8 @@ def generate(out: Path, *, seed: int, rate: float, minutes: int) -> dict[str, in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "logs")
+    parser.add_argument("--out", type=Path, default=Path("build/demo/logs"),
+                        help="directory to write access.log.gz, app.log and postgres.log into (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rate", type=float, default=6.0, help="requests per second")
     parser.add_argument("--minutes", type=int, default=120)

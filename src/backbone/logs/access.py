@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from backbone.logs.model import LogFormat
+from backbone.logs.records import SAMPLE_CHARS
 
 # host ident user [time] "request" status bytes ["referer" "user-agent"] rest
 ACCESS_PATTERN = re.compile(
@@ -30,7 +31,6 @@ DURATION_FIELD = r"(?:^|\s)(?:[a-z_]+=)?(\d+(?:\.\d+)?)(?:\s|$)"
 HASH_MIN_LENGTH = 16
 ROUTE_MAX_CHARS = 200
 UNPARSED_ROUTE = "(unparsed request)"
-SAMPLE_CHARS = 200
 _ESCAPED_QUOTE = "'\\\"'"  # the SQL string literal '\"'
 
 

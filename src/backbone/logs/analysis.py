@@ -18,7 +18,11 @@ from backbone.logs.model import (
     SpikeMetric,
     TimeBucket,
 )
-from backbone.logs.spikes import choose_bucket_seconds, error_rate_spikes, latency_spikes
+from backbone.logs.spikes import (
+    choose_bucket_seconds,
+    error_rate_spikes,
+    latency_spikes,
+)
 from backbone.logs.store import CHAIN_SEPARATOR, AnalyticsStore
 
 MAX_ROUTES = 100
@@ -29,15 +33,15 @@ SPIKE_ROUTES = 5
 SPIKE_ROUTE_MIN_SHARE = 0.10
 
 
-def _float(value: object) -> float | None:
+def as_float(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _int(value: object) -> int:
+def as_int(value: object) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
 
 
-def _time(value: object) -> datetime | None:
+def as_time(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
@@ -55,7 +59,7 @@ class Analysis:
         self.store = store
 
     def request_count(self) -> int:
-        return _int(self.store.query("SELECT count(*) FROM requests")[0][0])
+        return as_int(self.store.query("SELECT count(*) FROM requests")[0][0])
 
     def routes(self) -> tuple[RouteStats, ...]:
         rows = self.store.query(
@@ -72,21 +76,21 @@ class Analysis:
         )
         result = []
         for method, route, count, client, server, quantiles, maximum, statuses in rows:
-            p50, p95, p99 = (_float(q) for q in quantiles) if isinstance(quantiles, list) else (None, None, None)
+            p50, p95, p99 = (as_float(q) for q in quantiles) if isinstance(quantiles, list) else (None, None, None)
             histogram = statuses if isinstance(statuses, dict) else {}
             result.append(RouteStats(
-                method=str(method), route=str(route), count=_int(count), client_errors=_int(client),
-                server_errors=_int(server), p50_ms=p50, p95_ms=p95, p99_ms=p99, max_ms=_float(maximum),
-                statuses=tuple(sorted((_int(status), _int(n)) for status, n in histogram.items())),
+                method=str(method), route=str(route), count=as_int(count), client_errors=as_int(client),
+                server_errors=as_int(server), p50_ms=p50, p95_ms=p95, p99_ms=p99, max_ms=as_float(maximum),
+                statuses=tuple(sorted((as_int(status), as_int(n)) for status, n in histogram.items())),
             ))
         return tuple(result)
 
     def route_total(self) -> int:
-        return _int(self.store.query("SELECT count(DISTINCT (method, route)) FROM requests")[0][0])
+        return as_int(self.store.query("SELECT count(DISTINCT (method, route)) FROM requests")[0][0])
 
     def statuses(self) -> tuple[tuple[int, int], ...]:
         rows = self.store.query("SELECT status, count(*) FROM requests GROUP BY status ORDER BY status")
-        return tuple((_int(status), _int(count)) for status, count in rows)
+        return tuple((as_int(status), as_int(count)) for status, count in rows)
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         row = self.store.query(
@@ -98,11 +102,11 @@ class Analysis:
                 UNION ALL SELECT min(ts) FROM queries UNION ALL SELECT max(ts) FROM queries)
             """
         )[0]
-        return _time(row[0]), _time(row[1])
+        return as_time(row[0]), as_time(row[1])
 
     def buckets(self, forced_seconds: int | None = None) -> tuple[int, tuple[TimeBucket, ...]]:
         row = self.store.query("SELECT min(ts), max(ts) FROM requests WHERE ts IS NOT NULL")[0]
-        first, last = _time(row[0]), _time(row[1])
+        first, last = as_time(row[0]), as_time(row[1])
         if first is None or last is None:
             return forced_seconds or 60, ()
         seconds = forced_seconds or choose_bucket_seconds((last - first).total_seconds())
@@ -114,13 +118,13 @@ class Analysis:
             """,
             [seconds, seconds],
         )
-        by_start = {_int(bucket): (count, errors, quantiles) for bucket, count, errors, quantiles in rows}
+        by_start = {as_int(bucket): (count, errors, quantiles) for bucket, count, errors, quantiles in rows}
         buckets = []
         epoch_first, epoch_last = min(by_start), max(by_start)
         for start in range(epoch_first, epoch_last + 1, seconds):
             count, errors, quantiles = by_start.get(start, (0, 0, None))
-            p50, p95 = (_float(q) for q in quantiles) if isinstance(quantiles, list) else (None, None)
-            buckets.append(TimeBucket(_epoch(start), _int(count), _int(errors), p50, p95))
+            p50, p95 = (as_float(q) for q in quantiles) if isinstance(quantiles, list) else (None, None)
+            buckets.append(TimeBucket(_epoch(start), as_int(count), as_int(errors), p50, p95))
         return seconds, tuple(buckets)
 
     def spikes(self, buckets: Sequence[TimeBucket], seconds: int) -> tuple[Spike, ...]:
@@ -184,19 +188,19 @@ class Analysis:
         for fingerprint, count, first, last, example in rows:
             first_row = example if isinstance(example, dict) else {}
             path, line, function = first_row.get("path"), first_row.get("line"), first_row.get("function")
-            culprit = (Culprit(str(path), _int(line), str(function))
+            culprit = (Culprit(str(path), as_int(line), str(function))
                        if path is not None and line is not None and function is not None else None)
             groups.append(ErrorGroup(
                 fingerprint=str(fingerprint), exception=str(first_row.get("exception", "")),
-                message=str(first_row.get("message") or ""), count=_int(count), culprit=culprit,
-                first_seen=_time(first), last_seen=_time(last),
+                message=str(first_row.get("message") or ""), count=as_int(count), culprit=culprit,
+                first_seen=as_time(first), last_seen=as_time(last),
                 chain=tuple(str(first_row.get("chain") or "").split(CHAIN_SEPARATOR)),
-                example=SourceLine(str(first_row.get("file", "")), _int(first_row.get("at"))),
+                example=SourceLine(str(first_row.get("file", "")), as_int(first_row.get("at"))),
             ))
         return tuple(groups)
 
     def exception_total(self) -> int:
-        return _int(self.store.query("SELECT count(*) FROM exceptions")[0][0])
+        return as_int(self.store.query("SELECT count(*) FROM exceptions")[0][0])
 
     def slow_queries(self) -> tuple[SlowQuery, ...]:
         rows = self.store.query(
@@ -213,10 +217,10 @@ class Analysis:
         for fingerprint, statement, count, total, mean, maximum, first, last, example in rows:
             where = example if isinstance(example, dict) else {}
             result.append(SlowQuery(
-                fingerprint=str(fingerprint), statement=str(statement), count=_int(count),
-                total_ms=_float(total) or 0.0, mean_ms=_float(mean) or 0.0, max_ms=_float(maximum) or 0.0,
-                first_seen=_time(first), last_seen=_time(last),
-                example=SourceLine(str(where.get("file", "")), _int(where.get("at"))),
+                fingerprint=str(fingerprint), statement=str(statement), count=as_int(count),
+                total_ms=as_float(total) or 0.0, mean_ms=as_float(mean) or 0.0, max_ms=as_float(maximum) or 0.0,
+                first_seen=as_time(first), last_seen=as_time(last),
+                example=SourceLine(str(where.get("file", "")), as_int(where.get("at"))),
             ))
         return tuple(result)
 
@@ -233,19 +237,19 @@ class Analysis:
         for kind, count, first, last, example in rows:
             where = example if isinstance(example, dict) else {}
             result.append(SignalSummary(
-                kind=SignalKind(str(kind)), count=_int(count), first_seen=_time(first), last_seen=_time(last),
-                example=SourceLine(str(where.get("file", "")), _int(where.get("at"))),
+                kind=SignalKind(str(kind)), count=as_int(count), first_seen=as_time(first), last_seen=as_time(last),
+                example=SourceLine(str(where.get("file", "")), as_int(where.get("at"))),
                 detail=str(where.get("detail") or ""),
             ))
         return tuple(result)
 
 
 def _leading(rows: Sequence[tuple[object, ...]]) -> tuple[str, ...]:
-    total = sum(_float(row[2]) or 0.0 for row in rows)
+    total = sum(as_float(row[2]) or 0.0 for row in rows)
     if total <= 0:
         return ()
     leading = [f"{method} {route}" for method, route, amount in rows
-               if (_float(amount) or 0.0) >= SPIKE_ROUTE_MIN_SHARE * total]
+               if (as_float(amount) or 0.0) >= SPIKE_ROUTE_MIN_SHARE * total]
     return tuple(leading[:SPIKE_ROUTES])
 
 

@@ -14,8 +14,20 @@ from backbone.logs.analysis import MAX_ROUTES, Analysis
 from backbone.logs.applog import PythonLogParser
 from backbone.logs.causes import CauseFinder
 from backbone.logs.formats import detect_format
-from backbone.logs.jsonlog import DurationUnit, JsonField, JsonLinesParser, parse_field_specs, resolve_mapping
-from backbone.logs.model import DebugReport, InputSummary, LineCounts, LogFormat, MalformedLine
+from backbone.logs.jsonlog import (
+    DurationUnit,
+    JsonField,
+    JsonLinesParser,
+    parse_field_specs,
+    resolve_mapping,
+)
+from backbone.logs.model import (
+    DebugReport,
+    InputSummary,
+    LineCounts,
+    LogFormat,
+    MalformedLine,
+)
 from backbone.logs.postgres import PostgresCsvParser, PostgresStderrParser
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, parse_profile
 from backbone.logs.sources import (
@@ -41,7 +53,7 @@ class DebugOptions:
     json_fields: tuple[str, ...] = ()
     # Time bucket width for spike detection; chosen from the time span when None.
     bucket_seconds: int | None = None
-    memory_limit: str = "2GB"
+    memory_limit: str = "1GB"
     threads: int | None = None
 
 

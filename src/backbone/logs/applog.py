@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from backbone.logs.records import SAMPLE_CHARS, RecordSink
+from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_iso
@@ -26,7 +26,6 @@ TIMESTAMP_HEADER = re.compile(
 LEVEL_HEADER = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL):(?P<rest>.*)$")
 UVICORN_ACCESS = re.compile(r'(?P<client>\S+) - "(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})\b')
 DJANGO_QUERY = re.compile(r"\((?P<seconds>\d+\.\d+)\) (?P<sql>(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b.*?);? ?args=", re.DOTALL)
-_DETAIL_CHARS = 200
 
 
 def is_header(text: str) -> bool:
@@ -121,4 +120,4 @@ class PythonLogParser:
         evidence = message if parsed is None else f"{message}\n{parsed.text}"
         detail = (f"{parsed.final.exception}: {parsed.final.message}" if parsed is not None else message).strip()
         for kind in sorted(classify(evidence), key=lambda kind: kind.value):
-            self.sink.signal(line, record.ts, kind, detail.splitlines()[0][:_DETAIL_CHARS] if detail else "")
+            self.sink.signal(line, record.ts, kind, signal_detail(detail))

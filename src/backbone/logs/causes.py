@@ -10,8 +10,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from backbone.logs.analysis import Window
-from backbone.logs.model import Cause, CauseKind, ErrorGroup, SignalKind, SourceLine, Spike, SpikeMetric
+from backbone.logs.analysis import Window, as_float, as_int, as_time
+from backbone.logs.model import (
+    Cause,
+    CauseKind,
+    ErrorGroup,
+    SignalKind,
+    SourceLine,
+    Spike,
+    SpikeMetric,
+)
 from backbone.logs.store import AnalyticsStore
 from backbone.logs.wording import between, count, ms, percent
 
@@ -136,15 +144,15 @@ class CauseFinder:
         if rows:
             fingerprint, statement, executions, total, mean, maximum, example = rows[0]
             where = example if isinstance(example, dict) else {}
-            location = SourceLine(str(where.get("file", "")), int(where.get("at") or 0))
+            location = SourceLine(str(where.get("file", "")), as_int(where.get("at")))
             return Cause(
                 kind=CauseKind.MISSING_INDEX,
                 summary=f"The query {fingerprint} ran slowly during the latency spike: probably a missing index.",
                 evidence=(
                     spike_evidence,
                     f"The statement `{_short(str(statement))}` (fingerprint {fingerprint}) ran "
-                    f"{count(int(str(executions)), 'time')} in that window, {ms(float(str(mean)))} on average "
-                    f"(max {ms(float(str(maximum)))}, {ms(float(str(total)))} in all), first at {location}.",
+                    f"{count(as_int(executions), 'time')} in that window, {ms(as_float(mean))} on average "
+                    f"(max {ms(as_float(maximum))}, {ms(as_float(total))} in all), first at {location}.",
                 ),
                 fix=(f"Run `backbone explain` on query {fingerprint} and add the index it proves (or read "
                      "EXPLAIN (ANALYZE, BUFFERS) for a sequential scan), then check that p95 returns to "
@@ -209,7 +217,7 @@ class CauseFinder:
 
     def _gateway_timeouts(self) -> tuple[int, datetime | None, datetime | None]:
         row = self.store.query(f"SELECT count(*), min(ts), max(ts) FROM requests WHERE status = {GATEWAY_TIMEOUT}")[0]
-        return int(str(row[0])), _time(row[1]), _time(row[2])
+        return as_int(row[0]), as_time(row[1]), as_time(row[2])
 
     # LG103 -------------------------------------------------------------------------
 
@@ -272,7 +280,7 @@ class CauseFinder:
                 """,
                 [min(timed), max(timed), min(timed), max(timed)],
             )
-            if peak and int(str(peak[0][2])) > 1:
+            if peak and as_int(peak[0][2]) > 1:
                 evidence.append(f"Requests were concurrent: up to {peak[0][2]} per second on {peak[0][0]} {peak[0][1]} "
                                 "in that window.")
         return Cause(
@@ -346,12 +354,12 @@ class CauseFinder:
             """,
             parameters,
         )
-        return [_Event(str(path), int(str(line)), _time(ts), str(detail or ""), str(culprit) if culprit else None)
+        return [_Event(str(path), as_int(line), as_time(ts), str(detail or ""), str(culprit) if culprit else None)
                 for path, line, ts, detail, culprit in rows]
 
     def _server_errors(self, start: datetime, end: datetime) -> int:
-        return int(str(self.store.query(
-            "SELECT count(*) FROM requests WHERE status >= 500 AND ts >= ? AND ts <= ?", [start, end])[0][0]))
+        return as_int(self.store.query(
+            "SELECT count(*) FROM requests WHERE status >= 500 AND ts >= ? AND ts <= ?", [start, end])[0][0])
 
     def _access_lines(self, start: datetime, end: datetime, condition: str) -> str:
         rows = self.store.query(
@@ -366,10 +374,6 @@ class CauseFinder:
         spans = ", ".join(f"{path} lines {first}-{last}" if first != last else f"{path}:{first}"
                           for path, first, last in rows)
         return f" ({spans})"
-
-
-def _time(value: object) -> datetime | None:
-    return value if isinstance(value, datetime) else None
 
 
 def _on(routes: Sequence[str]) -> str:

@@ -9,6 +9,7 @@ could not be written.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ EXIT_ERROR = 2
 OUTPUT_FORMATS = ("text", "json", "markdown")
 
 
-def render(report: DebugReport, output_format: str, *, color: bool = False) -> str:
+def render(report: DebugReport, output_format: str, *, color: bool = False, width: int = 120) -> str:
     if output_format == "json":
         from backbone.logs.render_json import render_json
 
@@ -35,7 +36,7 @@ def render(report: DebugReport, output_format: str, *, color: bool = False) -> s
         return render_markdown(report)
     from backbone.logs.render_text import render_text
 
-    return render_text(report, color=color)
+    return render_text(report, color=color, width=width)
 
 
 def _use_color(choice: str, output: str | None) -> bool:
@@ -65,7 +66,7 @@ def _error(message: str) -> int:
                    "e.g. duration=latency:ms or path=http.url.")
 @click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
               help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
-@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def debug(
@@ -105,7 +106,9 @@ def debug(
         click.echo(f"backbone: warning: {report.lines.malformed:,} malformed lines counted and skipped "
                    "(samples in the report)", err=True)
 
-    rendered = render(report, output_format, color=_use_color(color, output))
+    # The terminal's width when the report goes to one; 120 columns in files and pipes.
+    width = shutil.get_terminal_size((120, 24)).columns if output is None and sys.stdout.isatty() else 120
+    rendered = render(report, output_format, color=_use_color(color, output), width=width)
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")

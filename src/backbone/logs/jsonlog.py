@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.logs.applog import UVICORN_ACCESS
-from backbone.logs.records import SAMPLE_CHARS, RecordSink
+from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_any
@@ -203,7 +203,7 @@ class JsonLinesParser:
         evidence = f"{message}\n{traceback.text if traceback else exception_text}"
         detail = f"{traceback.final.exception}: {traceback.final.message}" if traceback else message
         for kind in sorted(classify(evidence), key=lambda kind: kind.value):
-            self.sink.signal(number, ts, kind, detail.strip().splitlines()[0][:200] if detail.strip() else "")
+            self.sink.signal(number, ts, kind, signal_detail(detail))
 
     def _request(self, number: int, record: Mapping[str, object], ts: datetime | None, message: str) -> bool:
         mapping = self.mapping

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from backbone.logs.model import SignalKind
-from backbone.logs.records import SAMPLE_CHARS, RecordSink
+from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_with_zone_name
@@ -75,7 +75,7 @@ def emit_entry(sink: RecordSink, number: int, ts: datetime | None, severity: str
     for kind in sorted(classify(message), key=lambda kind: kind.value):
         if kind is SignalKind.EVENT_LOOP_STALL:
             continue  # not a database's to say
-        sink.signal(number, ts, kind, f"{severity}: {message.splitlines()[0]}"[:200])
+        sink.signal(number, ts, kind, signal_detail(f"{severity}: {message}"))
 
 
 class PostgresCsvParser:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from backbone.logs.model import SignalKind
-from backbone.logs.records import RecordSink
+from backbone.logs.records import RecordSink, signal_detail
 
 # A profile report is one JSON document; larger than this is not one.
 MAX_PROFILE_BYTES = 64 * 1024 * 1024
@@ -39,4 +39,4 @@ def parse_profile(text: str, sink: RecordSink) -> None:
         if kind is None:
             continue
         site = f"{finding.get('path', '?')}:{finding.get('line', '?')}"
-        sink.signal(1, None, kind, f"{finding.get('code')} at {site}: {finding.get('message', '')}"[:300])
+        sink.signal(1, None, kind, signal_detail(f"{finding.get('code')} at {site}: {finding.get('message', '')}"))

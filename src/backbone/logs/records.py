@@ -10,6 +10,19 @@ from backbone.logs.tracebacks import ParsedTraceback
 
 # How long a malformed line's sample may be in the report.
 SAMPLE_CHARS = 200
+# How long the detail of a signal may be.
+DETAIL_CHARS = 200
+
+
+def signal_detail(text: str) -> str:
+    """The first line of a message, at most DETAIL_CHARS long. A long line loses its middle,
+    not its end: "Executing <Task ... 400 characters ...> took 2.5 seconds" keeps its figure."""
+    lines = text.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if len(first) <= DETAIL_CHARS:
+        return first
+    tail = DETAIL_CHARS // 2
+    return f"{first[: DETAIL_CHARS - tail - 3]}...{first[-tail:]}"
 
 
 class RecordSink(Protocol):

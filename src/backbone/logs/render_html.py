@@ -69,7 +69,7 @@ _SCRIPT = r"""
     }
     for (var j = 0; j <= 5; j++) {
       var t = t0 + (t1 - t0) * j / 5;
-      text(svg, x(t), H - 12, fmtTime(t), "middle");
+      text(svg, x(t), H - 12, fmtTime(t), j === 5 ? "end" : "middle");
     }
     series.forEach(function (s) {
       var d = "", pen = false;

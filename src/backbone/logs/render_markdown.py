@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backbone.logs.model import DebugReport, SpikeMetric
 from backbone.logs.render_text import status_classes
-from backbone.logs.wording import between, ms, percent, when
+from backbone.logs.wording import ms, percent, when
 
 TOP_ROUTES = 20
 TOP_ERRORS = 15

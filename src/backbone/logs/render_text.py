@@ -130,7 +130,7 @@ def _signals(console: Console, report: DebugReport) -> None:
         return
     console.print(Text("Signals in the logs", style="bold"))
     for signal in report.signals:
-        console.print(f"  {signal.kind.value}: {signal.count:,}, first at {signal.example}: {signal.detail[:100]}",
+        console.print(f"  {signal.kind.value}: {signal.count:,}, first at {signal.example}: {signal.detail}",
                       markup=False)
     console.print()
 

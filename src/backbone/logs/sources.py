@@ -23,7 +23,7 @@ SNIFF_MIN_LINES = 20
 # Lines longer than this say nothing about the format.
 SNIFF_LINE_CHARS = 16 * 1024
 # Bytes that do not occur in text logs; more than this share of them means binary.
-_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
+_CONTROL_BYTES = bytes(range(9)) + bytes(range(14, 32))
 _BINARY_SHARE = 0.10
 
 

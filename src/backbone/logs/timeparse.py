@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _ISO = re.compile(
-    r"(?P<date>\d{4}-\d\d-\d\d)[T ](?P<time>\d\d:\d\d:\d\d)(?:[.,](?P<fraction>\d{1,9}))?"
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](?P<fraction>\d{1,9}))?"
     r"\s?(?P<zone>Z|UTC|GMT|[+-]\d\d:?\d\d)?"
 )
 # Zone abbreviations PostgreSQL and friends print; others are taken as written.
@@ -21,13 +21,13 @@ def parse_iso(text: str) -> datetime | None:
     match = _ISO.match(text.strip())
     if match is None:
         return None
+    fraction = match["fraction"]
     try:
-        moment = datetime.strptime(f"{match['date']} {match['time']}", "%Y-%m-%d %H:%M:%S")
+        # Integers straight from the groups: strptime costs ten times more, once per log line.
+        moment = datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]),
+                          int(match[6]), int(fraction[:6].ljust(6, "0")) if fraction else 0)
     except ValueError:
         return None
-    fraction = match["fraction"]
-    if fraction:
-        moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
     return _to_utc(moment, match["zone"])
 
 

@@ -19,6 +19,9 @@ demo: $(INSTALLED)
 	$(BIN)/python examples/shop/scripts/generate_logs.py --out build/demo/logs
 	$(BIN)/backbone debug build/demo/logs --exit-zero --color always --html build/demo/debug.html
 	@echo "HTML report: build/demo/debug.html"
+	@echo "== backbone profile: the example service run in-process under instrumentation =="
+	$(BIN)/backbone profile shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml --html build/demo/profile.html --exit-zero
+	@echo "HTML report: build/demo/profile.html"
 
 test: $(INSTALLED)
 	scripts/system-deps

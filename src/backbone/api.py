@@ -17,6 +17,7 @@ from backbone.review.rules import all_rules
 if TYPE_CHECKING:
     from backbone.logs.analyze import DebugOptions
     from backbone.logs.model import DebugReport
+    from backbone.runtime import ProfileOptions, ProfileReport
 
 __all__ = [
     "BaselineError",
@@ -24,6 +25,7 @@ __all__ = [
     "ReviewRequest",
     "ReviewResult",
     "debug",
+    "profile",
     "review",
     "resolve_config",
 ]
@@ -120,3 +122,13 @@ def debug(paths: Sequence[str | Path], options: DebugOptions | None = None) -> D
     from backbone.logs.analyze import analyze
 
     return analyze(paths, options)
+
+
+def profile(options: ProfileOptions) -> ProfileReport:
+    """Run an ASGI or WSGI app in-process under instrumentation and measure what happens.
+
+    The instrumentation loads only when this is called.
+    """
+    from backbone.runtime import profile as run_profile
+
+    return run_profile(options)

@@ -48,7 +48,7 @@ class _Commands(click.Group):
 
     LAZY: dict[str, tuple[str, str]] = {
         "debug": ("backbone.logs.command", "debug"),
-        "profile": ("backbone.runtime.command", "profile"),
+        "profile": ("backbone.runtime.command", "profile_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,74 @@ def test_openapi_get_operations_become_requests_with_sample_parameters() -> None
     ]
     assert {(step.repeat, step.concurrency) for step in scenario.steps} == {(5, 2)}
     assert scenario.skipped == ("GET /search: no value for filter",)
+
+
+# --- failures of the user's code are usage errors, not crashes ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "arguments", "message"),
+    [
+        ("import os\nDATABASE = os.environ['NO_SUCH_VARIABLE_FOR_BACKBONE']\n", ("broken_app:app",),
+         "importing app module 'broken_app' failed: KeyError"),
+        ("def create():\n    raise RuntimeError('no config')\n", ("broken_app:create", "--factory"),
+         "--factory: 'broken_app:create' failed: RuntimeError: no config"),
+        ("async def app(scope, receive, send):\n    pass\n\ndef setup():\n    raise ValueError('no seed')\n",
+         ("broken_app:app", "--setup", "broken_app:setup"), "the setup hook setup() failed: ValueError: no seed"),
+        ("async def app(scope, receive, send):\n"
+         "    if scope['type'] == 'lifespan':\n"
+         "        await receive()\n"
+         "        await send({'type': 'lifespan.startup.failed', 'message': 'database unreachable'})\n",
+         ("broken_app:app",), "the app's lifespan startup failed: database unreachable"),
+        ("async def app(scope, receive, send):\n"
+         "    if scope['type'] == 'lifespan':\n"
+         "        await receive()\n"
+         "        raise RuntimeError('no database')\n",
+         ("broken_app:app",), "the app's lifespan startup raised RuntimeError: no database"),
+    ],
+    ids=["import", "factory", "setup", "lifespan-failed", "lifespan-raised"],
+)
+def test_failures_in_the_apps_code_exit_2_with_the_reason(
+    tmp_path: Path, module: str, arguments: tuple[str, ...], message: str
+) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    (app_dir / "broken_app.py").write_text(module, encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("requests: [{path: /}]\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        profile_command,
+        [*arguments, "--app-dir", str(app_dir), "--scenario", str(scenario), "--no-progress"],
+        standalone_mode=False,
+    )
+    sys.modules.pop("broken_app", None)
+    assert result.return_value == 2, result.output
+    assert message in result.stderr
+
+
+def test_progress_bar_does_not_disturb_the_report(scenario: Path) -> None:
+    result = invoke("--scenario", str(scenario), "--progress", "--format", "json")
+    assert json.loads(result.stdout)["requests"] == 9
+
+
+def test_an_app_without_lifespan_support_is_profiled(tmp_path: Path) -> None:
+    (tmp_path / "plain_asgi.py").write_text(
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n"
+        "        raise ValueError('only HTTP here')  # as Django's ASGIHandler does\n"
+        "    await send({'type': 'http.response.start', 'status': 204, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': b''})\n",
+        encoding="utf-8",
+    )
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("requests: [{path: /ping, repeat: 3}]\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        profile_command,
+        ["plain_asgi:app", "--app-dir", str(tmp_path), "--scenario", str(scenario), "--no-progress", "--format", "json"],
+        standalone_mode=False,
+    )
+    sys.modules.pop("plain_asgi", None)
+    document = json.loads(result.stdout)
+    assert result.return_value == 0
+    assert [(route["route"], route["count"], route["statuses"]) for route in document["routes"]] == [("/ping", 3, {"204": 3})]
+    assert document["notes"] == ["The app does not support the ASGI lifespan protocol; it was not started or shut down."]

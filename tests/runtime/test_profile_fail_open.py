@@ -34,8 +34,8 @@ ASGI_INJECTIONS = [
     (stalls.LoopMonitor, "settle"),
     (stalls.LoopMonitor, "watch"),  # the watchdog thread
     (stalls.LoopMonitor, "_record"),  # the loop heartbeat
-    (hooks_sqlalchemy.capture, "capture_is_active"),
-    (hooks_sqlalchemy.capture, "record_query"),
+    (hooks_sqlalchemy, "_current"),  # SQLAlchemy's before/after hooks
+    (hooks_sqlalchemy.capture, "record_query_unguarded"),
 ]
 
 
@@ -101,7 +101,7 @@ WSGI_INJECTIONS = [
     (wsgi, "RequestCapture"),
     (wsgi.capture_state, "activate"),
     (recorder.Recorder, "add"),
-    (hooks_sqlalchemy.capture, "record_query"),
+    (hooks_sqlalchemy.capture, "record_query_unguarded"),
 ]
 
 

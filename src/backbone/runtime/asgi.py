@@ -60,6 +60,8 @@ class BackboneASGIMiddleware:
         self.stall_threshold_s = stall_threshold_s
         self._matcher = matcher_for(route_app if route_app is not None else app)
         self._monitors: dict[int, LoopMonitor] = {}
+        # id(route) -> (route, (template, handler)); the route is kept so that its id stays its own.
+        self._templates: dict[int, tuple[object, tuple[str, CallSite | None]]] = {}
         self._last_monitor: LoopMonitor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -143,6 +145,16 @@ class BackboneASGIMiddleware:
             instrumentation_errors.note(error)
 
     def _route(self, scope: Scope, method: str, path: str, root_path: str) -> tuple[str, CallSite | None]:
+        route = scope.get("route")
+        if route is not None and scope.get("root_path", "") == root_path:
+            # Outside mounts a route object always gives the same template: asked once per route.
+            cached = self._templates.get(id(route))
+            if cached is not None and cached[0] is route:
+                return cached[1]
+            found = starlette_route(scope, root_path)
+            if found is not None:
+                self._templates[id(route)] = (route, found)
+                return found
         found = starlette_route(scope, root_path)
         if found is None and self._matcher is not None:
             app_path = path[len(root_path) :] if root_path and path.startswith(root_path) else path

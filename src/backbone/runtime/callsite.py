@@ -21,7 +21,8 @@ _BACKBONE_DIR = os.path.dirname(os.path.abspath(backbone.__file__)) + os.sep
 def _library_roots() -> tuple[str, ...]:
     roots = {_BACKBONE_DIR}
     paths = sysconfig.get_paths()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+    # "scripts": console-script launchers (bin/backbone, bin/pytest) are no application code.
+    for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts"):
         if key in paths:
             roots.add(os.path.abspath(paths[key]) + os.sep)
     # The interpreter's own stdlib when running inside a venv (sysconfig names the venv's).
@@ -77,36 +78,61 @@ def _parent_greenlet_frame() -> FrameType | None:
     return frame if isinstance(frame, FrameType) else None
 
 
+# One CallSite per (code, line): a query loop asks for the same site thousands of times.
+_sites: dict[tuple[object, int], CallSite] = {}
+_SITES_LIMIT = 50_000
+
+
+def _site(frame: FrameType) -> CallSite:
+    code = frame.f_code
+    line = frame.f_lineno
+    key = (code, line)
+    found = _sites.get(key)
+    if found is None:
+        if len(_sites) >= _SITES_LIMIT:
+            _sites.clear()
+        found = _sites[key] = CallSite(code.co_filename, line, code.co_name)
+    return found
+
+
+def _first_application_frame(frame: FrameType | None) -> FrameType | None:
+    cache = _is_library_cache
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        library = cache.get(filename)
+        if library is None:
+            library = is_library_file(filename)
+        if not library:
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _first_frame_outside_backbone(frame: FrameType | None) -> FrameType | None:
+    while frame is not None:
+        if not _is_backbone_file(frame.f_code.co_filename):
+            return frame
+        frame = frame.f_back
+    return None
+
+
 def find_call_site(frame: FrameType | None = None, *, library_fallback: bool = True) -> CallSite | None:
     """The first application frame from `frame` (default: the caller) outward.
 
     When every frame belongs to a library, the innermost frame outside backbone
     is returned (with `library_fallback`), so that a finding still has a place to point at.
     """
-    if frame is None:
-        frame = sys._getframe(1)
-    fallback: FrameType | None = None
-    crossed_greenlet = False
-    while True:
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            library = _is_library_cache.get(filename)
-            if library is None:
-                library = is_library_file(filename)
-            if not library:
-                return CallSite(filename, frame.f_lineno, frame.f_code.co_name)
-            if fallback is None and not _is_backbone_file(filename):
-                fallback = frame
-            frame = frame.f_back
-        if crossed_greenlet:
-            break
-        crossed_greenlet = True
-        frame = _parent_greenlet_frame()
-        if frame is None:
-            break
-    if fallback is None or not library_fallback:
+    start = frame if frame is not None else sys._getframe(1)
+    found = _first_application_frame(start)
+    if found is None:
+        # SQLAlchemy's asyncio layer runs the ORM in a child greenlet: the app is on the parent's stack.
+        found = _first_application_frame(_parent_greenlet_frame())
+    if found is not None:
+        return _site(found)
+    if not library_fallback:
         return None
-    return CallSite(fallback.f_code.co_filename, fallback.f_lineno, fallback.f_code.co_name)
+    fallback = _first_frame_outside_backbone(start)
+    return _site(fallback) if fallback is not None else None
 
 
 def stack_of(frame: FrameType | None, *, limit: int = 20) -> tuple[CallSite, ...]:

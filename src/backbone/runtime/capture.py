@@ -6,29 +6,23 @@ asgiref's sync_to_async carry the current capture along; threads started by the
 app do not, which is why a thread can also set an *ambient* capture (the pytest
 plugin does, because a test client may run the app on another thread).
 
-Everything a hook does goes through `fail_open`: an error inside backbone is
-counted, never raised into the app.
+Every hook guards its own work: an error inside backbone is counted in
+`instrumentation_errors`, never raised into the app.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
 
 from backbone.runtime.callsite import find_call_site
 from backbone.runtime.events import LoopStall, QueryEvent, QueryLayer
 
 _log = logging.getLogger("backbone.runtime")
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
 
 class RequestCapture:
     """The queries and stalls of one request (or one test), collected while it runs."""
@@ -57,6 +51,9 @@ class _Ambient:
 
 
 _ambient = _Ambient()
+# Public names for hooks that read the state directly on their hot path.
+ambient = _ambient
+claimed_variable = _claimed
 
 
 class InstrumentationErrors:
@@ -77,20 +74,6 @@ class InstrumentationErrors:
 
 
 instrumentation_errors = InstrumentationErrors()
-
-
-def fail_open(function: Callable[P, T | None]) -> Callable[P, T | None]:
-    """Run `function`; on any error count it and return None instead of raising into the app."""
-
-    @functools.wraps(function)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> T | None:
-        try:
-            return function(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - instrumentation must never break the app
-            instrumentation_errors.note(error)
-            return None
-
-    return guarded
 
 
 def current_capture() -> RequestCapture | None:
@@ -148,11 +131,6 @@ def claimed() -> Iterator[None]:
         _claimed.reset(token)
 
 
-def claim(value: bool) -> None:
-    _claimed.set(value)
-
-
-@fail_open
 def record_query(
     sql: str,
     duration_s: float,
@@ -161,7 +139,18 @@ def record_query(
     many: bool = False,
     dialect: str | None = None,
 ) -> None:
-    """Append a query to the current capture, if any; the cheap path when nothing is capturing."""
+    """Append a query to the current capture, if any; never raises."""
+    try:
+        record_query_unguarded(sql, duration_s, layer, many, dialect)
+    except Exception as error:  # noqa: BLE001 - instrumentation must never break the app
+        instrumentation_errors.note(error)
+
+
+_new_event = tuple.__new__
+
+
+def record_query_unguarded(sql: str, duration_s: float, layer: QueryLayer, many: bool, dialect: str | None) -> None:
+    """`record_query` for hooks that guard themselves: one call less on every query."""
     capture = _current.get()
     if capture is None:
         capture = _ambient.capture
@@ -169,14 +158,15 @@ def record_query(
             return
     if layer is QueryLayer.DBAPI:
         # A statement sent to the driver with no application code on the stack is a library's
-        # own: a driver's worker thread (aiosqlite runs sqlite3 on one) repeating what the layer
-        # above already recorded, or connection housekeeping.
+        # own: a driver's worker thread repeating what the layer above already recorded, or
+        # connection housekeeping.
         site = find_call_site(library_fallback=False)
         if site is None:
             return
     else:
         site = find_call_site()
-    capture.queries.append(QueryEvent(sql, duration_s, site, layer, many, dialect))
+    # tuple.__new__ skips the NamedTuple's Python-level __new__: this runs once per query.
+    capture.queries.append(_new_event(QueryEvent, (sql, duration_s, site, layer, many, dialect)))
 
 
 def capture_is_active() -> bool:

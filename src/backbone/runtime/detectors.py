@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -90,10 +91,13 @@ def repeated_queries(
 
 def relative_path(path: str, root: Path) -> str:
     """`path` relative to `root` when it is inside it, else as it is."""
-    try:
-        return os.path.relpath(path, root) if Path(path).resolve().is_relative_to(root.resolve()) else path
-    except (OSError, ValueError):
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    # Paths on another drive (Windows) have no common path with the root.
+    if os.path.splitdrive(absolute)[0] != os.path.splitdrive(base)[0]:
         return path
+    if os.path.commonpath([absolute, base]) != base:
+        return path
+    return os.path.relpath(absolute, base)
 
 
 def _location(site: CallSite | None, fallback: CallSite | None, root: Path) -> Location:
@@ -103,8 +107,16 @@ def _location(site: CallSite | None, fallback: CallSite | None, root: Path) -> L
     return Location(relative_path(chosen.path, root), chosen.line)
 
 
+_SELECT_LIST = re.compile(r"^(SELECT\s+(?:DISTINCT\s+)?)(.+?)(\s+FROM\s)", re.IGNORECASE | re.DOTALL)
+
+
 def _short(sql: str, limit: int = 120) -> str:
+    """The statement for a one-line message: a long select list shown as `…`, then cut at `limit`."""
     text = " ".join(sql.split())
+    if len(text) > limit:
+        match = _SELECT_LIST.match(text)
+        if match is not None and len(match.group(2)) > 30:
+            text = f"{match.group(1)}…{match.group(3)}{text[match.end():]}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -74,6 +74,8 @@ def _import_attribute(spec: str, what: str) -> object:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ProfileError(f"cannot import {what} module '{module_name}': {error}") from error
+    except Exception as error:  # noqa: BLE001 - the module's own failure, reported as the user's to fix
+        raise ProfileError(f"importing {what} module '{module_name}' failed: {type(error).__name__}: {error}") from error
     names = attribute.split(".") if attribute else []
     if not names:
         for default in ("app", "application"):
@@ -101,15 +103,22 @@ def detect_interface(app: object) -> AppInterface:
     return AppInterface.WSGI
 
 
+def _put_app_dir_on_path(app_dir: str) -> None:
+    directory = str(Path(app_dir).resolve())
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
 def load_app(options: ProfileOptions) -> object:
-    app_dir = str(Path(options.app_dir).resolve())
-    if app_dir not in sys.path:
-        sys.path.insert(0, app_dir)
+    _put_app_dir_on_path(options.app_dir)
     app = _import_attribute(options.app, "app")
     if options.factory:
         if not callable(app):
             raise ProfileError(f"--factory: '{options.app}' is not callable")
-        app = app()
+        try:
+            app = app()
+        except Exception as error:  # noqa: BLE001 - the factory's own failure
+            raise ProfileError(f"--factory: '{options.app}' failed: {type(error).__name__}: {error}") from error
         if inspect.isawaitable(app):
             raise ProfileError(f"--factory: '{options.app}' returned an awaitable; the factory must be a plain function")
     if not callable(app):
@@ -134,21 +143,31 @@ class _SetupHook:
         return (app,) if parameters else ()
 
     def run_sync(self, app: object) -> None:
-        result = self.function(*self._arguments(app))
-        if inspect.isgenerator(result):
-            self._generator = result
-            next(result, None)
+        try:
+            result = self.function(*self._arguments(app))
+            if inspect.isgenerator(result):
+                self._generator = result
+                next(result, None)
+        except Exception as error:  # noqa: BLE001 - the hook's own failure, reported as the user's to fix
+            raise self._failed(error) from error
 
     async def run_async(self, app: object) -> None:
-        result = self.function(*self._arguments(app))
-        if inspect.isasyncgen(result):
-            self._async_generator = result
-            await anext_or_none(result)
-        elif inspect.isawaitable(result):
-            await result
-        elif inspect.isgenerator(result):
-            self._generator = result
-            next(result, None)
+        try:
+            result = self.function(*self._arguments(app))
+            if inspect.isasyncgen(result):
+                self._async_generator = result
+                await anext_or_none(result)
+            elif inspect.isawaitable(result):
+                await result
+            elif inspect.isgenerator(result):
+                self._generator = result
+                next(result, None)
+        except Exception as error:  # noqa: BLE001 - the hook's own failure, reported as the user's to fix
+            raise self._failed(error) from error
+
+    def _failed(self, error: Exception) -> ProfileError:
+        name = getattr(self.function, "__qualname__", repr(self.function))
+        return ProfileError(f"the setup hook {name}() failed: {type(error).__name__}: {error}")
 
     @property
     def is_async(self) -> bool:
@@ -195,11 +214,16 @@ class _Lifespan:
         self._from_app: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.supported = True
+        # Whether the app asked for the startup message, and what it raised: an app that raises
+        # without asking does not support lifespan (the ASGI spec); one that asked, failed to start.
+        self._received = False
+        self.error: Exception | None = None
 
     async def _run(self) -> None:
         scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
 
         async def receive() -> Message:
+            self._received = True
             return await self._to_app.get()
 
         async def send(message: Message) -> None:
@@ -207,8 +231,8 @@ class _Lifespan:
 
         try:
             await self.app(scope, receive, send)
-        except Exception:  # noqa: BLE001 - an app that raises on lifespan does not support it (the ASGI spec)
-            self.supported = False
+        except Exception as error:  # noqa: BLE001 - kept: startup() decides what it means
+            self.error = error
 
     async def _next(self) -> Message | None:
         assert self._task is not None
@@ -224,6 +248,9 @@ class _Lifespan:
         await self._to_app.put({"type": "lifespan.startup"})
         message = await self._next()
         if message is None:
+            if self._received and self.error is not None:
+                error = self.error
+                raise ProfileError(f"the app's lifespan startup raised {type(error).__name__}: {error}") from error
             self.supported = False
             return
         if message.get("type") == "lifespan.startup.failed":
@@ -298,8 +325,8 @@ def _fetch_openapi_sync(app: WSGIApp) -> Mapping[str, object] | None:
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=BASE_URL) as client:
         try:
             response = client.get("/openapi.json")
-        except Exception:  # noqa: BLE001 - an app that fails here has no usable OpenAPI document
-            return None
+        except Exception as error:  # noqa: BLE001 - the app's own failure, reported as the user's to fix
+            raise ProfileError(f"GET /openapi.json raised {type(error).__name__}: {error}; pass --scenario") from error
     return _openapi_from(response.status_code, response.content)
 
 
@@ -329,6 +356,7 @@ async def _drive_asgi(
     hook: _SetupHook | None,
     recorder: Recorder,
     progress_callback: ProgressCallback | None,
+    instrumentation: instrument.Instrumentation,
 ) -> tuple[Scenario, _Progress, list[str]]:
     import httpx
 
@@ -337,6 +365,8 @@ async def _drive_asgi(
         await hook.run_async(app)
     lifespan = _Lifespan(app)
     await lifespan.startup()
+    # The hook or the startup may have imported a database library the app imports lazily.
+    instrumentation.refresh()
     if not lifespan.supported:
         notes.append("The app does not support the ASGI lifespan protocol; it was not started or shut down.")
     middleware = BackboneASGIMiddleware(
@@ -349,12 +379,14 @@ async def _drive_asgi(
         scenario = _scenario(options, None if options.scenario else await _fetch_openapi_async(app))
         progress = _Progress(scenario.total_requests, progress_callback)
         transport = httpx.ASGITransport(app=middleware, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=None) as client:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             for step in scenario.steps:
                 remaining = [step.repeat]
                 arguments = _request_arguments(step)
 
-                async def worker(step: ScenarioStep = step, remaining: list[int] = remaining) -> None:
+                async def worker(
+                    step: ScenarioStep = step, remaining: list[int] = remaining, arguments: dict[str, Any] = arguments
+                ) -> None:
                     while remaining[0] > 0:
                         remaining[0] -= 1
                         try:
@@ -365,8 +397,6 @@ async def _drive_asgi(
                             progress.step(step.label)
 
                 await asyncio.gather(*(worker() for _ in range(min(step.concurrency, step.repeat))))
-        # One heartbeat more, so that a stall at the very end is measured.
-        await asyncio.sleep(0)
     finally:
         middleware.close()
         await lifespan.shutdown()
@@ -381,6 +411,7 @@ def _drive_wsgi(
     hook: _SetupHook | None,
     recorder: Recorder,
     progress_callback: ProgressCallback | None,
+    instrumentation: instrument.Instrumentation,
 ) -> tuple[Scenario, _Progress, list[str]]:
     import httpx
 
@@ -389,12 +420,13 @@ def _drive_wsgi(
             asyncio.run(hook.run_async(app))
         else:
             hook.run_sync(app)
+    instrumentation.refresh()
     middleware = BackboneWSGIMiddleware(app, recorder)
+    clients: list[httpx.Client] = []
     try:
         scenario = _scenario(options, None if options.scenario else _fetch_openapi_sync(app))
         progress = _Progress(scenario.total_requests, progress_callback)
         local = threading.local()
-        clients: list[httpx.Client] = []
         clients_lock = threading.Lock()
 
         def client() -> httpx.Client:
@@ -425,9 +457,9 @@ def _drive_wsgi(
                 with ThreadPoolExecutor(max_workers=step.concurrency, thread_name_prefix="backbone-profile") as pool:
                     for future in [pool.submit(send_one) for _ in range(step.repeat)]:
                         future.result()
+    finally:
         for http in clients:
             http.close()
-    finally:
         if hook is not None:
             if hook.is_async:
                 asyncio.run(hook.teardown_async())
@@ -440,21 +472,32 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
     """Run `options.app` under instrumentation and return what it did, per route, with findings."""
     started = time.perf_counter()
     errors_before = instrumentation_errors.count
+    # The setup module may sit next to the app, and is imported first.
+    _put_app_dir_on_path(options.app_dir)
     hook = _setup_hook(options.setup)
     analyzer = Analyzer(options.detection)
     recorder = Recorder(analyzer.add)
-    with instrument.instrumented(options.layers) as layers:
+    # sqlite3 is instrumented before the app is imported, so that connections it opens at import
+    # time are seen; the ORM layers once the app has imported their library.
+    instrumentation = instrument.Instrumentation(options.layers)
+    try:
+        instrumentation.refresh()
         app = load_app(options)
+        instrumentation.refresh()
         interface = options.interface or detect_interface(app)
-        try:
-            if interface is AppInterface.ASGI:
-                scenario, progress_state, notes = asyncio.run(
-                    _drive_asgi(cast(ASGIApp, app), options, hook, recorder, progress)
-                )
-            else:
-                scenario, progress_state, notes = _drive_wsgi(cast(WSGIApp, app), options, hook, recorder, progress)
-        except ScenarioError as error:
-            raise ProfileError(str(error)) from error
+        if interface is AppInterface.ASGI:
+            scenario, progress_state, notes = asyncio.run(
+                _drive_asgi(cast(ASGIApp, app), options, hook, recorder, progress, instrumentation)
+            )
+        else:
+            scenario, progress_state, notes = _drive_wsgi(
+                cast(WSGIApp, app), options, hook, recorder, progress, instrumentation
+            )
+        layers = tuple(instrumentation.installed)
+    except ScenarioError as error:
+        raise ProfileError(str(error)) from error
+    finally:
+        instrumentation.close()
     recorder.flush()
     analyzer.unattributed_stalls.extend(recorder.unattributed_stalls)
     if scenario.skipped:

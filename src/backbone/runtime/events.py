@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 # A JSON document as Python values: what scenario bodies and JSON reports hold.
@@ -39,8 +40,13 @@ class CallSite:
         return f"{self.path}:{self.line} in {self.function}"
 
 
-@dataclass(frozen=True, slots=True)
-class QueryEvent:
+class QueryEvent(NamedTuple):
+    """One statement a request ran.
+
+    A NamedTuple rather than a frozen dataclass: one is made per captured query, on the
+    request's own time, and a tuple is made several times faster.
+    """
+
     # The statement as sent to the driver, with placeholders: parameters are never kept,
     # since they may hold personal data and the fingerprint does not need them.
     sql: str
@@ -63,9 +69,8 @@ class LoopStall:
     stack: tuple[CallSite, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One finished request as the middleware saw it."""
+class RequestRecord(NamedTuple):
+    """One finished request as the middleware saw it (a NamedTuple, like QueryEvent: one per request)."""
 
     method: str
     route: str

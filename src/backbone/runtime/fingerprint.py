@@ -110,6 +110,7 @@ def _sqlglot_fingerprint(sql: str, dialect: str | None) -> str | None:
     try:
         import sqlglot
         from sqlglot import exp
+        from sqlglot.errors import SqlglotError
     except ImportError:  # pragma: no cover - sqlglot is a dependency; the fallback keeps working without it
         return None
     # Driver placeholders are unified first: sqlglot reads `%(name)s` and `$1` inconsistently.
@@ -117,7 +118,8 @@ def _sqlglot_fingerprint(sql: str, dialect: str | None) -> str | None:
     read = _SQLGLOT_DIALECTS.get(dialect or "", None)
     try:
         statements = sqlglot.parse(prepared, read=read)
-    except Exception:  # noqa: BLE001 - any parser failure means "use the fallback"
+    except (SqlglotError, RecursionError):
+        # Not SQL sqlglot can read: the caller falls back to the regex form (Fingerprint.parsed says which).
         return None
     if len(statements) != 1 or statements[0] is None:
         return None
@@ -142,7 +144,7 @@ def _sqlglot_fingerprint(sql: str, dialect: str | None) -> str | None:
     try:
         # Written in sqlglot's neutral dialect, so that every driver's placeholders read `?`.
         return tree.transform(normalise).sql()
-    except Exception:  # noqa: BLE001 - a generator failure also means "use the fallback"
+    except (SqlglotError, RecursionError):
         return None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -139,9 +140,18 @@ _original_connect = sqlite3.connect
 _FACTORY_POSITION = 5
 
 
+# Connections these libraries open are recorded by their own layer (SQLAlchemy, Django) or run on
+# a driver thread (aiosqlite): they are left uninstrumented, which keeps every statement of an ORM
+# app free of this layer's cost.
+_LAYERED_CALLERS = ("sqlalchemy.", "django.", "aiosqlite.")
+
+
 @functools.wraps(_original_connect)
 def _instrumented_connect(*args: Any, **kwargs: Any) -> Any:
     try:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if isinstance(caller, str) and caller.startswith(_LAYERED_CALLERS):
+            return _original_connect(*args, **kwargs)
         if len(args) <= _FACTORY_POSITION:
             factory = kwargs.get("factory") or sqlite3.Connection
             if isinstance(factory, type) and issubclass(factory, sqlite3.Connection):
@@ -197,9 +207,9 @@ def _timed_async(
 
 
 def _install_psycopg() -> bool:
-    try:
-        import psycopg
-    except ImportError:
+    # Patched once the app has imported psycopg (`catch_up`), so that capture never imports it.
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
         return False
     if _psycopg_originals:
         return True
@@ -227,12 +237,27 @@ def _uninstall_psycopg() -> None:
         setattr(owner, name, original)
 
 
+class _State:
+    installed = False
+
+
+_state = _State()
+
+
 def install() -> bool:
     _install_sqlite3()
     _install_psycopg()
+    _state.installed = True
     return True
 
 
+def catch_up() -> None:
+    """Patch psycopg if it has been imported since `install()`."""
+    if _state.installed and not _psycopg_originals:
+        _install_psycopg()
+
+
 def uninstall() -> None:
+    _state.installed = False
     _uninstall_sqlite3()
     _uninstall_psycopg()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from backbone.runtime import capture
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 _started: contextvars.ContextVar[float] = contextvars.ContextVar("backbone_sqlalchemy_started", default=0.0)
 
 
+# Module-level names for the two hooks below, which run on every statement.
+_current = capture.capture_variable
+_ambient = capture.ambient
+_claimed = capture.claimed_variable
+_SQLALCHEMY = QueryLayer.SQLALCHEMY
+
+
 def _before_cursor_execute(
     conn: Connection,
     cursor: DBAPICursor,
@@ -30,13 +38,16 @@ def _before_cursor_execute(
     parameters: object,
     context: ExecutionContext | None,
     executemany: bool,
-) -> None:
+) -> tuple[str, object]:
+    # Listened to with retval=True, which spares SQLAlchemy a wrapper call per statement:
+    # the statement and parameters go back unchanged.
     try:
-        if capture.capture_is_active():
-            capture.claim(True)
+        if _current.get() is not None or _ambient.capture is not None:
+            _claimed.set(True)
             _started.set(time.perf_counter())
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
         capture.instrumentation_errors.note(error)
+    return statement, parameters
 
 
 def _after_cursor_execute(
@@ -53,8 +64,8 @@ def _after_cursor_execute(
             return
         duration = time.perf_counter() - started
         _started.set(0.0)
-        capture.claim(False)
-        capture.record_query(statement, duration, QueryLayer.SQLALCHEMY, many=executemany, dialect=conn.dialect.name)
+        _claimed.set(False)
+        capture.record_query_unguarded(statement, duration, _SQLALCHEMY, executemany, conn.dialect.name)
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
         capture.instrumentation_errors.note(error)
 
@@ -63,15 +74,16 @@ def _handle_error(exception_context: ExceptionContext) -> None:
     try:
         if _started.get():
             _started.set(0.0)
-            capture.claim(False)
+            _claimed.set(False)
     except Exception as error:  # noqa: BLE001 - never raise into the app's error handling
         capture.instrumentation_errors.note(error)
 
 
-_EVENTS = (
-    ("before_cursor_execute", _before_cursor_execute),
-    ("after_cursor_execute", _after_cursor_execute),
-    ("handle_error", _handle_error),
+# (event, listener, retval)
+_EVENTS: tuple[tuple[str, Callable[..., object], bool], ...] = (
+    ("before_cursor_execute", _before_cursor_execute, True),
+    ("after_cursor_execute", _after_cursor_execute, False),
+    ("handle_error", _handle_error, False),
 )
 
 
@@ -82,9 +94,9 @@ def install() -> bool:
         from sqlalchemy.engine import Engine
     except ImportError:
         return False
-    for name, listener in _EVENTS:
+    for name, listener, retval in _EVENTS:
         if not event.contains(Engine, name, listener):
-            event.listen(Engine, name, listener)
+            event.listen(Engine, name, listener, retval=retval)
     return True
 
 
@@ -94,7 +106,7 @@ def uninstall() -> None:
         from sqlalchemy.engine import Engine
     except ImportError:
         return
-    for name, listener in _EVENTS:
+    for name, listener, _ in _EVENTS:
         if event.contains(Engine, name, listener):
             event.remove(Engine, name, listener)
 
@@ -103,14 +115,14 @@ def instrument_engine(engine: Engine) -> None:
     """Capture the queries of this one engine (pass `async_engine.sync_engine` for an AsyncEngine)."""
     from sqlalchemy import event
 
-    for name, listener in _EVENTS:
+    for name, listener, retval in _EVENTS:
         if not event.contains(engine, name, listener):
-            event.listen(engine, name, listener)
+            event.listen(engine, name, listener, retval=retval)
 
 
 def uninstrument_engine(engine: Engine) -> None:
     from sqlalchemy import event
 
-    for name, listener in _EVENTS:
+    for name, listener, _ in _EVENTS:
         if event.contains(engine, name, listener):
             event.remove(engine, name, listener)

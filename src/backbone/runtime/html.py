@@ -84,10 +84,15 @@ def _histogram_svg(bins: tuple[HistogramBin, ...], route: RouteSummary) -> str:
         )
     low, high = bins[0].low_s * 1000, bins[-1].high_s * 1000
     span = (high - low) or 1.0
-    for label, value, color in (("p50", route.p50_ms, "#1d2330"), ("p95", route.p95_ms, "#b76e00"), ("p99", route.p99_ms, "#c0392b")):
+    markers = (("p50", route.p50_ms, "#1d2330"), ("p95", route.p95_ms, "#b76e00"), ("p99", route.p99_ms, "#c0392b"))
+    for row, (label, value, color) in enumerate(markers):
         x = left + (width - 2 * left) * min(max((value - low) / span, 0.0), 1.0)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_height}" stroke="{color}" stroke-dasharray="3 2"/>')
-        parts.append(f'<text x="{x + 2:.1f}" y="{top + 9}" font-size="9" fill="{color}">{label}</text>')
+        # Labels on three rows, and left of the line near the right edge, so that close ones stay legible.
+        anchor, label_x = ("end", x - 2) if x > width * 0.8 else ("start", x + 2)
+        parts.append(
+            f'<text x="{label_x:.1f}" y="{top + 9 + 10 * row}" font-size="9" fill="{color}" text-anchor="{anchor}">{label}</text>'
+        )
     axis_y = top + plot_height
     parts.append(f'<line x1="{left}" x2="{width - left}" y1="{axis_y}" y2="{axis_y}" stroke="#dde1e8"/>')
     parts.append(f'<text x="{left}" y="{height - 6}" font-size="10" fill="#5b6475">{_ms(low)} ms</text>')

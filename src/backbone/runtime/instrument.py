@@ -3,10 +3,16 @@
 The profile driver and the pytest plugin may both install instrumentation in
 one process; each `install` is matched by one `uninstall`, and the hooks stay in
 place while anyone still needs them.
+
+`instrumented()` installs every layer whose library can be imported. `Instrumentation`
+installs a layer only once its library has been imported by the app (sqlite3's is
+always there), so that profiling a FastAPI app does not import Django, and catches
+up when `refresh()` finds a library imported since.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -54,8 +60,44 @@ def uninstall(layers: Iterable[Layer]) -> None:
 
 @contextmanager
 def instrumented(layers: Iterable[Layer] = ALL_LAYERS) -> Iterator[tuple[Layer, ...]]:
+    """Capture with every layer whose library can be imported, for the block."""
+    layers = tuple(layers)
+    if Layer.DBAPI in layers:
+        try:
+            import psycopg  # noqa: F401 - imported so that its cursors are patched too
+        except ImportError:
+            pass
     active = install(layers)
     try:
         yield active
     finally:
         uninstall(active)
+
+
+# The module whose presence in sys.modules means the app uses the layer's library.
+_LIBRARY = {Layer.SQLALCHEMY: "sqlalchemy", Layer.DJANGO: "django"}
+
+
+class Instrumentation:
+    """The layers one user (the driver, the pytest plugin) wants, installed as their libraries appear."""
+
+    def __init__(self, layers: Iterable[Layer] = ALL_LAYERS) -> None:
+        self.wanted = tuple(layers)
+        self.installed: list[Layer] = []
+
+    def refresh(self) -> tuple[Layer, ...]:
+        """Install the wanted layers whose library is now imported; returns the layers capturing."""
+        for layer in self.wanted:
+            if layer in self.installed:
+                continue
+            library = _LIBRARY.get(layer)
+            if library is not None and library not in sys.modules:
+                continue
+            self.installed.extend(install((layer,)))
+        if Layer.DBAPI in self.installed:
+            hooks_dbapi.catch_up()
+        return tuple(self.installed)
+
+    def close(self) -> None:
+        uninstall(self.installed)
+        self.installed = []

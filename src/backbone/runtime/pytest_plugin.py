@@ -31,7 +31,6 @@ from backbone.runtime import capture as capture_state
 from backbone.runtime import instrument
 from backbone.runtime.capture import RequestCapture
 from backbone.runtime.detectors import RepeatedQuery, relative_path, repeated_queries
-from backbone.runtime.events import QueryLayer
 from backbone.runtime.hooks_django import attach_to_current_connections
 
 _MODES = ("fail", "warn", "off")
@@ -64,17 +63,19 @@ class _PluginState:
     mode: str
     threshold: int
     root: Path
-    layers: tuple[QueryLayer, ...] | None = None
+    instrumentation: instrument.Instrumentation | None = None
     rows: list[_SummaryRow] = field(default_factory=list)
 
     def ensure_instrumented(self) -> None:
-        if self.layers is None:
-            self.layers = instrument.install()
+        """Capture with the layers of the database libraries imported so far (sqlite3 always)."""
+        if self.instrumentation is None:
+            self.instrumentation = instrument.Instrumentation()
+        self.instrumentation.refresh()
 
     def uninstall(self) -> None:
-        if self.layers is not None:
-            instrument.uninstall(self.layers)
-            self.layers = None
+        if self.instrumentation is not None:
+            self.instrumentation.close()
+            self.instrumentation = None
 
 
 _STATE_KEY = pytest.StashKey[_PluginState]()

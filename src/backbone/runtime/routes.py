@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Protocol
 
+from backbone.runtime.capture import instrumentation_errors
 from backbone.runtime.events import CallSite
 
 _CACHE_LIMIT = 10_000
@@ -21,8 +22,23 @@ class RouteMatch(Protocol):
     def __call__(self, method: str, path: str) -> tuple[str, CallSite | None] | None: ...
 
 
+_handler_sites: dict[int, tuple[object, CallSite | None]] = {}
+
+
 def handler_site(handler: object) -> CallSite | None:
-    """Where a view function (or class) is defined."""
+    """Where a view function (or class) is defined; cached per handler, since it is asked per request."""
+    cached = _handler_sites.get(id(handler))
+    if cached is not None and cached[0] is handler:
+        return cached[1]
+    found = _find_handler_site(handler)
+    if len(_handler_sites) >= _CACHE_LIMIT:
+        _handler_sites.clear()
+    # The handler is kept with its site, so that its id cannot be reused by another object.
+    _handler_sites[id(handler)] = (handler, found)
+    return found
+
+
+def _find_handler_site(handler: object) -> CallSite | None:
     target = inspect.unwrap(handler) if callable(handler) else handler
     target = getattr(target, "view_class", target)  # Django class-based views
     code = getattr(target, "__code__", None)
@@ -32,7 +48,7 @@ def handler_site(handler: object) -> CallSite | None:
         try:
             filename = inspect.getsourcefile(target)
             _, line = inspect.getsourcelines(target)
-        except (OSError, TypeError):
+        except (OSError, TypeError):  # backbone: ignore[BB101] - no source (a built-in, a REPL class): no location
             return None
         if filename is not None:
             return CallSite(filename, line, target.__name__)
@@ -50,7 +66,8 @@ class _CachedMatcher:
             return self._cache[key]
         try:
             found = self._match(method, path)
-        except Exception:  # noqa: BLE001 - an unmatched or odd path is grouped by its raw path
+        except Exception as error:  # noqa: BLE001 - the request is grouped by its raw path instead
+            instrumentation_errors.note(error)
             found = None
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
@@ -67,9 +84,16 @@ def _flask_matcher(app: object) -> RouteMatch | None:
         return None
     flask_app = target
 
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RoutingException
+
     def match(method: str, path: str) -> tuple[str, CallSite | None] | None:
         adapter = flask_app.url_map.bind("localhost")
-        rule, _ = adapter.match(path, method=method, return_rule=True)
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)
+        except (HTTPException, RoutingException):
+            # 404, 405 or a redirect: no rule serves this path; it is grouped by its raw path.
+            return None
         view = flask_app.view_functions.get(rule.endpoint)
         return str(rule.rule), handler_site(view) if view is not None else None
 
@@ -88,9 +112,13 @@ def _django_matcher(app: object) -> RouteMatch | None:
         return None
 
     def match(method: str, path: str) -> tuple[str, CallSite | None] | None:
-        from django.urls import resolve  # type: ignore[import-untyped, unused-ignore]
+        from django.urls import Resolver404, resolve  # type: ignore[import-untyped, unused-ignore]
 
-        resolved = resolve(path)
+        try:
+            resolved = resolve(path)
+        except Resolver404:
+            # No URL pattern serves this path: it is grouped by its raw path.
+            return None
         route = getattr(resolved, "route", None) or path.lstrip("/")
         return "/" + str(route).lstrip("^").lstrip("/"), handler_site(resolved.func)
 

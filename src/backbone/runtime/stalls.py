@@ -73,8 +73,8 @@ def _request_of(loop: asyncio.AbstractEventLoop, frame: FrameType | None) -> Req
         found = _task_requests.get(task) if task is not None else None
         if found is not None:
             return found
-    except Exception:  # noqa: BLE001 - the frame walk below still has a chance
-        pass
+    except Exception as error:  # noqa: BLE001 - the frame walk below still has a chance
+        instrumentation_errors.note(error)
     while frame is not None:
         found = _request_frames.get(frame)
         if found is not None:
@@ -158,12 +158,10 @@ class LoopMonitor:
 
     def stop(self) -> None:
         self.stopped = True
-        try:
-            self._handle.cancel()
-            if self._factory is not None and self.loop.get_task_factory() is self._factory:
-                self.loop.set_task_factory(self._previous_factory)
-        except Exception:  # noqa: BLE001 - the loop may be closed already
-            pass
+        # Both work on a closed loop too.
+        self._handle.cancel()
+        if self._factory is not None and self.loop.get_task_factory() is self._factory:
+            self.loop.set_task_factory(self._previous_factory)
 
 
 class _Watchdog:

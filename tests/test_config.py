@@ -324,7 +324,7 @@ def test_unknown_key_in_pyproject(tmp_path: Path, capsys: pytest.CaptureFixture[
         ('ignore = ["XX1"]\n', "ignore", "XX1"),
         ('extend-select = ["BB9"]\n', "extend-select", "BB9"),
         ('[severity]\nBB1 = "info"\n', "severity.BB1", "BB1"),
-        ('[severity]\nBB102 = "info"\n', "severity.BB102", "BB102"),
+        ('[severity]\nBB199 = "info"\n', "severity.BB199", "BB199"),
         ('[per-file-ignores]\n"*.py" = ["BB777"]\n', "per-file-ignores.*.py", "BB777"),
         ("[rules.BB998]\nx = 1\n", "rules.BB998", "BB998"),
     ],
@@ -340,7 +340,8 @@ def test_unknown_rule_code(
 def test_unknown_code_close_to_a_known_one_gets_a_suggestion(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert "did you mean 'BB101'" in config_error(capsys, tmp_path, 'select = ["BB110"]\n')
+    # A letter O for the zero: BB101 is the only close code (BB110 is as close to BB104 as to BB101).
+    assert "did you mean 'BB101'" in config_error(capsys, tmp_path, 'select = ["BB1O1"]\n')
 
 
 @pytest.mark.parametrize(

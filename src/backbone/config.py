@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
+from backbone.review.knowledge.domains import encode_domain
+from backbone.review.knowledge.error_layers import (
+    BUSINESS_OPTION,
+    ERRORS_RULE,
+    INFRASTRUCTURE_OPTION,
+    VALIDATION_OPTION,
+)
 from backbone.review.rules import ENGINE_CODES
 
 if sys.version_info >= (3, 11):
@@ -53,6 +61,23 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 
 DEFAULT_MAX_FILE_SIZE_KB = 1024
 
+# The rule that reads the business-domain lexicon, and the options `[tool.backbone.domains]`
+# and `replace-default-domains` are handed to it as (rule options reach rules; a table of
+# their own would not).
+DOMAINS_RULE = "BB601"
+DOMAINS_OPTION = "domains"
+REPLACE_DOMAINS_OPTION = "replace-default-domains"
+_DOMAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+_DOMAIN_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+# `[tool.backbone.errors]`: the status each failure layer answers with, handed to BB104 as its
+# options. Each key -> (the option, the status range the layer's answers must fall in).
+_ERROR_LAYERS: dict[str, tuple[str, int, int]] = {
+    "validation": (VALIDATION_OPTION, 400, 499),
+    "business": (BUSINESS_OPTION, 400, 499),
+    "infrastructure": (INFRASTRUCTURE_OPTION, 500, 599),
+}
+
 
 class ConfigError(Exception):
     """A configuration problem a person can fix; the message names the file and the key."""
@@ -71,6 +96,11 @@ class Config:
     fail_on: Severity = Severity.INFO
     max_file_size_kb: int = DEFAULT_MAX_FILE_SIZE_KB
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
+    # `[tool.backbone.domains]`: domain name -> words, in file order; BB601's lexicon.
+    domains: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    replace_default_domains: bool = False
+    # `[tool.backbone.errors]`: failure layer -> the statuses it answers with, in file order.
+    errors: tuple[tuple[str, tuple[int, ...]], ...] = ()
     raw: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -93,6 +123,9 @@ class Config:
                 "select": self.select,
                 "ignore": self.ignore,
                 "options": [(code, [(k, repr(v)) for k, v in opts]) for code, opts in self.rule_options],
+                "domains": [[name, list(words)] for name, words in self.domains],
+                "replace-default-domains": self.replace_default_domains,
+                "errors": [[layer, list(statuses)] for layer, statuses in self.errors],
             },
             sort_keys=True,
         )
@@ -183,6 +216,9 @@ class _Validator:
         "fail-on",
         "max-file-size-kb",
         "rules",
+        "domains",
+        "replace-default-domains",
+        "errors",
     )
 
     def __init__(self, path: Path, prefix: str, rules: Mapping[str, type[Rule]]) -> None:
@@ -222,6 +258,19 @@ class _Validator:
         gitignore = table.get("respect-gitignore", True)
         if not isinstance(gitignore, bool):
             raise self.error("respect-gitignore", f"expected true or false, got {gitignore!r}")
+        domains = self.domains(table.get("domains", {}))
+        replace_domains = table.get("replace-default-domains", False)
+        if not isinstance(replace_domains, bool):
+            raise self.error("replace-default-domains", f"expected true or false, got {replace_domains!r}")
+        if replace_domains and not any(words for _, words in domains):
+            raise self.error(
+                "replace-default-domains",
+                "true with no words in [tool.backbone.domains] would leave BB601 without any domain; "
+                "list your domains there, or remove this key to extend the default lexicon",
+            )
+        rule_options = self.with_domains(self.rule_options(table.get("rules", {})), domains, replace_domains)
+        errors = self.errors(table.get("errors", {}))
+        rule_options = self.with_errors(rule_options, errors)
         return Config(
             source=self.path,
             select=select,
@@ -233,7 +282,10 @@ class _Validator:
             severity=tuple(severity),
             fail_on=self.severity_value("fail-on", fail_on),
             max_file_size_kb=size,
-            rule_options=self.rule_options(table.get("rules", {})),
+            rule_options=rule_options,
+            domains=domains,
+            replace_default_domains=replace_domains,
+            errors=errors,
             raw=table,
         )
 
@@ -294,6 +346,117 @@ class _Validator:
                     raise self.error(f"{key}.{name}", f"unknown option for {code} (its options: {known})")
                 parsed.append((name, self.option_value(f"{key}.{name}", declared[name].default, option_value)))
             result.append((code, tuple(parsed)))
+        return tuple(result)
+
+    def domains(self, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """`[tool.backbone.domains]`: `billing = ["invoice", "dunning"]`, one table entry per domain."""
+        if not isinstance(value, dict):
+            raise self.error("domains", 'expected a table of domain = ["word", ...], such as [tool.backbone.domains]')
+        result: list[tuple[str, tuple[str, ...]]] = []
+        for name, words in value.items():
+            key = f"domains.{name}"
+            if not _DOMAIN_NAME.match(str(name)):
+                raise self.error(key, "a domain name starts with a letter and holds only letters, digits, '_' and '-'")
+            if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+                raise self.error(key, f"expected a list of words, got {words!r}")
+            for word in words:
+                if not _DOMAIN_WORD.match(word):
+                    parts = [part for part in re.split(r"[^A-Za-z0-9]+", word) if part]
+                    hint = f"; list {', '.join(repr(part) for part in parts)} instead" if len(parts) > 1 else ""
+                    raise self.error(
+                        key,
+                        f"{word!r} is not a single word: identifiers are split into words (at '_' and case "
+                        f"changes) before they are matched, so each entry must be one word of letters and "
+                        f"digits{hint}",
+                    )
+            result.append((str(name), tuple(words)))
+        return tuple(result)
+
+    def with_domains(
+        self,
+        options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...],
+        domains: tuple[tuple[str, tuple[str, ...]], ...],
+        replace_domains: bool,
+    ) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
+        """The rule options with the domain lexicon handed to the rule that reads it."""
+        if not domains and not replace_domains:
+            return options
+        if DOMAINS_RULE not in self.rules:
+            return options
+        injected: tuple[tuple[str, OptionValue], ...] = (
+            (DOMAINS_OPTION, tuple(encode_domain(name, words) for name, words in domains)),
+            (REPLACE_DOMAINS_OPTION, replace_domains),
+        )
+        result: list[tuple[str, tuple[tuple[str, OptionValue], ...]]] = []
+        found = False
+        for code, rule_options in options:
+            if code == DOMAINS_RULE:
+                found = True
+                for name, _ in rule_options:
+                    if name in (DOMAINS_OPTION, REPLACE_DOMAINS_OPTION):
+                        raise self.error(
+                            f"rules.{DOMAINS_RULE}.{name}",
+                            "the domain lexicon is configured with [tool.backbone.domains] and "
+                            "replace-default-domains; keep one of the two",
+                        )
+                rule_options = rule_options + injected
+            result.append((code, rule_options))
+        if not found:
+            result.append((DOMAINS_RULE, injected))
+        return tuple(result)
+
+    def errors(self, value: object) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """`[tool.backbone.errors]`: `validation = 400`, `business = 422`, `infrastructure = [500, 503]`."""
+        if not isinstance(value, dict):
+            raise self.error("errors", "expected a table such as [tool.backbone.errors] with validation, business, infrastructure")
+        result: list[tuple[str, tuple[int, ...]]] = []
+        for layer, statuses in value.items():
+            key = f"errors.{layer}"
+            if layer not in _ERROR_LAYERS:
+                close = difflib.get_close_matches(str(layer), list(_ERROR_LAYERS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.error(key, f"unknown failure layer{hint}; the layers are {', '.join(_ERROR_LAYERS)}")
+            _, lowest, highest = _ERROR_LAYERS[layer]
+            many = layer == "infrastructure"
+            items = statuses if many and isinstance(statuses, list) else [statuses]
+            expected = "an HTTP status or a list of them" if many else "an HTTP status"
+            if not items or not all(isinstance(item, int) and not isinstance(item, bool) for item in items):
+                raise self.error(key, f"expected {expected} between {lowest} and {highest}, got {statuses!r}")
+            for item in items:
+                if not lowest <= item <= highest:
+                    raise self.error(
+                        key, f"{item} is not a {lowest // 100}xx status; the {layer} layer answers with {lowest}-{highest}"
+                    )
+            result.append((str(layer), tuple(items)))
+        return tuple(result)
+
+    def with_errors(
+        self,
+        options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...],
+        errors: tuple[tuple[str, tuple[int, ...]], ...],
+    ) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
+        """The rule options with the statuses of `[tool.backbone.errors]` handed to BB104."""
+        if not errors or ERRORS_RULE not in self.rules:
+            return options
+        injected: list[tuple[str, OptionValue]] = []
+        for layer, statuses in errors:
+            option = _ERROR_LAYERS[layer][0]
+            injected.append((option, tuple(str(status) for status in statuses) if layer == "infrastructure" else statuses[0]))
+        result: list[tuple[str, tuple[tuple[str, OptionValue], ...]]] = []
+        found = False
+        for code, rule_options in options:
+            if code == ERRORS_RULE:
+                found = True
+                for name, _ in rule_options:
+                    if any(name == option for option, _ in injected):
+                        raise self.error(
+                            f"rules.{ERRORS_RULE}.{name}",
+                            "this status is configured in [tool.backbone.errors] too; keep one of the two",
+                        )
+                rule_options = rule_options + tuple(injected)
+            result.append((code, rule_options))
+        if not found:
+            result.append((ERRORS_RULE, tuple(injected)))
         return tuple(result)
 
     def option_value(self, key: str, default: OptionValue, value: object) -> OptionValue:

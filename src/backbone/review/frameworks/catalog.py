@@ -394,6 +394,9 @@ RESPONSE_MODEL_KEYWORD = "response_model"
 def framework_of_packages(packages: frozenset[str]) -> WebFramework | None:
     """The one web framework a module imports, for routes on objects backbone can't resolve."""
     found = {framework for package, framework in _PACKAGE_FRAMEWORKS.items() if package in packages}
+    # FastAPI apps import Starlette's request and response classes too.
+    if WebFramework.FASTAPI in found:
+        found.discard(WebFramework.STARLETTE)
     return found.pop() if len(found) == 1 else None
 
 

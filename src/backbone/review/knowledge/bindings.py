@@ -1,0 +1,457 @@
+"""What object an expression holds: `session` after `session = requests.Session()`.
+
+Rules about clients and connections (`session.get(...)` without a timeout, `conn.execute`
+inside `async def`) must know what the receiver of a method is. This module answers that
+for one file, as far as plain assignments tell, without running anything:
+
+- a call of a known class or factory (`requests.Session()`, `sqlite3.connect(...)`),
+  directly or through a method that derives one object from another (`conn.cursor()`);
+- a name bound by `=`, an annotated assignment, `with ... as name` or a parameter
+  annotation (`db: Session = Depends(get_db)`, `Annotated[Session, ...]`, a same-file
+  alias such as `SessionDep`), looked up the way Python scopes names: the function,
+  the functions around it, then the module;
+- `self.attr`, bound in any method of the enclosing class or in its body;
+- `self` in a method of a project class that derives from a known class.
+
+A name bound in more than one way (`session = requests.Session()` in one branch,
+`session = make_session()` in another) has no known type: backbone stays quiet rather
+than guess. What a type *means* (a requests Session, a sync SQLAlchemy session) belongs
+to the knowledge module that asks; this one only carries the names.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+# The qualified name of a called (or annotated) class or factory, and the call (None for
+# an annotation) -> the type name of what it produces, or None when not of interest.
+Produce = Callable[[str, "ast.Call | None"], "str | None"]
+# (receiver type, member name, the call) -> the type name of the result, or None. The
+# call is None for an attribute read (`db.session`) and for an operator (`path / "name"`
+# asks for "__truediv__"); calling the object itself (`SessionLocal()`) asks for "__call__".
+Derive = Callable[[str, str, "ast.Call | None"], "str | None"]
+# (the type a project class inherits, the method names the project classes on the way
+# define) -> the type of an instance of the project class (a subclass that overrides
+# `request` is not a plain Session any more), or None.
+Refine = Callable[[str, frozenset[str]], "str | None"]
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Annotated:
+    """A name declared with a type rather than assigned a value."""
+
+    annotation: ast.expr
+
+
+# What one scope binds a name to: values (typed where they sit), declared types, or
+# nothing knowable (a loop target, an import, a tuple unpacking).
+_Binding = ast.expr | _Annotated | None
+
+
+class ObjectTypes:
+    """The types of expressions in one file, for one knowledge domain (HTTP clients, DB handles)."""
+
+    def __init__(
+        self,
+        context: FileContext,
+        produce: Produce,
+        derive: Derive | None = None,
+        refine: Refine | None = None,
+    ) -> None:
+        self.context = context
+        self._produce = produce
+        self._derive = derive
+        self._refine = refine
+        self._scope_bindings: dict[ast.AST, dict[str, list[_Binding]]] = {}
+        self._class_bindings: dict[ast.ClassDef, dict[str, list[_Binding]]] = {}
+        self._class_types: dict[str, str | None] = {}
+        self._in_progress: set[int] = set()
+        self._known: dict[ast.expr, str | None] = {}
+
+    # --- public ---------------------------------------------------------------------------
+
+    def of(self, node: ast.expr) -> str | None:
+        """The type name of what `node` evaluates to, or None when unknown."""
+        if node in self._known:
+            return self._known[node]
+        key = id(node)
+        if key in self._in_progress or len(self._in_progress) > _MAX_DEPTH * 4:
+            # A cycle (`x = wrap(x)`) or a very long chain: unknown, which is the quiet answer.
+            return None
+        self._in_progress.add(key)
+        try:
+            found = self._type_of(node)
+        finally:
+            self._in_progress.discard(key)
+        self._known[node] = found
+        return found
+
+    def of_annotation(self, annotation: ast.expr, depth: int = 0) -> str | None:
+        """The type an annotation declares: `Session`, `Optional[Session]`, `Annotated[Session, ...]`."""
+        if depth > _MAX_DEPTH:
+            return None
+        for candidate in _annotation_candidates(annotation):
+            qualified = self.context.qualified_name(candidate)
+            if qualified is None:
+                continue
+            produced = self._produce(qualified, None)
+            if produced is None:
+                produced = self.class_type(qualified)
+            if produced is None:
+                alias = self._module_alias(candidate)
+                if alias is not None:
+                    produced = self.of_annotation(alias, depth + 1)
+            if produced is not None:
+                return produced
+        return None
+
+    def class_type(self, qualname: str) -> str | None:
+        """The type an instance of project class `qualname` has, from the library class it extends."""
+        if qualname in self._class_types:
+            return self._class_types[qualname]
+        self._class_types[qualname] = None
+        found = self._inherited(qualname, frozenset(), 0)
+        self._class_types[qualname] = found
+        return found
+
+    # --- expressions ------------------------------------------------------------------------
+
+    def _type_of(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Call):
+            return self._call_type(node)
+        if isinstance(node, ast.Name):
+            return self._name_type(node)
+        if isinstance(node, ast.Attribute):
+            return self._attribute_type(node)
+        if isinstance(node, ast.BoolOp):
+            return _same(self.of(value) for value in node.values if not _is_none(value))
+        if isinstance(node, ast.IfExp):
+            return _same(self.of(value) for value in (node.body, node.orelse) if not _is_none(value))
+        if isinstance(node, ast.NamedExpr):
+            return self.of(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            # `BASE_DIR / "templates"`: a path joined to a path is a path.
+            left = self.of(node.left)
+            return self._derive(left, "__truediv__", None) if left is not None and self._derive is not None else None
+        return None
+
+    def _call_type(self, call: ast.Call) -> str | None:
+        qualified = self.context.call_name(call)
+        if qualified is not None:
+            produced = self._produce(qualified, call)
+            if produced is not None:
+                return produced
+            project_class = self._project_class(qualified)
+            if project_class is not None:
+                return self.class_type(project_class)
+        func = call.func
+        if self._derive is None:
+            return None
+        if isinstance(func, ast.Attribute):
+            receiver = self.of(func.value)
+            if receiver is not None:
+                return self._derive(receiver, func.attr, call)
+        elif isinstance(func, ast.Name):
+            # `SessionLocal()` after `SessionLocal = sessionmaker(bind=engine)`.
+            called = self.of(func)
+            if called is not None:
+                return self._derive(called, "__call__", call)
+        return None
+
+    def _name_type(self, name: ast.Name) -> str | None:
+        for scope in self._scopes_around(name):
+            if name.id in ("self", "cls") and _first_parameter(scope) == name.id:
+                return self._self_type(name)
+            bindings = self._bindings_of(scope)
+            if name.id in bindings:
+                return self._binding_type(bindings[name.id], scope)
+        return None
+
+    def _attribute_type(self, node: ast.Attribute) -> str | None:
+        if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+            owner = self._enclosing_class(node)
+            if owner is not None:
+                bindings = self._bindings_of_class(owner)
+                if node.attr in bindings:
+                    return self._binding_type(bindings[node.attr], owner)
+        if self._derive is None:
+            return None
+        receiver = self.of(node.value)
+        return self._derive(receiver, node.attr, None) if receiver is not None else None
+
+    def _binding_type(self, bindings: list[_Binding], scope: ast.AST) -> str | None:
+        types: set[str | None] = set()
+        for binding in bindings:
+            if binding is None:
+                return None
+            if isinstance(binding, _Annotated):
+                types.add(self.of_annotation(binding.annotation))
+            elif not _is_none(binding):
+                types.add(self.of(binding))
+        return types.pop() if len(types) == 1 else None
+
+    def _self_type(self, node: ast.AST) -> str | None:
+        owner = self._enclosing_class(node)
+        if owner is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(owner), owner.name]))
+        return self.class_type(qualname)
+
+    # --- scopes -----------------------------------------------------------------------------
+
+    def _scopes_around(self, node: ast.AST) -> Iterator[ast.AST]:
+        """The function scopes around `node`, innermost first, then the module (classes skipped)."""
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)):
+                yield ancestor
+
+    def _bindings_of(self, scope: ast.AST) -> dict[str, list[_Binding]]:
+        found = self._scope_bindings.get(scope)
+        if found is None:
+            found = _collect_bindings(scope)
+            self._scope_bindings[scope] = found
+        return found
+
+    def _bindings_of_class(self, owner: ast.ClassDef) -> dict[str, list[_Binding]]:
+        found = self._class_bindings.get(owner)
+        if found is None:
+            found = _collect_class_bindings(owner)
+            self._class_bindings[owner] = found
+        return found
+
+    def _enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
+        function_seen = False
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if function_seen:
+                    return None
+                function_seen = True
+            elif isinstance(ancestor, ast.ClassDef):
+                return ancestor if function_seen else None
+        return None
+
+    def _module_alias(self, candidate: ast.expr) -> ast.expr | None:
+        """`SessionDep` when the module says `SessionDep = Annotated[Session, Depends(...)]`."""
+        if not isinstance(candidate, ast.Name):
+            return None
+        bindings = self._bindings_of(self.context.tree).get(candidate.id, [])
+        values = [binding for binding in bindings if isinstance(binding, ast.expr)]
+        if len(values) == 1 and isinstance(values[0], (ast.Subscript, ast.Name, ast.Attribute, ast.BinOp)):
+            return values[0]
+        if len(bindings) == 1 and isinstance(bindings[0], _Annotated):
+            # `SessionDep: TypeAlias = Annotated[...]` is an AnnAssign with a value; a bare
+            # declaration says nothing.
+            return None
+        return None
+
+    # --- project classes ----------------------------------------------------------------------
+
+    def _project_class(self, qualified: str) -> str | None:
+        project = self.context.project
+        if project is None:
+            return None
+        resolved = project.resolve(qualified)
+        return resolved if resolved in project.classes else None
+
+    def _inherited(self, qualname: str, methods: frozenset[str], depth: int) -> str | None:
+        project = self.context.project
+        if project is None or depth > _MAX_DEPTH:
+            return None
+        facts = project.classes.get(project.resolve(qualname))
+        if facts is None:
+            return None
+        defined = methods | frozenset(facts.methods)
+        for base in facts.bases:
+            resolved = project.resolve(base)
+            produced = self._produce(resolved, None)
+            if produced is not None:
+                return self._refine(produced, defined) if self._refine is not None else produced
+            inherited = self._inherited(resolved, defined, depth + 1)
+            if inherited is not None:
+                return inherited
+        return None
+
+
+def _same(types: Iterator[str | None]) -> str | None:
+    found = set(types)
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _first_parameter(scope: ast.AST) -> str | None:
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        positional = [*scope.args.posonlyargs, *scope.args.args]
+        return positional[0].arg if positional else None
+    return None
+
+
+def _annotation_candidates(annotation: ast.expr) -> Iterator[ast.expr]:
+    """The types an annotation may mean: `X` in `X`, `Optional[X]`, `X | None`, `Annotated[X, ...]`."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            parsed = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return
+        yield from _annotation_candidates(parsed)
+        return
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        yield from _annotation_candidates(annotation.left)
+        yield from _annotation_candidates(annotation.right)
+        return
+    if isinstance(annotation, ast.Subscript):
+        outer = annotation.value
+        last = outer.attr if isinstance(outer, ast.Attribute) else outer.id if isinstance(outer, ast.Name) else ""
+        inner = annotation.slice
+        if last in ("Optional", "Union"):
+            members = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            for member in members:
+                yield from _annotation_candidates(member)
+        elif last == "Annotated" and isinstance(inner, ast.Tuple) and inner.elts:
+            yield from _annotation_candidates(inner.elts[0])
+        return
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        yield annotation
+
+
+def _collect_bindings(scope: ast.AST) -> dict[str, list[_Binding]]:
+    """Every name `scope` binds, with what it binds it to (not descending into nested scopes)."""
+    bindings: dict[str, list[_Binding]] = {}
+
+    def bind(target: ast.expr, value: _Binding) -> None:
+        if isinstance(target, ast.Name):
+            bindings.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                bind(element.value if isinstance(element, ast.Starred) else element, None)
+        elif isinstance(target, ast.Starred):
+            bind(target.value, None)
+
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = scope.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            annotation = argument.annotation
+            bindings.setdefault(argument.arg, []).append(_Annotated(annotation) if annotation is not None else None)
+        for extra in (arguments.vararg, arguments.kwarg):
+            if extra is not None:
+                bindings.setdefault(extra.arg, []).append(None)
+        if isinstance(scope, ast.Lambda):
+            return bindings
+        body: list[ast.stmt] = list(scope.body)
+    elif isinstance(scope, ast.Module):
+        body = list(scope.body)
+    else:
+        return bindings
+    # Statements only: bindings come from statements (and the odd walrus in a condition), so a
+    # module's large literal tables are never walked.
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            bind(node.target, node.value if node.value is not None else _Annotated(node.annotation))
+        elif isinstance(node, ast.AugAssign):
+            bind(node.target, None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    bind(item.optional_vars, item.context_expr)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            bind(node.target, None)
+        elif isinstance(node, (ast.If, ast.While)):
+            for walrus in ast.walk(node.test):
+                if isinstance(walrus, ast.NamedExpr):
+                    bind(walrus.target, walrus.value)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bindings.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # The body is another scope.
+            bindings.setdefault(node.name, []).append(None)
+            continue
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            # The name lives elsewhere: drop it here so the lookup moves outwards.
+            for name in node.names:
+                bindings.pop(name, None)
+            continue
+        nested: list[ast.stmt] = []
+        for field_name in ("body", "orelse", "finalbody"):
+            children = getattr(node, field_name, None)
+            if isinstance(children, list):
+                nested.extend(child for child in children if isinstance(child, ast.stmt))
+        for handler in getattr(node, "handlers", ()):
+            if isinstance(handler, ast.ExceptHandler):
+                if handler.name:
+                    bindings.setdefault(handler.name, []).append(None)
+                nested.extend(handler.body)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                nested.extend(case.body)
+        stack.extend(reversed(nested))
+    return bindings
+
+
+def _collect_class_bindings(owner: ast.ClassDef) -> dict[str, list[_Binding]]:
+    """`self.attr = value` in any method of `owner`, and `attr = value`/`attr: T` in its body."""
+    bindings: dict[str, list[_Binding]] = {}
+    for statement in owner.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    bindings.setdefault(target.id, []).append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            declared = statement.value
+            bindings.setdefault(statement.target.id, []).append(
+                declared if declared is not None else _Annotated(statement.annotation)
+            )
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(statement):
+                targets: list[ast.expr] = []
+                value: ast.expr | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AnnAssign):
+                    if node.value is None:
+                        if _is_self_attribute(node.target):
+                            assert isinstance(node.target, ast.Attribute)
+                            bindings.setdefault(node.target.attr, []).append(_Annotated(node.annotation))
+                        continue
+                    targets, value = [node.target], node.value
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    for item in node.items:
+                        if _is_self_attribute(item.optional_vars):
+                            assert isinstance(item.optional_vars, ast.Attribute)
+                            bindings.setdefault(item.optional_vars.attr, []).append(item.context_expr)
+                    continue
+                elif isinstance(node, ast.AugAssign):
+                    if _is_self_attribute(node.target):
+                        assert isinstance(node.target, ast.Attribute)
+                        bindings.setdefault(node.target.attr, []).append(None)
+                    continue
+                for target in targets:
+                    if _is_self_attribute(target):
+                        assert isinstance(target, ast.Attribute)
+                        bindings.setdefault(target.attr, []).append(value)
+                    elif isinstance(target, (ast.Tuple, ast.List)):
+                        for element in target.elts:
+                            if _is_self_attribute(element):
+                                assert isinstance(element, ast.Attribute)
+                                bindings.setdefault(element.attr, []).append(None)
+    return bindings
+
+
+def _is_self_attribute(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")

@@ -1,0 +1,88 @@
+"""Entry points that run alone: CLI commands and scripts.
+
+An `async def` behind a click/typer command (`@cli.command()`, `@app.command()`,
+`@click.group()`) or started by a script's `asyncio.run(main())` owns its event loop:
+nothing else is waiting on it, so a blocking call there delays nobody but the command
+itself. Rules about stalling a shared event loop ask:
+
+- `is_command(facts)`: is this project function a CLI command?
+- `runs_only_from_commands(index, qualname)`: is this function a command, or called
+  (awaited) only by commands and by functions that are themselves only called by
+  commands? A function nobody in the project calls is an entry point of its own (a
+  handler, a callback) and does not qualify.
+- `script_entry_points(tree, resolve)`: the functions a module runs with
+  `asyncio.run(...)` (or anyio/trio/uvloop) at module level.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from backbone.review.project import FunctionFacts, ProjectIndex
+
+Resolve = Callable[[ast.expr], str | None]
+
+# The last segment of a decorator that declares a CLI command: click's `command`/`group`
+# (`@click.command()`, `@cli.command()`), typer's and cyclopts' `@app.command()`, and
+# cyclopts' `@app.default`. (Not `callback`: Dash callbacks answer HTTP requests.)
+COMMAND_DECORATOR_NAMES = frozenset({"command", "group", "default"})
+# Runners that start an event loop for one coroutine.
+EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run", "asyncer.runnify"})
+_MAX_CALLER_DEPTH = 6
+
+
+def is_command(facts: FunctionFacts) -> bool:
+    return any(decorator.rpartition(".")[2] in COMMAND_DECORATOR_NAMES for decorator in facts.decorators)
+
+
+def runs_only_from_commands(index: ProjectIndex, qualname: str) -> bool:
+    """True when `qualname` is a CLI command or only ever called from them (see the module doc)."""
+    memo: dict[str, bool] = index.view("commands.only-from-commands", lambda _: {})
+    if qualname not in memo:
+        memo[qualname] = _only_from_commands(index, qualname, 0, frozenset())
+    return memo[qualname]
+
+
+def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: frozenset[str]) -> bool:
+    facts = index.functions.get(qualname)
+    if facts is not None and is_command(facts):
+        return True
+    callers = _callers(index).get(qualname)
+    if not callers or depth >= _MAX_CALLER_DEPTH:
+        return False
+    seen = seen | {qualname}
+    return all(
+        caller in seen or _only_from_commands(index, caller, depth + 1, seen) for caller in callers
+    ) and any(caller not in seen for caller in callers)
+
+
+def _callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    return index.view("commands.callers", _build_callers)
+
+
+def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    callers: dict[str, set[str]] = {}
+    for facts in index.functions.values():
+        for site in facts.calls:
+            target = index.function(site.callee)
+            if target is not None:
+                callers.setdefault(target.qualname, set()).add(facts.qualname)
+    return {callee: frozenset(names) for callee, names in callers.items()}
+
+
+def script_entry_points(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
+    """Names of functions this module runs at module level with `asyncio.run(name(...))`."""
+    names: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call) and resolve(node.func) in EVENT_LOOP_RUNNERS and node.args:
+            started = node.args[0]
+            target = started.func if isinstance(started, ast.Call) else started
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names)

@@ -1,0 +1,145 @@
+"""Switches that must be off in production: debug modes and credentialed wildcard CORS.
+
+BB502 asks this module which constructors take a `debug=` switch, which objects run a
+development server, which classes are CORS middlewares, and what a Django settings module
+is. Names come in as qualified names from the file's imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import PurePosixPath
+
+# Application classes whose `debug=True` turns on tracebacks in responses (Starlette's
+# ServerErrorMiddleware debug page, Litestar's debug responses).
+DEBUG_ARGUMENT_APPS = frozenset(
+    {
+        "fastapi.FastAPI",
+        "fastapi.applications.FastAPI",
+        "starlette.applications.Starlette",
+        "litestar.Litestar",
+        "litestar.app.Litestar",
+    }
+)
+
+# Applications whose `run(debug=True)` starts the Werkzeug (or Quart/Sanic) development
+# server with its interactive debugger: a remote shell for anyone who can trigger an error.
+DEV_SERVER_APPS = frozenset(
+    {
+        "flask.Flask",
+        "flask.app.Flask",
+        "quart.Quart",
+        "quart.app.Quart",
+        "sanic.Sanic",
+        "dash.Dash",
+        "flask_socketio.SocketIO",
+    }
+)
+# Names a Flask-style app is conventionally bound to; used when the value is built by a
+# project factory (`app = create_app()`) that backbone does not follow.
+CONVENTIONAL_APP_NAMES = frozenset({"app", "application", "flask_app", "server", "socketio", "sio"})
+# `.run(debug=True)` receivers that have nothing to do with a web server.
+NOT_SERVER_RUNS = frozenset({"asyncio.run", "asyncio.runners.run", "trio.run", "anyio.run", "uvloop.run"})
+
+CORS_MIDDLEWARES = frozenset(
+    {
+        "starlette.middleware.cors.CORSMiddleware",
+        "fastapi.middleware.cors.CORSMiddleware",
+    }
+)
+# `Middleware(CORSMiddleware, ...)`: the Starlette/FastAPI middleware declaration.
+MIDDLEWARE_DECLARATIONS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
+# Flask-CORS: the extension and the per-view decorator. Its `origins` default is "*".
+FLASK_CORS = frozenset({"flask_cors.CORS", "flask_cors.extension.CORS"})
+FLASK_CORS_DECORATORS = frozenset({"flask_cors.cross_origin", "flask_cors.decorator.cross_origin"})
+
+# django-cors-headers: the current and the pre-3.0 spelling of "every origin".
+DJANGO_CORS_ALLOW_ALL = frozenset({"CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"})
+DJANGO_CORS_CREDENTIALS = "CORS_ALLOW_CREDENTIALS"
+
+# Module-level names only a Django settings module defines.
+_DJANGO_SETTINGS_MARKERS = frozenset(
+    {"INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES", "ROOT_URLCONF", "WSGI_APPLICATION", "ASGI_APPLICATION"}
+)
+# Settings modules meant for a developer's machine or the test suite, where DEBUG = True
+# is the point: settings/dev.py, settings/local.py, settings_test.py, test_settings.py.
+_DEVELOPMENT_WORDS = frozenset(
+    {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci", "debug"}
+)
+# Settings that production modules usually import and override (`from .base import *`).
+_SHARED_BASE_WORDS = frozenset({"base", "common", "default", "defaults", "shared", "global"})
+# Directories of sample projects shipped next to a library: not deployed as such.
+_SAMPLE_DIRECTORIES = frozenset({"example", "examples", "sample", "samples", "demo", "demos", "sandbox", "docs"})
+_WORDS = re.compile(r"[a-z]+")
+
+
+def module_name_words(path: str) -> tuple[list[str], list[str]]:
+    """The words of a file's stem and of its directories: `config/settings/dev_local.py`."""
+    posix = PurePosixPath(path.replace("\\", "/"))
+    stem_words = _WORDS.findall(posix.stem.lower())
+    directory_words = [word for part in posix.parts[:-1] for word in _WORDS.findall(part.lower())]
+    return stem_words, directory_words
+
+
+def is_settings_path(path: str) -> bool:
+    """settings.py, settings_*.py, *_settings.py, or any module in a settings/ package."""
+    stem_words, directory_words = module_name_words(path)
+    return "settings" in stem_words or "settings" in directory_words
+
+
+def defines_django_settings(tree: ast.Module) -> bool:
+    """The module assigns a name that only a Django settings module defines."""
+    for statement in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+            targets = [statement.target]
+        if any(isinstance(target, ast.Name) and target.id in _DJANGO_SETTINGS_MARKERS for target in targets):
+            return True
+    return False
+
+
+def is_development_settings(path: str) -> bool:
+    """A settings module named for development or tests (settings/dev.py, test_settings.py, testutils/settings.py)."""
+    stem_words, directory_words = module_name_words(path)
+    return bool(set(stem_words) & _DEVELOPMENT_WORDS) or any(word.startswith("test") for word in directory_words)
+
+
+def is_shared_base_settings(path: str) -> bool:
+    """settings/base.py and the like: other settings modules import it and usually override DEBUG."""
+    stem_words, _ = module_name_words(path)
+    return bool(set(stem_words) & _SHARED_BASE_WORDS)
+
+
+def is_sample_project(path: str) -> bool:
+    """Under example/, examples/, demo/, sandbox/, docs/: a sample, not the deployed service."""
+    _, directory_words = module_name_words(path)
+    return bool(set(directory_words) & _SAMPLE_DIRECTORIES)
+
+
+_WILDCARD_REGEXES = frozenset({".*", ".+", "^.*$", "^.+$", "^.*", "https?://.*", "^https?://.*$", "https://.*", "http://.*"})
+
+
+def is_wildcard_origin(value: ast.expr) -> bool:
+    """`"*"`, `["*"]`, `("*",)`, `{"*"}`: every origin allowed."""
+    if isinstance(value, ast.Constant):
+        return value.value == "*"
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return any(isinstance(item, ast.Constant) and item.value == "*" for item in value.elts)
+    return False
+
+
+def is_wildcard_origin_regex(value: ast.expr) -> bool:
+    """`allow_origin_regex=".*"`: a pattern every origin matches."""
+    texts: list[object] = []
+    if isinstance(value, ast.Constant):
+        texts = [value.value]
+    elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        texts = [item.value for item in value.elts if isinstance(item, ast.Constant)]
+    return any(isinstance(text, str) and text.strip() in _WILDCARD_REGEXES for text in texts)
+
+
+def is_true(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Constant) and value.value is True

@@ -1,0 +1,133 @@
+"""Module-level state: which values are mutable containers and which calls change them.
+
+BB602 asks this module whether a module-level binding holds a mutable container (a
+list, dict, set, defaultdict, Counter, deque ...), whether it is a cache, and which
+method names mutate a container in place.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import re
+from collections.abc import Callable
+
+Resolve = Callable[[ast.expr], str | None]
+
+
+class Container(enum.Enum):
+    """What kind of mutable container a module-level name holds, in words for messages."""
+
+    LIST = "list"
+    DICT = "dict"
+    SET = "set"
+    COUNTER = "counter"
+    DEQUE = "deque"
+    CACHE = "cache"
+    # Built by a call backbone does not know (`Registry()`), or defined in another module.
+    UNKNOWN = "variable"
+
+
+_CONSTRUCTORS: dict[str, Container] = {
+    "list": Container.LIST,
+    "dict": Container.DICT,
+    "set": Container.SET,
+    "bytearray": Container.LIST,
+    "collections.defaultdict": Container.DICT,
+    "collections.OrderedDict": Container.DICT,
+    "collections.ChainMap": Container.DICT,
+    "collections.Counter": Container.COUNTER,
+    "collections.deque": Container.DEQUE,
+    "typing.DefaultDict": Container.DICT,
+    "weakref.WeakValueDictionary": Container.CACHE,
+    "weakref.WeakKeyDictionary": Container.CACHE,
+    "weakref.WeakSet": Container.CACHE,
+}
+_CACHE_PACKAGES = ("cachetools.", "pylru.", "lru.", "expiringdict.")
+
+# Objects whose job is per-request or per-thread isolation, or that are not state at all.
+_NOT_STATE_CONSTRUCTORS = frozenset(
+    {
+        "threading.local",
+        "contextvars.ContextVar",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Event",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
+        "asyncio.Lock",
+        "asyncio.Event",
+        "asyncio.Semaphore",
+        "queue.Queue",
+        "queue.SimpleQueue",
+        "asyncio.Queue",
+        "logging.getLogger",
+    }
+)
+
+# Methods that change a list, dict, set or deque in place.
+CONTAINER_MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "popitem",
+        "clear",
+        "update",
+        "setdefault",
+        "add",
+        "discard",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+        "appendleft",
+        "extendleft",
+        "popleft",
+        "rotate",
+        "sort",
+        "reverse",
+        "subtract",
+    }
+)
+# The mutators no other common object has: on a value backbone did not see built, only these
+# are taken as container mutation (`cache.add`, `session.remove()`, `db.update()` are not).
+UNAMBIGUOUS_MUTATORS = frozenset(
+    {"append", "extend", "insert", "setdefault", "popitem", "appendleft", "extendleft", "popleft"}
+)
+
+LOCK_CONSTRUCTORS = frozenset(
+    {"threading.Lock", "threading.RLock", "multiprocessing.Lock", "multiprocessing.RLock", "asyncio.Lock"}
+)
+
+_CACHE_WORDS = frozenset({"cache", "caches", "cached", "memo", "memos", "memoize", "memoized", "lru", "ttl"})
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def container_of(value: ast.expr, resolve: Resolve) -> Container | None:
+    """The container a module-level value builds, or None when it is not mutable state."""
+    if isinstance(value, (ast.List, ast.ListComp)):
+        return Container.LIST
+    if isinstance(value, (ast.Dict, ast.DictComp)):
+        return Container.DICT
+    if isinstance(value, (ast.Set, ast.SetComp)):
+        return Container.SET
+    if isinstance(value, ast.Call):
+        name = resolve(value.func)
+        if name is None:
+            return Container.UNKNOWN
+        if name in _CONSTRUCTORS:
+            return _CONSTRUCTORS[name]
+        if name.startswith(_CACHE_PACKAGES):
+            return Container.CACHE
+        if name in _NOT_STATE_CONSTRUCTORS or name.startswith(("typing.", "dataclasses.", "os.", "re.")):
+            return None
+        return Container.UNKNOWN
+    return None
+
+
+def is_cache_name(name: str) -> bool:
+    """`_cache`, `TEMPLATE_CACHE`, `_memo`: a name that says it holds derived values (not `MEMORY_STORE`)."""
+    return any(word.lower() in _CACHE_WORDS for word in _WORDS.findall(name.rpartition(".")[2]))

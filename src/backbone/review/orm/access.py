@@ -1,0 +1,398 @@
+"""Data access across the project: the knowledge flows use, per-file facts, call chains.
+
+- `extract_data_access(tree, resolver, models)`: the per-file facts (module-level
+  handles, what each function queries and returns), computed with what one file knows.
+- `project_knowledge(index)`: the same questions answered project-wide, once per index.
+- `module_flows(context)`: the flows of the file a rule is looking at, memoised per file
+  and shared by every rule.
+- `query_chain(index, function)`: the shortest chain of project calls from a function to
+  a read query it (transitively) runs, for "through a project function" findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence
+from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.orm import catalog
+from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, QuerySite
+from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
+from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
+from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind, lower_confidence
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+    from backbone.review.project import ProjectIndex
+
+KNOWLEDGE_VIEW = "orm-knowledge"
+CHAINS_VIEW = "orm-query-chains"
+# How many project calls "through a project function" follows.
+MAX_CHAIN_DEPTH = 4
+
+_HANDLE_KINDS = (
+    ValueKind.EXTENSION,
+    ValueKind.SESSION,
+    ValueKind.SESSION_FACTORY,
+    ValueKind.ENGINE,
+    ValueKind.CONNECTION,
+    ValueKind.DECLARATIVE_BASE,
+    ValueKind.MODEL_CLASS,
+)
+_CACHE_NAMES = frozenset({"lru_cache", "cache", "cached_property", "cached", "memoize", "memoized", "cache_page", "ttl_cache", "alru_cache", "cache_result", "cached_method"})
+
+
+# --- per-file facts ----------------------------------------------------------------------
+
+# The walk of each tree, kept while the tree lives: facts extraction and the rules of the
+# same run share it (the rules rebind it to the project's knowledge).
+_FLOWS: weakref.WeakKeyDictionary[ast.Module, ModuleFlows] = weakref.WeakKeyDictionary()
+
+
+class _LocalKnowledge(DataKnowledge):
+    """What one file knows: its own models, handles, classes and functions."""
+
+    def __init__(self, graph: ModelGraph, handles: dict[str, DataValue], tree: ast.Module, resolver: NameResolver) -> None:
+        super().__init__(graph)
+        self.handles = handles
+        self.resolver = resolver
+        self.flows: ModuleFlows | None = None
+        self._functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self._classes: dict[str, tuple[str, ...]] = {}
+        self._methods: dict[str, set[str]] = {}
+        self._access: dict[str, FunctionDataAccess | None] = {}
+
+    def attach(self, flows: ModuleFlows) -> None:
+        self.flows = flows
+        for node, context in flows.contexts.items():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._functions[context.qualname] = node
+                if context.class_qualname is not None:
+                    self._methods.setdefault(context.class_qualname, set()).add(node.name)
+        self.custom_methods = frozenset(name for names in self._methods.values() for name in names)
+        stack: list[tuple[list[ast.stmt], tuple[str, ...]]] = [(flows.tree.body, ())]
+        while stack:
+            body, scope = stack.pop()
+            for statement in body:
+                if isinstance(statement, ast.ClassDef):
+                    qualname = ".".join(filter(None, [self.resolver.module, *scope, statement.name]))
+                    self._classes[qualname] = tuple(
+                        base for base in (self.resolver.qualified_name(item) for item in statement.bases) if base
+                    )
+                    stack.append((statement.body, (*scope, statement.name)))
+                elif isinstance(statement, (ast.If, ast.Try)):
+                    stack.append((statement.body, scope))
+                    stack.append((statement.orelse, scope))
+
+    def handle(self, qualname: str) -> DataValue | None:
+        return self.handles.get(qualname)
+
+    def resolve_function(self, qualname: str) -> str | None:
+        return qualname if qualname in self._functions else None
+
+    def function_access(self, qualname: str) -> FunctionDataAccess | None:
+        if qualname in self._access:
+            return self._access[qualname]
+        node = self._functions.get(qualname)
+        if node is None or self.flows is None:
+            return None
+        self._access[qualname] = None
+        flow = self.flows.flow(node)
+        found = FunctionDataAccess(qualname, (), flow.result(), flow.yielded())
+        self._access[qualname] = found
+        return found
+
+    def class_bases(self, qualname: str) -> tuple[str, ...]:
+        return self._classes.get(qualname, ())
+
+    def method(self, class_qualname: str, name: str) -> str | None:
+        if name in self._methods.get(class_qualname, ()):
+            return f"{class_qualname}.{name}"
+        for base in self._classes.get(class_qualname, ()):
+            found = self.method(base, name) if base in self._classes else None
+            if found:
+                return found
+        return None
+
+
+def extract_data_access(
+    tree: ast.Module, resolver: NameResolver, models: list[ModelClass]
+) -> tuple[list[DataHandle], list[FunctionDataAccess]]:
+    """Module-level handles and per-function data access of one file, from that file alone."""
+    flows = ModuleFlows(tree, resolver, DataKnowledge(ModelGraph({})))
+    handles = _module_handles(flows.flow(tree), resolver)
+    knowledge = _local_knowledge(tree, resolver, models, handles)
+    flows.rebind(knowledge)
+    knowledge.attach(flows)
+    functions: list[FunctionDataAccess] = []
+    for node in flows.functions():
+        context = flows.contexts[node]
+        access = _function_access(flows.flow(node), context.qualname, resolver)
+        if access is not None:
+            functions.append(access)
+    functions.sort(key=lambda access: access.qualname)
+    # The rules of this run look at the same tree again: keep the walk for them.
+    _FLOWS[tree] = flows
+    return handles, functions
+
+
+def _local_knowledge(
+    tree: ast.Module, resolver: NameResolver, models: list[ModelClass], handles: list[DataHandle]
+) -> _LocalKnowledge:
+    graph = build_graph(models, handles, _local_class_bases(tree, resolver))
+    return _LocalKnowledge(graph, {handle.qualname: handle.value for handle in handles}, tree, resolver)
+
+
+def _local_class_bases(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            found[f"{resolver.module}.{node.name}"] = tuple(
+                base for base in (resolver.qualified_name(item) for item in node.bases) if base
+            )
+    return found
+
+
+def _module_handles(flow: ScopeFlow, resolver: NameResolver) -> list[DataHandle]:
+    handles: list[DataHandle] = []
+    for name, bindings in sorted(flow.bindings.items()):
+        binding = bindings[-1]
+        if binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+            continue
+        qualname = f"{resolver.module}.{name}" if resolver.module else name
+        if name == "AUTH_USER_MODEL" and isinstance(binding.node, ast.Constant) and isinstance(binding.node.value, str):
+            handles.append(DataHandle(qualname, DataValue(ValueKind.MODEL_CLASS, DataLayer.DJANGO, binding.node.value)))
+            continue
+        value = flow.value(binding.node)
+        if value is None and isinstance(binding.node, ast.Subscript):
+            # A type alias: `SessionDep = Annotated[AsyncSession, Depends(get_session)]`.
+            value = flow.annotation_value(binding.node)
+        if value is not None and value.kind in _HANDLE_KINDS:
+            handles.append(DataHandle(qualname, value.as_fact()))
+    return handles
+
+
+def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> FunctionDataAccess | None:
+    sites: list[QuerySite] = []
+    for event in flow.events():
+        site = _site(event)
+        if site is not None:
+            sites.append(site)
+    scope = flow.scope
+    cached = isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_cached(scope, resolver)
+    result = flow.result()
+    yields = flow.yielded()
+    if not sites and result is None and yields is None:
+        return None
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached)
+
+
+def _site(event: QueryEvent) -> QuerySite | None:
+    line = getattr(event.node, "lineno", 0)
+    column = getattr(event.node, "col_offset", 0) + 1
+    relation = event.relation
+    if relation is not None:
+        owner = relation.node.value
+        if isinstance(owner, ast.Name) and owner.id == "self":
+            return QuerySite(line, column, event.kind, event.text, event.confidence, self_relation=relation.relation)
+        if event.receiver is not None and not event.receiver.eager_known:
+            return None
+        if relation.row_of != (0, 0):
+            # A lazy load per row of a query this function iterates: the iteration is the site.
+            return None
+    elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
+        return None
+    return QuerySite(line, column, event.kind, event.text, event.confidence)
+
+
+def _is_cached(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        qualname = resolver.qualified_name(target) or ""
+        parts = dotted_parts(target) or [""]
+        if qualname in catalog.CACHING_DECORATORS or parts[-1] in _CACHE_NAMES:
+            return True
+    return False
+
+
+# --- project-wide knowledge ------------------------------------------------------------
+
+
+class ProjectKnowledge(DataKnowledge):
+    """Models, handles, functions and classes of the whole project."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        super().__init__(model_graph(index))
+        self.index = index
+        self.handles: dict[str, DataValue] = {}
+        self.functions: dict[str, FunctionDataAccess] = {}
+        for facts in index.modules.values():
+            for declaration in facts.models:
+                if isinstance(declaration, DataHandle):
+                    self.handles[declaration.qualname] = declaration.value
+                elif isinstance(declaration, FunctionDataAccess):
+                    self.functions[declaration.qualname] = declaration
+        # Methods that run SQL themselves: a custom manager method called in a loop is a query.
+        self.custom_methods = frozenset(
+            qualname.rpartition(".")[2] for qualname, access in self.functions.items() if access.queries
+        )
+        self._resolved: dict[str, str | None] = {}
+        self._methods: dict[tuple[str, str], str | None] = {}
+        self._bases: dict[str, tuple[str, ...]] = {}
+
+    def handle(self, qualname: str) -> DataValue | None:
+        found = self.handles.get(qualname)
+        if found is None and self.handles and "." in qualname:
+            found = self.handles.get(self.index.resolve(qualname))
+        if found is not None and found.kind is ValueKind.MODEL_CLASS:
+            model = self.graph.model(found.model)
+            if model is None:
+                return found
+            return found.but(model=model.qualname, layer=model.layer)
+        return found
+
+    def function_access(self, qualname: str) -> FunctionDataAccess | None:
+        return self.functions.get(qualname)
+
+    def resolve_function(self, qualname: str) -> str | None:
+        if qualname in self._resolved:
+            return self._resolved[qualname]
+        facts = self.index.function(qualname)
+        found = facts.qualname if facts is not None else None
+        self._resolved[qualname] = found
+        return found
+
+    def class_bases(self, qualname: str) -> tuple[str, ...]:
+        found = self._bases.get(qualname)
+        if found is None:
+            facts = self.index.classes.get(qualname)
+            found = tuple(self.index.resolve(base) for base in facts.bases) if facts is not None else ()
+            self._bases[qualname] = found
+        return found
+
+    def method(self, class_qualname: str, name: str) -> str | None:
+        key = (class_qualname, name)
+        if key not in self._methods:
+            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+        return self._methods[key]
+
+
+def project_knowledge(index: ProjectIndex) -> ProjectKnowledge:
+    return index.view(KNOWLEDGE_VIEW, ProjectKnowledge)
+
+
+# --- the file a rule looks at ------------------------------------------------------------
+
+def module_flows(context: FileContext) -> ModuleFlows:
+    """The flows of `context`'s file against the project, shared by every rule of a run."""
+    flows = _FLOWS.get(context.tree)
+    if context.project is not None:
+        knowledge: DataKnowledge = project_knowledge(context.project)
+        if flows is None:
+            resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+            flows = ModuleFlows(context.tree, resolver, knowledge)
+            _FLOWS[context.tree] = flows
+        flows.rebind(knowledge)
+        if flows.parents is None:
+            flows.parents = context.parents
+        return flows
+    if flows is None:
+        resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+        flows = ModuleFlows(context.tree, resolver, DataKnowledge(ModelGraph({})))
+        handles = _module_handles(flows.flow(context.tree), resolver)
+        models = [declaration for declaration in context.facts.models if isinstance(declaration, ModelClass)]
+        local = _local_knowledge(context.tree, resolver, models, handles)
+        flows.rebind(local)
+        local.attach(flows)
+        _FLOWS[context.tree] = flows
+    return flows
+
+
+def scope_of(node: ast.AST, context: FileContext) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Module:
+    function = context.enclosing_function(node)
+    return function if function is not None else context.tree
+
+
+def is_test_code(context: FileContext) -> bool:
+    """Test modules: per-row queries and writes there set up fixtures, they serve no one."""
+    path = "/" + context.path.replace("\\", "/")
+    name = path.rpartition("/")[2]
+    return (
+        "/tests/" in path
+        or "/test/" in path
+        or "/testing/" in path
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py", "tests.py"))
+        or name in ("conftest.py", "factories.py")
+        or "/fixtures/" in path
+        or context.module.split(".")[-1].startswith("test")
+    )
+
+
+def is_migration(context: FileContext) -> bool:
+    path = "/" + context.path.replace("\\", "/")
+    return "/migrations/" in path or "/alembic/versions/" in path or "/versions/" in path and "alembic" in path
+
+
+# --- call chains ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryChain:
+    """A read query reached through project calls: `render_order() -> load_customer() -> session.get(...)`."""
+
+    functions: tuple[str, ...]
+    site: QuerySite
+    confidence: Confidence
+
+    def render(self) -> str:
+        names = [f"{qualname.rpartition('.')[2]}()" for qualname in self.functions]
+        return " -> ".join([*names, self.site.text])
+
+
+def query_chain(index: ProjectIndex, function: str, max_depth: int = MAX_CHAIN_DEPTH) -> QueryChain | None:
+    """The shortest chain from project function `function` to a read query it runs."""
+    chains: dict[str, QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    if function in chains:
+        return chains[function]
+    found = _search_chain(index, function, max_depth)
+    chains[function] = found
+    return found
+
+
+def _direct_read(access: FunctionDataAccess | None) -> QuerySite | None:
+    if access is None or access.cached:
+        return None
+    for site in access.queries:
+        if site.kind is QueryKind.READ and not site.self_relation:
+            return site
+    return None
+
+
+def _search_chain(index: ProjectIndex, function: str, max_depth: int) -> QueryChain | None:
+    knowledge = project_knowledge(index)
+    start = knowledge.function_access(function)
+    if start is not None and start.cached:
+        return None
+    queue: deque[tuple[str, ...]] = deque([(function,)])
+    seen = {function}
+    while queue:
+        path = queue.popleft()
+        current = path[-1]
+        access = knowledge.function_access(current)
+        if access is not None and access.cached:
+            continue
+        site = _direct_read(access)
+        if site is not None:
+            return QueryChain(path, site, site.confidence if len(path) == 1 else lower_confidence(site.confidence, Confidence.MEDIUM) if len(path) > 2 else site.confidence)
+        if len(path) >= max_depth:
+            continue
+        for _, target in index.callees(current):
+            if target.qualname not in seen:
+                seen.add(target.qualname)
+                queue.append((*path, target.qualname))
+    return None

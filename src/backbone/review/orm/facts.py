@@ -1,0 +1,158 @@
+"""The per-file facts of the ORM layer: what one module declares about data.
+
+Kept in `ModuleFacts.models` (cached, pickled, compared), so only frozen dataclasses of
+strings, ints, bools, enums and tuples: no dicts, no sets (their repr order changes
+between processes), no AST nodes.
+
+- `ModelClass`: a Django model or SQLAlchemy/SQLModel/Flask-SQLAlchemy declarative class
+  (or a mixin/abstract class that declares fields), with its fields, relations, managers.
+- `DataHandle`: a module-level name bound to a database entry point (`db = SQLAlchemy()`,
+  `SessionLocal = sessionmaker(...)`, `engine = create_engine(...)`,
+  `Product = get_model("catalogue", "Product")`, `AUTH_USER_MODEL = "accounts.User"`).
+- `FunctionDataAccess`: what a function does with the database: the queries it runs
+  itself, the data value it returns (a query of model X with eager loads Y) or yields
+  (a session, for `Depends(get_db)`), and whether it caches its answer.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from backbone.findings import Confidence
+from backbone.review.orm.values import DataLayer, DataValue, QueryKind
+
+
+class RelationKind(enum.Enum):
+    FOREIGN_KEY = "foreign key"
+    ONE_TO_ONE = "one-to-one"
+    MANY_TO_MANY = "many-to-many"
+    GENERIC_FOREIGN_KEY = "generic foreign key"
+    GENERIC_RELATION = "generic relation"
+    # A SQLAlchemy `relationship()` / SQLModel `Relationship()`; its direction comes from
+    # the annotation, `uselist`, `secondary` or the foreign keys (the model graph decides).
+    RELATIONSHIP = "relationship"
+
+
+class LoadStrategy(enum.Enum):
+    """How a relation loads when read; Django relations are always LAZY."""
+
+    LAZY = "select"
+    JOINED = "joined"
+    SELECTIN = "selectin"
+    SUBQUERY = "subquery"
+    IMMEDIATE = "immediate"
+    DYNAMIC = "dynamic"
+    WRITE_ONLY = "write_only"
+    RAISE = "raise"
+    NOLOAD = "noload"
+
+    @property
+    def eager(self) -> bool:
+        return self in (LoadStrategy.JOINED, LoadStrategy.SELECTIN, LoadStrategy.SUBQUERY, LoadStrategy.IMMEDIATE)
+
+    @property
+    def never_queries_on_read(self) -> bool:
+        """Reading the attribute runs no SQL (loaded with the row, raises, or stays empty)."""
+        return self.eager or self in (LoadStrategy.RAISE, LoadStrategy.NOLOAD)
+
+
+class Multiplicity(enum.Enum):
+    UNKNOWN = "unknown"
+    SINGLE = "single"
+    MANY = "many"
+
+
+@dataclass(frozen=True, slots=True)
+class RelationDeclaration:
+    name: str
+    kind: RelationKind
+    # Qualified name of the target class, or the string reference as written
+    # ("app.Model", "Model", "self", "<user>" for settings.AUTH_USER_MODEL); "" unknown.
+    target: str
+    target_is_reference: bool
+    line: int
+    # Django `related_name` (may be "+" or hold %(class)s) or SQLAlchemy `backref` name.
+    related_name: str = ""
+    back_populates: str = ""
+    load: LoadStrategy = LoadStrategy.LAZY
+    backref_load: LoadStrategy = LoadStrategy.LAZY
+    multiplicity: Multiplicity = Multiplicity.UNKNOWN
+    # SQLAlchemy `secondary=`: a many-to-many.
+    secondary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerDeclaration:
+    """A Django manager attribute (`objects = PostManager()`, `QS.as_manager()`)."""
+
+    name: str
+    # Qualified name of the manager (or queryset) class; "" for Django's own Manager.
+    manager_class: str = ""
+    queryset_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClass:
+    qualname: str
+    name: str
+    line: int
+    # None when only the class's bases (in other files) can tell.
+    layer: DataLayer | None
+    bases: tuple[str, ...]
+    abstract: bool = False
+    proxy: bool = False
+    app_label: str = ""
+    table: str = ""
+    fields: tuple[str, ...] = ()
+    # SQLAlchemy columns with a ForeignKey: (attribute, "table.column").
+    foreign_keys: tuple[tuple[str, str], ...] = ()
+    relations: tuple[RelationDeclaration, ...] = ()
+    managers: tuple[ManagerDeclaration, ...] = ()
+    # SQLAlchemy `version_id_col`: concurrent updates are detected, not lost.
+    version_counter: bool = False
+    # Its own bases say it is mapped (Django Model, a declarative base, `db.Model`,
+    # SQLModel with `table=True`); otherwise it is a mixin until an ancestor says so.
+    derives_from_orm: bool = False
+    # The class itself is an ORM base (`class Base(DeclarativeBase)`), not a table.
+    is_base: bool = False
+    # A SQLModel class without `table=True` (a plain pydantic schema).
+    schema_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DataHandle:
+    """A module-level name bound to a database entry point or a model reference."""
+
+    qualname: str
+    value: DataValue
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySite:
+    """One query a function runs itself."""
+
+    line: int
+    column: int
+    kind: QueryKind
+    # How a message shows it: "session.get(...)".
+    text: str
+    confidence: Confidence
+    # The query reads this relation of `self` (a model method reading `self.items`):
+    # the caller may have eager-loaded it.
+    self_relation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDataAccess:
+    qualname: str
+    queries: tuple[QuerySite, ...] = ()
+    # What the function returns, when it is a data value (a query of model X...).
+    result: DataValue | None = None
+    # What a generator function yields (a session, for `Depends(get_db)`).
+    yields: DataValue | None = None
+    # Decorated with a cache (lru_cache, cached_property): repeated calls run no SQL.
+    cached: bool = False
+
+
+ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess

@@ -1,0 +1,308 @@
+"""Loops: which loop runs a node once per iteration, and which loops don't count.
+
+A node repeats in a `for`/`async for` body, a `while` test or body, a comprehension's
+element, conditions and inner iterables (not its first iterable, which runs once), and
+the body of a lambda that `map`/`filter`/`sorted(key=...)` applies per element.
+
+Loops over a literal collection of constants (`for field in ("name", "email")`), over
+chunks or pages (`for batch in chunked(ids, 500)`) and `while` loops that sleep between
+rounds (polling) don't repeat a query per row, so they don't count.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass
+
+from backbone.review.orm.flow import ScopeFlow
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_BATCH_WORDS = ("chunk", "batch", "page", "paginat", "partition", "slices", "windowed", "grouper")
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"})
+_LEAVING = (ast.Return, ast.Break, ast.Raise)
+_RANDOM_WORDS = ("random", "uuid", "token", "generate", "choice", "randint", "shortuuid", "nanoid", "urandom")
+
+
+class LoopKind(enum.Enum):
+    FOR = "for loop"
+    WHILE = "while loop"
+    COMPREHENSION = "comprehension"
+    GENERATOR = "generator expression"
+    MAP = "map/filter/sorted callback"
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    node: ast.AST
+    kind: LoopKind
+    line: int
+
+    @property
+    def description(self) -> str:
+        if self.kind is LoopKind.MAP and isinstance(self.node, ast.Call) and isinstance(self.node.func, ast.Name):
+            return f"the {self.node.func.id}() call on line {self.line}"
+        return f"the {self.kind.value} on line {self.line}"
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """The key `DataValue.row_of` uses for the rows of this loop."""
+        return (getattr(self.node, "lineno", 0), getattr(self.node, "col_offset", 0) + 1)
+
+    def targets(self) -> set[str]:
+        """Names the loop binds per iteration."""
+        node = self.node
+        names: set[str] = set()
+        targets: list[ast.expr] = []
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            targets.append(node.target)
+        elif isinstance(node, _COMPREHENSIONS):
+            targets.extend(generator.target for generator in node.generators)
+        elif isinstance(node, ast.Call):
+            for argument in node.args:
+                if isinstance(argument, ast.Lambda):
+                    names.update(arg.arg for arg in argument.args.args)
+        for target in targets:
+            names.update(leaf.id for leaf in ast.walk(target) if isinstance(leaf, ast.Name))
+        return names
+
+
+def repeating_loop(node: ast.AST, flow: ScopeFlow, exempt: bool = True) -> Loop | None:
+    """The innermost loop (that counts) running `node` once per iteration, in this scope."""
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        loop = _repeats(parent, child, flow)
+        if loop is not None and not (exempt and is_exempt(loop, flow)):
+            return loop
+        if isinstance(parent, ast.Lambda) and loop is None:
+            # A lambda that isn't applied per element runs whenever it is called.
+            return None
+        child = parent
+        parent = flow.parent(child)
+    return None
+
+
+def loop_at(position: tuple[int, int], node: ast.AST, flow: ScopeFlow) -> Loop | None:
+    """The loop around `node` whose rows are keyed `position`, if `node` repeats in it."""
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        loop = _repeats(parent, child, flow)
+        if loop is not None and loop.position == position:
+            return loop
+        child = parent
+        parent = flow.parent(child)
+    return None
+
+
+def _repeats(parent: ast.AST, child: ast.AST, flow: ScopeFlow) -> Loop | None:
+    if isinstance(parent, (ast.For, ast.AsyncFor)):
+        if child in parent.body:
+            return Loop(parent, LoopKind.FOR, parent.lineno)
+        return None
+    if isinstance(parent, ast.While):
+        if child is parent.test or child in parent.body:
+            return Loop(parent, LoopKind.WHILE, parent.lineno)
+        return None
+    if isinstance(parent, ast.comprehension):
+        owner = flow.parent(parent)
+        if owner is None or not isinstance(owner, _COMPREHENSIONS):
+            return None
+        first = owner.generators[0] is parent
+        if child in parent.ifs or (child is parent.iter and not first):
+            return _comprehension_loop(owner)
+        return None
+    if isinstance(parent, _COMPREHENSIONS):
+        if isinstance(parent, ast.DictComp):
+            inside = child is parent.key or child is parent.value
+        else:
+            inside = child is parent.elt
+        return _comprehension_loop(parent) if inside else None
+    if isinstance(parent, ast.Lambda) and child is parent.body:
+        _, call = flow._lambda_iterable(parent)
+        if call is not None:
+            return Loop(call, LoopKind.MAP, getattr(call, "lineno", parent.lineno))
+    return None
+
+
+def _comprehension_loop(node: ast.AST) -> Loop:
+    kind = LoopKind.GENERATOR if isinstance(node, ast.GeneratorExp) else LoopKind.COMPREHENSION
+    return Loop(node, kind, getattr(node, "lineno", 0))
+
+
+def loop_iterable(loop: Loop, flow: ScopeFlow) -> ast.expr | None:
+    node = loop.node
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return node.iter
+    if isinstance(node, _COMPREHENSIONS):
+        return node.generators[0].iter
+    if isinstance(node, ast.Call):
+        for argument in node.args:
+            if isinstance(argument, ast.Lambda):
+                iterable, _ = flow._lambda_iterable(argument)
+                return iterable
+    return None
+
+
+def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
+    if isinstance(loop.node, ast.While):
+        return _sleeps(loop.node, flow) or _retries_random_candidates(loop.node)
+    iterable = loop_iterable(loop, flow)
+    if iterable is None:
+        return False
+    return _literal_collection(iterable, flow) or _batches(iterable)
+
+
+def _sleeps(node: ast.While, flow: ScopeFlow) -> bool:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and flow.resolver.qualified_name(child.func) in _SLEEPS:
+            return True
+    return False
+
+
+def _retries_random_candidates(node: ast.While) -> bool:
+    """`while True: code = generate_code(); if not exists(code): return code`.
+
+    A loop that draws random candidates until one is free runs its query about once.
+    """
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call):
+            func = child.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            lowered = name.lower()
+            if any(word in lowered for word in _RANDOM_WORDS):
+                return True
+    return False
+
+
+def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
+    if depth > 3:
+        return False
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_constant(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(key is not None and _constant(key) for key in node.keys)
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("items", "keys", "values") and not node.args:
+            return _literal_collection(func.value, flow, depth + 1)
+        if isinstance(func, ast.Name) and func.id in ("enumerate", "sorted", "reversed", "zip") and node.args:
+            return all(_literal_collection(argument, flow, depth + 1) for argument in node.args)
+        return False
+    if isinstance(node, ast.Name):
+        binding = flow.binding_at(node.id, node)
+        owner = flow
+        if binding is None and not isinstance(flow.scope, ast.Module):
+            owner = flow.module.flow(flow.module.tree)
+            binding = owner.binding_at(node.id, ast.Pass(lineno=10**9, col_offset=0))
+        if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
+            return _literal_collection(binding.node, owner, depth + 1)
+        return False
+    if isinstance(node, ast.Attribute):
+        # `self.FIELDS`, `Model.CHOICES`: a class-level constant collection, by convention.
+        return node.attr.isupper()
+    return False
+
+
+def _constant(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_constant(element) for element in node.elts)
+    return False
+
+
+def _batches(node: ast.expr) -> bool:
+    """`chunked(ids, 500)`, `paginator.page_range`, `batched(rows, 100)`: one query per batch."""
+    text = ""
+    if isinstance(node, ast.Call):
+        func = node.func
+        text = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    elif isinstance(node, ast.Attribute):
+        text = node.attr
+    elif isinstance(node, ast.Name):
+        text = node.id
+    lowered = text.lower()
+    return any(word in lowered for word in _BATCH_WORDS)
+
+
+def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """The statement holding `node` is followed by a return/break/raise before the loop repeats.
+
+    `for backend in backends: user = backend.load(); return user` runs the query once.
+    """
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node:
+        if isinstance(child, ast.stmt):
+            if isinstance(child, (ast.Return, ast.Raise)):
+                return True
+            block = _block_of(parent, child)
+            if block is not None:
+                after = block[block.index(child) + 1 :]
+                if any(isinstance(statement, _LEAVING) for statement in after):
+                    return True
+        child = parent
+        parent = flow.parent(child)
+    if isinstance(child, ast.stmt) and isinstance(child, (ast.Return, ast.Raise)):
+        return True
+    if parent is loop.node and isinstance(child, ast.stmt):
+        body = getattr(loop.node, "body", None)
+        if isinstance(body, list) and child in body:
+            after = body[body.index(child) + 1 :]
+            return any(isinstance(statement, _LEAVING) for statement in after)
+    return False
+
+
+def _block_of(parent: ast.AST, child: ast.stmt) -> list[ast.stmt] | None:
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and child in block:
+            return block
+    if isinstance(parent, ast.ExceptHandler) and child in parent.body:
+        return parent.body
+    return None
+
+
+def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bool:
+    """A query filtering on `field__in=<loop value>` or `.in_(<loop value>)`: one per batch.
+
+    The loop value may be the loop variable, or a name bound in the loop from it
+    (`batch = ids[start : start + 500]`).
+    """
+    targets = loop.targets()
+    if flow is not None:
+        targets |= _derived_names(loop, targets, flow)
+    for node in ast.walk(call):
+        if isinstance(node, ast.keyword) and node.arg and node.arg.endswith("__in"):
+            if isinstance(loop.node, ast.While) or _mentions(node.value, targets):
+                return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "in_":
+            if isinstance(loop.node, ast.While) or any(_mentions(argument, targets) for argument in node.args):
+                return True
+    return False
+
+
+def _derived_names(loop: Loop, targets: set[str], flow: ScopeFlow) -> set[str]:
+    body = getattr(loop.node, "body", None)
+    if not isinstance(body, list):
+        return set()
+    derived: set[str] = set()
+    for statement in body:
+        if isinstance(statement, ast.Assign) and _mentions(statement.value, targets):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    derived.add(target.id)
+    return derived
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(leaf, ast.Name) and leaf.id in names for leaf in ast.walk(node))
+
+
+def bounded(receiver_operations: tuple[str, ...]) -> bool:
+    """A query limited to a slice or a page: in a `while` loop, a batch."""
+    return any(operation in ("slice", "limit", "offset", "iterator", "yield_per") for operation in receiver_operations)

@@ -1,0 +1,1 @@
+"""BB6: architecture rules (god modules, mutable global state)."""

@@ -1,0 +1,830 @@
+"""BB602 mutable-global-state: a handler, or a function it calls, changes module-level state."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.knowledge import state
+from backbone.review.frameworks import qualname_of
+from backbone.review.knowledge.domains import identifier_words
+from backbone.review.orm import QueryKind, module_flows, query_chain
+from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.state import Container
+from backbone.review.project import ProjectIndex
+from backbone.review.rules.architecture._support import handler_qualnames, short_name
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_FIX = (
+    "Keep the state in a shared store (the database, Redis, the framework's cache or session), "
+    "or pass it through the request, instead of a module-level variable."
+)
+_FIX_CACHE = (
+    "Cache in a shared store with an expiry (Redis, Django's cache framework) and invalidate it where the data "
+    "changes, or read the database each time."
+)
+_CACHE_CONSEQUENCE = (
+    "every worker keeps its own copy, which goes stale when the data changes through another worker, "
+    "and never shrinks"
+)
+_CONSEQUENCE = (
+    "each worker process has its own copy, so the change is invisible to requests served by other "
+    "workers and lost on restart"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """A module-level name a function may change, and what backbone knows of its value."""
+
+    name: str
+    container: Container
+    # Defined in another project module (imported); its value was not seen.
+    imported: bool = False
+
+
+class MutableGlobalState(Rule):
+    code = "BB602"
+    name = "mutable-global-state"
+    summary = (
+        "A request handler, or a project function it calls, changes module-level state: per-process "
+        "state breaks horizontal scaling."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.FunctionDef, ast.AsyncFunctionDef)
+    options = (
+        RuleOption("max-depth", 3, "How many project calls to follow from a handler to the function that mutates."),
+    )
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds request handlers, and the project functions they call (following the call graph "
+            "`max-depth` calls deep), that change module-level state:\n\n"
+            "- rebinding a name declared `global` (`global hits; hits += 1`), each assignment reported;\n"
+            "- changing a module-level list, dict, set, `defaultdict`, `Counter` or `deque` in place: "
+            "`append`, `extend`, `insert`, `update`, `setdefault`, `pop`, `add`, `discard`, `clear`, "
+            "item assignment, item deletion and augmented item assignment (`HITS[path] += 1`), also "
+            "through an item (`CARTS[user].append(line)`);\n"
+            "- the same on a variable imported from another project module (`from .store import CARTS`), "
+            "or reached through it (`store.CARTS[user] = cart`, `store.counter = 0`).\n\n"
+            "Test code is not reviewed. Mutations at import time (module-level code, decorators that register functions, functions "
+            "only called while the module loads) are not flagged: they run once per process and are the "
+            "same in every worker. `functools.lru_cache` is not flagged, and neither are constants: a "
+            "tuple or frozenset can't be changed. `threading.local()` and `ContextVar` values are "
+            "per-request by design.\n\n"
+            "Per-process caches are reported only when they hold database data: a container whose name "
+            "says it is a cache (`_product_cache`, `_memo`, `LRU`), a `cachetools`/`weakref` container, or "
+            "any module-level state kept by a function that answers from it (a memo: `hit = _SEEN.get(key)` "
+            "... `_SEEN[key] = value; return value`, or `if _client is not None: return _client`), is "
+            "reported (medium confidence) when the function filling it runs a database query, itself or "
+            "through project functions: each worker's copy goes stale when a row changes through another "
+            "worker. A cache of values derived otherwise (file fingerprints, a remote document, a compiled "
+            "class) is not flagged, since every worker rebuilds the same thing; neither is the lazy creation "
+            "of a client (`global _client; if _client is None: _client = make_client()`), one-time set-up "
+            "guarded by a flag (`if _installed: return`), or a per-key lock registry "
+            "(`_LOCKS.setdefault(key, asyncio.Lock())`), which coordinates the tasks of one process.\n\n"
+            "A lock around the change (`with _lock:`) does not make it go away: a lock serialises the "
+            "threads of one process, not the worker processes; the message says so. A variable imported "
+            "from another module is reported with medium confidence, and only for changes no other kind of "
+            "object makes (`append`, `setdefault`, item assignment ...), since backbone does not see its value."
+        ),
+        why_is_this_bad=(
+            "Production runs several worker processes (gunicorn, uvicorn workers, several pods), and "
+            "each has its own copy of every module. A cart stored in a module-level dict exists only in "
+            "the worker that served the request that filled it: the next request lands on another worker "
+            "and finds nothing. Counters undercount, rate limits multiply by the number of workers, "
+            "registrations vanish on every deploy or restart, and the bug never shows up on a developer "
+            "machine that runs a single process. Module-level state changed by requests is also shared by "
+            "the threads of one worker, which races without a lock."
+        ),
+        example=(
+            "from fastapi import APIRouter\n\n"
+            "router = APIRouter()\n"
+            "CARTS: dict[int, list[str]] = {}\n\n\n"
+            "@router.post(\"/cart/{user_id}\")\n"
+            "def add_to_cart(user_id: int, sku: str):\n"
+            "    CARTS.setdefault(user_id, []).append(sku)\n"
+            "    return {\"items\": CARTS[user_id]}\n"
+        ),
+        use_instead=(
+            "from fastapi import APIRouter\n\n"
+            "from .cache import redis\n\n"
+            "router = APIRouter()\n\n\n"
+            "@router.post(\"/cart/{user_id}\")\n"
+            "def add_to_cart(user_id: int, sku: str):\n"
+            "    redis.rpush(f\"cart:{user_id}\", sku)\n"
+            "    return {\"items\": redis.lrange(f\"cart:{user_id}\", 0, -1)}\n"
+        ),
+    )
+
+    VALID = (
+        # Import-time registration: the registry is filled while the module loads.
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        HANDLERS = {}
+
+        def register(name):
+            def wrap(function):
+                HANDLERS[name] = function
+                return function
+            return wrap
+
+        @register("csv")
+        def export_csv(rows):
+            return ",".join(rows)
+
+        @app.route("/export/<kind>")
+        def export(kind):
+            return HANDLERS[kind](["a", "b"])
+        """,
+        # FastAPI: a local list shadows the module-level one; lru_cache; reading a constant.
+        """
+        import functools
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        ITEMS = []
+        ALLOWED = ("a", "b")
+
+        @functools.lru_cache(maxsize=128)
+        def price_table(region: str) -> dict:
+            return {"region": region}
+
+        @app.get("/items")
+        def items(region: str):
+            ITEMS = []
+            ITEMS.append(price_table(region))
+            return {"items": ITEMS, "allowed": ALLOWED}
+        """,
+        # Lazy creation of a client, done the same way in every worker.
+        """
+        import httpx
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        _client = None
+
+        def client() -> httpx.Client:
+            global _client
+            if _client is None:
+                _client = httpx.Client(timeout=5)
+            return _client
+
+        @app.get("/rates")
+        def rates():
+            return client().get("https://rates.example.com").json()
+        """,
+        # Django: per-request data in threading.local and the request itself; a plain
+        # function that mutates state is not called by any view.
+        """
+        import threading
+
+        from django.http import JsonResponse
+        from django.urls import path
+
+        _local = threading.local()
+        COUNTS = {}
+
+        def bump(key):
+            COUNTS[key] = COUNTS.get(key, 0) + 1
+
+        def whoami(request):
+            _local.user = request.user
+            request.session["seen"] = True
+            return JsonResponse({"user": str(_local.user)})
+
+        urlpatterns = [path("whoami/", whoami)]
+        """,
+        # DRF: the view copies module-level data instead of changing it.
+        """
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        DEFAULTS = {"page_size": 20}
+
+        class SettingsView(APIView):
+            def get(self, request):
+                settings = dict(DEFAULTS)
+                settings.update(request.query_params.dict())
+                return Response(settings)
+        """,
+        # Memos and per-process caches that every worker can rebuild; a per-key lock registry.
+        """
+        import asyncio
+        import os
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        _rates_cache = {}
+        _fingerprints = {}
+        _LOCKS = {}
+
+        def fingerprint(path):
+            token = _fingerprints.get(path)
+            if token is None:
+                token = str(os.stat(path).st_mtime)
+                _fingerprints[path] = token
+            return token
+
+        @app.get("/rates/{currency}")
+        async def rate(currency: str):
+            lock = _LOCKS.setdefault(currency, asyncio.Lock())
+            async with lock:
+                if currency not in _rates_cache:
+                    _rates_cache[currency] = await fetch_rate(currency)
+            return {"rate": _rates_cache[currency], "v": fingerprint("rates.json")}
+        """,
+        # Starlette: changes to attributes of the app state and of objects, not module containers.
+        """
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        class Stats:
+            def __init__(self):
+                self.items = []
+
+        async def ping(request):
+            request.app.state.pings = getattr(request.app.state, "pings", 0) + 1
+            stats = Stats()
+            stats.items.append(1)
+            return JSONResponse({"ok": True})
+
+        app = Starlette(routes=[Route("/ping", ping)])
+        """,
+    )
+
+    INVALID = (
+        # Flask: a global counter and a module-level list changed by a view.
+        """
+        from flask import Flask, request
+
+        app = Flask(__name__)
+        visits = 0
+        RECENT = []
+
+        @app.route("/visit", methods=["POST"])
+        def visit():
+            global visits
+            visits += 1  # expect: BB602
+            RECENT.append(request.remote_addr)  # expect: BB602
+            return {"visits": visits}
+        """,
+        # FastAPI: a cart kept in a dict, item assignment and setdefault, through a helper.
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+        CARTS: dict[int, list[str]] = {}
+
+        def remember(user_id: int, sku: str) -> None:
+            CARTS.setdefault(user_id, []).append(sku)  # expect: BB602
+
+        @router.post("/cart/{user_id}")
+        def add_to_cart(user_id: int, sku: str):
+            remember(user_id, sku)
+            return {"items": CARTS[user_id]}
+
+        @router.delete("/cart/{user_id}")
+        def clear_cart(user_id: int):
+            CARTS[user_id] = []  # expect: BB602
+            return {}
+        """,
+        # Django: a view-side rate limiter in a defaultdict, protected by a lock.
+        """
+        import threading
+        import time
+        from collections import defaultdict
+
+        from django.http import HttpResponse
+        from django.urls import path
+
+        _lock = threading.Lock()
+        _hits = defaultdict(list)
+
+        def login(request):
+            with _lock:
+                _hits[request.META["REMOTE_ADDR"]].append(time.time())  # expect: BB602
+            return HttpResponse("ok")
+
+        urlpatterns = [path("login/", login)]
+        """,
+        # DRF: a method of a view and a helper method it calls, through self.
+        """
+        from collections import Counter
+
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        VOTES = Counter()
+        VOTERS = set()
+
+        class VoteView(APIView):
+            def post(self, request):
+                self.record(request.user.id, request.data["choice"])
+                return Response(dict(VOTES))
+
+            def record(self, voter, choice):
+                VOTERS.add(voter)  # expect: BB602
+                VOTES[choice] += 1  # expect: BB602
+        """,
+        # Starlette: a module attribute rebound through global, and deletion of an item.
+        """
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        SESSIONS = {}
+        last_login = None
+
+        async def logout(request):
+            global last_login
+            del SESSIONS[request.cookies["sid"]]  # expect: BB602
+            last_login = None  # expect: BB602
+            return JSONResponse({})
+
+        app = Starlette(routes=[Route("/logout", logout, methods=["POST"])])
+        """,
+        # Django: a per-process cache of database rows, stale in every other worker once a row changes.
+        """
+        from django.db import models
+        from django.http import JsonResponse
+        from django.urls import path
+
+        class Product(models.Model):
+            name = models.CharField(max_length=100)
+
+        _product_cache = {}
+
+        def product_detail(request, pk):
+            if pk not in _product_cache:
+                _product_cache[pk] = Product.objects.values("id", "name").get(pk=pk)  # expect: BB602
+            return JsonResponse(_product_cache[pk])
+
+        urlpatterns = [path("products/<int:pk>/", product_detail)]
+        """,
+        # Flask MethodView: a rebinding, and a list extended two calls away from the handler.
+        """
+        from flask import Flask, request
+        from flask.views import MethodView
+
+        app = Flask(__name__)
+        WEBHOOKS = []
+        current_plan = "free"
+
+        def _store(url):
+            WEBHOOKS.extend([url])  # expect: BB602
+
+        def register(url):
+            _store(url)
+
+        class WebhookAPI(MethodView):
+            def post(self):
+                global current_plan
+                register(request.json["url"])
+                current_plan = request.json["plan"]  # expect: BB602
+                return {"ok": True}
+
+        app.add_url_rule("/webhooks", view_func=WebhookAPI.as_view("webhooks"))
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        depth = self.option("max-depth")
+        self._max_depth = depth if isinstance(depth, int) and depth >= 0 else 3
+        index = context.project
+        # Test code runs in one process by design: its views and fixtures are not deployed.
+        self._reachable: Mapping[str, tuple[str, ...]] = (
+            index.view(f"{self.code}.reachable.{self._max_depth}", lambda built: _reachable(built, self._max_depth))
+            if index is not None and not is_test_path(context.path)
+            else {}
+        )
+        self._module_state = _module_containers(context)
+        self._locks = frozenset(
+            name
+            for name, value in _module_assignments(context.tree)
+            if isinstance(value, ast.Call) and context.call_name(value) in state.LOCK_CONSTRUCTORS
+        )
+
+    def visit(self, node: ast.AST) -> None:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self._reachable:
+            return
+        chain = self._chain_of(node)
+        if chain is None:
+            return
+        checker = _FunctionMutations(self, node, chain)
+        checker.run()
+
+    def _chain_of(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...] | None:
+        """The call chain from a handler to `node`, or to the function `node` is nested in."""
+        current: ast.AST | None = node
+        while current is not None:
+            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(current), current.name]))
+                if qualname in self._reachable:
+                    return self._reachable[qualname]
+            current = self.context.parent(current)
+        return None
+
+    # ------------------------------------------------------------------ what a name is
+
+    def state_of(self, name: ast.Name) -> _State | None:
+        """The module-level state a name read inside a function refers to (locals excluded by the caller)."""
+        container = self._module_state.get(name.id)
+        if container is not None:
+            return _State(name.id, container)
+        qualified = self.context.qualified_name(name)
+        if qualified is None or name.id in self.context.facts.symbols:
+            return None
+        return self._project_variable(qualified, name.id)
+
+    def module_attribute_state(self, node: ast.Attribute) -> _State | None:
+        """`store.CARTS` where `store` is an imported project module and CARTS one of its variables."""
+        if not isinstance(node.value, ast.Name):
+            return None
+        module = self.context.qualified_name(node.value)
+        index = self.context.project
+        if module is None or index is None or module not in index.modules:
+            return None
+        return self._project_variable(f"{module}.{node.attr}", f"{node.value.id}.{node.attr}")
+
+    def _project_variable(self, qualified: str, shown: str) -> _State | None:
+        index = self.context.project
+        if index is None or qualified in index.functions or qualified in index.classes or qualified in index.modules:
+            return None
+        module, _, attribute = qualified.rpartition(".")
+        facts = index.modules.get(module)
+        if facts is None or attribute not in facts.symbols:
+            return None
+        return _State(shown, Container.UNKNOWN, imported=True)
+
+    def is_lock(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Call):
+            node = node.func
+        if isinstance(node, ast.Name):
+            return node.id in self._locks or "lock" in node.id.lower()
+        return isinstance(node, ast.Attribute) and "lock" in node.attr.lower()
+
+    # ------------------------------------------------------------------ reporting
+
+    def _where(self, chain: tuple[str, ...]) -> str:
+        index = self.context.project
+        assert index is not None
+        names = [short_name(index, qualname) for qualname in chain]
+        if len(names) == 1:
+            return f"handler `{names[0]}`"
+        return f"`{names[-1]}`, which handler `{names[0]}` calls ({' -> '.join(names)})"
+
+    def report_cache(self, node: ast.AST, target: _State, what: str, chain: tuple[str, ...]) -> None:
+        self.report(
+            node,
+            f"Module-level cache `{target.name}` is filled with database data (`{what}`) in {self._where(chain)}: "
+            f"{_CACHE_CONSEQUENCE}.",
+            fix=_FIX_CACHE,
+            confidence=Confidence.MEDIUM,
+        )
+
+    def report_mutation(self, node: ast.AST, target: _State, what: str, chain: tuple[str, ...], locked: bool) -> None:
+        where = self._where(chain)
+        lock = " (the lock serialises threads, not worker processes)" if locked else ""
+        kind = "name" if target.container is Container.UNKNOWN else target.container.value
+        origin = " imported from another module" if target.imported else ""
+        self.report(
+            node,
+            f"Module-level {kind} `{target.name}`{origin} is changed (`{what}`) in {where}{lock}: {_CONSEQUENCE}.",
+            fix=_FIX,
+            confidence=Confidence.MEDIUM if target.imported else Confidence.HIGH,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Mutation:
+    node: ast.AST
+    target: _State
+    shown: str
+    locked: bool
+    # The changed state is a cache by its name or type.
+    cache: bool = False
+
+
+class _FunctionMutations:
+    """The mutations of module-level state in one function's own body (nested scopes excluded)."""
+
+    def __init__(self, rule: MutableGlobalState, function: ast.FunctionDef | ast.AsyncFunctionDef, chain: tuple[str, ...]) -> None:
+        self.rule = rule
+        self.function = function
+        self.chain = chain
+        self.nodes = list(_own_nodes(function))
+        self.globals = {name for node in self.nodes if isinstance(node, ast.Global) for name in node.names}
+        self.locals = _local_names(function, self.nodes) - self.globals
+        # A closure sees the locals of every function it is nested in.
+        for ancestor in rule.context.ancestors(function):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                self.locals |= _local_names(ancestor, list(_own_nodes(ancestor)))
+        self.locals -= self.globals
+        self.mutations: list[_Mutation] = []
+        # A mutation that stores a lock: the function hands out per-key locks.
+        self.stores_locks = False
+
+    def run(self) -> None:
+        for node in self.nodes:
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                for target in targets:
+                    self._target(node, target, value=value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                self._target(node, node.target, header_only=True)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self._target(node, item.optional_vars, header_only=True)
+            elif isinstance(node, ast.Call):
+                self._call(node)
+        if not self.mutations or self.stores_locks:
+            return
+        memo = state.is_cache_name(self.function.name) or self._answers_from_state()
+        for mutation in self.mutations:
+            if memo or mutation.cache:
+                # A per-process cache is only a problem when what it holds can change elsewhere.
+                if self._fills_from_database():
+                    self.rule.report_cache(mutation.node, mutation.target, mutation.shown, self.chain)
+                continue
+            self.rule.report_mutation(mutation.node, mutation.target, mutation.shown, self.chain, mutation.locked)
+
+    def _record(self, node: ast.AST, target: _State, shown: str, statement: ast.AST) -> None:
+        if "lock" in identifier_words(target.name.rpartition(".")[2]):
+            return
+        cache = state.is_cache_name(target.name) or target.container is Container.CACHE
+        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache))
+
+    def _fills_from_database(self) -> bool:
+        """The function reads the database, itself or through project functions it calls."""
+        context = self.rule.context
+        if any(event.kind is QueryKind.READ for event in module_flows(context).flow(self.function).events()):
+            return True
+        index = context.project
+        facts = index.functions.get(qualname_of(self.function, context)) if index is not None else None
+        if index is None or facts is None:
+            return False
+        for call in facts.calls:
+            callee = index.function(call.callee)
+            if callee is not None and query_chain(index, callee.qualname) is not None:
+                return True
+        return False
+
+    def _target(
+        self, statement: ast.stmt, target: ast.expr, header_only: bool = False, value: ast.expr | None = None
+    ) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._target(statement, element, header_only)
+            return
+        if isinstance(target, ast.Starred):
+            self._target(statement, target.value, header_only)
+            return
+        shown = _statement_text(self.rule.context, statement, header_only)
+        if isinstance(target, ast.Name):
+            if target.id in self.globals and not self._lazy_initialisation(statement, target.id):
+                rebound = self.rule.state_of(target) or _State(target.id, Container.UNKNOWN)
+                self._record(statement, _rebound(rebound), shown, statement)
+            return
+        if isinstance(target, ast.Attribute):
+            module_state = self.rule.module_attribute_state(target)
+            if module_state is not None:
+                self._record(statement, _rebound(module_state), shown, statement)
+            return
+        if isinstance(target, ast.Subscript):
+            item_of = self._state_under(target.value)
+            if item_of is not None:
+                if value is not None and self._is_lock(value):
+                    self.stores_locks = True
+                self._record(statement, item_of, shown, statement)
+
+    def _call(self, call: ast.Call) -> None:
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in state.CONTAINER_MUTATORS:
+            return
+        found = self._state_under(func.value)
+        if found is None:
+            return
+        if found.container is Container.UNKNOWN and func.attr not in state.UNAMBIGUOUS_MUTATORS:
+            return
+        if any(self._is_lock(argument) for argument in call.args):
+            self.stores_locks = True
+        statement = self.rule.context.enclosing_statement(call) or call
+        shown = _clip(" ".join(self.rule.context.segment(call).split()))
+        self._record(call, found, shown, statement)
+
+    def _is_lock(self, value: ast.expr) -> bool:
+        return isinstance(value, ast.Call) and self.rule.context.call_name(value) in state.LOCK_CONSTRUCTORS
+
+    def _state_under(self, node: ast.expr) -> _State | None:
+        """The module-level state that `node` is, or is an item of (`CARTS[user]`, `store.CARTS`)."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                return None
+            return self.rule.state_of(node)
+        if isinstance(node, ast.Attribute):
+            return self.rule.module_attribute_state(node)
+        return None
+
+    def _lazy_initialisation(self, statement: ast.stmt, name: str) -> bool:
+        """`if _client is None: _client = make()`: the same value built once in every worker."""
+        for ancestor in self.rule.context.ancestors(statement):
+            if ancestor is self.function:
+                return False
+            if isinstance(ancestor, ast.If) and _tests_unset(ancestor.test, name):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ memos
+
+    def _is_state_name(self, node: ast.expr) -> bool:
+        if not isinstance(node, ast.Name):
+            return False
+        if node.id in self.globals:
+            return True
+        return node.id not in self.locals and self.rule.state_of(node) is not None
+
+    def _reads_state(self, node: ast.expr | None) -> bool:
+        """`X`, `X[key]`, `X.get(key)` on module-level state."""
+        if node is None:
+            return False
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            node = node.func.value
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        return self._is_state_name(node)
+
+    def _answers_from_state(self) -> bool:
+        """The function is a memo: it answers from the module-level state it keeps.
+
+        `return _CACHE[key]` (or `if _client is not None: return _client`, or `if _done: return`)
+        before the first change; or it returns a local read from the state (`token =
+        _SEEN.get(key)` ... `return token`). Every worker rebuilds such state the same way.
+        """
+        first_change = min(getattr(mutation.node, "lineno", 0) for mutation in self.mutations)
+        read_into: set[str] = set()
+        for node in self.nodes:
+            if isinstance(node, ast.Assign) and self._reads_state(node.value):
+                read_into.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        for node in self.nodes:
+            if isinstance(node, ast.Return):
+                if isinstance(node.value, ast.Name) and node.value.id in read_into:
+                    return True
+                if node.lineno < first_change and self._reads_state(node.value):
+                    return True
+            elif isinstance(node, ast.If) and node.lineno < first_change and self._tests_set(node.test):
+                if node.body and isinstance(node.body[-1], ast.Return):
+                    return True
+        return False
+
+    def _tests_set(self, test: ast.expr) -> bool:
+        """`X`, `X is not None`, `X != None` (possibly within `and`): the state is already there."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            return any(self._tests_set(value) for value in test.values)
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+            right = test.comparators[0]
+            return self._is_state_name(test.left) and isinstance(right, ast.Constant) and right.value is None
+        return self._is_state_name(test)
+
+    def _locked(self, statement: ast.AST) -> bool:
+        for ancestor in self.rule.context.ancestors(statement):
+            if ancestor is self.function:
+                return False
+            if isinstance(ancestor, (ast.With, ast.AsyncWith)) and any(
+                self.rule.is_lock(item.context_expr) for item in ancestor.items
+            ):
+                return True
+        return False
+
+
+def _rebound(found: _State) -> _State:
+    """A rebinding changes the name, whatever it held: reported as a name, never as a cache fill."""
+    return _State(found.name, Container.UNKNOWN, found.imported)
+
+
+def _tests_unset(test: ast.expr, name: str) -> bool:
+    """`name is None`, `not name`, `name == None`, possibly inside `and`/`or`."""
+    if isinstance(test, ast.BoolOp):
+        return any(_tests_unset(value, name) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id == name
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
+        sides = [test.left, test.comparators[0]]
+        return any(isinstance(side, ast.Name) and side.id == name for side in sides) and any(
+            isinstance(side, ast.Constant) and side.value is None for side in sides
+        )
+    return False
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Iterator[ast.AST]:
+    """Every node of a function's body, without descending into nested functions or classes."""
+    body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, nodes: list[ast.AST]) -> set[str]:
+    """Parameters and every name the function binds itself (assignment, import, def, loop, with, except)."""
+    arguments = function.args
+    names = {
+        argument.arg
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        if argument is not None
+    }
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.Nonlocal):
+            names.update(node.names)
+    return names
+
+
+def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
+    """Module-level `name = value` bindings, including those under top-level if/try blocks."""
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            if isinstance(statement.target, ast.Name):
+                yield statement.target.id, statement.value
+        elif isinstance(statement, ast.If):
+            stack.extend(reversed([*statement.body, *statement.orelse]))
+        elif isinstance(statement, ast.Try):
+            stack.extend(reversed([*statement.body, *statement.orelse, *statement.finalbody]))
+            for handler in statement.handlers:
+                stack.extend(reversed(handler.body))
+
+
+def _module_containers(context: FileContext) -> dict[str, Container]:
+    """Module-level names bound to a mutable container (a known one wins over an unknown call)."""
+    found: dict[str, Container] = {}
+    for name, value in _module_assignments(context.tree):
+        container = state.container_of(value, context.qualified_name)
+        if container is None:
+            continue
+        if found.get(name) in (None, Container.UNKNOWN):
+            found[name] = container
+    return found
+
+
+def _reachable(index: ProjectIndex, max_depth: int) -> dict[str, tuple[str, ...]]:
+    """Every project function a handler reaches within `max_depth` calls, with the shortest chain."""
+    chains: dict[str, tuple[str, ...]] = {}
+    frontier: list[tuple[str, ...]] = []
+    for handler in sorted(handler_qualnames(index)):
+        if handler in index.functions and handler not in chains:
+            chains[handler] = (handler,)
+            frontier.append((handler,))
+    for _ in range(max_depth):
+        following: list[tuple[str, ...]] = []
+        for chain in frontier:
+            for _, callee in index.callees(chain[-1]):
+                if callee.qualname not in chains:
+                    chains[callee.qualname] = (*chain, callee.qualname)
+                    following.append(chains[callee.qualname])
+        frontier = following
+    return chains
+
+
+def _statement_text(context: FileContext, statement: ast.stmt, header_only: bool) -> str:
+    if header_only:
+        text = context.lines[statement.lineno - 1].strip() if statement.lineno <= len(context.lines) else ""
+    else:
+        text = context.segment(statement)
+    return _clip(" ".join(text.split()))
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,1 @@
+"""BB3: the API contract and data exposure."""

@@ -1,0 +1,105 @@
+"""What the API-contract rules (and BB103/BB104) share: walking a handler's own code, and how
+each framework reads what a handler returns."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from backbone.review.frameworks import Handler, WebFramework
+from backbone.review.knowledge.answers import TupleStyle
+from backbone.review.names import dotted_parts
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+# Frameworks that send a returned dict as JSON.
+_BARE_DATA = frozenset({WebFramework.FASTAPI, WebFramework.FLASK, WebFramework.QUART, WebFramework.NINJA, WebFramework.LITESTAR})
+_TUPLES = {
+    WebFramework.FLASK: TupleStyle.BODY_STATUS,
+    WebFramework.QUART: TupleStyle.BODY_STATUS,
+    WebFramework.NINJA: TupleStyle.STATUS_BODY,
+}
+# Route-decorator keyword that sets the success status (FastAPI, Litestar).
+_STATUS_KEYWORD = "status_code"
+_WORD = re.compile(r"[A-Za-z][a-z0-9]*|[A-Z]+(?![a-z])")
+
+
+def own_nodes(function: FunctionNode) -> Iterator[ast.AST]:
+    """Every node of a function's body, in source order, without nested functions and classes."""
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def returns_of(function: FunctionNode) -> Iterator[ast.Return]:
+    for node in own_nodes(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node
+
+
+def sends_bare_data(handler: Handler) -> bool:
+    """The framework sends a returned dict as a JSON body."""
+    return handler.framework in _BARE_DATA
+
+
+def tuple_style(handler: Handler) -> TupleStyle:
+    return _TUPLES.get(handler.framework, TupleStyle.BODY)
+
+
+def route_status(function: FunctionNode) -> ast.expr | None:
+    """The `status_code=` a route decorator gives the handler's success answers."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == _STATUS_KEYWORD:
+                    return keyword.value
+    return None
+
+
+def sets_status_elsewhere(function: FunctionNode) -> bool:
+    """`response.status_code = 404`: the status is set on a response object, not in the return.
+
+    `status_code` is a response's attribute whatever holds it; `status` is one only on a name
+    that says response (`order.status = ...` changes a model).
+    """
+    for node in own_nodes(function):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            if not isinstance(target, ast.Attribute):
+                continue
+            if target.attr == "status_code":
+                return True
+            if target.attr == "status" and "resp" in ".".join(dotted_parts(target.value) or []).lower():
+                return True
+    return False
+
+
+def words(identifier: str) -> list[str]:
+    """`hashed_password` -> ["hashed", "password"]; `APIKeyRead` -> ["api", "key", "read"]."""
+    return [word.lower() for word in _WORD.findall(identifier)]
+
+
+def handler_words(handler: Handler, function: FunctionNode) -> set[str]:
+    """The words of a handler's name, its class-based view's name and its routes: what it is about."""
+    found = set(words(function.name))
+    if handler.view_class:
+        found.update(words(handler.view_class.rpartition(".")[2]))
+    for route in handler.routes:
+        for segment in re.split(r"[^A-Za-z0-9]+", route):
+            found.update(words(segment))
+    return found
+
+
+def dotted_text(node: ast.expr) -> str:
+    parts = dotted_parts(node)
+    return ".".join(parts) if parts else "..."

@@ -1,0 +1,782 @@
+"""BB302 sensitive-field-exposed: a response schema declares a password hash, a token, an SSN."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from backbone.findings import Confidence, Severity
+from backbone.review.frameworks import function_bindings, handler_for, handlers, response_model, view_class_for
+from backbone.review.knowledge.schemas import (
+    HARMLESS_ANNOTATIONS,
+    HARMLESS_FIELD_CLASSES,
+    ISSUING_WORDS,
+    MASKED_ANNOTATIONS,
+    SchemaFamily,
+    SecretKind,
+    request_naming,
+    response_naming,
+    schema_family,
+    sensitive_field,
+)
+from backbone.review.orm import model_graph
+from backbone.review.project import ProjectIndex
+from backbone.review.rules.base import Rule, RuleDoc, Scope
+from backbone.review.rules.contract._support import FunctionNode, handler_words, returns_of, words
+
+_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+# Class methods that build a schema instance from data: returning their result sends the schema.
+_BUILDERS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "construct", "validate", "from_attributes"})
+# Decorators that declare a view's output schema: flask-smorest `@blp.response(200, S)`,
+# APIFlask `@app.output(S)`, flask-restx/flask-restful `@marshal_with(S)`, `@marshal_list_with(S)`.
+_OUTPUT_DECORATORS = frozenset({"response", "output", "marshal_with", "marshal_list_with", "doc_response"})
+_SERIALIZER_ATTRIBUTES = frozenset({"serializer_class"})
+_SERIALIZER_METHODS = frozenset({"get_serializer_class"})
+_DUMP_METHODS = frozenset({"dump", "dumps"})
+_NESTED_FIELDS = frozenset({"Nested", "List", "Pluck"})
+_CONFIG_NAMES = frozenset({"model_config", "Config", "Meta"})
+_VIEW = "contract.response-schemas"
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """Why backbone believes a schema goes out, and how sure it is."""
+
+    # As a message shows it: "the response_model of `get_customer`".
+    shown: str
+    confidence: Confidence
+    # Words of the handlers that send it (for credentials handed out on purpose).
+    handler_words: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _ProjectSchemas:
+    """What the project index shows of schemas sent by handlers in other files."""
+
+    # Class qualname -> the handlers that return it (ReturnedCall facts).
+    returned_by: dict[str, list[str]]
+    # Class qualname -> the modules with handlers that import it.
+    imported_by: dict[str, list[str]]
+
+
+def _project_schemas(index: ProjectIndex) -> _ProjectSchemas:
+    registry = handlers(index)
+    returned: dict[str, list[str]] = {}
+    for callee, calls in registry.returned_by.items():
+        for call in calls:
+            if call.function not in registry:
+                continue
+            for candidate in (callee, callee.rpartition(".")[0]):
+                resolved = index.resolve(candidate)
+                if resolved in index.classes:
+                    returned.setdefault(resolved, []).append(call.function)
+                    break
+    serving = {handler.path for handler in registry} | {view.path for view in registry.view_classes.values()}
+    imported: dict[str, list[str]] = {}
+    for facts in index.modules.values():
+        if facts.path not in serving:
+            continue
+        for target in facts.imports.values():
+            resolved = index.resolve(target)
+            if resolved in index.classes:
+                imported.setdefault(resolved, []).append(facts.module)
+    return _ProjectSchemas(returned, imported)
+
+
+class SensitiveFieldExposed(Rule):
+    code = "BB302"
+    name = "sensitive-field-exposed"
+    summary = (
+        "A response schema (pydantic response model, DRF serializer, marshmallow schema used to dump) "
+        "declares a field named like a password, password hash, secret, token, API key, private key, "
+        "OTP secret or SSN."
+    )
+    severity = Severity.ERROR
+    scope = Scope.PROJECT
+    frameworks = frozenset()
+    subscribes = (ast.ClassDef,)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds secrets declared on schemas that shape what a service sends:\n\n"
+            "- a pydantic model (or SQLModel/Ninja schema) used as a FastAPI `response_model=`, a handler's "
+            "return annotation, in `responses={...: {\"model\": ...}}`, or built and returned by a handler "
+            "(`UserRead.model_validate(user)`);\n"
+            "- a DRF serializer that is a view's `serializer_class` (or `get_serializer_class()` answer), or "
+            "whose `.data` a handler returns;\n"
+            "- a marshmallow schema that dumps (`schema.dump(...)`, `@blp.response(200, Schema)`, "
+            "`@app.output(Schema)`);\n"
+            "- a schema nested in one of those, and the project base classes that declare the field.\n\n"
+            "A field is sensitive when its name says password (`password`, `password_hash`, "
+            "`hashed_password`), SSN, private key, OTP/TOTP secret, or a credential (`secret`, "
+            "`client_secret`, `token`, `access_token`, `api_key`, `secret_key`). DRF `Meta.fields` entries "
+            "count like declared fields. Reported at the field.\n\n"
+            "Not flagged: schemas used only for request bodies; write-only and load-only fields "
+            "(`write_only=True`, DRF `extra_kwargs`, marshmallow `load_only`, pydantic "
+            "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output); names that "
+            "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
+            "`next_page_token`, `csrf_token`, `token_type`); and credentials in schemas whose name or "
+            "handler says they hand one out (`Token`, `LoginResponse`, `ApiKeyCreated`, a `/token` "
+            "route), which is their job.\n\n"
+            "When a schema is defined in one file and used in another, the project index shows the "
+            "handlers that return it, and which modules with handlers import it; a schema only imported "
+            "there counts as a response when its name says so (`CustomerRead`, `UserOut`, "
+            "`OrderResponse`; for DRF, any serializer not named as input), with medium confidence."
+        ),
+        why_is_this_bad=(
+            "Whatever a response schema declares, every client receives: a password hash in `UserRead` is "
+            "in every browser's network tab, every API client's logs and every cache on the way, where an "
+            "offline cracking attack can start. Tokens and API keys sent back on every read turn one "
+            "leaked response (a log line, an analytics tool, an XSS) into account takeover. A field that "
+            "must never leave the server must not be on the schema that leaves."
+        ),
+        example=(
+            "from pydantic import BaseModel\n\n\n"
+            "class CustomerRead(BaseModel):\n"
+            "    id: int\n"
+            "    email: str\n"
+            "    password_hash: str\n\n\n"
+            '@router.get("/customers/{customer_id}", response_model=CustomerRead)\n'
+            "def get_customer(customer_id: int, db: DbSession): ...\n"
+        ),
+        use_instead=(
+            "from pydantic import BaseModel\n\n\n"
+            "class CustomerRead(BaseModel):\n"
+            "    id: int\n"
+            "    email: str\n\n\n"
+            '@router.get("/customers/{customer_id}", response_model=CustomerRead)\n'
+            "def get_customer(customer_id: int, db: DbSession): ...\n"
+        ),
+    )
+
+    VALID = (
+        # FastAPI: the password is on the request schema only; the response schema has none.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        class UserCreate(BaseModel):
+            email: str
+            password: str
+
+        class UserRead(BaseModel):
+            id: int
+            email: str
+            password_changed_at: str | None = None
+            has_password: bool = True
+
+        app = FastAPI()
+
+        @app.post("/users", response_model=UserRead)
+        def create_user(payload: UserCreate):
+            return save_user(payload)
+        """,
+        # FastAPI: a login endpoint hands out its token; SecretStr and exclude=True are not sent.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel, Field, SecretStr
+
+        class Token(BaseModel):
+            access_token: str
+            token_type: str = "bearer"
+
+        class Integration(BaseModel):
+            name: str
+            webhook_secret: SecretStr
+            api_key: str = Field(exclude=True)
+
+        app = FastAPI()
+
+        @app.post("/token", response_model=Token)
+        def login(form: dict):
+            return issue_token(form)
+
+        @app.get("/integrations/{name}", response_model=Integration)
+        def integration(name: str):
+            return load_integration(name)
+        """,
+        # DRF: write-only fields, declared and through extra_kwargs.
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+
+        class Account(models.Model):
+            email = models.EmailField()
+            password = models.CharField(max_length=128)
+            pin = models.CharField(max_length=6)
+
+        class AccountSerializer(serializers.ModelSerializer):
+            password = serializers.CharField(write_only=True)
+
+            class Meta:
+                model = Account
+                fields = ["id", "email", "password", "api_key"]
+                extra_kwargs = {"api_key": {"write_only": True}}
+
+        class AccountViewSet(viewsets.ModelViewSet):
+            queryset = Account.objects.all()
+            serializer_class = AccountSerializer
+        """,
+        # marshmallow: load_only fields, and a schema that only loads.
+        """
+        from flask import Flask, jsonify, request
+        from marshmallow import Schema, fields
+
+        class SignupSchema(Schema):
+            email = fields.Email()
+            password = fields.Str(required=True)
+
+        class UserSchema(Schema):
+            id = fields.Int()
+            email = fields.Email()
+            password = fields.Str(load_only=True)
+
+        app = Flask(__name__)
+
+        @app.post("/signup")
+        def signup():
+            data = SignupSchema().load(request.get_json())
+            user = create_user(data)
+            return jsonify(UserSchema().dump(user))
+        """,
+        # Pagination and CSRF tokens are not credentials; a schema no handler sends is not checked.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        class Page(BaseModel):
+            items: list[int]
+            next_page_token: str | None = None
+            csrf_token: str
+
+        class InternalAudit(BaseModel):
+            password_hash: str
+
+        app = FastAPI()
+
+        @app.get("/items", response_model=Page)
+        def items():
+            return list_items()
+        """,
+        # DRF: a serializer only used to read the request body.
+        """
+        from rest_framework import serializers
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        class PasswordChangeSerializer(serializers.Serializer):
+            old_password = serializers.CharField()
+            new_password = serializers.CharField()
+
+        class PasswordChange(APIView):
+            def post(self, request):
+                serializer = PasswordChangeSerializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                change_password(request.user, serializer.validated_data)
+                return Response(status=204)
+        """,
+    )
+
+    INVALID = (
+        # FastAPI: the response model carries the password hash.
+        """
+        from fastapi import APIRouter
+        from pydantic import BaseModel, ConfigDict
+
+        class CustomerRead(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+
+            id: int
+            email: str
+            password_hash: str  # expect: BB302
+
+        router = APIRouter()
+
+        @router.get("/customers/{customer_id}", response_model=CustomerRead)
+        def get_customer(customer_id: int):
+            return load_customer(customer_id)
+        """,
+        # FastAPI: through the return annotation, a nested schema and a base class.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        class UserBase(BaseModel):
+            email: str
+            hashed_password: str  # expect: BB302
+
+        class Device(BaseModel):
+            name: str
+            push_secret: str  # expect: BB302
+
+        class UserOut(UserBase):
+            id: int
+            ssn: str  # expect: BB302
+            devices: list[Device] = []
+
+        app = FastAPI()
+
+        @app.get("/me")
+        def me() -> UserOut:
+            return current_user()
+        """,
+        # DRF: a viewset's serializer lists the API key and declares the password readable.
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+
+        class Merchant(models.Model):
+            name = models.CharField(max_length=100)
+            api_key = models.CharField(max_length=64)
+
+        class MerchantSerializer(serializers.ModelSerializer):
+            password = serializers.CharField()  # expect: BB302
+
+            class Meta:
+                model = Merchant
+                fields = [
+                    "id",
+                    "name",
+                    "api_key",  # expect: BB302
+                    "password",
+                ]
+
+        class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Merchant.objects.all()
+            serializer_class = MerchantSerializer
+        """,
+        # DRF: a serializer whose data a function view returns.
+        """
+        from rest_framework import serializers
+        from rest_framework.decorators import api_view
+        from rest_framework.response import Response
+
+        class ProfileSerializer(serializers.Serializer):
+            username = serializers.CharField()
+            totp_secret = serializers.CharField()  # expect: BB302
+
+        @api_view(["GET"])
+        def profile(request):
+            return Response(ProfileSerializer(request.user.profile).data)
+        """,
+        # marshmallow: a schema dumped by a Flask view, and one declared as an APIFlask output.
+        """
+        from apiflask import APIFlask
+        from flask import jsonify
+        from marshmallow import Schema, fields
+
+        class ClientSchema(Schema):
+            id = fields.Int()
+            refresh_token = fields.Str()  # expect: BB302
+
+        class OwnerSchema(Schema):
+            name = fields.Str()
+            private_key = fields.Str()  # expect: BB302
+
+        app = APIFlask(__name__)
+        client_schema = ClientSchema()
+
+        @app.get("/clients/<int:client_id>")
+        def client(client_id):
+            return jsonify(client_schema.dump(load_client(client_id)))
+
+        @app.get("/owner")
+        @app.output(OwnerSchema)
+        def owner():
+            return load_owner()
+        """,
+        # FastAPI: a handler that builds and returns the schema itself.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        class MemberDetail(BaseModel):
+            name: str
+            password: str  # expect: BB302
+
+        app = FastAPI()
+
+        @app.get("/members/{member_id}")
+        def member(member_id: int):
+            row = load_member(member_id)
+            return MemberDetail.model_validate(row)
+        """,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._classes: dict[str, ast.ClassDef] | None = None
+        self._evidence: dict[str, _Evidence] | None = None
+
+    def visit(self, node: ast.AST) -> None:
+        assert isinstance(node, ast.ClassDef)
+        qualname = self._qualname(node)
+        family = self._family(qualname)
+        if family is None or self._is_table(qualname):
+            return
+        evidence = self._output_evidence(qualname, node, family)
+        if evidence is None:
+            return
+        for field, name, annotation_ok in self._fields(node, family):
+            secret = sensitive_field(name)
+            if secret is None or not annotation_ok:
+                continue
+            if secret.kind is SecretKind.CREDENTIAL and self._issues_credentials(node, evidence):
+                continue
+            self.report(
+                field,
+                f"Response schema `{node.name}` declares `{name}` ({secret.kind.value}), so it is sent to every "
+                f"client that gets it ({evidence.shown}).",
+                fix=f"Remove `{name}` from the response schema (keep it on the model or a request-only schema), or "
+                f"make it write-only/load-only.",
+                confidence=evidence.confidence,
+            )
+
+    # --- which classes are schemas --------------------------------------------------------
+
+    def _local_classes(self) -> dict[str, ast.ClassDef]:
+        if self._classes is None:
+            self._classes = {}
+            for node in ast.walk(self.context.tree):
+                if isinstance(node, ast.ClassDef):
+                    self._classes[self._qualname(node)] = node
+        return self._classes
+
+    def _qualname(self, node: ast.ClassDef) -> str:
+        return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+
+    def _bases(self, qualname: str) -> list[str]:
+        """Every (resolved) ancestor name of a class, project classes followed."""
+        project = self.context.project
+        found: list[str] = []
+        pending = [qualname]
+        seen: set[str] = set()
+        while pending and len(seen) < 64:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name != qualname:
+                found.append(name)
+            local = self._local_classes().get(name)
+            if local is not None:
+                pending.extend(filter(None, (self._resolve(self.context.qualified_name(base)) for base in local.bases)))
+            elif project is not None and name in project.classes:
+                pending.extend(project.resolve(base) for base in project.classes[name].bases)
+        return found
+
+    def _resolve(self, name: str | None) -> str | None:
+        if name is None:
+            return None
+        project = self.context.project
+        return project.resolve(name) if project is not None else name
+
+    def _family(self, qualname: str) -> SchemaFamily | None:
+        project = self.context.project
+        packages = project.imported_packages if project is not None else self.context.facts.imported_packages
+        marshmallow = bool({"marshmallow", "flask_marshmallow"} & packages)
+        return schema_family(self._bases(qualname), marshmallow)
+
+    def _is_table(self, qualname: str) -> bool:
+        """An ORM model (a SQLModel table): BB301's concern when it is sent, not this rule's."""
+        project = self.context.project
+        return project is not None and model_graph(project).model(qualname) is not None
+
+    # --- which schemas go out -------------------------------------------------------------
+
+    def _output_evidence(self, qualname: str, node: ast.ClassDef, family: SchemaFamily) -> _Evidence | None:
+        local = self._local_evidence()
+        candidates = [qualname, *self._subclasses(qualname)]
+        found: list[_Evidence] = [local[name] for name in candidates if name in local]
+        project = self.context.project
+        if project is not None:
+            schemas = project.view(_VIEW, _project_schemas)
+            for name in candidates:
+                for function in schemas.returned_by.get(name, []):
+                    short = function.rpartition(".")[2]
+                    found.append(_Evidence(f"returned by the handler `{short}`", Confidence.HIGH, frozenset(words(short))))
+                modules = schemas.imported_by.get(name, [])
+                class_name = name.rpartition(".")[2]
+                if modules and self._named_as_output(class_name, family):
+                    found.append(
+                        _Evidence(
+                            f"imported by `{modules[0]}`, which serves requests, and named as a response",
+                            Confidence.MEDIUM,
+                        )
+                    )
+        if not found:
+            return None
+        return max(found, key=lambda item: _RANK[item.confidence])
+
+    @staticmethod
+    def _named_as_output(name: str, family: SchemaFamily) -> bool:
+        if family is SchemaFamily.DRF:
+            return not request_naming(name)
+        return response_naming(name)
+
+    def _subclasses(self, qualname: str) -> list[str]:
+        found = [name for name in self._local_classes() if qualname in self._bases(name)]
+        project = self.context.project
+        if project is not None and qualname in project.classes:
+            found += [name for name in project.subclasses_of(qualname) if name not in found]
+        return found
+
+    def _local_evidence(self) -> dict[str, _Evidence]:
+        if self._evidence is not None:
+            return self._evidence
+        evidence: dict[str, _Evidence] = {}
+        classes = self._local_classes()
+
+        def add(reference: ast.AST, shown: str, function_words: frozenset[str] = frozenset()) -> None:
+            for name in _class_references(reference):
+                qualname = self._resolve(self.context.qualified_name(name))
+                if qualname in classes and qualname not in evidence:
+                    evidence[qualname] = _Evidence(shown, Confidence.HIGH, function_words)
+
+        for node in ast.walk(self.context.tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._function_evidence(node, add)
+            elif isinstance(node, ast.ClassDef) and view_class_for(node, self.context) is not None:
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and any(
+                        isinstance(target, ast.Name) and target.id in _SERIALIZER_ATTRIBUTES for target in item.targets
+                    ):
+                        add(item.value, f"the serializer_class of the view `{node.name}`", frozenset(words(node.name)))
+                    elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in _SERIALIZER_METHODS:
+                        for statement in returns_of(item):
+                            assert statement.value is not None
+                            add(statement.value, f"the serializer of the view `{node.name}`", frozenset(words(node.name)))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _DUMP_METHODS:
+                # `UserSchema().dump(user)`, `user_schema.dump(user)` with `user_schema = UserSchema()`.
+                receiver = node.func.value
+                if isinstance(receiver, ast.Call):
+                    add(receiver.func, "dumped to a response")
+                elif isinstance(receiver, ast.Name):
+                    for bound in self._module_bindings(receiver.id):
+                        if isinstance(bound, ast.Call):
+                            add(bound.func, "dumped to a response")
+        self._nest(evidence, classes)
+        self._evidence = evidence
+        return evidence
+
+    def _function_evidence(self, function: FunctionNode, add: _Add) -> None:
+        handler = handler_for(function, self.context)
+        for decorator in function.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in _OUTPUT_DECORATORS
+            ):
+                for argument in [*decorator.args, *(keyword.value for keyword in decorator.keywords if keyword.arg in ("schema", "model"))]:
+                    add(argument, f"the output schema of `{function.name}`", frozenset(words(function.name)))
+        if handler is None:
+            return
+        shown_words = frozenset(handler_words(handler, function))
+        declared = response_model(function, self.context)
+        if declared is not None:
+            how = "response_model" if declared.from_decorator else "return annotation"
+            add(declared.expression, f"the {how} of `{function.name}`", shown_words)
+        for decorator in function.decorator_list:
+            if isinstance(decorator, ast.Call):
+                for keyword in decorator.keywords:
+                    if keyword.arg == "responses" and isinstance(keyword.value, ast.Dict):
+                        for value in keyword.value.values:
+                            if isinstance(value, ast.Dict):
+                                for key, model in zip(value.keys, value.values):
+                                    if isinstance(key, ast.Constant) and key.value == "model":
+                                        add(model, f"a response model of `{function.name}`", shown_words)
+        bindings = function_bindings(function)
+        for statement in returns_of(function):
+            assert statement.value is not None
+            for reference in _answer_nodes(statement.value, bindings):
+                if not isinstance(reference, ast.Call):
+                    continue
+                func = reference.func
+                shown = f"returned by the handler `{function.name}`"
+                if isinstance(func, ast.Attribute) and func.attr in _BUILDERS and _is_reference(func.value):
+                    add(func.value, shown, shown_words)
+                elif isinstance(func, ast.Attribute) and func.attr in _DUMP_METHODS and isinstance(func.value, ast.Call):
+                    if _is_reference(func.value.func):
+                        add(func.value.func, shown, shown_words)
+                elif _is_reference(func) and _serializes_instance(reference):
+                    # `UserRead(**fields)`, `ProfileSerializer(profile).data`.
+                    add(func, shown, shown_words)
+
+    def _module_bindings(self, name: str) -> list[ast.expr]:
+        found: list[ast.expr] = []
+        for statement in self.context.tree.body:
+            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+                found.append(statement.value)
+        return found
+
+    def _nest(self, evidence: dict[str, _Evidence], classes: dict[str, ast.ClassDef]) -> None:
+        """Schemas nested in a schema that goes out go out too."""
+        changed = True
+        while changed:
+            changed = False
+            for qualname in list(evidence):
+                node = classes.get(qualname)
+                if node is None:
+                    continue
+                for item in node.body:
+                    nested: list[ast.AST] = []
+                    if isinstance(item, ast.AnnAssign):
+                        nested = [item.annotation]
+                    elif isinstance(item, ast.Assign) and isinstance(item.value, ast.Call):
+                        nested = [item.value.func, *item.value.args]
+                    for reference in nested:
+                        for name in _class_references(reference):
+                            target = self._resolve(self.context.qualified_name(name))
+                            if target in classes and target not in evidence:
+                                outer = evidence[qualname]
+                                evidence[target] = _Evidence(
+                                    f"nested in `{node.name}`, {outer.shown}", outer.confidence, outer.handler_words
+                                )
+                                changed = True
+
+    # --- the fields ---------------------------------------------------------------------------
+
+    def _fields(self, node: ast.ClassDef, family: SchemaFamily) -> Iterator[tuple[ast.AST, str, bool]]:
+        """(where to report, the field name, whether its type can hold the secret)."""
+        hidden = self._hidden_names(node)
+        declared: set[str] = set()
+        for item in node.body:
+            if family is SchemaFamily.PYDANTIC and isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                name = item.target.id
+                declared.add(name)
+                if name in _CONFIG_NAMES or name in hidden or _excluded(item.value):
+                    continue
+                yield item, name, self._annotation_can_hold(item.annotation)
+            elif family is not SchemaFamily.PYDANTIC and isinstance(item, ast.Assign) and len(item.targets) == 1:
+                target = item.targets[0]
+                if not isinstance(target, ast.Name) or not isinstance(item.value, ast.Call):
+                    continue
+                name = target.id
+                declared.add(name)
+                if name in hidden or _write_only(item.value):
+                    continue
+                field_class = _last_name(item.value.func)
+                yield item, name, field_class not in HARMLESS_FIELD_CLASSES
+        meta = _meta(node)
+        if meta is None or family is SchemaFamily.PYDANTIC:
+            return
+        for statement in meta.body:
+            if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "fields" for t in statement.targets):
+                if isinstance(statement.value, (ast.List, ast.Tuple)):
+                    for element in statement.value.elts:
+                        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                            name = element.value
+                            if name not in declared and name not in hidden:
+                                yield element, name, True
+
+    def _hidden_names(self, node: ast.ClassDef) -> set[str]:
+        """Fields that never go out: DRF `extra_kwargs` write_only, marshmallow `load_only`."""
+        hidden: set[str] = set()
+        meta = _meta(node)
+        if meta is None:
+            return hidden
+        for statement in meta.body:
+            if not isinstance(statement, ast.Assign):
+                continue
+            names = {t.id for t in statement.targets if isinstance(t, ast.Name)}
+            value = statement.value
+            if "extra_kwargs" in names and isinstance(value, ast.Dict):
+                for key, options in zip(value.keys, value.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(options, ast.Dict):
+                        for option, flag in zip(options.keys, options.values):
+                            if isinstance(option, ast.Constant) and option.value == "write_only" and _true(flag):
+                                hidden.add(key.value)
+            elif names & {"load_only", "write_only_fields"} and isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+                hidden.update(e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+        return hidden
+
+    def _annotation_can_hold(self, annotation: ast.expr) -> bool:
+        names = [self.context.qualified_name(node) or "" for node in ast.walk(annotation) if isinstance(node, (ast.Name, ast.Attribute))]
+        names = [name for name in names if name not in ("typing.Optional", "Optional", "None", "typing.Annotated", "Annotated")]
+        if any(name in MASKED_ANNOTATIONS for name in names):
+            return False
+        return not names or not all(name in HARMLESS_ANNOTATIONS for name in names[:1])
+
+    def _issues_credentials(self, node: ast.ClassDef, evidence: _Evidence) -> bool:
+        """A schema (or its handler) whose job is to hand out a credential: `Token`, `/login`."""
+        return bool((set(words(node.name)) | evidence.handler_words) & ISSUING_WORDS)
+
+
+class _Add(Protocol):
+    """`add(reference, shown, words)`: mark the classes a reference names as sent out."""
+
+    def __call__(self, reference: ast.AST, shown: str, function_words: frozenset[str] = ...) -> None: ...
+
+
+def _class_references(node: ast.AST) -> Iterator[ast.expr]:
+    """The names in a type expression or call target (`list[UserRead]`, `Optional[X]`, `S`)."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            yield child
+        elif isinstance(child, ast.Attribute) and isinstance(child.value, (ast.Name, ast.Attribute)):
+            yield child
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str) and child.value.isidentifier():
+            # Forward references: `list["Device"]`, `fields.Nested("ItemSchema")`.
+            yield ast.Name(id=child.value, ctx=ast.Load())
+
+
+def _answer_nodes(value: ast.expr, bindings: dict[str, list[ast.expr | None]]) -> Iterator[ast.AST]:
+    stack: list[tuple[ast.AST, int]] = [(value, 0)]
+    seen: set[str] = set()
+    while stack:
+        node, depth = stack.pop()
+        yield node
+        if isinstance(node, ast.Name) and node.id not in seen and depth < 4:
+            values = bindings.get(node.id)
+            if values is not None and len(values) == 1 and values[0] is not None:
+                seen.add(node.id)
+                stack.append((values[0], depth + 1))
+            continue
+        if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+
+
+def _is_reference(node: ast.expr) -> bool:
+    """A plain (dotted) name, as a class is referred to: not a call result or a subscript."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _serializes_instance(call: ast.Call) -> bool:
+    """`S(obj)`, `S(obj, many=True)`, `S(instance=obj)`: a serializer turning records into output."""
+    if any(keyword.arg == "instance" for keyword in call.keywords):
+        return True
+    return bool(call.args) and not any(keyword.arg == "data" for keyword in call.keywords)
+
+
+def _meta(node: ast.ClassDef) -> ast.ClassDef | None:
+    for item in node.body:
+        if isinstance(item, ast.ClassDef) and item.name == "Meta":
+            return item
+    return None
+
+
+def _true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _write_only(call: ast.Call) -> bool:
+    if _last_name(call.func) in ("HiddenField",):
+        return True
+    return any(keyword.arg in ("write_only", "load_only") and _true(keyword.value) for keyword in call.keywords)
+
+
+def _excluded(value: ast.expr | None) -> bool:
+    """pydantic `Field(exclude=True)`, `Field(..., repr=False, exclude=True)`."""
+    return isinstance(value, ast.Call) and any(keyword.arg == "exclude" and _true(keyword.value) for keyword in value.keywords)
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""

@@ -1,0 +1,565 @@
+"""BB201 query-in-loop: a read query executed once per iteration, directly or through calls."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.names import dotted_parts
+from backbone.review.orm import (
+    DataLayer,
+    Loop,
+    LoopKind,
+    QueryEvent,
+    QueryKind,
+    ScopeFlow,
+    ValueKind,
+    batch_lookup,
+    is_migration,
+    is_test_code,
+    leaves_loop_after,
+    module_flows,
+    project_knowledge,
+    query_chain,
+    repeating_loop,
+)
+from backbone.review.orm.loops import bounded
+from backbone.review.orm.values import lower_confidence
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_FIX = {
+    DataLayer.DJANGO: (
+        "Fetch what the loop needs before it in one query (`filter(pk__in=...)`, `in_bulk()`, an "
+        "annotation, or select_related/prefetch_related on the loop's queryset) and look it up in a dict "
+        "inside the loop."
+    ),
+    DataLayer.SQLALCHEMY: (
+        "Fetch what the loop needs before it in one query (`select(...).where(Model.id.in_(ids))`, a join, "
+        "or joinedload/selectinload on the loop's query) and look it up in a dict inside the loop."
+    ),
+    DataLayer.DRIVER: (
+        "Fetch what the loop needs before it in one query (`WHERE id = ANY(%s)` / `IN (...)` with all the "
+        "keys) and look the rows up in a dict inside the loop."
+    ),
+}
+_CHAIN_FIX = (
+    "Load the data once before the loop and pass it to `{function}`, or give `{function}` a batch "
+    "variant that takes all the keys."
+)
+
+
+class QueryInLoop(Rule):
+    code = "BB201"
+    name = "query-in-loop"
+    summary = (
+        "A read query runs once per iteration of a loop, comprehension or map/filter callback, "
+        "directly or through a project function (N+1 queries)."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds read queries executed once per iteration of a `for`/`async for`/`while` loop, a "
+            "comprehension or generator expression (its element, conditions and inner iterables; not its "
+            "first iterable, which runs once), or a lambda that `map`/`filter`/`sorted(key=...)` applies to "
+            "each element.\n\n"
+            "A query is what RULES.md says it is: a Django QuerySet evaluated (`get`, `first`, `last`, "
+            "`count`, `exists`, `aggregate`, iteration, `list()`, `len()`, `bool()`, an index or a slice "
+            "with a step, `get_object_or_404`), a SQLAlchemy `Session`/`AsyncSession`/`Connection` "
+            "`execute`/`scalar`/`scalars`/`get`/`exec` or a `query(...)` evaluated (`all`, `first`, `one`, "
+            "`count`, iteration, Flask-SQLAlchemy's `get_or_404`/`paginate`), and DB-API, asyncpg, "
+            "`databases`, sqlite3, psycopg and pymysql `execute`/`fetch` calls.\n\n"
+            "Calls into the project's own functions are followed through the call graph (up to four calls "
+            "deep): `render_order(order)` in a loop is reported when `render_order` calls `load_customer`, "
+            "which calls `session.get(...)`, and the message shows that chain. Functions decorated with a "
+            "cache (`lru_cache`, `cached_property`...) are not followed.\n\n"
+            "Not reported:\n\n"
+            "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
+            "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
+            "is BB203;\n"
+            "- writes (BB202);\n"
+            "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
+            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), `while` loops that sleep between "
+            "rounds (polling), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
+            "loop);\n"
+            "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
+            "- test modules and migrations.\n\n"
+            "Sessions, connections and cursors are recognised by their constructor, type annotation or "
+            "`Depends(get_db)` provider; a parameter recognised only by its name (`session`, `db`, `cursor`) "
+            "gives a low-confidence finding."
+        ),
+        why_is_this_bad=(
+            "Each iteration pays a database round trip. A page listing 50 orders that loads each customer "
+            "separately runs 51 queries instead of 2; at a few milliseconds per query the page gets slower "
+            "with every row, and under load the connection pool, not the CPU, becomes the bottleneck. It "
+            "never shows in development with ten rows."
+        ),
+        example=(
+            "def order_rows(orders):\n"
+            "    rows = []\n"
+            "    for order in orders:\n"
+            "        customer = Customer.objects.get(pk=order.customer_id)\n"
+            "        rows.append((order.number, customer.name))\n"
+            "    return rows\n"
+        ),
+        use_instead=(
+            "def order_rows(orders):\n"
+            "    customers = Customer.objects.in_bulk({order.customer_id for order in orders})\n"
+            "    return [(order.number, customers[order.customer_id].name) for order in orders]\n"
+        ),
+    )
+
+    INVALID = (
+        # Django: one get() per order, in a for loop.
+        """
+        from django.db import models
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=80)
+
+        def order_rows(orders):
+            rows = []
+            for order in orders:
+                customer = Customer.objects.get(pk=order.customer_id)  # expect: BB201
+                rows.append((order.number, customer.name))
+            return rows
+        """,
+        # Django: nested loops, the inner one iterates a fresh queryset per user.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            user_id = models.IntegerField()
+            total = models.IntegerField()
+
+        def totals(users):
+            result = {}
+            for user in users:
+                for order in Order.objects.filter(user_id=user.id):  # expect: BB201
+                    result[user.id] = result.get(user.id, 0) + order.total
+            return result
+        """,
+        # SQLAlchemy (sync): session.get per id, in a comprehension, and a count in a while loop.
+        """
+        from sqlalchemy import ForeignKey, func, select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            parent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+        def names(session: Session, ids):
+            return [session.get(User, user_id).name for user_id in ids]  # expect: BB201
+
+        def depth(session: Session, user):
+            levels = 0
+            while user.parent_id is not None:
+                user = session.get(User, user.parent_id)  # expect: BB201
+                levels += 1
+            return levels
+        """,
+        # SQLAlchemy (async): an awaited execute per id.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            price: Mapped[int]
+
+        async def prices(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+            found = {}
+            for product_id in ids:
+                result = await session.execute(select(Product).where(Product.id == product_id))  # expect: BB201
+                found[product_id] = result.scalar_one().price
+            return found
+        """,
+        # Flask-SQLAlchemy: Model.query in a comprehension, db.session.scalar in a generator inside sum().
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Item(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            stock = db.Column(db.Integer)
+
+        def cart_items(ids):
+            return [Item.query.get(item_id) for item_id in ids]  # expect: BB201
+
+        def total_stock(ids):
+            return sum(db.session.scalar(db.select(Item.stock).where(Item.id == i)) for i in ids)  # expect: BB201
+        """,
+        # Generator expressions inside any()/all(), and map/filter lambdas.
+        """
+        from django.db import models
+
+        class Ban(models.Model):
+            user_id = models.IntegerField()
+
+        def any_banned(users):
+            return any(Ban.objects.filter(user_id=user.id).exists() for user in users)  # expect: BB201
+
+        def banned(users):
+            return list(filter(lambda user: Ban.objects.filter(user_id=user.id).exists(), users))  # expect: BB201
+
+        def bans(users):
+            return list(map(lambda user: Ban.objects.filter(user_id=user.id).count(), users))  # expect: BB201
+        """,
+        # Through project functions, three calls deep; reported at the call in the loop.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def load_customer(session: Session, customer_id: int) -> Customer:
+            return session.get(Customer, customer_id)
+
+        def customer_label(session: Session, customer_id: int) -> str:
+            return load_customer(session, customer_id).name
+
+        def render_order(session: Session, order) -> str:
+            return f"{order.number} for {customer_label(session, order.customer_id)}"
+
+        def render_orders(session: Session, orders) -> list[str]:
+            return [render_order(session, order) for order in orders]  # expect: BB201
+        """,
+        # DB-API: a cursor query per id; sqlite3 connection.execute per row.
+        """
+        import sqlite3
+
+        def emails(ids):
+            connection = sqlite3.connect("app.db")
+            cursor = connection.cursor()
+            found = []
+            for user_id in ids:
+                cursor.execute("SELECT email FROM users WHERE id = ?", (user_id,))  # expect: BB201
+                found.append(cursor.fetchone()[0])
+            for user_id in ids:
+                row = connection.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()  # expect: BB201
+                found.append(row[0])
+            return found
+        """,
+        # Django: a queryset evaluated in an inner comprehension iterable and with list()/len().
+        """
+        from django.db import models
+
+        class Tag(models.Model):
+            owner_id = models.IntegerField()
+
+        def tags_of(owners):
+            return [tag for owner in owners for tag in Tag.objects.filter(owner_id=owner.id)]  # expect: BB201
+
+        def tag_counts(owners):
+            counts = {}
+            for owner in owners:
+                counts[owner.id] = len(Tag.objects.filter(owner_id=owner.id))  # expect: BB201
+            return counts
+        """,
+    )
+
+    VALID = (
+        # Django: one query before the loop, a dict lookup inside.
+        """
+        from django.db import models
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=80)
+
+        def order_rows(orders):
+            customers = Customer.objects.in_bulk({order.customer_id for order in orders})
+            return [(order.number, customers[order.customer_id].name) for order in orders]
+        """,
+        # Django: building a lazy queryset in a loop runs nothing; it is evaluated once after.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            status = models.CharField(max_length=10)
+            total = models.IntegerField()
+
+        def search(filters):
+            orders = Order.objects.all()
+            for field, value in filters.items():
+                orders = orders.filter(**{field: value})
+            return list(orders)
+        """,
+        # The outermost iterable of a comprehension runs once.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            total = models.IntegerField()
+
+        def paid_totals():
+            return [order.total for order in Order.objects.filter(paid=True)]
+        """,
+        # A loop over a literal tuple of constants.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            status = models.CharField(max_length=10)
+
+        def status_counts():
+            return {status: Order.objects.filter(status=status).count() for status in ("new", "paid", "sent")}
+        """,
+        # SQLAlchemy (sync): one IN query, rows mapped by id.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def names(session: Session, ids):
+            users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
+            return [users[user_id].name for user_id in ids]
+        """,
+        # SQLAlchemy (async): statements built in a loop, executed once; a retry loop that returns.
+        """
+        import asyncio
+
+        from sqlalchemy import or_, select
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            sku: Mapped[str]
+
+        async def find(session: AsyncSession, skus: list[str]):
+            conditions = [Product.sku == sku for sku in skus]
+            result = await session.execute(select(Product).where(or_(*conditions)))
+            return result.scalars().all()
+
+        async def first_product(session: AsyncSession):
+            for attempt in range(3):
+                try:
+                    return await session.get(Product, 1)
+                except OperationalError:
+                    await asyncio.sleep(attempt)
+        """,
+        # Flask-SQLAlchemy: one paginated query; per-row reads of plain columns only.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Item(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String)
+
+        def item_names(page):
+            items = db.paginate(db.select(Item).order_by(Item.id), page=page)
+            return [item.name for item in items]
+        """,
+        # Batches: one query per chunk of ids, and a cached project function.
+        """
+        import functools
+
+        from django.db import models
+
+        class Event(models.Model):
+            kind = models.CharField(max_length=10)
+
+        def chunked(items, size):
+            return [items[i : i + size] for i in range(0, len(items), size)]
+
+        def load(ids):
+            found = []
+            for chunk in chunked(ids, 500):
+                found.extend(Event.objects.filter(id__in=chunk))
+            return found
+
+        @functools.lru_cache(maxsize=None)
+        def default_kind():
+            return Event.objects.values_list("kind", flat=True).first()
+
+        def kinds(rows):
+            return [row.kind or default_kind() for row in rows]
+        """,
+        # A relation of the loop variable is BB203's, and a prefetched one runs no query.
+        """
+        from django.db import models
+
+        class Post(models.Model):
+            title = models.CharField(max_length=80)
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+
+        def counts():
+            return {post.id: post.comments.count() for post in Post.objects.all()}
+
+        def prefetched():
+            return {post.id: len(post.comments.all()) for post in Post.objects.prefetch_related("comments")}
+        """,
+        # Polling: a while loop that sleeps between rounds.
+        """
+        import time
+
+        from django.db import models
+
+        class Job(models.Model):
+            done = models.BooleanField()
+
+        def wait_for(job_id):
+            while not Job.objects.filter(pk=job_id, done=True).exists():
+                time.sleep(1)
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        flow = module_flows(self.context).flow(node)
+        if not flow.loops:
+            return
+        reported: set[ast.AST] = set()
+        # SQLAlchemy answers a repeated get() of the same key from the identity map.
+        identity_gets: set[tuple[ast.AST, str]] = set()
+        for event in flow.events():
+            if self._reportable(event, flow):
+                loop = repeating_loop(event.node, flow)
+                if loop is None or self._exempt(event.node, loop, flow, event):
+                    continue
+                if event.layer is DataLayer.SQLALCHEMY and event.operation in ("get", "get_one", "get_or_404"):
+                    key = (loop.node, ast.dump(event.node))
+                    if key in identity_gets:
+                        continue
+                    identity_gets.add(key)
+                reported.add(event.node)
+                self._report_query(event, loop)
+        for call in flow.calls:
+            if call in reported or flow.call_result(call)[1] is not None:
+                continue
+            self._check_project_call(call, flow)
+
+    def _reportable(self, event: QueryEvent, flow: ScopeFlow) -> bool:
+        if event.kind is not QueryKind.READ or event.operation == "relation":
+            return False
+        relation = event.relation
+        if relation is not None:
+            if relation.row_of != (0, 0) or event.receiver is None or not event.receiver.eager_known:
+                return False
+        return True
+
+    def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
+        if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
+            return True
+        if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
+            return True
+        if loop.kind is LoopKind.WHILE and event is not None and event.receiver is not None:
+            if bounded(event.receiver.operations) or event.operation in ("slice", "index"):
+                return True
+        return False
+
+    def _report_query(self, event: QueryEvent, loop: Loop) -> None:
+        what = _what(event)
+        self.report(
+            event.node,
+            f"{what} on every iteration of {loop.description} (N+1 queries).",
+            fix=_FIX[event.layer],
+            confidence=event.confidence,
+        )
+
+    def _check_project_call(self, call: ast.Call, flow: ScopeFlow) -> None:
+        project = self.context.project
+        if project is None:
+            return
+        target = self._callee(call, flow)
+        if target is None:
+            return
+        chain = query_chain(project, target)
+        if chain is None:
+            return
+        loop = repeating_loop(call, flow)
+        if loop is None or self._exempt(call, loop, flow, None):
+            return
+        # Reported at the call; deeper chains can't see the conditions around each call.
+        confidence = chain.confidence if len(chain.functions) == 1 else lower_confidence(chain.confidence, Confidence.MEDIUM)
+        function = f"{target.rpartition('.')[2]}()"
+        self.report(
+            call,
+            f"Calling `{function}` runs a query on every iteration of {loop.description} "
+            f"(N+1 queries): {chain.render()}.",
+            fix=_CHAIN_FIX.format(function=function),
+            confidence=confidence,
+        )
+
+    def _callee(self, call: ast.Call, flow: ScopeFlow) -> str | None:
+        """The project function a call runs: a function, a `self.` method, or a model method."""
+        project = self.context.project
+        assert project is not None
+        knowledge = project_knowledge(project)
+        func = call.func
+        parts = dotted_parts(func)
+        if parts is None:
+            return None
+        class_qualname = flow.context.class_qualname
+        if parts[0] in ("self", "cls") and len(parts) == 2 and class_qualname is not None:
+            return knowledge.method(class_qualname, parts[1])
+        if isinstance(func, ast.Attribute):
+            receiver = flow.value(func.value)
+            if receiver is not None:
+                if receiver.kind is ValueKind.INSTANCE and receiver.model:
+                    # A model method that queries: its reads of `self` relations count only when
+                    # the loop's rows didn't load them, which query_chain can't know; direct ones do.
+                    return knowledge.method(receiver.model, func.attr)
+                return None
+        qualname = self.context.qualified_name(func)
+        if qualname is None:
+            return None
+        return knowledge.resolve_function(qualname)
+
+
+_PAGING_ARGUMENTS = frozenset({"page", "offset", "limit", "per_page", "page_size", "cursor", "batch_size", "chunk_size", "after", "before", "start", "marker"})
+
+
+def _pages(call: ast.Call) -> bool:
+    """`fetch(page=page, count=100)` in a while loop: one query per page."""
+    return any(keyword.arg in _PAGING_ARGUMENTS for keyword in call.keywords)
+
+
+def _what(event: QueryEvent) -> str:
+    if event.operation == "iteration":
+        return f"Iterating `{event.text}` runs a query"
+    if event.operation == "bool()":
+        return f"Testing `{event.text}` runs a query"
+    return f"Query `{event.text}` runs"

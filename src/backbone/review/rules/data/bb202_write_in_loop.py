@@ -1,0 +1,367 @@
+"""BB202 write-in-loop: a database write (or commit) on every iteration of a loop."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.findings import Severity
+from backbone.review.orm import (
+    DataLayer,
+    Loop,
+    QueryEvent,
+    QueryKind,
+    ScopeFlow,
+    batch_lookup,
+    is_migration,
+    is_test_code,
+    leaves_loop_after,
+    module_flows,
+    repeating_loop,
+)
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_COMMITS = frozenset({"commit", "flush"})
+_DEFAULT_ALTERNATIVE = {
+    DataLayer.DJANGO: "bulk_create(), bulk_update() or one queryset update()/delete()",
+    DataLayer.SQLALCHEMY: "session.add_all() and one commit(), or one insert()/update() with all the rows",
+    DataLayer.DRIVER: "one executemany() call (or one INSERT ... VALUES with all the rows)",
+}
+
+
+class WriteInLoop(Rule):
+    code = "BB202"
+    name = "write-in-loop"
+    summary = (
+        "A database write (save, create, update, delete, commit, flush, an INSERT/UPDATE/DELETE) runs "
+        "once per iteration of a loop instead of once for all the rows."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds writes executed once per iteration of a `for`/`async for`/`while` loop, a comprehension or "
+            "generator expression, or a `map`/`filter` lambda:\n\n"
+            "- Django: `instance.save()`/`delete()`, `Model.objects.create()`/`get_or_create()`/"
+            "`update_or_create()`, `queryset.update()`/`delete()`, related-manager `add()`/`remove()`/"
+            "`set()`/`create()` (and their async `a...` forms);\n"
+            "- SQLAlchemy: `session.commit()`/`flush()` (sync and async, Flask-SQLAlchemy's `db.session`), "
+            "`execute(insert(...)/update(...)/delete(...))`, `query.update()`/`delete()`;\n"
+            "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE, DELETE or "
+            "DDL text, `executemany()` called in a loop, `connection.commit()`.\n\n"
+            "`session.add()` alone is not a write: nothing runs until the flush or commit. Loops over a "
+            "literal collection of constants, batch writes (`filter(id__in=chunk).update(...)`), a write "
+            "followed by `break`/`return`/`raise` (it runs once), test modules and migrations are not "
+            "reported. The message names the bulk alternative."
+        ),
+        why_is_this_bad=(
+            "Every write is a round trip, and every commit is a round trip plus a transaction and a durable "
+            "flush to disk. Saving 1,000 rows one by one takes seconds where one bulk statement takes "
+            "milliseconds, holds locks longer, and leaves the table half-updated if the loop fails halfway "
+            "(unless it all runs in one transaction)."
+        ),
+        example=(
+            "def import_rows(session, rows):\n"
+            "    for row in rows:\n"
+            "        session.add(Product(**row))\n"
+            "        session.commit()\n"
+        ),
+        use_instead=(
+            "def import_rows(session, rows):\n"
+            "    session.add_all([Product(**row) for row in rows])\n"
+            "    session.commit()\n"
+        ),
+    )
+
+    INVALID = (
+        # Django: save() per row of a queryset.
+        """
+        from django.db import models
+
+        class Product(models.Model):
+            price = models.IntegerField()
+            on_sale = models.BooleanField()
+
+        def discount(percent):
+            for product in Product.objects.filter(on_sale=True):
+                product.price = product.price * (100 - percent) // 100
+                product.save(update_fields=["price"])  # expect: BB202
+        """,
+        # Django: create() and get_or_create() per row, update() per id in a comprehension.
+        """
+        from django.db import models
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=20)
+            hidden = models.BooleanField()
+
+        def import_tags(names):
+            for name in names:
+                Tag.objects.create(name=name)  # expect: BB202
+
+        def ensure(names):
+            return [Tag.objects.get_or_create(name=name)[0] for name in names]  # expect: BB202
+
+        def hide(ids):
+            for tag_id in ids:
+                Tag.objects.filter(pk=tag_id).update(hidden=True)  # expect: BB202
+        """,
+        # Django: a M2M add() and an instance delete() in nested loops.
+        """
+        from django.db import models
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=20)
+
+        class Post(models.Model):
+            tags = models.ManyToManyField(Tag)
+
+        def tag_all(posts, tags):
+            for post in posts:
+                for tag in tags:
+                    post.tags.add(tag)  # expect: BB202
+
+        def purge():
+            for tag in Tag.objects.filter(name=""):
+                tag.delete()  # expect: BB202
+        """,
+        # SQLAlchemy (sync): add() is fine, commit() per row is not.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def import_rows(session: Session, rows: list[dict]):
+            for row in rows:
+                session.add(Product(**row))
+                session.commit()  # expect: BB202
+        """,
+        # SQLAlchemy (async): flush per row, and an UPDATE statement per id in a while loop.
+        """
+        from sqlalchemy import update
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Job(Base):
+            __tablename__ = "jobs"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            state: Mapped[str]
+
+        async def enqueue(session: AsyncSession, jobs: list[Job]):
+            for job in jobs:
+                session.add(job)
+                await session.flush()  # expect: BB202
+
+        async def finish(session: AsyncSession, ids: list[int]):
+            while ids:
+                job_id = ids.pop()
+                await session.execute(update(Job).where(Job.id == job_id).values(state="done"))  # expect: BB202
+        """,
+        # Flask-SQLAlchemy: db.session.commit() in a comprehension-driven loop.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Visit(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            path = db.Column(db.String)
+
+        def record(paths):
+            for path in paths:
+                db.session.add(Visit(path=path))
+                db.session.commit()  # expect: BB202
+        """,
+        # DB-API: an INSERT per row and a commit per row.
+        """
+        import sqlite3
+
+        def store(rows):
+            connection = sqlite3.connect("app.db")
+            cursor = connection.cursor()
+            for name, email in rows:
+                cursor.execute("INSERT INTO users (name, email) VALUES (?, ?)", (name, email))  # expect: BB202
+                connection.commit()  # expect: BB202
+        """,
+        # map() with a lambda, and save() on new instances built in the loop.
+        """
+        from django.db import models
+
+        class Event(models.Model):
+            kind = models.CharField(max_length=20)
+
+        def log_all(kinds):
+            return list(map(lambda kind: Event.objects.create(kind=kind), kinds))  # expect: BB202
+
+        def log_each(kinds):
+            for kind in kinds:
+                event = Event(kind=kind)
+                event.save()  # expect: BB202
+        """,
+    )
+
+    VALID = (
+        # SQLAlchemy (sync): add() per row, one commit after the loop.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def import_rows(session: Session, rows: list[dict]):
+            for row in rows:
+                session.add(Product(**row))
+            session.commit()
+        """,
+        # Django: instances built in a comprehension, one bulk_create(); one queryset update().
+        """
+        from django.db import models
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=20)
+            hidden = models.BooleanField()
+
+        def import_tags(names):
+            Tag.objects.bulk_create([Tag(name=name) for name in names])
+
+        def hide(ids):
+            Tag.objects.filter(pk__in=ids).update(hidden=True)
+        """,
+        # DB-API: one executemany().
+        """
+        import sqlite3
+
+        def store(rows):
+            connection = sqlite3.connect("app.db")
+            connection.executemany("INSERT INTO users (name, email) VALUES (?, ?)", rows)
+            connection.commit()
+        """,
+        # A write followed by break: it runs once.
+        """
+        from django.db import models
+
+        class Slot(models.Model):
+            taken = models.BooleanField()
+
+        def take_first(slots):
+            for slot in slots:
+                if not slot.taken:
+                    slot.taken = True
+                    slot.save()
+                    break
+        """,
+        # A loop over a literal tuple of constants.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=20)
+
+        def install_defaults():
+            for name in ("currency", "language", "timezone"):
+                Setting.objects.get_or_create(name=name)
+        """,
+        # Flask-SQLAlchemy and async SQLAlchemy: add_all() / add() per row, one commit.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        db = SQLAlchemy()
+
+        class Visit(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            path = db.Column(db.String)
+
+        def record(paths):
+            db.session.add_all([Visit(path=path) for path in paths])
+            db.session.commit()
+
+        async def record_async(session: AsyncSession, paths):
+            for path in paths:
+                session.add(Visit(path=path))
+            await session.commit()
+        """,
+        # Batch writes: one statement per chunk.
+        """
+        from django.db import models
+
+        class Message(models.Model):
+            read = models.BooleanField()
+
+        def mark_read(ids):
+            for start in range(0, len(ids), 500):
+                batch = ids[start : start + 500]
+                Message.objects.filter(pk__in=batch).update(read=True)
+        """,
+        # Things that are not database writes: form and file saves, dict updates.
+        """
+        def save_all(forms, images, settings, rows):
+            for form in forms:
+                form.save()
+            for image in images:
+                image.save("/tmp/out.png")
+            for row in rows:
+                settings.update(row)
+        """,
+        # SELECTs in a loop are BB201's, not BB202's.
+        """
+        import sqlite3
+
+        def names(ids):
+            cursor = sqlite3.connect("app.db").cursor()
+            return [cursor.execute("SELECT name FROM users WHERE id = ?", (i,)).fetchone() for i in ids]
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        flow = module_flows(self.context).flow(node)
+        if not flow.loops:
+            return
+        for event in flow.events():
+            if event.kind is not QueryKind.WRITE:
+                continue
+            loop = repeating_loop(event.node, flow)
+            if loop is None or leaves_loop_after(event.node, loop, flow) or batch_lookup(event.node, loop, flow):
+                continue
+            self._report_write(event, loop, flow)
+
+    def _report_write(self, event: QueryEvent, loop: Loop, flow: ScopeFlow) -> None:
+        alternative = event.bulk_alternative or _DEFAULT_ALTERNATIVE[event.layer]
+        receiver = event.receiver
+        if event.operation == "save" and receiver is not None and receiver.new:
+            alternative = "bulk_create() with all the new objects"
+        if event.operation in _COMMITS:
+            message = (
+                f"Per-row {event.operation}: `{event.text}` runs on every iteration of {loop.description} "
+                "(a round trip and a transaction per row)."
+            )
+            fix = f"Move the {event.operation} out of the loop: {alternative}."
+        else:
+            message = f"Per-row write: `{event.text}` runs on every iteration of {loop.description}."
+            fix = f"Write all the rows at once after the loop with {alternative}."
+        self.report(event.node, message, fix=fix, confidence=event.confidence)

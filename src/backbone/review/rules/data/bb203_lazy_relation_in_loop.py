@@ -1,0 +1,534 @@
+"""BB203 lazy-relation-in-loop: each row of a query loads a relation the query didn't eager-load."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.review.orm import (
+    DataLayer,
+    ValueKind,
+    Loop,
+    QueryEvent,
+    ScopeFlow,
+    is_migration,
+    is_test_code,
+    leaves_loop_after,
+    loop_at,
+    module_flows,
+)
+from backbone.findings import Severity
+from backbone.review.orm.graph import Relation
+from backbone.review.orm.loops import loop_iterable
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_LONGEST_SOURCE = 48
+
+
+class LazyRelationInLoop(Rule):
+    code = "BB203"
+    name = "lazy-relation-in-loop"
+    summary = (
+        "A loop over query results reads a relationship of each row that the query did not "
+        "eager-load, so every row runs its own query (N+1 queries)."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Follows the rows of a query into a loop (a `for` loop, a comprehension or generator "
+            "expression, a `map`/`filter` lambda) and flags, on each row, a read of a relationship that the "
+            "query did not eager-load:\n\n"
+            "- a forward foreign key or one-to-one (`post.author`), or a reverse one-to-one (`user.profile`);\n"
+            "- a reverse foreign key or many-to-many manager that is evaluated (`post.comments.count()`, "
+            "`for tag in post.tags.all()`, `list(post.tags.all())`);\n"
+            "- a SQLAlchemy `relationship()` with lazy loading (the default `lazy=\"select\"`, and `dynamic` "
+            "relationships when evaluated).\n\n"
+            "Eager loading is tracked on the query expression through assignments and chained calls: "
+            "`select_related`, `prefetch_related` (including `Prefetch(..., queryset=..., to_attr=...)` and "
+            "`__` paths), `.options(joinedload/selectinload/subqueryload/contains_eager/immediateload(...))` "
+            "with chained paths, `raiseload`/`noload`, and `lazy=\"joined\"/\"selectin\"/\"subquery\"` on the "
+            "relationship itself. Rows can come from a query built in another project function "
+            "(`for post in recent_posts():`).\n\n"
+            "Reading the foreign-key column (`post.author_id`) is not flagged, nor are rows whose origin "
+            "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
+            "and SQLAlchemy cache them), test modules and migrations. Filtering a prefetched relation "
+            "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
+            "per loop, at its first read."
+        ),
+        why_is_this_bad=(
+            "The ORM hides the query: `post.author.name` looks like an attribute read but runs "
+            "`SELECT ... FROM author WHERE id = ?` for every post. A list of 100 posts costs 101 queries, "
+            "and each relation read in the loop adds another 100. Eager loading fetches the same data in one "
+            "join or one extra query, whatever the number of rows. In async SQLAlchemy the lazy load doesn't "
+            "even run: it raises `MissingGreenlet`."
+        ),
+        example=(
+            "def feed():\n"
+            "    return [\n"
+            '        {"title": post.title, "author": post.author.name, "comments": post.comments.count()}\n'
+            "        for post in Post.objects.order_by(\"-created\")[:50]\n"
+            "    ]\n"
+        ),
+        use_instead=(
+            "from django.db.models import Count\n\n"
+            "def feed():\n"
+            "    posts = (\n"
+            "        Post.objects.select_related(\"author\")\n"
+            "        .annotate(comment_count=Count(\"comments\"))\n"
+            "        .order_by(\"-created\")[:50]\n"
+            "    )\n"
+            "    return [\n"
+            '        {"title": post.title, "author": post.author.name, "comments": post.comment_count}\n'
+            "        for post in posts\n"
+            "    ]\n"
+        ),
+    )
+
+    INVALID = (
+        # Django: a forward FK read per row.
+        """
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+            title = models.CharField(max_length=200)
+
+        def listing():
+            for post in Post.objects.order_by("-id"):
+                print(post.title, post.author.name)  # expect: BB203
+        """,
+        # Django: a reverse FK counted per row in a dict comprehension; a M2M iterated in a nested loop.
+        """
+        from django.db import models
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=20)
+
+        class Post(models.Model):
+            tags = models.ManyToManyField(Tag)
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+
+        def counts():
+            return {post.id: post.comments.count() for post in Post.objects.all()}  # expect: BB203
+
+        def tag_names():
+            names = []
+            for post in Post.objects.all():
+                for tag in post.tags.all():  # expect: BB203
+                    names.append(tag.name)
+            return names
+        """,
+        # Django: select_related loads the author, not the author's profile (a reverse one-to-one).
+        """
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Profile(models.Model):
+            author = models.OneToOneField(Author, on_delete=models.CASCADE)
+            bio = models.TextField()
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+        def bios():
+            posts = Post.objects.select_related("author")
+            return [post.author.profile.bio for post in posts]  # expect: BB203
+        """,
+        # SQLAlchemy (sync): a lazy one-to-many iterated per user, rows from session.scalars().
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+        class Address(Base):
+            __tablename__ = "addresses"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+            user: Mapped[User] = relationship(back_populates="addresses")
+
+        def emails(session: Session):
+            found = []
+            for user in session.scalars(select(User)):
+                for address in user.addresses:  # expect: BB203
+                    found.append(address.email)
+            return found
+        """,
+        # SQLAlchemy (async): the many-to-one is not loaded with the orders.
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+
+        async def order_lines(session: AsyncSession):
+            result = await session.execute(select(Order).order_by(Order.id))
+            return [f"{order.id}: {order.customer.name}" for order in result.scalars()]  # expect: BB203
+        """,
+        # Flask-SQLAlchemy: a backref read per row, in a generator expression inside sum().
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Author(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            posts = db.relationship("Post", backref="author")
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            author_id = db.Column(db.Integer, db.ForeignKey("author.id"))
+            words = db.Column(db.Integer)
+
+        def words_by_active_authors():
+            return sum(post.words for post in Post.query.all() if post.author.active)  # expect: BB203
+        """,
+        # map() with a lambda, and rows from a query built in another function.
+        """
+        from django.db import models
+
+        class Post(models.Model):
+            title = models.CharField(max_length=200)
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE)
+
+        def recent_comments():
+            return Comment.objects.order_by("-id")[:20]
+
+        def titles():
+            return list(map(lambda comment: comment.post.title, Comment.objects.all()))  # expect: BB203
+
+        def recent_titles():
+            return [comment.post.title for comment in recent_comments()]  # expect: BB203
+        """,
+        # Filtering a prefetched relation runs a new query per row; `.id` on a FK loads the row.
+        """
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+            approved = models.BooleanField()
+
+        def approved_counts():
+            posts = Post.objects.prefetch_related("comments")
+            return [post.comments.filter(approved=True).count() for post in posts]  # expect: BB203
+
+        def author_ids():
+            return [post.author.id for post in Post.objects.all()]  # expect: BB203
+        """,
+    )
+
+    VALID = (
+        # Django: select_related and prefetch_related cover what the loop reads.
+        """
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+
+        def listing():
+            posts = Post.objects.select_related("author").prefetch_related("comments")
+            return [(post.author.name, post.comments.count(), len(post.comments.all())) for post in posts]
+        """,
+        # Django: the FK column needs no query; plain fields neither.
+        """
+        from django.db import models
+
+        class Post(models.Model):
+            author = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+            title = models.CharField(max_length=200)
+
+        def author_ids():
+            return [(post.author_id, post.title) for post in Post.objects.all()]
+        """,
+        # Django: a Prefetch object with a queryset that itself select_related()s, and to_attr.
+        """
+        from django.db.models import Prefetch
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Post(models.Model):
+            pass
+
+        class Comment(models.Model):
+            post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+        def commenters():
+            comments = Prefetch("comments", queryset=Comment.objects.select_related("author"), to_attr="recent")
+            posts = Post.objects.prefetch_related(comments)
+            return [[comment.author.name for comment in post.recent] for post in posts]
+        """,
+        # SQLAlchemy (sync): selectinload and a chained joinedload path.
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, joinedload, mapped_column, relationship, selectinload
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+        class Address(Base):
+            __tablename__ = "addresses"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+            user: Mapped[User] = relationship(back_populates="addresses")
+
+        def emails(session: Session):
+            users = session.scalars(select(User).options(selectinload(User.addresses))).all()
+            return [address.email for user in users for address in user.addresses]
+
+        def owners(session: Session):
+            query = select(Address).options(joinedload(Address.user).selectinload(User.addresses))
+            return [len(address.user.addresses) for address in session.scalars(query)]
+        """,
+        # SQLAlchemy: lazy="selectin" on the relationship; raiseload("*") makes reads fail, not query.
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, raiseload, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            orders: Mapped[list["Order"]] = relationship(lazy="selectin")
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+
+        async def order_counts(session: AsyncSession):
+            customers = (await session.scalars(select(Customer))).all()
+            return {customer.id: len(customer.orders) for customer in customers}
+
+        async def strict(session: AsyncSession):
+            result = await session.execute(select(Order).options(raiseload("*")))
+            return [order.customer_id for order in result.scalars()]
+        """,
+        # Flask-SQLAlchemy: db.joinedload through db.select; the backref is loaded.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Author(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String)
+            posts = db.relationship("Post", backref="author")
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            author_id = db.Column(db.Integer, db.ForeignKey("author.id"))
+
+        def bylines():
+            posts = db.session.scalars(db.select(Post).options(db.joinedload(Post.author)))
+            return [post.author.name for post in posts]
+        """,
+        # Rows whose origin is unknown (a parameter): backbone can't say what was loaded.
+        """
+        from django.db import models
+
+        class Post(models.Model):
+            author = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+
+        def bylines(posts):
+            return [post.author.username for post in posts]
+        """,
+        # One instance read before the loop: the relation is cached after the first read.
+        """
+        from django.db import models
+
+        class Post(models.Model):
+            author = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+            title = models.CharField(max_length=200)
+
+        def signature(post_id, lines):
+            post = Post.objects.get(pk=post_id)
+            return [f"{line} -- {post.author.username}" for line in lines]
+        """,
+        # select_related() with no argument follows every forward FK.
+        """
+        from django.db import models
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+        def names():
+            return [post.author.name for post in Post.objects.select_related()]
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        flow = module_flows(self.context).flow(node)
+        if not flow.loops:
+            return
+        reported: set[tuple[tuple[int, int], str, tuple[str, ...]]] = set()
+        for event in flow.events():
+            relation = event.relation
+            if relation is None or relation.row_of == (0, 0):
+                continue
+            if event.receiver is None or not event.receiver.eager_known:
+                continue
+            loop = loop_at(relation.row_of, relation.node, flow)
+            if loop is None or leaves_loop_after(relation.node, loop, flow):
+                continue
+            root, path = _path(relation.node)
+            key = (relation.row_of, root, tuple(path))
+            if any((relation.row_of, root, tuple(path[:size])) in reported for size in range(1, len(path) + 1)):
+                continue
+            reported.add(key)
+            self._report(event, loop, flow, root, path)
+
+    def _report(self, event: QueryEvent, loop: Loop, flow: ScopeFlow, root: str, path: list[str]) -> None:
+        relation = event.relation
+        assert relation is not None
+        shown = f"{root}.{'.'.join(path)}"
+        model_relation = _relation(flow, relation.owner_model, relation.relation)
+        iterable = loop_iterable(loop, flow)
+        source = _clip(ast.unparse(iterable)) if iterable is not None else "the query"
+        produced = flow.value(iterable) if iterable is not None else None
+        target = f"`{source}`" if produced is not None and produced.kind in (ValueKind.QUERY, ValueKind.STATEMENT) else f"the query behind `{source}`"
+        if relation.bypasses_prefetch:
+            message = (
+                f"Filtering the prefetched `{shown}` runs a new query for every row of {loop.description} "
+                f"(N+1 queries): `{_clip(ast.unparse(event.node))}` bypasses the prefetch."
+            )
+            fix = (
+                f"Do the filtering in the prefetch: `Prefetch(\"{'__'.join(path)}\", queryset=..., "
+                f"to_attr=...)` on {target}, and read that attribute in the loop."
+            )
+        else:
+            verb = "Reading" if event.operation == "relation" else "Evaluating"
+            message = (
+                f"{verb} `{shown}` runs a query for every row of {loop.description} (N+1 queries): "
+                f"`{relation.relation}` is not eager-loaded by {target}."
+            )
+            fix = _fix(event.layer, flow, relation.node, path, model_relation, target)
+            parent = flow.parent(relation.node)
+            if (
+                model_relation is not None
+                and model_relation.key_column
+                and isinstance(parent, ast.Attribute)
+                and parent.attr in ("id", "pk")
+            ):
+                fix = f"Read `{root}.{'.'.join(path[:-1] + [model_relation.key_column])}` instead: the key is on the row already."
+        self.report(relation.node, message, fix=fix, confidence=event.confidence)
+
+
+def _path(node: ast.Attribute) -> tuple[str, list[str]]:
+    """`post.author.profile` -> ("post", ["author", "profile"])."""
+    parts: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    root = current.id if isinstance(current, ast.Name) else _clip(ast.unparse(current))
+    return root, parts[::-1]
+
+
+def _relation(flow: ScopeFlow, owner: str, name: str) -> Relation | None:
+    model = flow.knowledge.model(owner)
+    return model.relations.get(name) if model is not None else None
+
+
+def _fix(
+    layer: DataLayer,
+    flow: ScopeFlow,
+    node: ast.Attribute,
+    path: list[str],
+    relation: Relation | None,
+    source: str,
+) -> str:
+    if layer is DataLayer.DJANGO:
+        lookup = "__".join(path)
+        method = "select_related" if relation is not None and not relation.many else "prefetch_related"
+        return f"Add `.{method}(\"{lookup}\")` to {source} so the rows come with their `{path[-1]}`."
+    return f"Add `.options({_loader_chain(flow, node)})` to {source}, or set `lazy=\"selectin\"` on the relationship."
+
+
+def _loader_chain(flow: ScopeFlow, node: ast.Attribute) -> str:
+    """`joinedload(Post.author).selectinload(Author.tags)` for the hops of `post.author.tags`."""
+    hops: list[ast.Attribute] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Attribute):
+        hops.append(current)
+        current = current.value
+    loaders: list[str] = []
+    for hop in reversed(hops):
+        owner = flow.value(hop.value)
+        model = flow.knowledge.model(owner.model) if owner is not None and owner.model else None
+        relation = model.relations.get(hop.attr) if model is not None else None
+        loader = "joinedload" if relation is not None and not relation.many else "selectinload"
+        name = model.name if model is not None else "Model"
+        loaders.append(f"{loader}({name}.{hop.attr})")
+    return ".".join(loaders)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _LONGEST_SOURCE else text[: _LONGEST_SOURCE - 3] + "..."

@@ -1,0 +1,601 @@
+"""BB204 sql-string-formatting: SQL text built from values with f-strings, %, format() or +."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sql_of_literal
+from backbone.review.orm import ScopeFlow, ValueKind, is_migration, is_test_code, module_flows
+from backbone.review.orm import catalog
+from backbone.review.orm.flow import BindingKind
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+# Methods that send their first argument to the database as SQL.
+_SQL_METHODS = frozenset(
+    {
+        "execute", "executemany", "executescript", "exec_driver_sql", "raw", "fetch", "fetchrow", "fetchval",
+        "fetch_all", "fetch_one", "fetch_val", "execute_many", "iterate", "mogrify",
+    }
+)
+_EXTRA_KEYWORDS = frozenset({"where", "select", "tables", "order_by"})
+_SQL_FUNCTIONS = catalog.SQLALCHEMY_TEXT | catalog.DJANGO_RAW_SQL | frozenset(
+    {"pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql"}
+)
+_HANDLE_KINDS = (ValueKind.SESSION, ValueKind.CONNECTION, ValueKind.CURSOR, ValueKind.ENGINE)
+# Calls whose result is safe to put into SQL text: numbers, lengths, quoted identifiers.
+_SAFE_CALLS = frozenset(
+    {
+        "int", "float", "len", "bool", "abs", "round", "quote_name", "quote_ident", "quote_identifier", "qn",
+        "Identifier", "escape_string", "escape", "literal", "quote_value", "sql_identifier", "escape_identifier",
+        "quote_literal", "escape_like", "quote_table_name", "quote_column_name", "placeholders", "hex",
+        "format_identifier", "quote", "uuid4", "id",
+    }
+)
+# Names that hold SQL fragments composed elsewhere, or identifiers from code (tables, columns).
+_FRAGMENT_WORDS = (
+    "sql", "query", "clause", "where", "stmt", "statement", "placeholder", "condition", "predicate",
+    "subquery", "expression", "order_by", "join", "having", "group_by", "table", "column", "schema",
+    "db_table", "constraint", "index_name", "sequence", "quoted", "operator", "direction", "lookup",
+    "connector", "template", "qn", "alias", "fmt",
+)
+_LONGEST_SHOWN = 30
+_INPUT_WORDS = frozenset(
+    {"request", "req", "args", "form", "params", "query_params", "json", "get_json", "data", "input", "environ",
+     "headers", "cookies", "get", "post", "files", "values", "body", "payload", "kwargs"}
+)
+# Statements that take no parameters: DDL and session settings are built from code and
+# configuration (identifiers, sizes), not from request values.
+_UNPARAMETERISABLE = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "PRAGMA", "SET", "GRANT", "REVOKE", "VACUUM", "ANALYZE", "REINDEX", "CLUSTER", "LISTEN", "NOTIFY", "SAVEPOINT", "RELEASE"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """How SQL text was formatted, and from which values."""
+
+    how: str
+    values: tuple[ast.expr, ...]
+    # The formatting happened in an earlier statement, not in the call's argument.
+    earlier: bool = False
+
+
+class SqlStringFormatting(Rule):
+    code = "BB204"
+    name = "sql-string-formatting"
+    summary = (
+        "SQL text built with an f-string, `%`, `.format()` or `+` from non-constant values and passed to "
+        "execute/executemany/raw/extra/RawSQL/text(): SQL injection."
+    )
+    severity = Severity.ERROR
+    scope = Scope.PROJECT
+    subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds SQL text formatted from values and handed to something that runs it: DB-API and driver "
+            "`execute`/`executemany`/`executescript`, asyncpg and `databases` `fetch*`/`execute`, SQLAlchemy "
+            "`Session`/`Connection` `execute`/`exec_driver_sql` and `text()`, Django `Model.objects.raw()`, "
+            "`QuerySet.extra(where=..., select=...)`, `RawSQL()` and `connection.cursor().execute()`, and "
+            "`pandas.read_sql`.\n\n"
+            "The SQL counts as formatted when it is an f-string with a placeholder, `\"...\" % value`, "
+            "`\"...\".format(value)` or a `+` concatenation, with at least one value that is not a constant. "
+            "When the formatting happens inside the receiving call (`text(f\"...\")`, `cursor.execute(\"...\" % x)`) "
+            "the finding is on that call; when the string was built earlier (`sql = f\"...\"`, `sql += ...`) it is "
+            "on the call that executes it.\n\n"
+            "Values that can't carry an injection are not counted: constants and UPPER_CASE names, numbers "
+            "(`int(x)`, `len(x)`), quoted identifiers (`quote_name(...)`, `connection.ops.quote_name`, "
+            "`sql.Identifier`), placeholder lists (`\", \".join([\"%s\"] * len(ids))`, `\"?\" * n`), names that "
+            "hold SQL fragments or identifiers built elsewhere (`where_clause`, `order_sql`, `table_name`, "
+            "`column`), and loop variables over literal constants. psycopg's `sql.SQL(...).format(...)` is the "
+            "safe way to compose identifiers and is not flagged.\n\n"
+            "Confidence is high when the receiver is a known connection, cursor, session, manager or `text()`, "
+            "medium when backbone only knows that the string looks like SQL."
+        ),
+        why_is_this_bad=(
+            "A value formatted into SQL becomes SQL: a name like `O'Brien` breaks the query, and "
+            "`' OR '1'='1` turns a lookup into a dump of the table (SQL injection, OWASP A03). Escaping by hand "
+            "misses cases; query parameters don't, and they also let the database reuse the query plan."
+        ),
+        example=(
+            "def find_user(cursor, email):\n"
+            "    cursor.execute(f\"SELECT id, name FROM users WHERE email = '{email}'\")\n"
+            "    return cursor.fetchone()\n"
+        ),
+        use_instead=(
+            "def find_user(cursor, email):\n"
+            "    cursor.execute(\"SELECT id, name FROM users WHERE email = %s\", [email])\n"
+            "    return cursor.fetchone()\n"
+        ),
+    )
+
+    INVALID = (
+        # DB-API (sqlite3): f-string inside execute(), and % formatting.
+        """
+        import sqlite3
+
+        def find_user(email):
+            connection = sqlite3.connect("app.db")
+            cursor = connection.cursor()
+            cursor.execute(f"SELECT id FROM users WHERE email = '{email}'")  # expect: BB204
+            return cursor.fetchone()
+
+        def find_by_name(name):
+            connection = sqlite3.connect("app.db")
+            return connection.execute("SELECT id FROM users WHERE name = '%s'" % name).fetchall()  # expect: BB204
+        """,
+        # The string is built earlier (and extended with +=): reported where it is executed.
+        """
+        import sqlite3
+
+        def search(term, limit):
+            connection = sqlite3.connect("app.db")
+            sql = "SELECT id FROM products WHERE name LIKE '%" + term + "%'"
+            sql += " LIMIT {}".format(limit)
+            return connection.execute(sql).fetchall()  # expect: BB204
+        """,
+        # SQLAlchemy (sync): text() with an f-string, reported at text().
+        """
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        def orders_of(session: Session, customer: str):
+            return session.execute(text(f"SELECT * FROM orders WHERE customer = '{customer}'")).all()  # expect: BB204
+
+        def delete_order(session: Session, order_id):
+            statement = text("DELETE FROM orders WHERE id = " + str(order_id))  # expect: BB204
+            session.execute(statement)
+        """,
+        # SQLAlchemy (async): exec_driver_sql on a connection.
+        """
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine("postgresql+asyncpg://localhost/app")
+
+        async def rename(user_id, name):
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql(f"UPDATE users SET name = '{name}' WHERE id = {user_id}")  # expect: BB204
+        """,
+        # Flask-SQLAlchemy: db.session.execute(db.text("..." % value)).
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        def count_by_status(status):
+            return db.session.execute(db.text("SELECT count(*) FROM orders WHERE status = '%s'" % status)).scalar()  # expect: BB204
+        """,
+        # Django: raw(), extra(where=...), RawSQL() and connection.cursor().
+        """
+        from django.db import connection, models
+        from django.db.models.expressions import RawSQL
+
+        class Product(models.Model):
+            name = models.CharField(max_length=80)
+
+        def by_name(name):
+            return list(Product.objects.raw(f"SELECT * FROM shop_product WHERE name = '{name}'"))  # expect: BB204
+
+        def cheaper_than(price):
+            return Product.objects.extra(where=["price < %s" % price])  # expect: BB204
+
+        def ranked(weight):
+            return Product.objects.annotate(rank=RawSQL("SELECT %s * popularity" % weight, []))  # expect: BB204
+
+        def purge(name):
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM shop_product WHERE name = '{}'".format(name))  # expect: BB204
+        """,
+        # asyncpg: fetch with an f-string.
+        """
+        import asyncpg
+
+        async def events_since(dsn, since):
+            connection = await asyncpg.connect(dsn)
+            return await connection.fetch(f"SELECT * FROM events WHERE created > '{since}'")  # expect: BB204
+        """,
+        # An unknown receiver, but the text is plainly SQL.
+        """
+        def archive(db, table_id, reason):
+            db.execute("UPDATE archive SET reason = '" + reason + "' WHERE id = 1")  # expect: BB204
+        """,
+    )
+
+    VALID = (
+        # Parameters, not formatting.
+        """
+        import sqlite3
+
+        def find_user(email):
+            connection = sqlite3.connect("app.db")
+            return connection.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+        """,
+        # Placeholder lists built with join() and *, and constants.
+        """
+        import sqlite3
+
+        TABLE = "users"
+
+        def find_many(ids):
+            connection = sqlite3.connect("app.db")
+            placeholders = ", ".join("?" for _ in ids)
+            sql = f"SELECT id FROM {TABLE} WHERE id IN ({placeholders})"
+            return connection.execute(sql, ids).fetchall()
+        """,
+        # SQLAlchemy (sync and async): bound parameters in text().
+        """
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import Session
+
+        def orders_of(session: Session, customer: str):
+            return session.execute(text("SELECT * FROM orders WHERE customer = :customer"), {"customer": customer}).all()
+
+        async def orders_of_async(session: AsyncSession, customer: str):
+            result = await session.execute(text("SELECT * FROM orders WHERE customer = :c"), {"c": customer})
+            return result.all()
+        """,
+        # Django: params in raw(), extra(), RawSQL(); quoted identifiers; int().
+        """
+        from django.db import connection, models
+        from django.db.models.expressions import RawSQL
+
+        class Product(models.Model):
+            name = models.CharField(max_length=80)
+
+        def by_name(name):
+            return list(Product.objects.raw("SELECT * FROM shop_product WHERE name = %s", [name]))
+
+        def cheaper_than(price):
+            return Product.objects.extra(where=["price < %s"], params=[price])
+
+        def ranked(weight):
+            return Product.objects.annotate(rank=RawSQL("SELECT %s * popularity", [weight]))
+
+        def truncate(model, limit):
+            table = connection.ops.quote_name(model._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE id > {int(limit)}")
+        """,
+        # psycopg's composition API for identifiers.
+        """
+        import psycopg2
+        from psycopg2 import sql
+
+        def count_rows(table_name):
+            connection = psycopg2.connect("dbname=app")
+            with connection.cursor() as cursor:
+                cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table_name)))
+                return cursor.fetchone()[0]
+        """,
+        # Fragments composed elsewhere, and identifiers from a literal list.
+        """
+        def report(cursor, where_clause, params):
+            cursor.execute(f"SELECT id FROM orders WHERE {where_clause}", params)
+            for column in ("created", "updated"):
+                cursor.execute(f"UPDATE orders SET {column} = now() WHERE id = %s", params)
+        """,
+        # Flask-SQLAlchemy: constant text, bound parameters.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        def count_by_status(status):
+            return db.session.execute(db.text("SELECT count(*) FROM orders WHERE status = :s"), {"s": status}).scalar()
+        """,
+        # Formatting that isn't SQL, sent to something that isn't a database.
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        def notify(runner, name):
+            logger.info("SELECT happened for %s" % name)
+            runner.execute(f"echo hello {name}")
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        flow = module_flows(self.context).flow(node)
+        for call in flow.calls:
+            found = self._sql_arguments(call, flow)
+            if found is None:
+                continue
+            receiver, arguments, confidence = found
+            for argument in arguments:
+                built = _built(argument, flow, call)
+                if built is None:
+                    continue
+                head = flow.sql_text(argument) or ""
+                if first_keyword(head) in _UNPARAMETERISABLE:
+                    continue
+                if confidence is not Confidence.HIGH and not _sql_like(argument, flow):
+                    continue
+                self._report(call, receiver, built, confidence)
+                break
+
+    def _sql_arguments(self, call: ast.Call, flow: ScopeFlow) -> tuple[str, list[ast.expr], Confidence] | None:
+        """(receiver shown, SQL arguments, confidence) when `call` runs SQL text it is given."""
+        func = call.func
+        qualname = self.context.qualified_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
+        first = _first_sql_argument(call)
+        if qualname in _SQL_FUNCTIONS:
+            return f"{qualname.rpartition('.')[2]}()", [first] if first is not None else [], Confidence.HIGH
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = flow.value(func.value)
+        shown = f"{_clip(ast.unparse(func))}()"
+        if func.attr == "text" and receiver is not None and receiver.kind is ValueKind.EXTENSION:
+            return shown, [first] if first is not None else [], Confidence.HIGH
+        if func.attr == "extra":
+            if receiver is None or receiver.kind not in (ValueKind.MANAGER, ValueKind.QUERY):
+                return None
+            values = [keyword.value for keyword in call.keywords if keyword.arg in _EXTRA_KEYWORDS]
+            arguments: list[ast.expr] = []
+            for value in values:
+                if isinstance(value, (ast.List, ast.Tuple)):
+                    arguments.extend(value.elts)
+                elif isinstance(value, ast.Dict):
+                    arguments.extend(item for item in value.values if item is not None)
+                else:
+                    arguments.append(value)
+            return shown, arguments, Confidence.HIGH
+        if func.attr not in _SQL_METHODS or first is None:
+            return None
+        if receiver is not None:
+            known = receiver.kind in _HANDLE_KINDS or (
+                func.attr == "raw" and receiver.kind in (ValueKind.MANAGER, ValueKind.QUERY)
+            )
+            if not known:
+                return None
+            confidence = Confidence.HIGH if receiver.confidence is Confidence.HIGH else Confidence.MEDIUM
+            return shown, [first], confidence
+        return shown, [first], Confidence.MEDIUM
+
+    def _report(self, call: ast.Call, receiver: str, built: _Built, confidence: Confidence) -> None:
+        shown = list(dict.fromkeys(_clip(ast.unparse(value)) for value in built.values))
+        values = ", ".join(f"`{value}`" for value in shown[:3])
+        if len(shown) > 3:
+            values += " and more"
+        where = " (built earlier)" if built.earlier else ""
+        self.report(
+            call,
+            f"SQL passed to `{receiver}` is built with {built.how} from {values}{where}: a value with a quote "
+            "in it changes the query (SQL injection).",
+            fix=(
+                "Pass the values as query parameters (`%s`/`?`/`:name` placeholders and a params argument) "
+                "instead of formatting them into the SQL; quote identifiers with the driver's identifier API."
+            ),
+            confidence=confidence,
+        )
+
+
+def _first_sql_argument(call: ast.Call) -> ast.expr | None:
+    if call.args:
+        first = call.args[0]
+        return None if isinstance(first, ast.Starred) else first
+    for keyword in call.keywords:
+        if keyword.arg in ("sql", "query", "statement", "operation", "raw_query", "text"):
+            return keyword.value
+    return None
+
+
+def _sql_like(argument: ast.expr, flow: ScopeFlow) -> bool:
+    text = flow.sql_text(argument)
+    if text is None and isinstance(argument, ast.Name):
+        for augmented in flow.augmented.get(argument.id, []):
+            text = sql_of_literal(augmented.value)
+            if text:
+                break
+    return bool(text) and looks_like_sql(text or "")
+
+
+def _built(argument: ast.expr, flow: ScopeFlow, call: ast.Call) -> _Built | None:
+    """How the SQL argument was formatted from unsafe values, if it was."""
+    direct = _formatted(argument, flow)
+    if direct is not None:
+        return direct
+    if isinstance(argument, ast.Name):
+        binding = flow.binding_at(argument.id, call)
+        if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
+            earlier = _formatted(binding.node, flow)
+            if earlier is not None:
+                return _Built(earlier.how, earlier.values, earlier=True)
+        for augmented in flow.augmented.get(argument.id, []):
+            if (augmented.lineno, augmented.col_offset) >= (call.lineno, call.col_offset):
+                continue
+            if not isinstance(augmented.op, ast.Add):
+                continue
+            extended = _formatted(augmented.value, flow)
+            if extended is not None:
+                return _Built(extended.how, extended.values, earlier=True)
+            if not _safe(augmented.value, flow):
+                return _Built("`+=` concatenation", (augmented.value,), earlier=True)
+    return None
+
+
+def _formatted(node: ast.expr, flow: ScopeFlow) -> _Built | None:
+    if isinstance(node, ast.JoinedStr):
+        unsafe = tuple(
+            part.value for part in node.values if isinstance(part, ast.FormattedValue) and not _safe(part.value, flow)
+        )
+        return _Built("an f-string", unsafe) if unsafe else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _stringish(node.left):
+        if _numeric_conversions_only(node.left):
+            # `"LIMIT %d" % n` can only ever produce a number.
+            return None
+        right = node.right
+        items = list(right.elts) if isinstance(right, ast.Tuple) else [value for value in right.values if value is not None] if isinstance(right, ast.Dict) else [right]
+        unsafe = tuple(item for item in items if not _safe(item, flow))
+        return _Built("`%` formatting", unsafe) if unsafe else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" and _stringish(node.func.value):
+        items = [*node.args, *(keyword.value for keyword in node.keywords)]
+        unsafe = tuple(item for item in items if not _safe(item, flow))
+        return _Built("`.format()`", unsafe) if unsafe else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        operands = _added(node)
+        if not any(_stringish(operand) for operand in operands):
+            return None
+        concatenated: list[ast.expr] = []
+        for operand in operands:
+            nested = _formatted(operand, flow) if not isinstance(operand, ast.Constant) else None
+            if nested is not None:
+                concatenated.extend(nested.values)
+            elif not _stringish(operand) and not _safe(operand, flow):
+                concatenated.append(operand)
+        return _Built("`+` concatenation", tuple(concatenated)) if concatenated else None
+    if isinstance(node, ast.IfExp):
+        return _formatted(node.body, flow) or _formatted(node.orelse, flow)
+    return None
+
+
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def _numeric_conversions_only(node: ast.expr) -> bool:
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return False
+    conversions = [match.group(1) for match in _CONVERSION.finditer(node.value) if match.group(1) != "%"]
+    return bool(conversions) and all(conversion in "diouxXeEfFgG" for conversion in conversions)
+
+
+def _added(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_added(node.left), *_added(node.right)]
+    return [node]
+
+
+def _stringish(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(node, ast.JoinedStr)
+
+
+def _fragment_name(name: str) -> bool:
+    lowered = name.lower()
+    return name.isupper() or any(word in lowered for word in _FRAGMENT_WORDS)
+
+
+def _safe(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
+    """A value that can't smuggle SQL in: constant, number, quoted identifier, placeholders, fragment."""
+    if depth > 4:
+        return False
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return _fragment_name(node.id) or _safe_binding(node, flow, depth)
+    if isinstance(node, ast.Attribute):
+        return _fragment_name(node.attr)
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _SAFE_CALLS or _fragment_name(name):
+            return True
+        if name == "join" and node.args:
+            return _safe_elements(node.args[0], flow, depth + 1)
+        if name == "format" and isinstance(func, ast.Attribute):
+            return _safe(func.value, flow, depth + 1) and all(_safe(item, flow, depth + 1) for item in node.args)
+        if name == "str" and node.args:
+            return _safe(node.args[0], flow, depth + 1)
+        # `self._dist_fn()`, `author("{user,id}")`: computed from constants, not from input.
+        return _constant_arguments(node) and not _reads_input(func)
+    return _safe_other(node, flow, depth)
+
+
+def _constant_arguments(call: ast.Call) -> bool:
+    return all(isinstance(argument, ast.Constant) for argument in call.args) and all(
+        isinstance(keyword.value, ast.Constant) for keyword in call.keywords
+    )
+
+
+def _reads_input(func: ast.expr) -> bool:
+    """`request.args.get("q")`, `form.get("name")`, `input()`: a value from outside."""
+    parts = []
+    current: ast.expr = func
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if isinstance(current, ast.Name):
+        parts.append(current.id)
+    lowered = {part.lower() for part in parts}
+    return bool(lowered & _INPUT_WORDS) or (parts[:1] in (["get"], ["getlist"], ["pop"], ["input"]))
+
+
+def _safe_other(node: ast.expr, flow: ScopeFlow, depth: int) -> bool:
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mult) and (_constant_like(node.left) or _constant_like(node.right)):
+            return True
+        return _safe(node.left, flow, depth + 1) and _safe(node.right, flow, depth + 1)
+    if isinstance(node, ast.JoinedStr):
+        return all(_safe(part.value, flow, depth + 1) for part in node.values if isinstance(part, ast.FormattedValue))
+    if isinstance(node, ast.IfExp):
+        return _safe(node.body, flow, depth + 1) and _safe(node.orelse, flow, depth + 1)
+    if isinstance(node, ast.Subscript):
+        return _safe(node.value, flow, depth + 1)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(_safe(element, flow, depth + 1) for element in node.elts)
+    return False
+
+
+def _constant_like(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(element, ast.Constant) for element in node.elts)
+
+
+def _safe_elements(node: ast.expr, flow: ScopeFlow, depth: int) -> bool:
+    """The items of a joined iterable are safe: placeholders, constants, quoted names."""
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return _safe(node.elt, flow, depth + 1) or _uses_only_targets_safely(node, flow, depth)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("map",) and node.args:
+        first = node.args[0]
+        name = first.attr if isinstance(first, ast.Attribute) else first.id if isinstance(first, ast.Name) else ""
+        return name in _SAFE_CALLS or _fragment_name(name)
+    return _safe(node, flow, depth + 1)
+
+
+def _uses_only_targets_safely(node: ast.ListComp | ast.GeneratorExp | ast.SetComp, flow: ScopeFlow, depth: int) -> bool:
+    """`f"{column} = %s" for column in columns`: identifiers from a fragment-named or literal iterable."""
+    generator = node.generators[0]
+    if not isinstance(generator.target, ast.Name):
+        return False
+    return _safe(generator.iter, flow, depth + 1)
+
+
+def _safe_binding(node: ast.Name, flow: ScopeFlow, depth: int) -> bool:
+    owner = flow
+    binding, _ = flow.local_binding(node)
+    if binding is None and not isinstance(flow.scope, ast.Module):
+        owner = flow.module.flow(flow.module.tree)
+        binding = owner.binding_at(node.id, ast.Pass(lineno=10**9, col_offset=0))
+    if binding is None:
+        return False
+    if binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
+        if owner is not flow and isinstance(binding.node, ast.Constant):
+            return True
+        return _safe(binding.node, owner, depth + 1)
+    if binding.kind is BindingKind.ELEMENT and isinstance(binding.node, ast.expr):
+        # A loop variable over constants, or over fragments; an enumerate() index; a range().
+        iterable = binding.node
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name):
+            if iterable.func.id == "range" or (iterable.func.id == "enumerate" and binding.path[:1] == (0,)):
+                return True
+        if isinstance(iterable, (ast.Tuple, ast.List, ast.Set)):
+            return all(isinstance(element, ast.Constant) for element in iterable.elts)
+        return _safe(iterable, owner, depth + 1)
+    return False
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _LONGEST_SHOWN else text[: _LONGEST_SHOWN - 3] + "..."

@@ -1,0 +1,440 @@
+"""BB206 read-modify-write-race: a field updated from its own old value, then saved, without a lock."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.orm import (
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    ScopeFlow,
+    ValueKind,
+    is_migration,
+    is_test_code,
+    module_flows,
+)
+from backbone.review.orm.values import lower_confidence
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}
+_SAVES = frozenset({"save"})
+_COMMITS = frozenset({"commit", "flush"})
+
+
+class ReadModifyWriteRace(Rule):
+    code = "BB206"
+    name = "read-modify-write-race"
+    summary = (
+        "A model field is updated from its own old value in Python (`acct.balance -= amount`) and then "
+        "saved or committed, without a row lock or an atomic update expression: concurrent requests lose updates."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds an assignment to a field of a model instance computed from that same field "
+            "(`acct.balance -= amount`, `post.views = post.views + 1`, `item.stock = max(0, item.stock - n)`), "
+            "followed in the same function by `instance.save()` (Django) or a `commit()`/`flush()` (SQLAlchemy, "
+            "sync or async, Flask-SQLAlchemy's `db.session`), when the instance was not loaded under a row lock.\n\n"
+            "Not reported: rows loaded with `select_for_update()` (Django) or `with_for_update()` / "
+            "`get(..., with_for_update=True)` (SQLAlchemy); atomic updates that never read the value into Python "
+            "(`F(\"balance\") - amount`, `queryset.update(...)`, `update(Account).values(balance=Account.balance - x)`); "
+            "instances created in the function (a new row has no concurrent writer); relations and attributes that "
+            "aren't fields of a model whose fields are all known; SQLAlchemy models with a `version_id_col` "
+            "(concurrent updates fail instead of being lost); test modules and migrations.\n\n"
+            "Confidence is high when the instance was read by a query in the same function, medium when it came "
+            "from a parameter or is `self` in a model method, low when backbone only guessed the model from the "
+            "variable's name."
+        ),
+        why_is_this_bad=(
+            "Two requests read balance 100, each subtracts 30 in Python and saves 70: one withdrawal is lost and "
+            "the account shows 70 instead of 40. Wrapping the code in a transaction doesn't help at the default "
+            "isolation level (READ COMMITTED): both transactions read before either writes. Counters, stock levels, "
+            "balances and quotas drift silently under load, and the bug never shows in tests that run one request at "
+            "a time."
+        ),
+        example=(
+            "def withdraw(account_id, amount):\n"
+            "    account = Account.objects.get(pk=account_id)\n"
+            "    account.balance -= amount\n"
+            "    account.save()\n"
+        ),
+        use_instead=(
+            "from django.db.models import F\n\n"
+            "def withdraw(account_id, amount):\n"
+            "    Account.objects.filter(pk=account_id).update(balance=F(\"balance\") - amount)\n"
+        ),
+    )
+
+    INVALID = (
+        # Django: get(), subtract, save().
+        """
+        from django.db import models
+
+        class Account(models.Model):
+            balance = models.IntegerField()
+
+        def withdraw(account_id, amount):
+            account = Account.objects.get(pk=account_id)
+            account.balance -= amount  # expect: BB206
+            account.save()
+        """,
+        # Django: x = x + 1 inside atomic() without a lock, saved with update_fields.
+        """
+        from django.db import models, transaction
+
+        class Counter(models.Model):
+            name = models.CharField(max_length=20)
+            value = models.IntegerField()
+
+        def bump(name):
+            with transaction.atomic():
+                counter = Counter.objects.get(name=name)
+                counter.value = counter.value + 1  # expect: BB206
+                counter.save(update_fields=["value"])
+        """,
+        # Django: a model method bumping its own counter.
+        """
+        from django.db import models
+
+        class Article(models.Model):
+            views = models.IntegerField(default=0)
+
+            def hit(self):
+                self.views += 1  # expect: BB206
+                self.save(update_fields=["views"])
+        """,
+        # SQLAlchemy (sync): session.get(), subtract, commit().
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            credits: Mapped[int]
+
+        def charge(session: Session, user_id: int, cost: int) -> None:
+            user = session.get(User, user_id)
+            user.credits -= cost  # expect: BB206
+            session.commit()
+        """,
+        # SQLAlchemy (async): stock = max(0, stock - qty), then commit.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            stock: Mapped[int]
+
+        async def reserve(session: AsyncSession, product_id: int, quantity: int) -> None:
+            result = await session.execute(select(Product).where(Product.id == product_id))
+            product = result.scalar_one()
+            product.stock = max(0, product.stock - quantity)  # expect: BB206
+            await session.commit()
+        """,
+        # Flask-SQLAlchemy: get_or_404(), += 1, db.session.commit().
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            likes = db.Column(db.Integer, default=0)
+
+        def like(post_id):
+            post = db.get_or_404(Post, post_id)
+            post.likes += 1  # expect: BB206
+            db.session.commit()
+        """,
+        # Rows of a queryset updated in a loop, each saved.
+        """
+        from django.db import models
+
+        class Product(models.Model):
+            sold = models.IntegerField()
+            featured = models.BooleanField()
+
+        def sell_featured():
+            for product in Product.objects.filter(featured=True):
+                product.sold += 1  # expect: BB206
+                product.save()
+        """,
+        # Django async: aget() and asave().
+        """
+        from django.db import models
+
+        class Score(models.Model):
+            points = models.IntegerField()
+
+        async def double(score_id):
+            score = await Score.objects.aget(pk=score_id)
+            score.points *= 2  # expect: BB206
+            await score.asave()
+        """,
+    )
+
+    VALID = (
+        # Django: an F() expression is computed by the database.
+        """
+        from django.db import models
+        from django.db.models import F
+
+        class Account(models.Model):
+            balance = models.IntegerField()
+
+        def withdraw(account_id, amount):
+            account = Account.objects.get(pk=account_id)
+            account.balance = F("balance") - amount
+            account.save(update_fields=["balance"])
+
+        def deposit(account_id, amount):
+            Account.objects.filter(pk=account_id).update(balance=F("balance") + amount)
+        """,
+        # Django: select_for_update() inside atomic().
+        """
+        from django.db import models, transaction
+
+        class Account(models.Model):
+            balance = models.IntegerField()
+
+        def withdraw(account_id, amount):
+            with transaction.atomic():
+                account = Account.objects.select_for_update().get(pk=account_id)
+                account.balance -= amount
+                account.save()
+        """,
+        # SQLAlchemy (sync): with_for_update() on the select, or on get().
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            credits: Mapped[int]
+
+        def charge(session: Session, user_id: int, cost: int) -> None:
+            user = session.scalars(select(User).where(User.id == user_id).with_for_update()).one()
+            user.credits -= cost
+            session.commit()
+
+        def refund(session: Session, user_id: int, amount: int) -> None:
+            user = session.get(User, user_id, with_for_update=True)
+            user.credits += amount
+            session.commit()
+        """,
+        # SQLAlchemy (async): an atomic update().values(col=Model.col - x).
+        """
+        from sqlalchemy import update
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Product(Base):
+            __tablename__ = "products"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            stock: Mapped[int]
+
+        async def reserve(session: AsyncSession, product_id: int, quantity: int) -> None:
+            await session.execute(
+                update(Product).where(Product.id == product_id).values(stock=Product.stock - quantity)
+            )
+            await session.commit()
+        """,
+        # Flask-SQLAlchemy: the atomic form through db.update.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            likes = db.Column(db.Integer, default=0)
+
+        def like(post_id):
+            db.session.execute(db.update(Post).where(Post.id == post_id).values(likes=Post.likes + 1))
+            db.session.commit()
+        """,
+        # A new instance has no concurrent writer; a computed value that is never saved.
+        """
+        from django.db import models
+
+        class Invoice(models.Model):
+            total = models.IntegerField()
+
+        def build(lines):
+            invoice = Invoice(total=0)
+            for line in lines:
+                invoice.total += line.amount
+            invoice.save()
+            return invoice
+
+        def preview(invoice_id, extra):
+            invoice = Invoice.objects.get(pk=invoice_id)
+            invoice.total += extra
+            return invoice.total
+        """,
+        # A version counter makes SQLAlchemy detect the concurrent update.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Wallet(Base):
+            __tablename__ = "wallets"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            version: Mapped[int] = mapped_column(nullable=False)
+            balance: Mapped[int]
+            __mapper_args__ = {"version_id_col": version}
+
+        def pay(session: Session, wallet_id: int, amount: int) -> None:
+            wallet = session.get(Wallet, wallet_id)
+            wallet.balance -= amount
+            session.commit()
+        """,
+        # A plain Python attribute on an instance, not a field.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            number = models.CharField(max_length=20)
+
+        def annotate(order_id, lines):
+            order = Order.objects.get(pk=order_id)
+            order.line_count = 0
+            for line in lines:
+                order.line_count = order.line_count + 1
+            order.save()
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            return
+        flow = module_flows(self.context).flow(node)
+        if not flow.attribute_updates:
+            return
+        writes = [event for event in flow.events() if event.kind is QueryKind.WRITE]
+        if not writes:
+            return
+        for update in flow.attribute_updates:
+            target = _target(update)
+            if target is None:
+                continue
+            operator = _self_update(update, target)
+            if operator is None:
+                continue
+            instance = flow.value(target.value)
+            if not self._racy(instance, target.attr, flow):
+                continue
+            assert instance is not None
+            if not _persisted_after(update, target, instance, writes):
+                continue
+            self._report(update, target, instance, operator, flow)
+
+    def _racy(self, instance: DataValue | None, field: str, flow: ScopeFlow) -> bool:
+        if instance is None or instance.kind is not ValueKind.INSTANCE or instance.new or instance.locked:
+            return False
+        if instance.layer is DataLayer.DRIVER:
+            return False
+        model = flow.knowledge.model(instance.model) if instance.model else None
+        if model is None:
+            return instance.layer is DataLayer.DJANGO and instance.confidence is not Confidence.LOW
+        if field in model.relations or model.version_counter:
+            return False
+        return field in model.fields or not model.complete
+
+    def _report(self, update: ast.Assign | ast.AugAssign, target: ast.Attribute, instance: DataValue, operator: str, flow: ScopeFlow) -> None:
+        shown = ast.unparse(target)
+        owner = ast.unparse(target.value)
+        model = flow.knowledge.model(instance.model) if instance.model else None
+        name = model.name if model is not None else "Model"
+        field = target.attr
+        confidence = instance.confidence
+        if not instance.eager_known:
+            # `self` or a parameter: the caller might have locked the row.
+            confidence = lower_confidence(confidence, Confidence.MEDIUM)
+        saved = "saved" if instance.layer is DataLayer.DJANGO else "committed"
+        message = (
+            f"Field `{shown}` is updated from its own old value and {saved} without a row lock: concurrent "
+            "requests read the same value and one update is lost."
+        )
+        if instance.layer is DataLayer.DJANGO:
+            fix = (
+                f"Let the database do it: `{name}.objects.filter(pk={owner}.pk).update({field}=F(\"{field}\") "
+                f"{operator} ...)`, or load the row with `select_for_update()` inside `transaction.atomic()`."
+            )
+        else:
+            fix = (
+                f"Let the database do it: `update({name}).where({name}.id == {owner}.id)"
+                f".values({field}={name}.{field} {operator} ...)`, or load the row with `.with_for_update()`."
+            )
+        self.report(update, message, fix=fix, confidence=confidence)
+
+
+def _target(update: ast.Assign | ast.AugAssign) -> ast.Attribute | None:
+    if isinstance(update, ast.AugAssign):
+        return update.target if isinstance(update.target, ast.Attribute) else None
+    if len(update.targets) == 1 and isinstance(update.targets[0], ast.Attribute):
+        return update.targets[0]
+    return None
+
+
+def _self_update(update: ast.Assign | ast.AugAssign, target: ast.Attribute) -> str | None:
+    """The arithmetic operator when the new value is computed from the old one in Python."""
+    if isinstance(update, ast.AugAssign):
+        return _SYMBOL.get(type(update.op)) if isinstance(update.op, _ARITHMETIC) else None
+    shown = ast.unparse(target)
+    for node in ast.walk(update.value):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+            for operand in (node.left, node.right):
+                if isinstance(operand, ast.Attribute) and ast.unparse(operand) == shown:
+                    return _SYMBOL[type(node.op)]
+    return None
+
+
+def _persisted_after(update: ast.AST, target: ast.Attribute, instance: DataValue, writes: list[QueryEvent]) -> bool:
+    position = (getattr(update, "lineno", 0), getattr(update, "col_offset", 0))
+    owner = ast.unparse(target.value)
+    for event in writes:
+        where = (getattr(event.node, "lineno", 0), getattr(event.node, "col_offset", 0))
+        if where <= position:
+            continue
+        if instance.layer is DataLayer.DJANGO:
+            if event.operation in _SAVES and isinstance(event.node, ast.Call):
+                func = event.node.func
+                if isinstance(func, ast.Attribute) and ast.unparse(func.value) == owner:
+                    return True
+        elif event.operation in _COMMITS:
+            return True
+    return False

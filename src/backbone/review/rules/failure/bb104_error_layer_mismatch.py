@@ -1,0 +1,618 @@
+"""BB104 error-layer-mismatch: a failure answered with the status of another layer."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from backbone.findings import Confidence, Severity
+from backbone.review.frameworks import Handler, function_bindings, handler_for
+from backbone.review.knowledge.answers import (
+    Answer,
+    TupleStyle,
+    aborted_answer,
+    error_body,
+    raised_answer,
+    returned_answer,
+)
+from backbone.review.knowledge.error_layers import (
+    DEFAULT_BUSINESS_STATUS,
+    DEFAULT_INFRASTRUCTURE_STATUSES,
+    DEFAULT_VALIDATION_STATUS,
+    BUSINESS_OPTION,
+    INFRASTRUCTURE_OPTION,
+    INPUT_PARSERS,
+    INPUT_PARSING_METHODS,
+    VALIDATION_OPTION,
+    CaughtLayer,
+    ErrorLayer,
+    exception_layer,
+)
+from backbone.review.names import dotted_parts
+from backbone.review.orm import classify_call
+from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
+from backbone.review.rules.contract._support import FunctionNode, sends_bare_data, tuple_style
+
+_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+# Attributes of a caught exception that carry the upstream status: a handler reading them
+# maps the dependency's answer (`exc.response.status_code == 404`) on purpose.
+_UPSTREAM_STATUS_ATTRIBUTES = frozenset({"response", "status_code", "status", "code", "errno", "pgcode", "sqlstate"})
+# Methods that read request input only when called on the request's data.
+_INPUT_READERS = frozenset({"get", "getlist", "json", "load", "loads", "decode"})
+_INPUT_HOLDERS = frozenset(
+    {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
+)
+_OPTION_VALIDATION = VALIDATION_OPTION
+_OPTION_BUSINESS = BUSINESS_OPTION
+_OPTION_INFRASTRUCTURE = INFRASTRUCTURE_OPTION
+
+
+class ErrorLayerMismatch(Rule):
+    code = "BB104"
+    name = "error-layer-mismatch"
+    summary = (
+        "The 3-layer error rule broken in a handler: bad input answered with 5xx, an infrastructure "
+        "failure with 4xx/2xx, a catch-all `except Exception` with 4xx."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    # Every framework the handler registry knows, Quart, Django Ninja and Litestar included.
+    frameworks = frozenset()
+    subscribes = (ast.FunctionDef, ast.AsyncFunctionDef)
+    options = (
+        RuleOption(
+            _OPTION_VALIDATION,
+            DEFAULT_VALIDATION_STATUS,
+            "The status bad input is answered with. Set it with `[tool.backbone.errors] validation = 422`.",
+        ),
+        RuleOption(
+            _OPTION_BUSINESS,
+            DEFAULT_BUSINESS_STATUS,
+            "The status a broken business rule is answered with (named in advice). Set it with "
+            "`[tool.backbone.errors] business = 409`.",
+        ),
+        RuleOption(
+            _OPTION_INFRASTRUCTURE,
+            tuple(str(status) for status in DEFAULT_INFRASTRUCTURE_STATUSES),
+            "The statuses an infrastructure failure may be answered with. Set them with "
+            "`[tool.backbone.errors] infrastructure = [500, 502, 503, 504]` (a number or a list).",
+        ),
+    )
+    doc = RuleDoc(
+        what_it_does=(
+            "Checks the `except` clauses of request handlers (and any `raise HTTPException(...)`, "
+            "`abort(...)` or response object with a status in an `except` clause) against the three "
+            "layers of failure:\n\n"
+            "- **validation** (pydantic, marshmallow, Django and DRF `ValidationError`, "
+            "`json.JSONDecodeError`, FastAPI `RequestValidationError`, jsonschema): the client sent bad "
+            "input, so the answer is a 4xx. Reported when answered with a 5xx.\n"
+            "- **infrastructure** (database, cache, HTTP client, network and timeout, cloud SDK, SMTP, "
+            "message-broker errors, as BB101 knows them): a dependency failed, so the answer is a 5xx. "
+            "Reported when answered with a 4xx, or with an explicit 2xx.\n"
+            "- **catch-all** (`except Exception`, `BaseException`, a bare `except:`): it holds bugs and "
+            "outages too, so it must not answer with a 4xx.\n\n"
+            "The status is read where it is given: `HTTPException(status_code=...)`, `abort(...)`, "
+            "`JSONResponse(..., status_code=...)`, `JsonResponse(..., status=...)`, DRF "
+            "`Response(..., status=...)`, Flask's `return body, status`, Django Ninja's "
+            "`return status, body`, and exception or response classes that are a status "
+            "(`HttpResponseBadRequest`, werkzeug's `NotFound`, DRF's `ValidationError`, `Http404`). The "
+            "finding names the layer, the exception and the status used.\n\n"
+            "Not flagged: unique and foreign-key violations (`IntegrityError` answered with 409 is "
+            "right), OS errors (an unreadable upload is the client's), payment-provider errors (a "
+            "declined card is a business answer), handlers that read the upstream status from the "
+            "exception (`exc.response.status_code`), statuses computed at run time, redirects, and a "
+            "catch-all around code that only parses the request (`json.loads`, `int(...)`, "
+            "`schema.load(...)`), where everything caught is bad input.\n\n"
+            "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
+            "(default 400), `business` (default 422, used in advice) and `infrastructure` (default "
+            "500 and 503; a number or a list). A status listed for infrastructure is never reported "
+            "for an infrastructure error or a catch-all."
+        ),
+        why_is_this_bad=(
+            "Clients, retries and alerts act on the status class. A 4xx says \"your request is wrong, do "
+            "not retry\": a database outage answered with 400 makes clients give up on requests that "
+            "would succeed a second later, and hides the outage in client-error statistics nobody is "
+            "paged for. A 5xx says \"our fault\": bad input answered with 500 pages the on-call engineer "
+            "for every typo a client makes and burns the error budget. A catch-all answered with 400 "
+            "blames the client for every bug in the handler."
+        ),
+        example=(
+            "from fastapi import APIRouter, HTTPException, Request\n"
+            "from pydantic import ValidationError\n"
+            "from sqlalchemy.exc import OperationalError\n\n"
+            "router = APIRouter()\n\n\n"
+            '@router.post("/webhook")\n'
+            "async def webhook(request: Request):\n"
+            "    try:\n"
+            "        event = Event.model_validate_json(await request.body())\n"
+            "    except ValidationError:\n"
+            '        raise HTTPException(status_code=500, detail="bad event")\n'
+            "    try:\n"
+            "        record(event)\n"
+            "    except OperationalError:\n"
+            '        raise HTTPException(status_code=400, detail="could not record")\n'
+        ),
+        use_instead=(
+            "from fastapi import APIRouter, HTTPException, Request\n"
+            "from pydantic import ValidationError\n"
+            "from sqlalchemy.exc import OperationalError\n\n"
+            "router = APIRouter()\n\n\n"
+            '@router.post("/webhook")\n'
+            "async def webhook(request: Request):\n"
+            "    try:\n"
+            "        event = Event.model_validate_json(await request.body())\n"
+            "    except ValidationError:\n"
+            '        raise HTTPException(status_code=400, detail="bad event")\n'
+            "    try:\n"
+            "        record(event)\n"
+            "    except OperationalError:\n"
+            '        raise HTTPException(status_code=503, detail="try again shortly")\n'
+        ),
+    )
+
+    VALID = (
+        # FastAPI: each layer with its own status.
+        """
+        from fastapi import FastAPI, HTTPException
+        from pydantic import ValidationError
+        from sqlalchemy.exc import IntegrityError, OperationalError
+
+        app = FastAPI()
+
+        @app.post("/events")
+        def receive(raw: str):
+            try:
+                event = Event.model_validate_json(raw)
+            except ValidationError as exc:
+                raise HTTPException(status_code=400, detail=str(exc)) from exc
+            try:
+                store(event)
+            except IntegrityError:
+                raise HTTPException(status_code=409, detail="event already recorded")
+            except OperationalError:
+                raise HTTPException(status_code=503, detail="try again shortly")
+            except Exception:
+                raise HTTPException(status_code=500, detail="internal error")
+            return {"stored": True}
+        """,
+        # Flask: a proxy that passes the upstream status through; an OS error from an upload.
+        """
+        import requests
+        from flask import Flask, abort, jsonify
+
+        app = Flask(__name__)
+
+        @app.get("/profiles/<name>")
+        def profile(name):
+            try:
+                response = requests.get(f"https://profiles.example.com/{name}", timeout=5)
+                response.raise_for_status()
+            except requests.HTTPError as exc:
+                if exc.response.status_code == 404:
+                    abort(404)
+                abort(502)
+            return jsonify(response.json())
+
+        @app.post("/avatar")
+        def avatar():
+            try:
+                image = open_image(request_file())
+            except OSError:
+                return jsonify(error="not an image"), 400
+            return jsonify(width=image.width)
+        """,
+        # Django: a catch-all around input parsing only is bad input; JSON decode errors with 400.
+        """
+        import json
+
+        from django.http import JsonResponse
+        from django.views.decorators.http import require_POST
+
+        @require_POST
+        def quote(request):
+            try:
+                payload = json.loads(request.body)
+                quantity = int(payload.get("quantity", 1))
+            except Exception:
+                return JsonResponse({"error": "malformed request"}, status=400)
+            try:
+                data = json.loads(request.body)
+            except json.JSONDecodeError:
+                return JsonResponse({"error": "invalid JSON"}, status=400)
+            return JsonResponse({"quantity": quantity, "data": data})
+        """,
+        # DRF: validation errors with 400, a database outage with 503, both through DRF's types.
+        """
+        from django.db import OperationalError
+        from rest_framework import status
+        from rest_framework.exceptions import ValidationError
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        class Refunds(APIView):
+            def post(self, request):
+                try:
+                    refund = plan_refund(request.data)
+                except ValidationError as exc:
+                    return Response(exc.detail, status=status.HTTP_400_BAD_REQUEST)
+                try:
+                    refund.save()
+                except OperationalError:
+                    return Response({"detail": "try again"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+                return Response({"id": refund.id}, status=status.HTTP_201_CREATED)
+        """,
+        # A status computed at run time, and a redirect after a database error.
+        """
+        from django.contrib import messages
+        from django.db import DatabaseError
+        from django.shortcuts import redirect
+        from django.views.decorators.http import require_POST
+        from fastapi import FastAPI, HTTPException
+        import httpx
+
+        app = FastAPI()
+
+        @app.get("/rates")
+        async def rates():
+            try:
+                return await fetch_rates()
+            except httpx.HTTPError as exc:
+                raise HTTPException(status_code=status_for(exc), detail="rates unavailable")
+
+        @require_POST
+        def save_profile(request):
+            try:
+                request.user.profile.save()
+            except DatabaseError:
+                messages.error(request, "Your profile could not be saved.")
+            return redirect("profile")
+        """,
+        # Any 5xx answers an infrastructure failure (502 and 504 name a gateway's view of it).
+        """
+        import requests
+        from fastapi import FastAPI, HTTPException
+
+        app = FastAPI()
+
+        @app.get("/carrier")
+        def carrier():
+            try:
+                return requests.get("https://carrier.example.com", timeout=3).json()
+            except requests.Timeout:
+                raise HTTPException(status_code=504, detail="carrier timed out")
+            except requests.ConnectionError:
+                raise HTTPException(status_code=502, detail="carrier unreachable")
+        """,
+    )
+
+    INVALID = (
+        # FastAPI: bad input answered with 500.
+        """
+        from fastapi import APIRouter, HTTPException, Request
+        from pydantic import ValidationError
+
+        router = APIRouter()
+
+        @router.post("/webhook")
+        async def webhook(request: Request):
+            try:
+                event = Event.model_validate_json(await request.body())
+            except ValidationError as exc:
+                raise HTTPException(status_code=500, detail="could not process the event") from exc  # expect: BB104
+            return {"received": event.id}
+        """,
+        # FastAPI: a database outage answered with 404, a catch-all answered with 400.
+        """
+        from fastapi import FastAPI, HTTPException, status
+        from sqlalchemy.exc import OperationalError
+
+        app = FastAPI()
+
+        @app.get("/orders/{order_id}")
+        def get_order(order_id: int):
+            try:
+                return load_order(order_id)
+            except OperationalError:
+                raise HTTPException(
+                    status_code=status.HTTP_404_NOT_FOUND,  # expect: BB104
+                    detail="order not found",
+                )
+            except Exception as exc:
+                raise HTTPException(status_code=400, detail=str(exc))  # expect: BB104
+        """,
+        # Flask: an HTTP client timeout answered with 400, marshmallow errors with 500.
+        """
+        import requests
+        from flask import Flask, abort, jsonify
+        from marshmallow import ValidationError
+
+        app = Flask(__name__)
+
+        @app.post("/shipments")
+        def create_shipment():
+            try:
+                shipment = ShipmentSchema().load(request_json())
+            except ValidationError as err:
+                return jsonify(errors=err.messages), 500  # expect: BB104
+            try:
+                label = requests.post(CARRIER_URL, json=shipment, timeout=5)
+            except requests.Timeout:
+                abort(400)  # expect: BB104
+            return jsonify(label=label.json()), 201
+        """,
+        # Django: JSON decode errors answered with a server error response; a catch-all with 400.
+        """
+        import json
+
+        from django.http import HttpResponseServerError, JsonResponse
+        from django.views.decorators.http import require_POST
+
+        @require_POST
+        def import_orders(request):
+            try:
+                rows = json.loads(request.body)
+            except json.JSONDecodeError:
+                return HttpResponseServerError("could not import")  # expect: BB104
+            try:
+                created = create_orders(rows)
+            except Exception:
+                return JsonResponse({"error": "import failed"}, status=400)  # expect: BB104
+            return JsonResponse({"created": created})
+        """,
+        # DRF: a database error answered with DRF's ValidationError (400), and with an explicit 200.
+        """
+        from django.db import DatabaseError, OperationalError
+        from rest_framework.exceptions import ValidationError
+        from rest_framework.response import Response
+        from rest_framework.views import APIView
+
+        class Payouts(APIView):
+            def post(self, request):
+                try:
+                    payout = schedule_payout(request.data)
+                except OperationalError:
+                    raise ValidationError("could not schedule the payout")  # expect: BB104
+                try:
+                    payout.notify()
+                except DatabaseError:
+                    return Response({"scheduled": True}, status=200)  # expect: BB104
+                return Response({"id": payout.id}, status=201)
+        """,
+        # Django Ninja's (status, body) tuples and a redis outage; an unresolved driver error.
+        """
+        from ninja import NinjaAPI
+        import redis
+
+        api = NinjaAPI()
+
+        @api.get("/sessions/{key}")
+        def session(request, key: str):
+            try:
+                return 200, load_session(key)
+            except redis.ConnectionError:
+                return 404, {"detail": "no such session"}  # expect: BB104
+
+        @api.post("/sessions")
+        def create_session(request):
+            try:
+                return 201, store_session(request)
+            except conn.OperationalError:
+                return 422, {"detail": "could not store"}  # expect: BB104
+        """,
+    )
+
+    def visit(self, node: ast.AST) -> None:
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        handler = handler_for(node, self.context)
+        bindings = function_bindings(node) if handler is not None else {}
+        reported: set[int] = set()
+        for clause in _except_clauses(node):
+            caught = self._caught(clause)
+            if caught is None:
+                continue
+            if caught.layer is ErrorLayer.INFRASTRUCTURE and _reads_upstream_status(clause):
+                continue
+            if caught.layer is ErrorLayer.CATCH_ALL and self._parses_input_only(clause):
+                continue
+            for answer in self._answers(clause, handler, bindings):
+                if answer.status is None or id(answer.status_node or answer.node) in reported:
+                    continue
+                problem = self._problem(caught, answer, bindings)
+                if problem is None:
+                    continue
+                reported.add(id(answer.status_node or answer.node))
+                self.report(
+                    answer.status_node or answer.node,
+                    problem,
+                    fix=self._fix(caught),
+                    confidence=caught.confidence,
+                )
+
+    # --- configuration ------------------------------------------------------------------
+
+    def _validation_status(self) -> int:
+        value = self.option(_OPTION_VALIDATION)
+        return value if isinstance(value, int) else DEFAULT_VALIDATION_STATUS
+
+    def _business_status(self) -> int:
+        value = self.option(_OPTION_BUSINESS)
+        return value if isinstance(value, int) else DEFAULT_BUSINESS_STATUS
+
+    def _infrastructure_statuses(self) -> tuple[int, ...]:
+        value = self.option(_OPTION_INFRASTRUCTURE)
+        if isinstance(value, tuple):
+            statuses = tuple(int(item) for item in value if item.isdigit())
+            if statuses:
+                return statuses
+        if isinstance(value, int):
+            return (value,)
+        return DEFAULT_INFRASTRUCTURE_STATUSES
+
+    def _infrastructure_text(self) -> str:
+        statuses = [str(status) for status in self._infrastructure_statuses()]
+        return statuses[0] if len(statuses) == 1 else f"{', '.join(statuses[:-1])} or {statuses[-1]}"
+
+    # --- what was caught ----------------------------------------------------------------
+
+    def _caught(self, clause: ast.ExceptHandler) -> CaughtLayer | None:
+        if clause.type is None:
+            return CaughtLayer(ErrorLayer.CATCH_ALL, "a bare except", Confidence.HIGH)
+        members = clause.type.elts if isinstance(clause.type, ast.Tuple) else [clause.type]
+        layers: list[CaughtLayer | None] = []
+        for member in members:
+            parts = dotted_parts(member)
+            if parts is None:
+                return None
+            layers.append(exception_layer(self.context.qualified_name(member), parts[-1]))
+        found = [layer for layer in layers if layer is not None]
+        if not found:
+            return None
+        for layer in found:
+            if layer.layer is ErrorLayer.CATCH_ALL:
+                return layer
+        kinds = {layer.layer for layer in found}
+        if len(kinds) != 1:
+            return None
+        if ErrorLayer.INFRASTRUCTURE in kinds and len(found) != len(layers):
+            # `except (KeyError, OperationalError)`: which of the two the answer is for is unclear.
+            return None
+        shown = ", ".join(dict.fromkeys(layer.shown for layer in found))
+        confidence = min((layer.confidence for layer in found), key=_RANK.__getitem__)
+        return CaughtLayer(found[0].layer, shown, confidence, found[0].area)
+
+    def _parses_input_only(self, clause: ast.ExceptHandler) -> bool:
+        attempt = self.context.parent(clause)
+        if not isinstance(attempt, ast.Try) and not (hasattr(ast, "TryStar") and isinstance(attempt, ast.TryStar)):
+            return False
+        calls = [node for statement in attempt.body for node in ast.walk(statement) if isinstance(node, ast.Call)]
+        if not calls:
+            return False
+        return all(self._parses_input(call) for call in calls)
+
+    def _parses_input(self, call: ast.Call) -> bool:
+        qualified = self.context.call_name(call)
+        if qualified is not None and qualified in INPUT_PARSERS:
+            return True
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in INPUT_PARSING_METHODS:
+            return False
+        if classify_call(self.context, call) is not None:
+            return False
+        if func.attr in _INPUT_READERS:
+            holder = dotted_parts(func.value) or []
+            if isinstance(func.value, ast.Call):
+                # `json.loads(x).get(...)`, `request.get_json().get(...)`: reading what was parsed.
+                return self._parses_input(func.value)
+            return bool(set(holder) & _INPUT_HOLDERS)
+        return True
+
+    # --- how it was answered -------------------------------------------------------------
+
+    def _answers(self, clause: ast.ExceptHandler, handler: Handler | None, bindings: dict[str, list[ast.expr | None]]) -> Iterator[Answer]:
+        resolve = self.context.qualified_name
+        for node in _clause_nodes(clause):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                answer = raised_answer(node.exc, resolve)
+                if answer is not None:
+                    yield answer
+            elif isinstance(node, ast.Call):
+                aborted = aborted_answer(node, resolve)
+                if aborted is not None:
+                    yield aborted
+            elif isinstance(node, ast.Return) and node.value is not None:
+                returned = returned_answer(
+                    node.value,
+                    resolve,
+                    bare_data=sends_bare_data(handler) if handler is not None else False,
+                    tuples=tuple_style(handler) if handler is not None else TupleStyle.BODY,
+                    bindings=bindings,
+                )
+                if returned is not None:
+                    yield returned
+
+    def _problem(self, caught: CaughtLayer, answer: Answer, bindings: dict[str, list[ast.expr | None]]) -> str | None:
+        status = answer.status
+        assert status is not None
+        infrastructure = self._infrastructure_statuses()
+        validation = self._validation_status()
+        if caught.layer is ErrorLayer.VALIDATION:
+            if status >= 500 or (status in infrastructure and status != validation):
+                return (
+                    f"The validation error `{caught.shown}` (bad input) is answered with {status}, a server "
+                    f"error: every malformed request pages the on-call engineer and counts against the error "
+                    f"budget, and the client is not told to fix it."
+                )
+            return None
+        if caught.layer is ErrorLayer.INFRASTRUCTURE:
+            if status >= 500 or status in infrastructure or 300 <= status < 400:
+                return None
+            if status < 300:
+                if answer.status_node is None or error_body(answer, bindings) is not None:
+                    # The framework's default 200, or an error body (BB103's finding).
+                    return None
+                return (
+                    f"The infrastructure error `{caught.shown}` ({caught.area} failure) is answered with "
+                    f"{status}, a success: the client believes the work was done and monitoring sees no error."
+                )
+            return (
+                f"The infrastructure error `{caught.shown}` ({caught.area} failure) is answered with "
+                f"{status}, a client error: clients stop retrying a request that would succeed later, and "
+                f"the outage hides in client-error statistics."
+            )
+        if caught.layer is ErrorLayer.CATCH_ALL and 400 <= status < 500 and status not in infrastructure:
+            shown = "bare `except:`" if caught.shown == "a bare except" else f"`except {caught.shown}`"
+            return (
+                f"The catch-all {shown} is answered with {status}, a client error: bugs and outages caught "
+                f"there are blamed on the client, who stops retrying and can't fix them."
+            )
+        return None
+
+    def _fix(self, caught: CaughtLayer) -> str:
+        if caught.layer is ErrorLayer.VALIDATION:
+            return f"Answer bad input with {self._validation_status()} and say what is wrong with it."
+        if caught.layer is ErrorLayer.INFRASTRUCTURE:
+            return (
+                f"Answer infrastructure failures ({caught.area}) with {self._infrastructure_text()} and log "
+                f"them, so clients retry and monitoring counts them."
+            )
+        return (
+            f"Catch the errors you expect and answer each with its layer's status (bad input "
+            f"{self._validation_status()}, a broken business rule {self._business_status()}); let anything "
+            f"else reach the framework's 500 handler, or answer it with {self._infrastructure_text()}."
+        )
+
+
+def _except_clauses(function: FunctionNode) -> Iterator[ast.ExceptHandler]:
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.ExceptHandler):
+            yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _clause_nodes(clause: ast.ExceptHandler) -> Iterator[ast.AST]:
+    """The nodes of an except clause's body, without nested scopes or nested except clauses."""
+    stack: list[ast.AST] = list(reversed(clause.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ExceptHandler)):
+            continue
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _reads_upstream_status(clause: ast.ExceptHandler) -> bool:
+    if clause.name is None:
+        return False
+    for node in _clause_nodes(clause):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in _UPSTREAM_STATUS_ATTRIBUTES
+            and isinstance(node.value, ast.Name)
+            and node.value.id == clause.name
+        ):
+            return True
+    return False

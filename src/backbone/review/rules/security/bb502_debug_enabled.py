@@ -1,0 +1,617 @@
+"""BB502 debug-enabled: debug modes and credentialed wildcard CORS switched on in code."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.knowledge import deployment
+from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_FIX_DJANGO_DEBUG = (
+    'Read DEBUG from the environment so it is off unless turned on: `DEBUG = os.environ.get("DJANGO_DEBUG") == "1"`.'
+)
+_FIX_RUN = (
+    "Start the development server with `flask run --debug` (or a DEBUG environment variable) and serve "
+    "production with gunicorn or uvicorn, never with `debug=True` in code."
+)
+_FIX_APP_DEBUG = "Pass `debug=` from configuration that is false by default, e.g. `debug=settings.debug`."
+_FIX_CORS = (
+    "List the trusted origins explicitly (`allow_origins=[\"https://app.example.com\"]`), or drop credentials "
+    "if the API is really public."
+)
+_FIX_DJANGO_CORS = (
+    "Set `CORS_ALLOWED_ORIGINS` to the trusted front-end origins instead of allowing all of them, "
+    "or turn credentials off."
+)
+
+
+class DebugEnabled(Rule):
+    code = "BB502"
+    name = "debug-enabled"
+    summary = (
+        "A production-unsafe switch is on in code: Django DEBUG, a debug app or development server, "
+        "or wildcard CORS origins together with credentials."
+    )
+    # Each of these hands an attacker something (a remote shell through the Werkzeug
+    # debugger, settings and tracebacks, the user's authenticated session): an error.
+    severity = Severity.ERROR
+    subscribes = (ast.Assign, ast.AnnAssign, ast.Call)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds switches that must be off in production, where the code turns them on:\n\n"
+            "- `DEBUG = True` in a Django settings module: a module named `settings` or `*_settings`, any "
+            "module of a `settings/` package, or one that defines `INSTALLED_APPS`, `MIDDLEWARE` or "
+            "`ROOT_URLCONF`. A value read from the environment (`DEBUG = os.environ.get(\"DEBUG\") == "
+            "\"1\"`) is not flagged, nor is an assignment under an `if`.\n"
+            "- `app.run(debug=True)` on a Flask, Quart, Sanic or Dash app (or `socketio.run(app, "
+            "debug=True)`), `app.debug = True`, `app.config[\"DEBUG\"] = True` and "
+            "`app.config.update(DEBUG=True)`.\n"
+            "- `FastAPI(debug=True)`, `Starlette(debug=True)` and `Litestar(debug=True)`.\n"
+            "- Wildcard CORS with credentials: Starlette/FastAPI `CORSMiddleware` with "
+            "`allow_origins=[\"*\"]` (or an `allow_origin_regex` that matches everything) and "
+            "`allow_credentials=True`, through `app.add_middleware(...)` or `Middleware(...)`; "
+            "Flask-CORS `CORS(app, supports_credentials=True)` or `@cross_origin(supports_credentials=True)` "
+            "with `origins=\"*\"` or no `origins` at all (its default is every origin); django-cors-headers "
+            "`CORS_ALLOW_ALL_ORIGINS = True` (or the old `CORS_ORIGIN_ALLOW_ALL`) with "
+            "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
+            "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
+            "Settings modules named for development or tests (`settings/dev.py`, `local_settings.py`, "
+            "`test_settings.py`) and test code are not flagged: debug is their point. Confidence is "
+            "lowered for shared base settings (`settings/base.py`, which production modules usually "
+            "import and override: medium), for sample projects (under `example/`, `demo/`, `sandbox/`, "
+            "`docs/`: low) and for an app whose type backbone infers only from its name (`app = create_app()`).\n\n"
+            "`app.run(debug=True)` under `if __name__ == \"__main__\":` is reported with low confidence: "
+            "that block only runs when the file is executed directly, which is a development entry point "
+            "when production uses gunicorn or uvicorn, but is also how many containers start the service "
+            "(`CMD [\"python\", \"app.py\"]`). Binding such a server to every interface "
+            "(`host=\"0.0.0.0\"`) raises the confidence to medium."
+        ),
+        why_is_this_bad=(
+            "Django's debug pages show settings, environment, SQL and source to whoever triggers an error, "
+            "and DEBUG keeps every query in memory. The Werkzeug debugger behind `app.run(debug=True)` is an "
+            "interactive Python console in the browser: anyone who reaches an error page can run code on the "
+            "server (the PIN is guessable from public facts). `FastAPI(debug=True)` returns tracebacks to "
+            "clients. A CORS policy that allows every origin with credentials lets any website send "
+            "requests with the visitor's cookies and read the answers: Starlette and Flask-CORS reflect "
+            "the caller's origin in that configuration, so the browser's protection is gone."
+        ),
+        example=(
+            "from fastapi import FastAPI\n"
+            "from fastapi.middleware.cors import CORSMiddleware\n\n"
+            "app = FastAPI(debug=True)\n"
+            "app.add_middleware(\n"
+            "    CORSMiddleware,\n"
+            "    allow_origins=[\"*\"],\n"
+            "    allow_credentials=True,\n"
+            ")\n"
+        ),
+        use_instead=(
+            "from fastapi import FastAPI\n"
+            "from fastapi.middleware.cors import CORSMiddleware\n\n"
+            "from .config import settings\n\n"
+            "app = FastAPI(debug=settings.debug)\n"
+            "app.add_middleware(\n"
+            "    CORSMiddleware,\n"
+            "    allow_origins=settings.cors_origins,  # [\"https://app.example.com\"]\n"
+            "    allow_credentials=True,\n"
+            ")\n"
+        ),
+    )
+
+    VALID = (
+        # Django: DEBUG read from the environment.
+        """
+        import os
+
+        INSTALLED_APPS = ["django.contrib.auth", "shop"]
+        DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+        CORS_ALLOW_ALL_ORIGINS = DEBUG
+        CORS_ALLOW_CREDENTIALS = True
+        """,
+        # Django: DEBUG = True only when the environment says so.
+        """
+        import os
+
+        ROOT_URLCONF = "shop.urls"
+        DEBUG = False
+        if os.environ.get("ENVIRONMENT") == "development":
+            DEBUG = True
+        """,
+        # DEBUG = True in a module that is not a settings module: a script's own flag.
+        """
+        DEBUG = True
+
+        def log(message):
+            if DEBUG:
+                print(message)
+        """,
+        # django-cors-headers: all origins, but no credentials.
+        """
+        INSTALLED_APPS = ["corsheaders"]
+        CORS_ALLOW_ALL_ORIGINS = True
+        CORS_ALLOW_CREDENTIALS = False
+        """,
+        # Flask: debug from the environment; asyncio.run(debug=True) is asyncio's debug mode.
+        """
+        import asyncio
+        import os
+
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        async def main():
+            pass
+
+        if __name__ == "__main__":
+            app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
+            asyncio.run(main(), debug=True)
+        """,
+        # FastAPI: debug from configuration; CORS with explicit origins and credentials.
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        from .config import settings
+
+        app = FastAPI(debug=settings.debug)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["https://shop.example.com"],
+            allow_credentials=True,
+        )
+        """,
+        # Starlette: a public API with every origin but no credentials.
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])]
+        app = Starlette(debug=False, middleware=middleware)
+        """,
+        # Flask-CORS: credentials for listed origins; wildcard without credentials.
+        """
+        from flask import Flask
+        from flask_cors import CORS, cross_origin
+
+        app = Flask(__name__)
+        CORS(app, origins=["https://shop.example.com"], supports_credentials=True)
+
+        @app.route("/public")
+        @cross_origin()
+        def public():
+            return "ok"
+        """,
+        # Unrelated objects with a debug attribute or a run(debug=...) method.
+        """
+        class Worker:
+            def __init__(self):
+                self.debug = True
+
+        def start(pipeline):
+            pipeline.run(debug=True)
+        """,
+    )
+
+    INVALID = (
+        # The Django startproject default, left on.
+        """
+        from pathlib import Path
+
+        BASE_DIR = Path(__file__).resolve().parent.parent
+        SECRET_KEY = os.environ["SECRET_KEY"]
+        DEBUG = True  # expect: BB502
+        ALLOWED_HOSTS = ["*"]
+        INSTALLED_APPS = ["django.contrib.admin", "shop"]
+        """,
+        # django-cors-headers: every origin, with credentials (old and new names).
+        """
+        INSTALLED_APPS = ["corsheaders", "shop"]
+        MIDDLEWARE = ["corsheaders.middleware.CorsMiddleware"]
+        CORS_ALLOW_ALL_ORIGINS = True  # expect: BB502
+        CORS_ORIGIN_ALLOW_ALL = True  # expect: BB502
+        CORS_ALLOW_CREDENTIALS = True
+        """,
+        # Flask: the Werkzeug debugger turned on at import, on the app and in its config.
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.debug = True  # expect: BB502
+        app.config["DEBUG"] = True  # expect: BB502
+        app.config.update(DEBUG=True)  # expect: BB502
+        app.run(host="0.0.0.0", debug=True)  # expect: BB502
+        """,
+        # Flask: a factory-built app run with debug in the __main__ block (low confidence).
+        """
+        from myservice import create_app
+
+        app = create_app()
+
+        if __name__ == "__main__":
+            app.run(debug=True)  # expect: BB502
+        """,
+        # FastAPI and Starlette debug apps.
+        """
+        from fastapi import FastAPI
+        from starlette.applications import Starlette
+
+        api = FastAPI(title="shop", debug=True)  # expect: BB502
+        internal = Starlette(debug=True)  # expect: BB502
+        """,
+        # FastAPI: CORSMiddleware with every origin and credentials, origins through a name.
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        origins = ["*"]
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,  # expect: BB502
+            allow_credentials=True,
+            allow_methods=["*"],
+        )
+        """,
+        # Starlette: Middleware(...) declaration; a regex that matches every origin.
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware = [
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True),  # expect: BB502
+            Middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True),  # expect: BB502
+        ]
+        app = Starlette(middleware=middleware)
+        """,
+        # Flask-CORS: the default origins are "*"; explicit "*" in a resource and a decorator.
+        """
+        from flask import Flask
+        from flask_cors import CORS, cross_origin
+
+        app = Flask(__name__)
+        CORS(app, supports_credentials=True)  # expect: BB502
+        CORS(app, resources={r"/api/*": {"origins": "*"}}, supports_credentials=True)  # expect: BB502
+
+        @app.route("/me")
+        @cross_origin(origins="*", supports_credentials=True)  # expect: BB502
+        def me():
+            return "me"
+        """,
+    )
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        path = context.path
+        self._skipped = is_test_path(path)
+        self._sample = deployment.is_sample_project(path)
+        self._settings_module = deployment.is_settings_path(path) or deployment.defines_django_settings(context.tree)
+        self._development_settings = deployment.is_development_settings(path)
+        self._module_values = _module_level_values(context.tree)
+        self._dev_server_apps = self._names_bound_to(deployment.DEV_SERVER_APPS)
+        self._django_credentials = deployment.is_true(self._module_values.get(deployment.DJANGO_CORS_CREDENTIALS))
+
+    def _names_bound_to(self, classes: frozenset[str]) -> frozenset[str]:
+        """Names assigned (anywhere in the module) an instance of one of `classes`."""
+        names: set[str] = set()
+        for node in ast.walk(self.context.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                if self.context.call_name(node.value) in classes:
+                    names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        return frozenset(names)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skipped:
+            return
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._check_assignment(node, target, node.value)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self._check_assignment(node, node.target, node.value)
+        elif isinstance(node, ast.Call):
+            self._check_call(node)
+
+    def _confidence(self, confidence: Confidence) -> Confidence:
+        # A sample project shipped next to a library is run by people trying it, not deployed.
+        return Confidence.LOW if self._sample else confidence
+
+    # ------------------------------------------------------------------ assignments
+
+    def _check_assignment(self, statement: ast.stmt, target: ast.expr, value: ast.expr) -> None:
+        if not deployment.is_true(value):
+            return
+        if isinstance(target, ast.Name):
+            self._check_setting(statement, target.id)
+        elif isinstance(target, ast.Attribute) and target.attr == "debug":
+            app = self._app_confidence(target.value)
+            if app is not None:
+                self.report(
+                    statement,
+                    f"Debug mode is switched on (`{self.context.segment(target)} = True`), which turns on the "
+                    "development server's interactive debugger: anyone who triggers an error can run code on the server.",
+                    fix=_FIX_RUN,
+                    confidence=self._confidence(app),
+                )
+        elif isinstance(target, ast.Subscript) and _is_config_key(target, "DEBUG"):
+            assert isinstance(target.value, ast.Attribute)
+            app = self._app_confidence(target.value.value)
+            if app is not None:
+                self.report(
+                    statement,
+                    f"Debug mode is switched on (`{self.context.segment(target)} = True`), which turns on the "
+                    "development server's interactive debugger: anyone who triggers an error can run code on the server.",
+                    fix=_FIX_RUN,
+                    confidence=self._confidence(app),
+                )
+
+    def _check_setting(self, statement: ast.stmt, name: str) -> None:
+        """DEBUG and django-cors-headers switches: module-level, unconditional assignments only."""
+        if name != "DEBUG" and name not in deployment.DJANGO_CORS_ALLOW_ALL:
+            return
+        if self._development_settings or not self._unconditional_module_statement(statement):
+            return
+        if name == "DEBUG":
+            if not self._settings_module:
+                return
+            confidence = Confidence.HIGH
+            caveat = ""
+            if deployment.is_shared_base_settings(self.context.path):
+                confidence = Confidence.MEDIUM
+                caveat = " unless every production settings module overrides it"
+            self.report(
+                statement,
+                f"DEBUG is True in the Django settings module `{self.context.path}`, which shows tracebacks, "
+                f"settings and SQL to anyone who triggers an error{caveat}.",
+                fix=_FIX_DJANGO_DEBUG,
+                confidence=self._confidence(confidence),
+            )
+        elif self._django_credentials:
+            self.report(
+                statement,
+                f"Every origin is allowed (`{name} = True`) together with `CORS_ALLOW_CREDENTIALS = True`, so "
+                "any website can send requests with the visitor's cookies and read the answers.",
+                fix=_FIX_DJANGO_CORS,
+                confidence=self._confidence(Confidence.HIGH),
+            )
+
+    def _unconditional_module_statement(self, statement: ast.stmt) -> bool:
+        """At module level and not under an `if` (an environment-dependent switch)."""
+        for ancestor in self.context.ancestors(statement):
+            if isinstance(ancestor, (ast.If, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                return False
+        return True
+
+    # ------------------------------------------------------------------ calls
+
+    def _check_call(self, call: ast.Call) -> None:
+        callee = self.context.call_name(call)
+        if callee in deployment.DEBUG_ARGUMENT_APPS:
+            if deployment.is_true(_keyword(call, "debug")):
+                short = callee.rpartition(".")[2]
+                self.report(
+                    call,
+                    f"The {short} app is built with `debug=True`, so it returns tracebacks to clients when a "
+                    "request fails.",
+                    fix=_FIX_APP_DEBUG,
+                    confidence=self._confidence(Confidence.HIGH),
+                )
+            return
+        if callee in deployment.MIDDLEWARE_DECLARATIONS and call.args:
+            if self.context.qualified_name(call.args[0]) in deployment.CORS_MIDDLEWARES:
+                self._check_starlette_cors(call)
+            return
+        if callee in deployment.FLASK_CORS or callee in deployment.FLASK_CORS_DECORATORS:
+            self._check_flask_cors(call, callee)
+            return
+        if not isinstance(call.func, ast.Attribute):
+            return
+        method = call.func.attr
+        if method == "add_middleware" and call.args:
+            if self.context.qualified_name(call.args[0]) in deployment.CORS_MIDDLEWARES:
+                self._check_starlette_cors(call)
+        elif method in ("run", "run_server") and callee not in deployment.NOT_SERVER_RUNS:
+            self._check_run(call)
+        elif method in ("update", "from_mapping") and deployment.is_true(_keyword(call, "DEBUG")):
+            config = call.func.value
+            if isinstance(config, ast.Attribute) and config.attr == "config":
+                app = self._app_confidence(config.value)
+                if app is not None:
+                    self.report(
+                        call,
+                        f"Debug mode is switched on (`{self.context.segment(call.func)}(DEBUG=True)`), which turns "
+                        "on the development server's interactive debugger: anyone who triggers an error can run "
+                        "code on the server.",
+                        fix=_FIX_RUN,
+                        confidence=self._confidence(app),
+                    )
+
+    def _check_run(self, call: ast.Call) -> None:
+        if not deployment.is_true(_keyword(call, "debug")):
+            return
+        assert isinstance(call.func, ast.Attribute)
+        app = self._app_confidence(call.func.value)
+        if app is None:
+            return
+        shown = self.context.segment(call.func)
+        if self._in_main_block(call):
+            exposed = _keyword(call, "host")
+            confidence = (
+                Confidence.MEDIUM
+                if isinstance(exposed, ast.Constant) and exposed.value in ("0.0.0.0", "::")
+                else Confidence.LOW
+            )
+            self.report(
+                call,
+                f"The `__main__` block starts the development server with its interactive debugger "
+                f"(`{shown}(debug=True)`) whenever the service is started with `python`, letting anyone who "
+                "triggers an error run code on the server.",
+                fix=_FIX_RUN,
+                confidence=self._confidence(_lowest(app, confidence)),
+            )
+            return
+        self.report(
+            call,
+            f"The development server is started with its interactive debugger (`{shown}(debug=True)`), which "
+            "lets anyone who triggers an error run code on the server.",
+            fix=_FIX_RUN,
+            confidence=self._confidence(app),
+        )
+
+    def _check_starlette_cors(self, call: ast.Call) -> None:
+        origins = self._value(_keyword(call, "allow_origins"))
+        regex = self._value(_keyword(call, "allow_origin_regex"))
+        credentials = self._value(_keyword(call, "allow_credentials"))
+        if not deployment.is_true(credentials):
+            return
+        wildcard: ast.AST
+        if origins is not None and deployment.is_wildcard_origin(origins):
+            shown = "`allow_origins=[\"*\"]`"
+            wildcard = _keyword_node(call, "allow_origins") or call
+        elif regex is not None and deployment.is_wildcard_origin_regex(regex):
+            shown = f"`allow_origin_regex={self.context.segment(regex)}`"
+            wildcard = _keyword_node(call, "allow_origin_regex") or call
+        else:
+            return
+        self.report(
+            wildcard,
+            f"CORSMiddleware allows every origin ({shown}) together with `allow_credentials=True`, so any "
+            "website can send requests with the visitor's cookies and read the answers.",
+            fix=_FIX_CORS,
+            confidence=self._confidence(Confidence.HIGH),
+        )
+
+    def _check_flask_cors(self, call: ast.Call, callee: str) -> None:
+        """Flask-CORS: `origins` defaults to "*"; `resources` entries may set their own options."""
+        credentials = deployment.is_true(self._value(_keyword(call, "supports_credentials")))
+        origins = self._value(_keyword(call, "origins"))
+        resources = self._value(_keyword(call, "resources"))
+        wildcard_default = origins is None or deployment.is_wildcard_origin(origins)
+        wildcard_with_credentials = False
+        if isinstance(resources, ast.Dict) and callee in deployment.FLASK_CORS:
+            for options in resources.values:
+                if not isinstance(options, ast.Dict):
+                    continue
+                own = _dict_entries(options)
+                own_origins = own.get("origins")
+                wildcard = deployment.is_wildcard_origin(own_origins) if own_origins is not None else wildcard_default
+                own_credentials = own.get("supports_credentials")
+                with_credentials = deployment.is_true(own_credentials) if own_credentials is not None else credentials
+                wildcard_with_credentials = wildcard_with_credentials or (wildcard and with_credentials)
+        elif resources is None or callee in deployment.FLASK_CORS_DECORATORS:
+            wildcard_with_credentials = wildcard_default and credentials
+        if not wildcard_with_credentials:
+            return
+        short = callee.rpartition(".")[2]
+        how = "every origin" if origins is not None or resources is not None else "every origin (its default)"
+        self.report(
+            _keyword_node(call, "origins") or _keyword_node(call, "resources") or call,
+            f"Flask-CORS `{short}` allows {how} together with `supports_credentials=True`, so any website can "
+            "send requests with the visitor's cookies and read the answers.",
+            fix=_FIX_CORS,
+            confidence=self._confidence(Confidence.HIGH),
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _app_confidence(self, receiver: ast.expr) -> Confidence | None:
+        """How sure backbone is that `receiver` is a web app with a development server."""
+        if not isinstance(receiver, ast.Name):
+            return None
+        if receiver.id in self._dev_server_apps:
+            return Confidence.HIGH
+        if receiver.id in deployment.CONVENTIONAL_APP_NAMES and self.context.qualified_name(receiver) is None:
+            # A local or module name whose value backbone did not see built (`app = create_app()`).
+            return Confidence.MEDIUM
+        resolved = self.context.qualified_name(receiver)
+        if receiver.id in deployment.CONVENTIONAL_APP_NAMES and resolved is not None:
+            value = self._module_values.get(receiver.id)
+            if value is None or (isinstance(value, ast.Call) and self.context.call_name(value) is not None):
+                # Imported (`from service import app`) or built by a project factory.
+                return Confidence.MEDIUM
+        return None
+
+    def _value(self, node: ast.expr | None) -> ast.expr | None:
+        """A literal, or the module-level literal a plain name is bound to once."""
+        if isinstance(node, ast.Name) and node.id in self._module_values:
+            return self._module_values[node.id]
+        return node
+
+    def _in_main_block(self, node: ast.AST) -> bool:
+        return any(isinstance(ancestor, ast.If) and _is_main_guard(ancestor.test) for ancestor in self.context.ancestors(node))
+
+
+def _module_level_values(tree: ast.Module) -> dict[str, ast.expr]:
+    """Module-level names bound exactly once (outside any `if`), with their values."""
+    values: dict[str, ast.expr] = {}
+    seen_twice: set[str] = set()
+    for statement in tree.body:
+        pairs: list[tuple[ast.expr, ast.expr]] = []
+        if isinstance(statement, ast.Assign):
+            pairs = [(target, statement.value) for target in statement.targets]
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            pairs = [(statement.target, statement.value)]
+        for target, value in pairs:
+            if isinstance(target, ast.Name):
+                if target.id in values:
+                    seen_twice.add(target.id)
+                values[target.id] = value
+    for name in seen_twice:
+        del values[name]
+    return values
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _keyword_node(call: ast.Call, name: str) -> ast.keyword | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword
+    return None
+
+
+def _dict_entries(node: ast.Dict) -> dict[str, ast.expr]:
+    return {
+        key.value: value
+        for key, value in zip(node.keys, node.values)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
+
+
+def _is_config_key(target: ast.Subscript, key: str) -> bool:
+    return (
+        isinstance(target.value, ast.Attribute)
+        and target.value.attr == "config"
+        and isinstance(target.slice, ast.Constant)
+        and target.slice.value == key
+    )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    return has_name and has_main
+
+
+def _lowest(first: Confidence, second: Confidence) -> Confidence:
+    rank = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+    return first if rank[first] <= rank[second] else second

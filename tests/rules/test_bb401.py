@@ -1,0 +1,395 @@
+"""BB401 beyond its own examples: chains across modules, the depth option, entry points that
+run alone, one report per connection, and the knowledge it asks."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backbone.api import ReviewRequest, review
+from backbone.findings import Confidence, Finding
+from backbone.review.checker import check_source
+from backbone.review.knowledge.blocking import BLOCKING_FUNCTIONS, BlockingKind, blocking_function
+
+
+def findings(snippet: str, path: str = "example.py") -> list[Finding]:
+    return check_source(textwrap.dedent(snippet), ("BB401",), path=path)
+
+
+def lines(snippet: str, path: str = "example.py") -> list[int]:
+    return [finding.line for finding in findings(snippet, path)]
+
+
+def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
+    tree = {**files, "pyproject.toml": f'[tool.backbone]\nselect = ["BB401"]\n{config}'}
+    for relative, content in tree.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False))
+    assert result.internal_errors == []
+    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+
+
+# --- what the finding says ------------------------------------------------------------
+
+
+def test_direct_call_message_and_fix() -> None:
+    (finding,) = findings(
+        """
+        import time
+
+        async def poll():
+            time.sleep(1)
+        """
+    )
+    assert finding.message == (
+        "In `async def poll()`, `time.sleep()` sleeps, which stalls the event loop and every other "
+        "request it is serving."
+    )
+    assert finding.fix is not None and finding.fix.message == "Use `await asyncio.sleep(...)` instead."
+    assert finding.confidence is Confidence.HIGH
+
+
+def test_chain_message_names_every_function_and_the_blocking_call() -> None:
+    (finding,) = findings(
+        """
+        import subprocess
+
+        def git_revision():
+            return subprocess.check_output(["git", "rev-parse", "HEAD"])
+
+        def version():
+            return {"revision": git_revision()}
+
+        async def health():
+            return version()
+        """
+    )
+    assert finding.line == 11
+    assert finding.message == (
+        "In `async def health()`, `version()` runs a process and waits for it through the `await`-less "
+        "call chain version() -> git_revision() -> subprocess.check_output(), which stalls the event loop "
+        "and every other request it is serving."
+    )
+    assert finding.fix is not None
+    assert finding.fix.message == (
+        "Run `version` in a thread with `await asyncio.to_thread(version, ...)`, or make the chain async "
+        "down to `subprocess.check_output()`."
+    )
+
+
+def test_django_projects_are_told_about_sync_to_async() -> None:
+    (finding,) = findings(
+        """
+        import requests
+        from django.http import JsonResponse
+
+        def rates():
+            return requests.get("https://rates.example.com", timeout=5).json()
+
+        async def view(request):
+            return JsonResponse(rates())
+        """
+    )
+    assert finding.fix is not None and "`await sync_to_async(rates)(...)`" in finding.fix.message
+
+
+def test_calls_on_one_connection_are_reported_once_and_counted() -> None:
+    (finding,) = findings(
+        """
+        import sqlite3
+
+        async def report(path):
+            conn = sqlite3.connect(path)
+            conn.execute("delete from cache")
+            conn.execute("vacuum")
+            conn.commit()
+        """
+    )
+    assert finding.line == 5
+    assert "(and 3 more blocking calls on `conn` after it)" in finding.message
+
+
+def test_file_io_has_medium_confidence() -> None:
+    (finding,) = findings(
+        """
+        async def load(path):
+            with open(path) as handle:
+                return handle.read()
+        """
+    )
+    assert finding.confidence is Confidence.MEDIUM
+
+
+# --- what is exempt ----------------------------------------------------------------------
+
+
+def test_awaited_and_offloaded_calls_are_quiet() -> None:
+    assert (
+        lines(
+            """
+            import asyncio
+            import time
+
+            import anyio
+            import requests
+            from asgiref.sync import sync_to_async
+
+            async def work(url):
+                await asyncio.to_thread(requests.get, url, timeout=5)
+                await sync_to_async(time.sleep)(1)
+                await anyio.to_thread.run_sync(lambda: requests.get(url, timeout=5))
+                await asyncio.get_running_loop().run_in_executor(None, time.sleep, 1)
+            """
+        )
+        == []
+    )
+
+
+def test_sync_to_async_decorated_and_cached_helpers_are_not_followed() -> None:
+    assert (
+        lines(
+            """
+            import functools
+            import time
+
+            from asgiref.sync import sync_to_async
+
+            @sync_to_async
+            def slow():
+                time.sleep(1)
+
+            @functools.cache
+            def settings():
+                time.sleep(1)
+                return {}
+
+            async def view():
+                await slow()
+                return settings()
+            """
+        )
+        == []
+    )
+
+
+def test_a_nested_function_called_directly_is_followed() -> None:
+    assert lines(
+        """
+        import time
+
+        async def handler():
+            def pause():
+                time.sleep(1)
+            pause()
+        """
+    ) == [7]
+
+
+def test_a_constructor_running_blocking_code_is_followed() -> None:
+    assert lines(
+        """
+        import requests
+
+        class Rates:
+            def __init__(self):
+                self.table = requests.get("https://rates.example.com", timeout=5).json()
+
+        async def price():
+            return Rates().table
+        """
+    ) == [9]
+
+
+def test_async_helpers_are_checked_on_their_own_not_through_the_caller() -> None:
+    assert lines(
+        """
+        import time
+
+        async def helper():
+            time.sleep(1)
+
+        async def caller():
+            await helper()
+        """
+    ) == [5]
+
+
+def test_test_code_is_not_checked() -> None:
+    snippet = "import time\n\nasync def test_retry():\n    time.sleep(0.1)\n"
+    assert lines(snippet, path="tests/test_retry.py") == []
+    assert lines(snippet, path="app/retry.py") == [4]
+
+
+def test_a_script_started_with_asyncio_run_owns_its_loop() -> None:
+    assert (
+        lines(
+            """
+            import asyncio
+            import subprocess
+
+            async def main():
+                subprocess.run(["make", "assets"], check=True)
+
+            if __name__ == "__main__":
+                asyncio.run(main())
+            """
+        )
+        == []
+    )
+
+
+def test_cli_commands_and_what_only_they_await_are_exempt(tmp_path: Path) -> None:
+    found = review_tree(
+        tmp_path,
+        {
+            "tool/__init__.py": "",
+            "tool/cli.py": """\
+                import subprocess
+
+                import typer
+
+                from tool.steps import deploy_steps
+
+                app = typer.Typer()
+
+                @app.command()
+                async def deploy():
+                    subprocess.run(["git", "pull"], check=True)
+                    await deploy_steps()
+                """,
+            "tool/steps.py": """\
+                import subprocess
+
+                async def deploy_steps():
+                    subprocess.run(["make"], check=True)
+
+                async def shared_step():
+                    subprocess.run(["make", "shared"], check=True)
+                """,
+            "tool/server.py": """\
+                from tool.steps import shared_step
+
+                async def on_request():
+                    await shared_step()
+                """,
+        },
+    )
+    assert [(finding.path, finding.line) for finding in found] == [("tool/steps.py", 7)]
+
+
+def test_flask_async_views_run_in_their_own_loop_but_quart_shares_one() -> None:
+    flask = """
+        import time
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        @app.get("/slow")
+        async def slow():
+            time.sleep(1)
+            return "ok"
+        """
+    assert lines(flask) == []
+    assert lines(flask.replace("from flask import Flask", "from quart import Quart").replace("Flask(", "Quart(")) == [9]
+
+
+# --- the ORM layer's queries -------------------------------------------------------------
+
+
+def test_django_async_orm_is_quiet_and_the_sync_orm_is_not() -> None:
+    assert lines(
+        """
+        from django.http import JsonResponse
+
+        from shop.models import Order
+
+        async def orders(request):
+            count = await Order.objects.acount()
+            recent = [order.pk async for order in Order.objects.order_by("-pk")[:10]]
+            everything = list(Order.objects.all())
+            return JsonResponse({"count": count, "recent": recent, "all": len(everything)})
+        """
+    ) == [9]
+
+
+# --- across modules ----------------------------------------------------------------------
+
+CHAIN = {
+    "app/__init__.py": "",
+    "app/api.py": """\
+        from fastapi import FastAPI
+
+        from app.reports import build
+
+        app = FastAPI()
+
+        @app.get("/report")
+        async def report():
+            return build()
+        """,
+    "app/reports.py": """\
+        from app.render import render
+
+        def build():
+            return {"pdf": render()}
+        """,
+    "app/render.py": """\
+        from app.store import load_template
+
+        def render():
+            return load_template().upper()
+        """,
+    "app/store.py": """\
+        import requests
+
+        def load_template():
+            return requests.get("https://templates.example.com/report", timeout=5).text
+        """,
+}
+
+
+def test_chain_across_modules(tmp_path: Path) -> None:
+    (finding,) = review_tree(tmp_path, CHAIN)
+    assert (finding.path, finding.line) == ("app/api.py", 9)
+    assert "build() -> render() -> load_template() -> requests.get()" in finding.message
+
+
+def test_max_depth_option_limits_the_chain(tmp_path: Path) -> None:
+    assert review_tree(tmp_path, CHAIN, config="[tool.backbone.rules.BB401]\nmax_depth = 2\n") == []
+
+
+# --- knowledge ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("time.sleep", BlockingKind.SLEEP),
+        ("requests.post", BlockingKind.HTTP),
+        ("httpx.get", BlockingKind.HTTP),
+        ("urllib.request.urlopen", BlockingKind.HTTP),
+        ("http.client.HTTPSConnection", BlockingKind.HTTP),
+        ("smtplib.SMTP_SSL", BlockingKind.EMAIL),
+        ("django.core.mail.send_mail", BlockingKind.EMAIL),
+        ("subprocess.check_output", BlockingKind.SUBPROCESS),
+        ("os.system", BlockingKind.SUBPROCESS),
+        ("psycopg2.connect", BlockingKind.DATABASE),
+        ("open", BlockingKind.FILE),
+    ],
+)
+def test_blocking_functions_by_name(name: str, kind: BlockingKind) -> None:
+    found = blocking_function(name)
+    assert found is not None and found.kind is kind
+
+
+@pytest.mark.parametrize("name", ["asyncio.sleep", "subprocess.Popen", "os.waitpid", "httpx.AsyncClient", "json.loads"])
+def test_not_blocking_by_name(name: str) -> None:
+    assert blocking_function(name) is None
+
+
+def test_async_variants_are_not_in_the_catalogue() -> None:
+    assert not any(name.startswith(("asyncio.", "aiohttp.", "aiosqlite.", "asyncpg.")) for name in BLOCKING_FUNCTIONS)

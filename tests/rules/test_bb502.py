@@ -1,0 +1,153 @@
+"""BB502 beyond its own examples: which settings modules count, and how sure each finding is."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from backbone.findings import Confidence, Finding
+from backbone.review.checker import check_source
+
+DJANGO_DEBUG = textwrap.dedent(
+    """\
+    INSTALLED_APPS = ["shop"]
+    DEBUG = True
+    """
+)
+PLAIN_DEBUG = "DEBUG = True\n"
+
+
+def findings(snippet: str, path: str = "example.py", module: str = "example") -> list[Finding]:
+    return check_source(textwrap.dedent(snippet), ("BB502",), path=path, module=module)
+
+
+@pytest.mark.parametrize(
+    ("path", "confidence"),
+    [
+        ("shop/settings.py", Confidence.HIGH),
+        ("config/settings/production.py", Confidence.HIGH),
+        ("shop/prod_settings.py", Confidence.HIGH),
+        ("config/settings/base.py", Confidence.MEDIUM),
+        ("examples/shop/settings.py", Confidence.LOW),
+        ("demo/settings/base.py", Confidence.LOW),
+    ],
+)
+def test_settings_modules_by_path(path: str, confidence: Confidence) -> None:
+    found = findings(PLAIN_DEBUG, path=path)
+    assert [(f.line, f.confidence) for f in found] == [(1, confidence)]
+    assert path in found[0].message
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "config/settings/dev.py",
+        "config/settings/local.py",
+        "shop/test_settings.py",
+        "shop/settings_development.py",
+        "tests/settings.py",
+        "shop/testutils/settings.py",
+        "shop/config.py",  # not a settings module: no INSTALLED_APPS, not named so
+    ],
+)
+def test_development_test_and_other_modules_are_quiet(path: str) -> None:
+    assert findings(PLAIN_DEBUG, path=path) == []
+
+
+def test_module_defining_django_settings_is_a_settings_module() -> None:
+    assert [f.line for f in findings(DJANGO_DEBUG, path="shop/conf.py")] == [2]
+
+
+def test_chained_assignment_and_annotation() -> None:
+    found = findings(
+        """
+        ROOT_URLCONF = "shop.urls"
+        DEBUG = TEMPLATE_DEBUG = True
+        """
+    )
+    assert [f.line for f in found] == [3]
+    assert [f.line for f in findings('ROOT_URLCONF = "x"\nDEBUG: bool = True\n')] == [2]
+
+
+def test_django_cors_needs_credentials_in_the_same_module() -> None:
+    assert findings('INSTALLED_APPS = ["corsheaders"]\nCORS_ALLOW_ALL_ORIGINS = True\n') == []
+    found = findings(
+        'CORS_ALLOW_CREDENTIALS = True\nCORS_ORIGIN_ALLOW_ALL = True\n', path="shop/settings.py"
+    )
+    assert [f.line for f in found] == [2]
+    assert "CORS_ORIGIN_ALLOW_ALL" in found[0].message
+
+
+def test_main_block_confidence_depends_on_the_app_and_the_host() -> None:
+    flask_main = """
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        if __name__ == "__main__":
+            app.run(debug=True)
+            app.run(host="0.0.0.0", port=8000, debug=True)
+        """
+    assert [(f.line, f.confidence) for f in findings(flask_main)] == [(7, Confidence.LOW), (8, Confidence.MEDIUM)]
+    assert "`__main__` block" in findings(flask_main)[0].message
+
+
+def test_factory_built_app_outside_main_is_medium() -> None:
+    found = findings(
+        """
+        from service import create_app
+
+        def serve():
+            app = create_app()
+            app.run(debug=True)
+        """
+    )
+    assert [(f.line, f.confidence) for f in found] == [(6, Confidence.MEDIUM)]
+
+
+def test_socketio_and_dash_run() -> None:
+    found = findings(
+        """
+        from flask import Flask
+        from flask_socketio import SocketIO
+
+        app = Flask(__name__)
+        socketio = SocketIO(app)
+        socketio.run(app, debug=True)
+        """
+    )
+    assert [(f.line, f.confidence) for f in found] == [(7, Confidence.HIGH)]
+
+
+def test_messages_name_the_switch() -> None:
+    found = findings(
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI(debug=True)
+        app.add_middleware(CORSMiddleware, allow_origins="*", allow_credentials=True)
+        """
+    )
+    assert [f.message for f in found] == [
+        "The FastAPI app is built with `debug=True`, so it returns tracebacks to clients when a request fails.",
+        "CORSMiddleware allows every origin (`allow_origins=[\"*\"]`) together with `allow_credentials=True`, "
+        "so any website can send requests with the visitor's cookies and read the answers.",
+    ]
+    assert all(f.fix for f in found)
+
+
+def test_flask_cors_resource_options() -> None:
+    found = findings(
+        """
+        from flask import Flask
+        from flask_cors import CORS
+
+        app = Flask(__name__)
+        CORS(app, resources={r"/api/*": {"origins": "*", "supports_credentials": True}})
+        CORS(app, resources={r"/api/*": {"origins": ["https://a.example"]}}, supports_credentials=True)
+        CORS(app, origins="*")
+        """
+    )
+    assert [f.line for f in found] == [6]

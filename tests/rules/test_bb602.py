@@ -1,0 +1,162 @@
+"""BB602 across modules: state imported from another module, services reached from handlers,
+import-time calls, the call depth, and caches filled from the database."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from backbone.api import ReviewRequest, review
+from backbone.findings import Confidence, Finding
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
+    tree = {path: textwrap.dedent(text) for path, text in files.items()}
+    tree["pyproject.toml"] = f"[tool.backbone]\nselect = [\"BB602\"]\n{config}"
+    write_tree(root, tree)
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
+    assert result.internal_errors == []
+    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+
+
+SERVICE = {
+    "app/__init__.py": "",
+    "app/store.py": """\
+        PENDING_CODES = {}
+        issued = []
+        counter = 0
+
+        def register(code):
+            issued.append(code)
+
+        register("bootstrap")
+        """,
+    "app/main.py": """\
+        from fastapi import FastAPI
+
+        from app import store
+        from app.store import PENDING_CODES, register
+
+        app = FastAPI()
+
+        @app.post("/oauth/authorize")
+        def authorize(client_id: str, code: str):
+            PENDING_CODES[code] = client_id
+            store.issued.append(code)
+            store.counter = store.counter + 1
+            register(code)
+            return {"code": code}
+        """,
+}
+
+
+def test_state_of_another_module(tmp_path: Path) -> None:
+    found = review_tree(tmp_path, SERVICE)
+    assert [(f.path, f.line, f.confidence) for f in found] == [
+        ("app/main.py", 10, Confidence.MEDIUM),
+        ("app/main.py", 11, Confidence.MEDIUM),
+        ("app/main.py", 12, Confidence.MEDIUM),
+        # register() changes its own module's list; reached from the handler, not from the
+        # import-time call at the bottom of store.py.
+        ("app/store.py", 6, Confidence.HIGH),
+    ]
+    assert "`PENDING_CODES` imported from another module" in found[0].message
+    assert "which handler `authorize` calls (authorize -> register)" in found[3].message
+
+
+def test_only_import_time_callers_are_quiet(tmp_path: Path) -> None:
+    files = dict(SERVICE)
+    files["app/main.py"] = """\
+        from fastapi import FastAPI
+
+        from app.store import PENDING_CODES
+
+        app = FastAPI()
+
+        @app.get("/codes/{code}")
+        def lookup(code: str):
+            return {"client": PENDING_CODES.get(code)}
+        """
+    assert review_tree(tmp_path, files) == []
+
+
+def test_max_depth_option(tmp_path: Path) -> None:
+    files = {
+        "svc.py": """\
+            from flask import Flask
+
+            app = Flask(__name__)
+            EVENTS = []
+
+            def record(event):
+                EVENTS.append(event)
+
+            def track(event):
+                record(event)
+
+            @app.post("/events")
+            def post_event():
+                track("hit")
+                return "ok"
+            """,
+    }
+    assert [f.line for f in review_tree(tmp_path, files)] == [7]
+    assert review_tree(tmp_path, files, "[tool.backbone.rules.BB602]\nmax-depth = 1\n") == []
+
+
+def test_cache_filled_through_a_service_that_queries(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """\
+            from django.db import models
+
+            class Product(models.Model):
+                name = models.CharField(max_length=100)
+            """,
+        "shop/services.py": """\
+            from shop.models import Product
+
+            def load_product(pk):
+                return Product.objects.get(pk=pk)
+            """,
+        "shop/views.py": """\
+            import hashlib
+
+            from django.http import JsonResponse
+            from django.urls import path
+
+            from shop.services import load_product
+
+            _product_cache = {}
+            _digest_cache = {}
+
+            def product(request, pk):
+                if pk not in _product_cache:
+                    _product_cache[pk] = load_product(pk).name
+                if pk not in _digest_cache:
+                    _digest_cache[pk] = hashlib.sha256(str(pk).encode()).hexdigest()
+                return JsonResponse({"name": _product_cache[pk]})
+
+            def digest(request, pk):
+                if pk not in _digest_cache:
+                    _digest_cache[pk] = hashlib.sha256(str(pk).encode()).hexdigest()
+                return JsonResponse({"digest": _digest_cache[pk]})
+
+            urlpatterns = [path("products/<int:pk>/", product), path("digests/<int:pk>/", digest)]
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    # The product cache holds rows; the digest cache, in a function that runs no query, is quiet.
+    # In `product` both fills run next to a query, so both are reported.
+    assert [(f.path, f.line, f.confidence) for f in found] == [
+        ("shop/views.py", 13, Confidence.MEDIUM),
+        ("shop/views.py", 15, Confidence.MEDIUM),
+    ]
+    assert found[0].message.startswith("Module-level cache `_product_cache` is filled with database data")

@@ -92,6 +92,11 @@ HANDLERS: dict[str, set[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
         ("shop.views.reprice_category", ("POST",), ("/shop/categories/<int:category_id>/reprice/",)),
         ("shop.views.search", ("GET",), ("/shop/search/",)),
         ("shop.views.shipped_orders", ("GET",), ("/shop/orders/shipped/",)),
+        # Checkout and the customer's account (BB103, BB104, BB303, BB304).
+        ("shop.checkout.checkout", ("POST",), ("/shop/checkout/",)),
+        ("shop.checkout.confirm_order", ("GET",), ("/shop/orders/<int:pk>/confirm/",)),
+        ("shop.checkout.reorder", ("POST",), ("/shop/orders/<int:pk>/reorder/",)),
+        ("shop.accounts.AccountTopUp.post", ("POST",), ("/api/v1/accounts/<int:pk>/top-up/",)),
         # An APIView no urls.py wires: a handler all the same, with no route.
         ("shop.views.RecentlyViewedView.post", ("POST",), ()),
         ("shop.views.OrderReceiptView.post", ("POST",), ()),
@@ -108,6 +113,12 @@ HANDLERS: dict[str, set[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
         ("shop.catalog.reprice", ("POST",), ("/catalog/products/reprice",)),
         ("shop.catalog.review_counts", ("GET",), ("/catalog/reviews",)),
         ("shop.catalog.search", ("GET",), ("/catalog/search",)),
+        # Checkout (BB103, BB104, BB301, BB303, BB304).
+        ("shop.checkout.cancel_order", ("POST",), ("/api/checkout/orders/<int:order_id>/cancel",)),
+        ("shop.checkout.confirm_order", ("GET",), ("/api/checkout/orders/<int:order_id>/confirm",)),
+        ("shop.checkout.import_orders", ("POST",), ("/api/checkout/orders/import",)),
+        ("shop.checkout.order_snapshot", ("GET",), ("/api/checkout/orders/<int:order_id>/snapshot",)),
+        ("shop.checkout.place_order", ("POST",), ("/api/checkout/orders",)),
         ("shop.create_app.health", ("GET",), ("/health",)),
         ("shop.customers.CustomerAPI.get", ("GET",), ("/api/customers/<int:customer_id>",)),
         ("shop.orders.export_orders", ("GET",), ("/api/orders/export",)),
@@ -119,6 +130,12 @@ HANDLERS: dict[str, set[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
     },
     "fastapi_shop": {
         ("app.main.health", ("GET",), ("/health",)),
+        # Payments and partner integrations (BB103, BB104, BB301, BB302, BB303, BB304).
+        ("app.routers.integrations.get_client", ("GET",), ("/api/integrations/clients/{client_id}",)),
+        ("app.routers.payments.capture_from_link", ("GET",), ("/api/payments/{payment_id}/capture",)),
+        ("app.routers.payments.create_payment", ("POST",), ("/api/payments",)),
+        ("app.routers.payments.get_payment", ("GET",), ("/api/payments/{payment_id}",)),
+        ("app.routers.payments.refund", ("POST",), ("/api/payments/{payment_id}/refund",)),
         ("app.routers.orders.export_orders", ("GET",), ("/api/orders/export",)),
         ("app.routers.orders.list_orders", ("GET",), ("/api/orders",)),
         ("app.routers.orders.pay", ("POST",), ("/api/orders/{order_id}/pay",)),

@@ -11,7 +11,11 @@ import pytest
 from backbone.api import ReviewRequest, review
 from backbone.findings import Confidence, Finding
 from backbone.review.checker import check_source
-from backbone.review.knowledge.blocking import BLOCKING_FUNCTIONS, BlockingKind, blocking_function
+from backbone.review.knowledge.blocking import (
+    BLOCKING_FUNCTIONS,
+    BlockingKind,
+    blocking_function,
+)
 
 
 def findings(snippet: str, path: str = "example.py") -> list[Finding]:
@@ -279,6 +283,24 @@ def test_cli_commands_and_what_only_they_await_are_exempt(tmp_path: Path) -> Non
         },
     )
     assert [(finding.path, finding.line) for finding in found] == [("tool/steps.py", 7)]
+
+
+def test_a_chat_bot_command_shares_the_bots_loop() -> None:
+    assert lines(
+        """
+        import time
+
+        import click
+        from discord.ext import commands
+
+        bot = commands.Bot(command_prefix="!")
+
+        @bot.command()
+        async def ping(ctx):
+            time.sleep(1)
+            await ctx.send("pong")
+        """
+    ) == [11]
 
 
 def test_flask_async_views_run_in_their_own_loop_but_quart_shares_one() -> None:

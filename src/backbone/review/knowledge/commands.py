@@ -5,7 +5,8 @@ An `async def` behind a click/typer command (`@cli.command()`, `@app.command()`,
 nothing else is waiting on it, so a blocking call there delays nobody but the command
 itself. Rules about stalling a shared event loop ask:
 
-- `is_command(facts)`: is this project function a CLI command?
+- `is_command(facts, index)`: is this project function a CLI command (in a project using
+  click, typer or cyclopts; not a chat bot's `@bot.command()`, which shares the bot's loop)?
 - `runs_only_from_commands(index, qualname)`: is this function a command, or called
   (awaited) only by commands and by functions that are themselves only called by
   commands? A function nobody in the project calls is an entry point of its own (a
@@ -19,7 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
 
 Resolve = Callable[[ast.expr], str | None]
 
@@ -32,8 +33,28 @@ EVENT_LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.
 _MAX_CALLER_DEPTH = 6
 
 
-def is_command(facts: FunctionFacts) -> bool:
-    return any(decorator.rpartition(".")[2] in COMMAND_DECORATOR_NAMES for decorator in facts.decorators)
+# A project that declares commands with one of these...
+CLI_PACKAGES = frozenset({"click", "asyncclick", "rich_click", "typer", "cyclopts"})
+# ...unless the module is a chat bot, whose `@bot.command()` coroutines share the bot's loop.
+BOT_PACKAGES = frozenset({"discord", "nextcord", "disnake", "interactions", "aiogram", "pyrogram", "telegram"})
+
+
+def is_command(facts: FunctionFacts, index: ProjectIndex) -> bool:
+    if not index.imported_packages & CLI_PACKAGES:
+        return False
+    if not any(decorator.rpartition(".")[2] in COMMAND_DECORATOR_NAMES for decorator in facts.decorators):
+        return False
+    module = _module_of(index, facts.qualname)
+    return module is None or not module.imported_packages & BOT_PACKAGES
+
+
+def _module_of(index: ProjectIndex, qualname: str) -> ModuleFacts | None:
+    parts = qualname.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        found = index.modules.get(".".join(parts[:split]))
+        if found is not None:
+            return found
+    return None
 
 
 def runs_only_from_commands(index: ProjectIndex, qualname: str) -> bool:
@@ -46,7 +67,7 @@ def runs_only_from_commands(index: ProjectIndex, qualname: str) -> bool:
 
 def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: frozenset[str]) -> bool:
     facts = index.functions.get(qualname)
-    if facts is not None and is_command(facts):
+    if facts is not None and is_command(facts, index):
         return True
     callers = _callers(index).get(qualname)
     if not callers or depth >= _MAX_CALLER_DEPTH:

@@ -332,15 +332,19 @@ def _by_receiver(
                 HttpLibrary.URLLIB, f"HTTP call `{receiver}.open()` on a urllib opener", "has no timeout", _URLLIB_FIX, Confidence.HIGH
             )
         return None
-    if receiver_type == URLLIB3_POOL and method in _URLLIB3_METHODS:
-        if _keyword(call, "timeout") is None and not _forwards(call):
-            return UnboundedCall(
-                HttpLibrary.URLLIB3,
-                f"HTTP call `{receiver}.{method}()` on a urllib3 pool",
-                "has no timeout, and the pool sets none",
-                _URLLIB3_FIX,
-                Confidence.HIGH,
-            )
+    if (
+        receiver_type == URLLIB3_POOL
+        and method in _URLLIB3_METHODS
+        and _keyword(call, "timeout") is None
+        and not _forwards(call)
+    ):
+        return UnboundedCall(
+            HttpLibrary.URLLIB3,
+            f"HTTP call `{receiver}.{method}()` on a urllib3 pool",
+            "has no timeout, and the pool sets none",
+            _URLLIB3_FIX,
+            Confidence.HIGH,
+        )
     return None
 
 

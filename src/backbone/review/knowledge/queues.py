@@ -100,6 +100,7 @@ _BUILT_TO_BE_USED: dict[str, SlowWorkKind] = {
     "django.core.mail.EmailMultiAlternatives": SlowWorkKind.EMAIL,
     "django.core.mail.message.EmailMessage": SlowWorkKind.EMAIL,
     "django.core.mail.message.EmailMultiAlternatives": SlowWorkKind.EMAIL,
+    "django.core.mail.get_connection": SlowWorkKind.EMAIL,
     "flask_mail.Message": SlowWorkKind.EMAIL,
     "fastapi_mail.FastMail": SlowWorkKind.EMAIL,
     "sendgrid.SendGridAPIClient": SlowWorkKind.EMAIL,

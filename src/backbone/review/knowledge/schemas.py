@@ -165,7 +165,7 @@ class SecretKind(enum.Enum):
     CREDENTIAL = "a credential"
 
 
-_WORD = re.compile(r"[A-Za-z][a-z0-9]*|[A-Z]+(?![a-z])")
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z]+")
 _PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})
 # Words that make a password-ish name metadata, not the password: `password_changed_at`,
 # `has_password`, `password_set`, `password_expires`, `password_strength`.
@@ -241,7 +241,9 @@ ISSUING_WORDS = frozenset(
     {
         "token", "tokens", "login", "signin", "auth", "authenticate", "authentication", "oauth", "jwt",
         "session", "sessions", "refresh", "otp", "totp", "mfa", "twofactor", "setup", "enroll", "enrollment",
-        "provision", "issue", "issued", "generate", "generated", "rotate", "rotated", "created", "reveal",
+        "provision", "issue", "issued", "generate", "generated", "rotate", "rotated", "regenerate", "create",
+        "created", "reveal", "initialize", "initialization", "register", "registration", "pair", "pairing",
+        "exchange", "activate", "activation",
     }
 )
 

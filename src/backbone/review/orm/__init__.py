@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.orm.access import (
     QueryChain,
+    call_arguments,
     is_migration,
     is_test_code,
     module_flows,
@@ -117,6 +118,7 @@ __all__ = [
     "ScopeFlow",
     "ValueKind",
     "batch_lookup",
+    "call_arguments",
     "classify_call",
     "is_migration",
     "is_test_code",

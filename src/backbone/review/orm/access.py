@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, QuerySite
+from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
 from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind, lower_confidence
@@ -183,12 +183,157 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
         if site is not None:
             sites.append(site)
     scope = flow.scope
-    cached = isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_cached(scope, resolver)
     result = flow.result()
     yields = flow.yielded()
-    if not sites and result is None and yields is None:
+    function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    guards = parameter_guards(function) if function is not None and flow.calls else ()
+    cached = function is not None and (_is_cached(function, resolver) or _reads_cache_first(flow))
+    if not sites and result is None and yields is None and not guards and not cached:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards)
+
+
+def _reads_cache_first(flow: ScopeFlow) -> bool:
+    """`result = cache.get(KEY)` then a query on a miss: repeated calls hit the cache.
+
+    Memoising on an object counts too: `if not hasattr(request, "_site"): ...;
+    request._site = site`, or `try: return self._paths` / `except AttributeError:`.
+    """
+    stored = {
+        target.attr
+        for update in flow.attribute_updates
+        for target in (update.targets if isinstance(update, ast.Assign) else [update.target])
+        if isinstance(target, ast.Attribute)
+    }
+    for call in flow.calls:
+        func = call.func
+        if stored and isinstance(func, ast.Name) and func.id in ("hasattr", "getattr") and len(call.args) >= 2:
+            name = call.args[1]
+            if isinstance(name, ast.Constant) and name.value in stored:
+                return True
+    if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for statement in flow.scope.body:
+            if isinstance(statement, ast.Try) and any(
+                isinstance(handler.type, ast.Name) and handler.type.id == "AttributeError" for handler in statement.handlers
+            ):
+                return True
+    for call in flow.calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("get", "get_many", "get_or_set"):
+            parts = dotted_parts(func.value) or []
+            if isinstance(func.value, ast.Subscript):
+                parts = dotted_parts(func.value.value) or []
+            if any("cache" in part.lower() for part in parts):
+                return True
+    return False
+
+
+def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParameterGuard, ...]:
+    """Calls and queries that run only when an optional parameter is, or isn't, passed."""
+    optional = _optional_parameters(function)
+    if not optional:
+        return ()
+    found: list[ParameterGuard] = []
+
+    def record(node: ast.AST, guards: list[tuple[str, bool]]) -> None:
+        for child in _walk_expressions(node):
+            if isinstance(child, ast.Call) or isinstance(child, (ast.For, ast.AsyncFor)):
+                target = child.iter if isinstance(child, (ast.For, ast.AsyncFor)) else child
+                for parameter, when_passed in guards:
+                    found.append(
+                        ParameterGuard(
+                            target.lineno, target.col_offset + 1, parameter, when_passed, optional[parameter]
+                        )
+                    )
+            elif isinstance(child, ast.BoolOp) and isinstance(child.op, ast.Or):
+                head = child.values[0]
+                if isinstance(head, ast.Name) and head.id in optional:
+                    # `paths = paths or load_paths()`: the rest runs when `paths` isn't passed.
+                    for value in child.values[1:]:
+                        record(value, [*guards, (head.id, False)])
+
+    def block(statements: list[ast.stmt], guards: list[tuple[str, bool]]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.If):
+                guard = _guard_of(statement.test, optional)
+                record(statement.test, guards)
+                if guard is not None:
+                    block(statement.body, [*guards, guard])
+                    block(statement.orelse, [*guards, (guard[0], not guard[1])])
+                else:
+                    block(statement.body, guards)
+                    block(statement.orelse, guards)
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
+                for field_name, value in ast.iter_fields(statement):
+                    if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                        block(value, guards)
+                    elif isinstance(value, list) and value and isinstance(value[0], ast.ExceptHandler):
+                        for handler in value:
+                            block(handler.body, guards)
+                    elif isinstance(value, ast.AST) and not isinstance(value, ast.stmt):
+                        record(value, guards)
+            else:
+                record(statement, guards)
+
+    block(function.body, [])
+    return tuple(guard for guard in found if guard is not None)
+
+
+def _walk_expressions(node: ast.AST) -> list[ast.AST]:
+    """The node and everything under it, not entering nested functions or lambdas."""
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and current is not node:
+            continue
+        if isinstance(current, ast.BoolOp) and isinstance(current.op, ast.Or):
+            # Handled by `record`, which knows the guard the `or` sets.
+            stack.append(current.values[0])
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _optional_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
+    """Parameters with an empty default (None, False, ...) -> their position (-1 keyword-only)."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
+    found: dict[str, int] = {}
+    for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
+        if _empty_default(default):
+            found[argument.arg] = positional.index(argument) - offset
+    for argument, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+        if keyword_default is not None and _empty_default(keyword_default):
+            found[argument.arg] = -1
+    return found
+
+
+def _empty_default(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in (None, False, 0, "")
+    return isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and not getattr(node, "elts", getattr(node, "keys", []))
+
+
+def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | None:
+    """`if paths:` -> ("paths", True); `if paths is None:` -> ("paths", False)."""
+    if isinstance(test, ast.Name) and test.id in optional:
+        return test.id, True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        if test.operand.id in optional:
+            return test.operand.id, False
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name):
+        if test.left.id in optional and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+            operator = test.ops[0]
+            if isinstance(operator, (ast.Is, ast.Eq)):
+                return test.left.id, False
+            if isinstance(operator, (ast.IsNot, ast.NotEq)):
+                return test.left.id, True
+    return None
 
 
 def _site(event: QueryEvent) -> QuerySite | None:
@@ -354,26 +499,58 @@ class QueryChain:
         return " -> ".join([*names, self.site.text])
 
 
-def query_chain(index: ProjectIndex, function: str, max_depth: int = MAX_CHAIN_DEPTH) -> QueryChain | None:
-    """The shortest chain from project function `function` to a read query it runs."""
-    chains: dict[str, QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    if function in chains:
-        return chains[function]
-    found = _search_chain(index, function, max_depth)
-    chains[function] = found
+def query_chain(
+    index: ProjectIndex,
+    function: str,
+    passed: frozenset[str] | None = None,
+    max_depth: int = MAX_CHAIN_DEPTH,
+) -> QueryChain | None:
+    """The shortest chain from project function `function` to a read query it runs.
+
+    `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
+    arguments); None when unknown. Queries and calls in `function` that run only when an
+    optional parameter is (or isn't) passed are skipped accordingly.
+    """
+    chains: dict[tuple[str, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    key = (function, passed)
+    if key in chains:
+        return chains[key]
+    found = _search_chain(index, function, passed, max_depth)
+    chains[key] = found
     return found
 
 
-def _direct_read(access: FunctionDataAccess | None) -> QuerySite | None:
+def call_arguments(call: ast.Call) -> frozenset[str] | None:
+    """What a call passes, for `query_chain`: keyword names and "#i" positions; None if unknown."""
+    if any(isinstance(argument, ast.Starred) for argument in call.args) or any(
+        keyword.arg is None for keyword in call.keywords
+    ):
+        return None
+    return frozenset([*(f"#{position}" for position in range(len(call.args))), *(keyword.arg for keyword in call.keywords if keyword.arg)])
+
+
+def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed: frozenset[str] | None) -> bool:
+    if passed is None:
+        return False
+    for guard in guards:
+        if guard.line == line and guard.column == column:
+            given = guard.parameter in passed or (guard.position >= 0 and f"#{guard.position}" in passed)
+            if given != guard.runs_when_passed:
+                return True
+    return False
+
+
+def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
         if site.kind is QueryKind.READ and not site.self_relation:
-            return site
+            if not _skipped(access.guards, site.line, site.column, passed):
+                return site
     return None
 
 
-def _search_chain(index: ProjectIndex, function: str, max_depth: int) -> QueryChain | None:
+def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
     if start is not None and start.cached:
@@ -386,12 +563,17 @@ def _search_chain(index: ProjectIndex, function: str, max_depth: int) -> QueryCh
         access = knowledge.function_access(current)
         if access is not None and access.cached:
             continue
-        site = _direct_read(access)
+        # Only the first function's arguments are known.
+        given = passed if len(path) == 1 else None
+        site = _direct_read(access, given)
         if site is not None:
-            return QueryChain(path, site, site.confidence if len(path) == 1 else lower_confidence(site.confidence, Confidence.MEDIUM) if len(path) > 2 else site.confidence)
+            confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
+            return QueryChain(path, site, confidence)
         if len(path) >= max_depth:
             continue
-        for _, target in index.callees(current):
+        for call, target in index.callees(current):
+            if access is not None and _skipped(access.guards, call.line, call.column, given):
+                continue
             if target.qualname not in seen:
                 seen.add(target.qualname)
                 queue.append((*path, target.qualname))

@@ -157,6 +157,9 @@ SQLALCHEMY_BASE_CLASSES = frozenset(
         "sqlalchemy.orm.MappedAsDataclass",
         "sqlmodel.SQLModel",
         "sqlmodel.main.SQLModel",
+        # Flask-AppBuilder's declarative base.
+        "flask_appbuilder.Model",
+        "flask_appbuilder.models.sqla.Model",
     }
 )
 SQLALCHEMY_BASE_FACTORIES = frozenset(
@@ -168,7 +171,13 @@ SQLALCHEMY_BASE_FACTORIES = frozenset(
     }
 )
 FLASK_SQLALCHEMY_CLASSES = frozenset(
-    {"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy", "quart_sqlalchemy.SQLAlchemy"}
+    {
+        "flask_sqlalchemy.SQLAlchemy",
+        "flask_sqlalchemy.extension.SQLAlchemy",
+        "quart_sqlalchemy.SQLAlchemy",
+        "flask_appbuilder.SQLA",
+        "flask_appbuilder.models.sqla.SQLA",
+    }
 )
 # Constructors -> (kind, is_async).
 SQLALCHEMY_CONSTRUCTORS: dict[str, tuple[ValueKind, bool]] = {

@@ -144,6 +144,23 @@ class QuerySite:
 
 
 @dataclass(frozen=True, slots=True)
+class ParameterGuard:
+    """A query or call that runs only when an optional parameter is (or isn't) passed.
+
+    `if site_root_paths is None: site_root_paths = Site.get_site_root_paths()` runs the
+    call only when the caller leaves `site_root_paths` out.
+    """
+
+    line: int
+    column: int
+    parameter: str
+    # Runs when the caller passes the parameter (`if value:`), or when it doesn't.
+    runs_when_passed: bool
+    # Position of the parameter, for callers that pass it positionally (-1: keyword-only).
+    position: int = -1
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionDataAccess:
     qualname: str
     queries: tuple[QuerySite, ...] = ()
@@ -151,8 +168,11 @@ class FunctionDataAccess:
     result: DataValue | None = None
     # What a generator function yields (a session, for `Depends(get_db)`).
     yields: DataValue | None = None
-    # Decorated with a cache (lru_cache, cached_property): repeated calls run no SQL.
+    # Decorated with a cache (lru_cache, cached_property), or answering from a cache
+    # (`cache.get(...)` first): repeated calls run no SQL.
     cached: bool = False
+    # Queries and calls that depend on which optional parameters the caller passes.
+    guards: tuple[ParameterGuard, ...] = ()
 
 
 ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess

@@ -1468,7 +1468,7 @@ class ScopeFlow:
             entities = statement.entities and name == "exec"
         elif argument is not None:
             sql = self.sql_text(argument)
-            writes = bool(sql and statement_writes(sql))
+            writes = bool(sql and statement_writes(sql)) or self._table_write(argument)
         elif receiver.confidence is not _HIGH:
             return None, None
         kind = QueryKind.WRITE if writes else QueryKind.READ
@@ -1481,6 +1481,20 @@ class ScopeFlow:
         if name == "scalars":
             return DataValue(ValueKind.ROWS, DataLayer.SQLALCHEMY, model, eager=eager, entities=bool(model), locked=locked, is_async=receiver.is_async), event
         return DataValue(ValueKind.ROWS, receiver.layer, model, eager=eager, entities=entities, locked=locked, is_async=receiver.is_async, confidence=receiver.confidence, operations=("execute",)), event
+
+    def _table_write(self, node: ast.expr, depth: int = 0) -> bool:
+        """`table.update().where(...).values(...)`, `Model.__table__.insert()`: a Core write."""
+        current: ast.expr = node
+        if isinstance(current, ast.Name) and depth < 3:
+            binding = self.binding_at(current.id, current)
+            if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
+                return self._table_write(binding.node, depth + 1)
+            return False
+        while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            if current.func.attr in ("insert", "update", "delete") and not current.args:
+                return True
+            current = current.func.value
+        return False
 
     def sql_text(self, node: ast.expr, depth: int = 0, before: ast.AST | None = None) -> str | None:
         """The SQL text of a literal, or of a name bound to one (its constant start).
@@ -1635,8 +1649,40 @@ class ScopeFlow:
             if event is not None:
                 found.append(event)
         found.sort(key=lambda event: (getattr(event.node, "lineno", 0), getattr(event.node, "col_offset", 0)))
-        self._events = found
-        return found
+        self._events = self._without_cached_evaluations(found)
+        return self._events
+
+    def evaluated_name(self, event: QueryEvent) -> ast.Name | None:
+        """The name whose whole queryset an event evaluates (`for p in posts`, `len(posts)`)."""
+        node = event.node
+        if event.operation in ("iteration", "bool()"):
+            return node if isinstance(node, ast.Name) else None
+        if isinstance(node, ast.Call):
+            if event.operation.endswith("()") and node.args:
+                argument = node.args[0]
+                return argument if isinstance(argument, ast.Name) else None
+            if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                return node.func.value
+        return None
+
+    def _without_cached_evaluations(self, events: list[QueryEvent]) -> list[QueryEvent]:
+        """A Django QuerySet caches its rows: once evaluated, iterating it again, `len()`,
+        `bool()`, `count()` and `exists()` on the same object run no SQL."""
+        evaluated: set[int] = set()
+        kept: list[QueryEvent] = []
+        for event in events:
+            if event.layer is DataLayer.DJANGO and event.receiver is not None and event.receiver.kind is ValueKind.QUERY:
+                name = self.evaluated_name(event)
+                if name is not None:
+                    binding, _ = self.local_binding(name)
+                    if binding is not None:
+                        key = id(binding)
+                        if key in evaluated and event.operation in _SERVED_FROM_CACHE:
+                            continue
+                        if event.operation in FULL_EVALUATIONS:
+                            evaluated.add(key)
+            kept.append(event)
+        return kept
 
     def _iteration(self, iterable: ast.expr) -> QueryEvent | None:
         source = self.value(iterable)
@@ -1684,6 +1730,11 @@ class ScopeFlow:
         return None
 
 
+# Operations that fetch every row of a Django queryset into its result cache.
+FULL_EVALUATIONS = frozenset(
+    {"iteration", "bool()", "list()", "tuple()", "set()", "frozenset()", "sorted()", "len()", "dict()", "sum()", "max()", "min()", "any()", "all()"}
+)
+_SERVED_FROM_CACHE = FULL_EVALUATIONS | {"count", "exists"}
 # Plain function names whose call can run SQL: evaluating builtins and Django shortcuts.
 _EVENT_FUNCTIONS = _EVALUATING_BUILTINS | frozenset(
     {name.rpartition(".")[2] for name in catalog.DJANGO_SHORTCUTS}

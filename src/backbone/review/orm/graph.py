@@ -287,6 +287,12 @@ class _GraphBuilder:
                 return layer, True
         if declared is not None and declared.derives_from_orm and declared.layer is not None:
             return declared.layer, True
+        if declared is not None and declared.layer is DataLayer.SQLALCHEMY and declared.table and not declared.abstract:
+            # `__tablename__` on a class whose base comes from outside the project (a
+            # declarative base in another package): a mapped class all the same.
+            external = [base for base in declared.bases if self._resolved(base) not in self.class_bases]
+            if external or not declared.bases:
+                return DataLayer.SQLALCHEMY, True
         return (declared.layer if declared is not None else None), False
 
     def _ancestors(self, qualname: str) -> list[str]:
@@ -312,6 +318,9 @@ class _GraphBuilder:
         models: dict[str, ModelInfo] = {}
         candidates = set(self.class_bases) | set(self.declared)
         for qualname in sorted(candidates):
+            if _in_migration(qualname):
+                # Frozen copies of models in migrations would shadow the real ones.
+                continue
             layer, is_model = self._orm(qualname)
             if not is_model or layer is None:
                 continue
@@ -545,6 +554,11 @@ class _GraphBuilder:
                     declaration.backref_load,
                 ),
             )
+
+
+def _in_migration(qualname: str) -> bool:
+    parts = qualname.split(".")
+    return "migrations" in parts or "alembic" in parts or ("versions" in parts and "migrations" in qualname)
 
 
 def _django_reverse_name(declaration: RelationDeclaration, owner: ModelInfo) -> str:

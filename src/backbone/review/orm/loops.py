@@ -218,6 +218,9 @@ def _constant(node: ast.expr) -> bool:
 def _batches(node: ast.expr) -> bool:
     """`chunked(ids, 500)`, `paginator.page_range`, `batched(rows, 100)`: one query per batch."""
     text = ""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 3:
+        # `for start in range(0, len(ids), 500)`: one round per batch of 500.
+        return True
     if isinstance(node, ast.Call):
         func = node.func
         text = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
@@ -273,6 +276,9 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
     The loop value may be the loop variable, or a name bound in the loop from it
     (`batch = ids[start : start + 500]`).
     """
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("in_bulk", "ain_bulk"):
+        # `in_bulk(ids)` fetches a whole batch: one per group is the batching pattern.
+        return True
     targets = loop.targets()
     if flow is not None:
         targets |= _derived_names(loop, targets, flow)

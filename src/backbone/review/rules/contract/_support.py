@@ -6,10 +6,14 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from backbone.review.frameworks import Handler, WebFramework
 from backbone.review.knowledge.answers import TupleStyle
 from backbone.review.names import dotted_parts
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -23,7 +27,8 @@ _TUPLES = {
 }
 # Route-decorator keyword that sets the success status (FastAPI, Litestar).
 _STATUS_KEYWORD = "status_code"
-_WORD = re.compile(r"[A-Za-z][a-z0-9]*|[A-Z]+(?![a-z])")
+# `SSOLoginView` -> SSO, Login, View; `hashed_password` -> hashed, password.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z]+")
 
 
 def own_nodes(function: FunctionNode) -> Iterator[ast.AST]:
@@ -103,3 +108,14 @@ def handler_words(handler: Handler, function: FunctionNode) -> set[str]:
 def dotted_text(node: ast.expr) -> str:
     parts = dotted_parts(node)
     return ".".join(parts) if parts else "..."
+
+
+def function_label(function: FunctionNode, context: FileContext) -> str:
+    """`AccountTopUp.post` for a method, `checkout` for a function: how a message names it."""
+    scope = context.scope_name(function)
+    return f"{scope}.{function.name}" if scope else function.name
+
+
+def article(word: str) -> str:
+    """`an` before `Order`, `a` before `Payment`."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

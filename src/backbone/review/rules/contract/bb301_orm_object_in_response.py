@@ -18,7 +18,7 @@ from backbone.review.knowledge.answers import is_response_builder
 from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, DumpKind, whole_record_dump
 from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
 from backbone.review.rules.base import Rule, RuleDoc, Scope
-from backbone.review.rules.contract._support import FunctionNode, returns_of
+from backbone.review.rules.contract._support import FunctionNode, article, function_label, returns_of
 
 _ORM_LAYERS = (DataLayer.DJANGO, DataLayer.SQLALCHEMY)
 _RECORD_KINDS = (ValueKind.INSTANCE, ValueKind.ROWS, ValueKind.QUERY, ValueKind.RELATED_MANAGER, ValueKind.MANAGER)
@@ -381,7 +381,7 @@ class OrmObjectInResponse(Rule):
                 reported.add(id(payload.statement))
                 self.report(
                     payload.statement.value or payload.statement,
-                    f"Handler `{node.name}` returns {_describe(value)} with no response_model or schema return "
+                    f"Handler `{function_label(node, self.context)}` returns {_describe(value)} with no response_model or schema return "
                     f"annotation, so every column of the table, and any added later, is sent to the client.",
                     fix="Declare a response schema that lists the fields clients get (response_model=PaymentRead, "
                     "or `-> PaymentRead` with from_attributes=True).",
@@ -395,7 +395,8 @@ class OrmObjectInResponse(Rule):
                 continue
             shown, confidence = found
             reported.add(id(statement))
-            owner = f"Handler `{node.name}`" if handler is not None else f"Function `{node.name}()`"
+            label = function_label(node, self.context)
+            owner = f"Handler `{label}`" if handler is not None else f"Function `{label}()`"
             self.report(
                 statement.value,
                 f"{owner} sends {shown} to the client: every column of the record goes out, including "
@@ -532,7 +533,7 @@ def _is_instance(value: DataValue | None) -> bool:
 def _describe(value: DataValue) -> str:
     model = value.model.rpartition(".")[2] or "ORM"
     if value.kind is ValueKind.INSTANCE:
-        return f"a `{model}` instance"
+        return f"{article(model)} `{model}` instance"
     return f"`{model}` rows"
 
 

@@ -8,7 +8,7 @@ from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
-from backbone.review.rules.contract._support import FunctionNode, handler_words, own_nodes
+from backbone.review.rules.contract._support import FunctionNode, article, function_label, handler_words, own_nodes
 
 _MONEY_EFFECTS = frozenset({EffectKind.CHARGE, EffectKind.MONEY_RECORD})
 # Provider notifications carry their own event id, which is what makes them safe to replay.
@@ -379,23 +379,25 @@ class MissingIdempotency(Rule):
 
     def _message(self, function: FunctionNode, reached: Reached) -> str:
         effect = reached.effect
+        name = function_label(function, self.context)
         line = getattr(reached.site, "lineno", effect.line)
         where = f"line {line}{reached.through()}"
         retry = "so a retried request (a client timeout, a double click) "
         if effect.kind is EffectKind.CHARGE:
             if effect.takes_key:
                 return (
-                    f"POST handler `{function.name}` moves money through {effect.provider} (`{effect.shown}`, "
+                    f"POST handler `{name}` moves money through {effect.provider} (`{effect.shown}`, "
                     f"{where}) without passing `idempotency_key=` and without reading an Idempotency-Key "
                     f"header, {retry}does it twice."
                 )
             return (
-                f"POST handler `{function.name}` moves money through {effect.provider} (`{effect.shown}`, "
+                f"POST handler `{name}` moves money through {effect.provider} (`{effect.shown}`, "
                 f"{where}), which takes no idempotency key, and reads no Idempotency-Key header, {retry}"
                 f"charges twice."
             )
+        model = effect.model.rpartition(".")[2] or effect.record
         return (
-            f"POST handler `{function.name}` creates a `{effect.model.rpartition('.')[2] or effect.record}` record "
+            f"POST handler `{name}` creates {article(model)} `{model}` record "
             f"(`{effect.shown}`, {where}) without reading an Idempotency-Key header, {retry}records the "
             f"{effect.record.lower()} twice."
         )

@@ -8,7 +8,7 @@ from backbone.findings import Severity
 from backbone.review.frameworks import answers_get, handler_for
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
-from backbone.review.rules.contract._support import FunctionNode, handler_words, own_nodes, words
+from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, own_nodes, words
 
 _UNSAFE = frozenset({EffectKind.WRITE, EffectKind.EMAIL, EffectKind.CHARGE})
 _COMMITS = frozenset({"commit", "flush"})
@@ -414,7 +414,7 @@ class UnsafeGet(Rule):
         else:
             what = f"moves money through {effect.provider} (`{effect.shown}`{through})"
         return (
-            f"{verb} handler `{function.name}` {what}, but {verb} must be safe: prefetchers, link scanners, "
+            f"{verb} handler `{function_label(function, self.context)}` {what}, but {verb} must be safe: prefetchers, link scanners, "
             f"crawlers and retries repeat it without anyone asking."
         )
 

@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 from backbone.findings import Severity
 from backbone.review.frameworks import WebFramework, handler_for
 from backbone.review.knowledge.bindings import ObjectTypes
-from backbone.review.knowledge.calls import display_name, function_or_constructor, project_callee
-from backbone.review.knowledge.commands import runs_only_from_commands, script_entry_points
-from backbone.review.knowledge.secrets import is_test_path
 from backbone.review.knowledge.blocking import (
     OFFLOADING_DECORATORS,
     ONE_TIME_DECORATORS,
@@ -23,9 +20,26 @@ from backbone.review.knowledge.blocking import (
     blocking_site,
     blocking_types,
 )
+from backbone.review.knowledge.calls import (
+    display_name,
+    function_or_constructor,
+    project_callee,
+)
+from backbone.review.knowledge.commands import (
+    runs_only_from_commands,
+    script_entry_points,
+)
+from backbone.review.knowledge.secrets import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import FunctionFacts, ProjectIndex
-from backbone.review.rules.base import Framework, OptionValue, Rule, RuleDoc, RuleOption, Scope
+from backbone.review.rules.base import (
+    Framework,
+    OptionValue,
+    Rule,
+    RuleDoc,
+    RuleOption,
+    Scope,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext

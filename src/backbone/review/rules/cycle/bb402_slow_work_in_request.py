@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from backbone.findings import Severity
 from backbone.review.frameworks import WebFramework, handler_for
 from backbone.review.knowledge.bindings import ObjectTypes
-from backbone.review.knowledge.calls import display_name, function_or_constructor, project_callee
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.calls import (
+    display_name,
+    function_or_constructor,
+    project_callee,
+)
 from backbone.review.knowledge.queues import (
     ENQUEUED_WHEN_CALLED,
     QueueLibrary,
@@ -23,8 +26,16 @@ from backbone.review.knowledge.queues import (
     slow_work_types,
     task_library,
 )
+from backbone.review.knowledge.secrets import is_test_path
 from backbone.review.project import FunctionFacts, ProjectIndex
-from backbone.review.rules.base import Framework, OptionValue, Rule, RuleDoc, RuleOption, Scope
+from backbone.review.rules.base import (
+    Framework,
+    OptionValue,
+    Rule,
+    RuleDoc,
+    RuleOption,
+    Scope,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext

@@ -22,9 +22,11 @@ from backbone.review.orm import (
     leaves_loop_after,
     module_flows,
     project_knowledge,
+    call_arguments,
     query_chain,
     repeating_loop,
 )
+from backbone.review.orm.flow import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
@@ -459,6 +461,8 @@ class QueryInLoop(Rule):
                 loop = repeating_loop(event.node, flow)
                 if loop is None or self._exempt(event.node, loop, flow, event):
                     continue
+                if _evaluates_cached_queryset(event, loop, flow):
+                    continue
                 if event.layer is DataLayer.SQLALCHEMY and event.operation in ("get", "get_one", "get_or_404"):
                     key = (loop.node, ast.dump(event.node))
                     if key in identity_gets:
@@ -506,7 +510,7 @@ class QueryInLoop(Rule):
         target = self._callee(call, flow)
         if target is None:
             return
-        chain = query_chain(project, target)
+        chain = query_chain(project, target, call_arguments(call))
         if chain is None:
             return
         loop = repeating_loop(call, flow)
@@ -547,6 +551,22 @@ class QueryInLoop(Rule):
         if qualname is None:
             return None
         return knowledge.resolve_function(qualname)
+
+
+def _evaluates_cached_queryset(event: QueryEvent, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for code in codes: if code in used_codes:` with `used_codes` a queryset built before
+    the loop: the first evaluation caches the rows, later iterations reuse them."""
+    if event.layer is not DataLayer.DJANGO or event.operation not in FULL_EVALUATIONS:
+        return False
+    name = flow.evaluated_name(event)
+    if name is None:
+        return False
+    binding, _ = flow.local_binding(name)
+    if binding is None:
+        return False
+    start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+    end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+    return not (start <= binding.position <= end)
 
 
 _PAGING_ARGUMENTS = frozenset({"page", "offset", "limit", "per_page", "page_size", "cursor", "batch_size", "chunk_size", "after", "before", "start", "marker"})

@@ -342,11 +342,21 @@ class WriteInLoop(Rule):
         flow = module_flows(self.context).flow(node)
         if not flow.loops:
             return
+        writes: list[tuple[QueryEvent, Loop]] = []
+        batch_loops: set[ast.AST] = set()
         for event in flow.events():
             if event.kind is not QueryKind.WRITE:
                 continue
             loop = repeating_loop(event.node, flow)
-            if loop is None or leaves_loop_after(event.node, loop, flow) or batch_lookup(event.node, loop, flow):
+            if loop is None or leaves_loop_after(event.node, loop, flow):
+                continue
+            if batch_lookup(event.node, loop, flow):
+                batch_loops.add(loop.node)
+                continue
+            writes.append((event, loop))
+        for event, loop in writes:
+            if event.operation in _COMMITS and loop.node in batch_loops:
+                # One commit per batch is how batched writes keep their progress.
                 continue
             self._report_write(event, loop, flow)
 

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
 from backbone.review.knowledge.bindings import ObjectTypes
-from backbone.review.knowledge.network import SessionsWithDefaults, may_call_out, network_types, unbounded_call
+from backbone.review.knowledge.network import (
+    SessionsWithDefaults,
+    may_call_out,
+    network_types,
+    unbounded_call,
+)
 from backbone.review.knowledge.secrets import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 

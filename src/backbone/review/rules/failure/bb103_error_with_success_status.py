@@ -10,6 +10,7 @@ from backbone.review.knowledge.answers import Answer, StatusSource, error_body, 
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._support import (
     FunctionNode,
+    function_label,
     handler_words,
     returns_of,
     route_status,
@@ -345,7 +346,7 @@ class ErrorWithSuccessStatus(Rule):
             status = f"an explicit status {answer.status}"
         self.report(
             statement,
-            f"Handler `{function.name}` answers the error body {shown} with {status}, so clients, caches "
+            f"Handler `{function_label(function, self.context)}` answers the error body {shown} with {status}, so clients, caches "
             f"and error-rate monitoring count the failure as a success.",
             fix=_FIXES.get(handler.framework, _DEFAULT_FIX),
             confidence=Confidence.HIGH,

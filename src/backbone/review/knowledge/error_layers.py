@@ -94,6 +94,10 @@ _DEPENDENCY_AREAS = frozenset(
 )
 
 
+# The row changed or vanished under the request (a concurrent delete): 404 or 409 is the answer.
+_ROW_GONE = frozenset({"StaleDataError", "ObjectDeletedError", "ConcurrentModificationError"})
+
+
 @dataclass(frozen=True, slots=True)
 class CaughtLayer:
     layer: ErrorLayer
@@ -113,6 +117,8 @@ def exception_layer(qualified: str | None, last_segment: str) -> CaughtLayer | N
         if described.kind is ExceptionKind.BROAD:
             return CaughtLayer(ErrorLayer.CATCH_ALL, last_segment, Confidence.HIGH)
         if described.kind is ExceptionKind.INFRASTRUCTURE:
+            if last_segment in _ROW_GONE:
+                return None
             if described.constraint_violation or described.area not in _DEPENDENCY_AREAS:
                 # A unique/foreign-key violation is the client's conflict (409 is right).
                 return None
@@ -142,11 +148,28 @@ INPUT_PARSERS = frozenset(
         "ipaddress.ip_address", "ipaddress.ip_network", "urllib.parse.urlparse",
     }
 )
+# Libraries whose functions parse what they are given (`cryptography`'s `load_pem_public_key`).
+INPUT_PARSER_MODULES = (
+    "cryptography.hazmat.primitives.serialization.",
+    "cryptography.x509.load_",
+    "email_validator.",
+    "phonenumbers.parse",
+    "django.utils.dateparse.",
+    "urllib.parse.",
+    "jwt.decode",
+    "yaml.safe_load",
+    "tomllib.loads",
+    "xml.etree.ElementTree.fromstring",
+    "defusedxml.",
+)
+# Function names that say "check the input": the project's `validate_password()`, `parse_range()`.
+INPUT_VALIDATOR_PREFIXES = ("validate", "parse", "clean", "deserialize", "decode", "check_valid", "is_valid")
 # Methods that parse or validate what they are given.
 INPUT_PARSING_METHODS = frozenset(
     {
         "model_validate", "model_validate_json", "parse_obj", "parse_raw", "validate", "validate_python",
         "validate_json", "is_valid", "load", "loads", "get_json", "json", "decode", "strip", "lower",
         "upper", "split", "get", "getlist", "fromisoformat", "strptime", "full_clean", "clean",
+        "to_internal_value", "run_validation", "parse", "deserialize", "parse_args",
     }
 )

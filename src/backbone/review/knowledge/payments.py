@@ -214,6 +214,28 @@ def _dotted_text(node: ast.expr) -> str | None:
     return ".".join(parts) if parts else None
 
 
+# --- provider notifications ---------------------------------------------------------------
+
+# Calls that verify a provider's signed notification: the function around them receives
+# webhooks, which a provider retries until it gets a 2xx and replays by event id.
+WEBHOOK_VERIFIERS = frozenset(
+    {
+        "stripe.Webhook.construct_event",
+        "stripe.WebhookSignature.verify_header",
+        "svix.Webhook",
+        "svix.webhooks.Webhook",
+        "braintree.WebhookNotification.parse",
+        "paypalrestsdk.WebhookEvent.verify",
+    }
+)
+# Words of a handler's name or route that say it receives provider notifications.
+NOTIFICATION_WORDS = frozenset({"webhook", "webhooks", "hook", "hooks", "callback", "callbacks", "ipn", "notify", "notifications"})
+
+
+def verifies_webhook(qualified: str) -> bool:
+    return qualified in WEBHOOK_VERIFIERS or qualified.endswith((".Webhook.construct_event", ".webhooks.construct_event"))
+
+
 # --- records that stand for money ---------------------------------------------------------
 
 # The last word of a model's name: `Payment`, `StripeCharge`, `CustomerOrder`, `SalesInvoice`.

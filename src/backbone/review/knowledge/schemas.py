@@ -241,9 +241,9 @@ ISSUING_WORDS = frozenset(
     {
         "token", "tokens", "login", "signin", "auth", "authenticate", "authentication", "oauth", "jwt",
         "session", "sessions", "refresh", "otp", "totp", "mfa", "twofactor", "setup", "enroll", "enrollment",
-        "provision", "issue", "issued", "generate", "generated", "rotate", "rotated", "regenerate", "create",
+        "provision", "issue", "issued", "generate", "generated", "rotate", "rotated", "roll", "regenerate", "create",
         "created", "reveal", "initialize", "initialization", "register", "registration", "pair", "pairing",
-        "exchange", "activate", "activation",
+        "exchange", "activate", "activation", "unmasked", "plaintext",
     }
 )
 

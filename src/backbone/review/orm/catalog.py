@@ -149,11 +149,18 @@ DJANGO_CONNECTIONS = frozenset({"django.db.connection", "django.db.connections"}
 
 # --- SQLAlchemy -----------------------------------------------------------------------
 
-SQLALCHEMY_BASE_CLASSES = frozenset(
+# Subclassing one of these declares a declarative base (`class Base(DeclarativeBase)`).
+SQLALCHEMY_BASE_DECLARERS = frozenset(
     {
         "sqlalchemy.orm.DeclarativeBase",
         "sqlalchemy.orm.DeclarativeBaseNoMeta",
         "sqlalchemy.orm.decl_api.DeclarativeBase",
+        "sqlalchemy.orm.decl_api.DeclarativeBaseNoMeta",
+    }
+)
+# Subclassing one of these (directly or not) maps a model.
+SQLALCHEMY_BASE_CLASSES = SQLALCHEMY_BASE_DECLARERS | frozenset(
+    {
         "sqlalchemy.orm.MappedAsDataclass",
         "sqlmodel.SQLModel",
         "sqlmodel.main.SQLModel",

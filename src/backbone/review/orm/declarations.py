@@ -347,10 +347,7 @@ def _layer_of_bases(bases: tuple[str, ...], nodes: list[ast.expr]) -> DataLayer 
 
 
 def _declares_base(bases: tuple[str, ...]) -> bool:
-    return any(
-        base in catalog.SQLALCHEMY_BASE_CLASSES and base not in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel")
-        for base in bases
-    )
+    return any(base in catalog.SQLALCHEMY_BASE_DECLARERS for base in bases)
 
 
 def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None, ast.expr | None]:

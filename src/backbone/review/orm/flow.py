@@ -130,12 +130,24 @@ class ModuleFlows:
         # The parent of every node of the file: the rules' own map when they give it,
         # otherwise built on first use (the per-file facts never need it).
         self.parents: dict[ast.AST, ast.AST] | None = None
+        # Shared by the scopes (nodes are unique in a file): one set of tables per file,
+        # not per function, keeps the allocations (and the garbage collector) down.
+        self.enclosers: dict[ast.Name, tuple[tuple[ast.AST, int], ...]] = {}
+        self.lambda_calls: dict[ast.Lambda, ast.Call] = {}
+        self.values: dict[ast.AST, DataValue | None] = {}
+        self.binding_values: dict[int, DataValue | None] = {}
+        self.call_results: dict[ast.AST, tuple[DataValue | None, QueryEvent | None]] = {}
+        self.in_progress: set[ast.AST] = set()
         self._walk()
 
     def rebind(self, knowledge: DataKnowledge) -> None:
         if knowledge is self.knowledge:
             return
         self.knowledge = knowledge
+        self.values.clear()
+        self.binding_values.clear()
+        self.call_results.clear()
+        self.in_progress.clear()
         for flow in self._flows.values():
             flow.reset(knowledge)
 
@@ -285,6 +297,13 @@ class ModuleFlows:
 
 
 class ScopeFlow:
+    __slots__ = (
+        "module", "scope", "resolver", "knowledge", "context", "enclosers", "lambda_calls", "bindings",
+        "globals", "calls", "iterated", "subscripts", "attributes", "truth_tests", "returns", "yields",
+        "loops", "augmented", "attribute_updates", "_values", "_binding_values", "_call_results", "_events",
+        "_in_progress", "_sorted",
+    )
+
     def __init__(self, module: ModuleFlows, scope: ScopeNode, context: ScopeContext) -> None:
         self.module = module
         self.scope = scope
@@ -293,8 +312,8 @@ class ScopeFlow:
         self.context = context
         # Names inside comprehensions and lambdas: the enclosing ones, innermost last, each
         # with how many of its generators the name sees (-1 for a lambda).
-        self.enclosers: dict[ast.Name, tuple[tuple[ast.AST, int], ...]] = {}
-        self.lambda_calls: dict[ast.Lambda, ast.Call] = {}
+        self.enclosers = module.enclosers
+        self.lambda_calls = module.lambda_calls
         self.bindings: dict[str, list[Binding]] = {}
         self.globals: set[str] = set()
         self.calls: list[ast.Call] = []
@@ -308,18 +327,16 @@ class ScopeFlow:
         self.augmented: dict[str, list[ast.AugAssign]] = {}
         # Assignments to an attribute (`acct.balance -= amount`), in source order.
         self.attribute_updates: list[ast.Assign | ast.AugAssign] = []
-        self._values: dict[ast.AST, DataValue | None] = {}
-        self._binding_values: dict[int, DataValue | None] = {}
-        self._call_results: dict[ast.AST, tuple[DataValue | None, QueryEvent | None]] = {}
+        self._values = module.values
+        self._binding_values = module.binding_values
+        self._call_results = module.call_results
         self._events: list[QueryEvent] | None = None
-        self._in_progress: set[ast.AST] = set()
+        self._in_progress = module.in_progress
         self._sorted: set[str] = set()
 
     def reset(self, knowledge: DataKnowledge) -> None:
+        """Forget what was computed with the previous knowledge (ModuleFlows clears the tables)."""
         self.knowledge = knowledge
-        self._values = {}
-        self._binding_values = {}
-        self._call_results = {}
         self._events = None
 
     # --- collection (called by ModuleFlows' walk) ----------------------------------------
@@ -327,16 +344,31 @@ class ScopeFlow:
     def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
 
-    def _bind_target(self, target: ast.expr, kind: BindingKind, node: ast.AST | None, path: tuple[int, ...] = (), owner: ast.AST | None = None) -> None:
+    def _bind_target(
+        self,
+        target: ast.expr,
+        kind: BindingKind,
+        node: ast.AST | None,
+        path: tuple[int, ...] = (),
+        owner: ast.AST | None = None,
+        effective: ast.AST | None = None,
+    ) -> None:
+        """Bind the names of `target`; the binding takes effect at the end of `effective`.
+
+        `posts = posts.filter(...)` reads the previous `posts` on its right-hand side: the
+        new binding starts where the statement (or the iterable, the context manager) ends.
+        """
         if isinstance(target, ast.Name):
-            self._bind(target.id, Binding((target.lineno, target.col_offset), kind, node, path, owner))
+            anchor = effective if effective is not None else target
+            position = (getattr(anchor, "end_lineno", None) or target.lineno, getattr(anchor, "end_col_offset", None) or target.col_offset)
+            self._bind(target.id, Binding(position, kind, node, path, owner))
         elif isinstance(target, (ast.Tuple, ast.List)):
             unpack = BindingKind.UNPACK if kind is BindingKind.ASSIGN else kind
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Starred):
-                    self._bind_target(element.value, BindingKind.OPAQUE, None)
+                    self._bind_target(element.value, BindingKind.OPAQUE, None, effective=effective)
                 else:
-                    self._bind_target(element, unpack, node, (*path, index), owner)
+                    self._bind_target(element, unpack, node, (*path, index), owner, effective)
 
     def _bind_parameters(self, scope: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         arguments = scope.args
@@ -364,14 +396,14 @@ class ScopeFlow:
     def _note_assign(self, node: ast.AST) -> None:
         assert isinstance(node, ast.Assign)
         for target in node.targets:
-            self._bind_target(target, BindingKind.ASSIGN, node.value)
+            self._bind_target(target, BindingKind.ASSIGN, node.value, effective=node)
             if isinstance(target, ast.Attribute):
                 self.attribute_updates.append(node)
 
     def _note_annotated(self, node: ast.AST) -> None:
         assert isinstance(node, ast.AnnAssign)
         if node.value is not None:
-            self._bind_target(node.target, BindingKind.ASSIGN, node.value)
+            self._bind_target(node.target, BindingKind.ASSIGN, node.value, effective=node)
         elif isinstance(node.target, ast.Name):
             # `session: Session` declares what a later assignment holds.
             self._bind(node.target.id, Binding((node.lineno, node.col_offset), BindingKind.PARAM, node))
@@ -385,13 +417,13 @@ class ScopeFlow:
 
     def _note_walrus(self, node: ast.AST) -> None:
         assert isinstance(node, ast.NamedExpr)
-        self._bind_target(node.target, BindingKind.ASSIGN, node.value)
+        self._bind_target(node.target, BindingKind.ASSIGN, node.value, effective=node)
 
     def _note_for(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.For, ast.AsyncFor))
         self.loops.append(node)
         self.iterated.append(node.iter)
-        self._bind_target(node.target, BindingKind.ELEMENT, node.iter, owner=node)
+        self._bind_target(node.target, BindingKind.ELEMENT, node.iter, owner=node, effective=node.iter)
 
     def _note_lambda(self, node: ast.AST) -> None:
         # A lambda may be a map/filter callback: a loop body (see loops.py).
@@ -412,7 +444,7 @@ class ScopeFlow:
         assert isinstance(node, (ast.With, ast.AsyncWith))
         for item in node.items:
             if item.optional_vars is not None:
-                self._bind_target(item.optional_vars, BindingKind.WITH, item.context_expr)
+                self._bind_target(item.optional_vars, BindingKind.WITH, item.context_expr, effective=item.context_expr)
 
     def _note_subscript(self, node: ast.AST) -> None:
         assert isinstance(node, ast.Subscript)
@@ -1290,7 +1322,7 @@ class ScopeFlow:
         for option in call.args:
             for path, mode in self._loader_paths(option):
                 if mode == "eager":
-                    loaded.extend(_prefixes(path) if path != EVERY_RELATION else [EVERY_RELATION])
+                    loaded.append(path)
                 elif mode == "lazy":
                     loaded = [item for item in loaded if item != path]
         return _normal_eager(loaded)
@@ -1326,9 +1358,12 @@ class ScopeFlow:
             if loader in catalog.EAGER_LOADERS or loader in catalog.NO_LOAD_LOADERS:
                 return [*found, (EVERY_RELATION if not prefix else f"{prefix}.{EVERY_RELATION}", "eager")]
             return found
-        path = ".".join(filter(None, [prefix, *steps]))
+        # One call naming several steps (`joinedload(A.b, B.c)`, `"b.c"`) loads each of them.
+        expanded = [step for text in steps for step in text.split(".")]
+        path = ".".join(filter(None, [prefix, *expanded]))
         if loader in catalog.EAGER_LOADERS or loader in catalog.NO_LOAD_LOADERS:
-            found.append((path, "eager"))
+            for size in range(1, len(expanded) + 1):
+                found.append((".".join(filter(None, [prefix, *expanded[:size]])), "eager"))
         elif loader == "lazyload":
             found.append((path, "lazy"))
         else:
@@ -1598,7 +1633,7 @@ class ScopeFlow:
                 lazy = index.step is None and (source.layer is DataLayer.DJANGO)
                 if lazy:
                     return source.but(kind=ValueKind.QUERY if source.kind is ValueKind.QUERY else source.kind, operations=(*source.operations, "slice"), loaded=False), None
-                event = self._evaluation(node, node.value, source, "slice with a step" if index.step is not None else "slice")
+                event = self._evaluation(node, node.value, source, "slice[::step]" if index.step is not None else "slice")
                 return source.but(kind=ValueKind.ROWS, operations=(*source.operations, "slice")), event
             event = self._evaluation(node, node.value, source, "index")
             if source.entities:

@@ -386,6 +386,9 @@ class _GraphBuilder:
             app_label, name = label.split(".")
             if (app_label, name.lower()) in graph.by_label:
                 continue
+            if label == "auth.User" and self.user_model and graph.model(self.user_model) is not None:
+                # AUTH_USER_MODEL swaps auth.User out.
+                continue
             info = ModelInfo(qualname, name, DataLayer.DJANGO, app_label, builtin=True, complete=False)
             graph.models[qualname] = info
             graph.by_name.setdefault(name, []).append(info)

@@ -282,6 +282,23 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
     targets = loop.targets()
     if flow is not None:
         targets |= _derived_names(loop, targets, flow)
+        if isinstance(call, ast.Name):
+            # `items = Model.objects.filter(pk__in=pks)` in the loop, then `for item in items`.
+            return any(_batch_arguments(value, loop, targets) for value in _values_in_loop(call.id, loop, flow))
+    return _batch_arguments(call, loop, targets)
+
+
+def _values_in_loop(name: str, loop: Loop, flow: ScopeFlow) -> list[ast.AST]:
+    start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+    end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+    return [
+        binding.node
+        for binding in flow.bindings.get(name, [])
+        if binding.node is not None and binding.kind.value == "assign" and start <= binding.position <= end
+    ]
+
+
+def _batch_arguments(call: ast.AST, loop: Loop, targets: set[str]) -> bool:
     for node in ast.walk(call):
         if isinstance(node, ast.keyword) and node.arg and node.arg.endswith("__in"):
             if isinstance(loop.node, ast.While) or _mentions(node.value, targets):

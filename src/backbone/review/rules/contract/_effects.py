@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 MAX_DEPTH = 3
+# (a node, the function of this file it is in) -> whether it does not run in the caller's case.
+Skip = Callable[[ast.AST, "FunctionNode"], bool]
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Creating through these is idempotent by construction: the lookup finds the first attempt.
 _IDEMPOTENT_CREATES = frozenset({"get_or_create", "update_or_create"})
@@ -111,13 +113,23 @@ class EffectFinder:
         self._local: dict[str, FunctionNode] | None = None
         self._direct: dict[FunctionNode, list[tuple[ast.AST, Effect]]] = {}
         self._facts_effects: dict[str, list[Effect]] = {}
+        self._skip: Skip | None = None
         self._django = "django" in (self.project.imported_packages if self.project else context.facts.imported_packages)
 
     # --- public -----------------------------------------------------------------------------
 
-    def reached(self, function: FunctionNode, kinds: frozenset[EffectKind], max_depth: int = MAX_DEPTH) -> list[Reached]:
+    def reached(
+        self,
+        function: FunctionNode,
+        kinds: frozenset[EffectKind],
+        max_depth: int = MAX_DEPTH,
+        skip: Skip | None = None,
+    ) -> list[Reached]:
         """The effects of `function` of the given kinds: its own, then those of the project
-        functions it calls (reported at the call), each call site once per kind."""
+        functions it calls (reported at the call), each call site once per kind. `skip(node,
+        function)` leaves out calls (and what they lead to) in the functions of this file that
+        the caller knows don't run in its case."""
+        self._skip = skip
         found = [Reached(site, effect, ()) for site, effect in self.direct(function) if effect.kind in kinds]
         if max_depth <= 0 or self.project is None:
             return found
@@ -253,13 +265,14 @@ class EffectFinder:
         name = local_name(self.project, target.qualname)
         local = self._local_functions().get(target.qualname)
         if local is not None:
-            for _, effect in self.direct(local):
-                if effect.kind in kinds:
+            skip = self._skip
+            for node, effect in self.direct(local):
+                if effect.kind in kinds and (skip is None or not skip(node, local)):
                     yield (name,), effect
             calls: list[FunctionFacts] = []
             for call in _calls(local):
                 callee = project_callee(call, self.context)
-                if callee is not None:
+                if callee is not None and (skip is None or not skip(call, local)):
                     calls.append(callee)
         else:
             for effect in self._facts_effects_of(target):

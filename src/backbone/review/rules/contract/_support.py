@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.frameworks import Handler, WebFramework
 from backbone.review.knowledge.answers import TupleStyle
+from backbone.review.knowledge.payments import verifies_webhook
 from backbone.review.names import dotted_parts
 
 if TYPE_CHECKING:
@@ -108,6 +109,16 @@ def handler_words(handler: Handler, function: FunctionNode) -> set[str]:
 def dotted_text(node: ast.expr) -> str:
     parts = dotted_parts(node)
     return ".".join(parts) if parts else "..."
+
+
+def receives_webhooks(function: FunctionNode, context: FileContext) -> bool:
+    """The function verifies a provider's signed notification (`stripe.Webhook.construct_event`)."""
+    for node in own_nodes(function):
+        if isinstance(node, ast.Call):
+            name = context.call_name(node)
+            if name is not None and verifies_webhook(name):
+                return True
+    return False
 
 
 def function_label(function: FunctionNode, context: FileContext) -> str:

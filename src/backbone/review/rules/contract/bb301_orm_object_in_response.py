@@ -53,7 +53,8 @@ class OrmObjectInResponse(Rule):
             "- a DRF `ModelSerializer` (or Django Ninja `ModelSchema`) whose `Meta` says "
             "`fields = \"__all__\"` or lists `exclude` (reported at that line).\n\n"
             "Not flagged: a response schema (`response_model=UserRead`, `-> UserRead`, a serializer or "
-            "marshmallow schema), explicit field lists (`model_to_dict(obj, fields=[...])`, "
+            "marshmallow schema), dicts built from each record (`[{\"id\": row.id} for row in rows]`), "
+            "explicit field lists (`model_to_dict(obj, fields=[...])`, "
             "`.values(\"id\", \"name\")`), `vars()` of objects that are not ORM records, Django forms and "
             "filter sets with `fields = \"__all__\"` (they read input, they send nothing)."
         ),
@@ -200,7 +201,7 @@ class OrmObjectInResponse(Rule):
             def get(self, request, pk):
                 return Response(InvoiceSerializer(Invoice.objects.get(pk=pk)).data)
         """,
-        # FastAPI: a dict of plain values built from the record, and response_model on a list.
+        # FastAPI: dicts of plain values built from each record.
         """
         from fastapi import APIRouter
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -219,6 +220,11 @@ class OrmObjectInResponse(Rule):
         def get_customer(customer_id: int, db: Session):
             customer = db.get(Customer, customer_id)
             return {"id": customer.id, "email": customer.email}
+
+        @router.get("/customers")
+        def list_customers(db: Session):
+            rows = db.query(Customer).order_by(Customer.id).limit(50).all()
+            return [{"id": row.id, "email": row.email} for row in rows]
         """,
     )
 
@@ -374,6 +380,8 @@ class OrmObjectInResponse(Rule):
             for payload in response_payloads(node, self.context):
                 if PayloadVia.TEMPLATE in payload.via or PayloadVia.SERIALIZER in payload.via:
                     continue
+                if PayloadVia.ITERATED in payload.via and _reshaped(payload.statement):
+                    continue
                 value = query_value(self.context, payload.expression)
                 if not _is_record(value) or id(payload.statement) in reported:
                     continue
@@ -414,11 +422,12 @@ class OrmObjectInResponse(Rule):
             return True
         if self.context.project is None:
             return False
-        graph = model_graph(self.context.project)
+        project = self.context.project
+        graph = model_graph(project)
         for node in ast.walk(declared.expression):
             if isinstance(node, (ast.Name, ast.Attribute)):
                 qualified = self.context.qualified_name(node)
-                if qualified is not None and graph.model(qualified) is not None:
+                if qualified is not None and project.resolve(qualified) in graph.models:
                     return True
         return False
 
@@ -512,6 +521,26 @@ class OrmObjectInResponse(Rule):
                 if facts is not None:
                     pending.extend(project.resolve(base) for base in facts.bases)
         return False
+
+
+def _reshaped(statement: ast.Return) -> bool:
+    """`[{"id": row.id} for row in rows]`: every comprehension in the answer builds something new
+    from each row rather than sending the row itself (`[row for row in rows]`)."""
+    if statement.value is None:
+        return False
+    comprehensions = [
+        node
+        for node in ast.walk(statement.value)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))
+    ]
+    if not comprehensions:
+        return False
+    for comprehension in comprehensions:
+        element = comprehension.value if isinstance(comprehension, ast.DictComp) else comprehension.elt
+        targets = {name.id for generator in comprehension.generators for name in ast.walk(generator.target) if isinstance(name, ast.Name)}
+        if isinstance(element, ast.Name) and element.id in targets:
+            return False
+    return True
 
 
 def _assignment(statement: ast.stmt) -> tuple[str, ast.expr | None]:

@@ -16,7 +16,6 @@ from backbone.review.knowledge.schemas import (
     MASKED_ANNOTATIONS,
     SchemaFamily,
     SecretKind,
-    request_naming,
     response_naming,
     schema_family,
     sensitive_field,
@@ -24,7 +23,7 @@ from backbone.review.knowledge.schemas import (
 from backbone.review.orm import model_graph
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
-from backbone.review.rules.contract._support import FunctionNode, handler_words, returns_of, words
+from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, returns_of, words
 
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Class methods that build a schema instance from data: returning their result sends the schema.
@@ -118,11 +117,13 @@ class SensitiveFieldExposed(Rule):
             "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
             "`next_page_token`, `csrf_token`, `token_type`); and credentials in schemas whose name or "
             "handler says they hand one out (`Token`, `LoginResponse`, `ApiKeyCreated`, a `/token` "
-            "route), which is their job.\n\n"
+            "route, a `create` handler) or whose name is the credential's own (`WebhookSecret.secret`), "
+            "which is their job.\n\n"
             "When a schema is defined in one file and used in another, the project index shows the "
             "handlers that return it, and which modules with handlers import it; a schema only imported "
             "there counts as a response when its name says so (`CustomerRead`, `UserOut`, "
-            "`OrderResponse`; for DRF, any serializer not named as input), with medium confidence."
+            "`OrderResponse`, `CustomerDetailSerializer`), with medium confidence. A credential is "
+            "reported when some handler sending it is not the one that issues it."
         ),
         why_is_this_bad=(
             "Whatever a response schema declares, every client receives: a password hash in `UserRead` is "
@@ -407,7 +408,7 @@ class SensitiveFieldExposed(Rule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._classes: dict[str, ast.ClassDef] | None = None
-        self._evidence: dict[str, _Evidence] | None = None
+        self._evidence: dict[str, list[_Evidence]] | None = None
 
     def visit(self, node: ast.AST) -> None:
         assert isinstance(node, ast.ClassDef)
@@ -415,15 +416,24 @@ class SensitiveFieldExposed(Rule):
         family = self._family(qualname)
         if family is None or self._is_table(qualname):
             return
-        evidence = self._output_evidence(qualname, node, family)
-        if evidence is None:
+        evidences = self._output_evidence(qualname, family)
+        if not evidences:
             return
+        # A credential may go out where it is issued (`POST /token`, an API key's creation); it
+        # leaks when any other handler sends it too.
+        leaking = [item for item in evidences if not self._issues_credentials(node, item)]
         for field, name, annotation_ok in self._fields(node, family):
             secret = sensitive_field(name)
             if secret is None or not annotation_ok:
                 continue
-            if secret.kind is SecretKind.CREDENTIAL and self._issues_credentials(node, evidence):
-                continue
+            if secret.kind is SecretKind.CREDENTIAL:
+                if not leaking or set(words(name)) <= set(words(node.name)):
+                    # Issued where it goes out, or a schema made to carry exactly this credential
+                    # (`WebhookSecret.secret`, `UnmaskedApiKeyRead.api_key`).
+                    continue
+                evidence = leaking[0]
+            else:
+                evidence = evidences[0]
             self.report(
                 field,
                 f"Response schema `{node.name}` declares `{name}` ({secret.kind.value}), so it is sent to every "
@@ -485,10 +495,11 @@ class SensitiveFieldExposed(Rule):
 
     # --- which schemas go out -------------------------------------------------------------
 
-    def _output_evidence(self, qualname: str, node: ast.ClassDef, family: SchemaFamily) -> _Evidence | None:
+    def _output_evidence(self, qualname: str, family: SchemaFamily) -> list[_Evidence]:
+        """Every reason to believe the schema goes out, the surest first."""
         local = self._local_evidence()
         candidates = [qualname, *self._subclasses(qualname)]
-        found: list[_Evidence] = [local[name] for name in candidates if name in local]
+        found: list[_Evidence] = [item for name in candidates for item in local.get(name, [])]
         project = self.context.project
         if project is not None:
             schemas = project.view(_VIEW, _project_schemas)
@@ -498,22 +509,14 @@ class SensitiveFieldExposed(Rule):
                     found.append(_Evidence(f"returned by the handler `{short}`", Confidence.HIGH, frozenset(words(short))))
                 modules = schemas.imported_by.get(name, [])
                 class_name = name.rpartition(".")[2]
-                if modules and self._named_as_output(class_name, family):
+                if modules and response_naming(class_name):
                     found.append(
                         _Evidence(
                             f"imported by `{modules[0]}`, which serves requests, and named as a response",
                             Confidence.MEDIUM,
                         )
                     )
-        if not found:
-            return None
-        return max(found, key=lambda item: _RANK[item.confidence])
-
-    @staticmethod
-    def _named_as_output(name: str, family: SchemaFamily) -> bool:
-        if family is SchemaFamily.DRF:
-            return not request_naming(name)
-        return response_naming(name)
+        return sorted(found, key=lambda item: -_RANK[item.confidence])
 
     def _subclasses(self, qualname: str) -> list[str]:
         found = [name for name in self._local_classes() if qualname in self._bases(name)]
@@ -522,17 +525,19 @@ class SensitiveFieldExposed(Rule):
             found += [name for name in project.subclasses_of(qualname) if name not in found]
         return found
 
-    def _local_evidence(self) -> dict[str, _Evidence]:
+    def _local_evidence(self) -> dict[str, list[_Evidence]]:
         if self._evidence is not None:
             return self._evidence
-        evidence: dict[str, _Evidence] = {}
+        evidence: dict[str, list[_Evidence]] = {}
         classes = self._local_classes()
 
         def add(reference: ast.AST, shown: str, function_words: frozenset[str] = frozenset()) -> None:
             for name in _class_references(reference):
                 qualname = self._resolve(self.context.qualified_name(name))
-                if qualname in classes and qualname not in evidence:
-                    evidence[qualname] = _Evidence(shown, Confidence.HIGH, function_words)
+                if qualname is not None and qualname in classes:
+                    found = evidence.setdefault(qualname, [])
+                    if len(found) < 16:
+                        found.append(_Evidence(shown, Confidence.HIGH, function_words))
 
         for node in ast.walk(self.context.tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -562,6 +567,7 @@ class SensitiveFieldExposed(Rule):
 
     def _function_evidence(self, function: FunctionNode, add: _Add) -> None:
         handler = handler_for(function, self.context)
+        label = function_label(function, self.context)
         for decorator in function.decorator_list:
             if (
                 isinstance(decorator, ast.Call)
@@ -569,14 +575,14 @@ class SensitiveFieldExposed(Rule):
                 and decorator.func.attr in _OUTPUT_DECORATORS
             ):
                 for argument in [*decorator.args, *(keyword.value for keyword in decorator.keywords if keyword.arg in ("schema", "model"))]:
-                    add(argument, f"the output schema of `{function.name}`", frozenset(words(function.name)))
+                    add(argument, f"the output schema of `{label}`", frozenset(words(function.name)))
         if handler is None:
             return
         shown_words = frozenset(handler_words(handler, function))
         declared = response_model(function, self.context)
         if declared is not None:
             how = "response_model" if declared.from_decorator else "return annotation"
-            add(declared.expression, f"the {how} of `{function.name}`", shown_words)
+            add(declared.expression, f"the {how} of `{label}`", shown_words)
         for decorator in function.decorator_list:
             if isinstance(decorator, ast.Call):
                 for keyword in decorator.keywords:
@@ -585,7 +591,7 @@ class SensitiveFieldExposed(Rule):
                             if isinstance(value, ast.Dict):
                                 for key, model in zip(value.keys, value.values):
                                     if isinstance(key, ast.Constant) and key.value == "model":
-                                        add(model, f"a response model of `{function.name}`", shown_words)
+                                        add(model, f"a response model of `{label}`", shown_words)
         bindings = function_bindings(function)
         for statement in returns_of(function):
             assert statement.value is not None
@@ -593,7 +599,7 @@ class SensitiveFieldExposed(Rule):
                 if not isinstance(reference, ast.Call):
                     continue
                 func = reference.func
-                shown = f"returned by the handler `{function.name}`"
+                shown = f"returned by the handler `{label}`"
                 if isinstance(func, ast.Attribute) and func.attr in _BUILDERS and _is_reference(func.value):
                     add(func.value, shown, shown_words)
                 elif isinstance(func, ast.Attribute) and func.attr in _DUMP_METHODS and isinstance(func.value, ast.Call):
@@ -610,7 +616,7 @@ class SensitiveFieldExposed(Rule):
                 found.append(statement.value)
         return found
 
-    def _nest(self, evidence: dict[str, _Evidence], classes: dict[str, ast.ClassDef]) -> None:
+    def _nest(self, evidence: dict[str, list[_Evidence]], classes: dict[str, ast.ClassDef]) -> None:
         """Schemas nested in a schema that goes out go out too."""
         changed = True
         while changed:
@@ -629,10 +635,10 @@ class SensitiveFieldExposed(Rule):
                         for name in _class_references(reference):
                             target = self._resolve(self.context.qualified_name(name))
                             if target in classes and target not in evidence:
-                                outer = evidence[qualname]
-                                evidence[target] = _Evidence(
-                                    f"nested in `{node.name}`, {outer.shown}", outer.confidence, outer.handler_words
-                                )
+                                evidence[target] = [
+                                    _Evidence(f"nested in `{node.name}`, {outer.shown}", outer.confidence, outer.handler_words)
+                                    for outer in evidence[qualname]
+                                ]
                                 changed = True
 
     # --- the fields ---------------------------------------------------------------------------

@@ -8,12 +8,40 @@ from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
-from backbone.review.rules.contract._support import FunctionNode, article, function_label, handler_words, own_nodes
+from backbone.review.knowledge.payments import NOTIFICATION_WORDS, money_record
+from backbone.review.orm import QueryKind, module_flows
+from backbone.review.project import ProjectIndex
+from backbone.review.rules.contract._support import (
+    FunctionNode,
+    article,
+    function_label,
+    handler_words,
+    own_nodes,
+    receives_webhooks,
+    words,
+)
 
 _MONEY_EFFECTS = frozenset({EffectKind.CHARGE, EffectKind.MONEY_RECORD})
 # Provider notifications carry their own event id, which is what makes them safe to replay.
-_NOTIFICATION_WORDS = frozenset({"webhook", "webhooks", "hook", "hooks", "callback", "callbacks", "ipn", "notify", "notifications"})
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+# What a function that makes a money record on purpose is called: `generate_invoice`, `book_refund`.
+_CREATING_WORDS = frozenset(
+    {"create", "add", "new", "place", "book", "make", "record", "issue", "generate", "insert", "save", "submit",
+     "checkout", "purchase", "buy", "charge", "pay", "capture", "refund", "transfer", "payout", "register", "open"}
+)
+_MIDDLEWARE_VIEW = "contract.idempotency-middleware"
+
+
+def _has_idempotency_middleware(index: ProjectIndex) -> bool:
+    for qualname in index.classes:
+        name = qualname.rpartition(".")[2].lower()
+        if "idempot" in name and "middleware" in name:
+            return True
+    return any(
+        "idempot" in target.lower() and "middleware" in target.lower()
+        for facts in index.modules.values()
+        for target in facts.imports.values()
+    )
 
 _READ_HEADER: dict[WebFramework, str] = {
     WebFramework.FASTAPI: 'take `idempotency_key: str | None = Header(None, alias="Idempotency-Key")`',
@@ -56,10 +84,15 @@ class MissingIdempotency(Rule):
             "`request.META[\"HTTP_IDEMPOTENCY_KEY\"]`, a FastAPI `Header(alias=\"Idempotency-Key\")` or an "
             "`idempotency_key` parameter) or passes `idempotency_key=` to the provider (Stripe's "
             "`options={\"idempotency_key\": ...}` and PayPal's `PayPal-Request-Id` count too).\n\n"
-            "Not flagged: `get_or_create`/`update_or_create` (the lookup finds the first attempt), rows "
-            "that move no money themselves (`PaymentMethod`, `OrderItem`), reading or capturing existing "
-            "payments, and webhook/callback/IPN handlers, which are made safe to replay by the "
-            "provider's event id rather than a client's key. A side effect found in a function of "
+            "Not flagged: `get_or_create`/`update_or_create` and a handler that looks the same kind of "
+            "record up before creating one (`if order.invoices.exists()`: the lookup finds the first "
+            "attempt), records a project function makes on the side of a state change (`cancel_order()` "
+            "issuing a cancellation invoice: only functions named for making something, such as "
+            "`generate_invoice()` or `place_order()`, are followed for records), rows that move no money "
+            "themselves (`PaymentMethod`, `OrderItem`), reading or capturing existing payments, "
+            "webhook/callback/IPN handlers, which are made safe to replay by the provider's event id "
+            "rather than a client's key, and projects with an idempotency middleware (a class or an "
+            "import named like `IdempotencyMiddleware`), which covers every handler. A side effect found in a function of "
             "another file is reported with medium confidence: the project index keeps that function's "
             "calls, not their keyword arguments, so an `idempotency_key=` passed there can't be seen."
         ),
@@ -358,11 +391,16 @@ class MissingIdempotency(Rule):
         handler = handler_for(node, self.context)
         if handler is None or not _answers_post(handler, node):
             return
-        if handler_words(handler, node) & _NOTIFICATION_WORDS:
+        if handler_words(handler, node) & NOTIFICATION_WORDS or receives_webhooks(node, self.context):
             return
         finder = self._effects()
-        effects = [reached for reached in finder.reached(node, _MONEY_EFFECTS) if not reached.effect.keyed]
-        if not effects or finder.mentions_idempotency(node):
+        effects = [
+            reached
+            for reached in finder.reached(node, _MONEY_EFFECTS)
+            if not reached.effect.keyed and self._creates_on_purpose(reached)
+        ]
+        effects = [reached for reached in effects if not self._looks_up_first(node, reached)]
+        if not effects or finder.mentions_idempotency(node) or self._idempotency_middleware():
             return
         first = min(effects, key=lambda reached: (-_RANK[reached.confidence], bool(reached.chain), getattr(reached.site, "lineno", 0)))
         self.report(
@@ -371,6 +409,42 @@ class MissingIdempotency(Rule):
             fix=self._fix(handler),
             confidence=first.confidence,
         )
+
+    @staticmethod
+    def _creates_on_purpose(reached: Reached) -> bool:
+        """A record made by the function the handler calls for it (`generate_invoice()`,
+        `place_order()`), not one made on the side of a state change (`cancel_order()` issuing a
+        cancellation invoice), which the state check itself keeps from happening twice."""
+        if reached.effect.kind is not EffectKind.MONEY_RECORD or not reached.chain:
+            return True
+        return bool(set(words(reached.chain[0].rpartition(".")[2])) & _CREATING_WORDS)
+
+    def _looks_up_first(self, function: FunctionNode, reached: Reached) -> bool:
+        """The handler reads the same kind of record before creating one (`if order.invoices.exists()`,
+        `Payment.objects.filter(reference=...)`): a natural-key check that finds a retry's first attempt."""
+        record = reached.effect.record
+        if reached.effect.kind is not EffectKind.MONEY_RECORD or not record:
+            return False
+        names = {record.lower(), f"{record.lower()}s"}
+        flow = module_flows(self.context).flow(function)
+        for event in flow.events():
+            if event.kind is not QueryKind.READ:
+                continue
+            if money_record(event.model) == record:
+                return True
+            relation = event.relation
+            if relation is not None and (money_record(relation.target_model) == record or names & set(words(relation.relation))):
+                return True
+            if names & set(words(event.text.partition("(")[0])):
+                return True
+        return False
+
+    def _idempotency_middleware(self) -> bool:
+        """The project has an idempotency middleware (its own class, or an imported one)."""
+        project = self.context.project
+        if project is None:
+            return False
+        return project.view(_MIDDLEWARE_VIEW, _has_idempotency_middleware)
 
     def _effects(self) -> EffectFinder:
         if self._finder is None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import enum
 
 from backbone.findings import Severity
-from backbone.review.frameworks import answers_get, handler_for
+from backbone.review.frameworks import answers_get, function_bindings, handler_for
+from backbone.review.names import dotted_parts
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
 from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, own_nodes, words
@@ -47,8 +49,12 @@ class UnsafeGet(Rule):
             "Calls into project functions that do one of these (three calls deep) are reported at the call, "
             "with the chain; a `commit()` seen only through the project index (another file) is not, since "
             "what it commits can't be seen.\n\n"
-            "Not flagged: a view accepting any method (it is not assumed to be GET), a `commit()` with "
-            "nothing staged, recording that a read happened (rows of log, audit, visit or view models; "
+            "Not flagged: a view accepting any method (it is not assumed to be GET), changes that run only "
+            "for another method in a view serving GET and POST (under `if form.validate_on_submit():`, "
+            "`if request.method == \"POST\":`, `if form.is_valid():` of a form bound to `request.POST`, or "
+            "after `if request.method == \"GET\": return ...`), project functions whose name promises a "
+            "read (`get_thumbnail()`, `build_preview()`: what they store is a cache or a rolled-back "
+            "preview), a `commit()` with nothing staged, recording that a read happened (rows of log, audit, visit or view models; "
             "`update()`/`save(update_fields=...)` of view and hit counters; RFC 9110 allows a safe method "
             "to log and count), and OAuth/SSO callbacks, which the protocol sends as GET."
         ),
@@ -195,12 +201,37 @@ class UnsafeGet(Rule):
                 coupon.save()
                 return Response({"id": coupon.id}, status=201)
         """,
-        # Starlette-style class endpoint and a GET that only renders a quote.
+        # Flask: a page serving GET and POST saves only when the form is submitted; a GET that
+        # only lists prices.
         """
         import stripe
-        from flask import Flask
+        from flask import Flask, redirect, render_template, request
+        from flask_sqlalchemy import SQLAlchemy
 
         app = Flask(__name__)
+        db = SQLAlchemy()
+
+        class Project(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(100))
+
+        @app.route("/projects/new", methods=["GET", "POST"])
+        def create_project():
+            form = ProjectForm()
+            if form.validate_on_submit():
+                db.session.add(Project(name=form.name.data))
+                db.session.commit()
+                return redirect("/projects")
+            return render_template("new_project.html", form=form)
+
+        @app.route("/projects/<int:pk>/rename", methods=["GET", "POST"])
+        def rename(pk):
+            project = db.session.get(Project, pk)
+            if request.method == "GET":
+                return render_template("rename.html", project=project)
+            project.name = request.form["name"]
+            db.session.commit()
+            return redirect("/projects")
 
         @app.get("/quote")
         def quote():
@@ -366,7 +397,7 @@ class UnsafeGet(Rule):
         verb = "HEAD" if not answers_get(handler) else "GET"
         reported: set[int] = set()
         wrote = mailed = False
-        for reached in sorted(finder.reached(node, _UNSAFE), key=lambda item: (getattr(item.site, "lineno", 0), getattr(item.site, "col_offset", 0))):
+        for reached in sorted(finder.reached(node, _UNSAFE, skip=self._only_for_other_methods), key=lambda item: (getattr(item.site, "lineno", 0), getattr(item.site, "col_offset", 0))):
             if id(reached.site) in reported or not self._unsafe(reached, node, finder, wrote):
                 continue
             if reached.effect.kind is EffectKind.EMAIL:
@@ -385,6 +416,10 @@ class UnsafeGet(Rule):
 
     def _unsafe(self, reached: Reached, function: FunctionNode, finder: EffectFinder, wrote: bool) -> bool:
         effect = reached.effect
+        if reached.chain and _reads_by_name(reached.chain[0]):
+            return False
+        if self._only_for_other_methods(reached.site, function):
+            return False
         if effect.kind is not EffectKind.WRITE:
             return True
         if effect.operation in _COMMITS:
@@ -403,6 +438,34 @@ class UnsafeGet(Rule):
             return False
         site = reached.site
         return not (not reached.chain and isinstance(site, ast.Call) and _counter_write(site))
+
+    def _only_for_other_methods(self, site: ast.AST, function: FunctionNode) -> bool:
+        """The call runs only when the request is not a GET: under `if form.validate_on_submit():`,
+        `if request.method == "POST":`, `if form.is_valid():` of a form bound to `request.POST`,
+        or after `if request.method == "GET": return ...`."""
+        bindings = function_bindings(function)
+        child: ast.AST = site
+        for ancestor in self.context.ancestors(site):
+            if ancestor is function:
+                break
+            if isinstance(ancestor, ast.If):
+                in_body = any(child is statement for statement in ancestor.body)
+                guard = _method_guard(ancestor.test, bindings)
+                if (guard is _Guard.NOT_GET and in_body) or (guard is _Guard.GET and not in_body):
+                    return True
+            child = ancestor
+        statement = self.context.enclosing_statement(site)
+        for earlier in function.body:
+            if statement is not None and earlier.lineno >= statement.lineno:
+                break
+            if (
+                isinstance(earlier, ast.If)
+                and _method_guard(earlier.test, bindings) is _Guard.GET
+                and earlier.body
+                and isinstance(earlier.body[-1], (ast.Return, ast.Raise))
+            ):
+                return True
+        return False
 
     def _message(self, function: FunctionNode, verb: str, reached: Reached) -> str:
         effect = reached.effect
@@ -424,6 +487,81 @@ _FIXES = {
     EffectKind.EMAIL: "Send the email from the POST that causes it (through a queue), not from a GET.",
     EffectKind.CHARGE: "Charge only from a POST endpoint that takes an Idempotency-Key; GET must not move money.",
 }
+
+
+class _Guard(enum.Enum):
+    GET = "get"  # true for a GET
+    NOT_GET = "not-get"  # true only for another method
+
+
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Functions whose name promises a read: what they write is a cache or a lazily built row
+# (`get_thumbnail()` storing the thumbnail, `build_preview()` inside a rolled-back transaction).
+_READ_PREFIXES = (
+    "get", "fetch", "load", "find", "lookup", "build", "render", "preview", "compute", "calculate", "ensure",
+    # Django's async twins: `aget_conversation()`.
+    "aget", "afetch", "aload", "afind",
+)
+_READ_WORDS = frozenset({"preview", "thumbnail", "thumbnails", "cache", "cached", "lazy"})
+
+
+def _reads_by_name(qualname: str) -> bool:
+    name = qualname.rpartition(".")[2].lstrip("_").lower()
+    return name.startswith(_READ_PREFIXES) or bool(set(words(name)) & _READ_WORDS)
+
+
+def _method_guard(test: ast.expr, bindings: dict[str, list[ast.expr | None]]) -> _Guard | None:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        guards = [_method_guard(value, bindings) for value in test.values]
+        return _Guard.NOT_GET if _Guard.NOT_GET in guards else None
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        if test.func.attr == "validate_on_submit":
+            return _Guard.NOT_GET
+        if test.func.attr == "is_valid" and _bound_to_submitted_data(test.func.value, bindings):
+            return _Guard.NOT_GET
+        return None
+    if _submitted_data(test):
+        # `if request.POST:`: empty on a GET.
+        return _Guard.NOT_GET
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    sides = [test.left, *test.comparators]
+    if isinstance(test.ops[0], ast.In) and _submitted_data(test.comparators[0]):
+        # `if "perform" in request.POST:`: nothing was posted on a GET.
+        return _Guard.NOT_GET
+    if not any(isinstance(side, ast.Attribute) and side.attr == "method" for side in sides):
+        return None
+    methods = {item.value for side in sides for item in ast.walk(side) if isinstance(item, ast.Constant) and isinstance(item.value, str)}
+    operator = test.ops[0]
+    if isinstance(operator, (ast.Eq, ast.In)):
+        if methods and methods <= _UNSAFE_METHODS:
+            return _Guard.NOT_GET
+        if methods and methods <= _SAFE_METHODS:
+            return _Guard.GET
+    if isinstance(operator, (ast.NotEq, ast.NotIn)) and methods and methods <= _SAFE_METHODS:
+        return _Guard.NOT_GET
+    return None
+
+
+def _submitted_data(node: ast.expr) -> bool:
+    """`request.POST`, `self.request.POST`, Flask's `request.form`: the body of a form submission."""
+    parts = dotted_parts(node) or []
+    return len(parts) >= 2 and parts[-1] in ("POST", "form") and "request" in parts
+
+
+def _bound_to_submitted_data(node: ast.expr, bindings: dict[str, list[ast.expr | None]]) -> bool:
+    """`form` after `form = OrderForm(request.POST or None)`: unbound, so invalid, on a GET."""
+    if not isinstance(node, ast.Name):
+        return False
+    values = bindings.get(node.id)
+    if values is None or len(values) != 1 or not isinstance(values[0], ast.Call):
+        return False
+    return any(
+        isinstance(item, ast.Attribute) and item.attr in ("POST", "FILES", "form", "data")
+        for argument in [*values[0].args, *(keyword.value for keyword in values[0].keywords)]
+        for item in ast.walk(argument)
+    )
 
 
 def _recording_model(model: str) -> bool:

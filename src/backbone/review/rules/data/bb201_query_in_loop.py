@@ -480,8 +480,12 @@ class QueryInLoop(Rule):
             return False
         relation = event.relation
         if relation is not None:
-            if relation.row_of != (0, 0) or event.receiver is None or not event.receiver.eager_known:
+            receiver = event.receiver
+            if relation.row_of != (0, 0) or receiver is None:
                 return False
+            if not receiver.eager_known:
+                # Prefetched or not, `author.posts.filter(...)` is a new query each time.
+                return any(operation != "all" for operation in receiver.operations)
         return True
 
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:

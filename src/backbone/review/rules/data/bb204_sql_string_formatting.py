@@ -29,6 +29,8 @@ _EXTRA_KEYWORDS = frozenset({"where", "select", "tables", "order_by"})
 _SQL_FUNCTIONS = catalog.SQLALCHEMY_TEXT | catalog.DJANGO_RAW_SQL | frozenset(
     {"pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql"}
 )
+# The last name of every callee that may receive SQL text: a cheap first filter.
+_RECEIVING_NAMES = _SQL_METHODS | {"extra", "text", "RawSQL", "read_sql", "read_sql_query"}
 _HANDLE_KINDS = (ValueKind.SESSION, ValueKind.CONNECTION, ValueKind.CURSOR, ValueKind.ENGINE)
 # Calls whose result is safe to put into SQL text: numbers, lengths, quoted identifiers.
 _SAFE_CALLS = frozenset(
@@ -310,6 +312,10 @@ class SqlStringFormatting(Rule):
             return
         flow = module_flows(self.context).flow(node)
         for call in flow.calls:
+            func = call.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name not in _RECEIVING_NAMES:
+                continue
             found = self._sql_arguments(call, flow)
             if found is None:
                 continue
@@ -495,7 +501,8 @@ def _safe(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
     if isinstance(node, ast.Name):
         return _fragment_name(node.id) or _safe_binding(node, flow, depth)
     if isinstance(node, ast.Attribute):
-        return _fragment_name(node.attr)
+        # `request.GET`, `form.data` are input, whatever their case.
+        return _fragment_name(node.attr) and not _reads_input(node)
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
@@ -541,7 +548,7 @@ def _safe_other(node: ast.expr, flow: ScopeFlow, depth: int) -> bool:
     if isinstance(node, ast.IfExp):
         return _safe(node.body, flow, depth + 1) and _safe(node.orelse, flow, depth + 1)
     if isinstance(node, ast.Subscript):
-        return _safe(node.value, flow, depth + 1)
+        return not _reads_input(node.value) and _safe(node.value, flow, depth + 1)
     if isinstance(node, (ast.List, ast.Tuple)):
         return all(_safe(element, flow, depth + 1) for element in node.elts)
     return False

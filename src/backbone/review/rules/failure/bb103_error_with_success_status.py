@@ -7,11 +7,13 @@ import ast
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, function_bindings, handler_for
 from backbone.review.knowledge.answers import Answer, StatusSource, error_body, returned_answer, status_code_of
+from backbone.review.knowledge.payments import NOTIFICATION_WORDS
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._support import (
     FunctionNode,
     function_label,
     handler_words,
+    receives_webhooks,
     returns_of,
     route_status,
     sends_bare_data,
@@ -58,7 +60,10 @@ class ErrorWithSuccessStatus(Rule):
             "returning); empty errors (`{\"errors\": []}`); partial results that carry data next to "
             "their errors (`{\"imported\": n, \"errors\": errors}`); `success: True`; template pages "
             "that show a form's errors (`render(request, \"form.html\", {\"errors\": ...})` answers 200 on "
-            "purpose); GraphQL and JSON-RPC endpoints, whose protocols answer errors with 200."
+            "purpose); GraphQL and JSON-RPC endpoints, whose protocols answer errors with 200; and "
+            "webhook receivers (named so, or verifying a provider's signature such as "
+            "`stripe.Webhook.construct_event`), which answer 2xx to the events they ignore so the "
+            "provider stops retrying them."
         ),
         why_is_this_bad=(
             "The status line is the contract every client, proxy, cache and monitor reads; the body is "
@@ -308,7 +313,10 @@ class ErrorWithSuccessStatus(Rule):
     def visit(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         handler = handler_for(node, self.context)
-        if handler is None or handler_words(handler, node) & _PROTOCOL_WORDS:
+        if handler is None or handler_words(handler, node) & (_PROTOCOL_WORDS | NOTIFICATION_WORDS):
+            return
+        if receives_webhooks(node, self.context):
+            # A webhook answers 2xx to the events it ignores, or the provider retries them for days.
             return
         if sets_status_elsewhere(node):
             return

@@ -9,7 +9,6 @@ from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, function_bindings, handler_for
 from backbone.review.knowledge.answers import (
     Answer,
-    TupleStyle,
     aborted_answer,
     error_body,
     raised_answer,
@@ -21,7 +20,9 @@ from backbone.review.knowledge.error_layers import (
     DEFAULT_VALIDATION_STATUS,
     BUSINESS_OPTION,
     INFRASTRUCTURE_OPTION,
+    INPUT_PARSER_MODULES,
     INPUT_PARSERS,
+    INPUT_VALIDATOR_PREFIXES,
     INPUT_PARSING_METHODS,
     VALIDATION_OPTION,
     CaughtLayer,
@@ -37,8 +38,10 @@ _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Attributes of a caught exception that carry the upstream status: a handler reading them
 # maps the dependency's answer (`exc.response.status_code == 404`) on purpose.
 _UPSTREAM_STATUS_ATTRIBUTES = frozenset({"response", "status_code", "status", "code", "errno", "pgcode", "sqlstate"})
-# Methods that read request input only when called on the request's data.
-_INPUT_READERS = frozenset({"get", "getlist", "json", "load", "loads", "decode"})
+# Methods that read request input only when called on the request's data (`session.get(url)` fetches).
+_INPUT_READERS = frozenset({"get", "getlist", "json"})
+# `schema.load(data)` parses what it is given; `store.load()` reads storage (a session store).
+_STORE_READERS = frozenset({"load", "loads", "decode"})
 _INPUT_HOLDERS = frozenset(
     {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
 )
@@ -80,9 +83,7 @@ class ErrorLayerMismatch(Rule):
     )
     doc = RuleDoc(
         what_it_does=(
-            "Checks the `except` clauses of request handlers (and any `raise HTTPException(...)`, "
-            "`abort(...)` or response object with a status in an `except` clause) against the three "
-            "layers of failure:\n\n"
+            "Checks the `except` clauses of request handlers against the three layers of failure:\n\n"
             "- **validation** (pydantic, marshmallow, Django and DRF `ValidationError`, "
             "`json.JSONDecodeError`, FastAPI `RequestValidationError`, jsonschema): the client sent bad "
             "input, so the answer is a 4xx. Reported when answered with a 5xx.\n"
@@ -101,12 +102,15 @@ class ErrorLayerMismatch(Rule):
             "right), OS errors (an unreadable upload is the client's), payment-provider errors (a "
             "declined card is a business answer), handlers that read the upstream status from the "
             "exception (`exc.response.status_code`), statuses computed at run time, redirects, and a "
-            "catch-all around code that only parses the request (`json.loads`, `int(...)`, "
-            "`schema.load(...)`), where everything caught is bad input.\n\n"
+            "catch-all around code that only parses or validates the request (`json.loads`, `int(...)`, "
+            "`schema.load(...)`, `serializer.is_valid()`, the project's own `validate_*`/`parse_*` "
+            "functions), where everything caught is bad input. Functions that are not handlers (a "
+            "serializer's `validate()`, a form's `clean()`, a service) are left to the handler that "
+            "answers for them.\n\n"
             "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
             "(default 400), `business` (default 422, used in advice) and `infrastructure` (default "
-            "500 and 503; a number or a list). A status listed for infrastructure is never reported "
-            "for an infrastructure error or a catch-all."
+            "500 and 503; a number or a list): they must be 4xx, 4xx and 5xx, and the finding's advice "
+            "names them."
         ),
         why_is_this_bad=(
             "Clients, retries and alerts act on the status class. A 4xx says \"your request is wrong, do "
@@ -404,7 +408,11 @@ class ErrorLayerMismatch(Rule):
     def visit(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         handler = handler_for(node, self.context)
-        bindings = function_bindings(node) if handler is not None else {}
+        if handler is None:
+            # A serializer's validate(), a form's clean(), a service: their errors are answered by
+            # whoever calls them, with the layer the handler decides.
+            return
+        bindings = function_bindings(node)
         reported: set[int] = set()
         for clause in _except_clauses(node):
             caught = self._caught(clause)
@@ -491,14 +499,18 @@ class ErrorLayerMismatch(Rule):
 
     def _parses_input(self, call: ast.Call) -> bool:
         qualified = self.context.call_name(call)
-        if qualified is not None and qualified in INPUT_PARSERS:
+        if qualified is not None and (qualified in INPUT_PARSERS or qualified.startswith(INPUT_PARSER_MODULES)):
+            return True
+        parts = dotted_parts(call.func) or []
+        if parts and parts[-1].lstrip("_").startswith(INPUT_VALIDATOR_PREFIXES) and classify_call(self.context, call) is None:
+            # `validate_password(...)`, `parse_range(...)`: the project's own checks of the input.
             return True
         func = call.func
         if not isinstance(func, ast.Attribute) or func.attr not in INPUT_PARSING_METHODS:
             return False
         if classify_call(self.context, call) is not None:
             return False
-        if func.attr in _INPUT_READERS:
+        if func.attr in _INPUT_READERS or (func.attr in _STORE_READERS and not call.args):
             holder = dotted_parts(func.value) or []
             if isinstance(func.value, ast.Call):
                 # `json.loads(x).get(...)`, `request.get_json().get(...)`: reading what was parsed.
@@ -508,7 +520,7 @@ class ErrorLayerMismatch(Rule):
 
     # --- how it was answered -------------------------------------------------------------
 
-    def _answers(self, clause: ast.ExceptHandler, handler: Handler | None, bindings: dict[str, list[ast.expr | None]]) -> Iterator[Answer]:
+    def _answers(self, clause: ast.ExceptHandler, handler: Handler, bindings: dict[str, list[ast.expr | None]]) -> Iterator[Answer]:
         resolve = self.context.qualified_name
         for node in _clause_nodes(clause):
             if isinstance(node, ast.Raise) and node.exc is not None:
@@ -523,8 +535,8 @@ class ErrorLayerMismatch(Rule):
                 returned = returned_answer(
                     node.value,
                     resolve,
-                    bare_data=sends_bare_data(handler) if handler is not None else False,
-                    tuples=tuple_style(handler) if handler is not None else TupleStyle.BODY,
+                    bare_data=sends_bare_data(handler),
+                    tuples=tuple_style(handler),
                     bindings=bindings,
                 )
                 if returned is not None:

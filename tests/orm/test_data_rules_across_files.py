@@ -1,0 +1,388 @@
+"""BB201-BB204 and BB206 through the real engine on small multi-module projects.
+
+Each project marks its expected findings with `# expect: BB2xx` on the reported line; the
+review must report exactly those.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from orm_test_support import located, review_project, write_project
+
+CODES = ("BB201", "BB202", "BB203", "BB204", "BB206")
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+
+def expected(files: dict[str, str]) -> list[tuple[str, int, str]]:
+    found = []
+    for path, source in files.items():
+        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for code in re.split(r"\s*,\s*", match.group(1).strip()):
+                    if code in CODES:
+                        found.append((path, number, code))
+    return sorted(found)
+
+
+DJANGO_PROJECT = {
+    "shop/__init__.py": "",
+    "shop/models.py": """
+        from django.db import models
+
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=80)
+            credit = models.IntegerField(default=0)
+
+
+        class OrderQuerySet(models.QuerySet):
+            def open(self):
+                return self.filter(status="open")
+
+
+        class Order(models.Model):
+            customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+            status = models.CharField(max_length=10)
+            objects = OrderQuerySet.as_manager()
+
+
+        class Line(models.Model):
+            order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+            quantity = models.IntegerField()
+    """,
+    "shop/queries.py": """
+        from shop.models import Order
+
+
+        def open_orders():
+            return Order.objects.open().order_by("-id")
+
+
+        def open_orders_with_customers():
+            return Order.objects.open().select_related("customer")
+    """,
+    "shop/services.py": """
+        from shop.models import Customer
+
+
+        def load_customer(customer_id):
+            return Customer.objects.get(pk=customer_id)
+
+
+        def customer_label(customer_id):
+            return load_customer(customer_id).name
+
+
+        def render_order(order):
+            return f"{order.id} for {customer_label(order.customer_id)}"
+
+
+        def add_credit(customer_id, amount):
+            customer = load_customer(customer_id)
+            customer.credit += amount  # expect: BB206
+            customer.save()
+    """,
+    "shop/views.py": """
+        from django.db import connection
+
+        from shop.queries import open_orders, open_orders_with_customers
+        from shop.services import render_order
+
+
+        def order_page(request):
+            rows = [render_order(order) for order in open_orders()]  # expect: BB201
+            names = [order.customer.name for order in open_orders()]  # expect: BB203
+            loaded = [order.customer.name for order in open_orders_with_customers()]
+            lines = {order.id: order.lines.count() for order in open_orders_with_customers()}  # expect: BB203
+            return rows, names, loaded, lines
+
+
+        def search(request):
+            term = request.GET["q"]
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM shop_order WHERE status = '{term}'")  # expect: BB204
+                return cursor.fetchall()
+
+
+        def close_all():
+            for order in open_orders():
+                order.status = "closed"
+                order.save()  # expect: BB202
+    """,
+    "shop/tests/__init__.py": "",
+    "shop/tests/test_views.py": """
+        from shop.models import Customer
+
+
+        def test_many_customers():
+            for index in range(20):
+                Customer.objects.create(name=f"c{index}")
+            assert [Customer.objects.get(name=f"c{index}") for index in range(20)]
+    """,
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0002_fill.py": """
+        def fill(apps, schema_editor):
+            Customer = apps.get_model("shop", "Customer")
+            for customer in Customer.objects.all():
+                customer.credit = customer.credit + 1
+                customer.save()
+    """,
+}
+
+FLASK_PROJECT = {
+    "blog/__init__.py": "",
+    "blog/extensions.py": """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+    """,
+    "blog/models.py": """
+        from blog.extensions import db
+
+
+        class Author(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+            posts = db.relationship("Post", backref="author", lazy="dynamic")
+
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            author_id = db.Column(db.Integer, db.ForeignKey("author.id"))
+            views = db.Column(db.Integer, default=0)
+            tags = db.relationship("Tag", lazy="selectin")
+
+
+        class Tag(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            post_id = db.Column(db.Integer, db.ForeignKey("post.id"))
+    """,
+    "blog/views.py": """
+        from flask import Blueprint
+
+        from blog.extensions import db
+        from blog.models import Author, Post
+
+        bp = Blueprint("blog", __name__)
+
+
+        @bp.get("/authors")
+        def authors():
+            rows = []
+            for author in Author.query.all():
+                rows.append((author.name, author.posts.count()))  # expect: BB203
+            return rows
+
+
+        @bp.get("/posts")
+        def posts():
+            return [(post.author_id, len(post.tags)) for post in Post.query.all()]
+
+
+        @bp.post("/posts/<int:post_id>/view")
+        def view(post_id):
+            post = db.get_or_404(Post, post_id)
+            post.views += 1  # expect: BB206
+            db.session.commit()
+            return {"views": post.views}
+
+
+        @bp.post("/import")
+        def import_posts(payload):
+            for row in payload:
+                db.session.add(Post(**row))
+                db.session.commit()  # expect: BB202
+            return {"ok": True}
+    """,
+}
+
+FASTAPI_PROJECT = {
+    "api/__init__.py": "",
+    "api/db.py": """
+        from typing import Annotated
+
+        from fastapi import Depends
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        engine = create_async_engine("postgresql+asyncpg://localhost/api")
+        SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+
+        async def get_session():
+            async with SessionLocal() as session:
+                yield session
+
+
+        SessionDep = Annotated[AsyncSession, Depends(get_session)]
+    """,
+    "api/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            email: Mapped[str]
+
+
+        class Invoice(Base):
+            __tablename__ = "invoices"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+            amount: Mapped[int]
+    """,
+    "api/services.py": """
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from api.models import Customer
+
+
+        async def customer_email(session: AsyncSession, customer_id: int) -> str:
+            customer = await session.get(Customer, customer_id)
+            return customer.email
+    """,
+    "api/routes.py": """
+        from fastapi import APIRouter
+        from sqlalchemy import select, text
+        from sqlalchemy.orm import joinedload
+
+        from api.db import SessionDep
+        from api.models import Invoice
+        from api.services import customer_email
+
+        router = APIRouter()
+
+
+        @router.get("/invoices")
+        async def invoices(session: SessionDep):
+            result = await session.scalars(select(Invoice).limit(50))
+            rows = []
+            for invoice in result:
+                rows.append(await customer_email(session, invoice.customer_id))  # expect: BB201
+            return rows
+
+
+        @router.get("/invoices/with-customers")
+        async def invoices_with_customers(session: SessionDep):
+            result = await session.scalars(select(Invoice).options(joinedload(Invoice.customer)).limit(50))
+            return [invoice.customer.email for invoice in result.unique()]
+
+
+        @router.get("/invoices/lazy")
+        async def invoices_lazy(session: SessionDep):
+            result = await session.scalars(select(Invoice).limit(50))
+            return [invoice.customer.email for invoice in result]  # expect: BB203
+
+
+        @router.get("/invoices/search")
+        async def search(session: SessionDep, q: str):
+            sql = "SELECT id FROM invoices WHERE note LIKE '%" + q + "%'"
+            return (await session.execute(text(sql))).all()  # expect: BB204
+
+
+        @router.post("/invoices/{invoice_id}/bump")
+        async def bump(invoice_id: int, session: SessionDep):
+            invoice = await session.get(Invoice, invoice_id)
+            invoice.amount = invoice.amount + 1  # expect: BB206
+            await session.commit()
+            return {"amount": invoice.amount}
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(DJANGO_PROJECT, id="django"),
+        pytest.param(FLASK_PROJECT, id="flask-sqlalchemy"),
+        pytest.param(FASTAPI_PROJECT, id="fastapi-async-sqlalchemy"),
+    ],
+)
+def test_projects_get_exactly_the_marked_findings(tmp_path: Path, files: dict[str, str]) -> None:
+    root = write_project(tmp_path, files)
+    assert located(review_project(root, CODES)) == expected(files)
+
+
+def test_the_chain_through_project_functions_is_in_the_message(tmp_path: Path) -> None:
+    root = write_project(tmp_path, DJANGO_PROJECT)
+    findings = [finding for finding in review_project(root, ("BB201",)) if finding.path == "shop/views.py"]
+    assert [finding.message for finding in findings] == [
+        "Calling `render_order()` runs a query on every iteration of the comprehension on line 9 (N+1 queries): "
+        "render_order() -> customer_label() -> load_customer() -> Customer.objects.get(...)."
+    ]
+
+
+def test_a_query_in_a_file_the_loop_never_sees_is_found_through_the_call_graph(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/repo.py": """
+                import sqlite3
+
+
+                def fetch_price(sku):
+                    connection = sqlite3.connect("shop.db")
+                    return connection.execute("SELECT price FROM products WHERE sku = ?", (sku,)).fetchone()
+            """,
+            "app/pricing.py": """
+                from app.repo import fetch_price
+
+
+                def price_of(sku):
+                    return fetch_price(sku)[0]
+            """,
+            "app/cart.py": """
+                from app import pricing
+
+
+                def total(skus):
+                    return sum(pricing.price_of(sku) for sku in skus)
+            """,
+        },
+    )
+    findings = review_project(root, ("BB201",))
+    assert [(finding.path, finding.location.line) for finding in findings] == [("app/cart.py", 6)]
+    assert "price_of() -> fetch_price() -> connection.execute(...)" in findings[0].message
+
+
+def test_a_guarded_call_that_the_loop_avoids_is_not_a_query(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/models.py": """
+                from django.db import models
+
+                class Site(models.Model):
+                    root = models.CharField(max_length=20)
+
+                def url_of(path, roots=None):
+                    if roots is None:
+                        roots = [site.root for site in Site.objects.all()]
+                    return [root + path for root in roots]
+            """,
+            "app/views.py": """
+                from app.models import Site, url_of
+
+                def urls(paths):
+                    roots = [site.root for site in Site.objects.all()]
+                    with_roots = [url_of(path, roots) for path in paths]
+                    by_keyword = [url_of(path, roots=roots) for path in paths]
+                    without = [url_of(path) for path in paths]  # expect: BB201
+                    return with_roots, by_keyword, without
+            """,
+        },
+    )
+    assert [(finding.path, finding.location.line) for finding in review_project(root, ("BB201",))] == [("app/views.py", 8)]

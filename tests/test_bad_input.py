@@ -450,10 +450,19 @@ class _CrashingRule(Rule):
         raise ZeroDivisionError("the rule has a bug")
 
 
+@pytest.fixture
+def crashing_rule() -> Iterator[None]:
+    all_rules().add(_CrashingRule)
+    try:
+        yield
+    finally:
+        all_rules().remove(_CrashingRule.code)
+
+
+@pytest.mark.usefixtures("crashing_rule")
 def test_a_crashing_rule_does_not_hide_the_other_rules_findings(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(all_rules(), "BB999", _CrashingRule)
     write_tree(project, {"views.py": SILENT_EXCEPT + textwrap.dedent(
         """
         def total(rows):

@@ -326,7 +326,8 @@ class _Validator:
     def rule_options(self, value: object) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
         if not isinstance(value, dict):
             raise self.error("rules", "expected tables such as [tool.backbone.rules.BB501]")
-        by_name: dict[str, str] = {rule.name: code for code, rule in self.rules.items()}
+        # Rule classes load lazily: look at their names only when a rule table is present.
+        by_name: dict[str, str] = {rule.name: code for code, rule in self.rules.items()} if value else {}
         result: list[tuple[str, tuple[tuple[str, OptionValue], ...]]] = []
         for rule_key, options in value.items():
             code = by_name.get(str(rule_key), str(rule_key))

@@ -254,3 +254,18 @@ def test_many():
         Post.objects.create(title=str(index))
 """
     assert check_source(textwrap.dedent(snippet), ("BB202",), path="tests/test_posts.py", module="test_posts") == []
+
+
+def test_rules_sharing_a_file_do_not_disturb_each_others_values() -> None:
+    # Comprehension targets get a fresh binding on each lookup; values memoised under a
+    # reused id() once leaked from one function into another (a real regression).
+    functions = "".join(
+        f"""
+def listing_{index}(ids):
+    counts = [len(str(item)) for item in ids]
+    return counts, [post.author.name for post in Post.objects.all()]
+"""
+        for index in range(30)
+    )
+    findings = run(MODELS + functions, ("BB201", "BB202", "BB203", "BB204", "BB206"))
+    assert [finding.code for finding in findings] == ["BB203"] * 30

@@ -79,8 +79,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         else:
             to_check.append(job)
 
-    needs_project = selection.has_project_rules()
-    pool = _WorkerPool.start(selection, keep_trees=needs_project, files=len(to_check), jobs=options.jobs)
+    # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
+    pool = _WorkerPool.start(
+        selection, keep_trees=bool(to_check) and selection.has_project_rules(), files=len(to_check), jobs=options.jobs
+    )
     # Syntax trees hold no reference cycles: a collector rescanning every kept tree frees
     # nothing and costs a fifth of the run.
     collecting = gc.isenabled()
@@ -91,9 +93,9 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             result.internal_errors.extend(outcome.internal_errors)
         project_findings: dict[str, tuple[Finding, ...]] = {}
         # PROJECT findings depend on every file: they are reused while no file changed.
-        index_digest = _tree_digest(jobs, cached, outcomes) if needs_project else ""
+        index_digest = _tree_digest(jobs, cached, outcomes)
         stale = [job for job in jobs if job.display in cached and cached[job.display].index_digest != index_digest]
-        if needs_project and (outcomes or stale):
+        if (outcomes or stale) and selection.has_project_rules():
             cached_facts = cache.facts()
             if any(job.display not in cached_facts for job in stale):
                 # The facts file is gone or damaged: what those files say must be read again.
@@ -131,8 +133,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 cache.put(display, entry, outcome.facts)
         else:
             entry = cached[display]
-            if display in project_findings:
-                entry = replace(entry, index_digest=index_digest, project_findings=project_findings[display])
+            if entry.index_digest != index_digest:
+                entry = replace(entry, index_digest=index_digest, project_findings=project_findings.get(display, ()))
                 cache.put(display, entry)
             result.files_from_cache += 1
         _collect(entry, display, config, options, result)
@@ -176,7 +178,7 @@ def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOption
     if options.report_unused_suppressions:
         name, _ = ENGINE_CODES["BB001"]
         for suppression, codes in suppressions.unused():
-            if codes and not all(code in all_rules() for code in codes):
+            if codes and not all(code in all_rules() for code in codes):  # by file name: no import
                 unknown = ", ".join(code for code in codes if code not in all_rules())
                 detail = f"names unknown rule code(s) {unknown}"
             elif codes:

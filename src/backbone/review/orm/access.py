@@ -442,8 +442,7 @@ def module_flows(context: FileContext) -> ModuleFlows:
             flows = ModuleFlows(context.tree, resolver, knowledge)
             _FLOWS[context.tree] = flows
         flows.rebind(knowledge)
-        if flows.parents is None:
-            flows.parents = context.parents
+        flows.parents_from = weakref.ref(context)
         return flows
     if flows is None:
         resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)

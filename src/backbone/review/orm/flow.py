@@ -16,8 +16,10 @@ from __future__ import annotations
 import ast
 import bisect
 import enum
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
@@ -122,20 +124,26 @@ class ModuleFlows:
     """
 
     def __init__(self, tree: ast.Module, resolver: NameResolver, knowledge: DataKnowledge) -> None:
-        self.tree = tree
+        # Weakly: flows are cached per tree (weakly keyed), so nothing here may keep the
+        # tree alive; the scopes hold its functions, never the module node itself.
+        self._tree = weakref.ref(tree)
         self.resolver = resolver
         self.knowledge = knowledge
         self._flows: dict[ast.AST, ScopeFlow] = {}
         self.contexts: dict[ast.AST, ScopeContext] = {}
-        # The parent of every node of the file: the rules' own map when they give it,
-        # otherwise built on first use (the per-file facts never need it).
+        # The parent of every node of the file: the rules' own map (through their context,
+        # weakly) when they give it, otherwise built on first use. Top-level statements
+        # have no parent here: the module node is not referenced.
         self.parents: dict[ast.AST, ast.AST] | None = None
+        self.parents_from: weakref.ref[_HasParents] | None = None
         # Shared by the scopes (nodes are unique in a file): one set of tables per file,
         # not per function, keeps the allocations (and the garbage collector) down.
         self.enclosers: dict[ast.Name, tuple[tuple[ast.AST, int], ...]] = {}
         self.lambda_calls: dict[ast.Lambda, ast.Call] = {}
         self.values: dict[ast.AST, DataValue | None] = {}
-        self.binding_values: dict[int, DataValue | None] = {}
+        # Keyed by the binding itself (by value): comprehension and lambda bindings are made
+        # on each lookup, and an id() would be reused once they are collected.
+        self.binding_values: dict[Binding, DataValue | None] = {}
         self.call_results: dict[ast.AST, tuple[DataValue | None, QueryEvent | None]] = {}
         self.in_progress: set[ast.AST] = set()
         self._walk()
@@ -148,8 +156,15 @@ class ModuleFlows:
         self.binding_values.clear()
         self.call_results.clear()
         self.in_progress.clear()
+        self._top.reset(knowledge)
         for flow in self._flows.values():
             flow.reset(knowledge)
+
+    @property
+    def tree(self) -> ast.Module:
+        tree = self._tree()
+        assert tree is not None, "the tree of a ModuleFlows in use was collected"
+        return tree
 
     def _walk(self) -> None:
         """One pass over the tree; each scope's nodes go to that scope's flow.
@@ -159,10 +174,9 @@ class ModuleFlows:
         """
         module = self.resolver.module
         tree = self.tree
-        context = ScopeContext(None, None, module)
-        self.contexts[tree] = context
-        top = ScopeFlow(self, tree, context)
-        self._flows[tree] = top
+        self._top_context = ScopeContext(None, None, module)
+        top = ScopeFlow(self, None, self._top_context)
+        self._top = top
         pending: list[tuple[ScopeFlow, list[ast.stmt], tuple[str, ...]]] = [(top, tree.body, ())]
         while pending:
             flow, body, names = pending.pop()
@@ -250,7 +264,8 @@ class ModuleFlows:
             self._walk_nodes(flow, list(reversed(outside)), (), names, pending)
         inner_names = (*names, node.name)
         qualname = ".".join(filter(None, [self.resolver.module, *inner_names]))
-        context = ScopeContext(class_qualname, flow.scope, qualname)
+        enclosing = flow._scope if isinstance(flow._scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        context = ScopeContext(class_qualname, enclosing, qualname)
         self.contexts[node] = context
         inner = ScopeFlow(self, node, context)
         self._flows[node] = inner
@@ -278,11 +293,17 @@ class ModuleFlows:
                 self._class(item, flow, inner_names, stack, pending)
 
     def parent_of(self, node: ast.AST) -> ast.AST | None:
+        source = self.parents_from() if self.parents_from is not None else None
+        if source is not None:
+            found = source.parents.get(node)
+            return None if isinstance(found, ast.Module) else found
         if self.parents is None:
             self.parents = _parents_of(self.tree)
         return self.parents.get(node)
 
     def flow(self, scope: ScopeNode) -> ScopeFlow:
+        if isinstance(scope, ast.Module):
+            return self._top
         found = self._flows.get(scope)
         if found is None:
             # A scope the walk didn't reach (a def inside a class body inside a function...).
@@ -298,15 +319,16 @@ class ModuleFlows:
 
 class ScopeFlow:
     __slots__ = (
-        "module", "scope", "resolver", "knowledge", "context", "enclosers", "lambda_calls", "bindings",
+        "module", "_scope", "resolver", "knowledge", "context", "enclosers", "lambda_calls", "bindings",
         "globals", "calls", "iterated", "subscripts", "attributes", "truth_tests", "returns", "yields",
         "loops", "augmented", "attribute_updates", "_values", "_binding_values", "_call_results", "_events",
         "_in_progress", "_sorted",
     )
 
-    def __init__(self, module: ModuleFlows, scope: ScopeNode, context: ScopeContext) -> None:
+    def __init__(self, module: ModuleFlows, scope: ast.FunctionDef | ast.AsyncFunctionDef | None, context: ScopeContext) -> None:
         self.module = module
-        self.scope = scope
+        # None for the module body: the module node is reached through `module.tree`.
+        self._scope = scope
         self.resolver = module.resolver
         self.knowledge = module.knowledge
         self.context = context
@@ -333,6 +355,10 @@ class ScopeFlow:
         self._events: list[QueryEvent] | None = None
         self._in_progress = module.in_progress
         self._sorted: set[str] = set()
+
+    @property
+    def scope(self) -> ScopeNode:
+        return self._scope if self._scope is not None else self.module.tree
 
     def reset(self, knowledge: DataKnowledge) -> None:
         """Forget what was computed with the previous knowledge (ModuleFlows clears the tables)."""
@@ -628,12 +654,11 @@ class ScopeFlow:
         return None
 
     def _binding_value(self, binding: Binding, use: ast.AST) -> DataValue | None:
-        key = id(binding)
-        if key in self._binding_values:
-            return self._binding_values[key]
-        self._binding_values[key] = None
+        if binding in self._binding_values:
+            return self._binding_values[binding]
+        self._binding_values[binding] = None
         found = self._compute_binding_value(binding, use)
-        self._binding_values[key] = found
+        self._binding_values[binding] = found
         return found
 
     def _compute_binding_value(self, binding: Binding, use: ast.AST) -> DataValue | None:
@@ -1703,7 +1728,7 @@ class ScopeFlow:
     def _without_cached_evaluations(self, events: list[QueryEvent]) -> list[QueryEvent]:
         """A Django QuerySet caches its rows: once evaluated, iterating it again, `len()`,
         `bool()`, `count()` and `exists()` on the same object run no SQL."""
-        evaluated: set[int] = set()
+        evaluated: set[Binding] = set()
         kept: list[QueryEvent] = []
         for event in events:
             if event.layer is DataLayer.DJANGO and event.receiver is not None and event.receiver.kind is ValueKind.QUERY:
@@ -1711,7 +1736,7 @@ class ScopeFlow:
                 if name is not None:
                     binding, _ = self.local_binding(name)
                     if binding is not None:
-                        key = id(binding)
+                        key = binding
                         if key in evaluated and event.operation in _SERVED_FROM_CACHE:
                             continue
                         if event.operation in FULL_EVALUATIONS:
@@ -1774,12 +1799,19 @@ _SERVED_FROM_CACHE = FULL_EVALUATIONS | {"count", "exists"}
 _EVENT_FUNCTIONS = _EVALUATING_BUILTINS | frozenset(
     {name.rpartition(".")[2] for name in catalog.DJANGO_SHORTCUTS}
 )
+class _HasParents(Protocol):
+    """What lends its parent map to the flows: a rule's FileContext."""
+
+    parents: dict[ast.AST, ast.AST]
+
+
 _COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
 def _parents_of(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Every node's parent, except the module node (which the flows must not hold)."""
     parents: dict[ast.AST, ast.AST] = {}
-    stack: list[ast.AST] = [tree]
+    stack: list[ast.AST] = list(getattr(tree, "body", []))
     ast_type = ast.AST
     while stack:
         node = stack.pop()

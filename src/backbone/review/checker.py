@@ -112,13 +112,15 @@ class Checker:
         tree = source_reader.parse(text, job.display)
         if isinstance(tree, source_reader.Unreadable):
             return self._unreadable(job, digest, tree)
-        facts = extract_module_facts(tree, job.display, job.module, job.is_package)
         parents, nodes = _index_nodes(tree)
+        facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
         parsed = _Parsed(job, text, tree, facts, parents, nodes)
         if self.keep_trees:
             self.parsed[job.display] = parsed
         file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
-        context = FileContext(job.display, text, tree, facts, parents, frameworks_of(facts.imported_packages))
+        context = FileContext(
+            job.display, text, tree, facts, parents, frameworks_of(facts.imported_packages), nodes=nodes
+        )
         findings, errors = self._run(file_rules, context, nodes)
         return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
 
@@ -135,7 +137,8 @@ class Checker:
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         for display, parsed in self.parsed.items():
             context = FileContext(
-                display, parsed.text, parsed.tree, parsed.facts, parsed.parents, frameworks, project=index
+                display, parsed.text, parsed.tree, parsed.facts, parsed.parents, frameworks, project=index,
+                nodes=parsed.nodes,
             )
             findings, errors = self._run(project_rules, context, parsed.nodes)
             results[display] = (tuple(findings), tuple(errors))
@@ -194,15 +197,15 @@ def check_source(text: str, codes: tuple[str, ...], path: str = "example.py", mo
     tree = source_reader.parse(text, path)
     if isinstance(tree, source_reader.Unreadable):
         raise SyntaxError(tree.reason)
-    facts = extract_module_facts(tree, path, module, is_package=False)
     parents, nodes = _index_nodes(tree)
+    facts = extract_module_facts(tree, path, module, is_package=False, nodes=nodes)
     index = ProjectIndex.build([facts])
     registry = all_rules()
     checker = Checker(RuleSelection(codes, (), 1024))
     frameworks = frameworks_of(facts.imported_packages)
     findings: list[Finding] = []
     for scope, project in ((Scope.FILE, None), (Scope.PROJECT, index)):
-        context = FileContext(path, text, tree, facts, parents, frameworks, project=project)
+        context = FileContext(path, text, tree, facts, parents, frameworks, project=project, nodes=nodes)
         rules = [registry[code] for code in codes if registry[code].scope is scope]
         found, errors = checker._run(rules, context, nodes)
         if errors:

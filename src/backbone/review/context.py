@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import TypeVar, cast
 
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules.base import Framework
+
+NodeT = TypeVar("NodeT", bound=ast.AST)
 
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
@@ -25,6 +28,7 @@ class FileContext:
         parents: dict[ast.AST, ast.AST],
         frameworks: frozenset[Framework],
         project: ProjectIndex | None = None,
+        nodes: list[ast.AST] | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -37,6 +41,20 @@ class FileContext:
         self.project = project
         self._resolver = NameResolver(facts.module, facts.imports, facts.symbols)
         self._segment_lines: list[str] | None = None
+        # Every node of the tree in source order, as the engine walked it once.
+        self.nodes = nodes if nodes is not None else list(ast.walk(tree))
+        self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
+
+    def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
+        """Every node of the given types, in source order (instead of another ast.walk)."""
+        if self._by_type is None:
+            self._by_type = {}
+            for node in self.nodes:
+                self._by_type.setdefault(type(node), []).append(node)
+        if len(types) == 1:
+            return cast(list[NodeT], self._by_type.get(types[0], []))
+        wanted = set(types)
+        return [cast(NodeT, node) for node in self.nodes if type(node) in wanted]
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`requests.get` for `fetch` after `from requests import get as fetch`; None if unknown."""

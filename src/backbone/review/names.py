@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterable
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -24,11 +25,16 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     return ".".join(base)
 
 
-def collect_imports(tree: ast.Module, module: str, is_package: bool) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Local name -> qualified name for every import in the module (any nesting level)."""
+def collect_imports(
+    tree: ast.Module, module: str, is_package: bool, nodes: Iterable[ast.AST] | None = None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Local name -> qualified name for every import in the module (any nesting level).
+
+    `nodes`, when the caller already holds every node of the tree, saves a walk.
+    """
     imports: dict[str, str] = {}
     stars: list[str] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:

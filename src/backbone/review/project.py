@@ -204,8 +204,10 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
-def extract_module_facts(tree: ast.Module, path: str, module: str, is_package: bool) -> ModuleFacts:
-    imports, stars = collect_imports(tree, module, is_package)
+def extract_module_facts(
+    tree: ast.Module, path: str, module: str, is_package: bool, nodes: list[ast.AST] | None = None
+) -> ModuleFacts:
+    imports, stars = collect_imports(tree, module, is_package, nodes)
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols)
     collector = _FactCollector(module, resolver)

@@ -450,7 +450,7 @@ def _dotted(node: ast.expr) -> str | None:
 
 def _configured_receivers(context: FileContext) -> frozenset[str]:
     found: set[str] = set()
-    for node in ast.walk(context.tree):
+    for node in context.nodes_of(ast.Call, ast.Assign):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
             receiver = _dotted(node.func.value)
             adapter = node.args[1] if len(node.args) > 1 else _keyword(node, "adapter")
@@ -471,9 +471,8 @@ def _adapter_sets_timeout(adapter: ast.expr, context: FileContext, depth: int = 
         # `session.mount("https://", adapter)` after `adapter = HTTPAdapter(max_retries=...)`.
         values = [
             node.value
-            for node in ast.walk(context.tree)
-            if isinstance(node, ast.Assign)
-            and any(isinstance(target, ast.Name) and target.id == adapter.id for target in node.targets)
+            for node in context.nodes_of(ast.Assign)
+            if any(isinstance(target, ast.Name) and target.id == adapter.id for target in node.targets)
         ]
         if not values:
             return True

@@ -448,9 +448,8 @@ class SensitiveFieldExposed(Rule):
     def _local_classes(self) -> dict[str, ast.ClassDef]:
         if self._classes is None:
             self._classes = {}
-            for node in ast.walk(self.context.tree):
-                if isinstance(node, ast.ClassDef):
-                    self._classes[self._qualname(node)] = node
+            for node in self.context.nodes_of(ast.ClassDef):
+                self._classes[self._qualname(node)] = node
         return self._classes
 
     def _qualname(self, node: ast.ClassDef) -> str:
@@ -539,7 +538,7 @@ class SensitiveFieldExposed(Rule):
                     if len(found) < 16:
                         found.append(_Evidence(shown, Confidence.HIGH, function_words))
 
-        for node in ast.walk(self.context.tree):
+        for node in self.context.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function_evidence(node, add)
             elif isinstance(node, ast.ClassDef) and view_class_for(node, self.context) is not None:

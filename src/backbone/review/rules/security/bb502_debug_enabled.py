@@ -303,8 +303,8 @@ class DebugEnabled(Rule):
     def _names_bound_to(self, classes: frozenset[str]) -> frozenset[str]:
         """Names assigned (anywhere in the module) an instance of one of `classes`."""
         names: set[str] = set()
-        for node in ast.walk(self.context.tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        for node in self.context.nodes_of(ast.Assign):
+            if isinstance(node.value, ast.Call):
                 if self.context.call_name(node.value) in classes:
                     names.update(target.id for target in node.targets if isinstance(target, ast.Name))
         return frozenset(names)

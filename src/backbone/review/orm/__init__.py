@@ -50,8 +50,16 @@ Loops: `repeating_loop(node, flow)` -> Loop | None (the innermost loop running `
 iteration; literal-constant, batch and polling loops excluded), `loop_at`, and
 `leaves_loop_after`, `batch_lookup` for per-query exemptions (loops.py).
 
-Through project functions: `query_chain(index, function_qualname)` -> QueryChain | None
-(`.functions`, `.site`, `.render()` = "render_order() -> load_customer() -> session.get(...)").
+Through project functions: `query_chain(index, function_qualname, call_arguments(call))`
+-> QueryChain | None (`.functions`, `.site`, `.render()` = "render_order() ->
+load_customer() -> session.get(...)"); the arguments let it skip queries and calls that
+run only when an optional parameter is (or isn't) passed.
+
+Test code and migrations: `is_test_code(context)`, `is_migration(context)`.
+
+Stability notes: values are memoised per file and shared by every rule that asks, so
+treat them as read-only; `module_flows` keeps the per-file walk made for the facts (weakly,
+per tree) and rebinds it to the project's knowledge.
 
 Per-file facts (cached in `ModuleFacts.models`): declarations.py / facts.py.
 """

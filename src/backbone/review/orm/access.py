@@ -266,7 +266,7 @@ def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
-                for field_name, value in ast.iter_fields(statement):
+                for _field_name, value in ast.iter_fields(statement):
                     if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
                         block(value, guards)
                     elif isinstance(value, list) and value and isinstance(value[0], ast.ExceptHandler):

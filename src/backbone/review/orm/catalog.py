@@ -284,8 +284,8 @@ SQLA_QUERY_CHAIN = frozenset(
         "having", "distinct", "with_for_update", "populate_existing", "execution_options", "select_from",
         "correlate", "with_entities", "add_columns", "add_entity", "enable_eagerloads", "yield_per", "params",
         "where", "union", "union_all", "slice", "autoflush", "from_self", "reset_joinpoint", "with_parent",
-        "with_session", "join_from", "undefer", "group_by", "with_labels", "set_label_style", "prefix_with",
-        "suffix_with", "with_hint", "with_only_columns", "unique", "order_by",
+        "with_session", "join_from", "undefer", "with_labels", "set_label_style", "prefix_with",
+        "suffix_with", "with_hint", "with_only_columns", "unique",
     }
 )
 SQLA_QUERY_READ: dict[str, ValueKind | None] = {

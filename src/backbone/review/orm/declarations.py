@@ -15,8 +15,6 @@ import re
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
-    DataHandle,
-    FunctionDataAccess,
     LoadStrategy,
     ManagerDeclaration,
     ModelClass,

@@ -94,8 +94,11 @@ class SqlStringFormatting(Rule):
             "(`int(x)`, `len(x)`), quoted identifiers (`quote_name(...)`, `connection.ops.quote_name`, "
             "`sql.Identifier`), placeholder lists (`\", \".join([\"%s\"] * len(ids))`, `\"?\" * n`), names that "
             "hold SQL fragments or identifiers built elsewhere (`where_clause`, `order_sql`, `table_name`, "
-            "`column`), and loop variables over literal constants. psycopg's `sql.SQL(...).format(...)` is the "
-            "safe way to compose identifiers and is not flagged.\n\n"
+            "`column`), loop variables over literal constants, `enumerate()` indexes and `range()` values, "
+            "`%d`-style numeric conversions, and calls with only constant arguments (`self._dist_fn()`) that read "
+            "no request input. psycopg's `sql.SQL(...).format(...)` is the safe way to compose identifiers and is "
+            "not flagged. Statements that take no parameters (DDL such as CREATE/ALTER/DROP, PRAGMA, SET) are "
+            "built from code and configuration and are not reported.\n\n"
             "Confidence is high when the receiver is a known connection, cursor, session, manager or `text()`, "
             "medium when backbone only knows that the string looks like SQL."
         ),

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
-from backbone.review.knowledge.domains import encode_domain
 from backbone.review.knowledge.error_layers import (
     BUSINESS_OPTION,
     ERRORS_RULE,
@@ -130,6 +129,13 @@ class Config:
             sort_keys=True,
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+
+
+def _encode_domain(name: str, words: tuple[str, ...]) -> str:
+    # The lexicon module loads only for configurations that have a [domains] table.
+    from backbone.review.knowledge.domains import encode_domain
+
+    return encode_domain(name, words)
 
 
 def code_matches(selector: str, code: str) -> bool:
@@ -385,7 +391,7 @@ class _Validator:
         if DOMAINS_RULE not in self.rules:
             return options
         injected: tuple[tuple[str, OptionValue], ...] = (
-            (DOMAINS_OPTION, tuple(encode_domain(name, words) for name, words in domains)),
+            (DOMAINS_OPTION, tuple(_encode_domain(name, words) for name, words in domains)),
             (REPLACE_DOMAINS_OPTION, replace_domains),
         )
         result: list[tuple[str, tuple[tuple[str, OptionValue], ...]]] = []

@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.findings import Finding, Location
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
+from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts
-from backbone.review.rules import ENGINE_CODES, all_rules
+from backbone.review.rules import all_rules
 from backbone.review.rules.base import Framework, OptionValue, Report, Rule, Scope
-from backbone.review.suppressions import Suppression, parse_suppressions
+from backbone.review.suppressions import parse_suppressions
 
 _PACKAGE_FRAMEWORKS: dict[str, Framework] = {
     "fastapi": Framework.FASTAPI,
@@ -43,43 +44,6 @@ def frameworks_of(packages: frozenset[str]) -> frozenset[Framework]:
     if any(package.startswith("flask_") for package in packages):
         found.add(Framework.FLASK)
     return frozenset(found)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSelection:
-    """The enabled rules and their options: what a worker needs to check files."""
-
-    codes: tuple[str, ...]
-    options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]
-    max_file_size_kb: int
-
-    def rules(self) -> list[type[Rule]]:
-        registry = all_rules()
-        return [registry[code] for code in self.codes]
-
-    def has_project_rules(self) -> bool:
-        return any(rule.scope is Scope.PROJECT for rule in self.rules())
-
-    def key(self) -> str:
-        return f"{self.codes}|{self.options}|{self.max_file_size_kb}"
-
-
-@dataclass(frozen=True, slots=True)
-class FileJob:
-    path: str
-    display: str
-    module: str
-    is_package: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
-    display: str
-    content: str
-    facts: ModuleFacts | None
-    file_findings: tuple[Finding, ...]
-    suppressions: tuple[Suppression, ...]
-    internal_errors: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -218,19 +182,6 @@ def _describe_crash(code: str, path: str, node: ast.AST | None) -> str:
     where = f"{path}:{getattr(node, 'lineno', '?')}" if node is not None else path
     last = traceback.format_exc().strip().splitlines()[-1]
     return f"internal error in {code} at {where}: {last}"
-
-
-def unreadable_finding(display: str, problem: source_reader.Unreadable) -> Finding:
-    name, _ = ENGINE_CODES["BB000"]
-    return Finding(
-        code="BB000",
-        name=name,
-        severity=Severity.ERROR,
-        confidence=Confidence.HIGH,
-        location=Location(display, problem.line, problem.column, problem.line, problem.column),
-        message=f"Not reviewed: {problem.reason}.",
-        statement_digest=hashlib.blake2b(problem.reason.encode(), digest_size=12).hexdigest(),
-    )
 
 
 def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
-import threading
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,8 +21,8 @@ import pathspec
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
-from backbone.review.checker import Checker, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.discovery import discover
+from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.project import ProjectIndex, module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -31,6 +31,8 @@ from backbone.review.suppressions import SuppressionIndex
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.context import ForkContext, SpawnContext
+
+    from backbone.review.checker import Checker
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
@@ -270,12 +272,23 @@ class _Worker(Protocol):
 
 class _LocalWorker:
     def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
-        self.checker = Checker(selection, keep_trees=keep_trees)
+        self.selection = selection
+        self.keep_trees = keep_trees
+        self._checker: Checker | None = None
         self.files: list[FileOutcome] = []
         self.project: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
 
+    @property
+    def checker(self) -> Checker:
+        # The checker (parsing, the layers, the rules) loads only when a file needs checking.
+        if self._checker is None:
+            from backbone.review.checker import Checker
+
+            self._checker = Checker(self.selection, keep_trees=self.keep_trees)
+        return self._checker
+
     def send_files(self, jobs: list[FileJob]) -> None:
-        self.files = self.checker.check_files(jobs)
+        self.files = self.checker.check_files(jobs) if jobs else []
 
     def receive_files(self) -> list[FileOutcome]:
         return self.files
@@ -287,11 +300,14 @@ class _LocalWorker:
         return self.project
 
     def close(self) -> None:
-        self.checker.parsed.clear()
+        if self._checker is not None:
+            self._checker.parsed.clear()
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
     gc.disable()  # as in review_paths: trees have no cycles to collect
+    from backbone.review.checker import Checker
+
     checker = Checker(selection, keep_trees=keep_trees)
     while True:
         message = connection.recv()

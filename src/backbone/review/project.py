@@ -10,17 +10,19 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 from dataclasses import dataclass, field
 
-from backbone.review.frameworks.declarations import RouteDeclaration, extract_route_declarations
 from backbone.review.names import (
     NameResolver,
     collect_imports,
     dotted_parts,
     top_level_symbols,
 )
-from backbone.review.orm.declarations import ModelDeclaration, extract_model_declarations
+
+if TYPE_CHECKING:
+    from backbone.review.frameworks.declarations import RouteDeclaration
+    from backbone.review.orm.declarations import ModelDeclaration
 
 
 
@@ -207,6 +209,10 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
 def extract_module_facts(
     tree: ast.Module, path: str, module: str, is_package: bool, nodes: list[ast.AST] | None = None
 ) -> ModuleFacts:
+    # The layers load here, not at import: a review served from the cache never needs them.
+    from backbone.review.frameworks.declarations import extract_route_declarations
+    from backbone.review.orm.declarations import extract_model_declarations
+
     imports, stars = collect_imports(tree, module, is_package, nodes)
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols)

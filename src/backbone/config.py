@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
-from backbone.review.knowledge.error_layers import (
+from backbone.review.knowledge.error_options import (
     BUSINESS_OPTION,
     ERRORS_RULE,
     INFRASTRUCTURE_OPTION,

@@ -12,14 +12,16 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from backbone import __version__
 from backbone.findings import Finding
-from backbone.review.project import ModuleFacts
 from backbone.review.suppressions import Suppression
+
+if TYPE_CHECKING:
+    from backbone.review.project import ModuleFacts
 
 CACHE_DIRECTORY = ".backbone_cache"
 
@@ -94,6 +96,8 @@ class ResultCache:
     def facts(self) -> dict[str, ModuleFacts]:
         """The module facts of the cached files (read from disk on first use)."""
         if self._facts is None:
+            from backbone.review.project import ModuleFacts
+
             loaded = _load_pickle(self.folder / "facts.pickle") if self.enabled else None
             valid = isinstance(loaded, dict) and all(
                 isinstance(path, str) and isinstance(facts, ModuleFacts) for path, facts in loaded.items()
@@ -132,6 +136,8 @@ class ResultCache:
 
     @staticmethod
     def _write(path: Path, value: object) -> None:
+        import tempfile
+
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)

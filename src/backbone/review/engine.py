@@ -23,7 +23,7 @@ from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover
 from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
-from backbone.review.project import ProjectIndex, module_name_for
+from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
 from backbone.review.suppressions import SuppressionIndex
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, SpawnContext
 
     from backbone.review.checker import Checker
+    from backbone.review.project import ProjectIndex
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
@@ -110,6 +111,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 for outcome in pool.check_files(stale_without_facts):
                     if outcome.facts is not None:
                         facts.append(outcome.facts)
+            from backbone.review.project import ProjectIndex
+
             index = ProjectIndex.build(facts)
             for display, (found, errors) in pool.check_project(index, stale).items():
                 project_findings[display] = found

@@ -105,3 +105,20 @@ def top_level_symbols(tree: ast.Module) -> frozenset[str]:
                     if isinstance(leaf, ast.Name):
                         names.add(leaf.id)
     return frozenset(names)
+
+
+def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
+    """The dotted module name of a file, walking up while the directory is a package.
+
+    `package_dirs` holds the relative directories that contain an `__init__.py`; the
+    first directory without one is the import root (as for pytest's rootdir-less mode).
+    """
+    directory, _, filename = relative_path.rpartition("/")
+    stem = filename[:-3] if filename.endswith(".py") else filename
+    parts = [stem] if stem != "__init__" else []
+    while directory and directory != "." and directory in package_dirs:
+        directory, _, name = directory.rpartition("/")
+        parts.insert(0, name)
+    if parts:
+        return ".".join(parts)
+    return directory.rpartition("/")[2] or stem

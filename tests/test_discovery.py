@@ -164,3 +164,25 @@ def test_parallel_workers_find_exactly_what_one_worker_finds(in_tmp: Path, capsy
     assert serial.summary()["files_reviewed"] == python_files
     assert len(serial.found()) >= 20
     assert serial.code == parallel.code == 1
+
+
+def test_name_patterns_match_as_pathspec_does() -> None:
+    # The fast path for bare-name patterns must agree with .gitignore semantics.
+    import pathspec
+
+    from backbone.config import DEFAULT_EXCLUDE
+    from backbone.review.discovery import _ExcludePatterns
+
+    patterns = (*DEFAULT_EXCLUDE, "migrations", "*_pb2.py", "gen?", "tests/fixtures", "docs/")
+    fast = _ExcludePatterns(patterns)
+    reference = pathspec.GitIgnoreSpec.from_lines(patterns)
+    samples = [
+        ("src/app.py", False), ("build", True), ("pkg/build", True), ("pkg/build.py", False),
+        ("shop.egg-info", True), ("a/__pycache__", True), ("proto/x_pb2.py", False), ("gen1", True),
+        ("generated", True), ("tests/fixtures", True), ("pkg/tests/fixtures", True), ("docs", True),
+        ("docs", False), ("app/migrations", True), ("venv", True), (".venvs", True),
+    ]
+    for relative, is_dir in samples:
+        name = relative.rsplit("/", 1)[-1]
+        expected = reference.match_file(relative + ("/" if is_dir else ""))
+        assert fast.match(relative, name, is_dir) == expected, relative

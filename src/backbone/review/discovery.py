@@ -8,14 +8,19 @@ symlinks once (a loop is reported, never followed twice).
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
+from typing import TYPE_CHECKING
 
 from backbone.config import Config
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass(slots=True)
@@ -27,7 +32,45 @@ class Discovery:
 
 
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # loads only for .gitignore files and path patterns
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+class _ExcludePatterns:
+    """`exclude`/`extend-exclude` with .gitignore semantics.
+
+    A bare name pattern (`.venv`, `*.egg-info`: the whole default list) matches an entry by
+    its own name, since the walk never enters an excluded directory; those are a set and
+    one regex. Patterns with a slash, a negation or a directory-only mark go to pathspec.
+    """
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        names: set[str] = set()
+        globs: list[str] = []
+        other: list[str] = []
+        for pattern in patterns:
+            text = pattern.strip()
+            if not text or text.startswith("#"):
+                continue
+            if text.startswith("!"):
+                # A negation can re-include what a name pattern excluded: order matters.
+                names, globs, other = set(), [], list(patterns)
+                break
+            if "/" in text or "\\" in text:
+                other.append(pattern)
+            elif any(character in text for character in "*?["):
+                globs.append(text)
+            else:
+                names.add(text)
+        self.names = frozenset(names)
+        self.glob = re.compile("|".join(fnmatch.translate(glob) for glob in globs)) if globs else None
+        self.spec = _spec(tuple(other)) if other else None
+
+    def match(self, relative: str, name: str, is_dir: bool) -> bool:
+        if name in self.names or (self.glob is not None and self.glob.match(name)):
+            return True
+        return self.spec is not None and self.spec.match_file(relative + ("/" if is_dir else ""))
 
 
 class _GitIgnores:
@@ -75,7 +118,7 @@ def _absolute(path: Path) -> Path:
 
 def discover(paths: list[Path], config: Config, root: Path) -> Discovery:
     result = Discovery()
-    excluded = _spec(config.exclude + config.extend_exclude)
+    excluded = _ExcludePatterns(config.exclude + config.extend_exclude)
     seen_files: set[tuple[int, int]] = set()
     # Patterns are relative to the root, so walk absolute paths: `backbone review .` and
     # `backbone review src` must match `tests/fixtures` or a .gitignore as an absolute path does.
@@ -146,18 +189,18 @@ def _relative(path: str, prefix: str) -> str | None:
     return path[len(prefix):] if path.startswith(prefix) else None
 
 
-def _is_excluded(path: str, root_prefix: str, excluded: pathspec.GitIgnoreSpec, is_dir: bool) -> bool:
-    suffix = "/" if is_dir else ""
+def _is_excluded(path: str, root_prefix: str, excluded: _ExcludePatterns, is_dir: bool) -> bool:
+    name = os.path.basename(path)
     # Outside the root (a path named on the command line): only name patterns can apply.
-    relative = _relative(path, root_prefix) or os.path.basename(path)
-    return excluded.match_file(relative + suffix)
+    relative = _relative(path, root_prefix) or name
+    return excluded.match(relative, name, is_dir)
 
 
 def _walk(
     top: Path,
     root: Path,
     config: Config,
-    excluded: pathspec.GitIgnoreSpec,
+    excluded: _ExcludePatterns,
     result: Discovery,
     seen_files: set[tuple[int, int]],
 ) -> None:

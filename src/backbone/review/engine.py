@@ -16,8 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import pathspec
-
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
@@ -30,6 +28,8 @@ from backbone.review.suppressions import SuppressionIndex
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+
+    import pathspec
     from multiprocessing.context import ForkContext, SpawnContext
 
     from backbone.review.checker import Checker
@@ -215,6 +215,8 @@ def _keep(finding: Finding, config: Config, result: ReviewResult) -> None:
 
 @functools.cache
 def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    import pathspec  # only configurations with per-file-ignores need it
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

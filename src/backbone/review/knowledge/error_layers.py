@@ -21,6 +21,12 @@ import enum
 from dataclasses import dataclass
 
 from backbone.findings import Confidence
+from backbone.review.knowledge.error_options import (  # re-exported for BB104
+    BUSINESS_OPTION as BUSINESS_OPTION,
+    ERRORS_RULE as ERRORS_RULE,
+    INFRASTRUCTURE_OPTION as INFRASTRUCTURE_OPTION,
+    VALIDATION_OPTION as VALIDATION_OPTION,
+)
 from backbone.review.knowledge.errors import (
     ExceptionKind,
     InfrastructureArea,
@@ -43,12 +49,6 @@ DEFAULT_BUSINESS_STATUS = 422
 DEFAULT_INFRASTRUCTURE_STATUSES = (500, 503)
 
 # The rule that reads the statuses, and the options `[tool.backbone.errors]` is handed to it as.
-from backbone.review.knowledge.error_options import (  # re-exported for BB104
-    BUSINESS_OPTION as BUSINESS_OPTION,
-    ERRORS_RULE as ERRORS_RULE,
-    INFRASTRUCTURE_OPTION as INFRASTRUCTURE_OPTION,
-    VALIDATION_OPTION as VALIDATION_OPTION,
-)
 
 # Qualified names of the exceptions that mean "the input is invalid", and what to call them.
 VALIDATION_ERRORS: dict[str, str] = {

@@ -31,7 +31,14 @@ test: $(INSTALLED)
 docs: $(INSTALLED)
 	$(BIN)/python -m backbone.report.rule_docs docs/rules
 
-bench: $(INSTALLED)
+# semgrep pins exact versions of shared libraries: it gets an environment of its own.
+SEMGREP := bench/.work/semgrep-venv/bin/semgrep
+
+$(SEMGREP):
+	$(PYTHON) -m venv bench/.work/semgrep-venv
+	bench/.work/semgrep-venv/bin/python -m pip install --quiet --disable-pip-version-check 'semgrep>=1.100'
+
+bench: $(INSTALLED) $(SEMGREP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	-$(BIN)/python bench/review_speed.py
 	-$(BIN)/python bench/peers.py

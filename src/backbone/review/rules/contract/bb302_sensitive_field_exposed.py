@@ -538,7 +538,7 @@ class SensitiveFieldExposed(Rule):
                     if len(found) < 16:
                         found.append(_Evidence(shown, Confidence.HIGH, function_words))
 
-        for node in ast.walk(self.context.tree):
+        for node in self.context.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function_evidence(node, add)
             elif isinstance(node, ast.ClassDef) and view_class_for(node, self.context) is not None:

@@ -20,6 +20,7 @@ from backbone.review.orm.flow import ScopeFlow
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _BATCH_WORDS = ("chunk", "batch", "page", "paginat", "partition", "slices", "windowed", "grouper")
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"})
+_WAIT_FOR = "asyncio.wait_for"
 _LEAVING = (ast.Return, ast.Break, ast.Raise)
 _RANDOM_WORDS = ("random", "uuid", "token", "generate", "choice", "randint", "shortuuid", "nanoid", "urandom")
 
@@ -155,9 +156,18 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
 
 
 def _sleeps(node: ast.While, flow: ScopeFlow) -> bool:
+    """The loop pauses each round: a sleep, or a timed wait (`asyncio.wait_for(..., timeout)`,
+    `stop_event.wait(30)`) as periodic jobs and pollers do."""
     for child in ast.walk(node):
-        if isinstance(child, ast.Call) and flow.resolver.qualified_name(child.func) in _SLEEPS:
+        if not isinstance(child, ast.Call):
+            continue
+        name = flow.resolver.qualified_name(child.func)
+        if name in _SLEEPS:
             return True
+        timed = len(child.args) >= 2 if name == _WAIT_FOR else bool(child.args)
+        if name == _WAIT_FOR or (isinstance(child.func, ast.Attribute) and child.func.attr == "wait"):
+            if timed or any(keyword.arg == "timeout" for keyword in child.keywords):
+                return True
     return False
 
 

@@ -71,7 +71,7 @@ class QueryInLoop(Rule):
             "comprehension or generator expression (its element, conditions and inner iterables; not its "
             "first iterable, which runs once), or a lambda that `map`/`filter`/`sorted(key=...)` applies to "
             "each element.\n\n"
-            "A query is what RULES.md says it is: a Django QuerySet evaluated (`get`, `first`, `last`, "
+            "A query is a call that executes SQL: a Django QuerySet evaluated (`get`, `first`, `last`, "
             "`count`, `exists`, `aggregate`, iteration, `list()`, `len()`, `bool()`, an index or a slice "
             "with a step, `get_object_or_404`), a SQLAlchemy `Session`/`AsyncSession`/`Connection` "
             "`execute`/`scalar`/`scalars`/`get`/`exec` or a `query(...)` evaluated (`all`, `first`, `one`, "

@@ -83,9 +83,11 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             to_check.append(job)
 
     # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
-    pool = _WorkerPool.start(
-        selection, keep_trees=bool(to_check) and selection.has_project_rules(), files=len(to_check), jobs=options.jobs
-    )
+    project_rules = bool(to_check) and selection.has_project_rules()
+    # A changed file makes every cached file's PROJECT findings stale: size the pool for
+    # re-checking them all, not just the changed files.
+    workload = len(to_check) + (len(cached) if project_rules else 0)
+    pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # Syntax trees hold no reference cycles: a collector rescanning every kept tree frees
     # nothing and costs a fifth of the run.
     collecting = gc.isenabled()

@@ -71,9 +71,8 @@ def _common_root(paths: Sequence[Path]) -> Path:
 
 
 def _with_overrides(config: Config, request: ReviewRequest) -> Config:
-    checker = _CodeChecker()
     for code in (*(request.select or ()), *request.extend_select, *request.ignore):
-        checker.check(code)
+        _check_code(code)
     select = request.select if request.select is not None else config.select
     return replace(
         config,
@@ -83,10 +82,8 @@ def _with_overrides(config: Config, request: ReviewRequest) -> Config:
     )
 
 
-class _CodeChecker:
-    def check(self, code: str) -> None:
-        if code == "ALL" or any(known.startswith(code) for known in all_rules()):
-            return
+def _check_code(code: str) -> None:
+    if code != "ALL" and not any(known.startswith(code) for known in all_rules()):
         raise ConfigError(f"unknown rule code '{code}' on the command line; `backbone rules` lists them")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import pickle
 
-from orm_test_support import graph_of, index_of
+from orm_test_support import graph_of
 
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.orm import DataLayer, LoadStrategy, ModelGraph, RelationKind
@@ -399,8 +399,3 @@ def test_function_facts_record_queries_results_and_session_providers() -> None:
     assert active is not None and active.model == "app.models.User" and active.eager == ("posts",)
     load = functions["app.db.load"]
     assert [(site.kind.value, site.text) for site in load.queries] == [("read", "session.get(...)")]
-
-
-def test_index_digest_is_stable_with_model_facts() -> None:
-    files = {"app/__init__.py": "", "app/models.py": SQLALCHEMY_2}
-    assert index_of(files).digest() == index_of(files).digest()

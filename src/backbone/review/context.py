@@ -15,7 +15,6 @@ NodeT = TypeVar("NodeT", bound=ast.AST)
 
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
-FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
 class FileContext:

@@ -8,7 +8,6 @@ this a project function, what does it call.
 from __future__ import annotations
 
 import ast
-import hashlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, cast
 from dataclasses import dataclass, field
@@ -217,22 +216,6 @@ def extract_module_facts(
     )
 
 
-def _canonical(facts: ModuleFacts) -> tuple[object, ...]:
-    """The facts of a module in an order that does not depend on string hashing."""
-    return (
-        facts.path,
-        facts.module,
-        sorted(facts.imports.items()),
-        facts.star_imports,
-        sorted(facts.symbols),
-        sorted(facts.classes.items()),
-        sorted(facts.functions.items()),
-        sorted(facts.imported_packages),
-        facts.routes,
-        facts.models,
-    )
-
-
 T = TypeVar("T")
 
 
@@ -264,17 +247,6 @@ class ProjectIndex:
             packages.update(module_facts.imported_packages)
         index.imported_packages = frozenset(packages)
         return index
-
-    def digest(self) -> str:
-        """Changes whenever any fact that a PROJECT-scoped rule may read changes.
-
-        Built from a canonical text, not a pickle: a pickled frozenset lists its items in
-        hash order, which differs between processes, so the digest would never match the
-        cached one and every warm run would re-check PROJECT rules.
-        """
-        modules = sorted(self.modules.values(), key=lambda facts: facts.path)
-        canonical = repr([_canonical(facts) for facts in modules])
-        return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
         """Follow re-exports (`from .services import load` in a package) to the definition."""

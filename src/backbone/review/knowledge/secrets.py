@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 # --------------------------------------------------------------------------------------
 # Redaction
@@ -587,16 +586,3 @@ SECRET_WRAPPERS: frozenset[str] = frozenset({"SecretStr", "SecretBytes", "Secret
 # --------------------------------------------------------------------------------------
 
 # "t" is the test directory of celery, kombu and other projects that follow Perl's layout.
-_TEST_DIRECTORIES = frozenset({"tests", "test", "testing", "t"})
-
-
-def is_test_path(path: str) -> bool:
-    """Whether `path` is test code: under tests/, test/ or t/, or named test_*.py, *_test.py, conftest.py."""
-    parts = PurePosixPath(path.replace("\\", "/")).parts
-    name = parts[-1] if parts else ""
-    return (
-        any(part in _TEST_DIRECTORIES for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_tests.py"))
-        or name in {"tests.py", "conftest.py"}
-    )

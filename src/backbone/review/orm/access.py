@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
@@ -465,14 +466,11 @@ def is_test_code(context: FileContext) -> bool:
     """Test modules: per-row queries and writes there set up fixtures, they serve no one."""
     path = "/" + context.path.replace("\\", "/")
     name = path.rpartition("/")[2]
+    # Beyond what every rule calls test code: fixture and factory modules, test-named modules.
     return (
-        "/tests/" in path
-        or "/test/" in path
-        or "/testing/" in path
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_tests.py", "tests.py"))
-        or name in ("conftest.py", "factories.py")
+        is_test_path(context.path)
         or "/fixtures/" in path
+        or name == "factories.py"
         or context.module.split(".")[-1].startswith("test")
     )
 

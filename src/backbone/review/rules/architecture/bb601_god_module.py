@@ -18,7 +18,7 @@ from backbone.review.knowledge.domains import (
     describe_default_lexicon,
     describe_related_domains,
 )
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.architecture._support import handler_routes, project_models, short_name
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
 

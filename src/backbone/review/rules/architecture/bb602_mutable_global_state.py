@@ -12,7 +12,7 @@ from backbone.review.knowledge import state
 from backbone.review.frameworks import qualname_of
 from backbone.review.knowledge.domains import identifier_words
 from backbone.review.orm import QueryKind, module_flows, query_chain
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.state import Container
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.architecture._support import handler_qualnames, short_name

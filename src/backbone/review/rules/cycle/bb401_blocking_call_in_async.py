@@ -29,7 +29,7 @@ from backbone.review.knowledge.commands import (
     runs_only_from_commands,
     script_entry_points,
 )
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import FunctionFacts, ProjectIndex
 from backbone.review.rules.base import (

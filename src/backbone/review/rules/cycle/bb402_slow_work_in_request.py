@@ -26,7 +26,7 @@ from backbone.review.knowledge.queues import (
     slow_work_types,
     task_library,
 )
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.project import FunctionFacts, ProjectIndex
 from backbone.review.rules.base import (
     Framework,

@@ -14,7 +14,7 @@ from backbone.review.knowledge.network import (
     network_types,
     unbounded_call,
 )
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import secrets
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption
 
 if TYPE_CHECKING:
@@ -403,7 +404,7 @@ class HardcodedSecret(Rule):
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
         super().__init__(context, settings)
         self._candidates: dict[int, _Candidate] = {}
-        self._in_tests = secrets.is_test_path(context.path)
+        self._in_tests = is_test_path(context.path)
         min_length = self.option("min-length")
         min_entropy = self.option("min-entropy")
         extra_names = self.option("extra-secret-names")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
-from backbone.review.knowledge.secrets import is_test_path
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:

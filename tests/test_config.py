@@ -190,18 +190,18 @@ def test_extend_exclude_adds_to_the_defaults(tmp_path: Path, capsys: pytest.Capt
     write_tree(
         tmp_path,
         {
-            "backbone.toml": 'extend-exclude = ["generated", "tests/fixtures"]\n',
+            "backbone.toml": 'extend-exclude = ["generated", "qa/samples"]\n',
             "app.py": SILENT_EXCEPT,
             "generated/client.py": SILENT_EXCEPT,
-            "tests/fixtures/bad.py": SILENT_EXCEPT,
-            "tests/test_app.py": SILENT_EXCEPT,
+            "qa/samples/bad.py": SILENT_EXCEPT,
+            "qa/app.py": SILENT_EXCEPT,
             "build/lib/app.py": SILENT_EXCEPT,
         },
     )
-    expected = [BB101_FOUND, ("tests/test_app.py", SILENT_EXCEPT_LINE, "BB101")]
+    expected = [BB101_FOUND, ("qa/app.py", SILENT_EXCEPT_LINE, "BB101")]
     assert review_json(capsys, ".").found() == expected
-    # Named from a subdirectory, the root-relative pattern `tests/fixtures` still applies.
-    assert review_json(capsys, "tests").found() == [("tests/test_app.py", SILENT_EXCEPT_LINE, "BB101")]
+    # Named from a subdirectory, the root-relative pattern `qa/samples` still applies.
+    assert review_json(capsys, "qa").found() == [("qa/app.py", SILENT_EXCEPT_LINE, "BB101")]
     assert review_json(capsys, str(tmp_path)).found() == expected
 
 

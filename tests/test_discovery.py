@@ -96,17 +96,17 @@ def test_explicitly_named_excluded_files_are_still_reviewed(in_tmp: Path, capsys
     write_tree(
         in_tmp,
         {
-            "backbone.toml": 'extend-exclude = ["migrations"]\n',
+            "backbone.toml": 'extend-exclude = ["legacy"]\n',
             ".gitignore": "generated/\n",
             "app.py": SILENT_EXCEPT,
-            "migrations/0001_initial.py": SILENT_EXCEPT,
+            "legacy/orders.py": SILENT_EXCEPT,
             "generated/client.py": SILENT_EXCEPT,
             ".venv/lib/patched.py": SILENT_EXCEPT,
         },
     )
     assert reviewed(review_json(capsys, ".")) == ["app.py"]
-    named = review_json(capsys, "migrations/0001_initial.py", "generated/client.py", ".venv/lib/patched.py")
-    assert reviewed(named) == [".venv/lib/patched.py", "generated/client.py", "migrations/0001_initial.py"]
+    named = review_json(capsys, "legacy/orders.py", "generated/client.py", ".venv/lib/patched.py")
+    assert reviewed(named) == [".venv/lib/patched.py", "generated/client.py", "legacy/orders.py"]
 
 
 def test_explicitly_named_file_without_py_suffix_is_reviewed(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

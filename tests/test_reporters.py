@@ -289,6 +289,8 @@ def test_json_report_is_exact() -> None:
                 "end_column": 1,
                 "message": "The module spans 3 domains: orders (create_order), payments (refund), users (login).",
                 "fix": None,
+                "context": None,
+                "context_evidence": None,
             },
             {
                 "code": "BB101",
@@ -302,6 +304,8 @@ def test_json_report_is_exact() -> None:
                 "end_column": 22,
                 "message": "`except Exception` swallows the error: it neither re-raises, logs nor answers with an error.",
                 "fix": "Log the exception with `logger.exception(...)` or re-raise it.",
+                "context": None,
+                "context_evidence": None,
             },
             {
                 "code": "BB201",
@@ -315,6 +319,8 @@ def test_json_report_is_exact() -> None:
                 "end_column": 10,
                 "message": "`Customer.objects.get(...)` runs one query per order of the loop on line 19.",
                 "fix": None,
+                "context": None,
+                "context_evidence": None,
             },
             {
                 "code": "BB501",
@@ -328,6 +334,8 @@ def test_json_report_is_exact() -> None:
                 "end_column": 25,
                 "message": "A Stripe live secret key is hard-coded in `clé_api`.",
                 "fix": 'Read it from the environment (`os.environ["STRIPE_API_KEY"]`).',
+                "context": None,
+                "context_evidence": None,
             },
         ],
         "summary": {
@@ -344,6 +352,7 @@ def test_json_report_is_exact() -> None:
     assert list(document) == ["version", "findings", "summary"]
     assert list(document["findings"][0]) == [
         "code", "name", "severity", "confidence", "path", "line", "column", "end_line", "end_column", "message", "fix",
+        "context", "context_evidence",
     ]
     shuffled = ReviewReport(
         findings=tuple(reversed(REPORT.findings)), files_reviewed=12, files_from_cache=10, suppressed=2, baselined=1

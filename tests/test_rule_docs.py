@@ -24,7 +24,10 @@ from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import Framework, Rule, RuleDoc, RuleOption, Scope
 
 REPOSITORY_DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
-SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety", "## Options")
+SECTIONS = (
+    "## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Where it applies", "## Fix safety",
+    "## Options",
+)
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -85,6 +88,21 @@ for order in orders:
 ```python
 orders = orders.select_related("customer")
 ```
+
+## Where it applies
+
+Where the reported code runs decides whether it is reported and how severe it is (`context` in the JSON and SARIF output names it, with the evidence). An error needs high confidence: at medium or low confidence it is reported as a warning.
+
+| context | what runs there | severity |
+|---|---|---|
+| request | a request handler, or code a handler reaches | warning |
+| task | a background task (Celery, RQ, Dramatiq, Huey, arq, Django-Q), or code it reaches | warning |
+| unknown | code no known entry point reaches (library APIs, callbacks found by name) | warning |
+| startup | start-up and shut-down hooks, app factories, AppConfig.ready, import time | warning |
+| cli | CLI commands (click, typer, Flask CLI) and Django management commands | warning |
+| script | files under scripts/ or bin/ | warning |
+| migration | Django migrations and Alembic revisions | not reported |
+| test | tests, fixtures, factories and test-support modules | not reported |
 
 ## Fix safety
 

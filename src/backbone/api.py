@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.config import Config, ConfigError, find_config, load_config
-from backbone.findings import Finding, Severity
+from backbone.findings import Confidence, Finding, Severity
 from backbone.review.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
 from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
-from backbone.review.rules import all_rules
+from backbone.review.rules import ENGINE_CODES, all_rules
 
 if TYPE_CHECKING:
     from backbone.logs.analyze import DebugOptions
@@ -39,6 +39,7 @@ class ReviewRequest:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: Severity | None = None
+    min_confidence: Confidence | None = None
     use_cache: bool = True
     jobs: int | None = None
     baseline: str | None = None
@@ -79,6 +80,7 @@ def _with_overrides(config: Config, request: ReviewRequest) -> Config:
         select=select + request.extend_select,
         ignore=config.ignore + request.ignore,
         fail_on=request.fail_on or config.fail_on,
+        min_confidence=request.min_confidence or config.min_confidence,
     )
 
 
@@ -99,6 +101,10 @@ def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
         report_unused_suppressions=request.report_unused_suppressions,
     )
     result = review_paths(paths, config, root, options)
+    result.findings = [
+        finding for finding in result.findings
+        if finding.confidence.rank >= config.min_confidence.rank or finding.code in ENGINE_CODES
+    ]
     if request.write_baseline:
         write_baseline(Path(request.write_baseline), result.findings)
     if baseline is not None:

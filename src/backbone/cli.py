@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from backbone import __version__, api
-from backbone.findings import Severity
+from backbone.findings import Confidence, Severity
 from backbone.report import OutputFormat, ReviewReport, render
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -78,6 +78,8 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
               help="Exit 1 when a finding has this severity or higher (default: info, from the configuration).")
+@click.option("--min-confidence", type=click.Choice([c.value for c in Confidence]), default=None,
+              help="Report only findings of this confidence or higher (default: low, from the configuration).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_file", type=click.Path(path_type=str), help="Use this backbone.toml or pyproject.toml.")
 @click.option("--baseline", type=click.Path(path_type=str), help="Hide the findings recorded in this baseline file.")
@@ -95,6 +97,7 @@ def review(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     fail_on: str | None,
+    min_confidence: str | None,
     exit_zero: bool,
     config_file: str | None,
     baseline: str | None,
@@ -112,6 +115,7 @@ def review(
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
         fail_on=Severity.parse(fail_on) if fail_on else None,
+        min_confidence=Confidence.parse(min_confidence) if min_confidence else None,
         use_cache=not no_cache,
         jobs=jobs,
         baseline=baseline,

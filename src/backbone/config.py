@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backbone.findings import Severity
+from backbone.findings import Confidence, Severity
 from backbone.review.knowledge.error_options import (
     BUSINESS_OPTION,
     ERRORS_RULE,
@@ -93,6 +93,8 @@ class Config:
     respect_gitignore: bool = True
     severity: tuple[tuple[str, Severity], ...] = ()
     fail_on: Severity = Severity.INFO
+    # Findings below this confidence are not reported.
+    min_confidence: Confidence = Confidence.LOW
     max_file_size_kb: int = DEFAULT_MAX_FILE_SIZE_KB
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
     # `[tool.backbone.domains]`: domain name -> words, in file order; BB601's lexicon.
@@ -220,6 +222,7 @@ class _Validator:
         "respect-gitignore",
         "severity",
         "fail-on",
+        "min-confidence",
         "max-file-size-kb",
         "rules",
         "domains",
@@ -287,6 +290,7 @@ class _Validator:
             respect_gitignore=gitignore,
             severity=tuple(severity),
             fail_on=self.severity_value("fail-on", fail_on),
+            min_confidence=self.confidence_value("min-confidence", table.get("min-confidence", "low")),
             max_file_size_kb=size,
             rule_options=rule_options,
             domains=domains,
@@ -294,6 +298,14 @@ class _Validator:
             errors=errors,
             raw=table,
         )
+
+    def confidence_value(self, key: str, value: object) -> Confidence:
+        if not isinstance(value, str):
+            raise self.error(key, f"expected \"high\", \"medium\" or \"low\", got {value!r}")
+        try:
+            return Confidence.parse(value)
+        except ValueError as error:
+            raise self.error(key, str(error)) from None
 
     def strings(self, table: Mapping[str, object], key: str) -> tuple[str, ...]:
         value = table.get(key, [])

@@ -33,6 +33,19 @@ class Confidence(enum.Enum):
     MEDIUM = "medium"
     LOW = "low"
 
+    @property
+    def rank(self) -> int:
+        """Higher is surer; used for `--min-confidence`."""
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> Confidence:
+        try:
+            return cls(text.lower())
+        except ValueError:
+            choices = ", ".join(c.value for c in cls)
+            raise ValueError(f"unknown confidence {text!r} (expected one of: {choices})") from None
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -73,6 +86,10 @@ class Finding:
     statement_digest: str = ""
     scope: str = ""
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # Where the reported code runs (review: "request", "task", "cli", ...; see
+    # backbone.review.context_kinds) and the evidence for it: the entry point and the chain.
+    context: str = ""
+    context_evidence: str = ""
 
     @property
     def path(self) -> str:

@@ -31,6 +31,8 @@ def finding_json(finding: Finding) -> dict[str, JsonValue]:
         "end_column": location.end_column if location.end_column is not None else location.column,
         "message": finding.message,
         "fix": finding.fix.message if finding.fix is not None else None,
+        "context": finding.context or None,
+        "context_evidence": finding.context_evidence or None,
     }
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.findings import Confidence, Severity
+from backbone.review.context_kinds import DESCRIPTIONS as CONTEXT_DESCRIPTIONS
+from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import Framework, OptionValue, Rule, RuleDoc, RuleOption, Scope
 
@@ -141,6 +143,8 @@ class CatalogEntry:
     doc: RuleDoc
     options: tuple[RuleOption, ...]
     is_engine_code: bool = False
+    # Severity per execution context (None: not reported there); empty for engine codes.
+    context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
 
     @property
     def family(self) -> str:
@@ -158,6 +162,7 @@ def rule_entry(rule_class: type[Rule]) -> CatalogEntry:
         scope=rule_class.scope,
         doc=rule_class.doc,
         options=rule_class.options,
+        context_severities=tuple((context, rule_class.severity_for(context)) for context in PRECEDENCE),
     )
 
 
@@ -233,6 +238,23 @@ def _options_section(entry: CatalogEntry) -> str:
     return "\n".join(lines)
 
 
+def _contexts_section(entry: CatalogEntry) -> str:
+    if not entry.context_severities:
+        return "Everywhere: the engine reports it for any file it reads."
+    lines = [
+        "Where the reported code runs decides whether it is reported and how severe it is "
+        "(`context` in the JSON and SARIF output names it, with the evidence). An error needs "
+        "high confidence: at medium or low confidence it is reported as a warning.",
+        "",
+        "| context | what runs there | severity |",
+        "|---|---|---|",
+    ]
+    for context, severity in entry.context_severities:
+        shown = severity.value if severity is not None else "not reported"
+        lines.append(f"| {context.value} | {_table_cell(CONTEXT_DESCRIPTIONS[context])} | {shown} |")
+    return "\n".join(lines)
+
+
 def entry_markdown(entry: CatalogEntry) -> str:
     """The documentation page of one catalog entry."""
     doc = entry.doc
@@ -257,6 +279,8 @@ def entry_markdown(entry: CatalogEntry) -> str:
         _code_block(doc.example),
         "## Use instead",
         _code_block(doc.use_instead),
+        "## Where it applies",
+        _contexts_section(entry),
         "## Fix safety",
         _prose(doc.fix_safety),
         "## Options",

@@ -134,6 +134,9 @@ def _region(finding: Finding) -> dict[str, JsonValue]:
 def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, JsonValue]:
     message = finding.message
     properties: dict[str, JsonValue] = {"confidence": finding.confidence.value}
+    if finding.context:
+        properties["context"] = finding.context
+        properties["contextEvidence"] = finding.context_evidence
     if finding.fix is not None:
         message = f"{message} Fix: {finding.fix.message}"
         properties["fix"] = finding.fix.message

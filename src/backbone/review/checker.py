@@ -142,10 +142,11 @@ class Checker:
                 except Exception:
                     failed[rule.code] = _describe_crash(rule.code, context.path, None)
         findings = [
-            to_finding(report, all_rules()[report.code], context)
+            finding
             for rule in active
             if rule.code not in failed
             for report in rule.reports
+            if (finding := to_finding(report, all_rules()[report.code], context)) is not None
         ]
         return findings, list(failed.values())
 
@@ -253,8 +254,14 @@ def _statement_text(node: ast.AST, context: FileContext) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Finding:
+def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Finding | None:
+    """The finding a report becomes, at the rule's severity where the code runs; None when
+    the rule does not report in any context the code runs in (a test, a one-off command)."""
     node = report.node
+    where = context.execution_contexts(node)
+    severity = rule.severity_in(tuple(fact.context for fact in where), report.confidence)
+    if severity is None:
+        return None
     line = getattr(node, "lineno", 1)
     raw_line = context.lines[line - 1] if 1 <= line <= len(context.lines) else ""
     column = _character_column(raw_line, getattr(node, "col_offset", 0)) + 1
@@ -266,7 +273,7 @@ def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Findin
     return Finding(
         code=report.code,
         name=rule.name,
-        severity=rule.severity,
+        severity=severity,
         confidence=report.confidence,
         location=Location(context.path, line, column, end_line, end_column),
         message=report.message,
@@ -274,4 +281,6 @@ def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Findin
         source_line=_display_line(report, context.lines, line),
         statement_digest=hashlib.blake2b(statement.encode(), digest_size=12).hexdigest(),
         scope=context.scope_name(node),
+        context=where[0].context.value if where else "",
+        context_evidence=where[0].describe() if where else "",
     )

@@ -7,9 +7,14 @@ import re
 from collections.abc import Iterator
 from typing import TypeVar, cast
 
+from typing import TYPE_CHECKING
+
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules.base import Framework
+
+if TYPE_CHECKING:
+    from backbone.review.contexts import ContextFact, ExecutionContexts
 
 NodeT = TypeVar("NodeT", bound=ast.AST)
 
@@ -43,6 +48,7 @@ class FileContext:
         # Every node of the tree in source order, as the engine walked it once.
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
+        self._execution: ExecutionContexts | None = None
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""
@@ -54,6 +60,22 @@ class FileContext:
             return cast(list[NodeT], self._by_type.get(types[0], []))
         wanted = set(types)
         return [cast(NodeT, node) for node in self.nodes if type(node) in wanted]
+
+    def execution_contexts(self, node: ast.AST) -> tuple[ContextFact, ...]:
+        """Where the code around `node` runs (request, task, cli, ...), with the evidence.
+
+        With the project index, handlers and the whole call graph count; without it (FILE
+        rules), what this file alone says: its path, decorators and classes.
+        """
+        if self._execution is None:
+            from backbone.review.contexts import module_contexts, project_contexts
+
+            self._execution = project_contexts(self.project) if self.project else module_contexts(self.facts)
+        scope = self.scope_name(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # A finding on a `def` line is about that function.
+            scope = f"{scope}.{node.name}" if scope else node.name
+        return self._execution.of_scope(self.module, self.path, scope)
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`requests.get` for `fetch` after `from requests import get as fetch`; None if unknown."""

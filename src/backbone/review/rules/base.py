@@ -14,11 +14,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from backbone.findings import Confidence, Fix, Severity
+from backbone.review.context_kinds import ExecutionContext
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 OptionValue = str | int | float | bool | tuple[str, ...]
+
+# How severe a rule's finding is in each execution context; None: not reported there.
+ContextPolicy = Mapping[ExecutionContext, Severity | None]
+# Every rule's default: code that serves no one at run time (tests, migrations) is not
+# reported; a rule adds what else does not apply to it (`contexts` below).
+NOT_AT_RUN_TIME: ContextPolicy = {ExecutionContext.TEST: None, ExecutionContext.MIGRATION: None}
+# Per-row database work that only one-off runs do: commands, scripts, start-up.
+ONE_OFF_RUNS: ContextPolicy = {
+    ExecutionContext.CLI: None,
+    ExecutionContext.SCRIPT: None,
+    ExecutionContext.STARTUP: None,
+}
 
 
 class Framework(enum.Enum):
@@ -87,10 +100,36 @@ class Rule:
     subscribes: ClassVar[tuple[type[ast.AST], ...]] = ()
     doc: ClassVar[RuleDoc]
     options: ClassVar[tuple[RuleOption, ...]] = ()
+    # Severity per execution context, over `NOT_AT_RUN_TIME`; a context not named gets
+    # `severity`. `severity_in` applies it.
+    contexts: ClassVar[ContextPolicy] = {}
     # Snippets that must produce no finding of this rule.
     VALID: ClassVar[tuple[str, ...]] = ()
     # Snippets that must produce findings exactly on the lines marked `# expect: CODE`.
     INVALID: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def severity_for(cls, context: ExecutionContext) -> Severity | None:
+        """This rule's severity in `context`; None when it does not report there."""
+        if context in cls.contexts:
+            return cls.contexts[context]
+        if context in NOT_AT_RUN_TIME:
+            return NOT_AT_RUN_TIME[context]
+        return cls.severity
+
+    @classmethod
+    def severity_in(cls, contexts: tuple[ExecutionContext, ...], confidence: Confidence) -> Severity | None:
+        """The most severe of the rule's severities in `contexts`; None when none reports.
+
+        Calibrated: an error needs high confidence; a guess is at most a warning.
+        """
+        severities = [found for context in contexts if (found := cls.severity_for(context)) is not None]
+        if not severities:
+            return None
+        severity = max(severities, key=lambda item: item.rank)
+        if severity is Severity.ERROR and confidence is not Confidence.HIGH:
+            return Severity.WARNING
+        return severity
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
         self.context = context

@@ -33,6 +33,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import FunctionFacts, ProjectIndex
 from backbone.review.rules.base import (
+    ONE_OFF_RUNS,
     Framework,
     OptionValue,
     Rule,
@@ -64,6 +65,7 @@ class BlockingCallInAsync(Rule):
         "sync database drivers and ORMs, file reads), directly or through sync project functions."
     )
     severity = Severity.WARNING
+    contexts = ONE_OFF_RUNS
     scope = Scope.PROJECT
     subscribes = (ast.AsyncFunctionDef,)
     options = (

@@ -29,7 +29,7 @@ from backbone.review.orm import (
 from backbone.review.orm.flow import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -63,6 +63,7 @@ class QueryInLoop(Rule):
         "directly or through a project function (N+1 queries)."
     )
     severity = Severity.WARNING
+    contexts = ONE_OFF_RUNS
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.orm import (
     DataLayer,
@@ -20,7 +21,7 @@ from backbone.review.orm import (
     module_flows,
     repeating_loop,
 )
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -41,6 +42,7 @@ class WriteInLoop(Rule):
         "once per iteration of a loop instead of once for all the rows."
     )
     severity = Severity.WARNING
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

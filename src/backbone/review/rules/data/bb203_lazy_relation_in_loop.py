@@ -21,7 +21,7 @@ from backbone.review.orm import (
 from backbone.findings import Severity
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.loops import loop_iterable
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -37,6 +37,7 @@ class LazyRelationInLoop(Rule):
         "eager-load, so every row runs its own query (N+1 queries)."
     )
     severity = Severity.WARNING
+    contexts = ONE_OFF_RUNS
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

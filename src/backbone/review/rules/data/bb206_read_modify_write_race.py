@@ -19,7 +19,7 @@ from backbone.review.orm import (
     module_flows,
 )
 from backbone.review.orm.values import lower_confidence
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -38,6 +38,7 @@ class ReadModifyWriteRace(Rule):
         "saved or committed, without a row lock or an atomic update expression: concurrent requests lose updates."
     )
     severity = Severity.WARNING
+    contexts = ONE_OFF_RUNS
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge.errors import (
     CURRENT_EXCEPTION_CALLS,
@@ -74,6 +75,7 @@ class SilentExcept(Rule):
     # cache write) and the code keeps running; backbone keeps `error` for findings that are
     # wrong whatever the intent (a leaked secret, SQL built from input).
     severity = Severity.WARNING
+    contexts = {ExecutionContext.CLI: Severity.INFO, ExecutionContext.SCRIPT: Severity.INFO, ExecutionContext.STARTUP: Severity.INFO}
     subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith)
     doc = RuleDoc(
         what_it_does=(

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.network import (
@@ -29,6 +30,7 @@ class CallWithoutTimeout(Rule):
         "http.client or urllib3 without a timeout; httpx or aiohttp with the timeout turned off."
     )
     severity = Severity.WARNING
+    contexts = {ExecutionContext.CLI: Severity.INFO, ExecutionContext.SCRIPT: Severity.INFO}
     # PROJECT-scoped so that a Session subclass defined in another module is known.
     scope = Scope.PROJECT
     subscribes = (ast.Call,)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import secrets
 from backbone.review.knowledge.paths import is_test_path
@@ -62,6 +63,7 @@ class HardcodedSecret(Rule):
     name = "hardcoded-secret"
     summary = "A credential (API key, token, password, private key) is written into the source."
     severity = Severity.ERROR
+    contexts = {ExecutionContext.TEST: Severity.INFO}
     confidence = Confidence.HIGH
     subscribes = (
         ast.Constant,

@@ -1,0 +1,44 @@
+"""The execution contexts a function can run in (the analysis is in `contexts.py`).
+
+Apart so that rules can declare their severity per context without loading the analysis.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExecutionContext(enum.Enum):
+    REQUEST = "request"
+    TASK = "task"
+    STARTUP = "startup"
+    CLI = "cli"
+    MIGRATION = "migration"
+    TEST = "test"
+    SCRIPT = "script"
+    UNKNOWN = "unknown"
+
+
+# The order in which a finding names its context when it has several: the one that
+# matters most to a service first.
+PRECEDENCE = (
+    ExecutionContext.REQUEST,
+    ExecutionContext.TASK,
+    ExecutionContext.UNKNOWN,
+    ExecutionContext.STARTUP,
+    ExecutionContext.CLI,
+    ExecutionContext.SCRIPT,
+    ExecutionContext.MIGRATION,
+    ExecutionContext.TEST,
+)
+
+DESCRIPTIONS = {
+    ExecutionContext.REQUEST: "a request handler, or code a handler reaches",
+    ExecutionContext.TASK: "a background task (Celery, RQ, Dramatiq, Huey, arq, Django-Q), or code it reaches",
+    ExecutionContext.STARTUP: "start-up and shut-down hooks, app factories, AppConfig.ready, import time",
+    ExecutionContext.CLI: "CLI commands (click, typer, Flask CLI) and Django management commands",
+    ExecutionContext.MIGRATION: "Django migrations and Alembic revisions",
+    ExecutionContext.TEST: "tests, fixtures, factories and test-support modules",
+    ExecutionContext.SCRIPT: "files under scripts/ or bin/",
+    ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
+}

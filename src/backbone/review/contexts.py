@@ -1,0 +1,219 @@
+"""Execution contexts: where a function runs, and the evidence for it.
+
+A senior reviewer asks first *when does this code run?* A query per row in a request
+handler is an N+1 that users wait on; the same loop in a one-off repair command, a
+migration or a test fixture serves no one. Every function of the project gets the set of
+contexts it runs in, each with the evidence (the root that reaches it and the chain):
+
+- request: a handler of a supported framework, or a function a handler reaches;
+- task: a background task (Celery, RQ, Dramatiq, Huey, arq, Django-Q) or what it reaches;
+- startup: application start and stop (`on_event`, `before_first_request`, lifespan,
+  `AppConfig.ready`, app factories that build the application object), import time;
+- cli: click/typer/cyclopts commands, Flask CLI commands, Django management commands;
+- migration: Django migrations and Alembic revisions;
+- test: test modules, fixtures, factories and test-support code;
+- script: files under scripts/ or bin/;
+- unknown: nothing in the project reaches the function (a library API, a callback the
+  framework finds by name): rules treat it as they always did.
+
+Roots come from the project index (decorators, class bases, paths) and the handler
+registry; the rest is one breadth-first walk over the call graph per context, so every
+function reached gets the shortest chain from its root.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from backbone.review.knowledge.commands import is_command
+from backbone.review.knowledge.paths import is_test_path
+from backbone.review.knowledge.queues import task_library
+from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
+
+
+from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFact:
+    """One context a function runs in: the root that puts it there and the call chain."""
+
+    context: ExecutionContext
+    # What makes the root one: "FastAPI handler", "Celery task", "management command"...
+    reason: str
+    # Qualified names from the root to the function itself (one name when it is the root).
+    chain: tuple[str, ...]
+
+    def describe(self) -> str:
+        names = " -> ".join(f"{name.rpartition('.')[2]}()" for name in self.chain)
+        if len(self.chain) <= 1:
+            return f"{self.context.value} ({self.reason})"
+        return f"{self.context.value} ({self.reason}: {names})"
+
+
+UNKNOWN_FACT = ContextFact(ExecutionContext.UNKNOWN, "reached from no known entry point", ())
+
+# --- roots ------------------------------------------------------------------------------------
+
+_MIGRATION_DIRECTORIES = frozenset({"migrations", "alembic"})
+_SCRIPT_DIRECTORIES = frozenset({"scripts", "bin"})
+# Decorators whose last segments declare start-up or shut-down work.
+_STARTUP_DECORATORS = frozenset(
+    {"on_event", "before_first_request", "before_serving", "after_serving", "on_startup", "on_shutdown"}
+)
+# Constructors of an application object: a function that builds one is an app factory.
+_APPLICATION_CLASSES = frozenset(
+    {"flask.Flask", "quart.Quart", "fastapi.FastAPI", "starlette.applications.Starlette", "litestar.Litestar"}
+)
+_APP_CONFIG = "django.apps.AppConfig"
+_MANAGEMENT_COMMANDS = frozenset(
+    {"django.core.management.base.BaseCommand", "django.core.management.BaseCommand",
+     "django.core.management.base.LabelCommand", "django.core.management.base.AppCommand"}
+)
+
+
+def path_context(path: str) -> ContextFact | None:
+    """The context a file's location alone gives all of its code, if any."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    directories = parts[:-1]
+    if is_test_path(path) or "fixtures" in directories:
+        return ContextFact(ExecutionContext.TEST, "test code", ())
+    if _MIGRATION_DIRECTORIES & set(directories) or ("versions" in directories and "alembic" in path):
+        return ContextFact(ExecutionContext.MIGRATION, "migration", ())
+    if len(directories) >= 2 and directories[-2:] == ("management", "commands"):
+        return ContextFact(ExecutionContext.CLI, "management command", ())
+    if _SCRIPT_DIRECTORIES & set(directories):
+        return ContextFact(ExecutionContext.SCRIPT, "script", ())
+    return None
+
+
+def _class_has_base(index: ProjectIndex, class_qualname: str, bases: frozenset[str], depth: int = 0) -> bool:
+    facts = index.classes.get(class_qualname)
+    if facts is None or depth > 8:
+        return False
+    for base in facts.bases:
+        resolved = index.resolve(base)
+        if resolved in bases or base in bases or _class_has_base(index, resolved, bases, depth + 1):
+            return True
+    return False
+
+
+def _root(facts: FunctionFacts, index: ProjectIndex) -> ContextFact | None:
+    """The context a function starts by itself, from its decorators, class or body."""
+    chain = (facts.qualname,)
+    if task_library(facts, index) is not None:
+        return ContextFact(ExecutionContext.TASK, "background task", chain)
+    last_segments = [decorator.rpartition(".")[2] for decorator in facts.decorators]
+    if any(decorator.endswith("cli.command") for decorator in facts.decorators) or is_command(facts, index):
+        return ContextFact(ExecutionContext.CLI, "CLI command", chain)
+    if _STARTUP_DECORATORS.intersection(last_segments):
+        return ContextFact(ExecutionContext.STARTUP, "start-up hook", chain)
+    owner, _, name = facts.qualname.rpartition(".")
+    if owner in index.classes:
+        if name == "ready" and _class_has_base(index, owner, frozenset({_APP_CONFIG})):
+            return ContextFact(ExecutionContext.STARTUP, "AppConfig.ready", chain)
+        if name == "handle" and _class_has_base(index, owner, _MANAGEMENT_COMMANDS):
+            return ContextFact(ExecutionContext.CLI, "management command", chain)
+    if any(index.resolve(call.callee) in _APPLICATION_CLASSES for call in facts.calls):
+        return ContextFact(ExecutionContext.STARTUP, "application factory", chain)
+    return None
+
+
+# --- the view ---------------------------------------------------------------------------------
+
+
+class ExecutionContexts:
+    """The contexts of every function in an index, with the shortest chain to each."""
+
+    def __init__(self, index: ProjectIndex, handler_roots: Iterable[tuple[str, str]] = ()) -> None:
+        self._index = index
+        self._facts: dict[str, dict[ExecutionContext, ContextFact]] = {}
+        self._module_of: dict[str, ModuleFacts] = {}
+        roots: dict[ExecutionContext, list[ContextFact]] = {}
+        for module in index.modules.values():
+            by_path = path_context(module.path)
+            for qualname in module.functions:
+                self._module_of[qualname] = module
+                if by_path is not None:
+                    roots.setdefault(by_path.context, []).append(
+                        ContextFact(by_path.context, by_path.reason, (qualname,))
+                    )
+        for facts in index.functions.values():
+            found = _root(facts, index)
+            if found is not None:
+                roots.setdefault(found.context, []).append(found)
+        for qualname, reason in handler_roots:
+            roots.setdefault(ExecutionContext.REQUEST, []).append(
+                ContextFact(ExecutionContext.REQUEST, reason, (qualname,))
+            )
+        for context, starts in roots.items():
+            self._spread(context, starts)
+
+    def _spread(self, context: ExecutionContext, starts: list[ContextFact]) -> None:
+        queue: deque[ContextFact] = deque()
+        for fact in starts:
+            qualname = fact.chain[-1]
+            if context not in self._facts.setdefault(qualname, {}):
+                self._facts[qualname][context] = fact
+                queue.append(fact)
+        while queue:
+            fact = queue.popleft()
+            for _, target in self._index.callees(fact.chain[-1]):
+                reached = self._facts.setdefault(target.qualname, {})
+                if context not in reached:
+                    reached[context] = ContextFact(context, fact.reason, (*fact.chain, target.qualname))
+                    queue.append(reached[context])
+
+    def of_function(self, qualname: str) -> tuple[ContextFact, ...]:
+        """The contexts `qualname` runs in, most important first; nested functions inherit."""
+        current = qualname
+        while current:
+            found = self._facts.get(current)
+            if found:
+                return tuple(found[context] for context in PRECEDENCE if context in found)
+            if current not in self._module_of and current.rpartition(".")[0] not in self._index.classes:
+                break
+            current = current.rpartition(".")[0]
+        return ()
+
+    def of_scope(self, module: str, path: str, scope: str) -> tuple[ContextFact, ...]:
+        """The contexts of code at `scope` ("Class.method", "" for module level) of a module."""
+        by_path = path_context(path)
+        parts = scope.split(".") if scope else []
+        # The innermost enclosing function the index knows (a class body runs at import).
+        while parts:
+            qualname = ".".join([module, *parts])
+            if qualname in self._index.functions:
+                found = self.of_function(qualname)
+                if found:
+                    return found
+                return (by_path,) if by_path is not None else (UNKNOWN_FACT,)
+            parts.pop()
+        if by_path is not None:
+            return (by_path,)
+        return (ContextFact(ExecutionContext.STARTUP, "import time", ()),)
+
+
+CONTEXTS_VIEW = "execution-contexts"
+
+
+def project_contexts(index: ProjectIndex) -> ExecutionContexts:
+    """Contexts over the whole project, handlers included; built once per index."""
+
+    def build(built: ProjectIndex) -> ExecutionContexts:
+        from backbone.review.frameworks import handlers
+
+        registry = handlers(built)
+        return ExecutionContexts(
+            built, ((handler.qualname, f"{handler.framework.value} handler") for handler in registry)
+        )
+
+    return index.view(CONTEXTS_VIEW, build)
+
+
+def module_contexts(facts: ModuleFacts) -> ExecutionContexts:
+    """Contexts from one module alone (FILE-scoped rules): paths, decorators, classes."""
+    return ExecutionContexts(ProjectIndex.build([facts]))

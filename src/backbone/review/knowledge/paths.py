@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 _TEST_DIRECTORIES = frozenset({"tests", "test", "testing", "t"})
+# Words of a module name that make it test support: `create_test_data.py`,
+# `pytest_plugin.py`, `testing_utils.py`, `factories_testdata.py`.
+_TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "testdata", "testutils"})
 
 
 def is_test_path(path: str) -> bool:
-    """Whether `path` is test code: under tests/, test/ or t/, or named test_*.py, *_test.py, conftest.py."""
+    """Whether `path` is test code: under tests/, test/, testing/ or t/, named test_*.py,
+    *_test.py or conftest.py, or a module whose name has a test word (`create_test_data.py`,
+    `pytest_plugin.py`)."""
     parts = PurePosixPath(path.replace("\\", "/")).parts
     name = parts[-1] if parts else ""
     return (
@@ -16,4 +21,5 @@ def is_test_path(path: str) -> bool:
         or name.startswith("test_")
         or name.endswith(("_test.py", "_tests.py"))
         or name in {"tests.py", "conftest.py"}
+        or bool(_TEST_WORDS.intersection(name.rpartition(".")[0].lower().split("_")))
     )

@@ -1,0 +1,305 @@
+"""Execution contexts: the same mistake is reported where it hurts a service and not in
+code that serves no one (a one-off command, a migration, test support), with the context
+and its evidence in the output; calibration and --min-confidence."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from helpers import review_json, run_cli, write_tree
+
+from backbone.findings import Confidence, Severity
+from backbone.review.context_kinds import ExecutionContext
+from backbone.review.knowledge.paths import is_test_path
+from backbone.review.rules import all_rules
+
+MODELS = """\
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=80)
+
+
+class Order(models.Model):
+    customer_id = models.IntegerField()
+    total = models.IntegerField()
+"""
+
+# One helper with a query per row; who calls it decides whether it matters.
+SERVICES = """\
+from shop.models import Customer
+
+
+def customer_names(orders):
+    return [Customer.objects.get(pk=order.customer_id).name for order in orders]
+"""
+HELPER_LINE = 5
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    base = {
+        "backbone.toml": "",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/services.py": SERVICES,
+    }
+    return write_tree(tmp_path, {**base, **{path: textwrap.dedent(text) for path, text in files.items()}})
+
+
+def _bb201(capsys: pytest.CaptureFixture[str], root: Path) -> list[dict[str, object]]:
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB201")
+    return [f for f in run.findings() if f["code"] == "BB201"]
+
+
+def test_a_query_per_row_behind_a_handler_is_reported_with_the_request_chain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "shop/views.py": """\
+                from fastapi import APIRouter
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+                router = APIRouter()
+
+
+                @router.get("/orders")
+                def list_orders():
+                    return customer_names(Order.objects.all())
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["path"], f["line"], f["context"]) for f in findings] == [("shop/services.py", HELPER_LINE, "request")]
+    assert findings[0]["context_evidence"] == "request (fastapi handler: list_orders() -> customer_names())"
+
+
+def test_the_same_helper_called_only_by_commands_is_not_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "shop/management/__init__.py": "",
+            "shop/management/commands/__init__.py": "",
+            "shop/management/commands/repair_names.py": """\
+                from django.core.management.base import BaseCommand
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                class Command(BaseCommand):
+                    def handle(self, *args, **options):
+                        print(customer_names(Order.objects.all()))
+            """,
+            "shop/cli.py": """\
+                import click
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                @click.command()
+                def names():
+                    click.echo(customer_names(Order.objects.all()))
+            """,
+        },
+    )
+    assert _bb201(capsys, root) == []
+
+
+def test_a_helper_reached_from_a_command_and_a_handler_is_reported_for_the_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "shop/cli.py": """\
+                import click
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                @click.command()
+                def names():
+                    click.echo(customer_names(Order.objects.all()))
+            """,
+            "shop/views.py": """\
+                from flask import Blueprint
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+                bp = Blueprint("orders", __name__)
+
+
+                @bp.get("/orders")
+                def list_orders():
+                    return {"names": customer_names(Order.objects.all())}
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["line"], f["context"]) for f in findings] == [(HELPER_LINE, "request")]
+
+
+def test_start_up_hooks_and_app_config_ready_are_not_request_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "shop/apps.py": """\
+                from django.apps import AppConfig
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                class ShopConfig(AppConfig):
+                    name = "shop"
+
+                    def ready(self):
+                        customer_names(Order.objects.all())
+            """,
+            "shop/main.py": """\
+                import time
+
+                from fastapi import FastAPI
+
+                app = FastAPI()
+
+
+                @app.on_event("startup")
+                async def warm_up():
+                    time.sleep(1)
+            """,
+        },
+    )
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB201,BB401")
+    assert run.findings() == []
+
+
+def test_background_tasks_keep_n_plus_one_and_lower_per_row_writes_to_info(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "shop/tasks.py": """\
+                from celery import shared_task
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                @shared_task
+                def nightly():
+                    customer_names(Order.objects.all())
+                    for order in Order.objects.all():
+                        order.total = 0
+                        order.save()
+            """,
+        },
+    )
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB201,BB202")
+    assert [(f["code"], f["severity"], f["context"]) for f in run.findings()] == [
+        ("BB201", "warning", "task"),
+        ("BB202", "info", "task"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["shop/create_test_data.py", "shop/pytest_plugin.py", "shop/orders_test.py", "shop/testing/helpers.py",
+     "tests/test_orders.py", "shop/migrations/0002_backfill.py"],
+)
+def test_test_support_and_migrations_are_not_reported(
+    path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            path: """\
+                import requests
+
+                from shop.models import Order
+
+
+                def load():
+                    try:
+                        requests.get("https://example.com/orders")
+                    except Exception:
+                        pass
+                    for order in Order.objects.all():
+                        order.save()
+            """,
+        },
+    )
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB101,BB102,BB202")
+    assert [f for f in run.findings() if f["path"] == path] == []
+
+
+def test_test_words_in_module_names() -> None:
+    assert is_test_path("app/create_test_data.py")
+    assert is_test_path("plugin/pytest_plugin.py")
+    assert is_test_path("pkg/testing/factories.py")
+    assert not is_test_path("app/latest_orders.py")
+    assert not is_test_path("app/contest.py")
+
+
+def test_every_rule_declares_a_severity_for_every_context() -> None:
+    for rule in all_rules().values():
+        for context in ExecutionContext:
+            severity = rule.severity_for(context)
+            assert severity is None or isinstance(severity, Severity)
+        # Never reported where nothing runs for users; always where requests are served.
+        assert rule.severity_for(ExecutionContext.MIGRATION) is None
+        assert rule.severity_for(ExecutionContext.REQUEST) is rule.severity
+
+
+def test_an_error_needs_high_confidence() -> None:
+    secret_rule = all_rules()["BB501"]
+    assert secret_rule.severity is Severity.ERROR
+    request = (ExecutionContext.REQUEST,)
+    assert secret_rule.severity_in(request, Confidence.HIGH) is Severity.ERROR
+    assert secret_rule.severity_in(request, Confidence.MEDIUM) is Severity.WARNING
+    assert secret_rule.severity_in((ExecutionContext.TEST,), Confidence.HIGH) is Severity.INFO
+    assert secret_rule.severity_in((ExecutionContext.MIGRATION,), Confidence.HIGH) is None
+
+
+MIXED_CONFIDENCE = """\
+import os
+
+STRIPE_KEY = "sk_" "live_" "Zq8Xv2LmT4rW9bN1kY7cP3sD"
+SECRET_KEY = "9f8e7d6c5b4a39281706f5e4d3c2b1a0ffee"
+"""
+
+
+def test_min_confidence_on_the_command_line_and_in_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The concatenated literal is not a known token; build the file with the whole key.
+    source = MIXED_CONFIDENCE.replace('"sk_" "live_" "Zq8Xv2LmT4rW9bN1kY7cP3sD"', '"' + "sk_" + "live_" + 'Zq8Xv2LmT4rW9bN1kY7cP3sD"')
+    write_tree(tmp_path, {"backbone.toml": "", "settings.py": source})
+    everything = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501")
+    confidences = sorted(str(f["confidence"]) for f in everything.findings())
+    assert confidences == ["high", "medium"]
+    high_only = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501", "--min-confidence", "high")
+    assert [f["confidence"] for f in high_only.findings()] == ["high"]
+    (tmp_path / "backbone.toml").write_text('min-confidence = "high"\n')
+    configured = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501")
+    assert [f["confidence"] for f in configured.findings()] == ["high"]
+    (tmp_path / "backbone.toml").write_text('min-confidence = "certain"\n')
+    wrong = run_cli(capsys, "review", str(tmp_path), "--no-cache")
+    assert wrong.code == 2
+    assert "min-confidence" in wrong.err and "certain" in wrong.err

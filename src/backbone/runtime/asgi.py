@@ -15,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from backbone.runtime import capture as capture_state
-from backbone.runtime.capture import RequestCapture, instrumentation_errors
+from backbone.runtime.capture import RequestCapture, note_error
 from backbone.runtime.events import CallSite, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.routes import matcher_for, starlette_route
@@ -82,7 +82,7 @@ class BackboneASGIMiddleware:
                     if message["type"] == "http.response.start":
                         status.code = int(message["status"])
                 except Exception as error:  # noqa: BLE001 - the message goes to the server as it is
-                    instrumentation_errors.note(error)
+                    note_error(error)
             await send(message)
 
         try:
@@ -105,7 +105,7 @@ class BackboneASGIMiddleware:
             token = capture_state.activate(capture)
             return capture, token, str(root_path), monitor
         except Exception as error:  # noqa: BLE001 - fail open: serve the request uninstrumented
-            instrumentation_errors.note(error)
+            note_error(error)
             unregister_request_frame(frame)
             return None
 
@@ -142,7 +142,7 @@ class BackboneASGIMiddleware:
                 RequestRecord(method, route, path, status, duration, tuple(capture.queries), tuple(capture.stalls), handler)
             )
         except Exception as error:  # noqa: BLE001 - fail open: the response is already on its way
-            instrumentation_errors.note(error)
+            note_error(error)
 
     def _route(self, scope: Scope, method: str, path: str, root_path: str) -> tuple[str, CallSite | None]:
         route = scope.get("route")

@@ -65,15 +65,31 @@ class InstrumentationErrors:
         self.last: str = ""
 
     def note(self, error: BaseException) -> None:
+        """Count `error`; never raises, whatever the error's `str()` or the app's logging handlers do."""
         with self._lock:
             self.count += 1
+            first = self.count == 1
+        try:
             self.last = f"{type(error).__name__}: {error}"
-        # Logged once per distinct failure is enough to debug; the count tells how often.
-        if self.count == 1:
-            _log.warning("backbone instrumentation error (the app is unaffected): %s", self.last, exc_info=error)
+        except Exception:  # noqa: BLE001 - an error whose str() fails is still counted
+            self.last = type(error).__name__
+        # Logged once is enough to debug; the count tells how often.
+        if first:
+            try:
+                _log.warning("backbone instrumentation error (the app is unaffected): %s", self.last, exc_info=error)
+            except Exception:  # noqa: BLE001 - a failing log handler of the app's must not reach the app
+                pass
 
 
 instrumentation_errors = InstrumentationErrors()
+
+
+def note_error(error: BaseException) -> None:
+    """Count an instrumentation failure. Every hook reports through this: even a failing counter stays inside backbone."""
+    try:
+        instrumentation_errors.note(error)
+    except Exception:  # noqa: BLE001 - nothing is left to tell, and the app must not see it
+        pass
 
 
 def current_capture() -> RequestCapture | None:
@@ -138,18 +154,21 @@ def record_query(
     *,
     many: bool = False,
     dialect: str | None = None,
+    failed: bool = False,
 ) -> None:
     """Append a query to the current capture, if any; never raises."""
     try:
-        record_query_unguarded(sql, duration_s, layer, many, dialect)
+        record_query_unguarded(sql, duration_s, layer, many, dialect, failed)
     except Exception as error:  # noqa: BLE001 - instrumentation must never break the app
-        instrumentation_errors.note(error)
+        note_error(error)
 
 
 _new_event = tuple.__new__
 
 
-def record_query_unguarded(sql: str, duration_s: float, layer: QueryLayer, many: bool, dialect: str | None) -> None:
+def record_query_unguarded(
+    sql: str, duration_s: float, layer: QueryLayer, many: bool, dialect: str | None, failed: bool = False
+) -> None:
     """`record_query` for hooks that guard themselves: one call less on every query."""
     capture = _current.get()
     if capture is None:
@@ -166,7 +185,7 @@ def record_query_unguarded(sql: str, duration_s: float, layer: QueryLayer, many:
     else:
         site = find_call_site()
     # tuple.__new__ skips the NamedTuple's Python-level __new__: this runs once per query.
-    capture.queries.append(_new_event(QueryEvent, (sql, duration_s, site, layer, many, dialect)))
+    capture.queries.append(_new_event(QueryEvent, (sql, duration_s, site, layer, many, dialect, failed)))
 
 
 def capture_is_active() -> bool:

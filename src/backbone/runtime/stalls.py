@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any, cast
 
 from backbone.runtime.callsite import stack_of
-from backbone.runtime.capture import RequestCapture, capture_variable, instrumentation_errors
+from backbone.runtime.capture import RequestCapture, capture_variable, note_error
 from backbone.runtime.events import CallSite, LoopStall
 
 # Frames of middleware calls in progress, mapped to their request: how the watchdog tells which
@@ -62,7 +62,7 @@ class _RequestTaskFactory:
             if owner is not None:
                 _task_requests[task] = owner
         except Exception as error:  # noqa: BLE001 - the task is created regardless
-            instrumentation_errors.note(error)
+            note_error(error)
         return task
 
 
@@ -74,7 +74,7 @@ def _request_of(loop: asyncio.AbstractEventLoop, frame: FrameType | None) -> Req
         if found is not None:
             return found
     except Exception as error:  # noqa: BLE001 - the frame walk below still has a chance
-        instrumentation_errors.note(error)
+        note_error(error)
     while frame is not None:
         found = _request_frames.get(frame)
         if found is not None:
@@ -121,7 +121,7 @@ class LoopMonitor:
                 self.expected = now + self.interval_s
                 self._handle = self.loop.call_later(self.interval_s, self._beat)
         except Exception as error:  # noqa: BLE001 - a monitor failure must not disturb the loop
-            instrumentation_errors.note(error)
+            note_error(error)
 
     def _record(self, duration_s: float, sighting: _Sighting | None) -> None:
         sites = sighting.stack if sighting is not None else ()
@@ -209,7 +209,7 @@ class _Watchdog:
                 try:
                     monitor.watch(now)
                 except Exception as error:  # noqa: BLE001 - the watchdog keeps watching
-                    instrumentation_errors.note(error)
+                    note_error(error)
             self._wake.wait(poll)
 
 

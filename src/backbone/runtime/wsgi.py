@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from backbone.runtime import capture as capture_state
-from backbone.runtime.capture import RequestCapture, instrumentation_errors
+from backbone.runtime.capture import RequestCapture, note_error
 from backbone.runtime.events import CallSite, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.routes import matcher_for
@@ -78,7 +78,7 @@ class BackboneWSGIMiddleware:
             try:
                 status[0] = int(status_line.split(" ", 1)[0])
             except Exception as error:  # noqa: BLE001 - the status goes to the server as it is
-                instrumentation_errors.note(error)
+                note_error(error)
             if exc_info is None:
                 return start_response(status_line, headers)
             return start_response(status_line, headers, exc_info)
@@ -95,7 +95,7 @@ class BackboneWSGIMiddleware:
             capture = RequestCapture()
             return capture, capture_state.activate(capture)
         except Exception as error:  # noqa: BLE001 - fail open: serve the request uninstrumented
-            instrumentation_errors.note(error)
+            note_error(error)
             return None
 
     def _finish(self, environ: Environ, capture: RequestCapture, token: _Token, status: int) -> None:
@@ -107,7 +107,7 @@ class BackboneWSGIMiddleware:
             route, handler = self._route(method, path)
             self.recorder.add(RequestRecord(method, route, path, status, duration, tuple(capture.queries), (), handler))
         except Exception as error:  # noqa: BLE001 - fail open: the response is already on its way
-            instrumentation_errors.note(error)
+            note_error(error)
 
     def _route(self, method: str, path: str) -> tuple[str, CallSite | None]:
         found = self._matcher(method, path) if self._matcher is not None else None

@@ -16,7 +16,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from backbone.runtime.callsite import find_call_site
@@ -90,6 +90,35 @@ def note_error(error: BaseException) -> None:
         instrumentation_errors.note(error)
     except Exception:  # noqa: BLE001 - nothing is left to tell, and the app must not see it
         pass
+
+
+class RequestTicket:
+    """A request the profile driver sent and may stop waiting for.
+
+    The request ends once: either the middleware finishes it, or the driver's timeout
+    does first and the middleware's late end records nothing. The middleware binds
+    `on_timeout` (how to record the request as timed out, with its route and queries)
+    when the request begins.
+    """
+
+    __slots__ = ("_lock", "_settled", "on_timeout")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settled = False
+        self.on_timeout: Callable[[], None] | None = None
+
+    def settle(self) -> bool:
+        """True for the first caller only: that one records the request."""
+        with self._lock:
+            if self._settled:
+                return False
+            self._settled = True
+            return True
+
+
+# The ticket of the request being sent on this task or thread (set by the profile driver only).
+ticket_variable: contextvars.ContextVar[RequestTicket | None] = contextvars.ContextVar("backbone_ticket", default=None)
 
 
 def current_capture() -> RequestCapture | None:

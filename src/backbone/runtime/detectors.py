@@ -55,7 +55,7 @@ class DetectionSettings:
     # The most queries one request may run (RT104); None: no budget.
     max_queries: int | None = None
     # How long a request may go unanswered before it is recorded as timed out (RT105); None: forever.
-    request_timeout_s: float | None = None
+    request_timeout_s: float | None = 30.0
 
     def __post_init__(self) -> None:
         if self.n_plus_one_threshold < 2:

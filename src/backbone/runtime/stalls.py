@@ -7,6 +7,12 @@ heartbeats of every monitored loop and, once one is late by half the threshold,
 takes the loop thread's stack (`sys._current_frames`). The innermost application
 frame of that stack is the blocking call site, and the request it belongs to is
 found by walking the stack to a middleware frame registered for that request.
+
+A late heartbeat is a stall only when the watchdog saw application code running on
+the loop thread: a loop that was late while it ran only library code (hundreds of
+requests being scheduled, the framework's own tasks) or while it waited for the
+GIL (a thread pool busy with sync handlers) was not blocked by a line of the app.
+Such lateness is counted as loop lag, never reported as a stall without a stack.
 """
 
 from __future__ import annotations
@@ -101,6 +107,8 @@ class LoopMonitor:
         self.sighting: _Sighting | None = None
         # Stalls that happened while no request was running on the loop (startup, shutdown).
         self.unattributed: list[LoopStall] = []
+        # Late heartbeats with no application code seen on the loop thread: load, not a blocking call.
+        self.lags: list[float] = []
         self.stopped = False
         self._handle = loop.call_later(interval_s, self._beat)
         # typeshed's task-factory protocol predates the `context` keyword: the factories are held as objects.
@@ -125,7 +133,10 @@ class LoopMonitor:
 
     def _record(self, duration_s: float, sighting: _Sighting | None) -> None:
         sites = sighting.stack if sighting is not None else ()
-        stall = LoopStall(duration_s, sites[0] if sites else None, sites)
+        if not sites:
+            self.lags.append(duration_s)
+            return
+        stall = LoopStall(duration_s, sites[0], sites)
         if sighting is not None and sighting.capture is not None:
             sighting.capture.stalls.append(stall)
         else:
@@ -150,11 +161,18 @@ class LoopMonitor:
             self._record(lateness, sighting)
 
     def watch(self, now: float) -> None:
-        """Called by the watchdog thread: take the loop's stack when its heartbeat is late."""
-        if self.sighting is not None or now - self.expected < self.threshold_s / 2:
+        """Called by the watchdog thread: take the loop's stack when its heartbeat is late.
+
+        While the heartbeat stays late the stack is taken again at each poll until one shows
+        application code: the first look may land on library code around the blocking call.
+        """
+        sighting = self.sighting
+        if (sighting is not None and sighting.stack) or now - self.expected < self.threshold_s / 2:
             return
         frame = sys._current_frames().get(self.thread_id)
-        self.sighting = _Sighting(stack_of(frame), _request_of(self.loop, frame))
+        stack = stack_of(frame)
+        if sighting is None or stack:
+            self.sighting = _Sighting(stack, _request_of(self.loop, frame))
 
     def stop(self) -> None:
         self.stopped = True

@@ -35,15 +35,17 @@ _Token = contextvars.Token[RequestCapture | None]
 
 
 class _Status:
-    __slots__ = ("code", "complete")
+    __slots__ = ("code", "started", "complete")
 
     def __init__(self) -> None:
         self.code = 0
-        # The last body message (or a pathsend) went out: the client has the whole response.
+        # The response start went out (the client has the status), then the last body message
+        # (or a pathsend): the client has the whole response.
+        self.started = False
         self.complete = False
 
     def outcome(self) -> Outcome:
-        return Outcome.ABORTED_STREAM if self.code and not self.complete else Outcome.COMPLETE
+        return Outcome.ABORTED_STREAM if self.started and not self.complete else Outcome.COMPLETE
 
 
 class BackboneASGIMiddleware:
@@ -89,6 +91,7 @@ class BackboneASGIMiddleware:
                     kind = message["type"]
                     if kind == "http.response.start":
                         status.code = int(message["status"])
+                        status.started = True
                     elif kind == "http.response.body":
                         status.complete = not message.get("more_body", False)
                     elif kind == "http.response.pathsend":

@@ -55,6 +55,10 @@ def create_fastapi(database: str | None = None) -> object:
     def ok() -> dict[str, bool]:
         return {"ok": True}
 
+    @app.get("/plain")
+    def plain(number: int = 0) -> dict[str, int]:
+        return {"square": number * number}
+
     @app.get("/hang/async")
     async def hang_async() -> dict[str, bool]:
         await asyncio.sleep(HANG_SECONDS)

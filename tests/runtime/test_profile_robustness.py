@@ -153,3 +153,21 @@ def test_the_text_report_shows_aborted_and_timed_out_requests(tmp_path: Path) ->
     assert "note: GET /stream/crash: 200 aborted stream x1." in text
     assert "note: GET /hang/async: timed out x1." in text
 
+
+
+def test_a_loop_late_under_load_on_a_plain_def_route_is_no_stall(tmp_path: Path) -> None:
+    # 500 requests at once to a sync handler: the handlers run on the thread pool, and the loop
+    # runs late scheduling them and waiting for the GIL. No line of the app blocked it: no RT103,
+    # least of all one without a stack; the lateness is a note.
+    report = run(tmp_path, FASTAPI, "requests: [{path: /plain, repeat: 500, concurrency: 500}]\n", stall_ms=10)
+    assert [finding.message for finding in report.findings if finding.code == "RT103"] == []
+    assert dict(route(report, "/plain").statuses) == {"200": 500}
+    assert any(note.startswith("The event loop ran late") and "not reported as RT103" in note for note in report.notes)
+
+
+def test_a_real_stall_is_still_reported_with_its_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RT_FASTAPI_DB", str(tmp_path / "stall.sqlite"))
+    report = run(tmp_path, "rt_fastapi_app:create_app", "requests: [{path: /async/stall}]\n", stall_ms=100)
+    [stall] = [issue for issue in report.issues if issue.code == "RT103"]
+    assert stall.stack and stall.call_site == stall.stack[0]
+    assert stall.call_site is not None and stall.call_site.line == marked_line("rt_fastapi_app.py", "stall")[1]

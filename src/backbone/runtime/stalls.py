@@ -9,7 +9,9 @@ frame of that stack is the blocking call site, and the request it belongs to is
 found by walking the stack to a middleware frame registered for that request.
 
 A late heartbeat is a stall only when the watchdog saw application code running on
-the loop thread: a loop that was late while it ran only library code (hundreds of
+the loop thread, inside the callback or task step the loop was running (frames below
+the loop's dispatch belong to whoever started the loop, not to the work that blocks
+it). A loop that was late while it ran only library code (hundreds of
 requests being scheduled, the framework's own tasks) or while it waited for the
 GIL (a thread pool busy with sync handlers) was not blocked by a line of the app.
 Such lateness is counted as loop lag, never reported as a stall without a stack.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, cast
 
-from backbone.runtime.callsite import stack_of
+from backbone.runtime.callsite import is_library_file
 from backbone.runtime.capture import RequestCapture, capture_variable, note_error
 from backbone.runtime.events import CallSite, LoopStall
 
@@ -87,6 +89,34 @@ def _request_of(loop: asyncio.AbstractEventLoop, frame: FrameType | None) -> Req
             return found
         frame = frame.f_back
     return None
+
+
+# The frames that run the loop: a callback or task step runs inside `Handle._run`.
+_LOOP_FRAMES = frozenset(
+    {
+        asyncio.events.Handle._run.__code__,
+        getattr(asyncio.base_events.BaseEventLoop, "_run_once").__code__,  # noqa: B009 - private, untyped
+        asyncio.base_events.BaseEventLoop.run_forever.__code__,
+    }
+)
+_STACK_LIMIT = 20
+
+
+def loop_work_stack(frame: FrameType | None) -> tuple[CallSite, ...]:
+    """The application frames of the work the loop thread is running, innermost first.
+
+    Empty when the thread is not inside a callback or task step (it waits in the selector,
+    or runs the loop's own code), and when the work is library code only.
+    """
+    sites: list[CallSite] = []
+    while frame is not None:
+        code = frame.f_code
+        if code in _LOOP_FRAMES:
+            return tuple(sites)
+        if len(sites) < _STACK_LIMIT and not is_library_file(code.co_filename):
+            sites.append(CallSite(code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +200,7 @@ class LoopMonitor:
         if (sighting is not None and sighting.stack) or now - self.expected < self.threshold_s / 2:
             return
         frame = sys._current_frames().get(self.thread_id)
-        stack = stack_of(frame)
+        stack = loop_work_stack(frame)
         if sighting is None or stack:
             self.sighting = _Sighting(stack, _request_of(self.loop, frame))
 

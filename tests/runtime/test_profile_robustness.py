@@ -8,6 +8,8 @@ statement that raises are recorded as what they are.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,3 +173,43 @@ def test_a_real_stall_is_still_reported_with_its_stack(tmp_path: Path, monkeypat
     [stall] = [issue for issue in report.issues if issue.code == "RT103"]
     assert stall.stack and stall.call_site == stall.stack[0]
     assert stall.call_site is not None and stall.call_site.line == marked_line("rt_fastapi_app.py", "stall")[1]
+
+
+STUCK_APP = """\
+import threading
+from fastapi import FastAPI
+
+app = FastAPI()
+never = threading.Event()
+
+
+@app.get("/stuck")
+def stuck() -> dict[str, bool]:
+    never.wait()
+    return {"ok": True}
+
+
+@app.get("/ok")
+def ok() -> dict[str, bool]:
+    return {"ok": True}
+"""
+
+
+def test_the_command_ends_after_the_report_though_a_handler_is_stuck_for_good(tmp_path: Path) -> None:
+    # The stuck handler holds one of the framework's (non-daemon) worker threads forever.
+    (tmp_path / "stuck_app.py").write_text(STUCK_APP, encoding="utf-8")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("requests: [{path: /stuck}, {path: /ok}]\n", encoding="utf-8")
+    command = "from backbone.cli import entrypoint; entrypoint()"
+    arguments = ["profile", "stuck_app:app", "--app-dir", str(tmp_path), "--scenario", str(scenario)]
+    result = subprocess.run(
+        [sys.executable, "-c", command, *arguments, "--no-progress", "--format", "json", "--request-timeout", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    document = json.loads(result.stdout)
+    assert result.returncode == 1, result.stderr
+    assert [finding["code"] for finding in document["findings"]] == ["RT105"]
+    assert any("still running when the run ended" in note for note in document["notes"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,29 @@ def _progress_display(enabled: bool) -> Iterator[ProgressCallback | None]:
             bar.update(task, completed=done, total=total, description=label)
 
         yield advance
+
+
+def _exit_past_stuck_threads(code: int) -> None:
+    """Let the process end once the report is out, though a timed-out handler is stuck on a thread.
+
+    The framework's worker threads are not daemon threads: the interpreter would wait for
+    the stuck one at exit, forever. Registered to run before that wait, and only exits
+    early when such a thread is still alive then.
+    """
+
+    def leave() -> None:
+        current = threading.current_thread()
+        if any(thread is not current and not thread.daemon and thread.is_alive() for thread in threading.enumerate()):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    register = getattr(threading, "_register_atexit", None)
+    if callable(register):
+        try:
+            register(leave)
+        except RuntimeError:  # the interpreter is shutting down already
+            pass
 
 
 def _failing(report: ProfileReport, threshold: Severity) -> bool:
@@ -154,10 +179,14 @@ def profile_command(
         return EXIT_ERROR
     if report.partial:
         click.echo(f"backbone: the report is partial: {report.partial_reason}.", err=True)
-        return EXIT_INTERRUPTED
-    if exit_zero:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if _failing(report, Severity.parse(fail_on)) else EXIT_CLEAN
+        code = EXIT_INTERRUPTED
+    elif exit_zero:
+        code = EXIT_CLEAN
+    else:
+        code = EXIT_FINDINGS if _failing(report, Severity.parse(fail_on)) else EXIT_CLEAN
+    if report.left_running:
+        _exit_past_stuck_threads(code)
+    return code
 
 
 # The name the CLI wires in: `cli.add_command(profile_command)`.

@@ -323,7 +323,8 @@ class _RunState:
     # The app's SystemExit and kin, by request: each was recorded as a 500 and the run went on.
     app_exits: dict[str, int] = field(default_factory=dict)
     first_app_exit: str = ""
-    # Requests given up on at their timeout whose code was still running when the run ended.
+    # Requests given up on at their timeout, and those whose code was still running when the run ended.
+    timeouts: int = 0
     left_running: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -337,6 +338,8 @@ class _RunState:
         """Record a request that had no answer in time (unless it ended meanwhile)."""
         if not ticket.settle():
             return
+        with self.lock:
+            self.timeouts += 1
         try:
             if ticket.on_timeout is not None:
                 ticket.on_timeout()
@@ -717,6 +720,7 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
     analyzer = Analyzer(options.detection)
     recorder = Recorder(analyzer.add)
     state = _RunState(recorder, options.detection.request_timeout_s)
+    threads_before = set(threading.enumerate())
     partial_reason: str | None = None
     # sqlite3 is instrumented before the app is imported, so that connections it opens at import
     # time are seen; the ORM layers once the app has imported their library.
@@ -733,6 +737,8 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
                 _drive_wsgi(cast(WSGIApp, app), options, hook, state, progress, instrumentation)
         except KeyboardInterrupt:
             partial_reason = "interrupted (Ctrl-C)"
+        if state.timeouts:
+            state.left_running += len(_stuck_threads(threads_before))
         layers = tuple(instrumentation.installed)
     except ScenarioError as error:
         raise ProfileError(str(error)) from error
@@ -741,6 +747,19 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
     recorder.flush()
     analyzer.unattributed_stalls.extend(recorder.unattributed_stalls)
     return _report(options, interface, analyzer, state, layers, partial_reason, started, errors_before)
+
+
+def _stuck_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    """Threads started during the run that are still busy: handlers given up on at their timeout.
+
+    Idle worker threads (the framework's, backbone's callers) end once the run is over; a
+    moment is given to them.
+    """
+    deadline = time.perf_counter() + 0.5
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    for thread in started:
+        thread.join(max(0.0, deadline - time.perf_counter()))
+    return [thread for thread in started if thread.is_alive()]
 
 
 def _report(
@@ -793,6 +812,7 @@ def _report(
         root=str(Path(options.root).resolve()),
         notes=tuple(notes),
         partial_reason=partial_reason,
+        left_running=state.left_running,
     )
 
 

@@ -46,6 +46,8 @@ class ProfileReport:
     notes: tuple[str, ...] = ()
     # Why the run stopped before its last request (Ctrl-C); None for a complete run.
     partial_reason: str | None = None
+    # Timed-out requests whose code was still running (on a thread) when the run ended.
+    left_running: int = 0
 
     @property
     def partial(self) -> bool:

@@ -600,7 +600,13 @@ class _Caller:
                 done.set()
 
         self._calls.put(run)
-        return done.wait(timeout_s)
+        # Waited for in slices: a signal that reached another thread (Ctrl-C) is handled
+        # by the main thread only when it wakes.
+        deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+        while not done.wait(0.05 if deadline is None else max(0.0, min(0.05, deadline - time.perf_counter()))):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        return True
 
     def stop(self) -> None:
         self._calls.put(None)

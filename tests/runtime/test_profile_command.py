@@ -48,7 +48,7 @@ def test_text_report_shows_a_table_per_route_and_the_findings(scenario: Path) ->
     lines = result.stdout.splitlines()
     assert lines[0].startswith("backbone profile rt_fastapi_app:create_app (asgi): 9 requests")
     header = next(line for line in lines if line.startswith("route"))
-    assert header.split() == ["route", "count", "p50", "ms", "p95", "ms", "p99", "ms", "queries/req", "N+1", "5xx"]
+    assert header.split() == ["route", "count", "p50", "ms", "p95", "ms", "p99", "ms", "queries/req", "N+1", "errors"]
     rows = {line.split()[1]: line.split() for line in lines if line.startswith("GET ")}
     assert rows["/authors"][2] == "3" and rows["/authors"][6:8] == [f"{1 + AUTHORS:.1f}", "1"]
     assert rows["/authors/eager"][6:8] == ["2.0", "-"]

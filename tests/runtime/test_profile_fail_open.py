@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +37,8 @@ ASGI_INJECTIONS = [
     (stalls.LoopMonitor, "_record"),  # the loop heartbeat
     (hooks_sqlalchemy, "_current"),  # SQLAlchemy's before/after hooks
     (hooks_sqlalchemy.capture, "record_query_unguarded"),
+    (asgi, "ticket_variable"),  # the profile driver's request ticket
+    (asgi, "unregister_request_frame"),
 ]
 
 
@@ -60,6 +63,18 @@ STALL_PATH = "/async/stall"
 
 @pytest.mark.parametrize(("owner", "name"), ASGI_INJECTIONS, ids=[f"{getattr(o, '__name__', o)}.{n}" for o, n in ASGI_INJECTIONS])
 def test_asgi_app_is_unaffected(tmp_path: Path, owner: object, name: str, sabotage: Callable[[object, str], None]) -> None:
+    check_asgi_app(tmp_path, owner, name, sabotage)
+
+
+@pytest.mark.parametrize(("owner", "name"), ASGI_INJECTIONS, ids=[f"{getattr(o, '__name__', o)}.{n}" for o, n in ASGI_INJECTIONS])
+def test_asgi_app_is_unaffected_when_the_error_counter_fails_too(
+    tmp_path: Path, owner: object, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(capture.InstrumentationErrors, "note", explode)
+    check_asgi_app(tmp_path, owner, name, lambda owner, name: monkeypatch.setattr(owner, name, explode))
+
+
+def check_asgi_app(tmp_path: Path, owner: object, name: str, sabotage: Callable[[object, str], None]) -> None:
     import rt_fastapi_app
 
     paths = ("/authors", "/authors/eager", "/authors/2", "/async/authors")
@@ -107,6 +122,18 @@ WSGI_INJECTIONS = [
 
 @pytest.mark.parametrize(("owner", "name"), WSGI_INJECTIONS, ids=[f"{getattr(o, '__name__', o)}.{n}" for o, n in WSGI_INJECTIONS])
 def test_wsgi_app_is_unaffected(tmp_path: Path, owner: object, name: str, sabotage: Callable[[object, str], None]) -> None:
+    check_wsgi_app(tmp_path, owner, name, sabotage)
+
+
+@pytest.mark.parametrize(("owner", "name"), WSGI_INJECTIONS, ids=[f"{getattr(o, '__name__', o)}.{n}" for o, n in WSGI_INJECTIONS])
+def test_wsgi_app_is_unaffected_when_the_error_counter_fails_too(
+    tmp_path: Path, owner: object, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(capture.InstrumentationErrors, "note", explode)
+    check_wsgi_app(tmp_path, owner, name, lambda owner, name: monkeypatch.setattr(owner, name, explode))
+
+
+def check_wsgi_app(tmp_path: Path, owner: object, name: str, sabotage: Callable[[object, str], None]) -> None:
     import rt_flask_app
 
     paths = ("/writers", "/writers/eager", "/writers/3", "/streamed")
@@ -155,3 +182,27 @@ def test_the_apps_own_query_errors_pass_through_unchanged(tmp_path: Path) -> Non
         connection.close()
     # The failed statement is still recorded, with its time.
     assert [query.sql for query in captured.queries] == ["SELECT * FROM missing"]
+
+
+class UnprintableError(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("this exception cannot be printed")
+
+
+class RaisingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        raise RuntimeError("a log filter of the app's that raises")
+
+
+def test_the_error_counter_counts_what_it_cannot_print_or_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = capture.InstrumentationErrors()
+    logger = logging.getLogger("backbone.runtime")
+    log_filter = RaisingFilter()
+    logger.addFilter(log_filter)
+    try:
+        counter.note(UnprintableError())
+        counter.note(ValueError("second"))
+    finally:
+        logger.removeFilter(log_filter)
+    assert counter.count == 2
+    assert counter.last == "ValueError: second"

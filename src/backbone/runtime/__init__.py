@@ -21,13 +21,14 @@ from backbone.runtime.detectors import (
     NPlusOne,
     QueryBudgetExceeded,
     RepeatedQuery,
+    RequestTimeout,
     RouteSummary,
     RuntimeIssue,
     SlowQuery,
     repeated_queries,
 )
 from backbone.runtime.driver import ProfileError, ProfileOptions, detect_interface, load_app, profile
-from backbone.runtime.events import AppInterface, CallSite, LoopStall, QueryEvent, QueryLayer, RequestRecord
+from backbone.runtime.events import AppInterface, CallSite, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
 from backbone.runtime.fingerprint import Fingerprint, fingerprint
 from backbone.runtime.instrument import instrumented
 from backbone.runtime.recorder import Recorder
@@ -49,6 +50,7 @@ __all__ = [
     "LatencyDigest",
     "LoopStall",
     "NPlusOne",
+    "Outcome",
     "ProfileError",
     "ProfileOptions",
     "ProfileReport",
@@ -57,6 +59,7 @@ __all__ = [
     "QueryLayer",
     "Recorder",
     "RepeatedQuery",
+    "RequestTimeout",
     "RequestCapture",
     "RequestRecord",
     "RouteSummary",

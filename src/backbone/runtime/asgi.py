@@ -1,7 +1,9 @@
 """ASGI middleware: times each HTTP request and records method, status, route template and queries.
 
 Fail-open: when backbone's own bookkeeping fails, the request goes to the app
-untouched; exceptions from the app pass through unchanged.
+untouched; exceptions from the app pass through unchanged. A response whose
+body the app does not finish (it raises, or returns, after the start) is
+recorded with its status and the aborted-stream outcome.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from types import FrameType
 from typing import Any
 
 from backbone.runtime import capture as capture_state
-from backbone.runtime.capture import RequestCapture, instrumentation_errors
-from backbone.runtime.events import CallSite, RequestRecord
+from backbone.runtime.capture import RequestCapture, RequestTicket, note_error, ticket_variable
+from backbone.runtime.events import CallSite, Outcome, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.routes import matcher_for, starlette_route
 from backbone.runtime.stalls import LoopMonitor, register_request_frame, unregister_request_frame, watchdog
@@ -33,10 +35,17 @@ _Token = contextvars.Token[RequestCapture | None]
 
 
 class _Status:
-    __slots__ = ("code",)
+    __slots__ = ("code", "started", "complete")
 
     def __init__(self) -> None:
         self.code = 0
+        # The response start went out (the client has the status), then the last body message
+        # (or a pathsend): the client has the whole response.
+        self.started = False
+        self.complete = False
+
+    def outcome(self) -> Outcome:
+        return Outcome.ABORTED_STREAM if self.started and not self.complete else Outcome.COMPLETE
 
 
 class BackboneASGIMiddleware:
@@ -73,18 +82,26 @@ class BackboneASGIMiddleware:
         if started is None:
             await self.app(scope, receive, send)
             return
-        capture, token, root_path, monitor = started
+        capture, token, root_path, monitor, ticket = started
         status = _Status()
 
         async def send_recording(message: Message) -> None:
-            if status.code == 0:
+            if not status.complete:
                 try:
-                    if message["type"] == "http.response.start":
+                    kind = message["type"]
+                    if kind == "http.response.start":
                         status.code = int(message["status"])
+                        status.started = True
+                    elif kind == "http.response.body":
+                        status.complete = not message.get("more_body", False)
+                    elif kind == "http.response.pathsend":
+                        status.complete = True
                 except Exception as error:  # noqa: BLE001 - the message goes to the server as it is
-                    instrumentation_errors.note(error)
+                    note_error(error)
             await send(message)
 
+        if ticket is not None:
+            ticket.on_timeout = lambda: self._record(scope, capture, root_path, status.code, Outcome.TIMED_OUT)
         try:
             await self.app(scope, receive, send_recording)
         except BaseException:
@@ -92,20 +109,20 @@ class BackboneASGIMiddleware:
                 status.code = 500
             raise
         finally:
-            self._finish(scope, frame, capture, token, root_path, monitor, status.code)
+            self._finish(scope, frame, capture, token, root_path, monitor, status, ticket)
 
     def _begin(
         self, scope: Scope, frame: FrameType
-    ) -> tuple[RequestCapture, _Token, str, LoopMonitor | None] | None:
+    ) -> tuple[RequestCapture, _Token, str, LoopMonitor | None, RequestTicket | None] | None:
         try:
             capture = RequestCapture()
             root_path = scope.get("root_path", "") or ""
             monitor = self._monitor() if self.stall_threshold_s is not None else None
             register_request_frame(frame, capture)
             token = capture_state.activate(capture)
-            return capture, token, str(root_path), monitor
+            return capture, token, str(root_path), monitor, ticket_variable.get()
         except Exception as error:  # noqa: BLE001 - fail open: serve the request uninstrumented
-            instrumentation_errors.note(error)
+            note_error(error)
             unregister_request_frame(frame)
             return None
 
@@ -127,22 +144,30 @@ class BackboneASGIMiddleware:
         token: _Token,
         root_path: str,
         monitor: LoopMonitor | None,
-        status: int,
+        status: _Status,
+        ticket: RequestTicket | None,
     ) -> None:
         try:
-            duration = time.perf_counter() - capture.started
             capture_state.deactivate(token)
             unregister_request_frame(frame)
+            if ticket is not None and not ticket.settle():
+                return  # recorded as timed out already
             if monitor is not None:
                 monitor.settle(capture)
-            method = str(scope.get("method", "GET"))
-            path = str(scope.get("path", ""))
-            route, handler = self._route(scope, method, path, root_path)
-            self.recorder.add(
-                RequestRecord(method, route, path, status, duration, tuple(capture.queries), tuple(capture.stalls), handler)
-            )
+            self._record(scope, capture, root_path, status.code, status.outcome())
         except Exception as error:  # noqa: BLE001 - fail open: the response is already on its way
-            instrumentation_errors.note(error)
+            note_error(error)
+
+    def _record(self, scope: Scope, capture: RequestCapture, root_path: str, status: int, outcome: Outcome) -> None:
+        duration = time.perf_counter() - capture.started
+        method = str(scope.get("method", "GET"))
+        path = str(scope.get("path", ""))
+        route, handler = self._route(scope, method, path, root_path)
+        self.recorder.add(
+            RequestRecord(
+                method, route, path, status, duration, tuple(capture.queries), tuple(capture.stalls), handler, outcome
+            )
+        )
 
     def _route(self, scope: Scope, method: str, path: str, root_path: str) -> tuple[str, CallSite | None]:
         route = scope.get("route")
@@ -167,6 +192,7 @@ class BackboneASGIMiddleware:
         """Stop the loop monitors; stalls seen outside any request go to the recorder."""
         for monitor in self._monitors.values():
             self.recorder.unattributed_stalls.extend(monitor.unattributed)
+            self.recorder.loop_lags.extend(monitor.lags)
             watchdog.forget(monitor)
         self._monitors.clear()
         self._last_monitor = None

@@ -134,13 +134,3 @@ def find_call_site(frame: FrameType | None = None, *, library_fallback: bool = T
     fallback = _first_frame_outside_backbone(start)
     return _site(fallback) if fallback is not None else None
 
-
-def stack_of(frame: FrameType | None, *, limit: int = 20) -> tuple[CallSite, ...]:
-    """The application frames of a stack, innermost first (library frames left out)."""
-    sites: list[CallSite] = []
-    while frame is not None and len(sites) < limit:
-        filename = frame.f_code.co_filename
-        if not is_library_file(filename):
-            sites.append(CallSite(filename, frame.f_lineno, frame.f_code.co_name))
-        frame = frame.f_back
-    return tuple(sites)

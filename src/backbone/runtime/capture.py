@@ -16,7 +16,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from backbone.runtime.callsite import find_call_site
@@ -65,15 +65,60 @@ class InstrumentationErrors:
         self.last: str = ""
 
     def note(self, error: BaseException) -> None:
+        """Count `error`; never raises, whatever the error's `str()` or the app's logging handlers do."""
         with self._lock:
             self.count += 1
+            first = self.count == 1
+        try:
             self.last = f"{type(error).__name__}: {error}"
-        # Logged once per distinct failure is enough to debug; the count tells how often.
-        if self.count == 1:
-            _log.warning("backbone instrumentation error (the app is unaffected): %s", self.last, exc_info=error)
+        except Exception:  # noqa: BLE001 - an error whose str() fails is still counted
+            self.last = type(error).__name__
+        # Logged once is enough to debug; the count tells how often.
+        if first:
+            try:
+                _log.warning("backbone instrumentation error (the app is unaffected): %s", self.last, exc_info=error)
+            except Exception:  # noqa: BLE001 - a failing log handler of the app's must not reach the app
+                pass
 
 
 instrumentation_errors = InstrumentationErrors()
+
+
+def note_error(error: BaseException) -> None:
+    """Count an instrumentation failure. Every hook reports through this: even a failing counter stays inside backbone."""
+    try:
+        instrumentation_errors.note(error)
+    except Exception:  # noqa: BLE001 - nothing is left to tell, and the app must not see it
+        pass
+
+
+class RequestTicket:
+    """A request the profile driver sent and may stop waiting for.
+
+    The request ends once: either the middleware finishes it, or the driver's timeout
+    does first and the middleware's late end records nothing. The middleware binds
+    `on_timeout` (how to record the request as timed out, with its route and queries)
+    when the request begins.
+    """
+
+    __slots__ = ("_lock", "_settled", "on_timeout")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settled = False
+        self.on_timeout: Callable[[], None] | None = None
+
+    def settle(self) -> bool:
+        """True for the first caller only: that one records the request."""
+        with self._lock:
+            if self._settled:
+                return False
+            self._settled = True
+            return True
+
+
+# The ticket of the request being sent on this task or thread (set by the profile driver only).
+ticket_variable: contextvars.ContextVar[RequestTicket | None] = contextvars.ContextVar("backbone_ticket", default=None)
 
 
 def current_capture() -> RequestCapture | None:
@@ -138,18 +183,21 @@ def record_query(
     *,
     many: bool = False,
     dialect: str | None = None,
+    failed: bool = False,
 ) -> None:
     """Append a query to the current capture, if any; never raises."""
     try:
-        record_query_unguarded(sql, duration_s, layer, many, dialect)
+        record_query_unguarded(sql, duration_s, layer, many, dialect, failed)
     except Exception as error:  # noqa: BLE001 - instrumentation must never break the app
-        instrumentation_errors.note(error)
+        note_error(error)
 
 
 _new_event = tuple.__new__
 
 
-def record_query_unguarded(sql: str, duration_s: float, layer: QueryLayer, many: bool, dialect: str | None) -> None:
+def record_query_unguarded(
+    sql: str, duration_s: float, layer: QueryLayer, many: bool, dialect: str | None, failed: bool = False
+) -> None:
     """`record_query` for hooks that guard themselves: one call less on every query."""
     capture = _current.get()
     if capture is None:
@@ -166,7 +214,7 @@ def record_query_unguarded(sql: str, duration_s: float, layer: QueryLayer, many:
     else:
         site = find_call_site()
     # tuple.__new__ skips the NamedTuple's Python-level __new__: this runs once per query.
-    capture.queries.append(_new_event(QueryEvent, (sql, duration_s, site, layer, many, dialect)))
+    capture.queries.append(_new_event(QueryEvent, (sql, duration_s, site, layer, many, dialect, failed)))
 
 
 def capture_is_active() -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,8 @@ from backbone.runtime.report import ProfileReport, render_json, render_text
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+# Ctrl-C: the partial report was written (the shell's convention for SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 @contextmanager
@@ -46,6 +50,29 @@ def _progress_display(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield advance
 
 
+def _exit_past_stuck_threads(code: int) -> None:
+    """Let the process end once the report is out, though a timed-out handler is stuck on a thread.
+
+    The framework's worker threads are not daemon threads: the interpreter would wait for
+    the stuck one at exit, forever. Registered to run before that wait, and only exits
+    early when such a thread is still alive then.
+    """
+
+    def leave() -> None:
+        current = threading.current_thread()
+        if any(thread is not current and not thread.daemon and thread.is_alive() for thread in threading.enumerate()):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    register = getattr(threading, "_register_atexit", None)
+    if callable(register):
+        try:
+            register(leave)
+        except RuntimeError:  # the interpreter is shutting down already
+            pass
+
+
 def _failing(report: ProfileReport, threshold: Severity) -> bool:
     return any(finding.severity.rank >= threshold.rank for finding in report.findings)
 
@@ -72,6 +99,8 @@ def _failing(report: ProfileReport, threshold: Severity) -> bool:
               help="Event-loop block reported as a stall (RT103).")
 @click.option("--max-queries", type=click.IntRange(min=0), default=None,
               help="Query budget per request (RT104); no budget by default.")
+@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              metavar="SECONDS", help="A request unanswered after this long is recorded as timed out (RT105); the run goes on.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
@@ -93,6 +122,7 @@ def profile_command(
     slow_query_ms: float,
     stall_ms: float,
     max_queries: int | None,
+    request_timeout: float,
     output_format: str,
     output: str | None,
     html_file: str | None,
@@ -104,7 +134,9 @@ def profile_command(
 
     Prints per-route latency percentiles and queries per request, and reports
     N+1 queries (RT101), slow queries (RT102), event-loop stalls (RT103) and
-    exceeded query budgets (RT104) with the line of code that caused them.
+    exceeded query budgets (RT104) with the line of code that caused them, and
+    requests that timed out (RT105). Ctrl-C writes the report of the requests
+    sent so far, marked partial, and exits 130.
     """
     options = ProfileOptions(
         app=app,
@@ -120,6 +152,7 @@ def profile_command(
             slow_query_ms=slow_query_ms,
             stall_ms=stall_ms,
             max_queries=max_queries,
+            request_timeout_s=request_timeout,
         ),
     )
     show_progress = progress if progress is not None else sys.stderr.isatty()
@@ -144,9 +177,16 @@ def profile_command(
     except OSError as error:
         click.echo(f"backbone: error: cannot write {error.filename}: {error.strerror}", err=True)
         return EXIT_ERROR
-    if exit_zero:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if _failing(report, Severity.parse(fail_on)) else EXIT_CLEAN
+    if report.partial:
+        click.echo(f"backbone: the report is partial: {report.partial_reason}.", err=True)
+        code = EXIT_INTERRUPTED
+    elif exit_zero:
+        code = EXIT_CLEAN
+    else:
+        code = EXIT_FINDINGS if _failing(report, Severity.parse(fail_on)) else EXIT_CLEAN
+    if report.left_running:
+        _exit_past_stuck_threads(code)
+    return code
 
 
 # The name the CLI wires in: `cli.add_command(profile_command)`.

@@ -5,6 +5,9 @@
 - RT102 slow-query: a query took `slow_query_ms` or longer.
 - RT103 event-loop-stall: an async app's event loop was blocked `stall_ms` or longer.
 - RT104 query-budget-exceeded: a request ran more than `max_queries` queries.
+- RT105 request-timeout: a request had no answer within the request timeout.
+
+Statements that raised count like the others (they ran), and are marked failed.
 
 The analyzer folds records into bounded per-route aggregates, so a run of any
 length keeps one latency digest and a few groups per route.
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
-from backbone.runtime.events import CallSite, JSONValue, LoopStall, QueryEvent, QueryLayer, RequestRecord
+from backbone.runtime.events import CallSite, JSONValue, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
 from backbone.runtime.fingerprint import FingerprintCache, StatementKind, default_cache
 from backbone.runtime.stats import HistogramBin, LatencyDigest
 
@@ -31,6 +34,7 @@ RUNTIME_CODES: dict[str, tuple[str, str]] = {
     "RT102": ("slow-query", "A query took longer than the slow-query threshold."),
     "RT103": ("event-loop-stall", "Blocking work stopped an async app's event loop."),
     "RT104": ("query-budget-exceeded", "A request ran more queries than its budget allows."),
+    "RT105": ("request-timeout", "A request got no answer within the request timeout."),
 }
 
 _N_PLUS_ONE_FIX = {
@@ -50,12 +54,16 @@ class DetectionSettings:
     stall_ms: float = 100.0
     # The most queries one request may run (RT104); None: no budget.
     max_queries: int | None = None
+    # How long a request may go unanswered before it is recorded as timed out (RT105); None: forever.
+    request_timeout_s: float | None = 30.0
 
     def __post_init__(self) -> None:
         if self.n_plus_one_threshold < 2:
             raise ValueError("the N+1 threshold must be at least 2")
         if self.max_queries is not None and self.max_queries < 0:
             raise ValueError("the query budget cannot be negative")
+        if self.request_timeout_s is not None and not self.request_timeout_s > 0:
+            raise ValueError("the request timeout must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,8 @@ class RepeatedQuery:
     sql: str
     layer: QueryLayer
     total_s: float
+    # How many of the repeats raised.
+    failed: int = 0
 
 
 def repeated_queries(
@@ -81,7 +91,15 @@ def repeated_queries(
             continue
         groups.setdefault((found.text, query.call_site), []).append(query)
     repeated = [
-        RepeatedQuery(text, site, len(events), events[0].sql, events[0].layer, sum(event.duration_s for event in events))
+        RepeatedQuery(
+            text,
+            site,
+            len(events),
+            events[0].sql,
+            events[0].layer,
+            sum(event.duration_s for event in events),
+            sum(1 for event in events if event.failed),
+        )
         for (text, site), events in groups.items()
         if len(events) >= threshold
     ]
@@ -155,6 +173,8 @@ class NPlusOne:
     # Time the repeated queries took, summed over the affected requests.
     total_ms: float
     handler: CallSite | None = None
+    # The most repeats that raised in one request.
+    failed_count: int = 0
     code: str = "RT101"
 
     def finding(self, root: Path) -> Finding:
@@ -167,7 +187,8 @@ class NPlusOne:
             source_line=_source_line(self.call_site or self.handler),
             message=(
                 f"{self.method} {self.route} ran the same query {self.repeat_count} times in one request"
-                f"{_function(self.call_site)} (in {self.requests_affected} of {_plural(self.requests_total, 'request')}): "
+                f"{_function(self.call_site)} (in {self.requests_affected} of {_plural(self.requests_total, 'request')}"
+                f"{self._failed_note()}): "
                 f"{_short(self.fingerprint)}."
             ),
             fix=Fix(_N_PLUS_ONE_FIX[self.layer]),
@@ -175,11 +196,15 @@ class NPlusOne:
             extra=(("fingerprint", self.fingerprint), ("repeat_count", str(self.repeat_count))),
         )
 
+    def _failed_note(self) -> str:
+        return f"; {self.failed_count} of the repeats failed" if self.failed_count else ""
+
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
         return {
             "fingerprint": self.fingerprint,
             "sql": self.sql,
             "repeat_count": self.repeat_count,
+            "failed_count": self.failed_count,
             "requests_affected": self.requests_affected,
             "requests_total": self.requests_total,
             "total_ms": round(self.total_ms, 3),
@@ -312,7 +337,49 @@ class QueryBudgetExceeded:
         }
 
 
-RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded
+@dataclass(frozen=True, slots=True)
+class RequestTimeout:
+    method: str
+    route: str
+    timeout_s: float
+    requests_affected: int
+    requests_total: int
+    handler: CallSite | None = None
+    code: str = "RT105"
+
+    @property
+    def call_site(self) -> CallSite | None:
+        return self.handler
+
+    def finding(self, root: Path) -> Finding:
+        return Finding(
+            code=self.code,
+            name=RUNTIME_CODES[self.code][0],
+            severity=Severity.ERROR,
+            confidence=Confidence.HIGH,
+            location=_location(None, self.handler, root),
+            source_line=_source_line(self.handler),
+            message=(
+                f"{self.method} {self.route} had no answer within {self.timeout_s:g} s "
+                f"(in {self.requests_affected} of {_plural(self.requests_total, 'request')}); "
+                "the run went on without it."
+            ),
+            fix=Fix("Find what the handler waits on (a lock, a remote call without a timeout, a loop that never ends) "
+                    "and bound it with a timeout."),
+            scope=f"{self.method} {self.route}",
+            extra=(("timeout_s", f"{self.timeout_s:g}"),),
+        )
+
+    def json_fields(self, root: Path) -> dict[str, JSONValue]:
+        return {
+            "timeout_s": self.timeout_s,
+            "requests_affected": self.requests_affected,
+            "requests_total": self.requests_total,
+            "call_site": _site_json(self.handler, root),
+        }
+
+
+RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded | RequestTimeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,20 +395,22 @@ class RouteSummary:
     queries_per_request: float
     max_queries: int
     n_plus_one_groups: int
-    statuses: tuple[tuple[int, int], ...]
+    # Each status as reports show it ("200", "500", "200 aborted stream", "timed out") and how often.
+    statuses: tuple[tuple[str, int], ...]
     histogram: tuple[HistogramBin, ...]
     # True when the percentiles come from every sample, False when from the histogram sketch.
     exact: bool = True
-
-    @property
-    def server_errors(self) -> int:
-        return sum(times for status, times in self.statuses if status >= 500)
+    # Requests that failed: a 5xx status, a body cut off by an error, no answer in time.
+    errors: int = 0
+    # Statements that raised, over all the route's requests.
+    failed_queries: int = 0
 
 
 @dataclass(slots=True)
 class _NPlusOneAggregate:
     group: RepeatedQuery
     repeat_count: int = 0
+    failed_count: int = 0
     requests: int = 0
     total_s: float = 0.0
 
@@ -364,7 +433,10 @@ class _RouteAggregate:
     method: str
     route: str
     digest: LatencyDigest = field(default_factory=LatencyDigest)
-    statuses: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    timeouts: int = 0
+    failed_queries: int = 0
     total_queries: int = 0
     max_queries: int = 0
     handler: CallSite | None = None
@@ -398,8 +470,14 @@ class Analyzer:
         if aggregate is None:
             aggregate = self._routes[key] = _RouteAggregate(record.method, record.route)
         aggregate.digest.add(record.duration_s)
-        aggregate.statuses[record.status] += 1
+        outcome = record.outcome
+        aggregate.statuses[outcome.label(record.status)] += 1
+        if record.status >= 500 or outcome is not Outcome.COMPLETE:
+            aggregate.errors += 1
+        if outcome is Outcome.TIMED_OUT:
+            aggregate.timeouts += 1
         query_count = len(record.queries)
+        aggregate.failed_queries += sum(1 for query in record.queries if query.failed)
         aggregate.total_queries += query_count
         aggregate.max_queries = max(aggregate.max_queries, query_count)
         if aggregate.handler is None:
@@ -411,6 +489,7 @@ class Analyzer:
             if found is None:
                 found = aggregate.n_plus_one[group_key] = _NPlusOneAggregate(group)
             found.repeat_count = max(found.repeat_count, group.count)
+            found.failed_count = max(found.failed_count, group.failed)
             found.requests += 1
             found.total_s += group.total_s
 
@@ -469,6 +548,7 @@ class Analyzer:
                             total,
                             group_aggregate.total_s * 1000,
                             aggregate.handler,
+                            group_aggregate.failed_count,
                         )
                     )
                 for (text, site), slow in aggregate.slow.items():
@@ -495,6 +575,17 @@ class Analyzer:
                             stalled.count,
                             settings.stall_ms,
                             stalled.worst.stack,
+                            aggregate.handler,
+                        )
+                    )
+                if aggregate.timeouts and settings.request_timeout_s is not None:
+                    found.append(
+                        RequestTimeout(
+                            aggregate.method,
+                            aggregate.route,
+                            settings.request_timeout_s,
+                            aggregate.timeouts,
+                            total,
                             aggregate.handler,
                         )
                     )
@@ -531,7 +622,16 @@ def _summary(aggregate: _RouteAggregate) -> RouteSummary:
         queries_per_request=(aggregate.total_queries / count) if count else 0.0,
         max_queries=aggregate.max_queries,
         n_plus_one_groups=len(aggregate.n_plus_one),
-        statuses=tuple(sorted(aggregate.statuses.items())),
+        statuses=tuple(sorted(aggregate.statuses.items(), key=_status_order)),
         histogram=digest.histogram(),
         exact=digest.exact,
+        errors=aggregate.errors,
+        failed_queries=aggregate.failed_queries,
     )
+
+
+def _status_order(item: tuple[str, int]) -> tuple[int, str]:
+    """Statuses in numeric order, each before its aborted variant; "timed out" last."""
+    label = item[0]
+    number = label.split(" ", 1)[0]
+    return (int(number) if number.isdigit() else 1000, label)

@@ -18,20 +18,22 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import queue
+import signal
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, cast
 
 from backbone.runtime import instrument
 from backbone.runtime.asgi import ASGIApp, BackboneASGIMiddleware, Message, Receive, Scope, Send
-from backbone.runtime.capture import instrumentation_errors
+from backbone.runtime.capture import RequestTicket, instrumentation_errors, note_error, ticket_variable
 from backbone.runtime.detectors import Analyzer, DetectionSettings
-from backbone.runtime.events import AppInterface, QueryLayer
+from backbone.runtime.events import AppInterface, Outcome, QueryLayer, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.report import ProfileReport
 from backbone.runtime.scenario import Scenario, ScenarioError, ScenarioStep, load_scenario, scenario_from_openapi
@@ -293,9 +295,60 @@ class _Progress:
             if failure is not None:
                 self.failed += 1
                 if not self.first_failure:
-                    self.first_failure = f"{label}: {type(failure).__name__}: {failure}"
+                    self.first_failure = f"{label}: {_describe(failure)}"
             if self._callback is not None:
                 self._callback(self.done, self.total, label)
+
+
+def _describe(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"
+    except Exception:  # noqa: BLE001 - an exception of the app's whose str() fails
+        return type(error).__name__
+
+
+class _AppExit(Exception):
+    """The app raised SystemExit (or another BaseException that is not Ctrl-C) while serving a request."""
+
+
+@dataclass(slots=True)
+class _RunState:
+    """What a run has gathered so far: enough for a report when the run is cut short."""
+
+    recorder: Recorder
+    timeout_s: float | None
+    scenario: Scenario | None = None
+    progress: _Progress | None = None
+    notes: list[str] = field(default_factory=list)
+    # The app's SystemExit and kin, by request: each was recorded as a 500 and the run went on.
+    app_exits: dict[str, int] = field(default_factory=dict)
+    first_app_exit: str = ""
+    # Requests given up on at their timeout, and those whose code was still running when the run ended.
+    timeouts: int = 0
+    left_running: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app_exited(self, label: str, error: BaseException) -> None:
+        with self.lock:
+            self.app_exits[label] = self.app_exits.get(label, 0) + 1
+            if not self.first_app_exit:
+                self.first_app_exit = f"{label}: {_describe(error)}"
+
+    def timed_out(self, ticket: RequestTicket, step: ScenarioStep) -> None:
+        """Record a request that had no answer in time (unless it ended meanwhile)."""
+        if not ticket.settle():
+            return
+        with self.lock:
+            self.timeouts += 1
+        try:
+            if ticket.on_timeout is not None:
+                ticket.on_timeout()
+                return
+        except Exception as error:  # noqa: BLE001 - recorded below without its route template
+            note_error(error)
+        assert self.timeout_s is not None
+        path = step.path.split("?", 1)[0]
+        self.recorder.add(RequestRecord(step.method, path, path, 0, self.timeout_s, (), (), None, Outcome.TIMED_OUT))
 
 
 def _request_arguments(step: ScenarioStep) -> dict[str, Any]:
@@ -350,17 +403,130 @@ def _scenario(options: ProfileOptions, openapi: Mapping[str, object] | None) -> 
     return scenario_from_openapi(openapi, repeat=options.repeat, concurrency=options.concurrency)
 
 
+def _is_interrupt(error: BaseException) -> bool:
+    """Ctrl-C, or a group of exceptions that holds one (anyio task groups wrap what they catch)."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    split = getattr(error, "split", None)
+    if callable(split) and hasattr(error, "exceptions"):
+        return any(_is_interrupt(inner) for inner in error.exceptions)
+    return False
+
+
+def _contained_asgi(app: ASGIApp, state: _RunState) -> ASGIApp:
+    """The app, with a SystemExit (or kin) from a request turned into an error of that request.
+
+    Ctrl-C and cancellation pass through: they stop the run, or the request, as they should.
+    """
+
+    async def contained(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except (Exception, asyncio.CancelledError, GeneratorExit):
+            raise
+        except BaseException as error:
+            if _is_interrupt(error):
+                raise
+            state.app_exited(f"{scope.get('method', 'GET')} {scope.get('path', '')}", error)
+            raise _AppExit(_describe(error)) from error
+
+    return contained
+
+
+# After Ctrl-C, or at the end of a run, how long the app's tasks get to finish once cancelled.
+_GRACE_S = 2.0
+
+
+def _run_loop(main: Coroutine[Any, Any, None], state: _RunState) -> None:
+    """Run `main` on a new event loop, as asyncio.run does, except that:
+
+    - the first Ctrl-C cancels `main` (its clean-up runs: lifespan shutdown, teardown), then
+      KeyboardInterrupt is raised for the partial report; a second Ctrl-C raises at once;
+    - requests given up on at their timeout are cancelled and waited for a moment only:
+      a handler stuck on a thread cannot be stopped, and must not hold the run forever.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(main)
+    interrupted = [False]
+    previous_handler: Any = None
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if interrupted[0] or task.done():
+            raise KeyboardInterrupt()
+        interrupted[0] = True
+        task.cancel()
+        loop.call_soon_threadsafe(lambda: None)
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted[0]:
+                raise KeyboardInterrupt() from None
+            raise
+        except BaseException:
+            if not task.done():
+                task.cancel()
+                loop.run_until_complete(asyncio.wait({task}, timeout=_GRACE_S))
+            raise
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+        _close_loop(loop, state)
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop, state: _RunState) -> None:
+    try:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=_GRACE_S))
+        stuck = [task for task in pending if not task.done()]
+        state.left_running += len(stuck)
+        loop.run_until_complete(asyncio.wait_for(loop.shutdown_asyncgens(), timeout=_GRACE_S))
+        if not stuck:
+            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), timeout=_GRACE_S))
+    except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 - the report matters more than a tidy loop
+        note_error(error)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def _send_asgi(client: Any, step: ScenarioStep, arguments: dict[str, Any], state: _RunState) -> BaseException | None:
+    """Send one request; None when it was answered (or timed out), else the client's error."""
+    ticket = RequestTicket()
+
+    async def request() -> None:
+        ticket_variable.set(ticket)
+        await client.request(step.method, step.path, **arguments)
+
+    task = asyncio.ensure_future(request())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=state.timeout_s)
+    except BaseException:
+        task.cancel()
+        raise
+    if task in done:
+        return None if task.cancelled() else task.exception()
+    state.timed_out(ticket, step)
+    task.cancel()
+    return None
+
+
 async def _drive_asgi(
     app: ASGIApp,
     options: ProfileOptions,
     hook: _SetupHook | None,
-    recorder: Recorder,
+    state: _RunState,
     progress_callback: ProgressCallback | None,
     instrumentation: instrument.Instrumentation,
-) -> tuple[Scenario, _Progress, list[str]]:
+) -> None:
     import httpx
 
-    notes: list[str] = []
     if hook is not None:
         await hook.run_async(app)
     lifespan = _Lifespan(app)
@@ -368,18 +534,18 @@ async def _drive_asgi(
     # The hook or the startup may have imported a database library the app imports lazily.
     instrumentation.refresh()
     if not lifespan.supported:
-        notes.append("The app does not support the ASGI lifespan protocol; it was not started or shut down.")
+        state.notes.append("The app does not support the ASGI lifespan protocol; it was not started or shut down.")
     middleware = BackboneASGIMiddleware(
         _with_lifespan_state(app, lifespan.state),
-        recorder,
+        state.recorder,
         stall_threshold_s=options.detection.stall_ms / 1000,
         route_app=app,
     )
     try:
-        scenario = _scenario(options, None if options.scenario else await _fetch_openapi_async(app))
-        progress = _Progress(scenario.total_requests, progress_callback)
-        transport = httpx.ASGITransport(app=middleware, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        scenario = state.scenario = _scenario(options, None if options.scenario else await _fetch_openapi_async(app))
+        progress = state.progress = _Progress(scenario.total_requests, progress_callback)
+        transport = httpx.ASGITransport(app=_contained_asgi(middleware, state), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=None) as client:
             for step in scenario.steps:
                 remaining = [step.repeat]
                 arguments = _request_arguments(step)
@@ -390,11 +556,10 @@ async def _drive_asgi(
                     while remaining[0] > 0:
                         remaining[0] -= 1
                         try:
-                            await client.request(step.method, step.path, **arguments)
+                            failure = await _send_asgi(client, step, arguments, state)
                         except Exception as error:  # noqa: BLE001 - a failing request is counted, the run goes on
-                            progress.step(step.label, error)
-                        else:
-                            progress.step(step.label)
+                            failure = error
+                        progress.step(step.label, failure)
 
                 await asyncio.gather(*(worker() for _ in range(min(step.concurrency, step.repeat))))
     finally:
@@ -402,17 +567,59 @@ async def _drive_asgi(
         await lifespan.shutdown()
         if hook is not None:
             await hook.teardown_async()
-    return scenario, progress, notes
+
+
+class _Caller:
+    """A daemon thread that sends one lane's requests, one at a time.
+
+    A request that overruns its timeout keeps this thread (the app's code cannot be
+    stopped from outside); the lane then goes on with a new caller. Daemon threads, so
+    that a handler stuck for good does not keep the process alive after the report.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="backbone-profile-request", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is None:
+                return
+            call()
+
+    def call(self, function: Callable[[], None], timeout_s: float | None) -> bool:
+        """Run `function` on the caller's thread; False when it has not returned within `timeout_s`."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                function()
+            finally:
+                done.set()
+
+        self._calls.put(run)
+        # Waited for in slices: a signal that reached another thread (Ctrl-C) is handled
+        # by the main thread only when it wakes.
+        deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+        while not done.wait(0.05 if deadline is None else max(0.0, min(0.05, deadline - time.perf_counter()))):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        return True
+
+    def stop(self) -> None:
+        self._calls.put(None)
 
 
 def _drive_wsgi(
     app: WSGIApp,
     options: ProfileOptions,
     hook: _SetupHook | None,
-    recorder: Recorder,
+    state: _RunState,
     progress_callback: ProgressCallback | None,
     instrumentation: instrument.Instrumentation,
-) -> tuple[Scenario, _Progress, list[str]]:
+) -> None:
     import httpx
 
     if hook is not None:
@@ -421,43 +628,81 @@ def _drive_wsgi(
         else:
             hook.run_sync(app)
     instrumentation.refresh()
-    middleware = BackboneWSGIMiddleware(app, recorder)
+    middleware = BackboneWSGIMiddleware(app, state.recorder)
     clients: list[httpx.Client] = []
-    try:
-        scenario = _scenario(options, None if options.scenario else _fetch_openapi_sync(app))
-        progress = _Progress(scenario.total_requests, progress_callback)
-        local = threading.local()
-        clients_lock = threading.Lock()
+    local = threading.local()
+    clients_lock = threading.Lock()
+    stopping = threading.Event()
+    # Set by a lane whose request raised KeyboardInterrupt: the run stops as on Ctrl-C.
+    interrupted: list[BaseException] = []
 
-        def client() -> httpx.Client:
-            # One client per thread: the WSGI transport runs the app on the calling thread.
-            found = getattr(local, "client", None)
-            if found is None:
-                found = local.client = httpx.Client(transport=httpx.WSGITransport(app=middleware), base_url=BASE_URL)
+    def client() -> httpx.Client:
+        # One client per thread: the WSGI transport runs the app on the calling thread.
+        found = getattr(local, "client", None)
+        if found is None:
+            found = local.client = httpx.Client(transport=httpx.WSGITransport(app=middleware), base_url=BASE_URL)
+            with clients_lock:
+                clients.append(found)
+        return cast(httpx.Client, found)
+
+    def lane(step: ScenarioStep, arguments: dict[str, Any], remaining: list[int], progress: _Progress) -> None:
+        caller = _Caller()
+        try:
+            while not stopping.is_set():
                 with clients_lock:
-                    clients.append(found)
-            return cast(httpx.Client, found)
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                ticket = RequestTicket()
+                failures: list[BaseException] = []
 
+                def send() -> None:
+                    ticket_variable.set(ticket)
+                    try:
+                        client().request(step.method, step.path, **arguments)
+                    except BaseException as error:  # noqa: BLE001 - the app's SystemExit too: counted, the run goes on
+                        failures.append(error)
+
+                if not caller.call(send, state.timeout_s):
+                    state.timed_out(ticket, step)
+                    progress.step(step.label)
+                    caller.stop()
+                    caller = _Caller()
+                    continue
+                failure = failures[0] if failures else None
+                if failure is not None and _is_interrupt(failure):
+                    interrupted.append(failure)
+                    stopping.set()
+                    return
+                if failure is not None and not isinstance(failure, Exception):
+                    state.app_exited(f"{step.method} {step.path}", failure)
+                progress.step(step.label, failure)
+        finally:
+            caller.stop()
+
+    try:
+        scenario = state.scenario = _scenario(options, None if options.scenario else _fetch_openapi_sync(app))
+        progress = state.progress = _Progress(scenario.total_requests, progress_callback)
         for step in scenario.steps:
             arguments = _request_arguments(step)
-
-            def send_one(step: ScenarioStep = step, arguments: dict[str, Any] = arguments) -> None:
-                http = client()
-                try:
-                    http.request(step.method, step.path, **arguments)
-                except Exception as error:  # noqa: BLE001 - a failing request is counted, the run goes on
-                    progress.step(step.label, error)
-                else:
-                    progress.step(step.label)
-
+            remaining = [step.repeat]
             if step.concurrency == 1:
-                for _ in range(step.repeat):
-                    send_one()
+                lane(step, arguments, remaining, progress)
             else:
-                with ThreadPoolExecutor(max_workers=step.concurrency, thread_name_prefix="backbone-profile") as pool:
-                    for future in [pool.submit(send_one) for _ in range(step.repeat)]:
-                        future.result()
+                lanes = [
+                    threading.Thread(target=lane, args=(step, arguments, remaining, progress), daemon=True)
+                    for _ in range(min(step.concurrency, step.repeat))
+                ]
+                for thread in lanes:
+                    thread.start()
+                for thread in lanes:
+                    # Joined in slices: a wait without a timeout would hold off Ctrl-C on some platforms.
+                    while thread.is_alive():
+                        thread.join(0.1)
+            if interrupted:
+                raise KeyboardInterrupt() from interrupted[0]
     finally:
+        stopping.set()
         for http in clients:
             http.close()
         if hook is not None:
@@ -465,11 +710,14 @@ def _drive_wsgi(
                 asyncio.run(hook.teardown_async())
             else:
                 hook.teardown_sync()
-    return scenario, progress, []
 
 
 def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None) -> ProfileReport:
-    """Run `options.app` under instrumentation and return what it did, per route, with findings."""
+    """Run `options.app` under instrumentation and return what it did, per route, with findings.
+
+    Ctrl-C (KeyboardInterrupt) during the requests ends the run early: the report of what
+    was measured until then comes back with `partial_reason` set.
+    """
     started = time.perf_counter()
     errors_before = instrumentation_errors.count
     # The setup module may sit next to the app, and is imported first.
@@ -477,6 +725,9 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
     hook = _setup_hook(options.setup)
     analyzer = Analyzer(options.detection)
     recorder = Recorder(analyzer.add)
+    state = _RunState(recorder, options.detection.request_timeout_s)
+    threads_before = set(threading.enumerate())
+    partial_reason: str | None = None
     # sqlite3 is instrumented before the app is imported, so that connections it opens at import
     # time are seen; the ORM layers once the app has imported their library.
     instrumentation = instrument.Instrumentation(options.layers)
@@ -485,14 +736,15 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
         app = load_app(options)
         instrumentation.refresh()
         interface = options.interface or detect_interface(app)
-        if interface is AppInterface.ASGI:
-            scenario, progress_state, notes = asyncio.run(
-                _drive_asgi(cast(ASGIApp, app), options, hook, recorder, progress, instrumentation)
-            )
-        else:
-            scenario, progress_state, notes = _drive_wsgi(
-                cast(WSGIApp, app), options, hook, recorder, progress, instrumentation
-            )
+        try:
+            if interface is AppInterface.ASGI:
+                _run_loop(_drive_asgi(cast(ASGIApp, app), options, hook, state, progress, instrumentation), state)
+            else:
+                _drive_wsgi(cast(WSGIApp, app), options, hook, state, progress, instrumentation)
+        except KeyboardInterrupt:
+            partial_reason = "interrupted (Ctrl-C)"
+        if state.timeouts:
+            state.left_running += len(_stuck_threads(threads_before))
         layers = tuple(instrumentation.installed)
     except ScenarioError as error:
         raise ProfileError(str(error)) from error
@@ -500,22 +752,75 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
         instrumentation.close()
     recorder.flush()
     analyzer.unattributed_stalls.extend(recorder.unattributed_stalls)
-    if scenario.skipped:
+    return _report(options, interface, analyzer, state, layers, partial_reason, started, errors_before)
+
+
+def _stuck_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    """Threads started during the run that are still busy: handlers given up on at their timeout.
+
+    Idle worker threads (the framework's, backbone's callers) end once the run is over; a
+    moment is given to them.
+    """
+    deadline = time.perf_counter() + 0.5
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    for thread in started:
+        thread.join(max(0.0, deadline - time.perf_counter()))
+    return [thread for thread in started if thread.is_alive()]
+
+
+def _report(
+    options: ProfileOptions,
+    interface: AppInterface,
+    analyzer: Analyzer,
+    state: _RunState,
+    layers: tuple[QueryLayer, ...],
+    partial_reason: str | None,
+    started: float,
+    errors_before: int,
+) -> ProfileReport:
+    notes = list(state.notes)
+    scenario, progress_state = state.scenario, state.progress
+    if scenario is not None and scenario.skipped:
         notes.append(f"Skipped {len(scenario.skipped)} OpenAPI operations: " + "; ".join(scenario.skipped))
-    if progress_state.failed:
+    if progress_state is not None and progress_state.failed:
         notes.append(f"{progress_state.failed} requests failed in the client: {progress_state.first_failure}")
+    if state.app_exits:
+        total = sum(state.app_exits.values())
+        notes.append(
+            f"The app raised SystemExit or another exception that is not an error in {_count(total, 'request')} "
+            f"({state.first_app_exit}); each was recorded as a failed request and the run went on."
+        )
+    if state.left_running:
+        notes.append(
+            f"{_count(state.left_running, 'timed-out request')} still running when the run ended; "
+            "their code could not be stopped and was left behind."
+        )
+    lags = state.recorder.loop_lags
+    if lags:
+        notes.append(
+            f"The event loop ran late {_count(len(lags), 'time')} (up to {max(lags) * 1000:.0f} ms) with no application "
+            "code on it: load on the loop or on the GIL, not a blocking call; not reported as RT103."
+        )
+    if partial_reason is not None and progress_state is not None:
+        partial_reason += f" after {progress_state.done} of {progress_state.total} requests"
     return ProfileReport(
         app=options.app,
         interface=interface,
-        scenario_source=scenario.source,
+        scenario_source=scenario.source if scenario is not None else "",
         routes=analyzer.routes(),
         issues=analyzer.issues(),
-        requests=progress_state.done,
-        failed_requests=progress_state.failed,
+        requests=progress_state.done if progress_state is not None else 0,
+        failed_requests=progress_state.failed if progress_state is not None else 0,
         duration_s=time.perf_counter() - started,
         instrumentation_errors=instrumentation_errors.count - errors_before,
         layers=layers,
         settings=options.detection,
         root=str(Path(options.root).resolve()),
         notes=tuple(notes),
+        partial_reason=partial_reason,
+        left_running=state.left_running,
     )
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"

@@ -56,6 +56,8 @@ class QueryEvent(NamedTuple):
     many: bool = False
     # The SQL dialect when the layer knows it ("sqlite", "postgresql"): it steers parsing.
     dialect: str | None = None
+    # The statement raised (the database refused it, or the connection broke): it still ran.
+    failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,24 @@ class LoopStall:
     # when the watchdog caught the loop in the act; the stack runs innermost first.
     call_site: CallSite | None
     stack: tuple[CallSite, ...] = ()
+
+
+class Outcome(enum.Enum):
+    """How a request ended, besides its status."""
+
+    COMPLETE = "complete"
+    # The response started, then the app failed before its body was whole: the client got a cut-off body.
+    ABORTED_STREAM = "aborted stream"
+    # The app had not answered within the request timeout; the run went on without it.
+    TIMED_OUT = "timed out"
+
+    def label(self, status: int) -> str:
+        """The status as reports show it: "200", "200 aborted stream", "timed out"."""
+        if self is Outcome.TIMED_OUT:
+            return str(self.value)
+        if self is Outcome.ABORTED_STREAM:
+            return f"{status} {self.value}"
+        return str(status)
 
 
 class RequestRecord(NamedTuple):
@@ -82,3 +102,4 @@ class RequestRecord(NamedTuple):
     # Where the route's handler is defined, when the framework says: findings that have
     # no better line (a stall caught too late, a query budget) point at it.
     handler: CallSite | None = None
+    outcome: Outcome = Outcome.COMPLETE

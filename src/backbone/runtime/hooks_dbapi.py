@@ -44,20 +44,25 @@ def _statement_text(statement: object, cursor: object) -> str:
     return str(statement)
 
 
-def _record(statement: object, cursor: object, started: float, *, many: bool, dialect: str) -> None:
+def _record(statement: object, cursor: object, started: float, *, many: bool, dialect: str, failed: bool) -> None:
     try:
         capture.record_query(
-            _statement_text(statement, cursor), time.perf_counter() - started, QueryLayer.DBAPI, many=many, dialect=dialect
+            _statement_text(statement, cursor),
+            time.perf_counter() - started,
+            QueryLayer.DBAPI,
+            many=many,
+            dialect=dialect,
+            failed=failed,
         )
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
 
 
 def _guarded_should_record() -> bool:
     try:
         return _should_record()
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
         return False
 
 
@@ -71,19 +76,25 @@ class _CursorMixin:
         if not _guarded_should_record():
             return super().execute(sql, *parameters)  # type: ignore[misc]
         started = time.perf_counter()
+        failed = True
         try:
-            return super().execute(sql, *parameters)  # type: ignore[misc]
+            result = super().execute(sql, *parameters)  # type: ignore[misc]
+            failed = False
+            return result
         finally:
-            _record(sql, self, started, many=False, dialect="sqlite")
+            _record(sql, self, started, many=False, dialect="sqlite", failed=failed)
 
     def executemany(self, sql: str, *parameters: Any) -> Any:
         if not _guarded_should_record():
             return super().executemany(sql, *parameters)  # type: ignore[misc]
         started = time.perf_counter()
+        failed = True
         try:
-            return super().executemany(sql, *parameters)  # type: ignore[misc]
+            result = super().executemany(sql, *parameters)  # type: ignore[misc]
+            failed = False
+            return result
         finally:
-            _record(sql, self, started, many=True, dialect="sqlite")
+            _record(sql, self, started, many=True, dialect="sqlite", failed=failed)
 
 
 class _InstrumentedCursor(_CursorMixin, sqlite3.Cursor):
@@ -115,7 +126,7 @@ class _ConnectionMixin:
         try:
             factory = _instrumented_cursor_class(factory)
         except Exception as error:  # noqa: BLE001 - fall back to the uninstrumented cursor
-            capture.instrumentation_errors.note(error)
+            capture.note_error(error)
         return super().cursor(factory)  # type: ignore[misc]
 
     def execute(self, sql: str, *parameters: Any) -> Any:
@@ -157,7 +168,7 @@ def _instrumented_connect(*args: Any, **kwargs: Any) -> Any:
             if isinstance(factory, type) and issubclass(factory, sqlite3.Connection):
                 kwargs["factory"] = _instrumented_connection_class(factory)
     except Exception as error:  # noqa: BLE001 - connect as the app asked
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
     return _original_connect(*args, **kwargs)
 
 
@@ -181,10 +192,13 @@ def _timed_sync(method: Callable[Concatenate[Receiver, P], R], *, many: bool) ->
         if not _guarded_should_record():
             return method(self, *args, **kwargs)
         started = time.perf_counter()
+        failed = True
         try:
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
+            failed = False
+            return result
         finally:
-            _record(args[0] if args else kwargs.get("query"), self, started, many=many, dialect="postgresql")
+            _record(args[0] if args else kwargs.get("query"), self, started, many=many, dialect="postgresql", failed=failed)
 
     functools.update_wrapper(timed, method)
     return timed
@@ -197,10 +211,13 @@ def _timed_async(
         if not _guarded_should_record():
             return await method(self, *args, **kwargs)
         started = time.perf_counter()
+        failed = True
         try:
-            return await method(self, *args, **kwargs)
+            result = await method(self, *args, **kwargs)
+            failed = False
+            return result
         finally:
-            _record(args[0] if args else kwargs.get("query"), self, started, many=many, dialect="postgresql")
+            _record(args[0] if args else kwargs.get("query"), self, started, many=many, dialect="postgresql", failed=failed)
 
     functools.update_wrapper(timed, method)
     return timed

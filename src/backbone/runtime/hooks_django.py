@@ -37,22 +37,25 @@ def backbone_execute_wrapper(
     try:
         active = _state.installed and capture.capture_is_active()
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
         active = False
     if not active:
         return execute(sql, params, many, context)
     started = time.perf_counter()
+    failed = True
     try:
         with capture.claimed():
-            return execute(sql, params, many, context)
+            result = execute(sql, params, many, context)
+        failed = False
+        return result
     finally:
         try:
             duration = time.perf_counter() - started
             connection = context.get("connection")
             vendor = getattr(connection, "vendor", None)
-            capture.record_query(sql, duration, QueryLayer.DJANGO, many=many, dialect=vendor)
+            capture.record_query(sql, duration, QueryLayer.DJANGO, many=many, dialect=vendor, failed=failed)
         except Exception as error:  # noqa: BLE001 - never raise into the app's query
-            capture.instrumentation_errors.note(error)
+            capture.note_error(error)
 
 
 def _attach(connection: object) -> None:
@@ -65,7 +68,7 @@ def _on_connection_created(sender: object, connection: object, **kwargs: object)
     try:
         _attach(connection)
     except Exception as error:  # noqa: BLE001 - never raise into Django's connect
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
 
 
 def attach_to_current_connections() -> None:

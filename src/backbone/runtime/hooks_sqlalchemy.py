@@ -46,7 +46,7 @@ def _before_cursor_execute(
             _claimed.set(True)
             _started.set(time.perf_counter())
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
     return statement, parameters
 
 
@@ -67,16 +67,26 @@ def _after_cursor_execute(
         _claimed.set(False)
         capture.record_query_unguarded(statement, duration, _SQLALCHEMY, executemany, conn.dialect.name)
     except Exception as error:  # noqa: BLE001 - never raise into the app's query
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
 
 
 def _handle_error(exception_context: ExceptionContext) -> None:
+    # A statement that raised still ran: it is recorded, marked failed, with the time it took.
     try:
-        if _started.get():
-            _started.set(0.0)
-            _claimed.set(False)
+        started = _started.get()
+        if not started:
+            return
+        duration = time.perf_counter() - started
+        _started.set(0.0)
+        _claimed.set(False)
+        statement = exception_context.statement
+        if statement is None:
+            return
+        execution = exception_context.execution_context
+        many = bool(getattr(execution, "executemany", False)) if execution is not None else False
+        capture.record_query_unguarded(statement, duration, _SQLALCHEMY, many, exception_context.dialect.name, True)
     except Exception as error:  # noqa: BLE001 - never raise into the app's error handling
-        capture.instrumentation_errors.note(error)
+        capture.note_error(error)
 
 
 # (event, listener, retval)

@@ -122,6 +122,7 @@ def render_html(report: ProfileReport) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<header>",
         f"<h1>backbone profile <code>{_e(report.app)}</code></h1>",
+        (f'<p class="flag"><b>Partial report:</b> {_e(report.partial_reason)}.</p>' if report.partial_reason else ""),
         f"<p>{_e(report.interface.value.upper())} app, requests from {_e(report.scenario_source)}; "
         f"N+1 threshold {report.settings.n_plus_one_threshold}, slow query {report.settings.slow_query_ms:.0f} ms, "
         f"loop stall {report.settings.stall_ms:.0f} ms"

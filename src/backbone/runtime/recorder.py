@@ -20,6 +20,8 @@ class Recorder:
         self._sink = sink
         self._batch = batch
         self.unattributed_stalls: list[LoopStall] = []
+        # Times the event loop ran late with no application code on it (not stalls: see stalls.py).
+        self.loop_lags: list[float] = []
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
@@ -47,3 +49,4 @@ class Recorder:
         with self._lock:
             self._records = []
         self.unattributed_stalls = []
+        self.loop_lags = []

@@ -4,9 +4,9 @@ JSON (`version` 1):
 
     {"version": 1,
      "app": "shop.main:app", "interface": "asgi", "scenario": "scenario.yaml",
-     "requests": 120, "failed_requests": 0, "duration_s": 1.9,
+     "requests": 120, "failed_requests": 0, "duration_s": 1.9, "partial": false, "partial_reason": null,
      "routes": [{"method", "route", "count", "p50_ms", "p95_ms", "p99_ms",
-                 "queries_per_request", "max_queries", "n_plus_one_groups", ...}],
+                 "queries_per_request", "max_queries", "n_plus_one_groups", "statuses", "errors", ...}],
      "findings": [{"code", "name", "severity", "confidence", "path", "line", "column",
                    "end_line", "end_column", "message", "fix", "route",
                    ...code-specific fields: RT101 has "fingerprint", "repeat_count", "sql"...}],
@@ -44,6 +44,14 @@ class ProfileReport:
     # Findings paths are relative to this directory.
     root: str
     notes: tuple[str, ...] = ()
+    # Why the run stopped before its last request (Ctrl-C); None for a complete run.
+    partial_reason: str | None = None
+    # Timed-out requests whose code was still running (on a thread) when the run ended.
+    left_running: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return self.partial_reason is not None
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -68,7 +76,9 @@ def route_json(route: RouteSummary) -> dict[str, JSONValue]:
         "queries_per_request": round(route.queries_per_request, 2),
         "max_queries": route.max_queries,
         "n_plus_one_groups": route.n_plus_one_groups,
-        "statuses": {str(status): times for status, times in route.statuses},
+        "statuses": dict(route.statuses),
+        "errors": route.errors,
+        "failed_queries": route.failed_queries,
         "exact_percentiles": route.exact,
     }
 
@@ -108,6 +118,8 @@ def report_json(report: ProfileReport) -> dict[str, JSONValue]:
         "requests": report.requests,
         "failed_requests": report.failed_requests,
         "duration_s": _round(report.duration_s),
+        "partial": report.partial,
+        "partial_reason": report.partial_reason,
         "routes": [route_json(route) for route in report.routes],
         "findings": [issue_json(issue, root) for issue in report.issues],
         "summary": {
@@ -121,6 +133,7 @@ def report_json(report: ProfileReport) -> dict[str, JSONValue]:
                 "slow_query_ms": report.settings.slow_query_ms,
                 "stall_ms": report.settings.stall_ms,
                 "max_queries": report.settings.max_queries,
+                "request_timeout_s": report.settings.request_timeout_s,
             },
         },
         "notes": list(report.notes),
@@ -137,7 +150,7 @@ def _ms(value: float) -> str:
 
 def render_text(report: ProfileReport) -> str:
     """The terminal report: a table per route, then the findings with their call sites."""
-    headers = ("route", "count", "p50 ms", "p95 ms", "p99 ms", "queries/req", "N+1", "5xx")
+    headers = ("route", "count", "p50 ms", "p95 ms", "p99 ms", "queries/req", "N+1", "errors")
     rows = [
         (
             f"{route.method} {route.route}",
@@ -147,7 +160,7 @@ def render_text(report: ProfileReport) -> str:
             _ms(route.p99_ms),
             f"{route.queries_per_request:.1f}",
             str(route.n_plus_one_groups) if route.n_plus_one_groups else "-",
-            str(route.server_errors) if route.server_errors else "-",
+            str(route.errors) if route.errors else "-",
         )
         for route in report.routes
     ]
@@ -155,8 +168,10 @@ def render_text(report: ProfileReport) -> str:
     lines = [
         f"backbone profile {report.app} ({report.interface.value}): {report.requests} requests "
         f"in {report.duration_s:.1f} s, {len(report.routes)} routes",
-        "",
     ]
+    if report.partial_reason is not None:
+        lines.append(f"PARTIAL REPORT: {report.partial_reason}; the figures cover the requests sent until then.")
+    lines.append("")
 
     def format_row(cells: tuple[str, ...]) -> str:
         first = cells[0].ljust(widths[0])
@@ -176,6 +191,10 @@ def render_text(report: ProfileReport) -> str:
             lines.append(f"    {finding.source_line}")
         if finding.fix is not None:
             lines.append(f"    fix: {finding.fix.message}")
+    for route in report.routes:
+        cut = [f"{label} x{times}" for label, times in route.statuses if not label.isdigit()]
+        if cut:
+            lines.append(f"note: {route.method} {route.route}: " + ", ".join(cut) + ".")
     for note in report.notes:
         lines.append(f"note: {note}")
     if report.instrumentation_errors:

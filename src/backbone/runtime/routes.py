@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Protocol
 
-from backbone.runtime.capture import instrumentation_errors
+from backbone.runtime.capture import note_error
 from backbone.runtime.events import CallSite
 
 _CACHE_LIMIT = 10_000
@@ -67,7 +67,7 @@ class _CachedMatcher:
         try:
             found = self._match(method, path)
         except Exception as error:  # noqa: BLE001 - the request is grouped by its raw path instead
-            instrumentation_errors.note(error)
+            note_error(error)
             found = None
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()

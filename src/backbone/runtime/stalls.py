@@ -7,6 +7,14 @@ heartbeats of every monitored loop and, once one is late by half the threshold,
 takes the loop thread's stack (`sys._current_frames`). The innermost application
 frame of that stack is the blocking call site, and the request it belongs to is
 found by walking the stack to a middleware frame registered for that request.
+
+A late heartbeat is a stall only when the watchdog saw application code running on
+the loop thread, inside the callback or task step the loop was running (frames below
+the loop's dispatch belong to whoever started the loop, not to the work that blocks
+it). A loop that was late while it ran only library code (hundreds of
+requests being scheduled, the framework's own tasks) or while it waited for the
+GIL (a thread pool busy with sync handlers) was not blocked by a line of the app.
+Such lateness is counted as loop lag, never reported as a stall without a stack.
 """
 
 from __future__ import annotations
@@ -22,8 +30,8 @@ from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, cast
 
-from backbone.runtime.callsite import stack_of
-from backbone.runtime.capture import RequestCapture, capture_variable, instrumentation_errors
+from backbone.runtime.callsite import is_library_file
+from backbone.runtime.capture import RequestCapture, capture_variable, note_error
 from backbone.runtime.events import CallSite, LoopStall
 
 # Frames of middleware calls in progress, mapped to their request: how the watchdog tells which
@@ -62,7 +70,7 @@ class _RequestTaskFactory:
             if owner is not None:
                 _task_requests[task] = owner
         except Exception as error:  # noqa: BLE001 - the task is created regardless
-            instrumentation_errors.note(error)
+            note_error(error)
         return task
 
 
@@ -74,13 +82,41 @@ def _request_of(loop: asyncio.AbstractEventLoop, frame: FrameType | None) -> Req
         if found is not None:
             return found
     except Exception as error:  # noqa: BLE001 - the frame walk below still has a chance
-        instrumentation_errors.note(error)
+        note_error(error)
     while frame is not None:
         found = _request_frames.get(frame)
         if found is not None:
             return found
         frame = frame.f_back
     return None
+
+
+# The frames that run the loop: a callback or task step runs inside `Handle._run`.
+_LOOP_FRAMES = frozenset(
+    {
+        asyncio.events.Handle._run.__code__,
+        getattr(asyncio.base_events.BaseEventLoop, "_run_once").__code__,  # noqa: B009 - private, untyped
+        asyncio.base_events.BaseEventLoop.run_forever.__code__,
+    }
+)
+_STACK_LIMIT = 20
+
+
+def loop_work_stack(frame: FrameType | None) -> tuple[CallSite, ...]:
+    """The application frames of the work the loop thread is running, innermost first.
+
+    Empty when the thread is not inside a callback or task step (it waits in the selector,
+    or runs the loop's own code), and when the work is library code only.
+    """
+    sites: list[CallSite] = []
+    while frame is not None:
+        code = frame.f_code
+        if code in _LOOP_FRAMES:
+            return tuple(sites)
+        if len(sites) < _STACK_LIMIT and not is_library_file(code.co_filename):
+            sites.append(CallSite(code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +137,8 @@ class LoopMonitor:
         self.sighting: _Sighting | None = None
         # Stalls that happened while no request was running on the loop (startup, shutdown).
         self.unattributed: list[LoopStall] = []
+        # Late heartbeats with no application code seen on the loop thread: load, not a blocking call.
+        self.lags: list[float] = []
         self.stopped = False
         self._handle = loop.call_later(interval_s, self._beat)
         # typeshed's task-factory protocol predates the `context` keyword: the factories are held as objects.
@@ -121,11 +159,14 @@ class LoopMonitor:
                 self.expected = now + self.interval_s
                 self._handle = self.loop.call_later(self.interval_s, self._beat)
         except Exception as error:  # noqa: BLE001 - a monitor failure must not disturb the loop
-            instrumentation_errors.note(error)
+            note_error(error)
 
     def _record(self, duration_s: float, sighting: _Sighting | None) -> None:
         sites = sighting.stack if sighting is not None else ()
-        stall = LoopStall(duration_s, sites[0] if sites else None, sites)
+        if not sites:
+            self.lags.append(duration_s)
+            return
+        stall = LoopStall(duration_s, sites[0], sites)
         if sighting is not None and sighting.capture is not None:
             sighting.capture.stalls.append(stall)
         else:
@@ -150,11 +191,18 @@ class LoopMonitor:
             self._record(lateness, sighting)
 
     def watch(self, now: float) -> None:
-        """Called by the watchdog thread: take the loop's stack when its heartbeat is late."""
-        if self.sighting is not None or now - self.expected < self.threshold_s / 2:
+        """Called by the watchdog thread: take the loop's stack when its heartbeat is late.
+
+        While the heartbeat stays late the stack is taken again at each poll until one shows
+        application code: the first look may land on library code around the blocking call.
+        """
+        sighting = self.sighting
+        if (sighting is not None and sighting.stack) or now - self.expected < self.threshold_s / 2:
             return
         frame = sys._current_frames().get(self.thread_id)
-        self.sighting = _Sighting(stack_of(frame), _request_of(self.loop, frame))
+        stack = loop_work_stack(frame)
+        if sighting is None or stack:
+            self.sighting = _Sighting(stack, _request_of(self.loop, frame))
 
     def stop(self) -> None:
         self.stopped = True
@@ -209,7 +257,7 @@ class _Watchdog:
                 try:
                     monitor.watch(now)
                 except Exception as error:  # noqa: BLE001 - the watchdog keeps watching
-                    instrumentation_errors.note(error)
+                    note_error(error)
             self._wake.wait(poll)
 
 

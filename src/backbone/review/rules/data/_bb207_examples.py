@@ -1,0 +1,4 @@
+"""BB207 examples."""
+
+INVALID: tuple[str, ...] = ()
+VALID: tuple[str, ...] = ()

@@ -101,18 +101,37 @@ class _Finder:
                 current = current.value
                 continue
             value = flow.value(current)
-            if isinstance(current, ast.Name):
+            if value is None and isinstance(current, ast.Name):
                 binding = flow.binding_at(current.id, current)
                 if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
-                    if value is None or value.kind in _ROWS or value.kind is ValueKind.INSTANCE:
-                        current = binding.node
-                        continue
+                    current = binding.node
+                    continue
             if value is None or not value.entities or not value.model or not value.eager_known:
                 return None
-            if value.kind in _ROWS or value.kind is ValueKind.INSTANCE:
-                return current, value
-            return None
+            if value.kind not in _ROWS and value.kind is not ValueKind.INSTANCE:
+                return None
+            return self._origin(flow, current), value
         return None
+
+    def _origin(self, flow: ScopeFlow, node: ast.expr) -> ast.expr:
+        """Where the query is written: through names bound once and calls on fetched rows."""
+        current = node
+        for _ in range(12):
+            if isinstance(current, ast.Await):
+                current = current.value
+            elif isinstance(current, ast.Name):
+                binding = flow.binding_at(current.id, current)
+                if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                    return current
+                current = binding.node
+            elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) and isinstance(current.func.value, (ast.Name, ast.Await)):
+                receiver = flow.value(current.func.value)
+                if receiver is None or receiver.kind not in _ROWS:
+                    return current
+                current = current.func.value
+            else:
+                return current
+        return current
 
     def view_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
         """The class's `get_queryset()` return (super() chains applied) or its `queryset`."""
@@ -203,6 +222,23 @@ class _Finder:
             elif isinstance(node, (*_COMPREHENSIONS, ast.For, ast.AsyncFor)):
                 found.extend(self._per_row(flow, node, owner, label))
         found.extend(self._response_model(flow, function, owner, label))
+        found.extend(self._graphql_resolver(flow, function, owner, label))
+        return found
+
+    def _graphql_resolver(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        """`def resolve_posts(root, info): return Post.objects.all()` for `posts = graphene.List(PostType)`."""
+        if owner is None or not function.name.startswith("resolve_"):
+            return []
+        schema = self.knowledge.schema(self._qualname(owner))
+        field = next((item for item in schema.fields if item.name == function.name[len("resolve_"):]), None) if schema is not None else None
+        if field is None or not field.many or self.knowledge.family(field.nested) is not Family.GRAPHENE:
+            return []
+        found: list[SerializationSite] = []
+        for statement in _own_nodes(function):
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                site = self._site(self.rows(flow, statement.value, None), field.nested, True, label, confidence=Confidence.MEDIUM)
+                if site is not None:
+                    found.append(site)
         return found
 
     def _owner(self, function: ast.AST) -> ast.ClassDef | None:

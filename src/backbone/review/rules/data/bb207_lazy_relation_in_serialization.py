@@ -145,8 +145,8 @@ class LazyRelationInSerialization(Rule):
             shown = ", ".join(dict.fromkeys(serializers))
             per_what = "for each row" if site.many else "for each element of a list it nests"
             message = (
-                f"{site.view} serializes `{text}` ({where}) with {shown}, and {'; '.join(described)} "
-                f"{per_what}, which the query does not eager-load (N+1 queries)."
+                f"Serializing `{text}` ({where}) in {site.view} with {shown} runs a query {per_what} "
+                f"(N+1 queries): {'; '.join(described)}, and the query does not eager-load it."
             )
             loads = eager_load_fix(site.rows.layer, knowledge, list(misses.values()))
             fix = f"Add `{loads}` to `{text}` so each row comes with the relations its serialization reads."

@@ -247,3 +247,13 @@ def _loader_chain(knowledge: SerializationKnowledge, miss: Miss) -> str:
         loader = "selectinload" if relation.many else "joinedload"
         loaders.append(f"{loader}({owner.name if owner is not None else 'Model'}.{relation.name})")
     return ".".join(loaders)
+
+
+def unloadable(misses: list[Miss]) -> list[Relation]:
+    """Relationships declared `lazy="dynamic"`/`"write_only"`: no loader option loads them."""
+    return [
+        relation
+        for miss in misses
+        for relation in miss.relations
+        if relation.load in (LoadStrategy.DYNAMIC, LoadStrategy.WRITE_ONLY) and relation.kind is RelationKind.RELATIONSHIP
+    ]

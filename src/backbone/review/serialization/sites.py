@@ -177,7 +177,7 @@ class _Finder:
             break
         value = flow.value(node)
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
-            return node, value
+            return self._origin(flow, node), value
         return None
 
     def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:

@@ -12,7 +12,7 @@ from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data._bb207_examples import INVALID, VALID
 from backbone.review.serialization.knowledge import Family, serialization_knowledge
-from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads
+from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
 from backbone.review.serialization.sites import SerializationSite, function_sites, view_sites
 
 if TYPE_CHECKING:
@@ -142,14 +142,21 @@ class LazyRelationInSerialization(Rule):
             more = len(misses) - _SHOWN_RELATIONS
             if more > 0:
                 described.append(f"{more} more")
+            if site.family is None:
+                # Per-row methods and functions: name those that load something.
+                serializers = [f"`{read.field}`" for miss in misses.values() for read in miss.reads]
             shown = ", ".join(dict.fromkeys(serializers))
             per_what = "for each row" if site.many else "for each element of a list it nests"
             message = (
-                f"Serializing `{text}` ({where}) in {site.view} with {shown} runs a query {per_what} "
+                f"The rows of `{text}` ({where}) in {site.view} go through {shown}, which runs a query {per_what} "
                 f"(N+1 queries): {'; '.join(described)}, and the query does not eager-load it."
             )
             loads = eager_load_fix(site.rows.layer, knowledge, list(misses.values()))
             fix = f"Add `{loads}` to `{text}` so each row comes with the relations its serialization reads."
+            dynamic = unloadable(list(misses.values()))
+            if dynamic:
+                names = ", ".join(dict.fromkeys(f"`{relation.name}`" for relation in dynamic))
+                fix += f" A `lazy=\"dynamic\"` or `\"write_only\"` relationship ({names}) loads with no option: declare it `lazy=\"select\"` (or read it once for all rows) first."
             if site.rows.layer is DataLayer.DJANGO and all(miss.counted for miss in misses.values()):
                 fix += " To count without loading, annotate the count (`Count(...)`) and read the annotation."
             confidence = site.rows.confidence

@@ -298,35 +298,37 @@ def function_reads(
     if not arguments:
         return []
     is_property = not isinstance(function, ast.Lambda) and _is_property(function, resolver)
-    nodes = _own_nodes(function)
+    scan = _Scan(function)
     aliases: dict[str, tuple[int, str]] = {argument.arg: (position, "") for position, argument in enumerate(arguments)}
     if "cls" in aliases:
         del aliases["cls"]
-    _bind_aliases(nodes, aliases)
+    if not scan.names & set(aliases):
+        return []
+    _bind_aliases(scan.bindings, aliases)
     reads: dict[int, dict[str, AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
-    parents = _parents(function, nodes)
-    for node in nodes:
-        if isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)) and not _continues(node, parents):
-            chain = _chain(node)
-            if chain is None or chain[0] not in aliases or not chain[1]:
+    for node in scan.chains:
+        if node in scan.inner:
+            continue
+        chain = _chain(node)
+        if chain is None or chain[0] not in aliases or not chain[1]:
+            continue
+        position, prefix = aliases[chain[0]]
+        path = ".".join(filter(None, [prefix, *chain[1]]))
+        iterated = node in scan.iterated
+        known = reads.setdefault(position, {})
+        if len(known) < _MAX_READS and (path not in known or iterated):
+            known[path] = AttributeRead(path, getattr(node, "lineno", 0), iterated)
+    for call in scan.calls:
+        for index, passed_value in enumerate(call.args):
+            chain = _chain(passed_value) if not isinstance(passed_value, ast.Name) else (passed_value.id, [])
+            if chain is None or chain[0] not in aliases:
                 continue
-            position, prefix = aliases[chain[0]]
-            path = ".".join(filter(None, [prefix, *chain[1]]))
-            iterated = _iterated(node, parents)
-            known = reads.setdefault(position, {})
-            if len(known) < _MAX_READS and (path not in known or iterated):
-                known[path] = AttributeRead(path, getattr(node, "lineno", 0), iterated)
-        if isinstance(node, ast.Call):
-            for index, passed_value in enumerate(node.args):
-                chain = _chain(passed_value) if not isinstance(passed_value, ast.Name) else (passed_value.id, [])
-                if chain is None or chain[0] not in aliases:
-                    continue
-                callee = _callee(node.func, resolver, class_qualname)
-                if callee:
-                    position, prefix = aliases[chain[0]]
-                    path = ".".join(filter(None, [prefix, *chain[1]]))
-                    calls.setdefault(position, []).append(ParameterCall(callee, index, path, node.lineno))
+            callee = _callee(call.func, resolver, class_qualname)
+            if callee:
+                position, prefix = aliases[chain[0]]
+                path = ".".join(filter(None, [prefix, *chain[1]]))
+                calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno))
     found: list[FunctionReads] = []
     for position, argument in enumerate(arguments):
         own = reads.get(position, {})
@@ -341,7 +343,7 @@ def _lambda_reads(function: ast.Lambda) -> tuple[AttributeRead, ...]:
     return found[0].reads if found and found[0].position == 0 else ()
 
 
-def _bind_aliases(nodes: list[ast.AST], aliases: dict[str, tuple[int, str]]) -> None:
+def _bind_aliases(nodes: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehension], aliases: dict[str, tuple[int, str]]) -> None:
     """`author = obj.author`, `for line in order.lines.all():` -> aliases under the parameter."""
     for _ in range(2):
         for node in nodes:
@@ -359,6 +361,59 @@ def _bind_aliases(nodes: list[ast.AST], aliases: dict[str, tuple[int, str]]) -> 
                 steps = [step for step in chain[1] if step not in ("all()", "[]")]
                 if steps and not steps[-1].endswith("()"):
                     aliases[target.id] = (position, ".".join(filter(None, [prefix, *steps])))
+
+
+class _Scan:
+    """One walk over a function's own nodes: attribute chains, calls, bindings, evaluated nodes."""
+
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.chains: list[ast.Attribute | ast.Call | ast.Subscript] = []
+        self.calls: list[ast.Call] = []
+        self.bindings: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehension] = []
+        # Nodes that are part of a longer chain (`obj.author` inside `obj.author.name`).
+        self.inner: set[ast.AST] = set()
+        self.iterated: set[ast.AST] = set()
+        self.names: set[str] = set()
+        body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
+        stack = body[::-1]
+        ast_type = ast.AST
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                self.names.add(node.id)  # type: ignore[attr-defined]
+                continue
+            if kind in _NESTED:
+                continue
+            if kind is ast.Attribute:
+                self.chains.append(node)  # type: ignore[arg-type]
+                self.inner.add(node.value)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                self.chains.append(node)
+                self.calls.append(node)
+                self.inner.add(node.func)
+                if isinstance(node.func, ast.Name) and node.func.id in _EVALUATING:
+                    self.iterated.update(node.args)
+            elif kind is ast.Subscript:
+                self.chains.append(node)  # type: ignore[arg-type]
+                self.inner.add(node.value)  # type: ignore[attr-defined]
+            elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
+                self.iterated.add(node.iter)  # type: ignore[attr-defined]
+                self.bindings.append(node)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                self.bindings.append(node)  # type: ignore[arg-type]
+            elif kind is ast.Starred:
+                self.iterated.add(node.value)  # type: ignore[attr-defined]
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast_type):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in reversed(value) if isinstance(item, ast_type))
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
@@ -384,54 +439,12 @@ def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
     return None
 
 
-def _continues(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    """The node is part of a longer chain (`obj.author` inside `obj.author.name`)."""
-    parent = parents.get(node)
-    if isinstance(parent, ast.Attribute) and parent.value is node:
-        return True
-    if isinstance(parent, ast.Call) and parent.func is node:
-        return True
-    return isinstance(parent, ast.Subscript) and parent.value is node
-
-
-def _iterated(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    parent = parents.get(node)
-    if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
-        return True
-    if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _EVALUATING:
-        return node in parent.args
-    return isinstance(parent, ast.Starred)
-
-
 def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         return f"{class_qualname}.{func.attr}" if class_qualname else ""
     if isinstance(func, ast.Name):
         return resolver.qualified_name(func) or ""
     return ""
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
-    body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-    found: list[ast.AST] = []
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
-
-
-def _parents(function: ast.AST, nodes: list[ast.AST]) -> dict[ast.AST, ast.AST]:
-    parents: dict[ast.AST, ast.AST] = {}
-    for node in nodes:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    return parents
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:

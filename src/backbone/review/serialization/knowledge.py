@@ -113,6 +113,7 @@ class SerializationKnowledge:
                     for relation in model.relations:
                         self.relation_lines[(model.qualname, relation.name)] = Where(facts.path, relation.line)
         self._families: dict[str, Family | None] = {}
+        self._methods: dict[tuple[str, str], str | None] = {}
         self._reads: dict[str, tuple[Read, ...]] = {}
         self._function_reads: dict[tuple[str, int], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
 
@@ -194,7 +195,10 @@ class SerializationKnowledge:
         return None
 
     def method(self, class_qualname: str, name: str) -> str | None:
-        return self.index.method(self.index.resolve(class_qualname), name)
+        key = (class_qualname, name)
+        if key not in self._methods:
+            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+        return self._methods[key]
 
     def where(self, qualname: str, line: int) -> Where:
         return Where(self.paths.get(qualname, self.paths.get(qualname.rpartition(".")[0], "?")), line)

@@ -37,6 +37,8 @@ _VIEW_PASS_THROUGH = frozenset({"paginate_queryset", "filter_queryset"})
 _PER_ROW_VALIDATORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate"})
 _ADAPTERS = frozenset({"pydantic.TypeAdapter", "pydantic.parse_obj_as", "pydantic.tools.parse_obj_as"})
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Calls that serialize many rows without a `many=` keyword of their own.
+_MANY_METHODS = frozenset({"dump", "dumps", "validate_python", "dump_python"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +218,15 @@ class _Finder:
         owner = self._owner(function)
         label = f"`{function.name}()` ({self.where(function)})"
         found: list[SerializationSite] = []
-        for node in _own_nodes(function):
-            if isinstance(node, ast.Call):
-                found.extend(self._many_call(flow, node, owner, label))
-            elif isinstance(node, (*_COMPREHENSIONS, ast.For, ast.AsyncFor)):
-                found.extend(self._per_row(flow, node, owner, label))
-        found.extend(self._response_model(flow, function, owner, label))
+        # The flow's walk already listed the scope's calls and loops.
+        for call in flow.calls:
+            if call.keywords or len(call.args) == 2 or isinstance(call.func, ast.Attribute) and call.func.attr in _MANY_METHODS:
+                found.extend(self._many_call(flow, call, owner, label))
+        for loop in flow.loops:
+            if isinstance(loop, (*_COMPREHENSIONS, ast.For, ast.AsyncFor)):
+                found.extend(self._per_row(flow, loop, owner, label))
+        if function.decorator_list:
+            found.extend(self._response_model(flow, function, owner, label))
         found.extend(self._graphql_resolver(flow, function, owner, label))
         return found
 
@@ -318,19 +323,22 @@ class _Finder:
 
     def _per_row(self, flow: ScopeFlow, loop: ast.AST, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         if isinstance(loop, (ast.For, ast.AsyncFor)):
-            target, iterable, body = loop.target, loop.iter, [node for statement in loop.body for node in _walk(statement)]
+            target, iterable = loop.target, loop.iter
         else:
             assert isinstance(loop, _COMPREHENSIONS)
-            generator = loop.generators[0]
-            target, iterable = generator.target, generator.iter
-            elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
-            body = [node for element in elements for node in _walk(element)] + [node for condition in generator.ifs for node in _walk(condition)]
+            target, iterable = loop.generators[0].target, loop.generators[0].iter
         if not isinstance(target, ast.Name):
             return []
         row = target.id
         located = self.rows(flow, iterable, owner)
         if located is None or located[1].kind not in _ROWS:
             return []
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            body = [node for statement in loop.body for node in _walk(statement)]
+        else:
+            generator = loop.generators[0]
+            elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
+            body = [node for element in elements for node in _walk(element)] + [node for condition in generator.ifs for node in _walk(condition)]
         rows = located[1]
         model = self.knowledge.graph.model(rows.model)
         if model is None:

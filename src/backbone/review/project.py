@@ -23,6 +23,7 @@ from backbone.review.names import (
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
     from backbone.review.orm.declarations import ModelDeclaration
+    from backbone.review.serialization.facts import SerializationDeclaration
 
 
 
@@ -65,6 +66,7 @@ class ModuleFacts:
     # What the frameworks and ORM layers need from this file; they merge it project-wide.
     routes: tuple[RouteDeclaration, ...] = ()
     models: tuple[ModelDeclaration, ...] = ()
+    serializers: tuple[SerializationDeclaration, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,7 @@ def extract_module_facts(
     # The layers load here, not at import: a review served from the cache never needs them.
     from backbone.review.frameworks.declarations import extract_route_declarations
     from backbone.review.orm.declarations import extract_model_declarations
+    from backbone.review.serialization.extract import extract_serialization_declarations
 
     imports, stars = collect_imports(tree, module, is_package, nodes)
     symbols = top_level_symbols(tree)
@@ -213,6 +216,7 @@ def extract_module_facts(
         imported_packages=packages,
         routes=extract_route_declarations(tree, resolver),
         models=extract_model_declarations(tree, resolver),
+        serializers=extract_serialization_declarations(tree, resolver),
     )
 
 

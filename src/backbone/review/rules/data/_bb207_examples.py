@@ -1,0 +1,854 @@
+"""BB207's VALID and INVALID examples: at least eight of each per framework family.
+
+Each example is one module: the models, the serializer or schema and the view that feeds
+it, as a small service keeps them in three files.
+"""
+
+from __future__ import annotations
+
+_DJANGO = '''
+from django.db import models
+from django.db.models import Count, Prefetch
+from rest_framework import generics, serializers, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=80)
+
+
+class Tag(models.Model):
+    label = models.CharField(max_length=20)
+
+
+class Post(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    tags = models.ManyToManyField(Tag)
+    title = models.CharField(max_length=200)
+
+    def byline(self):
+        return f"{self.title} by {self.author.name}"
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    body = models.TextField()
+'''
+
+_SQLALCHEMY = '''
+from typing import Generic, TypeVar
+
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, joinedload, mapped_column, raiseload, relationship, selectinload
+
+app = FastAPI()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    product: Mapped[Product] = relationship()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship()
+
+    @property
+    def line_count(self):
+        return len(self.lines)
+
+
+class ORMModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class CustomerOut(ORMModel):
+    name: str
+
+
+class ProductOut(ORMModel):
+    name: str
+
+
+class LineOut(ORMModel):
+    id: int
+    product: ProductOut
+
+
+class OrderOut(ORMModel):
+    id: int
+    customer: CustomerOut
+
+
+class OrderDetail(ORMModel):
+    id: int
+    lines: list[LineOut]
+
+
+def get_db():
+    session = Session()
+    try:
+        yield session
+    finally:
+        session.close()
+'''
+
+_FLASK = '''
+from flask import Flask, jsonify
+from flask_marshmallow import Marshmallow
+from flask_sqlalchemy import SQLAlchemy
+from marshmallow import Schema, fields
+
+app = Flask(__name__)
+db = SQLAlchemy(app)
+ma = Marshmallow(app)
+
+
+class Author(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80))
+
+
+class Tag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    label = db.Column(db.String(20))
+
+
+book_tags = db.Table(
+    "book_tags",
+    db.Column("book_id", db.ForeignKey("book.id")),
+    db.Column("tag_id", db.ForeignKey("tag.id")),
+)
+
+
+class Book(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    title = db.Column(db.String(200))
+    author_id = db.Column(db.Integer, db.ForeignKey("author.id"))
+    author = db.relationship("Author", backref="books")
+    tags = db.relationship("Tag", secondary=book_tags)
+
+    def to_dict(self):
+        return {"title": self.title, "author": self.author.name}
+
+    @property
+    def author_name(self):
+        return self.author.name
+
+
+class AuthorSchema(Schema):
+    name = fields.String()
+
+
+class TagSchema(Schema):
+    label = fields.String()
+
+
+class BookSchema(Schema):
+    title = fields.String()
+    author = fields.Nested(AuthorSchema)
+
+
+books_schema = BookSchema(many=True)
+'''
+
+DJANGO_INVALID = (
+    # A viewset's framework list(): a `source=` path and a many-to-many named in `fields`.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name", "tags"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.order_by("-id")  # expect: BB207
+    serializer_class = PostSerializer
+''',
+    # get_queryset() feeds a nested serializer with many=True whose rows read their author.
+    _DJANGO + '''
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "author"]
+
+
+class PostWithComments(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostList(generics.ListAPIView):
+    serializer_class = PostWithComments
+
+    def get_queryset(self):
+        return Post.objects.filter(title__icontains=self.request.GET.get("q", ""))  # expect: BB207
+''',
+    # A function view serializing many=True; a method field counting a reverse relation.
+    _DJANGO + '''
+
+class PostCount(serializers.ModelSerializer):
+    comment_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "comment_total"]
+
+    def get_comment_total(self, obj):
+        return obj.comments.count()
+
+
+@api_view(["GET"])
+def post_counts(request):
+    posts = Post.objects.order_by("-id")  # expect: BB207
+    return Response(PostCount(posts, many=True).data)
+''',
+    # Pagination does not help: each row of the page still loads its author.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "author"]
+
+
+class PostPage(generics.ListAPIView):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+    pagination_class = None
+''',
+    # `depth = 1` nests the author as a model.
+    _DJANGO + '''
+
+class CommentDeep(serializers.ModelSerializer):
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "author"]
+        depth = 1
+
+
+class CommentList(generics.ListAPIView):
+    queryset = Comment.objects.all()  # expect: BB207
+    serializer_class = CommentDeep
+''',
+    # The comments are prefetched, but not their authors: a Prefetch with its own select_related.
+    _DJANGO + '''
+
+class CommentSerializer(serializers.ModelSerializer):
+    author_name = serializers.ReadOnlyField(source="author.name")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author_name"]
+
+
+class PostWithComments(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")  # expect: BB207
+    serializer_class = PostWithComments
+''',
+    # A model method called per row reads a relation (the loop itself reads none).
+    _DJANGO + '''
+
+def bylines():
+    posts = Post.objects.all()  # expect: BB207
+    return [post.byline() for post in posts]
+''',
+    # A list() override serializes the paginated get_queryset(); a model method named in fields.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "byline"]
+
+
+class PostViewSet(viewsets.ModelViewSet):
+    queryset = Post.objects.filter(title__isnull=False)  # expect: BB207
+    serializer_class = PostSerializer
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+''',
+    # graphene-django: a list resolver whose type exposes a relation (medium confidence).
+    _DJANGO + '''
+import graphene
+from graphene_django import DjangoObjectType
+
+
+class PostType(DjangoObjectType):
+    class Meta:
+        model = Post
+        fields = ("id", "title", "author")
+
+
+class Query(graphene.ObjectType):
+    posts = graphene.List(PostType)
+
+    def resolve_posts(root, info):
+        return Post.objects.all()  # expect: BB207
+''',
+)
+
+DJANGO_VALID = (
+    # select_related and prefetch_related cover what the serializer reads.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name", "tags"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.select_related("author").prefetch_related("tags")
+    serializer_class = PostSerializer
+''',
+    # A forward foreign key named in `fields` is a PrimaryKeyRelatedField: it reads `author_id`.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author"]
+
+
+class PostList(generics.ListAPIView):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
+    # get_queryset() adds the eager loads to super()'s queryset.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "author", "tags"]
+
+
+class PostList(generics.ListAPIView):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("author").prefetch_related("tags")
+''',
+    # The count is annotated by the query and prefetched where the method counts.
+    _DJANGO + '''
+
+class PostCount(serializers.ModelSerializer):
+    comment_total = serializers.IntegerField(source="comment_count")
+    reply_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "comment_total", "reply_total"]
+
+    def get_reply_total(self, obj):
+        return obj.comments.count()
+
+
+@api_view(["GET"])
+def post_counts(request):
+    posts = Post.objects.annotate(comment_count=Count("comments")).prefetch_related("comments")
+    return Response(PostCount(posts, many=True).data)
+''',
+    # A Prefetch whose queryset select_related()s what the nested serializer reads.
+    _DJANGO + '''
+
+class CommentSerializer(serializers.ModelSerializer):
+    author_name = serializers.ReadOnlyField(source="author.name")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author_name"]
+
+
+class PostWithComments(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related(Prefetch("comments", queryset=Comment.objects.select_related("author")))
+    serializer_class = PostWithComments
+''',
+    # One object is not an N+1: its author loads once.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+@api_view(["GET"])
+def post_detail(request, pk):
+    post = Post.objects.get(pk=pk)
+    return Response(PostSerializer(post).data)
+''',
+    # `.values()` rows are dicts; rows from a parameter are whatever the caller loaded.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+@api_view(["GET"])
+def post_values(request):
+    return Response(PostSerializer(Post.objects.values("id", "title"), many=True).data)
+
+
+def render(posts):
+    return PostSerializer(posts, many=True).data
+''',
+    # The loop reads the relation itself: that is BB203, not BB207.
+    _DJANGO + '''
+
+def bylines():
+    return [{"title": post.title, "author": post.author.name} for post in Post.objects.all()]
+''',
+)
+
+SQLALCHEMY_INVALID = (
+    # response_model=list[...]: each order loads its customer.
+    _SQLALCHEMY + '''
+
+@app.get("/orders", response_model=list[OrderOut])
+def list_orders(db: Session = Depends(get_db)):
+    return db.scalars(select(Order)).all()  # expect: BB207
+''',
+    # A return annotation; the lines are loaded, but not the product of each line.
+    _SQLALCHEMY + '''
+
+@app.get("/orders/detailed")
+def detailed(db: Session = Depends(get_db)) -> list[OrderDetail]:
+    return db.scalars(select(Order).options(selectinload(Order.lines))).all()  # expect: BB207
+''',
+    # model_validate per row.
+    _SQLALCHEMY + '''
+
+@app.get("/orders/validated")
+def validated(db: Session = Depends(get_db)):
+    orders = db.scalars(select(Order).order_by(Order.id)).all()  # expect: BB207
+    return [OrderOut.model_validate(order).model_dump() for order in orders]
+''',
+    # pydantic v1: orm_mode in an inherited Config, from_orm per row.
+    _SQLALCHEMY + '''
+
+class V1Base(BaseModel):
+    class Config:
+        orm_mode = True
+
+
+class OrderV1(V1Base):
+    id: int
+    customer: CustomerOut
+
+
+def export(session: Session):
+    return [OrderV1.from_orm(order) for order in session.query(Order).all()]  # expect: BB207
+''',
+    # TypeAdapter over a list of rows.
+    _SQLALCHEMY + '''
+
+@app.get("/orders/adapted")
+def adapted(db: Session = Depends(get_db)):
+    rows = db.scalars(select(Order)).all()  # expect: BB207
+    return TypeAdapter(list[OrderOut]).validate_python(rows)
+''',
+    # One order, but each of its lines loads its product.
+    _SQLALCHEMY + '''
+
+@app.get("/orders/{order_id}", response_model=OrderDetail)
+def one_order(order_id: int, db: Session = Depends(get_db)):
+    return db.get(Order, order_id)  # expect: BB207
+''',
+    # A generic page of items; a model property read by the schema counts the lines.
+    _SQLALCHEMY + '''
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+
+
+class OrderSummary(ORMModel):
+    id: int
+    line_count: int
+
+
+@app.get("/orders/page", response_model=Page[OrderSummary])
+def page(db: Session = Depends(get_db)):
+    return db.scalars(select(Order).limit(50)).all()  # expect: BB207
+''',
+    # async: the lazy load would raise MissingGreenlet, the nested customer is not loaded.
+    _SQLALCHEMY + '''
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def get_async_db():
+    yield AsyncSession()
+
+
+@app.get("/async/orders", response_model=list[OrderOut])
+async def async_orders(db: AsyncSession = Depends(get_async_db)):
+    result = await db.scalars(select(Order))  # expect: BB207
+    return result.all()
+''',
+)
+
+SQLALCHEMY_VALID = (
+    # joinedload for the customer, a chained selectinload/joinedload for lines and products.
+    _SQLALCHEMY + '''
+
+@app.get("/orders", response_model=list[OrderOut])
+def list_orders(db: Session = Depends(get_db)):
+    return db.scalars(select(Order).options(joinedload(Order.customer))).all()
+
+
+@app.get("/orders/detailed", response_model=list[OrderDetail])
+def detailed(db: Session = Depends(get_db)):
+    query = select(Order).options(selectinload(Order.lines).joinedload(OrderLine.product))
+    return db.scalars(query).all()
+''',
+    # raiseload("*"): reads raise instead of querying.
+    _SQLALCHEMY + '''
+
+@app.get("/orders/strict", response_model=list[OrderOut])
+def strict(db: Session = Depends(get_db)):
+    return db.scalars(select(Order).options(raiseload("*"))).all()
+''',
+    # lazy="selectin" and lazy="joined" on the relationships themselves.
+    """
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+app = FastAPI()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    members: Mapped[list["Member"]] = relationship(lazy="selectin", back_populates="team")
+
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    team: Mapped[Team] = relationship(lazy="joined", back_populates="members")
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+class TeamOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    members: list[MemberOut]
+
+
+def get_db():
+    yield Session()
+
+
+@app.get("/teams", response_model=list[TeamOut])
+def teams(db: Session = Depends(get_db)):
+    return db.scalars(select(Team)).all()
+""",
+    # A schema that reads columns only.
+    _SQLALCHEMY + '''
+
+class OrderRow(ORMModel):
+    id: int
+    customer_id: int
+
+
+@app.get("/orders/rows", response_model=list[OrderRow])
+def rows(db: Session = Depends(get_db)):
+    return db.scalars(select(Order)).all()
+''',
+    # One order with its lines: one query for the lines, not one per line.
+    _SQLALCHEMY + '''
+
+class PlainDetail(ORMModel):
+    id: int
+    customer: CustomerOut
+    lines: list[ProductOut]
+
+
+@app.get("/orders/{order_id}/plain", response_model=PlainDetail)
+def one_order(order_id: int, db: Session = Depends(get_db)):
+    return db.get(Order, order_id)
+''',
+    # model_validate per row, with the relation loaded.
+    _SQLALCHEMY + '''
+
+def export(session: Session):
+    orders = session.scalars(select(Order).options(joinedload(Order.customer))).all()
+    return [OrderOut.model_validate(order) for order in orders]
+''',
+    # A schema that doesn't read attributes (no from_attributes) is fed dicts, not rows.
+    _SQLALCHEMY + '''
+
+class OrderDict(BaseModel):
+    id: int
+    customer: CustomerOut
+
+
+@app.get("/orders/dicts", response_model=list[OrderDict])
+def dicts(db: Session = Depends(get_db)):
+    return db.scalars(select(Order)).all()
+''',
+    # Rows from a parameter: what was loaded is the caller's business.
+    _SQLALCHEMY + '''
+
+def render(orders: list[Order]):
+    return [OrderOut.model_validate(order) for order in orders]
+''',
+)
+
+FLASK_INVALID = (
+    # A module-level many=True schema dumps every book, each loading its author.
+    _FLASK + '''
+
+@app.route("/books")
+def books():
+    return jsonify(books_schema.dump(Book.query.all()))  # expect: BB207
+''',
+    # dump(many=True) with a Function field.
+    _FLASK + '''
+
+class BookLine(Schema):
+    title = fields.String()
+    writer = fields.Function(lambda book: book.author.name)
+
+
+@app.route("/books/lines")
+def lines():
+    rows = Book.query.order_by(Book.title).all()  # expect: BB207
+    return jsonify(BookLine().dump(rows, many=True))
+''',
+    # A Method field.
+    _FLASK + '''
+
+class BookCard(Schema):
+    title = fields.String()
+    writer = fields.Method("get_writer")
+
+    def get_writer(self, book):
+        return book.author.name
+
+
+@app.route("/books/cards")
+def cards():
+    return jsonify(BookCard(many=True).dump(Book.query.filter_by(title="x").all()))  # expect: BB207
+''',
+    # attribute= reaches through the relation.
+    _FLASK + '''
+
+class BookFlat(Schema):
+    title = fields.String()
+    writer = fields.String(attribute="author.name")
+
+
+@app.route("/books/flat")
+def flat():
+    rows = db.session.scalars(db.select(Book)).all()  # expect: BB207
+    return jsonify(BookFlat(many=True).dump(rows))
+''',
+    # Pluck over a many-to-many.
+    _FLASK + '''
+
+class BookTags(Schema):
+    title = fields.String()
+    tags = fields.Pluck(TagSchema, "label", many=True)
+
+
+@app.route("/books/tags")
+def tags():
+    rows = Book.query.all()  # expect: BB207
+    return jsonify(BookTags(many=True).dump(rows))
+''',
+    # A flask-marshmallow auto schema with its relationships included.
+    _FLASK + '''
+
+class BookAuto(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = Book
+        include_relationships = True
+
+
+@app.route("/books/auto")
+def auto():
+    return jsonify(BookAuto(many=True).dump(Book.query.all()))  # expect: BB207
+''',
+    # to_dict() per row.
+    _FLASK + '''
+
+@app.route("/books/dicts")
+def dicts():
+    return jsonify([book.to_dict() for book in Book.query.all()])  # expect: BB207
+''',
+    # A property per row, and a project function given the row.
+    _FLASK + '''
+
+def serialize(book):
+    return {"title": book.title, "tags": [tag.label for tag in book.tags]}
+
+
+@app.route("/books/names")
+def names():
+    rows = Book.query.all()  # expect: BB207
+    return jsonify({"names": [book.author_name for book in rows], "books": [serialize(book) for book in rows]})
+''',
+)
+
+FLASK_VALID = (
+    # joinedload covers the nested author.
+    _FLASK + '''
+
+@app.route("/books")
+def books():
+    rows = Book.query.options(db.joinedload(Book.author)).all()
+    return jsonify(books_schema.dump(rows))
+''',
+    # One book: its author loads once.
+    _FLASK + '''
+
+book_schema = BookSchema()
+
+
+@app.route("/books/<int:book_id>")
+def book(book_id):
+    return jsonify(book_schema.dump(db.session.get(Book, book_id)))
+''',
+    # An auto schema without relationships reads columns.
+    _FLASK + '''
+
+class BookAuto(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = Book
+
+
+@app.route("/books/auto")
+def auto():
+    return jsonify(BookAuto(many=True).dump(Book.query.all()))
+''',
+    # A schema of columns only.
+    _FLASK + '''
+
+class BookTitle(Schema):
+    id = fields.Integer()
+    title = fields.String()
+
+
+@app.route("/books/titles")
+def titles():
+    return jsonify(BookTitle(many=True).dump(Book.query.all()))
+''',
+    # The loop reads the relation itself: BB203's finding, not BB207's.
+    _FLASK + '''
+
+@app.route("/books/plain")
+def plain():
+    return jsonify([{"title": book.title, "author": book.author.name} for book in Book.query.all()])
+''',
+    # selectinload for the many-to-many Pluck reads.
+    _FLASK + '''
+
+class BookTags(Schema):
+    tags = fields.Pluck(TagSchema, "label", many=True)
+
+
+@app.route("/books/tags")
+def tags():
+    rows = Book.query.options(db.selectinload(Book.tags)).all()
+    return jsonify(BookTags(many=True).dump(rows))
+''',
+    # to_dict() per row with the author joined.
+    _FLASK + '''
+
+@app.route("/books/dicts")
+def dicts():
+    rows = db.session.scalars(db.select(Book).options(db.joinedload(Book.author))).all()
+    return jsonify([book.to_dict() for book in rows])
+''',
+    # A schema dumping a single object fed by the caller.
+    _FLASK + '''
+
+def render(books):
+    return books_schema.dump(books)
+''',
+)
+
+INVALID = DJANGO_INVALID + SQLALCHEMY_INVALID + FLASK_INVALID
+VALID = DJANGO_VALID + SQLALCHEMY_VALID + FLASK_VALID

@@ -1,0 +1,170 @@
+"""BB207 lazy-relation-in-serialization: serializing the rows of a query loads a relation per row."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from backbone.findings import Confidence, Severity
+from backbone.review.orm import DataLayer, is_migration, is_test_code
+from backbone.review.orm.values import lower_confidence
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.data._bb207_examples import INVALID, VALID
+from backbone.review.serialization.knowledge import Family, serialization_knowledge
+from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
+from backbone.review.serialization.sites import SerializationSite, function_sites, view_sites
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_LONGEST_SOURCE = 56
+_SHOWN_RELATIONS = 4
+
+
+class LazyRelationInSerialization(Rule):
+    code = "BB207"
+    name = "lazy-relation-in-serialization"
+    summary = (
+        "The rows of a query are serialized by something that reads a relationship the query did not "
+        "eager-load, so every row runs its own query (N+1 queries)."
+    )
+    severity = Severity.WARNING
+    scope = Scope.PROJECT
+    subscribes = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    doc = RuleDoc(
+        what_it_does=(
+            "Follows the rows of a query into what serializes them and flags the query when the "
+            "serialization reads, for each row, a relationship the query did not eager-load:\n\n"
+            "- a DRF serializer used with `many=True` or as the `serializer_class` of a list view or viewset "
+            "(its framework `list()` serializes `queryset` or `get_queryset()`, `super()` chains included; "
+            "pagination does not help, a page of 50 rows is 50 queries). Fields are inferred as DRF does: a "
+            "relation named in `Meta.fields` is a `PrimaryKeyRelatedField`, which reads only the key of a "
+            "forward foreign key but queries the rows of a many-to-many or reverse relation; `source=` "
+            "dotted paths, nested serializers (`many=True` included), `depth`, `StringRelatedField`, "
+            "`SlugRelatedField`, `SerializerMethodField` bodies (followed through project functions) and "
+            "`to_representation` overrides are read;\n"
+            "- a pydantic model that reads attributes (`from_attributes`, v1 `orm_mode`, inherited; SQLModel) "
+            "used as a FastAPI `response_model` or return annotation (`list[Out]`, `Page[Out]`), with "
+            "`TypeAdapter(list[Out])`, or per row with `model_validate`/`from_orm`; nested models and lists, "
+            "and model properties read by a field, are followed;\n"
+            "- a marshmallow or flask-marshmallow schema dumping many rows (`dump(rows, many=True)`, "
+            "`PostSchema(many=True)`): `Nested`, `Pluck`, `Function`, `Method`, `attribute=`, and auto schemas "
+            "with `include_relationships`;\n"
+            "- a model method or property called per row (`[order.to_dict() for order in orders]`, "
+            "`post.comment_total`) or a project function given the row, followed into its body;\n"
+            "- graphene-django `DjangoObjectType` fields (medium confidence: a client asks for them or not).\n\n"
+            "Eager loading is read on every path: `select_related`/`prefetch_related` with `__` paths, "
+            "`Prefetch(queryset=...)` with its own eager loads, chained loader options "
+            "(`selectinload(A.b).joinedload(B.c)`), `lazy=` on the relationship (`joined`, `selectin`, "
+            "`subquery`, `raise`; `dynamic` and `write_only` query when evaluated), `raiseload(\"*\")`, and "
+            "`annotate(Count(...))` answering a count. `.values()` rows are dicts and read nothing. Counting a "
+            "relation per row (`obj.votes.count()`) is flagged unless the query prefetches or annotates it. A "
+            "single object is not an N+1, but the lists nested in it are (one playlist, each of its tracks "
+            "reading `track.album`).\n\n"
+            "The finding goes on the query (the `queryset =` line, the `get_queryset` return, the query in "
+            "the handler), once per query, with every relation it misses and the whole chain: the view, the "
+            "query, the serializer, the field and the relation, each with file and line. A loop that reads "
+            "the relation itself is BB203 and is left to it."
+        ),
+        why_is_this_bad=(
+            "The serializer hides the query twice: the view shows no loop, and `CharField(source=\"author.name\")` "
+            "looks like a field. Each row runs `SELECT ... FROM author WHERE id = ?`, so a list of 100 posts costs "
+            "101 queries, and every other relation the serializer reads adds 100 more. Eager loading fetches the "
+            "same data in one join or one extra query whatever the number of rows; in async SQLAlchemy the lazy "
+            "load does not even run, it raises `MissingGreenlet`."
+        ),
+        example=(
+            "class PostSerializer(serializers.ModelSerializer):\n"
+            "    author_name = serializers.CharField(source=\"author.name\")\n\n"
+            "    class Meta:\n"
+            "        model = Post\n"
+            "        fields = [\"id\", \"title\", \"author_name\", \"tags\"]\n\n\n"
+            "class PostViewSet(viewsets.ReadOnlyModelViewSet):\n"
+            "    queryset = Post.objects.order_by(\"-created\")\n"
+            "    serializer_class = PostSerializer\n"
+        ),
+        use_instead=(
+            "class PostViewSet(viewsets.ReadOnlyModelViewSet):\n"
+            "    queryset = Post.objects.select_related(\"author\").prefetch_related(\"tags\").order_by(\"-created\")\n"
+            "    serializer_class = PostSerializer\n"
+        ),
+    )
+
+    INVALID = INVALID
+    VALID = VALID
+
+    def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
+        super().__init__(context, settings)
+        self._skip = is_test_code(context) or is_migration(context) or context.project is None
+        self._pending: dict[ast.AST, list[tuple[SerializationSite, list[Miss]]]] = {}
+
+    def visit(self, node: ast.AST) -> None:
+        if self._skip:
+            return
+        if isinstance(node, ast.ClassDef):
+            sites = view_sites(node, self.context)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            sites = function_sites(node, self.context)
+        else:
+            return
+        assert self.context.project is not None
+        knowledge = serialization_knowledge(self.context.project)
+        for site in sites:
+            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip)
+            if misses:
+                self._pending.setdefault(site.query, []).append((site, misses))
+
+    def finish(self) -> None:
+        if self._skip or not self._pending:
+            return
+        assert self.context.project is not None
+        knowledge = serialization_knowledge(self.context.project)
+        for query, found in self._pending.items():
+            site = found[0][0]
+            misses: dict[tuple[str, ...], Miss] = {}
+            serializers: list[str] = []
+            for each, each_misses in found:
+                serializers.append(each.serializer)
+                for miss in each_misses:
+                    misses.setdefault(miss.path, miss)
+            text = _clip(ast.unparse(query)) if isinstance(query, ast.expr) else "the query"
+            where = f"{self.context.path}:{getattr(query, 'lineno', 0)}"
+            described = []
+            for miss in list(misses.values())[:_SHOWN_RELATIONS]:
+                owner = knowledge.graph.models.get(miss.relations[-1].owner)
+                relation = f"{owner.name if owner is not None else '?'}.{miss.relations[-1].name}"
+                declared = knowledge.relation_where(miss.relations[-1])
+                at = f" ({declared.render()})" if declared is not None else ""
+                reader = miss.reads[0]
+                verb = "counts" if miss.counted else "reads"
+                described.append(f"`{reader.field}` ({reader.where.render()}) {verb} `{relation}`{at}")
+            more = len(misses) - _SHOWN_RELATIONS
+            if more > 0:
+                described.append(f"{more} more")
+            if site.family is None:
+                # Per-row methods and functions: name those that load something.
+                serializers = [f"`{read.field}`" for miss in misses.values() for read in miss.reads]
+            shown = ", ".join(dict.fromkeys(serializers))
+            per_what = "for each row" if site.many else "for each element of a list it nests"
+            message = (
+                f"The rows of `{text}` ({where}) in {site.view} go through {shown}, which runs a query {per_what} "
+                f"(N+1 queries): {'; '.join(described)}, and the query does not eager-load it."
+            )
+            loads = eager_load_fix(site.rows.layer, knowledge, list(misses.values()))
+            fix = f"Add `{loads}` to `{text}` so each row comes with the relations its serialization reads."
+            dynamic = unloadable(list(misses.values()))
+            if dynamic:
+                names = ", ".join(dict.fromkeys(f"`{relation.name}`" for relation in dynamic))
+                fix += f" A `lazy=\"dynamic\"` or `\"write_only\"` relationship ({names}) loads with no option: declare it `lazy=\"select\"` (or read it once for all rows) first."
+            if site.rows.layer is DataLayer.DJANGO and all(miss.counted for miss in misses.values()):
+                fix += " To count without loading, annotate the count (`Count(...)`) and read the annotation."
+            confidence = site.rows.confidence
+            if site.family is Family.GRAPHENE:
+                confidence = lower_confidence(confidence, Confidence.MEDIUM)
+            self.report(query, message, fix=fix, confidence=confidence)
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _LONGEST_SOURCE else text[: _LONGEST_SOURCE - 3] + "..."

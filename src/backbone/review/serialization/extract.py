@@ -1,0 +1,490 @@
+"""Per-file extraction of the serialization facts (facts.py), from one file alone.
+
+Which classes are really serializers or schemas is decided project-wide from their bases
+(knowledge.py); here every class that declares fields, a Meta/Config or a
+`serializer_class` is recorded, and every function's reads of its parameters.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.serialization.facts import (
+    AttributeRead,
+    FunctionReads,
+    ParameterCall,
+    SchemaClass,
+    SchemaField,
+    SchemaInstance,
+    SerializationDeclaration,
+    ViewData,
+)
+
+# How many reads of one parameter a function keeps (the rest add nothing a finding needs).
+_MAX_READS = 48
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property", "computed_field", "hybrid_property"})
+# Wrappers that evaluate the iterable they are given.
+_EVALUATING = frozenset({"list", "tuple", "set", "sorted", "len", "sum", "any", "all", "max", "min", "enumerate"})
+# Generic containers whose single argument is the element type (`list[PostOut]`, `Page[PostOut]`).
+_OPTIONAL = frozenset({"Optional", "Annotated", "Union"})
+
+
+def extract_serialization_declarations(tree: ast.Module, resolver: NameResolver) -> tuple[SerializationDeclaration, ...]:
+    found: list[SerializationDeclaration] = []
+    for node, scope, class_qualname in _definitions(tree, resolver.module):
+        if isinstance(node, ast.ClassDef):
+            qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
+            found.extend(_class_facts(node, qualname, resolver))
+        else:
+            qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
+            found.extend(function_reads(node, qualname, resolver, class_qualname))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            instance = _schema_instance(statement.value, resolver)
+            if instance is not None:
+                name = statement.targets[0].id
+                qualname = f"{resolver.module}.{name}" if resolver.module else name
+                found.append(SchemaInstance(qualname, instance[0], instance[1], statement.lineno))
+    return tuple(found)
+
+
+def _definitions(
+    tree: ast.Module, module: str
+) -> Iterator[tuple[ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef, tuple[str, ...], str | None]]:
+    """Classes and functions with the names around them (not functions nested in functions)."""
+    stack: list[tuple[list[ast.stmt], tuple[str, ...], str | None]] = [(tree.body, (), None)]
+    while stack:
+        body, scope, class_qualname = stack.pop()
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                yield statement, scope, class_qualname
+                inner = (*scope, statement.name)
+                stack.append((statement.body, inner, ".".join(filter(None, [module, *inner]))))
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield statement, scope, class_qualname
+            elif isinstance(statement, (ast.If, ast.Try)):
+                stack.append((statement.body, scope, class_qualname))
+                stack.append((statement.orelse, scope, class_qualname))
+
+
+# --- classes -----------------------------------------------------------------------------
+
+
+def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
+    bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
+    if not bases:
+        return []
+    fields: list[SchemaField] = []
+    methods: list[str] = []
+    computed: list[str] = []
+    meta: dict[str, ast.expr] = {}
+    serializer = ""
+    queryset_line = 0
+    from_attributes = ""
+    for statement in node.body:
+        if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
+            meta.update(_class_constants(statement))
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            methods.append(statement.name)
+            if _is_property(statement, resolver):
+                computed.append(statement.name)
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            if name == "serializer_class":
+                serializer = resolver.qualified_name(statement.value) or ""
+            elif name == "queryset":
+                queryset_line = statement.lineno
+            elif name == "model_config":
+                meta.update(_config_items(statement.value))
+            elif isinstance(statement.value, ast.Call):
+                field = _call_field(name, statement.value, statement.lineno, resolver)
+                if field is not None:
+                    fields.append(field)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            name = statement.target.id
+            if name == "model_config" and statement.value is not None:
+                meta.update(_config_items(statement.value))
+            elif not name.startswith("_") and not _class_var(statement.annotation):
+                fields.append(_annotated_field(name, statement, resolver))
+    declarations: list[SerializationDeclaration] = []
+    if serializer or queryset_line:
+        declarations.append(ViewData(qualname, serializer, queryset_line))
+    for key in ("from_attributes", "orm_mode"):
+        value = meta.get(key)
+        if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+            from_attributes = "yes" if value.value else "no"
+    if fields or meta or computed or "to_representation" in methods:
+        model = meta.get("model")
+        declarations.append(
+            SchemaClass(
+                qualname,
+                node.lineno,
+                bases,
+                tuple(fields),
+                model=(resolver.qualified_name(model) or "") if model is not None else "",
+                meta_fields=_strings(meta.get("fields")),
+                all_fields=_is_all(meta.get("fields")),
+                exclude=_strings(meta.get("exclude")),
+                depth=_integer(meta.get("depth")),
+                include_relationships=_is_true(meta.get("include_relationships")),
+                from_attributes=from_attributes,
+                methods=tuple(methods),
+                computed=tuple(computed),
+            )
+        )
+    return declarations
+
+
+def _class_constants(node: ast.ClassDef) -> dict[str, ast.expr]:
+    found: dict[str, ast.expr] = {}
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            found[statement.targets[0].id] = statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
+            found[statement.target.id] = statement.value
+    return found
+
+
+def _config_items(value: ast.expr) -> dict[str, ast.expr]:
+    """`ConfigDict(from_attributes=True)` or `{"from_attributes": True}`."""
+    if isinstance(value, ast.Call):
+        return {keyword.arg: keyword.value for keyword in value.keywords if keyword.arg}
+    if isinstance(value, ast.Dict):
+        return {
+            key.value: item
+            for key, item in zip(value.keys, value.values)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str)
+        }
+    return {}
+
+
+def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) -> SchemaField | None:
+    field_type = resolver.qualified_name(call.func) or ".".join(dotted_parts(call.func) or [])
+    if not field_type:
+        return None
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+    source = _string(keywords.get("source")) or _string(keywords.get("attribute"))
+    many = _is_true(keywords.get("many"))
+    last = field_type.rpartition(".")[2]
+    nested = ""
+    method = ""
+    slug = _string(keywords.get("slug_field"))
+    reads: tuple[AttributeRead, ...] = ()
+    if last in ("Nested", "Pluck", "List", "ListSerializer", "DjangoListField", "Field", "NonNull"):
+        nested, inner_many = _nested_argument(call, resolver)
+        many = many or inner_many or last in ("List", "DjangoListField")
+        if last == "Pluck" and len(call.args) > 1:
+            slug = _string(call.args[1])
+    elif last == "SerializerMethodField":
+        method = _string(keywords.get("method_name")) or (_string(call.args[0]) if call.args else "") or f"get_{name}"
+    elif last == "Method":
+        method = _string(keywords.get("serialize")) or (_string(call.args[0]) if call.args else "")
+    elif last == "Function":
+        function = keywords.get("serialize") or (call.args[0] if call.args else None)
+        if isinstance(function, ast.Lambda):
+            reads = _lambda_reads(function)
+    elif _looks_like_class(call.func):
+        # `author = AuthorSerializer(read_only=True)`: a nested serializer when the project
+        # says the class is one (knowledge.py decides).
+        nested = field_type
+    return SchemaField(
+        name,
+        line,
+        field_type,
+        source=source,
+        nested=nested,
+        many=many,
+        method=method,
+        reads=reads,
+        slug=slug,
+        write_only=_is_true(keywords.get("write_only")) or _is_true(keywords.get("load_only")),
+    )
+
+
+def _nested_argument(call: ast.Call, resolver: NameResolver) -> tuple[str, bool]:
+    """The schema a `Nested(...)`/`List(Nested(...))`/`Pluck(...)` field wraps, and whether it is a list."""
+    argument = call.args[0] if call.args else next((keyword.value for keyword in call.keywords if keyword.arg in ("nested", "child", "of_type")), None)
+    if isinstance(argument, ast.Call):
+        inner = resolver.qualified_name(argument.func) or ""
+        last = inner.rpartition(".")[2]
+        if last in ("Nested", "Pluck", "NonNull", "List"):
+            nested, many = _nested_argument(argument, resolver)
+            return nested, many or last == "List"
+        return inner, False
+    if isinstance(argument, ast.Lambda):
+        argument = argument.body
+    if isinstance(argument, (ast.Name, ast.Attribute)):
+        return resolver.qualified_name(argument) or "", False
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value, False
+    return "", False
+
+
+def _annotated_field(name: str, statement: ast.AnnAssign, resolver: NameResolver) -> SchemaField:
+    nested, many = _annotation_element(statement.annotation, resolver)
+    outer = statement.annotation.value if isinstance(statement.annotation, ast.Subscript) else statement.annotation
+    field_type = resolver.qualified_name(outer) or ""
+    source = ""
+    value = statement.value
+    if isinstance(value, ast.Call):
+        keywords = {keyword.arg: keyword.value for keyword in value.keywords if keyword.arg}
+        source = _string(keywords.get("validation_alias")) or _string(keywords.get("alias"))
+        if _is_true(keywords.get("exclude")):
+            return SchemaField(name, statement.lineno, field_type, write_only=True)
+    return SchemaField(name, statement.lineno, field_type, source=source, nested=nested, many=many)
+
+
+def annotation_element(annotation: ast.expr, resolver: NameResolver) -> tuple[str, bool]:
+    return _annotation_element(annotation, resolver)
+
+
+def _annotation_element(annotation: ast.expr, resolver: NameResolver, depth: int = 0) -> tuple[str, bool]:
+    """`list[TagOut]` -> ("mod.TagOut", True); `AuthorOut | None` -> ("mod.AuthorOut", False)."""
+    node = annotation
+    if depth > 6:
+        return "", False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return "", False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left = _annotation_element(node.left, resolver, depth + 1)
+        return left if left[0] else _annotation_element(node.right, resolver, depth + 1)
+    if isinstance(node, ast.Subscript):
+        head = (resolver.qualified_name(node.value) or "").rpartition(".")[2]
+        arguments = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if head in _OPTIONAL:
+            for argument in arguments:
+                found = _annotation_element(argument, resolver, depth + 1)
+                if found[0]:
+                    return found
+            return "", False
+        if head in ("dict", "Dict", "Mapping", "tuple", "Tuple") or not arguments:
+            return "", False
+        inner, _ = _annotation_element(arguments[0], resolver, depth + 1)
+        return inner, True
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        qualname = resolver.qualified_name(node) or ""
+        if qualname.startswith("builtins.") or qualname.rpartition(".")[2] in ("str", "int", "float", "bool", "Any"):
+            return "", False
+        return qualname, False
+    return "", False
+
+
+def _schema_instance(value: ast.expr, resolver: NameResolver) -> tuple[str, bool] | None:
+    if not isinstance(value, ast.Call) or not _looks_like_class(value.func):
+        return None
+    schema = resolver.qualified_name(value.func)
+    if not schema:
+        return None
+    many = any(keyword.arg == "many" and _is_true(keyword.value) for keyword in value.keywords)
+    return schema, many
+
+
+# --- functions -----------------------------------------------------------------------------
+
+
+def function_reads(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda,
+    qualname: str,
+    resolver: NameResolver,
+    class_qualname: str | None,
+) -> list[FunctionReads]:
+    """What `function` reads off each positional parameter (only those it reads something off)."""
+    arguments = [*function.args.posonlyargs, *function.args.args]
+    if not arguments:
+        return []
+    is_property = not isinstance(function, ast.Lambda) and _is_property(function, resolver)
+    scan = _Scan(function)
+    aliases: dict[str, tuple[int, str]] = {argument.arg: (position, "") for position, argument in enumerate(arguments)}
+    if "cls" in aliases:
+        del aliases["cls"]
+    if not scan.names & set(aliases):
+        return []
+    _bind_aliases(scan.bindings, aliases)
+    reads: dict[int, dict[str, AttributeRead]] = {}
+    calls: dict[int, list[ParameterCall]] = {}
+    for node in scan.chains:
+        if node in scan.inner:
+            continue
+        chain = _chain(node)
+        if chain is None or chain[0] not in aliases or not chain[1]:
+            continue
+        position, prefix = aliases[chain[0]]
+        path = ".".join(filter(None, [prefix, *chain[1]]))
+        iterated = node in scan.iterated
+        known = reads.setdefault(position, {})
+        if len(known) < _MAX_READS and (path not in known or iterated):
+            known[path] = AttributeRead(path, getattr(node, "lineno", 0), iterated)
+    for call in scan.calls:
+        for index, passed_value in enumerate(call.args):
+            chain = _chain(passed_value) if not isinstance(passed_value, ast.Name) else (passed_value.id, [])
+            if chain is None or chain[0] not in aliases:
+                continue
+            callee = _callee(call.func, resolver, class_qualname)
+            if callee:
+                position, prefix = aliases[chain[0]]
+                path = ".".join(filter(None, [prefix, *chain[1]]))
+                calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno))
+    found: list[FunctionReads] = []
+    for position, argument in enumerate(arguments):
+        own = reads.get(position, {})
+        passed = calls.get(position, [])
+        if own or passed:
+            found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property))
+    return found
+
+
+def _lambda_reads(function: ast.Lambda) -> tuple[AttributeRead, ...]:
+    found = function_reads(function, "", NameResolver("", {}, frozenset()), None)
+    return found[0].reads if found and found[0].position == 0 else ()
+
+
+def _bind_aliases(nodes: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehension], aliases: dict[str, tuple[int, str]]) -> None:
+    """`author = obj.author`, `for line in order.lines.all():` -> aliases under the parameter."""
+    for _ in range(2):
+        for node in nodes:
+            target: ast.expr | None = None
+            value: ast.expr | None = None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                target, value = node.target, node.iter
+            if not isinstance(target, ast.Name) or value is None or target.id in aliases:
+                continue
+            chain = _chain(value)
+            if chain is not None and chain[0] in aliases and chain[1]:
+                position, prefix = aliases[chain[0]]
+                steps = [step for step in chain[1] if step not in ("all()", "[]")]
+                if steps and not steps[-1].endswith("()"):
+                    aliases[target.id] = (position, ".".join(filter(None, [prefix, *steps])))
+
+
+class _Scan:
+    """One walk over a function's own nodes: attribute chains, calls, bindings, evaluated nodes."""
+
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.chains: list[ast.Attribute | ast.Call | ast.Subscript] = []
+        self.calls: list[ast.Call] = []
+        self.bindings: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehension] = []
+        # Nodes that are part of a longer chain (`obj.author` inside `obj.author.name`).
+        self.inner: set[ast.AST] = set()
+        self.iterated: set[ast.AST] = set()
+        self.names: set[str] = set()
+        body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
+        stack = body[::-1]
+        ast_type = ast.AST
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                self.names.add(node.id)  # type: ignore[attr-defined]
+                continue
+            if kind in _NESTED:
+                continue
+            if kind is ast.Attribute:
+                self.chains.append(node)  # type: ignore[arg-type]
+                self.inner.add(node.value)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                self.chains.append(node)
+                self.calls.append(node)
+                self.inner.add(node.func)
+                if isinstance(node.func, ast.Name) and node.func.id in _EVALUATING:
+                    self.iterated.update(node.args)
+            elif kind is ast.Subscript:
+                self.chains.append(node)  # type: ignore[arg-type]
+                self.inner.add(node.value)  # type: ignore[attr-defined]
+            elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
+                self.iterated.add(node.iter)  # type: ignore[attr-defined]
+                self.bindings.append(node)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                self.bindings.append(node)  # type: ignore[arg-type]
+            elif kind is ast.Starred:
+                self.iterated.add(node.value)  # type: ignore[attr-defined]
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast_type):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in reversed(value) if isinstance(item, ast_type))
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
+    """`obj.comments.filter(x=1).count()` -> ("obj", ["comments", "filter()", "count()"])."""
+    steps: list[str] = []
+    current = node
+    for _ in range(24):
+        if isinstance(current, ast.Call):
+            if not isinstance(current.func, ast.Attribute):
+                return None
+            steps.append(f"{current.func.attr}()")
+            current = current.func.value
+        elif isinstance(current, ast.Attribute):
+            steps.append(current.attr)
+            current = current.value
+        elif isinstance(current, ast.Subscript):
+            steps.append("[]")
+            current = current.value
+        elif isinstance(current, ast.Name):
+            return current.id, steps[::-1]
+        else:
+            return None
+    return None
+
+
+def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+        return f"{class_qualname}.{func.attr}" if class_qualname else ""
+    if isinstance(func, ast.Name):
+        return resolver.qualified_name(func) or ""
+    return ""
+
+
+def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+    for decorator in function.decorator_list:
+        parts = dotted_parts(decorator.func if isinstance(decorator, ast.Call) else decorator) or [""]
+        if parts[-1] in _PROPERTY_DECORATORS:
+            return True
+    return False
+
+
+def _class_var(annotation: ast.expr) -> bool:
+    head = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    parts = dotted_parts(head) or [""]
+    return parts[-1] == "ClassVar"
+
+
+def _looks_like_class(node: ast.expr) -> bool:
+    parts = dotted_parts(node)
+    return bool(parts) and parts[-1][:1].isupper()  # type: ignore[index]
+
+
+def _string(node: ast.expr | None) -> str:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+
+
+def _strings(node: ast.expr | None) -> tuple[str, ...]:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return tuple(element.value for element in node.elts if isinstance(element, ast.Constant) and isinstance(element.value, str))
+    return ()
+
+
+def _is_all(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value == "__all__"
+
+
+def _is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _integer(node: ast.expr | None) -> int:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return max(0, min(node.value, 10))
+    return 0

@@ -1,0 +1,118 @@
+"""The per-file facts of the serialization layer: what one module declares about output shapes.
+
+Kept in `ModuleFacts.serializers` (cached), so only frozen dataclasses of strings, ints,
+bools and tuples: no dicts, no sets, no AST nodes.
+
+- `AttributeRead`: a dotted path read off an object (`author.name`, `comments.count()`).
+- `FunctionReads`: what a function reads off one of its parameters (`obj` of a
+  `get_<field>` method, `self` of a model property), and which project functions it hands
+  that object (or a part of it) to.
+- `SchemaClass`: a class that may be a serializer, schema or GraphQL type (its family is
+  decided project-wide, from its bases), with its declared fields and Meta/Config.
+- `SchemaInstance`: a module-level name bound to a schema instance (`posts_schema =
+  PostSchema(many=True)`).
+- `ViewData`: the `serializer_class` and `queryset` a class body sets (DRF views and mixins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+@dataclass(frozen=True, slots=True)
+class AttributeRead:
+    """`obj.author.name` read off parameter `obj` -> path "author.name".
+
+    Steps ending in "()" are method calls (`comments.count()`), "[]" a subscript; `iterated`
+    says the whole path is iterated, passed to `list()`/`len()` or otherwise evaluated.
+    """
+
+    path: str
+    line: int
+    iterated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterCall:
+    """The parameter (or `path` under it) handed to another function: `total(obj.lines)`."""
+
+    callee: str
+    position: int
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionReads:
+    qualname: str
+    parameter: str
+    # Position among the positional parameters (`self` is 0 in a method).
+    position: int
+    reads: tuple[AttributeRead, ...] = ()
+    calls: tuple[ParameterCall, ...] = ()
+    # The function is decorated `@property`/`@cached_property`/`@computed_field`.
+    is_property: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaField:
+    """One declared field: `author_name = CharField(source="author.name")`, `tags: list[TagOut]`."""
+
+    name: str
+    line: int
+    # Qualified name of the field class called (or of the annotation's outer type).
+    field_type: str
+    # `source=` / `attribute=` / `data_key` aside: the attribute path the field reads ("" = name).
+    source: str = ""
+    # Qualified name of a nested schema class (`AuthorSerializer()`, `Nested(AuthorSchema)`,
+    # `list[AuthorOut]`, `Pluck(AuthorSchema, "name")`), as the file's imports say.
+    nested: str = ""
+    many: bool = False
+    # SerializerMethodField / marshmallow Method: the method's name.
+    method: str = ""
+    # What a `Function(lambda obj: ...)` or `resolve_*` lambda reads off its object.
+    reads: tuple[AttributeRead, ...] = ()
+    # SlugRelatedField `slug_field`, Pluck's field name.
+    slug: str = ""
+    write_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaClass:
+    qualname: str
+    line: int
+    bases: tuple[str, ...]
+    fields: tuple[SchemaField, ...] = ()
+    # Meta.model (qualified as the file's imports say).
+    model: str = ""
+    meta_fields: tuple[str, ...] = ()
+    all_fields: bool = False
+    exclude: tuple[str, ...] = ()
+    depth: int = 0
+    # marshmallow-sqlalchemy `include_relationships = True`.
+    include_relationships: bool = False
+    # pydantic: "yes" when the class's config reads attributes (`from_attributes`/`orm_mode`),
+    # "no" when it says it doesn't, "" when it says nothing (inherit).
+    from_attributes: str = ""
+    # Methods the class defines (`to_representation`, `get_author_name`).
+    methods: tuple[str, ...] = ()
+    # Properties and computed fields the schema declares (pydantic `@computed_field`).
+    computed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInstance:
+    qualname: str
+    schema: str
+    many: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ViewData:
+    qualname: str
+    serializer: str = ""
+    # Line of the class's own `queryset = ...`, 0 when it sets none.
+    queryset_line: int = 0
+
+
+SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

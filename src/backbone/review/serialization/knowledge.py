@@ -1,0 +1,372 @@
+"""Serializers, schemas and per-row functions across the project: what each reads off a row.
+
+`serialization_knowledge(index)` builds, once per project index, the view every question
+goes through:
+
+- `family(qualname)`: DRF serializer, pydantic model, marshmallow schema or graphene type
+  (from the class's bases, project ancestors followed), or None.
+- `reads_attributes(qualname)`: a pydantic model whose config reads ORM attributes
+  (`from_attributes`/`orm_mode`, inherited; SQLModel and Ninja schemas always do).
+- `schema_reads(qualname)`: the attribute paths serializing one object reads, field by
+  field, with DRF's ModelSerializer inference (a relation named in `fields` is a
+  PrimaryKeyRelatedField: the key of a forward FK, the rows of a many-to-many or reverse
+  relation), `source=` paths, nested serializers and schemas, `depth`,
+  String/SlugRelatedField, method fields (their bodies followed through project
+  functions), `to_representation`, marshmallow Nested/Pluck/Function/Method/`attribute=`
+  and auto schemas with relationships, graphene `DjangoObjectType` fields.
+- `function_reads(qualname, position)`: what a project function reads off one parameter,
+  calls to project functions followed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from backbone.review.knowledge.schemas import SchemaFamily, schema_family
+from backbone.review.orm.facts import ModelClass
+from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
+from backbone.review.serialization.facts import (
+    AttributeRead,
+    FunctionReads,
+    SchemaClass,
+    SchemaField,
+    SchemaInstance,
+    ViewData,
+)
+
+if TYPE_CHECKING:
+    from backbone.review.project import ProjectIndex
+
+KNOWLEDGE_VIEW = "serialization-knowledge"
+# How many project calls (and nested schemas) a read is followed through.
+MAX_DEPTH = 4
+
+_GRAPHENE_BASES = frozenset({"graphene_django.DjangoObjectType", "graphene_django.types.DjangoObjectType"})
+_ATTRIBUTE_READERS = frozenset({"sqlmodel.SQLModel", "ninja.Schema", "ninja.schema.Schema", "ninja.ModelSchema", "ninja.orm.ModelSchema"})
+# DRF relational fields that read only the key of a forward relation (`author_id`).
+_KEY_ONLY_FIELDS = frozenset({"PrimaryKeyRelatedField", "HyperlinkedRelatedField", "ManyRelatedField"})
+_NO_READ_FIELDS = frozenset({"HyperlinkedIdentityField", "HiddenField", "CurrentUserDefault"})
+
+
+class Family(enum.Enum):
+    DRF = "DRF serializer"
+    PYDANTIC = "pydantic model"
+    MARSHMALLOW = "marshmallow schema"
+    GRAPHENE = "graphene type"
+
+
+_FAMILIES = {SchemaFamily.DRF: Family.DRF, SchemaFamily.PYDANTIC: Family.PYDANTIC, SchemaFamily.MARSHMALLOW: Family.MARSHMALLOW}
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    path: str
+    line: int
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A path read off each serialized object: ("author", "name")."""
+
+    steps: tuple[str, ...]
+    # What reads it: "PostSerializer.author_name", with where it is declared.
+    field: str
+    where: Where
+    # The whole path is iterated (a many=True field, a list of nested schemas).
+    iterated: bool = False
+    # The last step, when a forward relation, is read for its key only (PrimaryKeyRelatedField).
+    key_only: bool = False
+    # DRF `depth`: the relation is serialized as a nested model this many levels deep.
+    depth: int = 0
+
+
+class SerializationKnowledge:
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.graph: ModelGraph = model_graph(index)
+        self.schemas: dict[str, SchemaClass] = {}
+        self.instances: dict[str, SchemaInstance] = {}
+        self.views: dict[str, ViewData] = {}
+        self.functions: dict[tuple[str, int], FunctionReads] = {}
+        self.paths: dict[str, str] = {}
+        self.relation_lines: dict[tuple[str, str], Where] = {}
+        self.marshmallow = bool({"marshmallow", "flask_marshmallow"} & index.imported_packages)
+        for facts in index.modules.values():
+            for declaration in facts.serializers:
+                if isinstance(declaration, SchemaClass):
+                    self.schemas[declaration.qualname] = declaration
+                    self.paths[declaration.qualname] = facts.path
+                elif isinstance(declaration, FunctionReads):
+                    self.functions[(declaration.qualname, declaration.position)] = declaration
+                    self.paths.setdefault(declaration.qualname, facts.path)
+                elif isinstance(declaration, SchemaInstance):
+                    self.instances[declaration.qualname] = declaration
+                elif isinstance(declaration, ViewData):
+                    self.views[declaration.qualname] = declaration
+            for model in facts.models:
+                if isinstance(model, ModelClass):
+                    for relation in model.relations:
+                        self.relation_lines[(model.qualname, relation.name)] = Where(facts.path, relation.line)
+        self._families: dict[str, Family | None] = {}
+        self._methods: dict[tuple[str, str], str | None] = {}
+        self._reads: dict[str, tuple[Read, ...]] = {}
+        self._function_reads: dict[tuple[str, int], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
+
+    # --- classes -----------------------------------------------------------------------
+
+    def schema(self, reference: str) -> SchemaClass | None:
+        if not reference:
+            return None
+        found = self.schemas.get(reference)
+        if found is None:
+            found = self.schemas.get(self.index.resolve(reference))
+        return found
+
+    def family(self, qualname: str, depth: int = 0) -> Family | None:
+        qualname = self.index.resolve(qualname) if qualname not in self.schemas else qualname
+        if qualname in self._families:
+            return self._families[qualname]
+        self._families[qualname] = None
+        found: Family | None = None
+        bases = self._bases(qualname)
+        if any(base in _GRAPHENE_BASES for base in bases):
+            found = Family.GRAPHENE
+        else:
+            family = schema_family(bases, self.marshmallow)
+            found = _FAMILIES.get(family) if family is not None else None
+        if found is None and depth < 12:
+            for base in bases:
+                if base in self.index.classes or base in self.schemas:
+                    found = self.family(base, depth + 1)
+                    if found is not None:
+                        break
+        self._families[qualname] = found
+        return found
+
+    def _bases(self, qualname: str) -> tuple[str, ...]:
+        schema = self.schemas.get(qualname)
+        if schema is not None:
+            return tuple(self.index.resolve(base) for base in schema.bases)
+        facts = self.index.classes.get(qualname)
+        return tuple(self.index.resolve(base) for base in facts.bases) if facts is not None else ()
+
+    def ancestry(self, qualname: str) -> list[SchemaClass]:
+        """The schema and its project ancestors that declare fields, nearest first."""
+        found: list[SchemaClass] = []
+        seen: set[str] = set()
+        stack = [self.index.resolve(qualname)]
+        while stack and len(found) < 24:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            schema = self.schemas.get(current)
+            if schema is not None:
+                found.append(schema)
+            stack.extend(self._bases(current))
+        return found
+
+    def reads_attributes(self, qualname: str) -> bool:
+        """A pydantic model that validates from ORM objects (`from_attributes`/`orm_mode`)."""
+        stack = [self.index.resolve(qualname)]
+        seen: set[str] = set()
+        while stack:
+            current = stack.pop(0)
+            if current in seen or len(seen) > 24:
+                continue
+            seen.add(current)
+            if current in _ATTRIBUTE_READERS:
+                return True
+            schema = self.schemas.get(current)
+            if schema is not None and schema.from_attributes:
+                return schema.from_attributes == "yes"
+            stack.extend(self._bases(current))
+        return False
+
+    def model_of(self, qualname: str) -> ModelInfo | None:
+        for schema in self.ancestry(qualname):
+            if schema.model:
+                return self.graph.model(schema.model)
+        return None
+
+    def method(self, class_qualname: str, name: str) -> str | None:
+        key = (class_qualname, name)
+        if key not in self._methods:
+            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+        return self._methods[key]
+
+    def where(self, qualname: str, line: int) -> Where:
+        return Where(self.paths.get(qualname, self.paths.get(qualname.rpartition(".")[0], "?")), line)
+
+    def relation_where(self, relation: Relation) -> Where | None:
+        found = self.relation_lines.get((relation.owner, relation.name))
+        if found is not None or not relation.reverse:
+            return found
+        target = self.graph.models.get(relation.target)
+        if target is None:
+            return None
+        for name, forward in target.relations.items():
+            if not forward.reverse and forward.target == relation.owner:
+                return self.relation_lines.get((target.qualname, name))
+        return None
+
+    # --- what serializing one object reads ---------------------------------------------
+
+    def schema_reads(self, qualname: str, depth: int = 0) -> tuple[Read, ...]:
+        qualname = self.index.resolve(qualname)
+        if qualname in self._reads:
+            return self._reads[qualname]
+        self._reads[qualname] = ()
+        found = tuple(self._schema_reads(qualname, depth)) if depth <= MAX_DEPTH else ()
+        self._reads[qualname] = found
+        return found
+
+    def _schema_reads(self, qualname: str, depth: int) -> list[Read]:
+        family = self.family(qualname)
+        ancestry = self.ancestry(qualname)
+        if family is None or not ancestry:
+            return []
+        own = ancestry[0]
+        label = qualname.rpartition(".")[2]
+        found: list[Read] = []
+        declared: set[str] = set()
+        for schema in ancestry:
+            for field in schema.fields:
+                if field.name in declared:
+                    continue
+                declared.add(field.name)
+                if not field.write_only:
+                    found.extend(self._field_reads(schema, field, label, family, depth))
+        model = self.model_of(qualname)
+        meta = next((schema for schema in ancestry if schema.meta_fields or schema.all_fields or schema.exclude), None)
+        if family in (Family.DRF, Family.GRAPHENE, Family.MARSHMALLOW) and model is not None:
+            found.extend(self._inferred(own, meta, model, declared, label, family, ancestry))
+        for schema in ancestry:
+            if "to_representation" in schema.methods and family is Family.DRF:
+                method = f"{schema.qualname}.to_representation"
+                for steps, iterated, where in self.function_reads(method, 1):
+                    found.append(Read(steps, f"{label}.to_representation()", where, iterated))
+                break
+        return found
+
+    def _field_reads(self, schema: SchemaClass, field: SchemaField, label: str, family: Family, depth: int) -> list[Read]:
+        where = self.where(schema.qualname, field.line)
+        name = f"{label}.{field.name}"
+        last = field.field_type.rpartition(".")[2]
+        if last in _NO_READ_FIELDS:
+            return []
+        source = field.source or field.name
+        steps = () if source == "*" else tuple(part for part in source.split(".") if part)
+        if family is Family.PYDANTIC and field.field_type.rpartition(".")[2] == "ClassVar":
+            return []
+        if field.method:
+            method = self.method(schema.qualname, field.method)
+            if method is None:
+                return []
+            return [Read(path, name, read_where, iterated) for path, iterated, read_where in self.function_reads(method, 1)]
+        if field.reads:
+            return [Read(tuple(read.path.split(".")), name, where, read.iterated) for read in field.reads]
+        nested = field.nested if field.nested and self.family(field.nested) is not None else ""
+        if nested:
+            head = Read(steps, name, where, field.many)
+            if field.slug:
+                return [head, Read((*steps, field.slug), name, where, field.many)]
+            inner = self.schema_reads(nested, depth + 1)
+            return [head, *(Read((*steps, *read.steps), f"{name} > {read.field}", read.where, read.iterated, read.key_only, read.depth) for read in inner)]
+        if last in _KEY_ONLY_FIELDS:
+            return [Read(steps, name, where, field.many, key_only=True)]
+        if last == "StringRelatedField":
+            return [Read(steps, name, where, field.many), Read((*steps, "__str__()"), name, where, field.many)]
+        if last == "SlugRelatedField" and field.slug:
+            return [Read((*steps, field.slug), name, where, field.many)]
+        if not steps:
+            return []
+        return [Read(steps, name, where, field.many)]
+
+    def _inferred(
+        self,
+        own: SchemaClass,
+        meta: SchemaClass | None,
+        model: ModelInfo,
+        declared: set[str],
+        label: str,
+        family: Family,
+        ancestry: list[SchemaClass],
+    ) -> list[Read]:
+        """Fields a ModelSerializer / auto schema / DjangoObjectType makes from the model."""
+        depth = next((schema.depth for schema in ancestry if schema.depth), 0)
+        include_relationships = any(schema.include_relationships for schema in ancestry)
+        where = self.where(meta.qualname if meta is not None else own.qualname, meta.line if meta is not None else own.line)
+        names: list[str]
+        if meta is not None and meta.meta_fields:
+            names = list(meta.meta_fields)
+        elif family is Family.MARSHMALLOW and not include_relationships:
+            return []
+        else:
+            # `fields = "__all__"`, `exclude`, or (graphene, auto schemas) every field.
+            names = [name for name, relation in model.relations.items() if not relation.reverse or family is Family.GRAPHENE]
+            if meta is not None:
+                names = [name for name in names if name not in meta.exclude]
+        found: list[Read] = []
+        for name in names:
+            if name in declared:
+                continue
+            relation = model.relations.get(name)
+            if relation is None:
+                # A property or method of the model named in `fields` (DRF ReadOnlyField).
+                if family is Family.DRF and self.method(model.qualname, name) is not None:
+                    found.append(Read((name,), f"{label}.{name}", where))
+                continue
+            if family is Family.DRF:
+                found.append(Read((name,), f"{label}.{name}", where, relation.many, key_only=depth == 0, depth=depth))
+            else:
+                found.append(Read((name,), f"{label}.{name}", where, relation.many))
+        return found
+
+    # --- functions ---------------------------------------------------------------------
+
+    def function_reads(self, qualname: str, position: int, depth: int = 0) -> tuple[tuple[tuple[str, ...], bool, Where], ...]:
+        """(steps, iterated, where) read off parameter `position` of `qualname`, calls followed."""
+        key = (qualname, position)
+        if key in self._function_reads:
+            return self._function_reads[key]
+        self._function_reads[key] = ()
+        facts = self.functions.get(key)
+        found: list[tuple[tuple[str, ...], bool, Where]] = []
+        if facts is not None:
+            for read in facts.reads:
+                found.append((tuple(read.path.split(".")), read.iterated, self.where(qualname, read.line)))
+            if depth < MAX_DEPTH:
+                for call in facts.calls:
+                    target = self.index.function(call.callee)
+                    if target is None:
+                        continue
+                    prefix = tuple(step for step in call.path.split(".") if step)
+                    for steps, iterated, where in self.function_reads(target.qualname, call.position + _offset(target.qualname, self), depth + 1):
+                        found.append(((*prefix, *steps), iterated, where))
+        result = tuple(found[:96])
+        self._function_reads[key] = result
+        return result
+
+    def is_property(self, qualname: str) -> bool:
+        facts = self.functions.get((qualname, 0))
+        return facts is not None and facts.is_property
+
+
+def _offset(qualname: str, knowledge: SerializationKnowledge) -> int:
+    """A method's parameters count `self` first: `self.total(obj)` hands `obj` to position 1."""
+    owner = qualname.rpartition(".")[0]
+    return 1 if owner in knowledge.index.classes else 0
+
+
+def serialization_knowledge(index: ProjectIndex) -> SerializationKnowledge:
+    return index.view(KNOWLEDGE_VIEW, SerializationKnowledge)
+
+
+def reads_of(read: AttributeRead) -> tuple[str, ...]:
+    return tuple(read.path.split("."))

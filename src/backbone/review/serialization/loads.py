@@ -1,0 +1,259 @@
+"""Which relations serializing the rows of a query loads one row at a time.
+
+`missing_loads(knowledge, rows, reads, many)` walks each read path (`author.name`,
+`books.author.name`, `comments.count()`) through the model graph from the rows' model,
+against what the query eager-loaded (`DataValue.eager`: `select_related`,
+`prefetch_related` and `Prefetch(queryset=...)` paths, loader options, `lazy=` on the
+relationship), and answers the relation paths that run a query per row. Model methods and
+properties on the way (`to_dict()`, `comment_total`) are followed into their bodies.
+
+A single object (`many=False`) runs one query per relation, not one per row; only what is
+read per element of one of its lists counts (one playlist, each track reading its album).
+
+`eager_load_fix(layer, misses)` renders the eager load that answers them:
+`select_related("author")`, `prefetch_related(Prefetch("books",
+queryset=Book.objects.select_related("author")))`,
+`.options(selectinload(Order.lines).joinedload(OrderLine.product))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backbone.review.orm.facts import LoadStrategy, RelationKind
+from backbone.review.orm.graph import ModelInfo, Relation
+from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, DataLayer, DataValue
+from backbone.review.serialization.knowledge import MAX_DEPTH, Read, SerializationKnowledge
+
+# Methods of a Django related manager answered from a prefetch; anything else queries again.
+_SERVED = frozenset({"all()", "count()", "exists()", "__iter__()", "len()"})
+# Manager methods that only build a query (`obj.lines.filter(...)`), evaluated later.
+_EVALUATING = frozenset({"all()", "count()", "exists()", "first()", "last()", "get()", "aggregate()", "values_list()", "values()", "[]"})
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A relation path loaded per row: (Relation, ...) from the row's model."""
+
+    relations: tuple[Relation, ...]
+    counted: bool
+    reads: tuple[Read, ...] = field(default=())
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(relation.name for relation in self.relations)
+
+
+def missing_loads(
+    knowledge: SerializationKnowledge,
+    rows: DataValue,
+    reads: tuple[Read, ...],
+    many: bool,
+    annotated: frozenset[str] = frozenset(),
+    skip: frozenset[str] = frozenset(),
+) -> list[Miss]:
+    """The relation paths serializing `rows` with `reads` loads per row (first read kept)."""
+    model = knowledge.graph.model(rows.model)
+    if model is None or not rows.entities:
+        return []
+    found: dict[tuple[str, ...], Miss] = {}
+    for read in reads:
+        walker = _Walk(knowledge, read, annotated)
+        walker.walk(model, rows.eager, read.steps, many, (), 0)
+        for miss in walker.misses:
+            key = miss.path
+            if ".".join(key) in skip:
+                continue
+            known = found.get(key)
+            if known is None:
+                found[key] = Miss(miss.relations, miss.counted, (read,))
+            elif read not in known.reads and len(known.reads) < 4:
+                found[key] = Miss(known.relations, known.counted, (*known.reads, read))
+    # A longer path's eager load covers its prefixes: keep the longest.
+    paths = list(found)
+    kept = [found[path] for path in paths if not any(other != path and other[: len(path)] == path for other in paths)]
+    for path in paths:
+        miss = found[path]
+        if miss not in kept:
+            longer = next(item for item in kept if item.path[: len(path)] == path)
+            merged = tuple(dict.fromkeys([*longer.reads, *miss.reads]))[:4]
+            kept[kept.index(longer)] = Miss(longer.relations, longer.counted, merged)
+    return kept
+
+
+class _Walk:
+    def __init__(self, knowledge: SerializationKnowledge, read: Read, annotated: frozenset[str]) -> None:
+        self.knowledge = knowledge
+        self.read = read
+        self.annotated = annotated
+        self.misses: list[Miss] = []
+        self.budget = 64
+
+    def walk(
+        self,
+        model: ModelInfo,
+        eager: tuple[str, ...],
+        steps: tuple[str, ...],
+        per_row: bool,
+        taken: tuple[Relation, ...],
+        depth: int,
+    ) -> None:
+        self.budget -= 1
+        if not steps or self.budget <= 0 or depth > MAX_DEPTH:
+            return
+        step = steps[0]
+        name = step[:-2] if step.endswith("()") else step
+        relation = model.relations.get(name)
+        if relation is None:
+            self._member(model, eager, name, steps[1:], per_row, taken, depth)
+            return
+        rest = steps[1:]
+        loaded = _loaded(eager, relation)
+        queries, counted = self._queries(relation, loaded, rest)
+        path = (*taken, relation)
+        if queries and per_row:
+            self.misses.append(Miss(path, counted))
+        target = self.knowledge.graph.models.get(relation.target)
+        if target is None:
+            return
+        inner = _sub_eager(eager, relation) if loaded else ()
+        if relation.many:
+            # Manager calls that only shape the query (`all()`, `filter()`) are not attributes.
+            while rest and rest[0].endswith("()") and rest[0] not in ("__str__()",):
+                rest = rest[1:]
+        if self.read.depth and not rest and len(path) <= self.read.depth and not self.read.key_only:
+            self._nested_model(target, inner, per_row or relation.many, path, depth)
+            return
+        self.walk(target, inner, rest, per_row or relation.many, path, depth)
+
+    def _queries(self, relation: Relation, loaded: bool, rest: tuple[str, ...]) -> tuple[bool, bool]:
+        """(this hop runs a query per owner, the query is a count)."""
+        read = self.read
+        last = not rest
+        if relation.kind is RelationKind.RELATIONSHIP:
+            if relation.load in (LoadStrategy.DYNAMIC, LoadStrategy.WRITE_ONLY):
+                evaluated = bool(rest) and rest[0] in _EVALUATING or (last and read.iterated)
+                return evaluated, bool(rest) and rest[0] == "count()"
+            return not loaded, False
+        if not relation.many:
+            if last and read.key_only and relation.key_column:
+                return False, False
+            return not loaded, False
+        # A Django many-to-many or reverse manager: runs SQL when evaluated.
+        following = rest[0] if rest else ""
+        evaluated = (last and (read.iterated or read.key_only)) or bool(rest) and (following in _EVALUATING or not following.endswith("()"))
+        if following.endswith("()") and following not in _EVALUATING:
+            # `filter()`, `order_by()`, ...: a new query, whatever was prefetched.
+            evaluated = any(step in _EVALUATING or not step.endswith("()") for step in rest) or read.iterated
+            return evaluated, False
+        if not evaluated:
+            return False, False
+        counted = following == "count()"
+        if counted and relation.name in self.annotated:
+            return False, True
+        return not loaded, counted
+
+    def _member(
+        self,
+        model: ModelInfo,
+        eager: tuple[str, ...],
+        name: str,
+        rest: tuple[str, ...],
+        per_row: bool,
+        taken: tuple[Relation, ...],
+        depth: int,
+    ) -> None:
+        """A method or property of the model: follow what its body reads off `self`."""
+        method = self.knowledge.method(model.qualname, name)
+        if method is None or depth >= MAX_DEPTH:
+            return
+        for steps, iterated, _ in self.knowledge.function_reads(method, 0):
+            nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated)
+            nested.budget = self.budget
+            nested.walk(model, eager, steps, per_row, taken, depth + 1)
+            self.budget = nested.budget
+            self.misses.extend(nested.misses)
+
+    def _nested_model(self, model: ModelInfo, eager: tuple[str, ...], per_row: bool, taken: tuple[Relation, ...], depth: int) -> None:
+        """DRF `depth`: the nested model's relations, serialized the same way one level down."""
+        for name, relation in model.relations.items():
+            if relation.reverse:
+                continue
+            levels_left = self.read.depth - len(taken)
+            read = Read((name,), self.read.field, self.read.where, relation.many, key_only=levels_left <= 0, depth=self.read.depth)
+            nested = _Walk(self.knowledge, read, self.annotated)
+            nested.budget = self.budget
+            nested.walk(model, eager, (name,), per_row, taken, depth + 1)
+            self.budget = nested.budget
+            self.misses.extend(nested.misses)
+
+
+def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:
+    if relation.kind is RelationKind.RELATIONSHIP and relation.load.never_queries_on_read:
+        return True
+    if relation.name in eager or EVERY_RELATION in eager:
+        return True
+    return EVERY_FORWARD_RELATION in eager and relation.forward_single
+
+
+def _sub_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
+    prefix = f"{relation.name}."
+    nested = {path[len(prefix):] for path in eager if path.startswith(prefix)}
+    if EVERY_FORWARD_RELATION in eager and relation.forward_single:
+        nested.add(EVERY_FORWARD_RELATION)
+    return tuple(sorted(nested))
+
+
+# --- the eager load to add -----------------------------------------------------------------
+
+
+def eager_load_fix(layer: DataLayer, knowledge: SerializationKnowledge, misses: list[Miss]) -> str:
+    """`.select_related("author").prefetch_related("tags")` or `.options(...)` for `misses`."""
+    if layer is DataLayer.SQLALCHEMY:
+        options = [_loader_chain(knowledge, miss) for miss in misses]
+        return f".options({', '.join(dict.fromkeys(options))})"
+    selected = [miss for miss in misses if not any(relation.many for relation in miss.relations)]
+    prefetched = [miss for miss in misses if miss not in selected]
+    parts: list[str] = []
+    if selected:
+        parts.append(f".select_related({', '.join(dict.fromkeys(_quoted(miss.path) for miss in selected))})")
+    if prefetched:
+        parts.append(f".prefetch_related({', '.join(dict.fromkeys(_prefetch(knowledge, miss) for miss in prefetched))})")
+    return "".join(parts)
+
+
+def _quoted(path: tuple[str, ...]) -> str:
+    return '"' + "__".join(path) + '"'
+
+
+def _prefetch(knowledge: SerializationKnowledge, miss: Miss) -> str:
+    """`"tags"`, or `Prefetch("books", queryset=Book.objects.select_related("author"))`."""
+    relations = miss.relations
+    last_many = max(index for index, relation in enumerate(relations) if relation.many)
+    tail = relations[last_many + 1 :]
+    if not tail:
+        return _quoted(miss.path)
+    head = "__".join(relation.name for relation in relations[: last_many + 1])
+    target = knowledge.graph.models.get(relations[last_many].target)
+    name = target.name if target is not None else "Model"
+    selected = "__".join(relation.name for relation in tail)
+    return f'Prefetch("{head}", queryset={name}.objects.select_related("{selected}"))'
+
+
+def _loader_chain(knowledge: SerializationKnowledge, miss: Miss) -> str:
+    loaders: list[str] = []
+    for relation in miss.relations:
+        owner = knowledge.graph.models.get(relation.owner)
+        loader = "selectinload" if relation.many else "joinedload"
+        loaders.append(f"{loader}({owner.name if owner is not None else 'Model'}.{relation.name})")
+    return ".".join(loaders)
+
+
+def unloadable(misses: list[Miss]) -> list[Relation]:
+    """Relationships declared `lazy="dynamic"`/`"write_only"`: no loader option loads them."""
+    return [
+        relation
+        for miss in misses
+        for relation in miss.relations
+        if relation.load in (LoadStrategy.DYNAMIC, LoadStrategy.WRITE_ONLY) and relation.kind is RelationKind.RELATIONSHIP
+    ]

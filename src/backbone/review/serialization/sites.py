@@ -1,0 +1,526 @@
+"""Where the rows of a query are serialized, in the file a rule looks at.
+
+`function_sites(function, context)` and `view_sites(class_node, context)` answer
+`SerializationSite`s: the query that feeds the serialization (the node a finding goes on),
+the rows' `DataValue` (model, eager loads), what serializes them and what that reads per
+row. Serializations recognised:
+
+- DRF: `Serializer(rows, many=True)`, `self.get_serializer(page, many=True)`, and the
+  `serializer_class` (or `get_serializer_class()`) of a generic list view or viewset whose
+  framework `list()` serializes `queryset`/`get_queryset()` (super() chains followed,
+  pagination unwrapped: a page of 50 rows is 50 queries);
+- marshmallow: `Schema(many=True).dump(rows)`, `schema.dump(rows, many=True)`, a module-level
+  `posts_schema = PostSchema(many=True)`;
+- pydantic: a FastAPI route's `response_model` or return annotation (`list[Out]`,
+  `Page[Out]`; a single `Out` for the lists nested in it), `TypeAdapter(list[Out])`,
+  `parse_obj_as`, and `Out.model_validate(row)`/`from_orm(row)` per row;
+- per row in a comprehension or loop: `Serializer(row).data`, `schema.dump(row)`, a model
+  method or property (`row.to_dict()`, `row.comment_total`), a project function given the row.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from backbone.findings import Confidence
+from backbone.review.context import FileContext
+from backbone.review.frameworks import handler_for, response_model, response_payloads, view_class_for
+from backbone.review.names import NameResolver
+from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
+from backbone.review.serialization.extract import annotation_element
+from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
+
+_ROWS = (ValueKind.QUERY, ValueKind.ROWS)
+_PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed"})
+_VIEW_PASS_THROUGH = frozenset({"paginate_queryset", "filter_queryset"})
+_PER_ROW_VALIDATORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate"})
+_ADAPTERS = frozenset({"pydantic.TypeAdapter", "pydantic.parse_obj_as", "pydantic.tools.parse_obj_as"})
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Calls that serialize many rows without a `many=` keyword of their own.
+_MANY_METHODS = frozenset({"dump", "dumps", "validate_python", "dump_python"})
+
+
+@dataclass(frozen=True, slots=True)
+class SerializationSite:
+    # Where the query is (the finding's node), and how a message shows it.
+    query: ast.AST
+    rows: DataValue
+    many: bool
+    # "`PostSerializer` (serializers.py:5)", "`Order.to_dict()`".
+    serializer: str
+    reads: tuple[Read, ...]
+    # "`PostViewSet` (views.py:12)", "`list_orders()` (api.py:30)".
+    view: str
+    family: Family | None
+    # Relation paths the loop reads itself (BB203 reports those).
+    skip: frozenset[str] = frozenset()
+    annotated: frozenset[str] = frozenset()
+    confidence: Confidence = Confidence.HIGH
+
+
+class _Finder:
+    def __init__(self, context: FileContext) -> None:
+        assert context.project is not None
+        self.context = context
+        self.knowledge: SerializationKnowledge = serialization_knowledge(context.project)
+        self.resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+
+    # --- names -------------------------------------------------------------------------
+
+    def schema_named(self, node: ast.expr) -> str:
+        qualname = self.context.qualified_name(node) or ""
+        return qualname if qualname and self.knowledge.family(qualname) is not None else ""
+
+    def describe_schema(self, qualname: str) -> str:
+        schema = self.knowledge.schema(qualname)
+        short = qualname.rpartition(".")[2]
+        if schema is None:
+            return f"`{short}`"
+        return f"`{short}` ({self.knowledge.where(schema.qualname, schema.line).render()})"
+
+    def where(self, node: ast.AST) -> str:
+        return f"{self.context.path}:{getattr(node, 'lineno', 0)}"
+
+    # --- rows --------------------------------------------------------------------------
+
+    def rows(self, flow: ScopeFlow, node: ast.expr, owner: ast.ClassDef | None) -> tuple[ast.AST, DataValue] | None:
+        """The query behind `node` and its value, following names, list() and view helpers."""
+        current: ast.expr = node
+        for _ in range(12):
+            if isinstance(current, ast.Call):
+                func = current.func
+                if isinstance(func, ast.Name) and func.id in _PASS_THROUGH and current.args:
+                    current = current.args[0]
+                    continue
+                if isinstance(func, ast.Attribute) and _is_self(func.value):
+                    if func.attr in _VIEW_PASS_THROUGH and current.args:
+                        current = current.args[0]
+                        continue
+                    if func.attr == "get_queryset" and owner is not None:
+                        return self.view_queryset(owner)
+            if isinstance(current, ast.Await):
+                current = current.value
+                continue
+            value = flow.value(current)
+            if value is None and isinstance(current, ast.Name):
+                binding = flow.binding_at(current.id, current)
+                if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
+                    current = binding.node
+                    continue
+            if value is None or not value.entities or not value.model or not value.eager_known:
+                return None
+            if value.kind not in _ROWS and value.kind is not ValueKind.INSTANCE:
+                return None
+            return self._origin(flow, current), value
+        return None
+
+    def _origin(self, flow: ScopeFlow, node: ast.expr) -> ast.expr:
+        """Where the query is written: through names bound once and calls on fetched rows."""
+        current = node
+        for _ in range(12):
+            if isinstance(current, ast.Await):
+                current = current.value
+            elif isinstance(current, ast.Name):
+                binding = flow.binding_at(current.id, current)
+                if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                    return current
+                current = binding.node
+            elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) and isinstance(current.func.value, (ast.Name, ast.Await)):
+                receiver = flow.value(current.func.value)
+                if receiver is None or receiver.kind not in _ROWS:
+                    return current
+                current = current.func.value
+            else:
+                return current
+        return current
+
+    def view_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
+        """The class's `get_queryset()` return (super() chains applied) or its `queryset`."""
+        flows = module_flows(self.context)
+        attribute = next((item for item in owner.body if _assigns(item, "queryset")), None)
+        base: tuple[ast.AST, DataValue] | None = None
+        if isinstance(attribute, ast.Assign):
+            value = flows.flow(self.context.tree).value(attribute.value)
+            if value is not None and value.kind in _ROWS + (ValueKind.MANAGER,) and value.eager_known and value.model:
+                base = (attribute.value, value.but(kind=ValueKind.QUERY))
+        method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
+        if method is None:
+            return base
+        flow = flows.flow(method)
+        for statement in ast.walk(method):
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                found = self._returned_queryset(flow, statement.value, base)
+                if found is not None:
+                    return found
+        return None
+
+    def _returned_queryset(self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None) -> tuple[ast.AST, DataValue] | None:
+        chain: list[ast.Call] = []
+        current: ast.expr = node
+        for _ in range(16):
+            if isinstance(current, ast.Name):
+                binding = flow.binding_at(current.id, current)
+                if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                    break
+                current = binding.node
+                continue
+            if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+                if current.func.attr == "get_queryset" and isinstance(current.func.value, ast.Call) and isinstance(current.func.value.func, ast.Name) and current.func.value.func.id == "super":
+                    if base is None:
+                        return None
+                    chained = base[1]
+                    for call in reversed(chain):
+                        chained = apply_call(flow, chained, call)
+                    return node, chained
+                chain.append(current)
+                current = current.func.value
+                continue
+            break
+        value = flow.value(node)
+        if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
+            return self._origin(flow, node), value
+        return None
+
+    def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:
+        found: list[str] = []
+        for item in owner.body:
+            if _assigns(item, "serializer_class") and isinstance(item, ast.Assign):
+                name = self.schema_named(item.value)
+                if name:
+                    found.append(name)
+            elif isinstance(item, ast.FunctionDef) and item.name == "get_serializer_class":
+                for node in ast.walk(item):
+                    if isinstance(node, ast.Return) and node.value is not None:
+                        name = self.schema_named(node.value)
+                        if name:
+                            found.append(name)
+        if not found:
+            index = self.knowledge.index
+            stack = [qualname]
+            seen: set[str] = set()
+            while stack and not found and len(seen) < 24:
+                current = index.resolve(stack.pop(0))
+                if current in seen:
+                    continue
+                seen.add(current)
+                view = self.knowledge.views.get(current)
+                if view is not None and view.serializer and self.knowledge.family(view.serializer) is not None:
+                    found.append(view.serializer)
+                facts = index.classes.get(current)
+                stack.extend(facts.bases if facts is not None else ())
+        return list(dict.fromkeys(found))
+
+    # --- per function --------------------------------------------------------------------
+
+    def function_sites(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[SerializationSite]:
+        flow = module_flows(self.context).flow(function)
+        owner = self._owner(function)
+        label = f"`{function.name}()` ({self.where(function)})"
+        found: list[SerializationSite] = []
+        # The flow's walk already listed the scope's calls and loops.
+        for call in flow.calls:
+            if call.keywords or len(call.args) == 2 or isinstance(call.func, ast.Attribute) and call.func.attr in _MANY_METHODS:
+                found.extend(self._many_call(flow, call, owner, label))
+        for loop in flow.loops:
+            if isinstance(loop, (*_COMPREHENSIONS, ast.For, ast.AsyncFor)):
+                found.extend(self._per_row(flow, loop, owner, label))
+        if function.decorator_list:
+            found.extend(self._response_model(flow, function, owner, label))
+        found.extend(self._graphql_resolver(flow, function, owner, label))
+        return found
+
+    def _graphql_resolver(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        """`def resolve_posts(root, info): return Post.objects.all()` for `posts = graphene.List(PostType)`."""
+        if owner is None or not function.name.startswith("resolve_"):
+            return []
+        schema = self.knowledge.schema(self._qualname(owner))
+        field = next((item for item in schema.fields if item.name == function.name[len("resolve_"):]), None) if schema is not None else None
+        if field is None or not field.many or self.knowledge.family(field.nested) is not Family.GRAPHENE:
+            return []
+        found: list[SerializationSite] = []
+        for statement in _own_nodes(function):
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                site = self._site(self.rows(flow, statement.value, None), field.nested, True, label, confidence=Confidence.MEDIUM)
+                if site is not None:
+                    found.append(site)
+        return found
+
+    def _owner(self, function: ast.AST) -> ast.ClassDef | None:
+        parent = self.context.parent(function)
+        return parent if isinstance(parent, ast.ClassDef) else None
+
+    def _site(
+        self,
+        located: tuple[ast.AST, DataValue] | None,
+        schema: str,
+        many: bool,
+        label: str,
+        skip: frozenset[str] = frozenset(),
+        confidence: Confidence = Confidence.HIGH,
+    ) -> SerializationSite | None:
+        if located is None or not schema:
+            return None
+        node, rows = located
+        if rows.kind is ValueKind.INSTANCE and many:
+            return None
+        family = self.knowledge.family(schema)
+        if family is Family.PYDANTIC and not self.knowledge.reads_attributes(schema):
+            return None
+        reads = self.knowledge.schema_reads(schema)
+        if not reads:
+            return None
+        return SerializationSite(
+            node, rows, many, self.describe_schema(schema), reads, label, family, skip, annotated_counts(self.context, node), confidence
+        )
+
+    def _schema_of_receiver(self, flow: ScopeFlow, node: ast.expr, owner: ast.ClassDef | None) -> tuple[str, bool]:
+        """The schema a `.dump(...)` receiver (or a serializer call) is, and whether it has many=True."""
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and _is_self(node.func.value) and node.func.attr == "get_serializer" and owner is not None:
+                serializers = self.view_serializers(owner, self._qualname(owner))
+                return (serializers[0] if serializers else ""), _many(node)
+            return self.schema_named(node.func), _many(node)
+        if isinstance(node, ast.Name):
+            binding = flow.binding_at(node.id, node)
+            if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.Call):
+                return self._schema_of_receiver(flow, binding.node, owner)
+        qualname = self.context.qualified_name(node) or ""
+        instance = self.knowledge.instances.get(qualname) or self.knowledge.instances.get(self.knowledge.index.resolve(qualname))
+        if instance is not None:
+            return instance.schema, instance.many
+        return "", False
+
+    def _many_call(self, flow: ScopeFlow, call: ast.Call, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        func = call.func
+        rows: ast.expr | None = None
+        schema = ""
+        if isinstance(func, ast.Attribute) and func.attr in ("dump", "dumps") and call.args:
+            schema, many = self._schema_of_receiver(flow, func.value, owner)
+            if not (many or _many(call)):
+                return []
+            rows = call.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr in ("validate_python", "dump_python") and call.args and isinstance(func.value, ast.Call):
+            adapter = func.value
+            if self.context.qualified_name(adapter.func) not in _ADAPTERS or not adapter.args:
+                return []
+            schema, many = annotation_element(adapter.args[0], self.resolver)
+            if not many:
+                return []
+            rows = call.args[0]
+        elif self.context.qualified_name(func) in _ADAPTERS and len(call.args) == 2:
+            schema, many = annotation_element(call.args[0], self.resolver)
+            if not many:
+                return []
+            rows = call.args[1]
+        elif _many(call):
+            schema, _ = self._schema_of_receiver(flow, call, owner)
+            rows = call.args[0] if call.args else next((keyword.value for keyword in call.keywords if keyword.arg == "instance"), None)
+        if rows is None or not schema or self.knowledge.family(schema) is None:
+            return []
+        site = self._site(self.rows(flow, rows, owner), schema, True, label)
+        return [site] if site is not None else []
+
+    def _per_row(self, flow: ScopeFlow, loop: ast.AST, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            target, iterable = loop.target, loop.iter
+        else:
+            assert isinstance(loop, _COMPREHENSIONS)
+            target, iterable = loop.generators[0].target, loop.generators[0].iter
+        if not isinstance(target, ast.Name):
+            return []
+        row = target.id
+        located = self.rows(flow, iterable, owner)
+        if located is None or located[1].kind not in _ROWS:
+            return []
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            body = [node for statement in loop.body for node in _walk(statement)]
+        else:
+            generator = loop.generators[0]
+            elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
+            body = [node for element in elements for node in _walk(element)] + [node for condition in generator.ifs for node in _walk(condition)]
+        rows = located[1]
+        model = self.knowledge.graph.model(rows.model)
+        if model is None:
+            return []
+        direct = frozenset(
+            node.attr for node in body if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row and node.attr in model.relations
+        )
+        found: list[SerializationSite] = []
+        members: list[Read] = []
+        for node in body:
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == row:
+                schema = ""
+                func = node.func
+                if isinstance(func, ast.Attribute) and func.attr in _PER_ROW_VALIDATORS:
+                    schema = self.schema_named(func.value)
+                elif isinstance(func, ast.Attribute) and func.attr in ("dump", "dumps"):
+                    schema, _ = self._schema_of_receiver(flow, func.value, owner)
+                elif isinstance(func, (ast.Name, ast.Attribute)):
+                    schema = self.schema_named(func)
+                    if not schema and isinstance(func, ast.Name):
+                        members.extend(self._function_members(func, 0))
+                if schema:
+                    site = self._site(located, schema, True, label, direct)
+                    if site is not None:
+                        found.append(site)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row:
+                if node.attr in model.relations:
+                    continue
+                method = self.knowledge.method(model.qualname, node.attr)
+                if method is None:
+                    continue
+                parent = self.context.parent(node)
+                called = isinstance(parent, ast.Call) and parent.func is node
+                if called or self.knowledge.is_property(method):
+                    where = self.knowledge.where(method, getattr(node, "lineno", 0))
+                    members.append(Read((f"{node.attr}()" if called else node.attr,), f"{model.name}.{node.attr}{'()' if called else ''}", where))
+        if members:
+            shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in members))
+            found.append(
+                SerializationSite(located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]))
+            )
+        return found
+
+    def _function_members(self, func: ast.Name, position: int) -> list[Read]:
+        qualname = self.context.qualified_name(func) or ""
+        target = self.knowledge.index.function(qualname)
+        if target is None:
+            return []
+        name = f"{target.qualname.rpartition('.')[2]}()"
+        return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position)]
+
+    def _response_model(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        if handler_for(function, self.context) is None:
+            return []
+        declared = response_model(function, self.context)
+        if declared is None:
+            return []
+        schema, many = annotation_element(declared.expression, self.resolver)
+        if not schema or self.knowledge.family(schema) is not Family.PYDANTIC:
+            return []
+        found: list[SerializationSite] = []
+        for payload in response_payloads(function, self.context):
+            located = self.rows(flow, payload.expression, owner)
+            if located is None or (located[1].kind is ValueKind.INSTANCE) == many:
+                continue
+            site = self._site(located, schema, many, label)
+            if site is not None:
+                found.append(site)
+        return found
+
+    # --- DRF class-based list views ------------------------------------------------------
+
+    def view_sites(self, node: ast.ClassDef) -> list[SerializationSite]:
+        view = view_class_for(node, self.context)
+        if view is None or not view.list_actions:
+            return []
+        serializers = self.view_serializers(node, view.qualname)
+        located = self.view_queryset(node)
+        label = f"`{node.name}` ({self.where(node)})"
+        found: list[SerializationSite] = []
+        for serializer in serializers:
+            site = self._site(located, serializer, True, label)
+            if site is not None:
+                found.append(site)
+        return found
+
+    def _qualname(self, node: ast.ClassDef) -> str:
+        return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+
+
+def function_sites(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[SerializationSite]:
+    if context.project is None:
+        return []
+    return _Finder(context).function_sites(function)
+
+
+def view_sites(node: ast.ClassDef, context: FileContext) -> list[SerializationSite]:
+    if context.project is None:
+        return []
+    return _Finder(context).view_sites(node)
+
+
+def apply_call(flow: ScopeFlow, value: DataValue, call: ast.Call) -> DataValue:
+    """`value` after one chained Django call (`select_related`, `prefetch_related`, `values`...)."""
+    assert isinstance(call.func, ast.Attribute)
+    name = call.func.attr
+    if name in ("values", "values_list"):
+        return value.but(entities=False)
+    added: list[str] = []
+    if name == "select_related":
+        if not call.args:
+            added.append("**forward")
+        for argument in call.args:
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                added.extend(_prefixes(argument.value))
+    elif name == "prefetch_related":
+        for argument in call.args:
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                added.extend(_prefixes(argument.value))
+            elif isinstance(argument, ast.Call) and argument.args and isinstance(argument.args[0], ast.Constant) and isinstance(argument.args[0].value, str):
+                head = argument.args[0].value
+                added.extend(_prefixes(head))
+                queryset = next((keyword.value for keyword in argument.keywords if keyword.arg == "queryset"), None)
+                nested = flow.value(queryset) if queryset is not None else None
+                if nested is not None:
+                    added.extend(f"{head.replace('__', '.')}.{path}" for path in nested.eager)
+    return value.but(eager=tuple(sorted({*value.eager, *added})))
+
+
+def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
+    """Relations a query's `annotate(...)` counts (`Count("votes")` -> "votes")."""
+    found: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "annotate":
+            for argument in [*child.args, *(keyword.value for keyword in child.keywords)]:
+                if isinstance(argument, ast.Call) and argument.args and isinstance(argument.args[0], ast.Constant):
+                    text = argument.args[0].value
+                    if isinstance(text, str):
+                        found.add(text.split("__")[0])
+    return frozenset(found)
+
+
+def _prefixes(lookup: str) -> list[str]:
+    parts = lookup.split("__")
+    return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _many(call: ast.Call) -> bool:
+    return any(keyword.arg == "many" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True for keyword in call.keywords)
+
+
+def _is_self(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _assigns(statement: ast.stmt, name: str) -> bool:
+    return isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == name for target in statement.targets)
+
+
+def _walk(node: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and current is not node:
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+    return found
+
+
+def scope_flow(node: ast.AST, context: FileContext) -> ScopeFlow:
+    return module_flows(context).flow(scope_of(node, context))

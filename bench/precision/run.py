@@ -15,7 +15,8 @@ sample is written as a TSV with empty `label` and `reason` columns for a reader 
 `score` reads the filled file; unclear labels count in neither the numerator nor the
 denominator and are shown apart.
 
-Work files go under bench/.work/precision/ (git ignores bench/.work).
+Work files go under ~/.cache/backbone-bench/precision (or $BACKBONE_PRECISION_WORK), outside
+the repository, whose .gitignore and settings would exclude trees under bench/.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import os
 import json
 import random
 import subprocess
@@ -37,7 +39,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-WORK = REPO / "bench" / ".work" / "precision"
+# Outside the repository: its .gitignore and settings would exclude a tree under bench/.
+WORK = Path(os.environ.get("BACKBONE_PRECISION_WORK", Path.home() / ".cache" / "backbone-bench" / "precision"))
 BACKBONE = REPO / ".venv" / "bin" / "backbone"
 COLUMNS = ["project", "code", "severity", "confidence", "path", "line", "message", "label", "reason"]
 
@@ -94,20 +97,26 @@ def fetch(projects: list[Project]) -> None:
         print(f"{project.name} {project.version}: unpacked into {project.tree}")
 
 
-def review(projects: list[Project]) -> None:
+def review(projects: list[Project]) -> bool:
+    failed = False
     for project in projects:
         project.report.parent.mkdir(parents=True, exist_ok=True)
+        # An empty backbone.toml makes the tree its own root with the default settings.
+        (project.tree / "backbone.toml").touch()
         completed = subprocess.run(
             [str(BACKBONE), "review", str(project.tree), "--format", "json", "--no-cache", "--exit-zero",
              "--output", str(project.report)],
             capture_output=True, text=True,
         )
         if completed.returncode != 0:
-            print(completed.stderr, file=sys.stderr)
-            raise SystemExit(f"{project.name}: backbone review exited {completed.returncode}")
+            print(f"{project.name}: backbone review exited {completed.returncode}: "
+                  f"{completed.stderr.strip().splitlines()[-1:] or ''}", file=sys.stderr)
+            failed = True
+            continue
         findings = json.loads(project.report.read_text())["findings"]
         counts = Counter(f["code"] for f in findings)
         print(f"{project.name}: {len(findings)} findings " + " ".join(f"{c}={n}" for c, n in sorted(counts.items())))
+    return not failed
 
 
 def sample(projects: list[Project], out: Path, per_rule: int, total: int, seed: int) -> None:
@@ -182,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fetch":
         fetch(projects)
     elif args.command == "review":
-        review(projects)
+        return 0 if review(projects) else 1
     elif args.command == "sample":
         if args.out is None:
             parser.error("sample needs --out")

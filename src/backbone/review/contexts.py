@@ -128,8 +128,15 @@ def _root(facts: FunctionFacts, index: ProjectIndex) -> ContextFact | None:
 class ExecutionContexts:
     """The contexts of every function in an index, with the shortest chain to each."""
 
-    def __init__(self, index: ProjectIndex, handler_roots: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        index: ProjectIndex,
+        handler_roots: Iterable[tuple[str, str]] = (),
+        view_classes: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self._index = index
+        # Class-based views: their class bodies (`queryset = ...`) serve the requests.
+        self._view_classes = dict(view_classes)
         self._facts: dict[str, dict[ExecutionContext, ContextFact]] = {}
         self._module_of: dict[str, ModuleFacts] = {}
         roots: dict[ExecutionContext, list[ContextFact]] = {}
@@ -179,19 +186,36 @@ class ExecutionContexts:
             current = current.rpartition(".")[0]
         return ()
 
+    def _of_class(self, qualname: str) -> tuple[ContextFact, ...]:
+        """A class body's attributes serve its methods: the contexts of those, a view's requests."""
+        found: dict[ExecutionContext, ContextFact] = {}
+        if qualname in self._view_classes:
+            found[ExecutionContext.REQUEST] = ContextFact(
+                ExecutionContext.REQUEST, self._view_classes[qualname], (qualname,)
+            )
+        facts = self._index.classes[qualname]
+        for method in facts.methods:
+            for fact in self.of_function(f"{qualname}.{method}"):
+                found.setdefault(fact.context, fact)
+        return tuple(found[context] for context in PRECEDENCE if context in found)
+
     def of_scope(self, module: str, path: str, scope: str) -> tuple[ContextFact, ...]:
         """The contexts of code at `scope` ("Class.method", "" for module level) of a module."""
         by_path = path_context(path)
         parts = scope.split(".") if scope else []
-        # The innermost enclosing function the index knows (a class body runs at import).
+        # The innermost enclosing function or class the index knows.
         while parts:
             qualname = ".".join([module, *parts])
             if qualname in self._index.functions:
                 found = self.of_function(qualname)
-                if found:
-                    return found
-                return (by_path,) if by_path is not None else (UNKNOWN_FACT,)
-            parts.pop()
+            elif qualname in self._index.classes:
+                found = self._of_class(qualname)
+            else:
+                parts.pop()
+                continue
+            if found:
+                return found
+            return (by_path,) if by_path is not None else (UNKNOWN_FACT,)
         if by_path is not None:
             return (by_path,)
         return (ContextFact(ExecutionContext.STARTUP, "import time", ()),)
@@ -206,9 +230,11 @@ def project_contexts(index: ProjectIndex) -> ExecutionContexts:
     def build(built: ProjectIndex) -> ExecutionContexts:
         from backbone.review.frameworks import handlers
 
-        registry = handlers(built)
+        registry = list(handlers(built))
         return ExecutionContexts(
-            built, ((handler.qualname, f"{handler.framework.value} handler") for handler in registry)
+            built,
+            ((handler.qualname, f"{handler.framework.value} handler") for handler in registry),
+            ((handler.view_class, f"{handler.framework.value} view") for handler in registry if handler.view_class),
         )
 
     return index.view(CONTEXTS_VIEW, build)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence, Severity
 from backbone.review.orm import DataLayer, is_migration, is_test_code
 from backbone.review.orm.values import lower_confidence
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data._bb207_examples import INVALID, VALID
 from backbone.review.serialization.knowledge import Family, serialization_knowledge
 from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
@@ -30,6 +30,7 @@ class LazyRelationInSerialization(Rule):
         "eager-load, so every row runs its own query (N+1 queries)."
     )
     severity = Severity.WARNING
+    contexts = ONE_OFF_RUNS
     scope = Scope.PROJECT
     subscribes = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

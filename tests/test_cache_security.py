@@ -162,7 +162,8 @@ def test_pruning_does_not_follow_a_link_in_the_version_folder(
         old = versions / f"old{number}"
         write_tree(old, {"results.msgpack": "stale"})
         os.utime(old, (LONG_AGO, LONG_AGO))
-    (versions / "zz-link").symlink_to(outside, target_is_directory=True)
+    # A folder of files only, as the cache's own folders are.
+    (versions / "zz-link").symlink_to(outside / "sub0", target_is_directory=True)
     (versions / "file-link").symlink_to(outside / "precious.txt")
     before = tree_fingerprint(outside)
     reference = uncached(capsys)

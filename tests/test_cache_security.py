@@ -268,13 +268,20 @@ def test_fifos_at_cache_file_names_do_not_block_the_review(tree: Path, capsys: p
     assert_same_review(run, reference)
 
 
-def test_a_cache_directory_that_is_a_file_turns_the_cache_off(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tree / CACHE_DIRECTORY).write_text("not a directory")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["file", "fifo"])
+def test_a_cache_directory_that_is_not_a_folder_turns_the_cache_off(
+    tree: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if kind == "fifo":
+        os.mkfifo(tree / CACHE_DIRECTORY)
+    else:
+        (tree / CACHE_DIRECTORY).write_text("not a directory")
     reference = uncached(capsys)
     run = review_json(capsys, ".")
     assert_same_review(run, reference)
     assert f"{CACHE_DIRECTORY} is not a directory" in run.err
-    assert (tree / CACHE_DIRECTORY).read_text() == "not a directory"
+    assert stat.S_ISFIFO((tree / CACHE_DIRECTORY).lstat().st_mode) == (kind == "fifo")
 
 
 # -- hostile content in a file of the right format -----------------------------------
@@ -368,3 +375,16 @@ def test_hostile_facts_are_ignored_and_the_project_rules_still_see_every_file(
         run = review_json(capsys, ".")
         assert_same_review(run, reference)
         assert from_cache(run) == PYTHON_FILES - 1, case
+
+
+def test_without_a_place_for_the_key_the_review_runs_without_a_cache(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    reference = uncached(capsys)
+    run = review_json(capsys, ".")
+    assert_same_review(run, reference)
+    assert run.err.startswith("backbone: warning: review cache off for this run: cannot keep its signing key: ")
+    assert run.err.count("\n") == 1
+    assert not (tree / CACHE_DIRECTORY).exists()

@@ -147,8 +147,8 @@ class ResultCache:
         if self.enabled:
             try:
                 self._key = _signing_key()
-            except OSError as error:
-                self._disable(f"cannot keep its signing key in {signing_key_path().parent}: {_reason(error)}")
+            except (OSError, RuntimeError) as error:  # RuntimeError: no home folder to keep it in
+                self._disable(f"cannot keep its signing key: {_reason(error)}")
         if self.enabled:
             self.entries = self._load(RESULTS_FILE, _results_codec()) or {}
 
@@ -247,5 +247,7 @@ class ResultCache:
         )
 
 
-def _reason(error: OSError) -> str:
-    return error.strerror or str(error)
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from backbone.review.cache import CACHE_DIRECTORY, ResultCache
@@ -44,7 +45,7 @@ def from_cache(run: CliRun) -> int:
 
 
 def cache_files(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIRECTORY).rglob("*.pickle"))
+    return sorted((root / CACHE_DIRECTORY).rglob("*.msgpack"))
 
 
 def test_second_run_is_served_from_the_cache_with_the_same_findings(
@@ -140,10 +141,10 @@ def test_no_cache_does_not_read_an_existing_cache(in_tmp: Path, capsys: pytest.C
     "damage",
     [
         pytest.param(b"", id="empty"),
-        pytest.param(b"garbage, not a pickle", id="garbage"),
-        pytest.param(b"\x80\x05\x95\xff\xff\xff\xff", id="truncated-pickle"),
-        pytest.param(pickle.dumps({"shop/orders.py": 42}), id="wrong-entry-type"),
-        pytest.param(pickle.dumps(["not", "a", "mapping"]), id="wrong-container"),
+        pytest.param(b"garbage, not a cache", id="garbage"),
+        pytest.param(msgspec.msgpack.encode({"shop/orders.py": 42}), id="wrong-entry-type"),
+        pytest.param(msgspec.msgpack.encode(["not", "a", "mapping"]), id="wrong-container"),
+        pytest.param(pickle.dumps({"shop/orders.py": 42}), id="old-format"),
     ],
 )
 def test_a_damaged_cache_is_ignored(in_tmp: Path, capsys: pytest.CaptureFixture[str], damage: bytes) -> None:

@@ -153,6 +153,8 @@ def review(
     for note in notes if output_format != "text" else ():
         click.echo(note, err=True)
 
+    for warning in result.warnings:
+        click.echo(f"backbone: warning: {warning}", err=True)
     for missing in result.missing_paths:
         click.echo(f"backbone: error: {missing}: no such file or directory", err=True)
     for problem in result.internal_errors:

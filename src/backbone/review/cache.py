@@ -1,29 +1,50 @@
 """The result cache in `.backbone_cache/`.
 
-One file per (backbone version, rule set and configuration): a mapping from each
+One folder per (backbone version, rule set and configuration) holding a mapping from each
 reviewed path to the digest of its content and what reviewing it produced. An entry is
-used only when the content digest matches; PROJECT-scoped findings also need the
-project index digest to match. A damaged or foreign cache is ignored, never fatal.
+used only when the content digest matches; PROJECT-scoped findings also need the project
+index digest to match.
+
+The cache sits in the reviewed tree, so whoever prepared the tree may have prepared it
+too. It is data only (typed MessagePack, `cache_codec`), signed with a key kept outside
+the tree (in the user's cache folder), and handled without following links
+(`cache_files`): a file that is not signed with this user's key, or not of the exact
+expected shape, is ignored and rebuilt; a cache folder that is a link or not a folder turns
+the cache off for the run, with a warning. Neither ever stops a review.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import os
-import pickle
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from pathlib import Path
 
 from backbone import __version__
 from backbone.findings import Finding
+from backbone.review import cache_files
+from backbone.review.cache_codec import TypedCodec
 from backbone.review.suppressions import Suppression
 
 if TYPE_CHECKING:
     from backbone.review.project import ModuleFacts
 
+T = TypeVar("T")
+
 CACHE_DIRECTORY = ".backbone_cache"
+# Part of the folder key: a cache of another format is never even looked at.
+FORMAT = "msgpack-signed-1"
+RESULTS_FILE = "results.msgpack"
+FACTS_FILE = "facts.msgpack"
+# Larger files are ignored unread; a large project's facts take a few megabytes.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+_MAGIC = b"backbone-cache\x00"
+_SIGNATURE_BYTES = 32
+_KEY_BYTES = 32
 
 
 def _code_digest() -> str:
@@ -43,6 +64,34 @@ def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def signing_key_path() -> Path:
+    """Where this user's cache signing key lives: `$XDG_CACHE_HOME/backbone/`, else `~/.cache/backbone/`."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return folder / "backbone" / "cache-key"
+
+
+def _signing_key() -> bytes:
+    """This user's key, made on first use; never stored in a reviewed tree."""
+    path = signing_key_path()
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = b""
+    if len(key) == _KEY_BYTES:
+        return key
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(os.urandom(_KEY_BYTES))
+    os.replace(temporary, path)
+    key = path.read_bytes()
+    if len(key) != _KEY_BYTES:
+        raise OSError(f"{path} is not a key of {_KEY_BYTES} bytes")
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
     content: str
@@ -52,19 +101,28 @@ class CacheEntry:
     project_findings: tuple[Finding, ...]
 
 
-def _load_pickle(path: Path) -> object:
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # a truncated or foreign file unpickles into any error at all
-        return None
+@functools.cache
+def _results_codec() -> TypedCodec[dict[str, CacheEntry]]:
+    return TypedCodec(dict[str, CacheEntry])
+
+
+@functools.cache
+def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
+    from backbone.review.frameworks.declarations import RouteDeclaration
+    from backbone.review.orm.facts import ModelDeclaration
+    from backbone.review.project import ModuleFacts
+
+    # Names `ModuleFacts` imports for type checking only.
+    names = {"RouteDeclaration": RouteDeclaration, "ModelDeclaration": ModelDeclaration}
+    return TypedCodec(dict[str, ModuleFacts], names)
 
 
 class ResultCache:
     """Results per file, and (in a second file, read only when needed) their module facts.
 
     A warm review of an unchanged tree reads the results alone: the facts are needed only
-    to rebuild the project index after a file changed.
+    to rebuild the project index after a file changed. `warnings` says, in one line each,
+    why the cache was turned off for this run.
     """
 
     def __init__(self, root: Path, run_key: str, enabled: bool = True) -> None:
@@ -73,19 +131,26 @@ class ResultCache:
         # The running Python is part of the key: what parses (and the trees rules see) differs
         # between versions, so a BB000 "needs Python 3.12" from 3.11 must not be served on 3.12.
         key = hashlib.blake2b(
-            f"{__version__}|{sys.version}|{_code_digest()}|{run_key}".encode(), digest_size=12
+            f"{__version__}|{FORMAT}|{sys.version}|{_code_digest()}|{run_key}".encode(), digest_size=12
         ).hexdigest()
         self.folder = self.directory / __version__ / key
+        self._root = str(root)
+        self._folders = (CACHE_DIRECTORY, __version__, key)
         self.entries: dict[str, CacheEntry] = {}
         self._facts: dict[str, ModuleFacts] | None = None
         self.dirty = False
         self.facts_dirty = False
-        if enabled:
-            loaded = _load_pickle(self.folder / "results.pickle")
-            if isinstance(loaded, dict) and all(
-                isinstance(path, str) and isinstance(entry, CacheEntry) for path, entry in loaded.items()
-            ):
-                self.entries = loaded
+        self.warnings: list[str] = []
+        self._key = b""
+        if enabled and not cache_files.supported():
+            self.enabled = False
+        if self.enabled:
+            try:
+                self._key = _signing_key()
+            except (OSError, RuntimeError) as error:  # RuntimeError: no home folder to keep it in
+                self._disable(f"cannot keep its signing key: {_reason(error)}")
+        if self.enabled:
+            self.entries = self._load(RESULTS_FILE, _results_codec()) or {}
 
     def get(self, path: str, content: str) -> CacheEntry | None:
         entry = self.entries.get(path)
@@ -96,13 +161,8 @@ class ResultCache:
     def facts(self) -> dict[str, ModuleFacts]:
         """The module facts of the cached files (read from disk on first use)."""
         if self._facts is None:
-            from backbone.review.project import ModuleFacts
-
-            loaded = _load_pickle(self.folder / "facts.pickle") if self.enabled else None
-            valid = isinstance(loaded, dict) and all(
-                isinstance(path, str) and isinstance(facts, ModuleFacts) for path, facts in loaded.items()
-            )
-            self._facts = loaded if valid and isinstance(loaded, dict) else {}
+            loaded = self._load(FACTS_FILE, _facts_codec()) if self.enabled else None
+            self._facts = loaded or {}
         return self._facts
 
     def put(self, path: str, entry: CacheEntry, facts: ModuleFacts | None = None) -> None:
@@ -123,42 +183,71 @@ class ResultCache:
         if not self.enabled or not self.dirty:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._mark_directory()
-            if self.facts_dirty:
-                facts = {path: value for path, value in self.facts().items() if path in self.entries}
-                self._write(self.folder / "facts.pickle", facts)
-            self._write(self.folder / "results.pickle", self.entries)
-            self._prune()
+            with cache_files.open_folders(self._root, self._folders[:1], create=True) as directory:
+                assert directory is not None
+                self._mark_directory(directory)
+            with cache_files.open_folders(self._root, self._folders, create=True) as folder:
+                assert folder is not None
+                if self.facts_dirty:
+                    facts = {path: value for path, value in self.facts().items() if path in self.entries}
+                    cache_files.write_file(folder, FACTS_FILE, self._seal(FACTS_FILE, _facts_codec().encode(facts)))
+                cache_files.write_file(folder, RESULTS_FILE, self._seal(RESULTS_FILE, _results_codec().encode(self.entries)))
+            with cache_files.open_folders(self._root, self._folders[:2], create=False) as versions:
+                if versions is not None:
+                    # Keep the caches of the few most recent rule sets and configurations only.
+                    cache_files.prune(versions, keep={self._folders[2]}, newest=7)
+        except cache_files.UnsafeCache as refusal:
+            self._disable(str(refusal))
         except OSError:
             # A read-only tree still reviews; it just does not get faster next time.
             return
 
+    def _load(self, name: str, codec: TypedCodec[dict[str, T]]) -> dict[str, T] | None:
+        try:
+            with cache_files.open_folders(self._root, self._folders, create=False) as folder:
+                data = None if folder is None else cache_files.read_file(folder, name, MAX_FILE_BYTES)
+        except cache_files.UnsafeCache as refusal:
+            self._disable(str(refusal))
+            return None
+        except OSError:
+            return None
+        payload = self._unseal(name, data) if data is not None else None
+        return codec.decode(payload) if payload is not None else None
+
+    def _signature(self, name: str, payload: bytes) -> bytes:
+        signer = hashlib.blake2b(key=self._key, digest_size=_SIGNATURE_BYTES)
+        signer.update(f"{name}\0{'/'.join(self._folders)}\0".encode())
+        signer.update(payload)
+        return signer.digest()
+
+    def _seal(self, name: str, payload: bytes) -> bytes:
+        return _MAGIC + self._signature(name, payload) + payload
+
+    def _unseal(self, name: str, data: bytes) -> bytes | None:
+        """The payload of a file this user's backbone wrote for this folder and name, else None."""
+        start = len(_MAGIC) + _SIGNATURE_BYTES
+        if len(data) < start or not data.startswith(_MAGIC):
+            return None
+        payload = data[start:]
+        if not hmac.compare_digest(data[len(_MAGIC) : start], self._signature(name, payload)):
+            return None
+        return payload
+
+    def _disable(self, reason: str) -> None:
+        self.enabled = False
+        self.entries = {}
+        self._facts = {}
+        self.warnings.append(f"review cache off for this run: {reason}")
+
     @staticmethod
-    def _write(path: Path, value: object) -> None:
-        import tempfile
-
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-
-    def _prune(self, keep: int = 8) -> None:
-        """Keep the caches of the few most recent rule sets and configurations only."""
-        folders = sorted(
-            (folder for folder in self.folder.parent.iterdir() if folder.is_dir()),
-            key=lambda folder: folder.stat().st_mtime,
-            reverse=True,
+    def _mark_directory(directory: int) -> None:
+        cache_files.write_new_file(directory, ".gitignore", b"# Created by backbone: the review cache.\n*\n")
+        cache_files.write_new_file(
+            directory, "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n# backbone review cache\n"
         )
-        for stale in folders[keep:]:
-            for leftover in stale.iterdir():
-                leftover.unlink(missing_ok=True)
-            stale.rmdir()
 
-    def _mark_directory(self) -> None:
-        gitignore = self.directory / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("# Created by backbone: the review cache.\n*\n", encoding="utf-8")
-        tag = self.directory / "CACHEDIR.TAG"
-        if not tag.exists():
-            tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# backbone review cache\n", encoding="utf-8")
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)

@@ -47,6 +47,8 @@ class ReviewResult:
     files_from_cache: int = 0
     missing_paths: list[Path] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    # One line each, for stderr: the review is complete despite them (a refused cache).
+    warnings: list[str] = field(default_factory=list)
     suppressed: int = 0
     baselined: int = 0
 
@@ -146,6 +148,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             result.files_from_cache += 1
         _collect(entry, display, config, options, result)
     cache.save()
+    result.warnings.extend(cache.warnings)
 
     for path, reason in discovery.problems:
         display = _display(path, root)

@@ -3,8 +3,9 @@
 Route decorators, `add_api_route`/`add_url_rule` calls, router prefixes, `include_router`,
 Django `urlpatterns`, DRF routers, class-view attributes: the facts the handler registry
 (`backbone.review.frameworks`) merges across the project. Every fact is a frozen slotted
-dataclass holding only tuples, strings, ints, bools and enums: the facts are pickled into
-the cache and compared, and their `repr` feeds the project digest.
+dataclass holding only tuples, strings, ints, bools and enums: the facts are stored in the
+cache as typed data (`backbone.review.cache_codec`) and compared, and their `repr` feeds
+the project digest.
 
 The extraction walks statements only (module, class and function bodies and the blocks
 inside them), never every expression: routing is declared by statements.

@@ -1,0 +1,205 @@
+"""The data-only encoding of the review cache: typed MessagePack, validated on decode.
+
+A `TypedCodec` is built once for a type (`dict[str, CacheEntry]`, `dict[str, ModuleFacts]`)
+from its annotations. Each frozen dataclass in it gets a mirror `msgspec.Struct`, encoded as
+an array tagged with the class name, so that unions of dataclasses (`RouteDeclaration`,
+`ModelDeclaration`) decode into the right class. Decoding builds only strings, numbers,
+booleans, enum members, tuples, frozensets, dicts and those dataclasses, and checks every
+value against its annotation: a file of the wrong shape is rejected as a whole, and nothing
+in a file can name a class or a function to call. Building a codec for a type it cannot
+represent (a class, `Any`, a recursive dataclass) is a programming error and raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+Convert = Callable[[Any], Any]
+_SCALARS: frozenset[object] = frozenset({str, int, float, bool, bytes, type(None)})
+_COLLECTIONS: Mapping[object, Callable[[Any], Any]] = {tuple: tuple, frozenset: frozenset, list: list}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one annotated type travels: its wire type, and the conversions (None: as is)."""
+
+    wire: Any
+    to_wire: Convert | None = None
+    from_wire: Convert | None = None
+
+
+class TypedCodec(Generic[T]):
+    """Encodes values of one type to bytes and decodes bytes back, or to None when invalid."""
+
+    def __init__(self, annotation: object, names: Mapping[str, object] | None = None) -> None:
+        plan = _Planner(dict(names or {})).plan(annotation)
+        self._plan = plan
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(plan.wire)
+
+    def encode(self, value: T) -> bytes:
+        to_wire = self._plan.to_wire
+        return self._encoder.encode(to_wire(value) if to_wire is not None else value)
+
+    def decode(self, data: bytes) -> T | None:
+        try:
+            decoded = self._decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError):
+            return None
+        from_wire = self._plan.from_wire
+        try:
+            return typing.cast(T, from_wire(decoded) if from_wire is not None else decoded)
+        except (TypeError, ValueError):
+            # A dataclass's own __post_init__ refusing a value it was given.
+            return None
+
+
+class _Planner:
+    def __init__(self, names: dict[str, object]) -> None:
+        # Names the annotations use but whose modules import only for type checking.
+        self.names = names
+        self.dataclasses: dict[type, _Plan] = {}
+        self.tags: dict[str, type] = {}
+        self.in_progress: set[type] = set()
+
+    def plan(self, annotation: object) -> _Plan:
+        if annotation in _SCALARS or (isinstance(annotation, type) and issubclass(annotation, enum.Enum)):
+            return _Plan(annotation)
+        if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+            return self._dataclass(annotation)
+        origin = typing.get_origin(annotation)
+        arguments = typing.get_args(annotation)
+        if origin in (typing.Union, types.UnionType):
+            return self._union(arguments)
+        if origin is tuple:
+            return self._tuple(arguments)
+        if origin in _COLLECTIONS and len(arguments) == 1:
+            return self._collection(origin, arguments[0])
+        if origin is dict and len(arguments) == 2:
+            return self._dict(arguments[0], arguments[1])
+        raise TypeError(f"the cache cannot hold values of type {annotation!r}")
+
+    def _union(self, members: tuple[object, ...]) -> _Plan:
+        plans = [self.plan(member) for member in members]
+        wire = _generic(typing.Union, tuple(plan.wire for plan in plans))
+        if all(plan.to_wire is None for plan in plans):
+            return _Plan(wire)
+        # Only dataclasses convert, and each has its own mirror: dispatch on the class.
+        if any(plan.to_wire is not None and not isinstance(plan.wire, type) for plan in plans):
+            raise TypeError(f"the cache cannot hold a union of containers of dataclasses: {members!r}")
+        to_wire = {member: plan.to_wire for member, plan in zip(members, plans) if plan.to_wire is not None}
+        from_wire = {plan.wire: plan.from_wire for plan in plans if plan.from_wire is not None}
+
+        def encode(value: Any) -> Any:
+            convert = to_wire.get(type(value))
+            return convert(value) if convert is not None else value
+
+        def decode(value: Any) -> Any:
+            convert = from_wire.get(type(value))
+            return convert(value) if convert is not None else value
+
+        return _Plan(wire, encode, decode)
+
+    def _tuple(self, arguments: tuple[object, ...]) -> _Plan:
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return self._collection(tuple, arguments[0])
+        plans = [self.plan(argument) for argument in arguments]
+        wire = _generic(tuple, tuple(plan.wire for plan in plans))
+        if all(plan.to_wire is None for plan in plans):
+            return _Plan(wire)
+        encoders = [plan.to_wire or _same for plan in plans]
+        decoders = [plan.from_wire or _same for plan in plans]
+        return _Plan(
+            wire,
+            lambda value: tuple(convert(item) for convert, item in zip(encoders, value)),
+            lambda value: tuple(convert(item) for convert, item in zip(decoders, value)),
+        )
+
+    def _collection(self, origin: object, item: object) -> _Plan:
+        plan = self.plan(item)
+        wire = _generic(origin, (plan.wire, ...) if origin is tuple else plan.wire)
+        if plan.to_wire is None or plan.from_wire is None:
+            return _Plan(wire)
+        build = _COLLECTIONS[origin]
+        encode, decode = plan.to_wire, plan.from_wire
+        return _Plan(
+            wire,
+            lambda value: [encode(element) for element in value],
+            lambda value: build(decode(element) for element in value),
+        )
+
+    def _dict(self, key: object, value: object) -> _Plan:
+        if key is not str:
+            raise TypeError(f"the cache holds dictionaries keyed by strings only, not by {key!r}")
+        plan = self.plan(value)
+        wire = _generic(dict, (str, plan.wire))
+        if plan.to_wire is None or plan.from_wire is None:
+            return _Plan(wire)
+        encode, decode = plan.to_wire, plan.from_wire
+        return _Plan(
+            wire,
+            lambda mapping: {name: encode(element) for name, element in mapping.items()},
+            lambda mapping: {name: decode(element) for name, element in mapping.items()},
+        )
+
+    def _dataclass(self, cls: type) -> _Plan:
+        known = self.dataclasses.get(cls)
+        if known is not None:
+            return known
+        if cls in self.in_progress:
+            raise TypeError(f"the cache cannot hold the recursive dataclass {cls.__qualname__}")
+        if self.tags.setdefault(cls.__name__, cls) is not cls:
+            raise TypeError(f"two cached dataclasses are both named {cls.__name__}")
+        self.in_progress.add(cls)
+        hints = typing.get_type_hints(cls, localns=self.names)
+        fields = dataclasses.fields(cls)
+        if any(not field.init for field in fields):
+            raise TypeError(f"the cache cannot rebuild {cls.__qualname__}: a field is not set by __init__")
+        names = [field.name for field in fields]
+        plans = [self.plan(hints[name]) for name in names]
+        mirror = msgspec.defstruct(
+            cls.__name__,
+            [(name, plan.wire) for name, plan in zip(names, plans)],
+            tag=cls.__name__,
+            array_like=True,
+            frozen=True,
+            gc=False,
+        )
+        encoders = [(name, plan.to_wire) for name, plan in zip(names, plans)]
+        decoders = [(name, plan.from_wire) for name, plan in zip(names, plans)]
+
+        def encode(value: Any) -> Any:
+            return mirror(*[
+                getattr(value, name) if convert is None else convert(getattr(value, name))
+                for name, convert in encoders
+            ])
+
+        def decode(value: Any) -> Any:
+            return cls(*[
+                getattr(value, name) if convert is None else convert(getattr(value, name))
+                for name, convert in decoders
+            ])
+
+        plan = _Plan(mirror, encode, decode)
+        self.in_progress.discard(cls)
+        self.dataclasses[cls] = plan
+        return plan
+
+
+def _generic(origin: object, arguments: object) -> Any:
+    """`origin[arguments]` for types known only at run time."""
+    return typing.cast(Any, origin)[arguments]
+
+
+def _same(value: Any) -> Any:
+    return value

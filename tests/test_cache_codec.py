@@ -1,0 +1,96 @@
+"""The cache's data-only encoding: every fact backbone caches comes back equal, and
+nothing but the exact expected shape decodes."""
+
+from __future__ import annotations
+
+import ast
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.review.cache import CacheEntry, _facts_codec, _results_codec
+from backbone.review.cache_codec import TypedCodec
+from backbone.review.frameworks.declarations import RouteDeclaration
+from backbone.review.orm.facts import ModelDeclaration
+from backbone.review.project import ModuleFacts, extract_module_facts
+from backbone.review.suppressions import Suppression
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SOURCES = [REPOSITORY / "tests" / "fixtures" / "projects", REPOSITORY / "examples"]
+
+
+def _facts_of_the_fixture_projects() -> dict[str, ModuleFacts]:
+    facts: dict[str, ModuleFacts] = {}
+    for source in SOURCES:
+        for path in sorted(source.rglob("*.py")):
+            display = path.relative_to(REPOSITORY).as_posix()
+            tree = ast.parse(path.read_bytes())
+            module = ".".join(path.relative_to(source).with_suffix("").parts)
+            facts[display] = extract_module_facts(tree, display, module, path.name == "__init__.py")
+    return facts
+
+
+def test_the_facts_of_real_projects_come_back_equal() -> None:
+    facts = _facts_of_the_fixture_projects()
+    kinds = {type(declaration) for module in facts.values() for declaration in (*module.routes, *module.models)}
+    # Every kind of routing and model declaration is in the sample, so each is checked.
+    assert kinds == {*typing.get_args(RouteDeclaration), *typing.get_args(ModelDeclaration)}
+    assert _facts_codec().decode(_facts_codec().encode(facts)) == facts
+
+
+def test_results_come_back_equal() -> None:
+    finding = Finding(
+        "BB101", "silent-except", Severity.WARNING, Confidence.HIGH, Location("a.py", 4, 5, 4, 9), "message",
+        Fix("Log it."), "    except Exception:", "digest", "a.load", (("key", "value"),),
+    )
+    entries = {
+        "a.py": CacheEntry("c1", (finding,), (Suppression(4, 20, frozenset({"BB101"}), "# noqa: BB101"),), "i", ()),
+        "b.py": CacheEntry("c2", (), (Suppression(1, 1, None, "# backbone: ignore"),), "i", (finding,)),
+    }
+    assert _results_codec().decode(_results_codec().encode(entries)) == entries
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\xc1", id="invalid-byte"),
+        pytest.param(b"\x91" * 100_000 + b"\xc0", id="deep-nesting"),
+        pytest.param(b"\x81\xa1a" + b"\x91" * 100_000 + b"\xc0", id="deep-nesting-in-an-entry"),
+        pytest.param(msgspec.msgpack.encode({"a.py": ["CacheEntry", "c", [], [], "i"]}), id="missing-field"),
+        pytest.param(msgspec.msgpack.encode({"a.py": ["ModuleFacts", "c", [], [], "i", []]}), id="other-class"),
+        pytest.param(msgspec.msgpack.encode({"a.py": ["CacheEntry", "c", [["Finding"]], [], "i", []]}), id="bad-finding"),
+        pytest.param(msgspec.msgpack.encode({"a.py": ["CacheEntry", "c", [], [["Suppression", 1.5, 1, None, "t"]], "i", []]}),
+                     id="float-for-int"),
+        pytest.param(msgspec.msgpack.encode({"a.py": ["CacheEntry", 2**63, [], [], "i", []]}), id="huge-int-for-text"),
+        pytest.param(b"\xdd\xff\xff\xff\xff", id="huge-declared-length"),
+    ],
+)
+def test_anything_but_the_expected_shape_decodes_to_nothing(data: bytes) -> None:
+    assert _results_codec().decode(data) is None
+
+
+def test_an_unknown_enum_value_decodes_to_nothing() -> None:
+    finding = Finding("BB101", "n", Severity.INFO, Confidence.LOW, Location("a.py", 1), "m")
+    data = _results_codec().encode({"a.py": CacheEntry("c", (finding,), (), "i", ())})
+    assert _results_codec().decode(data.replace(b"info", b"fate")) is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    children: tuple[_Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Anything:
+    value: object
+
+
+@pytest.mark.parametrize("annotation", [object, typing.Any, _Node, _Anything, dict[int, str], type])
+def test_a_type_that_is_not_plain_data_cannot_be_cached(annotation: object) -> None:
+    with pytest.raises(TypeError):
+        TypedCodec(annotation)

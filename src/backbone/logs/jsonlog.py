@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from backbone.logs.applog import UVICORN_ACCESS
 from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
+from backbone.logs.skips import StoreFailure, record_problem
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_any
 from backbone.logs.tracebacks import parse_traceback_text
@@ -145,11 +147,25 @@ def resolve_mapping(samples: Iterable[Mapping[str, object]],
     )
 
 
+def read_json(text: str) -> object:
+    """The JSON value of `text`; None when it is not JSON or nested too deeply to read."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _number(value: object) -> float | None:
+    """A number from a JSON value; an integer too large for a float is infinite (and then refused)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         try:
             return float(value.strip().removesuffix("ms").removesuffix("s"))
@@ -181,13 +197,20 @@ class JsonLinesParser:
             try:
                 record = json.loads(line.text)
             except ValueError:
-                self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "not a JSON object")
+                record = None
+            except RecursionError:
+                self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "JSON nested too deeply to read")
                 continue
             if not isinstance(record, dict):
                 self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "not a JSON object")
                 continue
             self.sink.parsed()
-            self.record(line.number, record)
+            try:
+                self.record(line.number, record)
+            except StoreFailure:
+                raise
+            except Exception as error:  # noqa: BLE001 - one record that cannot be analysed never stops the file
+                self.sink.skip(line.number, line.text[:SAMPLE_CHARS], record_problem(error))
 
     def record(self, number: int, record: Mapping[str, object]) -> None:
         mapping = self.mapping
@@ -234,4 +257,4 @@ class JsonLinesParser:
 
 
 __all__ = ["DurationUnit", "FieldMapping", "FieldSpecError", "JsonField", "JsonLinesParser", "parse_field_specs",
-           "resolve_mapping"]
+           "read_json", "resolve_mapping"]

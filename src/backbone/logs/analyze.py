@@ -6,6 +6,7 @@ import errno
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -270,10 +271,14 @@ def _warnings(inputs: Sequence[InputSummary], outliers: TimelineOutliers | None)
             warnings.append(f"{item.path}: {count(item.rejected, 'record')} skipped because a value could not be "
                             "analysed (the reasons are in the samples)")
     if outliers is not None:
-        warnings += [f"{where.path}: {count(where.count, 'line')} dated far from the rest ({when(where.first)} to "
-                     f"{when(where.last)}) left out of the timeline, which covers {when(outliers.start)} to "
-                     f"{when(outliers.end)}" for where in outliers.files]
+        warnings += [f"{where.path}: {count(where.count, 'line')} dated far from the rest ({_span(where.first, where.last)}) "
+                     f"left out of the timeline, which covers {_span(outliers.start, outliers.end)}"
+                     for where in outliers.files]
     return tuple(warnings)
+
+
+def _span(first: datetime, last: datetime) -> str:
+    return when(first) if first == last else f"{when(first)} to {when(last)}"
 
 
 def _bare_report(inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine, ...]) -> DebugReport:

@@ -147,12 +147,34 @@ def resolve_mapping(samples: Iterable[Mapping[str, object]],
     )
 
 
+# A JSON escape of a surrogate: the only way a lone surrogate gets into a decoded line.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def read_json(text: str) -> object:
     """The JSON value of `text`; None when it is not JSON or nested too deeply to read."""
     try:
-        return json.loads(text)
+        return read_json_strict(text)
     except (ValueError, RecursionError):
         return None
+
+
+def read_json_strict(text: str) -> object:
+    """The JSON value of `text`, lone surrogates replaced; raises ValueError or RecursionError."""
+    value = json.loads(text)
+    return without_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+def without_surrogates(value: object) -> object:
+    """`value` with lone surrogates (valid JSON escapes, not text) replaced by "?" in every string,
+    so that it can be written as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {str(without_surrogates(key)): without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def _number(value: object) -> float | None:
@@ -195,7 +217,7 @@ class JsonLinesParser:
             if not line.text.strip():
                 continue
             try:
-                record = json.loads(line.text)
+                record = read_json_strict(line.text)
             except ValueError:
                 record = None
             except RecursionError:

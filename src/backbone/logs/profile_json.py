@@ -7,8 +7,7 @@ window; docs/debug.md says which causes accept it.
 
 from __future__ import annotations
 
-import json
-
+from backbone.logs.jsonlog import read_json_strict
 from backbone.logs.model import SignalKind
 from backbone.logs.records import RecordSink, signal_detail
 from backbone.logs.skips import StoreFailure, record_problem
@@ -24,14 +23,14 @@ def is_profile_document(document: object) -> bool:
 
 def parse_profile(text: str, sink: RecordSink) -> None:
     try:
-        document = json.loads(text)
+        document = read_json_strict(text)
     except ValueError as error:
         sink.malformed(1, text[:200], f"not a profile JSON document: {error}")
         return
     except RecursionError:
         sink.malformed(1, text[:200], "not a profile JSON document: nested too deeply to read")
         return
-    if not is_profile_document(document):
+    if not isinstance(document, dict) or not is_profile_document(document):
         sink.malformed(1, text[:200], "not a profile JSON document: no routes and findings")
         return
     sink.parsed(max(text.count("\n"), 1))

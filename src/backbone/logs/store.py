@@ -204,7 +204,8 @@ class AnalyticsStore:
         self._staging += 1
         staging = self.directory / f"staging-{self._staging}.csv"
         try:
-            with staging.open("w", encoding="utf-8", newline="") as out:
+            # errors="replace": a lone surrogate that reached a value (from a JSON escape) becomes "?".
+            with staging.open("w", encoding="utf-8", errors="replace", newline="") as out:
                 csv.writer(out, lineterminator="\n").writerows(rows)
             columns = _COLUMNS[table]
             spec = "{" + ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in columns) + "}"

@@ -83,7 +83,7 @@ class ParsedTraceback:
                 for frame in block.frames
                 if frame.in_app or not in_app_only
             )
-        return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:12]
+        return hashlib.sha1("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def _stable_path(path: str) -> str:

@@ -294,3 +294,14 @@ def test_skip_messages_say_what_was_skipped_and_why(tmp_path: Path) -> None:
         "one.log": "no line shorter than 16 KiB in the first 97 KiB: not a line-by-line text log",
     }
     assert f"{high_bytes}: skipped: binary file (mostly bytes that are not UTF-8 text), not a text log" in report.warnings
+
+
+def test_duckdb_never_draws_a_progress_bar_into_the_report(tmp_path: Path) -> None:
+    # DuckDB prints its bar on standard output for queries past 2 s, tty or not: into a JSON report.
+    # Its default differs under pytest, so the setting is read in a plain process.
+    script = ("import pathlib, sys; from backbone.logs.store import AnalyticsStore; "
+              "store = AnalyticsStore(pathlib.Path(sys.argv[1])); "
+              "print(store.query(\"SELECT current_setting('enable_progress_bar')\")[0][0])")
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                               timeout=120, check=False)
+    assert completed.stdout.strip() == "False", completed.stderr

@@ -57,8 +57,10 @@ def leave_out_outliers(store: AnalyticsStore) -> TimelineOutliers | None:
     total = as_int(store.query(f"SELECT count(*) FROM ({_ALL_TIMES})")[0][0])
     if total < MIN_TIMESTAMPS:
         return None
-    tail = max(1, int(total * TAIL_SHARE))
-    low, high = _nth_time(store, tail, "ASC"), _nth_time(store, tail, "DESC")
+    # At least the second timestamp from each end, so that one stray line never sets the span.
+    share = max(TAIL_SHARE, 1.5 / (total - 1))
+    (bounds,) = store.query(f"SELECT quantile_disc(ts, [?, ?]) FROM ({_ALL_TIMES})", [share, 1 - share])[0]
+    low, high = (as_time(bound) for bound in bounds) if isinstance(bounds, list) else (None, None)
     if low is None or high is None:
         return None
     gap = max(GAP_SPANS * (high - low), MIN_GAP)
@@ -90,7 +92,3 @@ def leave_out_outliers(store: AnalyticsStore) -> TimelineOutliers | None:
         store.query(f"UPDATE {table} SET ts = NULL WHERE ts < ? OR ts >= ?", [start, end])
     return TimelineOutliers(start, last, files)
 
-
-def _nth_time(store: AnalyticsStore, offset: int, order: str) -> datetime | None:
-    rows = store.query(f"SELECT ts FROM ({_ALL_TIMES}) ORDER BY ts {order} LIMIT 1 OFFSET ?", [offset])
-    return as_time(rows[0][0]) if rows else None

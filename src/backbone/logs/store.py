@@ -100,6 +100,9 @@ class AnalyticsStore:
             config["threads"] = threads
         self.connection = duckdb.connect(str(directory / "analytics.duckdb"), config=config)
         self.connection.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on standard output for long queries, tty or not,
+        # which would corrupt a report written there (`--format json | jq`).
+        self.connection.execute("SET enable_progress_bar = false")
         self.connection.execute(_SCHEMA)
         self._files = 0
         self._staging = 0

@@ -42,7 +42,7 @@ from backbone.logs.sources import (
     unreadable_start,
 )
 from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
-from backbone.logs.skips import StoreFailure, record_problem
+from backbone.logs.skips import StoreFailure
 from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
 from backbone.logs.wording import count, when
 
@@ -113,7 +113,9 @@ def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[In
                 raise
             failure = store_failure(error)
         except Exception as error:  # noqa: BLE001 - one file that cannot be analysed never loses the report
-            summary, file_samples = InputSummary(str(path), None, problem=f"not analysed: {record_problem(error)}"), []
+            detail = (str(error).splitlines() or [""])[0][:160]
+            summary, file_samples = InputSummary(str(path), None, problem=f"not analysed: {type(error).__name__}"
+                                                 + (f": {detail}" if detail else "")), []
         if failure is not None:
             summary, file_samples = InputSummary(str(path), None, problem=f"analysed in part at most: {failure}"), []
         inputs.append(summary)

@@ -19,6 +19,7 @@ import re
 
 from backbone.logs.model import LogFormat
 from backbone.logs.records import SAMPLE_CHARS
+from backbone.logs.skips import MAX_DURATION_MS
 
 # host ident user [time] "request" status bytes ["referer" "user-agent"] rest
 ACCESS_PATTERN = re.compile(
@@ -32,6 +33,7 @@ HASH_MIN_LENGTH = 16
 ROUTE_MAX_CHARS = 200
 UNPARSED_ROUTE = "(unparsed request)"
 _ESCAPED_QUOTE = "'\\\"'"  # the SQL string literal '\"'
+BAD_DURATION = "record skipped: the request time is not a finite number of plausible size"
 
 
 def sql_string(text: str) -> str:
@@ -72,18 +74,24 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     quote_free = f"CASE WHEN contains(raw, {_ESCAPED_QUOTE}) THEN replace(raw, {_ESCAPED_QUOTE}, '''') ELSE raw END"
     method_ok = "contains(parts[2], ' ') AND regexp_full_match(split_part(parts[2], ' ', 1), '[A-Z]{1,16}')"
     return f"""
-    SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad FROM (
+    SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad, reason FROM (
     SELECT row_number() OVER () AS line, * FROM (
     SELECT raw IS NULL OR raw = '' AS blank, ts,
            CASE WHEN ok THEN method END AS method,
            CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN {route_sql('path')} END AS route,
            CASE WHEN ok THEN status END AS status,
-           CASE WHEN NOT ok OR duration = '' THEN NULL
-                WHEN contains(duration, '.') THEN duration::DOUBLE * 1000
-                ELSE duration::DOUBLE / 1000 END AS duration_ms,
-           CASE WHEN NOT ok THEN left(raw, {SAMPLE_CHARS}) END AS bad
+           CASE WHEN ok THEN duration_ms END AS duration_ms,
+           CASE WHEN NOT ok THEN left(raw, {SAMPLE_CHARS}) END AS bad,
+           CASE WHEN NOT ok AND parsed THEN {sql_string(BAD_DURATION)} END AS reason
     FROM (
-        SELECT *, coalesce(ts IS NOT NULL AND status BETWEEN 100 AND 599 AND shape_ok, false) AS ok,
+        SELECT *, parsed AND (duration_ms IS NULL OR (isfinite(duration_ms) AND abs(duration_ms) <= {MAX_DURATION_MS}))
+                  AS ok
+        FROM (
+        SELECT *, CASE WHEN NOT parsed OR duration = '' THEN NULL
+                       WHEN contains(duration, '.') THEN duration::DOUBLE * 1000
+                       ELSE duration::DOUBLE / 1000 END AS duration_ms
+        FROM (
+        SELECT *, coalesce(ts IS NOT NULL AND status BETWEEN 100 AND 599 AND shape_ok, false) AS parsed,
                regexp_extract(tail, {sql_string(DURATION_FIELD)}, 1) AS duration
         FROM (
             SELECT raw,
@@ -99,6 +107,8 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
                             AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
                             AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
             FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+        )
+        )
         )
     )
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import errno
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,7 @@ from backbone.logs.jsonlog import (
     JsonField,
     JsonLinesParser,
     parse_field_specs,
+    read_json,
     resolve_mapping,
 )
 from backbone.logs.model import (
@@ -35,14 +37,19 @@ from backbone.logs.sources import (
     UnreadableInput,
     expand_paths,
     is_gzip,
-    looks_binary,
     read_head,
     sample_lines,
+    unreadable_start,
 )
-from backbone.logs.store import AnalyticsStore, StoreSink
+from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
+from backbone.logs.skips import StoreFailure
+from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
+from backbone.logs.wording import count, when
 
 # Malformed lines shown in the report, over all files.
 MAX_SAMPLES = 20
+# An OSError with one of these means backbone's own temporary directory cannot take more.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +68,64 @@ def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) ->
     """Read the logs at `paths` (files or directories) and return the analysis.
 
     Never raises for bad input: unreadable, empty, binary or unknown files are reported
-    in `inputs` with their problem, and the rest is analysed. Raises FieldSpecError for
-    an invalid JSON field mapping.
+    in `inputs` with their problem, a record that cannot be analysed is skipped and
+    counted, and the rest is analysed. When backbone's own temporary directory fills up,
+    the report holds what could be analysed and says why in `incomplete`. Raises
+    FieldSpecError for an invalid JSON field mapping.
     """
     options = options or DebugOptions()
     overrides = parse_field_specs(options.json_fields)
     files, missing = expand_paths(paths)
     inputs: list[InputSummary] = [InputSummary(path, None, problem="no such file or directory") for path in missing]
-    samples: list[MalformedLine] = []
-    with tempfile.TemporaryDirectory(prefix="backbone-debug-") as scratch:
-        store = AnalyticsStore(Path(scratch), memory_limit=options.memory_limit, threads=options.threads)
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="backbone-debug-", ignore_cleanup_errors=True)
+    except OSError as error:
+        failure = store_failure(error)
+        inputs += [InputSummary(str(path), None, problem=f"not analysed: {failure}") for path in files]
+        return _finished(_bare_report(tuple(inputs), ()), failure)
+    with scratch:
         try:
-            for path in files:
-                summary, file_samples = _ingest(store, path, options, overrides)
-                inputs.append(summary)
-                samples.extend(file_samples[: max(0, MAX_SAMPLES - len(samples))])
-            return _report(store, tuple(inputs), tuple(samples), options)
+            store = AnalyticsStore(Path(scratch.name), memory_limit=options.memory_limit, threads=options.threads)
+        except (duckdb.Error, OSError) as error:
+            failure = store_failure(error)
+            inputs += [InputSummary(str(path), None, problem=f"not analysed: {failure}") for path in files]
+            return _finished(_bare_report(tuple(inputs), ()), failure)
+        try:
+            return _analyze_files(store, files, inputs, options, overrides)
         finally:
             store.close()
+
+
+def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[InputSummary], options: DebugOptions,
+                   overrides: dict[JsonField, tuple[str, DurationUnit | None]]) -> DebugReport:
+    samples: list[MalformedLine] = []
+    failure: StoreFailure | None = None
+    for path in files:
+        if failure is not None:
+            inputs.append(InputSummary(str(path), None, problem=f"not analysed: {failure}"))
+            continue
+        try:
+            summary, file_samples = _ingest(store, path, options, overrides)
+        except StoreFailure as error:
+            failure = error
+        except OSError as error:
+            if error.errno not in _DISK_FULL:
+                raise
+            failure = store_failure(error)
+        except Exception as error:  # noqa: BLE001 - one file that cannot be analysed never loses the report
+            detail = (str(error).splitlines() or [""])[0][:160]
+            summary, file_samples = InputSummary(str(path), None, problem=f"not analysed: {type(error).__name__}"
+                                                 + (f": {detail}" if detail else "")), []
+        if failure is not None:
+            summary, file_samples = InputSummary(str(path), None, problem=f"analysed in part at most: {failure}"), []
+        inputs.append(summary)
+        samples.extend(file_samples[: max(0, MAX_SAMPLES - len(samples))])
+    try:
+        report = _report(store, tuple(inputs), tuple(samples), options)
+    except (StoreFailure, duckdb.Error, OSError) as error:
+        failure = failure or (error if isinstance(error, StoreFailure) else store_failure(error))
+        report = _bare_report(tuple(inputs), tuple(samples))
+    return _finished(report, failure)
 
 
 def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
@@ -91,10 +138,9 @@ def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
     except OSError as error:
         return InputSummary(display, None, problem=f"cannot read: {error.strerror or error}"), []
     if options.log_format is not None:
-        if not head.strip():
-            return InputSummary(display, None, problem="empty file"), []
-        if looks_binary(head):
-            return InputSummary(display, None, problem="binary file, not a text log"), []
+        unreadable = unreadable_start(head)
+        if unreadable is not None:
+            return InputSummary(display, None, problem=unreadable), []
         log_format = options.log_format
     else:
         detection = detect_format(path, head)
@@ -136,7 +182,8 @@ def _ingest_access(store: AnalyticsStore, file_id: int, path: Path, display: str
         counts = store.ingest_access_log(file_id, clean, display, gzip=False)
         clean.unlink()
         problem = reader.problem
-    summary = InputSummary(display, log_format, counts.total, counts.parsed, counts.malformed, problem)
+    summary = InputSummary(display, log_format, counts.total, counts.parsed, counts.malformed, problem,
+                           rejected=counts.rejected)
     return summary, list(counts.samples)
 
 
@@ -150,20 +197,20 @@ def _ingest_profile(path: Path, sink: StoreSink) -> str | None:
 
 
 def _json_object(line: str) -> dict[str, object] | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
+    value = read_json(line)
     return value if isinstance(value, dict) else None
 
 
 def _summary(display: str, log_format: LogFormat, sink: StoreSink, problem: str | None) -> InputSummary:
     return InputSummary(display, log_format, sink.parsed_lines + sink.malformed_lines, sink.parsed_lines,
-                        sink.malformed_lines, problem)
+                        sink.malformed_lines, problem, rejected=sink.skipped_records)
 
 
 def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine, ...],
             options: DebugOptions) -> DebugReport:
+    outliers = leave_out_outliers(store)
+    if outliers is not None:
+        inputs = _with_outliers(inputs, outliers)
     analysis = Analysis(store)
     seconds, buckets = analysis.buckets(options.bucket_seconds)
     spikes = analysis.spikes(buckets, seconds)
@@ -205,4 +252,53 @@ def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tu
         requests=requests,
         unexplained=diagnosis.unexplained,
         notes=tuple(notes),
+        warnings=_warnings(inputs, outliers),
     )
+
+
+def _with_outliers(inputs: tuple[InputSummary, ...], outliers: TimelineOutliers) -> tuple[InputSummary, ...]:
+    counts = {item.path: item.count for item in outliers.files}
+    return tuple(replace(item, outliers=counts[item.path]) if item.path in counts else item for item in inputs)
+
+
+def _warnings(inputs: Sequence[InputSummary], outliers: TimelineOutliers | None) -> tuple[str, ...]:
+    """What the reader must know to trust the report, one sentence per file and problem."""
+    warnings: list[str] = []
+    for item in inputs:
+        if item.skipped:
+            warnings.append(f"{item.path}: skipped: {item.problem}")
+        elif item.problem:
+            warnings.append(f"{item.path}: {item.problem}; partial results")
+        if item.rejected:
+            warnings.append(f"{item.path}: {count(item.rejected, 'record')} skipped because a value could not be "
+                            "analysed (the reasons are in the samples)")
+    if outliers is not None:
+        warnings += [f"{where.path}: {count(where.count, 'line')} dated far from the rest ({_span(where.first, where.last)}) "
+                     f"left out of the timeline, which covers {_span(outliers.start, outliers.end)}"
+                     for where in outliers.files]
+    return tuple(warnings)
+
+
+def _span(first: datetime, last: datetime) -> str:
+    return when(first) if first == last else f"{when(first)} to {when(last)}"
+
+
+def _bare_report(inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine, ...]) -> DebugReport:
+    """The report when the analytics store cannot answer: the inputs and their counts only."""
+    return DebugReport(
+        inputs=inputs,
+        lines=LineCounts(
+            total=sum(item.total for item in inputs),
+            parsed=sum(item.parsed for item in inputs),
+            malformed=sum(item.malformed for item in inputs),
+        ),
+        routes=(), statuses=(), buckets=(), bucket_seconds=60, spikes=(), errors=(), slow_queries=(), signals=(),
+        causes=(), malformed_samples=samples, warnings=_warnings(inputs, None),
+    )
+
+
+def _finished(report: DebugReport, failure: StoreFailure | None) -> DebugReport:
+    if failure is None:
+        return report
+    return replace(report, incomplete=str(failure),
+                   warnings=(*report.warnings, f"the report is incomplete: {failure}"))

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
+from backbone.logs.skips import StoreFailure, record_problem
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_iso
 from backbone.logs.tracebacks import TRACEBACK_START, ParsedTraceback, TracebackBuilder
@@ -50,7 +51,13 @@ class PythonLogParser:
 
     def feed_all(self, lines: Iterable[Line]) -> None:
         for line in lines:
-            self.feed(line)
+            try:
+                self.feed(line)
+            except StoreFailure:
+                raise
+            except Exception as error:  # noqa: BLE001 - one line that cannot be analysed never stops the file
+                self.open_traceback = None
+                self.sink.skip(line.number, (line.text or line.head)[:SAMPLE_CHARS], record_problem(error))
         self.finish()
 
     def feed(self, line: Line) -> None:
@@ -104,6 +111,15 @@ class PythonLogParser:
         record, self.record = self.record, None
         if record is None:
             return
+        try:
+            self._emit(record)
+        except StoreFailure:
+            raise
+        except Exception as error:  # noqa: BLE001 - one record that cannot be analysed never stops the file
+            self.sink.skip(record.line, (record.message[0] if record.message else "")[:SAMPLE_CHARS],
+                           record_problem(error))
+
+    def _emit(self, record: _Record) -> None:
         message = "\n".join(record.message)
         parsed: ParsedTraceback | None = record.traceback.build() if record.traceback is not None else None
         line = record.traceback_line if parsed is not None else record.line

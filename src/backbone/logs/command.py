@@ -2,8 +2,9 @@
 
 Exit codes (docs/debug.md): 0 the report was produced and states no probable cause;
 1 the report was produced and states at least one probable cause (0 with --exit-zero);
-2 usage error, no readable input (no line of any input could be parsed), or the report
-could not be written.
+2 usage error, no readable input (no line of any input could be parsed), the report
+could not be written, or it is incomplete because backbone's temporary directory filled up
+(what could be analysed is still written).
 """
 
 from __future__ import annotations
@@ -95,12 +96,10 @@ def debug(
         report = analyze(logs, options)
     except FieldSpecError as error:
         return _error(str(error))
-    for item in report.inputs:
-        if item.skipped:
-            click.echo(f"backbone: warning: {item.path}: skipped: {item.problem}", err=True)
-        elif item.problem:
-            click.echo(f"backbone: warning: {item.path}: {item.problem}; partial results", err=True)
-    if not report.readable:
+    for warning in report.warnings:
+        if report.incomplete is None or not warning.startswith("the report is incomplete"):
+            click.echo(f"backbone: warning: {warning}", err=True)
+    if not report.readable and report.incomplete is None:
         return _error("no readable input: no line of " + ", ".join(logs) + " could be parsed")
     if report.lines.malformed:
         click.echo(f"backbone: warning: {report.lines.malformed:,} malformed lines counted and skipped "
@@ -120,6 +119,8 @@ def debug(
             Path(html_file).write_text(render_html(report), encoding="utf-8")
     except OSError as error:
         return _error(f"cannot write {error.filename}: {error.strerror}")
+    if report.incomplete is not None:
+        return _error(f"the report is incomplete: {report.incomplete}")
     if report.causes and not exit_zero:
         return EXIT_CAUSES
     return EXIT_NO_CAUSE

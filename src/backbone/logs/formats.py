@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.logs.access import detect_access
 from backbone.logs.applog import is_header
+from backbone.logs.jsonlog import read_json
 from backbone.logs.model import LogFormat
 from backbone.logs.postgres import CSV_MIN_COLUMNS, STDERR_LINE
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, is_profile_document
-from backbone.logs.sources import looks_binary, open_binary, sample_lines
+from backbone.logs.sources import open_binary, sample_lines, unreadable_start
 from backbone.logs.timeparse import parse_iso
 from backbone.logs.tracebacks import FRAME_LINE, TRACEBACK_START
 
@@ -25,13 +25,10 @@ class Detection:
 
 
 def detect_format(path: Path, head: bytes) -> Detection:
-    if not head.strip():
-        return Detection(None, "empty file")
-    if looks_binary(head):
-        return Detection(None, "binary file, not a text log")
+    problem = unreadable_start(head)
+    if problem is not None:
+        return Detection(None, problem)
     lines = [line for line in sample_lines(head) if line.strip()]
-    if not lines:
-        return Detection(None, "empty file")
     found = (
         _detect_json(path, lines)
         or _detect_postgres_csv(lines)
@@ -44,18 +41,11 @@ def detect_format(path: Path, head: bytes) -> Detection:
     return Detection(found)
 
 
-def _json_object(line: str) -> object:
-    try:
-        return json.loads(line)
-    except ValueError:
-        return None
-
-
 def _detect_json(path: Path, lines: list[str]) -> LogFormat | None:
     first = lines[0].lstrip()
     if not first.startswith("{"):
         return None
-    objects = [_json_object(line) for line in lines]
+    objects = [read_json(line) for line in lines]
     dicts = [item for item in objects if isinstance(item, dict)]
     if dicts and is_profile_document(dicts[0]):
         return LogFormat.PROFILE
@@ -65,7 +55,7 @@ def _detect_json(path: Path, lines: list[str]) -> LogFormat | None:
     try:
         if path.stat().st_size <= MAX_PROFILE_BYTES:
             with open_binary(path) as stream:
-                document = _json_object(stream.read(MAX_PROFILE_BYTES).decode("utf-8", "replace"))
+                document = read_json(stream.read(MAX_PROFILE_BYTES).decode("utf-8", "replace"))
             if is_profile_document(document):
                 return LogFormat.PROFILE
     except (OSError, EOFError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from backbone.logs.applog import UVICORN_ACCESS
 from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
+from backbone.logs.skips import StoreFailure, record_problem
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_any
 from backbone.logs.tracebacks import parse_traceback_text
@@ -145,11 +147,47 @@ def resolve_mapping(samples: Iterable[Mapping[str, object]],
     )
 
 
+# A JSON escape of a surrogate: the only way a lone surrogate gets into a decoded line.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def read_json(text: str) -> object:
+    """The JSON value of `text`; None when it is not JSON or nested too deeply to read."""
+    try:
+        return read_json_strict(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def read_json_strict(text: str) -> object:
+    """The JSON value of `text`, lone surrogates replaced; raises ValueError or RecursionError."""
+    value = json.loads(text)
+    return without_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+def without_surrogates(value: object) -> object:
+    """`value` with lone surrogates (valid JSON escapes, not text) replaced by "?" in every string,
+    so that it can be written as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {str(without_surrogates(key)): without_surrogates(item) for key, item in value.items()}
+    return value
+
+
 def _number(value: object) -> float | None:
+    """A number from a JSON value; an integer too large for a float is infinite (and then refused)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         try:
             return float(value.strip().removesuffix("ms").removesuffix("s"))
@@ -179,15 +217,22 @@ class JsonLinesParser:
             if not line.text.strip():
                 continue
             try:
-                record = json.loads(line.text)
+                record = read_json_strict(line.text)
             except ValueError:
-                self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "not a JSON object")
+                record = None
+            except RecursionError:
+                self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "JSON nested too deeply to read")
                 continue
             if not isinstance(record, dict):
                 self.sink.malformed(line.number, line.text[:SAMPLE_CHARS], "not a JSON object")
                 continue
             self.sink.parsed()
-            self.record(line.number, record)
+            try:
+                self.record(line.number, record)
+            except StoreFailure:
+                raise
+            except Exception as error:  # noqa: BLE001 - one record that cannot be analysed never stops the file
+                self.sink.skip(line.number, line.text[:SAMPLE_CHARS], record_problem(error))
 
     def record(self, number: int, record: Mapping[str, object]) -> None:
         mapping = self.mapping
@@ -234,4 +279,4 @@ class JsonLinesParser:
 
 
 __all__ = ["DurationUnit", "FieldMapping", "FieldSpecError", "JsonField", "JsonLinesParser", "parse_field_specs",
-           "resolve_mapping"]
+           "read_json", "resolve_mapping"]

@@ -104,6 +104,10 @@ class InputSummary:
     malformed: int = 0
     # Why the file was skipped or read only in part; None when it was read whole.
     problem: str | None = None
+    # Records read but skipped because a value could not be analysed (each with its reason
+    # in the samples), and lines whose timestamp lies far outside the rest (left out of the timeline).
+    rejected: int = 0
+    outliers: int = 0
 
     @property
     def skipped(self) -> bool:
@@ -257,6 +261,12 @@ class DebugReport:
     # Symptoms seen without the evidence that would name their cause, said plainly.
     unexplained: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    # What the user must know to trust the report: files skipped or read in part and why,
+    # records skipped, timestamps left out of the timeline, a store that failed.
+    warnings: tuple[str, ...] = field(default=())
+    # Why the report is incomplete because backbone's own resources failed (a full temporary
+    # directory); None when everything readable was analysed.
+    incomplete: str | None = None
 
     @property
     def readable(self) -> bool:

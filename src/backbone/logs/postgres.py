@@ -11,6 +11,7 @@ from datetime import datetime
 from backbone.logs.model import SignalKind
 from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
+from backbone.logs.skips import StoreFailure, record_problem
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_with_zone_name
 
@@ -66,6 +67,15 @@ class PostgresStderrParser:
 
 
 def emit_entry(sink: RecordSink, number: int, ts: datetime | None, severity: str, message: str) -> None:
+    try:
+        _emit(sink, number, ts, severity, message)
+    except StoreFailure:
+        raise
+    except Exception as error:  # noqa: BLE001 - one entry that cannot be analysed never stops the file
+        sink.skip(number, message[:SAMPLE_CHARS], record_problem(error))
+
+
+def _emit(sink: RecordSink, number: int, ts: datetime | None, severity: str, message: str) -> None:
     duration = DURATION.match(message)
     if duration is not None:
         sink.query(number, ts, duration["sql"], float(duration["ms"]))

@@ -12,8 +12,6 @@ from backbone.logs.tracebacks import ParsedTraceback
 SAMPLE_CHARS = 200
 # How long the detail of a signal may be.
 DETAIL_CHARS = 200
-
-
 def signal_detail(text: str) -> str:
     """The first line of a message, at most DETAIL_CHARS long. A long line loses its middle,
     not its end: "Executing <Task ... 400 characters ...> took 2.5 seconds" keeps its figure."""
@@ -38,5 +36,8 @@ class RecordSink(Protocol):
     def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float) -> None: ...
 
     def malformed(self, line: int, text: str, reason: str) -> None: ...
+
+    def skip(self, line: int, text: str, reason: str) -> None:
+        """A record that was read but could not be analysed: counted and sampled with its reason."""
 
     def parsed(self, lines: int = 1) -> None: ...

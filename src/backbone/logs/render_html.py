@@ -10,10 +10,10 @@ percentiles of the slowest routes. When drawing is done the script sets
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime
 
 from backbone.logs.model import DebugReport, SpikeMetric
+from backbone.logs.render_json import strict_json
 from backbone.logs.render_text import status_classes
 from backbone.logs.wording import between, ms, percent, when
 
@@ -126,6 +126,18 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+# In a <script> element the HTML parser looks for `</script`, `<!--` and `<script` whatever
+# the JSON says: none of `<`, `>` and `&` may appear raw, and U+2028/U+2029 end lines in
+# older JavaScript. JSON's \u escapes keep the data the same for JSON.parse.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(value: object) -> str:
+    """`value` as strict JSON that can stand inside a <script> element, whatever its strings hold."""
+    return strict_json(value).translate(_SCRIPT_SAFE)
+
+
 def chart_data(report: DebugReport) -> dict[str, object]:
     routes = sorted((route for route in report.routes if route.p95_ms is not None),
                     key=lambda route: -(route.p95_ms or 0))[:CHART_ROUTES]
@@ -148,7 +160,7 @@ def _epoch(moment: datetime) -> int:
 
 
 def render_html(report: DebugReport) -> str:
-    data = json.dumps(chart_data(report)).replace("</", "<\\/")
+    data = script_json(chart_data(report))
     parts: list[str] = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -162,6 +174,9 @@ def render_html(report: DebugReport) -> str:
         parts.append(" &middot; " + ", ".join(f"{name} {count:,} ({percent(count / total)})"
                                                for name, count in status_classes(report.statuses)))
     parts.append("</p>")
+    if report.warnings:
+        parts.append('<div class="card warnings"><b>Warnings</b><ul>'
+                     + "".join(f"<li>{_e(warning)}</li>" for warning in report.warnings) + "</ul></div>")
 
     parts.append("<h2>Probable causes</h2>")
     if not report.causes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from backbone.logs.model import DebugReport
 from backbone.logs.wording import iso
@@ -64,8 +65,26 @@ def report_dict(report: DebugReport) -> dict[str, object]:
             for query in report.slow_queries
         ],
         "causes": [{"cause": cause.summary, "evidence": list(cause.evidence), "fix": cause.fix} for cause in report.causes],
+        "warnings": list(report.warnings),
     }
 
 
+def finite(value: object) -> object:
+    """`value` with every float that is not finite (NaN, infinities) replaced by None, so that
+    the JSON written is strict (RFC 8259 has no NaN nor Infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+def strict_json(value: object, *, indent: int | None = None) -> str:
+    """Strict JSON: non-finite numbers as null; json.dumps refuses any that would remain."""
+    return json.dumps(finite(value), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
 def render_json(report: DebugReport) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return strict_json(report_dict(report), indent=2) + "\n"

@@ -49,6 +49,8 @@ def _header(console: Console, report: DebugReport) -> None:
         total = sum(count for _, count in report.statuses) or 1
         parts = [f"{name} {count:,} ({percent(count / total)})" for name, count in status_classes(report.statuses)]
         console.print("Statuses: " + ", ".join(parts))
+    for warning in report.warnings:
+        console.print(Text(f"Warning: {warning}", style="yellow"))
     console.print()
 
 
@@ -136,11 +138,6 @@ def _signals(console: Console, report: DebugReport) -> None:
 
 
 def _data_quality(console: Console, report: DebugReport) -> None:
-    for item in report.inputs:
-        if item.skipped:
-            console.print(Text(f"Skipped {item.path}: {item.problem}", style="yellow"))
-        elif item.problem:
-            console.print(Text(f"Partly read {item.path}: {item.problem}", style="yellow"))
     if report.lines.malformed:
         console.print(Text(f"{report.lines.malformed:,} malformed lines (counted, not parsed); samples:", style="yellow"))
         for sample in report.malformed_samples:

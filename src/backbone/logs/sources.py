@@ -101,13 +101,28 @@ def _read_truncated_head(path: Path) -> bytes:
         return decompressor.decompress(raw.read(SNIFF_MAX_BYTES), SNIFF_MAX_BYTES)
 
 
-def looks_binary(head: bytes) -> bool:
+def unreadable_start(head: bytes) -> str | None:
+    """Why the start of a file shows it is not a text log (empty, binary, no lines), or None."""
     if not head:
-        return False
+        return "empty file"
     if b"\x00" in head:
-        return True
+        return "binary file, not a text log"
     control = sum(head.count(byte.to_bytes(1, "big")) for byte in _CONTROL_BYTES)
-    return control / len(head) > _BINARY_SHARE
+    if control / len(head) > _BINARY_SHARE:
+        return "binary file, not a text log"
+    undecodable = head.decode("utf-8", "replace").count("\ufffd")
+    if undecodable / len(head) > _BINARY_SHARE:
+        return "binary file (mostly bytes that are not UTF-8 text), not a text log"
+    if not head.strip():
+        return f"no text: only blank lines in the first {_size(len(head))}"
+    if not any(line.strip() for line in sample_lines(head)):
+        return (f"no line shorter than {_size(SNIFF_LINE_CHARS)} in the first {_size(len(head))}: "
+                "not a line-by-line text log")
+    return None
+
+
+def _size(count: int) -> str:
+    return f"{count / (1024 * 1024):.0f} MiB" if count >= 1024 * 1024 else f"{max(1, count // 1024)} KiB"
 
 
 def sample_lines(head: bytes) -> list[str]:

@@ -10,6 +10,7 @@ and DuckDB spills to its temporary directory past `memory_limit`.
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ import duckdb
 from backbone.logs.access import access_rows_sql, route_sql, sql_string
 from backbone.logs.model import MalformedLine, SignalKind
 from backbone.logs.records import SAMPLE_CHARS
+from backbone.logs.skips import RecordError, StoreFailure, checked_duration
 from backbone.logs.sources import MAX_LINE_BYTES, LineReader
 from backbone.logs.sqlfp import fingerprint_sql
 from backbone.logs.tracebacks import ParsedTraceback
@@ -34,7 +36,7 @@ _DELIMITER = "'\x01'"
 _SCHEMA = """
 CREATE TABLE files (file_id INTEGER, path VARCHAR);
 CREATE TABLE requests (file_id INTEGER, line BIGINT, ts TIMESTAMP, method VARCHAR, route VARCHAR,
-                       status SMALLINT, duration_ms DOUBLE, bad VARCHAR);
+                       status SMALLINT, duration_ms DOUBLE, bad VARCHAR, reason VARCHAR);
 CREATE TABLE exceptions (file_id INTEGER, line BIGINT, ts TIMESTAMP, fingerprint VARCHAR, exception VARCHAR,
                          message VARCHAR, chain VARCHAR, culprit_path VARCHAR, culprit_line INTEGER,
                          culprit_function VARCHAR);
@@ -55,6 +57,24 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("statement", "VARCHAR"), ("duration_ms", "DOUBLE")),
 }
 CHAIN_SEPARATOR = " -> "
+# DuckDB errors that say the store itself failed (its disk is full, its memory spent),
+# not that a row was bad.
+_STORE_FAILURES: tuple[type[duckdb.Error], ...] = (
+    duckdb.IOException, duckdb.OutOfMemoryException, duckdb.FatalException, duckdb.InternalException,
+)
+# Rows of one batch skipped one by one at most; past it, the rest of a failing part goes whole.
+_MAX_REJECTED_ROWS = 64
+
+
+def store_failure(error: BaseException) -> StoreFailure:
+    """The user's message for a store that failed: which resource, and what to do about it."""
+    lines = (getattr(error, "strerror", None) or str(error)).splitlines()
+    detail = lines[0][:200] if lines else type(error).__name__
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return StoreFailure(f"DuckDB ran out of memory ({detail}); raise --memory-limit or free space in "
+                            f"the temporary directory {tempfile.gettempdir()} for it to spill to")
+    return StoreFailure(f"backbone's temporary directory {tempfile.gettempdir()} cannot take more data ({detail}); "
+                        "free space there or point TMPDIR to a directory with room")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +83,7 @@ class IngestCounts:
     parsed: int
     malformed: int
     samples: tuple[MalformedLine, ...]
+    rejected: int = 0
 
 
 class AnalyticsStore:
@@ -79,6 +100,9 @@ class AnalyticsStore:
             config["threads"] = threads
         self.connection = duckdb.connect(str(directory / "analytics.duckdb"), config=config)
         self.connection.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on standard output for long queries, tty or not,
+        # which would corrupt a report written there (`--format json | jq`).
+        self.connection.execute("SET enable_progress_bar = false")
         self.connection.execute(_SCHEMA)
         self._files = 0
         self._staging = 0
@@ -115,19 +139,21 @@ class AnalyticsStore:
 
     def _access_counts(self, file_id: int, display_path: str) -> IngestCounts:
         row = self.connection.execute(
-            "SELECT count(*), count(status) FROM requests WHERE file_id = ?", [file_id]
+            "SELECT count(*), count(status), count(reason) FROM requests WHERE file_id = ?", [file_id]
         ).fetchone()
-        total, parsed = (int(row[0]), int(row[1])) if row else (0, 0)
+        # A line with a reason was read but its record skipped: a parsed line, a rejected record.
+        total, parsed, rejected = (int(row[0]), int(row[1]) + int(row[2]), int(row[2])) if row else (0, 0, 0)
         samples = self.connection.execute(
-            "SELECT line, bad FROM requests WHERE file_id = ? AND status IS NULL ORDER BY line LIMIT ?",
+            "SELECT line, bad, reason FROM requests WHERE file_id = ? AND status IS NULL ORDER BY line LIMIT ?",
             [file_id, SAMPLES_PER_FILE],
         ).fetchall()
         return IngestCounts(
             total=total,
             parsed=parsed,
             malformed=total - parsed,
-            samples=tuple(MalformedLine(display_path, int(line), str(text), "not an access log line")
-                          for line, text in samples),
+            rejected=rejected,
+            samples=tuple(MalformedLine(display_path, int(line), str(text), str(reason or "not an access log line"))
+                          for line, text, reason in samples),
         )
 
     def sanitized_copy(self, path: Path, reader: LineReader) -> Path:
@@ -146,25 +172,57 @@ class AnalyticsStore:
     def sink(self, file_id: int, display_path: str) -> StoreSink:
         return StoreSink(self, file_id, display_path)
 
-    def load_rows(self, table: str, rows: Sequence[Sequence[object]]) -> None:
+    def load_rows(self, table: str, rows: Sequence[Sequence[object]]) -> list[tuple[Sequence[object], str]]:
+        """Append rows to `table`. The rows DuckDB rejects are left out and returned with the
+        reason, so that one bad record never loses the batch; raises StoreFailure when the
+        store itself fails."""
         if not rows:
-            return
+            return []
+        try:
+            self._load(table, rows)
+            return []
+        except OSError as error:
+            raise store_failure(error) from error
+        except _STORE_FAILURES as error:
+            raise store_failure(error) from error
+        except duckdb.Error as error:
+            return self._load_around(table, rows, error)
+
+    def _load_around(self, table: str, rows: Sequence[Sequence[object]],
+                     error: duckdb.Error) -> list[tuple[Sequence[object], str]]:
+        """Halve a rejected batch until the rejected rows are found (a few loads per bad row)."""
+        reason = "record skipped: rejected by the analytics store: " + (str(error).splitlines() or [""])[0][:160]
+        if len(rows) == 1:
+            return [(rows[0], reason)]
+        rejected: list[tuple[Sequence[object], str]] = []
+        parts = [rows[: len(rows) // 2], rows[len(rows) // 2:]]
+        for part in parts:
+            if len(rejected) >= _MAX_REJECTED_ROWS:
+                rejected.extend((row, reason) for row in part)
+                continue
+            rejected.extend(self.load_rows(table, part))
+        return rejected
+
+    def _load(self, table: str, rows: Sequence[Sequence[object]]) -> None:
         self._staging += 1
         staging = self.directory / f"staging-{self._staging}.csv"
-        with staging.open("w", encoding="utf-8", newline="") as out:
-            csv.writer(out, lineterminator="\n").writerows(rows)
-        columns = _COLUMNS[table]
-        spec = "{" + ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in columns) + "}"
-        source = (f"read_csv({sql_string(str(staging))}, columns={spec}, header=false, auto_detect=false, "
-                  f"quote='\"', escape='\"', nullstr={sql_string(_NULL)}, max_line_size=16777216)")
-        if table == "requests":
-            self.connection.execute(
-                f"INSERT INTO requests SELECT file_id, line, ts, upper(method), {route_sql('path')}, status, "
-                f"duration_ms, NULL FROM {source}"
-            )
-        else:
-            self.connection.execute(f"INSERT INTO {table} SELECT * FROM {source}")
-        staging.unlink()
+        try:
+            # errors="replace": a lone surrogate that reached a value (from a JSON escape) becomes "?".
+            with staging.open("w", encoding="utf-8", errors="replace", newline="") as out:
+                csv.writer(out, lineterminator="\n").writerows(rows)
+            columns = _COLUMNS[table]
+            spec = "{" + ", ".join(f"{sql_string(name)}: {sql_string(kind)}" for name, kind in columns) + "}"
+            source = (f"read_csv({sql_string(str(staging))}, columns={spec}, header=false, auto_detect=false, "
+                      f"quote='\"', escape='\"', nullstr={sql_string(_NULL)}, max_line_size=16777216)")
+            if table == "requests":
+                self.connection.execute(
+                    f"INSERT INTO requests SELECT file_id, line, ts, upper(method), {route_sql('path')}, status, "
+                    f"duration_ms, NULL, NULL FROM {source}"
+                )
+            else:
+                self.connection.execute(f"INSERT INTO {table} SELECT * FROM {source}")
+        finally:
+            staging.unlink(missing_ok=True)
 
     def query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
         return self.connection.execute(sql, list(parameters)).fetchall()
@@ -189,6 +247,7 @@ class StoreSink:
         self.display_path = display_path
         self.parsed_lines = 0
         self.malformed_lines = 0
+        self.skipped_records = 0
         self.samples: list[MalformedLine] = []
         self._batches: dict[str, list[tuple[object, ...]]] = {table: [] for table in _COLUMNS}
 
@@ -196,24 +255,31 @@ class StoreSink:
         batch = self._batches[table]
         batch.append(tuple(_cell(value) for value in row))
         if len(batch) >= BATCH_ROWS:
-            self.store.load_rows(table, batch)
+            self._load(table, batch)
+
+    def _load(self, table: str, batch: list[tuple[object, ...]]) -> None:
+        try:
+            rejected = self.store.load_rows(table, batch)
+        finally:
             batch.clear()
+        for row, reason in rejected:
+            line = row[1] if isinstance(row[1], int) else 0
+            self.skip(line, " ".join(str(cell) for cell in row[3:] if cell != _NULL), reason)
 
     def flush(self) -> None:
         for table, batch in self._batches.items():
-            self.store.load_rows(table, batch)
-            batch.clear()
+            self._load(table, batch)
 
     def request(self, line: int, ts: datetime | None, method: str, path: str, status: int,
                 duration_ms: float | None) -> None:
         # The busiest record of the Python path, so its cells are made here, without _cell.
+        duration_ms = checked_duration(duration_ms)
         batch = self._batches["requests"]
         batch.append((self.file_id, line, ts.isoformat(sep=" ") if ts is not None else _NULL, method,
                       path.replace("\r", "") if "\r" in path else path, status,
                       duration_ms if duration_ms is not None else _NULL))
         if len(batch) >= BATCH_ROWS:
-            self.store.load_rows("requests", batch)
-            batch.clear()
+            self._load("requests", batch)
 
     def exception(self, line: int, ts: datetime | None, traceback: ParsedTraceback) -> None:
         culprit = traceback.culprit()
@@ -228,11 +294,18 @@ class StoreSink:
         self._add("signals", (self.file_id, line, ts, kind.value, detail))
 
     def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float) -> None:
+        if checked_duration(duration_ms) is None:
+            raise RecordError("record skipped: no duration")
         fingerprint, normalized = fingerprint_sql(statement)
         self._add("queries", (self.file_id, line, ts, fingerprint, normalized, duration_ms))
 
     def malformed(self, line: int, text: str, reason: str) -> None:
         self.malformed_lines += 1
+        if len(self.samples) < SAMPLES_PER_FILE:
+            self.samples.append(MalformedLine(self.display_path, line, text[:SAMPLE_CHARS], reason))
+
+    def skip(self, line: int, text: str, reason: str) -> None:
+        self.skipped_records += 1
         if len(self.samples) < SAMPLES_PER_FILE:
             self.samples.append(MalformedLine(self.display_path, line, text[:SAMPLE_CHARS], reason))
 

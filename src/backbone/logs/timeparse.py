@@ -37,7 +37,7 @@ def parse_with_zone_name(text: str, zone: str | None) -> datetime | None:
     if moment is None or not zone:
         return moment
     if zone.upper() in _ZONE_ABBREVIATIONS:
-        return moment - timedelta(minutes=_ZONE_ABBREVIATIONS[zone.upper()])
+        return _shifted(moment, -timedelta(minutes=_ZONE_ABBREVIATIONS[zone.upper()]))
     return moment
 
 
@@ -46,22 +46,30 @@ def parse_any(value: object) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > _EPOCH_MILLISECONDS else float(value)
         try:
+            seconds = value / 1000 if value > _EPOCH_MILLISECONDS else float(value)
             return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
-            return None
+            return None  # an integer too large for a float, NaN, or a time out of the calendar
     if isinstance(value, str):
         return parse_iso(value)
     return None
 
 
-def _to_utc(moment: datetime, zone: str | None) -> datetime:
+def _to_utc(moment: datetime, zone: str | None) -> datetime | None:
     if zone is None:
         return moment
     if zone in _ZONE_ABBREVIATIONS:
-        return moment - timedelta(minutes=_ZONE_ABBREVIATIONS[zone])
+        return _shifted(moment, -timedelta(minutes=_ZONE_ABBREVIATIONS[zone]))
     sign = 1 if zone[0] == "+" else -1
     digits = zone[1:].replace(":", "")
     offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
-    return moment - sign * offset
+    return _shifted(moment, -sign * offset)
+
+
+def _shifted(moment: datetime, by: timedelta) -> datetime | None:
+    """`moment` moved by `by`; None when that leaves the calendar (before year 1, after 9999)."""
+    try:
+        return moment + by
+    except OverflowError:
+        return None

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from backbone.logs.model import Culprit, Frame
+from backbone.logs.skips import RecordError
 
 FRAME_LINE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+?))?\s*$')
 TRACEBACK_START = re.compile(r"^\s*(?:\+ )?(?:Exception Group )?Traceback \(most recent call last\):\s*$")
@@ -26,6 +27,8 @@ _LIBRARY_MARKERS = ("site-packages/", "dist-packages/", "/lib/python", "\\lib\\"
 # Release directories and build hashes inside application paths: not part of the identity.
 _VOLATILE_SEGMENT = re.compile(r"/(?:\d+|[0-9a-f]{7,40}|releases?/[^/]+)(?=/)")
 _MESSAGE_MAX = 500
+# The largest line number a frame may cite (a 32-bit source line); a larger one is not a real traceback's.
+MAX_FRAME_LINE = 2**31 - 1
 
 
 def is_in_app(path: str) -> bool:
@@ -80,7 +83,7 @@ class ParsedTraceback:
                 for frame in block.frames
                 if frame.in_app or not in_app_only
             )
-        return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:12]
+        return hashlib.sha1("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def _stable_path(path: str) -> str:
@@ -98,6 +101,8 @@ class TracebackBuilder:
         self.blocks: list[ExceptionBlock] = [ExceptionBlock()]
         self._after_exception = False
         self._chain_pending = False
+        # Why the traceback cannot be kept (build() raises RecordError with it).
+        self.problem: str | None = None
 
     def feed(self, line: str) -> bool:
         stripped = line.strip()
@@ -117,8 +122,12 @@ class TracebackBuilder:
         block = self.blocks[-1]
         frame = FRAME_LINE.match(line)
         if frame is not None and not self._after_exception:
-            path = frame["path"]
-            block.frames.append(Frame(path, int(frame["line"]), (frame["function"] or "<module>").strip(), is_in_app(path)))
+            path, digits = frame["path"], frame["line"]
+            number = int(digits) if len(digits) <= len(str(MAX_FRAME_LINE)) else MAX_FRAME_LINE + 1
+            if number > MAX_FRAME_LINE:
+                self.problem = self.problem or f"record skipped: a frame's line number ({digits[:20]}) is out of range"
+                number = 0
+            block.frames.append(Frame(path, number, (frame["function"] or "<module>").strip(), is_in_app(path)))
             return True
         if not stripped:
             # A blank line ends the traceback unless a chain separator follows; the
@@ -147,6 +156,9 @@ class TracebackBuilder:
             block.message = f"{block.message}\n{line.strip()}".strip()[:_MESSAGE_MAX]
 
     def build(self) -> ParsedTraceback | None:
+        """The traceback read, None when it has no exception line; RecordError when it cannot be kept."""
+        if self.problem is not None:
+            raise RecordError(self.problem)
         blocks = tuple(block for block in self.blocks if block.exception)
         return ParsedTraceback(blocks) if blocks else None
 

@@ -111,9 +111,14 @@ def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
     from backbone.review.frameworks.declarations import RouteDeclaration
     from backbone.review.orm.facts import ModelDeclaration
     from backbone.review.project import ModuleFacts
+    from backbone.review.serialization.facts import SerializationDeclaration
 
     # Names `ModuleFacts` imports for type checking only.
-    names = {"RouteDeclaration": RouteDeclaration, "ModelDeclaration": ModelDeclaration}
+    names = {
+        "RouteDeclaration": RouteDeclaration,
+        "ModelDeclaration": ModelDeclaration,
+        "SerializationDeclaration": SerializationDeclaration,
+    }
     return TypedCodec(dict[str, ModuleFacts], names)
 
 

@@ -76,6 +76,8 @@ TEMPLATE_MARKERS = (
 )
 _ALREADY_MASKED = re.compile(r"^[*•x#?-]+$|\*\*\*|•••|…\(\d+ chars\)", re.IGNORECASE)
 _NOT_A_VALUE = frozenset({"none", "null", "nil", "true", "false", "undefined", "''", '""'})
+# A statement's parameter placeholders: `?`, `$1`, `%s`, `:token`.
+_SQL_PLACEHOLDER = re.compile(r"\?|\$\d+|%s|:[A-Za-z_]\w*")
 
 
 def _shows_nothing(value: str) -> bool:
@@ -83,6 +85,8 @@ def _shows_nothing(value: str) -> bool:
     a placeholder for null, or a value already masked (`****`, `sk_l…`)."""
     stripped = value.strip()
     if not stripped or stripped.lower() in _NOT_A_VALUE or _ALREADY_MASKED.search(stripped):
+        return True
+    if _SQL_PLACEHOLDER.fullmatch(stripped):
         return True
     return any(marker.fullmatch(stripped) for marker in TEMPLATE_MARKERS)
 
@@ -341,7 +345,11 @@ def _token_spans(text: str) -> Iterable[Span]:
 
 
 def _key_value_spans(text: str, *, code: bool) -> Iterable[Span]:
-    for match in _KEY_VALUE.finditer(text):
+    position = 0
+    while (match := _KEY_VALUE.search(text, position)) is not None:
+        # The next key may start inside this match ("connect: password=..."): search on
+        # from the end of this key.
+        position = match.end("key")
         if not _looks_secret_like(match.group("key")):
             continue
         # In code an unquoted value is an expression (`password=password`), except in a

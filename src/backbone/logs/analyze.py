@@ -40,6 +40,7 @@ from backbone.logs.sources import (
     sample_lines,
 )
 from backbone.logs.store import AnalyticsStore, StoreSink
+from backbone.redaction import mask_values
 
 # Malformed lines shown in the report, over all files.
 MAX_SAMPLES = 20
@@ -183,7 +184,9 @@ def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tu
                      "format to get latency percentiles and latency spikes.")
     if requests and not any(bucket.requests for bucket in buckets):
         notes.append("No request had a timestamp, so there is no timeline and no spike detection.")
-    return DebugReport(
+    # Logs hold whatever was sent and raised: every string of the report (messages, samples,
+    # routes, PostgreSQL details) is masked for secrets here, before any format renders it.
+    return mask_values(DebugReport(
         inputs=inputs,
         lines=LineCounts(
             total=sum(item.total for item in inputs),
@@ -205,4 +208,4 @@ def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tu
         requests=requests,
         unexplained=diagnosis.unexplained,
         notes=tuple(notes),
-    )
+    ))

@@ -74,7 +74,8 @@ TEMPLATE_MARKERS = (
     re.compile(r"\{[A-Za-z_0-9.]{0,80}\}"),  # {password}, {}, {0}
     re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$"),  # $PASSWORD
 )
-_ALREADY_MASKED = re.compile(r"^[*•x#?-]+$|\*\*\*|•••|…\(\d+ chars\)", re.IGNORECASE)
+# `redact` previews (`sk_l…(32 chars)`) end in an ellipsis.
+_ALREADY_MASKED = re.compile(r"^[*•x#?-]+$|\*\*\*|•••|^[^…]{0,4}…(?:\(\d+ chars\))?$", re.IGNORECASE)
 _NOT_A_VALUE = frozenset({"none", "null", "nil", "true", "false", "undefined", "''", '""'})
 # A statement's parameter placeholders: `?`, `$1`, `%s`, `:token`.
 _SQL_PLACEHOLDER = re.compile(r"\?|\$\d+|%s|:[A-Za-z_]\w*")
@@ -260,8 +261,11 @@ _SETTING_FALLBACK = re.compile(
 # SQL: `ALTER ROLE app PASSWORD 'value'`, `IDENTIFIED BY 'value'`.
 _SQL_PASSWORD = re.compile(r"(?<![\w.])(?:password|identified\s+by)\s+E?'(?P<value>(?:[^']|''){1,1000})'", re.IGNORECASE)
 # PostgreSQL's DETAIL of a key violation, and of a failing row: row data, personal at least.
-_PG_KEY = re.compile(r"\bKey \((?P<columns>[^()]{1,1000})\)=\((?P<values>.{0,4000})\)")
-_PG_ROW = re.compile(r"\bFailing row contains \((?P<values>.{0,4000})\)")
+# The values run to the last parenthesis of the line, or to its end when a shortened
+# message lost it.
+_PG_KEY = re.compile(r"\bKey \((?P<columns>[^\n]{1,1000}?)\)=\((?P<values>[^\n]{0,4000})")
+_PG_VALUES_END = re.compile(r"\)(?= already exists| is not present| is still referenced| conflicts with|\.?\s*$)")
+_PG_ROW = re.compile(r"\bFailing row contains \((?P<values>[^\n]{0,4000})")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -354,8 +358,8 @@ def _key_value_spans(text: str, *, code: bool) -> Iterable[Span]:
             continue
         # In code an unquoted value is an expression (`password=password`), except in a
         # string (a DSN, a URL) or a query string; in a log it is the value.
-        before = text[match.start() - 1] if match.start() else ""
-        unquoted = not code or before in "?&;" or _in_string(text, match.start())
+        after_query = match.start() > 0 and text[match.start() - 1] in "?&;"
+        unquoted = not code or after_query or _in_string(text, match.start())
         span = _value_span(text, match.end(), unquoted=unquoted)
         if span is not None:
             yield span
@@ -377,13 +381,21 @@ def _values_of(text: str, span: Span, columns: list[str] | None) -> Iterable[Spa
         position += len(value) + 2
 
 
+def _row_values(match: re.Match[str]) -> Span:
+    start, end = match.span("values")
+    values = match.group("values")
+    known_end = _PG_VALUES_END.search(values)
+    closing = known_end.start() if known_end else values.rfind(")")
+    return start, start + closing if closing >= 0 else end
+
+
 def _postgres_spans(text: str) -> Iterable[Span]:
     if "Key (" in text:
         for match in _PG_KEY.finditer(text):
-            yield from _values_of(text, match.span("values"), match.group("columns").split(", "))
+            yield from _values_of(text, _row_values(match), match.group("columns").split(", "))
     if "Failing row" in text:
         for match in _PG_ROW.finditer(text):
-            yield from _values_of(text, match.span("values"), None)
+            yield from _values_of(text, _row_values(match), None)
 
 
 def secret_spans(text: str, *, code: bool = False) -> list[Span]:

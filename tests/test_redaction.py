@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -183,3 +184,32 @@ def test_spans_are_sorted_and_disjoint() -> None:
     spans = secret_spans(text)
     assert len(spans) == 3
     assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_secrets_deep_in_a_long_text_are_masked(seed: int) -> None:
+    """Long texts are read in overlapping windows: a secret at any offset, across a window edge too."""
+    rng = random.Random(seed)
+    filler = "GET /orders/17 200 0.013 ok; "
+    for _ in range(10):
+        secret = _secret(rng, rng.randint(8, 200))
+        form = rng.choice(LOG_FORMS)
+        before = filler * rng.randint(0, 3000)
+        text = before + form.format(s=secret) + " " + filler * rng.randint(0, 300)
+        masked = mask(text)
+        assert secret not in masked, (form, len(before))
+        assert masked == _expected(text, secret)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "hostile",
+    ['token="a ' * 20000, "https://a:b@" * 20000, "x = 1; token=abc " * 15000, "Key (" * 30000, "auth=(" * 30000],
+    ids=["unclosed-literals", "url-authorities", "many-keys", "detail-keys", "auth-tuples"],
+)
+def test_hostile_long_lines_are_masked_in_linear_time(hostile: str) -> None:
+    started = time.perf_counter()
+    masked = mask(hostile)
+    mask(hostile, code=True)
+    assert len(masked) == len(hostile)
+    assert time.perf_counter() - started < 20  # quadratic masking took minutes on these

@@ -15,6 +15,7 @@ strictly before reporting (review/knowledge/secrets.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable
 from typing import TypeVar, cast
@@ -263,36 +264,52 @@ _SQL_PASSWORD = re.compile(r"(?<![\w.])(?:password|identified\s+by)\s+E?'(?P<val
 # PostgreSQL's DETAIL of a key violation, and of a failing row: row data, personal at least.
 # The values run to the last parenthesis of the line, or to its end when a shortened
 # message lost it.
-_PG_KEY = re.compile(r"\bKey \((?P<columns>[^\n]{1,1000}?)\)=\((?P<values>[^\n]{0,4000})")
+_PG_KEY = re.compile(r"\bKey \((?P<columns>[^=\n]{1,300}?)\)=\((?P<values>[^\n]{0,4000})")
 _PG_VALUES_END = re.compile(r"\)(?= already exists| is not present| is still referenced| conflicts with|\.?\s*$)")
 _PG_ROW = re.compile(r"\bFailing row contains \((?P<values>[^\n]{0,4000})")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_MAX_VALUE = 4096
+# What ends a literal opened by each quote: the quote, or a line break for a one-line literal;
+# a backslash escapes the next character.
+_STOPS = {
+    quote: re.compile("|".join(map(re.escape, (quote, *(("\n",) if len(quote) == 1 else ()), "\\"))))
+    for quote in ("'", '"', "\'\'\'", '"""')
+}
 
 
+@functools.lru_cache(maxsize=4096)
 def _looks_secret_like(key: str) -> bool:
     lowered = key.lower()
     return any(hint in lowered for hint in _NAME_HINTS) and is_secret_like_name(key.lstrip("-"))
 
 
-def _in_string(text: str, position: int) -> bool:
-    """Whether `position` of one line of code falls inside a string literal."""
-    quote = ""
-    index = 0
-    while index < position:
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif text.startswith(quote, index):
-                index += len(quote) - 1
-                quote = ""
-        elif char == "#":
-            return False
-        elif char in "'\"":
-            quote = char * 3 if text.startswith(char * 3, index) else char
-            index += len(quote) - 1
-        index += 1
-    return bool(quote)
+class _StringState:
+    """Whether positions of one line of code fall inside a string literal, asked in increasing
+    order: the line is scanned once, however many names on it are asked about."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.index = 0
+        self.quote = ""
+        self.comment = False
+
+    def inside(self, position: int) -> bool:
+        text = self.text
+        while self.index < position and not self.comment:
+            char = text[self.index]
+            if self.quote:
+                if char == "\\":
+                    self.index += 1
+                elif text.startswith(self.quote, self.index):
+                    self.index += len(self.quote) - 1
+                    self.quote = ""
+            elif char == "#":
+                self.comment = True
+            elif char in "'\"":
+                self.quote = char * 3 if text.startswith(char * 3, self.index) else char
+                self.index += len(self.quote) - 1
+            self.index += 1
+        return bool(self.quote) and not self.comment
 
 
 def _quoted_span(text: str, start: int) -> Span | None:
@@ -305,15 +322,19 @@ def _quoted_span(text: str, start: int) -> Span | None:
         return None
     quote = opening.group("quote")
     inside = opening.end()
+    # Bounded, so that a line of many unclosed literals stays linear; a longer value is
+    # masked over its first _MAX_VALUE characters.
+    limit = min(len(text), inside + _MAX_VALUE)
+    if quote.startswith("\\"):  # a literal quoted inside another: \"value\"
+        end = text.find(quote, inside, limit)
+        return inside, end if end >= 0 else limit
+    stop = _STOPS[quote]
     index = inside
-    while index < len(text):
-        if text.startswith(quote, index):
-            return inside, index
-        char = text[index]
-        if char == "\n" and len(quote.lstrip("\\")) == 1:
-            return inside, index
-        index += 2 if char == "\\" and not quote.startswith("\\") else 1
-    return inside, len(text)
+    while (found := stop.search(text, index, limit)) is not None:
+        if found.group() != "\\":
+            return inside, found.start()
+        index = found.start() + 2  # an escaped character
+    return inside, limit
 
 
 def _value_span(text: str, start: int, *, unquoted: bool) -> Span | None:
@@ -349,6 +370,7 @@ def _token_spans(text: str) -> Iterable[Span]:
 
 
 def _key_value_spans(text: str, *, code: bool) -> Iterable[Span]:
+    strings = _StringState(text)
     position = 0
     while (match := _KEY_VALUE.search(text, position)) is not None:
         # The next key may start inside this match ("connect: password=..."): search on
@@ -359,10 +381,11 @@ def _key_value_spans(text: str, *, code: bool) -> Iterable[Span]:
         # In code an unquoted value is an expression (`password=password`), except in a
         # string (a DSN, a URL) or a query string; in a log it is the value.
         after_query = match.start() > 0 and text[match.start() - 1] in "?&;"
-        unquoted = not code or after_query or _in_string(text, match.start())
+        unquoted = not code or after_query or strings.inside(match.start())
         span = _value_span(text, match.end(), unquoted=unquoted)
         if span is not None:
             yield span
+            position = max(position, span[1])
 
 
 def _values_of(text: str, span: Span, columns: list[str] | None) -> Iterable[Span]:
@@ -398,12 +421,38 @@ def _postgres_spans(text: str) -> Iterable[Span]:
             yield from _values_of(text, _row_values(match), None)
 
 
+# Long texts are read in overlapping windows, so that hostile input (a megabyte line of
+# "https://a:b@") costs linear time; a value up to _MAX_VALUE long is whole in some window.
+_WINDOW = 4 * _MAX_VALUE
+_WINDOW_STEP = _WINDOW - _MAX_VALUE
+
+
 def secret_spans(text: str, *, code: bool = False) -> list[Span]:
     """The spans of `text` that hold a secret, sorted, overlapping ones merged.
 
     `code` says that `text` is source code: an unquoted value after a secret-like name is
     then an expression (`password=form.password`), not a secret, unless it is inside a string.
     """
+    if len(text) <= _WINDOW:
+        spans = _spans(text, code)
+    else:
+        # A PEM body is one value of any length: found in the whole text.
+        pem = TOKEN_PATTERNS[PEM_PRIVATE_KEY]
+        spans = [match.span("body") for match in pem.finditer(text)] if "PRIVATE KEY" in text else []
+        for start in range(0, len(text) - _MAX_VALUE, _WINDOW_STEP):
+            window = text[start : start + _WINDOW]
+            spans.extend((start + begin, start + end) for begin, end in _spans(window, code))
+    shown = [(start, end) for start, end in spans if end > start and not _shows_nothing(text[start:end])]
+    merged: list[Span] = []
+    for start, end in sorted(shown):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _spans(text: str, code: bool) -> list[Span]:
     spans: list[Span] = [*_token_spans(text), *_key_value_spans(text, code=code), *_postgres_spans(text)]
     lowered = text.lower()
     if "bearer" in lowered or "basic" in lowered:
@@ -419,21 +468,22 @@ def secret_spans(text: str, *, code: bool = False) -> list[Span]:
         )
     if "password" in lowered or "identified" in lowered:
         spans.extend(match.span("value") for match in _SQL_PASSWORD.finditer(text))
-    shown = [(start, end) for start, end in spans if end > start and not _shows_nothing(text[start:end])]
-    merged: list[Span] = []
-    for start, end in sorted(shown):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return spans
 
 
 def mask(text: str, *, code: bool = False) -> str:
     """`text` with every secret masked (see `secret_spans`); the same length as `text`."""
-    for start, end in reversed(secret_spans(text, code=code)):
-        text = mask_span(text, start, end)
-    return text
+    spans = secret_spans(text, code=code)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start, end in spans:  # sorted and disjoint: one pass, whatever their number
+        pieces.append(text[done:start])
+        pieces.append(mask_span(text[start:end], 0, end - start))
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def mask_values(value: T, *, code: bool = False) -> T:

@@ -52,3 +52,22 @@ def test_statements_and_source_lines_are_masked_in_every_format(output_format: s
     for shown in (result.stdout, result.stderr, html):
         assert API_KEY not in shown
     assert masked.search(result.stdout) and masked.search(html)
+
+
+def test_an_error_quoting_the_app_s_exception_is_masked(tmp_path: Path) -> None:
+    (tmp_path / "leaky_factory_app.py").write_text(
+        "def create():\n"
+        f"    raise ConnectionError('cannot reach postgresql://shop:{API_KEY}@db.prod.internal/shop')\n",
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(
+        profile_command,
+        ["leaky_factory_app:create", "--factory", "--app-dir", str(tmp_path), "--no-progress"],
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
+
+    assert "ConnectionError" in result.stderr
+    assert API_KEY not in result.stderr and API_KEY not in result.stdout
+    assert API_KEY[: min(4, len(API_KEY) // 4)] + "****" in result.stderr

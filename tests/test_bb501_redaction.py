@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from backbone.cli import main
-from backbone.findings import Confidence, Finding
+from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.report import OutputFormat, ReviewReport, render
 from backbone.review.checker import check_source
 from backbone.review.knowledge.secrets import redact
 from backbone.review.rules.security.bb501_hardcoded_secret import HardcodedSecret
@@ -200,3 +201,97 @@ def test_redact_bounds_hold_for_every_length(length: int) -> None:
     assert len(shown) <= min(4, length // 4)
     assert value.startswith(shown)
     assert redact(value).endswith(f"({length} chars)")
+
+
+# ------------------------------------------------------------------ every rule's findings, every format
+
+URL_PASSWORD = "Zq8Lm3" + "Vr7Tx2Kp"
+BEARER = "Rk2Vn8Qm4" + "Tz7Wc3Xb9Ls"
+AUTH_PASSWORD = "Hq3Vn8" + "Lw2Zt6Rk9Bc"
+QUERY_TOKEN = "Pq3Wm8" + "Zr5Yt2Xk7"
+SUPPRESSED = "Jd4Kx9" + "Wp2Rm7Tn5Qa"
+SHARED_LINE_SECRETS = (URL_PASSWORD, BEARER, AUTH_PASSWORD, QUERY_TOKEN, SUPPRESSED)
+
+
+def _shared_line_project(root: Path) -> Path:
+    """Secrets on lines that BB102 (no timeout) reports too; one of them suppressed for BB501."""
+    lines = [
+        "import requests",
+        "",
+        "",
+        "def fetch(user):",
+        f'    requests.get("https://svc:{URL_PASSWORD}@api.shop-prod.com/x")',
+        f'    requests.get("https://api.shop-prod.com/x", headers={{"Authorization": "Bearer {BEARER}"}})',
+        f'    requests.get("https://api.shop-prod.com/x", auth=(user, "{AUTH_PASSWORD}"))',
+        f'    requests.get("https://api.shop-prod.com/x?page=2&token={QUERY_TOKEN}")',
+        f'    requests.post("https://api.shop-prod.com/x", data={{"client_secret": "{SUPPRESSED}"}})'
+        "  # backbone: ignore[BB501]",
+    ]
+    path = root / "service" / "client.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def _masked_prefix(secret: str) -> str:
+    return secret[: min(4, len(secret) // 4)] + "*"
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])
+def test_a_secret_is_masked_whichever_rule_reports_its_line(
+    output_format: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _shared_line_project(tmp_path / "project")
+    report_file = tmp_path / f"report.{output_format}"
+
+    code = main(["review", str(project), "--select", "BB102,BB501", "--format", output_format,
+                 "--output", str(report_file), "--no-cache"])
+    captured = capsys.readouterr()
+
+    assert code == 1, captured.err
+    report = report_file.read_bytes().decode("utf-8")
+    assert report.count("BB102") >= 5  # every line was reported by another rule than BB501
+    for secret in SHARED_LINE_SECRETS:
+        assert secret not in report and secret not in captured.out and secret not in captured.err
+    if output_format == "text":  # the only format that shows source lines
+        for secret in SHARED_LINE_SECRETS:
+            assert _masked_prefix(secret) in report, secret
+
+
+def test_every_finding_on_a_line_masks_its_secret() -> None:
+    source = "\n".join(
+        [
+            "import requests",
+            f'requests.get("https://svc:{URL_PASSWORD}@api.shop-prod.com/x")',
+            f'requests.get("https://x.shop-prod.com/", auth=("svc", "{AUTH_PASSWORD}"))  # backbone: ignore[BB501]',
+        ]
+    )
+    findings = check_source(source, ("BB102", "BB501"), path="service/client.py")
+    assert {finding.code for finding in findings} == {"BB102", "BB501"}
+    for finding in findings:
+        assert URL_PASSWORD not in finding.source_line and AUTH_PASSWORD not in finding.source_line
+    shown = {finding.line: finding.source_line for finding in findings if finding.code == "BB102"}
+    assert _masked_prefix(URL_PASSWORD) in shown[2] and _masked_prefix(AUTH_PASSWORD) in shown[3]
+
+
+@pytest.mark.parametrize("output_format", list(OutputFormat))
+def test_every_reporter_masks_messages_fixes_source_lines_and_notes(output_format: OutputFormat) -> None:
+    """Findings that reach a reporter unmasked (from any rule, or built elsewhere) are masked there."""
+    finding = Finding(
+        code="BB102",
+        name="call-without-timeout",
+        severity=Severity.WARNING,
+        confidence=Confidence.HIGH,
+        location=Location("service/client.py", 3, 1, 3, 20),
+        message=f"Calling https://svc:{URL_PASSWORD}@api.shop-prod.com/x without a timeout.",
+        fix=Fix(f"Send `Authorization: Bearer {BEARER}` from a setting instead."),
+        source_line=f'requests.get(url, auth=(user, "{AUTH_PASSWORD}"))',
+    )
+    report = ReviewReport(findings=(finding,), files_reviewed=1, notes=(f"Read /cb?token={QUERY_TOKEN} from the cache.",))
+
+    rendered = render(report, output_format).encode("utf-8")
+
+    for secret in (URL_PASSWORD, BEARER, AUTH_PASSWORD, QUERY_TOKEN):
+        assert secret.encode() not in rendered, secret
+    assert _masked_prefix(URL_PASSWORD).encode() in rendered
+    assert _masked_prefix(BEARER).encode() in rendered

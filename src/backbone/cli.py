@@ -16,6 +16,7 @@ import click
 
 from backbone import __version__, api
 from backbone.findings import Confidence, Severity
+from backbone.redaction import mask
 from backbone.report import OutputFormat, ReviewReport, render
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -158,7 +159,7 @@ def review(
     for missing in result.missing_paths:
         click.echo(f"backbone: error: {missing}: no such file or directory", err=True)
     for problem in result.internal_errors:
-        click.echo(f"backbone: {problem} (please report this as a bug)", err=True)
+        click.echo(f"backbone: {mask(problem)} (please report this as a bug)", err=True)
     if result.missing_paths or result.internal_errors:
         return EXIT_ERROR
     if write_baseline or exit_zero:
@@ -220,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("Interrupted.", err=True)
         return 130
     except Exception as error:  # the last line of defence: a message, never a traceback
-        click.echo(f"backbone: internal error: {type(error).__name__}: {error} (please report this as a bug)", err=True)
+        message = mask(f"{type(error).__name__}: {error}")
+        click.echo(f"backbone: internal error: {message} (please report this as a bug)", err=True)
         return EXIT_ERROR
     return int(code) if isinstance(code, int) else EXIT_CLEAN
 

@@ -45,6 +45,7 @@ from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
 from backbone.logs.skips import StoreFailure
 from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
 from backbone.logs.wording import count, when
+from backbone.redaction import mask_values
 
 # Malformed lines shown in the report, over all files.
 MAX_SAMPLES = 20
@@ -298,7 +299,9 @@ def _bare_report(inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine,
 
 
 def _finished(report: DebugReport, failure: StoreFailure | None) -> DebugReport:
+    # Logs hold whatever was sent and raised: every string of the report (messages, samples,
+    # routes, PostgreSQL details) is masked for secrets here, before any format renders it.
     if failure is None:
-        return report
-    return replace(report, incomplete=str(failure),
-                   warnings=(*report.warnings, f"the report is incomplete: {failure}"))
+        return mask_values(report)
+    return mask_values(replace(report, incomplete=str(failure),
+                               warnings=(*report.warnings, f"the report is incomplete: {failure}")))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backbone.findings import Finding
+from backbone.redaction import mask_finding, mask_values
 
 
 class OutputFormat(enum.Enum):
@@ -30,6 +31,8 @@ class ReviewReport:
 
 
 def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = False) -> str:
+    # Every format shows findings masked for secrets, wherever the finding came from.
+    report = replace(report, findings=tuple(map(mask_finding, report.findings)), notes=mask_values(report.notes))
     if output_format is OutputFormat.JSON:
         from backbone.report.json_report import render_json
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backbone.findings import Finding, Location
+from backbone.redaction import mask_finding, mask_span
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
@@ -141,12 +142,15 @@ class Checker:
                     rule.finish()
                 except Exception:
                     failed[rule.code] = _describe_crash(rule.code, context.path, None)
+        # A secret one rule marked (BB501, reported or later suppressed) is masked in every
+        # finding on its line, whichever rule reports it.
+        sensitive = tuple(span for rule in active for report in rule.reports for span in report.sensitive_spans)
         findings = [
             finding
             for rule in active
             if rule.code not in failed
             for report in rule.reports
-            if (finding := to_finding(report, all_rules()[report.code], context)) is not None
+            if (finding := to_finding(report, all_rules()[report.code], context, sensitive)) is not None
         ]
         return findings, list(failed.values())
 
@@ -219,28 +223,16 @@ def _character_column(line: str, byte_offset: int) -> int:
     return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
 
 
-def _mask(line: str, start: int, end: int) -> str:
-    secret = line[start:end]
-    if len(secret) <= 2:
-        return line
-    # Keep the quotes (when the span is a literal) and at most four characters of the value.
-    inner_start = start + 1 if secret[0] in "'\"" else start
-    inner_end = end - 1 if secret[-1] in "'\"" and end - 1 > inner_start else end
-    shown = min(4, (inner_end - inner_start) // 4)
-    # Same length as the secret, so the reported columns still fit the displayed line.
-    return line[: inner_start + shown] + "*" * (inner_end - inner_start - shown) + line[inner_end:]
-
-
-def _display_line(report: Report, lines: list[str], line_number: int) -> str:
+def _display_line(spans: tuple[tuple[int, int, int, int], ...], lines: list[str], line_number: int) -> str:
     if not 1 <= line_number <= len(lines):
         return ""
     text = lines[line_number - 1]
-    for start_line, start_col, end_line, end_col in sorted(report.sensitive_spans, key=lambda s: -s[1]):
+    for start_line, start_col, end_line, end_col in sorted(set(spans), key=lambda s: -s[1]):
         if start_line <= line_number <= end_line:
             raw = lines[line_number - 1]
             start = _character_column(raw, start_col) if start_line == line_number else 0
             end = _character_column(raw, end_col) if end_line == line_number else len(raw)
-            text = _mask(text, start, end)
+            text = mask_span(text, start, end)
     return text
 
 
@@ -254,7 +246,9 @@ def _statement_text(node: ast.AST, context: FileContext) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Finding | None:
+def to_finding(
+    report: Report, rule: type[Rule], context: FileContext, sensitive: tuple[tuple[int, int, int, int], ...] = ()
+) -> Finding | None:
     """The finding a report becomes, at the rule's severity where the code runs; None when
     the rule does not report in any context the code runs in (a test, a one-off command)."""
     node = report.node
@@ -270,7 +264,8 @@ def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Findin
     end_offset = getattr(node, "end_col_offset", None)
     end_column = _character_column(end_raw, end_offset) + 1 if end_offset is not None else column
     statement = _statement_text(node, context)
-    return Finding(
+    # Masked whatever the rule: a secret on the line is hidden in every finding that shows it.
+    return mask_finding(Finding(
         code=report.code,
         name=rule.name,
         severity=severity,
@@ -278,9 +273,9 @@ def to_finding(report: Report, rule: type[Rule], context: FileContext) -> Findin
         location=Location(context.path, line, column, end_line, end_column),
         message=report.message,
         fix=report.fix,
-        source_line=_display_line(report, context.lines, line),
+        source_line=_display_line(report.sensitive_spans + sensitive, context.lines, line),
         statement_digest=hashlib.blake2b(statement.encode(), digest_size=12).hexdigest(),
         scope=context.scope_name(node),
         context=where[0].context.value if where else "",
         context_evidence=where[0].describe() if where else "",
-    )
+    ))

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from backbone.findings import Severity
+from backbone.redaction import mask
 from backbone.runtime.detectors import DetectionSettings
 from backbone.runtime.driver import ProfileError, ProfileOptions, ProgressCallback, profile
 from backbone.runtime.events import AppInterface
@@ -159,8 +160,8 @@ def profile_command(
     try:
         with _progress_display(show_progress) as callback:
             report = profile(options, progress=callback)
-    except ProfileError as error:
-        click.echo(f"backbone: error: {error}", err=True)
+    except ProfileError as error:  # it may quote the app's exception: masked like the report
+        click.echo(f"backbone: error: {mask(str(error))}", err=True)
         return EXIT_ERROR
 
     rendered = render_json(report) if output_format == "json" else render_text(report)

@@ -11,6 +11,7 @@ import linecache
 from pathlib import Path
 
 from backbone.findings import Finding
+from backbone.redaction import mask, mask_values
 from backbone.runtime.detectors import EventLoopStall, NPlusOne, QueryBudgetExceeded, RouteSummary, SlowQuery, relative_path
 from backbone.runtime.events import CallSite
 from backbone.runtime.report import ProfileReport
@@ -104,12 +105,13 @@ def _histogram_svg(bins: tuple[HistogramBin, ...], route: RouteSummary) -> str:
 def _site(site: CallSite | None, root: Path) -> str:
     if site is None:
         return "call site unknown"
-    source = linecache.getline(site.path, site.line).strip()
+    source = mask(linecache.getline(site.path, site.line).strip(), code=True)
     where = f"{relative_path(site.path, root)}:{site.line} in {site.function}"
     return _e(where) + (f"<pre>{_e(source)}</pre>" if source else "")
 
 
 def render_html(report: ProfileReport) -> str:
+    report = mask_values(report)  # statements, routes and notes come from the profiled app
     root = Path(report.root)
     findings = report.findings
     n_plus_one: list[tuple[NPlusOne, Finding]] = [(issue, finding) for issue, finding in zip(report.issues, findings) if isinstance(issue, NPlusOne)]

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from backbone.redaction import mask
 from backbone.runtime import capture as capture_state
 from backbone.runtime import instrument
 from backbone.runtime.capture import RequestCapture
@@ -269,7 +270,7 @@ def _capturing_test(nodeid: str) -> Iterator[_TestCapture]:
 def _describe(group: RepeatedQuery, where: str, root: Path) -> str:
     site = group.call_site
     line = f"{relative_path(site.path, root)}:{site.line} in {site.function}" if site is not None else "an unknown line"
-    return f"{where}: {group.count}× `{group.fingerprint}` from {line}"
+    return mask(f"{where}: {group.count}× `{group.fingerprint}` from {line}")
 
 
 def _groups(test: _TestCapture, threshold: int, root: Path) -> list[str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.findings import Finding
+from backbone.redaction import mask_finding, mask_values
 from backbone.runtime.detectors import DetectionSettings, RouteSummary, RuntimeIssue
 from backbone.runtime.events import AppInterface, JSONValue, QueryLayer
 
@@ -56,7 +57,8 @@ class ProfileReport:
     @property
     def findings(self) -> tuple[Finding, ...]:
         root = Path(self.root)
-        return tuple(issue.finding(root) for issue in self.issues)
+        # Source lines are read from the app's files: masked for secrets like every string shown.
+        return tuple(mask_finding(issue.finding(root)) for issue in self.issues)
 
 
 def _round(value: float) -> float:
@@ -110,7 +112,8 @@ def report_json(report: ProfileReport) -> dict[str, JSONValue]:
     for issue in report.issues:
         count = by_code.get(issue.code, 0)
         by_code[issue.code] = (count if isinstance(count, int) else 0) + 1
-    return {
+    # Statements, messages, routes and notes come from the profiled app: masked for secrets.
+    return mask_values({
         "version": JSON_VERSION,
         "app": report.app,
         "interface": report.interface.value,
@@ -137,7 +140,7 @@ def report_json(report: ProfileReport) -> dict[str, JSONValue]:
             },
         },
         "notes": list(report.notes),
-    }
+    })
 
 
 def render_json(report: ProfileReport) -> str:
@@ -150,6 +153,7 @@ def _ms(value: float) -> str:
 
 def render_text(report: ProfileReport) -> str:
     """The terminal report: a table per route, then the findings with their call sites."""
+    report = mask_values(report)
     headers = ("route", "count", "p50 ms", "p95 ms", "p99 ms", "queries/req", "N+1", "errors")
     rows = [
         (

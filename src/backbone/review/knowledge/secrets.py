@@ -1,4 +1,6 @@
-"""What a credential looks like: token formats, placeholders, secret-like names, redaction.
+"""What a credential looks like to BB501: placeholders, judgements of token formats, configuration reads.
+
+Token formats, secret-like names and redaction are shared with every output (backbone/redaction.py).
 
 Rules ask this module; they never carry token regexes or name lists themselves.
 Everything here works on plain strings so that it can be tested without an AST.
@@ -13,26 +15,18 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-# --------------------------------------------------------------------------------------
-# Redaction
-# --------------------------------------------------------------------------------------
-
-
-def redact(value: str) -> str:
-    """A preview that identifies a secret to its owner without disclosing it.
-
-    At most the first four characters are shown, and never more than a quarter of the
-    value, so short passwords give away at most a character or two: `sk_l…(32 chars)`.
-    """
-    shown = value[: min(4, len(value) // 4)]
-    # Control characters (a PEM key starts "-----BEGIN", a literal can start with "\n")
-    # would break one-line reporters.
-    printable = "".join(char if char.isprintable() else "·" for char in shown)
-    return f"{printable}…({len(value)} chars)"
-
+from backbone.redaction import (
+    PEM_PRIVATE_KEY,
+    TEMPLATE_MARKERS,
+    TOKEN_PATTERNS,
+    URL_WITH_PASSWORD,
+)
+from backbone.redaction import is_secret_like_name as is_secret_like_name
+from backbone.redaction import name_words as name_words
+from backbone.redaction import redact as redact
 
 # --------------------------------------------------------------------------------------
 # Entropy
@@ -77,16 +71,6 @@ PLACEHOLDER_WORDS: frozenset[str] = frozenset(
     staple swordfish open sesame opensesame hash hashed static something nothing whatever
     gibberish mismatch
     """.split()
-)
-
-_TEMPLATE_MARKERS = (
-    # Bounded repetitions: these run on literals of any size, and must stay linear.
-    re.compile(r"\$\{[^}]{0,80}\}"),  # ${PASSWORD}
-    re.compile(r"\{\{.{0,80}?\}\}"),  # {{ password }}
-    re.compile(r"<(?=[^<>]{0,80}?[A-Za-z])[^<>]{1,80}>"),  # <password>, <your token>
-    re.compile(r"%\([^)]{0,80}\)[sdr]"),  # %(password)s
-    re.compile(r"\{[A-Za-z_0-9.]{0,80}\}"),  # {password}, {}, {0}
-    re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$"),  # $PASSWORD
 )
 
 _FILLER_RUNS = ("xxx", "***", "...", "•••", "___")
@@ -158,7 +142,7 @@ def is_placeholder(value: str) -> bool:
     stripped = value.strip()
     if not stripped or stripped in DOCUMENTED_EXAMPLE_VALUES:
         return True
-    if any(marker.search(stripped) for marker in _TEMPLATE_MARKERS):
+    if any(marker.search(stripped) for marker in TEMPLATE_MARKERS):
         return True
     lowered = stripped.lower()
     if any(run in lowered for run in _FILLER_RUNS) or any(mark in lowered for mark in _PLACEHOLDER_MARKS):
@@ -289,92 +273,6 @@ def is_weak_value(value: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Secret-like names
-# --------------------------------------------------------------------------------------
-
-# The last word of a name says what the name holds: `token_url` holds a URL and
-# `PASSWORD_RESET_TIMEOUT` a duration, while `auth_token` and `DB_PASSWORD` hold a secret.
-_SECRET_HEADS: frozenset[str] = frozenset(
-    """
-    secret secrets password passwords passwd passwds pwd passphrase passcode token tokens
-    apikey apikeys credential credentials creds privatekey privkey secretkey accesskey authkey
-    apisecret clientsecret authorization
-    """.split()
-)
-# `key` alone is a dictionary or cache key; these words before it make it a credential.
-_KEY_QUALIFIERS: frozenset[str] = frozenset(
-    """
-    secret api private priv signing sign signature access encryption encrypt decryption crypto
-    master auth client hmac jwt fernet aes shared webhook
-    """.split()
-)
-# `pass` is a credential only in names such as DB_PASS and SMTP_PASS.
-_PASS_QUALIFIERS: frozenset[str] = frozenset(
-    "db database user admin smtp mail email mysql postgres pg redis ftp sftp login root proxy ldap amqp rabbitmq account".split()
-)
-# Tokens that are not credentials: pagination cursors, CSRF form values, NLP vocabulary.
-_NON_CREDENTIAL_TOKEN_QUALIFIERS: frozenset[str] = frozenset(
-    """
-    page next prev previous continuation pagination sync cancel cancellation csrf xsrf eos bos pad
-    unk sep cls mask start end special lexer last first current cur sentinel stop split word sub bpe
-    """.split()
-)
-# Hashes of a password are not the password.
-_NON_CREDENTIAL_PASSWORD_QUALIFIERS: frozenset[str] = frozenset({"hashed", "hash"})
-# Verbs that make a name an action on a secret: `reset_password` names a view or a rate
-# limit, `change_password` a form, `verify_token` a function.
-_ACTION_WORDS: frozenset[str] = frozenset(
-    """
-    change reset forgot forgotten set update verify validate validation check require requires
-    required show hide toggle generate rotate revoke send use enable disable allow is has can should
-    """.split()
-)
-# Words that make a name count things: `max_tokens`, `num_tokens`.
-_COUNT_WORDS: frozenset[str] = frozenset({"max", "min", "num", "n", "total", "count", "limit", "number"})
-# Trailing words that keep the head: SECRET_KEY_FALLBACKS holds old secret keys.
-_TRANSPARENT_TAILS: frozenset[str] = frozenset({"fallbacks", "fallback", "value", "str", "bytes", "raw", "plain", "plaintext"})
-
-_NAME_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-
-
-def name_words(name: str) -> list[str]:
-    """`DJANGO_SECRET_KEY` -> [django, secret, key]; `apiKey2` -> [api, key]; `--password` -> [password]."""
-    words = [word.lower() for word in _NAME_WORDS.findall(name)]
-    return [word for word in words if not word.isdigit()]
-
-
-def is_secret_like_name(name: str, extra_names: Iterable[str] = ()) -> bool:
-    """Whether a variable, attribute, key or parameter called `name` holds a credential."""
-    words = name_words(name)
-    if not words:
-        return False
-    joined = "_".join(words)
-    for extra in extra_names:
-        extra_joined = "_".join(name_words(extra))
-        if extra_joined and (joined == extra_joined or joined.endswith("_" + extra_joined)):
-            return True
-    while len(words) > 1 and words[-1] in _TRANSPARENT_TAILS:
-        words = words[:-1]
-    if words[0] in _COUNT_WORDS:
-        return False
-    head = words[-1]
-    before = words[-2] if len(words) > 1 else ""
-    if before in _ACTION_WORDS:
-        return False
-    if head in _SECRET_HEADS:
-        if head.startswith("token") and before in _NON_CREDENTIAL_TOKEN_QUALIFIERS:
-            return False
-        if head.startswith("pass") and before in _NON_CREDENTIAL_PASSWORD_QUALIFIERS:
-            return False
-        return True
-    if head in {"key", "keys"}:
-        return before in _KEY_QUALIFIERS
-    if head == "pass":
-        return before in _PASS_QUALIFIERS
-    return False
-
-
-# --------------------------------------------------------------------------------------
 # Known token formats
 # --------------------------------------------------------------------------------------
 
@@ -474,75 +372,14 @@ def _judge_url(match: re.Match[str]) -> bool | None:
     return "." not in host.strip("[]") or len(password) < 8 or is_weak_value(password)
 
 
-TOKEN_FORMATS: tuple[TokenFormat, ...] = (
-    TokenFormat(
-        "AWS access key id",
-        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)(?P<body>[A-Z2-7]{16})(?![A-Za-z0-9])"),
-        _judge_by_body,
-    ),
-    # Live-mode keys only: test-mode keys (sk_test_, rk_test_) reach no real money or
-    # customer data and are published in Stripe's own docs; publishable keys (pk_) are public.
-    TokenFormat(
-        "Stripe live secret key",
-        re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_(?P<body>[A-Za-z0-9]{20,247})(?![A-Za-z0-9])"),
-        _judge_by_body,
-    ),
-    TokenFormat(
-        "GitHub token",
-        re.compile(
-            r"(?<![A-Za-z0-9_])(?:gh[pousr]_(?P<body>[A-Za-z0-9]{36})"
-            r"|github_pat_(?P<pat>[A-Za-z0-9]{22}_[A-Za-z0-9]{59}))(?![A-Za-z0-9])"
-        ),
-        lambda match: None if _body_is_placeholder(match.group("body") or match.group("pat")) else False,
-    ),
-    TokenFormat(
-        "GitLab personal access token",
-        re.compile(r"(?<![A-Za-z0-9_])glpat-(?P<body>[A-Za-z0-9_\-]{20,})"),
-        _judge_by_body,
-    ),
-    TokenFormat(
-        "Slack token",
-        re.compile(r"(?<![A-Za-z0-9_])xox[baprs]-(?P<body>[0-9]+-[A-Za-z0-9\-]{10,})"),
-        _judge_by_body,
-    ),
-    TokenFormat(
-        "Google API key",
-        re.compile(r"(?<![A-Za-z0-9_\-])AIza(?P<body>[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])"),
-        _judge_by_body,
-    ),
-    TokenFormat(
-        "SendGrid API key",
-        re.compile(r"(?<![A-Za-z0-9_\-])SG\.(?P<body>[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43})(?![A-Za-z0-9_\-])"),
-        _judge_by_body,
-    ),
-    # The header alone (a constant used to recognise PEM text) is not a key: the base64
-    # body must follow.
-    TokenFormat(
-        "PEM private key",
-        re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<body>[\s\S]*?)(?:-----END|\Z)"),
-        _judge_pem,
-    ),
-    TokenFormat(
-        "JSON Web Token",
-        re.compile(
-            r"(?<![A-Za-z0-9_\-])(?P<header>eyJ[A-Za-z0-9_\-]{8,})\.(?P<claims>eyJ[A-Za-z0-9_\-]{8,})"
-            r"\.(?P<body>[A-Za-z0-9_\-]{16,})(?![A-Za-z0-9_\-])"
-        ),
-        _judge_jwt,
-    ),
-    TokenFormat(
-        "URL with an inline password",
-        re.compile(
-            # The look-behind lets only the start of a word begin a scheme: without it a
-            # long base64 literal would be rescanned from every position.
-            r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,30})://(?P<user>[^\s:@/?#'\"]*)"
-            # An unencoded "@" in a password is common, so the host is the one that ends the
-            # authority (the look-ahead: no host character and no "@" after it).
-            r":(?P<password>[^\s@/?#'\"]+(?:@[^\s@/?#'\"]+)*?)"
-            r"@(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/?#@'\":]+)(?![^\s/?#'\":])"
-        ),
-        _judge_url,
-    ),
+_JUDGES: dict[str, Callable[[re.Match[str]], bool | None]] = {
+    "GitHub token": lambda match: None if _body_is_placeholder(match.group("body") or match.group("pat")) else False,
+    PEM_PRIVATE_KEY: _judge_pem,
+    "JSON Web Token": _judge_jwt,
+    URL_WITH_PASSWORD: _judge_url,
+}
+TOKEN_FORMATS: tuple[TokenFormat, ...] = tuple(
+    TokenFormat(name, pattern, _JUDGES.get(name, _judge_by_body)) for name, pattern in TOKEN_PATTERNS.items()
 )
 
 

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover
-from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -178,7 +178,7 @@ def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOption
     """Apply configuration and suppressions to one file's raw findings."""
     suppressions = SuppressionIndex(entry.suppressions)
     for finding in (*entry.file_findings, *entry.project_findings):
-        if suppressions.suppresses(finding.code, finding.line):
+        if finding.code != "BB000" and suppressions.suppresses(finding.code, finding.line):
             result.suppressed += 1
         else:
             _keep(finding, config, result)
@@ -209,7 +209,10 @@ def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOption
 
 def _keep(finding: Finding, config: Config, result: ReviewResult) -> None:
     """Add a finding unless the configuration turns it off; apply severity overrides."""
-    if not is_selected(finding.code, config.select, config.ignore) or _ignored_for_file(finding, config):
+    # BB000 (a file not or not fully reviewed) is never turned off: it is not a finding about the code.
+    if finding.code != "BB000" and (
+        not is_selected(finding.code, config.select, config.ignore) or _ignored_for_file(finding, config)
+    ):
         return
     severity = config.severity_for(finding.code, finding.severity)
     result.findings.append(replace(finding, severity=severity) if severity is not finding.severity else finding)
@@ -318,13 +321,25 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
     checker = Checker(selection, keep_trees=keep_trees)
     while True:
         message = connection.recv()
-        if message[0] == "files":
-            connection.send(checker.check_files(message[1]))
-        elif message[0] == "project":
-            connection.send(checker.check_project(message[1], message[2]))
-        else:
+        if message[0] == "stop":
             connection.close()
             return
+        try:
+            if message[0] == "files":
+                connection.send(checker.check_files(message[1]))
+            else:
+                connection.send(checker.check_project(message[1], message[2]))
+        except Exception as error:  # the answer could not be sent: each file gets a BB000
+            connection.send(_failed(message, error, checker))
+
+
+def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
+    """The answer to `message` when a worker cannot send the real one: a BB000 for each file."""
+    if message[0] == "files":
+        jobs = cast(list[FileJob], message[1])
+        return [Crash.of(error, "checking the file", job.display, None).outcome() for job in jobs]
+    displays = [*checker.parsed, *(job.display for job in cast(list[FileJob], message[2]))]
+    return {display: Crash.of(error, "checking the project rules", display, None).project_result() for display in displays}
 
 
 def _process_context() -> ForkContext | SpawnContext:
@@ -338,7 +353,10 @@ def _process_context() -> ForkContext | SpawnContext:
 
 
 class _ProcessWorker:
-    """A worker process that keeps the trees it parsed between the two phases."""
+    """A worker process that keeps the trees it parsed between the two phases.
+
+    A worker that dies (killed, out of memory) loses only its own files: each gets a BB000.
+    """
 
     def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
         context = _process_context()
@@ -346,26 +364,52 @@ class _ProcessWorker:
         self.process = context.Process(target=_worker_main, args=(child, selection, keep_trees), daemon=True)
         self.process.start()
         child.close()
+        self.keep_trees = keep_trees
+        self.kept: list[str] = []  # the files whose trees the worker holds for the PROJECT phase
+        self.pending: list[FileJob] = []
 
     def send_files(self, jobs: list[FileJob]) -> None:
-        self.connection.send(("files", jobs))
+        self.pending = jobs
+        self._send(("files", jobs))
 
     def receive_files(self) -> list[FileOutcome]:
-        outcomes: list[FileOutcome] = self.connection.recv()
+        outcomes = cast(list[FileOutcome] | None, self._receive())
+        if outcomes is None:
+            return [self._lost(job.display).outcome() for job in self.pending]
+        if self.keep_trees:
+            self.kept += [job.display for job in self.pending]
         return outcomes
 
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
-        self.connection.send(("project", index, jobs))
+        self.pending = jobs
+        self._send(("project", index, jobs))
 
     def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
-        results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = self.connection.recv()
+        results = cast(dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] | None, self._receive())
+        if results is None:
+            displays = dict.fromkeys([*self.kept, *(job.display for job in self.pending)])
+            return {display: self._lost(display).project_result() for display in displays}
         return results
 
-    def close(self) -> None:
+    def _send(self, message: tuple[object, ...]) -> None:
         try:
-            self.connection.send(("stop",))
+            self.connection.send(message)
         except (OSError, ValueError):
-            pass
+            pass  # the worker is gone: receiving says so
+
+    def _receive(self) -> object | None:
+        try:
+            return cast(object, self.connection.recv())
+        except (EOFError, OSError):
+            return None
+
+    def _lost(self, display: str) -> Crash:
+        self.process.join(timeout=5)
+        status = f"exit status {self.process.exitcode}" if self.process.exitcode is not None else "no answer"
+        return Crash(display, 1, "checking it in a worker process", f"the worker stopped ({status})", "")
+
+    def close(self) -> None:
+        self._send(("stop",))
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()

@@ -230,3 +230,57 @@ def test_a_worker_process_that_dies_loses_only_its_own_files(
     reported = {path for path, _, code in run.found() if code == "BB101"}
     assert reported == {f"good_{number}.py" for number in range(_WORKER_FILES)} - set(lost)
     assert_no_traceback(run)
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile file names and ignore files
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_reviewed_and_shown_escaped(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Made from bytes: the name holds 0xff, which is not UTF-8 (Python sees a lone surrogate).
+    directory = os.fsencode(project)
+    with open(os.path.join(directory, b"bad\xff.py"), "wb") as handle:
+        handle.write(SILENT_EXCEPT.encode())
+    os.mkdir(os.path.join(directory, b"pkg\xfe"))
+    with open(os.path.join(directory, b"pkg\xfe", b"mod.py"), "wb") as handle:
+        handle.write(SILENT_EXCEPT.encode())
+    for attempt in ("first run", "from the cache"):
+        run = review_json(capsys, "--jobs", "2", ".")
+        assert run.code == 1, (attempt, run.err)
+        assert run.err == ""
+        assert ("bad\\xff.py", SILENT_EXCEPT_LINE, "BB101") in run.found()
+        assert ("pkg\\xfe/mod.py", SILENT_EXCEPT_LINE, "BB101") in run.found()
+        assert_good_files_reported(run, project)
+    for output_format in ("sarif", "text", "github"):
+        assert main_output(capsys, output_format).encode("utf-8")
+
+
+def main_output(capsys: pytest.CaptureFixture[str], output_format: str) -> str:
+    from backbone.cli import main
+
+    code = main(["review", "--no-cache", "--format", output_format, "."])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert "bad\\xff.py" in out or "bad%5Cxff.py" in out
+    return out
+
+
+def test_invalid_gitignore_lines_are_skipped_with_a_warning(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(
+        project,
+        {".gitignore": "!\nignored.py\n[z-a]\n\\\n", "ignored.py": SILENT_EXCEPT, "kept.py": SILENT_EXCEPT},
+    )
+    (project / ".git").mkdir()
+    run = review(capsys)
+    assert run.code == 1
+    assert run.err.splitlines() == [
+        f"backbone: warning: {project / '.gitignore'}:{number}: not a valid pattern, skipped: {line!r}"
+        for number, line in ((1, "!"), (3, "[z-a]"), (4, "\\"))
+    ]
+    assert ("kept.py", SILENT_EXCEPT_LINE, "BB101") in run.found()
+    # The valid lines still apply.
+    assert "ignored.py" not in {path for path, _, _ in run.found()}
+    assert_good_files_reported(run, project)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
-from backbone.review.discovery import discover
+from backbone.review.discovery import discover, printable_path
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -47,6 +47,7 @@ class ReviewResult:
     files_from_cache: int = 0
     missing_paths: list[Path] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     suppressed: int = 0
     baselined: int = 0
 
@@ -63,6 +64,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     result = ReviewResult(root=root)
     discovery = discover(paths, config, root)
     result.missing_paths = discovery.missing
+    result.warnings = discovery.warnings
     selection = RuleSelection(
         codes=tuple(code for code in all_rules() if is_selected(code, config.select, config.ignore)),
         options=config.rule_options,
@@ -238,7 +240,8 @@ def _display(path: Path, root: Path) -> str:
     absolute = os.path.abspath(path)
     prefix = os.path.join(os.path.abspath(root), "")
     relative = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
-    return relative.replace(os.sep, "/")
+    return printable_path(relative.replace(os.sep, "/"))
+
 
 
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:

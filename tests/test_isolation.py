@@ -284,3 +284,58 @@ def test_invalid_gitignore_lines_are_skipped_with_a_warning(project: Path, capsy
     # The valid lines still apply.
     assert "ignored.py" not in {path for path, _, _ in run.found()}
     assert_good_files_reported(run, project)
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile configuration and baseline files: a configuration error naming the file
+# ---------------------------------------------------------------------------------------
+
+_DEEP_ARRAY = "[" * 3000 + "]" * 3000
+_SHALLOWER_TABLE = "{a=" * 300 + "1" + "}" * 300
+_LONG_NUMBER = "1" + "0" * 5000
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("backbone.toml", f"select = {_DEEP_ARRAY}\n", "invalid TOML: values nested too deeply"),
+        ("pyproject.toml", f"[tool.backbone]\nselect = {_DEEP_ARRAY}\n", "invalid TOML: values nested too deeply"),
+        ("pyproject.toml", f"[tool.other]\nx = {_DEEP_ARRAY}\n[tool.backbone]\n", "invalid TOML: values nested too deeply"),
+        ("backbone.toml", f"[rules.BB101]\nx = {'[' * 500 + ']' * 500}\n", "invalid TOML: values nested too deeply"),
+        ("backbone.toml", f"max-file-size-kb = {_LONG_NUMBER}\n", "invalid TOML: Exceeds the limit (4300 digits)"),
+        ("backbone.toml", f"domains = {_SHALLOWER_TABLE}\n", "backbone.toml key 'domains.a': expected a list of words, got {'a': {'a'"),
+    ],
+)
+def test_a_hostile_configuration_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, text: str, message: str
+) -> None:
+    write_tree(tmp_path, {name: text, "app.py": SILENT_EXCEPT})
+    monkeypatch.chdir(tmp_path)
+    run = review_json(capsys, "--no-cache", ".")
+    assert run.code == 2
+    assert run.out == ""
+    [line] = run.err.splitlines()
+    assert line.startswith(f"backbone: error: {tmp_path / name}: {message}")
+    assert len(line) < 400
+    assert "internal error" not in line
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"version": 1, "findings": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"version": 1, "findings": [{"key": "k", "line": ' + _LONG_NUMBER + "}]}",
+    ],
+    ids=["deep", "deep-findings", "long-number"],
+)
+def test_a_hostile_baseline_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, document: str
+) -> None:
+    write_tree(tmp_path, {"backbone.toml": "", "app.py": SILENT_EXCEPT, "baseline.json": document})
+    monkeypatch.chdir(tmp_path)
+    run = review_json(capsys, "--no-cache", "--baseline", "baseline.json", ".")
+    assert run.code == 2
+    [line] = run.err.splitlines()
+    assert line.startswith("backbone: error: the baseline baseline.json is not valid JSON: ")
+    assert len(line) < 400

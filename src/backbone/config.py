@@ -214,10 +214,14 @@ def load_config(path: Path | None, rules: Mapping[str, type[Rule]]) -> Config:
         raise ConfigError(f"{path}: {prefix} holds values nested too deeply") from None
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    """A message quoting the user's file, kept to one line of reasonable length."""
+def _one_line(text: str, limit: int = 400) -> str:
+    """A message quoting the user's file, kept to one line of reasonable length (its start
+    and its end, where the advice is)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[-half:]}"
 
 
 class _Validator:

@@ -8,6 +8,7 @@ runs the PROJECT-scoped rules over the same trees (phase 2).
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import re
 from collections.abc import Mapping
@@ -55,16 +56,52 @@ class _Parsed:
     nodes: list[ast.AST]
 
 
+# Trees kept between the two phases, by source size (a tree takes some hundred times its
+# source in memory): a file past either bound is parsed again for the PROJECT phase instead.
+KEEP_FILE_BYTES = 256 * 1024
+KEEP_TOTAL_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(slots=True)
 class Checker:
     selection: RuleSelection
     keep_trees: bool = False
+    # Free what each file leaves in reference cycles as soon as it is done (the engine turns
+    # the automatic collector off, which would otherwise keep every file's tree to the end).
+    release: bool = False
     parsed: dict[str, _Parsed] = field(default_factory=dict)
+    # Files not kept: their facts and content digest, for parsing them again in phase 2.
+    deferred: dict[str, tuple[FileJob, ModuleFacts, str]] = field(default_factory=dict)
+    kept_bytes: int = 0
 
     def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
         return [self.check_file(job) for job in jobs]
 
     def check_file(self, job: FileJob) -> FileOutcome:
+        outcome = self._check_file(job)
+        self._release()  # once this file's locals are gone
+        return outcome
+
+    def _check_file(self, job: FileJob) -> FileOutcome:
+        read = self._read(job)
+        if isinstance(read, FileOutcome):
+            return read
+        digest, text, tree, parents, nodes = read
+        try:
+            facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
+        except Exception as error:  # a bug in a layer loses this file, not the review
+            return Crash.of(error, "reading the project facts", job.display, None).outcome(digest)
+        parsed = _Parsed(job, text, tree, facts, parents, nodes)
+        if self.keep_trees:
+            self._keep(parsed, digest)
+        file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
+        findings, errors = self._check(file_rules, parsed, frameworks_of(facts.imported_packages), None)
+        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+
+    def _read(
+        self, job: FileJob
+    ) -> tuple[str, str, ast.Module, dict[ast.AST, ast.AST], list[ast.AST]] | FileOutcome:
+        """The file's content digest, text, tree, parents and nodes; or why it can't be reviewed."""
         data = source_reader.read_bytes(Path(job.path), self.selection.max_file_size_kb)
         if isinstance(data, source_reader.Unreadable):
             return self._unreadable(job, "", data)
@@ -79,21 +116,27 @@ class Checker:
             parents, nodes = _index_nodes(tree)
         except TooDeep as deep:
             return self._unreadable(job, digest, deep.unreadable())
-        try:
-            facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
-        except Exception as error:  # a bug in a layer loses this file, not the review
-            return Crash.of(error, "reading the project facts", job.display, None).outcome(digest)
-        parsed = _Parsed(job, text, tree, facts, parents, nodes)
-        if self.keep_trees:
-            self.parsed[job.display] = parsed
-        file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
-        findings, errors = self._check(file_rules, parsed, frameworks_of(facts.imported_packages), None)
-        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+        return digest, text, tree, parents, nodes
+
+    def _keep(self, parsed: _Parsed, digest: str) -> None:
+        size = len(parsed.text)
+        if size <= KEEP_FILE_BYTES and self.kept_bytes + size <= KEEP_TOTAL_BYTES:
+            self.parsed[parsed.job.display] = parsed
+            self.kept_bytes += size
+        else:
+            self.deferred[parsed.job.display] = (parsed.job, parsed.facts, digest)
+
+    def _release(self) -> None:
+        if self.release:
+            gc.collect()
+            # What survives (the kept trees) is set aside: the next collection scans only
+            # what the next file makes.
+            gc.freeze()
 
     def check_project(self, index: ProjectIndex, jobs: list[FileJob]) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
-        """PROJECT-scoped findings for files parsed in phase 1 and for `jobs` (parsed now)."""
+        """PROJECT-scoped findings for files checked in phase 1 and for `jobs` (checked now)."""
         for job in jobs:
-            if job.display not in self.parsed:
+            if job.display not in self.parsed and job.display not in self.deferred:
                 previous = self.keep_trees
                 self.keep_trees = True
                 self.check_file(job)
@@ -104,7 +147,28 @@ class Checker:
         for display, parsed in self.parsed.items():
             findings, errors = self._check(project_rules, parsed, frameworks, index)
             results[display] = (tuple(findings), tuple(errors))
+            self._release()
+        for display, (job, facts, digest) in self.deferred.items():
+            results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
+            self._release()
         return results
+
+    def _check_again(
+        self,
+        job: FileJob,
+        facts: ModuleFacts,
+        digest: str,
+        rules: list[type[Rule]],
+        frameworks: frozenset[Framework],
+        index: ProjectIndex,
+    ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+        """PROJECT findings for a file whose tree was not kept: parsed again, then let go."""
+        read = self._read(job)
+        if isinstance(read, FileOutcome) or read[0] != digest:
+            return (), ()  # changed or gone since phase 1: what phase 1 said stands
+        _, text, tree, parents, nodes = read
+        findings, errors = self._check(rules, _Parsed(job, text, tree, facts, parents, nodes), frameworks, index)
+        return tuple(findings), tuple(errors)
 
     def _check(
         self, rules: list[type[Rule]], parsed: _Parsed, frameworks: frozenset[Framework], index: ProjectIndex | None

@@ -383,3 +383,13 @@ def test_peak_memory_does_not_grow_with_the_number_of_large_files(tmp_path: Path
         (root / "backbone.toml").write_text("")
     growth = _peak_rss_kb(six, 6) - _peak_rss_kb(one, 1)
     assert growth < 15 * 1024, f"peak grew by {growth // 1024} MB"
+
+
+def test_a_codec_that_fails_without_a_position_is_a_bb000(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(project, {"undefined.py": "# coding: undefined\nx = 1\n"})
+    run = review(capsys)
+    assert run.code == 1, run.err
+    assert bb000_messages(run, "undefined.py") == [
+        "Not reviewed: not valid undefined text; save the file as UTF-8 or declare its encoding in a coding comment."
+    ]
+    assert_good_files_reported(run, project)

@@ -78,7 +78,10 @@ class Checker:
         return [self.check_file(job) for job in jobs]
 
     def check_file(self, job: FileJob) -> FileOutcome:
-        outcome = self._check_file(job)
+        try:
+            outcome = self._check_file(job)
+        except Exception as error:  # reading, parsing, indexing: any failure loses this file alone
+            outcome = Crash.of(error, "reading the file", job.display, None).outcome()
         self._release()  # once this file's locals are gone
         return outcome
 
@@ -149,7 +152,10 @@ class Checker:
             results[display] = (tuple(findings), tuple(errors))
             self._release()
         for display, (job, facts, digest) in self.deferred.items():
-            results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
+            try:
+                results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
+            except Exception as error:
+                results[display] = Crash.of(error, "reading the file again", display, None).project_result()
             self._release()
         return results
 

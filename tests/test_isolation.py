@@ -393,3 +393,16 @@ def test_a_codec_that_fails_without_a_position_is_a_bb000(project: Path, capsys:
         "Not reviewed: not valid undefined text; save the file as UTF-8 or declare its encoding in a coding comment."
     ]
     assert_good_files_reported(run, project)
+
+
+def test_bb000_is_neither_turned_off_nor_suppressed(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(
+        project,
+        {
+            "backbone.toml": 'ignore = ["BB000"]\n[per-file-ignores]\n"sums.py" = ["BB000"]\n',
+            "sums.py": "x = " + " + ".join(["a"] * 2000) + "  # backbone: ignore\n",
+        },
+    )
+    run = review(capsys)
+    assert [code for path, _, code in run.found() if path == "sums.py"] == ["BB000"]
+    assert_good_files_reported(run, project)

@@ -246,7 +246,6 @@ def _display(path: Path, root: Path) -> str:
     return printable_path(relative.replace(os.sep, "/"))
 
 
-
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
     displays = [(str(path), _display(path, root)) for path in files]
     package_dirs = _package_dirs(displays)

@@ -18,6 +18,7 @@ from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
 from backbone.report import OutputFormat, ReviewReport, render
+from backbone.review.discovery import printable_path
 from backbone.review.rules import ENGINE_CODES, all_rules
 
 EXIT_CLEAN = 0
@@ -157,7 +158,7 @@ def review(
     for warning in result.warnings:
         click.echo(f"backbone: warning: {warning}", err=True)
     for missing in result.missing_paths:
-        click.echo(f"backbone: error: {missing}: no such file or directory", err=True)
+        click.echo(f"backbone: error: {printable_path(str(missing))}: no such file or directory", err=True)
     for problem in result.internal_errors:
         click.echo(f"backbone: {mask(problem)} (please report this as a bug)", err=True)
     if result.missing_paths or result.internal_errors:

@@ -197,8 +197,10 @@ def load_config(path: Path | None, rules: Mapping[str, type[Rule]]) -> Config:
         raise ConfigError(f"{path}: cannot read the configuration: {error.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: the configuration is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except ValueError as error:  # TOMLDecodeError, and numbers too long to convert
+        raise ConfigError(f"{path}: invalid TOML: {_one_line(str(error))}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: values nested too deeply") from None
     if path.name == "pyproject.toml":
         tool = document.get("tool", {})
         table = tool.get("backbone", {}) if isinstance(tool, dict) else {}
@@ -208,7 +210,20 @@ def load_config(path: Path | None, rules: Mapping[str, type[Rule]]) -> Config:
         prefix = "backbone.toml"
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {prefix} must be a table")
-    return _Validator(path, prefix, rules).validate(table)
+    try:
+        return _Validator(path, prefix, rules).validate(table)
+    except RecursionError:
+        raise ConfigError(f"{path}: {prefix} holds values nested too deeply") from None
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """A message quoting the user's file, kept to one line of reasonable length (its start
+    and its end, where the advice is)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[-half:]}"
 
 
 class _Validator:
@@ -236,7 +251,7 @@ class _Validator:
         self.rules = rules
 
     def error(self, key: str, reason: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.prefix} key '{key}': {reason}")
+        return ConfigError(f"{self.path}: {self.prefix} key '{_one_line(key, 80)}': {_one_line(reason)}")
 
     def validate(self, table: dict[str, object]) -> Config:
         for key in table:

@@ -823,3 +823,26 @@ def test_rest_framework_settings_built_by_a_function_are_opaque() -> None:
     view = registry.view_class("views.Items")
     assert view is not None
     assert registry.paginated(view) is None and registry.drf_settings_opaque
+
+
+def test_a_viewset_mixed_with_a_django_generic_view_answers_its_viewset_actions() -> None:
+    # FormView implies the verbs get and post, not viewset actions: they are not routed by the router.
+    registry = registry_of(
+        {
+            "shop/__init__.py": "",
+            "shop/views.py": """
+                from django.views.generic import FormView
+                from rest_framework.routers import DefaultRouter
+                from rest_framework.viewsets import GenericViewSet
+
+                class Mixed(GenericViewSet, FormView):
+                    def list(self, request):
+                        return None
+
+                router = DefaultRouter()
+                router.register("mixed", Mixed)
+                urlpatterns = router.urls
+            """,
+        }
+    )
+    assert summary(registry) == {"shop.views.Mixed.list": ("rest_framework", ("GET",), ("/mixed/",))}

@@ -73,7 +73,13 @@ _ENGINE_DOCS: dict[str, EngineCode] = {
             what_it_does=(
                 "Reports a file that backbone could not review: it could not be read (permissions, a "
                 "broken link), it is not text in its declared encoding, it is binary, it is larger than "
-                "`max-file-size-kb`, or it does not parse as Python. No rule ran on that file.\n\n"
+                "`max-file-size-kb`, it does not parse as Python, or an expression in it nests more than "
+                "1,000 levels deep (generated code: backbone reports it rather than exhaust its stack). No rule "
+                "ran on that file.\n\n"
+                "BB000 also reports a file that was not fully reviewed because backbone itself failed on it: "
+                "the message names the rule or the step that failed and the error, and the other rules' "
+                "findings in that file, and every other file's, are still reported. That is a bug in "
+                "backbone: please report it.\n\n"
                 "BB000 is always reported: it cannot be deselected or suppressed with a comment, because "
                 "a comment in a file that does not parse is never read."
             ),

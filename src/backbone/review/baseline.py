@@ -46,8 +46,11 @@ def read_baseline(path: Path) -> Counter[str]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise BaselineError(f"cannot read the baseline {path}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BaselineError(f"the baseline {path} is not valid JSON: {error}") from None
+    except ValueError as error:  # not JSON, not UTF-8, or a number too long to convert
+        message = " ".join(str(error).split())
+        raise BaselineError(f"the baseline {path} is not valid JSON: {message[:200]}") from None
+    except RecursionError:
+        raise BaselineError(f"the baseline {path} is not valid JSON: values nested too deeply") from None
     if not isinstance(document, dict) or document.get("version") != BASELINE_VERSION:
         raise BaselineError(f"the baseline {path} is not a backbone baseline (version {BASELINE_VERSION})")
     entries = document.get("findings")

@@ -8,9 +8,9 @@ runs the PROJECT-scoped rules over the same trees (phase 2).
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import re
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from backbone.redaction import mask_finding, mask_span
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
-from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts
 from backbone.review.rules import all_rules
 from backbone.review.rules.base import Framework, OptionValue, Report, Rule, Scope
@@ -57,16 +57,55 @@ class _Parsed:
     nodes: list[ast.AST]
 
 
+# Trees kept between the two phases, by source size (a tree takes some hundred times its
+# source in memory): a file past either bound is parsed again for the PROJECT phase instead.
+KEEP_FILE_BYTES = 256 * 1024
+KEEP_TOTAL_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(slots=True)
 class Checker:
     selection: RuleSelection
     keep_trees: bool = False
+    # Free what each file leaves in reference cycles as soon as it is done (the engine turns
+    # the automatic collector off, which would otherwise keep every file's tree to the end).
+    release: bool = False
     parsed: dict[str, _Parsed] = field(default_factory=dict)
+    # Files not kept: their facts and content digest, for parsing them again in phase 2.
+    deferred: dict[str, tuple[FileJob, ModuleFacts, str]] = field(default_factory=dict)
+    kept_bytes: int = 0
 
     def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
         return [self.check_file(job) for job in jobs]
 
     def check_file(self, job: FileJob) -> FileOutcome:
+        try:
+            outcome = self._check_file(job)
+        except Exception as error:  # reading, parsing, indexing: any failure loses this file alone
+            outcome = Crash.of(error, "reading the file", job.display, None).outcome()
+        self._release()  # once this file's locals are gone
+        return outcome
+
+    def _check_file(self, job: FileJob) -> FileOutcome:
+        read = self._read(job)
+        if isinstance(read, FileOutcome):
+            return read
+        digest, text, tree, parents, nodes = read
+        try:
+            facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
+        except Exception as error:  # a bug in a layer loses this file, not the review
+            return Crash.of(error, "reading the project facts", job.display, None).outcome(digest)
+        parsed = _Parsed(job, text, tree, facts, parents, nodes)
+        if self.keep_trees:
+            self._keep(parsed, digest)
+        file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
+        findings, errors = self._check(file_rules, parsed, frameworks_of(facts.imported_packages), None)
+        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+
+    def _read(
+        self, job: FileJob
+    ) -> tuple[str, str, ast.Module, dict[ast.AST, ast.AST], list[ast.AST]] | FileOutcome:
+        """The file's content digest, text, tree, parents and nodes; or why it can't be reviewed."""
         data = source_reader.read_bytes(Path(job.path), self.selection.max_file_size_kb)
         if isinstance(data, source_reader.Unreadable):
             return self._unreadable(job, "", data)
@@ -77,22 +116,31 @@ class Checker:
         tree = source_reader.parse(text, job.display)
         if isinstance(tree, source_reader.Unreadable):
             return self._unreadable(job, digest, tree)
-        parents, nodes = _index_nodes(tree)
-        facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
-        parsed = _Parsed(job, text, tree, facts, parents, nodes)
-        if self.keep_trees:
-            self.parsed[job.display] = parsed
-        file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
-        context = FileContext(
-            job.display, text, tree, facts, parents, frameworks_of(facts.imported_packages), nodes=nodes
-        )
-        findings, errors = self._run(file_rules, context, nodes)
-        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+        try:
+            parents, nodes = _index_nodes(tree)
+        except TooDeep as deep:
+            return self._unreadable(job, digest, deep.unreadable())
+        return digest, text, tree, parents, nodes
+
+    def _keep(self, parsed: _Parsed, digest: str) -> None:
+        size = len(parsed.text)
+        if size <= KEEP_FILE_BYTES and self.kept_bytes + size <= KEEP_TOTAL_BYTES:
+            self.parsed[parsed.job.display] = parsed
+            self.kept_bytes += size
+        else:
+            self.deferred[parsed.job.display] = (parsed.job, parsed.facts, digest)
+
+    def _release(self) -> None:
+        if self.release:
+            gc.collect()
+            # What survives (the kept trees) is set aside: the next collection scans only
+            # what the next file makes.
+            gc.freeze()
 
     def check_project(self, index: ProjectIndex, jobs: list[FileJob]) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
-        """PROJECT-scoped findings for files parsed in phase 1 and for `jobs` (parsed now)."""
+        """PROJECT-scoped findings for files checked in phase 1 and for `jobs` (checked now)."""
         for job in jobs:
-            if job.display not in self.parsed:
+            if job.display not in self.parsed and job.display not in self.deferred:
                 previous = self.keep_trees
                 self.keep_trees = True
                 self.check_file(job)
@@ -101,13 +149,49 @@ class Checker:
         frameworks = frameworks_of(index.imported_packages)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         for display, parsed in self.parsed.items():
+            findings, errors = self._check(project_rules, parsed, frameworks, index)
+            results[display] = (tuple(findings), tuple(errors))
+            self._release()
+        for display, (job, facts, digest) in self.deferred.items():
+            try:
+                results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
+            except Exception as error:
+                results[display] = Crash.of(error, "reading the file again", display, None).project_result()
+            self._release()
+        return results
+
+    def _check_again(
+        self,
+        job: FileJob,
+        facts: ModuleFacts,
+        digest: str,
+        rules: list[type[Rule]],
+        frameworks: frozenset[Framework],
+        index: ProjectIndex,
+    ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+        """PROJECT findings for a file whose tree was not kept: parsed again, then let go."""
+        read = self._read(job)
+        if isinstance(read, FileOutcome) or read[0] != digest:
+            return (), ()  # changed or gone since phase 1: what phase 1 said stands
+        _, text, tree, parents, nodes = read
+        findings, errors = self._check(rules, _Parsed(job, text, tree, facts, parents, nodes), frameworks, index)
+        return tuple(findings), tuple(errors)
+
+    def _check(
+        self, rules: list[type[Rule]], parsed: _Parsed, frameworks: frozenset[Framework], index: ProjectIndex | None
+    ) -> tuple[list[Finding], list[str]]:
+        """Run `rules` over one parsed file; whatever fails becomes a BB000 for this file alone."""
+        display = parsed.job.display
+        try:
             context = FileContext(
                 display, parsed.text, parsed.tree, parsed.facts, parsed.parents, frameworks, project=index,
                 nodes=parsed.nodes,
             )
-            findings, errors = self._run(project_rules, context, parsed.nodes)
-            results[display] = (tuple(findings), tuple(errors))
-        return results
+            found, crashes = self._run(rules, context, parsed.nodes)
+        except Exception as error:
+            crash = Crash.of(error, "checking the project rules" if index else "checking the file rules", display, None)
+            return [crash.finding()], [crash.describe()]
+        return found + [crash.finding() for crash in crashes], [crash.describe() for crash in crashes]
 
     def _options(self, code: str) -> Mapping[str, OptionValue]:
         for rule_code, options in self.selection.options:
@@ -117,41 +201,53 @@ class Checker:
 
     def _run(
         self, rule_classes: list[type[Rule]], context: FileContext, nodes: list[ast.AST]
-    ) -> tuple[list[Finding], list[str]]:
-        active = [
-            rule(context, self._options(rule.code))
-            for rule in rule_classes
-            if not rule.frameworks or rule.frameworks & context.frameworks
-        ]
+    ) -> tuple[list[Finding], list[Crash]]:
+        """The rules' findings, and the rules that failed (whose findings in this file are dropped)."""
+        failed: dict[str, Crash] = {}
+        active: list[Rule] = []
+        for rule_class in rule_classes:
+            if rule_class.frameworks and not rule_class.frameworks & context.frameworks:
+                continue
+            try:
+                active.append(rule_class(context, self._options(rule_class.code)))
+            except Exception as error:  # a bug in one rule must not stop the review
+                failed[rule_class.code] = Crash.of(error, f"rule {rule_class.code}", context.path, None)
         dispatch: dict[type[ast.AST], list[Rule]] = {}
         for rule in active:
             for node_type in rule.subscribes:
                 dispatch.setdefault(node_type, []).append(rule)
-        failed: dict[str, str] = {}
         for node in nodes:
             for rule in dispatch.get(type(node), ()):
                 if rule.code in failed:
                     continue
                 try:
                     rule.visit(node)
-                except Exception:  # a bug in one rule must not stop the review
-                    failed[rule.code] = _describe_crash(rule.code, context.path, node)
+                except Exception as error:
+                    failed[rule.code] = Crash.of(error, f"rule {rule.code}", context.path, node)
+        findings: list[Finding] = []
         for rule in active:
-            if rule.code not in failed:
-                try:
-                    rule.finish()
-                except Exception:
-                    failed[rule.code] = _describe_crash(rule.code, context.path, None)
+            if rule.code in failed:
+                continue
+            try:
+                rule.finish()
+            except Exception as error:
+                failed[rule.code] = Crash.of(error, f"rule {rule.code}", context.path, None)
         # A secret one rule marked (BB501, reported or later suppressed) is masked in every
         # finding on its line, whichever rule reports it.
-        sensitive = tuple(span for rule in active for report in rule.reports for span in report.sensitive_spans)
-        findings = [
-            finding
-            for rule in active
-            if rule.code not in failed
-            for report in rule.reports
-            if (finding := to_finding(report, all_rules()[report.code], context, sensitive)) is not None
-        ]
+        sensitive = tuple(
+            span for rule in active if rule.code not in failed for report in rule.reports for span in report.sensitive_spans
+        )
+        for rule in active:
+            if rule.code in failed:
+                continue
+            try:
+                findings += [
+                    finding
+                    for report in rule.reports
+                    if (finding := to_finding(report, all_rules()[report.code], context, sensitive)) is not None
+                ]
+            except Exception as error:
+                failed[rule.code] = Crash.of(error, f"rule {rule.code}", context.path, None)
         return findings, list(failed.values())
 
     def _unreadable(self, job: FileJob, digest: str, problem: source_reader.Unreadable) -> FileOutcome:
@@ -176,21 +272,37 @@ def check_source(text: str, codes: tuple[str, ...], path: str = "example.py", mo
     for scope, project in ((Scope.FILE, None), (Scope.PROJECT, index)):
         context = FileContext(path, text, tree, facts, parents, frameworks, project=project, nodes=nodes)
         rules = [registry[code] for code in codes if registry[code].scope is scope]
-        found, errors = checker._run(rules, context, nodes)
-        if errors:
-            raise RuntimeError("; ".join(errors))
+        found, crashes = checker._run(rules, context, nodes)
+        if crashes:
+            raise RuntimeError("; ".join(crash.describe() for crash in crashes))
         findings.extend(found)
     return sorted(findings, key=Finding.sort_key)
 
 
-def _describe_crash(code: str, path: str, node: ast.AST | None) -> str:
-    where = f"{path}:{getattr(node, 'lineno', '?')}" if node is not None else path
-    last = traceback.format_exc().strip().splitlines()[-1]
-    return f"internal error in {code} at {where}: {last}"
+# The deepest expression backbone analyses. The layers and rules follow expressions
+# recursively; a file nesting one deeper (`f()()()...` a thousand times) is reported as not
+# reviewed instead of exhausting the interpreter's stack. Statements (a long `elif` chain)
+# do not count: they are walked without recursion.
+MAX_DEPTH = 1000
 
 
-def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:
-    """Parents of every node, and all nodes in source (pre-)order.
+class TooDeep(Exception):
+    def __init__(self, node: ast.AST) -> None:
+        super().__init__(node)
+        self.node = node
+
+    def unreadable(self) -> source_reader.Unreadable:
+        line = getattr(self.node, "lineno", 1)
+        return source_reader.Unreadable(
+            f"the expression at line {line} nests more than {MAX_DEPTH} levels deep, beyond what backbone analyses",
+            line=line,
+            column=getattr(self.node, "col_offset", 0) + 1,
+        )
+
+
+def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:
+    """Parents of every node, and all nodes in source (pre-)order; TooDeep past `max_depth`
+    nested expressions.
 
     Reads `_fields` directly: ast.iter_child_nodes is a generator per node, and this walk
     runs over every node of every file.
@@ -198,9 +310,15 @@ def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST
     parents: dict[ast.AST, ast.AST] = {}
     nodes: list[ast.AST] = []
     stack: list[ast.AST] = [tree]
-    ast_type = ast.AST
+    depths: list[int] = [0]
+    ast_type, expr_type = ast.AST, ast.expr
     while stack:
         node = stack.pop()
+        depth = depths.pop()
+        if isinstance(node, expr_type):
+            depth += 1
+            if depth > max_depth:
+                raise TooDeep(node)
         nodes.append(node)
         children: list[ast.AST] = []
         for name in node._fields:
@@ -213,6 +331,7 @@ def _index_nodes(tree: ast.Module) -> tuple[dict[ast.AST, ast.AST], list[ast.AST
             parents[child] = node
         children.reverse()
         stack.extend(children)
+        depths.extend([depth] * len(children))
     return parents, nodes
 
 

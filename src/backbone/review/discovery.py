@@ -29,6 +29,8 @@ class Discovery:
     # (path, reason) for paths that could not be walked: nonexistent, symlink loop, unreadable.
     problems: list[tuple[Path, str]] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
+    # What was skipped on the way (a .gitignore line that is not a valid pattern).
+    warnings: list[str] = field(default_factory=list)
 
 
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
@@ -76,8 +78,9 @@ class _ExcludePatterns:
 class _GitIgnores:
     """The .gitignore files met on the way down, each applying below its own directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, warnings: list[str]) -> None:
         self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        self.warnings = warnings
 
     def load(self, directory: Path) -> None:
         gitignore = directory / ".gitignore"
@@ -85,7 +88,21 @@ class _GitIgnores:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return
-        self.specs.append((directory, _spec(tuple(lines))))
+        try:
+            spec = _spec(tuple(lines))
+        except (ValueError, re.error):
+            # git itself ignores a line it can't read (`!` alone): so does the walk, saying so.
+            valid: list[str] = []
+            for number, line in enumerate(lines, 1):
+                try:
+                    _spec((line,))
+                except (ValueError, re.error):
+                    shown = printable_path(str(gitignore))
+                    self.warnings.append(f"{shown}:{number}: not a valid pattern, skipped: {line[:80]!r}")
+                    continue
+                valid.append(line)
+            spec = _spec(tuple(valid))
+        self.specs.append((directory, spec))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         for base, spec in self.specs:
@@ -93,6 +110,16 @@ class _GitIgnores:
             if relative is not None and spec.match_file(relative + ("/" if is_dir else "")):
                 return True
         return False
+
+
+def printable_path(path: str) -> str:
+    """A path as reports can carry it: bytes that are not UTF-8 in a file name (which Python
+    holds as lone surrogates) are shown as `\\xff` escapes, so JSON and SARIF stay valid."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
 
 
 def _prefix(directory: Path) -> str:
@@ -205,7 +232,7 @@ def _walk(
     seen_files: set[tuple[int, int]],
 ) -> None:
     root_prefix = _prefix(root)
-    gitignores = _GitIgnores()
+    gitignores = _GitIgnores(result.warnings)
     if config.respect_gitignore:
         git_root = _git_root(top)
         # .gitignore files above the walked directory apply too, up to the repository root.

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
-from backbone.review.discovery import discover
-from backbone.review.jobs import FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.discovery import discover, printable_path
+from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -65,6 +65,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     result = ReviewResult(root=root)
     discovery = discover(paths, config, root)
     result.missing_paths = discovery.missing
+    result.warnings = discovery.warnings
     selection = RuleSelection(
         codes=tuple(code for code in all_rules() if is_selected(code, config.select, config.ignore)),
         options=config.rule_options,
@@ -90,10 +91,12 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     # re-checking them all, not just the changed files.
     workload = len(to_check) + (len(cached) if project_rules else 0)
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
-    # Syntax trees hold no reference cycles: a collector rescanning every kept tree frees
-    # nothing and costs a fifth of the run.
+    # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
+    # each file's cycles (rules and layers make some) are collected when it is done, and
+    # the survivors set aside (Checker.release): a collection scans only what one file made.
     collecting = gc.isenabled()
     gc.disable()
+    gc.freeze()
     try:
         for outcome in pool.check_files(to_check):
             outcomes[outcome.display] = outcome
@@ -123,6 +126,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 result.internal_errors.extend(errors)
     finally:
         pool.close()
+        gc.unfreeze()
         if collecting:
             gc.enable()
 
@@ -181,7 +185,7 @@ def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOption
     """Apply configuration and suppressions to one file's raw findings."""
     suppressions = SuppressionIndex(entry.suppressions)
     for finding in (*entry.file_findings, *entry.project_findings):
-        if suppressions.suppresses(finding.code, finding.line):
+        if finding.code != "BB000" and suppressions.suppresses(finding.code, finding.line):
             result.suppressed += 1
         else:
             _keep(finding, config, result)
@@ -212,7 +216,10 @@ def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOption
 
 def _keep(finding: Finding, config: Config, result: ReviewResult) -> None:
     """Add a finding unless the configuration turns it off; apply severity overrides."""
-    if not is_selected(finding.code, config.select, config.ignore) or _ignored_for_file(finding, config):
+    # BB000 (a file not or not fully reviewed) is never turned off: it is not a finding about the code.
+    if finding.code != "BB000" and (
+        not is_selected(finding.code, config.select, config.ignore) or _ignored_for_file(finding, config)
+    ):
         return
     severity = config.severity_for(finding.code, finding.severity)
     result.findings.append(replace(finding, severity=severity) if severity is not finding.severity else finding)
@@ -238,7 +245,7 @@ def _display(path: Path, root: Path) -> str:
     absolute = os.path.abspath(path)
     prefix = os.path.join(os.path.abspath(root), "")
     relative = absolute[len(prefix):] if absolute.startswith(prefix) else absolute
-    return relative.replace(os.sep, "/")
+    return printable_path(relative.replace(os.sep, "/"))
 
 
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
@@ -294,7 +301,7 @@ class _LocalWorker:
         if self._checker is None:
             from backbone.review.checker import Checker
 
-            self._checker = Checker(self.selection, keep_trees=self.keep_trees)
+            self._checker = Checker(self.selection, keep_trees=self.keep_trees, release=True)
         return self._checker
 
     def send_files(self, jobs: list[FileJob]) -> None:
@@ -312,22 +319,36 @@ class _LocalWorker:
     def close(self) -> None:
         if self._checker is not None:
             self._checker.parsed.clear()
+            self._checker.deferred.clear()
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
-    gc.disable()  # as in review_paths: trees have no cycles to collect
+    gc.disable()  # as in review_paths
+    gc.freeze()
     from backbone.review.checker import Checker
 
-    checker = Checker(selection, keep_trees=keep_trees)
+    checker = Checker(selection, keep_trees=keep_trees, release=True)
     while True:
         message = connection.recv()
-        if message[0] == "files":
-            connection.send(checker.check_files(message[1]))
-        elif message[0] == "project":
-            connection.send(checker.check_project(message[1], message[2]))
-        else:
+        if message[0] == "stop":
             connection.close()
             return
+        try:
+            if message[0] == "files":
+                connection.send(checker.check_files(message[1]))
+            else:
+                connection.send(checker.check_project(message[1], message[2]))
+        except Exception as error:  # the answer could not be sent: each file gets a BB000
+            connection.send(_failed(message, error, checker))
+
+
+def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
+    """The answer to `message` when a worker cannot send the real one: a BB000 for each file."""
+    if message[0] == "files":
+        jobs = cast(list[FileJob], message[1])
+        return [Crash.of(error, "checking the file", job.display, None).outcome() for job in jobs]
+    displays = [*checker.parsed, *checker.deferred, *(job.display for job in cast(list[FileJob], message[2]))]
+    return {display: Crash.of(error, "checking the project rules", display, None).project_result() for display in displays}
 
 
 def _process_context() -> ForkContext | SpawnContext:
@@ -341,7 +362,10 @@ def _process_context() -> ForkContext | SpawnContext:
 
 
 class _ProcessWorker:
-    """A worker process that keeps the trees it parsed between the two phases."""
+    """A worker process that keeps the trees it parsed between the two phases.
+
+    A worker that dies (killed, out of memory) loses only its own files: each gets a BB000.
+    """
 
     def __init__(self, selection: RuleSelection, keep_trees: bool) -> None:
         context = _process_context()
@@ -349,26 +373,52 @@ class _ProcessWorker:
         self.process = context.Process(target=_worker_main, args=(child, selection, keep_trees), daemon=True)
         self.process.start()
         child.close()
+        self.keep_trees = keep_trees
+        self.kept: list[str] = []  # the files whose trees the worker holds for the PROJECT phase
+        self.pending: list[FileJob] = []
 
     def send_files(self, jobs: list[FileJob]) -> None:
-        self.connection.send(("files", jobs))
+        self.pending = jobs
+        self._send(("files", jobs))
 
     def receive_files(self) -> list[FileOutcome]:
-        outcomes: list[FileOutcome] = self.connection.recv()
+        outcomes = cast(list[FileOutcome] | None, self._receive())
+        if outcomes is None:
+            return [self._lost(job.display).outcome() for job in self.pending]
+        if self.keep_trees:
+            self.kept += [job.display for job in self.pending]
         return outcomes
 
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
-        self.connection.send(("project", index, jobs))
+        self.pending = jobs
+        self._send(("project", index, jobs))
 
     def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
-        results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = self.connection.recv()
+        results = cast(dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] | None, self._receive())
+        if results is None:
+            displays = dict.fromkeys([*self.kept, *(job.display for job in self.pending)])
+            return {display: self._lost(display).project_result() for display in displays}
         return results
 
-    def close(self) -> None:
+    def _send(self, message: tuple[object, ...]) -> None:
         try:
-            self.connection.send(("stop",))
+            self.connection.send(message)
         except (OSError, ValueError):
-            pass
+            pass  # the worker is gone: receiving says so
+
+    def _receive(self) -> object | None:
+        try:
+            return cast(object, self.connection.recv())
+        except (EOFError, OSError):
+            return None
+
+    def _lost(self, display: str) -> Crash:
+        self.process.join(timeout=5)
+        status = f"exit status {self.process.exitcode}" if self.process.exitcode is not None else "no answer"
+        return Crash(display, 1, "checking it in a worker process", f"the worker stopped ({status})", "")
+
+    def close(self) -> None:
+        self._send(("stop",))
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()

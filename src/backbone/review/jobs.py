@@ -7,6 +7,8 @@ imports the machinery that parses and checks files.
 from __future__ import annotations
 
 import hashlib
+import os
+import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,8 @@ from backbone.review.source import Unreadable
 from backbone.review.suppressions import Suppression
 
 if TYPE_CHECKING:
+    import ast
+
     from backbone.review.project import ModuleFacts
 
 
@@ -57,14 +61,79 @@ class FileOutcome:
     internal_errors: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """A failure of backbone itself on one file: where, in which part, and what was raised.
+
+    The exception's message is left out: it may quote the reviewed code (a secret among it).
+    """
+
+    path: str
+    line: int
+    part: str  # "rule BB203", or what the engine was doing
+    error: str
+    raised_at: str
+    view: str = ""  # the shared project view that failed under the rule, if any
+
+    @classmethod
+    def of(cls, error: BaseException, part: str, path: str, node: ast.AST | None) -> Crash:
+        from backbone.review.project import ViewFailed
+
+        view = ""
+        while isinstance(error, ViewFailed):  # name the view that failed first, and its error
+            view, error = error.key, error.error
+        frames = traceback.extract_tb(error.__traceback__)
+        ours = [frame for frame in frames if f"{os.sep}backbone{os.sep}" in frame.filename]
+        raised_at = ""
+        if ours or frames:
+            frame = (ours or frames)[-1]
+            raised_at = f"{frame.filename.rpartition(os.sep + 'backbone' + os.sep)[2] or frame.filename}:{frame.lineno}"
+        line = getattr(node, "lineno", 1) if node is not None else 1
+        return cls(path, line if isinstance(line, int) else 1, part, type(error).__name__, raised_at, view)
+
+    def describe(self) -> str:
+        """One line for the error stream."""
+        view = f" (in the project view {self.view})" if self.view else ""
+        where = f" (raised at backbone/{self.raised_at})" if self.raised_at else ""
+        if self.part.startswith("rule "):
+            doing = f"in {self.part.removeprefix('rule ')} at {self.path}:{self.line}"
+        else:
+            doing = f"at {self.path}:{self.line} while {self.part}"
+        return f"internal error {doing}: {self.error}{view}{where}"
+
+    def finding(self) -> Finding:
+        view = f" in the project view {self.view}" if self.view else ""
+        if self.part.startswith("rule "):
+            detail = f"backbone's {self.part} failed{view} with {self.error}, so its findings in this file are missing"
+        else:
+            detail = f"backbone failed while {self.part}{view} with {self.error}"
+        return crash_finding(self.path, self.line, f"{detail}; this is a bug in backbone")
+
+    def outcome(self, content: str = "") -> FileOutcome:
+        """What checking the file gave: this failure alone."""
+        return FileOutcome(self.path, content, None, (self.finding(),), (), (self.describe(),))
+
+    def project_result(self) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+        return (self.finding(),), (self.describe(),)
+
+
 def unreadable_finding(display: str, problem: Unreadable) -> Finding:
+    return _engine_finding(display, problem.line, problem.column, f"Not reviewed: {problem.reason}.", problem.reason)
+
+
+def crash_finding(display: str, line: int, detail: str) -> Finding:
+    """BB000 for a file whose review failed part-way: a bug in backbone, not in the file."""
+    return _engine_finding(display, line, 1, f"Not fully reviewed: {detail}.", detail)
+
+
+def _engine_finding(display: str, line: int, column: int, message: str, statement: str) -> Finding:
     name, _ = ENGINE_CODES["BB000"]
     return Finding(
         code="BB000",
         name=name,
         severity=Severity.ERROR,
         confidence=Confidence.HIGH,
-        location=Location(display, problem.line, problem.column, problem.line, problem.column),
-        message=f"Not reviewed: {problem.reason}.",
-        statement_digest=hashlib.blake2b(problem.reason.encode(), digest_size=12).hexdigest(),
+        location=Location(display, line, column, line, column),
+        message=message,
+        statement_digest=hashlib.blake2b(statement.encode(), digest_size=12).hexdigest(),
     )

@@ -223,6 +223,15 @@ def extract_module_facts(
 T = TypeVar("T")
 
 
+class ViewFailed(Exception):
+    """A project view could not be built; `error` is what its builder raised."""
+
+    def __init__(self, key: str, error: Exception) -> None:
+        super().__init__(key, type(error).__name__)
+        self.key = key
+        self.error = error
+
+
 @dataclass(slots=True)
 class ProjectIndex:
     """Every module of the reviewed project, merged; answers questions across files."""
@@ -235,10 +244,20 @@ class ProjectIndex:
     derived: dict[str, object] = field(default_factory=dict)
 
     def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
-        """The layer view `key` (a handler registry, a model graph), built on first use."""
+        """The layer view `key` (a handler registry, a model graph), built on first use.
+
+        A view that fails to build fails once: every later use raises ViewFailed at once
+        instead of building it again for each rule of each file.
+        """
         if key not in self.derived:
-            self.derived[key] = build(self)
-        return cast(T, self.derived[key])
+            try:
+                self.derived[key] = build(self)
+            except Exception as error:
+                self.derived[key] = ViewFailed(key, error)
+        built = self.derived[key]
+        if isinstance(built, ViewFailed):
+            raise ViewFailed(built.key, built.error)
+        return cast(T, built)
 
     @classmethod
     def build(cls, facts: list[ModuleFacts]) -> ProjectIndex:

@@ -96,6 +96,8 @@ def decode(data: bytes) -> str | Unreadable:
             "save the file as UTF-8 or declare its encoding in a coding comment",
             line=data.count(b"\n", 0, error.start) + 1,
         )
+    except UnicodeError:  # a codec that refuses without saying where (`coding: undefined`)
+        return Unreadable(f"not valid {encoding} text; save the file as UTF-8 or declare its encoding in a coding comment")
     except LookupError:
         return Unreadable(f"unknown encoding {encoding!r} in the coding comment")
     return text[1:] if text.startswith("\ufeff") else text

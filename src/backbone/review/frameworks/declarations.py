@@ -949,11 +949,14 @@ def _may_hold_patterns(value: ast.expr) -> bool:
 
 
 def _list_elements(value: ast.expr) -> Iterator[ast.expr]:
-    if isinstance(value, (ast.List, ast.Tuple)):
-        yield from value.elts
-    elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
-        yield from _list_elements(value.left)
-        yield from _list_elements(value.right)
+    # A stack, not recursion: generated code concatenates thousands of lists.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (ast.List, ast.Tuple)):
+            yield from item.elts
+        elif isinstance(item, ast.BinOp) and isinstance(item.op, ast.Add):
+            stack += [item.right, item.left]
 
 
 def extract_route_declarations(tree: ast.Module, resolver: NameResolver) -> tuple[RouteDeclaration, ...]:

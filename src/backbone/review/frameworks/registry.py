@@ -562,8 +562,10 @@ class _Builder:
         self, qualname: str, mro: list[str], bases: list[ViewBase], declarations: list[ViewClassDeclaration]
     ) -> list[ViewAction]:
         names: list[str] = []
+        # Only viewset bases imply actions: a Django view mixed in (`FormView`) implies verbs.
         for base in bases:
-            names += [name for name in base.implied if name not in names]
+            if base.family is ViewFamily.VIEWSET:
+                names += [name for name in base.implied if name in DRF_ACTIONS and name not in names]
         for name in mro:
             names += [action for action in DRF_MIXIN_ACTIONS.get(name, ()) if action not in names]
         for action in DRF_ACTIONS:

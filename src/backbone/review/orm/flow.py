@@ -51,6 +51,8 @@ _HANDLE_KINDS = (ValueKind.SESSION, ValueKind.CONNECTION, ValueKind.CURSOR, Valu
 _EVALUATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "len", "bool", "dict", "sum", "max", "min", "any", "all"})
 # The text shown for a query is clipped to this many characters.
 _LONGEST_TEXT = 60
+# How many values may be under evaluation at once (each costs a few stack frames).
+_DEEPEST_VALUE = 100
 
 
 class DataKnowledge:
@@ -210,10 +212,12 @@ class ModuleFlows:
             handler = notes.get(node_type)
             if handler is not None:
                 handler(flow, node)
-                if node_type in _COMPREHENSION_TYPES:
+                if len(enclosers) >= _DEEPEST_VALUE:
+                    pass  # nested too deep to follow as scopes (`lambda: lambda: ...`): plain nodes
+                elif node_type in _COMPREHENSION_TYPES:
                     self._comprehension(node, flow, enclosers, names, pending)  # type: ignore[arg-type]
                     continue
-                if node_type is ast.Lambda:
+                elif node_type is ast.Lambda:
                     assert isinstance(node, ast.Lambda)
                     stack.extend(item for item in (*node.args.defaults, *node.args.kw_defaults) if item is not None)
                     self._walk_nodes(flow, [node.body], (*enclosers, (node, -1)), names, pending)
@@ -574,7 +578,8 @@ class ScopeFlow:
             return None
         if node in self._values:
             return self._values[node]
-        if node in self._in_progress:
+        if node in self._in_progress or len(self._in_progress) >= _DEEPEST_VALUE:
+            # A cycle, or an expression nested too deep to follow (`f()()()...`): unknown.
             return None
         self._in_progress.add(node)
         try:

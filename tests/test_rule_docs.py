@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from backbone.findings import Confidence, Severity
 from backbone.report.rule_docs import (
+    generated_pages,
     INDEX_FILE,
     REGENERATE_COMMAND,
     catalog_entries,
@@ -20,6 +22,7 @@ from backbone.report.rule_docs import (
     rule_markdown,
     write_docs,
 )
+from backbone.review.checker import check_source
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import Framework, Rule, RuleDoc, RuleOption, Scope
 
@@ -240,3 +243,32 @@ def test_entry_markdown_matches_rule_markdown() -> None:
             assert entry_markdown(entry) == engine_code_markdown(entry.code)
         else:
             assert entry_markdown(entry) == rule_markdown(all_rules()[entry.code])
+
+
+# -- documented examples run ----------------------------------------------------------------
+
+_PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize("code", sorted(all_rules()))
+def test_documented_examples_parse_and_do_what_their_section_says(code: str) -> None:
+    rule = all_rules()[code]
+    page = rule_markdown(rule)
+    blocks = _PYTHON_BLOCK.findall(page)
+    assert len(blocks) >= 2, f"{code}: the page has no Example and Use instead blocks"
+    for block in blocks:
+        ast.parse(block)  # indentation kept: every block is valid Python
+    example, use_instead = blocks[0], blocks[1]
+    found = [f for f in check_source(example, (code,), path="app/views.py", module="app.views") if f.code == code]
+    assert found, f"{code}: the documented Example produces no {code} finding"
+    fixed = [f for f in check_source(use_instead, (code,), path="app/views.py", module="app.views") if f.code == code]
+    assert not fixed, f"{code}: the documented Use instead still produces {code}"
+
+
+def test_generated_pages_hold_only_valid_python() -> None:
+    for name, page in generated_pages().items():
+        blocks = _PYTHON_BLOCK.findall(page)
+        if name == "BB000.md":
+            blocks = blocks[1:]  # BB000's example is, by design, a file that does not parse
+        for block in blocks:
+            ast.parse(block, filename=name)

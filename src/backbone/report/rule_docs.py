@@ -9,6 +9,7 @@ The engine's own codes (BB000, BB001) have no rule class; their pages are writte
 from __future__ import annotations
 
 import inspect
+import textwrap
 import io
 import json
 import re
@@ -205,7 +206,9 @@ def _prose(text: str) -> str:
 
 def _code_block(snippet: str) -> str:
     """A snippet as a fenced Python block; snippets that bring their own fences are kept."""
-    cleaned = inspect.cleandoc(snippet)
+    # dedent, not inspect.cleandoc: cleandoc strips the indentation of every line after the
+    # first when the first line has none, and a `def` line's body would lose its own.
+    cleaned = textwrap.dedent(snippet).strip("\n")
     if cleaned.startswith("```"):
         return cleaned
     return f"```python\n{cleaned}\n```"

@@ -65,11 +65,29 @@ class OrmObjectInResponse(Rule):
             "column breaks clients. A response schema (DTO) lists what goes out, once, where reviewers see it."
         ),
         example=(
-            "from fastapi import APIRouter\n\n"
-            "router = APIRouter()\n\n\n"
+            'from fastapi import APIRouter, Depends\n'
+            'from sqlalchemy import ForeignKey\n'
+            'from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column\n'
+            '\n'
+            'from app.db import get_db\n'
+            '\n'
+            '\n'
+            'class Base(DeclarativeBase):\n'
+            '    pass\n'
+            '\n'
+            '\n'
+            'class Payment(Base):\n'
+            '    __tablename__ = "payments"\n'
+            '    id: Mapped[int] = mapped_column(primary_key=True)\n'
+            '    card_fingerprint: Mapped[str]\n'
+            '\n'
+            '\n'
+            'router = APIRouter()\n'
+            '\n'
+            '\n'
             '@router.get("/payments/{payment_id}")\n'
-            "def get_payment(payment_id: int, db: DbSession):\n"
-            "    return db.get(Payment, payment_id)\n"
+            'def get_payment(payment_id: int, db: Session = Depends(get_db)):\n'
+            '    return db.get(Payment, payment_id)\n'
         ),
         use_instead=(
             "from fastapi import APIRouter\n\n"

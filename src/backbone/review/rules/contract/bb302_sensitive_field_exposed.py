@@ -133,13 +133,20 @@ class SensitiveFieldExposed(Rule):
             "must never leave the server must not be on the schema that leaves."
         ),
         example=(
-            "from pydantic import BaseModel\n\n\n"
-            "class CustomerRead(BaseModel):\n"
-            "    id: int\n"
-            "    email: str\n"
-            "    password_hash: str\n\n\n"
+            'from fastapi import APIRouter\n'
+            'from pydantic import BaseModel\n'
+            '\n'
+            'router = APIRouter()\n'
+            '\n'
+            '\n'
+            'class CustomerRead(BaseModel):\n'
+            '    id: int\n'
+            '    email: str\n'
+            '    password_hash: str\n'
+            '\n'
+            '\n'
             '@router.get("/customers/{customer_id}", response_model=CustomerRead)\n'
-            "def get_customer(customer_id: int, db: DbSession): ...\n"
+            'def get_customer(customer_id: int): ...\n'
         ),
         use_instead=(
             "from pydantic import BaseModel\n\n\n"

@@ -66,14 +66,21 @@ class UnsafeGet(Rule):
             "again. It also can't be protected by CSRF tokens, which only guard unsafe methods."
         ),
         example=(
-            "from fastapi import APIRouter\n\n"
-            "router = APIRouter()\n\n\n"
+            'from fastapi import APIRouter, Depends\n'
+            'from sqlalchemy.orm import Session\n'
+            '\n'
+            'from app.db import get_db\n'
+            'from app.models import Order, OrderStatus\n'
+            '\n'
+            'router = APIRouter()\n'
+            '\n'
+            '\n'
             '@router.get("/orders/{order_id}/status")\n'
-            "def order_status(order_id: int, db: DbSession):\n"
-            "    order = db.get(Order, order_id)\n"
-            "    if order.payment_window_closed():\n"
-            "        order.status = OrderStatus.EXPIRED\n"
-            "        db.commit()\n"
+            'def order_status(order_id: int, db: Session = Depends(get_db)):\n'
+            '    order = db.get(Order, order_id)\n'
+            '    if order.payment_window_closed():\n'
+            '        order.status = OrderStatus.EXPIRED\n'
+            '        db.commit()\n'
             '    return {"status": order.status}\n'
         ),
         use_instead=(

@@ -117,12 +117,18 @@ class SlowWorkInRequest(Rule):
             "spreads the load and keeps the request fast."
         ),
         example=(
-            "from django.core.mail import send_mail\n"
-            "from django.shortcuts import redirect\n\n\n"
-            "def signup(request):\n"
-            "    user = create_account(request.POST)\n"
+            'from django.core.mail import send_mail\n'
+            'from django.shortcuts import redirect\n'
+            'from django.urls import path\n'
+            '\n'
+            '\n'
+            'def signup(request):\n'
+            '    user = create_account(request.POST)\n'
             '    send_mail("Welcome!", render_welcome(user), None, [user.email])\n'
             '    return redirect("dashboard")\n'
+            '\n'
+            '\n'
+            'urlpatterns = [path("signup/", signup)]\n'
         ),
         use_instead=(
             "from celery import shared_task\n"

@@ -70,11 +70,24 @@ class LazyRelationInLoop(Rule):
             "even run: it raises `MissingGreenlet`."
         ),
         example=(
-            "def feed():\n"
-            "    return [\n"
-            '        {"title": post.title, "author": post.author.name, "comments": post.comments.count()}\n'
-            "        for post in Post.objects.order_by(\"-created\")[:50]\n"
-            "    ]\n"
+            'from django.db import models\n'
+            '\n'
+            '\n'
+            'class Post(models.Model):\n'
+            '    title = models.CharField(max_length=200)\n'
+            '    author = models.ForeignKey("auth.User", on_delete=models.CASCADE)\n'
+            '    created = models.DateTimeField()\n'
+            '\n'
+            '\n'
+            'class Comment(models.Model):\n'
+            '    post = models.ForeignKey(Post, related_name="comments", on_delete=models.CASCADE)\n'
+            '\n'
+            '\n'
+            'def feed():\n'
+            '    return [\n'
+            '        {"title": post.title, "author": post.author.username, "comments": post.comments.count()}\n'
+            '        for post in Post.objects.order_by("-created")[:50]\n'
+            '    ]\n'
         ),
         use_instead=(
             "from django.db.models import Count\n\n"

@@ -76,14 +76,31 @@ class LazyRelationInSerialization(Rule):
             "load does not even run, it raises `MissingGreenlet`."
         ),
         example=(
-            "class PostSerializer(serializers.ModelSerializer):\n"
-            "    author_name = serializers.CharField(source=\"author.name\")\n\n"
-            "    class Meta:\n"
-            "        model = Post\n"
-            "        fields = [\"id\", \"title\", \"author_name\", \"tags\"]\n\n\n"
-            "class PostViewSet(viewsets.ReadOnlyModelViewSet):\n"
-            "    queryset = Post.objects.order_by(\"-created\")\n"
-            "    serializer_class = PostSerializer\n"
+            'from django.db import models\n'
+            'from rest_framework import serializers, viewsets\n'
+            '\n'
+            '\n'
+            'class Author(models.Model):\n'
+            '    name = models.CharField(max_length=80)\n'
+            '\n'
+            '\n'
+            'class Post(models.Model):\n'
+            '    title = models.CharField(max_length=200)\n'
+            '    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n'
+            '    created = models.DateTimeField()\n'
+            '\n'
+            '\n'
+            'class PostSerializer(serializers.ModelSerializer):\n'
+            '    author_name = serializers.CharField(source="author.name")\n'
+            '\n'
+            '    class Meta:\n'
+            '        model = Post\n'
+            '        fields = ["id", "title", "author_name"]\n'
+            '\n'
+            '\n'
+            'class PostViewSet(viewsets.ReadOnlyModelViewSet):\n'
+            '    queryset = Post.objects.order_by("-created")\n'
+            '    serializer_class = PostSerializer\n'
         ),
         use_instead=(
             "class PostViewSet(viewsets.ReadOnlyModelViewSet):\n"

@@ -17,6 +17,7 @@ from helpers import (
     SILENT_EXCEPT,
     SILENT_EXCEPT_LINE,
     review_json,
+    run_cli,
     silent_except_in,
     write_tree,
 )
@@ -175,3 +176,34 @@ def test_baseline_that_cannot_be_written_exits_2(in_tmp: Path, capsys: pytest.Ca
     run = review_json(capsys, "--write-baseline", "no/such/dir/baseline.json", ".")
     assert run.code == 2
     assert "cannot write the baseline" in run.err
+
+
+GOD_MODULE = '''\
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.post("/auth/login")
+def login(username: str, password: str): ...
+
+
+@router.post("/payments/{payment_id}/refund")
+def refund(payment_id: int): ...
+
+
+@router.get("/products/{sku}")
+def product_detail(sku: str): ...
+'''
+
+
+def test_a_module_level_finding_stays_baselined_when_lines_are_added_on_top(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tree(in_tmp, {"backbone.toml": 'select = ["BB601"]\n', "api.py": GOD_MODULE})
+    assert [code for _, _, code in review_json(capsys, ".", "--no-cache").found()] == ["BB601"]
+    run_cli(capsys, "review", ".", "--no-cache", "--write-baseline", "baseline.json")
+    (in_tmp / "api.py").write_text('"""The public API."""\n\nimport logging\n\n' + GOD_MODULE)
+    again = review_json(capsys, ".", "--no-cache", "--baseline", "baseline.json")
+    assert again.found() == []
+    assert again.summary()["baselined"] == 1

@@ -245,3 +245,19 @@ def test_paths_are_relative_to_the_configuration_root(in_tmp: Path, capsys: pyte
 
 def test_color_always_colours_the_rule_documentation(capsys: pytest.CaptureFixture[str]) -> None:
     assert "\x1b[" in run_cli(capsys, "rule", "BB101", "--color", "always").out
+
+
+def test_a_missing_path_is_an_error_and_not_a_verdict(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = run_cli(capsys, "review", "nothere")
+    assert run.code == 2
+    assert run.out == ""
+    assert "nothere: no such file or directory" in run.err
+    assert "No findings" not in run.out + run.err
+
+
+def test_a_configuration_that_is_not_a_regular_file_says_so(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = run_cli(capsys, "review", ".", "--config", "/dev/null")
+    assert run.code == 2
+    assert "/dev/null: not a regular file" in run.err
+    missing = run_cli(capsys, "review", ".", "--config", "absent.toml")
+    assert missing.code == 2 and "absent.toml: configuration file not found" in missing.err

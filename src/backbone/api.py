@@ -52,8 +52,10 @@ def resolve_config(paths: Sequence[Path], config_file: str | None) -> tuple[Conf
     source: Path | None
     if config_file is not None:
         source = Path(config_file)
-        if not source.is_file():
+        if not source.exists():
             raise ConfigError(f"{config_file}: configuration file not found")
+        if not source.is_file():
+            raise ConfigError(f"{config_file}: not a regular file; --config takes a backbone.toml or pyproject.toml")
     else:
         source = find_config(paths[0] if paths else Path.cwd())
     config = load_config(source, all_rules())

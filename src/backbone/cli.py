@@ -145,12 +145,15 @@ def review(
     )
     colored = _use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
+    if output_format == "text" and result.missing_paths and result.files_reviewed == 0:
+        # Nothing was reviewed: the error below says why; "No findings" would read as a verdict.
+        rendered = ""
     if output is not None:
         try:
             Path(output).write_text(rendered, encoding="utf-8")
         except OSError as error:
             return _error(f"cannot write {output}: {error.strerror}")
-    else:
+    elif rendered:
         click.echo(rendered, nl=not rendered.endswith("\n"), color=colored)
     for note in notes if output_format != "text" else ():
         click.echo(note, err=True)

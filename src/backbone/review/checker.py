@@ -356,7 +356,13 @@ def _display_line(spans: tuple[tuple[int, int, int, int], ...], lines: list[str]
 
 
 def _statement_text(node: ast.AST, context: FileContext) -> str:
-    """The normalised text of the reported node: its own lines, or the header of a block."""
+    """The normalised text of the reported node: its own lines, or the header of a block.
+
+    A finding about a whole module (reported at line 1) is keyed on the module itself, not
+    on whatever line comes first: a docstring or import added on top keeps it baselined.
+    """
+    if isinstance(node, ast.Module):
+        return "<module>"
     start = getattr(node, "lineno", 1)
     end = getattr(node, "end_lineno", start) or start
     if isinstance(node, (ast.stmt, ast.excepthandler)) and hasattr(node, "body"):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck docs bench clean
+.PHONY: demo test system-deps lint typecheck docs bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +23,13 @@ demo: $(INSTALLED)
 	$(BIN)/backbone profile shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml --html build/demo/profile.html --exit-zero
 	@echo "HTML report: build/demo/profile.html"
 
-test: $(INSTALLED)
-	scripts/system-deps
+# What the system must provide is checked first, before anything is built or installed.
+test: system-deps $(INSTALLED)
 	$(BIN)/mypy src/backbone
 	$(BIN)/pytest -q -p no:cacheprovider
+
+system-deps:
+	@PYTHON=$(PYTHON) scripts/system-deps
 
 docs: $(INSTALLED)
 	$(BIN)/python -m backbone.report.rule_docs docs/rules

@@ -45,6 +45,7 @@ from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
 from backbone.logs.skips import StoreFailure
 from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
 from backbone.logs.wording import count, when
+from backbone.logs.zones import UserZone, ZoneSample, align, sample_zones
 from backbone.redaction import mask_values
 
 # Malformed lines shown in the report, over all files.
@@ -63,6 +64,8 @@ class DebugOptions:
     bucket_seconds: int | None = None
     memory_limit: str = "1GB"
     threads: int | None = None
+    # The zone of logs whose timestamps name none (`--timezone`): "+01:00", "UTC", "Europe/Paris".
+    timezone: str | None = None
 
 
 def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) -> DebugReport:
@@ -101,12 +104,13 @@ def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[In
                    overrides: dict[JsonField, tuple[str, DurationUnit | None]]) -> DebugReport:
     samples: list[MalformedLine] = []
     failure: StoreFailure | None = None
+    zones: dict[str, tuple[int, ZoneSample]] = {}
     for path in files:
         if failure is not None:
             inputs.append(InputSummary(str(path), None, problem=f"not analysed: {failure}"))
             continue
         try:
-            summary, file_samples = _ingest(store, path, options, overrides)
+            summary, file_samples = _ingest(store, path, options, overrides, zones)
         except StoreFailure as error:
             failure = error
         except OSError as error:
@@ -121,16 +125,34 @@ def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[In
             summary, file_samples = InputSummary(str(path), None, problem=f"analysed in part at most: {failure}"), []
         inputs.append(summary)
         samples.extend(file_samples[: max(0, MAX_SAMPLES - len(samples))])
+    zone_warnings: list[str] = []
+    if failure is None:
+        try:
+            inputs, zone_warnings = _align_zones(store, inputs, zones, options)
+        except (duckdb.Error, OSError) as error:
+            failure = error if isinstance(error, StoreFailure) else store_failure(error)
     try:
         report = _report(store, tuple(inputs), tuple(samples), options)
+        report = replace(report, warnings=(*zone_warnings, *report.warnings))
     except (StoreFailure, duckdb.Error, OSError) as error:
         failure = failure or (error if isinstance(error, StoreFailure) else store_failure(error))
         report = _bare_report(tuple(inputs), tuple(samples))
     return _finished(report, failure)
 
 
+def _align_zones(store: AnalyticsStore, inputs: list[InputSummary], zones: dict[str, tuple[int, ZoneSample]],
+                 options: DebugOptions) -> tuple[list[InputSummary], list[str]]:
+    """Every file on the UTC clock where its zone is known or can be inferred (logs/zones.py)."""
+    user_zone = UserZone.parse(options.timezone) if options.timezone else None
+    read_in, shifts, warnings = align({path: sample for path, (_, sample) in zones.items()}, user_zone)
+    for path, alignment in shifts.items():
+        store.shift_file(zones[path][0], alignment.offset_minutes, alignment.zone_name)
+    return [replace(item, zone=read_in.get(item.path)) for item in inputs], warnings
+
+
 def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
-            overrides: dict[JsonField, tuple[str, DurationUnit | None]]) -> tuple[InputSummary, list[MalformedLine]]:
+            overrides: dict[JsonField, tuple[str, DurationUnit | None]],
+            zones: dict[str, tuple[int, ZoneSample]]) -> tuple[InputSummary, list[MalformedLine]]:
     display = str(path)
     try:
         head = read_head(path)
@@ -149,6 +171,8 @@ def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
             return InputSummary(display, None, problem=detection.problem), []
         log_format = detection.format
     file_id = store.add_file(display)
+    if log_format is not LogFormat.PROFILE:
+        zones[display] = (file_id, sample_zones(sample_lines(head)))
     if log_format.is_access_log:
         return _ingest_access(store, file_id, path, display, log_format)
     sink = store.sink(file_id, display)

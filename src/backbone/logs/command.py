@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from backbone.logs.zones import TimezoneError, UserZone
 from backbone.logs.analyze import DebugOptions, analyze
 from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import DebugReport, LogFormat
@@ -68,6 +69,9 @@ def _error(message: str) -> int:
 @click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
               help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
 @click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--timezone", "timezone_name", default=None, metavar="ZONE",
+              help="The zone of logs whose timestamps name none: +01:00, UTC or Europe/Paris (default: the zone "
+                   "the other logs agree on).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def debug(
@@ -79,6 +83,7 @@ def debug(
     json_fields: tuple[str, ...],
     bucket_seconds: int | None,
     memory_limit: str,
+    timezone_name: str | None,
     exit_zero: bool,
     color: str,
 ) -> int:
@@ -91,10 +96,13 @@ def debug(
         json_fields=json_fields,
         bucket_seconds=bucket_seconds,
         memory_limit=memory_limit,
+        timezone=timezone_name,
     )
     try:
+        if timezone_name is not None:
+            UserZone.parse(timezone_name)
         report = analyze(logs, options)
-    except FieldSpecError as error:
+    except (FieldSpecError, TimezoneError) as error:
         return _error(str(error))
     for warning in report.warnings:
         if report.incomplete is None or not warning.startswith("the report is incomplete"):

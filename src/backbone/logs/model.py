@@ -108,6 +108,8 @@ class InputSummary:
     # in the samples), and lines whose timestamp lies far outside the rest (left out of the timeline).
     rejected: int = 0
     outliers: int = 0
+    # The zone the file's timestamps were read in, and why ("UTC+01:00 (from the log)").
+    zone: str | None = None
 
     @property
     def skipped(self) -> bool:

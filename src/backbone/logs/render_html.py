@@ -241,11 +241,11 @@ def render_html(report: DebugReport) -> str:
                          f"<td class=n>{ms(query.max_ms)}</td><td><code>{_e(query.statement[:300])}</code></td></tr>")
         parts.append("</table>")
     parts.append("<h2>Inputs</h2><table><tr><th>file</th><th>format</th><th class=n>lines</th><th class=n>parsed</th>"
-                 "<th class=n>malformed</th><th>problem</th></tr>")
+                 "<th class=n>malformed</th><th>time zone</th><th>problem</th></tr>")
     for item in report.inputs:
         parts.append(f"<tr><td><code>{_e(item.path)}</code></td><td>{_e(item.format.value if item.format else '-')}</td>"
                      f"<td class=n>{item.total:,}</td><td class=n>{item.parsed:,}</td><td class=n>{item.malformed:,}</td>"
-                     f"<td>{_e(item.problem or '')}</td></tr>")
+                     f"<td>{_e(item.zone or '-')}</td><td>{_e(item.problem or '')}</td></tr>")
     parts.append("</table>")
     for sample in report.malformed_samples:
         parts.append(f'<p class="muted"><code>{_e(sample.path)}:{sample.line}</code> ({_e(sample.reason)}): '

@@ -66,6 +66,18 @@ def report_dict(report: DebugReport) -> dict[str, object]:
         ],
         "causes": [{"cause": cause.summary, "evidence": list(cause.evidence), "fix": cause.fix} for cause in report.causes],
         "warnings": list(report.warnings),
+        "inputs": [
+            {
+                "path": item.path,
+                "format": item.format.value if item.format else None,
+                "lines": item.total,
+                "parsed": item.parsed,
+                "malformed": item.malformed,
+                "time_zone": item.zone,
+                "problem": item.problem,
+            }
+            for item in report.inputs
+        ],
     }
 
 

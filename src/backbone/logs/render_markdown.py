@@ -116,10 +116,11 @@ def render_markdown(report: DebugReport) -> str:
                        f"{ms(query.max_ms)} | {_cell_code(query.statement[:200])} |")
         out.append("")
 
-    out += ["## Inputs", "", "| file | format | lines | parsed | malformed | problem |", "|---|---|---:|---:|---:|---|"]
+    out += ["## Inputs", "", "| file | format | lines | parsed | malformed | time zone | problem |",
+            "|---|---|---:|---:|---:|---|---|"]
     for item in report.inputs:
         out.append(f"| {_cell_code(item.path)} | {item.format.value if item.format else '-'} | {item.total:,} | "
-                   f"{item.parsed:,} | {item.malformed:,} | {_md(item.problem or '')} |")
+                   f"{item.parsed:,} | {item.malformed:,} | {_md(item.zone or '-')} | {_md(item.problem or '')} |")
     out.append("")
     if report.malformed_samples:
         out += ["Malformed line samples:", ""]

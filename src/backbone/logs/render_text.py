@@ -49,6 +49,9 @@ def _header(console: Console, report: DebugReport) -> None:
         total = sum(count for _, count in report.statuses) or 1
         parts = [f"{name} {count:,} ({percent(count / total)})" for name, count in status_classes(report.statuses)]
         console.print("Statuses: " + ", ".join(parts))
+    zoned = [item for item in report.inputs if item.zone and not item.zone.endswith("(from the log)")]
+    if zoned:
+        console.print("Time: " + "; ".join(f"{item.path} read in {item.zone}" for item in zoned))
     for warning in report.warnings:
         console.print(Text(f"Warning: {warning}", style="yellow"))
     console.print()

@@ -110,6 +110,21 @@ class AnalyticsStore:
     def close(self) -> None:
         self.connection.close()
 
+    def shift_file(self, file_id: int, offset_minutes: int | None, zone_name: str | None) -> None:
+        """Put a file's zoneless timestamps on the UTC clock: written at `offset_minutes` east
+        of UTC, or in the IANA zone `zone_name` (whose offset follows its DST rules)."""
+        for table in _COLUMNS:
+            if zone_name is not None:
+                self.connection.execute(
+                    f"UPDATE {table} SET ts = timezone(?, ts)::TIMESTAMP WHERE file_id = ? AND ts IS NOT NULL",
+                    [zone_name, file_id],
+                )
+            elif offset_minutes:
+                self.connection.execute(
+                    f"UPDATE {table} SET ts = ts - to_minutes(?) WHERE file_id = ? AND ts IS NOT NULL",
+                    [offset_minutes, file_id],
+                )
+
     def add_file(self, display_path: str) -> int:
         self._files += 1
         self.connection.execute("INSERT INTO files VALUES (?, ?)", [self._files, display_path])

@@ -17,7 +17,7 @@ import click
 from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, ReviewReport, render, render_html_page
 from backbone.review.discovery import printable_path
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -75,6 +75,8 @@ def cli() -> None:
 @click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Also write the findings as a self-contained HTML page to FILE.")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the configuration).")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -95,6 +97,7 @@ def review(
     paths: tuple[str, ...],
     output_format: str,
     output: str | None,
+    html_file: str | None,
     select: tuple[str, ...],
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -155,6 +158,11 @@ def review(
             return _error(f"cannot write {output}: {error.strerror}")
     elif rendered:
         click.echo(rendered, nl=not rendered.endswith("\n"), color=colored)
+    if html_file is not None:
+        try:
+            Path(html_file).write_text(render_html_page(report), encoding="utf-8")
+        except OSError as error:
+            return _error(f"cannot write {html_file}: {error.strerror}")
     for note in notes if output_format != "text" else ():
         click.echo(note, err=True)
 

@@ -30,9 +30,20 @@ class ReviewReport:
     notes: tuple[str, ...] = field(default=())
 
 
-def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = False) -> str:
+def _masked(report: ReviewReport) -> ReviewReport:
     # Every format shows findings masked for secrets, wherever the finding came from.
-    report = replace(report, findings=tuple(map(mask_finding, report.findings)), notes=mask_values(report.notes))
+    return replace(report, findings=tuple(map(mask_finding, report.findings)), notes=mask_values(report.notes))
+
+
+def render_html_page(report: ReviewReport) -> str:
+    """The review as a self-contained HTML page (`backbone review --html FILE`)."""
+    from backbone.report.html_report import render_html
+
+    return render_html(_masked(report))
+
+
+def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = False) -> str:
+    report = _masked(report)
     if output_format is OutputFormat.JSON:
         from backbone.report.json_report import render_json
 

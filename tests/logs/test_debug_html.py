@@ -62,3 +62,21 @@ def test_an_empty_timeline_still_renders(tmp_path: Path) -> None:
     dom = _dump_dom(page, tmp_path / "chromium-profile")
     assert 'data-charts-drawn="1"' in dom  # the error-rate line; no latency, no route percentiles
     assert "no request durations" in dom
+
+
+def test_latencies_are_drawn_on_a_log_scale(tmp_path: Path) -> None:
+    """One 30 s route must not flatten the others, and a p50 of 40 ms must not lie on zero."""
+    slow = [line.rsplit(" ", 1)[0] + " 30.000" if '"GET /health' in line else line for line in traffic(minutes=10)]
+    page = tmp_path / "report.html"
+    page.write_text(render_html(analyze([write(tmp_path / "access.log", slow)])), encoding="utf-8")
+    dom = _dump_dom(page, tmp_path / "chromium-profile")
+    routes_chart = dom[dom.index('<svg id="routes-chart"'):dom.index("</svg>", dom.index('<svg id="routes-chart"'))]
+    widths = [float(width) for width in re.findall(r'<rect[^>]*width="([\d.]+)"[^>]*class="bar"', routes_chart)]
+    # On a linear scale 40 ms beside 30 s is a 1-pixel bar; on a log scale, a sixth of the longest.
+    assert widths and min(widths) > max(widths) / 20
+    latency_chart = dom[dom.index('<svg id="latency-chart"'):dom.index("</svg>", dom.index('<svg id="latency-chart"'))]
+    ys = [float(y) for path in re.findall(r'<path d="([^"]+)"', latency_chart)
+          for y in re.findall(r",([\d.]+)", path)]
+    bottom = max(ys)
+    assert len({round(y) for y in ys}) > 2 and min(ys) < bottom - 20  # the lines move, not flat on the axis
+    assert "10 s" in latency_chart or "100 s" in latency_chart  # log ticks reach the 30 s route

@@ -27,7 +27,7 @@ def _chromium() -> str:
 def test_histograms_and_n_plus_one_groups_render_in_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RT_FASTAPI_DB", str(tmp_path / "html.sqlite"))
     scenario = tmp_path / "scenario.yaml"
-    scenario.write_text("repeat: 12\nrequests:\n  - path: /authors\n  - path: /authors/eager\n", encoding="utf-8")
+    scenario.write_text("repeat: 20\nrequests:\n  - path: /authors\n  - path: /authors/eager\n", encoding="utf-8")
     report = profile(
         ProfileOptions(
             app="rt_fastapi_app:create_app", factory=True, setup="rt_fastapi_app:setup",
@@ -47,5 +47,26 @@ def test_histograms_and_n_plus_one_groups_render_in_chromium(tmp_path: Path, mon
     assert [route for route, _ in charts] == ["GET /authors", "GET /authors/eager"]
     for _, chart in charts:
         bars = re.findall(r"<title>[^<]*: (\d+) requests</title>", chart)
-        assert sum(int(count) for count in bars) == 12
+        assert sum(int(count) for count in bars) == 20
     assert dom.count('class="finding"') == 1 and "rt_fastapi_app.py:" in dom
+
+
+def test_few_requests_get_no_histogram_and_an_n_plus_one_card_shows_its_sql_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RT_FASTAPI_DB", str(tmp_path / "few.sqlite"))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("repeat: 5\nrequests:\n  - path: /authors\n", encoding="utf-8")
+    report = profile(
+        ProfileOptions(
+            app="rt_fastapi_app:create_app", factory=True, setup="rt_fastapi_app:setup",
+            scenario=str(scenario), app_dir=str(HERE), root=str(HERE),
+        )
+    )
+    page = render_html(report)
+    assert "latency histogram of" not in page
+    assert "5 requests: too few for a histogram" in page
+    start = page.index('<div class="finding">')
+    card = page[start: page.index('<h2>Other findings</h2>', start)]
+    statements = re.findall(r"<pre>(SELECT[^<]*)</pre>", card)
+    assert len(statements) == 1, statements

@@ -26,7 +26,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .muted{color:#5d6778}.card{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 16px;margin:10px 0}
 .cause h3{margin:0 0 6px;font-size:15px;color:#a4161a}.fix{color:#1b6e3a}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e6e8ec;padding:5px 8px;
-text-align:left;vertical-align:top}td.n,th.n{text-align:right}code{font:12px ui-monospace,Menlo,monospace}
+text-align:left;vertical-align:top}td.n,th.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}code{font:12px ui-monospace,Menlo,monospace}
 svg{width:100%;height:auto;background:#fff;border:1px solid #dde1e7;border-radius:8px}
 .legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
 """
@@ -47,26 +47,47 @@ _SCRIPT = r"""
     return node;
   }
   function fmtTime(t) { return new Date(t * 1000).toISOString().slice(5, 16).replace("T", " "); }
+  // Latencies span orders of magnitude (a 30 s timeout beside 40 ms routes): they are drawn
+  // on a log scale from the power of ten below the smallest to the one above the largest.
+  function logBounds(values) {
+    var positive = values.filter(function (v) { return v != null && v > 0; });
+    if (!positive.length) return null;
+    var lo = Math.pow(10, Math.floor(Math.log10(Math.min.apply(null, positive))));
+    var hi = Math.pow(10, Math.ceil(Math.log10(Math.max.apply(null, positive))));
+    if (hi <= lo) hi = lo * 10;
+    return {lo: lo, hi: hi, f: function (v) {
+      return v <= lo ? 0 : (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)); }};
+  }
+  function fmtMs(v) { return v >= 1000 ? (v / 1000) + " s" : (v >= 1 ? String(v) : v.toPrecision(1)) + " ms"; }
   function timeChart(svg, series, spikes, metric, unit) {
     var W = 1000, H = 260, L = 60, R = 20, T = 16, B = 34, marks = 0;
     var times = data.buckets.map(function (b) { return b.t; });
     if (!times.length) { text(svg, W / 2, H / 2, "no timestamped requests", "middle"); return 0; }
     var t0 = times[0], t1 = times[times.length - 1] + data.bucket_seconds;
-    var max = 0;
-    series.forEach(function (s) { data.buckets.forEach(function (b) { if (b[s.key] != null) max = Math.max(max, b[s.key]); }); });
-    max = max || 1;
+    var values = [];
+    series.forEach(function (s) { data.buckets.forEach(function (b) { if (b[s.key] != null) values.push(b[s.key]); }); });
+    var scale, ticks = [];
+    if (unit === " ms") {
+      var bounds = logBounds(values);
+      if (!bounds) { text(svg, W / 2, H / 2, "no request durations in these logs", "middle"); return 0; }
+      scale = bounds.f;
+      for (var p = bounds.lo; p <= bounds.hi * 1.0001; p *= 10) ticks.push([p, fmtMs(p)]);
+    } else {
+      var max = Math.max.apply(null, values.concat([0])) || 1;
+      scale = function (v) { return v / max; };
+      for (var i = 0; i <= 4; i++) ticks.push([max * i / 4, (max * i / 4 * 100).toFixed(1) + "%"]);
+    }
     function x(t) { return L + (t - t0) / (t1 - t0) * (W - L - R); }
-    function y(v) { return T + (1 - v / max) * (H - T - B); }
+    function y(v) { return T + (1 - scale(v)) * (H - T - B); }
     spikes.filter(function (s) { return s.metric === metric; }).forEach(function (s) {
       el("rect", {x: x(s.start), y: T, width: Math.max(2, x(s.end) - x(s.start)), height: H - T - B,
                   fill: "#f8d7da", "class": "spike"}, svg);
       marks++;
     });
-    for (var i = 0; i <= 4; i++) {
-      var v = max * i / 4;
-      el("line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f3"}, svg);
-      text(svg, L - 6, y(v) + 4, unit === "%" ? (v * 100).toFixed(1) + "%" : Math.round(v) + unit, "end");
-    }
+    ticks.forEach(function (tick) {
+      el("line", {x1: L, x2: W - R, y1: y(tick[0]), y2: y(tick[0]), stroke: "#eef0f3"}, svg);
+      text(svg, L - 6, y(tick[0]) + 4, tick[1], "end");
+    });
     for (var j = 0; j <= 5; j++) {
       var t = t0 + (t1 - t0) * j / 5;
       text(svg, x(t), H - 12, fmtTime(t), j === 5 ? "end" : "middle");
@@ -85,23 +106,29 @@ _SCRIPT = r"""
   }
   function routeChart(svg) {
     var routes = data.routes, W = 1000, rowH = 26, L = 330, R = 70, T = 10;
-    var H = T + Math.max(1, routes.length) * rowH + 20, marks = 0, max = 0;
+    var H = T + Math.max(1, routes.length) * rowH + 34, marks = 0;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    if (!routes.length) { text(svg, W / 2, 30, "no request durations", "middle"); return 0; }
-    routes.forEach(function (r) { max = Math.max(max, r.p99 || 0, r.p95 || 0, r.p50 || 0); });
-    max = max || 1;
+    var values = [];
+    routes.forEach(function (r) { values.push(r.p50, r.p95, r.p99); });
+    var bounds = logBounds(values);
+    if (!bounds) { text(svg, W / 2, 30, "no request durations in these logs", "middle"); return 0; }
+    function w(v) { return Math.max(1, bounds.f(v) * (W - L - R)); }
     var colors = {p50: "#8fb8de", p95: "#3a78b5", p99: "#16324f"};
     routes.forEach(function (r, i) {
       var top = T + i * rowH;
       text(svg, L - 8, top + 16, r.label.length > 48 ? r.label.slice(0, 47) + "\u2026" : r.label, "end");
       ["p50", "p95", "p99"].forEach(function (k, j) {
         if (r[k] == null) return;
-        el("rect", {x: L, y: top + 3 + j * 7, width: Math.max(1, r[k] / max * (W - L - R)), height: 6,
-                    fill: colors[k], "class": "bar"}, svg);
+        el("rect", {x: L, y: top + 3 + j * 7, width: w(r[k]), height: 6, fill: colors[k], "class": "bar"}, svg);
         marks++;
       });
-      text(svg, L + (r.p99 || r.p95 || r.p50 || 0) / max * (W - L - R) + 6, top + 16, Math.round(r.p99 || r.p95 || r.p50) + " ms");
+      var top_value = r.p99 || r.p95 || r.p50 || 0;
+      text(svg, L + w(top_value) + 6, top + 16, Math.round(top_value) + " ms");
     });
+    var axis = T + routes.length * rowH + 14;
+    for (var p = bounds.lo; p <= bounds.hi * 1.0001; p *= 10) {
+      text(svg, L + bounds.f(p) * (W - L - R), axis, fmtMs(p), "middle");
+    }
     return marks;
   }
   var drawn = 0;
@@ -189,14 +216,14 @@ def render_html(report: DebugReport) -> str:
         parts.append(f'<div class="card"><b>Unexplained:</b> {_e(symptom)}</div>')
 
     parts += [
-        "<h2>Latency over time</h2>",
+        "<h2>Latency over time (log scale)</h2>",
         '<p class="legend muted"><span><i class="sw" style="background:#c1121f"></i>p95</span>'
         '<span><i class="sw" style="background:#3a78b5"></i>p50</span>'
         '<span><i class="sw" style="background:#f8d7da"></i>spike</span></p>',
         '<svg id="latency-chart" viewBox="0 0 1000 260" role="img" aria-label="latency over time"></svg>',
         "<h2>Server errors over time</h2>",
         '<svg id="errors-chart" viewBox="0 0 1000 260" role="img" aria-label="5xx rate over time"></svg>',
-        "<h2>Route percentiles</h2>",
+        "<h2>Route percentiles (log scale)</h2>",
         '<p class="legend muted"><span><i class="sw" style="background:#8fb8de"></i>p50</span>'
         '<span><i class="sw" style="background:#3a78b5"></i>p95</span>'
         '<span><i class="sw" style="background:#16324f"></i>p99</span></p>',

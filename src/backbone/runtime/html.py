@@ -64,8 +64,15 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+# Below this many requests a histogram shows noise, not a distribution.
+MIN_HISTOGRAM_REQUESTS = 20
+
+
 def _histogram_svg(bins: tuple[HistogramBin, ...], route: RouteSummary) -> str:
     width, height, left, bottom, top = 320, 130, 4, 22, 8
+    if route.count < MIN_HISTOGRAM_REQUESTS:
+        return (f'<p class="empty">{route.count} request{"s" if route.count != 1 else ""}: too few for a histogram '
+                f"(it takes {MIN_HISTOGRAM_REQUESTS}).</p>")
     if not bins:
         return ""
     tallest = max(item.count for item in bins) or 1
@@ -86,13 +93,21 @@ def _histogram_svg(bins: tuple[HistogramBin, ...], route: RouteSummary) -> str:
     low, high = bins[0].low_s * 1000, bins[-1].high_s * 1000
     span = (high - low) or 1.0
     markers = (("p50", route.p50_ms, "#1d2330"), ("p95", route.p95_ms, "#b76e00"), ("p99", route.p99_ms, "#c0392b"))
-    for row, (label, value, color) in enumerate(markers):
+    placed: list[tuple[float, list[str], str]] = []  # x, labels, colour of the first
+    for label, value, color in markers:
         x = left + (width - 2 * left) * min(max((value - low) / span, 0.0), 1.0)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_height}" stroke="{color}" stroke-dasharray="3 2"/>')
-        # Labels on three rows, and left of the line near the right edge, so that close ones stay legible.
+        # Markers closer than a label's width share one label ("p95/p99") instead of overlapping.
+        if placed and abs(placed[-1][0] - x) < 18:
+            placed[-1][1].append(label)
+        else:
+            placed.append((x, [label], color))
+    for row, (x, labels, color) in enumerate(placed):
+        # Left of the line near the right edge, so that the label stays inside the chart.
         anchor, label_x = ("end", x - 2) if x > width * 0.8 else ("start", x + 2)
         parts.append(
-            f'<text x="{label_x:.1f}" y="{top + 9 + 10 * row}" font-size="9" fill="{color}" text-anchor="{anchor}">{label}</text>'
+            f'<text x="{label_x:.1f}" y="{top + 9 + 10 * row}" font-size="9" fill="{color}" '
+            f'text-anchor="{anchor}">{"/".join(labels)}</text>'
         )
     axis_y = top + plot_height
     parts.append(f'<line x1="{left}" x2="{width - left}" y1="{axis_y}" y2="{axis_y}" stroke="#dde1e8"/>')
@@ -100,6 +115,10 @@ def _histogram_svg(bins: tuple[HistogramBin, ...], route: RouteSummary) -> str:
     parts.append(f'<text x="{width - left}" y="{height - 6}" font-size="10" fill="#5b6475" text-anchor="end">{_ms(high)} ms</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _collapsed(sql: str) -> str:
+    return " ".join(sql.split())
 
 
 def _site(site: CallSite | None, root: Path) -> str:
@@ -172,8 +191,10 @@ def render_html(report: ProfileReport) -> str:
             f"<b>{group.repeat_count}×</b> in one request (in {group.requests_affected} of {group.requests_total} requests, "
             f"{group.total_ms:.1f} ms in all)."
             f"<pre>{_e(group.sql)}</pre>"
-            f'<div class="where">fingerprint</div><pre>{_e(group.fingerprint)}</pre>'
-            f'<div class="where">{_site(group.call_site, root)}</div>'
+            # The fingerprint only when it says more than the statement (literals replaced).
+            + (f'<div class="where">fingerprint</div><pre>{_e(group.fingerprint)}</pre>'
+               if _collapsed(group.fingerprint) != _collapsed(group.sql) else "")
+            + f'<div class="where">{_site(group.call_site, root)}</div>'
             + (f'<p class="fix">{_e(finding.fix.message)}</p>' if finding.fix else "")
             + "</div>"
         )
@@ -186,11 +207,18 @@ def render_html(report: ProfileReport) -> str:
         detail = ""
         if isinstance(issue, SlowQuery):
             detail = f"<pre>{_e(issue.sql)}</pre>"
-        elif isinstance(issue, EventLoopStall) and issue.stack:
-            detail = "<pre>" + "\n".join(_e(f"{relative_path(s.path, root)}:{s.line} in {s.function}") for s in issue.stack) + "</pre>"
+        where = _site(issue.call_site, root)
+        if isinstance(issue, EventLoopStall) and issue.stack:
+            frames = [f"{relative_path(s.path, root)}:{s.line} in {s.function}" for s in issue.stack]
+            detail = "<pre>" + "\n".join(_e(frame) for frame in frames) + "</pre>"
+            site = issue.call_site
+            # The call site is a frame of the stack already: show its source line, not its name again.
+            if site is not None and f"{relative_path(site.path, root)}:{site.line} in {site.function}" in frames:
+                source = mask(linecache.getline(site.path, site.line).strip(), code=True)
+                where = f"<pre>{_e(source)}</pre>" if source else ""
         parts.append(
             f'<div class="{css}"><span class="code">{_e(finding.code)}</span>{_e(finding.message)}{detail}'
-            f'<div class="where">{_site(issue.call_site, root)}</div>'
+            f'<div class="where">{where}</div>'
             + (f'<p class="fix">{_e(finding.fix.message)}</p>' if finding.fix else "")
             + "</div>"
         )

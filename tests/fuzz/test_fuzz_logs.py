@@ -57,9 +57,17 @@ HUGE_LINE_TRACEBACK = (f"{T} ERROR [app] boom\nTraceback (most recent call last)
 # Inputs that made debug fail on main when the fuzz suite was written: each stays an explicit case.
 KNOWN_LOGS = {
     "json nested 1000 deep": {"app.log": json_log(DEEP_JSON)},
-    "json duration 10^400": {"app.log": json_log(json.dumps({"timestamp": "2024-05-01T12:00:01Z", "method": "GET",
-                                                             "path": "/x", "status": 200}) [:-1]
-                                                 + ', "duration_ms": 1' + "0" * 400 + "}")},
+    "json duration 10^400": {"app.log": json_log('{"timestamp": "2024-05-01T12:00:01Z", "method": "GET", '
+                                                 '"path": "/x", "status": 200, "duration_ms": 1' + "0" * 400 + "}")},
+    "json status 10^400": {"app.log": json_log('{"timestamp": "2024-05-01T12:00:01Z", "method": "GET", '
+                                               '"path": "/x", "status": 1' + "0" * 400 + "}")},
+    "json duration NaN": {"app.log": json_log('{"timestamp": "2024-05-01T12:00:01Z", "method": "GET", '
+                                              '"path": "/x", "status": 200, "duration_ms": NaN}')},
+    "json duration 1e400": {"app.log": json_log('{"timestamp": "2024-05-01T12:00:01Z", "method": "GET", '
+                                                '"path": "/x", "status": 200, "duration_ms": 1e400}')},
+    "json timestamp 10^400": {"app.log": json_log('{"timestamp": 1' + "0" * 400 + ', "message": "x"}')},
+    "timestamp zone past year 9999": {"app.log": b"9999-12-31 23:59:59 -2359 ERROR [app] x\n"
+                                                 b"2024-05-01 12:00:00 ERROR [app] y\n"},
     "access duration 1e400": {"access.log": access_log("1e400")},
     "access duration NaN": {"access.log": access_log("NaN")},
     "traceback line 2^31": {"app.log": HUGE_LINE_TRACEBACK.encode()},

@@ -512,6 +512,13 @@ class CheckingSink:
     def __init__(self) -> None:
         self.records = 0
         self.parsed_lines = 0
+        self.skipped_records = 0
+
+    def skip(self, line: int, text: str, reason: str) -> None:
+        """A record the parser refused, with its reason: the contract for bad records."""
+        if not isinstance(line, int) or line < 1 or not isinstance(reason, str) or not reason:
+            raise PropertyViolation("parser contract", f"skip {line!r} {reason!r}")
+        self.skipped_records += 1
 
     def _common(self, line: int, ts: datetime | None) -> None:
         if not isinstance(line, int) or line < 1:
@@ -602,9 +609,13 @@ def check_time(text: str, value: object) -> None:
 
 
 def check_traceback_text(text: str) -> None:
+    from backbone.logs.skips import RecordError
     from backbone.logs.tracebacks import parse_traceback_text
 
-    parsed = parse_traceback_text(text)
+    try:
+        parsed = parse_traceback_text(text)
+    except RecordError:
+        return  # the documented way to refuse a record: the ingestion counts it as skipped
     if parsed is not None:
         parsed.fingerprint()
         parsed.culprit()

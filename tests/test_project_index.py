@@ -416,27 +416,24 @@ CHAIN = {
 }
 
 
-def test_call_chains_to_depth_3_list_every_step() -> None:
+def test_first_path_is_the_shortest_chain_to_a_matching_function() -> None:
     index = index_of(CHAIN)
-    chains = sorted(
-        [(target.qualname, call.line) for call, target in chain] for chain in index.call_chains("shop.api.create_order")
-    )
-    assert chains == [
-        [("shop.services.place_order", 5)],
-        [("shop.services.place_order", 5), ("shop.repository.save", 6)],
-        [("shop.services.place_order", 5), ("shop.repository.save", 6), ("shop.db.execute", 5)],
-        [("shop.services.place_order", 5), ("shop.services.validate", 5)],
+    path = index.first_path("shop.api.create_order", lambda facts: facts.qualname == "shop.db.execute")
+    assert path is not None
+    assert [(target.qualname, call.line) for call, target in path] == [
+        ("shop.services.place_order", 5), ("shop.repository.save", 6), ("shop.db.execute", 5),
     ]
 
 
-def test_call_chains_depth_is_a_parameter() -> None:
+def test_first_path_depth_is_a_parameter() -> None:
     index = index_of(CHAIN)
-    longest = max(len(chain) for chain in index.call_chains("shop.api.create_order", max_depth=5))
-    assert longest == 4  # create_order -> place_order -> save -> execute -> connect
-    assert all(len(chain) == 1 for chain in index.call_chains("shop.api.create_order", max_depth=1))
+    wanted = lambda facts: facts.qualname == "shop.db.connect"  # noqa: E731
+    longest = index.first_path("shop.api.create_order", wanted, max_depth=5)
+    assert longest is not None and len(longest) == 4  # create_order -> place_order -> save -> execute -> connect
+    assert index.first_path("shop.api.create_order", wanted, max_depth=3) is None
 
 
-def test_call_chains_stop_at_recursion() -> None:
+def test_first_path_stops_at_recursion_and_callers_are_the_reverse_graph() -> None:
     index = index_of(
         {
             "walk.py": """
@@ -448,8 +445,11 @@ def test_call_chains_stop_at_recursion() -> None:
                 """,
         }
     )
-    chains = [[target.qualname for _, target in chain] for chain in index.call_chains("walk.ping", max_depth=10)]
-    assert chains == [["walk.pong"]]
+    assert index.first_path("walk.ping", lambda facts: facts.qualname == "walk.nowhere", max_depth=10) is None
+    assert index.callers("walk.ping") == frozenset({"walk.pong"})
+    assert index.callers("walk.pong") == frozenset({"walk.ping"})
+    chain_index = index_of(CHAIN)
+    assert chain_index.callers("shop.db.execute") == frozenset({"shop.repository.save"})
 
 
 def test_indexing_a_real_tree(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ this a project function, what does it call.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, cast
 from dataclasses import dataclass, field
@@ -221,6 +222,17 @@ def extract_module_facts(
 
 
 T = TypeVar("T")
+_CALLERS_VIEW = "project.callers"
+
+
+def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    callers: dict[str, set[str]] = {}
+    for facts in index.functions.values():
+        for site in facts.calls:
+            target = index.function(site.callee)
+            if target is not None:
+                callers.setdefault(target.qualname, set()).add(facts.qualname)
+    return {callee: frozenset(names) for callee, names in callers.items()}
 
 
 class ViewFailed(Exception):
@@ -324,18 +336,32 @@ class ProjectIndex:
             if target is not None:
                 yield call, target
 
-    def call_chains(self, qualname: str, max_depth: int = 3) -> Iterator[list[tuple[CallSite, FunctionFacts]]]:
-        """Every acyclic chain of project calls starting in `qualname`, up to `max_depth` long."""
-        stack: list[list[tuple[CallSite, FunctionFacts]]] = [[edge] for edge in self.callees(qualname)]
-        while stack:
-            chain = stack.pop()
-            yield chain
-            if len(chain) >= max_depth:
+    def callers(self, qualname: str) -> frozenset[str]:
+        """The project functions that call `qualname` directly (the reverse call graph, built once)."""
+        return self.view(_CALLERS_VIEW, _build_callers).get(qualname, frozenset())
+
+    def first_path(
+        self, qualname: str, reaches: Callable[[FunctionFacts], bool], max_depth: int = 4
+    ) -> tuple[tuple[CallSite, FunctionFacts], ...] | None:
+        """The shortest chain of project calls from `qualname` to a function that `reaches`
+        says yes to (the calls and their targets, the matching function last); None if none
+        is within `max_depth` calls. Breadth-first, each function visited once."""
+        queue: deque[tuple[tuple[CallSite, FunctionFacts], ...]] = deque([()])
+        seen = {qualname}
+        while queue:
+            path = queue.popleft()
+            current = path[-1][1].qualname if path else qualname
+            if len(path) >= max_depth:
                 continue
-            seen = {qualname, *(target.qualname for _, target in chain)}
-            for edge in self.callees(chain[-1][1].qualname):
-                if edge[1].qualname not in seen:
-                    stack.append([*chain, edge])
+            for call, target in self.callees(current):
+                if target.qualname in seen:
+                    continue
+                seen.add(target.qualname)
+                step = (*path, (call, target))
+                if reaches(target):
+                    return step
+                queue.append(step)
+        return None
 
     def subclasses_of(self, qualname: str) -> set[str]:
         """Project classes that inherit, directly or not, from `qualname`."""

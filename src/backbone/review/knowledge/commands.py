@@ -69,27 +69,13 @@ def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: fr
     facts = index.functions.get(qualname)
     if facts is not None and is_command(facts, index):
         return True
-    callers = _callers(index).get(qualname)
+    callers = index.callers(qualname)
     if not callers or depth >= _MAX_CALLER_DEPTH:
         return False
     seen = seen | {qualname}
     return all(
         caller in seen or _only_from_commands(index, caller, depth + 1, seen) for caller in callers
     ) and any(caller not in seen for caller in callers)
-
-
-def _callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
-    return index.view("commands.callers", _build_callers)
-
-
-def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
-    callers: dict[str, set[str]] = {}
-    for facts in index.functions.values():
-        for site in facts.calls:
-            target = index.function(site.callee)
-            if target is not None:
-                callers.setdefault(target.qualname, set()).add(facts.qualname)
-    return {callee: frozenset(names) for callee, names in callers.items()}
 
 
 def script_entry_points(tree: ast.Module, resolve: Resolve) -> frozenset[str]:

@@ -157,7 +157,12 @@ class QueryResult:
     def hot_node(self) -> PlanNode | None:
         if self.plan is None:
             return None
-        return max(self.plan.walk(), key=lambda node: node.exclusive_weight(self.analyzed))
+        nodes = self.plan.walk()
+        if all(node.cost is None and node.actual_ms is None for node in nodes):
+            # SQLite's plan has no costs: its full scans are where the time goes.
+            scans = [node for node in nodes if node.kind == "SCAN"] or [node for node in nodes if node.kind == "SEARCH"]
+            return scans[0] if scans else None
+        return max(nodes, key=lambda node: node.exclusive_weight(self.analyzed))
 
 
 @dataclass

@@ -30,9 +30,13 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _text(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def postgres_node(plan: Mapping[str, Any]) -> PlanNode:
     detail = " ".join(
-        f"{key}: {plan[key]}" for key in ("Filter", "Index Cond", "Hash Cond", "Join Filter", "Recheck Cond", "Sort Key")
+        f"{key}: {_text(plan[key])}" for key in ("Filter", "Index Cond", "Hash Cond", "Join Filter", "Recheck Cond", "Sort Key")
         if key in plan
     )
     batches = _number(plan.get("Hash Batches"))
@@ -64,7 +68,7 @@ def sqlite_tree(rows: list[tuple[int, int, str]]) -> PlanNode:
 
     def build(node_id: int, detail: str, depth: int) -> PlanNode:
         words = detail.split()
-        kind = " ".join(words[:4]) if detail.startswith("USE TEMP B-TREE") else (words[0] if words else "?")
+        kind = detail if detail.startswith("USE TEMP B-TREE") else (words[0] if words else "?")
         relation = words[1] if kind in {"SCAN", "SEARCH"} and len(words) > 1 else ""
         index = ""
         if " USING " in detail and "INDEX " in detail:
@@ -165,8 +169,10 @@ def explain_failed(statement: Statement, message: str) -> Finding:
 
 
 def missing_index(statement: Statement, table: str, create: str, before: float, after: float, unit: str) -> Finding:
+    change = (f"estimated cost from {before:,.1f} to {after:,.1f}" if unit == "cost"
+              else f"time on a scratch copy from {before:,.2f} ms to {after:,.2f} ms")
     return _finding(
         "EX110", statement,
-        f"An index on {table} cuts this query's {unit} from {before:,.1f} to {after:,.1f} ({(before - after) / before:.0%} less).",
+        f"An index on {table} cuts this query's {change} ({(before - after) / before:.0%} less).",
         f"Add it: {create}",
     )

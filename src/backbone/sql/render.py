@@ -62,7 +62,7 @@ def _trial_line(trial: IndexTrial, unit: str) -> str:
     text = (f"estimated cost {trial.before:,.1f} -> {trial.after:,.1f}" if unit == "cost"
             else f"{trial.before:,.2f} ms -> {trial.after:,.2f} ms on the scratch copy") + f" ({trial.savings:.0%} less)"
     if trial.proven_before_ms is not None and trial.proven_after_ms is not None:
-        text += f"; proven: {trial.proven_before_ms:,.2f} ms -> {trial.proven_after_ms:,.2f} ms with the index built"
+        text += f"; proven: {trial.proven_before_ms:,.2f} ms -> {trial.proven_after_ms:,.2f} ms with the recommended indexes built"
     return text
 
 

@@ -104,7 +104,7 @@ def _advise(backend: Backend, statement: Statement, sql: str, uses: dict[str, Ta
     for trial in accepted:
         result.findings.append(missing_index(statement, trial.candidate.table,
                                              backend.create_index(trial.candidate, concurrently=True),
-                                             trial.before, trial.after, "estimated cost" if backend.unit == "cost" else "time in ms"))
+                                             trial.before, trial.after, backend.unit))
 
 
 def _proven(trial: IndexTrial, before: float, after: float) -> IndexTrial:

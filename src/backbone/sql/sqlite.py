@@ -17,6 +17,7 @@ from backbone.sql.model import ExistingIndex, ExplainOptions, IndexCandidate, Pl
 from backbone.sql.plan import sqlite_tree
 
 TIMING_RUNS = 3
+SAMPLE_ROWS = 10_000
 
 
 class SqliteBackend:
@@ -85,12 +86,12 @@ class SqliteBackend:
         try:
             self._deadline(self.connection)
             row = self.connection.execute(
-                f"SELECT {quote(column)} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
-                f"LIMIT 1 OFFSET (SELECT count(*) / 2 FROM {quote(table)})"
+                f"SELECT value FROM (SELECT {quote(column)} AS value FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
+                f"LIMIT {SAMPLE_ROWS}) GROUP BY value ORDER BY count(*) DESC, value LIMIT 1"
             ).fetchone()
         except sqlite3.Error:
             return None
-        return (row[0], "a value sampled from the table") if row else None
+        return (row[0], f"the most common value in a sample of {SAMPLE_ROWS:,} rows") if row else None
 
     def explain(self, sql: str, analyze: bool) -> PlanNode:
         return self._plan(self.connection, sql)

@@ -37,10 +37,8 @@ def choose(backend: Backend, sql: str, candidates: Sequence[IndexCandidate], opt
         if chosen:
             pool = [_judge(trial.candidate, current, *_with(backend, sql, chosen, trial.candidate), before >= minimum, minimum, options)
                     for trial in pool]
-        for trial in sorted(pool, key=lambda trial: (_rounded(trial.after, trial.before), _width(trial.candidate))):
-            if trial.accepted:
-                best = trial
-            break  # the cheapest candidate (the narrowest of those about as cheap)
+        ranked = sorted(pool, key=lambda trial: (_rounded(trial.after, before), _width(trial.candidate)))
+        best = next((trial for trial in ranked if trial.accepted), None)
         if best is None:
             break
         accepted.append(best)
@@ -55,7 +53,8 @@ def _with(backend: Backend, sql: str, chosen: list[IndexCandidate], candidate: I
 
 
 def _rounded(after: float, before: float) -> float:
-    """Costs within 5% of the cost before are as good as each other: the narrower index wins."""
+    """Costs within 5% of the statement's cost without any index are as good as each other:
+    the narrower index wins."""
     step = max(before * 0.05, 1e-9)
     return round(after / step)
 

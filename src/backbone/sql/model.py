@@ -104,6 +104,8 @@ class ExistingIndex:
     table: str
     columns: tuple[str, ...]
     where: str = ""
+    # SQLite's INTEGER PRIMARY KEY is the rowid, which ends every index of its table.
+    ends_every_index: bool = False
 
     def covers(self, candidate: IndexCandidate) -> bool:
         """True when this index already serves `candidate`: same predicate, and the candidate's

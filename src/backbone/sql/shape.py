@@ -5,7 +5,7 @@ candidates that follow from them; and its parameters filled with representative 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlglot
 from sqlglot import exp
@@ -190,6 +190,9 @@ def candidates(
     found: dict[tuple[str, tuple[str, ...], tuple[str, ...], str], IndexCandidate] = {}
 
     def add(candidate: IndexCandidate) -> None:
+        for index in existing.get(candidate.table, []):
+            if index.ends_every_index and len(candidate.columns) > 1 and candidate.columns[-1:] == index.columns:
+                candidate = replace(candidate, columns=candidate.columns[:-1])
         if not candidate.columns or any(index.covers(candidate) for index in existing.get(candidate.table, [])):
             return
         found.setdefault(candidate.key(), candidate)
@@ -248,10 +251,11 @@ def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str
         parent = node.parent
         value: object = None
         origin = "no column to sample: NULL"
-        if isinstance(parent, exp.Limit):
-            value, origin = 20, "a page size"
-        elif isinstance(parent, exp.Offset):
-            value, origin = 0, "the first page"
+        if isinstance(parent, (exp.Limit, exp.Offset)):
+            value = 20 if isinstance(parent, exp.Limit) else 0
+            filled.append(f"LIMIT {value} (a page size)" if value else "OFFSET 0 (the first page)")
+            node.replace(_literal(value))
+            continue
         else:
             column = _compared_column(node)
             select = node.find_ancestor(exp.Select)

@@ -69,7 +69,7 @@ class SqliteBackend:
             columns = self.connection.execute("SELECT name, pk, type FROM pragma_table_info(?)", (table,)).fetchall()
             rowid = [name for name, pk, kind in columns if pk == 1 and str(kind).upper() == "INTEGER"]
             if rowid and sum(1 for _, pk, _ in columns if pk) == 1:  # INTEGER PRIMARY KEY is the rowid: an index
-                found.setdefault(table, []).append(ExistingIndex("rowid", table, (str(rowid[0]),)))
+                found.setdefault(table, []).append(ExistingIndex("rowid", table, (str(rowid[0]),), ends_every_index=True))
             for _, name, _, _, partial in self.connection.execute("SELECT * FROM pragma_index_list(?)", (table,)).fetchall():
                 keys = self.connection.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (name,)).fetchall()
                 if any(key[0] is None for key in keys):

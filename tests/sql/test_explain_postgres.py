@@ -70,6 +70,10 @@ def test_dexters_thresholds_are_options(shop: str) -> None:
     assert code == 1 and document["indexes"] == []  # the seq scan is still reported
     [query] = document["queries"]  # type: ignore[misc]
     assert all("under the minimum" in trial["reason"] for trial in query["trials"] if trial["used"])
+    code, document = explain_json("--database", shop, "--min-cost-savings", "1", statement)
+    assert document["indexes"] == []
+    [query] = document["queries"]  # type: ignore[misc]
+    assert any("under the 100% threshold" in trial["reason"] for trial in query["trials"])
 
 
 def test_analyze_runs_reads_rolled_back_and_never_runs_a_write(shop: str) -> None:

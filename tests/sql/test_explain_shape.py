@@ -49,16 +49,20 @@ def test_unqualified_columns_of_a_join_are_placed_by_the_schema() -> None:
 def test_parameters_are_filled_from_the_sampler_with_the_column_they_are_compared_with() -> None:
     asked: list[tuple[str, str]] = []
 
-    def sample(table: str, column: str) -> tuple[object, str]:
-        asked.append((table, column))
-        return (7 if column == "customer_id" else "paid"), "sampled"
+    def sample(table: str, column: str, quantile: float | None) -> tuple[object, str]:
+        asked.append((table, column, quantile))
+        return (7 if column == "customer_id" else "paid" if quantile is None else f"q{quantile}"), "sampled"
 
-    tree = parse("SELECT id FROM orders WHERE customer_id = %s AND status IN (%s, %s) AND note LIKE %s LIMIT %s OFFSET %s", "postgresql")
+    tree = parse("SELECT id FROM orders WHERE customer_id = %s AND status IN (%s, %s) AND note LIKE %s "
+                 "AND created_at >= %s AND %s > paid_at LIMIT %s OFFSET %s", "postgresql")
     sql, filled = fill_parameters(tree, "postgresql", {}, sample)
     assert sql == ("SELECT id FROM orders WHERE customer_id = 7 AND status IN ('paid', 'paid') AND note LIKE 'pai%' "
-                   "LIMIT 20 OFFSET 0")
-    assert sorted(set(asked)) == [("orders", "customer_id"), ("orders", "note"), ("orders", "status")]
-    assert "orders.customer_id = 7 (sampled)" in filled
+                   "AND created_at >= 'q0.9' AND 'q0.1' > paid_at LIMIT 20 OFFSET 0")
+    # Equalities ask for the most common value; ranges for the value that keeps about 10% of the rows
+    # (`? > paid_at` is `paid_at < ?`).
+    assert sorted(set(asked), key=str) == [("orders", "created_at", 0.9), ("orders", "customer_id", None),
+                                           ("orders", "note", None), ("orders", "paid_at", 0.1), ("orders", "status", None)]
+    assert "orders.customer_id: 7 (sampled)" in filled
 
 
 def test_reads_and_writes() -> None:

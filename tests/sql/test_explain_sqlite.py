@@ -41,7 +41,7 @@ def test_equality_then_sort_column_index_is_recommended_and_the_file_is_untouche
     assert [f["code"] for f in query["findings"]] == ["EX101", "EX106", "EX110"]
     # The `?` was filled with a value sampled from the table.
     assert sorted(query["parameters"]) == ["LIMIT 20 (a page size)",
-                                           "orders.status = 'paid' (the most common value in a sample of 10,000 rows)"]
+                                           "orders.status: 'paid' (the most common value in a sample of 10,000 rows)"]
     assert query["plan"]["children"][0]["detail"] == "SCAN orders" and query["plan"]["children"][0]["hot"] is True
     assert query["plan"]["children"][1]["kind"] == "USE TEMP B-TREE FOR ORDER BY"
     assert _digest(shop) == before

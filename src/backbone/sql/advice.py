@@ -4,6 +4,7 @@ candidates on the other tables tried on top of it. And the fix in the project's 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from backbone.sql.backend import Backend, StatementError
@@ -70,11 +71,11 @@ def _judge(candidate: IndexCandidate, before: float, after: float, used: bool, c
     if not used:
         accepted, reason = False, "the planner does not use it"
     elif not costly:
-        accepted, reason = False, f"the query costs under the minimum of {minimum:,.1f}"
+        accepted, reason = False, f"is not needed: the query is under the minimum of {minimum:,.1f}"
     elif savings < options.min_cost_savings:
-        accepted, reason = False, f"saves {savings:.0%}, under the {options.min_cost_savings:.0%} threshold"
+        accepted, reason = False, f"saves {_percent(savings)}, under the {_percent(options.min_cost_savings)} threshold"
     else:
-        accepted, reason = True, f"saves {savings:.0%}"
+        accepted, reason = True, f"saves {_percent(savings)}"
     return IndexTrial(candidate, before, after, used, accepted, reason)
 
 
@@ -126,3 +127,8 @@ def alembic_index(candidate: IndexCandidate, dialect: str) -> str:
         parts.append("postgresql_concurrently=True")
     return f"op.create_index({', '.join(parts)})"
 
+
+
+def _percent(share: float) -> str:
+    """Rounded down, so that 49.6% is never shown as the 50% it missed."""
+    return f"{math.floor(share * 1000) / 10:g}%"

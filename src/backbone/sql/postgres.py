@@ -108,21 +108,27 @@ class PostgresBackend:
                     found.setdefault(table, []).append(ExistingIndex(name, table, tuple(columns), predicate))
         return found
 
-    def sample(self, table: str, column: str) -> tuple[object, str] | None:
+    def sample(self, table: str, column: str, quantile: float | None) -> tuple[object, str] | None:
         from psycopg import sql
 
+        stats = ("SELECT (most_common_vals::text::text[])[1] FROM pg_stats" if quantile is None else
+                 "SELECT (histogram_bounds::text::text[])[greatest(1, ceil(%s * cardinality(histogram_bounds::text::text[])))::int] FROM pg_stats")
+        params: tuple[object, ...] = (table, column) if quantile is None else (quantile, table, column)
         with self._transaction(read_only=True) as cursor:
-            cursor.execute(
-                "SELECT (most_common_vals::text::text[])[1] FROM pg_stats "
-                "WHERE tablename = %s AND attname = %s AND schemaname = ANY(current_schemas(false))", (table, column)
-            )
+            cursor.execute(stats + " WHERE tablename = %s AND attname = %s AND schemaname = ANY(current_schemas(false))", params)
             row = cursor.fetchone()
             if row and row[0] is not None:
-                return str(row[0]), "the most common value in pg_stats"
-            cursor.execute(sql.SQL("SELECT {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT 1").format(
-                c=sql.Identifier(column), t=sql.Identifier(table)))
+                where = "the most common value in pg_stats" if quantile is None else f"the {quantile:.0%} quantile of pg_stats' histogram"
+                return str(row[0]), where
+            if quantile is None:
+                cursor.execute(sql.SQL("SELECT {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT 1").format(
+                    c=sql.Identifier(column), t=sql.Identifier(table)))
+            else:
+                cursor.execute(sql.SQL("SELECT (percentile_disc(%s) WITHIN GROUP (ORDER BY {c}))::text FROM "
+                                       "(SELECT {c} FROM {t} WHERE {c} IS NOT NULL LIMIT 10000) sample").format(
+                    c=sql.Identifier(column), t=sql.Identifier(table)), (quantile,))
             row = cursor.fetchone()
-        return (str(row[0]), "a value sampled from the table") if row else None
+        return (str(row[0]), "a value sampled from the table") if row and row[0] is not None else None
 
     def explain(self, sql: str, analyze: bool) -> PlanNode:
         options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"

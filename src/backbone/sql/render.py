@@ -87,7 +87,7 @@ def render_text(report: ExplainReport) -> str:
     for number, result in enumerate(report.queries, 1):
         out.append("")
         out.append(f"Query {number}  id {result.query_id}  from {_origin(result)}")
-        out.append(f"  {mask(result.statement.sql)}")
+        out.extend(f"  {line.strip()}" for line in mask(result.statement.sql).splitlines())
         for filled in result.filled:
             out.append(f"  parameter: {filled}")
         if result.plan is not None:

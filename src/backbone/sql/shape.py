@@ -235,8 +235,24 @@ def _why(*parts: str) -> str:
 
 # --- parameters ------------------------------------------------------------------------------
 
-# Sampler(table, column) -> a representative value and where it came from, or None.
-Sampler = Callable[[str, str], "tuple[object, str] | None"]
+# Sampler(table, column, quantile) -> a representative value and where it came from, or None.
+# quantile None asks for the most common value (an equality); a number asks for the value at
+# that quantile (a range: `> ?` gets the 0.9 quantile, so that it keeps about 10% of the rows).
+Sampler = Callable[[str, str, "float | None"], "tuple[object, str] | None"]
+
+
+def _quantile(node: exp.Expr, column: exp.Column) -> float | None:
+    parent = node.parent
+    if isinstance(parent, (exp.Cast, exp.Paren)):
+        parent = parent.parent
+    if isinstance(parent, exp.Between):
+        return 0.45 if node.arg_key == "low" else 0.55
+    column_left = isinstance(parent, exp.Binary) and parent.this is column
+    if isinstance(parent, (exp.GT, exp.GTE)):
+        return 0.9 if column_left else 0.1
+    if isinstance(parent, (exp.LT, exp.LTE)):
+        return 0.1 if column_left else 0.9
+    return None
 
 
 def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str, ...]], sample: Sampler) -> tuple[str, list[str]]:
@@ -246,7 +262,7 @@ def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str
     if not placeholders:
         return tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect)), []
     filled: list[str] = []
-    cache: dict[tuple[str, str], tuple[object, str] | None] = {}
+    cache: dict[tuple[str, str, float | None], tuple[object, str] | None] = {}
     for node in placeholders:
         parent = node.parent
         value: object = None
@@ -262,19 +278,18 @@ def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str
             if column is not None and select is not None:
                 table = _Resolver(_tables(select), schema).table_of(column)
                 if table is not None:
-                    key = (table, column.name)
+                    key = (table, column.name, _quantile(node, column))
                     if key not in cache:
-                        cache[key] = sample(table, column.name)
+                        cache[key] = sample(*key)
                     found = cache[key]
                     if found is not None:
                         value, origin = found
                         if isinstance(parent, exp.Like) and isinstance(value, str):
                             value = value[:3] + "%"
-                    label = f"{table}.{column.name}"
-                    filled.append(f"{label} = {_literal(value).sql()} ({origin})")
+                    filled.append(f"{table}.{column.name}: {_literal(value).sql()} ({origin})")
                     node.replace(_literal(value))
                     continue
-        filled.append(f"parameter = {_literal(value).sql()} ({origin})")
+        filled.append(f"parameter: {_literal(value).sql()} ({origin})")
         node.replace(_literal(value))
     return tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect)), filled
 

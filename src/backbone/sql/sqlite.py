@@ -82,16 +82,31 @@ class SqliteBackend:
                 found.setdefault(table, []).append(ExistingIndex(str(name), table, tuple(str(key[0]) for key in keys), predicate))
         return found
 
-    def sample(self, table: str, column: str) -> tuple[object, str] | None:
+    def sample(self, table: str, column: str, quantile: float | None) -> tuple[object, str] | None:
+        """From about SAMPLE_ROWS rows spread over the table (every k-th rowid)."""
+        value, name = quote(column), quote(table)
         try:
             self._deadline(self.connection)
-            row = self.connection.execute(
-                f"SELECT value FROM (SELECT {quote(column)} AS value FROM {quote(table)} WHERE {quote(column)} IS NOT NULL "
-                f"LIMIT {SAMPLE_ROWS}) GROUP BY value ORDER BY count(*) DESC, value LIMIT 1"
-            ).fetchone()
+            total = int(self.connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            step = max(1, total // SAMPLE_ROWS)
+            try:
+                values = [row[0] for row in self.connection.execute(
+                    f"SELECT {value} FROM {name} WHERE rowid % ? = 0 AND {value} IS NOT NULL", (step,))]
+            except sqlite3.OperationalError:  # a WITHOUT ROWID table
+                values = [row[0] for row in self.connection.execute(
+                    f"SELECT {value} FROM {name} WHERE {value} IS NOT NULL LIMIT ?", (SAMPLE_ROWS,))]
         except sqlite3.Error:
             return None
-        return (row[0], f"the most common value in a sample of {SAMPLE_ROWS:,} rows") if row else None
+        if not values:
+            return None
+        if quantile is None:
+            counts: dict[object, int] = {}
+            for item in values:
+                counts[item] = counts.get(item, 0) + 1
+            best = max(counts.items(), key=lambda pair: pair[1])[0]
+            return best, f"the most common value in a sample of {len(values):,} rows"
+        ordered = sorted(values, key=lambda item: (str(type(item)), item))
+        return ordered[min(int(quantile * len(ordered)), len(ordered) - 1)], f"the {quantile:.0%} quantile of a sample of {len(values):,} rows"
 
     def explain(self, sql: str, analyze: bool) -> PlanNode:
         return self._plan(self.connection, sql)

@@ -22,6 +22,9 @@ demo: $(INSTALLED)
 	@echo "== backbone profile: the example service run in-process under instrumentation =="
 	$(BIN)/backbone profile shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml --html build/demo/profile.html --exit-zero
 	@echo "HTML report: build/demo/profile.html"
+	@echo "== backbone explain: the shop's queries on a SQLite copy with 100,000 orders =="
+	$(BIN)/python examples/shop/scripts/make_explain_db.py --out build/demo/shop.db
+	$(BIN)/backbone explain --database sqlite:///build/demo/shop.db -f examples/shop/slow_queries.sql --exit-zero
 
 test: $(INSTALLED)
 	scripts/system-deps

@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 
 from backbone.sql.backend import Backend, StatementError
-from backbone.sql.model import ExplainOptions, IndexCandidate, IndexTrial
+from backbone.sql.model import Costed, ExplainOptions, IndexCandidate, IndexTrial
 
 MAX_ROUNDS = 3
 
@@ -16,16 +16,16 @@ MAX_ROUNDS = 3
 def choose(backend: Backend, sql: str, candidates: Sequence[IndexCandidate], options: ExplainOptions,
            notes: list[str]) -> tuple[list[IndexTrial], list[IndexTrial]]:
     """(every trial, the accepted ones in order)."""
-    before, _ = backend.cost(sql, [])
+    before = backend.cost(sql, []).cost
     minimum = options.min_cost if backend.unit == "cost" else options.sqlite_min_ms
     trials: list[IndexTrial] = []
     for candidate in candidates:
         try:
-            after, used = backend.cost(sql, [candidate])
+            costed = backend.cost(sql, [candidate])
         except StatementError as error:
             notes.append(f"candidate {candidate.name} could not be tried: {error}")
             continue
-        trials.append(_judge(candidate, before, after, candidate.name in used, before >= minimum, minimum, options))
+        trials.append(_judge(candidate, before, costed, before >= minimum, minimum, options))
     accepted: list[IndexTrial] = []
     current = before
     chosen: list[IndexCandidate] = []
@@ -36,9 +36,10 @@ def choose(backend: Backend, sql: str, candidates: Sequence[IndexCandidate], opt
             break
         best: IndexTrial | None = None
         if chosen:
-            pool = [_judge(trial.candidate, current, *_with(backend, sql, chosen, trial.candidate), before >= minimum, minimum, options)
+            pool = [_judge(trial.candidate, current, backend.cost(sql, [*chosen, trial.candidate]), before >= minimum, minimum, options)
                     for trial in pool]
-        ranked = sorted(pool, key=lambda trial: (_rounded(trial.after, before), _width(trial.candidate)))
+        # About as cheap, then fewer sorts left (the index serves the ORDER BY), then the narrowest.
+        ranked = sorted(pool, key=lambda trial: (_rounded(trial.after, before), trial.sorts, _width(trial.candidate)))
         best = next((trial for trial in ranked if trial.accepted), None)
         if best is None:
             break
@@ -46,11 +47,6 @@ def choose(backend: Backend, sql: str, candidates: Sequence[IndexCandidate], opt
         chosen.append(best.candidate)
         current = best.after
     return trials, accepted
-
-
-def _with(backend: Backend, sql: str, chosen: list[IndexCandidate], candidate: IndexCandidate) -> tuple[float, bool]:
-    after, used = backend.cost(sql, [*chosen, candidate])
-    return after, candidate.name in used
 
 
 def _rounded(after: float, before: float) -> float:
@@ -64,9 +60,10 @@ def _width(candidate: IndexCandidate) -> tuple[int, int]:
     return (len(candidate.columns) + len(candidate.include), 1 if candidate.where else 0)
 
 
-def _judge(candidate: IndexCandidate, before: float, after: float, used: bool, costly: bool, minimum: float,
+def _judge(candidate: IndexCandidate, before: float, costed: Costed, costly: bool, minimum: float,
            options: ExplainOptions) -> IndexTrial:
     """`costly`: the statement, before any index, costs at least the minimum."""
+    after, used = costed.cost, candidate.name in costed.used
     savings = (before - after) / before if before > 0 else 0.0
     if not used:
         accepted, reason = False, "the planner does not use it"
@@ -76,7 +73,7 @@ def _judge(candidate: IndexCandidate, before: float, after: float, used: bool, c
         accepted, reason = False, f"saves {_percent(savings)}, under the {_percent(options.min_cost_savings)} threshold"
     else:
         accepted, reason = True, f"saves {_percent(savings)}"
-    return IndexTrial(candidate, before, after, used, accepted, reason)
+    return IndexTrial(candidate, before, after, used, accepted, reason, costed.sorts)
 
 
 def django_index(candidate: IndexCandidate) -> str:

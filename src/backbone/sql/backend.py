@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from backbone.sql.model import ExistingIndex, IndexCandidate, PlanNode
+from backbone.sql.model import Costed, ExistingIndex, IndexCandidate, PlanNode
 
 
 class StatementError(Exception):
@@ -32,8 +32,9 @@ class Backend(Protocol):
 
     def can_try(self) -> bool: ...
 
-    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, set[str]]:
-        """The statement's cost with these indexes present, and the names of those its plan uses."""
+    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> Costed:
+        """The statement's cost with these indexes present, the names of those its plan uses,
+        and the sorts left in its plan."""
         ...
 
     def prove(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, float]:

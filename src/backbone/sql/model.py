@@ -62,6 +62,9 @@ class PlanNode:
     hash_batches: int | None = None
     children: tuple[PlanNode, ...] = ()
 
+    def sorts(self) -> int:
+        return sum(1 for node in self.walk() if node.kind in {"Sort", "Incremental Sort"} or node.kind.startswith("USE TEMP B-TREE"))
+
     def walk(self) -> list[PlanNode]:
         nodes = [self]
         for child in self.children:
@@ -122,6 +125,16 @@ def _norm(predicate: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Costed:
+    """A statement's plan with some indexes present: its cost (or time), the candidate indexes
+    it uses, and how many sorts it still does."""
+
+    cost: float
+    used: frozenset[str]
+    sorts: int
+
+
+@dataclass(frozen=True, slots=True)
 class IndexTrial:
     """A candidate tried against one statement: the cost (or time) with and without it."""
 
@@ -131,6 +144,7 @@ class IndexTrial:
     used: bool
     accepted: bool
     reason: str
+    sorts: int = 0  # sorts left in the plan with the index
     # --prove: EXPLAIN ANALYZE times with the index really built.
     proven_before_ms: float | None = None
     proven_after_ms: float | None = None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from backbone.sql.backend import StatementError, create_index_sql
 from backbone.sql.database import DatabaseError, DatabaseURL, one_line
-from backbone.sql.model import ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
+from backbone.sql.model import Costed, ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
 from backbone.sql.plan import postgres_node
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class PostgresBackend:
     def can_try(self) -> bool:
         return self.method != "untested"
 
-    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, set[str]]:
+    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> Costed:
         hypothetical = self.method == "hypopg"
         read_only = hypothetical and self.hypopg_installed
         with self._transaction(read_only=read_only) as cursor:
@@ -178,8 +178,8 @@ class PostgresBackend:
             finally:
                 if hypothetical and indexes:
                     cursor.execute("SELECT hypopg_reset()")
-        used = {names[node.index] for node in plan.walk() if node.index in names}
-        return plan.cost or 0.0, used
+        used = frozenset(names[node.index] for node in plan.walk() if node.index in names)
+        return Costed(plan.cost or 0.0, used, plan.sorts())
 
     def prove(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, float]:
         with self._transaction(read_only=False) as cursor:

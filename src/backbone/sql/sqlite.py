@@ -13,7 +13,7 @@ from pathlib import Path
 
 from backbone.sql.backend import StatementError, create_index_sql, quote
 from backbone.sql.database import DatabaseError, DatabaseURL, one_line
-from backbone.sql.model import ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
+from backbone.sql.model import Costed, ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
 from backbone.sql.plan import sqlite_tree
 
 TIMING_RUNS = 3
@@ -132,7 +132,7 @@ class SqliteBackend:
             self._scratch = scratch
         return self._scratch
 
-    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, set[str]]:
+    def cost(self, sql: str, indexes: Sequence[IndexCandidate]) -> Costed:
         scratch = self._copy()
         try:
             for index in indexes:
@@ -140,8 +140,8 @@ class SqliteBackend:
             if indexes:
                 scratch.execute("ANALYZE")
             plan = self._plan(scratch, sql)
-            used = {node.index for node in plan.walk() if node.index in {index.name for index in indexes}}
-            return self._time(scratch, sql), used
+            used = frozenset(node.index for node in plan.walk() if node.index in {index.name for index in indexes})
+            return Costed(self._time(scratch, sql), used, plan.sorts())
         except sqlite3.Error as error:
             raise StatementError(one_line(error)) from None
         finally:
@@ -162,9 +162,7 @@ class SqliteBackend:
         return best
 
     def prove(self, sql: str, indexes: Sequence[IndexCandidate]) -> tuple[float, float]:
-        before, _ = self.cost(sql, [])
-        after, _ = self.cost(sql, indexes)
-        return before, after
+        return self.cost(sql, []).cost, self.cost(sql, indexes).cost
 
     def create_index(self, candidate: IndexCandidate, *, concurrently: bool) -> str:
         return create_index_sql(candidate, include=False, if_not_exists=True) + ";"

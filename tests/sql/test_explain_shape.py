@@ -55,7 +55,8 @@ def test_parameters_are_filled_from_the_sampler_with_the_column_they_are_compare
 
     tree = parse("SELECT id FROM orders WHERE customer_id = %s AND status IN (%s, %s) AND note LIKE %s "
                  "AND created_at >= %s AND %s > paid_at LIMIT %s OFFSET %s", "postgresql")
-    sql, filled = fill_parameters(tree, "postgresql", {}, sample)
+    sql, filled, shown = fill_parameters(tree, "postgresql", {}, sample)
+    assert shown == sql
     assert sql == ("SELECT id FROM orders WHERE customer_id = 7 AND status IN ('paid', 'paid') AND note LIKE 'pai%' "
                    "AND created_at >= 'q0.9' AND 'q0.1' > paid_at LIMIT 20 OFFSET 0")
     # Equalities ask for the most common value; ranges for the value that keeps about 10% of the rows
@@ -97,3 +98,14 @@ def test_database_urls_are_shown_without_their_password() -> None:
 def test_statements_are_split_on_semicolons_outside_strings() -> None:
     statements = split_statements("SELECT ';' FROM t;\nSELECT 2;", "q.sql", "file")
     assert [(s.sql, s.line) for s in statements] == [("SELECT ';' FROM t", 1), ("SELECT 2", 2)]
+
+
+def test_a_value_sampled_from_a_secret_like_column_is_never_shown() -> None:
+    token = "a8f5f167f44f4964e6c998dee827110c"
+    tree = parse("SELECT id FROM customers WHERE password_reset_token = ? AND email = ?", "sqlite")
+    sql, filled, shown = fill_parameters(tree, "sqlite", {}, lambda table, column, quantile: (
+        (token if column == "password_reset_token" else "c1@shop.test"), "sampled"))
+    assert token in sql  # the statement that runs has the value
+    assert token not in shown and token not in " ".join(filled)
+    assert "customers.password_reset_token: 'a8f5…(32 chars)' (sampled)" in filled
+    assert "customers.email: 'c1@shop.test' (sampled)" in filled

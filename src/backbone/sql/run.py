@@ -60,9 +60,9 @@ def _one(backend: Backend, statement: Statement, fingerprint: str, options: Expl
         schema = backend.schema(tables)
         uses = table_uses(tree, schema)
         read_only = is_read_only(tree)
-        sql, filled = fill_parameters(tree, backend.dialect, schema, backend.sample)
+        sql, filled, shown_sql = fill_parameters(tree, backend.dialect, schema, backend.sample)
         result.filled = tuple(mask(line) for line in filled)
-        result.executed_sql = mask(sql)
+        result.executed_sql = mask(shown_sql)
         analyze = options.analyze and read_only and backend.dialect == "postgresql"
         if options.analyze and not read_only:
             result.notes.append("not run with --analyze: only reads are executed")

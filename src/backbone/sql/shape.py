@@ -11,6 +11,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from backbone.redaction import is_secret_like_name, name_words, redact
 from backbone.runtime.fingerprint import _PLACEHOLDER, _SQLGLOT_DIALECTS
 from backbone.sql.model import ExistingIndex, IndexCandidate
 
@@ -255,12 +256,25 @@ def _quantile(node: exp.Expr, column: exp.Column) -> float | None:
     return None
 
 
-def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str, ...]], sample: Sampler) -> tuple[str, list[str]]:
+_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "hash", "salt", "otp", "key", "credential", "pin"})
+
+
+def is_secret_column(name: str) -> bool:
+    """A column whose values are not shown: credentials, and whatever is named like one (a reset
+    token, a password hash). Stricter than the display rules: these are values sampled from a database."""
+    return is_secret_like_name(name) or any(word in _SECRET_WORDS for word in name_words(name))
+
+
+def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str, ...]],
+                    sample: Sampler) -> tuple[str, list[str], str]:
     """The statement with each placeholder replaced by a representative value of the column it
-    is compared with; and one line per filled value saying where it came from."""
+    is compared with; one line per filled value saying where it came from; and the statement as
+    it may be shown (a value sampled from a secret-like column replaced by its redacted preview)."""
     placeholders = [node for node in tree.find_all(exp.Placeholder, exp.Parameter)]
     if not placeholders:
-        return tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect)), []
+        sql = tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect))
+        return sql, [], sql
+    hidden: list[str] = []
     filled: list[str] = []
     cache: dict[tuple[str, str, float | None], tuple[object, str] | None] = {}
     for node in placeholders:
@@ -286,12 +300,20 @@ def fill_parameters(tree: exp.Expr, dialect: str, schema: Mapping[str, tuple[str
                         value, origin = found
                         if isinstance(parent, exp.Like) and isinstance(value, str):
                             value = value[:3] + "%"
-                    filled.append(f"{table}.{column.name}: {_literal(value).sql()} ({origin})")
+                    shown = _literal(value).sql()
+                    if value is not None and is_secret_column(column.name):
+                        hidden.append(shown)
+                        shown = _literal(redact(str(value))).sql()
+                    filled.append(f"{table}.{column.name}: {shown} ({origin})")
                     node.replace(_literal(value))
                     continue
         filled.append(f"parameter: {_literal(value).sql()} ({origin})")
         node.replace(_literal(value))
-    return tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect)), filled
+    sql = tree.sql(dialect=_SQLGLOT_DIALECTS.get(dialect))
+    shown_sql = sql
+    for literal in hidden:
+        shown_sql = shown_sql.replace(literal, _literal(redact(literal.strip("'"))).sql())
+    return sql, filled, shown_sql
 
 
 def _compared_column(node: exp.Expr) -> exp.Column | None:

@@ -92,6 +92,17 @@ def test_markdown_report(shop: Path) -> None:
     assert "**Recommended index on `orders`**" in out and "- SQL: `CREATE INDEX IF NOT EXISTS orders_customer_id_idx" in out
 
 
+def test_html_report_marks_the_hot_node_and_escapes_the_statement(shop: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "explain.html"
+    code, out, _ = run_explain("--database", f"sqlite:///{shop}", "--format", "html", "-o", str(out_file),
+                               "SELECT id FROM orders WHERE customer_id = 12 AND status <> '<b>'")
+    page = out_file.read_text()
+    assert code == 1 and out == "" and page.startswith("<!doctype html>")
+    assert "<span class=hot>  -&gt; SCAN orders   ◀ hot</span>" in page
+    assert "status &lt;&gt; &#x27;&lt;b&gt;&#x27;" in page and "<b>'" not in page
+    assert "Recommended index on orders" in page
+
+
 def test_statements_from_a_file_keep_their_lines_and_a_broken_one_does_not_stop_the_rest(shop: Path, tmp_path: Path) -> None:
     sql = tmp_path / "queries.sql"
     sql.write_text("SELECT * FROM missing_table WHERE x = 1;\n\n-- the slow one\nSELECT id FROM orders\n WHERE customer_id = 5;\n")

@@ -50,7 +50,7 @@ def _error(message: str) -> int:
               help="A table of at least this many rows is large (EX101, EX106).")
 @click.option("--statement-timeout", "statement_timeout_ms", type=click.IntRange(min=1), default=DEFAULT_STATEMENT_TIMEOUT_MS,
               show_default=True, help="Statement timeout, in ms.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 def explain_command(

@@ -218,4 +218,10 @@ def render_markdown(report: ExplainReport) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+def _render_html(report: ExplainReport) -> str:
+    from backbone.sql.render_html import render_html
+
+    return render_html(report)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": _render_html}

@@ -66,6 +66,13 @@ def test_parameters_are_filled_from_the_sampler_with_the_column_they_are_compare
     assert "orders.customer_id: 7 (sampled)" in filled
 
 
+def test_placeholders_with_a_cast_are_read_as_sqlalchemy_writes_them_for_postgresql() -> None:
+    tree = parse("SELECT orders.id FROM orders WHERE orders.customer_id = %(cid)s::INTEGER AND orders.total > $2", "postgresql")
+    sql, filled, _ = fill_parameters(tree, "postgresql", {}, lambda table, column, quantile: (5, "sampled"))
+    assert sql == "SELECT orders.id FROM orders WHERE orders.customer_id = CAST(5 AS INT) AND orders.total > 5"
+    assert sorted(filled) == ["orders.customer_id: 5 (sampled)", "orders.total: 5 (sampled)"]
+
+
 def test_reads_and_writes() -> None:
     assert is_read_only(parse("SELECT 1 FROM t WHERE a = 1", "postgresql"))
     assert not is_read_only(parse("WITH d AS (DELETE FROM t RETURNING id) SELECT * FROM d", "postgresql"))

@@ -42,7 +42,8 @@ class TableUse:
 
 
 def parse(sql: str, dialect: str) -> exp.Expr:
-    prepared = _PLACEHOLDER.sub("?", sql)
+    # Every driver's placeholders as one style the dialect reads (`?::int` is no PostgreSQL).
+    prepared = _PLACEHOLDER.sub("%s" if dialect == "postgresql" else "?", sql)
     try:
         statements = sqlglot.parse(prepared, read=_SQLGLOT_DIALECTS.get(dialect))
     except (SqlglotError, RecursionError) as error:

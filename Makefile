@@ -48,6 +48,7 @@ bench: $(INSTALLED) $(SEMGREP)
 	-$(BIN)/python bench/profile_overhead.py
 	-$(BIN)/python bench/debug_throughput.py
 	-$(BIN)/python bench/n1_realworld/run.py
+	-$(BIN)/python bench/explain_bench.py
 
 clean:
 	rm -rf $(VENV) .backbone_cache .mypy_cache .pytest_cache build src/*.egg-info

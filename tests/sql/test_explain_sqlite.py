@@ -85,6 +85,11 @@ def test_text_report_shows_the_plan_the_hot_node_and_a_partial_index_in_three_fo
     assert """models.Index(fields=["total"], name="orders_total_partial_idx", condition=Q(status='pending'))""" in out
 
 
+def test_analyze_on_sqlite_says_what_it_does(shop: Path) -> None:
+    code, out, _ = run_explain("--database", f"sqlite:///{shop}", "--analyze", "SELECT email FROM customers WHERE id = 3")
+    assert code == 0 and "note: SQLite has no EXPLAIN ANALYZE" in out
+
+
 def test_markdown_report(shop: Path) -> None:
     code, out, _ = run_explain("--database", f"sqlite:///{shop}", "--format", "markdown",
                                "SELECT id FROM orders WHERE customer_id = 12")

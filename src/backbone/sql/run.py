@@ -40,6 +40,8 @@ def explain(statements: Sequence[Statement], options: ExplainOptions) -> Explain
             report.notes.append("HypoPG is not available on this server: candidates are listed untested. "
                                 "Install the extension (postgresql-NN-hypopg) or pass --no-hypothetical to build them "
                                 "for real inside a rolled-back transaction.")
+        if options.analyze and backend.dialect == "sqlite":
+            report.notes.append("SQLite has no EXPLAIN ANALYZE: --analyze shows the plan; candidates are timed on the copy.")
         seen: set[str] = set()
         for statement in statements:
             fingerprint = default_cache.get(statement.sql, backend.dialect)

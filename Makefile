@@ -22,6 +22,9 @@ demo: $(INSTALLED)
 	@echo "== backbone profile: the example service run in-process under instrumentation =="
 	$(BIN)/backbone profile shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml --html build/demo/profile.html --exit-zero
 	@echo "HTML report: build/demo/profile.html"
+	@echo "== backbone explain: the shop's queries on a SQLite copy with 100,000 orders =="
+	$(BIN)/python examples/shop/scripts/make_explain_db.py --out build/demo/shop.db
+	$(BIN)/backbone explain --database sqlite:///build/demo/shop.db -f examples/shop/slow_queries.sql --exit-zero
 
 # What the system must provide is checked first, before anything is built or installed.
 test: system-deps $(INSTALLED)
@@ -49,6 +52,7 @@ bench: $(INSTALLED) $(SEMGREP)
 	-$(BIN)/python bench/debug_throughput.py
 	-$(BIN)/python bench/n1_realworld/run.py
 	-$(BIN)/python bench/fuzz.py --minutes 60
+	-$(BIN)/python bench/explain_bench.py
 
 clean:
 	rm -rf $(VENV) .backbone_cache .hypothesis .mypy_cache .pytest_cache build src/*.egg-info

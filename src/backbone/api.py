@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from backbone.logs.analyze import DebugOptions
     from backbone.logs.model import DebugReport
     from backbone.runtime import ProfileOptions, ProfileReport
+    from backbone.sql.model import ExplainOptions, ExplainReport, Statement
 
 __all__ = [
     "BaselineError",
@@ -25,6 +26,7 @@ __all__ = [
     "ReviewRequest",
     "ReviewResult",
     "debug",
+    "explain",
     "profile",
     "review",
     "resolve_config",
@@ -137,3 +139,13 @@ def profile(options: ProfileOptions) -> ProfileReport:
     from backbone.runtime import profile as run_profile
 
     return run_profile(options)
+
+
+def explain(statements: Sequence[Statement], options: ExplainOptions) -> ExplainReport:
+    """Read each statement's plan on the database of `options` and find the indexes that fix it.
+
+    Raises backbone.sql.database.DatabaseError when the database cannot be used.
+    """
+    from backbone.sql.run import explain as run_explain
+
+    return run_explain(statements, options)

@@ -50,6 +50,7 @@ class _Commands(click.Group):
 
     LAZY: dict[str, tuple[str, str]] = {
         "debug": ("backbone.logs.command", "debug"),
+        "explain": ("backbone.sql.command", "explain_command"),
         "profile": ("backbone.runtime.command", "profile_command"),
     }
 

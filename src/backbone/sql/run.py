@@ -1,0 +1,116 @@
+"""`backbone explain` from statements to a report: connect, fill parameters, read each plan,
+try the index candidates, prove the accepted ones when asked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlglot import exp
+
+from backbone.logs.sqlfp import fingerprint_sql
+from backbone.redaction import mask
+from backbone.runtime.fingerprint import default_cache
+from backbone.sql.advice import choose
+from backbone.sql.backend import Backend, StatementError
+from backbone.sql.database import DatabaseError, parse_database_url
+from backbone.sql.model import ExplainOptions, ExplainReport, IndexTrial, QueryResult, Statement
+from backbone.sql.plan import explain_failed, missing_index, read_findings
+from backbone.sql.shape import ShapeError, TableUse, candidates, fill_parameters, is_read_only, parse, table_uses
+
+
+def connect(options: ExplainOptions) -> Backend:
+    url = parse_database_url(options.database_url)
+    if url.dialect == "sqlite":
+        from backbone.sql.sqlite import SqliteBackend
+
+        return SqliteBackend(url, options)
+    from backbone.sql.postgres import PostgresBackend
+
+    return PostgresBackend(url, options)
+
+
+def explain(statements: Sequence[Statement], options: ExplainOptions) -> ExplainReport:
+    """Raises DatabaseError when the database cannot be used at all."""
+    url = parse_database_url(options.database_url)
+    backend = connect(options)
+    try:
+        report = ExplainReport(url.display, backend.dialect, backend.server_version, backend.method, backend.unit, options)
+        if backend.method == "untested":
+            report.notes.append("HypoPG is not available on this server: candidates are listed untested. "
+                                "Install the extension (postgresql-NN-hypopg) or pass --no-hypothetical to build them "
+                                "for real inside a rolled-back transaction.")
+        if options.analyze and backend.dialect == "sqlite":
+            report.notes.append("SQLite has no EXPLAIN ANALYZE: --analyze shows the plan; candidates are timed on the copy.")
+        seen: set[str] = set()
+        for statement in statements:
+            fingerprint = default_cache.get(statement.sql, backend.dialect)
+            if fingerprint.text in seen:
+                continue  # the same query with other values: explained once
+            seen.add(fingerprint.text)
+            report.queries.append(_one(backend, statement, fingerprint.text, options))
+        return report
+    finally:
+        backend.close()
+
+
+def _one(backend: Backend, statement: Statement, fingerprint: str, options: ExplainOptions) -> QueryResult:
+    result = QueryResult(statement, fingerprint_sql(statement.sql)[0], mask(fingerprint))
+    try:
+        tree = parse(statement.sql, backend.dialect)
+        tables = sorted({table.name for table in tree.find_all(exp.Table) if table.name})
+        schema = backend.schema(tables)
+        uses = table_uses(tree, schema)
+        read_only = is_read_only(tree)
+        sql, filled, shown_sql = fill_parameters(tree, backend.dialect, schema, backend.sample)
+        result.filled = tuple(mask(line) for line in filled)
+        result.executed_sql = mask(shown_sql)
+        analyze = options.analyze and read_only and backend.dialect == "postgresql"
+        if options.analyze and not read_only:
+            result.notes.append("not run with --analyze: only reads are executed")
+        result.plan = backend.explain(sql, analyze)
+        result.analyzed = analyze
+        rows = backend.table_rows(tables)
+        filtered = {name for name, use in uses.items() if use.equality or use.ranges}  # join columns are no filter
+        aliases = {table.alias_or_name: table.name for table in tree.find_all(exp.Table) if table.name}
+        result.findings.extend(read_findings(result.plan, statement, analyze, rows, filtered, options.large_table_rows, aliases))
+        _advise(backend, statement, sql, uses, tables, read_only, options, result)
+    except (ShapeError, StatementError) as error:
+        result.error = mask(str(error))
+        result.findings.append(explain_failed(statement, result.error))
+    return result
+
+
+def _advise(backend: Backend, statement: Statement, sql: str, uses: dict[str, TableUse], tables: list[str],
+            read_only: bool, options: ExplainOptions, result: QueryResult) -> None:
+    existing = backend.existing_indexes(tables)
+    found = candidates(uses, existing, include=backend.supports_include, partial=backend.supports_partial)
+    if not found:
+        return
+    if not backend.can_try() or (backend.unit == "ms" and not read_only):
+        reason = "only reads are timed on the scratch copy" if backend.can_try() else "no way to try them here"
+        result.notes.append(f"{len(found)} index candidates not tried ({reason}): "
+                            + "; ".join(backend.create_index(c, concurrently=False) for c in found[:3]))
+        return
+    result.trials, accepted = choose(backend, sql, found, options, result.notes)
+    if options.prove and accepted and read_only:
+        try:
+            before, after = backend.prove(sql, [trial.candidate for trial in accepted])
+        except StatementError as error:
+            result.notes.append(f"--prove could not measure: {error}")
+        else:
+            accepted = [_proven(trial, before, after) for trial in accepted]
+    elif options.prove and accepted:
+        result.notes.append("--prove measures reads only; this statement writes")
+    result.recommended = accepted
+    for trial in accepted:
+        result.findings.append(missing_index(statement, trial.candidate.table,
+                                             backend.create_index(trial.candidate, concurrently=True),
+                                             trial.before, trial.after, backend.unit))
+
+
+def _proven(trial: IndexTrial, before: float, after: float) -> IndexTrial:
+    return replace(trial, proven_before_ms=before, proven_after_ms=after)
+
+
+__all__ = ["DatabaseError", "explain"]

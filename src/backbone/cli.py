@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ import click
 from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, render
 from backbone.review.rules import ENGINE_CODES, all_rules
 
 EXIT_CLEAN = 0
@@ -50,6 +51,7 @@ class _Commands(click.Group):
     LAZY: dict[str, tuple[str, str]] = {
         "debug": ("backbone.logs.command", "debug"),
         "profile": ("backbone.runtime.command", "profile_command"),
+        "mcp": ("backbone.mcp_server", "mcp_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -89,6 +91,8 @@ def cli() -> None:
 @click.option("--report-unused-suppressions", is_flag=True, help="Report suppression comments that suppress nothing (BB001).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .backbone_cache/.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--diff", "diff_ref", is_flag=False, flag_value="", default=None, metavar="[REF]",
+              help="Report only findings on lines changed since REF (default: the merge base with the default branch).")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def review(
     paths: tuple[str, ...],
@@ -106,9 +110,12 @@ def review(
     report_unused_suppressions: bool,
     no_cache: bool,
     jobs: int | None,
+    diff_ref: str | None,
     color: str,
 ) -> int:
     """Review Python web service code against the rule catalog."""
+    from backbone.progress import review_progress
+
     request = api.ReviewRequest(
         paths=paths or (".",),
         config_file=config_file,
@@ -122,10 +129,12 @@ def review(
         baseline=baseline,
         write_baseline=write_baseline,
         report_unused_suppressions=report_unused_suppressions,
+        diff=diff_ref,
     )
     try:
-        result, config = api.review(request)
-    except (api.ConfigError, api.BaselineError) as error:
+        with review_progress() as progress:
+            result, config = api.review(replace(request, progress=progress))
+    except (api.ConfigError, api.BaselineError, api.ChangesError) as error:
         return _error(str(error))
 
     notes: list[str] = []
@@ -133,15 +142,7 @@ def review(
         notes.append(f"No Python files found under {', '.join(request.paths)}.")
     if write_baseline:
         notes.append(f"Wrote {len(result.findings)} findings to the baseline {write_baseline}.")
-    report = ReviewReport(
-        findings=tuple(result.findings),
-        files_reviewed=result.files_reviewed,
-        files_from_cache=result.files_from_cache,
-        suppressed=result.suppressed,
-        baselined=result.baselined,
-        root=str(result.root),
-        notes=tuple(notes),
-    )
+    report = api.review_report(result, config, notes)
     colored = _use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:

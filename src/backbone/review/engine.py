@@ -11,7 +11,7 @@ import gc
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
+# Files a worker checks between two updates of a progress display.
+_FILES_PER_ROUND = 16
 
 
 @dataclass(slots=True)
@@ -58,6 +60,11 @@ class ReviewOptions:
     use_cache: bool = True
     jobs: int | None = None
     report_unused_suppressions: bool = False
+    # The project the reviewed paths belong to: indexed whole, so that reviewing some of its
+    # files finds in them what reviewing all of it finds; only the reviewed paths are reported.
+    project: Path | None = None
+    # Called with (files checked, files to check) as the review goes.
+    progress: Callable[[int, int], None] | None = None
 
 
 def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewOptions) -> ReviewResult:
@@ -65,6 +72,14 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     result = ReviewResult(root=root)
     discovery = discover(paths, config, root)
     result.missing_paths = discovery.missing
+    reported: set[str] | None = None
+    if options.project is not None:
+        reported = {_display(path, root) for path in discovery.files}
+        indexed = discover([options.project, *paths], config, root).files
+        if len(indexed) > len(reported):
+            discovery = replace(discovery, files=indexed)
+        else:
+            reported = None
     selection = RuleSelection(
         codes=tuple(code for code in all_rules() if is_selected(code, config.select, config.ignore)),
         options=config.rule_options,
@@ -95,7 +110,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for outcome in pool.check_files(to_check):
+        for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
         project_findings: dict[str, tuple[Finding, ...]] = {}
@@ -145,15 +160,16 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             if entry.index_digest != index_digest:
                 entry = replace(entry, index_digest=index_digest, project_findings=project_findings.get(display, ()))
                 cache.put(display, entry)
-            result.files_from_cache += 1
-        _collect(entry, display, config, options, result)
+            result.files_from_cache += reported is None or display in reported
+        if reported is None or display in reported:
+            _collect(entry, display, config, options, result)
     cache.save()
     result.warnings.extend(cache.warnings)
 
     for path, reason in discovery.problems:
         display = _display(path, root)
         result.findings.append(unreadable_finding(display, Unreadable(reason)))
-    result.files_reviewed = len(jobs)
+    result.files_reviewed = len(jobs) if reported is None else len(reported)
     result.findings.sort(key=Finding.sort_key)
     return result
 
@@ -396,13 +412,20 @@ class _WorkerPool:
             sizes[target] += _file_size(job) + 1
         return chunks
 
-    def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
-        chunks = self._split(jobs)
-        for worker, chunk in zip(self.workers, chunks):
-            worker.send_files(chunk)
+    def check_files(
+        self, jobs: list[FileJob], progress: Callable[[int, int], None] | None = None
+    ) -> list[FileOutcome]:
+        # With a progress display, files go out in rounds so that it can move; else in one.
+        size = len(self.workers) * _FILES_PER_ROUND if progress is not None else len(jobs)
         outcomes: list[FileOutcome] = []
-        for worker in self.workers:
-            outcomes.extend(worker.receive_files())
+        for start in range(0, len(jobs), max(size, 1)):
+            chunks = self._split(jobs[start:start + size])
+            for worker, chunk in zip(self.workers, chunks):
+                worker.send_files(chunk)
+            for worker in self.workers:
+                outcomes.extend(worker.receive_files())
+            if progress is not None:
+                progress(len(outcomes), len(jobs))
         return outcomes
 
     def check_project(

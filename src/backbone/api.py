@@ -187,6 +187,19 @@ def rules_url(repository: str | None) -> str | None:
     return f"https://{host}/{project}/{blob}/HEAD/docs/rules/"
 
 
+def rule_markdown(code: str) -> str | None:
+    """The documentation page of one rule or engine code, by code or name; None if unknown."""
+    from backbone.report.rule_docs import engine_code_markdown
+    from backbone.report.rule_docs import rule_markdown as page
+
+    wanted = code.strip()
+    by_name = {rule.name: rule for rule in all_rules().values()}
+    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
+    if rule is not None:
+        return page(rule)
+    return engine_code_markdown(wanted.upper()) if wanted.upper() in ENGINE_CODES else None
+
+
 def failing(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
     """The findings at or above the `fail-on` severity."""
     return [finding for finding in findings if finding.severity.rank >= threshold.rank]

@@ -92,7 +92,8 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .backbone_cache/.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
 @click.option("--diff", "diff_ref", is_flag=False, flag_value="", default=None, metavar="[REF]",
-              help="Report only findings on lines changed since REF (default: the merge base with the default branch).")
+              help="Report only findings on lines changed since REF (default: the merge base with the default branch); "
+                   "write --diff=REF.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def review(
     paths: tuple[str, ...],
@@ -115,6 +116,10 @@ def review(
 ) -> int:
     """Review Python web service code against the rule catalog."""
     from backbone.progress import review_progress
+
+    if diff_ref and os.path.exists(diff_ref):
+        # `--diff src/`: REF is optional, so a path after it is read as REF; it is a path.
+        paths, diff_ref = (*paths, diff_ref), ""
 
     request = api.ReviewRequest(
         paths=paths or (".",),
@@ -190,16 +195,10 @@ def list_rules(output_format: str) -> int:
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def show_rule(code: str, color: str) -> int:
     """Print the documentation of one rule (by code or name)."""
-    from backbone.report.rule_docs import engine_code_markdown, render_rule_terminal, rule_markdown
+    from backbone.report.rule_docs import render_rule_terminal
 
-    wanted = code.strip()
-    by_name = {rule.name: rule for rule in all_rules().values()}
-    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
-    if rule is not None:
-        markdown = rule_markdown(rule)
-    elif wanted.upper() in ENGINE_CODES:
-        markdown = engine_code_markdown(wanted.upper())
-    else:
+    markdown = api.rule_markdown(code)
+    if markdown is None:
         return _error(f"unknown rule '{code}'; `backbone rules` lists them")
     colored = _use_color(color, None)
     click.echo(render_rule_terminal(markdown, color=colored), color=colored)

@@ -179,7 +179,8 @@ def rules_url(repository: str | None) -> str | None:
     """Where the rule pages (docs/rules/CODE.md) of an https GitHub or GitLab repository are."""
     if repository is None:
         return None
-    match = re.fullmatch(r"https://(github\.com|gitlab\.com|gitlab\.[A-Za-z0-9.-]+)/([\w.-]+(?:/[\w.-]+)+?)(?:\.git)?/?", repository)
+    address = repository.rstrip("/").removesuffix(".git")
+    match = re.fullmatch(r"https://(github\.com|gitlab\.com|gitlab\.[A-Za-z0-9.-]+)/([\w.-]+(?:/[\w.-]+)+)", address)
     if match is None:
         return None
     host, project = match.groups()

@@ -165,7 +165,8 @@ def test_debug_and_profile_tools(shop: Path, tmp_path: Path) -> None:
 
 
 def test_the_mcp_command_serves_over_stdio(shop: Path) -> None:
-    parameters = StdioServerParameters(command=sys.executable, args=["-m", "backbone", "mcp"], cwd=str(shop))
+    parameters = StdioServerParameters(command=sys.executable, args=["-m", "backbone", "mcp", "--directory", str(shop)],
+                                       cwd=str(shop.parent))
 
     async def run() -> None:
         with anyio.fail_after(120):

@@ -306,11 +306,15 @@ def _rule_page(code: str) -> str:
 
 
 @click.command("mcp")
-def mcp_command() -> int:
+@click.option("--directory", "-C", type=click.Path(exists=True, file_okay=False, path_type=str), default=None,
+              help="The project directory: relative paths in tool calls are relative to it (default: the working directory).")
+def mcp_command(directory: str | None) -> int:
     """Serve backbone's tools to coding agents over MCP (stdio).
 
-    Configure your agent to run `backbone mcp` in the project directory; see the README.
+    Configure your agent to run `backbone mcp --directory PROJECT`; see the README.
     """
+    if directory is not None:
+        os.chdir(directory)
     server = build_server()
     try:
         server.run("stdio")

@@ -128,3 +128,20 @@ def test_diff_problems_are_clear_errors(shop: Path, tmp_path: Path, capsys: pyte
     no_default = run_cli(capsys, "review", "--diff")
     assert no_default.code == 2
     assert "default branch" in no_default.err
+
+
+def test_diff_in_a_service_below_the_git_top_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "monorepo"
+    service = repo / "services" / "shop"
+    shutil.copytree(EXAMPLE, service, ignore=shutil.ignore_patterns(".backbone_cache", "__pycache__"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "shop")
+    orders = service / "shop" / "routers" / "orders.py"
+    orders.write_text(orders.read_text() + NEW_CALL)
+    new_line = len(orders.read_text().splitlines())
+    monkeypatch.chdir(repo)
+    run = review_json(capsys, "services/shop/shop/routers", "--diff=main", "--no-cache")
+    # Paths in the JSON report are relative to the service's configuration, as always.
+    assert findings(run.json()) == [("BB102", "shop/routers/orders.py", new_line)]

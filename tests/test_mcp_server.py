@@ -177,3 +177,23 @@ def test_the_mcp_command_serves_over_stdio(shop: Path) -> None:
                 assert result["page"]["returned"] == 1 and result["page"]["total"] > 1
 
     anyio.run(run)
+
+
+def test_an_unexpected_failure_is_a_masked_one_line_tool_error(shop: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    from backbone import api
+
+    def broken(request: api.ReviewRequest) -> None:
+        raise RuntimeError("connect failed postgresql://app:Sup3rS3cretPassw0rd@db/shop")
+
+    monkeypatch.setattr(api, "review", broken)
+
+    async def script(client: Client) -> None:
+        message = await tool_error(client, "review", {})
+        assert "internal error: RuntimeError: connect failed" in message and "please report" in message
+        assert "Sup3rS3cretPassw0rd" not in message and "\n" not in message
+        wrong_type = await client.call_tool("review", {"limit": "many"})
+        assert wrong_type.is_error and "Traceback" not in wrong_type.content[0].text  # type: ignore[union-attr]
+
+    session(script)
+    assert "Traceback" not in caplog.text and "Sup3rS3cretPassw0rd" not in caplog.text

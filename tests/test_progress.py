@@ -27,7 +27,10 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_the_review_reports_its_progress(tree: Path) -> None:
+def test_the_review_reports_its_progress(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backbone.review import engine
+
+    monkeypatch.setattr(engine, "_FILES_PER_ROUND", 8)
     seen: list[tuple[int, int]] = []
     result, _ = api.review(api.ReviewRequest(use_cache=False, jobs=1, progress=lambda done, total: seen.append((done, total))))
     assert result.files_reviewed == 40
@@ -42,6 +45,7 @@ def test_a_bar_on_a_terminal_only_for_large_trees(tree: Path, monkeypatch: pytes
         api.review(api.ReviewRequest(use_cache=False, jobs=1, progress=callback))
     assert terminal.getvalue() == ""  # 40 files: below the threshold
     monkeypatch.setattr(progress, "MIN_FILES", 10)
+    monkeypatch.setattr("backbone.review.engine._FILES_PER_ROUND", 8)
     with progress.review_progress(terminal) as callback:
         api.review(api.ReviewRequest(use_cache=False, jobs=1, progress=callback))
     assert "reviewing" in terminal.getvalue()
@@ -71,3 +75,14 @@ def test_shell_completion_scripts(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert "plain,review" in completed.stdout.splitlines()
+
+
+def test_worker_processes_in_batches_find_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tree(tmp_path, {"backbone.toml": "", **{f"app/module_{i}.py": SILENT_EXCEPT for i in range(60)}})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("backbone.review.engine._FILES_PER_ROUND", 5)
+    seen: list[tuple[int, int]] = []
+    batched, _ = api.review(api.ReviewRequest(use_cache=False, jobs=2, progress=lambda d, t: seen.append((d, t))))
+    whole, _ = api.review(api.ReviewRequest(use_cache=False, jobs=2))
+    assert batched.findings == whole.findings and len(batched.findings) == 60
+    assert seen[-1] == (60, 60) and len(seen) >= 12

@@ -11,6 +11,7 @@ import gc
 import hashlib
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
 # Files a worker checks between two updates of a progress display.
-_FILES_PER_ROUND = 16
+_FILES_PER_ROUND = 64
 
 
 @dataclass(slots=True)
@@ -301,7 +302,7 @@ class _LocalWorker:
         self.selection = selection
         self.keep_trees = keep_trees
         self._checker: Checker | None = None
-        self.files: list[FileOutcome] = []
+        self.files: deque[list[FileOutcome]] = deque()
         self.project: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
 
     @property
@@ -314,10 +315,10 @@ class _LocalWorker:
         return self._checker
 
     def send_files(self, jobs: list[FileJob]) -> None:
-        self.files = self.checker.check_files(jobs) if jobs else []
+        self.files.append(self.checker.check_files(jobs) if jobs else [])
 
     def receive_files(self) -> list[FileOutcome]:
-        return self.files
+        return self.files.popleft()
 
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
         self.project = self.checker.check_project(index, jobs)
@@ -415,17 +416,38 @@ class _WorkerPool:
     def check_files(
         self, jobs: list[FileJob], progress: Callable[[int, int], None] | None = None
     ) -> list[FileOutcome]:
-        # With a progress display, files go out in rounds so that it can move; else in one.
-        size = len(self.workers) * _FILES_PER_ROUND if progress is not None else len(jobs)
+        chunks = self._split(jobs)
+        if progress is not None:
+            return self._check_in_batches(chunks, len(jobs), progress)
+        for worker, chunk in zip(self.workers, chunks):
+            worker.send_files(chunk)
         outcomes: list[FileOutcome] = []
-        for start in range(0, len(jobs), max(size, 1)):
-            chunks = self._split(jobs[start:start + size])
-            for worker, chunk in zip(self.workers, chunks):
-                worker.send_files(chunk)
-            for worker in self.workers:
-                outcomes.extend(worker.receive_files())
-            if progress is not None:
-                progress(len(outcomes), len(jobs))
+        for worker in self.workers:
+            outcomes.extend(worker.receive_files())
+        return outcomes
+
+    def _check_in_batches(
+        self, chunks: list[list[FileJob]], total: int, progress: Callable[[int, int], None]
+    ) -> list[FileOutcome]:
+        """Each worker's chunk in small batches, so that a progress display can move; two
+        batches are queued per worker, so that none waits while its last answer is read."""
+        queues = [[chunk[start:start + _FILES_PER_ROUND] for start in range(0, len(chunk), _FILES_PER_ROUND)]
+                  for chunk in chunks]
+        in_flight = [0] * len(self.workers)
+        for number, (worker, queue) in enumerate(zip(self.workers, queues)):
+            while queue and in_flight[number] < 2:
+                worker.send_files(queue.pop(0))
+                in_flight[number] += 1
+        outcomes: list[FileOutcome] = []
+        while any(in_flight):
+            for number, worker in enumerate(self.workers):
+                if in_flight[number]:
+                    outcomes.extend(worker.receive_files())
+                    in_flight[number] -= 1
+                    if queues[number]:
+                        worker.send_files(queues[number].pop(0))
+                        in_flight[number] += 1
+                    progress(len(outcomes), total)
         return outcomes
 
     def check_project(

@@ -397,6 +397,11 @@ def _sarif_schema() -> dict[str, object]:
         pytest.param(REPORT, id="findings"),
         pytest.param(ReviewReport(findings=(), files_reviewed=2), id="empty"),
         pytest.param(ReviewReport(findings=(UNREADABLE,), notes=("No Python files found under x.",)), id="notes"),
+        pytest.param(
+            ReviewReport(findings=REPORT.findings, repository_prefix="services/shop/",
+                         rules_url="https://github.com/acme/shop/blob/HEAD/docs/rules/"),
+            id="repository",
+        ),
     ],
 )
 def test_sarif_validates_against_the_official_schema(

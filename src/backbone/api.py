@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backbone.config import Config, ConfigError, find_config, load_config
 from backbone.findings import Confidence, Finding, Severity
+from backbone.report import ReviewReport
 from backbone.review.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+from backbone.review.changes import Changes, ChangesError, changes_since, git_toplevel, remote_url
 from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BaselineError",
+    "ChangesError",
     "ConfigError",
     "ReviewRequest",
     "ReviewResult",
@@ -47,6 +51,10 @@ class ReviewRequest:
     baseline: str | None = None
     write_baseline: str | None = None
     report_unused_suppressions: bool = False
+    # Report only findings on the lines changed since this git revision ("" for the merge
+    # base with the default branch); None reviews everything.
+    diff: str | None = None
+    progress: Callable[[int, int], None] | None = None
 
 
 def resolve_config(paths: Sequence[Path], config_file: str | None) -> tuple[Config, Path]:
@@ -99,10 +107,15 @@ def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
     config, root = resolve_config(paths, request.config_file)
     config = _with_overrides(config, request)
     baseline = read_baseline(Path(request.baseline)) if request.baseline else None
+    if request.diff is not None and request.write_baseline:
+        raise ConfigError("--write-baseline records every finding; it cannot be combined with --diff")
+    changes = changes_since(root, request.diff or None) if request.diff is not None else None
     options = ReviewOptions(
         use_cache=request.use_cache,
         jobs=request.jobs,
         report_unused_suppressions=request.report_unused_suppressions,
+        project=_project(config, root, paths),
+        progress=request.progress,
     )
     result = review_paths(paths, config, root, options)
     result.findings = [
@@ -113,7 +126,83 @@ def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
         write_baseline(Path(request.write_baseline), result.findings)
     if baseline is not None:
         result.findings, result.baselined = apply_baseline(result.findings, baseline)
+    if changes is not None:
+        result.findings = _changed(result.findings, changes, root)
     return result, config
+
+
+def _project(config: Config, root: Path, paths: Sequence[Path]) -> Path | None:
+    """The project the paths belong to, when they are only part of it: the directory of the
+    configuration, else the git work tree at or below the root. None when they cover it."""
+    project = config.root.absolute() if config.root is not None else None
+    if project is None:
+        top = git_toplevel(root)
+        if top is None or not (top.resolve() == root.resolve() or root.resolve() in top.resolve().parents):
+            return None
+        project = top
+    for path in paths:
+        absolute = path.absolute()
+        if absolute == project or absolute in project.parents or not _inside(absolute, project):
+            return None
+    return project
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(directory))
+
+
+def _changed(findings: list[Finding], changes: Changes, root: Path) -> list[Finding]:
+    base = os.path.realpath(root)
+    return [
+        finding for finding in findings
+        if changes.touches(os.path.realpath(os.path.join(base, finding.path)), finding.line, finding.location.last_line)
+    ]
+
+
+def review_report(result: ReviewResult, config: Config, notes: Sequence[str] = ()) -> ReviewReport:
+    """What the renderers show of a review: the same for the CLI and the MCP tools."""
+    top = git_toplevel(result.root)
+    prefix = ""
+    if top is not None:
+        relative = os.path.relpath(os.path.realpath(result.root), os.path.realpath(top))
+        prefix = "" if relative == "." or relative.startswith("..") else relative.replace(os.sep, "/") + "/"
+    return ReviewReport(
+        findings=tuple(result.findings),
+        files_reviewed=result.files_reviewed,
+        files_from_cache=result.files_from_cache,
+        suppressed=result.suppressed,
+        baselined=result.baselined,
+        root=str(result.root),
+        notes=tuple(notes),
+        repository_prefix=prefix,
+        rules_url=rules_url(config.repository_url or (remote_url(top) if top is not None else None)),
+    )
+
+
+def rules_url(repository: str | None) -> str | None:
+    """Where the rule pages (docs/rules/CODE.md) of an https GitHub or GitLab repository are."""
+    if repository is None:
+        return None
+    address = repository.rstrip("/").removesuffix(".git")
+    match = re.fullmatch(r"https://(github\.com|gitlab\.com|gitlab\.[A-Za-z0-9.-]+)/([\w.-]+(?:/[\w.-]+)+)", address)
+    if match is None:
+        return None
+    host, project = match.groups()
+    blob = "blob" if host == "github.com" else "-/blob"
+    return f"https://{host}/{project}/{blob}/HEAD/docs/rules/"
+
+
+def rule_markdown(code: str) -> str | None:
+    """The documentation page of one rule or engine code, by code or name; None if unknown."""
+    from backbone.report.rule_docs import engine_code_markdown
+    from backbone.report.rule_docs import rule_markdown as page
+
+    wanted = code.strip()
+    by_name = {rule.name: rule for rule in all_rules().values()}
+    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
+    if rule is not None:
+        return page(rule)
+    return engine_code_markdown(wanted.upper()) if wanted.upper() in ENGINE_CODES else None
 
 
 def failing(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:

@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ import click
 from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
-from backbone.report import OutputFormat, ReviewReport, render, render_html_page
+from backbone.report import OutputFormat, render, render_html_page
 from backbone.review.discovery import printable_path
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -52,6 +53,7 @@ class _Commands(click.Group):
         "debug": ("backbone.logs.command", "debug"),
         "explain": ("backbone.sql.command", "explain_command"),
         "profile": ("backbone.runtime.command", "profile_command"),
+        "mcp": ("backbone.mcp_server", "mcp_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -93,6 +95,9 @@ def cli() -> None:
 @click.option("--report-unused-suppressions", is_flag=True, help="Report suppression comments that suppress nothing (BB001).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .backbone_cache/.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--diff", "diff_ref", is_flag=False, flag_value="", default=None, metavar="[REF]",
+              help="Report only findings on lines changed since REF (default: the merge base with the default branch); "
+                   "write --diff=REF.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def review(
     paths: tuple[str, ...],
@@ -111,9 +116,16 @@ def review(
     report_unused_suppressions: bool,
     no_cache: bool,
     jobs: int | None,
+    diff_ref: str | None,
     color: str,
 ) -> int:
     """Review Python web service code against the rule catalog."""
+    from backbone.progress import review_progress
+
+    if diff_ref and os.path.exists(diff_ref):
+        # `--diff src/`: REF is optional, so a path after it is read as REF; it is a path.
+        paths, diff_ref = (*paths, diff_ref), ""
+
     request = api.ReviewRequest(
         paths=paths or (".",),
         config_file=config_file,
@@ -127,10 +139,12 @@ def review(
         baseline=baseline,
         write_baseline=write_baseline,
         report_unused_suppressions=report_unused_suppressions,
+        diff=diff_ref,
     )
     try:
-        result, config = api.review(request)
-    except (api.ConfigError, api.BaselineError) as error:
+        with review_progress() as progress:
+            result, config = api.review(replace(request, progress=progress))
+    except (api.ConfigError, api.BaselineError, api.ChangesError) as error:
         return _error(str(error))
 
     notes: list[str] = []
@@ -138,15 +152,7 @@ def review(
         notes.append(f"No Python files found under {', '.join(request.paths)}.")
     if write_baseline:
         notes.append(f"Wrote {len(result.findings)} findings to the baseline {write_baseline}.")
-    report = ReviewReport(
-        findings=tuple(result.findings),
-        files_reviewed=result.files_reviewed,
-        files_from_cache=result.files_from_cache,
-        suppressed=result.suppressed,
-        baselined=result.baselined,
-        root=str(result.root),
-        notes=tuple(notes),
-    )
+    report = api.review_report(result, config, notes)
     colored = _use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output_format == "text" and result.missing_paths and result.files_reviewed == 0:
@@ -202,16 +208,10 @@ def list_rules(output_format: str) -> int:
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def show_rule(code: str, color: str) -> int:
     """Print the documentation of one rule (by code or name)."""
-    from backbone.report.rule_docs import engine_code_markdown, render_rule_terminal, rule_markdown
+    from backbone.report.rule_docs import render_rule_terminal
 
-    wanted = code.strip()
-    by_name = {rule.name: rule for rule in all_rules().values()}
-    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
-    if rule is not None:
-        markdown = rule_markdown(rule)
-    elif wanted.upper() in ENGINE_CODES:
-        markdown = engine_code_markdown(wanted.upper())
-    else:
+    markdown = api.rule_markdown(code)
+    if markdown is None:
         return _error(f"unknown rule '{code}'; `backbone rules` lists them")
     colored = _use_color(color, None)
     click.echo(render_rule_terminal(markdown, color=colored), color=colored)

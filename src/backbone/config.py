@@ -102,6 +102,8 @@ class Config:
     replace_default_domains: bool = False
     # `[tool.backbone.errors]`: failure layer -> the statuses it answers with, in file order.
     errors: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # `repository-url`: the https GitHub/GitLab repository whose docs/rules/ pages SARIF links to.
+    repository_url: str | None = None
     raw: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -243,6 +245,7 @@ class _Validator:
         "domains",
         "replace-default-domains",
         "errors",
+        "repository-url",
     )
 
     def __init__(self, path: Path, prefix: str, rules: Mapping[str, type[Rule]]) -> None:
@@ -295,6 +298,9 @@ class _Validator:
         rule_options = self.with_domains(self.rule_options(table.get("rules", {})), domains, replace_domains)
         errors = self.errors(table.get("errors", {}))
         rule_options = self.with_errors(rule_options, errors)
+        repository = table.get("repository-url")
+        if repository is not None and not (isinstance(repository, str) and repository.startswith("https://")):
+            raise self.error("repository-url", f"expected an https URL, got {repository!r}")
         return Config(
             source=self.path,
             select=select,
@@ -311,6 +317,7 @@ class _Validator:
             domains=domains,
             replace_default_domains=replace_domains,
             errors=errors,
+            repository_url=repository,
             raw=table,
         )
 

@@ -1,4 +1,4 @@
-"""Renderers: they turn findings into text, JSON, SARIF or GitHub annotations, and nothing else."""
+"""Renderers: they turn findings into text, JSON, SARIF, GitHub annotations or GitLab Code Quality, and nothing else."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ class OutputFormat(enum.Enum):
     JSON = "json"
     SARIF = "sarif"
     GITHUB = "github"
+    GITLAB = "gitlab"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,18 @@ class ReviewReport:
     # The reviewed root, as given to the user (paths in findings are relative to it).
     root: str = "."
     notes: tuple[str, ...] = field(default=())
+    # The reviewed root relative to the git top level ("" or "dir/"): SARIF, GitHub and GitLab
+    # paths are relative to the repository, whatever directory was reviewed.
+    repository_prefix: str = ""
+    # Where the rule pages are (a URL ending in "/"; CODE.md is appended), when known.
+    rules_url: str | None = None
+
+
+def repository_path(report: ReviewReport, path: str) -> str:
+    """A finding's path relative to the repository's top level (absolute paths stay as they are)."""
+    if not report.repository_prefix or path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return path
+    return report.repository_prefix + path
 
 
 def _masked(report: ReviewReport) -> ReviewReport:
@@ -56,6 +69,10 @@ def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = F
         from backbone.report.github import render_github
 
         return render_github(report)
+    if output_format is OutputFormat.GITLAB:
+        from backbone.report.gitlab import render_gitlab
+
+        return render_gitlab(report)
     from backbone.report.text import render_text
 
     return render_text(report, color=color)

@@ -8,7 +8,7 @@ message; those and `:` and `,` in properties, where they would end a value early
 from __future__ import annotations
 
 from backbone.findings import Finding, Severity
-from backbone.report import ReviewReport
+from backbone.report import ReviewReport, repository_path
 
 _COMMANDS: dict[Severity, str] = {
     Severity.ERROR: "error",
@@ -25,10 +25,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: Finding) -> str:
+def annotation(finding: Finding, path: str | None = None) -> str:
     location = finding.location
     single_line = location.last_line == location.line
-    properties = [("file", finding.path), ("line", str(location.line))]
+    properties = [("file", finding.path if path is None else path), ("line", str(location.line))]
     # GitHub accepts columns only for an annotation on a single line.
     if single_line:
         properties.append(("col", str(location.column)))
@@ -44,5 +44,8 @@ def annotation(finding: Finding) -> str:
 
 
 def render_github(report: ReviewReport) -> str:
-    lines = [annotation(finding) for finding in sorted(report.findings, key=Finding.sort_key)]
+    lines = [
+        annotation(finding, repository_path(report, finding.path))
+        for finding in sorted(report.findings, key=Finding.sort_key)
+    ]
     return "".join(line + "\n" for line in lines)

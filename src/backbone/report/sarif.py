@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from backbone import __version__
 from backbone.findings import Confidence, Finding, Severity
-from backbone.report import ReviewReport
+from backbone.report import ReviewReport, repository_path
 from backbone.report.json_report import JsonValue
 from backbone.report.rule_docs import CatalogEntry, catalog_entries, entry_markdown
 from backbone.review.baseline import finding_key
@@ -75,7 +75,7 @@ def _help_body(entry: CatalogEntry) -> str:
     return page.split("\n\n", 1)[1] if "\n\n" in page else page
 
 
-def rule_descriptor(entry: CatalogEntry) -> dict[str, JsonValue]:
+def rule_descriptor(entry: CatalogEntry, rules_url: str | None = None) -> dict[str, JsonValue]:
     body = _help_body(entry)
     properties: dict[str, JsonValue] = {
         "tags": _tags(entry),
@@ -83,7 +83,7 @@ def rule_descriptor(entry: CatalogEntry) -> dict[str, JsonValue]:
     }
     if entry.code.startswith(SECURITY_FAMILY):
         properties["security-severity"] = _SECURITY_SEVERITY[entry.severity]
-    return {
+    descriptor: dict[str, JsonValue] = {
         "id": entry.code,
         "name": entry.name,
         "shortDescription": _text(entry.summary),
@@ -92,6 +92,9 @@ def rule_descriptor(entry: CatalogEntry) -> dict[str, JsonValue]:
         "defaultConfiguration": {"level": _LEVELS[entry.severity]},
         "properties": properties,
     }
+    if rules_url is not None:
+        descriptor["helpUri"] = f"{rules_url}{quote(entry.code)}.md"
+    return descriptor
 
 
 def _unknown_descriptor(finding: Finding) -> dict[str, JsonValue]:
@@ -131,7 +134,7 @@ def _region(finding: Finding) -> dict[str, JsonValue]:
     }
 
 
-def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, JsonValue]:
+def _result(finding: Finding, rule_index: int, fingerprint: str, path: str) -> dict[str, JsonValue]:
     message = finding.message
     properties: dict[str, JsonValue] = {"confidence": finding.confidence.value}
     if finding.context:
@@ -148,7 +151,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Js
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": artifact_location(finding.path),
+                    "artifactLocation": artifact_location(path),
                     "region": _region(finding),
                 }
             }
@@ -158,27 +161,36 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Js
     }
 
 
+def unique_fingerprints(findings: list[Finding]) -> list[str]:
+    """Each finding's baseline key, unique in the report.
+
+    Two copies of one mistake in one function share a baseline key; code scanning would
+    merge them into one alert, so later copies get their occurrence number.
+    """
+    occurrences: Counter[str] = Counter()
+    fingerprints: list[str] = []
+    for finding in findings:
+        key = finding_key(finding)
+        occurrences[key] += 1
+        fingerprints.append(key if occurrences[key] == 1 else f"{key}:{occurrences[key]}")
+    return fingerprints
+
+
 def sarif_document(report: ReviewReport) -> dict[str, JsonValue]:
     findings = sorted(report.findings, key=Finding.sort_key)
     rules: list[JsonValue] = []
     rule_indexes: dict[str, int] = {}
     for entry in catalog_entries():
         rule_indexes[entry.code] = len(rules)
-        rules.append(rule_descriptor(entry))
+        rules.append(rule_descriptor(entry, report.rules_url))
     for finding in findings:
         if finding.code not in rule_indexes:
             rule_indexes[finding.code] = len(rules)
             rules.append(_unknown_descriptor(finding))
 
-    # Two copies of one mistake in one function share a baseline key; code scanning would
-    # merge them into one alert, so later copies get their occurrence number.
-    occurrences: Counter[str] = Counter()
     results: list[JsonValue] = []
-    for finding in findings:
-        key = finding_key(finding)
-        occurrences[key] += 1
-        fingerprint = key if occurrences[key] == 1 else f"{key}:{occurrences[key]}"
-        results.append(_result(finding, rule_indexes[finding.code], fingerprint))
+    for finding, fingerprint in zip(findings, unique_fingerprints(findings)):
+        results.append(_result(finding, rule_indexes[finding.code], fingerprint, repository_path(report, finding.path)))
 
     run: dict[str, JsonValue] = {
         "tool": {

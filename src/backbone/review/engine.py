@@ -11,7 +11,8 @@ import gc
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
+# Files a worker checks between two updates of a progress display.
+_FILES_PER_ROUND = 64
 
 
 @dataclass(slots=True)
@@ -58,6 +61,11 @@ class ReviewOptions:
     use_cache: bool = True
     jobs: int | None = None
     report_unused_suppressions: bool = False
+    # The project the reviewed paths belong to: indexed whole, so that reviewing some of its
+    # files finds in them what reviewing all of it finds; only the reviewed paths are reported.
+    project: Path | None = None
+    # Called with (files checked, files to check) as the review goes.
+    progress: Callable[[int, int], None] | None = None
 
 
 def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewOptions) -> ReviewResult:
@@ -65,6 +73,14 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     result = ReviewResult(root=root)
     discovery = discover(paths, config, root)
     result.missing_paths = discovery.missing
+    reported: set[str] | None = None
+    if options.project is not None:
+        reported = {_display(path, root) for path in discovery.files}
+        indexed = discover([options.project, *paths], config, root).files
+        if len(indexed) > len(reported):
+            discovery = replace(discovery, files=indexed)
+        else:
+            reported = None
     result.warnings = discovery.warnings
     selection = RuleSelection(
         codes=tuple(code for code in all_rules() if is_selected(code, config.select, config.ignore)),
@@ -98,7 +114,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     gc.disable()
     gc.freeze()
     try:
-        for outcome in pool.check_files(to_check):
+        for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
         project_findings: dict[str, tuple[Finding, ...]] = {}
@@ -149,15 +165,16 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             if entry.index_digest != index_digest:
                 entry = replace(entry, index_digest=index_digest, project_findings=project_findings.get(display, ()))
                 cache.put(display, entry)
-            result.files_from_cache += 1
-        _collect(entry, display, config, options, result)
+            result.files_from_cache += reported is None or display in reported
+        if reported is None or display in reported:
+            _collect(entry, display, config, options, result)
     cache.save()
     result.warnings.extend(cache.warnings)
 
     for path, reason in discovery.problems:
         display = _display(path, root)
         result.findings.append(unreadable_finding(display, Unreadable(reason)))
-    result.files_reviewed = len(jobs)
+    result.files_reviewed = len(jobs) if reported is None else len(reported)
     result.findings.sort(key=Finding.sort_key)
     return result
 
@@ -292,7 +309,7 @@ class _LocalWorker:
         self.selection = selection
         self.keep_trees = keep_trees
         self._checker: Checker | None = None
-        self.files: list[FileOutcome] = []
+        self.files: deque[list[FileOutcome]] = deque()
         self.project: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
 
     @property
@@ -305,10 +322,10 @@ class _LocalWorker:
         return self._checker
 
     def send_files(self, jobs: list[FileJob]) -> None:
-        self.files = self.checker.check_files(jobs) if jobs else []
+        self.files.append(self.checker.check_files(jobs) if jobs else [])
 
     def receive_files(self) -> list[FileOutcome]:
-        return self.files
+        return self.files.popleft()
 
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
         self.project = self.checker.check_project(index, jobs)
@@ -446,13 +463,41 @@ class _WorkerPool:
             sizes[target] += _file_size(job) + 1
         return chunks
 
-    def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
+    def check_files(
+        self, jobs: list[FileJob], progress: Callable[[int, int], None] | None = None
+    ) -> list[FileOutcome]:
         chunks = self._split(jobs)
+        if progress is not None:
+            return self._check_in_batches(chunks, len(jobs), progress)
         for worker, chunk in zip(self.workers, chunks):
             worker.send_files(chunk)
         outcomes: list[FileOutcome] = []
         for worker in self.workers:
             outcomes.extend(worker.receive_files())
+        return outcomes
+
+    def _check_in_batches(
+        self, chunks: list[list[FileJob]], total: int, progress: Callable[[int, int], None]
+    ) -> list[FileOutcome]:
+        """Each worker's chunk in small batches, so that a progress display can move; two
+        batches are queued per worker, so that none waits while its last answer is read."""
+        queues = [[chunk[start:start + _FILES_PER_ROUND] for start in range(0, len(chunk), _FILES_PER_ROUND)]
+                  for chunk in chunks]
+        in_flight = [0] * len(self.workers)
+        for number, (worker, queue) in enumerate(zip(self.workers, queues)):
+            while queue and in_flight[number] < 2:
+                worker.send_files(queue.pop(0))
+                in_flight[number] += 1
+        outcomes: list[FileOutcome] = []
+        while any(in_flight):
+            for number, worker in enumerate(self.workers):
+                if in_flight[number]:
+                    outcomes.extend(worker.receive_files())
+                    in_flight[number] -= 1
+                    if queues[number]:
+                        worker.send_files(queues[number].pop(0))
+                        in_flight[number] += 1
+                    progress(len(outcomes), total)
         return outcomes
 
     def check_project(

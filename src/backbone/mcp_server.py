@@ -1,0 +1,323 @@
+"""`backbone mcp`: backbone as a Model Context Protocol server on stdio, for coding agents.
+
+Tools: `review`, `rule`, `profile` and `debug`. Each calls what the CLI calls (backbone.api)
+and answers the document the CLI prints with `--format json`, so an agent and a person read
+the same thing; review findings come in pages (`offset`, `limit`) with their counts, so an
+answer stays small on a large project. Invalid arguments are MCP protocol errors (invalid
+params); a review that cannot run (a bad configuration, a missing path) is a tool error with
+backbone's message; anything unexpected is a tool error with a masked one-line message, never
+a traceback. The rule catalog is exposed as resources: `backbone://rules` and
+`backbone://rules/{CODE}`.
+
+`profile` imports and runs the user's application: it runs `backbone profile` in a child
+process, so that the application's imports, output and threads never reach the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import click
+import mcp_types
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resources import FunctionResource
+from mcp.shared.exceptions import MCPError
+
+from backbone import __version__, api
+from backbone.findings import Confidence
+from backbone.redaction import mask
+from backbone.report import OutputFormat, render
+from backbone.review.rules import ENGINE_CODES, all_rules
+
+# Findings per review answer unless the agent asks for another page size, and the most it may.
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+# A profile run that takes longer than this is stopped (its child process is killed).
+PROFILE_TIMEOUT_S = 900.0
+
+INSTRUCTIONS = (
+    "backbone reviews Python web services (FastAPI, Flask, Django, SQLAlchemy) for backend defects: "
+    "N+1 queries, missing timeouts, unsafe GET handlers, transactions, API contracts. Call `review` on the "
+    "files you changed (changed_only=true reviews only the lines changed since the default branch); "
+    "read a finding's rule with `rule` before fixing it. `debug` explains incidents from logs; `profile` "
+    "runs an app under instrumentation."
+)
+
+_T = TypeVar("_T")
+
+
+class _Failure(Exception):
+    """A failure the user can fix: reported as a tool error with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _invalid(message: str) -> MCPError:
+    return MCPError(mcp_types.INVALID_PARAMS, message)
+
+
+def _guarded(tool: Callable[..., _T]) -> Callable[..., _T]:
+    """The tool, with every failure turned into an MCP error or a tool error: no traceback leaves."""
+    import functools
+
+    @functools.wraps(tool)
+    def run(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return tool(*args, **kwargs)
+        except MCPError:
+            raise
+        except _Failure as failure:
+            raise ToolError(mask(failure.message)) from None
+        except (api.ConfigError, api.BaselineError, api.ChangesError) as error:
+            raise ToolError(mask(str(error))) from None
+        except Exception as error:
+            raise ToolError(
+                mask(f"backbone: internal error: {type(error).__name__}: {error} (please report this as a bug)")
+            ) from None
+
+    return run
+
+
+def _codes(values: list[str] | None, argument: str) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    for code in codes:
+        if code != "ALL" and not any(known.startswith(code) for known in (*all_rules(), *ENGINE_CODES)):
+            raise _invalid(f"{argument}: unknown rule code '{code}'")
+    return codes
+
+
+def review_document(
+    paths: list[str] | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    min_confidence: str | None = None,
+    changed_only: bool = False,
+    base: str | None = None,
+    baseline: str | None = None,
+    config: str | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """The review tool's answer: the `--format json` document, one page of its findings."""
+    if min_confidence is not None and min_confidence not in {c.value for c in Confidence}:
+        raise _invalid(f"min_confidence: expected one of high, medium, low, got {min_confidence!r}")
+    if offset < 0 or not 1 <= limit <= MAX_PAGE:
+        raise _invalid(f"offset must be 0 or more and limit between 1 and {MAX_PAGE}")
+    if base is not None and not changed_only:
+        raise _invalid("base applies to changed_only reviews; set changed_only=true")
+    request = api.ReviewRequest(
+        paths=tuple(paths) if paths else (".",),
+        config_file=config,
+        select=_codes(select, "select") or None,
+        ignore=_codes(ignore, "ignore") or (),
+        min_confidence=Confidence.parse(min_confidence) if min_confidence else None,
+        baseline=baseline,
+        diff=(base or "") if changed_only else None,
+    )
+    result, configuration = api.review(request)
+    if result.missing_paths:
+        raise _Failure("no such file or directory: " + ", ".join(str(path) for path in result.missing_paths))
+    document: dict[str, Any] = json.loads(render(api.review_report(result, configuration), OutputFormat.JSON))
+    findings = document["findings"]
+    document["findings"] = findings[offset:offset + limit]
+    document["page"] = {
+        "offset": offset,
+        "limit": limit,
+        "returned": len(document["findings"]),
+        "total": len(findings),
+        "next_offset": offset + limit if offset + limit < len(findings) else None,
+    }
+    if result.internal_errors:
+        document["internal_errors"] = [mask(problem) for problem in result.internal_errors]
+    if result.warnings:
+        document["warnings"] = [mask(warning) for warning in result.warnings]
+    return document
+
+
+def rule_document(code: str) -> dict[str, Any]:
+    markdown = api.rule_markdown(code)
+    if markdown is None:
+        raise _invalid(f"unknown rule '{code}'; the resource backbone://rules lists them")
+    wanted = code.strip()
+    rule = all_rules().get(wanted.upper()) or {r.name: r for r in all_rules().values()}.get(wanted)
+    if rule is not None:
+        return {"code": rule.code, "name": rule.name, "severity": rule.severity.value, "documentation": markdown}
+    name, _ = ENGINE_CODES[wanted.upper()]
+    return {"code": wanted.upper(), "name": name, "severity": "engine", "documentation": markdown}
+
+
+def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, Any]:
+    from backbone.logs.analyze import DebugOptions
+    from backbone.logs.jsonlog import FieldSpecError
+    from backbone.logs.model import LogFormat
+    from backbone.logs.render_json import render_json
+
+    if not logs:
+        raise _invalid("logs: name at least one log file or directory")
+    formats = {f.value: f for f in LogFormat}
+    if log_format is not None and log_format not in formats:
+        raise _invalid(f"log_format: expected one of {', '.join(formats)}, got {log_format!r}")
+    try:
+        report = api.debug(logs, DebugOptions(log_format=formats[log_format] if log_format else None))
+    except FieldSpecError as error:
+        raise _Failure(str(error)) from None
+    if not report.readable and report.incomplete is None:
+        raise _Failure("no readable input: no line of " + ", ".join(logs) + " could be parsed")
+    document: dict[str, Any] = json.loads(render_json(report))
+    return document
+
+
+def profile_document(
+    app: str,
+    scenario: str | None = None,
+    app_dir: str = ".",
+    setup: str | None = None,
+    factory: bool = False,
+    repeat: int = 20,
+    timeout_s: float = PROFILE_TIMEOUT_S,
+) -> dict[str, Any]:
+    if not app or app.startswith("-") or (setup is not None and setup.startswith("-")):
+        raise _invalid("app: an import string such as shop.main:app")
+    if repeat < 1:
+        raise _invalid("repeat must be 1 or more")
+    command = [sys.executable, "-m", "backbone", "profile", app, "--format", "json", "--exit-zero",
+               "--no-progress", "--app-dir", app_dir, "--repeat", str(repeat)]
+    if scenario is not None:
+        command += ["--scenario", scenario]
+    if setup is not None:
+        command += ["--setup", setup]
+    if factory:
+        command.append("--factory")
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout_s, check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        raise _Failure(f"the profile did not finish within {timeout_s:g} s") from None
+    stderr = completed.stderr.decode("utf-8", "replace").strip()
+    try:
+        document: dict[str, Any] = json.loads(completed.stdout.decode("utf-8", "replace"))
+    except json.JSONDecodeError:
+        last = stderr.splitlines()[-1] if stderr else f"exit status {completed.returncode}"
+        raise _Failure(last.removeprefix("backbone: error: ")) from None
+    return document
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def build_server() -> MCPServer:
+    server: MCPServer = MCPServer("backbone", version=__version__, instructions=INSTRUCTIONS)
+
+    @server.tool(name="review", description=(
+        "Review Python web service code against backbone's rule catalog (the JSON report of "
+        "`backbone review --format json`). paths: files or directories (default: the working directory); "
+        "the whole project is indexed, so cross-file findings are found when reviewing some files. "
+        "select/ignore: rule codes or prefixes. min_confidence: high, medium or low. changed_only: only "
+        "findings on lines changed since the merge base with the default branch (or with `base`). "
+        "Findings come in pages: offset, limit (default 100, at most 500); `page` has the counts."
+    ))
+    @_guarded
+    def review(
+        paths: list[str] | None = None,
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        min_confidence: str | None = None,
+        changed_only: bool = False,
+        base: str | None = None,
+        baseline: str | None = None,
+        config: str | None = None,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+    ) -> str:
+        return _json(review_document(paths, select, ignore, min_confidence, changed_only, base, baseline,
+                                     config, offset, limit))
+
+    @server.tool(name="rule", description="The documentation of one rule, by code (BB203) or name (Markdown).")
+    @_guarded
+    def rule(code: str) -> str:
+        return _json(rule_document(code))
+
+    @server.tool(name="debug", description=(
+        "Root-cause analysis of access logs, application logs with tracebacks and slow-query logs "
+        "(the JSON report of `backbone debug --format json`). logs: files or directories."
+    ))
+    @_guarded
+    def debug(logs: list[str], log_format: str | None = None) -> str:
+        return _json(debug_document(logs, log_format))
+
+    @server.tool(name="profile", description=(
+        "Run an ASGI or WSGI app (an import string such as shop.main:app) under instrumentation and "
+        "report N+1 queries, slow queries, event-loop stalls and per-route latency (the JSON report of "
+        "`backbone profile --format json`). scenario: a YAML file of requests (default: GET requests "
+        "from the app's OpenAPI document); app_dir: put on sys.path; setup: MODULE:FUNCTION run first."
+    ))
+    @_guarded
+    def profile(
+        app: str,
+        scenario: str | None = None,
+        app_dir: str = ".",
+        setup: str | None = None,
+        factory: bool = False,
+        repeat: int = 20,
+    ) -> str:
+        return _json(profile_document(app, scenario, app_dir, setup, factory, repeat))
+
+    from backbone.report.rule_docs import catalog_markdown
+
+    server.add_resource(FunctionResource(
+        uri="backbone://rules", name="rules", title="backbone rule catalog",
+        description="Every rule: code, name, severity and summary.", mime_type="text/markdown",
+        fn=catalog_markdown,
+    ))
+    for code in (*ENGINE_CODES, *all_rules()):
+        server.add_resource(FunctionResource(
+            uri=f"backbone://rules/{code}", name=code, title=f"{code} {_name(code)}",
+            description=_summary(code), mime_type="text/markdown", fn=partial(_rule_page, code),
+        ))
+    return server
+
+
+def _name(code: str) -> str:
+    rule = all_rules().get(code)
+    return rule.name if rule is not None else ENGINE_CODES[code][0]
+
+
+def _summary(code: str) -> str:
+    rule = all_rules().get(code)
+    return rule.summary if rule is not None else ENGINE_CODES[code][1]
+
+
+def _rule_page(code: str) -> str:
+    return api.rule_markdown(code) or ""
+
+
+@click.command("mcp")
+@click.option("--directory", "-C", type=click.Path(exists=True, file_okay=False, path_type=str), default=None,
+              help="The project directory: relative paths in tool calls are relative to it (default: the working directory).")
+def mcp_command(directory: str | None) -> int:
+    """Serve backbone's tools to coding agents over MCP (stdio).
+
+    Configure your agent to run `backbone mcp --directory PROJECT`; see the README.
+    """
+    if directory is not None:
+        os.chdir(directory)
+    server = build_server()
+    try:
+        server.run("stdio")
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -50,6 +50,7 @@ class _Commands(click.Group):
     LAZY: dict[str, tuple[str, str]] = {
         "debug": ("backbone.logs.command", "debug"),
         "profile": ("backbone.runtime.command", "profile_command"),
+        "migrations": ("backbone.migrations.command", "migrations_group"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

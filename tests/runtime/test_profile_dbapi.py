@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import glob
-import os
-import shutil
 import sqlite3
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,58 +107,21 @@ def test_async_sqlalchemy_on_aiosqlite_is_recorded_once_even_on_the_drivers_thre
 # --- psycopg 3 against a throwaway PostgreSQL server ----------------------------------------------
 
 
-def _postgres_bin() -> Path | None:
-    found = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)), None)
-    return Path(found).parent if found else None
-
-
 @pytest.fixture(scope="module")
 def postgres_dsn() -> Iterator[str]:
     """A PostgreSQL server on a Unix socket in a temporary directory (no TCP), for this module only."""
     pytest.importorskip("psycopg")
-    binaries = _postgres_bin()
-    if binaries is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    root = Path(tempfile.mkdtemp(prefix="backbone-pg-"))
-    data, sockets = root / "data", root / "sockets"
-    sockets.mkdir()
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root.
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres")
-        shutil.chown(sockets, "postgres")
-        root.chmod(0o755)
+    from backbone.migrations.scratch import ScratchError, scratch_postgres
+
     try:
-        subprocess.run(
-            [*as_user, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [
-                *as_user,
-                str(binaries / "pg_ctl"),
-                "-D",
-                str(data),
-                "-w",
-                "-l",
-                str(root / "server.log"),
-                "-o",
-                f"-k {sockets} -c listen_addresses='' -F",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    except (subprocess.CalledProcessError, FileNotFoundError) as error:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"cannot start a throwaway PostgreSQL server: {error}")
+        server = scratch_postgres()
+        dsn = server.__enter__()
+    except ScratchError as error:
+        pytest.skip(str(error))
     try:
-        yield f"host={sockets} dbname=postgres user=postgres"
+        yield dsn
     finally:
-        subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture

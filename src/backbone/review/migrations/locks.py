@@ -38,6 +38,11 @@ class LockMode(enum.Enum):
         return " ".join(word.upper() for word in words)
 
     @property
+    def article(self) -> str:
+        """"an ACCESS EXCLUSIVE", "a SHARE"."""
+        return f"{'an' if self.title[0] in 'AEIOU' else 'a'} {self.title}"
+
+    @property
     def rank(self) -> int:
         return list(LockMode).index(self)
 
@@ -64,7 +69,7 @@ class Effect:
     def describe(self, table: str) -> str:
         what = "rewrites the table" if self.rewrites else "scans every row" if self.scans else "does not rewrite the table"
         name = f"`{table}`" if table else "the table"
-        return f"takes an {self.lock.title} lock on {name} ({self.lock.blocks}) and {what}"
+        return f"takes {self.lock.article} lock on {name} ({self.lock.blocks}) and {what}"
 
 
 def effect(step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Effect | None:

@@ -101,7 +101,7 @@ class DdlWithoutLockTimeout(MigrationRule):
                 continue
             self.report(
                 step.node,
-                f"Waits for an {found.lock.title} lock on `{step.table}` with no lock_timeout: queries on the "
+                f"Waits for {found.lock.article} lock on `{step.table}` with no lock_timeout: queries on the "
                 "table queue behind it while it waits.",
                 fix=code_for(
                     migration,

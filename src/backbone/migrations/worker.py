@@ -30,10 +30,9 @@ _TABLES = (
     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
     "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
 )
-_LOCKS = (
-    "SELECT l.relation::bigint, c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-    "WHERE l.pid = %s AND l.locktype = 'relation' AND c.relkind IN ('r', 'p')"
-)
+# By oid only: a table created in the migration's open transaction is not in the observer's
+# pg_class; its name comes from the migration connection's own view (_TABLES).
+_LOCKS = "SELECT relation::bigint, mode FROM pg_locks WHERE pid = %s AND locktype = 'relation'"
 _SAMPLE_SECONDS = 0.003
 
 
@@ -71,7 +70,7 @@ class Tracer:
         self._held_before: set[tuple[int, str]] = set()
         self._tables_before: dict[int, tuple[str, int]] = {}
         self._tables_after: dict[int, tuple[str, int]] = {}
-        self._seen: set[tuple[int, str, str]] = set()
+        self._seen: set[tuple[int, str]] = set()
         self._touched: set[str] = set()
         self._started = 0.0
         self._running = True
@@ -101,7 +100,11 @@ class Tracer:
             if after is not None and after[1] != filenode:
                 record.rewritten.append(name)
         record.existing = sorted(name for name, _ in self._tables_before.values())
-        for oid, name, mode in sorted(self._seen):
+        names = {oid: name for oid, (name, _) in {**self._tables_before, **self._tables_after}.items()}
+        for oid, mode in sorted(self._seen):
+            name = names.get(oid)
+            if name is None:
+                continue
             if (oid, mode) not in self._held_before:
                 target = record.locks
             elif name in self._touched:
@@ -123,7 +126,7 @@ class Tracer:
         self.pid = raw.info.backend_pid
         if record.statements == 0:
             self._tables_before = self._tables(raw)
-            self._held_before = {(oid, mode) for oid, _, mode in self._locks()}
+            self._held_before = set(self._locks())
         record.statements += 1
 
     def after_statement(self, raw: Any) -> None:
@@ -142,12 +145,12 @@ class Tracer:
         except Exception:  # an aborted transaction: the statement failed, nothing more to learn
             return {}
 
-    def _locks(self) -> list[tuple[int, str, str]]:
+    def _locks(self) -> list[tuple[int, str]]:
         if self.pid is None:
             return []
         with self.observer_lock:
             rows = self.observer.execute(_LOCKS, (self.pid,)).fetchall()
-        return [(int(oid), str(name), str(mode)) for oid, name, mode in rows]
+        return [(int(oid), str(mode)) for oid, mode in rows]
 
     def _sample_loop(self) -> None:
         while self._running:
@@ -327,7 +330,7 @@ def run_alembic(ini: Path, dsn: str, tracer_factory: Callable[[], Tracer]) -> tu
     url = _sqlalchemy_url(dsn)
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     os.environ["DATABASE_URL"] = url
-    versions = {Path(directory).resolve() for directory in ScriptDirectory.from_config(config).versions}
+    versions = {Path(revision.path).parent.resolve() for revision in ScriptDirectory.from_config(config).walk_revisions()}
     tracer = tracer_factory()
 
     def revision_frame() -> tuple[str, int, str] | None:
@@ -408,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                 records, problems = run_alembic(Path(arguments.alembic_ini or project / "alembic.ini").resolve(), arguments.dsn, factory)
     except Exception as error:
         # The project's own code failed to import or run: the message is the report.
-        last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-        where = f" ({last.filename}:{last.lineno})" if last else ""
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(str(project))]
+        where = f" ({Path(frames[-1].filename).relative_to(project)}:{frames[-1].lineno})" if frames else ""
         problems.append(f"{type(error).__name__}: {error}{where}")
     Path(arguments.out).write_text(
         json.dumps({"server_version": server_version, "operations": [asdict(r) for r in records], "problems": problems}),

@@ -188,7 +188,9 @@ def test_a_migration_that_does_not_import_is_reported_and_the_trace_goes_on(
     out = capsys.readouterr()
     assert code == 1
     assert "Traceback" not in out.err + out.out
-    assert "MT703" in out.out and "not_a_module_anywhere" in out.out
+    assert "MT703" in out.out and "not_a_module_anywhere" in out.out and "it was skipped" in out.out
+    # The migrations around it were still traced.
+    assert "0002_index.py:7" in out.out
 
 
 def test_a_circular_dependency_is_a_clear_message(tmp_path: Path, postgres: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,16 +102,16 @@ class Tracer:
         record.existing = sorted(name for name, _ in self._tables_before.values())
         names = {oid: name for oid, (name, _) in {**self._tables_before, **self._tables_after}.items()}
         for oid, mode in sorted(self._seen):
-            name = names.get(oid)
-            if name is None:
+            table = names.get(oid)
+            if table is None:
                 continue
             if (oid, mode) not in self._held_before:
                 target = record.locks
-            elif name in self._touched:
+            elif table in self._touched:
                 target = record.inherited
             else:
                 continue
-            modes = target.setdefault(name, [])
+            modes = target.setdefault(table, [])
             if mode not in modes:
                 modes.append(mode)
         if record.statements:
@@ -252,6 +252,8 @@ def run_django(project: Path, dsn: str, settings_module: str | None, tracer_fact
             DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         )
     django.setup()
+    problems: list[str] = []
+    _tolerate_broken_migrations(problems)
     from django.db import connection  # type: ignore[import-untyped, unused-ignore]
     from django.db.migrations.executor import MigrationExecutor  # type: ignore[import-untyped, unused-ignore]
 
@@ -276,7 +278,6 @@ def run_django(project: Path, dsn: str, settings_module: str | None, tracer_fact
         finally:
             tracer.after_statement(raw)
 
-    problems: list[str] = []
     try:
         with connection.execute_wrapper(wrapper):
             executor.migrate(targets, plan=plan)
@@ -285,6 +286,42 @@ def run_django(project: Path, dsn: str, settings_module: str | None, tracer_fact
         tracer.end(f"{type(error).__name__}: {error}")
     tracer.close()
     return tracer.records, problems
+
+
+def _tolerate_broken_migrations(problems: list[str]) -> None:
+    """A migration module that does not import is replaced by an empty migration after its
+    predecessor, with a problem saying so: the others are still traced."""
+    import importlib
+    import pkgutil
+    import types
+
+    import django.db.migrations.loader as loader_module  # type: ignore[import-untyped, unused-ignore]
+    from django.db import migrations  # type: ignore[import-untyped, unused-ignore]
+
+    original = loader_module.import_module
+
+    def import_module(name: str, package: str | None = None) -> Any:
+        try:
+            return original(name, package)
+        except Exception as error:
+            package_name, _, migration_name = name.rpartition(".")
+            if not package_name.endswith("migrations") or not migration_name:
+                raise
+            problems.append(f"{name} does not import ({type(error).__name__}: {error}); it was skipped")
+            siblings = sorted(info.name for info in pkgutil.iter_modules(importlib.import_module(package_name).__path__))
+            earlier = [sibling for sibling in siblings if sibling < migration_name and not sibling.startswith("_")]
+            previous = earlier[-1] if earlier else None
+
+            class Migration(migrations.Migration):  # type: ignore[misc]
+                def __init__(self, name: str, app_label: str) -> None:
+                    super().__init__(name, app_label)
+                    self.dependencies = [(app_label, previous)] if previous else []
+
+            module = types.ModuleType(name)
+            module.Migration = Migration  # type: ignore[attr-defined]
+            return module
+
+    loader_module.import_module = import_module
 
 
 def _wrap(operation: Any, tracer: Tracer, template: OperationRecord) -> None:

@@ -32,6 +32,12 @@ TRACE_CODES: dict[str, tuple[str, str]] = {
     "MT702": ("static-trace-disagreement", "The BB7 rules predicted another lock or rewrite than the trace observed."),
     "MT703": ("migration-failed", "A migration could not be imported or applied."),
 }
+# The BB7 rule that gives the safe sequence for each kind of step.
+_RULE_OF = {
+    "add column": "BB701", "create index": "BB702", "drop index": "BB702", "add constraint": "BB703",
+    "alter column type": "BB704", "set not null": "BB705", "drop column": "BB706", "drop table": "BB706",
+    "rename column": "BB706", "rename table": "BB706",
+}
 # Below this, a lock blocks nothing a service does (reads and writes go on); a brief SHARE
 # UPDATE EXCLUSIVE (CONCURRENTLY) may end between two samples, so it is not compared.
 _NOTABLE = LockMode.SHARE
@@ -231,8 +237,7 @@ def _findings(observation: Observation, project: Path) -> list[Finding]:
                 f"{observation.operation} held {lock.article} lock on {tables}{held} which {lock.blocks}, "
                 f"{'and rewrote it' if rewrote else 'without a rewrite'}, for {observation.duration_ms:.1f} ms on the trace database."
             ),
-            fix=Fix(f"See `backbone rule` for the BB7 rule of this operation ({', '.join(observation.predicted_by) or 'none predicted it'}) "
-                    "for the safe sequence."),
+            fix=Fix(_fix_for(observation)),
             context="migration", context_evidence="traced",
         ))
     predicted = (observation.predicted_lock, observation.predicted_rewrite)
@@ -249,6 +254,13 @@ def _findings(observation: Observation, project: Path) -> list[Finding]:
     if observation.error:
         found.append(_failure(f"{observation.operation} failed: {mask(observation.error)}", project, location))
     return found
+
+
+def _fix_for(observation: Observation) -> str:
+    codes = sorted({_RULE_OF[kind] for kind in observation.predicted_by if kind in _RULE_OF})
+    if codes:
+        return f"`backbone rule {codes[0]}` gives the safe sequence of steps that replaces this operation."
+    return "Split the change so that no step holds this lock on a busy table (expand, backfill in batches, contract)."
 
 
 def _agree(observation: Observation) -> bool:

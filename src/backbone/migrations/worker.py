@@ -125,7 +125,13 @@ class Tracer:
         self._touched.update(_tables_named(sql))
         self.pid = raw.info.backend_pid
         if record.statements == 0:
-            self._tables_before = self._tables(raw)
+            # Only committed tables: one created earlier in the same transaction is invisible
+            # to everyone else, so its locks block no one.
+            visible = self._tables(raw)
+            with self.observer_lock:
+                rows = self.observer.execute("SELECT oid::bigint FROM pg_class WHERE oid = ANY(%s)", (list(visible),)).fetchall()
+            committed = {int(oid) for (oid,) in rows}
+            self._tables_before = {oid: value for oid, value in visible.items() if oid in committed}
             self._held_before = set(self._locks())
         record.statements += 1
 

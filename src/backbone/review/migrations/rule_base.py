@@ -50,4 +50,8 @@ class MigrationRule(Rule):
 
 
 def code_for(migration: Migration, django: str, alembic: str) -> str:
-    return django if migration.dialect is Dialect.DJANGO else alembic
+    """The fix for the migration's framework, on one line: "What to do: `code`; `code`"."""
+    text = django if migration.dialect is Dialect.DJANGO else alembic
+    intro, *code = text.split("\n")
+    lines = [line.strip() for line in code if line.strip()]
+    return f"{intro} " + "; ".join(f"`{line}`" for line in lines) if lines else intro

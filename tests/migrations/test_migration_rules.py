@@ -106,3 +106,11 @@ def test_alembic_revision_with_sql_that_does_not_parse_is_still_reviewed(tmp_pat
     assert [(finding.code, finding.line) for finding in findings] == [("BB701", 10), ("BB702", 12)]
     assert "SHARE lock" in findings[1].message
     assert findings[1].fix is not None and "postgresql_concurrently=True" in findings[1].fix.message
+
+
+def test_an_alembic_revision_outside_the_usual_folders_is_a_migration(tmp_path: Path) -> None:
+    # `from alembic import op` makes the module a revision, wherever script_location puts it.
+    findings = review_tree(tmp_path, {"app/migration/versions/b2_code.py": ALEMBIC_REVISION})
+    assert [(finding.code, finding.line, finding.context) for finding in findings] == [
+        ("BB701", 10, "migration"), ("BB702", 12, "migration"),
+    ]

@@ -16,6 +16,11 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _DJANGO_PACKAGES = ("django.db.migrations.", "django.contrib.postgres.operations.")
 _ALEMBIC_OP = "alembic.op."
 _RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
+# Field types whose blank=True makes Django fill existing rows with "" (empty_strings_allowed).
+_STRING_FIELDS = frozenset({
+    "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
+    "CICharField", "CITextField", "CIEmailField",
+})
 # Django database functions that are volatile as a `db_default`.
 _VOLATILE_DB_FUNCTIONS = frozenset({"RandomUUID", "Random"})
 
@@ -225,8 +230,9 @@ def _django_field(
         return []
     not_null = not _is_true(keywords.get("null"))
     default = DefaultKind.NONE
-    if not _is_none(keywords.get("default")):
-        # Django computes a default (even a callable) once and fills every row with it.
+    if not _is_none(keywords.get("default")) or (field_type in _STRING_FIELDS and _is_true(keywords.get("blank"))):
+        # Django computes a default (even a callable) once and fills every row with it; a
+        # blank string field gets "".
         default = DefaultKind.CONSTANT
     db_default = keywords.get("db_default")
     if not _is_none(db_default):

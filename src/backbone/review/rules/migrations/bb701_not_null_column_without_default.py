@@ -84,6 +84,8 @@ class NotNullColumnWithoutDefault(MigrationRule):
                 migrations.AddField("coupon", "percent", models.IntegerField()),
                 migrations.AddField("order", "note", models.TextField(null=True)),
                 migrations.AddField("order", "paid", models.BooleanField(default=False)),
+                # Django fills a blank string field with "" for the rows already there.
+                migrations.AddField("order", "comment", models.TextField(blank=True)),
             ]
         """,
         """

@@ -15,6 +15,8 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	@echo "== backbone review examples/shop =="
 	$(BIN)/backbone review examples/shop --exit-zero --no-cache --color always
+	@echo "== backbone migrations trace examples/shop: the example's Alembic revisions on a scratch PostgreSQL =="
+	-$(BIN)/backbone migrations trace examples/shop --exit-zero --color always
 	@echo "== backbone debug on the example service's logs (an incident is in them) =="
 	$(BIN)/python examples/shop/scripts/generate_logs.py --out build/demo/logs
 	$(BIN)/backbone debug build/demo/logs --exit-zero --color always --html build/demo/debug.html

@@ -259,9 +259,12 @@ def test_documented_examples_parse_and_do_what_their_section_says(code: str) -> 
     for block in blocks:
         ast.parse(block)  # indentation kept: every block is valid Python
     example, use_instead = blocks[0], blocks[1]
-    found = [f for f in check_source(example, (code,), path="app/views.py", module="app.views") if f.code == code]
+    # Where the rule's own examples run (a migration for BB7), else an ordinary app module.
+    path = rule.example_path if rule.example_path != "example.py" else "app/views.py"
+    module = path.removesuffix(".py").replace("/", ".")
+    found = [f for f in check_source(example, (code,), path=path, module=module) if f.code == code]
     assert found, f"{code}: the documented Example produces no {code} finding"
-    fixed = [f for f in check_source(use_instead, (code,), path="app/views.py", module="app.views") if f.code == code]
+    fixed = [f for f in check_source(use_instead, (code,), path=path, module=module) if f.code == code]
     assert not fixed, f"{code}: the documented Use instead still produces {code}"
 
 

@@ -41,13 +41,13 @@ def test_every_rule_has_examples_of_both_kinds() -> None:
 
 @pytest.mark.parametrize(("rule", "snippet"), _cases("VALID"))
 def test_valid_example_is_quiet(rule: type[Rule], snippet: str) -> None:
-    findings = check_source(snippet, (rule.code,))
+    findings = check_source(snippet, (rule.code,), path=rule.example_path)
     assert [(f.line, f.message) for f in findings] == []
 
 
 @pytest.mark.parametrize(("rule", "snippet"), _cases("INVALID"))
 def test_invalid_example_is_reported_on_the_marked_lines(rule: type[Rule], snippet: str) -> None:
-    findings = check_source(snippet, (rule.code,))
+    findings = check_source(snippet, (rule.code,), path=rule.example_path)
     assert [f.line for f in findings] == expected_lines(snippet, rule.code)
     for finding in findings:
         assert finding.code == rule.code

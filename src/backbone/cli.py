@@ -54,6 +54,7 @@ class _Commands(click.Group):
         "explain": ("backbone.sql.command", "explain_command"),
         "profile": ("backbone.runtime.command", "profile_command"),
         "mcp": ("backbone.mcp_server", "mcp_command"),
+        "migrations": ("backbone.migrations.command", "migrations_group"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -59,6 +59,8 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 DEFAULT_MAX_FILE_SIZE_KB = 1024
+DEFAULT_POSTGRES_VERSION = 15
+POSTGRES_VERSION_OPTION = "postgres-version"
 
 # The rule that reads the business-domain lexicon, and the options `[tool.backbone.domains]`
 # and `replace-default-domains` are handed to it as (rule options reach rules; a table of
@@ -104,6 +106,8 @@ class Config:
     errors: tuple[tuple[str, tuple[int, ...]], ...] = ()
     # `repository-url`: the https GitHub/GitLab repository whose docs/rules/ pages SARIF links to.
     repository_url: str | None = None
+    # `postgres-version`: the PostgreSQL major version migrations run on (the BB7 rules' option).
+    postgres_version: int = DEFAULT_POSTGRES_VERSION
     raw: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -246,6 +250,7 @@ class _Validator:
         "replace-default-domains",
         "errors",
         "repository-url",
+        "postgres-version",
     )
 
     def __init__(self, path: Path, prefix: str, rules: Mapping[str, type[Rule]]) -> None:
@@ -301,6 +306,11 @@ class _Validator:
         repository = table.get("repository-url")
         if repository is not None and not (isinstance(repository, str) and repository.startswith("https://")):
             raise self.error("repository-url", f"expected an https URL, got {repository!r}")
+        postgres_version = table.get(POSTGRES_VERSION_OPTION, DEFAULT_POSTGRES_VERSION)
+        if not isinstance(postgres_version, int) or isinstance(postgres_version, bool) or not 9 <= postgres_version <= 99:
+            raise self.error(POSTGRES_VERSION_OPTION, f"expected a PostgreSQL major version such as 15, got {postgres_version!r}")
+        if POSTGRES_VERSION_OPTION in table:
+            rule_options = self.with_postgres_version(rule_options, postgres_version)
         return Config(
             source=self.path,
             select=select,
@@ -318,6 +328,7 @@ class _Validator:
             replace_default_domains=replace_domains,
             errors=errors,
             repository_url=repository,
+            postgres_version=postgres_version,
             raw=table,
         )
 
@@ -444,6 +455,22 @@ class _Validator:
             result.append((code, rule_options))
         if not found:
             result.append((DOMAINS_RULE, injected))
+        return tuple(result)
+
+    def with_postgres_version(
+        self, options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...], version: int
+    ) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
+        """The rule options with `postgres-version` handed to every rule that declares it (BB7)."""
+        codes = [code for code in self.rules if code.startswith("BB7")
+                 and any(option.name == POSTGRES_VERSION_OPTION for option in self.rules[code].options)]
+        configured = dict(options)
+        result = [(code, rule_options) for code, rule_options in options if code not in codes]
+        for code in codes:
+            own = configured.get(code, ())
+            if any(name == POSTGRES_VERSION_OPTION for name, _ in own):
+                result.append((code, own))
+            else:
+                result.append((code, own + ((POSTGRES_VERSION_OPTION, version),)))
         return tuple(result)
 
     def errors(self, value: object) -> tuple[tuple[str, tuple[int, ...]], ...]:

@@ -39,6 +39,7 @@ FAMILIES: dict[str, str] = {
     "BB4": "the request cycle and async",
     "BB5": "security and configuration",
     "BB6": "architecture",
+    "BB7": "migration safety",
 }
 
 _FRAMEWORK_NAMES: dict[Framework, str] = {

@@ -90,6 +90,13 @@ def path_context(path: str) -> ContextFact | None:
     return None
 
 
+def revision_context(module: ModuleFacts) -> ContextFact | None:
+    """An Alembic revision kept outside the usual folders (`from alembic import op`)."""
+    if "alembic.op" in module.imports.values():
+        return ContextFact(ExecutionContext.MIGRATION, "Alembic revision", ())
+    return None
+
+
 def _class_has_base(index: ProjectIndex, class_qualname: str, bases: frozenset[str], depth: int = 0) -> bool:
     facts = index.classes.get(class_qualname)
     if facts is None or depth > 8:
@@ -141,7 +148,7 @@ class ExecutionContexts:
         self._module_of: dict[str, ModuleFacts] = {}
         roots: dict[ExecutionContext, list[ContextFact]] = {}
         for module in index.modules.values():
-            by_path = path_context(module.path)
+            by_path = path_context(module.path) or revision_context(module)
             for qualname in module.functions:
                 self._module_of[qualname] = module
                 if by_path is not None:
@@ -201,7 +208,8 @@ class ExecutionContexts:
 
     def of_scope(self, module: str, path: str, scope: str) -> tuple[ContextFact, ...]:
         """The contexts of code at `scope` ("Class.method", "" for module level) of a module."""
-        by_path = path_context(path)
+        facts = self._index.modules.get(module)
+        by_path = path_context(path) or (revision_context(facts) if facts is not None else None)
         parts = scope.split(".") if scope else []
         # The innermost enclosing function or class the index knows.
         while parts:

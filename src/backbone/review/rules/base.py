@@ -103,6 +103,8 @@ class Rule:
     # Severity per execution context, over `NOT_AT_RUN_TIME`; a context not named gets
     # `severity`. `severity_in` applies it.
     contexts: ClassVar[ContextPolicy] = {}
+    # The path rule examples are checked as (a migration rule's examples live in migrations/).
+    example_path: ClassVar[str] = "example.py"
     # Snippets that must produce no finding of this rule.
     VALID: ClassVar[tuple[str, ...]] = ()
     # Snippets that must produce findings exactly on the lines marked `# expect: CODE`.

@@ -1,0 +1,34 @@
+"""The migrations layer: what a Django migration or an Alembic revision does to PostgreSQL.
+
+Rules ask this package; they never match operation names themselves.
+
+    from backbone.review.migrations import read_migration, effect
+
+    migration = read_migration(context)   # Migration | None, memoised per file
+    migration.dialect                     # Dialect.DJANGO / Dialect.ALEMBIC
+    migration.steps                       # Step per operation, in order (SQL in RunSQL/op.execute
+                                          # parsed by pglast into steps too)
+    migration.existing(step)              # the table exists before this migration
+    effect(step, postgres_version)        # Effect(lock: LockMode, rewrites, scans) or None
+"""
+
+from __future__ import annotations
+
+from backbone.review.migrations.locks import DEFAULT_POSTGRES_VERSION, Effect, LockMode, effect
+from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
+from backbone.review.migrations.reading import literal_text, read_migration
+
+__all__ = [
+    "DEFAULT_POSTGRES_VERSION",
+    "ConstraintKind",
+    "DefaultKind",
+    "Dialect",
+    "Effect",
+    "LockMode",
+    "Migration",
+    "Step",
+    "StepKind",
+    "effect",
+    "literal_text",
+    "read_migration",
+]

@@ -1,0 +1,100 @@
+"""What PostgreSQL locks and rewrites for each step (the knowledge the BB7 rules and the trace share)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from backbone.review.migrations.model import ConstraintKind, DefaultKind, Step, StepKind
+
+DEFAULT_POSTGRES_VERSION = 15
+# PostgreSQL 11 adds a column with a non-volatile default without rewriting the table.
+FAST_DEFAULT_VERSION = 11
+
+
+class LockMode(enum.Enum):
+    """PostgreSQL's table lock modes, weakest first (the names pg_locks reports)."""
+
+    ACCESS_SHARE = "AccessShareLock"
+    ROW_SHARE = "RowShareLock"
+    ROW_EXCLUSIVE = "RowExclusiveLock"
+    SHARE_UPDATE_EXCLUSIVE = "ShareUpdateExclusiveLock"
+    SHARE = "ShareLock"
+    SHARE_ROW_EXCLUSIVE = "ShareRowExclusiveLock"
+    EXCLUSIVE = "ExclusiveLock"
+    ACCESS_EXCLUSIVE = "AccessExclusiveLock"
+
+    @property
+    def title(self) -> str:
+        """ACCESS EXCLUSIVE, SHARE UPDATE EXCLUSIVE, ..."""
+        words = []
+        current = ""
+        for character in self.value.removesuffix("Lock"):
+            if character.isupper() and current:
+                words.append(current)
+                current = ""
+            current += character
+        words.append(current)
+        return " ".join(word.upper() for word in words)
+
+    @property
+    def article(self) -> str:
+        """"an ACCESS EXCLUSIVE", "a SHARE"."""
+        return f"{'an' if self.title[0] in 'AEIOU' else 'a'} {self.title}"
+
+    @property
+    def rank(self) -> int:
+        return list(LockMode).index(self)
+
+    @property
+    def blocks(self) -> str:
+        if self is LockMode.ACCESS_EXCLUSIVE:
+            return "blocks every read and write of the table"
+        if self.rank >= LockMode.SHARE.rank:
+            return "blocks every write to the table"
+        if self is LockMode.SHARE_UPDATE_EXCLUSIVE:
+            return "blocks neither reads nor writes"
+        return "blocks only schema changes"
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """What a step does to its table while it runs."""
+
+    lock: LockMode
+    rewrites: bool
+    # A full scan (validation) under the lock, without a rewrite.
+    scans: bool = False
+
+    def describe(self, table: str) -> str:
+        what = "rewrites the table" if self.rewrites else "scans every row" if self.scans else "does not rewrite the table"
+        name = f"`{table}`" if table else "the table"
+        return f"takes {self.lock.article} lock on {name} ({self.lock.blocks}) and {what}"
+
+
+def effect(step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Effect | None:
+    """The lock and rewrite `step` causes on its (existing) table; None for data steps."""
+    kind = step.kind
+    if kind is StepKind.ADD_COLUMN:
+        rewrites = step.default is DefaultKind.VOLATILE or (
+            step.default is DefaultKind.CONSTANT and postgres_version < FAST_DEFAULT_VERSION
+        )
+        return Effect(LockMode.ACCESS_EXCLUSIVE, rewrites, scans=step.not_null and not rewrites)
+    if kind is StepKind.CREATE_INDEX:
+        return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE if step.concurrently else LockMode.SHARE, False, scans=True)
+    if kind is StepKind.DROP_INDEX:
+        return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE if step.concurrently else LockMode.ACCESS_EXCLUSIVE, False)
+    if kind is StepKind.ADD_CONSTRAINT:
+        if step.constraint is ConstraintKind.FOREIGN_KEY:
+            return Effect(LockMode.SHARE_ROW_EXCLUSIVE, False, scans=not step.not_valid)
+        return Effect(LockMode.ACCESS_EXCLUSIVE, False, scans=not step.not_valid)
+    if kind is StepKind.VALIDATE_CONSTRAINT:
+        return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE, False, scans=True)
+    if kind is StepKind.ALTER_TYPE:
+        return Effect(LockMode.ACCESS_EXCLUSIVE, step.rewrites)
+    if kind is StepKind.SET_NOT_NULL:
+        return Effect(LockMode.ACCESS_EXCLUSIVE, False, scans=True)
+    if kind in (StepKind.DROP_COLUMN, StepKind.DROP_TABLE, StepKind.RENAME_COLUMN, StepKind.RENAME_TABLE,
+                StepKind.OTHER_DDL):
+        return Effect(LockMode.ACCESS_EXCLUSIVE, False)
+    return None

@@ -1,0 +1,103 @@
+"""What a migration does, as backbone sees it: one `Step` per schema or data operation.
+
+Django operations, Alembic `op.*` calls and the SQL inside `RunSQL`/`op.execute` all become
+the same steps, so that a rule reads one model whatever wrote the migration.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass, field
+
+
+class Dialect(enum.Enum):
+    DJANGO = "django"
+    ALEMBIC = "alembic"
+
+
+class StepKind(enum.Enum):
+    CREATE_TABLE = "create table"
+    ADD_COLUMN = "add column"
+    CREATE_INDEX = "create index"
+    DROP_INDEX = "drop index"
+    ADD_CONSTRAINT = "add constraint"
+    VALIDATE_CONSTRAINT = "validate constraint"
+    ALTER_TYPE = "alter column type"
+    SET_NOT_NULL = "set not null"
+    DROP_COLUMN = "drop column"
+    DROP_TABLE = "drop table"
+    RENAME_COLUMN = "rename column"
+    RENAME_TABLE = "rename table"
+    # RunPython, an UPDATE/INSERT/DELETE in SQL: rows change, not the schema.
+    DATA = "data"
+    LOCK_TIMEOUT = "set lock_timeout"
+    OTHER_DDL = "other ddl"
+
+
+class DefaultKind(enum.Enum):
+    NONE = "none"
+    CONSTANT = "constant"
+    # An expression PostgreSQL evaluates per row (random(), gen_random_uuid(), clock_timestamp()).
+    VOLATILE = "volatile"
+
+
+class ConstraintKind(enum.Enum):
+    FOREIGN_KEY = "foreign key"
+    CHECK = "check"
+    UNIQUE = "unique"
+    PRIMARY_KEY = "primary key"
+    EXCLUDE = "exclusion"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: StepKind
+    # Where a finding about the step points: the operation's call, or the RunSQL/op.execute call.
+    node: ast.AST
+    # How a message shows the step: "AddField(order.note)", "op.drop_index(...)", "ALTER TABLE orders ...".
+    text: str
+    # The table (Alembic, SQL) or model name, lowercased (Django).
+    table: str = ""
+    column: str = ""
+    not_null: bool = False
+    default: DefaultKind = DefaultKind.NONE
+    concurrently: bool = False
+    constraint: ConstraintKind | None = None
+    # ADD CONSTRAINT ... NOT VALID (or a UNIQUE constraint added USING an existing index).
+    not_valid: bool = False
+    # ALTER COLUMN TYPE: False when the change is known not to rewrite (varchar(n) -> text).
+    rewrites: bool = True
+    # DATA steps: a way back exists (reverse_code, reverse_sql).
+    reversible: bool = True
+    # DATA steps: the name of the RunPython function.
+    function: str = ""
+    from_sql: bool = False
+    # A second table the step locks (the referenced table of a foreign key).
+    other_table: str = ""
+    # The lock_timeout value (LOCK_TIMEOUT steps); "0" turns the timeout off.
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    dialect: Dialect
+    # Where migration-wide findings point: the Migration class or the upgrade() function.
+    node: ast.AST
+    # Django `atomic = False` or an Alembic autocommit block makes this False.
+    atomic: bool
+    steps: tuple[Step, ...]
+    # Tables (Alembic, SQL) and models (Django, lowercased) this migration creates.
+    new_tables: frozenset[str]
+    # Functions of the module by name (RunPython targets, upgrade/downgrade).
+    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    # Steps that `SeparateDatabaseAndState` keeps out of the database (state only).
+    state_only: tuple[Step, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    def existing(self, step: Step) -> bool:
+        """Whether the step's table exists before this migration (so it may be large and busy)."""
+        return bool(step.table) and step.table not in self.new_tables
+
+    def sets_lock_timeout(self) -> bool:
+        return any(step.kind is StepKind.LOCK_TIMEOUT and step.value not in ("0", "") for step in self.steps)

@@ -1,0 +1,390 @@
+"""Reading a migration module: Django `Migration.operations` or an Alembic `upgrade()`."""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from typing import TYPE_CHECKING
+
+from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
+from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
+
+_DJANGO_MIGRATION = "django.db.migrations.Migration"
+_DJANGO_PACKAGES = ("django.db.migrations.", "django.contrib.postgres.operations.")
+_ALEMBIC_OP = "alembic.op."
+_RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
+# Field types whose blank=True makes Django fill existing rows with "" (empty_strings_allowed).
+_STRING_FIELDS = frozenset({
+    "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
+    "CICharField", "CITextField", "CIEmailField",
+})
+# Django database functions that are volatile as a `db_default`.
+_VOLATILE_DB_FUNCTIONS = frozenset({"RandomUUID", "Random"})
+
+_READ: weakref.WeakKeyDictionary[ast.Module, Migration | None] = weakref.WeakKeyDictionary()
+
+
+def read_migration(context: FileContext) -> Migration | None:
+    """The migration `context`'s file defines, or None when it is not a migration (memoised)."""
+    if context.tree in _READ:
+        return _READ[context.tree]
+    migration = _read_django(context) or _read_alembic(context)
+    _READ[context.tree] = migration
+    return migration
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def literal_text(node: ast.AST | None) -> str | None:
+    """The string a constant expression spells ("a" "b", "a" + "b", sa.text("...")), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = literal_text(node.left), literal_text(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args:
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if name == "text":
+            return literal_text(node.args[0])
+    return None
+
+
+def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return call.args[position] if len(call.args) > position else None
+
+
+def _string(call: ast.Call, position: int, name: str) -> str:
+    value = literal_text(_argument(call, position, name))
+    return value or ""
+
+
+def _is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
+
+
+def _last(name: str | None) -> str:
+    return (name or "").rpartition(".")[2]
+
+
+def _call_text(context: FileContext, call: ast.Call) -> str:
+    text = " ".join(context.segment(call).split())
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _expression_default(text: str) -> DefaultKind:
+    """Whether a server default (SQL text) is volatile, parsed by PostgreSQL's parser."""
+    try:
+        statements = parse(f"SELECT {text}")
+    except SqlError:
+        return DefaultKind.CONSTANT
+    from backbone.review.migrations.sql import _volatility
+
+    target = statements[0].targetList[0].val if statements and statements[0].targetList else None
+    return _volatility(target) if target is not None else DefaultKind.CONSTANT
+
+
+def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
+    texts: list[str] = []
+    if isinstance(sql, (ast.List, ast.Tuple)):
+        for item in sql.elts:
+            text = literal_text(item.elts[0] if isinstance(item, (ast.List, ast.Tuple)) and item.elts else item)
+            if text is None:
+                return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
+            texts.append(text)
+    else:
+        text = literal_text(sql)
+        if text is None:
+            # SQL built at run time (or a SQLAlchemy statement): rows change, the schema is unknown.
+            return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
+        texts.append(text)
+    steps: list[Step] = []
+    for text in texts:
+        try:
+            steps.extend(steps_of_sql(text, node, reversible=reversible))
+        except SqlError as error:
+            return steps, f"line {node.lineno}: the SQL does not parse as PostgreSQL ({error})"
+    return steps, ""
+
+
+# --- Django -------------------------------------------------------------------------------------
+
+
+def _read_django(context: FileContext) -> Migration | None:
+    for statement in context.tree.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Migration" and any(
+            context.qualified_name(base) == _DJANGO_MIGRATION for base in statement.bases
+        ):
+            return _django_migration(context, statement)
+    return None
+
+
+def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
+    atomic = True
+    operations: list[ast.expr] = []
+    for statement in cls.body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        target = statement.targets[0]
+        if isinstance(target, ast.Name) and target.id == "atomic":
+            atomic = not (isinstance(statement.value, ast.Constant) and statement.value.value is False)
+        elif isinstance(target, ast.Name) and target.id == "operations" and isinstance(statement.value, (ast.List, ast.Tuple)):
+            operations = list(statement.value.elts)
+    steps: list[Step] = []
+    state_only: list[Step] = []
+    problems: list[str] = []
+    new_tables: set[str] = set()
+    for operation in operations:
+        if isinstance(operation, ast.Call):
+            _django_operation(context, operation, steps, state_only, problems, new_tables)
+    functions = {
+        statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
+    }
+    return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
+                     tuple(problems))
+
+
+def _django_name(context: FileContext, call: ast.Call) -> str:
+    name = context.call_name(call) or ""
+    return _last(name) if name.startswith(_DJANGO_PACKAGES) else ""
+
+
+def _django_operation(
+    context: FileContext,
+    call: ast.Call,
+    steps: list[Step],
+    state_only: list[Step],
+    problems: list[str],
+    new_tables: set[str],
+) -> None:
+    name = _django_name(context, call)
+    text = _call_text(context, call)
+    model = _string(call, 0, "model_name").lower()
+    if name == "CreateModel":
+        table = _string(call, 0, "name").lower()
+        new_tables.add(table)
+        steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
+    elif name in ("AddField", "AlterField"):
+        field = _argument(call, 2, "field")
+        column = _string(call, 1, "name")
+        if isinstance(field, ast.Call):
+            steps.extend(_django_field(context, call, text, model, column, field, adding=name == "AddField"))
+    elif name == "RemoveField":
+        steps.append(Step(StepKind.DROP_COLUMN, call, text, model, _string(call, 1, "name")))
+    elif name == "RenameField":
+        steps.append(Step(StepKind.RENAME_COLUMN, call, text, model, _string(call, 1, "old_name")))
+    elif name == "DeleteModel":
+        steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
+    elif name in ("RenameModel", "AlterModelTable"):
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if name == "RenameModel" else "name").lower()))
+    elif name in ("AddIndex", "AddIndexConcurrently"):
+        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
+    elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
+        steps.append(Step(StepKind.DROP_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
+    elif name == "AddConstraint":
+        constraint = _argument(call, 1, "constraint")
+        kind = ConstraintKind.CHECK
+        if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
+            kind = ConstraintKind.UNIQUE
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
+    elif name == "RunPython":
+        code = _argument(call, 0, "code")
+        reversible = not _is_none(_argument(call, 1, "reverse_code"))
+        function = code.id if isinstance(code, ast.Name) else ""
+        steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function))
+    elif name == "RunSQL":
+        reversible = not _is_none(_argument(call, 1, "reverse_sql"))
+        found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
+        if problem:
+            problems.append(problem)
+        if not any(step.kind is StepKind.DATA for step in found) and not reversible:
+            found.append(Step(StepKind.DATA, call, text, reversible=False, from_sql=True))
+        steps.extend(found)
+    elif name == "SeparateDatabaseAndState":
+        for keyword, into in (("database_operations", steps), ("state_operations", state_only)):
+            value = _argument(call, 0 if keyword == "database_operations" else 1, keyword)
+            if isinstance(value, (ast.List, ast.Tuple)):
+                for inner in value.elts:
+                    if isinstance(inner, ast.Call):
+                        _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _django_field(
+    context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call, *, adding: bool
+) -> list[Step]:
+    field_type = _last(context.call_name(field)) or (field.func.attr if isinstance(field.func, ast.Attribute) else "")
+    if field_type == "ManyToManyField":
+        return []
+    keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
+    if not adding:
+        return []
+    not_null = not _is_true(keywords.get("null"))
+    default = DefaultKind.NONE
+    if not _is_none(keywords.get("default")) or (field_type in _STRING_FIELDS and _is_true(keywords.get("blank"))):
+        # Django computes a default (even a callable) once and fills every row with it; a
+        # blank string field gets "".
+        default = DefaultKind.CONSTANT
+    db_default = keywords.get("db_default")
+    if not _is_none(db_default):
+        function = _last(context.call_name(db_default)) if isinstance(db_default, ast.Call) else ""
+        default = DefaultKind.VOLATILE if function in _VOLATILE_DB_FUNCTIONS else DefaultKind.CONSTANT
+    steps = [Step(StepKind.ADD_COLUMN, call, text, model, column, not_null=not_null, default=default)]
+    if field_type in _RELATION_FIELDS and not (
+        isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
+    ):
+        target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,
+                          other_table=target.rpartition(".")[2].lower()))
+    return steps
+
+
+# --- Alembic ------------------------------------------------------------------------------------
+
+
+def _read_alembic(context: FileContext) -> Migration | None:
+    functions = {statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)}
+    upgrade = functions.get("upgrade")
+    if upgrade is None or not any(
+        (context.call_name(call) or "").startswith(_ALEMBIC_OP) for call in context.nodes_of(ast.Call)
+    ):
+        return None
+    steps: list[Step] = []
+    problems: list[str] = []
+    new_tables: set[str] = set()
+    atomic = True
+    for node in ast.walk(upgrade):
+        if isinstance(node, ast.With) and any(
+            isinstance(item.context_expr, ast.Call) and _last(context.call_name(item.context_expr)) == "autocommit_block"
+            or isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "autocommit_block"
+            for item in node.items
+        ):
+            atomic = False
+    calls = sorted(
+        (node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=lambda item: (item.lineno, item.col_offset)
+    )
+    for call in calls:
+        name = context.call_name(call) or ""
+        if name.startswith(_ALEMBIC_OP):
+            _alembic_operation(context, call, name[len(_ALEMBIC_OP):], steps, problems, new_tables)
+        elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
+            steps.append(Step(StepKind.DATA, call, _call_text(context, call)))
+    return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems))
+
+
+def _is_bind(node: ast.expr, context: FileContext) -> bool:
+    """`op.get_bind()`, or a name assigned from it, or a `connection`/`bind`/`conn` variable."""
+    if isinstance(node, ast.Call):
+        return _last(context.call_name(node)) == "get_bind"
+    return isinstance(node, ast.Name) and node.id in ("bind", "conn", "connection", "session")
+
+
+def _alembic_operation(
+    context: FileContext, call: ast.Call, name: str, steps: list[Step], problems: list[str], new_tables: set[str]
+) -> None:
+    text = _call_text(context, call)
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+    table = _string(call, 0, "table_name")
+    if name == "create_table":
+        new_tables.add(table)
+        steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
+    elif name == "add_column":
+        column = _argument(call, 1, "column")
+        if isinstance(column, ast.Call):
+            steps.extend(_alembic_column(context, call, text, table, column))
+    elif name == "create_index":
+        index_table = _string(call, 1, "table_name")
+        steps.append(Step(StepKind.CREATE_INDEX, call, text, index_table,
+                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
+    elif name == "drop_index":
+        steps.append(Step(StepKind.DROP_INDEX, call, text, _string(call, 1, "table_name"),
+                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
+    elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"):
+        kind = {
+            "create_foreign_key": ConstraintKind.FOREIGN_KEY,
+            "create_check_constraint": ConstraintKind.CHECK,
+            "create_unique_constraint": ConstraintKind.UNIQUE,
+            "create_primary_key": ConstraintKind.PRIMARY_KEY,
+        }[name]
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if kind is ConstraintKind.FOREIGN_KEY else "table_name"),
+                          constraint=kind, other_table=_string(call, 2, "referent_table") if kind is ConstraintKind.FOREIGN_KEY else ""))
+    elif name == "alter_column":
+        column_name = _string(call, 1, "column_name")
+        if "type_" in keywords:
+            steps.append(Step(StepKind.ALTER_TYPE, call, text, table, column_name,
+                              rewrites=not _widening(context, keywords.get("existing_type"), keywords["type_"])))
+        nullable = keywords.get("nullable")
+        if isinstance(nullable, ast.Constant) and nullable.value is False:
+            steps.append(Step(StepKind.SET_NOT_NULL, call, text, table, column_name))
+        if "new_column_name" in keywords:
+            steps.append(Step(StepKind.RENAME_COLUMN, call, text, table, column_name))
+    elif name == "drop_column":
+        steps.append(Step(StepKind.DROP_COLUMN, call, text, table, _string(call, 1, "column_name")))
+    elif name == "drop_table":
+        steps.append(Step(StepKind.DROP_TABLE, call, text, table))
+    elif name == "rename_table":
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name")))
+    elif name == "execute":
+        found, problem = _sql_steps(context, call, _argument(call, 0, "sqltext"), True)
+        if problem:
+            problems.append(problem)
+        steps.extend(found)
+    elif name == "bulk_insert":
+        steps.append(Step(StepKind.DATA, call, text))
+
+
+def _alembic_column(context: FileContext, call: ast.Call, text: str, table: str, column: ast.Call) -> list[Step]:
+    keywords = {keyword.arg: keyword.value for keyword in column.keywords if keyword.arg}
+    name = literal_text(column.args[0]) if column.args else None
+    nullable = keywords.get("nullable")
+    not_null = isinstance(nullable, ast.Constant) and nullable.value is False or _is_true(keywords.get("primary_key"))
+    default = DefaultKind.NONE
+    server_default = keywords.get("server_default")
+    if not _is_none(server_default):
+        sql_text = literal_text(server_default)
+        if isinstance(server_default, ast.Call) and sql_text is not None and _last(context.call_name(server_default)) == "text":
+            default = _expression_default(sql_text)
+        elif isinstance(server_default, ast.Call) and isinstance(server_default.func, ast.Attribute):
+            function = server_default.func.attr.lower()
+            default = DefaultKind.VOLATILE if function in VOLATILE_FUNCTIONS else DefaultKind.CONSTANT
+        else:
+            default = DefaultKind.CONSTANT
+    steps = [Step(StepKind.ADD_COLUMN, call, text, table, name or "", not_null=not_null, default=default)]
+    for argument in column.args:
+        if isinstance(argument, ast.Call) and _last(context.call_name(argument)) == "ForeignKey":
+            target = literal_text(argument.args[0]) if argument.args else ""
+            steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, table, name or "", constraint=ConstraintKind.FOREIGN_KEY,
+                              other_table=(target or "").partition(".")[0]))
+    return steps
+
+
+def _widening(context: FileContext, existing: ast.expr | None, target: ast.expr) -> bool:
+    """varchar(n) -> varchar(m >= n) or text: PostgreSQL changes the type without a rewrite."""
+    target_name = _last(context.call_name(target) if isinstance(target, ast.Call) else context.qualified_name(target))
+    existing_name = _last(context.call_name(existing) if isinstance(existing, ast.Call) else
+                          context.qualified_name(existing) if existing is not None else "")
+    if existing_name not in ("String", "VARCHAR", "Unicode") or target_name not in ("String", "VARCHAR", "Unicode", "Text", "TEXT", "UnicodeText"):
+        return False
+    if target_name in ("Text", "TEXT", "UnicodeText"):
+        return True
+    old = _length(existing)
+    new = _length(target)
+    return new is None or (old is not None and new >= old)
+
+
+def _length(node: ast.expr | None) -> int | None:
+    if isinstance(node, ast.Call):
+        value = _argument(node, 0, "length")
+        if isinstance(value, ast.Constant) and isinstance(value.value, int):
+            return value.value
+    return None

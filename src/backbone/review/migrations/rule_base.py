@@ -1,0 +1,57 @@
+"""The base of the BB7 rules (rules/migrations/): it reads the migration once and reports only in migrations."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from backbone.findings import Severity
+from backbone.review.context_kinds import ExecutionContext
+from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
+from backbone.review.rules.base import ContextPolicy, Rule, RuleOption
+
+POSTGRES_VERSION = RuleOption(
+    "postgres-version",
+    DEFAULT_POSTGRES_VERSION,
+    "The PostgreSQL major version the migrations run on (set once as `postgres-version` in [tool.backbone]).",
+)
+EXAMPLE_PATH = "shop/migrations/0002_example.py"
+
+
+def only_in_migrations(severity: Severity) -> ContextPolicy:
+    """Report in Django migrations and Alembic revisions, nowhere else."""
+    return {context: (severity if context is ExecutionContext.MIGRATION else None) for context in ExecutionContext}
+
+
+class MigrationRule(Rule):
+    """A BB7 rule: `check` gets the file's migration (Django or Alembic), once per file."""
+
+    subscribes: ClassVar[tuple[type[ast.AST], ...]] = (ast.Module,)
+    options: ClassVar[tuple[RuleOption, ...]] = (POSTGRES_VERSION,)
+    example_path: ClassVar[str] = EXAMPLE_PATH
+
+    def visit(self, node: ast.AST) -> None:
+        migration = read_migration(self.context)
+        if migration is not None:
+            self.check(migration)
+
+    def check(self, migration: Migration) -> None:
+        raise NotImplementedError
+
+    @property
+    def postgres_version(self) -> int:
+        value = self.option("postgres-version")
+        return value if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_POSTGRES_VERSION
+
+    def consequence(self, step: Step) -> str:
+        """"takes an ACCESS EXCLUSIVE lock on `orders` (blocks ...) and rewrites the table"."""
+        found = effect(step, self.postgres_version)
+        return found.describe(step.table) if found else "runs in the migration's transaction"
+
+
+def code_for(migration: Migration, django: str, alembic: str) -> str:
+    """The fix for the migration's framework, on one line: "What to do: `code`; `code`"."""
+    text = django if migration.dialect is Dialect.DJANGO else alembic
+    intro, *code = text.split("\n")
+    lines = [line.strip() for line in code if line.strip()]
+    return f"{intro} " + "; ".join(f"`{line}`" for line in lines) if lines else intro

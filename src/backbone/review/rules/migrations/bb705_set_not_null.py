@@ -1,0 +1,110 @@
+"""BB705 set-not-null: SET NOT NULL on an existing column without a validated CHECK constraint first."""
+
+from __future__ import annotations
+
+from backbone.findings import Severity
+from backbone.review.migrations import ConstraintKind, Migration, StepKind
+from backbone.review.rules.base import RuleDoc
+from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+
+
+class SetNotNull(MigrationRule):
+    code = "BB705"
+    name = "set-not-null"
+    summary = (
+        "A column is made NOT NULL without a validated `CHECK (column IS NOT NULL)` first, so PostgreSQL scans "
+        "the whole table under ACCESS EXCLUSIVE."
+    )
+    severity = Severity.WARNING
+    contexts = only_in_migrations(Severity.WARNING)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds Alembic `op.alter_column(..., nullable=False)` and `ALTER COLUMN ... SET NOT NULL` in SQL on "
+            "an existing table when the migration did not validate a CHECK constraint on that table before it. "
+            "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan."
+        ),
+        why_is_this_bad=(
+            "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
+            "unavailable for the length of a full scan."
+        ),
+        example=(
+            'import sqlalchemy as sa\n'
+            'from alembic import op\n'
+            '\n'
+            'revision = "0002"\n'
+            'down_revision = "0001"\n'
+            '\n'
+            '\n'
+            'def upgrade():\n'
+            '    op.alter_column("orders", "reference", nullable=False)\n'
+        ),
+        use_instead=(
+            (
+            'import sqlalchemy as sa\n'
+            'from alembic import op\n'
+            '\n'
+            'revision = "0002"\n'
+            'down_revision = "0001"\n'
+            '\n'
+            '\n'
+            'def upgrade():\n'
+            '    op.execute("ALTER TABLE orders ADD CONSTRAINT reference_not_null CHECK (reference IS NOT NULL) NOT VALID")\n'
+            '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT reference_not_null")\n'
+            '    op.alter_column("orders", "reference", nullable=False)\n'
+            '    op.drop_constraint("reference_not_null", "orders")\n'
+        )
+        ),
+    )
+
+    INVALID = (
+        """
+        from alembic import op
+
+        def upgrade():
+            op.alter_column("orders", "reference", nullable=False)  # expect: BB705
+
+        def downgrade():
+            op.alter_column("orders", "reference", nullable=True)
+        """,
+    )
+    VALID = (
+        """
+        from alembic import op
+
+        def upgrade():
+            op.execute("ALTER TABLE orders ADD CONSTRAINT reference_nn CHECK (reference IS NOT NULL) NOT VALID")
+            op.execute("ALTER TABLE orders VALIDATE CONSTRAINT reference_nn")
+            op.alter_column("orders", "reference", nullable=False)
+            op.drop_constraint("reference_nn", "orders")
+
+        def downgrade():
+            op.alter_column("orders", "reference", nullable=True)
+        """,
+    )
+
+    def check(self, migration: Migration) -> None:
+        validated: set[str] = set()
+        for step in migration.steps:
+            if step.kind is StepKind.VALIDATE_CONSTRAINT or (
+                step.kind is StepKind.ADD_CONSTRAINT and step.constraint is ConstraintKind.CHECK and not step.not_valid
+            ):
+                validated.add(step.table)
+            if step.kind is not StepKind.SET_NOT_NULL or not migration.existing(step) or step.table in validated:
+                continue
+            self.report(
+                step.node,
+                f"Sets `{step.column}` NOT NULL without a validated CHECK first: it {self.consequence(step)} to "
+                "prove no row is null.",
+                fix=code_for(
+                    migration,
+                    "Validate a CHECK first (PostgreSQL 12+ then skips the scan):\n"
+                    f"    migrations.AddConstraint(\"{step.table}\", models.CheckConstraint(check=models.Q({step.column}__isnull=False), "
+                    f"name=\"{step.column}_not_null\"))  # as RunSQL ... NOT VALID, then VALIDATE CONSTRAINT\n"
+                    "    migrations.AlterField(..., null=False)",
+                    "Validate a CHECK first (PostgreSQL 12+ then skips the scan):\n"
+                    f"    op.execute(\"ALTER TABLE {step.table} ADD CONSTRAINT {step.column}_not_null CHECK ({step.column} IS NOT NULL) NOT VALID\")\n"
+                    f"    op.execute(\"ALTER TABLE {step.table} VALIDATE CONSTRAINT {step.column}_not_null\")\n"
+                    f"    op.alter_column(\"{step.table}\", \"{step.column}\", nullable=False)\n"
+                    f"    op.drop_constraint(\"{step.column}_not_null\", \"{step.table}\")",
+                ),
+            )

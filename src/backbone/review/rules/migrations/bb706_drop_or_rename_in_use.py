@@ -1,0 +1,146 @@
+"""BB706 drop-or-rename-in-use: a column or table dropped or renamed while code may still read it."""
+
+from __future__ import annotations
+
+from backbone.findings import Confidence, Severity
+from backbone.review.migrations import Migration, Step, StepKind
+from backbone.review.orm import model_graph
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+
+_KINDS = {
+    StepKind.DROP_COLUMN: "Drops column",
+    StepKind.RENAME_COLUMN: "Renames column",
+    StepKind.DROP_TABLE: "Drops table",
+    StepKind.RENAME_TABLE: "Renames table",
+}
+
+
+class DropOrRenameInUse(MigrationRule):
+    code = "BB706"
+    name = "drop-or-rename-in-use"
+    summary = (
+        "A column or table is dropped or renamed in the same deploy as the code change: the code still running "
+        "(or a model that still declares it) reads a name that no longer exists."
+    )
+    severity = Severity.WARNING
+    confidence = Confidence.MEDIUM
+    contexts = only_in_migrations(Severity.WARNING)
+    scope = Scope.PROJECT
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds Django `RemoveField`, `RenameField`, `DeleteModel`, `RenameModel`, `AlterModelTable` (not "
+            "inside `SeparateDatabaseAndState(state_operations=...)`), Alembic `op.drop_column`, `op.drop_table`, "
+            "`op.rename_table`, `op.alter_column(new_column_name=...)`, and `DROP`/`RENAME` in SQL. When a model "
+            "of the project still declares the column or table, the finding says so and is high confidence."
+        ),
+        why_is_this_bad=(
+            "Migrations run before (or while) the new code rolls out: the old processes still select the column "
+            "and fail with `column does not exist` until the last one is replaced. A rename is a drop for the "
+            "old code. The step also takes ACCESS EXCLUSIVE on the table."
+        ),
+        example=(
+            'from django.db import migrations, models\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    operations = [migrations.RemoveField("order", "legacy_code")]\n'
+        ),
+        use_instead=(
+            (
+            'from django.db import migrations, models\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    # deploy 1: stop reading the field (Django: remove it from the model, keep the column)\n'
+            '    operations = [migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("order", "legacy_code")])]\n'
+            '    # deploy 2, once no running code reads it: RunSQL("ALTER TABLE shop_order DROP COLUMN legacy_code")\n'
+        )
+        ),
+    )
+
+    INVALID = (
+        """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.RemoveField(model_name="order", name="legacy_code"),  # expect: BB706
+                migrations.RenameField("order", "note", "comment"),  # expect: BB706
+            ]
+        """,
+        """
+        from alembic import op
+
+        def upgrade():
+            op.drop_column("orders", "legacy_code")  # expect: BB706
+            op.rename_table("order_lines", "line_items")  # expect: BB706
+
+        def downgrade():
+            pass
+        """,
+    )
+    VALID = (
+        """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.SeparateDatabaseAndState(
+                    state_operations=[migrations.RemoveField(model_name="order", name="legacy_code")],
+                ),
+            ]
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.create_table("scratch", sa.Column("id", sa.Integer(), primary_key=True))
+            op.drop_table("scratch")
+
+        def downgrade():
+            pass
+        """,
+    )
+
+    def check(self, migration: Migration) -> None:
+        for step in migration.steps:
+            if step.kind not in _KINDS or not migration.existing(step):
+                continue
+            declared = self._declared_by(step)
+            target = f"`{step.table}.{step.column}`" if step.column else f"`{step.table}`"
+            if declared:
+                reason = f"the model {declared} still declares it"
+                confidence = Confidence.HIGH
+            else:
+                reason = "the code deployed before this migration still reads it until every process is replaced"
+                confidence = Confidence.MEDIUM
+            self.report(
+                step.node,
+                f"{_KINDS[step.kind]} {target} while {reason}; it {self.consequence(step)}.",
+                confidence=confidence,
+                fix=code_for(
+                    migration,
+                    "Expand and contract: remove it from the model first, keeping the database as it is:\n"
+                    "    migrations.SeparateDatabaseAndState(state_operations=[<this operation>])\n"
+                    "    # a later deploy, once no running code reads it: migrations.RunSQL(\"ALTER TABLE ... DROP ...\", reverse_sql=...)",
+                    "Expand and contract: deploy code that no longer reads it first; drop it in a later revision.\n"
+                    "    # for a rename: add the new column, write both, backfill, switch reads, then drop the old one",
+                ),
+            )
+
+    def _declared_by(self, step: Step) -> str:
+        project = self.context.project
+        if project is None:
+            return ""
+        for info in model_graph(project).models.values():
+            if info.builtin or step.table not in {name.lower() for name in info.table_names()}:
+                continue
+            if not step.column or step.column in info.fields:
+                return info.name
+        return ""

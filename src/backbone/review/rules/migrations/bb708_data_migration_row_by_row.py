@@ -1,0 +1,184 @@
+"""BB708 data-migration-row-by-row: a data migration that loads a whole table or writes one row at a time."""
+
+from __future__ import annotations
+
+import ast
+
+from backbone.findings import Severity
+from backbone.review.migrations import Dialect, Migration, StepKind
+from backbone.review.rules.base import RuleDoc
+from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+
+_WRITES = frozenset({"save", "create", "update", "delete", "get_or_create", "update_or_create", "execute"})
+_QUERY_METHODS = frozenset({"all", "filter", "exclude", "fetchall", "order_by", "select_related", "values", "values_list"})
+
+
+def _chain(node: ast.expr) -> list[str]:
+    """Attribute and method names along `a.b().c.d()`, outermost last."""
+    names: list[str] = []
+    current: ast.expr = node
+    while True:
+        if isinstance(current, ast.Call):
+            current = current.func
+        elif isinstance(current, ast.Attribute):
+            names.append(current.attr)
+            current = current.value
+        elif isinstance(current, ast.Subscript):
+            names.append("[]")
+            current = current.value
+        else:
+            break
+    return list(reversed(names))
+
+
+def _whole_table(node: ast.expr) -> bool:
+    """`Model.objects.all()`, `.filter(...)`, `bind.execute(...).fetchall()` (not `.iterator()` or a slice)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "list" and node.args:
+        return _whole_table(node.args[0])
+    names = _chain(node)
+    if not names or "iterator" in names or "[]" in names or "yield_per" in names or "partitions" in names:
+        return False
+    return ("objects" in names or "execute" in names) and names[-1] in _QUERY_METHODS
+
+
+class DataMigrationRowByRow(MigrationRule):
+    code = "BB708"
+    name = "data-migration-row-by-row"
+    summary = "A data migration loads a whole table into memory, or writes one row per statement in a loop."
+    severity = Severity.WARNING
+    contexts = only_in_migrations(Severity.WARNING)
+    doc = RuleDoc(
+        what_it_does=(
+            "In the functions a Django `RunPython` runs and in an Alembic `upgrade()`: a loop over "
+            "`Model.objects.all()`/`.filter(...)` without `.iterator()`, or over `bind.execute(...).fetchall()` "
+            "(the whole result in memory), and `save()`, `create()`, `update()`, `delete()` or `execute()` "
+            "inside such a loop (one statement and one round trip per row)."
+        ),
+        why_is_this_bad=(
+            "On the production table the loop holds millions of objects in the migration process and sends one "
+            "UPDATE per row, inside the migration's transaction: row locks pile up for the whole run, and the "
+            "deploy waits for it."
+        ),
+        example=(
+            (
+            'from django.db import migrations\n'
+            'from django.db.models import CharField, Value\n'
+            'from django.db.models.functions import Cast, Concat\n'
+            '\n'
+            '\n'
+            'def backfill(apps, schema_editor):\n'
+            '    Order = apps.get_model("shop", "Order")\n'
+            '    for order in Order.objects.all():\n'
+            '        order.reference = f"O-{order.pk}"\n'
+            '        order.save()\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]\n'
+        )
+        ),
+        use_instead=(
+            (
+            'from django.db import migrations\n'
+            'from django.db.models import CharField, Value\n'
+            'from django.db.models.functions import Cast, Concat\n'
+            '\n'
+            '\n'
+            'def backfill(apps, schema_editor):\n'
+            '    Order = apps.get_model("shop", "Order")\n'
+            '    Order.objects.filter(reference="").update(reference=Concat(Value("O-"), Cast("pk", CharField())))\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]\n'
+        )
+        ),
+    )
+
+    INVALID = (
+        """
+        from django.db import migrations
+
+        def backfill(apps, schema_editor):
+            Order = apps.get_model("shop", "Order")
+            for order in Order.objects.all():  # expect: BB708
+                order.reference = "O-%d" % order.pk
+                order.save()  # expect: BB708
+
+        class Migration(migrations.Migration):
+            operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            bind = op.get_bind()
+            for row in bind.execute(sa.text("SELECT id FROM orders")).fetchall():  # expect: BB708
+                bind.execute(sa.text("UPDATE orders SET ref = :r WHERE id = :i"), {"r": "x", "i": row.id})  # expect: BB708
+
+        def downgrade():
+            pass
+        """,
+    )
+    VALID = (
+        """
+        from django.db import migrations
+
+        def backfill(apps, schema_editor):
+            Order = apps.get_model("shop", "Order")
+            Order.objects.filter(reference="").update(reference="pending")
+            batch = []
+            for order in Order.objects.filter(total=None).iterator(chunk_size=2000):
+                order.total = 0
+                batch.append(order)
+            Order.objects.bulk_update(batch, ["total"], batch_size=2000)
+
+        class Migration(migrations.Migration):
+            operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+        """,
+    )
+
+    def check(self, migration: Migration) -> None:
+        if migration.dialect is Dialect.DJANGO:
+            names = {step.function for step in migration.steps if step.kind is StepKind.DATA and step.function}
+        else:
+            names = {"upgrade"}
+        for name in sorted(names):
+            function = migration.functions.get(name)
+            if function is not None:
+                self._check_function(migration, function)
+
+    def _check_function(self, migration: Migration, function: ast.FunctionDef) -> None:
+        for loop in ast.walk(function):
+            if not isinstance(loop, ast.For) or not _whole_table(loop.iter):
+                continue
+            self.report(
+                loop.iter,
+                "Loads every matching row into memory at once: the loop iterates over the whole result.",
+                fix=code_for(
+                    migration,
+                    "Iterate in chunks: `.iterator(chunk_size=2000)`, or better, one `update()` for all the rows.",
+                    "Stream in batches (`.yield_per(2000)`, or `WHERE id > :last ORDER BY id LIMIT 2000`), or one UPDATE for all the rows.",
+                ),
+            )
+            for node in ast.walk(loop):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES \
+                        and node is not loop.iter and not _inside(node, loop.iter):
+                    self.report(
+                        node,
+                        f"Writes one row per statement: `{node.func.attr}()` runs on every iteration of the loop.",
+                        fix=code_for(
+                            migration,
+                            "Write all the rows at once: one queryset `update()`, or `bulk_update(objs, fields, batch_size=2000)`.",
+                            "Write all the rows at once: one UPDATE ... FROM, or executemany with a list of parameters per batch.",
+                        ),
+                    )
+
+
+def _inside(node: ast.AST, container: ast.AST) -> bool:
+    return any(child is node for child in ast.walk(container))

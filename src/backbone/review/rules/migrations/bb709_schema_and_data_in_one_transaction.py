@@ -1,0 +1,157 @@
+"""BB709 schema-and-data-in-one-transaction: rows are rewritten while a schema lock is held."""
+
+from __future__ import annotations
+
+from backbone.findings import Severity
+from backbone.review.migrations import LockMode, Migration, StepKind, effect
+from backbone.review.rules.base import RuleDoc
+from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+
+
+class SchemaAndDataInOneTransaction(MigrationRule):
+    code = "BB709"
+    name = "schema-and-data-in-one-transaction"
+    summary = (
+        "A migration changes the schema of an existing table and rewrites rows in the same transaction, so the "
+        "schema change's lock is held for the whole data change."
+    )
+    severity = Severity.WARNING
+    contexts = only_in_migrations(Severity.WARNING)
+    doc = RuleDoc(
+        what_it_does=(
+            "Finds atomic Django migrations and Alembic revisions (one transaction, the default of both) that "
+            "hold a DDL step on an existing table (ADD COLUMN, ALTER, a constraint, an index) together with a "
+            "data step: `RunPython`, an UPDATE/INSERT/DELETE in `RunSQL`/`op.execute`, `op.bulk_insert` or "
+            "`op.get_bind().execute(...)`."
+        ),
+        why_is_this_bad=(
+            "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
+            "held while the data step reads and writes every row, so the table is unavailable for the whole "
+            "backfill instead of for a moment."
+        ),
+        example=(
+            (
+            'from django.db import migrations, models\n'
+            '\n'
+            '\n'
+            'def backfill_totals(apps, schema_editor):\n'
+            '    pass\n'
+            '\n'
+            '\n'
+            'def backfill_reference(apps, schema_editor):\n'
+            '    pass\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    operations = [\n'
+            '        migrations.AddField("order", "reference", models.CharField(max_length=20, null=True)),\n'
+            '        migrations.RunPython(backfill_reference, migrations.RunPython.noop),\n'
+            '    ]\n'
+        )
+        ),
+        use_instead=(
+            (
+            'from django.db import migrations, models\n'
+            '\n'
+            '\n'
+            'def backfill_totals(apps, schema_editor):\n'
+            '    pass\n'
+            '\n'
+            '\n'
+            'def backfill_reference(apps, schema_editor):\n'
+            '    pass\n'
+            '\n'
+            '\n'
+            'class Migration(migrations.Migration):\n'
+            '    dependencies = [("shop", "0001_initial")]\n'
+            '\n'
+            '    # 0005_order_reference.py\n'
+            '    operations = [migrations.AddField("order", "reference", models.CharField(max_length=20, null=True))]\n'
+            '    # 0006_backfill_reference.py: atomic = False, backfill in batches\n'
+            '    operations = [migrations.RunPython(backfill_reference, migrations.RunPython.noop)]\n'
+        )
+        ),
+    )
+
+    INVALID = (
+        """
+        from django.db import migrations, models
+
+        def backfill(apps, schema_editor):
+            apps.get_model("shop", "Order").objects.update(reference="")
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.AddField("order", "reference", models.CharField(max_length=20, null=True)),
+                migrations.RunPython(backfill, migrations.RunPython.noop),  # expect: BB709
+            ]
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.add_column("orders", sa.Column("status", sa.Text(), nullable=True))
+            op.execute("UPDATE orders SET status = 'new'")  # expect: BB709
+
+        def downgrade():
+            op.drop_column("orders", "status")
+        """,
+    )
+    VALID = (
+        """
+        from django.db import migrations, models
+
+        def backfill(apps, schema_editor):
+            apps.get_model("shop", "Order").objects.update(reference="")
+
+        class Migration(migrations.Migration):
+            atomic = False
+            operations = [
+                migrations.AddField("order", "reference", models.CharField(max_length=20, null=True)),
+                migrations.RunPython(backfill, migrations.RunPython.noop),
+            ]
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.create_table("coupons", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("code", sa.Text()))
+            op.execute("INSERT INTO coupons (id, code) VALUES (1, 'WELCOME')")
+
+        def downgrade():
+            op.drop_table("coupons")
+        """,
+    )
+
+    def check(self, migration: Migration) -> None:
+        if not migration.atomic:
+            return
+        schema = [
+            step for step in migration.steps
+            if migration.existing(step) and (found := effect(step, self.postgres_version)) is not None
+            and found.lock.rank >= LockMode.SHARE.rank
+        ]
+        if not schema:
+            return
+        for step in migration.steps:
+            if step.kind is not StepKind.DATA:
+                continue
+            held = schema[0]
+            lock = effect(held, self.postgres_version)
+            mode = lock.lock.title if lock else "ACCESS EXCLUSIVE"
+            self.report(
+                step.node,
+                f"Changes rows in the same transaction as `{held.text}`, so its {mode} lock on `{held.table}` "
+                "is held until the data change ends.",
+                fix=code_for(
+                    migration,
+                    "Move the data step to a migration of its own (with `atomic = False` and batches), after the schema change.",
+                    "Move the data step to a revision of its own, or commit the DDL first "
+                    "(`with op.get_context().autocommit_block():` around the backfill, in batches).",
+                ),
+            )
+            return

@@ -1,0 +1,116 @@
+"""The BB7 rules on real Django migration modules and Alembic revisions in temporary projects."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backbone.api import ConfigError, ReviewRequest, review
+from backbone.findings import Confidence, Finding
+
+MODELS = """
+from django.db import models
+
+class Order(models.Model):
+    total = models.IntegerField()
+    legacy_code = models.CharField(max_length=10)
+
+    class Meta:
+        app_label = "shop"
+"""
+
+DROP_STILL_DECLARED = """
+from django.db import migrations
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.RemoveField(model_name="order", name="legacy_code"),
+        migrations.RemoveField(model_name="order", name="gone"),
+    ]
+"""
+
+CONSTANT_DEFAULT = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL("SET lock_timeout = '2s'", reverse_sql=migrations.RunSQL.noop),
+        migrations.AddField("order", "paid", models.BooleanField(default=False)),
+    ]
+"""
+
+ALEMBIC_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "b2"
+down_revision = "a1"
+
+def upgrade():
+    op.execute("SET lock_timeout = '2s'")
+    op.add_column("orders", sa.Column("code", sa.Text(), nullable=False))
+    op.execute("ALTER TABLE orders ADD COLUMN broken (")
+    op.create_index("ix_orders_code", "orders", ["code"])
+
+def downgrade():
+    op.drop_index("ix_orders_code")
+    op.drop_column("orders", "code")
+"""
+
+
+def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
+    for relative, text in {**files, "pyproject.toml": f"[tool.backbone]\nselect = [\"BB7\"]\n{config}"}.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
+    assert result.internal_errors == []
+    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+
+
+def test_a_drop_of_a_field_the_model_still_declares_is_high_confidence(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "", "shop/models.py": MODELS,
+        "shop/migrations/__init__.py": "", "shop/migrations/0002_drop.py": DROP_STILL_DECLARED,
+    })
+    drops = [finding for finding in findings if finding.code == "BB706"]
+    assert [(finding.line, finding.confidence) for finding in drops] == [(7, Confidence.HIGH), (8, Confidence.MEDIUM)]
+    assert "the model Order still declares it" in drops[0].message
+    assert "ACCESS EXCLUSIVE" in drops[0].message
+    assert drops[0].fix is not None and "SeparateDatabaseAndState" in drops[0].fix.message
+    assert {finding.context for finding in findings} == {"migration"}
+
+
+def test_the_same_operations_outside_a_migrations_folder_are_not_reported(tmp_path: Path) -> None:
+    assert review_tree(tmp_path, {"shop/setup_steps.py": DROP_STILL_DECLARED}) == []
+
+
+def test_postgres_version_decides_whether_a_constant_default_rewrites(tmp_path: Path) -> None:
+    files = {"shop/migrations/0003_paid.py": CONSTANT_DEFAULT}
+    assert review_tree(tmp_path / "pg15", files) == []
+    [finding] = review_tree(tmp_path / "pg10", files, "postgres-version = 10\n")
+    assert finding.code == "BB701"
+    assert "PostgreSQL 10" in finding.message and "rewrites the table" in finding.message
+
+
+def test_a_bad_postgres_version_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="postgres-version"):
+        review_tree(tmp_path, {"a.py": ""}, "postgres-version = \"fifteen\"\n")
+
+
+def test_alembic_revision_with_sql_that_does_not_parse_is_still_reviewed(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_code.py": ALEMBIC_REVISION})
+    assert [(finding.code, finding.line) for finding in findings] == [("BB701", 10), ("BB702", 12)]
+    assert "SHARE lock" in findings[1].message
+    assert findings[1].fix is not None and "postgresql_concurrently=True" in findings[1].fix.message
+
+
+def test_an_alembic_revision_outside_the_usual_folders_is_a_migration(tmp_path: Path) -> None:
+    # `from alembic import op` makes the module a revision, wherever script_location puts it.
+    findings = review_tree(tmp_path, {"app/migration/versions/b2_code.py": ALEMBIC_REVISION})
+    assert [(finding.code, finding.line, finding.context) for finding in findings] == [
+        ("BB701", 10, "migration"), ("BB702", 12, "migration"),
+    ]

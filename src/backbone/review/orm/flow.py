@@ -31,6 +31,7 @@ from backbone.review.orm.values import (
     EVERY_FORWARD_RELATION,
     EVERY_RELATION,
     DataLayer,
+    Origin,
     DataValue,
     QueryEvent,
     QueryKind,
@@ -82,6 +83,15 @@ class DataKnowledge:
         return ()
 
     def method(self, class_qualname: str, name: str) -> str | None:
+        return None
+
+    def returns_origin(self, qualname: str) -> Origin | None:
+        """Where what a project function returns comes from, when known (origins.py)."""
+        return None
+
+    def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
+        """Where a project property's value comes from: of `class_qualname`, or of every
+        project property called `name` when the class is unknown."""
         return None
 
 

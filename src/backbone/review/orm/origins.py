@@ -70,6 +70,8 @@ _STRING_METHODS = frozenset(
 # Methods that read one item of a container: the item comes from where the container does.
 _ITEM_METHODS = frozenset({"get", "getlist", "pop", "getone", "get_all", "setdefault", "copy", "items", "values", "keys"})
 _QUOTES = ("'", '"', "`")
+# The schema declared in code: SQLAlchemy metadata and tables, Django model options.
+_SCHEMA_PARTS = frozenset({"metadata", "__table__", "__tablename__", "_meta", "sorted_tables"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +303,7 @@ class _Origins:
         parts = dotted_parts(node)
         if parts is not None and (parts[0] in _CONFIGURATION_ROOTS or "config" in parts[:-1]):
             return Provenance(Origin.CONFIGURATION, node)
-        if node.attr.isupper():
+        if node.attr.isupper() or (parts is not None and _SCHEMA_PARTS.intersection(parts)):
             return _CONSTANT
         base = self.flow.value(node.value)
         if base is not None and base.kind in (ValueKind.INSTANCE, ValueKind.ROWS):
@@ -309,7 +311,10 @@ class _Origins:
         declared = self._property(node)
         if declared is not None:
             return Provenance(declared, node)
-        return _UNKNOWN
+        owner = self.of(node.value, depth + 1)
+        # An attribute of a known value comes from where the value does (`table.name` of a
+        # table of the declared schema is code; `form.cleaned.name` of a request form is input).
+        return owner if owner.origin is not Origin.UNKNOWN else _UNKNOWN
 
     def _property(self, node: ast.Attribute) -> Origin | None:
         """`self.timestamp_now`, `db.serial_primary_key`: what a project property returns."""
@@ -348,8 +353,8 @@ class _Origins:
                 return self._all((func.value, *node.args, *(keyword.value for keyword in node.keywords)), depth)
         if name in _ESCAPING_CALLS or (qualname is not None and qualname.rpartition(".")[2] in _ESCAPING_CALLS):
             return _ESCAPED
-        if name == "str" and node.args:
-            return self.of(node.args[0], depth + 1)
+        if name in ("str", "dict", "tuple", "list", "sorted", "set") and qualname in (None, name):
+            return self._all((*node.args, *(keyword.value for keyword in node.keywords)), depth)
         value, event = self.flow.call_result(node)
         if event is not None and event.kind is QueryKind.READ or (value is not None and value.kind in (ValueKind.ROWS, ValueKind.INSTANCE)):
             return Provenance(Origin.DATABASE, node)

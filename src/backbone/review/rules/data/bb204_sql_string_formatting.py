@@ -88,9 +88,30 @@ class _Judge:
         found = origin_of(node, self.flow, self.handler)
         if found.origin is Origin.REQUEST:
             return found
+        items = self._mapping_items(node)
+        if items is not None:
+            # `.format(**params)`: each entry is a value of its own.
+            worst: Provenance | None = None
+            for item in items:
+                entry = self.unsafe(item)
+                if entry is not None:
+                    worst = entry if worst is None else worst.worst(entry)
+            return worst
         if not found.origin.carries_input or _safe(node, self.flow):
             return None
         return found
+
+    def _mapping_items(self, node: ast.expr) -> list[ast.expr] | None:
+        """The values of a dict display or `dict(...)` a name is bound to, in this scope."""
+        if not isinstance(node, ast.Name):
+            return None
+        binding = self.flow.binding_at(node.id, node)
+        value = binding.node if binding is not None and binding.kind is BindingKind.ASSIGN else None
+        if isinstance(value, ast.Dict):
+            return [item for item in value.values if item is not None]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args:
+            return [keyword.value for keyword in value.keywords]
+        return None
 
     def built(self, items: list[ast.expr] | tuple[ast.expr, ...], how: str) -> _Built | None:
         unsafe: list[ast.expr] = []
@@ -407,6 +428,23 @@ class SqlStringFormatting(Rule):
             cursor.execute(
                 f"SELECT count(*) FROM {identifier(table_name)} WHERE owner = {literal(owner)} LIMIT {rows_max + 1}"
             )
+        """,
+        # Identifiers of the schema declared in code, and a mapping of quoted names for format(**...).
+        """
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        def quote_ident(name):
+            return '"' + name.replace('"', '""') + '"'
+
+        def reset_sequences(session: Session, metadata):
+            for table in metadata.sorted_tables:
+                for column in table.columns:
+                    session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), 1)"))
+
+        def copy_rows(session: Session, source, target, columns):
+            names = dict(source=quote_ident(source), target=quote_ident(target), columns=", ".join(quote_ident(c) for c in columns))
+            session.execute(text("INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}".format(**names)))
         """,
         # Formatting that isn't SQL, sent to something that isn't a database.
         """

@@ -213,8 +213,8 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     guards = parameter_guards(function) if function is not None and flow.calls else ()
     cached = function is not None and (_is_cached(function, resolver) or _reads_cache_first(flow))
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
-    locks = bool(sites) and takes_lock(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None:
+    locks = takes_lock(flow)
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
         return None
     return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
 
@@ -423,6 +423,7 @@ class ProjectKnowledge(DataKnowledge):
         self._methods: dict[tuple[str, str], str | None] = {}
         self._bases: dict[str, tuple[str, ...]] = {}
         self._properties: dict[str, Origin | None] | None = None
+        self._callers: dict[str, tuple[str, ...]] | None = None
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -457,6 +458,32 @@ class ProjectKnowledge(DataKnowledge):
     def returns_origin(self, qualname: str) -> Origin | None:
         access = self.functions.get(qualname)
         return access.returns if access is not None else None
+
+    def callers(self, qualname: str) -> tuple[str, ...]:
+        """The project functions that call `qualname` directly (built once per project)."""
+        if self._callers is None:
+            found: dict[str, set[str]] = {}
+            for caller, facts in self.index.functions.items():
+                for site in facts.calls:
+                    target = self.resolve_function(site.callee)
+                    if target is not None and target != caller:
+                        found.setdefault(target, set()).add(caller)
+            self._callers = {target: tuple(sorted(names)) for target, names in found.items()}
+        return self._callers.get(qualname, ())
+
+    def locked_by_callers(self, qualname: str, depth: int = 0) -> bool:
+        """Every caller holds a lock when it calls `qualname` (it takes one, or its own callers
+        all do): a PostgreSQL advisory lock, or a row read with select_for_update()."""
+        callers = self.callers(qualname)
+        if not callers or depth > 3:
+            return False
+        for caller in callers:
+            access = self.functions.get(caller)
+            if access is not None and access.locks:
+                continue
+            if not self.locked_by_callers(caller, depth + 1):
+                return False
+        return True
 
     def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
         if class_qualname is not None:

@@ -88,8 +88,10 @@ class QueryInLoop(Rule):
             "is BB203;\n"
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
-            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), `while` loops that sleep between "
-            "rounds (polling), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
+            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes (each round "
+            "another table), `while` loops that sleep between rounds (polling) or probe for a free value "
+            "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), retry "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
             "- test modules and migrations.\n\n"
@@ -442,6 +444,35 @@ class QueryInLoop(Rule):
 
         def prefetched():
             return {post.id: len(post.comments.all()) for post in Post.objects.prefetch_related("comments")}
+        """,
+        # A uniqueness probe (the query runs about once) and retry loops of a few rounds.
+        """
+        import time
+
+        from django.db import models
+        from django.utils.text import slugify
+
+        class Page(models.Model):
+            slug = models.SlugField()
+
+        def unique_slug(title):
+            base = slug = slugify(title)
+            number = 1
+            while Page.objects.filter(slug=slug).exists():
+                number += 1
+                slug = f"{base}-{number}"
+            return slug
+
+        def first_page(retries):
+            for attempt in range(3):
+                page = Page.objects.filter(slug="home").first()
+                if page is None:
+                    continue
+            for attempt in range(retries):
+                if Page.objects.filter(slug="home").exists():
+                    return True
+                time.sleep(attempt)
+            return False
         """,
         # Polling: a while loop that sleeps between rounds.
         """

@@ -90,7 +90,15 @@ from backbone.review.orm.facts import (
 )
 from backbone.review.orm.flow import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
-from backbone.review.orm.loops import Loop, LoopKind, batch_lookup, leaves_loop_after, loop_at, repeating_loop
+from backbone.review.orm.loops import (
+    Loop,
+    LoopKind,
+    another_table_each_round,
+    batch_lookup,
+    leaves_loop_after,
+    loop_at,
+    repeating_loop,
+)
 from backbone.review.orm.values import (
     DataLayer,
     DataValue,
@@ -125,6 +133,7 @@ __all__ = [
     "RelationRead",
     "ScopeFlow",
     "ValueKind",
+    "another_table_each_round",
     "batch_lookup",
     "call_arguments",
     "classify_call",

@@ -409,3 +409,34 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
 def bounded(receiver_operations: tuple[str, ...]) -> bool:
     """A query limited to a slice or a page: in a `while` loop, a batch."""
     return any(operation in ("slice", "limit", "offset", "iterator", "yield_per") for operation in receiver_operations)
+
+
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+
+
+def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for ct in content_types: model = ct.model_class(); model.objects.filter(...)`.
+
+    The query's model changes with the round (the loop variable, or a name the loop binds
+    again each round): every round reads or writes another table, so there is nothing to
+    fetch in one query.
+    """
+    current: ast.AST = node
+    while True:
+        if isinstance(current, ast.Call):
+            current = current.func
+        elif isinstance(current, ast.Attribute):
+            if current.attr in _MANAGERS and isinstance(current.value, ast.Name):
+                name = current.value.id
+                return name in loop.targets() or _bound_in(name, loop, flow)
+            current = current.value
+        elif isinstance(current, (ast.Await, ast.Subscript)):
+            current = current.value
+        else:
+            return False
+
+
+def _bound_in(name: str, loop: Loop, flow: ScopeFlow) -> bool:
+    start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+    end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+    return any(start <= binding.position <= end for binding in flow.bindings.get(name, []))

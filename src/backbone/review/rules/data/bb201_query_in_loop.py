@@ -16,6 +16,7 @@ from backbone.review.orm import (
     QueryKind,
     ScopeFlow,
     ValueKind,
+    another_table_each_round,
     batch_lookup,
     is_migration,
     is_test_code,
@@ -88,8 +89,8 @@ class QueryInLoop(Rule):
             "is BB203;\n"
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
-            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes (each round "
-            "another table), `while` loops that sleep between rounds (polling) or probe for a free value "
+            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
+            "model that changes each round (`model = content_type.model_class()`: another table each time), `while` loops that sleep between rounds (polling) or probe for a free value "
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
@@ -474,6 +475,30 @@ class QueryInLoop(Rule):
                 time.sleep(attempt)
             return False
         """,
+        # Each round queries another table: the model comes from the loop.
+        """
+        from django.db import models
+
+        class Device(models.Model):
+            tag = models.CharField(max_length=20)
+
+        class Rack(models.Model):
+            tag = models.CharField(max_length=20)
+
+        def tag_in_use(tag, content_types):
+            used = []
+            for content_type in content_types:
+                model = content_type.model_class()
+                if model.objects.filter(tag=tag).exists():
+                    used.append(model)
+            return used
+
+        def tagged(tag):
+            found = []
+            for label, model in (("devices", Device), ("racks", Rack)):
+                found.extend((label, row) for row in model.objects.filter(tag=tag))
+            return found
+        """,
         # Polling: a while loop that sleeps between rounds.
         """
         import time
@@ -536,6 +561,8 @@ class QueryInLoop(Rule):
 
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
         if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
+            return True
+        if another_table_each_round(node, loop, flow):
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
             return True

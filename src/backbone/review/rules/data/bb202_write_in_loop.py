@@ -10,11 +10,12 @@ from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.orm import (
     DataLayer,
-    ValueKind,
     Loop,
     QueryEvent,
     QueryKind,
     ScopeFlow,
+    ValueKind,
+    another_table_each_round,
     batch_lookup,
     is_migration,
     is_test_code,
@@ -67,7 +68,8 @@ class WriteInLoop(Rule):
             "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
             "trip and a transaction per row.\n\n"
             "Deliberately not reported: loops over a literal collection of constants, over model classes "
-            "(`for model in (Device, Rack)`, `apps.get_models()`: each round is another table) and retry "
+            "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
+            "loop: each round is another table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
             "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
@@ -399,7 +401,7 @@ class WriteInLoop(Rule):
             if batch_lookup(event.node, loop, flow) or django_async_name(event.operation) in _BULK:
                 batch_loops.add(loop.node)
                 continue
-            if _custom_per_row(event, flow):
+            if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
                 continue
             writes.append((event, loop))
         for event, loop in writes:

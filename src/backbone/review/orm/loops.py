@@ -440,3 +440,29 @@ def _bound_in(name: str, loop: Loop, flow: ScopeFlow) -> bool:
     start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
     end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
     return any(start <= binding.position <= end for binding in flow.bindings.get(name, []))
+
+
+# Calls that move or delete files: done per row, they can't be rolled back with the rows.
+_IRREVERSIBLE = frozenset(
+    {"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "os.removedirs", "shutil.move", "shutil.rmtree"}
+)
+_PATH_METHODS = frozenset({"unlink", "rmdir", "rename"})
+
+
+def irreversible_effect(loop: Loop, flow: ScopeFlow) -> bool:
+    """Each round moves or deletes a file (`shutil.move`, `os.remove`, `path.unlink()`,
+    `storage.delete(name)`): the per-row write records an effect that can't be undone, so
+    it belongs to the round, not to one batch after the loop."""
+    for statement in getattr(loop.node, "body", []):
+        for child in ast.walk(statement):
+            if not isinstance(child, ast.Call):
+                continue
+            func = child.func
+            if flow.resolver.qualified_name(func) in _IRREVERSIBLE:
+                return True
+            if isinstance(func, ast.Attribute):
+                if func.attr in _PATH_METHODS and flow.value(func.value) is None:
+                    return True
+                if func.attr == "delete" and "storage" in ast.unparse(func.value).lower():
+                    return True
+    return False

@@ -17,6 +17,7 @@ from backbone.review.orm import (
     ValueKind,
     another_table_each_round,
     batch_lookup,
+    irreversible_effect,
     is_migration,
     is_test_code,
     leaves_loop_after,
@@ -74,7 +75,9 @@ class WriteInLoop(Rule):
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
             "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
             "a model whose project class overrides that method (per-row work such as removing a file, which "
-            "a bulk statement would skip); a write followed by `break`/`return`/`raise` (it runs once); test "
+            "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
+            "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
+            "can't be rolled back; a write followed by `break`/`return`/`raise` (it runs once); test "
             "modules and migrations."
         ),
         why_is_this_bad=(
@@ -370,6 +373,18 @@ class WriteInLoop(Rule):
             for model in (Upload, Thumbnail):
                 model.objects.all().delete()
         """,
+        # Each round moves a file: the commit records an effect that can't be rolled back.
+        """
+        import shutil
+
+        from sqlalchemy.orm import Session
+
+        def archive(session: Session, documents, target):
+            for document in documents:
+                shutil.move(document.path, target)
+                document.path = target
+                session.commit()
+        """,
         # SELECTs in a loop are BB201's, not BB202's.
         """
         import sqlite3
@@ -392,6 +407,7 @@ class WriteInLoop(Rule):
             return
         writes: list[tuple[QueryEvent, Loop]] = []
         batch_loops: set[ast.AST] = set()
+        effects: dict[ast.AST, bool] = {}
         for event in flow.events():
             if event.kind is not QueryKind.WRITE:
                 continue
@@ -402,6 +418,10 @@ class WriteInLoop(Rule):
                 batch_loops.add(loop.node)
                 continue
             if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
+                continue
+            if loop.node not in effects:
+                effects[loop.node] = irreversible_effect(loop, flow)
+            if effects[loop.node]:
                 continue
             writes.append((event, loop))
         for event, loop in writes:

@@ -98,6 +98,7 @@ from backbone.review.orm.loops import (
     irreversible_effect,
     leaves_loop_after,
     loop_at,
+    once_in_loop,
     repeating_loop,
 )
 from backbone.review.orm.values import (
@@ -136,6 +137,7 @@ __all__ = [
     "ValueKind",
     "another_table_each_round",
     "batch_lookup",
+    "once_in_loop",
     "irreversible_effect",
     "call_arguments",
     "classify_call",

@@ -412,6 +412,7 @@ def bounded(receiver_operations: tuple[str, ...]) -> bool:
 
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_MAX_STEPS = 24
 
 
 def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
@@ -422,7 +423,9 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
     fetch in one query.
     """
     current: ast.AST = node
-    while True:
+    steps = 0
+    while steps < _MAX_STEPS:
+        steps += 1
         if isinstance(current, ast.Call):
             current = current.func
         elif isinstance(current, ast.Attribute):
@@ -432,8 +435,43 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
             current = current.value
         elif isinstance(current, (ast.Await, ast.Subscript)):
             current = current.value
+        elif isinstance(current, ast.Name):
+            # `records = model.objects.filter(...)` earlier in the round, then `records.iterator()`.
+            binding = flow.binding_at(current.id, current)
+            if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.AST):
+                return False
+            if not _bound_in(current.id, loop, flow):
+                return False
+            current = binding.node
         else:
             return False
+    return False
+
+
+def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for name, field in fields.items(): if name == "custom_fields": ...`: the block runs in
+    the one round whose loop value equals a constant, not on every round."""
+    targets = loop.targets()
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node:
+        if isinstance(parent, ast.If) and child in parent.body and _selects_one_round(parent.test, targets):
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _selects_one_round(test: ast.expr, targets: set[str]) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_selects_one_round(value, targets) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is))):
+        return False
+    left, right = test.left, test.comparators[0]
+    for name, other in ((left, right), (right, left)):
+        if isinstance(name, ast.Name) and name.id in targets and isinstance(other, ast.Constant) and other.value is not None:
+            return True
+    return False
 
 
 def _bound_in(name: str, loop: Loop, flow: ScopeFlow) -> bool:

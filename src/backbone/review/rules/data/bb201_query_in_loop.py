@@ -18,6 +18,7 @@ from backbone.review.orm import (
     ValueKind,
     another_table_each_round,
     batch_lookup,
+    once_in_loop,
     is_migration,
     is_test_code,
     leaves_loop_after,
@@ -90,9 +91,12 @@ class QueryInLoop(Rule):
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
-            "model that changes each round (`model = content_type.model_class()`: another table each time), `while` loops that sleep between rounds (polling) or probe for a free value "
-            "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), retry "
-            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
+            "model that changes each round (`model = content_type.model_class()`: another table each time), "
+            "`while` loops that sleep between rounds (polling) or probe for a free value "
+            "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
+            "under `if name == \"choices\":` on the loop value (they run in one round), retry "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
+            "`.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
             "- test modules and migrations.\n\n"
@@ -498,6 +502,28 @@ class QueryInLoop(Rule):
             for label, model in (("devices", Device), ("racks", Rack)):
                 found.extend((label, row) for row in model.objects.filter(tag=tag))
             return found
+
+        def validate(content_types):
+            for content_type in content_types:
+                model = content_type.model_class()
+                records = model.objects.filter(tag="")
+                for record in records.iterator():
+                    record.full_clean()
+        """,
+        # The query runs in the one round whose loop value equals a constant.
+        """
+        from django.db import models
+
+        class Choice(models.Model):
+            label = models.CharField(max_length=20)
+
+        def describe(fields):
+            described = {}
+            for name, field in fields.items():
+                described[name] = field.label
+                if name == "choices":
+                    described[name] = [choice.label for choice in Choice.objects.all()]
+            return described
         """,
         # Polling: a while loop that sleeps between rounds.
         """
@@ -562,7 +588,7 @@ class QueryInLoop(Rule):
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
         if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
             return True
-        if another_table_each_round(node, loop, flow):
+        if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
             return True

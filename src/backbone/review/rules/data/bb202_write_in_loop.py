@@ -17,6 +17,7 @@ from backbone.review.orm import (
     ValueKind,
     another_table_each_round,
     batch_lookup,
+    once_in_loop,
     irreversible_effect,
     is_migration,
     is_test_code,
@@ -77,7 +78,8 @@ class WriteInLoop(Rule):
             "a model whose project class overrides that method (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
-            "can't be rolled back; a write followed by `break`/`return`/`raise` (it runs once); test "
+            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
+            "followed by `break`/`return`/`raise` (it runs once); test "
             "modules and migrations."
         ),
         why_is_this_bad=(
@@ -373,6 +375,19 @@ class WriteInLoop(Rule):
             for model in (Upload, Thumbnail):
                 model.objects.all().delete()
         """,
+        # The write runs in the one round whose loop value equals a constant.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=20)
+            value = models.CharField(max_length=200)
+
+        def apply(changes):
+            for name, value in changes.items():
+                if name == "currency":
+                    Setting.objects.filter(name=name).update(value=value)
+        """,
         # Each round moves a file: the commit records an effect that can't be rolled back.
         """
         import shutil
@@ -418,6 +433,8 @@ class WriteInLoop(Rule):
                 batch_loops.add(loop.node)
                 continue
             if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
+                continue
+            if once_in_loop(event.node, loop, flow):
                 continue
             if loop.node not in effects:
                 effects[loop.node] = irreversible_effect(loop, flow)

@@ -24,7 +24,8 @@ from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
 from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
-from backbone.review.orm.origins import returned_origin, takes_lock
+from backbone.review.orm.locks import takes_lock
+from backbone.review.orm.origins import returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
 if TYPE_CHECKING:

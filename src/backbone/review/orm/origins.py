@@ -114,26 +114,6 @@ def returned_origin(flow: ScopeFlow) -> Origin | None:
     return found
 
 
-def takes_lock(flow: ScopeFlow) -> bool:
-    """The function takes a lock that serialises writers: an advisory lock or a locked row read."""
-    for event in flow.events():
-        if event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked:
-            return True
-    for call in flow.calls:
-        func = call.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name in ("select_for_update", "with_for_update"):
-            return True
-        if call.args and name in ("execute", "exec_driver_sql", "fetch", "fetchrow", "fetchval", "text", "scalar"):
-            text = flow.sql_text(call.args[0]) if isinstance(call.args[0], ast.expr) else None
-            if text is None and isinstance(call.args[0], ast.Call) and call.args[0].args:
-                inner = call.args[0].args[0]
-                text = flow.sql_text(inner) if isinstance(inner, ast.expr) else None
-            if text is not None and "pg_advisory" in text.lower() and "unlock" not in text.lower():
-                return True
-    return False
-
-
 class _Origins:
     __slots__ = ("flow", "handler")
 

@@ -19,7 +19,7 @@ from backbone.review.orm import (
     module_flows,
 )
 from backbone.review.orm.access import ProjectKnowledge
-from backbone.review.orm.origins import takes_lock
+from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 

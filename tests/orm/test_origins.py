@@ -193,3 +193,48 @@ def test_bb204_confidence_follows_the_origin_across_modules(tmp_path: Path) -> N
     assert all(finding.path == "store/views.py" for finding in findings)
     request_finding = next(finding for finding in findings if "LIKE" in source[finding.location.line - 1])
     assert "comes from the request `search_term(request)`" in request_finding.message
+
+
+def test_the_facts_record_what_functions_return_and_which_take_a_lock() -> None:
+    from backbone.review.cache import _facts_codec
+    from backbone.review.orm.facts import FunctionDataAccess
+
+    project = Project(
+        {
+            "app.py": """
+                from django.db import connection, models
+                from flask import request
+
+
+                class Counter(models.Model):
+                    value = models.IntegerField()
+
+
+                class Dialect:
+                    @property
+                    def now(self):
+                        return "now()"
+
+
+                def sort_key():
+                    return request.args.get("sort")
+
+
+                def lock(key):
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+                def locked_row(pk):
+                    return Counter.objects.select_for_update().get(pk=pk)
+            """
+        }
+    )
+    facts = project.parsed[0][3]
+    access = {item.qualname: item for item in facts.models if isinstance(item, FunctionDataAccess)}
+    assert access["app.Dialect.now"].returns is Origin.CONSTANT
+    assert access["app.sort_key"].returns is Origin.REQUEST
+    assert access["app.lock"].locks and access["app.locked_row"].locks
+    assert not access["app.sort_key"].locks
+    codec = _facts_codec()
+    assert codec.decode(codec.encode({"app.py": facts})) == {"app.py": facts}

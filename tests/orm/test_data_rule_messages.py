@@ -118,6 +118,30 @@ def rename(posts_ids):
     assert finding.fix.message == "Write all the rows at once after the loop with bulk_update() (or one queryset update())."
 
 
+def test_bb202_a_flush_costs_a_round_trip_and_a_commit_a_transaction() -> None:
+    snippet = """
+from sqlalchemy.orm import Session
+
+
+def store(session: Session, uploads):
+    for upload in uploads:
+        session.add(upload)
+        session.flush()
+
+
+def store_each(session: Session, uploads):
+    for upload in uploads:
+        session.add(upload)
+        session.commit()
+"""
+    messages = [finding.message for finding in run(snippet, ("BB202",))]
+    assert messages == [
+        "Per-row flush: `session.flush()` runs on every iteration of the for loop on line 6 (a round trip per row).",
+        "Per-row commit: `session.commit()` runs on every iteration of the for loop on line 12 "
+        "(a round trip and a transaction per row).",
+    ]
+
+
 def test_bb203_message_points_at_the_query_and_the_missing_load() -> None:
     finding = only(
         MODELS

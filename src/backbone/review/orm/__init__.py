@@ -90,7 +90,17 @@ from backbone.review.orm.facts import (
 )
 from backbone.review.orm.flow import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
-from backbone.review.orm.loops import Loop, LoopKind, batch_lookup, leaves_loop_after, loop_at, repeating_loop
+from backbone.review.orm.loops import (
+    Loop,
+    LoopKind,
+    another_table_each_round,
+    batch_lookup,
+    irreversible_effect,
+    leaves_loop_after,
+    loop_at,
+    once_in_loop,
+    repeating_loop,
+)
 from backbone.review.orm.values import (
     DataLayer,
     DataValue,
@@ -125,7 +135,10 @@ __all__ = [
     "RelationRead",
     "ScopeFlow",
     "ValueKind",
+    "another_table_each_round",
     "batch_lookup",
+    "once_in_loop",
+    "irreversible_effect",
     "call_arguments",
     "classify_call",
     "is_migration",

@@ -24,7 +24,9 @@ from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
 from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind, lower_confidence
+from backbone.review.orm.locks import takes_lock
+from backbone.review.orm.origins import returned_origin
+from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -66,6 +68,7 @@ class _LocalKnowledge(DataKnowledge):
         self._classes: dict[str, tuple[str, ...]] = {}
         self._methods: dict[str, set[str]] = {}
         self._access: dict[str, FunctionDataAccess | None] = {}
+        self._returns: dict[str, Origin | None] = {}
 
     def attach(self, flows: ModuleFlows) -> None:
         self.flows = flows
@@ -109,6 +112,27 @@ class _LocalKnowledge(DataKnowledge):
 
     def class_bases(self, qualname: str) -> tuple[str, ...]:
         return self._classes.get(qualname, ())
+
+    def returns_origin(self, qualname: str) -> Origin | None:
+        if qualname in self._returns:
+            return self._returns[qualname]
+        node = self._functions.get(qualname)
+        if node is None or self.flows is None:
+            return None
+        # A function that reaches itself again (recursion) has no origin to give.
+        self._returns[qualname] = None
+        found = returned_origin(self.flows.flow(node))
+        self._returns[qualname] = found
+        return found
+
+    def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
+        if class_qualname is None:
+            return None
+        method = self.method(class_qualname, name)
+        node = self._functions.get(method) if method else None
+        if method is None or node is None or not _is_property(node, self.resolver):
+            return None
+        return self.returns_origin(method)
 
     def method(self, class_qualname: str, name: str) -> str | None:
         if name in self._methods.get(class_qualname, ()):
@@ -189,9 +213,11 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     guards = parameter_guards(function) if function is not None and flow.calls else ()
     cached = function is not None and (_is_cached(function, resolver) or _reads_cache_first(flow))
-    if not sites and result is None and yields is None and not guards and not cached:
+    returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
+    locks = takes_lock(flow)
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
 
 
 def _reads_cache_first(flow: ScopeFlow) -> bool:
@@ -355,6 +381,14 @@ def _site(event: QueryEvent) -> QuerySite | None:
     return QuerySite(line, column, event.kind, event.text, event.confidence)
 
 
+def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+    for decorator in function.decorator_list:
+        name = resolver.qualified_name(decorator) or ""
+        if name.rpartition(".")[2] in _PROPERTIES:
+            return True
+    return False
+
+
 def _is_cached(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
     for decorator in function.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -389,6 +423,8 @@ class ProjectKnowledge(DataKnowledge):
         self._resolved: dict[str, str | None] = {}
         self._methods: dict[tuple[str, str], str | None] = {}
         self._bases: dict[str, tuple[str, ...]] = {}
+        self._properties: dict[str, Origin | None] | None = None
+        self._callers: dict[str, tuple[str, ...]] | None = None
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -420,11 +456,73 @@ class ProjectKnowledge(DataKnowledge):
             self._bases[qualname] = found
         return found
 
+    def returns_origin(self, qualname: str) -> Origin | None:
+        access = self.functions.get(qualname)
+        return access.returns if access is not None else None
+
+    def callers(self, qualname: str) -> tuple[str, ...]:
+        """The project functions that call `qualname` directly (built once per project)."""
+        if self._callers is None:
+            found: dict[str, set[str]] = {}
+            for caller, facts in self.index.functions.items():
+                for site in facts.calls:
+                    target = self.resolve_function(site.callee)
+                    if target is not None and target != caller:
+                        found.setdefault(target, set()).add(caller)
+            self._callers = {target: tuple(sorted(names)) for target, names in found.items()}
+        return self._callers.get(qualname, ())
+
+    def locked_by_callers(self, qualname: str, depth: int = 0) -> bool:
+        """Every caller holds a lock when it calls `qualname` (it takes one, or its own callers
+        all do): a PostgreSQL advisory lock, or a row read with select_for_update()."""
+        callers = self.callers(qualname)
+        if not callers or depth > 3:
+            return False
+        for caller in callers:
+            access = self.functions.get(caller)
+            if access is not None and access.locks:
+                continue
+            if not self.locked_by_callers(caller, depth + 1):
+                return False
+        return True
+
+    def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
+        if class_qualname is not None:
+            method = self.method(class_qualname, name)
+            facts = self.index.functions.get(method) if method else None
+            if method is None or facts is None or not _property_facts(facts.decorators):
+                return None
+            return self.returns_origin(method)
+        if self._properties is None:
+            self._properties = self._property_origins()
+        return self._properties.get(name)
+
+    def _property_origins(self) -> dict[str, Origin | None]:
+        """Per attribute name, the worst origin of every project property of that name;
+        None when some definition (a method, a property of unknown origin) can't say."""
+        found: dict[str, Origin | None] = {}
+        for qualname, facts in self.index.functions.items():
+            name = qualname.rpartition(".")[2]
+            origin = self.returns_origin(qualname) if _property_facts(facts.decorators) else None
+            if name in found:
+                earlier = found[name]
+                found[name] = earlier.worst(origin) if earlier is not None and origin is not None else None
+            else:
+                found[name] = origin
+        return found
+
     def method(self, class_qualname: str, name: str) -> str | None:
         key = (class_qualname, name)
         if key not in self._methods:
             self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
         return self._methods[key]
+
+
+_PROPERTIES = frozenset({"property", "cached_property"})
+
+
+def _property_facts(decorators: tuple[str, ...]) -> bool:
+    return any(decorator.rpartition(".")[2] in _PROPERTIES for decorator in decorators)
 
 
 def project_knowledge(index: ProjectIndex) -> ProjectKnowledge:

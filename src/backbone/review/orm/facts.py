@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 
 from backbone.findings import Confidence
-from backbone.review.orm.values import DataLayer, DataValue, QueryKind
+from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryKind
 
 
 class RelationKind(enum.Enum):
@@ -173,6 +173,12 @@ class FunctionDataAccess:
     cached: bool = False
     # Queries and calls that depend on which optional parameters the caller passes.
     guards: tuple[ParameterGuard, ...] = ()
+    # Where what it returns comes from, when every return says so (origins.py): a property
+    # returning a dialect's SQL keyword is CONSTANT, `return request.args["q"]` REQUEST.
+    returns: Origin | None = None
+    # It takes a lock that serialises its writers: a PostgreSQL advisory lock, or a row
+    # loaded with select_for_update()/with_for_update().
+    locks: bool = False
 
 
 ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess

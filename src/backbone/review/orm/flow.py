@@ -31,6 +31,7 @@ from backbone.review.orm.values import (
     EVERY_FORWARD_RELATION,
     EVERY_RELATION,
     DataLayer,
+    Origin,
     DataValue,
     QueryEvent,
     QueryKind,
@@ -84,6 +85,15 @@ class DataKnowledge:
         return ()
 
     def method(self, class_qualname: str, name: str) -> str | None:
+        return None
+
+    def returns_origin(self, qualname: str) -> Origin | None:
+        """Where what a project function returns comes from, when known (origins.py)."""
+        return None
+
+    def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
+        """Where a project property's value comes from: of `class_qualname`, or of every
+        project property called `name` when the class is unknown."""
         return None
 
 
@@ -626,8 +636,30 @@ class ScopeFlow:
             return self._outer_name(node)
         binding, _ = self.local_binding(node)
         if binding is not None:
-            return self._binding_value(binding, node)
+            found = self._binding_value(binding, node)
+            if found is not None and found.kind is ValueKind.INSTANCE and not found.new and self._key_cleared(node, binding):
+                # `obj.pk = None` then `obj.save()` inserts a copy: a fresh row from here on.
+                return found.but(new=True, locked=False)
+            return found
         return self._outer_name(node)
+
+    def _key_cleared(self, use: ast.Name, binding: Binding) -> bool:
+        """`name.pk = None` / `name.id = None` between the binding and this use."""
+        where = (use.lineno, use.col_offset)
+        for update in self.attribute_updates:
+            if not isinstance(update, ast.Assign) or not binding.position <= (update.lineno, update.col_offset) < where:
+                continue
+            if not (isinstance(update.value, ast.Constant) and update.value.value is None):
+                continue
+            for target in update.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr in _KEY_FIELDS
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == use.id
+                ):
+                    return True
+        return False
 
     def _outer_name(self, node: ast.Name) -> DataValue | None:
         """A name this scope does not bind: a closure variable, a module global, an import."""
@@ -1026,6 +1058,13 @@ class ScopeFlow:
             return None, None
         if qualname in BUILTIN_NAMES:
             return self._builtin(call, qualname)
+        if qualname in _COPIES and call.args:
+            original = self.value(call.args[0])
+            if original is not None and original.kind is ValueKind.INSTANCE:
+                # A clone: the object this function builds to save as a new row (cloning
+                # code clears its key), not the row another request reads and writes.
+                return original.but(new=True, locked=False, row_of=(0, 0)), None
+            return None, None
         constructed = self.knowledge.model(qualname)
         if constructed is not None:
             return DataValue(ValueKind.INSTANCE, constructed.layer, constructed.qualname, new=True), None
@@ -1863,6 +1902,9 @@ _NOTES: dict[type[ast.AST], Callable[[ScopeFlow, ast.AST], None]] = {
     ast.ExceptHandler: ScopeFlow._note_handler,
 }
 _END: ast.AST = ast.Pass(lineno=10**9, col_offset=0)
+# Clearing one of these before save() makes Django insert a new row.
+_KEY_FIELDS = frozenset({"pk", "id"})
+_COPIES = frozenset({"copy.copy", "copy.deepcopy"})
 _NOT_DATABASE_PACKAGES = ("requests", "aiohttp", "httpx", "urllib3", "boto", "botocore", "neo4j", "cassandra", "flask", "starlette", "django.contrib.sessions")
 
 

@@ -16,12 +16,17 @@ import enum
 from dataclasses import dataclass
 
 from backbone.review.orm.flow import ScopeFlow
+from backbone.review.orm.values import ValueKind
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _BATCH_WORDS = ("chunk", "batch", "page", "paginat", "partition", "slices", "windowed", "grouper")
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "gevent.sleep", "trio.sleep", "anyio.sleep", "eventlet.sleep"})
 _WAIT_FOR = "asyncio.wait_for"
 _LEAVING = (ast.Return, ast.Break, ast.Raise)
+# Rounds of a retry loop (`for attempt in range(3)`) that don't count as a loop over data.
+_FEW = 10
+# Query operations that check whether a candidate is taken.
+_PROBES = frozenset({"exists", "count", "bool()", "first", "get", "scalar", "one_or_none", "fetchone"})
 _RANDOM_WORDS = ("random", "uuid", "token", "generate", "choice", "randint", "shortuuid", "nanoid", "urandom")
 
 
@@ -148,14 +153,79 @@ def loop_iterable(loop: Loop, flow: ScopeFlow) -> ast.expr | None:
 
 def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, ast.While):
-        return _sleeps(loop.node, flow) or _retries_random_candidates(loop.node)
+        return _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
     iterable = loop_iterable(loop, flow)
     if iterable is None:
         return False
-    return _literal_collection(iterable, flow) or _batches(iterable)
+    if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _few_rounds(iterable):
+        return True
+    if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
+        # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
+        return True
+    return _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
 
 
-def _sleeps(node: ast.While, flow: ScopeFlow) -> bool:
+def _is_range(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+
+
+def _few_rounds(node: ast.expr) -> bool:
+    """`for attempt in range(3)`: a retry loop, a handful of rounds whatever the data."""
+    if not isinstance(node, ast.Call) or not _is_range(node):
+        return False
+    if not node.args or len(node.args) > 2 or node.keywords:
+        return False
+    bounds = [argument.value if isinstance(argument, ast.Constant) else None for argument in node.args]
+    if not all(isinstance(bound, int) and not isinstance(bound, bool) for bound in bounds):
+        return False
+    numbers = [bound for bound in bounds if isinstance(bound, int)]
+    start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
+    return stop - start <= _FEW
+
+
+def _probes(node: ast.While, flow: ScopeFlow) -> bool:
+    """`while Model.objects.filter(slug=slug).exists(): slug = next_candidate(...)`.
+
+    The test checks whether a candidate is taken and the body picks the next one: the
+    query runs about once (a uniqueness probe), not once per row.
+    """
+    checks = False
+    for child in ast.walk(node.test):
+        if isinstance(child, ast.Call):
+            _, event = flow.call_result(child)
+            if event is not None and event.operation in _PROBES:
+                checks = True
+                break
+    if not checks:
+        return False
+    read = {child.id for child in ast.walk(node.test) if isinstance(child, ast.Name)}
+    for statement in node.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+            targets = [statement.target]
+        if any(isinstance(target, ast.Name) and target.id in read for target in targets):
+            return True
+    return False
+
+
+def _each_a_model(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`for model in (Device, Rack)`, `for model in apps.get_models()`: each round is another table."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name == "get_models"
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts:
+        for element in node.elts:
+            value = flow.value(element)
+            if value is None or value.kind is not ValueKind.MODEL_CLASS:
+                return False
+        return True
+    return False
+
+
+def _sleeps(node: ast.While | ast.For | ast.AsyncFor, flow: ScopeFlow) -> bool:
     """The loop pauses each round: a sleep, or a timed wait (`asyncio.wait_for(..., timeout)`,
     `stop_event.wait(30)`) as periodic jobs and pollers do."""
     for child in ast.walk(node):
@@ -339,3 +409,98 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
 def bounded(receiver_operations: tuple[str, ...]) -> bool:
     """A query limited to a slice or a page: in a `while` loop, a batch."""
     return any(operation in ("slice", "limit", "offset", "iterator", "yield_per") for operation in receiver_operations)
+
+
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_MAX_STEPS = 24
+
+
+def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for ct in content_types: model = ct.model_class(); model.objects.filter(...)`.
+
+    The query's model changes with the round (the loop variable, or a name the loop binds
+    again each round): every round reads or writes another table, so there is nothing to
+    fetch in one query.
+    """
+    current: ast.AST = node
+    steps = 0
+    while steps < _MAX_STEPS:
+        steps += 1
+        if isinstance(current, ast.Call):
+            current = current.func
+        elif isinstance(current, ast.Attribute):
+            if current.attr in _MANAGERS and isinstance(current.value, ast.Name):
+                name = current.value.id
+                return name in loop.targets() or _bound_in(name, loop, flow)
+            current = current.value
+        elif isinstance(current, (ast.Await, ast.Subscript)):
+            current = current.value
+        elif isinstance(current, ast.Name):
+            # `records = model.objects.filter(...)` earlier in the round, then `records.iterator()`.
+            binding = flow.binding_at(current.id, current)
+            if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.AST):
+                return False
+            if not _bound_in(current.id, loop, flow):
+                return False
+            current = binding.node
+        else:
+            return False
+    return False
+
+
+def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for name, field in fields.items(): if name == "custom_fields": ...`: the block runs in
+    the one round whose loop value equals a constant, not on every round."""
+    targets = loop.targets()
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node:
+        if isinstance(parent, ast.If) and child in parent.body and _selects_one_round(parent.test, targets):
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _selects_one_round(test: ast.expr, targets: set[str]) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_selects_one_round(value, targets) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is))):
+        return False
+    left, right = test.left, test.comparators[0]
+    for name, other in ((left, right), (right, left)):
+        if isinstance(name, ast.Name) and name.id in targets and isinstance(other, ast.Constant) and other.value is not None:
+            return True
+    return False
+
+
+def _bound_in(name: str, loop: Loop, flow: ScopeFlow) -> bool:
+    start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+    end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+    return any(start <= binding.position <= end for binding in flow.bindings.get(name, []))
+
+
+# Calls that move or delete files: done per row, they can't be rolled back with the rows.
+_IRREVERSIBLE = frozenset(
+    {"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "os.removedirs", "shutil.move", "shutil.rmtree"}
+)
+_PATH_METHODS = frozenset({"unlink", "rmdir", "rename"})
+
+
+def irreversible_effect(loop: Loop, flow: ScopeFlow) -> bool:
+    """Each round moves or deletes a file (`shutil.move`, `os.remove`, `path.unlink()`,
+    `storage.delete(name)`): the per-row write records an effect that can't be undone, so
+    it belongs to the round, not to one batch after the loop."""
+    for statement in getattr(loop.node, "body", []):
+        for child in ast.walk(statement):
+            if not isinstance(child, ast.Call):
+                continue
+            func = child.func
+            if flow.resolver.qualified_name(func) in _IRREVERSIBLE:
+                return True
+            if isinstance(func, ast.Attribute):
+                if func.attr in _PATH_METHODS and flow.value(func.value) is None:
+                    return True
+                if func.attr == "delete" and "storage" in ast.unparse(func.value).lower():
+                    return True
+    return False

@@ -62,6 +62,42 @@ class ValueKind(enum.Enum):
     DECLARATIVE_BASE = "declarative base"
 
 
+class Origin(enum.Enum):
+    """Where a value comes from, ordered from harmless to hostile (see origins.py).
+
+    Combining values (string building, arithmetic) keeps the worst of their origins.
+    """
+
+    # A literal, a module constant, a property that returns a literal.
+    CONSTANT = "constant"
+    # A number or quoted text made from anything (`int(x)`, `len(x)`, `x.replace("'", "''")`):
+    # whatever went in, what comes out can't end a quoted string or add SQL.
+    ESCAPED = "escaped"
+    # Settings and the environment: chosen by whoever deploys the service.
+    CONFIGURATION = "configuration"
+    # Read from the database by the application.
+    DATABASE = "database"
+    # A parameter or a call backbone can't follow.
+    UNKNOWN = "unknown origin"
+    # Read from the request being served: query string, form, body, headers, path.
+    REQUEST = "request input"
+
+    @property
+    def rank(self) -> int:
+        return _ORIGIN_RANK[self]
+
+    def worst(self, other: Origin) -> Origin:
+        return self if self.rank >= other.rank else other
+
+    @property
+    def carries_input(self) -> bool:
+        """The value may hold text an outsider chose."""
+        return self in (Origin.DATABASE, Origin.UNKNOWN, Origin.REQUEST)
+
+
+_ORIGIN_RANK = {origin: rank for rank, origin in enumerate(Origin)}
+
+
 class QueryKind(enum.Enum):
     READ = "read"
     WRITE = "write"

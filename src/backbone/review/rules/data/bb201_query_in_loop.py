@@ -16,7 +16,9 @@ from backbone.review.orm import (
     QueryKind,
     ScopeFlow,
     ValueKind,
+    another_table_each_round,
     batch_lookup,
+    once_in_loop,
     is_migration,
     is_test_code,
     leaves_loop_after,
@@ -88,8 +90,13 @@ class QueryInLoop(Rule):
             "is BB203;\n"
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
-            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), `while` loops that sleep between "
-            "rounds (polling), and batch queries (`id__in=chunk`, `.in_(batch)`, a sliced query in a `while` "
+            "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
+            "model that changes each round (`model = content_type.model_class()`: another table each time), "
+            "`while` loops that sleep between rounds (polling) or probe for a free value "
+            "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
+            "under `if name == \"choices\":` on the loop value (they run in one round), retry "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
+            "`.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
             "- test modules and migrations.\n\n"
@@ -443,6 +450,81 @@ class QueryInLoop(Rule):
         def prefetched():
             return {post.id: len(post.comments.all()) for post in Post.objects.prefetch_related("comments")}
         """,
+        # A uniqueness probe (the query runs about once) and retry loops of a few rounds.
+        """
+        import time
+
+        from django.db import models
+        from django.utils.text import slugify
+
+        class Page(models.Model):
+            slug = models.SlugField()
+
+        def unique_slug(title):
+            base = slug = slugify(title)
+            number = 1
+            while Page.objects.filter(slug=slug).exists():
+                number += 1
+                slug = f"{base}-{number}"
+            return slug
+
+        def first_page(retries):
+            for attempt in range(3):
+                page = Page.objects.filter(slug="home").first()
+                if page is None:
+                    continue
+            for attempt in range(retries):
+                if Page.objects.filter(slug="home").exists():
+                    return True
+                time.sleep(attempt)
+            return False
+        """,
+        # Each round queries another table: the model comes from the loop.
+        """
+        from django.db import models
+
+        class Device(models.Model):
+            tag = models.CharField(max_length=20)
+
+        class Rack(models.Model):
+            tag = models.CharField(max_length=20)
+
+        def tag_in_use(tag, content_types):
+            used = []
+            for content_type in content_types:
+                model = content_type.model_class()
+                if model.objects.filter(tag=tag).exists():
+                    used.append(model)
+            return used
+
+        def tagged(tag):
+            found = []
+            for label, model in (("devices", Device), ("racks", Rack)):
+                found.extend((label, row) for row in model.objects.filter(tag=tag))
+            return found
+
+        def validate(content_types):
+            for content_type in content_types:
+                model = content_type.model_class()
+                records = model.objects.filter(tag="")
+                for record in records.iterator():
+                    record.full_clean()
+        """,
+        # The query runs in the one round whose loop value equals a constant.
+        """
+        from django.db import models
+
+        class Choice(models.Model):
+            label = models.CharField(max_length=20)
+
+        def describe(fields):
+            described = {}
+            for name, field in fields.items():
+                described[name] = field.label
+                if name == "choices":
+                    described[name] = [choice.label for choice in Choice.objects.all()]
+            return described
+        """,
         # Polling: a while loop that sleeps between rounds.
         """
         import time
@@ -505,6 +587,8 @@ class QueryInLoop(Rule):
 
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
         if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
+            return True
+        if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
             return True

@@ -14,19 +14,29 @@ from backbone.review.orm import (
     QueryEvent,
     QueryKind,
     ScopeFlow,
+    ValueKind,
+    another_table_each_round,
     batch_lookup,
+    once_in_loop,
+    irreversible_effect,
     is_migration,
     is_test_code,
     leaves_loop_after,
     module_flows,
     repeating_loop,
 )
+from backbone.review.orm.catalog import django_async_name
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 _COMMITS = frozenset({"commit", "flush"})
+# Writes that already take many rows: one per round is how a loop batches them.
+_BULK = frozenset({"bulk_create", "bulk_update", "executemany", "add_all"})
+# Instance writes a model can override with per-row work (files, caches, cascades) that
+# bulk operations would skip.
+_OVERRIDABLE = frozenset({"save", "delete"})
 _DEFAULT_ALTERNATIVE = {
     DataLayer.DJANGO: "bulk_create(), bulk_update() or one queryset update()/delete()",
     DataLayer.SQLALCHEMY: "session.add_all() and one commit(), or one insert()/update() with all the rows",
@@ -56,10 +66,21 @@ class WriteInLoop(Rule):
             "`execute(insert(...)/update(...)/delete(...))`, `query.update()`/`delete()`;\n"
             "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE, DELETE or "
             "DDL text, `executemany()` called in a loop, `connection.commit()`.\n\n"
-            "`session.add()` alone is not a write: nothing runs until the flush or commit. Loops over a "
-            "literal collection of constants, batch writes (`filter(id__in=chunk).update(...)`), a write "
-            "followed by `break`/`return`/`raise` (it runs once), test modules and migrations are not "
-            "reported. The message names the bulk alternative."
+            "`session.add()` alone is not a write: nothing runs until the flush or commit. The message names "
+            "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
+            "trip and a transaction per row.\n\n"
+            "Deliberately not reported: loops over a literal collection of constants, over model classes "
+            "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
+            "loop: each round is another table) and retry "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
+            "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
+            "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
+            "a model whose project class overrides that method (per-row work such as removing a file, which "
+            "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
+            "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
+            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
+            "followed by `break`/`return`/`raise` (it runs once); test "
+            "modules and migrations."
         ),
         why_is_this_bad=(
             "Every write is a round trip, and every commit is a round trip plus a transaction and a durable "
@@ -324,6 +345,61 @@ class WriteInLoop(Rule):
             for row in rows:
                 settings.update(row)
         """,
+        # Per-row work a bulk statement would skip: a model whose delete() removes its file;
+        # bulk writes per batch; a different table on each round.
+        """
+        import os
+
+        from django.db import models
+
+        class Upload(models.Model):
+            path = models.CharField(max_length=200)
+
+            def delete(self, *args, **kwargs):
+                os.remove(self.path)
+                return super().delete(*args, **kwargs)
+
+        class Thumbnail(models.Model):
+            upload_id = models.IntegerField()
+
+        def purge(uploads):
+            for upload in uploads:
+                upload.delete()
+
+        def copy_rows(rows):
+            while rows:
+                batch, rows = rows[:500], rows[500:]
+                Thumbnail.objects.bulk_create([Thumbnail(upload_id=row) for row in batch])
+
+        def clear_all():
+            for model in (Upload, Thumbnail):
+                model.objects.all().delete()
+        """,
+        # The write runs in the one round whose loop value equals a constant.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=20)
+            value = models.CharField(max_length=200)
+
+        def apply(changes):
+            for name, value in changes.items():
+                if name == "currency":
+                    Setting.objects.filter(name=name).update(value=value)
+        """,
+        # Each round moves a file: the commit records an effect that can't be rolled back.
+        """
+        import shutil
+
+        from sqlalchemy.orm import Session
+
+        def archive(session: Session, documents, target):
+            for document in documents:
+                shutil.move(document.path, target)
+                document.path = target
+                session.commit()
+        """,
         # SELECTs in a loop are BB201's, not BB202's.
         """
         import sqlite3
@@ -346,14 +422,23 @@ class WriteInLoop(Rule):
             return
         writes: list[tuple[QueryEvent, Loop]] = []
         batch_loops: set[ast.AST] = set()
+        effects: dict[ast.AST, bool] = {}
         for event in flow.events():
             if event.kind is not QueryKind.WRITE:
                 continue
             loop = repeating_loop(event.node, flow)
             if loop is None or leaves_loop_after(event.node, loop, flow):
                 continue
-            if batch_lookup(event.node, loop, flow):
+            if batch_lookup(event.node, loop, flow) or django_async_name(event.operation) in _BULK:
                 batch_loops.add(loop.node)
+                continue
+            if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
+                continue
+            if once_in_loop(event.node, loop, flow):
+                continue
+            if loop.node not in effects:
+                effects[loop.node] = irreversible_effect(loop, flow)
+            if effects[loop.node]:
                 continue
             writes.append((event, loop))
         for event, loop in writes:
@@ -368,12 +453,21 @@ class WriteInLoop(Rule):
         if event.operation == "save" and receiver is not None and receiver.new:
             alternative = "bulk_create() with all the new objects"
         if event.operation in _COMMITS:
-            message = (
-                f"Per-row {event.operation}: `{event.text}` runs on every iteration of {loop.description} "
-                "(a round trip and a transaction per row)."
-            )
+            # A flush sends the pending rows inside the open transaction; a commit ends it.
+            cost = "a round trip and a transaction per row" if event.operation == "commit" else "a round trip per row"
+            message = f"Per-row {event.operation}: `{event.text}` runs on every iteration of {loop.description} ({cost})."
             fix = f"Move the {event.operation} out of the loop: {alternative}."
         else:
             message = f"Per-row write: `{event.text}` runs on every iteration of {loop.description}."
             fix = f"Write all the rows at once after the loop with {alternative}."
         self.report(event.node, message, fix=fix, confidence=event.confidence)
+
+
+def _custom_per_row(event: QueryEvent, flow: ScopeFlow) -> bool:
+    """`document.delete()` where the project's model overrides delete() (to remove its file,
+    refresh a cache...): per-row work that a bulk delete or bulk_update would skip."""
+    operation = django_async_name(event.operation)
+    receiver = event.receiver
+    if operation not in _OVERRIDABLE or receiver is None or receiver.kind is not ValueKind.INSTANCE or not receiver.model:
+        return False
+    return flow.knowledge.method(receiver.model, operation) is not None

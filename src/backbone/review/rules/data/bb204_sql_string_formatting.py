@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sql_of_literal
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import ScopeFlow, ValueKind, is_migration, is_test_code, module_flows
 from backbone.review.orm import catalog
 from backbone.review.orm.flow import BindingKind
+from backbone.review.orm.origins import Provenance, origin_of
+from backbone.review.orm.values import Origin, lower_confidence
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
@@ -66,6 +69,61 @@ class _Built:
     values: tuple[ast.expr, ...]
     # The formatting happened in an earlier statement, not in the call's argument.
     earlier: bool = False
+    # The worst origin of the values, and the expression that gives it.
+    origin: Provenance = Provenance(Origin.UNKNOWN)
+
+
+class _Judge:
+    """Which formatted values can carry an injection, for one scope."""
+
+    __slots__ = ("flow", "handler")
+
+    def __init__(self, flow: ScopeFlow, handler: bool) -> None:
+        self.flow = flow
+        self.handler = handler
+
+    def unsafe(self, node: ast.expr) -> Provenance | None:
+        """The value's provenance when it may carry SQL: read from the request (whatever its
+        name), or of unknown origin and not a constant, number, quoted name or fragment."""
+        found = origin_of(node, self.flow, self.handler)
+        if found.origin is Origin.REQUEST:
+            return found
+        items = self._mapping_items(node)
+        if items is not None:
+            # `.format(**params)`: each entry is a value of its own.
+            worst: Provenance | None = None
+            for item in items:
+                entry = self.unsafe(item)
+                if entry is not None:
+                    worst = entry if worst is None else worst.worst(entry)
+            return worst
+        if not found.origin.carries_input or _safe(node, self.flow):
+            return None
+        return found
+
+    def _mapping_items(self, node: ast.expr) -> list[ast.expr] | None:
+        """The values of a dict display or `dict(...)` a name is bound to, in this scope."""
+        if not isinstance(node, ast.Name):
+            return None
+        binding = self.flow.binding_at(node.id, node)
+        value = binding.node if binding is not None and binding.kind is BindingKind.ASSIGN else None
+        if isinstance(value, ast.Dict):
+            return [item for item in value.values if item is not None]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args:
+            return [keyword.value for keyword in value.keywords]
+        return None
+
+    def built(self, items: list[ast.expr] | tuple[ast.expr, ...], how: str) -> _Built | None:
+        unsafe: list[ast.expr] = []
+        worst: Provenance | None = None
+        for item in items:
+            found = self.unsafe(item)
+            if found is not None:
+                unsafe.append(item)
+                worst = found if worst is None else worst.worst(found)
+        if worst is None:
+            return None
+        return _Built(how, tuple(unsafe), origin=worst)
 
 
 class SqlStringFormatting(Rule):
@@ -99,8 +157,17 @@ class SqlStringFormatting(Rule):
             "no request input. psycopg's `sql.SQL(...).format(...)` is the safe way to compose identifiers and is "
             "not flagged. Statements that take no parameters (DDL such as CREATE/ALTER/DROP, PRAGMA, SET) are "
             "built from code and configuration and are not reported.\n\n"
-            "Confidence is high when the receiver is a known connection, cursor, session, manager or `text()`, "
-            "medium when backbone only knows that the string looks like SQL."
+            "Where each value comes from decides the confidence: a value read from the request (`request.args`, "
+            "`request.GET`, `request.json`, `self.request.query_params`, a handler's own parameters, followed "
+            "through assignments, string building, returns of project functions) gives a high-confidence "
+            "finding when the receiver is a known connection, cursor, session, manager or `text()`; a value of "
+            "unknown origin (a parameter of a helper) gives a medium one, and a value read from the database a "
+            "low one. A value read from the request is reported whatever its name: a local called `query` or "
+            "`order_by` holding `request.args[...]` is input, not a fragment.\n\n"
+            "Deliberately not reported: constants, properties and project functions that return constants (a "
+            "property returning the dialect's `now()`), configuration (`settings.X`, `config.get(...)`, "
+            "`os.environ`), numbers and arithmetic (`rows_max + 1`), text quoted by doubling its quote "
+            "characters (`'\"' + name.replace('\"', '\"\"') + '\"'`), test modules and migrations."
         ),
         why_is_this_bad=(
             "A value formatted into SQL becomes SQL: a name like `O'Brien` breaks the query, and "
@@ -209,6 +276,37 @@ class SqlStringFormatting(Rule):
         def archive(db, table_id, reason):
             db.execute("UPDATE archive SET reason = '" + reason + "' WHERE id = 1")  # expect: BB204
         """,
+        # Read from the request: a name that sounds like SQL (`query`, `order_by`) doesn't make it
+        # a fragment, and a LIKE pattern built in an f-string is SQL built from input.
+        """
+        import sqlite3
+
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.get("/search")
+        def search():
+            query = request.args.get("q", "")
+            order_by = request.args.get("sort", "name")
+            connection = sqlite3.connect("app.db")
+            sql = f"SELECT id FROM products WHERE name LIKE '%{query}%' ORDER BY {order_by}"
+            return {"ids": connection.execute(sql).fetchall()}  # expect: BB204
+        """,
+        # Django: a GET parameter through a helper that returns it; DRF's query_params.
+        """
+        from django.db import connection
+        from django.http import JsonResponse
+
+        def search_term(request):
+            return request.GET.get("term", "")
+
+        def search(request):
+            term = search_term(request)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM shop_product WHERE name = '%s'" % term.strip())  # expect: BB204
+                return JsonResponse({"ids": cursor.fetchall()})
+        """,
     )
 
     VALID = (
@@ -294,6 +392,60 @@ class SqlStringFormatting(Rule):
         def count_by_status(status):
             return db.session.execute(db.text("SELECT count(*) FROM orders WHERE status = :s"), {"s": status}).scalar()
         """,
+        # Values that cannot carry input: a property returning the dialect's SQL keyword, a
+        # helper that doubles the quotes, a configured number.
+        """
+        import os
+        import sqlite3
+
+        class Database:
+            def __init__(self, kind):
+                self.kind = kind
+                self.connection = sqlite3.connect("app.db")
+
+            @property
+            def timestamp_now(self):
+                if self.kind == "postgres":
+                    return "now()"
+                return "CURRENT_TIMESTAMP"
+
+            def execute(self, sql, params=()):
+                return self.connection.execute(sql, params)
+
+        db = Database(os.environ.get("DB_KIND", "sqlite"))
+
+        def literal(text):
+            return "'" + text.replace("'", "''") + "'"
+
+        def identifier(name):
+            return '"' + name.replace('"', '""') + '"'
+
+        def purge_expired():
+            db.execute(f"DELETE FROM audit WHERE delete_at < {db.timestamp_now}")
+
+        def count_rows(cursor, table_name, owner):
+            rows_max = int(os.environ.get("ROWS_MAX", "100"))
+            cursor.execute(
+                f"SELECT count(*) FROM {identifier(table_name)} WHERE owner = {literal(owner)} LIMIT {rows_max + 1}"
+            )
+        """,
+        # Identifiers of the schema declared in code, and a mapping of quoted names for format(**...).
+        """
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        def quote_ident(name):
+            return '"' + name.replace('"', '""') + '"'
+
+        def reset_sequences(session: Session, metadata):
+            for table in metadata.sorted_tables:
+                for column in table.columns:
+                    session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), 1)"))
+
+        def copy_rows(session: Session, source, target, columns):
+            names = dict(source=quote_ident(source), target=quote_ident(target), columns=", ".join(quote_ident(c) for c in columns))
+            session.execute(text("INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}".format(**names)))
+        """,
         # Formatting that isn't SQL, sent to something that isn't a database.
         """
         import logging
@@ -314,6 +466,7 @@ class SqlStringFormatting(Rule):
         if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
             return
         flow = module_flows(self.context).flow(node)
+        judge: _Judge | None = None
         for call in flow.calls:
             func = call.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
@@ -323,8 +476,10 @@ class SqlStringFormatting(Rule):
             if found is None:
                 continue
             receiver, arguments, confidence = found
+            if judge is None:
+                judge = _Judge(flow, self._handler(node))
             for argument in arguments:
-                built = _built(argument, flow, call)
+                built = _built(argument, judge, call)
                 if built is None:
                     continue
                 head = flow.sql_text(argument) or ""
@@ -334,6 +489,15 @@ class SqlStringFormatting(Rule):
                     continue
                 self._report(call, receiver, built, confidence)
                 break
+
+    def _handler(self, node: ast.AST) -> bool:
+        """The scope is a request handler itself: the framework fills its parameters from the request."""
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        return any(
+            fact.context is ExecutionContext.REQUEST and len(fact.chain) == 1
+            for fact in self.context.execution_contexts(node)
+        )
 
     def _sql_arguments(self, call: ast.Call, flow: ScopeFlow) -> tuple[str, list[ast.expr], Confidence] | None:
         """(receiver shown, SQL arguments, confidence) when `call` runs SQL text it is given."""
@@ -379,6 +543,16 @@ class SqlStringFormatting(Rule):
         if len(shown) > 3:
             values += " and more"
         where = " (built earlier)" if built.earlier else ""
+        origin = built.origin
+        if origin.origin is Origin.REQUEST:
+            source = f" `{_clip(ast.unparse(origin.source))}`" if origin.source is not None else ""
+            where += f", which comes from the request{source}"
+        elif origin.origin is Origin.DATABASE:
+            # Second-order injection: text the application stored earlier.
+            confidence = lower_confidence(confidence, Confidence.LOW)
+            where += ", read from the database"
+        else:
+            confidence = lower_confidence(confidence, Confidence.MEDIUM)
         self.report(
             call,
             f"SQL passed to `{receiver}` is built with {built.how} from {values}{where}: a value with a quote "
@@ -411,62 +585,62 @@ def _sql_like(argument: ast.expr, flow: ScopeFlow) -> bool:
     return bool(text) and looks_like_sql(text or "")
 
 
-def _built(argument: ast.expr, flow: ScopeFlow, call: ast.Call) -> _Built | None:
+def _built(argument: ast.expr, judge: _Judge, call: ast.Call) -> _Built | None:
     """How the SQL argument was formatted from unsafe values, if it was."""
-    direct = _formatted(argument, flow)
+    flow = judge.flow
+    direct = _formatted(argument, judge)
     if direct is not None:
         return direct
     if isinstance(argument, ast.Name):
         binding = flow.binding_at(argument.id, call)
         if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
-            earlier = _formatted(binding.node, flow)
+            earlier = _formatted(binding.node, judge)
             if earlier is not None:
-                return _Built(earlier.how, earlier.values, earlier=True)
+                return _Built(earlier.how, earlier.values, earlier=True, origin=earlier.origin)
         for augmented in flow.augmented.get(argument.id, []):
             if (augmented.lineno, augmented.col_offset) >= (call.lineno, call.col_offset):
                 continue
             if not isinstance(augmented.op, ast.Add):
                 continue
-            extended = _formatted(augmented.value, flow)
+            extended = _formatted(augmented.value, judge)
             if extended is not None:
-                return _Built(extended.how, extended.values, earlier=True)
-            if not _safe(augmented.value, flow):
-                return _Built("`+=` concatenation", (augmented.value,), earlier=True)
+                return _Built(extended.how, extended.values, earlier=True, origin=extended.origin)
+            concatenated = judge.built((augmented.value,), "`+=` concatenation")
+            if concatenated is not None:
+                return _Built(concatenated.how, concatenated.values, earlier=True, origin=concatenated.origin)
     return None
 
 
-def _formatted(node: ast.expr, flow: ScopeFlow) -> _Built | None:
+def _formatted(node: ast.expr, judge: _Judge) -> _Built | None:
     if isinstance(node, ast.JoinedStr):
-        unsafe = tuple(
-            part.value for part in node.values if isinstance(part, ast.FormattedValue) and not _safe(part.value, flow)
-        )
-        return _Built("an f-string", unsafe) if unsafe else None
+        return judge.built([part.value for part in node.values if isinstance(part, ast.FormattedValue)], "an f-string")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _stringish(node.left):
         if _numeric_conversions_only(node.left):
             # `"LIMIT %d" % n` can only ever produce a number.
             return None
         right = node.right
         items = list(right.elts) if isinstance(right, ast.Tuple) else [value for value in right.values if value is not None] if isinstance(right, ast.Dict) else [right]
-        unsafe = tuple(item for item in items if not _safe(item, flow))
-        return _Built("`%` formatting", unsafe) if unsafe else None
+        return judge.built(items, "`%` formatting")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" and _stringish(node.func.value):
-        items = [*node.args, *(keyword.value for keyword in node.keywords)]
-        unsafe = tuple(item for item in items if not _safe(item, flow))
-        return _Built("`.format()`", unsafe) if unsafe else None
+        return judge.built([*node.args, *(keyword.value for keyword in node.keywords)], "`.format()`")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         operands = _added(node)
         if not any(_stringish(operand) for operand in operands):
             return None
         concatenated: list[ast.expr] = []
+        worst: Provenance | None = None
         for operand in operands:
-            nested = _formatted(operand, flow) if not isinstance(operand, ast.Constant) else None
+            nested = _formatted(operand, judge) if not isinstance(operand, ast.Constant) else None
+            if nested is None and not _stringish(operand):
+                nested = judge.built((operand,), "")
             if nested is not None:
                 concatenated.extend(nested.values)
-            elif not _stringish(operand) and not _safe(operand, flow):
-                concatenated.append(operand)
-        return _Built("`+` concatenation", tuple(concatenated)) if concatenated else None
+                worst = nested.origin if worst is None else worst.worst(nested.origin)
+        if worst is None:
+            return None
+        return _Built("`+` concatenation", tuple(concatenated), origin=worst)
     if isinstance(node, ast.IfExp):
-        return _formatted(node.body, flow) or _formatted(node.orelse, flow)
+        return _formatted(node.body, judge) or _formatted(node.orelse, judge)
     return None
 
 

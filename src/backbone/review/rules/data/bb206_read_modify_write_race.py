@@ -18,6 +18,8 @@ from backbone.review.orm import (
     is_test_code,
     module_flows,
 )
+from backbone.review.orm.access import ProjectKnowledge
+from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
@@ -53,6 +55,11 @@ class ReadModifyWriteRace(Rule):
             "instances created in the function (a new row has no concurrent writer); relations and attributes that "
             "aren't fields of a model whose fields are all known; SQLAlchemy models with a `version_id_col` "
             "(concurrent updates fail instead of being lost); test modules and migrations.\n\n"
+            "Also not reported: clones saved as new rows (the key cleared with `obj.pk = None` / `obj.id = "
+            "None` before the update, or a `copy.copy()`/`copy.deepcopy()` of an instance), and functions that "
+            "hold a lock serialising the writers: a PostgreSQL advisory lock (`pg_advisory_xact_lock`, "
+            "`pg_advisory_lock`) or a `select_for_update()`/`with_for_update()` read taken in the function, or "
+            "by every project caller on the way to it (up to four calls up).\n\n"
             "Confidence is high when the instance was read by a query in the same function, medium when it came "
             "from a parameter or is `self` in a model method, low when backbone only guessed the model from the "
             "variable's name."
@@ -179,6 +186,28 @@ class ReadModifyWriteRace(Rule):
             for product in Product.objects.filter(featured=True):
                 product.sold += 1  # expect: BB206
                 product.save()
+        """,
+        # A helper called by one caller that locks and one that doesn't: not every path holds a lock.
+        """
+        from django.db import connection, models, transaction
+
+        class Step(models.Model):
+            workflow_id = models.IntegerField()
+            order = models.IntegerField()
+
+        def shift(step: Step):
+            step.order += 1  # expect: BB206
+            step.save()
+
+        def reorder(workflow_id):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [workflow_id])
+                for step in Step.objects.filter(workflow_id=workflow_id):
+                    shift(step)
+
+        def move_down(step_id):
+            shift(Step.objects.get(pk=step_id))
         """,
         # Django async: aget() and asave().
         """
@@ -319,6 +348,57 @@ class ReadModifyWriteRace(Rule):
             wallet.balance -= amount
             session.commit()
         """,
+        # Clones saved as new rows: the key cleared (`pk = None`), or a copy of a template.
+        """
+        import copy
+
+        from django.db import models
+
+        class Step(models.Model):
+            order = models.IntegerField()
+            version = models.IntegerField()
+
+        def duplicate(step_id):
+            step = Step.objects.get(pk=step_id)
+            step.pk = None
+            step.order += 1
+            step.save()
+
+        def next_version(step_id):
+            template = Step.objects.get(pk=step_id)
+            draft = copy.deepcopy(template)
+            draft.pk = None
+            draft.version = draft.version + 1
+            draft.save()
+        """,
+        # A PostgreSQL advisory lock serialises the writers: taken in the function, or by
+        # every caller before it calls the function that updates.
+        """
+        from django.db import connection, models, transaction
+
+        class Step(models.Model):
+            workflow_id = models.IntegerField()
+            order = models.IntegerField()
+
+        def shift(step: Step):
+            step.order += 1
+            step.save()
+
+        def reorder(workflow_id):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [workflow_id])
+                for step in Step.objects.filter(workflow_id=workflow_id):
+                    shift(step)
+
+        def bump(step_id):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [step_id])
+                step = Step.objects.get(pk=step_id)
+                step.order += 1
+                step.save()
+        """,
         # A plain Python attribute on an instance, not a field.
         """
         from django.db import models
@@ -348,6 +428,7 @@ class ReadModifyWriteRace(Rule):
         writes = [event for event in flow.events() if event.kind is QueryKind.WRITE]
         if not writes:
             return
+        locked: bool | None = None
         for update in flow.attribute_updates:
             target = _target(update)
             if target is None:
@@ -360,6 +441,10 @@ class ReadModifyWriteRace(Rule):
                 continue
             assert instance is not None
             if not _persisted_after(update, target, instance, writes):
+                continue
+            if locked is None:
+                locked = _holds_lock(flow)
+            if locked:
                 continue
             self._report(update, target, instance, operator, flow)
 
@@ -401,6 +486,17 @@ class ReadModifyWriteRace(Rule):
                 f".values({field}={name}.{field} {operator} ...)`, or load the row with `.with_for_update()`."
             )
         self.report(update, message, fix=fix, confidence=confidence)
+
+
+def _holds_lock(flow: ScopeFlow) -> bool:
+    """The function, or every caller on the way to it, takes a lock that serialises writers."""
+    if takes_lock(flow):
+        return True
+    knowledge = flow.knowledge
+    scope = flow.scope
+    if not isinstance(knowledge, ProjectKnowledge) or isinstance(scope, ast.Module):
+        return False
+    return knowledge.locked_by_callers(flow.context.qualname)
 
 
 def _target(update: ast.Assign | ast.AugAssign) -> ast.Attribute | None:

@@ -1,0 +1,240 @@
+"""Where a value comes from (review/orm/origins.py), and how BB204 uses it across files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from orm_test_support import Project, review_project, single, write_project
+
+from backbone.findings import Confidence, Severity
+from backbone.review.orm.origins import origin_of
+from backbone.review.orm.values import Origin
+
+
+def _origins(project: Project, path: str, function: str) -> dict[str, Origin]:
+    """The origin of each `name = ...` target's value as read by the function's last statement."""
+    flow = project.function(path, function)
+    scope = flow.scope
+    assert isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef))
+    last = scope.body[-1]
+    assert isinstance(last, ast.Return) and isinstance(last.value, ast.Dict)
+    found = {}
+    for key, value in zip(last.value.keys, last.value.values):
+        assert isinstance(key, ast.Constant)
+        found[key.value] = origin_of(value, flow).origin
+    return found
+
+
+FLASK_VALUES = """
+    import os
+
+    from django.conf import settings
+    from flask import request
+
+    LIMIT = 10
+
+    def read(cursor, table, rows):
+        query = request.args.get("q", "")
+        order_by = request.form["sort"].strip()
+        body = request.get_json()["name"]
+        like = f"%{query}%"
+        size = int(request.args["size"])
+        quoted = "'" + query.replace("'", "''") + "'"
+        configured = os.environ.get("SCHEMA")
+        setting = settings.DATABASE_SCHEMA
+        pieces = ", ".join(["?"] * len(rows))
+        for index, row in enumerate(rows):
+            pass
+        return {
+            "query": query, "order_by": order_by, "body": body, "like": like, "size": size,
+            "quoted": quoted, "configured": configured, "setting": setting, "limit": LIMIT,
+            "pieces": pieces, "index": index, "table": table, "sum": size + 1, "literal": "id",
+        }
+"""
+
+
+def test_values_read_from_the_request_keep_their_origin_through_names_and_strings() -> None:
+    origins = _origins(single(FLASK_VALUES), "app.py", "read")
+    assert origins == {
+        "query": Origin.REQUEST,
+        "order_by": Origin.REQUEST,
+        "body": Origin.REQUEST,
+        "like": Origin.REQUEST,
+        "size": Origin.ESCAPED,
+        "quoted": Origin.ESCAPED,
+        "configured": Origin.CONFIGURATION,
+        "setting": Origin.CONFIGURATION,
+        "limit": Origin.CONSTANT,
+        "pieces": Origin.ESCAPED,
+        "index": Origin.ESCAPED,
+        "table": Origin.UNKNOWN,
+        "sum": Origin.ESCAPED,
+        "literal": Origin.CONSTANT,
+    }
+
+
+DJANGO_VALUES = """
+    from django.db import models
+    from django.views import View
+
+    class Tag(models.Model):
+        name = models.CharField(max_length=20)
+
+    class Search(View):
+        def get(self, request):
+            term = self.request.GET.get("term")
+            tag = Tag.objects.get(pk=1)
+            return {"term": term, "stored": tag.name, "drf": request.query_params["x"]}
+"""
+
+
+def test_django_views_read_the_request_through_self_and_rows_come_from_the_database() -> None:
+    origins = _origins(single(DJANGO_VALUES), "app.py", "get")
+    assert origins == {"term": Origin.REQUEST, "stored": Origin.DATABASE, "drf": Origin.REQUEST}
+
+
+PROJECT = {
+    "store/__init__.py": "",
+    "store/db.py": """
+        import sqlite3
+
+
+        class Compat:
+            kind = "sqlite"
+
+            @property
+            def timestamp_now(self) -> str:
+                if self.kind == "postgres":
+                    return "now()"
+                return "CURRENT_TIMESTAMP"
+
+            @property
+            def timestamp_default(self) -> str:
+                if self.kind == "postgres":
+                    return self.timestamp_now
+                return "NULL"
+
+
+        class Database(Compat):
+            def __init__(self, name):
+                self.connection = sqlite3.connect(name)
+
+            def execute(self, sql, params=()):
+                return self.connection.execute(sql, params)
+
+
+        def identifier(name: str) -> str:
+            return '"' + name.replace('"', '""').replace("\\0", "") + '"'
+
+
+        def search_term(request) -> str:
+            return request.args.get("q", "")
+    """,
+    "store/tables.py": """
+        from store.db import Database
+
+        db = Database("app.db")
+    """,
+    "store/views.py": """
+        import sqlite3
+
+        from flask import Flask, request
+
+        from store.db import identifier, search_term
+        from store.tables import db
+
+        app = Flask(__name__)
+
+
+        def purge():
+            db.execute(f"DELETE FROM audit WHERE created < {db.timestamp_now} OR created = {db.timestamp_default}")
+
+
+        def count(table):
+            cursor = sqlite3.connect("app.db").cursor()
+            cursor.execute(f"SELECT count(*) FROM {identifier(table)}")
+
+
+        def rename(table, name):
+            cursor = sqlite3.connect("app.db").cursor()
+            cursor.execute(f"UPDATE {identifier(table)} SET name = '{name}'")  # expect: medium
+
+
+        @app.get("/search")
+        def search():
+            cursor = sqlite3.connect("app.db").cursor()
+            query = search_term(request)
+            cursor.execute(f"SELECT id FROM products WHERE name LIKE '%{query}%'")  # expect: high
+            return {"rows": cursor.fetchall()}
+
+
+        @app.get("/rows/<table>")
+        def rows(table):
+            cursor = sqlite3.connect("app.db").cursor()
+            cursor.execute(f"SELECT * FROM {table}")  # expect: high
+            return {"rows": cursor.fetchall()}
+    """,
+}
+
+
+def test_bb204_confidence_follows_the_origin_across_modules(tmp_path: Path) -> None:
+    root = write_project(tmp_path, PROJECT)
+    findings = review_project(root, ("BB204",))
+    found = sorted((finding.location.line, finding.confidence, finding.severity) for finding in findings)
+    source = (root / "store/views.py").read_text().splitlines()
+    expected = []
+    for number, line in enumerate(source, start=1):
+        if "# expect: high" in line:
+            expected.append((number, Confidence.HIGH, Severity.ERROR))
+        elif "# expect: medium" in line:
+            expected.append((number, Confidence.MEDIUM, Severity.WARNING))
+    assert found == expected
+    assert all(finding.path == "store/views.py" for finding in findings)
+    request_finding = next(finding for finding in findings if "LIKE" in source[finding.location.line - 1])
+    assert "comes from the request `search_term(request)`" in request_finding.message
+
+
+def test_the_facts_record_what_functions_return_and_which_take_a_lock() -> None:
+    from backbone.review.cache import _facts_codec
+    from backbone.review.orm.facts import FunctionDataAccess
+
+    project = Project(
+        {
+            "app.py": """
+                from django.db import connection, models
+                from flask import request
+
+
+                class Counter(models.Model):
+                    value = models.IntegerField()
+
+
+                class Dialect:
+                    @property
+                    def now(self):
+                        return "now()"
+
+
+                def sort_key():
+                    return request.args.get("sort")
+
+
+                def lock(key):
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+                def locked_row(pk):
+                    return Counter.objects.select_for_update().get(pk=pk)
+            """
+        }
+    )
+    facts = project.parsed[0][3]
+    access = {item.qualname: item for item in facts.models if isinstance(item, FunctionDataAccess)}
+    assert access["app.Dialect.now"].returns is Origin.CONSTANT
+    assert access["app.sort_key"].returns is Origin.REQUEST
+    assert access["app.lock"].locks and access["app.locked_row"].locks
+    assert not access["app.sort_key"].locks
+    codec = _facts_codec()
+    assert codec.decode(codec.encode({"app.py": facts})) == {"app.py": facts}

@@ -225,3 +225,32 @@ def test_sqlalchemy_on_psycopg_is_recorded_once(pg_tables: str, instrumentation:
     assert [(query.layer, fingerprint(query.sql, query.dialect).text) for query in capture.queries] == [
         (QueryLayer.SQLALCHEMY, "SELECT name FROM authors WHERE id = ?")
     ]
+
+
+def test_debug_names_a_profiled_query_by_the_same_id(pg_tables: str, instrumentation: object) -> None:
+    """The same statement, captured by the profile's instrumentation and written by PostgreSQL to its
+    log, gets one query id in `backbone profile` and in `backbone debug`."""
+    import psycopg
+
+    from backbone.logs.analyze import analyze
+    from backbone.runtime.fingerprint import query_id
+
+    server_log = Path(pg_tables.split()[0].removeprefix("host=")).parent / "server.log"
+    with psycopg.connect(pg_tables) as connection:
+        connection.execute("SET log_min_duration_statement = 0")
+        with capturing() as capture:
+            for author_id in range(1, AUTHORS + 1):
+                connection.execute(
+                    "SELECT title FROM books WHERE author_id = %s AND title <> 'x'", (author_id,)
+                ).fetchall()
+            # The same statement with its values inline, as a client that interpolates them sends it.
+            connection.execute("SELECT title FROM books WHERE author_id = 3 AND title <> 'y'").fetchall()
+        connection.execute("SET log_min_duration_statement = -1")
+    [group] = repeated_queries(capture.queries, threshold=5)
+    profiled = query_id(group.fingerprint)
+
+    report = analyze([str(server_log)])
+    ids = {query.fingerprint: query for query in report.slow_queries}
+    assert profiled in ids
+    assert ids[profiled].count >= AUTHORS + 1
+    assert ids[profiled].statement == group.fingerprint

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
 from backbone.runtime.events import CallSite, JSONValue, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
-from backbone.runtime.fingerprint import FingerprintCache, StatementKind, default_cache
+from backbone.sql.fingerprint import FingerprintCache, default_cache, query_id
+from backbone.sql.kinds import StatementKind
 from backbone.runtime.stats import HistogramBin, LatencyDigest
 
 RUNTIME_CODES: dict[str, tuple[str, str]] = {
@@ -202,6 +203,7 @@ class NPlusOne:
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
         return {
             "fingerprint": self.fingerprint,
+            "query_id": query_id(self.fingerprint),
             "sql": self.sql,
             "repeat_count": self.repeat_count,
             "failed_count": self.failed_count,
@@ -246,6 +248,7 @@ class SlowQuery:
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
         return {
             "fingerprint": self.fingerprint,
+            "query_id": query_id(self.fingerprint),
             "sql": self.sql,
             "max_ms": round(self.max_ms, 3),
             "slow_count": self.slow_count,

@@ -1,0 +1,1 @@
+"""backbone's one SQL layer: fingerprints and statement kinds shared by review, profile and debug."""

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
 from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report.terminal import use_color
 from backbone.review.discovery import printable_path
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -34,14 +34,6 @@ def _error(message: str) -> int:
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
     """`--select BB1,BB501 --select BB2` -> ("BB1", "BB501", "BB2")."""
     return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
-
-
-def _use_color(choice: str, output: str | None) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 class _Commands(click.Group):
@@ -143,7 +135,7 @@ def review(
         root=str(result.root),
         notes=tuple(notes),
     )
-    colored = _use_color(color, output)
+    colored = use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:
         try:
@@ -171,11 +163,15 @@ def review(
 @cli.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> int:
-    """List the rule catalog."""
+    """List the code catalog: review rules (BB), profile findings (RT) and debug causes (LG)."""
     import json
+
+    from backbone.report.command_codes import command_entries
 
     rows = [(code, name, "engine", summary) for code, (name, summary) in ENGINE_CODES.items()]
     rows += [(code, rule.name, rule.severity.value, rule.summary) for code, rule in all_rules().items()]
+    # The codes of `backbone profile` (RT) and `backbone debug` (LG): one catalog.
+    rows += [(entry.code, entry.name, entry.severity.value, entry.summary) for entry in command_entries()]
     if output_format == "json":
         click.echo(json.dumps([{"code": c, "name": n, "severity": s, "summary": d} for c, n, s, d in rows], indent=2))
         return EXIT_CLEAN
@@ -189,8 +185,9 @@ def list_rules(output_format: str) -> int:
 @click.argument("code")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def show_rule(code: str, color: str) -> int:
-    """Print the documentation of one rule (by code or name)."""
-    from backbone.report.rule_docs import engine_code_markdown, render_rule_terminal, rule_markdown
+    """Print the documentation of one code (BB, RT or LG) or rule name."""
+    from backbone.report.command_codes import find_entry
+    from backbone.report.rule_docs import engine_code_markdown, entry_markdown, render_rule_terminal, rule_markdown
 
     wanted = code.strip()
     by_name = {rule.name: rule for rule in all_rules().values()}
@@ -199,9 +196,11 @@ def show_rule(code: str, color: str) -> int:
         markdown = rule_markdown(rule)
     elif wanted.upper() in ENGINE_CODES:
         markdown = engine_code_markdown(wanted.upper())
+    elif (entry := find_entry(wanted)) is not None:
+        markdown = entry_markdown(entry)
     else:
         return _error(f"unknown rule '{code}'; `backbone rules` lists them")
-    colored = _use_color(color, None)
+    colored = use_color(color, None)
     click.echo(render_rule_terminal(markdown, color=colored), color=colored)
     return EXIT_CLEAN
 

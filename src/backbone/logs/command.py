@@ -9,7 +9,6 @@ could not be written, or it is incomplete because backbone's temporary directory
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -19,11 +18,12 @@ import click
 from backbone.logs.analyze import DebugOptions, analyze
 from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import DebugReport, LogFormat
+from backbone.report.terminal import use_color
 
 EXIT_NO_CAUSE = 0
 EXIT_CAUSES = 1
 EXIT_ERROR = 2
-OUTPUT_FORMATS = ("text", "json", "markdown")
+OUTPUT_FORMATS = ("text", "json", "markdown", "sarif", "github")
 
 
 def render(report: DebugReport, output_format: str, *, color: bool = False, width: int = 120) -> str:
@@ -35,17 +35,14 @@ def render(report: DebugReport, output_format: str, *, color: bool = False, widt
         from backbone.logs.render_markdown import render_markdown
 
         return render_markdown(report)
+    if output_format in ("sarif", "github"):
+        # The probable causes as findings, through the renderers the review and the profile use.
+        from backbone.report import OutputFormat, render_findings
+
+        return render_findings(report.findings(), OutputFormat(output_format), notes=report.warnings)
     from backbone.logs.render_text import render_text
 
     return render_text(report, color=color, width=width)
-
-
-def _use_color(choice: str, output: str | None) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 def _error(message: str) -> int:
@@ -107,7 +104,7 @@ def debug(
 
     # The terminal's width when the report goes to one; 120 columns in files and pipes.
     width = shutil.get_terminal_size((120, 24)).columns if output is None and sys.stdout.isatty() else 120
-    rendered = render(report, output_format, color=_use_color(color, output), width=width)
+    rendered = render(report, output_format, color=use_color(color, output), width=width)
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backbone.logs.model import DebugReport, SpikeMetric
+from backbone.report import terminal
 from backbone.logs.wording import between, ms, percent, when
 
 TOP_ROUTES = 15
@@ -26,8 +27,7 @@ def status_classes(statuses: tuple[tuple[int, int], ...]) -> list[tuple[str, int
 
 def render_text(report: DebugReport, *, color: bool = False, width: int = 120) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+    console = terminal.console(buffer, color=color, width=width, soft_wrap=False)
     _header(console, report)
     _causes(console, report)
     _spikes(console, report)

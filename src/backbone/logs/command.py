@@ -118,6 +118,6 @@ def debug(
         return _error(f"cannot write {error.filename}: {error.strerror}")
     if report.incomplete is not None:
         return _error(f"the report is incomplete: {report.incomplete}")
-    if report.causes and not exit_zero:
+    if (report.causes or report.trace_findings) and not exit_zero:
         return EXIT_CAUSES
     return EXIT_NO_CAUSE

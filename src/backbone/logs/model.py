@@ -23,6 +23,7 @@ class LogFormat(enum.Enum):
     POSTGRES = "postgres"  # PostgreSQL stderr log (log_min_duration_statement, errors)
     POSTGRES_CSV = "postgres-csv"  # PostgreSQL csvlog
     PROFILE = "profile"  # `backbone profile --format json` output
+    OTLP = "otlp"  # OpenTelemetry traces, OTLP JSON (a collector's file exporter)
 
     @property
     def is_access_log(self) -> bool:
@@ -296,6 +297,8 @@ class DebugReport:
     # Why the report is incomplete because backbone's own resources failed (a full temporary
     # directory); None when everything readable was analysed.
     incomplete: str | None = None
+    # What `backbone profile`'s detectors found in OpenTelemetry traces (RT101 N+1, RT102 slow query...).
+    trace_findings: tuple[Finding, ...] = field(default=())
 
     @property
     def readable(self) -> bool:
@@ -303,8 +306,9 @@ class DebugReport:
         return self.lines.parsed > 0
 
     def findings(self) -> tuple[Finding, ...]:
-        """The probable causes as findings, for reporters shared with `review` and `profile`."""
-        return tuple(
+        """The probable causes (LG) and what the profile's detectors found in traces (RT), as findings,
+        for the reporters shared with `review` and `profile`."""
+        return self.trace_findings + tuple(
             Finding(
                 code=cause.kind.code,
                 name=cause.kind.slug,

@@ -97,6 +97,13 @@ def create_app(database: Path, exporter_path: Path, *, with_code_location: bool)
     return app, provider
 
 
+def finish(app: FastAPI, provider: TracerProvider) -> None:
+    """Flush the exporter and take the instrumentation off (SQLAlchemy's instrumentor is process-wide)."""
+    provider.shutdown()
+    FastAPIInstrumentor.uninstrument_app(app)
+    SQLAlchemyInstrumentor().uninstrument()
+
+
 def run_traffic(app: FastAPI, requests: int = 3) -> None:
     client = TestClient(app, raise_server_exceptions=False)
     for number in range(requests):

@@ -39,7 +39,7 @@ def _invoke(arguments: list[str]) -> tuple[int, str, str]:
 def test_json_output_matches_the_schema_exactly(incident: list[Path]) -> None:
     document = json.loads(render_json(analyze(incident)))
     assert list(document) == ["version", "lines", "routes", "spikes", "errors", "slow_queries", "causes",
-                              "warnings"]
+                              "warnings", "findings"]
     assert document["version"] == 1 and document["warnings"] == []
     assert list(document["lines"]) == ["total", "parsed", "malformed"]
     assert document["lines"]["malformed"] == 0

@@ -47,7 +47,7 @@ from backbone.logs.otlp import MAX_DOCUMENT_BYTES as MAX_OTLP_DOCUMENT_BYTES
 from backbone.logs.otlp import TraceCollector
 from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
 from backbone.logs.skips import StoreFailure
-from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
+from backbone.logs.store import DEFAULT_MEMORY_LIMIT, AnalyticsStore, StoreSink, store_failure
 from backbone.logs.wording import count, when
 from backbone.redaction import mask_values
 from backbone.runtime.detectors import DetectionSettings
@@ -66,7 +66,7 @@ class DebugOptions:
     json_fields: tuple[str, ...] = ()
     # Time bucket width for spike detection; chosen from the time span when None.
     bucket_seconds: int | None = None
-    memory_limit: str = "1GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int | None = None
     # The thresholds of `backbone profile`'s detectors, applied to OpenTelemetry traces.
     detection: DetectionSettings = field(default_factory=DetectionSettings)

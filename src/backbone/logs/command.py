@@ -18,6 +18,7 @@ import click
 from backbone.logs.analyze import DebugOptions, analyze
 from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import DebugReport, LogFormat
+from backbone.logs.store import DEFAULT_MEMORY_LIMIT
 from backbone.report.terminal import use_color
 
 EXIT_NO_CAUSE = 0
@@ -64,7 +65,7 @@ def _error(message: str) -> int:
                    "e.g. duration=latency:ms or path=http.url.")
 @click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
               help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
-@click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def debug(

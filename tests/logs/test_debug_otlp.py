@@ -125,3 +125,10 @@ def test_cli_exit_code_formats_and_bad_lines(located: Path, tmp_path: Path) -> N
     assert "In the traces (backbone profile's detectors)" in text and "RT101 [n-plus-one] GET /orders" in text
     sarif = json.loads(CliRunner().invoke(debug, [str(export), "--format", "sarif"], standalone_mode=False).stdout)
     assert [item["ruleId"] for item in sarif["runs"][0]["results"]] == ["RT101"]
+
+
+def test_cli_thresholds_for_the_traces(located: Path) -> None:
+    result = CliRunner().invoke(debug, [str(located), "--format", "json", "--slow-query-ms", "0",
+                                        "--n-plus-one-threshold", "7"], standalone_mode=False)
+    codes = [finding["code"] for finding in json.loads(result.stdout)["findings"]]
+    assert "RT102" in codes and "RT101" not in codes  # 6 repeats are under a threshold of 7

@@ -20,6 +20,7 @@ from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import DebugReport, LogFormat
 from backbone.logs.store import DEFAULT_MEMORY_LIMIT
 from backbone.report.terminal import use_color
+from backbone.runtime.detectors import DetectionSettings
 
 EXIT_NO_CAUSE = 0
 EXIT_CAUSES = 1
@@ -66,6 +67,10 @@ def _error(message: str) -> int:
 @click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
               help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
 @click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--n-plus-one-threshold", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Traces: repeats of one query from one place in one request that make an N+1 (RT101).")
+@click.option("--slow-query-ms", type=click.FloatRange(min=0), default=500.0, show_default=True,
+              help="Traces: query duration reported as slow (RT102).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def debug(
@@ -77,10 +82,13 @@ def debug(
     json_fields: tuple[str, ...],
     bucket_seconds: int | None,
     memory_limit: str,
+    n_plus_one_threshold: int,
+    slow_query_ms: float,
     exit_zero: bool,
     color: str,
 ) -> int:
-    """Root-cause analysis from access logs, application logs with tracebacks and slow-query logs.
+    """Root-cause analysis from access logs, application logs with tracebacks, slow-query logs and
+    OpenTelemetry traces (OTLP JSON exports).
 
     LOG is a file (plain or gzip) or a directory of them; each file's format is detected.
     """
@@ -89,6 +97,7 @@ def debug(
         json_fields=json_fields,
         bucket_seconds=bucket_seconds,
         memory_limit=memory_limit,
+        detection=DetectionSettings(n_plus_one_threshold=n_plus_one_threshold, slow_query_ms=slow_query_ms),
     )
     try:
         report = analyze(logs, options)

@@ -123,6 +123,9 @@ def test_cli_exit_code_formats_and_bad_lines(located: Path, tmp_path: Path) -> N
     assert "hunter2" not in result.stdout and "root:" not in result.stdout
     text = CliRunner().invoke(debug, [str(export), "--color", "never"], standalone_mode=False).stdout
     assert "In the traces (backbone profile's detectors)" in text and "RT101 [n-plus-one] GET /orders" in text
+    page = tmp_path / "report.html"
+    CliRunner().invoke(debug, [str(export), "--html", str(page)], standalone_mode=False)
+    assert "<h2>In the traces</h2>" in page.read_text() and "[RT101] n-plus-one at <code>" in page.read_text()
     markdown = CliRunner().invoke(debug, [str(export), "--format", "markdown"], standalone_mode=False).stdout
     assert "## In the traces" in markdown and "- RT101 (n-plus-one) at " in markdown
     sarif = json.loads(CliRunner().invoke(debug, [str(export), "--format", "sarif"], standalone_mode=False).stdout)

@@ -144,7 +144,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--json", type=Path, help="write every figure to this file")
-    parser.add_argument("--memory-limit", default="1GB", help="backbone's DuckDB memory limit (default 1GB)")
+    parser.add_argument("--memory-limit", default="192MB", help="backbone's DuckDB memory limit (default 192MB, backbone's)")
     arguments = parser.parse_args()
 
     goaccess = ensure_goaccess()

@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.findings import Confidence, Detail, Finding, Fix, Location, Measure, QueryRef, Severity
 from backbone.review.cache import CacheEntry, _facts_codec, _results_codec
 from backbone.review.cache_codec import TypedCodec
 from backbone.review.frameworks.declarations import RouteDeclaration
@@ -45,7 +45,9 @@ def test_the_facts_of_real_projects_come_back_equal() -> None:
 def test_results_come_back_equal() -> None:
     finding = Finding(
         "BB101", "silent-except", Severity.WARNING, Confidence.HIGH, Location("a.py", 4, 5, 4, 9), "message",
-        Fix("Log it."), "    except Exception:", "digest", "a.load", (("key", "value"),),
+        Fix("Log it."), "    except Exception:", "digest", "a.load",
+        Detail("profile", "GET /a", QueryRef("0123456789ab", "SELECT ?"), (Measure("count", 3), Measure("ms", 1.5)),
+               ("evidence",)),
     )
     entries = {
         "a.py": CacheEntry("c1", (finding,), (Suppression(4, 20, frozenset({"BB101"}), "# noqa: BB101"),), "i", ()),

@@ -193,8 +193,10 @@ def rules_url(repository: str | None) -> str | None:
 
 
 def rule_markdown(code: str) -> str | None:
-    """The documentation page of one rule or engine code, by code or name; None if unknown."""
-    from backbone.report.rule_docs import engine_code_markdown
+    """The documentation page of one code (a BB rule or engine code, an RT or LG code) or rule
+    name; None if unknown."""
+    from backbone.report.command_codes import find_entry
+    from backbone.report.rule_docs import engine_code_markdown, entry_markdown
     from backbone.report.rule_docs import rule_markdown as page
 
     wanted = code.strip()
@@ -202,7 +204,10 @@ def rule_markdown(code: str) -> str | None:
     rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
     if rule is not None:
         return page(rule)
-    return engine_code_markdown(wanted.upper()) if wanted.upper() in ENGINE_CODES else None
+    if wanted.upper() in ENGINE_CODES:
+        return engine_code_markdown(wanted.upper())
+    entry = find_entry(wanted)
+    return entry_markdown(entry) if entry is not None else None
 
 
 def failing(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:

@@ -19,6 +19,7 @@ from backbone import __version__, api
 from backbone.findings import Confidence, Severity
 from backbone.redaction import mask
 from backbone.report import OutputFormat, render, render_html_page
+from backbone.report.terminal import use_color
 from backbone.review.discovery import printable_path
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -35,14 +36,6 @@ def _error(message: str) -> int:
 def _codes(values: Sequence[str]) -> tuple[str, ...]:
     """`--select BB1,BB501 --select BB2` -> ("BB1", "BB501", "BB2")."""
     return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
-
-
-def _use_color(choice: str, output: str | None) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 class _Commands(click.Group):
@@ -154,7 +147,7 @@ def review(
     if write_baseline:
         notes.append(f"Wrote {len(result.findings)} findings to the baseline {write_baseline}.")
     report = api.review_report(result, config, notes)
-    colored = _use_color(color, output)
+    colored = use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output_format == "text" and result.missing_paths and result.files_reviewed == 0:
         # Nothing was reviewed: the error below says why; "No findings" would read as a verdict.
@@ -190,11 +183,15 @@ def review(
 @cli.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> int:
-    """List the rule catalog."""
+    """List the code catalog: review rules (BB), profile findings (RT) and debug causes (LG)."""
     import json
+
+    from backbone.report.command_codes import command_entries
 
     rows = [(code, name, "engine", summary) for code, (name, summary) in ENGINE_CODES.items()]
     rows += [(code, rule.name, rule.severity.value, rule.summary) for code, rule in all_rules().items()]
+    # The codes of `backbone profile` (RT) and `backbone debug` (LG): one catalog.
+    rows += [(entry.code, entry.name, entry.severity.value, entry.summary) for entry in command_entries()]
     if output_format == "json":
         click.echo(json.dumps([{"code": c, "name": n, "severity": s, "summary": d} for c, n, s, d in rows], indent=2))
         return EXIT_CLEAN
@@ -208,13 +205,13 @@ def list_rules(output_format: str) -> int:
 @click.argument("code")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def show_rule(code: str, color: str) -> int:
-    """Print the documentation of one rule (by code or name)."""
+    """Print the documentation of one code (BB, RT or LG) or rule name."""
     from backbone.report.rule_docs import render_rule_terminal
 
     markdown = api.rule_markdown(code)
     if markdown is None:
         return _error(f"unknown rule '{code}'; `backbone rules` lists them")
-    colored = _use_color(color, None)
+    colored = use_color(color, None)
     click.echo(render_rule_terminal(markdown, color=colored), color=colored)
     return EXIT_CLEAN
 

@@ -6,7 +6,7 @@ Reporters only render these objects; commands only produce them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Severity(enum.Enum):
@@ -70,6 +70,37 @@ class Fix:
 
 
 @dataclass(frozen=True, slots=True)
+class Measure:
+    """One named figure behind a finding: `repeat_count` 12, `max_ms` 840.5."""
+
+    name: str
+    value: int | float
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRef:
+    """A query by backbone's one SQL fingerprint (backbone.sql): the same id in profile and debug."""
+
+    id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What `backbone profile` or `backbone debug` saw behind a finding; review findings have none.
+
+    command: "profile" or "debug". route: "GET /orders" when the finding is about one route.
+    evidence: debug's sentences citing counts, time windows and log lines.
+    """
+
+    command: str
+    route: str = ""
+    query: QueryRef | None = None
+    measures: tuple[Measure, ...] = ()
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     name: str
@@ -85,7 +116,8 @@ class Finding:
     # that moves stays baselined. A digest, so that no secret is kept in a baseline.
     statement_digest: str = ""
     scope: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=())
+    # Command-specific detail (profile, debug).
+    extra: Detail | None = None
     # Where the reported code runs (review: "request", "task", "cli", ...; see
     # backbone.review.context_kinds) and the evidence for it: the entry point and the chain.
     context: str = ""

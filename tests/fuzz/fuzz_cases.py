@@ -548,13 +548,14 @@ class CheckingSink:
         if not isinstance(detail, str):
             raise PropertyViolation("parser contract", f"signal detail {detail!r}")
 
-    def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float) -> None:
+    def query(self, line: int, ts: datetime | None, statement: str, duration_ms: float,
+              dialect: str | None = None) -> None:
         self._common(line, ts)
         if not isinstance(statement, str) or not isinstance(duration_ms, (int, float)):
             raise PropertyViolation("parser contract", f"query {statement!r} {duration_ms!r}")
-        from backbone.logs.sqlfp import fingerprint_sql
+        from backbone.sql.fingerprint import default_cache
 
-        fingerprint_sql(statement)
+        default_cache.get(statement, dialect)
 
     def malformed(self, line: int, text: str, reason: str) -> None:
         self._common(line, None)

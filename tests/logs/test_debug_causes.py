@@ -215,7 +215,8 @@ def test_causes_are_findings(tmp_path: Path) -> None:
     assert (finding.code, finding.name) == ("LG105", "dominant-exception")
     assert (finding.path, finding.line) == ("/srv/app/shop/services/orders.py", 42)
     assert finding.fix is not None and finding.message.endswith("in create_order.")
-    assert [key for key, _ in finding.extra] == ["evidence", "evidence"]
+    assert finding.extra is not None and finding.extra.command == "debug" and len(finding.extra.evidence) == 2
+    assert finding.extra.evidence == analyze([app]).causes[0].evidence and finding.extra.query is None
 
 
 def test_the_example_service_incident_is_diagnosed(tmp_path: Path) -> None:

@@ -244,9 +244,9 @@ def test_postgres_stderr_and_csvlog(tmp_path: Path) -> None:
     report = analyze([stderr, csvlog])
     assert report.lines.malformed == 0
     by_statement = {query.statement: query for query in report.slow_queries}
-    orders = by_statement["select * from orders where customer_id = ? and status = ?"]
+    orders = by_statement["SELECT * FROM orders WHERE customer_id = ? AND status = ?"]
     assert (orders.count, orders.total_ms, orders.max_ms) == (2, 2000.0, 1200.0)
-    assert by_statement["select name from products where id = ?"].mean_ms == pytest.approx(650.5)
+    assert by_statement["SELECT name FROM products WHERE id = ?"].mean_ms == pytest.approx(650.5)
     kinds = {signal.kind.value: signal.count for signal in report.signals}
     assert kinds == {"integrity-error": 1, "connection-exhaustion": 1}
 

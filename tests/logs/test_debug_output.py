@@ -15,7 +15,7 @@ from backbone.logs.command import EXIT_CAUSES, EXIT_ERROR, EXIT_NO_CAUSE, debug
 from backbone.logs.render_json import render_json
 from backbone.logs.render_markdown import render_markdown
 from backbone.logs.render_text import render_text
-from backbone.logs.sqlfp import fingerprint_sql, normalize_sql
+from backbone.sql.fingerprint import default_cache
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def _invoke(arguments: list[str]) -> tuple[int, str, str]:
 def test_json_output_matches_the_schema_exactly(incident: list[Path]) -> None:
     document = json.loads(render_json(analyze(incident)))
     assert list(document) == ["version", "lines", "routes", "spikes", "errors", "slow_queries", "causes",
-                              "warnings", "inputs"]
+                              "warnings", "findings", "inputs"]
     assert document["version"] == 1 and document["warnings"] == []
     assert list(document["lines"]) == ["total", "parsed", "malformed"]
     assert document["lines"]["malformed"] == 0
@@ -58,7 +58,7 @@ def test_json_output_matches_the_schema_exactly(incident: list[Path]) -> None:
     (query,) = document["slow_queries"]
     assert list(query) == ["fingerprint", "statement", "count", "total_ms", "mean_ms", "max_ms", "first_seen",
                            "last_seen"]
-    assert query["statement"] == "select * from orders where customer_id = ?" and query["total_ms"] == 30000.0
+    assert query["statement"] == "SELECT * FROM orders WHERE customer_id = ?" and query["total_ms"] == 30000.0
     assert document["causes"] and all(list(cause) == ["cause", "evidence", "fix"] for cause in document["causes"])
     assert all(isinstance(cause["evidence"], list) and cause["evidence"] for cause in document["causes"])
 
@@ -112,22 +112,23 @@ def test_command_reports_bad_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
-        ("SELECT * FROM t WHERE id = 42 AND name = 'x''y'", "select * from t where id = ? and name = ?"),
-        ("select *\n  from t where id in (1, 2, 3)", "select * from t where id in (...)"),
-        ("SELECT a FROM t WHERE b = $1 AND c = %(c)s AND d = :d -- trailing", "select a from t where b = ? and c = ? "
-                                                                               "and d = ?"),
-        ("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y');", "insert into t (a, b) values (...)"),
-        ("SELECT created_at::date, 1.5e3 FROM t /* hint */", "select created_at::date, ? from t"),
+        ("SELECT * FROM t WHERE id = 42 AND name = 'x''y'", "SELECT * FROM t WHERE id = ? AND name = ?"),
+        ("select *\n  from t where id in (1, 2, 3)", "SELECT * FROM t WHERE id IN (?)"),
+        ("SELECT a FROM t WHERE b = $1 AND c = %(c)s AND d = :d -- trailing", "SELECT a FROM t WHERE b = ? AND c = ? "
+                                                                               "AND d = ?"),
+        ("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y');", "INSERT INTO t (a, b) VALUES (?, ?)"),
+        ("SELECT created_at::date, 1.5e3 FROM t /* hint */", "SELECT CAST(created_at AS DATE), ? FROM t"),
+        ("SELECT $$s3cret$$, $tag$x$tag$, E'a\\n', X'0f' FROM t", "SELECT ?, ?, ?, ? FROM t"),
     ],
 )
 def test_sql_fingerprints(statement: str, expected: str) -> None:
-    assert normalize_sql(statement) == expected
+    assert default_cache.get(statement, "postgresql").text == expected
 
 
 def test_same_statement_other_values_same_fingerprint() -> None:
-    first, _ = fingerprint_sql("SELECT * FROM orders WHERE customer_id = 17")
-    second, _ = fingerprint_sql("select *   from orders where customer_id = 99")
-    other, _ = fingerprint_sql("SELECT * FROM orders WHERE id = 17")
+    first = default_cache.get("SELECT * FROM orders WHERE customer_id = 17", "postgresql").id
+    second = default_cache.get("select *   from orders where customer_id = 99", "postgresql").id
+    other = default_cache.get("SELECT * FROM orders WHERE id = 17", "postgresql").id
     assert first == second != other and len(first) == 12
 
 

@@ -272,3 +272,52 @@ def test_an_app_without_lifespan_support_is_profiled(tmp_path: Path) -> None:
     assert result.return_value == 0
     assert [(route["route"], route["count"], route["statuses"]) for route in document["routes"]] == [("/ping", 3, {"204": 3})]
     assert document["notes"] == ["The app does not support the ASGI lifespan protocol; it was not started or shut down."]
+
+
+def test_sarif_and_github_reports_carry_the_runtime_findings(scenario: Path) -> None:
+    import jsonschema
+
+    from backbone.runtime.fingerprint import query_id
+
+    result = invoke("--scenario", str(scenario), "--format", "sarif", "--max-queries", "3")
+    assert result.return_value == 1
+    document = json.loads(result.stdout)
+    schema = json.loads((Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json").read_text())
+    assert list(jsonschema.validators.validator_for(schema)(schema).iter_errors(document)) == []
+    (run,) = document["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    results = {item["ruleId"]: item for item in run["results"]}
+    assert set(results) == {"RT101", "RT104"}
+    n_plus_one = results["RT101"]
+    assert rules[n_plus_one["ruleIndex"]]["id"] == "RT101" and n_plus_one["level"] == "warning"
+    location = n_plus_one["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == APP_FILE
+    assert location["region"]["startLine"] == marked_line(APP_FILE, "lazy-books")[1]
+    fingerprint = "SELECT books.id, books.title, books.author_id FROM books WHERE ? = books.author_id"
+    assert n_plus_one["properties"]["queryId"] == query_id(fingerprint)
+    assert (n_plus_one["properties"]["route"], n_plus_one["properties"]["repeat_count"]) == ("GET /authors", AUTHORS)
+    assert results["RT104"]["level"] == "error" and results["RT104"]["properties"]["budget"] == 3
+
+    annotations = invoke("--scenario", str(scenario), "--format", "github").stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in annotations] == ["::warning"]
+    assert f"file={APP_FILE},line={marked_line(APP_FILE, 'lazy-books')[1]}," in annotations[0]
+
+
+def test_json_findings_name_the_query_by_its_shared_id(scenario: Path) -> None:
+    from backbone.runtime.fingerprint import query_id
+
+    document = json.loads(invoke("--scenario", str(scenario), "--format", "json").stdout)
+    [finding] = document["findings"]
+    assert finding["query_id"] == query_id(finding["fingerprint"]) and len(finding["query_id"]) == 12
+
+
+def test_colour_marks_the_code_by_severity_only_when_asked(scenario: Path) -> None:
+    plain = invoke("--scenario", str(scenario), "--color", "never").stdout
+    coloured = invoke("--scenario", str(scenario), "--color", "always").stdout
+    assert "\x1b[" not in plain and "\x1b[33mRT101\x1b[0m" in coloured
+    stripped = re.sub(r"\x1b\[[0-9;]*m", "", coloured).splitlines()
+    # The second run seeds its database again (more rows): the finding's line is the same up to its counts.
+    prefix = f"{APP_FILE}:{marked_line(APP_FILE, 'lazy-books')[1]}: RT101 [n-plus-one] GET /authors ran the same query "
+    assert [line[: len(prefix)] for line in stripped if ": RT101 " in line] == [prefix]
+    assert [line[: len(prefix)] for line in plain.splitlines() if ": RT101 " in line] == [prefix]
+    assert stripped[-1] == plain.splitlines()[-1] == "Found 1 RT101."

@@ -168,3 +168,69 @@ def test_sqlalchemy_on_psycopg_is_recorded_once(pg_tables: str, instrumentation:
     assert [(query.layer, fingerprint(query.sql, query.dialect).text) for query in capture.queries] == [
         (QueryLayer.SQLALCHEMY, "SELECT name FROM authors WHERE id = ?")
     ]
+
+
+def test_debug_names_a_profiled_query_by_the_same_id(pg_tables: str, instrumentation: object) -> None:
+    """The same statement, captured by the profile's instrumentation and written by PostgreSQL to its
+    log, gets one query id in `backbone profile` and in `backbone debug`."""
+    import psycopg
+
+    from backbone.logs.analyze import analyze
+    from backbone.runtime.fingerprint import query_id
+
+    server_log = Path(pg_tables.split()[0].removeprefix("host=")).parent / "server.log"
+    with psycopg.connect(pg_tables) as connection:
+        connection.execute("SET log_min_duration_statement = 0")
+        with capturing() as capture:
+            for author_id in range(1, AUTHORS + 1):
+                connection.execute(
+                    "SELECT title FROM books WHERE author_id = %s AND title <> 'x'", (author_id,)
+                ).fetchall()
+            # The same statement with its values inline, as a client that interpolates them sends it.
+            connection.execute("SELECT title FROM books WHERE author_id = 3 AND title <> 'y'").fetchall()
+        connection.execute("SET log_min_duration_statement = -1")
+    [group] = repeated_queries(capture.queries, threshold=5)
+    profiled = query_id(group.fingerprint)
+
+    report = analyze([str(server_log)])
+    ids = {query.fingerprint: query for query in report.slow_queries}
+    assert profiled in ids
+    assert ids[profiled].count >= AUTHORS + 1
+    assert ids[profiled].statement == group.fingerprint
+
+
+def test_a_query_of_a_profile_run_and_of_a_postgresql_log_has_one_id(
+    pg_tables: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`backbone profile --format json` on a real app names its N+1 query by `query_id`; the same statement,
+    run on PostgreSQL and written to its log, is named by the same id in `backbone debug --format json`."""
+    import json
+
+    import psycopg
+    from click.testing import CliRunner
+
+    from backbone.logs.command import debug
+    from backbone.runtime.command import profile_command
+    from rt_lines import HERE
+
+    monkeypatch.setenv("RT_FASTAPI_DB", str(tmp_path / "profile.sqlite"))
+    monkeypatch.chdir(HERE)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("repeat: 2\nrequests:\n  - path: /authors\n", encoding="utf-8")
+    profiled = CliRunner().invoke(
+        profile_command,
+        ["rt_fastapi_app:create_app", "--factory", "--setup", "rt_fastapi_app:setup", "--no-progress",
+         "--scenario", str(scenario), "--format", "json"],
+        standalone_mode=False, catch_exceptions=False,
+    )
+    [n_plus_one] = [item for item in json.loads(profiled.stdout)["findings"] if item["code"] == "RT101"]
+
+    server_log = Path(pg_tables.split()[0].removeprefix("host=")).parent / "server.log"
+    with psycopg.connect(pg_tables) as connection:
+        connection.execute("SET log_min_duration_statement = 0")
+        for author_id in range(1, 4):
+            connection.execute(n_plus_one["sql"].replace("?", "%s"), (author_id,)).fetchall()
+        connection.execute("SET log_min_duration_statement = -1")
+    debugged = CliRunner().invoke(debug, [str(server_log), "--format", "json"], standalone_mode=False)
+    ids = {query["fingerprint"] for query in json.loads(debugged.stdout)["slow_queries"]}
+    assert n_plus_one["query_id"] in ids

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -34,6 +35,7 @@ from backbone.logs.postgres import PostgresCsvParser, PostgresStderrParser
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, parse_profile
 from backbone.logs.sources import (
     LineReader,
+    open_binary,
     UnreadableInput,
     expand_paths,
     is_gzip,
@@ -41,12 +43,15 @@ from backbone.logs.sources import (
     sample_lines,
     unreadable_start,
 )
+from backbone.logs.otlp import MAX_DOCUMENT_BYTES as MAX_OTLP_DOCUMENT_BYTES
+from backbone.logs.otlp import TraceCollector
 from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
 from backbone.logs.skips import StoreFailure
-from backbone.logs.store import AnalyticsStore, StoreSink, store_failure
+from backbone.logs.store import DEFAULT_MEMORY_LIMIT, AnalyticsStore, StoreSink, store_failure
 from backbone.logs.wording import count, when
 from backbone.logs.zones import UserZone, ZoneSample, align, sample_zones
 from backbone.redaction import mask_values
+from backbone.runtime.detectors import DetectionSettings
 
 # Malformed lines shown in the report, over all files.
 MAX_SAMPLES = 20
@@ -62,10 +67,12 @@ class DebugOptions:
     json_fields: tuple[str, ...] = ()
     # Time bucket width for spike detection; chosen from the time span when None.
     bucket_seconds: int | None = None
-    memory_limit: str = "1GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int | None = None
     # The zone of logs whose timestamps name none (`--timezone`): "+01:00", "UTC", "Europe/Paris".
     timezone: str | None = None
+    # The thresholds of `backbone profile`'s detectors, applied to OpenTelemetry traces.
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
 
 
 def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) -> DebugReport:
@@ -95,13 +102,13 @@ def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) ->
             inputs += [InputSummary(str(path), None, problem=f"not analysed: {failure}") for path in files]
             return _finished(_bare_report(tuple(inputs), ()), failure)
         try:
-            return _analyze_files(store, files, inputs, options, overrides)
+            return _analyze_files(store, files, inputs, options, overrides, TraceCollector(options.detection))
         finally:
             store.close()
 
 
 def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[InputSummary], options: DebugOptions,
-                   overrides: dict[JsonField, tuple[str, DurationUnit | None]]) -> DebugReport:
+                   overrides: dict[JsonField, tuple[str, DurationUnit | None]], traces: TraceCollector) -> DebugReport:
     samples: list[MalformedLine] = []
     failure: StoreFailure | None = None
     zones: dict[str, tuple[int, ZoneSample]] = {}
@@ -110,7 +117,7 @@ def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[In
             inputs.append(InputSummary(str(path), None, problem=f"not analysed: {failure}"))
             continue
         try:
-            summary, file_samples = _ingest(store, path, options, overrides, zones)
+            summary, file_samples = _ingest(store, path, options, overrides, zones, traces)
         except StoreFailure as error:
             failure = error
         except OSError as error:
@@ -134,6 +141,11 @@ def _analyze_files(store: AnalyticsStore, files: Sequence[Path], inputs: list[In
     try:
         report = _report(store, tuple(inputs), tuple(samples), options)
         report = replace(report, warnings=(*zone_warnings, *report.warnings))
+        if not traces.empty:
+            found, _ = traces.analyse(Path("."))
+            # A trace names its code location; its file is never read (the trace is input, not the code).
+            report = replace(report, trace_findings=tuple(replace(item, source_line="") for item in found),
+                             warnings=report.warnings + traces.warnings())
     except (StoreFailure, duckdb.Error, OSError) as error:
         failure = failure or (error if isinstance(error, StoreFailure) else store_failure(error))
         report = _bare_report(tuple(inputs), tuple(samples))
@@ -152,7 +164,8 @@ def _align_zones(store: AnalyticsStore, inputs: list[InputSummary], zones: dict[
 
 def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
             overrides: dict[JsonField, tuple[str, DurationUnit | None]],
-            zones: dict[str, tuple[int, ZoneSample]]) -> tuple[InputSummary, list[MalformedLine]]:
+            zones: dict[str, tuple[int, ZoneSample]], traces: TraceCollector,
+            ) -> tuple[InputSummary, list[MalformedLine]]:
     display = str(path)
     try:
         head = read_head(path)
@@ -188,6 +201,8 @@ def _ingest(store: AnalyticsStore, path: Path, options: DebugOptions,
         samples = [_json_object(line) for line in sample_lines(head)]
         mapping = resolve_mapping([sample for sample in samples if sample is not None], overrides)
         JsonLinesParser(sink, mapping).feed_all(reader)
+    elif log_format is LogFormat.OTLP:
+        problem = _ingest_otlp(path, sink, traces)
     else:
         problem = _ingest_profile(path, sink)
     sink.flush()
@@ -219,6 +234,48 @@ def _ingest_profile(path: Path, sink: StoreSink) -> str | None:
     text = "\n".join(line.text or "" for line in reader)
     parse_profile(text, sink)
     return reader.problem
+
+
+def _ingest_otlp(path: Path, sink: StoreSink, traces: TraceCollector) -> str | None:
+    """An OTLP JSON export: one document per line (a collector batch may be megabytes long), or one
+    pretty-printed document; each document is read whole up to MAX_OTLP_DOCUMENT_BYTES."""
+    try:
+        with open_binary(path) as stream:
+            data = stream.read(MAX_OTLP_DOCUMENT_BYTES + 1)
+            if data.lstrip().split(b"\n", 1)[0].strip() == b"{":
+                if len(data) > MAX_OTLP_DOCUMENT_BYTES:
+                    return f"larger than {MAX_OTLP_DOCUMENT_BYTES // (1024 * 1024)} MiB: not one OTLP JSON document"
+                traces.feed_text(data.decode("utf-8", "replace"), sink, whole=True)
+                return None
+            number = 0
+            pending = b""
+            while True:
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()
+                for raw in lines:
+                    number += 1
+                    traces.feed_line(number, raw.decode("utf-8", "replace"), sink)
+                if len(pending) > MAX_OTLP_DOCUMENT_BYTES:
+                    number += 1
+                    sink.malformed(number, pending[:200].decode("utf-8", "replace"),
+                                   f"line longer than {MAX_OTLP_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+                    pending = b""
+                    _skip_to_line_end(stream)
+                data = stream.read(1 << 20)
+                if not data:
+                    break
+            if pending.strip():
+                traces.feed_line(number + 1, pending.decode("utf-8", "replace"), sink)
+    except (OSError, EOFError, UnreadableInput) as error:
+        return f"read in part: {getattr(error, 'strerror', None) or error}"
+    return None
+
+
+def _skip_to_line_end(stream: BinaryIO) -> None:
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk or b"\n" in chunk:
+            return
 
 
 def _json_object(line: str) -> dict[str, object] | None:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from backbone.findings import QueryRef
 from backbone.logs.analysis import Window, as_float, as_int, as_time
 from backbone.logs.model import (
     Cause,
@@ -158,6 +159,7 @@ class CauseFinder:
                      "EXPLAIN (ANALYZE, BUFFERS) for a sequential scan), then check that p95 returns to "
                      f"{ms(spike.baseline)}."),
                 location=location,
+                query=QueryRef(str(fingerprint), str(statement)),
             )
         profiled = self._events(SignalKind.SLOW_QUERY, None, untimed_only=True)
         if profiled:

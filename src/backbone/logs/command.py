@@ -9,7 +9,6 @@ could not be written, or it is incomplete because backbone's temporary directory
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -20,11 +19,14 @@ from backbone.logs.zones import TimezoneError, UserZone
 from backbone.logs.analyze import DebugOptions, analyze
 from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import DebugReport, LogFormat
+from backbone.logs.store import DEFAULT_MEMORY_LIMIT
+from backbone.report.terminal import use_color
+from backbone.runtime.detectors import DetectionSettings
 
 EXIT_NO_CAUSE = 0
 EXIT_CAUSES = 1
 EXIT_ERROR = 2
-OUTPUT_FORMATS = ("text", "json", "markdown")
+OUTPUT_FORMATS = ("text", "json", "markdown", "sarif", "github")
 
 
 def render(report: DebugReport, output_format: str, *, color: bool = False, width: int = 120) -> str:
@@ -36,17 +38,14 @@ def render(report: DebugReport, output_format: str, *, color: bool = False, widt
         from backbone.logs.render_markdown import render_markdown
 
         return render_markdown(report)
+    if output_format in ("sarif", "github"):
+        # The probable causes as findings, through the renderers the review and the profile use.
+        from backbone.report import OutputFormat, render_findings
+
+        return render_findings(report.findings(), OutputFormat(output_format), notes=report.warnings)
     from backbone.logs.render_text import render_text
 
     return render_text(report, color=color, width=width)
-
-
-def _use_color(choice: str, output: str | None) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 def _error(message: str) -> int:
@@ -68,10 +67,14 @@ def _error(message: str) -> int:
                    "e.g. duration=latency:ms or path=http.url.")
 @click.option("--bucket", "bucket_seconds", type=click.IntRange(min=1), default=None,
               help="Time bucket in seconds for the timeline and spike detection (default: from the time span).")
-@click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
 @click.option("--timezone", "timezone_name", default=None, metavar="ZONE",
               help="The zone of logs whose timestamps name none: +01:00, UTC or Europe/Paris (default: the zone "
                    "the other logs agree on).")
+@click.option("--memory-limit", default=DEFAULT_MEMORY_LIMIT, show_default=True, help="DuckDB memory limit; past it, DuckDB spills.")
+@click.option("--n-plus-one-threshold", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Traces: repeats of one query from one place in one request that make an N+1 (RT101).")
+@click.option("--slow-query-ms", type=click.FloatRange(min=0), default=500.0, show_default=True,
+              help="Traces: query duration reported as slow (RT102).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when a probable cause is stated.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def debug(
@@ -84,10 +87,13 @@ def debug(
     bucket_seconds: int | None,
     memory_limit: str,
     timezone_name: str | None,
+    n_plus_one_threshold: int,
+    slow_query_ms: float,
     exit_zero: bool,
     color: str,
 ) -> int:
-    """Root-cause analysis from access logs, application logs with tracebacks and slow-query logs.
+    """Root-cause analysis from access logs, application logs with tracebacks, slow-query logs and
+    OpenTelemetry traces (OTLP JSON exports).
 
     LOG is a file (plain or gzip) or a directory of them; each file's format is detected.
     """
@@ -97,6 +103,7 @@ def debug(
         bucket_seconds=bucket_seconds,
         memory_limit=memory_limit,
         timezone=timezone_name,
+        detection=DetectionSettings(n_plus_one_threshold=n_plus_one_threshold, slow_query_ms=slow_query_ms),
     )
     try:
         if timezone_name is not None:
@@ -115,7 +122,7 @@ def debug(
 
     # The terminal's width when the report goes to one; 120 columns in files and pipes.
     width = shutil.get_terminal_size((120, 24)).columns if output is None and sys.stdout.isatty() else 120
-    rendered = render(report, output_format, color=_use_color(color, output), width=width)
+    rendered = render(report, output_format, color=use_color(color, output), width=width)
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")
@@ -129,6 +136,6 @@ def debug(
         return _error(f"cannot write {error.filename}: {error.strerror}")
     if report.incomplete is not None:
         return _error(f"the report is incomplete: {report.incomplete}")
-    if report.causes and not exit_zero:
+    if (report.causes or report.trace_findings) and not exit_zero:
         return EXIT_CAUSES
     return EXIT_NO_CAUSE

@@ -11,6 +11,7 @@ from backbone.logs.applog import is_header
 from backbone.logs.jsonlog import read_json
 from backbone.logs.model import LogFormat
 from backbone.logs.postgres import CSV_MIN_COLUMNS, STDERR_LINE
+from backbone.logs.otlp import is_otlp_document
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, is_profile_document
 from backbone.logs.sources import open_binary, sample_lines, unreadable_start
 from backbone.logs.timeparse import parse_iso
@@ -49,6 +50,8 @@ def _detect_json(path: Path, lines: list[str]) -> LogFormat | None:
     dicts = [item for item in objects if isinstance(item, dict)]
     if dicts and is_profile_document(dicts[0]):
         return LogFormat.PROFILE
+    if dicts and is_otlp_document(dicts[0]):
+        return LogFormat.OTLP
     if len(dicts) * 2 >= len(lines):
         return LogFormat.JSON
     # A pretty-printed document: a profile report, if the whole file says so.
@@ -58,6 +61,8 @@ def _detect_json(path: Path, lines: list[str]) -> LogFormat | None:
                 document = read_json(stream.read(MAX_PROFILE_BYTES).decode("utf-8", "replace"))
             if is_profile_document(document):
                 return LogFormat.PROFILE
+            if is_otlp_document(document):
+                return LogFormat.OTLP
     except (OSError, EOFError):
         return None
     return None

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.findings import Confidence, Detail, Finding, Fix, Location, QueryRef, Severity
 
 
 class LogFormat(enum.Enum):
@@ -23,6 +23,7 @@ class LogFormat(enum.Enum):
     POSTGRES = "postgres"  # PostgreSQL stderr log (log_min_duration_statement, errors)
     POSTGRES_CSV = "postgres-csv"  # PostgreSQL csvlog
     PROFILE = "profile"  # `backbone profile --format json` output
+    OTLP = "otlp"  # OpenTelemetry traces, OTLP JSON (a collector's file exporter)
 
     @property
     def is_access_log(self) -> bool:
@@ -70,6 +71,33 @@ _CAUSE_SLUGS = {
     CauseKind.CONNECTION_EXHAUSTION: "connection-exhaustion",
     CauseKind.RACE_OR_MISSING_TRANSACTION: "race-or-missing-transaction",
     CauseKind.DOMINANT_EXCEPTION: "dominant-exception",
+}
+
+
+# Per cause: what the catalog says it is (`backbone rules`) and its usual fix.
+CAUSE_SUMMARIES: dict[CauseKind, tuple[str, str]] = {
+    CauseKind.MISSING_INDEX: (
+        "A query ran slowly during a latency spike: probably a missing index.",
+        "Run `backbone explain` on the query and add the index it proves; check that p95 returns to its baseline.",
+    ),
+    CauseKind.BLOCKING_EVENT_LOOP: (
+        "A blocking call in the event loop stalled the server until requests timed out.",
+        "Move the call off the loop: an async client, or `await asyncio.to_thread(...)`.",
+    ),
+    CauseKind.CONNECTION_EXHAUSTION: (
+        "The database connections ran out: connections not returned to the pool, or a pool too small.",
+        "Close sessions on every path; keep pool_size + max_overflow times the workers below max_connections.",
+    ),
+    CauseKind.RACE_OR_MISSING_TRANSACTION: (
+        "Concurrent requests raced on the same rows: a check-then-write without a transaction, or locks in "
+        "different orders.",
+        "Make the write atomic (INSERT ... ON CONFLICT in one transaction), lock rows in a consistent order, "
+        "retry deadlocks.",
+    ),
+    CauseKind.DOMINANT_EXCEPTION: (
+        "Most server errors are one exception, raised at one place.",
+        "Fix the failure at the culprit frame: handle the exception there, or validate the input and answer 4xx.",
+    ),
 }
 
 
@@ -241,6 +269,8 @@ class Cause:
     fix: str
     # Where to look first: the culprit frame or a cited log line.
     location: SourceLine
+    # The query named (LG101 from a database log), by backbone's one SQL fingerprint.
+    query: QueryRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +299,8 @@ class DebugReport:
     # Why the report is incomplete because backbone's own resources failed (a full temporary
     # directory); None when everything readable was analysed.
     incomplete: str | None = None
+    # What `backbone profile`'s detectors found in OpenTelemetry traces (RT101 N+1, RT102 slow query...).
+    trace_findings: tuple[Finding, ...] = field(default=())
 
     @property
     def readable(self) -> bool:
@@ -276,8 +308,9 @@ class DebugReport:
         return self.lines.parsed > 0
 
     def findings(self) -> tuple[Finding, ...]:
-        """The probable causes as findings, for reporters shared with `review` and `profile`."""
-        return tuple(
+        """The probable causes (LG) and what the profile's detectors found in traces (RT), as findings,
+        for the reporters shared with `review` and `profile`."""
+        return self.trace_findings + tuple(
             Finding(
                 code=cause.kind.code,
                 name=cause.kind.slug,
@@ -286,7 +319,7 @@ class DebugReport:
                 location=Location(cause.location.path, max(cause.location.line, 1)),
                 message=cause.summary,
                 fix=Fix(cause.fix),
-                extra=tuple(("evidence", item) for item in cause.evidence),
+                extra=Detail("debug", query=cause.query, evidence=cause.evidence),
             )
             for cause in self.causes
         )

@@ -78,7 +78,7 @@ def emit_entry(sink: RecordSink, number: int, ts: datetime | None, severity: str
 def _emit(sink: RecordSink, number: int, ts: datetime | None, severity: str, message: str) -> None:
     duration = DURATION.match(message)
     if duration is not None:
-        sink.query(number, ts, duration["sql"], float(duration["ms"]))
+        sink.query(number, ts, duration["sql"], float(duration["ms"]), "postgresql")
         return
     if severity not in _EVIDENCE_SEVERITIES:
         return

@@ -214,6 +214,12 @@ def render_html(report: DebugReport) -> str:
                      f"<ul>{evidence}</ul><p class=\"fix\"><b>Fix:</b> {_e(cause.fix)}</p></div>")
     for symptom in report.unexplained:
         parts.append(f'<div class="card"><b>Unexplained:</b> {_e(symptom)}</div>')
+    if report.trace_findings:
+        parts.append("<h2>In the traces</h2>")
+        for finding in report.trace_findings:
+            fix = f'<p class="fix"><b>Fix:</b> {_e(finding.fix.message)}</p>' if finding.fix is not None else ""
+            parts.append(f'<div class="card"><h3>[{_e(finding.code)}] {_e(finding.name)} at '
+                         f"<code>{_e(finding.path)}:{finding.line}</code></h3><p>{_e(finding.message)}</p>{fix}</div>")
 
     parts += [
         "<h2>Latency over time (log scale)</h2>",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 
+from backbone.findings import Finding
 from backbone.logs.model import DebugReport
+from backbone.report.json_report import finding_json
 from backbone.logs.wording import iso
 
 JSON_VERSION = 1
@@ -66,6 +68,9 @@ def report_dict(report: DebugReport) -> dict[str, object]:
         ],
         "causes": [{"cause": cause.summary, "evidence": list(cause.evidence), "fix": cause.fix} for cause in report.causes],
         "warnings": list(report.warnings),
+        # The probable causes (LG) and what the profile's detectors found in traces (RT), in the
+        # finding shape `backbone review --format json` writes.
+        "findings": [_finding(finding) for finding in report.findings()],
         "inputs": [
             {
                 "path": item.path,
@@ -79,6 +84,17 @@ def report_dict(report: DebugReport) -> dict[str, object]:
             for item in report.inputs
         ],
     }
+
+
+def _finding(finding: Finding) -> dict[str, object]:
+    document: dict[str, object] = dict(finding_json(finding))
+    detail = finding.extra
+    if detail is not None:
+        document["route"] = detail.route or None
+        document["query_id"] = detail.query.id if detail.query is not None else None
+        document["evidence"] = list(detail.evidence)
+        document.update({measure.name: measure.value for measure in detail.measures})
+    return document
 
 
 def finite(value: object) -> object:

@@ -76,6 +76,13 @@ def render_markdown(report: DebugReport) -> str:
         out += [f"- {_md(symptom)}" for symptom in report.unexplained]
         out.append("")
 
+    if report.trace_findings:
+        out += ["## In the traces", "", "What `backbone profile`'s detectors found in the OpenTelemetry traces:", ""]
+        for finding in report.trace_findings:
+            out.append(f"- {finding.code} ({finding.name}) at {_code(f'{finding.path}:{finding.line}')}: "
+                       f"{_md(finding.message)}" + (f" **Fix:** {_md(finding.fix.message)}" if finding.fix else ""))
+        out.append("")
+
     out += ["## Timeline", ""]
     if report.spikes:
         out += ["| start | end | metric | peak | usual | driven by |", "|---|---|---|---|---|---|"]

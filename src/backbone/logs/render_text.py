@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backbone.logs.model import DebugReport, SpikeMetric
+from backbone.report import terminal
 from backbone.logs.wording import between, ms, percent, when
 
 TOP_ROUTES = 15
@@ -26,10 +27,10 @@ def status_classes(statuses: tuple[tuple[int, int], ...]) -> list[tuple[str, int
 
 def render_text(report: DebugReport, *, color: bool = False, width: int = 120) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, soft_wrap=False)
+    console = terminal.console(buffer, color=color, width=width, soft_wrap=False)
     _header(console, report)
     _causes(console, report)
+    _trace_findings(console, report)
     _spikes(console, report)
     _errors(console, report)
     _routes(console, report)
@@ -70,6 +71,20 @@ def _causes(console: Console, report: DebugReport) -> None:
         console.print(Text(f"Unexplained: {symptom}", style="yellow"))
     if report.unexplained or not report.causes:
         console.print()
+
+
+def _trace_findings(console: Console, report: DebugReport) -> None:
+    if not report.trace_findings:
+        return
+    console.print(Text("In the traces (backbone profile's detectors)", style="bold"))
+    for finding in report.trace_findings:
+        line = Text(f"  {finding.path}:{finding.line}: ")
+        line.append(finding.code, style=terminal.SEVERITY_STYLE[finding.severity])
+        line.append(f" [{finding.name}] {finding.message}")
+        console.print(line)
+        if finding.fix is not None:
+            console.print(Text(f"    fix: {finding.fix.message}", style="green"))
+    console.print()
 
 
 def _spikes(console: Console, report: DebugReport) -> None:

@@ -33,7 +33,8 @@ def trace_command(
 ) -> int:
     """Apply the pending migrations of PROJECT to a scratch PostgreSQL and report each operation's locks,
     rewrites and duration, and where the BB7 rules and the trace disagree."""
-    from backbone.cli import EXIT_CLEAN, EXIT_FINDINGS, _error, _use_color
+    from backbone.cli import EXIT_CLEAN, EXIT_FINDINGS, _error
+    from backbone.report.terminal import use_color
     from backbone.migrations.trace import TraceError, TraceRequest, run_trace
     from backbone.redaction import mask
     from backbone.report import OutputFormat, ReviewReport, render
@@ -45,7 +46,7 @@ def trace_command(
     notes = (f"Traced {len(result.observations)} operations ({result.framework}) on PostgreSQL {result.server_version}.",)
     files = len({observation.path for observation in result.observations})
     report = ReviewReport(findings=result.findings, files_reviewed=files, root=project, notes=notes)
-    colored = _use_color(color, output)
+    colored = use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:
         try:

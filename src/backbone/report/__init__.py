@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from backbone.findings import Finding
@@ -76,3 +77,11 @@ def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = F
     from backbone.report.text import render_text
 
     return render_text(report, color=color)
+
+
+def render_findings(
+    findings: Iterable[Finding], output_format: OutputFormat, *, root: str = ".", notes: Iterable[str] = ()
+) -> str:
+    """Findings of any command (profile's RT, debug's LG) through the same renderers as the review's:
+    SARIF for code scanning, GitHub annotations."""
+    return render(ReviewReport(findings=tuple(findings), root=root, notes=tuple(notes)), output_format)

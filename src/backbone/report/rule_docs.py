@@ -40,6 +40,8 @@ FAMILIES: dict[str, str] = {
     "BB5": "security and configuration",
     "BB6": "architecture",
     "BB7": "migration safety",
+    "RT1": "runtime (`backbone profile`)",
+    "LG1": "probable causes in logs (`backbone debug`)",
 }
 
 _FRAMEWORK_NAMES: dict[Framework, str] = {
@@ -153,6 +155,8 @@ class CatalogEntry:
     is_engine_code: bool = False
     # Severity per execution context (None: not reported there); empty for engine codes.
     context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
+    # The command that reports the code: review (BB), profile (RT), debug (LG).
+    command: str = "review"
 
     @property
     def family(self) -> str:
@@ -249,6 +253,8 @@ def _options_section(entry: CatalogEntry) -> str:
 
 
 def _contexts_section(entry: CatalogEntry) -> str:
+    if entry.command != "review":
+        return f"Wherever `backbone {entry.command}` sees it happen."
     if not entry.context_severities:
         return "Everywhere: the engine reports it for any file it reads."
     lines = [
@@ -269,6 +275,8 @@ def entry_markdown(entry: CatalogEntry) -> str:
     """The documentation page of one catalog entry."""
     doc = entry.doc
     scope_line = "- Reported by: the engine" if entry.is_engine_code else f"- Scope: {_SCOPE_DESCRIPTIONS[entry.scope]}"
+    if entry.command != "review":
+        scope_line = f"- Reported by: `backbone {entry.command}`"
     sections = [
         f"# {entry.code} {entry.name}",
         _prose(entry.summary),

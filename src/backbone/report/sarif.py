@@ -20,7 +20,8 @@ from backbone import __version__
 from backbone.findings import Confidence, Finding, Severity
 from backbone.report import ReviewReport, repository_path
 from backbone.report.json_report import JsonValue
-from backbone.report.rule_docs import CatalogEntry, catalog_entries, entry_markdown
+from backbone.report.command_codes import all_entries
+from backbone.report.rule_docs import CatalogEntry, entry_markdown
 from backbone.review.baseline import finding_key
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -134,6 +135,24 @@ def _region(finding: Finding) -> dict[str, JsonValue]:
     }
 
 
+def detail_properties(finding: Finding) -> dict[str, JsonValue]:
+    """What profile or debug saw behind a finding (its route, query id, figures, evidence)."""
+    detail = finding.extra
+    if detail is None:
+        return {}
+    properties: dict[str, JsonValue] = {"command": detail.command}
+    if detail.route:
+        properties["route"] = detail.route
+    if detail.query is not None:
+        properties["queryId"] = detail.query.id
+        properties["queryFingerprint"] = detail.query.fingerprint
+    for measure in detail.measures:
+        properties[measure.name] = measure.value
+    if detail.evidence:
+        properties["evidence"] = list(detail.evidence)
+    return properties
+
+
 def _result(finding: Finding, rule_index: int, fingerprint: str, path: str) -> dict[str, JsonValue]:
     message = finding.message
     properties: dict[str, JsonValue] = {"confidence": finding.confidence.value}
@@ -143,6 +162,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str, path: str) -> d
     if finding.fix is not None:
         message = f"{message} Fix: {finding.fix.message}"
         properties["fix"] = finding.fix.message
+    properties.update(detail_properties(finding))
     return {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
@@ -180,7 +200,7 @@ def sarif_document(report: ReviewReport) -> dict[str, JsonValue]:
     findings = sorted(report.findings, key=Finding.sort_key)
     rules: list[JsonValue] = []
     rule_indexes: dict[str, int] = {}
-    for entry in catalog_entries():
+    for entry in all_entries():
         rule_indexes[entry.code] = len(rules)
         rules.append(rule_descriptor(entry, report.rules_url))
     for finding in findings:

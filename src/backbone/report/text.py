@@ -12,21 +12,16 @@ import unicodedata
 from collections import Counter
 
 from rich.cells import cell_len
-from rich.console import Console
 from rich.text import Text
 
 from backbone.findings import Finding, Severity
-from backbone.report import ReviewReport
+from backbone.report import ReviewReport, terminal
 
 # Tabs are expanded here (not by rich) so that the caret lines up under the same cells.
 _TAB_WIDTH = 4
 _CONSOLE_WIDTH = 100
 
-_SEVERITY_STYLE: dict[Severity, str] = {
-    Severity.ERROR: "bold red",
-    Severity.WARNING: "yellow",
-    Severity.INFO: "blue",
-}
+_SEVERITY_STYLE = terminal.SEVERITY_STYLE
 _SEVERITY_PLURAL: dict[Severity, str] = {
     Severity.ERROR: "errors",
     Severity.WARNING: "warnings",
@@ -161,21 +156,7 @@ def summary_line(report: ReviewReport) -> str:
 
 def render_text(report: ReviewReport, *, color: bool) -> str:
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        # Explicit, so that NO_COLOR/FORCE_COLOR in the environment cannot override the caller.
-        no_color=not color,
-        width=_CONSOLE_WIDTH,
-        legacy_windows=False,
-        force_jupyter=False,
-        force_interactive=False,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=True,
-    )
+    console = terminal.console(buffer, color=color, width=_CONSOLE_WIDTH)
     findings = tuple(sorted(report.findings, key=Finding.sort_key))
     for finding in findings:
         for line in _finding_lines(finding):

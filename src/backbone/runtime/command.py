@@ -13,6 +13,7 @@ import click
 
 from backbone.findings import Severity
 from backbone.redaction import mask
+from backbone.report.terminal import use_color
 from backbone.runtime.detectors import DetectionSettings
 from backbone.runtime.driver import ProfileError, ProfileOptions, ProgressCallback, profile
 from backbone.runtime.events import AppInterface
@@ -102,7 +103,8 @@ def _failing(report: ProfileReport, threshold: Severity) -> bool:
               help="Query budget per request (RT104); no budget by default.")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="A request unanswered after this long is recorded as timed out (RT105); the run goes on.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="Report format; sarif and github carry the findings, for code scanning.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
               help="Also write a self-contained HTML report to FILE.")
@@ -110,6 +112,7 @@ def _failing(report: ProfileReport, threshold: Severity) -> bool:
               help="Exit 1 when a finding has this severity or higher.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when stderr is a terminal).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def profile_command(
     app: str,
     factory: bool,
@@ -130,6 +133,7 @@ def profile_command(
     fail_on: str,
     exit_zero: bool,
     progress: bool | None,
+    color: str,
 ) -> int:
     """Run APP (an import string such as shop.main:app) in-process under instrumentation.
 
@@ -164,12 +168,18 @@ def profile_command(
         click.echo(f"backbone: error: {mask(str(error))}", err=True)
         return EXIT_ERROR
 
-    rendered = render_json(report) if output_format == "json" else render_text(report)
+    if output_format in ("sarif", "github"):
+        from backbone.report import OutputFormat, render_findings
+
+        rendered = render_findings(report.findings, OutputFormat(output_format), root=report.root, notes=report.notes)
+    else:
+        colored = use_color(color, output)
+        rendered = render_json(report) if output_format == "json" else render_text(report, color=colored)
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")
         else:
-            click.echo(rendered, nl=False)
+            click.echo(rendered, nl=False, color=output_format == "text" and use_color(color, output))
         if html_file is not None:
             from backbone.runtime.html import render_html
 

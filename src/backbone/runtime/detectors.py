@@ -24,9 +24,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.findings import Confidence, Detail, Finding, Fix, Location, Measure, QueryRef, Severity
 from backbone.runtime.events import CallSite, JSONValue, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
-from backbone.runtime.fingerprint import FingerprintCache, StatementKind, default_cache
+from backbone.sql.fingerprint import FingerprintCache, default_cache, query_id
+from backbone.sql.kinds import StatementKind
 from backbone.runtime.stats import HistogramBin, LatencyDigest
 
 RUNTIME_CODES: dict[str, tuple[str, str]] = {
@@ -35,6 +36,14 @@ RUNTIME_CODES: dict[str, tuple[str, str]] = {
     "RT103": ("event-loop-stall", "Blocking work stopped an async app's event loop."),
     "RT104": ("query-budget-exceeded", "A request ran more queries than its budget allows."),
     "RT105": ("request-timeout", "A request got no answer within the request timeout."),
+}
+
+RUNTIME_SEVERITIES: dict[str, Severity] = {
+    "RT101": Severity.WARNING,
+    "RT102": Severity.WARNING,
+    "RT103": Severity.WARNING,
+    "RT104": Severity.ERROR,
+    "RT105": Severity.ERROR,
 }
 
 _N_PLUS_ONE_FIX = {
@@ -159,6 +168,11 @@ def _site_json(site: CallSite | None, root: Path) -> JSONValue:
     return {"path": relative_path(site.path, root), "line": site.line, "function": site.function}
 
 
+def _detail(method: str, route: str, fingerprint: str | None, *measures: Measure) -> Detail:
+    query = QueryRef(query_id(fingerprint), fingerprint) if fingerprint is not None else None
+    return Detail("profile", route=f"{method} {route}", query=query, measures=measures)
+
+
 @dataclass(frozen=True, slots=True)
 class NPlusOne:
     method: str
@@ -181,7 +195,7 @@ class NPlusOne:
         return Finding(
             code=self.code,
             name=RUNTIME_CODES[self.code][0],
-            severity=Severity.WARNING,
+            severity=RUNTIME_SEVERITIES[self.code],
             confidence=Confidence.HIGH,
             location=_location(self.call_site, self.handler, root),
             source_line=_source_line(self.call_site or self.handler),
@@ -193,7 +207,7 @@ class NPlusOne:
             ),
             fix=Fix(_N_PLUS_ONE_FIX[self.layer]),
             scope=f"{self.method} {self.route}",
-            extra=(("fingerprint", self.fingerprint), ("repeat_count", str(self.repeat_count))),
+            extra=_detail(self.method, self.route, self.fingerprint, Measure("repeat_count", self.repeat_count)),
         )
 
     def _failed_note(self) -> str:
@@ -202,6 +216,7 @@ class NPlusOne:
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
         return {
             "fingerprint": self.fingerprint,
+            "query_id": query_id(self.fingerprint),
             "sql": self.sql,
             "repeat_count": self.repeat_count,
             "failed_count": self.failed_count,
@@ -230,7 +245,7 @@ class SlowQuery:
         return Finding(
             code=self.code,
             name=RUNTIME_CODES[self.code][0],
-            severity=Severity.WARNING,
+            severity=RUNTIME_SEVERITIES[self.code],
             confidence=Confidence.HIGH,
             location=_location(self.call_site, self.handler, root),
             source_line=_source_line(self.call_site or self.handler),
@@ -240,12 +255,13 @@ class SlowQuery:
             ),
             fix=Fix("Run `backbone explain` on this query and add the index it needs, or narrow what it reads."),
             scope=f"{self.method} {self.route}",
-            extra=(("fingerprint", self.fingerprint), ("max_ms", f"{self.max_ms:.3f}")),
+            extra=_detail(self.method, self.route, self.fingerprint, Measure("max_ms", round(self.max_ms, 3))),
         )
 
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
         return {
             "fingerprint": self.fingerprint,
+            "query_id": query_id(self.fingerprint),
             "sql": self.sql,
             "max_ms": round(self.max_ms, 3),
             "slow_count": self.slow_count,
@@ -271,7 +287,7 @@ class EventLoopStall:
         return Finding(
             code=self.code,
             name=RUNTIME_CODES[self.code][0],
-            severity=Severity.WARNING,
+            severity=RUNTIME_SEVERITIES[self.code],
             confidence=Confidence.HIGH if self.call_site is not None else Confidence.MEDIUM,
             location=_location(self.call_site, self.handler, root),
             source_line=_source_line(self.call_site or self.handler),
@@ -284,7 +300,7 @@ class EventLoopStall:
                 "(asyncio.to_thread, run_in_threadpool), or declare the handler with a plain def."
             ),
             scope=f"{self.method} {self.route}",
-            extra=(("max_ms", f"{self.max_ms:.3f}"),),
+            extra=_detail(self.method, self.route, None, Measure("max_ms", round(self.max_ms, 3))),
         )
 
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
@@ -314,7 +330,7 @@ class QueryBudgetExceeded:
         return Finding(
             code=self.code,
             name=RUNTIME_CODES[self.code][0],
-            severity=Severity.ERROR,
+            severity=RUNTIME_SEVERITIES[self.code],
             confidence=Confidence.HIGH,
             location=_location(self.call_site, self.handler, root),
             source_line=_source_line(self.call_site or self.handler),
@@ -324,7 +340,8 @@ class QueryBudgetExceeded:
             ),
             fix=Fix("Batch or eager-load the queries this request runs, or raise the budget if they are all needed."),
             scope=f"{self.method} {self.route}",
-            extra=(("max_queries", str(self.max_queries)), ("budget", str(self.budget))),
+            extra=_detail(self.method, self.route, None, Measure("max_queries", self.max_queries),
+                          Measure("budget", self.budget)),
         )
 
     def json_fields(self, root: Path) -> dict[str, JSONValue]:
@@ -355,7 +372,7 @@ class RequestTimeout:
         return Finding(
             code=self.code,
             name=RUNTIME_CODES[self.code][0],
-            severity=Severity.ERROR,
+            severity=RUNTIME_SEVERITIES[self.code],
             confidence=Confidence.HIGH,
             location=_location(None, self.handler, root),
             source_line=_source_line(self.handler),
@@ -367,7 +384,7 @@ class RequestTimeout:
             fix=Fix("Find what the handler waits on (a lock, a remote call without a timeout, a loop that never ends) "
                     "and bound it with a timeout."),
             scope=f"{self.method} {self.route}",
-            extra=(("timeout_s", f"{self.timeout_s:g}"),),
+            extra=_detail(self.method, self.route, None, Measure("timeout_s", self.timeout_s)),
         )
 
     def json_fields(self, root: Path) -> dict[str, JSONValue]:

@@ -15,16 +15,21 @@ JSON (`version` 1):
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
+
 from backbone.findings import Finding
 from backbone.redaction import mask_finding, mask_values
+from backbone.report import terminal
 from backbone.runtime.detectors import DetectionSettings, RouteSummary, RuntimeIssue
 from backbone.runtime.events import AppInterface, JSONValue, QueryLayer
 
 JSON_VERSION = 1
+_TEXT_WIDTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +156,10 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
-def render_text(report: ProfileReport) -> str:
+def render_text(report: ProfileReport, *, color: bool = False) -> str:
     """The terminal report: a table per route, then the findings with their call sites."""
     report = mask_values(report)
+    styled: dict[int, Finding] = {}
     headers = ("route", "count", "p50 ms", "p95 ms", "p99 ms", "queries/req", "N+1", "errors")
     rows = [
         (
@@ -190,6 +196,7 @@ def render_text(report: ProfileReport) -> str:
     if not findings:
         lines.append("No runtime findings.")
     for finding in findings:
+        styled[len(lines)] = finding
         lines.append(f"{finding.path}:{finding.line}: {finding.code} [{finding.name}] {finding.message}")
         if finding.source_line:
             lines.append(f"    {finding.source_line}")
@@ -212,4 +219,16 @@ def render_text(report: ProfileReport) -> str:
             counts[finding.code] = counts.get(finding.code, 0) + 1
         lines.append("")
         lines.append("Found " + ", ".join(f"{count} {code}" for code, count in sorted(counts.items())) + ".")
-    return "\n".join(lines) + "\n"
+    if not color:
+        return "\n".join(lines) + "\n"
+    # The same lines, each finding's code coloured by its severity as in the review and debug reports.
+    buffer = io.StringIO()
+    console = terminal.console(buffer, color=True, width=_TEXT_WIDTH)
+    for number, line in enumerate(lines):
+        shown = styled.get(number)
+        text = Text(line)
+        if shown is not None:
+            start = len(f"{shown.path}:{shown.line}: ")
+            text.stylize(terminal.SEVERITY_STYLE[shown.severity], start, start + len(shown.code))
+        console.print(text)
+    return buffer.getvalue()

@@ -1,4 +1,6 @@
-"""`backbone explain`: a query's plan read for the user, and the index that fixes it, proven.
+"""backbone's one SQL layer: fingerprints and statement kinds shared by review, profile and debug
+(fingerprint.py, kinds.py), and `backbone explain`: a query's plan read for the user, and the
+index that fixes it, proven.
 
 Statements come from the command line, a file, a `backbone profile` report or a PostgreSQL
 slow-statement log (inputs.py); their parameters are filled with representative values

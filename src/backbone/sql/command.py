@@ -80,9 +80,10 @@ def explain_command(
             problems.append(str(error))
             unreadable = True
     if query_ids:
-        from backbone.logs.sqlfp import fingerprint_sql
+        from backbone.sql.fingerprint import statement_ids
 
-        statements = [s for s in statements if any(fingerprint_sql(s.sql)[0].startswith(q.strip()) for q in query_ids)]
+        statements = [s for s in statements
+                      if any(found.startswith(q.strip()) for found in statement_ids(s.sql) for q in query_ids)]
     if not statements:
         for problem in problems:
             click.echo(f"backbone: error: {mask(problem)}", err=True)

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from backbone.logs.sqlfp import fingerprint_sql
 from backbone.redaction import mask
 from backbone.runtime.fingerprint import default_cache
 from backbone.sql.advice import choose
@@ -55,7 +54,10 @@ def explain(statements: Sequence[Statement], options: ExplainOptions) -> Explain
 
 
 def _one(backend: Backend, statement: Statement, fingerprint: str, options: ExplainOptions) -> QueryResult:
-    result = QueryResult(statement, fingerprint_sql(statement.sql)[0], mask(fingerprint))
+    # The id `backbone debug` and `backbone profile` show: the one fingerprint, in the dialect of
+    # where the statement came from (debug reads PostgreSQL logs as PostgreSQL).
+    dialect = "postgres" if statement.origin == "log" else backend.dialect
+    result = QueryResult(statement, default_cache.get(statement.sql, dialect).id, mask(fingerprint))
     try:
         tree = parse(statement.sql, backend.dialect)
         tables = sorted({table.name for table in tree.find_all(exp.Table) if table.name})

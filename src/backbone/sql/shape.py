@@ -12,7 +12,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from backbone.redaction import is_secret_like_name, name_words, redact
-from backbone.runtime.fingerprint import _PLACEHOLDER, _SQLGLOT_DIALECTS
+from backbone.sql.fingerprint import _PLACEHOLDER, _SQLGLOT_DIALECTS
 from backbone.sql.model import ExistingIndex, IndexCandidate
 
 MAX_CANDIDATES = 16

@@ -11,16 +11,10 @@ from __future__ import annotations
 import ast
 import re
 
-_LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n|/\*.*?\*/)+", re.DOTALL)
-_FIRST_WORD = re.compile(r"^\(?\s*([A-Za-z]+)")
-_WRITE_WORDS = frozenset(
-    {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT", "TRUNCATE", "CREATE", "DROP", "ALTER", "COPY", "GRANT", "REVOKE"}
-)
-_READ_WORDS = frozenset({"SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN", "DESCRIBE", "PRAGMA", "TABLE"})
-_OTHER_WORDS = frozenset({"SET", "BEGIN", "COMMIT", "ROLLBACK", "LOCK", "VACUUM", "ANALYZE", "CALL", "EXEC", "EXECUTE", "DECLARE", "SAVEPOINT", "RELEASE", "REINDEX", "CLUSTER", "REFRESH", "NOTIFY", "LISTEN"})
-_SQL_WORDS = _WRITE_WORDS | _READ_WORDS | _OTHER_WORDS
-# A write hidden behind a CTE: `WITH moved AS (DELETE ... RETURNING *) INSERT ...`.
-_WRITE_ANYWHERE = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM)\b", re.IGNORECASE)
+from backbone.sql.kinds import SQL_KEYWORDS, first_keyword, statement_kind
+
+__all__ = ["first_keyword", "looks_like_sql", "sql_of_literal", "statement_writes"]
+
 # Enough SQL shape to tell `SELECT a FROM t` from "Select an option".
 _SQL_SHAPE = re.compile(
     r"\b(FROM|INTO|SET|WHERE|VALUES|TABLE|JOIN|RETURNING|ORDER\s+BY|GROUP\s+BY|LIMIT|INDEX|VIEW|DATABASE|SCHEMA)\b",
@@ -28,26 +22,15 @@ _SQL_SHAPE = re.compile(
 )
 
 
-def first_keyword(sql: str) -> str:
-    text = _LEADING_NOISE.sub("", sql)
-    match = _FIRST_WORD.match(text)
-    return match.group(1).upper() if match else ""
-
-
 def statement_writes(sql: str) -> bool:
-    """INSERT/UPDATE/DELETE/DDL, or a CTE that writes."""
-    keyword = first_keyword(sql)
-    if keyword in _WRITE_WORDS:
-        return True
-    if keyword == "WITH":
-        return bool(_WRITE_ANYWHERE.search(sql))
-    return False
+    """INSERT/UPDATE/DELETE/DDL, or a CTE that writes (backbone's one statement kind, backbone.sql.kinds)."""
+    return statement_kind(sql).writes
 
 
 def looks_like_sql(text: str) -> bool:
     """Starts with an SQL keyword and has the shape of a statement."""
     keyword = first_keyword(text)
-    if keyword not in _SQL_WORDS:
+    if keyword not in SQL_KEYWORDS:
         return False
     if keyword in ("BEGIN", "COMMIT", "ROLLBACK", "VACUUM", "ANALYZE", "PRAGMA", "SHOW", "EXPLAIN"):
         return True

@@ -1,0 +1,49 @@
+"""The one terminal and colour helper of the text reports of review, profile and debug.
+
+`use_color` decides from `--color`, `--output`, NO_COLOR and whether stdout is a terminal;
+`console` gives the rich Console every text renderer prints to; `SEVERITY_STYLE` colours a
+finding's code and severity the same way in all three reports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich.console import Console
+
+from backbone.findings import Severity
+
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "blue",
+}
+
+
+def use_color(choice: str, output: str | None) -> bool:
+    """`--color always|never|auto`: auto colours only a terminal, never a file, never under NO_COLOR."""
+    if choice == "always":
+        return True
+    if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def console(file: TextIO, *, color: bool, width: int, soft_wrap: bool = True) -> Console:
+    """A Console that writes to `file`, coloured only when asked (NO_COLOR/FORCE_COLOR cannot override it)."""
+    return Console(
+        file=file,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        width=width,
+        legacy_windows=False,
+        force_jupyter=False,
+        force_interactive=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=soft_wrap,
+    )

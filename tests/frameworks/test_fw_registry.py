@@ -630,6 +630,32 @@ def test_unrouted_class_based_views_are_handlers_too() -> None:
     assert [(action.name, action.handler) for action in dashboard.actions] == [("get", None)]
 
 
+def test_a_viewset_that_also_inherits_a_generic_view_keeps_its_actions() -> None:
+    # A viewset mixing in a generic view (which implies the `get` verb, not an action).
+    registry = registry_of(
+        {
+            "api/urls.py": """
+                from rest_framework.routers import DefaultRouter
+
+                from api import views
+
+                router = DefaultRouter()
+                router.register("notes", views.NoteViewSet)
+                urlpatterns = router.urls
+            """,
+            "api/__init__.py": "",
+            "api/views.py": """
+                from rest_framework import generics, viewsets
+
+                class NoteViewSet(viewsets.ViewSetMixin, generics.ListAPIView):
+                    def list(self, request):
+                        return []
+            """,
+        }
+    )
+    assert summary(registry) == {"api.views.NoteViewSet.list": ("rest_framework", ("GET",), ("/notes/",))}
+
+
 # ---------------------------------------------------------------------------------------
 # Django Ninja and Litestar
 # ---------------------------------------------------------------------------------------

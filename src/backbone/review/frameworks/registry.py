@@ -562,8 +562,9 @@ class _Builder:
         self, qualname: str, mro: list[str], bases: list[ViewBase], declarations: list[ViewClassDeclaration]
     ) -> list[ViewAction]:
         names: list[str] = []
+        # A generic view mixed into a viewset implies verbs (`get`), not viewset actions.
         for base in bases:
-            names += [name for name in base.implied if name not in names]
+            names += [name for name in base.implied if name not in names and name in DRF_ACTIONS]
         for name in mro:
             names += [action for action in DRF_MIXIN_ACTIONS.get(name, ()) if action not in names]
         for action in DRF_ACTIONS:

@@ -17,6 +17,7 @@ from backbone.review.knowledge.errors import (
     NON_RETURNING_METHODS,
     ExceptionClass,
     ExceptionKind,
+    InfrastructureArea,
     describe_exception,
     guess_exception,
     is_error_response,
@@ -25,6 +26,7 @@ from backbone.review.knowledge.errors import (
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES
+from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:
@@ -385,6 +387,113 @@ class SilentExcept(Rule):
                 except OperationalError:
                     return self.response(500, message="Cannot connect to the database")
         """,
+        # Handled another way: the failure handed to the caller as a value, answered with the
+        # project's own abort(400) or a helper named for an error status.
+        """
+        import requests
+
+        def status_page(client):
+            try:
+                client.ping()
+            except Exception:
+                return {"error": "connection failed"}
+            return {"ok": True}
+
+        def notify(websocket, item):
+            try:
+                websocket.send(item)
+                return {"sent": True}
+            except Exception:
+                return {"sent": False}
+
+        def lookup(url):
+            try:
+                requests.get(url, timeout=5).raise_for_status()
+            except requests.HTTPError:
+                return "Couldn't reach the Safe Browsing API."
+
+        def edit(request, base):
+            try:
+                form = parse_form(request.form)
+            except Exception:
+                base.abort(400, "Integrity Error")
+            return form
+
+        def rename(session, group, name):
+            try:
+                group.name = name
+                session.commit()
+            except Exception:
+                return precondition_required("The connection to the server was lost.")
+        """,
+        # A parse that falls back to a default: the input is not in that format.
+        """
+        import json
+
+        import yaml
+
+        def arguments(instance):
+            try:
+                return yaml.safe_load(instance.arguments or "{}")
+            except Exception:
+                return {}
+
+        def hex_to_bytes(text):
+            try:
+                return bytes.fromhex(text)
+            except Exception:
+                return b""
+
+        def report_content(story):
+            try:
+                content = json.loads(story.content)
+            except Exception:
+                content = {}
+            return content
+        """,
+        # A deadline the code chose itself: the timeout is the poll interval.
+        """
+        import asyncio
+
+        async def watch(client, is_active):
+            while is_active():
+                try:
+                    await asyncio.wait_for(client.closed.wait(), timeout=30)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+        """,
+        # A get-or-create race recovered: the row another request created is read again.
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        def group_for(db_session, name):
+            try:
+                db_session.add(Group(name=name))
+                db_session.commit()
+            except IntegrityError:
+                db_session.rollback()
+            return Group.query.filter_by(name=name).first()
+        """,
+        # An ignore the author explained, in a comment or a string.
+        """
+        import subprocess
+
+        from django.db import OperationalError, ProgrammingError
+
+        def version():
+            try:
+                return subprocess.run(["git", "describe"], capture_output=True, check=False).stdout
+            except OSError:
+                # Not a git repo or git is not installed.
+                pass
+
+        def refresh_permissions(StoredPermission):
+            try:
+                StoredPermission.objects.exists()
+            except (OperationalError, ProgrammingError):
+                '''The table does not exist before the first migration; nothing to refresh.'''
+        """,
         # contextlib.suppress of a narrow type, or around a cleanup.
         """
         import contextlib
@@ -576,7 +685,7 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body):
             return
-        if self._answers(handler.body, handler.name):
+        if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
             return
@@ -707,11 +816,13 @@ class SilentExcept(Rule):
                 return True
             if isinstance(node, ast.Call) and self._call_answers(node):
                 return True
-            if isinstance(node, ast.Return) and node.value is not None and self._is_error_response(node.value):
+            if isinstance(node, ast.Return) and node.value is not None and (
+                self._is_error_response(node.value) or handled.carries_failure(node.value)
+            ):
                 return True
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if self._is_error_response(node.value):
+                if self._is_error_response(node.value) or handled.carries_failure(node.value):
                     return True
                 if any(_names_failure(target) for target in targets) and not _is_empty_default(node.value):
                     return True
@@ -719,6 +830,25 @@ class SilentExcept(Rule):
                     isinstance(target, ast.Attribute) and target.attr in ("status", "status_code") for target in targets
                 ) and is_error_status(node.value):
                     return True
+        return False
+
+    def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
+        """The error is dealt with, just not by raising or logging it (see `_handled`)."""
+        if handled.explained(handler, self.context.lines):
+            return True
+        if handled.only_parses(guarded, self.context.qualified_name):
+            return True
+        timeout = caught.exception.area is InfrastructureArea.NETWORK and "timeout" in caught.culprit.lower()
+        if timeout and handled.waits_with_own_deadline(
+            guarded, self.context.qualified_name
+        ):
+            return True
+        if caught.exception.constraint_violation:
+            statement = self.context.parent(handler)
+            if isinstance(statement, ast.stmt) and handled.recovers(
+                handler, handled.statements_after(statement, self.context.parent(statement))
+            ):
+                return True
         return False
 
     def _inside_answered_failure(self, handler: ast.ExceptHandler) -> bool:
@@ -737,6 +867,11 @@ class SilentExcept(Rule):
     def _call_answers(self, call: ast.Call) -> bool:
         callee = self.context.call_name(call)
         if callee in NON_RETURNING_CALLS or callee in CURRENT_EXCEPTION_CALLS:
+            return True
+        # A project's own `abort(400, ...)` (a wrapper of the framework's) answers with an error too.
+        if _last_segment(call.func) == "abort" and call.args and is_error_status(call.args[0]):
+            return True
+        if handled.answers_with_error_status(call):
             return True
         func = call.func
         # `failed_rows.append(row)`, `errors.add(name)`: the failure is recorded for someone.

@@ -27,6 +27,7 @@ from backbone.review.knowledge.errors import (
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES
 from backbone.review.rules.failure import _handled as handled
+from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class SilentExcept(Rule):
     # wrong whatever the intent (a leaked secret, SQL built from input).
     severity = Severity.WARNING
     contexts = {ExecutionContext.CLI: Severity.INFO, ExecutionContext.SCRIPT: Severity.INFO, ExecutionContext.STARTUP: Severity.INFO}
-    subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith)
+    subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(
         what_it_does=(
             "Finds `except` clauses (including `except*` and `contextlib.suppress(...)`) that catch "
@@ -101,7 +102,28 @@ class SilentExcept(Rule):
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
             "`has_jpeg_support`) returning False, a best-effort helper (`try_read_version`, "
-            "`load_or_none`) returning its default.\n\n"
+            "`load_or_none`) returning its default;\n"
+            "- a failure handed to the caller as a value: `return {\"error\": \"connection failed\"}`, "
+            "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
+            "(\"Couldn't reach the API.\"); an `abort(400, ...)` of the project's own, or a helper named "
+            "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
+            "- a parse that falls back to a default: the guarded block only converts values "
+            "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`), "
+            "so its failure means the input is not in that format;\n"
+            "- a timeout the code chose itself (`asyncio.wait_for(..., timeout=30)`, `queue.get(timeout=1)`): "
+            "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
+            "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
+            "reads the row again (a get-or-create race);\n"
+            "- an ignore the author explained, in a comment or a string in the handler (three words or "
+            "more; linter directives such as `# noqa` and `# TODO` are no explanation).\n\n"
+            "It also finds framework error hooks that take every exception away from the framework "
+            "(which would log it) and answer with a response without logging it: Flask "
+            "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
+            "middleware `process_exception` returning a response, and DRF exception handlers (a "
+            "function of `(exc, context)` calling DRF's `exception_handler`) that answer what DRF's own "
+            "handler leaves unhandled. Reported at the hook's `def` line. Handlers of one status "
+            "(`errorhandler(404)`, `errorhandler(500)`, which Flask calls after logging) are not hooks "
+            "for every exception.\n\n"
             "Tests that fail loudly (`self.fail(...)`, `pytest.fail(...)`) re-raise, as far as this rule "
             "is concerned.\n\n"
             "Confidence is lowered when the caught name can't be resolved and is taken as an "
@@ -494,6 +516,36 @@ class SilentExcept(Rule):
             except (OperationalError, ProgrammingError):
                 '''The table does not exist before the first migration; nothing to refresh.'''
         """,
+        # Error hooks that log, answer one status, or hand unexpected errors back to the framework.
+        """
+        import logging
+
+        from flask import Flask, jsonify
+        from rest_framework.response import Response
+        from rest_framework.views import exception_handler
+
+        app = Flask(__name__)
+        logger = logging.getLogger(__name__)
+
+        @app.errorhandler(Exception)
+        def handle_error(error):
+            logger.exception("unhandled error")
+            return jsonify(error="internal error"), 500
+
+        @app.errorhandler(404)
+        def not_found(error):
+            return jsonify(error="not found"), 404
+
+        class TimingMiddleware:
+            def process_exception(self, request, exception):
+                return None
+
+        def api_exception_handler(exc, context):
+            response = exception_handler(exc, context)
+            if response is not None:
+                response.data["status_code"] = response.status_code
+            return response
+        """,
         # contextlib.suppress of a narrow type, or around a cleanup.
         """
         import contextlib
@@ -656,6 +708,29 @@ class SilentExcept(Rule):
             except UpstreamError:  # expect: BB101
                 return None
         """,
+        # Framework error hooks that turn every exception into a response and log nothing.
+        """
+        from django.http import JsonResponse
+        from flask import Flask, jsonify
+        from rest_framework.response import Response
+        from rest_framework.views import exception_handler
+
+        app = Flask(__name__)
+
+        @app.errorhandler(Exception)
+        def handle_error(error):  # expect: BB101
+            return jsonify(error="internal error"), 500
+
+        class ErrorMiddleware:
+            def process_exception(self, request, exception):  # expect: BB101
+                return JsonResponse({"error": "internal error"}, status=500)
+
+        def api_exception_handler(exc, context):  # expect: BB101
+            response = exception_handler(exc, context)
+            if response is None:
+                return Response({"detail": "Internal error"}, status=500)
+            return response
+        """,
         # A name that can't be resolved, taken as a database error by its name.
         """
         def count(connection):
@@ -669,6 +744,7 @@ class SilentExcept(Rule):
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
         super().__init__(context, settings)
         self._loggers: LoggerBindings | None = None
+        self._registered: frozenset[str] | None = None
 
     # --- dispatch ---------------------------------------------------------------------
 
@@ -677,6 +753,52 @@ class SilentExcept(Rule):
             self._check_handler(node)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             self._check_suppress(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._check_error_hook(node)
+
+    def _check_error_hook(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """A framework error hook that answers every exception with a response and never logs it."""
+        if self._registered is None:
+            self._registered = hooks.broadly_registered(self.context.tree, self.context.qualified_name)
+        in_class = isinstance(self.context.parent(function), ast.ClassDef)
+        hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class)
+        if hook is None:
+            return
+        nodes = list(handled.own_nodes(function.body))
+        defaults = {
+            target.id
+            for node in nodes
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and self.context.call_name(node.value) == hooks.DRF_DEFAULT_HANDLER
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        # `return response` of DRF's own handler is None for an unexpected error: DRF re-raises it.
+        answers = [
+            answer for answer in hooks.answers(function)
+            if not (isinstance(answer.value, ast.Name) and answer.value.id in defaults)
+        ]
+        if not answers:
+            return
+        for node in nodes:
+            if isinstance(node, ast.Raise):
+                return
+            if isinstance(node, ast.Call) and self.context.call_name(node) != hooks.DRF_DEFAULT_HANDLER and (
+                self.context.call_name(node) in NON_RETURNING_CALLS
+                or reporting_of_call(node, self.context.qualified_name, self._logger_bindings()).reports
+            ):
+                return
+        unseen = any(isinstance(node, ast.Call) and not self._is_library_call(node) for node in nodes)
+        self.report(
+            function,
+            f"The {hook.kind} `{function.name}()` answers every unexpected exception with a response and never logs it, "
+            f"so crashes reach clients as errors with no traceback anywhere.",
+            fix=(
+                "Log the exception in the hook (`logger.exception(...)` or your error tracker) before answering, "
+                "or let the framework handle what the hook does not expect."
+            ),
+            confidence=Confidence.MEDIUM if unseen else Confidence.HIGH,
+        )
 
     def _check_handler(self, handler: ast.ExceptHandler) -> None:
         caught = self._caught(handler.type)

@@ -189,3 +189,19 @@ def _stores_into(statement: ast.stmt, names: set[str]) -> bool:
                 if isinstance(base, ast.Name) and base.id in names:
                     return True
     return False
+
+
+# Words of a name that reads configuration: `config.get(...)`, `settings.X`, `os.environ`, `app.config`.
+CONFIGURATION_WORDS = frozenset({"config", "configuration", "settings", "conf", "environ", "getenv", "env"})
+# Per-request objects: a value read from one differs between requests.
+_REQUEST_OBJECTS = frozenset({"flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session"})
+
+
+def names_configuration(name: str) -> bool:
+    """`config`, `SETTINGS`, `app_config`, `environ`: a name that holds or reads configuration."""
+    return bool({word.lower() for word in _WORDS.findall(name)} & CONFIGURATION_WORDS)
+
+
+def is_request_name(name: str, qualified: str | None) -> bool:
+    """`request`, `g`, `session` (or what they import): state that differs per request."""
+    return name in ("request", "g", "session") or (qualified is not None and qualified in _REQUEST_OBJECTS)

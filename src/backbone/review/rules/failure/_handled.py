@@ -49,6 +49,11 @@ _PARSE_CALLS = frozenset(
      "fractions.Fraction", "enumerate", "sorted", "min", "max", "sum", "round", "abs", "repr", "hasattr"}
 )
 _IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__import__", "compile", "breakpoint"})
+# Methods of text and bytes: converting a value, nothing else can fail in them.
+_TEXT_METHODS = frozenset(
+    {"encode", "decode", "split", "rsplit", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace",
+     "format", "isoformat", "splitlines", "partition", "rpartition", "casefold", "title"}
+)
 
 # Calls that wait with a deadline the code chose: the timeout is the expected outcome.
 _DEADLINE_CALLS = frozenset(
@@ -164,6 +169,8 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
         words = _words(last) | _words(qualified.rpartition(".")[0])
         if words & _PARSE_WORDS or ("load" in words and words & _FORMAT_WORDS):
             parses = True
+        elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
+            parses = True
         elif qualified not in _PARSE_CALLS and not (qualified in BUILTIN_NAMES and qualified[:1].islower()):
             return False
     return parses
@@ -247,6 +254,11 @@ def explained(handler: ast.ExceptHandler, lines: list[str]) -> bool:
         ):
             return True
     end = handler.end_lineno or handler.lineno
+    # Comments right after the last statement, still indented under the `except`, belong to it.
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
+        if lines[end].strip() and len(lines[end]) - len(lines[end].lstrip()) <= handler.col_offset:
+            break
+        end += 1
     text = textwrap.dedent("\n".join(lines[handler.lineno - 1 : end]))
     return any(_is_explanation(comment) for comment in _comments(text))
 

@@ -108,13 +108,15 @@ class SilentExcept(Rule):
             "(\"Couldn't reach the API.\"); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
             "- a parse that falls back to a default: the guarded block only converts values "
-            "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`), "
+            "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
+            "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
             "so its failure means the input is not in that format;\n"
             "- a timeout the code chose itself (`asyncio.wait_for(..., timeout=30)`, `queue.get(timeout=1)`): "
             "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
             "reads the row again (a get-or-create race);\n"
-            "- an ignore the author explained, in a comment or a string in the handler (three words or "
+            "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
+            "after its last statement (three words or "
             "more; linter directives such as `# noqa` and `# TODO` are no explanation).\n\n"
             "It also finds framework error hooks that take every exception away from the framework "
             "(which would log it) and answer with a response without logging it: Flask "
@@ -466,6 +468,13 @@ class SilentExcept(Rule):
             except Exception:
                 return b""
 
+        def escape(text):
+            try:
+                text = text.encode("ascii", "xmlcharrefreplace").decode("utf-8")
+            except Exception:
+                pass
+            return text
+
         def report_content(story):
             try:
                 content = json.loads(story.content)
@@ -515,6 +524,13 @@ class SilentExcept(Rule):
                 StoredPermission.objects.exists()
             except (OperationalError, ProgrammingError):
                 '''The table does not exist before the first migration; nothing to refresh.'''
+
+        def save_history(db):
+            try:
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                # do not affect query execution if history saving fails
         """,
         # Error hooks that log, answer one status, or hand unexpected errors back to the framework.
         """

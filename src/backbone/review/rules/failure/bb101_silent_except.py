@@ -116,8 +116,9 @@ class SilentExcept(Rule):
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
             "reads the row again (a get-or-create race);\n"
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
-            "after its last statement (three words or "
-            "more; linter directives such as `# noqa` and `# TODO` are no explanation).\n\n"
+            "after its last statement (three words or more; linter directives such as `# noqa` and "
+            "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
+            "Exception:`) swallows more than any explanation covers and is still reported.\n\n"
             "It also finds framework error hooks that take every exception away from the framework "
             "(which would log it) and answer with a response without logging it: Flask "
             "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
@@ -511,6 +512,7 @@ class SilentExcept(Rule):
         import subprocess
 
         from django.db import OperationalError, ProgrammingError
+        from sqlalchemy.exc import SQLAlchemyError
 
         def version():
             try:
@@ -528,7 +530,7 @@ class SilentExcept(Rule):
         def save_history(db):
             try:
                 db.session.commit()
-            except Exception:
+            except SQLAlchemyError:
                 db.session.rollback()
                 # do not affect query execution if history saving fails
         """,
@@ -746,6 +748,15 @@ class SilentExcept(Rule):
             if response is None:
                 return Response({"detail": "Internal error"}, status=500)
             return response
+        """,
+        # A catch-all swallows more than its explanation covers.
+        """
+        def cancel_authorization(client, payment):
+            try:
+                client.post(f"/payment_intents/{payment.provider_id}/cancel").raise_for_status()
+            except Exception:  # expect: BB101
+                # Uncaptured authorizations lapse on their own after seven days.
+                pass
         """,
         # A name that can't be resolved, taken as a database error by its name.
         """
@@ -972,7 +983,8 @@ class SilentExcept(Rule):
 
     def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
         """The error is dealt with, just not by raising or logging it (see `_handled`)."""
-        if handled.explained(handler, self.context.lines):
+        # An explanation covers the error it names; a catch-all swallows more than any comment covers.
+        if caught.exception.kind is not ExceptionKind.BROAD and handled.explained(handler, self.context.lines):
             return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True

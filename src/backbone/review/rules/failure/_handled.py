@@ -234,6 +234,49 @@ def statements_after(statement: ast.stmt, parent: ast.AST | None) -> list[ast.st
     return []
 
 
+# --- the code's own signal, and a best-effort cache -------------------------------------------------
+
+_CACHE_USES = frozenset({"get", "get_many", "set", "set_many", "add", "get_or_set", "incr", "decr", "touch", "has_key"})
+_CACHE_INVALIDATIONS = frozenset({"delete", "delete_many", "delete_pattern", "clear", "invalidate", "expire", "unlink"})
+
+
+def raised_by_itself(guarded: list[ast.stmt], caught: ast.expr | None, resolve: Resolve) -> bool:
+    """The guarded block raises the caught type itself (`raise IntegrityError()` to abort a
+    transaction): catching it is the block's own control flow, not a failure."""
+    if caught is None:
+        return False
+    members = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    names = {resolve(member) or ast.dump(member) for member in members}
+    for node in own_nodes(guarded):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if (resolve(raised) or ast.dump(raised)) in names:
+                return True
+    return False
+
+
+def only_uses_cache(guarded: list[ast.stmt]) -> bool:
+    """The block reads or fills a cache (`cache.get(key)`, `cache.set(key, value)`), and invalidates nothing.
+
+    A cache that is down is a miss: the code computes the value from its source, and a value
+    not stored is computed again next time. A failed `cache.delete(...)` is different: the
+    stale value stays, so an invalidation is not best effort.
+    """
+    uses = False
+    for node in own_nodes(guarded):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = node.func.value
+        named = receiver.attr if isinstance(receiver, ast.Attribute) else receiver.id if isinstance(receiver, ast.Name) else ""
+        if "cache" not in named.lower():
+            continue
+        if node.func.attr in _CACHE_INVALIDATIONS:
+            return False
+        if node.func.attr in _CACHE_USES:
+            uses = True
+    return uses
+
+
 # --- an ignore the author explained -------------------------------------------------------------
 
 

@@ -111,6 +111,10 @@ class SilentExcept(Rule):
             "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
             "so its failure means the input is not in that format;\n"
+            "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
+            "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
+            "still reported);\n"
+            "- an exception the guarded block raises itself (`raise IntegrityError()` to abort a transaction);\n"
             "- a timeout the code chose itself (`asyncio.wait_for(..., timeout=30)`, `queue.get(timeout=1)`): "
             "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
@@ -534,6 +538,34 @@ class SilentExcept(Rule):
                 db.session.rollback()
                 # do not affect query execution if history saving fails
         """,
+        # A best-effort cache (down means a miss), and an exception the block raises itself to abort.
+        """
+        import contextlib
+
+        import redis
+        from django.core.cache import cache
+        from django.db import IntegrityError, transaction
+
+        def change_logged_models(key):
+            models = None
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                models = cache.get(key)
+            if models is None:
+                models = compute_models()
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    cache.set(key, models, timeout=None)
+            return models
+
+        def bulk_create(forms):
+            try:
+                with transaction.atomic():
+                    for form in forms:
+                        if not form.is_valid():
+                            raise IntegrityError("abort the transaction; the form shows the errors")
+                        form.save()
+            except IntegrityError:
+                pass
+        """,
         # Error hooks that log, answer one status, or hand unexpected errors back to the framework.
         """
         import logging
@@ -749,6 +781,17 @@ class SilentExcept(Rule):
                 return Response({"detail": "Internal error"}, status=500)
             return response
         """,
+        # A failed cache invalidation leaves the stale value in place.
+        """
+        import contextlib
+
+        import redis
+        from django.core.cache import cache
+
+        def invalidate_choices(key):
+            with contextlib.suppress(redis.exceptions.ConnectionError):  # expect: BB101
+                cache.delete(key)
+        """,
         # A catch-all swallows more than its explanation covers.
         """
         def cancel_authorization(client, payment):
@@ -867,6 +910,8 @@ class SilentExcept(Rule):
                 continue
             caught = self._worst(call.args)
             if caught is None or _nobody_needs_to_know(node.body):
+                continue
+            if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
             shown = f"{self._shown(call.func)}({', '.join(self._shown(arg) for arg in call.args)})"
             what = "every error" if caught.exception.kind is ExceptionKind.BROAD else _area_errors(caught)
@@ -987,6 +1032,10 @@ class SilentExcept(Rule):
         if caught.exception.kind is not ExceptionKind.BROAD and handled.explained(handler, self.context.lines):
             return True
         if handled.only_parses(guarded, self.context.qualified_name):
+            return True
+        if handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
+            return True
+        if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(guarded):
             return True
         timeout = caught.exception.area is InfrastructureArea.NETWORK and "timeout" in caught.culprit.lower()
         if timeout and handled.waits_with_own_deadline(

@@ -792,6 +792,18 @@ class SilentExcept(Rule):
             with contextlib.suppress(redis.exceptions.ConnectionError):  # expect: BB101
                 cache.delete(key)
         """,
+        # A catch-all around the block's own raise also swallows the HTTP errors before it.
+        """
+        async def invoice_status(client, checking_id):
+            try:
+                response = await client.post("/getreceivedinfo", data={"paymentHash": checking_id})
+                data = response.json()
+                if "error" in data:
+                    raise Exception("error in the node's response")
+                return data["status"]
+            except Exception:  # expect: BB101
+                return "pending"
+        """,
         # A catch-all swallows more than its explanation covers.
         """
         def cancel_authorization(client, payment):
@@ -1033,7 +1045,9 @@ class SilentExcept(Rule):
             return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
-        if handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
+        # A catch-all catches far more than the block's own `raise Exception(...)`.
+        broad = caught.exception.kind is ExceptionKind.BROAD
+        if not broad and handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
             return True
         if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(guarded):
             return True

@@ -36,10 +36,13 @@ class ErrorHook:
     kind: str
 
 
-def error_hook(function: FunctionNode, resolve: Resolve, registered: frozenset[str], in_class: bool) -> ErrorHook | None:
+def error_hook(
+    function: FunctionNode, resolve: Resolve, registered: frozenset[str], in_class: bool, drf: bool
+) -> ErrorHook | None:
     """The kind of error hook `function` is, or None.
 
-    `registered`: names passed to `register_error_handler(Exception, name)` in the module.
+    `registered`: names passed to `register_error_handler(Exception, name)` in the module;
+    `drf`: the module imports Django REST framework (only then can a function be its handler).
     """
     for decorator in function.decorator_list:
         if (
@@ -55,7 +58,7 @@ def error_hook(function: FunctionNode, resolve: Resolve, registered: frozenset[s
     parameters = [argument.arg for argument in function.args.args]
     if in_class and function.name == "process_exception" and len(parameters) == 3:
         return ErrorHook("Django middleware hook")
-    if not in_class and len(parameters) == 2 and any(
+    if drf and not in_class and len(parameters) == 2 and any(
         isinstance(node, ast.Call) and resolve(node.func) == DRF_DEFAULT_HANDLER for node in ast.walk(function)
     ):
         return ErrorHook("DRF exception handler")

@@ -843,7 +843,8 @@ class SilentExcept(Rule):
         if self._registered is None:
             self._registered = hooks.broadly_registered(self.context.tree, self.context.qualified_name)
         in_class = isinstance(self.context.parent(function), ast.ClassDef)
-        hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class)
+        drf = "rest_framework" in self.context.facts.imported_packages
+        hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class, drf)
         if hook is None:
             return
         nodes = list(handled.own_nodes(function.body))

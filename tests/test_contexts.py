@@ -221,7 +221,7 @@ def test_background_tasks_keep_n_plus_one_and_lower_per_row_writes_to_info(
 @pytest.mark.parametrize(
     "path",
     ["shop/create_test_data.py", "shop/pytest_plugin.py", "shop/orders_test.py", "shop/testing/helpers.py",
-     "tests/test_orders.py", "shop/migrations/0002_backfill.py"],
+     "tests/test_orders.py", "shop/migrations/0002_backfill.py", "shop/core/migrations.py"],
 )
 def test_test_support_and_migrations_are_not_reported(
     path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -81,7 +81,9 @@ def path_context(path: str) -> ContextFact | None:
     directories = parts[:-1]
     if is_test_path(path) or "fixtures" in directories:
         return ContextFact(ExecutionContext.TEST, "test code", ())
-    if _MIGRATION_DIRECTORIES & set(directories) or ("versions" in directories and "alembic" in path):
+    # A `migrations.py` module holds a project's own schema migrations, like a migrations/ directory.
+    migration_module = bool(parts) and parts[-1] == "migrations.py"
+    if _MIGRATION_DIRECTORIES & set(directories) or migration_module or ("versions" in directories and "alembic" in path):
         return ContextFact(ExecutionContext.MIGRATION, "migration", ())
     if len(directories) >= 2 and directories[-2:] == ("management", "commands"):
         return ContextFact(ExecutionContext.CLI, "management command", ())

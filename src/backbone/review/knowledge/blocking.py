@@ -199,6 +199,11 @@ def blocking_query(event: QueryEvent) -> BlockingCall | None:
     """The ORM layer's query event as a blocking call, unless its handle is async."""
     if event.receiver is not None and event.receiver.is_async:
         return None
+    if event.relation is not None and event.layer is DataLayer.SQLALCHEMY:
+        # A SQLAlchemy relationship read is not blocking I/O of its own: on an AsyncSession's
+        # object a lazy load raises (MissingGreenlet) instead of blocking, and an object of a
+        # sync Session came from a query, which is where the sync session is reported.
+        return None
     kind = BlockingKind.ORM if event.layer is DataLayer.DJANGO else BlockingKind.DATABASE
     fix = {DataLayer.DJANGO: _DJANGO_FIX, DataLayer.SQLALCHEMY: _SQLALCHEMY_FIX}.get(event.layer, _DRIVER_FIX)
     iterated = event.operation in _ITERATING_OPERATIONS

@@ -41,6 +41,10 @@ def callee_name(call: ast.Call, context: FileContext) -> str | None:
         nested = _nested_function(call, parts[0], context)
         if nested is not None:
             return nested
+    if len(parts) == 2:
+        owner = _parameter_class(call, parts[0], context)
+        if owner is not None:
+            return f"{owner}.{parts[1]}"
     return context.call_name(call)
 
 
@@ -80,6 +84,36 @@ def _enclosing_class(node: ast.AST, context: FileContext) -> str | None:
         if isinstance(ancestor, ast.ClassDef):
             scope = context.scope_name(ancestor)
             return ".".join(filter(None, [context.module, scope, ancestor.name]))
+    return None
+
+
+def _parameter_class(call: ast.Call, name: str, context: FileContext) -> str | None:
+    """The project class a parameter holds: `service: UserService` or `= Depends(UserService)`."""
+    function = context.enclosing_function(call)
+    project = context.project
+    if function is None or project is None:
+        return None
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: dict[str, ast.expr] = {
+        argument.arg: default for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults)
+    }
+    defaults.update(
+        {argument.arg: default for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is not None}
+    )
+    for argument in [*positional, *arguments.kwonlyargs]:
+        if argument.arg != name:
+            continue
+        candidates: list[ast.expr] = [argument.annotation] if argument.annotation is not None else []
+        default = defaults.get(name)
+        # FastAPI builds the instance: `service: UserService = Depends(UserService)`, or `Depends()`.
+        if isinstance(default, ast.Call) and default.args:
+            candidates.append(default.args[0])
+        for candidate in candidates:
+            qualified = context.qualified_name(candidate)
+            resolved = project.resolve(qualified) if qualified is not None else None
+            if resolved is not None and resolved in project.classes:
+                return resolved
     return None
 
 

@@ -272,7 +272,9 @@ _RESPONSE_SUFFIXES = frozenset(
 _REQUEST_WORDS = frozenset(
     {"create", "update", "in", "input", "request", "req", "payload", "form", "login", "signin", "signup", "register",
      "registration", "change", "reset", "set", "patch", "put", "post", "body", "params", "query", "filter", "credentials",
-     "confirm", "verify", "new", "edit", "write", "command", "cmd", "args", "arguments", "data"}
+     "confirm", "verify", "new", "edit", "write", "command", "cmd", "args", "arguments", "data",
+     # The input of an action: the body of a DELETE (`DeleteAccessControlList`), a removal, a revocation.
+     "delete", "remove", "revoke", "add", "assign"}
 )
 
 

@@ -131,3 +131,77 @@ def container_of(value: ast.expr, resolve: Resolve) -> Container | None:
 def is_cache_name(name: str) -> bool:
     """`_cache`, `TEMPLATE_CACHE`, `_memo`: a name that says it holds derived values (not `MEMORY_STORE`)."""
     return any(word.lower() in _CACHE_WORDS for word in _WORDS.findall(name.rpartition(".")[2]))
+
+
+def memoises_in_module_state(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The function computes its answer once per process and keeps it in module-level state.
+
+    `global _domain; if _domain is None: _domain = Domain.objects.get(...)`, or
+    `if name not in _SITES: _SITES[name] = ...`: every later call answers from the kept value,
+    so the work inside runs once per worker (or once per key), not once per call.
+    """
+    declared = {name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names}
+    bound = _locally_bound(function) - declared
+    for node in ast.walk(function):
+        if not isinstance(node, ast.If):
+            continue
+        name = _unset_test(node.test)
+        if name is None or name in bound:
+            continue
+        kept = declared if name in declared else {name}
+        if any(_stores_into(statement, kept) for statement in node.body):
+            return True
+    return False
+
+
+def _locally_bound(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    arguments = function.args
+    names = {
+        argument.arg
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        if argument is not None
+    }
+    names.update(
+        node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    )
+    return names
+
+
+def _unset_test(test: ast.expr) -> str | None:
+    """The state a test finds unset: `X is None`, `not X`, `key not in X`."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return test.operand.id
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        operator, right = test.ops[0], test.comparators[0]
+        if isinstance(operator, (ast.Is, ast.Eq)) and isinstance(right, ast.Constant) and right.value is None:
+            return test.left.id if isinstance(test.left, ast.Name) else None
+        if isinstance(operator, ast.NotIn) and isinstance(right, ast.Name):
+            return right.id
+    return None
+
+
+def _stores_into(statement: ast.stmt, names: set[str]) -> bool:
+    for node in ast.walk(statement):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                base = target.value if isinstance(target, ast.Subscript) else target
+                if isinstance(base, ast.Name) and base.id in names:
+                    return True
+    return False
+
+
+# Words of a name that reads configuration: `config.get(...)`, `settings.X`, `os.environ`, `app.config`.
+CONFIGURATION_WORDS = frozenset({"config", "configuration", "settings", "conf", "environ", "getenv", "env"})
+# Per-request objects: a value read from one differs between requests.
+_REQUEST_OBJECTS = frozenset({"flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session"})
+
+
+def names_configuration(name: str) -> bool:
+    """`config`, `SETTINGS`, `app_config`, `environ`: a name that holds or reads configuration."""
+    return bool({word.lower() for word in _WORDS.findall(name)} & CONFIGURATION_WORDS)
+
+
+def is_request_name(name: str, qualified: str | None) -> bool:
+    """`request`, `g`, `session` (or what they import): state that differs per request."""
+    return name in ("request", "g", "session") or (qualified is not None and qualified in _REQUEST_OBJECTS)

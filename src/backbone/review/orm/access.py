@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
 from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
@@ -212,7 +213,9 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     yields = flow.yielded()
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     guards = parameter_guards(function) if function is not None and flow.calls else ()
-    cached = function is not None and (_is_cached(function, resolver) or _reads_cache_first(flow))
+    cached = function is not None and (
+        _is_cached(function, resolver) or _reads_cache_first(flow) or memoises_in_module_state(function)
+    )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
     if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:

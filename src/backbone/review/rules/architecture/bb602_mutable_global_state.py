@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
+_STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
 _FIX = (
     "Keep the state in a shared store (the database, Redis, the framework's cache or session), "
     "or pass it through the request, instead of a module-level variable."
@@ -74,6 +76,10 @@ class MutableGlobalState(Rule):
             "through an item (`CARTS[user].append(line)`);\n"
             "- the same on a variable imported from another project module (`from .store import CARTS`), "
             "or reached through it (`store.CARTS[user] = cart`, `store.counter = 0`).\n\n"
+            "A change that stores only what configuration gives (`NAMES.update(json.loads(config.get(\"names\")))`, "
+            "`config.STORAGE = [s for s in config.STORAGE if valid(s)]`: values read from settings, the environment "
+            "or constants, never from the request, a parameter or the database) is not flagged: every worker "
+            "derives the same state.\n\n"
             "Test code is not reviewed. Mutations at import time (module-level code, decorators that register functions, functions "
             "only called while the module loads) are not flagged: they run once per process and are the "
             "same in every worker. `functools.lru_cache` is not flagged, and neither are constants: a "
@@ -262,6 +268,33 @@ class MutableGlobalState(Rule):
             return JSONResponse({"ok": True})
 
         app = Starlette(routes=[Route("/ping", ping)])
+        """,
+        # State every worker derives identically from configuration: set from settings, whatever
+        # request runs it first.
+        """
+        import json
+
+        from flask import Flask
+
+        from app.common import config
+
+        app = Flask(__name__)
+        LEGACY_ROUTE_NAMES = {}
+
+        def legacy_names():
+            mappings = config.get("legacy_route_mappings")
+            if mappings:
+                LEGACY_ROUTE_NAMES.update(json.loads(mappings))
+            return LEGACY_ROUTE_NAMES
+
+        def shared_storage():
+            required = {"name", "path"}
+            config.SHARED_STORAGE = [item for item in config.SHARED_STORAGE if required <= set(item)]
+            return config.SHARED_STORAGE
+
+        @app.route("/routes")
+        def routes():
+            return {"legacy": legacy_names(), "storage": shared_storage()}
         """,
     )
 
@@ -517,6 +550,8 @@ class _Mutation:
     locked: bool
     # The changed state is a cache by its name or type.
     cache: bool = False
+    # What is stored: the assigned value, the arguments of `update(...)`; empty when unknown.
+    values: tuple[ast.expr, ...] = ()
 
 
 class _FunctionMutations:
@@ -534,6 +569,18 @@ class _FunctionMutations:
             if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 self.locals |= _local_names(ancestor, list(_own_nodes(ancestor)))
         self.locals -= self.globals
+        # Local name -> the values assigned to it (a loop variable: its iterable).
+        self.local_values: dict[str, list[ast.expr]] = {}
+        for node in self.nodes:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.local_values.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+                self.local_values.setdefault(node.target.id, []).append(node.iter)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
+                if node.value is not None:
+                    self.local_values.setdefault(node.target.id, []).append(node.value)
         self.mutations: list[_Mutation] = []
         # A mutation that stores a lock: the function hands out per-key locks.
         self.stores_locks = False
@@ -562,13 +609,18 @@ class _FunctionMutations:
                 if self._fills_from_database():
                     self.rule.report_cache(mutation.node, mutation.target, mutation.shown, self.chain)
                 continue
+            if mutation.values and all(self._from_configuration(value, 0) for value in mutation.values):
+                # Every worker derives the same value from the same configuration.
+                continue
             self.rule.report_mutation(mutation.node, mutation.target, mutation.shown, self.chain, mutation.locked)
 
-    def _record(self, node: ast.AST, target: _State, shown: str, statement: ast.AST) -> None:
+    def _record(
+        self, node: ast.AST, target: _State, shown: str, statement: ast.AST, values: tuple[ast.expr, ...] = ()
+    ) -> None:
         if "lock" in identifier_words(target.name.rpartition(".")[2]):
             return
         cache = state.is_cache_name(target.name) or target.container is Container.CACHE
-        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache))
+        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values))
 
     def _fills_from_database(self) -> bool:
         """The function reads the database, itself or through project functions it calls."""
@@ -596,22 +648,23 @@ class _FunctionMutations:
             self._target(statement, target.value, header_only)
             return
         shown = _statement_text(self.rule.context, statement, header_only)
+        stored = (value,) if value is not None else ()
         if isinstance(target, ast.Name):
             if target.id in self.globals and not self._lazy_initialisation(statement, target.id):
                 rebound = self.rule.state_of(target) or _State(target.id, Container.UNKNOWN)
-                self._record(statement, _rebound(rebound), shown, statement)
+                self._record(statement, _rebound(rebound), shown, statement, stored)
             return
         if isinstance(target, ast.Attribute):
             module_state = self.rule.module_attribute_state(target)
             if module_state is not None:
-                self._record(statement, _rebound(module_state), shown, statement)
+                self._record(statement, _rebound(module_state), shown, statement, stored)
             return
         if isinstance(target, ast.Subscript):
             item_of = self._state_under(target.value)
             if item_of is not None:
                 if value is not None and self._is_lock(value):
                     self.stores_locks = True
-                self._record(statement, item_of, shown, statement)
+                self._record(statement, item_of, shown, statement, stored)
 
     def _call(self, call: ast.Call) -> None:
         func = call.func
@@ -626,7 +679,8 @@ class _FunctionMutations:
             self.stores_locks = True
         statement = self.rule.context.enclosing_statement(call) or call
         shown = _clip(" ".join(self.rule.context.segment(call).split()))
-        self._record(call, found, shown, statement)
+        values = (*call.args, *(keyword.value for keyword in call.keywords))
+        self._record(call, found, shown, statement, values if func.attr in _STORING_MUTATORS else ())
 
     def _is_lock(self, value: ast.expr) -> bool:
         return isinstance(value, ast.Call) and self.rule.context.call_name(value) in state.LOCK_CONSTRUCTORS
@@ -651,6 +705,38 @@ class _FunctionMutations:
             if isinstance(ancestor, ast.If) and _tests_unset(ancestor.test, name):
                 return True
         return False
+
+    # ------------------------------------------------------------------ configuration
+
+    def _from_configuration(self, value: ast.expr, depth: int) -> bool:
+        """`value` is computed from configuration alone: every worker computes the same.
+
+        `LEGACY_NAMES.update(json.loads(config.get("legacy_names")))`, `config.STORAGE = [s for s in
+        config.STORAGE if valid(s)]`: what goes in depends on settings, environment and constants,
+        never on the request, a parameter or the database.
+        """
+        if depth > 3:
+            return False
+        reads = False
+        bound = _comprehension_targets(value)
+        for node in ast.walk(value):
+            if isinstance(node, (ast.Lambda, ast.Await, ast.Yield, ast.YieldFrom)):
+                return False
+            if isinstance(node, ast.Attribute) and state.names_configuration(node.attr):
+                reads = True
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.id in bound:
+                continue
+            if state.names_configuration(node.id):
+                reads = True
+                continue
+            if node.id in self.locals:
+                assigned = self.local_values.get(node.id)
+                if not assigned or not all(self._from_configuration(item, depth + 1) for item in assigned):
+                    return False
+                reads = True
+            elif state.is_request_name(node.id, self.rule.context.qualified_name(node)):
+                return False
+        return reads
 
     # ------------------------------------------------------------------ memos
 
@@ -712,6 +798,17 @@ class _FunctionMutations:
             ):
                 return True
         return False
+
+
+def _comprehension_targets(value: ast.expr) -> set[str]:
+    """Names a comprehension inside `value` binds (`s` in `[s for s in config.STORAGE]`)."""
+    return {
+        target.id
+        for node in ast.walk(value)
+        if isinstance(node, ast.comprehension)
+        for target in ast.walk(node.target)
+        if isinstance(target, ast.Name)
+    }
 
 
 def _rebound(found: _State) -> _State:

@@ -18,6 +18,7 @@ from backbone.review.knowledge.answers import is_response_builder
 from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, DumpKind, whole_record_dump
 from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
 from backbone.review.rules.base import Rule, RuleDoc, Scope
+from backbone.review.rules.contract._secret_dumps import SecretDumps
 from backbone.review.rules.contract._support import FunctionNode, article, function_label, returns_of
 
 _ORM_LAYERS = (DataLayer.DJANGO, DataLayer.SQLALCHEMY)
@@ -51,12 +52,17 @@ class OrmObjectInResponse(Rule):
             "`model_to_dict(obj)` without `fields=`, `serializers.serialize(...)` without `fields=`, a "
             "Django `.values()` with no field names, or `jsonable_encoder(obj)` of an ORM instance;\n"
             "- a DRF `ModelSerializer` (or Django Ninja `ModelSchema`) whose `Meta` says "
-            "`fields = \"__all__\"` or lists `exclude` (reported at that line).\n\n"
+            "`fields = \"__all__\"` or lists `exclude` (reported at that line);\n"
+            "- a handler's answer built with `dataclasses.asdict(obj)`, `obj.model_dump()` or `obj.dict()` of a "
+            "domain object whose class (declared in the same file: a dataclass, attrs class or pydantic model) "
+            "carries a password hash, a private key or an SSN; the class is known when the handler builds the "
+            "object, gets it from a function annotated with it, or takes it as an annotated parameter.\n\n"
             "Not flagged: a response schema (`response_model=UserRead`, `-> UserRead`, a serializer or "
             "marshmallow schema), dicts built from each record (`[{\"id\": row.id} for row in rows]`), "
             "explicit field lists (`model_to_dict(obj, fields=[...])`, "
             "`.values(\"id\", \"name\")`), `vars()` of objects that are not ORM records, Django forms and "
-            "filter sets with `fields = \"__all__\"` (they read input, they send nothing)."
+            "filter sets with `fields = \"__all__\"` (they read input, they send nothing), and "
+            "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields."
         ),
         why_is_this_bad=(
             "A response built from the table sends every column: the password hash, the internal notes, "
@@ -247,6 +253,42 @@ class OrmObjectInResponse(Rule):
     )
 
     INVALID = (
+        # A domain object that carries a password hash, dumped whole to the client.
+        """
+        from dataclasses import asdict, dataclass
+
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        app = FastAPI()
+
+        @dataclass
+        class User:
+            id: int
+            email: str
+            password_hash: str
+
+        class Account(BaseModel):
+            id: int
+            email: str
+            hashed_password: str
+
+        def find_user(user_id: int) -> User:
+            return USERS[user_id]
+
+        @app.get("/users/{user_id}")
+        def read_user(user_id: int):
+            user = find_user(user_id)
+            return asdict(user)  # expect: BB301
+
+        @app.post("/accounts")
+        def create_account(account: Account):
+            return account.model_dump()  # expect: BB301
+
+        @app.get("/accounts/me")
+        def me(account: Account):
+            return account.model_dump(exclude={"hashed_password"})
+        """,
         # FastAPI: the ORM instance returned with no response schema.
         """
         from fastapi import APIRouter
@@ -386,6 +428,10 @@ class OrmObjectInResponse(Rule):
         """,
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._secret_dumps: SecretDumps | None = None
+
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.ClassDef):
             self._serializer(node)
@@ -416,6 +462,9 @@ class OrmObjectInResponse(Rule):
         for statement in returns_of(node):
             if id(statement) in reported or statement.value is None:
                 continue
+            if handler is not None and self._secret_dump_in(node, statement, bindings):
+                reported.add(id(statement))
+                continue
             found = self._dump_in(statement.value, bindings, answered=handler is not None)
             if found is None:
                 continue
@@ -431,6 +480,27 @@ class OrmObjectInResponse(Rule):
                 "(model_to_dict(obj, fields=[...]), .values(\"id\", \"name\"), a DTO).",
                 confidence=confidence,
             )
+
+    def _secret_dump_in(self, function: FunctionNode, statement: ast.Return, bindings: dict[str, list[ast.expr | None]]) -> bool:
+        """`return asdict(user)` where `User` declares `password_hash`: the secret goes out."""
+        assert statement.value is not None
+        if self._secret_dumps is None:
+            self._secret_dumps = SecretDumps(self.context.tree, self.context.qualified_name, self.context.module)
+        for node, _ in _walk_answer(statement.value, bindings, self.context.qualified_name):
+            if not isinstance(node, ast.Call):
+                continue
+            found = self._secret_dumps.secret_dump(node, function, bindings)
+            if found is None:
+                continue
+            self.report(
+                statement.value,
+                f"Handler `{function_label(function, self.context)}` sends `{_text(node)}`, every field of `{found.class_name}`, "
+                f"to the client, including `{found.field}` ({found.secret.kind.value}).",
+                fix=f"Answer with a response schema or an explicit field list that leaves `{found.field}` out.",
+                confidence=Confidence.HIGH,
+            )
+            return True
+        return False
 
     # --- FastAPI response schema ---------------------------------------------------------
 

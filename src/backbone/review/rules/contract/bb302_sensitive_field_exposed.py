@@ -110,7 +110,8 @@ class SensitiveFieldExposed(Rule):
             "A field is sensitive when its name says password (`password`, `password_hash`, "
             "`hashed_password`), SSN, private key, OTP/TOTP secret, or a credential (`secret`, "
             "`client_secret`, `token`, `access_token`, `api_key`, `secret_key`). DRF `Meta.fields` entries "
-            "count like declared fields. Reported at the field.\n\n"
+            "count like declared fields, and so does a field whose `source=` (marshmallow `attribute=`) reads "
+            "one (`key = CharField(source=\"auth_token.key\")`). Reported at the field.\n\n"
             "Not flagged: schemas used only for request bodies; write-only and load-only fields "
             "(`write_only=True`, DRF `extra_kwargs`, marshmallow `load_only`, pydantic "
             "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output); names that "
@@ -122,7 +123,9 @@ class SensitiveFieldExposed(Rule):
             "When a schema is defined in one file and used in another, the project index shows the "
             "handlers that return it, and which modules with handlers import it; a schema only imported "
             "there counts as a response when its name says so (`CustomerRead`, `UserOut`, "
-            "`OrderResponse`, `CustomerDetailSerializer`), with medium confidence. A credential is "
+            "`OrderResponse`, `CustomerDetailSerializer`), with medium confidence; a name that says it is the "
+            "input of an action is not (`DeleteAccessControlList`, `UserCreate`, `RoleAssign`: a request body, "
+            "whatever its last word). A credential is "
             "reported when some handler sending it is not the one that issues it."
         ),
         why_is_this_bad=(
@@ -287,6 +290,34 @@ class SensitiveFieldExposed(Rule):
     )
 
     INVALID = (
+        # DRF fields whose source reaches a secret, and a marshmallow schema dumped to the client.
+        """
+        from flask import Flask
+        from marshmallow import Schema, fields
+        from rest_framework import serializers, viewsets
+
+        class ProfileSerializer(serializers.ModelSerializer):
+            key = serializers.CharField(source="auth_token.key")  # expect: BB302
+            hashed = serializers.CharField(source="user.password", read_only=True)  # expect: BB302
+
+            class Meta:
+                model = Profile
+                fields = ["id", "key", "hashed"]
+
+        class ProfileViewSet(viewsets.ModelViewSet):
+            serializer_class = ProfileSerializer
+
+        class UserSchema(Schema):
+            id = fields.Int()
+            password_hash = fields.Str()  # expect: BB302
+
+        app = Flask(__name__)
+        user_schema = UserSchema()
+
+        @app.get("/users/<int:user_id>")
+        def get_user(user_id):
+            return user_schema.dump(load_user(user_id))
+        """,
         # FastAPI: the response model carries the password hash.
         """
         from fastapi import APIRouter
@@ -431,6 +462,12 @@ class SensitiveFieldExposed(Rule):
         leaking = [item for item in evidences if not self._issues_credentials(node, item)]
         for field, name, annotation_ok in self._fields(node, family):
             secret = sensitive_field(name)
+            read_from = ""
+            source = _source_of(field)
+            if secret is None and source:
+                # `key = CharField(source="auth_token.key")`: the field reads a secret under another name.
+                secret = next(filter(None, (sensitive_field(part) for part in source.split("."))), None)
+                read_from = f"read from `{source}`, "
             if secret is None or not annotation_ok:
                 continue
             if secret.kind is SecretKind.CREDENTIAL:
@@ -443,7 +480,7 @@ class SensitiveFieldExposed(Rule):
                 evidence = evidences[0]
             self.report(
                 field,
-                f"Response schema `{node.name}` declares `{name}` ({secret.kind.value}), so it is sent to every "
+                f"Response schema `{node.name}` declares `{name}` ({read_from}{secret.kind.value}), so it is sent to every "
                 f"client that gets it ({evidence.shown}).",
                 fix=f"Remove `{name}` from the response schema (keep it on the model or a request-only schema), or "
                 f"make it write-only/load-only.",
@@ -762,6 +799,15 @@ def _serializes_instance(call: ast.Call) -> bool:
     if any(keyword.arg == "instance" for keyword in call.keywords):
         return True
     return bool(call.args) and not any(keyword.arg == "data" for keyword in call.keywords)
+
+
+def _source_of(field: ast.AST) -> str:
+    """The `source="a.b"` of a declared serializer field, "" when it has none."""
+    if isinstance(field, ast.Assign) and isinstance(field.value, ast.Call):
+        for keyword in field.value.keywords:
+            if keyword.arg in ("source", "attribute") and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+    return ""
 
 
 def _meta(node: ast.ClassDef) -> ast.ClassDef | None:

@@ -248,6 +248,20 @@ class UnsafeGet(Rule):
     )
 
     INVALID = (
+        # A class-based view whose get() saves.
+        """
+        from django.http import JsonResponse
+        from django.views import View
+
+        from shop.models import Order
+
+        class ConfirmOrderView(View):
+            def get(self, request, pk):
+                order = Order.objects.get(pk=pk)
+                order.status = "confirmed"
+                order.save()  # expect: BB304
+                return JsonResponse({"status": order.status})
+        """,
         # FastAPI: a status poll that commits a change.
         """
         from fastapi import APIRouter

@@ -85,7 +85,8 @@ class BlockingCallInAsync(Rule):
             "query the ORM layer sees run on a sync handle: Django QuerySet evaluation (`.get()`, "
             "`.first()`, `for x in qs`, `list(qs)`, lazy relation reads), sync SQLAlchemy sessions, "
             "engines and connections (including a FastAPI parameter annotated `Session`), DB-API "
-            "cursors;\n"
+            "cursors; a sync service given the session (`list_users(db)`, or a class FastAPI builds "
+            "with `service: UserService = Depends(UserService)`, whose methods are followed);\n"
             "- file I/O: `open(...)`, `Path.read_text/read_bytes/write_text/write_bytes` (medium "
             "confidence: local disks are usually fast, network file systems are not).\n\n"
             "It follows calls into the project's own **sync** functions through the call graph (to "
@@ -101,7 +102,13 @@ class BlockingCallInAsync(Rule):
             "`anyio.to_thread.run_sync`, and code in nested functions and lambdas (they run where they "
             "are passed);\n"
             "- project functions decorated with `sync_to_async`/`database_sync_to_async` (awaitable), or "
-            "with `functools.cache`/`lru_cache` (a one-off cost, usually reading settings);\n"
+            "with `functools.cache`/`lru_cache` (a one-off cost, usually reading settings), and functions "
+            "that keep their answer in module-level state (`global _domain; if _domain is None: _domain = "
+            "...`, `if key not in _SITES: _SITES[key] = ...`): the work runs once per process, not per "
+            "request;\n"
+            "- SQLAlchemy relationship reads (`user.addresses`), eager-loaded or not: on an "
+            "`AsyncSession`'s object a lazy load raises `MissingGreenlet` instead of blocking, and an "
+            "object of a sync `Session` came from a query, which is where the sync session is reported;\n"
             "- coroutines that own their event loop: CLI commands (`@app.command()`, `@click.command()`, "
             "`@cli.group()`, cyclopts' `@app.default`) and the coroutines only they await, and a "
             "script's `asyncio.run(main())`;\n"
@@ -293,6 +300,62 @@ class BlockingCallInAsync(Rule):
             await process.wait()
             return await anyio.to_thread.run_sync(subprocess.run, ["optipng", "out.png"])
         """,
+        # A value computed once per process: a memo kept in a module global or a module dict.
+        """
+        from django.http import JsonResponse
+
+        from shop.models import Domain
+
+        _default_domain = None
+        _SITES = {}
+
+        def get_default_domain():
+            global _default_domain
+            if _default_domain is None:
+                _default_domain = Domain.objects.get(default=True)
+            return _default_domain
+
+        def site_for(name):
+            if name not in _SITES:
+                _SITES[name] = Domain.objects.get(name=name)
+            return _SITES[name]
+
+        async def home(request):
+            site = site_for(request.get_host())
+            return JsonResponse({"domain": get_default_domain().name, "site": site.pk})
+        """,
+        # Async SQLAlchemy: reading a relationship never blocks (a lazy load raises under asyncio),
+        # whether it was eager-loaded or not, in the coroutine or in a sync model method.
+        """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+            def address_count(self):
+                return len(self.addresses)
+
+        class Address(Base):
+            __tablename__ = "addresses"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+            user: Mapped[User] = relationship(back_populates="addresses")
+
+        class AddressRepository:
+            def __init__(self, session: AsyncSession):
+                self.session = session
+
+            async def owner(self, address_id):
+                address = await self.session.get(Address, address_id, options=[joinedload(Address.user)])
+                return {"owner": address.user.id, "addresses": address.user.address_count()}
+        """,
     )
 
     INVALID = (
@@ -413,6 +476,32 @@ class BlockingCallInAsync(Rule):
             user = await create_user(request)
             on_signup(user)  # expect: BB401
             return JsonResponse({"ok": True})
+        """,
+        # A sync service that takes the sync Session from `Depends`, called from an async route:
+        # a function given the session, and a class FastAPI builds with it.
+        """
+        from fastapi import APIRouter, Depends
+        from sqlalchemy.orm import Session
+
+        router = APIRouter()
+
+        def list_users(db: Session):
+            return db.query(User).all()
+
+        class UserService:
+            def __init__(self, db: Session = Depends(get_db)):
+                self.db = db
+
+            def active_users(self):
+                return self.db.query(User).filter(User.active.is_(True)).all()
+
+        @router.get("/users")
+        async def users(db: Session = Depends(get_db)):
+            return list_users(db)  # expect: BB401
+
+        @router.get("/users/active")
+        async def active_users(service: UserService = Depends(UserService)):
+            return service.active_users()  # expect: BB401
         """,
         # A sync SQLAlchemy engine, a Session from a sessionmaker, and a sync httpx client.
         """
@@ -618,8 +707,10 @@ def _blocking_path(project: ProjectIndex, qualname: str, depth: int, django: boo
         if found is None:
             # The queries the function runs itself, as the ORM layer recorded them.
             access = project_knowledge(project).function_access(qualname)
-            if access is not None and access.queries and not access.cached:
-                found = _Path((qualname,), blocking_site(access.queries[0], django))
+            # Outside Django, a relationship read (`self.items`) is SQLAlchemy's: never blocking I/O of its own.
+            queries = [site for site in access.queries if django or not site.self_relation] if access is not None else []
+            if access is not None and queries and not access.cached:
+                found = _Path((qualname,), blocking_site(queries[0], django))
         if found is None and depth > 1:
             for site in facts.calls:
                 target = function_or_constructor(project, site.callee)

@@ -17,6 +17,7 @@ from backbone.review.knowledge.errors import (
     NON_RETURNING_METHODS,
     ExceptionClass,
     ExceptionKind,
+    InfrastructureArea,
     describe_exception,
     guess_exception,
     is_error_response,
@@ -25,6 +26,8 @@ from backbone.review.knowledge.errors import (
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES
+from backbone.review.rules.failure import _handled as handled
+from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ class SilentExcept(Rule):
     # wrong whatever the intent (a leaked secret, SQL built from input).
     severity = Severity.WARNING
     contexts = {ExecutionContext.CLI: Severity.INFO, ExecutionContext.SCRIPT: Severity.INFO, ExecutionContext.STARTUP: Severity.INFO}
-    subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith)
+    subscribes = (ast.ExceptHandler, ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(
         what_it_does=(
             "Finds `except` clauses (including `except*` and `contextlib.suppress(...)`) that catch "
@@ -99,7 +102,35 @@ class SilentExcept(Rule):
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
             "`has_jpeg_support`) returning False, a best-effort helper (`try_read_version`, "
-            "`load_or_none`) returning its default.\n\n"
+            "`load_or_none`) returning its default;\n"
+            "- a failure handed to the caller as a value: `return {\"error\": \"connection failed\"}`, "
+            "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
+            "(\"Couldn't reach the API.\"); an `abort(400, ...)` of the project's own, or a helper named "
+            "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
+            "- a parse that falls back to a default: the guarded block only converts values "
+            "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
+            "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
+            "so its failure means the input is not in that format;\n"
+            "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
+            "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
+            "still reported);\n"
+            "- an exception the guarded block raises itself (`raise IntegrityError()` to abort a transaction);\n"
+            "- a timeout the code chose itself (`asyncio.wait_for(..., timeout=30)`, `queue.get(timeout=1)`): "
+            "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
+            "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
+            "reads the row again (a get-or-create race);\n"
+            "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
+            "after its last statement (three words or more; linter directives such as `# noqa` and "
+            "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
+            "Exception:`) swallows more than any explanation covers and is still reported.\n\n"
+            "It also finds framework error hooks that take every exception away from the framework "
+            "(which would log it) and answer with a response without logging it: Flask "
+            "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
+            "middleware `process_exception` returning a response, and DRF exception handlers (a "
+            "function of `(exc, context)` calling DRF's `exception_handler`) that answer what DRF's own "
+            "handler leaves unhandled. Reported at the hook's `def` line. Handlers of one status "
+            "(`errorhandler(404)`, `errorhandler(500)`, which Flask calls after logging) are not hooks "
+            "for every exception.\n\n"
             "Tests that fail loudly (`self.fail(...)`, `pytest.fail(...)`) re-raise, as far as this rule "
             "is concerned.\n\n"
             "Confidence is lowered when the caught name can't be resolved and is taken as an "
@@ -385,6 +416,186 @@ class SilentExcept(Rule):
                 except OperationalError:
                     return self.response(500, message="Cannot connect to the database")
         """,
+        # Handled another way: the failure handed to the caller as a value, answered with the
+        # project's own abort(400) or a helper named for an error status.
+        """
+        import requests
+
+        def status_page(client):
+            try:
+                client.ping()
+            except Exception:
+                return {"error": "connection failed"}
+            return {"ok": True}
+
+        def notify(websocket, item):
+            try:
+                websocket.send(item)
+                return {"sent": True}
+            except Exception:
+                return {"sent": False}
+
+        def lookup(url):
+            try:
+                requests.get(url, timeout=5).raise_for_status()
+            except requests.HTTPError:
+                return "Couldn't reach the Safe Browsing API."
+
+        def edit(request, base):
+            try:
+                form = parse_form(request.form)
+            except Exception:
+                base.abort(400, "Integrity Error")
+            return form
+
+        def rename(session, group, name):
+            try:
+                group.name = name
+                session.commit()
+            except Exception:
+                return precondition_required("The connection to the server was lost.")
+        """,
+        # A parse that falls back to a default: the input is not in that format.
+        """
+        import json
+
+        import yaml
+
+        def arguments(instance):
+            try:
+                return yaml.safe_load(instance.arguments or "{}")
+            except Exception:
+                return {}
+
+        def hex_to_bytes(text):
+            try:
+                return bytes.fromhex(text)
+            except Exception:
+                return b""
+
+        def escape(text):
+            try:
+                text = text.encode("ascii", "xmlcharrefreplace").decode("utf-8")
+            except Exception:
+                pass
+            return text
+
+        def report_content(story):
+            try:
+                content = json.loads(story.content)
+            except Exception:
+                content = {}
+            return content
+        """,
+        # A deadline the code chose itself: the timeout is the poll interval.
+        """
+        import asyncio
+
+        async def watch(client, is_active):
+            while is_active():
+                try:
+                    await asyncio.wait_for(client.closed.wait(), timeout=30)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+        """,
+        # A get-or-create race recovered: the row another request created is read again.
+        """
+        from sqlalchemy.exc import IntegrityError
+
+        def group_for(db_session, name):
+            try:
+                db_session.add(Group(name=name))
+                db_session.commit()
+            except IntegrityError:
+                db_session.rollback()
+            return Group.query.filter_by(name=name).first()
+        """,
+        # An ignore the author explained, in a comment or a string.
+        """
+        import subprocess
+
+        from django.db import OperationalError, ProgrammingError
+        from sqlalchemy.exc import SQLAlchemyError
+
+        def version():
+            try:
+                return subprocess.run(["git", "describe"], capture_output=True, check=False).stdout
+            except OSError:
+                # Not a git repo or git is not installed.
+                pass
+
+        def refresh_permissions(StoredPermission):
+            try:
+                StoredPermission.objects.exists()
+            except (OperationalError, ProgrammingError):
+                '''The table does not exist before the first migration; nothing to refresh.'''
+
+        def save_history(db):
+            try:
+                db.session.commit()
+            except SQLAlchemyError:
+                db.session.rollback()
+                # do not affect query execution if history saving fails
+        """,
+        # A best-effort cache (down means a miss), and an exception the block raises itself to abort.
+        """
+        import contextlib
+
+        import redis
+        from django.core.cache import cache
+        from django.db import IntegrityError, transaction
+
+        def change_logged_models(key):
+            models = None
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                models = cache.get(key)
+            if models is None:
+                models = compute_models()
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    cache.set(key, models, timeout=None)
+            return models
+
+        def bulk_create(forms):
+            try:
+                with transaction.atomic():
+                    for form in forms:
+                        if not form.is_valid():
+                            raise IntegrityError("abort the transaction; the form shows the errors")
+                        form.save()
+            except IntegrityError:
+                pass
+        """,
+        # Error hooks that log, answer one status, or hand unexpected errors back to the framework.
+        """
+        import logging
+
+        from flask import Flask, jsonify
+        from rest_framework.response import Response
+        from rest_framework.views import exception_handler
+
+        app = Flask(__name__)
+        logger = logging.getLogger(__name__)
+
+        @app.errorhandler(Exception)
+        def handle_error(error):
+            logger.exception("unhandled error")
+            return jsonify(error="internal error"), 500
+
+        @app.errorhandler(404)
+        def not_found(error):
+            return jsonify(error="not found"), 404
+
+        class TimingMiddleware:
+            def process_exception(self, request, exception):
+                return None
+
+        def api_exception_handler(exc, context):
+            response = exception_handler(exc, context)
+            if response is not None:
+                response.data["status_code"] = response.status_code
+            return response
+        """,
         # contextlib.suppress of a narrow type, or around a cleanup.
         """
         import contextlib
@@ -547,6 +758,61 @@ class SilentExcept(Rule):
             except UpstreamError:  # expect: BB101
                 return None
         """,
+        # Framework error hooks that turn every exception into a response and log nothing.
+        """
+        from django.http import JsonResponse
+        from flask import Flask, jsonify
+        from rest_framework.response import Response
+        from rest_framework.views import exception_handler
+
+        app = Flask(__name__)
+
+        @app.errorhandler(Exception)
+        def handle_error(error):  # expect: BB101
+            return jsonify(error="internal error"), 500
+
+        class ErrorMiddleware:
+            def process_exception(self, request, exception):  # expect: BB101
+                return JsonResponse({"error": "internal error"}, status=500)
+
+        def api_exception_handler(exc, context):  # expect: BB101
+            response = exception_handler(exc, context)
+            if response is None:
+                return Response({"detail": "Internal error"}, status=500)
+            return response
+        """,
+        # A failed cache invalidation leaves the stale value in place.
+        """
+        import contextlib
+
+        import redis
+        from django.core.cache import cache
+
+        def invalidate_choices(key):
+            with contextlib.suppress(redis.exceptions.ConnectionError):  # expect: BB101
+                cache.delete(key)
+        """,
+        # A catch-all around the block's own raise also swallows the HTTP errors before it.
+        """
+        async def invoice_status(client, checking_id):
+            try:
+                response = await client.post("/getreceivedinfo", data={"paymentHash": checking_id})
+                data = response.json()
+                if "error" in data:
+                    raise Exception("error in the node's response")
+                return data["status"]
+            except Exception:  # expect: BB101
+                return "pending"
+        """,
+        # A catch-all swallows more than its explanation covers.
+        """
+        def cancel_authorization(client, payment):
+            try:
+                client.post(f"/payment_intents/{payment.provider_id}/cancel").raise_for_status()
+            except Exception:  # expect: BB101
+                # Uncaptured authorizations lapse on their own after seven days.
+                pass
+        """,
         # A name that can't be resolved, taken as a database error by its name.
         """
         def count(connection):
@@ -560,6 +826,7 @@ class SilentExcept(Rule):
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
         super().__init__(context, settings)
         self._loggers: LoggerBindings | None = None
+        self._registered: frozenset[str] | None = None
 
     # --- dispatch ---------------------------------------------------------------------
 
@@ -568,6 +835,53 @@ class SilentExcept(Rule):
             self._check_handler(node)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             self._check_suppress(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._check_error_hook(node)
+
+    def _check_error_hook(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """A framework error hook that answers every exception with a response and never logs it."""
+        if self._registered is None:
+            self._registered = hooks.broadly_registered(self.context.tree, self.context.qualified_name)
+        in_class = isinstance(self.context.parent(function), ast.ClassDef)
+        drf = "rest_framework" in self.context.facts.imported_packages
+        hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class, drf)
+        if hook is None:
+            return
+        nodes = list(handled.own_nodes(function.body))
+        defaults = {
+            target.id
+            for node in nodes
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and self.context.call_name(node.value) == hooks.DRF_DEFAULT_HANDLER
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        # `return response` of DRF's own handler is None for an unexpected error: DRF re-raises it.
+        answers = [
+            answer for answer in hooks.answers(function)
+            if not (isinstance(answer.value, ast.Name) and answer.value.id in defaults)
+        ]
+        if not answers:
+            return
+        for node in nodes:
+            if isinstance(node, ast.Raise):
+                return
+            if isinstance(node, ast.Call) and self.context.call_name(node) != hooks.DRF_DEFAULT_HANDLER and (
+                self.context.call_name(node) in NON_RETURNING_CALLS
+                or reporting_of_call(node, self.context.qualified_name, self._logger_bindings()).reports
+            ):
+                return
+        unseen = any(isinstance(node, ast.Call) and not self._is_library_call(node) for node in nodes)
+        self.report(
+            function,
+            f"The {hook.kind} `{function.name}()` answers every unexpected exception with a response and never logs it, "
+            f"so crashes reach clients as errors with no traceback anywhere.",
+            fix=(
+                "Log the exception in the hook (`logger.exception(...)` or your error tracker) before answering, "
+                "or let the framework handle what the hook does not expect."
+            ),
+            confidence=Confidence.MEDIUM if unseen else Confidence.HIGH,
+        )
 
     def _check_handler(self, handler: ast.ExceptHandler) -> None:
         caught = self._caught(handler.type)
@@ -576,7 +890,7 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body):
             return
-        if self._answers(handler.body, handler.name):
+        if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
             return
@@ -609,6 +923,8 @@ class SilentExcept(Rule):
                 continue
             caught = self._worst(call.args)
             if caught is None or _nobody_needs_to_know(node.body):
+                continue
+            if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
             shown = f"{self._shown(call.func)}({', '.join(self._shown(arg) for arg in call.args)})"
             what = "every error" if caught.exception.kind is ExceptionKind.BROAD else _area_errors(caught)
@@ -707,11 +1023,13 @@ class SilentExcept(Rule):
                 return True
             if isinstance(node, ast.Call) and self._call_answers(node):
                 return True
-            if isinstance(node, ast.Return) and node.value is not None and self._is_error_response(node.value):
+            if isinstance(node, ast.Return) and node.value is not None and (
+                self._is_error_response(node.value) or handled.carries_failure(node.value)
+            ):
                 return True
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if self._is_error_response(node.value):
+                if self._is_error_response(node.value) or handled.carries_failure(node.value):
                     return True
                 if any(_names_failure(target) for target in targets) and not _is_empty_default(node.value):
                     return True
@@ -719,6 +1037,32 @@ class SilentExcept(Rule):
                     isinstance(target, ast.Attribute) and target.attr in ("status", "status_code") for target in targets
                 ) and is_error_status(node.value):
                     return True
+        return False
+
+    def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
+        """The error is dealt with, just not by raising or logging it (see `_handled`)."""
+        # An explanation covers the error it names; a catch-all swallows more than any comment covers.
+        if caught.exception.kind is not ExceptionKind.BROAD and handled.explained(handler, self.context.lines):
+            return True
+        if handled.only_parses(guarded, self.context.qualified_name):
+            return True
+        # A catch-all catches far more than the block's own `raise Exception(...)`.
+        broad = caught.exception.kind is ExceptionKind.BROAD
+        if not broad and handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
+            return True
+        if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(guarded):
+            return True
+        timeout = caught.exception.area is InfrastructureArea.NETWORK and "timeout" in caught.culprit.lower()
+        if timeout and handled.waits_with_own_deadline(
+            guarded, self.context.qualified_name
+        ):
+            return True
+        if caught.exception.constraint_violation:
+            statement = self.context.parent(handler)
+            if isinstance(statement, ast.stmt) and handled.recovers(
+                handler, handled.statements_after(statement, self.context.parent(statement))
+            ):
+                return True
         return False
 
     def _inside_answered_failure(self, handler: ast.ExceptHandler) -> bool:
@@ -737,6 +1081,11 @@ class SilentExcept(Rule):
     def _call_answers(self, call: ast.Call) -> bool:
         callee = self.context.call_name(call)
         if callee in NON_RETURNING_CALLS or callee in CURRENT_EXCEPTION_CALLS:
+            return True
+        # A project's own `abort(400, ...)` (a wrapper of the framework's) answers with an error too.
+        if _last_segment(call.func) == "abort" and call.args and is_error_status(call.args[0]):
+            return True
+        if handled.answers_with_error_status(call):
             return True
         func = call.func
         # `failed_rows.append(row)`, `errors.add(name)`: the failure is recorded for someone.

@@ -131,7 +131,10 @@ class HardcodedSecret(Rule):
             "\"xxxx\", \"***\", \"dummy\", \"your-api-key-here\", \"super-secret-key\", "
             "\"P@ssw0rd1\", \"abcd1234\", and values printed in the OAuth RFCs), a sentence "
             "(passphrases with spaces are therefore missed), a URL, a file path, an environment "
-            "variable name, an identifier such as \"access_token\", a password hash "
+            "variable name, an identifier such as \"access_token\" or \"user_password\" (so a mapping of "
+            "form fields to storage keys, `{\"password\": \"user_password\"}`, is not a secret), a literal "
+            "in a list that also holds computed values (`tokens = [\"app\", label, method_name]`, the parts "
+            "of a key), a password hash "
             "(\"pbkdf2_sha256$...\", \"$2b$...\"), a Basic credential whose user and password "
             "are equal, or a Stripe test-mode or publishable key (they reach no real money and "
             "Stripe publishes them). Known formats are not reported when they are documented "
@@ -287,6 +290,15 @@ class HardcodedSecret(Rule):
         ADMIN_HEADERS = {"Authorization": "Basic YWRtaW46YWRtaW4="}
         INTERNAL_RESET_SESSION_TOKEN = "_password_reset_token"
         """,
+        # Names, not secrets: a mapping of form fields to storage keys, and the parts of a key.
+        """
+        FIELD_MAP = {"username": "user_name", "password": "user_password"}
+        LDAP_ATTRIBUTES = {"password": "userPassword"}
+
+        def cache_key(obj, method_name):
+            tokens = ["nautobot", obj._meta.label_lower, str(obj.pk), method_name]
+            return ":".join(tokens)
+        """,
         # Short or repetitive values under secret names.
         """
         def login(client):
@@ -394,6 +406,21 @@ class HardcodedSecret(Rule):
         def is_admin(request):
             api_key = request.headers.get("X-Api-Key")
             return api_key == "Qx7-FAKE-Zk4-Lw2"  # expect: BB501
+        """,
+        # Flask configuration: a config class, app.config and app.secret_key; an AWS key id in settings.
+        """
+        import os
+
+        from flask import Flask
+
+        class Config:
+            SECRET_KEY = "k3P9-Zq7w-8Lm2-vR4t-Hn6y"  # expect: BB501
+            AWS_ACCESS_KEY_ID = "AKIA" "ZZZZFAKE2345ZZZZ"  # expect: BB501
+
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="9c1d-FAKE-7e2a-b5f0")  # expect: BB501
+        app.secret_key = "9c1d-FAKE-7e2a-b5f2"  # expect: BB501
+        AWS_ACCESS_KEY_ID = os.getenv("AWS_ACCESS_KEY_ID", "AKIA" "ZZZZFAKE2345ZZZY")  # expect: BB501
         """,
         # Pydantic and Starlette secret wrappers do not hide the literal.
         """
@@ -624,7 +651,11 @@ def _literals(value: ast.expr, depth: int = 0) -> list[ast.expr]:
     if isinstance(value, ast.Constant):
         return [value]
     if isinstance(value, (ast.List, ast.Tuple, ast.Set)):  # SECRET_KEY_FALLBACKS = [...]
-        return [element for element in value.elts if isinstance(element, ast.Constant)]
+        # A list of secrets holds only literals; one that mixes in computed values is a
+        # structure (`tokens = ["app", label, method_name]`, the parts of a cache key).
+        if not all(isinstance(element, ast.Constant) for element in value.elts):
+            return []
+        return list(value.elts)
     if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):  # os.getenv("X") or "..."
         return [literal for operand in value.values for literal in _literals(operand, depth + 1)]
     if isinstance(value, ast.IfExp):

@@ -1,0 +1,321 @@
+"""Ways of handling an error that are not swallowing it, as BB101 recognises them.
+
+Each answers one question about an `except` clause (its guarded block, its body, the code
+around it) with what the source shows: the failure handed to the caller as a value, a parse
+that falls back to a default, a deadline the code set itself, a constraint violation
+recovered on purpose, an ignore the author explained.
+"""
+
+from __future__ import annotations
+
+import ast
+import http
+import io
+import re
+import textwrap
+import tokenize
+from collections.abc import Callable, Iterator
+
+from backbone.review.names import BUILTIN_NAMES
+
+Resolve = Callable[[ast.expr], "str | None"]
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+# Keys and keywords that carry a failure to whoever reads the value.
+_FAILURE_KEYS = frozenset({"error", "errors", "err", "errormsg", "failure", "failures", "reason", "exception"})
+# Keys and keywords of a success flag: `{"ok": False}`, `Result(success=False)`.
+_SUCCESS_FLAGS = frozenset(
+    {"ok", "success", "successful", "succeeded", "sent", "delivered", "healthy", "available", "connected", "reachable"}
+)
+# Words of a message that tells about a failure: "connection failed", "Couldn't reach ...".
+_FAILURE_TEXT = re.compile(
+    r"\b(fail(s|ed|ure)?|error|unable|cannot|can't|couldn't|could not|unavailable|unreachable|"
+    r"invalid|refused|timed out|timeout|not (found|available|reachable|connected))\b",
+    re.IGNORECASE,
+)
+
+# Calls that turn text into a value: a failure is "this text is not that", nothing to log.
+_PARSE_WORDS = frozenset(
+    {"parse", "loads", "decode", "fromhex", "fromisoformat", "strptime", "unhexlify", "deserialize",
+     "fromstring", "fromtimestamp", "unquote", "unescape", "b64decode", "eval"}
+)
+# `load` parses only when a format says so (`yaml_load`, `safe_load`, `json.load`), not `load_items`.
+_FORMAT_WORDS = frozenset({"json", "yaml", "toml", "xml", "safe", "literal", "ini", "csv"})
+_PARSE_CALLS = frozenset(
+    {"int", "float", "complex", "bool", "str", "bytes", "bytearray", "list", "tuple", "dict", "set", "frozenset", "len",
+     "isinstance", "decimal.Decimal", "uuid.UUID", "ipaddress.ip_address", "ipaddress.ip_network", "ast.literal_eval",
+     "fractions.Fraction", "enumerate", "sorted", "min", "max", "sum", "round", "abs", "repr", "hasattr"}
+)
+_IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__import__", "compile", "breakpoint"})
+# Methods of text and bytes: converting a value, nothing else can fail in them.
+_TEXT_METHODS = frozenset(
+    {"encode", "decode", "split", "rsplit", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace",
+     "format", "isoformat", "splitlines", "partition", "rpartition", "casefold", "title"}
+)
+
+# Calls that wait with a deadline the code chose: the timeout is the expected outcome.
+_DEADLINE_CALLS = frozenset(
+    {"asyncio.wait_for", "asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after"}
+)
+_DEADLINE_METHODS = frozenset({"wait", "wait_for", "get", "join", "result", "acquire", "recv", "poll"})
+
+# Calls after a violated constraint that read the row another writer created, or undo the try.
+_RECOVERY_METHODS = frozenset(
+    {"rollback", "get", "first", "one", "one_or_none", "filter", "filter_by", "scalar", "scalar_one", "scalars",
+     "get_or_create", "refresh", "refresh_from_db", "exists", "fetchone", "fetchall", "begin_nested"}
+)
+
+# Comment directives that silence a linter: an acknowledgement, not an explanation.
+_DIRECTIVE = re.compile(r"^\s*(noqa|nosec|pylint:|type:|pragma|backbone:|expect:|fmt:|mypy:|pyright:)", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^\s*(todo|fixme|xxx|hack)\b", re.IGNORECASE)
+_EXPLANATION_WORDS = 3
+
+
+def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a block, without descending into nested functions or classes."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _words(name: str) -> set[str]:
+    return {word.lower() for word in _WORD.findall(name)}
+
+
+def _empty(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value is None or node.value == "" or node.value is False
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return not (node.elts if not isinstance(node, ast.Dict) else node.keys)
+    return False
+
+
+def _false(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value is False or node.value == 0 or (
+            isinstance(node.value, str) and node.value.lower() in ("failed", "error", "failure", "down")
+        )
+    return False
+
+
+# --- the failure handed over as a value ---------------------------------------------------------
+
+
+def carries_failure(value: ast.expr) -> bool:
+    """The value tells its reader that something failed.
+
+    `{"error": "connection failed"}`, `Response(ok=False, error_message=...)`, `{"sent": False}`,
+    `StatusResponse(f"Failed to connect to {url}", 0)`, `"Couldn't reach the API."`.
+    """
+    if isinstance(value, ast.Call) and _words(_last_attribute(value.func)) & {"error", "exception"}:
+        # `return ExportError("export failed")`: an error built and not raised is a forgotten `raise`.
+        return False
+    for node in own_nodes([ast.Expr(value)]):
+        if isinstance(node, ast.Dict):
+            for key, item in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and _names_failure(key.value, item):
+                    return True
+        elif isinstance(node, ast.Call):
+            if any(keyword.arg is not None and _names_failure(keyword.arg, keyword.value) for keyword in node.keywords):
+                return True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _FAILURE_TEXT.search(node.value):
+            return True
+    return False
+
+
+def _names_failure(name: str, value: ast.expr) -> bool:
+    words = _words(name)
+    if words & _FAILURE_KEYS and not _empty(value):
+        return True
+    return name.lower() in _SUCCESS_FLAGS and _false(value)
+
+
+# --- an error response built by a helper named for its status --------------------------------
+
+# `bad_request(...)`, `precondition_required(...)`, `service_unavailable(...)`: helpers named
+# after an HTTP error status build that response.
+_ERROR_STATUS_HELPERS = frozenset(status.name.lower() for status in http.HTTPStatus if status.value >= 400)
+
+
+def answers_with_error_status(call: ast.Call) -> bool:
+    name = _last_attribute(call.func).lstrip("_")
+    return name in _ERROR_STATUS_HELPERS or name.removeprefix("make_").removesuffix("_response") in _ERROR_STATUS_HELPERS
+
+
+# --- a parse that falls back ------------------------------------------------------------------
+
+
+def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
+    """The guarded block only turns values into other values (`json.loads(text)`, `int(raw)`).
+
+    Its failure means "this input is not in that format", which the fallback answers; no I/O
+    happens in it that could fail for another reason.
+    """
+    calls = [node for node in own_nodes(guarded) if isinstance(node, ast.Call)]
+    if not calls:
+        return False
+    parses = False
+    for call in calls:
+        qualified = resolve(call.func) or ""
+        last = qualified.rpartition(".")[2] if qualified else _last_attribute(call.func)
+        if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
+            return False
+        words = _words(last) | _words(qualified.rpartition(".")[0])
+        if words & _PARSE_WORDS or ("load" in words and words & _FORMAT_WORDS):
+            parses = True
+        elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
+            parses = True
+        elif qualified not in _PARSE_CALLS and not (qualified in BUILTIN_NAMES and qualified[:1].islower()):
+            return False
+    return parses
+
+
+def _last_attribute(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+# --- a deadline of the code's own -------------------------------------------------------------
+
+
+def waits_with_own_deadline(guarded: list[ast.stmt], resolve: Resolve) -> bool:
+    """The guarded block waits with a timeout it chose: `await asyncio.wait_for(event.wait(), 30)`.
+
+    When the timeout expires, that is the outcome the code asked for (a poll interval, a
+    bounded wait), not a failing dependency.
+    """
+    for node in own_nodes(guarded):
+        if not isinstance(node, ast.Call):
+            continue
+        if resolve(node.func) in _DEADLINE_CALLS:
+            return True
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in _DEADLINE_METHODS
+            and any(keyword.arg == "timeout" for keyword in node.keywords)
+        ):
+            return True
+    return False
+
+
+# --- a violated constraint recovered ------------------------------------------------------------
+
+
+def recovers(handler: ast.ExceptHandler, following: list[ast.stmt]) -> bool:
+    """After a unique violation, the code rolls back or reads the row another writer created.
+
+    `except IntegrityError: session.rollback(); tag = Tag.query.filter_by(name=name).first()`:
+    the get-or-create race is resolved, not ignored.
+    """
+    for node in own_nodes([*handler.body, *following]):
+        if isinstance(node, ast.Call) and _last_attribute(node.func) in _RECOVERY_METHODS:
+            return True
+    return False
+
+
+def statements_after(statement: ast.stmt, parent: ast.AST | None) -> list[ast.stmt]:
+    """The statements that follow `statement` in the block that holds it."""
+    if parent is None:
+        return []
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and statement in block:
+            index = block.index(statement)
+            return [item for item in block[index + 1 :] if isinstance(item, ast.stmt)]
+    return []
+
+
+# --- the code's own signal, and a best-effort cache -------------------------------------------------
+
+_CACHE_USES = frozenset({"get", "get_many", "set", "set_many", "add", "get_or_set", "incr", "decr", "touch", "has_key"})
+_CACHE_INVALIDATIONS = frozenset({"delete", "delete_many", "delete_pattern", "clear", "invalidate", "expire", "unlink"})
+
+
+def raised_by_itself(guarded: list[ast.stmt], caught: ast.expr | None, resolve: Resolve) -> bool:
+    """The guarded block raises the caught type itself (`raise IntegrityError()` to abort a
+    transaction): catching it is the block's own control flow, not a failure."""
+    if caught is None:
+        return False
+    members = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    names = {resolve(member) or ast.dump(member) for member in members}
+    for node in own_nodes(guarded):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if (resolve(raised) or ast.dump(raised)) in names:
+                return True
+    return False
+
+
+def only_uses_cache(guarded: list[ast.stmt]) -> bool:
+    """The block reads or fills a cache (`cache.get(key)`, `cache.set(key, value)`), and invalidates nothing.
+
+    A cache that is down is a miss: the code computes the value from its source, and a value
+    not stored is computed again next time. A failed `cache.delete(...)` is different: the
+    stale value stays, so an invalidation is not best effort.
+    """
+    uses = False
+    for node in own_nodes(guarded):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = node.func.value
+        named = receiver.attr if isinstance(receiver, ast.Attribute) else receiver.id if isinstance(receiver, ast.Name) else ""
+        if "cache" not in named.lower():
+            continue
+        if node.func.attr in _CACHE_INVALIDATIONS:
+            return False
+        if node.func.attr in _CACHE_USES:
+            uses = True
+    return uses
+
+
+# --- an ignore the author explained -------------------------------------------------------------
+
+
+def explained(handler: ast.ExceptHandler, lines: list[str]) -> bool:
+    """The handler says why the error does not matter, in a comment or a string.
+
+    `except OSError:  # Not a git repo or git is not installed.` or a body of
+    a string "Non fatal: the table does not exist before the first migration.": the decision is
+    written down for the next reader. Linter directives (`# noqa`, `# pylint: disable=...`)
+    and `# TODO` are not explanations.
+    """
+    for statement in handler.body:
+        if (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+            and _is_explanation(statement.value.value)
+        ):
+            return True
+    end = handler.end_lineno or handler.lineno
+    # Comments right after the last statement, still indented under the `except`, belong to it.
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
+        if lines[end].strip() and len(lines[end]) - len(lines[end].lstrip()) <= handler.col_offset:
+            break
+        end += 1
+    text = textwrap.dedent("\n".join(lines[handler.lineno - 1 : end]))
+    return any(_is_explanation(comment) for comment in _comments(text))
+
+
+def _comments(text: str) -> Iterator[str]:
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                yield token.string.lstrip("#")
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return
+
+
+def _is_explanation(text: str) -> bool:
+    if _DIRECTIVE.match(text) or _PLACEHOLDER.match(text):
+        return False
+    return len(re.findall(r"[A-Za-z][A-Za-z'-]*", text)) >= _EXPLANATION_WORDS

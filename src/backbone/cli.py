@@ -49,6 +49,7 @@ class _Commands(click.Group):
     so that `backbone review` starts fast."""
 
     LAZY: dict[str, tuple[str, str]] = {
+        "contract": ("backbone.contract.command", "contract_command"),
         "debug": ("backbone.logs.command", "debug"),
         "profile": ("backbone.runtime.command", "profile_command"),
     }

@@ -1,0 +1,227 @@
+"""OpenAPI from the source alone: the handler registry's routes, methods and handlers.
+
+Used for Flask, Django and DRF projects, and for FastAPI/Starlette apps that can't be
+imported. What it knows: every routed handler, its methods, its path with typed path
+parameters, the file and line of its `def`, the error statuses its body raises; for FastAPI
+also the query parameters and body its signature declares (by annotation).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backbone.contract.errors import raised_statuses
+from backbone.contract.spec import JSONObject
+from backbone.review.frameworks import Handler, handlers
+from backbone.review.frameworks.catalog import WebFramework
+from backbone.review.project import ProjectIndex, extract_module_facts
+
+# `<int:id>` (Flask, Django), `<id>`, `(?P<id>[0-9]+)` (Django re_path), `{id}` (already).
+_ANGLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>[A-Za-z_][A-Za-z0-9_]*)>(?P<pattern>[^()]*)\)")
+_BRACE = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<converter>[a-z]+))?\}")
+_INTEGER_CONVERTERS = frozenset({"int"})
+_SCALARS = {"int": "integer", "str": "string", "float": "number", "bool": "boolean"}
+_NOT_PARAMETERS = frozenset({"self", "cls", "request", "session", "db", "background_tasks", "response"})
+
+
+@dataclass(slots=True)
+class StaticProject:
+    """The parsed files of a project and its handler registry."""
+
+    root: Path
+    trees: dict[str, ast.Module] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    index: ProjectIndex | None = None
+
+
+def load_project(root: Path) -> StaticProject:
+    from backbone.api import resolve_config
+    from backbone.review.discovery import discover
+    from backbone.review.engine import _jobs
+
+    config, config_root = resolve_config([root], None)
+    base = root if root.is_dir() else root.parent
+    discovery = discover([root], config, base)
+    project = StaticProject(base)
+    project.problems += [f"{path}: {reason}" for path, reason in discovery.problems]
+    facts = []
+    limit = config.max_file_size_kb * 1024
+    for job in _jobs(discovery.files, base):
+        try:
+            path = Path(job.path)
+            if path.stat().st_size > limit:
+                project.problems.append(f"{job.display}: larger than {config.max_file_size_kb} KB, not read")
+                continue
+            tree = ast.parse(path.read_bytes(), filename=job.display)
+        except (OSError, SyntaxError, ValueError, RecursionError) as error:
+            project.problems.append(f"{job.display}: not read ({type(error).__name__})")
+            continue
+        project.trees[job.display] = tree
+        facts.append(extract_module_facts(tree, job.display, job.module, job.is_package))
+    project.index = ProjectIndex.build(facts)
+    return project
+
+
+def openapi_path(route: str) -> tuple[str, dict[str, str]]:
+    """`/orders/<int:order_id>/` -> (`/orders/{order_id}/`, {"order_id": "integer"})."""
+    types: dict[str, str] = {}
+
+    def angle(match: re.Match[str]) -> str:
+        converter = match.group("converter") or "string"
+        types[match.group("name")] = "integer" if converter in _INTEGER_CONVERTERS else "string"
+        return "{" + match.group("name") + "}"
+
+    def regex(match: re.Match[str]) -> str:
+        digits = match.group("pattern").strip("+*") in (r"\d", "[0-9]")
+        types[match.group("name")] = "integer" if digits else "string"
+        return "{" + match.group("name") + "}"
+
+    def brace(match: re.Match[str]) -> str:
+        types.setdefault(match.group("name"), "integer" if match.group("converter") == "int" else "string")
+        return "{" + match.group("name") + "}"
+
+    path = _REGEX_GROUP.sub(regex, route.lstrip("^").rstrip("$"))
+    path = _ANGLE.sub(angle, path)
+    path = _BRACE.sub(brace, path)
+    if not path.startswith("/"):
+        path = "/" + path
+    return path, types
+
+
+def _function_at(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == line:
+            return node
+    return None
+
+
+def _hidden(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`@app.get(..., include_in_schema=False)`: the framework leaves it out of its schema."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "include_in_schema" and isinstance(keyword.value, ast.Constant):
+                    return keyword.value.value is False
+    return False
+
+
+def _declared_status(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """`@router.post(..., status_code=201)`."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                value = keyword.value
+                if keyword.arg == "status_code" and isinstance(value, ast.Constant) and isinstance(value.value, int):
+                    return value.value
+    return None
+
+
+def _scalar(annotation: ast.expr | None) -> str | None:
+    """The JSON type of a scalar annotation (`int`, `str | None`, `Optional[int]`), or None."""
+    if isinstance(annotation, ast.Name):
+        return _SCALARS.get(annotation.id)
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        left, right = _scalar(annotation.left), _scalar(annotation.right)
+        none = any(isinstance(side, ast.Constant) and side.value is None for side in (annotation.left, annotation.right))
+        return (left or right) if none else None
+    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name):
+        if annotation.value.id == "Optional":
+            return _scalar(annotation.slice)
+    return None
+
+
+def _signature(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, path_types: dict[str, str], operation: JSONObject, method: str
+) -> None:
+    """FastAPI: query parameters and the request body from the handler's signature."""
+    arguments = function.args
+    defaults: list[ast.expr | None] = [None] * (len(arguments.args) - len(arguments.defaults)) + list(arguments.defaults)
+    pairs = list(zip(arguments.args, defaults)) + list(zip(arguments.kwonlyargs, arguments.kw_defaults))
+    parameters = operation.setdefault("parameters", [])
+    assert isinstance(parameters, list)
+    for argument, default in pairs:
+        name = argument.arg
+        if name in path_types:
+            _type_path_parameter(parameters, name, _scalar(argument.annotation))
+            continue
+        if name in _NOT_PARAMETERS:
+            continue
+        if isinstance(default, ast.Call):  # Depends(...), Body(...), Query(...): not a plain query
+            continue
+        scalar = _scalar(argument.annotation)
+        if scalar is not None:
+            parameter: JSONObject = {"name": name, "in": "query", "required": default is None, "schema": {"type": scalar}}
+            parameters.append(parameter)
+        elif (
+            isinstance(argument.annotation, ast.Name)
+            and argument.annotation.id[:1].isupper()
+            and method in ("POST", "PUT", "PATCH")
+            and "requestBody" not in operation
+        ):
+            operation["requestBody"] = {
+                "required": default is None,
+                "content": {"application/json": {"schema": {"type": "object", "title": argument.annotation.id}}},
+            }
+
+
+def _type_path_parameter(parameters: list[object], name: str, scalar: str | None) -> None:
+    for parameter in parameters:
+        if scalar is not None and isinstance(parameter, dict) and parameter.get("name") == name:
+            parameter["schema"] = {"type": scalar}
+
+
+def static_spec(project: StaticProject, title: str) -> JSONObject:
+    assert project.index is not None
+    registry = handlers(project.index)
+    paths: dict[str, JSONObject] = {}
+    frameworks: set[str] = set()
+    for handler in sorted(registry, key=lambda found: (found.path, found.line)):
+        _add_handler(project, handler, paths, frameworks)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "0.0.0", "x-backbone-extracted": "static", "x-backbone-frameworks": sorted(frameworks)},
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSONObject], frameworks: set[str]) -> None:
+    if "WEBSOCKET" in handler.methods or not handler.routes:
+        return
+    tree = project.trees.get(handler.path)
+    function = _function_at(tree, handler.line) if tree is not None else None
+    if function is not None and _hidden(function):
+        return
+    frameworks.add(handler.framework.value)
+    methods = sorted(handler.methods) or ["GET"]
+    for route in handler.routes:
+        path, path_types = openapi_path(route)
+        item = paths.setdefault(path, {})
+        for method in methods:
+            if method.lower() in item:
+                continue
+            operation: JSONObject = {
+                "operationId": handler.qualname.replace(".", "_") + (f"_{method.lower()}" if len(methods) > 1 else ""),
+                "x-backbone-source": f"{handler.path}:{handler.line}",
+                "x-backbone-handler": handler.qualname,
+            }
+            if not handler.methods:
+                operation["x-backbone-methods-unknown"] = True
+            parameters: list[object] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
+            ]
+            operation["parameters"] = parameters
+            if function is not None and handler.framework is WebFramework.FASTAPI:
+                _signature(function, path_types, operation, method)
+            if not operation["parameters"]:
+                del operation["parameters"]
+            success = _declared_status(function) if function is not None else None
+            responses: JSONObject = {str(success or 200): {"description": "Successful response"}}
+            if function is not None:
+                for status, description in sorted(raised_statuses(function).items()):
+                    responses[str(status)] = {"description": description}
+            operation["responses"] = responses
+            item[method.lower()] = operation

@@ -83,6 +83,10 @@ def merge_sources(spec: JSONObject, static: JSONObject) -> None:
 
 
 def dump_spec(spec: JSONObject, output_format: str) -> str:
+    """The spec as text, with secret-looking values (an API key as a default or example) masked."""
+    from backbone.redaction import mask_values
+
+    spec = mask_values(spec)
     if output_format == "yaml":
         return str(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
     return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from backbone.contract.errors import raised_statuses
 from backbone.contract.spec import JSONObject
-from backbone.review.frameworks import Handler, handlers
+from backbone.review.frameworks import Handler, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
 from backbone.review.project import ProjectIndex, extract_module_facts
 
@@ -150,22 +150,64 @@ def _signature(
             continue
         if name in _NOT_PARAMETERS:
             continue
-        if isinstance(default, ast.Call):  # Depends(...), Body(...), Query(...): not a plain query
+        annotation = argument.annotation
+        marker = default if isinstance(default, ast.Call) else None
+        if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name) and annotation.value.id == "Annotated":
+            elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            annotation = elements[0]
+            marker = next((item for item in elements[1:] if isinstance(item, ast.Call)), marker)
+        scalar = _scalar(annotation)
+        if marker is not None:
+            where = _MARKERS.get(_call_name(marker) or "")
+            if where is None or where == "body":  # Depends(...), Body(...), File(...)
+                if _call_name(marker) == "Body" and isinstance(annotation, ast.Name):
+                    _request_body(operation, annotation.id, required=_marker_required(marker) if default is marker else default is None)
+                continue
+            if where == "path":
+                _type_path_parameter(parameters, name, scalar)
+                continue
+            required = _marker_required(marker) if default is marker else default is None
+            schema: JSONObject = {"type": scalar} if scalar else {}
+            for keyword in marker.keywords:
+                bound = _CONSTRAINTS.get(keyword.arg or "")
+                if bound and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, (int, float)):
+                    schema[bound] = keyword.value.value
+            alias = next((k.value.value for k in marker.keywords if k.arg == "alias" and isinstance(k.value, ast.Constant)), None)
+            shown = str(alias) if alias else (name.replace("_", "-") if where == "header" else name)
+            parameters.append({"name": shown, "in": where, "required": required, "schema": schema})
             continue
-        scalar = _scalar(argument.annotation)
         if scalar is not None:
             parameter: JSONObject = {"name": name, "in": "query", "required": default is None, "schema": {"type": scalar}}
             parameters.append(parameter)
-        elif (
-            isinstance(argument.annotation, ast.Name)
-            and argument.annotation.id[:1].isupper()
-            and method in ("POST", "PUT", "PATCH")
-            and "requestBody" not in operation
-        ):
-            operation["requestBody"] = {
-                "required": default is None,
-                "content": {"application/json": {"schema": {"type": "object", "title": argument.annotation.id}}},
-            }
+        elif isinstance(annotation, ast.Name) and annotation.id[:1].isupper() and method in ("POST", "PUT", "PATCH"):
+            _request_body(operation, annotation.id, required=default is None)
+
+
+def _request_body(operation: JSONObject, model: str, required: bool) -> None:
+    """A JSON body of the named model (its fields are the app generator's business; the name is kept)."""
+    operation.setdefault("requestBody", {
+        "required": required,
+        "content": {"application/json": {"schema": {"type": "object", "title": model}}},
+    })
+
+
+_MARKERS = {"Query": "query", "Header": "header", "Cookie": "cookie", "Path": "path", "Body": "body", "Form": "body",
+            "File": "body", "Depends": "body", "Security": "body"}
+_CONSTRAINTS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum",
+                "min_length": "minLength", "max_length": "maxLength"}
+
+
+def _call_name(call: ast.Call) -> str | None:
+    function = call.func
+    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else None
+
+
+def _marker_required(marker: ast.Call) -> bool:
+    """`Query(50)` and `Query(default=50)` are optional; `Query()` and `Query(...)` as a default are required."""
+    given = marker.args[0] if marker.args else next((k.value for k in marker.keywords if k.arg in ("default", "default_factory")), None)
+    if given is None:
+        return True
+    return isinstance(given, ast.Constant) and given.value is Ellipsis
 
 
 def _type_path_parameter(parameters: list[object], name: str, scalar: str | None) -> None:
@@ -181,11 +223,49 @@ def static_spec(project: StaticProject, title: str) -> JSONObject:
     frameworks: set[str] = set()
     for handler in sorted(registry, key=lambda found: (found.path, found.line)):
         _add_handler(project, handler, paths, frameworks)
+    for view in sorted(registry.view_classes.values(), key=lambda found: (found.path, found.line)):
+        if view.routed:
+            _add_framework_actions(view, registry.paginated(view), paths, frameworks)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0.0.0", "x-backbone-extracted": "static", "x-backbone-frameworks": sorted(frameworks)},
         "paths": dict(sorted(paths.items())),
     }
+
+
+def _add_framework_actions(view: ViewClass, paginated: bool | None, paths: dict[str, JSONObject], frameworks: set[str]) -> None:
+    """The actions a view's framework base implements (`ModelViewSet.list`, `ListView.get`)."""
+    collection = [route for route in view.routes if "{pk}" not in route and "<" not in route]
+    detail = [route for route in view.routes if route not in collection]
+    for action in view.actions:
+        if action.handler is not None:
+            continue
+        if action.detail is None:
+            routes = list(view.routes)
+        else:
+            candidates = detail if action.detail else collection
+            routes = sorted(candidates, key=len)[:1]
+        for route in routes:
+            path, path_types = openapi_path(route)
+            item = paths.setdefault(path, {})
+            for method in sorted(action.methods):
+                if method.lower() in item:
+                    continue
+                frameworks.add(view.framework.value)
+                operation: JSONObject = {
+                    "operationId": f"{view.qualname}.{action.name}".replace(".", "_"),
+                    "x-backbone-source": f"{view.path}:{view.line}",
+                    "x-backbone-handler": f"{view.qualname}.{action.name}",
+                }
+                if path_types:
+                    operation["parameters"] = [
+                        {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
+                    ]
+                success: JSONObject = {"description": "Successful response"}
+                if action.lists and paginated is False:
+                    success["content"] = {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}
+                operation["responses"] = {"201" if action.name == "create" else "204" if action.name == "destroy" else "200": success}
+                item[method.lower()] = operation
 
 
 def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSONObject], frameworks: set[str]) -> None:

@@ -110,3 +110,28 @@ def test_changes_name_the_python_line_when_the_spec_came_from_code() -> None:
     (gone, added) = diff_specs(base, removed)
     assert gone.check.id == "api-path-removed" and gone.source == "app/orders.py:12"
     assert added.check.id == "api-path-added"
+
+
+def fan_out(levels: int, leaf_type: str) -> dict[str, object]:
+    """Each schema refers to the next one four times: 4**levels paths, levels + 1 schemas."""
+    schemas: dict[str, object] = {f"S{levels}": {"type": "object", "properties": {"password_hash": {"type": leaf_type}}}}
+    for level in range(levels):
+        following = {"$ref": f"#/components/schemas/S{level + 1}"}
+        schemas[f"S{level}"] = {"allOf": [following, following], "properties": {"a": following, "b": following}}
+    spec = with_response({"$ref": "#/components/schemas/S0"})
+    spec["components"] = {"schemas": schemas}
+    return spec
+
+
+def test_references_that_fan_out_and_meet_again_are_read_once() -> None:
+    import time
+
+    from backbone.contract.lint import lint_spec
+
+    started = time.monotonic()
+    # Every schema has the leaf property through allOf: it changed in each of them, once each.
+    found = check_ids(fan_out(30, "string"), fan_out(30, "integer"))
+    assert set(found) == {"response-property-type-changed"} and len(found) <= 31
+    exposed = [p for p in lint_spec(fan_out(30, "string")) if p.rule.id == "sensitive-field-exposed"]
+    assert 1 <= len(exposed) <= 31
+    assert time.monotonic() - started < 5

@@ -161,9 +161,9 @@ def _sensitive(value: object, resolver: Resolver, seen: set[str], depth: int, pr
     found: dict[str, SecretKind] = {}
     schema = shape(value, resolver)
     if schema.ref:
-        if schema.ref in seen:
+        if schema.ref in seen:  # walked already, on this path or another: each schema once
             return {}
-        seen = seen | {schema.ref}
+        seen.add(schema.ref)
     for name, item in schema.properties.items():
         secret = sensitive_field(name)
         if secret is not None and resolver.deref(item)[0].get("writeOnly") is not True:

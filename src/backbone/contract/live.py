@@ -63,7 +63,7 @@ def _source(function: object, root: Path) -> tuple[str, ast.FunctionDef | ast.As
     try:
         filename = inspect.getsourcefile(target)  # type: ignore[arg-type]
         lines, line = inspect.getsourcelines(target)  # type: ignore[arg-type]
-    except (TypeError, OSError):
+    except (TypeError, OSError):  # backbone: ignore[BB101] - no source (a built-in, a C extension): no location
         return None
     if filename is None:
         return None

@@ -40,6 +40,19 @@ def _types(schema: JSONObject) -> tuple[set[str], bool]:
 
 
 def shape(value: object, resolver: Resolver, depth: int = 0) -> Shape:
+    plain_ref = as_str(value.get("$ref")) if isinstance(value, dict) and len(value) == 1 else None
+    if plain_ref is not None:
+        cached = resolver.memo.get(plain_ref)
+        if isinstance(cached, Shape):
+            return cached
+        resolver.memo[plain_ref] = Shape({}, frozenset(), False, plain_ref, {}, frozenset())  # a cycle meets an empty shape
+        made = _shape(value, resolver, depth)
+        resolver.memo[plain_ref] = made
+        return made
+    return _shape(value, resolver, depth)
+
+
+def _shape(value: object, resolver: Resolver, depth: int) -> Shape:
     schema, ref = resolver.deref(value)
     types, nullable = _types(schema)
     properties = dict(as_object(schema.get("properties")))

@@ -108,6 +108,9 @@ class Resolver:
 
     def __init__(self, spec: JSONObject) -> None:
         self.spec = spec
+        # What readers made of each `$ref` once (schema_diff's shapes): a document where
+        # references fan out and meet again is read in time linear in its size.
+        self.memo: dict[str, object] = {}
 
     def lookup(self, ref: str) -> JSONObject | None:
         if not ref.startswith("#/"):

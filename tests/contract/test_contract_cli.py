@@ -152,3 +152,19 @@ def test_lint_reads_a_project_statically(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["contract", "lint", str(PROJECTS / "flask_shop"), "--format", "json", "--fail-on", "info"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert any(f["name"] == "idempotency-key" and f["path"] == "shop/checkout.py" for f in findings)
+
+
+def test_an_app_that_prints_or_exits_on_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "noisy.py").write_text(
+        "from fastapi import FastAPI\nprint('connecting to the database')\napp = FastAPI()\n"
+        "@app.get('/a')\ndef a():\n    return {}\n"
+    )
+    (tmp_path / "quits.py").write_text("import sys\nsys.exit('DATABASE_URL is not set')\n")
+    with imported_from(tmp_path, "noisy", "quits"):
+        assert main(["contract", "extract", "noisy:app", "--app-dir", str(tmp_path)]) == 0
+        captured = capsys.readouterr()
+        assert "/a" in json.loads(captured.out)["paths"] and "connecting" in captured.err
+        assert main(["contract", "extract", "quits:app", "--app-dir", str(tmp_path)]) == 0
+        captured = capsys.readouterr()
+        assert "DATABASE_URL is not set" in captured.err and "read statically" in captured.err
+        assert set(json.loads(captured.out)["paths"]) == {"/a"}

@@ -26,10 +26,12 @@ from backbone.contract.static import openapi_path
 
 @contextlib.contextmanager
 def _on_path(directory: Path) -> Iterator[None]:
+    """The app's directory importable, and what its code prints kept off stdout (the spec goes there)."""
     entry = str(directory.resolve())
     sys.path.insert(0, entry)
     try:
-        yield
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(entry)
@@ -42,7 +44,7 @@ def import_app(target: str, app_dir: Path) -> object:
     with _on_path(app_dir):
         try:
             module = importlib.import_module(module_name)
-        except Exception as error:  # the project's own import-time code failed
+        except (Exception, SystemExit) as error:  # the project's own import-time code failed
             raise SpecError(f"{target}: importing {module_name} failed: {type(error).__name__}: {error}") from None
     app: object = module
     for part in attribute.split("."):
@@ -53,7 +55,7 @@ def import_app(target: str, app_dir: Path) -> object:
         with _on_path(app_dir):
             try:
                 app = app()  # an app factory: create_app
-            except Exception as error:
+            except (Exception, SystemExit) as error:
                 raise SpecError(f"{target}: calling the factory failed: {type(error).__name__}: {error}") from None
     return app
 
@@ -113,9 +115,10 @@ def live_spec(app: object, root: Path) -> JSONObject | None:
 
 def _fastapi(app: object, root: Path) -> JSONObject:
     try:
-        generated = app.openapi()  # type: ignore[attr-defined]
+        with contextlib.redirect_stdout(sys.stderr):
+            generated = app.openapi()  # type: ignore[attr-defined]
         spec = as_object(json.loads(json.dumps(generated, default=str)))
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise SpecError(f"the app's openapi() failed: {type(error).__name__}: {error}") from None
     paths = as_object(spec.get("paths"))
     for route in getattr(app, "routes", []):

@@ -258,6 +258,10 @@ def _number(schema: JSONObject, keyword: str) -> float | None:
     return float(value)
 
 
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _values(values: list[object]) -> str:
-    shown = ", ".join(repr(value) for value in values[:5])
+    shown = ", ".join(_short(repr(value)) for value in values[:5])
     return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")

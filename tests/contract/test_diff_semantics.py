@@ -109,6 +109,7 @@ def test_changes_name_the_python_line_when_the_spec_came_from_code() -> None:
     removed = api(path="/users")
     (gone, added) = diff_specs(base, removed)
     assert gone.check.id == "api-path-removed" and gone.source == "app/orders.py:12"
+    assert gone.operation == "GET /orders"
     assert added.check.id == "api-path-added"
 
 

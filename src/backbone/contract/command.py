@@ -116,7 +116,7 @@ def diff_command(
         return _fail(str(error))
     changes = diff_specs(base_spec, head_spec)
     findings = [change_finding(change, head_label) for change in changes]
-    text = render_findings(findings, output_format, "API contract changes")
+    text = render_findings(findings, output_format, "API contract changes", 2)
     try:
         _write(text, output)
     except OSError as error:
@@ -144,7 +144,7 @@ def lint_command(target: str, app_dir: Path | None, output_format: str, output: 
         return _fail(str(error))
     findings = [problem_finding(problem, label) for problem in lint_spec(spec)]
     try:
-        _write(render_findings(findings, output_format, "API contract lint"), output)
+        _write(render_findings(findings, output_format, "API contract lint", 1), output)
     except OSError as error:
         return _fail(f"{output}: {error.strerror or error}")
     threshold = Severity.parse(_LEVELS[fail_on])

@@ -63,10 +63,10 @@ class _Differ:
                 self._at(new, old)
                 self._operation(old, new)
         for path in sorted(base_paths - head_paths):
-            first = next(op for key, op in base_ops.items() if key[0] == path)
-            self._at(first, None)
-            self.sink.operation = ""
-            self.sink.emit("api-path-removed", f"{first.path}: path removed")
+            gone = [op for key, op in base_ops.items() if key[0] == path]
+            self._at(gone[0], None)
+            self.sink.operation = f"{', '.join(op.method for op in gone)} {gone[0].path}"
+            self.sink.emit("api-path-removed", f"{gone[0].path}: path removed with its {len(gone)} operation(s)")
         for key, new in head_ops.items():
             if key in base_ops:
                 continue
@@ -75,10 +75,10 @@ class _Differ:
                 continue
             self.sink.emit("api-operation-added", f"{new.label}: operation added")
         for path in sorted(head_paths - base_paths):
-            first = next(op for key, op in head_ops.items() if key[0] == path)
-            self._at(first, None)
-            self.sink.operation = ""
-            self.sink.emit("api-path-added", f"{first.path}: path added")
+            arrived = [op for key, op in head_ops.items() if key[0] == path]
+            self._at(arrived[0], None)
+            self.sink.operation = f"{', '.join(op.method for op in arrived)} {arrived[0].path}"
+            self.sink.emit("api-path-added", f"{arrived[0].path}: path added with {len(arrived)} operation(s)")
 
     def _at(self, operation: Operation, other: Operation | None) -> None:
         self.sink.operation = operation.label

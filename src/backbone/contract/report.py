@@ -61,11 +61,12 @@ def problem_finding(problem: Problem, spec_label: str) -> Finding:
     )
 
 
-def render_findings(findings: list[Finding], output_format: str, title: str, notes: tuple[str, ...] = ()) -> str:
+def render_findings(findings: list[Finding], output_format: str, title: str, specs: int, notes: tuple[str, ...] = ()) -> str:
+    """`specs`: how many contracts were read (2 for a diff), shown as the files of the summary line."""
     ordered = tuple(sorted(findings, key=lambda finding: (-finding.severity.rank, finding.scope, finding.code)))
     if output_format == "markdown":
         return _markdown(ordered, title, notes)
-    report = ReviewReport(findings=ordered, notes=notes)
+    report = ReviewReport(findings=ordered, files_reviewed=specs, notes=notes)
     return render(report, OutputFormat(output_format))
 
 

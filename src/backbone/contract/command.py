@@ -150,3 +150,28 @@ def lint_command(target: str, app_dir: Path | None, output_format: str, output: 
     threshold = Severity.parse(_LEVELS[fail_on])
     return EXIT_FINDINGS if any(finding.severity.rank >= threshold.rank for finding in findings) else EXIT_CLEAN
 
+
+
+@contract_command.command("handoff")
+@click.argument("target", default=".")
+@click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory to import module:app from.")
+@click.option("--base-url", default="http://localhost:8000", show_default=True, help="The URL the curl commands call.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "html"]), default=None,
+              help="Default: from -o's suffix (.html), else markdown.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the page to FILE.")
+def handoff_command(target: str, app_dir: Path | None, base_url: str, output_format: str | None, output: str | None) -> int:
+    """Each endpoint of a contract (a spec file, a PATH or module:app) with examples and a curl command."""
+    from backbone.contract.handoff import handoff_html, handoff_markdown
+
+    try:
+        spec, _ = _spec_or_code(target, app_dir)
+    except SpecError as error:
+        return _fail(str(error))
+    chosen = output_format or ("html" if output and output.lower().endswith((".html", ".htm")) else "markdown")
+    text = handoff_html(spec, base_url) if chosen == "html" else handoff_markdown(spec, base_url)
+    try:
+        _write(text, output)
+    except OSError as error:
+        return _fail(f"{output}: {error.strerror or error}")
+    return EXIT_CLEAN

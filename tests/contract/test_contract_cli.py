@@ -168,3 +168,29 @@ def test_an_app_that_prints_or_exits_on_import(tmp_path: Path, capsys: pytest.Ca
         captured = capsys.readouterr()
         assert "DATABASE_URL is not set" in captured.err and "read statically" in captured.err
         assert set(json.loads(captured.out)["paths"]) == {"/a"}
+
+
+def test_diff_an_app_against_a_git_revision_imports_each_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    service = tmp_path / "svc"
+    service.mkdir()
+    app = service / "shopapi.py"
+    source = (
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\n\n"
+        "class Order(BaseModel):\n    id: int\n    total_cents: int\n\n\n"
+        "app = FastAPI()\n\n\n"
+        "@app.get('/orders/{order_id}', response_model=Order)\ndef order(order_id: int) -> Order:\n"
+        "    return Order(id=order_id, total_cents=0)\n"
+    )
+    app.write_text(source)
+
+    def git(*arguments: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    app.write_text(source.replace("    total_cents: int\n", "    total: float\n"))
+    assert main(["contract", "diff", "--base", "HEAD", "shopapi:app", "--app-dir", str(service), "--format", "json"]) == 1
+    found = {(f["name"], f["path"], f["line"]) for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert ("response-required-property-removed", "shopapi.py", 14) in found
+    assert ("response-property-added", "shopapi.py", 14) in found

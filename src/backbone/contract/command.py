@@ -72,10 +72,33 @@ def extract_command(target: str, app_dir: Path | None, output: str | None, outpu
     return EXIT_CLEAN
 
 
+def _revisions(
+    target: str, base_revision: str, head_revision: str | None, app_dir: Path | None
+) -> tuple[JSONObject, JSONObject, str]:
+    """BASE at a git revision and HEAD at another or in the work tree, extracted the same way.
+
+    A PATH is read statically. A module:app is imported from each side's copy of --app-dir,
+    each in its own process, so the two versions of the code never meet in one interpreter.
+    """
+    from backbone.contract.extract import is_app_target
+    from backbone.contract.revisions import checkout_revision, extract_in_process_of_its_own, temporary_directory
+    from backbone.contract.static import load_project, static_spec
+
+    app = is_app_target(target)
+    project_path = (app_dir or Path(".")) if app else Path(target)
+    with temporary_directory() as scratch:
+        old_root = checkout_revision(base_revision, project_path, Path(scratch) / "base")
+        new_root = checkout_revision(head_revision, project_path, Path(scratch) / "head") if head_revision else project_path
+        if app:
+            return extract_in_process_of_its_own(target, old_root), extract_in_process_of_its_own(target, new_root), target
+        return static_spec(load_project(old_root), base_revision), static_spec(load_project(new_root), "head"), target
+
+
 @contract_command.command("diff")
 @click.argument("base", required=False)
 @click.argument("head", required=False)
-@click.option("--base", "base_revision", help="Extract BASE from this git revision of HEAD's PATH (default PATH: .).")
+@click.option("--base", "base_revision",
+              help="Extract BASE from this git revision of PATH (default .) or of --app-dir for module:app.")
 @click.option("--head", "head_revision", help="Extract HEAD from this git revision too (default: the work tree).")
 @click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory to import module:app from.")
@@ -89,24 +112,13 @@ def diff_command(
 ) -> int:
     """Compare two contracts: BASE and HEAD spec files (or PATH/module:app), or --base REV [PATH]."""
     from backbone.contract.diff import diff_specs
-    from backbone.contract.revisions import checkout_revision, temporary_directory
-    from backbone.contract.static import load_project, static_spec
     from backbone.findings import Severity
 
     try:
         if base_revision is not None:
             if head is not None:
-                return _fail("with --base REV give at most one PATH")
-            project_path = Path(base or ".")
-            with temporary_directory() as scratch:
-                old_root = checkout_revision(base_revision, project_path, Path(scratch) / "base")
-                base_spec = static_spec(load_project(old_root), f"{base_revision}")
-                if head_revision is not None:
-                    new_root = checkout_revision(head_revision, project_path, Path(scratch) / "head")
-                    head_spec = static_spec(load_project(new_root), head_revision)
-                else:
-                    head_spec = static_spec(load_project(project_path), "work tree")
-            head_label = str(project_path)
+                return _fail("with --base REV give at most one PATH or module:app")
+            base_spec, head_spec, head_label = _revisions(base or ".", base_revision, head_revision, app_dir)
         else:
             if base is None or head is None:
                 return _fail("give BASE and HEAD (spec files, PATHs or module:app), or --base REV [PATH]")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
-from backbone.contract.spec import SpecError
+from backbone.contract.spec import JSONObject, SpecError, parse_spec
 
 _MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
@@ -42,3 +43,19 @@ def checkout_revision(revision: str, path: Path, into: Path) -> Path:
 
 def temporary_directory() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="backbone-contract-")
+
+
+def extract_in_process_of_its_own(target: str, app_dir: Path) -> JSONObject:
+    """`backbone contract extract module:app` run by this Python in a child process, its spec read back."""
+    command = [sys.executable, "-m", "backbone", "contract", "extract", target, "--app-dir", str(app_dir)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=300, check=False, cwd=app_dir)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SpecError(f"{target} in {app_dir}: extraction failed: {error}") from None
+    for line in done.stderr.decode("utf-8", "replace").splitlines():
+        if line.startswith("backbone: note:"):
+            sys.stderr.write(line + "\n")
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SpecError(f"{target} in {app_dir}: {lines[-1] if lines else 'extraction failed'}")
+    return parse_spec(done.stdout.decode("utf-8", "replace"), f"{target} in {app_dir}")

@@ -43,6 +43,7 @@ class _Commands(click.Group):
     so that `backbone review` starts fast."""
 
     LAZY: dict[str, tuple[str, str]] = {
+        "contract": ("backbone.contract.command", "contract_command"),
         "debug": ("backbone.logs.command", "debug"),
         "explain": ("backbone.sql.command", "explain_command"),
         "profile": ("backbone.runtime.command", "profile_command"),

@@ -12,7 +12,7 @@ import re
 from backbone.contract.changes import Change
 from backbone.contract.checks import Level
 from backbone.contract.lint import Problem
-from backbone.findings import Confidence, Finding, Location
+from backbone.findings import Confidence, Detail, Finding, Location
 from backbone.redaction import mask_finding
 from backbone.report import OutputFormat, ReviewReport, render
 
@@ -29,9 +29,7 @@ def _location(source: str | None, fallback: str) -> Location:
 
 def change_finding(change: Change, spec_label: str) -> Finding:
     check = change.check
-    extra = [("check", check.id), ("level", check.level.value)]
-    if change.operation:
-        extra.append(("operation", change.operation))
+    detail = Detail(command="contract", route=change.operation, evidence=(f"check {check.id}", f"level {check.level.value}"))
     return Finding(
         code=check.code,
         name=check.id,
@@ -40,15 +38,13 @@ def change_finding(change: Change, spec_label: str) -> Finding:
         location=_location(change.source, spec_label),
         message=f"{check.level.value}: {change.message}",
         scope=change.operation,
-        extra=tuple(extra),
+        extra=detail,
     )
 
 
 def problem_finding(problem: Problem, spec_label: str) -> Finding:
     rule = problem.rule
-    extra = [("rule", rule.id)]
-    if problem.operation:
-        extra.append(("operation", problem.operation))
+    detail = Detail(command="contract", route=problem.operation, evidence=(f"rule {rule.id}",))
     return Finding(
         code=rule.code,
         name=rule.id,
@@ -57,7 +53,7 @@ def problem_finding(problem: Problem, spec_label: str) -> Finding:
         location=_location(problem.source, spec_label),
         message=problem.message,
         scope=problem.operation,
-        extra=tuple(extra),
+        extra=detail,
     )
 
 

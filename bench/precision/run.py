@@ -109,10 +109,12 @@ def review(projects: list[Project]) -> bool:
             capture_output=True, text=True,
         )
         if completed.returncode != 0:
+            # Exit 2 with a report: a file backbone failed on is a BB000, the rest is complete.
             print(f"{project.name}: backbone review exited {completed.returncode}: "
                   f"{completed.stderr.strip().splitlines()[-1:] or ''}", file=sys.stderr)
             failed = True
-            continue
+            if not project.report.exists():
+                continue
         findings = json.loads(project.report.read_text())["findings"]
         counts = Counter(f["code"] for f in findings)
         print(f"{project.name}: {len(findings)} findings " + " ".join(f"{c}={n}" for c, n in sorted(counts.items())))

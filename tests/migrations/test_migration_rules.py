@@ -114,3 +114,17 @@ def test_an_alembic_revision_outside_the_usual_folders_is_a_migration(tmp_path: 
     assert [(finding.code, finding.line, finding.context) for finding in findings] == [
         ("BB701", 10, "migration"), ("BB702", 12, "migration"),
     ]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DROP TYPE order_status", "DROP TYPE IF EXISTS shop.order_status CASCADE", "DROP FUNCTION total(int)",
+     "DROP TABLE orders, shop.lines", "DROP INDEX orders_created"],
+)
+def test_every_kind_of_drop_in_sql_is_read_without_failing(sql: str) -> None:
+    import ast
+
+    from backbone.review.migrations.sql import steps_of_sql
+
+    steps = steps_of_sql(sql, ast.parse("op.execute(SQL)").body[0])
+    assert steps  # each statement gives a step; none raises

@@ -27,6 +27,16 @@ def _enum(value: Any) -> str:
     return str(getattr(value, "name", value))
 
 
+def _object_name(obj: Any) -> str:
+    """`schema.name` of a dropped object: a list of names (tables, indexes), a TypeName (types)
+    or an ObjectWithArgs (functions); "" when it has none."""
+    if isinstance(obj, (list, tuple)):
+        parts = obj
+    else:
+        parts = getattr(obj, "names", None) or getattr(obj, "objname", None) or ()
+    return ".".join(value for part in parts if isinstance(value := getattr(part, "sval", None), str))
+
+
 def parse(sql: str) -> list[Any]:
     """The statements of `sql`; SqlError when PostgreSQL would not parse it."""
     import pglast
@@ -137,7 +147,7 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             )
         elif kind == "DropStmt":
             remove = _enum(statement.removeType)
-            names = [".".join(part.sval for part in name) for name in statement.objects or ()]
+            names = [name for name in map(_object_name, statement.objects or ()) if name]
             if remove == "OBJECT_INDEX":
                 steps.append(Step(StepKind.DROP_INDEX, node, text, "", names[0] if names else "",
                                   concurrently=bool(statement.concurrent), from_sql=True))

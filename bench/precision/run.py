@@ -121,12 +121,16 @@ def review(projects: list[Project]) -> bool:
     return not failed
 
 
-def sample(projects: list[Project], out: Path, per_rule: int, total: int, seed: int) -> None:
+def sample(projects: list[Project], out: Path, per_rule: int, total: int, seed: int,
+           codes: tuple[str, ...] = ()) -> None:
+    """`codes`: code prefixes to sample ("BB2", "BB101"); every rule when empty."""
     rng = random.Random(seed)
     by_code: dict[str, list[dict[str, object]]] = defaultdict(list)
     for project in projects:
         for finding in json.loads(project.report.read_text())["findings"]:
             if finding["code"] in {"BB000", "BB001"}:
+                continue
+            if codes and not str(finding["code"]).startswith(codes):
                 continue
             by_code[str(finding["code"])].append({"project": project.name, **finding})
     chosen: dict[str, list[dict[str, object]]] = {}
@@ -188,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-rule", type=int, default=5)
     parser.add_argument("--total", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261207)
+    parser.add_argument("--codes", default="", help="sample only these code prefixes, comma-separated (BB1,BB4)")
     args = parser.parse_args(argv)
     projects = load_projects(args.set)
     if args.command == "fetch":
@@ -197,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "sample":
         if args.out is None:
             parser.error("sample needs --out")
-        sample(projects, args.out, args.per_rule, args.total, args.seed)
+        codes = tuple(code.strip() for code in args.codes.split(",") if code.strip())
+        sample(projects, args.out, args.per_rule, args.total, args.seed, codes)
     else:
         if args.labels is None:
             parser.error("score needs the labels file")

@@ -140,13 +140,25 @@ def memoises_in_module_state(function: ast.FunctionDef | ast.AsyncFunctionDef) -
     `if name not in _SITES: _SITES[name] = ...`: every later call answers from the kept value,
     so the work inside runs once per worker (or once per key), not once per call.
     """
-    declared = {name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names}
-    bound = _locally_bound(function) - declared
-    for node in ast.walk(function):
-        if not isinstance(node, ast.If):
-            continue
-        name = _unset_test(node.test)
-        if name is None or name in bound:
+    # One walk of the function: the `global` names, the local stores and the tests of unset state.
+    declared: set[str] = set()
+    stored: set[str] = set()
+    unset_tests: list[tuple[str, ast.If]] = []
+    stack: list[ast.AST] = [function]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            declared.update(node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stored.add(node.id)
+        elif isinstance(node, ast.If) and (name := _unset_test(node.test)) is not None:
+            unset_tests.append((name, node))
+        stack.extend(ast.iter_child_nodes(node))
+    if not unset_tests:
+        return False
+    bound = (_parameters(function) | stored) - declared
+    for name, node in unset_tests:
+        if name in bound:
             continue
         kept = declared if name in declared else {name}
         if any(_stores_into(statement, kept) for statement in node.body):
@@ -154,17 +166,13 @@ def memoises_in_module_state(function: ast.FunctionDef | ast.AsyncFunctionDef) -
     return False
 
 
-def _locally_bound(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     arguments = function.args
-    names = {
+    return {
         argument.arg
         for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
         if argument is not None
     }
-    names.update(
-        node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    )
-    return names
 
 
 def _unset_test(test: ast.expr) -> str | None:

@@ -16,7 +16,7 @@ are such hooks:
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Iterable, Callable
 from dataclasses import dataclass
 
 from backbone.review.knowledge.errors import BROAD_EXCEPTIONS
@@ -65,10 +65,11 @@ def error_hook(
     return None
 
 
-def broadly_registered(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
-    """Functions registered for every exception: `app.register_error_handler(Exception, handle)`."""
+def broadly_registered(calls: Iterable[ast.Call], resolve: Resolve) -> frozenset[str]:
+    """Functions registered for every exception: `app.register_error_handler(Exception, handle)`;
+    `calls`: every call of the module (the engine's node index)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in calls:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)

@@ -841,7 +841,7 @@ class SilentExcept(Rule):
     def _check_error_hook(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """A framework error hook that answers every exception with a response and never logs it."""
         if self._registered is None:
-            self._registered = hooks.broadly_registered(self.context.tree, self.context.qualified_name)
+            self._registered = hooks.broadly_registered(self.context.nodes_of(ast.Call), self.context.qualified_name)
         in_class = isinstance(self.context.parent(function), ast.ClassDef)
         drf = "rest_framework" in self.context.facts.imported_packages
         hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class, drf)

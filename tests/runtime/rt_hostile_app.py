@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 
 from sqlalchemy import create_engine, text
@@ -62,6 +63,14 @@ def create_fastapi(database: str | None = None) -> object:
     @app.get("/hang/async")
     async def hang_async() -> dict[str, bool]:
         await asyncio.sleep(HANG_SECONDS)
+        return {"ok": True}
+
+    @app.get("/hang/loop")
+    async def hang_loop() -> dict[str, bool]:
+        # Never yields: holds the event loop itself (bounded, so that a run without the guard ends).
+        deadline = time.monotonic() + HANG_SECONDS
+        while time.monotonic() < deadline:
+            pass
         return {"ok": True}
 
     @app.get("/hang/sync")

@@ -213,3 +213,16 @@ def test_the_command_ends_after_the_report_though_a_handler_is_stuck_for_good(tm
     assert result.returncode == 1, result.stderr
     assert [finding["code"] for finding in document["findings"]] == ["RT105"]
     assert any("still running when the run ended" in note for note in document["notes"])
+
+
+def test_a_handler_that_holds_the_event_loop_is_stopped_at_the_timeout(tmp_path: Path) -> None:
+    """`while True` in an `async def` never yields: no await can time it out, so backbone's guard
+    stops it (SIGALRM into the main thread, where the loop runs) and the run goes on."""
+    started = time.perf_counter()
+    report = run(tmp_path, FASTAPI, "requests: [{path: /hang/loop}, {path: /ok, repeat: 2}]\n", request_timeout_s=0.5)
+    assert time.perf_counter() - started < rt_hostile_app.HANG_SECONDS
+    assert report.partial_reason is None and report.requests == 3
+    assert dict(route(report, "/hang/loop").statuses) == {"timed out": 1}
+    assert dict(route(report, "/ok").statuses) == {"200": 2}
+    [timeout] = [finding for finding in report.findings if finding.code == "RT105"]
+    assert timeout.scope == "GET /hang/loop"

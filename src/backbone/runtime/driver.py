@@ -326,6 +326,8 @@ class _RunState:
     # Requests given up on at their timeout, and those whose code was still running when the run ended.
     timeouts: int = 0
     left_running: int = 0
+    # Handlers stopped because they held the event loop itself past the timeout.
+    loop_interrupts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app_exited(self, label: str, error: BaseException) -> None:
@@ -333,6 +335,19 @@ class _RunState:
             self.app_exits[label] = self.app_exits.get(label, 0) + 1
             if not self.first_app_exit:
                 self.first_app_exit = f"{label}: {_describe(error)}"
+
+    def blocked_loop_timed_out(self, ticket: RequestTicket) -> None:
+        """Record the request whose handler held the event loop past the timeout (see _LoopGuard)."""
+        if not ticket.settle():
+            return
+        with self.lock:
+            self.timeouts += 1
+            self.loop_interrupts += 1
+        try:
+            if ticket.on_timeout is not None:
+                ticket.on_timeout()
+        except Exception as error:  # noqa: BLE001 - counted above; the route is then not named
+            note_error(error)
 
     def timed_out(self, ticket: RequestTicket, step: ScenarioStep) -> None:
         """Record a request that had no answer in time (unless it ended meanwhile)."""
@@ -437,6 +452,82 @@ def _contained_asgi(app: ASGIApp, state: _RunState) -> ASGIApp:
 _GRACE_S = 2.0
 
 
+class LoopHeldPastTimeout(BaseException):
+    """Raised into a handler that held the event loop past the request timeout.
+
+    A BaseException, so that the app's own `except Exception` cannot swallow it; asyncio
+    sets it on the request's task like any other failure.
+    """
+
+
+class _LoopGuard:
+    """Stops a handler that holds the event loop itself past the request timeout.
+
+    A request that awaits forever is given up on by `asyncio.wait`; one that never yields
+    (`while True: ...` or a blocking call in an `async def`) stops the loop, and nothing on
+    the loop can run again. A heartbeat on the loop and a thread beside it see that; the
+    thread then sends SIGALRM to the main thread (where the loop runs), whose handler
+    records the request as timed out and raises LoopHeldPastTimeout in the handler's code.
+    Only when the loop runs on the main thread; an alarm that is not the guard's goes on to
+    the SIGALRM handler that was there before (pytest-timeout's, the app's).
+    """
+
+    _BEAT_S = 0.05
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, state: _RunState, timeout_s: float) -> None:
+        self.loop, self.state, self.timeout_s = loop, state, timeout_s
+        self.last_beat = time.monotonic()
+        self.stopped = threading.Event()
+        self.previous: Any = signal.signal(signal.SIGALRM, self._on_alarm)
+        loop.call_soon(self._beat)
+        self.thread = threading.Thread(target=self._watch, name="backbone-loop-guard", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def start(cls, loop: asyncio.AbstractEventLoop, state: _RunState) -> _LoopGuard | None:
+        if (
+            state.timeout_s is None
+            or not hasattr(signal, "SIGALRM")
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGALRM) is signal.SIG_IGN
+        ):
+            return None
+        return cls(loop, state, state.timeout_s)
+
+    def _beat(self) -> None:
+        self.last_beat = time.monotonic()
+        if not self.stopped.is_set():
+            self.loop.call_later(self._BEAT_S, self._beat)
+
+    def _held(self) -> bool:
+        return time.monotonic() - self.last_beat > self.timeout_s
+
+    def _watch(self) -> None:
+        main = threading.main_thread().ident
+        while not self.stopped.wait(self._BEAT_S):
+            if self._held() and main is not None and not self.stopped.is_set():
+                signal.pthread_kill(main, signal.SIGALRM)
+                # One alarm per timeout: the stopped handler gets the time to unwind.
+                self.stopped.wait(self.timeout_s)
+
+    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
+        ticket = ticket_variable.get()
+        if not self._held() or ticket is None:
+            # Not the guard's alarm, the loop moved on meanwhile, or what holds it is not a request.
+            if callable(self.previous):
+                self.previous(signum, frame)
+            return
+        self.state.blocked_loop_timed_out(ticket)
+        raise LoopHeldPastTimeout()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        # The thread must be done before the old handler is back: an alarm after that could
+        # reach a default disposition, which ends the process.
+        self.thread.join(timeout=2 * self._BEAT_S + 1)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
 def _run_loop(main: Coroutine[Any, Any, None], state: _RunState) -> None:
     """Run `main` on a new event loop, as asyncio.run does, except that:
 
@@ -459,6 +550,7 @@ def _run_loop(main: Coroutine[Any, Any, None], state: _RunState) -> None:
 
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    guard = _LoopGuard.start(loop, state)
     try:
         try:
             loop.run_until_complete(task)
@@ -472,6 +564,8 @@ def _run_loop(main: Coroutine[Any, Any, None], state: _RunState) -> None:
                 loop.run_until_complete(asyncio.wait({task}, timeout=_GRACE_S))
             raise
     finally:
+        if guard is not None:
+            guard.stop()
         if previous_handler is not None:
             signal.signal(signal.SIGINT, previous_handler)
         _close_loop(loop, state)

@@ -64,7 +64,7 @@ class _Finder:
         assert context.project is not None
         self.context = context
         self.knowledge: SerializationKnowledge = serialization_knowledge(context.project)
-        self.resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+        self.resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols, context.facts.star_imports)
 
     # --- names -------------------------------------------------------------------------
 

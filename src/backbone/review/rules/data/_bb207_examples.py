@@ -333,6 +333,29 @@ class Query(graphene.ObjectType):
     def resolve_posts(root, info):
         return Post.objects.all()  # expect: BB207
 ''',
+    # A project `list()` override that ends in `super().list(...)`: the framework still serializes
+    # the queryset with the serializer.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class ExportMixin:
+    def list(self, request, *args, **kwargs):
+        if "export" in request.GET:
+            return Response({"export": True})
+        return super().list(request, *args, **kwargs)
+
+
+class PostViewSet(ExportMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -465,6 +488,25 @@ def render(posts):
 
 def bylines():
     return [{"title": post.title, "author": post.author.name} for post in Post.objects.all()]
+''',
+    # A `list()` override that answers by itself (no `super().list()`): the serializer never sees
+    # the queryset's rows.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def list(self, request, *args, **kwargs):
+        return Response({"count": self.get_queryset().count()})
 ''',
 )
 

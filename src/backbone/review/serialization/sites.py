@@ -150,12 +150,14 @@ class _Finder:
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
-                found = self._returned_queryset(flow, statement.value, base)
+                found = self._returned_queryset(flow, statement.value, base, method)
                 if found is not None:
                     return found
         return None
 
-    def _returned_queryset(self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None) -> tuple[ast.AST, DataValue] | None:
+    def _returned_queryset(
+        self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, method: ast.FunctionDef
+    ) -> tuple[ast.AST, DataValue] | None:
         chain: list[ast.Call] = []
         current: ast.expr = node
         for _ in range(16):
@@ -165,14 +167,17 @@ class _Finder:
                     break
                 current = binding.node
                 continue
+            if isinstance(current, ast.Attribute) and _is_self(current.value) and current.attr == "queryset":
+                # `self.queryset`: what the method assigned to it before, else the class's `queryset`
+                # (the framework's get_queryset() is `self.queryset.all()`).
+                assigned = _self_assignment(method, "queryset", current)
+                if assigned is not None:
+                    current = assigned
+                    continue
+                return self._chained(flow, node, base, chain)
             if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
                 if current.func.attr == "get_queryset" and isinstance(current.func.value, ast.Call) and isinstance(current.func.value.func, ast.Name) and current.func.value.func.id == "super":
-                    if base is None:
-                        return None
-                    chained = base[1]
-                    for call in reversed(chain):
-                        chained = apply_call(flow, chained, call)
-                    return node, chained
+                    return self._chained(flow, node, base, chain)
                 chain.append(current)
                 current = current.func.value
                 continue
@@ -181,6 +186,18 @@ class _Finder:
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
             return self._origin(flow, node), value
         return None
+
+    @staticmethod
+    def _chained(
+        flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, chain: list[ast.Call]
+    ) -> tuple[ast.AST, DataValue] | None:
+        """The class's queryset after the calls chained on it (`super().get_queryset().filter(...)`)."""
+        if base is None:
+            return None
+        chained = base[1]
+        for call in reversed(chain):
+            chained = apply_call(flow, chained, call)
+        return node, chained
 
     def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:
         found: list[str] = []
@@ -484,6 +501,19 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
 def _prefixes(lookup: str) -> list[str]:
     parts = lookup.split("__")
     return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _self_assignment(method: ast.FunctionDef, name: str, before: ast.AST) -> ast.expr | None:
+    """The value of the last `self.<name> = ...` in `method` above `before`."""
+    line = getattr(before, "lineno", 0)
+    found: ast.expr | None = None
+    for node in _own_nodes(method):
+        if isinstance(node, ast.Assign) and node.lineno < line and any(
+            isinstance(target, ast.Attribute) and _is_self(target.value) and target.attr == name for target in node.targets
+        ):
+            if found is None or node.lineno >= getattr(found, "lineno", 0):
+                found = node.value
+    return found
 
 
 def _many(call: ast.Call) -> bool:

@@ -356,6 +356,33 @@ class PostViewSet(ExportMixin, viewsets.ModelViewSet):
     queryset = Post.objects.all()  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # get_queryset() reads `self.queryset` (the class's, or what it assigned from super()).
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return self.queryset.filter(title__icontains=self.request.GET.get("q", ""))  # expect: BB207
+
+
+class RecentPosts(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        self.queryset = super().get_queryset()
+        return self.queryset.order_by("-id").prefetch_related("tags")  # expect: BB207
+''',
 )
 
 DJANGO_VALID = (
@@ -507,6 +534,33 @@ class PostViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         return Response({"count": self.get_queryset().count()})
+''',
+    # get_queryset() eager-loads on `self.queryset`, or on what it assigned from super().
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return self.queryset.select_related("author")
+
+
+class RecentPosts(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        self.queryset = super().get_queryset().select_related("author")
+        return self.queryset.order_by("-id")
 ''',
 )
 

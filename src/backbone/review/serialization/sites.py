@@ -29,6 +29,7 @@ from backbone.review.frameworks import handler_for, response_model, response_pay
 from backbone.review.names import NameResolver
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
+from backbone.review.serialization.hooks import hook_sites
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -57,6 +58,8 @@ class SerializationSite:
     skip: frozenset[str] = frozenset()
     annotated: frozenset[str] = frozenset()
     confidence: Confidence = Confidence.HIGH
+    # How a message names the query when it is not written as one (a ModelAdmin's changelist).
+    query_text: str = ""
 
 
 class _Finder:
@@ -430,7 +433,9 @@ class _Finder:
 
     def view_sites(self, node: ast.ClassDef) -> list[SerializationSite]:
         view = view_class_for(node, self.context)
-        if view is None or not view.list_actions:
+        if view is None:
+            return hook_sites(node, self)
+        if not view.list_actions:
             return []
         serializers = self.view_serializers(node, view.qualname)
         located = self.view_queryset(node)
@@ -444,6 +449,20 @@ class _Finder:
 
     def _qualname(self, node: ast.ClassDef) -> str:
         return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+
+    def qualname_of(self, node: ast.ClassDef) -> str:
+        return self._qualname(node)
+
+    def hook_site(
+        self, located: tuple[ast.AST, DataValue] | None, reads: tuple[Read, ...], label: str, query_text: str = ""
+    ) -> SerializationSite | None:
+        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py)."""
+        if located is None or not reads or located[1].kind is ValueKind.INSTANCE:
+            return None
+        node, rows = located
+        shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
+        annotated = annotated_counts(self.context, node)
+        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text)
 
 
 def function_sites(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[SerializationSite]:

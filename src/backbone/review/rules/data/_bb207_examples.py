@@ -383,6 +383,34 @@ class RecentPosts(viewsets.ReadOnlyModelViewSet):
         self.queryset = super().get_queryset()
         return self.queryset.order_by("-id").prefetch_related("tags")  # expect: BB207
 ''',
+    # Django's framework classes call project methods per row: a ModelAdmin's list_display
+    # callables (the changelist lists with `list_select_related`), a Feed's item_* methods.
+    _DJANGO + '''
+from django.contrib import admin
+from django.contrib.syndication.views import Feed
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_select_related = ("post",)  # expect: BB207
+    list_display = ("id", "post", "post_author")
+
+    def post_author(self, obj):
+        return obj.post.author.name
+
+
+class PostFeed(Feed):
+    title = "Posts"
+
+    def items(self):
+        return Post.objects.order_by("-id")[:20]  # expect: BB207
+
+    def item_title(self, item):
+        return item.title
+
+    def item_author_name(self, item):
+        return item.author.name
+''',
 )
 
 DJANGO_VALID = (
@@ -561,6 +589,38 @@ class RecentPosts(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         self.queryset = super().get_queryset().select_related("author")
         return self.queryset.order_by("-id")
+''',
+    # The changelist selects what list_display reads (a key named in it makes Django
+    # select_related() every forward key); the feed's items() eager-loads its author.
+    _DJANGO + '''
+from django.contrib import admin
+from django.contrib.syndication.views import Feed
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_select_related = ("post__author",)
+    list_display = ("id", "post", "post_author")
+
+    def post_author(self, obj):
+        return obj.post.author.name
+
+
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "author")
+
+
+admin.site.register(Post, PostAdmin)
+
+
+class PostFeed(Feed):
+    title = "Posts"
+
+    def items(self):
+        return Post.objects.select_related("author").order_by("-id")[:20]
+
+    def item_author_name(self, item):
+        return item.author.name
 ''',
 )
 

@@ -439,6 +439,11 @@ def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
     return None
 
 
+def call_chain_of(node: ast.AST) -> tuple[str, list[str]] | None:
+    """`obj.comments.filter(x=1).count()` -> ("obj", ["comments", "filter()", "count()"])."""
+    return _chain(node)
+
+
 def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         return f"{class_qualname}.{func.attr}" if class_qualname else ""

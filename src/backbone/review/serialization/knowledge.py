@@ -93,6 +93,9 @@ class PerRowCaller:
     field: str
     # The project functions from the field's method down to this one ("get_x() > load()").
     chain: tuple[str, ...]
+    # The serializer whose method field this is, when the function is the method itself (its
+    # second parameter is then one of the serializer's objects).
+    serializer: str = ""
 
 
 # Decorators (last segment) whose function answers repeated calls from a cache.
@@ -409,7 +412,7 @@ class SerializationKnowledge:
                     if method is None or method in found:
                         continue
                     where = self.where(schema.qualname, field.line).render()
-                    caller = PerRowCaller(f"`{label}.{field.name}` ({where})", (f"{field.method}()",))
+                    caller = PerRowCaller(f"`{label}.{field.name}` ({where})", (f"{field.method}()",), serializer)
                     found[method] = caller
                     roots.append((method, caller))
         for method, caller in roots:

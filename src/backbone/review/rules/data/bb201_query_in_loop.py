@@ -30,7 +30,9 @@ from backbone.review.orm.flow import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
+from backbone.review.serialization.extract import call_chain_of
 from backbone.review.serialization.knowledge import PerRowCaller, serialization_knowledge
+from backbone.review.serialization.loads import requeried
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -309,10 +311,11 @@ class QueryInLoop(Rule):
         class QuestionSerializer(serializers.ModelSerializer):
             votes = serializers.SerializerMethodField()
             creator_name = serializers.SerializerMethodField()
+            first_vote = serializers.SerializerMethodField()
 
             class Meta:
                 model = Question
-                fields = ["id", "title", "votes", "creator_name"]
+                fields = ["id", "title", "votes", "creator_name", "first_vote"]
 
             def get_votes(self, obj):
                 return Vote.objects.filter(question_id=obj.id).count()  # expect: BB201
@@ -320,6 +323,10 @@ class QueryInLoop(Rule):
             def get_creator_name(self, obj):
                 profile = get_profile(obj.creator)
                 return profile.name if profile else ""
+
+            def get_first_vote(self, obj):
+                first = obj.vote_set.order_by("id").first()  # expect: BB201
+                return first.id if first else None
 
         class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = Question.objects.select_related("creator")
@@ -561,10 +568,41 @@ class QueryInLoop(Rule):
                     identity_gets.add(key)
                 reported.add(event.node)
                 self._report_query(event, loop)
+        if per_row is not None and per_row.serializer and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._requeried_relations(node, per_row, reported)
         for call in flow.calls:
             if call in reported or flow.call_result(call)[1] is not None:
                 continue
             self._check_project_call(call, flow)
+
+    def _requeried_relations(self, function: ast.FunctionDef | ast.AsyncFunctionDef, caller: PerRowCaller, reported: set[ast.AST]) -> None:
+        """`obj.translations.filter(...).first()` in a method field: the object's type is the
+        serializer's model, and the call builds (and runs) a new query for every object."""
+        assert self.context.project is not None
+        knowledge = serialization_knowledge(self.context.project)
+        model = knowledge.model_of(caller.serializer)
+        arguments = [*function.args.posonlyargs, *function.args.args]
+        if model is None or len(arguments) < 2:
+            return
+        parameter = arguments[1].arg
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call) or node in reported or isinstance(self.context.parent(node), ast.Attribute):
+                continue
+            chain = call_chain_of(node)
+            if chain is None or chain[0] != parameter:
+                continue
+            relation = requeried(model, tuple(chain[1]))
+            if relation is None:
+                continue
+            reported.add(node)
+            self.report(
+                node,
+                f"Query `{_clip(ast.unparse(node))}` runs once for every object a list serializes: {caller.field} is a "
+                f"`SerializerMethodField` of a serializer used for lists, and `{relation.name}.{chain[1][1]}` builds a new "
+                "query for each object, prefetched or not (N+1 queries).",
+                fix=_PER_ROW_FIX,
+                confidence=Confidence.MEDIUM,
+            )
 
     def _per_row_caller(self, node: ast.AST) -> PerRowCaller | None:
         """The method field that runs this function once per serialized row, if one does."""
@@ -665,6 +703,11 @@ class QueryInLoop(Rule):
         if qualname is None:
             return None
         return knowledge.resolve_function(qualname)
+
+
+def _clip(text: str, longest: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[: longest - 3] + "..."
 
 
 def _evaluates_cached_queryset(event: QueryEvent, loop: Loop, flow: ScopeFlow) -> bool:

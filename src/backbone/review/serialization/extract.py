@@ -82,6 +82,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     meta: dict[str, ast.expr] = {}
     serializer = ""
     queryset_line = 0
+    opaque_eager = False
     from_attributes = ""
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
@@ -90,6 +91,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             methods.append(statement.name)
             if _is_property(statement, resolver):
                 computed.append(statement.name)
+            if statement.name == "get_queryset":
+                opaque_eager = _computed_eager_loads(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -109,8 +112,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line:
-        declarations.append(ViewData(qualname, serializer, queryset_line))
+    if serializer or queryset_line or opaque_eager:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -135,6 +138,18 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             )
         )
     return declarations
+
+
+_EAGER_CALLS = frozenset({"select_related", "prefetch_related", "options"})
+
+
+def _computed_eager_loads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`qs.prefetch_related(*get_prefetches(serializer))`: eager loads computed at run time."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
+            if any(not isinstance(argument, ast.Constant) and not isinstance(argument, ast.Call) for argument in node.args):
+                return True
+    return False
 
 
 def _class_constants(node: ast.ClassDef) -> dict[str, ast.expr]:

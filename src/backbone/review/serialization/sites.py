@@ -149,7 +149,15 @@ class _Finder:
                 base = (attribute.value, value.but(kind=ValueKind.QUERY))
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
+            inherited = self.knowledge.method(self._qualname(owner), "get_queryset")
+            view = self.knowledge.views.get(inherited.rpartition(".")[0]) if inherited else None
+            if view is not None and view.opaque_eager:
+                # A project base's get_queryset() adds eager loads computed at run time.
+                return None
             return base
+        own = self.knowledge.views.get(self._qualname(owner))
+        if own is not None and own.opaque_eager:
+            return None
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:

@@ -590,6 +590,32 @@ class RecentPosts(viewsets.ReadOnlyModelViewSet):
         self.queryset = super().get_queryset().select_related("author")
         return self.queryset.order_by("-id")
 ''',
+    # A project base viewset's get_queryset() prefetches what the serializer needs, computed at
+    # run time (`prefetch_related(*prefetches_for(serializer))`): backbone can't say what is missing.
+    _DJANGO + '''
+
+def prefetches_for(serializer_class):
+    return [name for name, field in serializer_class().fields.items() if getattr(field, "source", "") != "*"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class BaseViewSet(viewsets.ModelViewSet):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
+
+
+class PostViewSet(BaseViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
     # The changelist selects what list_display reads (a key named in it makes Django
     # select_related() every forward key); the feed's items() eager-loads its author.
     _DJANGO + '''

@@ -30,6 +30,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
+from backbone.review.project import SUPER_CALL
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -149,9 +150,7 @@ class _Finder:
                 base = (attribute.value, value.but(kind=ValueKind.QUERY))
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
-            inherited = self.knowledge.method(self._qualname(owner), "get_queryset")
-            view = self.knowledge.views.get(inherited.rpartition(".")[0]) if inherited else None
-            if view is not None and view.opaque_eager:
+            if self._inherits_opaque_eager(self._qualname(owner)):
                 # A project base's get_queryset() adds eager loads computed at run time.
                 return None
             return base
@@ -197,6 +196,26 @@ class _Finder:
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
             return self._origin(flow, node), value
         return None
+
+    def _inherits_opaque_eager(self, qualname: str) -> bool:
+        """The get_queryset() the class inherits, or one it reaches through `super()`, eager-loads
+        what is computed at run time."""
+        index = self.knowledge.index
+        classes = [qualname]
+        for _ in range(8):
+            inherited = next((found for found in (index.method(index.resolve(name), "get_queryset") for name in classes) if found), None)
+            if inherited is None:
+                return False
+            owner = inherited.rpartition(".")[0]
+            view = self.knowledge.views.get(owner)
+            if view is not None and view.opaque_eager:
+                return True
+            facts = index.functions.get(inherited)
+            if facts is None or not any(call.callee == f"{SUPER_CALL}get_queryset" for call in facts.calls):
+                return False
+            owner_facts = index.classes.get(owner)
+            classes = list(owner_facts.bases) if owner_facts is not None else []
+        return False
 
     @staticmethod
     def _chained(

@@ -612,7 +612,12 @@ class BaseViewSet(viewsets.ModelViewSet):
         return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
 
 
-class PostViewSet(BaseViewSet):
+class OrderedViewSet(BaseViewSet):
+    def get_queryset(self):
+        return super().get_queryset().order_by("-id")
+
+
+class PostViewSet(OrderedViewSet):
     queryset = Post.objects.all()
     serializer_class = PostSerializer
 ''',

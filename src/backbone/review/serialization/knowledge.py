@@ -277,7 +277,7 @@ class SerializationKnowledge:
     def _field_reads(self, schema: SchemaClass, field: SchemaField, label: str, family: Family, depth: int) -> list[Read]:
         where = self.where(schema.qualname, field.line)
         name = f"{label}.{field.name}"
-        last = field.field_type.rpartition(".")[2]
+        last = self._field_kind(field.field_type)
         if last in _NO_READ_FIELDS:
             return []
         source = field.source or field.name
@@ -307,6 +307,17 @@ class SerializationKnowledge:
         if not steps:
             return []
         return [Read(steps, name, where, field.many)]
+
+    def _field_kind(self, field_type: str) -> str:
+        """The framework field class a field is, project subclasses followed through their first
+        base (`class CorrespondentField(PrimaryKeyRelatedField)` -> "PrimaryKeyRelatedField")."""
+        current = self.index.resolve(field_type)
+        for _ in range(8):
+            facts = self.index.classes.get(current)
+            if facts is None or not facts.bases:
+                break
+            current = self.index.resolve(facts.bases[0])
+        return current.rpartition(".")[2]
 
     def _inferred(
         self,

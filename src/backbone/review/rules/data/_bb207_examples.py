@@ -621,6 +621,26 @@ class PostViewSet(OrderedViewSet):
     queryset = Post.objects.all()
     serializer_class = PostSerializer
 ''',
+    # A project subclass of PrimaryKeyRelatedField reads only the key of a forward foreign key.
+    _DJANGO + '''
+
+class AuthorField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Author.objects.all()
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author = AuthorField(allow_null=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
     # The changelist selects what list_display reads (a key named in it makes Django
     # select_related() every forward key); the feed's items() eager-loads its author.
     _DJANGO + '''

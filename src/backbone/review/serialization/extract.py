@@ -401,8 +401,10 @@ class _Scan:
             if kind in _NESTED:
                 continue
             if kind is ast.Attribute:
-                self.chains.append(node)  # type: ignore[arg-type]
-                self.inner.add(node.value)  # type: ignore[attr-defined]
+                # `self.owner = user` sets the attribute: no read (what it is set on still is one).
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    self.chains.append(node)  # type: ignore[arg-type]
+                    self.inner.add(node.value)  # type: ignore[attr-defined]
             elif kind is ast.Call:
                 assert isinstance(node, ast.Call)
                 self.chains.append(node)

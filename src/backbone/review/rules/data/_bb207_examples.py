@@ -641,6 +641,21 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Post.objects.all()
     serializer_class = PostSerializer
 ''',
+    # A method called per row that sets a relation (`self.flagged_by = author`) reads nothing.
+    _DJANGO + '''
+
+class Flag(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    flagged_by = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    def mark(self, author):
+        self.flagged_by = author
+        return self
+
+
+def mark_all(author):
+    return [flag.mark(author) for flag in Flag.objects.filter(post__title="spam")]
+''',
     # The changelist selects what list_display reads (a key named in it makes Django
     # select_related() every forward key); the feed's items() eager-loads its author.
     _DJANGO + '''

@@ -74,7 +74,7 @@ def _definitions(
 
 def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
     bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
-    if not bases:
+    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name == "get_queryset" for item in node.body):
         return []
     fields: list[SchemaField] = []
     methods: list[str] = []
@@ -144,11 +144,15 @@ _EAGER_CALLS = frozenset({"select_related", "prefetch_related", "options"})
 
 
 def _computed_eager_loads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """`qs.prefetch_related(*get_prefetches(serializer))`: eager loads computed at run time."""
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
-            if any(not isinstance(argument, ast.Constant) and not isinstance(argument, ast.Call) for argument in node.args):
-                return True
+    """`qs.prefetch_related(*get_prefetches(serializer))`: eager loads computed at run time, on the
+    method's main path (not in an `if` branch that returns early, such as a special mode)."""
+    for statement in function.body:
+        if isinstance(statement, ast.If) and statement.body and isinstance(statement.body[-1], ast.Return):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
+                if any(not isinstance(argument, (ast.Constant, ast.Call)) for argument in node.args):
+                    return True
     return False
 
 

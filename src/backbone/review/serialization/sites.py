@@ -157,6 +157,8 @@ class _Finder:
         own = self.knowledge.views.get(self._qualname(owner))
         if own is not None and own.opaque_eager:
             return None
+        if _calls_super_get_queryset(method) and self._bases_opaque_eager(self._qualname(owner)):
+            return None
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
@@ -197,11 +199,16 @@ class _Finder:
             return self._origin(flow, node), value
         return None
 
-    def _inherits_opaque_eager(self, qualname: str) -> bool:
+    def _bases_opaque_eager(self, qualname: str) -> bool:
+        """What `super().get_queryset()` reaches from the class eager-loads at run time."""
+        facts = self.knowledge.index.classes.get(qualname)
+        return facts is not None and self._inherits_opaque_eager(qualname, list(facts.bases))
+
+    def _inherits_opaque_eager(self, qualname: str, start: list[str] | None = None) -> bool:
         """The get_queryset() the class inherits, or one it reaches through `super()`, eager-loads
         what is computed at run time."""
         index = self.knowledge.index
-        classes = [qualname]
+        classes = start if start is not None else [qualname]
         for _ in range(8):
             inherited = next((found for found in (index.method(index.resolve(name), "get_queryset") for name in classes) if found), None)
             if inherited is None:
@@ -547,6 +554,17 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
 def _prefixes(lookup: str) -> list[str]:
     parts = lookup.split("__")
     return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _calls_super_get_queryset(method: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr == "get_queryset"
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "super"
+        for node in ast.walk(method)
+    )
 
 
 def _self_assignment(method: ast.FunctionDef, name: str, before: ast.AST) -> ast.expr | None:

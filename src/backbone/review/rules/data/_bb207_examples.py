@@ -356,6 +356,32 @@ class PostViewSet(ExportMixin, viewsets.ModelViewSet):
     queryset = Post.objects.all()  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # A base whose get_queryset() computes eager loads only in a special mode that returns early:
+    # the list's main path keeps the viewset's own queryset.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class BriefModeMixin:
+    brief_prefetch_fields = []
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.GET.get("brief"):
+            return queryset.prefetch_related(None).prefetch_related(*self.brief_prefetch_fields)
+        return queryset
+
+
+class PostViewSet(BriefModeMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
     # get_queryset() reads `self.queryset` (the class's, or what it assigned from super()).
     _DJANGO + '''
 
@@ -620,6 +646,14 @@ class OrderedViewSet(BaseViewSet):
 class PostViewSet(OrderedViewSet):
     queryset = Post.objects.all()
     serializer_class = PostSerializer
+
+
+class ValidPosts(BaseViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().filter(title__isnull=False)
 ''',
     # A project subclass of PrimaryKeyRelatedField reads only the key of a forward foreign key.
     _DJANGO + '''

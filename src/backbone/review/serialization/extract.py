@@ -109,6 +109,12 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             name = statement.target.id
             if name == "model_config" and statement.value is not None:
                 meta.update(_config_items(statement.value))
+            elif isinstance(statement.value, ast.Call) and (resolver.qualified_name(statement.value.func) or "").startswith("rest_framework."):
+                # `root: RelatedField[...] = serializers.PrimaryKeyRelatedField(read_only=True)`: a
+                # DRF field with a type annotation is the field it constructs.
+                field = _call_field(name, statement.value, statement.lineno, resolver)
+                if field is not None:
+                    fields.append(field)
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []

@@ -690,6 +690,22 @@ class Flag(models.Model):
 def mark_all(author):
     return [flag.mark(author) for flag in Flag.objects.filter(post__title="spam")]
 ''',
+    # A DRF field declared with a type annotation is still the field it constructs: a
+    # PrimaryKeyRelatedField reads the key only.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author: serializers.RelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
     # The changelist selects what list_display reads (a key named in it makes Django
     # select_related() every forward key); the feed's items() eager-loads its author.
     _DJANGO + '''

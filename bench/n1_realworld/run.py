@@ -359,7 +359,10 @@ def judge(bug: Bug, tree: Path, root: Path, findings: list[Finding]) -> tuple[li
 # --- the run ---------------------------------------------------------------------------------
 
 
-def run(bugs: Sequence[Bug], clones: Path, timeout: float, jobs: int | None, keep: Path | None) -> list[Verdict]:
+def run(bugs: Sequence[Bug], clones: Path, timeout: float, jobs: int | None, keep: Path | None,
+        trees: list[dict[str, object]] | None = None) -> list[Verdict]:
+    """Review each tree and judge its bugs; `trees`, when given, receives every tree's N+1-family
+    findings (repo, parent, root, findings), which is what a precision sample is drawn from."""
     verdicts: list[Verdict] = []
     groups: dict[tuple[str, str, str], list[Bug]] = {}
     for bug in bugs:
@@ -378,6 +381,9 @@ def run(bugs: Sequence[Bug], clones: Path, timeout: float, jobs: int | None, kee
                 if not root.is_dir():
                     raise BenchError(f"{root_name} is not a folder at {parent}")
                 findings, seconds = review(root, timeout, jobs)
+                if trees is not None:
+                    trees.append({"repo": repo, "parent": parent, "root": root_name,
+                                  "findings": [asdict(finding) for finding in findings]})
             except BenchError as error:
                 for bug in members:
                     verdicts.append(Verdict(bug.id, bug.repo, bug.parent, bug.shape, "error", error=str(error)))
@@ -468,7 +474,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"n1_realworld: {error}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     print(f"{len(bugs)} bugs; clones in {arguments.clones}; family {', '.join(sorted(FAMILY))}", flush=True)
-    verdicts = run(bugs, arguments.clones, arguments.timeout, arguments.jobs, arguments.keep)
+    trees: list[dict[str, object]] = []
+    verdicts = run(bugs, arguments.clones, arguments.timeout, arguments.jobs, arguments.keep, trees)
     summary = summarize(verdicts)
     print()
     for shape, tally in summary["by_shape"].items():  # type: ignore[attr-defined]
@@ -486,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              "line": by_id[verdict.id].place.line, "scope": by_id[verdict.id].place.scope}
             for verdict in verdicts
         ],
+        "trees": trees,
     }
     arguments.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(f"results: {arguments.json}")

@@ -43,7 +43,7 @@ class FileContext:
         self.parents = parents
         self.frameworks = frameworks
         self.project = project
-        self._resolver = NameResolver(facts.module, facts.imports, facts.symbols)
+        self._resolver = NameResolver(facts.module, facts.imports, facts.symbols, facts.star_imports)
         self._segment_lines: list[str] | None = None
         # Every node of the tree in source order, as the engine walked it once.
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))

@@ -71,10 +71,13 @@ def dotted_parts(node: ast.expr) -> list[str] | None:
 class NameResolver:
     """Turns names and attribute chains into qualified names, as the module's imports say."""
 
-    def __init__(self, module: str, imports: dict[str, str], symbols: frozenset[str]) -> None:
+    def __init__(
+        self, module: str, imports: dict[str, str], symbols: frozenset[str], stars: tuple[str, ...] = ()
+    ) -> None:
         self.module = module
         self.imports = imports
         self.symbols = symbols
+        self.stars = stars
 
     def resolve_parts(self, parts: list[str]) -> str | None:
         head, rest = parts[0], parts[1:]
@@ -84,6 +87,12 @@ class NameResolver:
             base = f"{self.module}.{head}" if self.module else head
         elif head in BUILTIN_NAMES:
             base = head
+        elif self.stars and self.module and head[:1].isupper():
+            # `from app.models import *` then `Order`: a class name neither imported nor defined
+            # comes from the star imports; it is named as the module's own, and the project
+            # index follows the module's star imports to where it is defined
+            # (`ProjectIndex.resolve`). Lower-case names stay unknown: they are mostly locals.
+            base = f"{self.module}.{head}"
         else:
             return None
         return ".".join([base, *rest])

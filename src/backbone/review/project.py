@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 
 
+# The callee recorded for `super().name(...)`: "super().name".
+SUPER_CALL = "super()."
+
+
 @dataclass(frozen=True, slots=True)
 class CallSite:
     """A call inside a project function, its target resolved as far as imports allow."""
@@ -175,6 +179,14 @@ class _FactCollector:
     def _callee(self, func: ast.expr, frame: _Frame) -> str | None:
         parts = dotted_parts(func)
         if parts is None:
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Call)
+                and isinstance(func.value.func, ast.Name)
+                and func.value.func.id == "super"
+            ):
+                # `super().list(...)`: what the method defers to (no project function of that name).
+                return f"{SUPER_CALL}{func.attr}"
             return None
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
@@ -202,7 +214,7 @@ def extract_module_facts(
 
     imports, stars = collect_imports(tree, module, is_package, nodes)
     symbols = top_level_symbols(tree)
-    resolver = NameResolver(module, imports, symbols)
+    resolver = NameResolver(module, imports, symbols, stars)
     collector = _FactCollector(module, resolver)
     collector.collect(tree)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
@@ -254,6 +266,8 @@ class ProjectIndex:
     imported_packages: frozenset[str] = frozenset()
     # Views that the frameworks and ORM layers derive from the facts, built once per index.
     derived: dict[str, object] = field(default_factory=dict)
+    # "module:Name" -> where a star-imported name comes from ("" when no star import has it).
+    star_names: dict[str, str] = field(default_factory=dict)
 
     def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
         """The layer view `key` (a handler registry, a model graph), built on first use.
@@ -298,8 +312,38 @@ class ProjectIndex:
                 return self.resolve(".".join([facts.imports[head], *rest]), depth + 1)
             if len(rest) == 1 and f"{module}.{head}" in self.classes:
                 return self.method(f"{module}.{head}", rest[0]) or qualname
+            if facts.star_imports and head not in facts.symbols:
+                source = self._star_source(facts, head, depth)
+                if source:
+                    return self.resolve(".".join([source, *rest]), depth + 1)
             return qualname
         return qualname
+
+    def _star_source(self, facts: ModuleFacts, head: str, depth: int) -> str:
+        """Where `head`, used in a module with `from x import *`, comes from: the last star-imported
+        project module that defines or imports it (stars followed), else the only non-project one."""
+        key = f"{facts.module}:{head}"
+        known = self.star_names.get(key)
+        if known is not None:
+            return known
+        self.star_names[key] = ""
+        found = ""
+        outside = [source for source in facts.star_imports if source not in self.modules]
+        for source in reversed(facts.star_imports):
+            candidate = f"{source}.{head}"
+            if source not in self.modules or depth > 8:
+                continue
+            resolved = self.resolve(candidate, depth + 1)
+            if resolved in self.classes or resolved in self.functions or resolved != candidate:
+                found = candidate
+                break
+            if head in self.modules[source].symbols:
+                found = candidate
+                break
+        if not found and len(outside) == 1:
+            found = f"{outside[0]}.{head}"
+        self.star_names[key] = found
+        return found
 
     def method(self, class_qualname: str, name: str, depth: int = 0) -> str | None:
         """The function a method name resolves to on a class, searching project bases."""

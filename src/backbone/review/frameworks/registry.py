@@ -36,6 +36,8 @@ from backbone.review.frameworks.declarations import (
     ViewMethodsDeclaration,
 )
 
+from backbone.review.project import SUPER_CALL
+
 if TYPE_CHECKING:
     from backbone.review.project import ProjectIndex
 
@@ -553,6 +555,14 @@ class _Builder:
             actions.append(ViewAction(verb, frozenset({verb.upper()}), None, handler, lists))
         return actions
 
+    def _defers_to_framework(self, handler: str, name: str) -> bool:
+        """A project override (`def list(self, request)`) that calls `super().list(...)`: the
+        framework's implementation still runs."""
+        facts = self.index.functions.get(handler)
+        if facts is None:
+            return False
+        return any(call.callee == f"{SUPER_CALL}{name}" for call in facts.calls)
+
     def _dispatch_actions(self, qualname: str, declarations: list[ViewClassDeclaration]) -> list[ViewAction]:
         handler = self.index.method(qualname, "dispatch_request")
         methods = next((item.methods for item in declarations if item.methods is not None), ("GET",))
@@ -575,7 +585,8 @@ class _Builder:
         for name in names:
             verb, detail = DRF_ACTIONS[name]
             handler = self.index.method(qualname, name)
-            actions.append(ViewAction(name, frozenset({verb}), detail, handler, name == DRF_LIST_ACTION and handler is None))
+            lists = name == DRF_LIST_ACTION and (handler is None or self._defers_to_framework(handler, name))
+            actions.append(ViewAction(name, frozenset({verb}), detail, handler, lists))
         extra: dict[str, ActionDeclaration] = {}
         for declaration in declarations:
             for declared_action in declaration.actions:

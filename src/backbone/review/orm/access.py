@@ -540,14 +540,14 @@ def module_flows(context: FileContext) -> ModuleFlows:
     if context.project is not None:
         knowledge: DataKnowledge = project_knowledge(context.project)
         if flows is None:
-            resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+            resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols, context.facts.star_imports)
             flows = ModuleFlows(context.tree, resolver, knowledge)
             _FLOWS[context.tree] = flows
         flows.rebind(knowledge)
         flows.parents_from = weakref.ref(context)
         return flows
     if flows is None:
-        resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+        resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols, context.facts.star_imports)
         flows = ModuleFlows(context.tree, resolver, DataKnowledge(ModelGraph({})))
         handles = _module_handles(flows.flow(context.tree), resolver)
         models = [declaration for declaration in context.facts.models if isinstance(declaration, ModelClass)]

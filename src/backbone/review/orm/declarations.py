@@ -61,8 +61,10 @@ class _ModelExtractor:
     def __init__(self, resolver: NameResolver) -> None:
         self.resolver = resolver
         self.module = resolver.module
+        self.base_aliases: dict[str, str] = {}
 
     def extract(self, tree: ast.Module) -> list[ModelClass]:
+        self.base_aliases = _annotated_bases(tree, self.resolver)
         found: list[ModelClass] = []
         stack: list[tuple[list[ast.stmt], tuple[str, ...]]] = [(tree.body, ())]
         while stack:
@@ -81,6 +83,8 @@ class _ModelExtractor:
     def _qualified(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Subscript):
             node = node.value
+        if isinstance(node, ast.Name) and node.id in self.base_aliases:
+            return self.base_aliases[node.id]
         return self.resolver.qualified_name(node)
 
     def _model(self, node: ast.ClassDef, scope: tuple[str, ...]) -> ModelClass | None:
@@ -328,6 +332,22 @@ def _blocks(statement: ast.If | ast.Try | ast.With) -> list[list[ast.stmt]]:
     if isinstance(statement, ast.With):
         return [statement.body]
     return [statement.body, statement.orelse, statement.finalbody, *(handler.body for handler in statement.handlers)]
+
+
+def _annotated_bases(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:
+    """`ModelBase: models.Model = import_from_setting("MODEL_BASE", models.Model)`: a base class
+    chosen at import time, whose annotation names the ORM base it is (or `type[...]` of it)."""
+    found: dict[str, str] = {}
+    for statement in tree.body:
+        if not isinstance(statement, ast.AnnAssign) or statement.value is None or not isinstance(statement.target, ast.Name):
+            continue
+        annotation = statement.annotation
+        if isinstance(annotation, ast.Subscript) and (dotted_parts(annotation.value) or [""])[-1] in ("type", "Type"):
+            annotation = annotation.slice
+        qualname = resolver.qualified_name(annotation)
+        if qualname and _layer_of_bases((qualname,), [annotation]) is not None:
+            found[statement.target.id] = qualname
+    return found
 
 
 def _layer_of_bases(bases: tuple[str, ...], nodes: list[ast.expr]) -> DataLayer | None:

@@ -74,7 +74,7 @@ def _definitions(
 
 def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
     bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
-    if not bases:
+    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name == "get_queryset" for item in node.body):
         return []
     fields: list[SchemaField] = []
     methods: list[str] = []
@@ -82,6 +82,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     meta: dict[str, ast.expr] = {}
     serializer = ""
     queryset_line = 0
+    opaque_eager = False
     from_attributes = ""
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
@@ -90,6 +91,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             methods.append(statement.name)
             if _is_property(statement, resolver):
                 computed.append(statement.name)
+            if statement.name == "get_queryset":
+                opaque_eager = _computed_eager_loads(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -106,11 +109,17 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             name = statement.target.id
             if name == "model_config" and statement.value is not None:
                 meta.update(_config_items(statement.value))
+            elif isinstance(statement.value, ast.Call) and (resolver.qualified_name(statement.value.func) or "").startswith("rest_framework."):
+                # `root: RelatedField[...] = serializers.PrimaryKeyRelatedField(read_only=True)`: a
+                # DRF field with a type annotation is the field it constructs.
+                field = _call_field(name, statement.value, statement.lineno, resolver)
+                if field is not None:
+                    fields.append(field)
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line:
-        declarations.append(ViewData(qualname, serializer, queryset_line))
+    if serializer or queryset_line or opaque_eager:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -135,6 +144,22 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             )
         )
     return declarations
+
+
+_EAGER_CALLS = frozenset({"select_related", "prefetch_related", "options"})
+
+
+def _computed_eager_loads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`qs.prefetch_related(*get_prefetches(serializer))`: eager loads computed at run time, on the
+    method's main path (not in an `if` branch that returns early, such as a special mode)."""
+    for statement in function.body:
+        if isinstance(statement, ast.If) and statement.body and isinstance(statement.body[-1], ast.Return):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
+                if any(not isinstance(argument, (ast.Constant, ast.Call)) for argument in node.args):
+                    return True
+    return False
 
 
 def _class_constants(node: ast.ClassDef) -> dict[str, ast.expr]:
@@ -386,8 +411,10 @@ class _Scan:
             if kind in _NESTED:
                 continue
             if kind is ast.Attribute:
-                self.chains.append(node)  # type: ignore[arg-type]
-                self.inner.add(node.value)  # type: ignore[attr-defined]
+                # `self.owner = user` sets the attribute: no read (what it is set on still is one).
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    self.chains.append(node)  # type: ignore[arg-type]
+                    self.inner.add(node.value)  # type: ignore[attr-defined]
             elif kind is ast.Call:
                 assert isinstance(node, ast.Call)
                 self.chains.append(node)
@@ -437,6 +464,11 @@ def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
         else:
             return None
     return None
+
+
+def call_chain_of(node: ast.AST) -> tuple[str, list[str]] | None:
+    """`obj.comments.filter(x=1).count()` -> ("obj", ["comments", "filter()", "count()"])."""
+    return _chain(node)
 
 
 def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:

@@ -113,6 +113,8 @@ class ViewData:
     serializer: str = ""
     # Line of the class's own `queryset = ...`, 0 when it sets none.
     queryset_line: int = 0
+    # Its own get_queryset() eager-loads what backbone can't read (`prefetch_related(*computed)`).
+    opaque_eager: bool = False
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

@@ -85,6 +85,25 @@ class Read:
     depth: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PerRowCaller:
+    """Why a function runs once per serialized row: the method field that calls it, and how."""
+
+    # "`PostSerializer.comment_count` (serializers.py:12)".
+    field: str
+    # The project functions from the field's method down to this one ("get_x() > load()").
+    chain: tuple[str, ...]
+    # The serializer whose method field this is, when the function is the method itself (its
+    # second parameter is then one of the serializer's objects).
+    serializer: str = ""
+
+
+# Decorators (last segment) whose function answers repeated calls from a cache.
+_CACHING = frozenset({"lru_cache", "cache", "cached_property", "cached", "memoize", "memoized", "ttl_cache", "alru_cache", "cached_method"})
+# How many project calls below a method field the per-row reach is followed.
+_PER_ROW_DEPTH = 3
+
+
 class SerializationKnowledge:
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
@@ -116,6 +135,7 @@ class SerializationKnowledge:
         self._methods: dict[tuple[str, str], str | None] = {}
         self._reads: dict[str, tuple[Read, ...]] = {}
         self._function_reads: dict[tuple[str, int], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
+        self._per_row: dict[str, PerRowCaller] | None = None
 
     # --- classes -----------------------------------------------------------------------
 
@@ -257,7 +277,7 @@ class SerializationKnowledge:
     def _field_reads(self, schema: SchemaClass, field: SchemaField, label: str, family: Family, depth: int) -> list[Read]:
         where = self.where(schema.qualname, field.line)
         name = f"{label}.{field.name}"
-        last = field.field_type.rpartition(".")[2]
+        last = self._field_kind(field.field_type)
         if last in _NO_READ_FIELDS:
             return []
         source = field.source or field.name
@@ -287,6 +307,17 @@ class SerializationKnowledge:
         if not steps:
             return []
         return [Read(steps, name, where, field.many)]
+
+    def _field_kind(self, field_type: str) -> str:
+        """The framework field class a field is, project subclasses followed through their first
+        base (`class CorrespondentField(PrimaryKeyRelatedField)` -> "PrimaryKeyRelatedField")."""
+        current = self.index.resolve(field_type)
+        for _ in range(8):
+            facts = self.index.classes.get(current)
+            if facts is None or not facts.bases:
+                break
+            current = self.index.resolve(facts.bases[0])
+        return current.rpartition(".")[2]
 
     def _inferred(
         self,
@@ -353,9 +384,66 @@ class SerializationKnowledge:
         self._function_reads[key] = result
         return result
 
+    # --- what runs once per serialized row --------------------------------------------
+
+    def listed_serializers(self) -> set[str]:
+        """DRF serializers that serialize lists: a list view's `serializer_class`, a field nesting
+        them with `many=True`, a module-level `Serializer(many=True)` instance."""
+        from backbone.review.frameworks import handlers
+
+        registry = handlers(self.index)
+        listed: set[str] = set()
+        for view in self.views.values():
+            found = registry.view_class(view.qualname)
+            if view.serializer and found is not None and found.list_actions:
+                listed.add(self.index.resolve(view.serializer))
+        for schema in self.schemas.values():
+            for field in schema.fields:
+                if field.nested and field.many:
+                    listed.add(self.index.resolve(field.nested))
+        for instance in self.instances.values():
+            if instance.many:
+                listed.add(self.index.resolve(instance.schema))
+        return {qualname for qualname in listed if self.family(qualname) is Family.DRF}
+
+    def per_row_functions(self) -> dict[str, PerRowCaller]:
+        """Functions that run once per row a listed serializer serializes: the methods of its
+        `SerializerMethodField`s and the project functions they call (a few calls deep)."""
+        if self._per_row is not None:
+            return self._per_row
+        found: dict[str, PerRowCaller] = {}
+        roots: list[tuple[str, PerRowCaller]] = []
+        for serializer in sorted(self.listed_serializers()):
+            label = serializer.rpartition(".")[2]
+            for schema in self.ancestry(serializer):
+                for field in schema.fields:
+                    if not field.method or field.write_only:
+                        continue
+                    method = self.method(serializer, field.method)
+                    if method is None or method in found:
+                        continue
+                    where = self.where(schema.qualname, field.line).render()
+                    caller = PerRowCaller(f"`{label}.{field.name}` ({where})", (f"{field.method}()",), serializer)
+                    found[method] = caller
+                    roots.append((method, caller))
+        for method, caller in roots:
+            for chain in self.index.call_chains(method, _PER_ROW_DEPTH):
+                if any(_caches(target.decorators) for _, target in chain):
+                    continue
+                target = chain[-1][1].qualname
+                if target not in found:
+                    names = tuple(f"{step.qualname.rpartition('.')[2]}()" for _, step in chain)
+                    found[target] = PerRowCaller(caller.field, (*caller.chain, *names))
+        self._per_row = found
+        return found
+
     def is_property(self, qualname: str) -> bool:
         facts = self.functions.get((qualname, 0))
         return facts is not None and facts.is_property
+
+
+def _caches(decorators: tuple[str, ...]) -> bool:
+    return any(decorator.rpartition(".")[2] in _CACHING for decorator in decorators)
 
 
 def _offset(qualname: str, knowledge: SerializationKnowledge) -> int:

@@ -204,6 +204,20 @@ def _sub_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
     return tuple(sorted(nested))
 
 
+def requeried(model: ModelInfo, steps: tuple[str, ...]) -> Relation | None:
+    """A Django to-many relation read through a call that builds a new query and then evaluated
+    (`obj.translations.filter(locale=x).first()`): a query per object, prefetched or not."""
+    if len(steps) < 3:
+        return None
+    relation = model.relations.get(steps[0])
+    if relation is None or not relation.is_manager or relation.kind is RelationKind.RELATIONSHIP:
+        return None
+    shaping = steps[1]
+    if not shaping.endswith("()") or shaping in _EVALUATING or shaping == "__str__()":
+        return None
+    return relation if any(step in _EVALUATING for step in steps[2:]) else None
+
+
 # --- the eager load to add -----------------------------------------------------------------
 
 

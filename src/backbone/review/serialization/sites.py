@@ -29,6 +29,8 @@ from backbone.review.frameworks import handler_for, response_model, response_pay
 from backbone.review.names import NameResolver
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
+from backbone.review.serialization.hooks import hook_sites
+from backbone.review.project import SUPER_CALL
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -57,6 +59,8 @@ class SerializationSite:
     skip: frozenset[str] = frozenset()
     annotated: frozenset[str] = frozenset()
     confidence: Confidence = Confidence.HIGH
+    # How a message names the query when it is not written as one (a ModelAdmin's changelist).
+    query_text: str = ""
 
 
 class _Finder:
@@ -64,7 +68,7 @@ class _Finder:
         assert context.project is not None
         self.context = context
         self.knowledge: SerializationKnowledge = serialization_knowledge(context.project)
-        self.resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols)
+        self.resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols, context.facts.star_imports)
 
     # --- names -------------------------------------------------------------------------
 
@@ -146,16 +150,26 @@ class _Finder:
                 base = (attribute.value, value.but(kind=ValueKind.QUERY))
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
+            if self._inherits_opaque_eager(self._qualname(owner)):
+                # A project base's get_queryset() adds eager loads computed at run time.
+                return None
             return base
+        own = self.knowledge.views.get(self._qualname(owner))
+        if own is not None and own.opaque_eager:
+            return None
+        if _calls_super_get_queryset(method) and self._bases_opaque_eager(self._qualname(owner)):
+            return None
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
-                found = self._returned_queryset(flow, statement.value, base)
+                found = self._returned_queryset(flow, statement.value, base, method)
                 if found is not None:
                     return found
         return None
 
-    def _returned_queryset(self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None) -> tuple[ast.AST, DataValue] | None:
+    def _returned_queryset(
+        self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, method: ast.FunctionDef
+    ) -> tuple[ast.AST, DataValue] | None:
         chain: list[ast.Call] = []
         current: ast.expr = node
         for _ in range(16):
@@ -165,14 +179,17 @@ class _Finder:
                     break
                 current = binding.node
                 continue
+            if isinstance(current, ast.Attribute) and _is_self(current.value) and current.attr == "queryset":
+                # `self.queryset`: what the method assigned to it before, else the class's `queryset`
+                # (the framework's get_queryset() is `self.queryset.all()`).
+                assigned = _self_assignment(method, "queryset", current)
+                if assigned is not None:
+                    current = assigned
+                    continue
+                return self._chained(flow, node, base, chain)
             if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
                 if current.func.attr == "get_queryset" and isinstance(current.func.value, ast.Call) and isinstance(current.func.value.func, ast.Name) and current.func.value.func.id == "super":
-                    if base is None:
-                        return None
-                    chained = base[1]
-                    for call in reversed(chain):
-                        chained = apply_call(flow, chained, call)
-                    return node, chained
+                    return self._chained(flow, node, base, chain)
                 chain.append(current)
                 current = current.func.value
                 continue
@@ -181,6 +198,43 @@ class _Finder:
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
             return self._origin(flow, node), value
         return None
+
+    def _bases_opaque_eager(self, qualname: str) -> bool:
+        """What `super().get_queryset()` reaches from the class eager-loads at run time."""
+        facts = self.knowledge.index.classes.get(qualname)
+        return facts is not None and self._inherits_opaque_eager(qualname, list(facts.bases))
+
+    def _inherits_opaque_eager(self, qualname: str, start: list[str] | None = None) -> bool:
+        """The get_queryset() the class inherits, or one it reaches through `super()`, eager-loads
+        what is computed at run time."""
+        index = self.knowledge.index
+        classes = start if start is not None else [qualname]
+        for _ in range(8):
+            inherited = next((found for found in (index.method(index.resolve(name), "get_queryset") for name in classes) if found), None)
+            if inherited is None:
+                return False
+            owner = inherited.rpartition(".")[0]
+            view = self.knowledge.views.get(owner)
+            if view is not None and view.opaque_eager:
+                return True
+            facts = index.functions.get(inherited)
+            if facts is None or not any(call.callee == f"{SUPER_CALL}get_queryset" for call in facts.calls):
+                return False
+            owner_facts = index.classes.get(owner)
+            classes = list(owner_facts.bases) if owner_facts is not None else []
+        return False
+
+    @staticmethod
+    def _chained(
+        flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, chain: list[ast.Call]
+    ) -> tuple[ast.AST, DataValue] | None:
+        """The class's queryset after the calls chained on it (`super().get_queryset().filter(...)`)."""
+        if base is None:
+            return None
+        chained = base[1]
+        for call in reversed(chain):
+            chained = apply_call(flow, chained, call)
+        return node, chained
 
     def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:
         found: list[str] = []
@@ -413,7 +467,9 @@ class _Finder:
 
     def view_sites(self, node: ast.ClassDef) -> list[SerializationSite]:
         view = view_class_for(node, self.context)
-        if view is None or not view.list_actions:
+        if view is None:
+            return hook_sites(node, self)
+        if not view.list_actions:
             return []
         serializers = self.view_serializers(node, view.qualname)
         located = self.view_queryset(node)
@@ -427,6 +483,20 @@ class _Finder:
 
     def _qualname(self, node: ast.ClassDef) -> str:
         return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+
+    def qualname_of(self, node: ast.ClassDef) -> str:
+        return self._qualname(node)
+
+    def hook_site(
+        self, located: tuple[ast.AST, DataValue] | None, reads: tuple[Read, ...], label: str, query_text: str = ""
+    ) -> SerializationSite | None:
+        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py)."""
+        if located is None or not reads or located[1].kind is ValueKind.INSTANCE:
+            return None
+        node, rows = located
+        shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
+        annotated = annotated_counts(self.context, node)
+        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text)
 
 
 def function_sites(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[SerializationSite]:
@@ -484,6 +554,30 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
 def _prefixes(lookup: str) -> list[str]:
     parts = lookup.split("__")
     return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _calls_super_get_queryset(method: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr == "get_queryset"
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "super"
+        for node in ast.walk(method)
+    )
+
+
+def _self_assignment(method: ast.FunctionDef, name: str, before: ast.AST) -> ast.expr | None:
+    """The value of the last `self.<name> = ...` in `method` above `before`."""
+    line = getattr(before, "lineno", 0)
+    found: ast.expr | None = None
+    for node in _own_nodes(method):
+        if isinstance(node, ast.Assign) and node.lineno < line and any(
+            isinstance(target, ast.Attribute) and _is_self(target.value) and target.attr == name for target in node.targets
+        ):
+            if found is None or node.lineno >= getattr(found, "lineno", 0):
+                found = node.value
+    return found
 
 
 def _many(call: ast.Call) -> bool:

@@ -333,6 +333,110 @@ class Query(graphene.ObjectType):
     def resolve_posts(root, info):
         return Post.objects.all()  # expect: BB207
 ''',
+    # A project `list()` override that ends in `super().list(...)`: the framework still serializes
+    # the queryset with the serializer.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class ExportMixin:
+    def list(self, request, *args, **kwargs):
+        if "export" in request.GET:
+            return Response({"export": True})
+        return super().list(request, *args, **kwargs)
+
+
+class PostViewSet(ExportMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
+    # A base whose get_queryset() computes eager loads only in a special mode that returns early:
+    # the list's main path keeps the viewset's own queryset.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class BriefModeMixin:
+    brief_prefetch_fields = []
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.GET.get("brief"):
+            return queryset.prefetch_related(None).prefetch_related(*self.brief_prefetch_fields)
+        return queryset
+
+
+class PostViewSet(BriefModeMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
+    # get_queryset() reads `self.queryset` (the class's, or what it assigned from super()).
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return self.queryset.filter(title__icontains=self.request.GET.get("q", ""))  # expect: BB207
+
+
+class RecentPosts(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        self.queryset = super().get_queryset()
+        return self.queryset.order_by("-id").prefetch_related("tags")  # expect: BB207
+''',
+    # Django's framework classes call project methods per row: a ModelAdmin's list_display
+    # callables (the changelist lists with `list_select_related`), a Feed's item_* methods.
+    _DJANGO + '''
+from django.contrib import admin
+from django.contrib.syndication.views import Feed
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_select_related = ("post",)  # expect: BB207
+    list_display = ("id", "post", "post_author")
+
+    def post_author(self, obj):
+        return obj.post.author.name
+
+
+class PostFeed(Feed):
+    title = "Posts"
+
+    def items(self):
+        return Post.objects.order_by("-id")[:20]  # expect: BB207
+
+    def item_title(self, item):
+        return item.title
+
+    def item_author_name(self, item):
+        return item.author.name
+''',
 )
 
 DJANGO_VALID = (
@@ -465,6 +569,174 @@ def render(posts):
 
 def bylines():
     return [{"title": post.title, "author": post.author.name} for post in Post.objects.all()]
+''',
+    # A `list()` override that answers by itself (no `super().list()`): the serializer never sees
+    # the queryset's rows.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def list(self, request, *args, **kwargs):
+        return Response({"count": self.get_queryset().count()})
+''',
+    # get_queryset() eager-loads on `self.queryset`, or on what it assigned from super().
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return self.queryset.select_related("author")
+
+
+class RecentPosts(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        self.queryset = super().get_queryset().select_related("author")
+        return self.queryset.order_by("-id")
+''',
+    # A project base viewset's get_queryset() prefetches what the serializer needs, computed at
+    # run time (`prefetch_related(*prefetches_for(serializer))`): backbone can't say what is missing.
+    _DJANGO + '''
+
+def prefetches_for(serializer_class):
+    return [name for name, field in serializer_class().fields.items() if getattr(field, "source", "") != "*"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class BaseViewSet(viewsets.ModelViewSet):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
+
+
+class OrderedViewSet(BaseViewSet):
+    def get_queryset(self):
+        return super().get_queryset().order_by("-id")
+
+
+class PostViewSet(OrderedViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+
+class ValidPosts(BaseViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().filter(title__isnull=False)
+''',
+    # A project subclass of PrimaryKeyRelatedField reads only the key of a forward foreign key.
+    _DJANGO + '''
+
+class AuthorField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Author.objects.all()
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author = AuthorField(allow_null=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
+    # A method called per row that sets a relation (`self.flagged_by = author`) reads nothing.
+    _DJANGO + '''
+
+class Flag(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    flagged_by = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+    def mark(self, author):
+        self.flagged_by = author
+        return self
+
+
+def mark_all(author):
+    return [flag.mark(author) for flag in Flag.objects.filter(post__title="spam")]
+''',
+    # A DRF field declared with a type annotation is still the field it constructs: a
+    # PrimaryKeyRelatedField reads the key only.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author: serializers.RelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
+    # The changelist selects what list_display reads (a key named in it makes Django
+    # select_related() every forward key); the feed's items() eager-loads its author.
+    _DJANGO + '''
+from django.contrib import admin
+from django.contrib.syndication.views import Feed
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_select_related = ("post__author",)
+    list_display = ("id", "post", "post_author")
+
+    def post_author(self, obj):
+        return obj.post.author.name
+
+
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "author")
+
+
+admin.site.register(Post, PostAdmin)
+
+
+class PostFeed(Feed):
+    title = "Posts"
+
+    def items(self):
+        return Post.objects.select_related("author").order_by("-id")[:20]
+
+    def item_author_name(self, item):
+        return item.author.name
 ''',
 )
 

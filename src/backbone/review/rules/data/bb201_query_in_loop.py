@@ -32,6 +32,9 @@ from backbone.review.orm.flow import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
+from backbone.review.serialization.extract import call_chain_of
+from backbone.review.serialization.knowledge import PerRowCaller, serialization_knowledge
+from backbone.review.serialization.loads import requeried
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -51,6 +54,11 @@ _FIX = {
         "keys) and look the rows up in a dict inside the loop."
     ),
 }
+_PER_ROW_FIX = (
+    "Compute the value for all the listed objects at once: annotate it on the view's queryset, prefetch "
+    "and read the prefetched rows, or query once for every key in the view and pass a dict in the "
+    "serializer context; the method then only reads it."
+)
 _CHAIN_FIX = (
     "Load the data once before the loop and pass it to `{function}`, or give `{function}` a batch "
     "variant that takes all the keys."
@@ -287,9 +295,79 @@ class QueryInLoop(Rule):
                 counts[owner.id] = len(Tag.objects.filter(owner_id=owner.id))  # expect: BB201
             return counts
         """,
+        # A DRF `SerializerMethodField` runs once per object when its serializer lists: the query in
+        # the method, and in a project function it calls, runs per row of the viewset's list.
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+
+        class Question(models.Model):
+            title = models.CharField(max_length=80)
+            creator = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+
+        class Vote(models.Model):
+            question = models.ForeignKey(Question, on_delete=models.CASCADE)
+
+        class Profile(models.Model):
+            user = models.OneToOneField("auth.User", on_delete=models.CASCADE)
+            name = models.CharField(max_length=80)
+
+        def get_profile(user):
+            return Profile.objects.filter(user=user).first()  # expect: BB201
+
+        class QuestionSerializer(serializers.ModelSerializer):
+            votes = serializers.SerializerMethodField()
+            creator_name = serializers.SerializerMethodField()
+            first_vote = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Question
+                fields = ["id", "title", "votes", "creator_name", "first_vote"]
+
+            def get_votes(self, obj):
+                return Vote.objects.filter(question_id=obj.id).count()  # expect: BB201
+
+            def get_creator_name(self, obj):
+                profile = get_profile(obj.creator)
+                return profile.name if profile else ""
+
+            def get_first_vote(self, obj):
+                first = obj.vote_set.order_by("id").first()  # expect: BB201
+                return first.id if first else None
+
+        class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Question.objects.select_related("creator")
+            serializer_class = QuestionSerializer
+        """,
     )
 
     VALID = (
+        # A method field of a serializer that only ever serializes one object (a retrieve-only view):
+        # its query runs once per request.
+        """
+        from django.db import models
+        from rest_framework import generics, serializers
+
+        class Question(models.Model):
+            title = models.CharField(max_length=80)
+
+        class Vote(models.Model):
+            question = models.ForeignKey(Question, on_delete=models.CASCADE)
+
+        class QuestionDetailSerializer(serializers.ModelSerializer):
+            votes = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Question
+                fields = ["id", "title", "votes"]
+
+            def get_votes(self, obj):
+                return Vote.objects.filter(question_id=obj.id).count()
+
+        class QuestionDetail(generics.RetrieveAPIView):
+            queryset = Question.objects.all()
+            serializer_class = QuestionDetailSerializer
+        """,
         # A periodic job: the loop waits (with a timeout) between rounds, so it is no N+1.
         """
         import asyncio
@@ -548,7 +626,8 @@ class QueryInLoop(Rule):
         if self._skip or not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
             return
         flow = module_flows(self.context).flow(node)
-        if not flow.loops:
+        per_row = self._per_row_caller(node)
+        if not flow.loops and per_row is None:
             return
         reported: set[ast.AST] = set()
         # SQLAlchemy answers a repeated get() of the same key from the identity map.
@@ -556,6 +635,10 @@ class QueryInLoop(Rule):
         for event in flow.events():
             if self._reportable(event, flow):
                 loop = repeating_loop(event.node, flow)
+                if loop is None and per_row is not None:
+                    reported.add(event.node)
+                    self._report_per_row(event, per_row)
+                    continue
                 if loop is None or self._exempt(event.node, loop, flow, event):
                     continue
                 if _evaluates_cached_queryset(event, loop, flow):
@@ -567,10 +650,60 @@ class QueryInLoop(Rule):
                     identity_gets.add(key)
                 reported.add(event.node)
                 self._report_query(event, loop)
+        if per_row is not None and per_row.serializer and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._requeried_relations(node, per_row, reported)
         for call in flow.calls:
             if call in reported or flow.call_result(call)[1] is not None:
                 continue
             self._check_project_call(call, flow)
+
+    def _requeried_relations(self, function: ast.FunctionDef | ast.AsyncFunctionDef, caller: PerRowCaller, reported: set[ast.AST]) -> None:
+        """`obj.translations.filter(...).first()` in a method field: the object's type is the
+        serializer's model, and the call builds (and runs) a new query for every object."""
+        assert self.context.project is not None
+        knowledge = serialization_knowledge(self.context.project)
+        model = knowledge.model_of(caller.serializer)
+        arguments = [*function.args.posonlyargs, *function.args.args]
+        if model is None or len(arguments) < 2:
+            return
+        parameter = arguments[1].arg
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call) or node in reported or isinstance(self.context.parent(node), ast.Attribute):
+                continue
+            chain = call_chain_of(node)
+            if chain is None or chain[0] != parameter:
+                continue
+            relation = requeried(model, tuple(chain[1]))
+            if relation is None:
+                continue
+            reported.add(node)
+            self.report(
+                node,
+                f"Query `{_clip(ast.unparse(node))}` runs once for every object a list serializes: {caller.field} is a "
+                f"`SerializerMethodField` of a serializer used for lists, and `{relation.name}.{chain[1][1]}` builds a new "
+                "query for each object, prefetched or not (N+1 queries).",
+                fix=_PER_ROW_FIX,
+                confidence=Confidence.MEDIUM,
+            )
+
+    def _per_row_caller(self, node: ast.AST) -> PerRowCaller | None:
+        """The method field that runs this function once per serialized row, if one does."""
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or self.context.project is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return serialization_knowledge(self.context.project).per_row_functions().get(qualname)
+
+    def _report_per_row(self, event: QueryEvent, caller: PerRowCaller) -> None:
+        through = " > ".join(caller.chain)
+        confidence = event.confidence if len(caller.chain) == 1 else lower_confidence(event.confidence, Confidence.MEDIUM)
+        self.report(
+            event.node,
+            f"{_what(event)} once for every object a list serializes: {caller.field} is a "
+            f"`SerializerMethodField` of a serializer used for lists, and it runs `{through}` per object "
+            "(N+1 queries).",
+            fix=_PER_ROW_FIX,
+            confidence=confidence,
+        )
 
     def _reportable(self, event: QueryEvent, flow: ScopeFlow) -> bool:
         if event.kind is not QueryKind.READ or event.operation == "relation":
@@ -654,6 +787,11 @@ class QueryInLoop(Rule):
         if qualname is None:
             return None
         return knowledge.resolve_function(qualname)
+
+
+def _clip(text: str, longest: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[: longest - 3] + "..."
 
 
 def _evaluates_cached_queryset(event: QueryEvent, loop: Loop, flow: ScopeFlow) -> bool:

@@ -105,6 +105,29 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # Django: models whose base is chosen at import time, annotated as the ORM base; a
+        # generic foreign key and a key to ContentType read per row.
+        """
+        from django.conf import settings
+        from django.contrib.contenttypes.fields import GenericForeignKey
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import models
+        from django.utils.module_loading import import_string
+
+        ModelBase: models.Model = import_string(getattr(settings, "WATCH_MODEL_BASE", "django.db.models.Model"))
+
+        class Watch(ModelBase):
+            content_type = models.ForeignKey(ContentType, null=True, on_delete=models.CASCADE)
+            object_id = models.PositiveIntegerField(null=True)
+            content_object = GenericForeignKey("content_type", "object_id")
+
+        def watched(user):
+            found = []
+            for watch in Watch.objects.filter(object_id__isnull=False):
+                if watch.content_object is not None:  # expect: BB203
+                    found.append((watch.content_type.name, watch.object_id))  # expect: BB203
+            return found
+        """,
         # Django: a forward FK read per row.
         """
         from django.db import models

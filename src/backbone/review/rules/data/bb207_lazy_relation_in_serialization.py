@@ -146,7 +146,7 @@ class LazyRelationInSerialization(Rule):
                 serializers.append(each.serializer)
                 for miss in each_misses:
                     misses.setdefault(miss.path, miss)
-            text = _clip(ast.unparse(query)) if isinstance(query, ast.expr) else "the query"
+            text = site.query_text or (_clip(ast.unparse(query)) if isinstance(query, ast.expr) else "the query")
             where = f"{self.context.path}:{getattr(query, 'lineno', 0)}"
             described = []
             for miss in list(misses.values())[:_SHOWN_RELATIONS]:
@@ -165,12 +165,14 @@ class LazyRelationInSerialization(Rule):
                 serializers = [f"`{read.field}`" for miss in misses.values() for read in miss.reads]
             shown = ", ".join(dict.fromkeys(serializers))
             per_what = "for each row" if site.many else "for each element of a list it nests"
+            shown_query = text if site.query_text else f"`{text}`"
             message = (
-                f"The rows of `{text}` ({where}) in {site.view} go through {shown}, which runs a query {per_what} "
+                f"The rows of {shown_query} ({where}) in {site.view} go through {shown}, which runs a query {per_what} "
                 f"(N+1 queries): {'; '.join(described)}, and the query does not eager-load it."
             )
             loads = eager_load_fix(site.rows.layer, knowledge, list(misses.values()))
-            fix = f"Add `{loads}` to `{text}` so each row comes with the relations its serialization reads."
+            target = text if site.query_text else f"`{text}`"
+            fix = f"Add `{loads}` to {target} so each row comes with the relations its serialization reads."
             dynamic = unloadable(list(misses.values()))
             if dynamic:
                 names = ", ".join(dict.fromkeys(f"`{relation.name}`" for relation in dynamic))

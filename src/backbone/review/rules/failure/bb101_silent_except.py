@@ -976,7 +976,8 @@ class SilentExcept(Rule):
                 defined = self._classify_local(local, culprit, depth + 1)
                 if defined is not None:
                     return defined
-        elif isinstance(node, ast.Name):
+        if isinstance(node, ast.Name) and node.id not in self.context.facts.imports and node.id not in self.context.facts.symbols:
+            # A name brought by `from module import *` (the resolver names it as this module's).
             for module in self.context.facts.star_imports:
                 exception = describe_exception(f"{module}.{node.id}")
                 if exception.kind is not ExceptionKind.UNKNOWN:

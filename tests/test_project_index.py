@@ -466,3 +466,17 @@ def test_indexing_a_real_tree(tmp_path: Path) -> None:
     called = {target.qualname for _, target in index.callees("backbone.review.engine.review_paths")}
     assert "backbone.review.discovery.discover" in called
     assert "backbone.review.project.ProjectIndex.build" in called
+
+
+def test_reach_gives_every_function_within_the_depth_with_its_shortest_chain() -> None:
+    index = index_of(CHAIN)
+    reached = index.reach("shop.api.create_order", max_depth=3)
+    assert {name: [target.qualname for _, target in chain] for name, chain in reached.items()} == {
+        "shop.services.place_order": ["shop.services.place_order"],
+        "shop.services.validate": ["shop.services.place_order", "shop.services.validate"],
+        "shop.repository.save": ["shop.services.place_order", "shop.repository.save"],
+        "shop.db.execute": ["shop.services.place_order", "shop.repository.save", "shop.db.execute"],
+    }
+    # A function `passes` rejects is neither reported nor gone through.
+    blocked = index.reach("shop.api.create_order", max_depth=5, passes=lambda facts: facts.qualname != "shop.repository.save")
+    assert set(blocked) == {"shop.services.place_order", "shop.services.validate"}

@@ -384,6 +384,24 @@ class ProjectIndex:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""
         return self.view(_CALLERS_VIEW, _build_callers).get(qualname, frozenset())
 
+    def reach(
+        self, qualname: str, max_depth: int = 4, passes: Callable[[FunctionFacts], bool] = lambda _: True
+    ) -> dict[str, tuple[tuple[CallSite, FunctionFacts], ...]]:
+        """Every project function `qualname` reaches within `max_depth` calls, with the shortest
+        chain to it; a function `passes` rejects is neither reported nor gone through."""
+        found: dict[str, tuple[tuple[CallSite, FunctionFacts], ...]] = {}
+        queue: deque[tuple[tuple[CallSite, FunctionFacts], ...]] = deque([()])
+        while queue:
+            path = queue.popleft()
+            if len(path) >= max_depth:
+                continue
+            for call, target in self.callees(path[-1][1].qualname if path else qualname):
+                if target.qualname in found or target.qualname == qualname or not passes(target):
+                    continue
+                found[target.qualname] = step = (*path, (call, target))
+                queue.append(step)
+        return found
+
     def first_path(
         self, qualname: str, reaches: Callable[[FunctionFacts], bool], max_depth: int = 4
     ) -> tuple[tuple[CallSite, FunctionFacts], ...] | None:

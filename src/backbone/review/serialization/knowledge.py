@@ -427,10 +427,8 @@ class SerializationKnowledge:
                     found[method] = caller
                     roots.append((method, caller))
         for method, caller in roots:
-            for chain in self.index.call_chains(method, _PER_ROW_DEPTH):
-                if any(_caches(target.decorators) for _, target in chain):
-                    continue
-                target = chain[-1][1].qualname
+            reached = self.index.reach(method, _PER_ROW_DEPTH, passes=lambda facts: not _caches(facts.decorators))
+            for target, chain in reached.items():
                 if target not in found:
                     names = tuple(f"{step.qualname.rpartition('.')[2]}()" for _, step in chain)
                     found[target] = PerRowCaller(caller.field, (*caller.chain, *names))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.knowledge.schemas import SchemaFamily, schema_family
 from backbone.review.orm.facts import ModelClass
+from backbone.review.project import FunctionFacts
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
 from backbone.review.serialization.facts import (
     AttributeRead,
@@ -426,8 +427,20 @@ class SerializationKnowledge:
                     caller = PerRowCaller(f"`{label}.{field.name}` ({where})", (f"{field.method}()",), serializer)
                     found[method] = caller
                     roots.append((method, caller))
+        from backbone.review.orm.access import project_knowledge
+
+        data = project_knowledge(self.index)
+
+        def computed_per_call(facts: FunctionFacts) -> bool:
+            # A function that keeps its answer (a cache decorator, a memoised module global)
+            # runs its queries once per process, not once per row.
+            if _caches(facts.decorators):
+                return False
+            access = data.function_access(facts.qualname)
+            return access is None or not access.cached
+
         for method, caller in roots:
-            reached = self.index.reach(method, _PER_ROW_DEPTH, passes=lambda facts: not _caches(facts.decorators))
+            reached = self.index.reach(method, _PER_ROW_DEPTH, passes=computed_per_call)
             for target, chain in reached.items():
                 if target not in found:
                     names = tuple(f"{step.qualname.rpartition('.')[2]}()" for _, step in chain)

@@ -342,6 +342,40 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A method field that asks a memoised function: its query runs once per process, not per row.
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+
+        class Domain(models.Model):
+            name = models.CharField(max_length=80)
+            default = models.BooleanField(default=False)
+
+        class Repository(models.Model):
+            name = models.CharField(max_length=80)
+
+        default_domain = None
+
+        def get_default_domain():
+            global default_domain
+            if default_domain is None:
+                default_domain = Domain.objects.get(default=True)
+            return default_domain
+
+        class RepositorySerializer(serializers.ModelSerializer):
+            domain = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Repository
+                fields = ["id", "name", "domain"]
+
+            def get_domain(self, obj):
+                return get_default_domain().name
+
+        class RepositoryViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Repository.objects.all()
+            serializer_class = RepositorySerializer
+        """,
         # A method field of a serializer that only ever serializes one object (a retrieve-only view):
         # its query runs once per request.
         """

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from explain_support import POSTGRES_SHOP, explain_json
+from explain_support import POSTGRES_SHOP, explain_json, run_explain
 from test_explain_postgres import _database
 
 READS = (
@@ -48,6 +48,11 @@ def test_one_index_serves_the_queries_that_per_query_advice_gives_two(shop: str,
     assert skipped[("customer_id",)] == "covered by the chosen index orders_customer_id_status_idx"
     indexes = {index["name"]: len(index["queries"]) for index in document["indexes"]}  # type: ignore[attr-defined]
     assert indexes["orders_customer_id_status_idx"] == 2  # both order queries use it
+    statements = tmp_path / "workload.sql"
+    code, text, _ = run_explain("--database", shop, "-f", str(statements), "--workload")
+    assert code == 1
+    assert "Workload: 1 indexes chosen for 3 statements" in text
+    assert "  chosen: CREATE INDEX orders_customer_id_status_idx ON orders (customer_id, status): benefit " in text
 
 
 def test_an_index_on_a_write_heavy_table_is_not_recommended_when_writes_outweigh_it(shop: str, tmp_path: Path) -> None:

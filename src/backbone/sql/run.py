@@ -55,6 +55,8 @@ def explain(statements: Sequence[Statement], options: ExplainOptions) -> Explain
             report.queries.append(_one(backend, statement, fingerprint_text, options, workload))
         if workload is not None:
             report.workload = choose_workload(backend, workload, options, report.notes)
+            if options.prove:
+                report.notes.append("--prove is not run in workload mode: run it on the statements the chosen indexes serve")
         return report
     finally:
         backend.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,8 +24,10 @@ def postgres_binaries() -> Path | None:
 
 
 @contextmanager
-def scratch_postgres(timeout: float = 60.0) -> Iterator[str]:
-    """Start a temporary cluster; yields its libpq connection string; stops and deletes it after."""
+def scratch_postgres(timeout: float = 60.0, settings: Sequence[str] = ()) -> Iterator[str]:
+    """Start a temporary cluster; yields its libpq connection string; stops and deletes it after.
+    `settings` are server settings `name=value` (e.g. `shared_preload_libraries=auto_explain`);
+    the server log is at `<socket directory>/../server.log`."""
     binaries = postgres_binaries()
     if binaries is None:
         raise ScratchError("PostgreSQL server binaries (initdb, pg_ctl) are not installed; install PostgreSQL or pass --database-url")
@@ -45,7 +48,7 @@ def scratch_postgres(timeout: float = 60.0) -> Iterator[str]:
         )
         subprocess.run(
             [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "server.log"),
-             "-o", f"-k {sockets} -c listen_addresses='' -F", "start"],
+             "-o", f"-k {sockets} -c listen_addresses='' -F" + "".join(f" -c {shlex.quote(s)}" for s in settings), "start"],
             check=True, capture_output=True, timeout=timeout,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as error:

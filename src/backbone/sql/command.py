@@ -35,7 +35,12 @@ def _error(message: str) -> int:
 @click.option("--profile", "profiles", multiple=True, type=click.Path(dir_okay=False, path_type=str),
               help="A `backbone profile --format json` report: its slow queries and N+1 groups.")
 @click.option("--log", "logs", multiple=True, type=click.Path(dir_okay=False, path_type=str),
-              help="A PostgreSQL log with `duration: ... statement:` lines.")
+              help="A PostgreSQL log with `duration: ... statement:` lines or auto_explain JSON plans.")
+@click.option("--pg-stat-statements", "stat_statements", is_flag=True,
+              help="The top statements by total time from pg_stat_statements of the --database.")
+@click.option("--workload", is_flag=True, help="One set of indexes for all the statements at once, weighing writes.")
+@click.option("--write-cost", type=click.FloatRange(min=0), default=None,
+              help="Workload: what one write costs each index of its table (default 10 cost units; 0.02 ms on SQLite).")
 @click.option("--query", "query_ids", multiple=True, help="Only the statements with this id (as `backbone debug` shows it).")
 @click.option("--analyze", is_flag=True, help="EXPLAIN (ANALYZE, BUFFERS) reads, rolled back, under the statement timeout.")
 @click.option("--prove", is_flag=True, help="Build each recommended index for real (rolled back / on the scratch copy) and time the query.")
@@ -55,7 +60,8 @@ def _error(message: str) -> int:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 def explain_command(
     sql: str | None, database_url: str, files: tuple[str, ...], profiles: tuple[str, ...], logs: tuple[str, ...],
-    query_ids: tuple[str, ...], analyze: bool, prove: bool, no_hypothetical: bool, min_cost_savings: float,
+    stat_statements: bool, workload: bool, write_cost: float | None, query_ids: tuple[str, ...], analyze: bool,
+    prove: bool, no_hypothetical: bool, min_cost_savings: float,
     min_cost: float, sqlite_min_ms: float, large_table_rows: int, statement_timeout_ms: int, output_format: str,
     output: str | None, exit_zero: bool,
 ) -> int:
@@ -79,6 +85,18 @@ def explain_command(
         except inputs.InputError as error:
             problems.append(str(error))
             unreadable = True
+    options = ExplainOptions(
+        database_url=database_url, analyze=analyze, prove=prove, hypothetical=not no_hypothetical,
+        min_cost_savings=min_cost_savings, min_cost=min_cost, sqlite_min_ms=sqlite_min_ms,
+        large_table_rows=large_table_rows, statement_timeout_ms=statement_timeout_ms, workload=workload, write_cost=write_cost,
+    )
+    if stat_statements:
+        from backbone.sql.stat_statements import from_pg_stat_statements
+
+        try:
+            statements += from_pg_stat_statements(options)
+        except DatabaseError as error:
+            return _error(str(error))
     if query_ids:
         from backbone.sql.fingerprint import statement_ids
 
@@ -87,12 +105,7 @@ def explain_command(
     if not statements:
         for problem in problems:
             click.echo(f"backbone: error: {mask(problem)}", err=True)
-        return _error("nothing to explain: give SQL, -f FILE, --profile REPORT or --log FILE")
-    options = ExplainOptions(
-        database_url=database_url, analyze=analyze, prove=prove, hypothetical=not no_hypothetical,
-        min_cost_savings=min_cost_savings, min_cost=min_cost, sqlite_min_ms=sqlite_min_ms,
-        large_table_rows=large_table_rows, statement_timeout_ms=statement_timeout_ms,
-    )
+        return _error("nothing to explain: give SQL, -f FILE, --profile REPORT, --log FILE or --pg-stat-statements")
     try:
         report = api.explain(statements, options)
     except DatabaseError as error:

@@ -1,11 +1,13 @@
 """Where statements come from: the command line, a file of statements, a `backbone profile`
 JSON report (its slow queries and N+1 groups, with their call sites), and PostgreSQL
-slow-statement logs (`duration: ... ms  statement: ...`). All of it is untrusted input:
+slow-statement logs (`duration: ... ms  statement: ...`) and `auto_explain` JSON plans
+(`duration: ... ms  plan:` and the plan's JSON). All of it is untrusted input:
 what cannot be read becomes a problem line, never a traceback."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import sqlglot
@@ -13,9 +15,11 @@ from sqlglot.errors import SqlglotError
 
 from backbone.logs.postgres import DURATION, STDERR_LINE
 from backbone.sql.model import Statement
+from backbone.sql.plan import postgres_node
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 _PROFILE_CODES = {"RT101": "N+1", "RT102": "slow query"}
+_AUTO_EXPLAIN = re.compile(r"^duration: (?P<ms>\d+(?:\.\d+)?) ms\s+plan:\s*(?P<rest>.*)$", re.DOTALL)
 
 
 class InputError(ValueError):
@@ -107,14 +111,22 @@ def from_profile(path: str, problems: list[str]) -> list[Statement]:
 
 
 def from_postgres_log(path: str, problems: list[str]) -> list[Statement]:
-    """`duration: N ms  statement: ...` entries of a PostgreSQL stderr log, with continuation lines."""
+    """`duration: N ms  statement: ...` entries of a PostgreSQL stderr log, with continuation lines,
+    and `duration: N ms  plan:` entries of auto_explain (log_format = json): the plan is read as
+    logged (analysed when auto_explain.log_analyze was on), its statement is its "Query Text"."""
     found: list[Statement] = []
-    current: tuple[int, float, list[str]] | None = None
+    current: tuple[int, float, bool, list[str]] | None = None
 
     def finish() -> None:
-        if current is not None:
-            line, ms, parts = current
+        if current is None:
+            return
+        line, ms, is_plan, parts = current
+        if not is_plan:
             found.append(Statement("\n".join(parts).strip(), "log", path, line, note=f"logged at {ms:,.1f} ms"))
+            return
+        statement = _logged_plan("\n".join(parts), path, line, ms, problems)
+        if statement is not None:
+            found.append(statement)
 
     for number, text in enumerate(_read(path).splitlines(), 1):
         match = STDERR_LINE.match(text)
@@ -122,11 +134,36 @@ def from_postgres_log(path: str, problems: list[str]) -> list[Statement]:
             finish()
             current = None
             duration = DURATION.match(match["message"])
+            logged_plan = _AUTO_EXPLAIN.match(match["message"]) if duration is None else None
             if duration is not None:
-                current = (number, float(duration["ms"]), [duration["sql"]])
+                current = (number, float(duration["ms"]), False, [duration["sql"]])
+            elif logged_plan is not None:
+                current = (number, float(logged_plan["ms"]), True, [logged_plan["rest"]])
         elif current is not None and text[:1] in ("\t", " "):
-            current[2].append(text.strip())
+            current[3].append(text.strip())
     finish()
     if not found:
-        problems.append(f"{path}: no `duration: ... statement:` lines (set log_min_duration_statement)")
+        problems.append(f"{path}: no `duration: ... statement:` lines (set log_min_duration_statement) "
+                        "and no auto_explain JSON plans (auto_explain.log_format = json)")
     return found
+
+
+def _logged_plan(text: str, path: str, line: int, ms: float, problems: list[str]) -> Statement | None:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        problems.append(f"{path}:{line}: an auto_explain plan that is not JSON (set auto_explain.log_format = json)")
+        return None
+    if isinstance(document, list) and document:
+        document = document[0]
+    plan = document.get("Plan") if isinstance(document, dict) else None
+    sql = document.get("Query Text") if isinstance(document, dict) else None
+    if not isinstance(plan, dict) or not isinstance(sql, str) or not sql.strip():
+        problems.append(f"{path}:{line}: an auto_explain plan without its \"Query Text\" and \"Plan\"")
+        return None
+    try:
+        node = postgres_node(plan)
+    except RecursionError:
+        problems.append(f"{path}:{line}: an auto_explain plan nested too deeply to read")
+        return None
+    return Statement(sql.strip().rstrip(";").strip(), "log", path, line, note=f"auto_explain plan, {ms:,.1f} ms", plan=node)

@@ -14,6 +14,9 @@ DEFAULT_MIN_COST = 100.0
 DEFAULT_SQLITE_MIN_MS = 1.0
 DEFAULT_LARGE_TABLE_ROWS = 10_000
 DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
+# Workload mode: what one written row costs each index of its table (docs/explain.md), in the
+# backend's unit: PostgreSQL cost units (about two random page writes), or ms on SQLite.
+DEFAULT_WRITE_COST = {"cost": 10.0, "ms": 0.02}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class ExplainOptions:
     sqlite_min_ms: float = DEFAULT_SQLITE_MIN_MS
     large_table_rows: int = DEFAULT_LARGE_TABLE_ROWS
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    workload: bool = False  # one set of indexes for all the statements, weighing writes
+    write_cost: float | None = None  # per written row and index; None: DEFAULT_WRITE_COST of the unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +39,15 @@ class Statement:
     """One statement to explain and where it came from."""
 
     sql: str
-    origin: str  # "argument", "file", "profile", "log"
+    origin: str  # "argument", "file", "profile", "log", "pg_stat_statements"
     path: str  # the file the statement was read from, or "<argument>"
     line: int
     # The application line that issued it (a profile's call site): "shop/orders.py:42".
     call_site: str = ""
     call_function: str = ""
     note: str = ""  # e.g. "RT101: repeated 40 times in GET /orders"
+    calls: int = 1  # how many times the workload runs it (pg_stat_statements' calls)
+    plan: PlanNode | None = None  # a plan already logged for it (auto_explain): read, not re-run
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +188,19 @@ class QueryResult:
         return max(nodes, key=lambda node: node.exclusive_weight(self.analyzed))
 
 
+@dataclass(frozen=True, slots=True)
+class WorkloadChoice:
+    """Workload mode: one candidate weighed over every statement at once."""
+
+    candidate: IndexCandidate
+    benefit: float  # sum over the statements it serves of (cost saved x calls)
+    writes: int  # INSERT/UPDATE/DELETE runs on its table in the workload
+    write_penalty: float  # writes x the write cost
+    accepted: bool
+    reason: str
+    queries: tuple[str, ...] = ()  # ids of the statements it serves
+
+
 @dataclass
 class ExplainReport:
     database: str  # the URL with any password removed
@@ -192,6 +212,7 @@ class ExplainReport:
     queries: list[QueryResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     input_problems: list[str] = field(default_factory=list)
+    workload: list[WorkloadChoice] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

@@ -39,6 +39,7 @@ class PostgresBackend:
         except (psycopg.Error, ValueError) as error:
             raise DatabaseError(f"cannot connect to {url.display}: {one_line(error)}") from None
         self.server_version = str(self._scalar("SHOW server_version"))
+        self._quiet_auto_explain()
         self.hypopg_installed = bool(self._scalar("SELECT count(*) FROM pg_extension WHERE extname = 'hypopg'"))
         self.hypopg_available = self.hypopg_installed or bool(
             self._scalar("SELECT count(*) FROM pg_available_extensions WHERE name = 'hypopg'")
@@ -55,6 +56,23 @@ class PostgresBackend:
             cursor.execute(query, params)
             row = cursor.fetchone()
         return row[0] if row else None
+
+    def _quiet_auto_explain(self) -> None:
+        """auto_explain logging every statement (log_min_duration = 0) would log backbone's own
+        EXPLAINs, and makes HypoPG's hypothetical indexes fail ("cache lookup failed for index"):
+        this session turns it off where the role may (a superuser setting)."""
+        setting = self._scalar("SELECT current_setting('auto_explain.log_min_duration', true)")
+        if setting not in (None, "", "-1"):
+            try:
+                self.connection.execute("SET auto_explain.log_min_duration = -1")
+            except self._psycopg.Error:
+                pass  # the candidates' notes will say what failed
+
+    def fetch_all(self, query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """A read-only query's rows (raises StatementError)."""
+        with self._transaction(read_only=True) as cursor:
+            cursor.execute(query.encode("utf-8"), params)
+            return list(cursor.fetchall())
 
     @contextmanager
     def _transaction(self, *, read_only: bool) -> Iterator[psycopg.Cursor[Any]]:

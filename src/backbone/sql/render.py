@@ -9,7 +9,7 @@ from typing import Any
 from backbone.redaction import mask, mask_values
 from backbone.sql.advice import alembic_index, django_index
 from backbone.sql.backend import create_index_sql
-from backbone.sql.model import ExplainReport, IndexTrial, PlanNode, QueryResult
+from backbone.sql.model import ExplainReport, IndexTrial, PlanNode, QueryResult, WorkloadChoice
 
 JSON_VERSION = 1
 HOT = "◀ hot"
@@ -111,6 +111,12 @@ def render_text(report: ExplainReport) -> str:
                        f"{best.candidate.table}) {best.reason}.")
         for note in result.notes:
             out.append(f"  note: {mask(note)}")
+    if report.options.workload:
+        out.append("")
+        out.append(f"Workload: {sum(1 for choice in report.workload if choice.accepted)} indexes chosen for "
+                   f"{len(report.queries)} statements")
+        for choice in report.workload:
+            out.append(f"  {'chosen' if choice.accepted else 'not chosen'}: {create_index_sql(choice.candidate)}: {choice.reason}")
     for note in report.notes:
         out.append(f"note: {note}")
     for problem in report.input_problems:
@@ -183,12 +189,20 @@ def report_json(report: ExplainReport) -> dict[str, Any]:
     return mask_values({
         "version": JSON_VERSION, "database": report.database, "dialect": report.dialect,
         "server_version": report.server_version, "method": report.method, "unit": report.unit,
-        "thresholds": {"min_cost_savings": options.min_cost_savings, "min_cost": options.min_cost,
+        "thresholds": {"min_cost_savings": options.min_cost_savings, "min_cost": options.min_cost, "write_cost": options.write_cost,
                        "sqlite_min_ms": options.sqlite_min_ms, "large_table_rows": options.large_table_rows},
         "queries": queries, "indexes": recommended_indexes(report),
+        "workload": [_workload_json(choice) for choice in report.workload] if options.workload else None,
         "notes": list(report.notes), "problems": list(report.input_problems),
         "summary": {"queries": len(report.queries), "findings": len(report.findings)},
     })
+
+
+def _workload_json(choice: WorkloadChoice) -> dict[str, Any]:
+    return {"table": choice.candidate.table, "columns": list(choice.candidate.columns), "name": choice.candidate.name,
+            "include": list(choice.candidate.include), "where": choice.candidate.where or None,
+            "accepted": choice.accepted, "benefit": round(choice.benefit, 3), "writes": choice.writes,
+            "write_penalty": round(choice.write_penalty, 3), "reason": choice.reason, "queries": list(choice.queries)}
 
 
 def render_json(report: ExplainReport) -> str:

@@ -16,6 +16,7 @@ from backbone.sql.database import DatabaseError, parse_database_url
 from backbone.sql.model import ExplainOptions, ExplainReport, IndexTrial, QueryResult, Statement
 from backbone.sql.plan import explain_failed, missing_index, read_findings
 from backbone.sql.shape import ShapeError, TableUse, candidates, fill_parameters, is_read_only, parse, table_uses
+from backbone.sql.workload import WorkloadQuery, choose_workload, written_table
 
 
 def connect(options: ExplainOptions) -> Backend:
@@ -41,19 +42,28 @@ def explain(statements: Sequence[Statement], options: ExplainOptions) -> Explain
                                 "for real inside a rolled-back transaction.")
         if options.analyze and backend.dialect == "sqlite":
             report.notes.append("SQLite has no EXPLAIN ANALYZE: --analyze shows the plan; candidates are timed on the copy.")
-        seen: set[str] = set()
+        seen: dict[str, Statement] = {}
         for statement in statements:
             fingerprint = default_cache.get(statement.sql, backend.dialect)
-            if fingerprint.text in seen:
-                continue  # the same query with other values: explained once
-            seen.add(fingerprint.text)
-            report.queries.append(_one(backend, statement, fingerprint.text, options))
+            first = seen.get(fingerprint.text)
+            if first is not None:  # the same query with other values: explained once, its runs counted
+                seen[fingerprint.text] = replace(first, calls=first.calls + statement.calls)
+                continue
+            seen[fingerprint.text] = statement
+        workload: list[WorkloadQuery] | None = [] if options.workload else None
+        for fingerprint_text, statement in seen.items():
+            report.queries.append(_one(backend, statement, fingerprint_text, options, workload))
+        if workload is not None:
+            report.workload = choose_workload(backend, workload, options, report.notes)
+            if options.prove:
+                report.notes.append("--prove is not run in workload mode: run it on the statements the chosen indexes serve")
         return report
     finally:
         backend.close()
 
 
-def _one(backend: Backend, statement: Statement, fingerprint: str, options: ExplainOptions) -> QueryResult:
+def _one(backend: Backend, statement: Statement, fingerprint: str, options: ExplainOptions,
+         workload: list[WorkloadQuery] | None = None) -> QueryResult:
     # The id `backbone debug` and `backbone profile` show: the one fingerprint, in the dialect of
     # where the statement came from (debug reads PostgreSQL logs as PostgreSQL).
     dialect = "postgres" if statement.origin == "log" else backend.dialect
@@ -70,13 +80,24 @@ def _one(backend: Backend, statement: Statement, fingerprint: str, options: Expl
         analyze = options.analyze and read_only and backend.dialect == "postgresql"
         if options.analyze and not read_only:
             result.notes.append("not run with --analyze: only reads are executed")
-        result.plan = backend.explain(sql, analyze)
+        if statement.plan is not None:  # logged by auto_explain: read as it ran, not re-run
+            result.plan = statement.plan
+            analyze = any(node.actual_ms is not None for node in statement.plan.walk())
+            result.notes.append("plan read from the log (auto_explain)" + (", with its actual times" if analyze else ""))
+        else:
+            result.plan = backend.explain(sql, analyze)
         result.analyzed = analyze
         rows = backend.table_rows(tables)
         filtered = {name for name, use in uses.items() if use.equality or use.ranges}  # join columns are no filter
         aliases = {table.alias_or_name: table.name for table in tree.find_all(exp.Table) if table.name}
         result.findings.extend(read_findings(result.plan, statement, analyze, rows, filtered, options.large_table_rows, aliases))
-        _advise(backend, statement, sql, uses, tables, read_only, options, result)
+        if workload is not None:
+            found = candidates(uses, backend.existing_indexes(tables), include=backend.supports_include,
+                               partial=backend.supports_partial)
+            workload.append(WorkloadQuery(result, sql, statement.calls, tuple(found), frozenset(tables),
+                                          read_only, written_table(tree)))
+        else:
+            _advise(backend, statement, sql, uses, tables, read_only, options, result)
     except (ShapeError, StatementError) as error:
         result.error = mask(str(error))
         result.findings.append(explain_failed(statement, result.error))

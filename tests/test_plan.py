@@ -160,3 +160,25 @@ def test_a_project_with_a_lock_and_a_queue(tmp_path: Path) -> None:
     assert [access.text for access in route.transactions] == ["db.commit()"]
     assert [(queue.library, str(queue.source)) for queue in plan.queues] == [("Celery", "app.py")]
     assert not any(question.topic == "queue" for question in plan.questions)
+
+
+def test_mcp_plan_tool(logs: Path) -> None:
+    import anyio
+    from mcp import Client
+
+    from backbone.mcp_server import build_server
+
+    async def run() -> None:
+        async with Client(build_server()) as client:
+            result = await client.call_tool("plan", {"path": str(SHOP), "logs": [str(logs)]})
+            assert not result.is_error, result.content
+            document = json.loads(result.content[0].text)  # type: ignore[union-attr]
+            cli = api.plan(SHOP, logs=[logs])
+            assert [route["route"] for route in document["routes"]] == [route.route for route in cli.routes]
+            assert document["traffic"]["requests"] == cli.traffic.requests if cli.traffic else False
+            missing = await client.call_tool("plan", {"path": str(SHOP / "nowhere")})
+            assert missing.is_error
+            text = missing.content[0].text  # type: ignore[union-attr]
+            assert "no such file or directory" in text and "Traceback" not in text
+
+    anyio.run(run)

@@ -182,3 +182,23 @@ def test_mcp_plan_tool(logs: Path) -> None:
             assert "no such file or directory" in text and "Traceback" not in text
 
     anyio.run(run)
+
+
+def test_unreadable_logs_keep_the_record_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    garbage = tmp_path / "garbage.log"
+    garbage.write_bytes(bytes(range(256)) * 8)
+    assert main(["plan", str(SHOP), "--logs", str(garbage)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("# Design decision record: shop") and "`POST /orders`" in captured.out
+    assert "no readable input in the logs given" in captured.err and "Traceback" not in captured.err
+    assert "**peak rps**" in captured.out
+
+
+def test_readable_logs_without_access_lines_leave_the_rates_open(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    app_log = tmp_path / "app.log"
+    app_log.write_text("2024-06-04 09:00:01,000 INFO shop.main: started\n2024-06-04 09:00:02,000 INFO shop.main: ready\n")
+    assert main(["plan", str(SHOP), "--logs", str(app_log), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["traffic"] is None
+    assert "the logs hold no access log: no request rates, p99 or error rates" in document["problems"]
+    assert "peak rps" in {question["topic"] for question in document["questions"]}

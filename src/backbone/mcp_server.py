@@ -224,6 +224,8 @@ def plan_document(path: str = ".", logs: list[str] | None = None, profile: str |
         plan = api.plan(path, logs=logs or (), profile=profile)
     except EvidenceError as error:
         raise _Failure(str(error)) from None
+    if plan.unreadable_evidence:
+        raise _Failure("no readable input: no line of " + ", ".join(logs or ()) + " could be parsed")
     document: dict[str, Any] = json.loads(to_json(plan))
     return document
 

@@ -47,6 +47,7 @@ def build_plan(options: PlanOptions) -> Plan:
     plan = Plan(
         root=str(code.root), frameworks=code.frameworks, routes=routes, queues=code.queues,
         traffic=measured.traffic, problems=code.problems + measured.problems, inputs=measured.inputs,
+        unreadable_evidence=measured.unreadable,
     )
     decide.balance(plan)
     plan.decisions.append(decide.scale_tier(plan))

@@ -47,4 +47,6 @@ def plan_command(path: str, logs: tuple[str, ...], profile: str | None, output_f
         click.echo(text, nl=False)
     for problem in plan.problems:
         click.echo(f"backbone: warning: {mask(problem)}", err=True)
+    if plan.unreadable_evidence:
+        return _error("no readable input in the logs given: the record stands on the code alone")
     return EXIT_CLEAN

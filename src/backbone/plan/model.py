@@ -146,3 +146,5 @@ class Plan:
     # Inputs backbone could not read, or read only in part.
     problems: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    # Logs were given and none of them could be read: the record stands on the code alone.
+    unreadable_evidence: bool = False

@@ -28,6 +28,8 @@ class Measured:
     traffic: Traffic | None = None
     problems: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    # Logs were given and not one line of them could be read.
+    unreadable: bool = False
 
 
 def route_key(method: str, route: str) -> tuple[str, str]:
@@ -48,7 +50,11 @@ def from_logs(paths: list[str], measured: Measured) -> None:
         measured.inputs.append(summary.path)
         if summary.problem:
             measured.problems.append(f"{summary.path}: {summary.problem}")
-    measured.problems += list(report.warnings)
+    measured.problems += [warning for warning in report.warnings if warning not in measured.problems]
+    if not report.readable:
+        measured.unreadable = True
+        measured.problems.append("no line of " + ", ".join(paths) + " could be read as a log")
+        return
     if not report.routes or report.first_seen is None or report.last_seen is None:
         if not access:
             measured.problems.append("the logs hold no access log: no request rates, p99 or error rates")

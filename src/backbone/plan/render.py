@@ -65,8 +65,8 @@ def _context(plan: Plan) -> list[str]:
     outbound = sum(len(route.outbound) for route in plan.routes)
     lines = ["## Context", ""]
     lines.append(f"- Code: `{plan.root}`, a Python service ({', '.join(plan.frameworks) or 'no web framework recognised'}) "
-                 f"with {len(plan.routes)} HTTP routes, {len(writing)} of them writing data, "
-                 f"{outbound} outbound calls made while a client waits.")
+                 f"with {_count(len(plan.routes), 'HTTP route')}, {len(writing)} of them writing data, "
+                 f"{_count(outbound, 'outbound call')} made while a client waits.")
     if plan.inputs:
         lines.append(f"- Logs and profiles read: {', '.join(plan.inputs)}.")
     else:

@@ -61,7 +61,7 @@ def test_a_scripted_session_on_the_example_service(shop: Path, capsys: pytest.Ca
 
     async def script(client: Client) -> None:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == {"review", "rule", "profile", "debug"}
+        assert set(tools) == {"review", "rule", "profile", "debug", "plan"}
         assert {"paths", "select", "changed_only", "min_confidence"} <= set(tools["review"].input_schema["properties"])
 
         # The whole service: the CLI's JSON document, with the page counts added.
@@ -172,7 +172,7 @@ def test_the_mcp_command_serves_over_stdio(shop: Path) -> None:
         with anyio.fail_after(120):
             async with Client(parameters) as client:
                 tools = {tool.name for tool in (await client.list_tools()).tools}
-                assert tools == {"review", "rule", "profile", "debug"}
+                assert tools == {"review", "rule", "profile", "debug", "plan"}
                 result = await call(client, "review", {"paths": ["shop/routers/orders.py"], "limit": 1})
                 assert result["page"]["returned"] == 1 and result["page"]["total"] > 1
 

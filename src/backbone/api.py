@@ -20,6 +20,7 @@ from backbone.review.rules import ENGINE_CODES, all_rules
 if TYPE_CHECKING:
     from backbone.logs.analyze import DebugOptions
     from backbone.logs.model import DebugReport
+    from backbone.plan import Plan
     from backbone.runtime import ProfileOptions, ProfileReport
     from backbone.sql.model import ExplainOptions, ExplainReport, Statement
 
@@ -31,6 +32,7 @@ __all__ = [
     "ReviewResult",
     "debug",
     "explain",
+    "plan",
     "profile",
     "review",
     "resolve_config",
@@ -243,3 +245,15 @@ def explain(statements: Sequence[Statement], options: ExplainOptions) -> Explain
     from backbone.sql.run import explain as run_explain
 
     return run_explain(statements, options)
+
+
+def plan(path: str | Path = ".", logs: Sequence[str | Path] = (), profile: str | Path | None = None) -> Plan:
+    """A design decision record of the service at `path`: facts from its code (routes, reads and
+    writes, locks, outbound calls, queues), from access logs and from a profile report, the
+    decisions they support and the questions left for a human (docs/plan.md).
+
+    Raises backbone.plan.EvidenceError when the path, a log or the profile cannot be used.
+    """
+    from backbone.plan import PlanOptions, build_plan
+
+    return build_plan(PlanOptions(str(path), tuple(str(log) for log in logs), str(profile) if profile is not None else None))

@@ -48,6 +48,7 @@ class _Commands(click.Group):
         "explain": ("backbone.sql.command", "explain_command"),
         "profile": ("backbone.runtime.command", "profile_command"),
         "mcp": ("backbone.mcp_server", "mcp_command"),
+        "plan": ("backbone.plan.command", "plan_command"),
         "migrations": ("backbone.migrations.command", "migrations_group"),
     }
 

@@ -47,7 +47,8 @@ INSTRUCTIONS = (
     "N+1 queries, missing timeouts, unsafe GET handlers, transactions, API contracts. Call `review` on the "
     "files you changed (changed_only=true reviews only the lines changed since the default branch); "
     "read a finding's rule with `rule` before fixing it. `debug` explains incidents from logs; `profile` "
-    "runs an app under instrumentation."
+    "runs an app under instrumentation; `plan` answers design questions (API style, scale tier, open questions) "
+    "from the code and logs."
 )
 
 _T = TypeVar("_T")
@@ -215,6 +216,20 @@ def profile_document(
     return document
 
 
+def plan_document(path: str = ".", logs: list[str] | None = None, profile: str | None = None) -> dict[str, Any]:
+    from backbone.plan import EvidenceError
+    from backbone.plan.render import to_json
+
+    try:
+        plan = api.plan(path, logs=logs or (), profile=profile)
+    except EvidenceError as error:
+        raise _Failure(str(error)) from None
+    if plan.unreadable_evidence:
+        raise _Failure("no readable input: no line of " + ", ".join(logs or ()) + " could be parsed")
+    document: dict[str, Any] = json.loads(to_json(plan))
+    return document
+
+
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
 
@@ -275,6 +290,17 @@ def build_server() -> MCPServer:
         repeat: int = 20,
     ) -> str:
         return _json(profile_document(app, scenario, app_dir, setup, factory, repeat))
+
+    @server.tool(name="plan", description=(
+        "A design decision record of a service, as JSON (`backbone plan --format json`): its routes with "
+        "their reads, writes, transactions, locks and outbound calls (with or without a timeout), its queues, "
+        "observed rates, peak requests/s, p99 and error rates when logs or a profile are given, the API style "
+        "(decision matrix) and scale tier with their evidence, and the questions only a human can answer. "
+        "path: the project; logs: access/application/PostgreSQL logs; profile: a `backbone profile` JSON report."
+    ))
+    @_guarded
+    def plan(path: str = ".", logs: list[str] | None = None, profile: str | None = None) -> str:
+        return _json(plan_document(path, logs, profile))
 
     from backbone.report.rule_docs import catalog_markdown
 

@@ -61,7 +61,7 @@ def test_a_scripted_session_on_the_example_service(shop: Path, capsys: pytest.Ca
 
     async def script(client: Client) -> None:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == {"review", "rule", "profile", "debug", "plan"}
+        assert set(tools) == {"review", "rule", "profile", "debug", "plan", "explain", "contract", "migrations_trace"}
         assert {"paths", "select", "changed_only", "min_confidence"} <= set(tools["review"].input_schema["properties"])
 
         # The whole service: the CLI's JSON document, with the page counts added.
@@ -172,7 +172,7 @@ def test_the_mcp_command_serves_over_stdio(shop: Path) -> None:
         with anyio.fail_after(120):
             async with Client(parameters) as client:
                 tools = {tool.name for tool in (await client.list_tools()).tools}
-                assert tools == {"review", "rule", "profile", "debug", "plan"}
+                assert tools == {"review", "rule", "profile", "debug", "plan", "explain", "contract", "migrations_trace"}
                 result = await call(client, "review", {"paths": ["shop/routers/orders.py"], "limit": 1})
                 assert result["page"]["returned"] == 1 and result["page"]["total"] > 1
 
@@ -197,3 +197,41 @@ def test_an_unexpected_failure_is_a_masked_one_line_tool_error(shop: Path, monke
 
     session(script)
     assert "Traceback" not in caplog.text and "Sup3rS3cretPassw0rd" not in caplog.text
+
+
+def test_explain_contract_and_migrations_tools(shop: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "orders.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total INTEGER)")
+        connection.executemany("INSERT INTO orders (customer_id, total) VALUES (?, ?)",
+                               [(index % 500, index) for index in range(20_000)])
+    changed = tmp_path / "changed.json"
+
+    async def script(client: Client) -> None:
+        explained = await call(client, "explain", {
+            "database": f"sqlite:///{database}", "sql": "SELECT total FROM orders WHERE customer_id = 7",
+        })
+        assert explained["queries"] and explained["dialect"] == "sqlite"
+        spec = await call(client, "contract", {"action": "extract", "target": "."})
+        assert "/orders" in spec["paths"]
+        del spec["paths"]["/orders"]
+        changed.write_text(json.dumps(spec))
+        extracted = tmp_path / "head.json"
+        extracted.write_text(json.dumps(await call(client, "contract", {"action": "extract", "target": "."})))
+        diff = await call(client, "contract", {"action": "diff", "target": str(extracted), "head": str(changed)})
+        assert any("/orders" in finding["message"] for finding in diff["findings"])
+        linted = await call(client, "contract", {"action": "lint", "target": "."})
+        assert linted["version"] == 1
+        with pytest.raises(MCPError, match="is not a path"):
+            await client.call_tool("contract", {"action": "lint", "target": "--help"})
+        with pytest.raises(MCPError, match="expected extract, diff or lint"):
+            await client.call_tool("contract", {"action": "drop"})
+        missing = await tool_error(client, "explain", {"database": f"sqlite:///{tmp_path / 'absent.db'}",
+                                                       "sql": "SELECT 1"})
+        assert "no such SQLite file" in missing
+        traced = await call(client, "migrations_trace", {"project": "."})
+        assert "MT701" in {finding["code"] for finding in traced["findings"]}
+
+    session(script)

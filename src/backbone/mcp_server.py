@@ -192,21 +192,32 @@ def profile_document(
         raise _invalid("app: an import string such as shop.main:app")
     if repeat < 1:
         raise _invalid("repeat must be 1 or more")
-    command = [sys.executable, "-m", "backbone", "profile", app, "--format", "json", "--exit-zero",
-               "--no-progress", "--app-dir", app_dir, "--repeat", str(repeat)]
+    command = ["profile", app, "--format", "json", "--exit-zero", "--no-progress", "--app-dir", app_dir,
+               "--repeat", str(repeat)]
     if scenario is not None:
         command += ["--scenario", scenario]
     if setup is not None:
         command += ["--setup", setup]
     if factory:
         command.append("--factory")
+    return cli_document(command, timeout_s, what="the profile")
+
+
+def cli_document(arguments: list[str], timeout_s: float, what: str) -> dict[str, Any]:
+    """The JSON document a `backbone ARGUMENTS --format json` run prints, run in a child process.
+
+    For the commands that import and run the user's code or a database's migrations (profile,
+    migrations trace, contract extract of an app): they can leave threads behind or end their
+    process, which must never take the server down. A run with no JSON answer is a tool error
+    with the command's own one-line message.
+    """
     try:
         completed = subprocess.run(
-            command, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout_s, check=False,
-            env={**os.environ, "NO_COLOR": "1"},
+            [sys.executable, "-m", "backbone", *arguments], capture_output=True, stdin=subprocess.DEVNULL,
+            timeout=timeout_s, check=False, env={**os.environ, "NO_COLOR": "1"},
         )
     except subprocess.TimeoutExpired:
-        raise _Failure(f"the profile did not finish within {timeout_s:g} s") from None
+        raise _Failure(f"{what} did not finish within {timeout_s:g} s") from None
     stderr = completed.stderr.decode("utf-8", "replace").strip()
     try:
         document: dict[str, Any] = json.loads(completed.stdout.decode("utf-8", "replace"))
@@ -214,6 +225,61 @@ def profile_document(
         last = stderr.splitlines()[-1] if stderr else f"exit status {completed.returncode}"
         raise _Failure(last.removeprefix("backbone: error: ")) from None
     return document
+
+
+def _argument(value: str, name: str) -> str:
+    """A value passed on to a command line: never taken for an option."""
+    if value.startswith("-"):
+        raise _invalid(f"{name}: {value!r} is not a path, URL or SQL text")
+    return value
+
+
+def explain_document(
+    database: str, sql: str | None = None, file: str | None = None, profile: str | None = None,
+    log: str | None = None, workload: bool = False, analyze: bool = False, timeout_s: float = PROFILE_TIMEOUT_S,
+) -> dict[str, Any]:
+    command = ["explain", "--database", _argument(database, "database"), "--format", "json"]
+    for option, value in (("--file", file), ("--profile", profile), ("--log", log)):
+        if value is not None:
+            command += [option, _argument(value, option.lstrip("-"))]
+    if workload:
+        command.append("--workload")
+    if analyze:
+        command.append("--analyze")
+    if sql is not None:
+        command.append(_argument(sql, "sql"))
+    if len(command) == 5 and sql is None:
+        raise _invalid("give sql, file, profile or log")
+    return cli_document(command, timeout_s, what="explain")
+
+
+def contract_document(
+    action: str, target: str = ".", head: str | None = None, base_revision: str | None = None,
+    app_dir: str | None = None, timeout_s: float = PROFILE_TIMEOUT_S,
+) -> dict[str, Any]:
+    if action not in ("extract", "diff", "lint"):
+        raise _invalid(f"action: expected extract, diff or lint, got {action!r}")
+    command = ["contract", action, "--format", "json"]
+    if app_dir is not None:
+        command += ["--app-dir", _argument(app_dir, "app_dir")]
+    if action == "diff" and base_revision is not None:
+        command += ["--base", _argument(base_revision, "base_revision"), _argument(target, "target")]
+    else:
+        command.append(_argument(target, "target"))
+        if action == "diff":
+            if head is None:
+                raise _invalid("head: diff needs the HEAD contract (or base_revision)")
+            command.append(_argument(head, "head"))
+    return cli_document(command, timeout_s, what=f"contract {action}")
+
+
+def migrations_trace_document(
+    project: str = ".", database_url: str | None = None, timeout_s: float = PROFILE_TIMEOUT_S,
+) -> dict[str, Any]:
+    command = ["migrations", "trace", _argument(project, "project"), "--format", "json"]
+    if database_url is not None:
+        command += ["--database-url", _argument(database_url, "database_url")]
+    return cli_document(command, timeout_s, what="the migrations trace")
 
 
 def plan_document(path: str = ".", logs: list[str] | None = None, profile: str | None = None) -> dict[str, Any]:
@@ -301,6 +367,42 @@ def build_server() -> MCPServer:
     @_guarded
     def plan(path: str = ".", logs: list[str] | None = None, profile: str | None = None) -> str:
         return _json(plan_document(path, logs, profile))
+
+    @server.tool(name="explain", description=(
+        "Read queries' plans and find the indexes that fix them, proven by the planner (the JSON report of "
+        "`backbone explain --format json`). database: sqlite:///path.db or postgresql://...; the statements "
+        "come from sql (text), file (SQL statements), profile (a `backbone profile` JSON report) or log (a "
+        "PostgreSQL log); workload: one set of indexes for all of them, weighing writes; analyze: EXPLAIN "
+        "ANALYZE reads, rolled back."
+    ))
+    @_guarded
+    def explain(
+        database: str, sql: str | None = None, file: str | None = None, profile: str | None = None,
+        log: str | None = None, workload: bool = False, analyze: bool = False,
+    ) -> str:
+        return _json(explain_document(database, sql, file, profile, log, workload, analyze))
+
+    @server.tool(name="contract", description=(
+        "The API contract (OpenAPI): action extract (the spec of target: a project path, read statically, or "
+        "module:app), lint (target checked against the OpenAPI and backend rules) or diff (target as BASE and "
+        "head as HEAD, spec files or paths; or base_revision: a git revision of target compared with the work "
+        "tree), with breaking changes named by operation and Python line (JSON of `backbone contract ACTION`)."
+    ))
+    @_guarded
+    def contract(
+        action: str, target: str = ".", head: str | None = None, base_revision: str | None = None,
+        app_dir: str | None = None,
+    ) -> str:
+        return _json(contract_document(action, target, head, base_revision, app_dir))
+
+    @server.tool(name="migrations_trace", description=(
+        "Apply the pending Django or Alembic migrations of project to a scratch PostgreSQL (or database_url) "
+        "and report each operation's locks, table rewrites and duration, and where the BB7 rules and the "
+        "trace disagree (JSON of `backbone migrations trace`). The BB7 rules themselves run in `review`."
+    ))
+    @_guarded
+    def migrations_trace(project: str = ".", database_url: str | None = None) -> str:
+        return _json(migrations_trace_document(project, database_url))
 
     from backbone.report.rule_docs import catalog_markdown
 

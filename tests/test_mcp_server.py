@@ -235,3 +235,14 @@ def test_explain_contract_and_migrations_tools(shop: Path, tmp_path: Path) -> No
         assert "MT701" in {finding["code"] for finding in traced["findings"]}
 
     session(script)
+
+
+def test_an_answer_over_the_size_bound_is_a_tool_error(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import backbone.mcp_server as server_module
+
+    monkeypatch.setattr(server_module, "MAX_RESULT_CHARS", 200)
+
+    async def script(client: Client) -> None:
+        assert "narrow the request" in await tool_error(client, "rule", {"code": "BB201"})
+
+    session(script)

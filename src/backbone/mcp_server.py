@@ -38,6 +38,8 @@ from backbone.review.rules import ENGINE_CODES, all_rules
 
 # Findings per review answer unless the agent asks for another page size, and the most it may.
 DEFAULT_PAGE = 100
+# The most a tool answers with: an agent's context is finite, and a client may cap messages.
+MAX_RESULT_CHARS = 4_000_000
 MAX_PAGE = 500
 # A profile run that takes longer than this is stopped (its child process is killed).
 PROFILE_TIMEOUT_S = 900.0
@@ -297,7 +299,14 @@ def plan_document(path: str = ".", logs: list[str] | None = None, profile: str |
 
 
 def _json(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+    """A tool's answer; never larger than MAX_RESULT_CHARS (review pages its findings to stay under it)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
+    if len(text) > MAX_RESULT_CHARS:
+        raise _Failure(
+            f"the result is {len(text):,} characters, over the {MAX_RESULT_CHARS:,} a tool answers with: "
+            "narrow the request (fewer paths or logs, a smaller limit)"
+        )
+    return text
 
 
 def build_server() -> MCPServer:

@@ -128,3 +128,98 @@ def test_every_kind_of_drop_in_sql_is_read_without_failing(sql: str) -> None:
 
     steps = steps_of_sql(sql, ast.parse("op.execute(SQL)").body[0])
     assert steps  # each statement gives a step; none raises
+
+
+# A Django app whose AlterFields are judged against the fields its earlier migrations declare.
+HISTORY_INITIAL = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = [("auth", "0012_alter_user_first_name_max_length")]
+    operations = [
+        migrations.CreateModel(
+            name="Order",
+            fields=[
+                ("id", models.AutoField(primary_key=True)),
+                ("total", models.IntegerField()),
+                ("code", models.CharField(max_length=20)),
+                ("note", models.CharField(max_length=100, null=True)),
+                ("amount", models.DecimalField(max_digits=8, decimal_places=2)),
+            ],
+        ),
+    ]
+"""
+
+HISTORY_SECOND = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=30, null=True)),
+        migrations.RenameField("order", "note", "comment"),
+        migrations.RenameModel("Order", "Purchase"),
+    ]
+"""
+
+HISTORY_ALTER = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0002_reference"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [
+        migrations.AlterField("purchase", "total", models.BigIntegerField()),
+        migrations.AlterField("purchase", "comment", models.TextField(null=True)),
+        migrations.AlterField("purchase", "code", models.CharField(max_length=10)),
+        migrations.AlterField("purchase", "amount", models.DecimalField(max_digits=12, decimal_places=2)),
+        migrations.AlterField("purchase", "reference", models.CharField(max_length=40)),
+        migrations.AlterField("purchase", "amount", models.DecimalField(max_digits=12, decimal_places=4)),
+    ]
+"""
+
+
+def history_tree(migrations: dict[str, str]) -> dict[str, str]:
+    return {"shop/__init__.py": "", "shop/migrations/__init__.py": "",
+            **{f"shop/migrations/{name}.py": text for name, text in migrations.items()}}
+
+
+def test_alter_field_is_judged_against_the_field_the_earlier_migrations_declare(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL, "0002_reference": HISTORY_SECOND, "0003_alter": HISTORY_ALTER,
+    }))
+    mine = [(finding.code, finding.line) for finding in findings if finding.code in ("BB704", "BB705")]
+    # total integer -> bigint (7), code varchar(20) -> varchar(10) (9), amount scale 2 -> 4 (12) rewrite;
+    # comment varchar -> text (8) and amount 8 -> 12 digits (10) do not; reference becomes NOT NULL (11).
+    assert mine == [("BB704", 7), ("BB704", 9), ("BB705", 11), ("BB704", 12)]
+    total = next(finding for finding in findings if finding.code == "BB704")
+    assert "integer -> bigint" in total.message and "ACCESS EXCLUSIVE" in total.message
+    assert "rewrites the table" in total.message
+    assert total.fix is not None and "migrations.AddField" in total.fix.message
+    not_null = next(finding for finding in findings if finding.code == "BB705")
+    assert "`reference` NOT NULL" in not_null.message and "CheckConstraint" in (not_null.fix.message if not_null.fix else "")
+
+
+def test_alter_field_stays_quiet_when_the_history_is_not_in_the_project(tmp_path: Path) -> None:
+    # 0001_initial is missing: the field before the AlterField cannot be known.
+    findings = review_tree(tmp_path, history_tree({"0002_reference": HISTORY_SECOND, "0003_alter": HISTORY_ALTER}))
+    assert [finding for finding in findings if finding.code in ("BB704", "BB705")] == []
+
+
+def test_alter_field_follows_the_dependencies_not_the_file_names(tmp_path: Path) -> None:
+    # 0002_widen sorts after 0002_aa but depends only on 0001: the AlterField of 0002_aa is not before it.
+    widen = HISTORY_ALTER.replace('("shop", "0002_reference"), ', '("shop", "0001_initial"), ').replace(
+        '"purchase"', '"order"')
+    other_branch = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [migrations.AlterField("order", "total", models.BigIntegerField())]
+"""
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL, "0002_aa": other_branch, "0002_widen": widen,
+    }))
+    widened = [(finding.path, finding.line) for finding in findings if finding.code == "BB704"]
+    assert ("shop/migrations/0002_widen.py", 7) in widened
+    assert ("shop/migrations/0002_aa.py", 6) in widened

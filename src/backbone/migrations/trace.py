@@ -25,7 +25,7 @@ from backbone.redaction import mask
 from backbone.review import source as source_reader
 from backbone.review.context import FileContext
 from backbone.review.migrations import LockMode, Step, effect, read_migration
-from backbone.review.project import extract_module_facts
+from backbone.review.project import ProjectIndex, extract_module_facts
 
 TRACE_CODES: dict[str, tuple[str, str]] = {
     "MT701": ("locking-operation", "A traced operation held a lock that blocks writes (or rewrote a table) on a table that existed before it."),
@@ -116,11 +116,26 @@ def _static_steps(path: Path) -> list[Step]:
 
     parents, nodes = _index_nodes(tree)
     facts = extract_module_facts(tree, str(path), path.stem, is_package=False, nodes=nodes)
-    context = FileContext(str(path), path.read_text(encoding="utf-8", errors="replace"), tree, facts, parents, frozenset(), nodes=nodes)
+    context = FileContext(str(path), path.read_text(encoding="utf-8", errors="replace"), tree, facts, parents, frozenset(),
+                          project=_app_history(path.parent), nodes=nodes)
     migration = read_migration(context)
     if migration is None:
         return []
     return [step for step in migration.steps if migration.existing(step)]
+
+
+def _app_history(directory: Path) -> ProjectIndex:
+    """The migration files of one folder, indexed: what a Django AlterField changes from."""
+    modules = []
+    for sibling in sorted(directory.glob("*.py")):
+        try:
+            text = sibling.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        tree = source_reader.parse(text, str(sibling))
+        if isinstance(tree, ast.Module):
+            modules.append(extract_module_facts(tree, str(sibling), sibling.stem, is_package=False))
+    return ProjectIndex.build(modules)
 
 
 def _predict(steps: list[Step], line: int, end_line: int, version: int) -> tuple[LockMode | None, bool, tuple[str, ...]]:

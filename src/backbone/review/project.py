@@ -24,6 +24,7 @@ from backbone.review.names import (
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
     from backbone.review.orm.declarations import ModelDeclaration
+    from backbone.review.migrations.history import MigrationDeclaration
     from backbone.review.serialization.facts import SerializationDeclaration
 
 
@@ -72,6 +73,8 @@ class ModuleFacts:
     routes: tuple[RouteDeclaration, ...] = ()
     models: tuple[ModelDeclaration, ...] = ()
     serializers: tuple[SerializationDeclaration, ...] = ()
+    # The Django migration the file is (its dependencies and field operations), for field histories.
+    migrations: tuple[MigrationDeclaration, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,7 @@ def extract_module_facts(
 ) -> ModuleFacts:
     # The layers load here, not at import: a review served from the cache never needs them.
     from backbone.review.frameworks.declarations import extract_route_declarations
+    from backbone.review.migrations.history import extract_migration_declarations
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations
 
@@ -230,6 +234,7 @@ def extract_module_facts(
         routes=extract_route_declarations(tree, resolver),
         models=extract_model_declarations(tree, resolver),
         serializers=extract_serialization_declarations(tree, resolver),
+        migrations=extract_migration_declarations(tree, path, resolver),
     )
 
 

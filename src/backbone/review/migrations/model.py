@@ -77,6 +77,8 @@ class Step:
     other_table: str = ""
     # The lock_timeout value (LOCK_TIMEOUT steps); "0" turns the timeout off.
     value: str = ""
+    # ALTER_TYPE from a Django AlterField: the column types before and after ("integer -> bigint").
+    change: str = ""
 
 
 @dataclass(frozen=True, slots=True)

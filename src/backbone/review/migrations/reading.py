@@ -6,11 +6,13 @@ import ast
 import weakref
 from typing import TYPE_CHECKING
 
+from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
 from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
+    from backbone.review.project import ProjectIndex
 
 _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _DJANGO_PACKAGES = ("django.db.migrations.", "django.contrib.postgres.operations.")
@@ -24,15 +26,18 @@ _STRING_FIELDS = frozenset({
 # Django database functions that are volatile as a `db_default`.
 _VOLATILE_DB_FUNCTIONS = frozenset({"RandomUUID", "Random"})
 
-_READ: weakref.WeakKeyDictionary[ast.Module, Migration | None] = weakref.WeakKeyDictionary()
+# Per tree, with the project index it was read with: a Django AlterField reads differently
+# with the app's migration history (PROJECT rules) than without it (FILE rules).
+_READ: weakref.WeakKeyDictionary[ast.Module, tuple[ProjectIndex | None, Migration | None]] = weakref.WeakKeyDictionary()
 
 
 def read_migration(context: FileContext) -> Migration | None:
     """The migration `context`'s file defines, or None when it is not a migration (memoised)."""
-    if context.tree in _READ:
-        return _READ[context.tree]
+    known = _READ.get(context.tree)
+    if known is not None and known[0] is context.project:
+        return known[1]
     migration = _read_django(context) or _read_alembic(context)
-    _READ[context.tree] = migration
+    _READ[context.tree] = (context.project, migration)
     return migration
 
 
@@ -227,7 +232,7 @@ def _django_field(
         return []
     keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
     if not adding:
-        return []
+        return _django_alter(context, call, text, model, column, field)
     not_null = not _is_true(keywords.get("null"))
     default = DefaultKind.NONE
     if not _is_none(keywords.get("default")) or (field_type in _STRING_FIELDS and _is_true(keywords.get("blank"))):
@@ -245,6 +250,22 @@ def _django_field(
         target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,
                           other_table=target.rpartition(".")[2].lower()))
+    return steps
+
+
+def _django_alter(context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call) -> list[Step]:
+    """An AlterField, against the field the app's earlier migrations declare ([] when unknown)."""
+    old = field_before(context.project, context.facts, call.lineno, call.col_offset, model, column)
+    if old is None:
+        return []
+    new = field_state(field, context.qualified_name)
+    steps: list[Step] = []
+    rewriting = rewrites(old, new)
+    if rewriting is not None:
+        change = f"{column_type(old)} -> {column_type(new)}"
+        steps.append(Step(StepKind.ALTER_TYPE, call, text, model, column, rewrites=rewriting, change=change))
+    if old.null and not new.null:
+        steps.append(Step(StepKind.SET_NOT_NULL, call, text, model, column))
     return steps
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import Migration, StepKind
-from backbone.review.rules.base import RuleDoc
+from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 
@@ -14,12 +14,21 @@ class RewritingTypeChange(MigrationRule):
     summary = "A column's type changes in a way that makes PostgreSQL rewrite the table and its indexes under ACCESS EXCLUSIVE."
     severity = Severity.ERROR
     contexts = only_in_migrations(Severity.ERROR)
+    # A Django AlterField is judged against the field the app's earlier migrations declare.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds Alembic `op.alter_column(..., type_=...)` and `ALTER COLUMN ... TYPE` in SQL on an existing "
             "table, except the changes PostgreSQL makes without a rewrite: `varchar(n)` to a longer `varchar` "
-            "or to `text` (Alembic `existing_type=sa.String(n)`). Django `AlterField` does not say the old type "
-            "in the migration; `backbone migrations trace` shows whether it rewrote."
+            "or to `text` (Alembic `existing_type=sa.String(n)`). Django `AlterField` does not say the old type: "
+            "backbone replays the app's earlier migration files (`CreateModel`, `AddField`, `AlterField`, "
+            "`RenameField`, `RemoveField`, `RenameModel`, `DeleteModel`, in `dependencies` order) to find the "
+            "field before it, and flags the changes that rewrite: `IntegerField` to `BigIntegerField`, a shorter "
+            "`max_length`, a `DecimalField` whose `decimal_places` change or whose `max_digits` shrink, another "
+            "type family. `CharField` to `TextField` and a longer `max_length` do not rewrite. When the history "
+            "is not in the project (a dependency missing, a squashed or hand-written history that never declares "
+            "the field, a relation or a field of another package), the rule stays quiet; "
+            "`backbone migrations trace` shows whether such a change rewrote."
         ),
         why_is_this_bad=(
             "A rewriting type change copies every row and rebuilds every index while holding ACCESS EXCLUSIVE: "
@@ -54,6 +63,20 @@ class RewritingTypeChange(MigrationRule):
 
     INVALID = (
         """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [
+                # the column exists; the state learns it here (the app's earlier migrations do the same)
+                migrations.SeparateDatabaseAndState(state_operations=[
+                    migrations.AddField("order", "total", models.IntegerField()),
+                    migrations.AddField("order", "price", models.DecimalField(max_digits=8, decimal_places=2)),
+                ]),
+                migrations.AlterField("order", "total", models.BigIntegerField()),  # expect: BB704
+                migrations.AlterField("order", "price", models.DecimalField(max_digits=8, decimal_places=3)),  # expect: BB704
+            ]
+        """,
+        """
         import sqlalchemy as sa
         from alembic import op
 
@@ -75,6 +98,43 @@ class RewritingTypeChange(MigrationRule):
     )
     VALID = (
         """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+
+            # 0001_initial is not in the project: the field before is unknown, the rule stays quiet.
+            operations = [
+                migrations.AlterField("order", "total", models.BigIntegerField()),
+            ]
+        """,
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.SeparateDatabaseAndState(state_operations=[
+                    migrations.AddField("order", "note", models.CharField(max_length=100)),
+                    migrations.AddField("order", "code", models.CharField(max_length=10)),
+                    migrations.AddField("order", "price", models.DecimalField(max_digits=8, decimal_places=2)),
+                ]),
+                # varchar -> text, a longer varchar, more digits at the same scale: no rewrite
+                migrations.AlterField("order", "note", models.TextField()),
+                migrations.AlterField("order", "code", models.CharField(max_length=40)),
+                migrations.AlterField("order", "price", models.DecimalField(max_digits=12, decimal_places=2)),
+            ]
+        """,
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.CreateModel("Invoice", fields=[("number", models.IntegerField())]),
+                # a table this migration creates is empty
+                migrations.AlterField("invoice", "number", models.BigIntegerField()),
+            ]
+        """,
+        """
         import sqlalchemy as sa
         from alembic import op
 
@@ -92,9 +152,10 @@ class RewritingTypeChange(MigrationRule):
         for step in migration.steps:
             if step.kind is not StepKind.ALTER_TYPE or not step.rewrites or not migration.existing(step):
                 continue
+            change = f" ({step.change})" if step.change else ""
             self.report(
                 step.node,
-                f"Changes the type of `{step.column}`: it {self.consequence(step)} and all its indexes.",
+                f"Changes the type of `{step.column}`{change}: it {self.consequence(step)} and all its indexes.",
                 fix=code_for(
                     migration,
                     "Expand and contract instead of changing the type in place:\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind
-from backbone.review.rules.base import RuleDoc
+from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 
@@ -17,11 +17,16 @@ class SetNotNull(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    # A Django AlterField is judged against the field the app's earlier migrations declare.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds Alembic `op.alter_column(..., nullable=False)` and `ALTER COLUMN ... SET NOT NULL` in SQL on "
             "an existing table when the migration did not validate a CHECK constraint on that table before it. "
-            "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan."
+            "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan. "
+            "A Django `AlterField` without `null=True` counts when the app's earlier migration files declare the "
+            "field `null=True` (backbone replays them in `dependencies` order); when that history is not in "
+            "the project, the rule stays quiet."
         ),
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
@@ -58,6 +63,18 @@ class SetNotNull(MigrationRule):
 
     INVALID = (
         """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [
+                # the column exists; the state learns it here (the app's earlier migrations do the same)
+                migrations.SeparateDatabaseAndState(state_operations=[
+                    migrations.AddField("order", "reference", models.CharField(max_length=20, null=True)),
+                ]),
+                migrations.AlterField("order", "reference", models.CharField(max_length=20)),  # expect: BB705
+            ]
+        """,
+        """
         from alembic import op
 
         def upgrade():
@@ -68,6 +85,17 @@ class SetNotNull(MigrationRule):
         """,
     )
     VALID = (
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+
+            # 0001_initial is not in the project: whether `reference` was nullable is unknown.
+            operations = [
+                migrations.AlterField("order", "reference", models.CharField(max_length=20)),
+            ]
+        """,
         """
         from alembic import op
 

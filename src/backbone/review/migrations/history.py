@@ -1,0 +1,357 @@
+"""The field history of a Django app, read from its migration files (no Django, no database).
+
+A Django `AlterField` states the new field only. What it does to PostgreSQL depends on the
+field before it, which the app's earlier migrations say: `CreateModel(fields=[...])`,
+`AddField`, `AlterField`, `RenameField`, `RemoveField`, `RenameModel`, `DeleteModel`.
+
+Per file (cached in `ModuleFacts.migrations`, so plain frozen dataclasses only):
+`MigrationDeclaration` = the migration's name, its directory, `dependencies` and its field
+operations in source order.
+
+Project-wide (`field_before`): the migrations of the same directory that the migration
+depends on, in dependency order, replayed into a model -> field -> `FieldState` map, then the
+migration's own operations before the `AlterField`. The answer is None, and the rules stay
+quiet, when the history is not complete: a dependency of the app that is not in the project,
+or a field none of the replayed migrations declares (a squashed or a missing history).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Callable
+
+from backbone.review.names import NameResolver
+
+if TYPE_CHECKING:
+    from backbone.review.project import ModuleFacts, ProjectIndex
+
+_DJANGO_MIGRATION = "django.db.migrations.Migration"
+_OPERATIONS = ("django.db.migrations.",)
+_FIELD_PACKAGES = ("django.db.models.", "django.contrib.postgres.fields.")
+_VIEW = "migrations.field_history"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldState:
+    """What a migration says about one field: `CharField(max_length=100, null=True)`."""
+
+    # The Django field class ("CharField"), or the full dotted name of a field of another package.
+    field_class: str
+    max_length: int | None = None
+    max_digits: int | None = None
+    decimal_places: int | None = None
+    null: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOperation:
+    """One state change: kind is create/add/alter/rename_field/remove/rename_model/delete_model."""
+
+    kind: str
+    model: str
+    name: str = ""
+    new_name: str = ""
+    field: FieldState | None = None
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationDeclaration:
+    """A Django migration file: `0003_alter_order_total` in `shop/migrations`."""
+
+    name: str
+    directory: str
+    # (app label, migration name) pairs from `dependencies`.
+    dependencies: tuple[tuple[str, str], ...]
+    operations: tuple[FieldOperation, ...]
+
+
+# --- per file -----------------------------------------------------------------------------------
+
+
+def extract_migration_declarations(tree: ast.Module, path: str, resolver: NameResolver) -> tuple[MigrationDeclaration, ...]:
+    """The Django migration `path` declares (a `Migration` class in a `migrations/` folder), or ()."""
+    location = PurePosixPath(path.replace("\\", "/"))
+    if location.parent.name != "migrations" or location.suffix != ".py":
+        return ()
+    for statement in tree.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Migration" and any(
+            resolver.qualified_name(base) == _DJANGO_MIGRATION for base in statement.bases
+        ):
+            return (_declaration(statement, location, resolver),)
+    return ()
+
+
+def _declaration(cls: ast.ClassDef, location: PurePosixPath, resolver: NameResolver) -> MigrationDeclaration:
+    dependencies: list[tuple[str, str]] = []
+    operations: list[FieldOperation] = []
+    for statement in cls.body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        target = statement.targets[0]
+        if not isinstance(target, ast.Name) or not isinstance(statement.value, (ast.List, ast.Tuple)):
+            continue
+        if target.id == "dependencies":
+            for item in statement.value.elts:
+                pair = _pair(item)
+                if pair:
+                    dependencies.append(pair)
+        elif target.id == "operations":
+            for item in statement.value.elts:
+                if isinstance(item, ast.Call):
+                    operations.extend(_operations(item, resolver))
+    return MigrationDeclaration(location.stem, str(location.parent), tuple(dependencies), tuple(operations))
+
+
+def _pair(node: ast.expr) -> tuple[str, str] | None:
+    if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
+        label, name = node.elts
+        if isinstance(label, ast.Constant) and isinstance(name, ast.Constant):
+            if isinstance(label.value, str) and isinstance(name.value, str):
+                return label.value, name.value
+    return None
+
+
+def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return call.args[position] if len(call.args) > position else None
+
+
+def _text(call: ast.Call, position: int, name: str) -> str:
+    value = _argument(call, position, name)
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else ""
+
+
+def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
+    qualified = resolver.qualified_name(call.func) or ""
+    if not qualified.startswith(_OPERATIONS):
+        return []
+    name = qualified.rpartition(".")[2]
+
+    def at(kind: str, model: str, name: str = "", new_name: str = "", field: FieldState | None = None) -> FieldOperation:
+        return FieldOperation(kind, model, name, new_name, field, call.lineno, call.col_offset)
+
+    model = _text(call, 0, "model_name").lower()
+    if name == "CreateModel":
+        created = _text(call, 0, "name").lower()
+        found = [at("create", created)]
+        fields = _argument(call, 1, "fields")
+        for item in fields.elts if isinstance(fields, (ast.List, ast.Tuple)) else ():
+            if isinstance(item, ast.Tuple) and len(item.elts) == 2 and isinstance(item.elts[0], ast.Constant):
+                field_name = item.elts[0].value
+                if isinstance(field_name, str) and isinstance(item.elts[1], ast.Call):
+                    found.append(at("add", created, field_name, field=field_state(item.elts[1], resolver.qualified_name)))
+        return found
+    if name in ("AddField", "AlterField"):
+        field = _argument(call, 2, "field")
+        state = field_state(field, resolver.qualified_name) if isinstance(field, ast.Call) else None
+        return [at("add" if name == "AddField" else "alter", model, _text(call, 1, "name"), field=state)]
+    if name == "RemoveField":
+        return [at("remove", model, _text(call, 1, "name"))]
+    if name == "RenameField":
+        return [at("rename_field", model, _text(call, 1, "old_name"), _text(call, 2, "new_name"))]
+    if name == "RenameModel":
+        return [at("rename_model", _text(call, 0, "old_name").lower(), new_name=_text(call, 1, "new_name").lower())]
+    if name == "DeleteModel":
+        return [at("delete_model", _text(call, 0, "name").lower())]
+    if name == "SeparateDatabaseAndState":
+        # The Django state (what the next AlterField compares against) follows state_operations.
+        inner = _argument(call, 1, "state_operations")
+        found = []
+        for item in inner.elts if isinstance(inner, (ast.List, ast.Tuple)) else ():
+            if isinstance(item, ast.Call):
+                found.extend(_operations(item, resolver))
+        return found
+    return []
+
+
+def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None]) -> FieldState:
+    """`models.CharField(max_length=100, null=True)` as a FieldState."""
+    qualified = qualified_name(field.func) or ""
+    field_class = qualified.rpartition(".")[2] if qualified.startswith(_FIELD_PACKAGES) else qualified
+    keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
+
+    def number(name: str) -> int | None:
+        value = keywords.get(name)
+        return value.value if isinstance(value, ast.Constant) and type(value.value) is int else None
+
+    null = keywords.get("null")
+    return FieldState(
+        field_class,
+        max_length=number("max_length"),
+        max_digits=number("max_digits"),
+        decimal_places=number("decimal_places"),
+        null=isinstance(null, ast.Constant) and null.value is True,
+    )
+
+
+# --- project-wide -------------------------------------------------------------------------------
+
+Fields = dict[str, dict[str, FieldState]]
+
+
+@dataclass(frozen=True, slots=True)
+class _App:
+    """The migrations of one `migrations/` directory and the app label their dependencies use."""
+
+    label: str
+    migrations: dict[str, MigrationDeclaration]
+
+
+def _apps(index: ProjectIndex) -> dict[str, _App]:
+    by_directory: dict[str, dict[str, MigrationDeclaration]] = {}
+    for facts in index.modules.values():
+        for declaration in facts.migrations:
+            by_directory.setdefault(declaration.directory, {})[declaration.name] = declaration
+    apps: dict[str, _App] = {}
+    for directory, migrations in by_directory.items():
+        # The label the app's own migrations use for each other (the folder name unless an
+        # AppConfig sets another).
+        labels = Counter(label for migration in migrations.values() for label, name in migration.dependencies
+                         if name in migrations)
+        default = PurePosixPath(directory).parent.name
+        label = labels.most_common(1)[0][0] if labels else default
+        apps[directory] = _App(label, migrations)
+    return apps
+
+
+def _apply(fields: Fields, operation: FieldOperation) -> None:
+    kind = operation.kind
+    if kind == "create":
+        fields[operation.model] = {}
+    elif kind in ("add", "alter") and operation.field is not None:
+        fields.setdefault(operation.model, {})[operation.name] = operation.field
+    elif kind == "remove":
+        fields.get(operation.model, {}).pop(operation.name, None)
+    elif kind == "rename_field":
+        model = fields.get(operation.model, {})
+        if operation.name in model:
+            model[operation.new_name] = model.pop(operation.name)
+    elif kind == "rename_model":
+        if operation.model in fields:
+            fields[operation.new_name] = fields.pop(operation.model)
+    elif kind == "delete_model":
+        fields.pop(operation.model, None)
+
+
+def _ancestors(app: _App, name: str) -> list[MigrationDeclaration] | None:
+    """The app's migrations `name` depends on, dependencies first; None when one is missing."""
+    order: list[MigrationDeclaration] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, bool]] = [(name, False)]
+    while stack:
+        current, done = stack.pop()
+        if done:
+            if current != name:
+                order.append(app.migrations[current])
+            continue
+        if current in seen:
+            continue
+        seen.add(current)
+        migration = app.migrations.get(current)
+        if migration is None:
+            return None
+        stack.append((current, True))
+        for label, dependency in reversed(migration.dependencies):
+            if label == app.label and dependency not in seen:
+                stack.append((dependency, False))
+    return order
+
+
+def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str,
+                 name: str) -> FieldState | None:
+    """The field `model.name` as it is before the operation at (line, column) of this migration.
+
+    None when the project does not hold the whole history the operation depends on.
+    """
+    if project is None or not facts.migrations:
+        return None
+    migration = facts.migrations[0]
+    app = project.view(_VIEW, _apps).get(migration.directory)
+    if app is None or migration.name not in app.migrations:
+        return None
+    migration = app.migrations[migration.name]
+    ancestors = _ancestors(app, migration.name)
+    if ancestors is None:
+        return None
+    fields: Fields = {}
+    for ancestor in ancestors:
+        for operation in ancestor.operations:
+            _apply(fields, operation)
+    for operation in migration.operations:
+        if (operation.line, operation.column) >= (line, column):
+            break
+        _apply(fields, operation)
+    return fields.get(model, {}).get(name)
+
+
+# The PostgreSQL type Django gives each field class: (type, how the max_length/max_digits apply).
+_TYPES = {
+    **dict.fromkeys(("CharField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
+                     "CICharField", "CIEmailField"), "varchar"),
+    **dict.fromkeys(("TextField", "CITextField"), "text"),
+    **dict.fromkeys(("SmallIntegerField", "PositiveSmallIntegerField", "SmallAutoField"), "smallint"),
+    **dict.fromkeys(("IntegerField", "PositiveIntegerField", "AutoField"), "integer"),
+    **dict.fromkeys(("BigIntegerField", "PositiveBigIntegerField", "BigAutoField"), "bigint"),
+    "DecimalField": "numeric",
+    "FloatField": "double precision",
+    **dict.fromkeys(("BooleanField", "NullBooleanField"), "boolean"),
+    "DateField": "date",
+    "DateTimeField": "timestamp with time zone",
+    "TimeField": "time",
+    "DurationField": "interval",
+    "UUIDField": "uuid",
+    "JSONField": "jsonb",
+    "BinaryField": "bytea",
+    "GenericIPAddressField": "inet",
+}
+_DEFAULT_LENGTHS = {"SlugField": 50, "EmailField": 254, "URLField": 200, "FilePathField": 100, "FileField": 100,
+                    "ImageField": 100}
+
+
+def column_type(state: FieldState) -> str | None:
+    """`varchar(100)`, `numeric(10, 2)`, `bigint`: the column Django creates; None for other fields."""
+    base = _TYPES.get(state.field_class)
+    if base == "varchar":
+        length = state.max_length or _DEFAULT_LENGTHS.get(state.field_class)
+        return f"varchar({length})" if length else "varchar"
+    if base == "numeric" and state.max_digits is not None and state.decimal_places is not None:
+        return f"numeric({state.max_digits}, {state.decimal_places})"
+    return base
+
+
+def rewrites(old: FieldState, new: FieldState) -> bool | None:
+    """Whether changing the column from `old` to `new` rewrites the table on PostgreSQL.
+
+    None when the column type stays the same or either field is not a type backbone knows
+    (a relation, a field of another package).
+    """
+    before, after = column_type(old), column_type(new)
+    if before is None or after is None or before == after:
+        return None
+    if before.startswith("varchar") or before == "text":
+        # varchar(n) -> varchar(m >= n), text or unbounded varchar: no rewrite, no scan.
+        if after in ("text", "varchar"):
+            return False
+        if before.startswith("varchar(") and after.startswith("varchar("):
+            return _bound(after) < _bound(before)
+        return True
+    if before.startswith("numeric") and after.startswith("numeric"):
+        # numeric(p, s) -> numeric(q >= p, s) or unconstrained numeric: no rewrite.
+        if after == "numeric":
+            return False
+        if before == "numeric":
+            return True
+        old_digits, old_places = old.max_digits or 0, old.decimal_places or 0
+        return not (new.max_digits is not None and new.max_digits >= old_digits and new.decimal_places == old_places)
+    return True
+
+
+def _bound(column: str) -> int:
+    return int(column[column.index("(") + 1:-1])

@@ -314,11 +314,7 @@ def _report(store: AnalyticsStore, inputs: tuple[InputSummary, ...], samples: tu
         notes.append("No request had a timestamp, so there is no timeline and no spike detection.")
     return DebugReport(
         inputs=inputs,
-        lines=LineCounts(
-            total=sum(item.total for item in inputs),
-            parsed=sum(item.parsed for item in inputs),
-            malformed=sum(item.malformed for item in inputs),
-        ),
+        lines=_line_counts(inputs),
         routes=routes,
         statuses=analysis.statuses(),
         buckets=buckets,
@@ -365,15 +361,19 @@ def _span(first: datetime, last: datetime) -> str:
     return when(first) if first == last else f"{when(first)} to {when(last)}"
 
 
+def _line_counts(inputs: Sequence[InputSummary]) -> LineCounts:
+    return LineCounts(
+        total=sum(item.total for item in inputs),
+        parsed=sum(item.parsed for item in inputs),
+        malformed=sum(item.malformed for item in inputs),
+    )
+
+
 def _bare_report(inputs: tuple[InputSummary, ...], samples: tuple[MalformedLine, ...]) -> DebugReport:
     """The report when the analytics store cannot answer: the inputs and their counts only."""
     return DebugReport(
         inputs=inputs,
-        lines=LineCounts(
-            total=sum(item.total for item in inputs),
-            parsed=sum(item.parsed for item in inputs),
-            malformed=sum(item.malformed for item in inputs),
-        ),
+        lines=_line_counts(inputs),
         routes=(), statuses=(), buckets=(), bucket_seconds=60, spikes=(), errors=(), slow_queries=(), signals=(),
         causes=(), malformed_samples=samples, warnings=_warnings(inputs, None),
     )

@@ -577,8 +577,12 @@ def is_test_code(context: FileContext) -> bool:
 
 
 def is_migration(context: FileContext) -> bool:
-    path = "/" + context.path.replace("\\", "/")
-    return "/migrations/" in path or "/alembic/versions/" in path or "/versions/" in path and "alembic" in path
+    """A migration module, as the execution contexts see one (its folder, or an Alembic revision)."""
+    from backbone.review.context_kinds import ExecutionContext
+    from backbone.review.contexts import path_context, revision_context
+
+    found = path_context(context.path) or revision_context(context.facts)
+    return found is not None and found.context is ExecutionContext.MIGRATION
 
 
 # --- call chains ---------------------------------------------------------------------------

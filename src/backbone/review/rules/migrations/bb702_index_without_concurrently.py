@@ -39,14 +39,12 @@ class IndexWithoutConcurrently(MigrationRule):
             '    operations = [migrations.AddIndex("order", models.Index(fields=["created"], name="order_created"))]\n'
         ),
         use_instead=(
-            (
             'from django.db import migrations, models\n'
             'from django.contrib.postgres.operations import AddIndexConcurrently\n'
             '\n'
             'class Migration(migrations.Migration):\n'
             '    atomic = False\n'
             '    operations = [AddIndexConcurrently("order", models.Index(fields=["created"], name="order_created"))]\n'
-        )
         ),
     )
 

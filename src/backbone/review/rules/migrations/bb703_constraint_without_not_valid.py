@@ -31,7 +31,6 @@ class ConstraintWithoutNotValid(MigrationRule):
             "rows under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on."
         ),
         example=(
-            'import sqlalchemy as sa\n'
             'from alembic import op\n'
             '\n'
             'revision = "0002"\n'
@@ -42,8 +41,6 @@ class ConstraintWithoutNotValid(MigrationRule):
             '    op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])\n'
         ),
         use_instead=(
-            (
-            'import sqlalchemy as sa\n'
             'from alembic import op\n'
             '\n'
             'revision = "0002"\n'
@@ -53,7 +50,6 @@ class ConstraintWithoutNotValid(MigrationRule):
             'def upgrade():\n'
             '    op.execute("ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID")\n'
             '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer")  # ideally its own revision\n'
-        )
         ),
     )
 

@@ -46,7 +46,6 @@ class RewritingTypeChange(MigrationRule):
             '    op.alter_column("orders", "total", type_=sa.BigInteger())\n'
         ),
         use_instead=(
-            (
             'import sqlalchemy as sa\n'
             'from alembic import op\n'
             '\n'
@@ -57,7 +56,6 @@ class RewritingTypeChange(MigrationRule):
             'def upgrade():\n'
             '    # expand: add the new column, write both, backfill in batches, switch reads, then drop the old one\n'
             '    op.add_column("orders", sa.Column("total_big", sa.BigInteger(), nullable=True))\n'
-        )
         ),
     )
 

@@ -33,7 +33,6 @@ class SetNotNull(MigrationRule):
             "unavailable for the length of a full scan."
         ),
         example=(
-            'import sqlalchemy as sa\n'
             'from alembic import op\n'
             '\n'
             'revision = "0002"\n'
@@ -44,8 +43,6 @@ class SetNotNull(MigrationRule):
             '    op.alter_column("orders", "reference", nullable=False)\n'
         ),
         use_instead=(
-            (
-            'import sqlalchemy as sa\n'
             'from alembic import op\n'
             '\n'
             'revision = "0002"\n'
@@ -57,7 +54,6 @@ class SetNotNull(MigrationRule):
             '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT reference_not_null")\n'
             '    op.alter_column("orders", "reference", nullable=False)\n'
             '    op.drop_constraint("reference_not_null", "orders")\n'
-        )
         ),
     )
 

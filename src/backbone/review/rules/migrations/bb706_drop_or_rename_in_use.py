@@ -40,7 +40,7 @@ class DropOrRenameInUse(MigrationRule):
             "old code. The step also takes ACCESS EXCLUSIVE on the table."
         ),
         example=(
-            'from django.db import migrations, models\n'
+            'from django.db import migrations\n'
             '\n'
             '\n'
             'class Migration(migrations.Migration):\n'
@@ -49,8 +49,7 @@ class DropOrRenameInUse(MigrationRule):
             '    operations = [migrations.RemoveField("order", "legacy_code")]\n'
         ),
         use_instead=(
-            (
-            'from django.db import migrations, models\n'
+            'from django.db import migrations\n'
             '\n'
             '\n'
             'class Migration(migrations.Migration):\n'
@@ -59,7 +58,6 @@ class DropOrRenameInUse(MigrationRule):
             '    # deploy 1: stop reading the field (Django: remove it from the model, keep the column)\n'
             '    operations = [migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("order", "legacy_code")])]\n'
             '    # deploy 2, once no running code reads it: RunSQL("ALTER TABLE shop_order DROP COLUMN legacy_code")\n'
-        )
         ),
     )
 

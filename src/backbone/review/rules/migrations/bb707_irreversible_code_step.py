@@ -28,14 +28,10 @@ class IrreversibleCodeStep(MigrationRule):
             "fix. `RunPython.noop` / `RunSQL.noop` say explicitly that going back needs no work."
         ),
         example=(
-            'from django.db import migrations, models\n'
+            'from django.db import migrations\n'
             '\n'
             '\n'
             'def backfill_totals(apps, schema_editor):\n'
-            '    pass\n'
-            '\n'
-            '\n'
-            'def backfill_reference(apps, schema_editor):\n'
             '    pass\n'
             '\n'
             '\n'
@@ -45,14 +41,10 @@ class IrreversibleCodeStep(MigrationRule):
             '    operations = [migrations.RunPython(backfill_totals)]\n'
         ),
         use_instead=(
-            'from django.db import migrations, models\n'
+            'from django.db import migrations\n'
             '\n'
             '\n'
             'def backfill_totals(apps, schema_editor):\n'
-            '    pass\n'
-            '\n'
-            '\n'
-            'def backfill_reference(apps, schema_editor):\n'
             '    pass\n'
             '\n'
             '\n'

@@ -60,7 +60,6 @@ class DataMigrationRowByRow(MigrationRule):
             "deploy waits for it."
         ),
         example=(
-            (
             'from django.db import migrations\n'
             'from django.db.models import CharField, Value\n'
             'from django.db.models.functions import Cast, Concat\n'
@@ -77,10 +76,8 @@ class DataMigrationRowByRow(MigrationRule):
             '    dependencies = [("shop", "0001_initial")]\n'
             '\n'
             '    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]\n'
-        )
         ),
         use_instead=(
-            (
             'from django.db import migrations\n'
             'from django.db.models import CharField, Value\n'
             'from django.db.models.functions import Cast, Concat\n'
@@ -95,7 +92,6 @@ class DataMigrationRowByRow(MigrationRule):
             '    dependencies = [("shop", "0001_initial")]\n'
             '\n'
             '    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]\n'
-        )
         ),
     )
 

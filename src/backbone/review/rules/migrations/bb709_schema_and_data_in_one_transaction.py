@@ -30,12 +30,7 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             "backfill instead of for a moment."
         ),
         example=(
-            (
             'from django.db import migrations, models\n'
-            '\n'
-            '\n'
-            'def backfill_totals(apps, schema_editor):\n'
-            '    pass\n'
             '\n'
             '\n'
             'def backfill_reference(apps, schema_editor):\n'
@@ -49,15 +44,9 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             '        migrations.AddField("order", "reference", models.CharField(max_length=20, null=True)),\n'
             '        migrations.RunPython(backfill_reference, migrations.RunPython.noop),\n'
             '    ]\n'
-        )
         ),
         use_instead=(
-            (
             'from django.db import migrations, models\n'
-            '\n'
-            '\n'
-            'def backfill_totals(apps, schema_editor):\n'
-            '    pass\n'
             '\n'
             '\n'
             'def backfill_reference(apps, schema_editor):\n'
@@ -71,7 +60,6 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             '    operations = [migrations.AddField("order", "reference", models.CharField(max_length=20, null=True))]\n'
             '    # 0006_backfill_reference.py: atomic = False, backfill in batches\n'
             '    operations = [migrations.RunPython(backfill_reference, migrations.RunPython.noop)]\n'
-        )
         ),
     )
 

@@ -44,7 +44,6 @@ class DdlWithoutLockTimeout(MigrationRule):
             '    operations = [migrations.AddField("order", "note", models.TextField(null=True))]\n'
         ),
         use_instead=(
-            (
             'from django.db import migrations, models\n'
             '\n'
             '\n'
@@ -55,7 +54,6 @@ class DdlWithoutLockTimeout(MigrationRule):
             '        migrations.RunSQL("SET lock_timeout = \'5s\'", reverse_sql=migrations.RunSQL.noop),\n'
             '        migrations.AddField("order", "note", models.TextField(null=True)),\n'
             '    ]\n'
-        )
         ),
     )
 

@@ -1,6 +1,6 @@
 """Precision of `backbone review` on real projects nobody tuned on.
 
-    python bench/precision/run.py fetch   [--set heldout]       # download, verify sha256, unpack
+    python bench/precision/run.py fetch   [--set heldout|heldout2] # download, verify sha256, unpack
     python bench/precision/run.py review  [--set heldout]       # review each project, keep the JSON
     python bench/precision/run.py sample  --set heldout --out labels.tsv [--per-rule 5 --total 100]
     python bench/precision/run.py score   labels.tsv             # precision per rule, family, severity
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["fetch", "review", "sample", "score"])
     parser.add_argument("labels", nargs="?", type=Path)
-    parser.add_argument("--set", default="heldout", choices=["working", "heldout", "all"])
+    parser.add_argument("--set", default="heldout", choices=["working", "heldout", "heldout2", "all"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--per-rule", type=int, default=5)
     parser.add_argument("--total", type=int, default=100)

@@ -10,11 +10,12 @@ Rules ask this package; they never match operation names themselves.
                                           # parsed by pglast into steps too)
     migration.existing(step)              # the table exists before this migration
     effect(step, postgres_version)        # Effect(lock: LockMode, rewrites, scans) or None
+    locked_anyway(migration, step)        # the transaction holds ACCESS EXCLUSIVE on the table anyway
 """
 
 from __future__ import annotations
 
-from backbone.review.migrations.locks import DEFAULT_POSTGRES_VERSION, Effect, LockMode, effect
+from backbone.review.migrations.locks import DEFAULT_POSTGRES_VERSION, Effect, LockMode, effect, locked_anyway
 from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
 from backbone.review.migrations.reading import literal_text, read_migration
 
@@ -30,5 +31,6 @@ __all__ = [
     "StepKind",
     "effect",
     "literal_text",
+    "locked_anyway",
     "read_migration",
 ]

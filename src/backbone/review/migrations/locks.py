@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from backbone.review.migrations.model import ConstraintKind, DefaultKind, Step, StepKind
+from backbone.review.migrations.model import ConstraintKind, DefaultKind, Migration, Step, StepKind
 
 DEFAULT_POSTGRES_VERSION = 15
 # PostgreSQL 11 adds a column with a non-volatile default without rewriting the table.
@@ -98,3 +98,25 @@ def effect(step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Effe
                 StepKind.OTHER_DDL):
         return Effect(LockMode.ACCESS_EXCLUSIVE, False)
     return None
+
+
+def locked_anyway(migration: Migration, step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> bool:
+    """Whether the migration's transaction holds an ACCESS EXCLUSIVE lock on the step's table
+    whatever the step does: an earlier step takes it, or a later step of another kind does
+    (dropping an index right before its table, or before renaming a column of it).
+
+    Only in an atomic migration, where every lock is held until the commit.
+    """
+    if not migration.atomic or not step.table:
+        return False
+    seen = False
+    for other in migration.steps:
+        if other is step:
+            seen = True
+            continue
+        if other.table != step.table or (seen and other.kind is step.kind):
+            continue
+        found = effect(other, postgres_version)
+        if found is not None and found.lock is LockMode.ACCESS_EXCLUSIVE:
+            return True
+    return False

@@ -79,6 +79,9 @@ class Step:
     value: str = ""
     # ALTER_TYPE from a Django AlterField: the column types before and after ("integer -> bigint").
     change: str = ""
+    # ADD_COLUMN of a field class backbone does not know (another package's): whether Django
+    # fills the existing rows (a blank string field gets "") cannot be told from here.
+    unknown_field: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,18 @@ class Migration:
     # Steps that `SeparateDatabaseAndState` keeps out of the database (state only).
     state_only: tuple[Step, ...] = ()
     problems: tuple[str, ...] = ()
+    # A Django `initial = True` migration: it runs when the app is installed, before the app
+    # has written a row, so the app's own tables are empty while it runs.
+    initial: bool = False
 
     def existing(self, step: Step) -> bool:
-        """Whether the step's table exists before this migration (so it may be large and busy)."""
+        """Whether the step's table exists before this migration (so it may be large and busy).
+
+        In an initial Django migration the app's own models (the operations name no other app's)
+        are empty tables; SQL in it may name any table, so SQL steps keep counting.
+        """
+        if self.initial and not step.from_sql:
+            return False
         return bool(step.table) and step.table not in self.new_tables
 
     def sets_lock_timeout(self) -> bool:

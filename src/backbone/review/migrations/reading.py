@@ -23,6 +23,10 @@ _STRING_FIELDS = frozenset({
     "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
     "CICharField", "CITextField", "CIEmailField",
 })
+# Django fields that add no column to the model's table (a join table, or nothing at all).
+_COLUMNLESS_FIELDS = frozenset({"ManyToManyField", "GenericRelation"})
+# Date fields whose auto_now/auto_now_add make Django fill existing rows with the current time.
+_DATE_FIELDS = frozenset({"DateField", "DateTimeField", "TimeField"})
 # Django database functions that are volatile as a `db_default`.
 _VOLATILE_DB_FUNCTIONS = frozenset({"RandomUUID", "Random"})
 
@@ -136,6 +140,7 @@ def _read_django(context: FileContext) -> Migration | None:
 
 def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
     atomic = True
+    initial = False
     operations: list[ast.expr] = []
     for statement in cls.body:
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
@@ -143,6 +148,8 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         target = statement.targets[0]
         if isinstance(target, ast.Name) and target.id == "atomic":
             atomic = not (isinstance(statement.value, ast.Constant) and statement.value.value is False)
+        elif isinstance(target, ast.Name) and target.id == "initial":
+            initial = _is_true(statement.value)
         elif isinstance(target, ast.Name) and target.id == "operations" and isinstance(statement.value, (ast.List, ast.Tuple)):
             operations = list(statement.value.elts)
     steps: list[Step] = []
@@ -156,7 +163,7 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
     }
     return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
-                     tuple(problems))
+                     tuple(problems), initial=initial)
 
 
 def _django_name(context: FileContext, call: ast.Call) -> str:
@@ -227,10 +234,13 @@ def _django_operation(
 def _django_field(
     context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call, *, adding: bool
 ) -> list[Step]:
-    field_type = _last(context.call_name(field)) or (field.func.attr if isinstance(field.func, ast.Attribute) else "")
-    if field_type == "ManyToManyField":
-        return []
+    qualified = context.call_name(field) or ""
+    field_type = _last(qualified) or (field.func.attr if isinstance(field.func, ast.Attribute) else "")
     keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
+    # Only a many-to-many relation takes `through=` (a manager such as taggit's declares its join
+    # table that way): the field is a table of its own, not a column.
+    if field_type in _COLUMNLESS_FIELDS or "through" in keywords:
+        return []
     if not adding:
         return _django_alter(context, call, text, model, column, field)
     not_null = not _is_true(keywords.get("null"))
@@ -239,11 +249,18 @@ def _django_field(
         # Django computes a default (even a callable) once and fills every row with it; a
         # blank string field gets "".
         default = DefaultKind.CONSTANT
+    elif field_type in _DATE_FIELDS and (_is_true(keywords.get("auto_now")) or _is_true(keywords.get("auto_now_add"))):
+        # Django's schema editor fills the rows with the current time (effective_default).
+        default = DefaultKind.CONSTANT
+    known = qualified.startswith("django.")
     db_default = keywords.get("db_default")
     if not _is_none(db_default):
         function = _last(context.call_name(db_default)) if isinstance(db_default, ast.Call) else ""
         default = DefaultKind.VOLATILE if function in _VOLATILE_DB_FUNCTIONS else DefaultKind.CONSTANT
-    steps = [Step(StepKind.ADD_COLUMN, call, text, model, column, not_null=not_null, default=default)]
+    # A field class of another package may be a string field that Django fills with "" when blank.
+    unknown = not known and _is_true(keywords.get("blank"))
+    steps = [Step(StepKind.ADD_COLUMN, call, text, model, column, not_null=not_null, default=default,
+                  unknown_field=unknown)]
     if field_type in _RELATION_FIELDS and not (
         isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
     ):

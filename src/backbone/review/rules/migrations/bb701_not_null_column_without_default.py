@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backbone.findings import Severity
+from backbone.findings import Confidence, Severity
 from backbone.review.migrations import DefaultKind, Migration, StepKind
 from backbone.review.migrations.locks import FAST_DEFAULT_VERSION
 from backbone.review.rules.base import RuleDoc
@@ -24,7 +24,13 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "`op.add_column`, `ALTER TABLE ... ADD COLUMN` in `RunSQL`/`op.execute`) that are NOT NULL with no "
             "default, or whose default is volatile (`random()`, `gen_random_uuid()`, `clock_timestamp()`, "
             "Django `db_default=RandomUUID()`). On the PostgreSQL version set by `postgres-version` (default "
-            "15), a constant default is free from version 11 on; before 11 every default rewrites the table."
+            "15), a constant default is free from version 11 on; before 11 every default rewrites the table. "
+            "Not reported: columns of tables created in the same migration or in an `initial = True` Django "
+            "migration (it runs when the app is installed, on empty tables), many-to-many fields and other "
+            "fields without a column (`ManyToManyField`, `GenericRelation`, any field declared with `through=`), "
+            "and date fields with `auto_now`/`auto_now_add` (Django fills the rows with the current time). A "
+            "blank field of another package's class (perhaps a string field Django fills with \"\") is reported "
+            "at medium confidence."
         ),
         why_is_this_bad=(
             "`ADD COLUMN` takes an ACCESS EXCLUSIVE lock: nothing reads or writes the table meanwhile. A NOT NULL "
@@ -84,8 +90,42 @@ class NotNullColumnWithoutDefault(MigrationRule):
             op.drop_column("orders", "weight")
             op.drop_column("orders", "token")
         """,
+        # A field class of another package: Django may fill blank rows, so this is a guess (a warning).
+        """
+        from django.db import migrations
+        import timezone_field.fields
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddField("store", "zone", timezone_field.fields.TimeZoneField(blank=True)),  # expect: BB701
+            ]
+        """,
     )
     VALID = (
+        # An initial migration runs on the app's empty tables; a many-to-many manager adds no
+        # column; auto_now fills the rows with the current time.
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            initial = True
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddField("order", "customer", models.ForeignKey(on_delete=models.PROTECT, to="shop.customer")),
+            ]
+        """,
+        """
+        from django.db import migrations, models
+        import taggit.managers
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0007_order_note")]
+            operations = [
+                migrations.AddField("order", "tags", taggit.managers.TaggableManager(through="extras.TaggedItem", to="extras.Tag")),
+                migrations.AddField("order", "added", models.DateTimeField(auto_now_add=True)),
+            ]
+        """,
         # Nullable, a constant default on PostgreSQL 15, and a column of a table created here.
         """
         from django.db import migrations, models
@@ -119,8 +159,14 @@ class NotNullColumnWithoutDefault(MigrationRule):
             if step.kind is not StepKind.ADD_COLUMN or not migration.existing(step):
                 continue
             column = f"`{step.column}`" if step.column else "the column"
+            confidence = None
             if step.not_null and step.default is DefaultKind.NONE:
                 problem = f"Adds NOT NULL column {column} without a default: the migration fails once the table has rows"
+                if step.unknown_field:
+                    # Another package's field class with blank=True: Django fills the rows with ""
+                    # when it is a string field, which backbone cannot see from here.
+                    confidence = Confidence.MEDIUM
+                    problem += " (unless its field class is a string field, which Django fills with \"\" when blank)"
             elif step.default is DefaultKind.VOLATILE:
                 problem = f"Adds column {column} with a volatile default, computed for every existing row"
             elif step.default is DefaultKind.CONSTANT and self.postgres_version < FAST_DEFAULT_VERSION:
@@ -133,6 +179,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
             self.report(
                 step.node,
                 f"{problem}; it {self.consequence(step)}.",
+                confidence=confidence,
                 fix=code_for(
                     migration,
                     "Add the column nullable (or with a constant default), backfill it in batches in a data "

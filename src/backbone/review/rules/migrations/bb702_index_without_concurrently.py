@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import Migration, StepKind
+from backbone.review.migrations import Migration, StepKind, locked_anyway
 from backbone.review.rules.base import RuleDoc
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
@@ -22,7 +22,10 @@ class IndexWithoutConcurrently(MigrationRule):
             "Finds Django `AddIndex`/`RemoveIndex` (instead of `AddIndexConcurrently`/`RemoveIndexConcurrently` "
             "in a migration with `atomic = False`), Alembic `op.create_index`/`op.drop_index` without "
             "`postgresql_concurrently=True`, and `CREATE INDEX`/`DROP INDEX` without `CONCURRENTLY` in SQL, on "
-            "a table the migration did not create."
+            "a table the migration did not create. Not reported: an index dropped in an atomic migration that "
+            "holds an ACCESS EXCLUSIVE lock on its table anyway (an earlier step took it, or a later step of "
+            "another kind takes it: the table itself is dropped, a column renamed), where CONCURRENTLY would "
+            "spare nothing; of several indexes dropped from one table, the first is reported."
         ),
         why_is_this_bad=(
             "`CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table "
@@ -68,8 +71,40 @@ class IndexWithoutConcurrently(MigrationRule):
         def downgrade():
             pass
         """,
+        # Several indexes dropped from one table: the first takes the lock, the rest wait for nothing.
+        """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0007_order_note")]
+            operations = [
+                migrations.RemoveIndex(model_name="order", name="order_created_idx"),  # expect: BB702
+                migrations.RemoveIndex(model_name="order", name="order_status_idx"),
+            ]
+        """,
     )
     VALID = (
+        # The table is ACCESS EXCLUSIVE-locked by the transaction anyway: dropped, or its column renamed.
+        """
+        from alembic import op
+
+        def upgrade():
+            op.drop_index("ix_legacy_created", table_name="legacy")
+            op.drop_table("legacy")
+
+        def downgrade():
+            pass
+        """,
+        """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0007_order_note")]
+            operations = [
+                migrations.RemoveIndex(model_name="order", name="order_created_idx"),
+                migrations.RenameField(model_name="order", old_name="created", new_name="date_created"),
+            ]
+        """,
         """
         from django.contrib.postgres.operations import AddIndexConcurrently
         from django.db import migrations, models
@@ -102,7 +137,9 @@ class IndexWithoutConcurrently(MigrationRule):
                 continue
             if step.kind is StepKind.CREATE_INDEX and not migration.existing(step):
                 continue
-            if step.kind is StepKind.DROP_INDEX and step.table and not migration.existing(step):
+            if step.kind is StepKind.DROP_INDEX and step.table and (
+                not migration.existing(step) or locked_anyway(migration, step, self.postgres_version)
+            ):
                 continue
             creating = step.kind is StepKind.CREATE_INDEX
             verb = "Creates" if creating else "Drops"

@@ -10,6 +10,8 @@ an escaped spelling.
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
 import json
 import textwrap
 from pathlib import Path
@@ -161,16 +163,24 @@ def _literals_by_position(text: str) -> dict[tuple[int, int], str]:
     return literals
 
 
-def test_findings_in_test_code_are_one_confidence_step_lower() -> None:
-    source = f'STRIPE_KEY = "{STRIPE_KEY}"\nSECRET_KEY = "{DJANGO_KEY}"\n'
+PEM_BODY = "\n".join(textwrap.wrap(base64.b64encode(hashlib.sha512(b"mock signer").digest() * 6).decode(), 64))
+
+
+def test_test_code_reports_only_provider_tokens_one_confidence_step_lower() -> None:
+    # A provider's token, a value bound to a secret-like name, and a key a test generated.
+    source = (
+        f'STRIPE_KEY = "{STRIPE_KEY}"\nSECRET_KEY = "{DJANGO_KEY}"\n'
+        f'MOCK_KEY = """-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----"""\n'
+    )
 
     def confidences(path: str) -> list[Confidence]:
         findings: list[Finding] = check_source(source, ("BB501",), path=path)
         return [finding.confidence for finding in findings]
 
-    assert confidences("shop/settings.py") == [Confidence.HIGH, Confidence.MEDIUM]
-    assert confidences("tests/test_payments.py") == [Confidence.MEDIUM, Confidence.LOW]
-    assert confidences("shop/conftest.py") == [Confidence.MEDIUM, Confidence.LOW]
+    assert confidences("shop/settings.py") == [Confidence.HIGH, Confidence.MEDIUM, Confidence.HIGH]
+    assert confidences("tests/test_payments.py") == [Confidence.MEDIUM]
+    assert confidences("shop/conftest.py") == [Confidence.MEDIUM]
+    assert confidences("ckan/lib/create_test_data.py") == [Confidence.MEDIUM]
 
 
 # ------------------------------------------------------------------ the redaction helper

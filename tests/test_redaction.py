@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from backbone.redaction import mask, mask_span, mask_values, secret_spans
+from backbone.redaction import is_secret_like_name, mask, mask_span, mask_values, secret_spans
 
 # An alphabet without the characters that end a value in one of the forms below
 # (quotes, `&`, `@`, `/`, whitespace) or that mark a template (`{`, `<`, `$`, `%`).
@@ -111,6 +111,23 @@ def test_property_any_generated_secret_in_any_form_is_masked(seed: int) -> None:
 )
 def test_code_that_only_names_a_secret_is_left_alone(text: str) -> None:
     assert mask(text, code=True) == text
+
+
+@pytest.mark.parametrize(
+    ("name", "holds_secret"),
+    [
+        # A verb after a noun qualifies the secret; a verb that starts the name makes it an action.
+        ("password_reset_token", True),
+        ("PASSWORD_RESET_TOKEN", True),
+        ("email_verification_token", True),
+        ("use_auth_token", True),
+        ("reset_password", False),
+        ("verify_token", False),
+        ("should_send_token", False),
+    ],
+)
+def test_secret_like_names(name: str, holds_secret: bool) -> None:
+    assert is_secret_like_name(name) is holds_secret
 
 
 @pytest.mark.parametrize(

@@ -126,8 +126,8 @@ _NON_CREDENTIAL_TOKEN_QUALIFIERS: frozenset[str] = frozenset(
 )
 # Hashes of a password are not the password.
 _NON_CREDENTIAL_PASSWORD_QUALIFIERS: frozenset[str] = frozenset({"hashed", "hash"})
-# Verbs that make a name an action on a secret: `reset_password` names a view or a rate
-# limit, `change_password` a form, `verify_token` a function.
+# Verbs that make a name an action on a secret when they start it: `reset_password` names a
+# view or a rate limit, `change_password` a form, `verify_token` a function.
 _ACTION_WORDS: frozenset[str] = frozenset(
     """
     change reset forgot forgotten set update verify validate validation check require requires
@@ -164,7 +164,10 @@ def is_secret_like_name(name: str, extra_names: Iterable[str] = ()) -> bool:
         return False
     head = words[-1]
     before = words[-2] if len(words) > 1 else ""
-    if before in _ACTION_WORDS:
+    # A verb before the secret makes the name an action when the name starts with a verb
+    # (`reset_password`, `should_send_token`); after a noun it qualifies the secret
+    # (`password_reset_token` holds a token).
+    if before in _ACTION_WORDS and (len(words) == 2 or words[0] in _ACTION_WORDS):
         return False
     if head in _SECRET_HEADS:
         if head.startswith("token") and before in _NON_CREDENTIAL_TOKEN_QUALIFIERS:

@@ -32,6 +32,10 @@ _FIX_COMPARISON = (
 
 # Confidence one step down, for test code: fixtures are full of fake credentials, but a
 # real one pasted into a test is as leaked as any other.
+# In test code only tokens a provider issued are read: a value bound to a secret-like name is
+# made up for the test (`password="required"`), and keys, JSON Web Tokens and URLs with a
+# password are material a test makes to exercise the code (`openssl genrsa` for a mock signer).
+_MADE_BY_TESTS = frozenset({secrets.PEM_PRIVATE_KEY, secrets.URL_WITH_PASSWORD, "JSON Web Token"})
 _LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW, Confidence.LOW: Confidence.LOW}
 
 
@@ -144,6 +148,12 @@ class HardcodedSecret(Rule):
             "(`USER:PASSWORD`) or equal to the user name (`postgres:postgres`), or when its host "
             "is local or reserved for documentation (localhost, 127.0.0.1, *.local, *.test, "
             "example.com).\n\n"
+            "In test code (test modules, fixtures, test-support modules such as `create_test_data.py` "
+            "or a package's `pytest_plugin.py`) only tokens a provider issues (AWS, Stripe, GitHub, "
+            "GitLab, Slack, Google, SendGrid) are reported, one confidence step lower: values bound to "
+            "secret-like names there are made up for the test (`password=\"required\"`), and private "
+            "keys, JSON Web Tokens and URLs with a password are material tests make to exercise the "
+            "code.\n\n"
             "Confidence: high for known formats (medium for a URL whose host is a single label "
             "such as `db`, or whose password is short or simple); medium for a value found through "
             "a name, low when the value is one word or has little variety or when the call that "
@@ -507,6 +517,8 @@ class HardcodedSecret(Rule):
         match = secrets.find_token(text)
         if match is None or text[match.start : match.end] in self._ignored_values:
             return
+        if self._in_tests and match.format.name in _MADE_BY_TESTS:
+            return
         confidence = Confidence.MEDIUM if match.weak else Confidence.HIGH
         message = f"The source contains a hardcoded {match.format.name}, {secrets.redact(text[match.start : match.end])}."
         self._propose(_Candidate(node, message, _FIX_KNOWN_FORMAT, self._adjust(confidence), strength=2))
@@ -578,7 +590,7 @@ class HardcodedSecret(Rule):
                 self._check_named(name, literal, _Binding.COMPARISON, Confidence.MEDIUM)
 
     def _check_named(self, name: str, value: ast.expr, binding: _Binding, confidence: Confidence) -> None:
-        if not secrets.is_secret_like_name(name, self._extra_names):
+        if self._in_tests or not secrets.is_secret_like_name(name, self._extra_names):
             return
         for literal in _literals(value):
             self._check_literal(name, literal, binding, confidence)

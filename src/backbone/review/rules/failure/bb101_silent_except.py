@@ -119,6 +119,10 @@ class SilentExcept(Rule):
             "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
             "reads the row again (a get-or-create race);\n"
+            "- a `contextlib.suppress` whose block returns when it works, followed by a log call or a "
+            "`raise`: the code after the block runs only on the failure, and reports it;\n"
+            "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
+            "continue`) whose `else:` logs or raises when every candidate failed;\n"
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
             "after its last statement (three words or more; linter directives such as `# noqa` and "
             "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
@@ -128,7 +132,8 @@ class SilentExcept(Rule):
             "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
             "middleware `process_exception` returning a response, and DRF exception handlers (a "
             "function of `(exc, context)` calling DRF's `exception_handler`) that answer what DRF's own "
-            "handler leaves unhandled. Reported at the hook's `def` line. Handlers of one status "
+            "handler leaves unhandled (a handler that returns DRF's own answer, `return exception_handler(exc, "
+            "context)`, leaves the unexpected ones to DRF). Reported at the hook's `def` line. Handlers of one status "
             "(`errorhandler(404)`, `errorhandler(500)`, which Flask calls after logging) are not hooks "
             "for every exception.\n\n"
             "Tests that fail loudly (`self.fail(...)`, `pytest.fail(...)`) re-raise, as far as this rule "
@@ -595,6 +600,37 @@ class SilentExcept(Rule):
             if response is not None:
                 response.data["status_code"] = response.status_code
             return response
+
+        def converting_exception_handler(exc, context):
+            if isinstance(exc, KeyError):
+                exc = ValueError(str(exc))
+            return exception_handler(exc, context)
+        """,
+        # The code after a suppress that returns runs only on the failure, and reports it;
+        # running out of candidates is reported by the loop's else.
+        """
+        import contextlib
+        import logging
+
+        from django.db import OperationalError
+
+        logger = logging.getLogger(__name__)
+
+        def setting(config, name):
+            with contextlib.suppress(OperationalError):
+                return getattr(config, name)
+            logger.warning("setting %s could not be read from the database", name)
+            return None
+
+        def serve_metrics(ports, start_http_server):
+            for port in ports:
+                try:
+                    start_http_server(port)
+                    break
+                except OSError:
+                    continue
+            else:
+                logger.warning("no free port for the metrics server")
         """,
         # contextlib.suppress of a narrow type, or around a cleanup.
         """
@@ -813,6 +849,25 @@ class SilentExcept(Rule):
                 # Uncaptured authorizations lapse on their own after seven days.
                 pass
         """,
+        # After the suppress nothing reports the failure; no else reports the last candidate failing.
+        """
+        import contextlib
+
+        from django.db import OperationalError
+
+        def setting(config, name):
+            with contextlib.suppress(OperationalError):  # expect: BB101
+                return getattr(config, name)
+            return None
+
+        def serve_metrics(ports, start_http_server):
+            for port in ports:
+                try:
+                    start_http_server(port)
+                    break
+                except OSError:  # expect: BB101
+                    continue
+        """,
         # A name that can't be resolved, taken as a database error by its name.
         """
         def count(connection):
@@ -860,6 +915,8 @@ class SilentExcept(Rule):
         answers = [
             answer for answer in hooks.answers(function)
             if not (isinstance(answer.value, ast.Name) and answer.value.id in defaults)
+            and not (isinstance(answer.value, ast.Call)
+                     and self.context.call_name(answer.value) == hooks.DRF_DEFAULT_HANDLER)
         ]
         if not answers:
             return
@@ -894,6 +951,8 @@ class SilentExcept(Rule):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
             return
+        if self._tries_the_next_candidate(handler, guarded_body):
+            return
         scope = self.context.enclosing_function(handler)
         if scope is not None and _promised_by_name(scope, handler.body):
             return
@@ -925,6 +984,8 @@ class SilentExcept(Rule):
             if caught is None or _nobody_needs_to_know(node.body):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
+                continue
+            if self._falls_through_to_a_report(node):
                 continue
             shown = f"{self._shown(call.func)}({', '.join(self._shown(arg) for arg in call.args)})"
             what = "every error" if caught.exception.kind is ExceptionKind.BROAD else _area_errors(caught)
@@ -1065,6 +1126,35 @@ class SilentExcept(Rule):
             ):
                 return True
         return False
+
+    def _reports(self, statement: ast.stmt) -> bool:
+        """The statement raises, or is a call that logs or reports."""
+        if isinstance(statement, ast.Raise):
+            return True
+        return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and self._call_answers(
+            statement.value
+        )
+
+    def _falls_through_to_a_report(self, node: ast.With | ast.AsyncWith) -> bool:
+        """`with suppress(...): return read()` then `logger.warning(...)`: the block leaves the
+        function when it works, so the code after it runs only on the failure, and reports it."""
+        if not node.body or not isinstance(node.body[-1], ast.Return):
+            return False
+        following = handled.statements_after(node, self.context.parent(node))
+        return bool(following) and self._reports(following[0])
+
+    def _tries_the_next_candidate(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`for port in ports: try: serve(port); break / except OSError: continue / else: log`:
+        each failure moves on to the next candidate, and running out of them is reported."""
+        if not handler.body or not all(isinstance(statement, ast.Continue) for statement in handler.body):
+            return False
+        statement = self.context.parent(handler)
+        loop = self.context.parent(statement) if statement is not None else None
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body or not loop.orelse:
+            return False
+        if not any(isinstance(node, ast.Break) for node in handled.own_nodes(guarded)):
+            return False
+        return any(self._reports(item) for item in loop.orelse)
 
     def _inside_answered_failure(self, handler: ast.ExceptHandler) -> bool:
         """A fallback while handling another failure that is itself re-raised or logged.

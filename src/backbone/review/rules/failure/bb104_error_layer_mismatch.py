@@ -11,6 +11,7 @@ from backbone.review.knowledge.answers import (
     Answer,
     aborted_answer,
     error_body,
+    is_response_builder,
     raised_answer,
     returned_answer,
 )
@@ -45,6 +46,12 @@ _STORE_READERS = frozenset({"load", "loads", "decode"})
 _INPUT_HOLDERS = frozenset(
     {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
 )
+# Building a response object reads nothing and fails on nothing outside the process.
+_RESPONSE_MODULES = ("fastapi.responses.", "starlette.responses.", "django.http.")
+# Exceptions a parser raises to say the input is wrong: constructing one is no I/O.
+_INPUT_ERRORS = frozenset({"ValueError", "TypeError", "KeyError", "IndexError"})
+# How deep `_parses_input` follows the project's own functions.
+_PARSER_DEPTH = 3
 _OPTION_VALIDATION = VALIDATION_OPTION
 _OPTION_BUSINESS = BUSINESS_OPTION
 _OPTION_INFRASTRUCTURE = INFRASTRUCTURE_OPTION
@@ -104,7 +111,8 @@ class ErrorLayerMismatch(Rule):
             "exception (`exc.response.status_code`), statuses computed at run time, redirects, and a "
             "catch-all around code that only parses or validates the request (`json.loads`, `int(...)`, "
             "`schema.load(...)`, `serializer.is_valid()`, the project's own `validate_*`/`parse_*` "
-            "functions), where everything caught is bad input. Functions that are not handlers (a "
+            "functions, and any function of the project whose calls all parse, build a response or "
+            "raise `ValueError`), where everything caught is bad input. Functions that are not handlers (a "
             "serializer's `validate()`, a form's `clean()`, a service) are left to the handler that "
             "answers for them.\n\n"
             "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
@@ -155,6 +163,30 @@ class ErrorLayerMismatch(Rule):
     )
 
     VALID = (
+        # A catch-all around the project's own parser (it only converts and raises ValueError)
+        # and a redirect built from what it returned.
+        """
+        import uuid
+
+        from fastapi import FastAPI, HTTPException
+        from fastapi.responses import RedirectResponse
+
+        app = FastAPI()
+
+        def to_user_id(text: str) -> uuid.UUID:
+            if len(text) < 32:
+                raise ValueError("a user id has 128 bits")
+            int(text, 16)
+            return uuid.UUID(hex=text[:32])
+
+        @app.get("/uuid/{text}")
+        def user_link(text: str):
+            try:
+                user_id = to_user_id(text).hex
+                return RedirectResponse(url=f"/wallet?usr={user_id}")
+            except Exception as exc:
+                raise HTTPException(status_code=400, detail=str(exc)) from exc
+        """,
         # FastAPI: each layer with its own status.
         """
         from fastapi import FastAPI, HTTPException
@@ -290,6 +322,22 @@ class ErrorLayerMismatch(Rule):
     )
 
     INVALID = (
+        # The project's own helper reads the database: its failures are not the client's.
+        """
+        from fastapi import FastAPI, HTTPException
+
+        app = FastAPI()
+
+        def to_user_id(session, text: str):
+            return session.execute("select id from users where name = :name", {"name": text}).scalar_one()
+
+        @app.get("/users/{text}")
+        def user_link(text: str):
+            try:
+                return {"id": to_user_id(current_session(), text)}
+            except Exception as exc:
+                raise HTTPException(status_code=400, detail=str(exc)) from exc  # expect: BB104
+        """,
         # FastAPI: bad input answered with 500.
         """
         from fastapi import APIRouter, HTTPException, Request
@@ -499,7 +547,9 @@ class ErrorLayerMismatch(Rule):
 
     def _parses_input(self, call: ast.Call) -> bool:
         qualified = self.context.call_name(call)
-        if qualified is not None and (qualified in INPUT_PARSERS or qualified.startswith(INPUT_PARSER_MODULES)):
+        if qualified is not None and (
+            qualified in INPUT_PARSERS or qualified.startswith(INPUT_PARSER_MODULES) or self._pure(qualified, 0)
+        ):
             return True
         parts = dotted_parts(call.func) or []
         if parts and parts[-1].lstrip("_").startswith(INPUT_VALIDATOR_PREFIXES) and classify_call(self.context, call) is None:
@@ -517,6 +567,19 @@ class ErrorLayerMismatch(Rule):
                 return self._parses_input(func.value)
             return bool(set(holder) & _INPUT_HOLDERS)
         return True
+
+    def _pure(self, qualified: str, depth: int) -> bool:
+        """A response built, an input error raised, or a project function whose own calls all
+        parse (`to_valid_user_id(text)`: `int(text, 16)`, `uuid.UUID(...)`, `raise ValueError`)."""
+        if is_response_builder(qualified) or qualified.startswith(_RESPONSE_MODULES) or qualified in _INPUT_ERRORS:
+            return True
+        if qualified in INPUT_PARSERS or qualified.startswith(INPUT_PARSER_MODULES):
+            return True
+        project = self.context.project
+        facts = project.functions.get(project.resolve(qualified)) if project is not None else None
+        if project is None or facts is None or facts.is_async or depth >= _PARSER_DEPTH or not facts.calls:
+            return False
+        return all(self._pure(project.resolve(site.callee), depth + 1) for site in facts.calls)
 
     # --- how it was answered -------------------------------------------------------------
 

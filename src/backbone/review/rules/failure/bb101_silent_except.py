@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
 _LONGEST_SHOWN = 48
+# Writing to the console of a command someone runs by hand: the person who ran it reads it.
+_CONSOLE_WRITES = frozenset({"print", "click.echo", "click.secho", "typer.echo", "typer.secho", "rich.print"})
+_RUN_BY_HAND = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
 _CONSEQUENCE = "so failures vanish without a trace"
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Functions whose whole job is a yes/no answer: `has_jpeg_support`, `is_reachable`, `redis_available`.
@@ -121,6 +124,9 @@ class SilentExcept(Rule):
             "reads the row again (a get-or-create race);\n"
             "- a `contextlib.suppress` whose block returns when it works, followed by a log call or a "
             "`raise`: the code after the block runs only on the failure, and reports it;\n"
+            "- in a command run by hand (CLI commands, management commands, scripts), a handler that "
+            "prints to the console (`print`, `click.echo`, `self.stdout.write`): the person who ran it "
+            "reads what failed;\n"
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
             "continue`) whose `else:` logs or raises when every candidate failed;\n"
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
@@ -606,6 +612,19 @@ class SilentExcept(Rule):
                 exc = ValueError(str(exc))
             return exception_handler(exc, context)
         """,
+        # A CLI command tells the person who ran it.
+        """
+        import click
+        import redis
+
+        @click.command()
+        def queue_status(url):
+            try:
+                client = redis.from_url(url)
+                click.echo(client.llen("jobs"))
+            except redis.exceptions.ConnectionError:
+                print("Could not connect to Redis.")
+        """,
         # The code after a suppress that returns runs only on the failure, and reports it;
         # running out of candidates is reported by the loop's else.
         """
@@ -953,6 +972,8 @@ class SilentExcept(Rule):
             return
         if self._tries_the_next_candidate(handler, guarded_body):
             return
+        if self._tells_the_operator(handler):
+            return
         scope = self.context.enclosing_function(handler)
         if scope is not None and _promised_by_name(scope, handler.body):
             return
@@ -1134,6 +1155,19 @@ class SilentExcept(Rule):
         return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and self._call_answers(
             statement.value
         )
+
+    def _tells_the_operator(self, handler: ast.ExceptHandler) -> bool:
+        """In a command run by hand (CLI, script), printing says what failed to the person who ran it."""
+        printed = any(
+            isinstance(node, ast.Call) and self.context.call_name(node) in _CONSOLE_WRITES
+            or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write"
+            and _last_segment(node.func.value) in ("stdout", "stderr")
+            for node in _walk_body(handler.body)
+        )
+        if not printed:
+            return False
+        contexts = {fact.context for fact in self.context.execution_contexts(handler)}
+        return bool(contexts) and contexts <= _RUN_BY_HAND
 
     def _falls_through_to_a_report(self, node: ast.With | ast.AsyncWith) -> bool:
         """`with suppress(...): return read()` then `logger.warning(...)`: the block leaves the

@@ -641,6 +641,13 @@ class SilentExcept(Rule):
             logger.warning("setting %s could not be read from the database", name)
             return None
 
+        def traced_setting(config, name, tracer):
+            with tracer.start_as_current_span("setting"):
+                with contextlib.suppress(OperationalError):
+                    return getattr(config, name)
+            logger.warning("setting %s could not be read from the database", name)
+            return None
+
         def serve_metrics(ports, start_http_server):
             for port in ports:
                 try:
@@ -1174,8 +1181,16 @@ class SilentExcept(Rule):
         function when it works, so the code after it runs only on the failure, and reports it."""
         if not node.body or not isinstance(node.body[-1], ast.Return):
             return False
-        following = handled.statements_after(node, self.context.parent(node))
-        return bool(following) and self._reports(following[0])
+        statement: ast.stmt = node
+        following = handled.statements_after(statement, self.context.parent(statement))
+        # Out of the `with` blocks it ends (`with traced_span(...): with suppress(...): return ...`).
+        while not following:
+            parent = self.context.parent(statement)
+            if not isinstance(parent, (ast.With, ast.AsyncWith)) or parent.body[-1] is not statement:
+                return False
+            statement = parent
+            following = handled.statements_after(statement, self.context.parent(statement))
+        return self._reports(following[0])
 
     def _tries_the_next_candidate(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
         """`for port in ports: try: serve(port); break / except OSError: continue / else: log`:

@@ -293,6 +293,8 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
     if qualified in HTTPX_FUNCTIONS or qualified in HTTPX_CLIENT_CLASSES:
         if qualified in HTTPX_CLIENT_CLASSES:
             shown = f"HTTP client `{qualified}()`"
+        if qualified == "httpx.stream":
+            return None
         if _explicit_no_timeout(call, _HTTPX_TIMEOUT, context):
             return UnboundedCall(HttpLibrary.HTTPX, shown, _httpx_reason(call), _HTTPX_FIX, Confidence.HIGH)
         return None
@@ -321,6 +323,10 @@ def _by_receiver(
             return None
         return _requests_without_timeout(call, f"HTTP call `{receiver}.{method}()` on a requests Session", Confidence.HIGH)
     if receiver_type in (HTTPX_CLIENT, HTTPX_CLIENT_WITHOUT_TIMEOUT) and method in HTTPX_CLIENT_METHODS:
+        # A stream opened with its timeout turned off on purpose: a subscription to events that
+        # come minutes apart (server-sent events, a long poll), where a read timeout would cut it.
+        if method == "stream":  # (httpx.stream(...) likewise)
+            return None
         if _explicit_no_timeout(call, _HTTPX_TIMEOUT, context):
             return UnboundedCall(
                 HttpLibrary.HTTPX, f"HTTP call `{receiver}.{method}()` on an httpx client", _httpx_reason(call), _HTTPX_FIX, Confidence.HIGH

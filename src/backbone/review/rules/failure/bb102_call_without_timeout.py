@@ -52,7 +52,10 @@ class CallWithoutTimeout(Rule):
             "off is flagged: `timeout=None` on an httpx function, client or client method, "
             "`httpx.Timeout(None)` with no read timeout, and an `aiohttp.ClientTimeout(...)` that sets "
             "neither `total` nor `sock_read`. (Current aiohttp reads `timeout=None` on a session or a "
-            "request as \"use the default\", so that is not flagged.)\n\n"
+            "request as \"use the default\", so that is not flagged.) An httpx stream "
+            "(`client.stream(...)`, `httpx.stream(...)`) with its timeout turned off is not flagged "
+            "either: it is a subscription to events that come minutes apart (server-sent events, a long "
+            "poll), where a read timeout would cut it.\n\n"
             "Not flagged: a call that forwards `**kwargs` (the timeout may be in them; the wrapper's "
             "callers decide), a Session subclass that overrides `request` or `send` (the usual way to "
             "inject a default timeout), a session with a project adapter mounted "
@@ -85,6 +88,16 @@ class CallWithoutTimeout(Rule):
     )
 
     VALID = (
+        # A subscription to server-sent events: no read timeout, on purpose.
+        """
+        import httpx
+
+        async def paid_invoices(url):
+            async with httpx.AsyncClient(timeout=10) as client:
+                async with client.stream("GET", url, timeout=None) as response:
+                    async for line in response.aiter_lines():
+                        yield line
+        """,
         # requests with a timeout, as a number, a tuple or a name.
         """
         import requests

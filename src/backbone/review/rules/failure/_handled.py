@@ -157,13 +157,27 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     Its failure means "this input is not in that format", which the fallback answers; no I/O
     happens in it that could fail for another reason.
     """
+    return _only(guarded, resolve, files=False)
+
+
+def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
+    """The guarded block reads a local file and parses it (`with open(path) as f: json.load(f)`,
+    `path.stat().st_mode`, `os.path.getmtime(name)`): its failure means the file is missing,
+    unreadable or not in that format, which the fallback answers (an optional file)."""
+    return _only(guarded, resolve, files=True)
+
+
+def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
     calls = [node for node in own_nodes(guarded) if isinstance(node, ast.Call)]
     if not calls:
         return False
-    parses = False
+    parses = reads = False
     for call in calls:
         qualified = resolve(call.func) or ""
         last = qualified.rpartition(".")[2] if qualified else _last_attribute(call.func)
+        if files and _reads_file(call, qualified):
+            reads = True
+            continue
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
         words = _words(last) | _words(qualified.rpartition(".")[0])
@@ -173,7 +187,28 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
             parses = True
         elif qualified not in _PARSE_CALLS and not (qualified in BUILTIN_NAMES and qualified[:1].islower()):
             return False
-    return parses
+    return reads if files else parses
+
+
+# Reading the file system: metadata and contents, nothing written.
+_FILE_READS = frozenset(
+    {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize",
+     "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.join", "os.path.dirname", "os.path.basename"}
+)
+_FILE_READ_METHODS = frozenset({"stat", "lstat", "read", "read_text", "read_bytes", "readline", "readlines", "tell", "seek"})
+
+
+def _reads_file(call: ast.Call, qualified: str) -> bool:
+    if qualified in _FILE_READS:
+        return True
+    if qualified == "open" or _last_attribute(call.func) == "open" and not isinstance(call.func, ast.Attribute):
+        mode = call.args[1] if len(call.args) > 1 else next(
+            (keyword.value for keyword in call.keywords if keyword.arg == "mode"), None
+        )
+        if mode is None:
+            return True
+        return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and not set(mode.value) & set("wax+")
+    return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS and not call.args[1:]
 
 
 def _last_attribute(node: ast.expr) -> str:

@@ -110,6 +110,9 @@ class SilentExcept(Rule):
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
             "(\"Couldn't reach the API.\"); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
+            "- an optional local file: the guarded block only reads files (`open(path)` for reading, "
+            "`path.stat()`, `os.path.getmtime(...)`) and parses what it read, so its failure means the file "
+            "is missing, unreadable or not in that format;\n"
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
@@ -612,6 +615,24 @@ class SilentExcept(Rule):
                 exc = ValueError(str(exc))
             return exception_handler(exc, context)
         """,
+        # An optional local file: missing, unreadable or not JSON, the code starts without it.
+        """
+        import json
+
+        def pending_invoices(state_path):
+            try:
+                with open(state_path) as f:
+                    return json.load(f)
+            except Exception:
+                return []
+
+        def file_mode(path):
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                mode = None
+            return mode
+        """,
         # A CLI command tells the person who ran it.
         """
         import click
@@ -875,6 +896,17 @@ class SilentExcept(Rule):
                 # Uncaptured authorizations lapse on their own after seven days.
                 pass
         """,
+        # Writing a file is not reading an optional one.
+        """
+        import json
+
+        def save_state(state_path, invoices):
+            try:
+                with open(state_path, "w") as f:
+                    json.dump(invoices, f)
+            except OSError:  # expect: BB101
+                pass
+        """,
         # After the suppress nothing reports the failure; no else reports the last candidate failing.
         """
         import contextlib
@@ -1136,6 +1168,9 @@ class SilentExcept(Rule):
             return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
+        if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
+            if handled.only_reads_local_files(guarded, self.context.qualified_name):
+                return True
         # A catch-all catches far more than the block's own `raise Exception(...)`.
         broad = caught.exception.kind is ExceptionKind.BROAD
         if not broad and handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):

@@ -208,7 +208,7 @@ def _reads_file(call: ast.Call, qualified: str) -> bool:
         if mode is None:
             return True
         return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and not set(mode.value) & set("wax+")
-    return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS and not call.args[1:]
+    return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS
 
 
 def _last_attribute(node: ast.expr) -> str:

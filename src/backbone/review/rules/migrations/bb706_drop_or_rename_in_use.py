@@ -32,7 +32,9 @@ class DropOrRenameInUse(MigrationRule):
             "Finds Django `RemoveField`, `RenameField`, `DeleteModel`, `RenameModel`, `AlterModelTable` (not "
             "inside `SeparateDatabaseAndState(state_operations=...)`), Alembic `op.drop_column`, `op.drop_table`, "
             "`op.rename_table`, `op.alter_column(new_column_name=...)`, and `DROP`/`RENAME` in SQL. When a model "
-            "of the project still declares the column or table, the finding says so and is high confidence."
+            "of the project still declares the column or table, the finding says so and is high confidence. "
+            "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
+            "is reported), and tables created by the migration."
         ),
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
@@ -81,6 +83,16 @@ class DropOrRenameInUse(MigrationRule):
         def downgrade():
             pass
         """,
+        # A table dropped with its columns: the table's drop is the one finding.
+        """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.RemoveField(model_name="watchfolder", name="source_ptr"),
+                migrations.DeleteModel(name="WatchFolder"),  # expect: BB706
+            ]
+        """,
     )
     VALID = (
         """
@@ -107,8 +119,12 @@ class DropOrRenameInUse(MigrationRule):
     )
 
     def check(self, migration: Migration) -> None:
+        dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
         for step in migration.steps:
             if step.kind not in _KINDS or not migration.existing(step):
+                continue
+            # A column of a table the migration drops: the table's drop is the finding.
+            if step.column and step.table in dropped:
                 continue
             declared = self._declared_by(step)
             target = f"`{step.table}.{step.column}`" if step.column else f"`{step.table}`"

@@ -100,7 +100,9 @@ class SilentExcept(Rule):
             "- a `try` whose body only imports (probing for an optional dependency) or only releases a "
             "resource (`conn.close()`, `os.remove(tmp)`, `proc.kill()`);\n"
             "- a retry, or the same operation done another way (`decode(\"utf-8\")` then "
-            "`decode(\"latin-1\")`): if the second attempt fails, its error propagates;\n"
+            "`decode(\"latin-1\")`), or another request to the same service object "
+            "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
+            "attempt fails, its error propagates;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
@@ -614,6 +616,17 @@ class SilentExcept(Rule):
             if isinstance(exc, KeyError):
                 exc = ValueError(str(exc))
             return exception_handler(exc, context)
+        """,
+        # The index exists already: the same service is asked to update it instead.
+        """
+        import elasticsearch
+
+        class SearchBackend:
+            def prepare(self, name, mappings):
+                try:
+                    self.client.indices.create(index=name, mappings=mappings)
+                except elasticsearch.exceptions.RequestError:
+                    self.client.indices.put_mapping(index=name, properties=mappings)
         """,
         # An optional local file: missing, unreadable or not JSON, the code starts without it.
         """
@@ -1324,10 +1337,22 @@ def _retries(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
     """
     tried = {_attempted(node) for node in _walk_body(guarded) if isinstance(node, ast.Call)}
     tried.discard(None)
-    return any(
-        isinstance(node, ast.Call) and not is_teardown_call(node) and _attempted(node) in tried
-        for node in _walk_body(body)
-    )
+    # The same service asked another way (`indices.create(...)` then `indices.put_mapping(...)`).
+    services = {_service(name) for name in tried if name is not None} - {None}
+    for node in _walk_body(body):
+        if not isinstance(node, ast.Call) or is_teardown_call(node):
+            continue
+        attempted = _attempted(node)
+        if attempted is not None and (attempted in tried or _service(attempted) in services):
+            return True
+    return False
+
+
+def _service(attempted: str) -> str | None:
+    """`self._client.indices` of `self._client.indices.create`: the object a call talks to,
+    when it is more than `self`/`cls` or a module-level name."""
+    receiver = attempted.rpartition(".")[0]
+    return receiver if receiver.count(".") >= 1 and receiver.split(".")[0] in ("self", "cls") or receiver.count(".") >= 2 else None
 
 
 def _attempted(call: ast.Call) -> str | None:

@@ -82,6 +82,8 @@ class Step:
     # ADD_COLUMN of a field class backbone does not know (another package's): whether Django
     # fills the existing rows (a blank string field gets "") cannot be told from here.
     unknown_field: bool = False
+    # DATA steps: every row of the table is gone after it (TRUNCATE, DELETE without WHERE).
+    empties: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +109,21 @@ class Migration:
         """Whether the step's table exists before this migration (so it may be large and busy).
 
         In an initial Django migration the app's own models (the operations name no other app's)
-        are empty tables; SQL in it may name any table, so SQL steps keep counting.
+        are empty tables; SQL in it may name any table, so SQL steps keep counting. A table an
+        earlier step of the same transaction emptied (TRUNCATE, DELETE without WHERE) has no rows.
         """
         if self.initial and not step.from_sql:
             return False
-        return bool(step.table) and step.table not in self.new_tables
+        if not step.table or step.table in self.new_tables:
+            return False
+        # Emptied earlier in the same transaction: no row to rewrite, scan or fail on.
+        if self.atomic:
+            for earlier in self.steps:
+                if earlier is step:
+                    break
+                if earlier.empties and earlier.table == step.table:
+                    return False
+        return True
 
     def sets_lock_timeout(self) -> bool:
         return any(step.kind is StepKind.LOCK_TIMEOUT and step.value not in ("0", "") for step in self.steps)

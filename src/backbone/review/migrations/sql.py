@@ -167,7 +167,15 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             else:
                 steps.append(Step(StepKind.OTHER_DDL, node, text, table, from_sql=True))
         elif kind in ("UpdateStmt", "InsertStmt", "DeleteStmt"):
-            steps.append(Step(StepKind.DATA, node, text, statement.relation.relname, reversible=reversible, from_sql=True))
+            # DELETE without WHERE leaves the table empty for the steps after it.
+            empties = kind == "DeleteStmt" and statement.whereClause is None and statement.usingClause is None
+            steps.append(Step(StepKind.DATA, node, text, statement.relation.relname, reversible=reversible,
+                              from_sql=True, empties=empties))
+        elif kind == "TruncateStmt":
+            steps.extend(
+                Step(StepKind.DATA, node, text, relation.relname, reversible=reversible, from_sql=True, empties=True)
+                for relation in statement.relations or ()
+            )
         elif kind == "VariableSetStmt" and (statement.name or "").lower() == "lock_timeout":
             value = ""
             for argument in statement.args or ():

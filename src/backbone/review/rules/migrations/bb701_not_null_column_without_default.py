@@ -25,7 +25,8 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "default, or whose default is volatile (`random()`, `gen_random_uuid()`, `clock_timestamp()`, "
             "Django `db_default=RandomUUID()`). On the PostgreSQL version set by `postgres-version` (default "
             "15), a constant default is free from version 11 on; before 11 every default rewrites the table. "
-            "Not reported: columns of tables created in the same migration or in an `initial = True` Django "
+            "Not reported: columns of tables created in the same migration, or emptied by it first in the "
+            "same transaction (`TRUNCATE`, `DELETE` without `WHERE`), or in an `initial = True` Django "
             "migration (it runs when the app is installed, on empty tables), many-to-many fields and other "
             "fields without a column (`ManyToManyField`, `GenericRelation`, any field declared with `through=`), "
             "and date fields with `auto_now`/`auto_now_add` (Django fills the rows with the current time). A "
@@ -103,6 +104,18 @@ class NotNullColumnWithoutDefault(MigrationRule):
         """,
     )
     VALID = (
+        # A table the revision empties first has no row to fail on.
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.execute("TRUNCATE price_cache")
+            op.add_column("price_cache", sa.Column("currency", sa.Text(), nullable=False))
+
+        def downgrade():
+            op.drop_column("price_cache", "currency")
+        """,
         # An initial migration runs on the app's empty tables; a many-to-many manager adds no
         # column; auto_now fills the rows with the current time.
         """

@@ -223,3 +223,23 @@ class Migration(migrations.Migration):
     widened = [(finding.path, finding.line) for finding in findings if finding.code == "BB704"]
     assert ("shop/migrations/0002_widen.py", 7) in widened
     assert ("shop/migrations/0002_aa.py", 6) in widened
+
+
+BLANK_FIELD_OF_ANOTHER_PACKAGE = """
+from django.db import migrations
+import timezone_field.fields
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("store", "zone", timezone_field.fields.TimeZoneField(blank=True)),
+    ]
+"""
+
+
+def test_a_blank_field_of_another_package_is_a_guess_so_a_warning(tmp_path: Path) -> None:
+    # Django fills blank string fields with "": whether this class is one, backbone cannot see.
+    findings = review_tree(tmp_path, {"shop/migrations/0002_zone.py": BLANK_FIELD_OF_ANOTHER_PACKAGE})
+    [finding] = [finding for finding in findings if finding.code == "BB701"]
+    assert finding.confidence is Confidence.MEDIUM
+    assert finding.severity.value == "warning"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.redaction import PEM_PRIVATE_KEY, URL_WITH_PASSWORD
 from backbone.review.knowledge import secrets
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption
@@ -35,7 +36,7 @@ _FIX_COMPARISON = (
 # In test code only tokens a provider issued are read: a value bound to a secret-like name is
 # made up for the test (`password="required"`), and keys, JSON Web Tokens and URLs with a
 # password are material a test makes to exercise the code (`openssl genrsa` for a mock signer).
-_MADE_BY_TESTS = frozenset({secrets.PEM_PRIVATE_KEY, secrets.URL_WITH_PASSWORD, "JSON Web Token"})
+_MADE_BY_TESTS = frozenset({PEM_PRIVATE_KEY, URL_WITH_PASSWORD, "JSON Web Token"})
 _LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW, Confidence.LOW: Confidence.LOW}
 
 

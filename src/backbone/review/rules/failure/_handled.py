@@ -52,7 +52,8 @@ _IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__impor
 # Methods of text and bytes: converting a value, nothing else can fail in them.
 _TEXT_METHODS = frozenset(
     {"encode", "decode", "split", "rsplit", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace",
-     "format", "isoformat", "splitlines", "partition", "rpartition", "casefold", "title"}
+     "format", "isoformat", "splitlines", "partition", "rpartition", "casefold", "title", "startswith", "endswith",
+     "isascii", "isprintable", "isspace", "isdigit", "isalpha", "isalnum", "isdecimal", "isnumeric"}
 )
 
 # Calls that wait with a deadline the code chose: the timeout is the expected outcome.

@@ -639,6 +639,14 @@ class SilentExcept(Rule):
             except Exception:
                 return []
 
+        def api_key(path):
+            try:
+                with open(path) as f:
+                    key = f.read(1025).strip()
+                    return key if key and all(c.isascii() and c.isprintable() for c in key) else None
+            except OSError:
+                return None
+
         def file_mode(path):
             try:
                 mode = path.stat().st_mode & 0o777

@@ -41,7 +41,8 @@ _PARSE_WORDS = frozenset(
     {"parse", "loads", "decode", "fromhex", "fromisoformat", "strptime", "unhexlify", "deserialize",
      "fromstring", "fromtimestamp", "unquote", "unescape", "b64decode", "eval"}
 )
-# `load` parses only when a format says so (`yaml_load`, `safe_load`, `json.load`), not `load_items`.
+# `load` parses only when a format says so (`yaml_load`, `safe_load`, `json.load`), not `load_items`;
+# `json.dumps` converts a value to text the same way (a value it can't encode falls back).
 _FORMAT_WORDS = frozenset({"json", "yaml", "toml", "xml", "safe", "literal", "ini", "csv"})
 _PARSE_CALLS = frozenset(
     {"int", "float", "complex", "bool", "str", "bytes", "bytearray", "list", "tuple", "dict", "set", "frozenset", "len",
@@ -182,7 +183,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
         words = _words(last) | _words(qualified.rpartition(".")[0])
-        if words & _PARSE_WORDS or ("load" in words and words & _FORMAT_WORDS):
+        if words & _PARSE_WORDS or (words & {"load", "dumps"} and words & _FORMAT_WORDS):
             parses = True
         elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
             parses = True

@@ -116,7 +116,7 @@ class SilentExcept(Rule):
             "`path.stat()`, `os.path.getmtime(...)`) and parses what it read, so its failure means the file "
             "is missing, unreadable or not in that format;\n"
             "- a parse that falls back to a default: the guarded block only converts values "
-            "(`json.loads`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
+            "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
             "so its failure means the input is not in that format;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
@@ -638,6 +638,12 @@ class SilentExcept(Rule):
                     return json.load(f)
             except Exception:
                 return []
+
+        def as_text(value):
+            try:
+                return json.dumps(value, sort_keys=True)
+            except Exception:
+                return str(value)
 
         def api_key(path):
             try:

@@ -195,20 +195,12 @@ def rules_url(repository: str | None) -> str | None:
 
 
 def rule_markdown(code: str) -> str | None:
-    """The documentation page of one code (a BB rule or engine code, an RT or LG code) or rule
+    """The documentation page of one code of the catalog (BB, RT, LG, EX, CT, MT) or of a rule
     name; None if unknown."""
     from backbone.report.command_codes import find_entry
-    from backbone.report.rule_docs import engine_code_markdown, entry_markdown
-    from backbone.report.rule_docs import rule_markdown as page
+    from backbone.report.rule_docs import entry_markdown
 
-    wanted = code.strip()
-    by_name = {rule.name: rule for rule in all_rules().values()}
-    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
-    if rule is not None:
-        return page(rule)
-    if wanted.upper() in ENGINE_CODES:
-        return engine_code_markdown(wanted.upper())
-    entry = find_entry(wanted)
+    entry = find_entry(code)
     return entry_markdown(entry) if entry is not None else None
 
 

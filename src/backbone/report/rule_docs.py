@@ -42,6 +42,10 @@ FAMILIES: dict[str, str] = {
     "BB7": "migration safety",
     "RT1": "runtime (`backbone profile`)",
     "LG1": "probable causes in logs (`backbone debug`)",
+    "EX1": "query plans (`backbone explain`)",
+    "CT1": "contract changes (`backbone contract diff`)",
+    "CT2": "contract lint (`backbone contract lint`)",
+    "MT7": "migration traces (`backbone migrations trace`)",
 }
 
 _FRAMEWORK_NAMES: dict[Framework, str] = {
@@ -155,7 +159,8 @@ class CatalogEntry:
     is_engine_code: bool = False
     # Severity per execution context (None: not reported there); empty for engine codes.
     context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
-    # The command that reports the code: review (BB), profile (RT), debug (LG).
+    # The command that reports the code: review (BB), profile (RT), debug (LG), explain (EX),
+    # contract (CT), migrations (MT).
     command: str = "review"
 
     @property

@@ -165,7 +165,7 @@ def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, 
     from backbone.logs.analyze import DebugOptions
     from backbone.logs.jsonlog import FieldSpecError
     from backbone.logs.model import LogFormat
-    from backbone.logs.render_json import render_json
+    from backbone.logs.document import debug_document
 
     if not logs:
         raise _invalid("logs: name at least one log file or directory")
@@ -178,7 +178,7 @@ def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, 
         raise _Failure(str(error)) from None
     if not report.readable and report.incomplete is None:
         raise _Failure("no readable input: no line of " + ", ".join(logs) + " could be parsed")
-    document: dict[str, Any] = json.loads(render_json(report))
+    document: dict[str, Any] = json.loads(render(debug_document(report), OutputFormat.JSON))
     return document
 
 

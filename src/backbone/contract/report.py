@@ -14,7 +14,7 @@ from backbone.contract.checks import Level
 from backbone.contract.lint import Problem
 from backbone.findings import Confidence, Detail, Finding, Location
 from backbone.redaction import mask_finding
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, Report, render
 
 FORMATS = ("text", "json", "markdown", "github", "sarif")
 _SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
@@ -62,7 +62,7 @@ def render_findings(findings: list[Finding], output_format: str, title: str, spe
     ordered = tuple(sorted(findings, key=lambda finding: (-finding.severity.rank, finding.scope, finding.code)))
     if output_format == "markdown":
         return _markdown(ordered, title, notes)
-    report = ReviewReport(findings=ordered, files_reviewed=specs, notes=notes)
+    report = Report(findings=ordered, files_reviewed=specs, notes=notes, command="contract", by_location=False)
     return render(report, OutputFormat(output_format))
 
 

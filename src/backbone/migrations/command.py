@@ -37,7 +37,7 @@ def trace_command(
     from backbone.report.terminal import use_color
     from backbone.migrations.trace import TraceError, TraceRequest, run_trace
     from backbone.redaction import mask
-    from backbone.report import OutputFormat, ReviewReport, render
+    from backbone.report import OutputFormat, Report, render
 
     try:
         result = run_trace(TraceRequest(Path(project), framework, settings, alembic_ini, database_url, timeout))
@@ -45,7 +45,7 @@ def trace_command(
         return _error(mask(str(error)))
     notes = (f"Traced {len(result.observations)} operations ({result.framework}) on PostgreSQL {result.server_version}.",)
     files = len({observation.path for observation in result.observations})
-    report = ReviewReport(findings=result.findings, files_reviewed=files, root=project, notes=notes)
+    report = Report(findings=result.findings, files_reviewed=files, root=project, notes=notes, command="migrations")
     colored = use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:

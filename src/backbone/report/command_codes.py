@@ -13,8 +13,9 @@ docs/runtime.md, docs/debug.md, docs/explain.md, docs/contract.md and docs/migra
 
 from __future__ import annotations
 
-from backbone.contract.checks import CHECKS, Level
+from backbone.contract.checks import CHECKS, Check, Level
 from backbone.contract.lint import RULES as CONTRACT_LINT_RULES
+from backbone.contract.lint import LintRule
 from backbone.findings import Confidence, Severity
 from backbone.logs.model import CAUSE_SUMMARIES, CauseKind
 from backbone.migrations.trace import TRACE_CODES
@@ -259,8 +260,7 @@ def explain_entry(code: str) -> CatalogEntry:
 
 def contract_entry(code: str) -> CatalogEntry:
     """A contract diff check (CT1xxx) or lint rule (CT2xxx)."""
-    by_code = {item.code: item for item in (*CHECKS.values(), *CONTRACT_LINT_RULES.values())}
-    item = by_code[code]
+    item = {item.code: item for item in _contract_items()}[code]
     verb = "diff" if code in {check.code for check in CHECKS.values()} else "lint"
     summary = item.summary[:1].upper() + item.summary[1:] + "."
     what = (f"`backbone contract {verb}` reports it when {item.summary} (check `{item.id}`, level "
@@ -273,6 +273,10 @@ def contract_entry(code: str) -> CatalogEntry:
                     use_instead=_text_block("Keep the contract compatible, or version the operation."),
                     fix_safety=_CONTRACT_SAFETY),
     )
+
+
+def _contract_items() -> tuple[Check | LintRule, ...]:
+    return (*CHECKS.values(), *CONTRACT_LINT_RULES.values())
 
 
 def migration_entry(code: str) -> CatalogEntry:
@@ -291,7 +295,7 @@ def command_entries() -> list[CatalogEntry]:
     """The codes of every command but the review (RT, LG, EX, CT, MT), sorted by code."""
     entries = [runtime_entry(code) for code in RUNTIME_CODES] + [debug_entry(kind) for kind in CauseKind]
     entries += [explain_entry(code) for code in EXPLAIN_CODES]
-    entries += [contract_entry(item.code) for item in (*CHECKS.values(), *CONTRACT_LINT_RULES.values())]
+    entries += [contract_entry(item.code) for item in _contract_items()]
     entries += [migration_entry(code) for code in TRACE_CODES]
     return sorted(entries, key=lambda entry: entry.code)
 

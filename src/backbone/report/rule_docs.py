@@ -375,24 +375,14 @@ def write_docs(directory: Path) -> list[Path]:
 
 def render_rule_terminal(rule_markdown_text: str, color: bool, width: int | None = None) -> str:
     """A documentation page rendered for the terminal through rich (no escape codes without `color`)."""
-    from rich.console import Console
     from rich.markdown import Markdown
+
+    from backbone.report import terminal
 
     if width is None:
         width = min(shutil.get_terminal_size((100, 24)).columns, 100)
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        width=width,
-        legacy_windows=False,
-        force_jupyter=False,
-        force_interactive=False,
-        highlight=False,
-        emoji=False,
-    )
+    console = terminal.console(buffer, color=color, width=width, soft_wrap=False)
     console.print(Markdown(rule_markdown_text, code_theme="ansi_dark", hyperlinks=color))
     if color:
         return buffer.getvalue()

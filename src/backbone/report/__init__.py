@@ -23,6 +23,7 @@ class OutputFormat(enum.Enum):
     GITHUB = "github"
     GITLAB = "gitlab"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def repository_path(report: Report, path: str) -> str:
@@ -63,6 +64,10 @@ def render(report: Report, output_format: OutputFormat, *, color: bool = False, 
         from backbone.report.gitlab import render_gitlab
 
         return render_gitlab(report)
+    if output_format is OutputFormat.HTML:
+        from backbone.report.html_report import render_html
+
+        return render_html(report)
     if output_format is OutputFormat.MARKDOWN:
         from backbone.report.markdown import render_markdown
 

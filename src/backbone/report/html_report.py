@@ -16,7 +16,7 @@ from itertools import groupby
 
 from backbone.findings import Finding, Severity
 from backbone.report.charts import histogram_svg, timeline_html, timeline_scripts
-from backbone.report.model import Histograms, Items, Report, Section, Table, Timeline
+from backbone.report.model import Block, Histograms, Items, Report, Section, Table, Timeline
 
 _STYLE = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #dde1e8; --bg: #f7f8fa; --card: #ffffff; --code: #f1f3f6; }
@@ -37,7 +37,7 @@ pre { background: var(--code); border-radius: 6px; padding: 8px 10px; overflow-x
            border-radius: 8px; padding: 10px 14px; margin: 10px 0; }
 .finding.error { border-left-color: #c0392b; } .finding.warning { border-left-color: #b76e00; }
 .finding.info { border-left-color: #2f6fde; }
-.head { font-weight: 600; } .muted, .where { color: var(--muted); font-size: 12px; } .empty { color: var(--muted); }
+.hot { background: #fde2df; font-weight: 600; } .head { font-weight: 600; } .muted, .where { color: var(--muted); font-size: 12px; } .empty { color: var(--muted); }
 .fix::before { content: "fix: "; font-weight: 600; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 10px 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 16px; }
@@ -127,11 +127,19 @@ def _histograms(section: Histograms) -> str:
     return f'<h2>{_e(section.title)}</h2><div class="cards">' + "".join(cards) + "</div>"
 
 
+def _block(block: Block) -> str:
+    lines = (f'<span class="hot">{_e(line)}</span>' if index in block.marked else _e(line)
+             for index, line in enumerate(block.lines))
+    return f"<h2>{_e(block.title)}</h2><pre>" + "\n".join(lines) + "</pre>"
+
+
 def _section(section: Section) -> str:
     if isinstance(section, Table):
         return _table(section)
     if isinstance(section, Items):
         return _items(section)
+    if isinstance(section, Block):
+        return _block(section)
     if isinstance(section, Histograms):
         return _histograms(section)
     return timeline_html(section)

@@ -13,7 +13,7 @@ import html
 import re
 
 from backbone.findings import Finding
-from backbone.report.model import Items, Report, Section, Table
+from backbone.report.model import Block, Items, Report, Section, Table
 
 # Characters with a meaning in Markdown prose wherever they stand (emphasis, links, code,
 # strikethrough, tables, heading ends): escaped with a backslash.
@@ -80,11 +80,19 @@ def _items(items: Items) -> list[str]:
     return out + [f"- {md(item)}" for item in items.items] + [""]
 
 
+def _block(block: Block) -> list[str]:
+    """A fenced block holding the lines as they are: its fence is longer than any run of backticks inside."""
+    fence = "`" * max([3, *(len(run) + 1 for line in block.lines for run in re.findall(r"`+", line))])
+    return [f"## {md(block.title)}", "", fence, *block.lines, fence, ""]
+
+
 def _section(section: Section) -> list[str]:
     if isinstance(section, Table):
         return _table(section)
     if isinstance(section, Items):
         return _items(section)
+    if isinstance(section, Block):
+        return _block(section)
     return []  # charts are drawn in HTML only; their figures are in the tables
 
 

@@ -46,6 +46,16 @@ class Items:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """Preformatted lines shown as they are (a statement, a query plan); `marked` holds the
+    indexes of the lines to highlight."""
+
+    title: str
+    lines: tuple[str, ...]
+    marked: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Bin:
     low_ms: float
     high_ms: float
@@ -106,7 +116,7 @@ class Timeline:
     routes: tuple[ChartRoute, ...]
 
 
-Section = Table | Items | Histograms | Timeline
+Section = Table | Items | Block | Histograms | Timeline
 
 
 @dataclass(frozen=True, slots=True)

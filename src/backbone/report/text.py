@@ -22,7 +22,7 @@ from rich.text import Text
 
 from backbone.findings import Finding, Severity
 from backbone.report import terminal
-from backbone.report.model import Items, Report, Section, Table
+from backbone.report.model import Block, Items, Report, Section, Table
 
 # Tabs are expanded here (not by rich) so that the caret lines up under the same cells.
 _TAB_WIDTH = 4
@@ -201,11 +201,20 @@ def _items(console: Console, items: Items) -> None:
     console.print()
 
 
+def _block(console: Console, block: Block) -> None:
+    console.print(Text(_safe(block.title), style="bold"))
+    for index, line in enumerate(block.lines):
+        console.print(Text("  " + _safe(line), style="bold" if index in block.marked else ""))
+    console.print()
+
+
 def _section(console: Console, section: Section) -> None:
     if isinstance(section, Table):
         _table(console, section)
     elif isinstance(section, Items):
         _items(console, section)
+    elif isinstance(section, Block):
+        _block(console, section)
     # Charts are drawn in HTML only; their figures are in the tables.
 
 

@@ -48,6 +48,8 @@ def _finding(number: int, finding: Finding) -> list[str]:
            f"Rule: {finding.code} ({md(finding.name)}), {finding.severity.value}, look first at "
            f"{code(f'{finding.path}:{finding.line}')}.", ""]
     detail = finding.extra
+    if detail is not None and detail.route:
+        out += [f"Route: {code(detail.route)}", ""]
     if detail is not None and detail.statement:
         out += [f"Statement: {code(detail.statement)}", ""]
     if detail is not None and detail.stack:

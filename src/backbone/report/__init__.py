@@ -5,15 +5,13 @@ Code Quality, for every command, and nothing else."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import replace
 
-from backbone.findings import Finding
 from backbone.redaction import mask_finding, mask_values
 from backbone.report.model import Column, Items, JsonValue, Report, Section, Table
 
-__all__ = ["Column", "Items", "JsonValue", "OutputFormat", "Report", "Section", "Table", "render", "render_findings",
-           "render_html_page", "repository_path"]
+__all__ = ["Column", "Items", "JsonValue", "OutputFormat", "Report", "Section", "Table", "render", "render_html_page",
+           "repository_path"]
 
 
 class OutputFormat(enum.Enum):
@@ -75,10 +73,3 @@ def render(report: Report, output_format: OutputFormat, *, color: bool = False, 
     from backbone.report.text import render_text
 
     return render_text(report, color=color, width=width)
-
-
-def render_findings(
-    findings: Iterable[Finding], output_format: OutputFormat, *, root: str = ".", notes: Iterable[str] = ()
-) -> str:
-    """Findings alone (no sections) through the renderers."""
-    return render(Report(findings=tuple(findings), root=root, notes=tuple(notes)), output_format)

@@ -85,7 +85,7 @@ def test_json_report_has_the_documented_shape(scenario: Path) -> None:
 
 
 def test_html_report_is_self_contained_with_histograms_and_n_plus_one_groups(scenario: Path, tmp_path: Path) -> None:
-    # Enough requests per route for a histogram (runtime/html.py draws none from fewer than 20).
+    # Enough requests per route for a histogram (report/charts.py draws none from fewer than 20).
     scenario.write_text(SCENARIO.replace("repeat: 3", "repeat: 20"), encoding="utf-8")
     report = tmp_path / "profile.html"
     result = invoke("--scenario", str(scenario), "--html", str(report), "--exit-zero")

@@ -20,7 +20,7 @@ import pytest
 
 from backbone.cli import main
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, Report, render
 from backbone.review.checker import check_source
 from backbone.review.knowledge.secrets import redact
 from backbone.review.rules.security.bb501_hardcoded_secret import HardcodedSecret
@@ -297,11 +297,13 @@ def test_every_reporter_masks_messages_fixes_source_lines_and_notes(output_forma
         fix=Fix(f"Send `Authorization: Bearer {BEARER}` from a setting instead."),
         source_line=f'requests.get(url, auth=(user, "{AUTH_PASSWORD}"))',
     )
-    report = ReviewReport(findings=(finding,), files_reviewed=1, notes=(f"Read /cb?token={QUERY_TOKEN} from the cache.",))
+    report = Report(findings=(finding,), files_reviewed=1, notes=(f"Read /cb?token={QUERY_TOKEN} from the cache.",))
 
     rendered = render(report, output_format).encode("utf-8")
 
     for secret in (URL_PASSWORD, BEARER, AUTH_PASSWORD, QUERY_TOKEN):
         assert secret.encode() not in rendered, secret
+    if output_format is OutputFormat.MARKDOWN:
+        rendered = rendered.replace(b"\\", b"")  # Markdown escapes the mask's stars
     assert _masked_prefix(URL_PASSWORD).encode() in rendered
     assert _masked_prefix(BEARER).encode() in rendered

@@ -16,7 +16,7 @@ import yaml
 
 from backbone.api import rules_url
 from backbone.findings import Confidence, Finding, Location, Severity
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, Report, render
 from backbone.report.gitlab import render_gitlab
 from helpers import run_cli, write_tree
 
@@ -46,7 +46,7 @@ def finding(code: str, line: int, severity: Severity = Severity.WARNING, path: s
 
 
 def test_gitlab_code_quality_report_is_exact() -> None:
-    report = ReviewReport(findings=(finding("BB102", 5), finding("BB102", 9), finding("BB502", 2, Severity.ERROR)),
+    report = Report(findings=(finding("BB102", 5), finding("BB102", 9), finding("BB502", 2, Severity.ERROR)),
                           repository_prefix="services/shop/")
     issues = json.loads(render_gitlab(report))
     assert [(issue["check_name"], issue["location"]["lines"]["begin"], issue["severity"]) for issue in issues] == [
@@ -65,7 +65,7 @@ def test_gitlab_code_quality_report_is_exact() -> None:
     # Two copies of one mistake in one function: GitLab needs a fingerprint for each.
     assert len({issue["fingerprint"] for issue in issues}) == 3
     assert render(report, OutputFormat.GITLAB) == render_gitlab(report)
-    assert render_gitlab(ReviewReport(findings=())) == "[]\n"
+    assert render_gitlab(Report(findings=())) == "[]\n"
 
 
 def test_ci_formats_give_paths_from_the_git_top_level(monorepo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,8 +17,10 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
+from backbone import api
 from backbone.mcp_server import build_server
-from backbone.review.rules import ENGINE_CODES, all_rules
+from backbone.report.command_codes import all_entries
+from backbone.review.rules import all_rules
 from helpers import review_json
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
@@ -100,7 +102,12 @@ def test_a_scripted_session_on_the_example_service(shop: Path, capsys: pytest.Ca
         # The catalog as resources.
         listed = await client.list_resources()
         uris = {str(resource.uri) for resource in listed.resources}
-        assert uris == {"backbone://rules", *(f"backbone://rules/{code}" for code in (*ENGINE_CODES, *all_rules()))}
+        assert uris == {"backbone://rules", *(f"backbone://rules/{entry.code}" for entry in all_entries())}
+        # Every command's codes, as `backbone rule` prints them.
+        for code, command in (("RT101", "profile"), ("LG101", "debug"), ("EX110", "explain"), ("CT1001", "contract"),
+                              ("MT701", "migrations"), ("BB000", "review")):
+            document = await call(client, "rule", {"code": code})
+            assert document["command"] == command and document["documentation"] == api.rule_markdown(code)
         page = await client.read_resource("backbone://rules/BB203")
         assert page.contents[0].text == rule["documentation"]  # type: ignore[union-attr]
         catalog = await client.read_resource("backbone://rules")

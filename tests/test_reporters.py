@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, Report, render
 from backbone.report.github import escape_data, escape_property, render_github
 from backbone.report.json_report import render_json
 from backbone.report.rule_docs import rule_entry
@@ -82,7 +82,7 @@ UNREADABLE = Finding(
 )
 
 # Deliberately out of order: every renderer sorts.
-REPORT = ReviewReport(
+REPORT = Report(
     findings=(HARDCODED_SECRET, QUERY_IN_LOOP, SILENT_EXCEPT, GOD_MODULE),
     files_reviewed=12,
     files_from_cache=10,
@@ -130,7 +130,7 @@ def test_text_report_is_exact() -> None:
 
 
 def test_text_summary_by_rule_is_sorted_by_count() -> None:
-    report = ReviewReport(findings=(UNREADABLE, GOD_MODULE, SILENT_EXCEPT, SILENT_EXCEPT), files_reviewed=2)
+    report = Report(findings=(UNREADABLE, GOD_MODULE, SILENT_EXCEPT, SILENT_EXCEPT), files_reviewed=2)
     rendered = render_text(report, color=False)
     assert rendered.endswith(
         "\n"
@@ -143,17 +143,17 @@ def test_text_summary_by_rule_is_sorted_by_count() -> None:
 
 
 def test_text_report_without_findings() -> None:
-    report = ReviewReport(findings=(), files_reviewed=1, notes=("Wrote 0 findings to the baseline base.json.",))
+    report = Report(findings=(), files_reviewed=1, notes=("Wrote 0 findings to the baseline base.json.",))
     assert render_text(report, color=False) == (
         "No findings in 1 file.\nWrote 0 findings to the baseline base.json.\n"
     )
-    assert render_text(ReviewReport(findings=(), files_reviewed=3, suppressed=1), color=False) == (
+    assert render_text(Report(findings=(), files_reviewed=3, suppressed=1), color=False) == (
         "No findings in 3 files; 1 suppressed.\n"
     )
 
 
 def test_text_report_without_a_source_line_shows_no_caret() -> None:
-    report = ReviewReport(findings=(UNREADABLE,), files_reviewed=1, files_from_cache=1)
+    report = Report(findings=(UNREADABLE,), files_reviewed=1, files_from_cache=1)
     assert render_text(report, color=False) == (
         "legacy/broken.py:2:19: BB000 [error] Not reviewed: invalid syntax (expected ':').\n"
         "\n"
@@ -223,10 +223,10 @@ def test_control_characters_from_source_never_reach_the_terminal() -> None:
         source_line="x\x1b[31m = 1  # \u202e evil",
     )
     for color in (False, True):
-        rendered = render_text(ReviewReport(findings=(hostile,), files_reviewed=1), color=color)
+        rendered = render_text(Report(findings=(hostile,), files_reviewed=1), color=color)
         assert "\x1b[2J" not in rendered and "\x1b[31m = 1" not in rendered
         assert "\x07" not in rendered and "\u202e" not in rendered
-    plain = render_text(ReviewReport(findings=(hostile,), files_reviewed=1), color=False)
+    plain = render_text(Report(findings=(hostile,), files_reviewed=1), color=False)
     assert "app\\x1b[2J.py:1:1:" in plain
     # The escaped character is underlined as wide as it is shown.
     assert "  1 | x\\x1b[31m = 1  # \\u202e evil\n    | ^~~~~\n" in plain
@@ -262,11 +262,11 @@ def test_github_escaping() -> None:
         location=Location("dir,x/a:b.py", 7, 1, 7, 8),
         message="Line one: 50% of calls,\nline two.",
     )
-    assert render_github(ReviewReport(findings=(odd,))) == (
+    assert render_github(Report(findings=(odd,))) == (
         "::warning file=dir%2Cx/a%3Ab.py,line=7,col=1,endLine=7,endColumn=8,title=BB101 silent-except::"
         "Line one: 50%25 of calls,%0Aline two.\n"
     )
-    assert render_github(ReviewReport(findings=())) == ""
+    assert render_github(Report(findings=())) == ""
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_json_report_is_exact() -> None:
         "code", "name", "severity", "confidence", "path", "line", "column", "end_line", "end_column", "message", "fix",
         "context", "context_evidence",
     ]
-    shuffled = ReviewReport(
+    shuffled = Report(
         findings=tuple(reversed(REPORT.findings)), files_reviewed=12, files_from_cache=10, suppressed=2, baselined=1
     )
     assert render_json(shuffled) == render_json(REPORT) == render(REPORT, OutputFormat.JSON)
@@ -362,7 +362,7 @@ def test_json_report_is_exact() -> None:
 
 
 def test_json_report_without_findings() -> None:
-    document = json.loads(render_json(ReviewReport(findings=(), files_reviewed=3)))
+    document = json.loads(render_json(Report(findings=(), files_reviewed=3)))
     assert document["findings"] == []
     assert document["summary"] == {
         "files_reviewed": 3,
@@ -395,17 +395,17 @@ def _sarif_schema() -> dict[str, object]:
     "report",
     [
         pytest.param(REPORT, id="findings"),
-        pytest.param(ReviewReport(findings=(), files_reviewed=2), id="empty"),
-        pytest.param(ReviewReport(findings=(UNREADABLE,), notes=("No Python files found under x.",)), id="notes"),
+        pytest.param(Report(findings=(), files_reviewed=2), id="empty"),
+        pytest.param(Report(findings=(UNREADABLE,), notes=("No Python files found under x.",)), id="notes"),
         pytest.param(
-            ReviewReport(findings=REPORT.findings, repository_prefix="services/shop/",
+            Report(findings=REPORT.findings, repository_prefix="services/shop/",
                          rules_url="https://github.com/acme/shop/blob/HEAD/docs/rules/"),
             id="repository",
         ),
     ],
 )
 def test_sarif_validates_against_the_official_schema(
-    validator_class: type[jsonschema.protocols.Validator], report: ReviewReport
+    validator_class: type[jsonschema.protocols.Validator], report: Report
 ) -> None:
     schema = _sarif_schema()
     validator_class.check_schema(schema)
@@ -480,11 +480,11 @@ def test_sarif_fingerprints_are_unique_and_survive_moved_lines() -> None:
         statement_digest=SILENT_EXCEPT.statement_digest,
         scope=SILENT_EXCEPT.scope,
     )
-    document = json.loads(render_sarif(ReviewReport(findings=(SILENT_EXCEPT, moved))))
+    document = json.loads(render_sarif(Report(findings=(SILENT_EXCEPT, moved))))
     fingerprints = [result["partialFingerprints"][FINGERPRINT_NAME] for result in document["runs"][0]["results"]]
     key = finding_key(SILENT_EXCEPT)
     assert fingerprints == [key, f"{key}:2"]
-    alone = json.loads(render_sarif(ReviewReport(findings=(moved,))))
+    alone = json.loads(render_sarif(Report(findings=(moved,))))
     assert alone["runs"][0]["results"][0]["partialFingerprints"][FINGERPRINT_NAME] == key
 
 
@@ -497,7 +497,7 @@ def test_sarif_paths_outside_the_root_are_file_uris() -> None:
         location=Location("/srv/other app/x.py", 1, 1, 1, 1),
         message="Not reviewed: binary file.",
     )
-    document = json.loads(render_sarif(ReviewReport(findings=(outside,))))
+    document = json.loads(render_sarif(Report(findings=(outside,))))
     location = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "file:///srv/other%20app/x.py"}
 
@@ -511,7 +511,7 @@ def test_sarif_describes_codes_outside_the_catalog() -> None:
         location=Location("a.py", 1, 1, 1, 2),
         message="A plugin said so.",
     )
-    document = json.loads(render_sarif(ReviewReport(findings=(plugin,))))
+    document = json.loads(render_sarif(Report(findings=(plugin,))))
     run = document["runs"][0]
     (result,) = run["results"]
     descriptor = run["tool"]["driver"]["rules"][result["ruleIndex"]]
@@ -519,13 +519,13 @@ def test_sarif_describes_codes_outside_the_catalog() -> None:
 
 
 def test_sarif_notes_become_tool_notifications() -> None:
-    document = json.loads(render_sarif(ReviewReport(findings=(), notes=("No Python files found under src.",))))
+    document = json.loads(render_sarif(Report(findings=(), notes=("No Python files found under src.",))))
     (invocation,) = document["runs"][0]["invocations"]
     assert invocation == {
         "executionSuccessful": True,
         "toolExecutionNotifications": [{"level": "note", "message": {"text": "No Python files found under src."}}],
     }
-    assert "invocations" not in json.loads(render_sarif(ReviewReport(findings=())))["runs"][0]
+    assert "invocations" not in json.loads(render_sarif(Report(findings=())))["runs"][0]
 
 
 class _ExampleSecurityRule(Rule):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from backbone.config import Config, ConfigError, find_config, load_config
 from backbone.findings import Confidence, Finding, Severity
-from backbone.report import ReviewReport
+from backbone.report import Report
 from backbone.review.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
 from backbone.review.changes import Changes, ChangesError, changes_since, git_toplevel, remote_url
 from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
@@ -161,14 +161,14 @@ def _changed(findings: list[Finding], changes: Changes, root: Path) -> list[Find
     ]
 
 
-def review_report(result: ReviewResult, config: Config, notes: Sequence[str] = ()) -> ReviewReport:
+def review_report(result: ReviewResult, config: Config, notes: Sequence[str] = ()) -> Report:
     """What the renderers show of a review: the same for the CLI and the MCP tools."""
     top = git_toplevel(result.root)
     prefix = ""
     if top is not None:
         relative = os.path.relpath(os.path.realpath(result.root), os.path.realpath(top))
         prefix = "" if relative == "." or relative.startswith("..") else relative.replace(os.sep, "/") + "/"
-    return ReviewReport(
+    return Report(
         findings=tuple(result.findings),
         files_reviewed=result.files_reviewed,
         files_from_cache=result.files_from_cache,
@@ -178,7 +178,15 @@ def review_report(result: ReviewResult, config: Config, notes: Sequence[str] = (
         notes=tuple(notes),
         repository_prefix=prefix,
         rules_url=rules_url(config.repository_url or (remote_url(top) if top is not None else None)),
+        title=f"backbone review of {result.root}",
+        header=(_review_header(result),),
     )
+
+
+def _review_header(result: ReviewResult) -> str:
+    count, files = len(result.findings), result.files_reviewed
+    return (f"{count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}; "
+            f"{result.suppressed} suppressed, {result.baselined} baselined.")
 
 
 def rules_url(repository: str | None) -> str | None:
@@ -195,20 +203,12 @@ def rules_url(repository: str | None) -> str | None:
 
 
 def rule_markdown(code: str) -> str | None:
-    """The documentation page of one code (a BB rule or engine code, an RT or LG code) or rule
+    """The documentation page of one code of the catalog (BB, RT, LG, EX, CT, MT) or of a rule
     name; None if unknown."""
     from backbone.report.command_codes import find_entry
-    from backbone.report.rule_docs import engine_code_markdown, entry_markdown
-    from backbone.report.rule_docs import rule_markdown as page
+    from backbone.report.rule_docs import entry_markdown
 
-    wanted = code.strip()
-    by_name = {rule.name: rule for rule in all_rules().values()}
-    rule = all_rules().get(wanted.upper()) or by_name.get(wanted)
-    if rule is not None:
-        return page(rule)
-    if wanted.upper() in ENGINE_CODES:
-        return engine_code_markdown(wanted.upper())
-    entry = find_entry(wanted)
+    entry = find_entry(code)
     return entry_markdown(entry) if entry is not None else None
 
 

@@ -21,7 +21,6 @@ from backbone.redaction import mask
 from backbone.report import OutputFormat, render, render_html_page
 from backbone.report.terminal import use_color
 from backbone.review.discovery import printable_path
-from backbone.review.rules import ENGINE_CODES, all_rules
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -184,22 +183,26 @@ def review(
 
 @cli.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def list_rules(output_format: str) -> int:
-    """List the code catalog: review rules (BB), profile findings (RT) and debug causes (LG)."""
+@click.option("--command", "commands", multiple=True, metavar="COMMAND",
+              type=click.Choice(["review", "profile", "debug", "explain", "contract", "migrations"]),
+              help="List only the codes this command reports (repeatable).")
+def list_rules(output_format: str, commands: tuple[str, ...]) -> int:
+    """List the one code catalog: review (BB), profile (RT), debug (LG), explain (EX),
+    contract (CT) and migrations trace (MT)."""
     import json
 
-    from backbone.report.command_codes import command_entries
+    from backbone.report.command_codes import all_entries
 
-    rows = [(code, name, "engine", summary) for code, (name, summary) in ENGINE_CODES.items()]
-    rows += [(code, rule.name, rule.severity.value, rule.summary) for code, rule in all_rules().items()]
-    # The codes of `backbone profile` (RT) and `backbone debug` (LG): one catalog.
-    rows += [(entry.code, entry.name, entry.severity.value, entry.summary) for entry in command_entries()]
+    entries = [entry for entry in all_entries() if not commands or entry.command in commands]
+    rows = [(entry.code, entry.name, entry.command, "engine" if entry.is_engine_code else entry.severity.value,
+             entry.family, entry.summary) for entry in entries]
     if output_format == "json":
-        click.echo(json.dumps([{"code": c, "name": n, "severity": s, "summary": d} for c, n, s, d in rows], indent=2))
+        keys = ("code", "name", "command", "severity", "family", "summary")
+        click.echo(json.dumps([dict(zip(keys, row)) for row in rows], indent=2))
         return EXIT_CLEAN
-    width = max(len(name) for _, name, _, _ in rows)
-    for code, name, severity, summary in rows:
-        click.echo(f"{code}  {name:<{width}}  {severity:<7}  {summary}")
+    width = max((len(row[1]) for row in rows), default=0)
+    for code, name, command, severity, _, summary in rows:
+        click.echo(f"{code:<6}  {name:<{width}}  {command:<10}  {severity:<7}  {summary}")
     return EXIT_CLEAN
 
 
@@ -207,7 +210,7 @@ def list_rules(output_format: str) -> int:
 @click.argument("code")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 def show_rule(code: str, color: str) -> int:
-    """Print the documentation of one code (BB, RT or LG) or rule name."""
+    """Print the documentation of one code (BB, RT, LG, EX, CT, MT) or rule name."""
     from backbone.report.rule_docs import render_rule_terminal
 
     markdown = api.rule_markdown(code)

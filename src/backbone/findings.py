@@ -86,11 +86,33 @@ class QueryRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Detail:
-    """What `backbone profile` or `backbone debug` saw behind a finding; review findings have none.
+class Label:
+    """One named word behind a finding: `layer` "sqlalchemy"."""
 
-    command: "profile" or "debug". route: "GET /orders" when the finding is about one route.
-    evidence: debug's sentences citing counts, time windows and log lines.
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A place in the running code: a call site or one frame of a stack."""
+
+    path: str
+    line: int
+    function: str
+
+    def label(self) -> str:
+        return f"{self.path}:{self.line} in {self.function}"
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What a command other than the review saw behind a finding: the typed extra every renderer shows.
+
+    command: "profile", "debug", "contract"... route: "GET /orders" when the finding is about
+    one route. statement: the SQL as it ran (masked). evidence: sentences citing counts, time
+    windows and log lines. measures and labels: the figures and words behind the finding, each
+    written as its own key in JSON.
     """
 
     command: str
@@ -98,6 +120,10 @@ class Detail:
     query: QueryRef | None = None
     measures: tuple[Measure, ...] = ()
     evidence: tuple[str, ...] = ()
+    statement: str = ""
+    call_site: Frame | None = None
+    stack: tuple[Frame, ...] = ()
+    labels: tuple[Label, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

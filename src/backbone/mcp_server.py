@@ -149,22 +149,23 @@ def review_document(
 
 
 def rule_document(code: str) -> dict[str, Any]:
+    """One code of the catalog, whichever command reports it (the page `backbone rule CODE` prints)."""
+    from backbone.report.command_codes import find_entry
+
     markdown = api.rule_markdown(code)
-    if markdown is None:
+    entry = find_entry(code)
+    if markdown is None or entry is None:
         raise _invalid(f"unknown rule '{code}'; the resource backbone://rules lists them")
-    wanted = code.strip()
-    rule = all_rules().get(wanted.upper()) or {r.name: r for r in all_rules().values()}.get(wanted)
-    if rule is not None:
-        return {"code": rule.code, "name": rule.name, "severity": rule.severity.value, "documentation": markdown}
-    name, _ = ENGINE_CODES[wanted.upper()]
-    return {"code": wanted.upper(), "name": name, "severity": "engine", "documentation": markdown}
+    severity = "engine" if entry.is_engine_code else entry.severity.value
+    return {"code": entry.code, "name": entry.name, "severity": severity, "command": entry.command,
+            "documentation": markdown}
 
 
 def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, Any]:
     from backbone.logs.analyze import DebugOptions
     from backbone.logs.jsonlog import FieldSpecError
     from backbone.logs.model import LogFormat
-    from backbone.logs.render_json import render_json
+    from backbone.logs.document import debug_document
 
     if not logs:
         raise _invalid("logs: name at least one log file or directory")
@@ -177,7 +178,7 @@ def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, 
         raise _Failure(str(error)) from None
     if not report.readable and report.incomplete is None:
         raise _Failure("no readable input: no line of " + ", ".join(logs) + " could be parsed")
-    document: dict[str, Any] = json.loads(render_json(report))
+    document: dict[str, Any] = json.loads(render(debug_document(report), OutputFormat.JSON))
     return document
 
 
@@ -420,22 +421,14 @@ def build_server() -> MCPServer:
         description="Every rule: code, name, severity and summary.", mime_type="text/markdown",
         fn=catalog_markdown,
     ))
-    for code in (*ENGINE_CODES, *all_rules()):
+    from backbone.report.command_codes import all_entries
+
+    for entry in all_entries():
         server.add_resource(FunctionResource(
-            uri=f"backbone://rules/{code}", name=code, title=f"{code} {_name(code)}",
-            description=_summary(code), mime_type="text/markdown", fn=partial(_rule_page, code),
+            uri=f"backbone://rules/{entry.code}", name=entry.code, title=f"{entry.code} {entry.name}",
+            description=entry.summary, mime_type="text/markdown", fn=partial(_rule_page, entry.code),
         ))
     return server
-
-
-def _name(code: str) -> str:
-    rule = all_rules().get(code)
-    return rule.name if rule is not None else ENGINE_CODES[code][0]
-
-
-def _summary(code: str) -> str:
-    rule = all_rules().get(code)
-    return rule.summary if rule is not None else ENGINE_CODES[code][1]
 
 
 def _rule_page(code: str) -> str:

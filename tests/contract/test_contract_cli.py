@@ -72,7 +72,8 @@ def test_diff_formats(output_format: str, breaking_pair: tuple[str, str], capsys
         text = json.dumps(json.loads(out))
         assert "CT1" in text and "GET /orders" in text and "app/orders.py" in text
     elif output_format == "markdown":
-        assert "| :x: |" in out and "GET /orders" in out and "`app/orders.py:21`" in out
+        # The shared Markdown report: each change with its code, severity, place and operation.
+        assert "Rule: CT1" in out and ", error, look first at `app/orders.py:21`" in out and "`GET /orders`" in out
     else:
         assert out.startswith("::error file=app/orders.py,line=21")
 

@@ -657,17 +657,16 @@ def check_access_ingest(store: object, workdir: Path, data: bytes, counter: list
 def check_debug_report(workdir: Path, files: Mapping[str, bytes]) -> None:
     """`analyze` on the files, then every renderer: no exception, strict JSON."""
     from backbone.logs.analyze import DebugOptions, analyze
-    from backbone.logs.render_html import render_html
-    from backbone.logs.render_json import render_json
-    from backbone.logs.render_markdown import render_markdown
-    from backbone.logs.render_text import render_text
+    from backbone.logs.document import debug_document
+    from backbone.report import OutputFormat, render, render_html_page
 
     directory = _write_files(workdir / "logs", files)
     report = analyze([directory], DebugOptions(threads=1))
-    strict_json(render_json(report))
-    render_markdown(report)
-    render_text(report, color=False, width=100)
-    render_html(report)
+    document = debug_document(report)
+    strict_json(render(document, OutputFormat.JSON))
+    render(document, OutputFormat.MARKDOWN)
+    render(document, OutputFormat.TEXT, color=False, width=100)
+    render_html_page(document)
 
 
 def check_debug_cli(workdir: Path, files: Mapping[str, bytes], log_format: str | None = None) -> None:

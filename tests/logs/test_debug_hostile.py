@@ -16,14 +16,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from debug_log_factory import T0, app_errors, combined, json_access, pg_duration, traffic, write
+from debug_render import chart_data, render_html, render_json, render_markdown, render_text
 from markdown_it import MarkdownIt
 from test_debug_html import _dump_dom
 
 from backbone.logs import DebugReport, analyze
-from backbone.logs.render_html import chart_data, render_html
-from backbone.logs.render_json import render_json
-from backbone.logs.render_markdown import render_markdown
-from backbone.logs.render_text import render_text
 from backbone.logs.store import AnalyticsStore
 from backbone.logs.timeparse import parse_any, parse_iso, parse_with_zone_name
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from debug_log_factory import T0, pg_duration, traffic, write
+from debug_render import render_html
 
 from backbone.logs import analyze
-from backbone.logs.render_html import render_html
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync")

@@ -122,12 +122,13 @@ def test_cli_exit_code_formats_and_bad_lines(located: Path, tmp_path: Path) -> N
     assert document["findings"][0]["query_id"] == default_cache.get(N_PLUS_ONE_SQL, "sqlite").id
     assert "hunter2" not in result.stdout and "root:" not in result.stdout
     text = CliRunner().invoke(debug, [str(export), "--color", "never"], standalone_mode=False).stdout
-    assert "In the traces (backbone profile's detectors)" in text and "RT101 [n-plus-one] GET /orders" in text
+    # The trace findings in the shared report formats, like the profile's.
+    assert "RT101 [warning] GET /orders" in text
     page = tmp_path / "report.html"
     CliRunner().invoke(debug, [str(export), "--html", str(page)], standalone_mode=False)
-    assert "<h2>In the traces</h2>" in page.read_text() and "[RT101] n-plus-one at <code>" in page.read_text()
+    assert '<div class="finding warning"' in page.read_text() and "RT101 n-plus-one &middot;" in page.read_text()
     markdown = CliRunner().invoke(debug, [str(export), "--format", "markdown"], standalone_mode=False).stdout
-    assert "## In the traces" in markdown and "- RT101 (n-plus-one) at " in markdown
+    assert "Rule: RT101 (n-plus-one), warning, look first at `" in markdown
     sarif = json.loads(CliRunner().invoke(debug, [str(export), "--format", "sarif"], standalone_mode=False).stdout)
     assert [item["ruleId"] for item in sarif["runs"][0]["results"]] == ["RT101"]
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from debug_log_factory import T0, app_errors, combined, pg_duration, traffic, write
+from debug_render import render_json, render_markdown, render_text
 
 from backbone.logs import analyze
 from backbone.logs.command import EXIT_CAUSES, EXIT_ERROR, EXIT_NO_CAUSE, debug
-from backbone.logs.render_json import render_json
-from backbone.logs.render_markdown import render_markdown
-from backbone.logs.render_text import render_text
 from backbone.sql.fingerprint import default_cache
 
 
@@ -73,8 +72,10 @@ def test_markdown_is_an_rca_document(incident: list[Path]) -> None:
 
 def test_text_report_leads_with_the_causes(incident: list[Path]) -> None:
     text = render_text(analyze(incident))
-    assert text.index("1. [LG") < text.index("Slowest routes")
-    assert "Fix:" in text and "/srv/app/shop/services/orders.py:42" in text
+    # The shared text report: each cause as a finding (place, code, severity), its fix and evidence.
+    first_cause = re.search(r":\d+:\d+: LG1\d\d \[error\] ", text)
+    assert first_cause is not None and first_cause.start() < text.index("Slowest routes")
+    assert "fix:" in text and "/srv/app/shop/services/orders.py:42" in text
 
 
 def test_command_exit_codes_and_outputs(incident: list[Path], tmp_path: Path) -> None:

@@ -48,14 +48,18 @@ def test_text_report_shows_a_table_per_route_and_the_findings(scenario: Path) ->
     lines = result.stdout.splitlines()
     assert lines[0].startswith("backbone profile rt_fastapi_app:create_app (asgi): 9 requests")
     header = next(line for line in lines if line.startswith("route"))
-    assert header.split() == ["route", "count", "p50", "ms", "p95", "ms", "p99", "ms", "queries/req", "N+1", "errors"]
+    assert header.split() == ["route", "count", "p50", "ms", "p95", "ms", "p99", "ms", "max", "ms", "queries/req",
+                              "max", "queries", "N+1", "errors", "statuses"]
     rows = {line.split()[1]: line.split() for line in lines if line.startswith("GET ")}
-    assert rows["/authors"][2] == "3" and rows["/authors"][6:8] == [f"{1 + AUTHORS:.1f}", "1"]
-    assert rows["/authors/eager"][6:8] == ["2.0", "-"]
-    assert rows["/authors/{author_id}"][6:8] == ["1.0", "-"]
+    # route (2 words), count, p50, p95, p99, max, queries/req, max queries, N+1, errors, statuses
+    assert rows["/authors"][2] == "3" and rows["/authors"][7:10] == [f"{1 + AUTHORS:.1f}", str(1 + AUTHORS), "1"]
+    assert rows["/authors/eager"][7:10] == ["2.0", "2", "-"]
+    assert rows["/authors/{author_id}"][7:10] == ["1.0", "1", "-"]
     line = marked_line(APP_FILE, "lazy-books")[1]
-    assert any(text.startswith(f"{APP_FILE}:{line}: RT101 [n-plus-one] GET /authors ran the same query {AUTHORS} times") for text in lines)
-    assert lines[-1] == "Found 1 RT101."
+    # The shared text report: place, code and severity, message.
+    assert any(text.startswith(f"{APP_FILE}:{line}:1: RT101 [warning] GET /authors ran the same query {AUTHORS} times")
+               for text in lines)
+    assert "Found 1 finding (1 warning)." in lines
 
 
 def test_json_report_has_the_documented_shape(scenario: Path) -> None:
@@ -81,7 +85,7 @@ def test_json_report_has_the_documented_shape(scenario: Path) -> None:
 
 
 def test_html_report_is_self_contained_with_histograms_and_n_plus_one_groups(scenario: Path, tmp_path: Path) -> None:
-    # Enough requests per route for a histogram (runtime/html.py draws none from fewer than 20).
+    # Enough requests per route for a histogram (report/charts.py draws none from fewer than 20).
     scenario.write_text(SCENARIO.replace("repeat: 3", "repeat: 20"), encoding="utf-8")
     report = tmp_path / "profile.html"
     result = invoke("--scenario", str(scenario), "--html", str(report), "--exit-zero")
@@ -92,7 +96,7 @@ def test_html_report_is_self_contained_with_histograms_and_n_plus_one_groups(sce
     # Nothing fetched: no scripts, no external style sheets, images or fonts.
     assert not re.search(r"<script|<link|src=|url\(|@import", page)
     assert page.count("<svg") == 3
-    assert "N+1 query groups" in page
+    assert "RT101 n-plus-one" in page  # the N+1 group, as a finding of the shared HTML report
     assert "SELECT books.id, books.title, books.author_id" in page
     line = marked_line(APP_FILE, "lazy-books")[1]
     assert f"{APP_FILE}:{line} in &lt;listcomp&gt;" in page or f"{APP_FILE}:{line} in list_authors" in page
@@ -317,7 +321,7 @@ def test_colour_marks_the_code_by_severity_only_when_asked(scenario: Path) -> No
     assert "\x1b[" not in plain and "\x1b[33mRT101\x1b[0m" in coloured
     stripped = re.sub(r"\x1b\[[0-9;]*m", "", coloured).splitlines()
     # The second run seeds its database again (more rows): the finding's line is the same up to its counts.
-    prefix = f"{APP_FILE}:{marked_line(APP_FILE, 'lazy-books')[1]}: RT101 [n-plus-one] GET /authors ran the same query "
+    prefix = f"{APP_FILE}:{marked_line(APP_FILE, 'lazy-books')[1]}:1: RT101 [warning] GET /authors ran the same query "
     assert [line[: len(prefix)] for line in stripped if ": RT101 " in line] == [prefix]
     assert [line[: len(prefix)] for line in plain.splitlines() if ": RT101 " in line] == [prefix]
-    assert stripped[-1] == plain.splitlines()[-1] == "Found 1 RT101."
+    assert "Found 1 finding (1 warning)." in stripped and "Found 1 finding (1 warning)." in plain.splitlines()

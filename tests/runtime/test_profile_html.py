@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from backbone.runtime import ProfileOptions, profile
-from backbone.runtime.html import render_html
+from backbone.report import render_html_page
+from backbone.runtime import profile_document
 from rt_lines import HERE
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,7 +36,7 @@ def test_histograms_and_n_plus_one_groups_render_in_chromium(tmp_path: Path, mon
         )
     )
     page = tmp_path / "profile.html"
-    page.write_text(render_html(report), encoding="utf-8")
+    page.write_text(render_html_page(profile_document(report)), encoding="utf-8")
 
     completed = subprocess.run(
         [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", page.as_uri()],
@@ -48,7 +49,7 @@ def test_histograms_and_n_plus_one_groups_render_in_chromium(tmp_path: Path, mon
     for _, chart in charts:
         bars = re.findall(r"<title>[^<]*: (\d+) requests</title>", chart)
         assert sum(int(count) for count in bars) == 20
-    assert dom.count('class="finding"') == 1 and "rt_fastapi_app.py:" in dom
+    assert dom.count('class="finding ') == 1 and "rt_fastapi_app.py:" in dom
 
 
 def test_few_requests_get_no_histogram_and_an_n_plus_one_card_shows_its_sql_once(
@@ -63,10 +64,10 @@ def test_few_requests_get_no_histogram_and_an_n_plus_one_card_shows_its_sql_once
             scenario=str(scenario), app_dir=str(HERE), root=str(HERE),
         )
     )
-    page = render_html(report)
+    page = render_html_page(profile_document(report))
     assert "latency histogram of" not in page
     assert "5 requests: too few for a histogram" in page
-    start = page.index('<div class="finding">')
-    card = page[start: page.index('<h2>Other findings</h2>', start)]
+    start = page.index('<div class="finding warning"')
+    card = page[start: page.index('<div class="muted">', start)]
     statements = re.findall(r"<pre>(SELECT[^<]*)</pre>", card)
     assert len(statements) == 1, statements

@@ -148,12 +148,13 @@ def test_statements_that_raise_are_counted_and_marked_failed(tmp_path: Path, app
 
 
 def test_the_text_report_shows_aborted_and_timed_out_requests(tmp_path: Path) -> None:
-    from backbone.runtime import render_text
+    from backbone.report import OutputFormat, render
+    from backbone.runtime import profile_document
 
     report = run(tmp_path, FASTAPI, "requests: [{path: /stream/crash}, {path: /hang/async}]\n", request_timeout_s=0.3)
-    text = render_text(report)
-    assert "note: GET /stream/crash: 200 aborted stream x1." in text
-    assert "note: GET /hang/async: timed out x1." in text
+    text = render(profile_document(report), OutputFormat.TEXT)
+    assert "GET /stream/crash: 200 aborted stream x1." in text
+    assert "GET /hang/async: timed out x1." in text
 
 
 

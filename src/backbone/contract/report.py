@@ -1,8 +1,8 @@
 """Contract changes and lint problems as backbone findings, rendered by the shared reporters.
 
 A finding is placed at the Python line responsible when the spec came from code
-(`x-backbone-source`), else at the spec file. Markdown (for a pull-request comment) is
-rendered here; text, json, sarif and github go through backbone.report.
+(`x-backbone-source`), else at the spec file. Every format (Markdown for a pull-request
+comment too) goes through backbone.report.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 
 from backbone.contract.changes import Change
-from backbone.contract.checks import Level
 from backbone.contract.lint import Problem
 from backbone.findings import Confidence, Detail, Finding, Location
-from backbone.redaction import mask_finding
-from backbone.report import OutputFormat, ReviewReport, render
+from backbone.report import OutputFormat, Report, render
 
-FORMATS = ("text", "json", "markdown", "github", "sarif")
+FORMATS = tuple(f.value for f in OutputFormat)
 _SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
 
 
@@ -60,30 +58,6 @@ def problem_finding(problem: Problem, spec_label: str) -> Finding:
 def render_findings(findings: list[Finding], output_format: str, title: str, specs: int, notes: tuple[str, ...] = ()) -> str:
     """`specs`: how many contracts were read (2 for a diff), shown as the files of the summary line."""
     ordered = tuple(sorted(findings, key=lambda finding: (-finding.severity.rank, finding.scope, finding.code)))
-    if output_format == "markdown":
-        return _markdown(ordered, title, notes)
-    report = ReviewReport(findings=ordered, files_reviewed=specs, notes=notes)
+    report = Report(findings=ordered, files_reviewed=specs, notes=notes, command="contract", by_location=False,
+                    title=title)
     return render(report, OutputFormat(output_format))
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(findings: tuple[Finding, ...], title: str, notes: tuple[str, ...]) -> str:
-    findings = tuple(map(mask_finding, findings))
-    counts = {level: sum(1 for f in findings if f.severity is level.severity) for level in Level}
-    lines = [f"## {title}", ""]
-    lines.append(", ".join(f"{count} {level.value}" for level, count in counts.items()) if findings else "No changes found.")
-    if findings:
-        lines += ["", "| | Code | Check | Operation | Change | Source |", "|---|---|---|---|---|---|"]
-        icons = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
-        for finding in findings:
-            source = f"`{finding.path}:{finding.line}`"
-            lines.append(
-                f"| {icons[finding.severity.value]} | {finding.code} | `{finding.name}` | {_cell(finding.scope) or '-'} "
-                f"| {_cell(finding.message)} | {source} |"
-            )
-    for note in notes:
-        lines += ["", f"> {_cell(note)}"]
-    return "\n".join(lines) + "\n"

@@ -9,8 +9,6 @@ could not be written, or it is incomplete because backbone's temporary directory
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import click
@@ -18,34 +16,17 @@ import click
 from backbone.logs.zones import TimezoneError, UserZone
 from backbone.logs.analyze import DebugOptions, analyze
 from backbone.logs.jsonlog import FieldSpecError
-from backbone.logs.model import DebugReport, LogFormat
+from backbone.logs.document import debug_document
+from backbone.logs.model import LogFormat
 from backbone.logs.store import DEFAULT_MEMORY_LIMIT
-from backbone.report.terminal import use_color
+from backbone.report import OutputFormat, render, render_html_page
+from backbone.report.terminal import text_width, use_color
 from backbone.runtime.detectors import DetectionSettings
 
 EXIT_NO_CAUSE = 0
 EXIT_CAUSES = 1
 EXIT_ERROR = 2
-OUTPUT_FORMATS = ("text", "json", "markdown", "sarif", "github")
-
-
-def render(report: DebugReport, output_format: str, *, color: bool = False, width: int = 120) -> str:
-    if output_format == "json":
-        from backbone.logs.render_json import render_json
-
-        return render_json(report)
-    if output_format == "markdown":
-        from backbone.logs.render_markdown import render_markdown
-
-        return render_markdown(report)
-    if output_format in ("sarif", "github"):
-        # The probable causes as findings, through the renderers the review and the profile use.
-        from backbone.report import OutputFormat, render_findings
-
-        return render_findings(report.findings(), OutputFormat(output_format), notes=report.warnings)
-    from backbone.logs.render_text import render_text
-
-    return render_text(report, color=color, width=width)
+OUTPUT_FORMATS = tuple(f.value for f in OutputFormat)
 
 
 def _error(message: str) -> int:
@@ -120,18 +101,15 @@ def debug(
         click.echo(f"backbone: warning: {report.lines.malformed:,} malformed lines counted and skipped "
                    "(samples in the report)", err=True)
 
-    # The terminal's width when the report goes to one; 120 columns in files and pipes.
-    width = shutil.get_terminal_size((120, 24)).columns if output is None and sys.stdout.isatty() else 120
-    rendered = render(report, output_format, color=use_color(color, output), width=width)
+    document = debug_document(report)
+    rendered = render(document, OutputFormat(output_format), color=use_color(color, output), width=text_width(output))
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")
         else:
             click.echo(rendered, nl=not rendered.endswith("\n"))
         if html_file is not None:
-            from backbone.logs.render_html import render_html
-
-            Path(html_file).write_text(render_html(report), encoding="utf-8")
+            Path(html_file).write_text(render_html_page(document), encoding="utf-8")
     except OSError as error:
         return _error(f"cannot write {error.filename}: {error.strerror}")
     if report.incomplete is not None:

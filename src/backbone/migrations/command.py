@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from backbone.findings import Severity
+from backbone.report import OutputFormat
 
 
 @click.group("migrations")
@@ -22,7 +23,8 @@ def migrations_group() -> None:
 @click.option("--alembic-ini", type=click.Path(path_type=str, dir_okay=False), help="Default: PROJECT/alembic.ini.")
 @click.option("--database-url", envvar="BACKBONE_TRACE_DATABASE_URL",
               help="Apply the pending migrations to this database instead of a scratch PostgreSQL cluster.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
+              show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True, help="Seconds the migrations may take.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -37,7 +39,7 @@ def trace_command(
     from backbone.report.terminal import use_color
     from backbone.migrations.trace import TraceError, TraceRequest, run_trace
     from backbone.redaction import mask
-    from backbone.report import OutputFormat, ReviewReport, render
+    from backbone.report import Report, render
 
     try:
         result = run_trace(TraceRequest(Path(project), framework, settings, alembic_ini, database_url, timeout))
@@ -45,7 +47,7 @@ def trace_command(
         return _error(mask(str(error)))
     notes = (f"Traced {len(result.observations)} operations ({result.framework}) on PostgreSQL {result.server_version}.",)
     files = len({observation.path for observation in result.observations})
-    report = ReviewReport(findings=result.findings, files_reviewed=files, root=project, notes=notes)
+    report = Report(findings=result.findings, files_reviewed=files, root=project, notes=notes, command="migrations")
     colored = use_color(color, output)
     rendered = render(report, OutputFormat(output_format), color=colored)
     if output is not None:

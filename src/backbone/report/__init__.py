@@ -1,13 +1,17 @@
-"""Renderers: they turn findings into text, JSON, SARIF, GitHub annotations or GitLab Code Quality, and nothing else."""
+"""Renderers: they turn a `Report` (findings, and the command's sections as typed data, see
+backbone.report.model) into text, JSON, Markdown, HTML, SARIF, GitHub annotations or GitLab
+Code Quality, for every command, and nothing else."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from backbone.findings import Finding
 from backbone.redaction import mask_finding, mask_values
+from backbone.report.model import Column, Items, JsonValue, Report, Section, Table
+
+__all__ = ["Column", "Items", "JsonValue", "OutputFormat", "Report", "Section", "Table", "render", "render_html_page",
+           "repository_path"]
 
 
 class OutputFormat(enum.Enum):
@@ -16,47 +20,31 @@ class OutputFormat(enum.Enum):
     SARIF = "sarif"
     GITHUB = "github"
     GITLAB = "gitlab"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewReport:
-    """Everything a renderer may show about one review run."""
-
-    findings: tuple[Finding, ...]
-    files_reviewed: int = 0
-    files_from_cache: int = 0
-    suppressed: int = 0
-    baselined: int = 0
-    # The reviewed root, as given to the user (paths in findings are relative to it).
-    root: str = "."
-    notes: tuple[str, ...] = field(default=())
-    # The reviewed root relative to the git top level ("" or "dir/"): SARIF, GitHub and GitLab
-    # paths are relative to the repository, whatever directory was reviewed.
-    repository_prefix: str = ""
-    # Where the rule pages are (a URL ending in "/"; CODE.md is appended), when known.
-    rules_url: str | None = None
-
-
-def repository_path(report: ReviewReport, path: str) -> str:
+def repository_path(report: Report, path: str) -> str:
     """A finding's path relative to the repository's top level (absolute paths stay as they are)."""
     if not report.repository_prefix or path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         return path
     return report.repository_prefix + path
 
 
-def _masked(report: ReviewReport) -> ReviewReport:
-    # Every format shows findings masked for secrets, wherever the finding came from.
-    return replace(report, findings=tuple(map(mask_finding, report.findings)), notes=mask_values(report.notes))
+def _masked(report: Report) -> Report:
+    # Every format shows every string masked for secrets, wherever it came from (the code, a
+    # profiled app, the logs).
+    return replace(mask_values(replace(report, findings=())), findings=tuple(map(mask_finding, report.findings)))
 
 
-def render_html_page(report: ReviewReport) -> str:
-    """The review as a self-contained HTML page (`backbone review --html FILE`)."""
+def render_html_page(report: Report) -> str:
+    """The report as a self-contained HTML page (`--html FILE` of every command)."""
     from backbone.report.html_report import render_html
 
     return render_html(_masked(report))
 
 
-def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = False) -> str:
+def render(report: Report, output_format: OutputFormat, *, color: bool = False, width: int | None = None) -> str:
     report = _masked(report)
     if output_format is OutputFormat.JSON:
         from backbone.report.json_report import render_json
@@ -74,14 +62,14 @@ def render(report: ReviewReport, output_format: OutputFormat, *, color: bool = F
         from backbone.report.gitlab import render_gitlab
 
         return render_gitlab(report)
+    if output_format is OutputFormat.HTML:
+        from backbone.report.html_report import render_html
+
+        return render_html(report)
+    if output_format is OutputFormat.MARKDOWN:
+        from backbone.report.markdown import render_markdown
+
+        return render_markdown(report)
     from backbone.report.text import render_text
 
-    return render_text(report, color=color)
-
-
-def render_findings(
-    findings: Iterable[Finding], output_format: OutputFormat, *, root: str = ".", notes: Iterable[str] = ()
-) -> str:
-    """Findings of any command (profile's RT, debug's LG) through the same renderers as the review's:
-    SARIF for code scanning, GitHub annotations."""
-    return render(ReviewReport(findings=tuple(findings), root=root, notes=tuple(notes)), output_format)
+    return render_text(report, color=color, width=width)

@@ -1,19 +1,28 @@
-"""The codes `backbone profile` (RT) and `backbone debug` (LG) report, documented like rules.
+"""The codes every command but `backbone review` reports, documented like rules.
 
-One catalog: `backbone rules` lists them with the review's BB codes, `backbone rule RT101`
-prints their page, and SARIF describes them, so that profile and debug results can go to
-code scanning too. The names and summaries come from where the findings are made
-(`backbone.runtime.detectors.RUNTIME_CODES`, `backbone.logs.model.CauseKind`); the pages
-follow docs/runtime.md and docs/debug.md.
+One catalog: `backbone rules` lists them with the review's BB codes (`--command` filters),
+`backbone rule RT101` prints their page, and SARIF describes them, so that the results of
+any command can go to code scanning. The names and summaries come from where the findings
+are made: `backbone profile` (RT, `backbone.runtime.detectors.RUNTIME_CODES`), `backbone
+debug` (LG, `backbone.logs.model.CauseKind`), `backbone explain` (EX,
+`backbone.sql.plan.EXPLAIN_CODES`), `backbone contract` (CT1xxx diff checks,
+`backbone.contract.checks.CHECKS`; CT2xxx lint rules, `backbone.contract.lint.RULES`) and
+`backbone migrations trace` (MT, `backbone.migrations.trace.TRACE_CODES`); the pages follow
+docs/runtime.md, docs/debug.md, docs/explain.md, docs/contract.md and docs/migrations.md.
 """
 
 from __future__ import annotations
 
+from backbone.contract.checks import CHECKS, Check, Level
+from backbone.contract.lint import RULES as CONTRACT_LINT_RULES
+from backbone.contract.lint import LintRule
 from backbone.findings import Confidence, Severity
 from backbone.logs.model import CAUSE_SUMMARIES, CauseKind
+from backbone.migrations.trace import TRACE_CODES
 from backbone.report.rule_docs import CatalogEntry
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.runtime.detectors import RUNTIME_CODES, RUNTIME_SEVERITIES
+from backbone.sql.plan import EXPLAIN_CODES
 
 _PROFILE_SAFETY = "backbone does not rewrite code for this code; the finding names the line and the change."
 _DEBUG_SAFETY = ("backbone does not rewrite code for this code: it is a probable cause stated from the evidence in "
@@ -161,21 +170,145 @@ def debug_entry(kind: CauseKind) -> CatalogEntry:
     )
 
 
+_EXPLAIN_SAFETY = ("backbone does not change the database for this code: it recommends the change (an index is "
+                   "tried by the planner first, see docs/explain.md).")
+# code -> severity, confidence, what it does, why it is bad, the fix (docs/explain.md, "Findings").
+_EXPLAIN_DOCS: dict[str, tuple[Severity, Confidence, str, str, str]] = {
+    "EX100": (Severity.INFO, Confidence.HIGH,
+              "The statement could not be parsed or explained on the database (a missing table, a timeout); the "
+              "other statements are explained as usual.",
+              "A statement backbone cannot explain is one it cannot judge: its plan is unknown.",
+              "Check that the statement runs against this database (its tables and columns exist)."),
+    "EX101": (Severity.WARNING, Confidence.HIGH,
+              "A sequential scan of a table of at least `--large-table-rows` rows (default 10,000), with a filter "
+              "that keeps at most 10% of them (actual rows with `--analyze`, the estimate otherwise).",
+              "Every run reads the whole table to keep a few rows: the query slows down as the table grows.",
+              "Add the index backbone explain recommends for this filter (or narrow the filter)."),
+    "EX102": (Severity.WARNING, Confidence.HIGH,
+              "A nested loop whose inner side runs at least 1,000 times (`--analyze`), or is a sequential scan "
+              "under an outer side estimated at 1,000 rows or more.",
+              "The inner side's cost is paid once per outer row: a scan there multiplies the work.",
+              "Index the inner side's join column, or let the planner hash-join (check the row estimates)."),
+    "EX103": (Severity.WARNING, Confidence.MEDIUM,
+              "With `--analyze`, a plan node whose actual rows and estimated rows differ by 10x or more (and one "
+              "of them is at least 100).",
+              "The planner chooses joins and scans from its estimates: a wrong estimate gives a wrong plan.",
+              "Run ANALYZE on the table, raise its statistics target, or add extended statistics for correlated "
+              "columns."),
+    "EX104": (Severity.WARNING, Confidence.HIGH,
+              "With `--analyze`, a sort on disk or a hash in more than one batch.",
+              "Spilling to disk turns an in-memory step into file I/O, often ten times slower.",
+              "Raise work_mem for this query, sort fewer rows, or read them in index order."),
+    "EX105": (Severity.WARNING, Confidence.HIGH,
+              "With `--analyze`, an index-only scan that fetched at least 1,000 rows from the table.",
+              "The visibility map is stale: the index-only scan reads the table anyway.",
+              "VACUUM the table so that its visibility map lets the index answer alone."),
+    "EX106": (Severity.WARNING, Confidence.MEDIUM,
+              "SQLite: `USE TEMP B-TREE FOR ORDER BY` for a statement on a large table.",
+              "Every run sorts the rows it reads instead of reading them in order from an index.",
+              "Add an index whose columns end with the ORDER BY columns."),
+    "EX110": (Severity.WARNING, Confidence.HIGH,
+              "An index candidate, tried by the planner (hypothetically on PostgreSQL, on a copy for SQLite), cuts "
+              "the statement's cost or time past `--min-cost-savings`.",
+              "The query does more work than it needs to on every run.",
+              "Add the index: the finding gives its CREATE INDEX statement."),
+}
+_CONTRACT_SAFETY = "backbone does not change the contract for this code: the finding names the operation and the change."
+_LEVEL_WHY: dict[Level, str] = {
+    Level.BREAKING: "Clients written against the contract break: a request they send, or a response they read, "
+                    "no longer fits.",
+    Level.WARNING: "Some clients may break, depending on how they use the operation.",
+    Level.INFO: "Nothing breaks; the change is reported so that reviewers see it.",
+}
+_MIGRATION_DOCS: dict[str, tuple[Severity, str, str, str]] = {
+    "MT701": (Severity.WARNING,
+              "On the trace database, an operation held SHARE or a stronger lock on a table that existed before "
+              "the migration (or rewrote it); the finding gives the lock, the table and how long it was held.",
+              "While the lock is held, the service's writes (or reads) on the table wait: on a large table, for "
+              "as long as the rewrite or the index build takes.",
+              "Split the change so that no step holds this lock on a busy table (`backbone rule BB701` to BB706 "
+              "give the safe sequences)."),
+    "MT702": (Severity.INFO,
+              "The BB7 rules of `backbone review` predicted another lock or rewrite for an operation than the "
+              "trace observed.",
+              "The static prediction is what reviews rely on: a disagreement says where it is wrong for this "
+              "database version.",
+              "Trust the trace for this operation; report the disagreement if the rule should know better."),
+    "MT703": (Severity.ERROR,
+              "A migration could not be imported or applied on the trace database (an import error, a failing "
+              "operation, a circular dependency).",
+              "A migration that fails on an empty database fails on deploy too.",
+              "Fix the migration so that it imports and applies from an empty database."),
+}
+
+
+def _text_block(text: str) -> str:
+    return f"```text\n{text}\n```"
+
+
+def explain_entry(code: str) -> CatalogEntry:
+    name, summary = EXPLAIN_CODES[code]
+    severity, confidence, what, why, fix = _EXPLAIN_DOCS[code]
+    return CatalogEntry(
+        code=code, name=name, summary=summary, severity=severity, confidence=confidence, frameworks=frozenset(),
+        scope=Scope.PROJECT, options=(), command="explain",
+        doc=RuleDoc(what_it_does=what, why_is_this_bad=why,
+                    example=_text_block("(a query plan: see docs/explain.md)"), use_instead=_text_block(fix),
+                    fix_safety=_EXPLAIN_SAFETY),
+    )
+
+
+def contract_entry(code: str) -> CatalogEntry:
+    """A contract diff check (CT1xxx) or lint rule (CT2xxx)."""
+    item = {item.code: item for item in _contract_items()}[code]
+    verb = "diff" if code in {check.code for check in CHECKS.values()} else "lint"
+    summary = item.summary[:1].upper() + item.summary[1:] + "."
+    what = (f"`backbone contract {verb}` reports it when {item.summary} (check `{item.id}`, level "
+            f"{item.level.value}).")
+    return CatalogEntry(
+        code=code, name=item.id, summary=summary, severity=item.level.severity, confidence=Confidence.HIGH,
+        frameworks=frozenset(), scope=Scope.PROJECT, options=(), command="contract",
+        doc=RuleDoc(what_it_does=what, why_is_this_bad=_LEVEL_WHY[item.level],
+                    example=_text_block("(see docs/contract.md: the finding names the operation and the change)"),
+                    use_instead=_text_block("Keep the contract compatible, or version the operation."),
+                    fix_safety=_CONTRACT_SAFETY),
+    )
+
+
+def _contract_items() -> tuple[Check | LintRule, ...]:
+    return (*CHECKS.values(), *CONTRACT_LINT_RULES.values())
+
+
+def migration_entry(code: str) -> CatalogEntry:
+    name, summary = TRACE_CODES[code]
+    severity, what, why, fix = _MIGRATION_DOCS[code]
+    return CatalogEntry(
+        code=code, name=name, summary=summary, severity=severity, confidence=Confidence.HIGH, frameworks=frozenset(),
+        scope=Scope.PROJECT, options=(), command="migrations",
+        doc=RuleDoc(what_it_does=what, why_is_this_bad=why,
+                    example=_text_block("(a traced migration: see docs/migrations.md)"), use_instead=_text_block(fix),
+                    fix_safety="backbone does not change migrations for this code."),
+    )
+
+
 def command_entries() -> list[CatalogEntry]:
-    """The RT and LG codes, sorted by code."""
+    """The codes of every command but the review (RT, LG, EX, CT, MT), sorted by code."""
     entries = [runtime_entry(code) for code in RUNTIME_CODES] + [debug_entry(kind) for kind in CauseKind]
+    entries += [explain_entry(code) for code in EXPLAIN_CODES]
+    entries += [contract_entry(item.code) for item in _contract_items()]
+    entries += [migration_entry(code) for code in TRACE_CODES]
     return sorted(entries, key=lambda entry: entry.code)
 
 
 def all_entries() -> list[CatalogEntry]:
-    """Every code backbone reports: BB, then LG, then RT."""
+    """Every code backbone reports, sorted by code."""
     from backbone.report.rule_docs import catalog_entries
 
     return sorted([*catalog_entries(), *command_entries()], key=lambda entry: entry.code)
 
 
 def find_entry(wanted: str) -> CatalogEntry | None:
-    """The entry of a code or a name (`RT101`, `n-plus-one`, `lg105`)."""
+    """The entry of a code or a name (`RT101`, `n-plus-one`, `lg105`, `CT1001`, `api-path-removed`)."""
     text = wanted.strip()
     for entry in all_entries():
         if entry.code == text.upper() or entry.name == text:

@@ -8,7 +8,7 @@ message; those and `:` and `,` in properties, where they would end a value early
 from __future__ import annotations
 
 from backbone.findings import Finding, Severity
-from backbone.report import ReviewReport, repository_path
+from backbone.report import Report, repository_path
 
 _COMMANDS: dict[Severity, str] = {
     Severity.ERROR: "error",
@@ -43,7 +43,7 @@ def annotation(finding: Finding, path: str | None = None) -> str:
     return f"::{_COMMANDS[finding.severity]} {rendered}::{escape_data(message)}"
 
 
-def render_github(report: ReviewReport) -> str:
+def render_github(report: Report) -> str:
     lines = [
         annotation(finding, repository_path(report, finding.path))
         for finding in sorted(report.findings, key=Finding.sort_key)

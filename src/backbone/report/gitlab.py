@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from backbone.findings import Finding, Severity
-from backbone.report import ReviewReport, repository_path
-from backbone.report.json_report import JsonValue
+from backbone.report import Report, repository_path
+from backbone.report.model import JsonValue
 from backbone.report.sarif import unique_fingerprints
 
 # GitLab's levels: info, minor, major, critical, blocker.
@@ -51,7 +51,7 @@ def issue(finding: Finding, fingerprint: str, path: str) -> dict[str, JsonValue]
     }
 
 
-def render_gitlab(report: ReviewReport) -> str:
+def render_gitlab(report: Report) -> str:
     findings = sorted(report.findings, key=Finding.sort_key)
     issues: list[JsonValue] = [
         issue(finding, fingerprint, repository_path(report, finding.path))

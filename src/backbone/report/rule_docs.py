@@ -42,6 +42,10 @@ FAMILIES: dict[str, str] = {
     "BB7": "migration safety",
     "RT1": "runtime (`backbone profile`)",
     "LG1": "probable causes in logs (`backbone debug`)",
+    "EX1": "query plans (`backbone explain`)",
+    "CT1": "contract changes (`backbone contract diff`)",
+    "CT2": "contract lint (`backbone contract lint`)",
+    "MT7": "migration traces (`backbone migrations trace`)",
 }
 
 _FRAMEWORK_NAMES: dict[Framework, str] = {
@@ -155,7 +159,8 @@ class CatalogEntry:
     is_engine_code: bool = False
     # Severity per execution context (None: not reported there); empty for engine codes.
     context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
-    # The command that reports the code: review (BB), profile (RT), debug (LG).
+    # The command that reports the code: review (BB), profile (RT), debug (LG), explain (EX),
+    # contract (CT), migrations (MT).
     command: str = "review"
 
     @property
@@ -370,24 +375,14 @@ def write_docs(directory: Path) -> list[Path]:
 
 def render_rule_terminal(rule_markdown_text: str, color: bool, width: int | None = None) -> str:
     """A documentation page rendered for the terminal through rich (no escape codes without `color`)."""
-    from rich.console import Console
     from rich.markdown import Markdown
+
+    from backbone.report import terminal
 
     if width is None:
         width = min(shutil.get_terminal_size((100, 24)).columns, 100)
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        no_color=not color,
-        width=width,
-        legacy_windows=False,
-        force_jupyter=False,
-        force_interactive=False,
-        highlight=False,
-        emoji=False,
-    )
+    console = terminal.console(buffer, color=color, width=width, soft_wrap=False)
     console.print(Markdown(rule_markdown_text, code_theme="ansi_dark", hyperlinks=color))
     if color:
         return buffer.getvalue()

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 from backbone import __version__
 from backbone.findings import Confidence, Finding, Severity
-from backbone.report import ReviewReport, repository_path
-from backbone.report.json_report import JsonValue
+from backbone.report import Report, repository_path
+from backbone.report.model import JsonValue
 from backbone.report.command_codes import all_entries
 from backbone.report.rule_docs import CatalogEntry, entry_markdown
 from backbone.review.baseline import finding_key
@@ -196,13 +196,16 @@ def unique_fingerprints(findings: list[Finding]) -> list[str]:
     return fingerprints
 
 
-def sarif_document(report: ReviewReport) -> dict[str, JsonValue]:
+def sarif_document(report: Report) -> dict[str, JsonValue]:
     findings = sorted(report.findings, key=Finding.sort_key)
     rules: list[JsonValue] = []
     rule_indexes: dict[str, int] = {}
+    # The whole catalog of the command, found or not, and the entry of any other code found.
+    found = {finding.code for finding in findings}
     for entry in all_entries():
-        rule_indexes[entry.code] = len(rules)
-        rules.append(rule_descriptor(entry, report.rules_url))
+        if entry.command == report.command or entry.code in found:
+            rule_indexes[entry.code] = len(rules)
+            rules.append(rule_descriptor(entry, report.rules_url))
     for finding in findings:
         if finding.code not in rule_indexes:
             rule_indexes[finding.code] = len(rules)
@@ -240,6 +243,6 @@ def sarif_document(report: ReviewReport) -> dict[str, JsonValue]:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def render_sarif(report: ReviewReport) -> str:
+def render_sarif(report: Report) -> str:
     return json.dumps(sarif_document(report), indent=2, ensure_ascii=False) + "\n"
 

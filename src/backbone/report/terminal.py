@@ -1,13 +1,15 @@
 """The one terminal and colour helper of the text reports of review, profile and debug.
 
 `use_color` decides from `--color`, `--output`, NO_COLOR and whether stdout is a terminal;
-`console` gives the rich Console every text renderer prints to; `SEVERITY_STYLE` colours a
+`text_width` the width of the text report; `console` gives the rich Console every text
+renderer (and `backbone rule`'s pages) prints to; `SEVERITY_STYLE` colours a
 finding's code and severity the same way in all three reports.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import TextIO
 
@@ -29,6 +31,13 @@ def use_color(choice: str, output: str | None) -> bool:
     if choice == "never" or output is not None or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+def text_width(output: str | None) -> int:
+    """The terminal's width when the report goes to one; 120 columns in files and pipes."""
+    if output is None and sys.stdout.isatty():
+        return shutil.get_terminal_size((120, 24)).columns
+    return 120
 
 
 def console(file: TextIO, *, color: bool, width: int, soft_wrap: bool = True) -> Console:

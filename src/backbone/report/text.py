@@ -1,8 +1,11 @@
-"""The terminal report: each finding with its source line and a caret, then counts by rule and totals.
+"""The terminal report of every command: the command's header and overview tables, each
+finding with its source line and a caret (and its evidence), counts by code, the command's
+sections, then totals and notes.
 
-Findings come sorted by file, line and column, so the output reads file by file, like
-flake8 and ruff's full output. The source line shown is `Finding.source_line`, which the
-engine already masked for secrets: this module never reads a file.
+The review's findings come sorted by file, line and column, so the output reads file by file,
+like flake8 and ruff's full output; the profile's and debug's come most important first. The
+source line shown is `Finding.source_line`, already masked for secrets: this module never
+reads a file.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ import io
 import unicodedata
 from collections import Counter
 
+from rich import box
 from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from backbone.findings import Finding, Severity
-from backbone.report import ReviewReport, terminal
+from backbone.report import terminal
+from backbone.report.model import Block, Items, Report, Section, Table
 
 # Tabs are expanded here (not by rich) so that the caret lines up under the same cells.
 _TAB_WIDTH = 4
@@ -114,6 +121,13 @@ def _finding_lines(finding: Finding) -> list[Text]:
         fix.append("fix:", style="bold cyan")
         fix.append(" " + _safe(finding.fix.message))
         lines.append(fix)
+    detail = finding.extra
+    if detail is not None:
+        statement = " ".join(detail.statement.split())
+        if statement and statement not in finding.message:
+            lines.append(Text("  sql: " + _safe(statement), style="dim"))
+        lines += [Text("  at " + _safe(frame.label()), style="dim") for frame in detail.stack]
+        lines += [Text("  - " + _safe(item)) for item in detail.evidence]
     return lines
 
 
@@ -132,9 +146,12 @@ def _by_rule_lines(findings: tuple[Finding, ...]) -> list[Text]:
     return lines
 
 
-def summary_line(report: ReviewReport) -> str:
-    """`Found 3 findings (1 error, 2 warnings) in 12 files; 2 suppressed; ...` or `No findings in 12 files.`"""
-    files = _plural(report.files_reviewed, "file")
+def summary_line(report: Report) -> str:
+    """`Found 3 findings (1 error, 2 warnings) in 12 files; 2 suppressed; ...` or `No findings in 12 files.`
+
+    Only the review (and the commands that count files like it) names files.
+    """
+    files = f" in {_plural(report.files_reviewed, 'file')}" if report.review_summary else ""
     if report.findings:
         by_severity = Counter(finding.severity for finding in report.findings)
         breakdown = ", ".join(
@@ -142,9 +159,9 @@ def summary_line(report: ReviewReport) -> str:
             for severity in _SEVERITY_ORDER
             if by_severity[severity]
         )
-        parts = [f"Found {_plural(len(report.findings), 'finding')} ({breakdown}) in {files}"]
+        parts = [f"Found {_plural(len(report.findings), 'finding')} ({breakdown}){files}"]
     else:
-        parts = [f"No findings in {files}"]
+        parts = [f"No findings{files}"]
     if report.suppressed:
         parts.append(f"{report.suppressed} suppressed")
     if report.baselined:
@@ -154,19 +171,82 @@ def summary_line(report: ReviewReport) -> str:
     return "; ".join(parts) + "."
 
 
-def render_text(report: ReviewReport, *, color: bool) -> str:
+def _table(console: Console, table: Table) -> None:
+    if not table.rows:
+        if table.empty:
+            console.print(Text(table.title, style="bold"))
+            console.print(Text(_safe(table.empty)))
+            console.print()
+        return
+    shown = RichTable(title=table.title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                      show_edge=False, pad_edge=False)
+    for index, column in enumerate(table.columns):
+        # Figures never wrap; a route or a path keeps up to 48 cells on one line.
+        longest = max(cell_len(row[index]) for row in table.rows)
+        shown.add_column(column.title, justify="right" if column.numeric else "left", no_wrap=column.numeric,
+                         min_width=min(longest, 48) if column.code else None)
+    for row in table.rows:
+        shown.add_row(*(Text(_safe(cell)) for cell in row))
+    console.print(shown)
+    console.print()
+
+
+def _items(console: Console, items: Items) -> None:
+    if not items.items and not items.empty:
+        return
+    if items.title:
+        console.print(Text(items.title, style="bold"))
+    for item in items.items or (items.empty,):
+        console.print(Text(("  " if items.title else "") + _safe(item)))
+    console.print()
+
+
+def _block(console: Console, block: Block) -> None:
+    console.print(Text(_safe(block.title), style="bold"))
+    for index, line in enumerate(block.lines):
+        console.print(Text("  " + _safe(line), style="bold" if index in block.marked else ""))
+    console.print()
+
+
+def _section(console: Console, section: Section) -> None:
+    if isinstance(section, Table):
+        _table(console, section)
+    elif isinstance(section, Items):
+        _items(console, section)
+    elif isinstance(section, Block):
+        _block(console, section)
+    # Charts are drawn in HTML only; their figures are in the tables.
+
+
+def render_text(report: Report, *, color: bool, width: int | None = None) -> str:
     buffer = io.StringIO()
-    console = terminal.console(buffer, color=color, width=_CONSOLE_WIDTH)
-    findings = tuple(sorted(report.findings, key=Finding.sort_key))
+    console = terminal.console(buffer, color=color, width=width or _CONSOLE_WIDTH)
+    if report.text_header and report.title:
+        console.print(Text(_safe(report.title), style="bold"))
+        for header_line in report.header:
+            console.print(Text(_safe(header_line)))
+    for warning in report.warnings:
+        console.print(Text(f"Warning: {_safe(warning)}", style="yellow"))
+    if report.text_header or report.warnings:
+        console.print()
+    for section in report.overview:
+        _section(console, section)
+    findings = report.ordered_findings()
     for finding in findings:
         for line in _finding_lines(finding):
             console.print(line)
+        console.print()
+    if not findings and report.no_findings:
+        console.print(Text(_safe(report.no_findings), style="bold green"))
         console.print()
     if findings:
         for line in _by_rule_lines(findings):
             console.print(line)
         console.print()
-    console.print(Text(summary_line(report), style="bold"))
+    for section in report.sections:
+        _section(console, section)
+    if findings or not report.no_findings:
+        console.print(Text(summary_line(report), style="bold"))
     for note in report.notes:
         console.print(Text(_safe(note), style="dim"))
     return buffer.getvalue()

@@ -32,7 +32,7 @@ from backbone.runtime.events import AppInterface, CallSite, LoopStall, Outcome, 
 from backbone.runtime.fingerprint import Fingerprint, fingerprint
 from backbone.runtime.instrument import instrumented
 from backbone.runtime.recorder import Recorder
-from backbone.runtime.report import ProfileReport, render_json, render_text
+from backbone.runtime.report import ProfileReport, profile_document
 from backbone.runtime.scenario import Scenario, ScenarioError, ScenarioStep, load_scenario, parse_scenario
 from backbone.runtime.stats import LatencyDigest
 from backbone.runtime.wsgi import BackboneWSGIMiddleware
@@ -77,7 +77,6 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "profile",
-    "render_json",
-    "render_text",
+    "profile_document",
     "repeated_queries",
 ]

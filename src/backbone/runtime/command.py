@@ -13,11 +13,12 @@ import click
 
 from backbone.findings import Severity
 from backbone.redaction import mask
-from backbone.report.terminal import use_color
+from backbone.report import OutputFormat, render, render_html_page
+from backbone.report.terminal import text_width, use_color
 from backbone.runtime.detectors import DetectionSettings
 from backbone.runtime.driver import ProfileError, ProfileOptions, ProgressCallback, profile
 from backbone.runtime.events import AppInterface
-from backbone.runtime.report import ProfileReport, render_json, render_text
+from backbone.runtime.report import ProfileReport, profile_document
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -103,8 +104,8 @@ def _failing(report: ProfileReport, threshold: Severity) -> bool:
               help="Query budget per request (RT104); no budget by default.")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               metavar="SECONDS", help="A request unanswered after this long is recorded as timed out (RT105); the run goes on.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
-              show_default=True, help="Report format; sarif and github carry the findings, for code scanning.")
+@click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
+              show_default=True, help="Report format; sarif, github and gitlab carry the findings, for code scanning.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=str),
               help="Also write a self-contained HTML report to FILE.")
@@ -168,22 +169,15 @@ def profile_command(
         click.echo(f"backbone: error: {mask(str(error))}", err=True)
         return EXIT_ERROR
 
-    if output_format in ("sarif", "github"):
-        from backbone.report import OutputFormat, render_findings
-
-        rendered = render_findings(report.findings, OutputFormat(output_format), root=report.root, notes=report.notes)
-    else:
-        colored = use_color(color, output)
-        rendered = render_json(report) if output_format == "json" else render_text(report, color=colored)
+    document = profile_document(report)
+    rendered = render(document, OutputFormat(output_format), color=use_color(color, output), width=text_width(output))
     try:
         if output is not None:
             Path(output).write_text(rendered, encoding="utf-8")
         else:
             click.echo(rendered, nl=False, color=output_format == "text" and use_color(color, output))
         if html_file is not None:
-            from backbone.runtime.html import render_html
-
-            Path(html_file).write_text(render_html(report), encoding="utf-8")
+            Path(html_file).write_text(render_html_page(document), encoding="utf-8")
             click.echo(f"Wrote the HTML report to {html_file}.", err=True)
     except OSError as error:
         click.echo(f"backbone: error: cannot write {error.filename}: {error.strerror}", err=True)

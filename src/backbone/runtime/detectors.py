@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backbone.findings import Confidence, Detail, Finding, Fix, Location, Measure, QueryRef, Severity
-from backbone.runtime.events import CallSite, JSONValue, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
+from backbone.findings import Confidence, Detail, Finding, Fix, Frame, Label, Location, Measure, QueryRef, Severity
+from backbone.runtime.events import CallSite, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
 from backbone.sql.fingerprint import FingerprintCache, default_cache, query_id
 from backbone.sql.kinds import StatementKind
 from backbone.runtime.stats import HistogramBin, LatencyDigest
@@ -162,15 +162,18 @@ def _source_line(site: CallSite | None) -> str:
     return linecache.getline(site.path, site.line).strip()
 
 
-def _site_json(site: CallSite | None, root: Path) -> JSONValue:
-    if site is None:
-        return None
-    return {"path": relative_path(site.path, root), "line": site.line, "function": site.function}
+def _frame(site: CallSite, root: Path) -> Frame:
+    return Frame(relative_path(site.path, root), site.line, site.function)
 
 
-def _detail(method: str, route: str, fingerprint: str | None, *measures: Measure) -> Detail:
+def _detail(method: str, route: str, root: Path, site: CallSite | None, *measures: Measure,
+            fingerprint: str | None = None, sql: str = "", stack: tuple[CallSite, ...] = (),
+            labels: tuple[Label, ...] = ()) -> Detail:
+    """The typed extra of a runtime finding: what JSON writes as the finding's own keys."""
     query = QueryRef(query_id(fingerprint), fingerprint) if fingerprint is not None else None
-    return Detail("profile", route=f"{method} {route}", query=query, measures=measures)
+    return Detail("profile", route=f"{method} {route}", query=query, measures=measures, statement=sql,
+                  call_site=_frame(site, root) if site is not None else None,
+                  stack=tuple(_frame(frame, root) for frame in stack), labels=labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,25 +210,17 @@ class NPlusOne:
             ),
             fix=Fix(_N_PLUS_ONE_FIX[self.layer]),
             scope=f"{self.method} {self.route}",
-            extra=_detail(self.method, self.route, self.fingerprint, Measure("repeat_count", self.repeat_count)),
+            extra=_detail(
+                self.method, self.route, root, self.call_site, Measure("repeat_count", self.repeat_count),
+                Measure("failed_count", self.failed_count), Measure("requests_affected", self.requests_affected),
+                Measure("requests_total", self.requests_total), Measure("total_ms", round(self.total_ms, 3)),
+                fingerprint=self.fingerprint, sql=self.sql, labels=(Label("layer", self.layer.value),),
+            ),
         )
 
     def _failed_note(self) -> str:
         return f"; {self.failed_count} of the repeats failed" if self.failed_count else ""
 
-    def json_fields(self, root: Path) -> dict[str, JSONValue]:
-        return {
-            "fingerprint": self.fingerprint,
-            "query_id": query_id(self.fingerprint),
-            "sql": self.sql,
-            "repeat_count": self.repeat_count,
-            "failed_count": self.failed_count,
-            "requests_affected": self.requests_affected,
-            "requests_total": self.requests_total,
-            "total_ms": round(self.total_ms, 3),
-            "layer": self.layer.value,
-            "call_site": _site_json(self.call_site, root),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,19 +250,13 @@ class SlowQuery:
             ),
             fix=Fix("Run `backbone explain` on this query and add the index it needs, or narrow what it reads."),
             scope=f"{self.method} {self.route}",
-            extra=_detail(self.method, self.route, self.fingerprint, Measure("max_ms", round(self.max_ms, 3))),
+            extra=_detail(
+                self.method, self.route, root, self.call_site, Measure("max_ms", round(self.max_ms, 3)),
+                Measure("slow_count", self.slow_count), Measure("threshold_ms", self.threshold_ms),
+                fingerprint=self.fingerprint, sql=self.sql,
+            ),
         )
 
-    def json_fields(self, root: Path) -> dict[str, JSONValue]:
-        return {
-            "fingerprint": self.fingerprint,
-            "query_id": query_id(self.fingerprint),
-            "sql": self.sql,
-            "max_ms": round(self.max_ms, 3),
-            "slow_count": self.slow_count,
-            "threshold_ms": self.threshold_ms,
-            "call_site": _site_json(self.call_site, root),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,17 +289,12 @@ class EventLoopStall:
                 "(asyncio.to_thread, run_in_threadpool), or declare the handler with a plain def."
             ),
             scope=f"{self.method} {self.route}",
-            extra=_detail(self.method, self.route, None, Measure("max_ms", round(self.max_ms, 3))),
+            extra=_detail(
+                self.method, self.route, root, self.call_site, Measure("max_ms", round(self.max_ms, 3)),
+                Measure("stall_count", self.stall_count), Measure("threshold_ms", self.threshold_ms), stack=self.stack,
+            ),
         )
 
-    def json_fields(self, root: Path) -> dict[str, JSONValue]:
-        return {
-            "max_ms": round(self.max_ms, 3),
-            "stall_count": self.stall_count,
-            "threshold_ms": self.threshold_ms,
-            "call_site": _site_json(self.call_site, root),
-            "stack": [_site_json(site, root) for site in self.stack],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,18 +324,13 @@ class QueryBudgetExceeded:
             ),
             fix=Fix("Batch or eager-load the queries this request runs, or raise the budget if they are all needed."),
             scope=f"{self.method} {self.route}",
-            extra=_detail(self.method, self.route, None, Measure("max_queries", self.max_queries),
-                          Measure("budget", self.budget)),
+            extra=_detail(
+                self.method, self.route, root, self.call_site, Measure("max_queries", self.max_queries),
+                Measure("budget", self.budget), Measure("requests_affected", self.requests_affected),
+                Measure("requests_total", self.requests_total),
+            ),
         )
 
-    def json_fields(self, root: Path) -> dict[str, JSONValue]:
-        return {
-            "max_queries": self.max_queries,
-            "budget": self.budget,
-            "requests_affected": self.requests_affected,
-            "requests_total": self.requests_total,
-            "call_site": _site_json(self.call_site, root),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,16 +363,12 @@ class RequestTimeout:
             fix=Fix("Find what the handler waits on (a lock, a remote call without a timeout, a loop that never ends) "
                     "and bound it with a timeout."),
             scope=f"{self.method} {self.route}",
-            extra=_detail(self.method, self.route, None, Measure("timeout_s", self.timeout_s)),
+            extra=_detail(
+                self.method, self.route, root, self.handler, Measure("timeout_s", self.timeout_s),
+                Measure("requests_affected", self.requests_affected), Measure("requests_total", self.requests_total),
+            ),
         )
 
-    def json_fields(self, root: Path) -> dict[str, JSONValue]:
-        return {
-            "timeout_s": self.timeout_s,
-            "requests_affected": self.requests_affected,
-            "requests_total": self.requests_total,
-            "call_site": _site_json(self.handler, root),
-        }
 
 
 RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded | RequestTimeout

@@ -1,4 +1,5 @@
-"""The result of `backbone profile`: per-route statistics and runtime findings, and its renderings.
+"""The result of `backbone profile`: per-route statistics and runtime findings, and the report
+the shared renderers (backbone.report) write from it.
 
 JSON (`version` 1):
 
@@ -8,28 +9,22 @@ JSON (`version` 1):
      "routes": [{"method", "route", "count", "p50_ms", "p95_ms", "p99_ms",
                  "queries_per_request", "max_queries", "n_plus_one_groups", "statuses", "errors", ...}],
      "findings": [{"code", "name", "severity", "confidence", "path", "line", "column",
-                   "end_line", "end_column", "message", "fix", "route",
-                   ...code-specific fields: RT101 has "fingerprint", "repeat_count", "sql"...}],
+                   "end_line", "end_column", "message", "fix", "context", "context_evidence",
+                   "route", "query_id", "fingerprint", "sql", "evidence", "call_site", "stack",
+                   ...code-specific figures: RT101 has "repeat_count", "total_ms", "layer"...}],
      "summary": {...}}
 """
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
-
 from backbone.findings import Finding
-from backbone.redaction import mask_finding, mask_values
-from backbone.report import terminal
+from backbone.redaction import mask_finding
+from backbone.report.model import Bin, Column, Histogram, Histograms, JsonValue, Report, Table
 from backbone.runtime.detectors import DetectionSettings, RouteSummary, RuntimeIssue
-from backbone.runtime.events import AppInterface, JSONValue, QueryLayer
-
-JSON_VERSION = 1
-_TEXT_WIDTH = 200
+from backbone.runtime.events import AppInterface, QueryLayer
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +65,11 @@ def _round(value: float) -> float:
     return round(value, 3)
 
 
-def route_json(route: RouteSummary) -> dict[str, JSONValue]:
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def route_json(route: RouteSummary) -> dict[str, JsonValue]:
     return {
         "method": route.method,
         "route": route.route,
@@ -90,145 +89,98 @@ def route_json(route: RouteSummary) -> dict[str, JSONValue]:
     }
 
 
-def issue_json(issue: RuntimeIssue, root: Path) -> dict[str, JSONValue]:
-    finding = issue.finding(root)
-    location = finding.location
-    document: dict[str, JSONValue] = {
-        "code": finding.code,
-        "name": finding.name,
-        "severity": finding.severity.value,
-        "confidence": finding.confidence.value,
-        "path": location.path,
-        "line": location.line,
-        "column": location.column,
-        "end_line": location.end_line,
-        "end_column": location.end_column,
-        "message": finding.message,
-        "fix": finding.fix.message if finding.fix else None,
-        "route": f"{issue.method} {issue.route}",
-    }
-    document.update(issue.json_fields(root))
-    return document
+def _routes_table(report: ProfileReport) -> Table:
+    columns = (Column("route", code=True), Column("count", numeric=True), Column("p50 ms", numeric=True),
+               Column("p95 ms", numeric=True), Column("p99 ms", numeric=True), Column("max ms", numeric=True),
+               Column("queries/req", numeric=True), Column("max queries", numeric=True), Column("N+1", numeric=True),
+               Column("errors", numeric=True), Column("statuses"))
+    rows = tuple(
+        (f"{route.method} {route.route}", str(route.count), _ms(route.p50_ms), _ms(route.p95_ms), _ms(route.p99_ms),
+         _ms(route.max_ms), f"{route.queries_per_request:.1f}", str(route.max_queries),
+         str(route.n_plus_one_groups) if route.n_plus_one_groups else "-", str(route.errors) if route.errors else "-",
+         ", ".join(f"{status}×{times}" for status, times in route.statuses))
+        for route in report.routes
+    )
+    return Table("Routes", columns, rows, empty="No request was sent.")
 
 
-def report_json(report: ProfileReport) -> dict[str, JSONValue]:
-    root = Path(report.root)
-    by_code: dict[str, JSONValue] = {}
+def _histogram(route: RouteSummary) -> Histogram:
+    method = "exact" if route.exact else "from a histogram sketch (±1%)"
+    return Histogram(
+        title=f"{route.method} {route.route}",
+        caption=f"{route.count} requests · p50 {_ms(route.p50_ms)} · p95 {_ms(route.p95_ms)} · "
+                f"p99 {_ms(route.p99_ms)} ms ({method})",
+        count=route.count,
+        bins=tuple(Bin(item.low_s * 1000, item.high_s * 1000, item.count) for item in route.histogram),
+        markers=(("p50", route.p50_ms), ("p95", route.p95_ms), ("p99", route.p99_ms)),
+    )
+
+
+def _notes(report: ProfileReport) -> tuple[str, ...]:
+    notes = [
+        f"{route.method} {route.route}: " + ", ".join(f"{label} x{times}" for label, times in cut) + "."
+        for route in report.routes
+        if (cut := [(label, times) for label, times in route.statuses if not label.isdigit()])
+    ]
+    notes += report.notes
+    if report.instrumentation_errors:
+        notes.append(f"backbone's instrumentation failed {report.instrumentation_errors} times and stepped aside; "
+                     "the figures may be incomplete.")
+    return tuple(notes)
+
+
+def profile_document(report: ProfileReport) -> Report:
+    """The profile as the shared renderers show it: the routes and their latency, then the findings."""
+    by_code: dict[str, JsonValue] = {}
     for issue in report.issues:
         count = by_code.get(issue.code, 0)
         by_code[issue.code] = (count if isinstance(count, int) else 0) + 1
-    # Statements, messages, routes and notes come from the profiled app: masked for secrets.
-    return mask_values({
-        "version": JSON_VERSION,
-        "app": report.app,
-        "interface": report.interface.value,
-        "scenario": report.scenario_source,
-        "requests": report.requests,
-        "failed_requests": report.failed_requests,
-        "duration_s": _round(report.duration_s),
-        "partial": report.partial,
-        "partial_reason": report.partial_reason,
-        "routes": [route_json(route) for route in report.routes],
-        "findings": [issue_json(issue, root) for issue in report.issues],
-        "summary": {
-            "routes": len(report.routes),
-            "findings": len(report.issues),
-            "by_code": by_code,
-            "instrumentation_errors": report.instrumentation_errors,
-            "capture_layers": [layer.value for layer in report.layers],
-            "settings": {
-                "n_plus_one_threshold": report.settings.n_plus_one_threshold,
-                "slow_query_ms": report.settings.slow_query_ms,
-                "stall_ms": report.settings.stall_ms,
-                "max_queries": report.settings.max_queries,
-                "request_timeout_s": report.settings.request_timeout_s,
-            },
+    settings = report.settings
+    return Report(
+        findings=report.findings,
+        root=report.root,
+        command="profile",
+        review_summary=False,
+        by_location=False,
+        text_header=True,
+        title=f"backbone profile {report.app} ({report.interface.value}): {report.requests} requests "
+              f"in {report.duration_s:.1f} s, {len(report.routes)} routes",
+        header=(
+            *((f"PARTIAL REPORT: {report.partial_reason}; the figures cover the requests sent until then.",)
+              if report.partial_reason is not None else ()),
+            f"Requests from {report.scenario_source}; N+1 threshold {settings.n_plus_one_threshold}, slow query "
+            f"{settings.slow_query_ms:.0f} ms, loop stall {settings.stall_ms:.0f} ms"
+            + (f", budget {settings.max_queries} queries per request" if settings.max_queries is not None else "") + ".",
+        ),
+        overview=(_routes_table(report), Histograms("Latency per route", tuple(map(_histogram, report.routes)))),
+        no_findings="No runtime findings.",
+        notes=_notes(report),
+        json_head={
+            "app": report.app,
+            "interface": report.interface.value,
+            "scenario": report.scenario_source,
+            "requests": report.requests,
+            "failed_requests": report.failed_requests,
+            "duration_s": _round(report.duration_s),
+            "partial": report.partial,
+            "partial_reason": report.partial_reason,
+            "routes": [route_json(route) for route in report.routes],
         },
-        "notes": list(report.notes),
-    })
-
-
-def render_json(report: ProfileReport) -> str:
-    return json.dumps(report_json(report), indent=2) + "\n"
-
-
-def _ms(value: float) -> str:
-    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
-
-
-def render_text(report: ProfileReport, *, color: bool = False) -> str:
-    """The terminal report: a table per route, then the findings with their call sites."""
-    report = mask_values(report)
-    styled: dict[int, Finding] = {}
-    headers = ("route", "count", "p50 ms", "p95 ms", "p99 ms", "queries/req", "N+1", "errors")
-    rows = [
-        (
-            f"{route.method} {route.route}",
-            str(route.count),
-            _ms(route.p50_ms),
-            _ms(route.p95_ms),
-            _ms(route.p99_ms),
-            f"{route.queries_per_request:.1f}",
-            str(route.n_plus_one_groups) if route.n_plus_one_groups else "-",
-            str(route.errors) if route.errors else "-",
-        )
-        for route in report.routes
-    ]
-    widths = [max(len(header), *(len(row[index]) for row in rows)) if rows else len(header) for index, header in enumerate(headers)]
-    lines = [
-        f"backbone profile {report.app} ({report.interface.value}): {report.requests} requests "
-        f"in {report.duration_s:.1f} s, {len(report.routes)} routes",
-    ]
-    if report.partial_reason is not None:
-        lines.append(f"PARTIAL REPORT: {report.partial_reason}; the figures cover the requests sent until then.")
-    lines.append("")
-
-    def format_row(cells: tuple[str, ...]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = "  ".join(cell.rjust(width) for cell, width in zip(cells[1:], widths[1:]))
-        return f"{first}  {rest}"
-
-    lines.append(format_row(headers))
-    lines.append(format_row(tuple("-" * width for width in widths)))
-    lines.extend(format_row(row) for row in rows)
-    findings = report.findings
-    lines.append("")
-    if not findings:
-        lines.append("No runtime findings.")
-    for finding in findings:
-        styled[len(lines)] = finding
-        lines.append(f"{finding.path}:{finding.line}: {finding.code} [{finding.name}] {finding.message}")
-        if finding.source_line:
-            lines.append(f"    {finding.source_line}")
-        if finding.fix is not None:
-            lines.append(f"    fix: {finding.fix.message}")
-    for route in report.routes:
-        cut = [f"{label} x{times}" for label, times in route.statuses if not label.isdigit()]
-        if cut:
-            lines.append(f"note: {route.method} {route.route}: " + ", ".join(cut) + ".")
-    for note in report.notes:
-        lines.append(f"note: {note}")
-    if report.instrumentation_errors:
-        lines.append(
-            f"note: backbone's instrumentation failed {report.instrumentation_errors} times and stepped aside; "
-            "the figures may be incomplete."
-        )
-    if findings:
-        counts: dict[str, int] = {}
-        for finding in findings:
-            counts[finding.code] = counts.get(finding.code, 0) + 1
-        lines.append("")
-        lines.append("Found " + ", ".join(f"{count} {code}" for code, count in sorted(counts.items())) + ".")
-    if not color:
-        return "\n".join(lines) + "\n"
-    # The same lines, each finding's code coloured by its severity as in the review and debug reports.
-    buffer = io.StringIO()
-    console = terminal.console(buffer, color=True, width=_TEXT_WIDTH)
-    for number, line in enumerate(lines):
-        shown = styled.get(number)
-        text = Text(line)
-        if shown is not None:
-            start = len(f"{shown.path}:{shown.line}: ")
-            text.stylize(terminal.SEVERITY_STYLE[shown.severity], start, start + len(shown.code))
-        console.print(text)
-    return buffer.getvalue()
+        json_tail={
+            "summary": {
+                "routes": len(report.routes),
+                "findings": len(report.issues),
+                "by_code": by_code,
+                "instrumentation_errors": report.instrumentation_errors,
+                "capture_layers": [layer.value for layer in report.layers],
+                "settings": {
+                    "n_plus_one_threshold": settings.n_plus_one_threshold,
+                    "slow_query_ms": settings.slow_query_ms,
+                    "stall_ms": settings.stall_ms,
+                    "max_queries": settings.max_queries,
+                    "request_timeout_s": settings.request_timeout_s,
+                },
+            },
+            "notes": list(report.notes),
+        },
+    )

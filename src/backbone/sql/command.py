@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from backbone.redaction import mask
+from backbone.report import OutputFormat, render
 from backbone.sql import inputs
 from backbone.sql.model import (
     DEFAULT_LARGE_TABLE_ROWS,
@@ -55,7 +56,8 @@ def _error(message: str) -> int:
               help="A table of at least this many rows is large (EX101, EX106).")
 @click.option("--statement-timeout", "statement_timeout_ms", type=click.IntRange(min=1), default=DEFAULT_STATEMENT_TIMEOUT_MS,
               show_default=True, help="Statement timeout, in ms.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown", "html"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice([f.value for f in OutputFormat]), default="text",
+              show_default=True, help="Report format; sarif, github and gitlab carry the findings, for code scanning.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 def explain_command(
@@ -68,7 +70,7 @@ def explain_command(
     """Read a query's plan and find the index that fixes it, proven by the planner."""
     from backbone import api
     from backbone.sql.database import DatabaseError
-    from backbone.sql.render import RENDERERS
+    from backbone.sql.render import explain_document
 
     problems: list[str] = []
     unreadable = False
@@ -111,7 +113,7 @@ def explain_command(
     except DatabaseError as error:
         return _error(str(error))
     report.input_problems.extend(problems)
-    rendered = RENDERERS[output_format](report)
+    rendered = render(explain_document(report), OutputFormat(output_format))
     if output is not None:
         try:
             Path(output).write_text(rendered, encoding="utf-8")

@@ -1,17 +1,17 @@
-"""The explain report as text, JSON and Markdown. Everything shown is masked for secrets
-(the statements and sampled values come from the user's database)."""
+"""The explain report as the shared renderers (backbone.report) show it: the EX findings, and
+per query its statement, plan (the hot node marked) and recommended indexes as typed sections.
+Everything shown is masked for secrets by the renderers (the statements and sampled values
+come from the user's database)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from backbone.redaction import mask, mask_values
+from backbone.report.model import Block, Items, JsonValue, Report, Section
 from backbone.sql.advice import alembic_index, django_index
 from backbone.sql.backend import create_index_sql
 from backbone.sql.model import ExplainReport, IndexTrial, PlanNode, QueryResult, WorkloadChoice
 
-JSON_VERSION = 1
 HOT = "◀ hot"
 
 
@@ -55,7 +55,7 @@ def plan_lines(result: QueryResult) -> list[str]:
             visit(child, depth + 1)
 
     visit(result.plan, 0)
-    return [mask(line) for line in lines]
+    return lines
 
 
 def _trial_line(trial: IndexTrial, unit: str) -> str:
@@ -79,52 +79,6 @@ def _origin(result: QueryResult) -> str:
     if statement.call_site:
         where = f"{statement.call_site}" + (f" in {statement.call_function}()" if statement.call_function else "")
     return where + (f" ({statement.note})" if statement.note else "")
-
-
-def render_text(report: ExplainReport) -> str:
-    out = [f"backbone explain: {report.database} ({report.dialect} {report.server_version}); "
-           f"candidates tried by {report.method}"]
-    for number, result in enumerate(report.queries, 1):
-        out.append("")
-        out.append(f"Query {number}  id {result.query_id}  from {_origin(result)}")
-        out.extend(f"  {line.strip()}" for line in mask(result.statement.sql).splitlines())
-        for filled in result.filled:
-            out.append(f"  parameter: {filled}")
-        if result.plan is not None:
-            out.append("  Plan" + (" (EXPLAIN ANALYZE, rolled back):" if result.analyzed else ":"))
-            out.extend(f"    {line}" for line in plan_lines(result))
-        for finding in result.findings:
-            if finding.code != "EX110":
-                out.append(f"  {finding.code} {finding.name}: {finding.message}")
-                if finding.fix:
-                    out.append(f"    fix: {finding.fix.message}")
-        for trial in result.recommended:
-            out.append(f"  Recommended index on {trial.candidate.table} ({trial.candidate.why}): {_trial_line(trial, report.unit)}")
-            for label, text in _fixes(report, trial):
-                out.append(f"    {label + ':':<8} {text}")
-            if result.statement.call_site:
-                out.append(f"    issued at {result.statement.call_site}")
-        rejected = [trial for trial in result.trials if not trial.accepted]
-        if rejected and not result.recommended:
-            best = min(rejected, key=lambda trial: trial.after)
-            out.append(f"  No index recommended: the best candidate ({', '.join(best.candidate.columns)} on "
-                       f"{best.candidate.table}) {best.reason}.")
-        for note in result.notes:
-            out.append(f"  note: {mask(note)}")
-    if report.options.workload:
-        out.append("")
-        out.append(f"Workload: {sum(1 for choice in report.workload if choice.accepted)} indexes chosen for "
-                   f"{len(report.queries)} statements")
-        for choice in report.workload:
-            out.append(f"  {'chosen' if choice.accepted else 'not chosen'}: {create_index_sql(choice.candidate)}: {choice.reason}")
-    for note in report.notes:
-        out.append(f"note: {note}")
-    for problem in report.input_problems:
-        out.append(f"problem: {mask(problem)}")
-    indexes = recommended_indexes(report)
-    out.append("")
-    out.append(f"{len(report.queries)} queries explained, {len(report.findings)} findings, {len(indexes)} indexes recommended.")
-    return "\n".join(out) + "\n"
 
 
 def _plan_json(node: PlanNode, hot: PlanNode | None) -> dict[str, Any]:
@@ -167,7 +121,7 @@ def _trial_json(result: QueryResult, trial: IndexTrial, unit: str) -> dict[str, 
     }
 
 
-def report_json(report: ExplainReport) -> dict[str, Any]:
+def _json_head(report: ExplainReport) -> dict[str, Any]:
     queries = []
     for result in report.queries:
         queries.append({
@@ -186,16 +140,15 @@ def report_json(report: ExplainReport) -> dict[str, Any]:
             "notes": list(result.notes),
         })
     options = report.options
-    return mask_values({
-        "version": JSON_VERSION, "database": report.database, "dialect": report.dialect,
+    return {
+        "database": report.database, "dialect": report.dialect,
         "server_version": report.server_version, "method": report.method, "unit": report.unit,
         "thresholds": {"min_cost_savings": options.min_cost_savings, "min_cost": options.min_cost, "write_cost": options.write_cost,
                        "sqlite_min_ms": options.sqlite_min_ms, "large_table_rows": options.large_table_rows},
         "queries": queries, "indexes": recommended_indexes(report),
         "workload": [_workload_json(choice) for choice in report.workload] if options.workload else None,
         "notes": list(report.notes), "problems": list(report.input_problems),
-        "summary": {"queries": len(report.queries), "findings": len(report.findings)},
-    })
+    }
 
 
 def _workload_json(choice: WorkloadChoice) -> dict[str, Any]:
@@ -205,37 +158,59 @@ def _workload_json(choice: WorkloadChoice) -> dict[str, Any]:
             "write_penalty": round(choice.write_penalty, 3), "reason": choice.reason, "queries": list(choice.queries)}
 
 
-def render_json(report: ExplainReport) -> str:
-    return json.dumps(report_json(report), indent=2) + "\n"
+def _query_sections(number: int, result: QueryResult, report: ExplainReport) -> list[Section]:
+    lines = [line.strip() for line in result.statement.sql.splitlines()]
+    lines += [f"parameter: {filled}" for filled in result.filled]
+    marked: tuple[int, ...] = ()
+    if result.plan is not None:
+        lines.append("Plan" + (" (EXPLAIN ANALYZE, rolled back):" if result.analyzed else ":"))
+        plan = plan_lines(result)
+        marked = tuple(len(lines) + index for index, line in enumerate(plan) if line.endswith(HOT))
+        lines += [f"  {line}" for line in plan]
+    advice: list[str] = []
+    for trial in result.recommended:
+        advice.append(f"Recommended index on {trial.candidate.table} ({trial.candidate.why}): "
+                      f"{_trial_line(trial, report.unit)}")
+        advice += [f"{label}: {text}" for label, text in _fixes(report, trial)]
+        if result.statement.call_site:
+            advice.append(f"issued at {result.statement.call_site}")
+    rejected = [trial for trial in result.trials if not trial.accepted]
+    if rejected and not result.recommended:
+        best = min(rejected, key=lambda trial: trial.after)
+        advice.append(f"No index recommended: the best candidate ({', '.join(best.candidate.columns)} on "
+                      f"{best.candidate.table}) {best.reason}.")
+    advice += [f"note: {note}" for note in result.notes]
+    return [Block(f"Query {number} (id {result.query_id}) from {_origin(result)}", tuple(lines), marked),
+            Items("", tuple(advice))]
 
 
-def render_markdown(report: ExplainReport) -> str:
-    out = [f"# backbone explain: {report.database}", "",
-           f"{report.dialect} {report.server_version}; candidates tried by {report.method}.", ""]
+def explain_document(report: ExplainReport) -> Report:
+    """The explain report for the shared renderers: per query its statement, plan and advice, then the findings."""
+    sections: list[Section] = []
     for number, result in enumerate(report.queries, 1):
-        out += [f"## Query {number} (`{result.query_id}`)", "", f"From {_origin(result)}.", "", "```sql",
-                mask(result.statement.sql), "```", ""]
-        if result.filled:
-            out += [f"- parameter: {filled}" for filled in result.filled] + [""]
-        if result.plan is not None:
-            out += ["```", *plan_lines(result), "```", ""]
-        for finding in result.findings:
-            out.append(f"- **{finding.code} {finding.name}**: {finding.message}" + (f" {finding.fix.message}" if finding.fix else ""))
-        for trial in result.recommended:
-            out += ["", f"**Recommended index on `{trial.candidate.table}`** ({trial.candidate.why}): {_trial_line(trial, report.unit)}", ""]
-            out += [f"- {label}: `{text}`" for label, text in _fixes(report, trial)]
-        for note in result.notes:
-            out.append(f"- note: {mask(note)}")
-        out.append("")
-    for note in report.notes:
-        out.append(f"> {note}")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _render_html(report: ExplainReport) -> str:
-    from backbone.sql.render_html import render_html
-
-    return render_html(report)
-
-
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": _render_html}
+        sections += _query_sections(number, result, report)
+    if report.options.workload:
+        chosen = sum(1 for choice in report.workload if choice.accepted)
+        sections.append(Items(
+            f"Workload: {chosen} indexes chosen for {len(report.queries)} statements",
+            tuple(f"{'chosen' if choice.accepted else 'not chosen'}: {create_index_sql(choice.candidate)}: {choice.reason}"
+                  for choice in report.workload),
+        ))
+    indexes = recommended_indexes(report)
+    head: dict[str, JsonValue] = _json_head(report)
+    return Report(
+        findings=tuple(report.findings),
+        command="explain",
+        review_summary=False,
+        by_location=False,
+        text_header=True,
+        title=f"backbone explain: {report.database}",
+        header=(f"{report.dialect} {report.server_version}; candidates tried by {report.method}.",
+                f"{len(report.queries)} queries explained, {len(report.findings)} findings, "
+                f"{len(indexes)} indexes recommended."),
+        overview=tuple(sections),
+        no_findings="No findings: every plan reads as it should.",
+        notes=(*report.notes, *(f"problem: {problem}" for problem in report.input_problems)),
+        json_head=head,
+        json_tail={"summary": {"queries": len(report.queries), "findings": len(report.findings)}},
+    )

@@ -187,3 +187,70 @@ def handoff_command(target: str, app_dir: Path | None, base_url: str, output_for
     except OSError as error:
         return _fail(f"{output}: {error.strerror or error}")
     return EXIT_CLEAN
+
+
+@contract_command.command("verify")
+@click.argument("target")
+@click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory to import module:app from (default: the current directory).")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The contract to verify against (default: the one extracted from the app).")
+@click.option("--max-examples", type=click.IntRange(1, 10_000), default=25, show_default=True,
+              help="Requests per operation, for valid input and again for invalid input.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The seed of the generated requests (same seed, same requests).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds for the whole run; what is left untested is noted.")
+@click.option("--base-url", default="http://localhost:8000", show_default=True, help="The URL the reproducing curl commands call.")
+@click.option("--review/--no-review", "with_review", default=True, show_default=True,
+              help="Name the review's findings of each failing handler.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(list(_LEVELS)), default="breaking", show_default=True,
+              help="Exit 1 when a finding at or above this level is found (breaking = error).")
+def verify_command(
+    target: str, app_dir: Path | None, spec_file: Path | None, max_examples: int, seed: int, time_limit: float,
+    base_url: str, with_review: bool, output_format: str, output: str | None, fail_on: str,
+) -> int:
+    """Drive module:app in-process with requests made from its contract; report the responses that break it."""
+    from backbone.contract.extract import app_extraction, is_app_target
+    from backbone.contract.handler_findings import findings_in, handler_span, review_findings
+    from backbone.contract.live import import_app, on_path
+    from backbone.contract.report import verify_finding
+    from backbone.contract.static import load_project, static_spec
+    from backbone.contract.verify import VerifyOptions, verify_app
+    from backbone.findings import Severity
+
+    if not is_app_target(target):
+        return _fail(f"{target}: give the app as module:attribute (shop.main:app)")
+    directory = app_dir or Path.cwd()
+    try:
+        app = import_app(target, directory)
+        if not callable(app):
+            return _fail(f"{target} is a {type(app).__name__}, not an ASGI or WSGI application")
+        if spec_file is not None:
+            spec, label = load_spec(spec_file), str(spec_file)
+        else:
+            extraction = app_extraction(app, target, directory)
+            if extraction is None:  # a Django WSGI/ASGI handler: its routes are read statically
+                project = load_project(directory)
+                extraction = Extraction(static_spec(project, target), "static", list(project.problems))
+            _notes(extraction)
+            spec, label = extraction.spec, target
+        options = VerifyOptions(max_examples=max_examples, seed=seed, time_limit_s=time_limit, base_url=base_url)
+        with on_path(directory):
+            run = verify_app(app, spec, options, directory)
+    except SpecError as error:
+        return _fail(str(error))
+    reviewed, root, review_notes = review_findings(directory) if with_review and run.violations else ([], directory, [])
+    findings = [
+        verify_finding(violation, findings_in(handler_span(violation.source, directory), reviewed, root), label)
+        for violation in run.violations
+    ]
+    notes = (f"{run.requests} requests to {run.operations} operations (seed {seed}, {max_examples} per operation and mode)",
+             *run.notes, *review_notes)
+    try:
+        _write(render_findings(findings, output_format, "API contract verification", 1, notes), output)
+    except OSError as error:
+        return _fail(f"{output}: {error.strerror or error}")
+    threshold = Severity.parse(_LEVELS[fail_on])
+    return EXIT_FINDINGS if any(finding.severity.rank >= threshold.rank for finding in findings) else EXIT_CLEAN

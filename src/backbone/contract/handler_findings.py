@@ -1,0 +1,76 @@
+"""The review's findings of the handler behind an operation, so a contract finding tells the whole story.
+
+An operation's `x-backbone-source` is its handler's `def` line; the handler's function in that
+file spans its decorators to its last line, and every BB finding of `backbone review` placed
+in that span belongs to it (a 500 on a handler with a BB101 swallowed error).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from backbone.findings import Finding
+
+_SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
+# A handler's file larger than this is not parsed for its span.
+_MAX_FILE_BYTES = 2 * 1024 * 1024
+
+Span = tuple[Path, int, int]
+
+
+def review_findings(directory: Path) -> tuple[list[Finding], Path, list[str]]:
+    """`backbone review` of the app's directory: its findings, the root their paths are relative to, notes."""
+    from backbone.api import ReviewRequest, review
+    from backbone.config import ConfigError
+    from backbone.review.changes import ChangesError
+
+    try:
+        result, _ = review(ReviewRequest(paths=(str(directory),), use_cache=False, jobs=1))
+    except (ConfigError, ChangesError, OSError) as error:
+        return [], directory, [f"the review of {directory} did not run: {error}"]
+    return list(result.findings), result.root, list(result.internal_errors)
+
+
+def _span(path: Path, line: int) -> tuple[int, int] | None:
+    """First and last line of the function defined at `line` (decorators included)."""
+    try:
+        if path.stat().st_size > _MAX_FILE_BYTES:
+            return None
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return None
+    best: tuple[int, int] | None = None
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        last = node.end_lineno or node.lineno
+        if first <= line <= last and (best is None or first >= best[0]):
+            best = (first, last)
+    return best
+
+
+def handler_span(source: str | None, directory: Path) -> Span | None:
+    """The file and line span of the handler at `source` (file:line, relative to `directory`)."""
+    match = _SOURCE.match(source or "")
+    if match is None:
+        return None
+    path = Path(match.group("path"))
+    path = (path if path.is_absolute() else directory / path).resolve()
+    span = _span(path, int(match.group("line")))
+    return None if span is None else (path, span[0], span[1])
+
+
+def findings_in(span: Span | None, findings: Iterable[Finding], root: Path) -> tuple[Finding, ...]:
+    """The review findings (BB codes) placed inside the handler's span."""
+    if span is None:
+        return ()
+    path, first, last = span
+    found = [
+        finding for finding in findings
+        if finding.code.startswith("BB") and first <= finding.line <= last and (root / finding.path).resolve() == path
+    ]
+    return tuple(sorted(found, key=lambda finding: (finding.line, finding.code)))

@@ -213,7 +213,7 @@ def verify_command(
 ) -> int:
     """Drive module:app in-process with requests made from its contract; report the responses that break it."""
     from backbone.contract.extract import app_extraction, is_app_target
-    from backbone.contract.handler_findings import findings_in, handler_span, review_findings
+    from backbone.contract.handler_findings import findings_in, handler_span, place_operations, review_findings
     from backbone.contract.live import import_app, on_path
     from backbone.contract.report import verify_finding
     from backbone.contract.static import load_project, static_spec
@@ -227,13 +227,14 @@ def verify_command(
         app = import_app(target, directory)
         if not callable(app):
             return _fail(f"{target} is a {type(app).__name__}, not an ASGI or WSGI application")
+        extraction = app_extraction(app, target, directory)
+        if extraction is None:  # a Django WSGI/ASGI handler: its routes are read statically
+            project = load_project(directory)
+            extraction = Extraction(static_spec(project, target), "static", list(project.problems))
         if spec_file is not None:
             spec, label = load_spec(spec_file), str(spec_file)
+            place_operations(spec, extraction.spec)
         else:
-            extraction = app_extraction(app, target, directory)
-            if extraction is None:  # a Django WSGI/ASGI handler: its routes are read statically
-                project = load_project(directory)
-                extraction = Extraction(static_spec(project, target), "static", list(project.problems))
             _notes(extraction)
             spec, label = extraction.spec, target
         options = VerifyOptions(max_examples=max_examples, seed=seed, time_limit_s=time_limit, base_url=base_url)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from backbone.contract.spec import JSONObject, operations
 from backbone.findings import Finding
 
 _SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
@@ -19,6 +20,21 @@ _SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
 _MAX_FILE_BYTES = 2 * 1024 * 1024
 
 Span = tuple[Path, int, int]
+
+
+def place_operations(spec: JSONObject, extracted: JSONObject) -> None:
+    """Give each operation of a hand-written contract its handler's line, from the contract extracted from the code.
+
+    Only `x-backbone-source` and `x-backbone-handler` are copied: what the contract promises is left as written.
+    """
+    from backbone.contract.diff import normalized_path
+
+    known = {(normalized_path(op.path), op.method): op.body for op in operations(extracted)}
+    for operation in operations(spec):
+        found = known.get((normalized_path(operation.path), operation.method))
+        for key in ("x-backbone-source", "x-backbone-handler"):
+            if found is not None and key in found and key not in operation.body:
+                operation.body[key] = found[key]
 
 
 def review_findings(directory: Path) -> tuple[list[Finding], Path, list[str]]:

@@ -53,7 +53,7 @@ def import_app(target: str, app_dir: Path) -> object:
         app = getattr(app, part)
     # An app factory (create_app) is a plain function; an app object (a Django WSGIHandler) is not called.
     factory = inspect.isfunction(app) and not inspect.iscoroutinefunction(app)
-    if factory and not hasattr(app, "routes") and not hasattr(app, "url_map"):
+    if factory and callable(app) and not hasattr(app, "routes") and not hasattr(app, "url_map"):
         with on_path(app_dir):
             try:
                 app = app()  # an app factory: create_app

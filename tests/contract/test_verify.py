@@ -209,3 +209,33 @@ def test_the_handler_span_takes_in_decorators_and_nothing_past_the_function(tmp_
 
     assert [finding.line for finding in findings_in(span, [at(4), at(6), at(10)], tmp_path)] == [4, 6]
     assert findings_in(handler_span("missing.py:3", tmp_path), [at(3)], tmp_path) == ()
+
+
+def test_the_setup_hook_prepares_the_app_and_tears_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_app(tmp_path, "store_app", """
+        from flask import Flask, jsonify
+
+        app = Flask("store")
+        ITEMS = None
+
+        @app.get("/items")
+        def items():
+            return jsonify(sorted(ITEMS))
+        """)
+    _write_app(tmp_path, "store_setup", """
+        import store_app
+
+        def setup(app):
+            store_app.ITEMS = {"mug": 1}
+            yield
+            store_app.ITEMS = None
+        """)
+    arguments = ["contract", "verify", "store_app:app", "--app-dir", str(tmp_path), "--format", "json", "--no-review"]
+    with imported_from(tmp_path, "store_app", "store_setup"):
+        assert main(arguments) == 1
+        assert "the app raised TypeError" in json.loads(capsys.readouterr().out)["findings"][0]["message"]
+        assert main([*arguments, "--setup", "store_setup:setup"]) == 0
+        assert json.loads(capsys.readouterr().out)["findings"] == []
+        assert sys.modules["store_app"].ITEMS is None  # the hook's teardown ran
+        assert main([*arguments, "--setup", "store_setup:missing"]) == 2
+        assert "has no attribute 'missing'" in capsys.readouterr().err

@@ -189,6 +189,24 @@ def handoff_command(target: str, app_dir: Path | None, base_url: str, output_for
     return EXIT_CLEAN
 
 
+def _contract_of_app(app: object, target: str, directory: Path, spec_file: Path | None) -> tuple[JSONObject, str]:
+    """The contract to hold the app to: --spec (its operations placed at their handlers), else the extracted one."""
+    from backbone.contract.extract import app_extraction
+    from backbone.contract.handler_findings import place_operations
+    from backbone.contract.static import load_project, static_spec
+
+    extraction = app_extraction(app, target, directory)
+    if extraction is None:  # a Django WSGI/ASGI handler: its routes are read statically
+        project = load_project(directory)
+        extraction = Extraction(static_spec(project, target), "static", list(project.problems))
+    if spec_file is None:
+        _notes(extraction)
+        return extraction.spec, target
+    spec = load_spec(spec_file)
+    place_operations(spec, extraction.spec)
+    return spec, str(spec_file)
+
+
 @contract_command.command("verify")
 @click.argument("target")
 @click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -201,6 +219,7 @@ def handoff_command(target: str, app_dir: Path | None, base_url: str, output_for
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds for the whole run; what is left untested is noted.")
 @click.option("--base-url", default="http://localhost:8000", show_default=True, help="The URL the reproducing curl commands call.")
+@click.option("--setup", help="module:function run with the app before the requests (as for backbone profile).")
 @click.option("--review/--no-review", "with_review", default=True, show_default=True,
               help="Name the review's findings of each failing handler.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -209,36 +228,23 @@ def handoff_command(target: str, app_dir: Path | None, base_url: str, output_for
               help="Exit 1 when a finding at or above this level is found (breaking = error).")
 def verify_command(
     target: str, app_dir: Path | None, spec_file: Path | None, max_examples: int, seed: int, time_limit: float,
-    base_url: str, with_review: bool, output_format: str, output: str | None, fail_on: str,
+    base_url: str, setup: str | None, with_review: bool, output_format: str, output: str | None, fail_on: str,
 ) -> int:
     """Drive module:app in-process with requests made from its contract; report the responses that break it."""
-    from backbone.contract.extract import app_extraction, is_app_target
-    from backbone.contract.handler_findings import findings_in, handler_span, place_operations, review_findings
-    from backbone.contract.live import import_app, on_path
+    from backbone.contract.extract import is_app_target
+    from backbone.contract.handler_findings import findings_in, handler_span, review_findings
     from backbone.contract.report import verify_finding
-    from backbone.contract.static import load_project, static_spec
+    from backbone.contract.session import running_app
     from backbone.contract.verify import VerifyOptions, verify_app
     from backbone.findings import Severity
 
     if not is_app_target(target):
         return _fail(f"{target}: give the app as module:attribute (shop.main:app)")
     directory = app_dir or Path.cwd()
+    options = VerifyOptions(max_examples=max_examples, seed=seed, time_limit_s=time_limit, base_url=base_url)
     try:
-        app = import_app(target, directory)
-        if not callable(app):
-            return _fail(f"{target} is a {type(app).__name__}, not an ASGI or WSGI application")
-        extraction = app_extraction(app, target, directory)
-        if extraction is None:  # a Django WSGI/ASGI handler: its routes are read statically
-            project = load_project(directory)
-            extraction = Extraction(static_spec(project, target), "static", list(project.problems))
-        if spec_file is not None:
-            spec, label = load_spec(spec_file), str(spec_file)
-            place_operations(spec, extraction.spec)
-        else:
-            _notes(extraction)
-            spec, label = extraction.spec, target
-        options = VerifyOptions(max_examples=max_examples, seed=seed, time_limit_s=time_limit, base_url=base_url)
-        with on_path(directory):
+        with running_app(target, directory, setup) as app:
+            spec, label = _contract_of_app(app, target, directory, spec_file)
             run = verify_app(app, spec, options, directory)
     except SpecError as error:
         return _fail(str(error))

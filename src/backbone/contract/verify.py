@@ -106,6 +106,8 @@ class _State:
             found = self.seen.get(key)
             if found is not None:
                 found.count += 1
+                if len(violation.curl) < len(found.curl):  # the shortest request that shows it is the one to read
+                    found.curl, found.what = violation.curl, violation.what
                 return
             self.seen[key] = violation
             self.run.violations.append(violation)

@@ -169,23 +169,48 @@ def lint_command(target: str, app_dir: Path | None, output_format: str, output: 
 @click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory to import module:app from.")
 @click.option("--base-url", default="http://localhost:8000", show_default=True, help="The URL the curl commands call.")
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A profile scenario file: its requests are sent to module:app and the answers shown as captured examples.")
+@click.option("--setup", help="With --scenario: module:function run with the app before the requests (as for backbone profile).")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "html"]), default=None,
               help="Default: from -o's suffix (.html), else markdown.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write the page to FILE.")
-def handoff_command(target: str, app_dir: Path | None, base_url: str, output_format: str | None, output: str | None) -> int:
+def handoff_command(
+    target: str, app_dir: Path | None, base_url: str, scenario: Path | None, setup: str | None,
+    output_format: str | None, output: str | None,
+) -> int:
     """Each endpoint of a contract (a spec file, a PATH or module:app) with examples and a curl command."""
+    from backbone.contract.captured import Captured, capture
+    from backbone.contract.extract import is_app_target
     from backbone.contract.handoff import handoff_html, handoff_markdown
+    from backbone.contract.session import running_app
+    from backbone.runtime.scenario import ScenarioError, load_scenario
 
+    captured: Captured | None = None
     try:
-        spec, _ = _spec_or_code(target, app_dir)
-    except SpecError as error:
+        if scenario is None:
+            spec, _ = _spec_or_code(target, app_dir)
+        elif not is_app_target(target):
+            return _fail("--scenario sends requests to the app: give it as module:app")
+        else:
+            steps = load_scenario(scenario)
+            directory = app_dir or Path.cwd()
+            with running_app(target, directory, setup) as app:
+                spec, _ = _contract_of_app(app, target, directory, None)
+                captured = capture(app, spec, steps, base_url)
+            for note in captured.notes:
+                click.echo(f"backbone: note: {note}", err=True)
+    except (SpecError, ScenarioError) as error:
         return _fail(str(error))
     chosen = output_format or ("html" if output and output.lower().endswith((".html", ".htm")) else "markdown")
-    text = handoff_html(spec, base_url) if chosen == "html" else handoff_markdown(spec, base_url)
+    text = handoff_html(spec, base_url, captured) if chosen == "html" else handoff_markdown(spec, base_url, captured)
     try:
         _write(text, output)
     except OSError as error:
         return _fail(f"{output}: {error.strerror or error}")
+    if output is not None and captured is not None:
+        count = sum(len(exchanges) for exchanges in captured.exchanges.values())
+        click.echo(f"backbone: wrote {output} ({count} captured requests)", err=True)
     return EXIT_CLEAN
 
 

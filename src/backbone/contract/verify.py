@@ -118,7 +118,8 @@ def _short(text: str) -> str:
     return mask(text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "...")
 
 
-def _curl(case: Any, base_url: str) -> str:
+def curl_command(case: Any, base_url: str) -> str:
+    """The request as a curl command against `base_url`, secrets masked, cut when very long."""
     try:
         command = str(case.as_curl_command(base_url=base_url)).split("\n\n")[0]
     except Exception as error:  # noqa: BLE001 - a request schemathesis cannot write as curl is still reported
@@ -171,7 +172,7 @@ def _send(case: Any, state: _State, label: str, source: str | None, positive: bo
 
     if time.monotonic() > state.deadline:
         raise _OutOfTime
-    curl = _curl(case, state.options.base_url)
+    curl = curl_command(case, state.options.base_url)
     state.in_flight = (label, source, curl)
     with state.lock:
         state.run.requests += 1

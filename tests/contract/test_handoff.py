@@ -187,3 +187,23 @@ def test_a_scenario_needs_an_app_and_a_readable_file(tmp_path: Path, capsys: pyt
         assert main(["contract", "handoff", "capture_app:app", "--app-dir", str(tmp_path), "--scenario", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert "unknown key(s) colour" in err and "Traceback" not in err
+
+
+def test_a_scenario_request_the_app_raises_on_is_a_masked_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "raising_app.py").write_text(textwrap.dedent("""
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/charge")
+        def charge() -> dict[str, str]:
+            raise RuntimeError("gateway refused key sk_live_4eC39HqLyjWDarjtT1zdp7dc")
+        """))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("requests:\n  - path: /charge\n")
+    with imported_from(tmp_path, "raising_app"):
+        assert main(["contract", "handoff", "raising_app:app", "--app-dir", str(tmp_path), "--scenario", str(scenario)]) == 0
+    captured = capsys.readouterr()
+    assert "GET /charge: the app raised RuntimeError: gateway refused key sk_l" in captured.err
+    assert "sk_live_4eC39HqLyjWDarjtT1zdp7dc" not in captured.err + captured.out
+    assert "Captured request:" not in captured.out

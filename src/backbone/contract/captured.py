@@ -16,7 +16,7 @@ from typing import Any
 
 from backbone.contract.spec import JSONObject, SpecError
 from backbone.contract.verify import curl_command
-from backbone.redaction import mask_values
+from backbone.redaction import mask, mask_values
 from backbone.runtime.scenario import Scenario, ScenarioStep
 
 _MAX_BODY_BYTES = 64 * 1024
@@ -113,7 +113,7 @@ def capture(app: object, spec: JSONObject, scenario: Scenario, base_url: str) ->
         try:
             response = case.call()
         except Exception as error:  # noqa: BLE001 - the app's own failure: noted, the other requests still sent
-            captured.notes.append(f"{step.label}: the app raised {type(error).__name__}: {error}")
+            captured.notes.append(mask(f"{step.label}: the app raised {type(error).__name__}: {error}"))
             continue
         media = ";".join(response.headers.get("content-type") or ())  # lower-case names, list values
         exchange = Exchange(

@@ -183,6 +183,8 @@ def _send(case: Any, state: _State, label: str, source: str | None, positive: bo
     except BaseException as error:  # noqa: BLE001 - the app's own failure (SystemExit too) is a finding
         where = _where_raised(error, state.root)
         what = f"the app raised {type(error).__name__}: {_short(str(error))}" + (f" at {where}" if where else "")
+        if not positive:
+            what += " (on a request that breaks the contract)"
         rule = VERIFY_RULES["app-crashed"]
         state.add((label, rule.id, type(error).__name__), Violation(rule, label, source, what, curl, positive))
         return

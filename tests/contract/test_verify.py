@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -239,3 +240,12 @@ def test_the_setup_hook_prepares_the_app_and_tears_down(tmp_path: Path, capsys: 
         assert sys.modules["store_app"].ITEMS is None  # the hook's teardown ran
         assert main([*arguments, "--setup", "store_setup:missing"]) == 2
         assert "has no attribute 'missing'" in capsys.readouterr().err
+
+
+def test_no_thread_is_left_behind(capsys: pytest.CaptureFixture[str]) -> None:
+    # schemathesis drives ASGI apps from an event-loop thread of its own; it is stopped (and the
+    # app's lifespan shut down) when verify is done, so the review's workers can still be forked.
+    before = set(threading.enumerate())
+    code, _, _ = verify(capsys, "verify_fastapi", "verify_fastapi_app:app", "--max-examples", "2")
+    assert code == 1
+    assert [thread for thread in threading.enumerate() if thread not in before] == []

@@ -40,9 +40,25 @@ def running_app(target: str, directory: Path, setup: str | None) -> Iterator[obj
         try:
             yield app
         finally:
+            _stop_asgi_transport()
             if hook is not None:
                 with contextlib.suppress(Exception):  # a failing teardown does not lose the report
                     if hook.is_async:
                         asyncio.run(hook.teardown_async())
                     else:
                         hook.teardown_sync()
+
+
+def _stop_asgi_transport() -> None:
+    """The app's lifespan shut down and schemathesis's event-loop thread for ASGI apps stopped.
+
+    schemathesis keeps both until the interpreter exits; backbone stops them when its work with
+    the app is done, so the app shuts down before the setup hook's teardown and no thread is
+    left behind (the review's worker processes are forked only when no other thread runs).
+    """
+    from schemathesis.python import asgi
+
+    shutdown = getattr(asgi, "_shutdown", None)
+    if callable(shutdown):
+        with contextlib.suppress(Exception):
+            shutdown()

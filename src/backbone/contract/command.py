@@ -242,7 +242,7 @@ def _contract_of_app(app: object, target: str, directory: Path, spec_file: Path 
               help="Requests per operation, for valid input and again for invalid input.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The seed of the generated requests (same seed, same requests).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-              help="Seconds for the whole run; what is left untested is noted.")
+              help="Seconds for sending the requests; what is left untested is noted.")
 @click.option("--base-url", default="http://localhost:8000", show_default=True, help="The URL the reproducing curl commands call.")
 @click.option("--setup", help="module:function run with the app before the requests (as for backbone profile).")
 @click.option("--review/--no-review", "with_review", default=True, show_default=True,

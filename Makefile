@@ -24,6 +24,12 @@ demo: $(INSTALLED)
 	@echo "== backbone profile: the example service run in-process under instrumentation =="
 	$(BIN)/backbone profile shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml --html build/demo/profile.html --exit-zero
 	@echo "HTML report: build/demo/profile.html"
+	@echo "== backbone contract: the shop's API contract from its code, diffed against the released 1.0.0, handed off, verified =="
+	$(BIN)/backbone contract extract shop.main:app --app-dir examples/shop -o build/demo/openapi.json
+	$(BIN)/backbone contract diff examples/shop/contract/openapi-v1.yaml build/demo/openapi.json || test $$? -eq 1
+	$(BIN)/backbone contract handoff shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --scenario examples/shop/scenario.yaml -o build/demo/api.html
+	@echo "Handoff page: build/demo/api.html"
+	$(BIN)/backbone contract verify shop.main:app --app-dir examples/shop --setup shop_profile_setup:setup --max-examples 5 --time-limit 60 || test $$? -eq 1
 	@echo "== backbone explain: the shop's queries on a SQLite copy with 100,000 orders =="
 	$(BIN)/python examples/shop/scripts/make_explain_db.py --out build/demo/shop.db
 	$(BIN)/backbone explain --database sqlite:///build/demo/shop.db -f examples/shop/slow_queries.sql --exit-zero

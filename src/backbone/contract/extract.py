@@ -32,19 +32,14 @@ def extract_spec(target: str, app_dir: Path | None = None) -> Extraction:
     from backbone.contract.static import load_project, static_spec
 
     if is_app_target(target):
-        from backbone.contract.live import import_app, live_spec
+        from backbone.contract.live import import_app
 
         directory = app_dir or Path.cwd()
         notes: list[str] = []
         try:
-            app = import_app(target, directory)
-            spec = live_spec(app, directory)
-            if spec is not None:
-                info = spec.get("info")
-                method = str(info.get("x-backbone-extracted", "app")) if isinstance(info, dict) else "app"
-                project = load_project(directory)
-                merge_sources(spec, static_spec(project, target))
-                return Extraction(spec, method, list(project.problems))
+            extraction = app_extraction(import_app(target, directory), target, directory)
+            if extraction is not None:
+                return extraction
             notes.append(f"{target}: not a FastAPI, Starlette or Flask app; read statically instead")
         except SpecError as error:
             notes.append(f"{error}; read statically instead")
@@ -56,6 +51,21 @@ def extract_spec(target: str, app_dir: Path | None = None) -> Extraction:
         raise SpecError(f"{target}: no such file or directory (give a PATH or module:app)")
     project = load_project(root)
     return Extraction(static_spec(project, root.resolve().name), "static", list(project.problems))
+
+
+def app_extraction(app: object, target: str, directory: Path) -> Extraction | None:
+    """The spec of an imported app by its own generator, with the source lines read statically; None for no app backbone knows."""
+    from backbone.contract.live import live_spec
+    from backbone.contract.static import load_project, static_spec
+
+    spec = live_spec(app, directory)
+    if spec is None:
+        return None
+    info = spec.get("info")
+    method = str(info.get("x-backbone-extracted", "app")) if isinstance(info, dict) else "app"
+    project = load_project(directory)
+    merge_sources(spec, static_spec(project, target))
+    return Extraction(spec, method, list(project.problems))
 
 
 def merge_sources(spec: JSONObject, static: JSONObject) -> None:

@@ -25,7 +25,7 @@ from backbone.contract.static import openapi_path
 
 
 @contextlib.contextmanager
-def _on_path(directory: Path) -> Iterator[None]:
+def on_path(directory: Path) -> Iterator[None]:
     """The app's directory importable, and what its code prints kept off stdout (the spec goes there)."""
     entry = str(directory.resolve())
     sys.path.insert(0, entry)
@@ -41,7 +41,7 @@ def import_app(target: str, app_dir: Path) -> object:
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise SpecError(f"{target}: expected module:attribute (shop.main:app)")
-    with _on_path(app_dir):
+    with on_path(app_dir):
         try:
             module = importlib.import_module(module_name)
         except (Exception, SystemExit) as error:  # the project's own import-time code failed
@@ -51,8 +51,10 @@ def import_app(target: str, app_dir: Path) -> object:
         if not hasattr(app, part):
             raise SpecError(f"{target}: {module_name} has no attribute {attribute!r}")
         app = getattr(app, part)
-    if callable(app) and not hasattr(app, "routes") and not hasattr(app, "url_map"):
-        with _on_path(app_dir):
+    # An app factory (create_app) is a plain function; an app object (a Django WSGIHandler) is not called.
+    factory = inspect.isfunction(app) and not inspect.iscoroutinefunction(app)
+    if factory and callable(app) and not hasattr(app, "routes") and not hasattr(app, "url_map"):
+        with on_path(app_dir):
             try:
                 app = app()  # an app factory: create_app
             except (Exception, SystemExit) as error:

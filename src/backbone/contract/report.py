@@ -11,6 +11,7 @@ import re
 
 from backbone.contract.changes import Change
 from backbone.contract.lint import Problem
+from backbone.contract.verify import Violation
 from backbone.findings import Confidence, Detail, Finding, Location
 from backbone.report import OutputFormat, Report, render
 
@@ -52,6 +53,33 @@ def problem_finding(problem: Problem, spec_label: str) -> Finding:
         message=problem.message,
         scope=problem.operation,
         extra=detail,
+    )
+
+
+def verify_finding(violation: Violation, related: tuple[Finding, ...], spec_label: str) -> Finding:
+    """A response that broke the contract, at the handler's line, with the curl that reproduces it.
+
+    `related`: the review's findings in the same handler, named in the message (a 500 on a
+    handler whose errors are swallowed is one story, not two).
+    """
+    rule = violation.rule
+    message = f"{violation.operation} {violation.what}"
+    if violation.count > 1:
+        message += f" ({violation.count} requests)"
+    if related:
+        named = ", ".join(f"{finding.code} {finding.name} (line {finding.line})" for finding in related)
+        message += f"; the handler also has {named}"
+    message += f"; reproduce: {violation.curl}"
+    evidence = (f"rule {rule.id}", f"curl {violation.curl}", *(f"{finding.code} at {finding.path}:{finding.line}" for finding in related))
+    return Finding(
+        code=rule.code,
+        name=rule.id,
+        severity=rule.level.severity,
+        confidence=Confidence.HIGH,
+        location=_location(violation.source, spec_label),
+        message=message,
+        scope=violation.operation,
+        extra=Detail(command="contract", route=violation.operation, evidence=evidence),
     )
 
 

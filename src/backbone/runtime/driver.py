@@ -192,7 +192,8 @@ async def anext_or_none(iterator: AsyncIterator[object]) -> object:
         return None
 
 
-def _setup_hook(spec: str | None) -> _SetupHook | None:
+def setup_hook(spec: str | None) -> _SetupHook | None:
+    """The `--setup module:function` hook (its module imported now), or None; also used by `backbone contract`."""
     if spec is None:
         return None
     if ":" not in spec:
@@ -816,7 +817,7 @@ def profile(options: ProfileOptions, *, progress: ProgressCallback | None = None
     errors_before = instrumentation_errors.count
     # The setup module may sit next to the app, and is imported first.
     _put_app_dir_on_path(options.app_dir)
-    hook = _setup_hook(options.setup)
+    hook = setup_hook(options.setup)
     analyzer = Analyzer(options.detection)
     recorder = Recorder(analyzer.add)
     state = _RunState(recorder, options.detection.request_timeout_s)

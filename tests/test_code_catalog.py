@@ -18,6 +18,7 @@ import backbone
 from backbone.cli import main
 from backbone.contract.checks import CHECKS
 from backbone.contract.lint import RULES as CONTRACT_LINT_RULES
+from backbone.contract.verify_rules import VERIFY_RULES
 from backbone.report.command_codes import all_entries
 
 SOURCE = Path(backbone.__file__).resolve().parent
@@ -37,9 +38,26 @@ def _literal_codes() -> dict[str, str]:
 def _emitted_codes() -> dict[str, str]:
     codes = _literal_codes()
     # The contract's checks and lint rules are numbered where they are declared (f"CT{number}").
-    for item in (*CHECKS.values(), *CONTRACT_LINT_RULES.values()):
+    for item in (*CHECKS.values(), *CONTRACT_LINT_RULES.values(), *VERIFY_RULES.values()):
         codes.setdefault(item.code, "contract")
     return codes
+
+
+# The modules that number codes in an f-string, each collected by `_emitted_codes` above.
+# review/rules/__init__.py numbers the BB rules from their module names: they are the catalog itself.
+NUMBERING_MODULES = {"contract/checks.py", "contract/lint.py", "contract/verify_rules.py", "review/rules/__init__.py"}
+
+
+def test_every_module_that_numbers_codes_is_collected() -> None:
+    """A code built as f"CT{n}" escapes the literal scan: its module must be collected above."""
+    numbering: set[str] = set()
+    for path in sorted(SOURCE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant)
+                    and isinstance(node.values[0].value, str) and re.fullmatch(r"[A-Z]{2}", node.values[0].value)
+                    and len(node.values) > 1 and isinstance(node.values[1], ast.FormattedValue)):
+                numbering.add(str(path.relative_to(SOURCE)))
+    assert numbering <= NUMBERING_MODULES, f"modules numbering codes that the catalog test does not collect: {sorted(numbering - NUMBERING_MODULES)}"
 
 
 def test_the_collection_sees_every_command() -> None:

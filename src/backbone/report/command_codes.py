@@ -16,6 +16,7 @@ from __future__ import annotations
 from backbone.contract.checks import CHECKS, Check, Level
 from backbone.contract.lint import RULES as CONTRACT_LINT_RULES
 from backbone.contract.lint import LintRule
+from backbone.contract.verify_rules import VERIFY_RULES
 from backbone.findings import Confidence, Severity
 from backbone.logs.model import CAUSE_SUMMARIES, CauseKind
 from backbone.migrations.trace import TRACE_CODES
@@ -259,9 +260,10 @@ def explain_entry(code: str) -> CatalogEntry:
 
 
 def contract_entry(code: str) -> CatalogEntry:
-    """A contract diff check (CT1xxx) or lint rule (CT2xxx)."""
+    """A contract diff check (CT1xxx), lint rule (CT2xxx) or verify rule (CT3xxx)."""
     item = {item.code: item for item in _contract_items()}[code]
-    verb = "diff" if code in {check.code for check in CHECKS.values()} else "lint"
+    verb = ("diff" if code in {check.code for check in CHECKS.values()}
+            else "verify" if code in {rule.code for rule in VERIFY_RULES.values()} else "lint")
     summary = item.summary[:1].upper() + item.summary[1:] + "."
     what = (f"`backbone contract {verb}` reports it when {item.summary} (check `{item.id}`, level "
             f"{item.level.value}).")
@@ -276,7 +278,7 @@ def contract_entry(code: str) -> CatalogEntry:
 
 
 def _contract_items() -> tuple[Check | LintRule, ...]:
-    return (*CHECKS.values(), *CONTRACT_LINT_RULES.values())
+    return (*CHECKS.values(), *CONTRACT_LINT_RULES.values(), *VERIFY_RULES.values())
 
 
 def migration_entry(code: str) -> CatalogEntry:

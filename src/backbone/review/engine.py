@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import os
 import threading
 from collections import deque
@@ -21,6 +20,7 @@ from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover, printable_path
+from backbone.review.incremental import FactsDigests, facts_digests, project_digest
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -103,9 +103,9 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
     # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
     project_rules = bool(to_check) and selection.has_project_rules()
-    # A changed file makes every cached file's PROJECT findings stale: size the pool for
-    # re-checking them all, not just the changed files.
-    workload = len(to_check) + (len(cached) if project_rules else 0)
+    # Files whose PROJECT findings may need checking again: the changed ones, and those with
+    # findings (an edit that moves positions re-checks them); size the pool for them.
+    workload = len(to_check) + (sum(bool(entry.project_findings) for entry in cached.values()) if project_rules else 0)
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and
@@ -117,35 +117,40 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
+        digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
+        keys = _ProjectKeys.of(cached, digests)
         project_findings: dict[str, tuple[Finding, ...]] = {}
-        # PROJECT findings depend on every file: they are reused while no file changed.
-        index_digest = _tree_digest(jobs, cached, outcomes)
-        stale = [job for job in jobs if job.display in cached and cached[job.display].index_digest != index_digest]
+        # PROJECT findings depend on the facts of every file: reused while those they were
+        # computed for hold (`incremental`).
+        stale = [job for job in jobs if job.display in cached and not keys.holds(cached[job.display])]
         if (outcomes or stale) and selection.has_project_rules():
             cached_facts = cache.facts()
-            if any(job.display not in cached_facts for job in stale):
-                # The facts file is gone or damaged: what those files say must be read again.
-                stale = [job for job in jobs if job.display in cached]
-                cached_facts = {}
-            facts = [cached_facts[job.display] for job in stale if job.display in cached_facts]
+            # The index needs the facts of every file. Those of a cached file are missing when
+            # the facts file is gone or damaged: the file is read again.
+            unknown = [
+                job for job in jobs
+                if job.display in cached and cached[job.display].facts_shape and job.display not in cached_facts
+            ]
+            facts = [cached_facts[display] for display in cached if display in cached_facts]
             facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
-            stale_without_facts = [job for job in stale if job.display not in cached_facts]
-            if stale_without_facts:
-                for outcome in pool.check_files(stale_without_facts):
-                    if outcome.facts is not None:
-                        facts.append(outcome.facts)
+            if unknown:
+                facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
+                stale = [job for job in stale if job.display not in {known.display for known in unknown}]
             from backbone.review.project import ProjectIndex
 
             index = ProjectIndex.build(facts)
-            for display, (found, errors) in pool.check_project(index, stale).items():
+            again = [replace(job, cached_content=cached[job.display].content) for job in stale]
+            for display, (found, errors) in pool.check_project(index, again).items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
+            stale += unknown
     finally:
         pool.close()
         gc.unfreeze()
         if collecting:
             gc.enable()
 
+    refreshed = {job.display for job in stale}
     for job in jobs:
         display = job.display
         if display in outcomes:
@@ -154,16 +159,21 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 content=outcome.content,
                 file_findings=outcome.file_findings,
                 suppressions=outcome.suppressions,
-                index_digest=index_digest,
+                index_digest=keys.shape,
                 project_findings=project_findings.get(display, ()),
+                module=job.module,
+                facts_shape=digests[display].shape,
+                facts_exact=digests[display].exact,
+                exact_digest=keys.exact,
             )
             # A crashed rule must not be remembered as "no findings".
             if outcome.content and not outcome.internal_errors:
                 cache.put(display, entry, outcome.facts)
         else:
             entry = cached[display]
-            if entry.index_digest != index_digest:
-                entry = replace(entry, index_digest=index_digest, project_findings=project_findings.get(display, ()))
+            if display in refreshed:
+                found = project_findings.get(display, ())
+                entry = replace(entry, index_digest=keys.shape, exact_digest=keys.exact, project_findings=found)
                 cache.put(display, entry)
             result.files_from_cache += reported is None or display in reported
         if reported is None or display in reported:
@@ -186,16 +196,30 @@ def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
         data = Path(job.path).read_bytes()
     except OSError:
         return None
-    return cache.get(job.display, content_digest(data))
+    entry = cache.get(job.display, content_digest(data))
+    # The same content is another module when a package appeared or went around it.
+    return entry if entry is not None and entry.module == job.module else None
 
 
-def _tree_digest(jobs: list[FileJob], cached: dict[str, CacheEntry], outcomes: dict[str, FileOutcome]) -> str:
-    """Identifies the content of every reviewed file at once."""
-    digest = hashlib.blake2b(digest_size=16)
-    for job in sorted(jobs, key=lambda item: item.display):
-        content = cached[job.display].content if job.display in cached else outcomes[job.display].content
-        digest.update(f"{job.display}\0{content}\0".encode())
-    return digest.hexdigest()
+@dataclass(frozen=True, slots=True)
+class _ProjectKeys:
+    """The project's facts, as `shape` (positions ranked) and `exact` digests (`incremental`)."""
+
+    shape: str
+    exact: str
+
+    @classmethod
+    def of(cls, cached: dict[str, CacheEntry], digests: dict[str, FactsDigests]) -> _ProjectKeys:
+        files = [(display, entry.facts_shape, entry.facts_exact) for display, entry in cached.items()]
+        files += [(display, digest.shape, digest.exact) for display, digest in digests.items()]
+        return cls(
+            project_digest((display, shape) for display, shape, _ in files),
+            project_digest((display, exact) for display, _, exact in files),
+        )
+
+    def holds(self, entry: CacheEntry) -> bool:
+        """Whether `entry`'s PROJECT findings are still those of the project."""
+        return entry.index_digest == self.shape and (not entry.project_findings or entry.exact_digest == self.exact)
 
 
 def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOptions, result: ReviewResult) -> None:

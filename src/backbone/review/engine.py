@@ -48,6 +48,8 @@ class ReviewResult:
     findings: list[Finding] = field(default_factory=list)
     files_reviewed: int = 0
     files_from_cache: int = 0
+    # Files whose PROJECT-scoped findings were computed in this run (not reused from the cache).
+    project_checked: int = 0
     missing_paths: list[Path] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     # One line each, for stderr: the review is complete despite them (a refused cache).
@@ -103,9 +105,12 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
     # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
     project_rules = bool(to_check) and selection.has_project_rules()
-    # Files whose PROJECT findings may need checking again: the changed ones, and those with
-    # findings (an edit that moves positions re-checks them); size the pool for them.
-    workload = len(to_check) + (sum(bool(entry.project_findings) for entry in cached.values()) if project_rules else 0)
+    # Files whose PROJECT findings may need checking again: the changed ones, and those whose
+    # findings may quote positions (an edit that moves positions re-checks them); size the
+    # pool for them.
+    workload = len(to_check) + (
+        sum(any(map(_may_quote_positions, entry.project_findings)) for entry in cached.values()) if project_rules else 0
+    )
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and
@@ -143,6 +148,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             for display, (found, errors) in pool.check_project(index, again).items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
+            result.project_checked = len(project_findings)
             stale += unknown
     finally:
         pool.close()
@@ -219,7 +225,16 @@ class _ProjectKeys:
 
     def holds(self, entry: CacheEntry) -> bool:
         """Whether `entry`'s PROJECT findings are still those of the project."""
-        return entry.index_digest == self.shape and (not entry.project_findings or entry.exact_digest == self.exact)
+        return entry.index_digest == self.shape and (
+            entry.exact_digest == self.exact or not any(map(_may_quote_positions, entry.project_findings))
+        )
+
+
+def _may_quote_positions(finding: Finding) -> bool:
+    """Whether a finding's text has a number in it, that may be a position in another file.
+    Its own location and source line come from its own file, whose content is unchanged."""
+    quoted = (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
+    return any(character.isdigit() for character in repr(quoted))
 
 
 def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOptions, result: ReviewResult) -> None:

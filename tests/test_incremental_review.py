@@ -14,6 +14,7 @@ import pytest
 
 from backbone.api import ReviewRequest, review
 from backbone.findings import Finding
+from backbone.review import engine
 from backbone.review.engine import ReviewResult
 
 SHOP = Path(__file__).parent / "fixtures" / "projects" / "django_shop"
@@ -195,3 +196,33 @@ def test_a_changed_declaration_checks_every_file_again(shop: Path) -> None:
     insert_line(shop / "shop" / "models.py", 1, "import json")
     warm = run(shop)
     assert warm.project_checked == len(python_files(shop))
+
+
+def test_an_edit_that_changes_what_every_file_sees_is_checked_by_more_workers(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool starts for the edited file alone; the files checked again after it get workers of their own."""
+    for number in range(60):
+        (shop / "shop" / f"report_{number}.py").write_text(
+            "from shop.models import Order\n\n\n"
+            f"def totals_{number}(order: Order) -> int:\n"
+            "    return order.total_cents\n"
+        )
+    result, _ = review(ReviewRequest(paths=(str(shop),), jobs=2))
+    assert not result.internal_errors
+    insert_line(shop / "shop" / "models.py", 1, "import json")
+    started: list[object] = []
+    start_worker = engine._ProcessWorker.__init__
+
+    def counted(worker: object, *arguments: object, **keywords: object) -> None:
+        started.append(worker)
+        start_worker(worker, *arguments, **keywords)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._ProcessWorker, "__init__", counted)
+    warm, _ = review(ReviewRequest(paths=(str(shop),), jobs=2))
+    monkeypatch.undo()
+    assert len(started) == 1  # next to the in-process worker that read the edited file
+    cold, _ = review(ReviewRequest(paths=(str(shop),), jobs=2, use_cache=False))
+    assert warm.project_checked == len(python_files(shop))
+    assert not warm.internal_errors
+    assert keys(warm.findings) == keys(cold.findings)

@@ -145,6 +145,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
             index = ProjectIndex.build(facts)
             again = [replace(job, cached_content=cached[job.display].content) for job in stale]
+            pool.grow(selection, len(again), options.jobs)
             for display, (found, errors) in pool.check_project(index, again).items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
@@ -486,11 +487,17 @@ class _WorkerPool:
 
     @classmethod
     def start(cls, selection: RuleSelection, keep_trees: bool, files: int, jobs: int | None) -> _WorkerPool:
-        cores = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-        count = max(1, min(cores, files // _FILES_PER_WORKER))
+        count = _worker_count(files, jobs)
         if count == 1:
             return cls([_LocalWorker(selection, keep_trees)])
         return cls([_ProcessWorker(selection, keep_trees) for _ in range(count)])
+
+    def grow(self, selection: RuleSelection, files: int, jobs: int | None) -> None:
+        """More workers for `files` more files to check, when the pool is smaller than they need
+        (an edit that changed what other files see, found once the edited files are read)."""
+        count = _worker_count(files, jobs)
+        if len(self.workers) < count:
+            self.workers += [_ProcessWorker(selection, keep_trees=True) for _ in range(count - len(self.workers))]
 
     def _split(self, jobs: list[FileJob]) -> list[list[FileJob]]:
         chunks: list[list[FileJob]] = [[] for _ in self.workers]
@@ -553,6 +560,11 @@ class _WorkerPool:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+
+
+def _worker_count(files: int, jobs: int | None) -> int:
+    cores = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(1, min(cores, files // _FILES_PER_WORKER))
 
 
 def _file_size(job: FileJob) -> int:

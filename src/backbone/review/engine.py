@@ -20,7 +20,7 @@ from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover, printable_path
-from backbone.review.incremental import FactsDigests, facts_digests, project_digest
+from backbone.review.incremental import ProjectKeys, facts_digests, moved_by_edits, quoted_numbers
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -109,7 +109,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     # findings may quote positions (an edit that moves positions re-checks them); size the
     # pool for them.
     workload = len(to_check) + (
-        sum(any(map(_may_quote_positions, entry.project_findings)) for entry in cached.values()) if project_rules else 0
+        sum(bool(quoted_numbers(entry.project_findings)) for entry in cached.values()) if project_rules else 0
     )
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
@@ -123,7 +123,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
         digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
-        keys = _ProjectKeys.of(cached, digests)
+        keys = ProjectKeys.of(cached, digests, cache.entries)
+        if outcomes and selection.has_project_rules():
+            edited = {display: outcome.facts for display, outcome in outcomes.items()}
+            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, cache.facts()))
         project_findings: dict[str, tuple[Finding, ...]] = {}
         # PROJECT findings depend on the facts of every file: reused while those they were
         # computed for hold (`incremental`).
@@ -182,6 +185,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 found = project_findings.get(display, ())
                 entry = replace(entry, index_digest=keys.shape, exact_digest=keys.exact, project_findings=found)
                 cache.put(display, entry)
+            elif keys.refreshes(entry):
+                cache.put(display, entry := replace(entry, exact_digest=keys.exact))
             result.files_from_cache += reported is None or display in reported
         if reported is None or display in reported:
             _collect(entry, display, config, options, result)
@@ -206,36 +211,6 @@ def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
     entry = cache.get(job.display, content_digest(data))
     # The same content is another module when a package appeared or went around it.
     return entry if entry is not None and entry.module == job.module else None
-
-
-@dataclass(frozen=True, slots=True)
-class _ProjectKeys:
-    """The project's facts, as `shape` (positions ranked) and `exact` digests (`incremental`)."""
-
-    shape: str
-    exact: str
-
-    @classmethod
-    def of(cls, cached: dict[str, CacheEntry], digests: dict[str, FactsDigests]) -> _ProjectKeys:
-        files = [(display, entry.facts_shape, entry.facts_exact) for display, entry in cached.items()]
-        files += [(display, digest.shape, digest.exact) for display, digest in digests.items()]
-        return cls(
-            project_digest((display, shape) for display, shape, _ in files),
-            project_digest((display, exact) for display, _, exact in files),
-        )
-
-    def holds(self, entry: CacheEntry) -> bool:
-        """Whether `entry`'s PROJECT findings are still those of the project."""
-        return entry.index_digest == self.shape and (
-            entry.exact_digest == self.exact or not any(map(_may_quote_positions, entry.project_findings))
-        )
-
-
-def _may_quote_positions(finding: Finding) -> bool:
-    """Whether a finding's text has a number in it, that may be a position in another file.
-    Its own location and source line come from its own file, whose content is unchanged."""
-    quoted = (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
-    return any(character.isdigit() for character in repr(quoted))
 
 
 def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOptions, result: ReviewResult) -> None:

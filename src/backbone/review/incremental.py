@@ -11,10 +11,12 @@ edit changed them:
 - its *exact* digest: the facts as they are.
 
 A file's cached PROJECT findings are reused when its content is unchanged and the project
-shape (the shapes of all files) is the one they were computed for; when they are not empty
-they may quote positions of other files (a relation "declared at models.py:42"), so they
-also need the exact project facts to be the same. Findings that are empty quote nothing,
-and the analyses decide the same on positions of the same order: they stay valid.
+shape (the shapes of all files) is the one they were computed for: the analyses decide the
+same on positions of the same order. Findings may also quote positions of other files (a
+relation "declared at models.py:42"), as the facts hold them; so findings with a number in
+their text are reused only when the exact project facts are those they were computed for,
+or when they were computed for the previous review's facts and none of their numbers is a
+position the edit moved (`moved_positions`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
 
 if TYPE_CHECKING:
+    from backbone.findings import Finding
+    from backbone.review.cache import CacheEntry
     from backbone.review.project import ModuleFacts
 
 # Fields of the cached fact dataclasses that hold source positions. A position held under
@@ -60,6 +65,102 @@ def facts_digests(facts: ModuleFacts | None) -> FactsDigests:
     exact = _plain(facts, None, None)
     shape = _plain(facts, _ranks(lines), _ranks(columns))
     return FactsDigests(_digest(shape), _digest(exact))
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectKeys:
+    """The project's facts, as `shape` and `exact` digests; `previous`, the exact digest of the
+    facts the previous review saw ("" when unknown); `moved`, the positions this review's
+    edits moved (None when unknown)."""
+
+    shape: str
+    exact: str
+    previous: str = ""
+    moved: frozenset[int] | None = None
+
+    @classmethod
+    def of(
+        cls, cached: Mapping[str, CacheEntry], digests: Mapping[str, FactsDigests], previous: Mapping[str, CacheEntry]
+    ) -> ProjectKeys:
+        """From the unchanged files' entries, the changed files' digests, and the entries of
+        the previous review (those of the changed files still hold their former content)."""
+        files = [(display, entry.facts_shape, entry.facts_exact) for display, entry in cached.items()]
+        files += [(display, digest.shape, digest.exact) for display, digest in digests.items()]
+        before = [(display, previous.get(display)) for display, _, _ in files]
+        known = [(display, entry.facts_exact) for display, entry in before if entry is not None]
+        return cls(
+            project_digest((display, shape) for display, shape, _ in files),
+            project_digest((display, exact) for display, _, exact in files),
+            project_digest(known) if len(known) == len(files) else "",
+        )
+
+    def holds(self, entry: CacheEntry) -> bool:
+        """Whether `entry`'s PROJECT findings are still those of the project."""
+        if entry.index_digest != self.shape:
+            return False
+        if entry.exact_digest == self.exact:
+            return True
+        numbers = quoted_numbers(entry.project_findings)
+        return not numbers or (
+            self.moved is not None and entry.exact_digest == self.previous and not numbers & self.moved
+        )
+
+    def refreshes(self, entry: CacheEntry) -> bool:
+        """Whether `entry`, holding, now holds for the exact facts of this review."""
+        return entry.exact_digest != self.exact and bool(quoted_numbers(entry.project_findings))
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def quoted_numbers(findings: Iterable[Finding]) -> frozenset[int]:
+    """The numbers in the findings' text: any may be a position in another file. Their own
+    location and source line come from their own file, whose content is unchanged."""
+    found: set[int] = set()
+    for finding in findings:
+        quoted = (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
+        found.update(int(number) for number in _NUMBER.findall(repr(quoted)))
+    return frozenset(found)
+
+
+def moved_by_edits(
+    edited: Mapping[str, ModuleFacts | None],
+    digests: Mapping[str, FactsDigests],
+    previous: Mapping[str, CacheEntry],
+    previous_facts: Mapping[str, ModuleFacts],
+) -> frozenset[int] | None:
+    """The positions the edited files' facts held before the edit and no longer hold, for
+    edits that kept each file's shape; None when that cannot be told."""
+    moved: set[int] = set()
+    for display, facts in edited.items():
+        entry = previous.get(display)
+        if entry is None or facts is None:
+            return None
+        if entry.facts_exact == digests[display].exact:
+            continue
+        old = previous_facts.get(display)
+        if entry.facts_shape != digests[display].shape or old is None or facts_digests(old).exact != entry.facts_exact:
+            return None
+        found = moved_positions(old, facts)
+        if found is None:
+            return None
+        moved.update(found)
+    return frozenset(moved)
+
+
+def moved_positions(old: ModuleFacts, new: ModuleFacts) -> frozenset[int] | None:
+    """The positions of `old` that are elsewhere in `new`, facts of the same shape (as they
+    were before the edit); None when the facts do not line up."""
+    before: list[int] = []
+    after: list[int] = []
+    for facts, sink in ((old, before), (new, after)):
+        lines: set[int] = set()
+        columns: set[int] = set()
+        _positions(facts, lines, columns)
+        _plain(facts, _ranks(lines), _ranks(columns), sink)
+    if len(before) != len(after):
+        return None
+    return frozenset(position for position, moved in zip(before, after) if position != moved)
 
 
 def project_digest(digests: Iterable[tuple[str, str]]) -> str:
@@ -106,9 +207,12 @@ def _is_pair(value: object) -> bool:
     return isinstance(value, tuple) and len(value) == 2 and all(isinstance(item, int) for item in value)
 
 
-def _plain(value: object, lines: dict[int, int] | None, columns: dict[int, int] | None) -> _Plain:
+def _plain(
+    value: object, lines: dict[int, int] | None, columns: dict[int, int] | None, sink: list[int] | None = None
+) -> _Plain:
     """`value` as nested lists of scalars, the same for equal values in any process (sets
-    sorted); positions replaced by their ranks when `lines` and `columns` are given."""
+    sorted); positions replaced by their ranks when `lines` and `columns` are given, and
+    then added to `sink` as they were, in the order of the result."""
     if value is None or isinstance(value, (str, bool, int, float, bytes)):
         return value
     if isinstance(value, enum.Enum):
@@ -119,21 +223,38 @@ def _plain(value: object, lines: dict[int, int] | None, columns: dict[int, int] 
             item = getattr(value, field.name)
             if lines is not None and columns is not None:
                 if field.name in _LINE_FIELDS and isinstance(item, int):
+                    _add(sink, item)
                     item = lines[item]
                 elif field.name in _COLUMN_FIELDS and isinstance(item, int):
+                    _add(sink, item)
                     item = columns[item]
                 elif field.name in _LINE_COLUMN_FIELDS and _is_pair(item):
+                    _add(sink, *item)
                     item = (lines[item[0]], columns[item[1]])
-            plain.append(_plain(item, lines, columns))
+            plain.append(_plain(item, lines, columns, sink))
         return plain
     if isinstance(value, dict):
         return ["dict", *(
-            [_plain(key, lines, columns), _plain(item, lines, columns)]
+            [_plain(key, lines, columns, sink), _plain(item, lines, columns, sink)]
             for key, item in sorted(value.items(), key=lambda pair: repr(pair[0]))
         )]
     if isinstance(value, (set, frozenset)):
-        items = [_plain(item, lines, columns) for item in value]
-        return ["set", *sorted(items, key=msgspec.msgpack.encode)]
+        # Sorted by their plain form, which does not depend on where the positions are.
+        items: list[tuple[bytes, _Plain, list[int]]] = []
+        for item in value:
+            positions: list[int] = []
+            converted = _plain(item, lines, columns, positions)
+            items.append((msgspec.msgpack.encode(converted), converted, positions))
+        items.sort(key=lambda entry: entry[0])
+        for _, _, positions in items:
+            if sink is not None:
+                sink.extend(positions)
+        return ["set", *(converted for _, converted, _ in items)]
     if isinstance(value, (tuple, list)):
-        return ["seq", *(_plain(item, lines, columns) for item in value)]
+        return ["seq", *(_plain(item, lines, columns, sink) for item in value)]
     raise TypeError(f"module facts hold a value backbone cannot digest: {type(value).__name__}")
+
+
+def _add(sink: list[int] | None, *positions: int) -> None:
+    if sink is not None:
+        sink.extend(positions)

@@ -195,9 +195,9 @@ def measure(arguments: argparse.Namespace, backbone: str, tree: Path) -> int:
             path.write_text(originals[name], encoding="utf-8")
 
     print()
-    print(f"  {'run':<58} {'median s':>9} {'x cold':>8}")
+    print(f"  {'run':<64} {'median s':>9} {'x cold':>8}")
     for timings in (cold, warm, *edited.values()):
-        print(f"  {timings.label:<58} {timings.median:>9.2f} {timings.median / cold.median:>8.2f}")
+        print(f"  {timings.label:<64} {timings.median:>9.2f} {timings.median / cold.median:>8.2f}")
     worst = max(timings.median for timings in edited.values()) / cold.median
     print()
     met = worst <= TARGET

@@ -226,3 +226,17 @@ def test_an_edit_that_changes_what_every_file_sees_is_checked_by_more_workers(
     assert warm.project_checked == len(python_files(shop))
     assert not warm.internal_errors
     assert keys(warm.findings) == keys(cold.findings)
+
+
+@pytest.mark.parametrize("edit", ["docstring", "deletion"])
+def test_without_the_facts_file_the_cached_files_are_read_again(shop: Path, edit: str) -> None:
+    run(shop)
+    for facts in shop.joinpath(".backbone_cache").rglob("facts.msgpack"):
+        facts.unlink()
+    if edit == "docstring":
+        insert_line(shop / "shop" / "models.py", 1, '"""The models."""')
+    else:
+        (shop / "shop" / "legacy.py").unlink()
+    warm = run(shop)
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+    assert warm.project_checked == len(python_files(shop))

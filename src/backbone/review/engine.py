@@ -143,7 +143,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
             if unknown:
                 facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
-                stale = [job for job in stale if job.display not in {known.display for known in unknown}]
+                stale += [job for job in unknown if job not in stale]
             from backbone.review.project import ProjectIndex
 
             index = ProjectIndex.build(facts)
@@ -153,7 +153,6 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
             result.project_checked = len(project_findings)
-            stale += unknown
     finally:
         pool.close()
         gc.unfreeze()

@@ -132,7 +132,34 @@ def model_removed(root: Path, rng: random.Random) -> str:
     return f"model {model.name} removed"
 
 
+def number_changed(root: Path, rng: random.Random) -> str:
+    """A number in a function body changed in place: no line moves."""
+    candidates = [
+        (path, node) for path in python_files(root) for function in functions(path) for node in ast.walk(function)
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.lineno == node.end_lineno
+    ]
+    if not candidates:
+        return "no number left to change"
+    path, node = rng.choice(candidates)
+    lines = path.read_text().splitlines(keepends=True)
+    line = lines[node.lineno - 1]
+    lines[node.lineno - 1] = line[: node.col_offset] + str(node.value + 1) + line[node.end_col_offset :]
+    path.write_text("".join(lines))
+    return f"number on line {node.lineno} of {path.name}"
+
+
+def file_restored(root: Path, rng: random.Random) -> str:
+    """A file back to what it was at first: content the cache has seen before."""
+    path = rng.choice(python_files(root))
+    original = SHOP / path.relative_to(root)
+    if original.is_file():
+        path.write_text(original.read_text())
+    return f"{path.name} restored"
+
+
 EDITS: list[Callable[[Path, random.Random], str]] = [
+    number_changed,
+    file_restored,
     docstring_on_top,
     comment_on_top,
     statement_in_a_body,
@@ -154,7 +181,7 @@ def test_a_warm_review_after_random_edits_reports_what_a_cold_review_reports(sho
     first = run(shop)
     assert len(first.findings) > 20  # PROJECT rules across files: the shop is worth editing
     done: list[str] = []
-    for _ in range(8):
+    for _ in range(10):
         done.append(rng.choice(EDITS)(shop, rng))
         warm = run(shop)
         cold = run(shop, use_cache=False)

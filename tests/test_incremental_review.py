@@ -5,8 +5,11 @@ tree reports."""
 from __future__ import annotations
 
 import ast
+import os
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,15 +138,17 @@ def model_removed(root: Path, rng: random.Random) -> str:
 def number_changed(root: Path, rng: random.Random) -> str:
     """A number in a function body changed in place: no line moves."""
     candidates = [
-        (path, node) for path in python_files(root) for function in functions(path) for node in ast.walk(function)
-        if isinstance(node, ast.Constant) and type(node.value) is int and node.lineno == node.end_lineno
+        (path, node, node.value) for path in python_files(root) for function in functions(path)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+        and node.lineno == node.end_lineno
     ]
     if not candidates:
         return "no number left to change"
-    path, node = rng.choice(candidates)
+    path, node, value = rng.choice(candidates)
     lines = path.read_text().splitlines(keepends=True)
     line = lines[node.lineno - 1]
-    lines[node.lineno - 1] = line[: node.col_offset] + str(node.value + 1) + line[node.end_col_offset :]
+    lines[node.lineno - 1] = line[: node.col_offset] + str(value + 1) + line[node.end_col_offset :]
     path.write_text("".join(lines))
     return f"number on line {node.lineno} of {path.name}"
 
@@ -267,3 +272,46 @@ def test_without_the_facts_file_the_cached_files_are_read_again(shop: Path, edit
     warm = run(shop)
     assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
     assert warm.project_checked == len(python_files(shop))
+
+
+def facts_of(text: str) -> object:
+    from backbone.review.project import extract_module_facts
+
+    return extract_module_facts(ast.parse(text), "shop/models.py", "shop.models", False)
+
+
+def test_moving_lines_keeps_the_shape_of_the_facts_and_new_names_change_it() -> None:
+    from backbone.review.incremental import facts_digests, moved_positions
+    from backbone.review.project import ModuleFacts
+
+    text = (SHOP / "shop" / "models.py").read_text()
+    before = facts_of(text)
+    moved = facts_of('"""The models."""\n\n' + text)
+    imported = facts_of("import json\n" + text)
+    assert isinstance(before, ModuleFacts) and isinstance(moved, ModuleFacts) and isinstance(imported, ModuleFacts)
+    assert facts_digests(moved).shape == facts_digests(before).shape
+    assert facts_digests(moved).exact != facts_digests(before).exact
+    assert facts_digests(imported).shape != facts_digests(before).shape
+    shifted = moved_positions(before, moved)
+    assert shifted is not None
+    # Every line moved down by 2: the old lines of the models are among the moved positions.
+    assert {model.line for model in before.models if hasattr(model, "line") and model.line} <= shifted
+
+
+def test_the_digests_are_the_same_in_every_process() -> None:
+    """Sets are digested in a fixed order, whatever the hash seed of the process."""
+    script = (
+        "import ast, sys\n"
+        "from backbone.review.incremental import facts_digests\n"
+        "from backbone.review.project import extract_module_facts\n"
+        "text = open(sys.argv[1]).read()\n"
+        "print(facts_digests(extract_module_facts(ast.parse(text), 'shop/views.py', 'shop.views', False)))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(SHOP / "shop" / "views.py")],
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1

@@ -59,12 +59,7 @@ NO_FACTS = FactsDigests("", "")
 def facts_digests(facts: ModuleFacts | None) -> FactsDigests:
     if facts is None:
         return NO_FACTS
-    lines: set[int] = set()
-    columns: set[int] = set()
-    _positions(facts, lines, columns)
-    exact = _plain(facts, None, None)
-    shape = _plain(facts, _ranks(lines), _ranks(columns))
-    return FactsDigests(_digest(shape), _digest(exact))
+    return _Flattened.of(facts).digests()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +146,7 @@ def moved_by_edits(
 def moved_positions(old: ModuleFacts, new: ModuleFacts) -> frozenset[int] | None:
     """The positions of `old` that are elsewhere in `new`, facts of the same shape (as they
     were before the edit); None when the facts do not line up."""
-    before: list[int] = []
-    after: list[int] = []
-    for facts, sink in ((old, before), (new, after)):
-        lines: set[int] = set()
-        columns: set[int] = set()
-        _positions(facts, lines, columns)
-        _plain(facts, _ranks(lines), _ranks(columns), sink)
+    before, after = _Flattened.of(old).slots.values, _Flattened.of(new).slots.values
     if len(before) != len(after):
         return None
     return frozenset(position for position, moved in zip(before, after) if position != moved)
@@ -175,86 +164,127 @@ def _digest(value: _Plain) -> str:
     return hashlib.blake2b(msgspec.msgpack.encode(value), digest_size=16).hexdigest()
 
 
-def _ranks(values: set[int]) -> dict[int, int]:
+def _ranks(values: Iterable[int]) -> dict[int, int]:
     """Each positive position's rank (from 1); 0 and below stay as they are."""
-    ranks = {value: value for value in values if value <= 0}
-    ranks.update((value, rank) for rank, value in enumerate(sorted(value for value in values if value > 0), 1))
+    distinct = set(values)
+    ranks = {value: value for value in distinct if value <= 0}
+    ranks.update((value, rank) for rank, value in enumerate(sorted(value for value in distinct if value > 0), 1))
     return ranks
 
 
-def _positions(value: object, lines: set[int], columns: set[int]) -> None:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if field.name in _LINE_FIELDS and isinstance(item, int):
-                lines.add(item)
-            elif field.name in _COLUMN_FIELDS and isinstance(item, int):
-                columns.add(item)
-            elif field.name in _LINE_COLUMN_FIELDS and _is_pair(item):
-                lines.add(item[0])
-                columns.add(item[1])
-            else:
-                _positions(item, lines, columns)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _positions(item, lines, columns)
-    elif isinstance(value, (tuple, list, set, frozenset)):
-        for item in value:
-            _positions(item, lines, columns)
+@dataclass(slots=True)
+class _Slots:
+    """Where the positions sit in a flattened value, in its order: list, index, line or column."""
+
+    holders: list[list[_Plain]] = dataclasses.field(default_factory=list)
+    indexes: list[int] = dataclasses.field(default_factory=list)
+    is_line: list[bool] = dataclasses.field(default_factory=list)
+    values: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, holder: list[_Plain], index: int, is_line: bool, value: int) -> None:
+        self.holders.append(holder)
+        self.indexes.append(index)
+        self.is_line.append(is_line)
+        self.values.append(value)
+
+    def extend(self, other: _Slots) -> None:
+        self.holders += other.holders
+        self.indexes += other.indexes
+        self.is_line += other.is_line
+        self.values += other.values
+
+
+@dataclass(slots=True)
+class _Flattened:
+    """A value as nested lists of scalars, the same for equal values in any process (dict
+    keys and sets sorted), and where its positions are in it."""
+
+    plain: _Plain
+    slots: _Slots
+
+    @classmethod
+    def of(cls, value: object) -> _Flattened:
+        slots = _Slots()
+        return cls(_flatten(value, slots), slots)
+
+    def digests(self) -> FactsDigests:
+        """The exact digest, then the shape's: each position replaced by its rank. Sets were
+        sorted by their exact encoding, which orders non-negative integers as numbers: the
+        order is the same for positions and for their ranks."""
+        exact = _digest(self.plain)
+        slots = self.slots
+        lines = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if is_line)
+        columns = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if not is_line)
+        for holder, index, is_line, value in zip(slots.holders, slots.indexes, slots.is_line, slots.values):
+            holder[index] = (lines if is_line else columns)[value]
+        shape = _digest(self.plain)
+        for holder, index, value in zip(slots.holders, slots.indexes, slots.values):
+            holder[index] = value
+        return FactsDigests(shape, exact)
 
 
 def _is_pair(value: object) -> bool:
     return isinstance(value, tuple) and len(value) == 2 and all(isinstance(item, int) for item in value)
 
 
-def _plain(
-    value: object, lines: dict[int, int] | None, columns: dict[int, int] | None, sink: list[int] | None = None
-) -> _Plain:
-    """`value` as nested lists of scalars, the same for equal values in any process (sets
-    sorted); positions replaced by their ranks when `lines` and `columns` are given, and
-    then added to `sink` as they were, in the order of the result."""
+_PLAIN_FIELD, _LINE_FIELD, _COLUMN_FIELD, _PAIR_FIELD = range(4)
+# Per dataclass: its fields, each with what it holds.
+_FIELDS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, int], ...]:
+    known = _FIELDS.get(kind)
+    if known is None:
+        known = _FIELDS[kind] = tuple(
+            (
+                field.name,
+                _LINE_FIELD if field.name in _LINE_FIELDS
+                else _COLUMN_FIELD if field.name in _COLUMN_FIELDS
+                else _PAIR_FIELD if field.name in _LINE_COLUMN_FIELDS
+                else _PLAIN_FIELD,
+            )
+            for field in dataclasses.fields(kind)
+        )
+    return known
+
+
+def _flatten(value: object, slots: _Slots) -> _Plain:
     if value is None or isinstance(value, (str, bool, int, float, bytes)):
         return value
     if isinstance(value, enum.Enum):
-        return [type(value).__name__, _plain(value.value, None, None)]
+        return [type(value).__name__, _flatten(value.value, _Slots())]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         plain: list[_Plain] = [type(value).__name__]
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if lines is not None and columns is not None:
-                if field.name in _LINE_FIELDS and isinstance(item, int):
-                    _add(sink, item)
-                    item = lines[item]
-                elif field.name in _COLUMN_FIELDS and isinstance(item, int):
-                    _add(sink, item)
-                    item = columns[item]
-                elif field.name in _LINE_COLUMN_FIELDS and _is_pair(item):
-                    _add(sink, *item)
-                    item = (lines[item[0]], columns[item[1]])
-            plain.append(_plain(item, lines, columns, sink))
+        for name, kind in _fields(type(value)):
+            item = getattr(value, name)
+            if kind == _PLAIN_FIELD or isinstance(item, bool):
+                plain.append(_flatten(item, slots))
+            elif kind != _PAIR_FIELD and isinstance(item, int):
+                slots.add(plain, len(plain), kind == _LINE_FIELD, item)
+                plain.append(item)
+            elif kind == _PAIR_FIELD and _is_pair(item):
+                pair: list[_Plain] = ["seq", item[0], item[1]]
+                slots.add(pair, 1, True, item[0])
+                slots.add(pair, 2, False, item[1])
+                plain.append(pair)
+            else:
+                plain.append(_flatten(item, slots))
         return plain
     if isinstance(value, dict):
-        return ["dict", *(
-            [_plain(key, lines, columns, sink), _plain(item, lines, columns, sink)]
-            for key, item in sorted(value.items(), key=lambda pair: repr(pair[0]))
-        )]
+        entries: list[_Plain] = ["dict"]
+        for key in sorted(value, key=repr):
+            entries.append([_flatten(key, slots), _flatten(value[key], slots)])
+        return entries
     if isinstance(value, (set, frozenset)):
-        # Sorted by their plain form, which does not depend on where the positions are.
-        items: list[tuple[bytes, _Plain, list[int]]] = []
+        items: list[tuple[bytes, _Plain, _Slots]] = []
         for item in value:
-            positions: list[int] = []
-            converted = _plain(item, lines, columns, positions)
-            items.append((msgspec.msgpack.encode(converted), converted, positions))
+            own = _Slots()
+            converted = _flatten(item, own)
+            items.append((msgspec.msgpack.encode(converted), converted, own))
         items.sort(key=lambda entry: entry[0])
-        for _, _, positions in items:
-            if sink is not None:
-                sink.extend(positions)
+        for _, _, own in items:
+            slots.extend(own)
         return ["set", *(converted for _, converted, _ in items)]
     if isinstance(value, (tuple, list)):
-        return ["seq", *(_plain(item, lines, columns, sink) for item in value)]
+        return ["seq", *(_flatten(item, slots) for item in value)]
     raise TypeError(f"module facts hold a value backbone cannot digest: {type(value).__name__}")
-
-
-def _add(sink: list[int] | None, *positions: int) -> None:
-    if sink is not None:
-        sink.extend(positions)

@@ -17,6 +17,12 @@ relation "declared at models.py:42"), as the facts hold them; so findings with a
 their text are reused only when the exact project facts are those they were computed for,
 or when they were computed for the previous review's facts and none of their numbers is a
 position the edit moved (`moved_positions`).
+
+What this relies on, and what code reading the facts must keep true: positions from the
+facts are compared only with positions of the same file, by order and equality (no
+arithmetic on them, no comparison across files); and a position reaches a finding's text
+as the facts hold it. tests/test_incremental_review.py checks warm against cold reviews
+after random edits.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One folder per (backbone version, rule set and configuration) holding a mapping from each
 reviewed path to the digest of its content and what reviewing it produced. An entry is
 used only when the content digest matches; PROJECT-scoped findings also need the project
-index digest to match.
+facts they were computed from to match (see `incremental`).
 
 The cache sits in the reviewed tree, so whoever prepared the tree may have prepared it
 too. It is data only (typed MessagePack, `cache_codec`), signed with a key kept outside
@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 CACHE_DIRECTORY = ".backbone_cache"
 # Part of the folder key: a cache of another format is never even looked at.
-FORMAT = "msgpack-signed-1"
+FORMAT = "msgpack-signed-2"
 RESULTS_FILE = "results.msgpack"
 FACTS_FILE = "facts.msgpack"
 # Larger files are ignored unread; a large project's facts take a few megabytes.
@@ -97,8 +97,14 @@ class CacheEntry:
     content: str
     file_findings: tuple[Finding, ...]
     suppressions: tuple[Suppression, ...]
+    # The project shape (`incremental`) the PROJECT findings were computed for, and when
+    # they are not empty, the exact project facts too.
     index_digest: str
     project_findings: tuple[Finding, ...]
+    module: str = ""  # the module name the file was checked as
+    facts_shape: str = ""  # this file's facts, positions ranked (`incremental.facts_digests`)
+    facts_exact: str = ""  # this file's facts as they are
+    exact_digest: str = ""
 
 
 @functools.cache

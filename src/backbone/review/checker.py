@@ -140,7 +140,12 @@ class Checker:
     def check_project(self, index: ProjectIndex, jobs: list[FileJob]) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
         """PROJECT-scoped findings for files checked in phase 1 and for `jobs` (checked now)."""
         for job in jobs:
-            if job.display not in self.parsed and job.display not in self.deferred:
+            known = index.modules.get(job.module)
+            if job.display in self.parsed or job.display in self.deferred:
+                continue
+            if job.cached_content and known is not None and known.path == job.display:
+                self.deferred[job.display] = (job, known, job.cached_content)
+            else:
                 previous = self.keep_trees
                 self.keep_trees = True
                 self.check_file(job)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import os
 import threading
 from collections import deque
@@ -21,6 +20,7 @@ from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover, printable_path
+from backbone.review.incremental import ProjectKeys, facts_digests, moved_by_edits, quoted_numbers
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -48,6 +48,8 @@ class ReviewResult:
     findings: list[Finding] = field(default_factory=list)
     files_reviewed: int = 0
     files_from_cache: int = 0
+    # Files whose PROJECT-scoped findings were computed in this run (not reused from the cache).
+    project_checked: int = 0
     missing_paths: list[Path] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     # One line each, for stderr: the review is complete despite them (a refused cache).
@@ -103,9 +105,12 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
     # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
     project_rules = bool(to_check) and selection.has_project_rules()
-    # A changed file makes every cached file's PROJECT findings stale: size the pool for
-    # re-checking them all, not just the changed files.
-    workload = len(to_check) + (len(cached) if project_rules else 0)
+    # Files whose PROJECT findings may need checking again: the changed ones, and those whose
+    # findings may quote positions (an edit that moves positions re-checks them); size the
+    # pool for them.
+    workload = len(to_check) + (
+        sum(bool(quoted_numbers(entry.project_findings)) for entry in cached.values()) if project_rules else 0
+    )
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and
@@ -117,35 +122,44 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
+        digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
+        keys = ProjectKeys.of(cached, digests, cache.entries)
+        if outcomes and selection.has_project_rules():
+            edited = {display: outcome.facts for display, outcome in outcomes.items()}
+            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, cache.facts()))
         project_findings: dict[str, tuple[Finding, ...]] = {}
-        # PROJECT findings depend on every file: they are reused while no file changed.
-        index_digest = _tree_digest(jobs, cached, outcomes)
-        stale = [job for job in jobs if job.display in cached and cached[job.display].index_digest != index_digest]
+        # PROJECT findings depend on the facts of every file: reused while those they were
+        # computed for hold (`incremental`).
+        stale = [job for job in jobs if job.display in cached and not keys.holds(cached[job.display])]
         if (outcomes or stale) and selection.has_project_rules():
             cached_facts = cache.facts()
-            if any(job.display not in cached_facts for job in stale):
-                # The facts file is gone or damaged: what those files say must be read again.
-                stale = [job for job in jobs if job.display in cached]
-                cached_facts = {}
-            facts = [cached_facts[job.display] for job in stale if job.display in cached_facts]
+            # The index needs the facts of every file. Those of a cached file are missing when
+            # the facts file is gone or damaged: the file is read again.
+            unknown = [
+                job for job in jobs
+                if job.display in cached and cached[job.display].facts_shape and job.display not in cached_facts
+            ]
+            facts = [cached_facts[display] for display in cached if display in cached_facts]
             facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
-            stale_without_facts = [job for job in stale if job.display not in cached_facts]
-            if stale_without_facts:
-                for outcome in pool.check_files(stale_without_facts):
-                    if outcome.facts is not None:
-                        facts.append(outcome.facts)
+            if unknown:
+                facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
+                stale += [job for job in unknown if job not in stale]
             from backbone.review.project import ProjectIndex
 
             index = ProjectIndex.build(facts)
-            for display, (found, errors) in pool.check_project(index, stale).items():
+            again = [replace(job, cached_content=cached[job.display].content) for job in stale]
+            pool.grow(selection, len(again), options.jobs)
+            for display, (found, errors) in pool.check_project(index, again).items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
+            result.project_checked = len(project_findings)
     finally:
         pool.close()
         gc.unfreeze()
         if collecting:
             gc.enable()
 
+    refreshed = {job.display for job in stale}
     for job in jobs:
         display = job.display
         if display in outcomes:
@@ -154,17 +168,24 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 content=outcome.content,
                 file_findings=outcome.file_findings,
                 suppressions=outcome.suppressions,
-                index_digest=index_digest,
+                index_digest=keys.shape,
                 project_findings=project_findings.get(display, ()),
+                module=job.module,
+                facts_shape=digests[display].shape,
+                facts_exact=digests[display].exact,
+                exact_digest=keys.exact,
             )
             # A crashed rule must not be remembered as "no findings".
             if outcome.content and not outcome.internal_errors:
                 cache.put(display, entry, outcome.facts)
         else:
             entry = cached[display]
-            if entry.index_digest != index_digest:
-                entry = replace(entry, index_digest=index_digest, project_findings=project_findings.get(display, ()))
+            if display in refreshed:
+                found = project_findings.get(display, ())
+                entry = replace(entry, index_digest=keys.shape, exact_digest=keys.exact, project_findings=found)
                 cache.put(display, entry)
+            elif keys.refreshes(entry):
+                cache.put(display, entry := replace(entry, exact_digest=keys.exact))
             result.files_from_cache += reported is None or display in reported
         if reported is None or display in reported:
             _collect(entry, display, config, options, result)
@@ -186,16 +207,9 @@ def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
         data = Path(job.path).read_bytes()
     except OSError:
         return None
-    return cache.get(job.display, content_digest(data))
-
-
-def _tree_digest(jobs: list[FileJob], cached: dict[str, CacheEntry], outcomes: dict[str, FileOutcome]) -> str:
-    """Identifies the content of every reviewed file at once."""
-    digest = hashlib.blake2b(digest_size=16)
-    for job in sorted(jobs, key=lambda item: item.display):
-        content = cached[job.display].content if job.display in cached else outcomes[job.display].content
-        digest.update(f"{job.display}\0{content}\0".encode())
-    return digest.hexdigest()
+    entry = cache.get(job.display, content_digest(data))
+    # The same content is another module when a package appeared or went around it.
+    return entry if entry is not None and entry.module == job.module else None
 
 
 def _collect(entry: CacheEntry, path: str, config: Config, options: ReviewOptions, result: ReviewResult) -> None:
@@ -447,11 +461,17 @@ class _WorkerPool:
 
     @classmethod
     def start(cls, selection: RuleSelection, keep_trees: bool, files: int, jobs: int | None) -> _WorkerPool:
-        cores = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-        count = max(1, min(cores, files // _FILES_PER_WORKER))
+        count = _worker_count(files, jobs)
         if count == 1:
             return cls([_LocalWorker(selection, keep_trees)])
         return cls([_ProcessWorker(selection, keep_trees) for _ in range(count)])
+
+    def grow(self, selection: RuleSelection, files: int, jobs: int | None) -> None:
+        """More workers for `files` more files to check, when the pool is smaller than they need
+        (an edit that changed what other files see, found once the edited files are read)."""
+        count = _worker_count(files, jobs)
+        if len(self.workers) < count:
+            self.workers += [_ProcessWorker(selection, keep_trees=True) for _ in range(count - len(self.workers))]
 
     def _split(self, jobs: list[FileJob]) -> list[list[FileJob]]:
         chunks: list[list[FileJob]] = [[] for _ in self.workers]
@@ -514,6 +534,11 @@ class _WorkerPool:
     def close(self) -> None:
         for worker in self.workers:
             worker.close()
+
+
+def _worker_count(files: int, jobs: int | None) -> int:
+    cores = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(1, min(cores, files // _FILES_PER_WORKER))
 
 
 def _file_size(job: FileJob) -> int:

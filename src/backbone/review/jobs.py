@@ -49,6 +49,9 @@ class FileJob:
     display: str
     module: str
     is_package: bool
+    # The content digest of a cached file whose PROJECT findings are checked again: its facts
+    # are those of the project index, so only its tree is needed.
+    cached_content: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,296 @@
+"""What PROJECT-scoped results depend on, so that an edit re-checks only what it can change.
+
+PROJECT findings of a file depend on its own content and on the project index, which is
+built from the module facts of every file. Two digests of each file's facts say how an
+edit changed them:
+
+- its *shape*: the facts with every source position (a `line`, a `column`) replaced by its
+  rank among the positions of that file, 0 kept as 0 ("no position"). Order and equality
+  between the positions of one file survive, which is all the analyses compare; adding a
+  docstring on top, or a line in a function body, moves positions but keeps the shape;
+- its *exact* digest: the facts as they are.
+
+A file's cached PROJECT findings are reused when its content is unchanged and the project
+shape (the shapes of all files) is the one they were computed for: the analyses decide the
+same on positions of the same order. Findings may also quote positions of other files (a
+relation "declared at models.py:42"), as the facts hold them; so findings with a number in
+their text are reused only when the exact project facts are those they were computed for,
+or when they were computed for the previous review's facts and none of their numbers is a
+position the edit moved (`moved_positions`).
+
+What this relies on, and what code reading the facts must keep true: positions from the
+facts are compared only with positions of the same file, by order and equality (no
+arithmetic on them, no comparison across files); and a position reaches a finding's text
+as the facts hold it. tests/test_incremental_review.py checks warm against cold reviews
+after random edits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgspec
+
+if TYPE_CHECKING:
+    from backbone.findings import Finding
+    from backbone.review.cache import CacheEntry
+    from backbone.review.project import ModuleFacts
+
+# Fields of the cached fact dataclasses that hold source positions. A position held under
+# another name is compared as data: an edit moving it changes the shape, which re-checks
+# more than needed but never too little.
+_LINE_FIELDS = frozenset({"line", "queryset_line"})
+_COLUMN_FIELDS = frozenset({"column"})
+_LINE_COLUMN_FIELDS = frozenset({"row_of"})  # (line, column) pairs
+
+_Plain = str | int | float | bool | None | bytes | list["_Plain"]
+
+
+@dataclass(frozen=True, slots=True)
+class FactsDigests:
+    shape: str
+    exact: str
+
+
+# A file without facts (unreadable, or its facts failed): it adds nothing to the index.
+NO_FACTS = FactsDigests("", "")
+
+
+def facts_digests(facts: ModuleFacts | None) -> FactsDigests:
+    if facts is None:
+        return NO_FACTS
+    return _Flattened.of(facts).digests()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectKeys:
+    """The project's facts, as `shape` and `exact` digests; `previous`, the exact digest of the
+    facts the previous review saw ("" when unknown); `moved`, the positions this review's
+    edits moved (None when unknown)."""
+
+    shape: str
+    exact: str
+    previous: str = ""
+    moved: frozenset[int] | None = None
+
+    @classmethod
+    def of(
+        cls, cached: Mapping[str, CacheEntry], digests: Mapping[str, FactsDigests], previous: Mapping[str, CacheEntry]
+    ) -> ProjectKeys:
+        """From the unchanged files' entries, the changed files' digests, and the entries of
+        the previous review (those of the changed files still hold their former content)."""
+        files = [(display, entry.facts_shape, entry.facts_exact) for display, entry in cached.items()]
+        files += [(display, digest.shape, digest.exact) for display, digest in digests.items()]
+        before = [(display, previous.get(display)) for display, _, _ in files]
+        known = [(display, entry.facts_exact) for display, entry in before if entry is not None]
+        return cls(
+            project_digest((display, shape) for display, shape, _ in files),
+            project_digest((display, exact) for display, _, exact in files),
+            project_digest(known) if len(known) == len(files) else "",
+        )
+
+    def holds(self, entry: CacheEntry) -> bool:
+        """Whether `entry`'s PROJECT findings are still those of the project."""
+        if entry.index_digest != self.shape:
+            return False
+        if entry.exact_digest == self.exact:
+            return True
+        numbers = quoted_numbers(entry.project_findings)
+        return not numbers or (
+            self.moved is not None and entry.exact_digest == self.previous and not numbers & self.moved
+        )
+
+    def refreshes(self, entry: CacheEntry) -> bool:
+        """Whether `entry`, holding, now holds for the exact facts of this review."""
+        return entry.exact_digest != self.exact and bool(quoted_numbers(entry.project_findings))
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def quoted_numbers(findings: Iterable[Finding]) -> frozenset[int]:
+    """The numbers in the findings' text: any may be a position in another file. Their own
+    location and source line come from their own file, whose content is unchanged."""
+    found: set[int] = set()
+    for finding in findings:
+        quoted = (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
+        found.update(int(number) for number in _NUMBER.findall(repr(quoted)))
+    return frozenset(found)
+
+
+def moved_by_edits(
+    edited: Mapping[str, ModuleFacts | None],
+    digests: Mapping[str, FactsDigests],
+    previous: Mapping[str, CacheEntry],
+    previous_facts: Mapping[str, ModuleFacts],
+) -> frozenset[int] | None:
+    """The positions the edited files' facts held before the edit and no longer hold, for
+    edits that kept each file's shape; None when that cannot be told."""
+    moved: set[int] = set()
+    for display, facts in edited.items():
+        entry = previous.get(display)
+        if entry is None or facts is None:
+            return None
+        if entry.facts_exact == digests[display].exact:
+            continue
+        old = previous_facts.get(display)
+        if entry.facts_shape != digests[display].shape or old is None or facts_digests(old).exact != entry.facts_exact:
+            return None
+        found = moved_positions(old, facts)
+        if found is None:
+            return None
+        moved.update(found)
+    return frozenset(moved)
+
+
+def moved_positions(old: ModuleFacts, new: ModuleFacts) -> frozenset[int] | None:
+    """The positions of `old` that are elsewhere in `new`, facts of the same shape (as they
+    were before the edit); None when the facts do not line up."""
+    before, after = _Flattened.of(old).slots.values, _Flattened.of(new).slots.values
+    if len(before) != len(after):
+        return None
+    return frozenset(position for position, moved in zip(before, after) if position != moved)
+
+
+def project_digest(digests: Iterable[tuple[str, str]]) -> str:
+    """One digest for (path, file digest) pairs, in any order."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for path, digest in sorted(digests):
+        hasher.update(f"{path}\0{digest}\0".encode())
+    return hasher.hexdigest()
+
+
+def _digest(value: _Plain) -> str:
+    return hashlib.blake2b(msgspec.msgpack.encode(value), digest_size=16).hexdigest()
+
+
+def _ranks(values: Iterable[int]) -> dict[int, int]:
+    """Each positive position's rank (from 1); 0 and below stay as they are."""
+    distinct = set(values)
+    ranks = {value: value for value in distinct if value <= 0}
+    ranks.update((value, rank) for rank, value in enumerate(sorted(value for value in distinct if value > 0), 1))
+    return ranks
+
+
+@dataclass(slots=True)
+class _Slots:
+    """Where the positions sit in a flattened value, in its order: list, index, line or column."""
+
+    holders: list[list[_Plain]] = dataclasses.field(default_factory=list)
+    indexes: list[int] = dataclasses.field(default_factory=list)
+    is_line: list[bool] = dataclasses.field(default_factory=list)
+    values: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, holder: list[_Plain], index: int, is_line: bool, value: int) -> None:
+        self.holders.append(holder)
+        self.indexes.append(index)
+        self.is_line.append(is_line)
+        self.values.append(value)
+
+    def extend(self, other: _Slots) -> None:
+        self.holders += other.holders
+        self.indexes += other.indexes
+        self.is_line += other.is_line
+        self.values += other.values
+
+
+@dataclass(slots=True)
+class _Flattened:
+    """A value as nested lists of scalars, the same for equal values in any process (dict
+    keys and sets sorted), and where its positions are in it."""
+
+    plain: _Plain
+    slots: _Slots
+
+    @classmethod
+    def of(cls, value: object) -> _Flattened:
+        slots = _Slots()
+        return cls(_flatten(value, slots), slots)
+
+    def digests(self) -> FactsDigests:
+        """The exact digest, then the shape's: each position replaced by its rank. Sets were
+        sorted by their exact encoding, which orders non-negative integers as numbers: the
+        order is the same for positions and for their ranks."""
+        exact = _digest(self.plain)
+        slots = self.slots
+        lines = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if is_line)
+        columns = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if not is_line)
+        for holder, index, is_line, value in zip(slots.holders, slots.indexes, slots.is_line, slots.values):
+            holder[index] = (lines if is_line else columns)[value]
+        shape = _digest(self.plain)
+        for holder, index, value in zip(slots.holders, slots.indexes, slots.values):
+            holder[index] = value
+        return FactsDigests(shape, exact)
+
+
+def _is_pair(value: object) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(item, int) for item in value)
+
+
+_PLAIN_FIELD, _LINE_FIELD, _COLUMN_FIELD, _PAIR_FIELD = range(4)
+# Per dataclass: its fields, each with what it holds.
+_FIELDS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _fields(kind: type) -> tuple[tuple[str, int], ...]:
+    known = _FIELDS.get(kind)
+    if known is None:
+        known = _FIELDS[kind] = tuple(
+            (
+                field.name,
+                _LINE_FIELD if field.name in _LINE_FIELDS
+                else _COLUMN_FIELD if field.name in _COLUMN_FIELDS
+                else _PAIR_FIELD if field.name in _LINE_COLUMN_FIELDS
+                else _PLAIN_FIELD,
+            )
+            for field in dataclasses.fields(kind)
+        )
+    return known
+
+
+def _flatten(value: object, slots: _Slots) -> _Plain:
+    if value is None or isinstance(value, (str, bool, int, float, bytes)):
+        return value
+    if isinstance(value, enum.Enum):
+        return [type(value).__name__, _flatten(value.value, _Slots())]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        plain: list[_Plain] = [type(value).__name__]
+        for name, kind in _fields(type(value)):
+            item = getattr(value, name)
+            if kind == _PLAIN_FIELD or isinstance(item, bool):
+                plain.append(_flatten(item, slots))
+            elif kind != _PAIR_FIELD and isinstance(item, int):
+                slots.add(plain, len(plain), kind == _LINE_FIELD, item)
+                plain.append(item)
+            elif kind == _PAIR_FIELD and _is_pair(item):
+                pair: list[_Plain] = ["seq", item[0], item[1]]
+                slots.add(pair, 1, True, item[0])
+                slots.add(pair, 2, False, item[1])
+                plain.append(pair)
+            else:
+                plain.append(_flatten(item, slots))
+        return plain
+    if isinstance(value, dict):
+        entries: list[_Plain] = ["dict"]
+        for key in sorted(value, key=repr):
+            entries.append([_flatten(key, slots), _flatten(value[key], slots)])
+        return entries
+    if isinstance(value, (set, frozenset)):
+        items: list[tuple[bytes, _Plain, _Slots]] = []
+        for item in value:
+            own = _Slots()
+            converted = _flatten(item, own)
+            items.append((msgspec.msgpack.encode(converted), converted, own))
+        items.sort(key=lambda entry: entry[0])
+        for _, _, own in items:
+            slots.extend(own)
+        return ["set", *(converted for _, converted, _ in items)]
+    if isinstance(value, (tuple, list)):
+        return ["seq", *(_flatten(item, slots) for item in value)]
+    raise TypeError(f"module facts hold a value backbone cannot digest: {type(value).__name__}")

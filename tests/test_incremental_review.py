@@ -1,0 +1,317 @@
+"""Incremental review: after an edit, PROJECT findings are computed again only where the
+edit can change them, and a warm review always reports what a cold review of the same
+tree reports."""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backbone.api import ReviewRequest, review
+from backbone.findings import Finding
+from backbone.review import engine
+from backbone.review.engine import ReviewResult
+
+SHOP = Path(__file__).parent / "fixtures" / "projects" / "django_shop"
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "django_shop"
+    shutil.copytree(SHOP, root)
+    return root
+
+
+def run(root: Path, use_cache: bool = True) -> ReviewResult:
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=use_cache, jobs=1))
+    assert not result.internal_errors, result.internal_errors
+    return result
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*.py") if ".backbone_cache" not in path.parts)
+
+
+def insert_line(path: Path, number: int, text: str) -> None:
+    """Insert `text` as line `number` (1-based) of `path`."""
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(number - 1, text + "\n")
+    path.write_text("".join(lines))
+
+
+def functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(path.read_text())
+    return [
+        node for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body[0].lineno > node.lineno
+    ]
+
+
+# --- the edits: each changes one file of the project, as a person editing it would --------
+
+
+def docstring_on_top(root: Path, rng: random.Random) -> str:
+    path = rng.choice(python_files(root))
+    insert_line(path, 1, f'"""Edited {rng.randrange(1000)}."""')
+    return f"docstring on top of {path.name}"
+
+
+def comment_on_top(root: Path, rng: random.Random) -> str:
+    path = rng.choice(python_files(root))
+    insert_line(path, 1, "# edited")
+    return f"comment on top of {path.name}"
+
+
+def _function(root: Path, rng: random.Random) -> tuple[Path, ast.FunctionDef | ast.AsyncFunctionDef]:
+    candidates = [(path, function) for path in python_files(root) for function in functions(path)]
+    return rng.choice(candidates)
+
+
+def statement_in_a_body(root: Path, rng: random.Random) -> str:
+    path, function = _function(root, rng)
+    first = function.body[0]
+    insert_line(path, first.lineno, " " * first.col_offset + f"edited = {rng.randrange(1000)}")
+    return f"assignment at the start of {function.name} in {path.name}"
+
+
+def call_in_a_body(root: Path, rng: random.Random) -> str:
+    path, function = _function(root, rng)
+    last = function.body[-1]
+    line = (last.end_lineno or last.lineno) + 1
+    call = rng.choice(["print('edited')", "list(range(3))", "len([])"])
+    insert_line(path, line, " " * last.col_offset + call)
+    return f"{call} at the end of {function.name} in {path.name}"
+
+
+def blank_line(root: Path, rng: random.Random) -> str:
+    path = rng.choice(python_files(root))
+    count = len(path.read_text().splitlines())
+    number = rng.randint(1, count + 1)
+    insert_line(path, number, "")
+    return f"blank line {number} in {path.name}"
+
+
+def new_import(root: Path, rng: random.Random) -> str:
+    path = rng.choice(python_files(root))
+    statement = rng.choice(["import json", "from shop import services", "from shop.models import Order", "import requests"])
+    insert_line(path, 1, statement)
+    return f"{statement} on top of {path.name}"
+
+
+def _models(root: Path) -> tuple[Path, list[ast.ClassDef]]:
+    path = root / "shop" / "models.py"
+    tree = ast.parse(path.read_text())
+    return path, [node for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+def new_relation(root: Path, rng: random.Random) -> str:
+    path, models = _models(root)
+    if not models:
+        return "no model left to relate"
+    model = rng.choice(models)
+    target = rng.choice(["Product", "Customer", "Tag", "Order"])
+    number = rng.randrange(1000)
+    field = f"    linked_{number} = models.ForeignKey(\"{target}\", on_delete=models.CASCADE, related_name=\"linked_{number}\")"
+    insert_line(path, model.body[0].lineno, field)
+    return f"relation {model.name} -> {target}"
+
+
+def model_removed(root: Path, rng: random.Random) -> str:
+    path, models = _models(root)
+    if not models:
+        return "no model left to remove"
+    model = rng.choice(models)
+    lines = path.read_text().splitlines(keepends=True)
+    del lines[model.lineno - 1 : model.end_lineno]
+    path.write_text("".join(lines))
+    return f"model {model.name} removed"
+
+
+def number_changed(root: Path, rng: random.Random) -> str:
+    """A number in a function body changed in place: no line moves."""
+    candidates = [
+        (path, node, node.value) for path in python_files(root) for function in functions(path)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool)
+        and node.lineno == node.end_lineno
+    ]
+    if not candidates:
+        return "no number left to change"
+    path, node, value = rng.choice(candidates)
+    lines = path.read_text().splitlines(keepends=True)
+    line = lines[node.lineno - 1]
+    lines[node.lineno - 1] = line[: node.col_offset] + str(value + 1) + line[node.end_col_offset :]
+    path.write_text("".join(lines))
+    return f"number on line {node.lineno} of {path.name}"
+
+
+def file_restored(root: Path, rng: random.Random) -> str:
+    """A file back to what it was at first: content the cache has seen before."""
+    path = rng.choice(python_files(root))
+    original = SHOP / path.relative_to(root)
+    if original.is_file():
+        path.write_text(original.read_text())
+    return f"{path.name} restored"
+
+
+EDITS: list[Callable[[Path, random.Random], str]] = [
+    number_changed,
+    file_restored,
+    docstring_on_top,
+    comment_on_top,
+    statement_in_a_body,
+    call_in_a_body,
+    blank_line,
+    new_import,
+    new_relation,
+    model_removed,
+]
+
+
+def keys(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda finding: (finding.sort_key(), finding.message))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_warm_review_after_random_edits_reports_what_a_cold_review_reports(shop: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    first = run(shop)
+    assert len(first.findings) > 20  # PROJECT rules across files: the shop is worth editing
+    done: list[str] = []
+    for _ in range(10):
+        done.append(rng.choice(EDITS)(shop, rng))
+        warm = run(shop)
+        cold = run(shop, use_cache=False)
+        assert keys(warm.findings) == keys(cold.findings), f"after: {'; '.join(done)}"
+        assert warm.files_from_cache >= warm.files_reviewed - 1
+
+
+def test_an_edit_that_changes_no_facts_checks_the_project_rules_of_that_file_alone(shop: Path) -> None:
+    cold = run(shop)
+    assert cold.project_checked == len(python_files(shop))
+    with (shop / "shop" / "views.py").open("a") as stream:
+        stream.write("# a comment at the end\n")
+    warm = run(shop)
+    assert warm.project_checked == 1
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_moving_positions_checks_again_only_the_files_whose_findings_may_quote_them(shop: Path) -> None:
+    run(shop)
+    insert_line(shop / "shop" / "catalog.py", 1, '"""The catalog."""')
+    warm = run(shop)
+    assert 1 <= warm.project_checked < len(python_files(shop)) // 2
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_a_relation_declared_elsewhere_is_quoted_at_its_new_line(shop: Path) -> None:
+    """BB207 quotes where a relation is declared in models.py: moving the declaration
+    re-checks the serializer that reads it."""
+    before = [finding for finding in run(shop).findings if finding.code == "BB207"]
+    assert before and any("models.py:" in finding.message for finding in before)
+    insert_line(shop / "shop" / "models.py", 1, '"""The shop\'s models."""')
+    after = [finding for finding in run(shop).findings if finding.code == "BB207"]
+    assert [finding.message for finding in after] != [finding.message for finding in before]
+    assert keys(after) == keys([finding for finding in run(shop, use_cache=False).findings if finding.code == "BB207"])
+
+
+def test_a_changed_declaration_checks_every_file_again(shop: Path) -> None:
+    run(shop)
+    insert_line(shop / "shop" / "models.py", 1, "import json")
+    warm = run(shop)
+    assert warm.project_checked == len(python_files(shop))
+
+
+def test_an_edit_that_changes_what_every_file_sees_is_checked_by_more_workers(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool starts for the edited file alone; the files checked again after it get workers of their own."""
+    for number in range(60):
+        (shop / "shop" / f"report_{number}.py").write_text(
+            "from shop.models import Order\n\n\n"
+            f"def totals_{number}(order: Order) -> int:\n"
+            "    return order.total_cents\n"
+        )
+    result, _ = review(ReviewRequest(paths=(str(shop),), jobs=2))
+    assert not result.internal_errors
+    insert_line(shop / "shop" / "models.py", 1, "import json")
+    started: list[object] = []
+    start_worker = engine._ProcessWorker.__init__
+
+    def counted(worker: object, *arguments: object, **keywords: object) -> None:
+        started.append(worker)
+        start_worker(worker, *arguments, **keywords)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._ProcessWorker, "__init__", counted)
+    warm, _ = review(ReviewRequest(paths=(str(shop),), jobs=2))
+    monkeypatch.undo()
+    assert len(started) == 1  # next to the in-process worker that read the edited file
+    cold, _ = review(ReviewRequest(paths=(str(shop),), jobs=2, use_cache=False))
+    assert warm.project_checked == len(python_files(shop))
+    assert not warm.internal_errors
+    assert keys(warm.findings) == keys(cold.findings)
+
+
+@pytest.mark.parametrize("edit", ["docstring", "deletion"])
+def test_without_the_facts_file_the_cached_files_are_read_again(shop: Path, edit: str) -> None:
+    run(shop)
+    for facts in shop.joinpath(".backbone_cache").rglob("facts.msgpack"):
+        facts.unlink()
+    if edit == "docstring":
+        insert_line(shop / "shop" / "models.py", 1, '"""The models."""')
+    else:
+        (shop / "shop" / "legacy.py").unlink()
+    warm = run(shop)
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+    assert warm.project_checked == len(python_files(shop))
+
+
+def facts_of(text: str) -> object:
+    from backbone.review.project import extract_module_facts
+
+    return extract_module_facts(ast.parse(text), "shop/models.py", "shop.models", False)
+
+
+def test_moving_lines_keeps_the_shape_of_the_facts_and_new_names_change_it() -> None:
+    from backbone.review.incremental import facts_digests, moved_positions
+    from backbone.review.project import ModuleFacts
+
+    text = (SHOP / "shop" / "models.py").read_text()
+    before = facts_of(text)
+    moved = facts_of('"""The models."""\n\n' + text)
+    imported = facts_of("import json\n" + text)
+    assert isinstance(before, ModuleFacts) and isinstance(moved, ModuleFacts) and isinstance(imported, ModuleFacts)
+    assert facts_digests(moved).shape == facts_digests(before).shape
+    assert facts_digests(moved).exact != facts_digests(before).exact
+    assert facts_digests(imported).shape != facts_digests(before).shape
+    shifted = moved_positions(before, moved)
+    assert shifted is not None
+    # Every line moved down by 2: the old lines of the models are among the moved positions.
+    assert {model.line for model in before.models if hasattr(model, "line") and model.line} <= shifted
+
+
+def test_the_digests_are_the_same_in_every_process() -> None:
+    """Sets are digested in a fixed order, whatever the hash seed of the process."""
+    script = (
+        "import ast, sys\n"
+        "from backbone.review.incremental import facts_digests\n"
+        "from backbone.review.project import extract_module_facts\n"
+        "text = open(sys.argv[1]).read()\n"
+        "print(facts_digests(extract_module_facts(ast.parse(text), 'shop/views.py', 'shop.views', False)))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(SHOP / "shop" / "views.py")],
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1

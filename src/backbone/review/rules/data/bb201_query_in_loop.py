@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
@@ -73,7 +74,7 @@ class QueryInLoop(Rule):
         "directly or through a project function (N+1 queries)."
     )
     severity = Severity.WARNING
-    contexts = ONE_OFF_RUNS
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

@@ -18,6 +18,7 @@ from backbone.review.orm import (
     loop_at,
     module_flows,
 )
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.loops import loop_iterable
@@ -37,7 +38,7 @@ class LazyRelationInLoop(Rule):
         "eager-load, so every row runs its own query (N+1 queries)."
     )
     severity = Severity.WARNING
-    contexts = ONE_OFF_RUNS
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(

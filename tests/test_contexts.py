@@ -183,6 +183,21 @@ def test_start_up_hooks_and_app_config_ready_are_not_request_code(
                 async def warm_up():
                     time.sleep(1)
             """,
+            "shop/factory.py": """\
+                from fastapi import FastAPI
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                async def lifespan(app):
+                    customer_names(Order.objects.all())
+                    yield
+
+
+                def create_app():
+                    return FastAPI(lifespan=lifespan)
+            """,
         },
     )
     run = review_json(capsys, str(root), "--no-cache", "--select", "BB201,BB401")

@@ -137,6 +137,11 @@ class _FactCollector:
                     callee = self._callee(node.func, frame)
                     if callee is not None:
                         frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
+                    for hook in _hook_callbacks(node):
+                        # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
+                        target = self._callee(hook, frame)
+                        if target is not None:
+                            frame.calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
                 following = [(child, frame) for child in ast.iter_child_nodes(node)]
             stack.extend(reversed(following))
 
@@ -194,6 +199,24 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+# Keywords through which an application is handed its start-up and shut-down hooks.
+_HOOK_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+
+
+def _hook_callbacks(call: ast.Call) -> list[ast.expr]:
+    """The functions a call hands over as start-up or shut-down hooks: `lifespan=`,
+    `on_startup=[...]`, `add_event_handler("startup", hook)`."""
+    found: list[ast.expr] = []
+    for keyword in call.keywords:
+        if keyword.arg in _HOOK_KEYWORDS:
+            value = keyword.value
+            found.extend(value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value])
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "add_event_handler" and len(call.args) == 2:
+        found.append(call.args[1])
+    return [item for item in found if isinstance(item, (ast.Name, ast.Attribute))]
 
 
 def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:

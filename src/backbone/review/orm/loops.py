@@ -260,7 +260,9 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
     if depth > 3:
         return False
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_constant(element) for element in node.elts)
+        # `for url in [self.read_url, self.write_url]`: as many rounds as the display has elements.
+        few = len(node.elts) <= _FEW and not any(isinstance(element, ast.Starred) for element in node.elts)
+        return few or all(_constant(element) for element in node.elts)
     if isinstance(node, ast.Dict):
         return all(key is not None and _constant(key) for key in node.keys)
     if isinstance(node, ast.Call):
@@ -269,6 +271,9 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
             return _literal_collection(func.value, flow, depth + 1)
         if isinstance(func, ast.Name) and func.id in ("enumerate", "sorted", "reversed", "zip") and node.args:
             return all(_literal_collection(argument, flow, depth + 1) for argument in node.args)
+        if isinstance(func, ast.Name) and not node.args and not node.keywords:
+            returned = _returned_literal(func.id, flow)
+            return returned is not None and _literal_collection(returned, flow.module.flow(flow.module.tree), depth + 1)
         return False
     if isinstance(node, ast.Name):
         binding = flow.binding_at(node.id, node)
@@ -278,11 +283,28 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
             binding = owner.binding_at(node.id, ast.Pass(lineno=10**9, col_offset=0))
         if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
             return _literal_collection(binding.node, owner, depth + 1)
-        return False
+        # `for name, defaults in DEFAULT_CABLE_TYPES.items()` with the name imported: a module
+        # constant, by convention, is fixed in the source.
+        return binding is None and node.id.isupper()
     if isinstance(node, ast.Attribute):
         # `self.FIELDS`, `Model.CHOICES`: a class-level constant collection, by convention.
         return node.attr.isupper()
     return False
+
+
+def _returned_literal(name: str, flow: ScopeFlow) -> ast.expr | None:
+    """What a module function without parameters returns when its body is one `return <display>`
+    (`def config_keys(): return ["site_title", "theme"]`)."""
+    for statement in flow.module.tree.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == name and not statement.decorator_list:
+            body = [item for item in statement.body if not (isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant))]
+            arguments = statement.args
+            if arguments.args or arguments.posonlyargs or arguments.kwonlyargs or arguments.vararg or arguments.kwarg:
+                return None
+            if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+                return body[0].value
+            return None
+    return None
 
 
 def _constant(node: ast.expr) -> bool:

@@ -98,7 +98,9 @@ class QueryInLoop(Rule):
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
             "is BB203;\n"
             "- writes (BB202);\n"
-            "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
+            "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
+            "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
+            "display of at most ten values (`for url in [primary, replica]`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
             "model that changes each round (`model = content_type.model_class()`: another table each time), "
             "`while` loops that sleep between rounds (polling) or probe for a free value "
@@ -343,6 +345,33 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A display of three handles, a module function returning a literal list, and an
+        # imported module constant: the loop runs a fixed, small number of rounds.
+        """
+        from django.db import connections, models
+
+        from shop.constants import DEFAULT_KINDS
+
+        class Setting(models.Model):
+            key = models.CharField(max_length=40)
+
+        def config_keys():
+            return ["site_title", "site_logo", "site_about"]
+
+        def reset():
+            return [Setting.objects.filter(key=key).first() for key in config_keys()]
+
+        def writable(primary, replica, reporting):
+            found = []
+            for alias in [primary, replica, reporting]:
+                with connections[alias].cursor() as cursor:
+                    cursor.execute("SELECT has_schema_privilege('public', 'CREATE')")
+                    found.append(cursor.fetchone())
+            return found
+
+        def kinds():
+            return {kind: Setting.objects.filter(key=kind).exists() for kind in DEFAULT_KINDS}
+        """,
         # A method field that asks a memoised function: its query runs once per process, not per row.
         """
         from django.db import models

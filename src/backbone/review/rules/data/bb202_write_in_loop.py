@@ -69,7 +69,9 @@ class WriteInLoop(Rule):
             "`session.add()` alone is not a write: nothing runs until the flush or commit. The message names "
             "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
             "trip and a transaction per row.\n\n"
-            "Deliberately not reported: loops over a literal collection of constants, over model classes "
+            "Deliberately not reported: loops over a literal collection of constants (an imported UPPER_CASE "
+            "module constant, a module function that only returns such a literal, a display of at most ten "
+            "values), over model classes "
             "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
             "loop: each round is another table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
@@ -238,6 +240,26 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # Fixed rounds: an imported module constant, a module function returning a literal list.
+        """
+        from django.db import models
+
+        from shop.constants import DEFAULT_CABLE_TYPES
+
+        class CableType(models.Model):
+            name = models.CharField(max_length=40)
+
+        def config_keys():
+            return ["site_title", "site_logo"]
+
+        def populate():
+            for name, defaults in DEFAULT_CABLE_TYPES.items():
+                CableType.objects.get_or_create(name=name, defaults=defaults)
+
+        def clear():
+            for key in config_keys():
+                CableType.objects.filter(name=key).delete()
+        """,
         # SQLAlchemy (sync): add() per row, one commit after the loop.
         """
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column

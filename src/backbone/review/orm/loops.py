@@ -444,6 +444,8 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
     again each round): every round reads or writes another table, so there is nothing to
     fetch in one query.
     """
+    if _statement_on_round_table(node, loop, flow):
+        return True
     current: ast.AST = node
     steps = 0
     while steps < _MAX_STEPS:
@@ -468,6 +470,31 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
         else:
             return False
     return False
+
+
+_STATEMENTS = frozenset({"delete", "insert", "update", "select"})
+
+
+def _statement_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for table in metadata.sorted_tables: connection.execute(delete(table))`: the SQLAlchemy
+    statement names the loop's table (`delete(table)`, `table.delete()`), another each round."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    statement = node.args[0]
+    while isinstance(statement, ast.Call) and isinstance(statement.func, ast.Attribute) and statement.func.attr not in _STATEMENTS:
+        # `delete(table).where(...)`: the statement under its clauses.
+        statement = statement.func.value
+    if not isinstance(statement, ast.Call):
+        return False
+    func = statement.func
+    table: ast.expr | None = None
+    if isinstance(func, ast.Attribute) and func.attr in _STATEMENTS and not statement.args:
+        table = func.value
+    elif (func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else "") in _STATEMENTS and statement.args:
+        table = statement.args[0]
+    if not isinstance(table, ast.Name):
+        return False
+    return table.id in loop.targets() or _bound_in(table.id, loop, flow)
 
 
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

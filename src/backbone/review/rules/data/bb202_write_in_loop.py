@@ -73,7 +73,8 @@ class WriteInLoop(Rule):
             "module constant, a module function that only returns such a literal, a display of at most ten "
             "values), over model classes "
             "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
-            "loop: each round is another table) and retry "
+            "loop, a SQLAlchemy `delete(table)` or `table.insert()` of the loop's table: each round is another "
+            "table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
             "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
@@ -240,6 +241,22 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # SQLAlchemy: each round empties another table (the statement names the loop's table).
+        """
+        from sqlalchemy import MetaData, create_engine, delete
+
+        metadata = MetaData()
+        engine = create_engine("sqlite://")
+
+        def clear_all():
+            with engine.begin() as connection:
+                for table in reversed(metadata.sorted_tables):
+                    if table.name == "alembic_version":
+                        continue
+                    connection.execute(delete(table))
+                for table in metadata.sorted_tables:
+                    connection.execute(table.delete().where(table.c.id > 0))
+        """,
         # Fixed rounds: an imported module constant, a module function returning a literal list.
         """
         from django.db import models

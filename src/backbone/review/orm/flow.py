@@ -2061,6 +2061,12 @@ def _lowered(confidence: Confidence) -> Confidence:
 def _model_reference(call: ast.Call) -> str:
     """`get_model("catalogue", "Product")` / `apps.get_model("catalogue.Product")`."""
     texts = [argument.value for argument in call.args if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
+    # `get_model(app_label="catalogue", model_name="Product")`, in the order of the signature.
+    named = {keyword.arg: keyword.value.value for keyword in call.keywords
+             if keyword.arg in ("app_label", "model_name") and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)}
+    texts += [named[key] for key in ("app_label", "model_name") if key in named]
+    if call.keywords and not call.args and not named:
+        return ""
     if len(texts) >= 2:
         return f"{texts[0]}.{texts[1]}"
     if len(texts) == 1 and "." in texts[0]:

@@ -241,6 +241,25 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # The model's own save() runs per row (here it verifies each signature); the model is
+        # looked up with keyword arguments, as data migrations and tasks do.
+        """
+        from django.apps import apps
+        from django.db import models
+
+        class Signature(models.Model):
+            key_id = models.CharField(max_length=40)
+            verified = models.BooleanField(default=False)
+
+            def save(self, *args, **kwargs):
+                self.verified = bool(self.key_id)
+                super().save(*args, **kwargs)
+
+        def refresh(key_id):
+            model = apps.get_model(app_label="example", model_name="Signature")
+            for signature in model.objects.filter(key_id=key_id):
+                signature.save()
+        """,
         # SQLAlchemy: each round empties another table (the statement names the loop's table).
         """
         from sqlalchemy import MetaData, create_engine, delete

@@ -233,6 +233,43 @@ def test_background_tasks_lower_n_plus_one_and_per_row_writes_to_info(
     ]
 
 
+def test_a_task_of_a_celery_app_built_from_settings_is_a_background_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The app object comes from `import_string(...)`; `@app.task` in a tasks module is still a
+    Celery task (autodiscovery imports tasks modules)."""
+    root = _tree(
+        tmp_path,
+        {
+            "shop/celery.py": """\
+                from django.utils.module_loading import import_string
+
+                app = import_string("shop.worker.App")(main="shop")
+                app.autodiscover_tasks()
+            """,
+            "shop/worker.py": """\
+                from celery import Celery
+
+
+                class App(Celery):
+                    pass
+            """,
+            "shop/tasks.py": """\
+                from shop.celery import app
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                @app.task(ignore_result=True)
+                def nightly():
+                    customer_names(Order.objects.all())
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["severity"], f["context"]) for f in findings] == [("info", "task")]
+
+
 @pytest.mark.parametrize(
     "path",
     ["shop/create_test_data.py", "shop/pytest_plugin.py", "shop/orders_test.py", "shop/testing/helpers.py",

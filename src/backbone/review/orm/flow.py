@@ -1775,7 +1775,11 @@ class ScopeFlow:
         evaluated: set[Binding] = set()
         kept: list[QueryEvent] = []
         for event in events:
-            if event.layer is DataLayer.DJANGO and event.receiver is not None and event.receiver.kind is ValueKind.QUERY:
+            receiver = event.receiver
+            # `post.comments.filter(...)` is a QuerySet too, and caches its rows the same way.
+            if event.layer is DataLayer.DJANGO and receiver is not None and (
+                receiver.kind is ValueKind.QUERY or (receiver.kind is ValueKind.RELATED_MANAGER and receiver.operations)
+            ):
                 name = self.evaluated_name(event)
                 if name is not None:
                     binding, _ = self.local_binding(name)

@@ -137,6 +137,27 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A related manager's filter() is a QuerySet: evaluated once per round, then served from
+        # its result cache (`list(first)` runs no second query).
+        """
+        from django.db import models
+
+        class Relationship(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Association(models.Model):
+            relationship = models.ForeignKey(Relationship, on_delete=models.CASCADE, related_name="associations")
+            source_id = models.IntegerField()
+            destination_id = models.IntegerField()
+
+        def peers(relationships, instance):
+            found = []
+            for relationship in relationships:
+                first = relationship.associations.filter(source_id=instance.pk)
+                ones = [assoc.destination_id for assoc in first]  # expect: BB201
+                found.append((ones, list(first)))
+            return found
+        """,
         # Django: one get() per order, in a for loop.
         """
         from django.db import models

@@ -153,7 +153,10 @@ def loop_iterable(loop: Loop, flow: ScopeFlow) -> ast.expr | None:
 
 def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, ast.While):
-        return _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
+        return (
+            _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
+            or _walks_chain(loop.node, flow)
+        )
     iterable = loop_iterable(loop, flow)
     if iterable is None:
         return False
@@ -207,6 +210,29 @@ def _probes(node: ast.While, flow: ScopeFlow) -> bool:
             targets = [statement.target]
         if any(isinstance(target, ast.Name) and target.id in read for target in targets):
             return True
+    return False
+
+
+def _walks_chain(node: ast.While, flow: ScopeFlow) -> bool:
+    """`while bay is not None: ...; bay = DeviceBay.objects.filter(device=bay.parent).first()`.
+
+    The body fetches the one row the test looks at next from the row before it (a parent
+    chain, a linked list): each round needs the previous round's answer, so there is no
+    set of keys to fetch at once.
+    """
+    read = {child.id for child in ast.walk(node.test) if isinstance(child, ast.Name)}
+    if not read:
+        return False
+    for statement in ast.walk(node):
+        if not isinstance(statement, ast.Assign) or statement is node:
+            continue
+        if not any(isinstance(target, ast.Name) and target.id in read for target in statement.targets):
+            continue
+        value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+        if isinstance(value, ast.Call):
+            _, event = flow.call_result(value)
+            if event is not None and event.operation in _PROBES:
+                return True
     return False
 
 

@@ -103,7 +103,9 @@ class QueryInLoop(Rule):
             "display of at most ten values (`for url in [primary, replica]`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
             "model that changes each round (`model = content_type.model_class()`: another table each time), "
-            "`while` loops that sleep between rounds (polling) or probe for a free value "
+            "`while` loops that sleep between rounds (polling), walk a chain of rows (`while bay is not None: "
+            "bay = DeviceBay.objects.filter(installed_device=bay.device).first()`: each round needs the row "
+            "before it) or probe for a free value "
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
             "under `if name == \"choices\":` on the loop value (they run in one round), retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
@@ -187,7 +189,7 @@ class QueryInLoop(Rule):
                     result[user.id] = result.get(user.id, 0) + order.total
             return result
         """,
-        # SQLAlchemy (sync): session.get per id, in a comprehension, and a count in a while loop.
+        # SQLAlchemy (sync): session.get per id, in a comprehension and in a while loop draining a list.
         """
         from sqlalchemy import ForeignKey, func, select
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -203,12 +205,11 @@ class QueryInLoop(Rule):
         def names(session: Session, ids):
             return [session.get(User, user_id).name for user_id in ids]  # expect: BB201
 
-        def depth(session: Session, user):
-            levels = 0
-            while user.parent_id is not None:
-                user = session.get(User, user.parent_id)  # expect: BB201
-                levels += 1
-            return levels
+        def drain(session: Session, ids):
+            names = []
+            while ids:
+                names.append(session.get(User, ids.pop()).name)  # expect: BB201
+            return names
         """,
         # SQLAlchemy (async): an awaited execute per id.
         """
@@ -366,6 +367,25 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Walking up a parent chain: each round's row is found from the previous round's.
+        """
+        from django.db import models
+
+        class Device(models.Model):
+            name = models.CharField(max_length=40)
+
+        class DeviceBay(models.Model):
+            device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="bays")
+            installed_device = models.ForeignKey(Device, null=True, on_delete=models.SET_NULL, related_name="+")
+
+        def ancestors(device):
+            chain = []
+            parent_bay = DeviceBay.objects.filter(installed_device=device).first()
+            while parent_bay is not None:
+                chain.append(parent_bay.device_id)
+                parent_bay = DeviceBay.objects.filter(installed_device_id=parent_bay.device_id).first()
+            return chain
+        """,
         # A display of three handles, a module function returning a literal list, and an
         # imported module constant: the loop runs a fixed, small number of rounds.
         """

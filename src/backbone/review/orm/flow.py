@@ -1174,7 +1174,7 @@ class ScopeFlow:
 
     def _custom_manager_method(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
         """A method of a project manager or queryset class: what its facts say, else lazy."""
-        access = self._manager_method_access(receiver, name)
+        access = self._manager_method_access(receiver, name) or self._own_method_access(call, name)
         if access is not None:
             reads = [site for site in access.queries if site.kind is QueryKind.READ]
             writes = [site for site in access.queries if site.kind is QueryKind.WRITE]
@@ -1198,6 +1198,16 @@ class ScopeFlow:
             return None, None
         # Unknown: most custom manager methods refine the queryset; assume lazy.
         return receiver.but(kind=ValueKind.QUERY, operations=(*receiver.operations, name), confidence=_lowered(receiver.confidence)), None
+
+    def _own_method_access(self, call: ast.Call, name: str) -> FunctionDataAccess | None:
+        """`self._filters(...)` inside a manager or queryset class: that method's facts (it may
+        return a list of `Q` objects rather than a queryset)."""
+        func = call.func
+        class_qualname = self.context.class_qualname
+        if class_qualname is None or not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+            return None
+        method = self.knowledge.method(class_qualname, name)
+        return self.knowledge.function_access(method) if method is not None else None
 
     def _manager_method_access(self, receiver: DataValue, name: str) -> FunctionDataAccess | None:
         model = self.knowledge.model(receiver.model) if receiver.model else None

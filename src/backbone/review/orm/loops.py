@@ -224,7 +224,7 @@ def _walks_chain(node: ast.While, flow: ScopeFlow) -> bool:
     if not read:
         return False
     for statement in ast.walk(node):
-        if not isinstance(statement, ast.Assign) or statement is node:
+        if not isinstance(statement, ast.Assign):
             continue
         if not any(isinstance(target, ast.Name) and target.id in read for target in statement.targets):
             continue

@@ -1174,7 +1174,12 @@ class ScopeFlow:
 
     def _custom_manager_method(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
         """A method of a project manager or queryset class: what its facts say, else lazy."""
-        access = self._manager_method_access(receiver, name) or self._own_method_access(call, name)
+        collection = self._own_collection_method(call, name)
+        if collection is not None:
+            # `self._filters(...)` returning a list (of `Q` objects...): not a queryset.
+            queries = any(event.kind is QueryKind.READ for event in self.module.flow(collection).events())
+            return None, self._evaluation(call, call.func, receiver, name) if queries else None
+        access = self._manager_method_access(receiver, name)
         if access is not None:
             reads = [site for site in access.queries if site.kind is QueryKind.READ]
             writes = [site for site in access.queries if site.kind is QueryKind.WRITE]
@@ -1199,15 +1204,31 @@ class ScopeFlow:
         # Unknown: most custom manager methods refine the queryset; assume lazy.
         return receiver.but(kind=ValueKind.QUERY, operations=(*receiver.operations, name), confidence=_lowered(receiver.confidence)), None
 
-    def _own_method_access(self, call: ast.Call, name: str) -> FunctionDataAccess | None:
-        """`self._filters(...)` inside a manager or queryset class: that method's facts (it may
-        return a list of `Q` objects rather than a queryset)."""
+    def _own_collection_method(self, call: ast.Call, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """`self._filters(...)` in a manager or queryset class, when that method of this module
+        returns only list, tuple, set or dict displays (or names bound to them)."""
         func = call.func
         class_qualname = self.context.class_qualname
         if class_qualname is None or not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
             return None
-        method = self.knowledge.method(class_qualname, name)
-        return self.knowledge.function_access(method) if method is not None else None
+        qualname = f"{class_qualname}.{name}"
+        method = next(
+            (node for node, context in self.module.contexts.items()
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and context.qualname == qualname),
+            None,
+        )
+        if method is None:
+            return None
+        flow = self.module.flow(method)
+        if not flow.returns:
+            return None
+        for value in flow.returns:
+            values: list[ast.AST | None] = [value]
+            if isinstance(value, ast.Name):
+                values = [binding.node for binding in flow.bindings.get(value.id, [])]
+            if not values or not all(isinstance(item, _COLLECTION_DISPLAYS) for item in values):
+                return None
+        return method
 
     def _manager_method_access(self, receiver: DataValue, name: str) -> FunctionDataAccess | None:
         model = self.knowledge.model(receiver.model) if receiver.model else None
@@ -1849,6 +1870,9 @@ class ScopeFlow:
 
 
 # Operations that fetch every row of a Django queryset into its result cache.
+_COLLECTION_DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
 FULL_EVALUATIONS = frozenset(
     {"iteration", "bool()", "list()", "tuple()", "set()", "frozenset()", "sorted()", "len()", "dict()", "sum()", "max()", "min()", "any()", "all()"}
 )

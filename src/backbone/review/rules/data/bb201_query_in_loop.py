@@ -139,6 +139,40 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A manager method that narrows a queryset through the manager's own helpers still
+        # queries when its caller tests the result: one check_access() per cabinet.
+        """
+        from functools import reduce
+        import operator
+
+        from django.db import models
+        from django.db.models import Q
+
+        class AclManager(models.Manager):
+            def _filters(self, user):
+                acl = self.filter(user=user).values("object_id")
+                return [Q(id__in=acl)] if acl.exists() else []
+
+            def restrict_queryset(self, queryset, user):
+                filters = self._filters(user=user)
+                if not filters:
+                    return queryset.none()
+                return queryset.filter(reduce(operator.or_, filters))
+
+            def check_access(self, obj, user):
+                if self.restrict_queryset(queryset=Acl.objects.all(), user=user).filter(pk=obj.pk).exists():
+                    return True
+                raise PermissionError(obj)
+
+        class Acl(models.Model):
+            user = models.IntegerField()
+            object_id = models.IntegerField()
+            objects = AclManager()
+
+        def check_all(cabinets, user):
+            for cabinet in cabinets:
+                Acl.objects.check_access(obj=cabinet, user=user)  # expect: BB201
+        """,
         # A related manager's filter() is a QuerySet: evaluated once per round, then served from
         # its result cache (`list(first)` runs no second query).
         """

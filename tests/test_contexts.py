@@ -233,6 +233,36 @@ def test_background_tasks_lower_n_plus_one_and_per_row_writes_to_info(
     ]
 
 
+def test_a_function_defined_at_start_up_runs_later(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A callback a start-up function defines and registers runs when it is called, not at start-up."""
+    root = _tree(
+        tmp_path,
+        {
+            "shop/factory.py": """\
+                import time
+
+                from fastapi import FastAPI
+
+
+                def register(app, path):
+                    async def page():
+                        time.sleep(1)
+                        return {}
+
+                    app.router.add_route(path, page)
+
+
+                def create_app():
+                    app = FastAPI()
+                    register(app, "/page")
+                    return app
+            """,
+        },
+    )
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB401")
+    assert [(f["line"], f["context"]) for f in run.findings()] == [(8, "unknown")]
+
+
 def test_a_task_of_a_celery_app_built_from_settings_is_a_background_task(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -188,6 +188,12 @@ class ExecutionContexts:
         current = qualname
         while current:
             found = self._facts.get(current)
+            if found and current != qualname and current in self._index.functions:
+                # A function defined in a start-up function is handed over to run later (a
+                # route, a callback registered at start-up): it doesn't run at start-up.
+                found = {context: fact for context, fact in found.items() if context is not ExecutionContext.STARTUP}
+                if not found:
+                    return ()
             if found:
                 return tuple(found[context] for context in PRECEDENCE if context in found)
             if current not in self._module_of and current.rpartition(".")[0] not in self._index.classes:

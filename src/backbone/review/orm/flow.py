@@ -805,8 +805,17 @@ class ScopeFlow:
                 return DataValue(ValueKind.MODEL_CLASS, model.layer, model.qualname)
             return DataValue(ValueKind.INSTANCE, model.layer, model.qualname, eager_known=False)
         if name == "self" and self._derives_from(class_qualname, catalog.DJANGO_MANAGER_BASES):
-            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, eager_known=False, confidence=_MEDIUM)
+            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, self._managed_model(class_qualname), eager_known=False, confidence=_MEDIUM)
         return None
+
+    def _managed_model(self, class_qualname: str) -> str:
+        """The model whose manager (or queryset) `class_qualname` is, when one model alone uses it."""
+        owners = {
+            info.qualname
+            for info in self.knowledge.graph.models.values()
+            if not info.abstract and any(class_qualname in (item.manager_class, item.queryset_class) for item in info.managers.values())
+        }
+        return owners.pop() if len(owners) == 1 else ""
 
     def _derives_from(self, class_qualname: str, bases: frozenset[str], depth: int = 0) -> bool:
         if depth > 8:
@@ -1179,7 +1188,10 @@ class ScopeFlow:
             # `self._filters(...)` returning a list (of `Q` objects...): not a queryset.
             queries = any(event.kind is QueryKind.READ for event in self.module.flow(collection).events())
             return None, self._evaluation(call, call.func, receiver, name) if queries else None
-        access = self._manager_method_access(receiver, name)
+        func = call.func
+        own = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+        # A manager's call of its own method is judged as before its model was known: lazy.
+        access = None if own else self._manager_method_access(receiver, name)
         if access is not None:
             reads = [site for site in access.queries if site.kind is QueryKind.READ]
             writes = [site for site in access.queries if site.kind is QueryKind.WRITE]

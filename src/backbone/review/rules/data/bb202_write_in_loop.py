@@ -78,7 +78,8 @@ class WriteInLoop(Rule):
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
             "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
-            "a model whose project class overrides that method (per-row work such as removing a file, which "
+            "a model whose project class overrides that method (the model is known from the query, from "
+            "`apps.get_model(...)`, or from the manager or queryset class `self` is in) (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
@@ -241,6 +242,37 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # Inside the model's own manager and queryset classes, `self` holds that model's rows:
+        # its delete() is overridden, so each row is deleted on its own.
+        """
+        import os
+
+        from django.db import models
+
+        class CheckoutManager(models.Manager):
+            def check_in(self, documents):
+                for checkout in self.filter(document__in=documents):
+                    checkout.delete()
+
+        class TrashQuerySet(models.QuerySet):
+            def delete(self, to_trash=True):
+                for instance in self:
+                    instance.delete(to_trash=to_trash)
+
+        class Checkout(models.Model):
+            document = models.IntegerField()
+            objects = CheckoutManager()
+
+            def delete(self, *args, **kwargs):
+                os.remove(f"/tmp/{self.pk}")
+                return super().delete(*args, **kwargs)
+
+        class Document(models.Model):
+            objects = TrashQuerySet.as_manager()
+
+            def delete(self, to_trash=True):
+                return super().delete()
+        """,
         # The model's own save() runs per row (here it verifies each signature); the model is
         # looked up with keyword arguments, as data migrations and tasks do.
         """

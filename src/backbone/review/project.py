@@ -345,6 +345,10 @@ class ProjectIndex:
                 if source:
                     return self.resolve(".".join([source, *rest]), depth + 1)
             return qualname
+        if len(parts) > 2 and parts[0] not in self.modules and parts[1] in self.modules:
+            # `ckanext.datastore.x` where ckanext/ has no __init__.py (a namespace package): the
+            # index names the modules from the first package under it.
+            return self.resolve(".".join(parts[1:]), depth + 1)
         return qualname
 
     def _star_source(self, facts: ModuleFacts, head: str, depth: int) -> str:

@@ -263,6 +263,30 @@ def test_a_function_defined_at_start_up_runs_later(tmp_path: Path, capsys: pytes
     assert [(f["line"], f["context"]) for f in run.findings()] == [(8, "unknown")]
 
 
+def test_application_code_that_tests_call_is_not_test_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Tests call what they test: the helper keeps its finding; the test module's own helper doesn't."""
+    root = _tree(
+        tmp_path,
+        {
+            "tests/__init__.py": "",
+            "tests/test_orders.py": """\
+                from shop.models import Customer, Order
+                from shop.services import customer_names
+
+
+                def names_of(orders):
+                    return [Customer.objects.get(pk=order.customer_id).name for order in orders]
+
+
+                def test_names():
+                    assert customer_names(Order.objects.all()) == names_of(Order.objects.all())
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["path"], f["line"], f["context"]) for f in findings] == [("shop/services.py", HELPER_LINE, "unknown")]
+
+
 def test_a_task_of_a_celery_app_built_from_settings_is_a_background_task(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -201,6 +201,20 @@ class _FactCollector:
         return self.resolver.resolve_parts(parts)
 
 
+_NAMESPACES = "namespace-roots"
+
+
+def _namespace_roots(index: ProjectIndex) -> frozenset[str]:
+    """Top directories without `__init__.py` whose packages the index names from below them
+    (`ckanext/datastore/x.py` is `datastore.x`): namespace packages."""
+    found: set[str] = set()
+    for facts in index.modules.values():
+        top = facts.path.replace("\\", "/").split("/")[0]
+        if "/" in facts.path.replace("\\", "/") and top not in index.modules and top != facts.module.split(".")[0]:
+            found.add(top)
+    return frozenset(found)
+
+
 # Keywords through which an application is handed its start-up and shut-down hooks.
 _HOOK_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 
@@ -345,7 +359,7 @@ class ProjectIndex:
                 if source:
                     return self.resolve(".".join([source, *rest]), depth + 1)
             return qualname
-        if len(parts) > 2 and parts[0] not in self.modules and parts[1] in self.modules:
+        if len(parts) > 2 and parts[1] in self.modules and parts[0] in self.view(_NAMESPACES, _namespace_roots):
             # `ckanext.datastore.x` where ckanext/ has no __init__.py (a namespace package): the
             # index names the modules from the first package under it.
             return self.resolve(".".join(parts[1:]), depth + 1)

@@ -118,7 +118,9 @@ class BlockingCallInAsync(Rule):
             "- Flask `async def` views: Flask runs each in an event loop of its own on the request's "
             "worker thread, so blocking it delays nobody else (Quart and the ASGI frameworks share one "
             "loop and are checked);\n"
-            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time."
+            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time.\n\n"
+            "A coroutine of a background worker (an arq job, an async Dramatiq or Celery task) stays a "
+            "warning: it shares its event loop with the worker's other jobs, which the blocking call stalls."
         ),
         why_is_this_bad=(
             "An event loop runs every request of the worker on one thread. While a blocking call waits "

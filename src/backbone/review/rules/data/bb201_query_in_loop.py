@@ -113,6 +113,8 @@ class QueryInLoop(Rule):
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
             "- test modules and migrations.\n\n"
+            "In a background task the finding is info: each row still costs a round trip, but no user "
+            "waits on it; in a command, a script or start-up code it is not reported.\n\n"
             "Sessions, connections and cursors are recognised by their constructor, type annotation or "
             "`Depends(get_db)` provider; a parameter recognised only by its name (`session`, `db`, `cursor`) "
             "gives a low-confidence finding."

@@ -61,7 +61,8 @@ class LazyRelationInLoop(Rule):
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), test modules and migrations. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
-            "per loop, at its first read."
+            "per loop, at its first read. In a background task the finding is info (the rows still cost a "
+            "query each, but no user waits on them); commands, scripts and start-up code are not reported."
         ),
         why_is_this_bad=(
             "The ORM hides the query: `post.author.name` looks like an attribute read but runs "

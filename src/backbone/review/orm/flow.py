@@ -805,17 +805,8 @@ class ScopeFlow:
                 return DataValue(ValueKind.MODEL_CLASS, model.layer, model.qualname)
             return DataValue(ValueKind.INSTANCE, model.layer, model.qualname, eager_known=False)
         if name == "self" and self._derives_from(class_qualname, catalog.DJANGO_MANAGER_BASES):
-            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, self._managed_model(class_qualname), eager_known=False, confidence=_MEDIUM)
+            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, self.knowledge.graph.managed_model(class_qualname), eager_known=False, confidence=_MEDIUM)
         return None
-
-    def _managed_model(self, class_qualname: str) -> str:
-        """The model whose manager (or queryset) `class_qualname` is, when one model alone uses it."""
-        owners = {
-            info.qualname
-            for info in self.knowledge.graph.models.values()
-            if not info.abstract and any(class_qualname in (item.manager_class, item.queryset_class) for item in info.managers.values())
-        }
-        return owners.pop() if len(owners) == 1 else ""
 
     def _derives_from(self, class_qualname: str, bases: frozenset[str], depth: int = 0) -> bool:
         if depth > 8:

@@ -183,13 +183,28 @@ def test_start_up_hooks_and_app_config_ready_are_not_request_code(
                 async def warm_up():
                     time.sleep(1)
             """,
+            "shop/factory.py": """\
+                from fastapi import FastAPI
+
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                async def lifespan(app):
+                    customer_names(Order.objects.all())
+                    yield
+
+
+                def create_app():
+                    return FastAPI(lifespan=lifespan)
+            """,
         },
     )
     run = review_json(capsys, str(root), "--no-cache", "--select", "BB201,BB401")
     assert run.findings() == []
 
 
-def test_background_tasks_keep_n_plus_one_and_lower_per_row_writes_to_info(
+def test_background_tasks_lower_n_plus_one_and_per_row_writes_to_info(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = _tree(
@@ -213,9 +228,100 @@ def test_background_tasks_keep_n_plus_one_and_lower_per_row_writes_to_info(
     )
     run = review_json(capsys, str(root), "--no-cache", "--select", "BB201,BB202")
     assert [(f["code"], f["severity"], f["context"]) for f in run.findings()] == [
-        ("BB201", "warning", "task"),
+        ("BB201", "info", "task"),
         ("BB202", "info", "task"),
     ]
+
+
+def test_a_function_defined_at_start_up_runs_later(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A callback a start-up function defines and registers runs when it is called, not at start-up."""
+    root = _tree(
+        tmp_path,
+        {
+            "shop/factory.py": """\
+                import time
+
+                from fastapi import FastAPI
+
+
+                def register(app, path):
+                    async def page():
+                        time.sleep(1)
+                        return {}
+
+                    app.router.add_route(path, page)
+
+
+                def create_app():
+                    app = FastAPI()
+                    register(app, "/page")
+                    return app
+            """,
+        },
+    )
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB401")
+    assert [(f["line"], f["context"]) for f in run.findings()] == [(8, "unknown")]
+
+
+def test_application_code_that_tests_call_is_not_test_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Tests call what they test: the helper keeps its finding; the test module's own helper doesn't."""
+    root = _tree(
+        tmp_path,
+        {
+            "tests/__init__.py": "",
+            "tests/test_orders.py": """\
+                from shop.models import Customer, Order
+                from shop.services import customer_names
+
+
+                def names_of(orders):
+                    return [Customer.objects.get(pk=order.customer_id).name for order in orders]
+
+
+                def test_names():
+                    assert customer_names(Order.objects.all()) == names_of(Order.objects.all())
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["path"], f["line"], f["context"]) for f in findings] == [("shop/services.py", HELPER_LINE, "unknown")]
+
+
+def test_a_task_of_a_celery_app_built_from_settings_is_a_background_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The app object comes from `import_string(...)`; `@app.task` in a tasks module is still a
+    Celery task (autodiscovery imports tasks modules)."""
+    root = _tree(
+        tmp_path,
+        {
+            "shop/celery.py": """\
+                from django.utils.module_loading import import_string
+
+                app = import_string("shop.worker.App")(main="shop")
+                app.autodiscover_tasks()
+            """,
+            "shop/worker.py": """\
+                from celery import Celery
+
+
+                class App(Celery):
+                    pass
+            """,
+            "shop/tasks.py": """\
+                from shop.celery import app
+                from shop.models import Order
+                from shop.services import customer_names
+
+
+                @app.task(ignore_result=True)
+                def nightly():
+                    customer_names(Order.objects.all())
+            """,
+        },
+    )
+    findings = _bb201(capsys, root)
+    assert [(f["severity"], f["context"]) for f in findings] == [("info", "task")]
 
 
 @pytest.mark.parametrize(

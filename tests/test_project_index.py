@@ -221,6 +221,25 @@ def test_re_export_through_a_package_init() -> None:
     assert targets == ["shop.services.orders.load_order", "shop.services.orders.load_order"]
 
 
+def test_imports_through_a_namespace_package() -> None:
+    """`ckanext/` has no __init__.py: its packages are import roots, and `from ckanext.datastore...`
+    still reaches them."""
+    index = index_of(
+        {
+            "ckanext/datastore/__init__.py": "",
+            "ckanext/datastore/backend.py": "def identifier(name):\n    return name\n",
+            "ckanext/datastore/action.py": """
+                from ckanext.datastore.backend import identifier
+
+                def run(name):
+                    return identifier(name)
+                """,
+        }
+    )
+    assert index.resolve("ckanext.datastore.backend.identifier") == "datastore.backend.identifier"
+    assert [target.qualname for _, target in index.callees("datastore.action.run")] == ["datastore.backend.identifier"]
+
+
 def test_re_export_chain_and_a_cycle_do_not_hang() -> None:
     index = index_of(
         {

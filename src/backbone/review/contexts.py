@@ -178,16 +178,31 @@ class ExecutionContexts:
         while queue:
             fact = queue.popleft()
             for _, target in self._index.callees(fact.chain[-1]):
+                if context is ExecutionContext.TEST and not self._test_module(target.qualname):
+                    # Tests call the code they test: being called from a test doesn't make a
+                    # function of the application test code.
+                    continue
                 reached = self._facts.setdefault(target.qualname, {})
                 if context not in reached:
                     reached[context] = ContextFact(context, fact.reason, (*fact.chain, target.qualname))
                     queue.append(reached[context])
+
+    def _test_module(self, qualname: str) -> bool:
+        module = self._module_of.get(qualname)
+        found = path_context(module.path) if module is not None else None
+        return found is not None and found.context is ExecutionContext.TEST
 
     def of_function(self, qualname: str) -> tuple[ContextFact, ...]:
         """The contexts `qualname` runs in, most important first; nested functions inherit."""
         current = qualname
         while current:
             found = self._facts.get(current)
+            if found and current != qualname and current in self._index.functions:
+                # A function defined in a start-up function is handed over to run later (a
+                # route, a callback registered at start-up): it doesn't run at start-up.
+                found = {context: fact for context, fact in found.items() if context is not ExecutionContext.STARTUP}
+                if not found:
+                    return ()
             if found:
                 return tuple(found[context] for context in PRECEDENCE if context in found)
             if current not in self._module_of and current.rpartition(".")[0] not in self._index.classes:

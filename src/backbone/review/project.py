@@ -137,6 +137,11 @@ class _FactCollector:
                     callee = self._callee(node.func, frame)
                     if callee is not None:
                         frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
+                    for hook in _hook_callbacks(node):
+                        # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
+                        target = self._callee(hook, frame)
+                        if target is not None:
+                            frame.calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
                 following = [(child, frame) for child in ast.iter_child_nodes(node)]
             stack.extend(reversed(following))
 
@@ -194,6 +199,38 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+_NAMESPACES = "namespace-roots"
+
+
+def _namespace_roots(index: ProjectIndex) -> frozenset[str]:
+    """Top directories without `__init__.py` whose packages the index names from below them
+    (`ckanext/datastore/x.py` is `datastore.x`): namespace packages."""
+    found: set[str] = set()
+    for facts in index.modules.values():
+        top = facts.path.replace("\\", "/").split("/")[0]
+        if "/" in facts.path.replace("\\", "/") and top not in index.modules and top != facts.module.split(".")[0]:
+            found.add(top)
+    return frozenset(found)
+
+
+# Keywords through which an application is handed its start-up and shut-down hooks.
+_HOOK_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
+
+
+def _hook_callbacks(call: ast.Call) -> list[ast.expr]:
+    """The functions a call hands over as start-up or shut-down hooks: `lifespan=`,
+    `on_startup=[...]`, `add_event_handler("startup", hook)`."""
+    found: list[ast.expr] = []
+    for keyword in call.keywords:
+        if keyword.arg in _HOOK_KEYWORDS:
+            value = keyword.value
+            found.extend(value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value])
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "add_event_handler" and len(call.args) == 2:
+        found.append(call.args[1])
+    return [item for item in found if isinstance(item, (ast.Name, ast.Attribute))]
 
 
 def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
@@ -322,6 +359,10 @@ class ProjectIndex:
                 if source:
                     return self.resolve(".".join([source, *rest]), depth + 1)
             return qualname
+        if len(parts) > 2 and parts[1] in self.modules and parts[0] in self.view(_NAMESPACES, _namespace_roots):
+            # `ckanext.datastore.x` where ckanext/ has no __init__.py (a namespace package): the
+            # index names the modules from the first package under it.
+            return self.resolve(".".join(parts[1:]), depth + 1)
         return qualname
 
     def _star_source(self, facts: ModuleFacts, head: str, depth: int) -> str:

@@ -637,7 +637,15 @@ class _Builder:
         if pagination_class.value is None or (page_size is not None and page_size.value is None):
             return None
         # A pagination class with no PAGE_SIZE paginates only if the class sets its own size.
-        return True if page_size is not None and page_size.value != "None" else None
+        if page_size is not None and page_size.value != "None":
+            return True
+        return True if self._sizes_own_pages(pagination_class.value) else None
+
+    def _sizes_own_pages(self, dotted: str) -> bool:
+        """A project pagination class that decides its own page size (`get_limit()`,
+        `get_page_size()` or `paginate_queryset()` overridden): it pages without PAGE_SIZE."""
+        qualname = self.index.resolve(dotted)
+        return any(self.index.method(qualname, name) for name in ("get_limit", "get_page_size", "paginate_queryset"))
 
 
 def join_path(prefix: str, path: str) -> str:

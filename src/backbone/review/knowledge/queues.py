@@ -306,7 +306,26 @@ def task_library(facts: FunctionFacts, index: ProjectIndex) -> QueueLibrary | No
         for package, library in _QUEUE_PACKAGES.items():
             if package in packages:
                 return library
+        if last in ("task", "shared_task") and _in_task_module(facts.qualname, index) and _imports_celery(index):
+            # `app = import_string(settings.CELERY_APP_CLASS)(...)`, `@app.task` in a tasks module:
+            # Celery's autodiscovery imports `tasks` modules, whatever builds the app object.
+            return QueueLibrary.CELERY
     return None
+
+
+def _in_task_module(qualname: str, index: ProjectIndex) -> bool:
+    """`qualname` is defined in a `tasks.py` module or a `tasks/` package."""
+    parts = qualname.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        facts = index.modules.get(".".join(parts[:split]))
+        if facts is not None:
+            path = facts.path.replace("\\", "/")
+            return path.endswith("/tasks.py") or path == "tasks.py" or "/tasks/" in f"/{path}"
+    return False
+
+
+def _imports_celery(index: ProjectIndex) -> bool:
+    return any("celery" in module.imported_packages for module in index.modules.values())
 
 
 def _packages_around(owner: str, index: ProjectIndex) -> frozenset[str]:

@@ -805,7 +805,7 @@ class ScopeFlow:
                 return DataValue(ValueKind.MODEL_CLASS, model.layer, model.qualname)
             return DataValue(ValueKind.INSTANCE, model.layer, model.qualname, eager_known=False)
         if name == "self" and self._derives_from(class_qualname, catalog.DJANGO_MANAGER_BASES):
-            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, eager_known=False, confidence=_MEDIUM)
+            return DataValue(ValueKind.QUERY, DataLayer.DJANGO, self.knowledge.graph.managed_model(class_qualname), eager_known=False, confidence=_MEDIUM)
         return None
 
     def _derives_from(self, class_qualname: str, bases: frozenset[str], depth: int = 0) -> bool:
@@ -1174,7 +1174,15 @@ class ScopeFlow:
 
     def _custom_manager_method(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
         """A method of a project manager or queryset class: what its facts say, else lazy."""
-        access = self._manager_method_access(receiver, name)
+        collection = self._own_collection_method(call, name)
+        if collection is not None:
+            # `self._filters(...)` returning a list (of `Q` objects...): not a queryset.
+            queries = any(event.kind is QueryKind.READ for event in self.module.flow(collection).events())
+            return None, self._evaluation(call, call.func, receiver, name) if queries else None
+        func = call.func
+        own = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+        # A manager's call of its own method is judged as before its model was known: lazy.
+        access = None if own else self._manager_method_access(receiver, name)
         if access is not None:
             reads = [site for site in access.queries if site.kind is QueryKind.READ]
             writes = [site for site in access.queries if site.kind is QueryKind.WRITE]
@@ -1198,6 +1206,32 @@ class ScopeFlow:
             return None, None
         # Unknown: most custom manager methods refine the queryset; assume lazy.
         return receiver.but(kind=ValueKind.QUERY, operations=(*receiver.operations, name), confidence=_lowered(receiver.confidence)), None
+
+    def _own_collection_method(self, call: ast.Call, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """`self._filters(...)` in a manager or queryset class, when that method of this module
+        returns only list, tuple, set or dict displays (or names bound to them)."""
+        func = call.func
+        class_qualname = self.context.class_qualname
+        if class_qualname is None or not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+            return None
+        qualname = f"{class_qualname}.{name}"
+        method = next(
+            (node for node, context in self.module.contexts.items()
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and context.qualname == qualname),
+            None,
+        )
+        if method is None:
+            return None
+        flow = self.module.flow(method)
+        if not flow.returns:
+            return None
+        for value in flow.returns:
+            values: list[ast.AST | None] = [value]
+            if isinstance(value, ast.Name):
+                values = [binding.node for binding in flow.bindings.get(value.id, [])]
+            if not values or not all(isinstance(item, _COLLECTION_DISPLAYS) for item in values):
+                return None
+        return method
 
     def _manager_method_access(self, receiver: DataValue, name: str) -> FunctionDataAccess | None:
         model = self.knowledge.model(receiver.model) if receiver.model else None
@@ -1775,7 +1809,11 @@ class ScopeFlow:
         evaluated: set[Binding] = set()
         kept: list[QueryEvent] = []
         for event in events:
-            if event.layer is DataLayer.DJANGO and event.receiver is not None and event.receiver.kind is ValueKind.QUERY:
+            receiver = event.receiver
+            # `post.comments.filter(...)` is a QuerySet too, and caches its rows the same way.
+            if event.layer is DataLayer.DJANGO and receiver is not None and (
+                receiver.kind is ValueKind.QUERY or (receiver.kind is ValueKind.RELATED_MANAGER and receiver.operations)
+            ):
                 name = self.evaluated_name(event)
                 if name is not None:
                     binding, _ = self.local_binding(name)
@@ -1835,6 +1873,9 @@ class ScopeFlow:
 
 
 # Operations that fetch every row of a Django queryset into its result cache.
+_COLLECTION_DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
 FULL_EVALUATIONS = frozenset(
     {"iteration", "bool()", "list()", "tuple()", "set()", "frozenset()", "sorted()", "len()", "dict()", "sum()", "max()", "min()", "any()", "all()"}
 )
@@ -2061,6 +2102,12 @@ def _lowered(confidence: Confidence) -> Confidence:
 def _model_reference(call: ast.Call) -> str:
     """`get_model("catalogue", "Product")` / `apps.get_model("catalogue.Product")`."""
     texts = [argument.value for argument in call.args if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
+    # `get_model(app_label="catalogue", model_name="Product")`, in the order of the signature.
+    named = {keyword.arg: keyword.value.value for keyword in call.keywords
+             if keyword.arg in ("app_label", "model_name") and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str)}
+    texts += [named[key] for key in ("app_label", "model_name") if key in named]
+    if call.keywords and not call.args and not named:
+        return ""
     if len(texts) >= 2:
         return f"{texts[0]}.{texts[1]}"
     if len(texts) == 1 and "." in texts[0]:

@@ -114,6 +114,7 @@ class ModelGraph:
         self._lookups: dict[str, ModelInfo | None] = {}
         self._variables: dict[str, ModelInfo | None] | None = None
         self._relation_names: frozenset[str] | None = None
+        self._managed: dict[str, str] | None = None
 
     def __len__(self) -> int:
         return len(self.models)
@@ -163,6 +164,20 @@ class ModelGraph:
                 return same_layer[0]
         concrete = [info for info in candidates if not info.abstract]
         return concrete[0] if len(concrete) == 1 else None
+
+    def managed_model(self, class_qualname: str) -> str:
+        """The model whose manager (or queryset) `class_qualname` is, when one concrete model alone uses it."""
+        if self._managed is None:
+            owners: dict[str, set[str]] = {}
+            for info in self.models.values():
+                if info.abstract:
+                    continue
+                for manager in info.managers.values():
+                    for owner in (manager.manager_class, manager.queryset_class):
+                        if owner:
+                            owners.setdefault(owner, set()).add(info.qualname)
+            self._managed = {owner: next(iter(models)) for owner, models in owners.items() if len(models) == 1}
+        return self._managed.get(class_qualname, "")
 
     @property
     def relation_names(self) -> frozenset[str]:

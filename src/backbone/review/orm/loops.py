@@ -153,7 +153,10 @@ def loop_iterable(loop: Loop, flow: ScopeFlow) -> ast.expr | None:
 
 def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, ast.While):
-        return _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
+        return (
+            _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
+            or _walks_chain(loop.node, flow)
+        )
     iterable = loop_iterable(loop, flow)
     if iterable is None:
         return False
@@ -210,6 +213,29 @@ def _probes(node: ast.While, flow: ScopeFlow) -> bool:
     return False
 
 
+def _walks_chain(node: ast.While, flow: ScopeFlow) -> bool:
+    """`while bay is not None: ...; bay = DeviceBay.objects.filter(device=bay.parent).first()`.
+
+    The body fetches the one row the test looks at next from the row before it (a parent
+    chain, a linked list): each round needs the previous round's answer, so there is no
+    set of keys to fetch at once.
+    """
+    read = {child.id for child in ast.walk(node.test) if isinstance(child, ast.Name)}
+    if not read:
+        return False
+    for statement in ast.walk(node):
+        if not isinstance(statement, ast.Assign):
+            continue
+        if not any(isinstance(target, ast.Name) and target.id in read for target in statement.targets):
+            continue
+        value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+        if isinstance(value, ast.Call):
+            _, event = flow.call_result(value)
+            if event is not None and event.operation in _PROBES:
+                return True
+    return False
+
+
 def _each_a_model(node: ast.expr, flow: ScopeFlow) -> bool:
     """`for model in (Device, Rack)`, `for model in apps.get_models()`: each round is another table."""
     if isinstance(node, ast.Call):
@@ -260,7 +286,9 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
     if depth > 3:
         return False
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_constant(element) for element in node.elts)
+        # `for url in [self.read_url, self.write_url]`: as many rounds as the display has elements.
+        few = len(node.elts) <= _FEW and not any(isinstance(element, ast.Starred) for element in node.elts)
+        return few or all(_constant(element) for element in node.elts)
     if isinstance(node, ast.Dict):
         return all(key is not None and _constant(key) for key in node.keys)
     if isinstance(node, ast.Call):
@@ -269,6 +297,9 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
             return _literal_collection(func.value, flow, depth + 1)
         if isinstance(func, ast.Name) and func.id in ("enumerate", "sorted", "reversed", "zip") and node.args:
             return all(_literal_collection(argument, flow, depth + 1) for argument in node.args)
+        if isinstance(func, ast.Name) and not node.args and not node.keywords:
+            returned = _returned_literal(func.id, flow)
+            return returned is not None and _literal_collection(returned, flow.module.flow(flow.module.tree), depth + 1)
         return False
     if isinstance(node, ast.Name):
         binding = flow.binding_at(node.id, node)
@@ -278,11 +309,28 @@ def _literal_collection(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool
             binding = owner.binding_at(node.id, ast.Pass(lineno=10**9, col_offset=0))
         if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
             return _literal_collection(binding.node, owner, depth + 1)
-        return False
+        # `for name, defaults in DEFAULT_CABLE_TYPES.items()` with the name imported: a module
+        # constant, by convention, is fixed in the source.
+        return binding is None and node.id.isupper()
     if isinstance(node, ast.Attribute):
         # `self.FIELDS`, `Model.CHOICES`: a class-level constant collection, by convention.
         return node.attr.isupper()
     return False
+
+
+def _returned_literal(name: str, flow: ScopeFlow) -> ast.expr | None:
+    """What a module function without parameters returns when its body is one `return <display>`
+    (`def config_keys(): return ["site_title", "theme"]`)."""
+    for statement in flow.module.tree.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == name and not statement.decorator_list:
+            body = [item for item in statement.body if not (isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant))]
+            arguments = statement.args
+            if arguments.args or arguments.posonlyargs or arguments.kwonlyargs or arguments.vararg or arguments.kwarg:
+                return None
+            if len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None:
+                return body[0].value
+            return None
+    return None
 
 
 def _constant(node: ast.expr) -> bool:
@@ -422,6 +470,8 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
     again each round): every round reads or writes another table, so there is nothing to
     fetch in one query.
     """
+    if _statement_on_round_table(node, loop, flow):
+        return True
     current: ast.AST = node
     steps = 0
     while steps < _MAX_STEPS:
@@ -446,6 +496,31 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
         else:
             return False
     return False
+
+
+_STATEMENTS = frozenset({"delete", "insert", "update", "select"})
+
+
+def _statement_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for table in metadata.sorted_tables: connection.execute(delete(table))`: the SQLAlchemy
+    statement names the loop's table (`delete(table)`, `table.delete()`), another each round."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    statement = node.args[0]
+    while isinstance(statement, ast.Call) and isinstance(statement.func, ast.Attribute) and statement.func.attr not in _STATEMENTS:
+        # `delete(table).where(...)`: the statement under its clauses.
+        statement = statement.func.value
+    if not isinstance(statement, ast.Call):
+        return False
+    func = statement.func
+    table: ast.expr | None = None
+    if isinstance(func, ast.Attribute) and func.attr in _STATEMENTS and not statement.args:
+        table = func.value
+    elif (func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else "") in _STATEMENTS and statement.args:
+        table = statement.args[0]
+    if not isinstance(table, ast.Name):
+        return False
+    return table.id in loop.targets() or _bound_in(table.id, loop, flow)
 
 
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

@@ -159,7 +159,19 @@ def _computed_eager_loads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> b
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
                 if any(not isinstance(argument, (ast.Constant, ast.Call)) for argument in node.args):
                     return True
+            if isinstance(node, ast.Call) and _eager_helper(node):
+                return True
     return False
+
+
+def _eager_helper(call: ast.Call) -> bool:
+    """`maybe_prefetch_related(queryset, fields)`: a helper named for the eager load it wraps,
+    given the queryset and names that are not literals."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name in _EAGER_CALLS or not any(word in name for word in _EAGER_CALLS if word != "options"):
+        return False
+    return len(call.args) >= 2 and any(not isinstance(argument, ast.Constant) for argument in call.args[1:])
 
 
 def _class_constants(node: ast.ClassDef) -> dict[str, ast.expr]:

@@ -30,7 +30,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
-from backbone.review.project import SUPER_CALL
+from backbone.review.project import SUPER_CALL, ProjectIndex
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -201,27 +201,23 @@ class _Finder:
 
     def _bases_opaque_eager(self, qualname: str) -> bool:
         """What `super().get_queryset()` reaches from the class eager-loads at run time."""
-        facts = self.knowledge.index.classes.get(qualname)
-        return facts is not None and self._inherits_opaque_eager(qualname, list(facts.bases))
+        return self._inherits_opaque_eager(qualname, skip_own=True)
 
-    def _inherits_opaque_eager(self, qualname: str, start: list[str] | None = None) -> bool:
+    def _inherits_opaque_eager(self, qualname: str, skip_own: bool = False) -> bool:
         """The get_queryset() the class inherits, or one it reaches through `super()`, eager-loads
-        what is computed at run time."""
+        what is computed at run time. `super()` follows the class's MRO: a mixin's
+        `super().get_queryset()` goes on to the bases after the mixin, not to the mixin's own."""
         index = self.knowledge.index
-        classes = start if start is not None else [qualname]
-        for _ in range(8):
-            inherited = next((found for found in (index.method(index.resolve(name), "get_queryset") for name in classes) if found), None)
-            if inherited is None:
-                return False
-            owner = inherited.rpartition(".")[0]
+        for owner in _mro(index, qualname)[1 if skip_own else 0 :]:
+            facts = index.classes.get(owner)
+            if facts is None or "get_queryset" not in facts.methods:
+                continue
             view = self.knowledge.views.get(owner)
             if view is not None and view.opaque_eager:
                 return True
-            facts = index.functions.get(inherited)
-            if facts is None or not any(call.callee == f"{SUPER_CALL}get_queryset" for call in facts.calls):
+            function = index.functions.get(f"{owner}.get_queryset")
+            if function is None or not any(call.callee == f"{SUPER_CALL}get_queryset" for call in function.calls):
                 return False
-            owner_facts = index.classes.get(owner)
-            classes = list(owner_facts.bases) if owner_facts is not None else []
         return False
 
     @staticmethod
@@ -618,3 +614,20 @@ def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST
 
 def scope_flow(node: ast.AST, context: FileContext) -> ScopeFlow:
     return module_flows(context).flow(scope_of(node, context))
+
+
+def _mro(index: ProjectIndex, qualname: str) -> list[str]:
+    """The project classes of `qualname`'s method resolution order, as Python's C3 puts them for
+    the usual mixin hierarchies: depth first, left to right, each class after all its subclasses."""
+    order: list[str] = []
+    stack: list[tuple[str, int]] = [(qualname, 0)]
+    while stack:
+        current, depth = stack.pop()
+        facts = index.classes.get(current)
+        if facts is None or depth > 16:
+            continue
+        if current in order:
+            order.remove(current)
+        order.append(current)
+        stack.extend((index.resolve(base), depth + 1) for base in reversed(facts.bases))
+    return order

@@ -112,10 +112,15 @@ class BlockingCallInAsync(Rule):
             "- coroutines that own their event loop: CLI commands (`@app.command()`, `@click.command()`, "
             "`@cli.group()`, cyclopts' `@app.default`) and the coroutines only they await, and a "
             "script's `asyncio.run(main())`;\n"
+            "- start-up and shut-down work: `on_event(\"startup\")` hooks, a `lifespan=` function handed to "
+            "the application (`FastAPI(lifespan=lifespan)`, `on_startup=[...]`, `add_event_handler(\"startup\", "
+            "hook)`) and the coroutines it awaits: they run before the first request is served;\n"
             "- Flask `async def` views: Flask runs each in an event loop of its own on the request's "
             "worker thread, so blocking it delays nobody else (Quart and the ASGI frameworks share one "
             "loop and are checked);\n"
-            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time."
+            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time.\n\n"
+            "A coroutine of a background worker (an arq job, an async Dramatiq or Celery task) stays a "
+            "warning: it shares its event loop with the worker's other jobs, which the blocking call stalls."
         ),
         why_is_this_bad=(
             "An event loop runs every request of the worker on one thread. While a blocking call waits "
@@ -151,6 +156,29 @@ class BlockingCallInAsync(Rule):
     )
 
     VALID = (
+        # A lifespan handed to the application by its factory: start-up work, before any request.
+        """
+        import time
+        from contextlib import asynccontextmanager
+
+        from fastapi import FastAPI
+
+
+        async def warm_caches():
+            time.sleep(1)
+            with open("settings.json") as handle:
+                return handle.read()
+
+
+        @asynccontextmanager
+        async def lifespan(app):
+            await warm_caches()
+            yield
+
+
+        def create_app():
+            return FastAPI(lifespan=lifespan)
+        """,
         # asyncio.sleep and an async HTTP client.
         """
         import asyncio

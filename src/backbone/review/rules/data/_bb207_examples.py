@@ -655,6 +655,65 @@ class ValidPosts(BaseViewSet):
     def get_queryset(self):
         return super().get_queryset().filter(title__isnull=False)
 ''',
+    # A mixin's get_queryset() eager-loads through a project helper wrapping the Django call
+    # (`maybe_prefetch_related(queryset, fields)`), with the names computed at run time.
+    _DJANGO + '''
+
+def maybe_prefetch_related(queryset, fields):
+    return queryset.prefetch_related(*fields) if fields else queryset
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class OptimizingMixin:
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        fields = [name for name in self.get_serializer().fields if name != "id"]
+        if fields:
+            queryset = maybe_prefetch_related(queryset, fields)
+        return queryset
+
+
+class PostViewSet(OptimizingMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
+    # A mixin's get_queryset() defers through super() to the next class of the view's MRO, whose
+    # get_queryset() eager-loads names computed at run time.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class AnnotatingMixin:
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.query_params.get("include"):
+            return queryset.annotate(comment_total=Count("comments"))
+        return queryset
+
+
+class OptimizingViewSet(viewsets.ModelViewSet):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related(*[name for name in self.get_serializer().fields if name != "id"])
+
+
+class PostViewSet(AnnotatingMixin, OptimizingViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+''',
     # A project subclass of PrimaryKeyRelatedField reads only the key of a forward foreign key.
     _DJANGO + '''
 

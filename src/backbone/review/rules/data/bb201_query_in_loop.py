@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
@@ -73,7 +74,7 @@ class QueryInLoop(Rule):
         "directly or through a project function (N+1 queries)."
     )
     severity = Severity.WARNING
-    contexts = ONE_OFF_RUNS
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(
@@ -97,10 +98,14 @@ class QueryInLoop(Rule):
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
             "is BB203;\n"
             "- writes (BB202);\n"
-            "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), over "
+            "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
+            "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
+            "display of at most ten values (`for url in [primary, replica]`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
             "model that changes each round (`model = content_type.model_class()`: another table each time), "
-            "`while` loops that sleep between rounds (polling) or probe for a free value "
+            "`while` loops that sleep between rounds (polling), walk a chain of rows (`while bay is not None: "
+            "bay = DeviceBay.objects.filter(installed_device=bay.device).first()`: each round needs the row "
+            "before it) or probe for a free value "
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
             "under `if name == \"choices\":` on the loop value (they run in one round), retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
@@ -108,6 +113,8 @@ class QueryInLoop(Rule):
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
             "- test modules and migrations.\n\n"
+            "In a background task the finding is info: each row still costs a round trip, but no user "
+            "waits on it; in a command, a script or start-up code it is not reported.\n\n"
             "Sessions, connections and cursors are recognised by their constructor, type annotation or "
             "`Depends(get_db)` provider; a parameter recognised only by its name (`session`, `db`, `cursor`) "
             "gives a low-confidence finding."
@@ -134,6 +141,61 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A manager method that narrows a queryset through the manager's own helpers still
+        # queries when its caller tests the result: one check_access() per cabinet.
+        """
+        from functools import reduce
+        import operator
+
+        from django.db import models
+        from django.db.models import Q
+
+        class AclManager(models.Manager):
+            def _filters(self, user):
+                acl = self.filter(user=user).values("object_id")
+                return [Q(id__in=acl)] if acl.exists() else []
+
+            def restrict_queryset(self, queryset, user):
+                filters = self._filters(user=user)
+                if not filters:
+                    return queryset.none()
+                return queryset.filter(reduce(operator.or_, filters))
+
+            def check_access(self, obj, user):
+                if self.restrict_queryset(queryset=Acl.objects.all(), user=user).filter(pk=obj.pk).exists():
+                    return True
+                raise PermissionError(obj)
+
+        class Acl(models.Model):
+            user = models.IntegerField()
+            object_id = models.IntegerField()
+            objects = AclManager()
+
+        def check_all(cabinets, user):
+            for cabinet in cabinets:
+                Acl.objects.check_access(obj=cabinet, user=user)  # expect: BB201
+        """,
+        # A related manager's filter() is a QuerySet: evaluated once per round, then served from
+        # its result cache (`list(first)` runs no second query).
+        """
+        from django.db import models
+
+        class Relationship(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Association(models.Model):
+            relationship = models.ForeignKey(Relationship, on_delete=models.CASCADE, related_name="associations")
+            source_id = models.IntegerField()
+            destination_id = models.IntegerField()
+
+        def peers(relationships, instance):
+            found = []
+            for relationship in relationships:
+                first = relationship.associations.filter(source_id=instance.pk)
+                ones = [assoc.destination_id for assoc in first]  # expect: BB201
+                found.append((ones, list(first)))
+            return found
+        """,
         # Django: one get() per order, in a for loop.
         """
         from django.db import models
@@ -163,7 +225,7 @@ class QueryInLoop(Rule):
                     result[user.id] = result.get(user.id, 0) + order.total
             return result
         """,
-        # SQLAlchemy (sync): session.get per id, in a comprehension, and a count in a while loop.
+        # SQLAlchemy (sync): session.get per id, in a comprehension and in a while loop draining a list.
         """
         from sqlalchemy import ForeignKey, func, select
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -179,12 +241,11 @@ class QueryInLoop(Rule):
         def names(session: Session, ids):
             return [session.get(User, user_id).name for user_id in ids]  # expect: BB201
 
-        def depth(session: Session, user):
-            levels = 0
-            while user.parent_id is not None:
-                user = session.get(User, user.parent_id)  # expect: BB201
-                levels += 1
-            return levels
+        def drain(session: Session, ids):
+            names = []
+            while ids:
+                names.append(session.get(User, ids.pop()).name)  # expect: BB201
+            return names
         """,
         # SQLAlchemy (async): an awaited execute per id.
         """
@@ -342,6 +403,77 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A manager's own helper returns a list of Q objects, not a queryset: testing it runs nothing.
+        """
+        from django.db import models
+        from django.db.models import Q
+
+        class AclManager(models.Manager):
+            def _filters(self, user):
+                result = []
+                if user:
+                    result.append(Q(id__in=self.filter(user=user).values("object_id")))
+                return result
+
+            def restrict(self, user, inheritances):
+                found = []
+                for inheritance in inheritances:
+                    queries = self._filters(user=user)
+                    if queries:
+                        found.extend(queries)
+                return found
+
+        class Acl(models.Model):
+            user = models.IntegerField()
+            object_id = models.IntegerField()
+            objects = AclManager()
+        """,
+        # Walking up a parent chain: each round's row is found from the previous round's.
+        """
+        from django.db import models
+
+        class Device(models.Model):
+            name = models.CharField(max_length=40)
+
+        class DeviceBay(models.Model):
+            device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="bays")
+            installed_device = models.ForeignKey(Device, null=True, on_delete=models.SET_NULL, related_name="+")
+
+        def ancestors(device):
+            chain = []
+            parent_bay = DeviceBay.objects.filter(installed_device=device).first()
+            while parent_bay is not None:
+                chain.append(parent_bay.device_id)
+                parent_bay = DeviceBay.objects.filter(installed_device_id=parent_bay.device_id).first()
+            return chain
+        """,
+        # A display of three handles, a module function returning a literal list, and an
+        # imported module constant: the loop runs a fixed, small number of rounds.
+        """
+        from django.db import connections, models
+
+        from shop.constants import DEFAULT_KINDS
+
+        class Setting(models.Model):
+            key = models.CharField(max_length=40)
+
+        def config_keys():
+            return ["site_title", "site_logo", "site_about"]
+
+        def reset():
+            return [Setting.objects.filter(key=key).first() for key in config_keys()]
+
+        def writable(primary, replica, reporting):
+            found = []
+            for alias in [primary, replica, reporting]:
+                with connections[alias].cursor() as cursor:
+                    cursor.execute("SELECT has_schema_privilege('public', 'CREATE')")
+                    found.append(cursor.fetchone())
+            return found
+
+        def kinds():
+            return {kind: Setting.objects.filter(key=kind).exists() for kind in DEFAULT_KINDS}
+        """,
         # A method field that asks a memoised function: its query runs once per process, not per row.
         """
         from django.db import models

@@ -69,13 +69,17 @@ class WriteInLoop(Rule):
             "`session.add()` alone is not a write: nothing runs until the flush or commit. The message names "
             "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
             "trip and a transaction per row.\n\n"
-            "Deliberately not reported: loops over a literal collection of constants, over model classes "
+            "Deliberately not reported: loops over a literal collection of constants (an imported UPPER_CASE "
+            "module constant, a module function that only returns such a literal, a display of at most ten "
+            "values), over model classes "
             "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
-            "loop: each round is another table) and retry "
+            "loop, a SQLAlchemy `delete(table)` or `table.insert()` of the loop's table: each round is another "
+            "table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
             "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
-            "a model whose project class overrides that method (per-row work such as removing a file, which "
+            "a model whose project class overrides that method (the model is known from the query, from "
+            "`apps.get_model(...)`, or from the manager or queryset class `self` is in) (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
@@ -238,6 +242,92 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # Inside the model's own manager and queryset classes, `self` holds that model's rows:
+        # its delete() is overridden, so each row is deleted on its own.
+        """
+        import os
+
+        from django.db import models
+
+        class CheckoutManager(models.Manager):
+            def check_in(self, documents):
+                for checkout in self.filter(document__in=documents):
+                    checkout.delete()
+
+        class TrashQuerySet(models.QuerySet):
+            def delete(self, to_trash=True):
+                for instance in self:
+                    instance.delete(to_trash=to_trash)
+
+        class Checkout(models.Model):
+            document = models.IntegerField()
+            objects = CheckoutManager()
+
+            def delete(self, *args, **kwargs):
+                os.remove(f"/tmp/{self.pk}")
+                return super().delete(*args, **kwargs)
+
+        class Document(models.Model):
+            objects = TrashQuerySet.as_manager()
+
+            def delete(self, to_trash=True):
+                return super().delete()
+        """,
+        # The model's own save() runs per row (here it verifies each signature); the model is
+        # looked up with keyword arguments, as data migrations and tasks do.
+        """
+        from django.apps import apps
+        from django.db import models
+
+        class Signature(models.Model):
+            key_id = models.CharField(max_length=40)
+            verified = models.BooleanField(default=False)
+
+            def save(self, *args, **kwargs):
+                self.verified = bool(self.key_id)
+                super().save(*args, **kwargs)
+
+        def refresh(key_id):
+            model = apps.get_model(app_label="example", model_name="Signature")
+            for signature in model.objects.filter(key_id=key_id):
+                signature.save()
+        """,
+        # SQLAlchemy: each round empties another table (the statement names the loop's table).
+        """
+        from sqlalchemy import MetaData, create_engine, delete
+
+        metadata = MetaData()
+        engine = create_engine("sqlite://")
+
+        def clear_all():
+            with engine.begin() as connection:
+                for table in reversed(metadata.sorted_tables):
+                    if table.name == "alembic_version":
+                        continue
+                    connection.execute(delete(table))
+                for table in metadata.sorted_tables:
+                    connection.execute(table.delete().where(table.c.id > 0))
+        """,
+        # Fixed rounds: an imported module constant, a module function returning a literal list.
+        """
+        from django.db import models
+
+        from shop.constants import DEFAULT_CABLE_TYPES
+
+        class CableType(models.Model):
+            name = models.CharField(max_length=40)
+
+        def config_keys():
+            return ["site_title", "site_logo"]
+
+        def populate():
+            for name, defaults in DEFAULT_CABLE_TYPES.items():
+                CableType.objects.get_or_create(name=name, defaults=defaults)
+
+        def clear():
+            for key in config_keys():
+                CableType.objects.filter(name=key).delete()
+        """,
         # SQLAlchemy (sync): add() per row, one commit after the loop.
         """
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column

@@ -18,6 +18,7 @@ from backbone.review.orm import (
     loop_at,
     module_flows,
 )
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.loops import loop_iterable
@@ -37,7 +38,7 @@ class LazyRelationInLoop(Rule):
         "eager-load, so every row runs its own query (N+1 queries)."
     )
     severity = Severity.WARNING
-    contexts = ONE_OFF_RUNS
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(
@@ -60,7 +61,8 @@ class LazyRelationInLoop(Rule):
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), test modules and migrations. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
-            "per loop, at its first read."
+            "per loop, at its first read. In a background task the finding is info (the rows still cost a "
+            "query each, but no user waits on them); commands, scripts and start-up code are not reported."
         ),
         why_is_this_bad=(
             "The ORM hides the query: `post.author.name` looks like an attribute read but runs "

@@ -122,7 +122,8 @@ class UnboundedQuery(Rule):
             "DRF generic views and viewsets whose framework `list()` serializes `queryset` (or "
             "`get_queryset()`) are flagged when neither the class (or a project base class) sets "
             "`pagination_class` nor the settings module sets `DEFAULT_PAGINATION_CLASS` with a "
-            "`PAGE_SIZE`; Django `ListView`s when `paginate_by` is not set. A view that overrides "
+            "`PAGE_SIZE` (or a project pagination class that sizes its own pages: it overrides `get_limit`, "
+            "`get_page_size` or `paginate_queryset`); Django `ListView`s when `paginate_by` is not set. A view that overrides "
             "`paginate_queryset` or `filter_queryset` decides for itself and is not flagged. When no "
             "settings module was reviewed, the DRF finding has medium confidence; when the settings build "
             "`REST_FRAMEWORK` in a way backbone can't read (`REST_FRAMEWORK = get_drf_settings()`), "
@@ -247,6 +248,24 @@ class UnboundedQuery(Rule):
 
         ROOT_URLCONF = "urls"
         REST_FRAMEWORK = {"DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination", "PAGE_SIZE": 50}
+
+        class Tag(models.Model):
+            label = models.CharField(max_length=50)
+
+        class TagViewSet(viewsets.ModelViewSet):
+            queryset = Tag.objects.order_by("label")
+        """,
+        # DRF: the settings name a project pagination class that sizes its own pages (no PAGE_SIZE).
+        """
+        from django.db import models
+        from rest_framework import pagination, viewsets
+
+        ROOT_URLCONF = "urls"
+        REST_FRAMEWORK = {"DEFAULT_PAGINATION_CLASS": "example.OptionalLimitOffsetPagination", "PAGE_SIZE": None}
+
+        class OptionalLimitOffsetPagination(pagination.LimitOffsetPagination):
+            def get_limit(self, request):
+                return int(request.query_params.get("limit", 50))
 
         class Tag(models.Model):
             label = models.CharField(max_length=50)

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.review.orm import DataLayer, is_migration, is_test_code
 from backbone.review.orm.values import lower_confidence
@@ -30,7 +31,7 @@ class LazyRelationInSerialization(Rule):
         "eager-load, so every row runs its own query (N+1 queries)."
     )
     severity = Severity.WARNING
-    contexts = ONE_OFF_RUNS
+    contexts = {**ONE_OFF_RUNS, ExecutionContext.TASK: Severity.INFO}
     scope = Scope.PROJECT
     subscribes = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
     doc = RuleDoc(
@@ -63,6 +64,10 @@ class LazyRelationInSerialization(Rule):
             "relation per row (`obj.votes.count()`) is flagged unless the query prefetches or annotates it. A "
             "single object is not an N+1, but the lists nested in it are (one playlist, each of its tracks "
             "reading `track.album`).\n\n"
+            "Not reported: a view whose `get_queryset()` (its own, or one a project base gives it) eager-loads "
+            "names computed at run time (`prefetch_related(*fields)`, or a project helper named for the eager "
+            "load it wraps, `maybe_prefetch_related(queryset, fields)`): what it loads is only known at run time. "
+            "A background task serializing rows (an export) is reported as info.\n\n"
             "The finding goes on the query (the `queryset =` line, the `get_queryset` return, the query in "
             "the handler), once per query, with every relation it misses and the whole chain: the view, the "
             "query, the serializer, the field and the relation, each with file and line. A loop that reads "

@@ -41,7 +41,8 @@ from backbone.review.frameworks.catalog import (
     WebFramework,
     framework_of_packages,
 )
-from backbone.review.frameworks.payloads import Bindings, expand_payload
+from backbone.review.frameworks.payloads import expand_payload
+from backbone.review.semantic import Bindings
 from backbone.review.names import NameResolver, dotted_parts
 
 URLPATTERNS = "urlpatterns"

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from backbone.findings import Confidence, Severity
-from backbone.review.frameworks import Handler, function_bindings, handler_for
+from backbone.review.frameworks import Handler, handler_for
 from backbone.review.knowledge.answers import (
     Answer,
     aborted_answer,
@@ -412,7 +412,7 @@ class ErrorLayerMismatch(Rule):
             # A serializer's validate(), a form's clean(), a service: their errors are answered by
             # whoever calls them, with the layer the handler decides.
             return
-        bindings = function_bindings(node)
+        bindings = self.context.semantic.bindings(node)
         reported: set[int] = set()
         for clause in _except_clauses(node):
             caught = self._caught(clause)

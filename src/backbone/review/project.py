@@ -20,6 +20,7 @@ from backbone.review.names import (
     dotted_parts,
     top_level_symbols,
 )
+from backbone.review.semantic import child_nodes
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -137,7 +138,11 @@ class _FactCollector:
                     callee = self._callee(node.func, frame)
                     if callee is not None:
                         frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
-                following = [(child, frame) for child in ast.iter_child_nodes(node)]
+                # Load/Store markers hold nothing to collect.
+                children = [child for child in child_nodes(node) if not isinstance(child, ast.expr_context)]
+                children.reverse()
+                stack.extend([(child, frame) for child in children])
+                continue
             stack.extend(reversed(following))
 
     def _function(

@@ -8,7 +8,9 @@ again: `FileContext.semantic` (rules) and the facts extraction share one `Semant
   included: it is a statement of the function);
 - `bindings(function)`: every local name with the values bound to it (None when unknown:
   a parameter, a loop target, a tuple element, an `except ... as` name);
-- `returns(function)`: its `return value` statements.
+- `returns(function)`: its `return value` statements;
+- `subtree(node)`: a node and everything below it, nested scopes included (`ast.walk`,
+  in source order).
 
 Each answer is computed on first use and kept for the file: the rules of one file ask the
 same questions about the same handlers many times.
@@ -25,28 +27,45 @@ Bindings = dict[str, list[ast.expr | None]]
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def own_nodes(function: ScopeNode) -> list[ast.AST]:
-    """The nodes of a function's body in source order, without descending into nested scopes.
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The direct children of `node` in source order (ast.iter_child_nodes without its two
+    generators per node: the walks over every function of every file use this)."""
+    children: list[ast.AST] = []
+    ast_type = ast.AST
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast_type):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast_type))
+    return children
 
-    Reads `_fields` directly (ast.iter_child_nodes is a generator per node): this walk runs
-    over every function of every file.
-    """
+
+def subtree(node: ast.AST) -> list[ast.AST]:
+    """`node` and every node below it, nested scopes included, in source (pre-)order."""
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        children = child_nodes(current)
+        children.reverse()
+        stack.extend(children)
+    return found
+
+
+def own_nodes(function: ScopeNode) -> list[ast.AST]:
+    """The nodes of a function's body in source order, without descending into nested scopes."""
     found: list[ast.AST] = []
     body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
     stack = body[::-1]
-    ast_type, nested = ast.AST, NESTED_SCOPES
+    nested = NESTED_SCOPES
     while stack:
         node = stack.pop()
         found.append(node)
         if isinstance(node, nested):
             continue
-        children: list[ast.AST] = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast_type):
-                children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, ast_type))
+        children = child_nodes(node)
         children.reverse()
         stack.extend(children)
     return found
@@ -98,6 +117,14 @@ class SemanticModel:
         self._own: dict[ast.AST, list[ast.AST]] = {}
         self._bindings: dict[ast.AST, Bindings] = {}
         self._returns: dict[ast.AST, list[ast.Return]] = {}
+        self._subtrees: dict[ast.AST, list[ast.AST]] = {}
+
+    def subtree(self, node: ast.AST) -> list[ast.AST]:
+        """See `subtree`; the list is shared: callers must not change it."""
+        found = self._subtrees.get(node)
+        if found is None:
+            found = self._subtrees[node] = subtree(node)
+        return found
 
     def own_nodes(self, function: ScopeNode) -> list[ast.AST]:
         """See `own_nodes`; the list is shared: callers must not change it."""

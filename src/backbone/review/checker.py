@@ -20,10 +20,12 @@ from backbone.redaction import mask_finding, mask_span
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
+from backbone.review.context_kinds import Framework
+from backbone.review.extraction import extract_module_facts
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
-from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts
+from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
-from backbone.review.rules.base import Framework, OptionValue, Report, Rule, Scope
+from backbone.review.rules.base import OptionValue, Report, Rule, Scope
 from backbone.review.suppressions import parse_suppressions
 
 _PACKAGE_FRAMEWORKS: dict[str, Framework] = {

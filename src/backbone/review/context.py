@@ -9,9 +9,9 @@ from typing import TypeVar, cast
 
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.rules.base import Framework
 from backbone.review.semantic import SemanticModel
 
 if TYPE_CHECKING:

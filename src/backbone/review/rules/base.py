@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from backbone.findings import Confidence, Fix, Severity
-from backbone.review.context_kinds import ExecutionContext
+from backbone.review.context_kinds import ExecutionContext, Framework
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -32,17 +32,6 @@ ONE_OFF_RUNS: ContextPolicy = {
     ExecutionContext.SCRIPT: None,
     ExecutionContext.STARTUP: None,
 }
-
-
-class Framework(enum.Enum):
-    """Frameworks and data layers a rule can be restricted to."""
-
-    FASTAPI = "fastapi"
-    STARLETTE = "starlette"
-    FLASK = "flask"
-    DJANGO = "django"
-    DRF = "rest_framework"
-    SQLALCHEMY = "sqlalchemy"
 
 
 class Scope(enum.Enum):

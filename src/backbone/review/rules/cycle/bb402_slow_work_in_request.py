@@ -28,8 +28,8 @@ from backbone.review.knowledge.queues import (
 )
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
-    Framework,
     OptionValue,
     Rule,
     RuleDoc,

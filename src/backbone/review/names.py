@@ -68,6 +68,12 @@ def dotted_parts(node: ast.expr) -> list[str] | None:
     return None
 
 
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` as "a.b.c"; None when the chain does not start at a plain name."""
+    parts = dotted_parts(node)
+    return ".".join(parts) if parts is not None else None
+
+
 class NameResolver:
     """Turns names and attribute chains into qualified names, as the module's imports say."""
 

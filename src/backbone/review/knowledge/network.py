@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.bindings import ObjectTypes
+from backbone.review.names import dotted_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -189,7 +190,7 @@ class SessionsWithDefaults:
         self._receivers: frozenset[str] | None = None
 
     def covers(self, receiver: ast.expr) -> bool:
-        dotted = _dotted(receiver)
+        dotted = dotted_name(receiver)
         if dotted is None:
             return False
         if self._receivers is None:
@@ -314,7 +315,7 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
 def _by_receiver(
     call: ast.Call, func: ast.Attribute, receiver_type: str, defaults: SessionsWithDefaults, context: FileContext
 ) -> UnboundedCall | None:
-    receiver = _dotted(func.value) or _clip(context.segment(func.value))
+    receiver = dotted_name(func.value) or _clip(context.segment(func.value))
     method = func.attr
     if receiver_type == REQUESTS_SESSION and method in REQUESTS_SESSION_METHODS:
         if defaults.covers(func.value):
@@ -437,29 +438,18 @@ def _clip(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _configured_receivers(context: FileContext) -> frozenset[str]:
     found: set[str] = set()
     for node in context.nodes_of(ast.Call, ast.Assign):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
-            receiver = _dotted(node.func.value)
+            receiver = dotted_name(node.func.value)
             adapter = node.args[1] if len(node.args) > 1 else _keyword(node, "adapter")
             if receiver is not None and adapter is not None and _adapter_sets_timeout(adapter, context):
                 found.add(receiver)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr in ("request", "send"):
-                    receiver = _dotted(target.value)
+                    receiver = dotted_name(target.value)
                     if receiver is not None:
                         found.add(receiver)
     return frozenset(found)

@@ -25,7 +25,7 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
-from backbone.review.names import BUILTIN_NAMES
+from backbone.review.names import BUILTIN_NAMES, dotted_name
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
@@ -1162,7 +1162,7 @@ def _attempted(call: ast.Call) -> str | None:
     Building a value (`Breakdown(total=0)`, `str(x)`) or filling a container
     (`col.update(...)`) on both sides is a coincidence, not a second attempt.
     """
-    dotted = _dotted(call.func)
+    dotted = dotted_name(call.func)
     if dotted is None or dotted in BUILTIN_NAMES:
         return None
     last = dotted.rpartition(".")[2]
@@ -1192,17 +1192,6 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:

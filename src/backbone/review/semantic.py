@@ -10,7 +10,11 @@ again: `FileContext.semantic` (rules) and the facts extraction share one `Semant
   a parameter, a loop target, a tuple element, an `except ... as` name);
 - `returns(function)`: its `return value` statements;
 - `subtree(node)`: a node and everything below it, nested scopes included (`ast.walk`,
-  in source order).
+  in source order);
+- `typed_bindings(scope)`: the names a function or module binds by statements, with a value
+  or a declared type (`db: Session = Depends(...)`), as the knowledge of clients and handles
+  (knowledge/bindings.py) follows them; `class_bindings(owner)`: `self.attr` bound in a
+  class's methods and body.
 
 Each answer is computed on first use and kept for the file: the rules of one file ask the
 same questions about the same handlers many times.
@@ -19,6 +23,7 @@ same questions about the same handlers many times.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -110,6 +115,153 @@ def _bind(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
         _bind(bindings, target.value, None)
 
 
+# --- typed bindings: what a name holds, for the knowledge of clients and handles -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A name declared with a type rather than assigned a value."""
+
+    annotation: ast.expr
+
+
+# What one scope binds a name to: values (typed where they sit), declared types, or
+# nothing knowable (a loop target, an import, a tuple unpacking).
+TypedBinding = ast.expr | Declared | None
+
+
+def typed_bindings(scope: ast.AST) -> dict[str, list[TypedBinding]]:
+    """Every name `scope` binds, with what it binds it to (not descending into nested scopes)."""
+    bindings: dict[str, list[TypedBinding]] = {}
+
+    def bind(target: ast.expr, value: TypedBinding) -> None:
+        if isinstance(target, ast.Name):
+            bindings.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                bind(element.value if isinstance(element, ast.Starred) else element, None)
+        elif isinstance(target, ast.Starred):
+            bind(target.value, None)
+
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = scope.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            annotation = argument.annotation
+            bindings.setdefault(argument.arg, []).append(Declared(annotation) if annotation is not None else None)
+        for extra in (arguments.vararg, arguments.kwarg):
+            if extra is not None:
+                bindings.setdefault(extra.arg, []).append(None)
+        if isinstance(scope, ast.Lambda):
+            return bindings
+        body: list[ast.stmt] = list(scope.body)
+    elif isinstance(scope, ast.Module):
+        body = list(scope.body)
+    else:
+        return bindings
+    # Statements only: bindings come from statements (and the odd walrus in a condition), so a
+    # module's large literal tables are never walked.
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            bind(node.target, node.value if node.value is not None else Declared(node.annotation))
+        elif isinstance(node, ast.AugAssign):
+            bind(node.target, None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    bind(item.optional_vars, item.context_expr)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            bind(node.target, None)
+        elif isinstance(node, (ast.If, ast.While)):
+            for walrus in ast.walk(node.test):
+                if isinstance(walrus, ast.NamedExpr):
+                    bind(walrus.target, walrus.value)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bindings.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # The body is another scope.
+            bindings.setdefault(node.name, []).append(None)
+            continue
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            # The name lives elsewhere: drop it here so the lookup moves outwards.
+            for name in node.names:
+                bindings.pop(name, None)
+            continue
+        nested: list[ast.stmt] = []
+        for field_name in ("body", "orelse", "finalbody"):
+            children = getattr(node, field_name, None)
+            if isinstance(children, list):
+                nested.extend(child for child in children if isinstance(child, ast.stmt))
+        for handler in getattr(node, "handlers", ()):
+            if isinstance(handler, ast.ExceptHandler):
+                if handler.name:
+                    bindings.setdefault(handler.name, []).append(None)
+                nested.extend(handler.body)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                nested.extend(case.body)
+        stack.extend(reversed(nested))
+    return bindings
+
+
+def class_bindings(owner: ast.ClassDef) -> dict[str, list[TypedBinding]]:
+    """`self.attr = value` in any method of `owner`, and `attr = value`/`attr: T` in its body."""
+    bindings: dict[str, list[TypedBinding]] = {}
+    for statement in owner.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    bindings.setdefault(target.id, []).append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            declared = statement.value
+            bindings.setdefault(statement.target.id, []).append(
+                declared if declared is not None else Declared(statement.annotation)
+            )
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(statement):
+                targets: list[ast.expr] = []
+                value: ast.expr | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AnnAssign):
+                    if node.value is None:
+                        if _is_self_attribute(node.target):
+                            assert isinstance(node.target, ast.Attribute)
+                            bindings.setdefault(node.target.attr, []).append(Declared(node.annotation))
+                        continue
+                    targets, value = [node.target], node.value
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    for item in node.items:
+                        if _is_self_attribute(item.optional_vars):
+                            assert isinstance(item.optional_vars, ast.Attribute)
+                            bindings.setdefault(item.optional_vars.attr, []).append(item.context_expr)
+                    continue
+                elif isinstance(node, ast.AugAssign):
+                    if _is_self_attribute(node.target):
+                        assert isinstance(node.target, ast.Attribute)
+                        bindings.setdefault(node.target.attr, []).append(None)
+                    continue
+                for target in targets:
+                    if _is_self_attribute(target):
+                        assert isinstance(target, ast.Attribute)
+                        bindings.setdefault(target.attr, []).append(value)
+                    elif isinstance(target, (ast.Tuple, ast.List)):
+                        for element in target.elts:
+                            if _is_self_attribute(element):
+                                assert isinstance(element, ast.Attribute)
+                                bindings.setdefault(element.attr, []).append(None)
+    return bindings
+
+
+def _is_self_attribute(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
 class SemanticModel:
     """Own nodes, bindings and returns of the functions of one file, each computed once."""
 
@@ -118,6 +270,22 @@ class SemanticModel:
         self._bindings: dict[ast.AST, Bindings] = {}
         self._returns: dict[ast.AST, list[ast.Return]] = {}
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
+        self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
+        self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+
+    def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
+        """See `typed_bindings`; the mapping is shared: callers must not change it."""
+        found = self._typed.get(scope)
+        if found is None:
+            found = self._typed[scope] = typed_bindings(scope)
+        return found
+
+    def class_bindings(self, owner: ast.ClassDef) -> dict[str, list[TypedBinding]]:
+        """See `class_bindings`; the mapping is shared: callers must not change it."""
+        found = self._class_bindings.get(owner)
+        if found is None:
+            found = self._class_bindings[owner] = class_bindings(owner)
+        return found
 
     def subtree(self, node: ast.AST) -> list[ast.AST]:
         """See `subtree`; the list is shared: callers must not change it."""

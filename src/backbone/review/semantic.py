@@ -42,7 +42,7 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
         if isinstance(value, ast_type):
             children.append(value)
         elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast_type))
+            children += [item for item in value if isinstance(item, ast_type)]
     return children
 
 

@@ -23,6 +23,7 @@ same questions about the same handlers many times.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -59,11 +60,11 @@ def subtree(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def own_nodes(function: ScopeNode) -> list[ast.AST]:
-    """The nodes of a function's body in source order, without descending into nested scopes."""
+def block_nodes(body: Sequence[ast.AST]) -> list[ast.AST]:
+    """The nodes of a block of statements in source order, without descending into nested
+    functions, lambdas and classes (whose own node is included)."""
     found: list[ast.AST] = []
-    body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-    stack = body[::-1]
+    stack = list(body)[::-1]
     nested = NESTED_SCOPES
     while stack:
         node = stack.pop()
@@ -74,6 +75,11 @@ def own_nodes(function: ScopeNode) -> list[ast.AST]:
         children.reverse()
         stack.extend(children)
     return found
+
+
+def own_nodes(function: ScopeNode) -> list[ast.AST]:
+    """The nodes of a function's body in source order, without descending into nested scopes."""
+    return block_nodes(function.body if isinstance(function.body, list) else [function.body])
 
 
 def function_bindings(function: ScopeNode, nodes: list[ast.AST] | None = None) -> Bindings:

@@ -17,10 +17,10 @@ import tokenize
 from collections.abc import Callable, Iterator
 
 from backbone.review.names import BUILTIN_NAMES
+from backbone.review.semantic import block_nodes
 
 Resolve = Callable[[ast.expr], "str | None"]
 
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 # Keys and keywords that carry a failure to whoever reads the value.
@@ -73,17 +73,6 @@ _PLACEHOLDER = re.compile(r"^\s*(todo|fixme|xxx|hack)\b", re.IGNORECASE)
 _EXPLANATION_WORDS = 3
 
 
-def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a block, without descending into nested functions or classes."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
@@ -116,7 +105,7 @@ def carries_failure(value: ast.expr) -> bool:
     if isinstance(value, ast.Call) and _words(_last_attribute(value.func)) & {"error", "exception"}:
         # `return ExportError("export failed")`: an error built and not raised is a forgotten `raise`.
         return False
-    for node in own_nodes([ast.Expr(value)]):
+    for node in block_nodes([ast.Expr(value)]):
         if isinstance(node, ast.Dict):
             for key, item in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) and _names_failure(key.value, item):
@@ -157,7 +146,7 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     Its failure means "this input is not in that format", which the fallback answers; no I/O
     happens in it that could fail for another reason.
     """
-    calls = [node for node in own_nodes(guarded) if isinstance(node, ast.Call)]
+    calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
     if not calls:
         return False
     parses = False
@@ -193,7 +182,7 @@ def waits_with_own_deadline(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     When the timeout expires, that is the outcome the code asked for (a poll interval, a
     bounded wait), not a failing dependency.
     """
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if not isinstance(node, ast.Call):
             continue
         if resolve(node.func) in _DEADLINE_CALLS:
@@ -216,7 +205,7 @@ def recovers(handler: ast.ExceptHandler, following: list[ast.stmt]) -> bool:
     `except IntegrityError: session.rollback(); tag = Tag.query.filter_by(name=name).first()`:
     the get-or-create race is resolved, not ignored.
     """
-    for node in own_nodes([*handler.body, *following]):
+    for node in block_nodes([*handler.body, *following]):
         if isinstance(node, ast.Call) and _last_attribute(node.func) in _RECOVERY_METHODS:
             return True
     return False
@@ -247,7 +236,7 @@ def raised_by_itself(guarded: list[ast.stmt], caught: ast.expr | None, resolve: 
         return False
     members = caught.elts if isinstance(caught, ast.Tuple) else [caught]
     names = {resolve(member) or ast.dump(member) for member in members}
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if isinstance(node, ast.Raise) and node.exc is not None:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if (resolve(raised) or ast.dump(raised)) in names:
@@ -263,7 +252,7 @@ def only_uses_cache(guarded: list[ast.stmt]) -> bool:
     stale value stays, so an invalidation is not best effort.
     """
     uses = False
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         receiver = node.func.value

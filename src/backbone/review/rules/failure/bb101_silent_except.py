@@ -26,6 +26,7 @@ from backbone.review.knowledge.errors import (
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES, dotted_name
+from backbone.review.semantic import NESTED_SCOPES, block_nodes
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
@@ -33,7 +34,6 @@ from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
 _LONGEST_SHOWN = 48
 _CONSEQUENCE = "so failures vanish without a trace"
@@ -847,7 +847,7 @@ class SilentExcept(Rule):
         hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class, drf)
         if hook is None:
             return
-        nodes = list(handled.own_nodes(function.body))
+        nodes = list(self.context.semantic.own_nodes(function))
         defaults = {
             target.id
             for node in nodes
@@ -1015,7 +1015,7 @@ class SilentExcept(Rule):
 
     def _answers(self, body: list[ast.stmt], bound_name: str | None) -> bool:
         """True when the body re-raises, logs, uses the exception or answers with an error."""
-        for node in _walk_body(body):
+        for node in block_nodes(body):
             if isinstance(node, ast.Raise):
                 return True
             if isinstance(node, ast.Assert) and isinstance(node.test, ast.Constant) and not node.test.value:
@@ -1073,7 +1073,7 @@ class SilentExcept(Rule):
         loses nothing: the failure that matters still leaves the outer handler.
         """
         for ancestor in self.context.ancestors(handler):
-            if isinstance(ancestor, _NESTED_SCOPES):
+            if isinstance(ancestor, NESTED_SCOPES):
                 return False
             if isinstance(ancestor, ast.ExceptHandler):
                 return self._answers(ancestor.body, ancestor.name)
@@ -1108,7 +1108,7 @@ class SilentExcept(Rule):
         """MEDIUM when the body calls code backbone can't see into, or for constraint violations."""
         if caught.exception.constraint_violation:
             return Confidence.MEDIUM
-        for node in _walk_body(body):
+        for node in block_nodes(body):
             if isinstance(node, ast.Call) and not self._is_library_call(node):
                 return Confidence.MEDIUM
         return Confidence.HIGH
@@ -1148,11 +1148,11 @@ def _retries(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
     `obj.decode("utf-8")` then `obj.decode("utf-16")`; a ping with, then without, a timeout.
     If the second attempt fails, that error propagates.
     """
-    tried = {_attempted(node) for node in _walk_body(guarded) if isinstance(node, ast.Call)}
+    tried = {_attempted(node) for node in block_nodes(guarded) if isinstance(node, ast.Call)}
     tried.discard(None)
     return any(
         isinstance(node, ast.Call) and not is_teardown_call(node) and _attempted(node) in tried
-        for node in _walk_body(body)
+        for node in block_nodes(body)
     )
 
 
@@ -1278,19 +1278,6 @@ def _is_teardown_statement(statement: ast.stmt) -> bool:
         return False
     value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
     return isinstance(value, ast.Call) and is_teardown_call(value)
-
-
-def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of the handler body, without descending into nested functions or classes."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
 
 
 def _describe_body(body: list[ast.stmt], show: Callable[[ast.AST], str]) -> str:

@@ -414,7 +414,7 @@ class ErrorLayerMismatch(Rule):
             return
         bindings = self.context.semantic.bindings(node)
         reported: set[int] = set()
-        for clause in _except_clauses(node):
+        for clause in [own for own in self.context.semantic.own_nodes(node) if isinstance(own, ast.ExceptHandler)]:
             caught = self._caught(clause)
             if caught is None:
                 continue
@@ -592,17 +592,6 @@ class ErrorLayerMismatch(Rule):
             f"{self._validation_status()}, a broken business rule {self._business_status()}); let anything "
             f"else reach the framework's 500 handler, or answer it with {self._infrastructure_text()}."
         )
-
-
-def _except_clauses(function: FunctionNode) -> Iterator[ast.ExceptHandler]:
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.ExceptHandler):
-            yield node
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _clause_nodes(clause: ast.ExceptHandler) -> Iterator[ast.AST]:

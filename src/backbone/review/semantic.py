@@ -95,30 +95,32 @@ def function_bindings(function: ScopeNode, nodes: list[ast.AST] | None = None) -
     for node in own_nodes(function) if nodes is None else nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
-                _bind(bindings, target, node.value)
+                bind_target(bindings, target, node.value)
         elif isinstance(node, ast.AnnAssign):
-            _bind(bindings, node.target, node.value)
+            bind_target(bindings, node.target, node.value)
         elif isinstance(node, ast.AugAssign):
-            _bind(bindings, node.target, None)
+            bind_target(bindings, node.target, None)
         elif isinstance(node, ast.NamedExpr):
-            _bind(bindings, node.target, node.value)
+            bind_target(bindings, node.target, node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            _bind(bindings, node.target, None)
+            bind_target(bindings, node.target, None)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            _bind(bindings, node.optional_vars, None)
+            bind_target(bindings, node.optional_vars, None)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bindings.setdefault(node.name, []).append(None)
     return bindings
 
 
-def _bind(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
+def bind_target(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
+    """Bind the names of an assignment target: `value` to a plain name, None to the names a
+    tuple, list or starred target unpacks."""
     if isinstance(target, ast.Name):
         bindings.setdefault(target.id, []).append(value)
     elif isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
-            _bind(bindings, element, None)
+            bind_target(bindings, element, None)
     elif isinstance(target, ast.Starred):
-        _bind(bindings, target.value, None)
+        bind_target(bindings, target.value, None)
 
 
 # --- typed bindings: what a name holds, for the knowledge of clients and handles -------------

@@ -42,7 +42,7 @@ from backbone.review.frameworks.catalog import (
     framework_of_packages,
 )
 from backbone.review.frameworks.payloads import expand_payload
-from backbone.review.semantic import Bindings
+from backbone.review.semantic import Bindings, bind_target
 from backbone.review.names import NameResolver, dotted_parts
 
 URLPATTERNS = "urlpatterns"
@@ -252,7 +252,7 @@ class _RouteExtractor:
             self._function_decorator(decorator, qualname, node, scope)
         inner = _Scope((*scope.names, node.name), True, scope.class_qualname, parent=scope)
         for argument in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
-            _bind(inner.bindings, argument.arg, None)
+            inner.bindings.setdefault(argument.arg, []).append(None)
         self._body(node.body, inner)
         self._returned_calls(qualname, inner)
 
@@ -276,11 +276,11 @@ class _RouteExtractor:
         if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self._assignment(statement, scope)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
-            _bind_targets(scope.bindings, statement.target, None)
+            bind_target(scope.bindings, statement.target, None)
         elif isinstance(statement, (ast.With, ast.AsyncWith)):
             for item in statement.items:
                 if item.optional_vars is not None:
-                    _bind_targets(scope.bindings, item.optional_vars, None)
+                    bind_target(scope.bindings, item.optional_vars, None)
         elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             self._call_statement(statement.value, scope)
 
@@ -327,9 +327,9 @@ class _RouteExtractor:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         for target in targets:
             if isinstance(statement, ast.AugAssign) or value is None:
-                _bind_targets(scope.bindings, target, None)
+                bind_target(scope.bindings, target, None)
             else:
-                _bind_targets(scope.bindings, target, value)
+                bind_target(scope.bindings, target, value)
         if value is None:
             return
         at_module = not scope.names
@@ -849,20 +849,6 @@ def _nested_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
     elif isinstance(statement, ast.Match):
         for case in statement.cases:
             yield case.body
-
-
-def _bind(bindings: Bindings, name: str, value: ast.expr | None) -> None:
-    bindings.setdefault(name, []).append(value)
-
-
-def _bind_targets(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
-    if isinstance(target, ast.Name):
-        _bind(bindings, target.id, value)
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind_targets(bindings, element, None)
-    elif isinstance(target, ast.Starred):
-        _bind_targets(bindings, target.value, None)
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:

@@ -20,6 +20,7 @@ from backbone.review.knowledge.schemas import (
     schema_family,
     sensitive_field,
 )
+from backbone.review.names import last_name
 from backbone.review.orm import model_graph
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
@@ -705,7 +706,7 @@ class SensitiveFieldExposed(Rule):
                 declared.add(name)
                 if name in hidden or _write_only(item.value):
                     continue
-                field_class = _last_name(item.value.func)
+                field_class = last_name(item.value.func) or ""
                 yield item, name, field_class not in HARMLESS_FIELD_CLASSES
         meta = _meta(node)
         if meta is None or family is SchemaFamily.PYDANTIC:
@@ -822,7 +823,7 @@ def _true(node: ast.expr) -> bool:
 
 
 def _write_only(call: ast.Call) -> bool:
-    if _last_name(call.func) in ("HiddenField",):
+    if last_name(call.func) in ("HiddenField",):
         return True
     return any(keyword.arg in ("write_only", "load_only") and _true(keyword.value) for keyword in call.keywords)
 
@@ -832,9 +833,3 @@ def _excluded(value: ast.expr | None) -> bool:
     return isinstance(value, ast.Call) and any(keyword.arg == "exclude" and _true(keyword.value) for keyword in value.keywords)
 
 
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""

@@ -16,7 +16,7 @@ import textwrap
 import tokenize
 from collections.abc import Callable, Iterator
 
-from backbone.review.names import BUILTIN_NAMES
+from backbone.review.names import BUILTIN_NAMES, last_name
 from backbone.review.semantic import block_nodes
 
 Resolve = Callable[[ast.expr], "str | None"]
@@ -102,7 +102,7 @@ def carries_failure(value: ast.expr) -> bool:
     `{"error": "connection failed"}`, `Response(ok=False, error_message=...)`, `{"sent": False}`,
     `StatusResponse(f"Failed to connect to {url}", 0)`, `"Couldn't reach the API."`.
     """
-    if isinstance(value, ast.Call) and _words(_last_attribute(value.func)) & {"error", "exception"}:
+    if isinstance(value, ast.Call) and _words(last_name(value.func) or "") & {"error", "exception"}:
         # `return ExportError("export failed")`: an error built and not raised is a forgotten `raise`.
         return False
     for node in block_nodes([ast.Expr(value)]):
@@ -133,7 +133,7 @@ _ERROR_STATUS_HELPERS = frozenset(status.name.lower() for status in http.HTTPSta
 
 
 def answers_with_error_status(call: ast.Call) -> bool:
-    name = _last_attribute(call.func).lstrip("_")
+    name = (last_name(call.func) or "").lstrip("_")
     return name in _ERROR_STATUS_HELPERS or name.removeprefix("make_").removesuffix("_response") in _ERROR_STATUS_HELPERS
 
 
@@ -152,7 +152,7 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     parses = False
     for call in calls:
         qualified = resolve(call.func) or ""
-        last = qualified.rpartition(".")[2] if qualified else _last_attribute(call.func)
+        last = qualified.rpartition(".")[2] if qualified else last_name(call.func) or ""
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
         words = _words(last) | _words(qualified.rpartition(".")[0])
@@ -163,14 +163,6 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
         elif qualified not in _PARSE_CALLS and not (qualified in BUILTIN_NAMES and qualified[:1].islower()):
             return False
     return parses
-
-
-def _last_attribute(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
 
 
 # --- a deadline of the code's own -------------------------------------------------------------
@@ -206,7 +198,7 @@ def recovers(handler: ast.ExceptHandler, following: list[ast.stmt]) -> bool:
     the get-or-create race is resolved, not ignored.
     """
     for node in block_nodes([*handler.body, *following]):
-        if isinstance(node, ast.Call) and _last_attribute(node.func) in _RECOVERY_METHODS:
+        if isinstance(node, ast.Call) and last_name(node.func) in _RECOVERY_METHODS:
             return True
     return False
 

@@ -25,7 +25,7 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
-from backbone.review.names import BUILTIN_NAMES, dotted_name
+from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
 from backbone.review.semantic import NESTED_SCOPES, block_nodes
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
@@ -982,7 +982,7 @@ class SilentExcept(Rule):
                 exception = describe_exception(f"{module}.{node.id}")
                 if exception.kind is not ExceptionKind.UNKNOWN:
                     return [_Caught(exception, culprit, Confidence.MEDIUM)]
-        last = _last_segment(node)
+        last = last_name(node)
         if last is None:
             return []
         guessed = guess_exception(last)
@@ -1084,7 +1084,7 @@ class SilentExcept(Rule):
         if callee in NON_RETURNING_CALLS or callee in CURRENT_EXCEPTION_CALLS:
             return True
         # A project's own `abort(400, ...)` (a wrapper of the framework's) answers with an error too.
-        if _last_segment(call.func) == "abort" and call.args and is_error_status(call.args[0]):
+        if last_name(call.func) == "abort" and call.args and is_error_status(call.args[0]):
             return True
         if handled.answers_with_error_status(call):
             return True
@@ -1344,14 +1344,6 @@ def _fix(caught: _Caught) -> str:
         "Log the error with `logger.exception(...)` and re-raise it or answer with a 5xx "
         f"(503 when the dependency is down), so the {area} failure is visible."
     )
-
-
-def _last_segment(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
 
 
 def _lowest(first: Confidence, second: Confidence) -> Confidence:

@@ -162,3 +162,14 @@ def test_the_node_index_leaves_out_the_shared_load_and_store_markers() -> None:
     assert not any(isinstance(node, ast.expr_context) for node in parents)
     expected = [node for node in ast.walk(tree) if not isinstance(node, ast.expr_context)]
     assert sorted(map(id, nodes)) == sorted(map(id, expected))
+
+
+def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> None:
+    tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
+    parents, nodes = _index_nodes(tree)
+    indexed, walked = SemanticModel(nodes, parents), SemanticModel()
+    functions = [node for node in nodes if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert len(functions) >= 20
+    for function in functions:
+        assert indexed.returns(function) == walked.returns(function), function.name
+    assert [ast.unparse(r) for r in indexed.returns(_function(tree, "inner"))] == ["return hidden"]

@@ -51,7 +51,7 @@ class FileContext:
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
         # Own nodes, bindings and returns of this file's functions, asked by every rule.
-        self.semantic = SemanticModel()
+        self.semantic = SemanticModel(nodes, parents) if nodes is not None else SemanticModel()
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""

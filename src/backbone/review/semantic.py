@@ -271,9 +271,17 @@ def _is_self_attribute(node: ast.expr | None) -> bool:
 
 
 class SemanticModel:
-    """Own nodes, bindings and returns of the functions of one file, each computed once."""
+    """Own nodes, bindings and returns of the functions of one file, each computed once.
 
-    def __init__(self) -> None:
+    `nodes` (every node in source pre-order) and `parents`: the file's node index
+    (checker._index_nodes), when the caller has it; the returns of every function are then read off it at once instead of
+    walking each function.
+    """
+
+    def __init__(self, nodes: list[ast.AST] | None = None, parents: dict[ast.AST, ast.AST] | None = None) -> None:
+        self._nodes = nodes
+        self._parents = parents
+        self._returns_indexed = False
         self._own: dict[ast.AST, list[ast.AST]] = {}
         self._bindings: dict[ast.AST, Bindings] = {}
         self._returns: dict[ast.AST, list[ast.Return]] = {}
@@ -318,9 +326,27 @@ class SemanticModel:
 
     def returns(self, function: ScopeNode) -> list[ast.Return]:
         """The function's own `return value` statements (not a bare `return`), in source order."""
+        if self._nodes is not None and self._parents is not None:
+            if not self._returns_indexed:
+                self._index_returns(self._nodes, self._parents)
+                self._returns_indexed = True
+            return self._returns.get(function, [])
         found = self._returns.get(function)
         if found is None:
             found = self._returns[function] = [
                 node for node in self.own_nodes(function) if isinstance(node, ast.Return) and node.value is not None
             ]
         return found
+
+    def _index_returns(self, nodes: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> None:
+        # A `return` belongs to the innermost function around it: it cannot stand in a class
+        # body or a lambda, and statements are never inside a decorator or a default.
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+        for node in nodes:
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            owner = parents.get(node)
+            while owner is not None and not isinstance(owner, functions):
+                owner = parents.get(owner)
+            if owner is not None:
+                self._returns.setdefault(owner, []).append(node)

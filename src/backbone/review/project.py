@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from backbone.review.names import (
     module_name_for as module_name_for,
     NameResolver,
-    collect_imports,
     dotted_parts,
-    top_level_symbols,
 )
 from backbone.review.semantic import child_nodes
 

@@ -23,7 +23,6 @@ from backbone.review.frameworks.catalog import (
     TEMPLATE_RESPONSE_METHODS,
     BodyArgument,
 )
-from backbone.review.semantic import Bindings
 
 QualifiedName = Callable[[ast.expr], "str | None"]
 

@@ -32,7 +32,7 @@ from backbone.review.knowledge.error_layers import (
 from backbone.review.names import dotted_parts
 from backbone.review.orm import classify_call
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
-from backbone.review.rules.contract._support import FunctionNode, sends_bare_data, tuple_style
+from backbone.review.rules.contract._support import sends_bare_data, tuple_style
 
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Attributes of a caught exception that carry the upstream status: a handler reading them

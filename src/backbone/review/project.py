@@ -19,7 +19,7 @@ from backbone.review.names import (
     NameResolver,
     dotted_parts,
 )
-from backbone.review.semantic import child_nodes
+from backbone.review.semantic import child_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -132,11 +132,18 @@ class _FactCollector:
                 following = self._function(node, frame)
             elif isinstance(node, ast.ClassDef):
                 following = self._class(node, frame)
+            elif isinstance(node, ast.expr):
+                # An expression holds no definitions: only its calls count, and only inside a
+                # function (a module's literal tables are not walked at all).
+                calls = frame.calls
+                if calls is not None:
+                    for inner in subtree(node):
+                        if isinstance(inner, ast.Call):
+                            callee = self._callee(inner.func, frame)
+                            if callee is not None:
+                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1))
+                continue
             else:
-                if isinstance(node, ast.Call) and frame.calls is not None:
-                    callee = self._callee(node.func, frame)
-                    if callee is not None:
-                        frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
                 # Load/Store markers hold nothing to collect.
                 children = [child for child in child_nodes(node) if not isinstance(child, ast.expr_context)]
                 children.reverse()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from backbone.findings import Confidence, Fix, Severity
-from backbone.review.context_kinds import ExecutionContext, Framework
+# Framework is re-exported: rules declare `frameworks` with it.
+from backbone.review.context_kinds import ExecutionContext, Framework as Framework
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext

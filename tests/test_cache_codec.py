@@ -16,7 +16,8 @@ from backbone.review.cache import CacheEntry, _facts_codec, _results_codec
 from backbone.review.cache_codec import TypedCodec
 from backbone.review.frameworks.declarations import RouteDeclaration
 from backbone.review.orm.facts import ModelDeclaration
-from backbone.review.project import ModuleFacts, extract_module_facts
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ModuleFacts
 from backbone.review.suppressions import Suppression
 
 REPOSITORY = Path(__file__).resolve().parent.parent

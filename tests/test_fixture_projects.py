@@ -19,7 +19,8 @@ import pytest
 
 from backbone.api import ReviewRequest, review
 from backbone.review.frameworks import handlers
-from backbone.review.project import ProjectIndex, extract_module_facts, module_name_for
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ProjectIndex, module_name_for
 from backbone.review.rules import all_rules
 
 PROJECTS = Path(__file__).resolve().parent / "fixtures" / "projects"

@@ -275,7 +275,7 @@ def test_without_the_facts_file_the_cached_files_are_read_again(shop: Path, edit
 
 
 def facts_of(text: str) -> object:
-    from backbone.review.project import extract_module_facts
+    from backbone.review.extraction import extract_module_facts
 
     return extract_module_facts(ast.parse(text), "shop/models.py", "shop.models", False)
 
@@ -303,7 +303,7 @@ def test_the_digests_are_the_same_in_every_process() -> None:
     script = (
         "import ast, sys\n"
         "from backbone.review.incremental import facts_digests\n"
-        "from backbone.review.project import extract_module_facts\n"
+        "from backbone.review.extraction import extract_module_facts\n"
         "text = open(sys.argv[1]).read()\n"
         "print(facts_digests(extract_module_facts(ast.parse(text), 'shop/views.py', 'shop.views', False)))\n"
     )

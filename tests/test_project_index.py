@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from backbone.review.names import NameResolver, resolve_relative
-from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts, module_name_for
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ModuleFacts, ProjectIndex, module_name_for
 
 
 def index_of(files: dict[str, str]) -> ProjectIndex:

@@ -24,7 +24,8 @@ from backbone.report.rule_docs import (
 )
 from backbone.review.checker import check_source
 from backbone.review.rules import ENGINE_CODES, all_rules
-from backbone.review.rules.base import Framework, Rule, RuleDoc, RuleOption, Scope
+from backbone.review.context_kinds import Framework
+from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
 
 REPOSITORY_DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 SECTIONS = (

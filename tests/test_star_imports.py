@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from backbone.review.names import NameResolver
-from backbone.review.project import ProjectIndex, extract_module_facts, module_name_for
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ProjectIndex, module_name_for
 from helpers import review_json, write_tree
 
 MODELS = """

@@ -9,7 +9,8 @@ from pathlib import PurePosixPath
 from backbone.review.checker import _index_nodes, frameworks_of
 from backbone.review.context import FileContext
 from backbone.review.frameworks import HandlerRegistry, handlers
-from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts, module_name_for
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ModuleFacts, ProjectIndex, module_name_for
 
 
 def facts_of(files: dict[str, str]) -> list[ModuleFacts]:

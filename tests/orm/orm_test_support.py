@@ -15,7 +15,8 @@ from backbone.api import ReviewRequest, review
 from backbone.findings import Finding
 from backbone.review.context import FileContext
 from backbone.review.orm import DataValue, ModelGraph, QueryEvent, ScopeFlow, model_graph, module_flows
-from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts, module_name_for
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ModuleFacts, ProjectIndex, module_name_for
 
 
 def facts_of(files: dict[str, str]) -> list[tuple[str, str, ast.Module, ModuleFacts]]:

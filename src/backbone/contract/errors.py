@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from http import HTTPStatus
 
+from backbone.review.names import last_name
+
 # Exceptions whose class says the status.
 _STATUS_OF_EXCEPTION = {
     "Http404": 404,
@@ -28,14 +30,6 @@ _STATUS_OF_EXCEPTION = {
     "Unauthorized": 401,
 }
 _STATUS_EXCEPTIONS = frozenset({"HTTPException", "StarletteHTTPException"})
-
-
-def _name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
 
 
 def _literal_status(node: ast.expr | None) -> int | None:
@@ -67,12 +61,12 @@ def raised_statuses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[in
         call: ast.expr | None = None
         if isinstance(node, ast.Raise) and node.exc is not None:
             call = node.exc
-        elif isinstance(node, ast.Call) and _name(node.func) == "abort":
+        elif isinstance(node, ast.Call) and last_name(node.func) == "abort":
             call = node
         if call is None:
             continue
         target = call.func if isinstance(call, ast.Call) else call
-        name = _name(target)
+        name = last_name(target)
         status: int | None = None
         if isinstance(call, ast.Call) and (name in _STATUS_EXCEPTIONS or name == "abort"):
             keyword = next((k.value for k in call.keywords if k.arg in ("status_code", "code")), None)

@@ -17,7 +17,8 @@ from backbone.contract.errors import raised_statuses
 from backbone.contract.spec import JSONObject
 from backbone.review.frameworks import Handler, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
-from backbone.review.project import ProjectIndex, extract_module_facts
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ProjectIndex
 
 # `<int:id>` (Flask, Django), `<id>`, `(?P<id>[0-9]+)` (Django re_path), `{id}` (already).
 _ANGLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")

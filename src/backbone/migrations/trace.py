@@ -25,7 +25,8 @@ from backbone.redaction import mask
 from backbone.review import source as source_reader
 from backbone.review.context import FileContext
 from backbone.review.migrations import LockMode, Step, effect, read_migration
-from backbone.review.project import ProjectIndex, extract_module_facts
+from backbone.review.extraction import extract_module_facts
+from backbone.review.project import ProjectIndex
 
 TRACE_CODES: dict[str, tuple[str, str]] = {
     "MT701": ("locking-operation", "A traced operation held a lock that blocks writes (or rewrote a table) on a table that existed before it."),

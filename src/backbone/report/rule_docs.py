@@ -21,9 +21,9 @@ from pathlib import Path
 
 from backbone.findings import Confidence, Severity
 from backbone.review.context_kinds import DESCRIPTIONS as CONTEXT_DESCRIPTIONS
-from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
+from backbone.review.context_kinds import PRECEDENCE, ExecutionContext, Framework
 from backbone.review.rules import ENGINE_CODES, all_rules
-from backbone.review.rules.base import Framework, OptionValue, Rule, RuleDoc, RuleOption, Scope
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
 
 # Where the project and its generated rule pages live; SARIF links to them (helpUri).
 DOCS_DIRECTORY = "docs/rules"

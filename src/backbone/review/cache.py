@@ -115,7 +115,7 @@ def _results_codec() -> TypedCodec[dict[str, CacheEntry]]:
 @functools.cache
 def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
     from backbone.review.frameworks.declarations import RouteDeclaration
-    from backbone.review.migrations.history import MigrationDeclaration
+    from backbone.review.migrations.model import MigrationDeclaration
     from backbone.review.orm.facts import ModelDeclaration
     from backbone.review.project import ModuleFacts
     from backbone.review.serialization.facts import SerializationDeclaration

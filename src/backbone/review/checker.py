@@ -20,10 +20,12 @@ from backbone.redaction import mask_finding, mask_span
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
+from backbone.review.context_kinds import Framework
+from backbone.review.extraction import extract_module_facts
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
-from backbone.review.project import ModuleFacts, ProjectIndex, extract_module_facts
+from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
-from backbone.review.rules.base import Framework, OptionValue, Report, Rule, Scope
+from backbone.review.rules.base import OptionValue, Report, Rule, Scope
 from backbone.review.suppressions import parse_suppressions
 
 _PACKAGE_FRAMEWORKS: dict[str, Framework] = {
@@ -306,8 +308,8 @@ class TooDeep(Exception):
 
 
 def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast.AST, ast.AST], list[ast.AST]]:
-    """Parents of every node, and all nodes in source (pre-)order; TooDeep past `max_depth`
-    nested expressions.
+    """Parents of every node, and all nodes in source (pre-)order but the expression-context
+    markers; TooDeep past `max_depth` nested expressions.
 
     Reads `_fields` directly: ast.iter_child_nodes is a generator per node, and this walk
     runs over every node of every file.
@@ -316,7 +318,7 @@ def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast
     nodes: list[ast.AST] = []
     stack: list[ast.AST] = [tree]
     depths: list[int] = [0]
-    ast_type, expr_type = ast.AST, ast.expr
+    ast_type, expr_type, marker_type = ast.AST, ast.expr, ast.expr_context
     while stack:
         node = stack.pop()
         depth = depths.pop()
@@ -329,7 +331,10 @@ def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, ast_type):
-                children.append(value)
+                # The Load/Store/Del markers are shared by every name of the tree: no node
+                # of their own, and no parent.
+                if not isinstance(value, marker_type):
+                    children.append(value)
             elif isinstance(value, list):
                 children.extend(item for item in value if isinstance(item, ast_type))
         for child in children:

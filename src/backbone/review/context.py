@@ -9,9 +9,10 @@ from typing import TypeVar, cast
 
 from typing import TYPE_CHECKING
 
+from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.rules.base import Framework
+from backbone.review.semantic import SemanticModel
 
 if TYPE_CHECKING:
     from backbone.review.contexts import ContextFact, ExecutionContexts
@@ -49,6 +50,8 @@ class FileContext:
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
+        # Own nodes, bindings and returns of this file's functions, asked by every rule.
+        self.semantic = SemanticModel(nodes, parents) if nodes is not None else SemanticModel()
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""

@@ -1,6 +1,8 @@
-"""The execution contexts a function can run in (the analysis is in `contexts.py`).
+"""What a file's context is described by: the frameworks it uses and the execution contexts
+a function can run in (the analysis is in `contexts.py`).
 
-Apart so that rules can declare their severity per context without loading the analysis.
+Apart so that rules can declare their frameworks and their severity per context without
+loading the analysis, and the file context can name them without importing the rules.
 """
 
 from __future__ import annotations
@@ -42,3 +44,14 @@ DESCRIPTIONS = {
     ExecutionContext.SCRIPT: "files under scripts/ or bin/",
     ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
 }
+
+
+class Framework(enum.Enum):
+    """Frameworks and data layers a rule can be restricted to."""
+
+    FASTAPI = "fastapi"
+    STARLETTE = "starlette"
+    FLASK = "flask"
+    DJANGO = "django"
+    DRF = "rest_framework"
+    SQLALCHEMY = "sqlalchemy"

@@ -68,6 +68,29 @@ def dotted_parts(node: ast.expr) -> list[str] | None:
     return None
 
 
+def dotted_name(node: ast.expr) -> str | None:
+    """`a.b.c` as "a.b.c"; None when the chain does not start at a plain name."""
+    parts = dotted_parts(node)
+    return ".".join(parts) if parts is not None else None
+
+
+def last_name(node: ast.expr) -> str | None:
+    """`c` for `a.b.c` or `c`; None for anything else (a call, a subscript)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
+    """The value of the keyword argument `name=` of `call`, or None."""
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
 class NameResolver:
     """Turns names and attribute chains into qualified names, as the module's imports say."""
 

@@ -1,8 +1,9 @@
 """The project index: modules, top-level symbols, imports, classes and the call graph.
 
-Facts are extracted per file (`extract_module_facts`), which is what the cache keeps, and
-merged into a `ProjectIndex` that every rule can ask: what does this name refer to, is
-this a project function, what does it call.
+Facts are extracted per file (`extraction.extract_module_facts`), which is what the cache
+keeps, and merged into a `ProjectIndex` that every rule can ask: what does this name refer
+to, is this a project function, what does it call. The index carries the layers' facts
+without importing the layers: their fact types are plain dataclasses of their own modules.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from dataclasses import dataclass, field
 from backbone.review.names import (
     module_name_for as module_name_for,
     NameResolver,
-    collect_imports,
     dotted_parts,
-    top_level_symbols,
 )
+from backbone.review.semantic import child_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
-    from backbone.review.orm.declarations import ModelDeclaration
-    from backbone.review.migrations.history import MigrationDeclaration
+    from backbone.review.orm.facts import ModelDeclaration
+    from backbone.review.migrations.model import MigrationDeclaration
     from backbone.review.serialization.facts import SerializationDeclaration
 
 
@@ -132,17 +132,28 @@ class _FactCollector:
                 following = self._function(node, frame)
             elif isinstance(node, ast.ClassDef):
                 following = self._class(node, frame)
+            elif isinstance(node, ast.expr):
+                # An expression holds no definitions: only its calls count, and only inside a
+                # function (a module's literal tables are not walked at all).
+                calls = frame.calls
+                if calls is not None:
+                    for inner in subtree(node):
+                        if isinstance(inner, ast.Call):
+                            callee = self._callee(inner.func, frame)
+                            if callee is not None:
+                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1))
+                            for hook in _hook_callbacks(inner):
+                                # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
+                                target = self._callee(hook, frame)
+                                if target is not None:
+                                    calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
+                continue
             else:
-                if isinstance(node, ast.Call) and frame.calls is not None:
-                    callee = self._callee(node.func, frame)
-                    if callee is not None:
-                        frame.calls.append(CallSite(callee, node.lineno, node.col_offset + 1))
-                    for hook in _hook_callbacks(node):
-                        # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
-                        target = self._callee(hook, frame)
-                        if target is not None:
-                            frame.calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
-                following = [(child, frame) for child in ast.iter_child_nodes(node)]
+                # Load/Store markers hold nothing to collect.
+                children = [child for child in child_nodes(node) if not isinstance(child, ast.expr_context)]
+                children.reverse()
+                stack.extend([(child, frame) for child in children])
+                continue
             stack.extend(reversed(following))
 
     def _function(
@@ -244,35 +255,13 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
-def extract_module_facts(
-    tree: ast.Module, path: str, module: str, is_package: bool, nodes: list[ast.AST] | None = None
-) -> ModuleFacts:
-    # The layers load here, not at import: a review served from the cache never needs them.
-    from backbone.review.frameworks.declarations import extract_route_declarations
-    from backbone.review.migrations.history import extract_migration_declarations
-    from backbone.review.orm.declarations import extract_model_declarations
-    from backbone.review.serialization.extract import extract_serialization_declarations
-
-    imports, stars = collect_imports(tree, module, is_package, nodes)
-    symbols = top_level_symbols(tree)
-    resolver = NameResolver(module, imports, symbols, stars)
+def collect_definitions(
+    tree: ast.Module, module: str, resolver: NameResolver
+) -> tuple[dict[str, ClassFacts], dict[str, FunctionFacts]]:
+    """The classes and functions of one module, with the calls each function makes."""
     collector = _FactCollector(module, resolver)
     collector.collect(tree)
-    packages = frozenset(name.split(".")[0] for name in imports.values() if name)
-    return ModuleFacts(
-        path=path,
-        module=module,
-        imports=imports,
-        star_imports=stars,
-        symbols=symbols,
-        classes=collector.classes,
-        functions=collector.functions,
-        imported_packages=packages,
-        routes=extract_route_declarations(tree, resolver),
-        models=extract_model_declarations(tree, resolver),
-        serializers=extract_serialization_declarations(tree, resolver),
-        migrations=extract_migration_declarations(tree, path, resolver),
-    )
+    return collector.classes, collector.functions
 
 
 T = TypeVar("T")

@@ -57,9 +57,8 @@ What a handler sends back
         The project functions that answer with what `qualname` returns (for following a
         handler's payload into the services it calls, across files). Recorded per file for
         every function (`ReturnedCall`: function, callee, line, column).
-    `function_bindings(function_node) -> dict[name, list[value | None]]`
-        The local names of a function and what each is bound to (None: a parameter, a loop
-        target, anything not a plain assignment), as `response_payloads` follows them.
+    The local names a payload is followed through are the file's semantic model's
+    (`context.semantic.bindings(function_node)`, review/semantic.py).
 
 Route facts per file (`ModuleFacts.routes`, declarations.py) and the name tables of each
 framework (catalog.py) are internal to this package: ask the functions above.
@@ -82,7 +81,7 @@ from backbone.review.frameworks.catalog import (
     WebFramework,
 )
 from backbone.review.frameworks.declarations import Pagination, ReturnedCall
-from backbone.review.frameworks.payloads import Bindings, Payload, PayloadVia, expand_payload
+from backbone.review.frameworks.payloads import Payload, PayloadVia, expand_payload
 from backbone.review.frameworks.registry import Handler, HandlerRegistry, ViewAction, ViewClass, build_registry
 
 if TYPE_CHECKING:
@@ -103,7 +102,6 @@ __all__ = [
     "WebFramework",
     "Payload",
     "answers_get",
-    "function_bindings",
     "handler_for",
     "handlers",
     "qualname_of",
@@ -113,7 +111,6 @@ __all__ = [
 ]
 
 REGISTRY_VIEW = "handlers"
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 def handlers(index: ProjectIndex) -> HandlerRegistry:
@@ -152,62 +149,12 @@ class ResponsePayload:
 
 
 def response_payloads(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[ResponsePayload]:
-    bindings = function_bindings(function)
+    bindings = context.semantic.bindings(function)
     found: list[ResponsePayload] = []
-    for statement in _own_nodes(function):
-        if isinstance(statement, ast.Return) and statement.value is not None:
-            for payload in expand_payload(statement.value, bindings, context.qualified_name):
-                found.append(ResponsePayload(payload.expression, payload.via, statement))
-    return found
-
-
-def function_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Bindings:
-    """Every local name of `function` with the values bound to it (None when unknown)."""
-    bindings: Bindings = {}
-    arguments = function.args
-    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
-        if argument is not None:
-            bindings.setdefault(argument.arg, []).append(None)
-    for node in _own_nodes(function):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _bind(bindings, target, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            _bind(bindings, node.target, node.value)
-        elif isinstance(node, ast.AugAssign):
-            _bind(bindings, node.target, None)
-        elif isinstance(node, ast.NamedExpr):
-            _bind(bindings, node.target, node.value)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-            _bind(bindings, node.target, None)
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            _bind(bindings, node.optional_vars, None)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bindings.setdefault(node.name, []).append(None)
-    return bindings
-
-
-def _bind(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
-    if isinstance(target, ast.Name):
-        bindings.setdefault(target.id, []).append(value)
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind(bindings, element, None)
-    elif isinstance(target, ast.Starred):
-        _bind(bindings, target.value, None)
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
-    """The nodes of a function's body, without descending into nested functions and classes."""
-    found: list[ast.AST] = []
-    body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    for statement in context.semantic.returns(function):
+        assert statement.value is not None
+        for payload in expand_payload(statement.value, bindings, context.qualified_name):
+            found.append(ResponsePayload(payload.expression, payload.via, statement))
     return found
 
 

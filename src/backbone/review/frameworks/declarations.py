@@ -41,8 +41,9 @@ from backbone.review.frameworks.catalog import (
     WebFramework,
     framework_of_packages,
 )
-from backbone.review.frameworks.payloads import Bindings, expand_payload
-from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.frameworks.payloads import expand_payload
+from backbone.review.semantic import Bindings, bind_target
+from backbone.review.names import NameResolver, dotted_parts, keyword_value
 
 URLPATTERNS = "urlpatterns"
 # The last name of every router constructor: most assignments are rejected on it, unresolved.
@@ -251,7 +252,7 @@ class _RouteExtractor:
             self._function_decorator(decorator, qualname, node, scope)
         inner = _Scope((*scope.names, node.name), True, scope.class_qualname, parent=scope)
         for argument in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
-            _bind(inner.bindings, argument.arg, None)
+            inner.bindings.setdefault(argument.arg, []).append(None)
         self._body(node.body, inner)
         self._returned_calls(qualname, inner)
 
@@ -275,11 +276,11 @@ class _RouteExtractor:
         if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self._assignment(statement, scope)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
-            _bind_targets(scope.bindings, statement.target, None)
+            bind_target(scope.bindings, statement.target, None)
         elif isinstance(statement, (ast.With, ast.AsyncWith)):
             for item in statement.items:
                 if item.optional_vars is not None:
-                    _bind_targets(scope.bindings, item.optional_vars, None)
+                    bind_target(scope.bindings, item.optional_vars, None)
         elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             self._call_statement(statement.value, scope)
 
@@ -326,9 +327,9 @@ class _RouteExtractor:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         for target in targets:
             if isinstance(statement, ast.AugAssign) or value is None:
-                _bind_targets(scope.bindings, target, None)
+                bind_target(scope.bindings, target, None)
             else:
-                _bind_targets(scope.bindings, target, value)
+                bind_target(scope.bindings, target, value)
         if value is None:
             return
         at_module = not scope.names
@@ -366,12 +367,12 @@ class _RouteExtractor:
             return
         prefix = ""
         if constructor.prefix_keyword is not None:
-            prefix = _literal_str(_keyword(call, constructor.prefix_keyword)) or ""
+            prefix = _literal_str(keyword_value(call, constructor.prefix_keyword)) or ""
         self._router(symbol, constructor.framework, constructor.role, prefix, call.lineno)
-        routes = _keyword(call, "routes")
+        routes = keyword_value(call, "routes")
         if routes is not None:
             self._routes_argument(routes, symbol, scope, call.lineno)
-        handlers = _keyword(call, "route_handlers")
+        handlers = keyword_value(call, "route_handlers")
         if isinstance(handlers, (ast.List, ast.Tuple)):
             for element in handlers.elts:
                 child = self._qualified(element, scope)
@@ -438,11 +439,11 @@ class _RouteExtractor:
                 if kind in STARLETTE_WEBSOCKET_ROUTE:
                     methods, source = (WEBSOCKET,), MethodSource.EXPLICIT
                 else:
-                    methods, source = _methods_argument(_keyword(entry, "methods"), default=("GET",))
+                    methods, source = _methods_argument(keyword_value(entry, "methods"), default=("GET",))
                 full = _join_literal(prefix, path)
                 self.found.append(RouteBinding(owner, handler, full, methods, source, entry.lineno))
             elif kind in STARLETTE_MOUNT:
-                inline = _keyword(entry, "routes")
+                inline = keyword_value(entry, "routes")
                 app = _argument(entry, 1, "app")
                 if inline is not None:
                     self._route_entries(inline, owner, _join_literal(prefix, path) or "", scope)
@@ -591,11 +592,11 @@ class _RouteExtractor:
         if method == "include_router":
             child = self._qualified_argument(call, 0, "router", scope)
             if child is not None:
-                self._mount(owner, child, _literal_or_empty(_keyword(call, "prefix")), False, line)
+                self._mount(owner, child, _literal_or_empty(keyword_value(call, "prefix")), False, line)
         elif method in ("register_blueprint", "register_api"):
             child = self._qualified_argument(call, 0, "blueprint", scope)
             if child is not None:
-                prefix_node = _keyword(call, "url_prefix")
+                prefix_node = keyword_value(call, "url_prefix")
                 replaces = prefix_node is not None
                 self._mount(owner, child, _literal_or_empty(prefix_node), replaces, line)
         elif method == "mount":
@@ -609,11 +610,11 @@ class _RouteExtractor:
         elif method == "add_namespace":
             child = self._qualified_argument(call, 0, "ns", scope)
             if child is not None:
-                self._mount(owner, child, _literal_or_empty(_keyword(call, "path")), True, line)
+                self._mount(owner, child, _literal_or_empty(keyword_value(call, "path")), True, line)
         elif method in ("add_api_route", "add_route"):
             handler = self._qualified_argument(call, 1, "endpoint", scope)
             if handler is not None:
-                methods, source = _methods_argument(_keyword(call, "methods"), default=("GET",))
+                methods, source = _methods_argument(keyword_value(call, "methods"), default=("GET",))
                 path = _literal_str(_argument(call, 0, "path"))
                 self._bind(owner, handler, path, methods, source, line)
         elif method in ("add_api_websocket_route", "add_websocket_route"):
@@ -647,7 +648,7 @@ class _RouteExtractor:
         handler = self._qualified(target, scope)
         if handler is None:
             return
-        methods, source = _methods_argument(_keyword(call, "methods"), default=("GET",))
+        methods, source = _methods_argument(keyword_value(call, "methods"), default=("GET",))
         path = _literal_str(_argument(call, 0, "rule"))
         self._bind(owner, handler, path, methods, source, call.lineno)
 
@@ -704,7 +705,7 @@ class _RouteExtractor:
             if verbs:
                 methods, source = verbs, MethodSource.EXPLICIT
             else:
-                methods, source = _methods_argument(_keyword(call, "http_method"), default=())
+                methods, source = _methods_argument(keyword_value(call, "http_method"), default=())
             self.found.append(
                 RouteBinding("", qualname, path, methods, source, decorator.lineno, framework)
             )
@@ -722,12 +723,12 @@ class _RouteExtractor:
         router = self._qualified(call.func.value, scope) or ""
         path_node = _argument(call, 0, "path")
         if path_node is None:
-            path_node = _keyword(call, "rule")
+            path_node = keyword_value(call, "rule")
         path = _literal_str(path_node)
         if verb in WEBSOCKET_DECORATORS:
             methods, source = (WEBSOCKET,), MethodSource.EXPLICIT
         elif verb in ROUTE_DECORATORS:
-            methods, source = _methods_argument(_keyword(call, "methods"), default=("GET",))
+            methods, source = _methods_argument(keyword_value(call, "methods"), default=("GET",))
         else:
             methods, source = (verb.upper(),), MethodSource.EXPLICIT
         self._bind(router, qualname, path, methods, source, decorator.lineno)
@@ -788,13 +789,13 @@ class _RouteExtractor:
             detail: bool | None = name.endswith("detail_route") or None
             url_path: str | None = None
             if call is not None:
-                methods_node = _keyword(call, "methods")
+                methods_node = keyword_value(call, "methods")
                 if methods_node is not None:
                     methods = _literal_methods(methods_node) or ()
-                detail_node = _keyword(call, "detail")
+                detail_node = keyword_value(call, "detail")
                 if isinstance(detail_node, ast.Constant) and isinstance(detail_node.value, bool):
                     detail = detail_node.value
-                url_path = _literal_str(_keyword(call, "url_path"))
+                url_path = _literal_str(keyword_value(call, "url_path"))
             if name.endswith("list_route"):
                 detail = False
             return ActionDeclaration(node.name, methods, detail, url_path)
@@ -850,31 +851,10 @@ def _nested_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
             yield case.body
 
 
-def _bind(bindings: Bindings, name: str, value: ast.expr | None) -> None:
-    bindings.setdefault(name, []).append(value)
-
-
-def _bind_targets(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
-    if isinstance(target, ast.Name):
-        _bind(bindings, target.id, value)
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind_targets(bindings, element, None)
-    elif isinstance(target, ast.Starred):
-        _bind_targets(bindings, target.value, None)
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None
-
-
 def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
     if len(call.args) > position and not any(isinstance(arg, ast.Starred) for arg in call.args[: position + 1]):
         return call.args[position]
-    return _keyword(call, keyword)
+    return keyword_value(call, keyword)
 
 
 def _literal_str(node: ast.expr | None) -> str | None:

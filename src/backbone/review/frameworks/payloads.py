@@ -24,9 +24,6 @@ from backbone.review.frameworks.catalog import (
     BodyArgument,
 )
 
-# Local name -> the values bound to it in one function (None for a binding whose value is
-# unknown: a parameter, a loop target, an augmented assignment).
-Bindings = dict[str, list[ast.expr | None]]
 QualifiedName = Callable[[ast.expr], "str | None"]
 
 _MAX_DEPTH = 8

@@ -2,7 +2,8 @@
 
 Rules about clients and connections (`session.get(...)` without a timeout, `conn.execute`
 inside `async def`) must know what the receiver of a method is. This module answers that
-for one file, as far as plain assignments tell, without running anything:
+for one file, as far as plain assignments tell (the bindings are the file's semantic model's,
+review/semantic.py), without running anything:
 
 - a call of a known class or factory (`requests.Session()`, `sqlite3.connect(...)`),
   directly or through a method that derives one object from another (`conn.cursor()`);
@@ -23,8 +24,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from backbone.review.semantic import Declared, TypedBinding
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -41,20 +43,7 @@ Derive = Callable[[str, str, "ast.Call | None"], "str | None"]
 # `request` is not a plain Session any more), or None.
 Refine = Callable[[str, frozenset[str]], "str | None"]
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _MAX_DEPTH = 8
-
-
-@dataclass(frozen=True, slots=True)
-class _Annotated:
-    """A name declared with a type rather than assigned a value."""
-
-    annotation: ast.expr
-
-
-# What one scope binds a name to: values (typed where they sit), declared types, or
-# nothing knowable (a loop target, an import, a tuple unpacking).
-_Binding = ast.expr | _Annotated | None
 
 
 class ObjectTypes:
@@ -71,8 +60,6 @@ class ObjectTypes:
         self._produce = produce
         self._derive = derive
         self._refine = refine
-        self._scope_bindings: dict[ast.AST, dict[str, list[_Binding]]] = {}
-        self._class_bindings: dict[ast.ClassDef, dict[str, list[_Binding]]] = {}
         self._class_types: dict[str, str | None] = {}
         self._in_progress: set[int] = set()
         self._known: dict[ast.expr, str | None] = {}
@@ -188,12 +175,12 @@ class ObjectTypes:
         receiver = self.of(node.value)
         return self._derive(receiver, node.attr, None) if receiver is not None else None
 
-    def _binding_type(self, bindings: list[_Binding], scope: ast.AST) -> str | None:
+    def _binding_type(self, bindings: list[TypedBinding], scope: ast.AST) -> str | None:
         types: set[str | None] = set()
         for binding in bindings:
             if binding is None:
                 return None
-            if isinstance(binding, _Annotated):
+            if isinstance(binding, Declared):
                 types.add(self.of_annotation(binding.annotation))
             elif not _is_none(binding):
                 types.add(self.of(binding))
@@ -214,19 +201,11 @@ class ObjectTypes:
             if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)):
                 yield ancestor
 
-    def _bindings_of(self, scope: ast.AST) -> dict[str, list[_Binding]]:
-        found = self._scope_bindings.get(scope)
-        if found is None:
-            found = _collect_bindings(scope)
-            self._scope_bindings[scope] = found
-        return found
+    def _bindings_of(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
+        return self.context.semantic.typed_bindings(scope)
 
-    def _bindings_of_class(self, owner: ast.ClassDef) -> dict[str, list[_Binding]]:
-        found = self._class_bindings.get(owner)
-        if found is None:
-            found = _collect_class_bindings(owner)
-            self._class_bindings[owner] = found
-        return found
+    def _bindings_of_class(self, owner: ast.ClassDef) -> dict[str, list[TypedBinding]]:
+        return self.context.semantic.class_bindings(owner)
 
     def _enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
         function_seen = False
@@ -247,7 +226,7 @@ class ObjectTypes:
         values = [binding for binding in bindings if isinstance(binding, ast.expr)]
         if len(values) == 1 and isinstance(values[0], (ast.Subscript, ast.Name, ast.Attribute, ast.BinOp)):
             return values[0]
-        if len(bindings) == 1 and isinstance(bindings[0], _Annotated):
+        if len(bindings) == 1 and isinstance(bindings[0], Declared):
             # `SessionDep: TypeAlias = Annotated[...]` is an AnnAssign with a value; a bare
             # declaration says nothing.
             return None
@@ -323,135 +302,3 @@ def _annotation_candidates(annotation: ast.expr) -> Iterator[ast.expr]:
         return
     if isinstance(annotation, (ast.Name, ast.Attribute)):
         yield annotation
-
-
-def _collect_bindings(scope: ast.AST) -> dict[str, list[_Binding]]:
-    """Every name `scope` binds, with what it binds it to (not descending into nested scopes)."""
-    bindings: dict[str, list[_Binding]] = {}
-
-    def bind(target: ast.expr, value: _Binding) -> None:
-        if isinstance(target, ast.Name):
-            bindings.setdefault(target.id, []).append(value)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            for element in target.elts:
-                bind(element.value if isinstance(element, ast.Starred) else element, None)
-        elif isinstance(target, ast.Starred):
-            bind(target.value, None)
-
-    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        arguments = scope.args
-        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-            annotation = argument.annotation
-            bindings.setdefault(argument.arg, []).append(_Annotated(annotation) if annotation is not None else None)
-        for extra in (arguments.vararg, arguments.kwarg):
-            if extra is not None:
-                bindings.setdefault(extra.arg, []).append(None)
-        if isinstance(scope, ast.Lambda):
-            return bindings
-        body: list[ast.stmt] = list(scope.body)
-    elif isinstance(scope, ast.Module):
-        body = list(scope.body)
-    else:
-        return bindings
-    # Statements only: bindings come from statements (and the odd walrus in a condition), so a
-    # module's large literal tables are never walked.
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                bind(target, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            bind(node.target, node.value if node.value is not None else _Annotated(node.annotation))
-        elif isinstance(node, ast.AugAssign):
-            bind(node.target, None)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    bind(item.optional_vars, item.context_expr)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            bind(node.target, None)
-        elif isinstance(node, (ast.If, ast.While)):
-            for walrus in ast.walk(node.test):
-                if isinstance(walrus, ast.NamedExpr):
-                    bind(walrus.target, walrus.value)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                bindings.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            # The body is another scope.
-            bindings.setdefault(node.name, []).append(None)
-            continue
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            # The name lives elsewhere: drop it here so the lookup moves outwards.
-            for name in node.names:
-                bindings.pop(name, None)
-            continue
-        nested: list[ast.stmt] = []
-        for field_name in ("body", "orelse", "finalbody"):
-            children = getattr(node, field_name, None)
-            if isinstance(children, list):
-                nested.extend(child for child in children if isinstance(child, ast.stmt))
-        for handler in getattr(node, "handlers", ()):
-            if isinstance(handler, ast.ExceptHandler):
-                if handler.name:
-                    bindings.setdefault(handler.name, []).append(None)
-                nested.extend(handler.body)
-        if isinstance(node, ast.Match):
-            for case in node.cases:
-                nested.extend(case.body)
-        stack.extend(reversed(nested))
-    return bindings
-
-
-def _collect_class_bindings(owner: ast.ClassDef) -> dict[str, list[_Binding]]:
-    """`self.attr = value` in any method of `owner`, and `attr = value`/`attr: T` in its body."""
-    bindings: dict[str, list[_Binding]] = {}
-    for statement in owner.body:
-        if isinstance(statement, ast.Assign):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    bindings.setdefault(target.id, []).append(statement.value)
-        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            declared = statement.value
-            bindings.setdefault(statement.target.id, []).append(
-                declared if declared is not None else _Annotated(statement.annotation)
-            )
-        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for node in ast.walk(statement):
-                targets: list[ast.expr] = []
-                value: ast.expr | None = None
-                if isinstance(node, ast.Assign):
-                    targets, value = node.targets, node.value
-                elif isinstance(node, ast.AnnAssign):
-                    if node.value is None:
-                        if _is_self_attribute(node.target):
-                            assert isinstance(node.target, ast.Attribute)
-                            bindings.setdefault(node.target.attr, []).append(_Annotated(node.annotation))
-                        continue
-                    targets, value = [node.target], node.value
-                elif isinstance(node, (ast.With, ast.AsyncWith)):
-                    for item in node.items:
-                        if _is_self_attribute(item.optional_vars):
-                            assert isinstance(item.optional_vars, ast.Attribute)
-                            bindings.setdefault(item.optional_vars.attr, []).append(item.context_expr)
-                    continue
-                elif isinstance(node, ast.AugAssign):
-                    if _is_self_attribute(node.target):
-                        assert isinstance(node.target, ast.Attribute)
-                        bindings.setdefault(node.target.attr, []).append(None)
-                    continue
-                for target in targets:
-                    if _is_self_attribute(target):
-                        assert isinstance(target, ast.Attribute)
-                        bindings.setdefault(target.attr, []).append(value)
-                    elif isinstance(target, (ast.Tuple, ast.List)):
-                        for element in target.elts:
-                            if _is_self_attribute(element):
-                                assert isinstance(element, ast.Attribute)
-                                bindings.setdefault(element.attr, []).append(None)
-    return bindings
-
-
-def _is_self_attribute(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")

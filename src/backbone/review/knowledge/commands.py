@@ -21,6 +21,7 @@ import ast
 from collections.abc import Callable
 
 from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
+from backbone.review.semantic import block_nodes
 
 Resolve = Callable[[ast.expr], str | None]
 
@@ -81,15 +82,10 @@ def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: fr
 def script_entry_points(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
     """Names of functions this module runs at module level with `asyncio.run(name(...))`."""
     names: set[str] = set()
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+    for node in block_nodes(tree.body):
         if isinstance(node, ast.Call) and resolve(node.func) in EVENT_LOOP_RUNNERS and node.args:
             started = node.args[0]
             target = started.func if isinstance(started, ast.Call) else started
             if isinstance(target, ast.Name):
                 names.add(target.id)
-        stack.extend(ast.iter_child_nodes(node))
     return frozenset(names)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from backbone.review.names import last_name
+
 Resolve = Callable[[ast.expr], str | None]
 
 
@@ -480,7 +482,7 @@ def is_error_response(node: ast.expr, resolve: Resolve) -> bool:
         return is_error_status(node.elts[1])
     if not isinstance(node, ast.Call):
         return False
-    callee = (resolve(node.func) or _last_attribute(node.func) or "").rpartition(".")[2]
+    callee = (resolve(node.func) or last_name(node.func) or "").rpartition(".")[2]
     if callee in _ERROR_RESPONSE_TYPES:
         return True
     if "response" in callee.lower() or callee.startswith("render"):
@@ -499,14 +501,6 @@ def is_error_response(node: ast.expr, resolve: Resolve) -> bool:
             return True
     # make_response(jsonify(...), 500) and friends nest the answer one call deep.
     return any(is_error_response(argument, resolve) for argument in node.args if isinstance(argument, ast.Call))
-
-
-def _last_attribute(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
 
 
 # --- Failures nobody needs to hear about -----------------------------------------------
@@ -542,7 +536,7 @@ TEARDOWN_METHODS = frozenset(
 
 def is_teardown_call(call: ast.Call) -> bool:
     """`f.close()`, `os.remove(path)`, `proc.kill()`, `retry(driver.quit)`: releasing a resource."""
-    name = _last_attribute(call.func)
+    name = last_name(call.func)
     if name is not None and name in TEARDOWN_METHODS:
         return True
     # A teardown handed to a helper (`retry_call(driver.close, max_tries=3)`).

@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from backbone.review.names import dotted_name
+
 Resolve = Callable[[ast.expr], str | None]
 
 
@@ -185,7 +187,7 @@ class LoggerBindings:
                     continue
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    dotted = _dotted(target)
+                    dotted = dotted_name(target)
                     if dotted is None:
                         continue
                     names.add(dotted)
@@ -209,7 +211,7 @@ def is_logger_expression(node: ast.expr, resolve: Resolve, bound: frozenset[str]
     qualified = resolve(node)
     if qualified is not None and qualified in LOGGER_OBJECTS:
         return True
-    dotted = _dotted(node)
+    dotted = dotted_name(node)
     return dotted is not None and dotted in bound
 
 
@@ -272,14 +274,3 @@ def _assignments(tree: ast.Module) -> list[tuple[ast.Assign | ast.AnnAssign, boo
                 found.append((child, in_class))
             stack.append((child, isinstance(child, ast.ClassDef)))
     return found
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.bindings import ObjectTypes
+from backbone.review.names import dotted_name, keyword_value
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -155,7 +156,7 @@ def produce_network_object(qualified: str, call: ast.Call | None) -> str | None:
     if qualified in _OPENER_FACTORIES:
         return URLLIB_OPENER
     if qualified in _URLLIB3_POOLS:
-        if call is None or _keyword(call, "timeout") is not None or _forwards_keywords(call):
+        if call is None or keyword_value(call, "timeout") is not None or _forwards_keywords(call):
             return URLLIB3_POOL_WITH_TIMEOUT
         return URLLIB3_POOL
     if qualified in HTTP_CONNECTIONS:
@@ -189,7 +190,7 @@ class SessionsWithDefaults:
         self._receivers: frozenset[str] | None = None
 
     def covers(self, receiver: ast.expr) -> bool:
-        dotted = _dotted(receiver)
+        dotted = dotted_name(receiver)
         if dotted is None:
             return False
         if self._receivers is None:
@@ -258,7 +259,7 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
     if qualified in REQUESTS_FUNCTIONS:
         return _requests_without_timeout(call, shown, Confidence.HIGH)
     if qualified in URLOPEN:
-        if _keyword(call, "timeout") is None and len(call.args) < 3 and not _forwards(call):
+        if keyword_value(call, "timeout") is None and len(call.args) < 3 and not _forwards(call):
             return UnboundedCall(
                 HttpLibrary.URLLIB, shown, "has no timeout", _URLLIB_FIX, Confidence.HIGH
             )
@@ -275,7 +276,7 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
     if qualified in HTTP_CONNECTIONS:
         shown = f"Connection `{qualified}()`"
         positional_limit = 3 if qualified.endswith("HTTPConnection") else 99
-        if _keyword(call, "timeout") is None and len(call.args) < positional_limit and not _forwards(call):
+        if keyword_value(call, "timeout") is None and len(call.args) < positional_limit and not _forwards(call):
             return UnboundedCall(
                 HttpLibrary.HTTP_CLIENT,
                 shown,
@@ -285,7 +286,7 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
             )
         return _explicit_none(call, HttpLibrary.HTTP_CLIENT, shown, "Pass a number of seconds as `timeout=`.")
     if qualified in URLLIB3_REQUEST:
-        if _keyword(call, "timeout") is None and not _forwards(call):
+        if keyword_value(call, "timeout") is None and not _forwards(call):
             return UnboundedCall(
                 HttpLibrary.URLLIB3, shown, "has no timeout", _URLLIB3_FIX, Confidence.HIGH
             )
@@ -316,7 +317,7 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
 def _by_receiver(
     call: ast.Call, func: ast.Attribute, receiver_type: str, defaults: SessionsWithDefaults, context: FileContext
 ) -> UnboundedCall | None:
-    receiver = _dotted(func.value) or _clip(context.segment(func.value))
+    receiver = dotted_name(func.value) or _clip(context.segment(func.value))
     method = func.attr
     if receiver_type == REQUESTS_SESSION and method in REQUESTS_SESSION_METHODS:
         if defaults.covers(func.value):
@@ -333,7 +334,7 @@ def _by_receiver(
             )
         return None
     if receiver_type == URLLIB_OPENER and method == "open":
-        if _keyword(call, "timeout") is None and len(call.args) < 3 and not _forwards(call):
+        if keyword_value(call, "timeout") is None and len(call.args) < 3 and not _forwards(call):
             return UnboundedCall(
                 HttpLibrary.URLLIB, f"HTTP call `{receiver}.open()` on a urllib opener", "has no timeout", _URLLIB_FIX, Confidence.HIGH
             )
@@ -341,7 +342,7 @@ def _by_receiver(
     if (
         receiver_type == URLLIB3_POOL
         and method in _URLLIB3_METHODS
-        and _keyword(call, "timeout") is None
+        and keyword_value(call, "timeout") is None
         and not _forwards(call)
     ):
         return UnboundedCall(
@@ -361,7 +362,7 @@ _HTTPX_FIX = "Set a finite timeout (`timeout=10.0` or `httpx.Timeout(10.0, conne
 
 
 def _requests_without_timeout(call: ast.Call, shown: str, confidence: Confidence) -> UnboundedCall | None:
-    timeout = _keyword(call, "timeout")
+    timeout = keyword_value(call, "timeout")
     if timeout is None:
         if _forwards(call):
             return None
@@ -374,14 +375,14 @@ def _requests_without_timeout(call: ast.Call, shown: str, confidence: Confidence
 
 
 def _explicit_none(call: ast.Call, library: HttpLibrary, shown: str, fix: str) -> UnboundedCall | None:
-    timeout = _keyword(call, "timeout")
+    timeout = keyword_value(call, "timeout")
     if timeout is not None and _is_none(timeout):
         return UnboundedCall(library, shown, "has `timeout=None`", fix, Confidence.HIGH)
     return None
 
 
 def _httpx_reason(call: ast.Call) -> str:
-    timeout = _keyword(call, "timeout")
+    timeout = keyword_value(call, "timeout")
     if timeout is not None and _is_none(timeout):
         return "has `timeout=None`, which turns off httpx's default 5-second timeout"
     return "has an `httpx.Timeout` without a read timeout, which turns off httpx's default"
@@ -389,14 +390,14 @@ def _httpx_reason(call: ast.Call) -> str:
 
 def _explicit_no_timeout(call: ast.Call, timeout_classes: frozenset[str], context: FileContext | None = None) -> bool:
     """`timeout=None`, or `timeout=httpx.Timeout(None)` leaving reads unbounded."""
-    timeout = _keyword(call, "timeout")
+    timeout = keyword_value(call, "timeout")
     if timeout is None:
         return False
     if _is_none(timeout):
         return True
     if isinstance(timeout, ast.Call) and context is not None and context.call_name(timeout) in timeout_classes:
-        default = timeout.args[0] if timeout.args else _keyword(timeout, "timeout")
-        read = _keyword(timeout, "read")
+        default = timeout.args[0] if timeout.args else keyword_value(timeout, "timeout")
+        read = keyword_value(timeout, "read")
         if default is not None and _is_none(default) and (read is None or _is_none(read)):
             return not any(keyword.arg is None for keyword in timeout.keywords)
     return False
@@ -409,13 +410,6 @@ def _aiohttp_timeout_unbounded(call: ast.Call) -> bool:
     # `connect`/`sock_connect` only bound the handshake: a server that accepts and then says
     # nothing is stopped by `total` or `sock_read` alone.
     return not any(not _is_none(value) for name, value in given.items() if name in ("total", "sock_read"))
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None
 
 
 def _forwards(call: ast.Call) -> bool:
@@ -443,29 +437,18 @@ def _clip(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _configured_receivers(context: FileContext) -> frozenset[str]:
     found: set[str] = set()
     for node in context.nodes_of(ast.Call, ast.Assign):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
-            receiver = _dotted(node.func.value)
-            adapter = node.args[1] if len(node.args) > 1 else _keyword(node, "adapter")
+            receiver = dotted_name(node.func.value)
+            adapter = node.args[1] if len(node.args) > 1 else keyword_value(node, "adapter")
             if receiver is not None and adapter is not None and _adapter_sets_timeout(adapter, context):
                 found.add(receiver)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Attribute) and target.attr in ("request", "send"):
-                    receiver = _dotted(target.value)
+                    receiver = dotted_name(target.value)
                     if receiver is not None:
                         found.add(receiver)
     return frozenset(found)
@@ -486,7 +469,7 @@ def _adapter_sets_timeout(adapter: ast.expr, context: FileContext, depth: int = 
     if not isinstance(adapter, ast.Call):
         # An adapter from somewhere backbone can't see: trust it.
         return not isinstance(adapter, ast.Constant)
-    if _keyword(adapter, "timeout") is not None:
+    if keyword_value(adapter, "timeout") is not None:
         return True
     qualified = context.call_name(adapter)
     if qualified is None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.bindings import ObjectTypes
+from backbone.review.names import dotted_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -202,7 +203,7 @@ def slow_work_call(call: ast.Call, types: ObjectTypes, django_project: bool = Fa
     func = call.func
     if not isinstance(func, ast.Attribute):
         return None
-    receiver = _dotted(func.value) or "..."
+    receiver = dotted_name(func.value) or "..."
     receiver_type = types.of(func.value) if func.attr in _ANY_SLOW_METHOD else None
     if receiver_type is not None:
         entry = _SLOW_METHODS.get(receiver_type)
@@ -239,17 +240,6 @@ def _short(qualified: str) -> str:
     if module == "xhtml2pdf.pisa":
         return f"pisa.{name}"
     return name
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 # --- hand-offs ----------------------------------------------------------------------------------

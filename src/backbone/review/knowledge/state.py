@@ -12,6 +12,8 @@ import enum
 import re
 from collections.abc import Callable
 
+from backbone.review.semantic import subtree
+
 Resolve = Callable[[ast.expr], str | None]
 
 
@@ -144,16 +146,13 @@ def memoises_in_module_state(function: ast.FunctionDef | ast.AsyncFunctionDef) -
     declared: set[str] = set()
     stored: set[str] = set()
     unset_tests: list[tuple[str, ast.If]] = []
-    stack: list[ast.AST] = [function]
-    while stack:
-        node = stack.pop()
+    for node in subtree(function):
         if isinstance(node, ast.Global):
             declared.update(node.names)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stored.add(node.id)
         elif isinstance(node, ast.If) and (name := _unset_test(node.test)) is not None:
             unset_tests.append((name, node))
-        stack.extend(ast.iter_child_nodes(node))
     if not unset_tests:
         return False
     bound = (_parameters(function) | stored) - declared

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
+from backbone.review.migrations.model import FieldOperation, FieldState, MigrationDeclaration
 from backbone.review.names import NameResolver
 
 if TYPE_CHECKING:
@@ -32,42 +33,6 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _OPERATIONS = ("django.db.migrations.",)
 _FIELD_PACKAGES = ("django.db.models.", "django.contrib.postgres.fields.")
 _VIEW = "migrations.field_history"
-
-
-@dataclass(frozen=True, slots=True)
-class FieldState:
-    """What a migration says about one field: `CharField(max_length=100, null=True)`."""
-
-    # The Django field class ("CharField"), or the full dotted name of a field of another package.
-    field_class: str
-    max_length: int | None = None
-    max_digits: int | None = None
-    decimal_places: int | None = None
-    null: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FieldOperation:
-    """One state change: kind is create/add/alter/rename_field/remove/rename_model/delete_model."""
-
-    kind: str
-    model: str
-    name: str = ""
-    new_name: str = ""
-    field: FieldState | None = None
-    line: int = 0
-    column: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class MigrationDeclaration:
-    """A Django migration file: `0003_alter_order_total` in `shop/migrations`."""
-
-    name: str
-    directory: str
-    # (app label, migration name) pairs from `dependencies`.
-    dependencies: tuple[tuple[str, str], ...]
-    operations: tuple[FieldOperation, ...]
 
 
 # --- per file -----------------------------------------------------------------------------------

@@ -127,3 +127,42 @@ class Migration:
 
     def sets_lock_timeout(self) -> bool:
         return any(step.kind is StepKind.LOCK_TIMEOUT and step.value not in ("0", "") for step in self.steps)
+
+
+# --- the field history of a Django app (per file, cached in `ModuleFacts.migrations`) --------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldState:
+    """What a migration says about one field: `CharField(max_length=100, null=True)`."""
+
+    # The Django field class ("CharField"), or the full dotted name of a field of another package.
+    field_class: str
+    max_length: int | None = None
+    max_digits: int | None = None
+    decimal_places: int | None = None
+    null: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOperation:
+    """One state change: kind is create/add/alter/rename_field/remove/rename_model/delete_model."""
+
+    kind: str
+    model: str
+    name: str = ""
+    new_name: str = ""
+    field: FieldState | None = None
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationDeclaration:
+    """A Django migration file: `0003_alter_order_total` in `shop/migrations`."""
+
+    name: str
+    directory: str
+    # (app label, migration name) pairs from `dependencies`.
+    dependencies: tuple[tuple[str, str], ...]
+    operations: tuple[FieldOperation, ...]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from backbone.findings import Confidence, Fix, Severity
-from backbone.review.context_kinds import ExecutionContext
+# Framework is re-exported: rules declare `frameworks` with it.
+from backbone.review.context_kinds import ExecutionContext, Framework as Framework
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -32,17 +33,6 @@ ONE_OFF_RUNS: ContextPolicy = {
     ExecutionContext.SCRIPT: None,
     ExecutionContext.STARTUP: None,
 }
-
-
-class Framework(enum.Enum):
-    """Frameworks and data layers a rule can be restricted to."""
-
-    FASTAPI = "fastapi"
-    STARLETTE = "starlette"
-    FLASK = "flask"
-    DJANGO = "django"
-    DRF = "rest_framework"
-    SQLALCHEMY = "sqlalchemy"
 
 
 class Scope(enum.Enum):

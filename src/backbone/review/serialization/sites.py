@@ -32,6 +32,7 @@ from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.project import SUPER_CALL, ProjectIndex
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
+from backbone.review.semantic import own_nodes
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed"})
@@ -289,7 +290,7 @@ class _Finder:
         if field is None or not field.many or self.knowledge.family(field.nested) is not Family.GRAPHENE:
             return []
         found: list[SerializationSite] = []
-        for statement in _own_nodes(function):
+        for statement in own_nodes(function):
             if isinstance(statement, ast.Return) and statement.value is not None:
                 site = self._site(self.rows(flow, statement.value, None), field.nested, True, label, confidence=Confidence.MEDIUM)
                 if site is not None:
@@ -567,7 +568,7 @@ def _self_assignment(method: ast.FunctionDef, name: str, before: ast.AST) -> ast
     """The value of the last `self.<name> = ...` in `method` above `before`."""
     line = getattr(before, "lineno", 0)
     found: ast.expr | None = None
-    for node in _own_nodes(method):
+    for node in own_nodes(method):
         if isinstance(node, ast.Assign) and node.lineno < line and any(
             isinstance(target, ast.Attribute) and _is_self(target.value) and target.attr == name for target in node.targets
         ):
@@ -597,18 +598,6 @@ def _walk(node: ast.AST) -> list[ast.AST]:
         if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and current is not node:
             continue
         stack.extend(ast.iter_child_nodes(current))
-    return found
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))
     return found
 
 

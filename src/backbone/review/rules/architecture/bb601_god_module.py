@@ -582,7 +582,7 @@ class GodModule(Rule):
         for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
             if argument.arg not in _NEUTRAL_PARAMETERS:
                 hint_domains |= lexicon.domains_of(argument.arg)
-        for child in ast.walk(function.node):
+        for child in self.context.semantic.subtree(function.node):
             if isinstance(child, (ast.Name, ast.Attribute)) and isinstance(child.ctx, ast.Load):
                 qualified = self.context.qualified_name(child)
                 if qualified is None:

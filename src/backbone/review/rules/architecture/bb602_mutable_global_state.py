@@ -21,7 +21,6 @@ from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, S
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 # Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
 _STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
 _FIX = (
@@ -561,13 +560,13 @@ class _FunctionMutations:
         self.rule = rule
         self.function = function
         self.chain = chain
-        self.nodes = list(_own_nodes(function))
+        self.nodes = list(rule.context.semantic.own_nodes(function))
         self.globals = {name for node in self.nodes if isinstance(node, ast.Global) for name in node.names}
         self.locals = _local_names(function, self.nodes) - self.globals
         # A closure sees the locals of every function it is nested in.
         for ancestor in rule.context.ancestors(function):
             if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                self.locals |= _local_names(ancestor, list(_own_nodes(ancestor)))
+                self.locals |= _local_names(ancestor, rule.context.semantic.own_nodes(ancestor))
         self.locals -= self.globals
         # Local name -> the values assigned to it (a loop variable: its iterable).
         self.local_values: dict[str, list[ast.expr]] = {}
@@ -828,18 +827,6 @@ def _tests_unset(test: ast.expr, name: str) -> bool:
             isinstance(side, ast.Constant) and side.value is None for side in sides
         )
     return False
-
-
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> Iterator[ast.AST]:
-    """Every node of a function's body, without descending into nested functions or classes."""
-    body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, nodes: list[ast.AST]) -> set[str]:

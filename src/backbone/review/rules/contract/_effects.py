@@ -33,7 +33,7 @@ from backbone.review.knowledge.queues import SlowWorkKind, slow_work_call, slow_
 from backbone.review.names import dotted_parts
 from backbone.review.orm import QueryKind, ValueKind, model_graph, module_flows, project_knowledge
 from backbone.review.project import FunctionFacts
-from backbone.review.rules.contract._support import FunctionNode, own_nodes
+from backbone.review.rules.contract._support import FunctionNode
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -133,7 +133,7 @@ class EffectFinder:
         found = [Reached(site, effect, ()) for site, effect in self.direct(function) if effect.kind in kinds]
         if max_depth <= 0 or self.project is None:
             return found
-        for call in _calls(function):
+        for call in self._calls(function):
             target = project_callee(call, self.context)
             if target is None:
                 continue
@@ -153,7 +153,7 @@ class EffectFinder:
         found: list[tuple[ast.AST, Effect]] = []
         flow = module_flows(self.context).flow(function)
         staged = self._stages_changes(function)
-        for node in own_nodes(function):
+        for node in self.context.semantic.own_nodes(function):
             if not isinstance(node, ast.Call):
                 continue
             charge = provider_call(node, self._payment_types())
@@ -208,7 +208,7 @@ class EffectFinder:
         """The models whose rows `function` adds, deletes or changes before a commit ("" unknown)."""
         flow = module_flows(self.context).flow(function)
         models: list[str] = []
-        for node in own_nodes(function):
+        for node in self.context.semantic.own_nodes(function):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STAGING:
                 for argument in node.args:
                     value = flow.value(argument)
@@ -222,13 +222,13 @@ class EffectFinder:
     def mentions_idempotency(self, function: FunctionNode, max_depth: int = MAX_DEPTH) -> bool:
         """`function` (or a project function it calls) reads an Idempotency-Key header, takes an
         `idempotency_key`, passes one on, or calls something about idempotency."""
-        if _mentions_idempotency(function):
+        if _mentions_idempotency(function, self.context.semantic.own_nodes(function)):
             return True
         if self.project is None:
             return False
         seen = {self._qualname(function)}
         frontier: list[tuple[str, int]] = []
-        for call in _calls(function):
+        for call in self._calls(function):
             target = project_callee(call, self.context)
             if target is not None:
                 frontier.append((target.qualname, 1))
@@ -239,9 +239,9 @@ class EffectFinder:
             seen.add(qualname)
             local = self._local_functions().get(qualname)
             if local is not None:
-                if _mentions_idempotency(local):
+                if _mentions_idempotency(local, self.context.semantic.own_nodes(local)):
                     return True
-                for call in _calls(local):
+                for call in self._calls(local):
                     target = project_callee(call, self.context)
                     if target is not None:
                         frontier.append((target.qualname, depth + 1))
@@ -257,6 +257,11 @@ class EffectFinder:
 
     # --- following calls ----------------------------------------------------------------------
 
+    def _calls(self, function: FunctionNode) -> Iterator[ast.Call]:
+        for node in self.context.semantic.own_nodes(function):
+            if isinstance(node, ast.Call):
+                yield node
+
     def _effects_below(
         self, target: FunctionFacts, kinds: frozenset[EffectKind], depth: int, visiting: frozenset[str]
     ) -> Iterator[tuple[tuple[str, ...], Effect]]:
@@ -270,7 +275,7 @@ class EffectFinder:
                 if effect.kind in kinds and (skip is None or not skip(node, local)):
                     yield (name,), effect
             calls: list[FunctionFacts] = []
-            for call in _calls(local):
+            for call in self._calls(local):
                 callee = project_callee(call, self.context)
                 if callee is not None and (skip is None or not skip(call, local)):
                     calls.append(callee)
@@ -365,7 +370,7 @@ class EffectFinder:
 
     def _stages_changes(self, function: FunctionNode) -> bool:
         flow = module_flows(self.context).flow(function)
-        for node in own_nodes(function):
+        for node in self.context.semantic.own_nodes(function):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STAGING:
                 return True
             for target in _assigned_attributes(node):
@@ -375,10 +380,6 @@ class EffectFinder:
         return False
 
 
-def _calls(function: FunctionNode) -> Iterator[ast.Call]:
-    for node in own_nodes(function):
-        if isinstance(node, ast.Call):
-            yield node
 
 
 def _assigned_attributes(node: ast.AST) -> list[ast.Attribute]:
@@ -404,7 +405,7 @@ def _dict_mentions_key(mapping: ast.Dict) -> bool:
     return any(isinstance(key, ast.Constant) and key.value == IDEMPOTENCY_KEYWORD for key in mapping.keys)
 
 
-def _mentions_idempotency(function: FunctionNode) -> bool:
+def _mentions_idempotency(function: FunctionNode, own: list[ast.AST]) -> bool:
     """Anything in the function that reads or passes an idempotency key."""
     arguments = function.args
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
@@ -418,7 +419,7 @@ def _mentions_idempotency(function: FunctionNode) -> bool:
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
         if argument.annotation is not None:
             nodes.append(argument.annotation)
-    nodes.extend(own_nodes(function))
+    nodes.extend(own)
     for root in nodes:
         for node in ast.walk(root):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and is_idempotency_header(node.value):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from backbone.review.frameworks import Handler, WebFramework
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 # Frameworks that send a returned dict as JSON.
 _BARE_DATA = frozenset({WebFramework.FASTAPI, WebFramework.FLASK, WebFramework.QUART, WebFramework.NINJA, WebFramework.LITESTAR})
@@ -30,23 +28,6 @@ _TUPLES = {
 _STATUS_KEYWORD = "status_code"
 # `SSOLoginView` -> SSO, Login, View; `hashed_password` -> hashed, password.
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z]+")
-
-
-def own_nodes(function: FunctionNode) -> Iterator[ast.AST]:
-    """Every node of a function's body, in source order, without nested functions and classes."""
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def returns_of(function: FunctionNode) -> Iterator[ast.Return]:
-    for node in own_nodes(function):
-        if isinstance(node, ast.Return) and node.value is not None:
-            yield node
 
 
 def sends_bare_data(handler: Handler) -> bool:
@@ -68,13 +49,13 @@ def route_status(function: FunctionNode) -> ast.expr | None:
     return None
 
 
-def sets_status_elsewhere(function: FunctionNode) -> bool:
+def sets_status_elsewhere(function: FunctionNode, context: FileContext) -> bool:
     """`response.status_code = 404`: the status is set on a response object, not in the return.
 
     `status_code` is a response's attribute whatever holds it; `status` is one only on a name
     that says response (`order.status = ...` changes a model).
     """
-    for node in own_nodes(function):
+    for node in context.semantic.own_nodes(function):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
@@ -113,7 +94,7 @@ def dotted_text(node: ast.expr) -> str:
 
 def receives_webhooks(function: FunctionNode, context: FileContext) -> bool:
     """The function verifies a provider's signed notification (`stripe.Webhook.construct_event`)."""
-    for node in own_nodes(function):
+    for node in context.semantic.own_nodes(function):
         if isinstance(node, ast.Call):
             name = context.call_name(node)
             if name is not None and verifies_webhook(name):

@@ -9,7 +9,6 @@ from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import (
     PayloadVia,
     WebFramework,
-    function_bindings,
     handler_for,
     response_model,
     response_payloads,
@@ -19,7 +18,7 @@ from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, Dump
 from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
-from backbone.review.rules.contract._support import FunctionNode, article, function_label, returns_of
+from backbone.review.rules.contract._support import FunctionNode, article, function_label
 
 _ORM_LAYERS = (DataLayer.DJANGO, DataLayer.SQLALCHEMY)
 _RECORD_KINDS = (ValueKind.INSTANCE, ValueKind.ROWS, ValueKind.QUERY, ValueKind.RELATED_MANAGER, ValueKind.MANAGER)
@@ -439,7 +438,6 @@ class OrmObjectInResponse(Rule):
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         handler = handler_for(node, self.context)
         reported: set[int] = set()
-        bindings = function_bindings(node)
         if handler is not None and handler.framework is WebFramework.FASTAPI and self._lacks_schema(node):
             for payload in response_payloads(node, self.context):
                 if PayloadVia.TEMPLATE in payload.via or PayloadVia.SERIALIZER in payload.via:
@@ -459,7 +457,10 @@ class OrmObjectInResponse(Rule):
                     "or `-> PaymentRead` with from_attributes=True).",
                     confidence=value.confidence,
                 )
-        for statement in returns_of(node):
+        returns = self.context.semantic.returns(node)
+        # Followed only for a function that returns something (most don't).
+        bindings = self.context.semantic.bindings(node) if returns else {}
+        for statement in returns:
             if id(statement) in reported or statement.value is None:
                 continue
             if handler is not None and self._secret_dump_in(node, statement, bindings):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from backbone.findings import Confidence, Severity
-from backbone.review.frameworks import function_bindings, handler_for, handlers, response_model, view_class_for
+from backbone.review.frameworks import handler_for, handlers, response_model, view_class_for
 from backbone.review.knowledge.schemas import (
     HARMLESS_ANNOTATIONS,
     HARMLESS_FIELD_CLASSES,
@@ -20,10 +20,11 @@ from backbone.review.knowledge.schemas import (
     schema_family,
     sensitive_field,
 )
+from backbone.review.names import last_name
 from backbone.review.orm import model_graph
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
-from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, returns_of, words
+from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, words
 
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Class methods that build a schema instance from data: returning their result sends the schema.
@@ -592,7 +593,7 @@ class SensitiveFieldExposed(Rule):
                     ):
                         add(item.value, f"the serializer_class of the view `{node.name}`", frozenset(words(node.name)))
                     elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name in _SERIALIZER_METHODS:
-                        for statement in returns_of(item):
+                        for statement in self.context.semantic.returns(item):
                             assert statement.value is not None
                             add(statement.value, f"the serializer of the view `{node.name}`", frozenset(words(node.name)))
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _DUMP_METHODS:
@@ -635,8 +636,8 @@ class SensitiveFieldExposed(Rule):
                                 for key, model in zip(value.keys, value.values):
                                     if isinstance(key, ast.Constant) and key.value == "model":
                                         add(model, f"a response model of `{label}`", shown_words)
-        bindings = function_bindings(function)
-        for statement in returns_of(function):
+        bindings = self.context.semantic.bindings(function)
+        for statement in self.context.semantic.returns(function):
             assert statement.value is not None
             for reference in _answer_nodes(statement.value, bindings):
                 if not isinstance(reference, ast.Call):
@@ -705,7 +706,7 @@ class SensitiveFieldExposed(Rule):
                 declared.add(name)
                 if name in hidden or _write_only(item.value):
                     continue
-                field_class = _last_name(item.value.func)
+                field_class = last_name(item.value.func) or ""
                 yield item, name, field_class not in HARMLESS_FIELD_CLASSES
         meta = _meta(node)
         if meta is None or family is SchemaFamily.PYDANTIC:
@@ -822,7 +823,7 @@ def _true(node: ast.expr) -> bool:
 
 
 def _write_only(call: ast.Call) -> bool:
-    if _last_name(call.func) in ("HiddenField",):
+    if last_name(call.func) in ("HiddenField",):
         return True
     return any(keyword.arg in ("write_only", "load_only") and _true(keyword.value) for keyword in call.keywords)
 
@@ -832,9 +833,3 @@ def _excluded(value: ast.expr | None) -> bool:
     return isinstance(value, ast.Call) and any(keyword.arg == "exclude" and _true(keyword.value) for keyword in value.keywords)
 
 
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""

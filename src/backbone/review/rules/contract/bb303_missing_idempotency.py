@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
@@ -16,10 +17,12 @@ from backbone.review.rules.contract._support import (
     article,
     function_label,
     handler_words,
-    own_nodes,
     receives_webhooks,
     words,
 )
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
 
 _MONEY_EFFECTS = frozenset({EffectKind.CHARGE, EffectKind.MONEY_RECORD})
 # Provider notifications carry their own event id, which is what makes them safe to replay.
@@ -389,7 +392,7 @@ class MissingIdempotency(Rule):
     def visit(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         handler = handler_for(node, self.context)
-        if handler is None or not _answers_post(handler, node):
+        if handler is None or not _answers_post(handler, node, self.context):
             return
         if handler_words(handler, node) & NOTIFICATION_WORDS or receives_webhooks(node, self.context):
             return
@@ -484,13 +487,13 @@ class MissingIdempotency(Rule):
         )
 
 
-def _answers_post(handler: Handler, function: FunctionNode) -> bool:
+def _answers_post(handler: Handler, function: FunctionNode, context: FileContext) -> bool:
     if handler.answers("POST"):
         return True
     if handler.methods:
         return False
     # A view that accepts any method and branches on it (`if request.method == "POST":`).
-    for node in own_nodes(function):
+    for node in context.semantic.own_nodes(function):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             if any(isinstance(side, ast.Attribute) and side.attr == "method" for side in sides) and any(

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import ast
 import enum
+from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
-from backbone.review.frameworks import answers_get, function_bindings, handler_for
+from backbone.review.frameworks import answers_get, handler_for
 from backbone.review.names import dotted_parts
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
-from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, own_nodes, words
+from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, words
+
+if TYPE_CHECKING:
+    from backbone.review.context import FileContext
 
 _UNSAFE = frozenset({EffectKind.WRITE, EffectKind.EMAIL, EffectKind.CHARGE})
 _COMMITS = frozenset({"commit", "flush"})
@@ -453,7 +457,7 @@ class UnsafeGet(Rule):
             models = finder.staged_models(function)
             if models and all(_recording_model(model) for model in models if model):
                 return not all(model for model in models)
-            return not _only_counters(function)
+            return not _only_counters(function, self.context)
         model = effect.model or effect.shown.partition(".")[0].partition("(")[0]
         if _recording_model(model):
             return False
@@ -464,7 +468,7 @@ class UnsafeGet(Rule):
         """The call runs only when the request is not a GET: under `if form.validate_on_submit():`,
         `if request.method == "POST":`, `if form.is_valid():` of a form bound to `request.POST`,
         or after `if request.method == "GET": return ...`."""
-        bindings = function_bindings(function)
+        bindings = self.context.semantic.bindings(function)
         child: ast.AST = site
         for ancestor in self.context.ancestors(site):
             if ancestor is function:
@@ -609,10 +613,10 @@ def _counter_write(call: ast.Call) -> bool:
     return False
 
 
-def _only_counters(function: FunctionNode) -> bool:
+def _only_counters(function: FunctionNode, context: FileContext) -> bool:
     """Every model attribute the function assigns is a view/hit counter or a last-seen stamp."""
     assigned: list[str] = []
-    for node in own_nodes(function):
+    for node in context.semantic.own_nodes(function):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets

@@ -32,9 +32,9 @@ from backbone.review.knowledge.commands import (
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
-    Framework,
     OptionValue,
     Rule,
     RuleDoc,

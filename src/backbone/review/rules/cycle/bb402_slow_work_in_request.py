@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,8 +28,8 @@ from backbone.review.knowledge.queues import (
 )
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
-    Framework,
     OptionValue,
     Rule,
     RuleDoc,
@@ -40,7 +40,6 @@ from backbone.review.rules.base import (
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _STARLETTE_BASED = frozenset({WebFramework.FASTAPI, WebFramework.STARLETTE})
 
 _CONSEQUENCE: dict[SlowWorkKind, str] = {
@@ -465,7 +464,8 @@ class SlowWorkInRequest(Rule):
         # Names bound to reported work (`with smtplib.SMTP(...) as smtp`): their later calls
         # are the same conversation, reported once.
         reported_names: set[str] = set()
-        for call in _direct_calls(node):
+        # The calls that run when the handler runs: not those in nested functions or lambdas.
+        for call in [own for own in self.context.semantic.own_nodes(node) if isinstance(own, ast.Call)]:
             found = slow_work_call(call, self._types, self._django)
             if found is not None:
                 if found.kind is SlowWorkKind.SLEEP and _is_polling_sleep(call):
@@ -566,18 +566,6 @@ def _bound_name(call: ast.Call, context: FileContext) -> str | None:
     if isinstance(parent, ast.withitem) and isinstance(parent.optional_vars, ast.Name):
         return parent.optional_vars.id
     return None
-
-
-def _direct_calls(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
-    """Calls that run when the handler runs: not those in nested functions or lambdas."""
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _NESTED):
-            continue
-        if isinstance(node, ast.Call):
-            yield node
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _slow_path(project: ProjectIndex, qualname: str, depth: int) -> _Path | None:

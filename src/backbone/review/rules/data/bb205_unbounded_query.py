@@ -14,12 +14,11 @@ from backbone.review.frameworks import (
     Pagination,
     ViewClass,
     WebFramework,
-    function_bindings,
     handlers,
     qualname_of,
     response_payloads,
 )
-from backbone.review.frameworks.payloads import Bindings
+from backbone.review.semantic import Bindings
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
     DataLayer,
@@ -603,7 +602,7 @@ class UnboundedQuery(Rule):
         return None
 
     def _check_returns(self, function: FunctionNode, describe: _Describe) -> None:
-        bindings = function_bindings(function)
+        bindings = self.context.semantic.bindings(function)
         for payload in response_payloads(function, self.context):
             self._check_expression(payload.expression, bindings, describe)
 
@@ -630,7 +629,7 @@ class UnboundedQuery(Rule):
             (value for value in (_class_attribute(item, "queryset") for item in node.body) if value is not None), None
         )
         if get_queryset is not None:
-            bindings = function_bindings(get_queryset)
+            bindings = self.context.semantic.bindings(get_queryset)
             for payload in response_payloads(get_queryset, self.context):
                 if _is_super_queryset(payload.expression, bindings) and queryset_attribute is not None:
                     # `return super().get_queryset()`: the class's own `queryset`, unchanged.

@@ -16,11 +16,11 @@ import textwrap
 import tokenize
 from collections.abc import Callable, Iterator
 
-from backbone.review.names import BUILTIN_NAMES
+from backbone.review.names import BUILTIN_NAMES, last_name
+from backbone.review.semantic import block_nodes
 
 Resolve = Callable[[ast.expr], "str | None"]
 
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 # Keys and keywords that carry a failure to whoever reads the value.
@@ -75,17 +75,6 @@ _PLACEHOLDER = re.compile(r"^\s*(todo|fixme|xxx|hack)\b", re.IGNORECASE)
 _EXPLANATION_WORDS = 3
 
 
-def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a block, without descending into nested functions or classes."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
@@ -115,10 +104,10 @@ def carries_failure(value: ast.expr) -> bool:
     `{"error": "connection failed"}`, `Response(ok=False, error_message=...)`, `{"sent": False}`,
     `StatusResponse(f"Failed to connect to {url}", 0)`, `"Couldn't reach the API."`.
     """
-    if isinstance(value, ast.Call) and _words(_last_attribute(value.func)) & {"error", "exception"}:
+    if isinstance(value, ast.Call) and _words(last_name(value.func) or "") & {"error", "exception"}:
         # `return ExportError("export failed")`: an error built and not raised is a forgotten `raise`.
         return False
-    for node in own_nodes([ast.Expr(value)]):
+    for node in block_nodes([ast.Expr(value)]):
         if isinstance(node, ast.Dict):
             for key, item in zip(node.keys, node.values):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) and _names_failure(key.value, item):
@@ -146,7 +135,7 @@ _ERROR_STATUS_HELPERS = frozenset(status.name.lower() for status in http.HTTPSta
 
 
 def answers_with_error_status(call: ast.Call) -> bool:
-    name = _last_attribute(call.func).lstrip("_")
+    name = (last_name(call.func) or "").lstrip("_")
     return name in _ERROR_STATUS_HELPERS or name.removeprefix("make_").removesuffix("_response") in _ERROR_STATUS_HELPERS
 
 
@@ -170,13 +159,13 @@ def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
 
 
 def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
-    calls = [node for node in own_nodes(guarded) if isinstance(node, ast.Call)]
+    calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
     if not calls:
         return False
     parses = reads = False
     for call in calls:
         qualified = resolve(call.func) or ""
-        last = qualified.rpartition(".")[2] if qualified else _last_attribute(call.func)
+        last = qualified.rpartition(".")[2] if qualified else last_name(call.func) or ""
         if files and _reads_file(call, qualified):
             reads = True
             continue
@@ -203,7 +192,7 @@ _FILE_READ_METHODS = frozenset({"stat", "lstat", "read", "read_text", "read_byte
 def _reads_file(call: ast.Call, qualified: str) -> bool:
     if qualified in _FILE_READS:
         return True
-    if qualified == "open" or _last_attribute(call.func) == "open" and not isinstance(call.func, ast.Attribute):
+    if qualified == "open" or last_name(call.func) == "open" and not isinstance(call.func, ast.Attribute):
         mode = call.args[1] if len(call.args) > 1 else next(
             (keyword.value for keyword in call.keywords if keyword.arg == "mode"), None
         )
@@ -211,14 +200,6 @@ def _reads_file(call: ast.Call, qualified: str) -> bool:
             return True
         return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and not set(mode.value) & set("wax+")
     return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS
-
-
-def _last_attribute(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
 
 
 # --- a deadline of the code's own -------------------------------------------------------------
@@ -230,7 +211,7 @@ def waits_with_own_deadline(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     When the timeout expires, that is the outcome the code asked for (a poll interval, a
     bounded wait), not a failing dependency.
     """
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if not isinstance(node, ast.Call):
             continue
         if resolve(node.func) in _DEADLINE_CALLS:
@@ -253,8 +234,8 @@ def recovers(handler: ast.ExceptHandler, following: list[ast.stmt]) -> bool:
     `except IntegrityError: session.rollback(); tag = Tag.query.filter_by(name=name).first()`:
     the get-or-create race is resolved, not ignored.
     """
-    for node in own_nodes([*handler.body, *following]):
-        if isinstance(node, ast.Call) and _last_attribute(node.func) in _RECOVERY_METHODS:
+    for node in block_nodes([*handler.body, *following]):
+        if isinstance(node, ast.Call) and last_name(node.func) in _RECOVERY_METHODS:
             return True
     return False
 
@@ -284,7 +265,7 @@ def raised_by_itself(guarded: list[ast.stmt], caught: ast.expr | None, resolve: 
         return False
     members = caught.elts if isinstance(caught, ast.Tuple) else [caught]
     names = {resolve(member) or ast.dump(member) for member in members}
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if isinstance(node, ast.Raise) and node.exc is not None:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if (resolve(raised) or ast.dump(raised)) in names:
@@ -300,7 +281,7 @@ def only_uses_cache(guarded: list[ast.stmt]) -> bool:
     stale value stays, so an invalidation is not best effort.
     """
     uses = False
-    for node in own_nodes(guarded):
+    for node in block_nodes(guarded):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         receiver = node.func.value

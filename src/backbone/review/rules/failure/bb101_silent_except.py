@@ -25,7 +25,8 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
-from backbone.review.names import BUILTIN_NAMES
+from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
+from backbone.review.semantic import NESTED_SCOPES, block_nodes
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
@@ -33,7 +34,6 @@ from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
 _LONGEST_SHOWN = 48
 # Writing to the console of a command someone runs by hand: the person who ran it reads it.
@@ -987,7 +987,7 @@ class SilentExcept(Rule):
         hook = hooks.error_hook(function, self.context.qualified_name, self._registered, in_class, drf)
         if hook is None:
             return
-        nodes = list(handled.own_nodes(function.body))
+        nodes = list(self.context.semantic.own_nodes(function))
         defaults = {
             target.id
             for node in nodes
@@ -1130,7 +1130,7 @@ class SilentExcept(Rule):
                 exception = describe_exception(f"{module}.{node.id}")
                 if exception.kind is not ExceptionKind.UNKNOWN:
                     return [_Caught(exception, culprit, Confidence.MEDIUM)]
-        last = _last_segment(node)
+        last = last_name(node)
         if last is None:
             return []
         guessed = guess_exception(last)
@@ -1163,7 +1163,7 @@ class SilentExcept(Rule):
 
     def _answers(self, body: list[ast.stmt], bound_name: str | None) -> bool:
         """True when the body re-raises, logs, uses the exception or answers with an error."""
-        for node in _walk_body(body):
+        for node in block_nodes(body):
             if isinstance(node, ast.Raise):
                 return True
             if isinstance(node, ast.Assert) and isinstance(node.test, ast.Constant) and not node.test.value:
@@ -1230,8 +1230,8 @@ class SilentExcept(Rule):
         printed = any(
             isinstance(node, ast.Call) and self.context.call_name(node) in _CONSOLE_WRITES
             or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write"
-            and _last_segment(node.func.value) in ("stdout", "stderr")
-            for node in _walk_body(handler.body)
+            and last_name(node.func.value) in ("stdout", "stderr")
+            for node in block_nodes(handler.body)
         )
         if not printed:
             return False
@@ -1263,7 +1263,7 @@ class SilentExcept(Rule):
         loop = self.context.parent(statement) if statement is not None else None
         if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body or not loop.orelse:
             return False
-        if not any(isinstance(node, ast.Break) for node in handled.own_nodes(guarded)):
+        if not any(isinstance(node, ast.Break) for node in block_nodes(guarded)):
             return False
         return any(self._reports(item) for item in loop.orelse)
 
@@ -1274,7 +1274,7 @@ class SilentExcept(Rule):
         loses nothing: the failure that matters still leaves the outer handler.
         """
         for ancestor in self.context.ancestors(handler):
-            if isinstance(ancestor, _NESTED_SCOPES):
+            if isinstance(ancestor, NESTED_SCOPES):
                 return False
             if isinstance(ancestor, ast.ExceptHandler):
                 return self._answers(ancestor.body, ancestor.name)
@@ -1285,7 +1285,7 @@ class SilentExcept(Rule):
         if callee in NON_RETURNING_CALLS or callee in CURRENT_EXCEPTION_CALLS:
             return True
         # A project's own `abort(400, ...)` (a wrapper of the framework's) answers with an error too.
-        if _last_segment(call.func) == "abort" and call.args and is_error_status(call.args[0]):
+        if last_name(call.func) == "abort" and call.args and is_error_status(call.args[0]):
             return True
         if handled.answers_with_error_status(call):
             return True
@@ -1309,7 +1309,7 @@ class SilentExcept(Rule):
         """MEDIUM when the body calls code backbone can't see into, or for constraint violations."""
         if caught.exception.constraint_violation:
             return Confidence.MEDIUM
-        for node in _walk_body(body):
+        for node in block_nodes(body):
             if isinstance(node, ast.Call) and not self._is_library_call(node):
                 return Confidence.MEDIUM
         return Confidence.HIGH
@@ -1349,11 +1349,11 @@ def _retries(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
     `obj.decode("utf-8")` then `obj.decode("utf-16")`; a ping with, then without, a timeout.
     If the second attempt fails, that error propagates.
     """
-    tried = {_attempted(node) for node in _walk_body(guarded) if isinstance(node, ast.Call)}
+    tried = {_attempted(node) for node in block_nodes(guarded) if isinstance(node, ast.Call)}
     tried.discard(None)
     # The same service asked another way (`indices.create(...)` then `indices.put_mapping(...)`).
     services = {_service(name) for name in tried if name is not None} - {None}
-    for node in _walk_body(body):
+    for node in block_nodes(body):
         if not isinstance(node, ast.Call) or is_teardown_call(node):
             continue
         attempted = _attempted(node)
@@ -1375,7 +1375,7 @@ def _attempted(call: ast.Call) -> str | None:
     Building a value (`Breakdown(total=0)`, `str(x)`) or filling a container
     (`col.update(...)`) on both sides is a coincidence, not a second attempt.
     """
-    dotted = _dotted(call.func)
+    dotted = dotted_name(call.func)
     if dotted is None or dotted in BUILTIN_NAMES:
         return None
     last = dotted.rpartition(".")[2]
@@ -1405,17 +1405,6 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
@@ -1504,19 +1493,6 @@ def _is_teardown_statement(statement: ast.stmt) -> bool:
     return isinstance(value, ast.Call) and is_teardown_call(value)
 
 
-def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of the handler body, without descending into nested functions or classes."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
-
-
 def _describe_body(body: list[ast.stmt], show: Callable[[ast.AST], str]) -> str:
     """What a silent body does, in words: "the body only passes"."""
     statements = _meaningful(body)
@@ -1581,14 +1557,6 @@ def _fix(caught: _Caught) -> str:
         "Log the error with `logger.exception(...)` and re-raise it or answer with a 5xx "
         f"(503 when the dependency is down), so the {area} failure is visible."
     )
-
-
-def _last_segment(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return None
 
 
 def _lowest(first: Confidence, second: Confidence) -> Confidence:

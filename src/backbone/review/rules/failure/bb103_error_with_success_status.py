@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backbone.findings import Confidence, Severity
-from backbone.review.frameworks import Handler, WebFramework, function_bindings, handler_for
+from backbone.review.frameworks import Handler, WebFramework, handler_for
 from backbone.review.knowledge.answers import Answer, StatusSource, error_body, returned_answer, status_code_of
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS
 from backbone.review.rules.base import Rule, RuleDoc, Scope
@@ -14,7 +14,6 @@ from backbone.review.rules.contract._support import (
     function_label,
     handler_words,
     receives_webhooks,
-    returns_of,
     route_status,
     sends_bare_data,
     sets_status_elsewhere,
@@ -318,13 +317,13 @@ class ErrorWithSuccessStatus(Rule):
         if receives_webhooks(node, self.context):
             # A webhook answers 2xx to the events it ignores, or the provider retries them for days.
             return
-        if sets_status_elsewhere(node):
+        if sets_status_elsewhere(node, self.context):
             return
-        bindings = function_bindings(node)
+        bindings = self.context.semantic.bindings(node)
         default = self._default_status(node)
         if default is None or default >= 300:
             return
-        for statement in returns_of(node):
+        for statement in self.context.semantic.returns(node):
             assert statement.value is not None
             answer = returned_answer(
                 statement.value,

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from backbone.findings import Confidence, Severity
-from backbone.review.frameworks import Handler, function_bindings, handler_for
+from backbone.review.frameworks import Handler, handler_for
 from backbone.review.knowledge.answers import (
     Answer,
     aborted_answer,
@@ -33,7 +33,7 @@ from backbone.review.knowledge.error_layers import (
 from backbone.review.names import dotted_parts
 from backbone.review.orm import classify_call
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
-from backbone.review.rules.contract._support import FunctionNode, sends_bare_data, tuple_style
+from backbone.review.rules.contract._support import sends_bare_data, tuple_style
 
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Attributes of a caught exception that carry the upstream status: a handler reading them
@@ -460,9 +460,9 @@ class ErrorLayerMismatch(Rule):
             # A serializer's validate(), a form's clean(), a service: their errors are answered by
             # whoever calls them, with the layer the handler decides.
             return
-        bindings = function_bindings(node)
+        bindings = self.context.semantic.bindings(node)
         reported: set[int] = set()
-        for clause in _except_clauses(node):
+        for clause in [own for own in self.context.semantic.own_nodes(node) if isinstance(own, ast.ExceptHandler)]:
             caught = self._caught(clause)
             if caught is None:
                 continue
@@ -655,17 +655,6 @@ class ErrorLayerMismatch(Rule):
             f"{self._validation_status()}, a broken business rule {self._business_status()}); let anything "
             f"else reach the framework's 500 handler, or answer it with {self._infrastructure_text()}."
         )
-
-
-def _except_clauses(function: FunctionNode) -> Iterator[ast.ExceptHandler]:
-    stack: list[ast.AST] = list(reversed(function.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.ExceptHandler):
-            yield node
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _clause_nodes(clause: ast.ExceptHandler) -> Iterator[ast.AST]:

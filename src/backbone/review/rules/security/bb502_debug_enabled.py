@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
 from backbone.review.knowledge.paths import is_test_path
+from backbone.review.names import keyword_value
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 
 if TYPE_CHECKING:
@@ -397,7 +398,7 @@ class DebugEnabled(Rule):
     def _check_call(self, call: ast.Call) -> None:
         callee = self.context.call_name(call)
         if callee in deployment.DEBUG_ARGUMENT_APPS:
-            if deployment.is_true(_keyword(call, "debug")):
+            if deployment.is_true(keyword_value(call, "debug")):
                 short = callee.rpartition(".")[2]
                 self.report(
                     call,
@@ -422,7 +423,7 @@ class DebugEnabled(Rule):
                 self._check_starlette_cors(call)
         elif method in ("run", "run_server") and callee not in deployment.NOT_SERVER_RUNS:
             self._check_run(call)
-        elif method in ("update", "from_mapping") and deployment.is_true(_keyword(call, "DEBUG")):
+        elif method in ("update", "from_mapping") and deployment.is_true(keyword_value(call, "DEBUG")):
             config = call.func.value
             if isinstance(config, ast.Attribute) and config.attr == "config":
                 app = self._app_confidence(config.value)
@@ -437,7 +438,7 @@ class DebugEnabled(Rule):
                     )
 
     def _check_run(self, call: ast.Call) -> None:
-        if not deployment.is_true(_keyword(call, "debug")):
+        if not deployment.is_true(keyword_value(call, "debug")):
             return
         assert isinstance(call.func, ast.Attribute)
         app = self._app_confidence(call.func.value)
@@ -445,7 +446,7 @@ class DebugEnabled(Rule):
             return
         shown = self.context.segment(call.func)
         if self._in_main_block(call):
-            exposed = _keyword(call, "host")
+            exposed = keyword_value(call, "host")
             confidence = (
                 Confidence.MEDIUM
                 if isinstance(exposed, ast.Constant) and exposed.value in ("0.0.0.0", "::")
@@ -469,9 +470,9 @@ class DebugEnabled(Rule):
         )
 
     def _check_starlette_cors(self, call: ast.Call) -> None:
-        origins = self._value(_keyword(call, "allow_origins"))
-        regex = self._value(_keyword(call, "allow_origin_regex"))
-        credentials = self._value(_keyword(call, "allow_credentials"))
+        origins = self._value(keyword_value(call, "allow_origins"))
+        regex = self._value(keyword_value(call, "allow_origin_regex"))
+        credentials = self._value(keyword_value(call, "allow_credentials"))
         if not deployment.is_true(credentials):
             return
         wildcard: ast.AST
@@ -493,9 +494,9 @@ class DebugEnabled(Rule):
 
     def _check_flask_cors(self, call: ast.Call, callee: str) -> None:
         """Flask-CORS: `origins` defaults to "*"; `resources` entries may set their own options."""
-        credentials = deployment.is_true(self._value(_keyword(call, "supports_credentials")))
-        origins = self._value(_keyword(call, "origins"))
-        resources = self._value(_keyword(call, "resources"))
+        credentials = deployment.is_true(self._value(keyword_value(call, "supports_credentials")))
+        origins = self._value(keyword_value(call, "origins"))
+        resources = self._value(keyword_value(call, "resources"))
         wildcard_default = origins is None or deployment.is_wildcard_origin(origins)
         wildcard_with_credentials = False
         if isinstance(resources, ast.Dict) and callee in deployment.FLASK_CORS:
@@ -569,13 +570,6 @@ def _module_level_values(tree: ast.Module) -> dict[str, ast.expr]:
     for name in seen_twice:
         del values[name]
     return values
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return None
 
 
 def _keyword_node(call: ast.Call, name: str) -> ast.keyword | None:

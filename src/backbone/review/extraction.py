@@ -1,0 +1,41 @@
+"""The facts of one file: the project index's own (imports, classes, functions and their
+calls) and what each layer records for its project-wide views (routes, models and data
+access, serializers, migrations). This is what the cache keeps per file.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from backbone.review.names import NameResolver, collect_imports, top_level_symbols
+from backbone.review.project import ModuleFacts, collect_definitions
+
+
+def extract_module_facts(
+    tree: ast.Module, path: str, module: str, is_package: bool, nodes: list[ast.AST] | None = None
+) -> ModuleFacts:
+    # The layers load here, not at import: a review served from the cache never needs them.
+    from backbone.review.frameworks.declarations import extract_route_declarations
+    from backbone.review.migrations.history import extract_migration_declarations
+    from backbone.review.orm.declarations import extract_model_declarations
+    from backbone.review.serialization.extract import extract_serialization_declarations
+
+    imports, stars = collect_imports(tree, module, is_package, nodes)
+    symbols = top_level_symbols(tree)
+    resolver = NameResolver(module, imports, symbols, stars)
+    classes, functions = collect_definitions(tree, module, resolver)
+    packages = frozenset(name.split(".")[0] for name in imports.values() if name)
+    return ModuleFacts(
+        path=path,
+        module=module,
+        imports=imports,
+        star_imports=stars,
+        symbols=symbols,
+        classes=classes,
+        functions=functions,
+        imported_packages=packages,
+        routes=extract_route_declarations(tree, resolver),
+        models=extract_model_declarations(tree, resolver),
+        serializers=extract_serialization_declarations(tree, resolver),
+        migrations=extract_migration_declarations(tree, path, resolver),
+    )

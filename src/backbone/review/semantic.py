@@ -1,0 +1,352 @@
+"""The semantic model of one file: what each function's own code is and what it binds.
+
+Built once per file and asked by every layer and rule instead of each walking the function
+again: `FileContext.semantic` (rules) and the facts extraction share one `SemanticModel`.
+
+- `own_nodes(function)`: every node of a function's body in source (pre-)order, without
+  descending into nested functions, lambdas and classes (whose `def`/`class` node itself is
+  included: it is a statement of the function);
+- `bindings(function)`: every local name with the values bound to it (None when unknown:
+  a parameter, a loop target, a tuple element, an `except ... as` name);
+- `returns(function)`: its `return value` statements;
+- `subtree(node)`: a node and everything below it, nested scopes included (`ast.walk`,
+  in source order);
+- `typed_bindings(scope)`: the names a function or module binds by statements, with a value
+  or a declared type (`db: Session = Depends(...)`), as the knowledge of clients and handles
+  (knowledge/bindings.py) follows them; `class_bindings(owner)`: `self.attr` bound in a
+  class's methods and body.
+
+Each answer is computed on first use and kept for the file: the rules of one file ask the
+same questions about the same handlers many times.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+# A local name -> every value bound to it, None where the value is not known.
+Bindings = dict[str, list[ast.expr | None]]
+NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The direct children of `node` in source order (ast.iter_child_nodes without its two
+    generators per node: the walks over every function of every file use this)."""
+    children: list[ast.AST] = []
+    ast_type = ast.AST
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast_type):
+            children.append(value)
+        elif isinstance(value, list):
+            children += [item for item in value if isinstance(item, ast_type)]
+    return children
+
+
+def subtree(node: ast.AST) -> list[ast.AST]:
+    """`node` and every node below it, nested scopes included, in source (pre-)order."""
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        children = child_nodes(current)
+        children.reverse()
+        stack.extend(children)
+    return found
+
+
+def block_nodes(body: Sequence[ast.AST]) -> list[ast.AST]:
+    """The nodes of a block of statements in source order, without descending into nested
+    functions, lambdas and classes (whose own node is included)."""
+    found: list[ast.AST] = []
+    stack = list(body)[::-1]
+    nested = NESTED_SCOPES
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, nested):
+            continue
+        children = child_nodes(node)
+        children.reverse()
+        stack.extend(children)
+    return found
+
+
+def own_nodes(function: ScopeNode) -> list[ast.AST]:
+    """The nodes of a function's body in source order, without descending into nested scopes."""
+    return block_nodes(function.body if isinstance(function.body, list) else [function.body])
+
+
+def function_bindings(function: ScopeNode, nodes: list[ast.AST] | None = None) -> Bindings:
+    """Every local name of `function` with the values bound to it (None when unknown).
+
+    `nodes`: the function's own nodes when already known.
+    """
+    bindings: Bindings = {}
+    arguments = function.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
+        if argument is not None:
+            bindings.setdefault(argument.arg, []).append(None)
+    for node in own_nodes(function) if nodes is None else nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind_target(bindings, target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            bind_target(bindings, node.target, node.value)
+        elif isinstance(node, ast.AugAssign):
+            bind_target(bindings, node.target, None)
+        elif isinstance(node, ast.NamedExpr):
+            bind_target(bindings, node.target, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            bind_target(bindings, node.target, None)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            bind_target(bindings, node.optional_vars, None)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bindings.setdefault(node.name, []).append(None)
+    return bindings
+
+
+def bind_target(bindings: Bindings, target: ast.expr, value: ast.expr | None) -> None:
+    """Bind the names of an assignment target: `value` to a plain name, None to the names a
+    tuple, list or starred target unpacks."""
+    if isinstance(target, ast.Name):
+        bindings.setdefault(target.id, []).append(value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            bind_target(bindings, element, None)
+    elif isinstance(target, ast.Starred):
+        bind_target(bindings, target.value, None)
+
+
+# --- typed bindings: what a name holds, for the knowledge of clients and handles -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A name declared with a type rather than assigned a value."""
+
+    annotation: ast.expr
+
+
+# What one scope binds a name to: values (typed where they sit), declared types, or
+# nothing knowable (a loop target, an import, a tuple unpacking).
+TypedBinding = ast.expr | Declared | None
+
+
+def typed_bindings(scope: ast.AST) -> dict[str, list[TypedBinding]]:
+    """Every name `scope` binds, with what it binds it to (not descending into nested scopes)."""
+    bindings: dict[str, list[TypedBinding]] = {}
+
+    def bind(target: ast.expr, value: TypedBinding) -> None:
+        if isinstance(target, ast.Name):
+            bindings.setdefault(target.id, []).append(value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                bind(element.value if isinstance(element, ast.Starred) else element, None)
+        elif isinstance(target, ast.Starred):
+            bind(target.value, None)
+
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = scope.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            annotation = argument.annotation
+            bindings.setdefault(argument.arg, []).append(Declared(annotation) if annotation is not None else None)
+        for extra in (arguments.vararg, arguments.kwarg):
+            if extra is not None:
+                bindings.setdefault(extra.arg, []).append(None)
+        if isinstance(scope, ast.Lambda):
+            return bindings
+        body: list[ast.stmt] = list(scope.body)
+    elif isinstance(scope, ast.Module):
+        body = list(scope.body)
+    else:
+        return bindings
+    # Statements only: bindings come from statements (and the odd walrus in a condition), so a
+    # module's large literal tables are never walked.
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                bind(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            bind(node.target, node.value if node.value is not None else Declared(node.annotation))
+        elif isinstance(node, ast.AugAssign):
+            bind(node.target, None)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    bind(item.optional_vars, item.context_expr)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            bind(node.target, None)
+        elif isinstance(node, (ast.If, ast.While)):
+            for walrus in ast.walk(node.test):
+                if isinstance(walrus, ast.NamedExpr):
+                    bind(walrus.target, walrus.value)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bindings.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # The body is another scope.
+            bindings.setdefault(node.name, []).append(None)
+            continue
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            # The name lives elsewhere: drop it here so the lookup moves outwards.
+            for name in node.names:
+                bindings.pop(name, None)
+            continue
+        nested: list[ast.stmt] = []
+        for field_name in ("body", "orelse", "finalbody"):
+            children = getattr(node, field_name, None)
+            if isinstance(children, list):
+                nested.extend(child for child in children if isinstance(child, ast.stmt))
+        for handler in getattr(node, "handlers", ()):
+            if isinstance(handler, ast.ExceptHandler):
+                if handler.name:
+                    bindings.setdefault(handler.name, []).append(None)
+                nested.extend(handler.body)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                nested.extend(case.body)
+        stack.extend(reversed(nested))
+    return bindings
+
+
+def class_bindings(owner: ast.ClassDef) -> dict[str, list[TypedBinding]]:
+    """`self.attr = value` in any method of `owner`, and `attr = value`/`attr: T` in its body."""
+    bindings: dict[str, list[TypedBinding]] = {}
+    for statement in owner.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    bindings.setdefault(target.id, []).append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            declared = statement.value
+            bindings.setdefault(statement.target.id, []).append(
+                declared if declared is not None else Declared(statement.annotation)
+            )
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(statement):
+                targets: list[ast.expr] = []
+                value: ast.expr | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AnnAssign):
+                    if node.value is None:
+                        if _is_self_attribute(node.target):
+                            assert isinstance(node.target, ast.Attribute)
+                            bindings.setdefault(node.target.attr, []).append(Declared(node.annotation))
+                        continue
+                    targets, value = [node.target], node.value
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    for item in node.items:
+                        if _is_self_attribute(item.optional_vars):
+                            assert isinstance(item.optional_vars, ast.Attribute)
+                            bindings.setdefault(item.optional_vars.attr, []).append(item.context_expr)
+                    continue
+                elif isinstance(node, ast.AugAssign):
+                    if _is_self_attribute(node.target):
+                        assert isinstance(node.target, ast.Attribute)
+                        bindings.setdefault(node.target.attr, []).append(None)
+                    continue
+                for target in targets:
+                    if _is_self_attribute(target):
+                        assert isinstance(target, ast.Attribute)
+                        bindings.setdefault(target.attr, []).append(value)
+                    elif isinstance(target, (ast.Tuple, ast.List)):
+                        for element in target.elts:
+                            if _is_self_attribute(element):
+                                assert isinstance(element, ast.Attribute)
+                                bindings.setdefault(element.attr, []).append(None)
+    return bindings
+
+
+def _is_self_attribute(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+
+
+class SemanticModel:
+    """Own nodes, bindings and returns of the functions of one file, each computed once.
+
+    `nodes` (every node in source pre-order) and `parents`: the file's node index
+    (checker._index_nodes), when the caller has it; the returns of every function are then read off it at once instead of
+    walking each function.
+    """
+
+    def __init__(self, nodes: list[ast.AST] | None = None, parents: dict[ast.AST, ast.AST] | None = None) -> None:
+        self._nodes = nodes
+        self._parents = parents
+        self._returns_indexed = False
+        self._own: dict[ast.AST, list[ast.AST]] = {}
+        self._bindings: dict[ast.AST, Bindings] = {}
+        self._returns: dict[ast.AST, list[ast.Return]] = {}
+        self._subtrees: dict[ast.AST, list[ast.AST]] = {}
+        self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
+        self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+
+    def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
+        """See `typed_bindings`; the mapping is shared: callers must not change it."""
+        found = self._typed.get(scope)
+        if found is None:
+            found = self._typed[scope] = typed_bindings(scope)
+        return found
+
+    def class_bindings(self, owner: ast.ClassDef) -> dict[str, list[TypedBinding]]:
+        """See `class_bindings`; the mapping is shared: callers must not change it."""
+        found = self._class_bindings.get(owner)
+        if found is None:
+            found = self._class_bindings[owner] = class_bindings(owner)
+        return found
+
+    def subtree(self, node: ast.AST) -> list[ast.AST]:
+        """See `subtree`; the list is shared: callers must not change it."""
+        found = self._subtrees.get(node)
+        if found is None:
+            found = self._subtrees[node] = subtree(node)
+        return found
+
+    def own_nodes(self, function: ScopeNode) -> list[ast.AST]:
+        """See `own_nodes`; the list is shared: callers must not change it."""
+        found = self._own.get(function)
+        if found is None:
+            found = self._own[function] = own_nodes(function)
+        return found
+
+    def bindings(self, function: ScopeNode) -> Bindings:
+        """See `function_bindings`; the mapping is shared: callers must not change it."""
+        found = self._bindings.get(function)
+        if found is None:
+            found = self._bindings[function] = function_bindings(function, self.own_nodes(function))
+        return found
+
+    def returns(self, function: ScopeNode) -> list[ast.Return]:
+        """The function's own `return value` statements (not a bare `return`), in source order."""
+        if self._nodes is not None and self._parents is not None:
+            if not self._returns_indexed:
+                self._index_returns(self._nodes, self._parents)
+                self._returns_indexed = True
+            return self._returns.get(function, [])
+        found = self._returns.get(function)
+        if found is None:
+            found = self._returns[function] = [
+                node for node in self.own_nodes(function) if isinstance(node, ast.Return) and node.value is not None
+            ]
+        return found
+
+    def _index_returns(self, nodes: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> None:
+        # A `return` belongs to the innermost function around it: it cannot stand in a class
+        # body or a lambda, and statements are never inside a decorator or a default.
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+        for node in nodes:
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            owner = parents.get(node)
+            while owner is not None and not isinstance(owner, functions):
+                owner = parents.get(owner)
+            if owner is not None:
+                self._returns.setdefault(owner, []).append(node)

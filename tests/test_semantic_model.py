@@ -1,0 +1,175 @@
+"""The semantic model of a file: each function's own nodes, bindings and returns, computed once
+and shared by the rules and layers that ask."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+from backbone.review import semantic
+from backbone.review.checker import _index_nodes
+from backbone.review.semantic import Declared, SemanticModel
+
+SOURCE = textwrap.dedent(
+    """
+    import logging
+
+    def handler(request, *args, limit: int = 10, **options):
+        global CACHE
+        rows = fetch(request)
+        (first, *rest) = rows
+        if (size := len(rows)) > limit:
+            return {"too_many": size}
+        with open("f") as handle:
+            pass
+        for row in rows:
+            row.total += 1
+        try:
+            pass
+        except ValueError as error:
+            return None
+
+        def inner():
+            hidden = 1
+            return hidden
+
+        class Local:
+            attribute = 2
+
+        squares = [value * value for value in rows]
+        callback = lambda item: item.name
+        return rows
+    """
+)
+
+
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
+    return next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == name)
+
+
+def _reference_own_nodes(function: ast.FunctionDef) -> list[ast.AST]:
+    """Every node under the body whose nearest enclosing scope is `function`, in source order."""
+    found: list[ast.AST] = []
+
+    def visit(node: ast.AST) -> None:
+        found.append(node)
+        if isinstance(node, semantic.NESTED_SCOPES):
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for statement in function.body:
+        visit(statement)
+    return found
+
+
+def test_own_nodes_stop_at_nested_scopes_and_keep_source_order() -> None:
+    tree = ast.parse(SOURCE)
+    handler = _function(tree, "handler")
+    own = semantic.own_nodes(handler)
+    assert own == _reference_own_nodes(handler)
+    names = {node.id for node in own if isinstance(node, ast.Name)}
+    assert "hidden" not in names  # inside `inner`
+    assert "item" not in names  # the lambda's body
+    assert any(isinstance(node, ast.FunctionDef) and node.name == "inner" for node in own)
+    assert any(isinstance(node, ast.ClassDef) and node.name == "Local" for node in own)
+
+
+def test_the_model_computes_each_answer_once() -> None:
+    tree = ast.parse(SOURCE)
+    handler = _function(tree, "handler")
+    model = SemanticModel()
+    assert model.own_nodes(handler) is model.own_nodes(handler)
+    assert model.bindings(handler) is model.bindings(handler)
+    assert model.returns(handler) is model.returns(handler)
+    assert model.subtree(handler) is model.subtree(handler)
+    assert model.typed_bindings(handler) is model.typed_bindings(handler)
+
+
+def test_bindings_and_returns_of_a_function() -> None:
+    tree = ast.parse(SOURCE)
+    handler = _function(tree, "handler")
+    model = SemanticModel()
+    bindings = model.bindings(handler)
+    # Parameters, tuple elements, loop and comprehension targets, with and except names: unknown values.
+    for name in ("request", "args", "limit", "options", "first", "rest", "handle", "row", "value", "error"):
+        assert bindings[name] == [None], name
+    assert isinstance(bindings["rows"][0], ast.Call)
+    assert isinstance(bindings["size"][0], ast.Call)  # the walrus
+    assert "hidden" not in bindings
+    # `return None` is a return with a value; the nested function's return is not the handler's.
+    returned = [ast.unparse(statement.value) for statement in model.returns(handler) if statement.value is not None]
+    assert returned == ["{'too_many': size}", "None", "rows"]
+
+
+def test_typed_bindings_keep_declared_types_and_follow_global() -> None:
+    tree = ast.parse(SOURCE)
+    handler = _function(tree, "handler")
+    typed = SemanticModel().typed_bindings(handler)
+    limit = typed["limit"][0]
+    assert isinstance(limit, Declared) and ast.unparse(limit.annotation) == "int"
+    assert typed["request"] == [None]
+    assert "CACHE" not in typed  # declared global: looked up at module level
+    assert "size" in typed  # a walrus in an `if` test
+    assert typed["inner"] == [None] and typed["Local"] == [None]
+    module = SemanticModel().typed_bindings(tree)
+    assert module["logging"] == [None] and module["handler"] == [None]
+
+
+def test_class_bindings_read_self_attributes_of_every_method() -> None:
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            class Client:
+                timeout = 5
+                session: Session
+
+                def __init__(self):
+                    self.http = make_client()
+                    self.retries: int
+                    self.count += 1
+            """
+        )
+    )
+    owner = next(node for node in tree.body if isinstance(node, ast.ClassDef))
+    found = SemanticModel().class_bindings(owner)
+    assert isinstance(found["timeout"][0], ast.Constant)
+    assert isinstance(found["session"][0], Declared)
+    assert isinstance(found["http"][0], ast.Call)
+    assert isinstance(found["retries"][0], Declared)
+    assert found["count"] == [None]
+
+
+def test_child_nodes_and_subtree_match_the_ast_module_on_real_code() -> None:
+    tree = ast.parse(Path(semantic.__file__).read_text())
+    for node in ast.walk(tree):
+        assert semantic.child_nodes(node) == list(ast.iter_child_nodes(node))
+    everything = semantic.subtree(tree)
+    assert len(everything) == len(list(ast.walk(tree)))
+    # Source (pre-)order: each node comes after its parent.
+    position = {id(node): index for index, node in enumerate(everything) if not isinstance(node, ast.expr_context)}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.expr_context):
+                assert position[id(child)] > position[id(node)]
+
+
+def test_the_node_index_leaves_out_the_shared_load_and_store_markers() -> None:
+    tree = ast.parse(SOURCE)
+    parents, nodes = _index_nodes(tree)
+    assert not any(isinstance(node, ast.expr_context) for node in nodes)
+    assert not any(isinstance(node, ast.expr_context) for node in parents)
+    expected = [node for node in ast.walk(tree) if not isinstance(node, ast.expr_context)]
+    assert sorted(map(id, nodes)) == sorted(map(id, expected))
+
+
+def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> None:
+    tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
+    parents, nodes = _index_nodes(tree)
+    indexed, walked = SemanticModel(nodes, parents), SemanticModel()
+    functions = [node for node in nodes if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert len(functions) >= 20
+    for function in functions:
+        assert indexed.returns(function) == walked.returns(function), function.name
+    assert [ast.unparse(r) for r in indexed.returns(_function(tree, "inner"))] == ["return hidden"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backbone.contract.errors import raised_statuses
+from backbone.contract.signature import Definitions, read_signature, route_dependencies
 from backbone.contract.spec import JSONObject
 from backbone.review.frameworks import Handler, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
@@ -24,8 +25,6 @@ _ANGLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+):)?(?P<name>[A-Za-z_][A-Za-z0
 _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>[A-Za-z_][A-Za-z0-9_]*)>(?P<pattern>[^()]*)\)")
 _BRACE = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<converter>[a-z]+))?\}")
 _INTEGER_CONVERTERS = frozenset({"int"})
-_SCALARS = {"int": "integer", "str": "string", "float": "number", "bool": "boolean"}
-_NOT_PARAMETERS = frozenset({"self", "cls", "request", "session", "db", "background_tasks", "response"})
 
 
 @dataclass(slots=True)
@@ -36,6 +35,9 @@ class StaticProject:
     trees: dict[str, ast.Module] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     index: ProjectIndex | None = None
+    # Module name of each parsed file (by its displayed path).
+    modules: dict[str, str] = field(default_factory=dict)
+    definitions: Definitions | None = None
 
 
 def load_project(root: Path) -> StaticProject:
@@ -61,8 +63,10 @@ def load_project(root: Path) -> StaticProject:
             project.problems.append(f"{job.display}: not read ({type(error).__name__})")
             continue
         project.trees[job.display] = tree
+        project.modules[job.display] = job.module
         facts.append(extract_module_facts(tree, job.display, job.module, job.is_package))
     project.index = ProjectIndex.build(facts)
+    project.definitions = Definitions(project.index, {project.modules[path]: tree for path, tree in project.trees.items()})
     return project
 
 
@@ -118,102 +122,6 @@ def _declared_status(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int | 
                 if keyword.arg == "status_code" and isinstance(value, ast.Constant) and isinstance(value.value, int):
                     return value.value
     return None
-
-
-def _scalar(annotation: ast.expr | None) -> str | None:
-    """The JSON type of a scalar annotation (`int`, `str | None`, `Optional[int]`), or None."""
-    if isinstance(annotation, ast.Name):
-        return _SCALARS.get(annotation.id)
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        left, right = _scalar(annotation.left), _scalar(annotation.right)
-        none = any(isinstance(side, ast.Constant) and side.value is None for side in (annotation.left, annotation.right))
-        return (left or right) if none else None
-    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name):
-        if annotation.value.id == "Optional":
-            return _scalar(annotation.slice)
-    return None
-
-
-def _signature(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, path_types: dict[str, str], operation: JSONObject, method: str
-) -> None:
-    """FastAPI: query parameters and the request body from the handler's signature."""
-    arguments = function.args
-    defaults: list[ast.expr | None] = [None] * (len(arguments.args) - len(arguments.defaults)) + list(arguments.defaults)
-    pairs = list(zip(arguments.args, defaults)) + list(zip(arguments.kwonlyargs, arguments.kw_defaults))
-    parameters = operation.setdefault("parameters", [])
-    assert isinstance(parameters, list)
-    for argument, default in pairs:
-        name = argument.arg
-        if name in path_types:
-            _type_path_parameter(parameters, name, _scalar(argument.annotation))
-            continue
-        if name in _NOT_PARAMETERS:
-            continue
-        annotation = argument.annotation
-        marker = default if isinstance(default, ast.Call) else None
-        if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name) and annotation.value.id == "Annotated":
-            elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
-            annotation = elements[0]
-            marker = next((item for item in elements[1:] if isinstance(item, ast.Call)), marker)
-        scalar = _scalar(annotation)
-        if marker is not None:
-            where = _MARKERS.get(_call_name(marker) or "")
-            if where is None or where == "body":  # Depends(...), Body(...), File(...)
-                if _call_name(marker) == "Body" and isinstance(annotation, ast.Name):
-                    _request_body(operation, annotation.id, required=_marker_required(marker) if default is marker else default is None)
-                continue
-            if where == "path":
-                _type_path_parameter(parameters, name, scalar)
-                continue
-            required = _marker_required(marker) if default is marker else default is None
-            schema: JSONObject = {"type": scalar} if scalar else {}
-            for keyword in marker.keywords:
-                bound = _CONSTRAINTS.get(keyword.arg or "")
-                if bound and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, (int, float)):
-                    schema[bound] = keyword.value.value
-            alias = next((k.value.value for k in marker.keywords if k.arg == "alias" and isinstance(k.value, ast.Constant)), None)
-            shown = str(alias) if alias else (name.replace("_", "-") if where == "header" else name)
-            parameters.append({"name": shown, "in": where, "required": required, "schema": schema})
-            continue
-        if scalar is not None:
-            parameter: JSONObject = {"name": name, "in": "query", "required": default is None, "schema": {"type": scalar}}
-            parameters.append(parameter)
-        elif isinstance(annotation, ast.Name) and annotation.id[:1].isupper() and method in ("POST", "PUT", "PATCH"):
-            _request_body(operation, annotation.id, required=default is None)
-
-
-def _request_body(operation: JSONObject, model: str, required: bool) -> None:
-    """A JSON body of the named model (its fields are the app generator's business; the name is kept)."""
-    operation.setdefault("requestBody", {
-        "required": required,
-        "content": {"application/json": {"schema": {"type": "object", "title": model}}},
-    })
-
-
-_MARKERS = {"Query": "query", "Header": "header", "Cookie": "cookie", "Path": "path", "Body": "body", "Form": "body",
-            "File": "body", "Depends": "body", "Security": "body"}
-_CONSTRAINTS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum",
-                "min_length": "minLength", "max_length": "maxLength"}
-
-
-def _call_name(call: ast.Call) -> str | None:
-    function = call.func
-    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else None
-
-
-def _marker_required(marker: ast.Call) -> bool:
-    """`Query(50)` and `Query(default=50)` are optional; `Query()` and `Query(...)` as a default are required."""
-    given = marker.args[0] if marker.args else next((k.value for k in marker.keywords if k.arg in ("default", "default_factory")), None)
-    if given is None:
-        return True
-    return isinstance(given, ast.Constant) and given.value is Ellipsis
-
-
-def _type_path_parameter(parameters: list[object], name: str, scalar: str | None) -> None:
-    for parameter in parameters:
-        if scalar is not None and isinstance(parameter, dict) and parameter.get("name") == name:
-            parameter["schema"] = {"type": scalar}
 
 
 def static_spec(project: StaticProject, title: str) -> JSONObject:
@@ -294,8 +202,9 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
                 {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
             ]
             operation["parameters"] = parameters
-            if function is not None and handler.framework is WebFramework.FASTAPI:
-                _signature(function, path_types, operation, method)
+            if function is not None and handler.framework is WebFramework.FASTAPI and project.definitions is not None:
+                read_signature(project.definitions, project.modules.get(handler.path, ""), function, path_types, operation, method,
+                               route_dependencies(function))
             if not operation["parameters"]:
                 del operation["parameters"]
             success = _declared_status(function) if function is not None else None

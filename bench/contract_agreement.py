@@ -67,13 +67,16 @@ class Project:
     generator: str
     # Where the app the generator describes is mounted in the served URL space (a sub-app).
     mount: str = ""
+    # The interpreter the generator's virtual environment is made with (the project's own minimum).
+    python: str = ""
 
 
 PROJECTS = (
     Project("dispatch", "fastapi", "Netflix/dispatch", "4a86b9b4c98db0b707f64545709fa302f18ef614",
             ("src", "docs/scripts"), "src", "committed:docs/scripts/openapi.yaml", mount="/api/v1"),
     Project("tandoor", "drf", "TandoorRecipes/recipes", "d206eddbd32bd3c40feff70ad780b0f91f325eaa",
-            ("cookbook", "recipes", "manage.py", "requirements.txt", "version.py", "plugin.py"), ".", "spectacular"),
+            ("cookbook", "recipes", "manage.py", "requirements.txt", "version.py", "plugin.py"), ".", "spectacular",
+            python="python3.12"),
     Project("reana-server", "flask", "reanahub/reana-server", "33402245c6c0e2ca268278d53633cf9a24182bb3",
             ("reana_server", "docs/openapi.json", "scripts"), "reana_server", "committed:docs/openapi.json"),
 )
@@ -105,7 +108,7 @@ def unpack(project: Project, mirrors: Path) -> Path:
 def spectacular(project: Project, tree: Path, venv: Path) -> JSONObject:
     python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([project.python or sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
         wanted = [line for line in (tree / "requirements.txt").read_text().splitlines()
                   if line.strip() and not line.startswith("#") and not line.lower().startswith(("python-ldap", "django-auth-ldap", "pytest"))]
         (venv / "requirements.txt").write_text("\n".join(wanted) + "\n")

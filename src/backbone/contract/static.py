@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backbone.contract.docstrings import apply_docstring
 from backbone.contract.errors import raised_statuses
 from backbone.contract.signature import Definitions, read_signature, route_dependencies
 from backbone.contract.spec import JSONObject
@@ -213,4 +214,6 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
                 for status, description in sorted(raised_statuses(function).items()):
                     responses[str(status)] = {"description": description}
             operation["responses"] = responses
+            if function is not None:
+                apply_docstring(function, method, operation)
             item[method.lower()] = operation

@@ -52,6 +52,8 @@ from backbone.contract.spec import JSONObject, Resolver, as_list, as_object, ope
 WORK = Path(tempfile.gettempdir()) / "backbone-bench-agreement"
 BACKBONE = [sys.executable, "-m", "backbone"]
 TARGET = 0.95
+# --python NAME=INTERPRETER: the interpreter a project's generator environment is made with.
+PYTHONS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def unpack(project: Project, mirrors: Path) -> Path:
 def spectacular(project: Project, tree: Path, venv: Path) -> JSONObject:
     python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([project.python or sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([PYTHONS.get(project.name) or project.python or sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
         wanted = [line for line in (tree / "requirements.txt").read_text().splitlines()
                   if line.strip() and not line.startswith("#") and not line.lower().startswith(("python-ldap", "django-auth-ldap", "pytest"))]
         (venv / "requirements.txt").write_text("\n".join(wanted) + "\n")
@@ -219,9 +221,12 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"), help="folder of bare git mirrors (owner+name/repo)")
     parser.add_argument("--venvs", type=Path, default=WORK, help="where the generators' virtual environments are made")
     parser.add_argument("--project", action="append", choices=[p.name for p in PROJECTS], help="only these projects")
+    parser.add_argument("--python", action="append", default=[], metavar="PROJECT=PATH",
+                        help="interpreter for a project's generator environment (tandoor needs Python 3.12)")
     parser.add_argument("--json", type=Path, help="write the figures and disagreements to this file")
     parser.add_argument("--quiet", action="store_true", help="figures only, no disagreement lines")
     options = parser.parse_args()
+    PYTHONS.update(item.split("=", 1) for item in options.python if "=" in item)
     WORK.mkdir(parents=True, exist_ok=True)
     chosen = [p for p in PROJECTS if not options.project or p.name in options.project]
     results: list[Result] = []

@@ -13,8 +13,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from backbone.contract.definitions import Definitions
+from backbone.contract.models import Models
 from backbone.contract.spec import JSONObject
-from backbone.review.project import ProjectIndex
 
 _SCALARS = {"int": "integer", "str": "string", "float": "number", "bool": "boolean"}
 _NOT_PARAMETERS = frozenset({"self", "cls", "request", "session", "db", "background_tasks", "response"})
@@ -30,49 +31,11 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(slots=True)
-class Definitions:
-    """Top-level functions, classes and assignments of each module, found through imports."""
-
-    index: ProjectIndex
-    trees: dict[str, ast.Module]  # by module name
-    _tables: dict[str, dict[str, ast.stmt]] = field(default_factory=dict)
-
-    def table(self, module: str) -> dict[str, ast.stmt]:
-        if module not in self._tables:
-            table: dict[str, ast.stmt] = {}
-            tree = self.trees.get(module)
-            for statement in tree.body if tree is not None else []:
-                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    table[statement.name] = statement
-                elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
-                    table[statement.targets[0].id] = statement
-                elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
-                    table[statement.target.id] = statement
-            self._tables[module] = table
-        return self._tables[module]
-
-    def find(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.stmt] | None:
-        """Where `name`, as module `module` sees it, is defined in the project."""
-        if depth > _MAX_DEPTH:
-            return None
-        found = self.table(module).get(name)
-        if found is not None:
-            return module, found
-        facts = self.index.modules.get(module)
-        target = facts.imports.get(name) if facts is not None else None
-        if not target or "." not in target:
-            return None
-        owner, _, symbol = target.rpartition(".")
-        if owner in self.trees:
-            return self.find(owner, symbol, depth + 1)
-        return None
-
-
-@dataclass(slots=True)
 class _Reader:
     definitions: Definitions
     method: str
     operation: JSONObject
+    models: Models | None
     parameters: dict[tuple[str, str], JSONObject] = field(default_factory=dict)
     declared_path: dict[str, str | None] = field(default_factory=dict)
     seen: set[tuple[str, str]] = field(default_factory=set)
@@ -108,7 +71,7 @@ class _Reader:
             self.declared_path[name] = scalar
             return
         if where == "body":
-            self.body(annotation, _required(marker, default))
+            self.body(module, annotation, _required(marker, default))
             return
         if where is None and name in _NOT_PARAMETERS:
             return
@@ -128,7 +91,7 @@ class _Reader:
         elif _is_scalar_list(annotation):
             return  # a bare `list[str]` is a body for FastAPI; not described here
         elif self.is_model(module, annotation) and self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            self.body(annotation, default is None)
+            self.body(module, annotation, default is None)
 
     def expand(self, module: str, annotation: ast.expr | None) -> tuple[ast.expr | None, list[tuple[str, ast.expr]]]:
         """`Annotated[T, *metadata]`, through module-level aliases: (T, metadata with the module it is written in)."""
@@ -183,24 +146,23 @@ class _Reader:
         key = (str(parameter["in"]), str(parameter["name"]))
         self.parameters.setdefault(key, parameter)
 
-    def body(self, annotation: ast.expr | None, required: bool) -> None:
-        title = annotation.id if isinstance(annotation, ast.Name) else "Body"
-        self.operation.setdefault("requestBody", {
-            "required": required,
-            "content": {"application/json": {"schema": {"type": "object", "title": title}}},
-        })
+    def body(self, module: str, annotation: ast.expr | None, required: bool) -> None:
+        schema = self.models.schema_of(module, annotation) if self.models is not None else {}
+        if not schema:
+            schema = {"type": "object", "title": annotation.id if isinstance(annotation, ast.Name) else "Body"}
+        self.operation.setdefault("requestBody", {"required": required, "content": {"application/json": {"schema": schema}}})
 
 
 def read_signature(
     definitions: Definitions, module: str, function: Function, path_types: dict[str, str], operation: JSONObject, method: str,
-    route_dependencies: list[ast.expr],
+    route_dependencies: list[ast.expr], models: Models | None = None,
 ) -> None:
     """Fill `operation`'s parameters and request body.
 
     Every parameter of the path template is listed (OpenAPI requires it), typed as declared;
     FastAPI's own generator leaves out one that neither the handler nor a dependency declares.
     """
-    reader = _Reader(definitions, method, operation)
+    reader = _Reader(definitions, method, operation, models)
     names = set(path_types)
     for dependency in route_dependencies:
         if isinstance(dependency, ast.Call) and _call_name(dependency) in ("Depends", "Security"):

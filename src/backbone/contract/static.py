@@ -15,11 +15,14 @@ from pathlib import Path
 
 from backbone.contract.docstrings import apply_docstring
 from backbone.contract.errors import raised_statuses
-from backbone.contract.signature import Definitions, read_signature, route_dependencies
+from backbone.contract.definitions import Definitions
+from backbone.contract.models import Models
+from backbone.contract.signature import read_signature, route_dependencies
 from backbone.contract.spec import JSONObject
 from backbone.review.frameworks import Handler, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
 from backbone.review.project import ProjectIndex, extract_module_facts
+from backbone.review.serialization.knowledge import serialization_knowledge
 
 # `<int:id>` (Flask, Django), `<id>`, `(?P<id>[0-9]+)` (Django re_path), `{id}` (already).
 _ANGLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
@@ -39,6 +42,7 @@ class StaticProject:
     # Module name of each parsed file (by its displayed path).
     modules: dict[str, str] = field(default_factory=dict)
     definitions: Definitions | None = None
+    models: Models | None = None
 
 
 def load_project(root: Path) -> StaticProject:
@@ -68,6 +72,7 @@ def load_project(root: Path) -> StaticProject:
         facts.append(extract_module_facts(tree, job.display, job.module, job.is_package))
     project.index = ProjectIndex.build(facts)
     project.definitions = Definitions(project.index, {project.modules[path]: tree for path, tree in project.trees.items()})
+    project.models = Models(project.definitions, serialization_knowledge(project.index))
     return project
 
 
@@ -134,15 +139,60 @@ def static_spec(project: StaticProject, title: str) -> JSONObject:
         _add_handler(project, handler, paths, frameworks)
     for view in sorted(registry.view_classes.values(), key=lambda found: (found.path, found.line)):
         if view.routed:
-            _add_framework_actions(view, registry.paginated(view), paths, frameworks)
-    return {
+            serializer = _serializer_schema(project, view.qualname)
+            _add_framework_actions(view, registry.paginated(view), paths, frameworks, serializer)
+    spec: JSONObject = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0.0.0", "x-backbone-extracted": "static", "x-backbone-frameworks": sorted(frameworks)},
         "paths": dict(sorted(paths.items())),
     }
+    if project.models is not None and project.models.components:
+        spec["components"] = {"schemas": dict(sorted(project.models.components.items()))}
+    return spec
 
 
-def _add_framework_actions(view: ViewClass, paginated: bool | None, paths: dict[str, JSONObject], frameworks: set[str]) -> None:
+def _response_model(models: Models, module: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> JSONObject:
+    """FastAPI: `response_model=` of the route decorator, else the handler's return annotation."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "response_model":
+                    if isinstance(keyword.value, ast.Constant) and keyword.value.value is None:
+                        return {}
+                    return models.schema_of(module, keyword.value)
+    returns = function.returns
+    if returns is None or (isinstance(returns, ast.Constant) and returns.value is None):
+        return {}
+    return models.schema_of(module, returns)
+
+
+def _serializer_schema(project: StaticProject, view: str) -> JSONObject | None:
+    """`$ref` of the `serializer_class` a view (or a project base of it) sets, made a component."""
+    if project.models is None or project.models.knowledge is None or project.index is None or project.definitions is None:
+        return None
+    knowledge, index = project.models.knowledge, project.index
+    pending: list[str] = [view]
+    seen: set[str] = set()
+    while pending and len(seen) < 16:
+        current = pending.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        data = knowledge.views.get(current)
+        if data is not None and data.serializer:
+            owner, _, name = index.resolve(data.serializer).rpartition(".")
+            found = project.definitions.find(owner, name)
+            if found is not None and isinstance(found[1], ast.ClassDef):
+                return project.models.reference(found[0], ast.Name(id=found[1].name))
+            return None
+        facts = index.classes.get(current)
+        pending += [index.resolve(base) for base in facts.bases] if facts is not None else []
+    return None
+
+
+def _add_framework_actions(
+    view: ViewClass, paginated: bool | None, paths: dict[str, JSONObject], frameworks: set[str], serializer: JSONObject | None,
+) -> None:
     """The actions a view's framework base implements (`ModelViewSet.list`, `ListView.get`)."""
     collection = [route for route in view.routes if "{pk}" not in route and "<" not in route]
     detail = [route for route in view.routes if route not in collection]
@@ -171,8 +221,19 @@ def _add_framework_actions(view: ViewClass, paginated: bool | None, paths: dict[
                         {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
                     ]
                 success: JSONObject = {"description": "Successful response"}
+                item_schema: JSONObject = dict(serializer) if serializer else {"type": "object"}
                 if action.lists and paginated is False:
-                    success["content"] = {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}
+                    success["content"] = {"application/json": {"schema": {"type": "array", "items": item_schema}}}
+                elif action.lists and paginated and serializer:
+                    success["content"] = {"application/json": {"schema": {"type": "object", "properties": {
+                        "count": {"type": "integer"}, "next": {"type": ["string", "null"], "format": "uri"},
+                        "previous": {"type": ["string", "null"], "format": "uri"},
+                        "results": {"type": "array", "items": item_schema}}, "required": ["count", "results"]}}}
+                elif serializer and action.name in ("retrieve", "create", "update", "partial_update"):
+                    success["content"] = {"application/json": {"schema": item_schema}}
+                if serializer and action.name in ("create", "update", "partial_update"):
+                    operation["requestBody"] = {"required": action.name != "partial_update",
+                                                "content": {"application/json": {"schema": item_schema}}}
                 operation["responses"] = {"201" if action.name == "create" else "204" if action.name == "destroy" else "200": success}
                 item[method.lower()] = operation
 
@@ -205,11 +266,16 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
             operation["parameters"] = parameters
             if function is not None and handler.framework is WebFramework.FASTAPI and project.definitions is not None:
                 read_signature(project.definitions, project.modules.get(handler.path, ""), function, path_types, operation, method,
-                               route_dependencies(function))
+                               route_dependencies(function), project.models)
             if not operation["parameters"]:
                 del operation["parameters"]
             success = _declared_status(function) if function is not None else None
             responses: JSONObject = {str(success or 200): {"description": "Successful response"}}
+            if function is not None and handler.framework is WebFramework.FASTAPI and project.models is not None:
+                returned = _response_model(project.models, project.modules.get(handler.path, ""), function)
+                if returned:
+                    responses[str(success or 200)] = {"description": "Successful Response",
+                                                      "content": {"application/json": {"schema": returned}}}
             if function is not None:
                 for status, description in sorted(raised_statuses(function).items()):
                     responses[str(status)] = {"description": description}

@@ -20,7 +20,9 @@ Agreement, per operation the generator lists: backbone lists the operation (meth
 path parameter names set aside), and its parameters agree: the same (location, name,
 required) set for path, query and header parameters, and a request body on both sides or on
 neither. The figures are the share of the generator's operations that agree on
-operations, and on operations and parameters; the disagreements are printed one per line.
+operations, and on operations and parameters; then, where both sides give an object schema
+for the JSON request body (or the first 2xx response), whether they declare the same property
+names. The disagreements are printed one per line.
 Nothing of the projects is kept in the repository: only their names and commits below.
 
     .venv/bin/python bench/contract_agreement.py [--mirrors /work/.mirror] [--project dispatch]
@@ -49,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from backbone.contract.diff import normalized_path  # noqa: E402
 from backbone.contract.spec import JSONObject, Resolver, as_list, as_object, operations  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(tempfile.gettempdir()) / "backbone-bench-agreement"
 BACKBONE = [sys.executable, "-m", "backbone"]
 TARGET = 0.95
@@ -69,7 +72,8 @@ class Project:
     generator: str
     # Where the app the generator describes is mounted in the served URL space (a sub-app).
     mount: str = ""
-    # The interpreter the generator's virtual environment is made with (the project's own minimum).
+    # The Python version the project is written for (its syntax): the generator's environment and
+    # backbone itself run on it (`--python NAME=INTERPRETER`), else on this interpreter.
     python: str = ""
 
 
@@ -78,7 +82,7 @@ PROJECTS = (
             ("src", "docs/scripts"), "src", "committed:docs/scripts/openapi.yaml", mount="/api/v1"),
     Project("tandoor", "drf", "TandoorRecipes/recipes", "d206eddbd32bd3c40feff70ad780b0f91f325eaa",
             ("cookbook", "recipes", "manage.py", "requirements.txt", "version.py", "plugin.py"), ".", "spectacular",
-            python="python3.12"),
+            python="3.12"),
     Project("reana-server", "flask", "reanahub/reana-server", "33402245c6c0e2ca268278d53633cf9a24182bb3",
             ("reana_server", "docs/openapi.json", "scripts"), "reana_server", "committed:docs/openapi.json"),
 )
@@ -110,7 +114,7 @@ def unpack(project: Project, mirrors: Path) -> Path:
 def spectacular(project: Project, tree: Path, venv: Path) -> JSONObject:
     python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([PYTHONS.get(project.name) or project.python or sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([PYTHONS.get(project.name) or sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
         wanted = [line for line in (tree / "requirements.txt").read_text().splitlines()
                   if line.strip() and not line.startswith("#") and not line.lower().startswith(("python-ldap", "django-auth-ldap", "pytest"))]
         (venv / "requirements.txt").write_text("\n".join(wanted) + "\n")
@@ -137,6 +141,41 @@ def generator_spec(project: Project, tree: Path, venv_root: Path) -> JSONObject:
 class Shape:
     parameters: frozenset[tuple[str, str, bool]]
     body: bool
+    # Property names of the JSON request body and of the first 2xx JSON response (None: no object schema).
+    request: frozenset[str] | None = None
+    response: frozenset[str] | None = None
+
+
+def _properties(resolver: Resolver, schema: object, depth: int = 0) -> frozenset[str] | None:
+    """The property names an object schema declares ($ref, allOf followed; an array's items, a page's results)."""
+    node, _ = resolver.deref(schema)
+    if depth > 8:
+        return None
+    names: set[str] = set()
+    found = False
+    for part in as_list(node.get("allOf")):
+        inner = _properties(resolver, part, depth + 1)
+        if inner is not None:
+            names |= inner
+            found = True
+    properties = as_object(node.get("properties"))
+    if properties:
+        if set(properties) >= {"count", "results"} or set(properties) >= {"items", "total"}:  # a page: its rows
+            rows = "results" if "results" in properties else "items"
+            return _properties(resolver, as_object(resolver.deref(properties[rows])[0]).get("items"), depth + 1)
+        names |= set(properties)
+        found = True
+    if node.get("type") == "array" and "items" in node:
+        return _properties(resolver, node["items"], depth + 1)
+    return frozenset(names) if found else None
+
+
+def _json_schema(container: object) -> object:
+    content = as_object(as_object(container).get("content"))
+    for media, body in content.items():
+        if "json" in media:
+            return as_object(body).get("schema")
+    return None
 
 
 def shapes(spec: JSONObject, mount: str = "") -> dict[tuple[str, str], Shape]:
@@ -156,7 +195,20 @@ def shapes(spec: JSONObject, mount: str = "") -> dict[tuple[str, str], Shape]:
             if where == "cookie":
                 continue
             parameters.add((where, name.lower() if where == "header" else name, bool(parameter.get("required", False))))
-        found[(operation.method, normalized_path(base + operation.path))] = Shape(frozenset(parameters), body)
+        request = response = None
+        if "requestBody" in operation.body:
+            request = _properties(resolver, _json_schema(resolver.deref(operation.body["requestBody"])[0]))
+        else:
+            body_parameter = next((resolver.deref(raw)[0] for raw in as_list(operation.body.get("parameters"))
+                                   if resolver.deref(raw)[0].get("in") == "body"), None)
+            if body_parameter is not None:
+                request = _properties(resolver, body_parameter.get("schema"))
+        for status, raw in sorted(as_object(operation.body.get("responses")).items()):
+            if str(status).startswith("2"):
+                answer = resolver.deref(raw)[0]
+                response = _properties(resolver, _json_schema(answer) if "content" in answer else answer.get("schema"))
+                break
+        found[(operation.method, normalized_path(base + operation.path))] = Shape(frozenset(parameters), body, request, response)
     return found
 
 
@@ -169,12 +221,16 @@ class Result:
     parameters_agree: int
     disagreements: list[str]
     seconds: float
+    # (compared, agreeing) request bodies and success responses: both sides declare object properties.
+    requests: tuple[int, int] = (0, 0)
+    responses: tuple[int, int] = (0, 0)
 
 
 def compare(project: Project, generated: JSONObject, extracted: JSONObject, seconds: float) -> Result:
     theirs, ours = shapes(generated, project.mount), shapes(extracted)
     disagreements: list[str] = []
     operations_agree = parameters_agree = 0
+    schemas = {"request": [0, 0], "response": [0, 0]}
     for key in sorted(theirs, key=lambda k: (k[1], k[0])):
         method, path = key
         shape = ours.get(key)
@@ -183,6 +239,14 @@ def compare(project: Project, generated: JSONObject, extracted: JSONObject, seco
             continue
         operations_agree += 1
         expected = theirs[key]
+        for side in ("request", "response"):
+            mine, other = getattr(shape, side), getattr(expected, side)
+            if mine is not None and other is not None:
+                schemas[side][0] += 1
+                if mine == other:
+                    schemas[side][1] += 1
+                else:
+                    disagreements.append(f"{side:9} {method} {path}: -{sorted(other - mine)} +{sorted(mine - other)}")
         problems = []
         for where, name, required in sorted(expected.parameters - shape.parameters):
             problems.append(f"-{where}:{name}{'*' if required else ''}")
@@ -196,7 +260,21 @@ def compare(project: Project, generated: JSONObject, extracted: JSONObject, seco
             parameters_agree += 1
     for key in sorted(set(ours) - set(theirs), key=lambda k: (k[1], k[0])):
         disagreements.append(f"extra     {key[0]} {key[1]}")
-    return Result(project, len(theirs), len(ours), operations_agree, parameters_agree, disagreements, seconds)
+    return Result(project, len(theirs), len(ours), operations_agree, parameters_agree, disagreements, seconds,
+                  (schemas["request"][0], schemas["request"][1]), (schemas["response"][0], schemas["response"][1]))
+
+
+def backbone_command(project: Project) -> list[str]:
+    """backbone reads a project with Python's own parser: one as new as the project's syntax needs."""
+    interpreter = PYTHONS.get(project.name)
+    if not project.python or not interpreter:
+        return BACKBONE
+    venv = WORK / f"venv-backbone-{project.python}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([interpreter, "-m", "venv", str(venv)], check=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-e", str(ROOT)], check=True, timeout=1800)
+    return [str(python), "-m", "backbone"]
 
 
 def run(project: Project, mirrors: Path, venv_root: Path) -> Result:
@@ -204,7 +282,7 @@ def run(project: Project, mirrors: Path, venv_root: Path) -> Result:
     generated = generator_spec(project, tree, venv_root)
     output = WORK / f"{project.name}.backbone.json"
     started = time.monotonic()
-    done = subprocess.run([*BACKBONE, "contract", "extract", str(tree / project.source), "-o", str(output)],
+    done = subprocess.run([*backbone_command(project), "contract", "extract", str(tree / project.source), "-o", str(output)],
                           capture_output=True, text=True, timeout=900, check=False)
     seconds = time.monotonic() - started
     if done.returncode != 0:
@@ -244,7 +322,9 @@ def main() -> int:
               f"generator {result.generator_operations} operations, backbone {result.static_operations} "
               f"in {result.seconds:.1f} s; operations agree {result.operations_agree} "
               f"({percent(result.operations_agree, result.generator_operations)}), operations and parameters "
-              f"{result.parameters_agree} ({percent(result.parameters_agree, result.generator_operations)})")
+              f"{result.parameters_agree} ({percent(result.parameters_agree, result.generator_operations)}); "
+              f"request body properties agree {result.requests[1]} of {result.requests[0]} compared, "
+              f"success response properties {result.responses[1]} of {result.responses[0]}")
         if not options.quiet:
             for line in result.disagreements:
                 print(f"    {line}")
@@ -252,6 +332,7 @@ def main() -> int:
         report.append({"project": p.name, "repository": p.repository, "commit": p.commit, "framework": p.framework,
                        "generator_operations": result.generator_operations, "backbone_operations": result.static_operations,
                        "operations_agree": result.operations_agree, "parameters_agree": result.parameters_agree,
+                       "requests_compared_agree": result.requests, "responses_compared_agree": result.responses,
                        "disagreements": result.disagreements})
     if options.json:
         options.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -91,6 +91,22 @@ class Models:
             return None
         return self._component(found[0], found[1], 0)
 
+    def validation_error(self) -> JSONObject:
+        """FastAPI's 422 body, `#/components/schemas/HTTPValidationError`, as its generator writes it."""
+        self.components.setdefault("ValidationError", {
+            "type": "object", "title": "ValidationError", "required": ["loc", "msg", "type"],
+            "properties": {
+                "loc": {"type": "array", "title": "Location", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                "msg": {"type": "string", "title": "Message"}, "type": {"type": "string", "title": "Error Type"},
+                "input": {"title": "Input"}, "ctx": {"type": "object", "title": "Context"},
+            },
+        })
+        self.components.setdefault("HTTPValidationError", {
+            "type": "object", "title": "HTTPValidationError",
+            "properties": {"detail": {"type": "array", "title": "Detail", "items": {"$ref": "#/components/schemas/ValidationError"}}},
+        })
+        return {"$ref": "#/components/schemas/HTTPValidationError"}
+
     def schema_of(self, module: str, annotation: ast.expr | None) -> JSONObject:
         """The schema of an annotation (`list[OrderOut]`, `OrderOut | None`, `int`)."""
         return self._annotation(module, annotation, 0)
@@ -134,6 +150,8 @@ class Models:
                 return found
         if any(_base_name(base) in ("BaseModel", "pydantic.BaseModel", "SQLModel") for base in node.bases):
             return Family.PYDANTIC
+        if any((_base_name(base) or "").endswith("Serializer") for base in node.bases):  # a third-party serializer base
+            return Family.DRF
         for base in node.bases:  # a project base class: its family is the model's
             if isinstance(base, ast.Name):
                 found_base = self.definitions.find(module, base.id)
@@ -194,8 +212,9 @@ class Models:
                         if target and isinstance(keyword.value, ast.Constant):
                             _constrain(schema, target, keyword.value.value)
                 name = alias or name
-                if not is_required and isinstance(statement.value, ast.Constant) and statement.value.value is not None:
-                    schema["default"] = statement.value.value
+                default = _literal_default(statement.value, field_call)
+                if not is_required and default is not None:
+                    schema["default"] = default
                 properties[name] = schema
                 if is_required and name not in required:
                     required.append(name)
@@ -399,6 +418,23 @@ class Models:
         key = keywords.get("data_key")
         name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
         return schema, bool(flag.get("required")), name
+
+
+def _literal_default(value: ast.expr | None, field_call: ast.Call | None) -> object:
+    """A field's literal default (`= 3`, `= []`, `Field(1)`, `Field(default="a")`), else None (pydantic shows no null default)."""
+    if field_call is not None and value is field_call:
+        value = field_call.args[0] if field_call.args else next((k.value for k in field_call.keywords if k.arg == "default"), None)
+    if value is None:
+        return None
+    try:
+        found = ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if found is Ellipsis or isinstance(found, (set, frozenset, bytes, complex)):
+        return None
+    if isinstance(found, tuple):
+        return list(found)
+    return found
 
 
 def _enum_schema(node: ast.ClassDef) -> JSONObject:

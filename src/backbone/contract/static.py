@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from backbone.contract.docstrings import apply_docstring
+from backbone.contract.drf import (
+    extend_schema_argument,
+    extend_schema_parameters,
+    lookup_name,
+    pagination_parameters,
+    view_extend_schema_parameters,
+)
 from backbone.contract.errors import raised_statuses
 from backbone.contract.definitions import Definitions
 from backbone.contract.models import Models
 from backbone.contract.signature import read_signature, route_dependencies
-from backbone.contract.spec import JSONObject
-from backbone.review.frameworks import Handler, ViewClass, handlers
+from backbone.contract.spec import JSONObject, as_list
+from backbone.review.frameworks import Handler, HandlerRegistry, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
 from backbone.review.project import ProjectIndex, extract_module_facts
 from backbone.review.serialization.knowledge import serialization_knowledge
@@ -140,7 +147,8 @@ def static_spec(project: StaticProject, title: str) -> JSONObject:
     for view in sorted(registry.view_classes.values(), key=lambda found: (found.path, found.line)):
         if view.routed:
             serializer = _serializer_schema(project, view.qualname)
-            _add_framework_actions(view, registry.paginated(view), paths, frameworks, serializer)
+            _add_inherited_handlers(project, registry, view, paths, frameworks)
+            _add_framework_actions(project, view, registry.paginated(view), paths, frameworks, serializer)
     spec: JSONObject = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0.0.0", "x-backbone-extracted": "static", "x-backbone-frameworks": sorted(frameworks)},
@@ -149,6 +157,52 @@ def static_spec(project: StaticProject, title: str) -> JSONObject:
     if project.models is not None and project.models.components:
         spec["components"] = {"schemas": dict(sorted(project.models.components.items()))}
     return spec
+
+
+_DRF_STANDARD_ACTIONS = frozenset({"list", "create", "retrieve", "update", "partial_update", "destroy"})
+
+
+def _action_routes(view: ViewClass, name: str) -> list[str]:
+    return [route for route in view.routes if route.rstrip("/").rpartition("/")[2] == name]
+
+
+def _add_inherited_handlers(
+    project: StaticProject, registry: HandlerRegistry, view: ViewClass, paths: dict[str, JSONObject], frameworks: set[str],
+) -> None:
+    """A mixin's `@action` method serves every viewset that inherits it: each one's routes, with that view's serializer."""
+    if view.framework is not WebFramework.DRF:
+        return
+    for action in view.actions:
+        handler = registry.get(action.handler) if action.handler else None
+        if handler is None or handler.view_class == view.qualname:
+            continue
+        routes = _action_routes(view, action.name) if action.name not in _DRF_STANDARD_ACTIONS else []
+        missing = tuple(route for route in routes if route not in handler.routes)
+        if missing:
+            _add_handler(project, replace(handler, routes=missing, view_class=view.qualname), paths, frameworks)
+
+
+def _coerce_pk(project: StaticProject, view: str | None, path: str, path_types: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A router's `{pk}` is the view's `lookup_url_kwarg`/`lookup_field`, else `{id}` as drf-spectacular
+    writes it (SCHEMA_COERCE_PATH_PK)."""
+    if "pk" not in path_types:
+        return path, path_types
+    name = (lookup_name(project.definitions, view) if view and project.definitions is not None else None) or "id"
+    if name in path_types:
+        return path, path_types
+    return path.replace("{pk}", "{" + name + "}"), {(name if key == "pk" else key): kind for key, kind in path_types.items()}
+
+
+def _unique(parameters: list[object]) -> list[object]:
+    """The first parameter of each (in, name)."""
+    seen: set[tuple[object, object]] = set()
+    kept: list[object] = []
+    for parameter in parameters:
+        key = (parameter.get("in"), parameter.get("name")) if isinstance(parameter, dict) else (None, id(parameter))
+        if key not in seen:
+            seen.add(key)
+            kept.append(parameter)
+    return kept
 
 
 def _response_model(models: Models, module: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> JSONObject:
@@ -191,7 +245,8 @@ def _serializer_schema(project: StaticProject, view: str) -> JSONObject | None:
 
 
 def _add_framework_actions(
-    view: ViewClass, paginated: bool | None, paths: dict[str, JSONObject], frameworks: set[str], serializer: JSONObject | None,
+    project: StaticProject, view: ViewClass, paginated: bool | None, paths: dict[str, JSONObject], frameworks: set[str],
+    serializer: JSONObject | None,
 ) -> None:
     """The actions a view's framework base implements (`ModelViewSet.list`, `ListView.get`)."""
     collection = [route for route in view.routes if "{pk}" not in route and "<" not in route]
@@ -201,11 +256,15 @@ def _add_framework_actions(
             continue
         if action.detail is None:
             routes = list(view.routes)
+        elif view.framework is WebFramework.DRF and action.name not in _DRF_STANDARD_ACTIONS:
+            routes = _action_routes(view, action.name)  # `@action` routes end with the action's own segment
         else:
             candidates = detail if action.detail else collection
             routes = sorted(candidates, key=len)[:1]
         for route in routes:
             path, path_types = openapi_path(route)
+            if view.framework is WebFramework.DRF:
+                path, path_types = _coerce_pk(project, view.qualname, path, path_types)
             item = paths.setdefault(path, {})
             for method in sorted(action.methods):
                 if method.lower() in item:
@@ -216,10 +275,15 @@ def _add_framework_actions(
                     "x-backbone-source": f"{view.path}:{view.line}",
                     "x-backbone-handler": f"{view.qualname}.{action.name}",
                 }
-                if path_types:
-                    operation["parameters"] = [
-                        {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
-                    ]
+                parameters: list[object] = [
+                    {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in path_types.items()
+                ]
+                if view.framework is WebFramework.DRF and project.definitions is not None:
+                    if action.lists and paginated:
+                        parameters += pagination_parameters(project.definitions, view.qualname)
+                    parameters += view_extend_schema_parameters(project.definitions, view.qualname, action.name)
+                if parameters:
+                    operation["parameters"] = _unique(parameters)
                 success: JSONObject = {"description": "Successful response"}
                 item_schema: JSONObject = dict(serializer) if serializer else {"type": "object"}
                 if action.lists and paginated is False:
@@ -249,6 +313,8 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
     methods = sorted(handler.methods) or ["GET"]
     for route in handler.routes:
         path, path_types = openapi_path(route)
+        if handler.framework is WebFramework.DRF:
+            path, path_types = _coerce_pk(project, handler.view_class, path, path_types)
         item = paths.setdefault(path, {})
         for method in methods:
             if method.lower() in item:
@@ -267,6 +333,14 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
             if function is not None and handler.framework is WebFramework.FASTAPI and project.definitions is not None:
                 read_signature(project.definitions, project.modules.get(handler.path, ""), function, path_types, operation, method,
                                route_dependencies(function), project.models)
+            if function is not None and handler.framework is WebFramework.DRF and project.definitions is not None:
+                parameters += extend_schema_parameters(function.decorator_list)
+                if handler.view_class and handler.action:
+                    if handler.action == "list":
+                        parameters += pagination_parameters(project.definitions, handler.view_class)
+                    defined_in = handler.qualname.rpartition(".")[0]
+                    parameters += view_extend_schema_parameters(project.definitions, handler.view_class, handler.action, defined_in)
+                operation["parameters"] = _unique(parameters)
             if not operation["parameters"]:
                 del operation["parameters"]
             success = _declared_status(function) if function is not None else None
@@ -276,10 +350,74 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
                 if returned:
                     responses[str(success or 200)] = {"description": "Successful Response",
                                                       "content": {"application/json": {"schema": returned}}}
+            if handler.framework is WebFramework.FASTAPI and project.models is not None and (
+                operation.get("parameters") or "requestBody" in operation
+            ):  # FastAPI documents its own 422 wherever there is input to validate
+                responses["422"] = {"description": "Validation Error",
+                                    "content": {"application/json": {"schema": project.models.validation_error()}}}
             if function is not None:
                 for status, description in sorted(raised_statuses(function).items()):
                     responses[str(status)] = {"description": description}
             operation["responses"] = responses
+            if function is not None and handler.framework is WebFramework.DRF:
+                _drf_handler_bodies(project, handler, function, method, operation, str(success or 200))
             if function is not None:
                 apply_docstring(function, method, operation)
             item[method.lower()] = operation
+
+
+def _drf_handler_bodies(
+    project: StaticProject, handler: Handler, function: ast.FunctionDef | ast.AsyncFunctionDef, method: str,
+    operation: JSONObject, success: str,
+) -> None:
+    """A DRF view method, `@action` or `@api_view`: `@extend_schema(request=, responses=)` says its body and answer,
+    else its serializer (`@action(serializer_class=...)`, else the view's)."""
+    module = project.modules.get(handler.path, "")
+    serializer: JSONObject | None = None
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "serializer_class" and project.models is not None:
+                    serializer = project.models.reference(module, keyword.value)
+    if serializer is None and handler.view_class:
+        serializer = _serializer_schema(project, handler.view_class)
+    request = _serializer_expression(project, module, extend_schema_argument(function.decorator_list, "request"))
+    answer = _serializer_expression(project, module, _success_of(extend_schema_argument(function.decorator_list, "responses")))
+    if answer is not None and answer.get("type") == "array" and method == "GET" and handler.view_class and project.definitions:
+        pagination = pagination_parameters(project.definitions, handler.view_class)
+        if pagination:  # a list answer of a paginated view: drf-spectacular pages it
+            operation["parameters"] = _unique([*as_list(operation.get("parameters")), *pagination])
+    request = request or serializer
+    answer = answer or serializer
+    if request is not None and method in ("POST", "PUT", "PATCH"):
+        operation["requestBody"] = {"required": method != "PATCH", "content": {"application/json": {"schema": dict(request)}}}
+    if answer is not None and method != "DELETE":
+        if handler.action == "list" and answer.get("type") != "array":
+            answer = {"type": "array", "items": dict(answer)}
+        responses = operation["responses"]
+        if isinstance(responses, dict):
+            responses[success] = {"description": "Successful response", "content": {"application/json": {"schema": dict(answer)}}}
+
+
+def _success_of(responses: ast.expr | None) -> ast.expr | None:
+    """`responses={200: X, 404: None}` -> X; `responses=X` -> X."""
+    if isinstance(responses, ast.Dict):
+        for key, value in zip(responses.keys, responses.values):
+            if isinstance(key, ast.Constant) and str(key.value).startswith("2"):
+                return value
+        return None
+    return responses
+
+
+def _serializer_expression(project: StaticProject, module: str, expression: ast.expr | None) -> JSONObject | None:
+    """`XSerializer`, `XSerializer(many=True)` (an array of it) as a schema; None for anything else."""
+    if expression is None or project.models is None:
+        return None
+    many = False
+    if isinstance(expression, ast.Call):
+        many = any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in expression.keywords)
+        expression = expression.func
+    found = project.models.reference(module, expression)
+    if found is None:
+        return None
+    return {"type": "array", "items": found} if many else found

@@ -388,7 +388,10 @@ class Models:
                 properties[name] = schema
                 if is_required and name not in required:
                     required.append(name)
-        return {"type": "object", "properties": properties, **({"required": required} if required else {})}
+        result: JSONObject = {"type": "object", "properties": properties, **({"required": required} if required else {})}
+        if not _meta_value(node, "unknown"):
+            result["additionalProperties"] = False  # marshmallow's default: unknown fields are an error (RAISE)
+        return result
 
     def _marshmallow_field(self, module: str, call: ast.Call, depth: int) -> tuple[JSONObject | None, bool, str | None]:
         kind = _call_name(call) or ""
@@ -418,6 +421,15 @@ class Models:
         key = keywords.get("data_key")
         name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
         return schema, bool(flag.get("required")), name
+
+
+def _meta_value(node: ast.ClassDef, key: str) -> bool:
+    """The class's `Meta` sets `key` (to anything)."""
+    for statement in node.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
+            return any(isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == key for t in item.targets)
+                       for item in statement.body)
+    return False
 
 
 def _literal_default(value: ast.expr | None, field_call: ast.Call | None) -> object:

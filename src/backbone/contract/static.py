@@ -22,6 +22,7 @@ from backbone.contract.drf import (
     view_extend_schema_parameters,
 )
 from backbone.contract.errors import raised_statuses
+from backbone.contract.smorest import apply_smorest
 from backbone.contract.definitions import Definitions
 from backbone.contract.models import Models
 from backbone.contract.signature import read_signature, route_dependencies
@@ -142,13 +143,17 @@ def static_spec(project: StaticProject, title: str) -> JSONObject:
     registry = handlers(project.index)
     paths: dict[str, JSONObject] = {}
     frameworks: set[str] = set()
+    views = [view for view in sorted(registry.view_classes.values(), key=lambda found: (found.path, found.line)) if view.routed]
+    covered: dict[str, set[str]] = {}
+    for view in views:
+        _add_view_actions(project, registry, view, paths, frameworks, covered)
     for handler in sorted(registry, key=lambda found: (found.path, found.line)):
-        _add_handler(project, handler, paths, frameworks)
-    for view in sorted(registry.view_classes.values(), key=lambda found: (found.path, found.line)):
-        if view.routed:
-            serializer = _serializer_schema(project, view.qualname)
-            _add_inherited_handlers(project, registry, view, paths, frameworks)
-            _add_framework_actions(project, view, registry.paginated(view), paths, frameworks, serializer)
+        rest = tuple(route for route in handler.routes if route not in covered.get(handler.qualname, ()))
+        if rest:
+            _add_handler(project, replace(handler, routes=rest), paths, frameworks)
+    for view in views:
+        serializer = _serializer_schema(project, view.qualname)
+        _add_framework_actions(project, view, registry.paginated(view), paths, frameworks, serializer)
     spec: JSONObject = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0.0.0", "x-backbone-extracted": "static", "x-backbone-frameworks": sorted(frameworks)},
@@ -166,20 +171,22 @@ def _action_routes(view: ViewClass, name: str) -> list[str]:
     return [route for route in view.routes if route.rstrip("/").rpartition("/")[2] == name]
 
 
-def _add_inherited_handlers(
+def _add_view_actions(
     project: StaticProject, registry: HandlerRegistry, view: ViewClass, paths: dict[str, JSONObject], frameworks: set[str],
+    covered: dict[str, set[str]],
 ) -> None:
-    """A mixin's `@action` method serves every viewset that inherits it: each one's routes, with that view's serializer."""
+    """A viewset's `@action` methods at that viewset's routes, with its serializer and lookup: a mixin's
+    method serves every viewset that inherits it, each in its own terms. `covered` records the routes done."""
     if view.framework is not WebFramework.DRF:
         return
     for action in view.actions:
         handler = registry.get(action.handler) if action.handler else None
-        if handler is None or handler.view_class == view.qualname:
+        if handler is None or action.name in _DRF_STANDARD_ACTIONS:
             continue
-        routes = _action_routes(view, action.name) if action.name not in _DRF_STANDARD_ACTIONS else []
-        missing = tuple(route for route in routes if route not in handler.routes)
-        if missing:
-            _add_handler(project, replace(handler, routes=missing, view_class=view.qualname), paths, frameworks)
+        routes = tuple(_action_routes(view, action.name))
+        if routes:
+            _add_handler(project, replace(handler, routes=routes, view_class=view.qualname), paths, frameworks)
+            covered.setdefault(handler.qualname, set()).update(routes)
 
 
 def _coerce_pk(project: StaticProject, view: str | None, path: str, path_types: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -361,6 +368,8 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
             operation["responses"] = responses
             if function is not None and handler.framework is WebFramework.DRF:
                 _drf_handler_bodies(project, handler, function, method, operation, str(success or 200))
+            if function is not None and handler.framework is WebFramework.FLASK and project.models is not None:
+                apply_smorest(project.models, project.modules.get(handler.path, ""), function, operation)
             if function is not None:
                 apply_docstring(function, method, operation)
             item[method.lower()] = operation

@@ -303,6 +303,11 @@ class Models:
                     required.append(name)
         if self.knowledge is not None:
             meta = next((s for s in self.knowledge.ancestry(qualname) if s.meta_fields or s.all_fields or s.model), None)
+            if meta is not None and meta.meta_fields:
+                # `Meta.fields` is the whole list: a field declared on a base and not named there is left out.
+                properties = {name: properties[name] for name in meta.meta_fields if name in properties}
+                required = [name for name in required if name in properties]
+                declared &= set(properties)
             model = self.knowledge.model_of(qualname)
             names: list[str] = []
             if meta is not None and meta.meta_fields:

@@ -168,7 +168,19 @@ _DRF_STANDARD_ACTIONS = frozenset({"list", "create", "retrieve", "update", "part
 
 
 def _action_routes(view: ViewClass, name: str) -> list[str]:
-    return [route for route in view.routes if route.rstrip("/").rpartition("/")[2] == name]
+    """The view's routes of `@action` `name`: past the view's own prefix, a segment is the action's
+    (`/api/food/{pk}/merge/(?P<target>[^/.]+)/` is `merge`'s)."""
+    if not view.routes:
+        return []
+    base = min(view.routes, key=len).rstrip("/")
+    found: list[str] = []
+    for route in view.routes:
+        if not route.startswith(base):
+            continue
+        rest = [segment for segment in route[len(base):].split("/") if segment and segment != "{pk}"]
+        if rest and rest[0] == name:
+            found.append(route)
+    return found
 
 
 def _add_view_actions(

@@ -300,7 +300,10 @@ DRF_PROJECT = {
                 return Response({})
 
 
-        @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("q", str)]))
+        AUTHOR_FILTERS = [OpenApiParameter("q", str), OpenApiParameter("born_after", str)]
+
+
+        @extend_schema_view(list=extend_schema(parameters=AUTHOR_FILTERS))
         class AuthorViewSet(viewsets.ModelViewSet, UsageMixin):
             queryset = Author.objects.all()
             serializer_class = AuthorSerializer

@@ -128,12 +128,12 @@ def extend_schema_argument(decorators: list[ast.expr], keyword: str) -> ast.expr
     return None
 
 
-def extend_schema_parameters(decorators: list[ast.expr]) -> list[JSONObject]:
+def extend_schema_parameters(decorators: list[ast.expr], definitions: Definitions | None = None, module: str = "") -> list[JSONObject]:
     """`@extend_schema(parameters=[OpenApiParameter("q", str, OpenApiParameter.QUERY)])` on a function."""
     found: list[JSONObject] = []
     for decorator in decorators:
         if isinstance(decorator, ast.Call) and _call_name(decorator) == "extend_schema":
-            found += _parameters_of(decorator)
+            found += _parameters_of(decorator, definitions, module)
     return found
 
 
@@ -153,18 +153,23 @@ def view_extend_schema_parameters(definitions: Definitions, view: str, action: s
             if isinstance(decorator, ast.Call) and _call_name(decorator) == "extend_schema_view":
                 for keyword in decorator.keywords:
                     if keyword.arg == action and isinstance(keyword.value, ast.Call):
-                        found += _parameters_of(keyword.value)
+                        found += _parameters_of(keyword.value, definitions, owner)
         if defined_in is not None and f"{owner}.{cls.name}" == defined_in:
             break
     return found
 
 
-def _parameters_of(call: ast.Call) -> list[JSONObject]:
+def _parameters_of(call: ast.Call, definitions: Definitions | None, module: str) -> list[JSONObject]:
     found: list[JSONObject] = []
     for keyword in call.keywords:
-        if keyword.arg != "parameters" or not isinstance(keyword.value, (ast.List, ast.Tuple)):
+        listed = keyword.value
+        if isinstance(listed, ast.Name) and definitions is not None:  # `parameters=MEAL_PLAN_PARAMETERS`, a module-level list
+            located = definitions.find(module, listed.id)
+            if located is not None and isinstance(located[1], ast.Assign):
+                listed = located[1].value
+        if keyword.arg != "parameters" or not isinstance(listed, (ast.List, ast.Tuple)):
             continue
-        for element in keyword.value.elts:
+        for element in listed.elts:
             if not isinstance(element, ast.Call) or _call_name(element) != "OpenApiParameter":
                 continue
             arguments = {k.arg: k.value for k in element.keywords if k.arg}

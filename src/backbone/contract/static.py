@@ -353,7 +353,7 @@ def _add_handler(project: StaticProject, handler: Handler, paths: dict[str, JSON
                 read_signature(project.definitions, project.modules.get(handler.path, ""), function, path_types, operation, method,
                                route_dependencies(function), project.models)
             if function is not None and handler.framework is WebFramework.DRF and project.definitions is not None:
-                parameters += extend_schema_parameters(function.decorator_list)
+                parameters += extend_schema_parameters(function.decorator_list, project.definitions, project.modules.get(handler.path, ""))
                 if handler.view_class and handler.action:
                     if handler.action == "list":
                         parameters += pagination_parameters(project.definitions, handler.view_class)

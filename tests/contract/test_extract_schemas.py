@@ -309,6 +309,16 @@ DRF_PROJECT = {
             serializer_class = AuthorSerializer
             pagination_class = Pages
 
+            @extend_schema(responses=AuthorSerializer(many=True))
+            @action(detail=False, methods=["get"])
+            def recent(self, request):
+                return Response([])
+
+            @extend_schema(responses=AuthorSerializer(many=True))
+            @action(detail=False, methods=["get"], pagination_class=None)
+            def everyone(self, request):
+                return Response([])
+
 
         class BookViewSet(UsageMixin, viewsets.ReadOnlyModelViewSet):
             queryset = Book.objects.all()

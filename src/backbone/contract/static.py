@@ -404,7 +404,10 @@ def _drf_handler_bodies(
         serializer = _serializer_schema(project, handler.view_class)
     request = _serializer_expression(project, module, extend_schema_argument(function.decorator_list, "request"))
     answer = _serializer_expression(project, module, _success_of(extend_schema_argument(function.decorator_list, "responses")))
-    if answer is not None and answer.get("type") == "array" and method == "GET" and handler.view_class and project.definitions:
+    unpaginated = any(isinstance(d, ast.Call) and any(k.arg == "pagination_class" and isinstance(k.value, ast.Constant)
+                                                      and k.value.value is None for k in d.keywords) for d in function.decorator_list)
+    if answer is not None and answer.get("type") == "array" and method == "GET" and handler.view_class and project.definitions \
+            and not unpaginated:  # `@action(pagination_class=None)` turns the view's paginator off
         pagination = pagination_parameters(project.definitions, handler.view_class)
         if pagination:  # a list answer of a paginated view: drf-spectacular pages it
             operation["parameters"] = _unique([*as_list(operation.get("parameters")), *pagination])

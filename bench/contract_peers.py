@@ -110,7 +110,11 @@ def timed(arguments: list[str], cwd: Path | None = None, timeout: int = 900) -> 
     started = time.monotonic()
     environment = {**os.environ, "OPTIC_TELEMETRY_LEVEL": "off", "NO_COLOR": "1", "REDOCLY_TELEMETRY": "off",
                    "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
-    done = subprocess.run(arguments, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=environment)
+    try:
+        done = subprocess.run(arguments, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd, env=environment,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:  # the tool's failure is this run's result, not the benchmark's end
+        done = subprocess.CompletedProcess(arguments, 2, "", f"{type(error).__name__}: {error}")
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done

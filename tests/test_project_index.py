@@ -54,6 +54,11 @@ def callees(facts: ModuleFacts, function: str) -> list[str]:
         # A directory without __init__.py is where imports start (tests/, scripts/).
         ("tests/test_orders.py", set(), "test_orders"),
         ("services/shop/api/routes.py", {"services/shop/api"}, "api.routes"),
+        # Inside a package, a directory without __init__.py is a namespace subpackage: two
+        # `views.py` in sibling directories are two modules, not one `views`.
+        ("src/dispatch/case_cost/views.py", {"src/dispatch"}, "dispatch.case_cost.views"),
+        ("src/dispatch/data/alert/views.py", {"src/dispatch", "src/dispatch/data"}, "dispatch.data.alert.views"),
+        ("pkg/a/b/c.py", {"pkg"}, "pkg.a.b.c"),
     ],
 )
 def test_module_names(path: str, package_dirs: set[str], module: str) -> None:

@@ -794,8 +794,9 @@ def test_named_pattern_lists_included_from_urlpatterns() -> None:
 
 
 def test_imports_rooted_elsewhere_than_the_module_names_still_resolve() -> None:
-    # routers/ has no __init__.py, so its modules are indexed as `orders`; the app imports
-    # `app.routers.orders`. Django's include("shop.urls") names a module indexed as `site.shop.urls`.
+    # routers/ has no __init__.py but sits inside the package `app`: a namespace subpackage,
+    # indexed as `app.routers.orders`, as the app imports it. Django's include("shop.urls")
+    # names a module indexed as `site.shop.urls`.
     registry = registry_of(
         {
             "app/__init__.py": "",
@@ -835,7 +836,7 @@ def test_imports_rooted_elsewhere_than_the_module_names_still_resolve() -> None:
         }
     )
     found = summary(registry)
-    assert found["orders.read"] == ("fastapi", ("GET",), ("/api/orders/{order_id}",))
+    assert found["app.routers.orders.read"] == ("fastapi", ("GET",), ("/api/orders/{order_id}",))
     assert found["site.shop.urls.home"] == ("django", ("GET",), ("/shop/",))
 
 

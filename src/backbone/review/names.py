@@ -139,16 +139,27 @@ def top_level_symbols(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
+def _inside_package(directory: str, package_dirs: frozenset[str]) -> bool:
+    while "/" in directory:
+        directory = directory.rpartition("/")[0]
+        if directory in package_dirs:
+            return True
+    return False
+
+
 def module_name_for(relative_path: str, package_dirs: frozenset[str]) -> str:
     """The dotted module name of a file, walking up while the directory is a package.
 
     `package_dirs` holds the relative directories that contain an `__init__.py`; the
-    first directory without one is the import root (as for pytest's rootdir-less mode).
+    first directory without one is the import root (as for pytest's rootdir-less mode),
+    unless a package encloses it: a directory without `__init__.py` inside a package is
+    a namespace subpackage (`dispatch/case_cost/views.py` under the package `dispatch` is
+    `dispatch.case_cost.views`, not a `views` every such directory would share).
     """
     directory, _, filename = relative_path.rpartition("/")
     stem = filename[:-3] if filename.endswith(".py") else filename
     parts = [stem] if stem != "__init__" else []
-    while directory and directory != "." and directory in package_dirs:
+    while directory and directory != "." and (directory in package_dirs or _inside_package(directory, package_dirs)):
         directory, _, name = directory.rpartition("/")
         parts.insert(0, name)
     if parts:

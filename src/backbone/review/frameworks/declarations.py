@@ -29,6 +29,7 @@ from backbone.review.frameworks.catalog import (
     HTTP_METHODS,
     ROUTE_DECORATORS,
     ROUTER_CONSTRUCTORS,
+    RouterConstructor,
     STANDALONE_ROUTE_DECORATORS,
     STARLETTE_MOUNT,
     STARLETTE_ROUTE,
@@ -219,6 +220,8 @@ class _RouteExtractor:
         # Module-level lists of URL patterns other than `urlpatterns` (`api_patterns = [...]`),
         # for `include(api_patterns)`.
         self.pattern_lists: dict[str, ast.expr] = {}
+        # The file's own subclasses of a framework router (`class DefaultRouter(routers.DefaultRouter)`).
+        self.router_subclasses: dict[str, RouterConstructor] = {}
 
     # -- walking -------------------------------------------------------------------------
 
@@ -263,10 +266,16 @@ class _RouteExtractor:
         for decorator in node.decorator_list:
             if isinstance(decorator, ast.Call):
                 self._class_route_decorator(decorator, qualname, scope)
+        for base in node.bases:
+            base_name = self._qualified(base, scope)
+            constructor = self.router_subclasses.get(base_name or "") or ROUTER_CONSTRUCTORS.get(base_name or "")
+            if constructor is not None:
+                self.router_subclasses[qualname] = constructor
+                break
         inner = _Scope((*scope.names, node.name), False, qualname, parent=scope)
         self._body(node.body, inner)
-        if node.bases:
-            self._view_class(node, qualname)
+        # A mixin without bases (`class DeleteRelationMixin:`) can still bring DRF `@action`s to a viewset.
+        self._view_class(node, qualname, actions_only=not node.bases)
 
     def _statement(self, statement: ast.stmt, scope: _Scope) -> None:
         if isinstance(statement, ast.Return):
@@ -356,10 +365,10 @@ class _RouteExtractor:
     def _router_assignment(self, target: ast.expr, call: ast.Call, scope: _Scope) -> None:
         func = call.func
         last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if last not in _CONSTRUCTOR_NAMES:
+        if last not in _CONSTRUCTOR_NAMES and not self.router_subclasses:
             return
         constructor_name = self._qualified(func, scope)
-        constructor = ROUTER_CONSTRUCTORS.get(constructor_name or "")
+        constructor = ROUTER_CONSTRUCTORS.get(constructor_name or "") or self.router_subclasses.get(constructor_name or "")
         if constructor is None:
             return
         symbol = self._target_symbol(target, scope)
@@ -744,7 +753,7 @@ class _RouteExtractor:
         for path_node in paths:
             self._bind(router, qualname, _literal_str(path_node), (), MethodSource.VIEW, call.lineno)
 
-    def _view_class(self, node: ast.ClassDef, qualname: str) -> None:
+    def _view_class(self, node: ast.ClassDef, qualname: str, actions_only: bool = False) -> None:
         http_method_names: tuple[str, ...] | None = None
         methods: tuple[str, ...] | None = None
         pagination = Pagination.UNSET
@@ -775,6 +784,10 @@ class _RouteExtractor:
                     actions.append(action)
         if http_method_names is None and methods is None and pagination is Pagination.UNSET and path is None and not actions:
             return
+        if actions_only:
+            if not actions:
+                return
+            http_method_names, methods, pagination, path = None, None, Pagination.UNSET, None
         self.found.append(
             ViewClassDeclaration(qualname, node.lineno, http_method_names, methods, tuple(actions), pagination, path)
         )

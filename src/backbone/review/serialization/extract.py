@@ -190,9 +190,13 @@ def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) ->
     if not field_type:
         return None
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
-    source = _string(keywords.get("source")) or _string(keywords.get("attribute"))
+    # DRF `source=`, marshmallow `attribute=`, serpy `attr=` (an attrgetter path).
+    source = _string(keywords.get("source")) or _string(keywords.get("attribute")) or _string(keywords.get("attr"))
     many = _is_true(keywords.get("many"))
     last = field_type.rpartition(".")[2]
+    if _is_true(keywords.get("call")) and not source.endswith(")"):
+        # serpy `Field(attr="get_full_name", call=True)`: the attribute is called.
+        source = f"{source or name}()"
     nested = ""
     method = ""
     slug = _string(keywords.get("slug_field"))
@@ -204,6 +208,9 @@ def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) ->
             slug = _string(call.args[1])
     elif last == "SerializerMethodField":
         method = _string(keywords.get("method_name")) or (_string(call.args[0]) if call.args else "") or f"get_{name}"
+    elif last == "MethodField":
+        # serpy: `MethodField()` calls `get_<name>(obj)`, `MethodField("name")` / `method=` another.
+        method = _string(keywords.get("method")) or (_string(call.args[0]) if call.args else "") or f"get_{name}"
     elif last == "Method":
         method = _string(keywords.get("serialize")) or (_string(call.args[0]) if call.args else "")
     elif last == "Function":

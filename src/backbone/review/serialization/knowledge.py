@@ -44,6 +44,9 @@ KNOWLEDGE_VIEW = "serialization-knowledge"
 # How many project calls (and nested schemas) a read is followed through.
 MAX_DEPTH = 4
 
+# serpy: `Field(attr=...)` and `MethodField` read attributes of each object, `Serializer(rows,
+# many=True).data` serializes a list (its DictSerializer reads dict keys, not attributes).
+_SERPY_BASES = frozenset({"serpy.Serializer", "serpy.serializer.Serializer"})
 _GRAPHENE_BASES = frozenset({"graphene_django.DjangoObjectType", "graphene_django.types.DjangoObjectType"})
 _ATTRIBUTE_READERS = frozenset({"sqlmodel.SQLModel", "ninja.Schema", "ninja.schema.Schema", "ninja.ModelSchema", "ninja.orm.ModelSchema"})
 # DRF relational fields that read only the key of a forward relation (`author_id`).
@@ -56,6 +59,7 @@ class Family(enum.Enum):
     PYDANTIC = "pydantic model"
     MARSHMALLOW = "marshmallow schema"
     GRAPHENE = "graphene type"
+    SERPY = "serpy serializer"
 
 
 _FAMILIES = {SchemaFamily.DRF: Family.DRF, SchemaFamily.PYDANTIC: Family.PYDANTIC, SchemaFamily.MARSHMALLOW: Family.MARSHMALLOW}
@@ -157,6 +161,8 @@ class SerializationKnowledge:
         bases = self._bases(qualname)
         if any(base in _GRAPHENE_BASES for base in bases):
             found = Family.GRAPHENE
+        elif any(base in _SERPY_BASES for base in bases):
+            found = Family.SERPY
         else:
             family = schema_family(bases, self.marshmallow)
             found = _FAMILIES.get(family) if family is not None else None
@@ -405,7 +411,7 @@ class SerializationKnowledge:
         for instance in self.instances.values():
             if instance.many:
                 listed.add(self.index.resolve(instance.schema))
-        return {qualname for qualname in listed if self.family(qualname) is Family.DRF}
+        return {qualname for qualname in listed if self.family(qualname) in (Family.DRF, Family.SERPY)}
 
     def per_row_functions(self) -> dict[str, PerRowCaller]:
         """Functions that run once per row a listed serializer serializes: the methods of its

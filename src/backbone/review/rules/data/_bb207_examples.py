@@ -437,6 +437,26 @@ class PostFeed(Feed):
     def item_author_name(self, item):
         return item.author.name
 ''',
+    # serpy serializers: `attr=` paths, `call=True` and MethodField bodies read each row's relations.
+    _DJANGO + '''
+import serpy
+
+
+class PostOut(serpy.Serializer):
+    id = serpy.IntField()
+    author_name = serpy.StrField(attr="author.name")
+    line = serpy.Field(attr="byline", call=True)
+    tag_total = serpy.MethodField()
+
+    def get_tag_total(self, obj):
+        return obj.tags.count()
+
+
+@api_view(["GET"])
+def post_feed(request):
+    posts = Post.objects.order_by("-id")  # expect: BB207
+    return Response(PostOut(posts, many=True).data)
+''',
 )
 
 DJANGO_VALID = (
@@ -737,6 +757,26 @@ class PostFeed(Feed):
 
     def item_author_name(self, item):
         return item.author.name
+''',
+    # serpy: the query loads what `attr=` and the MethodField read; `attr="author_id"` is a column.
+    _DJANGO + '''
+import serpy
+
+
+class PostOut(serpy.Serializer):
+    id = serpy.IntField()
+    author = serpy.IntField(attr="author_id")
+    author_name = serpy.StrField(attr="author.name")
+    tag_total = serpy.MethodField("count_tags")
+
+    def count_tags(self, obj):
+        return obj.tags.count()
+
+
+@api_view(["GET"])
+def post_feed(request):
+    posts = Post.objects.select_related("author").prefetch_related("tags")
+    return Response(PostOut(posts, many=True).data)
 ''',
 )
 

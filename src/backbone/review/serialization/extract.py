@@ -74,7 +74,7 @@ def _definitions(
 
 def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
     bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
-    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name == "get_queryset" for item in node.body):
+    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list") for item in node.body):
         return []
     fields: list[SchemaField] = []
     methods: list[str] = []
@@ -83,6 +83,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     serializer = ""
     queryset_line = 0
     opaque_eager = False
+    lists_queryset = False
     from_attributes = ""
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
@@ -93,6 +94,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 computed.append(statement.name)
             if statement.name == "get_queryset":
                 opaque_eager = _computed_eager_loads(statement)
+            elif statement.name == "list":
+                lists_queryset = _serializes_queryset(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -118,8 +121,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line or opaque_eager:
-        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager))
+    if serializer or queryset_line or opaque_eager or lists_queryset:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -144,6 +147,21 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             )
         )
     return declarations
+
+
+def _serializes_queryset(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`def list(self, ...)` that calls `self.get_queryset()` and `self.get_serializer(..., many=True)`."""
+    queried = serialized = False
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if not (isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+            continue
+        if node.func.attr == "get_queryset":
+            queried = True
+        elif node.func.attr == "get_serializer" and any(keyword.arg == "many" and _is_true(keyword.value) for keyword in node.keywords):
+            serialized = True
+    return queried and serialized
 
 
 _EAGER_CALLS = frozenset({"select_related", "prefetch_related", "options"})

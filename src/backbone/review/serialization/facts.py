@@ -115,6 +115,10 @@ class ViewData:
     queryset_line: int = 0
     # Its own get_queryset() eager-loads what backbone can't read (`prefetch_related(*computed)`).
     opaque_eager: bool = False
+    # Its own `list()` serializes the rows of `self.get_queryset()` with
+    # `self.get_serializer(rows, many=True)`: the list action of a generic view, wherever the
+    # class comes from (a framework vendored into the project, an older release, a project mixin).
+    lists_queryset: bool = False
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

@@ -467,11 +467,10 @@ class _Finder:
 
     def view_sites(self, node: ast.ClassDef) -> list[SerializationSite]:
         view = view_class_for(node, self.context)
-        if view is None:
-            return hook_sites(node, self)
-        if not view.list_actions:
-            return []
-        serializers = self.view_serializers(node, view.qualname)
+        qualname = view.qualname if view is not None else self._qualname(node)
+        if (view is None or not view.list_actions) and not self._inherits_listing(qualname):
+            return hook_sites(node, self) if view is None else []
+        serializers = self.view_serializers(node, qualname)
         located = self.view_queryset(node)
         label = f"`{node.name}` ({self.where(node)})"
         found: list[SerializationSite] = []
@@ -480,6 +479,16 @@ class _Finder:
             if site is not None:
                 found.append(site)
         return found
+
+    def _inherits_listing(self, qualname: str) -> bool:
+        """The class's `list()`, its own or the nearest project base's, serializes `get_queryset()`
+        many rows at a time (a generic view whose framework code lives in the project)."""
+        index = self.knowledge.index
+        method = index.method(qualname, "list")
+        if method is None:
+            return False
+        view = self.knowledge.views.get(method.rpartition(".")[0])
+        return view is not None and view.lists_queryset
 
     def _qualname(self, node: ast.ClassDef) -> str:
         return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))

@@ -457,6 +457,33 @@ def post_feed(request):
     posts = Post.objects.order_by("-id")  # expect: BB207
     return Response(PostOut(posts, many=True).data)
 ''',
+    # A generic view whose list() lives in the project (a vendored or older framework): it
+    # serializes `get_queryset()` with `get_serializer(..., many=True)`, as DRF's own does.
+    _DJANGO + '''
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class ListMixin:
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows)
+        serializer = self.get_serializer(page if page is not None else rows, many=True)
+        return Response(serializer.data)
+
+
+class TitledSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    author_name = serializers.CharField(source="author.name")
+
+
+class PostsView(ListMixin, APIView):
+    serializer_class = TitledSerializer
+
+    def get_queryset(self):
+        rows = Post.objects.filter(title__icontains="news")  # expect: BB207
+        return rows.order_by("-id")
+''',
 )
 
 DJANGO_VALID = (
@@ -777,6 +804,37 @@ class PostOut(serpy.Serializer):
 def post_feed(request):
     posts = Post.objects.select_related("author").prefetch_related("tags")
     return Response(PostOut(posts, many=True).data)
+''',
+    # A project list() that serializes one object, or rows that select what the serializer reads.
+    _DJANGO + '''
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class ListMixin:
+    def list(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.filter_queryset(self.get_queryset()), many=True)
+        return Response(serializer.data)
+
+
+class FirstMixin:
+    def list(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_queryset().first()).data)
+
+
+class TitledSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    author_name = serializers.CharField(source="author.name")
+
+
+class PostsView(ListMixin, APIView):
+    serializer_class = TitledSerializer
+    queryset = Post.objects.select_related("author")
+
+
+class FirstPostView(FirstMixin, APIView):
+    serializer_class = TitledSerializer
+    queryset = Post.objects.all()
 ''',
 )
 

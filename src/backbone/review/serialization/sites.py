@@ -27,7 +27,7 @@ from backbone.findings import Confidence
 from backbone.review.context import FileContext
 from backbone.review.frameworks import handler_for, response_model, response_payloads, view_class_for
 from backbone.review.names import NameResolver
-from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
+from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.project import SUPER_CALL
@@ -148,6 +148,8 @@ class _Finder:
             value = flows.flow(self.context.tree).value(attribute.value)
             if value is not None and value.kind in _ROWS + (ValueKind.MANAGER,) and value.eager_known and value.model:
                 base = (attribute.value, value.but(kind=ValueKind.QUERY))
+        else:
+            base = self._model_queryset(owner)
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
             if self._inherits_opaque_eager(self._qualname(owner)):
@@ -166,6 +168,17 @@ class _Finder:
                 if found is not None:
                     return found
         return None
+
+    def _model_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
+        """`model = Post` with no `queryset`: the framework's get_queryset() answers every row of the
+        model (`Post._default_manager.all()`, Django's list views and DRF 2 generic views)."""
+        attribute = next((item for item in owner.body if _assigns(item, "model")), None)
+        if not isinstance(attribute, ast.Assign):
+            return None
+        info = self.knowledge.graph.model(self.context.qualified_name(attribute.value) or "")
+        if info is None or info.layer is not DataLayer.DJANGO:
+            return None
+        return attribute.value, DataValue(ValueKind.QUERY, DataLayer.DJANGO, info.qualname)
 
     def _returned_queryset(
         self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, method: ast.FunctionDef

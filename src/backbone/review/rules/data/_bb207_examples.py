@@ -484,6 +484,22 @@ class PostsView(ListMixin, APIView):
         rows = Post.objects.filter(title__icontains="news")  # expect: BB207
         return rows.order_by("-id")
 ''',
+    # DRF 2 generic views (and Django's list views) take `model = Post` for `queryset`: the
+    # framework lists `Post._default_manager.all()`.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostList(generics.ListAPIView):
+    model = Post  # expect: BB207
+    serializer_class = PostSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -835,6 +851,22 @@ class PostsView(ListMixin, APIView):
 class FirstPostView(FirstMixin, APIView):
     serializer_class = TitledSerializer
     queryset = Post.objects.all()
+''',
+    # `model = Post` beside a `queryset` that selects the author: the queryset is what is listed.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostList(generics.ListAPIView):
+    model = Post
+    queryset = Post.objects.select_related("author")
+    serializer_class = PostSerializer
 ''',
 )
 

@@ -88,6 +88,10 @@ class Read:
     key_only: bool = False
     # DRF `depth`: the relation is serialized as a nested model this many levels deep.
     depth: int = 0
+    # Read by project code run per object (a method field's body, `to_representation`, a model
+    # method or property named in `fields`), not by a declared field: eager loads computed from
+    # the serializer's declared fields at run time can't know of it.
+    code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +281,7 @@ class SerializationKnowledge:
             if "to_representation" in schema.methods and family is Family.DRF:
                 method = f"{schema.qualname}.to_representation"
                 for steps, iterated, where in self.function_reads(method, 1):
-                    found.append(Read(steps, f"{label}.to_representation()", where, iterated))
+                    found.append(Read(steps, f"{label}.to_representation()", where, iterated, code=True))
                 break
         return found
 
@@ -295,16 +299,16 @@ class SerializationKnowledge:
             method = self.method(schema.qualname, field.method)
             if method is None:
                 return []
-            return [Read(path, name, read_where, iterated) for path, iterated, read_where in self.function_reads(method, 1)]
+            return [Read(path, name, read_where, iterated, code=True) for path, iterated, read_where in self.function_reads(method, 1)]
         if field.reads:
-            return [Read(tuple(read.path.split(".")), name, where, read.iterated) for read in field.reads]
+            return [Read(tuple(read.path.split(".")), name, where, read.iterated, code=True) for read in field.reads]
         nested = field.nested if field.nested and self.family(field.nested) is not None else ""
         if nested:
             head = Read(steps, name, where, field.many)
             if field.slug:
                 return [head, Read((*steps, field.slug), name, where, field.many)]
             inner = self.schema_reads(nested, depth + 1)
-            return [head, *(Read((*steps, *read.steps), f"{name} > {read.field}", read.where, read.iterated, read.key_only, read.depth) for read in inner)]
+            return [head, *(Read((*steps, *read.steps), f"{name} > {read.field}", read.where, read.iterated, read.key_only, read.depth, read.code) for read in inner)]
         if last in _KEY_ONLY_FIELDS:
             return [Read(steps, name, where, field.many, key_only=True)]
         if last == "StringRelatedField":
@@ -358,7 +362,7 @@ class SerializationKnowledge:
             if relation is None:
                 # A property or method of the model named in `fields` (DRF ReadOnlyField).
                 if family is Family.DRF and self.method(model.qualname, name) is not None:
-                    found.append(Read((name,), f"{label}.{name}", where))
+                    found.append(Read((name,), f"{label}.{name}", where, code=True))
                 continue
             if family is Family.DRF:
                 found.append(Read((name,), f"{label}.{name}", where, relation.many, key_only=depth == 0, depth=depth))

@@ -27,6 +27,7 @@ from backbone.findings import Confidence
 from backbone.review.context import FileContext
 from backbone.review.frameworks import handler_for, response_model, response_payloads, view_class_for
 from backbone.review.names import NameResolver
+from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
@@ -139,8 +140,22 @@ class _Finder:
                 return current
         return current
 
-    def view_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
-        """The class's `get_queryset()` return (super() chains applied) or its `queryset`."""
+    def computes_eager(self, owner: ast.ClassDef) -> bool:
+        """The list's get_queryset() (its own, or one it inherits or reaches through `super()`)
+        adds eager loads computed at run time (`prefetch_related(*prefetches_for(serializer))`)."""
+        qualname = self._qualname(owner)
+        method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
+        if method is None:
+            return self._inherits_opaque_eager(qualname)
+        own = self.knowledge.views.get(qualname)
+        return own is not None and own.opaque_eager or _calls_super_get_queryset(method) and self._bases_opaque_eager(qualname)
+
+    def view_queryset(self, owner: ast.ClassDef, through_computed: bool = False) -> tuple[ast.AST, DataValue] | None:
+        """The class's `get_queryset()` return (super() chains applied) or its `queryset`; None when
+        eager loads computed at run time are added to it, unless `through_computed` (they are then
+        left out)."""
+        if not through_computed and self.computes_eager(owner):
+            return None
         flows = module_flows(self.context)
         attribute = next((item for item in owner.body if _assigns(item, "queryset")), None)
         base: tuple[ast.AST, DataValue] | None = None
@@ -152,15 +167,7 @@ class _Finder:
             base = self._model_queryset(owner)
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
-            if self._inherits_opaque_eager(self._qualname(owner)):
-                # A project base's get_queryset() adds eager loads computed at run time.
-                return None
             return base
-        own = self.knowledge.views.get(self._qualname(owner))
-        if own is not None and own.opaque_eager:
-            return None
-        if _calls_super_get_queryset(method) and self._bases_opaque_eager(self._qualname(owner)):
-            return None
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
@@ -325,7 +332,11 @@ class _Finder:
         label: str,
         skip: frozenset[str] = frozenset(),
         confidence: Confidence = Confidence.HIGH,
+        computed_eager: bool = False,
     ) -> SerializationSite | None:
+        """`computed_eager`: the query adds eager loads computed at run time, which (derived from the
+        serializer's declared fields) can't cover what project code reads per object: only the
+        reads of method fields, `to_representation` and model members count, at medium confidence."""
         if located is None or not schema:
             return None
         node, rows = located
@@ -335,6 +346,9 @@ class _Finder:
         if family is Family.PYDANTIC and not self.knowledge.reads_attributes(schema):
             return None
         reads = self.knowledge.schema_reads(schema)
+        if computed_eager:
+            reads = tuple(read for read in reads if read.code)
+            confidence = lower_confidence(confidence, Confidence.MEDIUM)
         if not reads:
             return None
         return SerializationSite(
@@ -484,11 +498,12 @@ class _Finder:
         if (view is None or not view.list_actions) and not self._inherits_listing(qualname):
             return hook_sites(node, self) if view is None else []
         serializers = self.view_serializers(node, qualname)
-        located = self.view_queryset(node)
+        computed = self.computes_eager(node)
+        located = self.view_queryset(node, through_computed=True)
         label = f"`{node.name}` ({self.where(node)})"
         found: list[SerializationSite] = []
         for serializer in serializers:
-            site = self._site(located, serializer, True, label)
+            site = self._site(located, serializer, True, label, computed_eager=computed)
             if site is not None:
                 found.append(site)
         return found

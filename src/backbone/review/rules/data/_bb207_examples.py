@@ -500,6 +500,36 @@ class PostList(generics.ListAPIView):
     model = Post  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # Eager loads computed at run time from the serializer's declared fields can't see what a
+    # method field's body reads per row (medium confidence).
+    _DJANGO + '''
+
+def prefetches_for(serializer_class):
+    return [name for name, field in serializer_class().fields.items() if getattr(field, "source", "") != "*"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+    tag_labels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name", "tag_labels"]
+
+    def get_tag_labels(self, obj):
+        return [tag.label for tag in obj.tags.all()]
+
+
+class BaseViewSet(viewsets.ModelViewSet):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
+
+
+class PostViewSet(BaseViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
 )
 
 DJANGO_VALID = (

@@ -88,9 +88,10 @@ class Read:
     key_only: bool = False
     # DRF `depth`: the relation is serialized as a nested model this many levels deep.
     depth: int = 0
-    # Read by project code run per object (a method field's body, `to_representation`, a model
-    # method or property named in `fields`), not by a declared field: eager loads computed from
-    # the serializer's declared fields at run time can't know of it.
+    # Read by the serializer's own project code run per object (a method field's body,
+    # `to_representation`, a model method or property named in `fields`), not by a declared field
+    # nor by a nested serializer (whose rendered fields its arguments may narrow): eager loads
+    # computed from the serializer's declared fields at run time can't know of it.
     code: bool = False
 
 
@@ -308,7 +309,7 @@ class SerializationKnowledge:
             if field.slug:
                 return [head, Read((*steps, field.slug), name, where, field.many)]
             inner = self.schema_reads(nested, depth + 1)
-            return [head, *(Read((*steps, *read.steps), f"{name} > {read.field}", read.where, read.iterated, read.key_only, read.depth, read.code) for read in inner)]
+            return [head, *(Read((*steps, *read.steps), f"{name} > {read.field}", read.where, read.iterated, read.key_only, read.depth) for read in inner)]
         if last in _KEY_ONLY_FIELDS:
             return [Read(steps, name, where, field.many, key_only=True)]
         if last == "StringRelatedField":

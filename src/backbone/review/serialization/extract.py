@@ -27,6 +27,10 @@ _MAX_READS = 48
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "computed_field", "hybrid_property"})
 # Wrappers that evaluate the iterable they are given.
 _EVALUATING = frozenset({"list", "tuple", "set", "sorted", "len", "sum", "any", "all", "max", "min", "enumerate"})
+# Calls by which a function handed a queryset may load relations or change what its rows are.
+RESHAPING_CALLS = frozenset(
+    {"select_related", "prefetch_related", "Prefetch", "prefetch_related_objects", "options", "values", "values_list", "only", "defer", "raw"}
+)
 # Generic containers whose single argument is the element type (`list[PostOut]`, `Page[PostOut]`).
 _OPTIONAL = frozenset({"Optional", "Annotated", "Union"})
 
@@ -379,13 +383,20 @@ def function_reads(
                 position, prefix = aliases[chain[0]]
                 path = ".".join(filter(None, [prefix, *chain[1]]))
                 calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno))
+    reshapes = any(_called_name(call.func) in RESHAPING_CALLS for call in scan.calls)
     found: list[FunctionReads] = []
     for position, argument in enumerate(arguments):
         own = reads.get(position, {})
         passed = calls.get(position, [])
         if own or passed:
-            found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property))
+            found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property, reshapes))
     return found
+
+
+def _called_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _lambda_reads(function: ast.Lambda) -> tuple[AttributeRead, ...]:

@@ -51,6 +51,10 @@ class FunctionReads:
     calls: tuple[ParameterCall, ...] = ()
     # The function is decorated `@property`/`@cached_property`/`@computed_field`.
     is_property: bool = False
+    # It calls something that eager-loads or changes what rows are (`select_related`,
+    # `prefetch_related`, `Prefetch`, `options`, `values`, `only`...): handed a queryset, its
+    # result is not just that queryset's rows.
+    reshapes: bool = False
 
 
 @dataclass(frozen=True, slots=True)

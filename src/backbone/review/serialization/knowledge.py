@@ -459,6 +459,10 @@ class SerializationKnowledge:
         self._per_row = found
         return found
 
+    def reshapes(self, qualname: str) -> bool:
+        """The function eager-loads or changes what rows are (facts.FunctionReads.reshapes)."""
+        return any(self.functions[key].reshapes for key in ((qualname, position) for position in range(4)) if key in self.functions)
+
     def is_property(self, qualname: str) -> bool:
         facts = self.functions.get((qualname, 0))
         return facts is not None and facts.is_property

@@ -192,6 +192,7 @@ class _Finder:
     ) -> tuple[ast.AST, DataValue] | None:
         chain: list[ast.Call] = []
         current: ast.expr = node
+        passed_helper = False
         for _ in range(16):
             if isinstance(current, ast.Name):
                 binding = flow.binding_at(current.id, current)
@@ -213,11 +214,38 @@ class _Finder:
                 chain.append(current)
                 current = current.func.value
                 continue
+            shaped = self._shaped_by_helper(current)
+            if shaped is not None:
+                passed_helper = True
+                current = shaped
+                continue
             break
         value = flow.value(node)
+        if value is None and passed_helper:
+            # The rows before the helper, with the calls chained after it.
+            value = flow.value(current)
+            for call in reversed(chain):
+                if value is None or value.layer is not DataLayer.DJANGO:
+                    break
+                value = apply_call(flow, value, call)
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
-            return self._origin(flow, node), value
+            return self._origin(flow, current if passed_helper else node), value
         return None
+
+    def _shaped_by_helper(self, node: ast.expr) -> ast.expr | None:
+        """`attach_extra_info(queryset, user=...)`: a project function handed the queryset first,
+        which (with what it calls) adds no eager load and turns no row into a dict, so its result
+        has the rows of its argument: the argument, else None."""
+        if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Starred):
+            return None
+        index = self.knowledge.index
+        target = index.function(self.context.qualified_name(node.func) or "")
+        if target is None or (target.qualname, 0) not in self.knowledge.functions:
+            return None
+        reached = [target.qualname, *index.reach(target.qualname, 3)]
+        if any(self.knowledge.reshapes(qualname) for qualname in reached):
+            return None
+        return node.args[0]
 
     def _bases_opaque_eager(self, qualname: str) -> bool:
         """What `super().get_queryset()` reaches from the class eager-loads at run time."""

@@ -530,6 +530,32 @@ class PostViewSet(BaseViewSet):
     queryset = Post.objects.all()  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # get_queryset() hands its queryset to a project helper that only annotates it: the rows
+    # are still those of the query, and still miss what the serializer reads.
+    _DJANGO + '''
+
+def attach_counts(queryset, user=None):
+    queryset = queryset.annotate(comment_total=Count("comments"))
+    return queryset
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().filter(title__isnull=False)
+        queryset = attach_counts(queryset, user=self.request.user)
+        return queryset.order_by("-id")  # expect: BB207
+''',
 )
 
 DJANGO_VALID = (
@@ -897,6 +923,35 @@ class PostList(generics.ListAPIView):
     model = Post
     queryset = Post.objects.select_related("author")
     serializer_class = PostSerializer
+''',
+    # A helper handed the queryset eager-loads (itself or through what it calls): backbone
+    # can't tell what it leaves out.
+    _DJANGO + '''
+
+def with_authors(queryset):
+    return queryset.select_related("author")
+
+
+def attach_extra(queryset, user=None):
+    queryset = with_authors(queryset)
+    return queryset.annotate(comment_total=Count("comments"))
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return attach_extra(queryset, user=self.request.user)
 ''',
 )
 

@@ -286,3 +286,45 @@ def test_guardian_permission_checks_per_serialized_object_are_queries(tmp_path: 
     findings = review_project(write_project(tmp_path, files), CODES)
     assert located(findings) == expected(files)
 
+
+
+def test_generic_framework_bases_are_their_classes(tmp_path: Path) -> None:
+    """`ModelSerializer[Story]` and `ModelViewSet[Story]` (typed with djangorestframework-stubs)."""
+    files = {
+        "typed/__init__.py": "",
+        "typed/models.py": _MODELS,
+        "typed/serializers.py": """
+            from typing import Any
+
+            from rest_framework import serializers
+            from rest_framework.fields import SerializerMethodField
+
+            from typed.models import Story
+
+
+            class WithOwner(serializers.Serializer[dict[str, Any]]):
+                owner_name = SerializerMethodField()
+
+                def get_owner_name(self, obj) -> str:
+                    return obj.owner.name
+
+
+            class StorySerializer(WithOwner, serializers.ModelSerializer[Story]):
+                class Meta:
+                    model = Story
+                    fields = ["id", "owner_name"]
+        """,
+        "typed/views.py": """
+            from rest_framework.viewsets import ModelViewSet
+
+            from typed.models import Story
+            from typed.serializers import StorySerializer
+
+
+            class StoryViewSet(ModelViewSet[Story]):
+                queryset = Story.objects.order_by("-id")  # expect: BB207
+                serializer_class = StorySerializer
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)

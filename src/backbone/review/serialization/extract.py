@@ -77,7 +77,9 @@ def _definitions(
 
 
 def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
-    bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
+    bases = tuple(
+        base for base in (resolver.qualified_name(item.value if isinstance(item, ast.Subscript) else item) for item in node.bases) if base
+    )
     if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list") for item in node.body):
         return []
     fields: list[SchemaField] = []

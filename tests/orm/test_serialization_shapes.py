@@ -328,3 +328,33 @@ def test_generic_framework_bases_are_their_classes(tmp_path: Path) -> None:
     }
     findings = review_project(write_project(tmp_path, files), CODES)
     assert located(findings) == expected(files)
+
+
+def test_a_review_root_that_is_a_package_names_its_modules_from_it(tmp_path: Path) -> None:
+    """`backbone review hc` with `hc/__init__.py`: `from hc.api.models import ...` is the root's own
+    module, so the viewset in one module sees the models and serializers of the others."""
+    files = {
+        "tracker/__init__.py": "",
+        "tracker/base/__init__.py": _VENDORED["tracker/base/__init__.py"],
+        "tracker/base/mixins.py": _VENDORED["tracker/base/mixins.py"],
+        "tracker/base/viewsets.py": _VENDORED["tracker/base/viewsets.py"],
+        "tracker/models.py": _MODELS,
+        "tracker/api.py": """
+            from rest_framework import serializers
+
+            from tracker.base.viewsets import ReadOnlyViewSet
+            from tracker.models import Story
+
+
+            class StorySerializer(serializers.Serializer):
+                owner_name = serializers.CharField(source="owner.name")
+
+
+            class StoryViewSet(ReadOnlyViewSet):
+                queryset = Story.objects.all()  # expect: BB207
+                serializer_class = StorySerializer
+        """,
+    }
+    write_project(tmp_path, files)
+    findings = review_project(tmp_path / "tracker", CODES)
+    assert [(finding.path, finding.location.line) for finding in findings] == [("api.py", 13)]

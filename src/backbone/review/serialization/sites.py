@@ -21,7 +21,7 @@ row. Serializations recognised:
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backbone.findings import Confidence
 from backbone.review.context import FileContext
@@ -530,11 +530,20 @@ class _Finder:
         located = self.view_queryset(node, through_computed=True)
         label = f"`{node.name}` ({self.where(node)})"
         found: list[SerializationSite] = []
+        text = ""
+        if located is not None and located[0] is self._model_queryset_node(node):
+            model = self.knowledge.graph.model(located[1].model)
+            text = f"`{model.name if model is not None else 'model'}._default_manager.all()` (the view's `model`)"
         for serializer in serializers:
             site = self._site(located, serializer, True, label, computed_eager=computed)
             if site is not None:
-                found.append(site)
+                found.append(replace(site, query_text=text) if text else site)
         return found
+
+    @staticmethod
+    def _model_queryset_node(owner: ast.ClassDef) -> ast.AST | None:
+        attribute = next((item for item in owner.body if _assigns(item, "model")), None)
+        return attribute.value if isinstance(attribute, ast.Assign) else None
 
     def _inherits_listing(self, qualname: str) -> bool:
         """The class's `list()`, its own or the nearest project base's, serializes `get_queryset()`

@@ -556,6 +556,27 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = attach_counts(queryset, user=self.request.user)
         return queryset.order_by("-id")  # expect: BB207
 ''',
+    # A mixin based on GenericAPIView listed before ModelViewSet: the class is still a viewset
+    # whose list() serializes the queryset.
+    _DJANGO + '''
+
+class CountingMixin(generics.GenericAPIView):
+    def document_count(self):
+        return self.get_queryset().count()
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(CountingMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.order_by("-id")  # expect: BB207
+    serializer_class = PostSerializer
+''',
 )
 
 DJANGO_VALID = (

@@ -163,7 +163,14 @@ DJANGO_SHORTCUTS: dict[str, ValueKind] = {
     "rest_framework.generics.get_object_or_404": ValueKind.INSTANCE,
 }
 DJANGO_F = frozenset({"django.db.models.F", "django.db.models.expressions.F"})
-DJANGO_PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
+DJANGO_PREFETCH = frozenset(
+    {
+        "django.db.models.Prefetch",
+        "django.db.models.query.Prefetch",
+        # Django 5.0: prefetches a generic foreign key (and the relations under it).
+        "django.contrib.contenttypes.prefetch.GenericPrefetch",
+    }
+)
 DJANGO_RAW_SQL = frozenset({"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"})
 DJANGO_CONNECTIONS = frozenset({"django.db.connection", "django.db.connections"})
 

@@ -974,6 +974,34 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = super().get_queryset()
         return attach_extra(queryset, user=self.request.user)
 ''',
+    # GenericPrefetch loads a generic foreign key a method field reads per row.
+    _DJANGO + '''
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+
+
+class Bookmark(models.Model):
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    target_id = models.PositiveIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+
+
+class BookmarkSerializer(serializers.ModelSerializer):
+    target_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bookmark
+        fields = ["id", "target_label"]
+
+    def get_target_label(self, obj):
+        return str(obj.target)
+
+
+class BookmarkViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Bookmark.objects.prefetch_related(GenericPrefetch("target", [Post.objects.all(), Comment.objects.all()]))
+    serializer_class = BookmarkSerializer
+''',
 )
 
 SQLALCHEMY_INVALID = (

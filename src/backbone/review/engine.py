@@ -282,15 +282,37 @@ def _display(path: Path, root: Path) -> str:
 def _jobs(files: Iterable[Path], root: Path) -> list[FileJob]:
     displays = [(str(path), _display(path, root)) for path in files]
     package_dirs = _package_dirs(displays)
+    prefix = _root_package(root)
     return [
         FileJob(
             path=path,
             display=display,
-            module=module_name_for(display, package_dirs),
+            module=_within(prefix, module_name_for(display, package_dirs), display),
             is_package=display.endswith("__init__.py"),
         )
         for path, display in displays
     ]
+
+
+def _root_package(root: Path) -> str:
+    """The dotted package the review root is, when it is one (`backbone review hc`, with
+    `hc/__init__.py`): its modules import each other as `hc.api.models`."""
+    names: list[str] = []
+    current = Path(os.path.abspath(root))
+    while current.name.isidentifier() and (current / "__init__.py").is_file() and len(names) < 16:
+        names.insert(0, current.name)
+        current = current.parent
+    return ".".join(names)
+
+
+def _within(prefix: str, module: str, display: str) -> str:
+    if not prefix:
+        return module
+    if display == "__init__.py":
+        return prefix
+    # A file whose folders are all packages up to the root sits in the root package.
+    top = display.split("/")[0]
+    return f"{prefix}.{module}" if module.split(".")[0] == (top[:-3] if top.endswith(".py") else top) else module
 
 
 def _package_dirs(displays: list[tuple[str, str]]) -> frozenset[str]:

@@ -180,8 +180,11 @@ class _FactCollector:
 
     def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
         qualname = self._qualname(frame, node.name)
+        # A generic base (`ModelSerializer[Any]`, `ModelViewSet[Order]`) is its class.
         bases = tuple(
-            resolved for base in node.bases if (resolved := self.resolver.qualified_name(base)) is not None
+            resolved
+            for base in node.bases
+            if (resolved := self.resolver.qualified_name(base.value if isinstance(base, ast.Subscript) else base)) is not None
         )
         methods = tuple(
             item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))

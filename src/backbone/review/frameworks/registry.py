@@ -466,6 +466,9 @@ class _Builder:
         if not framework_bases:
             return
         family = framework_bases[0][1].family
+        if any(base.family is ViewFamily.VIEWSET for _, base in framework_bases):
+            # A mixin based on GenericAPIView listed before ModelViewSet: still a viewset.
+            family = ViewFamily.VIEWSET
         framework = WebFramework.DRF if any(base.framework is WebFramework.DRF for _, base in framework_bases) else framework_bases[0][1].framework
         declarations = [self.view_declarations[name] for name in mro if name in self.view_declarations]
         http_method_names = next(

@@ -62,6 +62,26 @@ DJANGO_GET_MODEL = frozenset(
     }
 )
 
+# django-guardian: object permissions live in tables of their own. Its shortcuts query them on
+# every call; an `ObjectPermissionChecker` queries on each `has_perm`/`get_perms` of an object it
+# has not `prefetch_perms()`-ed; its utilities answer the permission model classes.
+GUARDIAN_QUERY_FUNCTIONS = frozenset(
+    {
+        "guardian.shortcuts.get_perms",
+        "guardian.shortcuts.get_user_perms",
+        "guardian.shortcuts.get_group_perms",
+        "guardian.shortcuts.get_users_with_perms",
+        "guardian.shortcuts.get_groups_with_perms",
+        "guardian.shortcuts.get_perms_for_model",
+    }
+)
+GUARDIAN_CHECKERS = frozenset({"guardian.core.ObjectPermissionChecker"})
+GUARDIAN_CHECKER_QUERIES = frozenset({"has_perm", "get_perms", "get_user_perms", "get_group_perms"})
+GUARDIAN_MODEL_FACTORIES: dict[str, str] = {
+    "guardian.utils.get_user_obj_perms_model": "guardian.UserObjectPermission",
+    "guardian.utils.get_group_obj_perms_model": "guardian.GroupObjectPermission",
+}
+
 # Django models that ship with Django, with the relations code reads on them.
 # model -> ((relation, target, many), ...)
 DJANGO_BUILTIN_MODELS: dict[str, tuple[tuple[str, str, bool], ...]] = {
@@ -143,7 +163,14 @@ DJANGO_SHORTCUTS: dict[str, ValueKind] = {
     "rest_framework.generics.get_object_or_404": ValueKind.INSTANCE,
 }
 DJANGO_F = frozenset({"django.db.models.F", "django.db.models.expressions.F"})
-DJANGO_PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
+DJANGO_PREFETCH = frozenset(
+    {
+        "django.db.models.Prefetch",
+        "django.db.models.query.Prefetch",
+        # Django 5.0: prefetches a generic foreign key (and the relations under it).
+        "django.contrib.contenttypes.prefetch.GenericPrefetch",
+    }
+)
 DJANGO_RAW_SQL = frozenset({"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"})
 DJANGO_CONNECTIONS = frozenset({"django.db.connection", "django.db.connections"})
 

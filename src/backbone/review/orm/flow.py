@@ -1050,6 +1050,11 @@ class ScopeFlow:
             return DataValue(ValueKind.CONNECTION, DataLayer.DRIVER, is_async=catalog.DRIVER_CONNECT[qualname]), None
         if qualname in catalog.DJANGO_SHORTCUTS:
             return self._shortcut(call, qualname)
+        if qualname in catalog.GUARDIAN_QUERY_FUNCTIONS:
+            name = qualname.rpartition(".")[2]
+            return None, QueryEvent(call, QueryKind.READ, DataLayer.DJANGO, name, _text(call), "", _HIGH)
+        if qualname in catalog.GUARDIAN_MODEL_FACTORIES:
+            return DataValue(ValueKind.MODEL_CLASS, DataLayer.DJANGO, catalog.GUARDIAN_MODEL_FACTORIES[qualname]), None
         if qualname in catalog.DJANGO_GET_MODEL:
             reference = _model_reference(call)
             if reference:
@@ -1097,7 +1102,10 @@ class ScopeFlow:
         return None, None
 
     def _unknown_method(self, call: ast.Call, func: ast.Attribute) -> tuple[DataValue | None, QueryEvent | None]:
-        """`self.get_queryset()` in a view: what the project method returns."""
+        """`self.get_queryset()` in a view: what the project method returns; a django-guardian
+        permission checker's query."""
+        if func.attr in catalog.GUARDIAN_CHECKER_QUERIES and self._fresh_permission_checker(func.value):
+            return None, QueryEvent(call, QueryKind.READ, DataLayer.DJANGO, func.attr, _text(call), "", _HIGH)
         class_qualname = self.context.class_qualname
         if class_qualname is None or not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
             return None, None
@@ -1106,6 +1114,25 @@ class ScopeFlow:
         if access is not None and access.result is not None:
             return access.result, None
         return None, None
+
+    def _fresh_permission_checker(self, node: ast.expr) -> bool:
+        """`ObjectPermissionChecker(user)`, or a local name bound to one, that this scope never
+        `prefetch_perms()`: each object it is asked about is a query."""
+        value: ast.AST | None = node
+        if isinstance(node, ast.Name):
+            binding, _ = self.local_binding(node)
+            value = binding.node if binding is not None and binding.kind is BindingKind.ASSIGN else None
+            if any(
+                isinstance(call.func, ast.Attribute) and call.func.attr == "prefetch_perms"
+                and isinstance(call.func.value, ast.Name) and call.func.value.id == node.id
+                for call in self.calls
+            ):
+                return False
+        choices = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+        return any(
+            isinstance(choice, ast.Call) and self.resolver.qualified_name(choice.func) in catalog.GUARDIAN_CHECKERS
+            for choice in choices
+        )
 
     # --- methods by receiver ------------------------------------------------------------
 
@@ -1763,7 +1790,7 @@ class ScopeFlow:
         for call in self.calls:
             func = call.func
             if isinstance(func, ast.Attribute):
-                if func.attr not in catalog.SQL_METHOD_NAMES and func.attr not in custom:
+                if func.attr not in catalog.SQL_METHOD_NAMES and func.attr not in custom and func.attr not in catalog.GUARDIAN_CHECKER_QUERIES:
                     continue
             elif not (isinstance(func, ast.Name) and func.id in _EVENT_FUNCTIONS):
                 continue
@@ -1882,7 +1909,7 @@ FULL_EVALUATIONS = frozenset(
 _SERVED_FROM_CACHE = FULL_EVALUATIONS | {"count", "exists"}
 # Plain function names whose call can run SQL: evaluating builtins and Django shortcuts.
 _EVENT_FUNCTIONS = _EVALUATING_BUILTINS | frozenset(
-    {name.rpartition(".")[2] for name in catalog.DJANGO_SHORTCUTS}
+    {name.rpartition(".")[2] for name in [*catalog.DJANGO_SHORTCUTS, *catalog.GUARDIAN_QUERY_FUNCTIONS]}
 )
 class _HasParents(Protocol):
     """What lends its parent map to the flows: a rule's FileContext."""

@@ -27,6 +27,10 @@ _MAX_READS = 48
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "computed_field", "hybrid_property"})
 # Wrappers that evaluate the iterable they are given.
 _EVALUATING = frozenset({"list", "tuple", "set", "sorted", "len", "sum", "any", "all", "max", "min", "enumerate"})
+# Calls by which a function handed a queryset may load relations or change what its rows are.
+RESHAPING_CALLS = frozenset(
+    {"select_related", "prefetch_related", "Prefetch", "prefetch_related_objects", "options", "values", "values_list", "only", "defer", "raw"}
+)
 # Generic containers whose single argument is the element type (`list[PostOut]`, `Page[PostOut]`).
 _OPTIONAL = frozenset({"Optional", "Annotated", "Union"})
 
@@ -73,8 +77,10 @@ def _definitions(
 
 
 def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
-    bases = tuple(base for base in (resolver.qualified_name(item) for item in node.bases) if base)
-    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name == "get_queryset" for item in node.body):
+    bases = tuple(
+        base for base in (resolver.qualified_name(item.value if isinstance(item, ast.Subscript) else item) for item in node.bases) if base
+    )
+    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list") for item in node.body):
         return []
     fields: list[SchemaField] = []
     methods: list[str] = []
@@ -83,6 +89,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     serializer = ""
     queryset_line = 0
     opaque_eager = False
+    lists_queryset = False
     from_attributes = ""
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
@@ -93,6 +100,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 computed.append(statement.name)
             if statement.name == "get_queryset":
                 opaque_eager = _computed_eager_loads(statement)
+            elif statement.name == "list":
+                lists_queryset = _serializes_queryset(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -118,8 +127,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line or opaque_eager:
-        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager))
+    if serializer or queryset_line or opaque_eager or lists_queryset:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -144,6 +153,21 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             )
         )
     return declarations
+
+
+def _serializes_queryset(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`def list(self, ...)` that calls `self.get_queryset()` and `self.get_serializer(..., many=True)`."""
+    queried = serialized = False
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if not (isinstance(node.func.value, ast.Name) and node.func.value.id == "self"):
+            continue
+        if node.func.attr == "get_queryset":
+            queried = True
+        elif node.func.attr == "get_serializer" and any(keyword.arg == "many" and _is_true(keyword.value) for keyword in node.keywords):
+            serialized = True
+    return queried and serialized
 
 
 _EAGER_CALLS = frozenset({"select_related", "prefetch_related", "options"})
@@ -202,9 +226,13 @@ def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) ->
     if not field_type:
         return None
     keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
-    source = _string(keywords.get("source")) or _string(keywords.get("attribute"))
+    # DRF `source=`, marshmallow `attribute=`, serpy `attr=` (an attrgetter path).
+    source = _string(keywords.get("source")) or _string(keywords.get("attribute")) or _string(keywords.get("attr"))
     many = _is_true(keywords.get("many"))
     last = field_type.rpartition(".")[2]
+    if _is_true(keywords.get("call")) and not source.endswith(")"):
+        # serpy `Field(attr="get_full_name", call=True)`: the attribute is called.
+        source = f"{source or name}()"
     nested = ""
     method = ""
     slug = _string(keywords.get("slug_field"))
@@ -216,6 +244,9 @@ def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) ->
             slug = _string(call.args[1])
     elif last == "SerializerMethodField":
         method = _string(keywords.get("method_name")) or (_string(call.args[0]) if call.args else "") or f"get_{name}"
+    elif last == "MethodField":
+        # serpy: `MethodField()` calls `get_<name>(obj)`, `MethodField("name")` / `method=` another.
+        method = _string(keywords.get("method")) or (_string(call.args[0]) if call.args else "") or f"get_{name}"
     elif last == "Method":
         method = _string(keywords.get("serialize")) or (_string(call.args[0]) if call.args else "")
     elif last == "Function":
@@ -366,13 +397,20 @@ def function_reads(
                 position, prefix = aliases[chain[0]]
                 path = ".".join(filter(None, [prefix, *chain[1]]))
                 calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno))
+    reshapes = any(_called_name(call.func) in RESHAPING_CALLS for call in scan.calls)
     found: list[FunctionReads] = []
     for position, argument in enumerate(arguments):
         own = reads.get(position, {})
         passed = calls.get(position, [])
         if own or passed:
-            found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property))
+            found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property, reshapes))
     return found
+
+
+def _called_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def _lambda_reads(function: ast.Lambda) -> tuple[AttributeRead, ...]:

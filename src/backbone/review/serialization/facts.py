@@ -51,6 +51,10 @@ class FunctionReads:
     calls: tuple[ParameterCall, ...] = ()
     # The function is decorated `@property`/`@cached_property`/`@computed_field`.
     is_property: bool = False
+    # It calls something that eager-loads or changes what rows are (`select_related`,
+    # `prefetch_related`, `Prefetch`, `options`, `values`, `only`...): handed a queryset, its
+    # result is not just that queryset's rows.
+    reshapes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,10 @@ class ViewData:
     queryset_line: int = 0
     # Its own get_queryset() eager-loads what backbone can't read (`prefetch_related(*computed)`).
     opaque_eager: bool = False
+    # Its own `list()` serializes the rows of `self.get_queryset()` with
+    # `self.get_serializer(rows, many=True)`: the list action of a generic view, wherever the
+    # class comes from (a framework vendored into the project, an older release, a project mixin).
+    lists_queryset: bool = False
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

@@ -44,6 +44,9 @@ KNOWLEDGE_VIEW = "serialization-knowledge"
 # How many project calls (and nested schemas) a read is followed through.
 MAX_DEPTH = 4
 
+# serpy: `Field(attr=...)` and `MethodField` read attributes of each object, `Serializer(rows,
+# many=True).data` serializes a list (its DictSerializer reads dict keys, not attributes).
+_SERPY_BASES = frozenset({"serpy.Serializer", "serpy.serializer.Serializer"})
 _GRAPHENE_BASES = frozenset({"graphene_django.DjangoObjectType", "graphene_django.types.DjangoObjectType"})
 _ATTRIBUTE_READERS = frozenset({"sqlmodel.SQLModel", "ninja.Schema", "ninja.schema.Schema", "ninja.ModelSchema", "ninja.orm.ModelSchema"})
 # DRF relational fields that read only the key of a forward relation (`author_id`).
@@ -56,6 +59,7 @@ class Family(enum.Enum):
     PYDANTIC = "pydantic model"
     MARSHMALLOW = "marshmallow schema"
     GRAPHENE = "graphene type"
+    SERPY = "serpy serializer"
 
 
 _FAMILIES = {SchemaFamily.DRF: Family.DRF, SchemaFamily.PYDANTIC: Family.PYDANTIC, SchemaFamily.MARSHMALLOW: Family.MARSHMALLOW}
@@ -84,6 +88,11 @@ class Read:
     key_only: bool = False
     # DRF `depth`: the relation is serialized as a nested model this many levels deep.
     depth: int = 0
+    # Read by the serializer's own project code run per object (a method field's body,
+    # `to_representation`, a model method or property named in `fields`), not by a declared field
+    # nor by a nested serializer (whose rendered fields its arguments may narrow): eager loads
+    # computed from the serializer's declared fields at run time can't know of it.
+    code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +166,8 @@ class SerializationKnowledge:
         bases = self._bases(qualname)
         if any(base in _GRAPHENE_BASES for base in bases):
             found = Family.GRAPHENE
+        elif any(base in _SERPY_BASES for base in bases):
+            found = Family.SERPY
         else:
             family = schema_family(bases, self.marshmallow)
             found = _FAMILIES.get(family) if family is not None else None
@@ -271,7 +282,7 @@ class SerializationKnowledge:
             if "to_representation" in schema.methods and family is Family.DRF:
                 method = f"{schema.qualname}.to_representation"
                 for steps, iterated, where in self.function_reads(method, 1):
-                    found.append(Read(steps, f"{label}.to_representation()", where, iterated))
+                    found.append(Read(steps, f"{label}.to_representation()", where, iterated, code=True))
                 break
         return found
 
@@ -289,9 +300,9 @@ class SerializationKnowledge:
             method = self.method(schema.qualname, field.method)
             if method is None:
                 return []
-            return [Read(path, name, read_where, iterated) for path, iterated, read_where in self.function_reads(method, 1)]
+            return [Read(path, name, read_where, iterated, code=True) for path, iterated, read_where in self.function_reads(method, 1)]
         if field.reads:
-            return [Read(tuple(read.path.split(".")), name, where, read.iterated) for read in field.reads]
+            return [Read(tuple(read.path.split(".")), name, where, read.iterated, code=True) for read in field.reads]
         nested = field.nested if field.nested and self.family(field.nested) is not None else ""
         if nested:
             head = Read(steps, name, where, field.many)
@@ -352,7 +363,7 @@ class SerializationKnowledge:
             if relation is None:
                 # A property or method of the model named in `fields` (DRF ReadOnlyField).
                 if family is Family.DRF and self.method(model.qualname, name) is not None:
-                    found.append(Read((name,), f"{label}.{name}", where))
+                    found.append(Read((name,), f"{label}.{name}", where, code=True))
                 continue
             if family is Family.DRF:
                 found.append(Read((name,), f"{label}.{name}", where, relation.many, key_only=depth == 0, depth=depth))
@@ -405,7 +416,7 @@ class SerializationKnowledge:
         for instance in self.instances.values():
             if instance.many:
                 listed.add(self.index.resolve(instance.schema))
-        return {qualname for qualname in listed if self.family(qualname) is Family.DRF}
+        return {qualname for qualname in listed if self.family(qualname) in (Family.DRF, Family.SERPY)}
 
     def per_row_functions(self) -> dict[str, PerRowCaller]:
         """Functions that run once per row a listed serializer serializes: the methods of its
@@ -447,6 +458,10 @@ class SerializationKnowledge:
                     found[target] = PerRowCaller(caller.field, (*caller.chain, *names))
         self._per_row = found
         return found
+
+    def reshapes(self, qualname: str) -> bool:
+        """The function eager-loads or changes what rows are (facts.FunctionReads.reshapes)."""
+        return any(self.functions[key].reshapes for key in ((qualname, position) for position in range(4)) if key in self.functions)
 
     def is_property(self, qualname: str) -> bool:
         facts = self.functions.get((qualname, 0))

@@ -21,13 +21,14 @@ row. Serializations recognised:
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backbone.findings import Confidence
 from backbone.review.context import FileContext
 from backbone.review.frameworks import handler_for, response_model, response_payloads, view_class_for
 from backbone.review.names import NameResolver
-from backbone.review.orm import DataValue, ScopeFlow, ValueKind, module_flows, scope_of
+from backbone.review.orm.values import lower_confidence
+from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.project import SUPER_CALL, ProjectIndex
@@ -140,8 +141,22 @@ class _Finder:
                 return current
         return current
 
-    def view_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
-        """The class's `get_queryset()` return (super() chains applied) or its `queryset`."""
+    def computes_eager(self, owner: ast.ClassDef) -> bool:
+        """The list's get_queryset() (its own, or one it inherits or reaches through `super()`)
+        adds eager loads computed at run time (`prefetch_related(*prefetches_for(serializer))`)."""
+        qualname = self._qualname(owner)
+        method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
+        if method is None:
+            return self._inherits_opaque_eager(qualname)
+        own = self.knowledge.views.get(qualname)
+        return own is not None and own.opaque_eager or _calls_super_get_queryset(method) and self._bases_opaque_eager(qualname)
+
+    def view_queryset(self, owner: ast.ClassDef, through_computed: bool = False) -> tuple[ast.AST, DataValue] | None:
+        """The class's `get_queryset()` return (super() chains applied) or its `queryset`; None when
+        eager loads computed at run time are added to it, unless `through_computed` (they are then
+        left out)."""
+        if not through_computed and self.computes_eager(owner):
+            return None
         flows = module_flows(self.context)
         attribute = next((item for item in owner.body if _assigns(item, "queryset")), None)
         base: tuple[ast.AST, DataValue] | None = None
@@ -149,17 +164,11 @@ class _Finder:
             value = flows.flow(self.context.tree).value(attribute.value)
             if value is not None and value.kind in _ROWS + (ValueKind.MANAGER,) and value.eager_known and value.model:
                 base = (attribute.value, value.but(kind=ValueKind.QUERY))
+        else:
+            base = self._model_queryset(owner)
         method = next((item for item in owner.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
         if method is None:
-            if self._inherits_opaque_eager(self._qualname(owner)):
-                # A project base's get_queryset() adds eager loads computed at run time.
-                return None
             return base
-        own = self.knowledge.views.get(self._qualname(owner))
-        if own is not None and own.opaque_eager:
-            return None
-        if _calls_super_get_queryset(method) and self._bases_opaque_eager(self._qualname(owner)):
-            return None
         flow = flows.flow(method)
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
@@ -168,11 +177,23 @@ class _Finder:
                     return found
         return None
 
+    def _model_queryset(self, owner: ast.ClassDef) -> tuple[ast.AST, DataValue] | None:
+        """`model = Post` with no `queryset`: the framework's get_queryset() answers every row of the
+        model (`Post._default_manager.all()`, Django's list views and DRF 2 generic views)."""
+        attribute = next((item for item in owner.body if _assigns(item, "model")), None)
+        if not isinstance(attribute, ast.Assign):
+            return None
+        info = self.knowledge.graph.model(self.context.qualified_name(attribute.value) or "")
+        if info is None or info.layer is not DataLayer.DJANGO:
+            return None
+        return attribute.value, DataValue(ValueKind.QUERY, DataLayer.DJANGO, info.qualname)
+
     def _returned_queryset(
         self, flow: ScopeFlow, node: ast.expr, base: tuple[ast.AST, DataValue] | None, method: ast.FunctionDef
     ) -> tuple[ast.AST, DataValue] | None:
         chain: list[ast.Call] = []
         current: ast.expr = node
+        passed_helper = False
         for _ in range(16):
             if isinstance(current, ast.Name):
                 binding = flow.binding_at(current.id, current)
@@ -194,11 +215,38 @@ class _Finder:
                 chain.append(current)
                 current = current.func.value
                 continue
+            shaped = self._shaped_by_helper(current)
+            if shaped is not None:
+                passed_helper = True
+                current = shaped
+                continue
             break
         value = flow.value(node)
+        if value is None and passed_helper:
+            # The rows before the helper, with the calls chained after it.
+            value = flow.value(current)
+            for call in reversed(chain):
+                if value is None or value.layer is not DataLayer.DJANGO:
+                    break
+                value = apply_call(flow, value, call)
         if value is not None and value.kind in _ROWS and value.eager_known and value.model and value.entities:
-            return self._origin(flow, node), value
+            return self._origin(flow, current if passed_helper else node), value
         return None
+
+    def _shaped_by_helper(self, node: ast.expr) -> ast.expr | None:
+        """`attach_extra_info(queryset, user=...)`: a project function handed the queryset first,
+        which (with what it calls) adds no eager load and turns no row into a dict, so its result
+        has the rows of its argument: the argument, else None."""
+        if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Starred):
+            return None
+        index = self.knowledge.index
+        target = index.function(self.context.qualified_name(node.func) or "")
+        if target is None or (target.qualname, 0) not in self.knowledge.functions:
+            return None
+        reached = [target.qualname, *index.reach(target.qualname, 3)]
+        if any(self.knowledge.reshapes(qualname) for qualname in reached):
+            return None
+        return node.args[0]
 
     def _bases_opaque_eager(self, qualname: str) -> bool:
         """What `super().get_queryset()` reaches from the class eager-loads at run time."""
@@ -309,7 +357,11 @@ class _Finder:
         label: str,
         skip: frozenset[str] = frozenset(),
         confidence: Confidence = Confidence.HIGH,
+        computed_eager: bool = False,
     ) -> SerializationSite | None:
+        """`computed_eager`: the query adds eager loads computed at run time, which (derived from the
+        serializer's declared fields) can't cover what project code reads per object: only the
+        reads of method fields, `to_representation` and model members count, at medium confidence."""
         if located is None or not schema:
             return None
         node, rows = located
@@ -319,6 +371,9 @@ class _Finder:
         if family is Family.PYDANTIC and not self.knowledge.reads_attributes(schema):
             return None
         reads = self.knowledge.schema_reads(schema)
+        if computed_eager:
+            reads = tuple(read for read in reads if read.code)
+            confidence = lower_confidence(confidence, Confidence.MEDIUM)
         if not reads:
             return None
         return SerializationSite(
@@ -464,19 +519,38 @@ class _Finder:
 
     def view_sites(self, node: ast.ClassDef) -> list[SerializationSite]:
         view = view_class_for(node, self.context)
-        if view is None:
-            return hook_sites(node, self)
-        if not view.list_actions:
-            return []
-        serializers = self.view_serializers(node, view.qualname)
-        located = self.view_queryset(node)
+        qualname = view.qualname if view is not None else self._qualname(node)
+        if (view is None or not view.list_actions) and not self._inherits_listing(qualname):
+            return hook_sites(node, self) if view is None else []
+        serializers = self.view_serializers(node, qualname)
+        computed = self.computes_eager(node)
+        located = self.view_queryset(node, through_computed=True)
         label = f"`{node.name}` ({self.where(node)})"
         found: list[SerializationSite] = []
+        text = ""
+        if located is not None and located[0] is self._model_queryset_node(node):
+            model = self.knowledge.graph.model(located[1].model)
+            text = f"`{model.name if model is not None else 'model'}._default_manager.all()` (the view's `model`)"
         for serializer in serializers:
-            site = self._site(located, serializer, True, label)
+            site = self._site(located, serializer, True, label, computed_eager=computed)
             if site is not None:
-                found.append(site)
+                found.append(replace(site, query_text=text) if text else site)
         return found
+
+    @staticmethod
+    def _model_queryset_node(owner: ast.ClassDef) -> ast.AST | None:
+        attribute = next((item for item in owner.body if _assigns(item, "model")), None)
+        return attribute.value if isinstance(attribute, ast.Assign) else None
+
+    def _inherits_listing(self, qualname: str) -> bool:
+        """The class's `list()`, its own or the nearest project base's, serializes `get_queryset()`
+        many rows at a time (a generic view whose framework code lives in the project)."""
+        index = self.knowledge.index
+        method = index.method(qualname, "list")
+        if method is None:
+            return False
+        view = self.knowledge.views.get(method.rpartition(".")[0])
+        return view is not None and view.lists_queryset
 
     def _qualname(self, node: ast.ClassDef) -> str:
         return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))

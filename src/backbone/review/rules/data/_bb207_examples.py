@@ -437,6 +437,146 @@ class PostFeed(Feed):
     def item_author_name(self, item):
         return item.author.name
 ''',
+    # serpy serializers: `attr=` paths, `call=True` and MethodField bodies read each row's relations.
+    _DJANGO + '''
+import serpy
+
+
+class PostOut(serpy.Serializer):
+    id = serpy.IntField()
+    author_name = serpy.StrField(attr="author.name")
+    line = serpy.Field(attr="byline", call=True)
+    tag_total = serpy.MethodField()
+
+    def get_tag_total(self, obj):
+        return obj.tags.count()
+
+
+@api_view(["GET"])
+def post_feed(request):
+    posts = Post.objects.order_by("-id")  # expect: BB207
+    return Response(PostOut(posts, many=True).data)
+''',
+    # A generic view whose list() lives in the project (a vendored or older framework): it
+    # serializes `get_queryset()` with `get_serializer(..., many=True)`, as DRF's own does.
+    _DJANGO + '''
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class ListMixin:
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows)
+        serializer = self.get_serializer(page if page is not None else rows, many=True)
+        return Response(serializer.data)
+
+
+class TitledSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    author_name = serializers.CharField(source="author.name")
+
+
+class PostsView(ListMixin, APIView):
+    serializer_class = TitledSerializer
+
+    def get_queryset(self):
+        rows = Post.objects.filter(title__icontains="news")  # expect: BB207
+        return rows.order_by("-id")
+''',
+    # DRF 2 generic views (and Django's list views) take `model = Post` for `queryset`: the
+    # framework lists `Post._default_manager.all()`.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostList(generics.ListAPIView):
+    model = Post  # expect: BB207
+    serializer_class = PostSerializer
+''',
+    # Eager loads computed at run time from the serializer's declared fields can't see what a
+    # method field's body reads per row (medium confidence).
+    _DJANGO + '''
+
+def prefetches_for(serializer_class):
+    return [name for name, field in serializer_class().fields.items() if getattr(field, "source", "") != "*"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+    tag_labels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name", "tag_labels"]
+
+    def get_tag_labels(self, obj):
+        return [tag.label for tag in obj.tags.all()]
+
+
+class BaseViewSet(viewsets.ModelViewSet):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
+
+
+class PostViewSet(BaseViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostSerializer
+''',
+    # get_queryset() hands its queryset to a project helper that only annotates it: the rows
+    # are still those of the query, and still miss what the serializer reads.
+    _DJANGO + '''
+
+def attach_counts(queryset, user=None):
+    queryset = queryset.annotate(comment_total=Count("comments"))
+    return queryset
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().filter(title__isnull=False)
+        queryset = attach_counts(queryset, user=self.request.user)
+        return queryset.order_by("-id")  # expect: BB207
+''',
+    # A mixin based on GenericAPIView listed before ModelViewSet: the class is still a viewset
+    # whose list() serializes the queryset.
+    _DJANGO + '''
+
+class CountingMixin(generics.GenericAPIView):
+    def document_count(self):
+        return self.get_queryset().count()
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(CountingMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.order_by("-id")  # expect: BB207
+    serializer_class = PostSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -796,6 +936,130 @@ class PostFeed(Feed):
 
     def item_author_name(self, item):
         return item.author.name
+''',
+    # serpy: the query loads what `attr=` and the MethodField read; `attr="author_id"` is a column.
+    _DJANGO + '''
+import serpy
+
+
+class PostOut(serpy.Serializer):
+    id = serpy.IntField()
+    author = serpy.IntField(attr="author_id")
+    author_name = serpy.StrField(attr="author.name")
+    tag_total = serpy.MethodField("count_tags")
+
+    def count_tags(self, obj):
+        return obj.tags.count()
+
+
+@api_view(["GET"])
+def post_feed(request):
+    posts = Post.objects.select_related("author").prefetch_related("tags")
+    return Response(PostOut(posts, many=True).data)
+''',
+    # A project list() that serializes one object, or rows that select what the serializer reads.
+    _DJANGO + '''
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class ListMixin:
+    def list(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.filter_queryset(self.get_queryset()), many=True)
+        return Response(serializer.data)
+
+
+class FirstMixin:
+    def list(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_queryset().first()).data)
+
+
+class TitledSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    author_name = serializers.CharField(source="author.name")
+
+
+class PostsView(ListMixin, APIView):
+    serializer_class = TitledSerializer
+    queryset = Post.objects.select_related("author")
+
+
+class FirstPostView(FirstMixin, APIView):
+    serializer_class = TitledSerializer
+    queryset = Post.objects.all()
+''',
+    # `model = Post` beside a `queryset` that selects the author: the queryset is what is listed.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostList(generics.ListAPIView):
+    model = Post
+    queryset = Post.objects.select_related("author")
+    serializer_class = PostSerializer
+''',
+    # A helper handed the queryset eager-loads (itself or through what it calls): backbone
+    # can't tell what it leaves out.
+    _DJANGO + '''
+
+def with_authors(queryset):
+    return queryset.select_related("author")
+
+
+def attach_extra(queryset, user=None):
+    queryset = with_authors(queryset)
+    return queryset.annotate(comment_total=Count("comments"))
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return attach_extra(queryset, user=self.request.user)
+''',
+    # GenericPrefetch loads a generic foreign key a method field reads per row.
+    _DJANGO + '''
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+
+
+class Bookmark(models.Model):
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    target_id = models.PositiveIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+
+
+class BookmarkSerializer(serializers.ModelSerializer):
+    target_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bookmark
+        fields = ["id", "target_label"]
+
+    def get_target_label(self, obj):
+        return str(obj.target)
+
+
+class BookmarkViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Bookmark.objects.prefetch_related(GenericPrefetch("target", [Post.objects.all(), Comment.objects.all()]))
+    serializer_class = BookmarkSerializer
 ''',
 )
 

@@ -400,6 +400,44 @@ class QueryInLoop(Rule):
             queryset = Question.objects.select_related("creator")
             serializer_class = QuestionSerializer
         """,
+        # django-guardian per serialized object: a fresh ObjectPermissionChecker, its shortcuts and
+        # permission models query the permission tables for each object.
+        """
+        from django.db import models
+        from guardian.core import ObjectPermissionChecker
+        from guardian.shortcuts import get_users_with_perms
+        from guardian.utils import get_user_obj_perms_model
+        from rest_framework import serializers, viewsets
+
+        class Note(models.Model):
+            owner = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+            text = models.TextField()
+
+        class NoteSerializer(serializers.ModelSerializer):
+            can_change = serializers.SerializerMethodField()
+            shared_with = serializers.SerializerMethodField()
+            shared = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Note
+                fields = ["id", "text", "can_change", "shared_with", "shared"]
+
+            def get_can_change(self, obj):
+                user = self.context["request"].user
+                checker = ObjectPermissionChecker(user) if user.is_authenticated else None
+                return checker is not None and checker.has_perm("change_note", obj)  # expect: BB201
+
+            def get_shared_with(self, obj):
+                return [user.id for user in get_users_with_perms(obj)]  # expect: BB201
+
+            def get_shared(self, obj):
+                permissions = get_user_obj_perms_model()
+                return permissions.objects.filter(object_pk=obj.pk).exists()  # expect: BB201
+
+        class NoteViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Note.objects.all()
+            serializer_class = NoteSerializer
+        """,
     )
 
     VALID = (
@@ -473,6 +511,19 @@ class QueryInLoop(Rule):
 
         def kinds():
             return {kind: Setting.objects.filter(key=kind).exists() for kind in DEFAULT_KINDS}
+        """,
+        # A permission checker that prefetched the permissions of every object answers from memory.
+        """
+        from django.db import models
+        from guardian.core import ObjectPermissionChecker
+
+        class Note(models.Model):
+            text = models.TextField()
+
+        def changeable(user, notes):
+            checker = ObjectPermissionChecker(user)
+            checker.prefetch_perms(notes)
+            return [note for note in notes if checker.has_perm("change_note", note)]
         """,
         # A method field that asks a memoised function: its query runs once per process, not per row.
         """

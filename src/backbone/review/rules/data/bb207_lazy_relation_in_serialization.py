@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 _LONGEST_SOURCE = 56
+_RANK = {Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
 _SHOWN_RELATIONS = 4
 
 
@@ -45,7 +46,12 @@ class LazyRelationInSerialization(Rule):
             "forward foreign key but queries the rows of a many-to-many or reverse relation; `source=` "
             "dotted paths, nested serializers (`many=True` included), `depth`, `StringRelatedField`, "
             "`SlugRelatedField`, `SerializerMethodField` bodies (followed through project functions) and "
-            "`to_representation` overrides are read;\n"
+            "`to_representation` overrides are read. A class whose `list()` (its own or a project base's, "
+            "as in a vendored framework) serializes `self.get_queryset()` with `self.get_serializer(..., many=True)` "
+            "is a list view too, and `model = Post` without `queryset` lists `Post._default_manager.all()`. When "
+            "`get_queryset()` adds eager loads computed at run time (`prefetch_related(*prefetches_for(serializer))`), "
+            "only what method fields, `to_representation` and model members read is reported, at medium confidence;\n"
+            "- a serpy serializer (`Field(attr=...)`, `call=True`, `MethodField`) serializing many rows;\n"
             "- a pydantic model that reads attributes (`from_attributes`, v1 `orm_mode`, inherited; SQLModel) "
             "used as a FastAPI `response_model` or return annotation (`list[Out]`, `Page[Out]`), with "
             "`TypeAdapter(list[Out])`, or per row with `model_validate`/`from_orm`; nested models and lists, "
@@ -184,7 +190,9 @@ class LazyRelationInSerialization(Rule):
                 fix += f" A `lazy=\"dynamic\"` or `\"write_only\"` relationship ({names}) loads with no option: declare it `lazy=\"select\"` (or read it once for all rows) first."
             if site.rows.layer is DataLayer.DJANGO and all(miss.counted for miss in misses.values()):
                 fix += " To count without loading, annotate the count (`Count(...)`) and read the annotation."
-            confidence = site.rows.confidence
+            # The surest of the serializations that read through this query.
+            surest = max((each.confidence for each, _ in found), key=_RANK.__getitem__)
+            confidence = lower_confidence(site.rows.confidence, surest)
             if site.family is Family.GRAPHENE:
                 confidence = lower_confidence(confidence, Confidence.MEDIUM)
             self.report(query, message, fix=fix, confidence=confidence)

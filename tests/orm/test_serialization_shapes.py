@@ -1,0 +1,360 @@
+"""Serialization shapes that span modules, through the real engine: a generic list view whose
+framework code lives in the project, serpy serializers, eager loads computed at run time, and
+django-guardian permission checks per serialized object.
+
+Each project marks its expected findings with `# expect: BB2xx` on the reported line; the
+review must report exactly those (BB201, BB203 and BB207).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+from orm_test_support import facts_of, located, review_project, write_project
+
+from backbone.findings import Confidence
+from backbone.review.serialization.facts import SchemaClass, ViewData
+
+CODES = ("BB201", "BB203", "BB207")
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+_MODELS = """
+    from django.db import models
+
+
+    class Member(models.Model):
+        name = models.CharField(max_length=80)
+
+
+    class Story(models.Model):
+        owner = models.ForeignKey(Member, on_delete=models.CASCADE)
+        assignees = models.ManyToManyField(Member, related_name="assigned")
+        subject = models.CharField(max_length=200)
+
+        def label(self):
+            return f"{self.subject} ({self.owner.name})"
+"""
+
+# A framework vendored into the project: its list() serializes get_queryset() many at a time.
+_VENDORED = {
+    "tracker/__init__.py": "",
+    "tracker/base/__init__.py": "",
+    "tracker/base/mixins.py": """
+        class ListModelMixin:
+            def list(self, request, *args, **kwargs):
+                self.object_list = self.filter_queryset(self.get_queryset())
+                page = self.paginate_queryset(self.object_list)
+                if page is not None:
+                    serializer = self.get_serializer(page, many=True)
+                else:
+                    serializer = self.get_serializer(self.object_list, many=True)
+                return serializer.data
+
+
+        class RetrieveModelMixin:
+            def retrieve(self, request, *args, **kwargs):
+                return self.get_serializer(self.get_object()).data
+    """,
+    "tracker/base/viewsets.py": """
+        from tracker.base import mixins
+
+
+        class GenericViewSet:
+            queryset = None
+            serializer_class = None
+
+            def get_queryset(self):
+                return self.queryset.all()
+
+            def get_serializer(self, *args, **kwargs):
+                return self.get_serializer_class()(*args, **kwargs)
+
+            def get_serializer_class(self):
+                return self.serializer_class
+
+
+        class ReadOnlyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, GenericViewSet):
+            pass
+
+
+        class DetailViewSet(mixins.RetrieveModelMixin, GenericViewSet):
+            pass
+    """,
+    "tracker/models.py": _MODELS,
+}
+
+
+def expected(files: dict[str, str]) -> list[tuple[str, int, str]]:
+    found = []
+    for path, source in files.items():
+        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                found += [(path, number, code) for code in re.split(r"\s*,\s*", match.group(1).strip()) if code in CODES]
+    return sorted(found)
+
+
+def test_a_vendored_generic_list_serializes_each_row_with_a_serpy_serializer(tmp_path: Path) -> None:
+    files = {
+        **_VENDORED,
+        "tracker/serializers.py": """
+            import serpy
+
+
+            class StorySerializer(serpy.Serializer):
+                id = serpy.IntField()
+                owner = serpy.IntField(attr="owner_id")
+                owner_name = serpy.StrField(attr="owner.name")
+                title = serpy.Field(attr="label", call=True)
+                assignees = serpy.MethodField()
+
+                def get_assignees(self, obj):
+                    return [member.id for member in obj.assignees.all()]
+        """,
+        "tracker/api.py": """
+            from tracker.base.viewsets import DetailViewSet, ReadOnlyViewSet
+            from tracker.models import Story
+            from tracker.serializers import StorySerializer
+
+
+            class StoryViewSet(ReadOnlyViewSet):
+                queryset = Story.objects.all()  # expect: BB207
+                serializer_class = StorySerializer
+
+
+            class LoadedStoryViewSet(ReadOnlyViewSet):
+                queryset = Story.objects.select_related("owner").prefetch_related("assignees")
+                serializer_class = StorySerializer
+
+
+            class StoryDetailViewSet(DetailViewSet):
+                queryset = Story.objects.all()
+                serializer_class = StorySerializer
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+    message = next(finding.message for finding in findings if finding.code == "BB207")
+    assert "`Story.owner`" in message and "`Story.assignees`" in message
+
+
+def test_serpy_fields_are_extracted_with_their_paths_and_methods() -> None:
+    source = """
+        import serpy
+
+
+        class Out(serpy.Serializer):
+            name = serpy.StrField(attr="owner.name")
+            label = serpy.Field(call=True)
+            total = serpy.MethodField()
+            named = serpy.MethodField("count_things")
+    """
+    [(_, _, _, facts)] = facts_of({"out.py": source})
+    schema = next(item for item in facts.serializers if isinstance(item, SchemaClass))
+    fields = {field.name: field for field in schema.fields}
+    assert fields["name"].source == "owner.name"
+    assert fields["label"].source == "label()"
+    assert fields["total"].method == "get_total"
+    assert fields["named"].method == "count_things"
+
+
+def test_only_a_list_that_serializes_many_rows_of_get_queryset_makes_a_list_view() -> None:
+    source = """
+        class Lists:
+            def list(self, request):
+                return self.get_serializer(self.get_queryset(), many=True).data
+
+
+        class First:
+            def list(self, request):
+                return self.get_serializer(self.get_queryset().first()).data
+    """
+    [(_, _, _, facts)] = facts_of({"views.py": source})
+    views = {item.qualname: item for item in facts.serializers if isinstance(item, ViewData)}
+    assert views["views.Lists"].lists_queryset
+    assert "views.First" not in views or not views["views.First"].lists_queryset
+
+
+def test_eager_loads_computed_from_the_serializer_leave_its_method_fields_to_report(tmp_path: Path) -> None:
+    files = {
+        "board/__init__.py": "",
+        "board/models.py": _MODELS,
+        "board/base.py": """
+            from rest_framework import viewsets
+
+
+            def prefetches_for(serializer_class):
+                return [name for name in serializer_class().fields if name != "id"]
+
+
+            class BaseViewSet(viewsets.ModelViewSet):
+                def get_queryset(self):
+                    queryset = super().get_queryset()
+                    return queryset.prefetch_related(*prefetches_for(self.get_serializer_class()))
+        """,
+        "board/api.py": """
+            from rest_framework import serializers
+
+            from board.base import BaseViewSet
+            from board.models import Story
+
+
+            class StorySerializer(serializers.ModelSerializer):
+                owner_name = serializers.CharField(source="owner.name")
+
+                class Meta:
+                    model = Story
+                    fields = ["id", "owner_name", "assignees"]
+
+
+            class LabelledSerializer(serializers.ModelSerializer):
+                names = serializers.SerializerMethodField()
+
+                class Meta:
+                    model = Story
+                    fields = ["id", "names"]
+
+                def get_names(self, obj):
+                    return [member.name for member in obj.assignees.all()]
+
+
+            class StoryViewSet(BaseViewSet):
+                queryset = Story.objects.all()
+                serializer_class = StorySerializer
+
+
+            class LabelledViewSet(BaseViewSet):
+                queryset = Story.objects.all()  # expect: BB207
+                serializer_class = LabelledSerializer
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+    assert [finding.confidence for finding in findings] == [Confidence.MEDIUM]
+
+
+def test_guardian_permission_checks_per_serialized_object_are_queries(tmp_path: Path) -> None:
+    files = {
+        "notes/__init__.py": "",
+        "notes/models.py": """
+            from django.db import models
+
+
+            class Note(models.Model):
+                owner = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+                text = models.TextField()
+        """,
+        "notes/permissions.py": """
+            from guardian.core import ObjectPermissionChecker
+
+
+            def can_change(user, note):
+                checker = ObjectPermissionChecker(user)
+                return checker.has_perm("change_note", note)  # expect: BB201
+
+
+            def changeable(user, notes):
+                checker = ObjectPermissionChecker(user)
+                checker.prefetch_perms(notes)
+                return [note.id for note in notes if checker.has_perm("change_note", note)]
+        """,
+        "notes/api.py": """
+            from rest_framework import serializers, viewsets
+
+            from notes.models import Note
+            from notes.permissions import can_change
+
+
+            class NoteSerializer(serializers.ModelSerializer):
+                editable = serializers.SerializerMethodField()
+
+                class Meta:
+                    model = Note
+                    fields = ["id", "text", "editable"]
+
+                def get_editable(self, obj):
+                    return can_change(self.context["request"].user, obj)
+
+
+            class NoteViewSet(viewsets.ReadOnlyModelViewSet):
+                queryset = Note.objects.all()
+                serializer_class = NoteSerializer
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+
+
+
+def test_generic_framework_bases_are_their_classes(tmp_path: Path) -> None:
+    """`ModelSerializer[Story]` and `ModelViewSet[Story]` (typed with djangorestframework-stubs)."""
+    files = {
+        "typed/__init__.py": "",
+        "typed/models.py": _MODELS,
+        "typed/serializers.py": """
+            from typing import Any
+
+            from rest_framework import serializers
+            from rest_framework.fields import SerializerMethodField
+
+            from typed.models import Story
+
+
+            class WithOwner(serializers.Serializer[dict[str, Any]]):
+                owner_name = SerializerMethodField()
+
+                def get_owner_name(self, obj) -> str:
+                    return obj.owner.name
+
+
+            class StorySerializer(WithOwner, serializers.ModelSerializer[Story]):
+                class Meta:
+                    model = Story
+                    fields = ["id", "owner_name"]
+        """,
+        "typed/views.py": """
+            from rest_framework.viewsets import ModelViewSet
+
+            from typed.models import Story
+            from typed.serializers import StorySerializer
+
+
+            class StoryViewSet(ModelViewSet[Story]):
+                queryset = Story.objects.order_by("-id")  # expect: BB207
+                serializer_class = StorySerializer
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+
+
+def test_a_review_root_that_is_a_package_names_its_modules_from_it(tmp_path: Path) -> None:
+    """`backbone review hc` with `hc/__init__.py`: `from hc.api.models import ...` is the root's own
+    module, so the viewset in one module sees the models and serializers of the others."""
+    files = {
+        "tracker/__init__.py": "",
+        "tracker/base/__init__.py": _VENDORED["tracker/base/__init__.py"],
+        "tracker/base/mixins.py": _VENDORED["tracker/base/mixins.py"],
+        "tracker/base/viewsets.py": _VENDORED["tracker/base/viewsets.py"],
+        "tracker/models.py": _MODELS,
+        "tracker/api.py": """
+            from rest_framework import serializers
+
+            from tracker.base.viewsets import ReadOnlyViewSet
+            from tracker.models import Story
+
+
+            class StorySerializer(serializers.Serializer):
+                owner_name = serializers.CharField(source="owner.name")
+
+
+            class StoryViewSet(ReadOnlyViewSet):
+                queryset = Story.objects.all()  # expect: BB207
+                serializer_class = StorySerializer
+        """,
+    }
+    write_project(tmp_path, files)
+    findings = review_project(tmp_path / "tracker", CODES)
+    assert [(finding.path, finding.location.line) for finding in findings] == [("api.py", 13)]

@@ -89,6 +89,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     serializer = ""
     queryset_line = 0
     opaque_eager = False
+    eager_helpers: tuple[str, ...] = ()
     lists_queryset = False
     from_attributes = ""
     for statement in node.body:
@@ -100,6 +101,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 computed.append(statement.name)
             if statement.name == "get_queryset":
                 opaque_eager = _computed_eager_loads(statement)
+                eager_helpers = _helpers_given_computed_names(statement, resolver)
             elif statement.name == "list":
                 lists_queryset = _serializes_queryset(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
@@ -127,8 +129,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line or opaque_eager or lists_queryset:
-        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset))
+    if serializer or queryset_line or opaque_eager or lists_queryset or eager_helpers:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset, eager_helpers))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -183,19 +185,26 @@ def _computed_eager_loads(function: ast.FunctionDef | ast.AsyncFunctionDef) -> b
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _EAGER_CALLS:
                 if any(not isinstance(argument, (ast.Constant, ast.Call)) for argument in node.args):
                     return True
-            if isinstance(node, ast.Call) and _eager_helper(node):
-                return True
     return False
 
 
-def _eager_helper(call: ast.Call) -> bool:
-    """`maybe_prefetch_related(queryset, fields)`: a helper named for the eager load it wraps,
-    given the queryset and names that are not literals."""
-    func = call.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    if name in _EAGER_CALLS or not any(word in name for word in _EAGER_CALLS if word != "options"):
-        return False
-    return len(call.args) >= 2 and any(not isinstance(argument, ast.Constant) for argument in call.args[1:])
+def _helpers_given_computed_names(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver
+) -> tuple[str, ...]:
+    """`helper(queryset, fields)` on the method's main path: the functions handed the queryset
+    first and names that are not literals. Whether one of them eager-loads is a project fact
+    (its body calls `prefetch_related`/`select_related`), answered where the index is known."""
+    found: list[str] = []
+    for statement in function.body:
+        if isinstance(statement, ast.If) and statement.body and isinstance(statement.body[-1], ast.Return):
+            continue
+        for node in ast.walk(statement):
+            if (isinstance(node, ast.Call) and len(node.args) >= 2 and not isinstance(node.args[0], ast.Starred)
+                    and any(not isinstance(argument, ast.Constant) for argument in node.args[1:])):
+                qualname = resolver.qualified_name(node.func)
+                if qualname and qualname not in found:
+                    found.append(qualname)
+    return tuple(found[:8])
 
 
 def _class_constants(node: ast.ClassDef) -> dict[str, ast.expr]:

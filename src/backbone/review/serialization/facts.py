@@ -123,6 +123,10 @@ class ViewData:
     # `self.get_serializer(rows, many=True)`: the list action of a generic view, wherever the
     # class comes from (a framework vendored into the project, an older release, a project mixin).
     lists_queryset: bool = False
+    # Functions its own get_queryset() hands the queryset and names that are not literals
+    # (`maybe_prefetch_related(queryset, fields)`): when one of them eager-loads, what it loads
+    # is only known at run time.
+    eager_helpers: tuple[str, ...] = ()
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

@@ -31,6 +31,7 @@ from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.hooks import hook_sites
+from backbone.review.serialization.facts import ViewData
 from backbone.review.project import SUPER_CALL, ProjectIndex
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
 from backbone.review.semantic import own_nodes
@@ -149,7 +150,21 @@ class _Finder:
         if method is None:
             return self._inherits_opaque_eager(qualname)
         own = self.knowledge.views.get(qualname)
-        return own is not None and own.opaque_eager or _calls_super_get_queryset(method) and self._bases_opaque_eager(qualname)
+        return own is not None and self._opaque(own) or _calls_super_get_queryset(method) and self._bases_opaque_eager(qualname)
+
+    def _opaque(self, view: ViewData) -> bool:
+        """The view's own get_queryset() eager-loads names computed at run time, itself or through
+        a project function it hands them to (whose body, or what it calls, eager-loads)."""
+        if view.opaque_eager:
+            return True
+        index = self.knowledge.index
+        for helper in view.eager_helpers:
+            target = index.function(helper)
+            if target is None:
+                continue
+            if any(self.knowledge.reshapes(qualname) for qualname in [target.qualname, *index.reach(target.qualname, 3)]):
+                return True
+        return False
 
     def view_queryset(self, owner: ast.ClassDef, through_computed: bool = False) -> tuple[ast.AST, DataValue] | None:
         """The class's `get_queryset()` return (super() chains applied) or its `queryset`; None when
@@ -262,7 +277,7 @@ class _Finder:
             if facts is None or "get_queryset" not in facts.methods:
                 continue
             view = self.knowledge.views.get(owner)
-            if view is not None and view.opaque_eager:
+            if view is not None and self._opaque(view):
                 return True
             function = index.functions.get(f"{owner}.get_queryset")
             if function is None or not any(call.callee == f"{SUPER_CALL}get_queryset" for call in function.calls):

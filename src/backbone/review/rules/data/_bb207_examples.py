@@ -556,6 +556,30 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = attach_counts(queryset, user=self.request.user)
         return queryset.order_by("-id")  # expect: BB207
 ''',
+    # A helper handed the queryset and computed names decides by what its body does, not by
+    # its name: this one only filters, so the rows still miss what the serializer reads.
+    _DJANGO + '''
+
+def without_prefetch_related(queryset, fields):
+    return queryset.filter(**{f"{name}__isnull": False for name in fields})
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        fields = [name for name in self.get_serializer().fields if name != "id"]
+        return without_prefetch_related(super().get_queryset(), fields)  # expect: BB207
+''',
     # A mixin based on GenericAPIView listed before ModelViewSet: the class is still a viewset
     # whose list() serializes the queryset.
     _DJANGO + '''

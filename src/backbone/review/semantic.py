@@ -25,6 +25,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backbone.review.orm.flow import ModuleFlows
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -271,7 +275,8 @@ def _is_self_attribute(node: ast.expr | None) -> bool:
 
 
 class SemanticModel:
-    """Own nodes, bindings and returns of the functions of one file, each computed once.
+    """Own nodes, bindings and returns of the functions of one file, each computed once;
+    and the file's data flows (`data_flows`).
 
     `nodes` (every node in source pre-order) and `parents`: the file's node index
     (checker._index_nodes), when the caller has it; the returns of every function are then read off it at once instead of
@@ -288,6 +293,9 @@ class SemanticModel:
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
         self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
         self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+        # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
+        # facts extraction or the first rule that asks, then shared by every rule of the file.
+        self.data_flows: ModuleFlows | None = None
 
     def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
         """See `typed_bindings`; the mapping is shared: callers must not change it."""

@@ -136,8 +136,8 @@ class ModuleFlows:
     """
 
     def __init__(self, tree: ast.Module, resolver: NameResolver, knowledge: DataKnowledge) -> None:
-        # Weakly: flows are cached per tree (weakly keyed), so nothing here may keep the
-        # tree alive; the scopes hold its functions, never the module node itself.
+        # Weakly: the file's model that keeps these flows lives beside the tree and must not
+        # keep it alive; the scopes hold its functions, never the module node itself.
         self._tree = weakref.ref(tree)
         self.resolver = resolver
         self.knowledge = knowledge

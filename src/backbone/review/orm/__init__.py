@@ -88,7 +88,7 @@ from backbone.review.orm.facts import (
     RelationDeclaration,
     RelationKind,
 )
-from backbone.review.orm.flow import ModuleFlows, ScopeFlow
+from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
 from backbone.review.orm.loops import (
     Loop,

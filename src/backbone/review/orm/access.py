@@ -23,7 +23,8 @@ from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
-from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
+from backbone.review.orm.flow.knowledge import DataKnowledge
+from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.origins import returned_origin

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 
 from backbone.review.names import dotted_parts
-from backbone.review.orm.graph import Relation
-from backbone.review.orm.values import DataLayer, DataValue, ValueKind
 from backbone.review.orm.flow.common import _HIGH, _LOW, _MEDIUM, _conventional
 from backbone.review.orm.flow.eager import _sub_eager, relation_loaded
 from backbone.review.orm.flow.tracking import ValueTracking
+from backbone.review.orm.graph import Relation
+from backbone.review.orm.values import DataLayer, DataValue, ValueKind
 
 
 class AttributeValues(ValueTracking):

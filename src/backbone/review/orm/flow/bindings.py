@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backbone.review.orm.values import QueryEvent
 from backbone.review.orm.flow.common import Position, ScopeNode
 from backbone.review.orm.flow.knowledge import DataKnowledge
+from backbone.review.orm.values import QueryEvent
 
 if TYPE_CHECKING:
     from backbone.review.orm.flow.module import ModuleFlows

@@ -6,11 +6,11 @@ import ast
 
 from backbone.review.names import BUILTIN_NAMES
 from backbone.review.orm import catalog
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, ValueKind
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END, _EVALUATING_BUILTINS, _LAZY_KINDS
 from backbone.review.orm.flow.django import DjangoQueries
 from backbone.review.orm.flow.handles import DatabaseHandles
+from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, ValueKind
 
 
 class CallResults(DatabaseHandles, DjangoQueries):

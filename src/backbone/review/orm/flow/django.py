@@ -7,11 +7,11 @@ import ast
 from backbone.findings import Confidence
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import FunctionDataAccess
-from backbone.review.orm.values import DataLayer, DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION, QueryEvent, QueryKind, ValueKind, lower_confidence
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _MEDIUM
 from backbone.review.orm.flow.eager import _merge_eager, _prefixes
 from backbone.review.orm.flow.evaluation import QueryEvaluation
+from backbone.review.orm.values import DataLayer, DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION, QueryEvent, QueryKind, ValueKind, lower_confidence
 
 
 class DjangoQueries(QueryEvaluation):

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from backbone.review.names import NameResolver
-from backbone.review.orm.values import DataValue, QueryEvent
 from backbone.review.orm.flow.bindings import Binding, BindingKind, ScopeContext, _NOTES
 from backbone.review.orm.flow.common import ScopeNode, _DEEPEST_VALUE
 from backbone.review.orm.flow.events import QueryEvents
 from backbone.review.orm.flow.knowledge import DataKnowledge
+from backbone.review.orm.values import DataValue, QueryEvent
 
 
 class ScopeFlow(QueryEvents):

@@ -7,11 +7,11 @@ import ast
 from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
-from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
 from backbone.review.orm.flow.evaluation import QueryEvaluation
+from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 
 
 class SqlAlchemyStatements(QueryEvaluation):

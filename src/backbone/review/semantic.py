@@ -14,7 +14,9 @@ again: `FileContext.semantic` (rules) and the facts extraction share one `Semant
 - `typed_bindings(scope)`: the names a function or module binds by statements, with a value
   or a declared type (`db: Session = Depends(...)`), as the knowledge of clients and handles
   (knowledge/bindings.py) follows them; `class_bindings(owner)`: `self.attr` bound in a
-  class's methods and body.
+  class's methods and body;
+- `data_flows`: the file's data flows (review/orm/flow/), made by the facts extraction (or
+  the first rule that asks) and reused by every rule of the file.
 
 Each answer is computed on first use and kept for the file: the rules of one file ask the
 same questions about the same handlers many times.

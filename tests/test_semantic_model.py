@@ -173,3 +173,43 @@ def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> N
     for function in functions:
         assert indexed.returns(function) == walked.returns(function), function.name
     assert [ast.unparse(r) for r in indexed.returns(_function(tree, "inner"))] == ["return hidden"]
+
+
+DATA_SOURCE = textwrap.dedent(
+    """
+    from django.db import models
+
+    class Post(models.Model):
+        title = models.CharField(max_length=10)
+
+    def titles():
+        return [post.title for post in Post.objects.all()]
+    """
+)
+
+
+def test_the_files_model_keeps_its_data_flows_for_every_rule_of_the_file() -> None:
+    from backbone.review.context import FileContext
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.orm import module_flows
+    from backbone.review.project import ProjectIndex
+
+    tree = ast.parse(DATA_SOURCE)
+    parents, nodes = _index_nodes(tree)
+    model = SemanticModel(nodes, parents)
+    facts = extract_module_facts(tree, "blog/views.py", "blog.views", False, nodes, model)
+    walked = model.data_flows
+    assert walked is not None and walked.tree is tree
+    index = ProjectIndex.build([facts])
+    for project in (None, index):
+        context = FileContext("blog/views.py", DATA_SOURCE, tree, facts, parents, frozenset(), project, nodes, model)
+        assert module_flows(context) is walked
+    # A context without the extraction's model makes its own walk and keeps it there, not
+    # anywhere another file's context could find it.
+    alone = FileContext("blog/views.py", DATA_SOURCE, tree, facts, parents, frozenset(), index, nodes)
+    flows = module_flows(alone)
+    assert flows is not walked and alone.semantic.data_flows is flows and module_flows(alone) is flows
+    function = next(node for node in nodes if isinstance(node, ast.FunctionDef))
+    assert [event.kind.value for event in flows.flow(function).events()] == [
+        event.kind.value for event in walked.flow(function).events()
+    ]

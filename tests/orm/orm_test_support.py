@@ -17,6 +17,7 @@ from backbone.review.context import FileContext
 from backbone.review.orm import DataValue, ModelGraph, QueryEvent, ScopeFlow, model_graph, module_flows
 from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ModuleFacts, ProjectIndex, module_name_for
+from backbone.review.semantic import SemanticModel
 
 
 def facts_of(files: dict[str, str]) -> list[tuple[str, str, ast.Module, ModuleFacts]]:
@@ -43,12 +44,22 @@ class Project:
     """A set of in-memory modules indexed together, with a rule-like context per file."""
 
     def __init__(self, files: dict[str, str]) -> None:
-        self.parsed = facts_of(files)
+        # Each file's model is shared by its facts extraction and its context, as the engine does.
+        package_dirs = frozenset(str(PurePosixPath(path).parent) for path in files if path.endswith("__init__.py"))
+        self.parsed: list[tuple[str, str, ast.Module, ModuleFacts]] = []
+        models: dict[str, SemanticModel] = {}
+        for path, source in files.items():
+            text = textwrap.dedent(source)
+            tree = ast.parse(text)
+            models[path] = SemanticModel()
+            module = module_name_for(path, package_dirs)
+            facts = extract_module_facts(tree, path, module, path.endswith("__init__.py"), semantic=models[path])
+            self.parsed.append((path, text, tree, facts))
         self.index = ProjectIndex.build([facts for _, _, _, facts in self.parsed])
         self.contexts: dict[str, FileContext] = {}
         for path, text, tree, facts in self.parsed:
             parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-            self.contexts[path] = FileContext(path, text, tree, facts, parents, frozenset(), self.index)
+            self.contexts[path] = FileContext(path, text, tree, facts, parents, frozenset(), self.index, semantic=models[path])
 
     def function(self, path: str, name: str) -> ScopeFlow:
         context = self.contexts[path]

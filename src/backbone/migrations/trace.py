@@ -27,6 +27,7 @@ from backbone.review.context import FileContext
 from backbone.review.migrations import LockMode, Step, effect, read_migration
 from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ProjectIndex
+from backbone.review.semantic import SemanticModel
 
 TRACE_CODES: dict[str, tuple[str, str]] = {
     "MT701": ("locking-operation", "A traced operation held a lock that blocks writes (or rewrote a table) on a table that existed before it."),
@@ -116,9 +117,10 @@ def _static_steps(path: Path) -> list[Step]:
     from backbone.review.checker import _index_nodes
 
     parents, nodes = _index_nodes(tree)
-    facts = extract_module_facts(tree, str(path), path.stem, is_package=False, nodes=nodes)
+    semantic = SemanticModel(nodes, parents)
+    facts = extract_module_facts(tree, str(path), path.stem, is_package=False, nodes=nodes, semantic=semantic)
     context = FileContext(str(path), path.read_text(encoding="utf-8", errors="replace"), tree, facts, parents, frozenset(),
-                          project=_app_history(path.parent), nodes=nodes)
+                          project=_app_history(path.parent), nodes=nodes, semantic=semantic)
     migration = read_migration(context)
     if migration is None:
         return []

@@ -26,6 +26,7 @@ from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unr
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
 from backbone.review.rules.base import OptionValue, Report, Rule, Scope
+from backbone.review.semantic import SemanticModel
 from backbone.review.suppressions import parse_suppressions
 
 _PACKAGE_FRAMEWORKS: dict[str, Framework] = {
@@ -57,6 +58,8 @@ class _Parsed:
     facts: ModuleFacts
     parents: dict[ast.AST, ast.AST]
     nodes: list[ast.AST]
+    # The file's model: what the facts extraction computed for the rules to reuse.
+    semantic: SemanticModel
 
 
 # Trees kept between the two phases, by source size (a tree takes some hundred times its
@@ -94,10 +97,11 @@ class Checker:
             return read
         digest, text, tree, parents, nodes = read
         try:
-            facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes)
+            semantic = SemanticModel(nodes, parents)
+            facts = extract_module_facts(tree, job.display, job.module, job.is_package, nodes, semantic)
         except Exception as error:  # a bug in a layer loses this file, not the review
             return Crash.of(error, "reading the project facts", job.display, None).outcome(digest)
-        parsed = _Parsed(job, text, tree, facts, parents, nodes)
+        parsed = _Parsed(job, text, tree, facts, parents, nodes, semantic)
         if self.keep_trees:
             self._keep(parsed, digest)
         file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
@@ -181,7 +185,8 @@ class Checker:
         if isinstance(read, FileOutcome) or read[0] != digest:
             return (), ()  # changed or gone since phase 1: what phase 1 said stands
         _, text, tree, parents, nodes = read
-        findings, errors = self._check(rules, _Parsed(job, text, tree, facts, parents, nodes), frameworks, index)
+        parsed = _Parsed(job, text, tree, facts, parents, nodes, SemanticModel(nodes, parents))
+        findings, errors = self._check(rules, parsed, frameworks, index)
         return tuple(findings), tuple(errors)
 
     def _check(
@@ -192,7 +197,7 @@ class Checker:
         try:
             context = FileContext(
                 display, parsed.text, parsed.tree, parsed.facts, parsed.parents, frameworks, project=index,
-                nodes=parsed.nodes,
+                nodes=parsed.nodes, semantic=parsed.semantic,
             )
             found, crashes = self._run(rules, context, parsed.nodes)
         except Exception as error:
@@ -270,14 +275,15 @@ def check_source(text: str, codes: tuple[str, ...], path: str = "example.py", mo
     if isinstance(tree, source_reader.Unreadable):
         raise SyntaxError(tree.reason)
     parents, nodes = _index_nodes(tree)
-    facts = extract_module_facts(tree, path, module, is_package=False, nodes=nodes)
+    semantic = SemanticModel(nodes, parents)
+    facts = extract_module_facts(tree, path, module, is_package=False, nodes=nodes, semantic=semantic)
     index = ProjectIndex.build([facts])
     registry = all_rules()
     checker = Checker(RuleSelection(codes, (), 1024))
     frameworks = frameworks_of(facts.imported_packages)
     findings: list[Finding] = []
     for scope, project in ((Scope.FILE, None), (Scope.PROJECT, index)):
-        context = FileContext(path, text, tree, facts, parents, frameworks, project=project, nodes=nodes)
+        context = FileContext(path, text, tree, facts, parents, frameworks, project=project, nodes=nodes, semantic=semantic)
         rules = [registry[code] for code in codes if registry[code].scope is scope]
         found, crashes = checker._run(rules, context, nodes)
         if crashes:

@@ -34,6 +34,7 @@ class FileContext:
         frameworks: frozenset[Framework],
         project: ProjectIndex | None = None,
         nodes: list[ast.AST] | None = None,
+        semantic: SemanticModel | None = None,
     ) -> None:
         self.path = path
         self.source = source
@@ -50,8 +51,11 @@ class FileContext:
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
-        # Own nodes, bindings and returns of this file's functions, asked by every rule.
-        self.semantic = SemanticModel(nodes, parents) if nodes is not None else SemanticModel()
+        # Own nodes, bindings and returns of this file's functions and its data flows, asked
+        # by every rule: the file's model, shared with the facts extraction when given.
+        if semantic is None:
+            semantic = SemanticModel(nodes, parents) if nodes is not None else SemanticModel()
+        self.semantic = semantic
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""

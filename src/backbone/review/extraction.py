@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import ast
 
+from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions
 
 
 def extract_module_facts(
-    tree: ast.Module, path: str, module: str, is_package: bool, nodes: list[ast.AST] | None = None
+    tree: ast.Module,
+    path: str,
+    module: str,
+    is_package: bool,
+    nodes: list[ast.AST] | None = None,
+    semantic: SemanticModel | None = None,
 ) -> ModuleFacts:
+    """`semantic`: the file's model, when the rules will look at the same tree: the walks
+    made for the facts are kept there for them."""
     # The layers load here, not at import: a review served from the cache never needs them.
     from backbone.review.frameworks.declarations import extract_route_declarations
     from backbone.review.migrations.history import extract_migration_declarations
@@ -35,7 +43,7 @@ def extract_module_facts(
         functions=functions,
         imported_packages=packages,
         routes=extract_route_declarations(tree, resolver),
-        models=extract_model_declarations(tree, resolver),
+        models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
     )

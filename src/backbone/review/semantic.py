@@ -14,7 +14,9 @@ again: `FileContext.semantic` (rules) and the facts extraction share one `Semant
 - `typed_bindings(scope)`: the names a function or module binds by statements, with a value
   or a declared type (`db: Session = Depends(...)`), as the knowledge of clients and handles
   (knowledge/bindings.py) follows them; `class_bindings(owner)`: `self.attr` bound in a
-  class's methods and body.
+  class's methods and body;
+- `data_flows`: the file's data flows (review/orm/flow/), made by the facts extraction (or
+  the first rule that asks) and reused by every rule of the file.
 
 Each answer is computed on first use and kept for the file: the rules of one file ask the
 same questions about the same handlers many times.
@@ -25,6 +27,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backbone.review.orm.flow.module import ModuleFlows
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -271,7 +277,8 @@ def _is_self_attribute(node: ast.expr | None) -> bool:
 
 
 class SemanticModel:
-    """Own nodes, bindings and returns of the functions of one file, each computed once.
+    """Own nodes, bindings and returns of the functions of one file, each computed once;
+    and the file's data flows (`data_flows`).
 
     `nodes` (every node in source pre-order) and `parents`: the file's node index
     (checker._index_nodes), when the caller has it; the returns of every function are then read off it at once instead of
@@ -288,6 +295,9 @@ class SemanticModel:
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
         self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
         self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+        # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
+        # facts extraction or the first rule that asks, then shared by every rule of the file.
+        self.data_flows: ModuleFlows | None = None
 
     def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
         """See `typed_bindings`; the mapping is shared: callers must not change it."""

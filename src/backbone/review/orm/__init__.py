@@ -58,8 +58,8 @@ run only when an optional parameter is (or isn't) passed.
 Test code and migrations: `is_test_code(context)`, `is_migration(context)`.
 
 Stability notes: values are memoised per file and shared by every rule that asks, so
-treat them as read-only; `module_flows` keeps the per-file walk made for the facts (weakly,
-per tree) and rebinds it to the project's knowledge.
+treat them as read-only; `module_flows` takes the per-file walk made for the facts from
+the file's model (`context.semantic.data_flows`) and rebinds it to the project's knowledge.
 
 Per-file facts (cached in `ModuleFacts.models`): declarations.py / facts.py.
 """
@@ -88,7 +88,7 @@ from backbone.review.orm.facts import (
     RelationDeclaration,
     RelationKind,
 )
-from backbone.review.orm.flow import ModuleFlows, ScopeFlow
+from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
 from backbone.review.orm.loops import (
     Loop,

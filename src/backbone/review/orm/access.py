@@ -1,10 +1,10 @@
 """Data access across the project: the knowledge flows use, per-file facts, call chains.
 
-- `extract_data_access(tree, resolver, models)`: the per-file facts (module-level
+- `extract_data_access(tree, resolver, models, semantic)`: the per-file facts (module-level
   handles, what each function queries and returns), computed with what one file knows.
 - `project_knowledge(index)`: the same questions answered project-wide, once per index.
-- `module_flows(context)`: the flows of the file a rule is looking at, memoised per file
-  and shared by every rule.
+- `module_flows(context)`: the flows of the file a rule is looking at, kept by the file's
+  model (`context.semantic.data_flows`) and shared by every rule.
 - `query_chain(index, function)`: the shortest chain of project calls from a function to
   a read query it (transitively) runs, for "through a project function" findings.
 """
@@ -23,7 +23,8 @@ from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
-from backbone.review.orm.flow import DataKnowledge, ModuleFlows, ScopeFlow
+from backbone.review.orm.flow.knowledge import DataKnowledge
+from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.origins import returned_origin
@@ -32,6 +33,7 @@ from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent,
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
     from backbone.review.project import ProjectIndex
+    from backbone.review.semantic import SemanticModel
 
 KNOWLEDGE_VIEW = "orm-knowledge"
 CHAINS_VIEW = "orm-query-chains"
@@ -51,11 +53,6 @@ _CACHE_NAMES = frozenset({"lru_cache", "cache", "cached_property", "cached", "me
 
 
 # --- per-file facts ----------------------------------------------------------------------
-
-# The walk of each tree, kept while the tree lives: facts extraction and the rules of the
-# same run share it (the rules rebind it to the project's knowledge).
-_FLOWS: weakref.WeakKeyDictionary[ast.Module, ModuleFlows] = weakref.WeakKeyDictionary()
-
 
 class _LocalKnowledge(DataKnowledge):
     """What one file knows: its own models, handles, classes and functions."""
@@ -146,9 +143,13 @@ class _LocalKnowledge(DataKnowledge):
 
 
 def extract_data_access(
-    tree: ast.Module, resolver: NameResolver, models: list[ModelClass]
+    tree: ast.Module, resolver: NameResolver, models: list[ModelClass], semantic: SemanticModel | None = None
 ) -> tuple[list[DataHandle], list[FunctionDataAccess]]:
-    """Module-level handles and per-function data access of one file, from that file alone."""
+    """Module-level handles and per-function data access of one file, from that file alone.
+
+    `semantic`: the file's model, which keeps the walk for the rules that look at the same
+    tree (they rebind it to the project's knowledge).
+    """
     flows = ModuleFlows(tree, resolver, DataKnowledge(ModelGraph({})))
     handles = _module_handles(flows.flow(tree), resolver)
     knowledge = _local_knowledge(tree, resolver, models, handles)
@@ -161,8 +162,8 @@ def extract_data_access(
         if access is not None:
             functions.append(access)
     functions.sort(key=lambda access: access.qualname)
-    # The rules of this run look at the same tree again: keep the walk for them.
-    _FLOWS[tree] = flows
+    if semantic is not None:
+        semantic.data_flows = flows
     return handles, functions
 
 
@@ -536,13 +537,13 @@ def project_knowledge(index: ProjectIndex) -> ProjectKnowledge:
 
 def module_flows(context: FileContext) -> ModuleFlows:
     """The flows of `context`'s file against the project, shared by every rule of a run."""
-    flows = _FLOWS.get(context.tree)
+    flows = context.semantic.data_flows
     if context.project is not None:
         knowledge: DataKnowledge = project_knowledge(context.project)
         if flows is None:
             resolver = NameResolver(context.facts.module, context.facts.imports, context.facts.symbols, context.facts.star_imports)
             flows = ModuleFlows(context.tree, resolver, knowledge)
-            _FLOWS[context.tree] = flows
+            context.semantic.data_flows = flows
         flows.rebind(knowledge)
         flows.parents_from = weakref.ref(context)
         return flows
@@ -554,7 +555,7 @@ def module_flows(context: FileContext) -> ModuleFlows:
         local = _local_knowledge(context.tree, resolver, models, handles)
         flows.rebind(local)
         local.attach(flows)
-        _FLOWS[context.tree] = flows
+        context.semantic.data_flows = flows
     return flows
 
 

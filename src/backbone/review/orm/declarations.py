@@ -24,6 +24,7 @@ from backbone.review.orm.facts import (
     RelationKind,
 )
 from backbone.review.orm.values import DataLayer
+from backbone.review.semantic import SemanticModel
 
 __all__ = ["ModelDeclaration", "extract_model_declarations", "app_label_of"]
 
@@ -31,13 +32,15 @@ USER_MODEL_REFERENCE = "<user>"
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def extract_model_declarations(tree: ast.Module, resolver: NameResolver) -> tuple[ModelDeclaration, ...]:
+def extract_model_declarations(
+    tree: ast.Module, resolver: NameResolver, semantic: SemanticModel | None = None
+) -> tuple[ModelDeclaration, ...]:
     models = _ModelExtractor(resolver).extract(tree)
     # Imported here: the data-access analysis needs these declarations, and this module
     # is imported by the project index before the rest of the ORM layer.
     from backbone.review.orm.access import extract_data_access
 
-    handles, functions = extract_data_access(tree, resolver, models)
+    handles, functions = extract_data_access(tree, resolver, models, semantic)
     declarations: list[ModelDeclaration] = [*models, *handles, *functions]
     return tuple(declarations)
 

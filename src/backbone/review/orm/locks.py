@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from backbone.review.orm.flow import ScopeFlow
+from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import QueryKind
 
 _LOCKING_CALLS = frozenset({"select_for_update", "with_for_update"})

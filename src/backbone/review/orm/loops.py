@@ -15,7 +15,7 @@ import ast
 import enum
 from dataclasses import dataclass
 
-from backbone.review.orm.flow import ScopeFlow
+from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import ValueKind
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)

@@ -27,7 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from backbone.review.names import dotted_parts
-from backbone.review.orm.flow import BindingKind, ScopeFlow, _END
+from backbone.review.orm.flow.bindings import BindingKind
+from backbone.review.orm.flow.common import _END
+from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import Origin, QueryKind, ValueKind
 
 _MAX_DEPTH = 6

@@ -29,7 +29,7 @@ from backbone.review.orm import (
     query_chain,
     repeating_loop,
 )
-from backbone.review.orm.flow import FULL_EVALUATIONS
+from backbone.review.orm.flow.events import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope

@@ -13,7 +13,7 @@ from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sq
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import ScopeFlow, ValueKind, is_migration, is_test_code, module_flows
 from backbone.review.orm import catalog
-from backbone.review.orm.flow import BindingKind
+from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.origins import Provenance, origin_of
 from backbone.review.orm.values import Origin, lower_confidence
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope

@@ -1,0 +1,41 @@
+"""What an instance has eager-loaded, and whether reading a relation on it runs SQL."""
+
+from __future__ import annotations
+
+from backbone.review.orm.graph import Relation
+from backbone.review.orm.values import DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION
+
+
+def relation_loaded(instance: DataValue, relation: Relation) -> bool:
+    """Whether reading `relation` on `instance` is answered without SQL.
+
+    When backbone can't know what was eager-loaded (`instance.eager_known` is False) this
+    says False; callers decide what an unknown means for them.
+    """
+    if relation.kind.value == "relationship" and relation.load.never_queries_on_read:
+        return True
+    eager = instance.eager
+    if relation.name in eager or EVERY_RELATION in eager:
+        return True
+    return EVERY_FORWARD_RELATION in eager and relation.forward_single
+
+
+def _sub_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
+    prefix = f"{relation.name}."
+    nested = [path[len(prefix):] for path in eager if path.startswith(prefix)]
+    if EVERY_FORWARD_RELATION in eager and relation.forward_single:
+        nested.append(EVERY_FORWARD_RELATION)
+    return tuple(sorted(set(nested)))
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = [part for part in path.split(".") if part]
+    return [".".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def _merge_eager(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return _normal_eager([*first, *second])
+
+
+def _normal_eager(paths: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(paths)))

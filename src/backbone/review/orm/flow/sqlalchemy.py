@@ -1,0 +1,140 @@
+"""The SQLAlchemy layer of the flows: statements, legacy queries and loader options (eager loads)."""
+
+from __future__ import annotations
+
+import ast
+
+from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
+from backbone.review.names import dotted_parts
+from backbone.review.orm import catalog
+from backbone.review.orm.flow.bindings import BindingKind
+from backbone.review.orm.flow.common import _text
+from backbone.review.orm.flow.eager import _normal_eager
+from backbone.review.orm.flow.evaluation import QueryEvaluation
+from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
+
+
+class SqlAlchemyStatements(QueryEvaluation):
+    """SQLAlchemy statements and legacy queries: select(), text(), loader options (eager loads)."""
+
+    __slots__ = ()
+
+    def _sqlalchemy_query(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
+        if name in catalog.SQLA_QUERY_CHAIN:
+            eager, locked = receiver.eager, receiver.locked
+            if name == "options":
+                eager = self._apply_options(eager, call)
+            elif name == "with_for_update":
+                locked = True
+            return receiver.but(kind=ValueKind.QUERY if receiver.kind is ValueKind.QUERY else receiver.kind, eager=eager, locked=locked, operations=(*receiver.operations, name), loaded=False), None
+        if name in catalog.SQLA_QUERY_READ:
+            event = self._evaluation(call, call.func, receiver, name)
+            result_kind = catalog.SQLA_QUERY_READ[name]
+            if result_kind is ValueKind.INSTANCE and receiver.entities:
+                return receiver.but(kind=ValueKind.INSTANCE, operations=(), relation="", row_of=(0, 0)), event
+            if result_kind is ValueKind.ROWS:
+                return receiver.but(kind=ValueKind.ROWS, operations=(*receiver.operations, name)), event
+            return None, event
+        if name in catalog.SQLA_QUERY_WRITE:
+            event = QueryEvent(call, QueryKind.WRITE, DataLayer.SQLALCHEMY, name, _text(call), receiver.model, receiver.confidence, receiver, bulk_alternative="one query-level update()/delete() over all the rows")
+            return None, event
+        if receiver.kind is ValueKind.RELATED_MANAGER and name in ("append", "remove", "extend", "add", "add_all"):
+            return None, None
+        return None, None
+
+    def _apply_options(self, eager: tuple[str, ...], call: ast.Call) -> tuple[str, ...]:
+        loaded: list[str] = list(eager)
+        for option in call.args:
+            for path, mode in self._loader_paths(option):
+                if mode == "eager":
+                    loaded.append(path)
+                elif mode == "lazy":
+                    loaded = [item for item in loaded if item != path]
+        return _normal_eager(loaded)
+
+    def _loader_paths(self, option: ast.expr) -> list[tuple[str, str]]:
+        """`joinedload(User.orders).selectinload(Order.items)` -> [("orders", "eager"), ("orders.items", "eager")]."""
+        if isinstance(option, ast.Name):
+            binding = self.binding_at(option.id, option)
+            if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
+                return self._loader_paths(binding.node)
+            return []
+        if isinstance(option, ast.Starred):
+            return [(EVERY_RELATION, "eager")] if isinstance(option.value, (ast.Name, ast.ListComp, ast.Call)) else []
+        if not isinstance(option, ast.Call):
+            return []
+        func = option.func
+        loader = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        prefix = ""
+        found: list[tuple[str, str]] = []
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            # A chained loader: the path continues from the inner one.
+            inner = self._loader_paths(func.value)
+            found.extend(inner)
+            if inner:
+                prefix = inner[-1][0]
+        if loader == "Load":
+            return found
+        steps = [_relation_step(argument) for argument in option.args]
+        steps = [step for step in steps if step]
+        if not steps:
+            return found
+        if steps == ["*"]:
+            if loader in catalog.EAGER_LOADERS or loader in catalog.NO_LOAD_LOADERS:
+                return [*found, (EVERY_RELATION if not prefix else f"{prefix}.{EVERY_RELATION}", "eager")]
+            return found
+        # One call naming several steps (`joinedload(A.b, B.c)`, `"b.c"`) loads each of them.
+        expanded = [step for text in steps for step in text.split(".")]
+        path = ".".join(filter(None, [prefix, *expanded]))
+        if loader in catalog.EAGER_LOADERS or loader in catalog.NO_LOAD_LOADERS:
+            for size in range(1, len(expanded) + 1):
+                found.append((".".join(filter(None, [prefix, *expanded[:size]])), "eager"))
+        elif loader == "lazyload":
+            found.append((path, "lazy"))
+        else:
+            found.append((path, "path"))
+        return found
+
+    def _chained_statement(self, call: ast.Call, name: str, receiver: DataValue) -> DataValue:
+        if name == "options":
+            return receiver.but(eager=self._apply_options(receiver.eager, call), operations=(*receiver.operations, name))
+        if name == "with_for_update":
+            return receiver.but(locked=True, operations=(*receiver.operations, name))
+        return receiver.but(operations=(*receiver.operations, name))
+
+    def _select(self, call: ast.Call) -> DataValue:
+        models = [self._model_argument(argument) for argument in call.args]
+        single = len(models) == 1 and bool(models[0])
+        return DataValue(
+            ValueKind.STATEMENT,
+            DataLayer.SQLALCHEMY,
+            models[0] if single else "",
+            entities=single,
+        )
+
+    def _model_argument(self, node: ast.expr) -> str:
+        value = self.value(node)
+        if value is not None and value.kind is ValueKind.MODEL_CLASS:
+            return value.model
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            qualname = self.resolver.qualified_name(node)
+            parts = dotted_parts(node)
+            # A class-looking name the graph doesn't know (a model in another file).
+            if parts is not None and parts[-1][:1].isupper() and not parts[-1].isupper():
+                return qualname or ".".join(parts)
+        return ""
+
+    def _text(self, call: ast.Call) -> DataValue:
+        sql = sql_of_literal(call.args[0]) if call.args else None
+        return DataValue(ValueKind.STATEMENT, DataLayer.SQLALCHEMY, writes=bool(sql and statement_writes(sql)), entities=False)
+
+
+def _relation_step(node: ast.expr) -> str:
+    """The relation a loader argument names: `User.orders`, `"orders"`, `User.orders.of_type(X)`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("of_type", "and_"):
+        return _relation_step(node.func.value)
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""

@@ -48,7 +48,7 @@ _RULES = [
     ("credential-field-exposed", Level.WARNING, "a response schema outside login and token issuing exposes a credential"),
     ("error-shape-consistent", Level.INFO, "error responses use more than one body shape"),
     ("example-valid", Level.WARNING, "an example or a schema's default is not valid against its schema"),
-    ("document-structure", Level.BREAKING, "a required field is missing (openapi, info.title, info.version, paths, a response's description, a parameter's name) or an operation's responses are empty"),
+    ("document-structure", Level.BREAKING, "a field OpenAPI requires is missing (info.title, a response's description...) or responses are empty"),
     ("success-response", Level.WARNING, "an operation documents no 2xx or 3xx response"),
     ("info-description", Level.WARNING, "`info` has no description"),
     ("info-contact", Level.WARNING, "`info` has no contact"),
@@ -231,10 +231,12 @@ def _examples(spec: JSONObject, ops: list[Operation]) -> Iterator[Problem]:
     by_place = {(operation.path, operation.method): operation for operation in ops}
     for invalid in invalid_examples(spec):
         owner = owner_of(invalid.pointer)
-        operation = by_place.get(owner) if owner is not None else None
-        where = invalid.pointer[len(f"/paths/{operation.path.replace('~', '~0').replace('/', '~1')}/{operation.method.lower()}"):] if operation else invalid.pointer
-        prefix = f"{operation.label}: " if operation else ""
-        yield _problem("example-valid", operation, f"{prefix}{invalid.what} at {where or '/'} is not valid against its schema: {invalid.message}")
+        operation = by_place.get(owner[0]) if owner is not None else None
+        if operation is not None and owner is not None:
+            where = f"{operation.label}: {invalid.what} at {owner[1] or '/'}"
+        else:
+            where = f"{invalid.what} at {invalid.pointer}"
+        yield _problem("example-valid", operation, f"{where} is not valid against its schema: {invalid.message}")
 
 
 def _error_shapes(ops: list[Operation], resolver: Resolver) -> Iterator[Problem]:

@@ -173,14 +173,15 @@ def _security(spec: JSONObject, ops: list[Operation]) -> Iterator[Found]:
     for requirement in as_list(global_security):
         for name in as_object(requirement):
             if name not in schemes:
-                yield "security-scheme-defined", None, f"the global `security` names {name!r}, which is not a declared security scheme"
+                yield "security-scheme-defined", None, f"the global `security` names {name!r}, not a declared scheme"
     for operation in ops:
         security = operation.body.get("security")
         if security is None:
             if schemes and global_security is None:
-                yield "operation-security", operation, f"{operation.label}: no `security` (the document declares {', '.join(sorted(schemes))})"
+                declared = ", ".join(sorted(schemes))
+                yield "operation-security", operation, f"{operation.label}: no `security` (the document declares {declared})"
             continue
         for requirement in as_list(security):
             for name in as_object(requirement):
                 if name not in schemes:
-                    yield "security-scheme-defined", operation, f"{operation.label}: `security` names {name!r}, which is not a declared security scheme"
+                    yield "security-scheme-defined", operation, f"{operation.label}: `security` names {name!r}, not a declared scheme"

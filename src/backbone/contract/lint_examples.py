@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
+import jsonschema  # type: ignore[import-untyped, unused-ignore]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped, unused-ignore]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
@@ -160,9 +160,10 @@ def _holder_values(holder: dict[Any, Any], pointer: str, checker: _Checker, reso
             yield InvalidExample(pointer, what, message)
 
 
-def owner_of(pointer: str) -> tuple[str, str] | None:
-    """(path, METHOD) of the operation a pointer is inside, if it is inside one."""
+def owner_of(pointer: str) -> tuple[tuple[str, str], str] | None:
+    """((path, METHOD), the rest of the pointer) when a pointer is inside an operation."""
     parts = pointer.split("/")
     if len(parts) >= 4 and parts[1] == "paths" and parts[3] in HTTP_METHODS:
-        return parts[2].replace("~1", "/").replace("~0", "~"), parts[3].upper()
+        rest = "/".join(parts[4:])
+        return (parts[2].replace("~1", "/").replace("~0", "~"), parts[3].upper()), f"/{rest}" if rest else ""
     return None

@@ -236,3 +236,27 @@ def test_problems_name_the_operation_of_an_example() -> None:
     spec = spec_of(("/a", "get", good(responses=media(integer_id, example={}), **{"x-backbone-source": "app/a.py:3"})))
     (problem,) = [problem for problem in lint_spec(spec) if problem.rule.id == "example-valid"]
     assert (problem.operation, problem.source) == ("GET /a", "app/a.py:3")
+
+
+def structure_messages(spec: Spec) -> list[str]:
+    return [problem.message for problem in lint_spec(spec) if problem.rule.id == "document-structure"]
+
+
+def test_schema_keywords_are_read_for_the_documents_version() -> None:
+    pydantic_v2 = {"type": "integer", "exclusiveMaximum": 10, "exclusiveMinimum": 0}
+    nullable = {"type": "string", "nullable": True}
+    components = {"schemas": {"Id": pydantic_v2, "Note": nullable, "Empty": {"type": "object", "required": []},
+                              "Ref": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Id"}]}}}
+    old = structure_messages(spec_of(("/a", "get", good()), components=components, openapi="3.0.3"))
+    assert sorted(old) == sorted([
+        "/components/schemas/Id: `exclusiveMinimum` must be a boolean (OpenAPI 3.0)",
+        "/components/schemas/Id: `exclusiveMaximum` must be a boolean (OpenAPI 3.0)",
+        "/components/schemas/Empty: `required` must be a non-empty list of names",
+        "/components/schemas/Ref: `nullable` without a `type` allows nothing more",
+    ])
+    new = structure_messages(spec_of(("/a", "get", good()), components=components))
+    assert sorted(new) == [f"/components/schemas/{name}: `nullable` is not a keyword of OpenAPI 3.1 (add \"null\" to `type`)"
+                           for name in ("Note", "Ref")]
+    fine = {"schemas": {"Id": pydantic_v2, "Note": {"type": ["string", "null"]}, "Bad": {"type": "str"}}}
+    assert structure_messages(spec_of(("/a", "get", good()), components=fine)) == [
+        "/components/schemas/Bad: `type` 'str' is not one of array, boolean, integer, null, number, object, string"]

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from backbone.contract.lint_examples import walk
 from backbone.contract.spec import JSONObject, Operation, Resolver, as_list, as_object, as_str
 
 Found = tuple[str, Operation | None, str]
@@ -19,6 +20,7 @@ _SWAGGER_LOCATIONS = frozenset({"query", "header", "path", "formData", "body"})
 _SCHEMES = frozenset({"http", "https", "ws", "wss"})
 _VARIABLE = re.compile(r"\{([^{}]*)\}")
 _SEGMENT_PARAMETER = re.compile(r"^\{[^{}]+\}$")
+_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean"})
 
 
 def document_problems(spec: JSONObject, resolver: Resolver, ops: list[Operation]) -> Iterator[Found]:
@@ -48,6 +50,7 @@ def _structure(spec: JSONObject, resolver: Resolver, ops: list[Operation]) -> It
     for path in as_object(spec.get("paths")):
         if not path.startswith("/") and not path.startswith("x-"):
             yield "document-structure", None, f"path {path!r} does not start with `/`"
+    yield from _schema_structure(spec, modern)
     locations = _SWAGGER_LOCATIONS if swagger else _LOCATIONS
     for operation in ops:
         label = operation.label
@@ -69,6 +72,38 @@ def _structure(spec: JSONObject, resolver: Resolver, ops: list[Operation]) -> It
                 yield "document-structure", operation, f"{label}: a parameter without a `name` or a valid `in`"
             elif where == "path" and parameter.get("required") is not True:
                 yield "document-structure", operation, f"{label}: path parameter {name!r} is not `required: true`"
+
+
+def _schema_structure(spec: JSONObject, modern: bool) -> Iterator[Found]:
+    """Schema keywords of the wrong kind for the document's version: OpenAPI 3.0 schemas are
+    draft 4 (boolean exclusive bounds, one type name, `nullable` beside a `type`, a non-empty
+    `required`), 3.1 ones JSON Schema 2020-12 (numeric exclusive bounds, no `nullable`)."""
+    types = _TYPES | {"null"} if modern else _TYPES | {"file"} if "swagger" in spec else _TYPES
+    for pointer, schema, is_schema in walk(spec):
+        if not is_schema:
+            continue
+        for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+            if keyword in schema and isinstance(schema[keyword], bool) == modern:
+                kind = "a number (JSON Schema 2020-12)" if modern else "a boolean (OpenAPI 3.0)"
+                yield "document-structure", None, f"{pointer}: `{keyword}` must be {kind}"
+        declared = schema.get("type")
+        names = declared if modern and isinstance(declared, list) else [declared]
+        if "type" in schema and not all(isinstance(name, str) and name in types for name in names):
+            yield "document-structure", None, f"{pointer}: `type` {_short(declared)} is not one of {', '.join(sorted(types))}"
+        if "nullable" in schema:
+            if modern:
+                yield "document-structure", None, f"{pointer}: `nullable` is not a keyword of OpenAPI 3.1 (add \"null\" to `type`)"
+            elif "type" not in schema:
+                yield "document-structure", None, f"{pointer}: `nullable` without a `type` allows nothing more"
+        required = schema.get("required")
+        if "required" in schema and (not isinstance(required, list) or not all(isinstance(name, str) for name in required)
+                                     or (not modern and not required)):
+            yield "document-structure", None, f"{pointer}: `required` must be a{'' if modern else ' non-empty'} list of names"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def _info(spec: JSONObject) -> Iterator[Found]:

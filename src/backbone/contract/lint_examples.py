@@ -87,10 +87,9 @@ class _Checker:
         return mask(text + (f" (at {where})" if where else ""))
 
 
-def invalid_examples(spec: JSONObject) -> Iterator[InvalidExample]:
-    """Every example or default in `spec` its schema does not accept."""
-    checker = _Checker(spec)
-    resolver = Resolver(spec)
+def walk(spec: JSONObject) -> Iterator[tuple[str, dict[Any, Any], bool]]:
+    """Every object of the document with its JSON pointer and whether it is a schema; the
+    values of `example`, `default`, `enum`, `const` and extensions are data, not walked."""
     seen: set[int] = set()
     stack: list[tuple[object, str, bool, int]] = [(spec, "", False, 0)]  # node, pointer, is a schema, depth
     while stack:
@@ -98,27 +97,35 @@ def invalid_examples(spec: JSONObject) -> Iterator[InvalidExample]:
         if not isinstance(node, dict) or depth > _MAX_DEPTH or id(node) in seen:
             continue
         seen.add(id(node))
+        yield pointer, node, is_schema
         if is_schema:
-            yield from _schema_values(node, pointer, checker)
             stack.extend(_subschemas(node, pointer, depth))
             continue
-        if isinstance(node.get("schema"), dict):
-            yield from _holder_values(node, pointer, checker, resolver)
+        named = pointer.startswith("/components/") and pointer.count("/") == 2  # a map of names: any name is fine
         for key, value in node.items():
             key = str(key)
             if key in ("example", "examples", "default", "enum", "const") or key.startswith("x-"):
-                continue  # values, not parts of the document
+                continue
             child = f"{pointer}/{_escape(key)}"
-            if key == "schema":
+            if key == "schema" and not named:
                 stack.append((value, child, True, depth + 1))
-            elif key == "schemas" and pointer == "/components":
-                stack.extend((item, f"{child}/{_escape(str(name))}", True, depth + 2) for name, item in as_object(value).items())
-            elif key == "definitions" and pointer == "":  # Swagger 2
+            elif (key == "schemas" and pointer == "/components") or (key == "definitions" and pointer == ""):
                 stack.extend((item, f"{child}/{_escape(str(name))}", True, depth + 2) for name, item in as_object(value).items())
             elif isinstance(value, dict):
                 stack.append((value, child, False, depth + 1))
             elif isinstance(value, list):
                 stack.extend((item, f"{child}/{index}", False, depth + 1) for index, item in enumerate(value))
+
+
+def invalid_examples(spec: JSONObject) -> Iterator[InvalidExample]:
+    """Every example or default in `spec` its schema does not accept."""
+    checker = _Checker(spec)
+    resolver = Resolver(spec)
+    for pointer, node, is_schema in walk(spec):
+        if is_schema:
+            yield from _schema_values(node, pointer, checker)
+        elif isinstance(node.get("schema"), dict):
+            yield from _holder_values(node, pointer, checker, resolver)
 
 
 def _subschemas(schema: dict[Any, Any], pointer: str, depth: int) -> Iterator[tuple[object, str, bool, int]]:

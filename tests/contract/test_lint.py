@@ -260,3 +260,12 @@ def test_schema_keywords_are_read_for_the_documents_version() -> None:
     fine = {"schemas": {"Id": pydantic_v2, "Note": {"type": ["string", "null"]}, "Bad": {"type": "str"}}}
     assert structure_messages(spec_of(("/a", "get", good()), components=fine)) == [
         "/components/schemas/Bad: `type` 'str' is not one of array, boolean, integer, null, number, object, string"]
+
+
+def test_swagger_2_response_examples_by_media_type() -> None:
+    response = {"description": "ok", "schema": {"type": "object", "properties": {"status": {"type": "string"}}},
+                "examples": {"application/json": {"status": 200}}}
+    spec: Spec = {"swagger": "2.0", "info": dict(INFO), "host": "api.example.org",
+                  "paths": {"/ping": {"get": good("/ping", responses={"200": response, "400": {"description": "bad"}})}}}
+    (message,) = example_messages(spec)
+    assert message.startswith("GET /ping: examples.application/json at /responses/200") and "200 is not of type 'string'" in message

@@ -61,6 +61,7 @@ def _nullable_draft4() -> Any:
 class _Checker:
     def __init__(self, spec: JSONObject) -> None:
         version = str(spec.get("openapi") or "")
+        self.swagger = "swagger" in spec
         self.modern = version.startswith("3.1") or version.startswith("3.2")
         specification = DRAFT202012 if self.modern else DRAFT4
         self.validator_class: Any = jsonschema.Draft202012Validator if self.modern else _nullable_draft4()
@@ -156,7 +157,9 @@ def _holder_values(holder: dict[Any, Any], pointer: str, checker: _Checker, reso
     """A media type's, parameter's or header's `example` and `examples.*.value` against its `schema`."""
     values: list[tuple[str, object]] = [("example", holder["example"])] if "example" in holder else []
     examples = holder.get("examples")
-    if isinstance(examples, dict):
+    if isinstance(examples, dict) and checker.swagger:  # Swagger 2: a response's examples by media type
+        values += [(f"examples.{media}", value) for media, value in examples.items()]
+    elif isinstance(examples, dict):
         for name, raw in examples.items():
             example, _ = resolver.deref(raw)
             if "value" in example:

@@ -271,3 +271,19 @@ def test_no_thread_is_left_behind(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _ = verify(capsys, "verify_fastapi", "verify_fastapi_app:app", "--max-examples", "2")
     assert code == 1
     assert [thread for thread in threading.enumerate() if thread not in before] == []
+
+
+def test_an_operation_the_contract_describes_badly_is_listed_as_not_tested(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = PROJECTS / "verify_conforming"
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/orders/{order_id}": {"get": {"parameters": [{"$ref": "#/components/parameters/Missing"}],
+                                       "responses": {"200": {"description": "ok"}}}},
+        "/orders": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                             "responses": {"201": {"description": "ok"}, "422": {"description": "bad"}}}}}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    with imported_from(root, "verify_conforming_app"):
+        main(["contract", "verify", "verify_conforming_app:app", "--app-dir", str(root), "--spec", str(tmp_path / "spec.json"),
+              "--max-examples", "2", "--format", "json", "--no-review"])
+    run = json.loads(capsys.readouterr().out)["run"]
+    assert (run["operations"], run["operations_tested"], run["operations_not_tested"]) == (2, 1, ["GET /orders/{order_id}"])
+    assert run["stopped_at_time_limit"] is False

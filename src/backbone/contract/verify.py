@@ -270,10 +270,10 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
         else:  # an operation the contract describes badly is noted, the others are driven
             state.run.notes.append(f"an operation was not tested: {_short(str(result.err()))}")
             state.run.untested.append(_failed_label(result.err()))
-    state.run.operations = len(operations)
+    state.run.operations = len(operations) + len(state.run.untested)
     untested: list[str] = []
-
     position = [0]  # the operation being driven, for a run stopped with a request in flight
+    out_of_time = threading.Event()
 
     def drive() -> None:
         for index, operation in enumerate(operations):
@@ -281,6 +281,7 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
             try:
                 _exercise(operation, state)
             except _OutOfTime:
+                out_of_time.set()
                 untested.extend(_operation_label(op) for op in operations[index + 1:])
                 state.run.notes.append(f"the time limit ({options.time_limit_s:g} s) was reached during {_operation_label(operation)}")
                 return
@@ -297,7 +298,7 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
             worker.join(options.time_limit_s + _GRACE_S)
     finally:
         logging.disable(previous)
-    stopped = worker.is_alive() or bool(untested)
+    stopped = worker.is_alive() or out_of_time.is_set()
     if worker.is_alive():
         untested.extend(_operation_label(op) for op in operations[position[0] + 1:])
         flight = state.in_flight

@@ -77,14 +77,18 @@ CATEGORIES = {
         "info-license-url": "info", "info-contact": "info", "operation-2xx-response": "success-response",
         "operation-4xx-response": "error-responses-documented", "security-defined": "security-defined",
         "operation-parameters-unique": "parameter-duplicate", "no-path-trailing-slash": "path-trailing-slash",
-        "no-enum-type-mismatch": "enum-type", "tag-description": "tag-description",
+        "no-enum-type-mismatch": "enum-type", "tag-description": "tag-description", "no-ambiguous-paths": "path-ambiguous",
     },
     "backbone": {
         "operation-id-unique": "operation-id-unique", "operation-id-present": "operation-id-present",
         "path-parameter-declared": "path-parameters", "path-parameter-in-path": "path-parameters",
         "ref-resolves": "ref-unresolved", "component-used": "component-unused",
         "operation-description": "operation-description", "operation-tags": "operation-tags",
-        "error-responses-documented": "error-responses-documented",
+        "error-responses-documented": "error-responses-documented", "example-valid": "example-invalid",
+        "document-structure": "document-structure", "success-response": "success-response", "info-description": "info",
+        "info-contact": "info", "info-license": "info", "servers-present": "servers", "server-url-valid": "servers",
+        "operation-tag-defined": "tag-defined", "path-identical": "path-parameters", "path-ambiguous": "path-ambiguous",
+        "operation-security": "security-defined", "security-scheme-defined": "security-defined",
     },
 }
 

@@ -233,7 +233,7 @@ def test_explain_contract_and_migrations_tools(shop: Path, tmp_path: Path) -> No
         assert linted["version"] == 1
         with pytest.raises(MCPError, match="is not a path"):
             await client.call_tool("contract", {"action": "lint", "target": "--help"})
-        with pytest.raises(MCPError, match="expected extract, diff or lint"):
+        with pytest.raises(MCPError, match="expected extract, diff, lint or verify"):
             await client.call_tool("contract", {"action": "drop"})
         missing = await tool_error(client, "explain", {"database": f"sqlite:///{tmp_path / 'absent.db'}",
                                                        "sql": "SELECT 1"})

@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -256,15 +257,48 @@ def explain_document(
     return cli_document(command, timeout_s, what="explain")
 
 
+# contract verify's time for sending requests: its default, and the most a tool call may ask for.
+VERIFY_TIME_LIMIT_S, VERIFY_MAX_TIME_LIMIT_S = 30.0, 300.0
+# What a verify run gets beyond its requests' time: importing the app, its contract, the review of failing handlers.
+VERIFY_OVERHEAD_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """contract verify's own arguments (a spec file, a set-up hook, the bounds of the run)."""
+
+    spec: str | None = None
+    setup: str | None = None
+    max_examples: int = 25
+    seed: int = 0
+    time_limit_s: float = VERIFY_TIME_LIMIT_S
+
+
+def _verify_arguments(request: VerifyRequest) -> tuple[list[str], float]:
+    """The command-line options of a verify run, and the whole run's time limit."""
+    if not 0.1 <= request.time_limit_s <= VERIFY_MAX_TIME_LIMIT_S:
+        raise _invalid(f"time_limit_s: between 0.1 and {VERIFY_MAX_TIME_LIMIT_S:g} seconds, got {request.time_limit_s:g}")
+    if not 1 <= request.max_examples <= 1000:
+        raise _invalid(f"max_examples: between 1 and 1000, got {request.max_examples}")
+    options = ["--max-examples", str(request.max_examples), "--seed", str(request.seed), "--time-limit", f"{request.time_limit_s:g}"]
+    for option, value in (("--spec", request.spec), ("--setup", request.setup)):
+        if value is not None:
+            options += [option, _argument(value, option.lstrip("-"))]
+    return options, request.time_limit_s + VERIFY_OVERHEAD_S
+
+
 def contract_document(
     action: str, target: str = ".", head: str | None = None, base_revision: str | None = None,
-    app_dir: str | None = None, timeout_s: float = PROFILE_TIMEOUT_S,
+    app_dir: str | None = None, timeout_s: float = PROFILE_TIMEOUT_S, verify: VerifyRequest | None = None,
 ) -> dict[str, Any]:
-    if action not in ("extract", "diff", "lint"):
-        raise _invalid(f"action: expected extract, diff or lint, got {action!r}")
+    if action not in ("extract", "diff", "lint", "verify"):
+        raise _invalid(f"action: expected extract, diff, lint or verify, got {action!r}")
     command = ["contract", action, "--format", "json"]
     if app_dir is not None:
         command += ["--app-dir", _argument(app_dir, "app_dir")]
+    if action == "verify":
+        options, timeout_s = _verify_arguments(verify or VerifyRequest())
+        command += options
     if action == "diff" and base_revision is not None:
         command += ["--base", _argument(base_revision, "base_revision"), _argument(target, "target")]
     else:
@@ -396,14 +430,19 @@ def build_server() -> MCPServer:
         "The API contract (OpenAPI): action extract (the spec of target: a project path, read statically, or "
         "module:app), lint (target checked against the OpenAPI and backend rules) or diff (target as BASE and "
         "head as HEAD, spec files or paths; or base_revision: a git revision of target compared with the work "
-        "tree), with breaking changes named by operation and Python line (JSON of `backbone contract ACTION`)."
+        "tree), with breaking changes named by operation and Python line; or verify (target a module:app, "
+        "imported from app_dir and driven in-process with requests generated from its contract or from spec; "
+        "setup: module:function run first; max_examples requests per operation and mode, seed, time_limit_s "
+        "at most 300; the run's requests, seed and untested operations under `run`) (JSON of `backbone contract ACTION`)."
     ))
     @_guarded
     def contract(
         action: str, target: str = ".", head: str | None = None, base_revision: str | None = None,
-        app_dir: str | None = None,
+        app_dir: str | None = None, spec: str | None = None, setup: str | None = None, max_examples: int = 25,
+        seed: int = 0, time_limit_s: float = VERIFY_TIME_LIMIT_S,
     ) -> str:
-        return _json(contract_document(action, target, head, base_revision, app_dir))
+        verify = VerifyRequest(spec, setup, max_examples, seed, time_limit_s)
+        return _json(contract_document(action, target, head, base_revision, app_dir, verify=verify))
 
     @server.tool(name="migrations_trace", description=(
         "Apply the pending Django or Alembic migrations of project to a scratch PostgreSQL (or database_url) "

@@ -128,16 +128,38 @@ def test_a_handler_that_never_answers_is_reported_at_the_time_limit(tmp_path: Pa
         def report():
             time.sleep(4)
             return "late"
+
+        @app.get("/status")
+        def status():
+            return "up"
         """)
     started = time.monotonic()
     with imported_from(tmp_path, "slow_app"):
         code = main(["contract", "verify", "slow_app:app", "--app-dir", str(tmp_path), "--format", "json",
                      "--time-limit", "0.5", "--no-review"])
     elapsed = time.monotonic() - started
-    findings = json.loads(capsys.readouterr().out)["findings"]
+    document = json.loads(capsys.readouterr().out)
+    findings = document["findings"]
     assert code == 1 and elapsed < 4
     assert [finding["code"] for finding in findings] == ["CT3003"]
     assert "GET /report no answer within the time limit (0.5 s)" in findings[0]["message"]
+    run = document["run"]
+    assert (run["operations"], run["operations_tested"], run["operations_not_tested"]) == (2, 1, ["GET /status"])
+    assert run["stopped_at_time_limit"] is True and run["time_limit_s"] == 0.5 and run["requests"] == 1
+
+
+def test_the_run_is_summed_up_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
+    root = PROJECTS / "verify_conforming"
+    arguments = ["contract", "verify", "verify_conforming_app:app", "--app-dir", str(root), "--max-examples", "3", "--seed", "11"]
+    with imported_from(root, "verify_conforming_app"):
+        assert main([*arguments, "--format", "json"]) == 0
+        run = json.loads(capsys.readouterr().out)["run"]
+        assert main([*arguments, "--format", "markdown"]) == 0
+        markdown = capsys.readouterr().out
+    assert run["seed"] == 11 and run["max_examples"] == 3 and run["operations_not_tested"] == []
+    assert run["operations"] == run["operations_tested"] > 0 and run["requests"] >= run["operations"]
+    assert run["stopped_at_time_limit"] is False
+    assert f"| requests sent | {run['requests']} |" in markdown and "| seed | 11 |" in markdown
 
 
 def test_secrets_in_the_reproducing_request_are_masked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -249,3 +271,19 @@ def test_no_thread_is_left_behind(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _ = verify(capsys, "verify_fastapi", "verify_fastapi_app:app", "--max-examples", "2")
     assert code == 1
     assert [thread for thread in threading.enumerate() if thread not in before] == []
+
+
+def test_an_operation_the_contract_describes_badly_is_listed_as_not_tested(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = PROJECTS / "verify_conforming"
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {
+        "/orders/{order_id}": {"get": {"parameters": [{"$ref": "#/components/parameters/Missing"}],
+                                       "responses": {"200": {"description": "ok"}}}},
+        "/orders": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+                             "responses": {"201": {"description": "ok"}, "422": {"description": "bad"}}}}}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    with imported_from(root, "verify_conforming_app"):
+        main(["contract", "verify", "verify_conforming_app:app", "--app-dir", str(root), "--spec", str(tmp_path / "spec.json"),
+              "--max-examples", "2", "--format", "json", "--no-review"])
+    run = json.loads(capsys.readouterr().out)["run"]
+    assert (run["operations"], run["operations_tested"], run["operations_not_tested"]) == (2, 1, ["GET /orders/{order_id}"])
+    assert run["stopped_at_time_limit"] is False

@@ -258,7 +258,7 @@ def verify_command(
     """Drive module:app in-process with requests made from its contract; report the responses that break it."""
     from backbone.contract.extract import is_app_target
     from backbone.contract.handler_findings import findings_in, handler_span, review_findings
-    from backbone.contract.report import verify_finding
+    from backbone.contract.report import verify_finding, verify_summary
     from backbone.contract.session import running_app
     from backbone.contract.verify import VerifyOptions, verify_app
     from backbone.findings import Severity
@@ -278,10 +278,10 @@ def verify_command(
         verify_finding(violation, findings_in(handler_span(violation.source, directory), reviewed, root), label)
         for violation in run.violations
     ]
-    notes = (f"{run.requests} requests to {run.operations} operations (seed {seed}, {max_examples} per operation and mode)",
-             *run.notes, *review_notes)
+    notes = (*run.notes, *review_notes)
+    summary = verify_summary(run, options)
     try:
-        _write(render_findings(findings, output_format, "API contract verification", 1, notes), output)
+        _write(render_findings(findings, output_format, "API contract verification", 1, notes, summary), output)
     except OSError as error:
         return _fail(f"{output}: {error.strerror or error}")
     threshold = Severity.parse(_LEVELS[fail_on])

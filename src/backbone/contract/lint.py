@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from backbone.contract.checks import Level
 from backbone.contract.diff import path_parameter_names
+from backbone.contract.lint_document import document_problems
+from backbone.contract.lint_examples import invalid_examples, owner_of
 from backbone.contract.schema_diff import MAX_DEPTH, shape
 from backbone.contract.spec import JSONObject, Operation, Resolver, as_list, as_object, as_str, operations, parameters_of
 from backbone.review.knowledge.payments import is_idempotency_header, money_record
@@ -45,6 +47,19 @@ _RULES = [
     ("sensitive-field-exposed", Level.BREAKING, "a response schema exposes a password, private key or national id"),
     ("credential-field-exposed", Level.WARNING, "a response schema outside login and token issuing exposes a credential"),
     ("error-shape-consistent", Level.INFO, "error responses use more than one body shape"),
+    ("example-valid", Level.WARNING, "an example or a schema's default is not valid against its schema"),
+    ("document-structure", Level.BREAKING, "a field OpenAPI requires is missing (info.title, a response's description...) or responses are empty"),
+    ("success-response", Level.WARNING, "an operation documents no 2xx or 3xx response"),
+    ("info-description", Level.WARNING, "`info` has no description"),
+    ("info-contact", Level.WARNING, "`info` has no contact"),
+    ("info-license", Level.WARNING, "`info` has no license"),
+    ("servers-present", Level.WARNING, "the document lists no servers"),
+    ("server-url-valid", Level.WARNING, "a server URL is not a URL, ends with `/` or uses an undefined variable"),
+    ("operation-tag-defined", Level.WARNING, "an operation's tag is not declared in the global `tags`"),
+    ("path-identical", Level.BREAKING, "two paths differ only in their parameters' names"),
+    ("path-ambiguous", Level.WARNING, "two paths can match the same request (`/a/{x}` and `/{y}/b`)"),
+    ("operation-security", Level.WARNING, "the document declares security schemes and an operation says nothing of security"),
+    ("security-scheme-defined", Level.WARNING, "a security requirement names a scheme the document does not declare"),
 ]
 RULES = {rule_id: LintRule(rule_id, f"CT{2001 + n}", level, summary) for n, (rule_id, level, summary) in enumerate(_RULES)}
 
@@ -74,6 +89,8 @@ def lint_spec(spec: JSONObject) -> list[Problem]:
     for operation in ops:
         problems += _operation(operation, resolver, by_id)
     problems += _references(spec, resolver)
+    problems += (_problem(rule_id, operation, message) for rule_id, operation, message in document_problems(spec, resolver, ops))
+    problems += _examples(spec, ops)
     problems += _error_shapes(ops, resolver)
     return problems
 
@@ -105,6 +122,8 @@ def _operation(operation: Operation, resolver: Resolver, by_id: dict[str, list[O
     responses = as_object(body.get("responses"))
     errors = [status for status in responses if status[:1] in ("4", "5") or status == "default"]
     takes_input = bool(parameters) or "requestBody" in body
+    if responses and not any(status[:1] in ("2", "3") for status in responses):
+        yield _problem("success-response", operation, f"{label}: no 2xx or 3xx response documented")
     if not errors:
         yield _problem("error-responses-documented", operation, f"{label}: no 4xx or 5xx response documented")
     elif takes_input and not any(status in ("400", "422", "4XX", "default") for status in errors):
@@ -206,6 +225,18 @@ def _references(spec: JSONObject, resolver: Resolver) -> Iterator[Problem]:
             pointer = f"#/components/{kind}/{name.replace('~', '~0').replace('/', '~1')}"
             if pointer not in used:
                 yield _problem("component-used", None, f"{pointer} is never referenced")
+
+
+def _examples(spec: JSONObject, ops: list[Operation]) -> Iterator[Problem]:
+    by_place = {(operation.path, operation.method): operation for operation in ops}
+    for invalid in invalid_examples(spec):
+        owner = owner_of(invalid.pointer)
+        operation = by_place.get(owner[0]) if owner is not None else None
+        if operation is not None and owner is not None:
+            where = f"{operation.label}: {invalid.what} at {owner[1] or '/'}"
+        else:
+            where = f"{invalid.what} at {invalid.pointer}"
+        yield _problem("example-valid", operation, f"{where} is not valid against its schema: {invalid.message}")
 
 
 def _error_shapes(ops: list[Operation], resolver: Resolver) -> Iterator[Problem]:

@@ -8,12 +8,14 @@ comment too) goes through backbone.report.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from backbone.contract.changes import Change
 from backbone.contract.lint import Problem
-from backbone.contract.verify import Violation
+from backbone.contract.verify import VerifyOptions, VerifyRun, Violation
 from backbone.findings import Confidence, Detail, Finding, Location
 from backbone.report import OutputFormat, Report, render
+from backbone.report.model import Column, JsonValue, Section, Table
 
 FORMATS = tuple(f.value for f in OutputFormat)
 _SOURCE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
@@ -83,9 +85,40 @@ def verify_finding(violation: Violation, related: tuple[Finding, ...], spec_labe
     )
 
 
-def render_findings(findings: list[Finding], output_format: str, title: str, specs: int, notes: tuple[str, ...] = ()) -> str:
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a run did besides its findings: JSON keys before the findings, and the same as a section."""
+
+    json: dict[str, JsonValue]
+    section: Section
+
+
+def verify_summary(run: VerifyRun, options: VerifyOptions) -> RunSummary:
+    """verify's run: requests sent, operations driven and not, the seed and the bounds."""
+    tested = max(run.operations - len(run.untested), 0)
+    document: dict[str, JsonValue] = {
+        "requests": run.requests, "operations": run.operations, "operations_tested": tested,
+        "operations_not_tested": list(run.untested), "seed": options.seed, "max_examples": options.max_examples,
+        "time_limit_s": options.time_limit_s, "stopped_at_time_limit": run.stopped_at_time_limit,
+    }
+    rows = (
+        ("requests sent", str(run.requests)),
+        ("operations tested", f"{tested} of {run.operations}"),
+        ("seed", str(options.seed)),
+        ("requests per operation and mode", str(options.max_examples)),
+        ("time limit", f"{options.time_limit_s:g} s" + (" (reached)" if run.stopped_at_time_limit else "")),
+        ("not tested", ", ".join(run.untested) or "none"),
+    )
+    return RunSummary({"run": document}, Table("Run", (Column("what"), Column("value")), rows))
+
+
+def render_findings(
+    findings: list[Finding], output_format: str, title: str, specs: int, notes: tuple[str, ...] = (),
+    summary: RunSummary | None = None,
+) -> str:
     """`specs`: how many contracts were read (2 for a diff), shown as the files of the summary line."""
     ordered = tuple(sorted(findings, key=lambda finding: (-finding.severity.rank, finding.scope, finding.code)))
     report = Report(findings=ordered, files_reviewed=specs, notes=notes, command="contract", by_location=False,
-                    title=title)
+                    title=title, json_head=summary.json if summary else {},
+                    overview=(summary.section,) if summary else ())
     return render(report, OutputFormat(output_format))

@@ -76,6 +76,9 @@ class VerifyRun:
     requests: int = 0
     operations: int = 0
     notes: list[str] = field(default_factory=list)
+    # The operations of the contract not driven: out of time, or that could not be turned into requests.
+    untested: list[str] = field(default_factory=list)
+    stopped_at_time_limit: bool = False
 
 
 class _OutOfTime(BaseException):
@@ -141,6 +144,14 @@ def _source_of(operation: Any) -> str | None:
     raw = getattr(definition, "raw", None)
     value = raw.get("x-backbone-source") if isinstance(raw, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _failed_label(error: object) -> str:
+    """`METHOD /path` of an operation schemathesis could not read, when it says which."""
+    method, path = getattr(error, "method", None), getattr(error, "path", None)
+    if isinstance(path, str) and path:
+        return _short(f"{str(method).upper()} {path}" if isinstance(method, str) and method else path)
+    return "(an operation the contract describes badly)"
 
 
 def _checks(positive: bool) -> list[Callable[..., Any]]:
@@ -258,14 +269,19 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
             operations.append(result.ok())
         else:  # an operation the contract describes badly is noted, the others are driven
             state.run.notes.append(f"an operation was not tested: {_short(str(result.err()))}")
-    state.run.operations = len(operations)
+            state.run.untested.append(_failed_label(result.err()))
+    state.run.operations = len(operations) + len(state.run.untested)
     untested: list[str] = []
+    position = [0]  # the operation being driven, for a run stopped with a request in flight
+    out_of_time = threading.Event()
 
     def drive() -> None:
         for index, operation in enumerate(operations):
+            position[0] = index
             try:
                 _exercise(operation, state)
             except _OutOfTime:
+                out_of_time.set()
                 untested.extend(_operation_label(op) for op in operations[index + 1:])
                 state.run.notes.append(f"the time limit ({options.time_limit_s:g} s) was reached during {_operation_label(operation)}")
                 return
@@ -282,7 +298,9 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
             worker.join(options.time_limit_s + _GRACE_S)
     finally:
         logging.disable(previous)
+    stopped = worker.is_alive() or out_of_time.is_set()
     if worker.is_alive():
+        untested.extend(_operation_label(op) for op in operations[position[0] + 1:])
         flight = state.in_flight
         if flight is not None:
             label, source, curl = flight
@@ -293,4 +311,5 @@ def verify_app(app: object, spec: JSONObject, options: VerifyOptions, root: Path
     if untested:
         state.run.notes.append(f"not tested in time: {', '.join(untested)}")
     with state.lock:
-        return VerifyRun(list(state.run.violations), state.run.requests, state.run.operations, list(state.run.notes))
+        return VerifyRun(list(state.run.violations), state.run.requests, state.run.operations, list(state.run.notes),
+                         [*state.run.untested, *untested], stopped)

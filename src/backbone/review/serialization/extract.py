@@ -80,6 +80,11 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     bases = tuple(
         base for base in (resolver.qualified_name(item.value if isinstance(item, ast.Subscript) else item) for item in node.bases) if base
     )
+    django_type = strawberry_django_type(node, resolver)
+    if django_type is not None:
+        # `@strawberry_django.type(Fruit)`: the decorator makes the class a type of the model; it
+        # counts as the class's base (knowledge.py reads the family from it).
+        bases = (*bases, django_type[0])
     if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list") for item in node.body):
         return []
     fields: list[SchemaField] = []
@@ -92,6 +97,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     eager_helpers: tuple[str, ...] = ()
     lists_queryset = False
     from_attributes = ""
+    if django_type is not None:
+        meta.update(django_type[1])
     for statement in node.body:
         if isinstance(statement, ast.ClassDef) and statement.name in ("Meta", "Config"):
             meta.update(_class_constants(statement))
@@ -155,6 +162,41 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
             )
         )
     return declarations
+
+
+# strawberry-django's decorators that make a class the GraphQL type of a Django model.
+STRAWBERRY_DJANGO_TYPES = frozenset(
+    {
+        "strawberry_django.type",
+        "strawberry_django.interface",
+        "strawberry.django.type",
+        "strawberry.django.interface",
+        "strawberry_django_plus.gql.django.type",
+        "strawberry_django_plus.gql.django.interface",
+    }
+)
+
+
+def strawberry_django_type(node: ast.ClassDef, resolver: NameResolver) -> tuple[str, dict[str, ast.expr]] | None:
+    """`@strawberry_django.type(Fruit, fields=[...])`: the decorator and its model and fields, as a
+    Meta would give them; None for a class no such decorator makes a type."""
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        name = resolver.qualified_name(decorator.func) or ".".join(dotted_parts(decorator.func) or [])
+        if name not in STRAWBERRY_DJANGO_TYPES:
+            continue
+        meta: dict[str, ast.expr] = {}
+        keywords = {keyword.arg: keyword.value for keyword in decorator.keywords if keyword.arg}
+        model = decorator.args[0] if decorator.args else keywords.get("model")
+        if model is not None:
+            meta["model"] = model
+        if "fields" in keywords:
+            meta["fields"] = keywords["fields"]
+        if "exclude" in keywords:
+            meta["exclude"] = keywords["exclude"]
+        return name, meta
+    return None
 
 
 def _serializes_queryset(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -307,7 +349,8 @@ def _annotated_field(name: str, statement: ast.AnnAssign, resolver: NameResolver
     value = statement.value
     if isinstance(value, ast.Call):
         keywords = {keyword.arg: keyword.value for keyword in value.keywords if keyword.arg}
-        source = _string(keywords.get("validation_alias")) or _string(keywords.get("alias"))
+        # pydantic aliases, strawberry-django `field(field_name="...")`.
+        source = _string(keywords.get("validation_alias")) or _string(keywords.get("alias")) or _string(keywords.get("field_name"))
         if _is_true(keywords.get("exclude")):
             return SchemaField(name, statement.lineno, field_type, write_only=True)
     return SchemaField(name, statement.lineno, field_type, source=source, nested=nested, many=many)

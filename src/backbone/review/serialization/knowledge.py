@@ -13,7 +13,8 @@ goes through:
   relation), `source=` paths, nested serializers and schemas, `depth`,
   String/SlugRelatedField, method fields (their bodies followed through project
   functions), `to_representation`, marshmallow Nested/Pluck/Function/Method/`attribute=`
-  and auto schemas with relationships, graphene `DjangoObjectType` fields.
+  and auto schemas with relationships, graphene `DjangoObjectType` fields, strawberry-django
+  types (`@strawberry_django.type(Model)`: annotated fields, `fields=`).
 - `function_reads(qualname, position)`: what a project function reads off one parameter,
   calls to project functions followed.
 """
@@ -28,6 +29,7 @@ from backbone.review.knowledge.schemas import SchemaFamily, schema_family
 from backbone.review.orm.facts import ModelClass
 from backbone.review.project import FunctionFacts
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
+from backbone.review.serialization.extract import STRAWBERRY_DJANGO_TYPES
 from backbone.review.serialization.facts import (
     AttributeRead,
     FunctionReads,
@@ -59,6 +61,7 @@ class Family(enum.Enum):
     PYDANTIC = "pydantic model"
     MARSHMALLOW = "marshmallow schema"
     GRAPHENE = "graphene type"
+    STRAWBERRY = "strawberry-django type"
     SERPY = "serpy serializer"
 
 
@@ -166,6 +169,8 @@ class SerializationKnowledge:
         bases = self._bases(qualname)
         if any(base in _GRAPHENE_BASES for base in bases):
             found = Family.GRAPHENE
+        elif any(base in STRAWBERRY_DJANGO_TYPES for base in bases):
+            found = Family.STRAWBERRY
         elif any(base in _SERPY_BASES for base in bases):
             found = Family.SERPY
         else:
@@ -276,7 +281,7 @@ class SerializationKnowledge:
                     found.extend(self._field_reads(schema, field, label, family, depth))
         model = self.model_of(qualname)
         meta = next((schema for schema in ancestry if schema.meta_fields or schema.all_fields or schema.exclude), None)
-        if family in (Family.DRF, Family.GRAPHENE, Family.MARSHMALLOW) and model is not None:
+        if family in (Family.DRF, Family.GRAPHENE, Family.MARSHMALLOW, Family.STRAWBERRY) and model is not None:
             found.extend(self._inferred(own, meta, model, declared, label, family, ancestry))
         for schema in ancestry:
             if "to_representation" in schema.methods and family is Family.DRF:
@@ -349,6 +354,9 @@ class SerializationKnowledge:
         if meta is not None and meta.meta_fields:
             names = list(meta.meta_fields)
         elif family is Family.MARSHMALLOW and not include_relationships:
+            return []
+        elif family is Family.STRAWBERRY and not (meta is not None and meta.all_fields):
+            # A strawberry-django type has the fields it annotates, unless `fields="__all__"`.
             return []
         else:
             # `fields = "__all__"`, `exclude`, or (graphene, auto schemas) every field.

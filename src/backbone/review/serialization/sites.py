@@ -14,6 +14,8 @@ row. Serializations recognised:
 - pydantic: a FastAPI route's `response_model` or return annotation (`list[Out]`,
   `Page[Out]`; a single `Out` for the lists nested in it), `TypeAdapter(list[Out])`,
   `parse_obj_as`, and `Out.model_validate(row)`/`from_orm(row)` per row;
+- strawberry-django: a list field of a `@strawberry_django.type` resolved by strawberry-django
+  or by a resolver returning a query (strawberry.py);
 - per row in a comprehension or loop: `Serializer(row).data`, `schema.dump(row)`, a model
   method or property (`row.to_dict()`, `row.comment_total`), a project function given the row.
 """
@@ -30,6 +32,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.serialization.extract import annotation_element
+from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.serialization.facts import ViewData
 from backbone.review.project import SUPER_CALL, ProjectIndex
@@ -342,6 +345,8 @@ class _Finder:
         if function.decorator_list:
             found.extend(self._response_model(flow, function, owner, label))
         found.extend(self._graphql_resolver(flow, function, owner, label))
+        if function.decorator_list and function.returns is not None:
+            found.extend(strawberry.resolver_sites(self, flow, function, label))
         return found
 
     def _graphql_resolver(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
@@ -536,7 +541,7 @@ class _Finder:
         view = view_class_for(node, self.context)
         qualname = view.qualname if view is not None else self._qualname(node)
         if (view is None or not view.list_actions) and not self._inherits_listing(qualname):
-            return hook_sites(node, self) if view is None else []
+            return [*hook_sites(node, self), *strawberry.field_sites(self, node)] if view is None else []
         serializers = self.view_serializers(node, qualname)
         computed = self.computes_eager(node)
         located = self.view_queryset(node, through_computed=True)

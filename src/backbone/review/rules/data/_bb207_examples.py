@@ -315,6 +315,51 @@ class PostViewSet(viewsets.ModelViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 ''',
+    # strawberry-django: a list field strawberry-django resolves from the model, whose type
+    # annotates a relation (medium confidence).
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+
+@strawberry_django.type(Author)
+class AuthorType:
+    name: auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+    author: AuthorType
+
+
+@strawberry.type
+class Query:
+    posts: list[PostType] = strawberry_django.field()  # expect: BB207
+''',
+    # strawberry-django: a resolver returns a query without the relation its type's fields read.
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+
+
+@strawberry_django.type(Tag)
+class TagType:
+    label: str
+
+
+@strawberry_django.type(Post, fields=["title", "tags"])
+class PostType:
+    pass
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field
+    def posts(self) -> list[PostType]:
+        return Post.objects.filter(title__isnull=False)  # expect: BB207
+''',
     # graphene-django: a list resolver whose type exposes a relation (medium confidence).
     _DJANGO + '''
 import graphene
@@ -604,6 +649,93 @@ class PostViewSet(CountingMixin, viewsets.ModelViewSet):
 )
 
 DJANGO_VALID = (
+    # strawberry-django with its optimizer: each selection's eager loads are added at run time.
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+
+@strawberry_django.type(Author)
+class AuthorType:
+    name: auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+    author: AuthorType
+
+
+@strawberry.type
+class Query:
+    posts: list[PostType] = strawberry_django.field()
+
+
+schema = strawberry.Schema(query=Query, extensions=[DjangoOptimizerExtension])
+''',
+    # strawberry-django: the resolver's query eager-loads what the type's fields read.
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+
+@strawberry_django.type(Author)
+class AuthorType:
+    name: auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+    author: AuthorType
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.field
+    def posts(self) -> list[PostType]:
+        return Post.objects.select_related("author")
+''',
+    # strawberry-django: the type's own get_queryset shapes what the field lists (run time).
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+    author: auto
+
+    @classmethod
+    def get_queryset(cls, queryset, info, **kwargs):
+        return queryset.select_related("author")
+
+
+@strawberry.type
+class Query:
+    posts: list[PostType] = strawberry_django.field()
+''',
+    # strawberry-django: a type that exposes only columns reads no relation per row.
+    _DJANGO + '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+
+
+@strawberry.type
+class Query:
+    posts: list[PostType] = strawberry_django.field()
+''',
     # select_related and prefetch_related cover what the serializer reads.
     _DJANGO + '''
 

@@ -61,7 +61,10 @@ class LazyRelationInSerialization(Rule):
             "with `include_relationships`;\n"
             "- a model method or property called per row (`[order.to_dict() for order in orders]`, "
             "`post.comment_total`) or a project function given the row, followed into its body;\n"
-            "- graphene-django `DjangoObjectType` fields (medium confidence: a client asks for them or not).\n\n"
+            "- graphene-django `DjangoObjectType` fields and strawberry-django types (`@strawberry_django.type(Model)`: "
+            "list fields strawberry-django resolves, resolvers returning a query), at medium confidence: a client "
+            "asks for them or not. A project that installs strawberry-django's `DjangoOptimizerExtension` is not "
+            "reported: the optimizer adds each selection's eager loads at run time.\n\n"
             "Eager loading is read on every path: `select_related`/`prefetch_related` with `__` paths, "
             "`Prefetch(queryset=...)` with its own eager loads, chained loader options "
             "(`selectinload(A.b).joinedload(B.c)`), `lazy=` on the relationship (`joined`, `selectin`, "
@@ -188,12 +191,14 @@ class LazyRelationInSerialization(Rule):
             if dynamic:
                 names = ", ".join(dict.fromkeys(f"`{relation.name}`" for relation in dynamic))
                 fix += f" A `lazy=\"dynamic\"` or `\"write_only\"` relationship ({names}) loads with no option: declare it `lazy=\"select\"` (or read it once for all rows) first."
+            if site.family is Family.STRAWBERRY:
+                fix += " Or let strawberry-django add them for each query's selection: `DjangoOptimizerExtension` in the schema's extensions."
             if site.rows.layer is DataLayer.DJANGO and all(miss.counted for miss in misses.values()):
                 fix += " To count without loading, annotate the count (`Count(...)`) and read the annotation."
             # The surest of the serializations that read through this query.
             surest = max((each.confidence for each, _ in found), key=_RANK.__getitem__)
             confidence = lower_confidence(site.rows.confidence, surest)
-            if site.family is Family.GRAPHENE:
+            if site.family in (Family.GRAPHENE, Family.STRAWBERRY):
                 confidence = lower_confidence(confidence, Confidence.MEDIUM)
             self.report(query, message, fix=fix, confidence=confidence)
 

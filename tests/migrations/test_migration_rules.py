@@ -243,3 +243,69 @@ def test_a_blank_field_of_another_package_is_a_guess_so_a_warning(tmp_path: Path
     [finding] = [finding for finding in findings if finding.code == "BB701"]
     assert finding.confidence is Confidence.MEDIUM
     assert finding.severity.value == "warning"
+
+
+# --- the database a revision runs on ---------------------------------------------------------
+
+INDEX_REVISION = """\
+from alembic import op
+
+def upgrade():
+    op.create_index("ix_orders_created", "orders", ["created"])
+
+def downgrade():
+    op.drop_index("ix_orders_created", table_name="orders")
+"""
+
+
+def test_a_revision_in_the_sqlite_history_beside_a_postgresql_one_gets_no_lock_finding(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "app/migrations/versions/sqlite/a1_index.py": INDEX_REVISION,
+        "app/migrations/versions/postgresql/b1_index.py": INDEX_REVISION,
+    })
+    assert [(finding.code, finding.path) for finding in findings] == [
+        ("BB702", "app/migrations/versions/postgresql/b1_index.py"),
+        ("BB710", "app/migrations/versions/postgresql/b1_index.py"),
+    ]
+
+
+def test_a_directory_named_sqlite_without_a_sibling_history_is_not_evidence(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"app/sqlite/versions/sqlite/a1_index.py": INDEX_REVISION})
+    assert {finding.code for finding in findings} == {"BB702", "BB710"}
+
+
+def test_a_revision_that_runs_sqlite_only_sql_gets_no_lock_finding(tmp_path: Path) -> None:
+    revision = INDEX_REVISION.replace(
+        "    op.create_index", "    op.execute(\"PRAGMA foreign_keys=OFF\")\n    op.create_index"
+    )
+    assert review_tree(tmp_path, {"alembic/versions/a1_index.py": revision}) == []
+
+
+DIALECT_BRANCHES = """\
+import sqlalchemy as sa
+from alembic import context, op
+
+def upgrade():
+    bind = op.get_bind()
+    if context.get_context().dialect.name == "oracle":
+        op.execute("ALTER TABLE orders ADD CONSTRAINT note_is_json CHECK (note IS JSON)")
+    else:
+        op.create_index("ix_orders_note", "orders", ["note"])
+    if bind.dialect.name in ("sqlite", "mysql"):
+        op.create_index("ix_orders_created", "orders", ["created"])
+    elif bind.dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_orders_legacy")
+    if bind.dialect.name != "postgresql":
+        op.create_index("ix_orders_total", "orders", ["total"])
+
+def downgrade():
+    pass
+"""
+
+
+def test_operations_in_a_branch_for_another_database_are_not_postgresql_findings(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_branches.py": DIALECT_BRANCHES})
+    # Only the else of the Oracle branch (line 9) and the PostgreSQL branch (line 13) run on PostgreSQL.
+    assert sorted({(finding.code, finding.line) for finding in findings if finding.code in ("BB702", "BB703")}) == [
+        ("BB702", 9), ("BB702", 13),
+    ]

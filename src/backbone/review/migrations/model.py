@@ -11,6 +11,16 @@ import enum
 from dataclasses import dataclass, field
 
 
+# The name SQLAlchemy gives PostgreSQL's dialect (`bind.dialect.name`).
+POSTGRESQL = "postgresql"
+# Names of databases as SQLAlchemy's dialects spell them, and as per-database revision
+# directories are named; each maps to the dialect name.
+DATABASE_NAMES = {
+    "postgresql": POSTGRESQL, "postgres": POSTGRESQL, "pg": POSTGRESQL, "sqlite": "sqlite", "mysql": "mysql",
+    "mariadb": "mysql", "oracle": "oracle", "mssql": "mssql",
+}
+
+
 class Dialect(enum.Enum):
     DJANGO = "django"
     ALEMBIC = "alembic"
@@ -104,6 +114,17 @@ class Migration:
     # A Django `initial = True` migration: it runs when the app is installed, before the app
     # has written a row, so the app's own tables are empty while it runs.
     initial: bool = False
+    # The database the revision runs on when it is not PostgreSQL ("sqlite", "oracle", ...): its
+    # revisions directory is the per-database sibling of a PostgreSQL one, or it runs SQL that only
+    # that database accepts (PRAGMA). "" means PostgreSQL, or any database.
+    database: str = ""
+    # Steps inside a branch for another database (`if bind.dialect.name == "sqlite":`, the `else`
+    # of a PostgreSQL branch): they never run on PostgreSQL, so no PostgreSQL lock applies to them.
+    elsewhere: tuple[Step, ...] = ()
+
+    @property
+    def runs_on_postgres(self) -> bool:
+        return self.database in ("", POSTGRESQL)
 
     def existing(self, step: Step) -> bool:
         """Whether the step's table exists before this migration (so it may be large and busy).

@@ -7,7 +7,16 @@ import weakref
 from typing import TYPE_CHECKING
 
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
-from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
+from backbone.review.migrations.model import (
+    DATABASE_NAMES,
+    POSTGRESQL,
+    ConstraintKind,
+    DefaultKind,
+    Dialect,
+    Migration,
+    Step,
+    StepKind,
+)
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
 
 if TYPE_CHECKING:
@@ -311,13 +320,121 @@ def _read_alembic(context: FileContext) -> Migration | None:
     calls = sorted(
         (node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=lambda item: (item.lineno, item.col_offset)
     )
+    elsewhere: list[Step] = []
+    database = _directory_database(context)
     for call in calls:
         name = context.call_name(call) or ""
+        on_postgres = _runs_on_postgres(context, call, upgrade)
+        into = steps if on_postgres else elsewhere
         if name.startswith(_ALEMBIC_OP):
-            _alembic_operation(context, call, name[len(_ALEMBIC_OP):], steps, problems, new_tables)
+            operation = name[len(_ALEMBIC_OP):]
+            if operation == "execute" and on_postgres and _sqlite_only(_argument(call, 0, "sqltext")):
+                # PostgreSQL rejects it: the revision runs on SQLite.
+                database = database or "sqlite"
+                continue
+            _alembic_operation(context, call, operation, into, problems, new_tables)
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
-            steps.append(Step(StepKind.DATA, call, _call_text(context, call)))
-    return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems))
+            if call.func.attr == "execute" and call.args and literal_text(call.args[0]) is not None:
+                # SQL text: what it does is read like op.execute's (a SELECT changes no row).
+                found, problem = _sql_steps(context, call, call.args[0], True)
+                if not problem:
+                    into.extend(found)
+                    continue
+            into.append(Step(StepKind.DATA, call, _call_text(context, call)))
+    return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
+                     database=database, elsewhere=tuple(elsewhere))
+
+
+# --- the database a revision or a branch of it runs on -----------------------------------------
+
+
+def _sqlite_only(sql: ast.expr | None) -> bool:
+    """SQL that only SQLite accepts (`PRAGMA foreign_keys=OFF`)."""
+    text = literal_text(sql)
+    return text is not None and text.lstrip().upper().startswith("PRAGMA")
+
+
+def _dialect_names(node: ast.expr) -> frozenset[str] | None:
+    """The database names a comparison operand spells ("sqlite", ("mysql", "mariadb"))."""
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
+    names = set()
+    for item in items:
+        if not isinstance(item, ast.Constant) or not isinstance(item.value, str):
+            return None
+        names.add(DATABASE_NAMES.get(item.value.lower(), item.value.lower()))
+    return frozenset(names)
+
+
+def _names_dialect(node: ast.expr) -> bool:
+    """`bind.dialect.name`, `context.get_context().dialect.name`, a `dialect_name` variable."""
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        return "dialect" in ast.unparse(node.value)
+    if isinstance(node, ast.Name):
+        return "dialect" in node.id.lower()
+    return False
+
+
+def _dialect_condition(test: ast.expr) -> tuple[frozenset[str], bool] | None:
+    """(names, True) for `dialect.name == "sqlite"` / `in (...)`, (names, False) for `!=` / `not in`."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not _names_dialect(test.left):
+        return None
+    names = _dialect_names(test.comparators[0])
+    if names is None:
+        return None
+    operator = test.ops[0]
+    if isinstance(operator, (ast.Eq, ast.In)):
+        return names, True
+    if isinstance(operator, (ast.NotEq, ast.NotIn)):
+        return names, False
+    return None
+
+
+def _runs_on_postgres(context: FileContext, node: ast.AST, function: ast.AST) -> bool:
+    """Whether no enclosing `if` on the database's dialect keeps `node` away from PostgreSQL."""
+    child = node
+    parent = context.parents.get(node)
+    while parent is not None and child is not function:
+        if isinstance(parent, ast.If) and child is not parent.test:
+            condition = _dialect_condition(parent.test)
+            if condition is not None:
+                names, positive = condition
+                in_body = any(child is statement for statement in parent.body)
+                if (POSTGRESQL in names) != (positive == in_body):
+                    return False
+        child, parent = parent, context.parents.get(parent)
+    return True
+
+
+def _directory_database(context: FileContext) -> str:
+    """The database of a per-database revisions directory (`versions/sqlite/` beside `versions/postgresql/`).
+
+    A directory named for a database counts only when a sibling directory of revisions is named
+    for another one: then the project keeps one history per database, and this is one of them.
+    """
+    project = context.project
+    path = context.facts.path.replace("\\", "/")
+    directory, _, _ = path.rpartition("/")
+    parent, _, name = directory.rpartition("/")
+    database = DATABASE_NAMES.get(name.lower())
+    if project is None or database is None:
+        return ""
+    siblings = project.view("migrations.directories", _directories)
+    if not any(
+        other_parent == parent and DATABASE_NAMES.get(other.lower(), database) != database
+        for other_parent, other in siblings
+    ):
+        return ""
+    return database
+
+
+def _directories(project: ProjectIndex) -> frozenset[tuple[str, str]]:
+    """(parent, name) of every directory that holds a module of the project."""
+    found = set()
+    for facts in project.modules.values():
+        directory = facts.path.replace("\\", "/").rpartition("/")[0]
+        parent, _, name = directory.rpartition("/")
+        found.add((parent, name))
+    return frozenset(found)
 
 
 def _is_bind(node: ast.expr, context: FileContext) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SetNotNull(MigrationRule):
@@ -17,6 +17,7 @@ class SetNotNull(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    postgres_locks = True
     # A Django AlterField is judged against the field the app's earlier migrations declare.
     scope = Scope.PROJECT
     doc = RuleDoc(
@@ -27,7 +28,7 @@ class SetNotNull(MigrationRule):
             "A Django `AlterField` without `null=True` counts when the app's earlier migration files declare the "
             "field `null=True` (backbone replays them in `dependencies` order); when that history is not in "
             "the project, the rule stays quiet."
-        ),
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
             "unavailable for the length of a full scan."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import LockMode, Migration, StepKind, effect
-from backbone.review.rules.base import RuleDoc
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SchemaAndDataInOneTransaction(MigrationRule):
@@ -17,13 +17,16 @@ class SchemaAndDataInOneTransaction(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    postgres_locks = True
+    # A per-database revisions directory is known from the project's other directories.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds atomic Django migrations and Alembic revisions (one transaction, the default of both) that "
             "hold a DDL step on an existing table (ADD COLUMN, ALTER, a constraint, an index) together with a "
             "data step: `RunPython`, an UPDATE/INSERT/DELETE in `RunSQL`/`op.execute`, `op.bulk_insert` or "
             "`op.get_bind().execute(...)`."
-        ),
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
             "held while the data step reads and writes every row, so the table is unavailable for the whole "

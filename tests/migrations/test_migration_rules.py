@@ -309,3 +309,92 @@ def test_operations_in_a_branch_for_another_database_are_not_postgresql_findings
     assert sorted({(finding.code, finding.line) for finding in findings if finding.code in ("BB702", "BB703")}) == [
         ("BB702", 9), ("BB702", 13),
     ]
+
+
+# --- the order of the steps in one transaction ------------------------------------------------
+
+def codes_and_lines(findings: list[Finding], *codes: str) -> list[tuple[str, int]]:
+    return [(finding.code, finding.line) for finding in findings if finding.code in codes]
+
+
+def test_a_data_change_before_the_ddl_runs_under_no_schema_lock(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_order.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.execute("UPDATE orders SET status = 'new' WHERE status IS NULL")
+            op.add_column("orders", sa.Column("note", sa.Text(), nullable=True))
+            op.execute("UPDATE orders SET note = ''")
+
+        def downgrade():
+            op.drop_column("orders", "note")
+        """})
+    # The first UPDATE (line 5) runs before the lock is taken; the second (line 7) holds it.
+    assert codes_and_lines(findings, "BB709") == [("BB709", 7)]
+
+
+DO_BLOCKS = """\
+import sqlalchemy as sa
+from alembic import op
+
+TABLES = ["lines", "payments"]
+
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text(), nullable=True))
+    op.execute("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'a') THEN "
+               "ALTER TABLE orders RENAME CONSTRAINT a TO b; END IF; END $$;")
+    for table in TABLES:
+        op.execute(f\"\"\"
+            DO $$
+            BEGIN
+                ALTER TABLE {table} ADD CONSTRAINT {table}_order_fk FOREIGN KEY (order_id)
+                    REFERENCES orders (id) ON DELETE CASCADE NOT VALID;
+            END
+            $$;
+            \"\"\")
+    op.execute("DO $$ BEGIN UPDATE orders SET note = ''; END $$;")
+
+def downgrade():
+    op.drop_column("orders", "note")
+"""
+
+
+def test_a_do_block_of_ddl_changes_no_rows(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_do.py": DO_BLOCKS})
+    # Only the block that runs an UPDATE (line 19) changes rows under the ADD COLUMN's lock.
+    assert codes_and_lines(findings, "BB709") == [("BB709", 19)]
+
+
+def test_the_lock_of_a_dropped_table_holds_no_data_change_back(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rebuild.py": """\
+        from alembic import op
+
+        def upgrade():
+            op.execute("DROP TABLE legacy_orders")
+            op.execute("INSERT INTO orders (id) SELECT 1")
+
+        def downgrade():
+            pass
+        """})
+    assert codes_and_lines(findings, "BB709") == []
+
+
+def test_set_not_null_of_a_column_added_in_the_same_transaction_is_not_reported(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_checksum.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.alter_column("orders", "reference", nullable=False)
+            op.alter_column("orders", "code", nullable=False)
+            op.add_column("lines", sa.Column("checksum", sa.Text(), nullable=True))
+            op.execute("UPDATE lines SET checksum = md5(body)")
+            op.alter_column("lines", "checksum", nullable=False)
+
+        def downgrade():
+            pass
+        """})
+    # The first SET NOT NULL on orders is reported once for the table; lines.checksum was added by
+    # this transaction, whose ADD COLUMN holds the lock anyway.
+    assert codes_and_lines(findings, "BB705") == [("BB705", 5)]

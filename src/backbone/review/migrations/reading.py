@@ -112,6 +112,25 @@ def _expression_default(text: str) -> DefaultKind:
     return _volatility(target) if target is not None else DefaultKind.CONSTANT
 
 
+def _template_steps(sql: ast.expr | None) -> list[Step] | None:
+    """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None."""
+    if isinstance(sql, ast.Call) and isinstance(sql.func, (ast.Name, ast.Attribute)) and sql.args and (
+        (sql.func.attr if isinstance(sql.func, ast.Attribute) else sql.func.id) == "text"
+    ):
+        sql = sql.args[0]
+    if not isinstance(sql, ast.JoinedStr):
+        return None
+    template = "".join(
+        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "placeholder"
+        for part in sql.values
+    )
+    try:
+        steps = steps_of_sql(template, sql)
+    except SqlError:
+        return None
+    return None if any(step.kind is StepKind.DATA for step in steps) else steps
+
+
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
     texts: list[str] = []
     if isinstance(sql, (ast.List, ast.Tuple)):
@@ -122,6 +141,11 @@ def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, rever
             texts.append(text)
     else:
         text = literal_text(sql)
+        template = _template_steps(sql) if text is None else None
+        if template is not None:
+            # An f-string of DDL or a query (names filled in at run time): no row changes; its
+            # tables are unknown.
+            return [Step(StepKind.OTHER_DDL, node, _call_text(context, node), from_sql=True)] if template else [], ""
         if text is None:
             # SQL built at run time (or a SQLAlchemy statement): rows change, the schema is unknown.
             return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
@@ -334,7 +358,9 @@ def _read_alembic(context: FileContext) -> Migration | None:
                 continue
             _alembic_operation(context, call, operation, into, problems, new_tables)
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
-            if call.func.attr == "execute" and call.args and literal_text(call.args[0]) is not None:
+            if call.func.attr == "execute" and call.args and (
+                literal_text(call.args[0]) is not None or _template_steps(call.args[0]) is not None
+            ):
                 # SQL text: what it does is read like op.execute's (a SELECT changes no row).
                 found, problem = _sql_steps(context, call, call.args[0], True)
                 if not problem:

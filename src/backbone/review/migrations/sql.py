@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from backbone.review.migrations.model import ConstraintKind, DefaultKind, Step, StepKind
@@ -182,11 +183,27 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
                 constant = getattr(argument, "val", None)
                 value = str(getattr(constant, "sval", None) or getattr(constant, "ival", ""))
             steps.append(Step(StepKind.LOCK_TIMEOUT, node, text, value=value, from_sql=True))
+        elif kind == "DoStmt" and _block_changes_rows(statement):
+            steps.append(Step(StepKind.DATA, node, text, reversible=reversible, from_sql=True))
         elif kind in ("SelectStmt", "VariableSetStmt", "TransactionStmt", "CommentStmt", "VariableShowStmt"):
             continue
         else:
             steps.append(Step(StepKind.OTHER_DDL, node, text, from_sql=True))
     return steps
+
+
+# Statements of a PL/pgSQL body that change rows; `ON DELETE`/`ON UPDATE` of a foreign key do not.
+_ROW_CHANGES = re.compile(r"\b(?<!ON )(UPDATE|INSERT|DELETE|TRUNCATE|MERGE|COPY)\b", re.IGNORECASE)
+
+
+def _block_changes_rows(statement: Any) -> bool:
+    """Whether a `DO $$ ... $$` block's body runs an UPDATE/INSERT/DELETE (a block of DDL changes none)."""
+    body = ""
+    for option in statement.args or ():
+        if getattr(option, "defname", "") == "as":
+            body = str(getattr(option.arg, "sval", "") or "")
+    words = " ".join(body.split())
+    return not body or _ROW_CHANGES.search(words) is not None
 
 
 def _first_line(sql: str) -> str:

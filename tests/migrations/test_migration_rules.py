@@ -398,3 +398,31 @@ def test_set_not_null_of_a_column_added_in_the_same_transaction_is_not_reported(
     # The first SET NOT NULL on orders is reported once for the table; lines.checksum was added by
     # this transaction, whose ADD COLUMN holds the lock anyway.
     assert codes_and_lines(findings, "BB705") == [("BB705", 5)]
+
+
+# --- a table rebuilt under its own name -------------------------------------------------------
+
+REBUILD = """\
+import sqlalchemy as sa
+from alembic import op
+
+def upgrade():
+    temp = "orders_new"
+    op.create_table(temp, sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute(f'INSERT INTO "{temp}" (id) SELECT id FROM orders WHERE id IS NOT NULL')
+    op.execute('DROP TABLE "orders" CASCADE')
+    op.execute(f'ALTER TABLE "{temp}" RENAME TO "orders"')
+    op.create_table("lines_new", sa.Column("id", sa.Integer(), primary_key=True))
+    op.drop_table("lines")
+    op.rename_table("lines_new", "lines")
+    op.drop_table("payments")
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_table_dropped_and_replaced_by_a_renamed_copy_is_a_rebuild_not_a_drop(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rebuild.py": REBUILD})
+    # orders (SQL, line 8) and lines (op, line 11) are rebuilt; payments (line 13) is dropped for good.
+    assert codes_and_lines(findings, "BB706") == [("BB706", 13)]

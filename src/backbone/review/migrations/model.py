@@ -94,6 +94,8 @@ class Step:
     unknown_field: bool = False
     # DATA steps: every row of the table is gone after it (TRUNCATE, DELETE without WHERE).
     empties: bool = False
+    # RENAME_TABLE steps: the table's name afterwards.
+    new_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,17 @@ class Migration:
                 if earlier.empties and earlier.table == step.table:
                     return False
         return True
+
+    def rebuilt(self, step: Step) -> bool:
+        """Whether the table `step` drops is rebuilt: a later step renames another table (a copy
+        filled in the meantime) to its name, so the table the code reads still exists afterwards."""
+        seen = False
+        for other in self.steps:
+            if other is step:
+                seen = True
+            elif seen and other.kind is StepKind.RENAME_TABLE and other.new_name and other.new_name == step.table:
+                return True
+        return False
 
     def sets_lock_timeout(self) -> bool:
         return any(step.kind is StepKind.LOCK_TIMEOUT and step.value not in ("0", "") for step in self.steps)

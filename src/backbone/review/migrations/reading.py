@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
@@ -112,8 +113,15 @@ def _expression_default(text: str) -> DefaultKind:
     return _volatility(target) if target is not None else DefaultKind.CONSTANT
 
 
-def _template_steps(sql: ast.expr | None) -> list[Step] | None:
-    """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None."""
+# What an f-string's `{...}` reads as in its SQL: a name no schema has.
+_PLACEHOLDER = "backbone_runtime_name"
+
+
+def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[Step] | None:
+    """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None.
+
+    A name filled in at run time is "" in the steps (an unknown table is not an existing one).
+    """
     if isinstance(sql, ast.Call) and isinstance(sql.func, (ast.Name, ast.Attribute)) and sql.args and (
         (sql.func.attr if isinstance(sql.func, ast.Attribute) else sql.func.id) == "text"
     ):
@@ -121,14 +129,20 @@ def _template_steps(sql: ast.expr | None) -> list[Step] | None:
     if not isinstance(sql, ast.JoinedStr):
         return None
     template = "".join(
-        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "placeholder"
+        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else _PLACEHOLDER
         for part in sql.values
     )
     try:
-        steps = steps_of_sql(template, sql)
+        steps = steps_of_sql(template, node or sql)
     except SqlError:
         return None
-    return None if any(step.kind is StepKind.DATA for step in steps) else steps
+    if any(step.kind is StepKind.DATA for step in steps):
+        return None
+    return [
+        replace(step, **{name: "" for name in ("table", "column", "other_table", "new_name")
+                         if _PLACEHOLDER in getattr(step, name)})
+        for step in steps
+    ]
 
 
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
@@ -141,11 +155,11 @@ def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, rever
             texts.append(text)
     else:
         text = literal_text(sql)
-        template = _template_steps(sql) if text is None else None
+        template = _template_steps(sql, node) if text is None else None
         if template is not None:
-            # An f-string of DDL or a query (names filled in at run time): no row changes; its
-            # tables are unknown.
-            return [Step(StepKind.OTHER_DDL, node, _call_text(context, node), from_sql=True)] if template else [], ""
+            # An f-string of DDL or a query (names filled in at run time): no row changes; a
+            # name filled in at run time is unknown ("").
+            return template, ""
         if text is None:
             # SQL built at run time (or a SQLAlchemy statement): rows change, the schema is unknown.
             return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
@@ -231,7 +245,9 @@ def _django_operation(
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
-        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if name == "RenameModel" else "name").lower()))
+        renaming = name == "RenameModel"
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
+                          new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
         steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
@@ -514,7 +530,8 @@ def _alembic_operation(
     elif name == "drop_table":
         steps.append(Step(StepKind.DROP_TABLE, call, text, table))
     elif name == "rename_table":
-        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name")))
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name"),
+                          new_name=_string(call, 1, "new_table_name")))
     elif name == "execute":
         found, problem = _sql_steps(context, call, _argument(call, 0, "sqltext"), True)
         if problem:

@@ -164,7 +164,7 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             if rename == "OBJECT_COLUMN":
                 steps.append(Step(StepKind.RENAME_COLUMN, node, text, table, statement.subname, from_sql=True))
             elif rename == "OBJECT_TABLE":
-                steps.append(Step(StepKind.RENAME_TABLE, node, text, table, from_sql=True))
+                steps.append(Step(StepKind.RENAME_TABLE, node, text, table, from_sql=True, new_name=statement.newname or ""))
             else:
                 steps.append(Step(StepKind.OTHER_DDL, node, text, table, from_sql=True))
         elif kind in ("UpdateStmt", "InsertStmt", "DeleteStmt"):

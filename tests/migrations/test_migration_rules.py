@@ -426,3 +426,49 @@ def test_a_table_dropped_and_replaced_by_a_renamed_copy_is_a_rebuild_not_a_drop(
     findings = review_tree(tmp_path, {"alembic/versions/a1_rebuild.py": REBUILD})
     # orders (SQL, line 8) and lines (op, line 11) are rebuilt; payments (line 13) is dropped for good.
     assert codes_and_lines(findings, "BB706") == [("BB706", 13)]
+
+
+# --- irreversible by PostgreSQL, or reversible through a helper -------------------------------
+
+def test_an_enum_value_added_with_an_empty_downgrade_is_not_irreversible(tmp_path: Path) -> None:
+    revision = """\
+        from alembic import op
+
+        def upgrade():
+            op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'CANCELLING'")
+            {extra}
+
+        def downgrade():
+            pass
+        """
+    assert codes_and_lines(review_tree(tmp_path / "enum", {
+        "alembic/versions/a1_enum.py": revision.format(extra="op.execute(\"UPDATE orders SET flag = 1\")"),
+    }), "BB707") == []
+    # Renaming a value can be undone: an empty downgrade is an omission.
+    renamed = revision.format(extra="op.execute(\"ALTER TYPE order_status RENAME VALUE 'A' TO 'B'\")")
+    assert codes_and_lines(review_tree(tmp_path / "rename", {"alembic/versions/a1_enum.py": renamed}), "BB707") == [
+        ("BB707", 7),
+    ]
+
+
+def test_run_python_with_arguments_unpacked_from_a_helper_is_not_irreversible(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/helpers.py": "def make_sql_migration(forwards, backwards):\n"
+                           "    return (lambda apps, editor: None), (lambda apps, editor: None)\n",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_index.py": """\
+            from django.db import migrations
+            from shop.helpers import make_sql_migration
+
+            def forwards(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.RunPython(*make_sql_migration("CREATE INDEX ...", "DROP INDEX ...")),
+                    migrations.RunPython(forwards),
+                ]
+            """,
+    })
+    assert codes_and_lines(findings, "BB707") == [("BB707", 10)]

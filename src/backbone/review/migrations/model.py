@@ -42,6 +42,8 @@ class StepKind(enum.Enum):
     # RunPython, an UPDATE/INSERT/DELETE in SQL: rows change, not the schema.
     DATA = "data"
     LOCK_TIMEOUT = "set lock_timeout"
+    # ALTER TYPE ... ADD VALUE: PostgreSQL has no way to remove an enum value again.
+    ADD_ENUM_VALUE = "add enum value"
     OTHER_DDL = "other ddl"
 
 

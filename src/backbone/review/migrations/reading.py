@@ -260,7 +260,10 @@ def _django_operation(
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
-        reversible = not _is_none(_argument(call, 1, "reverse_code"))
+        # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
+        # them) is not known here, so the operation is taken as reversible.
+        unpacked = any(isinstance(argument, ast.Starred) for argument in call.args)
+        reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
         steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function))
     elif name == "RunSQL":

@@ -183,6 +183,8 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
                 constant = getattr(argument, "val", None)
                 value = str(getattr(constant, "sval", None) or getattr(constant, "ival", ""))
             steps.append(Step(StepKind.LOCK_TIMEOUT, node, text, value=value, from_sql=True))
+        elif kind == "AlterEnumStmt" and not statement.oldVal:
+            steps.append(Step(StepKind.ADD_ENUM_VALUE, node, text, _object_name(statement.typeName), from_sql=True))
         elif kind == "DoStmt" and _block_changes_rows(statement):
             steps.append(Step(StepKind.DATA, node, text, reversible=reversible, from_sql=True))
         elif kind in ("SelectStmt", "VariableSetStmt", "TransactionStmt", "CommentStmt", "VariableShowStmt"):

@@ -472,3 +472,24 @@ def test_run_python_with_arguments_unpacked_from_a_helper_is_not_irreversible(tm
             """,
     })
     assert codes_and_lines(findings, "BB707") == [("BB707", 10)]
+
+
+def test_a_statement_built_and_executed_in_a_loop_is_one_write(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rows.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            conn = op.get_bind()
+            orders = sa.table("orders", sa.column("id"), sa.column("note"))
+            for row in conn.execute(sa.select(orders.c.id)).fetchall():
+                conn.execute(sa.update(orders).where(orders.c.id == row.id).values(note=""))
+                conn.execute(orders.delete().where(orders.c.id == row.id))
+
+        def downgrade():
+            pass
+        """})
+    # The loop's result (line 7) and one finding per statement run (lines 8 and 9).
+    assert codes_and_lines(findings, "BB708") == [("BB708", 7), ("BB708", 8), ("BB708", 9)]
+    writes = [finding.message for finding in findings if finding.code == "BB708"][1:]
+    assert all("`execute()`" in message for message in writes)

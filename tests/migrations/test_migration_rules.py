@@ -493,3 +493,23 @@ def test_a_statement_built_and_executed_in_a_loop_is_one_write(tmp_path: Path) -
     assert codes_and_lines(findings, "BB708") == [("BB708", 7), ("BB708", 8), ("BB708", 9)]
     writes = [finding.message for finding in findings if finding.code == "BB708"][1:]
     assert all("`execute()`" in message for message in writes)
+
+
+def test_a_new_nullable_foreign_key_without_default_has_no_row_to_validate(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"shop/migrations/0002_fks.py": """\
+        from django.db import migrations, models
+        import django.db.models.deletion
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddField("order", "coupon", models.ForeignKey(
+                    "shop.Coupon", null=True, on_delete=django.db.models.deletion.SET_NULL)),
+                migrations.AddField("order", "store", models.ForeignKey(
+                    "shop.Store", null=True, default=1, on_delete=django.db.models.deletion.SET_NULL)),
+                migrations.AddField("order", "customer", models.ForeignKey(
+                    "shop.Customer", default=1, on_delete=django.db.models.deletion.CASCADE)),
+            ]
+        """})
+    # coupon (line 7) is NULL in every row; store and customer get a value to check in every row.
+    assert codes_and_lines(findings, "BB703") == [("BB703", 9), ("BB703", 11)]

@@ -86,7 +86,7 @@ def effect(step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Effe
         return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE if step.concurrently else LockMode.ACCESS_EXCLUSIVE, False)
     if kind is StepKind.ADD_CONSTRAINT:
         if step.constraint is ConstraintKind.FOREIGN_KEY:
-            return Effect(LockMode.SHARE_ROW_EXCLUSIVE, False, scans=not step.not_valid)
+            return Effect(LockMode.SHARE_ROW_EXCLUSIVE, False, scans=not step.not_valid and not step.on_new_null_column)
         return Effect(LockMode.ACCESS_EXCLUSIVE, False, scans=not step.not_valid)
     if kind is StepKind.VALIDATE_CONSTRAINT:
         return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE, False, scans=True)

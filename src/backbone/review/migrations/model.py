@@ -96,6 +96,10 @@ class Step:
     unknown_field: bool = False
     # DATA steps: every row of the table is gone after it (TRUNCATE, DELETE without WHERE).
     empties: bool = False
+    # ADD_CONSTRAINT of a foreign key declared inline on a column the same statement adds with NULL
+    # in every row (Django's AddField of a nullable ForeignKey without a default): PostgreSQL has
+    # no row to check, so it skips the validation scan.
+    on_new_null_column: bool = False
     # RENAME_TABLE steps: the table's name afterwards.
     new_name: str = ""
 

@@ -317,8 +317,11 @@ def _django_field(
         isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
     ):
         target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+        # Django adds the foreign key inline with ADD COLUMN; a nullable column without a default
+        # is NULL in every existing row, so PostgreSQL has nothing to validate.
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,
-                          other_table=target.rpartition(".")[2].lower()))
+                          other_table=target.rpartition(".")[2].lower(),
+                          on_new_null_column=not not_null and default is DefaultKind.NONE))
     return steps
 
 

@@ -513,3 +513,42 @@ def test_a_new_nullable_foreign_key_without_default_has_no_row_to_validate(tmp_p
         """})
     # coupon (line 7) is NULL in every row; store and customer get a value to check in every row.
     assert codes_and_lines(findings, "BB703") == [("BB703", 9), ("BB703", 11)]
+
+
+def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "accounts/__init__.py": "",
+        "accounts/fields.py": """\
+            from django.db import models
+
+            class UsernameField(models.CharField):
+                pass
+
+            class GroupsField(models.ManyToManyField):
+                pass
+
+            class CodeField(UsernameField):
+                pass
+
+            class Counter(models.IntegerField):
+                pass
+            """,
+        "accounts/migrations/__init__.py": "",
+        "accounts/migrations/0002_fields.py": """\
+            from django.db import migrations
+            import accounts.fields
+
+            class Migration(migrations.Migration):
+                dependencies = [("accounts", "0001_initial")]
+                operations = [
+                    migrations.AddField("invitation", "username", accounts.fields.UsernameField(blank=True, max_length=150)),
+                    migrations.AddField("user", "groups", accounts.fields.GroupsField(blank=True, to="accounts.group")),
+                    migrations.AddField("user", "code", accounts.fields.CodeField(blank=True, max_length=10)),
+                    migrations.AddField("user", "visits", accounts.fields.Counter(blank=True)),
+                ]
+            """,
+    })
+    # Only the IntegerField subclass (line 10) is a NOT NULL column without a default, and a sure one.
+    assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
+        ("BB701", 10, Confidence.HIGH),
+    ]

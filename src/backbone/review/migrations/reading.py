@@ -286,7 +286,7 @@ def _django_operation(
 def _django_field(
     context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call, *, adding: bool
 ) -> list[Step]:
-    qualified = context.call_name(field) or ""
+    qualified = _django_base(context, context.call_name(field) or "")
     field_type = _last(qualified) or (field.func.attr if isinstance(field.func, ast.Attribute) else "")
     keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
     # Only a many-to-many relation takes `through=` (a manager such as taggit's declares its join
@@ -323,6 +323,26 @@ def _django_field(
                           other_table=target.rpartition(".")[2].lower(),
                           on_new_null_column=not not_null and default is DefaultKind.NONE))
     return steps
+
+
+def _django_base(context: FileContext, qualified: str) -> str:
+    """The Django field class a project field class derives from (`UsernameField(CharField)` is a
+    CharField to the schema editor); `qualified` itself when it is Django's or not the project's."""
+    project = context.project
+    if project is None or qualified.startswith("django."):
+        return qualified
+    pending = [project.resolve(qualified)]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop(0)
+        if current.startswith("django."):
+            return current
+        facts = project.classes.get(current)
+        if facts is None or current in seen or len(seen) > 16:
+            continue
+        seen.add(current)
+        pending.extend(project.resolve(base) for base in facts.bases)
+    return qualified
 
 
 def _django_alter(context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call) -> list[Step]:

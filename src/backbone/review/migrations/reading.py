@@ -139,10 +139,19 @@ def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[S
     if any(step.kind is StepKind.DATA for step in steps):
         return None
     return [
-        replace(step, **{name: "" for name in ("table", "column", "other_table", "new_name")
-                         if _PLACEHOLDER in getattr(step, name)})
+        replace(
+            step,
+            table=_known_name(step.table),
+            column=_known_name(step.column),
+            other_table=_known_name(step.other_table),
+            new_name=_known_name(step.new_name),
+        )
         for step in steps
     ]
+
+
+def _known_name(name: str) -> str:
+    return "" if _PLACEHOLDER in name else name
 
 
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:

@@ -552,3 +552,18 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
     assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
         ("BB701", 10, Confidence.HIGH),
     ]
+
+
+def test_each_set_not_null_is_reported_when_each_commits_on_its_own(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_autocommit.py": """\
+        from alembic import op
+
+        def upgrade():
+            with op.get_context().autocommit_block():
+                op.alter_column("orders", "reference", nullable=False)
+                op.alter_column("orders", "code", nullable=False)
+
+        def downgrade():
+            pass
+        """})
+    assert codes_and_lines(findings, "BB705") == [("BB705", 5), ("BB705", 6)]

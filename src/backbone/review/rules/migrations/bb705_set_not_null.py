@@ -29,8 +29,8 @@ class SetNotNull(MigrationRule):
             "field `null=True` (backbone replays them in `dependencies` order); when that history is not in "
             "the project, the rule stays quiet. Not reported: a column that an earlier step of the same atomic "
             "migration added (its ADD COLUMN holds ACCESS EXCLUSIVE until the commit, so a CHECK validated first "
-            "cannot shorten the lock); of several columns set NOT NULL on one table in one migration, the first "
-            "is reported."
+            "cannot shorten the lock); of several columns set NOT NULL on one table in one atomic migration, "
+            "the first is reported."
         ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
@@ -124,8 +124,9 @@ class SetNotNull(MigrationRule):
             # until the commit, so a CHECK validated first could not shorten the lock.
             if added_before(migration, step) is not None:
                 continue
-            # Of several columns of one table, the first SET NOT NULL holds the lock for the others.
-            if step.table in reported:
+            # Of several columns of one table, the first SET NOT NULL holds the lock for the others
+            # until the commit.
+            if migration.atomic and step.table in reported:
                 continue
             reported.add(step.table)
             self.report(

@@ -549,7 +549,7 @@ class DebugEnabled(Rule):
         return node
 
     def _in_main_block(self, node: ast.AST) -> bool:
-        return any(isinstance(ancestor, ast.If) and _is_main_guard(ancestor.test) for ancestor in self.context.ancestors(node))
+        return self.context.in_main_block(node)
 
 
 def _module_level_values(tree: ast.Module) -> dict[str, ast.expr]:
@@ -594,16 +594,6 @@ def _is_config_key(target: ast.Subscript, key: str) -> bool:
         and isinstance(target.slice, ast.Constant)
         and target.slice.value == key
     )
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    """`__name__ == "__main__"`, either way round."""
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
-        return False
-    sides = [test.left, test.comparators[0]]
-    has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
-    has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
-    return has_name and has_main
 
 
 def _lowest(first: Confidence, second: Confidence) -> Confidence:

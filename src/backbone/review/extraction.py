@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 
+from backbone.review.knowledge.deployment import configured_settings_modules
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions
@@ -46,4 +47,5 @@ def extract_module_facts(
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
+        settings_modules=configured_settings_modules(tree),
     )

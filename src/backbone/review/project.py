@@ -75,6 +75,8 @@ class ModuleFacts:
     serializers: tuple[SerializationDeclaration, ...] = ()
     # The Django migration the file is (its dependencies and field operations), for field histories.
     migrations: tuple[MigrationDeclaration, ...] = ()
+    # The Django settings modules the file names in DJANGO_SETTINGS_MODULE (manage.py, wsgi.py).
+    settings_modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

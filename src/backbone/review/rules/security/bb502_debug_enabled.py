@@ -10,7 +10,8 @@ from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import keyword_value
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc
+from backbone.review.project import ProjectIndex
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -43,6 +44,8 @@ class DebugEnabled(Rule):
     # Each of these hands an attacker something (a remote shell through the Werkzeug
     # debugger, settings and tracebacks, the user's authenticated session): an error.
     severity = Severity.ERROR
+    # Which settings module the project runs with is a fact of the whole project (manage.py, wsgi.py).
+    scope = Scope.PROJECT
     subscribes = (ast.Assign, ast.AnnAssign, ast.Call)
     doc = RuleDoc(
         what_it_does=(
@@ -64,7 +67,11 @@ class DebugEnabled(Rule):
             "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
             "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
             "Settings modules named for development or tests (`settings/dev.py`, `local_settings.py`, "
-            "`test_settings.py`) and test code are not flagged: debug is their point. Confidence is "
+            "`test_settings.py`) and test code are not flagged: debug is their point. Neither are settings "
+            "templates: when the project names the settings module it runs with (`os.environ.setdefault("
+            "\"DJANGO_SETTINGS_MODULE\", \"shop.settings\")` in manage.py, wsgi.py or asgi.py) and that module "
+            "is not in the reviewed tree (users write it, often by copying `settings_example.py`), the "
+            "settings modules that are shipped are examples to copy, not the deployed settings. Confidence is "
             "lowered for shared base settings (`settings/base.py`, which production modules usually "
             "import and override: medium), for sample projects (under `example/`, `demo/`, `sandbox/`, "
             "`docs/`: low) and for an app whose type backbone infers only from its name (`app = create_app()`).\n\n"
@@ -296,10 +303,20 @@ class DebugEnabled(Rule):
         self._skipped = is_test_path(path)
         self._sample = deployment.is_sample_project(path)
         self._settings_module = deployment.is_settings_path(path) or deployment.defines_django_settings(context.tree)
-        self._development_settings = deployment.is_development_settings(path)
+        self._development_settings = deployment.is_development_settings(path) or self._settings_template()
         self._module_values = _module_level_values(context.tree)
         self._dev_server_apps = self._names_bound_to(deployment.DEV_SERVER_APPS)
         self._django_credentials = deployment.is_true(self._module_values.get(deployment.DJANGO_CORS_CREDENTIALS))
+
+    def _settings_template(self) -> bool:
+        """The project runs with a settings module it does not ship (manage.py names `shop.settings`,
+        which is not in the tree): its settings modules are templates the user copies or imports
+        (`settings_example.py`), not the deployed settings, unless one of them is the one named."""
+        index = self.context.project
+        if index is None:
+            return False
+        configured = index.view(f"{self.code}.settings-modules", _configured_settings_modules)
+        return bool(configured) and not (configured & index.modules.keys()) and self.context.module not in configured
 
     def _names_bound_to(self, classes: frozenset[str]) -> frozenset[str]:
         """Names assigned (anywhere in the module) an instance of one of `classes`."""
@@ -550,6 +567,10 @@ class DebugEnabled(Rule):
 
     def _in_main_block(self, node: ast.AST) -> bool:
         return self.context.in_main_block(node)
+
+
+def _configured_settings_modules(index: ProjectIndex) -> frozenset[str]:
+    return frozenset(name for facts in index.modules.values() for name in facts.settings_modules)
 
 
 def _module_level_values(tree: ast.Module) -> dict[str, ast.expr]:

@@ -431,18 +431,23 @@ SECRET_WRAPPERS: frozenset[str] = frozenset({"SecretStr", "SecretBytes", "Secret
 # --------------------------------------------------------------------------------------
 
 # A field name or type slug: lowercase words joined by `_` or `-` ("account_url", "aws-credentials").
-_SLUG = re.compile(r"[a-z]+(?:[_\-][a-z]+)+")
+_SLUG = re.compile(r"[a-z]+(?:[_\-][a-z]+)*")
 _CONFIGURATION_WORDS = frozenset({"settings", "config", "configuration", "conf", "environ", "env"})
 
 
 def names_fields(values: list[str]) -> bool:
     """`["account_url", "connection_string"]`: a collection of field names or type slugs, not of secrets.
 
-    Every element is made of lowercase words joined by `_` or `-`, with no digit or symbol: what a
+    Every element is a lowercase word or words joined by `_` or `-` (one of them at least), with no
+    digit or symbol: what a
     structure lists (the fields a credentials block requires), never what a generator or a person
     types as a password.
     """
-    return len(values) >= 2 and all(_SLUG.fullmatch(value) for value in values)
+    return (
+        len(values) >= 2
+        and all(_SLUG.fullmatch(value) for value in values)
+        and any("_" in value or "-" in value for value in values)
+    )
 
 
 def reads_configuration(node: ast.expr, resolve: Callable[[ast.expr], str | None]) -> bool:

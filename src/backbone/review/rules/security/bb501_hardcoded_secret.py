@@ -329,7 +329,7 @@ class HardcodedSecret(Rule):
         from django.conf import settings
 
         INSECURE_SECRET_KEYS = {"jm8fqjlg+5!#xu%e-oh#7!$aa7!6avf7ud*_v=chdrb9qdco6(", "k3P9-Zq7w-8Lm2-vR4t"}
-        REQUIRED_FIELDS = {"aws-credentials": ["aws_access_key_id", "aws_secret_access_key"],
+        REQUIRED_FIELDS = {"gcp-credentials": ["project", "service_account_file"],
                            "azure-blob-storage-credentials": ["account_url", "connection_string"]}
 
         def check_secret_key():

@@ -528,6 +528,7 @@ TEARDOWN_METHODS = frozenset(
         "join",
         "wait_closed",
         "unregister",
+        "deregister",
         "cancel",
         "dispose",
     }

@@ -225,7 +225,11 @@ class SilentExcept(Rule):
                 pass
             return result
 
-        async def close_pubsub(pubsub):
+        async def close_pubsub(pubsub, on_reconnect):
+            deregister = getattr(pubsub.connection, "deregister_connect_callback", None)
+            if deregister is not None:
+                with contextlib.suppress(Exception):
+                    deregister(on_reconnect)
             close = getattr(pubsub, "aclose", None) or getattr(pubsub, "close", None)
             with contextlib.suppress(Exception):
                 result = close()

@@ -746,7 +746,7 @@ class _FunctionMutations:
                 return True
         return False
 
-    def _once_per_process(self, statement: ast.stmt, added: ast.expr, found: _State) -> bool:
+    def _once_per_process(self, statement: ast.AST, added: ast.expr, found: _State) -> bool:
         """`if key not in _WARNED: _WARNED.add(key); log.warning(...)`: the set only keeps a log line to one
         per process; a second worker logging it once more is what the author accepts."""
         guard = self.rule.context.parent(statement)

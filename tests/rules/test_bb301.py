@@ -118,3 +118,10 @@ def test_a_module_imported_whole_may_use_any_of_its_serializers(tmp_path: Path) 
     }
     found = review_tree(tmp_path, files)
     assert [f.line for f in found] == [8, 13, 38]
+
+
+def test_a_serializer_named_by_its_dotted_path_is_used(tmp_path: Path) -> None:
+    """`"app.serializers.OnboardingSerializer"` in settings, loaded with import_string: used."""
+    files = {**SERVICE, "app/settings.py": 'HOOK_SERIALIZERS = {"onboarding": "app.serializers.OnboardingSerializer"}\n'}
+    found = review_tree(tmp_path, files)
+    assert [f.line for f in found] == [8, 13, 38]

@@ -65,7 +65,8 @@ class OrmObjectInResponse(Rule):
             "filter sets with `fields = \"__all__\"` (they read input, they send nothing), a serializer whose "
             "own `to_representation` builds the answer without `super().to_representation()` (it delegates to "
             "another serializer: its Meta fields shape nothing), a serializer nothing uses (other modules "
-            "import from its module, none imports it or the whole module, its own module never names it and "
+            "import from its module, none imports it or the whole module or names its dotted path in a "
+            "string (`\"app.serializers.TaskSerializer\"` in settings), its own module never names it and "
             "`__all__` does not offer it), and "
             "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields."
         ),
@@ -674,7 +675,8 @@ def _exported(tree: ast.Module, name: str) -> bool:
 class _Imported:
     """What the project's modules import from each other, by qualified name."""
 
-    # `from app.serializers import UserSerializer`: app.serializers.UserSerializer.
+    # `from app.serializers import UserSerializer`: app.serializers.UserSerializer; also named by a
+    # dotted-path string (`"app.serializers.UserSerializer"`).
     names: frozenset[str]
     # `from app import serializers`, `import app.serializers`, `from app.serializers import *`.
     whole_modules: frozenset[str]
@@ -692,6 +694,8 @@ def _imported_names(index: ProjectIndex) -> _Imported:
             name = index.resolve(raw)
             (whole if name in index.modules else names).add(name)
         whole.update(index.resolve(module) for module in facts.star_imports)
+        # `"app.serializers.TaskSerializer"` in settings, loaded with `import_string`.
+        names.update(index.resolve(path) for path in facts.dotted_class_paths)
     imported_from = frozenset(name.rpartition(".")[0] for name in names)
     return _Imported(frozenset(names), frozenset(whole), imported_from)
 

@@ -616,9 +616,9 @@ class OrmObjectInResponse(Rule):
         if _exported(self.context.tree, node.name):
             return False
         imported = project.view(f"{self.code}.imported-names", _imported_names)
-        if f"{module}.{node.name}" in imported.names or module in imported.whole_modules:
+        if _names(f"{module}.{node.name}", imported.names) or _names(module, imported.whole_modules):
             return False
-        if module not in imported.imported_from:
+        if not _names(module, imported.imported_from):
             return False
         return not any(
             name.id == node.name and isinstance(name.ctx, ast.Load) for name in self.context.nodes_of(ast.Name)
@@ -682,6 +682,13 @@ class _Imported:
     whole_modules: frozenset[str]
     # Modules some name is imported from.
     imported_from: frozenset[str]
+
+
+def _names(qualname: str, names: frozenset[str]) -> bool:
+    """`qualname` is among `names`, also as it is imported from below a source root
+    (`webhooks.serializers.X` for `label_studio.webhooks.serializers.X`)."""
+    parts = qualname.split(".")
+    return any(".".join(parts[start:]) in names for start in range(len(parts)))
 
 
 def _imported_names(index: ProjectIndex) -> _Imported:

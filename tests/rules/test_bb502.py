@@ -189,3 +189,19 @@ def test_shipped_settings_module_the_project_runs_with_is_reported(tmp_path) -> 
     found = _review_tree(tmp_path, files)
     # With the configured module in the tree, any shipped settings module may be the deployed one.
     assert sorted((f.path, f.line) for f in found) == [("shop/settings.py", 2), ("shop/settings_example.py", 2)]
+
+
+def test_settings_module_named_from_below_a_source_root_is_the_configured_one(tmp_path) -> None:
+    """manage.py names `shop.settings`; the tree holds it as `src_root.shop.settings`: it ships."""
+    files = {
+        "src_root/__init__.py": "",
+        "src_root/shop/__init__.py": "",
+        "src_root/shop/settings.py": DJANGO_DEBUG,
+        "src_root/manage.py": """\
+            import os
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+            """,
+    }
+    found = _review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("src_root/shop/settings.py", 2)]

@@ -316,7 +316,9 @@ class DebugEnabled(Rule):
         if index is None:
             return False
         configured = index.view(f"{self.code}.settings-modules", _configured_settings_modules)
-        return bool(configured) and not (configured & index.modules.keys()) and self.context.module not in configured
+        if not configured or any(_is_module(module, name) for module in index.modules for name in configured):
+            return False
+        return not any(_is_module(self.context.module, name) for name in configured)
 
     def _names_bound_to(self, classes: frozenset[str]) -> frozenset[str]:
         """Names assigned (anywhere in the module) an instance of one of `classes`."""
@@ -567,6 +569,11 @@ class DebugEnabled(Rule):
 
     def _in_main_block(self, node: ast.AST) -> bool:
         return self.context.in_main_block(node)
+
+
+def _is_module(module: str, name: str) -> bool:
+    """`name` (as the project imports it, from below a source root) is `module`."""
+    return module == name or module.endswith(f".{name}")
 
 
 def _configured_settings_modules(index: ProjectIndex) -> frozenset[str]:

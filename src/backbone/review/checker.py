@@ -397,6 +397,8 @@ def to_finding(
     severity = rule.severity_in(tuple(fact.context for fact in where), report.confidence)
     if severity is None:
         return None
+    if report.at_most is not None and severity.rank > report.at_most.rank:
+        severity = report.at_most
     line = getattr(node, "lineno", 1)
     raw_line = context.lines[line - 1] if 1 <= line <= len(context.lines) else ""
     column = _character_column(raw_line, getattr(node, "col_offset", 0)) + 1

@@ -75,6 +75,11 @@ class ModuleFacts:
     serializers: tuple[SerializationDeclaration, ...] = ()
     # The Django migration the file is (its dependencies and field operations), for field histories.
     migrations: tuple[MigrationDeclaration, ...] = ()
+    # The Django settings modules the file names in DJANGO_SETTINGS_MODULE (manage.py, wsgi.py).
+    settings_modules: tuple[str, ...] = ()
+    # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
+    # settings, for `import_string`): references no import shows.
+    dotted_class_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

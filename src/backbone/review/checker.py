@@ -163,10 +163,11 @@ class Checker:
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         # What the checks read of the project (`reads`): an edit that changes none of it
         # changes none of these findings.
+        packages = index.imported_packages
         index.track()
         with reads.tracking() as read:
-            reads.record(reads.PACKAGES)
-            frameworks = frameworks_of(index.imported_packages)
+            reads.record(reads.FRAMEWORKS)
+            frameworks = frameworks_of(packages)
             for display, parsed in self.parsed.items():
                 findings, errors = self._check(project_rules, parsed, frameworks, index)
                 results[display] = (tuple(findings), tuple(errors))

@@ -388,6 +388,7 @@ def changed_facts(
     """What changed between the project indexes `before` and `after` of the edits (each the
     facts of one file before and after; None where there is no file), as `reads` keys."""
     comparison = _Comparison()
+    targets: set[str] = set()  # import targets the edits added or removed
     for old, new in edits:
         modules = {facts.module for facts in (old, new) if facts is not None}
         for module in modules:
@@ -396,13 +397,17 @@ def changed_facts(
                 continue
             if was is None or now is None or was.path != now.path:
                 comparison.keys.update((f"M\0{module}", "M\0*"))
+                targets.update(target for facts in (was, now) if facts is not None for target in facts.imports.values())
                 comparison.moved.update(_Flattened.of(was).slots.values + _Flattened.of(now).slots.values)
                 continue
             for name in _MODULE_FIELDS:
                 comparison.compare(f"A\0{module}\0{name}", getattr(was, name), was, getattr(now, name), now)
             for imported in was.imports.keys() | now.imports.keys():
-                if was.imports.get(imported) != now.imports.get(imported):
-                    comparison.keys.add(f"I\0{module}\0{imported}")
+                pair = (was.imports.get(imported), now.imports.get(imported))
+                if pair[0] != pair[1]:
+                    comparison.keys.update((f"I\0{module}\0{imported}", f"I\0{module}\0*"))
+                    comparison.keys.update(f"I\0{module}\0={target}" for target in pair if target is not None)
+                    targets.update(target for target in pair if target is not None)
             comparison.keys.update(f"S\0{module}\0{name}" for name in was.symbols ^ now.symbols)
         for prefix, old_table, new_table, old_own, new_own in (
             ("F", before.functions, after.functions, old and old.functions, new and new.functions),
@@ -416,6 +421,16 @@ def changed_facts(
                 now_file = new if new_own and now_value is new_own.get(name) else None
                 if comparison.compare(f"{prefix}\0{name}", was_value, was_file, now_value, now_file):
                     comparison.keys.add(f"{prefix}\0*")
+    from backbone.review.reads import ImportQuestion
+
+    comparison.keys.update(
+        f"Q\0{question.value}" for question in ImportQuestion if any(question.asks(target) for target in targets)
+    )
     if before.imported_packages != after.imported_packages:
-        comparison.keys.add("P")
+        from backbone.review.checker import frameworks_of
+
+        comparison.keys.update(f"P\0{package}" for package in before.imported_packages ^ after.imported_packages)
+        comparison.keys.add("P\0*")
+        if frameworks_of(before.imported_packages) != frameworks_of(after.imported_packages):
+            comparison.keys.add("P\0frameworks")
     return FactChanges(frozenset(comparison.keys), frozenset(comparison.moved))

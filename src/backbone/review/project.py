@@ -319,6 +319,7 @@ class ProjectIndex:
         self.modules = cast(dict[str, ModuleFacts], reads.tracked_modules(self.raw_modules))
         self.functions = cast(dict[str, FunctionFacts], reads.TrackedMapping(self.functions, "F"))
         self.classes = cast(dict[str, ClassFacts], reads.TrackedMapping(self.classes, "C"))
+        self.imported_packages = cast(frozenset[str], reads.TrackedPackages(self.imported_packages))
         self.derived.clear()
         self.star_names.clear()
 
@@ -350,6 +351,11 @@ class ProjectIndex:
         index.imported_packages = frozenset(packages)
         index.raw_modules = index.modules
         return index
+
+    def imports_any(self, question: reads.ImportQuestion) -> bool:
+        """Whether a module of the project imports a target `question` asks about."""
+        reads.record(f"Q\0{question.value}")
+        return any(question.asks(target) for facts in self.raw_modules.values() for target in facts.imports.values())
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
         """Follow re-exports (`from .services import load` in a package) to the definition."""

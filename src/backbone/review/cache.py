@@ -3,7 +3,8 @@
 One folder per (backbone version, rule set and configuration) holding a mapping from each
 reviewed path to the digest of its content and what reviewing it produced. An entry is
 used only when the content digest matches; PROJECT-scoped findings also need the project
-facts they were computed from to match (see `incremental`).
+facts they were computed from, or those their checks read, to match (see `incremental`).
+A third file keeps which project facts those checks read.
 
 The cache sits in the reviewed tree, so whoever prepared the tree may have prepared it
 too. It is data only (typed MessagePack, `cache_codec`), signed with a key kept outside

@@ -18,11 +18,24 @@ their text are reused only when the exact project facts are those they were comp
 or when they were computed for the previous review's facts and none of their numbers is a
 position the edit moved (`moved_positions`).
 
+An edit that changes the shape (an import added, a name removed, a file added) changes
+what some files see, not what all do. The PROJECT checks record which facts they read
+(`reads`: a module's presence, one import of a module, one function, whether the project
+imports a package); the cache keeps the union of those reads for the project it checked
+(`ProjectReads`, one set for the whole project: the views and memos shared between the files
+of a worker are built by whichever file needs them first, so only the whole set is sure to
+hold every read a file's findings depend on). When none of the facts the edits changed
+(`changed_facts`, positions ranked as in the shape) was read, every cached finding stands:
+a check that read the same facts decides the same. Else every file is checked again.
+
 What this relies on, and what code reading the facts must keep true: positions from the
 facts are compared only with positions of the same file, by order and equality (no
 arithmetic on them, no comparison across files); and a position reaches a finding's text
-as the facts hold it. tests/test_incremental_review.py checks warm against cold reviews
-after random edits.
+as the facts hold it; the PROJECT checks read the facts of other files only through the
+project index (whose modules, functions, classes and packages record what is read) and
+decide from them alone, so that the same reads give the same findings.
+tests/test_incremental_review.py checks warm against cold reviews after random edits, and
+after edits that change names other files use.
 """
 
 from __future__ import annotations

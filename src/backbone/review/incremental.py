@@ -375,7 +375,7 @@ class _Comparison:
     def compare(self, key: str, before: object, before_file: ModuleFacts | None, after: object, after_file: ModuleFacts | None) -> bool:
         """Whether the value under `key` changed, positions ranked within their files; the
         positions it moved (or, changed, all it holds) are added to `moved`."""
-        if before is after:
+        if before is after or before == after:
             return False
         old, new = _Flattened.of(before), _Flattened.of(after)
         if old.plain == new.plain:

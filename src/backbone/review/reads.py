@@ -207,6 +207,8 @@ class TrackedModule:
     models = _field("models")
     serializers = _field("serializers")
     migrations = _field("migrations")
+    settings_modules = _field("settings_modules")
+    dotted_class_paths = _field("dotted_class_paths")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -125,3 +125,27 @@ def test_a_serializer_named_by_its_dotted_path_is_used(tmp_path: Path) -> None:
     files = {**SERVICE, "app/settings.py": 'HOOK_SERIALIZERS = {"onboarding": "app.serializers.OnboardingSerializer"}\n'}
     found = review_tree(tmp_path, files)
     assert [f.line for f in found] == [8, 13, 38]
+
+
+def _review_cached(root: Path, use_cache: bool) -> list[tuple[str, int, str]]:
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=use_cache, jobs=1))
+    assert result.internal_errors == []
+    return sorted((finding.path, finding.line, finding.code) for finding in result.findings)
+
+
+def test_an_import_added_elsewhere_that_uses_a_serializer_is_seen_by_a_warm_review(tmp_path: Path) -> None:
+    """The unused serializer becomes used by an import in another file: the cached review of the
+    serializers' file is not kept, and warm equals cold each time."""
+    review_tree(tmp_path, SERVICE)
+    cold = _review_cached(tmp_path, use_cache=True)
+    assert ("app/serializers.py", 13, "BB301") not in cold
+    (tmp_path / "app" / "onboarding.py").write_text("import json\n", encoding="utf-8")
+    assert _review_cached(tmp_path, use_cache=True) == _review_cached(tmp_path, use_cache=False)
+    (tmp_path / "app" / "onboarding.py").write_text("import json\nfrom app.serializers import OnboardingSerializer\n", encoding="utf-8")
+    warm = _review_cached(tmp_path, use_cache=True)
+    assert ("app/serializers.py", 13, "BB301") in warm
+    assert warm == _review_cached(tmp_path, use_cache=False)
+    (tmp_path / "app" / "onboarding.py").write_text("import json\n", encoding="utf-8")
+    warm = _review_cached(tmp_path, use_cache=True)
+    assert ("app/serializers.py", 13, "BB301") not in warm
+    assert warm == _review_cached(tmp_path, use_cache=False)

@@ -410,7 +410,10 @@ def changed_facts(
                 continue
             if was is None or now is None or was.path != now.path:
                 comparison.keys.update((f"M\0{module}", "M\0*"))
-                targets.update(target for facts in (was, now) if facts is not None for target in facts.imports.values())
+                for facts in (was, now):
+                    if facts is not None:
+                        targets.update(facts.imports.values())
+                        targets.update((*facts.star_imports, *facts.dotted_class_paths, facts.module))
                 comparison.moved.update(_Flattened.of(was).slots.values + _Flattened.of(now).slots.values)
                 continue
             for name in _MODULE_FIELDS:
@@ -422,6 +425,11 @@ def changed_facts(
                     comparison.keys.update(f"I\0{module}\0={target}" for target in pair if target is not None)
                     targets.update(target for target in pair if target is not None)
             comparison.keys.update(f"S\0{module}\0{name}" for name in was.symbols ^ now.symbols)
+            # Names referenced by a star import or a dotted-path string, and symbols (which
+            # decide how imports resolve), answer the `U` questions too.
+            targets.update(set(was.star_imports) ^ set(now.star_imports))
+            targets.update(set(was.dotted_class_paths) ^ set(now.dotted_class_paths))
+            targets.update(was.symbols ^ now.symbols)
         for prefix, old_table, new_table, old_own, new_own in (
             ("F", before.functions, after.functions, old and old.functions, new and new.functions),
             ("C", before.classes, after.classes, old and old.classes, new and new.classes),
@@ -434,7 +442,10 @@ def changed_facts(
                 now_file = new if new_own and now_value is new_own.get(name) else None
                 if comparison.compare(f"{prefix}\0{name}", was_value, was_file, now_value, now_file):
                     comparison.keys.add(f"{prefix}\0*")
-    from backbone.review.reads import ImportQuestion
+    from backbone.review.reads import ImportQuestion, reference_keys
+
+    for target in targets:
+        comparison.keys.update(reference_keys(target))
 
     comparison.keys.update(
         f"Q\0{question.value}" for question in ImportQuestion if any(question.asks(target) for target in targets)

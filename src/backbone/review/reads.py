@@ -12,6 +12,10 @@ While `tracking()` is on, the project index records each fact it hands out, as a
 - `P\\0package`: whether the project imports the package; `P\\0*`, all of them;
   `P\\0frameworks`, the web frameworks they select;
 - `Q\\0question`: an `ImportQuestion` about every import target of the project.
+- `U\\0segment`: whether anything in the project imports (or names by a dotted-path string,
+  or star-imports) a target with this dotted segment: `is_referenced` asks it for each segment
+  of the name it looks for, and an edit that adds or removes a target changes each of its
+  segments.
 
 A check is deterministic in what it reads: when no fact it read changed, it decides the same
 (`incremental.changed_facts` says which facts an edit changed). The views and memos shared
@@ -56,6 +60,24 @@ def tracking() -> Iterator[set[str]]:
 def record(key: str) -> None:
     if _reads is not None:
         _reads.add(key)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Record nothing until the block ends: what it reads is recorded by the caller as a
+    coarser question (`U\\0segment`) that an edit's changes answer."""
+    global _reads
+    outer = _reads
+    _reads = None
+    try:
+        yield
+    finally:
+        _reads = outer
+
+
+def reference_keys(qualname: str) -> set[str]:
+    """The `U\\0segment` keys of a dotted name: one per segment."""
+    return {f"U\0{segment}" for segment in qualname.split(".") if segment}
 
 
 def is_tracking() -> bool:

@@ -17,6 +17,7 @@ from backbone.review.frameworks import (
 from backbone.review.knowledge.answers import is_response_builder
 from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, DumpKind, whole_record_dump
 from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
+from backbone.review import reads
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
@@ -615,7 +616,13 @@ class OrmObjectInResponse(Rule):
         module = self.context.module
         if _exported(self.context.tree, node.name):
             return False
-        imported = project.view(f"{self.code}.imported-names", _imported_names)
+        # Every import of the project is read, as one question per segment of the names asked
+        # about: an edit elsewhere re-checks this file only when it adds or removes an import
+        # target (or a dotted-path string) with one of these segments.
+        for key in reads.reference_keys(f"{module}.{node.name}"):
+            reads.record(key)
+        with reads.paused():
+            imported = project.view(f"{self.code}.imported-names", _imported_names)
         if _names(f"{module}.{node.name}", imported.names) or _names(module, imported.whole_modules):
             return False
         if not _names(module, imported.imported_from):

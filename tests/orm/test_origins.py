@@ -238,3 +238,42 @@ def test_the_facts_record_what_functions_return_and_which_take_a_lock() -> None:
     assert not access["app.sort_key"].locks
     codec = _facts_codec()
     assert codec.decode(codec.encode({"app.py": facts})) == {"app.py": facts}
+
+
+TYPED_VALUES = """
+    import hashlib
+
+    import sqlalchemy as sa
+
+    def advisory_key(name: str) -> int:
+        return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+
+    def digest(name):
+        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+
+    def read(parser, options, key: int, maybe: int | None, text: str, columns: list[sa.Column], rows, **extra):
+        parser.add_argument("--lock-id", type=int)
+        parser.add_argument("--label")
+        names = [column.name for column in columns]
+        quoted = {name: f'"{name}"' for name in names}
+        return {
+            "key": key, "maybe": maybe, "text": text, "computed": advisory_key("a"), "digest": digest("a"),
+            "option": extra.pop("lock_id"), "label": extra.pop("label"), "column": quoted[names[0]],
+            "row": [row.name for row in rows][0],
+        }
+"""
+
+
+def test_values_typed_as_numbers_and_reflected_identifiers_carry_no_input() -> None:
+    origins = _origins(single(TYPED_VALUES), "app.py", "read")
+    assert origins == {
+        "key": Origin.ESCAPED,
+        "maybe": Origin.ESCAPED,
+        "text": Origin.UNKNOWN,
+        "computed": Origin.ESCAPED,
+        "digest": Origin.ESCAPED,
+        "option": Origin.ESCAPED,
+        "label": Origin.UNKNOWN,
+        "column": Origin.CONSTANT,
+        "row": Origin.UNKNOWN,
+    }

@@ -243,6 +243,8 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             if isinstance(name, ast.Constant) and name.value in stored:
                 return True
     if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if _fills_when_empty(flow.scope.body, stored):
+            return True
         for statement in flow.scope.body:
             if isinstance(statement, ast.Try) and any(
                 isinstance(handler.type, ast.Name) and handler.type.id == "AttributeError" for handler in statement.handlers
@@ -257,6 +259,40 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             if any("cache" in part.lower() for part in parts):
                 return True
     return False
+
+
+def _fills_when_empty(body: list[ast.stmt], stored: set[str]) -> bool:
+    """`if not self.languages: self.languages = {...query...}`: the query runs only while the
+    attribute is empty, and fills it: once per object, however often the function is called."""
+    for statement in body:
+        if not isinstance(statement, ast.If) or statement.orelse:
+            continue
+        attribute = _empty_test(statement.test)
+        if attribute is None or attribute not in stored:
+            continue
+        assigned = {
+            target.attr
+            for child in statement.body
+            if isinstance(child, ast.Assign)
+            for target in child.targets
+            if isinstance(target, ast.Attribute)
+        }
+        if attribute in assigned:
+            return True
+    return False
+
+
+def _empty_test(test: ast.expr) -> str | None:
+    """The attribute `not self.x` or `self.x is None` tests."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Attribute):
+        return test.operand.attr
+    if (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.left, ast.Attribute) and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return test.left.attr
+    return None
 
 
 def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParameterGuard, ...]:

@@ -169,8 +169,22 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
         return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
-        or _built_per_batch(iterable, flow)
+        or _built_per_batch(iterable, flow) or _form_fields(iterable)
     )
+
+
+# What a submitted form holds per field: as many entries as the form class declares fields.
+_FORM_FIELD_COLLECTIONS = frozenset({"cleaned_data", "changed_data"})
+
+
+def _form_fields(node: ast.expr) -> bool:
+    """`for name, value in form.cleaned_data.items()`: one round per field the form declares,
+    a handful fixed in the code, not one per row of a table."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "keys", "values"):
+        node = node.func.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("sorted", "list", "enumerate") and node.args:
+        return _form_fields(node.args[0])
+    return isinstance(node, ast.Attribute) and node.attr in _FORM_FIELD_COLLECTIONS
 
 
 def _single_element_guard(loop: Loop, iterable: ast.expr, flow: ScopeFlow) -> bool:
@@ -415,6 +429,18 @@ def _batches(node: ast.expr) -> bool:
         text = node.id
     lowered = text.lower()
     return any(word in lowered for word in _BATCH_WORDS)
+
+
+def on_error_path(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`node` runs in an `except` handler inside the loop: only for the rows that failed."""
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node and parent is not flow.scope:
+        if isinstance(parent, ast.ExceptHandler):
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
 
 
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

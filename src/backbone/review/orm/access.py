@@ -513,18 +513,33 @@ class ProjectKnowledge(DataKnowledge):
         return self._callers.get(qualname, ())
 
     def locked_by_callers(self, qualname: str, depth: int = 0) -> bool:
-        """Every caller holds a lock when it calls `qualname` (it takes one, or its own callers
-        all do): a PostgreSQL advisory lock, or a row read with select_for_update()."""
+        """Every caller holds a lock when it calls `qualname` (it takes one, calls a helper
+        that does, or its own callers all do): a PostgreSQL advisory lock, a row read with
+        select_for_update(), an asyncio lock."""
         callers = self.callers(qualname)
         if not callers or depth > 3:
             return False
         for caller in callers:
-            access = self.functions.get(caller)
-            if access is not None and access.locks:
+            if self.acquires_lock(caller):
                 continue
             if not self.locked_by_callers(caller, depth + 1):
                 return False
         return True
+
+    def acquires_lock(self, qualname: str, depth: int = 0) -> bool:
+        """The function takes a lock, or calls a project helper that takes one and keeps it
+        (`key = await acquire_session_lock(db, ...)`), at most two helpers deep."""
+        access = self.functions.get(qualname)
+        if access is not None and access.locks:
+            return True
+        facts = self.index.functions.get(qualname)
+        if facts is None or depth >= 2:
+            return False
+        for site in facts.calls:
+            target = self.resolve_function(site.callee)
+            if target is not None and target != qualname and self.acquires_lock(target, depth + 1):
+                return True
+        return False
 
     def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
         if class_qualname is not None:

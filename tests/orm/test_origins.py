@@ -277,3 +277,37 @@ def test_values_typed_as_numbers_and_reflected_identifiers_carry_no_input() -> N
         "column": Origin.CONSTANT,
         "row": Origin.UNKNOWN,
     }
+
+
+PASSED_BY_CALLERS = {
+    "jobs/__init__.py": "",
+    "jobs/locks.py": """
+        def acquire(cursor, lock_id):
+            return {"lock_id": lock_id}
+
+        def release(cursor, lock_id):
+            return {"lock_id": lock_id}
+
+        def unused(cursor, lock_id):
+            return {"lock_id": lock_id}
+    """,
+    "jobs/run.py": """
+        from jobs.locks import acquire, release
+
+        LOCK_ID = 1000
+
+        def run(cursor, options, name):
+            acquire(cursor, int(options["lock"]))
+            acquire(cursor, lock_id=LOCK_ID)
+            release(cursor, LOCK_ID)
+            release(cursor, name)
+    """,
+}
+
+
+def test_a_parameter_gets_the_origin_every_project_caller_passes() -> None:
+    project = Project(PASSED_BY_CALLERS)
+    assert _origins(project, "jobs/locks.py", "acquire") == {"lock_id": Origin.ESCAPED}
+    # One caller passes a value of unknown origin, and nobody calls the last one.
+    assert _origins(project, "jobs/locks.py", "release") == {"lock_id": Origin.UNKNOWN}
+    assert _origins(project, "jobs/locks.py", "unused") == {"lock_id": Origin.UNKNOWN}

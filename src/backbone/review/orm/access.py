@@ -22,12 +22,12 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
+from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite, SafeArgument
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
-from backbone.review.orm.origins import returned_origin
+from backbone.review.orm.origins import origin_of, returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
 if TYPE_CHECKING:
@@ -219,9 +219,40 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
+    safe = _safe_arguments(flow) if function is not None else ()
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not safe:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, safe)
+
+
+# Calls whose arguments no project parameter receives.
+_NOT_PROJECT_CALLS = frozenset(
+    {"print", "len", "str", "int", "float", "bool", "repr", "isinstance", "getattr", "setattr", "hasattr", "list",
+     "dict", "tuple", "set", "sorted", "range", "enumerate", "zip", "min", "max", "sum", "any", "all"}
+)
+_LOGGERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+
+
+def _safe_arguments(flow: ScopeFlow) -> tuple[SafeArgument, ...]:
+    """The arguments of the function's calls of plain names, `self.` methods and module
+    functions that carry no input: what its callees' parameters receive from here."""
+    found: list[SafeArgument] = []
+    for call in flow.calls:
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in _NOT_PROJECT_CALLS:
+                continue
+        elif not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in _LOGGERS):
+            continue
+        passed = [(index, "", argument) for index, argument in enumerate(call.args)]
+        passed += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
+        for position, keyword, argument in passed:
+            if not isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Call)):
+                continue
+            origin = origin_of(argument, flow).origin
+            if not origin.carries_input:
+                found.append(SafeArgument(call.lineno, call.col_offset + 1, position, keyword, origin))
+    return tuple(found)
 
 
 def _reads_cache_first(flow: ScopeFlow) -> bool:
@@ -525,6 +556,35 @@ class ProjectKnowledge(DataKnowledge):
             if not self.locked_by_callers(caller, depth + 1):
                 return False
         return True
+
+    def parameter_origin(self, qualname: str, position: int, name: str) -> Origin | None:
+        """The worst origin every project call of `qualname` passes to its parameter `name`
+        (at `position` among the arguments a call writes, -1 for keyword-only), when each
+        call passes one that carries no input; None when any call can't say."""
+        callers = self.callers(qualname)
+        if not callers:
+            return None
+        found: Origin | None = None
+        for caller in callers:
+            facts = self.index.functions.get(caller)
+            access = self.functions.get(caller)
+            if facts is None:
+                return None
+            arguments: dict[tuple[int, int], list[SafeArgument]] = {}
+            for argument in access.safe_arguments if access is not None else ():
+                arguments.setdefault((argument.line, argument.column), []).append(argument)
+            for site in facts.calls:
+                if self.resolve_function(site.callee) != qualname:
+                    continue
+                passed = [
+                    argument for argument in arguments.get((site.line, site.column), [])
+                    if (position >= 0 and argument.position == position) or argument.keyword == name
+                ]
+                if not passed:
+                    return None
+                for argument in passed:
+                    found = argument.origin if found is None else found.worst(argument.origin)
+        return found
 
     def acquires_lock(self, qualname: str, depth: int = 0) -> bool:
         """The function takes a lock, or calls a project helper that takes one and keeps it

@@ -161,6 +161,24 @@ class ParameterGuard:
 
 
 @dataclass(frozen=True, slots=True)
+class SafeArgument:
+    """An argument, at a call in the function, that can't carry text an outsider chose: a
+    constant, a number (`int(...)`, a value typed `int`), configuration (origins.py).
+
+    The project knowledge gives a parameter the origin its callers pass when every call of
+    the function passes such a value.
+    """
+
+    line: int
+    # 1-based, as `CallSite` counts.
+    column: int
+    # Position among the positional arguments (-1: passed by keyword).
+    position: int
+    keyword: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionDataAccess:
     qualname: str
     queries: tuple[QuerySite, ...] = ()
@@ -179,6 +197,8 @@ class FunctionDataAccess:
     # It takes a lock that serialises its writers: a PostgreSQL advisory lock, or a row
     # loaded with select_for_update()/with_for_update().
     locks: bool = False
+    # Arguments of its calls that carry no input, for the parameters of the functions it calls.
+    safe_arguments: tuple[SafeArgument, ...] = ()
 
 
 ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess

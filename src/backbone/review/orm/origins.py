@@ -264,7 +264,30 @@ class _Origins:
             return _CONSTANT
         if self.handler and isinstance(node, ast.arg) and node.arg not in ("self", "cls"):
             return Provenance(Origin.REQUEST, node)
+        if isinstance(node, ast.arg):
+            passed = self._passed_by_callers(node)
+            if passed is not None:
+                return Provenance(passed, node)
         return _UNKNOWN
+
+    def _passed_by_callers(self, parameter: ast.arg) -> Origin | None:
+        """What every project caller passes for the parameter, when none passes input:
+        `self.acquire_lock(connection, lock_id)` with `lock_id` an int option."""
+        scope = self.flow.scope
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        arguments = scope.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        if parameter in positional:
+            position = positional.index(parameter)
+            if self.flow.context.class_qualname is not None and positional and positional[0].arg in ("self", "cls"):
+                # `self.method(a, b)`: the call's first argument is the second parameter.
+                position -= 1
+        elif parameter in arguments.kwonlyargs:
+            position = -1
+        else:
+            return None
+        return self.flow.knowledge.parameter_origin(self.flow.context.qualname, position, parameter.arg)
 
     # --- the request ----------------------------------------------------------------------
 

@@ -153,7 +153,7 @@ class SqlStringFormatting(Rule):
             "`sql.Identifier`), placeholder lists (`\", \".join([\"%s\"] * len(ids))`, `\"?\" * n`), names that "
             "hold SQL fragments or identifiers built elsewhere (`where_clause`, `order_sql`, `table_name`, "
             "`column`), loop variables over literal constants, `enumerate()` indexes and `range()` values, "
-            "`%d`-style numeric conversions, values typed as numbers (a parameter annotated `int`, a function annotated `-> int` or returning `int(...)`/`int.from_bytes(...)`, a command-line option declared with argparse `type=int`), identifiers of reflected schema objects (the names of parameters typed SQLAlchemy `Column`/`Table`), and calls with only constant arguments (`self._dist_fn()`) that read "
+            "`%d`-style numeric conversions, values typed as numbers (a parameter annotated `int`, a function annotated `-> int` or returning `int(...)`/`int.from_bytes(...)`, a command-line option declared with argparse `type=int`, a parameter every project caller passes such a number or a constant), identifiers of reflected schema objects (the names of parameters typed SQLAlchemy `Column`/`Table`), and calls with only constant arguments (`self._dist_fn()`) that read "
             "no request input. psycopg's `sql.SQL(...).format(...)` is the safe way to compose identifiers and is "
             "not flagged. Statements that take no parameters (DDL such as CREATE/ALTER/DROP, PRAGMA, SET) are "
             "built from code and configuration and are not reported.\n\n"
@@ -352,6 +352,19 @@ class SqlStringFormatting(Rule):
             def handle(self, *args, **options):
                 lock_id = options.pop("lock_id")
                 with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT pg_try_advisory_xact_lock({lock_id})")
+
+        class LockedCommand(BaseCommand):
+            def add_arguments(self, parser):
+                parser.add_argument("--migrate-lock-id", type=int, default=1000)
+
+            def handle(self, *args, **options):
+                lock_id = options.pop("migrate_lock_id")
+                self.acquire(connection, lock_id)
+                self.acquire(connection, LOCK_ID)
+
+            def acquire(self, lock_connection, lock_id):
+                with lock_connection.cursor() as cursor:
                     cursor.execute(f"SELECT pg_try_advisory_xact_lock({lock_id})")
 
         def main(cursor):

@@ -274,7 +274,7 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             if isinstance(name, ast.Constant) and name.value in stored:
                 return True
     if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        if _fills_when_empty(flow.scope.body, stored):
+        if _fills_when_empty(flow, flow.scope.body):
             return True
         for statement in flow.scope.body:
             if isinstance(statement, ast.Try) and any(
@@ -292,37 +292,52 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
     return False
 
 
-def _fills_when_empty(body: list[ast.stmt], stored: set[str]) -> bool:
-    """`if not self.languages: self.languages = {...query...}`: the query runs only while the
-    attribute is empty, and fills it: once per object, however often the function is called."""
+def _fills_when_empty(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
+    """`if not self.languages: self.languages = {...query...}`: every query of the function
+    runs only while an attribute of `self` is empty, and fills it: once per object, however
+    often the function is called."""
+    blocks: list[tuple[tuple[int, int], tuple[int, int]]] = []
     for statement in body:
         if not isinstance(statement, ast.If) or statement.orelse:
             continue
         attribute = _empty_test(statement.test)
-        if attribute is None or attribute not in stored:
+        if attribute is None:
             continue
         assigned = {
             target.attr
             for child in statement.body
             if isinstance(child, ast.Assign)
             for target in child.targets
-            if isinstance(target, ast.Attribute)
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls")
         }
         if attribute in assigned:
-            return True
-    return False
+            start = (statement.body[0].lineno, statement.body[0].col_offset)
+            last = statement.body[-1]
+            blocks.append((start, (last.end_lineno or last.lineno, last.end_col_offset or 0)))
+    if not blocks:
+        return False
+    reads = [event.node for event in flow.events() if event.kind is QueryKind.READ]
+    if not reads:
+        return False
+    for node in reads:
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if not any(start <= where <= end for start, end in blocks):
+            return False
+    return True
 
 
 def _empty_test(test: ast.expr) -> str | None:
-    """The attribute `not self.x` or `self.x is None` tests."""
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Attribute):
-        return test.operand.attr
-    if (
+    """The attribute of `self` that `not self.x` or `self.x is None` tests."""
+    tested: ast.expr | None = None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        tested = test.operand
+    elif (
         isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
-        and isinstance(test.left, ast.Attribute) and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value is None
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
     ):
-        return test.left.attr
+        tested = test.left
+    if isinstance(tested, ast.Attribute) and isinstance(tested.value, ast.Name) and tested.value.id in ("self", "cls"):
+        return tested.attr
     return None
 
 

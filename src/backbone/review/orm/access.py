@@ -22,7 +22,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite, SafeArgument
+from backbone.review.orm.facts import CallArguments, DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite, SafeArgument
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
@@ -144,7 +144,7 @@ class _LocalKnowledge(DataKnowledge):
 
 def extract_data_access(
     tree: ast.Module, resolver: NameResolver, models: list[ModelClass], semantic: SemanticModel | None = None
-) -> tuple[list[DataHandle], list[FunctionDataAccess]]:
+) -> tuple[list[DataHandle], list[FunctionDataAccess], list[CallArguments]]:
     """Module-level handles and per-function data access of one file, from that file alone.
 
     `semantic`: the file's model, which keeps the walk for the rules that look at the same
@@ -156,15 +156,21 @@ def extract_data_access(
     flows.rebind(knowledge)
     knowledge.attach(flows)
     functions: list[FunctionDataAccess] = []
+    arguments: list[CallArguments] = []
     for node in flows.functions():
         context = flows.contexts[node]
         access = _function_access(flows.flow(node), context.qualname, resolver)
         if access is not None:
             functions.append(access)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            safe = _safe_arguments(flows.flow(node))
+            if safe:
+                arguments.append(CallArguments(context.qualname, safe))
     functions.sort(key=lambda access: access.qualname)
+    arguments.sort(key=lambda passed: passed.qualname)
     if semantic is not None:
         semantic.data_flows = flows
-    return handles, functions
+    return handles, functions, arguments
 
 
 def _local_knowledge(
@@ -219,10 +225,9 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
-    safe = _safe_arguments(flow) if function is not None else ()
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not safe:
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, safe)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
 
 
 # Calls whose arguments no project parameter receives.
@@ -496,12 +501,15 @@ class ProjectKnowledge(DataKnowledge):
         self.index = index
         self.handles: dict[str, DataValue] = {}
         self.functions: dict[str, FunctionDataAccess] = {}
+        self.arguments: dict[str, tuple[SafeArgument, ...]] = {}
         for facts in index.modules.values():
             for declaration in facts.models:
                 if isinstance(declaration, DataHandle):
                     self.handles[declaration.qualname] = declaration.value
                 elif isinstance(declaration, FunctionDataAccess):
                     self.functions[declaration.qualname] = declaration
+                elif isinstance(declaration, CallArguments):
+                    self.arguments[declaration.qualname] = declaration.arguments
         # Methods that run SQL themselves: a custom manager method called in a loop is a query.
         self.custom_methods = frozenset(
             qualname.rpartition(".")[2] for qualname, access in self.functions.items() if access.queries
@@ -582,11 +590,10 @@ class ProjectKnowledge(DataKnowledge):
         found: Origin | None = None
         for caller in callers:
             facts = self.index.functions.get(caller)
-            access = self.functions.get(caller)
             if facts is None:
                 return None
             arguments: dict[tuple[int, int], list[SafeArgument]] = {}
-            for argument in access.safe_arguments if access is not None else ():
+            for argument in self.arguments.get(caller, ()):
                 arguments.setdefault((argument.line, argument.column), []).append(argument)
             for site in facts.calls:
                 if self.resolve_function(site.callee) != qualname:

@@ -197,8 +197,15 @@ class FunctionDataAccess:
     # It takes a lock that serialises its writers: a PostgreSQL advisory lock, or a row
     # loaded with select_for_update()/with_for_update().
     locks: bool = False
-    # Arguments of its calls that carry no input, for the parameters of the functions it calls.
-    safe_arguments: tuple[SafeArgument, ...] = ()
 
 
-ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess
+@dataclass(frozen=True, slots=True)
+class CallArguments:
+    """The arguments of a function's calls that carry no input (a fact of its own, so that a
+    function that only passes numbers along still has no `FunctionDataAccess`)."""
+
+    qualname: str
+    arguments: tuple[SafeArgument, ...]
+
+
+ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess | CallArguments

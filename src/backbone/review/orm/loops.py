@@ -431,16 +431,31 @@ def _batches(node: ast.expr) -> bool:
     return any(word in lowered for word in _BATCH_WORDS)
 
 
+# Exceptions that say a lookup found nothing: `try: row = rows[0]` / `except IndexError:
+# create it` is the get-or-create of every row, not a failure.
+_MISSES = ("IndexError", "KeyError", "StopIteration", "DoesNotExist", "ObjectDoesNotExist", "NoResultFound", "LookupError")
+
+
 def on_error_path(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
-    """`node` runs in an `except` handler inside the loop: only for the rows that failed."""
+    """`node` runs in an `except` handler inside the loop that handles a failure (not a lookup
+    that found nothing): it records the rows that failed, not every row."""
     child: ast.AST = node
     parent = flow.parent(child)
     while parent is not None and parent is not loop.node and parent is not flow.scope:
         if isinstance(parent, ast.ExceptHandler):
-            return True
+            return not _handles_a_miss(parent.type)
         child = parent
         parent = flow.parent(child)
     return False
+
+
+def _handles_a_miss(caught: ast.expr | None) -> bool:
+    if caught is None:
+        return False
+    if isinstance(caught, ast.Tuple):
+        return any(_handles_a_miss(element) for element in caught.elts)
+    name = caught.attr if isinstance(caught, ast.Attribute) else caught.id if isinstance(caught, ast.Name) else ""
+    return name.endswith(_MISSES)
 
 
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

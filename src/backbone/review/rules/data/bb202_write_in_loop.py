@@ -84,7 +84,9 @@ class WriteInLoop(Rule):
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write in an "
-            "`except` handler inside the loop (it records the failure of the rows that failed, not of every row); "
+            "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
+            "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
+            "reported); "
             "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
             "as the form class declares fields); a write "
             "followed by `break`/`return`/`raise` (it runs once); test "
@@ -110,6 +112,20 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # Creating the rows a lookup didn't find, one by one, in the handler of the miss.
+        """
+        from django.db import models
+
+        class Plural(models.Model):
+            formula = models.TextField()
+
+        def copy_plurals(source_plurals, target):
+            for plural in source_plurals:
+                try:
+                    found = Plural.objects.filter(formula=plural.formula)[0]
+                except IndexError:
+                    found = Plural.objects.create(formula=plural.formula)  # expect: BB202
+        """,
         # Django: save() per row of a queryset.
         """
         from django.db import models

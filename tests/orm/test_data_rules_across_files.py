@@ -134,6 +134,82 @@ DJANGO_PROJECT = {
     """,
 }
 
+# Eager loads made by the project's own QuerySet and Manager methods: a chained custom
+# method, one that calls another, the fields given as a starred module constant, and a
+# queryset OR-combined with another or sliced keeps what it prefetched.
+DJANGO_QUERYSET_HELPERS = {
+    "desk/__init__.py": "",
+    "desk/models.py": """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        PREFETCH_FIELDS = ("author", "board", "board__owner")
+
+
+        class Owner(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class Plan(models.Model):
+            price = models.IntegerField()
+
+
+        class Board(models.Model):
+            owner = models.ForeignKey(Owner, on_delete=models.CASCADE)
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class TicketQuerySet(models.QuerySet):
+            def prefetch(self):
+                return self.prefetch_related(*PREFETCH_FIELDS)
+
+            def prefetch_for_render(self):
+                return self.prefetch().select_related("plan")
+
+            def open(self, board=None):
+                if board is not None:
+                    result = board.tickets.all()
+                else:
+                    result = self.filter(closed=False)
+                return result.prefetch_for_render().order_by("-id")
+
+
+        class TicketManager(models.Manager):
+            def visible(self):
+                return self.filter(hidden=False)
+
+
+        class Ticket(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+            board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="tickets")
+            plan = models.ForeignKey(Plan, on_delete=models.CASCADE)
+            closed = models.BooleanField(default=False)
+            hidden = models.BooleanField(default=False)
+            objects = TicketManager.from_queryset(TicketQuerySet)()
+    """,
+    "desk/views.py": """
+        from django.db.models import Q
+
+        from desk.models import Ticket
+
+
+        def tickets(request):
+            names = [ticket.author.name for ticket in Ticket.objects.prefetch()]
+            prices = [ticket.plan.price for ticket in Ticket.objects.prefetch_for_render().order_by("id")]
+            owners = [ticket.board.owner.name for ticket in Ticket.objects.open()[:50]]
+            base = Ticket.objects.filter(closed=False).prefetch()
+            matching = base.filter(Q(hidden=False))
+            matching |= base.filter(plan__price=0)
+            shown = [ticket.board.owner.name for ticket in matching[:20]]
+            plain = [ticket.plan.price for ticket in Ticket.objects.visible()]  # expect: BB203
+            return names, prices, owners, shown, plain
+    """,
+}
+
+
 FLASK_PROJECT = {
     "blog/__init__.py": "",
     "blog/extensions.py": """
@@ -307,6 +383,7 @@ FASTAPI_PROJECT = {
         pytest.param(DJANGO_PROJECT, id="django"),
         pytest.param(FLASK_PROJECT, id="flask-sqlalchemy"),
         pytest.param(FASTAPI_PROJECT, id="fastapi-async-sqlalchemy"),
+        pytest.param(DJANGO_QUERYSET_HELPERS, id="django-queryset-helpers"),
     ],
 )
 def test_projects_get_exactly_the_marked_findings(tmp_path: Path, files: dict[str, str]) -> None:

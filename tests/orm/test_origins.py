@@ -238,3 +238,76 @@ def test_the_facts_record_what_functions_return_and_which_take_a_lock() -> None:
     assert not access["app.sort_key"].locks
     codec = _facts_codec()
     assert codec.decode(codec.encode({"app.py": facts})) == {"app.py": facts}
+
+
+TYPED_VALUES = """
+    import hashlib
+
+    import sqlalchemy as sa
+
+    def advisory_key(name: str) -> int:
+        return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+
+    def digest(name):
+        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+
+    def read(parser, options, key: int, maybe: int | None, text: str, columns: list[sa.Column], rows, **extra):
+        parser.add_argument("--lock-id", type=int)
+        parser.add_argument("--label")
+        names = [column.name for column in columns]
+        quoted = {name: f'"{name}"' for name in names}
+        return {
+            "key": key, "maybe": maybe, "text": text, "computed": advisory_key("a"), "digest": digest("a"),
+            "option": extra.pop("lock_id"), "label": extra.pop("label"), "column": quoted[names[0]],
+            "row": [row.name for row in rows][0],
+        }
+"""
+
+
+def test_values_typed_as_numbers_and_reflected_identifiers_carry_no_input() -> None:
+    origins = _origins(single(TYPED_VALUES), "app.py", "read")
+    assert origins == {
+        "key": Origin.ESCAPED,
+        "maybe": Origin.ESCAPED,
+        "text": Origin.UNKNOWN,
+        "computed": Origin.ESCAPED,
+        "digest": Origin.ESCAPED,
+        "option": Origin.ESCAPED,
+        "label": Origin.UNKNOWN,
+        "column": Origin.CONSTANT,
+        "row": Origin.UNKNOWN,
+    }
+
+
+PASSED_BY_CALLERS = {
+    "jobs/__init__.py": "",
+    "jobs/locks.py": """
+        def acquire(cursor, lock_id):
+            return {"lock_id": lock_id}
+
+        def release(cursor, lock_id):
+            return {"lock_id": lock_id}
+
+        def unused(cursor, lock_id):
+            return {"lock_id": lock_id}
+    """,
+    "jobs/run.py": """
+        from jobs.locks import acquire, release
+
+        LOCK_ID = 1000
+
+        def run(cursor, options, name):
+            acquire(cursor, int(options["lock"]))
+            acquire(cursor, lock_id=LOCK_ID)
+            release(cursor, LOCK_ID)
+            release(cursor, name)
+    """,
+}
+
+
+def test_a_parameter_gets_the_origin_every_project_caller_passes() -> None:
+    project = Project(PASSED_BY_CALLERS)
+    assert _origins(project, "jobs/locks.py", "acquire") == {"lock_id": Origin.ESCAPED}
+    # One caller passes a value of unknown origin, and nobody calls the last one.
+    assert _origins(project, "jobs/locks.py", "release") == {"lock_id": Origin.UNKNOWN}
+    assert _origins(project, "jobs/locks.py", "unused") == {"lock_id": Origin.UNKNOWN}

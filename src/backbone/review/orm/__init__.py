@@ -98,6 +98,7 @@ from backbone.review.orm.loops import (
     irreversible_effect,
     leaves_loop_after,
     loop_at,
+    on_error_path,
     once_in_loop,
     repeating_loop,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "ValueKind",
     "another_table_each_round",
     "batch_lookup",
+    "on_error_path",
     "once_in_loop",
     "irreversible_effect",
     "call_arguments",

@@ -22,12 +22,12 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
+from backbone.review.orm.facts import CallArguments, DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite, SafeArgument
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
-from backbone.review.orm.origins import returned_origin
+from backbone.review.orm.origins import origin_of, returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class _LocalKnowledge(DataKnowledge):
 
 def extract_data_access(
     tree: ast.Module, resolver: NameResolver, models: list[ModelClass], semantic: SemanticModel | None = None
-) -> tuple[list[DataHandle], list[FunctionDataAccess]]:
+) -> tuple[list[DataHandle], list[FunctionDataAccess], list[CallArguments]]:
     """Module-level handles and per-function data access of one file, from that file alone.
 
     `semantic`: the file's model, which keeps the walk for the rules that look at the same
@@ -156,15 +156,21 @@ def extract_data_access(
     flows.rebind(knowledge)
     knowledge.attach(flows)
     functions: list[FunctionDataAccess] = []
+    arguments: list[CallArguments] = []
     for node in flows.functions():
         context = flows.contexts[node]
         access = _function_access(flows.flow(node), context.qualname, resolver)
         if access is not None:
             functions.append(access)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            safe = _safe_arguments(flows.flow(node))
+            if safe:
+                arguments.append(CallArguments(context.qualname, safe))
     functions.sort(key=lambda access: access.qualname)
+    arguments.sort(key=lambda passed: passed.qualname)
     if semantic is not None:
         semantic.data_flows = flows
-    return handles, functions
+    return handles, functions, arguments
 
 
 def _local_knowledge(
@@ -224,6 +230,36 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
 
 
+# Calls whose arguments no project parameter receives.
+_NOT_PROJECT_CALLS = frozenset(
+    {"print", "len", "str", "int", "float", "bool", "repr", "isinstance", "getattr", "setattr", "hasattr", "list",
+     "dict", "tuple", "set", "sorted", "range", "enumerate", "zip", "min", "max", "sum", "any", "all"}
+)
+_LOGGERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
+
+
+def _safe_arguments(flow: ScopeFlow) -> tuple[SafeArgument, ...]:
+    """The arguments of the function's calls of plain names, `self.` methods and module
+    functions that carry no input: what its callees' parameters receive from here."""
+    found: list[SafeArgument] = []
+    for call in flow.calls:
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in _NOT_PROJECT_CALLS:
+                continue
+        elif not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in _LOGGERS):
+            continue
+        passed = [(index, "", argument) for index, argument in enumerate(call.args)]
+        passed += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
+        for position, keyword, argument in passed:
+            if not isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Call)):
+                continue
+            origin = origin_of(argument, flow).origin
+            if not origin.carries_input:
+                found.append(SafeArgument(call.lineno, call.col_offset + 1, position, keyword, origin))
+    return tuple(found)
+
+
 def _reads_cache_first(flow: ScopeFlow) -> bool:
     """`result = cache.get(KEY)` then a query on a miss: repeated calls hit the cache.
 
@@ -243,6 +279,8 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             if isinstance(name, ast.Constant) and name.value in stored:
                 return True
     if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if _fills_when_empty(flow, flow.scope.body):
+            return True
         for statement in flow.scope.body:
             if isinstance(statement, ast.Try) and any(
                 isinstance(handler.type, ast.Name) and handler.type.id == "AttributeError" for handler in statement.handlers
@@ -257,6 +295,55 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             if any("cache" in part.lower() for part in parts):
                 return True
     return False
+
+
+def _fills_when_empty(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
+    """`if not self.languages: self.languages = {...query...}`: every query of the function
+    runs only while an attribute of `self` is empty, and fills it: once per object, however
+    often the function is called."""
+    blocks: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    for statement in body:
+        if not isinstance(statement, ast.If) or statement.orelse:
+            continue
+        attribute = _empty_test(statement.test)
+        if attribute is None:
+            continue
+        assigned = {
+            target.attr
+            for child in statement.body
+            if isinstance(child, ast.Assign)
+            for target in child.targets
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls")
+        }
+        if attribute in assigned:
+            start = (statement.body[0].lineno, statement.body[0].col_offset)
+            last = statement.body[-1]
+            blocks.append((start, (last.end_lineno or last.lineno, last.end_col_offset or 0)))
+    if not blocks:
+        return False
+    reads = [event.node for event in flow.events() if event.kind is QueryKind.READ]
+    if not reads:
+        return False
+    for node in reads:
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if not any(start <= where <= end for start, end in blocks):
+            return False
+    return True
+
+
+def _empty_test(test: ast.expr) -> str | None:
+    """The attribute of `self` that `not self.x` or `self.x is None` tests."""
+    tested: ast.expr | None = None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        tested = test.operand
+    elif (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+    ):
+        tested = test.left
+    if isinstance(tested, ast.Attribute) and isinstance(tested.value, ast.Name) and tested.value.id in ("self", "cls"):
+        return tested.attr
+    return None
 
 
 def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParameterGuard, ...]:
@@ -414,12 +501,15 @@ class ProjectKnowledge(DataKnowledge):
         self.index = index
         self.handles: dict[str, DataValue] = {}
         self.functions: dict[str, FunctionDataAccess] = {}
+        self.arguments: dict[str, tuple[SafeArgument, ...]] = {}
         for facts in index.modules.values():
             for declaration in facts.models:
                 if isinstance(declaration, DataHandle):
                     self.handles[declaration.qualname] = declaration.value
                 elif isinstance(declaration, FunctionDataAccess):
                     self.functions[declaration.qualname] = declaration
+                elif isinstance(declaration, CallArguments):
+                    self.arguments[declaration.qualname] = declaration.arguments
         # Methods that run SQL themselves: a custom manager method called in a loop is a query.
         self.custom_methods = frozenset(
             qualname.rpartition(".")[2] for qualname, access in self.functions.items() if access.queries
@@ -477,18 +567,61 @@ class ProjectKnowledge(DataKnowledge):
         return self._callers.get(qualname, ())
 
     def locked_by_callers(self, qualname: str, depth: int = 0) -> bool:
-        """Every caller holds a lock when it calls `qualname` (it takes one, or its own callers
-        all do): a PostgreSQL advisory lock, or a row read with select_for_update()."""
+        """Every caller holds a lock when it calls `qualname` (it takes one, calls a helper
+        that does, or its own callers all do): a PostgreSQL advisory lock, a row read with
+        select_for_update(), an asyncio lock."""
         callers = self.callers(qualname)
         if not callers or depth > 3:
             return False
         for caller in callers:
-            access = self.functions.get(caller)
-            if access is not None and access.locks:
+            if self.acquires_lock(caller):
                 continue
             if not self.locked_by_callers(caller, depth + 1):
                 return False
         return True
+
+    def parameter_origin(self, qualname: str, position: int, name: str) -> Origin | None:
+        """The worst origin every project call of `qualname` passes to its parameter `name`
+        (at `position` among the arguments a call writes, -1 for keyword-only), when each
+        call passes one that carries no input; None when any call can't say."""
+        callers = self.callers(qualname)
+        if not callers:
+            return None
+        found: Origin | None = None
+        for caller in callers:
+            facts = self.index.functions.get(caller)
+            if facts is None:
+                return None
+            arguments: dict[tuple[int, int], list[SafeArgument]] = {}
+            for argument in self.arguments.get(caller, ()):
+                arguments.setdefault((argument.line, argument.column), []).append(argument)
+            for site in facts.calls:
+                if self.resolve_function(site.callee) != qualname:
+                    continue
+                passed = [
+                    argument for argument in arguments.get((site.line, site.column), [])
+                    if (position >= 0 and argument.position == position) or argument.keyword == name
+                ]
+                if not passed:
+                    return None
+                for argument in passed:
+                    found = argument.origin if found is None else found.worst(argument.origin)
+        return found
+
+    def acquires_lock(self, qualname: str, depth: int = 0) -> bool:
+        """The function takes a lock, or calls a project helper that takes one and keeps it
+        (`key = await acquire_session_lock(db, ...)`), at most two helpers deep."""
+        access = self.functions.get(qualname)
+        if access is not None and access.locks:
+            return True
+        facts = self.index.functions.get(qualname)
+        if facts is None or depth >= 2:
+            return False
+        for site in facts.calls:
+            target = self.resolve_function(site.callee)
+            if target is not None and target != qualname and self.acquires_lock(target, depth + 1):
+                return True
+        return False
 
     def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
         if class_qualname is not None:

@@ -40,8 +40,8 @@ def extract_model_declarations(
     # is imported by the project index before the rest of the ORM layer.
     from backbone.review.orm.access import extract_data_access
 
-    handles, functions = extract_data_access(tree, resolver, models, semantic)
-    declarations: list[ModelDeclaration] = [*models, *handles, *functions]
+    handles, functions, arguments = extract_data_access(tree, resolver, models, semantic)
+    declarations: list[ModelDeclaration] = [*models, *handles, *functions, *arguments]
     return tuple(declarations)
 
 

@@ -161,6 +161,24 @@ class ParameterGuard:
 
 
 @dataclass(frozen=True, slots=True)
+class SafeArgument:
+    """An argument, at a call in the function, that can't carry text an outsider chose: a
+    constant, a number (`int(...)`, a value typed `int`), configuration (origins.py).
+
+    The project knowledge gives a parameter the origin its callers pass when every call of
+    the function passes such a value.
+    """
+
+    line: int
+    # 1-based, as `CallSite` counts.
+    column: int
+    # Position among the positional arguments (-1: passed by keyword).
+    position: int
+    keyword: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionDataAccess:
     qualname: str
     queries: tuple[QuerySite, ...] = ()
@@ -181,4 +199,13 @@ class FunctionDataAccess:
     locks: bool = False
 
 
-ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess
+@dataclass(frozen=True, slots=True)
+class CallArguments:
+    """The arguments of a function's calls that carry no input (a fact of its own, so that a
+    function that only passes numbers along still has no `FunctionDataAccess`)."""
+
+    qualname: str
+    arguments: tuple[SafeArgument, ...]
+
+
+ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess | CallArguments

@@ -1,9 +1,11 @@
 """Locks that serialise writers: what makes a read-modify-write safe (BB206).
 
 A function holds such a lock when it takes a PostgreSQL advisory lock
-(`pg_advisory_xact_lock`, `pg_advisory_lock`) or reads rows with `select_for_update()` /
-`with_for_update()`; the per-file facts record it (`FunctionDataAccess.locks`) so that
-the project knowledge can answer for the callers of a function as well.
+(`pg_advisory_xact_lock`, `pg_advisory_lock`, their `pg_try_` forms), reads rows with
+`select_for_update()` / `with_for_update()`, or acquires an asyncio lock (`async with
+self._lock:`, `await lock.acquire()`); the per-file facts record it
+(`FunctionDataAccess.locks`) so that the project knowledge can answer for the callers of
+a function, and for the functions that call a helper which acquires one, as well.
 """
 
 from __future__ import annotations
@@ -32,6 +34,32 @@ def takes_lock(flow: ScopeFlow) -> bool:
             if text is None and isinstance(call.args[0], ast.Call) and call.args[0].args:
                 inner = call.args[0].args[0]
                 text = flow.sql_text(inner) if isinstance(inner, ast.expr) else None
-            if text is not None and "pg_advisory" in text.lower() and "unlock" not in text.lower():
+            if text is not None and _advisory_lock(text):
+                return True
+        if name == "acquire" and isinstance(func, ast.Attribute) and _names_a_lock(func.value):
+            # `await lock.acquire()`, `await asyncio.wait_for(lock.acquire(), timeout)`.
+            return True
+    scope = flow.scope
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for node in ast.walk(scope):
+            if isinstance(node, ast.AsyncWith) and any(_names_a_lock(item.context_expr) for item in node.items):
+                # `async with self._lock:`: the coroutines of this process take turns.
                 return True
     return False
+
+
+def _advisory_lock(text: str) -> bool:
+    """`SELECT pg_advisory_xact_lock(...)`, `pg_try_advisory_lock(...)`, not the unlock."""
+    lowered = text.lower()
+    return "advisory" in lowered and "_lock" in lowered and "unlock" not in lowered
+
+
+def _names_a_lock(node: ast.expr) -> bool:
+    """`lock`, `self._lock`, `session_lock`, `asyncio.Lock()`: what its name says is a lock."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name in ("Lock", "Semaphore", "BoundedSemaphore")
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    lowered = name.lower().strip("_")
+    return lowered == "lock" or lowered.endswith("_lock")

@@ -165,7 +165,78 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
         # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
         return True
-    return _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
+    if _single_element_guard(loop, iterable, flow):
+        return True
+    return (
+        _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
+        or _built_per_batch(iterable, flow) or _form_fields(iterable)
+    )
+
+
+# What a submitted form holds per field: as many entries as the form class declares fields.
+_FORM_FIELD_COLLECTIONS = frozenset({"cleaned_data", "changed_data"})
+
+
+def _form_fields(node: ast.expr) -> bool:
+    """`for name, value in form.cleaned_data.items()`: one round per field the form declares,
+    a handful fixed in the code, not one per row of a table."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("items", "keys", "values"):
+        node = node.func.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("sorted", "list", "enumerate") and node.args:
+        return _form_fields(node.args[0])
+    return isinstance(node, ast.Attribute) and node.attr in _FORM_FIELD_COLLECTIONS
+
+
+def _single_element_guard(loop: Loop, iterable: ast.expr, flow: ScopeFlow) -> bool:
+    """`if len(realms) == 1: for key in realms: ...`: the loop runs exactly once."""
+    if not isinstance(iterable, ast.Name):
+        return False
+    child: ast.AST = loop.node
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(parent, ast.If) and child in parent.body and _at_most_one(parent.test, iterable.id):
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _at_most_one(test: ast.expr, name: str) -> bool:
+    """`len(name) == 1`, `len(name) <= 1`, `len(name) < 2`, alone or in an `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_at_most_one(value, name) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    left, operator, right = test.left, test.ops[0], test.comparators[0]
+    measured = (
+        isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "len"
+        and len(left.args) == 1 and isinstance(left.args[0], ast.Name) and left.args[0].id == name
+    )
+    if not measured or not isinstance(right, ast.Constant) or not isinstance(right.value, int):
+        return False
+    bound = right.value
+    return (isinstance(operator, ast.Eq) and bound <= 1) or (isinstance(operator, ast.LtE) and bound <= 1) or (
+        isinstance(operator, ast.Lt) and bound <= 2
+    )
+
+
+def _built_per_batch(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
+    """`queries = [q.where(col.in_(chunk)) for chunk in chunked(ids)]`: a collection with one
+    element per batch (or a handful of literal elements), so a loop over it is one query per batch."""
+    if depth > 3:
+        return False
+    if isinstance(node, _COMPREHENSIONS):
+        return _batches(node.generators[0].iter)
+    if isinstance(node, ast.IfExp):
+        return all(
+            _built_per_batch(branch, flow, depth + 1) or _literal_collection(branch, flow, depth + 1)
+            for branch in (node.body, node.orelse)
+        )
+    if isinstance(node, ast.Name):
+        binding = flow.binding_at(node.id, node)
+        if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr):
+            return _built_per_batch(binding.node, flow, depth + 1)
+    return False
 
 
 def _is_range(node: ast.expr) -> bool:
@@ -358,6 +429,33 @@ def _batches(node: ast.expr) -> bool:
         text = node.id
     lowered = text.lower()
     return any(word in lowered for word in _BATCH_WORDS)
+
+
+# Exceptions that say a lookup found nothing: `try: row = rows[0]` / `except IndexError:
+# create it` is the get-or-create of every row, not a failure.
+_MISSES = ("IndexError", "KeyError", "StopIteration", "DoesNotExist", "ObjectDoesNotExist", "NoResultFound", "LookupError")
+
+
+def on_error_path(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`node` runs in an `except` handler inside the loop that handles a failure (not a lookup
+    that found nothing): it records the rows that failed, not every row."""
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node and parent is not flow.scope:
+        if isinstance(parent, ast.ExceptHandler):
+            return not _handles_a_miss(parent.type)
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _handles_a_miss(caught: ast.expr | None) -> bool:
+    if caught is None:
+        return False
+    if isinstance(caught, ast.Tuple):
+        return any(_handles_a_miss(element) for element in caught.elts)
+    name = caught.attr if isinstance(caught, ast.Attribute) else caught.id if isinstance(caught, ast.Name) else ""
+    return name.endswith(_MISSES)
 
 
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

@@ -32,7 +32,7 @@ from backbone.review.orm.flow.common import _END
 from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import Origin, QueryKind, ValueKind
 
-_MAX_DEPTH = 6
+_MAX_DEPTH = 8
 # Qualified names of the framework's current request object.
 _REQUEST_GLOBALS = frozenset(
     {"flask.request", "quart.request", "bottle.request", "sanic.request", "pyramid.threadlocal.get_current_request"}
@@ -74,6 +74,13 @@ _ITEM_METHODS = frozenset({"get", "getlist", "pop", "getone", "get_all", "setdef
 _QUOTES = ("'", '"', "`")
 # The schema declared in code: SQLAlchemy metadata and tables, Django model options.
 _SCHEMA_PARTS = frozenset({"metadata", "__table__", "__tablename__", "_meta", "sorted_tables"})
+# Annotations of values that are numbers: nothing typed so can close a quoted string.
+_NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "Decimal", "decimal.Decimal"})
+# Annotations of reflected schema objects (SQLAlchemy): their names are the database's
+# own identifiers, not values a client sent.
+_SCHEMA_TYPES = frozenset({"Column", "Table", "MetaData", "Index", "ForeignKeyConstraint", "Constraint"})
+# What identifies a schema object: its name, key or the table it belongs to.
+_SCHEMA_NAMES = frozenset({"name", "key", "fullname", "table", "columns", "c"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,10 @@ def returned_origin(flow: ScopeFlow) -> Origin | None:
     """
     if not flow.returns or isinstance(flow.scope, ast.Module):
         return None
+    returns = flow.scope.returns if isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if returns is not None and _annotated_number(returns):
+        # `def advisory_key(...) -> int`: a number, whatever it was computed from.
+        return Origin.ESCAPED
     origins = _Origins(flow, False)
     found = Origin.CONSTANT
     for returned in flow.returns:
@@ -148,6 +159,8 @@ class _Origins:
             return self._all((value for value in node.values if value is not None), depth)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             return self._comprehension(node, depth)
+        if isinstance(node, ast.DictComp):
+            return self._all((node.key, node.value), depth)
         if isinstance(node, (ast.Await, ast.NamedExpr, ast.Starred)):
             return self.of(node.value, depth)
         if isinstance(node, ast.Name):
@@ -241,9 +254,40 @@ class _Origins:
         if self._is_request_object(use):
             # The request object itself is not text: what is read from it is.
             return _UNKNOWN
+        annotation = node.annotation if isinstance(node, (ast.arg, ast.AnnAssign)) else None
+        if annotation is not None and _annotated_number(annotation):
+            # `key: int`: a number, whatever the caller (or the framework) passed.
+            return _ESCAPED
+        if annotation is not None and _annotated_schema(annotation):
+            # `columns: list[sa.Column]`: reflected schema objects; their names are the
+            # database's own identifiers.
+            return _CONSTANT
         if self.handler and isinstance(node, ast.arg) and node.arg not in ("self", "cls"):
             return Provenance(Origin.REQUEST, node)
+        if isinstance(node, ast.arg):
+            passed = self._passed_by_callers(node)
+            if passed is not None:
+                return Provenance(passed, node)
         return _UNKNOWN
+
+    def _passed_by_callers(self, parameter: ast.arg) -> Origin | None:
+        """What every project caller passes for the parameter, when none passes input:
+        `self.acquire_lock(connection, lock_id)` with `lock_id` an int option."""
+        scope = self.flow.scope
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        arguments = scope.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        if parameter in positional:
+            position = positional.index(parameter)
+            if self.flow.context.class_qualname is not None and positional and positional[0].arg in ("self", "cls"):
+                # `self.method(a, b)`: the call's first argument is the second parameter.
+                position -= 1
+        elif parameter in arguments.kwonlyargs:
+            position = -1
+        else:
+            return None
+        return self.flow.knowledge.parameter_origin(self.flow.context.qualname, position, parameter.arg)
 
     # --- the request ----------------------------------------------------------------------
 
@@ -287,6 +331,12 @@ class _Origins:
             return Provenance(Origin.CONFIGURATION, node)
         if node.attr.isupper() or (parts is not None and _SCHEMA_PARTS.intersection(parts)):
             return _CONSTANT
+        if node.attr in _SCHEMA_NAMES and self._schema_object(node.value):
+            # `column.name` of a reflected `Column`: the database's own identifier.
+            return _CONSTANT
+        if node.attr in self.flow.module.numeric_options and isinstance(node.value, ast.Name):
+            # `args.lock_id` of an option declared `type=int`.
+            return _ESCAPED
         base = self.flow.value(node.value)
         if base is not None and base.kind in (ValueKind.INSTANCE, ValueKind.ROWS):
             return Provenance(Origin.DATABASE, node)
@@ -298,6 +348,24 @@ class _Origins:
         # table of the declared schema is code; `form.cleaned.name` of a request form is input).
         return owner if owner.origin is not Origin.UNKNOWN else _UNKNOWN
 
+    def _schema_object(self, node: ast.expr, depth: int = 0) -> bool:
+        """`column` of `for column in columns` where `columns: list[sa.Column]`, or
+        `table.columns` of `table: sa.Table`: an object of the reflected schema."""
+        if depth > 3:
+            return False
+        if isinstance(node, ast.Attribute):
+            return node.attr in _SCHEMA_NAMES and self._schema_object(node.value, depth + 1)
+        if not isinstance(node, ast.Name):
+            return False
+        binding, _ = self.flow.local_binding(node)
+        if binding is None:
+            return False
+        if binding.kind is BindingKind.PARAM and isinstance(binding.node, ast.arg):
+            return binding.node.annotation is not None and _annotated_schema(binding.node.annotation)
+        if binding.kind is BindingKind.ELEMENT and isinstance(binding.node, ast.expr):
+            return self._schema_object(binding.node, depth + 1)
+        return False
+
     def _property(self, node: ast.Attribute) -> Origin | None:
         """`self.timestamp_now`, `db.serial_primary_key`: what a project property returns."""
         knowledge = self.flow.knowledge
@@ -307,6 +375,9 @@ class _Origins:
         return knowledge.attribute_origin(None, node.attr)
 
     def _item(self, node: ast.expr, container: ast.expr, depth: int) -> Provenance:
+        if _option_key(node) in self.flow.module.numeric_options:
+            # `options["lock_id"]` of an option declared `type=int`: argparse made it a number.
+            return _ESCAPED
         if isinstance(container, ast.Attribute) and self._reads_request(container):
             return Provenance(Origin.REQUEST, node)
         if isinstance(container, ast.Name) and self._is_request_object(container):
@@ -333,6 +404,9 @@ class _Origins:
                 if name == "join" and node.args:
                     return self.of(func.value, depth + 1).worst(self.of(node.args[0], depth + 1))
                 return self._all((func.value, *node.args, *(keyword.value for keyword in node.keywords)), depth)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("int", "float"):
+            # `int.from_bytes(digest, "big")`: a number.
+            return _ESCAPED
         if name in _ESCAPING_CALLS or (qualname is not None and qualname.rpartition(".")[2] in _ESCAPING_CALLS):
             return _ESCAPED
         if name in ("str", "dict", "tuple", "list", "sorted", "set") and qualname in (None, name):
@@ -369,6 +443,50 @@ def _qualname(node: ast.expr, flow: ScopeFlow) -> str | None:
     if parts is None or parts[0] not in flow.resolver.imports:
         return None
     return flow.resolver.resolve_parts(parts)
+
+
+def _annotation_names(annotation: ast.expr) -> list[str]:
+    """The names an annotation is written with: `int | None` gives int and None."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return []
+    found: list[str] = []
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name):
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.append(node.attr)
+        elif isinstance(node, ast.Constant) and node.value is None:
+            found.append("None")
+    return found
+
+
+def _annotated_number(annotation: ast.expr) -> bool:
+    """`int`, `int | None`, `Optional[float]`: every type the annotation allows is a number."""
+    names = [name for name in _annotation_names(annotation) if name not in ("Optional", "None", "Union", "typing", "decimal")]
+    return bool(names) and all(name in _NUMBER_TYPES for name in names)
+
+
+def _annotated_schema(annotation: ast.expr) -> bool:
+    """`sa.Column`, `list[Column]`, `Sequence[sa.Table]`: reflected schema objects."""
+    names = _annotation_names(annotation)
+    return bool(names) and any(name in _SCHEMA_TYPES for name in names) and all(
+        name in _SCHEMA_TYPES or name in ("list", "List", "tuple", "Tuple", "Sequence", "Iterable", "Optional", "None", "sa", "sqlalchemy", "schema", "typing")
+        for name in names
+    )
+
+
+def _option_key(node: ast.expr) -> str | None:
+    """The constant key of `options["x"]` or `options.get("x")`/`.pop("x")`."""
+    if isinstance(node, ast.Subscript):
+        key: ast.expr | None = node.slice
+    elif isinstance(node, ast.Call) and node.args:
+        key = node.args[0]
+    else:
+        key = None
+    return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
 
 
 def _is_text(node: ast.expr) -> bool:

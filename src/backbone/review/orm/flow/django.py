@@ -8,7 +8,7 @@ from backbone.findings import Confidence
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import FunctionDataAccess
 from backbone.review.orm.flow.bindings import BindingKind
-from backbone.review.orm.flow.common import _MEDIUM
+from backbone.review.orm.flow.common import _END, _MEDIUM
 from backbone.review.orm.flow.eager import _merge_eager, _prefixes
 from backbone.review.orm.flow.evaluation import QueryEvaluation
 from backbone.review.orm.values import DataLayer, DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION, QueryEvent, QueryKind, ValueKind, lower_confidence
@@ -53,8 +53,11 @@ class DjangoQueries(QueryEvaluation):
             return None, self._evaluation(call, call.func, receiver, name) if queries else None
         func = call.func
         own = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
-        # A manager's call of its own method is judged as before its model was known: lazy.
-        access = None if own else self._manager_method_access(receiver, name)
+        if own:
+            # A manager's call of its own method is judged as before its model was known: lazy,
+            # keeping what the method eager-loads (`self.prefetch().select_related(...)`).
+            return self._own_refinement(call, name, receiver), None
+        access = self._manager_method_access(receiver, name)
         if access is not None:
             reads = [site for site in access.queries if site.kind is QueryKind.READ]
             writes = [site for site in access.queries if site.kind is QueryKind.WRITE]
@@ -78,6 +81,21 @@ class DjangoQueries(QueryEvaluation):
             return None, None
         # Unknown: most custom manager methods refine the queryset; assume lazy.
         return receiver.but(kind=ValueKind.QUERY, operations=(*receiver.operations, name), confidence=_lowered(receiver.confidence)), None
+
+    def _own_refinement(self, call: ast.Call, name: str, receiver: DataValue) -> DataValue:
+        """`self.prefetch()` in a queryset class: lazy, with the relations that method eager-loads."""
+        eager: tuple[str, ...] = ()
+        class_qualname = self.context.class_qualname
+        method = self.knowledge.method(class_qualname, name) if class_qualname else None
+        access = self.knowledge.function_access(method) if method else None
+        if access is not None and access.result is not None and access.result.kind in (ValueKind.QUERY, ValueKind.MANAGER):
+            eager = access.result.eager
+        return receiver.but(
+            kind=ValueKind.QUERY,
+            eager=_merge_eager(receiver.eager, eager),
+            operations=(*receiver.operations, name),
+            confidence=_lowered(receiver.confidence),
+        )
 
     def _own_collection_method(self, call: ast.Call, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """`self._filters(...)` in a manager or queryset class, when that method of this module
@@ -162,6 +180,9 @@ class DjangoQueries(QueryEvaluation):
                 name = self.resolver.qualified_name(argument.func)
                 if name in catalog.DJANGO_PREFETCH or (name or "").endswith(".Prefetch"):
                     paths.extend(self._prefetch_object(argument))
+            elif isinstance(argument, ast.Starred):
+                # `prefetch_related(*PREFETCH_FIELDS)`: the lookups of a constant tuple.
+                paths.extend(self._starred_lookups(argument.value))
             else:
                 # A Prefetch object built earlier.
                 source = argument
@@ -170,6 +191,26 @@ class DjangoQueries(QueryEvaluation):
                     if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.Call):
                         paths.extend(self._prefetch_object(binding.node))
         return tuple(paths)
+
+    def _starred_lookups(self, node: ast.expr) -> list[str]:
+        """The relation paths of a tuple or list of lookups, or of a name bound to one (in the
+        function or the module); every relation when backbone can't tell which."""
+        value: ast.AST | None = node
+        if isinstance(node, ast.Name):
+            binding = self.binding_at(node.id, node)
+            if binding is None:
+                module = self.module.flow(self.module.tree)
+                binding = module.binding_at(node.id, _END)
+            value = binding.node if binding is not None and binding.kind is BindingKind.ASSIGN else None
+        if not isinstance(value, (ast.Tuple, ast.List)):
+            return [EVERY_RELATION]
+        paths: list[str] = []
+        for element in value.elts:
+            if isinstance(element, ast.Constant) and isinstance(element.value, str):
+                paths.extend(_prefixes(element.value.replace("__", ".")))
+            else:
+                return [EVERY_RELATION]
+        return paths
 
     def _prefetch_object(self, call: ast.Call) -> list[str]:
         keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}

@@ -42,6 +42,11 @@ class DataKnowledge:
         """Where what a project function returns comes from, when known (origins.py)."""
         return None
 
+    def parameter_origin(self, qualname: str, position: int, name: str) -> Origin | None:
+        """What every project call of a function passes to its parameter `name` (at `position`
+        in the call's arguments), when every call passes a value that carries no input."""
+        return None
+
     def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
         """Where a project property's value comes from: of `class_qualname`, or of every
         project property called `name` when the class is unknown."""

@@ -54,7 +54,17 @@ class ModuleFlows:
         self.binding_values: dict[Binding, DataValue | None] = {}
         self.call_results: dict[ast.AST, tuple[DataValue | None, QueryEvent | None]] = {}
         self.in_progress: set[ast.AST] = set()
+        self._numeric_options: frozenset[str] | None = None
         self._walk()
+
+    @property
+    def numeric_options(self) -> frozenset[str]:
+        """Destinations of the command-line options this module declares with `type=int`
+        (or float): argparse converts them, so what a command reads under that name is a number."""
+        if self._numeric_options is None:
+            tree = self._tree()
+            self._numeric_options = _numeric_options(tree) if tree is not None else frozenset()
+        return self._numeric_options
 
     def rebind(self, knowledge: DataKnowledge) -> None:
         if knowledge is self.knowledge:
@@ -254,3 +264,24 @@ def _parents_of(tree: ast.AST) -> dict[ast.AST, ast.AST]:
                         parents[item] = node
                         stack.append(item)
     return parents
+
+
+def _numeric_options(tree: ast.Module) -> frozenset[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+            continue
+        keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
+        kind = keywords.get("type")
+        if not (isinstance(kind, ast.Name) and kind.id in ("int", "float")):
+            continue
+        dest = keywords.get("dest")
+        if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
+            found.add(dest.value)
+            continue
+        flags = [argument.value for argument in node.args if isinstance(argument, ast.Constant) and isinstance(argument.value, str)]
+        long_flags = [flag for flag in flags if flag.startswith("--")]
+        chosen = long_flags[0] if long_flags else flags[0] if flags else None
+        if chosen is not None:
+            found.add(chosen.lstrip("-").replace("-", "_"))
+    return frozenset(found)

@@ -112,6 +112,11 @@ class QueryInLoop(Rule):
             "`.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
+            "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
+            "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
+            "and a call of a project function that queries only while an attribute cache is empty and fills "
+            "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
+            "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -728,6 +733,49 @@ class QueryInLoop(Rule):
 
         def kinds(rows):
             return [row.kind or default_kind() for row in rows]
+        """,
+        # Loops that run a query at most once, or once per batch: a loop under `len(x) == 1`,
+        # statements built one per chunk, a helper that fills an attribute cache only while
+        # it is empty.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from app.models import Language, Owner, Realm
+
+        def _chunked(items, size=500):
+            for start in range(0, len(items), size):
+                yield items[start : start + size]
+
+        def make_default(session: Session, name):
+            return session.scalar(select(Realm).where(Realm.name == name))
+
+        def only_realm(session: Session, realms):
+            if len(realms) == 1:
+                for name in realms:
+                    make_default(session, name)
+
+        def owners(session: Session, user_ids=None):
+            statement = select(Owner.realm, Owner.user_id)
+            queries = [statement] if user_ids is None else [statement.where(Owner.user_id.in_(chunk)) for chunk in _chunked(user_ids)]
+            return {(realm, user_id) for query in queries for realm, user_id in session.execute(query)}
+
+        class Restore:
+            def __init__(self, session: Session):
+                self.session = session
+                self.languages = {}
+
+            def language_cache(self):
+                if not self.languages:
+                    self.languages = {language.code: language for language in self.session.scalars(select(Language))}
+
+            def language(self, code):
+                self.language_cache()
+                return self.languages[code]
+
+            def restore(self, items):
+                source = self.language("en")
+                return [(source, self.language(item["code"])) for item in items]
         """,
         # A relation of the loop variable is BB203's, and a prefetched one runs no query.
         """

@@ -18,6 +18,7 @@ from backbone.review.orm import (
     another_table_each_round,
     batch_lookup,
     once_in_loop,
+    on_error_path,
     irreversible_effect,
     is_migration,
     is_test_code,
@@ -82,7 +83,12 @@ class WriteInLoop(Rule):
             "`apps.get_model(...)`, or from the manager or queryset class `self` is in) (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
-            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
+            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write in an "
+            "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
+            "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
+            "reported); "
+            "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
+            "as the form class declares fields); a write "
             "followed by `break`/`return`/`raise` (it runs once); test "
             "modules and migrations."
         ),
@@ -106,6 +112,20 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # Creating the rows a lookup didn't find, one by one, in the handler of the miss.
+        """
+        from django.db import models
+
+        class Plural(models.Model):
+            formula = models.TextField()
+
+        def copy_plurals(source_plurals, target):
+            for plural in source_plurals:
+                try:
+                    found = Plural.objects.filter(formula=plural.formula)[0]
+                except IndexError:
+                    found = Plural.objects.create(formula=plural.formula)  # expect: BB202
+        """,
         # Django: save() per row of a queryset.
         """
         from django.db import models
@@ -425,6 +445,36 @@ class WriteInLoop(Rule):
                 batch = ids[start : start + 500]
                 Message.objects.filter(pk__in=batch).update(read=True)
         """,
+        # A failure recorded only for the rows that fail, and one write per field of a form.
+        """
+        import logging
+
+        from django.db import models
+
+        logger = logging.getLogger(__name__)
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=40)
+            value = models.TextField()
+
+        class Pending(models.Model):
+            target = models.TextField()
+            failed = models.BooleanField(default=False)
+
+        def apply(pending, store):
+            for change in Pending.objects.filter(failed=False):
+                try:
+                    store.write(change.target)
+                except OSError:
+                    logger.exception("could not write %s", change.pk)
+                    change.failed = True
+                    change.save()
+
+        def appearance(form):
+            if form.is_valid():
+                for name, value in form.cleaned_data.items():
+                    Setting.objects.create(name=name, value=value)
+        """,
         # Things that are not database writes: form and file saves, dict updates.
         """
         def save_all(forms, images, settings, rows):
@@ -524,7 +574,7 @@ class WriteInLoop(Rule):
                 continue
             if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
                 continue
-            if once_in_loop(event.node, loop, flow):
+            if once_in_loop(event.node, loop, flow) or on_error_path(event.node, loop, flow):
                 continue
             if loop.node not in effects:
                 effects[loop.node] = irreversible_effect(loop, flow)

@@ -153,7 +153,7 @@ class SqlStringFormatting(Rule):
             "`sql.Identifier`), placeholder lists (`\", \".join([\"%s\"] * len(ids))`, `\"?\" * n`), names that "
             "hold SQL fragments or identifiers built elsewhere (`where_clause`, `order_sql`, `table_name`, "
             "`column`), loop variables over literal constants, `enumerate()` indexes and `range()` values, "
-            "`%d`-style numeric conversions, and calls with only constant arguments (`self._dist_fn()`) that read "
+            "`%d`-style numeric conversions, values typed as numbers (a parameter annotated `int`, a function annotated `-> int` or returning `int(...)`/`int.from_bytes(...)`, a command-line option declared with argparse `type=int`, a parameter every project caller passes such a number or a constant), identifiers of reflected schema objects (the names of parameters typed SQLAlchemy `Column`/`Table`), and calls with only constant arguments (`self._dist_fn()`) that read "
             "no request input. psycopg's `sql.SQL(...).format(...)` is the safe way to compose identifiers and is "
             "not flagged. Statements that take no parameters (DDL such as CREATE/ALTER/DROP, PRAGMA, SET) are "
             "built from code and configuration and are not reported.\n\n"
@@ -310,6 +310,81 @@ class SqlStringFormatting(Rule):
     )
 
     VALID = (
+        # Numbers can't carry an injection: a parameter typed `int`, a function annotated
+        # `-> int` or returning `int.from_bytes(...)`, a module constant, an option argparse
+        # converts with `type=int`.
+        """
+        import argparse
+        import hashlib
+
+        from django.core.management.base import BaseCommand
+        from django.db import connection
+        from sqlalchemy import text
+
+        LOCK_ID = 0x4C6F636B
+
+        def advisory_key(name: str) -> int:
+            return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+
+        def digest_key(name):
+            return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+
+        async def lock(session, key: int) -> None:
+            await session.execute(text(f"SELECT pg_advisory_lock({key})"))
+
+        async def unlock(session, key: int | None = None) -> None:
+            await session.execute(text(f"SELECT pg_advisory_unlock({key})"))
+
+        async def lock_for(session, name):
+            key = advisory_key(name)
+            await session.execute(text(f"SELECT pg_advisory_lock({key})"))
+            other = digest_key(name)
+            await session.execute(text(f"SELECT pg_advisory_lock({other})"))
+
+        def migrate_lock(session):
+            lock_id = LOCK_ID
+            session.execute(text(f"SELECT pg_try_advisory_lock({lock_id})"))
+
+        class Command(BaseCommand):
+            def add_arguments(self, parser):
+                parser.add_argument("--lock-id", type=int, default=1000)
+
+            def handle(self, *args, **options):
+                lock_id = options.pop("lock_id")
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT pg_try_advisory_xact_lock({lock_id})")
+
+        class LockedCommand(BaseCommand):
+            def add_arguments(self, parser):
+                parser.add_argument("--migrate-lock-id", type=int, default=1000)
+
+            def handle(self, *args, **options):
+                lock_id = options.pop("migrate_lock_id")
+                self.acquire(connection, lock_id)
+                self.acquire(connection, LOCK_ID)
+
+            def acquire(self, lock_connection, lock_id):
+                with lock_connection.cursor() as cursor:
+                    cursor.execute(f"SELECT pg_try_advisory_xact_lock({lock_id})")
+
+        def main(cursor):
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--batch", dest="batch_size", type=int)
+            args = parser.parse_args()
+            cursor.execute(f"SELECT id FROM events LIMIT {args.batch_size}")
+        """,
+        # Identifiers of reflected schema objects (SQLAlchemy `Column`/`Table`): the
+        # database's own names, quoted, not values a client sent.
+        """
+        import sqlalchemy as sa
+
+        def copy_table(source: sa.Connection, table: sa.Table, columns: list[sa.Column]):
+            names = [column.name for column in columns]
+            selected = {name: f'"{name}"' for name in names}
+            first = names[0]
+            source.execute(sa.text(f'SELECT {selected[first]} FROM "{table.name}"'))
+            return source.execute(sa.text(f'SELECT {", ".join(selected.values())} FROM "{table.name}"'))
+        """,
         # Parameters, not formatting.
         """
         import sqlite3

@@ -58,8 +58,10 @@ class ReadModifyWriteRace(Rule):
             "Also not reported: clones saved as new rows (the key cleared with `obj.pk = None` / `obj.id = "
             "None` before the update, or a `copy.copy()`/`copy.deepcopy()` of an instance), and functions that "
             "hold a lock serialising the writers: a PostgreSQL advisory lock (`pg_advisory_xact_lock`, "
-            "`pg_advisory_lock`) or a `select_for_update()`/`with_for_update()` read taken in the function, or "
-            "by every project caller on the way to it (up to four calls up).\n\n"
+            "`pg_advisory_lock`, their `pg_try_` forms), a `select_for_update()`/`with_for_update()` read or an "
+            "asyncio lock (`async with self._lock:`, `await lock.acquire()`) taken in the function or in a project "
+            "helper it calls (`await acquire_session_lock(db, key)`, two helpers deep), or by every project caller "
+            "on the way to it (up to four calls up).\n\n"
             "Confidence is high when the instance was read by a query in the same function, medium when it came "
             "from a parameter or is `self` in a model method, low when backbone only guessed the model from the "
             "variable's name."
@@ -399,6 +401,56 @@ class ReadModifyWriteRace(Rule):
                 step.order += 1
                 step.save()
         """,
+        # The lock is taken by a helper the caller calls first (a `pg_try_advisory_lock` poll, or
+        # an asyncio lock when there is no PostgreSQL), and held around the call that updates.
+        """
+        import asyncio
+
+        from sqlalchemy import select, text
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Cursor(Base):
+            __tablename__ = "cursors"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            processed: Mapped[int] = mapped_column(default=0)
+
+        _locks: dict[int, asyncio.Lock] = {}
+
+        async def _advisory_lock(session: AsyncSession, key: int) -> None:
+            while not (await session.execute(text(f"SELECT pg_try_advisory_lock({key})"))).scalar():
+                await asyncio.sleep(0.1)
+
+        async def acquire_lock(session: AsyncSession, key: int, postgres: bool):
+            if postgres:
+                await _advisory_lock(session, key)
+                return key
+            lock = _locks.setdefault(key, asyncio.Lock())
+            await asyncio.wait_for(lock.acquire(), timeout=30)
+            return lock
+
+        async def advance(session: AsyncSession, cursor_id: int, count: int) -> None:
+            cursor = (await session.execute(select(Cursor).where(Cursor.id == cursor_id))).scalar_one()
+            cursor.processed += count
+            await session.commit()
+
+        async def ingest(session: AsyncSession, cursor_id: int, rows: list, postgres: bool) -> None:
+            await acquire_lock(session, cursor_id, postgres)
+            await advance(session, cursor_id, len(rows))
+
+        class Counter:
+            def __init__(self) -> None:
+                self._lock = asyncio.Lock()
+
+            async def add(self, session: AsyncSession, cursor_id: int) -> None:
+                async with self._lock:
+                    cursor = await session.get(Cursor, cursor_id)
+                    cursor.processed += 1
+                    await session.commit()
+        """,
         # A plain Python attribute on an instance, not a field.
         """
         from django.db import models
@@ -496,7 +548,8 @@ def _holds_lock(flow: ScopeFlow) -> bool:
     scope = flow.scope
     if not isinstance(knowledge, ProjectKnowledge) or isinstance(scope, ast.Module):
         return False
-    return knowledge.locked_by_callers(flow.context.qualname)
+    qualname = flow.context.qualname
+    return knowledge.acquires_lock(qualname) or knowledge.locked_by_callers(qualname)
 
 
 def _target(update: ast.Assign | ast.AugAssign) -> ast.Attribute | None:

@@ -28,7 +28,6 @@ from backbone.review.incremental import (
     changed_facts,
     facts_digests,
     moved_by_edits,
-    quoted_numbers,
 )
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
@@ -118,12 +117,11 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
 
     # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
     project_rules = bool(to_check) and selection.has_project_rules()
-    # Files whose PROJECT findings may need checking again: the changed ones, and those whose
-    # findings may quote positions (an edit that moves positions re-checks them); size the
-    # pool for them.
-    workload = len(to_check) + (
-        sum(bool(quoted_numbers(entry.project_findings)) for entry in cached.values()) if project_rules else 0
-    )
+    # The pool is sized for the files to read; the files whose PROJECT findings need checking
+    # again (an edit that moves positions some findings quote, or changes facts others read)
+    # are known once the edited files are read, and the pool grows for them then: a few edited
+    # files are checked in this process, without sending the project index to workers.
+    workload = len(to_check)
     pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and

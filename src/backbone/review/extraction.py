@@ -35,6 +35,7 @@ def extract_module_facts(
     resolver = NameResolver(module, imports, symbols, stars)
     classes, functions = collect_definitions(tree, module, resolver)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
+    all_nodes = nodes if nodes is not None else list(ast.walk(tree))
     return ModuleFacts(
         path=path,
         module=module,
@@ -48,8 +49,8 @@ def extract_module_facts(
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
-        settings_modules=configured_settings_modules(tree),
-        dotted_class_paths=dotted_class_paths(nodes if nodes is not None else list(ast.walk(tree))),
+        settings_modules=configured_settings_modules(tree, all_nodes),
+        dotted_class_paths=dotted_class_paths(all_nodes),
     )
 
 

@@ -104,12 +104,13 @@ def defines_django_settings(tree: ast.Module) -> bool:
 _SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
 
 
-def configured_settings_modules(tree: ast.Module) -> tuple[str, ...]:
+def configured_settings_modules(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str, ...]:
     """The Django settings modules a file names as the one to run with:
     `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")` (manage.py, wsgi.py, asgi.py,
-    a Celery app), `os.environ["DJANGO_SETTINGS_MODULE"] = "..."`, `{"DJANGO_SETTINGS_MODULE": "..."}`."""
+    a Celery app), `os.environ["DJANGO_SETTINGS_MODULE"] = "..."`, `{"DJANGO_SETTINGS_MODULE": "..."}`.
+    `nodes`: every node of the tree, when already listed."""
     named: list[str] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if nodes is None else nodes:
         value: ast.expr | None = None
         if isinstance(node, ast.Call) and len(node.args) >= 2 and _is_settings_variable(node.args[0]):
             value = node.args[1]

@@ -14,6 +14,7 @@ import ast
 
 from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import QueryKind
+from backbone.review.semantic import own_nodes
 
 _LOCKING_CALLS = frozenset({"select_for_update", "with_for_update"})
 _SQL_CALLS = frozenset({"execute", "exec_driver_sql", "fetch", "fetchrow", "fetchval", "text", "scalar"})
@@ -40,8 +41,8 @@ def takes_lock(flow: ScopeFlow) -> bool:
             # `await lock.acquire()`, `await asyncio.wait_for(lock.acquire(), timeout)`.
             return True
     scope = flow.scope
-    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        for node in ast.walk(scope):
+    if isinstance(scope, ast.AsyncFunctionDef):  # `async with` is only valid in a coroutine
+        for node in own_nodes(scope):
             if isinstance(node, ast.AsyncWith) and any(_names_a_lock(item.context_expr) for item in node.items):
                 # `async with self._lock:`: the coroutines of this process take turns.
                 return True

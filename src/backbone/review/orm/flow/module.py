@@ -62,8 +62,9 @@ class ModuleFlows:
         """Destinations of the command-line options this module declares with `type=int`
         (or float): argparse converts them, so what a command reads under that name is a number."""
         if self._numeric_options is None:
-            tree = self._tree()
-            self._numeric_options = _numeric_options(tree) if tree is not None else frozenset()
+            # The walk listed every call of the file, scope by scope.
+            calls = [call for flow in (self._top, *self._flows.values()) for call in flow.calls]
+            self._numeric_options = _numeric_options(calls)
         return self._numeric_options
 
     def rebind(self, knowledge: DataKnowledge) -> None:
@@ -266,10 +267,10 @@ def _parents_of(tree: ast.AST) -> dict[ast.AST, ast.AST]:
     return parents
 
 
-def _numeric_options(tree: ast.Module) -> frozenset[str]:
+def _numeric_options(calls: list[ast.Call]) -> frozenset[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+    for node in calls:
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
             continue
         keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
         kind = keywords.get("type")

@@ -682,8 +682,8 @@ class HardcodedSecret(Rule):
         `settings.SECRET_KEY in DEFAULT_SECRET_KEYS` (or `not in`), a check against known example keys."""
         if self._denylists is None:
             uses: dict[str, list[bool]] = {}
-            for node in ast.walk(self.context.tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for node in self.context.nodes_of(ast.Name):
+                if isinstance(node.ctx, ast.Load):
                     uses.setdefault(node.id, []).append(self._checks_configuration_against(node))
             self._denylists = frozenset(name for name, checks in uses.items() if all(checks))
         return self._denylists

@@ -60,6 +60,10 @@ _PER_ROW_FIX = (
     "and read the prefetched rows, or query once for every key in the view and pass a dict in the "
     "serializer context; the method then only reads it."
 )
+_CALLBACK_FIX = (
+    "Load what `{function}` queries for all the items at once before handing it over (one query "
+    "for every key, then a dict), or hand over a function that reads what was loaded."
+)
 _CHAIN_FIX = (
     "Load the data once before the loop and pass it to `{function}`, or give `{function}` a batch "
     "variant that takes all the keys."
@@ -93,6 +97,10 @@ class QueryInLoop(Rule):
             "deep): `render_order(order)` in a loop is reported when `render_order` calls `load_customer`, "
             "which calls `session.get(...)`, and the message shows that chain. Functions decorated with a "
             "cache (`lru_cache`, `cached_property`...) are not followed.\n\n"
+            "A function handed to a project function that calls it once per item of a loop or comprehension "
+            "(`paginate(rows, page, 50, serialize_row)` with `[serializer(row) for row in page]`) runs once per "
+            "item: its queries, and the project calls in it that query, are reported in it (medium "
+            "confidence). A function handed to one that calls it once is not.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
@@ -437,6 +445,32 @@ class QueryInLoop(Rule):
         class NoteViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = Note.objects.all()
             serializer_class = NoteSerializer
+        """,
+        # A function handed to a pager that calls it once per item of the page: its queries
+        # (here through a classmethod of the model) run once per item.
+        """
+        from django.db import models
+
+        class Dashboard(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Favorite(models.Model):
+            dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE)
+            user_id = models.IntegerField()
+
+            @classmethod
+            def is_favorite(cls, user_id, dashboard):
+                return cls.objects.filter(dashboard=dashboard, user_id=user_id).exists()
+
+        def paginate(rows, page, size, serializer):
+            start = (page - 1) * size
+            return [serializer(row) for row in rows[start : start + size]]
+
+        def serialize_dashboard(dashboard):
+            return {"name": dashboard.name, "favorite": Favorite.is_favorite(1, dashboard)}  # expect: BB201
+
+        def list_dashboards(request):
+            return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
         """,
     )
 
@@ -833,6 +867,33 @@ class QueryInLoop(Rule):
             while not Job.objects.filter(pk=job_id, done=True).exists():
                 time.sleep(1)
         """,
+        # A function handed to a pager that calls it once per item, reading only the item's
+        # columns; and a function handed to one that calls it once (no per-item query).
+        """
+        from django.db import models
+
+        class Dashboard(models.Model):
+            name = models.CharField(max_length=40)
+
+        def paginate(rows, page, size, serializer):
+            start = (page - 1) * size
+            return [serializer(row) for row in rows[start : start + size]]
+
+        def with_totals(rows, summarize):
+            return {"rows": list(rows), "summary": summarize()}
+
+        def serialize_dashboard(dashboard):
+            return {"name": dashboard.name}
+
+        def dashboard_count():
+            return Dashboard.objects.count()
+
+        def list_dashboards(request):
+            return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
+
+        def dashboards_with_count(request):
+            return with_totals(Dashboard.objects.all()[:50], summarize=dashboard_count)
+        """,
     )
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
@@ -844,6 +905,9 @@ class QueryInLoop(Rule):
             return
         flow = module_flows(self.context).flow(node)
         per_row = self._per_row_caller(node)
+        callback = self._per_item_callback(node) if per_row is None else None
+        if callback is not None:
+            self._check_callback(node, flow, callback)
         if not flow.loops and per_row is None:
             return
         reported: set[ast.AST] = set()
@@ -909,6 +973,61 @@ class QueryInLoop(Rule):
             return None
         qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
         return serialization_knowledge(self.context.project).per_row_functions().get(qualname)
+
+    def _per_item_callback(self, node: ast.AST) -> tuple[str, str] | None:
+        """A function handed to a project function that calls it once per item of a loop or
+        comprehension: (the function it is handed to, where it is handed over)."""
+        project = self.context.project
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        found = project.per_item_callbacks().get(qualname)
+        if found is None:
+            return None
+        caller, handed = found
+        receiver = project.function(handed.callee)
+        module = project.modules.get(caller.rpartition(".")[0])
+        path = module.path if module is not None else ""
+        where = f"{path.rpartition('/')[2]}:{handed.line}" if path else f"line {handed.line}"
+        return (receiver.qualname if receiver is not None else handed.callee), where
+
+    def _check_callback(self, node: ast.FunctionDef | ast.AsyncFunctionDef, flow: ScopeFlow, callback: tuple[str, str]) -> None:
+        """Queries a per-item callback runs, directly or through project calls, outside loops of
+        its own (those are reported as any loop is): each runs once per item."""
+        receiver, where = callback
+        receiver_name = f"{receiver.rpartition('.')[2]}()"
+        why = f"`{node.name}()` is handed to `{receiver_name}` ({where}), which calls it once per item"
+        reported: set[ast.AST] = set()
+        for event in flow.events():
+            if not self._reportable(event, flow) or repeating_loop(event.node, flow) is not None:
+                continue
+            if event.relation is not None:
+                continue
+            reported.add(event.node)
+            self.report(
+                event.node,
+                f"{_what(event)} once for every item: {why} (N+1 queries).",
+                fix=_CALLBACK_FIX.format(function=f"{node.name}()"),
+                confidence=lower_confidence(event.confidence, Confidence.MEDIUM),
+            )
+        project = self.context.project
+        assert project is not None
+        for call in flow.calls:
+            if call in reported or flow.call_result(call)[1] is not None or repeating_loop(call, flow) is not None:
+                continue
+            target = self._callee(call, flow)
+            if target is None:
+                continue
+            chain = query_chain(project, target, call_arguments(call))
+            if chain is None:
+                continue
+            function = f"{target.rpartition('.')[2]}()"
+            self.report(
+                call,
+                f"Calling `{function}` runs a query once for every item: {why} (N+1 queries): {chain.render()}.",
+                fix=_CALLBACK_FIX.format(function=f"{node.name}()"),
+                confidence=Confidence.MEDIUM,
+            )
 
     def _report_per_row(self, event: QueryEvent, caller: PerRowCaller) -> None:
         through = " > ".join(caller.chain)
@@ -998,6 +1117,9 @@ class QueryInLoop(Rule):
                 if receiver.kind is ValueKind.INSTANCE and receiver.model:
                     # A model method that queries: its reads of `self` relations count only when
                     # the loop's rows didn't load them, which query_chain can't know; direct ones do.
+                    return knowledge.method(receiver.model, func.attr)
+                if receiver.kind is ValueKind.MODEL_CLASS and receiver.model:
+                    # A classmethod of a project model (`Favorite.is_favorite(user, obj)`).
                     return knowledge.method(receiver.model, func.attr)
                 return None
         qualname = self.context.qualified_name(func)

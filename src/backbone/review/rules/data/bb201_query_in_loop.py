@@ -446,6 +446,24 @@ class QueryInLoop(Rule):
             queryset = Note.objects.all()
             serializer_class = NoteSerializer
         """,
+        # A classmethod of a project model that queries, called once per iteration.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            user_id = models.IntegerField()
+            name = models.CharField(max_length=40)
+            value = models.CharField(max_length=40)
+
+            @classmethod
+            def get_for_user(cls, user_id, name):
+                return cls.objects.get(user_id=user_id, name=name).value
+
+        def notify(user_ids):
+            for user_id in user_ids:
+                if Setting.get_for_user(user_id, "email"):  # expect: BB201
+                    print(user_id)
+        """,
         # A function handed to a pager that calls it once per item of the page: its queries
         # (here through a classmethod of the model) run once per item.
         """
@@ -867,6 +885,20 @@ class QueryInLoop(Rule):
             while not Job.objects.filter(pk=job_id, done=True).exists():
                 time.sleep(1)
         """,
+        # A classmethod of a project model that runs no query, called once per iteration.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=40)
+
+            @classmethod
+            def label_for(cls, name):
+                return name.replace("_", " ").title()
+
+        def labels(names):
+            return [Setting.label_for(name) for name in names]
+        """,
         # A function handed to a pager that calls it once per item, reading only the item's
         # columns; and a function handed to one that calls it once (no per-item query).
         """
@@ -906,7 +938,7 @@ class QueryInLoop(Rule):
         flow = module_flows(self.context).flow(node)
         per_row = self._per_row_caller(node)
         callback = self._per_item_callback(node) if per_row is None else None
-        if callback is not None:
+        if callback is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._check_callback(node, flow, callback)
         if not flow.loops and per_row is None:
             return
@@ -986,7 +1018,11 @@ class QueryInLoop(Rule):
             return None
         caller, handed = found
         receiver = project.function(handed.callee)
-        module = project.modules.get(caller.rpartition(".")[0])
+        owner = caller.rpartition(".")[0]
+        while owner and owner not in project.modules:
+            # A method: its module is further up the dotted name.
+            owner = owner.rpartition(".")[0]
+        module = project.modules.get(owner)
         path = module.path if module is not None else ""
         where = f"{path.rpartition('/')[2]}:{handed.line}" if path else f"line {handed.line}"
         return (receiver.qualname if receiver is not None else handed.callee), where

@@ -524,9 +524,19 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
 
                 def summarize(rows, total):
                     return {"rows": rows, "total": total()}
+
+                def with_retries(func, attempts=3):
+                    for attempt in range(attempts):
+                        try:
+                            return func()
+                        except OSError:
+                            continue
+
+                def mapped(rows, render):
+                    return list(map(render, rows))
             """,
             "app/views.py": """
-                from app.paging import Pager, paginate, summarize
+                from app.paging import Pager, mapped, paginate, summarize, with_retries
 
                 def serialize(row):
                     return {"id": row.id}
@@ -543,9 +553,27 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
                 def handed_once(rows):
                     return summarize(rows, count)
 
+                def load():
+                    return []
+
+                def render(row):
+                    return str(row)
+
+                def retried(rows):
+                    return with_retries(load)
+
+                def rendered(rows):
+                    return mapped(rows, render)
+
                 class View:
                     def get(self, rows):
                         return Pager().page(rows, serialize)
+
+                    def listing(self, rows):
+                        return paginate(rows, 20, self.row)
+
+                    def row(self, item):
+                        return {"id": item.id}
             """,
         }
     )
@@ -553,6 +581,8 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
     # `self` is not counted: a bound call passes `rows` first.
     assert index.functions["app.paging.Pager.page"].per_item_parameters == ((1, "render"),)
     assert index.functions["app.paging.summarize"].per_item_parameters == ()
+    # A retry loop calls its function once per attempt, without an item.
+    assert index.functions["app.paging.with_retries"].per_item_parameters == ()
+    assert index.functions["app.paging.mapped"].per_item_parameters == ((1, "render"),)
     callbacks = index.per_item_callbacks()
-    assert set(callbacks) == {"app.views.serialize"}
-    assert "app.views.count" not in callbacks
+    assert set(callbacks) == {"app.views.serialize", "app.views.render", "app.views.View.row"}

@@ -206,7 +206,10 @@ class _FactCollector:
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None
     ) -> tuple[tuple[tuple[int, str], ...], tuple[HandedFunction, ...]]:
         """What a function does with functions as values: the parameters it calls once per item
-        of a loop or comprehension, and the module-level names it hands to calls."""
+        of a loop or comprehension, with the item (`[serializer(row) for row in rows]`,
+        `map(render, rows)`), and the module-level functions and own methods it hands to calls.
+        A parameter called in a loop without the item (`for attempt in range(3): return func()`)
+        runs once per attempt, not per item."""
         positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
         if positional and positional[0] in ("self", "cls") and class_qualname is not None:
             positional = positional[1:]
@@ -214,35 +217,54 @@ class _FactCollector:
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
         for inner in own_nodes(node):
-            if isinstance(inner, (ast.For, ast.AsyncFor, ast.While)):
-                repeated: list[ast.AST] = list(inner.body)
+            repeated: list[ast.AST] = []
+            items: set[str] = set()
+            if isinstance(inner, (ast.For, ast.AsyncFor)):
+                repeated = list(inner.body)
+                items = _target_names(inner.target)
             elif isinstance(inner, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-                repeated = [*([inner.key, inner.value] if isinstance(inner, ast.DictComp) else [inner.elt])]
+                repeated = [inner.key, inner.value] if isinstance(inner, ast.DictComp) else [inner.elt]
                 repeated += [condition for generator in inner.generators for condition in generator.ifs]
-            else:
-                repeated = []
-                if isinstance(inner, ast.Call):
-                    handed += self._handed(inner, frame)
+                items = {name for generator in inner.generators for name in _target_names(generator.target)}
+            elif isinstance(inner, ast.Call):
+                handed += self._handed(inner, frame)
+                func = inner.func
+                if isinstance(func, ast.Name) and func.id == "map" and len(inner.args) >= 2:
+                    mapped = inner.args[0]
+                    if isinstance(mapped, ast.Name) and mapped.id in positional:
+                        per_item.setdefault(mapped.id, positional.index(mapped.id))
             for part in repeated:
                 for call in subtree(part):
-                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional:
+                    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
+                        continue
+                    passed = [*call.args, *(keyword.value for keyword in call.keywords)]
+                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in subtree(value)):
                         per_item.setdefault(call.func.id, positional.index(call.func.id))
         return tuple(sorted((position, name) for name, position in per_item.items())), tuple(handed)
 
     def _handed(self, call: ast.Call, frame: _Frame) -> list[HandedFunction]:
         arguments = [(position, "", value) for position, value in enumerate(call.args)]
         arguments += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
-        if not any(isinstance(value, ast.Name) for _, _, value in arguments):
+        if not any(isinstance(value, (ast.Name, ast.Attribute)) for _, _, value in arguments):
             return []
         callee = self._callee(call.func, frame)
         if callee is None:
             return []
         found: list[HandedFunction] = []
         for position, keyword, value in arguments:
+            target: str | None = None
             if isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
                 target = self.resolver.resolve_parts([value.id])
-                if target is not None:
-                    found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
+            elif (
+                isinstance(value, ast.Attribute)
+                and isinstance(value.value, ast.Name)
+                and value.value.id in ("self", "cls")
+                and frame.class_qualname is not None
+            ):
+                # `paginate(rows, 1, 50, self.serialize)`: a method of the class, bound.
+                target = f"{frame.class_qualname}.{value.attr}"
+            if target is not None:
+                found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
 
     def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
@@ -280,6 +302,11 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    """The names a loop or comprehension binds to each item (`row`, `index, row`)."""
+    return {leaf.id for leaf in subtree(target) if isinstance(leaf, ast.Name)}
 
 
 _NAMESPACES = "namespace-roots"

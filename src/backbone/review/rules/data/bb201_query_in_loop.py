@@ -100,7 +100,8 @@ class QueryInLoop(Rule):
             "A function handed to a project function that calls it once per item of a loop or comprehension "
             "(`paginate(rows, page, 50, serialize_row)` with `[serializer(row) for row in page]`) runs once per "
             "item: its queries, and the project calls in it that query, are reported in it (medium "
-            "confidence). A function handed to one that calls it once is not.\n\n"
+            "confidence). A function handed to one that calls it once, or in a loop without the item "
+            "(`for attempt in range(3): return func()`), is not.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
@@ -923,8 +924,18 @@ class QueryInLoop(Rule):
         def list_dashboards(request):
             return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
 
+        def with_retries(func, attempts=3):
+            for attempt in range(attempts):
+                try:
+                    return func()
+                except TimeoutError:
+                    continue
+
         def dashboards_with_count(request):
             return with_totals(Dashboard.objects.all()[:50], summarize=dashboard_count)
+
+        def retried_count(request):
+            return with_retries(dashboard_count)
         """,
     )
 

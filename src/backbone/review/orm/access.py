@@ -22,7 +22,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite
+from backbone.review.orm.facts import DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, PerRowMethodCall, QuerySite
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
@@ -32,7 +32,7 @@ from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent,
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
-    from backbone.review.project import ProjectIndex
+    from backbone.review.project import FunctionFacts, ProjectIndex
     from backbone.review.semantic import SemanticModel
 
 KNOWLEDGE_VIEW = "orm-knowledge"
@@ -219,9 +219,42 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
+    per_row = _per_row_methods(flow)
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not per_row:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row)
+
+
+_ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
+
+
+def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
+    """Methods called on the loop variable of a loop or comprehension over a query's rows:
+    `[check.to_dict() for check in checks]`, `for order in orders: order.total()`."""
+    found: dict[tuple[str, str], PerRowMethodCall] = {}
+    for loop in flow.loops:
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            target, iterable = loop.target, loop.iter
+            body: list[ast.AST] = list(loop.body)
+        elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            target, iterable = loop.generators[0].target, loop.generators[0].iter
+            body = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        rows = flow.value(iterable)
+        if rows is None or rows.kind not in _ROW_KINDS or not rows.model:
+            continue
+        for part in body:
+            for node in ast.walk(part):
+                if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                    continue
+                receiver = node.func.value
+                if isinstance(receiver, ast.Name) and receiver.id == target.id:
+                    key = (rows.model, node.func.attr)
+                    found.setdefault(key, PerRowMethodCall(rows.model, node.func.attr, node.lineno))
+    return tuple(found.values())
 
 
 def _reads_cache_first(flow: ScopeFlow) -> bool:
@@ -429,6 +462,7 @@ class ProjectKnowledge(DataKnowledge):
         self._bases: dict[str, tuple[str, ...]] = {}
         self._properties: dict[str, Origin | None] | None = None
         self._callers: dict[str, tuple[str, ...]] | None = None
+        self._per_row_methods: dict[str, PerRowMethod] | None = None
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -521,6 +555,63 @@ class ProjectKnowledge(DataKnowledge):
             self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
         return self._methods[key]
 
+    def per_row_methods(self) -> dict[str, PerRowMethod]:
+        """Model methods that run once per row of a query some project function iterates
+        (`[check.to_dict() for check in checks]`), and the project functions they call a few
+        calls deep (`to_dict() > channels_str()`); a function answering from a cache is not
+        gone through. The first loop found names each."""
+        if self._per_row_methods is not None:
+            return self._per_row_methods
+        found: dict[str, PerRowMethod] = {}
+
+        def computed_per_call(facts: FunctionFacts) -> bool:
+            access = self.functions.get(facts.qualname)
+            return access is None or not access.cached
+
+        for caller in sorted(self.functions):
+            if self._in_tests(caller):
+                continue
+            for call in self.functions[caller].per_row_methods:
+                model = self.graph.model(call.model)
+                method = self.method(model.qualname, call.method) if model is not None else None
+                if model is None or method is None or method in found:
+                    continue
+                access = self.functions.get(method)
+                if access is not None and access.cached:
+                    continue
+                label = f"{model.qualname.rpartition('.')[2]}.{call.method}()"
+                root = PerRowMethod(caller, call.line, label, (f"{call.method}()",))
+                found[method] = root
+                for target, chain in self.index.reach(method, _PER_ROW_DEPTH, passes=computed_per_call).items():
+                    if target not in found:
+                        names = tuple(f"{step.qualname.rpartition('.')[2]}()" for _, step in chain)
+                        found[target] = PerRowMethod(caller, call.line, label, (*root.chain, *names))
+        self._per_row_methods = found
+        return found
+
+    def _in_tests(self, qualname: str) -> bool:
+        module = qualname
+        while module and module not in self.index.modules:
+            module = module.rpartition(".")[0]
+        facts = self.index.modules.get(module)
+        return facts is not None and is_test_path(facts.path)
+
+
+@dataclass(frozen=True, slots=True)
+class PerRowMethod:
+    """Why a function runs once per row: the model method a loop over a query's rows calls."""
+
+    # The project function holding the loop, and the line of the call.
+    caller: str
+    line: int
+    # "`Check.to_dict()`".
+    method: str
+    # From the model method down to this function ("to_dict() > channels_str()").
+    chain: tuple[str, ...]
+
+
+# How many project calls below a per-row model method are followed.
+_PER_ROW_DEPTH = 3
 
 _PROPERTIES = frozenset({"property", "cached_property"})
 

@@ -25,6 +25,7 @@ from backbone.review.orm import (
     leaves_loop_after,
     module_flows,
     project_knowledge,
+    PerRowMethod,
     call_arguments,
     query_chain,
     repeating_loop,
@@ -59,6 +60,11 @@ _PER_ROW_FIX = (
     "Compute the value for all the listed objects at once: annotate it on the view's queryset, prefetch "
     "and read the prefetched rows, or query once for every key in the view and pass a dict in the "
     "serializer context; the method then only reads it."
+)
+_ROW_METHOD_FIX = (
+    "Read what the method needs from data loaded with the rows (a prefetched relation read with "
+    "`.all()` and filtered or sorted in Python, an annotation on the list's query), instead of a new "
+    "query per row."
 )
 _CALLBACK_FIX = (
     "Load what `{function}` queries for all the items at once before handing it over (one query "
@@ -102,6 +108,12 @@ class QueryInLoop(Rule):
             "item: its queries, and the project calls in it that query, are reported in it (medium "
             "confidence). A function handed to one that calls it once, or in a loop without the item "
             "(`for attempt in range(3): return func()`), is not.\n\n"
+            "A model method called on each row of a query in a loop or comprehension "
+            "(`[check.to_dict() for check in checks]`) runs once per row, and so do the project functions "
+            "it calls (three calls deep): a query they run of their own (`self.channels.order_by(\"code\")`, "
+            "which no prefetch answers) is reported where it runs (medium confidence). Its reads of "
+            "relations the list's query did not load are BB207, at that query; a method that answers from "
+            "a cache is not followed.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
@@ -446,6 +458,30 @@ class QueryInLoop(Rule):
         class NoteViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = Note.objects.all()
             serializer_class = NoteSerializer
+        """,
+        # A model method called on each row of a list runs its own queries once per row,
+        # here a new ordered query of a relation (a prefetch of `channels` can't answer it).
+        """
+        from django.db import models
+        from django.http import JsonResponse
+
+        class Channel(models.Model):
+            code = models.CharField(max_length=40)
+
+        class Check(models.Model):
+            name = models.CharField(max_length=40)
+            channels = models.ManyToManyField(Channel)
+
+            def channels_str(self):
+                codes = self.channels.order_by("code").values_list("code", flat=True)
+                return ",".join(map(str, codes))  # expect: BB201
+
+            def to_dict(self):
+                return {"name": self.name, "channels": self.channels_str()}
+
+        def get_checks(request):
+            checks = Check.objects.filter(name__startswith="a").prefetch_related("channels")
+            return JsonResponse({"checks": [check.to_dict() for check in checks]})
         """,
         # A classmethod of a project model that queries, called once per iteration.
         """
@@ -886,6 +922,36 @@ class QueryInLoop(Rule):
             while not Job.objects.filter(pk=job_id, done=True).exists():
                 time.sleep(1)
         """,
+        # A model method called on each row that reads the prefetched relation (sorted in
+        # Python); and a method that queries, called on a single object only.
+        """
+        from django.db import models
+        from django.http import JsonResponse
+
+        class Channel(models.Model):
+            code = models.CharField(max_length=40)
+
+        class Check(models.Model):
+            name = models.CharField(max_length=40)
+            channels = models.ManyToManyField(Channel)
+
+            def channels_str(self):
+                return ",".join(sorted(channel.code for channel in self.channels.all()))
+
+            def first_channel(self):
+                return self.channels.order_by("code").first()
+
+            def to_dict(self):
+                return {"name": self.name, "channels": self.channels_str()}
+
+        def get_checks(request):
+            checks = Check.objects.prefetch_related("channels")
+            return JsonResponse({"checks": [check.to_dict() for check in checks]})
+
+        def get_check(request, pk):
+            check = Check.objects.get(pk=pk)
+            return JsonResponse({"first": str(check.first_channel())})
+        """,
         # A classmethod of a project model that runs no query, called once per iteration.
         """
         from django.db import models
@@ -951,7 +1017,8 @@ class QueryInLoop(Rule):
         callback = self._per_item_callback(node) if per_row is None else None
         if callback is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._check_callback(node, flow, callback)
-        if not flow.loops and per_row is None:
+        row_method = self._per_row_method(node) if per_row is None and callback is None else None
+        if not flow.loops and per_row is None and row_method is None:
             return
         reported: set[ast.AST] = set()
         # SQLAlchemy answers a repeated get() of the same key from the identity map.
@@ -962,6 +1029,10 @@ class QueryInLoop(Rule):
                 if loop is None and per_row is not None:
                     reported.add(event.node)
                     self._report_per_row(event, per_row)
+                    continue
+                if loop is None and row_method is not None:
+                    reported.add(event.node)
+                    self._report_row_method(event, row_method)
                     continue
                 if loop is None or self._exempt(event.node, loop, flow, event):
                     continue
@@ -1016,6 +1087,31 @@ class QueryInLoop(Rule):
             return None
         qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
         return serialization_knowledge(self.context.project).per_row_functions().get(qualname)
+
+    def _per_row_method(self, node: ast.AST) -> PerRowMethod | None:
+        """The model method a loop over a query's rows calls, which runs this function per row."""
+        project = self.context.project
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return project_knowledge(project).per_row_methods().get(qualname)
+
+    def _report_row_method(self, event: QueryEvent, caller: PerRowMethod) -> None:
+        project = self.context.project
+        assert project is not None
+        owner = caller.caller
+        while owner and owner not in project.modules:
+            owner = owner.rpartition(".")[0]
+        module = project.modules.get(owner)
+        where = f"{module.path.rpartition('/')[2]}:{caller.line}" if module is not None else f"line {caller.line}"
+        through = " > ".join(caller.chain)
+        self.report(
+            event.node,
+            f"{_what(event)} once for every row of a list: `{caller.caller.rpartition('.')[2]}()` calls "
+            f"{caller.method} on each row of a query ({where}), which runs `{through}` (N+1 queries).",
+            fix=_ROW_METHOD_FIX,
+            confidence=lower_confidence(event.confidence, Confidence.MEDIUM),
+        )
 
     def _per_item_callback(self, node: ast.AST) -> tuple[str, str] | None:
         """A function handed to a project function that calls it once per item of a loop or

@@ -569,9 +569,12 @@ class ProjectKnowledge(DataKnowledge):
             return access is None or not access.cached
 
         for caller in sorted(self.functions):
-            if self._in_tests(caller):
+            if self._runs_apart(caller):
                 continue
             for call in self.functions[caller].per_row_methods:
+                if call.method in _WRITE_METHODS:
+                    # A write per row is BB202's; what the write runs is part of it.
+                    continue
                 model = self.graph.model(call.model)
                 method = self.method(model.qualname, call.method) if model is not None else None
                 if model is None or method is None or method in found:
@@ -589,12 +592,16 @@ class ProjectKnowledge(DataKnowledge):
         self._per_row_methods = found
         return found
 
-    def _in_tests(self, qualname: str) -> bool:
+    def _runs_apart(self, qualname: str) -> bool:
+        """The function sits where no request runs it: tests, migrations, management commands,
+        scripts (their loops are not reported either)."""
+        from backbone.review.contexts import path_context
+
         module = qualname
         while module and module not in self.index.modules:
             module = module.rpartition(".")[0]
         facts = self.index.modules.get(module)
-        return facts is not None and is_test_path(facts.path)
+        return facts is not None and path_context(facts.path) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,6 +617,7 @@ class PerRowMethod:
     chain: tuple[str, ...]
 
 
+_WRITE_METHODS = frozenset({"save", "delete", "update", "create", "refresh_from_db", "full_clean", "clean"})
 # How many project calls below a per-row model method are followed.
 _PER_ROW_DEPTH = 3
 

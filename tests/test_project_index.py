@@ -535,6 +535,17 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
                 def mapped(rows, render):
                     return list(map(render, rows))
             """,
+            "app/management/__init__.py": "",
+            "app/management/commands/__init__.py": "",
+            "app/management/commands/export.py": """
+                from app.paging import paginate
+
+                def export_row(row):
+                    return str(row)
+
+                def handle(rows):
+                    return paginate(rows, 1000, export_row)
+            """,
             "app/views.py": """
                 from app.paging import Pager, mapped, paginate, summarize, with_retries
 
@@ -585,4 +596,5 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
     assert index.functions["app.paging.with_retries"].per_item_parameters == ()
     assert index.functions["app.paging.mapped"].per_item_parameters == ((1, "render"),)
     callbacks = index.per_item_callbacks()
+    # A management command's hand-over is no evidence: no request waits on it.
     assert set(callbacks) == {"app.views.serialize", "app.views.render", "app.views.View.row"}

@@ -369,8 +369,17 @@ _CALLBACKS_VIEW = "project.per-item-callbacks"
 
 
 def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
+    from backbone.review.contexts import path_context
+
     found: dict[str, tuple[str, HandedFunction]] = {}
+    apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
     for caller in sorted(index.functions):
+        module = caller
+        while module and module not in index.modules:
+            module = module.rpartition(".")[0]
+        if module in apart:
+            # Tests, migrations, commands and scripts: what runs there per item serves no request.
+            continue
         for handed in index.functions[caller].handed:
             receiver = index.function(handed.callee)
             if receiver is None or not receiver.per_item_parameters:

@@ -226,6 +226,30 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
 
 
 _ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
+_LEAVES = (ast.Return, ast.Break, ast.Raise)
+
+
+def _repeated_statements(block: list[ast.stmt]) -> list[ast.AST]:
+    """The statements of a loop body that run on every round that gets to them: a statement
+    followed in its block by `return`, `break` or `raise` (a search that stops at its match)
+    runs once."""
+    found: list[ast.AST] = []
+    for position, statement in enumerate(block):
+        if any(isinstance(later, _LEAVES) for later in block[position:]):
+            break
+        if isinstance(statement, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+            if isinstance(statement, ast.If):
+                found.append(statement.test)
+            nested = [statement.body, statement.orelse] if isinstance(statement, (ast.If, ast.Try)) else [statement.body]
+            for inner in nested:
+                found += _repeated_statements(inner)
+            if isinstance(statement, ast.Try):
+                for handler in statement.handlers:
+                    found += _repeated_statements(handler.body)
+                found += _repeated_statements(statement.finalbody)
+        else:
+            found.append(statement)
+    return found
 
 
 def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
@@ -235,7 +259,7 @@ def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
     for loop in flow.loops:
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             target, iterable = loop.target, loop.iter
-            body: list[ast.AST] = list(loop.body)
+            body: list[ast.AST] = _repeated_statements(loop.body)
         elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             target, iterable = loop.generators[0].target, loop.generators[0].iter
             body = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]

@@ -114,7 +114,7 @@ class QueryInLoop(Rule):
             "it calls (three calls deep): a query they run of their own (`self.channels.order_by(\"code\")`, "
             "which no prefetch answers) is reported where it runs (medium confidence). Its reads of "
             "relations the list's query did not load are BB207, at that query; a method that answers from "
-            "a cache is not followed.\n\n"
+            "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
@@ -952,6 +952,12 @@ class QueryInLoop(Rule):
         def get_check(request, pk):
             check = Check.objects.get(pk=pk)
             return JsonResponse({"first": str(check.first_channel())})
+
+        def find_check(request, name):
+            for check in Check.objects.filter(name__startswith=name):
+                if check.name == name:
+                    return JsonResponse({"first": str(check.first_channel())})
+            return JsonResponse({})
         """,
         # A classmethod of a project model that runs no query, called once per iteration.
         """

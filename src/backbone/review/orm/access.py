@@ -589,6 +589,9 @@ class ProjectKnowledge(DataKnowledge):
         found: dict[str, PerRowMethod] = {}
 
         def computed_per_call(facts: FunctionFacts) -> bool:
+            if facts.qualname.rpartition(".")[2] in _WRITE_METHODS:
+                # A write (and what it runs) per row is BB202's.
+                return False
             access = self.functions.get(facts.qualname)
             return access is None or not access.cached
 

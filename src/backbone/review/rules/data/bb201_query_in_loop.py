@@ -111,8 +111,9 @@ class QueryInLoop(Rule):
             "migrations, management commands or scripts.\n\n"
             "A model method called on each row of a query in a loop or comprehension "
             "(`[check.to_dict() for check in checks]`) runs once per row, and so do the project functions "
-            "it calls (three calls deep): a query they run of their own (`self.channels.order_by(\"code\")`, "
-            "which no prefetch answers) is reported where it runs (medium confidence). Its reads of "
+            "it calls (three calls deep): a query they build from a relation of `self` "
+            "(`self.channels.order_by(\"code\")`, which no prefetch answers) is reported where it runs "
+            "(medium confidence); their other queries are reported at the call in the loop. Its reads of "
             "relations the list's query did not load are BB207, at that query; a method that answers from "
             "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
@@ -1038,8 +1039,11 @@ class QueryInLoop(Rule):
                     self._report_per_row(event, per_row)
                     continue
                 if loop is None and row_method is not None:
-                    reported.add(event.node)
-                    self._report_row_method(event, row_method)
+                    # Its other queries are reported at the call in the loop (a query chain),
+                    # which can't see a query built from a relation of `self`.
+                    if _requeries_self(event):
+                        reported.add(event.node)
+                        self._report_row_method(event, row_method)
                     continue
                 if loop is None or self._exempt(event.node, loop, flow, event):
                     continue
@@ -1276,6 +1280,15 @@ class QueryInLoop(Rule):
         if qualname is None:
             return None
         return knowledge.resolve_function(qualname)
+
+
+def _requeries_self(event: QueryEvent) -> bool:
+    """`self.channels.order_by("code")` evaluated: a new query from a relation of `self`."""
+    relation = event.relation
+    if relation is None:
+        return False
+    owner = relation.node.value
+    return isinstance(owner, ast.Name) and owner.id == "self"
 
 
 def _clip(text: str, longest: int = 60) -> str:

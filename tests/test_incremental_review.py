@@ -223,11 +223,17 @@ def test_a_relation_declared_elsewhere_is_quoted_at_its_new_line(shop: Path) -> 
     assert keys(after) == keys([finding for finding in run(shop, use_cache=False).findings if finding.code == "BB207"])
 
 
+def new_model(root: Path) -> None:
+    """A model declared on top of the models module: every file's model graph changes."""
+    insert_line(root / "shop" / "models.py", 5, "class Coupon(models.Model):\n    code = models.CharField(max_length=20)\n\n")
+
+
 def test_a_changed_declaration_checks_every_file_again(shop: Path) -> None:
     run(shop)
-    insert_line(shop / "shop" / "models.py", 1, "import json")
+    new_model(shop)
     warm = run(shop)
     assert warm.project_checked == len(python_files(shop))
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
 
 
 def test_an_edit_that_changes_what_every_file_sees_is_checked_by_more_workers(
@@ -242,7 +248,7 @@ def test_an_edit_that_changes_what_every_file_sees_is_checked_by_more_workers(
         )
     result, _ = review(ReviewRequest(paths=(str(shop),), jobs=2))
     assert not result.internal_errors
-    insert_line(shop / "shop" / "models.py", 1, "import json")
+    new_model(shop)
     started: list[object] = []
     start_worker = engine._ProcessWorker.__init__
 
@@ -315,3 +321,130 @@ def test_the_digests_are_the_same_in_every_process() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1
+
+
+# --- edits that change the project's names: each warm review equals a cold one ------------
+
+
+def _warm_equals_cold(shop: Path, edit: Callable[[Path], None]) -> ReviewResult:
+    run(shop)
+    run(shop)
+    edit(shop)
+    warm = run(shop)
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+    # And again from the cache this review left.
+    assert keys(run(shop).findings) == keys(warm.findings)
+    return warm
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_adding_an_import_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        insert_line(root / "shop" / "services.py", 4, "import json")
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_removing_a_symbol_another_file_imports_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        _replace(root / "shop" / "customers.py", "def customer_email(order: Order) -> str:\n    return load_customer(order.customer_id).email\n", "")
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_renaming_a_function_called_from_another_file_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        _replace(root / "shop" / "customers.py", "def load_customer(", "def fetch_customer(")
+        _replace(root / "shop" / "customers.py", "return load_customer(", "return fetch_customer(")
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_a_function_renamed_in_the_file_that_calls_it_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        _replace(root / "shop" / "customers.py", "def customer_email(", "def customer_address(")
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_adding_a_file_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        (root / "shop" / "reports.py").write_text(
+            "from shop.models import Order\n\n\n"
+            "def emails() -> list[str]:\n"
+            "    return [order.customer.email for order in Order.objects.all()]\n"
+        )
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_deleting_a_file_reviews_as_a_cold_review(shop: Path) -> None:
+    def edit(root: Path) -> None:
+        (root / "shop" / "customers.py").unlink()
+
+    _warm_equals_cold(shop, edit)
+
+
+def test_an_import_no_check_reads_keeps_the_other_files_project_findings(shop: Path) -> None:
+    """An import that no check resolves through the edited module; each warm review keeps
+    what its checks read for the next one."""
+    run(shop)
+    insert_line(shop / "shop" / "services.py", 4, "import json")
+    first = run(shop)
+    assert 1 <= first.project_checked <= 4 < len(python_files(shop))
+    assert keys(first.findings) == keys(run(shop, use_cache=False).findings)
+    insert_line(shop / "shop" / "services.py", 4, "import csv")
+    second = run(shop)
+    assert keys(second.findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_a_tracked_module_has_every_field_of_the_module_facts() -> None:
+    import dataclasses
+
+    from backbone.review.project import ModuleFacts
+    from backbone.review.reads import TrackedModule
+
+    assert all(isinstance(getattr(TrackedModule, field.name, None), property) for field in dataclasses.fields(ModuleFacts))
+
+
+def test_the_reads_of_the_checks_are_recorded_key_by_key() -> None:
+    from backbone.review import reads
+    from backbone.review.project import ProjectIndex
+
+    facts = facts_of("import os\n\ndef load():\n    return os.getcwd()\n")
+    index = ProjectIndex.build([facts])  # type: ignore[list-item]
+    index.track()
+    with reads.tracking() as read:
+        assert index.function("shop.models.load") is not None
+        assert index.resolve("shop.models.os.getcwd") == "os.getcwd"
+    assert {"F\0shop.models.load", "M\0shop.models", "I\0shop.models\0os"} <= read
+    assert "A\0shop.models\0imports" not in read
+    with reads.tracking() as read:
+        assert "os" in index.modules["shop.models"].imports
+    assert read == {"M\0shop.models", "I\0shop.models\0os"}
+
+
+def test_a_damaged_reads_file_is_ignored(shop: Path) -> None:
+    run(shop)
+    files = [path for path in (shop / ".backbone_cache").rglob("reads.msgpack")]
+    assert files
+    for path in files:
+        path.write_bytes(path.read_bytes()[:-3] + b"\xc1\xc1\xc1")
+    insert_line(shop / "shop" / "services.py", 4, "import json")
+    assert keys(run(shop).findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_a_new_name_no_check_reads_keeps_the_other_files_project_findings(shop: Path) -> None:
+    """A module-level constant nobody imports changes the module's symbols, which no check of
+    another file read: the edited file alone is checked again."""
+    run(shop)
+    insert_line(shop / "shop" / "services.py", 8, "RECEIPT_PREFIX = 'Receipt'")
+    warm = run(shop)
+    # The edited file, and those whose findings quote a position the edit moved.
+    assert 1 <= warm.project_checked <= 4 < len(python_files(shop))
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)

@@ -243,3 +243,327 @@ def test_a_blank_field_of_another_package_is_a_guess_so_a_warning(tmp_path: Path
     [finding] = [finding for finding in findings if finding.code == "BB701"]
     assert finding.confidence is Confidence.MEDIUM
     assert finding.severity.value == "warning"
+
+
+# --- the database a revision runs on ---------------------------------------------------------
+
+INDEX_REVISION = """\
+from alembic import op
+
+def upgrade():
+    op.create_index("ix_orders_created", "orders", ["created"])
+
+def downgrade():
+    op.drop_index("ix_orders_created", table_name="orders")
+"""
+
+
+def test_a_revision_in_the_sqlite_history_beside_a_postgresql_one_gets_no_lock_finding(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "app/migrations/versions/sqlite/a1_index.py": INDEX_REVISION,
+        "app/migrations/versions/postgresql/b1_index.py": INDEX_REVISION,
+    })
+    assert [(finding.code, finding.path) for finding in findings] == [
+        ("BB702", "app/migrations/versions/postgresql/b1_index.py"),
+        ("BB710", "app/migrations/versions/postgresql/b1_index.py"),
+    ]
+
+
+def test_a_directory_named_sqlite_without_a_sibling_history_is_not_evidence(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"app/sqlite/versions/sqlite/a1_index.py": INDEX_REVISION})
+    assert {finding.code for finding in findings} == {"BB702", "BB710"}
+
+
+def test_a_revision_that_runs_sqlite_only_sql_gets_no_lock_finding(tmp_path: Path) -> None:
+    revision = INDEX_REVISION.replace(
+        "    op.create_index", "    op.execute(\"PRAGMA foreign_keys=OFF\")\n    op.create_index"
+    )
+    assert review_tree(tmp_path, {"alembic/versions/a1_index.py": revision}) == []
+
+
+DIALECT_BRANCHES = """\
+import sqlalchemy as sa
+from alembic import context, op
+
+def upgrade():
+    bind = op.get_bind()
+    if context.get_context().dialect.name == "oracle":
+        op.execute("ALTER TABLE orders ADD CONSTRAINT note_is_json CHECK (note IS JSON)")
+    else:
+        op.create_index("ix_orders_note", "orders", ["note"])
+    if bind.dialect.name in ("sqlite", "mysql"):
+        op.create_index("ix_orders_created", "orders", ["created"])
+    elif bind.dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_orders_legacy")
+    if bind.dialect.name != "postgresql":
+        op.create_index("ix_orders_total", "orders", ["total"])
+
+def downgrade():
+    pass
+"""
+
+
+def test_operations_in_a_branch_for_another_database_are_not_postgresql_findings(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_branches.py": DIALECT_BRANCHES})
+    # Only the else of the Oracle branch (line 9) and the PostgreSQL branch (line 13) run on PostgreSQL.
+    assert sorted({(finding.code, finding.line) for finding in findings if finding.code in ("BB702", "BB703")}) == [
+        ("BB702", 9), ("BB702", 13),
+    ]
+
+
+# --- the order of the steps in one transaction ------------------------------------------------
+
+def codes_and_lines(findings: list[Finding], *codes: str) -> list[tuple[str, int]]:
+    return [(finding.code, finding.line) for finding in findings if finding.code in codes]
+
+
+def test_a_data_change_before_the_ddl_runs_under_no_schema_lock(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_order.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.execute("UPDATE orders SET status = 'new' WHERE status IS NULL")
+            op.add_column("orders", sa.Column("note", sa.Text(), nullable=True))
+            op.execute("UPDATE orders SET note = ''")
+
+        def downgrade():
+            op.drop_column("orders", "note")
+        """})
+    # The first UPDATE (line 5) runs before the lock is taken; the second (line 7) holds it.
+    assert codes_and_lines(findings, "BB709") == [("BB709", 7)]
+
+
+DO_BLOCKS = """\
+import sqlalchemy as sa
+from alembic import op
+
+TABLES = ["lines", "payments"]
+
+def upgrade():
+    op.add_column("orders", sa.Column("note", sa.Text(), nullable=True))
+    op.execute("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'a') THEN "
+               "ALTER TABLE orders RENAME CONSTRAINT a TO b; END IF; END $$;")
+    for table in TABLES:
+        op.execute(f\"\"\"
+            DO $$
+            BEGIN
+                ALTER TABLE {table} ADD CONSTRAINT {table}_order_fk FOREIGN KEY (order_id)
+                    REFERENCES orders (id) ON DELETE CASCADE NOT VALID;
+            END
+            $$;
+            \"\"\")
+    op.execute("DO $$ BEGIN UPDATE orders SET note = ''; END $$;")
+
+def downgrade():
+    op.drop_column("orders", "note")
+"""
+
+
+def test_a_do_block_of_ddl_changes_no_rows(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_do.py": DO_BLOCKS})
+    # Only the block that runs an UPDATE (line 19) changes rows under the ADD COLUMN's lock.
+    assert codes_and_lines(findings, "BB709") == [("BB709", 19)]
+
+
+def test_the_lock_of_a_dropped_table_holds_no_data_change_back(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rebuild.py": """\
+        from alembic import op
+
+        def upgrade():
+            op.execute("DROP TABLE legacy_orders")
+            op.execute("INSERT INTO orders (id) SELECT 1")
+
+        def downgrade():
+            pass
+        """})
+    assert codes_and_lines(findings, "BB709") == []
+
+
+def test_set_not_null_of_a_column_added_in_the_same_transaction_is_not_reported(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_checksum.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            op.alter_column("orders", "reference", nullable=False)
+            op.alter_column("orders", "code", nullable=False)
+            op.add_column("lines", sa.Column("checksum", sa.Text(), nullable=True))
+            op.execute("UPDATE lines SET checksum = md5(body)")
+            op.alter_column("lines", "checksum", nullable=False)
+
+        def downgrade():
+            pass
+        """})
+    # The first SET NOT NULL on orders is reported once for the table; lines.checksum was added by
+    # this transaction, whose ADD COLUMN holds the lock anyway.
+    assert codes_and_lines(findings, "BB705") == [("BB705", 5)]
+
+
+# --- a table rebuilt under its own name -------------------------------------------------------
+
+REBUILD = """\
+import sqlalchemy as sa
+from alembic import op
+
+def upgrade():
+    temp = "orders_new"
+    op.create_table(temp, sa.Column("id", sa.Integer(), primary_key=True))
+    op.execute(f'INSERT INTO "{temp}" (id) SELECT id FROM orders WHERE id IS NOT NULL')
+    op.execute('DROP TABLE "orders" CASCADE')
+    op.execute(f'ALTER TABLE "{temp}" RENAME TO "orders"')
+    op.create_table("lines_new", sa.Column("id", sa.Integer(), primary_key=True))
+    op.drop_table("lines")
+    op.rename_table("lines_new", "lines")
+    op.drop_table("payments")
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_table_dropped_and_replaced_by_a_renamed_copy_is_a_rebuild_not_a_drop(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rebuild.py": REBUILD})
+    # orders (SQL, line 8) and lines (op, line 11) are rebuilt; payments (line 13) is dropped for good.
+    assert codes_and_lines(findings, "BB706") == [("BB706", 13)]
+
+
+# --- irreversible by PostgreSQL, or reversible through a helper -------------------------------
+
+def test_an_enum_value_added_with_an_empty_downgrade_is_not_irreversible(tmp_path: Path) -> None:
+    revision = """\
+        from alembic import op
+
+        def upgrade():
+            op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'CANCELLING'")
+            {extra}
+
+        def downgrade():
+            pass
+        """
+    assert codes_and_lines(review_tree(tmp_path / "enum", {
+        "alembic/versions/a1_enum.py": revision.format(extra="op.execute(\"UPDATE orders SET flag = 1\")"),
+    }), "BB707") == []
+    # Renaming a value can be undone: an empty downgrade is an omission.
+    renamed = revision.format(extra="op.execute(\"ALTER TYPE order_status RENAME VALUE 'A' TO 'B'\")")
+    assert codes_and_lines(review_tree(tmp_path / "rename", {"alembic/versions/a1_enum.py": renamed}), "BB707") == [
+        ("BB707", 7),
+    ]
+
+
+def test_run_python_with_arguments_unpacked_from_a_helper_is_not_irreversible(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/helpers.py": "def make_sql_migration(forwards, backwards):\n"
+                           "    return (lambda apps, editor: None), (lambda apps, editor: None)\n",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_index.py": """\
+            from django.db import migrations
+            from shop.helpers import make_sql_migration
+
+            def forwards(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.RunPython(*make_sql_migration("CREATE INDEX ...", "DROP INDEX ...")),
+                    migrations.RunPython(forwards),
+                ]
+            """,
+    })
+    assert codes_and_lines(findings, "BB707") == [("BB707", 10)]
+
+
+def test_a_statement_built_and_executed_in_a_loop_is_one_write(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_rows.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            conn = op.get_bind()
+            orders = sa.table("orders", sa.column("id"), sa.column("note"))
+            for row in conn.execute(sa.select(orders.c.id)).fetchall():
+                conn.execute(sa.update(orders).where(orders.c.id == row.id).values(note=""))
+                conn.execute(orders.delete().where(orders.c.id == row.id))
+
+        def downgrade():
+            pass
+        """})
+    # The loop's result (line 7) and one finding per statement run (lines 8 and 9).
+    assert codes_and_lines(findings, "BB708") == [("BB708", 7), ("BB708", 8), ("BB708", 9)]
+    writes = [finding.message for finding in findings if finding.code == "BB708"][1:]
+    assert all("`execute()`" in message for message in writes)
+
+
+def test_a_new_nullable_foreign_key_without_default_has_no_row_to_validate(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"shop/migrations/0002_fks.py": """\
+        from django.db import migrations, models
+        import django.db.models.deletion
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddField("order", "coupon", models.ForeignKey(
+                    "shop.Coupon", null=True, on_delete=django.db.models.deletion.SET_NULL)),
+                migrations.AddField("order", "store", models.ForeignKey(
+                    "shop.Store", null=True, default=1, on_delete=django.db.models.deletion.SET_NULL)),
+                migrations.AddField("order", "customer", models.ForeignKey(
+                    "shop.Customer", default=1, on_delete=django.db.models.deletion.CASCADE)),
+            ]
+        """})
+    # coupon (line 7) is NULL in every row; store and customer get a value to check in every row.
+    assert codes_and_lines(findings, "BB703") == [("BB703", 9), ("BB703", 11)]
+
+
+def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "accounts/__init__.py": "",
+        "accounts/fields.py": """\
+            from django.db import models
+
+            class UsernameField(models.CharField):
+                pass
+
+            class GroupsField(models.ManyToManyField):
+                pass
+
+            class CodeField(UsernameField):
+                pass
+
+            class Counter(models.IntegerField):
+                pass
+            """,
+        "accounts/migrations/__init__.py": "",
+        "accounts/migrations/0002_fields.py": """\
+            from django.db import migrations
+            import accounts.fields
+
+            class Migration(migrations.Migration):
+                dependencies = [("accounts", "0001_initial")]
+                operations = [
+                    migrations.AddField("invitation", "username", accounts.fields.UsernameField(blank=True, max_length=150)),
+                    migrations.AddField("user", "groups", accounts.fields.GroupsField(blank=True, to="accounts.group")),
+                    migrations.AddField("user", "code", accounts.fields.CodeField(blank=True, max_length=10)),
+                    migrations.AddField("user", "visits", accounts.fields.Counter(blank=True)),
+                ]
+            """,
+    })
+    # Only the IntegerField subclass (line 10) is a NOT NULL column without a default, and a sure one.
+    assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
+        ("BB701", 10, Confidence.HIGH),
+    ]
+
+
+def test_each_set_not_null_is_reported_when_each_commits_on_its_own(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_autocommit.py": """\
+        from alembic import op
+
+        def upgrade():
+            with op.get_context().autocommit_block():
+                op.alter_column("orders", "reference", nullable=False)
+                op.alter_column("orders", "code", nullable=False)
+
+        def downgrade():
+            pass
+        """})
+    assert codes_and_lines(findings, "BB705") == [("BB705", 5), ("BB705", 6)]

@@ -289,3 +289,54 @@ def test_handlers_are_asked_of_the_frameworks_layer_not_guessed() -> None:
     snippet = "from django.core.mail import send_mail\n\ndef signup_view(request):\n    send_mail('a', 'b', None, ['c'])\n"
     assert isinstance(ast.parse(snippet), ast.Module)
     assert lines(snippet) == []
+
+
+QUEUE_FALLBACK = {
+    "app/__init__.py": "",
+    "app/emails.py": """\
+        import smtplib
+
+        def send_email(subject, body, to):
+            with smtplib.SMTP("mail.internal", timeout=10) as smtp:
+                smtp.sendmail("noreply@example.com", [to], body)
+        """,
+    "app/notifications.py": """\
+        from app import config, emails
+        from app.queue_store import job_queue
+
+        def send_invitation(to):
+            if config.ENABLE_JOB_QUEUE:
+                job_queue.enqueue(emails.send_email, args=("Invitation", "Join us", to))
+            else:
+                emails.send_email("Invitation", "Join us", to)
+
+        def send_receipt(to):
+            emails.send_email("Receipt", "Thanks", to)
+        """,
+    "app/config.py": "ENABLE_JOB_QUEUE = True\n",
+    "app/queue_store.py": "job_queue = None\n",
+    "app/views.py": """\
+        from flask import Flask
+
+        from app.notifications import send_invitation, send_receipt
+
+        app = Flask(__name__)
+
+        @app.post("/invite")
+        def invite():
+            send_invitation("a@example.com")
+            return {}
+
+        @app.post("/orders")
+        def order():
+            send_receipt("a@example.com")
+            return {}
+        """,
+}
+
+
+def test_inline_fallback_of_queued_work_is_info(tmp_path: Path) -> None:
+    """Mail enqueued on a job queue when one is configured, sent inline only without one: info."""
+    found = review_tree(tmp_path, QUEUE_FALLBACK)
+    assert [(f.line, f.severity.value) for f in found] == [(9, "info"), (14, "warning")]
+    assert "when no job queue is configured" in found[0].message

@@ -151,3 +151,57 @@ def test_flask_cors_resource_options() -> None:
         """
     )
     assert [f.line for f in found] == [6]
+
+
+def _review_tree(root, files: dict[str, str]) -> list[Finding]:
+    from backbone.api import ReviewRequest, review
+
+    for relative, content in {**files, "pyproject.toml": '[tool.backbone]\nselect = ["BB502"]\n'}.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
+    assert result.internal_errors == []
+    return result.findings
+
+
+SETTINGS_TEMPLATE = {
+    "shop/__init__.py": "",
+    "shop/settings_example.py": DJANGO_DEBUG,
+    "shop/wsgi.py": """\
+        import os
+
+        from django.core.wsgi import get_wsgi_application
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+        application = get_wsgi_application()
+        """,
+}
+
+
+def test_settings_template_of_a_settings_module_the_project_does_not_ship(tmp_path) -> None:
+    """wsgi.py runs with `shop.settings`, which users write: the shipped settings are a template."""
+    assert _review_tree(tmp_path, SETTINGS_TEMPLATE) == []
+
+
+def test_shipped_settings_module_the_project_runs_with_is_reported(tmp_path) -> None:
+    files = {**SETTINGS_TEMPLATE, "shop/settings.py": DJANGO_DEBUG}
+    found = _review_tree(tmp_path, files)
+    # With the configured module in the tree, any shipped settings module may be the deployed one.
+    assert sorted((f.path, f.line) for f in found) == [("shop/settings.py", 2), ("shop/settings_example.py", 2)]
+
+
+def test_settings_module_named_from_below_a_source_root_is_the_configured_one(tmp_path) -> None:
+    """manage.py names `shop.settings`; the tree holds it as `src_root.shop.settings`: it ships."""
+    files = {
+        "src_root/__init__.py": "",
+        "src_root/shop/__init__.py": "",
+        "src_root/shop/settings.py": DJANGO_DEBUG,
+        "src_root/manage.py": """\
+            import os
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+            """,
+    }
+    found = _review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("src_root/shop/settings.py", 2)]

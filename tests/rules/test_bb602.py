@@ -160,3 +160,89 @@ def test_cache_filled_through_a_service_that_queries(tmp_path: Path) -> None:
         ("shop/views.py", 15, Confidence.MEDIUM),
     ]
     assert found[0].message.startswith("Module-level cache `_product_cache` is filled with database data")
+
+
+PER_PROCESS = {
+    "app/__init__.py": "",
+    "app/stream.py": """\
+        import asyncio
+        import logging
+        from asyncio import Queue
+        from contextlib import asynccontextmanager
+        from typing import Set
+
+        log = logging.getLogger(__name__)
+
+        subscribers: Set["Queue[dict]"] = set()
+        filters: dict = {}
+        _waiters: set[asyncio.Future[None]] = set()
+        _owner_loop: asyncio.AbstractEventLoop | None = None
+        _inflight: tuple = ()
+        _queue = None
+        _warned = set()
+        _seen_users = set()
+
+        @asynccontextmanager
+        async def subscribed(spec: str):
+            queue: "Queue[dict]" = Queue(maxsize=16)
+            subscribers.add(queue)
+            filters[queue] = spec
+            try:
+                yield queue
+            finally:
+                subscribers.remove(queue)
+                del filters[queue]
+
+        def ensure_writer():
+            global _owner_loop, _inflight, _queue
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            if _owner_loop is not loop:
+                _queue = asyncio.Queue()
+                _owner_loop = loop
+                _inflight = ()
+                _waiters.clear()
+            return _queue
+
+        def warn_deprecated(endpoint: str):
+            if endpoint not in _warned:
+                _warned.add(endpoint)
+                log.warning("%s is deprecated", endpoint)
+
+        def remember(user: str):
+            if user not in _seen_users:
+                _seen_users.add(user)
+                log.info("first visit of %s", user)
+                return True
+            return False
+        """,
+    "app/main.py": """\
+        from fastapi import FastAPI, WebSocket
+
+        from app.stream import ensure_writer, remember, subscribed, warn_deprecated
+
+        app = FastAPI()
+
+        @app.websocket("/events")
+        async def events(websocket: WebSocket):
+            async with subscribed("all") as queue:
+                await websocket.send_json(await queue.get())
+
+        @app.post("/audit")
+        async def audit(user: str):
+            ensure_writer()
+            warn_deprecated("/audit")
+            remember(user)
+            return {}
+        """,
+}
+
+
+def test_state_that_is_per_process_by_nature(tmp_path: Path) -> None:
+    """Registries of a connection's asyncio queue, the running loop and the state rebuilt with it, and a
+    set that keeps a warning to once per process are quiet; a set whose answer the caller uses is not."""
+    findings = review_tree(tmp_path, PER_PROCESS)
+    assert [(finding.path, finding.line) for finding in findings] == [("app/stream.py", 49)]
+    assert "_seen_users" in findings[0].message

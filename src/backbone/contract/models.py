@@ -365,7 +365,7 @@ class Models:
         if flag.get("write_only"):
             schema["writeOnly"] = True
         if flag.get("allow_null"):
-            schema["nullable"] = True
+            schema = nullable(schema)
         for keyword, target in (("max_length", "maxLength"), ("min_length", "minLength"), ("max_value", "maximum"), ("min_value", "minimum")):
             value = keywords.get(keyword)
             if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
@@ -422,7 +422,7 @@ class Models:
         if flag.get("load_only"):
             schema["writeOnly"] = True
         if flag.get("allow_none"):
-            schema["nullable"] = True
+            schema = nullable(schema)
         key = keywords.get("data_key")
         name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
         return schema, bool(flag.get("required")), name
@@ -523,3 +523,19 @@ def _call_name(node: ast.expr | None) -> str | None:
         return None
     function = node.func
     return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else None
+
+
+def nullable(schema: JSONObject) -> JSONObject:
+    """The schema that also allows null, as OpenAPI 3.1 (JSON Schema 2020-12) writes it: "null"
+    added to `type`, or `anyOf` with `{"type": "null"}` when the schema has no single type (a
+    `$ref`, a composition). OpenAPI 3.1 has no `nullable` keyword."""
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return {**schema, "type": [declared, "null"]}
+    if isinstance(declared, list):
+        return schema if "null" in declared else {**schema, "type": [*declared, "null"]}
+    if not schema:
+        return schema  # any value, null included
+    keep: JSONObject = {key: schema[key] for key in ("readOnly", "writeOnly", "description") if key in schema}
+    inner = {key: value for key, value in schema.items() if key not in keep}
+    return {"anyOf": [inner, {"type": "null"}], **keep}

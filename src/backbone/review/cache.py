@@ -3,7 +3,8 @@
 One folder per (backbone version, rule set and configuration) holding a mapping from each
 reviewed path to the digest of its content and what reviewing it produced. An entry is
 used only when the content digest matches; PROJECT-scoped findings also need the project
-facts they were computed from to match (see `incremental`).
+facts they were computed from, or those their checks read, to match (see `incremental`).
+A third file keeps which project facts those checks read.
 
 The cache sits in the reviewed tree, so whoever prepared the tree may have prepared it
 too. It is data only (typed MessagePack, `cache_codec`), signed with a key kept outside
@@ -31,6 +32,7 @@ from backbone.review.cache_codec import TypedCodec
 from backbone.review.suppressions import Suppression
 
 if TYPE_CHECKING:
+    from backbone.review.incremental import ProjectReads
     from backbone.review.project import ModuleFacts
 
 T = TypeVar("T")
@@ -40,6 +42,8 @@ CACHE_DIRECTORY = ".backbone_cache"
 FORMAT = "msgpack-signed-2"
 RESULTS_FILE = "results.msgpack"
 FACTS_FILE = "facts.msgpack"
+READS_FILE = "reads.msgpack"
+_READS_KEY = "project"
 # Larger files are ignored unread; a large project's facts take a few megabytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 _MAGIC = b"backbone-cache\x00"
@@ -130,6 +134,13 @@ def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
     return TypedCodec(dict[str, ModuleFacts], names)
 
 
+@functools.cache
+def _reads_codec() -> TypedCodec[dict[str, ProjectReads]]:
+    from backbone.review.incremental import ProjectReads
+
+    return TypedCodec(dict[str, ProjectReads])
+
+
 class ResultCache:
     """Results per file, and (in a second file, read only when needed) their module facts.
 
@@ -151,6 +162,8 @@ class ResultCache:
         self._folders = (CACHE_DIRECTORY, __version__, key)
         self.entries: dict[str, CacheEntry] = {}
         self._facts: dict[str, ModuleFacts] | None = None
+        self._reads: dict[str, ProjectReads] | None = None
+        self.reads_dirty = False
         self.dirty = False
         self.facts_dirty = False
         self.warnings: list[str] = []
@@ -178,6 +191,18 @@ class ResultCache:
             self._facts = loaded or {}
         return self._facts
 
+    def project_reads(self) -> ProjectReads | None:
+        """What the PROJECT checks behind the cached findings read (`incremental.ProjectReads`),
+        None when unknown (read from disk on first use)."""
+        if self._reads is None:
+            loaded = self._load(READS_FILE, _reads_codec()) if self.enabled else None
+            self._reads = loaded or {}
+        return self._reads.get(_READS_KEY)
+
+    def put_project_reads(self, reads: ProjectReads | None) -> None:
+        self._reads = {} if reads is None else {_READS_KEY: reads}
+        self.reads_dirty = self.dirty = True
+
     def put(self, path: str, entry: CacheEntry, facts: ModuleFacts | None = None) -> None:
         self.entries[path] = entry
         self.dirty = True
@@ -204,6 +229,9 @@ class ResultCache:
                 if self.facts_dirty:
                     facts = {path: value for path, value in self.facts().items() if path in self.entries}
                     cache_files.write_file(folder, FACTS_FILE, self._seal(FACTS_FILE, _facts_codec().encode(facts)))
+                if self.reads_dirty:
+                    reads = self._reads or {}
+                    cache_files.write_file(folder, READS_FILE, self._seal(READS_FILE, _reads_codec().encode(reads)))
                 cache_files.write_file(folder, RESULTS_FILE, self._seal(RESULTS_FILE, _results_codec().encode(self.entries)))
             with cache_files.open_folders(self._root, self._folders[:2], create=False) as versions:
                 if versions is not None:
@@ -250,6 +278,7 @@ class ResultCache:
         self.enabled = False
         self.entries = {}
         self._facts = {}
+        self._reads = {}
         self.warnings.append(f"review cache off for this run: {reason}")
 
     @staticmethod

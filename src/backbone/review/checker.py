@@ -17,6 +17,7 @@ from pathlib import Path
 
 from backbone.findings import Finding, Location
 from backbone.redaction import mask_finding, mask_span
+from backbone.review import reads
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
@@ -79,6 +80,8 @@ class Checker:
     # Files not kept: their facts and content digest, for parsing them again in phase 2.
     deferred: dict[str, tuple[FileJob, ModuleFacts, str]] = field(default_factory=dict)
     kept_bytes: int = 0
+    # The project facts the last `check_project` read (`reads`).
+    project_reads: frozenset[str] = frozenset()
 
     def check_files(self, jobs: list[FileJob]) -> list[FileOutcome]:
         return [self.check_file(job) for job in jobs]
@@ -146,7 +149,7 @@ class Checker:
     def check_project(self, index: ProjectIndex, jobs: list[FileJob]) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
         """PROJECT-scoped findings for files checked in phase 1 and for `jobs` (checked now)."""
         for job in jobs:
-            known = index.modules.get(job.module)
+            known = index.raw_modules.get(job.module)
             if job.display in self.parsed or job.display in self.deferred:
                 continue
             if job.cached_content and known is not None and known.path == job.display:
@@ -157,18 +160,25 @@ class Checker:
                 self.check_file(job)
                 self.keep_trees = previous
         project_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.PROJECT]
-        frameworks = frameworks_of(index.imported_packages)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
-        for display, parsed in self.parsed.items():
-            findings, errors = self._check(project_rules, parsed, frameworks, index)
-            results[display] = (tuple(findings), tuple(errors))
-            self._release()
-        for display, (job, facts, digest) in self.deferred.items():
-            try:
-                results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
-            except Exception as error:
-                results[display] = Crash.of(error, "reading the file again", display, None).project_result()
-            self._release()
+        # What the checks read of the project (`reads`): an edit that changes none of it
+        # changes none of these findings.
+        packages = index.imported_packages
+        index.track()
+        with reads.tracking() as read:
+            reads.record(reads.FRAMEWORKS)
+            frameworks = frameworks_of(packages)
+            for display, parsed in self.parsed.items():
+                findings, errors = self._check(project_rules, parsed, frameworks, index)
+                results[display] = (tuple(findings), tuple(errors))
+                self._release()
+            for display, (job, facts, digest) in self.deferred.items():
+                try:
+                    results[display] = self._check_again(job, facts, digest, project_rules, frameworks, index)
+                except Exception as error:
+                    results[display] = Crash.of(error, "reading the file again", display, None).project_result()
+                self._release()
+        self.project_reads = frozenset(read)
         return results
 
     def _check_again(
@@ -397,6 +407,8 @@ def to_finding(
     severity = rule.severity_in(tuple(fact.context for fact in where), report.confidence)
     if severity is None:
         return None
+    if report.at_most is not None and severity.rank > report.at_most.rank:
+        severity = report.at_most
     line = getattr(node, "lineno", 1)
     raw_line = context.lines[line - 1] if 1 <= line <= len(context.lines) else ""
     column = _character_column(raw_line, getattr(node, "col_offset", 0)) + 1

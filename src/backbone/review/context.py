@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.semantic import SemanticModel
+from backbone.review.semantic import SemanticModel, is_main_guard
 
 if TYPE_CHECKING:
     from backbone.review.contexts import ContextFact, ExecutionContexts
@@ -99,6 +99,11 @@ class FileContext:
         while current is not None:
             yield current
             current = self.parents.get(current)
+
+    def in_main_block(self, node: ast.AST) -> bool:
+        """`node` is under `if __name__ == "__main__":`: it runs only when the file is run as a script
+        (a self-test, a development entry point), never when a service imports the module."""
+        return any(isinstance(ancestor, ast.If) and is_main_guard(ancestor.test) for ancestor in self.ancestors(node))
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         for ancestor in self.ancestors(node):

@@ -20,7 +20,16 @@ from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover, printable_path
-from backbone.review.incremental import ProjectKeys, facts_digests, moved_by_edits, quoted_numbers
+from backbone.review.incremental import (
+    FactChanges,
+    FactsDigests,
+    ProjectKeys,
+    ProjectReads,
+    changed_facts,
+    facts_digests,
+    moved_by_edits,
+    quoted_numbers,
+)
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -34,7 +43,10 @@ if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, SpawnContext
 
     from backbone.review.checker import Checker
-    from backbone.review.project import ProjectIndex
+    from backbone.review.project import ModuleFacts, ProjectIndex
+
+# PROJECT findings per file, with the errors of their rules; and the project facts read.
+_ProjectAnswer = tuple[dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]], frozenset[str] | None]
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
@@ -91,6 +103,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     )
     jobs = _jobs(discovery.files, root)
     cache = ResultCache(root, f"{selection.key()}|{config.digest()}", enabled=options.use_cache)
+    before = dict(cache.entries)  # the previous review's files, those since gone included
     cache.retain({job.display for job in jobs})
 
     outcomes: dict[str, FileOutcome] = {}
@@ -123,11 +136,24 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
         digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
-        keys = ProjectKeys.of(cached, digests, cache.entries)
+        keys = ProjectKeys.of(cached, digests, cache.entries, before)
+        project_findings: dict[str, tuple[Finding, ...]] = {}
+        stored_reads = None
+        read: frozenset[str] | None = None
+        index: ProjectIndex | None = None
         if outcomes and selection.has_project_rules():
             edited = {display: outcome.facts for display, outcome in outcomes.items()}
             keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, cache.facts()))
-        project_findings: dict[str, tuple[Finding, ...]] = {}
+            stored_reads = cache.project_reads()
+            if stored_reads is not None and keys.shape != keys.previous_shape == stored_reads.shape:
+                # The edits changed the shape: the cached findings still hold when no fact
+                # their checks read changed (`reads`).
+                index = _current_index(cached, outcomes, cache.facts())
+                changes = None if index is None else _changes(
+                    before, outcomes, digests, cache.facts(), index, {job.display for job in jobs}
+                )
+                if changes is not None and not changes.keys & stored_reads.keys:
+                    keys = replace(keys, unread=True, moved=changes.moved)
         # PROJECT findings depend on the facts of every file: reused while those they were
         # computed for hold (`incremental`).
         stale = [job for job in jobs if job.display in cached and not keys.holds(cached[job.display])]
@@ -139,20 +165,23 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 job for job in jobs
                 if job.display in cached and cached[job.display].facts_shape and job.display not in cached_facts
             ]
-            facts = [cached_facts[display] for display in cached if display in cached_facts]
-            facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
-            if unknown:
-                facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
-                stale += [job for job in unknown if job not in stale]
-            from backbone.review.project import ProjectIndex
+            if index is None or unknown:
+                facts = [cached_facts[display] for display in cached if display in cached_facts]
+                facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
+                if unknown:
+                    facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
+                    stale += [job for job in unknown if job not in stale]
+                from backbone.review.project import ProjectIndex
 
-            index = ProjectIndex.build(facts)
+                index = ProjectIndex.build(facts)
             again = [replace(job, cached_content=cached[job.display].content) for job in stale]
             pool.grow(selection, len(again), options.jobs)
-            for display, (found, errors) in pool.check_project(index, again).items():
+            answers, read = pool.check_project(index, again)
+            for display, (found, errors) in answers.items():
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
             result.project_checked = len(project_findings)
+            _remember_reads(cache, keys, stored_reads, read, every_file=len(project_findings) >= len(jobs))
     finally:
         pool.close()
         gc.unfreeze()
@@ -185,7 +214,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 entry = replace(entry, index_digest=keys.shape, exact_digest=keys.exact, project_findings=found)
                 cache.put(display, entry)
             elif keys.refreshes(entry):
-                cache.put(display, entry := replace(entry, exact_digest=keys.exact))
+                cache.put(display, entry := replace(entry, index_digest=keys.shape, exact_digest=keys.exact))
             result.files_from_cache += reported is None or display in reported
         if reported is None or display in reported:
             _collect(entry, display, config, options, result)
@@ -198,6 +227,62 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
     result.files_reviewed = len(jobs) if reported is None else len(reported)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _current_index(
+    cached: dict[str, CacheEntry], outcomes: dict[str, FileOutcome], cached_facts: dict[str, ModuleFacts]
+) -> ProjectIndex | None:
+    """The project index of this review, None when the facts of a cached file are unknown."""
+    from backbone.review.project import ProjectIndex
+
+    if any(entry.facts_shape and display not in cached_facts for display, entry in cached.items()):
+        return None
+    facts = [cached_facts[display] for display in cached if display in cached_facts]
+    facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
+    return ProjectIndex.build(facts)
+
+
+def _changes(
+    before: dict[str, CacheEntry],
+    outcomes: dict[str, FileOutcome],
+    digests: dict[str, FactsDigests],
+    cached_facts: dict[str, ModuleFacts],
+    index: ProjectIndex,
+    current: set[str],
+) -> FactChanges | None:
+    """What the edits since the previous review changed in the project's facts; None when
+    the previous facts are not all known."""
+    from backbone.review.project import ProjectIndex
+
+    changed = [
+        display for display, outcome in outcomes.items()
+        if display not in before or before[display].facts_exact != digests[display].exact
+    ]
+    changed += [display for display in before if display not in current]
+    if any(before[display].facts_shape and display not in cached_facts for display in before):
+        return None
+    previous = ProjectIndex.build([cached_facts[display] for display in before if display in cached_facts])
+    edits = [
+        (cached_facts.get(display) if display in before else None, outcomes[display].facts if display in outcomes else None)
+        for display in changed
+    ]
+    return changed_facts(previous, index, edits)
+
+
+def _remember_reads(
+    cache: ResultCache, keys: ProjectKeys, stored: ProjectReads | None, read: frozenset[str] | None, every_file: bool
+) -> None:
+    """Keep what the PROJECT checks behind the cached findings read, for the next review: this
+    review's reads when it checked every file; added to the previous ones when those still
+    cover the findings kept; else nothing is known."""
+    if read is not None and every_file:
+        cache.put_project_reads(ProjectReads(keys.shape, read))
+    elif read is not None and stored is not None and stored.shape == keys.previous_shape and (
+        keys.unread or keys.shape == keys.previous_shape
+    ):
+        cache.put_project_reads(ProjectReads(keys.shape, stored.keys | read))
+    else:
+        cache.put_project_reads(None)
 
 
 def _cached_entry(cache: ResultCache, job: FileJob) -> CacheEntry | None:
@@ -336,7 +421,7 @@ class _Worker(Protocol):
     def send_files(self, jobs: list[FileJob]) -> None: ...
     def receive_files(self) -> list[FileOutcome]: ...
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None: ...
-    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]: ...
+    def receive_project(self) -> _ProjectAnswer: ...
     def close(self) -> None: ...
 
 
@@ -346,7 +431,7 @@ class _LocalWorker:
         self.keep_trees = keep_trees
         self._checker: Checker | None = None
         self.files: deque[list[FileOutcome]] = deque()
-        self.project: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
+        self.project: _ProjectAnswer = ({}, frozenset())
 
     @property
     def checker(self) -> Checker:
@@ -364,9 +449,10 @@ class _LocalWorker:
         return self.files.popleft()
 
     def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
-        self.project = self.checker.check_project(index, jobs)
+        checker = self.checker
+        self.project = (checker.check_project(index, jobs), checker.project_reads)
 
-    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+    def receive_project(self) -> _ProjectAnswer:
         return self.project
 
     def close(self) -> None:
@@ -390,7 +476,8 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
             if message[0] == "files":
                 connection.send(checker.check_files(message[1]))
             else:
-                connection.send(checker.check_project(message[1], message[2]))
+                results = checker.check_project(message[1], message[2])
+                connection.send((results, checker.project_reads))
         except Exception as error:  # the answer could not be sent: each file gets a BB000
             connection.send(_failed(message, error, checker))
 
@@ -401,7 +488,8 @@ def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> 
         jobs = cast(list[FileJob], message[1])
         return [Crash.of(error, "checking the file", job.display, None).outcome() for job in jobs]
     displays = [*checker.parsed, *checker.deferred, *(job.display for job in cast(list[FileJob], message[2]))]
-    return {display: Crash.of(error, "checking the project rules", display, None).project_result() for display in displays}
+    # No reads: what the findings depend on is unknown.
+    return ({display: Crash.of(error, "checking the project rules", display, None).project_result() for display in displays}, None)
 
 
 def _process_context() -> ForkContext | SpawnContext:
@@ -446,12 +534,12 @@ class _ProcessWorker:
         self.pending = jobs
         self._send(("project", index, jobs))
 
-    def receive_project(self) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
-        results = cast(dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] | None, self._receive())
-        if results is None:
+    def receive_project(self) -> _ProjectAnswer:
+        answer = cast(_ProjectAnswer | None, self._receive())
+        if answer is None:
             displays = dict.fromkeys([*self.kept, *(job.display for job in self.pending)])
-            return {display: self._lost(display).project_result() for display in displays}
-        return results
+            return {display: self._lost(display).project_result() for display in displays}, None
+        return answer
 
     def _send(self, message: tuple[object, ...]) -> None:
         try:
@@ -542,16 +630,22 @@ class _WorkerPool:
                     progress(len(outcomes), total)
         return outcomes
 
-    def check_project(
-        self, index: ProjectIndex, stale: list[FileJob]
-    ) -> dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]]:
+    def check_project(self, index: ProjectIndex, stale: list[FileJob]) -> _ProjectAnswer:
+        """The PROJECT findings of the files checked, and the project facts their checks read
+        (None when a worker could not tell)."""
         chunks = self._split(stale)
         for worker, chunk in zip(self.workers, chunks):
             worker.send_project(index, chunk)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
+        read: set[str] | None = set()
         for worker in self.workers:
-            results.update(worker.receive_project())
-        return results
+            found, worker_reads = worker.receive_project()
+            results.update(found)
+            if read is not None and worker_reads is not None:
+                read.update(worker_reads)
+            else:
+                read = None
+        return results, None if read is None else frozenset(read)
 
     def close(self) -> None:
         for worker in self.workers:

@@ -6,7 +6,9 @@ access, serializers, migrations). This is what the cache keeps per file.
 from __future__ import annotations
 
 import ast
+import re
 
+from backbone.review.knowledge.deployment import configured_settings_modules
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions
@@ -46,4 +48,19 @@ def extract_module_facts(
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
+        settings_modules=configured_settings_modules(tree),
+        dotted_class_paths=dotted_class_paths(nodes if nodes is not None else list(ast.walk(tree))),
     )
+
+
+_DOTTED_CLASS_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.[A-Z]\w*")
+
+
+def dotted_class_paths(nodes: list[ast.AST]) -> tuple[str, ...]:
+    """`"webhooks.serializers.TaskSerializer"`: string constants shaped like the dotted path of a class."""
+    found: dict[str, None] = {}
+    for node in nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            if _DOTTED_CLASS_PATH.fullmatch(node.value):
+                found.setdefault(node.value, None)
+    return tuple(found)

@@ -18,11 +18,24 @@ their text are reused only when the exact project facts are those they were comp
 or when they were computed for the previous review's facts and none of their numbers is a
 position the edit moved (`moved_positions`).
 
+An edit that changes the shape (an import added, a name removed, a file added) changes
+what some files see, not what all do. The PROJECT checks record which facts they read
+(`reads`: a module's presence, one import of a module, one function, whether the project
+imports a package); the cache keeps the union of those reads for the project it checked
+(`ProjectReads`, one set for the whole project: the views and memos shared between the files
+of a worker are built by whichever file needs them first, so only the whole set is sure to
+hold every read a file's findings depend on). When none of the facts the edits changed
+(`changed_facts`, positions ranked as in the shape) was read, every cached finding stands:
+a check that read the same facts decides the same. Else every file is checked again.
+
 What this relies on, and what code reading the facts must keep true: positions from the
 facts are compared only with positions of the same file, by order and equality (no
 arithmetic on them, no comparison across files); and a position reaches a finding's text
-as the facts hold it. tests/test_incremental_review.py checks warm against cold reviews
-after random edits.
+as the facts hold it; the PROJECT checks read the facts of other files only through the
+project index (whose modules, functions, classes and packages record what is read) and
+decide from them alone, so that the same reads give the same findings.
+tests/test_incremental_review.py checks warm against cold reviews after random edits, and
+after edits that change names other files use.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ import msgspec
 if TYPE_CHECKING:
     from backbone.findings import Finding
     from backbone.review.cache import CacheEntry
-    from backbone.review.project import ModuleFacts
+    from backbone.review.project import ModuleFacts, ProjectIndex
 
 # Fields of the cached fact dataclasses that hold source positions. A position held under
 # another name is compared as data: an edit moving it changes the shape, which re-checks
@@ -78,26 +91,37 @@ class ProjectKeys:
     exact: str
     previous: str = ""
     moved: frozenset[int] | None = None
+    # The shape of the previous review's project; whether this review's edits changed no
+    # fact that the checks behind the findings cached for it read (`reads`).
+    previous_shape: str = ""
+    unread: bool = False
 
     @classmethod
     def of(
-        cls, cached: Mapping[str, CacheEntry], digests: Mapping[str, FactsDigests], previous: Mapping[str, CacheEntry]
+        cls,
+        cached: Mapping[str, CacheEntry],
+        digests: Mapping[str, FactsDigests],
+        previous: Mapping[str, CacheEntry],
+        before: Mapping[str, CacheEntry] | None = None,
     ) -> ProjectKeys:
         """From the unchanged files' entries, the changed files' digests, and the entries of
-        the previous review (those of the changed files still hold their former content)."""
+        the previous review (those of the changed files still hold their former content;
+        `before` has those of files since gone too)."""
         files = [(display, entry.facts_shape, entry.facts_exact) for display, entry in cached.items()]
         files += [(display, digest.shape, digest.exact) for display, digest in digests.items()]
-        before = [(display, previous.get(display)) for display, _, _ in files]
-        known = [(display, entry.facts_exact) for display, entry in before if entry is not None]
+        earlier = [(display, previous.get(display)) for display, _, _ in files]
+        known = [(display, entry.facts_exact) for display, entry in earlier if entry is not None]
         return cls(
             project_digest((display, shape) for display, shape, _ in files),
             project_digest((display, exact) for display, _, exact in files),
             project_digest(known) if len(known) == len(files) else "",
+            previous_shape=project_digest((display, entry.facts_shape) for display, entry in before.items())
+            if before else "",
         )
 
     def holds(self, entry: CacheEntry) -> bool:
         """Whether `entry`'s PROJECT findings are still those of the project."""
-        if entry.index_digest != self.shape:
+        if entry.index_digest != self.shape and not (self.unread and entry.index_digest == self.previous_shape):
             return False
         if entry.exact_digest == self.exact:
             return True
@@ -107,8 +131,10 @@ class ProjectKeys:
         )
 
     def refreshes(self, entry: CacheEntry) -> bool:
-        """Whether `entry`, holding, now holds for the exact facts of this review."""
-        return entry.exact_digest != self.exact and bool(quoted_numbers(entry.project_findings))
+        """Whether `entry`, holding, now holds for the shape or the exact facts of this review."""
+        return entry.index_digest != self.shape or (
+            entry.exact_digest != self.exact and bool(quoted_numbers(entry.project_findings))
+        )
 
 
 _NUMBER = re.compile(r"\d+")
@@ -294,3 +320,141 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
     if isinstance(value, (tuple, list)):
         return ["seq", *(_flatten(item, slots) for item in value)]
     raise TypeError(f"module facts hold a value backbone cannot digest: {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReads:
+    """The project facts (`reads` keys) that the PROJECT checks behind a cache read, for the
+    project of shape `shape`: an edit that changes none of them changes no cached finding."""
+
+    shape: str
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FactChanges:
+    """What edits changed in the project's facts: the `reads` keys whose facts differ, positions
+    ranked; and every position that moved or that the changed facts held."""
+
+    keys: frozenset[str]
+    moved: frozenset[int]
+
+
+_MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
+                  "routes", "models", "serializers", "migrations")
+
+
+class _Ranks:
+    """The ranks of one file's positions (`_ranks`), lines and columns apart."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        slots = _Flattened.of(facts).slots
+        self.lines = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if is_line)
+        self.columns = _ranks(value for value, is_line in zip(slots.values, slots.is_line) if not is_line)
+
+    def ranked(self, value: _Flattened) -> _Plain:
+        """`value`'s plain form with each position replaced by its rank (in place)."""
+        slots = value.slots
+        for holder, index, is_line, position in zip(slots.holders, slots.indexes, slots.is_line, slots.values):
+            holder[index] = (self.lines if is_line else self.columns).get(position, -1 - position)
+        return value.plain
+
+
+class _Comparison:
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.moved: set[int] = set()
+        self._ranks: dict[int, _Ranks] = {}
+
+    def ranks(self, facts: ModuleFacts) -> _Ranks:
+        known = self._ranks.get(id(facts))
+        if known is None:
+            known = self._ranks[id(facts)] = _Ranks(facts)
+        return known
+
+    def compare(self, key: str, before: object, before_file: ModuleFacts | None, after: object, after_file: ModuleFacts | None) -> bool:
+        """Whether the value under `key` changed, positions ranked within their files; the
+        positions it moved (or, changed, all it holds) are added to `moved`."""
+        if before is after or before == after:
+            return False
+        old, new = _Flattened.of(before), _Flattened.of(after)
+        if old.plain == new.plain:
+            return False
+        old_positions, new_positions = list(old.slots.values), list(new.slots.values)
+        same = (
+            before is not None and after is not None and before_file is not None and after_file is not None
+            and len(old_positions) == len(new_positions)
+            and self.ranks(before_file).ranked(old) == self.ranks(after_file).ranked(new)
+        )
+        if same:
+            self.moved.update(position for position, moved in zip(old_positions, new_positions) if position != moved)
+            return False
+        self.moved.update(old_positions)
+        self.moved.update(new_positions)
+        self.keys.add(key)
+        return True
+
+
+def changed_facts(
+    before: ProjectIndex, after: ProjectIndex, edits: Iterable[tuple[ModuleFacts | None, ModuleFacts | None]]
+) -> FactChanges:
+    """What changed between the project indexes `before` and `after` of the edits (each the
+    facts of one file before and after; None where there is no file), as `reads` keys."""
+    comparison = _Comparison()
+    targets: set[str] = set()  # import targets the edits added or removed
+    for old, new in edits:
+        modules = {facts.module for facts in (old, new) if facts is not None}
+        for module in modules:
+            was, now = before.raw_modules.get(module), after.raw_modules.get(module)
+            if was is now:
+                continue
+            if was is None or now is None or was.path != now.path:
+                comparison.keys.update((f"M\0{module}", "M\0*"))
+                for facts in (was, now):
+                    if facts is not None:
+                        targets.update(facts.imports.values())
+                        targets.update((*facts.star_imports, *facts.dotted_class_paths, facts.module))
+                comparison.moved.update(_Flattened.of(was).slots.values + _Flattened.of(now).slots.values)
+                continue
+            for name in _MODULE_FIELDS:
+                comparison.compare(f"A\0{module}\0{name}", getattr(was, name), was, getattr(now, name), now)
+            for imported in was.imports.keys() | now.imports.keys():
+                pair = (was.imports.get(imported), now.imports.get(imported))
+                if pair[0] != pair[1]:
+                    comparison.keys.update((f"I\0{module}\0{imported}", f"I\0{module}\0*"))
+                    comparison.keys.update(f"I\0{module}\0={target}" for target in pair if target is not None)
+                    targets.update(target for target in pair if target is not None)
+            comparison.keys.update(f"S\0{module}\0{name}" for name in was.symbols ^ now.symbols)
+            # Names referenced by a star import or a dotted-path string, and symbols (which
+            # decide how imports resolve), answer the `U` questions too.
+            targets.update(set(was.star_imports) ^ set(now.star_imports))
+            targets.update(set(was.dotted_class_paths) ^ set(now.dotted_class_paths))
+            targets.update(was.symbols ^ now.symbols)
+        for prefix, old_table, new_table, old_own, new_own in (
+            ("F", before.functions, after.functions, old and old.functions, new and new.functions),
+            ("C", before.classes, after.classes, old and old.classes, new and new.classes),
+        ):
+            for name in {*(old_own or ()), *(new_own or ())}:
+                was_value: object = old_table.get(name)
+                now_value: object = new_table.get(name)
+                # Ranked within the file the value comes from, when that is the edited one.
+                was_file = old if old_own and was_value is old_own.get(name) else None
+                now_file = new if new_own and now_value is new_own.get(name) else None
+                if comparison.compare(f"{prefix}\0{name}", was_value, was_file, now_value, now_file):
+                    comparison.keys.add(f"{prefix}\0*")
+    from backbone.review.reads import ImportQuestion, reference_keys
+
+    for target in targets:
+        comparison.keys.update(reference_keys(target))
+
+    comparison.keys.update(
+        f"Q\0{question.value}" for question in ImportQuestion if any(question.asks(target) for target in targets)
+    )
+    if before.imported_packages != after.imported_packages:
+        from backbone.review.checker import frameworks_of
+
+        comparison.keys.update(f"P\0{package}" for package in before.imported_packages ^ after.imported_packages)
+        comparison.keys.add("P\0*")
+        if frameworks_of(before.imported_packages) != frameworks_of(after.imported_packages):
+            comparison.keys.add("P\0frameworks")
+    return FactChanges(frozenset(comparison.keys), frozenset(comparison.moved))

@@ -20,6 +20,7 @@ from backbone.review.names import (
     NameResolver,
     dotted_parts,
 )
+from backbone.review import reads
 from backbone.review.semantic import child_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
@@ -95,6 +96,11 @@ class ModuleFacts:
     serializers: tuple[SerializationDeclaration, ...] = ()
     # The Django migration the file is (its dependencies and field operations), for field histories.
     migrations: tuple[MigrationDeclaration, ...] = ()
+    # The Django settings modules the file names in DJANGO_SETTINGS_MODULE (manage.py, wsgi.py).
+    settings_modules: tuple[str, ...] = ()
+    # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
+    # settings, for `import_string`): references no import shows.
+    dotted_class_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +432,25 @@ class ProjectIndex:
     derived: dict[str, object] = field(default_factory=dict)
     # "module:Name" -> where a star-imported name comes from ("" when no star import has it).
     star_names: dict[str, str] = field(default_factory=dict)
+    # `modules` as built: the index's own lookups record their reads key by key (`reads`).
+    raw_modules: dict[str, ModuleFacts] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.raw_modules:
+            self.raw_modules = self.modules
+
+    def track(self) -> None:
+        """Hand out modules, functions and classes through views that record what is read
+        while `reads.tracking()` is on. Views and memos built before are dropped: their reads
+        were not recorded."""
+        if isinstance(self.functions, reads.TrackedMapping):
+            return
+        self.modules = cast(dict[str, ModuleFacts], reads.tracked_modules(self.raw_modules))
+        self.functions = cast(dict[str, FunctionFacts], reads.TrackedMapping(self.functions, "F"))
+        self.classes = cast(dict[str, ClassFacts], reads.TrackedMapping(self.classes, "C"))
+        self.imported_packages = cast(frozenset[str], reads.TrackedPackages(self.imported_packages))
+        self.derived.clear()
+        self.star_names.clear()
 
     def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
         """The layer view `key` (a handler registry, a model graph), built on first use.
@@ -453,7 +478,13 @@ class ProjectIndex:
             index.classes.update(module_facts.classes)
             packages.update(module_facts.imported_packages)
         index.imported_packages = frozenset(packages)
+        index.raw_modules = index.modules
         return index
+
+    def imports_any(self, question: reads.ImportQuestion) -> bool:
+        """Whether a module of the project imports a target `question` asks about."""
+        reads.record(f"Q\0{question.value}")
+        return any(question.asks(target) for facts in self.raw_modules.values() for target in facts.imports.values())
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
         """Follow re-exports (`from .services import load` in a package) to the definition."""
@@ -462,14 +493,23 @@ class ProjectIndex:
         parts = qualname.split(".")
         for split in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:split])
-            facts = self.modules.get(module)
+            facts = self.raw_modules.get(module)
+            tracking = reads.is_tracking()
+            if tracking:
+                reads.record(f"M\0{module}")
             if facts is None:
                 continue
             head, rest = parts[split], parts[split + 1 :]
+            if tracking:
+                reads.record(f"I\0{module}\0{head}")
             if head in facts.imports:
                 return self.resolve(".".join([facts.imports[head], *rest]), depth + 1)
             if len(rest) == 1 and f"{module}.{head}" in self.classes:
                 return self.method(f"{module}.{head}", rest[0]) or qualname
+            if tracking:
+                reads.record(f"A\0{module}\0star_imports")
+                if facts.star_imports:
+                    reads.record(f"S\0{module}\0{head}")
             if facts.star_imports and head not in facts.symbols:
                 source = self._star_source(facts, head, depth)
                 if source:
@@ -499,7 +539,8 @@ class ProjectIndex:
             if resolved in self.classes or resolved in self.functions or resolved != candidate:
                 found = candidate
                 break
-            if head in self.modules[source].symbols:
+            reads.record(f"S\0{source}\0{head}")
+            if head in self.raw_modules[source].symbols:
                 found = candidate
                 break
         if not found and len(outside) == 1:

@@ -39,15 +39,28 @@ Bindings = dict[str, list[ast.expr | None]]
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
+def is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`, either way round: the block runs only when the file is run as a script."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    return has_name and has_main
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """The direct children of `node` in source order (ast.iter_child_nodes without its two
-    generators per node: the walks over every function of every file use this)."""
+    generators per node: the walks over every function of every file use this), but the
+    Load/Store/Del markers: shared by every name of a tree, they are nearly a third of its
+    nodes and no rule asks for them (the checker's node index leaves them out too)."""
     children: list[ast.AST] = []
-    ast_type = ast.AST
+    ast_type, marker_type = ast.AST, ast.expr_context
     for name in node._fields:
         value = getattr(node, name, None)
         if isinstance(value, ast_type):
-            children.append(value)
+            if not isinstance(value, marker_type):
+                children.append(value)
         elif isinstance(value, list):
             children += [item for item in value if isinstance(item, ast_type)]
     return children

@@ -79,6 +79,37 @@ def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: fr
     ) and any(caller not in seen for caller in callers)
 
 
+def loop_owners(tree: ast.Module, resolve: Resolve) -> dict[str, frozenset[str]]:
+    """Coroutines of this module that only ever run on an event loop of their own.
+
+    `def main(): anyio.run(_execute_hook, args.path)` (or `asyncio.run(_execute_hook(...))`) in a
+    plain function starts a fresh loop that serves that one coroutine until it returns; a coroutine
+    named nowhere else in the module is never awaited on a shared loop. Maps its name to the names
+    of the functions that start it (the only callers it may have).
+    """
+    started: dict[str, set[str]] = {}
+    runner_targets: set[int] = set()
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in block_nodes(function.body):
+            if isinstance(node, ast.Call) and resolve(node.func) in EVENT_LOOP_RUNNERS and node.args:
+                first = node.args[0]
+                target = first.func if isinstance(first, ast.Call) else first
+                if isinstance(target, ast.Name):
+                    started.setdefault(target.id, set()).add(function.name)
+                    runner_targets.add(id(target))
+    if not started:
+        return {}
+    coroutines = {node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)}
+    elsewhere = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id in started and id(node) not in runner_targets
+    }
+    return {name: frozenset(starters) for name, starters in started.items() if name in coroutines and name not in elsewhere}
+
+
 def script_entry_points(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
     """Names of functions this module runs at module level with `asyncio.run(name(...))`."""
     names: set[str] = set()

@@ -101,6 +101,33 @@ def defines_django_settings(tree: ast.Module) -> bool:
     return False
 
 
+_SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
+
+
+def configured_settings_modules(tree: ast.Module) -> tuple[str, ...]:
+    """The Django settings modules a file names as the one to run with:
+    `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")` (manage.py, wsgi.py, asgi.py,
+    a Celery app), `os.environ["DJANGO_SETTINGS_MODULE"] = "..."`, `{"DJANGO_SETTINGS_MODULE": "..."}`."""
+    named: list[str] = []
+    for node in ast.walk(tree):
+        value: ast.expr | None = None
+        if isinstance(node, ast.Call) and len(node.args) >= 2 and _is_settings_variable(node.args[0]):
+            value = node.args[1]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Subscript) and _is_settings_variable(target.slice) for target in node.targets
+        ):
+            value = node.value
+        elif isinstance(node, ast.Dict):
+            value = next((item for key, item in zip(node.keys, node.values) if key is not None and _is_settings_variable(key)), None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value not in named:
+            named.append(value.value)
+    return tuple(named)
+
+
+def _is_settings_variable(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == _SETTINGS_VARIABLE
+
+
 def is_development_settings(path: str) -> bool:
     """A settings module named for development or tests (settings/dev.py, test_settings.py, testutils/settings.py)."""
     stem_words, directory_words = module_name_words(path)

@@ -528,10 +528,23 @@ TEARDOWN_METHODS = frozenset(
         "join",
         "wait_closed",
         "unregister",
+        "deregister",
         "cancel",
         "dispose",
     }
 )
+
+
+# Non-blocking signals a teardown sends to what it stops: a sentinel put on a queue, an event set.
+SIGNAL_METHODS = frozenset({"put_nowait", "set", "notify", "notify_all", "send_signal", "set_result", "set_exception"})
+_TEARDOWN_FUNCTION_WORDS = frozenset({"stop", "shutdown", "close", "aclose", "teardown", "cleanup", "dispose", "finalize", "terminate"})
+_TEARDOWN_DUNDERS = frozenset({"__exit__", "__aexit__", "__del__"})
+
+
+def is_teardown_function(name: str) -> bool:
+    """`_stop_message_forwarding`, `shutdown`, `__aexit__`, `_close_pubsub`: a function that releases what it
+    started; what it fails to release can no longer be acted on."""
+    return name in _TEARDOWN_DUNDERS or any(word in _TEARDOWN_FUNCTION_WORDS for word in name.lower().split("_"))
 
 
 def is_teardown_call(call: ast.Call) -> bool:

@@ -48,13 +48,16 @@ class Reporting(enum.Enum):
         return self is not Reporting.NOT_REPORTED
 
 
-LOG_LEVEL_METHODS = frozenset(
+_LEVELS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg", "trace", "success"}
 )
+# structlog's async logger API awaits the same levels with an `a` prefix: `await logger.aexception(...)`.
+LOG_LEVEL_METHODS = _LEVELS | frozenset(f"a{level}" for level in _LEVELS)
 
 # Level methods that, called on anything, are almost always a logger (or an error reporter):
 # `info`/`log`/`msg` are common names elsewhere, these are not.
-_ERROR_LEVEL_METHODS = frozenset({"warning", "warn", "error", "exception", "critical", "fatal"})
+_ERROR_LEVELS = frozenset({"warning", "warn", "error", "exception", "critical", "fatal"})
+_ERROR_LEVEL_METHODS = _ERROR_LEVELS | frozenset(f"a{level}" for level in _ERROR_LEVELS)
 
 # Error-tracker client methods, whatever object they are called on (raven, rollbar,
 # New Relic, OpenTelemetry spans, Bugsnag, Honeybadger, Airbrake).

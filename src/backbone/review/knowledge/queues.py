@@ -257,6 +257,24 @@ HANDOFF_METHODS = frozenset(
 )
 HANDOFF_FUNCTIONS = frozenset({"django_q.tasks.async_task", "django_q.tasks.schedule", "starlette.background.BackgroundTask"})
 
+# The hand-offs no other common object has (not `send`, `schedule`, `s`): a function that makes one
+# puts work on a job queue.
+_QUEUE_HANDOFF_METHODS = frozenset(
+    {"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_in", "enqueue_at", "enqueue_job", "add_task"}
+)
+
+
+def hands_off_to_queue(facts: FunctionFacts) -> bool:
+    """The function puts work on a job queue (`job_queue.enqueue(send_email, ...)`, `task.delay(...)`).
+
+    When it also runs slow work inline, that is the fallback for when no queue is configured
+    (`if config.ENABLE_JOB_QUEUE: queue.enqueue(send_email, ...) else: send_email(...)`).
+    """
+    return any(
+        site.callee.rpartition(".")[2] in _QUEUE_HANDOFF_METHODS or site.callee in HANDOFF_FUNCTIONS for site in facts.calls
+    )
+
+
 # Task decorators whose library the name alone tells.
 _TASK_DECORATORS: dict[str, QueueLibrary] = {
     "celery.shared_task": QueueLibrary.CELERY,

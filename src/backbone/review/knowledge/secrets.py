@@ -8,6 +8,7 @@ Everything here works on plain strings so that it can be tested without an AST.
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import functools
@@ -423,3 +424,39 @@ SECRET_WRAPPERS: frozenset[str] = frozenset({"SecretStr", "SecretBytes", "Secret
 # --------------------------------------------------------------------------------------
 
 # "t" is the test directory of celery, kombu and other projects that follow Perl's layout.
+
+
+# --------------------------------------------------------------------------------------
+# Values that are not secrets by what they are or how they are used
+# --------------------------------------------------------------------------------------
+
+# A field name or type slug: lowercase words joined by `_` or `-` ("account_url", "aws-credentials").
+_SLUG = re.compile(r"[a-z]+(?:[_\-][a-z]+)*")
+_CONFIGURATION_WORDS = frozenset({"settings", "config", "configuration", "conf", "environ", "env"})
+
+
+def names_fields(values: list[str]) -> bool:
+    """`["account_url", "connection_string"]`: a collection of field names or type slugs, not of secrets.
+
+    Every element is a lowercase word or words joined by `_` or `-` (one of them at least), with no
+    digit or symbol: what a
+    structure lists (the fields a credentials block requires), never what a generator or a person
+    types as a password.
+    """
+    return (
+        len(values) >= 2
+        and all(_SLUG.fullmatch(value) for value in values)
+        and any("_" in value or "-" in value for value in values)
+    )
+
+
+def reads_configuration(node: ast.expr, resolve: Callable[[ast.expr], str | None]) -> bool:
+    """`settings.SECRET_KEY`, `app.config["SECRET_KEY"]`, `os.environ["TOKEN"]`, `os.getenv("TOKEN")`:
+    the value this deployment is configured with."""
+    if isinstance(node, ast.Call):
+        return resolve(node.func) in ENVIRONMENT_READS
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+        if isinstance(node, ast.Attribute) and node.attr.lower() in _CONFIGURATION_WORDS:
+            return True
+    return isinstance(node, ast.Name) and node.id.lower() in _CONFIGURATION_WORDS

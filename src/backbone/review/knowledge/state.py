@@ -212,3 +212,93 @@ def names_configuration(name: str) -> bool:
 def is_request_name(name: str, qualified: str | None) -> bool:
     """`request`, `g`, `session` (or what they import): state that differs per request."""
     return name in ("request", "g", "session") or (qualified is not None and qualified in _REQUEST_OBJECTS)
+
+
+# Objects that belong to one process by nature: bound to its event loop (queues, futures, events,
+# tasks, the loop itself) or to its threads. Module state that holds them, or a registry of them
+# (the queue of each connected websocket), is per-process by design: another worker has its own
+# loop, its own connections, and nothing in them to share.
+PER_PROCESS_TYPES = frozenset(
+    {
+        "asyncio.Queue",
+        "asyncio.PriorityQueue",
+        "asyncio.LifoQueue",
+        "asyncio.Future",
+        "asyncio.Task",
+        "asyncio.Event",
+        "asyncio.Lock",
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "asyncio.Condition",
+        "asyncio.AbstractEventLoop",
+        "asyncio.BaseEventLoop",
+        "asyncio.TaskGroup",
+        "asyncio.Handle",
+        "asyncio.TimerHandle",
+        "asyncio.queues.Queue",
+        "asyncio.futures.Future",
+        "asyncio.tasks.Task",
+        "asyncio.events.AbstractEventLoop",
+        "concurrent.futures.Future",
+        "threading.Thread",
+        "threading.Timer",
+        "anyio.Event",
+        "anyio.Lock",
+        "anyio.abc.TaskGroup",
+    }
+)
+# Calls that return such an object: the constructors, and the loop and task factories.
+_PER_PROCESS_FACTORIES = PER_PROCESS_TYPES | frozenset(
+    {
+        "asyncio.get_running_loop",
+        "asyncio.get_event_loop",
+        "asyncio.new_event_loop",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.current_task",
+        "asyncio.run_coroutine_threadsafe",
+        "anyio.create_memory_object_stream",
+    }
+)
+# Methods of an event loop (or task group) that hand out a future or a task.
+_PER_PROCESS_METHODS = frozenset({"create_task", "create_future", "run_in_executor", "call_later", "call_soon"})
+
+
+def annotation_holds_per_process(annotation: ast.expr, resolve: Resolve) -> bool:
+    """`set[asyncio.Future[None]]`, `asyncio.AbstractEventLoop | None`, `Set["Queue[Event]"]`: the declared
+    type names an object bound to this process's event loop or threads."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                continue
+            if annotation_holds_per_process(parsed, resolve):
+                return True
+        elif isinstance(node, (ast.Name, ast.Attribute)) and resolve(node) in PER_PROCESS_TYPES:
+            return True
+    return False
+
+
+def is_per_process_value(value: ast.expr, resolve: Resolve) -> bool:
+    """`asyncio.Queue()`, `asyncio.get_running_loop()`, `loop.create_future()`: an object of this process's loop."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    if resolve(value.func) in _PER_PROCESS_FACTORIES:
+        return True
+    return isinstance(value.func, ast.Attribute) and value.func.attr in _PER_PROCESS_METHODS
+
+
+def once_per_process_guard(test: ast.expr, added: ast.expr) -> str | None:
+    """`if key not in _WARNED:` around `_WARNED.add(key)`: the name of the set that remembers what was done.
+
+    Returns the set's name when `test` checks that `added` is not in it yet, else None.
+    """
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn)):
+        return None
+    container = test.comparators[0]
+    if not isinstance(container, ast.Name) or ast.dump(test.left) != ast.dump(added):
+        return None
+    return container.id

@@ -86,7 +86,7 @@ def effect(step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Effe
         return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE if step.concurrently else LockMode.ACCESS_EXCLUSIVE, False)
     if kind is StepKind.ADD_CONSTRAINT:
         if step.constraint is ConstraintKind.FOREIGN_KEY:
-            return Effect(LockMode.SHARE_ROW_EXCLUSIVE, False, scans=not step.not_valid)
+            return Effect(LockMode.SHARE_ROW_EXCLUSIVE, False, scans=not step.not_valid and not step.on_new_null_column)
         return Effect(LockMode.ACCESS_EXCLUSIVE, False, scans=not step.not_valid)
     if kind is StepKind.VALIDATE_CONSTRAINT:
         return Effect(LockMode.SHARE_UPDATE_EXCLUSIVE, False, scans=True)
@@ -120,3 +120,19 @@ def locked_anyway(migration: Migration, step: Step, postgres_version: int = DEFA
         if found is not None and found.lock is LockMode.ACCESS_EXCLUSIVE:
             return True
     return False
+
+
+def added_before(migration: Migration, step: Step) -> Step | None:
+    """The earlier ADD COLUMN of the same transaction that created the step's column.
+
+    Its ACCESS EXCLUSIVE lock is held from then to the commit: the table is not available between
+    the two, so no step in between (a CHECK validated first) can shorten the lock.
+    """
+    if not migration.atomic or not step.table or not step.column:
+        return None
+    for other in migration.steps:
+        if other is step:
+            return None
+        if other.kind is StepKind.ADD_COLUMN and other.table == step.table and other.column == step.column:
+            return other
+    return None

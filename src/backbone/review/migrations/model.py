@@ -11,6 +11,16 @@ import enum
 from dataclasses import dataclass, field
 
 
+# The name SQLAlchemy gives PostgreSQL's dialect (`bind.dialect.name`).
+POSTGRESQL = "postgresql"
+# Names of databases as SQLAlchemy's dialects spell them, and as per-database revision
+# directories are named; each maps to the dialect name.
+DATABASE_NAMES = {
+    "postgresql": POSTGRESQL, "postgres": POSTGRESQL, "pg": POSTGRESQL, "sqlite": "sqlite", "mysql": "mysql",
+    "mariadb": "mysql", "oracle": "oracle", "mssql": "mssql",
+}
+
+
 class Dialect(enum.Enum):
     DJANGO = "django"
     ALEMBIC = "alembic"
@@ -32,6 +42,8 @@ class StepKind(enum.Enum):
     # RunPython, an UPDATE/INSERT/DELETE in SQL: rows change, not the schema.
     DATA = "data"
     LOCK_TIMEOUT = "set lock_timeout"
+    # ALTER TYPE ... ADD VALUE: PostgreSQL has no way to remove an enum value again.
+    ADD_ENUM_VALUE = "add enum value"
     OTHER_DDL = "other ddl"
 
 
@@ -84,6 +96,12 @@ class Step:
     unknown_field: bool = False
     # DATA steps: every row of the table is gone after it (TRUNCATE, DELETE without WHERE).
     empties: bool = False
+    # ADD_CONSTRAINT of a foreign key declared inline on a column the same statement adds with NULL
+    # in every row (Django's AddField of a nullable ForeignKey without a default): PostgreSQL has
+    # no row to check, so it skips the validation scan.
+    on_new_null_column: bool = False
+    # RENAME_TABLE steps: the table's name afterwards.
+    new_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +122,17 @@ class Migration:
     # A Django `initial = True` migration: it runs when the app is installed, before the app
     # has written a row, so the app's own tables are empty while it runs.
     initial: bool = False
+    # The database the revision runs on when it is not PostgreSQL ("sqlite", "oracle", ...): its
+    # revisions directory is the per-database sibling of a PostgreSQL one, or it runs SQL that only
+    # that database accepts (PRAGMA). "" means PostgreSQL, or any database.
+    database: str = ""
+    # Steps inside a branch for another database (`if bind.dialect.name == "sqlite":`, the `else`
+    # of a PostgreSQL branch): they never run on PostgreSQL, so no PostgreSQL lock applies to them.
+    elsewhere: tuple[Step, ...] = ()
+
+    @property
+    def runs_on_postgres(self) -> bool:
+        return self.database in ("", POSTGRESQL)
 
     def existing(self, step: Step) -> bool:
         """Whether the step's table exists before this migration (so it may be large and busy).
@@ -124,6 +153,17 @@ class Migration:
                 if earlier.empties and earlier.table == step.table:
                     return False
         return True
+
+    def rebuilt(self, step: Step) -> bool:
+        """Whether the table `step` drops is rebuilt: a later step renames another table (a copy
+        filled in the meantime) to its name, so the table the code reads still exists afterwards."""
+        seen = False
+        for other in self.steps:
+            if other is step:
+                seen = True
+            elif seen and other.kind is StepKind.RENAME_TABLE and other.new_name and other.new_name == step.table:
+                return True
+        return False
 
     def sets_lock_timeout(self) -> bool:
         return any(step.kind is StepKind.LOCK_TIMEOUT and step.value not in ("0", "") for step in self.steps)

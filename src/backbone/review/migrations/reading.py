@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import ast
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
-from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
+from backbone.review.migrations.model import (
+    DATABASE_NAMES,
+    POSTGRESQL,
+    ConstraintKind,
+    DefaultKind,
+    Dialect,
+    Migration,
+    Step,
+    StepKind,
+)
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
 
 if TYPE_CHECKING:
@@ -103,6 +113,47 @@ def _expression_default(text: str) -> DefaultKind:
     return _volatility(target) if target is not None else DefaultKind.CONSTANT
 
 
+# What an f-string's `{...}` reads as in its SQL: a name no schema has.
+_PLACEHOLDER = "backbone_runtime_name"
+
+
+def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[Step] | None:
+    """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None.
+
+    A name filled in at run time is "" in the steps (an unknown table is not an existing one).
+    """
+    if isinstance(sql, ast.Call) and isinstance(sql.func, (ast.Name, ast.Attribute)) and sql.args and (
+        (sql.func.attr if isinstance(sql.func, ast.Attribute) else sql.func.id) == "text"
+    ):
+        sql = sql.args[0]
+    if not isinstance(sql, ast.JoinedStr):
+        return None
+    template = "".join(
+        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else _PLACEHOLDER
+        for part in sql.values
+    )
+    try:
+        steps = steps_of_sql(template, node or sql)
+    except SqlError:
+        return None
+    if any(step.kind is StepKind.DATA for step in steps):
+        return None
+    return [
+        replace(
+            step,
+            table=_known_name(step.table),
+            column=_known_name(step.column),
+            other_table=_known_name(step.other_table),
+            new_name=_known_name(step.new_name),
+        )
+        for step in steps
+    ]
+
+
+def _known_name(name: str) -> str:
+    return "" if _PLACEHOLDER in name else name
+
+
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
     texts: list[str] = []
     if isinstance(sql, (ast.List, ast.Tuple)):
@@ -113,6 +164,11 @@ def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, rever
             texts.append(text)
     else:
         text = literal_text(sql)
+        template = _template_steps(sql, node) if text is None else None
+        if template is not None:
+            # An f-string of DDL or a query (names filled in at run time): no row changes; a
+            # name filled in at run time is unknown ("").
+            return template, ""
         if text is None:
             # SQL built at run time (or a SQLAlchemy statement): rows change, the schema is unknown.
             return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
@@ -198,7 +254,9 @@ def _django_operation(
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
-        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if name == "RenameModel" else "name").lower()))
+        renaming = name == "RenameModel"
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
+                          new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
         steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
@@ -211,7 +269,10 @@ def _django_operation(
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
-        reversible = not _is_none(_argument(call, 1, "reverse_code"))
+        # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
+        # them) is not known here, so the operation is taken as reversible.
+        unpacked = any(isinstance(argument, ast.Starred) for argument in call.args)
+        reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
         steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function))
     elif name == "RunSQL":
@@ -234,7 +295,7 @@ def _django_operation(
 def _django_field(
     context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call, *, adding: bool
 ) -> list[Step]:
-    qualified = context.call_name(field) or ""
+    qualified = _django_base(context, context.call_name(field) or "")
     field_type = _last(qualified) or (field.func.attr if isinstance(field.func, ast.Attribute) else "")
     keywords = {keyword.arg: keyword.value for keyword in field.keywords if keyword.arg}
     # Only a many-to-many relation takes `through=` (a manager such as taggit's declares its join
@@ -265,9 +326,32 @@ def _django_field(
         isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
     ):
         target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+        # Django adds the foreign key inline with ADD COLUMN; a nullable column without a default
+        # is NULL in every existing row, so PostgreSQL has nothing to validate.
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,
-                          other_table=target.rpartition(".")[2].lower()))
+                          other_table=target.rpartition(".")[2].lower(),
+                          on_new_null_column=not not_null and default is DefaultKind.NONE))
     return steps
+
+
+def _django_base(context: FileContext, qualified: str) -> str:
+    """The Django field class a project field class derives from (`UsernameField(CharField)` is a
+    CharField to the schema editor); `qualified` itself when it is Django's or not the project's."""
+    project = context.project
+    if project is None or qualified.startswith("django."):
+        return qualified
+    pending = [project.resolve(qualified)]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop(0)
+        if current.startswith("django."):
+            return current
+        facts = project.classes.get(current)
+        if facts is None or current in seen or len(seen) > 16:
+            continue
+        seen.add(current)
+        pending.extend(project.resolve(base) for base in facts.bases)
+    return qualified
 
 
 def _django_alter(context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call) -> list[Step]:
@@ -311,13 +395,123 @@ def _read_alembic(context: FileContext) -> Migration | None:
     calls = sorted(
         (node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=lambda item: (item.lineno, item.col_offset)
     )
+    elsewhere: list[Step] = []
+    database = _directory_database(context)
     for call in calls:
         name = context.call_name(call) or ""
+        on_postgres = _runs_on_postgres(context, call, upgrade)
+        into = steps if on_postgres else elsewhere
         if name.startswith(_ALEMBIC_OP):
-            _alembic_operation(context, call, name[len(_ALEMBIC_OP):], steps, problems, new_tables)
+            operation = name[len(_ALEMBIC_OP):]
+            if operation == "execute" and on_postgres and _sqlite_only(_argument(call, 0, "sqltext")):
+                # PostgreSQL rejects it: the revision runs on SQLite.
+                database = database or "sqlite"
+                continue
+            _alembic_operation(context, call, operation, into, problems, new_tables)
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
-            steps.append(Step(StepKind.DATA, call, _call_text(context, call)))
-    return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems))
+            if call.func.attr == "execute" and call.args and (
+                literal_text(call.args[0]) is not None or _template_steps(call.args[0]) is not None
+            ):
+                # SQL text: what it does is read like op.execute's (a SELECT changes no row).
+                found, problem = _sql_steps(context, call, call.args[0], True)
+                if not problem:
+                    into.extend(found)
+                    continue
+            into.append(Step(StepKind.DATA, call, _call_text(context, call)))
+    return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
+                     database=database, elsewhere=tuple(elsewhere))
+
+
+# --- the database a revision or a branch of it runs on -----------------------------------------
+
+
+def _sqlite_only(sql: ast.expr | None) -> bool:
+    """SQL that only SQLite accepts (`PRAGMA foreign_keys=OFF`)."""
+    text = literal_text(sql)
+    return text is not None and text.lstrip().upper().startswith("PRAGMA")
+
+
+def _dialect_names(node: ast.expr) -> frozenset[str] | None:
+    """The database names a comparison operand spells ("sqlite", ("mysql", "mariadb"))."""
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
+    names = set()
+    for item in items:
+        if not isinstance(item, ast.Constant) or not isinstance(item.value, str):
+            return None
+        names.add(DATABASE_NAMES.get(item.value.lower(), item.value.lower()))
+    return frozenset(names)
+
+
+def _names_dialect(node: ast.expr) -> bool:
+    """`bind.dialect.name`, `context.get_context().dialect.name`, a `dialect_name` variable."""
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        return "dialect" in ast.unparse(node.value)
+    if isinstance(node, ast.Name):
+        return "dialect" in node.id.lower()
+    return False
+
+
+def _dialect_condition(test: ast.expr) -> tuple[frozenset[str], bool] | None:
+    """(names, True) for `dialect.name == "sqlite"` / `in (...)`, (names, False) for `!=` / `not in`."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not _names_dialect(test.left):
+        return None
+    names = _dialect_names(test.comparators[0])
+    if names is None:
+        return None
+    operator = test.ops[0]
+    if isinstance(operator, (ast.Eq, ast.In)):
+        return names, True
+    if isinstance(operator, (ast.NotEq, ast.NotIn)):
+        return names, False
+    return None
+
+
+def _runs_on_postgres(context: FileContext, node: ast.AST, function: ast.AST) -> bool:
+    """Whether no enclosing `if` on the database's dialect keeps `node` away from PostgreSQL."""
+    child = node
+    parent = context.parents.get(node)
+    while parent is not None and child is not function:
+        if isinstance(parent, ast.If) and child is not parent.test:
+            condition = _dialect_condition(parent.test)
+            if condition is not None:
+                names, positive = condition
+                in_body = any(child is statement for statement in parent.body)
+                if (POSTGRESQL in names) != (positive == in_body):
+                    return False
+        child, parent = parent, context.parents.get(parent)
+    return True
+
+
+def _directory_database(context: FileContext) -> str:
+    """The database of a per-database revisions directory (`versions/sqlite/` beside `versions/postgresql/`).
+
+    A directory named for a database counts only when a sibling directory of revisions is named
+    for another one: then the project keeps one history per database, and this is one of them.
+    """
+    project = context.project
+    path = context.facts.path.replace("\\", "/")
+    directory, _, _ = path.rpartition("/")
+    parent, _, name = directory.rpartition("/")
+    database = DATABASE_NAMES.get(name.lower())
+    if project is None or database is None:
+        return ""
+    siblings = project.view("migrations.directories", _directories)
+    if not any(
+        other_parent == parent and DATABASE_NAMES.get(other.lower(), database) != database
+        for other_parent, other in siblings
+    ):
+        return ""
+    return database
+
+
+def _directories(project: ProjectIndex) -> frozenset[tuple[str, str]]:
+    """(parent, name) of every directory that holds a module of the project."""
+    found = set()
+    for facts in project.modules.values():
+        directory = facts.path.replace("\\", "/").rpartition("/")[0]
+        parent, _, name = directory.rpartition("/")
+        found.add((parent, name))
+    return frozenset(found)
 
 
 def _is_bind(node: ast.expr, context: FileContext) -> bool:
@@ -371,7 +565,8 @@ def _alembic_operation(
     elif name == "drop_table":
         steps.append(Step(StepKind.DROP_TABLE, call, text, table))
     elif name == "rename_table":
-        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name")))
+        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name"),
+                          new_name=_string(call, 1, "new_table_name")))
     elif name == "execute":
         found, problem = _sql_steps(context, call, _argument(call, 0, "sqltext"), True)
         if problem:

@@ -16,6 +16,14 @@ POSTGRES_VERSION = RuleOption(
     "The PostgreSQL major version the migrations run on (set once as `postgres-version` in [tool.backbone]).",
 )
 EXAMPLE_PATH = "shop/migrations/0002_example.py"
+# The "not reported" sentence of every rule about PostgreSQL's locks (`postgres_locks`).
+NOT_ON_OTHER_DATABASES = (
+    " Not reported on other databases: an Alembic revision that runs elsewhere than PostgreSQL (it sits in a "
+    "revisions directory named for its database beside one named for another, such as `versions/sqlite/` next to "
+    "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
+    "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, the `else` of a PostgreSQL "
+    "branch)."
+)
 
 
 def only_in_migrations(severity: Severity) -> ContextPolicy:
@@ -29,10 +37,13 @@ class MigrationRule(Rule):
     subscribes: ClassVar[tuple[type[ast.AST], ...]] = (ast.Module,)
     options: ClassVar[tuple[RuleOption, ...]] = (POSTGRES_VERSION,)
     example_path: ClassVar[str] = EXAMPLE_PATH
+    # The rule speaks of PostgreSQL's locks: a revision that runs on another database
+    # (`Migration.database`) has none of them.
+    postgres_locks: ClassVar[bool] = False
 
     def visit(self, node: ast.AST) -> None:
         migration = read_migration(self.context)
-        if migration is not None:
+        if migration is not None and (migration.runs_on_postgres or not self.postgres_locks):
             self.check(migration)
 
     def check(self, migration: Migration) -> None:

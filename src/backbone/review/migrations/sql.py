@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from backbone.review.migrations.model import ConstraintKind, DefaultKind, Step, StepKind
@@ -163,7 +164,7 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             if rename == "OBJECT_COLUMN":
                 steps.append(Step(StepKind.RENAME_COLUMN, node, text, table, statement.subname, from_sql=True))
             elif rename == "OBJECT_TABLE":
-                steps.append(Step(StepKind.RENAME_TABLE, node, text, table, from_sql=True))
+                steps.append(Step(StepKind.RENAME_TABLE, node, text, table, from_sql=True, new_name=statement.newname or ""))
             else:
                 steps.append(Step(StepKind.OTHER_DDL, node, text, table, from_sql=True))
         elif kind in ("UpdateStmt", "InsertStmt", "DeleteStmt"):
@@ -182,11 +183,29 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
                 constant = getattr(argument, "val", None)
                 value = str(getattr(constant, "sval", None) or getattr(constant, "ival", ""))
             steps.append(Step(StepKind.LOCK_TIMEOUT, node, text, value=value, from_sql=True))
+        elif kind == "AlterEnumStmt" and not statement.oldVal:
+            steps.append(Step(StepKind.ADD_ENUM_VALUE, node, text, _object_name(statement.typeName), from_sql=True))
+        elif kind == "DoStmt" and _block_changes_rows(statement):
+            steps.append(Step(StepKind.DATA, node, text, reversible=reversible, from_sql=True))
         elif kind in ("SelectStmt", "VariableSetStmt", "TransactionStmt", "CommentStmt", "VariableShowStmt"):
             continue
         else:
             steps.append(Step(StepKind.OTHER_DDL, node, text, from_sql=True))
     return steps
+
+
+# Statements of a PL/pgSQL body that change rows; `ON DELETE`/`ON UPDATE` of a foreign key do not.
+_ROW_CHANGES = re.compile(r"\b(?<!ON )(UPDATE|INSERT|DELETE|TRUNCATE|MERGE|COPY)\b", re.IGNORECASE)
+
+
+def _block_changes_rows(statement: Any) -> bool:
+    """Whether a `DO $$ ... $$` block's body runs an UPDATE/INSERT/DELETE (a block of DDL changes none)."""
+    body = ""
+    for option in statement.args or ():
+        if getattr(option, "defname", "") == "as":
+            body = str(getattr(option.arg, "sval", "") or "")
+    words = " ".join(body.split())
+    return not body or _ROW_CHANGES.search(words) is not None
 
 
 def _first_line(sql: str) -> str:

@@ -74,6 +74,8 @@ class Report:
     confidence: Confidence
     # Spans (line, col_offset, end_line, end_col_offset) to mask wherever the source is shown.
     sensitive_spans: tuple[tuple[int, int, int, int], ...] = ()
+    # The most severe this finding may be, whatever the context (an inline fallback of queued work).
+    at_most: Severity | None = None
 
 
 class Rule:
@@ -150,6 +152,7 @@ class Rule:
         fix: str | None = None,
         confidence: Confidence | None = None,
         sensitive_spans: tuple[tuple[int, int, int, int], ...] = (),
+        at_most: Severity | None = None,
     ) -> None:
         self.reports.append(
             Report(
@@ -159,5 +162,6 @@ class Rule:
                 fix=Fix(fix) if fix else None,
                 confidence=confidence or self.confidence,
                 sensitive_spans=sensitive_spans,
+                at_most=at_most,
             )
         )

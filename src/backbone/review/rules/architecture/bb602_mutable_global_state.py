@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import state
+from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.frameworks import qualname_of
 from backbone.review.knowledge.domains import identifier_words
 from backbone.review.orm import QueryKind, module_flows, query_chain
@@ -95,6 +96,13 @@ class MutableGlobalState(Rule):
             "of a client (`global _client; if _client is None: _client = make_client()`), one-time set-up "
             "guarded by a flag (`if _installed: return`), or a per-key lock registry "
             "(`_LOCKS.setdefault(key, asyncio.Lock())`), which coordinates the tasks of one process.\n\n"
+            "State that belongs to one process by nature is not flagged either: a module variable declared or "
+            "built as an object of the process's event loop or threads (`_waiters: set[asyncio.Future[None]]`, "
+            "`_loop: asyncio.AbstractEventLoop | None`), a registry the function fills with such objects (the "
+            "`asyncio.Queue` of each connected websocket added to `subscribers`, `filters[queue] = spec`, and "
+            "their removal), state rebuilt when the running loop changes (`if _owner_loop is not loop: "
+            "_queue = asyncio.Queue(); _inflight = ()`), and a set that only keeps a log line to once per "
+            "process (`if key not in _warned: _warned.add(key); log.warning(...)`).\n\n"
             "A lock around the change (`with _lock:`) does not make it go away: a lock serialises the "
             "threads of one process, not the worker processes; the message says so. A variable imported "
             "from another module is reported with medium confidence, and only for changes no other kind of "
@@ -449,6 +457,15 @@ class MutableGlobalState(Rule):
             for name, value in _module_assignments(context.tree)
             if isinstance(value, ast.Call) and context.call_name(value) in state.LOCK_CONSTRUCTORS
         )
+        # Module names that hold objects of this process's event loop or threads (by their declared
+        # type or their value): per-process by nature.
+        self.per_process = frozenset(
+            name
+            for name, value, annotation in _module_bindings(context.tree)
+            if (annotation is not None and state.annotation_holds_per_process(annotation, context.qualified_name))
+            or (value is not None and state.is_per_process_value(value, context.qualified_name))
+        )
+        self._loggers: LoggerBindings | None = None
 
     def visit(self, node: ast.AST) -> None:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self._reachable:
@@ -501,6 +518,14 @@ class MutableGlobalState(Rule):
         if facts is None or attribute not in facts.symbols:
             return None
         return _State(shown, Container.UNKNOWN, imported=True)
+
+    def is_logging(self, statement: ast.stmt) -> bool:
+        """The statement is a logging or warning call (`log.warning(...)`, `warnings.warn(...)`)."""
+        if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+            return False
+        if self._loggers is None:
+            self._loggers = LoggerBindings.of_module(self.context.tree, self.context.qualified_name)
+        return reporting_of_call(statement.value, self.context.qualified_name, self._loggers).reports
 
     def is_lock(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Call):
@@ -583,6 +608,9 @@ class _FunctionMutations:
         self.mutations: list[_Mutation] = []
         # A mutation that stores a lock: the function hands out per-key locks.
         self.stores_locks = False
+        # Module state this function fills with objects of its own event loop (a queue per
+        # connection, the running loop, a task): a per-process registry, bookkeeping included.
+        self.per_process_targets: set[str] = set()
 
     def run(self) -> None:
         for node in self.nodes:
@@ -603,6 +631,8 @@ class _FunctionMutations:
             return
         memo = state.is_cache_name(self.function.name) or self._answers_from_state()
         for mutation in self.mutations:
+            if mutation.target.name in self.per_process_targets:
+                continue
             if memo or mutation.cache:
                 # A per-process cache is only a problem when what it holds can change elsewhere.
                 if self._fills_from_database():
@@ -618,6 +648,10 @@ class _FunctionMutations:
     ) -> None:
         if "lock" in identifier_words(target.name.rpartition(".")[2]):
             return
+        if target.name in self.rule.per_process or self._under_loop_guard(statement):
+            return
+        if any(self._is_per_process(value) for value in values):
+            self.per_process_targets.add(target.name)
         cache = state.is_cache_name(target.name) or target.container is Container.CACHE
         self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values))
 
@@ -663,6 +697,9 @@ class _FunctionMutations:
             if item_of is not None:
                 if value is not None and self._is_lock(value):
                     self.stores_locks = True
+                if self._is_per_process(target.slice):
+                    # A registry keyed by a per-process object (`FILTERS[queue] = spec`).
+                    self.per_process_targets.add(item_of.name)
                 self._record(statement, item_of, shown, statement, stored)
 
     def _call(self, call: ast.Call) -> None:
@@ -677,9 +714,48 @@ class _FunctionMutations:
         if any(self._is_lock(argument) for argument in call.args):
             self.stores_locks = True
         statement = self.rule.context.enclosing_statement(call) or call
+        if func.attr == "add" and len(call.args) == 1 and self._once_per_process(statement, call.args[0], found):
+            return
         shown = _clip(" ".join(self.rule.context.segment(call).split()))
         values = (*call.args, *(keyword.value for keyword in call.keywords))
         self._record(call, found, shown, statement, values if func.attr in _STORING_MUTATORS else ())
+
+    def _is_per_process(self, value: ast.expr) -> bool:
+        """An object of this process's event loop: built here, kept in a local, or module state declared so."""
+        resolve = self.rule.context.qualified_name
+        if state.is_per_process_value(value, resolve):
+            return True
+        if not isinstance(value, ast.Name):
+            return False
+        if value.id in self.locals:
+            return any(state.is_per_process_value(assigned, resolve) for assigned in self.local_values.get(value.id, ()))
+        return value.id in self.rule.per_process
+
+    def _under_loop_guard(self, statement: ast.AST) -> bool:
+        """`if _owner_loop is not loop: _queue = asyncio.Queue(); _inflight = ()`: the state is rebuilt
+        when the running event loop changes, so it belongs to that loop, and to this process."""
+        for ancestor in self.rule.context.ancestors(statement):
+            if ancestor is self.function:
+                return False
+            if (
+                isinstance(ancestor, ast.If)
+                and isinstance(ancestor.test, ast.Compare)
+                and all(isinstance(operator, (ast.Is, ast.IsNot)) for operator in ancestor.test.ops)
+                and any(self._is_per_process(operand) for operand in (ancestor.test.left, *ancestor.test.comparators))
+            ):
+                return True
+        return False
+
+    def _once_per_process(self, statement: ast.AST, added: ast.expr, found: _State) -> bool:
+        """`if key not in _WARNED: _WARNED.add(key); log.warning(...)`: the set only keeps a log line to one
+        per process; a second worker logging it once more is what the author accepts."""
+        guard = self.rule.context.parent(statement)
+        if not isinstance(guard, ast.If) or statement not in guard.body or guard.orelse:
+            return False
+        if state.once_per_process_guard(guard.test, added) != found.name:
+            return False
+        others = [other for other in guard.body if other is not statement]
+        return bool(others) and all(self.rule.is_logging(other) for other in others)
 
     def _is_lock(self, value: ast.expr) -> bool:
         return isinstance(value, ast.Call) and self.rule.context.call_name(value) in state.LOCK_CONSTRUCTORS
@@ -853,16 +929,23 @@ def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, 
 
 def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
     """Module-level `name = value` bindings, including those under top-level if/try blocks."""
+    for name, value, _ in _module_bindings(tree):
+        if value is not None:
+            yield name, value
+
+
+def _module_bindings(tree: ast.Module) -> Iterator[tuple[str, ast.expr | None, ast.expr | None]]:
+    """Module-level bindings as (name, value, annotation), including those under top-level if/try blocks."""
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         statement = stack.pop()
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 if isinstance(target, ast.Name):
-                    yield target.id, statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                    yield target.id, statement.value, None
+        elif isinstance(statement, ast.AnnAssign):
             if isinstance(statement.target, ast.Name):
-                yield statement.target.id, statement.value
+                yield statement.target.id, statement.value, statement.annotation
         elif isinstance(statement, ast.If):
             stack.extend(reversed([*statement.body, *statement.orelse]))
         elif isinstance(statement, ast.Try):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import (
@@ -16,6 +17,8 @@ from backbone.review.frameworks import (
 from backbone.review.knowledge.answers import is_response_builder
 from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, DumpKind, whole_record_dump
 from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
+from backbone.review import reads
+from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
 from backbone.review.rules.contract._support import FunctionNode, article, function_label
@@ -60,7 +63,12 @@ class OrmObjectInResponse(Rule):
             "marshmallow schema), dicts built from each record (`[{\"id\": row.id} for row in rows]`), "
             "explicit field lists (`model_to_dict(obj, fields=[...])`, "
             "`.values(\"id\", \"name\")`), `vars()` of objects that are not ORM records, Django forms and "
-            "filter sets with `fields = \"__all__\"` (they read input, they send nothing), and "
+            "filter sets with `fields = \"__all__\"` (they read input, they send nothing), a serializer whose "
+            "own `to_representation` builds the answer without `super().to_representation()` (it delegates to "
+            "another serializer: its Meta fields shape nothing), a serializer nothing uses (other modules "
+            "import from its module, none imports it or the whole module or names its dotted path in a "
+            "string (`\"app.serializers.TaskSerializer\"` in settings), its own module never names it and "
+            "`__all__` does not offer it), and "
             "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields."
         ),
         why_is_this_bad=(
@@ -572,6 +580,10 @@ class OrmObjectInResponse(Rule):
     def _serializer(self, node: ast.ClassDef) -> None:
         if not self._model_serializer(node):
             return
+        if _shapes_its_own_output(node) or self._unused(node):
+            # Its Meta fields never reach a client: it answers with what its own
+            # to_representation builds, or nothing uses it.
+            return
         for item in node.body:
             if not (isinstance(item, ast.ClassDef) and item.name in (_META, "Config")):
                 continue
@@ -593,6 +605,32 @@ class OrmObjectInResponse(Rule):
                         fix="List the fields clients get (fields = [\"id\", \"name\", ...]) instead of the ones they don't.",
                     )
 
+    def _unused(self, node: ast.ClassDef) -> bool:
+        """A module-level class that nothing in the project names, while other modules do import from
+        its module (so backbone sees its consumers): no import of it, no import of the whole module or
+        star import, no use in its own module (a view's `serializer_class`, a nested field, a subclass),
+        and not offered in `__all__`."""
+        project = self.context.project
+        if project is None or self.context.scope_name(node) != "":
+            return False
+        module = self.context.module
+        if _exported(self.context.tree, node.name):
+            return False
+        # Every import of the project is read, as one question per segment of the names asked
+        # about: an edit elsewhere re-checks this file only when it adds or removes an import
+        # target (or a dotted-path string) with one of these segments.
+        for key in reads.reference_keys(f"{module}.{node.name}"):
+            reads.record(key)
+        with reads.paused():
+            imported = project.view(f"{self.code}.imported-names", _imported_names)
+        if _names(f"{module}.{node.name}", imported.names) or _names(module, imported.whole_modules):
+            return False
+        if not _names(module, imported.imported_from):
+            return False
+        return not any(
+            name.id == node.name and isinstance(name.ctx, ast.Load) for name in self.context.nodes_of(ast.Name)
+        )
+
     def _model_serializer(self, node: ast.ClassDef) -> bool:
         project = self.context.project
         pending = [name for name in (self.context.qualified_name(base) for base in node.bases) if name]
@@ -610,6 +648,70 @@ class OrmObjectInResponse(Rule):
                 if facts is not None:
                     pending.extend(project.resolve(base) for base in facts.bases)
         return False
+
+
+def _shapes_its_own_output(node: ast.ClassDef) -> bool:
+    """The serializer's own `to_representation` builds the answer without `super().to_representation`
+    (it delegates to another serializer, or builds a dict): its Meta fields don't shape what is sent."""
+    for item in node.body:
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "to_representation":
+            return not any(
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "to_representation"
+                and isinstance(call.func.value, ast.Call)
+                and isinstance(call.func.value.func, ast.Name)
+                and call.func.value.func.id == "super"
+                for call in ast.walk(item)
+            )
+    return False
+
+
+def _exported(tree: ast.Module, name: str) -> bool:
+    """`__all__ = [..., "Name", ...]`: the module offers the class to code backbone may not see."""
+    for statement in tree.body:
+        if isinstance(statement, (ast.Assign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
+                if any(isinstance(node, ast.Constant) and node.value == name for node in ast.walk(statement.value)):
+                    return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Imported:
+    """What the project's modules import from each other, by qualified name."""
+
+    # `from app.serializers import UserSerializer`: app.serializers.UserSerializer; also named by a
+    # dotted-path string (`"app.serializers.UserSerializer"`).
+    names: frozenset[str]
+    # `from app import serializers`, `import app.serializers`, `from app.serializers import *`.
+    whole_modules: frozenset[str]
+    # Modules some name is imported from.
+    imported_from: frozenset[str]
+
+
+def _names(qualname: str, names: frozenset[str]) -> bool:
+    """`qualname` is among `names`, also as it is imported from below a source root
+    (`webhooks.serializers.X` for `label_studio.webhooks.serializers.X`)."""
+    parts = qualname.split(".")
+    return any(".".join(parts[start:]) in names for start in range(len(parts)))
+
+
+def _imported_names(index: ProjectIndex) -> _Imported:
+    names: set[str] = set()
+    whole: set[str] = set()
+    for facts in index.modules.values():
+        for raw in facts.imports.values():
+            if not raw:
+                continue
+            name = index.resolve(raw)
+            (whole if name in index.modules else names).add(name)
+        whole.update(index.resolve(module) for module in facts.star_imports)
+        # `"app.serializers.TaskSerializer"` in settings, loaded with `import_string`.
+        names.update(index.resolve(path) for path in facts.dotted_class_paths)
+    imported_from = frozenset(name.rpartition(".")[0] for name in names)
+    return _Imported(frozenset(names), frozenset(whole), imported_from)
 
 
 def _reshaped(statement: ast.Return) -> bool:

@@ -12,6 +12,7 @@ from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Re
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS, money_record
 from backbone.review.orm import QueryKind, module_flows
 from backbone.review.project import ProjectIndex
+from backbone.review.reads import ImportQuestion
 from backbone.review.rules.contract._support import (
     FunctionNode,
     article,
@@ -40,11 +41,7 @@ def _has_idempotency_middleware(index: ProjectIndex) -> bool:
         name = qualname.rpartition(".")[2].lower()
         if "idempot" in name and "middleware" in name:
             return True
-    return any(
-        "idempot" in target.lower() and "middleware" in target.lower()
-        for facts in index.modules.values()
-        for target in facts.imports.values()
-    )
+    return index.imports_any(ImportQuestion.IDEMPOTENCY_MIDDLEWARE)
 
 _READ_HEADER: dict[WebFramework, str] = {
     WebFramework.FASTAPI: 'take `idempotency_key: str | None = Header(None, alias="Idempotency-Key")`',

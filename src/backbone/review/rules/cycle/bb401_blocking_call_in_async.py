@@ -26,6 +26,7 @@ from backbone.review.knowledge.calls import (
     project_callee,
 )
 from backbone.review.knowledge.commands import (
+    loop_owners,
     runs_only_from_commands,
     script_entry_points,
 )
@@ -111,7 +112,8 @@ class BlockingCallInAsync(Rule):
             "object of a sync `Session` came from a query, which is where the sync session is reported;\n"
             "- coroutines that own their event loop: CLI commands (`@app.command()`, `@click.command()`, "
             "`@cli.group()`, cyclopts' `@app.default`) and the coroutines only they await, and a "
-            "script's `asyncio.run(main())`;\n"
+            "script's `asyncio.run(main())`, and a coroutine that a plain function starts on a loop of its "
+            "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names;\n"
             "- start-up and shut-down work: `on_event(\"startup\")` hooks, a `lifespan=` function handed to "
             "the application (`FastAPI(lifespan=lifespan)`, `on_startup=[...]`, `add_event_handler(\"startup\", "
             "hook)`) and the coroutines it awaits: they run before the first request is served;\n"
@@ -156,6 +158,24 @@ class BlockingCallInAsync(Rule):
     )
 
     VALID = (
+        # A one-shot `main()` runs the coroutine on a loop of its own: nothing else waits on it.
+        """
+        import sys
+        from pathlib import Path
+
+        import anyio
+
+        async def _execute_hook(state_path: Path) -> None:
+            state = state_path.read_text(encoding="utf-8")
+            print(state)
+
+        def main(argv: list[str]) -> int:
+            anyio.run(_execute_hook, Path(argv[0]))
+            return 0
+
+        if __name__ == "__main__":
+            raise SystemExit(main(sys.argv[1:]))
+        """,
         # A lifespan handed to the application by its factory: start-up work, before any request.
         """
         import time
@@ -387,6 +407,25 @@ class BlockingCallInAsync(Rule):
     )
 
     INVALID = (
+        # The same coroutine awaited by a handler too shares the server's loop.
+        """
+        from pathlib import Path
+
+        import anyio
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        async def _execute_hook(state_path: Path) -> str:
+            return state_path.read_text(encoding="utf-8")  # expect: BB401
+
+        def main(path: str) -> None:
+            anyio.run(_execute_hook, Path(path))
+
+        @app.get("/state")
+        async def state():
+            return await _execute_hook(Path("state.json"))
+        """,
         # time.sleep and requests directly in a FastAPI handler.
         """
         import time
@@ -557,6 +596,7 @@ class BlockingCallInAsync(Rule):
         # Tests run one coroutine at a time: a blocking call there stalls nobody else.
         self._skip_file = is_test_path(context.path)
         self._script_entry_points: frozenset[str] | None = None
+        self._loop_owners: dict[str, frozenset[str]] | None = None
 
     def _flask_view(self, function: ast.AsyncFunctionDef) -> bool:
         """Flask runs an async view in an event loop of its own, on the request's worker thread.
@@ -580,6 +620,14 @@ class BlockingCallInAsync(Rule):
         if project is None:
             return False
         qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(function), function.name]))
+        if self.context.scope_name(function) == "":
+            if self._loop_owners is None:
+                self._loop_owners = loop_owners(self.context.tree, self.context.qualified_name)
+            starters = self._loop_owners.get(function.name)
+            module = self.context.module
+            if starters is not None and project.callers(qualname) <= {f"{module}.{name}" for name in starters}:
+                # `main()` runs it with `anyio.run(...)`: the loop serves it alone.
+                return True
         return runs_only_from_commands(project, qualname)
 
     # --- the async def ----------------------------------------------------------------------------

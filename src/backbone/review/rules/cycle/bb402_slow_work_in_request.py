@@ -21,6 +21,7 @@ from backbone.review.knowledge.queues import (
     SlowWork,
     SlowWorkKind,
     handoff_advice,
+    hands_off_to_queue,
     slow_work_call,
     slow_work_function,
     slow_work_types,
@@ -104,7 +105,10 @@ class SlowWorkInRequest(Rule):
             "- the later calls of one SMTP conversation (`smtp.login`, `smtp.sendmail` after "
             "`smtplib.SMTP(...)`): reported once, at the first;\n"
             "- functions that are not request handlers (management commands, tasks themselves) and "
-            "test code (fake servers sleep on purpose)."
+            "test code (fake servers sleep on purpose).\n\n"
+            "Work a function enqueues on a job queue when one is configured and runs inline only as the "
+            "fallback without one (`if config.ENABLE_JOB_QUEUE: job_queue.enqueue(send_email, ...) else: "
+            "send_email(...)`) is reported as info: the deployment decides, and the message says so."
         ),
         why_is_this_bad=(
             "The user waits for work they don't need to wait for: an SMTP handshake takes hundreds of "
@@ -510,12 +514,22 @@ class SlowWorkInRequest(Rule):
         task_note = ""
         if library is not None:
             task_note = f" (`{first}` is a {library.value} task called directly, so it runs here)"
+        fallback = next(
+            (name for name in path.functions if (facts := project.functions.get(name)) is not None and hands_off_to_queue(facts)),
+            None,
+        )
+        if fallback is not None:
+            # The work goes to a job queue when one is configured; inline is the fallback without one.
+            task_note += (
+                f" when no job queue is configured (`{display_name(project, fallback)}` enqueues it otherwise)"
+            )
         self.report(
             call,
             f"Request handler `{handler.name}()` {path.leaf.kind.value} inline through the call chain "
             f"{chain}{task_note}, {_CONSEQUENCE[path.leaf.kind]}.",
             fix=_chain_fix(first, library, path.leaf.kind, advice),
             confidence=path.leaf.confidence,
+            at_most=Severity.INFO if fallback is not None else None,
         )
 
 

@@ -22,7 +22,9 @@ from backbone.review.knowledge.errors import (
     guess_exception,
     is_error_response,
     is_error_status,
+    SIGNAL_METHODS,
     is_teardown_call,
+    is_teardown_function,
 )
 from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
@@ -90,15 +92,19 @@ class SilentExcept(Rule):
             "infrastructure error (database driver and ORM errors, HTTP client errors, SMTP errors, "
             "`OSError`/`ConnectionError`/`TimeoutError`, cloud and payment SDK errors), and whose body "
             "neither re-raises (any `raise`, `abort(...)`, `pytest.fail`, `sys.exit`), logs (the "
-            "`logging` module or a logger, structlog, loguru, Sentry and other error trackers, "
+            "`logging` module or a logger, structlog (its async `await logger.aexception(...)` too), loguru, Sentry and other error trackers, "
             "`warnings.warn`, `traceback.print_exc`), uses the caught exception, tells the user (Django "
             "messages, Flask `flash`) nor answers with an error response (a 4xx/5xx response object, "
             "`return body, 500`).\n\n"
             "Narrow, expected exceptions (`KeyError`, `ValueError`, `ImportError`, `StopIteration`, "
             "`FileNotFoundError`, `DoesNotExist`, ...) are not flagged: catching them is a decision. "
             "Neither are handlers that lose nothing:\n\n"
-            "- a `try` whose body only imports (probing for an optional dependency) or only releases a "
-            "resource (`conn.close()`, `os.remove(tmp)`, `proc.kill()`);\n"
+            "- a `try` whose body only imports (probing for an optional dependency, and recording what it "
+            "provides: `versions[\"ml\"] = {\"version\": ml.__version__}`) or only releases a "
+            "resource (`conn.close()`, `os.remove(tmp)`, `proc.kill()`, `result = close()` then "
+            "`if asyncio.iscoroutine(result): await result`), or, in a function that stops or closes "
+            "something (`stop_forwarding`, `shutdown`, `__aexit__`), sends it a non-blocking signal "
+            "(`queue.put_nowait(SENTINEL)`, `event.set()`);\n"
             "- a retry, or the same operation done another way (`decode(\"utf-8\")` then "
             "`decode(\"latin-1\")`), or another request to the same service object "
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
@@ -191,6 +197,52 @@ class SilentExcept(Rule):
     )
 
     VALID = (
+        # structlog's async API logs; an optional dependency's version read; a best-effort close
+        # whose result may be awaited; a shutdown sentinel put on a queue while stopping.
+        """
+        import asyncio
+        import contextlib
+
+        import structlog
+
+        logger = structlog.get_logger()
+
+        async def import_variables(session, resolve):
+            try:
+                providers = await resolve(session)
+            except Exception:
+                await logger.aexception("Could not resolve providers")
+                return
+            return providers
+
+        def versions():
+            result = {}
+            try:
+                import ml_backend
+
+                result["ml"] = {"version": ml_backend.__version__}
+            except Exception:
+                pass
+            return result
+
+        async def close_pubsub(pubsub, on_reconnect):
+            deregister = getattr(pubsub.connection, "deregister_connect_callback", None)
+            if deregister is not None:
+                with contextlib.suppress(Exception):
+                    deregister(on_reconnect)
+            close = getattr(pubsub, "aclose", None) or getattr(pubsub, "close", None)
+            with contextlib.suppress(Exception):
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+
+        def stop_forwarding(queue, thread):
+            try:
+                queue.put_nowait(None)
+            except (ValueError, OSError):
+                pass
+            thread.join(timeout=5)
+        """,
         # Logged through a module logger.
         """
         import logging
@@ -720,6 +772,23 @@ class SilentExcept(Rule):
     )
 
     INVALID = (
+        # Outside a teardown, a message that can't be queued is lost; an import probe that also calls
+        # the dependency hides its failures.
+        """
+        def publish(queue, event):
+            try:
+                queue.put_nowait(event)
+            except (ValueError, OSError):  # expect: BB101
+                pass
+
+        def versions(result):
+            try:
+                import ml_backend
+
+                result["ml"] = ml_backend.connect().server_version()
+            except Exception:  # expect: BB101
+                pass
+        """,
         # A plain function that passes.
         """
         def refresh(cache, source):
@@ -1030,7 +1099,7 @@ class SilentExcept(Rule):
         if caught is None:
             return
         guarded_body, star = _guarded_block(self.context.parent(handler))
-        if _nobody_needs_to_know(guarded_body):
+        if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)):
             return
         if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
             return
@@ -1068,7 +1137,7 @@ class SilentExcept(Rule):
             if not isinstance(call, ast.Call) or self.context.call_name(call) not in _SUPPRESS_CALLS:
                 continue
             caught = self._worst(call.args)
-            if caught is None or _nobody_needs_to_know(node.body):
+            if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
@@ -1318,6 +1387,10 @@ class SilentExcept(Rule):
         callee = self.context.call_name(call)
         return callee is not None and self._local_symbol(callee) is None
 
+    def _in_teardown(self, node: ast.AST) -> bool:
+        function = self.context.enclosing_function(node)
+        return function is not None and is_teardown_function(function.name)
+
     def _logger_bindings(self) -> LoggerBindings:
         if self._loggers is None:
             self._loggers = LoggerBindings.of_module(self.context.tree, self.context.qualified_name)
@@ -1469,8 +1542,14 @@ def _guarded_block(parent: ast.AST | None) -> tuple[list[ast.stmt], bool]:
     return [], False
 
 
-def _nobody_needs_to_know(guarded: list[ast.stmt]) -> bool:
-    """A guarded block that only imports (optional dependency) or only releases resources."""
+def _nobody_needs_to_know(guarded: list[ast.stmt], in_teardown: bool = False) -> bool:
+    """A guarded block that only imports (optional dependency) or only releases resources.
+
+    An optional dependency may also record what it provides (`versions["ml"] = ml.__version__`); a
+    release may keep what `close()` returns and await it (`result = close(); if iscoroutine(result):
+    await result`); in a teardown function, a non-blocking signal to what it stops
+    (`queue.put_nowait(SHUTDOWN)`) is a release too.
+    """
     meaningful = [statement for statement in guarded if not isinstance(statement, ast.Pass)]
     if not meaningful:
         return False
@@ -1479,18 +1558,55 @@ def _nobody_needs_to_know(guarded: list[ast.stmt]) -> bool:
         for statement in meaningful
     ):
         return True
-    return all(_is_teardown_statement(statement) for statement in meaningful)
+    released: set[str] = set()
+    return all(_is_teardown_statement(statement, released, in_teardown) for statement in meaningful)
 
 
 def _is_constant_assignment(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Assign) and isinstance(statement.value, (ast.Constant, ast.Name, ast.Attribute))
+    return isinstance(statement, ast.Assign) and _is_inert(statement.value)
 
 
-def _is_teardown_statement(statement: ast.stmt) -> bool:
+def _is_inert(value: ast.expr) -> bool:
+    """Constants, names and attributes, and literals built of them: nothing runs that could fail."""
+    if isinstance(value, (ast.Constant, ast.Name, ast.Attribute)):
+        return True
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return all(_is_inert(element) for element in value.elts)
+    if isinstance(value, ast.Dict):
+        return all(key is None or _is_inert(key) for key in value.keys) and all(_is_inert(item) for item in value.values)
+    return False
+
+
+# Checks on what a release returned: `if asyncio.iscoroutine(result): await result`.
+_AWAITABLE_CHECKS = frozenset({"iscoroutine", "isawaitable", "isinstance", "callable", "hasattr"})
+
+
+def _is_teardown_statement(statement: ast.stmt, released: set[str], in_teardown: bool = False) -> bool:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+        if isinstance(value, ast.Call) and _is_release(value, in_teardown):
+            released.add(statement.targets[0].id)
+            return True
+        return False
+    if isinstance(statement, ast.If):
+        checks = all(
+            last_name(node.func) in _AWAITABLE_CHECKS for node in ast.walk(statement.test) if isinstance(node, ast.Call)
+        )
+        return checks and all(
+            _is_teardown_statement(inner, released, in_teardown) for inner in [*statement.body, *statement.orelse]
+        )
     if not isinstance(statement, ast.Expr):
         return False
+    if isinstance(statement.value, ast.Await) and isinstance(statement.value.value, ast.Name):
+        return statement.value.value.id in released
     value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
-    return isinstance(value, ast.Call) and is_teardown_call(value)
+    return isinstance(value, ast.Call) and _is_release(value, in_teardown)
+
+
+def _is_release(call: ast.Call, in_teardown: bool) -> bool:
+    if is_teardown_call(call):
+        return True
+    return in_teardown and isinstance(call.func, ast.Attribute) and call.func.attr in SIGNAL_METHODS
 
 
 def _describe_body(body: list[ast.stmt], show: Callable[[ast.AST], str]) -> str:

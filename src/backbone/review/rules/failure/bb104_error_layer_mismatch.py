@@ -112,7 +112,10 @@ class ErrorLayerMismatch(Rule):
             "catch-all around code that only parses or validates the request (`json.loads`, `int(...)`, "
             "`schema.load(...)`, `serializer.is_valid()`, the project's own `validate_*`/`parse_*` "
             "functions, and any function of the project whose calls all parse, build a response or "
-            "raise `ValueError`), where everything caught is bad input. Functions that are not handlers (a "
+            "raise `ValueError`), where everything caught is bad input; nor a catch-all whose 4xx is "
+            "given only under a test that picks one kind of error (`if isinstance(exc, ConflictError): "
+            "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
+            "or answered apart. Functions that are not handlers (a "
             "serializer's `validate()`, a form's `clean()`, a service) are left to the handler that "
             "answers for them.\n\n"
             "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
@@ -163,6 +166,33 @@ class ErrorLayerMismatch(Rule):
     )
 
     VALID = (
+        # A catch-all whose 4xx answers one kind of error only (by type or by message); every
+        # other error is re-raised or answered with 500.
+        """
+        from fastapi import FastAPI, HTTPException
+
+        from .deployments import ConflictError, create_deployment, read_project
+
+        app = FastAPI()
+
+        @app.post("/deployments")
+        async def create(payload: dict):
+            try:
+                return await create_deployment(payload)
+            except Exception as exc:
+                if isinstance(exc, ConflictError):
+                    raise HTTPException(status_code=409, detail=str(exc)) from exc
+                raise
+
+        @app.get("/projects/{project_id}")
+        async def project(project_id: str):
+            try:
+                return await read_project(project_id)
+            except Exception as e:
+                if "No result found" in str(e):
+                    raise HTTPException(status_code=404, detail="Project not found") from e
+                raise HTTPException(status_code=500, detail="Project read failed") from e
+        """,
         # A catch-all around the project's own parser (it only converts and raises ValueError)
         # and a redirect built from what it returned.
         """
@@ -322,6 +352,24 @@ class ErrorLayerMismatch(Rule):
     )
 
     INVALID = (
+        # A 4xx in the branch that takes every other error is still a catch-all answered with 4xx.
+        """
+        from fastapi import FastAPI, HTTPException
+
+        from .deployments import ConflictError, create_deployment
+
+        app = FastAPI()
+
+        @app.post("/deployments")
+        async def create(payload: dict):
+            try:
+                return await create_deployment(payload)
+            except Exception as exc:
+                if isinstance(exc, ConflictError):
+                    raise HTTPException(status_code=500, detail="conflict") from exc
+                else:
+                    raise HTTPException(status_code=400, detail=str(exc)) from exc  # expect: BB104
+        """,
         # The project's own helper reads the database: its failures are not the client's.
         """
         from fastapi import FastAPI, HTTPException
@@ -473,6 +521,10 @@ class ErrorLayerMismatch(Rule):
             for answer in self._answers(clause, handler, bindings):
                 if answer.status is None or id(answer.status_node or answer.node) in reported:
                     continue
+                if caught.layer is ErrorLayer.CATCH_ALL and self._narrowed(clause, answer.node):
+                    # `if isinstance(exc, ConflictError): raise HTTPException(409)`: the 4xx answers
+                    # one kind of error; the others go on (re-raised, or answered apart).
+                    continue
                 problem = self._problem(caught, answer, bindings)
                 if problem is None:
                     continue
@@ -483,6 +535,18 @@ class ErrorLayerMismatch(Rule):
                     fix=self._fix(caught),
                     confidence=caught.confidence,
                 )
+
+    def _narrowed(self, clause: ast.ExceptHandler, node: ast.AST) -> bool:
+        """`node` runs only under a test that picks one kind of the caught exception:
+        `isinstance(exc, SomeError)`, `"No result found" in str(exc)`, `exc.code == ...`."""
+        if clause.name is None:
+            return False
+        for ancestor in self.context.ancestors(node):
+            if ancestor is clause:
+                return False
+            if isinstance(ancestor, ast.If) and _narrows(ancestor.test, clause.name) and _inside(node, ancestor.body):
+                return True
+        return False
 
     # --- configuration ------------------------------------------------------------------
 
@@ -655,6 +719,25 @@ class ErrorLayerMismatch(Rule):
             f"{self._validation_status()}, a broken business rule {self._business_status()}); let anything "
             f"else reach the framework's 500 handler, or answer it with {self._infrastructure_text()}."
         )
+
+
+def _narrows(test: ast.expr, name: str) -> bool:
+    """The test reads the caught exception `name`: its type (`isinstance`), its message or an attribute."""
+    if isinstance(test, ast.BoolOp):
+        return isinstance(test.op, ast.And) and any(_narrows(value, name) for value in test.values)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance":
+        return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id == name
+    if isinstance(test, ast.Compare):
+        return any(
+            isinstance(node, ast.Name) and node.id == name
+            for operand in (test.left, *test.comparators)
+            for node in ast.walk(operand)
+        )
+    return False
+
+
+def _inside(node: ast.AST, body: list[ast.stmt]) -> bool:
+    return any(node is inner for statement in body for inner in ast.walk(statement))
 
 
 def _clause_nodes(clause: ast.ExceptHandler) -> Iterator[ast.AST]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import DefaultKind, Migration, StepKind
 from backbone.review.migrations.locks import FAST_DEFAULT_VERSION
-from backbone.review.rules.base import RuleDoc
+from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 
@@ -18,6 +18,8 @@ class NotNullColumnWithoutDefault(MigrationRule):
     )
     severity = Severity.ERROR
     contexts = only_in_migrations(Severity.ERROR)
+    # A field class of the project is read through its bases in the project index.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds columns added to a table that exists before the migration (Django `AddField`, Alembic "
@@ -30,8 +32,10 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "migration (it runs when the app is installed, on empty tables), many-to-many fields and other "
             "fields without a column (`ManyToManyField`, `GenericRelation`, any field declared with `through=`), "
             "and date fields with `auto_now`/`auto_now_add` (Django fills the rows with the current time). A "
-            "blank field of another package's class (perhaps a string field Django fills with \"\") is reported "
-            "at medium confidence."
+            "field class of the project counts as the Django field it derives from (a `CharField` subclass with "
+            "`blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
+            "another package's class (perhaps a string field Django fills with \"\") is reported at medium "
+            "confidence."
         ),
         why_is_this_bad=(
             "`ADD COLUMN` takes an ACCESS EXCLUSIVE lock: nothing reads or writes the table meanwhile. A NOT NULL "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind
-from backbone.review.rules.base import RuleDoc
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class ConstraintWithoutNotValid(MigrationRule):
@@ -17,13 +17,18 @@ class ConstraintWithoutNotValid(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    postgres_locks = True
+    # A per-database revisions directory is known from the project's other directories.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds Django `AddConstraint` and `AddField` of a `ForeignKey`/`OneToOneField`, Alembic "
             "`op.create_foreign_key`/`create_check_constraint`/`create_unique_constraint`, a `ForeignKey` in "
             "`op.add_column`, and `ALTER TABLE ... ADD CONSTRAINT` without `NOT VALID` (or, for UNIQUE, without "
-            "`USING INDEX`) in SQL, on a table the migration did not create."
-        ),
+            "`USING INDEX`) in SQL, on a table the migration did not create. Not reported: a Django `AddField` "
+            "of a new nullable `ForeignKey` without a default (Django declares the key inline in ADD COLUMN, and "
+            "PostgreSQL has no row to check in a column that is NULL everywhere)."
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "Adding a validated foreign key takes SHARE ROW EXCLUSIVE on both tables and a CHECK or UNIQUE "
             "constraint takes ACCESS EXCLUSIVE while every row is checked (and, for UNIQUE, an index is built). "
@@ -100,7 +105,8 @@ class ConstraintWithoutNotValid(MigrationRule):
 
     def check(self, migration: Migration) -> None:
         for step in migration.steps:
-            if step.kind is not StepKind.ADD_CONSTRAINT or step.not_valid or not migration.existing(step):
+            if step.kind is not StepKind.ADD_CONSTRAINT or step.not_valid or step.on_new_null_column \
+                    or not migration.existing(step):
                 continue
             kind = step.constraint or ConstraintKind.CHECK
             if kind in (ConstraintKind.PRIMARY_KEY, ConstraintKind.EXCLUDE):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import ConstraintKind, Migration, StepKind
+from backbone.review.migrations import ConstraintKind, Migration, StepKind, added_before
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SetNotNull(MigrationRule):
@@ -17,6 +17,7 @@ class SetNotNull(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    postgres_locks = True
     # A Django AlterField is judged against the field the app's earlier migrations declare.
     scope = Scope.PROJECT
     doc = RuleDoc(
@@ -26,8 +27,11 @@ class SetNotNull(MigrationRule):
             "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan. "
             "A Django `AlterField` without `null=True` counts when the app's earlier migration files declare the "
             "field `null=True` (backbone replays them in `dependencies` order); when that history is not in "
-            "the project, the rule stays quiet."
-        ),
+            "the project, the rule stays quiet. Not reported: a column that an earlier step of the same atomic "
+            "migration added (its ADD COLUMN holds ACCESS EXCLUSIVE until the commit, so a CHECK validated first "
+            "cannot shorten the lock); of several columns set NOT NULL on one table in one atomic migration, "
+            "the first is reported."
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
             "unavailable for the length of a full scan."
@@ -108,6 +112,7 @@ class SetNotNull(MigrationRule):
 
     def check(self, migration: Migration) -> None:
         validated: set[str] = set()
+        reported: set[str] = set()
         for step in migration.steps:
             if step.kind is StepKind.VALIDATE_CONSTRAINT or (
                 step.kind is StepKind.ADD_CONSTRAINT and step.constraint is ConstraintKind.CHECK and not step.not_valid
@@ -115,6 +120,15 @@ class SetNotNull(MigrationRule):
                 validated.add(step.table)
             if step.kind is not StepKind.SET_NOT_NULL or not migration.existing(step) or step.table in validated:
                 continue
+            # A column added earlier in the same transaction: its ADD COLUMN holds ACCESS EXCLUSIVE
+            # until the commit, so a CHECK validated first could not shorten the lock.
+            if added_before(migration, step) is not None:
+                continue
+            # Of several columns of one table, the first SET NOT NULL holds the lock for the others
+            # until the commit.
+            if migration.atomic and step.table in reported:
+                continue
+            reported.add(step.table)
             self.report(
                 step.node,
                 f"Sets `{step.column}` NOT NULL without a validated CHECK first: it {self.consequence(step)} to "

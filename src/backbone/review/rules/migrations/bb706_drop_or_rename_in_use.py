@@ -34,7 +34,8 @@ class DropOrRenameInUse(MigrationRule):
             "`op.rename_table`, `op.alter_column(new_column_name=...)`, and `DROP`/`RENAME` in SQL. When a model "
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
-            "is reported), and tables created by the migration."
+            "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
+            "name), and tables created by the migration."
         ),
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
@@ -125,6 +126,9 @@ class DropOrRenameInUse(MigrationRule):
                 continue
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:
+                continue
+            # Dropped and replaced by a copy renamed to its name: the table the code reads is still there.
+            if step.kind is StepKind.DROP_TABLE and migration.rebuilt(step):
                 continue
             declared = self._declared_by(step)
             target = f"`{step.table}.{step.column}`" if step.column else f"`{step.table}`"

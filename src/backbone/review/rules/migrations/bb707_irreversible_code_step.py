@@ -23,7 +23,10 @@ class IrreversibleCodeStep(MigrationRule):
             "or only raises. Not reported: an Alembic revision that only changes rows (UPDATE, INSERT, a "
             "backfill) under an unchanged schema, whose empty downgrade is the equivalent of "
             "`RunPython.noop`, and an empty downgrade whose docstring or comment says why it stays empty "
-            "(Alembic's generated `### commands auto generated ###` markers are not such a comment)."
+            "(Alembic's generated `### commands auto generated ###` markers are not such a comment); a revision "
+            "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
+            "value left behind is harmless) and rows; a `RunPython(*helper(...))` whose arguments a project "
+            "helper returns (its `(forwards, backwards)` pair is not visible in the migration)."
         ),
         why_is_this_bad=(
             "When a deploy goes wrong, `migrate app <previous>` or `alembic downgrade -1` stops with "
@@ -166,6 +169,10 @@ class IrreversibleCodeStep(MigrationRule):
         # Rows changed under an unchanged schema: the previous code reads them as well, going
         # back needs no work (Django's RunPython.noop).
         if all(step.kind is StepKind.DATA for step in migration.steps):
+            return
+        # An enum value added (with rows perhaps): PostgreSQL cannot drop an enum value, so an empty
+        # downgrade that leaves an unused value behind is the documented way back.
+        if all(step.kind in (StepKind.DATA, StepKind.ADD_ENUM_VALUE) for step in migration.steps):
             return
         # The author says why going back is not possible: a decision, not an omission.
         if ast.get_docstring(downgrade) or _explained(self.context.lines[downgrade.lineno:downgrade.end_lineno]):

@@ -10,6 +10,8 @@ from backbone.review.rules.base import RuleDoc
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 _WRITES = frozenset({"save", "create", "update", "delete", "get_or_create", "update_or_create", "execute"})
+# SQLAlchemy's statement constructors: `update()` and `delete()` there build a statement, not run it.
+_STATEMENT_BUILDERS = ("sqlalchemy.update", "sqlalchemy.delete", "sqlalchemy.insert", "sqlalchemy.sql.")
 _QUERY_METHODS = frozenset({"all", "filter", "exclude", "fetchall", "order_by", "select_related", "values", "values_list"})
 
 
@@ -52,7 +54,9 @@ class DataMigrationRowByRow(MigrationRule):
             "In the functions a Django `RunPython` runs and in an Alembic `upgrade()`: a loop over "
             "`Model.objects.all()`/`.filter(...)` without `.iterator()`, or over `bind.execute(...).fetchall()` "
             "(the whole result in memory), and `save()`, `create()`, `update()`, `delete()` or `execute()` "
-            "inside such a loop (one statement and one round trip per row)."
+            "inside such a loop (one statement and one round trip per row). Not reported: SQLAlchemy's "
+            "`sa.update()`/`sa.delete()`, which build a statement without running it, and a write passed to "
+            "another (`conn.execute(table.update()...)` is one statement, reported once)."
         ),
         why_is_this_bad=(
             "On the production table the loop holds millions of objects in the migration process and sends one "
@@ -162,18 +166,28 @@ class DataMigrationRowByRow(MigrationRule):
                     "Stream in batches (`.yield_per(2000)`, or `WHERE id > :last ORDER BY id LIMIT 2000`), or one UPDATE for all the rows.",
                 ),
             )
-            for node in ast.walk(loop):
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES \
-                        and node is not loop.iter and not _inside(node, loop.iter):
-                    self.report(
-                        node,
-                        f"Writes one row per statement: `{node.func.attr}()` runs on every iteration of the loop.",
-                        fix=code_for(
-                            migration,
-                            "Write all the rows at once: one queryset `update()`, or `bulk_update(objs, fields, batch_size=2000)`.",
-                            "Write all the rows at once: one UPDATE ... FROM, or executemany with a list of parameters per batch.",
-                        ),
-                    )
+            writes = [
+                node for node in ast.walk(loop)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES
+                and node is not loop.iter and not _inside(node, loop.iter)
+                # `sa.update(table)` builds a statement, it runs none.
+                and not (self.context.call_name(node) or "").startswith(_STATEMENT_BUILDERS)
+            ]
+            # A write passed to another (`conn.execute(table.update()...)`) is one statement with it.
+            arguments = [argument for write in writes for argument in (*write.args, *(k.value for k in write.keywords))]
+            for node in writes:
+                if any(_inside(node, argument) for argument in arguments):
+                    continue
+                method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+                self.report(
+                    node,
+                    f"Writes one row per statement: `{method}()` runs on every iteration of the loop.",
+                    fix=code_for(
+                        migration,
+                        "Write all the rows at once: one queryset `update()`, or `bulk_update(objs, fields, batch_size=2000)`.",
+                        "Write all the rows at once: one UPDATE ... FROM, or executemany with a list of parameters per batch.",
+                    ),
+                )
 
 
 def _inside(node: ast.AST, container: ast.AST) -> bool:

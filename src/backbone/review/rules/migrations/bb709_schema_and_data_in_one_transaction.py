@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import LockMode, Migration, StepKind, effect
-from backbone.review.rules.base import RuleDoc
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SchemaAndDataInOneTransaction(MigrationRule):
@@ -17,13 +17,19 @@ class SchemaAndDataInOneTransaction(MigrationRule):
     )
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    postgres_locks = True
+    # A per-database revisions directory is known from the project's other directories.
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds atomic Django migrations and Alembic revisions (one transaction, the default of both) that "
             "hold a DDL step on an existing table (ADD COLUMN, ALTER, a constraint, an index) together with a "
             "data step: `RunPython`, an UPDATE/INSERT/DELETE in `RunSQL`/`op.execute`, `op.bulk_insert` or "
-            "`op.get_bind().execute(...)`."
-        ),
+            "`op.get_bind().execute(...)` that runs after the DDL. Not reported: a data step that runs before "
+            "the first lock-taking DDL step (no schema lock is held while it changes rows); SQL that changes no "
+            "row, such as a `DO $$ ... $$` block of DDL only or an f-string of DDL whose names are filled in at run "
+            "time; the lock of a table the migration drops (it is gone, no query waits for it)."
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
             "held while the data step reads and writes every row, so the table is unavailable for the whole "
@@ -118,17 +124,17 @@ class SchemaAndDataInOneTransaction(MigrationRule):
     def check(self, migration: Migration) -> None:
         if not migration.atomic:
             return
-        schema = [
-            step for step in migration.steps
-            if migration.existing(step) and (found := effect(step, self.postgres_version)) is not None
-            and found.lock.rank >= LockMode.SHARE.rank
-        ]
-        if not schema:
-            return
+        # The first lock-taking DDL step seen so far: its lock is held from there to the commit,
+        # so only a data step after it runs under the lock.
+        held: Step | None = None
         for step in migration.steps:
-            if step.kind is not StepKind.DATA:
+            # A dropped table's lock keeps no query waiting for the data step: the table is gone.
+            if held is None and migration.existing(step) and step.kind is not StepKind.DROP_TABLE \
+                    and (found := effect(step, self.postgres_version)) is not None and found.lock.rank >= LockMode.SHARE.rank:
+                held = step
                 continue
-            held = schema[0]
+            if step.kind is not StepKind.DATA or held is None:
+                continue
             lock = effect(held, self.postgres_version)
             mode = lock.lock.title if lock else "ACCESS EXCLUSIVE"
             self.report(

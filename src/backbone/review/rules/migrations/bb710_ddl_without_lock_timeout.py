@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import LockMode, Migration, effect
-from backbone.review.rules.base import RuleDoc, RuleOption
-from backbone.review.migrations.rule_base import POSTGRES_VERSION, MigrationRule, code_for, only_in_migrations
+from backbone.review.rules.base import RuleDoc, Scope, RuleOption
+from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, POSTGRES_VERSION, MigrationRule, code_for, only_in_migrations
 
 
 class DdlWithoutLockTimeout(MigrationRule):
@@ -18,6 +18,9 @@ class DdlWithoutLockTimeout(MigrationRule):
     severity = Severity.INFO
     confidence = Confidence.MEDIUM
     contexts = only_in_migrations(Severity.INFO)
+    postgres_locks = True
+    # A per-database revisions directory is known from the project's other directories.
+    scope = Scope.PROJECT
     options = (
         POSTGRES_VERSION,
         RuleOption("large-tables", (), "Report only DDL on these tables (table or Django model names); empty: every existing table."),
@@ -27,7 +30,7 @@ class DdlWithoutLockTimeout(MigrationRule):
             "Finds migrations with a step that takes SHARE or a stronger lock on a table that exists before "
             "the migration, and no `SET lock_timeout` (in `RunSQL`/`op.execute`) before it. With the "
             "`large-tables` option, only those tables count."
-        ),
+        ) + NOT_ON_OTHER_DATABASES,
         why_is_this_bad=(
             "An ALTER TABLE waits for the running transactions on the table to finish; while it waits, its "
             "queued ACCESS EXCLUSIVE request blocks every new read and write. One slow report query turns a "

@@ -139,7 +139,8 @@ class HardcodedSecret(Rule):
             "variable name, an identifier such as \"access_token\" or \"user_password\" (so a mapping of "
             "form fields to storage keys, `{\"password\": \"user_password\"}`, is not a secret), a literal "
             "in a list that also holds computed values (`tokens = [\"app\", label, method_name]`, the parts "
-            "of a key), a password hash "
+            "of a key), a list of field names or type slugs (`[\"account_url\", \"connection_string\"]`: "
+            "lowercase words joined by `_` or `-`, what a credentials form requires), a password hash "
             "(\"pbkdf2_sha256$...\", \"$2b$...\"), a Basic credential whose user and password "
             "are equal, or a Stripe test-mode or publishable key (they reach no real money and "
             "Stripe publishes them). Known formats are not reported when they are documented "
@@ -155,6 +156,12 @@ class HardcodedSecret(Rule):
             "secret-like names there are made up for the test (`password=\"required\"`), and private "
             "keys, JSON Web Tokens and URLs with a password are material tests make to exercise the "
             "code.\n\n"
+            "The same holds under `if __name__ == \"__main__\":`, a self-test or development entry point run "
+            "only as `python module.py`: values bound to secret-like names there are not reported. Neither "
+            "is a collection of known example keys that the configured secret is checked against "
+            "(`DEFAULT_SECRET_KEYS`, every use of it being `settings.SECRET_KEY in DEFAULT_SECRET_KEYS`): "
+            "it is a deny-list. A collection that request data is checked against is an allow-list of "
+            "credentials, and is reported.\n\n"
             "Confidence: high for known formats (medium for a URL whose host is a single label "
             "such as `db`, or whose password is short or simple); medium for a value found through "
             "a name, low when the value is one word or has little variety or when the call that "
@@ -316,8 +323,41 @@ class HardcodedSecret(Rule):
             client.login(username="bob", password="hunter2")
             return {"token": "aaaabbbb"}
         """,
+        # Known example keys the configured key is checked against; the fields a credentials
+        # form requires; a module's self-test run only as `python module.py`.
+        """
+        from django.conf import settings
+
+        INSECURE_SECRET_KEYS = {"jm8fqjlg+5!#xu%e-oh#7!$aa7!6avf7ud*_v=chdrb9qdco6(", "k3P9-Zq7w-8Lm2-vR4t"}
+        REQUIRED_FIELDS = {"gcp-credentials": ["project", "service_account_file"],
+                           "azure-blob-storage-credentials": ["account_url", "connection_string"]}
+
+        def check_secret_key():
+            if settings.SECRET_KEY in INSECURE_SECRET_KEYS:
+                return ["SECRET_KEY is a published example key"]
+            return []
+
+        if __name__ == "__main__":
+            password = "topSekr3t" * 16
+            assert decrypt(encrypt(password)) == password
+        """,
     )
+
     INVALID = (
+        # An allow-list of tokens a request is checked against holds real credentials; a
+        # password outside the `__main__` block is a credential.
+        """
+        from flask import request
+
+        ACCEPTED_TOKENS = {"c0ffee42-FAKE-4d1e-9b7a"}  # expect: BB501
+        password = "topSekr3t9"  # expect: BB501
+
+        def allowed():
+            return request.headers["X-Token"] in ACCEPTED_TOKENS
+
+        if __name__ == "__main__":
+            print(allowed())
+        """,
         # Known token formats, wherever they appear.
         """
         AWS_ACCESS_KEY_ID = "AKIA" "ZZZZFAKE2345ZZZZ"  # expect: BB501
@@ -453,6 +493,7 @@ class HardcodedSecret(Rule):
         self._min_entropy = float(min_entropy) if isinstance(min_entropy, (int, float)) else 2.5
         self._extra_names = extra_names if isinstance(extra_names, tuple) else ()
         self._ignored_values = frozenset(ignored) if isinstance(ignored, tuple) else frozenset()
+        self._denylists: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ dispatch
 
@@ -534,6 +575,8 @@ class HardcodedSecret(Rule):
             return
         name = _name_of(target)
         if name is not None:
+            if isinstance(target, ast.Name) and target.id in self._denylist_names():
+                return
             self._check_named(name, value, _Binding.ASSIGNMENT, Confidence.MEDIUM)
 
     def _check_call(self, call: ast.Call) -> None:
@@ -593,6 +636,14 @@ class HardcodedSecret(Rule):
     def _check_named(self, name: str, value: ast.expr, binding: _Binding, confidence: Confidence) -> None:
         if self._in_tests or not secrets.is_secret_like_name(name, self._extra_names):
             return
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and secrets.names_fields(
+            [text for element in value.elts if isinstance(element, ast.Constant) and (text := _text_of(element))]
+        ):
+            # The fields a credentials form requires, not their values.
+            return
+        if self.context.in_main_block(value):
+            # A self-test run as `python module.py`: made-up values, like a test's.
+            return
         for literal in _literals(value):
             self._check_literal(name, literal, binding, confidence)
 
@@ -625,6 +676,27 @@ class HardcodedSecret(Rule):
         self._propose(_Candidate(literal, message, fix, self._adjust(confidence), strength=1))
 
     # ------------------------------------------------------------------ helpers
+
+    def _denylist_names(self) -> frozenset[str]:
+        """Module names holding values the configured secret must not be: every use is
+        `settings.SECRET_KEY in DEFAULT_SECRET_KEYS` (or `not in`), a check against known example keys."""
+        if self._denylists is None:
+            uses: dict[str, list[bool]] = {}
+            for node in ast.walk(self.context.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    uses.setdefault(node.id, []).append(self._checks_configuration_against(node))
+            self._denylists = frozenset(name for name, checks in uses.items() if all(checks))
+        return self._denylists
+
+    def _checks_configuration_against(self, node: ast.Name) -> bool:
+        parent = self.context.parent(node)
+        return (
+            isinstance(parent, ast.Compare)
+            and len(parent.ops) == 1
+            and isinstance(parent.ops[0], (ast.In, ast.NotIn))
+            and parent.comparators[0] is node
+            and secrets.reads_configuration(parent.left, self.context.qualified_name)
+        )
 
     def _adjust(self, confidence: Confidence) -> Confidence:
         return _LOWER[confidence] if self._in_tests else confidence

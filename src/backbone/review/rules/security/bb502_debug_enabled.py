@@ -10,7 +10,8 @@ from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import keyword_value
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc
+from backbone.review.project import ProjectIndex
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -43,6 +44,8 @@ class DebugEnabled(Rule):
     # Each of these hands an attacker something (a remote shell through the Werkzeug
     # debugger, settings and tracebacks, the user's authenticated session): an error.
     severity = Severity.ERROR
+    # Which settings module the project runs with is a fact of the whole project (manage.py, wsgi.py).
+    scope = Scope.PROJECT
     subscribes = (ast.Assign, ast.AnnAssign, ast.Call)
     doc = RuleDoc(
         what_it_does=(
@@ -64,7 +67,11 @@ class DebugEnabled(Rule):
             "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
             "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
             "Settings modules named for development or tests (`settings/dev.py`, `local_settings.py`, "
-            "`test_settings.py`) and test code are not flagged: debug is their point. Confidence is "
+            "`test_settings.py`) and test code are not flagged: debug is their point. Neither are settings "
+            "templates: when the project names the settings module it runs with (`os.environ.setdefault("
+            "\"DJANGO_SETTINGS_MODULE\", \"shop.settings\")` in manage.py, wsgi.py or asgi.py) and that module "
+            "is not in the reviewed tree (users write it, often by copying `settings_example.py`), the "
+            "settings modules that are shipped are examples to copy, not the deployed settings. Confidence is "
             "lowered for shared base settings (`settings/base.py`, which production modules usually "
             "import and override: medium), for sample projects (under `example/`, `demo/`, `sandbox/`, "
             "`docs/`: low) and for an app whose type backbone infers only from its name (`app = create_app()`).\n\n"
@@ -296,10 +303,22 @@ class DebugEnabled(Rule):
         self._skipped = is_test_path(path)
         self._sample = deployment.is_sample_project(path)
         self._settings_module = deployment.is_settings_path(path) or deployment.defines_django_settings(context.tree)
-        self._development_settings = deployment.is_development_settings(path)
+        self._development_settings = deployment.is_development_settings(path) or self._settings_template()
         self._module_values = _module_level_values(context.tree)
         self._dev_server_apps = self._names_bound_to(deployment.DEV_SERVER_APPS)
         self._django_credentials = deployment.is_true(self._module_values.get(deployment.DJANGO_CORS_CREDENTIALS))
+
+    def _settings_template(self) -> bool:
+        """The project runs with a settings module it does not ship (manage.py names `shop.settings`,
+        which is not in the tree): its settings modules are templates the user copies or imports
+        (`settings_example.py`), not the deployed settings, unless one of them is the one named."""
+        index = self.context.project
+        if index is None:
+            return False
+        configured = index.view(f"{self.code}.settings-modules", _configured_settings_modules)
+        if not configured or any(_is_module(module, name) for module in index.modules for name in configured):
+            return False
+        return not any(_is_module(self.context.module, name) for name in configured)
 
     def _names_bound_to(self, classes: frozenset[str]) -> frozenset[str]:
         """Names assigned (anywhere in the module) an instance of one of `classes`."""
@@ -549,7 +568,16 @@ class DebugEnabled(Rule):
         return node
 
     def _in_main_block(self, node: ast.AST) -> bool:
-        return any(isinstance(ancestor, ast.If) and _is_main_guard(ancestor.test) for ancestor in self.context.ancestors(node))
+        return self.context.in_main_block(node)
+
+
+def _is_module(module: str, name: str) -> bool:
+    """`name` (as the project imports it, from below a source root) is `module`."""
+    return module == name or module.endswith(f".{name}")
+
+
+def _configured_settings_modules(index: ProjectIndex) -> frozenset[str]:
+    return frozenset(name for facts in index.modules.values() for name in facts.settings_modules)
 
 
 def _module_level_values(tree: ast.Module) -> dict[str, ast.expr]:
@@ -594,16 +622,6 @@ def _is_config_key(target: ast.Subscript, key: str) -> bool:
         and isinstance(target.slice, ast.Constant)
         and target.slice.value == key
     )
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    """`__name__ == "__main__"`, either way round."""
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
-        return False
-    sides = [test.left, test.comparators[0]]
-    has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
-    has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
-    return has_name and has_main
 
 
 def _lowest(first: Confidence, second: Confidence) -> Confidence:

@@ -505,3 +505,96 @@ def test_reach_gives_every_function_within_the_depth_with_its_shortest_chain() -
     # A function `passes` rejects is neither reported nor gone through.
     blocked = index.reach("shop.api.create_order", max_depth=5, passes=lambda facts: facts.qualname != "shop.repository.save")
     assert set(blocked) == {"shop.services.place_order", "shop.services.validate"}
+
+
+def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
+    index = index_of(
+        {
+            "app/__init__.py": "",
+            "app/paging.py": """
+                class Pager:
+                    def page(self, rows, render):
+                        return [render(row) for row in rows]
+
+                def paginate(rows, size, serializer):
+                    out = []
+                    for row in rows[:size]:
+                        out.append(serializer(row))
+                    return out
+
+                def summarize(rows, total):
+                    return {"rows": rows, "total": total()}
+
+                def with_retries(func, attempts=3):
+                    for attempt in range(attempts):
+                        try:
+                            return func()
+                        except OSError:
+                            continue
+
+                def mapped(rows, render):
+                    return list(map(render, rows))
+            """,
+            "app/management/__init__.py": "",
+            "app/management/commands/__init__.py": "",
+            "app/management/commands/export.py": """
+                from app.paging import paginate
+
+                def export_row(row):
+                    return str(row)
+
+                def handle(rows):
+                    return paginate(rows, 1000, export_row)
+            """,
+            "app/views.py": """
+                from app.paging import Pager, mapped, paginate, summarize, with_retries
+
+                def serialize(row):
+                    return {"id": row.id}
+
+                def count():
+                    return 0
+
+                def handed_positionally(rows):
+                    return paginate(rows, 50, serialize)
+
+                def handed_by_keyword(rows):
+                    return paginate(rows, 50, serializer=serialize)
+
+                def handed_once(rows):
+                    return summarize(rows, count)
+
+                def load():
+                    return []
+
+                def render(row):
+                    return str(row)
+
+                def retried(rows):
+                    return with_retries(load)
+
+                def rendered(rows):
+                    return mapped(rows, render)
+
+                class View:
+                    def get(self, rows):
+                        return Pager().page(rows, serialize)
+
+                    def listing(self, rows):
+                        return paginate(rows, 20, self.row)
+
+                    def row(self, item):
+                        return {"id": item.id}
+            """,
+        }
+    )
+    assert index.functions["app.paging.paginate"].per_item_parameters == ((2, "serializer"),)
+    # `self` is not counted: a bound call passes `rows` first.
+    assert index.functions["app.paging.Pager.page"].per_item_parameters == ((1, "render"),)
+    assert index.functions["app.paging.summarize"].per_item_parameters == ()
+    # A retry loop calls its function once per attempt, without an item.
+    assert index.functions["app.paging.with_retries"].per_item_parameters == ()
+    assert index.functions["app.paging.mapped"].per_item_parameters == ((1, "render"),)
+    callbacks = index.per_item_callbacks()
+    # A management command's hand-over is no evidence: no request waits on it.
+    assert set(callbacks) == {"app.views.serialize", "app.views.render", "app.views.View.row"}

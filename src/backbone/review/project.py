@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from dataclasses import dataclass, field
 
 from backbone.review.names import (
+    BUILTIN_NAMES,
     module_name_for as module_name_for,
     NameResolver,
     dotted_parts,
 )
 from backbone.review import reads
-from backbone.review.semantic import child_nodes, subtree
+from backbone.review.semantic import child_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -44,12 +45,31 @@ class CallSite:
 
 
 @dataclass(frozen=True, slots=True)
+class HandedFunction:
+    """A module-level name handed to a call as an argument (`paginate(rows, 1, 50, serialize)`):
+    the receiver may call it. `position` counts the call's positional arguments (-1 for a
+    keyword argument, then named by `keyword`)."""
+
+    callee: str
+    function: str
+    position: int
+    keyword: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     qualname: str
     line: int
     is_async: bool
     calls: tuple[CallSite, ...]
     decorators: tuple[str, ...]
+    # Parameters the function calls once per item of a loop or comprehension
+    # (`[serializer(row) for row in rows]`), as (position, name); positions leave out a
+    # leading `self`/`cls`, as a bound call passes them.
+    per_item_parameters: tuple[tuple[int, str], ...] = ()
+    handed: tuple[HandedFunction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +121,7 @@ class _FunctionEnd:
     qualname: str
     calls: list[CallSite]
     decorators: tuple[str, ...]
+    class_qualname: str | None = None
 
 
 class _FactCollector:
@@ -124,12 +145,15 @@ class _FactCollector:
         while stack:
             item = stack.pop()
             if isinstance(item, _FunctionEnd):
+                per_item, handed = self._callbacks(item.node, item.class_qualname)
                 self.functions[item.qualname] = FunctionFacts(
                     item.qualname,
                     item.node.lineno,
                     isinstance(item.node, ast.AsyncFunctionDef),
                     tuple(item.calls),
                     item.decorators,
+                    per_item,
+                    handed,
                 )
                 continue
             node, frame = item
@@ -181,8 +205,73 @@ class _FactCollector:
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
         ]
         following += [(statement, inner) for statement in node.body]
-        following.append(_FunctionEnd(node, qualname, calls, decorators))
+        following.append(_FunctionEnd(node, qualname, calls, decorators, frame.class_qualname))
         return following
+
+    def _callbacks(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None
+    ) -> tuple[tuple[tuple[int, str], ...], tuple[HandedFunction, ...]]:
+        """What a function does with functions as values: the parameters it calls once per item
+        of a loop or comprehension, with the item (`[serializer(row) for row in rows]`,
+        `map(render, rows)`), and the module-level functions and own methods it hands to calls.
+        A parameter called in a loop without the item (`for attempt in range(3): return func()`)
+        runs once per attempt, not per item."""
+        positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+        if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+            positional = positional[1:]
+        frame = _Frame((), class_qualname, None)
+        per_item: dict[str, int] = {}
+        handed: list[HandedFunction] = []
+        for inner in own_nodes(node):
+            repeated: list[ast.AST] = []
+            items: set[str] = set()
+            if isinstance(inner, (ast.For, ast.AsyncFor)):
+                repeated = list(inner.body)
+                items = _target_names(inner.target)
+            elif isinstance(inner, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                repeated = [inner.key, inner.value] if isinstance(inner, ast.DictComp) else [inner.elt]
+                repeated += [condition for generator in inner.generators for condition in generator.ifs]
+                items = {name for generator in inner.generators for name in _target_names(generator.target)}
+            elif isinstance(inner, ast.Call):
+                handed += self._handed(inner, frame)
+                func = inner.func
+                if isinstance(func, ast.Name) and func.id == "map" and len(inner.args) >= 2:
+                    mapped = inner.args[0]
+                    if isinstance(mapped, ast.Name) and mapped.id in positional:
+                        per_item.setdefault(mapped.id, positional.index(mapped.id))
+            for part in repeated:
+                for call in subtree(part):
+                    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
+                        continue
+                    passed = [*call.args, *(keyword.value for keyword in call.keywords)]
+                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in subtree(value)):
+                        per_item.setdefault(call.func.id, positional.index(call.func.id))
+        return tuple(sorted((position, name) for name, position in per_item.items())), tuple(handed)
+
+    def _handed(self, call: ast.Call, frame: _Frame) -> list[HandedFunction]:
+        arguments = [(position, "", value) for position, value in enumerate(call.args)]
+        arguments += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
+        if not any(isinstance(value, (ast.Name, ast.Attribute)) for _, _, value in arguments):
+            return []
+        callee = self._callee(call.func, frame)
+        if callee is None:
+            return []
+        found: list[HandedFunction] = []
+        for position, keyword, value in arguments:
+            target: str | None = None
+            if isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
+                target = self.resolver.resolve_parts([value.id])
+            elif (
+                isinstance(value, ast.Attribute)
+                and isinstance(value.value, ast.Name)
+                and value.value.id in ("self", "cls")
+                and frame.class_qualname is not None
+            ):
+                # `paginate(rows, 1, 50, self.serialize)`: a method of the class, bound.
+                target = f"{frame.class_qualname}.{value.attr}"
+            if target is not None:
+                found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
+        return found
 
     def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
         qualname = self._qualname(frame, node.name)
@@ -219,6 +308,11 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    """The names a loop or comprehension binds to each item (`row`, `index, row`)."""
+    return {leaf.id for leaf in subtree(target) if isinstance(leaf, ast.Name)}
 
 
 _NAMESPACES = "namespace-roots"
@@ -275,6 +369,36 @@ def collect_definitions(
 
 T = TypeVar("T")
 _CALLERS_VIEW = "project.callers"
+
+
+_CALLBACKS_VIEW = "project.per-item-callbacks"
+
+
+def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
+    from backbone.review.contexts import path_context
+
+    found: dict[str, tuple[str, HandedFunction]] = {}
+    apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
+    for caller in sorted(index.functions):
+        module = caller
+        while module and module not in index.modules:
+            module = module.rpartition(".")[0]
+        if module in apart:
+            # Tests, migrations, commands and scripts: what runs there per item serves no request.
+            continue
+        for handed in index.functions[caller].handed:
+            receiver = index.function(handed.callee)
+            if receiver is None or not receiver.per_item_parameters:
+                continue
+            if not any(
+                position == handed.position if handed.position >= 0 else name == handed.keyword
+                for position, name in receiver.per_item_parameters
+            ):
+                continue
+            target = index.function(handed.function)
+            if target is not None and target.qualname != receiver.qualname:
+                found.setdefault(target.qualname, (caller, handed))
+    return found
 
 
 def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
@@ -462,6 +586,12 @@ class ProjectIndex:
     def callers(self, qualname: str) -> frozenset[str]:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""
         return self.view(_CALLERS_VIEW, _build_callers).get(qualname, frozenset())
+
+    def per_item_callbacks(self) -> dict[str, tuple[str, HandedFunction]]:
+        """Project functions handed to a project function that calls them once per item of a
+        loop or comprehension (`paginate(rows, page, 50, serialize_row)`): function -> (the
+        function that hands it over, the hand-over), the first one found."""
+        return self.view(_CALLBACKS_VIEW, _build_callbacks)
 
     def reach(
         self, qualname: str, max_depth: int = 4, passes: Callable[[FunctionFacts], bool] = lambda _: True

@@ -70,6 +70,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from backbone.review.orm.access import (
+    PerRowMethod,
     QueryChain,
     call_arguments,
     is_migration,
@@ -115,6 +116,7 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 __all__ = [
+    "PerRowMethod",
     "DataHandle",
     "DataLayer",
     "DataValue",

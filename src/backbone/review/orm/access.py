@@ -22,7 +22,16 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
-from backbone.review.orm.facts import CallArguments, DataHandle, FunctionDataAccess, ModelClass, ParameterGuard, QuerySite, SafeArgument
+from backbone.review.orm.facts import (
+    CallArguments,
+    DataHandle,
+    FunctionDataAccess,
+    ModelClass,
+    ParameterGuard,
+    PerRowMethodCall,
+    QuerySite,
+    SafeArgument,
+)
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
@@ -32,7 +41,7 @@ from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent,
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
-    from backbone.review.project import ProjectIndex
+    from backbone.review.project import FunctionFacts, ProjectIndex
     from backbone.review.semantic import SemanticModel
 
 KNOWLEDGE_VIEW = "orm-knowledge"
@@ -225,9 +234,66 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks:
+    per_row = _per_row_methods(flow)
+    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not per_row:
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row)
+
+
+_ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
+_LEAVES = (ast.Return, ast.Break, ast.Raise)
+
+
+def _repeated_statements(block: list[ast.stmt]) -> list[ast.AST]:
+    """The statements of a loop body that run on every round that gets to them: a statement
+    followed in its block by `return`, `break` or `raise` (a search that stops at its match)
+    runs once."""
+    found: list[ast.AST] = []
+    for position, statement in enumerate(block):
+        if any(isinstance(later, _LEAVES) for later in block[position:]):
+            break
+        if isinstance(statement, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+            if isinstance(statement, ast.If):
+                found.append(statement.test)
+            nested = [statement.body, statement.orelse] if isinstance(statement, (ast.If, ast.Try)) else [statement.body]
+            for inner in nested:
+                found += _repeated_statements(inner)
+            if isinstance(statement, ast.Try):
+                for handler in statement.handlers:
+                    found += _repeated_statements(handler.body)
+                found += _repeated_statements(statement.finalbody)
+        else:
+            found.append(statement)
+    return found
+
+
+def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
+    """Methods called on the loop variable of a loop or comprehension over a query's rows:
+    `[check.to_dict() for check in checks]`, `for order in orders: order.total()`."""
+    found: dict[tuple[str, str], PerRowMethodCall] = {}
+    for loop in flow.loops:
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            target, iterable = loop.target, loop.iter
+            body: list[ast.AST] = _repeated_statements(loop.body)
+        elif isinstance(loop, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            target, iterable = loop.generators[0].target, loop.generators[0].iter
+            body = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        rows = flow.value(iterable)
+        if rows is None or rows.kind not in _ROW_KINDS or not rows.model:
+            continue
+        for part in body:
+            for node in ast.walk(part):
+                if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                    continue
+                receiver = node.func.value
+                if isinstance(receiver, ast.Name) and receiver.id == target.id:
+                    key = (rows.model, node.func.attr)
+                    found.setdefault(key, PerRowMethodCall(rows.model, node.func.attr, node.lineno))
+    return tuple(found.values())
 
 
 # Calls whose arguments no project parameter receives.
@@ -519,6 +585,7 @@ class ProjectKnowledge(DataKnowledge):
         self._bases: dict[str, tuple[str, ...]] = {}
         self._properties: dict[str, Origin | None] | None = None
         self._callers: dict[str, tuple[str, ...]] | None = None
+        self._per_row_methods: dict[str, PerRowMethod] | None = None
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -654,6 +721,74 @@ class ProjectKnowledge(DataKnowledge):
             self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
         return self._methods[key]
 
+    def per_row_methods(self) -> dict[str, PerRowMethod]:
+        """Model methods that run once per row of a query some project function iterates
+        (`[check.to_dict() for check in checks]`), and the project functions they call a few
+        calls deep (`to_dict() > channels_str()`); a function answering from a cache is not
+        gone through. The first loop found names each."""
+        if self._per_row_methods is not None:
+            return self._per_row_methods
+        found: dict[str, PerRowMethod] = {}
+
+        def computed_per_call(facts: FunctionFacts) -> bool:
+            if facts.qualname.rpartition(".")[2] in _WRITE_METHODS:
+                # A write (and what it runs) per row is BB202's.
+                return False
+            access = self.functions.get(facts.qualname)
+            return access is None or not access.cached
+
+        for caller in sorted(self.functions):
+            if self._runs_apart(caller):
+                continue
+            for call in self.functions[caller].per_row_methods:
+                if call.method in _WRITE_METHODS:
+                    # A write per row is BB202's; what the write runs is part of it.
+                    continue
+                model = self.graph.model(call.model)
+                method = self.method(model.qualname, call.method) if model is not None else None
+                if model is None or method is None or method in found:
+                    continue
+                access = self.functions.get(method)
+                if access is not None and access.cached:
+                    continue
+                label = f"{model.qualname.rpartition('.')[2]}.{call.method}()"
+                root = PerRowMethod(caller, call.line, label, (f"{call.method}()",))
+                found[method] = root
+                for target, chain in self.index.reach(method, _PER_ROW_DEPTH, passes=computed_per_call).items():
+                    if target not in found:
+                        names = tuple(f"{step.qualname.rpartition('.')[2]}()" for _, step in chain)
+                        found[target] = PerRowMethod(caller, call.line, label, (*root.chain, *names))
+        self._per_row_methods = found
+        return found
+
+    def _runs_apart(self, qualname: str) -> bool:
+        """The function sits where no request runs it: tests, migrations, management commands,
+        scripts (their loops are not reported either)."""
+        from backbone.review.contexts import path_context
+
+        module = qualname
+        while module and module not in self.index.modules:
+            module = module.rpartition(".")[0]
+        facts = self.index.modules.get(module)
+        return facts is not None and path_context(facts.path) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PerRowMethod:
+    """Why a function runs once per row: the model method a loop over a query's rows calls."""
+
+    # The project function holding the loop, and the line of the call.
+    caller: str
+    line: int
+    # "`Check.to_dict()`".
+    method: str
+    # From the model method down to this function ("to_dict() > channels_str()").
+    chain: tuple[str, ...]
+
+
+_WRITE_METHODS = frozenset({"save", "delete", "update", "create", "refresh_from_db", "full_clean", "clean"})
+# How many project calls below a per-row model method are followed.
+_PER_ROW_DEPTH = 3
 
 _PROPERTIES = frozenset({"property", "cached_property"})
 

@@ -179,6 +179,16 @@ class SafeArgument:
 
 
 @dataclass(frozen=True, slots=True)
+class PerRowMethodCall:
+    """A model method called on each row of a query in a loop or comprehension:
+    `[check.to_dict() for check in Check.objects.filter(...)]` -> (Check, "to_dict")."""
+
+    model: str
+    method: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionDataAccess:
     qualname: str
     queries: tuple[QuerySite, ...] = ()
@@ -197,6 +207,8 @@ class FunctionDataAccess:
     # It takes a lock that serialises its writers: a PostgreSQL advisory lock, or a row
     # loaded with select_for_update()/with_for_update().
     locks: bool = False
+    # Model methods it calls on each row of a query it iterates.
+    per_row_methods: tuple[PerRowMethodCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,12 @@ class CallResults(DatabaseHandles, DjangoQueries):
         return None, None
 
     def _builtin(self, call: ast.Call, name: str) -> tuple[DataValue | None, QueryEvent | None]:
+        if name == "map" and len(call.args) == 2:
+            # `",".join(map(str, codes))`: the mapped query is iterated when the map is consumed.
+            mapped = self.value(call.args[1])
+            if mapped is not None and mapped.kind in _LAZY_KINDS:
+                return None, self._evaluation(call.args[1], call.args[1], mapped, "iteration")
+            return None, None
         if name not in _EVALUATING_BUILTINS or not call.args:
             return None, None
         argument = call.args[0]

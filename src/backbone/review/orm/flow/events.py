@@ -142,7 +142,8 @@ FULL_EVALUATIONS = frozenset(
 _SERVED_FROM_CACHE = FULL_EVALUATIONS | {"count", "exists"}
 
 
-# Plain function names whose call can run SQL: evaluating builtins and Django shortcuts.
-_EVENT_FUNCTIONS = _EVALUATING_BUILTINS | frozenset(
+# Plain function names whose call can run SQL: evaluating builtins (and `map`, whose mapped
+# query runs when the map is consumed) and Django shortcuts.
+_EVENT_FUNCTIONS = _EVALUATING_BUILTINS | {"map"} | frozenset(
     {name.rpartition(".")[2] for name in [*catalog.DJANGO_SHORTCUTS, *catalog.GUARDIAN_QUERY_FUNCTIONS]}
 )

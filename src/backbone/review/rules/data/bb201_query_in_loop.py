@@ -25,6 +25,7 @@ from backbone.review.orm import (
     leaves_loop_after,
     module_flows,
     project_knowledge,
+    PerRowMethod,
     call_arguments,
     query_chain,
     repeating_loop,
@@ -60,6 +61,15 @@ _PER_ROW_FIX = (
     "and read the prefetched rows, or query once for every key in the view and pass a dict in the "
     "serializer context; the method then only reads it."
 )
+_ROW_METHOD_FIX = (
+    "Read what the method needs from data loaded with the rows (a prefetched relation read with "
+    "`.all()` and filtered or sorted in Python, an annotation on the list's query), instead of a new "
+    "query per row."
+)
+_CALLBACK_FIX = (
+    "Load what `{function}` queries for all the items at once before handing it over (one query "
+    "for every key, then a dict), or hand over a function that reads what was loaded."
+)
 _CHAIN_FIX = (
     "Load the data once before the loop and pass it to `{function}`, or give `{function}` a batch "
     "variant that takes all the keys."
@@ -93,6 +103,19 @@ class QueryInLoop(Rule):
             "deep): `render_order(order)` in a loop is reported when `render_order` calls `load_customer`, "
             "which calls `session.get(...)`, and the message shows that chain. Functions decorated with a "
             "cache (`lru_cache`, `cached_property`...) are not followed.\n\n"
+            "A function handed to a project function that calls it once per item of a loop or comprehension "
+            "(`paginate(rows, page, 50, serialize_row)` with `[serializer(row) for row in page]`) runs once per "
+            "item: its queries, and the project calls in it that query, are reported in it (medium "
+            "confidence). A function handed to one that calls it once, or in a loop without the item "
+            "(`for attempt in range(3): return func()`), is not; nor is a hand-over or a loop in tests, "
+            "migrations, management commands or scripts.\n\n"
+            "A model method called on each row of a query in a loop or comprehension "
+            "(`[check.to_dict() for check in checks]`) runs once per row, and so do the project functions "
+            "it calls (three calls deep): a query they build from a relation of `self` "
+            "(`self.channels.order_by(\"code\")`, which no prefetch answers) is reported where it runs "
+            "(medium confidence); their other queries are reported at the call in the loop. Its reads of "
+            "relations the list's query did not load are BB207, at that query; a method that answers from "
+            "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
@@ -442,6 +465,74 @@ class QueryInLoop(Rule):
         class NoteViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = Note.objects.all()
             serializer_class = NoteSerializer
+        """,
+        # A model method called on each row of a list runs its own queries once per row,
+        # here a new ordered query of a relation (a prefetch of `channels` can't answer it).
+        """
+        from django.db import models
+        from django.http import JsonResponse
+
+        class Channel(models.Model):
+            code = models.CharField(max_length=40)
+
+        class Check(models.Model):
+            name = models.CharField(max_length=40)
+            channels = models.ManyToManyField(Channel)
+
+            def channels_str(self):
+                codes = self.channels.order_by("code").values_list("code", flat=True)
+                return ",".join(map(str, codes))  # expect: BB201
+
+            def to_dict(self):
+                return {"name": self.name, "channels": self.channels_str()}
+
+        def get_checks(request):
+            checks = Check.objects.filter(name__startswith="a").prefetch_related("channels")
+            return JsonResponse({"checks": [check.to_dict() for check in checks]})
+        """,
+        # A classmethod of a project model that queries, called once per iteration.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            user_id = models.IntegerField()
+            name = models.CharField(max_length=40)
+            value = models.CharField(max_length=40)
+
+            @classmethod
+            def get_for_user(cls, user_id, name):
+                return cls.objects.get(user_id=user_id, name=name).value
+
+        def notify(user_ids):
+            for user_id in user_ids:
+                if Setting.get_for_user(user_id, "email"):  # expect: BB201
+                    print(user_id)
+        """,
+        # A function handed to a pager that calls it once per item of the page: its queries
+        # (here through a classmethod of the model) run once per item.
+        """
+        from django.db import models
+
+        class Dashboard(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Favorite(models.Model):
+            dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE)
+            user_id = models.IntegerField()
+
+            @classmethod
+            def is_favorite(cls, user_id, dashboard):
+                return cls.objects.filter(dashboard=dashboard, user_id=user_id).exists()
+
+        def paginate(rows, page, size, serializer):
+            start = (page - 1) * size
+            return [serializer(row) for row in rows[start : start + size]]
+
+        def serialize_dashboard(dashboard):
+            return {"name": dashboard.name, "favorite": Favorite.is_favorite(1, dashboard)}  # expect: BB201
+
+        def list_dashboards(request):
+            return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
         """,
     )
 
@@ -881,6 +972,93 @@ class QueryInLoop(Rule):
             while not Job.objects.filter(pk=job_id, done=True).exists():
                 time.sleep(1)
         """,
+        # A model method called on each row that reads the prefetched relation (sorted in
+        # Python); and a method that queries, called on a single object only.
+        """
+        from django.db import models
+        from django.http import JsonResponse
+
+        class Channel(models.Model):
+            code = models.CharField(max_length=40)
+
+        class Check(models.Model):
+            name = models.CharField(max_length=40)
+            channels = models.ManyToManyField(Channel)
+
+            def channels_str(self):
+                return ",".join(sorted(channel.code for channel in self.channels.all()))
+
+            def first_channel(self):
+                return self.channels.order_by("code").first()
+
+            def to_dict(self):
+                return {"name": self.name, "channels": self.channels_str()}
+
+        def get_checks(request):
+            checks = Check.objects.prefetch_related("channels")
+            return JsonResponse({"checks": [check.to_dict() for check in checks]})
+
+        def get_check(request, pk):
+            check = Check.objects.get(pk=pk)
+            return JsonResponse({"first": str(check.first_channel())})
+
+        def find_check(request, name):
+            for check in Check.objects.filter(name__startswith=name):
+                if check.name == name:
+                    return JsonResponse({"first": str(check.first_channel())})
+            return JsonResponse({})
+        """,
+        # A classmethod of a project model that runs no query, called once per iteration.
+        """
+        from django.db import models
+
+        class Setting(models.Model):
+            name = models.CharField(max_length=40)
+
+            @classmethod
+            def label_for(cls, name):
+                return name.replace("_", " ").title()
+
+        def labels(names):
+            return [Setting.label_for(name) for name in names]
+        """,
+        # A function handed to a pager that calls it once per item, reading only the item's
+        # columns; and a function handed to one that calls it once (no per-item query).
+        """
+        from django.db import models
+
+        class Dashboard(models.Model):
+            name = models.CharField(max_length=40)
+
+        def paginate(rows, page, size, serializer):
+            start = (page - 1) * size
+            return [serializer(row) for row in rows[start : start + size]]
+
+        def with_totals(rows, summarize):
+            return {"rows": list(rows), "summary": summarize()}
+
+        def serialize_dashboard(dashboard):
+            return {"name": dashboard.name}
+
+        def dashboard_count():
+            return Dashboard.objects.count()
+
+        def list_dashboards(request):
+            return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
+
+        def with_retries(func, attempts=3):
+            for attempt in range(attempts):
+                try:
+                    return func()
+                except TimeoutError:
+                    continue
+
+        def dashboards_with_count(request):
+            return with_totals(Dashboard.objects.all()[:50], summarize=dashboard_count)
+
+        def retried_count(request):
+            return with_retries(dashboard_count)
+        """,
     )
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
@@ -892,7 +1070,11 @@ class QueryInLoop(Rule):
             return
         flow = module_flows(self.context).flow(node)
         per_row = self._per_row_caller(node)
-        if not flow.loops and per_row is None:
+        callback = self._per_item_callback(node) if per_row is None else None
+        if callback is not None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._check_callback(node, flow, callback)
+        row_method = self._per_row_method(node) if per_row is None and callback is None else None
+        if not flow.loops and per_row is None and row_method is None:
             return
         reported: set[ast.AST] = set()
         # SQLAlchemy answers a repeated get() of the same key from the identity map.
@@ -903,6 +1085,13 @@ class QueryInLoop(Rule):
                 if loop is None and per_row is not None:
                     reported.add(event.node)
                     self._report_per_row(event, per_row)
+                    continue
+                if loop is None and row_method is not None:
+                    # Its other queries are reported at the call in the loop (a query chain),
+                    # which can't see a query built from a relation of `self`.
+                    if _requeries_self(event):
+                        reported.add(event.node)
+                        self._report_row_method(event, row_method)
                     continue
                 if loop is None or self._exempt(event.node, loop, flow, event):
                     continue
@@ -957,6 +1146,90 @@ class QueryInLoop(Rule):
             return None
         qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
         return serialization_knowledge(self.context.project).per_row_functions().get(qualname)
+
+    def _per_row_method(self, node: ast.AST) -> PerRowMethod | None:
+        """The model method a loop over a query's rows calls, which runs this function per row."""
+        project = self.context.project
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return project_knowledge(project).per_row_methods().get(qualname)
+
+    def _report_row_method(self, event: QueryEvent, caller: PerRowMethod) -> None:
+        project = self.context.project
+        assert project is not None
+        owner = caller.caller
+        while owner and owner not in project.modules:
+            owner = owner.rpartition(".")[0]
+        module = project.modules.get(owner)
+        where = f"{module.path.rpartition('/')[2]}:{caller.line}" if module is not None else f"line {caller.line}"
+        through = " > ".join(caller.chain)
+        self.report(
+            event.node,
+            f"{_what(event)} once for every row of a list: `{caller.caller.rpartition('.')[2]}()` calls "
+            f"{caller.method} on each row of a query ({where}), which runs `{through}` (N+1 queries).",
+            fix=_ROW_METHOD_FIX,
+            confidence=lower_confidence(event.confidence, Confidence.MEDIUM),
+        )
+
+    def _per_item_callback(self, node: ast.AST) -> tuple[str, str] | None:
+        """A function handed to a project function that calls it once per item of a loop or
+        comprehension: (the function it is handed to, where it is handed over)."""
+        project = self.context.project
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
+            return None
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        found = project.per_item_callbacks().get(qualname)
+        if found is None:
+            return None
+        caller, handed = found
+        receiver = project.function(handed.callee)
+        owner = caller.rpartition(".")[0]
+        while owner and owner not in project.modules:
+            # A method: its module is further up the dotted name.
+            owner = owner.rpartition(".")[0]
+        module = project.modules.get(owner)
+        path = module.path if module is not None else ""
+        where = f"{path.rpartition('/')[2]}:{handed.line}" if path else f"line {handed.line}"
+        return (receiver.qualname if receiver is not None else handed.callee), where
+
+    def _check_callback(self, node: ast.FunctionDef | ast.AsyncFunctionDef, flow: ScopeFlow, callback: tuple[str, str]) -> None:
+        """Queries a per-item callback runs, directly or through project calls, outside loops of
+        its own (those are reported as any loop is): each runs once per item."""
+        receiver, where = callback
+        receiver_name = f"{receiver.rpartition('.')[2]}()"
+        why = f"`{node.name}()` is handed to `{receiver_name}` ({where}), which calls it once per item"
+        reported: set[ast.AST] = set()
+        for event in flow.events():
+            if not self._reportable(event, flow) or repeating_loop(event.node, flow) is not None:
+                continue
+            if event.relation is not None:
+                continue
+            reported.add(event.node)
+            self.report(
+                event.node,
+                f"{_what(event)} once for every item: {why} (N+1 queries).",
+                fix=_CALLBACK_FIX.format(function=f"{node.name}()"),
+                confidence=lower_confidence(event.confidence, Confidence.MEDIUM),
+            )
+        project = self.context.project
+        assert project is not None
+        for call in flow.calls:
+            if call in reported or flow.call_result(call)[1] is not None or repeating_loop(call, flow) is not None:
+                continue
+            target = self._callee(call, flow)
+            if target is None:
+                continue
+            chain = query_chain(project, target, call_arguments(call))
+            if chain is None:
+                continue
+            function = f"{target.rpartition('.')[2]}()"
+            self.report(
+                call,
+                f"Calling `{function}` runs a query once for every item: {why} (N+1 queries): {chain.render()}.",
+                fix=_CALLBACK_FIX.format(function=f"{node.name}()"),
+                confidence=Confidence.MEDIUM,
+            )
 
     def _report_per_row(self, event: QueryEvent, caller: PerRowCaller) -> None:
         through = " > ".join(caller.chain)
@@ -1047,11 +1320,23 @@ class QueryInLoop(Rule):
                     # A model method that queries: its reads of `self` relations count only when
                     # the loop's rows didn't load them, which query_chain can't know; direct ones do.
                     return knowledge.method(receiver.model, func.attr)
+                if receiver.kind is ValueKind.MODEL_CLASS and receiver.model:
+                    # A classmethod of a project model (`Favorite.is_favorite(user, obj)`).
+                    return knowledge.method(receiver.model, func.attr)
                 return None
         qualname = self.context.qualified_name(func)
         if qualname is None:
             return None
         return knowledge.resolve_function(qualname)
+
+
+def _requeries_self(event: QueryEvent) -> bool:
+    """`self.channels.order_by("code")` evaluated: a new query from a relation of `self`."""
+    relation = event.relation
+    if relation is None:
+        return False
+    owner = relation.node.value
+    return isinstance(owner, ast.Name) and owner.id == "self"
 
 
 def _clip(text: str, longest: int = 60) -> str:

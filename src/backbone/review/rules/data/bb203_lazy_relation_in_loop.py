@@ -111,6 +111,25 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # Django: a prefetched relation filtered per row and consumed through map(): each
+        # values_list() is a new query the prefetch can't answer.
+        """
+        import json
+
+        from django.db import models
+
+        class Topic(models.Model):
+            title = models.CharField(max_length=40)
+
+        class Product(models.Model):
+            topics = models.ManyToManyField(Topic)
+
+        def topic_ids():
+            found = {}
+            for product in Product.objects.prefetch_related("topics"):
+                found[product.pk] = json.dumps(list(map(str, product.topics.values_list("id", flat=True))))  # expect: BB203
+            return found
+        """,
         # Django: models whose base is chosen at import time, annotated as the ORM base; a
         # generic foreign key and a key to ContentType read per row.
         """
@@ -301,6 +320,24 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # Django: the prefetched relation read with all() and consumed through map().
+        """
+        import json
+
+        from django.db import models
+
+        class Topic(models.Model):
+            title = models.CharField(max_length=40)
+
+        class Product(models.Model):
+            topics = models.ManyToManyField(Topic)
+
+        def topic_ids():
+            found = {}
+            for product in Product.objects.prefetch_related("topics"):
+                found[product.pk] = json.dumps(list(map(str, (topic.pk for topic in product.topics.all()))))
+            return found
+        """,
         # Django: select_related and prefetch_related cover what the loop reads.
         """
         from django.db import models

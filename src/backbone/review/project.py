@@ -222,9 +222,16 @@ class _FactCollector:
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
-        for inner in own_nodes(node):
+        nodes = own_nodes(node)
+        # Most functions call none of their parameters: their loops need no second look.
+        calls_a_parameter = bool(positional) and any(
+            isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in positional for inner in nodes
+        )
+        for inner in nodes:
             repeated: list[ast.AST] = []
             items: set[str] = set()
+            if not calls_a_parameter and not isinstance(inner, ast.Call):
+                continue
             if isinstance(inner, (ast.For, ast.AsyncFor)):
                 repeated = list(inner.body)
                 items = _target_names(inner.target)

@@ -36,6 +36,7 @@ from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
+from backbone.review.orm.loops import block_leaves
 from backbone.review.orm.origins import origin_of, returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
@@ -241,16 +242,13 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
 
 
 _ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
-_LEAVES = (ast.Return, ast.Break, ast.Raise)
-
-
 def _repeated_statements(block: list[ast.stmt]) -> list[ast.AST]:
     """The statements of a loop body that run on every round that gets to them: a statement
-    followed in its block by `return`, `break` or `raise` (a search that stops at its match)
-    runs once."""
+    followed in its block by one whose every path ends in `return`, `break` or `raise` (a search
+    that stops at its match) runs once."""
     found: list[ast.AST] = []
     for position, statement in enumerate(block):
-        if any(isinstance(later, _LEAVES) for later in block[position:]):
+        if block_leaves(block[position:]):
             break
         if isinstance(statement, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
             if isinstance(statement, ast.If):

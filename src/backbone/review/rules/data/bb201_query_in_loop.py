@@ -134,7 +134,9 @@ class QueryInLoop(Rule):
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
             "`.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
-            "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
+            "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
+            "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
+            "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
             "and a call of a project function that queries only while an attribute cache is empty and fills "
@@ -1058,6 +1060,30 @@ class QueryInLoop(Rule):
 
         def retried_count(request):
             return with_retries(dashboard_count)
+        """,
+        # A search loop: the round that matches queries, then every branch after it returns.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            provider = models.CharField(max_length=40)
+
+        def switch_provider(order_id, provider):
+            return Order.objects.filter(pk=order_id).first()
+
+        def choose(request, order_id, providers):
+            for provider in providers:
+                if provider.identifier != request.POST.get("payment", ""):
+                    continue
+                order = switch_provider(order_id, provider)
+                found = Order.objects.filter(provider=provider.identifier).exists()
+                if found:
+                    return order
+                elif order is None:
+                    raise LookupError(order_id)
+                else:
+                    return None
+            return None
         """,
     )
 

@@ -118,8 +118,10 @@ class QueryInLoop(Rule):
             "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
-            "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
-            "is BB203;\n"
+            "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`, also when a "
+            "conditional picks it: `for c in (every if v.all_channels else v.channels.all())`): that is BB203, "
+            "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
+            "included) loaded;\n"
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
@@ -1084,6 +1086,36 @@ class QueryInLoop(Rule):
                 else:
                     return None
             return None
+        """,
+        # A relation of rows from a query backbone can't see, picked by a conditional: read like the
+        # relation itself (a prefetch may answer it), not as a query of its own.
+        """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        class Channel(models.Model):
+            identifier = models.CharField(max_length=40)
+
+        class Item(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Variation(models.Model):
+            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
+            all_channels = models.BooleanField(default=True)
+            channels = models.ManyToManyField(Channel)
+
+        class Exporter:
+            def __init__(self, event):
+                self.event = event
+
+            def export(self, every):
+                return [
+                    [c.identifier for c in (every if variation.all_channels else variation.channels.all())]
+                    for item in self.event.items.prefetch_related(
+                        Prefetch("variations", queryset=Variation.objects.prefetch_related("channels")),
+                    )
+                    for variation in item.variations.all()
+                ]
         """,
     )
 

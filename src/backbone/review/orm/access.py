@@ -288,7 +288,7 @@ def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
                 if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                     continue
                 receiver = node.func.value
-                if isinstance(receiver, ast.Name) and receiver.id == target.id:
+                if isinstance(receiver, ast.Name) and receiver.id == target.id and flow.holds_row_of(receiver, loop):
                     key = (rows.model, node.func.attr)
                     found.setdefault(key, PerRowMethodCall(rows.model, node.func.attr, node.lineno))
     return tuple(found.values())

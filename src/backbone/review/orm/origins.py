@@ -235,11 +235,13 @@ class _Origins:
         child: ast.AST = node
         parent = self.flow.parent(child)
         while parent is not None and parent is not self.flow.scope:
-            narrowed = (isinstance(parent, ast.If) and child in parent.body) or (isinstance(parent, ast.IfExp) and child is parent.body)
-            if narrowed and _narrows(parent.test, node.id):
+            test: ast.expr | None = None
+            if isinstance(parent, ast.If) and child in parent.body or isinstance(parent, ast.IfExp) and child is parent.body:
+                test = parent.test
+            if test is not None and _narrows(test, node.id):
                 # Not rebound after the test (`if x in (...): x = request.args["x"]`).
                 binding = self.flow.binding_at(node.id, node)
-                return binding is None or binding.position < (parent.test.lineno, parent.test.col_offset)
+                return binding is None or binding.position < (test.lineno, test.col_offset)
             child = parent
             parent = self.flow.parent(child)
         return False

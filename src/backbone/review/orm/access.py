@@ -533,7 +533,8 @@ def _site(event: QueryEvent) -> QuerySite | None:
             return None
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
-    return QuerySite(line, column, event.kind, event.text, event.confidence)
+    locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -873,18 +874,20 @@ def query_chain(
     function: str,
     passed: frozenset[str] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
+    unlocked: bool = False,
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
     `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
     arguments); None when unknown. Queries and calls in `function` that run only when an
-    optional parameter is (or isn't) passed are skipped accordingly.
+    optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
+    reads that lock their rows for a write (`select_for_update().get(...)`).
     """
-    chains: dict[tuple[str, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    key = (function, passed)
+    chains: dict[tuple[str, frozenset[str] | None, bool], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    key = (function, passed, unlocked)
     if key in chains:
         return chains[key]
-    found = _search_chain(index, function, passed, max_depth)
+    found = _search_chain(index, function, passed, max_depth, unlocked)
     chains[key] = found
     return found
 
@@ -909,17 +912,17 @@ def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed:
     return False
 
 
-def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None) -> QuerySite | None:
+def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation:
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None
 
 
-def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int) -> QueryChain | None:
+def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
     if start is not None and start.cached:
@@ -934,7 +937,7 @@ def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | N
             continue
         # Only the first function's arguments are known.
         given = passed if len(path) == 1 else None
-        site = _direct_read(access, given)
+        site = _direct_read(access, given, unlocked)
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)

@@ -144,6 +144,10 @@ class QueryInLoop(Rule):
             "and a call of a project function that queries only while an attribute cache is empty and fills "
             "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
             "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
+            "- a read that locks its rows (`select_for_update()`, `with_for_update()`), directly or as the only "
+            "read of a project function called in the loop: each round takes its own row to write it in its own "
+            "transaction, a unit of work per row by design (batching would hold every row's lock at once). The "
+            "rounds still cost a query each; their writes are BB202's;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -1117,6 +1121,31 @@ class QueryInLoop(Rule):
                     for variation in item.variations.all()
                 ]
         """,
+        # Each round locks its own row and writes it in its own transaction: a unit of work per row.
+        """
+        from django.db import models, transaction
+
+        class Order(models.Model):
+            provider = models.CharField(max_length=40)
+            reminded = models.BooleanField(default=False)
+
+        def switch_provider(order_id, provider):
+            order = Order.objects.select_for_update().get(pk=order_id)
+            order.provider = provider
+            order.save(update_fields=["provider"])
+
+        def match(transactions):
+            for row in transactions:
+                with transaction.atomic():
+                    switch_provider(row.order_id, row.provider)
+
+        def remind(order_ids):
+            for order_id in order_ids:
+                with transaction.atomic():
+                    order = Order.objects.select_for_update().get(pk=order_id)
+                    order.reminded = True
+                    order.save(update_fields=["reminded"])
+        """,
     )
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
@@ -1317,6 +1346,9 @@ class QueryInLoop(Rule):
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
         if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
             return True
+        if event is not None and event.receiver is not None and event.receiver.locked:
+            # A round that locks its own row to write it: one unit of work per row, by design.
+            return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
@@ -1342,7 +1374,7 @@ class QueryInLoop(Rule):
         target = self._callee(call, flow)
         if target is None:
             return
-        chain = query_chain(project, target, call_arguments(call))
+        chain = query_chain(project, target, call_arguments(call), unlocked=True)
         if chain is None:
             return
         loop = repeating_loop(call, flow)

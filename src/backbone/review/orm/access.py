@@ -36,6 +36,7 @@ from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
+from backbone.review.orm.loops import block_leaves
 from backbone.review.orm.origins import origin_of, returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
@@ -241,16 +242,13 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
 
 
 _ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
-_LEAVES = (ast.Return, ast.Break, ast.Raise)
-
-
 def _repeated_statements(block: list[ast.stmt]) -> list[ast.AST]:
     """The statements of a loop body that run on every round that gets to them: a statement
-    followed in its block by `return`, `break` or `raise` (a search that stops at its match)
-    runs once."""
+    followed in its block by one whose every path ends in `return`, `break` or `raise` (a search
+    that stops at its match) runs once."""
     found: list[ast.AST] = []
     for position, statement in enumerate(block):
-        if any(isinstance(later, _LEAVES) for later in block[position:]):
+        if block_leaves(block[position:]):
             break
         if isinstance(statement, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
             if isinstance(statement, ast.If):
@@ -290,7 +288,7 @@ def _per_row_methods(flow: ScopeFlow) -> tuple[PerRowMethodCall, ...]:
                 if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                     continue
                 receiver = node.func.value
-                if isinstance(receiver, ast.Name) and receiver.id == target.id:
+                if isinstance(receiver, ast.Name) and receiver.id == target.id and flow.holds_row_of(receiver, loop):
                     key = (rows.model, node.func.attr)
                     found.setdefault(key, PerRowMethodCall(rows.model, node.func.attr, node.lineno))
     return tuple(found.values())
@@ -535,7 +533,8 @@ def _site(event: QueryEvent) -> QuerySite | None:
             return None
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
-    return QuerySite(line, column, event.kind, event.text, event.confidence)
+    locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -875,18 +874,20 @@ def query_chain(
     function: str,
     passed: frozenset[str] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
+    unlocked: bool = False,
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
     `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
     arguments); None when unknown. Queries and calls in `function` that run only when an
-    optional parameter is (or isn't) passed are skipped accordingly.
+    optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
+    reads that lock their rows for a write (`select_for_update().get(...)`).
     """
-    chains: dict[tuple[str, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    key = (function, passed)
+    chains: dict[tuple[str, frozenset[str] | None, bool], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    key = (function, passed, unlocked)
     if key in chains:
         return chains[key]
-    found = _search_chain(index, function, passed, max_depth)
+    found = _search_chain(index, function, passed, max_depth, unlocked)
     chains[key] = found
     return found
 
@@ -911,17 +912,17 @@ def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed:
     return False
 
 
-def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None) -> QuerySite | None:
+def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation:
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None
 
 
-def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int) -> QueryChain | None:
+def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
     if start is not None and start.cached:
@@ -936,7 +937,7 @@ def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | N
             continue
         # Only the first function's arguments are known.
         given = passed if len(path) == 1 else None
-        site = _direct_read(access, given)
+        site = _direct_read(access, given, unlocked)
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)

@@ -141,6 +141,9 @@ class QuerySite:
     # The query reads this relation of `self` (a model method reading `self.items`):
     # the caller may have eager-loaded it.
     self_relation: str = ""
+    # A read that locks its rows (`select_for_update()`, `with_for_update()`): it takes the
+    # row for a write of the same unit of work.
+    locked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

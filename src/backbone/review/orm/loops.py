@@ -472,7 +472,7 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
             block = _block_of(parent, child)
             if block is not None:
                 after = block[block.index(child) + 1 :]
-                if any(isinstance(statement, _LEAVING) for statement in after):
+                if block_leaves(after):
                     return True
         child = parent
         parent = flow.parent(child)
@@ -482,7 +482,29 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
         body = getattr(loop.node, "body", None)
         if isinstance(body, list) and child in body:
             after = body[body.index(child) + 1 :]
-            return any(isinstance(statement, _LEAVING) for statement in after)
+            return block_leaves(after)
+    return False
+
+
+def block_leaves(block: list[ast.stmt]) -> bool:
+    """Every path through `block` ends in `return`, `break` or `raise`: a statement before it runs
+    at most once per loop (a search that stops at its match)."""
+    return any(_always_leaves(statement) for statement in block)
+
+
+def _always_leaves(statement: ast.stmt) -> bool:
+    """`return`, or `if resp: return redirect(...) else: return self.get(...)`: no path goes on."""
+    if isinstance(statement, _LEAVING):
+        return True
+    if isinstance(statement, ast.If):
+        return bool(statement.orelse) and block_leaves(statement.body) and block_leaves(statement.orelse)
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return block_leaves(statement.body)
+    if isinstance(statement, ast.Try):
+        if block_leaves(statement.finalbody):
+            return True
+        handled = all(block_leaves(handler.body) for handler in statement.handlers)
+        return handled and (block_leaves(statement.body) or block_leaves(statement.orelse))
     return False
 
 

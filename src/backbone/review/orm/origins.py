@@ -200,6 +200,8 @@ class _Origins:
 
     def _name(self, node: ast.Name, depth: int) -> Provenance:
         flow = self.flow
+        if self._narrowed_to_constants(node):
+            return _CONSTANT
         binding, _ = flow.local_binding(node)
         owner = flow
         if (binding is None or node.id in flow.globals) and not isinstance(flow.scope, ast.Module):
@@ -226,6 +228,23 @@ class _Origins:
         if found.origin is Origin.UNKNOWN and node.id.isupper():
             return _CONSTANT
         return found
+
+    def _narrowed_to_constants(self, node: ast.Name) -> bool:
+        """`if comparator in ("IN", "NOT IN"): f"... {comparator} ..."`: under a test that
+        compares the name with constants, it holds one of them."""
+        child: ast.AST = node
+        parent = self.flow.parent(child)
+        while parent is not None and parent is not self.flow.scope:
+            test: ast.expr | None = None
+            if isinstance(parent, ast.If) and child in parent.body or isinstance(parent, ast.IfExp) and child is parent.body:
+                test = parent.test
+            if test is not None and _narrows(test, node.id):
+                # Not rebound after the test (`if x in (...): x = request.args["x"]`).
+                binding = self.flow.binding_at(node.id, node)
+                return binding is None or binding.position < (test.lineno, test.col_offset)
+            child = parent
+            parent = self.flow.parent(child)
+        return False
 
     def _global(self, node: ast.Name) -> Provenance:
         qualname = self.flow.resolver.qualified_name(node)
@@ -434,6 +453,20 @@ class _Origins:
             return None
         target = knowledge.resolve_function(qualname)
         return knowledge.returns_origin(target) if target else None
+
+
+def _narrows(test: ast.expr, name: str) -> bool:
+    """`name in ("IN", "NOT IN")`, `name == "asc"`, or one of them joined by `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_narrows(value, name) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and test.left.id == name):
+        return False
+    operator, other = test.ops[0], test.comparators[0]
+    if isinstance(operator, ast.Eq):
+        return isinstance(other, ast.Constant)
+    if isinstance(operator, ast.In) and isinstance(other, (ast.Tuple, ast.List, ast.Set)):
+        return bool(other.elts) and all(isinstance(element, ast.Constant) for element in other.elts)
+    return False
 
 
 def _qualname(node: ast.expr, flow: ScopeFlow) -> str | None:

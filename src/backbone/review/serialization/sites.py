@@ -470,12 +470,14 @@ class _Finder:
         if model is None:
             return []
         direct = frozenset(
-            node.attr for node in body if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row and node.attr in model.relations
+            node.attr
+            for node in body
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row and node.attr in model.relations and flow.holds_row_of(node.value, loop)
         )
         found: list[SerializationSite] = []
         members: list[Read] = []
         for node in body:
-            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == row:
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == row and flow.holds_row_of(node.args[0], loop):
                 schema = ""
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr in _PER_ROW_VALIDATORS:
@@ -490,7 +492,7 @@ class _Finder:
                     site = self._site(located, schema, True, label, direct)
                     if site is not None:
                         found.append(site)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row:
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row and flow.holds_row_of(node.value, loop):
                 if node.attr in model.relations:
                     continue
                 method = self.knowledge.method(model.qualname, node.attr)

@@ -17,6 +17,32 @@ class AttributeValues(ValueTracking):
 
     __slots__ = ()
 
+    def assigned_before(self, update: ast.stmt, target: ast.Attribute) -> bool:
+        """`invoice.invoice_to = ", ".join(lines)` on every path to `invoice.invoice_to += vat`:
+        the attribute holds a value the function computed (not read from its own old value),
+        so updating it is not a read-modify-write of the stored one."""
+        shown = ast.unparse(target)
+        position = (update.lineno, update.col_offset)
+        ancestors: set[int] = set()
+        node: ast.AST | None = update
+        while node is not None and node is not self.scope:
+            ancestors.add(id(node))
+            node = self.parent(node)
+        for earlier in self.attribute_updates:
+            if not isinstance(earlier, ast.Assign) or (earlier.lineno, earlier.col_offset) >= position:
+                continue
+            if not any(isinstance(each, ast.Attribute) and ast.unparse(each) == shown for each in earlier.targets):
+                continue
+            if any(isinstance(read, ast.Attribute) and ast.unparse(read) == shown for read in ast.walk(earlier.value)):
+                continue
+            # The assignment runs on every path to the update: its block holds the update.
+            parent = self.parent(earlier)
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(parent, field, None)
+                if isinstance(block, list) and earlier in block and any(id(statement) in ancestors for statement in block):
+                    return True
+        return False
+
     def _attribute(self, node: ast.Attribute) -> DataValue | None:
         base = self.value(node.value)
         if base is None:

@@ -289,6 +289,14 @@ class ScopeBindings(ScopeState):
                         return Binding((0, 0), BindingKind.ELEMENT, generator.iter, found, owner=encloser), encloser
         return self.binding_at(node.id, node), None
 
+    def holds_row_of(self, node: ast.Name, loop: ast.AST) -> bool:
+        """`node` still holds the row `loop` binds to it, not a value the body rebound it to
+        (`o = Order.objects.select_related("event").get(pk=o.pk)`: a new object, loaded its own way)."""
+        binding, encloser = self.local_binding(node)
+        if encloser is not None:
+            return encloser is loop
+        return binding is not None and binding.kind is BindingKind.ELEMENT and binding.owner is loop
+
     def _lambda_iterable(self, node: ast.Lambda) -> tuple[ast.expr | None, ast.AST | None]:
         """`map(lambda p: ..., rows)`: the rows a lambda is applied to, and the call."""
         call = self.lambda_calls.get(node)

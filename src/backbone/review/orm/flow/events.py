@@ -90,6 +90,10 @@ class QueryEvents(CallResults):
         return kept
 
     def _iteration(self, iterable: ast.expr) -> QueryEvent | None:
+        while isinstance(iterable, ast.IfExp):
+            # `every if variation.all_channels else variation.channels.all()`: the branch that
+            # queries is what runs, read like the relation it is (a prefetch may answer it).
+            iterable = iterable.body if self.value(iterable.body) is not None else iterable.orelse
         source = self.value(iterable)
         if source is None or source.kind not in _LAZY_KINDS:
             return None

@@ -82,8 +82,21 @@ class ValueTracking(ScopeBindings):
             if found is not None and found.kind is ValueKind.INSTANCE and not found.new and self._key_cleared(node, binding):
                 # `obj.pk = None` then `obj.save()` inserts a copy: a fresh row from here on.
                 return found.but(new=True, locked=False)
+            if found is not None and found.kind is ValueKind.QUERY and "none" in found.operations:
+                return self._rows_elsewhere(node, binding) or found
             return found
         return self._outer_name(node)
+
+    def _rows_elsewhere(self, use: ast.Name, empty: Binding) -> DataValue | None:
+        """`else: orders = Order.objects.none()`: an empty queryset has no rows to read, so the
+        rows a use can see come from the name's other (earlier) query binding."""
+        for binding in sorted(self.bindings.get(use.id, ()), key=lambda each: each.position, reverse=True):
+            if binding.position >= empty.position or binding.kind is not BindingKind.ASSIGN:
+                continue
+            found = self._binding_value(binding, use)
+            if found is not None and found.kind is ValueKind.QUERY and "none" not in found.operations:
+                return found
+        return None
 
     def _key_cleared(self, use: ast.Name, binding: Binding) -> bool:
         """`name.pk = None` / `name.id = None` between the binding and this use."""

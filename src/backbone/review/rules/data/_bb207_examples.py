@@ -1217,6 +1217,74 @@ class BookmarkViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Bookmark.objects.prefetch_related(GenericPrefetch("target", [Post.objects.all(), Comment.objects.all()]))
     serializer_class = BookmarkSerializer
 ''',
+    # `.only()` restricts the order's columns, not what select_related joins; the `none()` branch has no
+    # rows to read.
+    '''
+from django.db import models, transaction
+from django.http import JsonResponse
+
+
+class Organizer(models.Model):
+    slug = models.CharField(max_length=40)
+
+
+class Event(models.Model):
+    slug = models.CharField(max_length=40)
+    organizer = models.ForeignKey(Organizer, on_delete=models.CASCADE)
+
+
+class Order(models.Model):
+    code = models.CharField(max_length=40)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+
+    def reminder(self):
+        return f"{self.event.slug}: {self.code}"
+
+
+def serialize_order(o):
+    return {"event": o.event.slug, "organizer": o.event.organizer.slug, "code": o.code}
+
+
+def typeahead(request):
+    query = request.GET.get("query", "")
+    if query:
+        orders = Order.objects.filter(code__istartswith=query).select_related("event", "event__organizer").only("event", "code", "pk")
+        if not request.user.is_staff:
+            orders = orders.filter(event__organizer_id=request.user.organizer_id)
+    else:
+        orders = Order.objects.none()
+    return JsonResponse({"results": [serialize_order(o) for o in orders[:20]]})
+''',
+    # Rows used for their pk and re-fetched with their own select_related are not the ones the model
+    # method reads.
+    '''
+from django.db import models, transaction
+from django.http import JsonResponse
+
+
+class Organizer(models.Model):
+    slug = models.CharField(max_length=40)
+
+
+class Event(models.Model):
+    slug = models.CharField(max_length=40)
+    organizer = models.ForeignKey(Organizer, on_delete=models.CASCADE)
+
+
+class Order(models.Model):
+    code = models.CharField(max_length=40)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+
+    def reminder(self):
+        return f"{self.event.slug}: {self.code}"
+
+
+def send_reminders():
+    for o in Order.objects.filter(code__startswith="A").only("pk", "event_id"):
+        with transaction.atomic():
+            o = Order.objects.select_related("event").select_for_update().get(pk=o.pk)
+            o.reminder()
+''',
 )
 
 SQLALCHEMY_INVALID = (

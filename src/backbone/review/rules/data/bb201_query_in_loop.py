@@ -118,8 +118,10 @@ class QueryInLoop(Rule):
             "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
-            "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`): that "
-            "is BB203;\n"
+            "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`, also when a "
+            "conditional picks it: `for c in (every if v.all_channels else v.channels.all())`): that is BB203, "
+            "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
+            "included) loaded;\n"
             "- writes (BB202);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
@@ -134,12 +136,18 @@ class QueryInLoop(Rule):
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
             "`.in_(batch)`, a sliced query in a `while` "
             "loop);\n"
-            "- a query followed, in its block, by `return`, `break` or `raise` (it runs once);\n"
+            "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
+            "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
+            "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
             "and a call of a project function that queries only while an attribute cache is empty and fills "
             "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
             "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
+            "- a read that locks its rows (`select_for_update()`, `with_for_update()`), directly or as the only "
+            "read of a project function called in the loop: each round takes its own row to write it in its own "
+            "transaction, a unit of work per row by design (batching would hold every row's lock at once). The "
+            "rounds still cost a query each; their writes are BB202's;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -1059,6 +1067,85 @@ class QueryInLoop(Rule):
         def retried_count(request):
             return with_retries(dashboard_count)
         """,
+        # A search loop: the round that matches queries, then every branch after it returns.
+        """
+        from django.db import models
+
+        class Order(models.Model):
+            provider = models.CharField(max_length=40)
+
+        def switch_provider(order_id, provider):
+            return Order.objects.filter(pk=order_id).first()
+
+        def choose(request, order_id, providers):
+            for provider in providers:
+                if provider.identifier != request.POST.get("payment", ""):
+                    continue
+                order = switch_provider(order_id, provider)
+                found = Order.objects.filter(provider=provider.identifier).exists()
+                if found:
+                    return order
+                elif order is None:
+                    raise LookupError(order_id)
+                else:
+                    return None
+            return None
+        """,
+        # A relation of rows from a query backbone can't see, picked by a conditional: read like the
+        # relation itself (a prefetch may answer it), not as a query of its own.
+        """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        class Channel(models.Model):
+            identifier = models.CharField(max_length=40)
+
+        class Item(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Variation(models.Model):
+            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
+            all_channels = models.BooleanField(default=True)
+            channels = models.ManyToManyField(Channel)
+
+        class Exporter:
+            def __init__(self, event):
+                self.event = event
+
+            def export(self, every):
+                return [
+                    [c.identifier for c in (every if variation.all_channels else variation.channels.all())]
+                    for item in self.event.items.prefetch_related(
+                        Prefetch("variations", queryset=Variation.objects.prefetch_related("channels")),
+                    )
+                    for variation in item.variations.all()
+                ]
+        """,
+        # Each round locks its own row and writes it in its own transaction: a unit of work per row.
+        """
+        from django.db import models, transaction
+
+        class Order(models.Model):
+            provider = models.CharField(max_length=40)
+            reminded = models.BooleanField(default=False)
+
+        def switch_provider(order_id, provider):
+            order = Order.objects.select_for_update().get(pk=order_id)
+            order.provider = provider
+            order.save(update_fields=["provider"])
+
+        def match(transactions):
+            for row in transactions:
+                with transaction.atomic():
+                    switch_provider(row.order_id, row.provider)
+
+        def remind(order_ids):
+            for order_id in order_ids:
+                with transaction.atomic():
+                    order = Order.objects.select_for_update().get(pk=order_id)
+                    order.reminded = True
+                    order.save(update_fields=["reminded"])
+        """,
     )
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
@@ -1259,6 +1346,9 @@ class QueryInLoop(Rule):
     def _exempt(self, node: ast.AST, loop: Loop, flow: ScopeFlow, event: QueryEvent | None) -> bool:
         if leaves_loop_after(node, loop, flow) or batch_lookup(node, loop, flow):
             return True
+        if event is not None and event.receiver is not None and event.receiver.locked:
+            # A round that locks its own row to write it: one unit of work per row, by design.
+            return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
@@ -1284,7 +1374,7 @@ class QueryInLoop(Rule):
         target = self._callee(call, flow)
         if target is None:
             return
-        chain = query_chain(project, target, call_arguments(call))
+        chain = query_chain(project, target, call_arguments(call), unlocked=True)
         if chain is None:
             return
         loop = repeating_loop(call, flow)

@@ -317,9 +317,59 @@ class LazyRelationInLoop(Rule):
         def author_ids():
             return [post.author.id for post in Post.objects.all()]  # expect: BB203
         """,
+        # The branch of a conditional that iterates an unloaded relation of each row.
+        """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        class Channel(models.Model):
+            identifier = models.CharField(max_length=40)
+
+        class Item(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Variation(models.Model):
+            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
+            all_channels = models.BooleanField(default=True)
+            channels = models.ManyToManyField(Channel)
+
+        def export(every):
+            return [
+                [c.identifier for c in (every if variation.all_channels else variation.channels.all())]  # expect: BB203
+                for item in Item.objects.prefetch_related("variations")
+                for variation in item.variations.all()
+            ]
+        """,
     )
 
     VALID = (
+        # A nested Prefetch: the rows reached through `variations` come with their channels, also
+        # when a conditional picks the relation.
+        """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        class Channel(models.Model):
+            identifier = models.CharField(max_length=40)
+
+        class Item(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Variation(models.Model):
+            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
+            all_channels = models.BooleanField(default=True)
+            channels = models.ManyToManyField(Channel)
+
+        def export(every):
+            items = Item.objects.prefetch_related(
+                Prefetch("variations", queryset=Variation.objects.prefetch_related("channels")),
+            )
+            return [
+                [c.identifier for c in (every if variation.all_channels else variation.channels.all())]
+                for item in items
+                for variation in item.variations.all()
+            ]
+        """,
         # Django: the prefetched relation read with all() and consumed through map().
         """
         import json

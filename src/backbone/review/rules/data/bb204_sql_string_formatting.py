@@ -167,7 +167,9 @@ class SqlStringFormatting(Rule):
             "Deliberately not reported: constants, properties and project functions that return constants (a "
             "property returning the dialect's `now()`), configuration (`settings.X`, `config.get(...)`, "
             "`os.environ`), numbers and arithmetic (`rows_max + 1`), text quoted by doubling its quote "
-            "characters (`'\"' + name.replace('\"', '\"\"') + '\"'`), test modules and migrations."
+            "characters (`'\"' + name.replace('\"', '\"\"') + '\"'`), a name under a test that compares it with "
+            "constants (`if comparator in (\"IN\", \"NOT IN\"):` or `== \"LIKE\"`: it holds one of them), test "
+            "modules and migrations."
         ),
         why_is_this_bad=(
             "A value formatted into SQL becomes SQL: a name like `O'Brien` breaks the query, and "
@@ -530,6 +532,18 @@ class SqlStringFormatting(Rule):
         def notify(runner, name):
             logger.info("SELECT happened for %s" % name)
             runner.execute(f"echo hello {name}")
+        """,
+        # A value compared with constants holds one of them under the test.
+        """
+        from sqlalchemy import bindparam, text
+
+        def comparison(comparator, column, value):
+            column_ref = f"{column.class_.__tablename__}.{column.key}"
+            if comparator in ("IN", "NOT IN"):
+                return text(f"({column_ref} {comparator} :values)").bindparams(bindparam("values", value=list(value), expanding=True))
+            if comparator == "LIKE":
+                return text(f"({column_ref} {comparator} :value)").bindparams(value=value)
+            return None
         """,
     )
 

@@ -52,7 +52,9 @@ class ReadModifyWriteRace(Rule):
             "Not reported: rows loaded with `select_for_update()` (Django) or `with_for_update()` / "
             "`get(..., with_for_update=True)` (SQLAlchemy); atomic updates that never read the value into Python "
             "(`F(\"balance\") - amount`, `queryset.update(...)`, `update(Account).values(balance=Account.balance - x)`); "
-            "instances created in the function (a new row has no concurrent writer); relations and attributes that "
+            "instances created in the function (a new row has no concurrent writer); a field the function assigned "
+            "a computed value on every path before updating it (`invoice.invoice_to = \", \".join(lines)` then "
+            "`invoice.invoice_to += vat_line`: the update works on that value, not the stored one); relations and attributes that "
             "aren't fields of a model whose fields are all known; SQLAlchemy models with a `version_id_col` "
             "(concurrent updates fail instead of being lost); test modules and migrations.\n\n"
             "Also not reported: clones saved as new rows (the key cleared with `obj.pk = None` / `obj.id = "
@@ -465,6 +467,27 @@ class ReadModifyWriteRace(Rule):
                 order.line_count = order.line_count + 1
             order.save()
         """,
+        # A field the function has just computed: appending to it changes no stored value.
+        """
+        from django.db import models
+
+        class Invoice(models.Model):
+            invoice_to = models.TextField()
+            additional_text = models.TextField()
+
+        def build(invoice_id, address, tax_texts):
+            invoice = Invoice.objects.get(pk=invoice_id)
+            invoice.additional_text = str(address.note).replace("\\n", "<br />")
+            try:
+                invoice.invoice_to = "\\n".join(line.strip() for line in address.lines)
+                if address.vat_id:
+                    invoice.invoice_to += "\\nVAT-ID: " + address.vat_id
+            except LookupError:
+                pass
+            if tax_texts:
+                invoice.additional_text += "<br />".join(tax_texts)
+            invoice.save()
+        """,
     )
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
@@ -490,6 +513,8 @@ class ReadModifyWriteRace(Rule):
                 continue
             instance = flow.value(target.value)
             if not self._racy(instance, target.attr, flow):
+                continue
+            if flow.assigned_before(update, target):
                 continue
             assert instance is not None
             if not _persisted_after(update, target, instance, writes):

@@ -101,6 +101,10 @@ class ModuleFacts:
     # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
     # settings, for `import_string`): references no import shows.
     dotted_class_paths: tuple[str, ...] = ()
+    # Module-level names bound to what a call returns, with the called name qualified
+    # (`Automations = AutomationTable()` -> `{"Automations": "app.models.AutomationTable"}`): what an
+    # importer of the name holds, when the call builds an object of a project class.
+    built_by: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

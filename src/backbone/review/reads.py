@@ -231,6 +231,7 @@ class TrackedModule:
     migrations = _field("migrations")
     settings_modules = _field("settings_modules")
     dotted_class_paths = _field("dotted_class_paths")
+    built_by = _field("built_by")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -11,7 +11,7 @@ import re
 from backbone.review.knowledge.deployment import configured_settings_modules
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
-from backbone.review.project import ModuleFacts, collect_definitions
+from backbone.review.project import ModuleFacts, collect_definitions, hook_callbacks
 
 
 def extract_module_facts(
@@ -52,7 +52,26 @@ def extract_module_facts(
         settings_modules=configured_settings_modules(tree, all_nodes),
         dotted_class_paths=dotted_class_paths(all_nodes),
         built_by=module_level_calls(tree, resolver),
+        startup_hooks=import_time_hooks(tree, resolver),
     )
+
+
+def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ...]:
+    """Functions module-level code hands to an application as start-up or shut-down hooks
+    (`app = FastAPI(lifespan=lifespan)`, `app.add_event_handler("startup", connect)`)."""
+    found: dict[str, None] = {}
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            for hook in hook_callbacks(node):
+                target = resolver.qualified_name(hook)
+                if target is not None:
+                    found.setdefault(target, None)
+        stack.extend(ast.iter_child_nodes(node))
+    return tuple(found)
 
 
 def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:

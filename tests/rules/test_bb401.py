@@ -415,3 +415,55 @@ def test_not_blocking_by_name(name: str) -> None:
 
 def test_async_variants_are_not_in_the_catalogue() -> None:
     assert not any(name.startswith(("asyncio.", "aiohttp.", "aiosqlite.", "asyncpg.")) for name in BLOCKING_FUNCTIONS)
+
+
+def test_lifespan_handed_at_module_level_reaches_another_module(tmp_path: Path) -> None:
+    """`app = FastAPI(lifespan=lifespan)` at import: the coroutines the lifespan awaits, in any module,
+    run at start-up. A package `__init__` defining a CLI `main()` next to the module `pkg.main`
+    does not make the module's functions part of that command; a handler doing the same I/O is reported."""
+    files = {
+        "pkg/__init__.py": """\
+            import typer
+
+            cli = typer.Typer()
+
+            @cli.command()
+            def main():
+                print("serve")
+            """,
+        "pkg/config.py": """\
+            import json
+
+            async def import_legacy_config():
+                with open("config.json") as handle:
+                    return json.load(handle)
+
+            async def read_config():
+                with open("config.json") as handle:
+                    return json.load(handle)
+            """,
+        "pkg/main.py": """\
+            from contextlib import asynccontextmanager
+
+            from fastapi import FastAPI
+
+            from pkg.config import import_legacy_config, read_config
+
+            @asynccontextmanager
+            async def lifespan(app):
+                await import_legacy_config()
+                yield
+
+            app = FastAPI(lifespan=lifespan)
+
+            @app.get("/config")
+            async def show_config():
+                return await read_config()
+
+            async def unused_helper():
+                with open("notes.txt") as notes:
+                    return notes.read()
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("pkg/config.py", 8), ("pkg/main.py", 19)]

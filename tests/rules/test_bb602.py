@@ -246,3 +246,101 @@ def test_state_that_is_per_process_by_nature(tmp_path: Path) -> None:
     findings = review_tree(tmp_path, PER_PROCESS)
     assert [(finding.path, finding.line) for finding in findings] == [("app/stream.py", 49)]
     assert "_seen_users" in findings[0].message
+
+
+def test_object_of_a_project_class_is_no_container(tmp_path: Path) -> None:
+    """`Automations.insert(...)` on a module-level object of a project class calls the class's own
+    method (a table or repository singleton); a module-level subclass of dict is still a container,
+    and rebinding the name is still a change."""
+    files = {
+        "app/__init__.py": "",
+        "app/tables.py": """\
+            class AutomationTable:
+                def insert(self, user_id, form):
+                    return {"user": user_id, **form}
+
+                def pop(self, key):
+                    return key
+
+            class Registry(dict):
+                pass
+
+            Automations = AutomationTable()
+            REGISTRY = Registry()
+            """,
+        "app/main.py": """\
+            from fastapi import FastAPI
+
+            from app import tables
+            from app.tables import REGISTRY, Automations, AutomationTable
+
+            app = FastAPI()
+            Local = AutomationTable()
+
+            @app.post("/automations")
+            def create(user_id: int, form: dict):
+                Automations.insert(user_id, form)
+                Local.insert(user_id, form)
+                Automations.pop(user_id)
+                REGISTRY.setdefault(user_id, form)
+                tables.Automations = AutomationTable()
+                return {}
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("app/main.py", 14), ("app/main.py", 15)]
+
+
+def test_keyed_memo_filled_when_missing(tmp_path: Path) -> None:
+    """`if key not in X: X[key] = build(key)` then `return X[key]`: a per-process memo of handles every
+    worker builds alike; a memo filled from the database and a value taken from the request are reported."""
+    files = {
+        "app/__init__.py": "",
+        "app/main.py": """\
+            import threading
+
+            from fastapi import FastAPI
+            from flask import request
+
+            from app.queue import Queue, load_rows
+
+            app = FastAPI()
+            _instances: dict[str, Queue] = {}
+            _instances_lock = threading.Lock()
+            _rows = {}
+            _first_seen = {}
+
+            def queue_for(name):
+                with _instances_lock:
+                    if name not in _instances:
+                        _instances[name] = Queue(name, retries=0)
+                    return _instances[name]
+
+            def rows_for(name):
+                if name not in _rows:
+                    _rows[name] = load_rows(name)
+                return _rows[name]
+
+            def first_seen(name):
+                if name not in _first_seen:
+                    _first_seen[name] = request.remote_addr
+                return _first_seen[name]
+
+            @app.post("/jobs/{name}")
+            def submit(name: str):
+                return {"q": str(queue_for(name)), "rows": rows_for(name), "ip": first_seen(name)}
+            """,
+        "app/queue.py": """\
+            import sqlite3
+
+            class Queue:
+                def __init__(self, name, retries):
+                    self.name = name
+
+            def load_rows(name):
+                return sqlite3.connect("db").execute("select * from t where n = ?", (name,)).fetchall()
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("app/main.py", 22), ("app/main.py", 27)]
+    assert "cache" in found[0].message

@@ -157,6 +157,14 @@ class ExecutionContexts:
                     roots.setdefault(by_path.context, []).append(
                         ContextFact(by_path.context, by_path.reason, (qualname,))
                     )
+        for module in index.modules.values():
+            for hook in module.startup_hooks:
+                # `app = FastAPI(lifespan=lifespan)` at import: the application runs the hook at start.
+                target = index.function(hook)
+                if target is not None:
+                    roots.setdefault(ExecutionContext.STARTUP, []).append(
+                        ContextFact(ExecutionContext.STARTUP, "start-up hook", (target.qualname,))
+                    )
         for facts in index.functions.values():
             found = _root(facts, index)
             if found is not None:
@@ -206,6 +214,11 @@ class ExecutionContexts:
             if found:
                 return tuple(found[context] for context in PRECEDENCE if context in found)
             if current not in self._module_of and current.rpartition(".")[0] not in self._index.classes:
+                break
+            module = self._module_of.get(current)
+            if module is not None and module.module == current.rpartition(".")[0]:
+                # A module-level function: what encloses it is its module, not a function of the
+                # same name (`pkg.main`, a module, next to `def main()` in `pkg/__init__.py`).
                 break
             current = current.rpartition(".")[0]
         return ()

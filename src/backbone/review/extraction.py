@@ -11,7 +11,7 @@ import re
 from backbone.review.knowledge.deployment import configured_settings_modules
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
-from backbone.review.project import ModuleFacts, collect_definitions
+from backbone.review.project import ModuleFacts, collect_definitions, hook_callbacks
 
 
 def extract_module_facts(
@@ -51,7 +51,55 @@ def extract_module_facts(
         migrations=extract_migration_declarations(tree, path, resolver),
         settings_modules=configured_settings_modules(tree, all_nodes),
         dotted_class_paths=dotted_class_paths(all_nodes),
+        built_by=module_level_calls(tree, resolver),
+        startup_hooks=import_time_hooks(tree, resolver),
     )
+
+
+def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ...]:
+    """Functions module-level code hands to an application as start-up or shut-down hooks
+    (`app = FastAPI(lifespan=lifespan)`, `app.add_event_handler("startup", connect)`)."""
+    found: dict[str, None] = {}
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            for hook in hook_callbacks(node):
+                target = resolver.qualified_name(hook)
+                if target is not None:
+                    found.setdefault(target, None)
+        stack.extend(ast.iter_child_nodes(node))
+    return tuple(found)
+
+
+def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:
+    """`Automations = AutomationTable()` at module level: name -> the called name, qualified.
+
+    Only a name bound once at the top of the module counts: a name bound again (under an `if`, in
+    a loop) may hold something else.
+    """
+    found: dict[str, str] = {}
+    bound_again: set[str] = set()
+    for statement in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id in found:
+                bound_again.add(target.id)
+            callee = resolver.qualified_name(value.func) if isinstance(value, ast.Call) else None
+            if callee is not None:
+                found[target.id] = callee
+            else:
+                bound_again.add(target.id)
+    return {name: callee for name, callee in found.items() if name not in bound_again}
 
 
 _DOTTED_CLASS_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.[A-Z]\w*")

@@ -341,7 +341,7 @@ class FactChanges:
 
 
 _MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
-                  "routes", "models", "serializers", "migrations")
+                  "routes", "models", "serializers", "migrations", "built_by", "startup_hooks")
 
 
 class _Ranks:

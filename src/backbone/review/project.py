@@ -101,6 +101,13 @@ class ModuleFacts:
     # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
     # settings, for `import_string`): references no import shows.
     dotted_class_paths: tuple[str, ...] = ()
+    # Module-level names bound to what a call returns, with the called name qualified
+    # (`Automations = AutomationTable()` -> `{"Automations": "app.models.AutomationTable"}`): what an
+    # importer of the name holds, when the call builds an object of a project class.
+    built_by: dict[str, str] = field(default_factory=dict)
+    # Functions handed to an application as start-up or shut-down hooks by module-level code
+    # (`app = FastAPI(lifespan=lifespan)`), qualified as far as imports allow.
+    startup_hooks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +179,7 @@ class _FactCollector:
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
                                 calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1))
-                            for hook in _hook_callbacks(inner):
+                            for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
                                 target = self._callee(hook, frame)
                                 if target is not None:
@@ -340,7 +347,7 @@ def _namespace_roots(index: ProjectIndex) -> frozenset[str]:
 _HOOK_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 
 
-def _hook_callbacks(call: ast.Call) -> list[ast.expr]:
+def hook_callbacks(call: ast.Call) -> list[ast.expr]:
     """The functions a call hands over as start-up or shut-down hooks: `lifespan=`,
     `on_startup=[...]`, `add_event_handler("startup", hook)`."""
     found: list[ast.expr] = []

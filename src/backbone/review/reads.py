@@ -231,6 +231,8 @@ class TrackedModule:
     migrations = _field("migrations")
     settings_modules = _field("settings_modules")
     dotted_class_paths = _field("dotted_class_paths")
+    built_by = _field("built_by")
+    startup_hooks = _field("startup_hooks")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -231,6 +231,16 @@ def split_credential(value: str) -> tuple[str | None, str]:
     return None, _AUTH_SCHEME.sub("", stripped, count=1)
 
 
+# Words of a name that holds made-up data shown as an example (`sample_url_func`, `preview_context`,
+# `EXAMPLE_ORDERS`, `dummy_payload`): values there illustrate, they open nothing.
+_SAMPLE_WORDS = frozenset({"sample", "samples", "example", "examples", "preview", "previews", "demo", "dummy", "fake"})
+
+
+def names_sample_data(name: str) -> bool:
+    """`sample_url_func`, `render_preview`, `EXAMPLE_ORDERS`: a name for made-up example values."""
+    return any(word in _SAMPLE_WORDS for word in name_words(name))
+
+
 def names_something_else(value: str) -> bool:
     """True for values that name or locate a secret instead of being one.
 

@@ -11,8 +11,12 @@ import ast
 import enum
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from backbone.review.semantic import subtree
+
+if TYPE_CHECKING:
+    from backbone.review.project import ProjectIndex
 
 Resolve = Callable[[ast.expr], str | None]
 
@@ -128,6 +132,28 @@ def container_of(value: ast.expr, resolve: Resolve) -> Container | None:
             return None
         return Container.UNKNOWN
     return None
+
+
+# Bases that make a class a container itself (`class Registry(dict)`), besides the constructors above.
+_CONTAINER_BASES = frozenset({"collections.UserDict", "collections.UserList", "collections.abc.MutableMapping",
+                              "collections.abc.MutableSequence", "collections.abc.MutableSet", "typing.Dict",
+                              "typing.List", "typing.Set", "typing.MutableMapping"})
+
+
+def is_plain_project_class(index: ProjectIndex, qualname: str, depth: int = 0) -> bool:
+    """`qualname` is a project class none of whose bases is a container (`class AutomationTable:`):
+    an object of it changes only through the class's own methods, never as a list or dict does."""
+    facts = index.classes.get(qualname)
+    if facts is None or depth > 8:
+        return False
+    for base in facts.bases:
+        resolved = index.resolve(base)
+        if resolved in index.classes:
+            if not is_plain_project_class(index, resolved, depth + 1):
+                return False
+        elif resolved in _CONSTRUCTORS or resolved in _CONTAINER_BASES or resolved in ("list", "dict", "set"):
+            return False
+    return True
 
 
 def is_cache_name(name: str) -> bool:

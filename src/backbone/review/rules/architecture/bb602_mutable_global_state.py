@@ -50,6 +50,9 @@ class _State:
     container: Container
     # Defined in another project module (imported); its value was not seen.
     imported: bool = False
+    # Holds an object of a project class that is no container (`Automations = AutomationTable()`):
+    # its methods and items are the class's own code, not changes to a list or dict.
+    project_object: bool = False
 
 
 class MutableGlobalState(Rule):
@@ -92,7 +95,9 @@ class MutableGlobalState(Rule):
             "reported (medium confidence) when the function filling it runs a database query, itself or "
             "through project functions: each worker's copy goes stale when a row changes through another "
             "worker. A cache of values derived otherwise (file fingerprints, a remote document, a compiled "
-            "class) is not flagged, since every worker rebuilds the same thing; neither is the lazy creation "
+            "class, a client handle per key filled when missing: `if name not in _queues: _queues[name] = "
+            "Queue(name)` ... `return _queues[name]`) is not flagged, since every worker rebuilds the same thing; "
+            "neither is the lazy creation "
             "of a client (`global _client; if _client is None: _client = make_client()`), one-time set-up "
             "guarded by a flag (`if _installed: return`), or a per-key lock registry "
             "(`_LOCKS.setdefault(key, asyncio.Lock())`), which coordinates the tasks of one process.\n\n"
@@ -106,7 +111,12 @@ class MutableGlobalState(Rule):
             "A lock around the change (`with _lock:`) does not make it go away: a lock serialises the "
             "threads of one process, not the worker processes; the message says so. A variable imported "
             "from another module is reported with medium confidence, and only for changes no other kind of "
-            "object makes (`append`, `setdefault`, item assignment ...), since backbone does not see its value."
+            "object makes (`append`, `setdefault`, item assignment ...), since backbone does not see its value. "
+            "A module-level object of a project class that is no container (`Automations = AutomationTable()`, "
+            "a table or repository singleton, imported or not) is not flagged when its methods are called "
+            "(`Automations.insert(...)`) or its items set: that is the class's own code, not a list or dict "
+            "changing; a class based on `dict`, `list` or `set` is a container, and rebinding the name is "
+            "still reported."
         ),
         why_is_this_bad=(
             "Production runs several worker processes (gunicorn, uvicorn workers, several pods), and "
@@ -493,7 +503,10 @@ class MutableGlobalState(Rule):
         """The module-level state a name read inside a function refers to (locals excluded by the caller)."""
         container = self._module_state.get(name.id)
         if container is not None:
-            return _State(name.id, container)
+            project_object = container is Container.UNKNOWN and self._builds_project_object(
+                self.context.facts.built_by.get(name.id)
+            )
+            return _State(name.id, container, project_object=project_object)
         qualified = self.context.qualified_name(name)
         if qualified is None or name.id in self.context.facts.symbols:
             return None
@@ -517,7 +530,16 @@ class MutableGlobalState(Rule):
         facts = index.modules.get(module)
         if facts is None or attribute not in facts.symbols:
             return None
-        return _State(shown, Container.UNKNOWN, imported=True)
+        project_object = self._builds_project_object(facts.built_by.get(attribute))
+        return _State(shown, Container.UNKNOWN, imported=True, project_object=project_object)
+
+    def _builds_project_object(self, callee: str | None) -> bool:
+        """`callee` is a project class that is no container (`class AutomationTable:`, not
+        `class Registry(dict)`): what it builds changes only through the class's own methods."""
+        index = self.context.project
+        if callee is None or index is None:
+            return False
+        return state.is_plain_project_class(index, index.resolve(callee))
 
     def is_logging(self, statement: ast.stmt) -> bool:
         """The statement is a logging or warning call (`log.warning(...)`, `warnings.warn(...)`)."""
@@ -694,7 +716,7 @@ class _FunctionMutations:
             return
         if isinstance(target, ast.Subscript):
             item_of = self._state_under(target.value)
-            if item_of is not None:
+            if item_of is not None and not item_of.project_object:
                 if value is not None and self._is_lock(value):
                     self.stores_locks = True
                 if self._is_per_process(target.slice):
@@ -707,7 +729,7 @@ class _FunctionMutations:
         if not isinstance(func, ast.Attribute) or func.attr not in state.CONTAINER_MUTATORS:
             return
         found = self._state_under(func.value)
-        if found is None:
+        if found is None or found.project_object:
             return
         if found.container is Container.UNKNOWN and func.attr not in state.UNAMBIGUOUS_MUTATORS:
             return
@@ -844,16 +866,41 @@ class _FunctionMutations:
         for node in self.nodes:
             if isinstance(node, ast.Assign) and self._reads_state(node.value):
                 read_into.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        filled_when_missing = self._fills_when_missing()
         for node in self.nodes:
             if isinstance(node, ast.Return):
                 if isinstance(node.value, ast.Name) and node.value.id in read_into:
                     return True
-                if node.lineno < first_change and self._reads_state(node.value):
+                if (node.lineno < first_change or filled_when_missing) and self._reads_state(node.value):
                     return True
             elif isinstance(node, ast.If) and node.lineno < first_change and self._tests_set(node.test):
                 if node.body and isinstance(node.body[-1], ast.Return):
                     return True
         return False
+
+    def _fills_when_missing(self) -> bool:
+        """Every change sits under `if key not in X:` (or `if X is None:`) on the state it changes:
+        the function fills what is missing, then answers from it (`return X[key]`)."""
+        for mutation in self.mutations:
+            name = mutation.target.name
+            guarded = False
+            for ancestor in self.rule.context.ancestors(mutation.node):
+                if ancestor is self.function:
+                    break
+                if isinstance(ancestor, ast.If) and _unset_state(ancestor.test) == name:
+                    guarded = True
+                    break
+            if not guarded or any(self._reads_request(value) for value in mutation.values):
+                return False
+        return True
+
+    def _reads_request(self, value: ast.expr) -> bool:
+        """`request.json`, `g.user`: what the value holds differs per request, it is no memo."""
+        resolve = self.rule.context.qualified_name
+        return any(
+            isinstance(node, ast.Name) and node.id not in self.locals and state.is_request_name(node.id, resolve(node))
+            for node in ast.walk(value)
+        )
 
     def _tests_set(self, test: ast.expr) -> bool:
         """`X`, `X is not None`, `X != None` (possibly within `and`): the state is already there."""
@@ -884,6 +931,20 @@ def _comprehension_targets(value: ast.expr) -> set[str]:
         for target in ast.walk(node.target)
         if isinstance(target, ast.Name)
     }
+
+
+def _unset_state(test: ast.expr) -> str | None:
+    """The state a test finds missing: `key not in X` (X), `X is None`, `not X`."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn):
+        container = test.comparators[0]
+        return container.id if isinstance(container, ast.Name) else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return test.operand.id
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
+        right = test.comparators[0]
+        if isinstance(test.left, ast.Name) and isinstance(right, ast.Constant) and right.value is None:
+            return test.left.id
+    return None
 
 
 def _rebound(found: _State) -> _State:

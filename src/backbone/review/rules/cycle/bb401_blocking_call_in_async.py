@@ -11,7 +11,9 @@ from backbone.findings import Severity
 from backbone.review.frameworks import WebFramework, handler_for
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.blocking import (
+    OFFLOADING_CALLS,
     OFFLOADING_DECORATORS,
+    OFFLOADING_METHODS,
     ONE_TIME_DECORATORS,
     BlockingCall,
     blocking_call,
@@ -116,7 +118,11 @@ class BlockingCallInAsync(Rule):
             "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names;\n"
             "- start-up and shut-down work: `on_event(\"startup\")` hooks, a `lifespan=` function handed to "
             "the application (`FastAPI(lifespan=lifespan)`, `on_startup=[...]`, `add_event_handler(\"startup\", "
-            "hook)`) and the coroutines it awaits: they run before the first request is served;\n"
+            "hook)`, in an application factory or at module level) and the coroutines it awaits, in its own "
+            "module or another: they run before the first request is served;\n"
+            "- `open()` of a file whose every read and write is handed to a worker thread (`with open(path, "
+            "\"rb\") as source: data = await asyncio.to_thread(source.read, limit)`): opening a local file is "
+            "one short system call, the I/O runs off the loop;\n"
             "- Flask `async def` views: Flask runs each in an event loop of its own on the request's "
             "worker thread, so blocking it delays nobody else (Quart and the ASGI frameworks share one "
             "loop and are checked);\n"
@@ -158,6 +164,35 @@ class BlockingCallInAsync(Rule):
     )
 
     VALID = (
+        # A lifespan handed to the application at module level, and the file only read in a thread.
+        """
+        import asyncio
+        import json
+        from contextlib import asynccontextmanager
+
+        from fastapi import FastAPI
+
+
+        async def import_legacy_config():
+            with open("config.json") as handle:
+                return json.load(handle)
+
+
+        @asynccontextmanager
+        async def lifespan(app):
+            await import_legacy_config()
+            yield
+
+
+        app = FastAPI(lifespan=lifespan)
+
+
+        @app.post("/avatar")
+        async def avatar(path: str):
+            with open(path, "rb") as source:
+                data = await asyncio.to_thread(source.read, 1024)
+            return {"size": len(data)}
+        """,
         # A one-shot `main()` runs the coroutine on a loop of its own: nothing else waits on it.
         """
         import sys
@@ -407,6 +442,22 @@ class BlockingCallInAsync(Rule):
     )
 
     INVALID = (
+        # The file is read on the loop too, not only in a thread.
+        """
+        import asyncio
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.post("/avatar")
+        async def avatar(path: str):
+            with open(path, "rb") as source:  # expect: BB401
+                header = source.read(4)
+                data = await asyncio.to_thread(source.read, 1024)
+            return {"size": len(data), "header": header.hex()}
+        """,
         # The same coroutine awaited by a handler too shares the server's loop.
         """
         from pathlib import Path
@@ -654,6 +705,8 @@ class BlockingCallInAsync(Rule):
                     continue
             if found is None:
                 continue
+            if isinstance(inner, ast.Call) and self._file_used_in_threads(inner, node):
+                continue
             key = found.receiver
             if key is not None and key in reported_receivers:
                 reported_receivers[key] += 1
@@ -665,6 +718,33 @@ class BlockingCallInAsync(Rule):
         for reported, found, key in pending:
             more = reported_receivers.get(key, 0) if key is not None else 0
             self._report_direct(reported, found, node, more, key)
+
+    def _file_used_in_threads(self, call: ast.Call, function: ast.AsyncFunctionDef) -> bool:
+        """`with open(path, "rb") as source: data = await asyncio.to_thread(source.read, limit)`: the
+        reads and writes run in a worker thread; opening a local file is one short system call."""
+        if self.context.call_name(call) not in ("open", "io.open"):
+            return False
+        bound = _bound_name(call, self.context)
+        if bound is None:
+            return False
+        uses = [
+            inner
+            for inner in self.context.semantic.own_nodes(function)
+            if isinstance(inner, ast.Name) and inner.id == bound and isinstance(inner.ctx, ast.Load)
+        ]
+        return bool(uses) and all(self._handed_to_thread(use) for use in uses)
+
+    def _handed_to_thread(self, use: ast.Name) -> bool:
+        """`source.read` passed, not called, to `asyncio.to_thread` or `loop.run_in_executor`."""
+        method = self.context.parent(use)
+        if not isinstance(method, ast.Attribute):
+            return False
+        call = self.context.parent(method)
+        if not isinstance(call, ast.Call) or method not in call.args:
+            return False
+        if self.context.call_name(call) in OFFLOADING_CALLS:
+            return True
+        return isinstance(call.func, ast.Attribute) and call.func.attr in OFFLOADING_METHODS
 
     def _report_direct(
         self, reported: ast.AST, found: BlockingCall, function: ast.AsyncFunctionDef, more: int, key: str | None

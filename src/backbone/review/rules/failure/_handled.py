@@ -32,7 +32,8 @@ _SUCCESS_FLAGS = frozenset(
 # Words of a message that tells about a failure: "connection failed", "Couldn't reach ...".
 _FAILURE_TEXT = re.compile(
     r"\b(fail(s|ed|ure)?|error|unable|cannot|can't|couldn't|could not|unavailable|unreachable|"
-    r"invalid|refused|timed out|timeout|not (found|available|reachable|connected))\b",
+    r"invalid|refused|denied|forbidden|malformed|not permitted|timed out|timeout|"
+    r"not (found|available|reachable|connected|allowed))\b",
     re.IGNORECASE,
 )
 
@@ -49,6 +50,13 @@ _PARSE_CALLS = frozenset(
      "isinstance", "decimal.Decimal", "uuid.UUID", "ipaddress.ip_address", "ipaddress.ip_network", "ast.literal_eval",
      "fractions.Fraction", "enumerate", "sorted", "min", "max", "sum", "round", "abs", "repr", "hasattr"}
 )
+# Conversions of text to a value: `int(raw)` fails only when `raw` is not a number.
+_CONVERSIONS = frozenset(
+    {"int", "float", "complex", "decimal.Decimal", "uuid.UUID", "ipaddress.ip_address", "ipaddress.ip_network",
+     "ast.literal_eval", "fractions.Fraction"}
+)
+# Reading the process's configuration: no I/O that can fail, the value is already in memory.
+_CONFIGURATION_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
 _IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__import__", "compile", "breakpoint"})
 # Methods of text and bytes: converting a value, nothing else can fail in them.
 _TEXT_METHODS = frozenset(
@@ -171,8 +179,12 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
             continue
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
+        if qualified in _CONFIGURATION_READS:
+            continue
         words = _words(last) | _words(qualified.rpartition(".")[0])
-        if words & _PARSE_WORDS or (words & {"load", "dumps"} and words & _FORMAT_WORDS):
+        if qualified in _CONVERSIONS:
+            parses = True
+        elif words & _PARSE_WORDS or (words & {"load", "dumps"} and words & _FORMAT_WORDS):
             parses = True
         elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
             parses = True

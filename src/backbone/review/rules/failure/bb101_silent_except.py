@@ -116,14 +116,15 @@ class SilentExcept(Rule):
             "`load_or_none`) returning its default;\n"
             "- a failure handed to the caller as a value: `return {\"error\": \"connection failed\"}`, "
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
-            "(\"Couldn't reach the API.\"); an `abort(400, ...)` of the project's own, or a helper named "
+            "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
             "- an optional local file: the guarded block only reads files (`open(path)` for reading, "
             "`path.stat()`, `os.path.getmtime(...)`) and parses what it read, so its failure means the file "
             "is missing, unreadable or not in that format;\n"
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
-            "`text.encode(...)`/`.decode(...)`/`.split(...)`), "
+            "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
+            "(`int(os.environ.get(\"TIMEOUT\", \"\"))`), "
             "so its failure means the input is not in that format;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
@@ -197,6 +198,25 @@ class SilentExcept(Rule):
     )
 
     VALID = (
+        # A setting read from the environment that falls back to its default when it is not a number,
+        # and a refusal handed to the caller as a message.
+        """
+        import os
+        from pathlib import Path
+
+        DEFAULT_TIMEOUT = 300
+        try:
+            CLIENT_TIMEOUT = int(os.environ.get("CLIENT_TIMEOUT", ""))
+        except Exception:
+            CLIENT_TIMEOUT = DEFAULT_TIMEOUT
+
+        def check_path(raw_path, cwd):
+            try:
+                relative = Path(raw_path).resolve().relative_to(cwd)
+            except (ValueError, OSError, TypeError):
+                return f"Permission denied: malformed path {raw_path!r}", True
+            return str(relative), False
+        """,
         # structlog's async API logs; an optional dependency's version read; a best-effort close
         # whose result may be awaited; a shutdown sentinel put on a queue while stopping.
         """

@@ -147,9 +147,11 @@ class HardcodedSecret(Rule):
             "examples (AWS's keys ending in EXAMPLE, the token on jwt.io's front page) or filler "
             "(x's, one repeated character); a token that is merely fake-looking is reported. A URL "
             "is not reported when its password is a placeholder, an upper-case template blank "
-            "(`USER:PASSWORD`) or equal to the user name (`postgres:postgres`), or when its host "
+            "(`USER:PASSWORD`) or equal to the user name (`postgres:postgres`), when its host "
             "is local or reserved for documentation (localhost, 127.0.0.1, *.local, *.test, "
-            "example.com).\n\n"
+            "example.com), or when it sits in a docstring or a bare string used as a comment: prose that "
+            "shows what a URL looks like (`userinfo injection (http://host:port@evil.com/)`) connects "
+            "nowhere. Private keys and issued tokens in a docstring are still reported.\n\n"
             "In test code (test modules, fixtures, test-support modules such as `create_test_data.py` "
             "or a package's `pytest_plugin.py`) only tokens a provider issues (AWS, Stripe, GitHub, "
             "GitLab, Slack, Google, SendGrid) are reported, one confidence step lower: values bound to "
@@ -162,6 +164,12 @@ class HardcodedSecret(Rule):
             "(`DEFAULT_SECRET_KEYS`, every use of it being `settings.SECRET_KEY in DEFAULT_SECRET_KEYS`): "
             "it is a deny-list. A collection that request data is checked against is an allow-list of "
             "credentials, and is reported.\n\n"
+            "Values built to show an example are not reported through their name either: a literal inside a "
+            "function, class or variable named for sample data (sample, example, preview, demo, dummy, fake: "
+            "`def preview_context()`, `EXAMPLE_ORDERS = [...]`), or inside an argument given to a parameter so "
+            "named (`sample_url_func=lambda event: ...`, or positionally to a function or class of the same "
+            "module declared `def __init__(self, identifier, func, sample)`), renders a made-up order or link "
+            "for a preview. The same literal anywhere else is reported.\n\n"
             "Confidence: high for known formats (medium for a URL whose host is a single label "
             "such as `db`, or whose password is short or simple); medium for a value found through "
             "a name, low when the value is one word or has little variety or when the call that "
@@ -195,6 +203,39 @@ class HardcodedSecret(Rule):
     # adjacent literals into one constant, which is what the rule reads. Their random parts
     # spell FAKE or decode to "not a real ...".
     VALID = (
+        # Prose: a docstring shows what an attack URL looks like.
+        '''
+        from urllib.parse import urlparse
+
+        def is_same_origin(url, base_url):
+            """Prefix matching is open to userinfo injection (``http://host:port@evil.com/``)."""
+            return urlparse(url).netloc == urlparse(base_url).netloc
+        ''',
+        # Sample values that render a preview: a keyword and a parameter named for sample data.
+        """
+        from urllib.parse import urlencode
+
+        class Placeholder:
+            def __init__(self, identifier, func, sample):
+                self.identifier, self.func, self.sample = identifier, func, sample
+
+        class ButtonPlaceholder:
+            def __init__(self, identifier, url_func, sample_url_func):
+                self.identifier, self.url_func, self.sample_url_func = identifier, url_func, sample_url_func
+
+        PLACEHOLDERS = [
+            Placeholder(
+                "url",
+                lambda order: "/order/?" + urlencode({"code": order.code, "secret": order.secret}),
+                lambda: "/order/?" + urlencode({"code": "F8VVL", "secret": "6zzjnumtsx136ddy"}),
+            ),
+            ButtonPlaceholder(
+                "button",
+                url_func=lambda order: "/order/?" + urlencode({"secret": order.secret}),
+                sample_url_func=lambda: "/order/?" + urlencode({"secret": "6zzjnumtsx136ddy"}),
+            ),
+        ]
+        """,
         # AWS's documented example keys.
         """
         AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -344,6 +385,17 @@ class HardcodedSecret(Rule):
     )
 
     INVALID = (
+        # The same literal outside sample data, and a password URL that the code connects to.
+        """
+        from urllib.parse import urlencode
+
+        def order_link():
+            return "/order/?" + urlencode({"code": "F8VVL", "secret": "6zzjnumtsx136ddy"})  # expect: BB501
+
+        def connect(engine_for):
+            \"\"\"Connects to the reporting database.\"\"\"
+            return engine_for("postgresql://report:Vq83kdLx0@db.internal/reports")  # expect: BB501
+        """,
         # An allow-list of tokens a request is checked against holds real credentials; a
         # password outside the `__main__` block is a credential.
         """
@@ -561,6 +613,10 @@ class HardcodedSecret(Rule):
             return
         if self._in_tests and match.format.name in _MADE_BY_TESTS:
             return
+        if match.format.name == URL_WITH_PASSWORD and isinstance(self.context.parent(node), ast.Expr):
+            # A docstring or a bare string used as a comment is prose: a URL there shows a shape
+            # (`http://host:port@evil.com/`, what an attack looks like), it connects nowhere.
+            return
         confidence = Confidence.MEDIUM if match.weak else Confidence.HIGH
         message = f"The source contains a hardcoded {match.format.name}, {secrets.redact(text[match.start : match.end])}."
         self._propose(_Candidate(node, message, _FIX_KNOWN_FORMAT, self._adjust(confidence), strength=2))
@@ -644,6 +700,8 @@ class HardcodedSecret(Rule):
         if self.context.in_main_block(value):
             # A self-test run as `python module.py`: made-up values, like a test's.
             return
+        if self._in_sample_data(value):
+            return
         for literal in _literals(value):
             self._check_literal(name, literal, binding, confidence)
 
@@ -674,6 +732,50 @@ class HardcodedSecret(Rule):
             _Binding.FALLBACK: f"Remove the fallback so that a missing `{name}` fails at startup, and rotate the committed value.",
         }.get(binding, _FIX_NAMED)
         self._propose(_Candidate(literal, message, fix, self._adjust(confidence), strength=1))
+
+    # ------------------------------------------------------------------ sample data
+
+    def _in_sample_data(self, node: ast.AST) -> bool:
+        """The value is built to show an example: it sits in a function, class or variable named for
+        sample data (`def preview_context()`, `EXAMPLE_ORDERS = [...]`), or in an argument given to a
+        parameter so named (`sample_url_func=lambda event: ...`, or positionally to a function or
+        class of this module whose parameter is `sample`)."""
+        child: ast.AST = node
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, ast.keyword):
+                if ancestor.arg is not None and secrets.names_sample_data(ancestor.arg):
+                    return True
+            elif isinstance(ancestor, ast.Call) and child in ancestor.args:
+                parameter = self._parameter_at(ancestor, ancestor.args.index(child))
+                if parameter is not None and secrets.names_sample_data(parameter):
+                    return True
+            elif isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if secrets.names_sample_data(ancestor.name):
+                    return True
+            elif isinstance(ancestor, (ast.Assign, ast.AnnAssign)):
+                targets = ancestor.targets if isinstance(ancestor, ast.Assign) else [ancestor.target]
+                if any((name := _name_of(target)) is not None and secrets.names_sample_data(name) for target in targets):
+                    return True
+            child = ancestor
+        return False
+
+    def _parameter_at(self, call: ast.Call, position: int) -> str | None:
+        """The name of the parameter that the `position`-th positional argument of `call` binds, when
+        the callee is a function or class defined at the top of this module."""
+        if any(isinstance(argument, ast.Starred) for argument in call.args[: position + 1]):
+            return None
+        callee = self.context.call_name(call)
+        if callee is None or not callee.startswith(f"{self.context.module}."):
+            return None
+        name = callee[len(self.context.module) + 1 :]
+        function = _top_level_function(self.context.tree, name)
+        if function is None:
+            return None
+        arguments = function.args
+        parameters = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+        if parameters and function.name == "__init__":
+            parameters = parameters[1:]
+        return parameters[position] if position < len(parameters) else None
 
     # ------------------------------------------------------------------ helpers
 
@@ -706,6 +808,29 @@ class HardcodedSecret(Rule):
         current = self._candidates.get(key)
         if current is None or candidate.strength > current.strength:
             self._candidates[key] = candidate
+
+
+def _top_level_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The module's function `name`, or the `__init__` of its class `name` (or of a base class of this module)."""
+    definitions = {
+        statement.name: statement
+        for statement in tree.body
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+    seen: set[str] = set()
+    while name in definitions and name not in seen:
+        seen.add(name)
+        definition = definitions[name]
+        if not isinstance(definition, ast.ClassDef):
+            return definition
+        for item in definition.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "__init__":
+                return item
+        bases = [base.id for base in definition.bases if isinstance(base, ast.Name)]
+        if len(bases) != 1:
+            return None
+        name = bases[0]
+    return None
 
 
 def _text_of(node: ast.Constant) -> str | None:

@@ -567,3 +567,45 @@ def test_each_set_not_null_is_reported_when_each_commits_on_its_own(tmp_path: Pa
             pass
         """})
     assert codes_and_lines(findings, "BB705") == [("BB705", 5), ("BB705", 6)]
+
+
+SQUASHED_ORIGINAL = """\
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+    ]
+"""
+
+SQUASH = """\
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    replaces = [("shop", "0002_reference"), ("shop", "0003_note")]
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+        migrations.AddField("order", "note", models.TextField()),
+    ]
+"""
+
+
+def test_a_migration_a_squash_replaces_is_reported_in_the_squash_only(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_reference.py": SQUASHED_ORIGINAL,
+        "shop/migrations/0003_note.py": SQUASHED_ORIGINAL.replace('"reference", models.CharField(max_length=20)',
+                                                                  '"note", models.TextField()'),
+        "shop/migrations/0002_reference_squashed_0003_note.py": SQUASH,
+    }
+    findings = review_tree(tmp_path, files)
+    assert codes_and_lines(findings, "BB701") == [("BB701", 7), ("BB701", 8)]
+    assert {finding.path for finding in findings if finding.code == "BB701"} == {
+        "shop/migrations/0002_reference_squashed_0003_note.py"}
+    # Without the squash in the project, the originals are what runs.
+    (tmp_path / "shop/migrations/0002_reference_squashed_0003_note.py").unlink()
+    findings = review_tree(tmp_path, {})
+    assert sorted(finding.path for finding in findings if finding.code == "BB701") == [
+        "shop/migrations/0002_reference.py", "shop/migrations/0003_note.py"]

@@ -206,3 +206,5 @@ class MigrationDeclaration:
     # (app label, migration name) pairs from `dependencies`.
     dependencies: tuple[tuple[str, str], ...]
     operations: tuple[FieldOperation, ...]
+    # (app label, migration name) pairs from `replaces`: a squashed migration stands for these.
+    replaces: tuple[tuple[str, str], ...] = ()

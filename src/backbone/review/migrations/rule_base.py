@@ -8,6 +8,7 @@ from typing import ClassVar
 from backbone.findings import Severity
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
+from backbone.review.migrations.history import replaced
 from backbone.review.rules.base import ContextPolicy, Rule, RuleOption
 
 POSTGRES_VERSION = RuleOption(
@@ -23,6 +24,13 @@ NOT_ON_OTHER_DATABASES = (
     "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
     "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, the `else` of a PostgreSQL "
     "branch)."
+)
+
+# The "not reported" sentence of every rule that reads the project's migrations (Scope.PROJECT).
+NOT_IN_REPLACED = (
+    " Not reported in a Django migration that a squashed migration of the same app lists in its `replaces`: a "
+    "new database runs the squash instead (reported there, unless it is an `initial` migration), and the "
+    "replaced one ran only on databases that applied it before the squash existed."
 )
 
 
@@ -42,6 +50,9 @@ class MigrationRule(Rule):
     postgres_locks: ClassVar[bool] = False
 
     def visit(self, node: ast.AST) -> None:
+        if replaced(self.context.project, self.context.facts):
+            # A migration a squash in the project replaces: the squash's findings stand for it.
+            return
         migration = read_migration(self.context)
         if migration is not None and (migration.runs_on_postgres or not self.postgres_locks):
             self.check(migration)

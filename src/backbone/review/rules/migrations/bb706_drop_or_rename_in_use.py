@@ -6,7 +6,7 @@ from backbone.findings import Confidence, Severity
 from backbone.review.migrations import Migration, Step, StepKind
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
 _KINDS = {
     StepKind.DROP_COLUMN: "Drops column",
@@ -36,7 +36,7 @@ class DropOrRenameInUse(MigrationRule):
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
             "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
             "name), and tables created by the migration."
-        ),
+        ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
             "and fail with `column does not exist` until the last one is replaced. A rename is a drop for the "

@@ -609,3 +609,38 @@ def test_a_migration_a_squash_replaces_is_reported_in_the_squash_only(tmp_path: 
     findings = review_tree(tmp_path, {})
     assert sorted(finding.path for finding in findings if finding.code == "BB701") == [
         "shop/migrations/0002_reference.py", "shop/migrations/0003_note.py"]
+
+
+EMPTIED_BY_RUN_PYTHON = """\
+from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    CachedTicket = apps.get_model("shop", "CachedTicket")
+    CachedTicket.objects.all().delete()
+    Stale = apps.get_model("shop.StaleRow")
+    if Stale.objects.exists():
+        Stale.objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+        migrations.RunPython(code=forwards, reverse_code=migrations.RunPython.noop),
+        migrations.RemoveField("cachedticket", "order"),
+        migrations.AddField("cachedticket", "position", models.ForeignKey(default=None, on_delete=models.CASCADE, to="shop.position")),
+        migrations.AddField("stalerow", "code", models.CharField(max_length=20)),
+    ]
+"""
+
+
+def test_a_table_a_run_python_function_empties_first_has_no_row_to_fail_on(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_emptied.py": EMPTIED_BY_RUN_PYTHON,
+    })
+    # order (15) is added to before the function runs; stalerow (19) is emptied only under an `if`.
+    # cachedticket (18) has no row left; its dropped column is still one the old code reads (17).
+    assert codes_and_lines(findings, "BB701") == [("BB701", 15), ("BB701", 19)]
+    assert codes_and_lines(findings, "BB706") == [("BB706", 17)]

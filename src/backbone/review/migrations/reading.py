@@ -274,7 +274,8 @@ def _django_operation(
         unpacked = any(isinstance(argument, ast.Starred) for argument in call.args)
         reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
-        steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function))
+        steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function,
+                          emptied=_emptied_models(context, function)))
     elif name == "RunSQL":
         reversible = not _is_none(_argument(call, 1, "reverse_sql"))
         found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
@@ -290,6 +291,55 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
+    """The models whose every row the module's RunPython function `function` deletes, whatever
+    happens: `Model.objects.all().delete()` as a statement of the function's own body (not under
+    an `if` or a loop), the model got from `apps.get_model(...)`."""
+    definition = next((statement for statement in context.tree.body
+                       if isinstance(statement, ast.FunctionDef) and statement.name == function), None)
+    if definition is None:
+        return frozenset()
+    models: dict[str, str] = {}
+    emptied: set[str] = set()
+    for statement in definition.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            model = _model_of(statement.value, {})
+            if model:
+                models[statement.targets[0].id] = model
+            else:
+                models.pop(statement.targets[0].id, None)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            model = _deletes_all_of(statement.value, models)
+            if model:
+                emptied.add(model)
+    return frozenset(emptied)
+
+
+def _model_of(node: ast.expr, models: dict[str, str]) -> str:
+    """The model (lowercased) `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`, or a
+    name assigned from one, stands for; ""."""
+    if isinstance(node, ast.Name):
+        return models.get(node.id, "")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_model":
+        name = literal_text(_argument(node, 1, "model_name")) or (literal_text(node.args[0]) if node.args else None)
+        return (name or "").rpartition(".")[2].lower()
+    return ""
+
+
+def _deletes_all_of(call: ast.Call, models: dict[str, str]) -> str:
+    """The model of `Model.objects.all().delete()` (or `.filter()` without arguments); ""."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete" and not call.args and not call.keywords):
+        return ""
+    query = call.func.value
+    if not (isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr in ("all", "filter")
+            and not query.args and not query.keywords):
+        return ""
+    manager = query.func.value
+    if not (isinstance(manager, ast.Attribute) and manager.attr in ("objects", "_base_manager", "_default_manager")):
+        return ""
+    return _model_of(manager.value, models)
 
 
 def _django_field(

@@ -33,6 +33,14 @@ NOT_IN_REPLACED = (
     "replaced one ran only on databases that applied it before the squash existed."
 )
 
+# The "not reported" sentence of the rules about a table's rows (`Migration.existing`).
+NOT_ON_EMPTIED = (
+    " Not reported on a table an earlier step of the same atomic migration empties: `TRUNCATE`, `DELETE` "
+    "without `WHERE`, or a `RunPython` function of the migration's module whose own body (not under an `if` "
+    "or a loop) deletes every row of the model (`Model.objects.all().delete()`, the model got from "
+    "`apps.get_model`), a squashed migration's long list of operations included."
+)
+
 
 def only_in_migrations(severity: Severity) -> ContextPolicy:
     """Report in Django migrations and Alembic revisions, nowhere else."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import Migration, StepKind, locked_anyway
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class IndexWithoutConcurrently(MigrationRule):
@@ -29,7 +29,7 @@ class IndexWithoutConcurrently(MigrationRule):
             "holds an ACCESS EXCLUSIVE lock on its table anyway (an earlier step took it, or a later step of "
             "another kind takes it: the table itself is dropped, a column renamed), where CONCURRENTLY would "
             "spare nothing; of several indexes dropped from one table, the first is reported."
-        ) + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
+        ) + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "`CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table "
             "waits, for minutes on a large table. `DROP INDEX` takes an ACCESS EXCLUSIVE lock. The CONCURRENTLY "

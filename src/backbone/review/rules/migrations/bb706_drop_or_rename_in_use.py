@@ -122,7 +122,7 @@ class DropOrRenameInUse(MigrationRule):
     def check(self, migration: Migration) -> None:
         dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
         for step in migration.steps:
-            if step.kind not in _KINDS or not migration.existing(step):
+            if step.kind not in _KINDS or not migration.existed(step):
                 continue
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:

@@ -53,10 +53,10 @@ def upgrade():
     op.execute("SET lock_timeout = '2s'")
     op.add_column("orders", sa.Column("code", sa.Text(), nullable=False))
     op.execute("ALTER TABLE orders ADD COLUMN broken (")
-    op.create_index("ix_orders_code", "orders", ["code"])
+    op.create_index("ix_orders_created", "orders", ["created"])
 
 def downgrade():
-    op.drop_index("ix_orders_code")
+    op.drop_index("ix_orders_created")
     op.drop_column("orders", "code")
 """
 
@@ -644,3 +644,42 @@ def test_a_table_a_run_python_function_empties_first_has_no_row_to_fail_on(tmp_p
     # cachedticket (18) has no row left; its dropped column is still one the old code reads (17).
     assert codes_and_lines(findings, "BB701") == [("BB701", 15), ("BB701", 19)]
     assert codes_and_lines(findings, "BB706") == [("BB706", 17)]
+
+
+INDEXES_UNDER_A_HELD_LOCK = """\
+import sqlalchemy as sa
+from alembic import op
+
+
+def _tenant_column():
+    return sa.Column("tenant", sa.String(length=63), nullable=False, server_default=sa.text("'default'"))
+
+
+def upgrade():
+    def _indexes():
+        op.create_index("ix_endpoints_tenant", "endpoints", ["tenant"])
+
+    op.add_column("chats", sa.Column("timer_at", sa.BigInteger(), nullable=True))
+    op.create_index("ix_chats_timer_at", "chats", ["timer_at"])
+    op.create_index("ix_chats_user_updated", "chats", ["user_id", "updated_at"])
+    op.create_index("ix_chats_user_folder", "chats", ["user_id", "folder_id"])
+    op.create_unique_constraint("uq_chats_user_slug", "chats", ["user_id", "slug"])
+    op.add_column("endpoints", _tenant_column())
+    op.create_unique_constraint("uq_endpoints_tenant_name", "endpoints", ["tenant", "name"])
+    op.create_index("ix_orders_created", "orders", ["created"])
+    op.create_index("ix_orders_status", "orders", ["status"])
+    _indexes()
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_index_builds_on_a_table_the_migration_locks_anyway_are_reported_once(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_indexes.py": INDEXES_UNDER_A_HELD_LOCK})
+    # chats: the index on the new column (14) is exempt, the first other build (15) is reported, the
+    # later ones (16, 17) are not; endpoints: both builds cover the new column, the index built
+    # inside _indexes() runs at its call (22), after the ADD COLUMN (18); orders holds no ACCESS
+    # EXCLUSIVE lock, so each build there blocks writes on its own (20, 21).
+    assert codes_and_lines(findings, "BB702", "BB703") == [("BB702", 15), ("BB702", 20), ("BB702", 21)]

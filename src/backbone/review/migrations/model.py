@@ -105,6 +105,9 @@ class Step:
     on_new_null_column: bool = False
     # RENAME_TABLE steps: the table's name afterwards.
     new_name: str = ""
+    # CREATE_INDEX and ADD_CONSTRAINT steps: the columns (Django: the fields) the index or the
+    # constraint covers, as far as they are plain names.
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import weakref
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
 from backbone.review.migrations.model import (
@@ -258,7 +258,8 @@ def _django_operation(
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
                           new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
-        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
+        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently"),
+                          columns=_django_fields(_argument(call, 1, "index"))))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
         steps.append(Step(StepKind.DROP_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name == "AddConstraint":
@@ -266,7 +267,7 @@ def _django_operation(
         kind = ConstraintKind.CHECK
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind, columns=_django_fields(constraint)))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
         # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
@@ -291,6 +292,22 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _django_fields(definition: ast.expr | None) -> tuple[str, ...]:
+    """The fields of `models.Index(fields=[...])` / `UniqueConstraint(fields=(...))` or of its
+    positional `F("name")` expressions ("-name" is the field "name")."""
+    if not isinstance(definition, ast.Call):
+        return ()
+    fields = _argument(definition, 99, "fields")
+    items = list(fields.elts) if isinstance(fields, (ast.List, ast.Tuple)) else []
+    items += [argument.args[0] for argument in definition.args
+              if isinstance(argument, ast.Call) and _last(_name_of(argument.func)) == "F" and argument.args]
+    return tuple(text.lstrip("-") for item in items if (text := literal_text(item)))
+
+
+def _name_of(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
@@ -442,9 +459,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
             for item in node.items
         ):
             atomic = False
-    calls = sorted(
-        (node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=lambda item: (item.lineno, item.col_offset)
-    )
+    calls = sorted((node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=_order_in(context, upgrade))
     elsewhere: list[Step] = []
     database = _directory_database(context)
     for call in calls:
@@ -470,6 +485,28 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database, elsewhere=tuple(elsewhere))
+
+
+def _order_in(context: FileContext, upgrade: ast.FunctionDef) -> Callable[[ast.Call], tuple[int, int, int, int]]:
+    """The order in which upgrade()'s calls run: a function defined inside upgrade() and called
+    from it once runs where it is called, not where it is defined."""
+    nested = {statement.name: statement for statement in upgrade.body if isinstance(statement, ast.FunctionDef)}
+    sites: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(upgrade):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in nested:
+            sites.setdefault(node.func.id, []).append(node)
+    called_once = {nested[name]: found[0] for name, found in sites.items() if len(found) == 1}
+
+    def key(call: ast.Call) -> tuple[int, int, int, int]:
+        parent = context.parents.get(call)
+        while parent is not None and parent is not upgrade:
+            site = called_once.get(parent) if isinstance(parent, ast.FunctionDef) else None
+            if site is not None:
+                return site.lineno, site.col_offset, call.lineno, call.col_offset
+            parent = context.parents.get(parent)
+        return call.lineno, call.col_offset, 0, 0
+
+    return key
 
 
 # --- the database a revision or a branch of it runs on -----------------------------------------
@@ -581,13 +618,14 @@ def _alembic_operation(
         new_tables.add(table)
         steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
     elif name == "add_column":
-        column = _argument(call, 1, "column")
-        if isinstance(column, ast.Call):
+        column = _column_call(context, _argument(call, 1, "column"))
+        if column is not None:
             steps.extend(_alembic_column(context, call, text, table, column))
     elif name == "create_index":
         index_table = _string(call, 1, "table_name")
         steps.append(Step(StepKind.CREATE_INDEX, call, text, index_table,
-                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
+                          concurrently=_is_true(keywords.get("postgresql_concurrently")),
+                          columns=_names(_argument(call, 2, "columns"))))
     elif name == "drop_index":
         steps.append(Step(StepKind.DROP_INDEX, call, text, _string(call, 1, "table_name"),
                           concurrently=_is_true(keywords.get("postgresql_concurrently"))))
@@ -598,8 +636,11 @@ def _alembic_operation(
             "create_unique_constraint": ConstraintKind.UNIQUE,
             "create_primary_key": ConstraintKind.PRIMARY_KEY,
         }[name]
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if kind is ConstraintKind.FOREIGN_KEY else "table_name"),
-                          constraint=kind, other_table=_string(call, 2, "referent_table") if kind is ConstraintKind.FOREIGN_KEY else ""))
+        foreign = kind is ConstraintKind.FOREIGN_KEY
+        columns = _names(_argument(call, 3, "local_cols") if foreign else _argument(call, 2, "columns"))
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if foreign else "table_name"),
+                          constraint=kind, other_table=_string(call, 2, "referent_table") if foreign else "",
+                          columns=() if kind is ConstraintKind.CHECK else columns))
     elif name == "alter_column":
         column_name = _string(call, 1, "column_name")
         if "type_" in keywords:
@@ -624,6 +665,28 @@ def _alembic_operation(
         steps.extend(found)
     elif name == "bulk_insert":
         steps.append(Step(StepKind.DATA, call, text))
+
+
+def _names(node: ast.expr | None) -> tuple[str, ...]:
+    """The plain column names of a list (`["workspace", "name"]`); expressions are left out."""
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else []
+    return tuple(text for item in items if isinstance(item, ast.Constant) and isinstance(text := item.value, str))
+
+
+def _column_call(context: FileContext, column: ast.expr | None) -> ast.Call | None:
+    """The `sa.Column(...)` an add_column passes: the call itself, or the one a function of the
+    module returns (`op.add_column("orders", _workspace_column())`)."""
+    if not isinstance(column, ast.Call):
+        return None
+    if isinstance(column.func, ast.Name) and not column.args and not column.keywords:
+        definition = next((statement for statement in context.tree.body
+                           if isinstance(statement, ast.FunctionDef) and statement.name == column.func.id), None)
+        if definition is not None and definition.body and isinstance(definition.body[-1], ast.Return) \
+                and isinstance(definition.body[-1].value, ast.Call) and not definition.args.args:
+            returned = definition.body[-1].value
+            if _last(context.call_name(returned)) == "Column":
+                return returned
+    return column
 
 
 def _alembic_column(context: FileContext, call: ast.Call, text: str, table: str, column: ast.Call) -> list[Step]:

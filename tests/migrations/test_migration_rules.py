@@ -683,3 +683,22 @@ def test_index_builds_on_a_table_the_migration_locks_anyway_are_reported_once(tm
     # inside _indexes() runs at its call (22), after the ADD COLUMN (18); orders holds no ACCESS
     # EXCLUSIVE lock, so each build there blocks writes on its own (20, 21).
     assert codes_and_lines(findings, "BB702", "BB703") == [("BB702", 15), ("BB702", 20), ("BB702", 21)]
+
+
+def test_a_rename_of_a_field_with_db_column_renames_no_column(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_rename": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.AlterField("order", "code", models.CharField(max_length=20, db_column="code")),
+                    migrations.RenameField("order", "code", "reference"),
+                    migrations.RenameField("order", "total", "amount_total"),
+                ]
+            """,
+    }))
+    # The field keeps db_column="code" under its new name (7); total has a column of its own name (8).
+    assert codes_and_lines(findings, "BB706") == [("BB706", 8)]

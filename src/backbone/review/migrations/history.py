@@ -149,12 +149,14 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
         return value.value if isinstance(value, ast.Constant) and type(value.value) is int else None
 
     null = keywords.get("null")
+    db_column = keywords.get("db_column")
     return FieldState(
         field_class,
         max_length=number("max_length"),
         max_digits=number("max_digits"),
         decimal_places=number("decimal_places"),
         null=isinstance(null, ast.Constant) and null.value is True,
+        db_column=db_column.value if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str) else "",
     )
 
 

@@ -194,6 +194,8 @@ class FieldState:
     max_digits: int | None = None
     decimal_places: int | None = None
     null: bool = False
+    # `db_column="..."`: the column's name whatever the field is called (a RenameField keeps it).
+    db_column: str = ""
 
 
 @dataclass(frozen=True, slots=True)

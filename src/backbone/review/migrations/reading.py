@@ -250,7 +250,11 @@ def _django_operation(
     elif name == "RemoveField":
         steps.append(Step(StepKind.DROP_COLUMN, call, text, model, _string(call, 1, "name")))
     elif name == "RenameField":
-        steps.append(Step(StepKind.RENAME_COLUMN, call, text, model, _string(call, 1, "old_name")))
+        old_name = _string(call, 1, "old_name")
+        before = field_before(context.project, context.facts, call.lineno, call.col_offset, model, old_name)
+        # A field with `db_column` keeps its column under the new name: Django renames nothing.
+        into = state_only if before is not None and before.db_column else steps
+        into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name))
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):

@@ -35,7 +35,9 @@ class DropOrRenameInUse(MigrationRule):
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
             "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
-            "name), and tables created by the migration."
+            "name), tables created by the migration, and a Django `RenameField` of a field declared with "
+            "`db_column` (by the app's earlier migrations or an `AlterField` before it): the field keeps its "
+            "column under the new name, so no column is renamed."
         ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "

@@ -702,3 +702,28 @@ def test_a_rename_of_a_field_with_db_column_renames_no_column(tmp_path: Path) ->
     }))
     # The field keeps db_column="code" under its new name (7); total has a column of its own name (8).
     assert codes_and_lines(findings, "BB706") == [("BB706", 8)]
+
+
+def test_a_loop_over_one_rows_subset_inside_a_whole_table_loop_is_not_a_whole_table_load(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"shop/migrations/0003_merge_users.py": """\
+        from django.db import migrations
+
+
+        def merge(apps, schema_editor):
+            User = apps.get_model("shop", "User")
+            Tagging = apps.get_model("shop", "Tagging")
+            for user in User.objects.filter(is_active=False):
+                for tag in Tagging.objects.filter(user=user):
+                    tag.delete()
+                for order in Tagging.objects.filter(archived=True):
+                    order.delete()
+
+
+        class Migration(migrations.Migration):
+            operations = [migrations.RunPython(merge, migrations.RunPython.noop)]
+        """})
+    loads = [finding.line for finding in findings if finding.code == "BB708" and "memory" in finding.message]
+    # The outer loop (7) and the inner loop that is not filtered by its row (10) load whole results.
+    assert loads == [7, 10]
+    writes = sorted({finding.line for finding in findings if finding.code == "BB708" and "per statement" in finding.message})
+    assert writes == [9, 11]

@@ -532,6 +532,12 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
 
             class Counter(models.IntegerField):
                 pass
+
+            class TranslatedText(models.TextField):
+                pass
+
+            class Markup(models.Field):
+                pass
             """,
         "accounts/migrations/__init__.py": "",
         "accounts/migrations/0002_fields.py": """\
@@ -545,12 +551,16 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
                     migrations.AddField("user", "groups", accounts.fields.GroupsField(blank=True, to="accounts.group")),
                     migrations.AddField("user", "code", accounts.fields.CodeField(blank=True, max_length=10)),
                     migrations.AddField("user", "visits", accounts.fields.Counter(blank=True)),
+                    migrations.AddField("group", "about", accounts.fields.TranslatedText(blank=True)),
+                    migrations.AddField("group", "intro", accounts.fields.Markup(blank=True)),
+                    migrations.AddField("group", "notes", accounts.fields.TranslatedText()),
                 ]
             """,
     })
-    # Only the IntegerField subclass (line 10) is a NOT NULL column without a default, and a sure one.
+    # Only the IntegerField subclass (line 10) and the TextField subclass without blank (13) are NOT NULL
+    # columns without a default, and sure ones; a blank TextField or Field subclass is filled with "".
     assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
-        ("BB701", 10, Confidence.HIGH),
+        ("BB701", 10, Confidence.HIGH), ("BB701", 13, Confidence.HIGH),
     ]
 
 

@@ -28,10 +28,12 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _DJANGO_PACKAGES = ("django.db.migrations.", "django.contrib.postgres.operations.")
 _ALEMBIC_OP = "alembic.op."
 _RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
-# Field types whose blank=True makes Django fill existing rows with "" (empty_strings_allowed).
+# Field types whose blank=True makes Django fill existing rows with "" (b"" for BinaryField): the
+# Django fields whose `empty_strings_allowed` is true, `Field` itself included (a project field class
+# deriving from `models.Field` directly inherits it).
 _STRING_FIELDS = frozenset({
-    "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
-    "CICharField", "CITextField", "CIEmailField",
+    "Field", "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField",
+    "ImageField", "BinaryField", "CommaSeparatedIntegerField", "CICharField", "CITextField", "CIEmailField",
 })
 # Django fields that add no column to the model's table (a join table, or nothing at all).
 _COLUMNLESS_FIELDS = frozenset({"ManyToManyField", "GenericRelation"})

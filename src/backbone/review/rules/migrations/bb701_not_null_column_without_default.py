@@ -31,8 +31,9 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "migration (it runs when the app is installed, on empty tables), many-to-many fields and other "
             "fields without a column (`ManyToManyField`, `GenericRelation`, any field declared with `through=`), "
             "and date fields with `auto_now`/`auto_now_add` (Django fills the rows with the current time). A "
-            "field class of the project counts as the Django field it derives from (a `CharField` subclass with "
-            "`blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
+            "field class of the project counts as the Django field it derives from (a subclass of `CharField`, "
+            "`TextField` or any other field whose empty value is a string, `models.Field` itself included, "
+            "with `blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
             "another package's class (perhaps a string field Django fills with \"\") is reported at medium "
             "confidence."
         ) + NOT_ON_EMPTIED + NOT_IN_REPLACED,

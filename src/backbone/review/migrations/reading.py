@@ -495,11 +495,13 @@ def _read_alembic(context: FileContext) -> Migration | None:
 
 def _order_in(context: FileContext, upgrade: ast.FunctionDef) -> Callable[[ast.Call], tuple[int, int, int, int]]:
     """The order in which upgrade()'s calls run: a function defined inside upgrade() and called
-    from it once runs where it is called, not where it is defined."""
+    from it once on PostgreSQL (a call in a branch for another database does not count) runs
+    where it is called, not where it is defined."""
     nested = {statement.name: statement for statement in upgrade.body if isinstance(statement, ast.FunctionDef)}
     sites: dict[str, list[ast.Call]] = {}
     for node in ast.walk(upgrade):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in nested:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in nested \
+                and _runs_on_postgres(context, node, upgrade):
             sites.setdefault(node.func.id, []).append(node)
     called_once = {nested[name]: found[0] for name, found in sites.items() if len(found) == 1}
 

@@ -50,7 +50,8 @@ NOT_UNDER_HELD_LOCK = (
     "CHECK/UNIQUE validation on the table after the first one reported (by this rule or by the other of "
     "BB702/BB703): the builds run one after the other under the one lock, and moving them out of the "
     "migration's transaction fixes them all, so the table is reported once per migration. Alembic "
-    "operations in a function defined inside `upgrade()` and called from it once count where it is called."
+    "operations in a function defined inside `upgrade()` and called from it once on PostgreSQL (calls in "
+    "a branch for another database left aside) count where it is called."
 )
 
 

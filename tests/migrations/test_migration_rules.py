@@ -53,10 +53,10 @@ def upgrade():
     op.execute("SET lock_timeout = '2s'")
     op.add_column("orders", sa.Column("code", sa.Text(), nullable=False))
     op.execute("ALTER TABLE orders ADD COLUMN broken (")
-    op.create_index("ix_orders_code", "orders", ["code"])
+    op.create_index("ix_orders_created", "orders", ["created"])
 
 def downgrade():
-    op.drop_index("ix_orders_code")
+    op.drop_index("ix_orders_created")
     op.drop_column("orders", "code")
 """
 
@@ -532,6 +532,12 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
 
             class Counter(models.IntegerField):
                 pass
+
+            class TranslatedText(models.TextField):
+                pass
+
+            class Markup(models.Field):
+                pass
             """,
         "accounts/migrations/__init__.py": "",
         "accounts/migrations/0002_fields.py": """\
@@ -545,12 +551,16 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
                     migrations.AddField("user", "groups", accounts.fields.GroupsField(blank=True, to="accounts.group")),
                     migrations.AddField("user", "code", accounts.fields.CodeField(blank=True, max_length=10)),
                     migrations.AddField("user", "visits", accounts.fields.Counter(blank=True)),
+                    migrations.AddField("group", "about", accounts.fields.TranslatedText(blank=True)),
+                    migrations.AddField("group", "intro", accounts.fields.Markup(blank=True)),
+                    migrations.AddField("group", "notes", accounts.fields.TranslatedText()),
                 ]
             """,
     })
-    # Only the IntegerField subclass (line 10) is a NOT NULL column without a default, and a sure one.
+    # Only the IntegerField subclass (line 10) and the TextField subclass without blank (13) are NOT NULL
+    # columns without a default, and sure ones; a blank TextField or Field subclass is filled with "".
     assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
-        ("BB701", 10, Confidence.HIGH),
+        ("BB701", 10, Confidence.HIGH), ("BB701", 13, Confidence.HIGH),
     ]
 
 
@@ -567,3 +577,166 @@ def test_each_set_not_null_is_reported_when_each_commits_on_its_own(tmp_path: Pa
             pass
         """})
     assert codes_and_lines(findings, "BB705") == [("BB705", 5), ("BB705", 6)]
+
+
+SQUASHED_ORIGINAL = """\
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+    ]
+"""
+
+SQUASH = """\
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    replaces = [("shop", "0002_reference"), ("shop", "0003_note")]
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+        migrations.AddField("order", "note", models.TextField()),
+    ]
+"""
+
+
+def test_a_migration_a_squash_replaces_is_reported_in_the_squash_only(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_reference.py": SQUASHED_ORIGINAL,
+        "shop/migrations/0003_note.py": SQUASHED_ORIGINAL.replace('"reference", models.CharField(max_length=20)',
+                                                                  '"note", models.TextField()'),
+        "shop/migrations/0002_reference_squashed_0003_note.py": SQUASH,
+    }
+    findings = review_tree(tmp_path, files)
+    assert codes_and_lines(findings, "BB701") == [("BB701", 7), ("BB701", 8)]
+    assert {finding.path for finding in findings if finding.code == "BB701"} == {
+        "shop/migrations/0002_reference_squashed_0003_note.py"}
+    # Without the squash in the project, the originals are what runs.
+    (tmp_path / "shop/migrations/0002_reference_squashed_0003_note.py").unlink()
+    findings = review_tree(tmp_path, {})
+    assert sorted(finding.path for finding in findings if finding.code == "BB701") == [
+        "shop/migrations/0002_reference.py", "shop/migrations/0003_note.py"]
+
+
+EMPTIED_BY_RUN_PYTHON = """\
+from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    CachedTicket = apps.get_model("shop", "CachedTicket")
+    CachedTicket.objects.all().delete()
+    Stale = apps.get_model("shop.StaleRow")
+    if Stale.objects.exists():
+        Stale.objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "reference", models.CharField(max_length=20)),
+        migrations.RunPython(code=forwards, reverse_code=migrations.RunPython.noop),
+        migrations.RemoveField("cachedticket", "order"),
+        migrations.AddField("cachedticket", "position", models.ForeignKey(default=None, on_delete=models.CASCADE, to="shop.position")),
+        migrations.AddField("stalerow", "code", models.CharField(max_length=20)),
+    ]
+"""
+
+
+def test_a_table_a_run_python_function_empties_first_has_no_row_to_fail_on(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/0002_emptied.py": EMPTIED_BY_RUN_PYTHON,
+    })
+    # order (15) is added to before the function runs; stalerow (19) is emptied only under an `if`.
+    # cachedticket (18) has no row left; its dropped column is still one the old code reads (17).
+    assert codes_and_lines(findings, "BB701") == [("BB701", 15), ("BB701", 19)]
+    assert codes_and_lines(findings, "BB706") == [("BB706", 17)]
+
+
+INDEXES_UNDER_A_HELD_LOCK = """\
+import sqlalchemy as sa
+from alembic import op
+
+
+def _tenant_column():
+    return sa.Column("tenant", sa.String(length=63), nullable=False, server_default=sa.text("'default'"))
+
+
+def upgrade():
+    def _indexes():
+        op.create_index("ix_endpoints_tenant", "endpoints", ["tenant"])
+
+    op.add_column("chats", sa.Column("timer_at", sa.BigInteger(), nullable=True))
+    op.create_index("ix_chats_timer_at", "chats", ["timer_at"])
+    op.create_index("ix_chats_user_updated", "chats", ["user_id", "updated_at"])
+    op.create_index("ix_chats_user_folder", "chats", ["user_id", "folder_id"])
+    op.create_unique_constraint("uq_chats_user_slug", "chats", ["user_id", "slug"])
+    op.add_column("endpoints", _tenant_column())
+    op.create_unique_constraint("uq_endpoints_tenant_name", "endpoints", ["tenant", "name"])
+    op.create_index("ix_orders_created", "orders", ["created"])
+    op.create_index("ix_orders_status", "orders", ["status"])
+    if op.get_bind().dialect.name == "sqlite":
+        _indexes()
+    else:
+        _indexes()
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_index_builds_on_a_table_the_migration_locks_anyway_are_reported_once(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/a1_indexes.py": INDEXES_UNDER_A_HELD_LOCK})
+    # chats: the index on the new column (14) is exempt, the first other build (15) is reported, the
+    # later ones (16, 17) are not; endpoints: both builds cover the new column, the index built
+    # inside _indexes() runs at its call on PostgreSQL (25), after the ADD COLUMN (18); orders holds no ACCESS
+    # EXCLUSIVE lock, so each build there blocks writes on its own (20, 21).
+    assert codes_and_lines(findings, "BB702", "BB703") == [("BB702", 15), ("BB702", 20), ("BB702", 21)]
+
+
+def test_a_rename_of_a_field_with_db_column_renames_no_column(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_rename": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.AlterField("order", "code", models.CharField(max_length=20, db_column="code")),
+                    migrations.RenameField("order", "code", "reference"),
+                    migrations.RenameField("order", "total", "amount_total"),
+                ]
+            """,
+    }))
+    # The field keeps db_column="code" under its new name (7); total has a column of its own name (8).
+    assert codes_and_lines(findings, "BB706") == [("BB706", 8)]
+
+
+def test_a_loop_over_one_rows_subset_inside_a_whole_table_loop_is_not_a_whole_table_load(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"shop/migrations/0003_merge_users.py": """\
+        from django.db import migrations
+
+
+        def merge(apps, schema_editor):
+            User = apps.get_model("shop", "User")
+            Tagging = apps.get_model("shop", "Tagging")
+            for user in User.objects.filter(is_active=False):
+                for tag in Tagging.objects.filter(user=user):
+                    tag.delete()
+                for order in Tagging.objects.filter(archived=True):
+                    order.delete()
+
+
+        class Migration(migrations.Migration):
+            operations = [migrations.RunPython(merge, migrations.RunPython.noop)]
+        """})
+    loads = [finding.line for finding in findings if finding.code == "BB708" and "memory" in finding.message]
+    # The outer loop (7) and the inner loop that is not filtered by its row (10) load whole results.
+    assert loads == [7, 10]
+    writes = sorted({finding.line for finding in findings if finding.code == "BB708" and "per statement" in finding.message})
+    assert writes == [9, 11]

@@ -53,6 +53,7 @@ def extract_migration_declarations(tree: ast.Module, path: str, resolver: NameRe
 
 def _declaration(cls: ast.ClassDef, location: PurePosixPath, resolver: NameResolver) -> MigrationDeclaration:
     dependencies: list[tuple[str, str]] = []
+    replaces: list[tuple[str, str]] = []
     operations: list[FieldOperation] = []
     for statement in cls.body:
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
@@ -60,16 +61,17 @@ def _declaration(cls: ast.ClassDef, location: PurePosixPath, resolver: NameResol
         target = statement.targets[0]
         if not isinstance(target, ast.Name) or not isinstance(statement.value, (ast.List, ast.Tuple)):
             continue
-        if target.id == "dependencies":
+        if target.id in ("dependencies", "replaces"):
             for item in statement.value.elts:
                 pair = _pair(item)
                 if pair:
-                    dependencies.append(pair)
+                    (dependencies if target.id == "dependencies" else replaces).append(pair)
         elif target.id == "operations":
             for item in statement.value.elts:
                 if isinstance(item, ast.Call):
                     operations.extend(_operations(item, resolver))
-    return MigrationDeclaration(location.stem, str(location.parent), tuple(dependencies), tuple(operations))
+    return MigrationDeclaration(location.stem, str(location.parent), tuple(dependencies), tuple(operations),
+                                tuple(replaces))
 
 
 def _pair(node: ast.expr) -> tuple[str, str] | None:
@@ -147,12 +149,14 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
         return value.value if isinstance(value, ast.Constant) and type(value.value) is int else None
 
     null = keywords.get("null")
+    db_column = keywords.get("db_column")
     return FieldState(
         field_class,
         max_length=number("max_length"),
         max_digits=number("max_digits"),
         decimal_places=number("decimal_places"),
         null=isinstance(null, ast.Constant) and null.value is True,
+        db_column=db_column.value if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str) else "",
     )
 
 
@@ -227,6 +231,23 @@ def _ancestors(app: _App, name: str) -> list[MigrationDeclaration] | None:
             if label == app.label and dependency not in seen:
                 stack.append((dependency, False))
     return order
+
+
+def replaced(project: ProjectIndex | None, facts: ModuleFacts) -> bool:
+    """Whether a squashed migration of the same app in the project lists this migration in its
+    `replaces`: Django runs the squash on a new database, and the replaced migration only on a
+    database that applied it before the squash existed (its steps are the squash's, or history)."""
+    if project is None or not facts.migrations:
+        return False
+    migration = facts.migrations[0]
+    app = project.view(_VIEW, _apps).get(migration.directory)
+    if app is None:
+        return False
+    return any(
+        (label, name) == (app.label, migration.name)
+        for squash in app.migrations.values() if squash.name != migration.name
+        for label, name in squash.replaces
+    )
 
 
 def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str,

@@ -136,3 +136,52 @@ def added_before(migration: Migration, step: Step) -> Step | None:
         if other.kind is StepKind.ADD_COLUMN and other.table == step.table and other.column == step.column:
             return other
     return None
+
+
+def _scanning_build(migration: Migration, step: Step, postgres_version: int) -> bool:
+    """An index built, or a constraint validated, over the rows of an existing table under the
+    table's own lock: a non-concurrent CREATE INDEX, a validated CHECK or UNIQUE constraint (a
+    foreign key also locks the table it references, so each is a finding of its own; a primary key
+    or an exclusion constraint is the table's own structure, no rule asks for another way to add it)."""
+    if step.kind is StepKind.CREATE_INDEX:
+        return not step.concurrently and migration.existing(step)
+    if step.kind is StepKind.ADD_CONSTRAINT and step.constraint in (ConstraintKind.CHECK, ConstraintKind.UNIQUE, None):
+        found = effect(step, postgres_version)
+        return found is not None and found.scans and migration.existing(step)
+    return False
+
+
+def built_under_lock(migration: Migration, step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> bool:
+    """Whether an index build or a constraint validation (`step`) adds nothing to report because
+    the atomic migration holds ACCESS EXCLUSIVE on the table anyway (`locked_anyway`) and either
+
+    - it covers a column an earlier ADD COLUMN of the same transaction added: that lock is held
+      from the ADD COLUMN to the commit and the index cannot exist before its column, so no
+      concurrent build or NOT VALID step fits in between (as `added_before` for SET NOT NULL); or
+    - an earlier build of the same kind of finding on the same table is reported already: the
+      builds run one after the other under one lock, and one change (moving them out of this
+      transaction) fixes them all, so the table is reported once per migration.
+    """
+    if not migration.atomic or not step.table or not locked_anyway(migration, step, postgres_version):
+        return False
+    if _covers_added_column(migration, step):
+        return True
+    if not _scanning_build(migration, step, postgres_version):
+        return False
+    for other in migration.steps:
+        if other is step:
+            return False
+        if other.table == step.table and _scanning_build(migration, other, postgres_version) \
+                and not _covers_added_column(migration, other):
+            return True
+    return False
+
+
+def _covers_added_column(migration: Migration, step: Step) -> bool:
+    """Whether the index or constraint covers a column an earlier ADD COLUMN of the migration added."""
+    for other in migration.steps:
+        if other is step:
+            return False
+        if other.kind is StepKind.ADD_COLUMN and other.table == step.table and other.column and other.column in step.columns:
+            return True
+    return False

@@ -96,12 +96,18 @@ class Step:
     unknown_field: bool = False
     # DATA steps: every row of the table is gone after it (TRUNCATE, DELETE without WHERE).
     empties: bool = False
+    # RunPython steps: the models (lowercased) whose every row the function deletes unconditionally
+    # (`Model.objects.all().delete()` in its body): their tables are empty for the steps after it.
+    emptied: frozenset[str] = frozenset()
     # ADD_CONSTRAINT of a foreign key declared inline on a column the same statement adds with NULL
     # in every row (Django's AddField of a nullable ForeignKey without a default): PostgreSQL has
     # no row to check, so it skips the validation scan.
     on_new_null_column: bool = False
     # RENAME_TABLE steps: the table's name afterwards.
     new_name: str = ""
+    # CREATE_INDEX and ADD_CONSTRAINT steps: the columns (Django: the fields) the index or the
+    # constraint covers, as far as they are plain names.
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,20 +145,26 @@ class Migration:
 
         In an initial Django migration the app's own models (the operations name no other app's)
         are empty tables; SQL in it may name any table, so SQL steps keep counting. A table an
-        earlier step of the same transaction emptied (TRUNCATE, DELETE without WHERE) has no rows.
+        earlier step of the same transaction emptied (TRUNCATE, DELETE without WHERE, a RunPython
+        function that deletes every row of the model) has no rows.
         """
-        if self.initial and not step.from_sql:
-            return False
-        if not step.table or step.table in self.new_tables:
+        if not self.existed(step):
             return False
         # Emptied earlier in the same transaction: no row to rewrite, scan or fail on.
         if self.atomic:
             for earlier in self.steps:
                 if earlier is step:
                     break
-                if earlier.empties and earlier.table == step.table:
+                if earlier.empties and earlier.table == step.table or step.table in earlier.emptied:
                     return False
         return True
+
+    def existed(self, step: Step) -> bool:
+        """Whether the step's table exists before this migration, rows or none: the code deployed
+        before it may read the table (a table emptied first still has its columns)."""
+        if self.initial and not step.from_sql:
+            return False
+        return bool(step.table) and step.table not in self.new_tables
 
     def rebuilt(self, step: Step) -> bool:
         """Whether the table `step` drops is rebuilt: a later step renames another table (a copy
@@ -182,6 +194,8 @@ class FieldState:
     max_digits: int | None = None
     decimal_places: int | None = None
     null: bool = False
+    # `db_column="..."`: the column's name whatever the field is called (a RenameField keeps it).
+    db_column: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,3 +220,5 @@ class MigrationDeclaration:
     # (app label, migration name) pairs from `dependencies`.
     dependencies: tuple[tuple[str, str], ...]
     operations: tuple[FieldOperation, ...]
+    # (app label, migration name) pairs from `replaces`: a squashed migration stands for these.
+    replaces: tuple[tuple[str, str], ...] = ()

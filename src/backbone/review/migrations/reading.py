@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import weakref
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
 from backbone.review.migrations.model import (
@@ -28,10 +28,12 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _DJANGO_PACKAGES = ("django.db.migrations.", "django.contrib.postgres.operations.")
 _ALEMBIC_OP = "alembic.op."
 _RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField"})
-# Field types whose blank=True makes Django fill existing rows with "" (empty_strings_allowed).
+# Field types whose blank=True makes Django fill existing rows with "" (b"" for BinaryField): the
+# Django fields whose `empty_strings_allowed` is true, `Field` itself included (a project field class
+# deriving from `models.Field` directly inherits it).
 _STRING_FIELDS = frozenset({
-    "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField", "ImageField",
-    "CICharField", "CITextField", "CIEmailField",
+    "Field", "CharField", "TextField", "SlugField", "EmailField", "URLField", "FilePathField", "FileField",
+    "ImageField", "BinaryField", "CommaSeparatedIntegerField", "CICharField", "CITextField", "CIEmailField",
 })
 # Django fields that add no column to the model's table (a join table, or nothing at all).
 _COLUMNLESS_FIELDS = frozenset({"ManyToManyField", "GenericRelation"})
@@ -250,7 +252,11 @@ def _django_operation(
     elif name == "RemoveField":
         steps.append(Step(StepKind.DROP_COLUMN, call, text, model, _string(call, 1, "name")))
     elif name == "RenameField":
-        steps.append(Step(StepKind.RENAME_COLUMN, call, text, model, _string(call, 1, "old_name")))
+        old_name = _string(call, 1, "old_name")
+        before = field_before(context.project, context.facts, call.lineno, call.col_offset, model, old_name)
+        # A field with `db_column` keeps its column under the new name: Django renames nothing.
+        into = state_only if before is not None and before.db_column else steps
+        into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name))
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
@@ -258,7 +264,8 @@ def _django_operation(
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
                           new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
-        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
+        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently"),
+                          columns=_django_fields(_argument(call, 1, "index"))))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
         steps.append(Step(StepKind.DROP_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name == "AddConstraint":
@@ -266,7 +273,7 @@ def _django_operation(
         kind = ConstraintKind.CHECK
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind, columns=_django_fields(constraint)))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
         # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
@@ -274,7 +281,8 @@ def _django_operation(
         unpacked = any(isinstance(argument, ast.Starred) for argument in call.args)
         reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
-        steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function))
+        steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function,
+                          emptied=_emptied_models(context, function)))
     elif name == "RunSQL":
         reversible = not _is_none(_argument(call, 1, "reverse_sql"))
         found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
@@ -290,6 +298,71 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _django_fields(definition: ast.expr | None) -> tuple[str, ...]:
+    """The fields of `models.Index(fields=[...])` / `UniqueConstraint(fields=(...))` or of its
+    positional `F("name")` expressions ("-name" is the field "name")."""
+    if not isinstance(definition, ast.Call):
+        return ()
+    fields = _argument(definition, 99, "fields")
+    items = list(fields.elts) if isinstance(fields, (ast.List, ast.Tuple)) else []
+    items += [argument.args[0] for argument in definition.args
+              if isinstance(argument, ast.Call) and _last(_name_of(argument.func)) == "F" and argument.args]
+    return tuple(text.lstrip("-") for item in items if (text := literal_text(item)))
+
+
+def _name_of(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
+    """The models whose every row the module's RunPython function `function` deletes, whatever
+    happens: `Model.objects.all().delete()` as a statement of the function's own body (not under
+    an `if` or a loop), the model got from `apps.get_model(...)`."""
+    definition = next((statement for statement in context.tree.body
+                       if isinstance(statement, ast.FunctionDef) and statement.name == function), None)
+    if definition is None:
+        return frozenset()
+    models: dict[str, str] = {}
+    emptied: set[str] = set()
+    for statement in definition.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            model = _model_of(statement.value, {})
+            if model:
+                models[statement.targets[0].id] = model
+            else:
+                models.pop(statement.targets[0].id, None)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            model = _deletes_all_of(statement.value, models)
+            if model:
+                emptied.add(model)
+    return frozenset(emptied)
+
+
+def _model_of(node: ast.expr, models: dict[str, str]) -> str:
+    """The model (lowercased) `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`, or a
+    name assigned from one, stands for; ""."""
+    if isinstance(node, ast.Name):
+        return models.get(node.id, "")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_model":
+        name = literal_text(_argument(node, 1, "model_name")) or (literal_text(node.args[0]) if node.args else None)
+        return (name or "").rpartition(".")[2].lower()
+    return ""
+
+
+def _deletes_all_of(call: ast.Call, models: dict[str, str]) -> str:
+    """The model of `Model.objects.all().delete()` (or `.filter()` without arguments); ""."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "delete" and not call.args and not call.keywords):
+        return ""
+    query = call.func.value
+    if not (isinstance(query, ast.Call) and isinstance(query.func, ast.Attribute) and query.func.attr in ("all", "filter")
+            and not query.args and not query.keywords):
+        return ""
+    manager = query.func.value
+    if not (isinstance(manager, ast.Attribute) and manager.attr in ("objects", "_base_manager", "_default_manager")):
+        return ""
+    return _model_of(manager.value, models)
 
 
 def _django_field(
@@ -392,9 +465,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
             for item in node.items
         ):
             atomic = False
-    calls = sorted(
-        (node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=lambda item: (item.lineno, item.col_offset)
-    )
+    calls = sorted((node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=_order_in(context, upgrade))
     elsewhere: list[Step] = []
     database = _directory_database(context)
     for call in calls:
@@ -420,6 +491,30 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database, elsewhere=tuple(elsewhere))
+
+
+def _order_in(context: FileContext, upgrade: ast.FunctionDef) -> Callable[[ast.Call], tuple[int, int, int, int]]:
+    """The order in which upgrade()'s calls run: a function defined inside upgrade() and called
+    from it once on PostgreSQL (a call in a branch for another database does not count) runs
+    where it is called, not where it is defined."""
+    nested = {statement.name: statement for statement in upgrade.body if isinstance(statement, ast.FunctionDef)}
+    sites: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(upgrade):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in nested \
+                and _runs_on_postgres(context, node, upgrade):
+            sites.setdefault(node.func.id, []).append(node)
+    called_once = {nested[name]: found[0] for name, found in sites.items() if len(found) == 1}
+
+    def key(call: ast.Call) -> tuple[int, int, int, int]:
+        parent = context.parents.get(call)
+        while parent is not None and parent is not upgrade:
+            site = called_once.get(parent) if isinstance(parent, ast.FunctionDef) else None
+            if site is not None:
+                return site.lineno, site.col_offset, call.lineno, call.col_offset
+            parent = context.parents.get(parent)
+        return call.lineno, call.col_offset, 0, 0
+
+    return key
 
 
 # --- the database a revision or a branch of it runs on -----------------------------------------
@@ -531,13 +626,14 @@ def _alembic_operation(
         new_tables.add(table)
         steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
     elif name == "add_column":
-        column = _argument(call, 1, "column")
-        if isinstance(column, ast.Call):
+        column = _column_call(context, _argument(call, 1, "column"))
+        if column is not None:
             steps.extend(_alembic_column(context, call, text, table, column))
     elif name == "create_index":
         index_table = _string(call, 1, "table_name")
         steps.append(Step(StepKind.CREATE_INDEX, call, text, index_table,
-                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
+                          concurrently=_is_true(keywords.get("postgresql_concurrently")),
+                          columns=_names(_argument(call, 2, "columns"))))
     elif name == "drop_index":
         steps.append(Step(StepKind.DROP_INDEX, call, text, _string(call, 1, "table_name"),
                           concurrently=_is_true(keywords.get("postgresql_concurrently"))))
@@ -548,8 +644,11 @@ def _alembic_operation(
             "create_unique_constraint": ConstraintKind.UNIQUE,
             "create_primary_key": ConstraintKind.PRIMARY_KEY,
         }[name]
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if kind is ConstraintKind.FOREIGN_KEY else "table_name"),
-                          constraint=kind, other_table=_string(call, 2, "referent_table") if kind is ConstraintKind.FOREIGN_KEY else ""))
+        foreign = kind is ConstraintKind.FOREIGN_KEY
+        columns = _names(_argument(call, 3, "local_cols") if foreign else _argument(call, 2, "columns"))
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if foreign else "table_name"),
+                          constraint=kind, other_table=_string(call, 2, "referent_table") if foreign else "",
+                          columns=() if kind is ConstraintKind.CHECK else columns))
     elif name == "alter_column":
         column_name = _string(call, 1, "column_name")
         if "type_" in keywords:
@@ -574,6 +673,28 @@ def _alembic_operation(
         steps.extend(found)
     elif name == "bulk_insert":
         steps.append(Step(StepKind.DATA, call, text))
+
+
+def _names(node: ast.expr | None) -> tuple[str, ...]:
+    """The plain column names of a list (`["workspace", "name"]`); expressions are left out."""
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else []
+    return tuple(text for item in items if isinstance(item, ast.Constant) and isinstance(text := item.value, str))
+
+
+def _column_call(context: FileContext, column: ast.expr | None) -> ast.Call | None:
+    """The `sa.Column(...)` an add_column passes: the call itself, or the one a function of the
+    module returns (`op.add_column("orders", _workspace_column())`)."""
+    if not isinstance(column, ast.Call):
+        return None
+    if isinstance(column.func, ast.Name) and not column.args and not column.keywords:
+        definition = next((statement for statement in context.tree.body
+                           if isinstance(statement, ast.FunctionDef) and statement.name == column.func.id), None)
+        if definition is not None and definition.body and isinstance(definition.body[-1], ast.Return) \
+                and isinstance(definition.body[-1].value, ast.Call) and not definition.args.args:
+            returned = definition.body[-1].value
+            if _last(context.call_name(returned)) == "Column":
+                return returned
+    return column
 
 
 def _alembic_column(context: FileContext, call: ast.Call, text: str, table: str, column: ast.Call) -> list[Step]:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from backbone.findings import Severity
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
+from backbone.review.migrations.history import replaced
 from backbone.review.rules.base import ContextPolicy, Rule, RuleOption
 
 POSTGRES_VERSION = RuleOption(
@@ -23,6 +24,34 @@ NOT_ON_OTHER_DATABASES = (
     "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
     "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, the `else` of a PostgreSQL "
     "branch)."
+)
+
+# The "not reported" sentence of every rule that reads the project's migrations (Scope.PROJECT).
+NOT_IN_REPLACED = (
+    " Not reported in a Django migration that a squashed migration of the same app lists in its `replaces`: a "
+    "new database runs the squash instead (reported there, unless it is an `initial` migration), and the "
+    "replaced one ran only on databases that applied it before the squash existed."
+)
+
+# The "not reported" sentence of the rules about a table's rows (`Migration.existing`).
+NOT_ON_EMPTIED = (
+    " Not reported on a table an earlier step of the same atomic migration empties: `TRUNCATE`, `DELETE` "
+    "without `WHERE`, or a `RunPython` function of the migration's module whose own body (not under an `if` "
+    "or a loop) deletes every row of the model (`Model.objects.all().delete()`, the model got from "
+    "`apps.get_model`), a squashed migration's long list of operations included."
+)
+
+# The "not reported" sentence of BB702 and BB703 (`built_under_lock`).
+NOT_UNDER_HELD_LOCK = (
+    " In an atomic migration that holds an ACCESS EXCLUSIVE lock on the table anyway (another step adds or "
+    "drops a column, adds a unique or check constraint, changes a type), not reported: an index or a "
+    "constraint over a column an earlier step of the migration added (the index cannot be built before its "
+    "column exists, and that lock is held from the ADD COLUMN to the commit); and every index build or "
+    "CHECK/UNIQUE validation on the table after the first one reported (by this rule or by the other of "
+    "BB702/BB703): the builds run one after the other under the one lock, and moving them out of the "
+    "migration's transaction fixes them all, so the table is reported once per migration. Alembic "
+    "operations in a function defined inside `upgrade()` and called from it once on PostgreSQL (calls in "
+    "a branch for another database left aside) count where it is called."
 )
 
 
@@ -42,6 +71,9 @@ class MigrationRule(Rule):
     postgres_locks: ClassVar[bool] = False
 
     def visit(self, node: ast.AST) -> None:
+        if replaced(self.context.project, self.context.facts):
+            # A migration a squash in the project replaces: the squash's findings stand for it.
+            return
         migration = read_migration(self.context)
         if migration is not None and (migration.runs_on_postgres or not self.postgres_locks):
             self.check(migration)

@@ -144,7 +144,8 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
         elif kind == "IndexStmt":
             steps.append(
                 Step(StepKind.CREATE_INDEX, node, text, statement.relation.relname,
-                     concurrently=bool(statement.concurrent), from_sql=True)
+                     concurrently=bool(statement.concurrent), from_sql=True,
+                     columns=tuple(element.name for element in statement.indexParams or () if getattr(element, "name", None)))
             )
         elif kind == "DropStmt":
             remove = _enum(statement.removeType)

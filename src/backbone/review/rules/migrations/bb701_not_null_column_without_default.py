@@ -6,7 +6,7 @@ from backbone.findings import Confidence, Severity
 from backbone.review.migrations import DefaultKind, Migration, StepKind
 from backbone.review.migrations.locks import FAST_DEFAULT_VERSION
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_IN_REPLACED, NOT_ON_EMPTIED, MigrationRule, code_for, only_in_migrations
 
 
 class NotNullColumnWithoutDefault(MigrationRule):
@@ -27,16 +27,16 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "default, or whose default is volatile (`random()`, `gen_random_uuid()`, `clock_timestamp()`, "
             "Django `db_default=RandomUUID()`). On the PostgreSQL version set by `postgres-version` (default "
             "15), a constant default is free from version 11 on; before 11 every default rewrites the table. "
-            "Not reported: columns of tables created in the same migration, or emptied by it first in the "
-            "same transaction (`TRUNCATE`, `DELETE` without `WHERE`), or in an `initial = True` Django "
+            "Not reported: columns of tables created in the same migration, or in an `initial = True` Django "
             "migration (it runs when the app is installed, on empty tables), many-to-many fields and other "
             "fields without a column (`ManyToManyField`, `GenericRelation`, any field declared with `through=`), "
             "and date fields with `auto_now`/`auto_now_add` (Django fills the rows with the current time). A "
-            "field class of the project counts as the Django field it derives from (a `CharField` subclass with "
-            "`blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
+            "field class of the project counts as the Django field it derives from (a subclass of `CharField`, "
+            "`TextField` or any other field whose empty value is a string, `models.Field` itself included, "
+            "with `blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
             "another package's class (perhaps a string field Django fills with \"\") is reported at medium "
             "confidence."
-        ),
+        ) + NOT_ON_EMPTIED + NOT_IN_REPLACED,
         why_is_this_bad=(
             "`ADD COLUMN` takes an ACCESS EXCLUSIVE lock: nothing reads or writes the table meanwhile. A NOT NULL "
             "column with no default fails as soon as the table has a row; a volatile default makes PostgreSQL "

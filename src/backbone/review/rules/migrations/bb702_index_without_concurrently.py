@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import Migration, StepKind, locked_anyway
+from backbone.review.migrations import Migration, StepKind, built_under_lock, locked_anyway
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import (
+    NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
+    only_in_migrations,
+)
 
 
 class IndexWithoutConcurrently(MigrationRule):
@@ -29,7 +32,7 @@ class IndexWithoutConcurrently(MigrationRule):
             "holds an ACCESS EXCLUSIVE lock on its table anyway (an earlier step took it, or a later step of "
             "another kind takes it: the table itself is dropped, a column renamed), where CONCURRENTLY would "
             "spare nothing; of several indexes dropped from one table, the first is reported."
-        ) + NOT_ON_OTHER_DATABASES,
+        ) + NOT_UNDER_HELD_LOCK + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "`CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table "
             "waits, for minutes on a large table. `DROP INDEX` takes an ACCESS EXCLUSIVE lock. The CONCURRENTLY "
@@ -138,7 +141,9 @@ class IndexWithoutConcurrently(MigrationRule):
         for step in migration.steps:
             if step.kind not in (StepKind.CREATE_INDEX, StepKind.DROP_INDEX) or step.concurrently:
                 continue
-            if step.kind is StepKind.CREATE_INDEX and not migration.existing(step):
+            if step.kind is StepKind.CREATE_INDEX and (
+                not migration.existing(step) or built_under_lock(migration, step, self.postgres_version)
+            ):
                 continue
             if step.kind is StepKind.DROP_INDEX and step.table and (
                 not migration.existing(step) or locked_anyway(migration, step, self.postgres_version)

@@ -6,7 +6,7 @@ from backbone.findings import Confidence, Severity
 from backbone.review.migrations import Migration, Step, StepKind
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
 _KINDS = {
     StepKind.DROP_COLUMN: "Drops column",
@@ -35,8 +35,10 @@ class DropOrRenameInUse(MigrationRule):
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
             "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
-            "name), and tables created by the migration."
-        ),
+            "name), tables created by the migration, and a Django `RenameField` of a field declared with "
+            "`db_column` (by the app's earlier migrations or an `AlterField` before it): the field keeps its "
+            "column under the new name, so no column is renamed."
+        ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
             "and fail with `column does not exist` until the last one is replaced. A rename is a drop for the "
@@ -122,7 +124,7 @@ class DropOrRenameInUse(MigrationRule):
     def check(self, migration: Migration) -> None:
         dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
         for step in migration.steps:
-            if step.kind not in _KINDS or not migration.existing(step):
+            if step.kind not in _KINDS or not migration.existed(step):
                 continue
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:

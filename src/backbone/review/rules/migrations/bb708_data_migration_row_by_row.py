@@ -56,7 +56,10 @@ class DataMigrationRowByRow(MigrationRule):
             "(the whole result in memory), and `save()`, `create()`, `update()`, `delete()` or `execute()` "
             "inside such a loop (one statement and one round trip per row). Not reported: SQLAlchemy's "
             "`sa.update()`/`sa.delete()`, which build a statement without running it, and a write passed to "
-            "another (`conn.execute(table.update()...)` is one statement, reported once)."
+            "another (`conn.execute(table.update()...)` is one statement, reported once), and the load of a "
+            "loop nested in another whose query is filtered by the outer loop's row (`for tag in "
+            "Tagging.objects.filter(user=user)` inside `for user in User.objects.all()`): one row's bounded "
+            "subset, where the outer loop is the whole-table load (the writes inside it are still reported)."
         ),
         why_is_this_bad=(
             "On the production table the loop holds millions of objects in the migration process and sends one "
@@ -157,15 +160,18 @@ class DataMigrationRowByRow(MigrationRule):
         for loop in ast.walk(function):
             if not isinstance(loop, ast.For) or not _whole_table(loop.iter):
                 continue
-            self.report(
-                loop.iter,
-                "Loads every matching row into memory at once: the loop iterates over the whole result.",
-                fix=code_for(
-                    migration,
-                    "Iterate in chunks: `.iterator(chunk_size=2000)`, or better, one `update()` for all the rows.",
-                    "Stream in batches (`.yield_per(2000)`, or `WHERE id > :last ORDER BY id LIMIT 2000`), or one UPDATE for all the rows.",
-                ),
-            )
+            # The rows of one row of an outer loop (`filter(user=user)` inside `for user in ...`): a
+            # bounded subset, the outer loop is the whole-table load.
+            if not self._per_row(loop, function):
+                self.report(
+                    loop.iter,
+                    "Loads every matching row into memory at once: the loop iterates over the whole result.",
+                    fix=code_for(
+                        migration,
+                        "Iterate in chunks: `.iterator(chunk_size=2000)`, or better, one `update()` for all the rows.",
+                        "Stream in batches (`.yield_per(2000)`, or `WHERE id > :last ORDER BY id LIMIT 2000`), or one UPDATE for all the rows.",
+                    ),
+                )
             writes = [
                 node for node in ast.walk(loop)
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES
@@ -188,6 +194,21 @@ class DataMigrationRowByRow(MigrationRule):
                         "Write all the rows at once: one UPDATE ... FROM, or executemany with a list of parameters per batch.",
                     ),
                 )
+
+    def _per_row(self, loop: ast.For, function: ast.FunctionDef) -> bool:
+        """Whether the loop's query is filtered by a name an enclosing loop binds per row."""
+        bound: set[str] = set()
+        parent = self.context.parents.get(loop)
+        while parent is not None and parent is not function:
+            if isinstance(parent, (ast.For, ast.AsyncFor)):
+                bound.update(node.id for node in ast.walk(parent.target) if isinstance(node, ast.Name))
+            parent = self.context.parents.get(parent)
+        if not bound:
+            return False
+        arguments = [argument for call in ast.walk(loop.iter) if isinstance(call, ast.Call)
+                     for argument in (*call.args, *(keyword.value for keyword in call.keywords))]
+        return any(isinstance(node, ast.Name) and node.id in bound
+                   for argument in arguments for node in ast.walk(argument))
 
 
 def _inside(node: ast.AST, container: ast.AST) -> bool:

@@ -691,11 +691,12 @@ def downgrade():
 
 def test_index_builds_on_a_table_the_migration_locks_anyway_are_reported_once(tmp_path: Path) -> None:
     findings = review_tree(tmp_path, {"alembic/versions/a1_indexes.py": INDEXES_UNDER_A_HELD_LOCK})
-    # chats: the index on the new column (14) is exempt, the first other build (15) is reported, the
-    # later ones (16, 17) are not; endpoints: both builds cover the new column, the index built
-    # inside _indexes() runs at its call on PostgreSQL (25), after the ADD COLUMN (18); orders holds no ACCESS
-    # EXCLUSIVE lock, so each build there blocks writes on its own (20, 21).
-    assert codes_and_lines(findings, "BB702", "BB703") == [("BB702", 15), ("BB702", 20), ("BB702", 21)]
+    # chats: the first build (14, an index over the column the migration adds: its scan holds the ADD
+    # COLUMN's lock all the same) is reported, the later ones (15, 16, 17) are not; endpoints: the unique
+    # constraint (19) is reported, and the index built inside _indexes() runs at its call on PostgreSQL
+    # (25), after it, under the same lock; orders holds no ACCESS EXCLUSIVE lock, so each build there
+    # blocks writes on its own (20, 21).
+    assert codes_and_lines(findings, "BB702", "BB703") == [("BB702", 14), ("BB703", 19), ("BB702", 20), ("BB702", 21)]
 
 
 def test_a_rename_of_a_field_with_db_column_renames_no_column(tmp_path: Path) -> None:

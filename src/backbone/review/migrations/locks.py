@@ -153,35 +153,20 @@ def _scanning_build(migration: Migration, step: Step, postgres_version: int) -> 
 
 def built_under_lock(migration: Migration, step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> bool:
     """Whether an index build or a constraint validation (`step`) adds nothing to report because
-    the atomic migration holds ACCESS EXCLUSIVE on the table anyway (`locked_anyway`) and either
-
-    - it covers a column an earlier ADD COLUMN of the same transaction added: that lock is held
-      from the ADD COLUMN to the commit and the index cannot exist before its column, so no
-      concurrent build or NOT VALID step fits in between (as `added_before` for SET NOT NULL); or
-    - an earlier build of the same kind of finding on the same table is reported already: the
-      builds run one after the other under one lock, and one change (moving them out of this
-      transaction) fixes them all, so the table is reported once per migration.
-    """
+    the atomic migration holds ACCESS EXCLUSIVE on the table anyway (`locked_anyway`) and an
+    earlier build of the same kind of finding on the same table is reported already: the builds
+    run one after the other under one lock, and one change (moving them out of this transaction)
+    fixes them all, so the table is reported once per migration. An index over a column the
+    migration adds is reported like any other: its build scans every row while the ADD COLUMN's
+    lock is held, and a migration of its own (committed after the column's) can build it
+    concurrently."""
     if not migration.atomic or not step.table or not locked_anyway(migration, step, postgres_version):
         return False
-    if _covers_added_column(migration, step):
-        return True
     if not _scanning_build(migration, step, postgres_version):
         return False
     for other in migration.steps:
         if other is step:
             return False
-        if other.table == step.table and _scanning_build(migration, other, postgres_version) \
-                and not _covers_added_column(migration, other):
-            return True
-    return False
-
-
-def _covers_added_column(migration: Migration, step: Step) -> bool:
-    """Whether the index or constraint covers a column an earlier ADD COLUMN of the migration added."""
-    for other in migration.steps:
-        if other is step:
-            return False
-        if other.kind is StepKind.ADD_COLUMN and other.table == step.table and other.column and other.column in step.columns:
+        if other.table == step.table and _scanning_build(migration, other, postgres_version):
             return True
     return False

@@ -44,9 +44,7 @@ NOT_ON_EMPTIED = (
 # The "not reported" sentence of BB702 and BB703 (`built_under_lock`).
 NOT_UNDER_HELD_LOCK = (
     " In an atomic migration that holds an ACCESS EXCLUSIVE lock on the table anyway (another step adds or "
-    "drops a column, adds a unique or check constraint, changes a type), not reported: an index or a "
-    "constraint over a column an earlier step of the migration added (the index cannot be built before its "
-    "column exists, and that lock is held from the ADD COLUMN to the commit); and every index build or "
+    "drops a column, adds a unique or check constraint, changes a type), not reported: every index build or "
     "CHECK/UNIQUE validation on the table after the first one reported (by this rule or by the other of "
     "BB702/BB703): the builds run one after the other under the one lock, and moving them out of the "
     "migration's transaction fixes them all, so the table is reported once per migration. Alembic "

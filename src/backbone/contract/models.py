@@ -443,15 +443,41 @@ def _literal_default(value: ast.expr | None, field_call: ast.Call | None) -> obj
         value = field_call.args[0] if field_call.args else next((k.value for k in field_call.keywords if k.arg == "default"), None)
     if value is None:
         return None
-    try:
-        found = ast.literal_eval(value)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-    if found is Ellipsis or isinstance(found, (set, frozenset, bytes, complex)):
-        return None
-    if isinstance(found, tuple):
-        return list(found)
-    return found
+    found = _json_literal(value)
+    return None if found is _NOT_LITERAL else found
+
+
+_NOT_LITERAL = object()
+# How deep a literal default is read: a default nested deeper is shown as none.
+_LITERAL_DEPTH = 16
+
+
+def _json_literal(node: ast.expr, depth: int = 0) -> object:
+    """The JSON value a literal expression spells (`3`, `-1.5`, `"a"`, `[1, {"k": None}]`), read
+    off the tree node by node (nothing is evaluated); `_NOT_LITERAL` for anything else."""
+    if depth > _LITERAL_DEPTH:
+        return _NOT_LITERAL
+    if isinstance(node, ast.Constant):
+        return node.value if node.value is None or isinstance(node.value, (str, int, float)) else _NOT_LITERAL
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(node.operand, ast.Constant):
+        number = node.operand.value
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            return -number if isinstance(node.op, ast.USub) else number
+        return _NOT_LITERAL
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_json_literal(item, depth + 1) for item in node.elts]
+        return _NOT_LITERAL if any(item is _NOT_LITERAL for item in items) else items
+    if isinstance(node, ast.Dict):
+        entries: dict[str, object] = {}
+        for key, item in zip(node.keys, node.values):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return _NOT_LITERAL
+            converted = _json_literal(item, depth + 1)
+            if converted is _NOT_LITERAL:
+                return _NOT_LITERAL
+            entries[key.value] = converted
+        return entries
+    return _NOT_LITERAL
 
 
 def _enum_schema(node: ast.ClassDef) -> JSONObject:

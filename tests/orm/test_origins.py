@@ -251,7 +251,12 @@ TYPED_VALUES = """
     def digest(name):
         return int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
 
-    def read(parser, options, key: int, maybe: int | None, text: str, columns: list[sa.Column], rows, **extra):
+    class Table:
+        # A project class of the same name as SQLAlchemy's: its `name` is whatever it was given.
+        def __init__(self, name):
+            self.name = name
+
+    def read(parser, options, key: int, maybe: int | None, text: str, columns: list[sa.Column], rows, form: Table, **extra):
         parser.add_argument("--lock-id", type=int)
         parser.add_argument("--label")
         names = [column.name for column in columns]
@@ -259,7 +264,7 @@ TYPED_VALUES = """
         return {
             "key": key, "maybe": maybe, "text": text, "computed": advisory_key("a"), "digest": digest("a"),
             "option": extra.pop("lock_id"), "label": extra.pop("label"), "column": quoted[names[0]],
-            "row": [row.name for row in rows][0],
+            "row": [row.name for row in rows][0], "own_table": form.name,
         }
 """
 
@@ -276,6 +281,7 @@ def test_values_typed_as_numbers_and_reflected_identifiers_carry_no_input() -> N
         "label": Origin.UNKNOWN,
         "column": Origin.CONSTANT,
         "row": Origin.UNKNOWN,
+        "own_table": Origin.UNKNOWN,
     }
 
 

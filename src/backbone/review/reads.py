@@ -89,8 +89,13 @@ class ImportQuestion(enum.Enum):
     (`Q\\0question`): it changes only when an edit changes a target it asks about."""
 
     IDEMPOTENCY_MIDDLEWARE = "idempotency-middleware"
+    # strawberry-django's query optimizer (`DjangoOptimizerExtension`), which eager-loads what
+    # each GraphQL selection reads.
+    STRAWBERRY_OPTIMIZER = "strawberry-optimizer"
 
     def asks(self, target: str) -> bool:
+        if self is ImportQuestion.STRAWBERRY_OPTIMIZER:
+            return target.endswith(".DjangoOptimizerExtension") or (target.startswith("strawberry") and target.endswith(".optimizer"))
         lowered = target.lower()
         return "idempot" in lowered and "middleware" in lowered
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.paths import is_test_path
+from backbone.review.knowledge.logging import is_conventional_logger_name
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
@@ -299,7 +300,6 @@ _NOT_PROJECT_CALLS = frozenset(
     {"print", "len", "str", "int", "float", "bool", "repr", "isinstance", "getattr", "setattr", "hasattr", "list",
      "dict", "tuple", "set", "sorted", "range", "enumerate", "zip", "min", "max", "sum", "any", "all"}
 )
-_LOGGERS = frozenset({"logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log"})
 
 
 def _safe_arguments(flow: ScopeFlow) -> tuple[SafeArgument, ...]:
@@ -311,7 +311,7 @@ def _safe_arguments(flow: ScopeFlow) -> tuple[SafeArgument, ...]:
         if isinstance(func, ast.Name):
             if func.id in _NOT_PROJECT_CALLS:
                 continue
-        elif not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id not in _LOGGERS):
+        elif not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and not is_conventional_logger_name(func.value)):
             continue
         passed = [(index, "", argument) for index, argument in enumerate(call.args)]
         passed += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]

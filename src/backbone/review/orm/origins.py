@@ -26,7 +26,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from backbone.review.names import dotted_parts
+from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END
 from backbone.review.orm.flow.module import ScopeFlow
@@ -80,6 +80,8 @@ _NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "Decimal", "decima
 # own identifiers, not values a client sent.
 _SCHEMA_TYPES = frozenset({"Column", "Table", "MetaData", "Index", "ForeignKeyConstraint", "Constraint"})
 # What identifies a schema object: its name, key or the table it belongs to.
+# What an annotation of schema objects may wrap them in.
+_SCHEMA_CONTAINERS = frozenset({"list", "List", "tuple", "Tuple", "Sequence", "Iterable", "Optional", "None", "typing"})
 _SCHEMA_NAMES = frozenset({"name", "key", "fullname", "table", "columns", "c"})
 
 
@@ -277,7 +279,7 @@ class _Origins:
         if annotation is not None and _annotated_number(annotation):
             # `key: int`: a number, whatever the caller (or the framework) passed.
             return _ESCAPED
-        if annotation is not None and _annotated_schema(annotation):
+        if annotation is not None and _annotated_schema(annotation, self.flow.resolver):
             # `columns: list[sa.Column]`: reflected schema objects; their names are the
             # database's own identifiers.
             return _CONSTANT
@@ -380,7 +382,7 @@ class _Origins:
         if binding is None:
             return False
         if binding.kind is BindingKind.PARAM and isinstance(binding.node, ast.arg):
-            return binding.node.annotation is not None and _annotated_schema(binding.node.annotation)
+            return binding.node.annotation is not None and _annotated_schema(binding.node.annotation, self.flow.resolver)
         if binding.kind is BindingKind.ELEMENT and isinstance(binding.node, ast.expr):
             return self._schema_object(binding.node, depth + 1)
         return False
@@ -502,13 +504,18 @@ def _annotated_number(annotation: ast.expr) -> bool:
     return bool(names) and all(name in _NUMBER_TYPES for name in names)
 
 
-def _annotated_schema(annotation: ast.expr) -> bool:
-    """`sa.Column`, `list[Column]`, `Sequence[sa.Table]`: reflected schema objects."""
-    names = _annotation_names(annotation)
-    return bool(names) and any(name in _SCHEMA_TYPES for name in names) and all(
-        name in _SCHEMA_TYPES or name in ("list", "List", "tuple", "Tuple", "Sequence", "Iterable", "Optional", "None", "sa", "sqlalchemy", "schema", "typing")
-        for name in names
-    )
+def _annotated_schema(annotation: ast.expr, resolver: NameResolver) -> bool:
+    """`sa.Column`, `list[Column]`, `Sequence[sa.Table]`: reflected schema objects of SQLAlchemy
+    (the names resolved through the file's imports: a project class called `Table` is not one)."""
+    found = False
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) or isinstance(node, ast.Name):
+            qualname = resolver.qualified_name(node) or (node.id if isinstance(node, ast.Name) else node.attr)
+            if qualname.startswith("sqlalchemy.") and qualname.rpartition(".")[2] in _SCHEMA_TYPES:
+                found = True
+            elif qualname.rpartition(".")[2] not in _SCHEMA_CONTAINERS and not qualname.startswith("sqlalchemy"):
+                return False
+    return found
 
 
 def _option_key(node: ast.expr) -> str | None:

@@ -17,11 +17,13 @@ of medium confidence, as for graphene: a client asks for a relation or does not.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind
 from backbone.review.orm.values import DataLayer
+from backbone.review.reads import ImportQuestion
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization.knowledge import Family, SerializationKnowledge
 
@@ -46,11 +48,7 @@ _AUTO_RESOLVED = _FIELDS - {"strawberry.field"}
 
 def optimized(knowledge: SerializationKnowledge) -> bool:
     """The project imports strawberry-django's query optimizer (`DjangoOptimizerExtension`)."""
-    for facts in knowledge.index.modules.values():
-        for imported in facts.imports.values():
-            if imported.endswith(".DjangoOptimizerExtension") or imported.endswith(".optimizer") and imported.startswith("strawberry"):
-                return True
-    return False
+    return knowledge.index.imports_any(ImportQuestion.STRAWBERRY_OPTIMIZER)
 
 
 def _strawberry_type(knowledge: SerializationKnowledge, annotation: ast.expr | None, finder: _Finder) -> str:
@@ -75,18 +73,16 @@ def resolver_sites(
     if not schema or optimized(knowledge):
         return []
     found: list[SerializationSite] = []
-    for statement in ast.walk(function):
-        if isinstance(statement, ast.Return) and statement.value is not None:
-            site = finder._site(finder.rows(flow, statement.value, None), schema, True, label, confidence=Confidence.MEDIUM)
-            if site is not None:
-                found.append(site)
+    for statement in finder.context.semantic.returns(function):
+        assert statement.value is not None
+        site = finder._site(finder.rows(flow, statement.value, None), schema, True, label, confidence=Confidence.MEDIUM)
+        if site is not None:
+            found.append(site)
     return found
 
 
 def field_sites(finder: _Finder, node: ast.ClassDef) -> list[SerializationSite]:
     """`fruits: list[Fruit] = strawberry_django.field()` in a class: strawberry-django lists every row."""
-    from dataclasses import replace
-
     knowledge = finder.knowledge
     candidates: list[tuple[ast.AnnAssign, str]] = []
     for statement in node.body:

@@ -119,6 +119,24 @@ def get_db():
         session.close()
 '''
 
+# strawberry-django types of the models of _DJANGO: a post and the author it reads.
+_STRAWBERRY_TYPES = '''
+import strawberry
+import strawberry_django
+from strawberry import auto
+
+
+@strawberry_django.type(Author)
+class AuthorType:
+    name: auto
+
+
+@strawberry_django.type(Post)
+class PostType:
+    title: auto
+    author: AuthorType
+'''
+
 _FLASK = '''
 from flask import Flask, jsonify
 from flask_marshmallow import Marshmallow
@@ -317,22 +335,7 @@ class PostViewSet(viewsets.ModelViewSet):
 ''',
     # strawberry-django: a list field strawberry-django resolves from the model, whose type
     # annotates a relation (medium confidence).
-    _DJANGO + '''
-import strawberry
-import strawberry_django
-from strawberry import auto
-
-
-@strawberry_django.type(Author)
-class AuthorType:
-    name: auto
-
-
-@strawberry_django.type(Post)
-class PostType:
-    title: auto
-    author: AuthorType
-
+    _DJANGO + _STRAWBERRY_TYPES + '''
 
 @strawberry.type
 class Query:
@@ -650,22 +653,8 @@ class PostViewSet(CountingMixin, viewsets.ModelViewSet):
 
 DJANGO_VALID = (
     # strawberry-django with its optimizer: each selection's eager loads are added at run time.
-    _DJANGO + '''
-import strawberry
-import strawberry_django
-from strawberry import auto
+    _DJANGO + _STRAWBERRY_TYPES + '''
 from strawberry_django.optimizer import DjangoOptimizerExtension
-
-
-@strawberry_django.type(Author)
-class AuthorType:
-    name: auto
-
-
-@strawberry_django.type(Post)
-class PostType:
-    title: auto
-    author: AuthorType
 
 
 @strawberry.type
@@ -676,22 +665,7 @@ class Query:
 schema = strawberry.Schema(query=Query, extensions=[DjangoOptimizerExtension])
 ''',
     # strawberry-django: the resolver's query eager-loads what the type's fields read.
-    _DJANGO + '''
-import strawberry
-import strawberry_django
-from strawberry import auto
-
-
-@strawberry_django.type(Author)
-class AuthorType:
-    name: auto
-
-
-@strawberry_django.type(Post)
-class PostType:
-    title: auto
-    author: AuthorType
-
+    _DJANGO + _STRAWBERRY_TYPES + '''
 
 @strawberry.type
 class Query:

@@ -34,6 +34,7 @@ from backbone.review.orm.flow.events import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
+from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
 from backbone.review.serialization.extract import call_chain_of
 from backbone.review.serialization.knowledge import PerRowCaller, serialization_knowledge
 from backbone.review.serialization.loads import requeried
@@ -1093,20 +1094,7 @@ class QueryInLoop(Rule):
         """,
         # A relation of rows from a query backbone can't see, picked by a conditional: read like the
         # relation itself (a prefetch may answer it), not as a query of its own.
-        """
-        from django.db import models
-        from django.db.models import Prefetch
-
-        class Channel(models.Model):
-            identifier = models.CharField(max_length=40)
-
-        class Item(models.Model):
-            name = models.CharField(max_length=40)
-
-        class Variation(models.Model):
-            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
-            all_channels = models.BooleanField(default=True)
-            channels = models.ManyToManyField(Channel)
+        VARIATION_MODELS + """
 
         class Exporter:
             def __init__(self, event):

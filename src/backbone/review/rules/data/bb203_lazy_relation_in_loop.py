@@ -30,6 +30,24 @@ if TYPE_CHECKING:
 _LONGEST_SOURCE = 48
 
 
+
+# The models of the examples that read a relation picked by a conditional (a variation's channels).
+VARIATION_MODELS = """
+        from django.db import models
+        from django.db.models import Prefetch
+
+        class Channel(models.Model):
+            identifier = models.CharField(max_length=40)
+
+        class Item(models.Model):
+            name = models.CharField(max_length=40)
+
+        class Variation(models.Model):
+            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
+            all_channels = models.BooleanField(default=True)
+            channels = models.ManyToManyField(Channel)
+"""
+
 class LazyRelationInLoop(Rule):
     code = "BB203"
     name = "lazy-relation-in-loop"
@@ -318,20 +336,7 @@ class LazyRelationInLoop(Rule):
             return [post.author.id for post in Post.objects.all()]  # expect: BB203
         """,
         # The branch of a conditional that iterates an unloaded relation of each row.
-        """
-        from django.db import models
-        from django.db.models import Prefetch
-
-        class Channel(models.Model):
-            identifier = models.CharField(max_length=40)
-
-        class Item(models.Model):
-            name = models.CharField(max_length=40)
-
-        class Variation(models.Model):
-            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
-            all_channels = models.BooleanField(default=True)
-            channels = models.ManyToManyField(Channel)
+        VARIATION_MODELS + """
 
         def export(every):
             return [
@@ -345,20 +350,7 @@ class LazyRelationInLoop(Rule):
     VALID = (
         # A nested Prefetch: the rows reached through `variations` come with their channels, also
         # when a conditional picks the relation.
-        """
-        from django.db import models
-        from django.db.models import Prefetch
-
-        class Channel(models.Model):
-            identifier = models.CharField(max_length=40)
-
-        class Item(models.Model):
-            name = models.CharField(max_length=40)
-
-        class Variation(models.Model):
-            item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="variations")
-            all_channels = models.BooleanField(default=True)
-            channels = models.ManyToManyField(Channel)
+        VARIATION_MODELS + """
 
         def export(every):
             items = Item.objects.prefetch_related(

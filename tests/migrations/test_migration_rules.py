@@ -741,3 +741,60 @@ def test_a_loop_over_one_rows_subset_inside_a_whole_table_loop_is_not_a_whole_ta
     assert loads == [7, 10]
     writes = sorted({finding.line for finding in findings if finding.code == "BB708" and "per statement" in finding.message})
     assert writes == [9, 11]
+
+
+HELPERS = """\
+import sqlalchemy as sa
+from alembic import op
+
+
+def has_table(name):
+    return name in sa.inspect(op.get_bind()).get_table_names()
+
+
+def create_table(table_name, *columns, **kwargs):
+    if has_table(table_name):
+        return
+    op.create_table(table_name, *columns, **kwargs)
+
+
+def create_audit_table():
+    op.create_table("audit", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def add_column(table_name, column):
+    op.add_column(table_name, column)
+"""
+
+TABLES_MADE_BY_A_HELPER = """\
+import sqlalchemy as sa
+from alembic import op
+
+from shop.migrations.shared import add_column, create_audit_table, create_table
+
+
+def upgrade():
+    create_table("reports", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("active", sa.Boolean()))
+    op.create_index("ix_reports_active", "reports", ["active"])
+    op.create_unique_constraint("uq_reports_id", "reports", ["id"])
+    create_audit_table()
+    op.create_index("ix_audit_id", "audit", ["id"])
+    add_column("orders", sa.Column("note", sa.Text()))
+    op.create_index("ix_orders_note", "orders", ["note"])
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_table_a_project_helper_creates_is_new_in_the_revision(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/shared.py": HELPERS,
+        "shop/migrations/versions/b2_reports.py": TABLES_MADE_BY_A_HELPER,
+    })
+    # reports (9-10) and audit (12) are created by the helpers the revision calls: empty, nobody waits.
+    # A helper that does something else to a table (13) creates nothing: orders exists (14).
+    revision = [finding for finding in findings if finding.path.endswith("b2_reports.py")]
+    assert codes_and_lines(revision, "BB702", "BB703", "BB710") == [("BB702", 14), ("BB710", 14)]

@@ -108,6 +108,10 @@ class ModuleFacts:
     # Functions handed to an application as start-up or shut-down hooks by module-level code
     # (`app = FastAPI(lifespan=lifespan)`), qualified as far as imports allow.
     startup_hooks: tuple[str, ...] = ()
+    # Module-level functions that create a table with Alembic's `op.create_table` (a project helper
+    # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
+    # the table's name when the function spells it).
+    table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

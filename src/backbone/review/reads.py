@@ -238,6 +238,7 @@ class TrackedModule:
     dotted_class_paths = _field("dotted_class_paths")
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")
+    table_creators = _field("table_creators")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -22,6 +22,7 @@ from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, 
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
+    from backbone.review.names import NameResolver
     from backbone.review.project import ProjectIndex
 
 _DJANGO_MIGRATION = "django.db.migrations.Migration"
@@ -479,6 +480,10 @@ def _read_alembic(context: FileContext) -> Migration | None:
                 database = database or "sqlite"
                 continue
             _alembic_operation(context, call, operation, into, problems, new_tables)
+        elif made := _created_by(context, call):
+            # A project function that creates the table (`create_table("reports", ...)`): new here.
+            new_tables.add(made)
+            into.append(Step(StepKind.CREATE_TABLE, call, _call_text(context, call), made))
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
             if call.func.attr == "execute" and call.args and (
                 literal_text(call.args[0]) is not None or _template_steps(call.args[0]) is not None
@@ -491,6 +496,64 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database, elsewhere=tuple(elsewhere))
+
+
+def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:
+    """The module-level functions that create a table with `op.create_table` in their own body:
+    qualified name -> (the parameter that names the table, its position, "") or ("", -1, the table)
+    when the function spells the name. A project helper an upgrade() calls to create its tables
+    (`create_table("reports", sa.Column(...))`) creates them in that revision."""
+    found: dict[str, tuple[str, int, str]] = {}
+    for statement in tree.body:
+        if not isinstance(statement, ast.FunctionDef):
+            continue
+        parameters = [argument.arg for argument in (*statement.args.posonlyargs, *statement.args.args)]
+        for node in _own_nodes(statement):
+            if not isinstance(node, ast.Call) or resolver.qualified_name(node.func) != _ALEMBIC_OP + "create_table":
+                continue
+            table = _argument(node, 0, "table_name")
+            if isinstance(table, ast.Name) and table.id in parameters:
+                found[f"{resolver.module}.{statement.name}"] = (table.id, parameters.index(table.id), "")
+            elif (name := literal_text(table)) is not None:
+                found[f"{resolver.module}.{statement.name}"] = ("", -1, name)
+            break
+    return found
+
+
+def _own_nodes(function: ast.FunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, the bodies of functions and classes defined in it left out."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _created_by(context: FileContext, call: ast.Call) -> str:
+    """The table a call of a project function that creates one (`extract_table_creators`) creates; ""."""
+    callee = context.call_name(call)
+    project = context.project
+    if not callee:
+        return ""
+    creators = project.view("migrations.table_creators", _table_creators) if project is not None \
+        else context.facts.table_creators
+    entry = creators.get(project.resolve(callee) if project is not None else callee)
+    if entry is None:
+        return ""
+    parameter, position, table = entry
+    if not parameter:
+        return table
+    return literal_text(_argument(call, position, parameter)) or ""
+
+
+def _table_creators(project: ProjectIndex) -> dict[str, tuple[str, int, str]]:
+    found: dict[str, tuple[str, int, str]] = {}
+    for facts in project.modules.values():
+        found.update(facts.table_creators)
+    return found
 
 
 def _order_in(context: FileContext, upgrade: ast.FunctionDef) -> Callable[[ast.Call], tuple[int, int, int, int]]:

@@ -33,6 +33,14 @@ NOT_IN_REPLACED = (
     "replaced one ran only on databases that applied it before the squash existed."
 )
 
+# The "not reported" sentence of the rules about an existing table (`Migration.existed`).
+NOT_ON_NEW_TABLES = (
+    " Not reported on a table the migration creates (it is empty and nothing waits on it): one it creates "
+    "itself, and, in an Alembic revision, one that a module-level function of the project called from "
+    "`upgrade()` creates with `op.create_table` (a helper such as `create_table(\"reports\", sa.Column(...))`, "
+    "the table named by the argument the call passes, or spelled in the helper)."
+)
+
 # The "not reported" sentence of the rules about a table's rows (`Migration.existing`).
 NOT_ON_EMPTIED = (
     " Not reported on a table an earlier step of the same atomic migration empties: `TRUNCATE`, `DELETE` "

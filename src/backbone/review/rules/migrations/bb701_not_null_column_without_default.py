@@ -6,7 +6,7 @@ from backbone.findings import Confidence, Severity
 from backbone.review.migrations import DefaultKind, Migration, StepKind
 from backbone.review.migrations.locks import FAST_DEFAULT_VERSION
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, NOT_ON_EMPTIED, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, MigrationRule, code_for, only_in_migrations
 
 
 class NotNullColumnWithoutDefault(MigrationRule):
@@ -36,7 +36,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "with `blank=True` is filled with \"\", a `ManyToManyField` subclass adds no column). A blank field of "
             "another package's class (perhaps a string field Django fills with \"\") is reported at medium "
             "confidence."
-        ) + NOT_ON_EMPTIED + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_IN_REPLACED,
         why_is_this_bad=(
             "`ADD COLUMN` takes an ACCESS EXCLUSIVE lock: nothing reads or writes the table meanwhile. A NOT NULL "
             "column with no default fails as soon as the table has a row; a volatile default makes PostgreSQL "

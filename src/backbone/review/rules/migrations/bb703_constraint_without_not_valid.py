@@ -6,7 +6,7 @@ from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind, built_under_lock
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import (
-    NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
+    NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
     only_in_migrations,
 )
 
@@ -31,7 +31,7 @@ class ConstraintWithoutNotValid(MigrationRule):
             "`USING INDEX`) in SQL, on a table the migration did not create. Not reported: a Django `AddField` "
             "of a new nullable `ForeignKey` without a default (Django declares the key inline in ADD COLUMN, and "
             "PostgreSQL has no row to check in a column that is NULL everywhere)."
-        ) + NOT_UNDER_HELD_LOCK + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
+        ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Adding a validated foreign key takes SHARE ROW EXCLUSIVE on both tables and a CHECK or UNIQUE "
             "constraint takes ACCESS EXCLUSIVE while every row is checked (and, for UNIQUE, an index is built). "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SchemaAndDataInOneTransaction(MigrationRule):
@@ -29,7 +29,7 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             "the first lock-taking DDL step (no schema lock is held while it changes rows); SQL that changes no "
             "row, such as a `DO $$ ... $$` block of DDL only or an f-string of DDL whose names are filled in at run "
             "time; the lock of a table the migration drops (it is gone, no query waits for it)."
-        ) + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
             "held while the data step reads and writes every row, so the table is unavailable for the whole "

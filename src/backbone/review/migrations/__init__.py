@@ -11,20 +11,19 @@ Rules ask this package; they never match operation names themselves.
     migration.existing(step)              # the table exists before this migration
     effect(step, postgres_version)        # Effect(lock: LockMode, rewrites, scans) or None
     locked_anyway(migration, step)        # the transaction holds ACCESS EXCLUSIVE on the table anyway
-    added_before(migration, step)         # the earlier ADD COLUMN of the step's column, same transaction
+    held_before(migration, step)          # the earlier step of the transaction that took ACCESS EXCLUSIVE
     built_under_lock(migration, step)     # an index/constraint build the table's ACCESS EXCLUSIVE lock covers
 """
 
 from __future__ import annotations
 
 from backbone.review.migrations.locks import (
-    DEFAULT_POSTGRES_VERSION, Effect, LockMode, added_before, built_under_lock, effect, locked_anyway,
+    DEFAULT_POSTGRES_VERSION, Effect, LockMode, built_under_lock, effect, held_before, locked_anyway,
 )
 from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
 from backbone.review.migrations.reading import literal_text, read_migration
 
 __all__ = [
-    "added_before",
     "built_under_lock",
     "DEFAULT_POSTGRES_VERSION",
     "ConstraintKind",
@@ -37,6 +36,7 @@ __all__ = [
     "StepKind",
     "effect",
     "literal_text",
+    "held_before",
     "locked_anyway",
     "read_migration",
 ]

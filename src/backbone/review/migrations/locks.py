@@ -122,19 +122,22 @@ def locked_anyway(migration: Migration, step: Step, postgres_version: int = DEFA
     return False
 
 
-def added_before(migration: Migration, step: Step) -> Step | None:
-    """The earlier ADD COLUMN of the same transaction that created the step's column.
+def held_before(migration: Migration, step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> Step | None:
+    """The earlier step of the same atomic transaction that takes ACCESS EXCLUSIVE on the step's
+    table (an ADD COLUMN, a dropped column, a type change, another SET NOT NULL, ...), or None.
 
-    Its ACCESS EXCLUSIVE lock is held from then to the commit: the table is not available between
-    the two, so no step in between (a CHECK validated first) can shorten the lock.
+    Its lock is held from then to the commit: the table is unavailable between the two, so no step
+    in between (a CHECK validated first) can shorten the lock; only a migration of its own could.
     """
-    if not migration.atomic or not step.table or not step.column:
+    if not migration.atomic or not step.table:
         return None
     for other in migration.steps:
         if other is step:
             return None
-        if other.kind is StepKind.ADD_COLUMN and other.table == step.table and other.column == step.column:
-            return other
+        if other.table == step.table:
+            found = effect(other, postgres_version)
+            if found is not None and found.lock is LockMode.ACCESS_EXCLUSIVE:
+                return other
     return None
 
 

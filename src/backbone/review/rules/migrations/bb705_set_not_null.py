@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import ConstraintKind, Migration, StepKind, added_before
+from backbone.review.migrations import ConstraintKind, Migration, StepKind, held_before
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
@@ -27,10 +27,11 @@ class SetNotNull(MigrationRule):
             "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan. "
             "A Django `AlterField` without `null=True` counts when the app's earlier migration files declare the "
             "field `null=True` (backbone replays them in `dependencies` order); when that history is not in "
-            "the project, the rule stays quiet. Not reported: a column that an earlier step of the same atomic "
-            "migration added (its ADD COLUMN holds ACCESS EXCLUSIVE until the commit, so a CHECK validated first "
-            "cannot shorten the lock); of several columns set NOT NULL on one table in one atomic migration, "
-            "the first is reported."
+            "the project, the rule stays quiet. Not reported: a table that an earlier step of the same atomic "
+            "migration locks ACCESS EXCLUSIVE (it adds the column, adds or drops another, changes a type, renames "
+            "a column, adds a unique or check constraint): the lock is held until the commit, so a CHECK validated "
+            "first cannot shorten it; of several columns set NOT NULL on one table in one atomic migration, the "
+            "first is reported."
         ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
@@ -112,7 +113,6 @@ class SetNotNull(MigrationRule):
 
     def check(self, migration: Migration) -> None:
         validated: set[str] = set()
-        reported: set[str] = set()
         for step in migration.steps:
             if step.kind is StepKind.VALIDATE_CONSTRAINT or (
                 step.kind is StepKind.ADD_CONSTRAINT and step.constraint is ConstraintKind.CHECK and not step.not_valid
@@ -120,15 +120,11 @@ class SetNotNull(MigrationRule):
                 validated.add(step.table)
             if step.kind is not StepKind.SET_NOT_NULL or not migration.existing(step) or step.table in validated:
                 continue
-            # A column added earlier in the same transaction: its ADD COLUMN holds ACCESS EXCLUSIVE
-            # until the commit, so a CHECK validated first could not shorten the lock.
-            if added_before(migration, step) is not None:
+            # The table is ACCESS EXCLUSIVE-locked earlier in the same transaction (the column added,
+            # another dropped, another set NOT NULL): the lock is held until the commit, so a CHECK
+            # validated first could not shorten it.
+            if held_before(migration, step, self.postgres_version) is not None:
                 continue
-            # Of several columns of one table, the first SET NOT NULL holds the lock for the others
-            # until the commit.
-            if migration.atomic and step.table in reported:
-                continue
-            reported.add(step.table)
             self.report(
                 step.node,
                 f"Sets `{step.column}` NOT NULL without a validated CHECK first: it {self.consequence(step)} to "

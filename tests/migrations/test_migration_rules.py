@@ -53,10 +53,10 @@ def upgrade():
     op.execute("SET lock_timeout = '2s'")
     op.add_column("orders", sa.Column("code", sa.Text(), nullable=False))
     op.execute("ALTER TABLE orders ADD COLUMN broken (")
-    op.create_index("ix_orders_created", "orders", ["created"])
+    op.create_index("ix_invoices_created", "invoices", ["created"])
 
 def downgrade():
-    op.drop_index("ix_orders_created")
+    op.drop_index("ix_invoices_created")
     op.drop_column("orders", "code")
 """
 
@@ -850,3 +850,49 @@ def test_set_not_null_on_a_table_the_transaction_already_locks_is_not_reported(t
     ]
     not_null = found[-1]
     assert "`note` NOT NULL" in not_null.message and "CheckConstraint" in (not_null.fix.message if not_null.fix else "")
+
+
+def test_steps_after_a_not_null_column_without_default_run_on_an_empty_table(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_alerts.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+
+        def upgrade():
+            op.add_column("alerts", sa.Column("database_id", sa.Integer(), nullable=False))
+            op.create_foreign_key("fk_alerts_database", "alerts", "dbs", ["database_id"], ["id"])
+            op.create_index("ix_alerts_database", "alerts", ["database_id"])
+            op.add_column("reports", sa.Column("database_id", sa.Integer(), nullable=False, server_default="0"))
+            op.create_foreign_key("fk_reports_database", "reports", "dbs", ["database_id"], ["id"])
+
+
+        def downgrade():
+            pass
+        """})
+    # alerts: the migration gets past line 6 only on an empty table (BB701 says so), so the key (7) and
+    # the index (8) check and build nothing; reports (9) is filled by its default, its key is checked (10).
+    assert codes_and_lines(findings, "BB701", "BB702", "BB703") == [("BB701", 6), ("BB703", 10)]
+
+
+def test_a_branch_on_the_dialect_class_keeps_its_steps_off_postgresql(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_alerts.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+        from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+
+
+        def upgrade():
+            bind = op.get_bind()
+            if isinstance(bind.dialect, SQLiteDialect):
+                op.add_column("alerts", sa.Column("sql", sa.Text(), nullable=False))
+            else:
+                op.add_column("alerts", sa.Column("sql", sa.Text(), nullable=False, server_default=""))
+            if not isinstance(bind.dialect, SQLiteDialect):
+                op.create_index("ix_alerts_sql", "alerts", ["sql"])
+
+
+        def downgrade():
+            pass
+        """})
+    # The SQLite branch (9) never runs on PostgreSQL; the other branch (11) and the negated test (13) do.
+    assert codes_and_lines(findings, "BB701", "BB702") == [("BB702", 13)]

@@ -609,8 +609,35 @@ def _names_dialect(node: ast.expr) -> bool:
     return False
 
 
+# SQLAlchemy's dialect classes by the database they speak to (`isinstance(bind.dialect, SQLiteDialect)`).
+_DIALECT_CLASSES = {"SQLiteDialect": "sqlite", "PGDialect": POSTGRESQL, "MySQLDialect": "mysql",
+                    "MSDialect": "mssql", "OracleDialect": "oracle"}
+
+
+def _dialect_class_condition(test: ast.expr) -> tuple[frozenset[str], bool] | None:
+    """(names, True) for `isinstance(bind.dialect, SQLiteDialect)`, (names, False) under `not`."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        found = _dialect_class_condition(test.operand)
+        return (found[0], not found[1]) if found is not None else None
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and "dialect" in ast.unparse(test.args[0]).lower()):
+        return None
+    classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    names = set()
+    for item in classes:
+        name = _DIALECT_CLASSES.get(_name_of(item).partition("_")[0])
+        if name is None:
+            return None
+        names.add(name)
+    return frozenset(names), True
+
+
 def _dialect_condition(test: ast.expr) -> tuple[frozenset[str], bool] | None:
-    """(names, True) for `dialect.name == "sqlite"` / `in (...)`, (names, False) for `!=` / `not in`."""
+    """(names, True) for `dialect.name == "sqlite"` / `in (...)`, (names, False) for `!=` / `not in`;
+    the same for `isinstance(bind.dialect, SQLiteDialect)` and its negation."""
+    by_class = _dialect_class_condition(test)
+    if by_class is not None:
+        return by_class
     if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not _names_dialect(test.left):
         return None
     names = _dialect_names(test.comparators[0])

@@ -22,8 +22,8 @@ NOT_ON_OTHER_DATABASES = (
     " Not reported on other databases: an Alembic revision that runs elsewhere than PostgreSQL (it sits in a "
     "revisions directory named for its database beside one named for another, such as `versions/sqlite/` next to "
     "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
-    "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, the `else` of a PostgreSQL "
-    "branch)."
+    "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, `if isinstance(bind.dialect, "
+    "SQLiteDialect):`, the `else` of a PostgreSQL branch)."
 )
 
 # The "not reported" sentence of every rule that reads the project's migrations (Scope.PROJECT).
@@ -46,7 +46,10 @@ NOT_ON_EMPTIED = (
     " Not reported on a table an earlier step of the same atomic migration empties: `TRUNCATE`, `DELETE` "
     "without `WHERE`, or a `RunPython` function of the migration's module whose own body (not under an `if` "
     "or a loop) deletes every row of the model (`Model.objects.all().delete()`, the model got from "
-    "`apps.get_model`), a squashed migration's long list of operations included."
+    "`apps.get_model`), a squashed migration's long list of operations included; nor on a table to which an "
+    "earlier step of the same atomic migration adds a NOT NULL column without a default (PostgreSQL fails that "
+    "step when the table has a row, so the steps after it run on an empty table; BB701 reports that step, and "
+    "every other such column, which fails once the first is fixed)."
 )
 
 # The "not reported" sentence of BB702 and BB703 (`built_under_lock`).

@@ -896,3 +896,62 @@ def test_a_branch_on_the_dialect_class_keeps_its_steps_off_postgresql(tmp_path: 
         """})
     # The SQLite branch (9) never runs on PostgreSQL; the other branch (11) and the negated test (13) do.
     assert codes_and_lines(findings, "BB701", "BB702") == [("BB702", 13)]
+
+
+def test_a_column_dropped_and_replaced_under_its_name_is_still_there_for_the_old_code(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_conf.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+
+        def upgrade():
+            op.add_column("dag_run", sa.Column("conf_json", sa.JSON(), nullable=True))
+            op.execute("UPDATE dag_run SET conf_json = '{}'")
+            op.drop_column("dag_run", "conf")
+            op.alter_column("dag_run", "conf_json", new_column_name="conf")
+            op.drop_column("dag_run", "note")
+            op.add_column("dag_run", sa.Column("note", sa.Text(), nullable=True))
+            op.drop_column("dag_run", "legacy")
+
+
+        def downgrade():
+            pass
+        """})
+    # conf (8) is replaced by conf_json renamed to its name (9), a column this migration added; note (10)
+    # is added again (11); legacy (12) is gone for the old code.
+    assert codes_and_lines(findings, "BB706") == [("BB706", 12)]
+
+
+def test_a_model_of_the_same_name_in_another_app_is_another_table(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {
+        "forum/__init__.py": "",
+        "forum/cache/__init__.py": "",
+        "forum/cache/models.py": """\
+            from django.db import models
+
+            class CacheVersion(models.Model):
+                cache = models.CharField(max_length=128)
+            """,
+        "forum/core/__init__.py": "", "forum/core/migrations/__init__.py": "",
+        "forum/core/migrations/0003_delete_cacheversion.py": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                dependencies = [("forum_core", "0002_basic_settings")]
+                operations = [migrations.DeleteModel(name="CacheVersion")]
+            """,
+        "forum/cache/migrations/__init__.py": "",
+        "forum/cache/migrations/0002_drop_cache.py": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                dependencies = [("forum_cache", "0001_initial")]
+                operations = [migrations.RemoveField("cacheversion", "cache")]
+            """,
+    })
+    drops = {finding.path.rpartition("/")[2]: finding for finding in findings if finding.code == "BB706"}
+    # The core app's CacheVersion is gone from the code: the cache app's model is another table.
+    assert drops["0003_delete_cacheversion.py"].confidence is Confidence.MEDIUM
+    assert "still declares" not in drops["0003_delete_cacheversion.py"].message
+    # The cache app's own migration drops a field its model still declares.
+    assert drops["0002_drop_cache.py"].confidence is Confidence.HIGH

@@ -103,7 +103,7 @@ class Step:
     # in every row (Django's AddField of a nullable ForeignKey without a default): PostgreSQL has
     # no row to check, so it skips the validation scan.
     on_new_null_column: bool = False
-    # RENAME_TABLE steps: the table's name afterwards.
+    # RENAME_TABLE and RENAME_COLUMN steps: the table's or the column's name afterwards.
     new_name: str = ""
     # CREATE_INDEX and ADD_CONSTRAINT steps: the columns (Django: the fields) the index or the
     # constraint covers, as far as they are plain names.
@@ -179,13 +179,23 @@ class Migration:
         return bool(step.table) and step.table not in self.new_tables
 
     def rebuilt(self, step: Step) -> bool:
-        """Whether the table `step` drops is rebuilt: a later step renames another table (a copy
-        filled in the meantime) to its name, so the table the code reads still exists afterwards."""
+        """Whether the table or column `step` drops is rebuilt: a later step renames another table (a
+        copy filled in the meantime) to its name, or renames another column of the table to the
+        dropped column's name, or adds a column of that name again, so what the code reads still
+        exists afterwards (in an atomic migration nobody sees the gap)."""
         seen = False
         for other in self.steps:
             if other is step:
                 seen = True
-            elif seen and other.kind is StepKind.RENAME_TABLE and other.new_name and other.new_name == step.table:
+            elif not seen:
+                continue
+            elif step.kind is StepKind.DROP_TABLE:
+                if other.kind is StepKind.RENAME_TABLE and other.new_name and other.new_name == step.table:
+                    return True
+            elif step.kind is StepKind.DROP_COLUMN and self.atomic and step.column and other.table == step.table and (
+                other.kind is StepKind.RENAME_COLUMN and other.new_name == step.column
+                or other.kind is StepKind.ADD_COLUMN and other.column == step.column
+            ):
                 return True
         return False
 

@@ -257,7 +257,7 @@ def _django_operation(
         before = field_before(context.project, context.facts, call.lineno, call.col_offset, model, old_name)
         # A field with `db_column` keeps its column under the new name: Django renames nothing.
         into = state_only if before is not None and before.db_column else steps
-        into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name))
+        into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name, new_name=_string(call, 2, "new_name")))
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
@@ -748,7 +748,8 @@ def _alembic_operation(
         if isinstance(nullable, ast.Constant) and nullable.value is False:
             steps.append(Step(StepKind.SET_NOT_NULL, call, text, table, column_name))
         if "new_column_name" in keywords:
-            steps.append(Step(StepKind.RENAME_COLUMN, call, text, table, column_name))
+            steps.append(Step(StepKind.RENAME_COLUMN, call, text, table, column_name,
+                              new_name=literal_text(keywords["new_column_name"]) or ""))
     elif name == "drop_column":
         steps.append(Step(StepKind.DROP_COLUMN, call, text, table, _string(call, 1, "column_name")))
     elif name == "drop_table":

@@ -163,7 +163,8 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             rename = _enum(statement.renameType)
             table = statement.relation.relname if statement.relation is not None else ""
             if rename == "OBJECT_COLUMN":
-                steps.append(Step(StepKind.RENAME_COLUMN, node, text, table, statement.subname, from_sql=True))
+                steps.append(Step(StepKind.RENAME_COLUMN, node, text, table, statement.subname, from_sql=True,
+                                  new_name=statement.newname or ""))
             elif rename == "OBJECT_TABLE":
                 steps.append(Step(StepKind.RENAME_TABLE, node, text, table, from_sql=True, new_name=statement.newname or ""))
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backbone.findings import Confidence, Severity
-from backbone.review.migrations import Migration, Step, StepKind
+from backbone.review.migrations import Dialect, Migration, Step, StepKind
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
@@ -35,9 +35,12 @@ class DropOrRenameInUse(MigrationRule):
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
             "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
-            "name), tables created by the migration, and a Django `RenameField` of a field declared with "
+            "name), a column an atomic migration rebuilds (it drops the column, then renames another column of "
+            "the table to its name or adds it again), a column an earlier step of the migration adds, tables created by the migration, and a Django `RenameField` of a field declared with "
             "`db_column` (by the app's earlier migrations or an `AlterField` before it): the field keeps its "
-            "column under the new name, so no column is renamed."
+            "column under the new name, so no column is renamed. A Django migration names the models of its own "
+            "app (the package holding its `migrations/` folder): a model of the same name in another app is "
+            "another table, so it does not make the finding high confidence."
         ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
@@ -126,13 +129,18 @@ class DropOrRenameInUse(MigrationRule):
         for step in migration.steps:
             if step.kind not in _KINDS or not migration.existed(step):
                 continue
+            # A column an earlier step of the migration added: no code deployed before it reads it.
+            if step.column and any(other.kind is StepKind.ADD_COLUMN and other.table == step.table
+                                   and other.column == step.column for other in migration.steps[:migration.steps.index(step)]):
+                continue
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:
                 continue
-            # Dropped and replaced by a copy renamed to its name: the table the code reads is still there.
-            if step.kind is StepKind.DROP_TABLE and migration.rebuilt(step):
+            # Dropped and replaced by a copy renamed to its name (a column renamed or added again under it):
+            # what the code reads is still there.
+            if step.kind in (StepKind.DROP_TABLE, StepKind.DROP_COLUMN) and migration.rebuilt(step):
                 continue
-            declared = self._declared_by(step)
+            declared = self._declared_by(step, migration)
             target = f"`{step.table}.{step.column}`" if step.column else f"`{step.table}`"
             if declared:
                 reason = f"the model {declared} still declares it"
@@ -154,12 +162,20 @@ class DropOrRenameInUse(MigrationRule):
                 ),
             )
 
-    def _declared_by(self, step: Step) -> str:
+    def _declared_by(self, step: Step, migration: Migration) -> str:
         project = self.context.project
         if project is None:
             return ""
+        # A Django migration names the models of its own app (the package that holds its
+        # `migrations/` folder): a model of the same name in another app is another table.
+        app = ""
+        parts = self.context.facts.module.split(".")
+        if migration.dialect is Dialect.DJANGO and len(parts) > 2 and parts[-2] == "migrations":
+            app = ".".join(parts[:-2]) + "."
         for info in model_graph(project).models.values():
             if info.builtin or step.table not in {name.lower() for name in info.table_names()}:
+                continue
+            if app and not info.qualname.startswith(app):
                 continue
             if not step.column or step.column in info.fields:
                 return info.name

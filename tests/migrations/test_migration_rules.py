@@ -955,3 +955,26 @@ def test_a_model_of_the_same_name_in_another_app_is_another_table(tmp_path: Path
     assert "still declares" not in drops["0003_delete_cacheversion.py"].message
     # The cache app's own migration drops a field its model still declares.
     assert drops["0002_drop_cache.py"].confidence is Confidence.HIGH
+
+
+def test_an_empty_string_default_of_a_key_to_an_integer_id_is_null(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_variations": """\
+            import django.db.models.deletion
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.CreateModel("Variation", fields=[("id", models.AutoField(primary_key=True))]),
+                    migrations.AddField("order", "variation", models.ForeignKey(
+                        default="", null=True, on_delete=django.db.models.deletion.CASCADE, to="shop.variation")),
+                    migrations.AddField("order", "parent", models.ForeignKey(
+                        default=1, null=True, on_delete=django.db.models.deletion.CASCADE, to="shop.order")),
+                ]
+            """,
+    }))
+    # Django saves "" as NULL for a key to an integer id (8): a nullable column NULL everywhere, declared
+    # inline, has no row to check. A default of 1 (10) fills every row, so each is checked.
+    assert codes_and_lines(findings, "BB703") == [("BB703", 10)]

@@ -380,6 +380,11 @@ def _django_field(
         return _django_alter(context, call, text, model, column, field)
     not_null = not _is_true(keywords.get("null"))
     default = DefaultKind.NONE
+    if field_type in _RELATION_FIELDS and literal_text(keywords.get("default")) == "" \
+            and _integer_key(context, call, field, keywords):
+        # ForeignKey.get_db_prep_save turns "" into NULL for a target key that takes no empty
+        # string (an integer key): the column is added with no default.
+        keywords.pop("default")
     if not _is_none(keywords.get("default")) or (field_type in _STRING_FIELDS and _is_true(keywords.get("blank"))):
         # Django computes a default (even a callable) once and fills every row with it; a
         # blank string field gets "".
@@ -406,6 +411,19 @@ def _django_field(
                           other_table=target.rpartition(".")[2].lower(),
                           on_new_null_column=not not_null and default is DefaultKind.NONE))
     return steps
+
+
+def _integer_key(context: FileContext, call: ast.Call, field: ast.Call, keywords: dict[str, ast.expr]) -> bool:
+    """Whether the model a ForeignKey of this app points to has an integer `id` key (an AutoField,
+    as the app's migrations before this operation declare it), and the key is the one it targets."""
+    if "to_field" in keywords:
+        return False
+    target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+    model = target.rpartition(".")[2].lower()
+    if not model:
+        return False
+    key = field_before(context.project, context.facts, call.lineno, call.col_offset, model, "id")
+    return key is not None and column_type(key) in ("smallint", "integer", "bigint")
 
 
 def _django_base(context: FileContext, qualified: str) -> str:

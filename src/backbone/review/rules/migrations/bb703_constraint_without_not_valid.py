@@ -30,7 +30,9 @@ class ConstraintWithoutNotValid(MigrationRule):
             "`op.add_column`, and `ALTER TABLE ... ADD CONSTRAINT` without `NOT VALID` (or, for UNIQUE, without "
             "`USING INDEX`) in SQL, on a table the migration did not create. Not reported: a Django `AddField` "
             "of a new nullable `ForeignKey` without a default (Django declares the key inline in ADD COLUMN, and "
-            "PostgreSQL has no row to check in a column that is NULL everywhere)."
+            "PostgreSQL has no row to check in a column that is NULL everywhere), a `default=\"\"` counting as none "
+            "when the key points to an integer `id` (the app's migrations declare it an AutoField): Django saves "
+            "the empty string as NULL for a key that takes no empty string."
         ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Adding a validated foreign key takes SHARE ROW EXCLUSIVE on both tables and a CHECK or UNIQUE "

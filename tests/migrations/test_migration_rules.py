@@ -978,3 +978,29 @@ def test_an_empty_string_default_of_a_key_to_an_integer_id_is_null(tmp_path: Pat
     # Django saves "" as NULL for a key to an integer id (8): a nullable column NULL everywhere, declared
     # inline, has no row to check. A default of 1 (10) fills every row, so each is checked.
     assert codes_and_lines(findings, "BB703") == [("BB703", 10)]
+
+
+def test_an_index_built_after_a_full_pass_under_the_same_lock_is_not_reported_again(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_deadline.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+
+        def upgrade():
+            op.alter_column("deadline", "deadline", existing_type=sa.Integer(), type_=sa.BigInteger())
+            op.create_index("ix_deadline_deadline", "deadline", ["deadline"])
+            op.drop_constraint("registered_model_pk", "registered_models", type_="primary")
+            op.create_primary_key("registered_model_pk", "registered_models", ["workspace", "name"])
+            op.create_index("ix_registered_models_workspace", "registered_models", ["workspace"])
+            op.drop_column("jobs", "legacy")
+            op.create_index("ix_jobs_workspace", "jobs", ["workspace"])
+
+
+        def downgrade():
+            pass
+        """})
+    # deadline: the type change (6) rewrites the table under ACCESS EXCLUSIVE (BB704), the index (7) adds
+    # no other blocking; registered_models: the primary key (9) is built over every row under the same
+    # lock as the index (10); jobs: dropping a column (11) reads no row, so the index build (12) is the
+    # table's full pass and is reported.
+    assert codes_and_lines(findings, "BB702", "BB703", "BB704") == [("BB704", 6), ("BB702", 12)]

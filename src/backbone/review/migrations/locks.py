@@ -157,7 +157,8 @@ def _scanning_build(migration: Migration, step: Step, postgres_version: int) -> 
 def built_under_lock(migration: Migration, step: Step, postgres_version: int = DEFAULT_POSTGRES_VERSION) -> bool:
     """Whether an index build or a constraint validation (`step`) adds nothing to report because
     the atomic migration holds ACCESS EXCLUSIVE on the table anyway (`locked_anyway`) and an
-    earlier build of the same kind of finding on the same table is reported already: the builds
+    earlier build of the same kind of finding on the same table is reported already, or an earlier
+    step already reads or rewrites every row under that lock (`_full_pass`): the builds
     run one after the other under one lock, and one change (moving them out of this transaction)
     fixes them all, so the table is reported once per migration. An index over a column the
     migration adds is reported like any other: its build scans every row while the ADD COLUMN's
@@ -170,6 +171,19 @@ def built_under_lock(migration: Migration, step: Step, postgres_version: int = D
     for other in migration.steps:
         if other is step:
             return False
-        if other.table == step.table and _scanning_build(migration, other, postgres_version):
+        if other.table == step.table and (
+            _scanning_build(migration, other, postgres_version) or _full_pass(migration, other, postgres_version)
+        ):
             return True
     return False
+
+
+def _full_pass(migration: Migration, step: Step, postgres_version: int) -> bool:
+    """A step that reads or rewrites every row of an existing table under ACCESS EXCLUSIVE: a
+    rewriting type change (BB704), a SET NOT NULL (BB705), a column whose default is written to
+    every row (BB701), a primary key built over the rows."""
+    found = effect(step, postgres_version)
+    if found is None or found.lock is not LockMode.ACCESS_EXCLUSIVE or not migration.existing(step):
+        return False
+    # A NOT NULL column with a constant default reads no row (PostgreSQL 11+ stores the default once).
+    return found.rewrites or (found.scans and step.kind is not StepKind.ADD_COLUMN)

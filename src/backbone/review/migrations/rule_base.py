@@ -57,8 +57,10 @@ NOT_UNDER_HELD_LOCK = (
     " In an atomic migration that holds an ACCESS EXCLUSIVE lock on the table anyway (another step adds or "
     "drops a column, adds a unique or check constraint, changes a type), not reported: every index build or "
     "CHECK/UNIQUE validation on the table after the first one reported (by this rule or by the other of "
-    "BB702/BB703): the builds run one after the other under the one lock, and moving them out of the "
-    "migration's transaction fixes them all, so the table is reported once per migration. Alembic "
+    "BB702/BB703), or after a step that already reads or rewrites every row of the table under that lock (a "
+    "rewriting type change, a SET NOT NULL, a default written to every row, a primary key): the builds run "
+    "one after the other under the one lock, the table is unavailable for a full pass over its rows anyway, "
+    "and the table is reported once per migration. Alembic "
     "operations in a function defined inside `upgrade()` and called from it once on PostgreSQL (calls in "
     "a branch for another database left aside) count where it is called."
 )

@@ -79,18 +79,28 @@ def test_django_cors_needs_credentials_in_the_same_module() -> None:
     assert "CORS_ORIGIN_ALLOW_ALL" in found[0].message
 
 
-def test_main_block_confidence_depends_on_the_app_and_the_host() -> None:
+def test_main_block_is_reported_only_when_it_serves_every_interface() -> None:
+    # A `__main__` dev server on loopback (the default) or on a configured host is a development
+    # entry point; one bound to every interface is reachable by outsiders.
     flask_main = """
+        import os
+
         from flask import Flask
+
+        from myservice import config
 
         app = Flask(__name__)
 
         if __name__ == "__main__":
             app.run(debug=True)
+            app.run(host=config.DEBUG_HOST, debug=True)
+            app.run(host="127.0.0.1", debug=True)
             app.run(host="0.0.0.0", port=8000, debug=True)
+            app.run(host=os.environ.get("HOST", "::"), debug=True)
         """
-    assert [(f.line, f.confidence) for f in findings(flask_main)] == [(7, Confidence.LOW), (8, Confidence.MEDIUM)]
-    assert "`__main__` block" in findings(flask_main)[0].message
+    found = findings(flask_main)
+    assert [(f.line, f.confidence) for f in found] == [(14, Confidence.MEDIUM), (15, Confidence.MEDIUM)]
+    assert "`__main__` block" in found[0].message and "every network interface" in found[0].message
 
 
 def test_factory_built_app_outside_main_is_medium() -> None:

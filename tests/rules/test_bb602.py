@@ -344,3 +344,83 @@ def test_keyed_memo_filled_when_missing(tmp_path: Path) -> None:
     found = review_tree(tmp_path, files)
     assert [(f.path, f.line) for f in found] == [("app/main.py", 22), ("app/main.py", 27)]
     assert "cache" in found[0].message
+
+
+def test_only_request_input_or_state_a_handler_answers_from_is_reported(tmp_path: Path) -> None:
+    """A handler stores what the client posted in a module dict (another handler answers from it):
+    reported. Bookkeeping of the process (flags and counters set from constants, an index of its own
+    asyncio tasks, an entry held only while a call runs) carries no request input and is not."""
+    files = {
+        "app/__init__.py": "",
+        "app/pause.py": """\
+            import contextlib
+            import itertools
+            import time
+
+            _places = itertools.count()
+            _held = {}
+
+            @contextlib.contextmanager
+            def writing(kind, method=None, path=None):
+                held = next(_places)
+                _held[held] = {"kind": kind, "method": method, "path": path, "since": time.time()}
+                try:
+                    yield True
+                finally:
+                    del _held[held]
+            """,
+        "app/main.py": """\
+            import asyncio
+            import uuid
+
+            from fastapi import FastAPI, Request
+
+            from app.pause import writing
+            from app.schemas import Destinations
+
+            app = FastAPI()
+            _secrets = {"for": {}}
+            _failures = 0
+            _accepting = True
+            tasks: dict[str, asyncio.Task] = {}
+            chat_tasks = {}
+
+            def _note_failure():
+                global _failures, _accepting
+                _failures += 1
+                _accepting = False
+
+            def start(chat_id, work):
+                task_id = str(uuid.uuid4())
+                tasks[task_id] = asyncio.create_task(work)
+                if chat_tasks.get(chat_id):
+                    chat_tasks[chat_id].append(task_id)
+                else:
+                    chat_tasks[chat_id] = [task_id]
+                return task_id
+
+            def cleanup(task_id, chat_id):
+                tasks.pop(task_id, None)
+                chat_tasks.pop(chat_id, None)
+
+            @app.put("/destinations")
+            async def save(http_request: Request):
+                body = Destinations.model_validate_json(await http_request.body())
+                parts = {}
+                if files := body.files:
+                    parts["files"] = {"bucket": files.bucket, "key": files.key}
+                for part in ("files",):
+                    _secrets["for"][part] = dict(parts[part])
+                _note_failure()
+                with writing("request", method="PUT", path="/destinations"):
+                    start(body.chat, asyncio.sleep(0))
+                    cleanup("t", body.chat)
+                return {}
+
+            @app.post("/run")
+            async def run():
+                return {"held": sorted(_secrets.get("for") or {})}
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("app/main.py", 41)]

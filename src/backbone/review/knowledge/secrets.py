@@ -255,7 +255,14 @@ def names_something_else(value: str) -> bool:
         return True
     if _ENV_VAR_NAME.match(value) or _PASSWORD_HASH.match(value):
         return True
+    if _NAME_PREFIX.fullmatch(value):
+        # "backend_kwarg__", "secrets-": words ending with a separator, the start of names that code
+        # completes or matches (`option.startswith(prefix)`), not a value anything accepts as a key.
+        return True
     return _is_credential_identifier(value)
+
+
+_NAME_PREFIX = re.compile(r"[a-z]{2,}(?:[_\-.][a-z]{2,})*[_\-.:]+")
 
 
 def _is_credential_identifier(value: str) -> bool:

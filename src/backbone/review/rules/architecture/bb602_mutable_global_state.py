@@ -13,6 +13,9 @@ from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
 from backbone.review.frameworks import qualname_of
 from backbone.review.knowledge.domains import identifier_words
 from backbone.review.orm import QueryKind, module_flows, query_chain
+from backbone.review.orm.access import project_knowledge
+from backbone.review.orm.origins import origin_of
+from backbone.review.orm.values import Origin
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.state import Container
 from backbone.review.project import ProjectIndex
@@ -24,6 +27,13 @@ if TYPE_CHECKING:
 
 # Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
 _STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
+# Objects of the framework that hold what the current request (or its user) carries.
+_REQUEST_GLOBALS = frozenset(
+    {
+        "flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session",
+        "flask_login.current_user", "flask_security.current_user", "bottle.request", "sanic.request",
+    }
+)
 _FIX = (
     "Keep the state in a shared store (the database, Redis, the framework's cache or session), "
     "or pass it through the request, instead of a module-level variable."
@@ -53,6 +63,8 @@ class _State:
     # Holds an object of a project class that is no container (`Automations = AutomationTable()`):
     # its methods and items are the class's own code, not changes to a list or dict.
     project_object: bool = False
+    # The qualified name of the variable (`app.store.CARTS`), when known.
+    qualified: str | None = None
 
 
 class MutableGlobalState(Rule):
@@ -79,6 +91,18 @@ class MutableGlobalState(Rule):
             "through an item (`CARTS[user].append(line)`);\n"
             "- the same on a variable imported from another project module (`from .store import CARTS`), "
             "or reached through it (`store.CARTS[user] = cart`, `store.counter = 0`).\n\n"
+            "Such a change is reported only when a request can see it: what is stored, or the key it is "
+            "stored under or removed by, carries request input (a parameter of the handler, the body, query, "
+            "headers, cookies or path of the request, the current user: `CARTS[user_id] = []`, "
+            "`_hits[request.META[\"REMOTE_ADDR\"]].append(now)`, a value a handler passes down to the function "
+            "that stores it, or kept in a local on the way: `parts[\"files\"] = {\"key\": body.files.key}` ... "
+            "`_SECRETS[part] = parts[part]`), or a request handler of the module reads the state to answer "
+            "(`visits += 1` in a handler that returns `visits`). Process bookkeeping that no request stores "
+            "into and no handler answers from is not flagged: flags and counters of a background writer set "
+            "from constants (`_accepting = False`, `_submitted += 1`), what the process's own queue holds, an "
+            "entry held only while a call runs (`_held[place] = {...}` ... `finally: del _held[place]`), and an "
+            "index of the process's own tasks (`chat_tasks[chat].append(task_id)` beside `tasks[task_id] = "
+            "asyncio.create_task(...)`, and its removal by the same keys).\n\n"
             "A change that stores only what configuration gives (`NAMES.update(json.loads(config.get(\"names\")))`, "
             "`config.STORAGE = [s for s in config.STORAGE if valid(s)]`: values read from settings, the environment "
             "or constants, never from the request, a parameter or the database) is not flagged: every worker "
@@ -313,6 +337,47 @@ class MutableGlobalState(Rule):
         def routes():
             return {"legacy": legacy_names(), "storage": shared_storage()}
         """,
+        # Bookkeeping of a background writer: flags and counters set from constants and from what the
+        # process's own queue holds, and an index of the process's tasks; no request value is stored and
+        # no handler answers from them.
+        """
+        import asyncio
+        import uuid
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        _queue = None
+        _accepting = True
+        _submitted = 0
+        _inflight = ()
+        tasks = {}
+        chat_tasks = {}
+
+        def _admit(event):
+            global _submitted, _accepting, _inflight
+            _submitted += 1
+            _accepting = False
+            batch = [event]
+            _inflight = tuple(batch)
+
+        def start(chat_id, work):
+            task_id = str(uuid.uuid4())
+            tasks[task_id] = asyncio.create_task(work)
+            chat_tasks.setdefault(chat_id, []).append(task_id)
+            return task_id
+
+        def cleanup(task_id, chat_id):
+            tasks.pop(task_id, None)
+            chat_tasks.get(chat_id, []).remove(task_id)
+
+        @app.post("/keys")
+        async def create_key(name: str):
+            _admit("key")
+            start(name, asyncio.sleep(0))
+            cleanup("t", name)
+            return {"name": name}
+        """,
     )
 
     INVALID = (
@@ -389,7 +454,8 @@ class MutableGlobalState(Rule):
                 VOTERS.add(voter)  # expect: BB602
                 VOTES[choice] += 1  # expect: BB602
         """,
-        # Starlette: a module attribute rebound through global, and deletion of an item.
+        # Starlette: a module attribute rebound through global (another handler answers with it),
+        # and deletion of the item the client's cookie names.
         """
         from starlette.applications import Starlette
         from starlette.responses import JSONResponse
@@ -404,7 +470,10 @@ class MutableGlobalState(Rule):
             last_login = None  # expect: BB602
             return JSONResponse({})
 
-        app = Starlette(routes=[Route("/logout", logout, methods=["POST"])])
+        async def status(request):
+            return JSONResponse({"last_login": last_login})
+
+        app = Starlette(routes=[Route("/logout", logout, methods=["POST"]), Route("/status", status)])
         """,
         # Django: a per-process cache of database rows, stale in every other worker once a row changes.
         """
@@ -476,6 +545,44 @@ class MutableGlobalState(Rule):
             or (value is not None and state.is_per_process_value(value, context.qualified_name))
         )
         self._loggers: LoggerBindings | None = None
+        self._registries: frozenset[str] | None = None
+        self._handler_reads: frozenset[str] | None = None
+
+    def per_process_registries(self) -> frozenset[str]:
+        """Module state that a function of this module fills with objects of this process's event loop
+        or threads (`tasks[task_id] = asyncio.create_task(...)`), or with the keys of such a registry
+        (`item_tasks[chat].append(task_id)`): an index of per-process objects, per-process itself."""
+        if self._registries is None:
+            self._registries = _per_process_registries(self.context, self.per_process)
+        return self._registries
+
+    def read_by_handler(self, target: _State) -> bool:
+        """A request handler of this module reads the state (`return {"items": CARTS[user]}`): what one
+        request stored answers another, which a request served by another worker does not see."""
+        if self._handler_reads is None:
+            self._handler_reads = frozenset(self._names_read_by_handlers())
+        return target.name in self._handler_reads or (target.qualified is not None and target.qualified in self._handler_reads)
+
+    def _names_read_by_handlers(self) -> Iterator[str]:
+        for node in ast.walk(self.context.tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            qualname = qualname_of(node, self.context)
+            if self._reachable.get(qualname) != (qualname,):
+                continue
+            own = list(self.context.semantic.own_nodes(node))
+            declared = {name for inner in own if isinstance(inner, ast.Global) for name in inner.names}
+            local = _local_names(node, own) - declared
+            resolve = self.context.qualified_name
+            for inner in own:
+                if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Load) and inner.id not in local:
+                    yield inner.id
+                    yield resolve(inner) or f"{self.context.module}.{inner.id}"
+                elif isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name) and isinstance(inner.ctx, ast.Load):
+                    yield f"{inner.value.id}.{inner.attr}"
+                    module = resolve(inner.value)
+                    if module is not None:
+                        yield f"{module}.{inner.attr}"
 
     def visit(self, node: ast.AST) -> None:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not self._reachable:
@@ -506,7 +613,7 @@ class MutableGlobalState(Rule):
             project_object = container is Container.UNKNOWN and self._builds_project_object(
                 self.context.facts.built_by.get(name.id)
             )
-            return _State(name.id, container, project_object=project_object)
+            return _State(name.id, container, project_object=project_object, qualified=f"{self.context.module}.{name.id}")
         qualified = self.context.qualified_name(name)
         if qualified is None or name.id in self.context.facts.symbols:
             return None
@@ -531,7 +638,7 @@ class MutableGlobalState(Rule):
         if facts is None or attribute not in facts.symbols:
             return None
         project_object = self._builds_project_object(facts.built_by.get(attribute))
-        return _State(shown, Container.UNKNOWN, imported=True, project_object=project_object)
+        return _State(shown, Container.UNKNOWN, imported=True, project_object=project_object, qualified=qualified)
 
     def _builds_project_object(self, callee: str | None) -> bool:
         """`callee` is a project class that is no container (`class AutomationTable:`, not
@@ -598,6 +705,8 @@ class _Mutation:
     cache: bool = False
     # What is stored: the assigned value, the arguments of `update(...)`; empty when unknown.
     values: tuple[ast.expr, ...] = ()
+    # The keys the change goes through: `k` of `X[k] = v`, `X[k].append(v)`, `X.pop(k)`, `del X[k]`.
+    keys: tuple[ast.expr, ...] = ()
 
 
 class _FunctionMutations:
@@ -627,6 +736,25 @@ class _FunctionMutations:
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and isinstance(node.target, ast.Name):
                 if node.value is not None:
                     self.local_values.setdefault(node.target.id, []).append(node.value)
+        # Local containers -> what the function stores into them (`parts["files"] = {...}`).
+        self.stored_into: dict[str, list[ast.expr]] = {}
+        for node in self.nodes:
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                self.local_values.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    root = _subscript_root(target)
+                    if root is not None and root in self.locals:
+                        self.stored_into.setdefault(root, []).append(node.value)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STORING_MUTATORS:
+                root = _subscript_root(node.func.value, bare=True)
+                if root is not None and root in self.locals:
+                    self.stored_into.setdefault(root, []).extend(
+                        [*node.args, *(keyword.value for keyword in node.keywords)]
+                    )
+        self.parameters = _parameter_names(function)
+        # Names used here as keys of per-process state (`tasks[task_id] = task`, `tasks.pop(task_id)`).
+        self.per_process_keys = _per_process_keys(self.nodes, rule.per_process | rule.per_process_registries())
         self.mutations: list[_Mutation] = []
         # A mutation that stores a lock: the function hands out per-key locks.
         self.stores_locks = False
@@ -652,8 +780,13 @@ class _FunctionMutations:
         if not self.mutations or self.stores_locks:
             return
         memo = state.is_cache_name(self.function.name) or self._answers_from_state()
+        scoped = self._scoped_entries()
         for mutation in self.mutations:
             if mutation.target.name in self.per_process_targets:
+                continue
+            if (mutation.target.name, _dump(mutation.keys)) in scoped:
+                # `X[place] = {...}` ... `finally: del X[place]`: the entry lives while the call runs and
+                # tells what this process is doing now; no later request finds it anywhere.
                 continue
             if memo or mutation.cache:
                 # A per-process cache is only a problem when what it holds can change elsewhere.
@@ -663,19 +796,56 @@ class _FunctionMutations:
             if mutation.values and all(self._from_configuration(value, 0) for value in mutation.values):
                 # Every worker derives the same value from the same configuration.
                 continue
+            if not (
+                any(self._carries_input(item) for item in (*mutation.values, *mutation.keys))
+                or self.rule.read_by_handler(mutation.target)
+            ):
+                # Neither what is stored nor where comes from a request, and no handler reads the state
+                # to answer: process bookkeeping (flags, counters of a background writer) no client sees.
+                continue
             self.rule.report_mutation(mutation.node, mutation.target, mutation.shown, self.chain, mutation.locked)
 
     def _record(
-        self, node: ast.AST, target: _State, shown: str, statement: ast.AST, values: tuple[ast.expr, ...] = ()
+        self,
+        node: ast.AST,
+        target: _State,
+        shown: str,
+        statement: ast.AST,
+        values: tuple[ast.expr, ...] = (),
+        keys: tuple[ast.expr, ...] = (),
     ) -> None:
         if "lock" in identifier_words(target.name.rpartition(".")[2]):
             return
         if target.name in self.rule.per_process or self._under_loop_guard(statement):
             return
+        if target.name in self.rule.per_process_registries():
+            # Module state some function of the module fills with this process's loop objects, or
+            # with the keys of such a registry (`item_tasks[chat].append(task_id)` beside
+            # `tasks[task_id] = asyncio.create_task(...)`): an index of per-process objects.
+            return
+        if any(isinstance(item, ast.Name) and item.id in self.per_process_keys for item in (*values, *keys)):
+            # `streams.pop(task_id)` beside `tasks.pop(task_id)`: bookkeeping of a per-process object.
+            return
         if any(self._is_per_process(value) for value in values):
             self.per_process_targets.add(target.name)
         cache = state.is_cache_name(target.name) or target.container is Container.CACHE
-        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values))
+        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values, keys))
+
+    def _scoped_entries(self) -> set[tuple[str, str]]:
+        """(state, key) of the entries the function removes in a `finally:` block: what it stores
+        under that key lasts only as long as the call."""
+        found: set[tuple[str, str]] = set()
+        for mutation in self.mutations:
+            if mutation.values or not mutation.keys:
+                continue
+            for ancestor in (mutation.node, *self.rule.context.ancestors(mutation.node)):
+                if ancestor is self.function:
+                    break
+                parent = self.rule.context.parent(ancestor)
+                if isinstance(parent, ast.Try) and ancestor in parent.finalbody:
+                    found.add((mutation.target.name, _dump(mutation.keys)))
+                    break
+        return found
 
     def _fills_from_database(self) -> bool:
         """The function reads the database, itself or through project functions it calls."""
@@ -722,7 +892,7 @@ class _FunctionMutations:
                 if self._is_per_process(target.slice):
                     # A registry keyed by a per-process object (`FILTERS[queue] = spec`).
                     self.per_process_targets.add(item_of.name)
-                self._record(statement, item_of, shown, statement, stored)
+                self._record(statement, item_of, shown, statement, stored, _keys_of(target))
 
     def _call(self, call: ast.Call) -> None:
         func = call.func
@@ -740,7 +910,92 @@ class _FunctionMutations:
             return
         shown = _clip(" ".join(self.rule.context.segment(call).split()))
         values = (*call.args, *(keyword.value for keyword in call.keywords))
-        self._record(call, found, shown, statement, values if func.attr in _STORING_MUTATORS else ())
+        keys = _keys_of(func.value)
+        if func.attr not in _STORING_MUTATORS:
+            # `pop(key)`, `remove(item)`, `discard(item)`: what the change goes through.
+            keys = (*keys, *call.args[:1])
+        self._record(call, found, shown, statement, values if func.attr in _STORING_MUTATORS else (), keys)
+
+    # ------------------------------------------------------------------ request input
+
+    def _carries_input(self, value: ast.expr, depth: int = 0, seen: frozenset[str] = frozenset()) -> bool:
+        """What `value` holds may come from the request: its body, query, headers, path parameters,
+        cookies or current user, read here, kept in a local, or passed down the call chain.
+
+        A parameter of the handler is request input (the framework fills it); a parameter of a
+        function the handler calls is, unless the call on the chain passes a value that carries
+        none (a constant, a number, configuration).
+        """
+        if depth > 6:
+            return False
+        context = self.rule.context
+        if depth == 0:
+            handler = len(self.chain) == 1 and self._is_chain_function()
+            if origin_of(value, module_flows(context).flow(self.function), handler).origin is Origin.REQUEST:
+                return True
+        bound = _comprehension_targets(value)
+        for node in ast.walk(value):
+            if isinstance(node, ast.Attribute) and _self_request(node):
+                return True
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or node.id in bound:
+                continue
+            if node.id in self.parameters:
+                if self._parameter_carries_input(node.id):
+                    return True
+            elif node.id in self.locals:
+                if node.id in seen:
+                    continue
+                assigned = [*self.local_values.get(node.id, ()), *self.stored_into.get(node.id, ())]
+                if any(self._carries_input(item, depth + 1, seen | {node.id}) for item in assigned):
+                    return True
+            elif node.id not in self.globals:
+                qualified = context.qualified_name(node)
+                if qualified in _REQUEST_GLOBALS or (qualified is None and node.id == "request"):
+                    return True
+        return False
+
+    def _is_chain_function(self) -> bool:
+        return qualname_of(self.function, self.rule.context) == self.chain[-1]
+
+    def _parameter_carries_input(self, name: str) -> bool:
+        if name in ("self", "cls"):
+            return False
+        if not self._is_chain_function():
+            # A parameter of a nested function (a callback): whoever calls it is not known.
+            return True
+        if len(self.chain) == 1:
+            return True
+        index = self.rule.context.project
+        if index is None:
+            return True
+        caller, callee = self.chain[-2], self.chain[-1]
+        facts = index.functions.get(caller)
+        if facts is None:
+            return True
+        arguments = self.function.args
+        positional = [argument.arg for argument in [*arguments.posonlyargs, *arguments.args]]
+        if name in positional:
+            position = positional.index(name)
+            if positional and positional[0] in ("self", "cls"):
+                position -= 1
+        else:
+            position = -1
+        knowledge = project_knowledge(index)
+        safe: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        for argument in knowledge.arguments.get(caller, ()):
+            # A number (`order_id: int`, `int(...)`) can't close a quoted string, but the client may still
+            # have chosen it: only constants and configuration carry no request input.
+            if argument.origin in (Origin.CONSTANT, Origin.CONFIGURATION):
+                safe.setdefault((argument.line, argument.column), []).append((argument.position, argument.keyword))
+        sites = [site for site in facts.calls if (index.function(site.callee) or facts).qualname == callee]
+        if not sites:
+            return True
+        for site in sites:
+            passed = safe.get((site.line, site.column), [])
+            if not any((position >= 0 and at == position) or keyword == name for at, keyword in passed):
+                # This call passes something that may carry input (or nothing backbone can name).
+                return True
+        return False
 
     def _is_per_process(self, value: ast.expr) -> bool:
         """An object of this process's event loop: built here, kept in a local, or module state declared so."""
@@ -922,6 +1177,132 @@ class _FunctionMutations:
         return False
 
 
+def _dump(nodes: tuple[ast.expr, ...]) -> str:
+    return "|".join(ast.dump(node) for node in nodes)
+
+
+def _keys_of(node: ast.expr) -> tuple[ast.expr, ...]:
+    """The keys of `X[a][b]`: a and b."""
+    keys: list[ast.expr] = []
+    while isinstance(node, ast.Subscript):
+        keys.append(node.slice)
+        node = node.value
+    return tuple(reversed(keys))
+
+
+def _subscript_root(node: ast.expr, bare: bool = False) -> str | None:
+    """`parts` of `parts["files"]` (and of `parts` itself when `bare`)."""
+    if not bare and not isinstance(node, ast.Subscript):
+        return None
+    while True:
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("setdefault", "get"):
+            # `X.setdefault(key, [])`: the item of X the change goes into.
+            node = node.func.value
+        else:
+            break
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _self_request(node: ast.Attribute) -> bool:
+    """`self.request` (a class-based view's request): what hangs from it is the request's."""
+    return node.attr == "request" and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
+def _parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    arguments = function.args
+    return {
+        argument.arg
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        if argument is not None
+    }
+
+
+def _key_names(node: ast.AST, holders: frozenset[str]) -> Iterator[str]:
+    """Names used as keys of `holders`: `X[name]`, `X.pop(name)`, `X.get(name)`."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in holders:
+        if isinstance(node.slice, ast.Name):
+            yield node.slice.id
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in holders
+        and node.func.attr in ("pop", "get", "setdefault", "remove", "discard")
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    ):
+        yield node.args[0].id
+
+
+def _per_process_keys(nodes: list[ast.AST], holders: frozenset[str]) -> frozenset[str]:
+    return frozenset(name for node in nodes for name in _key_names(node, holders))
+
+
+def _per_process_registries(context: FileContext, per_process: frozenset[str]) -> frozenset[str]:
+    """Module state a function of the module fills with per-process objects, or with their keys."""
+    resolve = context.qualified_name
+    functions = [node for node in ast.walk(context.tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    filled: set[str] = set()
+    owned: dict[int, list[ast.AST]] = {}
+    for function in functions:
+        nodes = owned[id(function)] = list(context.semantic.own_nodes(function))
+        made = {
+            target.id
+            for node in nodes
+            if isinstance(node, ast.Assign) and state.is_per_process_value(node.value, resolve)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+
+        def of_process(value: ast.expr, made: set[str] = made) -> bool:
+            if isinstance(value, ast.Name):
+                return value.id in made or value.id in per_process
+            return state.is_per_process_value(value, resolve)
+
+        for node in nodes:
+            if isinstance(node, ast.Assign) and of_process(node.value):
+                for target in node.targets:
+                    root = _subscript_root(target)
+                    if root is not None and root not in made:
+                        filled.add(root)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("add", "append")
+                and len(node.args) == 1
+                and of_process(node.args[0])
+            ):
+                root = _subscript_root(node.func.value, bare=True)
+                if root is not None and root not in made:
+                    filled.add(root)
+    holders = frozenset(filled) | per_process
+    index: set[str] = set()
+    for function in functions:
+        nodes = owned[id(function)]
+        keys = _per_process_keys(nodes, holders)
+        if not keys:
+            continue
+        for node in nodes:
+            stored: list[tuple[str | None, ast.expr]] = []
+            if isinstance(node, ast.Assign):
+                stored = [(_subscript_root(target), node.value) for target in node.targets]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STORING_MUTATORS:
+                stored = [(_subscript_root(node.func.value, bare=True), argument) for argument in node.args]
+            for root, value in stored:
+                if root is not None and root not in holders and isinstance(value, ast.Name) and value.id in keys:
+                    index.add(root)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
+                for target in node.targets:
+                    root = _subscript_root(target)
+                    if root is not None and root not in holders and any(
+                        isinstance(element, ast.Name) and element.id in keys for element in node.value.elts
+                    ):
+                        index.add(root)
+    return frozenset(filled | index)
+
+
 def _comprehension_targets(value: ast.expr) -> set[str]:
     """Names a comprehension inside `value` binds (`s` in `[s for s in config.STORAGE]`)."""
     return {
@@ -949,7 +1330,7 @@ def _unset_state(test: ast.expr) -> str | None:
 
 def _rebound(found: _State) -> _State:
     """A rebinding changes the name, whatever it held: reported as a name, never as a cache fill."""
-    return _State(found.name, Container.UNKNOWN, found.imported)
+    return _State(found.name, Container.UNKNOWN, found.imported, qualified=found.qualified)
 
 
 def _tests_unset(test: ast.expr, name: str) -> bool:

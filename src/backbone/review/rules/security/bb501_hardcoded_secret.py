@@ -163,7 +163,12 @@ class HardcodedSecret(Rule):
             "is a collection of known example keys that the configured secret is checked against "
             "(`DEFAULT_SECRET_KEYS`, every use of it being `settings.SECRET_KEY in DEFAULT_SECRET_KEYS`): "
             "it is a deny-list. A collection that request data is checked against is an allow-list of "
-            "credentials, and is reported.\n\n"
+            "credentials, and is reported. A module constant whose every use hands it to a parameter of this "
+            "module's functions that holds no credential is a label, whatever its own name says "
+            "(`ACTIVATION_TOKEN = \"activation\"` used only as `make(user, ACTIVATION_TOKEN)` with `def make(user, "
+            "token_type)`); one passed to a `password` or `api_key` parameter, or to any function backbone can't "
+            "see, is still reported. Words ending with a separator (`\"backend_kwarg__\"`) are the start of "
+            "option names that code completes or matches, not a key.\n\n"
             "Values built to show an example are not reported through their name either: a literal inside a "
             "function, class or variable named for sample data (sample, example, preview, demo, dummy, fake: "
             "`def preview_context()`, `EXAMPLE_ORDERS = [...]`), or inside an argument given to a parameter so "
@@ -203,6 +208,34 @@ class HardcodedSecret(Rule):
     # adjacent literals into one constant, which is what the rule reads. Their random parts
     # spell FAKE or decode to "not a real ...".
     VALID = (
+        # A token-type label: every use hands it to a parameter the code calls `token_type`, mixed into
+        # a hash with the configured secret; and option-name prefixes that mark options to mask.
+        """
+        from hashlib import sha256
+
+        from django.conf import settings
+
+        def make(user, token_type):
+            return sha256(f"{user.pk}+{token_type}+{settings.SECRET_KEY}".encode()).hexdigest()[:8]
+
+        def is_valid(user, token_type, token):
+            return make(user, token_type) == token
+
+        ACTIVATION_TOKEN = "activation"
+        RESET_PASSWORD_TOKEN = "resetpassword"
+
+        def make_activation_token(user):
+            return make(user, ACTIVATION_TOKEN)
+
+        def is_valid_reset_token(user, token):
+            return is_valid(user, token_type=RESET_PASSWORD_TOKEN, token=token)
+
+        PER_KEY_SENSITIVE_PREFIXES = {"secrets": "backend_kwarg__", "workers": "secrets_backend_kwarg__"}
+
+        def is_sensitive(section, option):
+            prefix = PER_KEY_SENSITIVE_PREFIXES.get(section)
+            return prefix is not None and option.startswith(prefix)
+        """,
         # Prose: a docstring shows what an attack URL looks like.
         '''
         from urllib.parse import urlparse
@@ -504,6 +537,19 @@ class HardcodedSecret(Rule):
         async def fetch(url, *, token="c0ffee42-FAKE-4d1e-9b7a"):  # expect: BB501
             ...
         """,
+        # A default credential handed to a parameter that holds one, and to a function backbone can't see.
+        """
+        import hmac
+
+        DEFAULT_API_KEY = "9iE9-FAKE-vVq2-Lp0x7"  # expect: BB501
+        SIGNING_TOKEN = "c0ffee42-FAKE-4d1e-9b7a"  # expect: BB501
+
+        def verify(message, signature, api_key):
+            return hmac.compare_digest(hmac.new(api_key.encode(), message, "sha1").hexdigest(), signature)
+
+        def check(message, signature, key=None):
+            return verify(message, signature, key or DEFAULT_API_KEY) and hmac.new(SIGNING_TOKEN.encode(), message, "sha1")
+        """,
         # Comparing with a literal is a hardcoded credential check.
         """
         def is_admin(request):
@@ -546,6 +592,7 @@ class HardcodedSecret(Rule):
         self._extra_names = extra_names if isinstance(extra_names, tuple) else ()
         self._ignored_values = frozenset(ignored) if isinstance(ignored, tuple) else frozenset()
         self._denylists: frozenset[str] | None = None
+        self._labels: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ dispatch
 
@@ -631,7 +678,7 @@ class HardcodedSecret(Rule):
             return
         name = _name_of(target)
         if name is not None:
-            if isinstance(target, ast.Name) and target.id in self._denylist_names():
+            if isinstance(target, ast.Name) and (target.id in self._denylist_names() or target.id in self._label_names()):
                 return
             self._check_named(name, value, _Binding.ASSIGNMENT, Confidence.MEDIUM)
 
@@ -790,6 +837,30 @@ class HardcodedSecret(Rule):
             self._denylists = frozenset(name for name, checks in uses.items() if all(checks))
         return self._denylists
 
+    def _label_names(self) -> frozenset[str]:
+        """Module names whose every use hands the value to a parameter of this module's functions that
+        holds no credential (`make(user, ACTIVATION_TOKEN)` with `def make(user, token_type)`): the value
+        flows where the code calls it a type or a label, whatever the constant's own name says."""
+        if self._labels is None:
+            uses: dict[str, list[bool]] = {}
+            for node in self.context.nodes_of(ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    uses.setdefault(node.id, []).append(self._passed_as_label(node))
+            self._labels = frozenset(name for name, checks in uses.items() if all(checks))
+        return self._labels
+
+    def _passed_as_label(self, node: ast.Name) -> bool:
+        parent = self.context.parent(node)
+        parameter: str | None = None
+        if isinstance(parent, ast.keyword) and isinstance(self.context.parent(parent), ast.Call):
+            call = self.context.parent(parent)
+            assert isinstance(call, ast.Call)
+            if _top_level_callee(self.context, call):
+                parameter = parent.arg
+        elif isinstance(parent, ast.Call) and node in parent.args:
+            parameter = self._parameter_at(parent, parent.args.index(node))
+        return parameter is not None and not secrets.is_secret_like_name(parameter, self._extra_names)
+
     def _checks_configuration_against(self, node: ast.Name) -> bool:
         parent = self.context.parent(node)
         return (
@@ -808,6 +879,14 @@ class HardcodedSecret(Rule):
         current = self._candidates.get(key)
         if current is None or candidate.strength > current.strength:
             self._candidates[key] = candidate
+
+
+def _top_level_callee(context: FileContext, call: ast.Call) -> bool:
+    """The call is of a function or class defined at the top of this module."""
+    callee = context.call_name(call)
+    if callee is None or not callee.startswith(f"{context.module}."):
+        return False
+    return _top_level_function(context.tree, callee[len(context.module) + 1 :]) is not None
 
 
 def _top_level_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -75,11 +75,14 @@ class DebugEnabled(Rule):
             "lowered for shared base settings (`settings/base.py`, which production modules usually "
             "import and override: medium), for sample projects (under `example/`, `demo/`, `sandbox/`, "
             "`docs/`: low) and for an app whose type backbone infers only from its name (`app = create_app()`).\n\n"
-            "`app.run(debug=True)` under `if __name__ == \"__main__\":` is reported with low confidence: "
-            "that block only runs when the file is executed directly, which is a development entry point "
-            "when production uses gunicorn or uvicorn, but is also how many containers start the service "
-            "(`CMD [\"python\", \"app.py\"]`). Binding such a server to every interface "
-            "(`host=\"0.0.0.0\"`) raises the confidence to medium."
+            "`app.run(debug=True)` under `if __name__ == \"__main__\":` is reported (medium confidence) only "
+            "when the server binds every interface (`host=\"0.0.0.0\"`, `\"::\"`, also as the fallback of "
+            "`os.environ.get(\"HOST\", \"0.0.0.0\")`): that block runs only when the file is executed "
+            "directly, which is how some containers start the service (`CMD [\"python\", \"app.py\"]`), and "
+            "a server on every interface lets outsiders reach its debugger. A `__main__` block that serves the "
+            "default loopback interface or a host read from configuration (`host=config.DEBUG_HOST`) is a "
+            "development entry point and is not reported: nothing shows a client other than the developer "
+            "reaches it."
         ),
         why_is_this_bad=(
             "Django's debug pages show settings, environment, SQL and source to whoever triggers an error, "
@@ -162,6 +165,19 @@ class DebugEnabled(Rule):
             app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
             asyncio.run(main(), debug=True)
         """,
+        # A development entry point: the __main__ block serves loopback, or the host configuration names.
+        """
+        from flask_socketio import SocketIO
+
+        from myservice import config, create_app
+
+        app = create_app()
+        socketio = SocketIO(app)
+
+        if __name__ == "__main__":
+            socketio.run(app, host=config.DEBUG_HOST, port=config.DEBUG_PORT, debug=True)
+            app.run(debug=True)
+        """,
         # FastAPI: debug from configuration; CORS with explicit origins and credentials.
         """
         from fastapi import FastAPI
@@ -238,14 +254,14 @@ class DebugEnabled(Rule):
         app.config.update(DEBUG=True)  # expect: BB502
         app.run(host="0.0.0.0", debug=True)  # expect: BB502
         """,
-        # Flask: a factory-built app run with debug in the __main__ block (low confidence).
+        # Flask: a factory-built app run with debug in the __main__ block, on every interface.
         """
         from myservice import create_app
 
         app = create_app()
 
         if __name__ == "__main__":
-            app.run(debug=True)  # expect: BB502
+            app.run(host="0.0.0.0", debug=True)  # expect: BB502
         """,
         # FastAPI and Starlette debug apps.
         """
@@ -465,19 +481,18 @@ class DebugEnabled(Rule):
             return
         shown = self.context.segment(call.func)
         if self._in_main_block(call):
-            exposed = keyword_value(call, "host")
-            confidence = (
-                Confidence.MEDIUM
-                if isinstance(exposed, ast.Constant) and exposed.value in ("0.0.0.0", "::")
-                else Confidence.LOW
-            )
+            if not _binds_every_interface(keyword_value(call, "host")):
+                # A development entry point run as `python module.py`, serving the loopback
+                # interface (the default) or a host chosen by configuration: nothing shows
+                # that a client other than the developer can reach its debugger.
+                return
             self.report(
                 call,
                 f"The `__main__` block starts the development server with its interactive debugger "
-                f"(`{shown}(debug=True)`) whenever the service is started with `python`, letting anyone who "
-                "triggers an error run code on the server.",
+                f"(`{shown}(debug=True)`) on every network interface whenever the service is started with "
+                "`python`, letting anyone who triggers an error run code on the server.",
                 fix=_FIX_RUN,
-                confidence=self._confidence(_lowest(app, confidence)),
+                confidence=self._confidence(_lowest(app, Confidence.MEDIUM)),
             )
             return
         self.report(
@@ -569,6 +584,13 @@ class DebugEnabled(Rule):
 
     def _in_main_block(self, node: ast.AST) -> bool:
         return self.context.in_main_block(node)
+
+
+def _binds_every_interface(host: ast.expr | None) -> bool:
+    """`host="0.0.0.0"`, `host=os.environ.get("HOST", "::")`: the server listens on every interface."""
+    if host is None:
+        return False
+    return any(isinstance(node, ast.Constant) and node.value in ("0.0.0.0", "::") for node in ast.walk(host))
 
 
 def _is_module(module: str, name: str) -> bool:

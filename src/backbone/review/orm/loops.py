@@ -12,6 +12,7 @@ rounds (polling) don't repeat a query per row, so they don't count.
 from __future__ import annotations
 
 import ast
+import re
 import enum
 from dataclasses import dataclass
 
@@ -590,7 +591,7 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
     again each round): every round reads or writes another table, so there is nothing to
     fetch in one query.
     """
-    if _statement_on_round_table(node, loop, flow):
+    if _statement_on_round_table(node, loop, flow) or _sql_on_round_table(node, loop, flow):
         return True
     current: ast.AST = node
     steps = 0
@@ -641,6 +642,37 @@ def _statement_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> boo
     if not isinstance(table, ast.Name):
         return False
     return table.id in loop.targets() or _bound_in(table.id, loop, flow)
+
+
+# SQL keywords a table name follows.
+_TABLE_KEYWORDS = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s*[\"`\[]?$", re.IGNORECASE)
+
+
+def _sql_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`conn.execute(f'SELECT * FROM "{url}" LIMIT 1')` with `url` the loop's value: the SQL
+    text names the round's own table, another each round (nothing to fetch in one query)."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    text = node.args[0]
+    if isinstance(text, ast.Name):
+        # `sql = f"SELECT ... FROM {table}"` earlier in the round.
+        binding = flow.binding_at(text.id, text)
+        if binding is None or binding.kind.value != "assign" or not _bound_in(text.id, loop, flow):
+            return False
+        text = binding.node if isinstance(binding.node, ast.expr) else text
+    if not isinstance(text, ast.JoinedStr):
+        return False
+    before = ""
+    for part in text.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            before += part.value
+            continue
+        if isinstance(part, ast.FormattedValue) and _TABLE_KEYWORDS.search(before):
+            names = {leaf.id for leaf in ast.walk(part.value) if isinstance(leaf, ast.Name)}
+            if any(name in loop.targets() or _bound_in(name, loop, flow) for name in names):
+                return True
+        before += "?"
+    return False
 
 
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

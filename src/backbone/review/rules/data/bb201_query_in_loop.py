@@ -128,7 +128,8 @@ class QueryInLoop(Rule):
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
             "display of at most ten values (`for url in [primary, replica]`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
-            "model that changes each round (`model = content_type.model_class()`: another table each time), "
+            "model that changes each round (`model = content_type.model_class()`: another table each time; "
+            "also SQL text whose table is the round's value, `execute(f'SELECT * FROM \"{url}\" LIMIT 1')`), "
             "`while` loops that sleep between rounds (polling), walk a chain of rows (`while bay is not None: "
             "bay = DeviceBay.objects.filter(installed_device=bay.device).first()`: each round needs the row "
             "before it) or probe for a free value "
@@ -546,6 +547,21 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Each round probes the table the round names: another table each time, no N+1.
+        """
+        import sqlite3
+
+        def probe(sheets: dict[str, str]):
+            connection = sqlite3.connect("app.db")
+            broken = []
+            for name, url in sheets.items():
+                url = url.replace('"', '""')
+                rows = connection.execute(f'SELECT * FROM "{url}" LIMIT 1')
+                statement = f"SELECT count(*) FROM {name}"
+                if rows.fetchall() is None or connection.execute(statement).fetchone() is None:
+                    broken.append(name)
+            return broken
+        """,
         # A manager's own helper returns a list of Q objects, not a queryset: testing it runs nothing.
         """
         from django.db import models

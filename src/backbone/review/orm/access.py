@@ -222,11 +222,13 @@ def _module_handles(flow: ScopeFlow, resolver: NameResolver) -> list[DataHandle]
 
 def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> FunctionDataAccess | None:
     sites: list[QuerySite] = []
-    for event in flow.events():
-        site = _site(event)
+    scope = flow.scope
+    events = flow.events()
+    upserts = _upsert_reads(flow, events) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
+    for event in events:
+        site = _site(event, event.node in upserts)
         if site is not None:
             sites.append(site)
-    scope = flow.scope
     result = flow.result()
     yields = flow.yielded()
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
@@ -518,7 +520,50 @@ def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | No
     return None
 
 
-def _site(event: QueryEvent) -> QuerySite | None:
+def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> set[ast.AST]:
+    """Reads keyed by one of the function's own arguments that a write of the function follows:
+    `existing = session.query(Database).filter_by(uuid=config["uuid"]).first()`, then
+    `session.flush()` of the new or updated row (a create-or-update of what the caller passes)."""
+    function = flow.scope
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+    arguments = function.args
+    parameters = {
+        argument.arg
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        if argument.arg not in ("self", "cls")
+    }
+    if not parameters:
+        return set()
+    writes = [_position(event.node) for event in events if event.kind is QueryKind.WRITE]
+    if not writes:
+        return set()
+    last_write = max(writes)
+    found: set[ast.AST] = set()
+    for event in events:
+        if event.kind is not QueryKind.READ or event.relation is not None or _position(event.node) >= last_write:
+            continue
+        keys = {
+            leaf.id
+            for leaf in ast.walk(event.node)
+            if isinstance(leaf, ast.Name) and leaf.id in parameters and isinstance(leaf.ctx, ast.Load)
+            # The session or connection handed over runs the read; it is not its key.
+            and not _handle(flow, leaf)
+        }
+        if keys:
+            found.add(event.node)
+    return found
+
+
+def _handle(flow: ScopeFlow, name: ast.Name) -> bool:
+    value = flow.value(name)
+    return value is not None and value.kind in _HANDLE_KINDS
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _site(event: QueryEvent, upsert: bool = False) -> QuerySite | None:
     line = getattr(event.node, "lineno", 0)
     column = getattr(event.node, "col_offset", 0) + 1
     relation = event.relation
@@ -534,7 +579,7 @@ def _site(event: QueryEvent) -> QuerySite | None:
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
     locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
-    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked)
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert=upsert)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -881,7 +926,9 @@ def query_chain(
     `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
     arguments); None when unknown. Queries and calls in `function` that run only when an
     optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
-    reads that lock their rows for a write (`select_for_update().get(...)`).
+    reads that take their row for a write of the same call: a read that locks its rows
+    (`select_for_update().get(...)`), or the lookup, keyed by an argument, of a
+    create-or-update that the function then writes.
     """
     chains: dict[tuple[str, frozenset[str] | None, bool], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
     key = (function, passed, unlocked)
@@ -916,7 +963,7 @@ def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | Non
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked):
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and (site.locked or site.upsert)):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None

@@ -144,6 +144,10 @@ class QuerySite:
     # A read that locks its rows (`select_for_update()`, `with_for_update()`): it takes the
     # row for a write of the same unit of work.
     locked: bool = False
+    # A read keyed by one of the function's arguments (`filter_by(uuid=config["uuid"])`) that
+    # the function follows with a write (`flush()`, `save()`, an INSERT): the lookup of a
+    # create-or-update of the row the caller hands over, a unit of work per call.
+    upsert: bool = False
 
 
 @dataclass(frozen=True, slots=True)

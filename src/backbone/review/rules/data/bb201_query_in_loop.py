@@ -150,6 +150,9 @@ class QueryInLoop(Rule):
             "read of a project function called in the loop: each round takes its own row to write it in its own "
             "transaction, a unit of work per row by design (batching would hold every row's lock at once). The "
             "rounds still cost a query each; their writes are BB202's;\n"
+            "- a project function called in the loop whose only read looks up a row by its own argument and "
+            "that then writes (`existing = query.filter_by(uuid=config[\"uuid\"]).first()`, then `flush()`): "
+            "the lookup of a create-or-update of the item it is handed, which writes per item anyway;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -179,6 +182,22 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A lookup keyed by the item that no write follows is a read per item.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Dataset(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            uuid = db.Column(db.String, unique=True)
+
+        def find_dataset(config: dict) -> Dataset | None:
+            return db.session.query(Dataset).filter_by(uuid=config["uuid"]).first()
+
+        def find_all(configs: list[dict]) -> list[Dataset | None]:
+            return [find_dataset(config) for config in configs]  # expect: BB201
+        """,
         # A manager method that narrows a queryset through the manager's own helpers still
         # queries when its caller tests the result: one check_access() per cabinet.
         """
@@ -547,6 +566,31 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Each call looks up the row of the item it is handed, then creates or updates it: the read
+        # belongs to that item's write (a create-or-update per item).
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Dataset(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            uuid = db.Column(db.String, unique=True)
+            name = db.Column(db.String)
+
+        def import_dataset(config: dict, overwrite: bool = False) -> Dataset:
+            existing = db.session.query(Dataset).filter_by(uuid=config["uuid"]).first()
+            if existing and not overwrite:
+                return existing
+            dataset = existing or Dataset(uuid=config["uuid"])
+            dataset.name = config["name"]
+            db.session.add(dataset)
+            db.session.flush()
+            return dataset
+
+        def import_all(configs: dict[str, dict]) -> list[int]:
+            return [import_dataset(config).id for name, config in configs.items() if name.startswith("datasets/")]
+        """,
         # Each round probes the table the round names: another table each time, no N+1.
         """
         import sqlite3

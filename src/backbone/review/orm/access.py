@@ -344,6 +344,8 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             name = call.args[1]
             if isinstance(name, ast.Constant) and name.value in stored:
                 return True
+    if isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and _fills_missing_keys(flow, flow.scope.body):
+        return True
     if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if _fills_when_empty(flow, flow.scope.body):
             return True
@@ -395,6 +397,83 @@ def _fills_when_empty(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
         if not any(start <= where <= end for start, end in blocks):
             return False
     return True
+
+
+# Calls a memoising function makes outside its fill block that run no project code.
+_PLAIN_CALLS = frozenset({"len", "list", "set", "dict", "tuple", "sorted", "frozenset", "isinstance", "str", "bool"})
+
+
+def _fills_missing_keys(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
+    """`missing = [k for k in keys if k not in self.names]` / `if missing: found = load(missing);
+    for k in missing: self.names[k] = found.get(k)`: the function queries (itself or through the
+    calls it makes) only for keys a dict on `self` doesn't hold yet, and stores them there, so
+    each key is loaded once per object however often the function is called."""
+    blocks: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    memos: set[str] = set()
+    for position, statement in enumerate(body):
+        if not isinstance(statement, ast.If) or statement.orelse:
+            continue
+        attribute = _missing_test(statement.test, body[:position])
+        if attribute is None or not _stores_into(statement.body, attribute):
+            continue
+        memos.add(attribute)
+        first, last = statement.body[0], statement.body[-1]
+        blocks.append(((first.lineno, first.col_offset), (last.end_lineno or last.lineno, last.end_col_offset or 0)))
+    if not blocks:
+        return False
+    inside = False
+    for node in [*(event.node for event in flow.events()), *flow.calls]:
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if any(start <= where <= end for start, end in blocks):
+            inside = True
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _PLAIN_CALLS:
+                continue
+            if isinstance(func, ast.Attribute) and _self_attribute(func.value) in memos:
+                # `self.names.get(k)`: reading what was stored.
+                continue
+        return False
+    return inside
+
+
+def _missing_test(test: ast.expr, before: list[ast.stmt]) -> str | None:
+    """The dict attribute of `self` whose missing keys `test` selects: `key not in self.names`,
+    or a name bound before to the keys not in it (`missing = [k for k in keys if k not in self.names]`)."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn):
+        return _self_attribute(test.comparators[0])
+    if not isinstance(test, ast.Name):
+        return None
+    for statement in reversed(before):
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == test.id for target in statement.targets):
+            value = statement.value
+            if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1:
+                for condition in value.generators[0].ifs:
+                    found = _missing_test(condition, [])
+                    if found is not None:
+                        return found
+            return None
+    return None
+
+
+def _stores_into(block: list[ast.stmt], attribute: str) -> bool:
+    """The block stores keys into `self.<attribute>` (`self.names[k] = v`, `self.names.update(...)`)."""
+    for statement in block:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                if any(isinstance(target, ast.Subscript) and _self_attribute(target.value) == attribute for target in node.targets):
+                    return True
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+                if _self_attribute(node.func.value) == attribute:
+                    return True
+    return False
+
+
+def _self_attribute(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return node.attr
+    return None
 
 
 def _empty_test(test: ast.expr) -> str | None:

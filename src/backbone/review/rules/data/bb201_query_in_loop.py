@@ -143,6 +143,8 @@ class QueryInLoop(Rule):
             "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
+            "a call of a project function that queries only for the keys a dict on `self` lacks and stores "
+            "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`), "
             "and a call of a project function that queries only while an attribute cache is empty and fills "
             "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
             "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
@@ -566,6 +568,45 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A helper that queries only for the keys its dict on `self` doesn't hold yet, and stores
+        # them: each key is loaded once per object, however often the loop calls it.
+        """
+        import time
+
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from app.models import Bundle
+
+        def team_names(session: Session, names: list[str]) -> dict[str, str | None]:
+            rows = session.execute(select(Bundle.name, Bundle.team).where(Bundle.name.in_(names)))
+            return {name: team for name, team in rows}
+
+        class Manager:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+                self.queue: list[tuple[str, str]] = []
+                self._teams: dict[str, str | None] = {}
+
+            def _team_names(self, names: set[str]) -> dict[str, str | None]:
+                missing = [name for name in names if name not in self._teams]
+                if missing:
+                    found = team_names(self.session, missing)
+                    for name in missing:
+                        self._teams[name] = found.get(name)
+                return {name: self._teams.get(name) for name in names}
+
+            def _start(self) -> None:
+                teams = self._team_names({bundle for bundle, _ in self.queue})
+                while self.queue:
+                    bundle, path = self.queue.pop()
+                    print(path, teams.get(bundle))
+
+            def run(self, rounds: int) -> None:
+                for _ in range(rounds):
+                    self._start()
+                    time.monotonic()
+        """,
         # Each call looks up the row of the item it is handed, then creates or updates it: the read
         # belongs to that item's write (a create-or-update per item).
         """

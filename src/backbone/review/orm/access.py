@@ -613,13 +613,16 @@ def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> set[ast.AST]:
     }
     if not parameters:
         return set()
-    writes = [_position(event.node) for event in events if event.kind is QueryKind.WRITE]
+    writes = [event.node for event in events if event.kind is QueryKind.WRITE]
     if not writes:
         return set()
-    last_write = max(writes)
     found: set[ast.AST] = set()
     for event in events:
-        if event.kind is not QueryKind.READ or event.relation is not None or _position(event.node) >= last_write:
+        if event.kind is not QueryKind.READ or event.relation is not None:
+            continue
+        if not any(_position(write) > _position(event.node) and not _only_on_miss(flow, write, event.node) for write in writes):
+            # `if tag is None: session.add(Tag(...)); session.commit()`: it writes only the rows it
+            # didn't find; where the row exists, the call is a read.
             continue
         keys = {
             leaf.id
@@ -631,6 +634,49 @@ def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> set[ast.AST]:
         if keys:
             found.add(event.node)
     return found
+
+
+def _only_on_miss(flow: ScopeFlow, write: ast.AST, read: ast.AST) -> bool:
+    """The write runs only when the read found nothing: under `if not found:` / `if found is
+    None:` (or the `else` of `if found:`), with `found` the read's result or the read itself."""
+    statement = flow.parent(read)
+    while isinstance(statement, ast.Await):
+        statement = flow.parent(statement)
+    result = ""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            result = targets[0].id
+    child: ast.AST = write
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(parent, ast.If):
+            empty = _tests_empty(parent.test, result, read)
+            if empty is True and child in parent.body or empty is False and child in parent.orelse:
+                return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _tests_empty(test: ast.expr, name: str, read: ast.AST) -> bool | None:
+    """True when `test` holds if the read found nothing (`not x`, `x is None`), False when it
+    holds if it found a row (`x`, `x is not None`), None when it says neither."""
+    def found(node: ast.expr) -> bool:
+        return node is read or (bool(name) and isinstance(node, ast.Name) and node.id == name)
+
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and found(test.operand):
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and found(test.left):
+        other = test.comparators[0]
+        if isinstance(other, ast.Constant) and other.value is None:
+            if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+                return True
+            if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+                return False
+    if found(test):
+        return False
+    return None
 
 
 def _handle(flow: ScopeFlow, name: ast.Name) -> bool:

@@ -153,8 +153,10 @@ class QueryInLoop(Rule):
             "transaction, a unit of work per row by design (batching would hold every row's lock at once). The "
             "rounds still cost a query each; their writes are BB202's;\n"
             "- a project function called in the loop whose only read looks up a row by its own argument and "
-            "that then writes (`existing = query.filter_by(uuid=config[\"uuid\"]).first()`, then `flush()`): "
-            "the lookup of a create-or-update of the item it is handed, which writes per item anyway;\n"
+            "that then writes, found or not (`existing = query.filter_by(uuid=config[\"uuid\"]).first()`, then "
+            "`flush()`): the lookup of a create-or-update of the item it is handed, which writes per item anyway "
+            "(a function that writes only when the lookup found nothing, `if tag is None: session.add(...)`, "
+            "is a read where the row exists, and is reported);\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -199,6 +201,18 @@ class QueryInLoop(Rule):
 
         def find_all(configs: list[dict]) -> list[Dataset | None]:
             return [find_dataset(config) for config in configs]  # expect: BB201
+
+        def get_tag(name: str) -> Dataset:
+            tag = db.session.query(Dataset).filter_by(uuid=name).one_or_none()
+            if tag is None:
+                tag = Dataset(uuid=name)
+                db.session.add(tag)
+                db.session.commit()
+            return tag
+
+        def owner_tags(owner_ids: list[int]) -> set[int]:
+            # Where the tag exists, and it mostly does, get_tag() only reads.
+            return {get_tag(f"owner:{owner_id}").id for owner_id in owner_ids}  # expect: BB201
         """,
         # A manager method that narrows a queryset through the manager's own helpers still
         # queries when its caller tests the result: one check_access() per cabinet.

@@ -224,9 +224,9 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     sites: list[QuerySite] = []
     scope = flow.scope
     events = flow.events()
-    upserts = _upsert_reads(flow, events) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
+    upserts = _upsert_reads(flow, events) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
     for event in events:
-        site = _site(event, event.node in upserts)
+        site = _site(event, upserts.get(event.node, ()))
         if site is not None:
             sites.append(site)
     result = flow.result()
@@ -599,24 +599,23 @@ def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | No
     return None
 
 
-def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> set[ast.AST]:
+def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
     """Reads keyed by one of the function's own arguments that a write of the function follows:
     `existing = session.query(Database).filter_by(uuid=config["uuid"]).first()`, then
     `session.flush()` of the new or updated row (a create-or-update of what the caller passes)."""
     function = flow.scope
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
     arguments = function.args
-    parameters = {
-        argument.arg
-        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-        if argument.arg not in ("self", "cls")
-    }
+    positional = [*arguments.posonlyargs, *arguments.args]
+    offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
+    positions = {argument.arg: index - offset for index, argument in enumerate(positional) if index >= offset}
+    parameters = {*positions, *(argument.arg for argument in arguments.kwonlyargs)}
     if not parameters:
-        return set()
+        return {}
     writes = [event.node for event in events if event.kind is QueryKind.WRITE]
     if not writes:
-        return set()
-    found: set[ast.AST] = set()
+        return {}
+    found: dict[ast.AST, tuple[str, ...]] = {}
     for event in events:
         if event.kind is not QueryKind.READ or event.relation is not None:
             continue
@@ -632,7 +631,7 @@ def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> set[ast.AST]:
             and not _handle(flow, leaf)
         }
         if keys:
-            found.add(event.node)
+            found[event.node] = tuple(sorted({*keys, *(f"#{positions[key]}" for key in keys if key in positions)}))
     return found
 
 
@@ -688,7 +687,7 @@ def _position(node: ast.AST) -> tuple[int, int]:
     return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
 
-def _site(event: QueryEvent, upsert: bool = False) -> QuerySite | None:
+def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = ()) -> QuerySite | None:
     line = getattr(event.node, "lineno", 0)
     column = getattr(event.node, "col_offset", 0) + 1
     relation = event.relation
@@ -704,7 +703,7 @@ def _site(event: QueryEvent, upsert: bool = False) -> QuerySite | None:
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
     locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
-    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert=upsert)
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -1045,6 +1044,7 @@ def query_chain(
     passed: frozenset[str] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
     unlocked: bool = False,
+    per_item: frozenset[str] = frozenset(),
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
@@ -1053,13 +1053,15 @@ def query_chain(
     optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
     reads that take their row for a write of the same call: a read that locks its rows
     (`select_for_update().get(...)`), or the lookup, keyed by an argument, of a
-    create-or-update that the function then writes.
+    create-or-update that the function then writes, when the call hands it the item of its
+    loop: `per_item` names what the call passes that changes with each round (parameter names
+    and "#i" positions, as `passed`).
     """
-    chains: dict[tuple[str, frozenset[str] | None, bool], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    key = (function, passed, unlocked)
+    chains: dict[tuple[str, frozenset[str] | None, bool, frozenset[str]], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    key = (function, passed, unlocked, per_item)
     if key in chains:
         return chains[key]
-    found = _search_chain(index, function, passed, max_depth, unlocked)
+    found = _search_chain(index, function, passed, max_depth, unlocked, per_item)
     chains[key] = found
     return found
 
@@ -1084,17 +1086,21 @@ def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed:
     return False
 
 
-def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool) -> QuerySite | None:
+def _direct_read(
+    access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool, per_item: frozenset[str] = frozenset()
+) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and (site.locked or site.upsert)):
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked) and not per_item.intersection(site.upsert_keys):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None
 
 
-def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool) -> QueryChain | None:
+def _search_chain(
+    index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool, per_item: frozenset[str] = frozenset()
+) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
     if start is not None and start.cached:
@@ -1109,7 +1115,8 @@ def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | N
             continue
         # Only the first function's arguments are known.
         given = passed if len(path) == 1 else None
-        site = _direct_read(access, given, unlocked)
+        # What changes with each round is known for the first function only.
+        site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else frozenset())
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)

@@ -144,10 +144,11 @@ class QuerySite:
     # A read that locks its rows (`select_for_update()`, `with_for_update()`): it takes the
     # row for a write of the same unit of work.
     locked: bool = False
-    # A read keyed by one of the function's arguments (`filter_by(uuid=config["uuid"])`) that
-    # the function follows with a write (`flush()`, `save()`, an INSERT): the lookup of a
-    # create-or-update of the row the caller hands over, a unit of work per call.
-    upsert: bool = False
+    # A read keyed by the function's arguments (`filter_by(uuid=config["uuid"])`) that the
+    # function follows with a write, found or not (`flush()`, `save()`, an INSERT): the lookup
+    # of a create-or-update of the row the caller hands over. The parameters that key it, by
+    # name and by position ("#0": the first argument a call writes).
+    upsert_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -675,6 +675,23 @@ def _sql_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     return False
 
 
+def round_arguments(call: ast.Call, loop: Loop, flow: ScopeFlow) -> frozenset[str]:
+    """What `call` passes that changes with each round of `loop`, as `call_arguments` names it
+    ("#i" positions, keyword names): an argument built from the loop's value, or from a name the
+    round binds from it (`name = f"owner:{owner_id}"`)."""
+    targets = loop.targets()
+    varying = set(targets)
+    for name in flow.bindings:
+        if name in targets:
+            continue
+        for value in _values_in_loop(name, loop, flow):
+            if _mentions(value, targets):
+                varying.add(name)
+    found = {f"#{position}" for position, argument in enumerate(call.args) if _mentions(argument, varying)}
+    found |= {keyword.arg for keyword in call.keywords if keyword.arg and _mentions(keyword.value, varying)}
+    return frozenset(found)
+
+
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     """`for name, field in fields.items(): if name == "custom_fields": ...`: the block runs in
     the one round whose loop value equals a constant, not on every round."""

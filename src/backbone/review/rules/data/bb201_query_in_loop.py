@@ -31,7 +31,7 @@ from backbone.review.orm import (
     repeating_loop,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
-from backbone.review.orm.loops import bounded
+from backbone.review.orm.loops import bounded, round_arguments
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
@@ -154,7 +154,8 @@ class QueryInLoop(Rule):
             "rounds still cost a query each; their writes are BB202's;\n"
             "- a project function called in the loop whose only read looks up a row by its own argument and "
             "that then writes, found or not (`existing = query.filter_by(uuid=config[\"uuid\"]).first()`, then "
-            "`flush()`): the lookup of a create-or-update of the item it is handed, which writes per item anyway "
+            "`flush()`), when the loop hands it the round's item (`import_dataset(config)` in `for config in "
+            "configs`): the lookup of a create-or-update of that item, which writes per item anyway "
             "(a function that writes only when the lookup found nothing, `if tag is None: session.add(...)`, "
             "is a read where the row exists, and is reported);\n"
             "- test modules and migrations.\n\n"
@@ -213,6 +214,16 @@ class QueryInLoop(Rule):
         def owner_tags(owner_ids: list[int]) -> set[int]:
             # Where the tag exists, and it mostly does, get_tag() only reads.
             return {get_tag(f"owner:{owner_id}").id for owner_id in owner_ids}  # expect: BB201
+
+        def touch(config: dict, label: str) -> None:
+            dataset = db.session.query(Dataset).filter_by(uuid=config["uuid"]).one()
+            dataset.uuid = f"{dataset.uuid}:{label}"
+            db.session.flush()
+
+        def touch_all(config: dict, labels: list[str]) -> None:
+            for label in labels:
+                # The lookup is keyed by what stays the same each round: the same row, read again.
+                touch(config, label)  # expect: BB201
         """,
         # A manager method that narrows a queryset through the manager's own helpers still
         # queries when its caller tests the result: one check_access() per cabinet.
@@ -1477,11 +1488,11 @@ class QueryInLoop(Rule):
         target = self._callee(call, flow)
         if target is None:
             return
-        chain = query_chain(project, target, call_arguments(call), unlocked=True)
-        if chain is None:
-            return
         loop = repeating_loop(call, flow)
-        if loop is None or self._exempt(call, loop, flow, None):
+        if loop is None:
+            return
+        chain = query_chain(project, target, call_arguments(call), unlocked=True, per_item=round_arguments(call, loop, flow))
+        if chain is None or self._exempt(call, loop, flow, None):
             return
         # Reported at the call; deeper chains can't see the conditions around each call.
         confidence = chain.confidence if len(chain.functions) == 1 else lower_confidence(chain.confidence, Confidence.MEDIUM)

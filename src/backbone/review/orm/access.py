@@ -224,9 +224,11 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     sites: list[QuerySite] = []
     scope = flow.scope
     events = flow.events()
-    upserts = _upsert_reads(flow, events) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else {}
+    is_function = isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef))
+    upserts = _upsert_reads(flow, events) if is_function else {}
+    identities = _identity_reads(flow, events) if is_function else {}
     for event in events:
-        site = _site(event, upserts.get(event.node, ()))
+        site = _site(event, upserts.get(event.node, ()), identities.get(event.node, ()))
         if site is not None:
             sites.append(site)
     result = flow.result()
@@ -599,18 +601,63 @@ def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | No
     return None
 
 
-def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
-    """Reads keyed by one of the function's own arguments that a write of the function follows:
-    `existing = session.query(Database).filter_by(uuid=config["uuid"]).first()`, then
-    `session.flush()` of the new or updated row (a create-or-update of what the caller passes)."""
+def _parameter_positions(flow: ScopeFlow) -> dict[str, int]:
+    """The function's parameters (not self/cls) -> position among what a call writes (-1: keyword-only)."""
     function = flow.scope
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
     arguments = function.args
     positional = [*arguments.posonlyargs, *arguments.args]
     offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
     positions = {argument.arg: index - offset for index, argument in enumerate(positional) if index >= offset}
-    parameters = {*positions, *(argument.arg for argument in arguments.kwonlyargs)}
-    if not parameters:
+    positions.update({argument.arg: -1 for argument in arguments.kwonlyargs})
+    return positions
+
+
+def _keys(flow: ScopeFlow, nodes: list[ast.AST], positions: dict[str, int]) -> tuple[str, ...]:
+    """The parameters the nodes read (not a session or connection handed over), by name and "#i"."""
+    keys = {
+        leaf.id
+        for node in nodes
+        for leaf in ast.walk(node)
+        if isinstance(leaf, ast.Name) and leaf.id in positions and isinstance(leaf.ctx, ast.Load)
+        # The session or connection handed over runs the read; it is not its key.
+        and not _handle(flow, leaf)
+    }
+    return tuple(sorted({*keys, *(f"#{positions[key]}" for key in keys if positions[key] >= 0)}))
+
+
+_IDENTITY_GETS = frozenset({"get", "get_one", "get_or_404"})
+
+
+def _identity_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
+    """SQLAlchemy gets by primary key whose key comes from the function's arguments:
+    `db.session.query(Dataset).get(dataset_id)`, `session.get(User, user_id)`."""
+    positions = _parameter_positions(flow)
+    found: dict[ast.AST, tuple[str, ...]] = {}
+    for event in events:
+        node = event.node
+        if event.kind is not QueryKind.READ or event.layer is not DataLayer.SQLALCHEMY or event.operation not in _IDENTITY_GETS:
+            continue
+        if event.relation is not None or not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = flow.value(node.func.value)
+        # `session.get(Model, key)`: the key follows the model; `query(Model).get(key)`: it is the argument.
+        arguments: list[ast.AST] = list(node.args[1:] if receiver is not None and receiver.kind is ValueKind.SESSION else node.args)
+        arguments += [keyword.value for keyword in node.keywords if keyword.arg in ("ident", "primary_key")]
+        if not arguments:
+            continue
+        keys = _keys(flow, arguments, positions)
+        if keys:
+            found[node] = keys
+    return found
+
+
+def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
+    """Reads keyed by one of the function's own arguments that a write of the function follows:
+    `existing = session.query(Database).filter_by(uuid=config["uuid"]).first()`, then
+    `session.flush()` of the new or updated row (a create-or-update of what the caller passes)."""
+    positions = _parameter_positions(flow)
+    if not positions:
         return {}
     writes = [event.node for event in events if event.kind is QueryKind.WRITE]
     if not writes:
@@ -623,15 +670,9 @@ def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tu
             # `if tag is None: session.add(Tag(...)); session.commit()`: it writes only the rows it
             # didn't find; where the row exists, the call is a read.
             continue
-        keys = {
-            leaf.id
-            for leaf in ast.walk(event.node)
-            if isinstance(leaf, ast.Name) and leaf.id in parameters and isinstance(leaf.ctx, ast.Load)
-            # The session or connection handed over runs the read; it is not its key.
-            and not _handle(flow, leaf)
-        }
+        keys = _keys(flow, [event.node], positions)
         if keys:
-            found[event.node] = tuple(sorted({*keys, *(f"#{positions[key]}" for key in keys if key in positions)}))
+            found[event.node] = keys
     return found
 
 
@@ -687,7 +728,7 @@ def _position(node: ast.AST) -> tuple[int, int]:
     return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
 
-def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = ()) -> QuerySite | None:
+def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = (), identity_keys: tuple[str, ...] = ()) -> QuerySite | None:
     line = getattr(event.node, "lineno", 0)
     column = getattr(event.node, "col_offset", 0) + 1
     relation = event.relation
@@ -703,7 +744,7 @@ def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = ()) -> QuerySite | N
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
     locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
-    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys)
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys, identity_keys=identity_keys)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -1044,7 +1085,7 @@ def query_chain(
     passed: frozenset[str] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
     unlocked: bool = False,
-    per_item: frozenset[str] = frozenset(),
+    per_item: frozenset[str] | None = None,
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
@@ -1055,9 +1096,11 @@ def query_chain(
     (`select_for_update().get(...)`), or the lookup, keyed by an argument, of a
     create-or-update that the function then writes, when the call hands it the item of its
     loop: `per_item` names what the call passes that changes with each round (parameter names
-    and "#i" positions, as `passed`).
+    and "#i" positions, as `passed`; None when unknown). A SQLAlchemy get by primary key whose
+    key the call passes and doesn't change with the round is left out too: the identity map
+    answers every round after the first.
     """
-    chains: dict[tuple[str, frozenset[str] | None, bool, frozenset[str]], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    chains: dict[tuple[str, frozenset[str] | None, bool, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
     key = (function, passed, unlocked, per_item)
     if key in chains:
         return chains[key]
@@ -1087,19 +1130,29 @@ def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed:
 
 
 def _direct_read(
-    access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool, per_item: frozenset[str] = frozenset()
+    access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool, per_item: frozenset[str] | None = None
 ) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked) and not per_item.intersection(site.upsert_keys):
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked) and not _per_call_unit(site, passed, per_item):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None
 
 
+def _per_call_unit(site: QuerySite, passed: frozenset[str] | None, per_item: frozenset[str] | None) -> bool:
+    """Given what changes with each round (`per_item`), the read is the lookup of the round's
+    own create-or-update, or a get by primary key of the same row every round."""
+    if per_item is None:
+        return False
+    if per_item.intersection(site.upsert_keys):
+        return True
+    return bool(site.identity_keys) and passed is not None and bool(passed.intersection(site.identity_keys)) and not per_item.intersection(site.identity_keys)
+
+
 def _search_chain(
-    index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool, per_item: frozenset[str] = frozenset()
+    index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool, per_item: frozenset[str] | None = None
 ) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
@@ -1116,7 +1169,7 @@ def _search_chain(
         # Only the first function's arguments are known.
         given = passed if len(path) == 1 else None
         # What changes with each round is known for the first function only.
-        site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else frozenset())
+        site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else None)
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)

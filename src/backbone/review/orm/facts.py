@@ -149,6 +149,9 @@ class QuerySite:
     # of a create-or-update of the row the caller hands over. The parameters that key it, by
     # name and by position ("#0": the first argument a call writes).
     upsert_keys: tuple[str, ...] = ()
+    # A SQLAlchemy get by primary key (`session.get(Model, key)`, `query(Model).get(key)`) keyed
+    # by these parameters: called again with the same key, the session's identity map answers.
+    identity_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,10 @@ class QueryInLoop(Rule):
             "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
             "included) loaded;\n"
             "- writes (BB202);\n"
+            "- a call of a project function whose only read is a SQLAlchemy get by primary key "
+            "(`session.get(Model, key)`, `query(Model).get(key)`) of a key the call passes and the loop "
+            "doesn't change (`render(dataset_id=dataset_id, fmt=fmt)` in `for fmt in formats`): the session's "
+            "identity map answers every round after the first;\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
             "display of at most ten values (`for url in [primary, replica]`), over "
@@ -219,6 +223,14 @@ class QueryInLoop(Rule):
             dataset = db.session.query(Dataset).filter_by(uuid=config["uuid"]).one()
             dataset.uuid = f"{dataset.uuid}:{label}"
             db.session.flush()
+
+        def render(dataset_id: int, fmt: str) -> str:
+            dataset = db.session.query(Dataset).get(dataset_id)
+            return f"{dataset.uuid}.{fmt}"
+
+        def render_each(dataset_ids: list[int]) -> list[str]:
+            # Another primary key each round: a get per id.
+            return [render(dataset_id, "csv") for dataset_id in dataset_ids]  # expect: BB201
 
         def touch_all(config: dict, labels: list[str]) -> None:
             for label in labels:
@@ -656,6 +668,18 @@ class QueryInLoop(Rule):
 
         def import_all(configs: dict[str, dict]) -> list[int]:
             return [import_dataset(config).id for name, config in configs.items() if name.startswith("datasets/")]
+
+        def render(dataset_id: int, fmt: str) -> str:
+            dataset = db.session.query(Dataset).get(dataset_id)
+            return f"{dataset.name}.{fmt}"
+
+        def previews(request, formats: list[str]) -> dict[str, str]:
+            found = {}
+            for fmt in formats:
+                # The same primary key each round: the session's identity map answers after the first.
+                dataset_id = int(request.dataset_id)
+                found[fmt] = render(dataset_id=dataset_id, fmt=fmt)
+            return found
         """,
         # Each round probes the table the round names: another table each time, no N+1.
         """

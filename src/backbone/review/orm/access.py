@@ -241,9 +241,13 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
     per_row = _per_row_methods(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not per_row:
+    memo_keys = _fills_missing_keys(flow, function.body) if function is not None else None
+    if (
+        not sites and result is None and yields is None and not guards and not cached and returns is None and not locks
+        and not per_row and memo_keys is None
+    ):
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row, memo_keys)
 
 
 _ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -346,8 +350,6 @@ def _reads_cache_first(flow: ScopeFlow) -> bool:
             name = call.args[1]
             if isinstance(name, ast.Constant) and name.value in stored:
                 return True
-    if isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and _fills_missing_keys(flow, flow.scope.body):
-        return True
     if stored and isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if _fills_when_empty(flow, flow.scope.body):
             return True
@@ -405,24 +407,29 @@ def _fills_when_empty(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
 _PLAIN_CALLS = frozenset({"len", "list", "set", "dict", "tuple", "sorted", "frozenset", "isinstance", "str", "bool"})
 
 
-def _fills_missing_keys(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
+def _fills_missing_keys(flow: ScopeFlow, body: list[ast.stmt]) -> tuple[str, ...] | None:
     """`missing = [k for k in keys if k not in self.names]` / `if missing: found = load(missing);
     for k in missing: self.names[k] = found.get(k)`: the function queries (itself or through the
     calls it makes) only for keys a dict on `self` doesn't hold yet, and stores them there, so
-    each key is loaded once per object however often the function is called."""
+    each key is loaded once per object however often the function is called.
+
+    The parameters the keys come from (names and "#i" positions), or None when it doesn't memoise."""
     blocks: list[tuple[tuple[int, int], tuple[int, int]]] = []
     memos: set[str] = set()
+    sources: list[ast.AST] = []
     for position, statement in enumerate(body):
         if not isinstance(statement, ast.If) or statement.orelse:
             continue
-        attribute = _missing_test(statement.test, body[:position])
-        if attribute is None or not _stores_into(statement.body, attribute):
+        missing = _missing_test(statement.test, body[:position])
+        if missing is None or not _stores_into(statement.body, missing[0]):
             continue
+        attribute, keys = missing
         memos.add(attribute)
+        sources.append(keys)
         first, last = statement.body[0], statement.body[-1]
         blocks.append(((first.lineno, first.col_offset), (last.end_lineno or last.lineno, last.end_col_offset or 0)))
     if not blocks:
-        return False
+        return None
     inside = False
     for node in [*(event.node for event in flow.events()), *flow.calls]:
         where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
@@ -436,15 +443,19 @@ def _fills_missing_keys(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
             if isinstance(func, ast.Attribute) and _self_attribute(func.value) in memos:
                 # `self.names.get(k)`: reading what was stored.
                 continue
-        return False
-    return inside
+        return None
+    if not inside or not isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    return _keys(flow, sources, _parameter_positions(flow))
 
 
-def _missing_test(test: ast.expr, before: list[ast.stmt]) -> str | None:
-    """The dict attribute of `self` whose missing keys `test` selects: `key not in self.names`,
-    or a name bound before to the keys not in it (`missing = [k for k in keys if k not in self.names]`)."""
+def _missing_test(test: ast.expr, before: list[ast.stmt]) -> tuple[str, ast.AST] | None:
+    """The dict attribute of `self` whose missing keys `test` selects, and where the keys come
+    from: `key not in self.names`, or a name bound before to the keys not in it (`missing = [k for
+    k in keys if k not in self.names]`, the keys from `keys`)."""
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn):
-        return _self_attribute(test.comparators[0])
+        attribute = _self_attribute(test.comparators[0])
+        return (attribute, test.left) if attribute is not None else None
     if not isinstance(test, ast.Name):
         return None
     for statement in reversed(before):
@@ -454,7 +465,7 @@ def _missing_test(test: ast.expr, before: list[ast.stmt]) -> str | None:
                 for condition in value.generators[0].ifs:
                     found = _missing_test(condition, [])
                     if found is not None:
-                        return found
+                        return found[0], value.generators[0].iter
             return None
     return None
 
@@ -1166,7 +1177,12 @@ def _search_chain(
         access = knowledge.function_access(current)
         if access is not None and access.cached:
             continue
-        # Only the first function's arguments are known.
+        # Only the first function's arguments are known; when the first call passes nothing that
+        # changes with the round, nothing deeper does either.
+        changing = per_item if len(path) == 1 else (frozenset() if per_item is not None and not per_item else None)
+        if access is not None and access.memo_keys is not None and changing is not None and not changing.intersection(access.memo_keys):
+            # It loads only keys it hasn't stored yet, and the round hands it the same ones.
+            continue
         given = passed if len(path) == 1 else None
         # What changes with each round is known for the first function only.
         site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else None)

@@ -220,6 +220,10 @@ class FunctionDataAccess:
     locks: bool = False
     # Model methods it calls on each row of a query it iterates.
     per_row_methods: tuple[PerRowMethodCall, ...] = ()
+    # It queries (itself or through its calls) only for keys a dict on `self` doesn't hold yet and
+    # stores them there (`missing = [k for k in keys if k not in self.names]`): the parameters
+    # the keys come from, by name and "#i" position; None when it doesn't memoise so.
+    memo_keys: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

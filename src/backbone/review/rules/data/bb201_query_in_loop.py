@@ -148,7 +148,9 @@ class QueryInLoop(Rule):
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
             "a call of a project function that queries only for the keys a dict on `self` lacks and stores "
-            "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`), "
+            "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`) "
+            "when the loop doesn't hand it new keys each round (a new key per round is a query per round, and is "
+            "reported), "
             "and a call of a project function that queries only while an attribute cache is empty and fills "
             "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
             "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
@@ -191,6 +193,30 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A helper that stores what it loads per key still queries once per new key: a loop that
+        # hands it another key each round runs a query per round.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from app.models import Bundle
+
+        class Manager:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+                self._teams: dict[str, str | None] = {}
+
+            def _team_names(self, names: list[str]) -> dict[str, str | None]:
+                missing = [name for name in names if name not in self._teams]
+                if missing:
+                    rows = self.session.execute(select(Bundle.name, Bundle.team).where(Bundle.name.in_(missing)))
+                    for name, team in rows:
+                        self._teams[name] = team
+                return {name: self._teams.get(name) for name in names}
+
+            def teams(self, bundles: list[str]) -> list[str | None]:
+                return [self._team_names([bundle]).get(bundle) for bundle in bundles]  # expect: BB201
+        """,
         # A lookup keyed by the item that no write follows is a read per item.
         """
         from flask_sqlalchemy import SQLAlchemy

@@ -676,20 +676,58 @@ def _sql_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
 
 
 def round_arguments(call: ast.Call, loop: Loop, flow: ScopeFlow) -> frozenset[str]:
-    """What `call` passes that changes with each round of `loop`, as `call_arguments` names it
-    ("#i" positions, keyword names): an argument built from the loop's value, or from a name the
-    round binds from it (`name = f"owner:{owner_id}"`)."""
-    targets = loop.targets()
-    varying = set(targets)
-    for name in flow.bindings:
-        if name in targets:
-            continue
-        for value in _values_in_loop(name, loop, flow):
-            if _mentions(value, targets):
-                varying.add(name)
-    found = {f"#{position}" for position, argument in enumerate(call.args) if _mentions(argument, varying)}
-    found |= {keyword.arg for keyword in call.keywords if keyword.arg and _mentions(keyword.value, varying)}
+    """What `call` passes that may change with each round of `loop`, as `call_arguments` names it
+    ("#i" positions, keyword names): anything but an argument that provably stays the same, one
+    built without the loop's value, names the round binds otherwise, or calls other than pure
+    conversions (`int(request.dataset_id)` stays; `ids.pop()` and `f"owner:{owner_id}"` change)."""
+    found = {f"#{position}" for position, argument in enumerate(call.args) if not _same_each_round(argument, loop, flow)}
+    found |= {keyword.arg for keyword in call.keywords if keyword.arg and not _same_each_round(keyword.value, loop, flow)}
     return frozenset(found)
+
+
+def _assigned_in(attribute: ast.Attribute, loop: Loop) -> bool:
+    shown = ast.dump(attribute.value) + "." + attribute.attr
+    for node in ast.walk(loop.node):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and ast.dump(target.value) + "." + target.attr == shown:
+                return True
+    return False
+
+
+# Calls that give the same value for the same arguments.
+_PURE = frozenset({"int", "str", "float", "bool", "len", "tuple", "frozenset", "abs", "min", "max", "round"})
+
+
+def _same_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow, depth: int = 0) -> bool:
+    if depth > 4 or isinstance(node, ast.Starred):
+        return False
+    targets = loop.targets()
+    for leaf in ast.walk(node):
+        if isinstance(leaf, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
+            return False
+        if isinstance(leaf, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False
+        if isinstance(leaf, ast.Call) and not (isinstance(leaf.func, ast.Name) and leaf.func.id in _PURE):
+            return False
+        if isinstance(leaf, ast.Attribute) and _assigned_in(leaf, loop):
+            # `self.cursor`, moved on by the round.
+            return False
+        if isinstance(leaf, ast.Name):
+            if leaf.id in targets:
+                return False
+            if _bound_in(leaf.id, loop, flow):
+                # Bound in the round: the same only if every value it gets there is.
+                start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+                end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+                for binding in flow.bindings.get(leaf.id, []):
+                    if not (start <= binding.position <= end):
+                        continue
+                    if binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                        return False
+                    if not _same_each_round(binding.node, loop, flow, depth + 1):
+                        return False
+    return True
 
 
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

@@ -258,6 +258,12 @@ class QueryInLoop(Rule):
             # Another primary key each round: a get per id.
             return [render(dataset_id, "csv") for dataset_id in dataset_ids]  # expect: BB201
 
+        def render_drained(dataset_ids: list[int]) -> list[str]:
+            found = []
+            while dataset_ids:
+                found.append(render(dataset_ids.pop(), "csv"))  # expect: BB201
+            return found
+
         def touch_all(config: dict, labels: list[str]) -> None:
             for label in labels:
                 # The lookup is keyed by what stays the same each round: the same row, read again.

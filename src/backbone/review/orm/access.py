@@ -658,9 +658,34 @@ def _identity_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, 
         if not arguments:
             continue
         keys = _keys(flow, arguments, positions)
-        if keys:
-            found[node] = keys
+        session = _session_root(node.func.value)
+        if not keys or session is None:
+            continue
+        if session.id in positions:
+            # The session handed over: the same identity map only when the caller hands the same one.
+            keys = tuple(sorted({*keys, session.id, *((f"#{positions[session.id]}",) if positions[session.id] >= 0 else ())}))
+        elif session.id not in ("self", "cls") and any(
+            binding.kind.value in ("assign", "with", "unpack", "element") for binding in flow.bindings.get(session.id, [])
+        ):
+            # A session the function opens itself has an empty identity map on every call.
+            continue
+        found[node] = keys
     return found
+
+
+def _session_root(node: ast.expr) -> ast.Name | None:
+    """The name a session expression starts from: `session` in `session`, `db` in `db.session.query(X)`."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return None
 
 
 def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:

@@ -126,8 +126,10 @@ class QueryInLoop(Rule):
             "- writes (BB202);\n"
             "- a call of a project function whose only read is a SQLAlchemy get by primary key "
             "(`session.get(Model, key)`, `query(Model).get(key)`) of a key the call passes and the loop "
-            "doesn't change (`render(dataset_id=dataset_id, fmt=fmt)` in `for fmt in formats`): the session's "
-            "identity map answers every round after the first;\n"
+            "doesn't change (`render(dataset_id=dataset_id, fmt=fmt)` in `for fmt in formats`), on a shared "
+            "session (`db.session`) or one the loop doesn't change: the session's identity map answers every "
+            "round after the first (a session opened in each round, or in the function, starts empty, and "
+            "is reported);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
             "display of at most ten values (`for url in [primary, replica]`), over "
@@ -220,8 +222,11 @@ class QueryInLoop(Rule):
         # A lookup keyed by the item that no write follows is a read per item.
         """
         from flask_sqlalchemy import SQLAlchemy
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
 
         db = SQLAlchemy()
+        engine = create_engine("sqlite://")
 
         class Dataset(db.Model):
             id = db.Column(db.Integer, primary_key=True)
@@ -257,6 +262,18 @@ class QueryInLoop(Rule):
         def render_each(dataset_ids: list[int]) -> list[str]:
             # Another primary key each round: a get per id.
             return [render(dataset_id, "csv") for dataset_id in dataset_ids]  # expect: BB201
+
+        def load(session: Session, dataset_id: int) -> Dataset | None:
+            return session.get(Dataset, dataset_id)
+
+        def labels(dataset_id: int, names: list[str]) -> list[str]:
+            found = []
+            for name in names:
+                # A new session each round: its identity map starts empty.
+                with Session(engine) as session:
+                    dataset = load(session, dataset_id)  # expect: BB201
+                    found.append(f"{name}: {dataset.uuid}")
+            return found
 
         def render_drained(dataset_ids: list[int]) -> list[str]:
             found = []

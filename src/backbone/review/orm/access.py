@@ -222,11 +222,15 @@ def _module_handles(flow: ScopeFlow, resolver: NameResolver) -> list[DataHandle]
 
 def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> FunctionDataAccess | None:
     sites: list[QuerySite] = []
-    for event in flow.events():
-        site = _site(event)
+    scope = flow.scope
+    events = flow.events()
+    is_function = isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef))
+    upserts = _upsert_reads(flow, events) if is_function else {}
+    identities = _identity_reads(flow, events) if is_function else {}
+    for event in events:
+        site = _site(event, upserts.get(event.node, ()), identities.get(event.node, ()))
         if site is not None:
             sites.append(site)
-    scope = flow.scope
     result = flow.result()
     yields = flow.yielded()
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
@@ -237,9 +241,13 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)
     per_row = _per_row_methods(flow)
-    if not sites and result is None and yields is None and not guards and not cached and returns is None and not locks and not per_row:
+    memo_keys = _fills_missing_keys(flow, function.body) if function is not None else None
+    if (
+        not sites and result is None and yields is None and not guards and not cached and returns is None and not locks
+        and not per_row and memo_keys is None
+    ):
         return None
-    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row)
+    return FunctionDataAccess(qualname, tuple(sites), result, yields, cached, guards, returns, locks, per_row, memo_keys)
 
 
 _ROW_KINDS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -395,6 +403,92 @@ def _fills_when_empty(flow: ScopeFlow, body: list[ast.stmt]) -> bool:
     return True
 
 
+# Calls a memoising function makes outside its fill block that run no project code.
+_PLAIN_CALLS = frozenset({"len", "list", "set", "dict", "tuple", "sorted", "frozenset", "isinstance", "str", "bool"})
+
+
+def _fills_missing_keys(flow: ScopeFlow, body: list[ast.stmt]) -> tuple[str, ...] | None:
+    """`missing = [k for k in keys if k not in self.names]` / `if missing: found = load(missing);
+    for k in missing: self.names[k] = found.get(k)`: the function queries (itself or through the
+    calls it makes) only for keys a dict on `self` doesn't hold yet, and stores them there, so
+    each key is loaded once per object however often the function is called.
+
+    The parameters the keys come from (names and "#i" positions), or None when it doesn't memoise."""
+    blocks: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    memos: set[str] = set()
+    sources: list[ast.AST] = []
+    for position, statement in enumerate(body):
+        if not isinstance(statement, ast.If) or statement.orelse:
+            continue
+        missing = _missing_test(statement.test, body[:position])
+        if missing is None or not _stores_into(statement.body, missing[0]):
+            continue
+        attribute, keys = missing
+        memos.add(attribute)
+        sources.append(keys)
+        first, last = statement.body[0], statement.body[-1]
+        blocks.append(((first.lineno, first.col_offset), (last.end_lineno or last.lineno, last.end_col_offset or 0)))
+    if not blocks:
+        return None
+    inside = False
+    for node in [*(event.node for event in flow.events()), *flow.calls]:
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        if any(start <= where <= end for start, end in blocks):
+            inside = True
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in _PLAIN_CALLS:
+                continue
+            if isinstance(func, ast.Attribute) and _self_attribute(func.value) in memos:
+                # `self.names.get(k)`: reading what was stored.
+                continue
+        return None
+    if not inside or not isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    return _keys(flow, sources, _parameter_positions(flow))
+
+
+def _missing_test(test: ast.expr, before: list[ast.stmt]) -> tuple[str, ast.AST] | None:
+    """The dict attribute of `self` whose missing keys `test` selects, and where the keys come
+    from: `key not in self.names`, or a name bound before to the keys not in it (`missing = [k for
+    k in keys if k not in self.names]`, the keys from `keys`)."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn):
+        attribute = _self_attribute(test.comparators[0])
+        return (attribute, test.left) if attribute is not None else None
+    if not isinstance(test, ast.Name):
+        return None
+    for statement in reversed(before):
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == test.id for target in statement.targets):
+            value = statement.value
+            if isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1:
+                for condition in value.generators[0].ifs:
+                    found = _missing_test(condition, [])
+                    if found is not None:
+                        return found[0], value.generators[0].iter
+            return None
+    return None
+
+
+def _stores_into(block: list[ast.stmt], attribute: str) -> bool:
+    """The block stores keys into `self.<attribute>` (`self.names[k] = v`, `self.names.update(...)`)."""
+    for statement in block:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                if any(isinstance(target, ast.Subscript) and _self_attribute(target.value) == attribute for target in node.targets):
+                    return True
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+                if _self_attribute(node.func.value) == attribute:
+                    return True
+    return False
+
+
+def _self_attribute(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return node.attr
+    return None
+
+
 def _empty_test(test: ast.expr) -> str | None:
     """The attribute of `self` that `not self.x` or `self.x is None` tests."""
     tested: ast.expr | None = None
@@ -518,7 +612,159 @@ def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | No
     return None
 
 
-def _site(event: QueryEvent) -> QuerySite | None:
+def _parameter_positions(flow: ScopeFlow) -> dict[str, int]:
+    """The function's parameters (not self/cls) -> position among what a call writes (-1: keyword-only)."""
+    function = flow.scope
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
+    positions = {argument.arg: index - offset for index, argument in enumerate(positional) if index >= offset}
+    positions.update({argument.arg: -1 for argument in arguments.kwonlyargs})
+    return positions
+
+
+def _keys(flow: ScopeFlow, nodes: list[ast.AST], positions: dict[str, int]) -> tuple[str, ...]:
+    """The parameters the nodes read (not a session or connection handed over), by name and "#i"."""
+    keys = {
+        leaf.id
+        for node in nodes
+        for leaf in ast.walk(node)
+        if isinstance(leaf, ast.Name) and leaf.id in positions and isinstance(leaf.ctx, ast.Load)
+        # The session or connection handed over runs the read; it is not its key.
+        and not _handle(flow, leaf)
+    }
+    return tuple(sorted({*keys, *(f"#{positions[key]}" for key in keys if positions[key] >= 0)}))
+
+
+_IDENTITY_GETS = frozenset({"get", "get_one", "get_or_404"})
+
+
+def _identity_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
+    """SQLAlchemy gets by primary key whose key comes from the function's arguments:
+    `db.session.query(Dataset).get(dataset_id)`, `session.get(User, user_id)`."""
+    positions = _parameter_positions(flow)
+    found: dict[ast.AST, tuple[str, ...]] = {}
+    for event in events:
+        node = event.node
+        if event.kind is not QueryKind.READ or event.layer is not DataLayer.SQLALCHEMY or event.operation not in _IDENTITY_GETS:
+            continue
+        if event.relation is not None or not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        receiver = flow.value(node.func.value)
+        # `session.get(Model, key)`: the key follows the model; `query(Model).get(key)`: it is the argument.
+        arguments: list[ast.AST] = list(node.args[1:] if receiver is not None and receiver.kind is ValueKind.SESSION else node.args)
+        arguments += [keyword.value for keyword in node.keywords if keyword.arg in ("ident", "primary_key")]
+        if not arguments:
+            continue
+        keys = _keys(flow, arguments, positions)
+        session = _session_root(node.func.value)
+        if not keys or session is None:
+            continue
+        if session.id in positions:
+            # The session handed over: the same identity map only when the caller hands the same one.
+            keys = tuple(sorted({*keys, session.id, *((f"#{positions[session.id]}",) if positions[session.id] >= 0 else ())}))
+        elif session.id not in ("self", "cls") and any(
+            binding.kind.value in ("assign", "with", "unpack", "element") for binding in flow.bindings.get(session.id, [])
+        ):
+            # A session the function opens itself has an empty identity map on every call.
+            continue
+        found[node] = keys
+    return found
+
+
+def _session_root(node: ast.expr) -> ast.Name | None:
+    """The name a session expression starts from: `session` in `session`, `db` in `db.session.query(X)`."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return None
+
+
+def _upsert_reads(flow: ScopeFlow, events: list[QueryEvent]) -> dict[ast.AST, tuple[str, ...]]:
+    """Reads keyed by one of the function's own arguments that a write of the function follows:
+    `existing = session.query(Database).filter_by(uuid=config["uuid"]).first()`, then
+    `session.flush()` of the new or updated row (a create-or-update of what the caller passes)."""
+    positions = _parameter_positions(flow)
+    if not positions:
+        return {}
+    writes = [event.node for event in events if event.kind is QueryKind.WRITE]
+    if not writes:
+        return {}
+    found: dict[ast.AST, tuple[str, ...]] = {}
+    for event in events:
+        if event.kind is not QueryKind.READ or event.relation is not None:
+            continue
+        if not any(_position(write) > _position(event.node) and not _only_on_miss(flow, write, event.node) for write in writes):
+            # `if tag is None: session.add(Tag(...)); session.commit()`: it writes only the rows it
+            # didn't find; where the row exists, the call is a read.
+            continue
+        keys = _keys(flow, [event.node], positions)
+        if keys:
+            found[event.node] = keys
+    return found
+
+
+def _only_on_miss(flow: ScopeFlow, write: ast.AST, read: ast.AST) -> bool:
+    """The write runs only when the read found nothing: under `if not found:` / `if found is
+    None:` (or the `else` of `if found:`), with `found` the read's result or the read itself."""
+    statement = flow.parent(read)
+    while isinstance(statement, ast.Await):
+        statement = flow.parent(statement)
+    result = ""
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+            result = targets[0].id
+    child: ast.AST = write
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(parent, ast.If):
+            empty = _tests_empty(parent.test, result, read)
+            if empty is True and child in parent.body or empty is False and child in parent.orelse:
+                return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _tests_empty(test: ast.expr, name: str, read: ast.AST) -> bool | None:
+    """True when `test` holds if the read found nothing (`not x`, `x is None`), False when it
+    holds if it found a row (`x`, `x is not None`), None when it says neither."""
+    def found(node: ast.expr) -> bool:
+        return node is read or (bool(name) and isinstance(node, ast.Name) and node.id == name)
+
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and found(test.operand):
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and found(test.left):
+        other = test.comparators[0]
+        if isinstance(other, ast.Constant) and other.value is None:
+            if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+                return True
+            if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+                return False
+    if found(test):
+        return False
+    return None
+
+
+def _handle(flow: ScopeFlow, name: ast.Name) -> bool:
+    value = flow.value(name)
+    return value is not None and value.kind in _HANDLE_KINDS
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = (), identity_keys: tuple[str, ...] = ()) -> QuerySite | None:
     line = getattr(event.node, "lineno", 0)
     column = getattr(event.node, "col_offset", 0) + 1
     relation = event.relation
@@ -534,7 +780,7 @@ def _site(event: QueryEvent) -> QuerySite | None:
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
     locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
-    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked)
+    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys, identity_keys=identity_keys)
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -875,19 +1121,26 @@ def query_chain(
     passed: frozenset[str] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
     unlocked: bool = False,
+    per_item: frozenset[str] | None = None,
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
     `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
     arguments); None when unknown. Queries and calls in `function` that run only when an
     optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
-    reads that lock their rows for a write (`select_for_update().get(...)`).
+    reads that take their row for a write of the same call: a read that locks its rows
+    (`select_for_update().get(...)`), or the lookup, keyed by an argument, of a
+    create-or-update that the function then writes, when the call hands it the item of its
+    loop: `per_item` names what the call passes that changes with each round (parameter names
+    and "#i" positions, as `passed`; None when unknown). A SQLAlchemy get by primary key whose
+    key the call passes and doesn't change with the round is left out too: the identity map
+    answers every round after the first.
     """
-    chains: dict[tuple[str, frozenset[str] | None, bool], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    key = (function, passed, unlocked)
+    chains: dict[tuple[str, frozenset[str] | None, bool, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
+    key = (function, passed, unlocked, per_item)
     if key in chains:
         return chains[key]
-    found = _search_chain(index, function, passed, max_depth, unlocked)
+    found = _search_chain(index, function, passed, max_depth, unlocked, per_item)
     chains[key] = found
     return found
 
@@ -912,17 +1165,31 @@ def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed:
     return False
 
 
-def _direct_read(access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool) -> QuerySite | None:
+def _direct_read(
+    access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool, per_item: frozenset[str] | None = None
+) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
-        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked):
+        if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked) and not _per_call_unit(site, passed, per_item):
             if not _skipped(access.guards, site.line, site.column, passed):
                 return site
     return None
 
 
-def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool) -> QueryChain | None:
+def _per_call_unit(site: QuerySite, passed: frozenset[str] | None, per_item: frozenset[str] | None) -> bool:
+    """Given what changes with each round (`per_item`), the read is the lookup of the round's
+    own create-or-update, or a get by primary key of the same row every round."""
+    if per_item is None:
+        return False
+    if per_item.intersection(site.upsert_keys):
+        return True
+    return bool(site.identity_keys) and passed is not None and bool(passed.intersection(site.identity_keys)) and not per_item.intersection(site.identity_keys)
+
+
+def _search_chain(
+    index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool, per_item: frozenset[str] | None = None
+) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
     if start is not None and start.cached:
@@ -935,9 +1202,15 @@ def _search_chain(index: ProjectIndex, function: str, passed: frozenset[str] | N
         access = knowledge.function_access(current)
         if access is not None and access.cached:
             continue
-        # Only the first function's arguments are known.
+        # Only the first function's arguments are known; when the first call passes nothing that
+        # changes with the round, nothing deeper does either.
+        changing = per_item if len(path) == 1 else (frozenset() if per_item is not None and not per_item else None)
+        if access is not None and access.memo_keys is not None and changing is not None and not changing.intersection(access.memo_keys):
+            # It loads only keys it hasn't stored yet, and the round hands it the same ones.
+            continue
         given = passed if len(path) == 1 else None
-        site = _direct_read(access, given, unlocked)
+        # What changes with each round is known for the first function only.
+        site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else None)
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)

@@ -144,6 +144,14 @@ class QuerySite:
     # A read that locks its rows (`select_for_update()`, `with_for_update()`): it takes the
     # row for a write of the same unit of work.
     locked: bool = False
+    # A read keyed by the function's arguments (`filter_by(uuid=config["uuid"])`) that the
+    # function follows with a write, found or not (`flush()`, `save()`, an INSERT): the lookup
+    # of a create-or-update of the row the caller hands over. The parameters that key it, by
+    # name and by position ("#0": the first argument a call writes).
+    upsert_keys: tuple[str, ...] = ()
+    # A SQLAlchemy get by primary key (`session.get(Model, key)`, `query(Model).get(key)`) keyed
+    # by these parameters: called again with the same key, the session's identity map answers.
+    identity_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +220,10 @@ class FunctionDataAccess:
     locks: bool = False
     # Model methods it calls on each row of a query it iterates.
     per_row_methods: tuple[PerRowMethodCall, ...] = ()
+    # It queries (itself or through its calls) only for keys a dict on `self` doesn't hold yet and
+    # stores them there (`missing = [k for k in keys if k not in self.names]`): the parameters
+    # the keys come from, by name and "#i" position; None when it doesn't memoise so.
+    memo_keys: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ rounds (polling) don't repeat a query per row, so they don't count.
 from __future__ import annotations
 
 import ast
+import re
 import enum
 from dataclasses import dataclass
 
@@ -590,7 +591,7 @@ def another_table_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool
     again each round): every round reads or writes another table, so there is nothing to
     fetch in one query.
     """
-    if _statement_on_round_table(node, loop, flow):
+    if _statement_on_round_table(node, loop, flow) or _sql_on_round_table(node, loop, flow):
         return True
     current: ast.AST = node
     steps = 0
@@ -641,6 +642,92 @@ def _statement_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> boo
     if not isinstance(table, ast.Name):
         return False
     return table.id in loop.targets() or _bound_in(table.id, loop, flow)
+
+
+# SQL keywords a table name follows.
+_TABLE_KEYWORDS = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s*[\"`\[]?$", re.IGNORECASE)
+
+
+def _sql_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`conn.execute(f'SELECT * FROM "{url}" LIMIT 1')` with `url` the loop's value: the SQL
+    text names the round's own table, another each round (nothing to fetch in one query)."""
+    if not isinstance(node, ast.Call) or not node.args:
+        return False
+    text = node.args[0]
+    if isinstance(text, ast.Name):
+        # `sql = f"SELECT ... FROM {table}"` earlier in the round.
+        binding = flow.binding_at(text.id, text)
+        if binding is None or binding.kind.value != "assign" or not _bound_in(text.id, loop, flow):
+            return False
+        text = binding.node if isinstance(binding.node, ast.expr) else text
+    if not isinstance(text, ast.JoinedStr):
+        return False
+    before = ""
+    for part in text.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            before += part.value
+            continue
+        if isinstance(part, ast.FormattedValue) and _TABLE_KEYWORDS.search(before):
+            names = {leaf.id for leaf in ast.walk(part.value) if isinstance(leaf, ast.Name)}
+            if any(name in loop.targets() or _bound_in(name, loop, flow) for name in names):
+                return True
+        before += "?"
+    return False
+
+
+def round_arguments(call: ast.Call, loop: Loop, flow: ScopeFlow) -> frozenset[str]:
+    """What `call` passes that may change with each round of `loop`, as `call_arguments` names it
+    ("#i" positions, keyword names): anything but an argument that provably stays the same, one
+    built without the loop's value, names the round binds otherwise, or calls other than pure
+    conversions (`int(request.dataset_id)` stays; `ids.pop()` and `f"owner:{owner_id}"` change)."""
+    found = {f"#{position}" for position, argument in enumerate(call.args) if not _same_each_round(argument, loop, flow)}
+    found |= {keyword.arg for keyword in call.keywords if keyword.arg and not _same_each_round(keyword.value, loop, flow)}
+    return frozenset(found)
+
+
+def _assigned_in(attribute: ast.Attribute, loop: Loop) -> bool:
+    shown = ast.dump(attribute.value) + "." + attribute.attr
+    for node in ast.walk(loop.node):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and ast.dump(target.value) + "." + target.attr == shown:
+                return True
+    return False
+
+
+# Calls that give the same value for the same arguments.
+_PURE = frozenset({"int", "str", "float", "bool", "len", "tuple", "frozenset", "abs", "min", "max", "round"})
+
+
+def _same_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow, depth: int = 0) -> bool:
+    if depth > 4 or isinstance(node, ast.Starred):
+        return False
+    targets = loop.targets()
+    for leaf in ast.walk(node):
+        if isinstance(leaf, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
+            return False
+        if isinstance(leaf, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False
+        if isinstance(leaf, ast.Call) and not (isinstance(leaf.func, ast.Name) and leaf.func.id in _PURE):
+            return False
+        if isinstance(leaf, ast.Attribute) and _assigned_in(leaf, loop):
+            # `self.cursor`, moved on by the round.
+            return False
+        if isinstance(leaf, ast.Name):
+            if leaf.id in targets:
+                return False
+            if _bound_in(leaf.id, loop, flow):
+                # Bound in the round: the same only if every value it gets there is.
+                start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+                end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+                for binding in flow.bindings.get(leaf.id, []):
+                    if not (start <= binding.position <= end):
+                        continue
+                    if binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                        return False
+                    if not _same_each_round(binding.node, loop, flow, depth + 1):
+                        return False
+    return True
 
 
 def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

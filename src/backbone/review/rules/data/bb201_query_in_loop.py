@@ -31,7 +31,7 @@ from backbone.review.orm import (
     repeating_loop,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
-from backbone.review.orm.loops import bounded
+from backbone.review.orm.loops import bounded, round_arguments
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
@@ -124,11 +124,18 @@ class QueryInLoop(Rule):
             "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
             "included) loaded;\n"
             "- writes (BB202);\n"
+            "- a call of a project function whose only read is a SQLAlchemy get by primary key "
+            "(`session.get(Model, key)`, `query(Model).get(key)`) of a key the call passes and the loop "
+            "doesn't change (`render(dataset_id=dataset_id, fmt=fmt)` in `for fmt in formats`), on a shared "
+            "session (`db.session`) or one the loop doesn't change: the session's identity map answers every "
+            "round after the first (a session opened in each round, or in the function, starts empty, and "
+            "is reported);\n"
             "- loops over a literal collection of constants (`for status in (\"new\", \"paid\")`), an "
             "imported UPPER_CASE module constant, a module function that only returns such a literal, or a "
             "display of at most ten values (`for url in [primary, replica]`), over "
             "chunks or pages (`chunked(ids, 500)`, `paginator.page_range`), over model classes or with a "
-            "model that changes each round (`model = content_type.model_class()`: another table each time), "
+            "model that changes each round (`model = content_type.model_class()`: another table each time; "
+            "also SQL text whose table is the round's value, `execute(f'SELECT * FROM \"{url}\" LIMIT 1')`), "
             "`while` loops that sleep between rounds (polling), walk a chain of rows (`while bay is not None: "
             "bay = DeviceBay.objects.filter(installed_device=bay.device).first()`: each round needs the row "
             "before it) or probe for a free value "
@@ -142,6 +149,10 @@ class QueryInLoop(Rule):
             "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
+            "a call of a project function that queries only for the keys a dict on `self` lacks and stores "
+            "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`) "
+            "when the loop doesn't hand it new keys each round (a new key per round is a query per round, and is "
+            "reported), "
             "and a call of a project function that queries only while an attribute cache is empty and fills "
             "it (`if not self.languages: self.languages = {...}`): the query runs once per object; a loop over a "
             "submitted form's fields (`form.cleaned_data.items()`), as many rounds as the form declares fields;\n"
@@ -149,6 +160,12 @@ class QueryInLoop(Rule):
             "read of a project function called in the loop: each round takes its own row to write it in its own "
             "transaction, a unit of work per row by design (batching would hold every row's lock at once). The "
             "rounds still cost a query each; their writes are BB202's;\n"
+            "- a project function called in the loop whose only read looks up a row by its own argument and "
+            "that then writes, found or not (`existing = query.filter_by(uuid=config[\"uuid\"]).first()`, then "
+            "`flush()`), when the loop hands it the round's item (`import_dataset(config)` in `for config in "
+            "configs`): the lookup of a create-or-update of that item, which writes per item anyway "
+            "(a function that writes only when the lookup found nothing, `if tag is None: session.add(...)`, "
+            "is a read where the row exists, and is reported);\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -178,6 +195,97 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A helper that stores what it loads per key still queries once per new key: a loop that
+        # hands it another key each round runs a query per round.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from app.models import Bundle
+
+        class Manager:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+                self._teams: dict[str, str | None] = {}
+
+            def _team_names(self, names: list[str]) -> dict[str, str | None]:
+                missing = [name for name in names if name not in self._teams]
+                if missing:
+                    rows = self.session.execute(select(Bundle.name, Bundle.team).where(Bundle.name.in_(missing)))
+                    for name, team in rows:
+                        self._teams[name] = team
+                return {name: self._teams.get(name) for name in names}
+
+            def teams(self, bundles: list[str]) -> list[str | None]:
+                return [self._team_names([bundle]).get(bundle) for bundle in bundles]  # expect: BB201
+        """,
+        # A lookup keyed by the item that no write follows is a read per item.
+        """
+        from flask_sqlalchemy import SQLAlchemy
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        db = SQLAlchemy()
+        engine = create_engine("sqlite://")
+
+        class Dataset(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            uuid = db.Column(db.String, unique=True)
+
+        def find_dataset(config: dict) -> Dataset | None:
+            return db.session.query(Dataset).filter_by(uuid=config["uuid"]).first()
+
+        def find_all(configs: list[dict]) -> list[Dataset | None]:
+            return [find_dataset(config) for config in configs]  # expect: BB201
+
+        def get_tag(name: str) -> Dataset:
+            tag = db.session.query(Dataset).filter_by(uuid=name).one_or_none()
+            if tag is None:
+                tag = Dataset(uuid=name)
+                db.session.add(tag)
+                db.session.commit()
+            return tag
+
+        def owner_tags(owner_ids: list[int]) -> set[int]:
+            # Where the tag exists, and it mostly does, get_tag() only reads.
+            return {get_tag(f"owner:{owner_id}").id for owner_id in owner_ids}  # expect: BB201
+
+        def touch(config: dict, label: str) -> None:
+            dataset = db.session.query(Dataset).filter_by(uuid=config["uuid"]).one()
+            dataset.uuid = f"{dataset.uuid}:{label}"
+            db.session.flush()
+
+        def render(dataset_id: int, fmt: str) -> str:
+            dataset = db.session.query(Dataset).get(dataset_id)
+            return f"{dataset.uuid}.{fmt}"
+
+        def render_each(dataset_ids: list[int]) -> list[str]:
+            # Another primary key each round: a get per id.
+            return [render(dataset_id, "csv") for dataset_id in dataset_ids]  # expect: BB201
+
+        def load(session: Session, dataset_id: int) -> Dataset | None:
+            return session.get(Dataset, dataset_id)
+
+        def labels(dataset_id: int, names: list[str]) -> list[str]:
+            found = []
+            for name in names:
+                # A new session each round: its identity map starts empty.
+                with Session(engine) as session:
+                    dataset = load(session, dataset_id)  # expect: BB201
+                    found.append(f"{name}: {dataset.uuid}")
+            return found
+
+        def render_drained(dataset_ids: list[int]) -> list[str]:
+            found = []
+            while dataset_ids:
+                found.append(render(dataset_ids.pop(), "csv"))  # expect: BB201
+            return found
+
+        def touch_all(config: dict, labels: list[str]) -> None:
+            for label in labels:
+                # The lookup is keyed by what stays the same each round: the same row, read again.
+                touch(config, label)  # expect: BB201
+        """,
         # A manager method that narrows a queryset through the manager's own helpers still
         # queries when its caller tests the result: one check_access() per cabinet.
         """
@@ -546,6 +654,97 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A helper that queries only for the keys its dict on `self` doesn't hold yet, and stores
+        # them: each key is loaded once per object, however often the loop calls it.
+        """
+        import time
+
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from app.models import Bundle
+
+        def team_names(session: Session, names: list[str]) -> dict[str, str | None]:
+            rows = session.execute(select(Bundle.name, Bundle.team).where(Bundle.name.in_(names)))
+            return {name: team for name, team in rows}
+
+        class Manager:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+                self.queue: list[tuple[str, str]] = []
+                self._teams: dict[str, str | None] = {}
+
+            def _team_names(self, names: set[str]) -> dict[str, str | None]:
+                missing = [name for name in names if name not in self._teams]
+                if missing:
+                    found = team_names(self.session, missing)
+                    for name in missing:
+                        self._teams[name] = found.get(name)
+                return {name: self._teams.get(name) for name in names}
+
+            def _start(self) -> None:
+                teams = self._team_names({bundle for bundle, _ in self.queue})
+                while self.queue:
+                    bundle, path = self.queue.pop()
+                    print(path, teams.get(bundle))
+
+            def run(self, rounds: int) -> None:
+                for _ in range(rounds):
+                    self._start()
+                    time.monotonic()
+        """,
+        # Each call looks up the row of the item it is handed, then creates or updates it: the read
+        # belongs to that item's write (a create-or-update per item).
+        """
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+        class Dataset(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            uuid = db.Column(db.String, unique=True)
+            name = db.Column(db.String)
+
+        def import_dataset(config: dict, overwrite: bool = False) -> Dataset:
+            existing = db.session.query(Dataset).filter_by(uuid=config["uuid"]).first()
+            if existing and not overwrite:
+                return existing
+            dataset = existing or Dataset(uuid=config["uuid"])
+            dataset.name = config["name"]
+            db.session.add(dataset)
+            db.session.flush()
+            return dataset
+
+        def import_all(configs: dict[str, dict]) -> list[int]:
+            return [import_dataset(config).id for name, config in configs.items() if name.startswith("datasets/")]
+
+        def render(dataset_id: int, fmt: str) -> str:
+            dataset = db.session.query(Dataset).get(dataset_id)
+            return f"{dataset.name}.{fmt}"
+
+        def previews(request, formats: list[str]) -> dict[str, str]:
+            found = {}
+            for fmt in formats:
+                # The same primary key each round: the session's identity map answers after the first.
+                dataset_id = int(request.dataset_id)
+                found[fmt] = render(dataset_id=dataset_id, fmt=fmt)
+            return found
+        """,
+        # Each round probes the table the round names: another table each time, no N+1.
+        """
+        import sqlite3
+
+        def probe(sheets: dict[str, str]):
+            connection = sqlite3.connect("app.db")
+            broken = []
+            for name, url in sheets.items():
+                url = url.replace('"', '""')
+                rows = connection.execute(f'SELECT * FROM "{url}" LIMIT 1')
+                statement = f"SELECT count(*) FROM {name}"
+                if rows.fetchall() is None or connection.execute(statement).fetchone() is None:
+                    broken.append(name)
+            return broken
+        """,
         # A manager's own helper returns a list of Q objects, not a queryset: testing it runs nothing.
         """
         from django.db import models
@@ -1362,11 +1561,11 @@ class QueryInLoop(Rule):
         target = self._callee(call, flow)
         if target is None:
             return
-        chain = query_chain(project, target, call_arguments(call), unlocked=True)
-        if chain is None:
-            return
         loop = repeating_loop(call, flow)
-        if loop is None or self._exempt(call, loop, flow, None):
+        if loop is None:
+            return
+        chain = query_chain(project, target, call_arguments(call), unlocked=True, per_item=round_arguments(call, loop, flow))
+        if chain is None or self._exempt(call, loop, flow, None):
             return
         # Reported at the call; deeper chains can't see the conditions around each call.
         confidence = chain.confidence if len(chain.functions) == 1 else lower_confidence(chain.confidence, Confidence.MEDIUM)

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 _COMMITS = frozenset({"commit", "flush"})
 # Writes that already take many rows: one per round is how a loop batches them.
-_BULK = frozenset({"bulk_create", "bulk_update", "executemany", "add_all"})
+_BULK = frozenset(
+    {"bulk_create", "bulk_update", "executemany", "add_all", "bulk_save_objects", "bulk_insert_mappings", "bulk_update_mappings"}
+)
 # Instance writes a model can override with per-row work (files, caches, cascades) that
 # bulk operations would skip.
 _OVERRIDABLE = frozenset({"save", "delete"})
@@ -78,7 +80,9 @@ class WriteInLoop(Rule):
             "table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
-            "`bulk_update()` per batch) and the commit that keeps each batch's progress; `save()`/`delete()` of "
+            "`bulk_update()` per batch, SQLAlchemy's `bulk_save_objects()`/`bulk_insert_mappings()`/"
+            "`bulk_update_mappings()` per group) and the commit that keeps each batch's progress; a second "
+            "`flush()` (or `commit()`) in the same loop (the first is reported, the others have the same cause); `save()`/`delete()` of "
             "a model whose project class overrides that method (the model is known from the query, from "
             "`apps.get_model(...)`, or from the manager or queryset class `self` is in) (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
@@ -212,6 +216,13 @@ class WriteInLoop(Rule):
             for job in jobs:
                 session.add(job)
                 await session.flush()  # expect: BB202
+
+        async def link(session: AsyncSession, jobs: list[Job]):
+            for job in jobs:
+                session.add(job)
+                await session.flush()  # expect: BB202
+                job.state = f"linked {job.id}"
+                await session.flush()
 
         async def finish(session: AsyncSession, ids: list[int]):
             while ids:
@@ -540,6 +551,23 @@ class WriteInLoop(Rule):
                 document.path = target
                 session.commit()
         """,
+        # A bulk save per parent is already batched; a second flush in the same round repeats the first.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Reference(Base):
+            __tablename__ = "references"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            owner: Mapped[str]
+
+        def sync(session: Session, references: dict[str, list[int]]):
+            for owner, ids in references.items():
+                session.bulk_save_objects(Reference(id=ref, owner=owner) for ref in ids)
+                session.bulk_insert_mappings(Reference, [{"id": ref, "owner": owner} for ref in ids])
+        """,
         # SELECTs in a loop are BB201's, not BB202's.
         """
         import sqlite3
@@ -581,10 +609,18 @@ class WriteInLoop(Rule):
             if effects[loop.node]:
                 continue
             writes.append((event, loop))
+        repeated: set[tuple[ast.AST, str]] = set()
         for event, loop in writes:
             if event.operation in _COMMITS and loop.node in batch_loops:
                 # One commit per batch is how batched writes keep their progress.
                 continue
+            if event.operation in _COMMITS:
+                # A second flush (or commit) in the same round has the same cause and the same
+                # fix as the first: one finding per loop.
+                key = (loop.node, event.operation)
+                if key in repeated:
+                    continue
+                repeated.add(key)
             self._report_write(event, loop, flow)
 
     def _report_write(self, event: QueryEvent, loop: Loop, flow: ScopeFlow) -> None:

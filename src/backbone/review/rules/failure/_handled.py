@@ -318,10 +318,15 @@ def falls_back_to_a_normal_path(
     `except Exception: return f(*args, **kwargs)` in a caching wrapper whose uncached path
     returns `f(*args, **kwargs)` too; `except Exception: return None` in a function that returns
     `None` when there is nothing to add. The failure only chooses which of the function's own
-    answers it gives; a call in that answer runs again and reports its own errors.
+    answers it gives; a call in that answer runs again and reports its own errors. The answer
+    must be such a call or nothing (`None`, `False`, an empty collection): returning the success
+    value (`return value` of a validator) turns the failure into a success instead.
     """
     statements = [statement for statement in handler.body if not _is_comment(statement)]
     if function is None or len(statements) != 1 or not isinstance(statements[0], ast.Return):
+        return False
+    value = statements[0].value
+    if value is not None and not isinstance(value, ast.Call) and not _empty(value):
         return False
     answer = ast.dump(statements[0].value) if statements[0].value is not None else None
     for node in ast.walk(function):

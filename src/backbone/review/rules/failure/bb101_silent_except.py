@@ -146,8 +146,9 @@ class SilentExcept(Rule):
             "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
             "Exception:`) swallows more than any explanation covers and is still reported, unless what it "
             "falls back to is a path the code takes anyway: one of the function's own answers given where "
-            "nothing failed (`return view(*args, **kwargs)` in a caching wrapper whose uncached path returns "
-            "the same; `return None` where the function also answers `None`), or a value left as it was "
+            "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
+            "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
+            "answers `None`; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
             "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`);\n"
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
             "report cannot itself be reported, and it must not replace the exception on its way out;\n"
@@ -1124,6 +1125,15 @@ class SilentExcept(Rule):
                 # the query may have finished already
                 return False
             return True
+
+        def validate_participant(value, resolver, domain):
+            try:
+                if resolver.resolve(domain):
+                    return value
+            except Exception:  # expect: BB101
+                # the directory is down, let the user proceed
+                return value
+            raise ValueError("unknown participant")
 
         def refresh_profile(user, directory):
             try:

@@ -115,7 +115,9 @@ class SensitiveFieldExposed(Rule):
             "one (`key = CharField(source=\"auth_token.key\")`). Reported at the field.\n\n"
             "Not flagged: schemas used only for request bodies; write-only and load-only fields "
             "(`write_only=True`, DRF `extra_kwargs`, marshmallow `load_only`, pydantic "
-            "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output); names that "
+            "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output), a field the schema "
+            "masks itself (`@field_validator(\"password\")`/`@field_serializer(\"password\")` on a method named for "
+            "masking or calling one: `redact_password`, `return mask(v)`); names that "
             "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
             "`next_page_token`, `csrf_token`, `token_type`); and credentials in schemas whose name or "
             "handler says they hand one out (`Token`, `LoginResponse`, `ApiKeyCreated`, a `/token` "
@@ -207,6 +209,26 @@ class SensitiveFieldExposed(Rule):
         @app.get("/integrations/{name}", response_model=Integration)
         def integration(name: str):
             return load_integration(name)
+        """,
+        # FastAPI: a password the schema redacts with its own validator before it goes out.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel, field_validator
+
+        class ConnectionRead(BaseModel):
+            host: str
+            password: str | None
+
+            @field_validator("password", mode="after")
+            @classmethod
+            def redact_password(cls, value):
+                return None if value is None else redact(value)
+
+        app = FastAPI()
+
+        @app.get("/connections/{name}", response_model=ConnectionRead)
+        def connection(name: str):
+            return load_connection(name)
         """,
         # DRF: write-only fields, declared and through extra_kwargs.
         """
@@ -318,6 +340,26 @@ class SensitiveFieldExposed(Rule):
         @app.get("/users/<int:user_id>")
         def get_user(user_id):
             return user_schema.dump(load_user(user_id))
+        """,
+        # A validator of the password that does not mask it.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel, field_validator
+
+        class ConnectionRead(BaseModel):
+            host: str
+            password: str | None  # expect: BB302
+
+            @field_validator("password")
+            @classmethod
+            def strip_password(cls, value):
+                return value.strip() if value else value
+
+        app = FastAPI()
+
+        @app.get("/connections/{name}", response_model=ConnectionRead)
+        def connection(name: str):
+            return load_connection(name)
         """,
         # FastAPI: the response model carries the password hash.
         """
@@ -721,8 +763,9 @@ class SensitiveFieldExposed(Rule):
                                 yield element, name, True
 
     def _hidden_names(self, node: ast.ClassDef) -> set[str]:
-        """Fields that never go out: DRF `extra_kwargs` write_only, marshmallow `load_only`."""
-        hidden: set[str] = set()
+        """Fields that never go out as stored: DRF `extra_kwargs` write_only, marshmallow `load_only`,
+        and fields a pydantic validator or serializer of the schema masks."""
+        hidden: set[str] = _masked_fields(node)
         meta = _meta(node)
         if meta is None:
             return hidden
@@ -757,6 +800,34 @@ class _Add(Protocol):
     """`add(reference, shown, words)`: mark the classes a reference names as sent out."""
 
     def __call__(self, reference: ast.AST, shown: str, function_words: frozenset[str] = ...) -> None: ...
+
+
+# pydantic decorators that pass a field's value through a method of the schema.
+_FIELD_HOOKS = frozenset({"field_validator", "validator", "field_serializer"})
+_MASKING_WORDS = frozenset({"mask", "masked", "masking", "redact", "redacted", "redaction", "obfuscate", "obfuscated", "censor", "scrub"})
+
+
+def _masked_fields(node: ast.ClassDef) -> set[str]:
+    """`@field_validator("password") def redact_password(cls, v): return redact(v)`: the schema
+    replaces the field's value with a masked one (the method, or what it calls, is named for
+    masking), so the stored secret never reaches the output."""
+    masked: set[str] = set()
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        fields = {
+            argument.value
+            for decorator in item.decorator_list
+            if isinstance(decorator, ast.Call) and last_name(decorator.func) in _FIELD_HOOKS
+            for argument in decorator.args
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+        }
+        if not fields:
+            continue
+        called = {last_name(call.func) or "" for call in ast.walk(item) if isinstance(call, ast.Call)}
+        if any(set(words(name)) & _MASKING_WORDS for name in (item.name, *called)):
+            masked |= fields
+    return masked
 
 
 def _class_references(node: ast.AST) -> Iterator[ast.expr]:

@@ -149,7 +149,9 @@ class SilentExcept(Rule):
             "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
             "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
             "answers `None`; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
-            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`);\n"
+            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), "
+            "or a block that only imports and calls functions whose names say they may do nothing "
+            "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
             "report cannot itself be reported, and it must not replace the exception on its way out;\n"
             "- in a best-effort helper (`_safe_error_text`), a handler that passes on to the default returned "
@@ -838,6 +840,17 @@ class SilentExcept(Rule):
                         pass
             return frame
 
+        def finish(span):
+            span.end()
+            try:
+                from app.hints import maybe_warn_agent
+
+                if span.inputs is None:
+                    maybe_warn_agent("span-missing-inputs", f"span {span.name!r} has no inputs")
+            except Exception:
+                # Hints are advisory and must never prevent finishing the span.
+                pass
+
         def _safe_error_text(response):
             try:
                 error = response.json()["error"]
@@ -1398,6 +1411,8 @@ class SilentExcept(Rule):
                 handled.leaves_the_value_as_it_was(guarded, handler.body)
             ):
                 return True
+            if _only_calls_best_effort(guarded):
+                return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
@@ -1656,6 +1671,29 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False
+
+
+def _only_calls_best_effort(guarded: list[ast.stmt]) -> bool:
+    """The block only imports and calls functions whose names say they may do nothing
+    (`maybe_warn_agent(...)`, `try_prefetch(...)`): an optional extra, not work anyone waits for."""
+    calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
+    if not calls:
+        return False
+    for statement in guarded:
+        if isinstance(statement, (ast.Import, ast.ImportFrom, ast.Pass)):
+            continue
+        if isinstance(statement, ast.If) and _only_calls_best_effort(statement.body) and (
+            not statement.orelse or _only_calls_best_effort(statement.orelse)
+        ):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            continue
+        return False
+    return all(
+        (name := last_name(call.func)) is not None and _BEST_EFFORT_NAME.search(name)
+        for call in calls
+        if not isinstance(call.func, ast.Name) or call.func.id not in BUILTIN_NAMES
+    )
 
 
 def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:

@@ -148,7 +148,7 @@ class SilentExcept(Rule):
             "falls back to is a path the code takes anyway: one of the function's own answers given where "
             "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
             "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
-            "answers `None`; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
+            "answers `None` and answers values elsewhere; in a procedure `return` abandons the work; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
             "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), "
             "or a block that only imports and calls functions whose names say they may do nothing "
             "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
@@ -1138,6 +1138,17 @@ class SilentExcept(Rule):
                 # the query may have finished already
                 return False
             return True
+
+        def export(tracer, trace):
+            if trace is None:
+                return
+            try:
+                data = tracer.post_process(trace)
+            except Exception:  # expect: BB101
+                return  # the finally block still runs
+            finally:
+                trace.close()
+            tracer.upload(data)
 
         def validate_participant(value, resolver, domain):
             try:

@@ -57,6 +57,8 @@ _CONVERSIONS = frozenset(
 )
 # Reading the process's configuration: no I/O that can fail, the value is already in memory.
 _CONFIGURATION_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
+# Reading the process's clocks: no I/O, nothing that can fail but the arithmetic around them.
+_CLOCK_READS = frozenset({"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter"})
 _IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__import__", "compile", "breakpoint"})
 # Methods of text and bytes: converting a value, nothing else can fail in them.
 _TEXT_METHODS = frozenset(
@@ -179,7 +181,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
             continue
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
-        if qualified in _CONFIGURATION_READS:
+        if qualified in _CONFIGURATION_READS or qualified in _CLOCK_READS:
             continue
         words = _words(last) | _words(qualified.rpartition(".")[0])
         if qualified in _CONVERSIONS:

@@ -124,7 +124,7 @@ class SilentExcept(Rule):
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
-            "(`int(os.environ.get(\"TIMEOUT\", \"\"))`), "
+            "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
             "so its failure means the input is not in that format;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
@@ -557,6 +557,7 @@ class SilentExcept(Rule):
         # A parse that falls back to a default: the input is not in that format.
         """
         import json
+        import time
 
         import yaml
 
@@ -578,6 +579,13 @@ class SilentExcept(Rule):
             except Exception:
                 pass
             return text
+
+        def boot_marker():
+            try:
+                boot = str(int(time.time() - time.monotonic()))
+            except Exception:
+                boot = "unknown"
+            return boot
 
         def report_content(story):
             try:

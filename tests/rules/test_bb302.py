@@ -55,3 +55,70 @@ def test_the_body_of_a_delete_is_input_and_a_read_model_is_output(tmp_path: Path
     assert result.internal_errors == []
     found = [(finding.path, finding.line, finding.confidence.value) for finding in result.findings]
     assert found == [("app/models.py", 11, "medium")]
+
+
+JOB_SCHEMAS = """\
+from pydantic import BaseModel
+
+
+class ExportQueuedResponse(BaseModel):
+    token: str
+    state: str
+
+
+class ExportStatusResponse(BaseModel):
+    token: str
+    state: str
+
+
+class ExportDetailResponse(BaseModel):
+    token: str
+    state: str
+"""
+
+JOB_ROUTES = """\
+from fastapi import APIRouter, Header
+from sqlalchemy import select
+
+from app.schemas import ExportDetailResponse, ExportQueuedResponse, ExportStatusResponse
+
+router = APIRouter()
+
+
+@router.post("/exports")
+def enqueue_export(session: Session) -> ExportQueuedResponse:
+    export = ExportRequest(state="queued")
+    session.add(export)
+    session.flush()
+    return ExportQueuedResponse(token=export.token, state=export.state)
+
+
+@router.get("/exports/status")
+def export_status(session: Session, export_token: str = Header()) -> ExportStatusResponse:
+    export = session.scalar(select(ExportRequest).filter_by(token=export_token))
+    return ExportStatusResponse(token=export.token, state=export.state)
+
+
+@router.get("/exports/{export_id}")
+def export_detail(export_id: int, session: Session) -> ExportDetailResponse:
+    export = session.get(ExportRequest, export_id)
+    return ExportDetailResponse(token=export.token, state=export.state)
+"""
+
+
+def test_a_token_handed_back_to_the_caller_who_holds_it_is_not_reported_across_modules(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.backbone]\nselect = ["BB302"]\n',
+        "app/__init__.py": "",
+        "app/schemas.py": JOB_SCHEMAS,
+        "app/routes.py": JOB_ROUTES,
+    }
+    for relative, content in files.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(tmp_path),), use_cache=False, jobs=1))
+    assert result.internal_errors == []
+    # Only the token read from a record found by its id goes to someone who did not hold it.
+    found = [(finding.path, finding.line) for finding in result.findings]
+    assert found == [("app/schemas.py", 15)]

@@ -179,6 +179,10 @@ class ReturnedCall:
     callee: str
     line: int
     column: int
+    # Keywords of the call whose value the caller already holds or just created: a parameter of
+    # the function, an attribute of a record it looked up by that very parameter
+    # (`filter_by(token=token)` then `token=found.token`), or of a record it created and saved.
+    handed_back: tuple[str, ...] = ()
 
 
 RouteDeclaration: TypeAlias = (
@@ -257,7 +261,7 @@ class _RouteExtractor:
         for argument in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
             inner.bindings.setdefault(argument.arg, []).append(None)
         self._body(node.body, inner)
-        self._returned_calls(qualname, inner)
+        self._returned_calls(qualname, inner, node)
 
     def _class(self, node: ast.ClassDef, scope: _Scope) -> None:
         qualname = self._qualname(scope, node.name)
@@ -816,8 +820,11 @@ class _RouteExtractor:
 
     # -- what functions return -----------------------------------------------------------
 
-    def _returned_calls(self, qualname: str, scope: _Scope) -> None:
+    def _returned_calls(self, qualname: str, scope: _Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         seen: set[tuple[str, int, int]] = set()
+        parameters = {
+            argument.arg for argument in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)
+        }
         for statement in scope.returns:
             if statement.value is None:
                 continue
@@ -831,7 +838,80 @@ class _RouteExtractor:
                 key = (callee, leaf.lineno, leaf.col_offset + 1)
                 if key not in seen:
                     seen.add(key)
-                    self.found.append(ReturnedCall(qualname, callee, leaf.lineno, leaf.col_offset + 1))
+                    handed_back = _handed_back(leaf, scope.bindings, parameters, function)
+                    self.found.append(ReturnedCall(qualname, callee, leaf.lineno, leaf.col_offset + 1, handed_back))
+
+
+def handed_back_keywords(
+    call: ast.Call, bindings: Bindings, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+) -> tuple[str, ...]:
+    """See `ReturnedCall.handed_back`."""
+    if isinstance(function, ast.Lambda):
+        return ()
+    arguments = function.args
+    parameters = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    return _handed_back(call, bindings, parameters, function)
+
+
+def _handed_back(
+    call: ast.Call, bindings: Bindings, parameters: set[str], function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> tuple[str, ...]:
+    """The keywords of `call` whose value the caller already holds, or the record it just created."""
+    found: list[str] = []
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg is None:
+            continue
+        if isinstance(value, ast.Name) and value.id in parameters:
+            found.append(keyword.arg)
+            continue
+        if not (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)):
+            continue
+        record = value.value.id
+        bound = bindings.get(record, [])
+        if len(bound) != 1 or bound[0] is None:
+            continue
+        if _looked_up_by(bound[0], value.attr, parameters) or _created_and_saved(bound[0], record, function):
+            found.append(keyword.arg)
+    return tuple(found)
+
+
+def _looked_up_by(query: ast.expr, attribute: str, parameters: set[str]) -> bool:
+    """`select(Job).filter_by(token=token)`, `Job.objects.get(token=token)`, `Job.token == token`:
+    the record was found by the value the caller sent for that attribute."""
+    for node in ast.walk(query):
+        if isinstance(node, ast.keyword) and node.arg == attribute:
+            if isinstance(node.value, ast.Name) and node.value.id in parameters:
+                return True
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+            sides = [node.left, node.comparators[0]]
+            if any(isinstance(side, ast.Attribute) and side.attr == attribute for side in sides) and any(
+                isinstance(side, ast.Name) and side.id in parameters for side in sides
+            ):
+                return True
+    return False
+
+
+_SAVING_METHODS = frozenset({"add", "add_all", "save", "merge", "persist"})
+
+
+def _created_and_saved(value: ast.expr, record: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`job = JobRequest(...)` then `session.add(job)` or `job.save()`: a record the function created
+    and stored, whose generated values (its handle, its token) it hands to the caller who created it."""
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if not name[:1].isupper():
+        return False
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.func.attr not in _SAVING_METHODS:
+            continue
+        receiver_is_record = isinstance(node.func.value, ast.Name) and node.func.value.id == record
+        passes_record = any(isinstance(argument, ast.Name) and argument.id == record for argument in node.args)
+        if receiver_is_record or passes_record:
+            return True
+    return False
 
 
 # Builtins whose result is never a project function's result.

@@ -428,6 +428,11 @@ def error_body(answer: Answer, bindings: Bindings | None = None) -> ErrorBody | 
         owner = body.value
         shown = f"{owner.id}.errors" if isinstance(owner, ast.Name) else "....errors"
         return ErrorBody(shown)
+    items = _dict_items(body)
+    return _keys_error(items) if items is not None else None
+
+
+def _dict_items(body: ast.expr | None) -> list[tuple[str, ast.expr]] | None:
     if not isinstance(body, ast.Dict):
         return None
     items: list[tuple[str, ast.expr]] = []
@@ -436,7 +441,32 @@ def error_body(answer: Answer, bindings: Bindings | None = None) -> ErrorBody | 
             continue  # `**extra`: what it adds is unknown, the literal keys still speak
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             items.append((key.value, value))
-    return _keys_error(items)
+    return items
+
+
+# Keys by which an envelope states the outcome of every answer: `{"success": True, ...}` and
+# `{"success": False, ...}`, `{"status": "ok", ...}` and `{"status": "error", ...}`.
+OUTCOME_KEYS = frozenset({"success", "ok", "status", "result", "state"})
+
+
+def outcome_flags(answer: Answer, bindings: Bindings | None = None) -> dict[str, object]:
+    """The constant outcome keys of an answer's body: `{"status": "error"}` of
+    `JsonResponse({"status": "error", "error": message})`; empty when the body can't be read."""
+    if answer.body_keywords:
+        items: list[tuple[str, ast.expr]] | None = [(item.arg or "", item.value) for item in answer.body_keywords]
+    else:
+        body = answer.body
+        for _ in range(_MAX_DEPTH):
+            if isinstance(body, ast.Name) and bindings is not None:
+                body = _single(body.id, bindings)
+            else:
+                break
+        items = _dict_items(body)
+    return {
+        key: value.value
+        for key, value in items or ()
+        if key in OUTCOME_KEYS and isinstance(value, ast.Constant) and isinstance(value.value, (str, bool, int))
+    }
 
 
 def _keys_error(items: list[tuple[str, ast.expr]]) -> ErrorBody | None:

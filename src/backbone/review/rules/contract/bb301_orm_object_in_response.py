@@ -69,7 +69,9 @@ class OrmObjectInResponse(Rule):
             "import from its module, none imports it or the whole module or names its dotted path in a "
             "string (`\"app.serializers.TaskSerializer\"` in settings), its own module never names it and "
             "`__all__` does not offer it), and "
-            "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields."
+            "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields, and a "
+            "record's `__dict__` validated into a response schema (`AssetResponse.model_validate({**asset.__dict__, "
+            "...})`, `parse_obj`, `from_orm`), which keeps only the fields the schema declares."
         ),
         why_is_this_bad=(
             "A response built from the table sends every column: the password hash, the internal notes, "
@@ -231,6 +233,33 @@ class OrmObjectInResponse(Rule):
         class InvoiceView(APIView):
             def get(self, request, pk):
                 return Response(InvoiceSerializer(Invoice.objects.get(pk=pk)).data)
+        """,
+        # FastAPI: a record's attributes validated into a response schema, which keeps its own fields.
+        """
+        from fastapi import APIRouter
+        from pydantic import BaseModel
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Asset(Base):
+            __tablename__ = "assets"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            uri: Mapped[str]
+            internal_note: Mapped[str]
+
+        class AssetResponse(BaseModel):
+            id: int
+            uri: str
+            watchers: list[str]
+
+        router = APIRouter()
+
+        @router.get("/assets/{asset_id}")
+        def get_asset(asset_id: int, db: Session):
+            asset = db.get(Asset, asset_id)
+            return AssetResponse.model_validate({**asset.__dict__, "watchers": []})
         """,
         # FastAPI: dicts of plain values built from each record.
         """
@@ -762,6 +791,10 @@ def _text(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# A response schema built by validating a value: pydantic keeps the fields the schema declares.
+_SCHEMA_VALIDATION = frozenset({"model_validate", "model_validate_json", "parse_obj", "from_orm", "validate_python"})
+
+
 def _walk_answer(
     value: ast.expr, bindings: dict[str, list[ast.expr | None]], resolve: object
 ) -> Iterator[tuple[ast.AST, bool]]:
@@ -779,6 +812,10 @@ def _walk_answer(
                 stack.append((values[0], inside, depth + 1))
             continue
         if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SCHEMA_VALIDATION:
+            # `AssetResponse.model_validate({**asset.__dict__, ...})`: the schema keeps its declared
+            # fields and drops the rest, so what goes out is the schema's shape, not the record's.
             continue
         child_inside = inside
         if isinstance(node, ast.Call) and callable(resolve):

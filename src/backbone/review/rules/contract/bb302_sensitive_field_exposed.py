@@ -9,6 +9,7 @@ from typing import Protocol
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import handler_for, handlers, response_model, view_class_for
+from backbone.review.frameworks.declarations import handed_back_keywords
 from backbone.review.knowledge.schemas import (
     HARMLESS_ANNOTATIONS,
     HARMLESS_FIELD_CLASSES,
@@ -49,21 +50,24 @@ class _Evidence:
     confidence: Confidence
     # Words of the handlers that send it (for credentials handed out on purpose).
     handler_words: frozenset[str] = frozenset()
+    # Fields the handler fills with what its caller already holds or just created.
+    handed_back: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
 class _ProjectSchemas:
     """What the project index shows of schemas sent by handlers in other files."""
 
-    # Class qualname -> the handlers that return it (ReturnedCall facts).
-    returned_by: dict[str, list[str]]
+    # Class qualname -> the handlers that return it (ReturnedCall facts), each with the fields it
+    # fills with what the caller already holds or just created.
+    returned_by: dict[str, list[tuple[str, tuple[str, ...]]]]
     # Class qualname -> the modules with handlers that import it.
     imported_by: dict[str, list[str]]
 
 
 def _project_schemas(index: ProjectIndex) -> _ProjectSchemas:
     registry = handlers(index)
-    returned: dict[str, list[str]] = {}
+    returned: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for callee, calls in registry.returned_by.items():
         for call in calls:
             if call.function not in registry:
@@ -71,7 +75,7 @@ def _project_schemas(index: ProjectIndex) -> _ProjectSchemas:
             for candidate in (callee, callee.rpartition(".")[0]):
                 resolved = index.resolve(candidate)
                 if resolved in index.classes:
-                    returned.setdefault(resolved, []).append(call.function)
+                    returned.setdefault(resolved, []).append((call.function, call.handed_back))
                     break
     serving = {handler.path for handler in registry} | {view.path for view in registry.view_classes.values()}
     imported: dict[str, list[str]] = {}
@@ -115,7 +119,12 @@ class SensitiveFieldExposed(Rule):
             "one (`key = CharField(source=\"auth_token.key\")`). Reported at the field.\n\n"
             "Not flagged: schemas used only for request bodies; write-only and load-only fields "
             "(`write_only=True`, DRF `extra_kwargs`, marshmallow `load_only`, pydantic "
-            "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output); names that "
+            "`Field(exclude=True)`), pydantic `SecretStr`/`SecretBytes` (masked on output), a field the schema "
+            "masks itself (`@field_validator(\"password\")`/`@field_serializer(\"password\")` on a method named for "
+            "masking or calling one: `redact_password`, `return mask(v)`); a credential every handler sending "
+            "the schema fills with what its caller already holds (`token=found.token` of a record looked up by "
+            "the token the request carried, a parameter echoed back) or just created (the handle of the job the "
+            "handler created and saved, `session.add(job)`): it hands nothing new to anyone; names that "
             "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
             "`next_page_token`, `csrf_token`, `token_type`); and credentials in schemas whose name or "
             "handler says they hand one out (`Token`, `LoginResponse`, `ApiKeyCreated`, a `/token` "
@@ -207,6 +216,55 @@ class SensitiveFieldExposed(Rule):
         @app.get("/integrations/{name}", response_model=Integration)
         def integration(name: str):
             return load_integration(name)
+        """,
+        # FastAPI: a password the schema redacts with its own validator before it goes out.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel, field_validator
+
+        class ConnectionRead(BaseModel):
+            host: str
+            password: str | None
+
+            @field_validator("password", mode="after")
+            @classmethod
+            def redact_password(cls, value):
+                return None if value is None else redact(value)
+
+        app = FastAPI()
+
+        @app.get("/connections/{name}", response_model=ConnectionRead)
+        def connection(name: str):
+            return load_connection(name)
+        """,
+        # FastAPI: the handle of a job the caller just queued, and the token the caller polls with,
+        # echoed back: the caller already holds them.
+        """
+        from fastapi import FastAPI, Header
+        from pydantic import BaseModel
+        from sqlalchemy import select
+
+        class ExportQueued(BaseModel):
+            token: str
+            state: str
+
+        class ExportStatus(BaseModel):
+            token: str
+            state: str
+
+        app = FastAPI()
+
+        @app.post("/exports")
+        def enqueue_export(session: Session) -> ExportQueued:
+            export = ExportRequest(state="queued")
+            session.add(export)
+            session.flush()
+            return ExportQueued(token=export.token, state=export.state)
+
+        @app.get("/exports/status")
+        def export_status(session: Session, export_token: str = Header()) -> ExportStatus:
+            export = session.scalar(select(ExportRequest).filter_by(token=export_token))
+            return ExportStatus(token=export.token, state=export.state)
         """,
         # DRF: write-only fields, declared and through extra_kwargs.
         """
@@ -318,6 +376,51 @@ class SensitiveFieldExposed(Rule):
         @app.get("/users/<int:user_id>")
         def get_user(user_id):
             return user_schema.dump(load_user(user_id))
+        """,
+        # A token read from a record found by another value, or of a record the handler only wraps.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+        from sqlalchemy import select
+
+        class ExportStatus(BaseModel):
+            token: str  # expect: BB302
+            state: str
+
+        class OwnerView(BaseModel):
+            token: str  # expect: BB302
+
+        app = FastAPI()
+
+        @app.get("/exports/{export_id}")
+        def export_status(export_id: int, session: Session) -> ExportStatus:
+            export = session.scalar(select(ExportRequest).filter_by(id=export_id))
+            return ExportStatus(token=export.token, state=export.state)
+
+        @app.get("/owners/{owner_id}")
+        def owner(owner_id: int, session: Session) -> OwnerView:
+            view = OwnerWrapper(session.get(Owner, owner_id))
+            return OwnerView(token=view.token)
+        """,
+        # A validator of the password that does not mask it.
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel, field_validator
+
+        class ConnectionRead(BaseModel):
+            host: str
+            password: str | None  # expect: BB302
+
+            @field_validator("password")
+            @classmethod
+            def strip_password(cls, value):
+                return value.strip() if value else value
+
+        app = FastAPI()
+
+        @app.get("/connections/{name}", response_model=ConnectionRead)
+        def connection(name: str):
+            return load_connection(name)
         """,
         # FastAPI: the response model carries the password hash.
         """
@@ -472,11 +575,14 @@ class SensitiveFieldExposed(Rule):
             if secret is None or not annotation_ok:
                 continue
             if secret.kind is SecretKind.CREDENTIAL:
-                if not leaking or set(words(name)) <= set(words(node.name)):
+                # A handler that fills the field with the caller's own value (the token it sent, the
+                # handle of the job it just created) hands nothing new to anyone.
+                sending = [item for item in leaking if name not in item.handed_back]
+                if not sending or set(words(name)) <= set(words(node.name)):
                     # Issued where it goes out, or a schema made to carry exactly this credential
                     # (`WebhookSecret.secret`, `UnmaskedApiKeyRead.api_key`).
                     continue
-                evidence = leaking[0]
+                evidence = sending[0]
             else:
                 evidence = evidences[0]
             self.report(
@@ -548,9 +654,13 @@ class SensitiveFieldExposed(Rule):
         if project is not None:
             schemas = project.view(_VIEW, _project_schemas)
             for name in candidates:
-                for function in schemas.returned_by.get(name, []):
+                for function, handed_back in schemas.returned_by.get(name, []):
                     short = function.rpartition(".")[2]
-                    found.append(_Evidence(f"returned by the handler `{short}`", Confidence.HIGH, frozenset(words(short))))
+                    found.append(
+                        _Evidence(
+                            f"returned by the handler `{short}`", Confidence.HIGH, frozenset(words(short)), frozenset(handed_back)
+                        )
+                    )
                 modules = schemas.imported_by.get(name, [])
                 class_name = name.rpartition(".")[2]
                 if modules and response_naming(class_name):
@@ -558,6 +668,7 @@ class SensitiveFieldExposed(Rule):
                         _Evidence(
                             f"imported by `{modules[0]}`, which serves requests, and named as a response",
                             Confidence.MEDIUM,
+                            handed_back=_handed_back_by_importers(modules, schemas.returned_by.get(name, [])),
                         )
                     )
         return sorted(found, key=lambda item: -_RANK[item.confidence])
@@ -575,13 +686,16 @@ class SensitiveFieldExposed(Rule):
         evidence: dict[str, list[_Evidence]] = {}
         classes = self._local_classes()
 
-        def add(reference: ast.AST, shown: str, function_words: frozenset[str] = frozenset()) -> None:
+        def add(
+            reference: ast.AST, shown: str, function_words: frozenset[str] = frozenset(),
+            handed_back: frozenset[str] = frozenset(),
+        ) -> None:
             for name in _class_references(reference):
                 qualname = self._resolve(self.context.qualified_name(name))
                 if qualname is not None and qualname in classes:
                     found = evidence.setdefault(qualname, [])
                     if len(found) < 16:
-                        found.append(_Evidence(shown, Confidence.HIGH, function_words))
+                        found.append(_Evidence(shown, Confidence.HIGH, function_words, handed_back))
 
         for node in self.context.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -623,10 +737,11 @@ class SensitiveFieldExposed(Rule):
         if handler is None:
             return
         shown_words = frozenset(handler_words(handler, function))
+        bindings = self.context.semantic.bindings(function)
         declared = response_model(function, self.context)
         if declared is not None:
             how = "response_model" if declared.from_decorator else "return annotation"
-            add(declared.expression, f"the {how} of `{label}`", shown_words)
+            add(declared.expression, f"the {how} of `{label}`", shown_words, _handed_back_by_every_answer(function, bindings, self.context.semantic.returns(function)))
         for decorator in function.decorator_list:
             if isinstance(decorator, ast.Call):
                 for keyword in decorator.keywords:
@@ -636,7 +751,6 @@ class SensitiveFieldExposed(Rule):
                                 for key, model in zip(value.keys, value.values):
                                     if isinstance(key, ast.Constant) and key.value == "model":
                                         add(model, f"a response model of `{label}`", shown_words)
-        bindings = self.context.semantic.bindings(function)
         for statement in self.context.semantic.returns(function):
             assert statement.value is not None
             for reference in _answer_nodes(statement.value, bindings):
@@ -650,8 +764,9 @@ class SensitiveFieldExposed(Rule):
                     if _is_reference(func.value.func):
                         add(func.value.func, shown, shown_words)
                 elif _is_reference(func) and _serializes_instance(reference):
-                    # `UserRead(**fields)`, `ProfileSerializer(profile).data`.
-                    add(func, shown, shown_words)
+                    # `UserRead(**fields)`, `ProfileSerializer(profile).data`; `JobQueued(token=job.token)`
+                    # of the job the handler just created hands its handle to the caller who created it.
+                    add(func, shown, shown_words, frozenset(handed_back_keywords(reference, bindings, function)))
 
     def _module_bindings(self, name: str) -> list[ast.expr]:
         found: list[ast.expr] = []
@@ -721,8 +836,9 @@ class SensitiveFieldExposed(Rule):
                                 yield element, name, True
 
     def _hidden_names(self, node: ast.ClassDef) -> set[str]:
-        """Fields that never go out: DRF `extra_kwargs` write_only, marshmallow `load_only`."""
-        hidden: set[str] = set()
+        """Fields that never go out as stored: DRF `extra_kwargs` write_only, marshmallow `load_only`,
+        and fields a pydantic validator or serializer of the schema masks."""
+        hidden: set[str] = _masked_fields(node)
         meta = _meta(node)
         if meta is None:
             return hidden
@@ -756,7 +872,59 @@ class SensitiveFieldExposed(Rule):
 class _Add(Protocol):
     """`add(reference, shown, words)`: mark the classes a reference names as sent out."""
 
-    def __call__(self, reference: ast.AST, shown: str, function_words: frozenset[str] = ...) -> None: ...
+    def __call__(
+        self, reference: ast.AST, shown: str, function_words: frozenset[str] = ..., handed_back: frozenset[str] = ...
+    ) -> None: ...
+
+
+def _handed_back_by_every_answer(
+    function: FunctionNode, bindings: dict[str, list[ast.expr | None]], returns: list[ast.Return]
+) -> frozenset[str]:
+    """The fields every answer of the handler fills with what its caller holds or just created
+    (`return JobQueued(token=job.token, ...)` on every path)."""
+    found: frozenset[str] | None = None
+    for statement in returns:
+        if not isinstance(statement.value, ast.Call):
+            return frozenset()
+        handed_back = frozenset(handed_back_keywords(statement.value, bindings, function))
+        found = handed_back if found is None else found & handed_back
+    return found or frozenset()
+
+
+def _handed_back_by_importers(modules: list[str], returners: list[tuple[str, tuple[str, ...]]]) -> frozenset[str]:
+    """The fields every handler returning the schema hands back, when those handlers are what the
+    modules importing it are known to send it from (each importing module holds one of them)."""
+    if not returners or not all(any(function.startswith(f"{module}.") for function, _ in returners) for module in modules):
+        return frozenset()
+    return frozenset.intersection(*(frozenset(handed_back) for _, handed_back in returners))
+
+
+# pydantic decorators that pass a field's value through a method of the schema.
+_FIELD_HOOKS = frozenset({"field_validator", "validator", "field_serializer"})
+_MASKING_WORDS = frozenset({"mask", "masked", "masking", "redact", "redacted", "redaction", "obfuscate", "obfuscated", "censor", "scrub"})
+
+
+def _masked_fields(node: ast.ClassDef) -> set[str]:
+    """`@field_validator("password") def redact_password(cls, v): return redact(v)`: the schema
+    replaces the field's value with a masked one (the method, or what it calls, is named for
+    masking), so the stored secret never reaches the output."""
+    masked: set[str] = set()
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        fields = {
+            argument.value
+            for decorator in item.decorator_list
+            if isinstance(decorator, ast.Call) and last_name(decorator.func) in _FIELD_HOOKS
+            for argument in decorator.args
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+        }
+        if not fields:
+            continue
+        called = {last_name(call.func) or "" for call in ast.walk(item) if isinstance(call, ast.Call)}
+        if any(set(words(name)) & _MASKING_WORDS for name in (item.name, *called)):
+            masked |= fields
+    return masked
 
 
 def _class_references(node: ast.AST) -> Iterator[ast.expr]:

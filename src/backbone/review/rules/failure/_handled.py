@@ -57,6 +57,8 @@ _CONVERSIONS = frozenset(
 )
 # Reading the process's configuration: no I/O that can fail, the value is already in memory.
 _CONFIGURATION_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
+# Reading the process's clocks: no I/O, nothing that can fail but the arithmetic around them.
+_CLOCK_READS = frozenset({"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter"})
 _IMPURE_BUILTINS = frozenset({"open", "print", "input", "exec", "eval", "__import__", "compile", "breakpoint"})
 # Methods of text and bytes: converting a value, nothing else can fail in them.
 _TEXT_METHODS = frozenset(
@@ -179,7 +181,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
             continue
         if qualified in _IMPURE_BUILTINS or last in _IMPURE_BUILTINS:
             return False
-        if qualified in _CONFIGURATION_READS:
+        if qualified in _CONFIGURATION_READS or qualified in _CLOCK_READS:
             continue
         words = _words(last) | _words(qualified.rpartition(".")[0])
         if qualified in _CONVERSIONS:
@@ -305,6 +307,67 @@ def only_uses_cache(guarded: list[ast.stmt]) -> bool:
         if node.func.attr in _CACHE_USES:
             uses = True
     return uses
+
+
+# --- a fallback that is a path the code takes anyway ----------------------------------------------
+
+
+def falls_back_to_a_normal_path(
+    handler: ast.ExceptHandler, function: ast.AST | None, in_a_handler: Callable[[ast.AST], bool]
+) -> bool:
+    """The handler answers what the function answers on a path where nothing failed.
+
+    `except Exception: return f(*args, **kwargs)` in a caching wrapper whose uncached path
+    returns `f(*args, **kwargs)` too; `except Exception: return None` in a function that returns
+    `None` when there is nothing to add. The failure only chooses which of the function's own
+    answers it gives; a call in that answer runs again and reports its own errors. The answer
+    must be such a call or nothing (`None`, `False`, an empty collection): returning the success
+    value (`return value` of a validator) turns the failure into a success instead.
+    """
+    statements = [statement for statement in handler.body if not _is_comment(statement)]
+    if function is None or len(statements) != 1 or not isinstance(statements[0], ast.Return):
+        return False
+    value = statements[0].value
+    if value is not None and not isinstance(value, ast.Call) and not _empty(value):
+        return False
+    if _nothing(value) and not any(
+        isinstance(node, ast.Return) and not _nothing(node.value) for node in ast.walk(function)
+    ):
+        # In a procedure, `return` abandons the work: only where the function answers values is
+        # `None` one of its answers.
+        return False
+    answer = ast.dump(statements[0].value) if statements[0].value is not None else None
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Return) or node is statements[0] or in_a_handler(node):
+            continue
+        if (ast.dump(node.value) if node.value is not None else None) == answer:
+            return True
+    return False
+
+
+def _nothing(value: ast.expr | None) -> bool:
+    return value is None or isinstance(value, ast.Constant) and value.value is None
+
+
+def leaves_the_value_as_it_was(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
+    """The block only rewrites a value from itself (`df[col] = df[col].apply(fmt)`), and the handler
+    passes: when the rewrite fails the value stays as it was ("send as is")."""
+    if any(not _is_comment(statement) and not isinstance(statement, ast.Pass) for statement in body):
+        return False
+    meaningful = [statement for statement in guarded if not _is_comment(statement)]
+    if len(meaningful) != 1 or not isinstance(meaningful[0], ast.Assign) or len(meaningful[0].targets) != 1:
+        return False
+    target = ast.unparse(meaningful[0].targets[0])
+    return any(
+        isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and ast.unparse(node) == target
+        for node in ast.walk(meaningful[0].value)
+    )
+
+
+def _is_comment(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(
+        statement.value.value, str
+    )
 
 
 # --- an ignore the author explained -------------------------------------------------------------

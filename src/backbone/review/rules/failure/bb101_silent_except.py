@@ -26,7 +26,7 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
     is_teardown_function,
 )
-from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
+from backbone.review.knowledge.logging import LOG_LEVEL_METHODS, LoggerBindings, Reporting, reporting_of_call
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
 from backbone.review.semantic import NESTED_SCOPES, block_nodes
 from backbone.review.rules.failure import _handled as handled
@@ -124,7 +124,7 @@ class SilentExcept(Rule):
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
-            "(`int(os.environ.get(\"TIMEOUT\", \"\"))`), "
+            "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
             "so its failure means the input is not in that format;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
@@ -144,7 +144,18 @@ class SilentExcept(Rule):
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
             "after its last statement (three words or more; linter directives such as `# noqa` and "
             "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
-            "Exception:`) swallows more than any explanation covers and is still reported.\n\n"
+            "Exception:`) swallows more than any explanation covers and is still reported, unless what it "
+            "falls back to is a path the code takes anyway: one of the function's own answers given where "
+            "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
+            "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
+            "answers `None` and answers values elsewhere; in a procedure `return` abandons the work; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
+            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), "
+            "or a block that only imports and calls functions whose names say they may do nothing "
+            "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
+            "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
+            "report cannot itself be reported, and it must not replace the exception on its way out;\n"
+            "- in a best-effort helper (`_safe_error_text`), a handler that passes on to the default returned "
+            "right after the `try`.\n\n"
             "It also finds framework error hooks that take every exception away from the framework "
             "(which would log it) and answer with a response without logging it: Flask "
             "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
@@ -546,6 +557,7 @@ class SilentExcept(Rule):
         # A parse that falls back to a default: the input is not in that format.
         """
         import json
+        import time
 
         import yaml
 
@@ -567,6 +579,13 @@ class SilentExcept(Rule):
             except Exception:
                 pass
             return text
+
+        def boot_marker():
+            try:
+                boot = str(int(time.time() - time.monotonic()))
+            except Exception:
+                boot = "unknown"
+            return boot
 
         def report_content(story):
             try:
@@ -777,6 +796,76 @@ class SilentExcept(Rule):
                     continue
             else:
                 logger.warning("no free port for the metrics server")
+        """,
+        # A log emit that must not replace the exception on its way out: a failing report can't be
+        # reported. An explained catch-all whose fallback is one of the function's own answers, or
+        # leaves a value as it was; a best-effort helper passing on to the default it returns.
+        """
+        import contextlib
+        import logging
+        import time
+
+        logger = logging.getLogger(__name__)
+
+        async def access_log(app, scope, receive, send):
+            start = time.monotonic()
+            try:
+                await app(scope, receive, send)
+            finally:
+                with contextlib.suppress(Exception):
+                    logger.info("request finished", extra={"path": scope["path"], "took": time.monotonic() - start})
+
+        def cached(view, check_access, cache):
+            def wrapper(*args, **kwargs):
+                try:
+                    check_access(*args, **kwargs)
+                except Exception:
+                    # Without access, bypass the cache and let the view answer the request.
+                    return view(*args, **kwargs)
+                if cache is None:
+                    return view(*args, **kwargs)
+                return cache.get_or_set(repr(args), lambda: view(*args, **kwargs))
+            return wrapper
+
+        def where_latest_partition(engine, table, query):
+            try:
+                names, values = engine.latest_partition(table)
+            except Exception:
+                # the table is not partitioned
+                return None
+            if values is not None:
+                return query.where(names[0] == values[0])
+            return None
+
+        def apply_formats(frame, column_config):
+            for column, config in column_config.items():
+                if "number_format" in config:
+                    pattern = "{:" + config["number_format"] + "}"
+                    try:
+                        frame[column] = frame[column].apply(pattern.format)
+                    except Exception:
+                        # if the format does not apply to this column, send it as is
+                        pass
+            return frame
+
+        def finish(span):
+            span.end()
+            try:
+                from app.hints import maybe_warn_agent
+
+                if span.inputs is None:
+                    maybe_warn_agent("span-missing-inputs", f"span {span.name!r} has no inputs")
+            except Exception:
+                # Hints are advisory and must never prevent finishing the span.
+                pass
+
+        def _safe_error_text(response):
+            try:
+                error = response.json()["error"]
+                return error.get("message", response.text)
+            except Exception:
+                pass
+            return response.text
         """,
         # contextlib.suppress of a narrow type, or around a cleanup.
         """
@@ -1042,6 +1131,55 @@ class SilentExcept(Rule):
                 except OSError:  # expect: BB101
                     continue
         """,
+        # An explained catch-all whose fallback is an answer the function never gives otherwise, or
+        # a value fetched again from elsewhere; a suppress around a log call and a write.
+        """
+        import contextlib
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        def cancel_query(cursor, query_id):
+            try:
+                cursor.execute("CALL kill_query(%s)", [query_id])
+            except Exception:  # expect: BB101
+                # the query may have finished already
+                return False
+            return True
+
+        def export(tracer, trace):
+            if trace is None:
+                return
+            try:
+                data = tracer.post_process(trace)
+            except Exception:  # expect: BB101
+                return  # the finally block still runs
+            finally:
+                trace.close()
+            tracer.upload(data)
+
+        def validate_participant(value, resolver, domain):
+            try:
+                if resolver.resolve(domain):
+                    return value
+            except Exception:  # expect: BB101
+                # the directory is down, let the user proceed
+                return value
+            raise ValueError("unknown participant")
+
+        def refresh_profile(user, directory):
+            try:
+                user.profile = directory.fetch_profile(user.id)
+            except Exception:  # expect: BB101
+                # the directory is optional, keep what we have
+                pass
+            return user
+
+        def record(job, store):
+            with contextlib.suppress(Exception):  # expect: BB101
+                logger.info("job finished", extra={"job": job.id})
+                store.save(job)
+        """,
         # A name that can't be resolved, taken as a database error by its name.
         """
         def count(connection):
@@ -1119,7 +1257,7 @@ class SilentExcept(Rule):
         if caught is None:
             return
         guarded_body, star = _guarded_block(self.context.parent(handler))
-        if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)):
+        if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
         if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
             return
@@ -1130,7 +1268,9 @@ class SilentExcept(Rule):
         if self._tells_the_operator(handler):
             return
         scope = self.context.enclosing_function(handler)
-        if scope is not None and _promised_by_name(scope, handler.body):
+        if scope is not None and (
+            _promised_by_name(scope, handler.body) or self._passes_to_a_promised_default(scope, handler)
+        ):
             return
         boolean_answer = _answers_with_boolean(handler.body, scope)
         keyword = "except*" if star else "except"
@@ -1157,7 +1297,7 @@ class SilentExcept(Rule):
             if not isinstance(call, ast.Call) or self.context.call_name(call) not in _SUPPRESS_CALLS:
                 continue
             caught = self._worst(call.args)
-            if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)):
+            if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)) or self._only_reports(node.body):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
@@ -1279,9 +1419,19 @@ class SilentExcept(Rule):
 
     def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
         """The error is dealt with, just not by raising or logging it (see `_handled`)."""
-        # An explanation covers the error it names; a catch-all swallows more than any comment covers.
-        if caught.exception.kind is not ExceptionKind.BROAD and handled.explained(handler, self.context.lines):
-            return True
+        # An explanation covers the error it names; a catch-all swallows more than any comment covers,
+        # unless what it falls back to is a path the code takes anyway: one of the function's own
+        # answers, or the value left as it was when rewriting it failed.
+        if handled.explained(handler, self.context.lines):
+            if caught.exception.kind is not ExceptionKind.BROAD:
+                return True
+            function = self.context.enclosing_function(handler)
+            if handled.falls_back_to_a_normal_path(handler, function, self._in_a_handler) or (
+                handled.leaves_the_value_as_it_was(guarded, handler.body)
+            ):
+                return True
+            if _only_calls_best_effort(guarded):
+                return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
@@ -1355,6 +1505,48 @@ class SilentExcept(Rule):
         if not any(isinstance(node, ast.Break) for node in block_nodes(guarded)):
             return False
         return any(self._reports(item) for item in loop.orelse)
+
+    def _only_reports(self, block: list[ast.stmt]) -> bool:
+        """The block only logs (`logger.info("request finished", ...)`): a report that fails cannot be
+        reported, and in a `finally` its error would replace the one on its way out."""
+        statements = _meaningful(block)
+        return bool(statements) and all(
+            isinstance(statement, ast.Expr)
+            and isinstance(call := statement.value.value if isinstance(statement.value, ast.Await) else statement.value, ast.Call)
+            and self._logs(call)
+            for statement in statements
+        )
+
+    def _logs(self, call: ast.Call) -> bool:
+        """A logging call: a logger's level method or a logging function, not a project function
+        merely named for reporting (`notify_admins` may send mail)."""
+        reporting = reporting_of_call(call, self.context.qualified_name, self._logger_bindings())
+        if reporting is Reporting.LOGGED:
+            return True
+        return reporting is Reporting.LOGGED_BY_NAME and isinstance(call.func, ast.Attribute) and (
+            call.func.attr in LOG_LEVEL_METHODS
+        )
+
+    def _passes_to_a_promised_default(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef, handler: ast.ExceptHandler
+    ) -> bool:
+        """`def _safe_parse_error(resp): try: ... except Exception: pass` then `return resp.text`: a
+        best-effort helper's handler passes on to the default its name promises, returned right after."""
+        if not _BEST_EFFORT_NAME.search(function.name) or _meaningful(handler.body):
+            return False
+        statement = self.context.parent(handler)
+        if not isinstance(statement, ast.Try) or statement.orelse or statement.finalbody:
+            return False
+        following = handled.statements_after(statement, self.context.parent(statement))
+        return bool(following) and isinstance(following[0], ast.Return)
+
+    def _in_a_handler(self, node: ast.AST) -> bool:
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, NESTED_SCOPES):
+                return False
+            if isinstance(ancestor, ast.ExceptHandler):
+                return True
+        return False
 
     def _inside_answered_failure(self, handler: ast.ExceptHandler) -> bool:
         """A fallback while handling another failure that is itself re-raised or logged.
@@ -1498,6 +1690,29 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False
+
+
+def _only_calls_best_effort(guarded: list[ast.stmt]) -> bool:
+    """The block only imports and calls functions whose names say they may do nothing
+    (`maybe_warn_agent(...)`, `try_prefetch(...)`): an optional extra, not work anyone waits for."""
+    calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
+    if not calls:
+        return False
+    for statement in guarded:
+        if isinstance(statement, (ast.Import, ast.ImportFrom, ast.Pass)):
+            continue
+        if isinstance(statement, ast.If) and _only_calls_best_effort(statement.body) and (
+            not statement.orelse or _only_calls_best_effort(statement.orelse)
+        ):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            continue
+        return False
+    return all(
+        (name := last_name(call.func)) is not None and _BEST_EFFORT_NAME.search(name)
+        for call in calls
+        if not isinstance(call.func, ast.Name) or call.func.id not in BUILTIN_NAMES
+    )
 
 
 def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:

@@ -6,7 +6,15 @@ import ast
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
-from backbone.review.knowledge.answers import Answer, StatusSource, error_body, returned_answer, status_code_of
+from backbone.review.knowledge.answers import (
+    Answer,
+    Bindings,
+    StatusSource,
+    error_body,
+    outcome_flags,
+    returned_answer,
+    status_code_of,
+)
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._support import (
@@ -62,7 +70,15 @@ class ErrorWithSuccessStatus(Rule):
             "purpose); GraphQL and JSON-RPC endpoints, whose protocols answer errors with 200; and "
             "webhook receivers (named so, or verifying a provider's signature such as "
             "`stripe.Webhook.construct_event`), which answer 2xx to the events they ignore so the "
-            "provider stops retrying them."
+            "provider stops retrying them.\n\n"
+            "Not flagged either: an answer to a page's own script, in the branch of a test for an AJAX "
+            "request (`if \"ajax\" in request.POST:`, `request.is_ajax()`, the `X-Requested-With` header), "
+            "whose other requests get the page; and, in a plain Django view, an envelope in which every "
+            "answer states its outcome (`{\"success\": False, ...}` where the view's success answers carry "
+            "`\"success\": True`, `{\"status\": \"error\"}` beside `{\"status\": \"ok\"}`): the "
+            "protocol of the site's own pages, which read that key on every answer. In an API framework "
+            "(FastAPI, DRF, Flask...) such an envelope is still reported, with medium confidence: its own "
+            "clients read the key, but monitoring, caches and generated clients read the status line."
         ),
         why_is_this_bad=(
             "The status line is the contract every client, proxy, cache and monitor reads; the body is "
@@ -203,6 +219,36 @@ class ErrorWithSuccessStatus(Rule):
         def gone():
             return {"error": "this endpoint was removed"}
         """,
+        # Django pages' own protocols: an envelope every answer carries, and the AJAX variant of a
+        # form post whose other requests are redirected.
+        """
+        from django.http import JsonResponse
+        from django.shortcuts import redirect
+        from django.views import View
+
+        class GeocodeView(View):
+            def get(self, request):
+                results = geocode(request.GET.get("q"))
+                if results is None:
+                    return JsonResponse({"success": False, "results": []}, status=200)
+                return JsonResponse({"success": True, "results": results})
+
+        class EditorView(View):
+            def post(self, request):
+                upload = request.FILES.get("background")
+                if upload is None:
+                    return JsonResponse({"status": "error", "error": "No file was sent."})
+                return JsonResponse({"status": "ok", "id": store(upload)})
+
+        class CartAdd(View):
+            def post(self, request):
+                items = request.POST.getlist("item")
+                if not items:
+                    if "ajax" in request.GET or "ajax" in request.POST:
+                        return JsonResponse({"redirect": "/cart", "success": False, "message": "Select a product."})
+                    return redirect("/cart")
+                return start_adding(items)
+        """,
         # Not a handler: a helper building an error body for someone else to answer.
         """
         def error_payload(message):
@@ -287,6 +333,19 @@ class ErrorWithSuccessStatus(Rule):
             serializer.save()
             return Response({"registered": True}, status=201)
         """,
+        # A plain Django view whose error has no envelope its success answers share.
+        """
+        from django.http import JsonResponse
+        from django.views import View
+
+        class TalkUpdate(View):
+            def delete(self, request, pk):
+                talk = find_talk(pk)
+                if talk is None:
+                    return JsonResponse({"error": "Talk not found"})  # expect: BB103
+                talk.delete()
+                return JsonResponse({"success": True})
+        """,
         # DRF class-based view and a Flask MethodView.
         """
         from flask import jsonify
@@ -323,6 +382,8 @@ class ErrorWithSuccessStatus(Rule):
         default = self._default_status(node)
         if default is None or default >= 300:
             return
+        failures: list[tuple[ast.Return, Answer, str]] = []
+        successes: list[Answer] = []
         for statement in self.context.semantic.returns(node):
             assert statement.value is not None
             answer = returned_answer(
@@ -337,8 +398,15 @@ class ErrorWithSuccessStatus(Rule):
                 continue
             found = error_body(answer, bindings)
             if found is None:
+                successes.append(answer)
+            elif not _asked_by_page_script(statement, node):
+                failures.append((statement, answer, found.shown))
+        for statement, answer, shown in failures:
+            envelope = _envelope(answer, successes, bindings)
+            if envelope is not None and handler.framework is WebFramework.DJANGO:
+                # A plain Django view's envelope is the protocol of the site's own pages.
                 continue
-            self._report(statement, handler, node, answer, found.shown)
+            self._report(statement, handler, node, answer, shown, envelope)
 
     def _default_status(self, function: FunctionNode) -> int | None:
         declared = route_status(function)
@@ -346,18 +414,74 @@ class ErrorWithSuccessStatus(Rule):
             return 200
         return status_code_of(declared)
 
-    def _report(self, statement: ast.Return, handler: Handler, function: FunctionNode, answer: Answer, shown: str) -> None:
+    def _report(
+        self, statement: ast.Return, handler: Handler, function: FunctionNode, answer: Answer, shown: str,
+        envelope: str | None,
+    ) -> None:
         if answer.source is StatusSource.DEFAULT:
             status = f"status {answer.status} (no status is given, so the framework's default applies)"
         else:
             status = f"an explicit status {answer.status}"
+        consequence = (
+            "so clients, caches and error-rate monitoring count the failure as a success"
+            if envelope is None
+            else f"so caches and error-rate monitoring count the failure as a success (only clients that read `{envelope}` see it)"
+        )
         self.report(
             statement,
-            f"Handler `{function_label(function, self.context)}` answers the error body {shown} with {status}, so clients, caches "
-            f"and error-rate monitoring count the failure as a success.",
+            f"Handler `{function_label(function, self.context)}` answers the error body {shown} with {status}, {consequence}.",
             fix=_FIXES.get(handler.framework, _DEFAULT_FIX),
-            confidence=Confidence.HIGH,
+            # An envelope every answer carries is read by the handler's own clients: only what
+            # reads the status line (monitoring, caches, generated clients) is misled.
+            confidence=Confidence.HIGH if envelope is None else Confidence.MEDIUM,
         )
+
+
+# What a page's script sends to ask for the JSON variant of an answer: jQuery's
+# `X-Requested-With` header (Django's old `request.is_ajax()`), an `ajax` parameter.
+_AJAX_MARKERS = frozenset({"ajax", "x-requested-with", "http_x_requested_with", "xmlhttprequest"})
+
+
+def _asked_by_page_script(statement: ast.Return, function: FunctionNode) -> bool:
+    """The return sits in the branch of a test for an AJAX request (`if "ajax" in request.POST:`,
+    `if request.is_ajax():`, `if request.headers.get("x-requested-with") == "XMLHttpRequest":`):
+    the body goes to the page's own script, which asked for it; other requests get the page."""
+    for test in _tests_leading_to(statement, function):
+        for node in ast.walk(test):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in _AJAX_MARKERS:
+                return True
+            if isinstance(node, ast.Attribute) and node.attr == "is_ajax":
+                return True
+    return False
+
+
+def _tests_leading_to(statement: ast.stmt, function: FunctionNode) -> list[ast.expr]:
+    """The `if` tests whose true branch holds `statement`, inside `function`."""
+    stack: list[tuple[ast.AST, list[ast.expr]]] = [(function, [])]
+    while stack:
+        node, held = stack.pop()
+        if node is statement:
+            return held
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if isinstance(node, ast.If) and child in node.body:
+                stack.append((child, [*held, node.test]))
+            else:
+                stack.append((child, held))
+    return []
+
+
+def _envelope(failure: Answer, successes: list[Answer], bindings: Bindings) -> str | None:
+    """`"success": False` when the handler's success answers carry `"success": True`: an envelope
+    in which every answer states its outcome, so its clients read the key on every answer."""
+    flags = outcome_flags(failure, bindings)
+    for key, value in flags.items():
+        for success in successes:
+            other = outcome_flags(success, bindings)
+            if key in other and other[key] != value:
+                return key
+    return None
 
 
 def _bare_data(handler: Handler) -> bool:

@@ -40,21 +40,26 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def route_sql(path: str) -> str:
-    """A DuckDB expression turning the raw path expression `path` into a route template.
+def with_route(relation: str, path: str = "path") -> str:
+    """A SELECT of every column of `relation` (a FROM item) and `route`: the raw path column
+    `path` turned into a route template.
 
     Scheme and host, query string and fragment go; identifier segments become `{id}`.
     The replacement runs twice because a match consumes the slash that the next
-    segment's match needs (`/1/2`); paths without a digit skip it.
+    segment's match needs (`/1/2`); paths without a digit skip it. Each step is a column
+    of its own query level, never a scalar subquery: DuckDB turns a correlated subquery
+    into a join that materialises every column of every row of `relation`.
     """
     bare = f"split_part(split_part({path}, '?', 1), '#', 1)"
     local = (f"CASE WHEN starts_with({path}, '/') THEN {bare} "
              f"ELSE regexp_replace({bare}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END")
     pattern = sql_string("/" + _id_segment() + "(/|$)")
-    once = f"regexp_replace(p, {pattern}, '/{{id}}\\1', 'g')"
+    once = f"regexp_replace(route_local, {pattern}, '/{{id}}\\1', 'g')"
     twice = f"regexp_replace({once}, {pattern}, '/{{id}}\\1', 'g')"
-    templated = f"CASE WHEN regexp_matches(p, '[0-9]') THEN {twice} ELSE p END"
-    return f"(SELECT left(coalesce(nullif({templated}, ''), '/'), {ROUTE_MAX_CHARS}) FROM (SELECT {local} AS p))"
+    templated = f"CASE WHEN regexp_matches(route_local, '[0-9]') THEN {twice} ELSE route_local END"
+    return (f"SELECT * EXCLUDE (route_local, route_templated), "
+            f"left(coalesce(nullif(route_templated, ''), '/'), {ROUTE_MAX_CHARS}) AS route "
+            f"FROM (SELECT *, {templated} AS route_templated FROM (SELECT *, {local} AS route_local FROM {relation}))")
 
 
 def _id_segment() -> str:
@@ -73,12 +78,27 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     """
     quote_free = f"CASE WHEN contains(raw, {_ESCAPED_QUOTE}) THEN replace(raw, {_ESCAPED_QUOTE}, '''') ELSE raw END"
     method_ok = "contains(parts[2], ' ') AND regexp_full_match(split_part(parts[2], ' ', 1), '[A-Z]{1,16}')"
+    split_fields = f"""
+            SELECT raw,
+                   try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
+                                {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
+                   CASE WHEN length(split_part(trim(parts[3]), ' ', 1)) = 3
+                        THEN TRY_CAST(split_part(trim(parts[3]), ' ', 1) AS SMALLINT) END AS status,
+                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 1) ELSE '-' END AS method,
+                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 2) ELSE '' END AS path,
+                   CASE WHEN len(parts) = 3 THEN array_to_string(string_split(trim(parts[3]), ' ')[3:], ' ')
+                        ELSE parts[-1] END AS tail,
+                   coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
+                            AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
+                            AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
+            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+    """
     return f"""
     SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad, reason FROM (
     SELECT row_number() OVER () AS line, * FROM (
     SELECT raw IS NULL OR raw = '' AS blank, ts,
            CASE WHEN ok THEN method END AS method,
-           CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN {route_sql('path')} END AS route,
+           CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN route END AS route,
            CASE WHEN ok THEN status END AS status,
            CASE WHEN ok THEN duration_ms END AS duration_ms,
            CASE WHEN NOT ok THEN left(raw, {SAMPLE_CHARS}) END AS bad,
@@ -94,19 +114,7 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
         SELECT *, coalesce(ts IS NOT NULL AND status BETWEEN 100 AND 599 AND shape_ok, false) AS parsed,
                regexp_extract(tail, {sql_string(DURATION_FIELD)}, 1) AS duration
         FROM (
-            SELECT raw,
-                   try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
-                                {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
-                   CASE WHEN length(split_part(trim(parts[3]), ' ', 1)) = 3
-                        THEN TRY_CAST(split_part(trim(parts[3]), ' ', 1) AS SMALLINT) END AS status,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 1) ELSE '-' END AS method,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 2) ELSE '' END AS path,
-                   CASE WHEN len(parts) = 3 THEN array_to_string(string_split(trim(parts[3]), ' ')[3:], ' ')
-                        ELSE parts[-1] END AS tail,
-                   coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
-                            AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
-                            AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
-            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+            {with_route(f'({split_fields})')}
         )
         )
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from backbone.logs.access import access_rows_sql, route_sql, sql_string
+from backbone.logs.access import access_rows_sql, sql_string, with_route
 from backbone.logs.model import MalformedLine, SignalKind
 from backbone.logs.records import SAMPLE_CHARS
 from backbone.logs.skips import RecordError, StoreFailure, checked_duration
@@ -237,8 +237,8 @@ class AnalyticsStore:
                       f"quote='\"', escape='\"', nullstr={sql_string(_NULL)}, max_line_size=16777216)")
             if table == "requests":
                 self.connection.execute(
-                    f"INSERT INTO requests SELECT file_id, line, ts, upper(method), {route_sql('path')}, status, "
-                    f"duration_ms, NULL, NULL FROM {source}"
+                    f"INSERT INTO requests SELECT file_id, line, ts, upper(method), route, status, "
+                    f"duration_ms, NULL, NULL FROM ({with_route(source)})"
                 )
             else:
                 self.connection.execute(f"INSERT INTO {table} SELECT * FROM {source}")

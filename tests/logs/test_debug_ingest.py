@@ -98,6 +98,9 @@ def test_route_templating(tmp_path: Path) -> None:
         "/static/app.css": "/static/app.css",
         "/v2/items": "/v2/items",
         "/1/2/3": "/{id}/{id}/{id}",
+        "/a/7/8/b/9": "/a/{id}/{id}/b/{id}",
+        # No digit, so no identifier: hex letters alone are a word, even after a literal "{id}/".
+        "/{id}/deadbeefdeadbeefcafe": "/{id}/deadbeefdeadbeefcafe",
         "/": "/",
     }
     lines = [combined(T0, "GET", path, 200) for path in paths]

@@ -45,21 +45,23 @@ def with_route(relation: str, path: str = "path") -> str:
     `path` turned into a route template.
 
     Scheme and host, query string and fragment go; identifier segments become `{id}`.
-    The replacement runs twice because a match consumes the slash that the next
-    segment's match needs (`/1/2`); paths without a digit skip it. Each step is a column
-    of its own query level, never a scalar subquery: DuckDB turns a correlated subquery
-    into a join that materialises every column of every row of `relation`.
+    Paths without a digit skip the replacement. It runs a second time only where the first
+    left `{id}/`: a match consumes the slash that the next segment's match needs (`/1/2`).
+    Each step is a column of its own query level, never a scalar subquery: DuckDB turns a
+    correlated subquery into a join that materialises every column of every row of `relation`.
     """
     bare = f"split_part(split_part({path}, '?', 1), '#', 1)"
     local = (f"CASE WHEN starts_with({path}, '/') THEN {bare} "
              f"ELSE regexp_replace({bare}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END")
     pattern = sql_string("/" + _id_segment() + "(/|$)")
-    once = f"regexp_replace(route_local, {pattern}, '/{{id}}\\1', 'g')"
-    twice = f"regexp_replace({once}, {pattern}, '/{{id}}\\1', 'g')"
-    templated = f"CASE WHEN regexp_matches(route_local, '[0-9]') THEN {twice} ELSE route_local END"
-    return (f"SELECT * EXCLUDE (route_local, route_templated), "
-            f"left(coalesce(nullif(route_templated, ''), '/'), {ROUTE_MAX_CHARS}) AS route "
-            f"FROM (SELECT *, {templated} AS route_templated FROM (SELECT *, {local} AS route_local FROM {relation}))")
+    once = (f"CASE WHEN regexp_matches(route_local, '[0-9]') "
+            f"THEN regexp_replace(route_local, {pattern}, '/{{id}}\\1', 'g') ELSE route_local END")
+    twice = (f"CASE WHEN route_once <> route_local AND contains(route_once, '{{id}}/') "
+             f"THEN regexp_replace(route_once, {pattern}, '/{{id}}\\1', 'g') ELSE route_once END")
+    levels = f"SELECT *, {once} AS route_once FROM (SELECT *, {local} AS route_local FROM {relation})"
+    return (f"SELECT * EXCLUDE (route_local, route_once, route_twice), "
+            f"left(coalesce(nullif(route_twice, ''), '/'), {ROUTE_MAX_CHARS}) AS route "
+            f"FROM (SELECT *, {twice} AS route_twice FROM ({levels}))")
 
 
 def _id_segment() -> str:

@@ -79,21 +79,30 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     DuckDB materialises) holds the narrow parsed columns and not the raw text.
     """
     quote_free = f"CASE WHEN contains(raw, {_ESCAPED_QUOTE}) THEN replace(raw, {_ESCAPED_QUOTE}, '''') ELSE raw END"
-    method_ok = "contains(parts[2], ' ') AND regexp_full_match(split_part(parts[2], ' ', 1), '[A-Z]{1,16}')"
+    # Each line's fields and words are split once, at the lower levels: split_part() splits its
+    # whole string on every call.
+    words = f"""
+            SELECT raw, parts, string_split(parts[2], ' ') AS request_words,
+                   string_split(trim(parts[3]), ' ') AS status_words
+            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+    """
+    method, target, code = (_word("request_words", 1), _word("request_words", 2), _word("status_words", 1))
     split_fields = f"""
             SELECT raw,
                    try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
                                 {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
-                   CASE WHEN length(split_part(trim(parts[3]), ' ', 1)) = 3
-                        THEN TRY_CAST(split_part(trim(parts[3]), ' ', 1) AS SMALLINT) END AS status,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 1) ELSE '-' END AS method,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 2) ELSE '' END AS path,
-                   CASE WHEN len(parts) = 3 THEN array_to_string(string_split(trim(parts[3]), ' ')[3:], ' ')
+                   CASE WHEN length({code}) = 3 THEN TRY_CAST({code} AS SMALLINT) END AS status,
+                   CASE WHEN method_ok THEN {method} ELSE '-' END AS method,
+                   CASE WHEN method_ok THEN {target} ELSE '' END AS path,
+                   CASE WHEN len(parts) = 3 THEN array_to_string(status_words[3:], ' ')
                         ELSE parts[-1] END AS tail,
                    coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
                             AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
-                            AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
-            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+                            AND len(status_words) >= 2, false) AS shape_ok
+            FROM (
+                SELECT *, contains(parts[2], ' ') AND regexp_full_match({method}, '[A-Z]{{1,16}}') AS method_ok
+                FROM ({words})
+            )
     """
     return f"""
     SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad, reason FROM (
@@ -124,6 +133,11 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     )
     ) WHERE NOT blank
     """
+
+
+def _word(words: str, index: int) -> str:
+    """What `split_part(text, ' ', index)` gives, from `words`, the column of `string_split(text, ' ')`."""
+    return f"CASE WHEN {words} IS NOT NULL THEN coalesce({words}[{index}], '') END"
 
 
 def detect_access(lines: list[str]) -> LogFormat | None:

@@ -40,21 +40,28 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def route_sql(path: str) -> str:
-    """A DuckDB expression turning the raw path expression `path` into a route template.
+def with_route(relation: str, path: str = "path") -> str:
+    """A SELECT of every column of `relation` (a FROM item) and `route`: the raw path column
+    `path` turned into a route template.
 
     Scheme and host, query string and fragment go; identifier segments become `{id}`.
-    The replacement runs twice because a match consumes the slash that the next
-    segment's match needs (`/1/2`); paths without a digit skip it.
+    Paths without a digit skip the replacement. It runs a second time only where the first
+    left `{id}/`: a match consumes the slash that the next segment's match needs (`/1/2`).
+    Each step is a column of its own query level, never a scalar subquery: DuckDB turns a
+    correlated subquery into a join that materialises every column of every row of `relation`.
     """
     bare = f"split_part(split_part({path}, '?', 1), '#', 1)"
     local = (f"CASE WHEN starts_with({path}, '/') THEN {bare} "
              f"ELSE regexp_replace({bare}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', '') END")
     pattern = sql_string("/" + _id_segment() + "(/|$)")
-    once = f"regexp_replace(p, {pattern}, '/{{id}}\\1', 'g')"
-    twice = f"regexp_replace({once}, {pattern}, '/{{id}}\\1', 'g')"
-    templated = f"CASE WHEN regexp_matches(p, '[0-9]') THEN {twice} ELSE p END"
-    return f"(SELECT left(coalesce(nullif({templated}, ''), '/'), {ROUTE_MAX_CHARS}) FROM (SELECT {local} AS p))"
+    once = (f"CASE WHEN regexp_matches(route_local, '[0-9]') "
+            f"THEN regexp_replace(route_local, {pattern}, '/{{id}}\\1', 'g') ELSE route_local END")
+    twice = (f"CASE WHEN route_once <> route_local AND contains(route_once, '{{id}}/') "
+             f"THEN regexp_replace(route_once, {pattern}, '/{{id}}\\1', 'g') ELSE route_once END")
+    levels = f"SELECT *, {once} AS route_once FROM (SELECT *, {local} AS route_local FROM {relation})"
+    return (f"SELECT * EXCLUDE (route_local, route_once, route_twice), "
+            f"left(coalesce(nullif(route_twice, ''), '/'), {ROUTE_MAX_CHARS}) AS route "
+            f"FROM (SELECT *, {twice} AS route_twice FROM ({levels}))")
 
 
 def _id_segment() -> str:
@@ -72,13 +79,37 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     DuckDB materialises) holds the narrow parsed columns and not the raw text.
     """
     quote_free = f"CASE WHEN contains(raw, {_ESCAPED_QUOTE}) THEN replace(raw, {_ESCAPED_QUOTE}, '''') ELSE raw END"
-    method_ok = "contains(parts[2], ' ') AND regexp_full_match(split_part(parts[2], ' ', 1), '[A-Z]{1,16}')"
+    # Each line's fields and words are split once, at the lower levels: split_part() splits its
+    # whole string on every call.
+    words = f"""
+            SELECT raw, parts, string_split(parts[2], ' ') AS request_words,
+                   string_split(trim(parts[3]), ' ') AS status_words
+            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+    """
+    method, target, code = (_word("request_words", 1), _word("request_words", 2), _word("status_words", 1))
+    split_fields = f"""
+            SELECT raw,
+                   try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
+                                {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
+                   CASE WHEN length({code}) = 3 THEN TRY_CAST({code} AS SMALLINT) END AS status,
+                   CASE WHEN method_ok THEN {method} ELSE '-' END AS method,
+                   CASE WHEN method_ok THEN {target} ELSE '' END AS path,
+                   CASE WHEN len(parts) = 3 THEN array_to_string(status_words[3:], ' ')
+                        ELSE parts[-1] END AS tail,
+                   coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
+                            AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
+                            AND len(status_words) >= 2, false) AS shape_ok
+            FROM (
+                SELECT *, contains(parts[2], ' ') AND regexp_full_match({method}, '[A-Z]{{1,16}}') AS method_ok
+                FROM ({words})
+            )
+    """
     return f"""
     SELECT {file_id} AS file_id, line, ts, method, route, status, duration_ms, bad, reason FROM (
     SELECT row_number() OVER () AS line, * FROM (
     SELECT raw IS NULL OR raw = '' AS blank, ts,
            CASE WHEN ok THEN method END AS method,
-           CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN {route_sql('path')} END AS route,
+           CASE WHEN ok AND path = '' THEN {sql_string(UNPARSED_ROUTE)} WHEN ok THEN route END AS route,
            CASE WHEN ok THEN status END AS status,
            CASE WHEN ok THEN duration_ms END AS duration_ms,
            CASE WHEN NOT ok THEN left(raw, {SAMPLE_CHARS}) END AS bad,
@@ -94,19 +125,7 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
         SELECT *, coalesce(ts IS NOT NULL AND status BETWEEN 100 AND 599 AND shape_ok, false) AS parsed,
                regexp_extract(tail, {sql_string(DURATION_FIELD)}, 1) AS duration
         FROM (
-            SELECT raw,
-                   try_strptime(split_part(split_part(parts[1], '[', 2), ']', 1),
-                                {sql_string(ACCESS_TIME_FORMAT)})::TIMESTAMP AS ts,
-                   CASE WHEN length(split_part(trim(parts[3]), ' ', 1)) = 3
-                        THEN TRY_CAST(split_part(trim(parts[3]), ' ', 1) AS SMALLINT) END AS status,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 1) ELSE '-' END AS method,
-                   CASE WHEN {method_ok} THEN split_part(parts[2], ' ', 2) ELSE '' END AS path,
-                   CASE WHEN len(parts) = 3 THEN array_to_string(string_split(trim(parts[3]), ' ')[3:], ' ')
-                        ELSE parts[-1] END AS tail,
-                   coalesce(suffix(parts[1], '] ') AND contains(parts[1], ' [')
-                            AND (len(parts) = 3 OR (len(parts) >= 7 AND parts[5] = ' '))
-                            AND len(string_split(trim(parts[3]), ' ')) >= 2, false) AS shape_ok
-            FROM (SELECT raw, string_split({quote_free}, '"') AS parts FROM {lines_sql})
+            {with_route(f'({split_fields})')}
         )
         )
         )
@@ -114,6 +133,11 @@ def access_rows_sql(file_id: int, lines_sql: str) -> str:
     )
     ) WHERE NOT blank
     """
+
+
+def _word(words: str, index: int) -> str:
+    """What `split_part(text, ' ', index)` gives, from `words`, the column of `string_split(text, ' ')`."""
+    return f"CASE WHEN {words} IS NOT NULL THEN coalesce({words}[{index}], '') END"
 
 
 def detect_access(lines: list[str]) -> LogFormat | None:

@@ -358,3 +358,128 @@ def test_a_review_root_that_is_a_package_names_its_modules_from_it(tmp_path: Pat
     write_project(tmp_path, files)
     findings = review_project(tmp_path / "tracker", CODES)
     assert [(finding.path, finding.location.line) for finding in findings] == [("api.py", 13)]
+
+
+# A Flask service whose list queries are model classmethods, paged by a project helper that
+# serializes each item of the page with the function (or lambda) it is handed.
+_PAGED = {
+    "board/__init__.py": "",
+    "board/models.py": """
+        from flask_sqlalchemy import SQLAlchemy
+        from sqlalchemy.orm import joinedload
+
+        db = SQLAlchemy()
+
+
+        class User(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+
+
+        class Dashboard(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+            draft = db.Column(db.Boolean)
+            user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+            user = db.relationship(User)
+
+            @classmethod
+            def all(cls, user_id):
+                query = Dashboard.query.filter(Dashboard.user_id == user_id)  # expect: BB207
+                query = query.filter(Dashboard.draft == False)
+                return query
+
+            @classmethod
+            def loaded(cls, user_id):
+                return cls.query.options(joinedload(Dashboard.user)).filter(cls.user_id == user_id)
+
+            @classmethod
+            def recent(cls):
+                return cls.query.order_by(cls.id.desc())  # expect: BB207
+
+            def to_dict(self):
+                return {"id": self.id, "owner": self.user.name}
+    """,
+    "board/paging.py": """
+        def paginate(query_set, page, page_size, serializer):
+            results = query_set.paginate(page=page, per_page=page_size)
+            return {"count": query_set.count(), "results": [serializer(item) for item in results.items]}
+
+
+        def only_named(query):
+            return query.filter_by(draft=False)
+    """,
+    "board/serializers.py": """
+        def serialize_dashboard(dashboard):
+            return {"id": dashboard.id, "name": dashboard.name, "user": dashboard.user.name}
+
+
+        def serialize_plain(dashboard):
+            return {"id": dashboard.id, "name": dashboard.name}
+    """,
+    "board/views.py": """
+        from flask import Flask, request
+
+        from board import models
+        from board.paging import only_named, paginate
+        from board.serializers import serialize_dashboard, serialize_plain
+
+        app = Flask(__name__)
+
+
+        @app.get("/dashboards")
+        def dashboards():
+            results = models.Dashboard.all(request.args["user"])
+            results = only_named(results)
+            return paginate(results, 1, 25, serialize_dashboard)
+
+
+        @app.get("/dashboards/loaded")
+        def loaded_dashboards():
+            return paginate(models.Dashboard.loaded(1), 1, 25, serialize_dashboard)
+
+
+        @app.get("/dashboards/recent")
+        def recent_dashboards():
+            return paginate(models.Dashboard.recent(), 1, 25, lambda d: d.to_dict())
+    """,
+}
+
+
+def test_a_query_returned_to_a_caller_that_pages_it_through_a_per_item_serializer(tmp_path: Path) -> None:
+    findings = review_project(write_project(tmp_path, _PAGED), CODES)
+    assert located(findings) == expected(_PAGED)
+    first, second = sorted((finding for finding in findings if finding.code == "BB207"), key=lambda finding: finding.line)
+    assert first.confidence is second.confidence is Confidence.MEDIUM
+    assert "`Dashboard.user`" in first.message and "`dashboards()`" in first.message
+    assert "`Dashboard.to_dict()`" in second.message
+
+
+def test_a_serializer_reading_no_relation_or_a_loop_without_the_rows_is_not_a_hand_over(tmp_path: Path) -> None:
+    files = dict(_PAGED)
+    files["board/views.py"] = """
+        from flask import Flask
+
+        from board import models
+        from board.paging import paginate
+        from board.serializers import serialize_plain
+
+        app = Flask(__name__)
+
+
+        def retried(query, attempts, serializer):
+            for _ in range(attempts):
+                return serializer(query.first())
+
+
+        @app.get("/dashboards")
+        def dashboards():
+            return paginate(models.Dashboard.all(1), 1, 25, serialize_plain)
+
+
+        @app.get("/dashboards/first")
+        def first_dashboard():
+            return retried(models.Dashboard.recent(), 3, lambda d: d.to_dict())
+    """
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert [finding for finding in findings if finding.code == "BB207"] == []

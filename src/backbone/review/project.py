@@ -59,6 +59,25 @@ class HandedFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class HandedRows:
+    """Rows a function hands to a project function (`paginate(results, page, 50, serialize)`):
+    argument `position` of the call to `callee` holds what a call to the project function
+    `source` returned, through names bound to it and through helpers handed it first
+    (`results = filter_by_tags(results, ...)`, listed in `through`). `callbacks` are the
+    call's other arguments that are functions, as (position, function, method): a function
+    named (`serialize`, `self.serialize`), or a lambda that calls `method` on its parameter
+    (`lambda q: q.to_dict()`)."""
+
+    callee: str
+    position: int
+    source: str
+    through: tuple[str, ...]
+    callbacks: tuple[tuple[int, str, str], ...]
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     qualname: str
     line: int
@@ -70,6 +89,10 @@ class FunctionFacts:
     # leading `self`/`cls`, as a bound call passes them.
     per_item_parameters: tuple[tuple[int, str], ...] = ()
     handed: tuple[HandedFunction, ...] = ()
+    # Parameters called once per item of an iteration over another parameter (`for row in
+    # query_set.paginate(...).items: serializer(row)`), as (called position, iterated position).
+    per_item_rows: tuple[tuple[int, int], ...] = ()
+    handed_rows: tuple[HandedRows, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +184,8 @@ class _FactCollector:
                     item.decorators,
                     per_item,
                     handed,
+                    _per_item_rows(item.node, item.class_qualname) if per_item else (),
+                    self._handed_rows(item.node, item.class_qualname),
                 )
                 continue
             node, frame = item
@@ -287,6 +312,67 @@ class _FactCollector:
                 found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
 
+    def _handed_rows(self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[HandedRows, ...]:
+        """The calls that hand a project function what another project call returned, next to a
+        function argument (HandedRows)."""
+        frame = _Frame((), class_qualname, None)
+        nodes = own_nodes(node)
+        calls = [inner for inner in nodes if isinstance(inner, ast.Call) and len(inner.args) >= 2]
+        if not any(isinstance(argument, (ast.Name, ast.Lambda, ast.Attribute)) for call in calls for argument in call.args):
+            return ()
+        bound: dict[str, list[ast.expr]] = {}
+        for inner in nodes:
+            if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+                bound.setdefault(inner.targets[0].id, []).append(inner.value)
+        found: list[HandedRows] = []
+        for call in calls:
+            callee = self._callee(call.func, frame)
+            if callee is None:
+                continue
+            callbacks: list[tuple[int, str, str]] = []
+            for position, argument in enumerate(call.args):
+                if isinstance(argument, ast.Lambda):
+                    method = _lambda_row_method(argument)
+                    if method:
+                        callbacks.append((position, "", method))
+                elif isinstance(argument, ast.Name) and argument.id not in BUILTIN_NAMES and argument.id not in bound:
+                    target = self.resolver.resolve_parts([argument.id])
+                    if target is not None:
+                        callbacks.append((position, target, ""))
+                elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name) and argument.value.id in ("self", "cls") and class_qualname is not None:
+                    callbacks.append((position, f"{class_qualname}.{argument.attr}", ""))
+            if not callbacks:
+                continue
+            for position, argument in enumerate(call.args):
+                if any(position == callback[0] for callback in callbacks):
+                    continue
+                for source, through in self._row_sources(argument, bound, frame):
+                    found.append(HandedRows(callee, position, source, through, tuple(callbacks), call.lineno, call.col_offset + 1))
+        return tuple(found)
+
+    def _row_sources(self, argument: ast.expr, bound: dict[str, list[ast.expr]], frame: _Frame) -> list[tuple[str, tuple[str, ...]]]:
+        """The project calls whose result `argument` holds, with the helpers it went through
+        (`rows = Post.recent(...)`, then `rows = only_public(rows)`)."""
+        if isinstance(argument, ast.Call):
+            callee = self._callee(argument.func, frame)
+            return [(callee, ())] if callee is not None else []
+        if not isinstance(argument, ast.Name) or argument.id not in bound:
+            return []
+        sources: list[str] = []
+        through: list[str] = []
+        for value in bound[argument.id]:
+            if not isinstance(value, ast.Call):
+                return []
+            callee = self._callee(value.func, frame)
+            if callee is None:
+                return []
+            first = value.args[0] if value.args else None
+            if isinstance(first, ast.Name) and first.id == argument.id:
+                through.append(callee)
+            else:
+                sources.append(callee)
+        return [(source, tuple(through)) for source in sources]
+
     def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
         qualname = self._qualname(frame, node.name)
         # A generic base (`ModelSerializer[Any]`, `ModelViewSet[Order]`) is its class.
@@ -322,6 +408,54 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+def _lambda_row_method(function: ast.Lambda) -> str:
+    """`lambda q: q.to_dict(with_stats=True)`: the method the lambda calls on its one parameter."""
+    parameters = function.args.args
+    body = function.body
+    if len(parameters) != 1 or not isinstance(body, ast.Call) or not isinstance(body.func, ast.Attribute):
+        return ""
+    receiver = body.func.value
+    return body.func.attr if isinstance(receiver, ast.Name) and receiver.id == parameters[0].arg else ""
+
+
+def _per_item_rows(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[tuple[int, int], ...]:
+    """(called, iterated): a parameter called with the item of a loop or comprehension whose
+    iterable comes from another parameter, directly or through a name bound from it
+    (`results = query_set.paginate(page, size)`, `[serializer(r) for r in results.items]`)."""
+    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+        positional = positional[1:]
+    nodes = own_nodes(node)
+    derived: dict[str, set[str]] = {name: {name} for name in positional}
+    for inner in nodes:
+        if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+            sources = {leaf.id for leaf in subtree(inner.value) if isinstance(leaf, ast.Name) and leaf.id in positional}
+            if sources:
+                derived.setdefault(inner.targets[0].id, set()).update(sources)
+    found: set[tuple[int, int]] = set()
+    for inner in nodes:
+        repeated: list[ast.AST]
+        if isinstance(inner, (ast.For, ast.AsyncFor)):
+            iterables, repeated, items = [inner.iter], list(inner.body), _target_names(inner.target)
+        elif isinstance(inner, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            iterables = [inner.generators[0].iter]
+            repeated = [inner.key, inner.value] if isinstance(inner, ast.DictComp) else [inner.elt]
+            items = _target_names(inner.generators[0].target)
+        else:
+            continue
+        rows = {source for iterable in iterables for leaf in subtree(iterable) if isinstance(leaf, ast.Name) for source in derived.get(leaf.id, ())}
+        if not rows:
+            continue
+        for part in repeated:
+            for call in subtree(part):
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
+                    continue
+                if any(isinstance(leaf, ast.Name) and leaf.id in items for value in call.args for leaf in subtree(value)):
+                    called = positional.index(call.func.id)
+                    found.update((called, positional.index(source)) for source in rows if source != call.func.id)
+    return tuple(sorted(found))
 
 
 def _target_names(target: ast.expr) -> set[str]:
@@ -386,6 +520,7 @@ _CALLERS_VIEW = "project.callers"
 
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
+_ROW_HANDOVERS_VIEW = "project.row-handovers"
 
 
 def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
@@ -413,6 +548,33 @@ def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction
             if target is not None and target.qualname != receiver.qualname:
                 found.setdefault(target.qualname, (caller, handed))
     return found
+
+
+def _build_row_handovers(index: ProjectIndex) -> dict[str, tuple[tuple[str, HandedRows], ...]]:
+    from backbone.review.contexts import path_context
+
+    found: dict[str, list[tuple[str, HandedRows]]] = {}
+    apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
+    for caller in sorted(index.functions):
+        facts = index.functions[caller]
+        if not facts.handed_rows:
+            continue
+        module = caller
+        while module and module not in index.modules:
+            module = module.rpartition(".")[0]
+        if module in apart:
+            continue
+        for handed in facts.handed_rows:
+            receiver = index.function(handed.callee)
+            if receiver is None or not any(
+                rows == handed.position and any(called == callback[0] for callback in handed.callbacks)
+                for called, rows in receiver.per_item_rows
+            ):
+                continue
+            source = index.function(handed.source)
+            if source is not None:
+                found.setdefault(source.qualname, []).append((caller, handed))
+    return {source: tuple(handovers) for source, handovers in found.items()}
 
 
 def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
@@ -606,6 +768,11 @@ class ProjectIndex:
         loop or comprehension (`paginate(rows, page, 50, serialize_row)`): function -> (the
         function that hands it over, the hand-over), the first one found."""
         return self.view(_CALLBACKS_VIEW, _build_callbacks)
+
+    def row_handovers(self, source: str) -> tuple[tuple[str, HandedRows], ...]:
+        """Where what the project function `source` returns is handed, as rows, to a project
+        function that calls a function it is given once per row: (caller, hand-over)."""
+        return self.view(_ROW_HANDOVERS_VIEW, _build_row_handovers).get(source, ())
 
     def reach(
         self, qualname: str, max_depth: int = 4, passes: Callable[[FunctionFacts], bool] = lambda _: True

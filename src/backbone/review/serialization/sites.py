@@ -347,6 +347,57 @@ class _Finder:
         found.extend(self._graphql_resolver(flow, function, owner, label))
         if function.decorator_list and function.returns is not None:
             found.extend(strawberry.resolver_sites(self, flow, function, label))
+        found.extend(self._handed_over(flow, function, owner))
+        return found
+
+    def _handed_over(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> list[SerializationSite]:
+        """A function returning a query (`Dashboard.all(org)`) whose caller hands the rows to a
+        project function that calls a function it is given once per row (`paginate(results, page,
+        25, serialize_dashboard)`, `lambda q: q.to_dict()`): that function's reads run per row."""
+        index = self.knowledge.index
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(function), function.name]))
+        handovers = index.row_handovers(qualname)
+        if not handovers:
+            return []
+        returned = [
+            located
+            for statement in own_nodes(function)
+            if isinstance(statement, ast.Return) and statement.value is not None
+            and (located := self.rows(flow, statement.value, owner)) is not None and located[1].kind in _ROWS
+        ]
+        if not returned:
+            return []
+        found: list[SerializationSite] = []
+        for node, rows in returned:
+            model = self.knowledge.graph.model(rows.model)
+            if model is None:
+                continue
+            for caller, handed in handovers:
+                through = [index.function(helper) for helper in handed.through]
+                if any(helper is not None and self.knowledge.reshapes(helper.qualname) for helper in through):
+                    continue
+                reads: list[Read] = []
+                for _, target, method in handed.callbacks:
+                    if method:
+                        member = self.knowledge.method(model.qualname, method)
+                        defined = index.function(member) if member is not None else None
+                        if member is not None and defined is not None:
+                            reads.append(Read((f"{method}()",), f"{model.name}.{method}()", self.knowledge.where(member, defined.line)))
+                        continue
+                    facts = index.function(target)
+                    if facts is None:
+                        continue
+                    position = 1 if facts.qualname.rpartition(".")[0] in index.classes else 0
+                    name = f"{facts.qualname.rpartition('.')[2]}()"
+                    reads.extend(Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(facts.qualname, position))
+                if not reads:
+                    continue
+                receiver = handed.callee.rpartition(".")[2]
+                view = f"`{caller.rpartition('.')[2]}()` ({self.knowledge.where(caller, handed.line).render()}, through `{receiver}()`)"
+                shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
+                found.append(
+                    SerializationSite(node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM)
+                )
         return found
 
     def _graphql_resolver(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:

@@ -1470,6 +1470,27 @@ def render(orders: list[Order]):
 )
 
 FLASK_INVALID = (
+    # A function returns the query; its caller hands the rows to a pager that calls the
+    # serializer it is given once per item of the page.
+    _FLASK + '''
+
+def newest_books():
+    return Book.query.order_by(Book.id.desc())  # expect: BB207
+
+
+def paginate(query, page, size, serializer):
+    page_rows = query.paginate(page=page, per_page=size)
+    return [serializer(row) for row in page_rows.items]
+
+
+def book_card(book):
+    return {"title": book.title, "author": book.author.name}
+
+
+@app.route("/books/newest")
+def newest():
+    return jsonify(paginate(newest_books(), 1, 25, book_card))
+''',
     # A module-level many=True schema dumps every book, each loading its author.
     _FLASK + '''
 
@@ -1566,6 +1587,37 @@ def names():
 )
 
 FLASK_VALID = (
+    # The pager's serializer reads columns only; the loader options load the author.
+    _FLASK + '''
+
+from sqlalchemy.orm import joinedload
+
+
+def newest_books():
+    return Book.query.order_by(Book.id.desc())
+
+
+def newest_with_authors():
+    return Book.query.options(joinedload(Book.author)).order_by(Book.id.desc())
+
+
+def paginate(query, page, size, serializer):
+    page_rows = query.paginate(page=page, per_page=size)
+    return [serializer(row) for row in page_rows.items]
+
+
+def book_title(book):
+    return {"title": book.title}
+
+
+def book_card(book):
+    return {"title": book.title, "author": book.author.name}
+
+
+@app.route("/books/newest")
+def newest():
+    return jsonify(paginate(newest_books(), 1, 25, book_title) + paginate(newest_with_authors(), 1, 25, book_card))
+''',
     # joinedload covers the nested author.
     _FLASK + '''
 

@@ -12,7 +12,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from orm_test_support import facts_of, located, review_project, write_project
+from orm_test_support import facts_of, index_of, located, review_project, write_project
 
 from backbone.findings import Confidence
 from backbone.review.serialization.facts import SchemaClass, ViewData
@@ -483,3 +483,138 @@ def test_a_serializer_reading_no_relation_or_a_loop_without_the_rows_is_not_a_ha
     """
     findings = review_project(write_project(tmp_path, files), CODES)
     assert [finding for finding in findings if finding.code == "BB207"] == []
+
+
+# A generic repository keeps the model class its subclass binds (`Repository[RecipeOut, Recipe]`)
+# in `self.model`; a page helper hands the query back narrowed; a pydantic v1 generic page is
+# built with the rows for a list of models read from attributes.
+_REPOSITORY = {
+    "kitchen/__init__.py": "",
+    "kitchen/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Unit(Base):
+            __tablename__ = "unit"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+
+        class Recipe(Base):
+            __tablename__ = "recipe"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+            unit: Mapped[Unit] = relationship()
+            cook_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+            cook: Mapped[Unit] = relationship(foreign_keys=[cook_id])
+    """,
+    "kitchen/schema.py": """
+        from typing import Generic, TypeVar
+
+        from pydantic import BaseModel
+        from pydantic.generics import GenericModel
+
+        DataT = TypeVar("DataT")
+
+
+        class UnitOut(BaseModel):
+            name: str
+
+            class Config:
+                orm_mode = True
+
+
+        class RecipeOut(BaseModel):
+            id: int
+            unit: UnitOut
+
+            class Config:
+                orm_mode = True
+
+
+        class Page(GenericModel, Generic[DataT]):
+            total: int = 0
+            items: list[DataT]
+
+
+        class RecipePage(Page):
+            items: list[RecipeOut]
+    """,
+    "kitchen/repository.py": """
+        from typing import Generic, TypeVar
+
+        from pydantic import BaseModel
+        from sqlalchemy.orm import Session
+
+        from kitchen.models import Base
+
+        Schema = TypeVar("Schema", bound=BaseModel)
+        Model = TypeVar("Model", bound=Base)
+
+
+        class Repository(Generic[Schema, Model]):
+            def __init__(self, session: Session, model: type[Model], schema: type[Schema]) -> None:
+                self.session = session
+                self.model = model
+                self.schema = schema
+
+            def paged(self, query, page: int, size: int):
+                count = query.count()
+                if page > 1:
+                    query = query.order_by(self.model.id)
+                return query.limit(size).offset((page - 1) * size), count
+    """,
+    "kitchen/recipes.py": """
+        from sqlalchemy.orm import joinedload
+
+        from kitchen.models import Recipe
+        from kitchen.repository import Repository
+        from kitchen.schema import RecipeOut, RecipePage
+
+
+        class RecipeRepository(Repository[RecipeOut, Recipe]):
+            def page_all(self, page: int, with_cook: bool = False) -> RecipePage:
+                q = self.session.query(self.model)
+                options = []
+                if with_cook:
+                    options.append(joinedload(Recipe.cook))
+                q = q.options(*options)
+                q, count = self.paged(q, page, 50)
+                data = q.all()  # expect: BB207
+                return RecipePage(total=count, items=data)
+
+            def page_loaded(self, page: int, with_cook: bool = False) -> RecipePage:
+                q = self.session.query(self.model)
+                options = [joinedload(Recipe.unit)]
+                if with_cook:
+                    options.append(joinedload(Recipe.cook))
+                q, count = self.paged(q.options(*options), page, 50)
+                return RecipePage(total=count, items=q.all())
+
+            def page_opaque(self, page: int, loaders) -> RecipePage:
+                q = self.session.query(self.model)
+                options = [joinedload(Recipe.cook)]
+                options.extend(loaders)
+                q, count = self.paged(q.options(*options), page, 50)
+                return RecipePage(total=count, items=q.all())
+    """,
+}
+
+
+def test_a_generic_repository_subclass_queries_the_model_it_binds(tmp_path: Path) -> None:
+    findings = review_project(write_project(tmp_path, _REPOSITORY), CODES)
+    assert located(findings) == expected(_REPOSITORY)
+    assert "`Recipe.unit`" in findings[0].message and "`RecipeOut`" in findings[0].message
+
+
+def test_generic_repository_facts() -> None:
+    index = index_of({path: textwrap.dedent(source) for path, source in _REPOSITORY.items()})
+    assert index.bound_attribute("kitchen.recipes.RecipeRepository", "model") == "kitchen.models.Recipe"
+    assert index.bound_attribute("kitchen.recipes.RecipeRepository", "session") is None
+    assert index.bound_attribute("kitchen.repository.Repository", "model") is None
+    assert index.returned_argument("kitchen.repository.Repository.paged") == (0, 0)

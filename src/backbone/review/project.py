@@ -93,6 +93,13 @@ class FunctionFacts:
     # query_set.paginate(...).items: serializer(row)`), as (called position, iterated position).
     per_item_rows: tuple[tuple[int, int], ...] = ()
     handed_rows: tuple[HandedRows, ...] = ()
+    # The function returns its parameter at this position (leaving out `self`/`cls`) narrowed by
+    # calls that keep its rows and what they load (`query.filter(...).limit(n)`), as a whole
+    # (element -1) or as this element of a returned tuple (`return query.limit(n), count`):
+    # (position, element); (-1, -1) when not.
+    returns_argument: tuple[int, int] = (-1, -1)
+    # The project functions it hands the parameter to on the way (each must return it too).
+    returns_through: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,13 @@ class ClassFacts:
     line: int
     bases: tuple[str, ...]
     methods: tuple[str, ...]
+    # A generic class: the type variables of its `Generic[...]` base (`Generic[Schema, Model]`).
+    type_parameters: tuple[str, ...] = ()
+    # Per subscripted base, what it binds them to: (base, arguments) (`Repository[PostOut, Post]`).
+    base_arguments: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Attributes that hold the class a type variable stands for: `self.model = model` with
+    # `model: type[Model]`, or `model: type[Model]` in the class body, as (attribute, type variable).
+    typed_attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +190,7 @@ class _FactCollector:
             item = stack.pop()
             if isinstance(item, _FunctionEnd):
                 per_item, handed = self._callbacks(item.node, item.class_qualname)
+                returned, returned_through = _returned_argument(item.node, item.class_qualname, self.resolver)
                 self.functions[item.qualname] = FunctionFacts(
                     item.qualname,
                     item.node.lineno,
@@ -186,6 +201,8 @@ class _FactCollector:
                     handed,
                     _per_item_rows(item.node, item.class_qualname) if per_item else (),
                     self._handed_rows(item.node, item.class_qualname),
+                    returned,
+                    returned_through,
                 )
                 continue
             node, frame = item
@@ -312,6 +329,46 @@ class _FactCollector:
                 found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
 
+    def _generic(self, node: ast.ClassDef) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str], ...]]:
+        """ClassFacts.type_parameters, base_arguments and typed_attributes."""
+        parameters: tuple[str, ...] = ()
+        arguments: list[tuple[str, tuple[str, ...]]] = []
+        for base in node.bases:
+            if not isinstance(base, ast.Subscript):
+                continue
+            base_name = self.resolver.qualified_name(base.value)
+            elements = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+            names = tuple(self.resolver.qualified_name(element) or "" if isinstance(element, (ast.Name, ast.Attribute)) else "" for element in elements)
+            if base_name in ("typing.Generic", "typing_extensions.Generic"):
+                parameters = names
+            elif base_name:
+                arguments.append((base_name, names))
+        typed: list[tuple[str, str]] = []
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                variable = self._type_of(item.annotation)
+                if variable:
+                    typed.append((item.target.id, variable))
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                annotated = {argument.arg: self._type_of(argument.annotation) for argument in item.args.args if argument.annotation is not None}
+                for statement in own_nodes(item):
+                    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Name)):
+                        continue
+                    target = statement.targets[0]
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" and annotated.get(statement.value.id):
+                        typed.append((target.attr, annotated[statement.value.id]))
+        return parameters, tuple(arguments), tuple(typed)
+
+    def _type_of(self, annotation: ast.expr) -> str:
+        """`type[Model]` / `Type[Model]`: the qualified name of `Model` (a type variable, if any)."""
+        if not isinstance(annotation, ast.Subscript) or isinstance(annotation.slice, ast.Tuple):
+            return ""
+        outer = annotation.value
+        if not (isinstance(outer, ast.Name) and outer.id == "type" or self.resolver.qualified_name(outer) in ("typing.Type", "builtins.type")):
+            return ""
+        inner = annotation.slice
+        return (self.resolver.qualified_name(inner) or "") if isinstance(inner, (ast.Name, ast.Attribute)) else ""
+
     def _handed_rows(self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[HandedRows, ...]:
         """The calls that hand a project function what another project call returned, next to a
         function argument (HandedRows)."""
@@ -384,7 +441,7 @@ class _FactCollector:
         methods = tuple(
             item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
-        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods)
+        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods, *self._generic(node))
         # A class body runs when the class is defined: its calls belong to the enclosing function.
         inner = _Frame((*frame.scope, node.name), qualname, frame.calls)
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
@@ -408,6 +465,103 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+# Query calls that narrow the rows and keep what each row loads.
+_NARROWING = frozenset(
+    {"filter", "filter_by", "where", "exclude", "limit", "offset", "order_by", "distinct", "join", "outerjoin", "group_by", "having", "slice", "all"}
+)
+
+
+def _returned_argument(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, resolver: NameResolver
+) -> tuple[tuple[int, int], tuple[str, ...]]:
+    """FunctionFacts.returns_argument and returns_through: every return gives back the same
+    parameter, narrowed (by query calls, or by project functions handed it first), whole or at
+    the same position of a tuple."""
+    none: tuple[tuple[int, int], tuple[str, ...]] = ((-1, -1), ())
+    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+        positional = positional[1:]
+    if not positional:
+        return none
+    nodes = own_nodes(node)
+    bound: dict[str, list[ast.expr]] = {}
+    for inner in nodes:
+        if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+            bound.setdefault(inner.targets[0].id, []).append(inner.value)
+        elif isinstance(inner, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)) and isinstance(inner.target, ast.Name):
+            bound.setdefault(inner.target.id, []).append(ast.Constant(None))
+    through: list[str] = []
+    kept: list[str] = []
+
+    def helper(call: ast.Call) -> str:
+        """`helper(query, ...)`, `self.helper(query)`, `QueryFilter(text).filter_query(query)` (the
+        instance bound to a name once): the project function, qualified as far as the source tells."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            return resolver.resolve_parts([func.id]) or ""
+        if not isinstance(func, ast.Attribute):
+            return ""
+        owner = func.value
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and class_qualname is not None:
+            return f"{class_qualname}.{func.attr}"
+        if isinstance(owner, ast.Name) and len(bound.get(owner.id, ())) == 1:
+            owner = bound[owner.id][0]
+        if isinstance(owner, ast.Call):
+            owner = owner.func
+        parts = dotted_parts(owner)
+        qualified = resolver.resolve_parts(parts) if parts is not None else None
+        return f"{qualified}.{func.attr}" if qualified else ""
+
+    def root(expression: ast.expr, visiting: frozenset[str] = frozenset()) -> str | None:
+        """The parameter `expression` narrows, "" for none, None for a name being resolved
+        (`query = query.filter(...)` refers to the earlier bindings)."""
+        for _ in range(16):
+            if not isinstance(expression, ast.Call):
+                break
+            if isinstance(expression.func, ast.Attribute) and expression.func.attr in _NARROWING:
+                expression = expression.func.value
+                continue
+            name = helper(expression)
+            if not name or not expression.args:
+                return ""
+            through.append(name)
+            expression = expression.args[0]
+        if not isinstance(expression, ast.Name):
+            return ""
+        if expression.id in visiting:
+            return None
+        if expression.id in bound and len(visiting) < 8:
+            roots = {root(value, visiting | {expression.id}) for value in bound[expression.id]}
+            if expression.id in positional:
+                roots.add(expression.id)
+            roots.discard(None)
+            return roots.pop() or "" if len(roots) == 1 else ""
+        return expression.id if expression.id in positional else ""
+
+    found: set[tuple[int, int]] = set()
+    for inner in nodes:
+        if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+            return none
+        if not isinstance(inner, ast.Return) or inner.value is None:
+            continue
+        value, element = inner.value, -1
+        items = list(enumerate(value.elts)) if isinstance(value, ast.Tuple) else [(-1, value)]
+        named: list[tuple[int, str, list[str]]] = []
+        for index, item in items:
+            through.clear()
+            name = root(item)
+            if name:
+                named.append((index, name, list(through)))
+        if len(named) != 1:
+            return none
+        element, name, helpers = named[0]
+        kept.extend(helpers)
+        if not name:
+            return none
+        found.add((positional.index(name), element))
+    return (found.pop(), tuple(dict.fromkeys(kept))) if len(found) == 1 else none
 
 
 def _lambda_row_method(function: ast.Lambda) -> str:
@@ -768,6 +922,48 @@ class ProjectIndex:
         loop or comprehension (`paginate(rows, page, 50, serialize_row)`): function -> (the
         function that hands it over, the hand-over), the first one found."""
         return self.view(_CALLBACKS_VIEW, _build_callbacks)
+
+    def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
+        """The class `self.<attribute>` holds in `class_qualname` when a generic ancestor keeps
+        there the class a type variable stands for (ClassFacts.typed_attributes) and the class,
+        or an ancestor on the way, subscripts a generic base with a class for it
+        (`class PostRepository(Repository[PostOut, Post])`)."""
+        variable = ""
+        order: list[str] = []
+        stack = [self.resolve(class_qualname)]
+        while stack and len(order) < 24:
+            current = stack.pop(0)
+            facts = self.classes.get(current)
+            if current in order or facts is None:
+                continue
+            order.append(current)
+            if not variable:
+                variable = next((name for attr, name in facts.typed_attributes if attr == attribute), "")
+            stack.extend(self.resolve(base) for base in facts.bases)
+        if not variable:
+            return None
+        for current in order:
+            for base, arguments in self.classes[current].base_arguments:
+                generic = self.classes.get(self.resolve(base))
+                if generic is None or variable not in generic.type_parameters:
+                    continue
+                position = generic.type_parameters.index(variable)
+                if position < len(arguments) and arguments[position]:
+                    return arguments[position]
+        return None
+
+    def returned_argument(self, qualname: str, depth: int = 0) -> tuple[int, int]:
+        """FunctionFacts.returns_argument, when each project function it hands the argument to on
+        the way returns it too; (-1, -1) otherwise."""
+        facts = self.function(qualname)
+        if facts is None or facts.returns_argument == (-1, -1) or depth > 4:
+            return (-1, -1)
+        for helper in facts.returns_through:
+            owner, _, name = helper.rpartition(".")
+            target = self.function(helper) or (self.function(found) if (found := self.method(self.resolve(owner), name)) else None)
+            if target is None or self.returned_argument(target.qualname, depth + 1) != (0, -1):
+                return (-1, -1)
+        return facts.returns_argument
 
     def row_handovers(self, source: str) -> tuple[tuple[str, HandedRows], ...]:
         """Where what the project function `source` returns is handed, as rows, to a project

@@ -600,6 +600,12 @@ class ProjectKnowledge(DataKnowledge):
     def function_access(self, qualname: str) -> FunctionDataAccess | None:
         return self.functions.get(qualname)
 
+    def returned_argument(self, qualname: str) -> tuple[int, int]:
+        return self.index.returned_argument(qualname)
+
+    def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
+        return self.index.bound_attribute(class_qualname, attribute)
+
     def resolve_function(self, qualname: str) -> str | None:
         if qualname in self._resolved:
             return self._resolved[qualname]

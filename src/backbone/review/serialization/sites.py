@@ -493,10 +493,29 @@ class _Finder:
         elif _many(call):
             schema, _ = self._schema_of_receiver(flow, call, owner)
             rows = call.args[0] if call.args else next((keyword.value for keyword in call.keywords if keyword.arg == "instance"), None)
+        elif call.keywords:
+            return self._constructed(flow, call, owner, label)
         if rows is None or not schema or self.knowledge.family(schema) is None:
             return []
         site = self._site(self.rows(flow, rows, owner), schema, True, label)
         return [site] if site is not None else []
+
+    def _constructed(self, flow: ScopeFlow, call: ast.Call, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        """`Page(total=count, items=rows)`: a pydantic model built with rows for a field that is a
+        list of models reading attributes validates each row into that model."""
+        model = self.schema_named(call.func)
+        if not model or self.knowledge.family(model) is not Family.PYDANTIC:
+            return []
+        fields = {field.name: field for schema in reversed(self.knowledge.ancestry(model)) for field in schema.fields}
+        found: list[SerializationSite] = []
+        for keyword in call.keywords:
+            field = fields.get(keyword.arg or "")
+            if field is None or not field.many or not field.nested or self.knowledge.family(field.nested) is not Family.PYDANTIC:
+                continue
+            site = self._site(self.rows(flow, keyword.value, owner), field.nested, True, label)
+            if site is not None:
+                found.append(site)
+        return found
 
     def _per_row(self, flow: ScopeFlow, loop: ast.AST, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         if isinstance(loop, (ast.For, ast.AsyncFor)):

@@ -549,6 +549,7 @@ _REPOSITORY = {
         from typing import Generic, TypeVar
 
         from pydantic import BaseModel
+        from sqlalchemy import select
         from sqlalchemy.orm import Session
 
         from kitchen.models import Base
@@ -568,6 +569,31 @@ _REPOSITORY = {
                 if page > 1:
                     query = query.order_by(self.model.id)
                 return query.limit(size).offset((page - 1) * size), count
+
+            def _query(self):
+                return select(self.model)
+
+            def listing(self, override=None):
+                eff_schema = override or self.schema
+                rows = self.session.execute(self._query()).scalars().all()  # expect: BB207
+                return [eff_schema.from_orm(row) for row in rows]
+
+            def names(self):
+                rows = self.session.execute(self._query()).scalars().all()
+                return [row.id for row in rows]
+    """,
+    "kitchen/units.py": """
+        from sqlalchemy.orm import joinedload
+
+        from kitchen.models import Unit
+        from kitchen.repository import Repository
+        from kitchen.schema import UnitOut
+
+
+        class UnitRepository(Repository[UnitOut, Unit]):
+            def listing(self, override=None):
+                rows = self.session.execute(self._query().options(joinedload(Unit.id))).scalars().all()
+                return [UnitOut.from_orm(row) for row in rows]
     """,
     "kitchen/recipes.py": """
         from sqlalchemy.orm import joinedload
@@ -609,7 +635,10 @@ _REPOSITORY = {
 def test_a_generic_repository_subclass_queries_the_model_it_binds(tmp_path: Path) -> None:
     findings = review_project(write_project(tmp_path, _REPOSITORY), CODES)
     assert located(findings) == expected(_REPOSITORY)
-    assert "`Recipe.unit`" in findings[0].message and "`RecipeOut`" in findings[0].message
+    by_path = {finding.path: finding for finding in findings}
+    assert "`Recipe.unit`" in by_path["kitchen/recipes.py"].message and "`RecipeOut`" in by_path["kitchen/recipes.py"].message
+    # The generic base's method, read as the subclass's that binds the model and its schema.
+    assert "of `RecipeRepository`" in by_path["kitchen/repository.py"].message
 
 
 def test_generic_repository_facts() -> None:

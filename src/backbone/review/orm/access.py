@@ -832,6 +832,19 @@ def module_flows(context: FileContext) -> ModuleFlows:
     return flows
 
 
+def specialised_flows(context: FileContext, generic: str, subclass: str) -> ModuleFlows:
+    """The flows of `context`'s file with the methods of the generic class `generic` read as
+    those of its project subclass `subclass` (what `self.model` holds there)."""
+    flows = module_flows(context)
+    key = (generic, subclass)
+    found = flows.specialisations.get(key)
+    if found is None:
+        found = ModuleFlows(context.tree, flows.resolver, flows.knowledge, specialise=key)
+        found.parents_from = weakref.ref(context)
+        flows.specialisations[key] = found
+    return found
+
+
 def scope_of(node: ast.AST, context: FileContext) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Module:
     function = context.enclosing_function(node)
     return function if function is not None else context.tree

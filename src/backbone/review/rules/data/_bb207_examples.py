@@ -1262,6 +1262,35 @@ def send_reminders():
 )
 
 SQLALCHEMY_INVALID = (
+    # A generic repository whose subclass binds the model: its base's listing validates each
+    # row into the subclass's schema; the subclass's page is built with rows for a list field.
+    _SQLALCHEMY + '''
+
+ModelT = TypeVar("ModelT", bound=Base)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+class OrderPage(BaseModel):
+    total: int
+    items: list[OrderOut]
+
+
+class Repository(Generic[SchemaT, ModelT]):
+    def __init__(self, session: Session, model: type[ModelT], schema: type[SchemaT]) -> None:
+        self.session = session
+        self.model = model
+        self.schema = schema
+
+    def listing(self):
+        rows = self.session.scalars(select(self.model)).all()  # expect: BB207
+        return [self.schema.model_validate(row) for row in rows]
+
+
+class OrderRepository(Repository[OrderOut, Order]):
+    def page(self, size: int) -> OrderPage:
+        rows = self.session.scalars(select(self.model).limit(size)).all()  # expect: BB207
+        return OrderPage(total=len(rows), items=rows)
+''',
     # response_model=list[...]: each order loads its customer.
     _SQLALCHEMY + '''
 
@@ -1350,6 +1379,37 @@ async def async_orders(db: AsyncSession = Depends(get_async_db)):
 )
 
 SQLALCHEMY_VALID = (
+    # The subclass's page loads what its schema reads; the base's listing is overridden.
+    _SQLALCHEMY + '''
+
+ModelT = TypeVar("ModelT", bound=Base)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+class OrderPage(BaseModel):
+    total: int
+    items: list[OrderOut]
+
+
+class Repository(Generic[SchemaT, ModelT]):
+    def __init__(self, session: Session, model: type[ModelT], schema: type[SchemaT]) -> None:
+        self.session = session
+        self.model = model
+        self.schema = schema
+
+    def listing(self):
+        rows = self.session.scalars(select(self.model)).all()
+        return [self.schema.model_validate(row) for row in rows]
+
+
+class OrderRepository(Repository[OrderOut, Order]):
+    def listing(self):
+        return []
+
+    def page(self, size: int) -> OrderPage:
+        rows = self.session.scalars(select(self.model).options(joinedload(Order.customer)).limit(size)).all()
+        return OrderPage(total=len(rows), items=rows)
+''',
     # joinedload for the customer, a chained selectinload/joinedload for lines and products.
     _SQLALCHEMY + '''
 

@@ -675,6 +675,7 @@ _CALLERS_VIEW = "project.callers"
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
 _ROW_HANDOVERS_VIEW = "project.row-handovers"
+_SPECIALISATIONS_VIEW = "project.generic-specialisations"
 
 
 def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
@@ -701,6 +702,19 @@ def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction
             target = index.function(handed.function)
             if target is not None and target.qualname != receiver.qualname:
                 found.setdefault(target.qualname, (caller, handed))
+    return found
+
+
+def _build_specialisations(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for qualname, facts in index.classes.items():
+        if not facts.type_parameters or not facts.typed_attributes:
+            continue
+        found[qualname] = tuple(
+            subclass
+            for subclass in sorted(index.subclasses_of(qualname))
+            if any(index.bound_attribute(subclass, attribute) for attribute, _ in facts.typed_attributes)
+        )
     return found
 
 
@@ -951,6 +965,11 @@ class ProjectIndex:
                 if position < len(arguments) and arguments[position]:
                     return arguments[position]
         return None
+
+    def specialisations(self, generic: str) -> tuple[str, ...]:
+        """The project subclasses of a generic class that keeps a class in an attribute
+        (ClassFacts.typed_attributes) which bind what that attribute holds."""
+        return self.view(_SPECIALISATIONS_VIEW, _build_specialisations).get(generic, ())
 
     def returned_argument(self, qualname: str, depth: int = 0) -> tuple[int, int]:
         """FunctionFacts.returns_argument, when each project function it hands the argument to on

@@ -367,15 +367,10 @@ class _Finder:
             return []
         index = self.knowledge.index
         generic = self._qualname(owner)
-        facts = index.classes.get(generic)
-        if facts is None or not facts.type_parameters or not facts.typed_attributes:
-            return []
         own = f"{generic}.{function.name}"
         found: list[SerializationSite] = []
-        for subclass in sorted(index.subclasses_of(generic))[:_MOST_SPECIALISATIONS]:
+        for subclass in index.specialisations(generic)[:_MOST_SPECIALISATIONS]:
             if index.method(subclass, function.name) != own:
-                continue
-            if not any(index.bound_attribute(subclass, attribute) for attribute, _ in facts.typed_attributes):
                 continue
             flow = specialised_flows(self.context, generic, subclass).flow(function)
             label = f"`{function.name}()` ({self.where(function)}) of `{subclass.rpartition('.')[2]}`"

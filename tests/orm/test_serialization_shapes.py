@@ -12,7 +12,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from orm_test_support import facts_of, located, review_project, write_project
+from orm_test_support import facts_of, index_of, located, review_project, write_project
 
 from backbone.findings import Confidence
 from backbone.review.serialization.facts import SchemaClass, ViewData
@@ -358,3 +358,292 @@ def test_a_review_root_that_is_a_package_names_its_modules_from_it(tmp_path: Pat
     write_project(tmp_path, files)
     findings = review_project(tmp_path / "tracker", CODES)
     assert [(finding.path, finding.location.line) for finding in findings] == [("api.py", 13)]
+
+
+# A Flask service whose list queries are model classmethods, paged by a project helper that
+# serializes each item of the page with the function (or lambda) it is handed.
+_PAGED = {
+    "board/__init__.py": "",
+    "board/models.py": """
+        from flask_sqlalchemy import SQLAlchemy
+        from sqlalchemy.orm import joinedload
+
+        db = SQLAlchemy()
+
+
+        class User(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+
+
+        class Dashboard(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+            draft = db.Column(db.Boolean)
+            user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+            user = db.relationship(User)
+
+            @classmethod
+            def all(cls, user_id):
+                query = Dashboard.query.filter(Dashboard.user_id == user_id)  # expect: BB207
+                query = query.filter(Dashboard.draft == False)
+                return query
+
+            @classmethod
+            def loaded(cls, user_id):
+                return cls.query.options(joinedload(Dashboard.user)).filter(cls.user_id == user_id)
+
+            @classmethod
+            def recent(cls):
+                return cls.query.order_by(cls.id.desc())  # expect: BB207
+
+            def to_dict(self):
+                return {"id": self.id, "owner": self.user.name}
+    """,
+    "board/paging.py": """
+        def paginate(query_set, page, page_size, serializer):
+            results = query_set.paginate(page=page, per_page=page_size)
+            return {"count": query_set.count(), "results": [serializer(item) for item in results.items]}
+
+
+        def only_named(query):
+            return query.filter_by(draft=False)
+    """,
+    "board/serializers.py": """
+        def serialize_dashboard(dashboard):
+            return {"id": dashboard.id, "name": dashboard.name, "user": dashboard.user.name}
+
+
+        def serialize_plain(dashboard):
+            return {"id": dashboard.id, "name": dashboard.name}
+    """,
+    "board/views.py": """
+        from flask import Flask, request
+
+        from board import models
+        from board.paging import only_named, paginate
+        from board.serializers import serialize_dashboard, serialize_plain
+
+        app = Flask(__name__)
+
+
+        @app.get("/dashboards")
+        def dashboards():
+            results = models.Dashboard.all(request.args["user"])
+            results = only_named(results)
+            return paginate(results, 1, 25, serialize_dashboard)
+
+
+        @app.get("/dashboards/loaded")
+        def loaded_dashboards():
+            return paginate(models.Dashboard.loaded(1), 1, 25, serialize_dashboard)
+
+
+        @app.get("/dashboards/recent")
+        def recent_dashboards():
+            return paginate(models.Dashboard.recent(), 1, 25, lambda d: d.to_dict())
+    """,
+}
+
+
+def test_a_query_returned_to_a_caller_that_pages_it_through_a_per_item_serializer(tmp_path: Path) -> None:
+    findings = review_project(write_project(tmp_path, _PAGED), CODES)
+    assert located(findings) == expected(_PAGED)
+    first, second = sorted((finding for finding in findings if finding.code == "BB207"), key=lambda finding: finding.line)
+    assert first.confidence is second.confidence is Confidence.MEDIUM
+    assert "`Dashboard.user`" in first.message and "`dashboards()`" in first.message
+    assert "`Dashboard.to_dict()`" in second.message
+
+
+def test_a_serializer_reading_no_relation_or_a_loop_without_the_rows_is_not_a_hand_over(tmp_path: Path) -> None:
+    files = dict(_PAGED)
+    files["board/views.py"] = """
+        from flask import Flask
+
+        from board import models
+        from board.paging import paginate
+        from board.serializers import serialize_plain
+
+        app = Flask(__name__)
+
+
+        def retried(query, attempts, serializer):
+            for _ in range(attempts):
+                return serializer(query.first())
+
+
+        @app.get("/dashboards")
+        def dashboards():
+            return paginate(models.Dashboard.all(1), 1, 25, serialize_plain)
+
+
+        @app.get("/dashboards/first")
+        def first_dashboard():
+            return retried(models.Dashboard.recent(), 3, lambda d: d.to_dict())
+    """
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert [finding for finding in findings if finding.code == "BB207"] == []
+
+
+# A generic repository keeps the model class its subclass binds (`Repository[RecipeOut, Recipe]`)
+# in `self.model`; a page helper hands the query back narrowed; a pydantic v1 generic page is
+# built with the rows for a list of models read from attributes.
+_REPOSITORY = {
+    "kitchen/__init__.py": "",
+    "kitchen/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Unit(Base):
+            __tablename__ = "unit"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+
+        class Recipe(Base):
+            __tablename__ = "recipe"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+            unit: Mapped[Unit] = relationship()
+            cook_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+            cook: Mapped[Unit] = relationship(foreign_keys=[cook_id])
+    """,
+    "kitchen/schema.py": """
+        from typing import Generic, TypeVar
+
+        from pydantic import BaseModel
+        from pydantic.generics import GenericModel
+
+        DataT = TypeVar("DataT")
+
+
+        class UnitOut(BaseModel):
+            name: str
+
+            class Config:
+                orm_mode = True
+
+
+        class RecipeOut(BaseModel):
+            id: int
+            unit: UnitOut
+
+            class Config:
+                orm_mode = True
+
+
+        class Page(GenericModel, Generic[DataT]):
+            total: int = 0
+            items: list[DataT]
+
+
+        class RecipePage(Page):
+            items: list[RecipeOut]
+    """,
+    "kitchen/repository.py": """
+        from typing import Generic, TypeVar
+
+        from pydantic import BaseModel
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from kitchen.models import Base
+
+        Schema = TypeVar("Schema", bound=BaseModel)
+        Model = TypeVar("Model", bound=Base)
+
+
+        class Repository(Generic[Schema, Model]):
+            def __init__(self, session: Session, model: type[Model], schema: type[Schema]) -> None:
+                self.session = session
+                self.model = model
+                self.schema = schema
+
+            def paged(self, query, page: int, size: int):
+                count = query.count()
+                if page > 1:
+                    query = query.order_by(self.model.id)
+                return query.limit(size).offset((page - 1) * size), count
+
+            def _query(self):
+                return select(self.model)
+
+            def listing(self, override=None):
+                eff_schema = override or self.schema
+                rows = self.session.execute(self._query()).scalars().all()  # expect: BB207
+                return [eff_schema.from_orm(row) for row in rows]
+
+            def names(self):
+                rows = self.session.execute(self._query()).scalars().all()
+                return [row.id for row in rows]
+    """,
+    "kitchen/units.py": """
+        from sqlalchemy.orm import joinedload
+
+        from kitchen.models import Unit
+        from kitchen.repository import Repository
+        from kitchen.schema import UnitOut
+
+
+        class UnitRepository(Repository[UnitOut, Unit]):
+            def listing(self, override=None):
+                rows = self.session.execute(self._query().options(joinedload(Unit.id))).scalars().all()
+                return [UnitOut.from_orm(row) for row in rows]
+    """,
+    "kitchen/recipes.py": """
+        from sqlalchemy.orm import joinedload
+
+        from kitchen.models import Recipe
+        from kitchen.repository import Repository
+        from kitchen.schema import RecipeOut, RecipePage
+
+
+        class RecipeRepository(Repository[RecipeOut, Recipe]):
+            def page_all(self, page: int, with_cook: bool = False) -> RecipePage:
+                q = self.session.query(self.model)
+                options = []
+                if with_cook:
+                    options.append(joinedload(Recipe.cook))
+                q = q.options(*options)
+                q, count = self.paged(q, page, 50)
+                data = q.all()  # expect: BB207
+                return RecipePage(total=count, items=data)
+
+            def page_loaded(self, page: int, with_cook: bool = False) -> RecipePage:
+                q = self.session.query(self.model)
+                options = [joinedload(Recipe.unit)]
+                if with_cook:
+                    options.append(joinedload(Recipe.cook))
+                q, count = self.paged(q.options(*options), page, 50)
+                return RecipePage(total=count, items=q.all())
+
+            def page_opaque(self, page: int, loaders) -> RecipePage:
+                q = self.session.query(self.model)
+                options = [joinedload(Recipe.cook)]
+                options.extend(loaders)
+                q, count = self.paged(q.options(*options), page, 50)
+                return RecipePage(total=count, items=q.all())
+    """,
+}
+
+
+def test_a_generic_repository_subclass_queries_the_model_it_binds(tmp_path: Path) -> None:
+    findings = review_project(write_project(tmp_path, _REPOSITORY), CODES)
+    assert located(findings) == expected(_REPOSITORY)
+    by_path = {finding.path: finding for finding in findings}
+    assert "`Recipe.unit`" in by_path["kitchen/recipes.py"].message and "`RecipeOut`" in by_path["kitchen/recipes.py"].message
+    # The generic base's method, read as the subclass's that binds the model and its schema.
+    assert "of `RecipeRepository`" in by_path["kitchen/repository.py"].message
+
+
+def test_generic_repository_facts() -> None:
+    index = index_of({path: textwrap.dedent(source) for path, source in _REPOSITORY.items()})
+    assert index.bound_attribute("kitchen.recipes.RecipeRepository", "model") == "kitchen.models.Recipe"
+    assert index.bound_attribute("kitchen.recipes.RecipeRepository", "session") is None
+    assert index.bound_attribute("kitchen.repository.Repository", "model") is None
+    assert index.returned_argument("kitchen.repository.Repository.paged") == (0, 0)

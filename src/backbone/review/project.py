@@ -59,6 +59,25 @@ class HandedFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class HandedRows:
+    """Rows a function hands to a project function (`paginate(results, page, 50, serialize)`):
+    argument `position` of the call to `callee` holds what a call to the project function
+    `source` returned, through names bound to it and through helpers handed it first
+    (`results = filter_by_tags(results, ...)`, listed in `through`). `callbacks` are the
+    call's other arguments that are functions, as (position, function, method): a function
+    named (`serialize`, `self.serialize`), or a lambda that calls `method` on its parameter
+    (`lambda q: q.to_dict()`)."""
+
+    callee: str
+    position: int
+    source: str
+    through: tuple[str, ...]
+    callbacks: tuple[tuple[int, str, str], ...]
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     qualname: str
     line: int
@@ -70,6 +89,17 @@ class FunctionFacts:
     # leading `self`/`cls`, as a bound call passes them.
     per_item_parameters: tuple[tuple[int, str], ...] = ()
     handed: tuple[HandedFunction, ...] = ()
+    # Parameters called once per item of an iteration over another parameter (`for row in
+    # query_set.paginate(...).items: serializer(row)`), as (called position, iterated position).
+    per_item_rows: tuple[tuple[int, int], ...] = ()
+    handed_rows: tuple[HandedRows, ...] = ()
+    # The function returns its parameter at this position (leaving out `self`/`cls`) narrowed by
+    # calls that keep its rows and what they load (`query.filter(...).limit(n)`), as a whole
+    # (element -1) or as this element of a returned tuple (`return query.limit(n), count`):
+    # (position, element); (-1, -1) when not.
+    returns_argument: tuple[int, int] = (-1, -1)
+    # The project functions it hands the parameter to on the way (each must return it too).
+    returns_through: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +108,13 @@ class ClassFacts:
     line: int
     bases: tuple[str, ...]
     methods: tuple[str, ...]
+    # A generic class: the type variables of its `Generic[...]` base (`Generic[Schema, Model]`).
+    type_parameters: tuple[str, ...] = ()
+    # Per subscripted base, what it binds them to: (base, arguments) (`Repository[PostOut, Post]`).
+    base_arguments: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Attributes that hold the class a type variable stands for: `self.model = model` with
+    # `model: type[Model]`, or `model: type[Model]` in the class body, as (attribute, type variable).
+    typed_attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +194,7 @@ class _FactCollector:
             item = stack.pop()
             if isinstance(item, _FunctionEnd):
                 per_item, handed = self._callbacks(item.node, item.class_qualname)
+                returned, returned_through = _returned_argument(item.node, item.class_qualname, self.resolver)
                 self.functions[item.qualname] = FunctionFacts(
                     item.qualname,
                     item.node.lineno,
@@ -165,6 +203,10 @@ class _FactCollector:
                     item.decorators,
                     per_item,
                     handed,
+                    _per_item_rows(item.node, item.class_qualname) if per_item else (),
+                    self._handed_rows(item.node, item.class_qualname),
+                    returned,
+                    returned_through,
                 )
                 continue
             node, frame = item
@@ -291,6 +333,107 @@ class _FactCollector:
                 found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
 
+    def _generic(self, node: ast.ClassDef) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str], ...]]:
+        """ClassFacts.type_parameters, base_arguments and typed_attributes."""
+        parameters: tuple[str, ...] = ()
+        arguments: list[tuple[str, tuple[str, ...]]] = []
+        for base in node.bases:
+            if not isinstance(base, ast.Subscript):
+                continue
+            base_name = self.resolver.qualified_name(base.value)
+            elements = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+            names = tuple(self.resolver.qualified_name(element) or "" if isinstance(element, (ast.Name, ast.Attribute)) else "" for element in elements)
+            if base_name in ("typing.Generic", "typing_extensions.Generic"):
+                parameters = names
+            elif base_name:
+                arguments.append((base_name, names))
+        typed: list[tuple[str, str]] = []
+        for item in node.body:
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                variable = self._type_of(item.annotation)
+                if variable:
+                    typed.append((item.target.id, variable))
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                annotated = {argument.arg: self._type_of(argument.annotation) for argument in item.args.args if argument.annotation is not None}
+                for statement in own_nodes(item):
+                    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Name)):
+                        continue
+                    target = statement.targets[0]
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self" and annotated.get(statement.value.id):
+                        typed.append((target.attr, annotated[statement.value.id]))
+        return parameters, tuple(arguments), tuple(typed)
+
+    def _type_of(self, annotation: ast.expr) -> str:
+        """`type[Model]` / `Type[Model]`: the qualified name of `Model` (a type variable, if any)."""
+        if not isinstance(annotation, ast.Subscript) or isinstance(annotation.slice, ast.Tuple):
+            return ""
+        outer = annotation.value
+        if not (isinstance(outer, ast.Name) and outer.id == "type" or self.resolver.qualified_name(outer) in ("typing.Type", "builtins.type")):
+            return ""
+        inner = annotation.slice
+        return (self.resolver.qualified_name(inner) or "") if isinstance(inner, (ast.Name, ast.Attribute)) else ""
+
+    def _handed_rows(self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[HandedRows, ...]:
+        """The calls that hand a project function what another project call returned, next to a
+        function argument (HandedRows)."""
+        frame = _Frame((), class_qualname, None)
+        nodes = own_nodes(node)
+        calls = [inner for inner in nodes if isinstance(inner, ast.Call) and len(inner.args) >= 2]
+        if not any(isinstance(argument, (ast.Name, ast.Lambda, ast.Attribute)) for call in calls for argument in call.args):
+            return ()
+        bound: dict[str, list[ast.expr]] = {}
+        for inner in nodes:
+            if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+                bound.setdefault(inner.targets[0].id, []).append(inner.value)
+        found: list[HandedRows] = []
+        for call in calls:
+            callee = self._callee(call.func, frame)
+            if callee is None:
+                continue
+            callbacks: list[tuple[int, str, str]] = []
+            for position, argument in enumerate(call.args):
+                if isinstance(argument, ast.Lambda):
+                    method = _lambda_row_method(argument)
+                    if method:
+                        callbacks.append((position, "", method))
+                elif isinstance(argument, ast.Name) and argument.id not in BUILTIN_NAMES and argument.id not in bound:
+                    target = self.resolver.resolve_parts([argument.id])
+                    if target is not None:
+                        callbacks.append((position, target, ""))
+                elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name) and argument.value.id in ("self", "cls") and class_qualname is not None:
+                    callbacks.append((position, f"{class_qualname}.{argument.attr}", ""))
+            if not callbacks:
+                continue
+            for position, argument in enumerate(call.args):
+                if any(position == callback[0] for callback in callbacks):
+                    continue
+                for source, through in self._row_sources(argument, bound, frame):
+                    found.append(HandedRows(callee, position, source, through, tuple(callbacks), call.lineno, call.col_offset + 1))
+        return tuple(found)
+
+    def _row_sources(self, argument: ast.expr, bound: dict[str, list[ast.expr]], frame: _Frame) -> list[tuple[str, tuple[str, ...]]]:
+        """The project calls whose result `argument` holds, with the helpers it went through
+        (`rows = Post.recent(...)`, then `rows = only_public(rows)`)."""
+        if isinstance(argument, ast.Call):
+            callee = self._callee(argument.func, frame)
+            return [(callee, ())] if callee is not None else []
+        if not isinstance(argument, ast.Name) or argument.id not in bound:
+            return []
+        sources: list[str] = []
+        through: list[str] = []
+        for value in bound[argument.id]:
+            if not isinstance(value, ast.Call):
+                return []
+            callee = self._callee(value.func, frame)
+            if callee is None:
+                return []
+            first = value.args[0] if value.args else None
+            if isinstance(first, ast.Name) and first.id == argument.id:
+                through.append(callee)
+            else:
+                sources.append(callee)
+        return [(source, tuple(through)) for source in sources]
+
     def _class(self, node: ast.ClassDef, frame: _Frame) -> list[tuple[ast.AST, _Frame] | _FunctionEnd]:
         qualname = self._qualname(frame, node.name)
         # A generic base (`ModelSerializer[Any]`, `ModelViewSet[Order]`) is its class.
@@ -302,7 +445,7 @@ class _FactCollector:
         methods = tuple(
             item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
-        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods)
+        self.classes[qualname] = ClassFacts(qualname, node.lineno, bases, methods, *self._generic(node))
         # A class body runs when the class is defined: its calls belong to the enclosing function.
         inner = _Frame((*frame.scope, node.name), qualname, frame.calls)
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
@@ -326,6 +469,151 @@ class _FactCollector:
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
         return self.resolver.resolve_parts(parts)
+
+
+# Query calls that narrow the rows and keep what each row loads.
+_NARROWING = frozenset(
+    {"filter", "filter_by", "where", "exclude", "limit", "offset", "order_by", "distinct", "join", "outerjoin", "group_by", "having", "slice", "all"}
+)
+
+
+def _returned_argument(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, resolver: NameResolver
+) -> tuple[tuple[int, int], tuple[str, ...]]:
+    """FunctionFacts.returns_argument and returns_through: every return gives back the same
+    parameter, narrowed (by query calls, or by project functions handed it first), whole or at
+    the same position of a tuple."""
+    none: tuple[tuple[int, int], tuple[str, ...]] = ((-1, -1), ())
+    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+        positional = positional[1:]
+    if not positional:
+        return none
+    nodes = own_nodes(node)
+    bound: dict[str, list[ast.expr]] = {}
+    for inner in nodes:
+        if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+            bound.setdefault(inner.targets[0].id, []).append(inner.value)
+        elif isinstance(inner, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)) and isinstance(inner.target, ast.Name):
+            bound.setdefault(inner.target.id, []).append(ast.Constant(None))
+    through: list[str] = []
+    kept: list[str] = []
+
+    def helper(call: ast.Call) -> str:
+        """`helper(query, ...)`, `self.helper(query)`, `QueryFilter(text).filter_query(query)` (the
+        instance bound to a name once): the project function, qualified as far as the source tells."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            return resolver.resolve_parts([func.id]) or ""
+        if not isinstance(func, ast.Attribute):
+            return ""
+        owner = func.value
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and class_qualname is not None:
+            return f"{class_qualname}.{func.attr}"
+        if isinstance(owner, ast.Name) and len(bound.get(owner.id, ())) == 1:
+            owner = bound[owner.id][0]
+        if isinstance(owner, ast.Call):
+            owner = owner.func
+        parts = dotted_parts(owner)
+        qualified = resolver.resolve_parts(parts) if parts is not None else None
+        return f"{qualified}.{func.attr}" if qualified else ""
+
+    def root(expression: ast.expr, visiting: frozenset[str] = frozenset()) -> str | None:
+        """The parameter `expression` narrows, "" for none, None for a name being resolved
+        (`query = query.filter(...)` refers to the earlier bindings)."""
+        for _ in range(16):
+            if not isinstance(expression, ast.Call):
+                break
+            if isinstance(expression.func, ast.Attribute) and expression.func.attr in _NARROWING:
+                expression = expression.func.value
+                continue
+            name = helper(expression)
+            if not name or not expression.args:
+                return ""
+            through.append(name)
+            expression = expression.args[0]
+        if not isinstance(expression, ast.Name):
+            return ""
+        if expression.id in visiting:
+            return None
+        if expression.id in bound and len(visiting) < 8:
+            roots = {root(value, visiting | {expression.id}) for value in bound[expression.id]}
+            if expression.id in positional:
+                roots.add(expression.id)
+            roots.discard(None)
+            return roots.pop() or "" if len(roots) == 1 else ""
+        return expression.id if expression.id in positional else ""
+
+    found: set[tuple[int, int]] = set()
+    for inner in nodes:
+        if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+            return none
+        if not isinstance(inner, ast.Return) or inner.value is None:
+            continue
+        value, element = inner.value, -1
+        items = list(enumerate(value.elts)) if isinstance(value, ast.Tuple) else [(-1, value)]
+        named: list[tuple[int, str, list[str]]] = []
+        for index, item in items:
+            through.clear()
+            name = root(item)
+            if name:
+                named.append((index, name, list(through)))
+        if len(named) != 1:
+            return none
+        element, name, helpers = named[0]
+        kept.extend(helpers)
+        if not name:
+            return none
+        found.add((positional.index(name), element))
+    return (found.pop(), tuple(dict.fromkeys(kept))) if len(found) == 1 else none
+
+
+def _lambda_row_method(function: ast.Lambda) -> str:
+    """`lambda q: q.to_dict(with_stats=True)`: the method the lambda calls on its one parameter."""
+    parameters = function.args.args
+    body = function.body
+    if len(parameters) != 1 or not isinstance(body, ast.Call) or not isinstance(body.func, ast.Attribute):
+        return ""
+    receiver = body.func.value
+    return body.func.attr if isinstance(receiver, ast.Name) and receiver.id == parameters[0].arg else ""
+
+
+def _per_item_rows(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[tuple[int, int], ...]:
+    """(called, iterated): a parameter called with the item of a loop or comprehension whose
+    iterable comes from another parameter, directly or through a name bound from it
+    (`results = query_set.paginate(page, size)`, `[serializer(r) for r in results.items]`)."""
+    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+        positional = positional[1:]
+    nodes = own_nodes(node)
+    derived: dict[str, set[str]] = {name: {name} for name in positional}
+    for inner in nodes:
+        if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+            sources = {leaf.id for leaf in subtree(inner.value) if isinstance(leaf, ast.Name) and leaf.id in positional}
+            if sources:
+                derived.setdefault(inner.targets[0].id, set()).update(sources)
+    found: set[tuple[int, int]] = set()
+    for inner in nodes:
+        repeated: list[ast.AST]
+        if isinstance(inner, (ast.For, ast.AsyncFor)):
+            iterables, repeated, items = [inner.iter], list(inner.body), _target_names(inner.target)
+        elif isinstance(inner, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            iterables = [inner.generators[0].iter]
+            repeated = [inner.key, inner.value] if isinstance(inner, ast.DictComp) else [inner.elt]
+            items = _target_names(inner.generators[0].target)
+        else:
+            continue
+        rows = {source for iterable in iterables for leaf in subtree(iterable) if isinstance(leaf, ast.Name) for source in derived.get(leaf.id, ())}
+        if not rows:
+            continue
+        for part in repeated:
+            for call in subtree(part):
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
+                    continue
+                if any(isinstance(leaf, ast.Name) and leaf.id in items for value in call.args for leaf in subtree(value)):
+                    called = positional.index(call.func.id)
+                    found.update((called, positional.index(source)) for source in rows if source != call.func.id)
+    return tuple(sorted(found))
 
 
 def _target_names(target: ast.expr) -> set[str]:
@@ -390,6 +678,8 @@ _CALLERS_VIEW = "project.callers"
 
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
+_ROW_HANDOVERS_VIEW = "project.row-handovers"
+_SPECIALISATIONS_VIEW = "project.generic-specialisations"
 
 
 def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
@@ -417,6 +707,46 @@ def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction
             if target is not None and target.qualname != receiver.qualname:
                 found.setdefault(target.qualname, (caller, handed))
     return found
+
+
+def _build_specialisations(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for qualname, facts in index.classes.items():
+        if not facts.type_parameters or not facts.typed_attributes:
+            continue
+        found[qualname] = tuple(
+            subclass
+            for subclass in sorted(index.subclasses_of(qualname))
+            if any(index.bound_attribute(subclass, attribute) for attribute, _ in facts.typed_attributes)
+        )
+    return found
+
+
+def _build_row_handovers(index: ProjectIndex) -> dict[str, tuple[tuple[str, HandedRows], ...]]:
+    from backbone.review.contexts import path_context
+
+    found: dict[str, list[tuple[str, HandedRows]]] = {}
+    apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
+    for caller in sorted(index.functions):
+        facts = index.functions[caller]
+        if not facts.handed_rows:
+            continue
+        module = caller
+        while module and module not in index.modules:
+            module = module.rpartition(".")[0]
+        if module in apart:
+            continue
+        for handed in facts.handed_rows:
+            receiver = index.function(handed.callee)
+            if receiver is None or not any(
+                rows == handed.position and any(called == callback[0] for callback in handed.callbacks)
+                for called, rows in receiver.per_item_rows
+            ):
+                continue
+            source = index.function(handed.source)
+            if source is not None:
+                found.setdefault(source.qualname, []).append((caller, handed))
+    return {source: tuple(handovers) for source, handovers in found.items()}
 
 
 def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
@@ -610,6 +940,58 @@ class ProjectIndex:
         loop or comprehension (`paginate(rows, page, 50, serialize_row)`): function -> (the
         function that hands it over, the hand-over), the first one found."""
         return self.view(_CALLBACKS_VIEW, _build_callbacks)
+
+    def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
+        """The class `self.<attribute>` holds in `class_qualname` when a generic ancestor keeps
+        there the class a type variable stands for (ClassFacts.typed_attributes) and the class,
+        or an ancestor on the way, subscripts a generic base with a class for it
+        (`class PostRepository(Repository[PostOut, Post])`)."""
+        variable = ""
+        order: list[str] = []
+        stack = [self.resolve(class_qualname)]
+        while stack and len(order) < 24:
+            current = stack.pop(0)
+            facts = self.classes.get(current)
+            if current in order or facts is None:
+                continue
+            order.append(current)
+            if not variable:
+                variable = next((name for attr, name in facts.typed_attributes if attr == attribute), "")
+            stack.extend(self.resolve(base) for base in facts.bases)
+        if not variable:
+            return None
+        for current in order:
+            for base, arguments in self.classes[current].base_arguments:
+                generic = self.classes.get(self.resolve(base))
+                if generic is None or variable not in generic.type_parameters:
+                    continue
+                position = generic.type_parameters.index(variable)
+                if position < len(arguments) and arguments[position]:
+                    return arguments[position]
+        return None
+
+    def specialisations(self, generic: str) -> tuple[str, ...]:
+        """The project subclasses of a generic class that keeps a class in an attribute
+        (ClassFacts.typed_attributes) which bind what that attribute holds."""
+        return self.view(_SPECIALISATIONS_VIEW, _build_specialisations).get(generic, ())
+
+    def returned_argument(self, qualname: str, depth: int = 0) -> tuple[int, int]:
+        """FunctionFacts.returns_argument, when each project function it hands the argument to on
+        the way returns it too; (-1, -1) otherwise."""
+        facts = self.function(qualname)
+        if facts is None or facts.returns_argument == (-1, -1) or depth > 4:
+            return (-1, -1)
+        for helper in facts.returns_through:
+            owner, _, name = helper.rpartition(".")
+            target = self.function(helper) or (self.function(found) if (found := self.method(self.resolve(owner), name)) else None)
+            if target is None or self.returned_argument(target.qualname, depth + 1) != (0, -1):
+                return (-1, -1)
+        return facts.returns_argument
+
+    def row_handovers(self, source: str) -> tuple[tuple[str, HandedRows], ...]:
+        """Where what the project function `source` returns is handed, as rows, to a project
+        function that calls a function it is given once per row: (caller, hand-over)."""
+        return self.view(_ROW_HANDOVERS_VIEW, _build_row_handovers).get(source, ())
 
     def reach(
         self, qualname: str, max_depth: int = 4, passes: Callable[[FunctionFacts], bool] = lambda _: True

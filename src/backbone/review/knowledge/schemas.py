@@ -38,6 +38,9 @@ PYDANTIC_BASES = frozenset(
         "pydantic.BaseModel",
         "pydantic.main.BaseModel",
         "pydantic.v1.BaseModel",
+        # pydantic v1 generic models (`class Page(GenericModel, Generic[T])`).
+        "pydantic.generics.GenericModel",
+        "pydantic.v1.generics.GenericModel",
         "sqlmodel.SQLModel",
         "ninja.Schema",
         "ninja.schema.Schema",

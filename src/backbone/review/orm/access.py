@@ -846,6 +846,12 @@ class ProjectKnowledge(DataKnowledge):
     def function_access(self, qualname: str) -> FunctionDataAccess | None:
         return self.functions.get(qualname)
 
+    def returned_argument(self, qualname: str) -> tuple[int, int]:
+        return self.index.returned_argument(qualname)
+
+    def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
+        return self.index.bound_attribute(class_qualname, attribute)
+
     def resolve_function(self, qualname: str) -> str | None:
         if qualname in self._resolved:
             return self._resolved[qualname]
@@ -1070,6 +1076,19 @@ def module_flows(context: FileContext) -> ModuleFlows:
         local.attach(flows)
         context.semantic.data_flows = flows
     return flows
+
+
+def specialised_flows(context: FileContext, generic: str, subclass: str) -> ModuleFlows:
+    """The flows of `context`'s file with the methods of the generic class `generic` read as
+    those of its project subclass `subclass` (what `self.model` holds there)."""
+    flows = module_flows(context)
+    key = (generic, subclass)
+    found = flows.specialisations.get(key)
+    if found is None:
+        found = ModuleFlows(context.tree, flows.resolver, flows.knowledge, specialise=key)
+        found.parents_from = weakref.ref(context)
+        flows.specialisations[key] = found
+    return found
 
 
 def scope_of(node: ast.AST, context: FileContext) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Module:

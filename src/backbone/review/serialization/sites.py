@@ -31,6 +31,7 @@ from backbone.review.frameworks import handler_for, response_model, response_pay
 from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
+from backbone.review.orm.access import specialised_flows
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
@@ -44,6 +45,8 @@ _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed"})
 _VIEW_PASS_THROUGH = frozenset({"paginate_queryset", "filter_queryset"})
 _PER_ROW_VALIDATORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate"})
 _ADAPTERS = frozenset({"pydantic.TypeAdapter", "pydantic.parse_obj_as", "pydantic.tools.parse_obj_as"})
+# The subclasses a generic class's method is read for, at most.
+_MOST_SPECIALISATIONS = 24
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 # Calls that serialize many rows without a `many=` keyword of their own.
 _MANY_METHODS = frozenset({"dump", "dumps", "validate_python", "dump_python"})
@@ -334,6 +337,18 @@ class _Finder:
         flow = module_flows(self.context).flow(function)
         owner = self._owner(function)
         label = f"`{function.name}()` ({self.where(function)})"
+        found = self._row_sites(flow, owner, label)
+        found.extend(self._specialised(function, owner))
+        if function.decorator_list:
+            found.extend(self._response_model(flow, function, owner, label))
+        found.extend(self._graphql_resolver(flow, function, owner, label))
+        if function.decorator_list and function.returns is not None:
+            found.extend(strawberry.resolver_sites(self, flow, function, label))
+        found.extend(self._handed_over(flow, function, owner))
+        return found
+
+    def _row_sites(self, flow: ScopeFlow, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        """Serializations of many rows by a call, or per row in a loop or comprehension."""
         found: list[SerializationSite] = []
         # The flow's walk already listed the scope's calls and loops.
         for call in flow.calls:
@@ -342,11 +357,97 @@ class _Finder:
         for loop in flow.loops:
             if isinstance(loop, (*_COMPREHENSIONS, ast.For, ast.AsyncFor)):
                 found.extend(self._per_row(flow, loop, owner, label))
-        if function.decorator_list:
-            found.extend(self._response_model(flow, function, owner, label))
-        found.extend(self._graphql_resolver(flow, function, owner, label))
-        if function.decorator_list and function.returns is not None:
-            found.extend(strawberry.resolver_sites(self, flow, function, label))
+        return found
+
+    def _specialised(self, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> list[SerializationSite]:
+        """A method of a generic class that keeps a model class in an attribute (`self.model`),
+        read as the method of each project subclass that binds it and does not override it
+        (`class FoodRepository(Repository[FoodOut, Food])`)."""
+        if owner is None:
+            return []
+        index = self.knowledge.index
+        generic = self._qualname(owner)
+        own = f"{generic}.{function.name}"
+        found: list[SerializationSite] = []
+        for subclass in index.specialisations(generic)[:_MOST_SPECIALISATIONS]:
+            if index.method(subclass, function.name) != own:
+                continue
+            flow = specialised_flows(self.context, generic, subclass).flow(function)
+            label = f"`{function.name}()` ({self.where(function)}) of `{subclass.rpartition('.')[2]}`"
+            found.extend(self._row_sites(flow, owner, label))
+        return found
+
+    def _bound_schema(self, flow: ScopeFlow, node: ast.expr) -> str:
+        """`self.schema` (or a name bound to `override or self.schema`) in a class whose generic
+        base keeps there the schema class a type variable stands for, bound by the class."""
+        class_qualname = flow.context.class_qualname
+        if class_qualname is None:
+            return ""
+        current: ast.expr = node
+        for _ in range(4):
+            if isinstance(current, ast.Name):
+                binding = flow.binding_at(current.id, current)
+                if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+                    return ""
+                current = binding.node
+            elif isinstance(current, ast.BoolOp) and isinstance(current.op, ast.Or):
+                # `override or self.schema`: the schema used when no other is given.
+                current = current.values[-1]
+            else:
+                break
+        if not (isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name) and current.value.id in ("self", "cls")):
+            return ""
+        bound = self.knowledge.index.bound_attribute(class_qualname, current.attr)
+        return bound if bound and self.knowledge.family(bound) is not None else ""
+
+    def _handed_over(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None) -> list[SerializationSite]:
+        """A function returning a query (`Dashboard.all(org)`) whose caller hands the rows to a
+        project function that calls a function it is given once per row (`paginate(results, page,
+        25, serialize_dashboard)`, `lambda q: q.to_dict()`): that function's reads run per row."""
+        index = self.knowledge.index
+        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(function), function.name]))
+        handovers = index.row_handovers(qualname)
+        if not handovers:
+            return []
+        returned = [
+            located
+            for statement in own_nodes(function)
+            if isinstance(statement, ast.Return) and statement.value is not None
+            and (located := self.rows(flow, statement.value, owner)) is not None and located[1].kind in _ROWS
+        ]
+        if not returned:
+            return []
+        found: list[SerializationSite] = []
+        for node, rows in returned:
+            model = self.knowledge.graph.model(rows.model)
+            if model is None:
+                continue
+            for caller, handed in handovers:
+                through = [index.function(helper) for helper in handed.through]
+                if any(helper is not None and self.knowledge.reshapes(helper.qualname) for helper in through):
+                    continue
+                reads: list[Read] = []
+                for _, target, method in handed.callbacks:
+                    if method:
+                        member = self.knowledge.method(model.qualname, method)
+                        defined = index.function(member) if member is not None else None
+                        if member is not None and defined is not None:
+                            reads.append(Read((f"{method}()",), f"{model.name}.{method}()", self.knowledge.where(member, defined.line)))
+                        continue
+                    facts = index.function(target)
+                    if facts is None:
+                        continue
+                    position = 1 if facts.qualname.rpartition(".")[0] in index.classes else 0
+                    name = f"{facts.qualname.rpartition('.')[2]}()"
+                    reads.extend(Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(facts.qualname, position))
+                if not reads:
+                    continue
+                receiver = handed.callee.rpartition(".")[2]
+                view = f"`{caller.rpartition('.')[2]}()` ({self.knowledge.where(caller, handed.line).render()}, through `{receiver}()`)"
+                shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
+                found.append(
+                    SerializationSite(node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM)
+                )
         return found
 
     def _graphql_resolver(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
@@ -442,10 +543,29 @@ class _Finder:
         elif _many(call):
             schema, _ = self._schema_of_receiver(flow, call, owner)
             rows = call.args[0] if call.args else next((keyword.value for keyword in call.keywords if keyword.arg == "instance"), None)
+        elif call.keywords:
+            return self._constructed(flow, call, owner, label)
         if rows is None or not schema or self.knowledge.family(schema) is None:
             return []
         site = self._site(self.rows(flow, rows, owner), schema, True, label)
         return [site] if site is not None else []
+
+    def _constructed(self, flow: ScopeFlow, call: ast.Call, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
+        """`Page(total=count, items=rows)`: a pydantic model built with rows for a field that is a
+        list of models reading attributes validates each row into that model."""
+        model = self.schema_named(call.func)
+        if not model or self.knowledge.family(model) is not Family.PYDANTIC:
+            return []
+        fields = {field.name: field for schema in reversed(self.knowledge.ancestry(model)) for field in schema.fields}
+        found: list[SerializationSite] = []
+        for keyword in call.keywords:
+            field = fields.get(keyword.arg or "")
+            if field is None or not field.many or not field.nested or self.knowledge.family(field.nested) is not Family.PYDANTIC:
+                continue
+            site = self._site(self.rows(flow, keyword.value, owner), field.nested, True, label)
+            if site is not None:
+                found.append(site)
+        return found
 
     def _per_row(self, flow: ScopeFlow, loop: ast.AST, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         if isinstance(loop, (ast.For, ast.AsyncFor)):
@@ -481,7 +601,7 @@ class _Finder:
                 schema = ""
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr in _PER_ROW_VALIDATORS:
-                    schema = self.schema_named(func.value)
+                    schema = self.schema_named(func.value) or self._bound_schema(flow, func.value)
                 elif isinstance(func, ast.Attribute) and func.attr in ("dump", "dumps"):
                     schema, _ = self._schema_of_receiver(flow, func.value, owner)
                 elif isinstance(func, (ast.Name, ast.Attribute)):

@@ -49,8 +49,21 @@ class AttributeValues(ValueTracking):
             found = self._qualified_value(self._attribute_qualname(node))
             if found is not None:
                 return found
+            bound = self._bound_model(node)
+            if bound is not None:
+                return bound
             return self._conventional_attribute(node)
         return self.attribute_of(base, node.attr)
+
+    def _bound_model(self, node: ast.Attribute) -> DataValue | None:
+        """`self.model` in a class whose generic base keeps the model class a type variable
+        stands for, and which binds it (`class PostRepository(Repository[PostOut, Post])`)."""
+        class_qualname = self.context.class_qualname
+        if class_qualname is None or not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            return None
+        bound = self.knowledge.bound_attribute(class_qualname, node.attr)
+        model = self.knowledge.model(bound) if bound else None
+        return DataValue(ValueKind.MODEL_CLASS, model.layer, model.qualname) if model is not None else None
 
     def _attribute_qualname(self, node: ast.Attribute) -> str | None:
         parts = dotted_parts(node)

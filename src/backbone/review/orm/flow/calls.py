@@ -144,10 +144,22 @@ class CallResults(DatabaseHandles, DjangoQueries):
         if class_qualname is None or not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
             return None, None
         method = self.knowledge.method(class_qualname, func.attr)
+        specialise = self.module.specialise
+        if method and specialise is not None and method.startswith(f"{specialise[0]}."):
+            return self._specialised_result(method), None
         access = self.knowledge.function_access(method) if method else None
         if access is not None and access.result is not None:
             return access.result, None
         return None, None
+
+    def _specialised_result(self, method: str) -> DataValue | None:
+        """`self._query()` in a generic class read as a subclass's: what the method (of this
+        module) returns read the same way (`select(self.model)` with the subclass's model)."""
+        for node, context in self.module.contexts.items():
+            if context.qualname == method and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                flow = self.module.flow(node)
+                return next((found for returned in flow.returns if (found := flow.value(returned)) is not None), None)
+        return None
 
     def _fresh_permission_checker(self, node: ast.expr) -> bool:
         """`ObjectPermissionChecker(user)`, or a local name bound to one, that this scope never

@@ -18,10 +18,15 @@ class DatabaseHandles(SqlAlchemyStatements):
 
     __slots__ = ()
 
+    def _holds_model_class(self, node: ast.expr) -> bool:
+        """`self.model` where the flow knows the model class it holds (a generic repository's)."""
+        found = self.value(node)
+        return found is not None and found.kind is ValueKind.MODEL_CLASS
+
     def _session_method(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
         conventional = receiver.confidence is not _HIGH
         if name == "query":
-            if conventional and not (call.args and _looks_like_class(call.args[0])):
+            if conventional and not (call.args and (_looks_like_class(call.args[0]) or self._holds_model_class(call.args[0]))):
                 return None, None
             models = [self._model_argument(argument) for argument in call.args]
             single = len(models) == 1 and bool(models[0])

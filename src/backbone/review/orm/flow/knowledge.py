@@ -38,6 +38,16 @@ class DataKnowledge:
     def method(self, class_qualname: str, name: str) -> str | None:
         return None
 
+    def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
+        """The class a generic ancestor's `self.<attribute>` holds in `class_qualname`
+        (project.ProjectIndex.bound_attribute)."""
+        return None
+
+    def returned_argument(self, qualname: str) -> tuple[int, int]:
+        """(position, element): the project function gives back its argument at `position`,
+        narrowed, whole (element -1) or as that element of a tuple (project.FunctionFacts)."""
+        return (-1, -1)
+
     def returns_origin(self, qualname: str) -> Origin | None:
         """Where what a project function returns comes from, when known (origins.py)."""
         return None

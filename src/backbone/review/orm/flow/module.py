@@ -31,12 +31,19 @@ class ModuleFlows:
     facts use a file-local one, rules a project-wide one) and keeps the collected structure.
     """
 
-    def __init__(self, tree: ast.Module, resolver: NameResolver, knowledge: DataKnowledge) -> None:
+    def __init__(
+        self, tree: ast.Module, resolver: NameResolver, knowledge: DataKnowledge, specialise: tuple[str, str] | None = None
+    ) -> None:
         # Weakly: the file's model that keeps these flows lives beside the tree and must not
         # keep it alive; the scopes hold its functions, never the module node itself.
         self._tree = weakref.ref(tree)
         self.resolver = resolver
         self.knowledge = knowledge
+        # (generic class, subclass): the generic class's methods are read as the subclass's,
+        # whose bindings (`Repository[Out, Post]`) say what `self.model` holds.
+        self.specialise = specialise
+        # Those readings of this module's generic classes, made on demand (access.specialised_flows).
+        self.specialisations: dict[tuple[str, str], ModuleFlows] = {}
         self._flows: dict[ast.AST, ScopeFlow] = {}
         self.contexts: dict[ast.AST, ScopeContext] = {}
         # The parent of every node of the file: the rules' own map (through their context,
@@ -186,6 +193,8 @@ class ModuleFlows:
         inner_names = (*names, node.name)
         qualname = ".".join(filter(None, [self.resolver.module, *inner_names]))
         enclosing = flow._scope if isinstance(flow._scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        if self.specialise is not None and class_qualname == self.specialise[0]:
+            class_qualname = self.specialise[1]
         context = ScopeContext(class_qualname, enclosing, qualname)
         self.contexts[node] = context
         inner = ScopeFlow(self, node, context)

@@ -11,6 +11,7 @@ from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
 from backbone.review.orm.flow.evaluation import QueryEvaluation
+from backbone.review.semantic import own_nodes
 from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 
 
@@ -60,6 +61,9 @@ class SqlAlchemyStatements(QueryEvaluation):
                 return self._loader_paths(binding.node)
             return []
         if isinstance(option, ast.Starred):
+            listed = self._listed_options(option.value) if isinstance(option.value, ast.Name) else None
+            if listed is not None:
+                return listed
             return [(EVERY_RELATION, "eager")] if isinstance(option.value, (ast.Name, ast.ListComp, ast.Call)) else []
         if not isinstance(option, ast.Call):
             return []
@@ -93,6 +97,43 @@ class SqlAlchemyStatements(QueryEvaluation):
             found.append((path, "lazy"))
         else:
             found.append((path, "path"))
+        return found
+
+    def _listed_options(self, name: ast.Name) -> list[tuple[str, str]] | None:
+        """`.options(*args)` where the function builds `args = [joinedload(A.b), ...]` and only
+        appends or extends it with loader options (in any branch): every option that may be in
+        it, each counted as loaded. None when the list is bound twice, handed elsewhere, or holds
+        something that is not a loader option (then anything may be loaded)."""
+        binding = self.binding_at(name.id, name)
+        if binding is None or binding.kind is not BindingKind.ASSIGN or not isinstance(binding.node, ast.List):
+            return None
+        options: list[ast.expr] = list(binding.node.elts)
+        scope = self.scope
+        for node in ast.walk(scope) if isinstance(scope, ast.Module) else own_nodes(scope):
+            if not isinstance(node, ast.Name) or node.id != name.id or node is name:
+                continue
+            parent = self.parent(node)
+            if isinstance(node.ctx, ast.Store):
+                if not (isinstance(parent, ast.Assign) and parent.value is binding.node):
+                    return None
+                continue
+            if isinstance(parent, ast.Starred) and isinstance(self.parent(parent), ast.Call):
+                continue
+            call = self.parent(parent) if isinstance(parent, ast.Attribute) else None
+            if not (isinstance(call, ast.Call) and call.func is parent and isinstance(parent, ast.Attribute) and len(call.args) == 1):
+                return None
+            if parent.attr == "append":
+                options.append(call.args[0])
+            elif parent.attr == "extend" and isinstance(call.args[0], (ast.List, ast.Tuple)):
+                options.extend(call.args[0].elts)
+            else:
+                return None
+        found: list[tuple[str, str]] = []
+        for option in options:
+            paths = self._loader_paths(option)
+            if not paths:
+                return None
+            found.extend(paths)
         return found
 
     def _chained_statement(self, call: ast.Call, name: str, receiver: DataValue) -> DataValue:

@@ -183,6 +183,10 @@ class ValueTracking(ScopeBindings):
         if isinstance(node, (ast.Tuple, ast.List)) and path and path[0] < len(node.elts):
             element = node.elts[path[0]]
             return self.value(element) if len(path) == 1 else self._unpacked(element, path[1:])
+        if isinstance(node, ast.Call) and len(path) == 1:
+            handed_back = self._handed_back(node, path[0])
+            if handed_back is not None:
+                return handed_back
         source = self.value(node)
         if source is None:
             return None
@@ -190,6 +194,25 @@ class ValueTracking(ScopeBindings):
         if "pair" in source.operations and path == (0,):
             return source.but(operations=tuple(op for op in source.operations if op != "pair"))
         return None
+
+    def _handed_back(self, call: ast.Call, element: int) -> DataValue | None:
+        """`query, count = self.paginate(query, page)`: a project function that returns the query
+        it is given, narrowed, as this element: the given query's value."""
+        func = call.func
+        qualname: str | None = None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            class_qualname = self.context.class_qualname
+            qualname = self.knowledge.method(class_qualname, func.attr) if class_qualname is not None else None
+        elif isinstance(func, (ast.Name, ast.Attribute)):
+            named = self.resolver.qualified_name(func)
+            qualname = self.knowledge.resolve_function(named) if named is not None else None
+        if qualname is None:
+            return None
+        position, returned = self.knowledge.returned_argument(qualname)
+        if returned != element or not 0 <= position < len(call.args) or isinstance(call.args[position], ast.Starred):
+            return None
+        given = self.value(call.args[position])
+        return given if given is not None and given.kind in (ValueKind.QUERY, ValueKind.STATEMENT) else None
 
     def _entered(self, node: ast.AST | None) -> DataValue | None:
         """`with X as name`: what `X.__enter__` gives for database objects."""

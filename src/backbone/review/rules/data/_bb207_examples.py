@@ -1262,6 +1262,35 @@ def send_reminders():
 )
 
 SQLALCHEMY_INVALID = (
+    # A generic repository whose subclass binds the model: its base's listing validates each
+    # row into the subclass's schema; the subclass's page is built with rows for a list field.
+    _SQLALCHEMY + '''
+
+ModelT = TypeVar("ModelT", bound=Base)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+class OrderPage(BaseModel):
+    total: int
+    items: list[OrderOut]
+
+
+class Repository(Generic[SchemaT, ModelT]):
+    def __init__(self, session: Session, model: type[ModelT], schema: type[SchemaT]) -> None:
+        self.session = session
+        self.model = model
+        self.schema = schema
+
+    def listing(self):
+        rows = self.session.scalars(select(self.model)).all()  # expect: BB207
+        return [self.schema.model_validate(row) for row in rows]
+
+
+class OrderRepository(Repository[OrderOut, Order]):
+    def page(self, size: int) -> OrderPage:
+        rows = self.session.scalars(select(self.model).limit(size)).all()  # expect: BB207
+        return OrderPage(total=len(rows), items=rows)
+''',
     # response_model=list[...]: each order loads its customer.
     _SQLALCHEMY + '''
 
@@ -1350,6 +1379,37 @@ async def async_orders(db: AsyncSession = Depends(get_async_db)):
 )
 
 SQLALCHEMY_VALID = (
+    # The subclass's page loads what its schema reads; the base's listing is overridden.
+    _SQLALCHEMY + '''
+
+ModelT = TypeVar("ModelT", bound=Base)
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+
+class OrderPage(BaseModel):
+    total: int
+    items: list[OrderOut]
+
+
+class Repository(Generic[SchemaT, ModelT]):
+    def __init__(self, session: Session, model: type[ModelT], schema: type[SchemaT]) -> None:
+        self.session = session
+        self.model = model
+        self.schema = schema
+
+    def listing(self):
+        rows = self.session.scalars(select(self.model)).all()
+        return [self.schema.model_validate(row) for row in rows]
+
+
+class OrderRepository(Repository[OrderOut, Order]):
+    def listing(self):
+        return []
+
+    def page(self, size: int) -> OrderPage:
+        rows = self.session.scalars(select(self.model).options(joinedload(Order.customer)).limit(size)).all()
+        return OrderPage(total=len(rows), items=rows)
+''',
     # joinedload for the customer, a chained selectinload/joinedload for lines and products.
     _SQLALCHEMY + '''
 
@@ -1470,6 +1530,27 @@ def render(orders: list[Order]):
 )
 
 FLASK_INVALID = (
+    # A function returns the query; its caller hands the rows to a pager that calls the
+    # serializer it is given once per item of the page.
+    _FLASK + '''
+
+def newest_books():
+    return Book.query.order_by(Book.id.desc())  # expect: BB207
+
+
+def paginate(query, page, size, serializer):
+    page_rows = query.paginate(page=page, per_page=size)
+    return [serializer(row) for row in page_rows.items]
+
+
+def book_card(book):
+    return {"title": book.title, "author": book.author.name}
+
+
+@app.route("/books/newest")
+def newest():
+    return jsonify(paginate(newest_books(), 1, 25, book_card))
+''',
     # A module-level many=True schema dumps every book, each loading its author.
     _FLASK + '''
 
@@ -1566,6 +1647,37 @@ def names():
 )
 
 FLASK_VALID = (
+    # The pager's serializer reads columns only; the loader options load the author.
+    _FLASK + '''
+
+from sqlalchemy.orm import joinedload
+
+
+def newest_books():
+    return Book.query.order_by(Book.id.desc())
+
+
+def newest_with_authors():
+    return Book.query.options(joinedload(Book.author)).order_by(Book.id.desc())
+
+
+def paginate(query, page, size, serializer):
+    page_rows = query.paginate(page=page, per_page=size)
+    return [serializer(row) for row in page_rows.items]
+
+
+def book_title(book):
+    return {"title": book.title}
+
+
+def book_card(book):
+    return {"title": book.title, "author": book.author.name}
+
+
+@app.route("/books/newest")
+def newest():
+    return jsonify(paginate(newest_books(), 1, 25, book_title) + paginate(newest_with_authors(), 1, 25, book_card))
+''',
     # joinedload covers the nested author.
     _FLASK + '''
 

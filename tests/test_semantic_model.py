@@ -182,6 +182,34 @@ def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> N
     assert [ast.unparse(r) for r in indexed.returns(_function(tree, "inner"))] == ["return hidden"]
 
 
+
+def test_subtrees_and_own_nodes_sliced_off_the_node_index_match_the_walks() -> None:
+    # Operators (`+`, `not`, `==`) are one node shared by the whole tree: they stand in many
+    # places of the index, and no slice may end or start wrong because of them.
+    source = Path(semantic.__file__).read_text() + SOURCE + textwrap.dedent(
+        """
+        def scopes(a, b=lambda: 1 + 2):
+            @decorate(lambda x: x + 1)
+            def first(c=a + b):
+                return lambda: not c
+            class Inner:
+                def method(self):
+                    return self.value == 1
+            return [first() + b for _ in range(a)] or (lambda: a - b)
+        """
+    )
+    tree = ast.parse(source)
+    parents, nodes = _index_nodes(tree)
+    indexed = SemanticModel(nodes, parents)
+    for node in nodes:
+        assert indexed.walk(node) == semantic.subtree(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            assert indexed.own_nodes(node) == semantic.own_nodes(node)
+    # A node from another tree is walked.
+    elsewhere = ast.parse("f(x + 1)").body[0]
+    assert indexed.walk(elsewhere) == semantic.subtree(elsewhere)
+
+
 DATA_SOURCE = textwrap.dedent(
     """
     from django.db import models

@@ -33,7 +33,7 @@ def extract_module_facts(
     imports, stars = collect_imports(tree, module, is_package, nodes)
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols, stars)
-    classes, functions = collect_definitions(tree, module, resolver)
+    classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
     return ModuleFacts(

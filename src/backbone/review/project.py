@@ -21,7 +21,7 @@ from backbone.review.names import (
     dotted_parts,
 )
 from backbone.review import reads
-from backbone.review.semantic import child_nodes, own_nodes, subtree
+from backbone.review.semantic import SemanticModel, child_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -138,9 +138,14 @@ class _FactCollector:
     `a + b + ...` parses fine but nests deeper than Python's recursion limit.
     """
 
-    def __init__(self, module: str, resolver: NameResolver) -> None:
+    def __init__(self, module: str, resolver: NameResolver, semantic: SemanticModel | None = None) -> None:
         self.module = module
         self.resolver = resolver
+        # The file's model, when the caller has it: its node index lends the walks.
+        self._walk: Callable[[ast.AST], list[ast.AST]] = semantic.walk if semantic is not None else subtree
+        self._own: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], list[ast.AST]] = (
+            semantic.own_nodes if semantic is not None else own_nodes
+        )
         self.functions: dict[str, FunctionFacts] = {}
         self.classes: dict[str, ClassFacts] = {}
 
@@ -174,7 +179,7 @@ class _FactCollector:
                 # function (a module's literal tables are not walked at all).
                 calls = frame.calls
                 if calls is not None:
-                    for inner in subtree(node):
+                    for inner in self._walk(node):
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
@@ -229,7 +234,7 @@ class _FactCollector:
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
-        nodes = own_nodes(node)
+        nodes = self._own(node)
         # Most functions call none of their parameters: their loops need no second look.
         calls_a_parameter = bool(positional) and any(
             isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in positional for inner in nodes
@@ -254,11 +259,11 @@ class _FactCollector:
                     if isinstance(mapped, ast.Name) and mapped.id in positional:
                         per_item.setdefault(mapped.id, positional.index(mapped.id))
             for part in repeated:
-                for call in subtree(part):
+                for call in self._walk(part):
                     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
                         continue
                     passed = [*call.args, *(keyword.value for keyword in call.keywords)]
-                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in subtree(value)):
+                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in self._walk(value)):
                         per_item.setdefault(call.func.id, positional.index(call.func.id))
         return tuple(sorted((position, name) for name, position in per_item.items())), tuple(handed)
 
@@ -373,10 +378,12 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
 
 
 def collect_definitions(
-    tree: ast.Module, module: str, resolver: NameResolver
+    tree: ast.Module, module: str, resolver: NameResolver, semantic: SemanticModel | None = None
 ) -> tuple[dict[str, ClassFacts], dict[str, FunctionFacts]]:
-    """The classes and functions of one module, with the calls each function makes."""
-    collector = _FactCollector(module, resolver)
+    """The classes and functions of one module, with the calls each function makes.
+
+    `semantic`: the file's model, whose node index lends the walks."""
+    collector = _FactCollector(module, resolver, semantic)
     collector.collect(tree)
     return collector.classes, collector.functions
 

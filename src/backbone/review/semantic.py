@@ -25,6 +25,7 @@ same questions about the same handlers many times.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -308,6 +309,12 @@ class SemanticModel:
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
         self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
         self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+        # Spans of the node index, made on the first walk asked for: a node's position in
+        # `nodes`, where its subtree ends there (pre-order: a subtree is one slice), and the
+        # positions of the nested scopes (for a function's own nodes).
+        self._position: dict[ast.AST, int] | None = None
+        self._ends: list[int] = []
+        self._scopes: list[int] = []
         # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
         # facts extraction or the first rule that asks, then shared by every rule of the file.
         self.data_flows: ModuleFlows | None = None
@@ -326,19 +333,81 @@ class SemanticModel:
             found = self._class_bindings[owner] = class_bindings(owner)
         return found
 
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        """The parent of every node of the file (the node index's), when the model has it."""
+        return self._parents if self._parents is not None else {}
+
     def subtree(self, node: ast.AST) -> list[ast.AST]:
         """See `subtree`; the list is shared: callers must not change it."""
         found = self._subtrees.get(node)
         if found is None:
-            found = self._subtrees[node] = subtree(node)
+            found = self._subtrees[node] = self.walk(node)
         return found
+
+    def walk(self, node: ast.AST) -> list[ast.AST]:
+        """`subtree(node)`, a new list not kept: a slice of the file's node index when the
+        model has one (no walk), else a walk."""
+        position = self._positions()
+        start = position.get(node) if position is not None else None
+        if start is None or self._nodes is None or self._nodes[start] is not node:
+            return subtree(node)
+        return self._nodes[start : self._ends[start]]
 
     def own_nodes(self, function: ScopeNode) -> list[ast.AST]:
         """See `own_nodes`; the list is shared: callers must not change it."""
         found = self._own.get(function)
         if found is None:
-            found = self._own[function] = own_nodes(function)
+            body = function.body if isinstance(function.body, list) else [function.body]
+            found = self._own[function] = self._block(body)
         return found
+
+    def _block(self, body: list[ast.AST]) -> list[ast.AST]:
+        """`block_nodes(body)` off the node index: the slices between the nested scopes."""
+        position = self._positions() if body else None
+        nodes = self._nodes
+        if position is None or nodes is None:
+            return block_nodes(body)
+        start, last = position.get(body[0]), position.get(body[-1])
+        if start is None or last is None or nodes[start] is not body[0] or nodes[last] is not body[-1]:
+            return block_nodes(body)
+        stop = self._ends[last]
+        scopes, ends = self._scopes, self._ends
+        found: list[ast.AST] = []
+        at = bisect_left(scopes, start)
+        while at < len(scopes) and scopes[at] < stop:
+            scope = scopes[at]
+            found += nodes[start : scope + 1]  # the nested scope's own node, not what is inside
+            start = ends[scope]
+            at = bisect_left(scopes, start, at + 1)
+        found += nodes[start:stop]
+        return found
+
+    def _positions(self) -> dict[ast.AST, int] | None:
+        """Each node's position in the index, made on first use with the subtree ends and the
+        positions of the nested scopes."""
+        if self._position is None:
+            nodes, parents = self._nodes, self._parents
+            if nodes is None or parents is None:
+                return None
+            # The operator nodes (`+`, `==`) are shared by the whole tree and listed wherever
+            # they stand: their position is their last one, and `walk` checks it. They are
+            # leaves and never a node's last child, so no span ends on them.
+            position = {node: at for at, node in enumerate(nodes)}
+            ends = list(range(1, len(nodes) + 1))
+            # Pre-order: every descendant of a node comes after it, so one pass from the end
+            # carries each subtree's end up to its parent.
+            for at in range(len(nodes) - 1, 0, -1):
+                parent = parents.get(nodes[at])
+                if parent is not None:
+                    above = position[parent]
+                    if ends[at] > ends[above]:
+                        ends[above] = ends[at]
+            nested = NESTED_SCOPES
+            self._scopes = [at for at, node in enumerate(nodes) if isinstance(node, nested)]
+            self._ends = ends
+            self._position = position
+        return self._position
 
     def bindings(self, function: ScopeNode) -> Bindings:
         """See `function_bindings`; the mapping is shared: callers must not change it."""

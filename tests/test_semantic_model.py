@@ -171,6 +171,35 @@ def test_the_node_index_leaves_out_the_shared_load_and_store_markers() -> None:
     assert sorted(map(id, nodes)) == sorted(map(id, expected))
 
 
+
+def test_the_node_index_reads_only_the_fields_that_hold_nodes_and_misses_none() -> None:
+    # `{**rest}` and `def f(*, a)` leave None in a list; names, constants and operators have
+    # no children; a pattern's names and a `global` statement's names are strings.
+    tree = ast.parse(SOURCE + textwrap.dedent(
+        """
+        def shapes(*, first, second=1, **rest):
+            global COUNTER
+            merged = {**rest, "a": 1, **{"b": -first}}
+            match merged:
+                case {"a": 1, **others}:
+                    return others
+                case Point(x=0, y=[1, *tail]) as point if not tail:
+                    return point
+            return f"{first!r:>{second}}" + b"raw".decode()
+        """
+    ))
+    parents, nodes = _index_nodes(tree)
+    expected = [node for node in ast.walk(tree) if not isinstance(node, ast.expr_context)]
+    assert sorted(map(id, nodes)) == sorted(map(id, expected))
+    for node in expected:
+        assert semantic.child_nodes(node) == [
+            child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context)
+        ]
+        for child in semantic.child_nodes(node):
+            if not isinstance(child, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+                assert parents[child] is node
+
+
 def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> None:
     tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
     parents, nodes = _index_nodes(tree)

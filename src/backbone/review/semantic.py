@@ -25,6 +25,7 @@ same questions about the same handlers many times.
 from __future__ import annotations
 
 import ast
+import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,12 +51,50 @@ def is_main_guard(test: ast.expr) -> bool:
     return has_name and has_main
 
 
+# The ASDL types of the fields that never hold a node worth listing: names, strings,
+# constants, flags, and the Load/Store/Del markers.
+_LEAF_FIELD_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context"})
+_FIELD = re.compile(r"(\w+)([*?]?) (\w+)")
+# Per node type: its fields that may hold child nodes, in order, each with whether it holds a
+# list; None when the type's signature could not be read (its nodes take every field).
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...] | None] = {}
+
+
+def child_fields(node_type: type) -> tuple[tuple[str, bool], ...] | None:
+    """The fields of `node_type` that may hold child nodes, from its ASDL signature
+    (`Name(identifier id, expr_context ctx)` has none), each with whether it is a list."""
+    if node_type in _CHILD_FIELDS:
+        return _CHILD_FIELDS[node_type]
+    fields: tuple[tuple[str, bool], ...] | None = None
+    doc = node_type.__doc__ or ""
+    names: tuple[str, ...] = getattr(node_type, "_fields", ())
+    signature = doc[doc.find("(") + 1 : doc.rfind(")")] if "(" in doc else ""
+    declared = _FIELD.findall(signature)
+    if doc.startswith(node_type.__name__) and tuple(name for _, _, name in declared) == names:
+        fields = tuple(
+            (name, marker == "*") for kind, marker, name in declared if kind not in _LEAF_FIELD_TYPES
+        )
+    _CHILD_FIELDS[node_type] = fields
+    return fields
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """The direct children of `node` in source order (ast.iter_child_nodes without its two
     generators per node: the walks over every function of every file use this), but the
     Load/Store/Del markers: shared by every name of a tree, they are nearly a third of its
     nodes and no rule asks for them (the checker's node index leaves them out too)."""
     children: list[ast.AST] = []
+    node_type = type(node)
+    fields = _CHILD_FIELDS[node_type] if node_type in _CHILD_FIELDS else child_fields(node_type)
+    if fields is not None:
+        for name, many in fields:
+            value = getattr(node, name, None)
+            if many:
+                if value:
+                    children += value if None not in value else [item for item in value if item is not None]
+            elif value is not None:
+                children.append(value)
+        return children
     ast_type, marker_type = ast.AST, ast.expr_context
     for name in node._fields:
         value = getattr(node, name, None)

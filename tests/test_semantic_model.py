@@ -200,6 +200,16 @@ def test_the_node_index_reads_only_the_fields_that_hold_nodes_and_misses_none() 
                 assert parents[child] is node
 
 
+
+def test_nodes_of_types_come_off_the_index_in_source_order() -> None:
+    tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
+    parents, nodes = _index_nodes(tree)
+    indexed = SemanticModel(nodes, parents)
+    for types in ((ast.Call,), (ast.Import, ast.ImportFrom), (ast.Call, ast.Assign, ast.Dict), (ast.Add, ast.Name)):
+        assert indexed.nodes_of(*types) == [node for node in nodes if type(node) in types], types
+    assert indexed.indexes(nodes) and not indexed.indexes(list(nodes))
+
+
 def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> None:
     tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
     parents, nodes = _index_nodes(tree)

@@ -59,6 +59,8 @@ class FileContext:
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""
+        if self.semantic.indexes(self.nodes):
+            return cast(list[NodeT], self.semantic.nodes_of(*types))
         if self._by_type is None:
             self._by_type = {}
             for node in self.nodes:

@@ -39,6 +39,8 @@ ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 # A local name -> every value bound to it, None where the value is not known.
 Bindings = dict[str, list[ast.expr | None]]
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# Node types whose one instance stands in many places of a tree (operators, Load/Store/Del).
+_SHARED_NODES = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.expr_context)
 
 
 def is_main_guard(test: ast.expr) -> bool:
@@ -354,6 +356,7 @@ class SemanticModel:
         self._position: dict[ast.AST, int] | None = None
         self._ends: list[int] = []
         self._scopes: list[int] = []
+        self._groups: dict[type, list[ast.AST]] | None = None
         # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
         # facts extraction or the first rule that asks, then shared by every rule of the file.
         self.data_flows: ModuleFlows | None = None
@@ -370,6 +373,29 @@ class SemanticModel:
         found = self._class_bindings.get(owner)
         if found is None:
             found = self._class_bindings[owner] = class_bindings(owner)
+        return found
+
+    def indexes(self, nodes: list[ast.AST] | None) -> bool:
+        """Whether the model's node index is `nodes` (the very list)."""
+        return nodes is not None and self._nodes is nodes
+
+    def nodes_of(self, *types: type[ast.AST]) -> list[ast.AST]:
+        """Every node of the given types in source order, off the node index (grouped by type
+        once for the file: the facts extraction and both phases' rules share the groups).
+        The list is shared: callers must not change it."""
+        groups = self._groups
+        if groups is None:
+            groups = self._groups = {}
+            for node in self._nodes or ():
+                groups.setdefault(type(node), []).append(node)
+        if len(types) == 1:
+            return groups.get(types[0], [])
+        position = self._positions()
+        if position is None or any(issubclass(kind, _SHARED_NODES) for kind in types):
+            wanted = set(types)
+            return [node for node in self._nodes or () if type(node) in wanted]
+        found = [node for kind in dict.fromkeys(types) for node in groups.get(kind, ())]
+        found.sort(key=position.__getitem__)
         return found
 
     @property

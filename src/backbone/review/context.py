@@ -51,6 +51,7 @@ class FileContext:
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
+        self._scope_names: dict[ast.AST, str] = {}
         # Own nodes, bindings and returns of this file's functions and its data flows, asked
         # by every rule: the file's model, shared with the facts extraction when given.
         if semantic is None:
@@ -123,12 +124,16 @@ class FileContext:
 
     def scope_name(self, node: ast.AST) -> str:
         """Qualified name of the innermost function or class around `node` ("" at module level)."""
+        known = self._scope_names.get(node)
+        if known is not None:
+            return known
         names = [
             ancestor.name
             for ancestor in self.ancestors(node)
             if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         ]
-        return ".".join(reversed(names))
+        found = self._scope_names[node] = ".".join(reversed(names))
+        return found
 
     def segment(self, node: ast.AST) -> str:
         """The source text of `node` (ast.get_source_segment re-splits the file on every call)."""

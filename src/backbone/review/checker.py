@@ -11,7 +11,7 @@ import ast
 import gc
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,14 +238,20 @@ class Checker:
         for rule in active:
             for node_type in rule.subscribes:
                 dispatch.setdefault(node_type, []).append(rule)
+        # Each node type's visitors, bound once; a rule that fails is taken out of them all.
+        visitors = {node_type: [(rule, rule.visit) for rule in rules] for node_type, rules in dispatch.items()}
+        empty: list[tuple[Rule, Callable[[ast.AST], None]]] = []
         for node in nodes:
-            for rule in dispatch.get(type(node), ()):
-                if rule.code in failed:
-                    continue
+            for rule, visit in visitors.get(type(node), empty):
                 try:
-                    rule.visit(node)
+                    visit(node)
                 except Exception as error:
                     failed[rule.code] = Crash.of(error, f"rule {rule.code}", context.path, node)
+                    # New lists: the one this node is going through keeps its other visitors.
+                    visitors = {
+                        node_type: [entry for entry in listed if entry[0] is not rule]
+                        for node_type, listed in visitors.items()
+                    }
         findings: list[Finding] = []
         for rule in active:
             if rule.code in failed:

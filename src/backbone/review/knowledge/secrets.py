@@ -394,9 +394,27 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = tuple(
 )
 
 
+def _shortest_match(pattern: re.Pattern[str]) -> int:
+    """The fewest characters `pattern` can match (0 when the parser cannot tell)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0])
+    except Exception:  # another interpreter's parser: no text is too short
+        return 0
+
+
+# Per format, the shortest text it can match: most strings of a file are shorter than every
+# format but a URL's, and no pattern needs trying on them.
+_SHORTEST: tuple[int, ...] = tuple(_shortest_match(token_format.pattern) for token_format in TOKEN_FORMATS)
+
+
 def find_token(text: str) -> TokenMatch | None:
     """The first credential of a known format in `text` that is not an example or placeholder."""
-    for token_format in TOKEN_FORMATS:
+    size = len(text)
+    for token_format, shortest in zip(TOKEN_FORMATS, _SHORTEST):
+        if size < shortest:
+            continue
         for match in token_format.pattern.finditer(text):
             weak = token_format.judge(match)
             if weak is not None:

@@ -45,7 +45,17 @@ class FileContext:
         self.parents = parents
         self.frameworks = frameworks
         self.project = project
-        self._resolver = NameResolver(facts.module, facts.imports, facts.symbols, facts.star_imports)
+        shared = semantic.resolver if semantic is not None else None
+        if (
+            shared is not None
+            and shared.module == facts.module
+            and shared.imports is facts.imports
+            and shared.symbols is facts.symbols
+            and shared.stars is facts.star_imports
+        ):
+            self._resolver = shared
+        else:
+            self._resolver = NameResolver(facts.module, facts.imports, facts.symbols, facts.star_imports)
         self._segment_lines: list[str] | None = None
         # Every node of the tree in source order, as the engine walked it once.
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))

@@ -36,6 +36,9 @@ def extract_module_facts(
     )
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols, stars)
+    if semantic is not None:
+        # The rules of this file resolve names as the facts did: one resolver, one memo.
+        semantic.resolver = resolver
     classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))

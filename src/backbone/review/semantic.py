@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from backbone.review.names import NameResolver
     from backbone.review.orm.flow.module import ModuleFlows
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -360,6 +361,9 @@ class SemanticModel:
         # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
         # facts extraction or the first rule that asks, then shared by every rule of the file.
         self.data_flows: ModuleFlows | None = None
+        # The file's name resolver, made by the facts extraction: the rules' contexts share it
+        # (and what it has already resolved) when it reads the same imports.
+        self.resolver: NameResolver | None = None
 
     def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
         """See `typed_bindings`; the mapping is shared: callers must not change it."""

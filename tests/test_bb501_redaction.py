@@ -335,3 +335,13 @@ def test_a_string_shorter_than_a_format_skips_only_the_formats_it_cannot_match()
     finally:
         secrets._SHORTEST = skipping
     assert any(match is not None for match in found)
+    # Masking skips the same formats: it hides the same spans as trying every format.
+    from backbone import redaction
+
+    masked = [redaction.mask(text) for text in texts]
+    try:
+        redaction._TOKEN_SHORTEST.update((name, 0) for name in redaction.TOKEN_PATTERNS)
+        assert [redaction.mask(text) for text in texts] == masked
+    finally:
+        redaction._TOKEN_SHORTEST.clear()
+    assert masked != texts

@@ -26,6 +26,7 @@ from backbone.redaction import (
     URL_WITH_PASSWORD,
 )
 from backbone.redaction import is_secret_like_name as is_secret_like_name
+from backbone.redaction import shortest_match
 from backbone.redaction import name_words as name_words
 from backbone.redaction import redact as redact
 
@@ -394,19 +395,9 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = tuple(
 )
 
 
-def _shortest_match(pattern: re.Pattern[str]) -> int:
-    """The fewest characters `pattern` can match (0 when the parser cannot tell)."""
-    try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        return int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0])
-    except Exception:  # another interpreter's parser: no text is too short
-        return 0
-
-
 # Per format, the shortest text it can match: most strings of a file are shorter than every
 # format but a URL's, and no pattern needs trying on them.
-_SHORTEST: tuple[int, ...] = tuple(_shortest_match(token_format.pattern) for token_format in TOKEN_FORMATS)
+_SHORTEST: tuple[int, ...] = tuple(shortest_match(token_format.pattern) for token_format in TOKEN_FORMATS)
 
 
 def find_token(text: str) -> TokenMatch | None:

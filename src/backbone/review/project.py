@@ -21,7 +21,7 @@ from backbone.review.names import (
     dotted_parts,
 )
 from backbone.review import reads
-from backbone.review.semantic import SemanticModel, child_nodes, own_nodes, subtree
+from backbone.review.semantic import SemanticModel, child_fields, child_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -368,6 +368,17 @@ def hook_callbacks(call: ast.Call) -> list[ast.expr]:
 
 def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
     """The direct children of `node` with the name of the field holding each, in source order."""
+    fields = child_fields(type(node))
+    if fields is not None:
+        for field_name, many in fields:
+            value = getattr(node, field_name, None)
+            if many:
+                for item in value or ():
+                    if item is not None:
+                        yield field_name, item
+            elif value is not None:
+                yield field_name, value
+        return
     for field_name, value in ast.iter_fields(node):
         if isinstance(value, ast.AST):
             yield field_name, value

@@ -466,6 +466,8 @@ class ProjectIndex:
     star_names: dict[str, str] = field(default_factory=dict)
     # `modules` as built: the index's own lookups record their reads key by key (`reads`).
     raw_modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    # What `resolve` answered while reads are tracked, with the keys it read to answer.
+    resolved: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.raw_modules:
@@ -483,6 +485,7 @@ class ProjectIndex:
         self.imported_packages = cast(frozenset[str], reads.TrackedPackages(self.imported_packages))
         self.derived.clear()
         self.star_names.clear()
+        self.resolved.clear()
 
     def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
         """The layer view `key` (a handler registry, a model graph), built on first use.
@@ -519,7 +522,22 @@ class ProjectIndex:
         return any(question.asks(target) for facts in self.raw_modules.values() for target in facts.imports.values())
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
-        """Follow re-exports (`from .services import load` in a package) to the definition."""
+        """Follow re-exports (`from .services import load` in a package) to the definition.
+
+        While reads are tracked (the PROJECT checks), each answer is kept with the keys it
+        read, and those are recorded again whenever it is given again."""
+        if depth or not reads.is_tracking():
+            return self._resolve(qualname, depth)
+        known = self.resolved.get(qualname)
+        if known is None:
+            with reads.captured() as read:
+                answer = self._resolve(qualname, depth)
+            known = self.resolved[qualname] = (answer, frozenset(read))
+        else:
+            reads.record_all(known[1])
+        return known[0]
+
+    def _resolve(self, qualname: str, depth: int) -> str:
         if depth > 8 or qualname in self.functions or qualname in self.classes:
             return qualname
         parts = qualname.split(".")

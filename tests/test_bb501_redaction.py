@@ -314,7 +314,10 @@ def test_a_string_shorter_than_a_format_skips_only_the_formats_it_cannot_match()
     # still found, and the skip changes no answer on the rule's own examples.
     from backbone.review.knowledge import secrets
 
-    assert secrets._SHORTEST and all(shortest > 0 for shortest in secrets._SHORTEST)
+    import sys
+
+    # Read off `re`'s own parser (3.11 and later; before, no text is too short).
+    assert secrets._SHORTEST and (sys.version_info < (3, 11) or all(shortest > 0 for shortest in secrets._SHORTEST))
     texts = [
         "postgres://admin:Tz8qW3fkR9x@db.example.com/shop",
         "a:b@c",

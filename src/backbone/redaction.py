@@ -362,7 +362,7 @@ def _value_span(text: str, start: int, *, unquoted: bool) -> Span | None:
 def shortest_match(pattern: re.Pattern[str]) -> int:
     """The fewest characters `pattern` can match (0 when the parser cannot tell)."""
     try:
-        from re import _parser  # type: ignore[attr-defined]
+        from re import _parser
 
         return int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0])
     except Exception:  # another interpreter's parser: no text is too short

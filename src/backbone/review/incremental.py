@@ -46,7 +46,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
@@ -289,10 +289,10 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
     # kinds); a value of any other type takes the tests below, in their order.
     value_type = type(value)
     if value_type in _SCALAR_TYPES:
-        return value
+        return cast(_Plain, value)
     known = _FIELDS.get(value_type)
     if known is None and value_type is tuple:
-        return ["seq", *[_flatten(item, slots) for item in value]]  # type: ignore[attr-defined]
+        return ["seq", *[_flatten(item, slots) for item in cast(tuple[object, ...], value)]]
     if known is None:
         if value is None or isinstance(value, (str, bool, int, float, bytes)):
             return value

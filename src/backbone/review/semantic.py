@@ -427,7 +427,7 @@ class SemanticModel:
         """See `own_nodes`; the list is shared: callers must not change it."""
         found = self._own.get(function)
         if found is None:
-            body = function.body if isinstance(function.body, list) else [function.body]
+            body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
             found = self._own[function] = self._block(body)
         return found
 

@@ -251,9 +251,10 @@ class ModuleFlows:
 
 
 class _HasParents(Protocol):
-    """What lends its parent map to the flows: a rule's FileContext."""
+    """What lends its parent map to the flows: a rule's FileContext, or the file's model."""
 
-    parents: dict[ast.AST, ast.AST]
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]: ...
 
 
 _COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

@@ -476,3 +476,31 @@ def test_a_crashing_rule_does_not_hide_the_other_rules_findings(
     # BB101 is healthy: its findings in the file where BB999 crashed must still be shown.
     assert ("views.py", SILENT_EXCEPT_LINE, "BB101") in run.found()
     assert_good_file_reported(run)
+
+
+def test_a_rule_that_crashed_on_a_node_visits_no_later_node_and_the_others_visit_them_all() -> None:
+    from backbone.review.checker import check_source
+
+    visited: dict[str, int] = {"crashing": 0, "counting": 0}
+
+    class Crashing(_CrashingRule):
+        def visit(self, node: ast.AST) -> None:
+            visited["crashing"] += 1
+            raise ZeroDivisionError("the rule has a bug")
+
+    class Counting(_CrashingRule):
+        code = "BB998"
+        name = "counting-rule"
+
+        def visit(self, node: ast.AST) -> None:
+            visited["counting"] += 1
+
+    all_rules().add(Crashing)
+    all_rules().add(Counting)
+    try:
+        with pytest.raises(RuntimeError, match="BB999"):
+            check_source("def f():\n    return 1\n\ndef g():\n    return 2\n", ("BB999", "BB998"))
+    finally:
+        all_rules().remove(Crashing.code)
+        all_rules().remove(Counting.code)
+    assert visited == {"crashing": 1, "counting": 2}

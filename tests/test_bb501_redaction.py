@@ -307,3 +307,44 @@ def test_every_reporter_masks_messages_fixes_source_lines_and_notes(output_forma
         rendered = rendered.replace(b"\\", b"")  # Markdown escapes the mask's stars
     assert _masked_prefix(URL_PASSWORD).encode() in rendered
     assert _masked_prefix(BEARER).encode() in rendered
+
+
+def test_a_string_shorter_than_a_format_skips_only_the_formats_it_cannot_match() -> None:
+    # Each format's shortest match, read off its pattern: a token of exactly that length is
+    # still found, and the skip changes no answer on the rule's own examples.
+    from backbone.review.knowledge import secrets
+
+    import sys
+
+    # Read off `re`'s own parser (3.11 and later; before, no text is too short).
+    assert secrets._SHORTEST and (sys.version_info < (3, 11) or all(shortest > 0 for shortest in secrets._SHORTEST))
+    texts = [
+        "postgres://admin:Tz8qW3fkR9x@db.example.com/shop",
+        "a:b@c",
+        "AKIA" + "Q" * 15,  # one character short of an AWS key id
+        "AKIA" + "Q7XW2HJK5M3P9RTV",
+        *(
+            node.value
+            for example in (HardcodedSecret.doc.example, HardcodedSecret.doc.use_instead)
+            for node in ast.walk(ast.parse(textwrap.dedent(example)))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ),
+    ]
+    found = [secrets.find_token(text) for text in texts]
+    skipping = secrets._SHORTEST
+    try:
+        secrets._SHORTEST = tuple(0 for _ in skipping)
+        assert [secrets.find_token(text) for text in texts] == found
+    finally:
+        secrets._SHORTEST = skipping
+    assert any(match is not None for match in found)
+    # Masking skips the same formats: it hides the same spans as trying every format.
+    from backbone import redaction
+
+    masked = [redaction.mask(text) for text in texts]
+    try:
+        redaction._TOKEN_SHORTEST.update((name, 0) for name in redaction.TOKEN_PATTERNS)
+        assert [redaction.mask(text) for text in texts] == masked
+    finally:
+        redaction._TOKEN_SHORTEST.clear()
+    assert masked != texts

@@ -48,6 +48,23 @@ def test_python_dash_m_backbone() -> None:
     assert __version__ in done.stdout
 
 
+def test_a_json_review_never_loads_the_terminal_renderer(tmp_path: Path) -> None:
+    # rich draws the text report and the progress display: a review written as JSON to a
+    # pipe does without it, and without its start-up cost.
+    (tmp_path / "views.py").write_text("def handler(request):\n    return request.GET\n")
+    script = (
+        "import sys\nfrom backbone.cli import main\n"
+        "code = main(['review', sys.argv[1], '--format', 'json', '--no-cache', '--exit-zero'])\n"
+        "loaded = sorted(name for name in sys.modules if name == 'rich' or name.startswith('rich.'))\n"
+        "print('RICH', loaded, file=sys.stderr)\nsys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "RICH []" in done.stderr
+
+
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     run = run_cli(capsys, "--help")
     assert run.code == 0

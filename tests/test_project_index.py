@@ -598,3 +598,23 @@ def test_functions_handed_to_a_function_that_calls_them_per_item() -> None:
     callbacks = index.per_item_callbacks()
     # A management command's hand-over is no evidence: no request waits on it.
     assert set(callbacks) == {"app.views.serialize", "app.views.render", "app.views.View.row"}
+
+
+def test_a_kept_resolution_records_what_it_read_each_time_it_is_given() -> None:
+    from backbone.review import reads
+
+    index = ProjectIndex.build([
+        facts_of("from .services import load\n", "app", is_package=True),
+        facts_of("def load():\n    return 1\n", "app.services"),
+    ])
+    index.track()
+    with reads.tracking() as first:
+        assert index.resolve("app.load") == "app.services.load"
+    with reads.tracking() as again:
+        assert index.resolve("app.load") == "app.services.load"
+    assert "app.load" in index.resolved
+    assert first and again == first
+    # Untracked, nothing is kept.
+    untracked = ProjectIndex.build([facts_of("from .services import load\n", "app", is_package=True)])
+    untracked.resolve("app.load")
+    assert not untracked.resolved

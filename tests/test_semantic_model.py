@@ -171,6 +171,45 @@ def test_the_node_index_leaves_out_the_shared_load_and_store_markers() -> None:
     assert sorted(map(id, nodes)) == sorted(map(id, expected))
 
 
+
+def test_the_node_index_reads_only_the_fields_that_hold_nodes_and_misses_none() -> None:
+    # `{**rest}` and `def f(*, a)` leave None in a list; names, constants and operators have
+    # no children; a pattern's names and a `global` statement's names are strings.
+    tree = ast.parse(SOURCE + textwrap.dedent(
+        """
+        def shapes(*, first, second=1, **rest):
+            global COUNTER
+            merged = {**rest, "a": 1, **{"b": -first}}
+            match merged:
+                case {"a": 1, **others}:
+                    return others
+                case Point(x=0, y=[1, *tail]) as point if not tail:
+                    return point
+            return f"{first!r:>{second}}" + b"raw".decode()
+        """
+    ))
+    parents, nodes = _index_nodes(tree)
+    expected = [node for node in ast.walk(tree) if not isinstance(node, ast.expr_context)]
+    assert sorted(map(id, nodes)) == sorted(map(id, expected))
+    for node in expected:
+        assert semantic.child_nodes(node) == [
+            child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context)
+        ]
+        for child in semantic.child_nodes(node):
+            if not isinstance(child, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+                assert parents[child] is node
+
+
+
+def test_nodes_of_types_come_off_the_index_in_source_order() -> None:
+    tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
+    parents, nodes = _index_nodes(tree)
+    indexed = SemanticModel(nodes, parents)
+    for types in ((ast.Call,), (ast.Import, ast.ImportFrom), (ast.Call, ast.Assign, ast.Dict), (ast.Add, ast.Name)):
+        assert indexed.nodes_of(*types) == [node for node in nodes if type(node) in types], types
+    assert indexed.indexes(nodes) and not indexed.indexes(list(nodes))
+
+
 def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> None:
     tree = ast.parse(Path(semantic.__file__).read_text() + SOURCE)
     parents, nodes = _index_nodes(tree)
@@ -180,6 +219,34 @@ def test_returns_read_off_the_node_index_match_each_functions_own_returns() -> N
     for function in functions:
         assert indexed.returns(function) == walked.returns(function), function.name
     assert [ast.unparse(r) for r in indexed.returns(_function(tree, "inner"))] == ["return hidden"]
+
+
+
+def test_subtrees_and_own_nodes_sliced_off_the_node_index_match_the_walks() -> None:
+    # Operators (`+`, `not`, `==`) are one node shared by the whole tree: they stand in many
+    # places of the index, and no slice may end or start wrong because of them.
+    source = Path(semantic.__file__).read_text() + SOURCE + textwrap.dedent(
+        """
+        def scopes(a, b=lambda: 1 + 2):
+            @decorate(lambda x: x + 1)
+            def first(c=a + b):
+                return lambda: not c
+            class Inner:
+                def method(self):
+                    return self.value == 1
+            return [first() + b for _ in range(a)] or (lambda: a - b)
+        """
+    )
+    tree = ast.parse(source)
+    parents, nodes = _index_nodes(tree)
+    indexed = SemanticModel(nodes, parents)
+    for node in nodes:
+        assert indexed.walk(node) == semantic.subtree(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            assert indexed.own_nodes(node) == semantic.own_nodes(node)
+    # A node from another tree is walked.
+    elsewhere = ast.parse("f(x + 1)").body[0]
+    assert indexed.walk(elsewhere) == semantic.subtree(elsewhere)
 
 
 DATA_SOURCE = textwrap.dedent(

@@ -359,9 +359,27 @@ def _value_span(text: str, start: int, *, unquoted: bool) -> Span | None:
     return span
 
 
+def shortest_match(pattern: re.Pattern[str]) -> int:
+    """The fewest characters `pattern` can match (0 when the parser cannot tell)."""
+    try:
+        from re import _parser
+
+        return int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0])
+    except Exception:  # another interpreter's parser: no text is too short
+        return 0
+
+
+# Per token format, the shortest text it can match: a shorter text needs no try.
+_TOKEN_SHORTEST: dict[str, int] = {}
+
+
 def _token_spans(text: str) -> Iterable[Span]:
+    size = len(text)
     for name, pattern in TOKEN_PATTERNS.items():
-        if name == PEM_PRIVATE_KEY and "PRIVATE KEY" not in text:
+        shortest = _TOKEN_SHORTEST.get(name)
+        if shortest is None:
+            shortest = _TOKEN_SHORTEST[name] = shortest_match(pattern)
+        if size < shortest or (name == PEM_PRIVATE_KEY and "PRIVATE KEY" not in text):
             continue
         for match in pattern.finditer(text):
             if name == URL_WITH_PASSWORD:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from backbone.findings import Severity
 
@@ -42,6 +43,9 @@ def text_width(output: str | None) -> int:
 
 def console(file: TextIO, *, color: bool, width: int, soft_wrap: bool = True) -> Console:
     """A Console that writes to `file`, coloured only when asked (NO_COLOR/FORCE_COLOR cannot override it)."""
+    # rich loads here, not at start-up: a JSON or SARIF report never draws a console.
+    from rich.console import Console
+
     return Console(
         file=file,
         force_terminal=color,

@@ -11,7 +11,7 @@ import ast
 import gc
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unr
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
 from backbone.review.rules.base import OptionValue, Report, Rule, Scope
-from backbone.review.semantic import SemanticModel
+from backbone.review.semantic import SemanticModel, child_fields
 from backbone.review.suppressions import parse_suppressions
 
 _PACKAGE_FRAMEWORKS: dict[str, Framework] = {
@@ -238,14 +238,20 @@ class Checker:
         for rule in active:
             for node_type in rule.subscribes:
                 dispatch.setdefault(node_type, []).append(rule)
+        # Each node type's visitors, bound once; a rule that fails is taken out of them all.
+        visitors = {node_type: [(rule, rule.visit) for rule in rules] for node_type, rules in dispatch.items()}
+        empty: list[tuple[Rule, Callable[[ast.AST], None]]] = []
         for node in nodes:
-            for rule in dispatch.get(type(node), ()):
-                if rule.code in failed:
-                    continue
+            for rule, visit in visitors.get(type(node), empty):
                 try:
-                    rule.visit(node)
+                    visit(node)
                 except Exception as error:
                     failed[rule.code] = Crash.of(error, f"rule {rule.code}", context.path, node)
+                    # New lists: the one this node is going through keeps its other visitors.
+                    visitors = {
+                        node_type: [entry for entry in listed if entry[0] is not rule]
+                        for node_type, listed in visitors.items()
+                    }
         findings: list[Finding] = []
         for rule in active:
             if rule.code in failed:
@@ -335,6 +341,9 @@ def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast
     stack: list[ast.AST] = [tree]
     depths: list[int] = [0]
     ast_type, expr_type, marker_type = ast.AST, ast.expr, ast.expr_context
+    # Per node type, the fields that may hold children (semantic.child_fields): a name, a
+    # constant or an operator has none, and no field of a string or a flag is read.
+    known: dict[type, tuple[tuple[str, bool], ...] | None] = {}
     while stack:
         node = stack.pop()
         depth = depths.pop()
@@ -343,21 +352,40 @@ def _index_nodes(tree: ast.Module, max_depth: int = MAX_DEPTH) -> tuple[dict[ast
             if depth > max_depth:
                 raise TooDeep(node)
         nodes.append(node)
+        node_type = type(node)
+        if node_type in known:
+            fields = known[node_type]
+        else:
+            fields = known[node_type] = child_fields(node_type)
         children: list[ast.AST] = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, ast_type):
-                # The Load/Store/Del markers are shared by every name of the tree: no node
-                # of their own, and no parent.
-                if not isinstance(value, marker_type):
+        if fields is not None:
+            if not fields:
+                continue
+            for name, many in fields:
+                value = getattr(node, name, None)
+                if many:
+                    if value:
+                        # `{**rest}` and `def f(*, a)` leave None in a list (dict keys, keyword defaults).
+                        children += value if None not in value else [item for item in value if item is not None]
+                elif value is not None:
                     children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, ast_type))
+        else:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast_type):
+                    # The Load/Store/Del markers are shared by every name of the tree: no node
+                    # of their own, and no parent.
+                    if not isinstance(value, marker_type):
+                        children.append(value)
+                elif isinstance(value, list):
+                    children.extend(item for item in value if isinstance(item, ast_type))
+        if not children:
+            continue
         for child in children:
             parents[child] = node
         children.reverse()
-        stack.extend(children)
-        depths.extend([depth] * len(children))
+        stack += children
+        depths += [depth] * len(children)
     return parents, nodes
 
 

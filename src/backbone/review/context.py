@@ -45,12 +45,23 @@ class FileContext:
         self.parents = parents
         self.frameworks = frameworks
         self.project = project
-        self._resolver = NameResolver(facts.module, facts.imports, facts.symbols, facts.star_imports)
+        shared = semantic.resolver if semantic is not None else None
+        if (
+            shared is not None
+            and shared.module == facts.module
+            and shared.imports is facts.imports
+            and shared.symbols is facts.symbols
+            and shared.stars is facts.star_imports
+        ):
+            self._resolver = shared
+        else:
+            self._resolver = NameResolver(facts.module, facts.imports, facts.symbols, facts.star_imports)
         self._segment_lines: list[str] | None = None
         # Every node of the tree in source order, as the engine walked it once.
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
+        self._scope_names: dict[ast.AST, str] = {}
         # Own nodes, bindings and returns of this file's functions and its data flows, asked
         # by every rule: the file's model, shared with the facts extraction when given.
         if semantic is None:
@@ -59,6 +70,8 @@ class FileContext:
 
     def nodes_of(self, *types: type[NodeT]) -> list[NodeT]:
         """Every node of the given types, in source order (instead of another ast.walk)."""
+        if self.semantic.indexes(self.nodes):
+            return cast(list[NodeT], self.semantic.nodes_of(*types))
         if self._by_type is None:
             self._by_type = {}
             for node in self.nodes:
@@ -121,12 +134,16 @@ class FileContext:
 
     def scope_name(self, node: ast.AST) -> str:
         """Qualified name of the innermost function or class around `node` ("" at module level)."""
+        known = self._scope_names.get(node)
+        if known is not None:
+            return known
         names = [
             ancestor.name
             for ancestor in self.ancestors(node)
             if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         ]
-        return ".".join(reversed(names))
+        found = self._scope_names[node] = ".".join(reversed(names))
+        return found
 
     def segment(self, node: ast.AST) -> str:
         """The source text of `node` (ast.get_source_segment re-splits the file on every call)."""

@@ -23,6 +23,7 @@ function reached gets the shortest chain from its root.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ _MANAGEMENT_COMMANDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def path_context(path: str) -> ContextFact | None:
     """The context a file's location alone gives all of its code, if any."""
     parts = PurePosixPath(path.replace("\\", "/")).parts

@@ -31,10 +31,16 @@ def extract_module_facts(
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations
 
-    imports, stars = collect_imports(tree, module, is_package, nodes)
+    indexed = semantic is not None and semantic.indexes(nodes)
+    imports, stars = collect_imports(
+        tree, module, is_package, semantic.nodes_of(ast.Import, ast.ImportFrom) if indexed and semantic else nodes
+    )
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols, stars)
-    classes, functions = collect_definitions(tree, module, resolver)
+    if semantic is not None:
+        # The rules of this file resolve names as the facts did: one resolver, one memo.
+        semantic.resolver = resolver
+    classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
     return ModuleFacts(
@@ -50,8 +56,10 @@ def extract_module_facts(
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
-        settings_modules=configured_settings_modules(tree, all_nodes),
-        dotted_class_paths=dotted_class_paths(all_nodes),
+        settings_modules=configured_settings_modules(
+            tree, semantic.nodes_of(ast.Call, ast.Assign, ast.Dict) if indexed and semantic else all_nodes
+        ),
+        dotted_class_paths=dotted_class_paths(semantic.nodes_of(ast.Constant) if indexed and semantic else all_nodes),
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),

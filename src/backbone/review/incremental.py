@@ -46,7 +46,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
@@ -280,16 +280,33 @@ def _fields(kind: type) -> tuple[tuple[str, int], ...]:
     return known
 
 
+# The exact types that flatten to themselves: a value of one of them needs no other test.
+_SCALAR_TYPES = frozenset({str, bool, int, float, bytes, type(None)})
+
+
 def _flatten(value: object, slots: _Slots) -> _Plain:
-    if value is None or isinstance(value, (str, bool, int, float, bytes)):
-        return value
-    if isinstance(value, enum.Enum):
-        return [type(value).__name__, _flatten(value.value, _Slots())]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        plain: list[_Plain] = [type(value).__name__]
-        for name, kind in _fields(type(value)):
+    # The exact type first (the facts are mostly strings, tuples and dataclasses of known
+    # kinds); a value of any other type takes the tests below, in their order.
+    value_type = type(value)
+    if value_type in _SCALAR_TYPES:
+        return cast(_Plain, value)
+    known = _FIELDS.get(value_type)
+    if known is None and value_type is tuple:
+        return ["seq", *[_flatten(item, slots) for item in cast(tuple[object, ...], value)]]
+    if known is None:
+        if value is None or isinstance(value, (str, bool, int, float, bytes)):
+            return value
+        if isinstance(value, enum.Enum):
+            return [type(value).__name__, _flatten(value.value, _Slots())]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            known = _fields(value_type)
+    if known is not None:
+        plain: list[_Plain] = [value_type.__name__]
+        for name, kind in known:
             item = getattr(value, name)
-            if kind == _PLAIN_FIELD or isinstance(item, bool):
+            if kind == _PLAIN_FIELD:
+                plain.append(item if type(item) in _SCALAR_TYPES else _flatten(item, slots))
+            elif isinstance(item, bool):
                 plain.append(_flatten(item, slots))
             elif kind != _PAIR_FIELD and isinstance(item, int):
                 slots.add(plain, len(plain), kind == _LINE_FIELD, item)

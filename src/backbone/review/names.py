@@ -101,6 +101,9 @@ class NameResolver:
         self.imports = imports
         self.symbols = symbols
         self.stars = stars
+        # Each node's answer, kept: the layers and rules of one file ask for the same calls'
+        # names again and again (the imports and symbols of a resolver never change).
+        self._qualified: dict[ast.expr, str | None] = {}
 
     def resolve_parts(self, parts: list[str]) -> str | None:
         head, rest = parts[0], parts[1:]
@@ -121,8 +124,12 @@ class NameResolver:
         return ".".join([base, *rest])
 
     def qualified_name(self, node: ast.expr) -> str | None:
+        known = self._qualified
+        if node in known:
+            return known[node]
         parts = dotted_parts(node)
-        return self.resolve_parts(parts) if parts else None
+        found = known[node] = self.resolve_parts(parts) if parts else None
+        return found
 
 
 def top_level_symbols(tree: ast.Module) -> frozenset[str]:

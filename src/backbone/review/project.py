@@ -21,7 +21,7 @@ from backbone.review.names import (
     dotted_parts,
 )
 from backbone.review import reads
-from backbone.review.semantic import child_nodes, own_nodes, subtree
+from backbone.review.semantic import SemanticModel, child_fields, child_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -179,9 +179,14 @@ class _FactCollector:
     `a + b + ...` parses fine but nests deeper than Python's recursion limit.
     """
 
-    def __init__(self, module: str, resolver: NameResolver) -> None:
+    def __init__(self, module: str, resolver: NameResolver, semantic: SemanticModel | None = None) -> None:
         self.module = module
         self.resolver = resolver
+        # The file's model, when the caller has it: its node index lends the walks.
+        self._walk: Callable[[ast.AST], list[ast.AST]] = semantic.walk if semantic is not None else subtree
+        self._own: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], list[ast.AST]] = (
+            semantic.own_nodes if semantic is not None else own_nodes
+        )
         self.functions: dict[str, FunctionFacts] = {}
         self.classes: dict[str, ClassFacts] = {}
 
@@ -220,7 +225,7 @@ class _FactCollector:
                 # function (a module's literal tables are not walked at all).
                 calls = frame.calls
                 if calls is not None:
-                    for inner in subtree(node):
+                    for inner in self._walk(node):
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
@@ -275,7 +280,7 @@ class _FactCollector:
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
-        nodes = own_nodes(node)
+        nodes = self._own(node)
         # Most functions call none of their parameters: their loops need no second look.
         calls_a_parameter = bool(positional) and any(
             isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in positional for inner in nodes
@@ -300,11 +305,11 @@ class _FactCollector:
                     if isinstance(mapped, ast.Name) and mapped.id in positional:
                         per_item.setdefault(mapped.id, positional.index(mapped.id))
             for part in repeated:
-                for call in subtree(part):
+                for call in self._walk(part):
                     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in positional):
                         continue
                     passed = [*call.args, *(keyword.value for keyword in call.keywords)]
-                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in subtree(value)):
+                    if any(isinstance(leaf, ast.Name) and leaf.id in items for value in passed for leaf in self._walk(value)):
                         per_item.setdefault(call.func.id, positional.index(call.func.id))
         return tuple(sorted((position, name) for name, position in per_item.items())), tuple(handed)
 
@@ -655,6 +660,17 @@ def hook_callbacks(call: ast.Call) -> list[ast.expr]:
 
 def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
     """The direct children of `node` with the name of the field holding each, in source order."""
+    fields = child_fields(type(node))
+    if fields is not None:
+        for field_name, many in fields:
+            value = getattr(node, field_name, None)
+            if many:
+                for item in value or ():
+                    if item is not None:
+                        yield field_name, item
+            elif value is not None:
+                yield field_name, value
+        return
     for field_name, value in ast.iter_fields(node):
         if isinstance(value, ast.AST):
             yield field_name, value
@@ -665,10 +681,12 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
 
 
 def collect_definitions(
-    tree: ast.Module, module: str, resolver: NameResolver
+    tree: ast.Module, module: str, resolver: NameResolver, semantic: SemanticModel | None = None
 ) -> tuple[dict[str, ClassFacts], dict[str, FunctionFacts]]:
-    """The classes and functions of one module, with the calls each function makes."""
-    collector = _FactCollector(module, resolver)
+    """The classes and functions of one module, with the calls each function makes.
+
+    `semantic`: the file's model, whose node index lends the walks."""
+    collector = _FactCollector(module, resolver, semantic)
     collector.collect(tree)
     return collector.classes, collector.functions
 
@@ -782,6 +800,8 @@ class ProjectIndex:
     star_names: dict[str, str] = field(default_factory=dict)
     # `modules` as built: the index's own lookups record their reads key by key (`reads`).
     raw_modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    # What `resolve` answered while reads are tracked, with the keys it read to answer.
+    resolved: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.raw_modules:
@@ -799,6 +819,7 @@ class ProjectIndex:
         self.imported_packages = cast(frozenset[str], reads.TrackedPackages(self.imported_packages))
         self.derived.clear()
         self.star_names.clear()
+        self.resolved.clear()
 
     def view(self, key: str, build: Callable[[ProjectIndex], T]) -> T:
         """The layer view `key` (a handler registry, a model graph), built on first use.
@@ -835,7 +856,22 @@ class ProjectIndex:
         return any(question.asks(target) for facts in self.raw_modules.values() for target in facts.imports.values())
 
     def resolve(self, qualname: str, depth: int = 0) -> str:
-        """Follow re-exports (`from .services import load` in a package) to the definition."""
+        """Follow re-exports (`from .services import load` in a package) to the definition.
+
+        While reads are tracked (the PROJECT checks), each answer is kept with the keys it
+        read, and those are recorded again whenever it is given again."""
+        if depth or not reads.is_tracking():
+            return self._resolve(qualname, depth)
+        known = self.resolved.get(qualname)
+        if known is None:
+            with reads.captured() as read:
+                answer = self._resolve(qualname, depth)
+            known = self.resolved[qualname] = (answer, frozenset(read))
+        else:
+            reads.record_all(known[1])
+        return known[0]
+
+    def _resolve(self, qualname: str, depth: int) -> str:
         if depth > 8 or qualname in self.functions or qualname in self.classes:
             return qualname
         parts = qualname.split(".")

@@ -25,7 +25,7 @@ project check cover every file's findings, in whichever order the files were che
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, ValuesView
+from collections.abc import Iterable, Iterator, Mapping, ValuesView
 import enum
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
@@ -78,6 +78,28 @@ def paused() -> Iterator[None]:
 def reference_keys(qualname: str) -> set[str]:
     """The `U\\0segment` keys of a dotted name: one per segment."""
     return {f"U\0{segment}" for segment in qualname.split(".") if segment}
+
+
+@contextmanager
+def captured() -> Iterator[set[str]]:
+    """The keys the block reads, in a set of their own, recorded too as usual (nothing when
+    not tracking): a memo that keeps them can record them again on each answer it gives."""
+    global _reads
+    outer = _reads
+    own: set[str] = set()
+    if outer is not None:
+        _reads = own
+    try:
+        yield own
+    finally:
+        _reads = outer
+        if outer is not None:
+            outer |= own
+
+
+def record_all(keys: Iterable[str]) -> None:
+    if _reads is not None:
+        _reads.update(keys)
 
 
 def is_tracking() -> bool:

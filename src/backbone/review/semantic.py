@@ -25,11 +25,14 @@ same questions about the same handlers many times.
 from __future__ import annotations
 
 import ast
+import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from backbone.review.names import NameResolver
     from backbone.review.orm.flow.module import ModuleFlows
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -37,6 +40,8 @@ ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 # A local name -> every value bound to it, None where the value is not known.
 Bindings = dict[str, list[ast.expr | None]]
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# Node types whose one instance stands in many places of a tree (operators, Load/Store/Del).
+_SHARED_NODES = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.expr_context)
 
 
 def is_main_guard(test: ast.expr) -> bool:
@@ -49,12 +54,50 @@ def is_main_guard(test: ast.expr) -> bool:
     return has_name and has_main
 
 
+# The ASDL types of the fields that never hold a node worth listing: names, strings,
+# constants, flags, and the Load/Store/Del markers.
+_LEAF_FIELD_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context"})
+_FIELD = re.compile(r"(\w+)([*?]?) (\w+)")
+# Per node type: its fields that may hold child nodes, in order, each with whether it holds a
+# list; None when the type's signature could not be read (its nodes take every field).
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...] | None] = {}
+
+
+def child_fields(node_type: type) -> tuple[tuple[str, bool], ...] | None:
+    """The fields of `node_type` that may hold child nodes, from its ASDL signature
+    (`Name(identifier id, expr_context ctx)` has none), each with whether it is a list."""
+    if node_type in _CHILD_FIELDS:
+        return _CHILD_FIELDS[node_type]
+    fields: tuple[tuple[str, bool], ...] | None = None
+    doc = node_type.__doc__ or ""
+    names: tuple[str, ...] = getattr(node_type, "_fields", ())
+    signature = doc[doc.find("(") + 1 : doc.rfind(")")] if "(" in doc else ""
+    declared = _FIELD.findall(signature)
+    if doc.startswith(node_type.__name__) and tuple(name for _, _, name in declared) == names:
+        fields = tuple(
+            (name, marker == "*") for kind, marker, name in declared if kind not in _LEAF_FIELD_TYPES
+        )
+    _CHILD_FIELDS[node_type] = fields
+    return fields
+
+
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """The direct children of `node` in source order (ast.iter_child_nodes without its two
     generators per node: the walks over every function of every file use this), but the
     Load/Store/Del markers: shared by every name of a tree, they are nearly a third of its
     nodes and no rule asks for them (the checker's node index leaves them out too)."""
     children: list[ast.AST] = []
+    node_type = type(node)
+    fields = _CHILD_FIELDS[node_type] if node_type in _CHILD_FIELDS else child_fields(node_type)
+    if fields is not None:
+        for name, many in fields:
+            value = getattr(node, name, None)
+            if many:
+                if value:
+                    children += value if None not in value else [item for item in value if item is not None]
+            elif value is not None:
+                children.append(value)
+        return children
     ast_type, marker_type = ast.AST, ast.expr_context
     for name in node._fields:
         value = getattr(node, name, None)
@@ -308,9 +351,19 @@ class SemanticModel:
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
         self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
         self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+        # Spans of the node index, made on the first walk asked for: a node's position in
+        # `nodes`, where its subtree ends there (pre-order: a subtree is one slice), and the
+        # positions of the nested scopes (for a function's own nodes).
+        self._position: dict[ast.AST, int] | None = None
+        self._ends: list[int] = []
+        self._scopes: list[int] = []
+        self._groups: dict[type, list[ast.AST]] | None = None
         # The data flows of the file's scopes (orm/access.py `module_flows`): made by the
         # facts extraction or the first rule that asks, then shared by every rule of the file.
         self.data_flows: ModuleFlows | None = None
+        # The file's name resolver, made by the facts extraction: the rules' contexts share it
+        # (and what it has already resolved) when it reads the same imports.
+        self.resolver: NameResolver | None = None
 
     def typed_bindings(self, scope: ast.AST) -> dict[str, list[TypedBinding]]:
         """See `typed_bindings`; the mapping is shared: callers must not change it."""
@@ -326,19 +379,104 @@ class SemanticModel:
             found = self._class_bindings[owner] = class_bindings(owner)
         return found
 
+    def indexes(self, nodes: list[ast.AST] | None) -> bool:
+        """Whether the model's node index is `nodes` (the very list)."""
+        return nodes is not None and self._nodes is nodes
+
+    def nodes_of(self, *types: type[ast.AST]) -> list[ast.AST]:
+        """Every node of the given types in source order, off the node index (grouped by type
+        once for the file: the facts extraction and both phases' rules share the groups).
+        The list is shared: callers must not change it."""
+        groups = self._groups
+        if groups is None:
+            groups = self._groups = {}
+            for node in self._nodes or ():
+                groups.setdefault(type(node), []).append(node)
+        if len(types) == 1:
+            return groups.get(types[0], [])
+        position = self._positions()
+        if position is None or any(issubclass(kind, _SHARED_NODES) for kind in types):
+            wanted = set(types)
+            return [node for node in self._nodes or () if type(node) in wanted]
+        found = [node for kind in dict.fromkeys(types) for node in groups.get(kind, ())]
+        found.sort(key=position.__getitem__)
+        return found
+
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        """The parent of every node of the file (the node index's), when the model has it."""
+        return self._parents if self._parents is not None else {}
+
     def subtree(self, node: ast.AST) -> list[ast.AST]:
         """See `subtree`; the list is shared: callers must not change it."""
         found = self._subtrees.get(node)
         if found is None:
-            found = self._subtrees[node] = subtree(node)
+            found = self._subtrees[node] = self.walk(node)
         return found
+
+    def walk(self, node: ast.AST) -> list[ast.AST]:
+        """`subtree(node)`, a new list not kept: a slice of the file's node index when the
+        model has one (no walk), else a walk."""
+        position = self._positions()
+        start = position.get(node) if position is not None else None
+        if start is None or self._nodes is None or self._nodes[start] is not node:
+            return subtree(node)
+        return self._nodes[start : self._ends[start]]
 
     def own_nodes(self, function: ScopeNode) -> list[ast.AST]:
         """See `own_nodes`; the list is shared: callers must not change it."""
         found = self._own.get(function)
         if found is None:
-            found = self._own[function] = own_nodes(function)
+            body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
+            found = self._own[function] = self._block(body)
         return found
+
+    def _block(self, body: list[ast.AST]) -> list[ast.AST]:
+        """`block_nodes(body)` off the node index: the slices between the nested scopes."""
+        position = self._positions() if body else None
+        nodes = self._nodes
+        if position is None or nodes is None:
+            return block_nodes(body)
+        start, last = position.get(body[0]), position.get(body[-1])
+        if start is None or last is None or nodes[start] is not body[0] or nodes[last] is not body[-1]:
+            return block_nodes(body)
+        stop = self._ends[last]
+        scopes, ends = self._scopes, self._ends
+        found: list[ast.AST] = []
+        at = bisect_left(scopes, start)
+        while at < len(scopes) and scopes[at] < stop:
+            scope = scopes[at]
+            found += nodes[start : scope + 1]  # the nested scope's own node, not what is inside
+            start = ends[scope]
+            at = bisect_left(scopes, start, at + 1)
+        found += nodes[start:stop]
+        return found
+
+    def _positions(self) -> dict[ast.AST, int] | None:
+        """Each node's position in the index, made on first use with the subtree ends and the
+        positions of the nested scopes."""
+        if self._position is None:
+            nodes, parents = self._nodes, self._parents
+            if nodes is None or parents is None:
+                return None
+            # The operator nodes (`+`, `==`) are shared by the whole tree and listed wherever
+            # they stand: their position is their last one, and `walk` checks it. They are
+            # leaves and never a node's last child, so no span ends on them.
+            position = {node: at for at, node in enumerate(nodes)}
+            ends = list(range(1, len(nodes) + 1))
+            # Pre-order: every descendant of a node comes after it, so one pass from the end
+            # carries each subtree's end up to its parent.
+            for at in range(len(nodes) - 1, 0, -1):
+                parent = parents.get(nodes[at])
+                if parent is not None:
+                    above = position[parent]
+                    if ends[at] > ends[above]:
+                        ends[above] = ends[at]
+            nested = NESTED_SCOPES
+            self._scopes = [at for at, node in enumerate(nodes) if isinstance(node, nested)]
+            self._ends = ends
+            self._position = position
+        return self._position
 
     def bindings(self, function: ScopeNode) -> Bindings:
         """See `function_bindings`; the mapping is shared: callers must not change it."""

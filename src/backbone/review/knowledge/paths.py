@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 _TEST_DIRECTORIES = frozenset({"tests", "test", "testing", "t"})
 # Words of a module name that make it test support: `create_test_data.py`,
 # `pytest_plugin.py`, `testing_utils.py`, `factories_testdata.py`.
 _TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "testdata", "testutils"})
 
 
+@functools.lru_cache(maxsize=4096)
 def is_test_path(path: str) -> bool:
     """Whether `path` is test code: under tests/, test/, testing/ or t/, named test_*.py,
     *_test.py or conftest.py, or a module whose name has a test word (`create_test_data.py`,

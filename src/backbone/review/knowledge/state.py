@@ -161,18 +161,21 @@ def is_cache_name(name: str) -> bool:
     return any(word.lower() in _CACHE_WORDS for word in _WORDS.findall(name.rpartition(".")[2]))
 
 
-def memoises_in_module_state(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def memoises_in_module_state(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, walk: Callable[[ast.AST], list[ast.AST]] = subtree
+) -> bool:
     """The function computes its answer once per process and keeps it in module-level state.
 
     `global _domain; if _domain is None: _domain = Domain.objects.get(...)`, or
     `if name not in _SITES: _SITES[name] = ...`: every later call answers from the kept value,
     so the work inside runs once per worker (or once per key), not once per call.
+    `walk`: how to list the function's nodes (the file's model lends its node index).
     """
     # One walk of the function: the `global` names, the local stores and the tests of unset state.
     declared: set[str] = set()
     stored: set[str] = set()
     unset_tests: list[tuple[str, ast.If]] = []
-    for node in subtree(function):
+    for node in walk(function):
         if isinstance(node, ast.Global):
             declared.update(node.names)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.logging import is_conventional_logger_name
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
+from backbone.review.semantic import subtree
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
     CallArguments,
@@ -162,6 +164,11 @@ def extract_data_access(
     tree (they rebind it to the project's knowledge).
     """
     flows = ModuleFlows(tree, resolver, DataKnowledge(ModelGraph({})))
+    walk = subtree
+    if semantic is not None and semantic.parents:
+        # The file's node index: its parents for the flows, its slices for the walks.
+        flows.parents_from = weakref.ref(semantic)
+        walk = semantic.walk
     handles = _module_handles(flows.flow(tree), resolver)
     knowledge = _local_knowledge(tree, resolver, models, handles)
     flows.rebind(knowledge)
@@ -170,7 +177,7 @@ def extract_data_access(
     arguments: list[CallArguments] = []
     for node in flows.functions():
         context = flows.contexts[node]
-        access = _function_access(flows.flow(node), context.qualname, resolver)
+        access = _function_access(flows.flow(node), context.qualname, resolver, walk)
         if access is not None:
             functions.append(access)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -220,7 +227,9 @@ def _module_handles(flow: ScopeFlow, resolver: NameResolver) -> list[DataHandle]
     return handles
 
 
-def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> FunctionDataAccess | None:
+def _function_access(
+    flow: ScopeFlow, qualname: str, resolver: NameResolver, walk: Callable[[ast.AST], list[ast.AST]]
+) -> FunctionDataAccess | None:
     sites: list[QuerySite] = []
     scope = flow.scope
     events = flow.events()
@@ -236,7 +245,7 @@ def _function_access(flow: ScopeFlow, qualname: str, resolver: NameResolver) -> 
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     guards = parameter_guards(function) if function is not None and flow.calls else ()
     cached = function is not None and (
-        _is_cached(function, resolver) or _reads_cache_first(flow) or memoises_in_module_state(function)
+        _is_cached(function, resolver) or _reads_cache_first(flow) or memoises_in_module_state(function, walk)
     )
     returns = flow.knowledge.returns_origin(qualname) if flow.returns else None
     locks = takes_lock(flow)

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 
 from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.semantic import child_fields
 from backbone.review.serialization.facts import (
     AttributeRead,
     FunctionReads,
@@ -534,6 +535,17 @@ class _Scan:
                 self.bindings.append(node)  # type: ignore[arg-type]
             elif kind is ast.Starred:
                 self.iterated.add(node.value)  # type: ignore[attr-defined]
+            fields = child_fields(kind)
+            if fields is not None:
+                # The fields that can hold nodes, pushed as below (no name, constant or marker).
+                for name, many in fields:
+                    value = getattr(node, name, None)
+                    if many:
+                        if value:
+                            stack += [item for item in reversed(value) if item is not None]
+                    elif value is not None:
+                        stack.append(value)
+                continue
             for name in node._fields:
                 value = getattr(node, name, None)
                 if isinstance(value, ast_type):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from backbone.review.names import NameResolver
+from backbone.review.semantic import child_fields
 from backbone.review.orm.flow.bindings import Binding, BindingKind, ScopeContext, _NOTES
 from backbone.review.orm.flow.common import ScopeNode, _DEEPEST_VALUE
 from backbone.review.orm.flow.events import QueryEvents
@@ -146,6 +147,17 @@ class ModuleFlows:
                     stack.extend(item for item in (*node.args.defaults, *node.args.kw_defaults) if item is not None)
                     self._walk_nodes(flow, [node.body], (*enclosers, (node, -1)), names, pending)
                     continue
+            fields = child_fields(node_type)
+            if fields is not None:
+                # The fields that can hold nodes (no name, constant or Load/Store marker).
+                for field_name, many in fields:
+                    value = getattr(node, field_name, None)
+                    if many:
+                        if value:
+                            stack += [item for item in reversed(value) if item is not None]
+                    elif value is not None:
+                        stack.append(value)
+                continue
             for field_name in node._fields:
                 value = getattr(node, field_name, None)
                 if isinstance(value, ast_type):
@@ -248,9 +260,10 @@ class ModuleFlows:
 
 
 class _HasParents(Protocol):
-    """What lends its parent map to the flows: a rule's FileContext."""
+    """What lends its parent map to the flows: a rule's FileContext, or the file's model."""
 
-    parents: dict[ast.AST, ast.AST]
+    @property
+    def parents(self) -> dict[ast.AST, ast.AST]: ...
 
 
 _COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

@@ -479,6 +479,8 @@ class GodModule(Rule):
         configured = self.option("domains")
         replace = self.option("replace-default-domains")
         self._lexicon = build_lexicon(configured if isinstance(configured, tuple) else (), replace is True)
+        # The model a qualified name is, once per name in the file (`_weigh`).
+        self._models_named: dict[str, str | None] = {}
 
     def visit(self, node: ast.AST) -> None:
         if not isinstance(node, ast.Module) or self.context.project is None or not self._lexicon.domains:
@@ -582,12 +584,16 @@ class GodModule(Rule):
         for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
             if argument.arg not in _NEUTRAL_PARAMETERS:
                 hint_domains |= lexicon.domains_of(argument.arg)
+        known = self._models_named
         for child in self.context.semantic.subtree(function.node):
             if isinstance(child, (ast.Name, ast.Attribute)) and isinstance(child.ctx, ast.Load):
                 qualified = self.context.qualified_name(child)
                 if qualified is None:
                     continue
-                model = models.get(qualified) or models.get(index.resolve(qualified))
+                if qualified in known:
+                    model = known[qualified]
+                else:
+                    model = known[qualified] = models.get(qualified) or models.get(index.resolve(qualified))
                 if model is not None:
                     model_domains |= lexicon.domains_of(model)
         facts = index.functions.get(function.qualname)

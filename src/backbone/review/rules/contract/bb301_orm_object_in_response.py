@@ -22,6 +22,7 @@ from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
 from backbone.review.rules.contract._support import FunctionNode, article, function_label
+from backbone.review.semantic import child_nodes
 
 _ORM_LAYERS = (DataLayer.DJANGO, DataLayer.SQLALCHEMY)
 _RECORD_KINDS = (ValueKind.INSTANCE, ValueKind.ROWS, ValueKind.QUERY, ValueKind.RELATED_MANAGER, ValueKind.MANAGER)
@@ -821,5 +822,5 @@ def _walk_answer(
         if isinstance(node, ast.Call) and callable(resolve):
             name = resolve(node.func)
             child_inside = inside or (isinstance(name, str) and is_response_builder(name))
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, child_inside, depth))
+        # The Load/Store markers are no part of an answer.
+        stack += [(child, child_inside, depth) for child in child_nodes(node)]

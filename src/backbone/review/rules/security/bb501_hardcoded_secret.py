@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -737,7 +738,7 @@ class HardcodedSecret(Rule):
                 self._check_named(name, literal, _Binding.COMPARISON, Confidence.MEDIUM)
 
     def _check_named(self, name: str, value: ast.expr, binding: _Binding, confidence: Confidence) -> None:
-        if self._in_tests or not secrets.is_secret_like_name(name, self._extra_names):
+        if self._in_tests or not _is_secret_like_name(name, self._extra_names):
             return
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and secrets.names_fields(
             [text for element in value.elts if isinstance(element, ast.Constant) and (text := _text_of(element))]
@@ -830,10 +831,19 @@ class HardcodedSecret(Rule):
         """Module names holding values the configured secret must not be: every use is
         `settings.SECRET_KEY in DEFAULT_SECRET_KEYS` (or `not in`), a check against known example keys."""
         if self._denylists is None:
+            # Only a name some comparison checks the configuration against can be one: the
+            # file's other names need no look (most files compare against none).
+            checked = {
+                compared.id
+                for compare in self.context.nodes_of(ast.Compare)
+                if isinstance(compared := compare.comparators[0], ast.Name)
+                and self._checks_configuration_against(compared)
+            }
             uses: dict[str, list[bool]] = {}
-            for node in self.context.nodes_of(ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    uses.setdefault(node.id, []).append(self._checks_configuration_against(node))
+            if checked:
+                for node in self.context.nodes_of(ast.Name):
+                    if node.id in checked and isinstance(node.ctx, ast.Load):
+                        uses.setdefault(node.id, []).append(self._checks_configuration_against(node))
             self._denylists = frozenset(name for name, checks in uses.items() if all(checks))
         return self._denylists
 
@@ -887,6 +897,12 @@ def _top_level_callee(context: FileContext, call: ast.Call) -> bool:
     if callee is None or not callee.startswith(f"{context.module}."):
         return False
     return _top_level_function(context.tree, callee[len(context.module) + 1 :]) is not None
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_secret_like_name(name: str, extra_names: tuple[str, ...]) -> bool:
+    """`secrets.is_secret_like_name`, kept per name: the same keywords and names recur in every file."""
+    return secrets.is_secret_like_name(name, extra_names)
 
 
 def _top_level_function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
@@ -585,6 +585,7 @@ class ProjectKnowledge(DataKnowledge):
         self._properties: dict[str, Origin | None] | None = None
         self._callers: dict[str, tuple[str, ...]] | None = None
         self._per_row_methods: dict[str, PerRowMethod] | None = None
+        self._refined: dict[str, FunctionDataAccess] = {}
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -598,7 +599,48 @@ class ProjectKnowledge(DataKnowledge):
         return found
 
     def function_access(self, qualname: str) -> FunctionDataAccess | None:
-        return self.functions.get(qualname)
+        access = self.functions.get(qualname)
+        if access is None or access.result is None:
+            return access
+        if qualname not in self._refined:
+            self._refined[qualname] = self._refine_result(access)
+        return self._refined[qualname]
+
+    def _refine_result(self, access: FunctionDataAccess) -> FunctionDataAccess:
+        """A queryset chain its own file took for lazy through a custom manager or queryset
+        method of another file (`return Document.objects.get_visible(user, **kwargs)`): what the
+        project knows that method returns. A method that runs a read and returns one row makes
+        the function return that row; one that returns something else, not a queryset."""
+        result = access.result
+        if result is None or result.kind is not ValueKind.QUERY or result.layer is not DataLayer.DJANGO or not result.model:
+            return access
+        model = self.model(result.model)
+        if model is None:
+            return access
+        manager_name = next((op[len("manager:"):] for op in result.operations if op.startswith("manager:")), "objects")
+        manager = model.managers.get(manager_name)
+        if manager is None:
+            return access
+        for position, name in enumerate(result.operations):
+            if name in catalog.DJANGO_CHAIN or ":" in name or name == "slice":
+                continue
+            method = next(
+                (found for owner in (manager.manager_class, manager.queryset_class) if owner
+                 for found in (self.method(owner, name),) if found is not None),
+                None,
+            )
+            known = self.functions.get(method) if method is not None else None
+            if known is None or known.result is None or known.result.kind in (ValueKind.QUERY, ValueKind.MANAGER):
+                continue
+            reads = any(site.kind is QueryKind.READ for site in known.queries)
+            if known.result.kind is ValueKind.INSTANCE and reads and position == len(result.operations) - 1:
+                row = result.but(
+                    kind=ValueKind.INSTANCE, operations=(), loaded=False,
+                    confidence=lower_confidence(result.confidence, known.result.confidence),
+                )
+                return replace(access, result=row)
+            return replace(access, result=None)
+        return access
 
     def resolve_function(self, qualname: str) -> str | None:
         if qualname in self._resolved:

@@ -239,3 +239,72 @@ def test_a_helper_returning_another_files_manager_row_is_a_row(tmp_path: Path) -
     }
     findings = review_project(write_project(tmp_path, files), CODES)
     assert located(findings) == expected(files)
+
+
+def test_rows_picked_by_the_loop_counter_are_another_row_each_round(tmp_path: Path) -> None:
+    files = {
+        "board/__init__.py": "",
+        "board/extensions.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+        """,
+        "board/models.py": """
+            from board.extensions import db
+
+
+            class Team(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                name = db.Column(db.String(80))
+                members = db.relationship("Member", backref="team")
+
+
+            class Member(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                name = db.Column(db.String(80))
+                team_id = db.Column(db.Integer, db.ForeignKey("team.id"))
+        """,
+        "board/views.py": """
+            from flask import Blueprint
+
+            from board.extensions import db
+            from board.models import Team
+
+            bp = Blueprint("board", __name__)
+
+
+            @bp.get("/standings")
+            def standings():
+                team_ids = [3, 1, 2]
+                teams = Team.query.filter(Team.id.in_(team_ids)).all()
+                teams = [next(t for t in teams if t.id == team_id) for team_id in team_ids]
+                rows = []
+                for i, team_id in enumerate(team_ids):
+                    rows.append([member.name for member in teams[i].members])  # expect: BB203
+                return {"rows": rows}
+
+
+            @bp.get("/standings/loaded")
+            def loaded_standings():
+                team_ids = [3, 1, 2]
+                teams = Team.query.options(db.joinedload(Team.members)).filter(Team.id.in_(team_ids)).all()
+                rows = []
+                for i in range(len(team_ids)):
+                    rows.append([member.name for member in teams[i].members])
+                return {"rows": rows}
+
+
+            @bp.get("/standings/leader")
+            def leader():
+                teams = Team.query.all()
+                names = []
+                for team_id in [1, 2]:
+                    # The same row every round: its members load once.
+                    names.append([member.name for member in teams[0].members])
+                return {"names": names}
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+    message = next(finding.message for finding in findings if finding.code == "BB203")
+    assert "the query behind `teams`" in message

@@ -308,3 +308,61 @@ def test_rows_picked_by_the_loop_counter_are_another_row_each_round(tmp_path: Pa
     assert located(findings) == expected(files)
     message = next(finding.message for finding in findings if finding.code == "BB203")
     assert "the query behind `teams`" in message
+
+
+def test_a_method_added_to_a_model_with_add_to_class_runs_per_row(tmp_path: Path) -> None:
+    files = {
+        "people/__init__.py": "",
+        "people/models.py": """
+            from django.conf import settings
+            from django.contrib.auth.models import User
+            from django.db import models
+
+
+            class Profile(models.Model):
+                user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+                system_user = models.BooleanField(default=False)
+
+
+            def user_role(self, managers=None):
+                if self.is_superuser:
+                    return "Admin"
+                if self.profile.system_user:
+                    return "System User"
+                return "Contributor"
+
+
+            def user_label(self):
+                return self.username.title()
+
+
+            User.add_to_class("role", user_role)
+            User.add_to_class("label", property(user_label))
+        """,
+        "people/views.py": """
+            from django.contrib.auth.models import User
+            from django.http import JsonResponse
+
+
+            def contributors(request):
+                users = User.objects.filter(is_active=True)  # expect: BB207
+                for user in users:
+                    user.user_role = user.role()
+                return JsonResponse({"roles": [user.user_role for user in users]})
+
+
+            def loaded_contributors(request):
+                users = User.objects.filter(is_active=True).select_related("profile")
+                for user in users:
+                    user.user_role = user.role()
+                return JsonResponse({"roles": [user.user_role for user in users]})
+
+
+            def labels(request):
+                return JsonResponse({"labels": [user.label for user in User.objects.all()]})
+        """,
+    }
+    findings = review_project(write_project(tmp_path, files), CODES)
+    assert located(findings) == expected(files)
+    message = next(finding.message for finding in findings if finding.code == "BB207")
+    assert "`User.role()`" in message and "`User.profile`" in message

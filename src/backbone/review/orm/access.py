@@ -25,6 +25,7 @@ from backbone.review.knowledge.state import memoises_in_module_state
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
     CallArguments,
+    ContributedMethod,
     DataHandle,
     FunctionDataAccess,
     ModelClass,
@@ -567,6 +568,8 @@ class ProjectKnowledge(DataKnowledge):
         self.handles: dict[str, DataValue] = {}
         self.functions: dict[str, FunctionDataAccess] = {}
         self.arguments: dict[str, tuple[SafeArgument, ...]] = {}
+        # (model, name) -> the function `Model.add_to_class(name, function)` makes its method.
+        self.contributed: dict[tuple[str, str], str] = {}
         for facts in index.modules.values():
             for declaration in facts.models:
                 if isinstance(declaration, DataHandle):
@@ -575,6 +578,8 @@ class ProjectKnowledge(DataKnowledge):
                     self.functions[declaration.qualname] = declaration
                 elif isinstance(declaration, CallArguments):
                     self.arguments[declaration.qualname] = declaration.arguments
+                elif isinstance(declaration, ContributedMethod):
+                    self.contributed[(index.resolve(declaration.model), declaration.name)] = index.resolve(declaration.function)
         # Methods that run SQL themselves: a custom manager method called in a loop is a query.
         self.custom_methods = frozenset(
             qualname.rpartition(".")[2] for qualname, access in self.functions.items() if access.queries
@@ -759,8 +764,25 @@ class ProjectKnowledge(DataKnowledge):
     def method(self, class_qualname: str, name: str) -> str | None:
         key = (class_qualname, name)
         if key not in self._methods:
-            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+            resolved = self.index.resolve(class_qualname)
+            self._methods[key] = self.index.method(resolved, name) or self.contributed_method(resolved, name)
         return self._methods[key]
+
+    def contributed_method(self, class_qualname: str, name: str) -> str | None:
+        """The function `Model.add_to_class(name, function)` adds to the model (or to a project
+        base of it), when it is a project function."""
+        seen: set[str] = set()
+        pending = [class_qualname]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            function = self.contributed.get((current, name))
+            if function is not None and function in self.index.functions:
+                return function
+            pending.extend(self.class_bases(current))
+        return None
 
     def per_row_methods(self) -> dict[str, PerRowMethod]:
         """Model methods that run once per row of a query some project function iterates

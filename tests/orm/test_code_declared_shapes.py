@@ -366,3 +366,5 @@ def test_a_method_added_to_a_model_with_add_to_class_runs_per_row(tmp_path: Path
     assert located(findings) == expected(files)
     message = next(finding.message for finding in findings if finding.code == "BB207")
     assert "`User.role()`" in message and "`User.profile`" in message
+    # The call is located where it is made, in the view's file.
+    assert "`User.role()` (people/views.py:9)" in message

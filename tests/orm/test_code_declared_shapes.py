@@ -197,14 +197,21 @@ def test_a_helper_returning_another_files_manager_row_is_a_row(tmp_path: Path) -
                     return PageLink.objects.filter(linked_to=self)
 
 
+            class PageLinkManager(models.Manager):
+                def published(self):
+                    return list(self.filter(linked_from__is_published=True))
+
+
             class PageLink(models.Model):
+                objects = PageLinkManager()
+
                 linked_from = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="outgoing")
                 linked_to = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="incoming")
         """,
         "wiki/views.py": """
             from django.http import Http404, JsonResponse
 
-            from wiki.models import Page
+            from wiki.models import Page, PageLink
 
 
             def get_visible_page_or_404(**kwargs):
@@ -216,6 +223,10 @@ def test_a_helper_returning_another_files_manager_row_is_a_row(tmp_path: Path) -
 
             def page_titles():
                 return Page.objects.titles()
+
+
+            def published_links():
+                return PageLink.objects.published()
 
 
             def what_links_here(request, slug):
@@ -230,6 +241,11 @@ def test_a_helper_returning_another_files_manager_row_is_a_row(tmp_path: Path) -
                 page = get_visible_page_or_404(slug=slug)
                 titles = [link.linked_from.title for link in page.links_to().select_related("linked_from")]
                 return JsonResponse({"titles": titles})
+
+
+            def published(request):
+                # The manager method returns a list of the rows: still the rows, loaded as it loads them.
+                return JsonResponse({"titles": [link.linked_from.title for link in published_links()]})  # expect: BB203
 
 
             def titles(request):

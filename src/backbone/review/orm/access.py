@@ -638,12 +638,19 @@ class ProjectKnowledge(DataKnowledge):
             if known is None or known.result is None or known.result.kind in (ValueKind.QUERY, ValueKind.MANAGER):
                 continue
             reads = any(site.kind is QueryKind.READ for site in known.queries)
-            if known.result.kind is ValueKind.INSTANCE and reads and position == len(result.operations) - 1:
-                row = result.but(
-                    kind=ValueKind.INSTANCE, operations=(), loaded=False,
-                    confidence=lower_confidence(result.confidence, known.result.confidence),
-                )
+            last = position == len(result.operations) - 1
+            confidence = lower_confidence(result.confidence, known.result.confidence)
+            if known.result.kind is ValueKind.INSTANCE and reads and last:
+                row = result.but(kind=ValueKind.INSTANCE, operations=(), loaded=False, confidence=confidence)
                 return replace(access, result=row)
+            if known.result.kind is ValueKind.ROWS and known.result.model == result.model and last:
+                # `return list(self.filter(...))`: the rows, loaded the way the method loads them.
+                rows = result.but(
+                    kind=ValueKind.ROWS,
+                    eager=tuple(dict.fromkeys((*result.eager, *known.result.eager))),
+                    confidence=confidence,
+                )
+                return replace(access, result=rows)
             return replace(access, result=None)
         return access
 

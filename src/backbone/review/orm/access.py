@@ -15,7 +15,7 @@ import ast
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
@@ -27,6 +27,7 @@ from backbone.review.semantic import subtree
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
     CallArguments,
+    ContributedMethod,
     DataHandle,
     FunctionDataAccess,
     ModelClass,
@@ -822,6 +823,8 @@ class ProjectKnowledge(DataKnowledge):
         self.handles: dict[str, DataValue] = {}
         self.functions: dict[str, FunctionDataAccess] = {}
         self.arguments: dict[str, tuple[SafeArgument, ...]] = {}
+        # (model, name) -> the function `Model.add_to_class(name, function)` makes its method.
+        self.contributed: dict[tuple[str, str], str] = {}
         for facts in index.modules.values():
             for declaration in facts.models:
                 if isinstance(declaration, DataHandle):
@@ -830,6 +833,8 @@ class ProjectKnowledge(DataKnowledge):
                     self.functions[declaration.qualname] = declaration
                 elif isinstance(declaration, CallArguments):
                     self.arguments[declaration.qualname] = declaration.arguments
+                elif isinstance(declaration, ContributedMethod):
+                    self.contributed[(index.resolve(declaration.model), declaration.name)] = index.resolve(declaration.function)
         # Methods that run SQL themselves: a custom manager method called in a loop is a query.
         self.custom_methods = frozenset(
             qualname.rpartition(".")[2] for qualname, access in self.functions.items() if access.queries
@@ -840,6 +845,7 @@ class ProjectKnowledge(DataKnowledge):
         self._properties: dict[str, Origin | None] | None = None
         self._callers: dict[str, tuple[str, ...]] | None = None
         self._per_row_methods: dict[str, PerRowMethod] | None = None
+        self._refined: dict[str, FunctionDataAccess] = {}
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -853,7 +859,55 @@ class ProjectKnowledge(DataKnowledge):
         return found
 
     def function_access(self, qualname: str) -> FunctionDataAccess | None:
-        return self.functions.get(qualname)
+        access = self.functions.get(qualname)
+        if access is None or access.result is None:
+            return access
+        if qualname not in self._refined:
+            self._refined[qualname] = self._refine_result(access)
+        return self._refined[qualname]
+
+    def _refine_result(self, access: FunctionDataAccess) -> FunctionDataAccess:
+        """A queryset chain its own file took for lazy through a custom manager or queryset
+        method of another file (`return Document.objects.get_visible(user, **kwargs)`): what the
+        project knows that method returns. A method that runs a read and returns one row makes
+        the function return that row; one that returns something else, not a queryset."""
+        result = access.result
+        if result is None or result.kind is not ValueKind.QUERY or result.layer is not DataLayer.DJANGO or not result.model:
+            return access
+        model = self.model(result.model)
+        if model is None:
+            return access
+        manager_name = next((op[len("manager:"):] for op in result.operations if op.startswith("manager:")), "objects")
+        manager = model.managers.get(manager_name)
+        if manager is None:
+            return access
+        for position, name in enumerate(result.operations):
+            if name in catalog.DJANGO_CHAIN or ":" in name or name == "slice":
+                continue
+            method = next(
+                (found for owner in (manager.manager_class, manager.queryset_class) if owner
+                 for found in (self.method(owner, name),) if found is not None),
+                None,
+            )
+            known = self.functions.get(method) if method is not None else None
+            if known is None or known.result is None or known.result.kind in (ValueKind.QUERY, ValueKind.MANAGER):
+                continue
+            reads = any(site.kind is QueryKind.READ for site in known.queries)
+            last = position == len(result.operations) - 1
+            confidence = lower_confidence(result.confidence, known.result.confidence)
+            if known.result.kind is ValueKind.INSTANCE and reads and last:
+                row = result.but(kind=ValueKind.INSTANCE, operations=(), loaded=False, confidence=confidence)
+                return replace(access, result=row)
+            if known.result.kind is ValueKind.ROWS and known.result.model == result.model and last:
+                # `return list(self.filter(...))`: the rows, loaded the way the method loads them.
+                rows = result.but(
+                    kind=ValueKind.ROWS,
+                    eager=tuple(dict.fromkeys((*result.eager, *known.result.eager))),
+                    confidence=confidence,
+                )
+                return replace(access, result=rows)
+            return replace(access, result=None)
+        return access
 
     def returned_argument(self, qualname: str) -> tuple[int, int]:
         return self.index.returned_argument(qualname)
@@ -978,8 +1032,25 @@ class ProjectKnowledge(DataKnowledge):
     def method(self, class_qualname: str, name: str) -> str | None:
         key = (class_qualname, name)
         if key not in self._methods:
-            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+            resolved = self.index.resolve(class_qualname)
+            self._methods[key] = self.index.method(resolved, name) or self.contributed_method(resolved, name)
         return self._methods[key]
+
+    def contributed_method(self, class_qualname: str, name: str) -> str | None:
+        """The function `Model.add_to_class(name, function)` adds to the model (or to a project
+        base of it), when it is a project function."""
+        seen: set[str] = set()
+        pending = [class_qualname]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            function = self.contributed.get((current, name))
+            if function is not None and function in self.index.functions:
+                return function
+            pending.extend(self.class_bases(current))
+        return None
 
     def per_row_methods(self) -> dict[str, PerRowMethod]:
         """Model methods that run once per row of a query some project function iterates

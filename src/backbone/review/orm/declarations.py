@@ -18,6 +18,7 @@ from backbone.review.orm.facts import (
     LoadStrategy,
     ManagerDeclaration,
     ModelClass,
+    ContributedMethod,
     ModelDeclaration,
     Multiplicity,
     RelationDeclaration,
@@ -41,8 +42,28 @@ def extract_model_declarations(
     from backbone.review.orm.access import extract_data_access
 
     handles, functions, arguments = extract_data_access(tree, resolver, models, semantic)
-    declarations: list[ModelDeclaration] = [*models, *handles, *functions, *arguments]
+    declarations: list[ModelDeclaration] = [*models, *handles, *functions, *arguments, *_contributed_methods(tree, resolver)]
     return tuple(declarations)
+
+
+def _contributed_methods(tree: ast.Module, resolver: NameResolver) -> list[ContributedMethod]:
+    """`User.add_to_class("role", user_role)` at module level: Django's way of adding a method
+    (or, for a function wrapped in `property`, a property) to a model class it does not own."""
+    found: list[ContributedMethod] = []
+    for statement in tree.body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add_to_class"):
+            continue
+        if len(call.args) != 2 or not isinstance(call.args[0], ast.Constant) or not isinstance(call.args[0].value, str):
+            continue
+        model = resolver.qualified_name(call.func.value)
+        function = call.args[1]
+        if isinstance(function, ast.Call) and len(function.args) == 1 and (dotted_parts(function.func) or [""])[-1] == "property":
+            function = function.args[0]
+        target = resolver.qualified_name(function) if isinstance(function, (ast.Name, ast.Attribute)) else None
+        if model and target:
+            found.append(ContributedMethod(model, call.args[0].value, target))
+    return found
 
 
 def app_label_of(module: str) -> str:

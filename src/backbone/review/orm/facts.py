@@ -235,4 +235,15 @@ class CallArguments:
     arguments: tuple[SafeArgument, ...]
 
 
-ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess | CallArguments
+@dataclass(frozen=True, slots=True)
+class ContributedMethod:
+    """A function module-level code adds to a model class as a method or property
+    (`User.add_to_class("role", user_role)`): `user.role()` runs its body with `self` the row."""
+
+    # The model as the file's imports qualify it.
+    model: str
+    name: str
+    function: str
+
+
+ModelDeclaration = ModelClass | DataHandle | FunctionDataAccess | CallArguments | ContributedMethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.semantic import child_fields
@@ -98,6 +99,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     eager_helpers: tuple[str, ...] = ()
     lists_queryset = False
     from_attributes = ""
+    hooked: list[SchemaField] = []
     if django_type is not None:
         meta.update(django_type[1])
     for statement in node.body:
@@ -112,6 +114,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 eager_helpers = _helpers_given_computed_names(statement, resolver)
             elif statement.name == "list":
                 lists_queryset = _serializes_queryset(statement)
+            elif statement.name in _FIELD_HOOKS and isinstance(statement, ast.FunctionDef):
+                hooked.extend(_hook_fields(statement, resolver))
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -136,6 +140,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                     fields.append(field)
             elif not name.startswith("_") and not _class_var(statement.annotation):
                 fields.append(_annotated_field(name, statement, resolver))
+    declared = {field.name for field in fields}
+    fields.extend(field for field in hooked if field.name not in declared)
     declarations: list[SerializationDeclaration] = []
     if serializer or queryset_line or opaque_eager or lists_queryset or eager_helpers:
         declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset, eager_helpers))
@@ -321,6 +327,94 @@ def _call_field(name: str, call: ast.Call, line: int, resolver: NameResolver) ->
         slug=slug,
         write_only=_is_true(keywords.get("write_only")) or _is_true(keywords.get("load_only")),
     )
+
+
+# DRF ModelSerializer methods that declare fields in code rather than in the class body.
+_FIELD_HOOKS = frozenset({"build_relational_field", "get_fields"})
+
+
+def _hook_fields(function: ast.FunctionDef, resolver: NameResolver) -> list[SchemaField]:
+    """Fields a DRF ModelSerializer declares in code: `build_relational_field(self, field_name,
+    relation_info)` returning `(NoteSerializer, {"many": True})` under `if field_name == "notes"`
+    makes `notes` a nested serializer, and `get_fields()` assigning `fields["notes"] =
+    NoteSerializer(many=True)` declares the field it assigns. A class imported inside the method
+    (to break an import cycle) is qualified by that import."""
+    local = _local_imports(function, resolver)
+
+    def qualified(node: ast.expr) -> str:
+        if isinstance(node, ast.Name) and node.id in local:
+            return local[node.id]
+        return resolver.qualified_name(node) or ""
+
+    found: list[SchemaField] = []
+    if function.name == "build_relational_field":
+        arguments = function.args.args
+        if len(arguments) < 2:
+            return []
+        parameter = arguments[1].arg
+        for node in ast.walk(function):
+            if not isinstance(node, ast.If):
+                continue
+            names = _compared_names(node.test, parameter)
+            returned = next((statement.value for statement in node.body if isinstance(statement, ast.Return)), None)
+            if not names or not isinstance(returned, ast.Tuple) or len(returned.elts) != 2:
+                continue
+            serializer, options = returned.elts
+            nested = qualified(serializer) if _looks_like_class(serializer) else ""
+            if not nested:
+                continue
+            many = isinstance(options, ast.Dict) and any(
+                _string(key) == "many" and _is_true(value) for key, value in zip(options.keys, options.values) if key is not None
+            )
+            found.extend(SchemaField(name, node.lineno, nested, nested=nested, many=many) for name in names)
+        return found
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == "fields"):
+            continue
+        name = _string(target.slice)
+        field = _call_field(name, node.value, node.lineno, resolver) if name else None
+        if field is None:
+            continue
+        if isinstance(node.value.func, ast.Name) and node.value.func.id in local:
+            own = local[node.value.func.id]
+            field = replace(field, field_type=own, nested=own if field.nested else field.nested)
+        found.append(field)
+    return found
+
+
+def _compared_names(test: ast.expr, parameter: str) -> tuple[str, ...]:
+    """`field_name == "notes"` / `field_name in ("notes", "files")`: the names compared to the parameter."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and test.left.id == parameter):
+        return ()
+    right = test.comparators[0]
+    if isinstance(test.ops[0], ast.Eq):
+        return (_string(right),) if _string(right) else ()
+    if isinstance(test.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        return tuple(name for name in (_string(item) for item in right.elts) if name)
+    return ()
+
+
+def _local_imports(function: ast.FunctionDef, resolver: NameResolver) -> dict[str, str]:
+    """Names a function imports in its body (`from app.serializers import NoteSerializer`), qualified."""
+    found: dict[str, str] = {}
+    package = resolver.module.split(".")
+    for node in ast.walk(function):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package[: len(package) - node.level] if len(package) >= node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+        else:
+            module = node.module or ""
+        if not module:
+            continue
+        for alias in node.names:
+            if alias.name != "*":
+                found[alias.asname or alias.name] = f"{module}.{alias.name}"
+    return found
 
 
 def _nested_argument(call: ast.Call, resolver: NameResolver) -> tuple[str, bool]:

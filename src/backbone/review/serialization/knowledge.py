@@ -234,7 +234,10 @@ class SerializationKnowledge:
     def method(self, class_qualname: str, name: str) -> str | None:
         key = (class_qualname, name)
         if key not in self._methods:
-            self._methods[key] = self.index.method(self.index.resolve(class_qualname), name)
+            from backbone.review.orm.access import project_knowledge
+
+            resolved = self.index.resolve(class_qualname)
+            self._methods[key] = self.index.method(resolved, name) or project_knowledge(self.index).contributed_method(resolved, name)
         return self._methods[key]
 
     def where(self, qualname: str, line: int) -> Where:

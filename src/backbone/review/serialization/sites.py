@@ -37,7 +37,7 @@ from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.serialization.facts import ViewData
 from backbone.review.project import SUPER_CALL, ProjectIndex
-from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, serialization_knowledge
+from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, Where, serialization_knowledge
 from backbone.review.semantic import own_nodes
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
@@ -621,7 +621,8 @@ class _Finder:
                 parent = self.context.parent(node)
                 called = isinstance(parent, ast.Call) and parent.func is node
                 if called or self.knowledge.is_property(method):
-                    where = self.knowledge.where(method, getattr(node, "lineno", 0))
+                    # The call in this file: the line is the loop's, not the method's.
+                    where = Where(self.context.path, getattr(node, "lineno", 0))
                     members.append(Read((f"{node.attr}()" if called else node.attr,), f"{model.name}.{node.attr}{'()' if called else ''}", where))
         if members:
             shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in members))

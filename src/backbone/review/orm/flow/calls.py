@@ -114,6 +114,12 @@ class CallResults(DatabaseHandles, DjangoQueries):
         return None, None
 
     def _builtin(self, call: ast.Call, name: str) -> tuple[DataValue | None, QueryEvent | None]:
+        if name == "next" and call.args:
+            # `next(t for t in teams if t.id == id)`: one of the rows already loaded.
+            rows = self.value(call.args[0])
+            if rows is not None and rows.kind is ValueKind.ROWS and rows.entities:
+                return rows.but(kind=ValueKind.INSTANCE, operations=(), row_of=(0, 0)), None
+            return None, None
         if name == "map" and len(call.args) == 2:
             # `",".join(map(str, codes))`: the mapped query is iterated when the map is consumed.
             mapped = self.value(call.args[1])
@@ -238,11 +244,28 @@ class CallResults(DatabaseHandles, DjangoQueries):
             if isinstance(index, ast.Slice):
                 return source, None
             if source.entities:
-                return source.but(kind=ValueKind.INSTANCE, operations=(), row_of=(0, 0)), None
+                return source.but(kind=ValueKind.INSTANCE, operations=(), row_of=self._counted_row(index)), None
             return None, None
         if source.kind is ValueKind.CONNECTION and source.layer is DataLayer.DJANGO:
             return source, None
         return None, None
+
+    def _counted_row(self, index: ast.expr) -> tuple[int, int]:
+        """`teams[i]` in `for i, x in enumerate(standings)` (or `for i in range(n)`): another of
+        the loaded rows on each round, so the loop's key (`DataValue.row_of`); else none."""
+        if not isinstance(index, ast.Name):
+            return (0, 0)
+        binding, encloser = self.local_binding(index)
+        if binding is None or binding.kind is not BindingKind.ELEMENT:
+            return (0, 0)
+        loop = encloser if encloser is not None else binding.owner
+        counter = binding.node
+        if loop is None or not (isinstance(counter, ast.Call) and isinstance(counter.func, ast.Name)):
+            return (0, 0)
+        wrapper = self.resolver.qualified_name(counter.func)
+        if (wrapper == "enumerate" and binding.path == (0,)) or (wrapper == "range" and binding.path == ()):
+            return (getattr(loop, "lineno", 0), getattr(loop, "col_offset", 0) + 1)
+        return (0, 0)
 
 
 _COPIES = frozenset({"copy.copy", "copy.deepcopy"})

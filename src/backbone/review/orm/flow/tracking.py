@@ -70,6 +70,11 @@ class ValueTracking(ScopeBindings):
                     source = self.value(node.generators[0].iter)
                     if source is not None and source.kind in _ROW_SOURCES:
                         return source.but(kind=ValueKind.ROWS, row_of=(0, 0))
+            if isinstance(node.elt, ast.Call) and isinstance(node.elt.func, ast.Name) and node.elt.func.id == "next":
+                # `[next(t for t in teams if t.id == id) for id in ids]`: the rows, picked and reordered.
+                element = self.value(node.elt)
+                if element is not None and element.kind is ValueKind.INSTANCE and element.entities and not element.new:
+                    return element.but(kind=ValueKind.ROWS, row_of=(0, 0))
             return None
         return None
 

@@ -78,7 +78,10 @@ class LazyRelationInLoop(Rule):
             "Manager methods: `Ticket.objects.prefetch()` whose body calls `self.prefetch_related(...)` "
             "(lookups given as a starred constant tuple included), a method that calls another "
             "(`self.prefetch().select_related(...)`), and querysets built from one and then filtered, "
-            "OR-combined (`units |= base.filter(...)`) or sliced keep those relations loaded.\n\n"
+            "OR-combined (`units |= base.filter(...)`) or sliced keep those relations loaded. A row picked "
+            "from loaded rows by the loop's counter (`teams[i].members` in `for i, x in enumerate(standings)` "
+            "or `for i in range(n)`) is another row each round; a row picked by a constant index (`teams[0]`) "
+            "is not.\n\n"
             "Reading the foreign-key column (`post.author_id`) is not flagged, nor are rows whose origin "
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), test modules and migrations. Filtering a prefetched relation "
@@ -572,6 +575,10 @@ class LazyRelationInLoop(Rule):
         shown = f"{root}.{'.'.join(path)}"
         model_relation = _relation(flow, relation.owner_model, relation.relation)
         iterable = loop_iterable(loop, flow)
+        picked = _picked_rows(relation.node)
+        if picked is not None:
+            # `teams[i].members` in a loop counting `i`: the rows come from `teams`, not the loop.
+            iterable = picked
         source = _clip(ast.unparse(iterable)) if iterable is not None else "the query"
         produced = flow.value(iterable) if iterable is not None else None
         target = f"`{source}`" if produced is not None and produced.kind in (ValueKind.QUERY, ValueKind.STATEMENT) else f"the query behind `{source}`"
@@ -654,3 +661,11 @@ def _loader_chain(flow: ScopeFlow, node: ast.Attribute) -> str:
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _LONGEST_SOURCE else text[: _LONGEST_SOURCE - 3] + "..."
+
+
+def _picked_rows(node: ast.AST) -> ast.expr | None:
+    """The list a relation read picks its row from by index (`teams` in `teams[i].members`)."""
+    base = node.value if isinstance(node, ast.Attribute) else None
+    while isinstance(base, ast.Attribute):
+        base = base.value
+    return base.value if isinstance(base, ast.Subscript) else None

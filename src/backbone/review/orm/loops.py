@@ -475,6 +475,10 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
                 after = block[block.index(child) + 1 :]
                 if block_leaves(after):
                     return True
+            if isinstance(parent, ast.Try) and child in parent.body and block_leaves(parent.orelse):
+                # `try: session.commit() except IntegrityError: continue else: break`: when the
+                # try's body succeeds the loop ends; it repeats only after the body raised (a retry).
+                return True
         child = parent
         parent = flow.parent(child)
     if isinstance(child, ast.stmt) and isinstance(child, (ast.Return, ast.Raise)):

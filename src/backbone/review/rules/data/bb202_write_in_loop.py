@@ -93,7 +93,9 @@ class WriteInLoop(Rule):
             "reported); "
             "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
             "as the form class declares fields); a write "
-            "followed by `break`/`return`/`raise` (it runs once); test "
+            "followed by `break`/`return`/`raise` (it runs once), or in a `try` whose `else` breaks "
+            "(`try: session.commit() except IntegrityError: session.rollback(); continue else: break`: it "
+            "repeats only after it failed, a retry); test "
             "modules and migrations."
         ),
         why_is_this_bad=(
@@ -411,6 +413,24 @@ class WriteInLoop(Rule):
                 if not slot.taken:
                     slot.taken = True
                     slot.save()
+                    break
+        """,
+        # A retry loop: the commit leaves the loop when it succeeds (the try's else breaks) and
+        # runs again only after it failed.
+        """
+        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.orm import Session
+
+        def attach_tags(session: Session, rows, max_retries):
+            for _ in range(max_retries):
+                for row in rows:
+                    session.merge(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    continue
+                else:
                     break
         """,
         # A loop over a literal tuple of constants.

@@ -134,6 +134,14 @@ class Item(Base):
         ('raiseload("*")', ("*",)),
         ("Load(User).selectinload(User.orders)", ("orders",)),
         ("selectinload(User.orders), lazyload(User.orders)", ()),
+        # Column options in a chain name columns of the relation reached, not a further step.
+        ("selectinload(User.orders).load_only(Order.id, Order.user_id).joinedload(Order.items)", ("orders", "orders.items")),
+        ("contains_eager(User.orders).load_only(Order.id).contains_eager(Order.items)", ("orders", "orders.items")),
+        # Sub-options continue from the relation the chain reached.
+        (
+            "joinedload(User.orders).load_only(Order.id).options(selectinload(Order.items), joinedload(Order.user))",
+            ("orders", "orders.items", "orders.user"),
+        ),
     ],
 )
 def test_sqlalchemy_loader_options(options: str, eager: tuple[str, ...]) -> None:

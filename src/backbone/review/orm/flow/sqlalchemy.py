@@ -79,6 +79,17 @@ class SqlAlchemyStatements(QueryEvaluation):
                 prefix = inner[-1][0]
         if loader == "Load":
             return found
+        if loader in _COLUMN_OPTIONS:
+            # `joinedload(A.b).load_only(B.id, B.name)`: columns of the relation the chain reached,
+            # not a further step; what follows it continues from that relation.
+            return [*found, (prefix, "path")] if found else [("", "path")]
+        if loader == "options" and found:
+            # `joinedload(A.b).options(joinedload(B.c), selectinload(B.d).joinedload(D.e))`: each
+            # sub-option continues from the relation the chain reached.
+            for argument in option.args:
+                for sub, mode in self._loader_paths(argument):
+                    found.append((".".join(filter(None, [prefix, sub])), mode))
+            return found
         steps = [_relation_step(argument) for argument in option.args]
         steps = [step for step in steps if step]
         if not steps:
@@ -168,6 +179,10 @@ class SqlAlchemyStatements(QueryEvaluation):
     def _text(self, call: ast.Call) -> DataValue:
         sql = sql_of_literal(call.args[0]) if call.args else None
         return DataValue(ValueKind.STATEMENT, DataLayer.SQLALCHEMY, writes=bool(sql and statement_writes(sql)), entities=False)
+
+
+# Loader options that name columns of the entity a chain reached, not relations.
+_COLUMN_OPTIONS = frozenset({"load_only", "defer", "undefer", "undefer_group"})
 
 
 def _relation_step(node: ast.expr) -> str:

@@ -618,3 +618,33 @@ def test_a_kept_resolution_records_what_it_read_each_time_it_is_given() -> None:
     untracked = ProjectIndex.build([facts_of("from .services import load\n", "app", is_package=True)])
     untracked.resolve("app.load")
     assert not untracked.resolved
+
+
+def test_a_generator_with_one_yield_in_no_loop_yields_once() -> None:
+    facts = facts_of(
+        """
+        async def get_engine():
+            engine = connect()
+            try:
+                yield engine
+            finally:
+                engine.close()
+
+        def each(names):
+            for name in names:
+                yield name
+
+        def twice():
+            yield 1
+            yield 2
+
+        def delegated(names):
+            yield from names
+
+        def plain():
+            return [1]
+        """
+    )
+    assert facts.functions["app.get_engine"].yields_once
+    for name in ("each", "twice", "delegated", "plain"):
+        assert not facts.functions[f"app.{name}"].yields_once

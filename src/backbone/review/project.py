@@ -100,6 +100,18 @@ class FunctionFacts:
     returns_argument: tuple[int, int] = (-1, -1)
     # The project functions it hands the parameter to on the way (each must return it too).
     returns_through: tuple[str, ...] = ()
+    # A generator with one `yield` outside any loop (`with engine() as e: yield e`, a dependency
+    # or context-manager body): iterating over a call of it goes round at most once.
+    yields_once: bool = False
+
+
+def _yields_once(nodes: list[ast.AST]) -> bool:
+    """One `yield` (not `yield from`) in the function's own nodes, in no loop of it."""
+    yields = [node for node in nodes if isinstance(node, (ast.Yield, ast.YieldFrom))]
+    if len(yields) != 1 or not isinstance(yields[0], ast.Yield):
+        return False
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return not any(isinstance(node, loops) and any(inner is yields[0] for inner in ast.walk(node)) for node in nodes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +224,7 @@ class _FactCollector:
                     self._handed_rows(item.node, item.class_qualname),
                     returned,
                     returned_through,
+                    _yields_once(self._own(item.node)),
                 )
                 continue
             node, frame = item

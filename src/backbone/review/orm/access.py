@@ -912,6 +912,10 @@ class ProjectKnowledge(DataKnowledge):
     def returned_argument(self, qualname: str) -> tuple[int, int]:
         return self.index.returned_argument(qualname)
 
+    def yields_once(self, qualname: str) -> bool:
+        facts = self.index.function(qualname)
+        return facts is not None and facts.yields_once
+
     def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
         return self.index.bound_attribute(class_qualname, attribute)
 

@@ -166,12 +166,22 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
         # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
         return True
-    if _single_element_guard(loop, iterable, flow):
+    if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow):
         return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
         or _built_per_batch(iterable, flow) or _form_fields(iterable)
     )
+
+
+def _yields_once(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`async for engine in get_search_engine():` over a project generator with one `yield` in no
+    loop (a dependency or context-manager body): the loop goes round at most once."""
+    if not isinstance(node, ast.Call):
+        return False
+    qualname = flow.resolver.qualified_name(node.func)
+    target = flow.knowledge.resolve_function(qualname) if qualname else None
+    return target is not None and flow.knowledge.yields_once(target)
 
 
 # What a submitted form holds per field: as many entries as the form class declares fields.

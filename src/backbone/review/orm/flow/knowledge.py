@@ -48,6 +48,10 @@ class DataKnowledge:
         narrowed, whole (element -1) or as that element of a tuple (project.FunctionFacts)."""
         return (-1, -1)
 
+    def yields_once(self, qualname: str) -> bool:
+        """The project function is a generator that yields at most once (project.FunctionFacts)."""
+        return False
+
     def returns_origin(self, qualname: str) -> Origin | None:
         """Where what a project function returns comes from, when known (origins.py)."""
         return None

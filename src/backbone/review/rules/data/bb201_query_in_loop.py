@@ -148,6 +148,8 @@ class QueryInLoop(Rule):
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
             "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
+            "over a call of a project generator with one `yield` in no loop (`async for engine in "
+            "get_search_engine():`, a dependency or context-manager body), a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
             "a call of a project function that queries only for the keys a dict on `self` lacks and stores "
             "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`) "
@@ -654,6 +656,41 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # A loop over a project generator that yields once: it goes round once.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        SessionLocal = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Dataset(Base):
+            __tablename__ = "datasets"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+        async def get_index():
+            index = object()
+            try:
+                yield index
+            finally:
+                del index
+
+
+        async def reindex(db: AsyncSession, index) -> None:
+            await db.execute(select(Dataset))
+
+
+        async def reindex_all() -> None:
+            async with SessionLocal() as db:
+                async for index in get_index():
+                    await reindex(db, index)
+        """,
         # A helper that queries only for the keys its dict on `self` doesn't hold yet, and stores
         # them: each key is loaded once per object, however often the loop calls it.
         """

@@ -42,6 +42,9 @@ class CallSite:
     callee: str
     line: int
     column: int
+    # The arguments it passes as a one-element list, tuple or set display (`add_comment([bug],
+    # text)`): positions of positional ones, names of keyword ones.
+    one_item: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,20 @@ class FunctionFacts:
     # A generator with one `yield` outside any loop (`with engine() as e: yield e`, a dependency
     # or context-manager body): iterating over a call of it goes round at most once.
     yields_once: bool = False
+
+
+def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
+    """Positions (of positional arguments) and names (of keyword ones) a call passes a
+    one-element display: `[bug]`, `(case,)`, `{user}`."""
+    if not call.args and not call.keywords:
+        return ()
+
+    def one(node: ast.expr) -> bool:
+        return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) == 1 and not isinstance(node.elts[0], ast.Starred)
+
+    found = [str(index) for index, argument in enumerate(call.args) if one(argument)]
+    found += [keyword.arg for keyword in call.keywords if keyword.arg and one(keyword.value)]
+    return tuple(found)
 
 
 def _yields_once(nodes: list[ast.AST]) -> bool:
@@ -242,7 +259,7 @@ class _FactCollector:
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
-                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1))
+                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner)))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
                                 target = self._callee(hook, frame)

@@ -166,7 +166,7 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
         # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
         return True
-    if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow):
+    if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow) or _one_item_parameter(iterable, flow):
         return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
@@ -182,6 +182,30 @@ def _yields_once(node: ast.expr, flow: ScopeFlow) -> bool:
     qualname = flow.resolver.qualified_name(node.func)
     target = flow.knowledge.resolve_function(qualname) if qualname else None
     return target is not None and flow.knowledge.yields_once(target)
+
+
+def _one_item_parameter(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`for obj in objs:` over a parameter to which every project call passes a one-element
+    display (`add_comment([bug], text)`): the loop goes round once."""
+    scope = flow.scope
+    if not isinstance(node, ast.Name) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    binding = flow.binding_at(node.id, node)
+    if binding is None or binding.kind.value != "param":
+        return False
+    arguments = scope.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    names = [argument.arg for argument in positional]
+    if node.id in names:
+        position = names.index(node.id)
+        if flow.context.class_qualname is not None and names and names[0] in ("self", "cls"):
+            position -= 1
+    elif node.id in {argument.arg for argument in arguments.kwonlyargs}:
+        position = -1
+    else:
+        return False
+    qualname = flow.context.qualname
+    return bool(qualname) and flow.knowledge.one_item_argument(qualname, position, node.id)
 
 
 # What a submitted form holds per field: as many entries as the form class declares fields.

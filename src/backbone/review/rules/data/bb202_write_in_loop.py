@@ -95,7 +95,9 @@ class WriteInLoop(Rule):
             "as the form class declares fields); a write "
             "followed by `break`/`return`/`raise` (it runs once), or in a `try` whose `else` breaks "
             "(`try: session.commit() except IntegrityError: session.rollback(); continue else: break`: it "
-            "repeats only after it failed, a retry); test "
+            "repeats only after it failed, a retry); a loop over a parameter to which every project call "
+            "passes a one-element list (`add_comment([bug], text)`) or over a call of a project generator "
+            "with one `yield` in no loop: it goes round once; test "
             "modules and migrations."
         ),
         why_is_this_bad=(
@@ -414,6 +416,25 @@ class WriteInLoop(Rule):
                     slot.taken = True
                     slot.save()
                     break
+        """,
+        # A helper looping over a list every project call gives one element.
+        """
+        from django.db import models
+
+        class Comment(models.Model):
+            text = models.TextField()
+            object_pk = models.IntegerField()
+
+        def add_comment(objs, text):
+            return [Comment.objects.create(object_pk=obj.pk, text=text) for obj in objs]
+
+        def add_notes(objs, text):
+            for obj in objs:
+                Comment.objects.create(object_pk=obj.pk, text=text)
+
+        def comment_on(bug, text):
+            add_comment([bug], text)
+            add_notes(objs=(bug,), text=text)
         """,
         # A retry loop: the commit leaves the loop when it succeeds (the try's else breaks) and
         # runs again only after it failed.

@@ -572,6 +572,13 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
         if isinstance(call, ast.Name):
             # `items = Model.objects.filter(pk__in=pks)` in the loop, then `for item in items`.
             return any(_batch_arguments(value, loop, targets) for value in _values_in_loop(call.id, loop, flow))
+        if isinstance(call, ast.Call):
+            # `query = select(M).where(M.id.in_(ids))` in the loop, then `session.exec(query)`.
+            for argument in call.args:
+                if isinstance(argument, ast.Name) and any(
+                    _batch_arguments(value, loop, targets) for value in _values_in_loop(argument.id, loop, flow)
+                ):
+                    return True
     return _batch_arguments(call, loop, targets)
 
 

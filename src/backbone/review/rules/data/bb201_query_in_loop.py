@@ -142,7 +142,8 @@ class QueryInLoop(Rule):
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
             "under `if name == \"choices\":` on the loop value (they run in one round), retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
-            "`.in_(batch)`, a sliced query in a `while` "
+            "`.in_(batch)`, also through a statement bound in the round, `query = select(M).where(M.id.in_(ids))` "
+            "then `session.execute(query)` in `for kind, ids in ids_by_kind.items()`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
@@ -656,6 +657,34 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Ids grouped by kind, then one IN query per group, through a statement bound in the round.
+        """
+        from collections import defaultdict
+
+        from sqlalchemy import select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Tag(Base):
+            __tablename__ = "tags"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+        def load_by_kind(session: Session, requests) -> dict:
+            ids_by_kind = defaultdict(set)
+            for request in requests:
+                ids_by_kind[request.kind].add(request.id)
+            found = {}
+            for kind, ids in ids_by_kind.items():
+                query = select(Tag).where(Tag.id.in_(ids))
+                for tag in session.execute(query).scalars():
+                    found[(kind, tag.id)] = tag
+            return found
+        """,
         # A loop over a project generator that yields once: it goes round once.
         """
         from sqlalchemy import select

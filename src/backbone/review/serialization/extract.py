@@ -564,6 +564,8 @@ def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, 
     need: a caller passing that parameter as a constant reaches one branch only."""
     arguments = function.args
     names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    # A parameter the function binds again no longer says what the caller passed.
+    names -= {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
     found: dict[int, tuple[str, ...]] = {}
 
     def flag(test: ast.expr) -> str:

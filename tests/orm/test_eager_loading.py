@@ -244,3 +244,26 @@ def test_a_custom_manager_method_is_followed_into_its_queryset_class() -> None:
     value = project.returned("shop/views.py", "posts")
     assert value is not None and value.kind is ValueKind.QUERY and value.eager == ("author",)
     assert [event.operation for event in project.events("shop/views.py", "total")] == ["total"]
+
+
+@pytest.mark.parametrize(
+    ("query", "eager"),
+    [
+        # Every row's many-to-one is the one row the filter pins: the identity map answers it.
+        ("select(Order).where(Order.user_id == user_id)", ("user",)),
+        ("select(Order).where(Order.id > 3, Order.user_id == user.id)", ("user",)),
+        ("select(Order).filter_by(user_id=user_id)", ("user",)),
+        ("session.query(Order).filter(Order.user_id == 7)", ("user",)),
+        # A join condition, a set of keys, an OR: as many users as rows.
+        ("select(Order).where(Order.user_id == User.id)", ()),
+        ("select(Order).where(Order.user_id.in_(ids))", ()),
+        ("select(Order).where(or_(Order.user_id == user_id, Order.id == 1))", ()),
+        ("select(Order).where(Order.id == user_id)", ()),
+    ],
+)
+def test_a_filter_pinning_a_many_to_one_key_loads_that_relation(query: str, eager: tuple[str, ...]) -> None:
+    source = SQLALCHEMY.replace("from sqlalchemy import ForeignKey, select", "from sqlalchemy import ForeignKey, or_, select")
+    project = single(source + f"\ndef query(session: Session, user_id: int, user: User, ids: list[int]):\n    return {query}\n")
+    value = project.returned("app.py", "query")
+    assert value is not None
+    assert value.eager == eager

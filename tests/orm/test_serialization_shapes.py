@@ -385,7 +385,7 @@ _PAGED = {
 
             @classmethod
             def all(cls, user_id):
-                query = Dashboard.query.filter(Dashboard.user_id == user_id)  # expect: BB207
+                query = Dashboard.query.filter(Dashboard.user_id >= user_id)  # expect: BB207
                 query = query.filter(Dashboard.draft == False)
                 return query
 

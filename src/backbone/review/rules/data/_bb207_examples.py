@@ -1568,6 +1568,14 @@ def brief(db: Session = Depends(get_db)):
     rows = db.scalars(select(Order)).all()
     return [order_to_dict(row, include_lines=False, include_customer=False) for row in rows]
 ''',
+    # Every order of the query belongs to the one customer its filter pins: the session's identity
+    # map answers `order.customer` for every row once it holds that customer.
+    _SQLALCHEMY + '''
+
+@app.get("/customers/{customer_id}/orders", response_model=list[OrderOut])
+def customer_orders(customer_id: int, db: Session = Depends(get_db)):
+    return db.scalars(select(Order).where(Order.customer_id == customer_id)).all()
+''',
 )
 
 FLASK_INVALID = (

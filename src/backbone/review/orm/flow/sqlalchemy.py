@@ -26,8 +26,9 @@ class SqlAlchemyStatements(QueryEvaluation):
             eager, locked = receiver.eager, receiver.locked
             if name == "options":
                 eager = self._apply_options(eager, call)
-            elif name in _FILTERS:
-                eager = self._one_key_relations(eager, call, name, receiver.model)
+            elif name in _FILTERS and not receiver.is_async:
+                # A query of a synchronous session: the identity map answers the pinned relations.
+                eager = _normal_eager([*eager, *self._one_key_relations(call, name, receiver.model)])
             elif name == "with_for_update":
                 locked = True
             return receiver.but(kind=ValueKind.QUERY if receiver.kind is ValueKind.QUERY else receiver.kind, eager=eager, locked=locked, operations=(*receiver.operations, name), loaded=False), None
@@ -154,20 +155,23 @@ class SqlAlchemyStatements(QueryEvaluation):
         if name == "options":
             return receiver.but(eager=self._apply_options(receiver.eager, call), operations=(*receiver.operations, name))
         if name in _FILTERS:
-            eager = self._one_key_relations(receiver.eager, call, name, receiver.model)
-            return receiver.but(eager=eager, operations=(*receiver.operations, name))
+            pinned = self._one_key_relations(call, name, receiver.model)
+            if pinned:
+                return receiver.but(pinned=_normal_eager([*receiver.pinned, *pinned]), operations=(*receiver.operations, name))
         if name == "with_for_update":
             return receiver.but(locked=True, operations=(*receiver.operations, name))
         return receiver.but(operations=(*receiver.operations, name))
 
-    def _one_key_relations(self, eager: tuple[str, ...], call: ast.Call, name: str, model: str) -> tuple[str, ...]:
+    def _one_key_relations(self, call: ast.Call, name: str, model: str) -> list[str]:
         """`select(Volume).where(Volume.project_id == project.id)`: every row's many-to-one
         `project` is the same row. The session's identity map answers the relation for each row
-        once it holds that row (a simple many-to-one is a lookup by key), so reading it on every
-        row costs one query at most, not one per row: it counts as loaded."""
+        once it holds that row (a many-to-one on a foreign key to the target's primary key is a
+        lookup by identity), so reading it on every row costs one query at most, not one per
+        row: it counts as loaded when a synchronous session runs the statement (an async session
+        can't lazy-load at all)."""
         info = self.knowledge.model(model) if model else None
         if info is None or info.layer is not DataLayer.SQLALCHEMY:
-            return eager
+            return []
         columns: set[str] = set()
         if name == "filter_by":
             columns = {keyword.arg for keyword in call.keywords if keyword.arg and _one_value(keyword.value, self)}
@@ -175,8 +179,8 @@ class SqlAlchemyStatements(QueryEvaluation):
             for condition in call.args:
                 columns |= self._pinned_columns(condition, model)
         if not columns:
-            return eager
-        found = list(eager)
+            return []
+        found: list[str] = []
         for relation in info.relations.values():
             if relation.many or relation.kind is not RelationKind.RELATIONSHIP or relation.reverse:
                 continue
@@ -184,11 +188,14 @@ class SqlAlchemyStatements(QueryEvaluation):
             if target is None:
                 continue
             tables = target.table_names()
-            keys = {column for column, reference in info.foreign_keys if reference.split(".")[0] in tables}
+            references = {column: reference for column, reference in info.foreign_keys if reference.split(".")[0] in tables}
             to_target = [other for other in info.relations.values() if other.target == relation.target and not other.many]
-            if len(keys) == 1 and len(to_target) == 1 and keys <= columns:
+            if len(references) != 1 or len(to_target) != 1 or not set(references) <= columns:
+                continue
+            # The key refers to the target's primary key: the lazy load is a lookup by identity.
+            if next(iter(references.values())).partition(".")[2] in target.primary_keys:
                 found.append(relation.name)
-        return _normal_eager(found) if len(found) != len(eager) else eager
+        return found
 
     def _pinned_columns(self, condition: ast.expr, model: str) -> set[str]:
         """Columns of `model` an AND of conditions sets to one value (`M.key == value`)."""

@@ -509,9 +509,9 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
                 after = block[block.index(child) + 1 :]
                 if block_leaves(after):
                     return True
-            if isinstance(parent, ast.Try) and child in parent.body and block_leaves(parent.orelse):
+            if isinstance(parent, ast.Try) and child in parent.body and block_leaves(parent.orelse) and _retries_failures(parent):
                 # `try: session.commit() except IntegrityError: continue else: break`: when the
-                # try's body succeeds the loop ends; it repeats only after the body raised (a retry).
+                # try's body succeeds the loop ends; it repeats only after the body failed (a retry).
                 return True
         child = parent
         parent = flow.parent(child)
@@ -523,6 +523,14 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
             after = body[body.index(child) + 1 :]
             return block_leaves(after)
     return False
+
+
+def _retries_failures(statement: ast.Try) -> bool:
+    """Every handler of the try names a failure, not a lookup that found nothing: `except
+    DoesNotExist: continue` is a search going on to the next candidate, a query per round."""
+    return bool(statement.handlers) and all(
+        handler.type is not None and not _handles_a_miss(handler.type) for handler in statement.handlers
+    )
 
 
 def block_leaves(block: list[ast.stmt]) -> bool:

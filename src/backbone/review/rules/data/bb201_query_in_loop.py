@@ -198,6 +198,27 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A search whose miss goes on to the next candidate: the try's else breaks only on a
+        # match, so the lookup runs once per address that has none.
+        """
+        from django.db import models
+
+
+        class EmailAddress(models.Model):
+            email = models.EmailField()
+
+
+        def find_address(addresses):
+            found = None
+            for address in addresses:
+                try:
+                    found = EmailAddress.objects.get(email=address)  # expect: BB201
+                except EmailAddress.DoesNotExist:
+                    continue
+                else:
+                    break
+            return found
+        """,
         # A helper that stores what it loads per key still queries once per new key: a loop that
         # hands it another key each round runs a query per round.
         """

@@ -103,7 +103,7 @@ HANDLERS: dict[str, set[tuple[str, tuple[str, ...], tuple[str, ...]]]] = {
         ("shop.views.OrderReceiptView.post", ("POST",), ()),
     },
     "flask_shop": {
-        ("shop.catalog.category_products", ("GET",), ("/catalog/categories/<int:category_id>/products",)),
+        ("shop.catalog.category_products", ("GET",), ("/catalog/categories/products",)),
         ("shop.catalog.export", ("POST",), ("/catalog/export",)),
         ("shop.catalog.featured", ("GET",), ("/catalog/featured",)),
         ("shop.catalog.list_products", ("GET",), ("/catalog/products",)),

@@ -618,3 +618,48 @@ def test_a_kept_resolution_records_what_it_read_each_time_it_is_given() -> None:
     untracked = ProjectIndex.build([facts_of("from .services import load\n", "app", is_package=True)])
     untracked.resolve("app.load")
     assert not untracked.resolved
+
+
+def test_a_generator_with_one_yield_in_no_loop_yields_once() -> None:
+    facts = facts_of(
+        """
+        async def get_engine():
+            engine = connect()
+            try:
+                yield engine
+            finally:
+                engine.close()
+
+        def each(names):
+            for name in names:
+                yield name
+
+        def twice():
+            yield 1
+            yield 2
+
+        def delegated(names):
+            yield from names
+
+        def plain():
+            return [1]
+        """
+    )
+    assert facts.functions["app.get_engine"].yields_once
+    for name in ("each", "twice", "delegated", "plain"):
+        assert not facts.functions[f"app.{name}"].yields_once
+
+
+def test_a_call_site_lists_the_arguments_it_passes_as_one_element_displays() -> None:
+    facts = facts_of(
+        """
+        def add_comment(objs, text, *others, extra=(), **rest):
+            return objs
+
+        def comment_on(bug, bugs, text):
+            add_comment([bug], text, extra=(bug,), others=bugs)
+            add_comment([bug, bug], [*bugs], {bug})
+        """
+    )
+    sites = facts.functions["app.comment_on"].calls
+    assert [site.one_item for site in sites] == [("0", "extra"), ("2",)]

@@ -134,6 +134,14 @@ class Item(Base):
         ('raiseload("*")', ("*",)),
         ("Load(User).selectinload(User.orders)", ("orders",)),
         ("selectinload(User.orders), lazyload(User.orders)", ()),
+        # Column options in a chain name columns of the relation reached, not a further step.
+        ("selectinload(User.orders).load_only(Order.id, Order.user_id).joinedload(Order.items)", ("orders", "orders.items")),
+        ("contains_eager(User.orders).load_only(Order.id).contains_eager(Order.items)", ("orders", "orders.items")),
+        # Sub-options continue from the relation the chain reached.
+        (
+            "joinedload(User.orders).load_only(Order.id).options(selectinload(Order.items), joinedload(Order.user))",
+            ("orders", "orders.items", "orders.user"),
+        ),
     ],
 )
 def test_sqlalchemy_loader_options(options: str, eager: tuple[str, ...]) -> None:
@@ -236,3 +244,78 @@ def test_a_custom_manager_method_is_followed_into_its_queryset_class() -> None:
     value = project.returned("shop/views.py", "posts")
     assert value is not None and value.kind is ValueKind.QUERY and value.eager == ("author",)
     assert [event.operation for event in project.events("shop/views.py", "total")] == ["total"]
+
+
+@pytest.mark.parametrize(
+    ("query", "pinned"),
+    [
+        # Every row's many-to-one is the one row the filter pins.
+        ("select(Order).where(Order.user_id == user_id)", ("user",)),
+        ("select(Order).where(Order.id > 3, Order.user_id == user.id)", ("user",)),
+        ("select(Order).filter_by(user_id=user_id)", ("user",)),
+        # A join condition, a set of keys, an OR, another column: as many users as rows.
+        ("select(Order).where(Order.user_id == User.id)", ()),
+        ("select(Order).where(Order.user_id.in_(ids))", ()),
+        ("select(Order).where(or_(Order.user_id == user_id, Order.id == 1))", ()),
+        ("select(Order).where(Order.id == user_id)", ()),
+    ],
+)
+def test_a_filter_pinning_a_many_to_one_key_pins_that_relation(query: str, pinned: tuple[str, ...]) -> None:
+    source = SQLALCHEMY.replace("from sqlalchemy import ForeignKey, select", "from sqlalchemy import ForeignKey, or_, select")
+    project = single(source + f"\ndef query(user_id: int, user: User, ids: list[int]):\n    return {query}\n")
+    value = project.returned("app.py", "query")
+    assert value is not None
+    assert value.pinned == pinned
+    assert value.eager == ()
+
+
+def test_a_synchronous_session_answers_the_pinned_relation_an_async_one_does_not() -> None:
+    source = SQLALCHEMY.replace("from sqlalchemy import ForeignKey, select", "from sqlalchemy import ForeignKey, select\nfrom sqlalchemy.ext.asyncio import AsyncSession")
+    source += """
+def synchronous(session: Session, user_id: int):
+    return session.scalars(select(Order).where(Order.user_id == user_id)).all()
+
+
+def legacy(session: Session, user_id: int):
+    return session.query(Order).filter(Order.user_id == user_id).all()
+
+
+async def asynchronous(session: AsyncSession, user_id: int):
+    return (await session.scalars(select(Order).where(Order.user_id == user_id))).all()
+"""
+    project = single(source)
+    for function, eager in (("synchronous", ("user",)), ("legacy", ("user",)), ("asynchronous", ())):
+        value = project.returned("app.py", function)
+        assert value is not None, function
+        assert value.eager == eager, function
+
+
+def test_a_many_to_one_on_a_key_that_is_not_the_targets_primary_key_loads_per_row() -> None:
+    source = """
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(unique=True)
+
+
+class Login(Base):
+    __tablename__ = "logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_email: Mapped[str] = mapped_column(ForeignKey("accounts.email"))
+    account: Mapped[Account] = relationship()
+
+
+def query(email: str):
+    return select(Login).where(Login.account_email == email)
+"""
+    value = single(source).returned("app.py", "query")
+    assert value is not None
+    assert value.pinned == ()

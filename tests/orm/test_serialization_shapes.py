@@ -385,7 +385,7 @@ _PAGED = {
 
             @classmethod
             def all(cls, user_id):
-                query = Dashboard.query.filter(Dashboard.user_id == user_id)  # expect: BB207
+                query = Dashboard.query.filter(Dashboard.user_id >= user_id)  # expect: BB207
                 query = query.filter(Dashboard.draft == False)
                 return query
 
@@ -647,3 +647,46 @@ def test_generic_repository_facts() -> None:
     assert index.bound_attribute("kitchen.recipes.RecipeRepository", "session") is None
     assert index.bound_attribute("kitchen.repository.Repository", "model") is None
     assert index.returned_argument("kitchen.repository.Repository.paged") == (0, 0)
+
+
+def test_a_flag_parameter_bound_again_guards_nothing() -> None:
+    import ast as _ast
+
+    from backbone.review.names import NameResolver
+    from backbone.review.serialization.extract import function_reads
+
+    source = """
+def to_dict(project, include_members=True, full=False):
+    if full:
+        include_members = True
+    if include_members:
+        members = [member.role for member in project.members]
+    if not full:
+        return {}
+    return {"backends": [backend.kind for backend in project.backends]}
+"""
+    function = _ast.parse(source).body[0]
+    assert isinstance(function, _ast.FunctionDef)
+    found = function_reads(function, "app.to_dict", NameResolver("app", {}, frozenset()), None)
+    guards = {read.path: read.guards for read in found[0].reads}
+    # `include_members` is bound again: the read runs whatever the caller passed.
+    assert guards["members"] == ()
+    # Read after an early return, not in a branch of the test: no guard.
+    assert guards["backends"] == ()
+
+    source = """
+def to_dict(project, include_members=True, brief=False):
+    if include_members:
+        members = [member.role for member in project.members]
+    if not brief:
+        return {"owner": project.owner.name}
+    else:
+        return {"backends": [backend.kind for backend in project.backends]}
+"""
+    function = _ast.parse(source).body[0]
+    assert isinstance(function, _ast.FunctionDef)
+    found = function_reads(function, "app.to_dict", NameResolver("app", {}, frozenset()), None)
+    guards = {read.path: read.guards for read in found[0].reads}
+    assert guards["members"] == ("include_members",)
+    assert guards["owner.name"] == ("!brief",)
+    assert guards["backends"] == ("brief",)

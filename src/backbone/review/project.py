@@ -42,6 +42,9 @@ class CallSite:
     callee: str
     line: int
     column: int
+    # The arguments it passes as a one-element list, tuple or set display (`add_comment([bug],
+    # text)`): positions of positional ones, names of keyword ones.
+    one_item: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,32 @@ class FunctionFacts:
     returns_argument: tuple[int, int] = (-1, -1)
     # The project functions it hands the parameter to on the way (each must return it too).
     returns_through: tuple[str, ...] = ()
+    # A generator with one `yield` outside any loop (`with engine() as e: yield e`, a dependency
+    # or context-manager body): iterating over a call of it goes round at most once.
+    yields_once: bool = False
+
+
+def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
+    """Positions (of positional arguments) and names (of keyword ones) a call passes a
+    one-element display: `[bug]`, `(case,)`, `{user}`."""
+    if not call.args and not call.keywords:
+        return ()
+
+    def one(node: ast.expr) -> bool:
+        return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) == 1 and not isinstance(node.elts[0], ast.Starred)
+
+    found = [str(index) for index, argument in enumerate(call.args) if one(argument)]
+    found += [keyword.arg for keyword in call.keywords if keyword.arg and one(keyword.value)]
+    return tuple(found)
+
+
+def _yields_once(nodes: list[ast.AST]) -> bool:
+    """One `yield` (not `yield from`) in the function's own nodes, in no loop of it."""
+    yields = [node for node in nodes if isinstance(node, (ast.Yield, ast.YieldFrom))]
+    if len(yields) != 1 or not isinstance(yields[0], ast.Yield):
+        return False
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return not any(isinstance(node, loops) and any(inner is yields[0] for inner in ast.walk(node)) for node in nodes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +241,7 @@ class _FactCollector:
                     self._handed_rows(item.node, item.class_qualname),
                     returned,
                     returned_through,
+                    _yields_once(self._own(item.node)),
                 )
                 continue
             node, frame = item
@@ -229,7 +259,7 @@ class _FactCollector:
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
-                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1))
+                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner)))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
                                 target = self._callee(hook, frame)

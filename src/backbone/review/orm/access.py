@@ -912,6 +912,25 @@ class ProjectKnowledge(DataKnowledge):
     def returned_argument(self, qualname: str) -> tuple[int, int]:
         return self.index.returned_argument(qualname)
 
+    def one_item_argument(self, qualname: str, position: int, name: str) -> bool:
+        callers = self.callers(qualname)
+        if not callers:
+            return False
+        for caller in callers:
+            facts = self.index.functions.get(caller)
+            if facts is None:
+                return False
+            for site in facts.calls:
+                if self.resolve_function(site.callee) != qualname:
+                    continue
+                if not ((position >= 0 and str(position) in site.one_item) or name in site.one_item):
+                    return False
+        return True
+
+    def yields_once(self, qualname: str) -> bool:
+        facts = self.index.function(qualname)
+        return facts is not None and facts.yields_once
+
     def bound_attribute(self, class_qualname: str, attribute: str) -> str | None:
         return self.index.bound_attribute(class_qualname, attribute)
 

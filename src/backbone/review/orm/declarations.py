@@ -120,6 +120,7 @@ class _ModelExtractor:
         is_sqlmodel = any(base in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel") for base in bases)
         fields: list[str] = []
         foreign_keys: list[tuple[str, str]] = []
+        primary_keys: list[str] = []
         relations: list[RelationDeclaration] = []
         managers: list[ManagerDeclaration] = []
         abstract = proxy = version_counter = False
@@ -163,6 +164,8 @@ class _ModelExtractor:
                 reference = _foreign_key(call) if call is not None else None
                 if reference:
                     foreign_keys.append((target, reference))
+                if call is not None and any(keyword.arg == "primary_key" and _is_true(keyword.value) for keyword in call.keywords):
+                    primary_keys.append(target)
                 body_layer = body_layer or DataLayer.SQLALCHEMY
             elif kind == "manager" and call is not None:
                 managers.append(self._manager(target, call))
@@ -184,6 +187,7 @@ class _ModelExtractor:
             table=table,
             fields=tuple(fields),
             foreign_keys=tuple(foreign_keys),
+            primary_keys=tuple(primary_keys),
             relations=tuple(relations),
             managers=tuple(managers),
             version_counter=version_counter,

@@ -109,6 +109,8 @@ class ModelClass:
     foreign_keys: tuple[tuple[str, str], ...] = ()
     relations: tuple[RelationDeclaration, ...] = ()
     managers: tuple[ManagerDeclaration, ...] = ()
+    # SQLAlchemy columns declared `primary_key=True`.
+    primary_keys: tuple[str, ...] = ()
     # SQLAlchemy `version_id_col`: concurrent updates are detected, not lost.
     version_counter: bool = False
     # Its own bases say it is mapped (Django Model, a declarative base, `db.Model`,

@@ -86,6 +86,7 @@ class ModelInfo:
     relations: dict[str, Relation] = field(default_factory=dict)
     managers: dict[str, ManagerDeclaration] = field(default_factory=dict)
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)
+    primary_keys: set[str] = field(default_factory=set)
     version_counter: bool = False
     # Every ancestor is known, so `fields` and `relations` are complete.
     complete: bool = True
@@ -372,6 +373,7 @@ class _GraphBuilder:
             info.fields.update(facts.fields)
             info.version_counter = info.version_counter or facts.version_counter
             info.foreign_keys.extend(facts.foreign_keys)
+            info.primary_keys.update(facts.primary_keys)
             for relation in facts.relations:
                 info.fields.discard(relation.name)
             for manager in facts.managers:

@@ -166,12 +166,46 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
         # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
         return True
-    if _single_element_guard(loop, iterable, flow):
+    if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow) or _one_item_parameter(iterable, flow):
         return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
         or _built_per_batch(iterable, flow) or _form_fields(iterable)
     )
+
+
+def _yields_once(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`async for engine in get_search_engine():` over a project generator with one `yield` in no
+    loop (a dependency or context-manager body): the loop goes round at most once."""
+    if not isinstance(node, ast.Call):
+        return False
+    qualname = flow.resolver.qualified_name(node.func)
+    target = flow.knowledge.resolve_function(qualname) if qualname else None
+    return target is not None and flow.knowledge.yields_once(target)
+
+
+def _one_item_parameter(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`for obj in objs:` over a parameter to which every project call passes a one-element
+    display (`add_comment([bug], text)`): the loop goes round once."""
+    scope = flow.scope
+    if not isinstance(node, ast.Name) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    binding = flow.binding_at(node.id, node)
+    if binding is None or binding.kind.value != "param":
+        return False
+    arguments = scope.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    names = [argument.arg for argument in positional]
+    if node.id in names:
+        position = names.index(node.id)
+        if flow.context.class_qualname is not None and names and names[0] in ("self", "cls"):
+            position -= 1
+    elif node.id in {argument.arg for argument in arguments.kwonlyargs}:
+        position = -1
+    else:
+        return False
+    qualname = flow.context.qualname
+    return bool(qualname) and flow.knowledge.one_item_argument(qualname, position, node.id)
 
 
 # What a submitted form holds per field: as many entries as the form class declares fields.
@@ -475,6 +509,10 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
                 after = block[block.index(child) + 1 :]
                 if block_leaves(after):
                     return True
+            if isinstance(parent, ast.Try) and child in parent.body and block_leaves(parent.orelse) and _retries_failures(parent):
+                # `try: session.commit() except IntegrityError: continue else: break`: when the
+                # try's body succeeds the loop ends; it repeats only after the body failed (a retry).
+                return True
         child = parent
         parent = flow.parent(child)
     if isinstance(child, ast.stmt) and isinstance(child, (ast.Return, ast.Raise)):
@@ -485,6 +523,14 @@ def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
             after = body[body.index(child) + 1 :]
             return block_leaves(after)
     return False
+
+
+def _retries_failures(statement: ast.Try) -> bool:
+    """Every handler of the try names a failure, not a lookup that found nothing: `except
+    DoesNotExist: continue` is a search going on to the next candidate, a query per round."""
+    return bool(statement.handlers) and all(
+        handler.type is not None and not _handles_a_miss(handler.type) for handler in statement.handlers
+    )
 
 
 def block_leaves(block: list[ast.stmt]) -> bool:
@@ -534,6 +580,13 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
         if isinstance(call, ast.Name):
             # `items = Model.objects.filter(pk__in=pks)` in the loop, then `for item in items`.
             return any(_batch_arguments(value, loop, targets) for value in _values_in_loop(call.id, loop, flow))
+        if isinstance(call, ast.Call):
+            # `query = select(M).where(M.id.in_(ids))` in the loop, then `session.exec(query)`.
+            for argument in call.args:
+                if isinstance(argument, ast.Name) and any(
+                    _batch_arguments(value, loop, targets) for value in _values_in_loop(argument.id, loop, flow)
+                ):
+                    return True
     return _batch_arguments(call, loop, targets)
 
 

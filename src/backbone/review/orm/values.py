@@ -119,6 +119,10 @@ class DataValue:
     model: str = ""
     # Relation paths loaded with the rows (select_related, joinedload...), sorted.
     eager: tuple[str, ...] = ()
+    # Many-to-one relations a statement's filter pins to one row (`where(M.key == value)`): a
+    # synchronous session's identity map answers them after one load, so running the
+    # statement there loads them; an async session can't lazy-load them at all.
+    pinned: tuple[str, ...] = ()
     # False when the rows come from somewhere backbone can't see (a parameter), so it
     # can't say what was eager-loaded.
     eager_known: bool = True

@@ -520,6 +520,7 @@ def function_reads(
     if not scan.names & set(aliases):
         return []
     _bind_aliases(scan.bindings, aliases)
+    guarded = _flag_guards(function) if not isinstance(function, ast.Lambda) else {}
     reads: dict[int, dict[str, AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
     for node in scan.chains:
@@ -532,8 +533,11 @@ def function_reads(
         path = ".".join(filter(None, [prefix, *chain[1]]))
         iterated = node in scan.iterated
         known = reads.setdefault(position, {})
-        if len(known) < _MAX_READS and (path not in known or iterated):
-            known[path] = AttributeRead(path, getattr(node, "lineno", 0), iterated)
+        guards = guarded.get(id(node), ())
+        # One read per path and flag conditions.
+        key = path if not guards else f"{path}|{','.join(guards)}"
+        if len(known) < _MAX_READS and (key not in known or iterated):
+            known[key] = AttributeRead(path, getattr(node, "lineno", 0), iterated, guards)
     for call in scan.calls:
         for index, passed_value in enumerate(call.args):
             chain = _chain(passed_value) if not isinstance(passed_value, ast.Name) else (passed_value.id, [])
@@ -543,7 +547,7 @@ def function_reads(
             if callee:
                 position, prefix = aliases[chain[0]]
                 path = ".".join(filter(None, [prefix, *chain[1]]))
-                calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno))
+                calls.setdefault(position, []).append(ParameterCall(callee, index, path, call.lineno, guarded.get(id(call), ())))
     reshapes = any(_called_name(call.func) in RESHAPING_CALLS for call in scan.calls)
     found: list[FunctionReads] = []
     for position, argument in enumerate(arguments):
@@ -551,6 +555,49 @@ def function_reads(
         passed = calls.get(position, [])
         if own or passed:
             found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property, reshapes))
+    return found
+
+
+def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, tuple[str, ...]]:
+    """The nodes that run only under a test of a parameter's truth (`if include_members:`, `if
+    not full:` and their `else`), by id, with the conditions ("name" true, "!name" false) they
+    need: a caller passing that parameter as a constant reaches one branch only."""
+    arguments = function.args
+    names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    # A parameter the function binds again no longer says what the caller passed.
+    names -= {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    found: dict[int, tuple[str, ...]] = {}
+
+    def flag(test: ast.expr) -> str:
+        if isinstance(test, ast.Name) and test.id in names:
+            return test.id
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name) and test.operand.id in names:
+            return "!" + test.operand.id
+        return ""
+
+    def visit(statements: list[ast.stmt], guards: tuple[str, ...]) -> None:
+        for statement in statements:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if guards:
+                for node in ast.walk(statement):
+                    found[id(node)] = guards
+            tested = flag(statement.test) if isinstance(statement, ast.If) else ""
+            if tested and isinstance(statement, ast.If):
+                negated = tested[1:] if tested.startswith("!") else "!" + tested
+                visit(statement.body, (*guards, tested))
+                visit(statement.orelse, (*guards, negated))
+                continue
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                block = getattr(statement, field, None)
+                if isinstance(block, list):
+                    for item in block:
+                        if isinstance(item, (ast.ExceptHandler, ast.match_case)):
+                            visit(item.body, guards)
+                    visit([item for item in block if isinstance(item, ast.stmt)], guards)
+
+    if any(isinstance(node, ast.If) and flag(node.test) for node in ast.walk(function)):
+        visit(function.body, ())
     return found
 
 

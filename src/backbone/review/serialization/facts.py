@@ -29,6 +29,9 @@ class AttributeRead:
     path: str
     line: int
     iterated: bool = False
+    # The flag parameters the read runs under: "name" under `if name:`, "!name" under its `else`
+    # (or `if not name:`). A caller passing `name=False` (or True) does not reach it.
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class ParameterCall:
     position: int
     path: str
     line: int
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

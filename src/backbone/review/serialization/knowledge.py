@@ -147,7 +147,7 @@ class SerializationKnowledge:
         self._families: dict[str, Family | None] = {}
         self._methods: dict[tuple[str, str], str | None] = {}
         self._reads: dict[str, tuple[Read, ...]] = {}
-        self._function_reads: dict[tuple[str, int], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
+        self._function_reads: dict[tuple[str, int, frozenset[str]], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
         self._per_row: dict[str, PerRowCaller] | None = None
 
     # --- classes -----------------------------------------------------------------------
@@ -384,19 +384,31 @@ class SerializationKnowledge:
 
     # --- functions ---------------------------------------------------------------------
 
-    def function_reads(self, qualname: str, position: int, depth: int = 0) -> tuple[tuple[tuple[str, ...], bool, Where], ...]:
-        """(steps, iterated, where) read off parameter `position` of `qualname`, calls followed."""
-        key = (qualname, position)
+    def function_reads(
+        self, qualname: str, position: int, depth: int = 0, flags: frozenset[str] = frozenset()
+    ) -> tuple[tuple[tuple[str, ...], bool, Where], ...]:
+        """(steps, iterated, where) read off parameter `position` of `qualname`, calls followed.
+
+        `flags`: the parameters the caller passes as constants, "name" when true and "!name"
+        when false: the reads and calls under the other branch of `if name:` are not reached."""
+        key = (qualname, position, flags)
         if key in self._function_reads:
             return self._function_reads[key]
         self._function_reads[key] = ()
-        facts = self.functions.get(key)
+        facts = self.functions.get((qualname, position))
         found: list[tuple[tuple[str, ...], bool, Where]] = []
+
+        def reached(guards: tuple[str, ...]) -> bool:
+            return not any((guard[1:] if guard.startswith("!") else "!" + guard) in flags for guard in guards)
+
         if facts is not None:
             for read in facts.reads:
-                found.append((tuple(read.path.split(".")), read.iterated, self.where(qualname, read.line)))
+                if reached(read.guards):
+                    found.append((tuple(read.path.split(".")), read.iterated, self.where(qualname, read.line)))
             if depth < MAX_DEPTH:
                 for call in facts.calls:
+                    if not reached(call.guards):
+                        continue
                     target = self.index.function(call.callee)
                     if target is None:
                         continue

@@ -607,7 +607,7 @@ class _Finder:
                 elif isinstance(func, (ast.Name, ast.Attribute)):
                     schema = self.schema_named(func)
                     if not schema and isinstance(func, ast.Name):
-                        members.extend(self._function_members(func, 0))
+                        members.extend(self._function_members(func, 0, _constant_flags(node)))
                 if schema:
                     site = self._site(located, schema, True, label, direct)
                     if site is not None:
@@ -631,13 +631,13 @@ class _Finder:
             )
         return found
 
-    def _function_members(self, func: ast.Name, position: int) -> list[Read]:
+    def _function_members(self, func: ast.Name, position: int, flags: frozenset[str] = frozenset()) -> list[Read]:
         qualname = self.context.qualified_name(func) or ""
         target = self.knowledge.index.function(qualname)
         if target is None:
             return []
         name = f"{target.qualname.rpartition('.')[2]}()"
-        return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position)]
+        return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position, flags=flags)]
 
     def _response_model(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         if handler_for(function, self.context) is None:
@@ -837,3 +837,13 @@ def _mro(index: ProjectIndex, qualname: str) -> list[str]:
         order.append(current)
         stack.extend((index.resolve(base), depth + 1) for base in reversed(facts.bases))
     return order
+
+
+def _constant_flags(call: ast.Call) -> frozenset[str]:
+    """The keyword arguments a call passes as constants, "name" when truthy and "!name" when
+    falsy (`to_dict(row, include_members=False)`)."""
+    return frozenset(
+        keyword.arg if keyword.value.value else "!" + keyword.arg
+        for keyword in call.keywords
+        if keyword.arg is not None and isinstance(keyword.value, ast.Constant)
+    )

@@ -47,7 +47,7 @@ class DatabaseHandles(SqlAlchemyStatements):
             if name in ("get", "get_one"):
                 model = self._model_argument(call.args[0])
             elif statement is not None and statement.kind is ValueKind.STATEMENT:
-                model, eager, locked = statement.model, statement.eager, statement.locked
+                model, eager, locked = statement.model, _run_eager(statement, receiver), statement.locked
             event = QueryEvent(call, QueryKind.READ, DataLayer.SQLALCHEMY, name, _text(call), model, receiver.confidence, receiver)
             result_kind = catalog.SESSION_READ[name]
             if result_kind is None or not model:
@@ -79,7 +79,7 @@ class DatabaseHandles(SqlAlchemyStatements):
         locked = False
         if statement is not None and statement.kind in (ValueKind.STATEMENT, ValueKind.QUERY):
             writes = statement.writes
-            model, eager, locked = statement.model, statement.eager, statement.locked
+            model, eager, locked = statement.model, _run_eager(statement, receiver), statement.locked
             entities = statement.entities and name == "exec"
         elif argument is not None:
             sql = self.sql_text(argument)
@@ -215,3 +215,12 @@ def _looks_like_class(node: ast.expr) -> bool:
 
 def _is_false(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value in (False, None)
+
+
+def _run_eager(statement: DataValue, session: DataValue) -> tuple[str, ...]:
+    """What the rows of `statement` come with when `session` runs it: its eager loads, and the
+    many-to-one relations its filter pins to one row when the session is synchronous (its
+    identity map answers them after one load; an async session can't lazy-load them)."""
+    if not statement.pinned or session.is_async:
+        return statement.eager
+    return tuple(sorted({*statement.eager, *statement.pinned}))

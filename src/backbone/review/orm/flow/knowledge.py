@@ -48,6 +48,15 @@ class DataKnowledge:
         narrowed, whole (element -1) or as that element of a tuple (project.FunctionFacts)."""
         return (-1, -1)
 
+    def one_item_argument(self, qualname: str, position: int, name: str) -> bool:
+        """Every project call of `qualname` passes a one-element list, tuple or set display to its
+        parameter `name` (at `position` among the arguments a call writes, -1 for keyword-only)."""
+        return False
+
+    def yields_once(self, qualname: str) -> bool:
+        """The project function is a generator that yields at most once (project.FunctionFacts)."""
+        return False
+
     def returns_origin(self, qualname: str) -> Origin | None:
         """Where what a project function returns comes from, when known (origins.py)."""
         return None

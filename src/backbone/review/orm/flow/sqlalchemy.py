@@ -7,6 +7,7 @@ import ast
 from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
+from backbone.review.orm.facts import RelationKind
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
@@ -25,6 +26,9 @@ class SqlAlchemyStatements(QueryEvaluation):
             eager, locked = receiver.eager, receiver.locked
             if name == "options":
                 eager = self._apply_options(eager, call)
+            elif name in _FILTERS and not receiver.is_async:
+                # A query of a synchronous session: the identity map answers the pinned relations.
+                eager = _normal_eager([*eager, *self._one_key_relations(call, name, receiver.model)])
             elif name == "with_for_update":
                 locked = True
             return receiver.but(kind=ValueKind.QUERY if receiver.kind is ValueKind.QUERY else receiver.kind, eager=eager, locked=locked, operations=(*receiver.operations, name), loaded=False), None
@@ -78,6 +82,17 @@ class SqlAlchemyStatements(QueryEvaluation):
             if inner:
                 prefix = inner[-1][0]
         if loader == "Load":
+            return found
+        if loader in _COLUMN_OPTIONS:
+            # `joinedload(A.b).load_only(B.id, B.name)`: columns of the relation the chain reached,
+            # not a further step; what follows it continues from that relation.
+            return [*found, (prefix, "path")] if found else [("", "path")]
+        if loader == "options" and found:
+            # `joinedload(A.b).options(joinedload(B.c), selectinload(B.d).joinedload(D.e))`: each
+            # sub-option continues from the relation the chain reached.
+            for argument in option.args:
+                for sub, mode in self._loader_paths(argument):
+                    found.append((".".join(filter(None, [prefix, sub])), mode))
             return found
         steps = [_relation_step(argument) for argument in option.args]
         steps = [step for step in steps if step]
@@ -139,9 +154,66 @@ class SqlAlchemyStatements(QueryEvaluation):
     def _chained_statement(self, call: ast.Call, name: str, receiver: DataValue) -> DataValue:
         if name == "options":
             return receiver.but(eager=self._apply_options(receiver.eager, call), operations=(*receiver.operations, name))
+        if name in _FILTERS:
+            pinned = self._one_key_relations(call, name, receiver.model)
+            if pinned:
+                return receiver.but(pinned=_normal_eager([*receiver.pinned, *pinned]), operations=(*receiver.operations, name))
         if name == "with_for_update":
             return receiver.but(locked=True, operations=(*receiver.operations, name))
         return receiver.but(operations=(*receiver.operations, name))
+
+    def _one_key_relations(self, call: ast.Call, name: str, model: str) -> list[str]:
+        """`select(Volume).where(Volume.project_id == project.id)`: every row's many-to-one
+        `project` is the same row. The session's identity map answers the relation for each row
+        once it holds that row (a many-to-one on a foreign key to the target's primary key is a
+        lookup by identity), so reading it on every row costs one query at most, not one per
+        row: it counts as loaded when a synchronous session runs the statement (an async session
+        can't lazy-load at all)."""
+        info = self.knowledge.model(model) if model else None
+        if info is None or info.layer is not DataLayer.SQLALCHEMY:
+            return []
+        columns: set[str] = set()
+        if name == "filter_by":
+            columns = {keyword.arg for keyword in call.keywords if keyword.arg and _one_value(keyword.value, self)}
+        else:
+            for condition in call.args:
+                columns |= self._pinned_columns(condition, model)
+        if not columns:
+            return []
+        found: list[str] = []
+        for relation in info.relations.values():
+            if relation.many or relation.kind is not RelationKind.RELATIONSHIP or relation.reverse:
+                continue
+            target = self.knowledge.model(relation.target) if relation.target else None
+            if target is None:
+                continue
+            tables = target.table_names()
+            references = {column: reference for column, reference in info.foreign_keys if reference.split(".")[0] in tables}
+            to_target = [other for other in info.relations.values() if other.target == relation.target and not other.many]
+            if len(references) != 1 or len(to_target) != 1 or not set(references) <= columns:
+                continue
+            # The key refers to the target's primary key: the lazy load is a lookup by identity.
+            if next(iter(references.values())).partition(".")[2] in target.primary_keys:
+                found.append(relation.name)
+        return found
+
+    def _pinned_columns(self, condition: ast.expr, model: str) -> set[str]:
+        """Columns of `model` an AND of conditions sets to one value (`M.key == value`)."""
+        if isinstance(condition, ast.Call) and isinstance(condition.func, (ast.Name, ast.Attribute)):
+            func = condition.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id
+            if called == "and_":
+                return {column for argument in condition.args for column in self._pinned_columns(argument, model)}
+            return set()
+        if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And):
+            return {column for value in condition.values for column in self._pinned_columns(value, model)}
+        if not (isinstance(condition, ast.Compare) and len(condition.ops) == 1 and isinstance(condition.ops[0], ast.Eq)):
+            return set()
+        left, right = condition.left, condition.comparators[0]
+        for column, value in ((left, right), (right, left)):
+            if isinstance(column, ast.Attribute) and self._model_argument(column.value) == model and _one_value(value, self):
+                return {column.attr}
+        return set()
 
     def _select(self, call: ast.Call) -> DataValue:
         models = [self._model_argument(argument) for argument in call.args]
@@ -168,6 +240,25 @@ class SqlAlchemyStatements(QueryEvaluation):
     def _text(self, call: ast.Call) -> DataValue:
         sql = sql_of_literal(call.args[0]) if call.args else None
         return DataValue(ValueKind.STATEMENT, DataLayer.SQLALCHEMY, writes=bool(sql and statement_writes(sql)), entities=False)
+
+
+_FILTERS = frozenset({"where", "filter", "filter_by"})
+
+
+def _one_value(node: ast.expr, flow: SqlAlchemyStatements) -> bool:
+    """A value that is the same for every row: a name, a constant, an attribute of something that
+    is not a model class (`project.id`, `self.owner_id`), not a column of another table."""
+    if isinstance(node, ast.Constant):
+        return node.value is not None
+    if isinstance(node, ast.Name):
+        return not flow._model_argument(node)
+    if isinstance(node, ast.Attribute):
+        return not flow._model_argument(node.value) and isinstance(node.value, (ast.Name, ast.Attribute))
+    return False
+
+
+# Loader options that name columns of the entity a chain reached, not relations.
+_COLUMN_OPTIONS = frozenset({"load_only", "defer", "undefer", "undefer_group"})
 
 
 def _relation_step(node: ast.expr) -> str:

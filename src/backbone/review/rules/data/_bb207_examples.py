@@ -1376,6 +1376,26 @@ async def async_orders(db: AsyncSession = Depends(get_async_db)):
     result = await db.scalars(select(Order))  # expect: BB207
     return result.all()
 ''',
+    # A per-row function called with the flag that reaches its relation read.
+    _SQLALCHEMY + '''
+
+def order_to_dict(order: Order, include_lines: bool = True, include_customer: bool = True) -> dict:
+    lines = []
+    if include_lines:
+        lines = [line.id for line in order.lines]
+    customer = None
+    if not include_customer:
+        pass
+    else:
+        customer = order.customer.name
+    return {"id": order.id, "lines": lines, "customer": customer}
+
+
+@app.get("/orders/flagged")
+def flagged(db: Session = Depends(get_db)):
+    rows = db.scalars(select(Order).options(joinedload(Order.customer))).all()  # expect: BB207
+    return [order_to_dict(row, include_lines=True) for row in rows]
+''',
 )
 
 SQLALCHEMY_VALID = (
@@ -1526,6 +1546,35 @@ def dicts(db: Session = Depends(get_db)):
 
 def render(orders: list[Order]):
     return [OrderOut.model_validate(order) for order in orders]
+''',
+    # A per-row function whose relation reads sit under `if include_lines:` and the `else` of
+    # `if not include_customer:`, called with the flags that skip them.
+    _SQLALCHEMY + '''
+
+def order_to_dict(order: Order, include_lines: bool = True, include_customer: bool = True) -> dict:
+    lines = []
+    if include_lines:
+        lines = [line.id for line in order.lines]
+    customer = None
+    if not include_customer:
+        pass
+    else:
+        customer = order.customer.name
+    return {"id": order.id, "lines": lines, "customer": customer}
+
+
+@app.get("/orders/brief")
+def brief(db: Session = Depends(get_db)):
+    rows = db.scalars(select(Order)).all()
+    return [order_to_dict(row, include_lines=False, include_customer=False) for row in rows]
+''',
+    # Every order of the query belongs to the one customer its filter pins: the session's identity
+    # map answers `order.customer` for every row once it holds that customer.
+    _SQLALCHEMY + '''
+
+@app.get("/customers/{customer_id}/orders", response_model=list[OrderOut])
+def customer_orders(customer_id: int, db: Session = Depends(get_db)):
+    return db.scalars(select(Order).where(Order.customer_id == customer_id)).all()
 ''',
 )
 

@@ -142,12 +142,15 @@ class QueryInLoop(Rule):
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
             "under `if name == \"choices\":` on the loop value (they run in one round), retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
-            "`.in_(batch)`, a sliced query in a `while` "
+            "`.in_(batch)`, also through a statement bound in the round, `query = select(M).where(M.id.in_(ids))` "
+            "then `session.execute(query)` in `for kind, ids in ids_by_kind.items()`, a sliced query in a `while` "
             "loop);\n"
             "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
             "loop runs it once;\n"
             "- loops that run once or once per batch: a loop under `if len(items) == 1:` over `items`, a loop "
+            "over a call of a project generator with one `yield` in no loop (`async for engine in "
+            "get_search_engine():`, a dependency or context-manager body), a loop "
             "over statements built one per chunk (`[stmt.where(col.in_(chunk)) for chunk in chunked(ids)]`), "
             "a call of a project function that queries only for the keys a dict on `self` lacks and stores "
             "them (`missing = [k for k in keys if k not in self.names]`, `if missing: ...; self.names[k] = ...`) "
@@ -195,6 +198,27 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A search whose miss goes on to the next candidate: the try's else breaks only on a
+        # match, so the lookup runs once per address that has none.
+        """
+        from django.db import models
+
+
+        class EmailAddress(models.Model):
+            email = models.EmailField()
+
+
+        def find_address(addresses):
+            found = None
+            for address in addresses:
+                try:
+                    found = EmailAddress.objects.get(email=address)  # expect: BB201
+                except EmailAddress.DoesNotExist:
+                    continue
+                else:
+                    break
+            return found
+        """,
         # A helper that stores what it loads per key still queries once per new key: a loop that
         # hands it another key each round runs a query per round.
         """
@@ -654,6 +678,69 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Ids grouped by kind, then one IN query per group, through a statement bound in the round.
+        """
+        from collections import defaultdict
+
+        from sqlalchemy import select
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Tag(Base):
+            __tablename__ = "tags"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+        def load_by_kind(session: Session, requests) -> dict:
+            ids_by_kind = defaultdict(set)
+            for request in requests:
+                ids_by_kind[request.kind].add(request.id)
+            found = {}
+            for kind, ids in ids_by_kind.items():
+                query = select(Tag).where(Tag.id.in_(ids))
+                for tag in session.execute(query).scalars():
+                    found[(kind, tag.id)] = tag
+            return found
+        """,
+        # A loop over a project generator that yields once: it goes round once.
+        """
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        SessionLocal = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Dataset(Base):
+            __tablename__ = "datasets"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+        async def get_index():
+            index = object()
+            try:
+                yield index
+            finally:
+                del index
+
+
+        async def reindex(db: AsyncSession, index) -> None:
+            await db.execute(select(Dataset))
+
+
+        async def reindex_all() -> None:
+            async with SessionLocal() as db:
+                async for index in get_index():
+                    await reindex(db, index)
+        """,
         # A helper that queries only for the keys its dict on `self` doesn't hold yet, and stores
         # them: each key is loaded once per object, however often the loop calls it.
         """

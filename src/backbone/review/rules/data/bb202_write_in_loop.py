@@ -93,7 +93,12 @@ class WriteInLoop(Rule):
             "reported); "
             "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
             "as the form class declares fields); a write "
-            "followed by `break`/`return`/`raise` (it runs once); test "
+            "followed by `break`/`return`/`raise` (it runs once), or in a `try` whose `else` breaks "
+            "(`try: session.commit() except IntegrityError: session.rollback(); continue else: break`: it "
+            "repeats only after it failed, a retry; a handler of a miss, `except DoesNotExist: continue`, is a search and "
+            "is reported); a loop over a parameter to which every project call "
+            "passes a one-element list (`add_comment([bug], text)`) or over a call of a project generator "
+            "with one `yield` in no loop: it goes round once; test "
             "modules and migrations."
         ),
         why_is_this_bad=(
@@ -411,6 +416,43 @@ class WriteInLoop(Rule):
                 if not slot.taken:
                     slot.taken = True
                     slot.save()
+                    break
+        """,
+        # A helper looping over a list every project call gives one element.
+        """
+        from django.db import models
+
+        class Comment(models.Model):
+            text = models.TextField()
+            object_pk = models.IntegerField()
+
+        def add_comment(objs, text):
+            return [Comment.objects.create(object_pk=obj.pk, text=text) for obj in objs]
+
+        def add_notes(objs, text):
+            for obj in objs:
+                Comment.objects.create(object_pk=obj.pk, text=text)
+
+        def comment_on(bug, text):
+            add_comment([bug], text)
+            add_notes(objs=(bug,), text=text)
+        """,
+        # A retry loop: the commit leaves the loop when it succeeds (the try's else breaks) and
+        # runs again only after it failed.
+        """
+        from sqlalchemy.exc import IntegrityError
+        from sqlalchemy.orm import Session
+
+        def attach_tags(session: Session, rows, max_retries):
+            for _ in range(max_retries):
+                for row in rows:
+                    session.merge(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    continue
+                else:
                     break
         """,
         # A loop over a literal tuple of constants.

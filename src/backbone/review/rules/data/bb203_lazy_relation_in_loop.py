@@ -84,7 +84,11 @@ class LazyRelationInLoop(Rule):
             "is not.\n\n"
             "Reading the foreign-key column (`post.author_id`) is not flagged, nor are rows whose origin "
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
-            "and SQLAlchemy cache them), test modules and migrations. Filtering a prefetched relation "
+            "and SQLAlchemy cache them), a SQLAlchemy many-to-one whose foreign key to the target's primary key "
+            "the query pins to one value (`where(Order.customer_id == customer_id)`, `filter_by(customer_id=...)`) "
+            "when a synchronous session runs it (every row's relation is the same row, which the identity map "
+            "answers after one load; an async session can't lazy-load it, and is reported), test modules and "
+            "migrations. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
             "per loop, at its first read. In a background task the finding is info (the rows still cost a "
             "query each, but no user waits on them); commands, scripts and start-up code are not reported."
@@ -132,6 +136,30 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # An async session can't lazy-load the customer the filter pins, not even once.
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+
+        async def customer_orders(session: AsyncSession, customer_id: int):
+            orders = (await session.scalars(select(Order).where(Order.customer_id == customer_id))).all()
+            return [(order.id, order.customer.name) for order in orders]  # expect: BB203
+        """,
         # Django: a prefetched relation filtered per row and consumed through map(): each
         # values_list() is a new query the prefetch can't answer.
         """
@@ -351,6 +379,31 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # Every order belongs to the one customer the filter pins: a synchronous session's
+        # identity map answers `order.customer` after one load.
+        """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+
+        def customer_orders(session: Session, customer_id: int):
+            orders = session.scalars(select(Order).where(Order.customer_id == customer_id)).all()
+            return [(order.id, order.customer.name) for order in orders]
+        """,
         # A nested Prefetch: the rows reached through `variations` come with their channels, also
         # when a conditional picks the relation.
         VARIATION_MODELS + """

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from backbone.review.knowledge.deployment import configured_settings_modules
+from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions, hook_callbacks
@@ -58,6 +58,9 @@ def extract_module_facts(
         migrations=extract_migration_declarations(tree, path, resolver),
         settings_modules=configured_settings_modules(
             tree, semantic.nodes_of(ast.Call, ast.Assign, ast.Dict) if indexed and semantic else all_nodes
+        ),
+        flask_cors_configuration=flask_cors_configuration(
+            semantic.nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict) if indexed and semantic else all_nodes
         ),
         dotted_class_paths=dotted_class_paths(semantic.nodes_of(ast.Constant) if indexed and semantic else all_nodes),
         built_by=module_level_calls(tree, resolver),

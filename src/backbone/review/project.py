@@ -135,6 +135,9 @@ class ModuleFacts:
     migrations: tuple[MigrationDeclaration, ...] = ()
     # The Django settings modules the file names in DJANGO_SETTINGS_MODULE (manage.py, wsgi.py).
     settings_modules: tuple[str, ...] = ()
+    # What the file's Flask configuration says about Flask-CORS's origins
+    # (`knowledge.deployment.flask_cors_configuration`).
+    flask_cors_configuration: tuple[str, ...] = ()
     # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
     # settings, for `import_string`): references no import shows.
     dotted_class_paths: tuple[str, ...] = ()

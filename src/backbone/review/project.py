@@ -138,6 +138,9 @@ class ModuleFacts:
     # What the file's Flask configuration says about Flask-CORS's origins
     # (`knowledge.deployment.flask_cors_configuration`).
     flask_cors_configuration: tuple[str, ...] = ()
+    # Calls whose coroutine a loop runner starts on a fresh event loop (`asyncio.run(main(...))`):
+    # the (line, column) of `main(...)`, as its CallSite spells them.
+    loop_starts: frozenset[tuple[int, int]] = frozenset()
     # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
     # settings, for `import_string`): references no import shows.
     dotted_class_paths: tuple[str, ...] = ()

@@ -30,6 +30,7 @@ from backbone.review.knowledge.calls import (
 from backbone.review.knowledge.commands import (
     loop_owners,
     runs_only_from_commands,
+    runs_on_own_loop,
     script_entry_points,
 )
 from backbone.review.knowledge.paths import is_test_path
@@ -115,7 +116,12 @@ class BlockingCallInAsync(Rule):
             "- coroutines that own their event loop: CLI commands (`@app.command()`, `@click.command()`, "
             "`@cli.group()`, cyclopts' `@app.default`) and the coroutines only they await, and a "
             "script's `asyncio.run(main())`, and a coroutine that a plain function starts on a loop of its "
-            "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names;\n"
+            "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names; "
+            "a coroutine that only ever runs on such a loop anywhere in the project: every call of it is "
+            "started by `asyncio.run(create(...))` (anyio, trio, uvloop) in a plain function of any module, "
+            "or made by a coroutine that itself only runs on such a loop (an argparse CLI's `asyncio.run` "
+            "and all it awaits); and an RQ job (`@job(...)` from `rq`), whose coroutine RQ's worker runs on "
+            "a new event loop for each job;\n"
             "- start-up and shut-down work: `on_event(\"startup\")` hooks, a `lifespan=` function handed to "
             "the application (`FastAPI(lifespan=lifespan)`, `on_startup=[...]`, `add_event_handler(\"startup\", "
             "hook)`, in an application factory or at module level) and the coroutines it awaits, in its own "
@@ -679,7 +685,7 @@ class BlockingCallInAsync(Rule):
             if starters is not None and project.callers(qualname) <= {f"{module}.{name}" for name in starters}:
                 # `main()` runs it with `anyio.run(...)`: the loop serves it alone.
                 return True
-        return runs_only_from_commands(project, qualname)
+        return runs_only_from_commands(project, qualname) or runs_on_own_loop(project, qualname)
 
     # --- the async def ----------------------------------------------------------------------------
 

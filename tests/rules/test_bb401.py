@@ -549,3 +549,57 @@ def test_an_rq_job_runs_on_a_loop_of_its_own(tmp_path: Path) -> None:
         },
     )
     assert [(finding.path, finding.line) for finding in found] == [("svc/jobs.py", 11)]
+
+
+def test_a_method_of_a_local_object_awaited_only_at_start_up_is_exempt(tmp_path: Path) -> None:
+    """`manager = None; if ...: manager = ConfigManager()` then `await manager.init_config()` in the
+    lifespan: the call graph follows the local object to its class, so the method runs at start-up."""
+    found = review_tree(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/config.py": """\
+                class ConfigManager:
+                    async def init_config(self):
+                        self._save()
+
+                    async def reload(self):
+                        self._save()
+
+                    def _save(self):
+                        with open("/etc/svc.yml", "w") as target:
+                            target.write("")
+                """,
+            "svc/app.py": """\
+                import os
+                from contextlib import asynccontextmanager
+
+                from fastapi import FastAPI
+
+                from svc.config import ConfigManager
+
+
+                @asynccontextmanager
+                async def lifespan(app):
+                    manager = None
+                    if os.environ.get("SVC_CONFIG"):
+                        manager = ConfigManager()
+                    if manager is not None:
+                        await manager.init_config()
+                    yield
+
+
+                def create_app():
+                    app = FastAPI(lifespan=lifespan)
+
+                    @app.post("/reload")
+                    async def reload():
+                        other = ConfigManager()
+                        await other.reload()
+
+                    return app
+                """,
+        },
+    )
+    # `reload` serves requests: still reported.
+    assert [(finding.path, finding.line) for finding in found] == [("svc/config.py", 6)]

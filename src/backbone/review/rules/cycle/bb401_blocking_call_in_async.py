@@ -35,7 +35,7 @@ from backbone.review.knowledge.commands import (
 )
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
-from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.project import INSTANCE_CALL, FunctionFacts, ProjectIndex
 from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
@@ -876,6 +876,11 @@ def _blocking_path(project: ProjectIndex, qualname: str, depth: int, django: boo
                 found = _Path((qualname,), blocking_site(queries[0], django))
         if found is None and depth > 1:
             for site in facts.calls:
+                if INSTANCE_CALL in site.callee:
+                    # A method of an object the function builds (`server = Server(); server.start()`):
+                    # the call graph knows it for where code runs; what blocks is read through the
+                    # calls a reader sees named, as before.
+                    continue
                 target = function_or_constructor(project, site.callee)
                 if target is None or target.qualname == qualname or not _follows(target):
                     continue

@@ -603,3 +603,37 @@ def test_a_method_of_a_local_object_awaited_only_at_start_up_is_exempt(tmp_path:
     )
     # `reload` serves requests: still reported.
     assert [(finding.path, finding.line) for finding in found] == [("svc/config.py", 6)]
+
+
+def test_the_blocking_chain_is_not_followed_through_objects_a_helper_builds(tmp_path: Path) -> None:
+    found = review_tree(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/client.py": """\
+                import time
+
+
+                class Server:
+                    def start(self):
+                        time.sleep(1)
+
+
+                def get_client():
+                    server = Server()
+                    server.start()
+                    return "client"
+
+
+                def get_client_directly():
+                    time.sleep(1)
+                    return "client"
+
+
+                async def handler():
+                    get_client()
+                    get_client_directly()
+                """,
+        },
+    )
+    assert [(finding.path, finding.line) for finding in found] == [("svc/client.py", 22)]

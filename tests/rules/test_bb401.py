@@ -467,3 +467,173 @@ def test_lifespan_handed_at_module_level_reaches_another_module(tmp_path: Path) 
     }
     found = review_tree(tmp_path, files)
     assert [(f.path, f.line) for f in found] == [("pkg/config.py", 8), ("pkg/main.py", 19)]
+
+
+def test_coroutines_started_on_a_fresh_loop_anywhere_in_the_project_are_exempt(tmp_path: Path) -> None:
+    """`asyncio.run(create(...))` in a plain function of another module (an argparse CLI's
+    command class) starts a loop that serves that coroutine and what it awaits alone."""
+    found = review_tree(
+        tmp_path,
+        {
+            "tool/__init__.py": "",
+            "tool/commands.py": """\
+                import asyncio
+
+                from tool.session import create_preset
+
+
+                class CreateCommand:
+                    def _command(self, args):
+                        return asyncio.run(create_preset(args.name))
+                """,
+            "tool/session.py": """\
+                import time
+
+                from tool.agent import run_agent
+
+
+                def write_state(path):
+                    time.sleep(0.01)
+
+
+                async def create_preset(name):
+                    return await run_agent(name)
+                """,
+            "tool/agent.py": """\
+                import asyncio
+
+                from tool import session
+
+
+                async def run_agent(name):
+                    session.write_state(name)
+                    await asyncio.gather(read_stream(name))
+
+
+                async def read_stream(name):
+                    session.write_state(name)
+
+
+                async def served(name):
+                    session.write_state(name)
+
+
+                async def handler(request):
+                    await served(request)
+                """,
+        },
+    )
+    # `served` is awaited by a coroutine nobody starts on a loop of its own: a shared loop.
+    assert [(finding.path, finding.line) for finding in found] == [("tool/agent.py", 16)]
+
+
+def test_an_rq_job_runs_on_a_loop_of_its_own(tmp_path: Path) -> None:
+    """RQ's worker runs a job's coroutine on a new event loop per job; arq shares one loop."""
+    found = review_tree(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/jobs.py": """\
+                import httpx
+                from rq.decorators import job
+
+
+                @job("high")
+                async def notify_event_job(url):
+                    httpx.post(url)
+
+
+                async def arq_notify(ctx, url):
+                    httpx.post(url)
+                """,
+        },
+    )
+    assert [(finding.path, finding.line) for finding in found] == [("svc/jobs.py", 11)]
+
+
+def test_a_method_of_a_local_object_awaited_only_at_start_up_is_exempt(tmp_path: Path) -> None:
+    """`manager = None; if ...: manager = ConfigManager()` then `await manager.init_config()` in the
+    lifespan: the call graph follows the local object to its class, so the method runs at start-up."""
+    found = review_tree(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/config.py": """\
+                class ConfigManager:
+                    async def init_config(self):
+                        self._save()
+
+                    async def reload(self):
+                        self._save()
+
+                    def _save(self):
+                        with open("/etc/svc.yml", "w") as target:
+                            target.write("")
+                """,
+            "svc/app.py": """\
+                import os
+                from contextlib import asynccontextmanager
+
+                from fastapi import FastAPI
+
+                from svc.config import ConfigManager
+
+
+                @asynccontextmanager
+                async def lifespan(app):
+                    manager = None
+                    if os.environ.get("SVC_CONFIG"):
+                        manager = ConfigManager()
+                    if manager is not None:
+                        await manager.init_config()
+                    yield
+
+
+                def create_app():
+                    app = FastAPI(lifespan=lifespan)
+
+                    @app.post("/reload")
+                    async def reload():
+                        other = ConfigManager()
+                        await other.reload()
+
+                    return app
+                """,
+        },
+    )
+    # `reload` serves requests: still reported.
+    assert [(finding.path, finding.line) for finding in found] == [("svc/config.py", 6)]
+
+
+def test_the_blocking_chain_is_not_followed_through_objects_a_helper_builds(tmp_path: Path) -> None:
+    found = review_tree(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/client.py": """\
+                import time
+
+
+                class Server:
+                    def start(self):
+                        time.sleep(1)
+
+
+                def get_client():
+                    server = Server()
+                    server.start()
+                    return "client"
+
+
+                def get_client_directly():
+                    time.sleep(1)
+                    return "client"
+
+
+                async def handler():
+                    get_client()
+                    get_client_directly()
+                """,
+        },
+    )
+    assert [(finding.path, finding.line) for finding in found] == [("svc/client.py", 22)]

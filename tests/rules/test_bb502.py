@@ -215,3 +215,80 @@ def test_settings_module_named_from_below_a_source_root_is_the_configured_one(tm
     }
     found = _review_tree(tmp_path, files)
     assert [(f.path, f.line) for f in found] == [("src_root/shop/settings.py", 2)]
+
+
+FLASK_CORS_VIEWS = """\
+    from flask import Blueprint
+    from flask_cors import cross_origin
+
+    auth = Blueprint("auth", __name__)
+
+
+    @auth.route("/login", methods=["POST"])
+    @cross_origin(supports_credentials=True)
+    def login():
+        return "ok"
+    """
+FLASK_APP_LOADING_SETTINGS = """\
+    from flask import Flask
+
+    app = Flask(__name__)
+    app.config.from_object("service.settings")
+    """
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # Flask-CORS merges the app's CORS_ORIGINS under a decorator without `origins`: an allow-list.
+        ('CORS_ORIGINS = ["https://app.example.com", r"https?://\\w*\\.example\\.com"]\n', []),
+        # A run-time value next to the shipped allow-list: the configuration lists the origins.
+        (
+            'import os\n\nCORS_ORIGINS = ["http://localhost"]\n'
+            'if "CORS_ORIGINS" in os.environ:\n    CORS_ORIGINS = os.environ["CORS_ORIGINS"].split(",")\n',
+            [],
+        ),
+        # The configuration itself allows every origin: reported with certainty.
+        ('CORS_ORIGINS = "*"\n', [Confidence.HIGH]),
+        # Only a run-time value: every origin unless the deployment says otherwise, a guess.
+        ('import os\n\nCORS_ORIGINS = os.environ.get("CORS_ORIGINS")\n', [Confidence.MEDIUM]),
+        # Nothing sets CORS_ORIGINS: Flask-CORS's default, every origin.
+        ("SECRET_KEY_FILE = '/etc/service/key'\n", [Confidence.HIGH]),
+    ],
+)
+def test_flask_cors_decorator_inherits_the_apps_cors_origins(tmp_path, settings: str, expected: list[Confidence]) -> None:
+    files = {
+        "service/__init__.py": "",
+        "service/app.py": FLASK_APP_LOADING_SETTINGS,
+        "service/settings.py": settings,
+        "service/auth.py": FLASK_CORS_VIEWS,
+    }
+    found = _review_tree(tmp_path, files)
+    assert [f.confidence for f in found] == expected
+    assert all(f.path.endswith("auth.py") for f in found)
+
+
+def test_flask_cors_origins_set_in_app_config_and_decorator_override(tmp_path) -> None:
+    files = {
+        "service/__init__.py": "",
+        "service/app.py": FLASK_APP_LOADING_SETTINGS.replace(
+            'app.config.from_object("service.settings")', 'app.config["CORS_ORIGINS"] = ["https://app.example.com"]'
+        ),
+        "service/auth.py": textwrap.dedent(FLASK_CORS_VIEWS)
+        + '\n\n@auth.route("/me")\n@cross_origin(origins="*", supports_credentials=True)\ndef me():\n    return "me"\n',
+    }
+    found = _review_tree(tmp_path, files)
+    # The decorator's own `origins` wins over the app's configuration.
+    assert [(f.line, f.severity.value) for f in found] == [(14, "error")]
+
+
+def test_flask_cors_configuration_loaded_from_an_unseen_file_is_a_guess(tmp_path) -> None:
+    files = {
+        "service/__init__.py": "",
+        "service/app.py": FLASK_APP_LOADING_SETTINGS.replace(
+            'app.config.from_object("service.settings")', 'app.config.from_envvar("SERVICE_SETTINGS")'
+        ),
+        "service/auth.py": FLASK_CORS_VIEWS,
+    }
+    found = _review_tree(tmp_path, files)
+    assert [(f.confidence, f.severity.value) for f in found] == [(Confidence.MEDIUM, "warning")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
-from backbone.review.knowledge.deployment import configured_settings_modules
+from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions, hook_callbacks
@@ -59,6 +59,10 @@ def extract_module_facts(
         settings_modules=configured_settings_modules(
             tree, semantic.nodes_of(ast.Call, ast.Assign, ast.Dict) if indexed and semantic else all_nodes
         ),
+        flask_cors_configuration=flask_cors_configuration(
+            semantic.nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict) if indexed and semantic else all_nodes
+        ),
+        loop_starts=loop_starts(semantic.nodes_of(ast.Call) if indexed and semantic else all_nodes, resolver),
         dotted_class_paths=dotted_class_paths(semantic.nodes_of(ast.Constant) if indexed and semantic else all_nodes),
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
@@ -82,6 +86,20 @@ def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ..
                     found.setdefault(target, None)
         stack.extend(ast.iter_child_nodes(node))
     return tuple(found)
+
+
+def loop_starts(nodes: list[ast.AST], resolver: NameResolver) -> frozenset[tuple[int, int]]:
+    """The calls a loop runner starts on an event loop of their own: `main(...)` in
+    `asyncio.run(main(...))` (also anyio, trio, uvloop), as (line, column + 1) like a CallSite."""
+    from backbone.review.knowledge.commands import EVENT_LOOP_RUNNERS
+
+    found: set[tuple[int, int]] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Call):
+            if resolver.qualified_name(node.func) in EVENT_LOOP_RUNNERS:
+                started = node.args[0]
+                found.add((started.lineno, started.col_offset + 1))
+    return frozenset(found)
 
 
 def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:

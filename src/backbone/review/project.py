@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # The callee recorded for `super().name(...)`: "super().name".
 SUPER_CALL = "super()."
+# `pkg.ConfigManager().init_config`: a method called on what a local call built (see `_Frame.instances`).
+INSTANCE_CALL = "()."
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,12 @@ class ModuleFacts:
     migrations: tuple[MigrationDeclaration, ...] = ()
     # The Django settings modules the file names in DJANGO_SETTINGS_MODULE (manage.py, wsgi.py).
     settings_modules: tuple[str, ...] = ()
+    # What the file's Flask configuration says about Flask-CORS's origins
+    # (`knowledge.deployment.flask_cors_configuration`).
+    flask_cors_configuration: tuple[str, ...] = ()
+    # Calls whose coroutine a loop runner starts on a fresh event loop (`asyncio.run(main(...))`):
+    # the (line, column) of `main(...)`, as its CallSite spells them.
+    loop_starts: frozenset[tuple[int, int]] = frozenset()
     # String constants that name a class by its dotted path (`"app.serializers.TaskSerializer"` in
     # settings, for `import_string`): references no import shows.
     dotted_class_paths: tuple[str, ...] = ()
@@ -188,6 +196,9 @@ class _Frame:
     class_qualname: str | None
     # The call list of the innermost function; None at module level, where calls run at import.
     calls: list[CallSite] | None
+    # Local names of the innermost function bound only to what one call builds (`manager =
+    # ConfigManager()`, maybe `None` first): name -> the call's callee, qualified.
+    instances: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +298,7 @@ class _FactCollector:
             is not None
         )
         calls: list[CallSite] = []
-        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls)
+        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node))
         # Decorators, defaults and annotations run where the function is defined, not in it.
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
@@ -489,6 +500,42 @@ class _FactCollector:
         following += [(statement, inner) for statement in node.body]
         return following
 
+    def _instances(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+        """Local names bound only to the result of one constructor-like call (and to `None`):
+        `manager = None` then `manager = ServerConfigManager()` under an `if`."""
+        built: dict[str, str | None] = {}
+        for inner in own_nodes(node):
+            targets: list[ast.expr] = []
+            value: ast.expr | None = None
+            if isinstance(inner, ast.Assign):
+                targets, value = inner.targets, inner.value
+            elif isinstance(inner, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                targets, value = [inner.target], inner.value
+            elif isinstance(inner, (ast.For, ast.AsyncFor, ast.comprehension)):
+                targets = [inner.target]
+            elif isinstance(inner, (ast.With, ast.AsyncWith)):
+                targets = [item.optional_vars for item in inner.items if item.optional_vars is not None]
+            elif isinstance(inner, (ast.Import, ast.ImportFrom)):
+                for alias in inner.names:
+                    built[(alias.asname or alias.name).split(".")[0]] = None
+            elif isinstance(inner, ast.ExceptHandler) and inner.name:
+                built[inner.name] = None
+            for target in targets:
+                for name in ast.walk(target):
+                    if not isinstance(name, ast.Name):
+                        continue
+                    if target is name and isinstance(value, ast.Constant) and value.value is None:
+                        built.setdefault(name.id, "")  # `manager = None`: no object yet
+                        continue
+                    callee = ""
+                    if target is name and isinstance(inner, ast.Assign) and isinstance(value, ast.Call):
+                        parts = dotted_parts(value.func)
+                        callee = (self.resolver.resolve_parts(parts) or "") if parts is not None else ""
+                    previous = built.get(name.id, "")
+                    built[name.id] = callee if callee and previous in ("", callee) else None
+        parameters = {argument.arg for argument in ast.walk(node.args) if isinstance(argument, ast.arg)}
+        return {name: callee for name, callee in built.items() if callee and name not in parameters}
+
     def _callee(self, func: ast.expr, frame: _Frame) -> str | None:
         parts = dotted_parts(func)
         if parts is None:
@@ -503,6 +550,10 @@ class _FactCollector:
             return None
         if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
             return f"{frame.class_qualname}.{parts[1]}"
+        if len(parts) == 2 and parts[0] in frame.instances:
+            # `manager.init_config()` on `manager = ServerConfigManager()`: the index resolves the
+            # method if the callee is a project class (`ProjectIndex.function`).
+            return f"{frame.instances[parts[0]]}{INSTANCE_CALL}{parts[1]}"
         return self.resolver.resolve_parts(parts)
 
 
@@ -976,6 +1027,14 @@ class ProjectIndex:
         return None
 
     def function(self, qualname: str) -> FunctionFacts | None:
+        if INSTANCE_CALL in qualname:
+            # A method of a local object: the class's method when the builder is a project class.
+            builder, _, name = qualname.rpartition(INSTANCE_CALL)
+            owner = self.resolve(builder)
+            if owner not in self.classes:
+                return None
+            method = self.method(owner, name)
+            return self.functions.get(method) if method else None
         resolved = self.resolve(qualname)
         found = self.functions.get(resolved)
         if found is None and resolved in self.classes:

@@ -257,6 +257,8 @@ class TrackedModule:
     serializers = _field("serializers")
     migrations = _field("migrations")
     settings_modules = _field("settings_modules")
+    flask_cors_configuration = _field("flask_cors_configuration")
+    loop_starts = _field("loop_starts")
     dotted_class_paths = _field("dotted_class_paths")
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")

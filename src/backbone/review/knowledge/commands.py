@@ -79,6 +79,54 @@ def _only_from_commands(index: ProjectIndex, qualname: str, depth: int, seen: fr
     ) and any(caller not in seen for caller in callers)
 
 
+def runs_on_own_loop(index: ProjectIndex, qualname: str) -> bool:
+    """True when `qualname` only ever runs on an event loop that serves nothing else: a CLI
+    command, an RQ job (RQ's worker runs a job's coroutine on a new event loop per job), a
+    coroutine a loop runner starts (`asyncio.run(main(...))`, anywhere in the project), or one
+    every caller of which is such a start or a coroutine that itself runs on such a loop (or a
+    command's helper). A coroutine nobody in the project calls is an entry point of its own
+    (a handler, a callback) and does not qualify."""
+    memo: dict[str, bool] = index.view("commands.own-loop", lambda _: {})
+    if qualname not in memo:
+        memo[qualname] = _on_own_loop(index, qualname, 0, frozenset())
+    return memo[qualname]
+
+
+def _on_own_loop(index: ProjectIndex, qualname: str, depth: int, seen: frozenset[str]) -> bool:
+    from backbone.review.knowledge.queues import QueueLibrary, task_library
+
+    facts = index.functions.get(qualname)
+    if facts is not None and (is_command(facts, index) or task_library(facts, index) is QueueLibrary.RQ):
+        return True
+    callers = index.callers(qualname)
+    if not callers or depth >= _MAX_CALLER_DEPTH:
+        return False
+    seen = seen | {qualname}
+    reached = False
+    for caller in callers:
+        if caller in seen:
+            continue
+        reached = True
+        if _starts_on_fresh_loop(index, caller, qualname):
+            continue
+        caller_facts = index.functions.get(caller)
+        if caller_facts is not None and caller_facts.is_async and _on_own_loop(index, caller, depth + 1, seen):
+            continue
+        if _only_from_commands(index, caller, depth + 1, seen):
+            continue
+        return False
+    return reached
+
+
+def _starts_on_fresh_loop(index: ProjectIndex, caller: str, qualname: str) -> bool:
+    """Every call of `qualname` in `caller` is started by a loop runner (`asyncio.run(qualname(...))`)."""
+    module = _module_of(index, caller)
+    if module is None or not module.loop_starts:
+        return False
+    sites = [site for site, target in index.callees(caller) if target.qualname == qualname]
+    return bool(sites) and all((site.line, site.column) in module.loop_starts for site in sites)
+
+
 def loop_owners(tree: ast.Module, resolve: Resolve) -> dict[str, frozenset[str]]:
     """Coroutines of this module that only ever run on an event loop of their own.
 

@@ -171,3 +171,63 @@ def is_wildcard_origin_regex(value: ast.expr) -> bool:
 
 def is_true(value: ast.expr | None) -> bool:
     return isinstance(value, ast.Constant) and value.value is True
+
+
+# Flask-CORS reads the app's configuration (`CORS_ORIGINS`, ...) under every `CORS(...)` and
+# `@cross_origin(...)`: its options are the defaults, overridden by the app's `CORS_*` keys,
+# overridden by the call's own arguments (flask_cors.core.get_cors_options).
+FLASK_CORS_ORIGINS_KEY = "CORS_ORIGINS"
+# Flask config loaders that read a file or the environment backbone does not see.
+FLASK_EXTERNAL_CONFIG_LOADERS = frozenset({"from_pyfile", "from_envvar", "from_file", "from_prefixed_env"})
+EXTERNAL_CONFIG = "external"
+
+
+def flask_cors_configuration(nodes: list[ast.AST]) -> tuple[str, ...]:
+    """What a file's Flask configuration says about the origins Flask-CORS allows, one word per
+    place it sets `CORS_ORIGINS` (a settings module's or config class's `CORS_ORIGINS = [...]`,
+    `app.config["CORS_ORIGINS"] = ...`, `app.config.update(CORS_ORIGINS=...)`, a mapping's key):
+    "wildcard" (every origin), "listed" (literal origins) or "unknown" (read at run time); and
+    "external" when the file loads the configuration from a file or the environment
+    (`app.config.from_pyfile(...)`, `from_envvar`)."""
+    found: list[str] = []
+    for node in nodes:
+        values: list[ast.expr] = []
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id == FLASK_CORS_ORIGINS_KEY and node.value is not None:
+                    values.append(node.value)
+                elif (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.slice, ast.Constant)
+                    and target.slice.value == FLASK_CORS_ORIGINS_KEY
+                    and node.value is not None
+                ):
+                    values.append(node.value)
+        elif isinstance(node, ast.Call):
+            values.extend(
+                keyword.value for keyword in node.keywords if keyword.arg == FLASK_CORS_ORIGINS_KEY
+            )
+            if isinstance(node.func, ast.Attribute) and node.func.attr in FLASK_EXTERNAL_CONFIG_LOADERS:
+                found.append(EXTERNAL_CONFIG)
+        elif isinstance(node, ast.Dict):
+            values.extend(
+                value
+                for key, value in zip(node.keys, node.values)
+                if isinstance(key, ast.Constant) and key.value == FLASK_CORS_ORIGINS_KEY
+            )
+        for value in values:
+            found.append(_origins_kind(value))
+    return tuple(dict.fromkeys(found))
+
+
+def _origins_kind(value: ast.expr) -> str:
+    if is_wildcard_origin(value):
+        return "wildcard"
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return "listed"
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and all(
+        isinstance(item, ast.Constant) and isinstance(item.value, str) for item in value.elts
+    ):
+        return "listed"
+    return "unknown"

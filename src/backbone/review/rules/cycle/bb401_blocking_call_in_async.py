@@ -30,11 +30,12 @@ from backbone.review.knowledge.calls import (
 from backbone.review.knowledge.commands import (
     loop_owners,
     runs_only_from_commands,
+    runs_on_own_loop,
     script_entry_points,
 )
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
-from backbone.review.project import FunctionFacts, ProjectIndex
+from backbone.review.project import INSTANCE_CALL, FunctionFacts, ProjectIndex
 from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
@@ -115,11 +116,20 @@ class BlockingCallInAsync(Rule):
             "- coroutines that own their event loop: CLI commands (`@app.command()`, `@click.command()`, "
             "`@cli.group()`, cyclopts' `@app.default`) and the coroutines only they await, and a "
             "script's `asyncio.run(main())`, and a coroutine that a plain function starts on a loop of its "
-            "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names;\n"
+            "own (`def main(): anyio.run(_execute_hook, path)`) and that nothing else in the module names; "
+            "a coroutine that only ever runs on such a loop anywhere in the project: every call of it is "
+            "started by `asyncio.run(create(...))` (anyio, trio, uvloop) in a plain function of any module, "
+            "or made by a coroutine that itself only runs on such a loop (an argparse CLI's `asyncio.run` "
+            "and all it awaits); and an RQ job (`@job(...)` from `rq`), whose coroutine RQ's worker runs on "
+            "a new event loop for each job;\n"
+            "- a blocking call reached only through a method of an object a sync helper builds "
+            "(`server = Server(); server.start()` inside `get_client()`): the chain is followed through "
+            "the calls the code names, not through objects built on the way;\n"
             "- start-up and shut-down work: `on_event(\"startup\")` hooks, a `lifespan=` function handed to "
             "the application (`FastAPI(lifespan=lifespan)`, `on_startup=[...]`, `add_event_handler(\"startup\", "
             "hook)`, in an application factory or at module level) and the coroutines it awaits, in its own "
-            "module or another: they run before the first request is served;\n"
+            "module or another, also as methods of an object the hook builds (`manager = ConfigManager()`, "
+            "`await manager.init_config()`): they run before the first request is served;\n"
             "- `open()` of a file whose every read and write is handed to a worker thread (`with open(path, "
             "\"rb\") as source: data = await asyncio.to_thread(source.read, limit)`): opening a local file is "
             "one short system call, the I/O runs off the loop;\n"
@@ -679,7 +689,7 @@ class BlockingCallInAsync(Rule):
             if starters is not None and project.callers(qualname) <= {f"{module}.{name}" for name in starters}:
                 # `main()` runs it with `anyio.run(...)`: the loop serves it alone.
                 return True
-        return runs_only_from_commands(project, qualname)
+        return runs_only_from_commands(project, qualname) or runs_on_own_loop(project, qualname)
 
     # --- the async def ----------------------------------------------------------------------------
 
@@ -869,6 +879,11 @@ def _blocking_path(project: ProjectIndex, qualname: str, depth: int, django: boo
                 found = _Path((qualname,), blocking_site(queries[0], django))
         if found is None and depth > 1:
             for site in facts.calls:
+                if INSTANCE_CALL in site.callee:
+                    # A method of an object the function builds (`server = Server(); server.start()`):
+                    # the call graph knows it for where code runs; what blocks is read through the
+                    # calls a reader sees named, as before.
+                    continue
                 target = function_or_constructor(project, site.callee)
                 if target is None or target.qualname == qualname or not _follows(target):
                     continue

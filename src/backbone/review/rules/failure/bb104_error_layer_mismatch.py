@@ -112,7 +112,8 @@ class ErrorLayerMismatch(Rule):
             "catch-all around code that only parses or validates the request (`json.loads`, `int(...)`, "
             "`schema.load(...)`, `serializer.is_valid()`, the project's own `validate_*`/`parse_*` "
             "functions, and any function of the project whose calls all parse, build a response or "
-            "raise `ValueError`), where everything caught is bad input; nor a catch-all whose 4xx is "
+            "raise `ValueError`) or looks values up in the request's input (`url = request.args[\"url\"]`, "
+            "whose only failure is a parameter the client left out), where everything caught is bad input; nor a catch-all whose 4xx is "
             "given only under a test that picks one kind of error (`if isinstance(exc, ConflictError): "
             "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
             "or answered apart. Functions that are not handlers (a "
@@ -604,10 +605,25 @@ class ErrorLayerMismatch(Rule):
         attempt = self.context.parent(clause)
         if not isinstance(attempt, ast.Try) and not (hasattr(ast, "TryStar") and isinstance(attempt, ast.TryStar)):
             return False
-        calls = [node for statement in attempt.body for node in ast.walk(statement) if isinstance(node, ast.Call)]
-        if not calls:
+        nodes = [node for statement in attempt.body for node in ast.walk(statement)]
+        calls = [node for node in nodes if isinstance(node, ast.Call)]
+        # `request.args["url"]`: a lookup in the request's input fails only when the client left it out.
+        lookups = [node for node in nodes if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)]
+        if not calls and not lookups:
             return False
-        return all(self._parses_input(call) for call in calls)
+        return all(self._parses_input(call) for call in calls) and all(
+            self._reads_input(lookup) for lookup in lookups
+        )
+
+    def _reads_input(self, lookup: ast.Subscript) -> bool:
+        """`request.args["url"]`, `request.form["title"]`, `payload["id"]`: a lookup in what the client sent."""
+        holder = lookup.value
+        if isinstance(holder, ast.Call):
+            # `request.get_json()["name"]`: a lookup in what was parsed.
+            return self._parses_input(holder)
+        if isinstance(holder, ast.Subscript):
+            return self._reads_input(holder)
+        return bool(set(dotted_parts(holder) or []) & _INPUT_HOLDERS)
 
     def _parses_input(self, call: ast.Call) -> bool:
         qualified = self.context.call_name(call)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
 from backbone.redaction import PEM_PRIVATE_KEY, URL_WITH_PASSWORD
-from backbone.review.knowledge import secrets
+from backbone.review.knowledge import enums, secrets
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption
 
@@ -169,7 +169,11 @@ class HardcodedSecret(Rule):
             "(`ACTIVATION_TOKEN = \"activation\"` used only as `make(user, ACTIVATION_TOKEN)` with `def make(user, "
             "token_type)`); one passed to a `password` or `api_key` parameter, or to any function backbone can't "
             "see, is still reported. Words ending with a separator (`\"backend_kwarg__\"`) are the start of "
-            "option names that code completes or matches, not a key.\n\n"
+            "option names that code completes or matches, not a key. The members of an enumeration "
+            "(a class deriving from `enum.Enum`, `StrEnum`, `IntEnum`, Django's `TextChoices`, an enumeration "
+            "of the same module, or an imported base spelled as one, `BaseEnum`, `StrEnum`) are labels, not "
+            "credentials: `ED25519_KEY_OPTIONAL_PASSPHRASE = \"ed25519-key\"` names an authentication method, "
+            "and the code looks members up by that value. A token in a known format is still reported there.\n\n"
             "Values built to show an example are not reported through their name either: a literal inside a "
             "function, class or variable named for sample data (sample, example, preview, demo, dummy, fake: "
             "`def preview_context()`, `EXAMPLE_ORDERS = [...]`), or inside an argument given to a parameter so "
@@ -594,6 +598,7 @@ class HardcodedSecret(Rule):
         self._ignored_values = frozenset(ignored) if isinstance(ignored, tuple) else frozenset()
         self._denylists: frozenset[str] | None = None
         self._labels: frozenset[str] | None = None
+        self._local_classes: dict[str, ast.ClassDef] | None = None
 
     # ------------------------------------------------------------------ dispatch
 
@@ -680,6 +685,8 @@ class HardcodedSecret(Rule):
         name = _name_of(target)
         if name is not None:
             if isinstance(target, ast.Name) and (target.id in self._denylist_names() or target.id in self._label_names()):
+                return
+            if isinstance(target, ast.Name) and self._enumeration_member(target):
                 return
             self._check_named(name, value, _Binding.ASSIGNMENT, Confidence.MEDIUM)
 
@@ -880,6 +887,18 @@ class HardcodedSecret(Rule):
             and parent.comparators[0] is node
             and secrets.reads_configuration(parent.left, self.context.qualified_name)
         )
+
+    def _enumeration_member(self, target: ast.Name) -> bool:
+        """`target` is bound in the body of an enumeration class: a member, whose value is a label."""
+        statement = self.context.parent(target)
+        owner = self.context.parent(statement) if statement is not None else None
+        if not isinstance(owner, ast.ClassDef):
+            return False
+        if self._local_classes is None:
+            self._local_classes = {
+                node.name: node for node in self.context.tree.body if isinstance(node, ast.ClassDef)
+            }
+        return enums.is_enumeration(owner, self.context.qualified_name, self._local_classes)
 
     def _adjust(self, confidence: Confidence) -> Confidence:
         return _LOWER[confidence] if self._in_tests else confidence

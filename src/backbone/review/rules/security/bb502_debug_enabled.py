@@ -62,7 +62,9 @@ class DebugEnabled(Rule):
             "`allow_origins=[\"*\"]` (or an `allow_origin_regex` that matches everything) and "
             "`allow_credentials=True`, through `app.add_middleware(...)` or `Middleware(...)`; "
             "Flask-CORS `CORS(app, supports_credentials=True)` or `@cross_origin(supports_credentials=True)` "
-            "with `origins=\"*\"` or no `origins` at all (its default is every origin); django-cors-headers "
+            "with `origins=\"*\"` or no `origins` at all (its default is every origin, unless the app's "
+            "configuration sets `CORS_ORIGINS`, which Flask-CORS merges under the call's own arguments); "
+            "django-cors-headers "
             "`CORS_ALLOW_ALL_ORIGINS = True` (or the old `CORS_ORIGIN_ALLOW_ALL`) with "
             "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
             "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
@@ -75,6 +77,12 @@ class DebugEnabled(Rule):
             "lowered for shared base settings (`settings/base.py`, which production modules usually "
             "import and override: medium), for sample projects (under `example/`, `demo/`, `sandbox/`, "
             "`docs/`: low) and for an app whose type backbone infers only from its name (`app = create_app()`).\n\n"
+            "A Flask-CORS `CORS(...)` or `@cross_origin(...)` without its own `origins` is not reported when the "
+            "project's Flask configuration lists the origins (`CORS_ORIGINS = [\"https://app.example.com\"]` in "
+            "a settings module or config class, `app.config[\"CORS_ORIGINS\"] = [...]`): Flask-CORS takes the "
+            "app's `CORS_ORIGINS` when the call names none. When the configuration sets `CORS_ORIGINS` only from "
+            "the environment, or is loaded from a file backbone does not see (`app.config.from_envvar(...)`, "
+            "`from_pyfile`), the default is a guess and the finding is a warning (medium confidence).\n\n"
             "`app.run(debug=True)` under `if __name__ == \"__main__\":` is reported (medium confidence) only "
             "when the server binds every interface (`host=\"0.0.0.0\"`, `\"::\"`, also as the fallback of "
             "`os.environ.get(\"HOST\", \"0.0.0.0\")`): that block runs only when the file is executed "
@@ -531,7 +539,10 @@ class DebugEnabled(Rule):
         credentials = deployment.is_true(self._value(keyword_value(call, "supports_credentials")))
         origins = self._value(keyword_value(call, "origins"))
         resources = self._value(keyword_value(call, "resources"))
-        wildcard_default = origins is None or deployment.is_wildcard_origin(origins)
+        # Without its own `origins`, the call inherits the app's `CORS_ORIGINS`, else "*".
+        inherited = self._inherited_origins()
+        wildcard_default = deployment.is_wildcard_origin(origins) if origins is not None else inherited is not None
+        inherits = origins is None
         wildcard_with_credentials = False
         if isinstance(resources, ast.Dict) and callee in deployment.FLASK_CORS:
             for options in resources.values:
@@ -540,6 +551,7 @@ class DebugEnabled(Rule):
                 own = _dict_entries(options)
                 own_origins = own.get("origins")
                 wildcard = deployment.is_wildcard_origin(own_origins) if own_origins is not None else wildcard_default
+                inherits = inherits and own_origins is None
                 own_credentials = own.get("supports_credentials")
                 with_credentials = deployment.is_true(own_credentials) if own_credentials is not None else credentials
                 wildcard_with_credentials = wildcard_with_credentials or (wildcard and with_credentials)
@@ -548,14 +560,42 @@ class DebugEnabled(Rule):
         if not wildcard_with_credentials:
             return
         short = callee.rpartition(".")[2]
-        how = "every origin" if origins is not None or resources is not None else "every origin (its default)"
+        confidence = Confidence.HIGH
+        if origins is not None or resources is not None:
+            how = "every origin"
+        elif inherited is not None and inherited[0]:
+            how = "every origin (the app's `CORS_ORIGINS`)"
+        else:
+            how = "every origin (its default)"
+        if inherits and inherited is not None:
+            confidence = inherited[1]
         self.report(
             _keyword_node(call, "origins") or _keyword_node(call, "resources") or call,
             f"Flask-CORS `{short}` allows {how} together with `supports_credentials=True`, so any website can "
             "send requests with the visitor's cookies and read the answers.",
             fix=_FIX_CORS,
-            confidence=self._confidence(Confidence.HIGH),
+            confidence=self._confidence(confidence),
         )
+
+    def _inherited_origins(self) -> tuple[bool, Confidence] | None:
+        """The origins a Flask-CORS call without its own `origins` allows, as far as the project's Flask
+        configuration shows: None when the configuration lists them (`CORS_ORIGINS = ["https://..."]`,
+        or a value read at run time next to a listed one); otherwise every origin, with whether the
+        configuration says so itself and how sure backbone is: high for a literal `"*"` or when nothing
+        sets `CORS_ORIGINS` (the default is "*"), medium when only run-time values set it or the
+        configuration is also loaded from a file or the environment backbone does not see."""
+        index = self.context.project
+        if index is None:
+            kinds = frozenset(self.context.facts.flask_cors_configuration)
+        else:
+            kinds = index.view(f"{self.code}.flask-cors-configuration", _flask_cors_configuration)
+        if "wildcard" in kinds:
+            return True, Confidence.HIGH
+        if "listed" in kinds:
+            return None
+        if "unknown" in kinds or deployment.EXTERNAL_CONFIG in kinds:
+            return False, Confidence.MEDIUM
+        return False, Confidence.HIGH
 
     # ------------------------------------------------------------------ helpers
 
@@ -596,6 +636,15 @@ def _binds_every_interface(host: ast.expr | None) -> bool:
 def _is_module(module: str, name: str) -> bool:
     """`name` (as the project imports it, from below a source root) is `module`."""
     return module == name or module.endswith(f".{name}")
+
+
+def _flask_cors_configuration(index: ProjectIndex) -> frozenset[str]:
+    return frozenset(
+        kind
+        for facts in index.modules.values()
+        if not is_test_path(facts.path)
+        for kind in facts.flask_cors_configuration
+    )
 
 
 def _configured_settings_modules(index: ProjectIndex) -> frozenset[str]:

@@ -160,6 +160,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 model=(resolver.qualified_name(model) or "") if model is not None else "",
                 meta_fields=_strings(meta.get("fields")),
                 all_fields=_is_all(meta.get("fields")),
+                fields_listed=_listed(meta.get("fields")),
+                fields_open="fields" in meta and not _listed(meta.get("fields")) and not _is_all(meta.get("fields")),
                 exclude=_strings(meta.get("exclude")),
                 depth=_integer(meta.get("depth")),
                 include_relationships=_is_true(meta.get("include_relationships")),
@@ -714,6 +716,10 @@ def _strings(node: ast.expr | None) -> tuple[str, ...]:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return tuple(element.value for element in node.elts if isinstance(element, ast.Constant) and isinstance(element.value, str))
     return ()
+
+
+def _listed(node: ast.expr | None) -> bool:
+    return isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(element, ast.Constant) and isinstance(element.value, str) for element in node.elts)
 
 
 def _is_all(node: ast.expr | None) -> bool:

@@ -90,6 +90,10 @@ class SchemaClass:
     model: str = ""
     meta_fields: tuple[str, ...] = ()
     all_fields: bool = False
+    # Meta.fields is written as a list or tuple of string literals only: `meta_fields` is all of it.
+    fields_listed: bool = False
+    # Meta sets `fields` some other way (`Base.Meta.fields + ("extra",)`): not known here.
+    fields_open: bool = False
     exclude: tuple[str, ...] = ()
     depth: int = 0
     # marshmallow-sqlalchemy `include_relationships = True`.

@@ -1259,6 +1259,28 @@ def send_reminders():
             o = Order.objects.select_related("event").select_for_update().get(pk=o.pk)
             o.reminder()
 ''',
+    # A field declared on a parent ModelSerializer and left out of the subclass's Meta.fields
+    # is not built (DRF serializes only the names Meta.fields lists).
+    _DJANGO + '''
+
+class OwnedSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostTitleSerializer(OwnedSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostTitleSerializer
+''',
 )
 
 SQLALCHEMY_INVALID = (

@@ -108,15 +108,16 @@ class _Walk:
             self._member(model, eager, name, steps[1:], per_row, taken, depth)
             return
         rest = steps[1:]
-        loaded = _loaded(eager, relation)
-        queries, counted = self._queries(relation, loaded, rest)
+        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation)
+        loaded = back or _loaded(eager, relation)
+        queries, counted = (False, False) if back else self._queries(relation, loaded, rest)
         path = (*taken, relation)
         if queries and per_row:
             self.misses.append(Miss(path, counted))
         target = self.knowledge.graph.models.get(relation.target)
         if target is None:
             return
-        inner = _sub_eager(eager, relation) if loaded else ()
+        inner = _sub_eager(eager, relation) if loaded and not back else ()
         if relation.many:
             # Manager calls that only shape the query (`all()`, `filter()`) are not attributes.
             while rest and rest[0].endswith("()") and rest[0] not in ("__str__()",):
@@ -186,6 +187,32 @@ class _Walk:
             nested.walk(model, eager, (name,), per_row, taken, depth + 1)
             self.budget = nested.budget
             self.misses.extend(nested.misses)
+
+
+def _back_reference(knowledge: SerializationKnowledge, previous: Relation, relation: Relation) -> bool:
+    """`relation` leads back, along the Django relation just followed, to the object it was read
+    from: Django caches that object on the other side whatever loaded it (lazily or eagerly).
+    Reading a one-to-one either way sets the opposite accessor's cache on the object it answers
+    (`bay.installed_module` after `module.module_bay`), and the rows of a reverse foreign-key
+    manager carry their owner in the foreign key that points back (`post.comments` -> each
+    `comment.post`, the related manager's known related objects, or the prefetch filling it).
+    Only when the model has no other relation of that kind pointing at the same model, so that
+    the one read is the one followed."""
+    if previous.kind is RelationKind.RELATIONSHIP or relation.kind is not previous.kind or relation.many:
+        return False
+    if relation.owner != previous.target or relation.target != previous.owner or relation.reverse == previous.reverse:
+        return False
+    one_to_one = relation.kind is RelationKind.ONE_TO_ONE
+    if not one_to_one and not (relation.kind is RelationKind.FOREIGN_KEY and previous.reverse and previous.many):
+        return False
+    model = knowledge.graph.models.get(relation.owner)
+    if model is None:
+        return False
+    alike = [
+        other for other in model.relations.values()
+        if other.kind is relation.kind and other.reverse == relation.reverse and other.target == relation.target and other.many == relation.many
+    ]
+    return len(alike) == 1
 
 
 def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:

@@ -1281,6 +1281,60 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Post.objects.all()
     serializer_class = PostTitleSerializer
 ''',
+    # Back along the relation just followed: Django caches the object a one-to-one was read
+    # from on the other side (lazily or eagerly loaded), and each comment of a post's
+    # `comments` manager carries that post in `comment.post`.
+    _DJANGO + '''
+
+class Seat(models.Model):
+    label = models.CharField(max_length=20)
+
+
+class Ticket(models.Model):
+    seat = models.OneToOneField(Seat, on_delete=models.CASCADE, related_name="ticket")
+
+
+class SeatSerializer(serializers.ModelSerializer):
+    ticket_id = serializers.IntegerField(source="ticket.id")
+
+    class Meta:
+        model = Seat
+        fields = ["id", "label", "ticket_id"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    seat = SeatSerializer()
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "seat"]
+
+
+class TicketViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Ticket.objects.select_related("seat")
+    serializer_class = TicketSerializer
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    post_title = serializers.CharField(source="post.title")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_title"]
+
+
+class PostCommentsSerializer(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")
+    serializer_class = PostCommentsSerializer
+''',
 )
 
 SQLALCHEMY_INVALID = (

@@ -51,6 +51,7 @@ def missing_loads(
     many: bool,
     annotated: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
+    aliases: frozenset[str] = frozenset(),
 ) -> list[Miss]:
     """The relation paths serializing `rows` with `reads` loads per row (first read kept)."""
     model = knowledge.graph.model(rows.model)
@@ -58,7 +59,7 @@ def missing_loads(
         return []
     found: dict[tuple[str, ...], Miss] = {}
     for read in reads:
-        walker = _Walk(knowledge, read, annotated)
+        walker = _Walk(knowledge, read, annotated, aliases)
         walker.walk(model, rows.eager, read.steps, many, (), 0)
         for miss in walker.misses:
             key = miss.path
@@ -82,10 +83,13 @@ def missing_loads(
 
 
 class _Walk:
-    def __init__(self, knowledge: SerializationKnowledge, read: Read, annotated: frozenset[str]) -> None:
+    def __init__(self, knowledge: SerializationKnowledge, read: Read, annotated: frozenset[str], aliases: frozenset[str] = frozenset()) -> None:
         self.knowledge = knowledge
         self.read = read
         self.annotated = annotated
+        # `annotate(name=...)` on the rows: `row.name` is the annotated value (it shadows a
+        # method or property of the model so named), not a relation or member read.
+        self.aliases = aliases
         self.misses: list[Miss] = []
         self.budget = 64
 
@@ -103,6 +107,8 @@ class _Walk:
             return
         step = steps[0]
         name = step[:-2] if step.endswith("()") else step
+        if not taken and step in self.aliases:
+            return
         relation = model.relations.get(name)
         if relation is None:
             self._member(model, eager, name, steps[1:], per_row, taken, depth)
@@ -169,7 +175,7 @@ class _Walk:
         if method is None or depth >= MAX_DEPTH:
             return
         for steps, iterated, _ in self.knowledge.function_reads(method, 0):
-            nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated)
+            nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated, self.aliases)
             nested.budget = self.budget
             nested.walk(model, eager, steps, per_row, taken, depth + 1)
             self.budget = nested.budget
@@ -182,7 +188,7 @@ class _Walk:
                 continue
             levels_left = self.read.depth - len(taken)
             read = Read((name,), self.read.field, self.read.where, relation.many, key_only=levels_left <= 0, depth=self.read.depth)
-            nested = _Walk(self.knowledge, read, self.annotated)
+            nested = _Walk(self.knowledge, read, self.annotated, self.aliases)
             nested.budget = self.budget
             nested.walk(model, eager, (name,), per_row, taken, depth + 1)
             self.budget = nested.budget

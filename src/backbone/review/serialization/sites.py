@@ -70,6 +70,8 @@ class SerializationSite:
     confidence: Confidence = Confidence.HIGH
     # How a message names the query when it is not written as one (a ModelAdmin's changelist).
     query_text: str = ""
+    # Names the query's `annotate(name=...)` sets on each row: values, whatever the model calls so.
+    aliases: frozenset[str] = frozenset()
 
 
 class _Finder:
@@ -446,7 +448,10 @@ class _Finder:
                 view = f"`{caller.rpartition('.')[2]}()` ({self.knowledge.where(caller, handed.line).render()}, through `{receiver}()`)"
                 shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
                 found.append(
-                    SerializationSite(node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM)
+                    SerializationSite(
+                        node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM,
+                        aliases=annotation_aliases(node),
+                    )
                 )
         return found
 
@@ -498,7 +503,8 @@ class _Finder:
         if not reads:
             return None
         return SerializationSite(
-            node, rows, many, self.describe_schema(schema), reads, label, family, skip, annotated_counts(self.context, node), confidence
+            node, rows, many, self.describe_schema(schema), reads, label, family, skip, annotated_counts(self.context, node), confidence,
+            aliases=annotation_aliases(node),
         )
 
     def _schema_of_receiver(self, flow: ScopeFlow, node: ast.expr, owner: ast.ClassDef | None) -> tuple[str, bool]:
@@ -627,7 +633,10 @@ class _Finder:
         if members:
             shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in members))
             found.append(
-                SerializationSite(located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]))
+                SerializationSite(
+                    located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]),
+                    aliases=annotation_aliases(located[0]),
+                )
             )
         return found
 
@@ -702,15 +711,25 @@ class _Finder:
         return self._qualname(node)
 
     def hook_site(
-        self, located: tuple[ast.AST, DataValue] | None, reads: tuple[Read, ...], label: str, query_text: str = ""
+        self,
+        located: tuple[ast.AST, DataValue] | None,
+        reads: tuple[Read, ...],
+        label: str,
+        query_text: str = "",
+        shaped_by: ast.AST | None = None,
     ) -> SerializationSite | None:
-        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py)."""
+        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py);
+        `shaped_by`: a method whose annotations the rows also carry (a ModelAdmin's get_queryset)."""
         if located is None or not reads or located[1].kind is ValueKind.INSTANCE:
             return None
         node, rows = located
         shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
         annotated = annotated_counts(self.context, node)
-        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text)
+        aliases = annotation_aliases(node)
+        if shaped_by is not None:
+            annotated |= annotated_counts(self.context, shaped_by)
+            aliases |= annotation_aliases(shaped_by)
+        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text, aliases=aliases)
 
 
 def function_sites(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[SerializationSite]:
@@ -763,6 +782,18 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
                     if isinstance(text, str):
                         found.add(text.split("__")[0])
     return frozenset(found)
+
+
+def annotation_aliases(node: ast.AST) -> frozenset[str]:
+    """The names a query's `annotate(name=...)` keywords set on each row
+    (`annotate(num_checks=Count("check"))` -> "num_checks")."""
+    return frozenset(
+        keyword.arg
+        for child in ast.walk(node)
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "annotate"
+        for keyword in child.keywords
+        if keyword.arg
+    )
 
 
 def _prefixes(lookup: str) -> list[str]:

@@ -1335,6 +1335,40 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Post.objects.prefetch_related("comments")
     serializer_class = PostCommentsSerializer
 ''',
+    # A ModelAdmin's changelist lists what its get_queryset() answers: the count it annotates
+    # (named like the model's counting method, which the annotation shadows on each row) and
+    # the tags it prefetches are on every row.
+    _DJANGO + '''
+from django.contrib import admin
+
+
+class Article(models.Model):
+    title = models.CharField(max_length=200)
+    tags = models.ManyToManyField(Tag)
+
+    def num_notes(self):
+        return self.notes.count()
+
+
+class Note(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "usage", "labels")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        queryset = queryset.annotate(num_notes=Count("notes", distinct=True))
+        return queryset.prefetch_related("tags")
+
+    def usage(self, obj):
+        return f"{obj.num_notes} notes"
+
+    def labels(self, obj):
+        return ", ".join(tag.label for tag in obj.tags.all())
+''',
 )
 
 SQLALCHEMY_INVALID = (

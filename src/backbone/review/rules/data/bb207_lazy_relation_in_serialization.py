@@ -163,7 +163,7 @@ class LazyRelationInSerialization(Rule):
         assert self.context.project is not None
         knowledge = serialization_knowledge(self.context.project)
         for site in sites:
-            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip)
+            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip, site.aliases)
             if misses:
                 self._pending.setdefault(site.query, []).append((site, misses))
 

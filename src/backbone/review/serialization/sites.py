@@ -587,6 +587,10 @@ class _Finder:
             return []
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             body = [node for statement in loop.body for node in _walk(statement)]
+            # What a `return` in the loop serializes runs once, for the row the loop stops at
+            # (`for check in checks: if match: return check.to_dict()`), not once per row.
+            returned = {id(inner) for node in body if isinstance(node, ast.Return) for inner in _walk(node)}
+            body = [node for node in body if id(node) not in returned]
         else:
             generator = loop.generators[0]
             elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
@@ -782,6 +786,44 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
                     if isinstance(text, str):
                         found.add(text.split("__")[0])
     return frozenset(found)
+
+
+# A query sliced to at most this many rows by a constant serializes a bounded handful: a few
+# queries, not a count growing with the table.
+FEW_ROWS = 10
+
+
+def few_rows(context: FileContext, node: ast.AST) -> bool:
+    """The query is sliced by constants (`[:10]`, `[:LIMIT]` with `LIMIT = 3` bound in the function
+    or the module) to at most FEW_ROWS rows."""
+    current = node.value if isinstance(node, ast.Await) else node
+    if not isinstance(current, ast.Subscript) or not isinstance(current.slice, ast.Slice) or current.slice.step is not None:
+        return False
+    upper = _constant_int(context, current.slice.upper, current)
+    lower = 0 if current.slice.lower is None else _constant_int(context, current.slice.lower, current)
+    return upper is not None and lower is not None and upper - lower <= FEW_ROWS
+
+
+def _constant_int(context: FileContext, node: ast.expr | None, at: ast.AST) -> int | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if not isinstance(node, ast.Name):
+        return None
+    binding = scope_flow(at, context).binding_at(node.id, node)
+    if binding is not None:
+        value = binding.node
+        if binding.kind.value == "assign" and isinstance(value, ast.Constant) and isinstance(value.value, int) and not isinstance(value.value, bool):
+            return value.value
+        return None
+    # A module constant assigned once.
+    assigned = [
+        statement.value
+        for statement in context.tree.body
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == node.id for target in statement.targets)
+    ]
+    if len(assigned) == 1 and isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, int) and not isinstance(assigned[0].value, bool):
+        return assigned[0].value
+    return None
 
 
 def annotation_aliases(node: ast.AST) -> frozenset[str]:

@@ -649,6 +649,16 @@ class PostViewSet(CountingMixin, viewsets.ModelViewSet):
     queryset = Post.objects.order_by("-id")  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # Querysets OR-ed into an empty one: the rows are theirs, and none of them eager-loads.
+    _DJANGO + '''
+
+@api_view(["GET"])
+def posts_by_titles(request):
+    posts = Post.objects.none()  # expect: BB207
+    for title in request.GET.getlist("title"):
+        posts |= Post.objects.filter(title=title)
+    return Response([post.byline() for post in posts])
+''',
 )
 
 DJANGO_VALID = (
@@ -1404,6 +1414,17 @@ def post_by_title(request):
         if post.title == request.GET["q"]:
             return Response({"post": post.byline()})
     return Response({})
+''',
+    # Querysets OR-ed into an empty one keep their eager loads: `none() | query` is `query`, and
+    # `a | b` keeps what `a` prefetches.
+    _DJANGO + '''
+
+@api_view(["GET"])
+def posts_by_titles(request):
+    posts = Post.objects.none()
+    for title in request.GET.getlist("title"):
+        posts |= Post.objects.filter(title=title).select_related("author")
+    return Response([post.byline() for post in posts])
 ''',
 )
 

@@ -131,6 +131,13 @@ class ViewData:
     # (`maybe_prefetch_related(queryset, fields)`): when one of them eager-loads, what it loads
     # is only known at run time.
     eager_helpers: tuple[str, ...] = ()
+    # What its own get_serializer_class() returns when `self.action == "list"` (DRF's viewset
+    # action), in order: "REQUIRED>RETURNED", RETURNED being "attr:NAME" (`self.NAME`),
+    # "class:QUALNAME", "super" or "unknown"; REQUIRED "" (always), an attribute NAME the branch
+    # needs set (`and self.NAME`), or "?" (a condition not known). Empty when it has none.
+    list_choices: tuple[str, ...] = ()
+    # Class attributes bound to a name (`list_serializer_class = ProjectSerializer`, "" for None).
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

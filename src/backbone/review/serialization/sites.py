@@ -305,6 +305,9 @@ class _Finder:
         return node, chained
 
     def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:
+        chosen = self._list_action_serializers(qualname)
+        if chosen is not None:
+            return chosen
         found: list[str] = []
         for item in owner.body:
             if _assigns(item, "serializer_class") and isinstance(item, ast.Assign):
@@ -332,6 +335,64 @@ class _Finder:
                 facts = index.classes.get(current)
                 stack.extend(facts.bases if facts is not None else ())
         return list(dict.fromkeys(found))
+
+    def _list_action_serializers(self, qualname: str) -> list[str] | None:
+        """The serializers the project's get_serializer_class() (the class's own or the nearest in its
+        MRO) returns for DRF's list action (`if self.action == "list" and self.list_serializer_class:
+        return self.list_serializer_class`), class attributes looked up along the MRO and
+        `super().get_serializer_class()` followed; None when that is not known."""
+        index = self.knowledge.index
+        order = _mro(index, qualname)
+
+        def attribute(name: str) -> str | None:
+            for current in order:
+                view = self.knowledge.views.get(current)
+                if view is not None:
+                    for key, value in view.attributes:
+                        if key == name:
+                            return value
+                    if name == "serializer_class" and view.serializer:
+                        return view.serializer
+            return None
+
+        found: list[str] = []
+        start = 0
+        for _ in range(8):
+            position = next(
+                (number for number in range(start, len(order)) if "get_serializer_class" in getattr(index.classes.get(order[number]), "methods", ())),
+                None,
+            )
+            if position is None:
+                if start == 0:
+                    return None
+                default = attribute("serializer_class")
+                if not default or self.knowledge.family(default) is None:
+                    return None
+                return list(dict.fromkeys([*found, default]))
+            view = self.knowledge.views.get(order[position])
+            if view is None or not view.list_choices:
+                return None
+            following = False
+            for choice in view.list_choices:
+                required, _, returned = choice.partition(">")
+                if required and required != "?" and not attribute(required):
+                    continue
+                if returned == "unknown":
+                    return None
+                if returned == "super":
+                    following = True
+                    break
+                kind, _, name = returned.partition(":")
+                schema = attribute(name) if kind == "attr" else name
+                if not schema or self.knowledge.family(schema) is None:
+                    return None
+                found.append(schema)
+                if required != "?":
+                    return list(dict.fromkeys(found))
+            if not following:
+                return list(dict.fromkeys(found)) or None
+            start = position + 1
+        return None
 
     # --- per function --------------------------------------------------------------------
 

@@ -659,6 +659,37 @@ def posts_by_titles(request):
         posts |= Post.objects.filter(title=title)
     return Response([post.byline() for post in posts])
 ''',
+    # The mixin picks a list serializer only when the viewset sets one; this one doesn't, so its
+    # list serializes with `serializer_class`.
+    _DJANGO + '''
+
+class PostTitleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostDetailSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name"]
+
+
+class ListSerializerMixin:
+    list_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.list_serializer_class:
+            return self.list_serializer_class
+        return super().get_serializer_class()
+
+
+class ArticleViewSet(ListSerializerMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostDetailSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -1425,6 +1456,47 @@ def posts_by_titles(request):
     for title in request.GET.getlist("title"):
         posts |= Post.objects.filter(title=title).select_related("author")
     return Response([post.byline() for post in posts])
+''',
+    # get_serializer_class() picks the list action's serializer by `self.action` (here, or in a
+    # mixin through a class attribute): the list serializes with one that reads no relation.
+    _DJANGO + '''
+
+class PostTitleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostDetailSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name"]
+
+
+class ListSerializerMixin:
+    list_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.list_serializer_class:
+            return self.list_serializer_class
+        return super().get_serializer_class()
+
+
+class PostViewSet(ListSerializerMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostDetailSerializer
+    list_serializer_class = PostTitleSerializer
+
+
+class StoryViewSet(viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return PostTitleSerializer
+        return PostDetailSerializer
 ''',
 )
 

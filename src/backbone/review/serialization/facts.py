@@ -136,7 +136,7 @@ class ViewData:
     # "class:QUALNAME", "super" or "unknown"; REQUIRED "" (always), an attribute NAME the branch
     # needs set (`and self.NAME`), or "?" (a condition not known). Empty when it has none.
     list_choices: tuple[str, ...] = ()
-    # Class attributes bound to a name (`list_serializer_class = ProjectSerializer`, "" for None).
+    # Class attributes bound to a name (`summary_serializer_class = PostSummarySerializer`, "" for None).
     attributes: tuple[tuple[str, str], ...] = ()
 
 

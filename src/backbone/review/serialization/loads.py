@@ -199,7 +199,7 @@ def _back_reference(knowledge: SerializationKnowledge, previous: Relation, relat
     """`relation` leads back, along the Django relation just followed, to the object it was read
     from: Django caches that object on the other side whatever loaded it (lazily or eagerly).
     Reading a one-to-one either way sets the opposite accessor's cache on the object it answers
-    (`bay.installed_module` after `module.module_bay`), and the rows of a reverse foreign-key
+    (`seat.ticket` after `ticket.seat`), and the rows of a reverse foreign-key
     manager carry their owner in the foreign key that points back (`post.comments` -> each
     `comment.post`, the related manager's known related objects, or the prefetch filling it).
     Only when the model has no other relation of that kind pointing at the same model, so that

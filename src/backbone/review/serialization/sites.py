@@ -338,8 +338,8 @@ class _Finder:
 
     def _list_action_serializers(self, qualname: str) -> list[str] | None:
         """The serializers the project's get_serializer_class() (the class's own or the nearest in its
-        MRO) returns for DRF's list action (`if self.action == "list" and self.list_serializer_class:
-        return self.list_serializer_class`), class attributes looked up along the MRO and
+        MRO) returns for DRF's list action (`if self.action == "list" and self.summary_serializer_class:
+        return self.summary_serializer_class`), class attributes looked up along the MRO and
         `super().get_serializer_class()` followed; None when that is not known."""
         index = self.knowledge.index
         order = _mro(index, qualname)
@@ -889,7 +889,7 @@ def _constant_int(context: FileContext, node: ast.expr | None, at: ast.AST) -> i
 
 def annotation_aliases(node: ast.AST) -> frozenset[str]:
     """The names a query's `annotate(name=...)` keywords set on each row
-    (`annotate(num_checks=Count("check"))` -> "num_checks")."""
+    (`annotate(num_notes=Count("notes"))` -> "num_notes")."""
     return frozenset(
         keyword.arg
         for child in ast.walk(node)

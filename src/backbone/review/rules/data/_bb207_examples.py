@@ -678,11 +678,11 @@ class PostDetailSerializer(serializers.ModelSerializer):
 
 
 class ListSerializerMixin:
-    list_serializer_class = None
+    summary_serializer_class = None
 
     def get_serializer_class(self):
-        if self.action == "list" and self.list_serializer_class:
-            return self.list_serializer_class
+        if self.action == "list" and self.summary_serializer_class:
+            return self.summary_serializer_class
         return super().get_serializer_class()
 
 
@@ -1476,18 +1476,18 @@ class PostDetailSerializer(serializers.ModelSerializer):
 
 
 class ListSerializerMixin:
-    list_serializer_class = None
+    summary_serializer_class = None
 
     def get_serializer_class(self):
-        if self.action == "list" and self.list_serializer_class:
-            return self.list_serializer_class
+        if self.action == "list" and self.summary_serializer_class:
+            return self.summary_serializer_class
         return super().get_serializer_class()
 
 
 class PostViewSet(ListSerializerMixin, viewsets.ModelViewSet):
     queryset = Post.objects.all()
     serializer_class = PostDetailSerializer
-    list_serializer_class = PostTitleSerializer
+    summary_serializer_class = PostTitleSerializer
 
 
 class StoryViewSet(viewsets.ModelViewSet):

@@ -375,8 +375,14 @@ class _Finder:
             following = False
             for choice in view.list_choices:
                 required, _, returned = choice.partition(">")
-                if required and required != "?" and not attribute(required):
-                    continue
+                if required and required != "?":
+                    bound = attribute(required)
+                    if bound == "":
+                        # `NAME = None` along the MRO: the branch is not taken.
+                        continue
+                    if bound is None:
+                        # Not a class attribute bound to a name here: it may or may not be set.
+                        required = "?"
                 if returned == "unknown":
                     return None
                 if returned == "super":

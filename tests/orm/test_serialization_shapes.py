@@ -690,3 +690,61 @@ def to_dict(project, include_members=True, brief=False):
     assert guards["members"] == ("include_members",)
     assert guards["owner.name"] == ("!brief",)
     assert guards["backends"] == ("brief",)
+
+
+def test_get_serializer_class_is_read_for_the_list_action() -> None:
+    source = """
+        from rest_framework import viewsets
+        from app.serializers import DetailSerializer, SummarySerializer
+
+
+        class ByAttribute:
+            summary_serializer_class = None
+
+            def get_serializer_class(self):
+                if self.action == "list" and self.summary_serializer_class:
+                    return self.summary_serializer_class
+                return super().get_serializer_class()
+
+
+        class ByAction(viewsets.ModelViewSet):
+            def get_serializer_class(self):
+                if self.action in ("retrieve", "update"):
+                    return DetailSerializer
+                if self.action != "list":
+                    return DetailSerializer
+                return SummarySerializer
+
+
+        class ByUser(viewsets.ModelViewSet):
+            def get_serializer_class(self):
+                if self.request.user.is_staff:
+                    return DetailSerializer
+                return SummarySerializer
+    """
+    [(_, _, _, facts)] = facts_of({"views.py": source})
+    views = {item.qualname: item for item in facts.serializers if isinstance(item, ViewData)}
+    assert views["views.ByAttribute"].list_choices == ("summary_serializer_class>attr:summary_serializer_class", ">super")
+    assert views["views.ByAttribute"].attributes == (("summary_serializer_class", ""),)
+    assert views["views.ByAction"].list_choices == (">class:app.serializers.SummarySerializer",)
+    assert views["views.ByUser"].list_choices == ("?>class:app.serializers.DetailSerializer", ">class:app.serializers.SummarySerializer")
+
+
+def test_only_the_fields_a_literal_meta_fields_lists_are_serialized() -> None:
+    source = """
+        from rest_framework import serializers
+
+
+        class Listed(serializers.ModelSerializer):
+            class Meta:
+                fields = ("id", "title")
+
+
+        class Built(serializers.ModelSerializer):
+            class Meta:
+                fields = Listed.Meta.fields + ("author",)
+    """
+    [(_, _, _, facts)] = facts_of({"out.py": source})
+    schemas = {item.qualname: item for item in facts.serializers if isinstance(item, SchemaClass)}
+    assert schemas["out.Listed"].fields_listed and not schemas["out.Listed"].fields_open
+    assert schemas["out.Built"].fields_open and not schemas["out.Built"].fields_listed

@@ -87,7 +87,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
         # `@strawberry_django.type(Fruit)`: the decorator makes the class a type of the model; it
         # counts as the class's base (knowledge.py reads the family from it).
         bases = (*bases, django_type[0])
-    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list") for item in node.body):
+    if not bases and not any(isinstance(item, ast.FunctionDef) and item.name in ("get_queryset", "list", "get_serializer_class") for item in node.body):
         return []
     fields: list[SchemaField] = []
     methods: list[str] = []
@@ -100,6 +100,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     lists_queryset = False
     from_attributes = ""
     hooked: list[SchemaField] = []
+    list_choices: tuple[str, ...] = ()
+    attributes = _name_attributes(node, resolver)
     if django_type is not None:
         meta.update(django_type[1])
     for statement in node.body:
@@ -114,6 +116,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 eager_helpers = _helpers_given_computed_names(statement, resolver)
             elif statement.name == "list":
                 lists_queryset = _serializes_queryset(statement)
+            elif statement.name == "get_serializer_class" and isinstance(statement, ast.FunctionDef):
+                list_choices = _list_choices(statement, resolver)
             elif statement.name in _FIELD_HOOKS and isinstance(statement, ast.FunctionDef):
                 hooked.extend(_hook_fields(statement, resolver))
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
@@ -143,8 +147,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     declared = {field.name for field in fields}
     fields.extend(field for field in hooked if field.name not in declared)
     declarations: list[SerializationDeclaration] = []
-    if serializer or queryset_line or opaque_eager or lists_queryset or eager_helpers:
-        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset, eager_helpers))
+    if serializer or queryset_line or opaque_eager or lists_queryset or eager_helpers or list_choices:
+        declarations.append(ViewData(qualname, serializer, queryset_line, opaque_eager, lists_queryset, eager_helpers, list_choices, attributes))
     for key in ("from_attributes", "orm_mode"):
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
@@ -160,6 +164,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 model=(resolver.qualified_name(model) or "") if model is not None else "",
                 meta_fields=_strings(meta.get("fields")),
                 all_fields=_is_all(meta.get("fields")),
+                fields_listed=_listed(meta.get("fields")),
+                fields_open="fields" in meta and not _listed(meta.get("fields")) and not _is_all(meta.get("fields")),
                 exclude=_strings(meta.get("exclude")),
                 depth=_integer(meta.get("depth")),
                 include_relationships=_is_true(meta.get("include_relationships")),
@@ -204,6 +210,105 @@ def strawberry_django_type(node: ast.ClassDef, resolver: NameResolver) -> tuple[
             meta["exclude"] = keywords["exclude"]
         return name, meta
     return None
+
+
+def _name_attributes(node: ast.ClassDef, resolver: NameResolver) -> tuple[tuple[str, str], ...]:
+    """`NAME = Dotted.name` (or `= None`) in the class body, the value qualified."""
+    found: list[tuple[str, str]] = []
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            value = statement.value
+            if isinstance(value, ast.Constant) and value.value is None:
+                found.append((statement.targets[0].id, ""))
+            elif isinstance(value, (ast.Name, ast.Attribute)):
+                qualified = resolver.qualified_name(value)
+                if qualified:
+                    found.append((statement.targets[0].id, qualified))
+    return tuple(found)
+
+
+def _list_choices(function: ast.FunctionDef, resolver: NameResolver) -> tuple[str, ...]:
+    """What get_serializer_class() returns for DRF's list action (`self.action == "list"`): see
+    ViewData.list_choices."""
+    choices: list[str] = []
+
+    def returned(value: ast.expr | None) -> str:
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+            return f"attr:{value.attr}"
+        if (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get_serializer_class"
+            and isinstance(value.func.value, ast.Call) and isinstance(value.func.value.func, ast.Name) and value.func.value.func.id == "super"
+        ):
+            return "super"
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            qualified = resolver.qualified_name(value)
+            if qualified:
+                return f"class:{qualified}"
+        return "unknown"
+
+    def run(statements: list[ast.stmt], required: str) -> bool:
+        """Adds the returns reached; True when the list action surely returned."""
+        for statement in statements:
+            if isinstance(statement, ast.Return):
+                choices.append(f"{required}>{returned(statement.value)}")
+                return not required
+            if isinstance(statement, ast.If):
+                verdict, needs = _list_action_test(statement.test)
+                if verdict is False:
+                    if run(statement.orelse, required):
+                        return True
+                elif verdict is True and not needs and not required:
+                    if run(statement.body, required):
+                        return True
+                elif verdict is True:
+                    run(statement.body, required or needs)
+                else:
+                    run(statement.body, "?")
+                    run(statement.orelse, "?")
+            elif isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Pass)):
+                continue
+            else:
+                choices.append("?>unknown")
+                return False
+        return False
+
+    if not run(function.body, ""):
+        choices.append(">unknown")
+    return tuple(choices)
+
+
+def _list_action_test(test: ast.expr) -> tuple[bool | None, str]:
+    """(whether the test holds for the list action, None when unknown; an attribute `self.NAME`
+    it also needs set)."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1:
+        left, right, op = test.left, test.comparators[0], test.ops[0]
+        if isinstance(right, ast.Attribute) and not isinstance(left, ast.Attribute):
+            left, right = right, left
+        if isinstance(left, ast.Attribute) and left.attr == "action" and isinstance(left.value, ast.Name) and left.value.id == "self":
+            names = _strings(right) if isinstance(right, (ast.List, ast.Tuple, ast.Set)) else (
+                (right.value,) if isinstance(right, ast.Constant) and isinstance(right.value, str) else None
+            )
+            if names is None:
+                return None, ""
+            if isinstance(op, (ast.Eq, ast.In)):
+                return "list" in names, ""
+            if isinstance(op, (ast.NotEq, ast.NotIn)):
+                return "list" not in names, ""
+        return None, ""
+    if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
+        return True, test.attr
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        needs = ""
+        known = True
+        for value in test.values:
+            verdict, need = _list_action_test(value)
+            if verdict is False:
+                return False, ""
+            if verdict is None or need and needs:
+                known = False
+            needs = needs or need
+        return (True, needs) if known else (None, "")
+    return None, ""
 
 
 def _serializes_queryset(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -761,6 +866,10 @@ def _strings(node: ast.expr | None) -> tuple[str, ...]:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return tuple(element.value for element in node.elts if isinstance(element, ast.Constant) and isinstance(element.value, str))
     return ()
+
+
+def _listed(node: ast.expr | None) -> bool:
+    return isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(element, ast.Constant) and isinstance(element.value, str) for element in node.elts)
 
 
 def _is_all(node: ast.expr | None) -> bool:

@@ -94,6 +94,10 @@ class SchemaClass:
     model: str = ""
     meta_fields: tuple[str, ...] = ()
     all_fields: bool = False
+    # Meta.fields is written as a list or tuple of string literals only: `meta_fields` is all of it.
+    fields_listed: bool = False
+    # Meta sets `fields` some other way (`Base.Meta.fields + ("extra",)`): not known here.
+    fields_open: bool = False
     exclude: tuple[str, ...] = ()
     depth: int = 0
     # marshmallow-sqlalchemy `include_relationships = True`.
@@ -131,6 +135,13 @@ class ViewData:
     # (`maybe_prefetch_related(queryset, fields)`): when one of them eager-loads, what it loads
     # is only known at run time.
     eager_helpers: tuple[str, ...] = ()
+    # What its own get_serializer_class() returns when `self.action == "list"` (DRF's viewset
+    # action), in order: "REQUIRED>RETURNED", RETURNED being "attr:NAME" (`self.NAME`),
+    # "class:QUALNAME", "super" or "unknown"; REQUIRED "" (always), an attribute NAME the branch
+    # needs set (`and self.NAME`), or "?" (a condition not known). Empty when it has none.
+    list_choices: tuple[str, ...] = ()
+    # Class attributes bound to a name (`summary_serializer_class = PostSummarySerializer`, "" for None).
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 SerializationDeclaration = FunctionReads | SchemaClass | SchemaInstance | ViewData

@@ -130,9 +130,19 @@ def _admin_sites(node: ast.ClassDef, qualname: str, finder: _Finder) -> list[Ser
         paths = [item.value for item in selected.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
         eager = tuple(sorted({".".join(path.split("__")[: depth + 1]) for path in paths for depth in range(len(path.split("__")))}))
     rows = DataValue(ValueKind.QUERY, DataLayer.DJANGO, info.qualname, eager)
+    # The changelist lists what the admin's get_queryset() answers (list_select_related applied
+    # on top): its eager loads and annotations are the rows'.
+    method = next((item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "get_queryset"), None)
+    if method is not None:
+        from backbone.review.serialization.sites import apply_call
+
+        flow = module_flows(finder.context).flow(method)
+        for call in ast.walk(method):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("select_related", "prefetch_related"):
+                rows = apply_call(flow, rows, call)
     label = f"the changelist of `{node.name}` ({finder.where(node)})"
     text = f"the changelist queryset of `{info.name}` (`list_select_related`)"
-    site = finder.hook_site((selected if selected is not None else display, rows), tuple(reads), label, text)
+    site = finder.hook_site((selected if selected is not None else display, rows), tuple(reads), label, text, shaped_by=method)
     return [site] if site is not None else []
 
 

@@ -275,15 +275,20 @@ class SerializationKnowledge:
         label = qualname.rpartition(".")[2]
         found: list[Read] = []
         declared: set[str] = set()
+        model = self.model_of(qualname)
+        meta = next((schema for schema in ancestry if schema.meta_fields or schema.all_fields or schema.exclude), None)
+        listed = self._listed_fields(ancestry) if family is Family.DRF and model is not None else None
         for schema in ancestry:
             for field in schema.fields:
                 if field.name in declared:
                     continue
                 declared.add(field.name)
+                if listed is not None and field.name not in listed:
+                    # A ModelSerializer builds only the fields `Meta.fields` lists: a field declared
+                    # on a parent serializer and left out of the list is never serialized.
+                    continue
                 if not field.write_only:
                     found.extend(self._field_reads(schema, field, label, family, depth))
-        model = self.model_of(qualname)
-        meta = next((schema for schema in ancestry if schema.meta_fields or schema.all_fields or schema.exclude), None)
         if family in (Family.DRF, Family.GRAPHENE, Family.MARSHMALLOW, Family.STRAWBERRY) and model is not None:
             found.extend(self._inferred(own, meta, model, declared, label, family, ancestry))
         for schema in ancestry:
@@ -293,6 +298,19 @@ class SerializationKnowledge:
                     found.append(Read(steps, f"{label}.to_representation()", where, iterated, code=True))
                 break
         return found
+
+    @staticmethod
+    def _listed_fields(ancestry: list[SchemaClass]) -> frozenset[str] | None:
+        """The names a ModelSerializer's `Meta.fields` lists, when written as literals (DRF's
+        `get_field_names()` answers exactly them, and asserts that every field the class itself
+        declares is among them), from the nearest class that sets `fields` or `exclude`; None when
+        that Meta says `"__all__"`, excludes, or builds the list some other way."""
+        for schema in ancestry:
+            if schema.fields_open or schema.all_fields or schema.exclude:
+                return None
+            if schema.fields_listed:
+                return frozenset(schema.meta_fields)
+        return None
 
     def _field_reads(self, schema: SchemaClass, field: SchemaField, label: str, family: Family, depth: int) -> list[Read]:
         where = self.where(schema.qualname, field.line)

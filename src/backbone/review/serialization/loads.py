@@ -51,6 +51,7 @@ def missing_loads(
     many: bool,
     annotated: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
+    aliases: frozenset[str] = frozenset(),
 ) -> list[Miss]:
     """The relation paths serializing `rows` with `reads` loads per row (first read kept)."""
     model = knowledge.graph.model(rows.model)
@@ -58,7 +59,7 @@ def missing_loads(
         return []
     found: dict[tuple[str, ...], Miss] = {}
     for read in reads:
-        walker = _Walk(knowledge, read, annotated)
+        walker = _Walk(knowledge, read, annotated, aliases)
         walker.walk(model, rows.eager, read.steps, many, (), 0)
         for miss in walker.misses:
             key = miss.path
@@ -82,10 +83,13 @@ def missing_loads(
 
 
 class _Walk:
-    def __init__(self, knowledge: SerializationKnowledge, read: Read, annotated: frozenset[str]) -> None:
+    def __init__(self, knowledge: SerializationKnowledge, read: Read, annotated: frozenset[str], aliases: frozenset[str] = frozenset()) -> None:
         self.knowledge = knowledge
         self.read = read
         self.annotated = annotated
+        # `annotate(name=...)` on the rows: `row.name` is the annotated value (it shadows a
+        # method or property of the model so named), not a relation or member read.
+        self.aliases = aliases
         self.misses: list[Miss] = []
         self.budget = 64
 
@@ -103,20 +107,23 @@ class _Walk:
             return
         step = steps[0]
         name = step[:-2] if step.endswith("()") else step
+        if not taken and step in self.aliases:
+            return
         relation = model.relations.get(name)
         if relation is None:
             self._member(model, eager, name, steps[1:], per_row, taken, depth)
             return
         rest = steps[1:]
-        loaded = _loaded(eager, relation)
-        queries, counted = self._queries(relation, loaded, rest)
+        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation)
+        loaded = back or _loaded(eager, relation)
+        queries, counted = (False, False) if back else self._queries(relation, loaded, rest)
         path = (*taken, relation)
         if queries and per_row:
             self.misses.append(Miss(path, counted))
         target = self.knowledge.graph.models.get(relation.target)
         if target is None:
             return
-        inner = _sub_eager(eager, relation) if loaded else ()
+        inner = _sub_eager(eager, relation) if loaded and not back else ()
         if relation.many:
             # Manager calls that only shape the query (`all()`, `filter()`) are not attributes.
             while rest and rest[0].endswith("()") and rest[0] not in ("__str__()",):
@@ -168,7 +175,7 @@ class _Walk:
         if method is None or depth >= MAX_DEPTH:
             return
         for steps, iterated, _ in self.knowledge.function_reads(method, 0):
-            nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated)
+            nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated, self.aliases)
             nested.budget = self.budget
             nested.walk(model, eager, steps, per_row, taken, depth + 1)
             self.budget = nested.budget
@@ -181,11 +188,37 @@ class _Walk:
                 continue
             levels_left = self.read.depth - len(taken)
             read = Read((name,), self.read.field, self.read.where, relation.many, key_only=levels_left <= 0, depth=self.read.depth)
-            nested = _Walk(self.knowledge, read, self.annotated)
+            nested = _Walk(self.knowledge, read, self.annotated, self.aliases)
             nested.budget = self.budget
             nested.walk(model, eager, (name,), per_row, taken, depth + 1)
             self.budget = nested.budget
             self.misses.extend(nested.misses)
+
+
+def _back_reference(knowledge: SerializationKnowledge, previous: Relation, relation: Relation) -> bool:
+    """`relation` leads back, along the Django relation just followed, to the object it was read
+    from: Django caches that object on the other side whatever loaded it (lazily or eagerly).
+    Reading a one-to-one either way sets the opposite accessor's cache on the object it answers
+    (`seat.ticket` after `ticket.seat`), and the rows of a reverse foreign-key
+    manager carry their owner in the foreign key that points back (`post.comments` -> each
+    `comment.post`, the related manager's known related objects, or the prefetch filling it).
+    Only when the model has no other relation of that kind pointing at the same model, so that
+    the one read is the one followed."""
+    if previous.kind is RelationKind.RELATIONSHIP or relation.kind is not previous.kind or relation.many:
+        return False
+    if relation.owner != previous.target or relation.target != previous.owner or relation.reverse == previous.reverse:
+        return False
+    one_to_one = relation.kind is RelationKind.ONE_TO_ONE
+    if not one_to_one and not (relation.kind is RelationKind.FOREIGN_KEY and previous.reverse and previous.many):
+        return False
+    model = knowledge.graph.models.get(relation.owner)
+    if model is None:
+        return False
+    alike = [
+        other for other in model.relations.values()
+        if other.kind is relation.kind and other.reverse == relation.reverse and other.target == relation.target and other.many == relation.many
+    ]
+    return len(alike) == 1
 
 
 def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:

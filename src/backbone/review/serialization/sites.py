@@ -70,6 +70,8 @@ class SerializationSite:
     confidence: Confidence = Confidence.HIGH
     # How a message names the query when it is not written as one (a ModelAdmin's changelist).
     query_text: str = ""
+    # Names the query's `annotate(name=...)` sets on each row: values, whatever the model calls so.
+    aliases: frozenset[str] = frozenset()
 
 
 class _Finder:
@@ -303,6 +305,9 @@ class _Finder:
         return node, chained
 
     def view_serializers(self, owner: ast.ClassDef, qualname: str) -> list[str]:
+        chosen = self._list_action_serializers(qualname)
+        if chosen is not None:
+            return chosen
         found: list[str] = []
         for item in owner.body:
             if _assigns(item, "serializer_class") and isinstance(item, ast.Assign):
@@ -330,6 +335,70 @@ class _Finder:
                 facts = index.classes.get(current)
                 stack.extend(facts.bases if facts is not None else ())
         return list(dict.fromkeys(found))
+
+    def _list_action_serializers(self, qualname: str) -> list[str] | None:
+        """The serializers the project's get_serializer_class() (the class's own or the nearest in its
+        MRO) returns for DRF's list action (`if self.action == "list" and self.summary_serializer_class:
+        return self.summary_serializer_class`), class attributes looked up along the MRO and
+        `super().get_serializer_class()` followed; None when that is not known."""
+        index = self.knowledge.index
+        order = _mro(index, qualname)
+
+        def attribute(name: str) -> str | None:
+            for current in order:
+                view = self.knowledge.views.get(current)
+                if view is not None:
+                    for key, value in view.attributes:
+                        if key == name:
+                            return value
+                    if name == "serializer_class" and view.serializer:
+                        return view.serializer
+            return None
+
+        found: list[str] = []
+        start = 0
+        for _ in range(8):
+            position = next(
+                (number for number in range(start, len(order)) if "get_serializer_class" in getattr(index.classes.get(order[number]), "methods", ())),
+                None,
+            )
+            if position is None:
+                if start == 0:
+                    return None
+                default = attribute("serializer_class")
+                if not default or self.knowledge.family(default) is None:
+                    return None
+                return list(dict.fromkeys([*found, default]))
+            view = self.knowledge.views.get(order[position])
+            if view is None or not view.list_choices:
+                return None
+            following = False
+            for choice in view.list_choices:
+                required, _, returned = choice.partition(">")
+                if required and required != "?":
+                    bound = attribute(required)
+                    if bound == "":
+                        # `NAME = None` along the MRO: the branch is not taken.
+                        continue
+                    if bound is None:
+                        # Not a class attribute bound to a name here: it may or may not be set.
+                        required = "?"
+                if returned == "unknown":
+                    return None
+                if returned == "super":
+                    following = True
+                    break
+                kind, _, name = returned.partition(":")
+                schema = attribute(name) if kind == "attr" else name
+                if not schema or self.knowledge.family(schema) is None:
+                    return None
+                found.append(schema)
+                if required != "?":
+                    return list(dict.fromkeys(found))
+            if not following:
+                return list(dict.fromkeys(found)) or None
+            start = position + 1
+        return None
 
     # --- per function --------------------------------------------------------------------
 
@@ -446,7 +515,10 @@ class _Finder:
                 view = f"`{caller.rpartition('.')[2]}()` ({self.knowledge.where(caller, handed.line).render()}, through `{receiver}()`)"
                 shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
                 found.append(
-                    SerializationSite(node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM)
+                    SerializationSite(
+                        node, rows, True, shown, tuple(reads), view, None, frozenset(), annotated_counts(self.context, node), Confidence.MEDIUM,
+                        aliases=annotation_aliases(node),
+                    )
                 )
         return found
 
@@ -498,7 +570,8 @@ class _Finder:
         if not reads:
             return None
         return SerializationSite(
-            node, rows, many, self.describe_schema(schema), reads, label, family, skip, annotated_counts(self.context, node), confidence
+            node, rows, many, self.describe_schema(schema), reads, label, family, skip, annotated_counts(self.context, node), confidence,
+            aliases=annotation_aliases(node),
         )
 
     def _schema_of_receiver(self, flow: ScopeFlow, node: ast.expr, owner: ast.ClassDef | None) -> tuple[str, bool]:
@@ -581,6 +654,10 @@ class _Finder:
             return []
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             body = [node for statement in loop.body for node in _walk(statement)]
+            # What a `return` in the loop serializes runs once, for the row the loop stops at
+            # (`for check in checks: if match: return check.to_dict()`), not once per row.
+            returned = {id(inner) for node in body if isinstance(node, ast.Return) for inner in _walk(node)}
+            body = [node for node in body if id(node) not in returned]
         else:
             generator = loop.generators[0]
             elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
@@ -627,7 +704,10 @@ class _Finder:
         if members:
             shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in members))
             found.append(
-                SerializationSite(located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]))
+                SerializationSite(
+                    located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]),
+                    aliases=annotation_aliases(located[0]),
+                )
             )
         return found
 
@@ -702,15 +782,25 @@ class _Finder:
         return self._qualname(node)
 
     def hook_site(
-        self, located: tuple[ast.AST, DataValue] | None, reads: tuple[Read, ...], label: str, query_text: str = ""
+        self,
+        located: tuple[ast.AST, DataValue] | None,
+        reads: tuple[Read, ...],
+        label: str,
+        query_text: str = "",
+        shaped_by: ast.AST | None = None,
     ) -> SerializationSite | None:
-        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py)."""
+        """Rows a framework hands, one at a time, to project methods that read `reads` (hooks.py);
+        `shaped_by`: a method whose annotations the rows also carry (a ModelAdmin's get_queryset)."""
         if located is None or not reads or located[1].kind is ValueKind.INSTANCE:
             return None
         node, rows = located
         shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in reads))
         annotated = annotated_counts(self.context, node)
-        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text)
+        aliases = annotation_aliases(node)
+        if shaped_by is not None:
+            annotated |= annotated_counts(self.context, shaped_by)
+            aliases |= annotation_aliases(shaped_by)
+        return SerializationSite(node, rows, True, shown, reads, label, None, frozenset(), annotated, query_text=query_text, aliases=aliases)
 
 
 def function_sites(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> list[SerializationSite]:
@@ -763,6 +853,56 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
                     if isinstance(text, str):
                         found.add(text.split("__")[0])
     return frozenset(found)
+
+
+# A query sliced to at most this many rows by a constant serializes a bounded handful: a few
+# queries, not a count growing with the table.
+FEW_ROWS = 10
+
+
+def few_rows(context: FileContext, node: ast.AST) -> bool:
+    """The query is sliced by constants (`[:10]`, `[:LIMIT]` with `LIMIT = 3` bound in the function
+    or the module) to at most FEW_ROWS rows."""
+    current = node.value if isinstance(node, ast.Await) else node
+    if not isinstance(current, ast.Subscript) or not isinstance(current.slice, ast.Slice) or current.slice.step is not None:
+        return False
+    upper = _constant_int(context, current.slice.upper, current)
+    lower = 0 if current.slice.lower is None else _constant_int(context, current.slice.lower, current)
+    return upper is not None and lower is not None and upper - lower <= FEW_ROWS
+
+
+def _constant_int(context: FileContext, node: ast.expr | None, at: ast.AST) -> int | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if not isinstance(node, ast.Name):
+        return None
+    binding = scope_flow(at, context).binding_at(node.id, node)
+    if binding is not None:
+        value = binding.node
+        if binding.kind.value == "assign" and isinstance(value, ast.Constant) and isinstance(value.value, int) and not isinstance(value.value, bool):
+            return value.value
+        return None
+    # A module constant assigned once.
+    assigned = [
+        statement.value
+        for statement in context.tree.body
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == node.id for target in statement.targets)
+    ]
+    if len(assigned) == 1 and isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, int) and not isinstance(assigned[0].value, bool):
+        return assigned[0].value
+    return None
+
+
+def annotation_aliases(node: ast.AST) -> frozenset[str]:
+    """The names a query's `annotate(name=...)` keywords set on each row
+    (`annotate(num_notes=Count("notes"))` -> "num_notes")."""
+    return frozenset(
+        keyword.arg
+        for child in ast.walk(node)
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr == "annotate"
+        for keyword in child.keywords
+        if keyword.arg
+    )
 
 
 def _prefixes(lookup: str) -> list[str]:

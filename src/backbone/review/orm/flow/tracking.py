@@ -88,7 +88,7 @@ class ValueTracking(ScopeBindings):
                 # `obj.pk = None` then `obj.save()` inserts a copy: a fresh row from here on.
                 return found.but(new=True, locked=False)
             if found is not None and found.kind is ValueKind.QUERY and "none" in found.operations:
-                return self._rows_elsewhere(node, binding) or found
+                return self._rows_elsewhere(node, binding) or self._or_combined(node, binding, found) or found
             return found
         return self._outer_name(node)
 
@@ -102,6 +102,23 @@ class ValueTracking(ScopeBindings):
             if found is not None and found.kind is ValueKind.QUERY and "none" not in found.operations:
                 return found
         return None
+
+    def _or_combined(self, use: ast.Name, empty: Binding, found: DataValue) -> DataValue | None:
+        """`rows = Model.objects.none()` then `rows |= Model.objects.filter(...).prefetch_related(...)`:
+        Django's `none() | query` is `query`, and `a | b` is a copy of `a` (its eager loads kept), so
+        the rows are those of the queries OR-ed in, with the eager loads every one of them makes."""
+        if found.layer is not DataLayer.DJANGO:
+            return None
+        where = (use.lineno, use.col_offset)
+        combined: DataValue | None = None
+        for update in self.augmented.get(use.id, ()):
+            if not isinstance(update.op, ast.BitOr) or not empty.position < (update.lineno, update.col_offset) < where:
+                continue
+            value = self.value(update.value)
+            if value is None or value.kind is not ValueKind.QUERY or value.model != found.model or not value.eager_known:
+                return None
+            combined = value if combined is None else combined.but(eager=tuple(sorted(set(combined.eager) & set(value.eager))))
+        return combined
 
     def _key_cleared(self, use: ast.Name, binding: Binding) -> bool:
         """`name.pk = None` / `name.id = None` between the binding and this use."""

@@ -649,6 +649,47 @@ class PostViewSet(CountingMixin, viewsets.ModelViewSet):
     queryset = Post.objects.order_by("-id")  # expect: BB207
     serializer_class = PostSerializer
 ''',
+    # Querysets OR-ed into an empty one: the rows are theirs, and none of them eager-loads.
+    _DJANGO + '''
+
+@api_view(["GET"])
+def posts_by_titles(request):
+    posts = Post.objects.none()  # expect: BB207
+    for title in request.GET.getlist("title"):
+        posts |= Post.objects.filter(title=title)
+    return Response([post.byline() for post in posts])
+''',
+    # The mixin picks a list serializer only when the viewset sets one; this one doesn't, so its
+    # list serializes with `serializer_class`.
+    _DJANGO + '''
+
+class PostTitleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostDetailSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name"]
+
+
+class ListSerializerMixin:
+    summary_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.summary_serializer_class:
+            return self.summary_serializer_class
+        return super().get_serializer_class()
+
+
+class ArticleViewSet(ListSerializerMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostDetailSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -1258,6 +1299,204 @@ def send_reminders():
         with transaction.atomic():
             o = Order.objects.select_related("event").select_for_update().get(pk=o.pk)
             o.reminder()
+''',
+    # A field declared on a parent ModelSerializer and left out of the subclass's Meta.fields
+    # is not built (DRF serializes only the names Meta.fields lists).
+    _DJANGO + '''
+
+class OwnedSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+class PostTitleSerializer(OwnedSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostTitleSerializer
+''',
+    # Back along the relation just followed: Django caches the object a one-to-one was read
+    # from on the other side (lazily or eagerly loaded), and each comment of a post's
+    # `comments` manager carries that post in `comment.post`.
+    _DJANGO + '''
+
+class Seat(models.Model):
+    label = models.CharField(max_length=20)
+
+
+class Ticket(models.Model):
+    seat = models.OneToOneField(Seat, on_delete=models.CASCADE, related_name="ticket")
+
+
+class SeatSerializer(serializers.ModelSerializer):
+    ticket_id = serializers.IntegerField(source="ticket.id")
+
+    class Meta:
+        model = Seat
+        fields = ["id", "label", "ticket_id"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    seat = SeatSerializer()
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "seat"]
+
+
+class TicketViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Ticket.objects.select_related("seat")
+    serializer_class = TicketSerializer
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    post_title = serializers.CharField(source="post.title")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_title"]
+
+
+class PostCommentsSerializer(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")
+    serializer_class = PostCommentsSerializer
+''',
+    # A ModelAdmin's changelist lists what its get_queryset() answers: the count it annotates
+    # (named like the model's counting method, which the annotation shadows on each row) and
+    # the tags it prefetches are on every row.
+    _DJANGO + '''
+from django.contrib import admin
+
+
+class Article(models.Model):
+    title = models.CharField(max_length=200)
+    tags = models.ManyToManyField(Tag)
+
+    def num_notes(self):
+        return self.notes.count()
+
+
+class Note(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="notes")
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "usage", "labels")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        queryset = queryset.annotate(num_notes=Count("notes", distinct=True))
+        return queryset.prefetch_related("tags")
+
+    def usage(self, obj):
+        return f"{obj.num_notes} notes"
+
+    def labels(self, obj):
+        return ", ".join(tag.label for tag in obj.tags.all())
+''',
+    # A bounded handful of rows (a slice by a small constant, here or in the module), and a
+    # loop that returns the first row it serializes: a few queries, not one per row.
+    _DJANGO + '''
+
+LATEST = 5
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name"]
+
+
+@api_view(["GET"])
+def latest_posts(request):
+    posts = Post.objects.order_by("-id")[:LATEST]
+    return Response(PostSerializer(posts, many=True).data)
+
+
+@api_view(["GET"])
+def top_posts(request):
+    limit = 3
+    posts = Post.objects.order_by("-id")
+    posts = posts[:limit]
+    return Response(PostSerializer(posts, many=True).data)
+
+
+@api_view(["GET"])
+def post_by_title(request):
+    for post in Post.objects.filter(title__icontains=request.GET["q"]):
+        if post.title == request.GET["q"]:
+            return Response({"post": post.byline()})
+    return Response({})
+''',
+    # Querysets OR-ed into an empty one keep their eager loads: `none() | query` is `query`, and
+    # `a | b` keeps what `a` prefetches.
+    _DJANGO + '''
+
+@api_view(["GET"])
+def posts_by_titles(request):
+    posts = Post.objects.none()
+    for title in request.GET.getlist("title"):
+        posts |= Post.objects.filter(title=title).select_related("author")
+    return Response([post.byline() for post in posts])
+''',
+    # get_serializer_class() picks the list action's serializer by `self.action` (here, or in a
+    # mixin through a class attribute): the list serializes with one that reads no relation.
+    _DJANGO + '''
+
+class PostTitleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class PostDetailSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name"]
+
+
+class ListSerializerMixin:
+    summary_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action == "list" and self.summary_serializer_class:
+            return self.summary_serializer_class
+        return super().get_serializer_class()
+
+
+class PostViewSet(ListSerializerMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostDetailSerializer
+    summary_serializer_class = PostTitleSerializer
+
+
+class StoryViewSet(viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return PostTitleSerializer
+        return PostDetailSerializer
 ''',
 )
 

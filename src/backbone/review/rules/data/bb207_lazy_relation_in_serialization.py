@@ -14,7 +14,7 @@ from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc,
 from backbone.review.rules.data._bb207_examples import INVALID, VALID
 from backbone.review.serialization.knowledge import Family, serialization_knowledge
 from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
-from backbone.review.serialization.sites import SerializationSite, function_sites, view_sites
+from backbone.review.serialization.sites import SerializationSite, few_rows, function_sites, view_sites
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -104,6 +104,18 @@ class LazyRelationInSerialization(Rule):
             "synchronous session runs it: every row's relation is the same row, which the session's identity "
             "map answers after one load at most (an async session can't lazy-load it, and is reported). "
             "`.only(...)` limits the columns of the main model, not the rows `select_related` joins. "
+            "Nor are: a query sliced by constants to at most ten rows (`[:10]`, `[:LIMIT]` with `LIMIT = 3` in the "
+            "function or the module), a bounded handful of queries; a serialization a loop returns (`for post in posts: "
+            "if match: return post.to_dict()`), which runs for the one row the loop stops at; a field a parent "
+            "ModelSerializer declares that the subclass leaves out of its literal `Meta.fields` (DRF builds only the "
+            "listed fields); a read back along the Django relation just followed (the other side of a one-to-one, "
+            "`ticket.seat.ticket`; a reverse foreign-key row's key to its owner, `post.comments` -> "
+            "`comment.post`), which Django answers from the cache it fills; a name the query annotates "
+            "(`annotate(num_notes=Count(\"notes\"))`), a value on each row even where the model has a method so "
+            "named, and what a ModelAdmin's `get_queryset()` eager-loads or annotates for its changelist. A viewset's "
+            "list serializes with what `get_serializer_class()` returns for DRF's list action (`self.action == "
+            "\"list\"`, `self.<attribute>` looked up along the MRO, `super()` followed), and querysets "
+            "OR-ed into `none()` (`rows |= query`) keep their eager loads. "
             "A background task serializing rows (an export) is reported as info.\n\n"
             "The finding goes on the query (the `queryset =` line, the `get_queryset` return, the query in "
             "the handler), once per query, with every relation it misses and the whole chain: the view, the "
@@ -171,7 +183,10 @@ class LazyRelationInSerialization(Rule):
         assert self.context.project is not None
         knowledge = serialization_knowledge(self.context.project)
         for site in sites:
-            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip)
+            if site.many and few_rows(self.context, site.query):
+                # `[:10]`: a bounded handful of rows, not an N+1 that grows with the table.
+                continue
+            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip, site.aliases)
             if misses:
                 self._pending.setdefault(site.query, []).append((site, misses))
 

@@ -527,3 +527,117 @@ def test_names_reporting() -> None:
 def test_is_error_response(expression: str, expected: bool) -> None:
     node = ast.parse(expression, mode="eval").body
     assert is_error_response(node, lambda _: None) is expected
+
+
+# --- where nobody can be told, and attempts another way -----------------------------------
+
+
+def test_a_finalizer_swallows_nothing_anyone_could_act_on() -> None:
+    assert not findings(
+        """
+        import asyncio
+
+        import httpx
+
+        class Client(httpx.AsyncClient):
+            def __del__(self):
+                try:
+                    asyncio.get_running_loop().create_task(self.aclose())
+                except Exception:
+                    pass
+        """
+    )
+    # The same schedule outside a finalizer loses the close.
+    assert only(
+        """
+        import asyncio
+
+        def schedule(client):
+            try:
+                asyncio.get_running_loop().create_task(client.aclose())
+            except Exception:
+                pass
+        """
+    ).line == 7
+
+
+def test_a_logging_filter_cannot_log_its_own_failure() -> None:
+    source = """
+        import logging
+
+        from app.steps import current_step
+
+        class {name}({base}):
+            def {method}(self, record):
+                try:
+                    record.step = current_step().name
+                except Exception:
+                    pass
+                return True
+        """
+    assert not findings(source.format(name="StepFilter", base="logging.Filter", method="filter"))
+    assert not findings(source.format(name="StepHandler", base="logging.StreamHandler", method="emit"))
+    # Another method of the filter, or a class outside the logging pipeline, is an ordinary function.
+    assert only(source.format(name="StepFilter", base="logging.Filter", method="step_of")).line == 10
+    assert only(source.format(name="StepEnricher", base="object", method="filter")).line == 10
+
+
+def test_the_same_operation_asked_of_another_implementation_is_a_second_attempt() -> None:
+    assert not findings(
+        """
+        import io
+
+        import paramiko
+
+        def load_key(text, passphrase):
+            key_file = io.StringIO(text)
+            try:
+                return paramiko.RSAKey.from_private_key(key_file, password=passphrase)
+            except paramiko.ssh_exception.SSHException:
+                key_file.seek(0)
+                try:
+                    return paramiko.Ed25519Key.from_private_key(key_file, password=passphrase)
+                except paramiko.ssh_exception.SSHException:
+                    key_file.seek(0)
+                    return paramiko.ECDSAKey.from_private_key(key_file, password=passphrase)
+        """
+    )
+    # Another operation on the same input is no second attempt: a failed save is lost.
+    assert only(
+        """
+        def persist(order, session, backup):
+            try:
+                session.save(order)
+            except Exception:
+                backup.remember(order)
+        """
+    ).line == 5
+
+
+def test_a_model_validated_from_json_text_is_a_parse() -> None:
+    assert not findings(
+        """
+        from pydantic import BaseModel
+
+        class Entry(BaseModel):
+            message: str
+
+        def parse_line(line):
+            if line.startswith("{"):
+                try:
+                    return Entry.model_validate_json(line)
+                except Exception:
+                    pass
+            return Entry(message=line)
+        """
+    )
+    # Validating an object against the store is not a parse.
+    assert only(
+        """
+        def check(user, store):
+            try:
+                store.validate_user(user)
+            except Exception:
+                pass
+        """
+    ).line == 5

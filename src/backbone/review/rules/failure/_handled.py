@@ -43,6 +43,7 @@ _PARSE_WORDS = frozenset(
      "fromstring", "fromtimestamp", "unquote", "unescape", "b64decode", "eval"}
 )
 # `load` parses only when a format says so (`yaml_load`, `safe_load`, `json.load`), not `load_items`;
+# `validate` too (`Model.model_validate_json(text)`, `adapter.validate_json(raw)`), not `validate_user`;
 # `json.dumps` converts a value to text the same way (a value it can't encode falls back).
 _FORMAT_WORDS = frozenset({"json", "yaml", "toml", "xml", "safe", "literal", "ini", "csv"})
 _PARSE_CALLS = frozenset(
@@ -186,7 +187,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         words = _words(last) | _words(qualified.rpartition(".")[0])
         if qualified in _CONVERSIONS:
             parses = True
-        elif words & _PARSE_WORDS or (words & {"load", "dumps"} and words & _FORMAT_WORDS):
+        elif words & _PARSE_WORDS or (words & {"load", "dumps", "validate"} and words & _FORMAT_WORDS):
             parses = True
         elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
             parses = True

@@ -641,3 +641,84 @@ def test_a_model_validated_from_json_text_is_a_parse() -> None:
                 pass
         """
     ).line == 5
+
+
+def test_listing_and_reading_local_files_is_an_optional_file() -> None:
+    assert not findings(
+        """
+        import json
+        import os
+        from pathlib import Path
+
+        def numbered_subdirs(path: Path) -> list[Path]:
+            try:
+                entries = [entry for entry in path.iterdir() if entry.is_dir() and entry.name.isdigit()]
+            except OSError:
+                return []
+            return sorted(entries, key=lambda entry: int(entry.name))
+
+        def product_version(folders):
+            for folder in folders:
+                try:
+                    with open(os.path.join(folder, "product.json"), "r", encoding="utf-8") as f:
+                        data = json.load(f)
+                        version = data.get("version")
+                        if version:
+                            return version
+                except (OSError, json.JSONDecodeError):
+                    continue
+            return None
+
+        def follow(log_path: Path, offset: int) -> str:
+            try:
+                with log_path.open("r", encoding="utf-8") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+            except OSError:
+                chunk = ""
+            return chunk
+        """
+    )
+    # Opening for writing is no read, and `.get` of a client is a request, not a read of a value.
+    found = findings(
+        """
+        from pathlib import Path
+
+        def append(log_path: Path, line: str) -> None:
+            try:
+                with log_path.open("a") as f:
+                    f.write(line)
+            except OSError:
+                pass
+
+        def fetch(client, url):
+            try:
+                data = client.get(url)
+                return data.get("items")
+            except OSError:
+                return []
+        """
+    )
+    assert [finding.line for finding in found] == [8, 15]
+
+
+def test_a_file_read_into_an_objects_state_is_not_optional() -> None:
+    finding = only(
+        """
+        import json
+
+        class Manifest:
+            def __init__(self, path):
+                self.path = path
+                self.entries = {}
+
+            def load(self):
+                try:
+                    with open(self.path) as f:
+                        data = json.load(f)
+                        self.entries = data.get("entrypoints", {})
+                except Exception:
+                    pass
+        """
+    )
+    assert finding.line == 14

@@ -125,9 +125,11 @@ class SilentExcept(Rule):
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
             "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
-            "- an optional local file: the guarded block only reads files (`open(path)` for reading, "
-            "`path.stat()`, `os.path.getmtime(...)`) and parses what it read, so its failure means the file "
-            "is missing, unreadable or not in that format;\n"
+            "- an optional local file: the guarded block only reads files (`open(path)` or `path.open(\"r\")` for reading, "
+            "`path.stat()`, `os.path.getmtime(...)`) or lists a directory (`path.iterdir()`, `entry.is_dir()`, "
+            "`os.listdir(...)`), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
+            "so its failure means the file is missing, unreadable or not in that format (a file whose content becomes "
+            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported);\n"
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
@@ -734,9 +736,26 @@ class SilentExcept(Rule):
                 except elasticsearch.exceptions.RequestError:
                     self.client.indices.put_mapping(index=name, properties=mappings)
         """,
-        # An optional local file: missing, unreadable or not JSON, the code starts without it.
+        # An optional local file: missing, unreadable or not JSON, the code starts without it; a directory
+        # not created yet holds no attempts.
         """
         import json
+        from pathlib import Path
+
+        def numbered_subdirs(path: Path) -> list[Path]:
+            try:
+                entries = [entry for entry in path.iterdir() if entry.is_dir() and entry.name.isdigit()]
+            except OSError:
+                return []
+            return sorted(entries, key=lambda entry: int(entry.name))
+
+        def product_version(path):
+            try:
+                with open(path, "r", encoding="utf-8") as f:
+                    data = json.load(f)
+                    return data.get("version")
+            except (OSError, json.JSONDecodeError):
+                return None
 
         def pending_invoices(state_path):
             try:
@@ -941,6 +960,17 @@ class SilentExcept(Rule):
     )
 
     INVALID = (
+        # A file opened for appending is written, not read: a lost line is lost work.
+        """
+        from pathlib import Path
+
+        def append(log_path: Path, line: str) -> None:
+            try:
+                with log_path.open("a") as f:
+                    f.write(line)
+            except OSError:  # expect: BB101
+                pass
+        """,
         # A logging filter's helper is an ordinary method; a close scheduled outside a finalizer is lost.
         """
         import asyncio

@@ -722,3 +722,23 @@ def test_a_file_read_into_an_objects_state_is_not_optional() -> None:
         """
     )
     assert finding.line == 14
+
+
+def test_an_existing_resource_or_an_encrypted_key_is_an_expected_answer() -> None:
+    assert classify_exception("google.api_core.exceptions.Conflict") is ExceptionKind.NARROW
+    assert classify_exception("google.api_core.exceptions.AlreadyExists") is ExceptionKind.NARROW
+    assert classify_exception("paramiko.ssh_exception.PasswordRequiredException") is ExceptionKind.NARROW
+    # Their siblings are still failures of the service.
+    assert classify_exception("google.api_core.exceptions.ServiceUnavailable") is ExceptionKind.INFRASTRUCTURE
+    assert classify_exception("paramiko.ssh_exception.SSHException") is ExceptionKind.INFRASTRUCTURE
+    assert not findings(
+        """
+        from google.api_core.exceptions import Conflict
+
+        def ensure_rule(client, rule):
+            try:
+                client.insert(firewall_resource=rule).result()
+            except Conflict:
+                pass
+        """
+    )

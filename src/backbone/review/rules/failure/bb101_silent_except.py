@@ -104,7 +104,8 @@ class SilentExcept(Rule):
             "messages, Flask `flash`) nor answers with an error response (a 4xx/5xx response object, "
             "`return body, 500`).\n\n"
             "Narrow, expected exceptions (`KeyError`, `ValueError`, `ImportError`, `StopIteration`, "
-            "`FileNotFoundError`, `DoesNotExist`, ...) are not flagged: catching them is a decision. "
+            "`FileNotFoundError`, `DoesNotExist`, a cloud SDK's `Conflict`/`AlreadyExists` answering a create of what "
+            "exists, paramiko's `PasswordRequiredException` for an encrypted key, ...) are not flagged: catching them is a decision. "
             "Neither are handlers that lose nothing:\n\n"
             "- a `try` whose body only imports (probing for an optional dependency, and recording what it "
             "provides: `versions[\"ml\"] = {\"version\": ml.__version__}`) or only releases a "
@@ -383,6 +384,23 @@ class SilentExcept(Rule):
             try:
                 return int(prices[sku])
             except (KeyError, ValueError):
+                return None
+        """,
+        # A create of what already exists (idempotent); an encrypted key given without its passphrase.
+        """
+        import google.api_core.exceptions
+        import paramiko
+
+        def ensure_firewall_rule(client, rule):
+            try:
+                client.insert(firewall_resource=rule).result()
+            except google.api_core.exceptions.Conflict:
+                pass
+
+        def load_key(path):
+            try:
+                return paramiko.RSAKey.from_private_key_file(path)
+            except paramiko.PasswordRequiredException:
                 return None
         """,
         # Flask: answers with a 503 tuple.

@@ -742,3 +742,33 @@ def test_an_existing_resource_or_an_encrypted_key_is_an_expected_answer() -> Non
                 pass
         """
     )
+
+
+def test_reading_the_process_surroundings_fails_only_when_there_are_none() -> None:
+    assert not findings(
+        """
+        import inspect
+        import resource
+        import shutil
+
+        def terminal_width():
+            try:
+                size = shutil.get_terminal_size()
+                return size.columns
+            except (AttributeError, OSError):
+                return None
+
+        def source_kind(module):
+            try:
+                path = inspect.getfile(module)
+            except (TypeError, OSError):
+                return "builtin"
+            return path
+
+        fd_limit = "N/A"
+        try:
+            fd_limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        except Exception:
+            pass
+        """
+    )

@@ -230,6 +230,10 @@ _FILE_READS = frozenset(
     {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize",
      "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.join", "os.path.dirname", "os.path.basename",
      "os.path.islink", "os.listdir", "os.scandir"}
+    # The process's own surroundings: where an object's source lives, the terminal it writes to, its
+    # resource limits. Each fails only when there is none (a builtin module, no tty, no such limit).
+    | {"inspect.getfile", "inspect.getsourcefile", "inspect.getsource", "inspect.getsourcelines",
+       "shutil.get_terminal_size", "os.get_terminal_size", "resource.getrlimit"}
 )
 _FILE_READ_METHODS = frozenset(
     {"stat", "lstat", "read", "read_text", "read_bytes", "readline", "readlines", "tell", "seek",

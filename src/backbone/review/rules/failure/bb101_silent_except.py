@@ -128,7 +128,8 @@ class SilentExcept(Rule):
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
             "- an optional local file: the guarded block only reads files (`open(path)` or `path.open(\"r\")` for reading, "
             "`path.stat()`, `os.path.getmtime(...)`) or lists a directory (`path.iterdir()`, `entry.is_dir()`, "
-            "`os.listdir(...)`), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
+            "`os.listdir(...)`) or the process's surroundings (`inspect.getfile(module)`, `shutil.get_terminal_size()`, "
+            "`resource.getrlimit(...)`, which fail when there is none), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
             "so its failure means the file is missing, unreadable or not in that format (a file whose content becomes "
             "an object's state, `self.manifest = ...`, is one the object needs, and is still reported);\n"
             "- a parse that falls back to a default: the guarded block only converts values "
@@ -755,9 +756,11 @@ class SilentExcept(Rule):
                     self.client.indices.put_mapping(index=name, properties=mappings)
         """,
         # An optional local file: missing, unreadable or not JSON, the code starts without it; a directory
-        # not created yet holds no attempts.
+        # not created yet holds no attempts; no terminal, or a builtin module without a source file.
         """
+        import inspect
         import json
+        import shutil
         from pathlib import Path
 
         def numbered_subdirs(path: Path) -> list[Path]:
@@ -766,6 +769,18 @@ class SilentExcept(Rule):
             except OSError:
                 return []
             return sorted(entries, key=lambda entry: int(entry.name))
+
+        def terminal_width():
+            try:
+                return shutil.get_terminal_size().columns
+            except (AttributeError, OSError):
+                return None
+
+        def source_file(module):
+            try:
+                return inspect.getfile(module)
+            except (TypeError, OSError):
+                return None
 
         def product_version(path):
             try:

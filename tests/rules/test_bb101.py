@@ -527,3 +527,248 @@ def test_names_reporting() -> None:
 def test_is_error_response(expression: str, expected: bool) -> None:
     node = ast.parse(expression, mode="eval").body
     assert is_error_response(node, lambda _: None) is expected
+
+
+# --- where nobody can be told, and attempts another way -----------------------------------
+
+
+def test_a_finalizer_swallows_nothing_anyone_could_act_on() -> None:
+    assert not findings(
+        """
+        import asyncio
+
+        import httpx
+
+        class Client(httpx.AsyncClient):
+            def __del__(self):
+                try:
+                    asyncio.get_running_loop().create_task(self.aclose())
+                except Exception:
+                    pass
+        """
+    )
+    # The same schedule outside a finalizer loses the close.
+    assert only(
+        """
+        import asyncio
+
+        def schedule(client):
+            try:
+                asyncio.get_running_loop().create_task(client.aclose())
+            except Exception:
+                pass
+        """
+    ).line == 7
+
+
+def test_a_logging_filter_cannot_log_its_own_failure() -> None:
+    source = """
+        import logging
+
+        from app.steps import current_step
+
+        class {name}({base}):
+            def {method}(self, record):
+                try:
+                    record.step = current_step().name
+                except Exception:
+                    pass
+                return True
+        """
+    assert not findings(source.format(name="StepFilter", base="logging.Filter", method="filter"))
+    assert not findings(source.format(name="StepHandler", base="logging.StreamHandler", method="emit"))
+    # Another method of the filter, or a class outside the logging pipeline, is an ordinary function.
+    assert only(source.format(name="StepFilter", base="logging.Filter", method="step_of")).line == 10
+    assert only(source.format(name="StepEnricher", base="object", method="filter")).line == 10
+
+
+def test_the_same_operation_asked_of_another_implementation_is_a_second_attempt() -> None:
+    assert not findings(
+        """
+        import io
+
+        import paramiko
+
+        def load_key(text, passphrase):
+            key_file = io.StringIO(text)
+            try:
+                return paramiko.RSAKey.from_private_key(key_file, password=passphrase)
+            except paramiko.ssh_exception.SSHException:
+                key_file.seek(0)
+                try:
+                    return paramiko.Ed25519Key.from_private_key(key_file, password=passphrase)
+                except paramiko.ssh_exception.SSHException:
+                    key_file.seek(0)
+                    return paramiko.ECDSAKey.from_private_key(key_file, password=passphrase)
+        """
+    )
+    # Another operation on the same input is no second attempt: a failed save is lost.
+    assert only(
+        """
+        def persist(order, session, backup):
+            try:
+                session.save(order)
+            except Exception:
+                backup.remember(order)
+        """
+    ).line == 5
+
+
+def test_a_model_validated_from_json_text_is_a_parse() -> None:
+    assert not findings(
+        """
+        from pydantic import BaseModel
+
+        class Entry(BaseModel):
+            message: str
+
+        def parse_line(line):
+            if line.startswith("{"):
+                try:
+                    return Entry.model_validate_json(line)
+                except Exception:
+                    pass
+            return Entry(message=line)
+        """
+    )
+    # Validating an object against the store is not a parse.
+    assert only(
+        """
+        def check(user, store):
+            try:
+                store.validate_user(user)
+            except Exception:
+                pass
+        """
+    ).line == 5
+
+
+def test_listing_and_reading_local_files_is_an_optional_file() -> None:
+    assert not findings(
+        """
+        import json
+        import os
+        from pathlib import Path
+
+        def numbered_subdirs(path: Path) -> list[Path]:
+            try:
+                entries = [entry for entry in path.iterdir() if entry.is_dir() and entry.name.isdigit()]
+            except OSError:
+                return []
+            return sorted(entries, key=lambda entry: int(entry.name))
+
+        def product_version(folders):
+            for folder in folders:
+                try:
+                    with open(os.path.join(folder, "product.json"), "r", encoding="utf-8") as f:
+                        data = json.load(f)
+                        version = data.get("version")
+                        if version:
+                            return version
+                except (OSError, json.JSONDecodeError):
+                    continue
+            return None
+
+        def follow(log_path: Path, offset: int) -> str:
+            try:
+                with log_path.open("r", encoding="utf-8") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+            except OSError:
+                chunk = ""
+            return chunk
+        """
+    )
+    # Opening for writing is no read, and `.get` of a client is a request, not a read of a value.
+    found = findings(
+        """
+        from pathlib import Path
+
+        def append(log_path: Path, line: str) -> None:
+            try:
+                with log_path.open("a") as f:
+                    f.write(line)
+            except OSError:
+                pass
+
+        def fetch(client, url):
+            try:
+                data = client.get(url)
+                return data.get("items")
+            except OSError:
+                return []
+        """
+    )
+    assert [finding.line for finding in found] == [8, 15]
+
+
+def test_a_file_read_into_an_objects_state_is_not_optional() -> None:
+    finding = only(
+        """
+        import json
+
+        class Manifest:
+            def __init__(self, path):
+                self.path = path
+                self.entries = {}
+
+            def load(self):
+                try:
+                    with open(self.path) as f:
+                        data = json.load(f)
+                        self.entries = data.get("entrypoints", {})
+                except Exception:
+                    pass
+        """
+    )
+    assert finding.line == 14
+
+
+def test_an_existing_resource_or_an_encrypted_key_is_an_expected_answer() -> None:
+    assert classify_exception("google.api_core.exceptions.Conflict") is ExceptionKind.NARROW
+    assert classify_exception("google.api_core.exceptions.AlreadyExists") is ExceptionKind.NARROW
+    assert classify_exception("paramiko.ssh_exception.PasswordRequiredException") is ExceptionKind.NARROW
+    # Their siblings are still failures of the service.
+    assert classify_exception("google.api_core.exceptions.ServiceUnavailable") is ExceptionKind.INFRASTRUCTURE
+    assert classify_exception("paramiko.ssh_exception.SSHException") is ExceptionKind.INFRASTRUCTURE
+    assert not findings(
+        """
+        from google.api_core.exceptions import Conflict
+
+        def ensure_rule(client, rule):
+            try:
+                client.insert(firewall_resource=rule).result()
+            except Conflict:
+                pass
+        """
+    )
+
+
+def test_reading_the_process_surroundings_fails_only_when_there_are_none() -> None:
+    assert not findings(
+        """
+        import inspect
+        import resource
+        import shutil
+
+        def terminal_width():
+            try:
+                size = shutil.get_terminal_size()
+                return size.columns
+            except (AttributeError, OSError):
+                return None
+
+        def source_kind(module):
+            try:
+                path = inspect.getfile(module)
+            except (TypeError, OSError):
+                return "builtin"
+            return path
+
+        fd_limit = "N/A"
+        try:
+            fd_limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        except Exception:
+            pass
+        """
+    )

@@ -247,7 +247,8 @@ _FAMILIES: tuple[_Family, ...] = (
     _Family("pycurl.", _HTTP),
     _Family("websockets.exceptions.", _NET),
     _Family("zeep.exceptions.", _HTTP),
-    _Family("paramiko.", _NET),
+    # An encrypted key given without its passphrase is a property of the input, not of the network.
+    _Family("paramiko.", _NET, frozenset({"PasswordRequiredException"})),
     _Family("ftplib.", _NET),
     _Family("smtplib.", _EMAIL),
     _Family("aiosmtplib.", _EMAIL),
@@ -255,7 +256,9 @@ _FAMILIES: tuple[_Family, ...] = (
     _Family("boto3.exceptions.", _CLOUD),
     _Family("boto.exception.", _CLOUD),
     _Family("aiobotocore.", _CLOUD),
-    _Family("google.api_core.exceptions.", _CLOUD, frozenset({"NotFound"})),
+    # `Conflict`/`AlreadyExists` answer a create of what exists (an idempotent create), like azure's
+    # `ResourceExistsError`: the state asked for is there.
+    _Family("google.api_core.exceptions.", _CLOUD, frozenset({"NotFound", "Conflict", "AlreadyExists"})),
     _Family("google.cloud.exceptions.", _CLOUD, frozenset({"NotFound"})),
     _Family("google.auth.exceptions.", _CLOUD),
     _Family("googleapiclient.errors.", _CLOUD),

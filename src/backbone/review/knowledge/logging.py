@@ -120,6 +120,28 @@ LOGGER_FACTORIES = frozenset(
     }
 )
 
+# Base classes of the logging pipeline's own components: a filter, handler or formatter runs while a
+# record is being emitted, so it cannot log its own failure (that would re-enter the pipeline), and
+# the standard library hands any error it raises to `Handler.handleError`, not to the code that logged.
+LOGGING_COMPONENT_BASES = frozenset(
+    {
+        "logging.Filter",
+        "logging.Handler",
+        "logging.StreamHandler",
+        "logging.FileHandler",
+        "logging.Formatter",
+        "logging.handlers.QueueHandler",
+        "logging.handlers.MemoryHandler",
+        "logging.handlers.BufferingHandler",
+        "logging.handlers.RotatingFileHandler",
+        "logging.handlers.TimedRotatingFileHandler",
+        "logging.handlers.WatchedFileHandler",
+    }
+)
+# The methods through which the pipeline calls a component.
+LOGGING_COMPONENT_METHODS = frozenset({"filter", "emit", "handle", "format", "formatTime", "formatException", "formatMessage", "flush"})
+
+
 # Names that are loggers themselves.
 LOGGER_OBJECTS = frozenset(
     {

@@ -43,6 +43,7 @@ _PARSE_WORDS = frozenset(
      "fromstring", "fromtimestamp", "unquote", "unescape", "b64decode", "eval"}
 )
 # `load` parses only when a format says so (`yaml_load`, `safe_load`, `json.load`), not `load_items`;
+# `validate` too (`Model.model_validate_json(text)`, `adapter.validate_json(raw)`), not `validate_user`;
 # `json.dumps` converts a value to text the same way (a value it can't encode falls back).
 _FORMAT_WORDS = frozenset({"json", "yaml", "toml", "xml", "safe", "literal", "ini", "csv"})
 _PARSE_CALLS = frozenset(
@@ -164,16 +165,45 @@ def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
 def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     """The guarded block reads a local file and parses it (`with open(path) as f: json.load(f)`,
     `path.stat().st_mode`, `os.path.getmtime(name)`): its failure means the file is missing,
-    unreadable or not in that format, which the fallback answers (an optional file)."""
+    unreadable or not in that format, which the fallback answers (an optional file).
+
+    Not when what it read becomes an object's state (`self.manifest = ...`): that object needs it."""
     return _only(guarded, resolve, files=True)
+
+
+# Reading a value the block itself produced: `data = json.load(f)` then `data.get("version")`.
+_VALUE_READS = frozenset({"get", "items", "keys", "values"})
 
 
 def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
     calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
     if not calls:
         return False
+    produced = {
+        target.id
+        for node in block_nodes(guarded)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    if files and any(
+        isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+        and any(isinstance(target, ast.Attribute) for target in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+        for node in block_nodes(guarded)
+    ):
+        # `self.manifest = json.load(f)`: what was read becomes the object's state, which the rest of
+        # its life depends on; a file that fills it is not optional.
+        return False
     parses = reads = False
     for call in calls:
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in _VALUE_READS
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in produced
+        ):
+            # Every call that produced it is checked too: a read of what was read or parsed.
+            continue
         qualified = resolve(call.func) or ""
         last = qualified.rpartition(".")[2] if qualified else last_name(call.func) or ""
         if files and _reads_file(call, qualified):
@@ -186,7 +216,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         words = _words(last) | _words(qualified.rpartition(".")[0])
         if qualified in _CONVERSIONS:
             parses = True
-        elif words & _PARSE_WORDS or (words & {"load", "dumps"} and words & _FORMAT_WORDS):
+        elif words & _PARSE_WORDS or (words & {"load", "dumps", "validate"} and words & _FORMAT_WORDS):
             parses = True
         elif isinstance(call.func, ast.Attribute) and call.func.attr in _TEXT_METHODS:
             parses = True
@@ -198,9 +228,17 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
 # Reading the file system: metadata and contents, nothing written.
 _FILE_READS = frozenset(
     {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize",
-     "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.join", "os.path.dirname", "os.path.basename"}
+     "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.join", "os.path.dirname", "os.path.basename",
+     "os.path.islink", "os.listdir", "os.scandir"}
+    # The process's own surroundings: where an object's source lives, the terminal it writes to, its
+    # resource limits. Each fails only when there is none (a builtin module, no tty, no such limit).
+    | {"inspect.getfile", "inspect.getsourcefile", "inspect.getsource", "inspect.getsourcelines",
+       "shutil.get_terminal_size", "os.get_terminal_size", "resource.getrlimit"}
 )
-_FILE_READ_METHODS = frozenset({"stat", "lstat", "read", "read_text", "read_bytes", "readline", "readlines", "tell", "seek"})
+_FILE_READ_METHODS = frozenset(
+    {"stat", "lstat", "read", "read_text", "read_bytes", "readline", "readlines", "tell", "seek",
+     "iterdir", "is_dir", "is_file", "is_symlink"}
+)
 
 
 def _reads_file(call: ast.Call, qualified: str) -> bool:
@@ -213,6 +251,12 @@ def _reads_file(call: ast.Call, qualified: str) -> bool:
         if mode is None:
             return True
         return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and not set(mode.value) & set("wax+")
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "open":
+        # `path.open("r")`: only a mode that says so; a bare `.open()` may belong to anything.
+        mode = call.args[0] if call.args else next(
+            (keyword.value for keyword in call.keywords if keyword.arg == "mode"), None
+        )
+        return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
     return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS
 
 

@@ -26,7 +26,14 @@ from backbone.review.knowledge.errors import (
     is_teardown_call,
     is_teardown_function,
 )
-from backbone.review.knowledge.logging import LOG_LEVEL_METHODS, LoggerBindings, Reporting, reporting_of_call
+from backbone.review.knowledge.logging import (
+    LOG_LEVEL_METHODS,
+    LOGGING_COMPONENT_BASES,
+    LOGGING_COMPONENT_METHODS,
+    LoggerBindings,
+    Reporting,
+    reporting_of_call,
+)
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
 from backbone.review.semantic import NESTED_SCOPES, block_nodes
 from backbone.review.rules.failure import _handled as handled
@@ -97,7 +104,8 @@ class SilentExcept(Rule):
             "messages, Flask `flash`) nor answers with an error response (a 4xx/5xx response object, "
             "`return body, 500`).\n\n"
             "Narrow, expected exceptions (`KeyError`, `ValueError`, `ImportError`, `StopIteration`, "
-            "`FileNotFoundError`, `DoesNotExist`, ...) are not flagged: catching them is a decision. "
+            "`FileNotFoundError`, `DoesNotExist`, a cloud SDK's `Conflict`/`AlreadyExists` answering a create of what "
+            "exists, paramiko's `PasswordRequiredException` for an encrypted key, ...) are not flagged: catching them is a decision. "
             "Neither are handlers that lose nothing:\n\n"
             "- a `try` whose body only imports (probing for an optional dependency, and recording what it "
             "provides: `versions[\"ml\"] = {\"version\": ml.__version__}`) or only releases a "
@@ -118,9 +126,12 @@ class SilentExcept(Rule):
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
             "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
-            "- an optional local file: the guarded block only reads files (`open(path)` for reading, "
-            "`path.stat()`, `os.path.getmtime(...)`) and parses what it read, so its failure means the file "
-            "is missing, unreadable or not in that format;\n"
+            "- an optional local file: the guarded block only reads files (`open(path)` or `path.open(\"r\")` for reading, "
+            "`path.stat()`, `os.path.getmtime(...)`) or lists a directory (`path.iterdir()`, `entry.is_dir()`, "
+            "`os.listdir(...)`) or the process's surroundings (`inspect.getfile(module)`, `shutil.get_terminal_size()`, "
+            "`resource.getrlimit(...)`, which fail when there is none), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
+            "so its failure means the file is missing, unreadable or not in that format (a file whose content becomes "
+            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported);\n"
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
@@ -155,7 +166,15 @@ class SilentExcept(Rule):
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
             "report cannot itself be reported, and it must not replace the exception on its way out;\n"
             "- in a best-effort helper (`_safe_error_text`), a handler that passes on to the default returned "
-            "right after the `try`.\n\n"
+            "right after the `try`;\n"
+            "- a handler where no error can go anywhere: in a finalizer (`__del__`), which the garbage collector "
+            "calls at a time no caller chose, or in the `filter`/`emit`/`format` of a `logging.Filter`, `Handler` "
+            "or `Formatter` subclass, which cannot log its own failure without re-entering the logging pipeline;\n"
+            "- the same operation asked of another implementation with the same inputs "
+            "(`RSAKey.from_private_key(buf, password=p)` then `Ed25519Key.from_private_key(buf, password=p)`): "
+            "the last attempt's error propagates;\n"
+            "- a model parsed from text (`Entry.model_validate_json(line)`, `adapter.validate_json(raw)`) that "
+            "falls back to another reading of it.\n\n"
             "It also finds framework error hooks that take every exception away from the framework "
             "(which would log it) and answer with a response without logging it: Flask "
             "`@app.errorhandler(Exception)` and `register_error_handler(Exception, ...)`, Django "
@@ -366,6 +385,23 @@ class SilentExcept(Rule):
             try:
                 return int(prices[sku])
             except (KeyError, ValueError):
+                return None
+        """,
+        # A create of what already exists (idempotent); an encrypted key given without its passphrase.
+        """
+        import google.api_core.exceptions
+        import paramiko
+
+        def ensure_firewall_rule(client, rule):
+            try:
+                client.insert(firewall_resource=rule).result()
+            except google.api_core.exceptions.Conflict:
+                pass
+
+        def load_key(path):
+            try:
+                return paramiko.RSAKey.from_private_key_file(path)
+            except paramiko.PasswordRequiredException:
                 return None
         """,
         # Flask: answers with a 503 tuple.
@@ -719,9 +755,40 @@ class SilentExcept(Rule):
                 except elasticsearch.exceptions.RequestError:
                     self.client.indices.put_mapping(index=name, properties=mappings)
         """,
-        # An optional local file: missing, unreadable or not JSON, the code starts without it.
+        # An optional local file: missing, unreadable or not JSON, the code starts without it; a directory
+        # not created yet holds no attempts; no terminal, or a builtin module without a source file.
         """
+        import inspect
         import json
+        import shutil
+        from pathlib import Path
+
+        def numbered_subdirs(path: Path) -> list[Path]:
+            try:
+                entries = [entry for entry in path.iterdir() if entry.is_dir() and entry.name.isdigit()]
+            except OSError:
+                return []
+            return sorted(entries, key=lambda entry: int(entry.name))
+
+        def terminal_width():
+            try:
+                return shutil.get_terminal_size().columns
+            except (AttributeError, OSError):
+                return None
+
+        def source_file(module):
+            try:
+                return inspect.getfile(module)
+            except (TypeError, OSError):
+                return None
+
+        def product_version(path):
+            try:
+                with open(path, "r", encoding="utf-8") as f:
+                    data = json.load(f)
+                    return data.get("version")
+            except (OSError, json.JSONDecodeError):
+                return None
 
         def pending_invoices(state_path):
             try:
@@ -878,9 +945,85 @@ class SilentExcept(Rule):
             with contextlib.suppress(OSError):
                 os.remove(path)
         """,
+        # A finalizer and a logging filter, where no error can go anywhere; the same operation asked of
+        # another implementation; a model parsed from JSON text that falls back to plain text.
+        """
+        import asyncio
+        import io
+        import logging
+
+        import paramiko
+        from pydantic import BaseModel
+
+        from app.steps import current_step
+
+        class Client:
+            def __del__(self):
+                try:
+                    asyncio.get_running_loop().create_task(self.aclose())
+                except Exception:
+                    pass
+
+        class StepFilter(logging.Filter):
+            def filter(self, record):
+                try:
+                    record.step = current_step().name
+                except Exception:
+                    pass
+                return True
+
+        def load_key(text, passphrase):
+            key_file = io.StringIO(text)
+            try:
+                return paramiko.RSAKey.from_private_key(key_file, password=passphrase)
+            except paramiko.ssh_exception.SSHException:
+                key_file.seek(0)
+                return paramiko.Ed25519Key.from_private_key(key_file, password=passphrase)
+
+        class Entry(BaseModel):
+            message: str
+
+        def parse_line(line):
+            try:
+                return Entry.model_validate_json(line)
+            except Exception:
+                pass
+            return Entry(message=line)
+        """,
     )
 
     INVALID = (
+        # A file opened for appending is written, not read: a lost line is lost work.
+        """
+        from pathlib import Path
+
+        def append(log_path: Path, line: str) -> None:
+            try:
+                with log_path.open("a") as f:
+                    f.write(line)
+            except OSError:  # expect: BB101
+                pass
+        """,
+        # A logging filter's helper is an ordinary method; a close scheduled outside a finalizer is lost.
+        """
+        import asyncio
+        import logging
+
+        from app.steps import current_step
+
+        class StepFilter(logging.Filter):
+            def step_of(self, record):
+                try:
+                    record.step = current_step().name
+                except Exception:  # expect: BB101
+                    pass
+
+        def schedule_close(client):
+            try:
+                asyncio.get_running_loop().create_task(client.aclose())
+            except Exception:  # expect: BB101
+                pass
+        """,
         # Outside a teardown, a message that can't be queued is lost; an import probe that also calls
         # the dependency hides its failures.
         """
@@ -1259,6 +1402,8 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if self._nobody_can_be_told(handler):
+            return
         if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
@@ -1298,6 +1443,8 @@ class SilentExcept(Rule):
                 continue
             caught = self._worst(call.args)
             if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)) or self._only_reports(node.body):
+                continue
+            if self._nobody_can_be_told(node):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
@@ -1599,6 +1746,21 @@ class SilentExcept(Rule):
         callee = self.context.call_name(call)
         return callee is not None and self._local_symbol(callee) is None
 
+    def _nobody_can_be_told(self, node: ast.AST) -> bool:
+        """The handler runs where no error can go anywhere: a finalizer (`__del__`), which the garbage
+        collector calls at a time no caller chose, or a component of the logging pipeline (the
+        `filter`/`emit`/`format` of a `logging.Filter`, `Handler` or `Formatter` subclass), which cannot
+        log its own failure without re-entering the pipeline it is part of."""
+        function = self.context.enclosing_function(node)
+        if function is None:
+            return False
+        if function.name == "__del__":
+            return True
+        owner = self.context.parent(function)
+        if not isinstance(owner, ast.ClassDef) or function.name not in LOGGING_COMPONENT_METHODS:
+            return False
+        return any(self.context.qualified_name(base) in LOGGING_COMPONENT_BASES for base in owner.bases)
+
     def _in_teardown(self, node: ast.AST) -> bool:
         function = self.context.enclosing_function(node)
         return function is not None and is_teardown_function(function.name)
@@ -1638,13 +1800,28 @@ def _retries(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
     tried.discard(None)
     # The same service asked another way (`indices.create(...)` then `indices.put_mapping(...)`).
     services = {_service(name) for name in tried if name is not None} - {None}
+    # The same operation asked of another implementation, with the same inputs
+    # (`RSAKey.from_private_key(buf, password=p)` then `Ed25519Key.from_private_key(buf, password=p)`).
+    asked = {_operation(node) for node in block_nodes(guarded) if isinstance(node, ast.Call)} - {None}
     for node in block_nodes(body):
         if not isinstance(node, ast.Call) or is_teardown_call(node):
             continue
         attempted = _attempted(node)
         if attempted is not None and (attempted in tried or _service(attempted) in services):
             return True
+        if _operation(node) in asked:
+            return True
     return False
+
+
+def _operation(call: ast.Call) -> tuple[str, str] | None:
+    """A method call with inputs, as the method's name and its arguments: what is asked, whoever is asked."""
+    if not isinstance(call.func, ast.Attribute) or not (call.args or call.keywords):
+        return None
+    if _attempted(call) is None:
+        return None
+    arguments = ast.dump(ast.Call(func=ast.Name(id="_"), args=call.args, keywords=call.keywords))
+    return call.func.attr, arguments
 
 
 def _service(attempted: str) -> str | None:

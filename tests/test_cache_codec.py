@@ -4,6 +4,7 @@ nothing but the exact expected shape decodes."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,3 +98,32 @@ class _Anything:
 def test_a_type_that_is_not_plain_data_cannot_be_cached(annotation: object) -> None:
     with pytest.raises(TypeError):
         TypedCodec(annotation)
+
+
+def test_a_save_converts_only_the_entries_that_changed() -> None:
+    """`EntriesCodec` takes the wire form of an unchanged entry as it was read, and converts the
+    others: the file reads back what a full conversion would, and a replaced entry is written
+    as it is now."""
+    facts = _facts_of_the_fixture_projects()
+    codec = _facts_codec()
+    data = codec.encode(facts)
+    decoded = codec.decode_keeping_wire(data)
+    assert decoded is not None
+    values, wire = decoded
+    assert values == facts
+    # Nothing changed: every wire form is reused, and the file reads back the same facts.
+    again, reused = codec.encode_reusing_wire(values, wire)
+    assert codec.decode(again) == facts
+    assert all(reused[path] is wire[path] for path in wire)
+    # One entry replaced (its wire form dropped, as `ReviewCache.put` does): only it is converted.
+    path = next(iter(values))
+    changed = dict(values)
+    changed[path] = dataclasses.replace(values[path], module="replaced.module")
+    known = {name: form for name, form in wire.items() if name != path}
+    written, forms = codec.encode_reusing_wire(changed, known)
+    assert codec.decode(written) == changed
+    assert all(forms[name] is wire[name] for name in known)
+    assert forms[path] is not wire[path]
+    # An entry whose stale wire form were kept would be written as it was: `put` must drop it.
+    stale, _ = codec.encode_reusing_wire(changed, wire)
+    assert codec.decode(stale) == values

@@ -22,13 +22,13 @@ import hmac
 import os
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from pathlib import Path
 
 from backbone import __version__
 from backbone.findings import Finding
 from backbone.review import cache_files
-from backbone.review.cache_codec import TypedCodec
+from backbone.review.cache_codec import EntriesCodec, TypedCodec
 from backbone.review.suppressions import Suppression
 
 if TYPE_CHECKING:
@@ -112,12 +112,12 @@ class CacheEntry:
 
 
 @functools.cache
-def _results_codec() -> TypedCodec[dict[str, CacheEntry]]:
-    return TypedCodec(dict[str, CacheEntry])
+def _results_codec() -> EntriesCodec[CacheEntry]:
+    return EntriesCodec(CacheEntry)
 
 
 @functools.cache
-def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
+def _facts_codec() -> EntriesCodec[ModuleFacts]:
     from backbone.review.frameworks.declarations import RouteDeclaration
     from backbone.review.migrations.model import MigrationDeclaration
     from backbone.review.orm.facts import ModelDeclaration
@@ -131,7 +131,7 @@ def _facts_codec() -> TypedCodec[dict[str, ModuleFacts]]:
         "SerializationDeclaration": SerializationDeclaration,
         "MigrationDeclaration": MigrationDeclaration,
     }
-    return TypedCodec(dict[str, ModuleFacts], names)
+    return EntriesCodec(ModuleFacts, names)
 
 
 @functools.cache
@@ -162,6 +162,10 @@ class ResultCache:
         self._folders = (CACHE_DIRECTORY, __version__, key)
         self.entries: dict[str, CacheEntry] = {}
         self._facts: dict[str, ModuleFacts] | None = None
+        # The wire forms of the entries and facts as read or last written, by path: a save
+        # converts only what changed (`EntriesCodec`).
+        self._entries_wire: dict[str, Any] = {}
+        self._facts_wire: dict[str, Any] = {}
         self._reads: dict[str, ProjectReads] | None = None
         self.reads_dirty = False
         self.dirty = False
@@ -176,7 +180,7 @@ class ResultCache:
             except (OSError, RuntimeError) as error:  # RuntimeError: no home folder to keep it in
                 self._disable(f"cannot keep its signing key: {_reason(error)}")
         if self.enabled:
-            self.entries = self._load(RESULTS_FILE, _results_codec()) or {}
+            self.entries, self._entries_wire = self._load_entries(RESULTS_FILE, _results_codec())
 
     def get(self, path: str, content: str) -> CacheEntry | None:
         entry = self.entries.get(path)
@@ -187,8 +191,10 @@ class ResultCache:
     def facts(self) -> dict[str, ModuleFacts]:
         """The module facts of the cached files (read from disk on first use)."""
         if self._facts is None:
-            loaded = self._load(FACTS_FILE, _facts_codec()) if self.enabled else None
-            self._facts = loaded or {}
+            if self.enabled:
+                self._facts, self._facts_wire = self._load_entries(FACTS_FILE, _facts_codec())
+            else:
+                self._facts = {}
         return self._facts
 
     def project_reads(self) -> ProjectReads | None:
@@ -205,9 +211,11 @@ class ResultCache:
 
     def put(self, path: str, entry: CacheEntry, facts: ModuleFacts | None = None) -> None:
         self.entries[path] = entry
+        self._entries_wire.pop(path, None)
         self.dirty = True
         if facts is not None:
             self.facts()[path] = facts
+            self._facts_wire.pop(path, None)
             self.facts_dirty = True
 
     def retain(self, paths: set[str]) -> None:
@@ -228,11 +236,13 @@ class ResultCache:
                 assert folder is not None
                 if self.facts_dirty:
                     facts = {path: value for path, value in self.facts().items() if path in self.entries}
-                    cache_files.write_file(folder, FACTS_FILE, self._seal(FACTS_FILE, _facts_codec().encode(facts)))
+                    data, self._facts_wire = _facts_codec().encode_reusing_wire(facts, self._facts_wire)
+                    cache_files.write_file(folder, FACTS_FILE, self._seal(FACTS_FILE, data))
                 if self.reads_dirty:
                     reads = self._reads or {}
                     cache_files.write_file(folder, READS_FILE, self._seal(READS_FILE, _reads_codec().encode(reads)))
-                cache_files.write_file(folder, RESULTS_FILE, self._seal(RESULTS_FILE, _results_codec().encode(self.entries)))
+                data, self._entries_wire = _results_codec().encode_reusing_wire(self.entries, self._entries_wire)
+                cache_files.write_file(folder, RESULTS_FILE, self._seal(RESULTS_FILE, data))
             with cache_files.open_folders(self._root, self._folders[:2], create=False) as versions:
                 if versions is not None:
                     # Keep the caches of the few most recent rule sets and configurations only.
@@ -243,7 +253,17 @@ class ResultCache:
             # A read-only tree still reviews; it just does not get faster next time.
             return
 
+    def _load_entries(self, name: str, codec: EntriesCodec[T]) -> tuple[dict[str, T], dict[str, Any]]:
+        """The entries of a cache file and their wire forms; none when it is missing or invalid."""
+        payload = self._payload(name)
+        decoded = codec.decode_keeping_wire(payload) if payload is not None else None
+        return decoded if decoded is not None else ({}, {})
+
     def _load(self, name: str, codec: TypedCodec[dict[str, T]]) -> dict[str, T] | None:
+        payload = self._payload(name)
+        return codec.decode(payload) if payload is not None else None
+
+    def _payload(self, name: str) -> bytes | None:
         try:
             with cache_files.open_folders(self._root, self._folders, create=False) as folder:
                 data = None if folder is None else cache_files.read_file(folder, name, MAX_FILE_BYTES)
@@ -252,8 +272,7 @@ class ResultCache:
             return None
         except OSError:
             return None
-        payload = self._unseal(name, data) if data is not None else None
-        return codec.decode(payload) if payload is not None else None
+        return self._unseal(name, data) if data is not None else None
 
     def _signature(self, name: str, payload: bytes) -> bytes:
         signer = hashlib.blake2b(key=self._key, digest_size=_SIGNATURE_BYTES)
@@ -279,6 +298,8 @@ class ResultCache:
         self.entries = {}
         self._facts = {}
         self._reads = {}
+        self._entries_wire = {}
+        self._facts_wire = {}
         self.warnings.append(f"review cache off for this run: {reason}")
 
     @staticmethod

@@ -64,6 +64,53 @@ class TypedCodec(Generic[T]):
             return None
 
 
+class EntriesCodec(Generic[T]):
+    """A `dict[str, T]` that keeps each entry's wire form: a save converts only the entries that
+    changed since the load (or the last save) and reuses the others' wire forms as they were."""
+
+    def __init__(self, annotation: object, names: Mapping[str, object] | None = None) -> None:
+        self._element = _Planner(dict(names or {})).plan(annotation)
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
+            _generic(dict, (str, self._element.wire))
+        )
+
+    def decode(self, data: bytes) -> dict[str, T] | None:
+        """The entries, or None when `data` is invalid (as a whole)."""
+        decoded = self.decode_keeping_wire(data)
+        return decoded[0] if decoded is not None else None
+
+    def encode(self, entries: Mapping[str, T]) -> bytes:
+        return self.encode_reusing_wire(entries, {})[0]
+
+    def decode_keeping_wire(self, data: bytes) -> tuple[dict[str, T], dict[str, Any]] | None:
+        """The entries and their wire forms, or None when `data` is invalid (as a whole)."""
+        try:
+            wire: dict[str, Any] = self._decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError):
+            return None
+        from_wire = self._element.from_wire
+        if from_wire is None:
+            return typing.cast(dict[str, T], dict(wire)), wire
+        try:
+            return {name: typing.cast(T, from_wire(element)) for name, element in wire.items()}, wire
+        except (TypeError, ValueError):
+            # A dataclass's own __post_init__ refusing a value it was given.
+            return None
+
+    def encode_reusing_wire(
+        self, entries: Mapping[str, T], known: Mapping[str, Any]
+    ) -> tuple[bytes, dict[str, Any]]:
+        """The bytes of `entries`, taking the wire form of each name in `known` as it is, and the
+        wire forms written."""
+        to_wire = self._element.to_wire
+        wire = {
+            name: known[name] if name in known else (to_wire(value) if to_wire is not None else value)
+            for name, value in entries.items()
+        }
+        return self._encoder.encode(wire), wire
+
+
 class _Planner:
     def __init__(self, names: dict[str, object]) -> None:
         # Names the annotations use but whose modules import only for type checking.

@@ -56,7 +56,10 @@ class SetNotNull(MigrationRule):
             '\n'
             'def upgrade():\n'
             '    op.execute("ALTER TABLE orders ADD CONSTRAINT reference_not_null CHECK (reference IS NOT NULL) NOT VALID")\n'
-            '    op.execute("ALTER TABLE orders VALIDATE CONSTRAINT reference_not_null")\n'
+            '    # Its own transaction: ADD CONSTRAINT holds ACCESS EXCLUSIVE until its commit, and\n'
+            '    # VALIDATE needs only SHARE UPDATE EXCLUSIVE once that lock is gone.\n'
+            '    with op.get_context().autocommit_block():\n'
+            '        op.execute("ALTER TABLE orders VALIDATE CONSTRAINT reference_not_null")\n'
             '    op.alter_column("orders", "reference", nullable=False)\n'
             '    op.drop_constraint("reference_not_null", "orders")\n'
         ),
@@ -131,13 +134,16 @@ class SetNotNull(MigrationRule):
                 "prove no row is null.",
                 fix=code_for(
                     migration,
-                    "Validate a CHECK first (PostgreSQL 12+ then skips the scan):\n"
+                    "Validate a CHECK first, in a migration of its own (PostgreSQL 12+ then skips the scan; in one "
+                    "transaction the ACCESS EXCLUSIVE lock ADD CONSTRAINT takes is held through the VALIDATE scan):\n"
                     f"    migrations.AddConstraint(\"{step.table}\", models.CheckConstraint(check=models.Q({step.column}__isnull=False), "
                     f"name=\"{step.column}_not_null\"))  # as RunSQL ... NOT VALID, then VALIDATE CONSTRAINT\n"
-                    "    migrations.AlterField(..., null=False)",
-                    "Validate a CHECK first (PostgreSQL 12+ then skips the scan):\n"
+                    "    migrations.AlterField(..., null=False)  # in the next migration",
+                    "Validate a CHECK first, in a transaction of its own (PostgreSQL 12+ then skips the scan; in one "
+                    "transaction the ACCESS EXCLUSIVE lock ADD CONSTRAINT takes is held through the VALIDATE scan):\n"
                     f"    op.execute(\"ALTER TABLE {step.table} ADD CONSTRAINT {step.column}_not_null CHECK ({step.column} IS NOT NULL) NOT VALID\")\n"
-                    f"    op.execute(\"ALTER TABLE {step.table} VALIDATE CONSTRAINT {step.column}_not_null\")\n"
+                    "    with op.get_context().autocommit_block():\n"
+                    f"        op.execute(\"ALTER TABLE {step.table} VALIDATE CONSTRAINT {step.column}_not_null\")\n"
                     f"    op.alter_column(\"{step.table}\", \"{step.column}\", nullable=False)\n"
                     f"    op.drop_constraint(\"{step.column}_not_null\", \"{step.table}\")",
                 ),

@@ -230,7 +230,7 @@ def _stores_into(statement: ast.stmt, names: set[str]) -> bool:
 # Words of a name that reads configuration: `config.get(...)`, `settings.X`, `os.environ`, `app.config`.
 CONFIGURATION_WORDS = frozenset({"config", "configuration", "settings", "conf", "environ", "getenv", "env"})
 # Per-request objects: a value read from one differs between requests.
-_REQUEST_OBJECTS = frozenset({"flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session"})
+REQUEST_OBJECTS = frozenset({"flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session"})
 
 
 def names_configuration(name: str) -> bool:
@@ -240,7 +240,7 @@ def names_configuration(name: str) -> bool:
 
 def is_request_name(name: str, qualified: str | None) -> bool:
     """`request`, `g`, `session` (or what they import): state that differs per request."""
-    return name in ("request", "g", "session") or (qualified is not None and qualified in _REQUEST_OBJECTS)
+    return name in ("request", "g", "session") or (qualified is not None and qualified in REQUEST_OBJECTS)
 
 
 # Objects that belong to one process by nature: bound to its event loop (queues, futures, events,

@@ -28,11 +28,8 @@ if TYPE_CHECKING:
 # Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
 _STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
 # Objects of the framework that hold what the current request (or its user) carries.
-_REQUEST_GLOBALS = frozenset(
-    {
-        "flask.request", "flask.g", "flask.session", "quart.request", "quart.g", "quart.session",
-        "flask_login.current_user", "flask_security.current_user", "bottle.request", "sanic.request",
-    }
+_REQUEST_GLOBALS = state.REQUEST_OBJECTS | frozenset(
+    {"flask_login.current_user", "flask_security.current_user", "bottle.request", "sanic.request"}
 )
 _FIX = (
     "Keep the state in a shared store (the database, Redis, the framework's cache or session), "

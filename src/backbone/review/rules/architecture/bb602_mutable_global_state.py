@@ -1207,7 +1207,7 @@ def _self_request(node: ast.Attribute) -> bool:
     return node.attr == "request" and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
-def _parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def _parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
     arguments = function.args
     return {
         argument.arg
@@ -1346,12 +1346,7 @@ def _tests_unset(test: ast.expr, name: str) -> bool:
 
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, nodes: list[ast.AST]) -> set[str]:
     """Parameters and every name the function binds itself (assignment, import, def, loop, with, except)."""
-    arguments = function.args
-    names = {
-        argument.arg
-        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
-        if argument is not None
-    }
+    names = _parameter_names(function)
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)

@@ -374,15 +374,14 @@ def falls_back_to_a_normal_path(
     value = statements[0].value
     if value is not None and not isinstance(value, ast.Call) and not _empty(value):
         return False
-    if _nothing(value) and not any(
-        isinstance(node, ast.Return) and not _nothing(node.value) for node in ast.walk(function)
-    ):
+    returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
+    if _nothing(value) and all(_nothing(node.value) for node in returns):
         # In a procedure, `return` abandons the work: only where the function answers values is
         # `None` one of its answers.
         return False
     answer = ast.dump(statements[0].value) if statements[0].value is not None else None
-    for node in ast.walk(function):
-        if not isinstance(node, ast.Return) or node is statements[0] or in_a_handler(node):
+    for node in returns:
+        if node is statements[0] or in_a_handler(node):
             continue
         if (ast.dump(node.value) if node.value is not None else None) == answer:
             return True

@@ -542,11 +542,17 @@ class ErrorLayerMismatch(Rule):
         `isinstance(exc, SomeError)`, `"No result found" in str(exc)`, `exc.code == ...`."""
         if clause.name is None:
             return False
+        child = node
         for ancestor in self.context.ancestors(node):
             if ancestor is clause:
                 return False
-            if isinstance(ancestor, ast.If) and _narrows(ancestor.test, clause.name) and _inside(node, ancestor.body):
+            if (
+                isinstance(ancestor, ast.If)
+                and any(child is statement for statement in ancestor.body)
+                and _narrows(ancestor.test, clause.name)
+            ):
                 return True
+            child = ancestor
         return False
 
     # --- configuration ------------------------------------------------------------------
@@ -750,10 +756,6 @@ def _narrows(test: ast.expr, name: str) -> bool:
             for node in ast.walk(operand)
         )
     return False
-
-
-def _inside(node: ast.AST, body: list[ast.stmt]) -> bool:
-    return any(node is inner for statement in body for inner in ast.walk(statement))
 
 
 def _clause_nodes(clause: ast.ExceptHandler) -> Iterator[ast.AST]:

@@ -819,11 +819,7 @@ class HardcodedSecret(Rule):
         the callee is a function or class defined at the top of this module."""
         if any(isinstance(argument, ast.Starred) for argument in call.args[: position + 1]):
             return None
-        callee = self.context.call_name(call)
-        if callee is None or not callee.startswith(f"{self.context.module}."):
-            return None
-        name = callee[len(self.context.module) + 1 :]
-        function = _top_level_function(self.context.tree, name)
+        function = _top_level_callee(self.context, call)
         if function is None:
             return None
         arguments = function.args
@@ -872,7 +868,7 @@ class HardcodedSecret(Rule):
         if isinstance(parent, ast.keyword) and isinstance(self.context.parent(parent), ast.Call):
             call = self.context.parent(parent)
             assert isinstance(call, ast.Call)
-            if _top_level_callee(self.context, call):
+            if _top_level_callee(self.context, call) is not None:
                 parameter = parent.arg
         elif isinstance(parent, ast.Call) and node in parent.args:
             parameter = self._parameter_at(parent, parent.args.index(node))
@@ -910,12 +906,12 @@ class HardcodedSecret(Rule):
             self._candidates[key] = candidate
 
 
-def _top_level_callee(context: FileContext, call: ast.Call) -> bool:
-    """The call is of a function or class defined at the top of this module."""
+def _top_level_callee(context: FileContext, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function (or class `__init__`) defined at the top of this module that the call calls."""
     callee = context.call_name(call)
     if callee is None or not callee.startswith(f"{context.module}."):
-        return False
-    return _top_level_function(context.tree, callee[len(context.module) + 1 :]) is not None
+        return None
+    return _top_level_function(context.tree, callee[len(context.module) + 1 :])
 
 
 @functools.lru_cache(maxsize=8192)

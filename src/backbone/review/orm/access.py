@@ -509,9 +509,7 @@ def _empty_test(test: ast.expr) -> str | None:
         and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
     ):
         tested = test.left
-    if isinstance(tested, ast.Attribute) and isinstance(tested.value, ast.Name) and tested.value.id in ("self", "cls"):
-        return tested.attr
-    return None
+    return _self_attribute(tested) if tested is not None else None
 
 
 def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParameterGuard, ...]:

@@ -193,16 +193,8 @@ def _one_item_parameter(node: ast.expr, flow: ScopeFlow) -> bool:
     binding = flow.binding_at(node.id, node)
     if binding is None or binding.kind.value != "param":
         return False
-    arguments = scope.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    names = [argument.arg for argument in positional]
-    if node.id in names:
-        position = names.index(node.id)
-        if flow.context.class_qualname is not None and names and names[0] in ("self", "cls"):
-            position -= 1
-    elif node.id in {argument.arg for argument in arguments.kwonlyargs}:
-        position = -1
-    else:
+    position = flow.call_position(node.id)
+    if position is None:
         return False
     qualname = flow.context.qualname
     return bool(qualname) and flow.knowledge.one_item_argument(qualname, position, node.id)

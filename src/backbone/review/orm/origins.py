@@ -298,15 +298,11 @@ class _Origins:
         if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         arguments = scope.args
-        positional = [*arguments.posonlyargs, *arguments.args]
-        if parameter in positional:
-            position = positional.index(parameter)
-            if self.flow.context.class_qualname is not None and positional and positional[0].arg in ("self", "cls"):
-                # `self.method(a, b)`: the call's first argument is the second parameter.
-                position -= 1
-        elif parameter in arguments.kwonlyargs:
-            position = -1
-        else:
+        # The function's own parameter (not a lambda's of the same name).
+        if parameter not in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            return None
+        position = self.flow.call_position(parameter.arg)
+        if position is None:
             return None
         return self.flow.knowledge.parameter_origin(self.flow.context.qualname, position, parameter.arg)
 

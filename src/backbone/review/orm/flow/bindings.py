@@ -252,6 +252,24 @@ class ScopeBindings(ScopeState):
     def parent(self, node: ast.AST) -> ast.AST | None:
         return self.module.parent_of(node)
 
+    def call_position(self, name: str) -> int | None:
+        """Where a project call passes the parameter `name` of this function: its position among
+        the call's positional arguments (`self.method(a, b)`: a method's `self`/`cls` is not
+        one), -1 when it is keyword-only, None when the function has no such parameter."""
+        scope = self._scope
+        if scope is None:
+            return None
+        arguments = scope.args
+        names = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+        if name in names:
+            position = names.index(name)
+            if self.context.class_qualname is not None and names[0] in ("self", "cls"):
+                position -= 1
+            return position
+        if name in {argument.arg for argument in arguments.kwonlyargs}:
+            return -1
+        return None
+
     def binding_at(self, name: str, node: ast.AST) -> Binding | None:
         """The last binding of `name` above `node` in this scope."""
         bindings = self.bindings.get(name)

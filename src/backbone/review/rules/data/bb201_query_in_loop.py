@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.review.frameworks import qualname_of
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
     DataLayer,
@@ -41,6 +42,7 @@ from backbone.review.serialization.loads import requeried
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
+    from backbone.review.project import ProjectIndex
 
 _FIX = {
     DataLayer.DJANGO: (
@@ -1505,7 +1507,7 @@ class QueryInLoop(Rule):
         """The method field that runs this function once per serialized row, if one does."""
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or self.context.project is None:
             return None
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        qualname = qualname_of(node, self.context)
         return serialization_knowledge(self.context.project).per_row_functions().get(qualname)
 
     def _per_row_method(self, node: ast.AST) -> PerRowMethod | None:
@@ -1513,17 +1515,13 @@ class QueryInLoop(Rule):
         project = self.context.project
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
             return None
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        qualname = qualname_of(node, self.context)
         return project_knowledge(project).per_row_methods().get(qualname)
 
     def _report_row_method(self, event: QueryEvent, caller: PerRowMethod) -> None:
         project = self.context.project
         assert project is not None
-        owner = caller.caller
-        while owner and owner not in project.modules:
-            owner = owner.rpartition(".")[0]
-        module = project.modules.get(owner)
-        where = f"{module.path.rpartition('/')[2]}:{caller.line}" if module is not None else f"line {caller.line}"
+        where = _where(project, caller.caller, caller.line)
         through = " > ".join(caller.chain)
         self.report(
             event.node,
@@ -1539,19 +1537,13 @@ class QueryInLoop(Rule):
         project = self.context.project
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or project is None:
             return None
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        qualname = qualname_of(node, self.context)
         found = project.per_item_callbacks().get(qualname)
         if found is None:
             return None
         caller, handed = found
         receiver = project.function(handed.callee)
-        owner = caller.rpartition(".")[0]
-        while owner and owner not in project.modules:
-            # A method: its module is further up the dotted name.
-            owner = owner.rpartition(".")[0]
-        module = project.modules.get(owner)
-        path = module.path if module is not None else ""
-        where = f"{path.rpartition('/')[2]}:{handed.line}" if path else f"line {handed.line}"
+        where = _where(project, caller.rpartition(".")[0], handed.line)
         return (receiver.qualname if receiver is not None else handed.callee), where
 
     def _check_callback(self, node: ast.FunctionDef | ast.AsyncFunctionDef, flow: ScopeFlow, callback: tuple[str, str]) -> None:
@@ -1693,6 +1685,15 @@ class QueryInLoop(Rule):
             return None
         return knowledge.resolve_function(qualname)
 
+
+
+def _where(project: ProjectIndex, owner: str, line: int) -> str:
+    """`views.py:12` for a line of `owner` (a module, or a function or method in one)."""
+    while owner and owner not in project.modules:
+        # A function or method: its module is further up the dotted name.
+        owner = owner.rpartition(".")[0]
+    module = project.modules.get(owner)
+    return f"{module.path.rpartition('/')[2]}:{line}" if module is not None and module.path else f"line {line}"
 
 def _requeries_self(event: QueryEvent) -> bool:
     """`self.channels.order_by("code")` evaluated: a new query from a relation of `self`."""

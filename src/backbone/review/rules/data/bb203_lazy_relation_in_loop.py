@@ -48,6 +48,28 @@ VARIATION_MODELS = """
             channels = models.ManyToManyField(Channel)
 """
 
+# The models of the examples that read an order's customer (a SQLAlchemy many-to-one).
+ORDER_MODELS = """
+        from sqlalchemy import ForeignKey, select
+        from sqlalchemy.ext.asyncio import AsyncSession
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+            customer: Mapped[Customer] = relationship()
+"""
+
+
 class LazyRelationInLoop(Rule):
     code = "BB203"
     name = "lazy-relation-in-loop"
@@ -137,24 +159,7 @@ class LazyRelationInLoop(Rule):
 
     INVALID = (
         # An async session can't lazy-load the customer the filter pins, not even once.
-        """
-        from sqlalchemy import ForeignKey, select
-        from sqlalchemy.ext.asyncio import AsyncSession
-        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
-
-        class Base(DeclarativeBase):
-            pass
-
-        class Customer(Base):
-            __tablename__ = "customers"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            name: Mapped[str]
-
-        class Order(Base):
-            __tablename__ = "orders"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-            customer: Mapped[Customer] = relationship()
+        ORDER_MODELS + """
 
         async def customer_orders(session: AsyncSession, customer_id: int):
             orders = (await session.scalars(select(Order).where(Order.customer_id == customer_id))).all()
@@ -285,24 +290,7 @@ class LazyRelationInLoop(Rule):
             return found
         """,
         # SQLAlchemy (async): the many-to-one is not loaded with the orders.
-        """
-        from sqlalchemy import ForeignKey, select
-        from sqlalchemy.ext.asyncio import AsyncSession
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-        class Base(DeclarativeBase):
-            pass
-
-        class Customer(Base):
-            __tablename__ = "customers"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            name: Mapped[str]
-
-        class Order(Base):
-            __tablename__ = "orders"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-            customer: Mapped[Customer] = relationship()
+        ORDER_MODELS + """
 
         async def order_lines(session: AsyncSession):
             result = await session.execute(select(Order).order_by(Order.id))
@@ -381,24 +369,7 @@ class LazyRelationInLoop(Rule):
     VALID = (
         # Every order belongs to the one customer the filter pins: a synchronous session's
         # identity map answers `order.customer` after one load.
-        """
-        from sqlalchemy import ForeignKey, select
-        from sqlalchemy.ext.asyncio import AsyncSession
-        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
-
-        class Base(DeclarativeBase):
-            pass
-
-        class Customer(Base):
-            __tablename__ = "customers"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            name: Mapped[str]
-
-        class Order(Base):
-            __tablename__ = "orders"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-            customer: Mapped[Customer] = relationship()
+        ORDER_MODELS + """
 
         def customer_orders(session: Session, customer_id: int):
             orders = session.scalars(select(Order).where(Order.customer_id == customer_id)).all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 import enum
+import weakref
 from dataclasses import dataclass
 
 from backbone.review.orm.flow.module import ScopeFlow
@@ -730,14 +731,19 @@ def round_arguments(call: ast.Call, loop: Loop, flow: ScopeFlow) -> frozenset[st
     return frozenset(found)
 
 
+# The attributes each loop assigns (`ast.dump` of the owner + "." + name), walked once per loop.
+_ASSIGNED: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 def _assigned_in(attribute: ast.Attribute, loop: Loop) -> bool:
-    shown = ast.dump(attribute.value) + "." + attribute.attr
-    for node in ast.walk(loop.node):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            if isinstance(target, ast.Attribute) and ast.dump(target.value) + "." + target.attr == shown:
-                return True
-    return False
+    assigned = _ASSIGNED.get(loop.node)
+    if assigned is None:
+        found: set[str] = set()
+        for node in ast.walk(loop.node):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            found.update(ast.dump(target.value) + "." + target.attr for target in targets if isinstance(target, ast.Attribute))
+        assigned = _ASSIGNED[loop.node] = frozenset(found)
+    return ast.dump(attribute.value) + "." + attribute.attr in assigned
 
 
 # Calls that give the same value for the same arguments.

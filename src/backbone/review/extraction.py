@@ -31,9 +31,10 @@ def extract_module_facts(
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations
 
-    indexed = semantic is not None and semantic.indexes(nodes)
+    # The model whose node index is `nodes`, when there is one: it hands out the nodes of a type.
+    index = semantic if semantic is not None and semantic.indexes(nodes) else None
     imports, stars = collect_imports(
-        tree, module, is_package, semantic.nodes_of(ast.Import, ast.ImportFrom) if indexed and semantic else nodes
+        tree, module, is_package, index.nodes_of(ast.Import, ast.ImportFrom) if index is not None else nodes
     )
     symbols = top_level_symbols(tree)
     resolver = NameResolver(module, imports, symbols, stars)
@@ -43,6 +44,11 @@ def extract_module_facts(
     classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
+
+    def nodes_of(*types: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of these types off the index, else every node (the readers below filter)."""
+        return index.nodes_of(*types) if index is not None else all_nodes
+
     return ModuleFacts(
         path=path,
         module=module,
@@ -56,14 +62,10 @@ def extract_module_facts(
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver),
         migrations=extract_migration_declarations(tree, path, resolver),
-        settings_modules=configured_settings_modules(
-            tree, semantic.nodes_of(ast.Call, ast.Assign, ast.Dict) if indexed and semantic else all_nodes
-        ),
-        flask_cors_configuration=flask_cors_configuration(
-            semantic.nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict) if indexed and semantic else all_nodes
-        ),
-        loop_starts=loop_starts(semantic.nodes_of(ast.Call) if indexed and semantic else all_nodes, resolver),
-        dotted_class_paths=dotted_class_paths(semantic.nodes_of(ast.Constant) if indexed and semantic else all_nodes),
+        settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
+        flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),
+        loop_starts=loop_starts(nodes_of(ast.Call), resolver),
+        dotted_class_paths=dotted_class_paths(nodes_of(ast.Constant)),
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),

@@ -110,6 +110,15 @@ class FunctionFacts:
     yields_once: bool = False
 
 
+def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
+    """The names of a function's positional parameters, leaving out a method's leading
+    `self`/`cls` (a bound call passes it)."""
+    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
+    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
+        positional = positional[1:]
+    return positional
+
+
 def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
     """Positions (of positional arguments) and names (of keyword ones) a call passes a
     one-element display: `[bug]`, `(case,)`, `{user}`."""
@@ -238,8 +247,9 @@ class _FactCollector:
         while stack:
             item = stack.pop()
             if isinstance(item, _FunctionEnd):
+                nodes = self._own(item.node)
                 per_item, handed = self._callbacks(item.node, item.class_qualname)
-                returned, returned_through = _returned_argument(item.node, item.class_qualname, self.resolver)
+                returned, returned_through = _returned_argument(item.node, item.class_qualname, self.resolver, nodes)
                 self.functions[item.qualname] = FunctionFacts(
                     item.qualname,
                     item.node.lineno,
@@ -248,11 +258,11 @@ class _FactCollector:
                     item.decorators,
                     per_item,
                     handed,
-                    _per_item_rows(item.node, item.class_qualname) if per_item else (),
+                    _per_item_rows(item.node, item.class_qualname, nodes) if per_item else (),
                     self._handed_rows(item.node, item.class_qualname),
                     returned,
                     returned_through,
-                    _yields_once(self._own(item.node)),
+                    _yields_once(nodes),
                 )
                 continue
             node, frame = item
@@ -315,9 +325,7 @@ class _FactCollector:
         `map(render, rows)`), and the module-level functions and own methods it hands to calls.
         A parameter called in a loop without the item (`for attempt in range(3): return func()`)
         runs once per attempt, not per item."""
-        positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
-        if positional and positional[0] in ("self", "cls") and class_qualname is not None:
-            positional = positional[1:]
+        positional = _positional_parameters(node, class_qualname)
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
@@ -401,7 +409,7 @@ class _FactCollector:
                     typed.append((item.target.id, variable))
             elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
                 annotated = {argument.arg: self._type_of(argument.annotation) for argument in item.args.args if argument.annotation is not None}
-                for statement in own_nodes(item):
+                for statement in self._own(item):
                     if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.value, ast.Name)):
                         continue
                     target = statement.targets[0]
@@ -423,7 +431,7 @@ class _FactCollector:
         """The calls that hand a project function what another project call returned, next to a
         function argument (HandedRows)."""
         frame = _Frame((), class_qualname, None)
-        nodes = own_nodes(node)
+        nodes = self._own(node)
         calls = [inner for inner in nodes if isinstance(inner, ast.Call) and len(inner.args) >= 2]
         if not any(isinstance(argument, (ast.Name, ast.Lambda, ast.Attribute)) for call in calls for argument in call.args):
             return ()
@@ -504,7 +512,7 @@ class _FactCollector:
         """Local names bound only to the result of one constructor-like call (and to `None`):
         `manager = None` then `manager = ServerConfigManager()` under an `if`."""
         built: dict[str, str | None] = {}
-        for inner in own_nodes(node):
+        for inner in self._own(node):
             targets: list[ast.expr] = []
             value: ast.expr | None = None
             if isinstance(inner, ast.Assign):
@@ -564,18 +572,15 @@ _NARROWING = frozenset(
 
 
 def _returned_argument(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, resolver: NameResolver
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, resolver: NameResolver, nodes: list[ast.AST]
 ) -> tuple[tuple[int, int], tuple[str, ...]]:
     """FunctionFacts.returns_argument and returns_through: every return gives back the same
     parameter, narrowed (by query calls, or by project functions handed it first), whole or at
     the same position of a tuple."""
     none: tuple[tuple[int, int], tuple[str, ...]] = ((-1, -1), ())
-    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
-    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
-        positional = positional[1:]
+    positional = _positional_parameters(node, class_qualname)
     if not positional:
         return none
-    nodes = own_nodes(node)
     bound: dict[str, list[ast.expr]] = {}
     for inner in nodes:
         if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
@@ -664,14 +669,13 @@ def _lambda_row_method(function: ast.Lambda) -> str:
     return body.func.attr if isinstance(receiver, ast.Name) and receiver.id == parameters[0].arg else ""
 
 
-def _per_item_rows(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> tuple[tuple[int, int], ...]:
+def _per_item_rows(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, nodes: list[ast.AST]
+) -> tuple[tuple[int, int], ...]:
     """(called, iterated): a parameter called with the item of a loop or comprehension whose
     iterable comes from another parameter, directly or through a name bound from it
     (`results = query_set.paginate(page, size)`, `[serializer(r) for r in results.items]`)."""
-    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
-    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
-        positional = positional[1:]
-    nodes = own_nodes(node)
+    positional = _positional_parameters(node, class_qualname)
     derived: dict[str, set[str]] = {name: {name} for name in positional}
     for inner in nodes:
         if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
@@ -781,18 +785,25 @@ _ROW_HANDOVERS_VIEW = "project.row-handovers"
 _SPECIALISATIONS_VIEW = "project.generic-specialisations"
 
 
-def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
+def _serving_functions(index: ProjectIndex) -> list[str]:
+    """The project's functions, sorted, but those of tests, migrations, commands and scripts:
+    what runs there per item serves no request."""
     from backbone.review.contexts import path_context
 
-    found: dict[str, tuple[str, HandedFunction]] = {}
     apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
+    serving: list[str] = []
     for caller in sorted(index.functions):
         module = caller
         while module and module not in index.modules:
             module = module.rpartition(".")[0]
-        if module in apart:
-            # Tests, migrations, commands and scripts: what runs there per item serves no request.
-            continue
+        if module not in apart:
+            serving.append(caller)
+    return serving
+
+
+def _build_callbacks(index: ProjectIndex) -> dict[str, tuple[str, HandedFunction]]:
+    found: dict[str, tuple[str, HandedFunction]] = {}
+    for caller in _serving_functions(index):
         for handed in index.functions[caller].handed:
             receiver = index.function(handed.callee)
             if receiver is None or not receiver.per_item_parameters:
@@ -822,19 +833,9 @@ def _build_specialisations(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
 
 
 def _build_row_handovers(index: ProjectIndex) -> dict[str, tuple[tuple[str, HandedRows], ...]]:
-    from backbone.review.contexts import path_context
-
     found: dict[str, list[tuple[str, HandedRows]]] = {}
-    apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
-    for caller in sorted(index.functions):
+    for caller in _serving_functions(index):
         facts = index.functions[caller]
-        if not facts.handed_rows:
-            continue
-        module = caller
-        while module and module not in index.modules:
-            module = module.rpartition(".")[0]
-        if module in apart:
-            continue
         for handed in facts.handed_rows:
             receiver = index.function(handed.callee)
             if receiver is None or not any(

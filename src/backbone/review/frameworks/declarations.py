@@ -822,9 +822,6 @@ class _RouteExtractor:
 
     def _returned_calls(self, qualname: str, scope: _Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         seen: set[tuple[str, int, int]] = set()
-        parameters = {
-            argument.arg for argument in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)
-        }
         for statement in scope.returns:
             if statement.value is None:
                 continue
@@ -838,7 +835,7 @@ class _RouteExtractor:
                 key = (callee, leaf.lineno, leaf.col_offset + 1)
                 if key not in seen:
                     seen.add(key)
-                    handed_back = _handed_back(leaf, scope.bindings, parameters, function)
+                    handed_back = handed_back_keywords(leaf, scope.bindings, function)
                     self.found.append(ReturnedCall(qualname, callee, leaf.lineno, leaf.col_offset + 1, handed_back))
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from backbone.findings import Confidence
 from backbone.review.context import FileContext
-from backbone.review.frameworks import handler_for, response_model, response_payloads, view_class_for
+from backbone.review.frameworks import handler_for, qualname_of, response_model, response_payloads, view_class_for
 from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
@@ -36,7 +36,7 @@ from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
 from backbone.review.serialization.facts import ViewData
-from backbone.review.project import SUPER_CALL, ProjectIndex
+from backbone.review.project import SUPER_CALL, FunctionFacts, ProjectIndex
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, Where, serialization_knowledge
 from backbone.review.semantic import own_nodes
 
@@ -474,8 +474,7 @@ class _Finder:
         project function that calls a function it is given once per row (`paginate(results, page,
         25, serialize_dashboard)`, `lambda q: q.to_dict()`): that function's reads run per row."""
         index = self.knowledge.index
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(function), function.name]))
-        handovers = index.row_handovers(qualname)
+        handovers = index.row_handovers(qualname_of(function, self.context))
         if not handovers:
             return []
         returned = [
@@ -507,8 +506,7 @@ class _Finder:
                     if facts is None:
                         continue
                     position = 1 if facts.qualname.rpartition(".")[0] in index.classes else 0
-                    name = f"{facts.qualname.rpartition('.')[2]}()"
-                    reads.extend(Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(facts.qualname, position))
+                    reads.extend(self._reads_of(facts, position))
                 if not reads:
                     continue
                 receiver = handed.callee.rpartition(".")[2]
@@ -716,6 +714,11 @@ class _Finder:
         target = self.knowledge.index.function(qualname)
         if target is None:
             return []
+        return self._reads_of(target, position, flags)
+
+    def _reads_of(self, target: FunctionFacts, position: int, flags: frozenset[str] = frozenset()) -> list[Read]:
+        """What project function `target` reads off its parameter `position` (see
+        SerializationKnowledge.function_reads), as the reads of a field named after it."""
         name = f"{target.qualname.rpartition('.')[2]}()"
         return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position, flags=flags)]
 

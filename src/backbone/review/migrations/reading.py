@@ -19,6 +19,7 @@ from backbone.review.migrations.model import (
     StepKind,
 )
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
+from backbone.review.names import last_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -125,9 +126,7 @@ def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[S
 
     A name filled in at run time is "" in the steps (an unknown table is not an existing one).
     """
-    if isinstance(sql, ast.Call) and isinstance(sql.func, (ast.Name, ast.Attribute)) and sql.args and (
-        (sql.func.attr if isinstance(sql.func, ast.Attribute) else sql.func.id) == "text"
-    ):
+    if isinstance(sql, ast.Call) and sql.args and last_name(sql.func) == "text":
         sql = sql.args[0]
     if not isinstance(sql, ast.JoinedStr):
         return None
@@ -309,12 +308,8 @@ def _django_fields(definition: ast.expr | None) -> tuple[str, ...]:
     fields = _argument(definition, 99, "fields")
     items = list(fields.elts) if isinstance(fields, (ast.List, ast.Tuple)) else []
     items += [argument.args[0] for argument in definition.args
-              if isinstance(argument, ast.Call) and _last(_name_of(argument.func)) == "F" and argument.args]
+              if isinstance(argument, ast.Call) and last_name(argument.func) == "F" and argument.args]
     return tuple(text.lstrip("-") for item in items if (text := literal_text(item)))
-
-
-def _name_of(node: ast.expr) -> str:
-    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
@@ -643,7 +638,7 @@ def _dialect_class_condition(test: ast.expr) -> tuple[frozenset[str], bool] | No
     classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
     names = set()
     for item in classes:
-        name = _DIALECT_CLASSES.get(_name_of(item).partition("_")[0])
+        name = _DIALECT_CLASSES.get((last_name(item) or "").partition("_")[0])
         if name is None:
             return None
         names.add(name)

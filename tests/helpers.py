@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from backbone.api import ReviewRequest, review
 from backbone.cli import main
+from backbone.findings import Finding
 
 # A silent failure inside a function: exactly one BB101, on the `except` line (line 4).
 SILENT_EXCEPT = textwrap.dedent(
@@ -52,6 +54,19 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+def review_tree_with(
+    root: Path, files: Mapping[str, str], select: str, config: str = "", jobs: int | None = 1
+) -> list[Finding]:
+    """Review `files` (dedented) written under `root` with a pyproject that selects `select` (a code or a
+    prefix) plus `config`; no internal error; the findings in (path, line) order."""
+    tree = {path: textwrap.dedent(text) for path, text in files.items()}
+    tree["pyproject.toml"] = f"[tool.backbone]\nselect = [\"{select}\"]\n{config}"
+    write_tree(root, tree)
+    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=jobs))
+    assert result.internal_errors == []
+    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import review_tree_with
 
-from backbone.api import ConfigError, ReviewRequest, review
+from backbone.api import ConfigError
 from backbone.findings import Confidence, Finding
 
 MODELS = """
@@ -62,13 +62,7 @@ def downgrade():
 
 
 def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
-    for relative, text in {**files, "pyproject.toml": f"[tool.backbone]\nselect = [\"BB7\"]\n{config}"}.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
-    assert result.internal_errors == []
-    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+    return review_tree_with(root, files, "BB7", config)
 
 
 def test_a_drop_of_a_field_the_model_still_declares_is_high_confidence(tmp_path: Path) -> None:

@@ -125,3 +125,17 @@ def review_project(root: Path, codes: tuple[str, ...]) -> list[Finding]:
 
 def located(findings: list[Finding]) -> list[tuple[str, int, str]]:
     return sorted((finding.path, finding.location.line, finding.code) for finding in findings)
+
+
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+
+def expected(files: dict[str, str], codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    """The (path, line, code) triples that `# expect: CODE[, CODE]` comments in `files` mark, for `codes`."""
+    found = []
+    for path, source in files.items():
+        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                found += [(path, number, code) for code in re.split(r"\s*,\s*", match.group(1).strip()) if code in codes]
+    return sorted(found)

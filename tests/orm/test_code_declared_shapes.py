@@ -9,16 +9,13 @@ review must report exactly those (BB201, BB203 and BB207).
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
-from orm_test_support import facts_of, located, review_project, write_project
+from orm_test_support import expected, facts_of, located, review_project, write_project
 
 from backbone.review.serialization.facts import SchemaClass
 
 CODES = ("BB201", "BB203", "BB207")
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 _MODELS = """
     from django.conf import settings
@@ -35,15 +32,6 @@ _MODELS = """
         notes = models.ManyToManyField(Note, blank=True)
 """
 
-
-def expected(files: dict[str, str]) -> list[tuple[str, int, str]]:
-    found = []
-    for path, source in files.items():
-        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                found += [(path, number, code) for code in re.split(r"\s*,\s*", match.group(1).strip()) if code in CODES]
-    return sorted(found)
 
 
 def test_nested_serializers_declared_by_drf_field_hooks_are_followed(tmp_path: Path) -> None:
@@ -120,7 +108,7 @@ def test_nested_serializers_declared_by_drf_field_hooks_are_followed(tmp_path: P
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
     message = next(finding.message for finding in findings if finding.code == "BB207")
     assert "`Note.author`" in message
 
@@ -254,7 +242,7 @@ def test_a_helper_returning_another_files_manager_row_is_a_row(tmp_path: Path) -
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
 
 
 def test_rows_picked_by_the_loop_counter_are_another_row_each_round(tmp_path: Path) -> None:
@@ -321,7 +309,7 @@ def test_rows_picked_by_the_loop_counter_are_another_row_each_round(tmp_path: Pa
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
     message = next(finding.message for finding in findings if finding.code == "BB203")
     assert "the query behind `teams`" in message
 
@@ -379,7 +367,7 @@ def test_a_method_added_to_a_model_with_add_to_class_runs_per_row(tmp_path: Path
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
     message = next(finding.message for finding in findings if finding.code == "BB207")
     assert "`User.role()`" in message and "`User.profile`" in message
     # The call is located where it is made, in the view's file.

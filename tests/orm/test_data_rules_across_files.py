@@ -6,27 +6,13 @@ review must report exactly those.
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
 import pytest
-from orm_test_support import located, review_project, write_project
+from orm_test_support import expected, located, review_project, write_project
 
 CODES = ("BB201", "BB202", "BB203", "BB204", "BB206")
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
-
-def expected(files: dict[str, str]) -> list[tuple[str, int, str]]:
-    found = []
-    for path, source in files.items():
-        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                for code in re.split(r"\s*,\s*", match.group(1).strip()):
-                    if code in CODES:
-                        found.append((path, number, code))
-    return sorted(found)
 
 
 DJANGO_PROJECT = {
@@ -388,7 +374,7 @@ FASTAPI_PROJECT = {
 )
 def test_projects_get_exactly_the_marked_findings(tmp_path: Path, files: dict[str, str]) -> None:
     root = write_project(tmp_path, files)
-    assert located(review_project(root, CODES)) == expected(files)
+    assert located(review_project(root, CODES)) == expected(files, CODES)
 
 
 def test_the_chain_through_project_functions_is_in_the_message(tmp_path: Path) -> None:

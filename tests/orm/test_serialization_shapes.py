@@ -8,17 +8,15 @@ review must report exactly those (BB201, BB203 and BB207).
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
-from orm_test_support import facts_of, index_of, located, review_project, write_project
+from orm_test_support import expected, facts_of, index_of, located, review_project, write_project
 
 from backbone.findings import Confidence
 from backbone.review.serialization.facts import SchemaClass, ViewData
 
 CODES = ("BB201", "BB203", "BB207")
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 _MODELS = """
     from django.db import models
@@ -86,15 +84,6 @@ _VENDORED = {
 }
 
 
-def expected(files: dict[str, str]) -> list[tuple[str, int, str]]:
-    found = []
-    for path, source in files.items():
-        for number, line in enumerate(textwrap.dedent(source).splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                found += [(path, number, code) for code in re.split(r"\s*,\s*", match.group(1).strip()) if code in CODES]
-    return sorted(found)
-
 
 def test_a_vendored_generic_list_serializes_each_row_with_a_serpy_serializer(tmp_path: Path) -> None:
     files = {
@@ -135,7 +124,7 @@ def test_a_vendored_generic_list_serializes_each_row_with_a_serpy_serializer(tmp
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
     message = next(finding.message for finding in findings if finding.code == "BB207")
     assert "`Story.owner`" in message and "`Story.assignees`" in message
 
@@ -231,7 +220,7 @@ def test_eager_loads_computed_from_the_serializer_leave_its_method_fields_to_rep
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
     assert [finding.confidence for finding in findings] == [Confidence.MEDIUM]
 
 
@@ -284,7 +273,7 @@ def test_guardian_permission_checks_per_serialized_object_are_queries(tmp_path: 
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
 
 
 
@@ -327,7 +316,7 @@ def test_generic_framework_bases_are_their_classes(tmp_path: Path) -> None:
         """,
     }
     findings = review_project(write_project(tmp_path, files), CODES)
-    assert located(findings) == expected(files)
+    assert located(findings) == expected(files, CODES)
 
 
 def test_a_review_root_that_is_a_package_names_its_modules_from_it(tmp_path: Path) -> None:
@@ -448,7 +437,7 @@ _PAGED = {
 
 def test_a_query_returned_to_a_caller_that_pages_it_through_a_per_item_serializer(tmp_path: Path) -> None:
     findings = review_project(write_project(tmp_path, _PAGED), CODES)
-    assert located(findings) == expected(_PAGED)
+    assert located(findings) == expected(_PAGED, CODES)
     first, second = sorted((finding for finding in findings if finding.code == "BB207"), key=lambda finding: finding.line)
     assert first.confidence is second.confidence is Confidence.MEDIUM
     assert "`Dashboard.user`" in first.message and "`dashboards()`" in first.message
@@ -634,7 +623,7 @@ _REPOSITORY = {
 
 def test_a_generic_repository_subclass_queries_the_model_it_binds(tmp_path: Path) -> None:
     findings = review_project(write_project(tmp_path, _REPOSITORY), CODES)
-    assert located(findings) == expected(_REPOSITORY)
+    assert located(findings) == expected(_REPOSITORY, CODES)
     by_path = {finding.path: finding for finding in findings}
     assert "`Recipe.unit`" in by_path["kitchen/recipes.py"].message and "`RecipeOut`" in by_path["kitchen/recipes.py"].message
     # The generic base's method, read as the subclass's that binds the model and its schema.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+from helpers import review_tree_with
 
 from backbone.api import ReviewRequest, review
 from backbone.findings import Finding
@@ -89,13 +90,7 @@ SERVICE = {
 
 
 def review_tree(root: Path, files: dict[str, str]) -> list[Finding]:
-    for relative, content in {**files, "pyproject.toml": '[tool.backbone]\nselect = ["BB301"]\n'}.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content), encoding="utf-8")
-    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
-    assert result.internal_errors == []
-    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+    return review_tree_with(root, files, "BB301")
 
 
 def test_unused_and_delegating_serializers_send_nothing_of_their_meta(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import review_tree_with
 
-from backbone.api import ReviewRequest, review
 from backbone.findings import Confidence, Finding
 from backbone.review.checker import check_source
 from backbone.review.knowledge.queues import (
@@ -30,13 +30,7 @@ def lines(snippet: str, path: str = "example.py") -> list[int]:
 
 
 def review_tree(root: Path, files: dict[str, str]) -> list[Finding]:
-    for relative, content in {**files, "pyproject.toml": '[tool.backbone]\nselect = ["BB402"]\n'}.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content), encoding="utf-8")
-    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False))
-    assert result.internal_errors == []
-    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+    return review_tree_with(root, files, "BB402", jobs=None)
 
 
 FLASK_SIGNUP = """

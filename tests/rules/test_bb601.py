@@ -3,30 +3,17 @@ the options, god classes next to their module, and the lexicon's stems."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import review_tree_with
 
-from backbone.api import ReviewRequest, review
 from backbone.findings import Finding
 from backbone.review.knowledge.domains import DEFAULT_LEXICON, identifier_words
 
 
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-
-
 def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
-    tree = {path: textwrap.dedent(text) for path, text in files.items()}
-    tree["pyproject.toml"] = f"[tool.backbone]\nselect = [\"BB601\"]\n{config}"
-    write_tree(root, tree)
-    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
-    assert result.internal_errors == []
-    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+    return review_tree_with(root, files, "BB601", config)
 
 
 # Handlers with generic names, placed only by the prefixes main.py mounts them under.

@@ -3,27 +3,15 @@ import-time calls, the call depth, and caches filled from the database."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from backbone.api import ReviewRequest, review
+from helpers import review_tree_with
+
 from backbone.findings import Confidence, Finding
 
 
-def write_tree(root: Path, files: dict[str, str]) -> None:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-
-
 def review_tree(root: Path, files: dict[str, str], config: str = "") -> list[Finding]:
-    tree = {path: textwrap.dedent(text) for path, text in files.items()}
-    tree["pyproject.toml"] = f"[tool.backbone]\nselect = [\"BB602\"]\n{config}"
-    write_tree(root, tree)
-    result, _ = review(ReviewRequest(paths=(str(root),), use_cache=False, jobs=1))
-    assert result.internal_errors == []
-    return sorted(result.findings, key=lambda finding: (finding.path, finding.line))
+    return review_tree_with(root, files, "BB602", config)
 
 
 SERVICE = {

@@ -105,9 +105,6 @@ class Step:
     on_new_null_column: bool = False
     # RENAME_TABLE and RENAME_COLUMN steps: the table's or the column's name afterwards.
     new_name: str = ""
-    # CREATE_INDEX and ADD_CONSTRAINT steps: the columns (Django: the fields) the index or the
-    # constraint covers, as far as they are plain names.
-    columns: tuple[str, ...] = ()
 
     @property
     def fails_with_rows(self) -> bool:
@@ -140,9 +137,6 @@ class Migration:
     # revisions directory is the per-database sibling of a PostgreSQL one, or it runs SQL that only
     # that database accepts (PRAGMA). "" means PostgreSQL, or any database.
     database: str = ""
-    # Steps inside a branch for another database (`if bind.dialect.name == "sqlite":`, the `else`
-    # of a PostgreSQL branch): they never run on PostgreSQL, so no PostgreSQL lock applies to them.
-    elsewhere: tuple[Step, ...] = ()
 
     @property
     def runs_on_postgres(self) -> bool:

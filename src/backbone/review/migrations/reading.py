@@ -19,6 +19,7 @@ from backbone.review.migrations.model import (
     StepKind,
 )
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
+from backbone.review.names import last_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -125,9 +126,7 @@ def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[S
 
     A name filled in at run time is "" in the steps (an unknown table is not an existing one).
     """
-    if isinstance(sql, ast.Call) and isinstance(sql.func, (ast.Name, ast.Attribute)) and sql.args and (
-        (sql.func.attr if isinstance(sql.func, ast.Attribute) else sql.func.id) == "text"
-    ):
+    if isinstance(sql, ast.Call) and sql.args and last_name(sql.func) == "text":
         sql = sql.args[0]
     if not isinstance(sql, ast.JoinedStr):
         return None
@@ -265,8 +264,7 @@ def _django_operation(
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
                           new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
-        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently"),
-                          columns=_django_fields(_argument(call, 1, "index"))))
+        steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
         steps.append(Step(StepKind.DROP_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name == "AddConstraint":
@@ -274,7 +272,7 @@ def _django_operation(
         kind = ConstraintKind.CHECK
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind, columns=_django_fields(constraint)))
+        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
         # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
@@ -299,22 +297,6 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
-
-
-def _django_fields(definition: ast.expr | None) -> tuple[str, ...]:
-    """The fields of `models.Index(fields=[...])` / `UniqueConstraint(fields=(...))` or of its
-    positional `F("name")` expressions ("-name" is the field "name")."""
-    if not isinstance(definition, ast.Call):
-        return ()
-    fields = _argument(definition, 99, "fields")
-    items = list(fields.elts) if isinstance(fields, (ast.List, ast.Tuple)) else []
-    items += [argument.args[0] for argument in definition.args
-              if isinstance(argument, ast.Call) and _last(_name_of(argument.func)) == "F" and argument.args]
-    return tuple(text.lstrip("-") for item in items if (text := literal_text(item)))
-
-
-def _name_of(node: ast.expr) -> str:
-    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
@@ -485,6 +467,8 @@ def _read_alembic(context: FileContext) -> Migration | None:
         ):
             atomic = False
     calls = sorted((node for node in ast.walk(upgrade) if isinstance(node, ast.Call)), key=_order_in(context, upgrade))
+    # Steps in a branch for another database are read (their tables and problems count) but not kept:
+    # they never run on PostgreSQL.
     elsewhere: list[Step] = []
     database = _directory_database(context)
     for call in calls:
@@ -513,7 +497,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
                     continue
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
-                     database=database, elsewhere=tuple(elsewhere))
+                     database=database)
 
 
 def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:
@@ -643,7 +627,7 @@ def _dialect_class_condition(test: ast.expr) -> tuple[frozenset[str], bool] | No
     classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
     names = set()
     for item in classes:
-        name = _DIALECT_CLASSES.get(_name_of(item).partition("_")[0])
+        name = _DIALECT_CLASSES.get((last_name(item) or "").partition("_")[0])
         if name is None:
             return None
         names.add(name)
@@ -740,8 +724,7 @@ def _alembic_operation(
     elif name == "create_index":
         index_table = _string(call, 1, "table_name")
         steps.append(Step(StepKind.CREATE_INDEX, call, text, index_table,
-                          concurrently=_is_true(keywords.get("postgresql_concurrently")),
-                          columns=_names(_argument(call, 2, "columns"))))
+                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
     elif name == "drop_index":
         steps.append(Step(StepKind.DROP_INDEX, call, text, _string(call, 1, "table_name"),
                           concurrently=_is_true(keywords.get("postgresql_concurrently"))))
@@ -753,10 +736,8 @@ def _alembic_operation(
             "create_primary_key": ConstraintKind.PRIMARY_KEY,
         }[name]
         foreign = kind is ConstraintKind.FOREIGN_KEY
-        columns = _names(_argument(call, 3, "local_cols") if foreign else _argument(call, 2, "columns"))
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if foreign else "table_name"),
-                          constraint=kind, other_table=_string(call, 2, "referent_table") if foreign else "",
-                          columns=() if kind is ConstraintKind.CHECK else columns))
+                          constraint=kind, other_table=_string(call, 2, "referent_table") if foreign else ""))
     elif name == "alter_column":
         column_name = _string(call, 1, "column_name")
         if "type_" in keywords:
@@ -782,12 +763,6 @@ def _alembic_operation(
         steps.extend(found)
     elif name == "bulk_insert":
         steps.append(Step(StepKind.DATA, call, text))
-
-
-def _names(node: ast.expr | None) -> tuple[str, ...]:
-    """The plain column names of a list (`["workspace", "name"]`); expressions are left out."""
-    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else []
-    return tuple(text for item in items if isinstance(item, ast.Constant) and isinstance(text := item.value, str))
 
 
 def _column_call(context: FileContext, column: ast.expr | None) -> ast.Call | None:

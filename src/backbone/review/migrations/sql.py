@@ -144,8 +144,7 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
         elif kind == "IndexStmt":
             steps.append(
                 Step(StepKind.CREATE_INDEX, node, text, statement.relation.relname,
-                     concurrently=bool(statement.concurrent), from_sql=True,
-                     columns=tuple(element.name for element in statement.indexParams or () if getattr(element, "name", None)))
+                     concurrently=bool(statement.concurrent), from_sql=True)
             )
         elif kind == "DropStmt":
             remove = _enum(statement.removeType)

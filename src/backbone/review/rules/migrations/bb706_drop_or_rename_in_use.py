@@ -126,12 +126,12 @@ class DropOrRenameInUse(MigrationRule):
 
     def check(self, migration: Migration) -> None:
         dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
-        for step in migration.steps:
+        for position, step in enumerate(migration.steps):
             if step.kind not in _KINDS or not migration.existed(step):
                 continue
             # A column an earlier step of the migration added: no code deployed before it reads it.
             if step.column and any(other.kind is StepKind.ADD_COLUMN and other.table == step.table
-                                   and other.column == step.column for other in migration.steps[:migration.steps.index(step)]):
+                                   and other.column == step.column for other in migration.steps[:position]):
                 continue
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:

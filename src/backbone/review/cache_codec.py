@@ -1,7 +1,8 @@
 """The data-only encoding of the review cache: typed MessagePack, validated on decode.
 
-A `TypedCodec` is built once for a type (`dict[str, CacheEntry]`, `dict[str, ModuleFacts]`)
-from its annotations. Each frozen dataclass in it gets a mirror `msgspec.Struct`, encoded as
+A `TypedCodec` is built once for a type (`dict[str, ProjectReads]`) from its annotations; an
+`EntriesCodec` for the values of a path-keyed file (`CacheEntry`, `ModuleFacts`) that a save
+after an edit mostly writes back as it was read. Each frozen dataclass in it gets a mirror `msgspec.Struct`, encoded as
 an array tagged with the class name, so that unions of dataclasses (`RouteDeclaration`,
 `ModelDeclaration`) decode into the right class. Decoding builds only strings, numbers,
 booleans, enum members, tuples, frozensets, dicts and those dataclasses, and checks every
@@ -38,6 +39,10 @@ class _Plan:
     from_wire: Convert | None = None
 
 
+# What decoding bytes that are not a valid encoding of the type raises.
+_UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError)
+
+
 class TypedCodec(Generic[T]):
     """Encodes values of one type to bytes and decodes bytes back, or to None when invalid."""
 
@@ -54,7 +59,7 @@ class TypedCodec(Generic[T]):
     def decode(self, data: bytes) -> T | None:
         try:
             decoded = self._decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError):
+        except _UNDECODABLE:
             return None
         from_wire = self._plan.from_wire
         try:
@@ -87,7 +92,7 @@ class EntriesCodec(Generic[T]):
         """The entries and their wire forms, or None when `data` is invalid (as a whole)."""
         try:
             wire: dict[str, Any] = self._decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError):
+        except _UNDECODABLE:
             return None
         from_wire = self._element.from_wire
         if from_wire is None:

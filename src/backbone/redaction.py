@@ -370,13 +370,16 @@ def shortest_match(pattern: re.Pattern[str]) -> int:
 
 
 # Per token format, the shortest text it can match: a shorter text needs no try.
-_TOKEN_SHORTEST: dict[str, int] = {name: shortest_match(pattern) for name, pattern in TOKEN_PATTERNS.items()}
+_TOKEN_SHORTEST: dict[str, int] = {}
 
 
 def _token_spans(text: str) -> Iterable[Span]:
     size = len(text)
     for name, pattern in TOKEN_PATTERNS.items():
-        if size < _TOKEN_SHORTEST[name] or (name == PEM_PRIVATE_KEY and "PRIVATE KEY" not in text):
+        shortest = _TOKEN_SHORTEST.get(name)
+        if shortest is None:
+            shortest = _TOKEN_SHORTEST[name] = shortest_match(pattern)
+        if size < shortest or (name == PEM_PRIVATE_KEY and "PRIVATE KEY" not in text):
             continue
         for match in pattern.finditer(text):
             if name == URL_WITH_PASSWORD:

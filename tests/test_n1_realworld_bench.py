@@ -165,3 +165,41 @@ def test_a_clone_missing_blobs_exports_the_rest(clones: tuple[Path, str, str], t
     assert skipped == ["app/__init__.py"]
     assert (destination / "app" / "views.py").read_text(encoding="utf-8") == VIEWS_BUGGY
     assert not (destination / "app" / "__init__.py").exists()
+
+
+def _load_sampler() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("n1_sample", ROOT / "bench" / "n1_realworld" / "sample.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sample_leaves_out_labelled_findings_and_skipped_repositories(tmp_path: Path) -> None:
+    sampler = _load_sampler()
+    tree = "/tmp/backbone-n1-x/owner+app-0123456789ab/src"
+
+    def finding(code: str, path: str, line: int) -> dict[str, object]:
+        return {"code": code, "path": f"{tree}/{path}", "line": line, "message": f"rows of\n{path}:{line}"}
+
+    payload = {"trees": [
+        {"repo": "owner/app", "parent": "0123456789abcdef", "root": "src",
+         "findings": [finding("BB207", "api/views.py", 10), finding("BB207", "api/views.py", 10),
+                      finding("BB207", "api/views.py", 20), finding("BB201", "api/views.py", 30),
+                      finding("BB207", "api/other.py", 5)]},
+        {"repo": "held/out", "parent": "fedcba9876543210", "root": "",
+         "findings": [finding("BB207", "views.py", 1)]},
+    ]}
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps(payload), encoding="utf-8")
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("repo\tcommit\tpath\tline\tlabel\treason\nowner/app\t0123456789ab\tapi/views.py\t20\ttrue\tx\n",
+                      encoding="utf-8")
+    out = tmp_path / "sample.tsv"
+    assert sampler.main(["--json", str(run), "--exclude", str(labels), "--skip", "held/out",
+                         "--per-repo", "5", "--out", str(out)]) == 0
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0] == sampler.HEADER
+    assert sorted((row[0], row[2], row[3], row[4]) for row in rows[1:]) == [
+        ("owner/app", "src", "api/other.py", "5"), ("owner/app", "src", "api/views.py", "10")]
+    assert all("\n" not in row[5] for row in rows[1:])

@@ -412,3 +412,84 @@ def test_only_request_input_or_state_a_handler_answers_from_is_reported(tmp_path
     }
     found = review_tree(tmp_path, files)
     assert [(f.path, f.line) for f in found] == [("app/main.py", 41)]
+
+
+def test_cache_entry_reset_to_an_empty_container_is_not_a_fill(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """\
+            from django.db import models
+
+            class Product(models.Model):
+                name = models.CharField(max_length=100)
+            """,
+        "shop/state.py": """\
+            from collections import OrderedDict
+
+            class LRU(OrderedDict):
+                pass
+
+            query_cache = {}
+            """,
+        "shop/views.py": """\
+            from django.http import JsonResponse
+            from django.urls import path
+
+            from shop import state
+            from shop.models import Product
+            from shop.state import LRU
+
+            def search(request, user):
+                results = [product.name for product in Product.objects.filter(name__icontains=request.GET["q"])]
+                state.query_cache.setdefault(user, LRU())["q"] = results
+                return JsonResponse({"results": results})
+
+            def reindex(request, user):
+                for product in Product.objects.all():
+                    product.save()
+                state.query_cache[user] = LRU()
+                state.query_cache[request.GET["other"]] = {}
+                return JsonResponse({})
+
+            urlpatterns = [path("search/<user>/", search), path("reindex/<user>/", reindex)]
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    # The fill in `search` is reported; `reindex` only resets entries to new empty containers.
+    assert [(f.path, f.line) for f in found] == [("shop/views.py", 10)]
+
+
+def test_lazy_load_into_another_modules_attribute(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/state.py": """\
+            chat_model = None
+            """,
+        "app/models.py": """\
+            class ChatModel:
+                def __init__(self, name: str):
+                    self.name = name
+            """,
+        "app/main.py": """\
+            from fastapi import FastAPI
+
+            from app import state
+            from app.models import ChatModel
+
+            app = FastAPI()
+
+            @app.post("/chat")
+            def chat(model_name: str):
+                if state.chat_model is None or state.chat_model.name is None:
+                    state.chat_model = ChatModel(model_name)
+                return {"model": state.chat_model.name}
+
+            @app.post("/model")
+            def switch(model_name: str):
+                state.chat_model = ChatModel(model_name)
+                return {}
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    # Built on first use in every worker; replacing it unconditionally is still reported.
+    assert [(f.path, f.line) for f in found] == [("app/main.py", 16)]

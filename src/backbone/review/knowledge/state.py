@@ -134,6 +134,29 @@ def container_of(value: ast.expr, resolve: Resolve) -> Container | None:
     return None
 
 
+def is_fresh_empty_container(value: ast.expr, resolve: Resolve, container_class: Callable[[str], bool]) -> bool:
+    """`{}`, `[]`, `set()`, `OrderedDict()`, `TTLCache(maxsize=100)`, `LRU()` (a project container
+    class, `class LRU(OrderedDict)`, called with no arguments): a new container holding nothing yet.
+    Storing one resets an entry; it fills it with no data."""
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, (ast.List, ast.Set)):
+        return not value.elts
+    if not isinstance(value, ast.Call):
+        return False
+    name = resolve(value.func)
+    if name is None:
+        return False
+    if name.startswith(_CACHE_PACKAGES):
+        # A cache's arguments are its size and lifetime, not its contents.
+        return all(isinstance(item, ast.Constant) for item in (*value.args, *(keyword.value for keyword in value.keywords)))
+    if name in _CONSTRUCTORS:
+        # A container type's arguments are its contents (a defaultdict's first is its factory).
+        factory = name in ("collections.defaultdict", "typing.DefaultDict")
+        return not value.keywords and len(value.args) <= (1 if factory else 0)
+    return not value.args and not value.keywords and container_class(name)
+
+
 # Bases that make a class a container itself (`class Registry(dict)`), besides the constructors above.
 _CONTAINER_BASES = frozenset({"collections.UserDict", "collections.UserList", "collections.abc.MutableMapping",
                               "collections.abc.MutableSequence", "collections.abc.MutableSet", "typing.Dict",

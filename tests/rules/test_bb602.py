@@ -493,3 +493,60 @@ def test_lazy_load_into_another_modules_attribute(tmp_path: Path) -> None:
     found = review_tree(tmp_path, files)
     # Built on first use in every worker; replacing it unconditionally is still reported.
     assert [(f.path, f.line) for f in found] == [("app/main.py", 16)]
+
+
+def test_calls_made_by_a_lazy_initialisation_run_once_per_process(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/registry.py": """\
+            _registry_uri = None
+
+            def set_registry_uri(uri):
+                global _registry_uri
+                _registry_uri = uri
+            """,
+        "app/main.py": """\
+            import os
+
+            from fastapi import FastAPI
+
+            from app import registry
+
+            app = FastAPI()
+            _store = None
+
+            class Store:
+                def __init__(self, uri):
+                    self.uri = uri
+
+            def get_store(uri=None):
+                global _store
+                if _store is None:
+                    store_uri = uri or os.environ.get("STORE_URI")
+                    _store = Store(store_uri)
+                    registry.set_registry_uri(store_uri)
+                return _store
+
+            @app.get("/models")
+            def models(uri: str):
+                return {"uri": get_store(uri).uri}
+            """,
+    }
+    # `set_registry_uri` runs once per process, in the first call of `get_store`.
+    assert review_tree(tmp_path / "lazy", files) == []
+    # A handler that calls it itself changes it on every request.
+    files["app/admin.py"] = """\
+        from fastapi import APIRouter
+
+        from app import registry
+
+        router = APIRouter()
+
+        @router.post("/registry")
+        def switch(uri: str):
+            registry.set_registry_uri(uri)
+            return {}
+        """
+    found = review_tree(tmp_path / "direct", files)
+    assert [(f.path, f.line) for f in found] == [("app/registry.py", 5)]
+    assert "(switch -> set_registry_uri)" in found[0].message

@@ -12,7 +12,7 @@ import ast
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, cast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backbone.review.names import (
     BUILTIN_NAMES,
@@ -21,6 +21,7 @@ from backbone.review.names import (
     dotted_parts,
 )
 from backbone.review import reads
+from backbone.review.knowledge.state import initialises_once
 from backbone.review.semantic import SemanticModel, child_fields, child_nodes, constant_truth, own_nodes, subtree
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ class CallSite:
     # The arguments it passes as a one-element list, tuple or set display (`add_comment([bug],
     # text)`): positions of positional ones, names of keyword ones.
     one_item: tuple[str, ...] = ()
+    # Made inside a lazy initialisation of module state (`global _store; if _store is None:
+    # _store = build(); configure(uri)`): the call runs once per process, not once per call.
+    once: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +216,10 @@ class _Frame:
     # Local names of the innermost function bound only to what one call builds (`manager =
     # ConfigManager()`, maybe `None` first): name -> the call's callee, qualified.
     instances: dict[str, str] = field(default_factory=dict)
+    # The names the innermost function declares `global`, and whether the node sits in a block that
+    # initialises one of them once (`if _store is None: _store = ...`).
+    declared_global: frozenset[str] = frozenset()
+    once: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,18 +292,27 @@ class _FactCollector:
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
-                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner)))
+                                calls.append(CallSite(
+                                    callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner), frame.once
+                                ))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
                                 target = self._callee(hook, frame)
                                 if target is not None:
-                                    calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
+                                    calls.append(CallSite(target, hook.lineno, hook.col_offset + 1, once=frame.once))
                 continue
             elif isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
                 # `if False:`, `elif kind == "x" and False:`: the branch the test rules out never runs,
                 # so its calls are no edges of the call graph (nor its definitions).
                 kept: list[ast.AST] = [node.test, *(node.body if truth else node.orelse)]
                 stack.extend([(child, frame) for child in reversed(kept)])
+                continue
+            elif isinstance(node, ast.If) and frame.declared_global and initialises_once(node, frame.declared_global):
+                once = replace(frame, once=True)
+                kept_frames: list[tuple[ast.AST, _Frame]] = [
+                    (node.test, frame), *((child, once) for child in node.body), *((child, frame) for child in node.orelse)
+                ]
+                stack.extend(reversed(kept_frames))
                 continue
             else:
                 # Load/Store markers hold nothing to collect.
@@ -318,7 +335,8 @@ class _FactCollector:
             is not None
         )
         calls: list[CallSite] = []
-        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node))
+        declared = frozenset(name for inner_node in self._own(node) if isinstance(inner_node, ast.Global) for name in inner_node.names)
+        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared)
         # Decorators, defaults and annotations run where the function is defined, not in it.
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"

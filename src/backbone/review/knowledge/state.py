@@ -217,6 +217,28 @@ def memoises_in_module_state(
     return False
 
 
+def initialises_once(node: ast.If, declared: frozenset[str]) -> bool:
+    """`if _store is None: _store = build(uri); configure(uri)` on a name the function declares
+    `global`: the block runs in the first call of each process only, every later call finds the
+    state set."""
+    # `if _store is None or _store.model is None:`: unset, or half set. `key not in _SITES` is once per key.
+    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    names = {
+        name
+        for test in tests
+        if not (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.NotIn))
+        and (name := _unset_test(test)) is not None
+        and name in declared
+    }
+    if len(names) != 1:
+        return False
+    name = names.pop()
+    if not all(any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(test)) for test in tests):
+        # `if _store is None or force:` runs again whenever the other test says so.
+        return False
+    return any(_stores_into(statement, {name}) for statement in node.body)
+
+
 def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     arguments = function.args
     return {

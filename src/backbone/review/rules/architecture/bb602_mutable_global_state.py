@@ -107,7 +107,9 @@ class MutableGlobalState(Rule):
             "derives the same state.\n\n"
             "Test code is not reviewed. Mutations at import time (module-level code, decorators that register functions, functions "
             "only called while the module loads) are not flagged: they run once per process and are the "
-            "same in every worker. `functools.lru_cache` is not flagged, and neither are constants: a "
+            "same in every worker; neither are the functions a handler reaches only through a lazy "
+            "initialisation (`global _store; if _store is None: _store = build(uri); set_registry_uri(uri)`), "
+            "which runs in the first call of each process. `functools.lru_cache` is not flagged, and neither are constants: a "
             "tuple or frozenset can't be changed. `threading.local()` and `ContextVar` values are "
             "per-request by design.\n\n"
             "Per-process caches are reported only when they hold database data: a container whose name "
@@ -1430,7 +1432,11 @@ def _reachable(index: ProjectIndex, max_depth: int) -> dict[str, tuple[str, ...]
     for _ in range(max_depth):
         following: list[tuple[str, ...]] = []
         for chain in frontier:
-            for _, callee in index.callees(chain[-1]):
+            for site, callee in index.callees(chain[-1]):
+                if site.once:
+                    # Called from a lazy initialisation (`if _store is None: _store = ...; configure()`):
+                    # once per process, whatever the request.
+                    continue
                 if callee.qualname not in chains:
                     chains[callee.qualname] = (*chain, callee.qualname)
                     following.append(chains[callee.qualname])

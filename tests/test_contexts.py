@@ -414,3 +414,92 @@ def test_min_confidence_on_the_command_line_and_in_the_configuration(
     wrong = run_cli(capsys, "review", str(tmp_path), "--no-cache")
     assert wrong.code == 2
     assert "min-confidence" in wrong.err and "certain" in wrong.err
+
+
+def test_definitions_named_only_in_branches_that_never_run_are_unreachable(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    files = {
+        "app/__init__.py": "",
+        "app/agents.py": """\
+            import time
+
+            class LegacyAgent:
+                async def act(self):
+                    time.sleep(1)
+
+            class BinaryAgent:
+                async def act(self):
+                    time.sleep(1)
+
+            class Agent:
+                async def act(self):
+                    time.sleep(1)
+
+            class AnnotatedAgent:
+                async def act(self):
+                    time.sleep(1)
+
+            async def legacy_step():
+                time.sleep(1)
+            """,
+        "app/main.py": """\
+            from fastapi import FastAPI
+
+            from app.agents import Agent, AnnotatedAgent, BinaryAgent, LegacyAgent, legacy_step
+
+            app = FastAPI()
+
+            def choose(kind: str):
+                if kind == "legacy" and False:
+                    return LegacyAgent()
+                elif False:
+                    return BinaryAgent()
+                elif 0:
+                    return Agent()
+                return Agent()
+
+            def typed(agent: AnnotatedAgent) -> None:
+                if False:
+                    AnnotatedAgent()
+
+            @app.post("/run")
+            async def run(kind: str):
+                if False:
+                    await legacy_step()
+                return await choose(kind).act()
+            """,
+    }
+    found = review_tree_with(tmp_path, files, "BB401")
+    # `Agent` is also built where it runs, `AnnotatedAgent` is named in an annotation: both live.
+    assert [(f.path, f.line) for f in found] == [("app/agents.py", 13), ("app/agents.py", 17)]
+
+
+def test_the_call_graph_has_no_edges_from_branches_that_never_run() -> None:
+    import ast
+
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.project import ProjectIndex
+
+    source = textwrap.dedent(
+        """
+        def helper():
+            return 1
+
+        def other():
+            return 2
+
+        def caller(flag):
+            if flag and False:
+                helper()
+            else:
+                other()
+            if True:
+                other()
+            else:
+                helper()
+        """
+    )
+    index = ProjectIndex.build([extract_module_facts(ast.parse(source), "m.py", "m", False)])
+    assert [target.qualname for _, target in index.callees("m.caller")] == ["m.other", "m.other"]
+    assert index.unreachable() == frozenset({"m.helper"})

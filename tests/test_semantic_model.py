@@ -287,3 +287,23 @@ def test_the_files_model_keeps_its_data_flows_for_every_rule_of_the_file() -> No
     assert [event.kind.value for event in flows.flow(function).events()] == [
         event.kind.value for event in walked.flow(function).events()
     ]
+
+
+def test_constant_truth_of_branch_tests() -> None:
+    from backbone.review.semantic import constant_truth
+
+    def truth(source: str) -> bool | None:
+        expression = ast.parse(source, mode="eval").body
+        return constant_truth(expression)
+
+    assert truth("False") is False
+    assert truth("0") is False
+    assert truth("None") is False
+    assert truth("not True") is False
+    assert truth("flag and False") is False
+    assert truth("model.kind == 'openai' and False") is False
+    assert truth("True or flag") is True
+    assert truth("True") is True
+    assert truth("flag") is None
+    assert truth("flag or False") is None
+    assert truth("in_debug_mode()") is None

@@ -412,3 +412,141 @@ def test_only_request_input_or_state_a_handler_answers_from_is_reported(tmp_path
     }
     found = review_tree(tmp_path, files)
     assert [(f.path, f.line) for f in found] == [("app/main.py", 41)]
+
+
+def test_cache_entry_reset_to_an_empty_container_is_not_a_fill(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """\
+            from django.db import models
+
+            class Product(models.Model):
+                name = models.CharField(max_length=100)
+            """,
+        "shop/state.py": """\
+            from collections import OrderedDict
+
+            class LRU(OrderedDict):
+                pass
+
+            query_cache = {}
+            """,
+        "shop/views.py": """\
+            from django.http import JsonResponse
+            from django.urls import path
+
+            from shop import state
+            from shop.models import Product
+            from shop.state import LRU
+
+            def search(request, user):
+                results = [product.name for product in Product.objects.filter(name__icontains=request.GET["q"])]
+                state.query_cache.setdefault(user, LRU())["q"] = results
+                return JsonResponse({"results": results})
+
+            def reindex(request, user):
+                for product in Product.objects.all():
+                    product.save()
+                state.query_cache[user] = LRU()
+                state.query_cache[request.GET["other"]] = {}
+                return JsonResponse({})
+
+            urlpatterns = [path("search/<user>/", search), path("reindex/<user>/", reindex)]
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    # The fill in `search` is reported; `reindex` only resets entries to new empty containers.
+    assert [(f.path, f.line) for f in found] == [("shop/views.py", 10)]
+
+
+def test_lazy_load_into_another_modules_attribute(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/state.py": """\
+            chat_model = None
+            """,
+        "app/models.py": """\
+            class ChatModel:
+                def __init__(self, name: str):
+                    self.name = name
+            """,
+        "app/main.py": """\
+            from fastapi import FastAPI
+
+            from app import state
+            from app.models import ChatModel
+
+            app = FastAPI()
+
+            @app.post("/chat")
+            def chat(model_name: str):
+                if state.chat_model is None or state.chat_model.name is None:
+                    state.chat_model = ChatModel(model_name)
+                return {"model": state.chat_model.name}
+
+            @app.post("/model")
+            def switch(model_name: str):
+                state.chat_model = ChatModel(model_name)
+                return {}
+            """,
+    }
+    found = review_tree(tmp_path, files)
+    # Built on first use in every worker; replacing it unconditionally is still reported.
+    assert [(f.path, f.line) for f in found] == [("app/main.py", 16)]
+
+
+def test_calls_made_by_a_lazy_initialisation_run_once_per_process(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/registry.py": """\
+            _registry_uri = None
+
+            def set_registry_uri(uri):
+                global _registry_uri
+                _registry_uri = uri
+            """,
+        "app/main.py": """\
+            import os
+
+            from fastapi import FastAPI
+
+            from app import registry
+
+            app = FastAPI()
+            _store = None
+
+            class Store:
+                def __init__(self, uri):
+                    self.uri = uri
+
+            def get_store(uri=None):
+                global _store
+                if _store is None:
+                    store_uri = uri or os.environ.get("STORE_URI")
+                    _store = Store(store_uri)
+                    registry.set_registry_uri(store_uri)
+                return _store
+
+            @app.get("/models")
+            def models(uri: str):
+                return {"uri": get_store(uri).uri}
+            """,
+    }
+    # `set_registry_uri` runs once per process, in the first call of `get_store`.
+    assert review_tree(tmp_path / "lazy", files) == []
+    # A handler that calls it itself changes it on every request.
+    files["app/admin.py"] = """\
+        from fastapi import APIRouter
+
+        from app import registry
+
+        router = APIRouter()
+
+        @router.post("/registry")
+        def switch(uri: str):
+            registry.set_registry_uri(uri)
+            return {}
+        """
+    found = review_tree(tmp_path / "direct", files)
+    assert [(f.path, f.line) for f in found] == [("app/registry.py", 5)]
+    assert "(switch -> set_registry_uri)" in found[0].message

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.semantic import SemanticModel, is_main_guard
+from backbone.review.semantic import SemanticModel, constant_truth, is_main_guard
 
 if TYPE_CHECKING:
     from backbone.review.contexts import ContextFact, ExecutionContexts
@@ -117,6 +117,24 @@ class FileContext:
         """`node` is under `if __name__ == "__main__":`: it runs only when the file is run as a script
         (a self-test, a development entry point), never when a service imports the module."""
         return any(isinstance(ancestor, ast.If) and is_main_guard(ancestor.test) for ancestor in self.ancestors(node))
+
+    def under_runtime_switch(self, node: ast.AST) -> bool:
+        """`node` runs only when an `if` in its own scope says so and the program decides that test
+        (`if in_debug_mode(): app = FastAPI(debug=True)`): a choice made by configuration at run
+        time, not a constant (`if True:`) nor the `__main__` guard."""
+        child = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                return False
+            if (
+                isinstance(ancestor, (ast.If, ast.IfExp))
+                and child is not ancestor.test
+                and not is_main_guard(ancestor.test)
+                and constant_truth(ancestor.test) is None
+            ):
+                return True
+            child = ancestor
+        return False
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         for ancestor in self.ancestors(node):

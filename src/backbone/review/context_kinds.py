@@ -19,6 +19,7 @@ class ExecutionContext(enum.Enum):
     TEST = "test"
     SCRIPT = "script"
     UNKNOWN = "unknown"
+    UNREACHABLE = "unreachable"
 
 
 # The order in which a finding names its context when it has several: the one that
@@ -32,6 +33,7 @@ PRECEDENCE = (
     ExecutionContext.SCRIPT,
     ExecutionContext.MIGRATION,
     ExecutionContext.TEST,
+    ExecutionContext.UNREACHABLE,
 )
 
 DESCRIPTIONS = {
@@ -43,6 +45,10 @@ DESCRIPTIONS = {
     ExecutionContext.TEST: "tests, fixtures, factories and test-support modules",
     ExecutionContext.SCRIPT: "files under scripts/ or bin/",
     ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
+    ExecutionContext.UNREACHABLE: (
+        "classes and functions the project names only in branches that never run (`if False:`, "
+        "`elif ... and False:`), and their code"
+    ),
 }
 
 

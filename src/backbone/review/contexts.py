@@ -13,6 +13,8 @@ contexts it runs in, each with the evidence (the root that reaches it and the ch
 - migration: Django migrations and Alembic revisions;
 - test: test modules, fixtures, factories and test-support code;
 - script: files under scripts/ or bin/;
+- unreachable: a class or function the project names only in branches that never run
+  (`if False:`, `elif kind == "x" and False:`), with all its code; such branches add no call edges;
 - unknown: nothing in the project reaches the function (a library API, a callback the
   framework finds by name): rules treat it as they always did.
 
@@ -56,6 +58,9 @@ class ContextFact:
 
 
 UNKNOWN_FACT = ContextFact(ExecutionContext.UNKNOWN, "reached from no known entry point", ())
+UNREACHABLE_FACT = ContextFact(
+    ExecutionContext.UNREACHABLE, "named only in branches that never run (`if False:`, `and False`)", ()
+)
 
 # --- roots ------------------------------------------------------------------------------------
 
@@ -144,8 +149,11 @@ class ExecutionContexts:
         index: ProjectIndex,
         handler_roots: Iterable[tuple[str, str]] = (),
         view_classes: Iterable[tuple[str, str]] = (),
+        unreachable: frozenset[str] = frozenset(),
     ) -> None:
         self._index = index
+        # Definitions only dead branches name (`ProjectIndex.unreachable`): known for a whole project only.
+        self._unreachable = unreachable
         # Class-based views: their class bodies (`queryset = ...`) serve the requests.
         self._view_classes = dict(view_classes)
         self._facts: dict[str, dict[ExecutionContext, ContextFact]] = {}
@@ -243,6 +251,10 @@ class ExecutionContexts:
         facts = self._index.modules.get(module)
         by_path = path_context(path) or (revision_context(facts) if facts is not None else None)
         parts = scope.split(".") if scope else []
+        if self._unreachable:
+            for end in range(1, len(parts) + 1):
+                if ".".join([module, *parts[:end]]) in self._unreachable:
+                    return (UNREACHABLE_FACT,)
         # The innermost enclosing function or class the index knows.
         while parts:
             qualname = ".".join([module, *parts])
@@ -275,6 +287,7 @@ def project_contexts(index: ProjectIndex) -> ExecutionContexts:
             built,
             ((handler.qualname, f"{handler.framework.value} handler") for handler in registry),
             ((handler.view_class, f"{handler.framework.value} view") for handler in registry if handler.view_class),
+            built.unreachable(),
         )
 
     return index.view(CONTEXTS_VIEW, build)

@@ -11,7 +11,7 @@ import re
 from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
-from backbone.review.project import ModuleFacts, collect_definitions, hook_callbacks
+from backbone.review.project import ModuleFacts, collect_definitions, collect_references, hook_callbacks
 
 
 def extract_module_facts(
@@ -43,6 +43,7 @@ def extract_module_facts(
         semantic.resolver = resolver
     classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
+    references, dead_references = collect_references(tree, module, resolver)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
 
     def nodes_of(*types: type[ast.AST]) -> list[ast.AST]:
@@ -69,6 +70,8 @@ def extract_module_facts(
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),
+        references=references,
+        dead_references=dead_references,
     )
 
 

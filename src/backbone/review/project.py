@@ -12,7 +12,7 @@ import ast
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, cast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backbone.review.names import (
     BUILTIN_NAMES,
@@ -21,7 +21,8 @@ from backbone.review.names import (
     dotted_parts,
 )
 from backbone.review import reads
-from backbone.review.semantic import SemanticModel, child_fields, child_nodes, own_nodes, subtree
+from backbone.review.knowledge.state import initialises_once
+from backbone.review.semantic import SemanticModel, child_fields, child_nodes, constant_truth, own_nodes, subtree
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -47,6 +48,9 @@ class CallSite:
     # The arguments it passes as a one-element list, tuple or set display (`add_comment([bug],
     # text)`): positions of positional ones, names of keyword ones.
     one_item: tuple[str, ...] = ()
+    # Made inside a lazy initialisation of module state (`global _store; if _store is None:
+    # _store = build(); configure(uri)`): the call runs once per process, not once per call.
+    once: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +199,10 @@ class ModuleFacts:
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).
     table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # The names the module's code reads where it can run, resolved (`collect_references`), and the
+    # names it reads only in branches that never run (`if False: agent = LegacyAgent(...)`).
+    references: frozenset[str] = frozenset()
+    dead_references: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +216,10 @@ class _Frame:
     # Local names of the innermost function bound only to what one call builds (`manager =
     # ConfigManager()`, maybe `None` first): name -> the call's callee, qualified.
     instances: dict[str, str] = field(default_factory=dict)
+    # The names the innermost function declares `global`, and whether the node sits in a block that
+    # initialises one of them once (`if _store is None: _store = ...`).
+    declared_global: frozenset[str] = frozenset()
+    once: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,12 +292,27 @@ class _FactCollector:
                         if isinstance(inner, ast.Call):
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
-                                calls.append(CallSite(callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner)))
+                                calls.append(CallSite(
+                                    callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner), frame.once
+                                ))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
                                 target = self._callee(hook, frame)
                                 if target is not None:
-                                    calls.append(CallSite(target, hook.lineno, hook.col_offset + 1))
+                                    calls.append(CallSite(target, hook.lineno, hook.col_offset + 1, once=frame.once))
+                continue
+            elif isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
+                # `if False:`, `elif kind == "x" and False:`: the branch the test rules out never runs,
+                # so its calls are no edges of the call graph (nor its definitions).
+                kept: list[ast.AST] = [node.test, *(node.body if truth else node.orelse)]
+                stack.extend([(child, frame) for child in reversed(kept)])
+                continue
+            elif isinstance(node, ast.If) and frame.declared_global and initialises_once(node, frame.declared_global):
+                once = replace(frame, once=True)
+                kept_frames: list[tuple[ast.AST, _Frame]] = [
+                    (node.test, frame), *((child, once) for child in node.body), *((child, frame) for child in node.orelse)
+                ]
+                stack.extend(reversed(kept_frames))
                 continue
             else:
                 # Load/Store markers hold nothing to collect.
@@ -308,7 +335,8 @@ class _FactCollector:
             is not None
         )
         calls: list[CallSite] = []
-        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node))
+        declared = frozenset(name for inner_node in self._own(node) if isinstance(inner_node, ast.Global) for name in inner_node.names)
+        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared)
         # Decorators, defaults and annotations run where the function is defined, not in it.
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
@@ -765,6 +793,45 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
+def collect_references(tree: ast.Module, module: str, resolver: NameResolver) -> tuple[frozenset[str], frozenset[str]]:
+    """The project names a module's code refers to: (live, only in dead code).
+
+    Live: every name or dotted name read where it can run, resolved, plus the names a decorator
+    or `__all__` hands on (a registered or exported definition is in use). Dead: the names read
+    only inside a branch whose test rules it out (`if False:`, `elif kind == "x" and False:`). A
+    definition's references to itself (`Agent.create()` in a method of `Agent`) count for neither.
+    """
+    live: set[str] = set()
+    dead: set[str] = set()
+    stack: list[tuple[ast.AST, bool, tuple[str, ...]]] = [(tree, False, (module,))]
+    while stack:
+        node, disabled, scope = stack.pop()
+        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+            found = resolver.qualified_name(node)
+            if found is not None and found not in scope[1:]:
+                (dead if disabled else live).add(found)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            qualname = f"{scope[-1]}.{node.name}"
+            if node.decorator_list:
+                live.add(qualname)
+            for field_name, child in _child_fields(node):
+                inner = field_name in ("body",)
+                stack.append((child, disabled, (*scope, qualname) if inner else scope))
+            continue
+        if isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
+            stack.append((node.test, disabled, scope))
+            stack.extend((child, disabled or not truth, scope) for child in node.body)
+            stack.extend((child, disabled or truth, scope) for child in node.orelse)
+            continue
+        if isinstance(node, ast.Assign) and scope == (module,):
+            if any(isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets):
+                for item in ast.walk(node.value):
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        live.add(f"{module}.{item.value}")
+        stack.extend((child, disabled, scope) for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context))
+    return frozenset(live), frozenset(dead - live)
+
+
 def collect_definitions(
     tree: ast.Module, module: str, resolver: NameResolver, semantic: SemanticModel | None = None
 ) -> tuple[dict[str, ClassFacts], dict[str, FunctionFacts]]:
@@ -778,6 +845,7 @@ def collect_definitions(
 
 T = TypeVar("T")
 _CALLERS_VIEW = "project.callers"
+_UNREACHABLE_VIEW = "project.unreachable"
 
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
@@ -847,6 +915,32 @@ def _build_row_handovers(index: ProjectIndex) -> dict[str, tuple[tuple[str, Hand
             if source is not None:
                 found.setdefault(source.qualname, []).append((caller, handed))
     return {source: tuple(handovers) for source, handovers in found.items()}
+
+
+def _build_unreachable(index: ProjectIndex) -> frozenset[str]:
+    """Module-level classes and functions the project names only in branches that never run."""
+    dead: set[str] = set()
+    for facts in index.modules.values():
+        dead.update(index.resolve(name) for name in facts.dead_references)
+    candidates = {
+        name for name in dead
+        if (name in index.classes or name in index.functions) and name.rpartition(".")[0] in index.modules
+    }
+    if not candidates:
+        return frozenset()
+    # Only a reference that spells a candidate's name can resolve to it (or to one of its attributes).
+    names = {name.rpartition(".")[2] for name in candidates}
+    for facts in index.modules.values():
+        for reference in (*facts.references, *facts.dotted_class_paths):
+            if names.isdisjoint(reference.split(".")):
+                continue
+            resolved = index.resolve(reference)
+            for spelled in (reference, resolved):
+                parts = spelled.split(".")
+                candidates.difference_update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+            if not candidates:
+                return frozenset()
+    return frozenset(candidates)
 
 
 def _build_callers(index: ProjectIndex) -> dict[str, frozenset[str]]:
@@ -1056,6 +1150,12 @@ class ProjectIndex:
             target = self.function(call.callee)
             if target is not None:
                 yield call, target
+
+    def unreachable(self) -> frozenset[str]:
+        """Module-level classes and functions that only branches which never run name (`if False:`,
+        `elif kind == "x" and False:`): nothing else refers to them, no decorator registers them,
+        `__all__` does not export them; their code never runs (built once)."""
+        return self.view(_UNREACHABLE_VIEW, _build_unreachable)
 
     def callers(self, qualname: str) -> frozenset[str]:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""

@@ -263,6 +263,8 @@ class TrackedModule:
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")
     table_creators = _field("table_creators")
+    references = _field("references")
+    dead_references = _field("dead_references")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -54,6 +54,26 @@ def is_main_guard(test: ast.expr) -> bool:
     return has_name and has_main
 
 
+def constant_truth(test: ast.expr) -> bool | None:
+    """The truth of a branch test that does not depend on run time: `False`, `0`, `None`, `not True`,
+    `x and False`, `True or x`; None when the program decides (`settings.DEBUG`, `flag and False`
+    is still False whatever `flag` is)."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = constant_truth(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [constant_truth(value) for value in test.values]
+        # `and` is false as soon as one operand is; `or` true as soon as one is.
+        decisive = isinstance(test.op, ast.Or)
+        if decisive in values:
+            return decisive
+        if all(value is not None for value in values):
+            return not decisive
+    return None
+
+
 # The ASDL types of the fields that never hold a node worth listing: names, strings,
 # constants, flags, and the Load/Store/Del markers.
 _LEAF_FIELD_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context"})

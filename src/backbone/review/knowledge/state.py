@@ -134,6 +134,29 @@ def container_of(value: ast.expr, resolve: Resolve) -> Container | None:
     return None
 
 
+def is_fresh_empty_container(value: ast.expr, resolve: Resolve, container_class: Callable[[str], bool]) -> bool:
+    """`{}`, `[]`, `set()`, `OrderedDict()`, `TTLCache(maxsize=100)`, `LRU()` (a project container
+    class, `class LRU(OrderedDict)`, called with no arguments): a new container holding nothing yet.
+    Storing one resets an entry; it fills it with no data."""
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, (ast.List, ast.Set)):
+        return not value.elts
+    if not isinstance(value, ast.Call):
+        return False
+    name = resolve(value.func)
+    if name is None:
+        return False
+    if name.startswith(_CACHE_PACKAGES):
+        # A cache's arguments are its size and lifetime, not its contents.
+        return all(isinstance(item, ast.Constant) for item in (*value.args, *(keyword.value for keyword in value.keywords)))
+    if name in _CONSTRUCTORS:
+        # A container type's arguments are its contents (a defaultdict's first is its factory).
+        factory = name in ("collections.defaultdict", "typing.DefaultDict")
+        return not value.keywords and len(value.args) <= (1 if factory else 0)
+    return not value.args and not value.keywords and container_class(name)
+
+
 # Bases that make a class a container itself (`class Registry(dict)`), besides the constructors above.
 _CONTAINER_BASES = frozenset({"collections.UserDict", "collections.UserList", "collections.abc.MutableMapping",
                               "collections.abc.MutableSequence", "collections.abc.MutableSet", "typing.Dict",
@@ -192,6 +215,28 @@ def memoises_in_module_state(
         if any(_stores_into(statement, kept) for statement in node.body):
             return True
     return False
+
+
+def initialises_once(node: ast.If, declared: frozenset[str]) -> bool:
+    """`if _store is None: _store = build(uri); configure(uri)` on a name the function declares
+    `global`: the block runs in the first call of each process only, every later call finds the
+    state set."""
+    # `if _store is None or _store.model is None:`: unset, or half set. `key not in _SITES` is once per key.
+    tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.Or) else [node.test]
+    names = {
+        name
+        for test in tests
+        if not (isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.NotIn))
+        and (name := _unset_test(test)) is not None
+        and name in declared
+    }
+    if len(names) != 1:
+        return False
+    name = names.pop()
+    if not all(any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(test)) for test in tests):
+        # `if _store is None or force:` runs again whenever the other test says so.
+        return False
+    return any(_stores_into(statement, {name}) for statement in node.body)
 
 
 def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

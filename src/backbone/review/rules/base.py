@@ -26,7 +26,11 @@ OptionValue = str | int | float | bool | tuple[str, ...]
 ContextPolicy = Mapping[ExecutionContext, Severity | None]
 # Every rule's default: code that serves no one at run time (tests, migrations) is not
 # reported; a rule adds what else does not apply to it (`contexts` below).
-NOT_AT_RUN_TIME: ContextPolicy = {ExecutionContext.TEST: None, ExecutionContext.MIGRATION: None}
+NOT_AT_RUN_TIME: ContextPolicy = {
+    ExecutionContext.TEST: None,
+    ExecutionContext.MIGRATION: None,
+    ExecutionContext.UNREACHABLE: None,
+}
 # Per-row database work that only one-off runs do: commands, scripts, start-up.
 ONE_OFF_RUNS: ContextPolicy = {
     ExecutionContext.CLI: None,

@@ -18,6 +18,7 @@ from backbone.review.orm.origins import origin_of
 from backbone.review.orm.values import Origin
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.state import Container
+from backbone.review.names import dotted_name
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.architecture._support import handler_qualnames, short_name
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
@@ -106,7 +107,9 @@ class MutableGlobalState(Rule):
             "derives the same state.\n\n"
             "Test code is not reviewed. Mutations at import time (module-level code, decorators that register functions, functions "
             "only called while the module loads) are not flagged: they run once per process and are the "
-            "same in every worker. `functools.lru_cache` is not flagged, and neither are constants: a "
+            "same in every worker; neither are the functions a handler reaches only through a lazy "
+            "initialisation (`global _store; if _store is None: _store = build(uri); set_registry_uri(uri)`), "
+            "which runs in the first call of each process. `functools.lru_cache` is not flagged, and neither are constants: a "
             "tuple or frozenset can't be changed. `threading.local()` and `ContextVar` values are "
             "per-request by design.\n\n"
             "Per-process caches are reported only when they hold database data: a container whose name "
@@ -118,8 +121,11 @@ class MutableGlobalState(Rule):
             "worker. A cache of values derived otherwise (file fingerprints, a remote document, a compiled "
             "class, a client handle per key filled when missing: `if name not in _queues: _queues[name] = "
             "Queue(name)` ... `return _queues[name]`) is not flagged, since every worker rebuilds the same thing; "
-            "neither is the lazy creation "
-            "of a client (`global _client; if _client is None: _client = make_client()`), one-time set-up "
+            "neither is an entry reset to a new empty container (`_results[user] = LRU()`, `_memo[key] = "
+            "{}`: an invalidation that stores no data, whatever else the function reads), nor the lazy creation "
+            "of a client or a model loaded on first use (`global _client; if _client is None: _client = "
+            "make_client()`, also as another module's attribute: `if state.model is None: state.model = "
+            "load_model(name)`), one-time set-up "
             "guarded by a flag (`if _installed: return`), or a per-key lock registry "
             "(`_LOCKS.setdefault(key, asyncio.Lock())`), which coordinates the tasks of one process.\n\n"
             "State that belongs to one process by nature is not flagged either: a module variable declared or "
@@ -786,6 +792,10 @@ class _FunctionMutations:
                 # tells what this process is doing now; no later request finds it anywhere.
                 continue
             if memo or mutation.cache:
+                if mutation.values and all(self._is_fresh_container(value) for value in mutation.values):
+                    # `CACHE[user] = LRU()`: an entry reset to a new empty container, an invalidation
+                    # that stores nothing, whatever else the function reads.
+                    continue
                 # A per-process cache is only a problem when what it holds can change elsewhere.
                 if self._fills_from_database():
                     self.rule.report_cache(mutation.node, mutation.target, mutation.shown, self.chain)
@@ -878,7 +888,9 @@ class _FunctionMutations:
             return
         if isinstance(target, ast.Attribute):
             module_state = self.rule.module_attribute_state(target)
-            if module_state is not None:
+            spelled = dotted_name(target)
+            if module_state is not None and not (spelled and self._lazy_initialisation(statement, spelled)):
+                # `if state.model is None: state.model = load()`: built once in every worker, like a global.
                 self._record(statement, _rebound(module_state), shown, statement, stored)
             return
         if isinstance(target, ast.Subscript):
@@ -1030,6 +1042,14 @@ class _FunctionMutations:
             return False
         others = [other for other in guard.body if other is not statement]
         return bool(others) and all(self.rule.is_logging(other) for other in others)
+
+    def _is_fresh_container(self, value: ast.expr) -> bool:
+        index = self.rule.context.project
+
+        def container_class(qualname: str) -> bool:
+            return index is not None and qualname in index.classes and not state.is_plain_project_class(index, qualname)
+
+        return state.is_fresh_empty_container(value, self.rule.context.qualified_name, container_class)
 
     def _is_lock(self, value: ast.expr) -> bool:
         return isinstance(value, ast.Call) and self.rule.context.call_name(value) in state.LOCK_CONSTRUCTORS
@@ -1331,14 +1351,15 @@ def _rebound(found: _State) -> _State:
 
 
 def _tests_unset(test: ast.expr, name: str) -> bool:
-    """`name is None`, `not name`, `name == None`, possibly inside `and`/`or`."""
+    """`name is None`, `not name`, `name == None`, possibly inside `and`/`or`; `name` is a plain
+    name or a dotted one (`state.model is None` for a module's attribute)."""
     if isinstance(test, ast.BoolOp):
         return any(_tests_unset(value, name) for value in test.values)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return isinstance(test.operand, ast.Name) and test.operand.id == name
+        return dotted_name(test.operand) == name
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
         sides = [test.left, test.comparators[0]]
-        return any(isinstance(side, ast.Name) and side.id == name for side in sides) and any(
+        return any(dotted_name(side) == name for side in sides) and any(
             isinstance(side, ast.Constant) and side.value is None for side in sides
         )
     return False
@@ -1411,7 +1432,11 @@ def _reachable(index: ProjectIndex, max_depth: int) -> dict[str, tuple[str, ...]
     for _ in range(max_depth):
         following: list[tuple[str, ...]] = []
         for chain in frontier:
-            for _, callee in index.callees(chain[-1]):
+            for site, callee in index.callees(chain[-1]):
+                if site.once:
+                    # Called from a lazy initialisation (`if _store is None: _store = ...; configure()`):
+                    # once per process, whatever the request.
+                    continue
                 if callee.qualname not in chains:
                     chains[callee.qualname] = (*chain, callee.qualname)
                     following.append(chains[callee.qualname])

@@ -36,6 +36,7 @@ from backbone.review.knowledge.commands import (
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import INSTANCE_CALL, FunctionFacts, ProjectIndex
+from backbone.review.semantic import constant_truth
 from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
@@ -136,7 +137,11 @@ class BlockingCallInAsync(Rule):
             "- Flask `async def` views: Flask runs each in an event loop of its own on the request's "
             "worker thread, so blocking it delays nobody else (Quart and the ASGI frameworks share one "
             "loop and are checked);\n"
-            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time.\n\n"
+            "- test code (`tests/`, `test_*.py`, `conftest.py`): tests run one coroutine at a time;\n"
+            "- code that never runs: a branch whose test is false whatever the program does (`if False:`, "
+            "`elif kind == \"legacy\" and False:`, `if 0:`), and the classes and functions that only such "
+            "branches name (a `LegacyAgent` built only under `and False`, named nowhere else, neither "
+            "decorated nor listed in `__all__`): their methods run in no context.\n\n"
             "A coroutine of a background worker (an arq job, an async Dramatiq or Celery task) stays a "
             "warning: it shares its event loop with the worker's other jobs, which the blocking call stalls."
         ),
@@ -174,6 +179,36 @@ class BlockingCallInAsync(Rule):
     )
 
     VALID = (
+        # A class only built in a branch that never runs, and a call under `if False:`.
+        """
+        import time
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        class LegacyAgent:
+            async def act(self):
+                time.sleep(1)
+
+
+        class Agent:
+            async def act(self):
+                return "done"
+
+
+        @app.post("/run")
+        async def run(kind: str):
+            # TODO: remove once the legacy agent is useful
+            if kind == "legacy" and False:
+                agent = LegacyAgent()
+            else:
+                agent = Agent()
+            if False:
+                time.sleep(1)
+            return await agent.act()
+        """,
         # A lifespan handed to the application at module level, and the file only read in a thread.
         """
         import asyncio
@@ -813,7 +848,11 @@ def _direct_nodes(function: ast.AsyncFunctionDef) -> Iterator[tuple[ast.AST, boo
         yield node, awaited
         if isinstance(node, _NESTED):
             continue
-        for child in reversed(list(ast.iter_child_nodes(node))):
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
+            # `if False:` / `elif ... and False:`: the branch the test rules out never runs.
+            children = [node.test, *(node.body if truth else node.orelse)]
+        for child in reversed(children):
             stack.append((child, _awaits(node, awaited, child)))
 
 

@@ -69,7 +69,8 @@ class HardcodedSecret(Rule):
     name = "hardcoded-secret"
     summary = "A credential (API key, token, password, private key) is written into the source."
     severity = Severity.ERROR
-    contexts = {ExecutionContext.TEST: Severity.INFO}
+    # A secret in the source leaks with the source, whether the code around it runs or not.
+    contexts = {ExecutionContext.TEST: Severity.INFO, ExecutionContext.UNREACHABLE: Severity.ERROR}
     confidence = Confidence.HIGH
     subscribes = (
         ast.Constant,

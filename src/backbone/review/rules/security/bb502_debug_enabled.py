@@ -83,6 +83,11 @@ class DebugEnabled(Rule):
             "app's `CORS_ORIGINS` when the call names none. When the configuration sets `CORS_ORIGINS` only from "
             "the environment, or is loaded from a file backbone does not see (`app.config.from_envvar(...)`, "
             "`from_pyfile`), the default is a guess and the finding is a warning (medium confidence).\n\n"
+            "An app's debug switch (`FastAPI(debug=True)`, `app.run(debug=True)`, `app.debug = True`) that runs "
+            "only when an `if` the program decides at run time says so (`if in_debug_mode(): app = "
+            "FastAPI(debug=True)` with `else: app = FastAPI()`, `FastAPI(debug=True) if config.debug else "
+            "FastAPI()`) is not flagged: configuration turns it on, not the code. A constant test (`if True:`) "
+            "does not count.\n\n"
             "`app.run(debug=True)` under `if __name__ == \"__main__\":` is reported (medium confidence) only "
             "when the server binds every interface (`host=\"0.0.0.0\"`, `\"::\"`, also as the fallback of "
             "`os.environ.get(\"HOST\", \"0.0.0.0\")`): that block runs only when the file is executed "
@@ -142,6 +147,26 @@ class DebugEnabled(Rule):
         DEBUG = False
         if os.environ.get("ENVIRONMENT") == "development":
             DEBUG = True
+        """,
+        # The app's debug chosen by a switch the program reads at run time, production built without it.
+        """
+        import os
+
+        from fastapi import FastAPI
+
+        def in_debug_mode():
+            return os.environ.get("APP_DEBUG", "").lower() == "true"
+
+        if in_debug_mode():
+            app = FastAPI(debug=True)
+        else:
+            app = FastAPI(docs_url=None)
+
+        def create_app(config):
+            api = FastAPI(debug=True) if config.debug else FastAPI()
+            if config.debug:
+                api.debug = True
+            return api
         """,
         # DEBUG = True in a module that is not a settings module: a script's own flag.
         """
@@ -377,6 +402,9 @@ class DebugEnabled(Rule):
             return
         if isinstance(target, ast.Name):
             self._check_setting(statement, target.id)
+        elif self.context.under_runtime_switch(statement):
+            # `if settings.debug: app.debug = True`: configuration turns it on, not the code.
+            return
         elif isinstance(target, ast.Attribute) and target.attr == "debug":
             app = self._app_confidence(target.value)
             if app is not None:
@@ -441,7 +469,7 @@ class DebugEnabled(Rule):
     def _check_call(self, call: ast.Call) -> None:
         callee = self.context.call_name(call)
         if callee in deployment.DEBUG_ARGUMENT_APPS:
-            if deployment.is_true(keyword_value(call, "debug")):
+            if deployment.is_true(keyword_value(call, "debug")) and not self.context.under_runtime_switch(call):
                 short = callee.rpartition(".")[2]
                 self.report(
                     call,
@@ -466,6 +494,9 @@ class DebugEnabled(Rule):
                 self._check_starlette_cors(call)
         elif method in ("run", "run_server") and callee not in deployment.NOT_SERVER_RUNS:
             self._check_run(call)
+        elif self.context.under_runtime_switch(call):
+            # `if in_debug_mode(): app.run(debug=True)`: the switch is the configuration's.
+            return
         elif method in ("update", "from_mapping") and deployment.is_true(keyword_value(call, "DEBUG")):
             config = call.func.value
             if isinstance(config, ast.Attribute) and config.attr == "config":

@@ -23,6 +23,7 @@ framework fills from the request.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -59,8 +60,14 @@ _ESCAPING_CALLS = frozenset(
         "quote_name", "quote_ident", "quote_identifier", "escape_string", "escape_identifier", "quote_literal",
         "escape_like", "quote_table_name", "quote_column_name", "quote_value", "sql_identifier", "format_identifier",
         "literal", "escape", "quote", "Identifier", "Literal", "count", "index", "isoformat", "timestamp",
+        "uuid1", "token_hex", "token_urlsafe", "randint", "randrange", "random", "getrandbits",
     }
 )
+# Standard-library calls that pick items of their first argument at random: what they give
+# is one of those items (`random.choice(string.ascii_lowercase)` is a lowercase letter).
+_PICKING_CALLS = frozenset({"random.choice", "random.choices", "random.sample", "secrets.choice"})
+# Standard-library attributes that hold what the process was given from outside.
+_OUTSIDE_ATTRIBUTES = frozenset({"argv", "orig_argv", "stdin", "environ", "environb"})
 # String methods: the result holds the receiver's text (and the arguments').
 _STRING_METHODS = frozenset(
     {
@@ -343,6 +350,9 @@ class _Origins:
         qualname = _qualname(node, self.flow)
         if qualname is not None and (qualname in _CONFIGURATION_NAMES or qualname.startswith("django.conf.settings.")):
             return Provenance(Origin.CONFIGURATION, node)
+        if qualname is not None and _standard_constant(qualname, node):
+            # `string.ascii_lowercase`, `os.sep`: a constant of the standard library.
+            return _CONSTANT
         parts = dotted_parts(node)
         if parts is not None and (parts[0] in _CONFIGURATION_ROOTS or "config" in parts[:-1]):
             return Provenance(Origin.CONFIGURATION, node)
@@ -426,6 +436,9 @@ class _Origins:
             return _ESCAPED
         if name in _ESCAPING_CALLS or (qualname is not None and qualname.rpartition(".")[2] in _ESCAPING_CALLS):
             return _ESCAPED
+        if qualname in _PICKING_CALLS and node.args:
+            # A value generated here: an item picked from the first argument.
+            return self.of(node.args[0], depth + 1)
         if name in ("str", "dict", "tuple", "list", "sorted", "set") and qualname in (None, name):
             return self._all((*node.args, *(keyword.value for keyword in node.keywords)), depth)
         value, event = self.flow.call_result(node)
@@ -451,6 +464,16 @@ class _Origins:
             return None
         target = knowledge.resolve_function(qualname)
         return knowledge.returns_origin(target) if target else None
+
+
+def _standard_constant(qualname: str, node: ast.Attribute) -> bool:
+    """`string.ascii_lowercase` read from the module it belongs to, a module of the standard
+    library: code, not what the process was given (`sys.argv`, `os.environ`)."""
+    module, _, attribute = qualname.rpartition(".")
+    if not module or attribute in _OUTSIDE_ATTRIBUTES or module.split(".")[0] not in sys.stdlib_module_names:
+        return False
+    # The attribute of the module itself, not of an object (`sys.stdin.name`).
+    return isinstance(node.value, ast.Name) and module.count(".") == 0
 
 
 def _narrows(test: ast.expr, name: str) -> bool:

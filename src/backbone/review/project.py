@@ -108,6 +108,11 @@ class FunctionFacts:
     # A generator with one `yield` outside any loop (`with engine() as e: yield e`, a dependency
     # or context-manager body): iterating over a call of it goes round at most once.
     yields_once: bool = False
+    # It calls a function it was handed (a parameter, its factory's parameter) only inside a
+    # `try` whose catch-all clause doesn't raise again: the handed function's failures stay in it.
+    contains_failures: bool = False
+    # The nested function it returns (`return wrapper`), qualified; "" when it returns none.
+    returns_function: str = ""
 
 
 def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
@@ -195,6 +200,10 @@ class ModuleFacts:
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).
     table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # Attributes the file assigns (`config.on_connect = wrap(func)`, in functions too): attribute
+    # name -> the qualified names of the calls whose results it assigns, "" for any other value
+    # (None aside).
+    assigned_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +272,8 @@ class _FactCollector:
                     returned,
                     returned_through,
                     _yields_once(nodes),
+                    _contains_failures(item.node, self.resolver),
+                    _returned_function(item.node, item.qualname, nodes),
                 )
                 continue
             node, frame = item
@@ -776,8 +787,71 @@ def collect_definitions(
     return collector.classes, collector.functions
 
 
+def _contains_failures(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+    """The function calls a function it was handed (a name that is neither the module's nor
+    imported nor a builtin: a parameter, a closure's variable) and every such call sits in the
+    body of a `try` with a catch-all clause (`except Exception:`, bare) that raises nothing."""
+    found = False
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in node.body]
+    while stack:
+        current, guarded = stack.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(current, ast.Try) or (hasattr(ast, "TryStar") and isinstance(current, ast.TryStar)):
+            catches = any(_swallows_everything(clause, resolver) for clause in current.handlers)
+            stack.extend((statement, guarded or catches) for statement in current.body)
+            stack.extend((part, guarded) for part in (*current.handlers, *current.orelse, *current.finalbody))
+            continue
+        if (
+            isinstance(current, ast.Call)
+            and isinstance(current.func, ast.Name)
+            and current.func.id not in BUILTIN_NAMES
+            and resolver.qualified_name(current.func) is None
+        ):
+            if not guarded:
+                return False
+            found = True
+        stack.extend((child, guarded) for child in ast.iter_child_nodes(current))
+    return found
+
+
+def _swallows_everything(clause: ast.ExceptHandler, resolver: NameResolver) -> bool:
+    if clause.type is not None and (resolver.qualified_name(clause.type) or "").removeprefix("builtins.") not in (
+        "Exception", "BaseException",
+    ):
+        return False
+    return not any(isinstance(inner, ast.Raise) for statement in clause.body for inner in ast.walk(statement))
+
+
+def _returned_function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, nodes: list[ast.AST]) -> str:
+    """`return wrapper` where `wrapper` is a function defined in the body: its qualified name."""
+    defined = {
+        statement.name for statement in node.body if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    if not defined:
+        return ""
+    returned = {
+        inner.value.id if isinstance(inner.value, ast.Name) else ""
+        for inner in nodes
+        if isinstance(inner, ast.Return) and inner.value is not None
+    }
+    if len(returned) != 1:
+        return ""
+    name = returned.pop()
+    return f"{qualname}.{name}" if name in defined else ""
+
+
 T = TypeVar("T")
 _CALLERS_VIEW = "project.callers"
+_ATTRIBUTE_SOURCES_VIEW = "project.attribute-sources"
+
+
+def _build_attribute_sources(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for facts in index.modules.values():
+        for attribute, callees in facts.assigned_attributes.items():
+            found.setdefault(attribute, set()).update(callees)
+    return {attribute: frozenset(callees) for attribute, callees in found.items()}
 
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
@@ -1060,6 +1134,24 @@ class ProjectIndex:
     def callers(self, qualname: str) -> frozenset[str]:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""
         return self.view(_CALLERS_VIEW, _build_callers).get(qualname, frozenset())
+
+    def attribute_sources(self, attribute: str) -> frozenset[str]:
+        """What the project assigns to attributes named `attribute` (`config.on_connect =
+        wrap(func)`), anywhere: the qualified names of the calls whose results it assigns, ""
+        for a value that isn't a call's result (None aside). Empty when nothing is assigned."""
+        return self.view(_ATTRIBUTE_SOURCES_VIEW, _build_attribute_sources).get(attribute, frozenset())
+
+    def contains_failures_of_call(self, callee: str) -> bool:
+        """A call of `callee` (a project function, or what a project factory returns) keeps the
+        failures of the function it runs: the function contains them, or the factory returns a
+        nested function that does (`wrap_user_function(func)`)."""
+        facts = self.function(callee)
+        if facts is None:
+            return False
+        if facts.contains_failures:
+            return True
+        returned = self.functions.get(facts.returns_function) if facts.returns_function else None
+        return returned is not None and returned.contains_failures
 
     def per_item_callbacks(self) -> dict[str, tuple[str, HandedFunction]]:
         """Project functions handed to a project function that calls them once per item of a

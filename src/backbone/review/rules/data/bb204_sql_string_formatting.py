@@ -188,7 +188,9 @@ class SqlStringFormatting(Rule):
             "`VALUES (...)`, an argument of a scalar function) is reported whatever its unknown origin. Values "
             "generated in the process: `uuid4().hex`, `secrets.token_hex()`, and letters picked at random from "
             "a constant alphabet (`\"\".join(random.choice(string.ascii_lowercase) for _ in range(5))`), "
-            "also when a project function returns them."
+            "also when a project function returns them. A name from the request that an allow-list "
+            "has (`[c for c in requested if c in COLUMNS]`, `if sort in COLUMNS:`, `if sort not in "
+            "COLUMNS: abort(400)` before the use) is one of the list's names, and comes from where they do."
         ),
         why_is_this_bad=(
             "A value formatted into SQL becomes SQL: a name like `O'Brien` breaks the query, and "
@@ -599,6 +601,25 @@ class SqlStringFormatting(Rule):
 
         def rename(conn, table_name, column):
             conn.execute(f"UPDATE {table_name} SET {column} = ? WHERE id = ?", ("x", 1))
+        """,
+        # Names from the request kept only when an allow-list has them: they are the list's names.
+        """
+        import sqlite3
+
+        from flask import Flask, abort, request
+
+        app = Flask(__name__)
+        PRODUCT_COLUMNS = frozenset({"name", "price", "stock"})
+
+        @app.get("/products")
+        def products():
+            columns = [column for column in request.args.getlist("columns") if column in PRODUCT_COLUMNS]
+            sort = request.args.get("sort", "name")
+            if sort not in PRODUCT_COLUMNS:
+                abort(400)
+            connection = sqlite3.connect("app.db")
+            sql = f"SELECT {', '.join(columns)} FROM products ORDER BY {sort}"
+            return {"rows": connection.execute(sql).fetchall()}
         """,
         # Names generated here: letters picked from a constant alphabet, by a project function too.
         """

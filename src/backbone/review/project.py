@@ -113,6 +113,12 @@ class FunctionFacts:
     contains_failures: bool = False
     # The nested function it returns (`return wrapper`), qualified; "" when it returns none.
     returns_function: str = ""
+    # Positions of the parameters whose exception class it reads (`type(error).__name__`,
+    # `error.__class__.__module__`): it describes an exception by its type, to send it on.
+    describes_exception_type: tuple[int, ...] = ()
+    # It raises an exception of a class it looked up by name at run time (`exception =
+    # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
+    raises_looked_up_class: bool = False
 
 
 def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
@@ -274,6 +280,8 @@ class _FactCollector:
                     _yields_once(nodes),
                     _contains_failures(item.node, self.resolver),
                     _returned_function(item.node, item.qualname, nodes),
+                    _describes_exception_type(item.node, item.class_qualname, nodes),
+                    _raises_looked_up_class(nodes),
                 )
                 continue
             node, frame = item
@@ -815,6 +823,62 @@ def _contains_failures(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: N
     return found
 
 
+def reads_exception_type(node: ast.AST, names: set[str]) -> bool:
+    """`type(error)`, `error.__class__` for one of `names`: the class of an exception is read."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Attribute) and inner.attr == "__class__":
+            target = inner.value
+        elif isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "type" and len(inner.args) == 1:
+            target = inner.args[0]
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            return True
+    return False
+
+
+def _describes_exception_type(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, nodes: list[ast.AST]
+) -> tuple[int, ...]:
+    positional = _positional_parameters(node, class_qualname)
+    returned = [inner.value for inner in nodes if isinstance(inner, ast.Return) and inner.value is not None]
+    return tuple(
+        position
+        for position, name in enumerate(positional)
+        if any(reads_exception_type(value, {name}) for value in returned)
+    )
+
+
+def _raises_looked_up_class(nodes: list[ast.AST]) -> bool:
+    looked_up = {
+        target.id
+        for inner in nodes
+        if isinstance(inner, ast.Assign)
+        and isinstance(inner.value, ast.Call)
+        and isinstance(inner.value.func, ast.Name)
+        and inner.value.func.id == "getattr"
+        for target in inner.targets
+        if isinstance(target, ast.Name)
+    }
+    if not looked_up:
+        return False
+    for inner in nodes:
+        if not isinstance(inner, ast.Raise) or inner.exc is None:
+            continue
+        raised = [inner.exc.body, inner.exc.orelse] if isinstance(inner.exc, ast.IfExp) else [inner.exc]
+        for exception in raised:
+            if isinstance(exception, ast.Call) and isinstance(exception.func, ast.Name) and exception.func.id in looked_up:
+                return True
+    return False
+
+
+_REMOTE_ERRORS_VIEW = "project.remote-errors"
+
+
+def _build_remote_errors(index: ProjectIndex) -> bool:
+    return any(facts.raises_looked_up_class for facts in index.functions.values())
+
+
 def _swallows_everything(clause: ast.ExceptHandler, resolver: NameResolver) -> bool:
     if clause.type is not None and (resolver.qualified_name(clause.type) or "").removeprefix("builtins.") not in (
         "Exception", "BaseException",
@@ -1140,6 +1204,12 @@ class ProjectIndex:
         wrap(func)`), anywhere: the qualified names of the calls whose results it assigns, ""
         for a value that isn't a call's result (None aside). Empty when nothing is assigned."""
         return self.view(_ATTRIBUTE_SOURCES_VIEW, _build_attribute_sources).get(attribute, frozenset())
+
+    def reraises_sent_exceptions(self) -> bool:
+        """Some project function raises an exception of a class it looked up by name: the
+        project's own client turns an exception a server sent (its class named in the body)
+        back into that exception."""
+        return self.view(_REMOTE_ERRORS_VIEW, _build_remote_errors)
 
     def contains_failures_of_call(self, callee: str) -> bool:
         """A call of `callee` (a project function, or what a project factory returns) keeps the

@@ -32,7 +32,7 @@ from backbone.review.knowledge.error_layers import (
 )
 from backbone.review.names import dotted_parts
 from backbone.review.orm import classify_call
-from backbone.review.project import ProjectIndex
+from backbone.review.project import ProjectIndex, reads_exception_type
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
 from backbone.review.rules.contract._support import sends_bare_data, tuple_style
 
@@ -121,7 +121,12 @@ class ErrorLayerMismatch(Rule):
             "every call in the `try` runs what the project only ever assigns from a wrapper factory "
             "(`hooks.on_connect = wrap_user_function(func)`, then `await hooks.on_connect(...)`), whose "
             "wrapper calls the function inside a `try` with a catch-all clause that raises nothing, or a "
-            "project function that contains its callable's failures that way. Functions that are not handlers (a "
+            "project function that contains its callable's failures that way; nor the error protocol of a "
+            "remote call: a catch-all whose answer describes the exception by its class (`type(error).__name__`, "
+            "or a project function such as `build_exception(error)` that reads it) in a project whose own "
+            "client raises an exception of a class it looks up by name (`getattr(module, name)` then "
+            "`raise exception(*args)`): the caller gets the original exception back, the status only marks "
+            "the channel. Functions that are not handlers (a "
             "serializer's `validate()`, a form's `clean()`, a service) are left to the handler that "
             "answers for them.\n\n"
             "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
@@ -251,6 +256,46 @@ class ErrorLayerMismatch(Rule):
             except Exception as error:
                 return JSONResponse(status_code=400, content={"detail": str(error)})
             return {"disconnected": name}
+        """,
+        # The error protocol of a remote call: the body names the exception's class, and the
+        # project's own client raises that class again.
+        """
+        import importlib
+        import json
+
+        import requests
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse
+
+        app = FastAPI()
+        resources = {}
+
+        def build_exception(exception: Exception):
+            return {
+                "module_name": exception.__class__.__module__,
+                "class_name": exception.__class__.__name__,
+                "args": json.dumps(exception.args),
+            }
+
+        def raise_exception(sent):
+            module = importlib.import_module(sent["module_name"])
+            exception = getattr(module, sent["class_name"])
+            args = json.loads(sent["args"])
+            raise exception(*args) if args else exception()
+
+        def call_remote(url, payload):
+            response = requests.post(url, json=payload, timeout=10)
+            if response.status_code == 400:
+                raise_exception(response.json()["exception"])
+            return response.json()
+
+        @app.post("/run")
+        async def run(request: Request):
+            try:
+                data = await request.json()
+                return {"result": resources[data["handler"]].run(*data["args"])}
+            except Exception as e:
+                return JSONResponse({"exception": build_exception(e)}, status_code=400)
         """,
         # A catch-all around the project's own parser (it only converts and raises ValueError)
         # and a redirect built from what it returned.
@@ -411,6 +456,20 @@ class ErrorLayerMismatch(Rule):
     )
 
     INVALID = (
+        # The exception's class in the body, with no client of the project that raises it again.
+        """
+        from fastapi import FastAPI, HTTPException
+
+        app = FastAPI()
+
+        @app.post("/orders")
+        async def create(payload: dict, db):
+            try:
+                await db.execute("INSERT INTO orders VALUES (:id)", payload)
+            except Exception as error:
+                raise HTTPException(status_code=400, detail={"type": type(error).__name__})  # expect: BB104
+            return {"created": True}
+        """,
         # A wrapper that logs and raises again keeps nothing; a call beside the wrapped callback
         # (a database write) still fails into the catch-all.
         """
@@ -640,6 +699,10 @@ class ErrorLayerMismatch(Rule):
             for answer in self._answers(clause, handler, bindings):
                 if answer.status is None or id(answer.status_node or answer.node) in reported:
                     continue
+                if caught.layer is ErrorLayer.CATCH_ALL and self._sends_exception_on(clause, answer):
+                    # The body names the exception's class for the project's own client, which
+                    # raises it again: the status only marks the channel of a remote call.
+                    continue
                 if caught.layer is ErrorLayer.CATCH_ALL and self._narrowed(clause, answer.node):
                     # `if isinstance(exc, ConflictError): raise HTTPException(409)`: the 4xx answers
                     # one kind of error; the others go on (re-raised, or answered apart).
@@ -738,6 +801,30 @@ class ErrorLayerMismatch(Rule):
         return all(self._parses_input(call) for call in calls) and all(
             self._reads_input(lookup) for lookup in lookups
         )
+
+    def _sends_exception_on(self, clause: ast.ExceptHandler, answer: Answer) -> bool:
+        """The answer's body describes the caught exception by its class (`type(error).__name__`,
+        or a project function that does, `build_exception(error)`), and a project function
+        raises an exception of a class it looks up by name: the error protocol of a remote call."""
+        project = self.context.project
+        name = clause.name
+        if project is None or name is None or not project.reraises_sent_exceptions():
+            return False
+        if reads_exception_type(answer.node, {name}):
+            return True
+        for call in ast.walk(answer.node):
+            if not isinstance(call, ast.Call):
+                continue
+            qualified = self.context.call_name(call)
+            facts = project.function(qualified) if qualified is not None else None
+            if facts is None:
+                continue
+            passed = [
+                argument for position, argument in enumerate(call.args) if position in facts.describes_exception_type
+            ]
+            if any(isinstance(argument, ast.Name) and argument.id == name for argument in passed):
+                return True
+        return False
 
     def _runs_contained_calls_only(self, clause: ast.ExceptHandler, bindings: dict[str, list[ast.expr | None]]) -> bool:
         """Every call the `try` makes runs a function whose failures are kept where it runs:

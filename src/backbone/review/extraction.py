@@ -74,7 +74,7 @@ def extract_module_facts(
 
 
 def assigned_attributes(nodes: list[ast.AST], resolver: NameResolver) -> dict[str, tuple[str, ...]]:
-    """`config.code.on_connect = wrap_user_function(func)`: attribute -> the calls assigned ("" for
+    """`config.code.on_connect = wrap_callback(func)`: attribute -> the calls assigned ("" for
     a value that isn't a call of a name imports resolve; None is left out)."""
     found: dict[str, dict[str, None]] = {}
     for node in nodes:

@@ -1214,7 +1214,7 @@ class ProjectIndex:
     def contains_failures_of_call(self, callee: str) -> bool:
         """A call of `callee` (a project function, or what a project factory returns) keeps the
         failures of the function it runs: the function contains them, or the factory returns a
-        nested function that does (`wrap_user_function(func)`)."""
+        nested function that does (`wrap_callback(func)`)."""
         facts = self.function(callee)
         if facts is None:
             return False

@@ -584,11 +584,11 @@ class SqlStringFormatting(Rule):
             return f'"{name}"'
 
         def histogram(conn, source: str, column: str, window: str, bins: int):
-            q_col = quote_ident(column)
-            conn.execute(f"SELECT MAX({q_col}) FROM {source} AS src WHERE {window}")
+            quoted = quote_ident(column)
+            conn.execute(f"SELECT MAX({quoted}) FROM {source} AS src WHERE {window}")
             query = (
-                f"SELECT width_bucket({q_col}::float8, 0, 1, {bins}) AS bucket "
-                f"FROM {source} WHERE {q_col} IS NOT NULL /* per bucket */ GROUP BY bucket"
+                f"SELECT width_bucket({quoted}::float8, 0, 1, {bins}) AS bucket "
+                f"FROM {source} WHERE {quoted} IS NOT NULL /* per bucket */ GROUP BY bucket"
             )
             return conn.execute(query).fetchall()
 

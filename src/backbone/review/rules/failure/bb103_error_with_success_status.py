@@ -76,7 +76,7 @@ class ErrorWithSuccessStatus(Rule):
             "request (`if \"ajax\" in request.POST:`, `request.is_ajax()`, the `X-Requested-With` header), "
             "whose other requests get the page; an answer in an `except ImportError:` (or "
             "`ModuleNotFoundError`) clause, which states that the deployment lacks an optional package "
-            "(`{\"enabled\": False, \"error\": \"mlflow is not installed\"}`), a capability every request "
+            "(`{\"enabled\": False, \"error\": \"the tracking client is not installed\"}`), a capability every request "
             "meets alike, like the answer of a feature switched off; and, in a plain Django view, an envelope in which every "
             "answer states its outcome (`{\"success\": False, ...}` where the view's success answers carry "
             "`\"success\": True`, `{\"status\": \"error\"}` beside `{\"status\": \"ok\"}`): the "
@@ -215,10 +215,10 @@ class ErrorWithSuccessStatus(Rule):
             if not settings.TRACKING_ENABLED:
                 return {"usage": {}, "enabled": False}
             try:
-                import mlflow
+                import tracking_client
             except (ImportError, ModuleNotFoundError):
-                return {"usage": {}, "enabled": False, "error": "mlflow is not installed"}
-            return {"usage": mlflow.usage(), "enabled": True}
+                return {"usage": {}, "enabled": False, "error": "the tracking client is not installed"}
+            return {"usage": tracking_client.usage(), "enabled": True}
         """,
         # GraphQL answers errors with 200; a status computed at run time; a route status of 404.
         """
@@ -300,10 +300,10 @@ class ErrorWithSuccessStatus(Rule):
         @app.get("/usage")
         def usage():
             try:
-                import mlflow
-                return {"usage": mlflow.usage()}
+                import tracking_client
+                return {"usage": tracking_client.usage()}
             except ImportError:
-                return {"usage": {}, "error": "mlflow is not installed"}
+                return {"usage": {}, "error": "the tracking client is not installed"}
             except Exception:
                 return {"usage": {}, "error": "failed to fetch usage"}  # expect: BB103
         """,

@@ -119,11 +119,11 @@ class ErrorLayerMismatch(Rule):
             "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
             "or answered apart; nor a catch-all around calls of callbacks whose failures never reach it: "
             "every call in the `try` runs what the project only ever assigns from a wrapper factory "
-            "(`hooks.on_connect = wrap_user_function(func)`, then `await hooks.on_connect(...)`), whose "
+            "(`hooks.on_connect = wrap_callback(func)`, then `await hooks.on_connect(...)`), whose "
             "wrapper calls the function inside a `try` with a catch-all clause that raises nothing, or a "
             "project function that contains its callable's failures that way; nor the error protocol of a "
             "remote call: a catch-all whose answer describes the exception by its class (`type(error).__name__`, "
-            "or a project function such as `build_exception(error)` that reads it) in a project whose own "
+            "or a project function such as `describe_error(error)` that reads it) in a project whose own "
             "client raises an exception of a class it looks up by name (`getattr(module, name)` then "
             "`raise exception(*args)`): the caller gets the original exception back, the status only marks "
             "the channel. Functions that are not handlers (a "
@@ -222,7 +222,7 @@ class ErrorLayerMismatch(Rule):
 
         hooks = Hooks()
 
-        def wrap_user_function(user_function):
+        def wrap_callback(user_function):
             @functools.wraps(user_function)
             async def wrapper(*args):
                 try:
@@ -232,11 +232,11 @@ class ErrorLayerMismatch(Rule):
             return wrapper
 
         def on_connect(func):
-            hooks.on_connect = wrap_user_function(func)
+            hooks.on_connect = wrap_callback(func)
             return func
 
         def on_disconnect(func):
-            hooks.on_disconnect = wrap_user_function(func)
+            hooks.on_disconnect = wrap_callback(func)
             return func
 
         @app.post("/connect")
@@ -270,14 +270,14 @@ class ErrorLayerMismatch(Rule):
         app = FastAPI()
         resources = {}
 
-        def build_exception(exception: Exception):
+        def describe_error(exception: Exception):
             return {
                 "module_name": exception.__class__.__module__,
                 "class_name": exception.__class__.__name__,
                 "args": json.dumps(exception.args),
             }
 
-        def raise_exception(sent):
+        def raise_described(sent):
             module = importlib.import_module(sent["module_name"])
             exception = getattr(module, sent["class_name"])
             args = json.loads(sent["args"])
@@ -286,7 +286,7 @@ class ErrorLayerMismatch(Rule):
         def call_remote(url, payload):
             response = requests.post(url, json=payload, timeout=10)
             if response.status_code == 400:
-                raise_exception(response.json()["exception"])
+                raise_described(response.json()["exception"])
             return response.json()
 
         @app.post("/run")
@@ -295,7 +295,7 @@ class ErrorLayerMismatch(Rule):
                 data = await request.json()
                 return {"result": resources[data["handler"]].run(*data["args"])}
             except Exception as e:
-                return JSONResponse({"exception": build_exception(e)}, status_code=400)
+                return JSONResponse({"exception": describe_error(e)}, status_code=400)
         """,
         # A catch-all around the project's own parser (it only converts and raises ValueError)
         # and a redirect built from what it returned.
@@ -804,7 +804,7 @@ class ErrorLayerMismatch(Rule):
 
     def _sends_exception_on(self, clause: ast.ExceptHandler, answer: Answer) -> bool:
         """The answer's body describes the caught exception by its class (`type(error).__name__`,
-        or a project function that does, `build_exception(error)`), and a project function
+        or a project function that does, `describe_error(error)`), and a project function
         raises an exception of a class it looks up by name: the error protocol of a remote call."""
         project = self.context.project
         name = clause.name
@@ -829,7 +829,7 @@ class ErrorLayerMismatch(Rule):
     def _runs_contained_calls_only(self, clause: ast.ExceptHandler, bindings: dict[str, list[ast.expr | None]]) -> bool:
         """Every call the `try` makes runs a function whose failures are kept where it runs:
         `await config.on_connect(...)` where the project only ever assigns `on_connect` what a
-        wrapper factory returns (`wrap_user_function(func)`), whose wrapper catches every Exception
+        wrapper factory returns (`wrap_callback(func)`), whose wrapper catches every Exception
         of the function and raises nothing. The catch-all never sees those failures."""
         project = self.context.project
         attempt = self.context.parent(clause)

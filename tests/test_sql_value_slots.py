@@ -17,6 +17,7 @@ _ = None
         (["SELECT id FROM products WHERE name LIKE '%", _, "%'"], [True]),
         (["DELETE FROM orders WHERE id = ", _], [True]),
         ([" LIMIT ", _, " OFFSET ", _], [True, True]),
+        (["SELECT id FROM t WHERE created > now() - INTERVAL ", _, " DAY FETCH FIRST ", _, " ROWS ONLY"], [True, True]),
         (["SELECT id FROM t WHERE id IN (", _, ", ", _, ")"], [True, True]),
         (["INSERT INTO users (a) VALUES (1), (", _, ")"], [True]),
         (["SELECT x FROM t WHERE a BETWEEN ", _, " AND ", _], [True, True]),

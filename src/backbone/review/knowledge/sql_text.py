@@ -70,7 +70,7 @@ def sql_of_literal(node: ast.expr | None) -> str | None:
 # followed by a value: `= {x}`, `LIKE {x}`, `LIMIT {x}`, `IN ({x}`, `VALUES ({x}, {y}`.
 _VALUE_BEFORE = re.compile(
     r"(?:<>|!=|<=|>=|=|<|>|\+|-|\*|/|%|\|\||=>|"
-    r"\b(?:LIKE|ILIKE|GLOB|REGEXP|RLIKE|SIMILAR\s+TO|BETWEEN|LIMIT|OFFSET|TOP|THEN|ELSE|AGAINST|ESCAPE))\s*$",
+    r"\b(?:LIKE|ILIKE|GLOB|REGEXP|RLIKE|SIMILAR\s+TO|BETWEEN|LIMIT|OFFSET|TOP|FIRST|NEXT|INTERVAL|THEN|ELSE|AGAINST|ESCAPE))\s*$",
     re.IGNORECASE,
 )
 # `BETWEEN {low} AND {high}`: the AND of a BETWEEN takes a value too.

@@ -317,3 +317,44 @@ def test_a_parameter_gets_the_origin_every_project_caller_passes() -> None:
     # One caller passes a value of unknown origin, and nobody calls the last one.
     assert _origins(project, "jobs/locks.py", "release") == {"lock_id": Origin.UNKNOWN}
     assert _origins(project, "jobs/locks.py", "unused") == {"lock_id": Origin.UNKNOWN}
+
+
+ALLOW_LISTED = """
+    from flask import request
+
+    ALLOWED = ("name", "price")
+
+    def read(cursor, known):
+        requested = request.args.getlist("f")
+        kept = [f for f in requested if f in known]
+        for column in kept:
+            pass
+        sort = request.args["sort"]
+        if sort not in ALLOWED:
+            raise ValueError(sort)
+        other = request.args["other"]
+        if other in known:
+            chosen = other
+        bad = request.args["bad"]
+        if bad in known:
+            raise ValueError(bad)
+        loose = [f for f in requested if f not in known]
+        return {
+            "kept": kept, "column": column, "sort": sort, "chosen": chosen, "bad": bad, "loose": loose,
+            "requested": requested,
+        }
+"""
+
+
+def test_a_name_found_in_an_allow_list_comes_from_where_the_list_does() -> None:
+    assert _origins(single(ALLOW_LISTED), "app.py", "read") == {
+        # Filtered against a parameter (of unknown origin), found in it, or checked before use.
+        "kept": Origin.UNKNOWN,
+        "column": Origin.UNKNOWN,
+        "sort": Origin.CONSTANT,
+        "chosen": Origin.UNKNOWN,
+        # Found in the list on the branch that leaves, or kept when it is not in it: still input.
+        "bad": Origin.REQUEST,
+        "loose": Origin.REQUEST,
+        "requested": Origin.REQUEST,
+    }

@@ -72,7 +72,29 @@ def extract_module_facts(
         table_creators=extract_table_creators(tree, resolver),
         references=references,
         dead_references=dead_references,
+        assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),
     )
+
+
+def assigned_attributes(nodes: list[ast.AST], resolver: NameResolver) -> dict[str, tuple[str, ...]]:
+    """`config.code.on_connect = wrap_callback(func)`: attribute -> the calls assigned ("" for
+    a value that isn't a call of a name imports resolve; None is left out)."""
+    found: dict[str, dict[str, None]] = {}
+    for node in nodes:
+        if not isinstance(node, ast.Assign):
+            continue
+        attributes = [target.attr for target in node.targets if isinstance(target, ast.Attribute)]
+        if not attributes:
+            continue
+        value = node.value
+        if isinstance(value, ast.Constant) and value.value is None:
+            continue
+        callee = ""
+        if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+            callee = resolver.qualified_name(value.func) or ""
+        for attribute in attributes:
+            found.setdefault(attribute, {})[callee] = None
+    return {attribute: tuple(callees) for attribute, callees in found.items()}
 
 
 def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ...]:

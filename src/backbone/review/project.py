@@ -112,6 +112,17 @@ class FunctionFacts:
     # A generator with one `yield` outside any loop (`with engine() as e: yield e`, a dependency
     # or context-manager body): iterating over a call of it goes round at most once.
     yields_once: bool = False
+    # It calls a function it was handed (a parameter, its factory's parameter) only inside a
+    # `try` whose catch-all clause doesn't raise again: the handed function's failures stay in it.
+    contains_failures: bool = False
+    # The nested function it returns (`return wrapper`), qualified; "" when it returns none.
+    returns_function: str = ""
+    # Positions of the parameters whose exception class it reads (`type(error).__name__`,
+    # `error.__class__.__module__`): it describes an exception by its type, to send it on.
+    describes_exception_type: tuple[int, ...] = ()
+    # It raises an exception of a class it looked up by name at run time (`exception =
+    # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
+    raises_looked_up_class: bool = False
 
 
 def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
@@ -203,6 +214,10 @@ class ModuleFacts:
     # names it reads only in branches that never run (`if False: agent = LegacyAgent(...)`).
     references: frozenset[str] = frozenset()
     dead_references: frozenset[str] = frozenset()
+    # Attributes the file assigns (`config.on_connect = wrap(func)`, in functions too): attribute
+    # name -> the qualified names of the calls whose results it assigns, "" for any other value
+    # (None aside).
+    assigned_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +290,10 @@ class _FactCollector:
                     returned,
                     returned_through,
                     _yields_once(nodes),
+                    _contains_failures(item.node, self.resolver),
+                    _returned_function(item.node, item.qualname, nodes),
+                    _describes_exception_type(item.node, item.class_qualname, nodes),
+                    _raises_looked_up_class(nodes),
                 )
                 continue
             node, frame = item
@@ -843,9 +862,128 @@ def collect_definitions(
     return collector.classes, collector.functions
 
 
+def _contains_failures(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+    """The function calls a function it was handed (a name that is neither the module's nor
+    imported nor a builtin: a parameter, a closure's variable) and every such call sits in the
+    body of a `try` with a catch-all clause (`except Exception:`, bare) that raises nothing."""
+    found = False
+    stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in node.body]
+    while stack:
+        current, guarded = stack.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(current, ast.Try) or (hasattr(ast, "TryStar") and isinstance(current, ast.TryStar)):
+            catches = any(_swallows_everything(clause, resolver) for clause in current.handlers)
+            stack.extend((statement, guarded or catches) for statement in current.body)
+            stack.extend((part, guarded) for part in (*current.handlers, *current.orelse, *current.finalbody))
+            continue
+        if (
+            isinstance(current, ast.Call)
+            and isinstance(current.func, ast.Name)
+            and current.func.id not in BUILTIN_NAMES
+            and resolver.qualified_name(current.func) is None
+        ):
+            if not guarded:
+                return False
+            found = True
+        stack.extend((child, guarded) for child in ast.iter_child_nodes(current))
+    return found
+
+
+def reads_exception_type(node: ast.AST, names: set[str]) -> bool:
+    """`type(error)`, `error.__class__` for one of `names`: the class of an exception is read."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Attribute) and inner.attr == "__class__":
+            target = inner.value
+        elif isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "type" and len(inner.args) == 1:
+            target = inner.args[0]
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            return True
+    return False
+
+
+def _describes_exception_type(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, nodes: list[ast.AST]
+) -> tuple[int, ...]:
+    positional = _positional_parameters(node, class_qualname)
+    returned = [inner.value for inner in nodes if isinstance(inner, ast.Return) and inner.value is not None]
+    return tuple(
+        position
+        for position, name in enumerate(positional)
+        if any(reads_exception_type(value, {name}) for value in returned)
+    )
+
+
+def _raises_looked_up_class(nodes: list[ast.AST]) -> bool:
+    looked_up = {
+        target.id
+        for inner in nodes
+        if isinstance(inner, ast.Assign)
+        and isinstance(inner.value, ast.Call)
+        and isinstance(inner.value.func, ast.Name)
+        and inner.value.func.id == "getattr"
+        for target in inner.targets
+        if isinstance(target, ast.Name)
+    }
+    if not looked_up:
+        return False
+    for inner in nodes:
+        if not isinstance(inner, ast.Raise) or inner.exc is None:
+            continue
+        raised = [inner.exc.body, inner.exc.orelse] if isinstance(inner.exc, ast.IfExp) else [inner.exc]
+        for exception in raised:
+            if isinstance(exception, ast.Call) and isinstance(exception.func, ast.Name) and exception.func.id in looked_up:
+                return True
+    return False
+
+
+_REMOTE_ERRORS_VIEW = "project.remote-errors"
+
+
+def _build_remote_errors(index: ProjectIndex) -> bool:
+    return any(facts.raises_looked_up_class for facts in index.functions.values())
+
+
+def _swallows_everything(clause: ast.ExceptHandler, resolver: NameResolver) -> bool:
+    if clause.type is not None and (resolver.qualified_name(clause.type) or "").removeprefix("builtins.") not in (
+        "Exception", "BaseException",
+    ):
+        return False
+    return not any(isinstance(inner, ast.Raise) for statement in clause.body for inner in ast.walk(statement))
+
+
+def _returned_function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, nodes: list[ast.AST]) -> str:
+    """`return wrapper` where `wrapper` is a function defined in the body: its qualified name."""
+    defined = {
+        statement.name for statement in node.body if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    if not defined:
+        return ""
+    returned = {
+        inner.value.id if isinstance(inner.value, ast.Name) else ""
+        for inner in nodes
+        if isinstance(inner, ast.Return) and inner.value is not None
+    }
+    if len(returned) != 1:
+        return ""
+    name = returned.pop()
+    return f"{qualname}.{name}" if name in defined else ""
+
+
 T = TypeVar("T")
 _CALLERS_VIEW = "project.callers"
 _UNREACHABLE_VIEW = "project.unreachable"
+_ATTRIBUTE_SOURCES_VIEW = "project.attribute-sources"
+
+
+def _build_attribute_sources(index: ProjectIndex) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for facts in index.modules.values():
+        for attribute, callees in facts.assigned_attributes.items():
+            found.setdefault(attribute, set()).update(callees)
+    return {attribute: frozenset(callees) for attribute, callees in found.items()}
 
 
 _CALLBACKS_VIEW = "project.per-item-callbacks"
@@ -1160,6 +1298,30 @@ class ProjectIndex:
     def callers(self, qualname: str) -> frozenset[str]:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""
         return self.view(_CALLERS_VIEW, _build_callers).get(qualname, frozenset())
+
+    def attribute_sources(self, attribute: str) -> frozenset[str]:
+        """What the project assigns to attributes named `attribute` (`config.on_connect =
+        wrap(func)`), anywhere: the qualified names of the calls whose results it assigns, ""
+        for a value that isn't a call's result (None aside). Empty when nothing is assigned."""
+        return self.view(_ATTRIBUTE_SOURCES_VIEW, _build_attribute_sources).get(attribute, frozenset())
+
+    def reraises_sent_exceptions(self) -> bool:
+        """Some project function raises an exception of a class it looked up by name: the
+        project's own client turns an exception a server sent (its class named in the body)
+        back into that exception."""
+        return self.view(_REMOTE_ERRORS_VIEW, _build_remote_errors)
+
+    def contains_failures_of_call(self, callee: str) -> bool:
+        """A call of `callee` (a project function, or what a project factory returns) keeps the
+        failures of the function it runs: the function contains them, or the factory returns a
+        nested function that does (`wrap_callback(func)`)."""
+        facts = self.function(callee)
+        if facts is None:
+            return False
+        if facts.contains_failures:
+            return True
+        returned = self.functions.get(facts.returns_function) if facts.returns_function else None
+        return returned is not None and returned.contains_failures
 
     def per_item_callbacks(self) -> dict[str, tuple[str, HandedFunction]]:
         """Project functions handed to a project function that calls them once per item of a

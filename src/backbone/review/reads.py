@@ -265,6 +265,7 @@ class TrackedModule:
     table_creators = _field("table_creators")
     references = _field("references")
     dead_references = _field("dead_references")
+    assigned_attributes = _field("assigned_attributes")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

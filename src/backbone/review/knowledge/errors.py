@@ -358,6 +358,23 @@ def describe_exception(qualified_name: str) -> ExceptionClass:
     return _UNKNOWN
 
 
+# What Python raises when an optional package is not installed.
+_MISSING_MODULE_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+
+
+def catches_missing_module(handler: ast.ExceptHandler, resolve: Resolve) -> bool:
+    """`except ImportError:`, `except (ImportError, ModuleNotFoundError):`: the clause runs when
+    a package is not installed, a state of the deployment that every request meets alike."""
+    if handler.type is None:
+        return False
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for node in caught:
+        name = resolve(node) or last_name(node) or ""
+        if name.removeprefix("builtins.") not in _MISSING_MODULE_ERRORS:
+            return False
+    return bool(caught)
+
+
 def classify_exception(qualified_name: str) -> ExceptionKind:
     """BROAD, INFRASTRUCTURE, NARROW or UNKNOWN for a resolved exception type name."""
     return describe_exception(qualified_name).kind

@@ -23,9 +23,11 @@ framework fills from the request.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from backbone.review.knowledge.errors import NON_RETURNING_CALLS
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END
@@ -59,8 +61,14 @@ _ESCAPING_CALLS = frozenset(
         "quote_name", "quote_ident", "quote_identifier", "escape_string", "escape_identifier", "quote_literal",
         "escape_like", "quote_table_name", "quote_column_name", "quote_value", "sql_identifier", "format_identifier",
         "literal", "escape", "quote", "Identifier", "Literal", "count", "index", "isoformat", "timestamp",
+        "uuid1", "token_hex", "token_urlsafe", "randint", "randrange", "random", "getrandbits",
     }
 )
+# Standard-library calls that pick items of their first argument at random: what they give
+# is one of those items (`random.choice(string.ascii_lowercase)` is a lowercase letter).
+_PICKING_CALLS = frozenset({"random.choice", "random.choices", "random.sample", "secrets.choice"})
+# Standard-library attributes that hold what the process was given from outside.
+_OUTSIDE_ATTRIBUTES = frozenset({"argv", "orig_argv", "stdin", "environ", "environb"})
 # String methods: the result holds the receiver's text (and the arguments').
 _STRING_METHODS = frozenset(
     {
@@ -204,6 +212,9 @@ class _Origins:
         flow = self.flow
         if self._narrowed_to_constants(node):
             return _CONSTANT
+        member = self._member_of(node, depth)
+        if member is not None:
+            return member
         binding, _ = flow.local_binding(node)
         owner = flow
         if (binding is None or node.id in flow.globals) and not isinstance(flow.scope, ast.Module):
@@ -247,6 +258,58 @@ class _Origins:
             child = parent
             parent = self.flow.parent(child)
         return False
+
+    def _member_of(self, node: ast.Name, depth: int) -> Provenance | None:
+        """The origin of the collection a test found the name in, when the name is used only
+        where the test holds: `[f for f in requested if f in known]`, `if f in known: ...`,
+        `if f not in known: raise ...` before the use. The name equals one of the collection's
+        items (an allow-list), so it comes from where they do."""
+        child: ast.AST = node
+        parent = self.flow.parent(child)
+        while parent is not None:
+            # (test, whether the use runs where the test is false: a guard that leaves).
+            tests: list[tuple[ast.expr, bool]] = []
+            if isinstance(parent, ast.If) and child in parent.body or isinstance(parent, ast.IfExp) and child is parent.body:
+                tests.append((parent.test, False))
+            if isinstance(parent, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                tests += [
+                    (condition, False)
+                    for generator in parent.generators
+                    if isinstance(generator.target, ast.Name) and generator.target.id == node.id
+                    for condition in generator.ifs
+                ]
+            for block in _blocks(parent):
+                if child in block:
+                    # `if f not in known: continue` (or return, raise) before the statement.
+                    tests += [
+                        (statement.test, True)
+                        for statement in block[: block.index(child)]
+                        if isinstance(statement, ast.If) and self._leaves_at_once(statement.body)
+                    ]
+            for test, guard in tests:
+                collection = _membership(test, node.id, guard)
+                if collection is None or not self._unchanged_since(node, test):
+                    continue
+                return self.of(collection, depth + 1)
+            if parent is self.flow.scope:
+                break
+            child = parent
+            parent = self.flow.parent(child)
+        return None
+
+    def _leaves_at_once(self, block: list[ast.stmt]) -> bool:
+        """`continue`, `return ...`, `raise ...`, `abort(400)`: the block never falls through."""
+        for statement in block:
+            if isinstance(statement, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+                return True
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                if self.flow.resolver.qualified_name(statement.value.func) in NON_RETURNING_CALLS:
+                    return True
+        return False
+
+    def _unchanged_since(self, node: ast.Name, test: ast.expr) -> bool:
+        binding = self.flow.binding_at(node.id, node)
+        return binding is None or binding.position <= (test.lineno, test.col_offset)
 
     def _global(self, node: ast.Name) -> Provenance:
         qualname = self.flow.resolver.qualified_name(node)
@@ -343,6 +406,9 @@ class _Origins:
         qualname = _qualname(node, self.flow)
         if qualname is not None and (qualname in _CONFIGURATION_NAMES or qualname.startswith("django.conf.settings.")):
             return Provenance(Origin.CONFIGURATION, node)
+        if qualname is not None and _standard_constant(qualname, node):
+            # `string.ascii_lowercase`, `os.sep`: a constant of the standard library.
+            return _CONSTANT
         parts = dotted_parts(node)
         if parts is not None and (parts[0] in _CONFIGURATION_ROOTS or "config" in parts[:-1]):
             return Provenance(Origin.CONFIGURATION, node)
@@ -426,6 +492,9 @@ class _Origins:
             return _ESCAPED
         if name in _ESCAPING_CALLS or (qualname is not None and qualname.rpartition(".")[2] in _ESCAPING_CALLS):
             return _ESCAPED
+        if qualname in _PICKING_CALLS and node.args:
+            # A value generated here: an item picked from the first argument.
+            return self.of(node.args[0], depth + 1)
         if name in ("str", "dict", "tuple", "list", "sorted", "set") and qualname in (None, name):
             return self._all((*node.args, *(keyword.value for keyword in node.keywords)), depth)
         value, event = self.flow.call_result(node)
@@ -451,6 +520,42 @@ class _Origins:
             return None
         target = knowledge.resolve_function(qualname)
         return knowledge.returns_origin(target) if target else None
+
+
+def _standard_constant(qualname: str, node: ast.Attribute) -> bool:
+    """`string.ascii_lowercase` read from the module it belongs to, a module of the standard
+    library: code, not what the process was given (`sys.argv`, `os.environ`)."""
+    module, _, attribute = qualname.rpartition(".")
+    if not module or attribute in _OUTSIDE_ATTRIBUTES or module.split(".")[0] not in sys.stdlib_module_names:
+        return False
+    # The attribute of the module itself, not of an object (`sys.stdin.name`).
+    return isinstance(node.value, ast.Name) and module.count(".") == 0
+
+
+def _membership(test: ast.expr, name: str, guard: bool) -> ast.expr | None:
+    """The collection of `name in collection` (a test that holds where the name is used, alone
+    or joined by `and`), or of `name not in collection` (`guard`: a test whose true branch
+    leaves, alone or joined by `or`)."""
+    joining = ast.Or if guard else ast.And
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, joining):
+        for value in test.values:
+            found = _membership(value, name, guard)
+            if found is not None:
+                return found
+        return None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and test.left.id == name):
+        return None
+    collection = test.comparators[0]
+    if not isinstance(test.ops[0], ast.NotIn if guard else ast.In) or isinstance(collection, ast.Constant):
+        return None
+    return collection
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    return [
+        block for block in (getattr(node, "body", None), getattr(node, "orelse", None), getattr(node, "finalbody", None))
+        if isinstance(block, list)
+    ]
 
 
 def _narrows(test: ast.expr, name: str) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
-from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sql_of_literal
+from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sql_of_literal, value_slots
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import ScopeFlow, ValueKind, is_migration, is_test_code, module_flows
 from backbone.review.orm import catalog
@@ -113,14 +114,23 @@ class _Judge:
             return [keyword.value for keyword in value.keywords]
         return None
 
-    def built(self, items: list[ast.expr] | tuple[ast.expr, ...], how: str) -> _Built | None:
+    def built(
+        self, items: list[ast.expr] | tuple[ast.expr, ...], how: str, values: list[bool] | None = None
+    ) -> _Built | None:
+        """`values`: for each item, whether its slot in the SQL takes a value (knowledge.sql_text);
+        a slot that holds a name or a clause is counted only when the item comes from the request."""
         unsafe: list[ast.expr] = []
         worst: Provenance | None = None
-        for item in items:
+        for position, item in enumerate(items):
             found = self.unsafe(item)
-            if found is not None:
-                unsafe.append(item)
-                worst = found if worst is None else worst.worst(found)
+            if found is None:
+                continue
+            if values is not None and not values[position] and found.origin is not Origin.REQUEST:
+                # `FROM {table}`, `ORDER BY {order}`: no parameter can stand for a name or a
+                # clause; built from code, it is how SQL with names is composed.
+                continue
+            unsafe.append(item)
+            worst = found if worst is None else worst.worst(found)
         if worst is None:
             return None
         return _Built(how, tuple(unsafe), origin=worst)
@@ -169,7 +179,18 @@ class SqlStringFormatting(Rule):
             "`os.environ`), numbers and arithmetic (`rows_max + 1`), text quoted by doubling its quote "
             "characters (`'\"' + name.replace('\"', '\"\"') + '\"'`), a name under a test that compares it with "
             "constants (`if comparator in (\"IN\", \"NOT IN\"):` or `== \"LIKE\"`: it holds one of them), test "
-            "modules and migrations."
+            "modules and migrations. Names and clauses that don't come from the request: a value of unknown "
+            "origin in a slot of the statement that no query parameter can stand for (a table or column name "
+            "such as `FROM {table}`, `UPDATE {table} SET {column} = :value`, `WHERE {column} IS NOT NULL`, "
+            "`MAX({column})`, a clause such as `WHERE {condition}` or `ORDER BY {order}`, a statement wrapped "
+            "as a subquery `FROM ({query}) AS t`) is how SQL with names is composed, and is reported only when "
+            "it comes from the request; a value slot (inside quotes, after `=`, `LIKE`, `IN (`, `LIMIT`, in "
+            "`VALUES (...)`, an argument of a scalar function) is reported whatever its unknown origin. Values "
+            "generated in the process: `uuid4().hex`, `secrets.token_hex()`, and letters picked at random from "
+            "a constant alphabet (`\"\".join(random.choice(string.ascii_lowercase) for _ in range(5))`), "
+            "also when a project function returns them. A name from the request that an allow-list "
+            "has (`[c for c in requested if c in COLUMNS]`, `if sort in COLUMNS:`, `if sort not in "
+            "COLUMNS: abort(400)` before the use) is one of the list's names, and comes from where they do."
         ),
         why_is_this_bad=(
             "A value formatted into SQL becomes SQL: a name like `O'Brien` breaks the query, and "
@@ -294,6 +315,27 @@ class SqlStringFormatting(Rule):
             connection = sqlite3.connect("app.db")
             sql = f"SELECT id FROM products WHERE name LIKE '%{query}%' ORDER BY {order_by}"
             return {"ids": connection.execute(sql).fetchall()}  # expect: BB204
+        """,
+        # A name from the request is reported (no parameter can stand for it, so it must not come
+        # from the client); a value next to names built from code is reported too.
+        """
+        import sqlite3
+
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.get("/rows")
+        def rows():
+            table = request.args["table"]
+            connection = sqlite3.connect("app.db")
+            return {"rows": connection.execute(f"SELECT * FROM {table}").fetchall()}  # expect: BB204
+
+        def count_since(connection, table_name, column, since):
+            return connection.execute(f"SELECT count(*) FROM {table_name} WHERE {column} > '{since}'").fetchone()  # expect: BB204
+
+        def first_rows(connection, table_name, limit):
+            return connection.execute(f"SELECT * FROM {table_name} LIMIT {limit}").fetchall()  # expect: BB204
         """,
         # Django: a GET parameter through a helper that returns it; DRF's query_params.
         """
@@ -533,6 +575,69 @@ class SqlStringFormatting(Rule):
             logger.info("SELECT happened for %s" % name)
             runner.execute(f"echo hello {name}")
         """,
+        # Names and clauses composed from code: a table, a column, a filter clause, a statement
+        # wrapped as a subquery. No query parameter can stand for them.
+        """
+        import duckdb
+
+        def quote_ident(name: str) -> str:
+            return f'"{name}"'
+
+        def histogram(conn, source: str, column: str, window: str, bins: int):
+            quoted = quote_ident(column)
+            conn.execute(f"SELECT MAX({quoted}) FROM {source} AS src WHERE {window}")
+            query = (
+                f"SELECT width_bucket({quoted}::float8, 0, 1, {bins}) AS bucket "
+                f"FROM {source} WHERE {quoted} IS NOT NULL /* per bucket */ GROUP BY bucket"
+            )
+            return conn.execute(query).fetchall()
+
+        def time_range(conn, entity_sql: str, timestamp_column: str):
+            query = f"SELECT MIN({timestamp_column}), MAX({timestamp_column}) FROM ({entity_sql}) AS entities"
+            return conn.execute(query).fetchone()
+
+        def drop_mapping(client, project, table):
+            client.sql.execute(f"DELETE FROM {project}_{table.name}")
+
+        def rename(conn, table_name, column):
+            conn.execute(f"UPDATE {table_name} SET {column} = ? WHERE id = ?", ("x", 1))
+        """,
+        # Names from the request kept only when an allow-list has them: they are the list's names.
+        """
+        import sqlite3
+
+        from flask import Flask, abort, request
+
+        app = Flask(__name__)
+        PRODUCT_COLUMNS = frozenset({"name", "price", "stock"})
+
+        @app.get("/products")
+        def products():
+            columns = [column for column in request.args.getlist("columns") if column in PRODUCT_COLUMNS]
+            sort = request.args.get("sort", "name")
+            if sort not in PRODUCT_COLUMNS:
+                abort(400)
+            connection = sqlite3.connect("app.db")
+            sql = f"SELECT {', '.join(columns)} FROM products ORDER BY {sort}"
+            return {"rows": connection.execute(sql).fetchall()}
+        """,
+        # Names generated here: letters picked from a constant alphabet, by a project function too.
+        """
+        import random
+        import string
+        import uuid
+
+        def temporary_stage(cursor) -> str:
+            stage = "".join(random.choice(string.ascii_lowercase) for _ in range(5))
+            cursor.execute(f'CREATE TEMPORARY STAGE "{stage}"')
+            return stage
+
+        def load(cursor):
+            stage = temporary_stage(cursor)
+            file_format = '"' + "".join(random.choice(string.ascii_lowercase) for _ in range(5)) + '"'
+            marker = uuid.uuid4().hex
+            cursor.execute(f"SELECT * FROM table(infer_schema(location=>'@{stage}', file_format=>'{file_format}')) WHERE tag = '{marker}'")
+        """,
         # A value compared with constants holds one of them under the test.
         """
         from sqlalchemy import bindparam, text
@@ -701,36 +806,132 @@ def _built(argument: ast.expr, judge: _Judge, call: ast.Call) -> _Built | None:
 
 
 def _formatted(node: ast.expr, judge: _Judge) -> _Built | None:
-    if isinstance(node, ast.JoinedStr):
-        return judge.built([part.value for part in node.values if isinstance(part, ast.FormattedValue)], "an f-string")
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _stringish(node.left):
-        if _numeric_conversions_only(node.left):
-            # `"LIMIT %d" % n` can only ever produce a number.
-            return None
-        right = node.right
-        items = list(right.elts) if isinstance(right, ast.Tuple) else [value for value in right.values if value is not None] if isinstance(right, ast.Dict) else [right]
-        return judge.built(items, "`%` formatting")
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" and _stringish(node.func.value):
-        return judge.built([*node.args, *(keyword.value for keyword in node.keywords)], "`.format()`")
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        operands = _added(node)
-        if not any(_stringish(operand) for operand in operands):
-            return None
-        concatenated: list[ast.expr] = []
-        worst: Provenance | None = None
-        for operand in operands:
-            nested = _formatted(operand, judge) if not isinstance(operand, ast.Constant) else None
-            if nested is None and not _stringish(operand):
-                nested = judge.built((operand,), "")
-            if nested is not None:
-                concatenated.extend(nested.values)
-                worst = nested.origin if worst is None else worst.worst(nested.origin)
-        if worst is None:
-            return None
-        return _Built("`+` concatenation", tuple(concatenated), origin=worst)
     if isinstance(node, ast.IfExp):
         return _formatted(node.body, judge) or _formatted(node.orelse, judge)
+    how = _how(node)
+    if how is None:
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _numeric_conversions_only(node.left):
+        # `"LIMIT %d" % n` can only ever produce a number.
+        return None
+    pieces = _pieces(node)
+    if pieces is None:
+        return None
+    items = [piece for piece in pieces if not isinstance(piece, str)]
+    if not items:
+        return None
+    values = value_slots([piece if isinstance(piece, str) else None for piece in pieces])
+    return judge.built(items, how, values)
+
+
+def _how(node: ast.expr) -> str | None:
+    """How `node` formats SQL text, when it does."""
+    if isinstance(node, ast.JoinedStr):
+        return "an f-string"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _stringish(node.left):
+        return "`%` formatting"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" and _stringish(node.func.value):
+        return "`.format()`"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and any(_stringish(operand) for operand in _added(node)):
+        return "`+` concatenation"
     return None
+
+
+def _pieces(node: ast.expr) -> list[str | ast.expr] | None:
+    """The statement as literal text and the values formatted into it, in order."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else [node]
+    if isinstance(node, ast.JoinedStr):
+        found: list[str | ast.expr] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                found.append(part.value)
+            elif isinstance(part, ast.FormattedValue):
+                found.append(part.value)
+        return found
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _stringish(node.left):
+        return _percent_pieces(node.left, node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" and _stringish(node.func.value):
+        return _format_pieces(node.func.value, node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and any(_stringish(operand) for operand in _added(node)):
+        concatenated: list[str | ast.expr] = []
+        for operand in _added(node):
+            inner = _pieces(operand) if _how(operand) is not None or _stringish(operand) else None
+            concatenated.extend(inner if inner is not None else [operand])
+        return concatenated
+    return [node]
+
+
+def _percent_pieces(template: ast.expr, right: ast.expr) -> list[str | ast.expr] | None:
+    items = list(right.elts) if isinstance(right, ast.Tuple) else None
+    named = (
+        {key.value: value for key, value in zip(right.keys, right.values) if isinstance(key, ast.Constant)}
+        if isinstance(right, ast.Dict) else None
+    )
+    if not (isinstance(template, ast.Constant) and isinstance(template.value, str)):
+        # An f-string with `%` placeholders: its own slots, then the `%` values (as values).
+        head = _pieces(template) or []
+        tail = items if items is not None else list(named.values()) if named is not None else [right]
+        return [*head, *[piece for value in tail for piece in ("=", value)]]
+    found: list[str | ast.expr] = []
+    text = template.value
+    position = 0
+    index = 0
+    for match in _CONVERSION.finditer(text):
+        found.append(text[position:match.start()])
+        position = match.end()
+        if match.group(1) == "%":
+            found.append("%")
+            continue
+        key = re.match(r"%\(([^)]*)\)", match.group(0))
+        if named is not None and key is not None and key.group(1) in named:
+            found.append(named[key.group(1)])
+        elif items is not None and index < len(items):
+            found.append(items[index])
+        elif items is None and named is None and index == 0:
+            found.append(right)
+        else:
+            return None
+        index += 1
+    found.append(text[position:])
+    if named is None and items is None and index == 0:
+        found.append(right)
+    return found
+
+
+def _format_pieces(template: ast.expr, call: ast.Call) -> list[str | ast.expr] | None:
+    if not (isinstance(template, ast.Constant) and isinstance(template.value, str)):
+        head = _pieces(template) or []
+        return [*head, *[piece for value in (*call.args, *(k.value for k in call.keywords)) for piece in ("=", value)]]
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg is not None}
+    spread = [keyword.value for keyword in call.keywords if keyword.arg is None]
+    found: list[str | ast.expr] = []
+    automatic = 0
+    try:
+        parsed = list(string.Formatter().parse(template.value))
+    except ValueError:
+        return None
+    for literal, field, _spec, _conversion in parsed:
+        found.append(literal)
+        if field is None:
+            continue
+        name = re.split(r"[.\[]", field, maxsplit=1)[0]
+        if name == "":
+            name = str(automatic)
+            automatic += 1
+        if name.isdigit() and int(name) < len(call.args):
+            found.append(call.args[int(name)])
+        elif name in keywords:
+            found.append(keywords[name])
+        elif spread:
+            # `.format(**names)`: which entry fills the field is not known here; its values
+            # are judged as values.
+            found.append(spread[0])
+        else:
+            return None
+    if spread and all(piece is not spread[0] for piece in found):
+        found.extend(("=", spread[0]))
+    return found
 
 
 _CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")

@@ -15,6 +15,7 @@ from backbone.review.knowledge.answers import (
     returned_answer,
     status_code_of,
 )
+from backbone.review.knowledge.errors import catches_missing_module
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._support import (
@@ -73,7 +74,10 @@ class ErrorWithSuccessStatus(Rule):
             "provider stops retrying them.\n\n"
             "Not flagged either: an answer to a page's own script, in the branch of a test for an AJAX "
             "request (`if \"ajax\" in request.POST:`, `request.is_ajax()`, the `X-Requested-With` header), "
-            "whose other requests get the page; and, in a plain Django view, an envelope in which every "
+            "whose other requests get the page; an answer in an `except ImportError:` (or "
+            "`ModuleNotFoundError`) clause, which states that the deployment lacks an optional package "
+            "(`{\"enabled\": False, \"error\": \"the tracking client is not installed\"}`), a capability every request "
+            "meets alike, like the answer of a feature switched off; and, in a plain Django view, an envelope in which every "
             "answer states its outcome (`{\"success\": False, ...}` where the view's success answers carry "
             "`\"success\": True`, `{\"status\": \"error\"}` beside `{\"status\": \"ok\"}`): the "
             "protocol of the site's own pages, which read that key on every answer. In an API framework "
@@ -199,6 +203,23 @@ class ErrorWithSuccessStatus(Rule):
         def validate(document: dict):
             return {"valid": True, "errors": []}
         """,
+        # An optional package missing from the deployment: a capability state, answered like the
+        # feature switched off.
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/usage")
+        def usage():
+            if not settings.TRACKING_ENABLED:
+                return {"usage": {}, "enabled": False}
+            try:
+                import tracking_client
+            except (ImportError, ModuleNotFoundError):
+                return {"usage": {}, "enabled": False, "error": "the tracking client is not installed"}
+            return {"usage": tracking_client.usage(), "enabled": True}
+        """,
         # GraphQL answers errors with 200; a status computed at run time; a route status of 404.
         """
         from fastapi import FastAPI
@@ -269,6 +290,22 @@ class ErrorWithSuccessStatus(Rule):
             if order is None:
                 return {"error": "order not found"}  # expect: BB103
             return {"status": order.status}
+        """,
+        # A failure at run time beside the missing package is a failure of the request.
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/usage")
+        def usage():
+            try:
+                import tracking_client
+                return {"usage": tracking_client.usage()}
+            except ImportError:
+                return {"usage": {}, "error": "the tracking client is not installed"}
+            except Exception:
+                return {"usage": {}, "error": "failed to fetch usage"}  # expect: BB103
         """,
         # FastAPI: JSONResponse with an explicit 200, and success: False.
         """
@@ -399,7 +436,7 @@ class ErrorWithSuccessStatus(Rule):
             found = error_body(answer, bindings)
             if found is None:
                 successes.append(answer)
-            elif not _asked_by_page_script(statement, node):
+            elif not _asked_by_page_script(statement, node) and not self._without_optional_package(statement, node):
                 failures.append((statement, answer, found.shown))
         for statement, answer, shown in failures:
             envelope = _envelope(answer, successes, bindings)
@@ -407,6 +444,15 @@ class ErrorWithSuccessStatus(Rule):
                 # A plain Django view's envelope is the protocol of the site's own pages.
                 continue
             self._report(statement, handler, node, answer, shown, envelope)
+
+    def _without_optional_package(self, statement: ast.Return, function: FunctionNode) -> bool:
+        """The return answers in an `except ImportError:` clause: the deployment lacks an optional
+        package, a capability state every request gets alike (as a feature switched off
+        answers), not a failure of this request."""
+        return any(
+            catches_missing_module(clause, self.context.qualified_name)
+            for clause in _clauses_holding(statement, function)
+        )
 
     def _default_status(self, function: FunctionNode) -> int | None:
         declared = route_status(function)
@@ -469,6 +515,20 @@ def _tests_leading_to(statement: ast.stmt, function: FunctionNode) -> list[ast.e
                 stack.append((child, [*held, node.test]))
             else:
                 stack.append((child, held))
+    return []
+
+
+def _clauses_holding(statement: ast.stmt, function: FunctionNode) -> list[ast.ExceptHandler]:
+    """The `except` clauses whose body holds `statement`, inside `function`."""
+    stack: list[tuple[ast.AST, list[ast.ExceptHandler]]] = [(function, [])]
+    while stack:
+        node, held = stack.pop()
+        if node is statement:
+            return held
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            stack.append((child, [*held, node] if isinstance(node, ast.ExceptHandler) else held))
     return []
 
 

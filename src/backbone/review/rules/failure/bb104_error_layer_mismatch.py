@@ -32,6 +32,7 @@ from backbone.review.knowledge.error_layers import (
 )
 from backbone.review.names import dotted_parts
 from backbone.review.orm import classify_call
+from backbone.review.project import ProjectIndex, reads_exception_type
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
 from backbone.review.rules.contract._support import sends_bare_data, tuple_style
 
@@ -116,7 +117,16 @@ class ErrorLayerMismatch(Rule):
             "whose only failure is a parameter the client left out), where everything caught is bad input; nor a catch-all whose 4xx is "
             "given only under a test that picks one kind of error (`if isinstance(exc, ConflictError): "
             "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
-            "or answered apart. Functions that are not handlers (a "
+            "or answered apart; nor a catch-all around calls of callbacks whose failures never reach it: "
+            "every call in the `try` runs what the project only ever assigns from a wrapper factory "
+            "(`hooks.on_connect = wrap_callback(func)`, then `await hooks.on_connect(...)`), whose "
+            "wrapper calls the function inside a `try` with a catch-all clause that raises nothing, or a "
+            "project function that contains its callable's failures that way; nor the error protocol of a "
+            "remote call: a catch-all whose answer describes the exception by its class (`type(error).__name__`, "
+            "or a project function such as `describe_error(error)` that reads it) in a project whose own "
+            "client raises an exception of a class it looks up by name (`getattr(module, name)` then "
+            "`raise exception(*args)`): the caller gets the original exception back, the status only marks "
+            "the channel. Functions that are not handlers (a "
             "serializer's `validate()`, a form's `clean()`, a service) are left to the handler that "
             "answers for them.\n\n"
             "The statuses of each layer are the project's: `[tool.backbone.errors]` sets `validation` "
@@ -193,6 +203,99 @@ class ErrorLayerMismatch(Rule):
                 if "No result found" in str(e):
                     raise HTTPException(status_code=404, detail="Project not found") from e
                 raise HTTPException(status_code=500, detail="Project read failed") from e
+        """,
+        # A catch-all around a user callback that the project wraps in a function catching
+        # every Exception: the callback's failures never reach the handler's clause.
+        """
+        import functools
+        import logging
+
+        from fastapi import FastAPI
+        from fastapi.responses import JSONResponse
+
+        logger = logging.getLogger(__name__)
+        app = FastAPI()
+
+        class Hooks:
+            on_connect = None
+            on_disconnect = None
+
+        hooks = Hooks()
+
+        def wrap_callback(user_function):
+            @functools.wraps(user_function)
+            async def wrapper(*args):
+                try:
+                    return await user_function(*args)
+                except Exception as error:
+                    logger.exception(error)
+            return wrapper
+
+        def on_connect(func):
+            hooks.on_connect = wrap_callback(func)
+            return func
+
+        def on_disconnect(func):
+            hooks.on_disconnect = wrap_callback(func)
+            return func
+
+        @app.post("/connect")
+        async def connect(name: str):
+            try:
+                await hooks.on_connect(name)
+            except Exception as error:
+                return JSONResponse(status_code=400, content={"detail": str(error)})
+            return {"connected": name}
+
+        @app.post("/disconnect")
+        async def disconnect(name: str):
+            callback = hooks.on_disconnect
+            try:
+                if callback:
+                    await callback(name)
+            except Exception as error:
+                return JSONResponse(status_code=400, content={"detail": str(error)})
+            return {"disconnected": name}
+        """,
+        # The error protocol of a remote call: the body names the exception's class, and the
+        # project's own client raises that class again.
+        """
+        import importlib
+        import json
+
+        import requests
+        from fastapi import FastAPI, Request
+        from fastapi.responses import JSONResponse
+
+        app = FastAPI()
+        resources = {}
+
+        def describe_error(exception: Exception):
+            return {
+                "module_name": exception.__class__.__module__,
+                "class_name": exception.__class__.__name__,
+                "args": json.dumps(exception.args),
+            }
+
+        def raise_described(sent):
+            module = importlib.import_module(sent["module_name"])
+            exception = getattr(module, sent["class_name"])
+            args = json.loads(sent["args"])
+            raise exception(*args) if args else exception()
+
+        def call_remote(url, payload):
+            response = requests.post(url, json=payload, timeout=10)
+            if response.status_code == 400:
+                raise_described(response.json()["exception"])
+            return response.json()
+
+        @app.post("/run")
+        async def run(request: Request):
+            try:
+                data = await request.json()
+                return {"result": resources[data["handler"]].run(*data["args"])}
+            except Exception as e:
+                return JSONResponse({"exception": describe_error(e)}, status_code=400)
         """,
         # A catch-all around the project's own parser (it only converts and raises ValueError)
         # and a redirect built from what it returned.
@@ -353,6 +456,78 @@ class ErrorLayerMismatch(Rule):
     )
 
     INVALID = (
+        # The exception's class in the body, with no client of the project that raises it again.
+        """
+        from fastapi import FastAPI, HTTPException
+
+        app = FastAPI()
+
+        @app.post("/orders")
+        async def create(payload: dict, db):
+            try:
+                await db.execute("INSERT INTO orders VALUES (:id)", payload)
+            except Exception as error:
+                raise HTTPException(status_code=400, detail={"type": type(error).__name__})  # expect: BB104
+            return {"created": True}
+        """,
+        # A wrapper that logs and raises again keeps nothing; a call beside the wrapped callback
+        # (a database write) still fails into the catch-all.
+        """
+        import logging
+
+        from fastapi import FastAPI, HTTPException
+
+        logger = logging.getLogger(__name__)
+        app = FastAPI()
+
+        class Hooks:
+            on_connect = None
+            on_save = None
+
+        hooks = Hooks()
+
+        def logged(user_function):
+            async def wrapper(*args):
+                try:
+                    return await user_function(*args)
+                except Exception:
+                    logger.exception("callback failed")
+                    raise
+            return wrapper
+
+        def contained(user_function):
+            async def wrapper(*args):
+                try:
+                    return await user_function(*args)
+                except Exception:
+                    logger.exception("callback failed")
+            return wrapper
+
+        def on_connect(func):
+            hooks.on_connect = logged(func)
+            return func
+
+        def on_save(func):
+            hooks.on_save = contained(func)
+            return func
+
+        @app.post("/connect")
+        async def connect(name: str):
+            try:
+                await hooks.on_connect(name)
+            except Exception as error:
+                raise HTTPException(status_code=400, detail=str(error))  # expect: BB104
+            return {"connected": name}
+
+        @app.post("/save")
+        async def save(name: str, db):
+            try:
+                await hooks.on_save(name)
+                await db.execute("INSERT INTO names VALUES (:name)", {"name": name})
+            except Exception as error:
+                raise HTTPException(status_code=400, detail=str(error))  # expect: BB104
+            return {"saved": name}
+        """,
         # A 4xx in the branch that takes every other error is still a catch-all answered with 4xx.
         """
         from fastapi import FastAPI, HTTPException
@@ -519,8 +694,14 @@ class ErrorLayerMismatch(Rule):
                 continue
             if caught.layer is ErrorLayer.CATCH_ALL and self._parses_input_only(clause):
                 continue
+            if caught.layer is ErrorLayer.CATCH_ALL and self._runs_contained_calls_only(clause, bindings):
+                continue
             for answer in self._answers(clause, handler, bindings):
                 if answer.status is None or id(answer.status_node or answer.node) in reported:
+                    continue
+                if caught.layer is ErrorLayer.CATCH_ALL and self._sends_exception_on(clause, answer):
+                    # The body names the exception's class for the project's own client, which
+                    # raises it again: the status only marks the channel of a remote call.
                     continue
                 if caught.layer is ErrorLayer.CATCH_ALL and self._narrowed(clause, answer.node):
                     # `if isinstance(exc, ConflictError): raise HTTPException(409)`: the 4xx answers
@@ -620,6 +801,56 @@ class ErrorLayerMismatch(Rule):
         return all(self._parses_input(call) for call in calls) and all(
             self._reads_input(lookup) for lookup in lookups
         )
+
+    def _sends_exception_on(self, clause: ast.ExceptHandler, answer: Answer) -> bool:
+        """The answer's body describes the caught exception by its class (`type(error).__name__`,
+        or a project function that does, `describe_error(error)`), and a project function
+        raises an exception of a class it looks up by name: the error protocol of a remote call."""
+        project = self.context.project
+        name = clause.name
+        if project is None or name is None or not project.reraises_sent_exceptions():
+            return False
+        if reads_exception_type(answer.node, {name}):
+            return True
+        for call in ast.walk(answer.node):
+            if not isinstance(call, ast.Call):
+                continue
+            qualified = self.context.call_name(call)
+            facts = project.function(qualified) if qualified is not None else None
+            if facts is None:
+                continue
+            passed = [
+                argument for position, argument in enumerate(call.args) if position in facts.describes_exception_type
+            ]
+            if any(isinstance(argument, ast.Name) and argument.id == name for argument in passed):
+                return True
+        return False
+
+    def _runs_contained_calls_only(self, clause: ast.ExceptHandler, bindings: dict[str, list[ast.expr | None]]) -> bool:
+        """Every call the `try` makes runs a function whose failures are kept where it runs:
+        `await config.on_connect(...)` where the project only ever assigns `on_connect` what a
+        wrapper factory returns (`wrap_callback(func)`), whose wrapper catches every Exception
+        of the function and raises nothing. The catch-all never sees those failures."""
+        project = self.context.project
+        attempt = self.context.parent(clause)
+        if project is None or not isinstance(attempt, ast.Try):
+            return False
+        calls = [node for statement in attempt.body for node in ast.walk(statement) if isinstance(node, ast.Call)]
+        return bool(calls) and all(self._contained_call(call, bindings, project) for call in calls)
+
+    def _contained_call(self, call: ast.Call, bindings: dict[str, list[ast.expr | None]], project: ProjectIndex) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name) and len(bindings.get(func.id, [])) == 1:
+            # `callback = config.on_disconnect` then `await callback(...)`.
+            bound = bindings[func.id][0]
+            func = bound if isinstance(bound, ast.Attribute) else func
+        if isinstance(func, ast.Attribute):
+            sources = project.attribute_sources(func.attr)
+            return bool(sources) and all(
+                source and project.contains_failures_of_call(project.resolve(source)) for source in sources
+            )
+        qualified = self.context.call_name(call)
+        return qualified is not None and project.contains_failures_of_call(project.resolve(qualified))
 
     def _reads_input(self, lookup: ast.Subscript) -> bool:
         """`request.args["url"]`, `request.form["title"]`, `payload["id"]`: a lookup in what the client sent."""

@@ -133,7 +133,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
-        digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
+        digests = {
+            display: outcome.digests if outcome.digests is not None else facts_digests(outcome.facts)
+            for display, outcome in outcomes.items()
+        }
         keys = ProjectKeys.of(cached, digests, cache.entries, before)
         project_findings: dict[str, tuple[Finding, ...]] = {}
         stored_reads = None

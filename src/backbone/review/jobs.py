@@ -21,6 +21,7 @@ from backbone.review.suppressions import Suppression
 if TYPE_CHECKING:
     import ast
 
+    from backbone.review.incremental import FactsDigests
     from backbone.review.project import ModuleFacts
 
 
@@ -62,6 +63,9 @@ class FileOutcome:
     file_findings: tuple[Finding, ...]
     suppressions: tuple[Suppression, ...]
     internal_errors: tuple[str, ...] = ()
+    # The digests of `facts` (`incremental.facts_digests`), taken where the facts were made:
+    # in a worker, alongside the other workers. None: not taken (no facts).
+    digests: FactsDigests | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1240,7 +1240,8 @@ def _per_process_keys(nodes: list[ast.AST], holders: frozenset[str]) -> frozense
 def _per_process_registries(context: FileContext, per_process: frozenset[str]) -> frozenset[str]:
     """Module state a function of the module fills with per-process objects, or with their keys."""
     resolve = context.qualified_name
-    functions = [node for node in ast.walk(context.tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    # In source order rather than ast.walk's: what is found is a set, the same in any order.
+    functions = context.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef)
     filled: set[str] = set()
     owned: dict[int, list[ast.AST]] = {}
     for function in functions:

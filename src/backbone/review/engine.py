@@ -30,7 +30,7 @@ from backbone.review.incremental import (
     facts_digests,
     moved_by_edits,
 )
-from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, dumps, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -476,12 +476,13 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
             return
         try:
             if message[0] == "files":
-                connection.send(checker.check_files(message[1]))
+                answer = dumps(checker.check_files(message[1]))
             else:
                 results = checker.check_project(pickle.loads(message[1]), message[2])
-                connection.send((results, checker.project_reads))
+                answer = dumps((results, checker.project_reads))
         except Exception as error:  # the answer could not be sent: each file gets a BB000
-            connection.send(_failed(message, error, checker))
+            answer = dumps(_failed(message, error, checker))
+        connection.send_bytes(answer)
 
 
 def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
@@ -551,9 +552,10 @@ class _ProcessWorker:
 
     def _receive(self) -> object | None:
         try:
-            return cast(object, self.connection.recv())
+            data = self.connection.recv_bytes()
         except (EOFError, OSError):
             return None
+        return cast(object, pickle.loads(data))
 
     def _lost(self, display: str) -> Crash:
         self.process.join(timeout=5)
@@ -577,7 +579,7 @@ class _SharedIndex:
 
     def pickled(self) -> bytes:
         if self._pickled is None:
-            self._pickled = pickle.dumps(self.index, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pickled = dumps(self.index)
         return self._pickled
 
 

@@ -716,9 +716,9 @@ def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[a
 def _flag_name(test: ast.expr) -> str:
     """The name an `if` test is the truth of, `x` or `not x`; "" for any other test."""
     if type(test) is ast.Name:
-        return test.id  # type: ignore[attr-defined]
-    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:  # type: ignore[attr-defined]
-        return test.operand.id  # type: ignore[attr-defined]
+        return test.id
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
+        return test.operand.id
     return ""
 
 

@@ -23,6 +23,7 @@ from backbone.review.cache import content_digest
 from backbone.review.context import FileContext
 from backbone.review.context_kinds import Framework
 from backbone.review.extraction import extract_module_facts
+from backbone.review.incremental import facts_digests
 from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
@@ -109,7 +110,9 @@ class Checker:
             self._keep(parsed, digest)
         file_rules = [rule for rule in self.selection.rules() if rule.scope is Scope.FILE]
         findings, errors = self._check(file_rules, parsed, frameworks_of(facts.imported_packages), None)
-        return FileOutcome(job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors))
+        return FileOutcome(
+            job.display, digest, facts, tuple(findings), parse_suppressions(text), tuple(errors), facts_digests(facts)
+        )
 
     def _read(
         self, job: FileJob

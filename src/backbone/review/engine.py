@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import pickle
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -29,7 +30,7 @@ from backbone.review.incremental import (
     facts_digests,
     moved_by_edits,
 )
-from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, dumps, unreadable_finding
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -133,7 +134,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         for outcome in pool.check_files(to_check, options.progress):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
-        digests = {display: facts_digests(outcome.facts) for display, outcome in outcomes.items()}
+        digests = {
+            display: outcome.digests if outcome.digests is not None else facts_digests(outcome.facts)
+            for display, outcome in outcomes.items()
+        }
         keys = ProjectKeys.of(cached, digests, cache.entries, before)
         project_findings: dict[str, tuple[Finding, ...]] = {}
         stored_reads = None
@@ -418,7 +422,7 @@ def _package_dirs(displays: list[tuple[str, str]]) -> frozenset[str]:
 class _Worker(Protocol):
     def send_files(self, jobs: list[FileJob]) -> None: ...
     def receive_files(self) -> list[FileOutcome]: ...
-    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None: ...
+    def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None: ...
     def receive_project(self) -> _ProjectAnswer: ...
     def close(self) -> None: ...
 
@@ -446,9 +450,9 @@ class _LocalWorker:
     def receive_files(self) -> list[FileOutcome]:
         return self.files.popleft()
 
-    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
+    def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None:
         checker = self.checker
-        self.project = (checker.check_project(index, jobs), checker.project_reads)
+        self.project = (checker.check_project(index.index, jobs), checker.project_reads)
 
     def receive_project(self) -> _ProjectAnswer:
         return self.project
@@ -472,12 +476,13 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
             return
         try:
             if message[0] == "files":
-                connection.send(checker.check_files(message[1]))
+                answer = dumps(checker.check_files(message[1]))
             else:
-                results = checker.check_project(message[1], message[2])
-                connection.send((results, checker.project_reads))
+                results = checker.check_project(pickle.loads(message[1]), message[2])
+                answer = dumps((results, checker.project_reads))
         except Exception as error:  # the answer could not be sent: each file gets a BB000
-            connection.send(_failed(message, error, checker))
+            answer = dumps(_failed(message, error, checker))
+        connection.send_bytes(answer)
 
 
 def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
@@ -528,9 +533,9 @@ class _ProcessWorker:
             self.kept += [job.display for job in self.pending]
         return outcomes
 
-    def send_project(self, index: ProjectIndex, jobs: list[FileJob]) -> None:
+    def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None:
         self.pending = jobs
-        self._send(("project", index, jobs))
+        self._send(("project", index.pickled(), jobs))
 
     def receive_project(self) -> _ProjectAnswer:
         answer = cast(_ProjectAnswer | None, self._receive())
@@ -547,9 +552,10 @@ class _ProcessWorker:
 
     def _receive(self) -> object | None:
         try:
-            return cast(object, self.connection.recv())
+            data = self.connection.recv_bytes()
         except (EOFError, OSError):
             return None
+        return cast(object, pickle.loads(data))
 
     def _lost(self, display: str) -> Crash:
         self.process.join(timeout=5)
@@ -561,6 +567,20 @@ class _ProcessWorker:
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()
+
+
+@dataclass(slots=True)
+class _SharedIndex:
+    """The project index sent to every worker: pickled once, however many workers receive it
+    (the main process pickling it once per worker was serial work between the two phases)."""
+
+    index: ProjectIndex
+    _pickled: bytes | None = None
+
+    def pickled(self) -> bytes:
+        if self._pickled is None:
+            self._pickled = dumps(self.index)
+        return self._pickled
 
 
 @dataclass(slots=True)
@@ -632,8 +652,9 @@ class _WorkerPool:
         """The PROJECT findings of the files checked, and the project facts their checks read
         (None when a worker could not tell)."""
         chunks = self._split(stale)
+        shared = _SharedIndex(index)
         for worker, chunk in zip(self.workers, chunks):
-            worker.send_project(index, chunk)
+            worker.send_project(shared, chunk)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         read: set[str] | None = set()
         for worker in self.workers:

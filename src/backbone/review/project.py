@@ -576,7 +576,8 @@ class _FactCollector:
             elif isinstance(inner, ast.ExceptHandler) and inner.name:
                 built[inner.name] = None
             for target in targets:
-                for name in ast.walk(target):
+                # A name, the usual target, is the only name in itself.
+                for name in (target,) if type(target) is ast.Name else ast.walk(target):
                     if not isinstance(name, ast.Name):
                         continue
                     if target is name and isinstance(value, ast.Constant) and value.value is None:
@@ -588,8 +589,11 @@ class _FactCollector:
                         callee = (self.resolver.resolve_parts(parts) or "") if parts is not None else ""
                     previous = built.get(name.id, "")
                     built[name.id] = callee if callee and previous in ("", callee) else None
+        found = {name: callee for name, callee in built.items() if callee}
+        if not found:
+            return found
         parameters = {argument.arg for argument in ast.walk(node.args) if isinstance(argument, ast.arg)}
-        return {name: callee for name, callee in built.items() if callee and name not in parameters}
+        return {name: callee for name, callee in found.items() if name not in parameters}
 
     def _callee(self, func: ast.expr, frame: _Frame) -> str | None:
         parts = dotted_parts(func)

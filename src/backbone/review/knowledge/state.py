@@ -194,19 +194,21 @@ def memoises_in_module_state(
     so the work inside runs once per worker (or once per key), not once per call.
     `walk`: how to list the function's nodes (the file's model lends its node index).
     """
-    # One walk of the function: the `global` names, the local stores and the tests of unset state.
+    # The tests of unset state first: most functions have none, and need no other look.
+    nodes = walk(function)
+    unset_tests: list[tuple[str, ast.If]] = [
+        (name, node) for node in nodes if type(node) is ast.If and (name := _unset_test(node.test)) is not None
+    ]
+    if not unset_tests:
+        return False
+    # Then the `global` names and the local stores.
     declared: set[str] = set()
     stored: set[str] = set()
-    unset_tests: list[tuple[str, ast.If]] = []
-    for node in walk(function):
+    for node in nodes:
         if isinstance(node, ast.Global):
             declared.update(node.names)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stored.add(node.id)
-        elif isinstance(node, ast.If) and (name := _unset_test(node.test)) is not None:
-            unset_tests.append((name, node))
-    if not unset_tests:
-        return False
     bound = (_parameters(function) | stored) - declared
     for name, node in unset_tests:
         if name in bound:

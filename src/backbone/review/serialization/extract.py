@@ -625,7 +625,7 @@ def function_reads(
     if not scan.names & set(aliases):
         return []
     _bind_aliases(scan.bindings, aliases)
-    guarded = _flag_guards(function) if not isinstance(function, ast.Lambda) else {}
+    guarded = _flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
     reads: dict[int, dict[str, AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
     for node in scan.chains:
@@ -663,12 +663,19 @@ def function_reads(
     return found
 
 
-def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, tuple[str, ...]]:
+def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[str, ...]]:
     """The nodes that run only under a test of a parameter's truth (`if include_members:`, `if
     not full:` and their `else`), by id, with the conditions ("name" true, "!name" false) they
-    need: a caller passing that parameter as a constant reaches one branch only."""
+    need: a caller passing that parameter as a constant reaches one branch only.
+
+    `tests` are the tests of the function's own `if` statements (`_Scan.tests`): only those
+    can guard a node, so a function none of whose tests is a parameter's truth has no guard,
+    and is not walked.
+    """
     arguments = function.args
     names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    if not any(_flag_name(test) in names for test in tests):
+        return {}
     # A parameter the function binds again no longer says what the caller passed.
     names -= {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
     found: dict[int, tuple[str, ...]] = {}
@@ -704,6 +711,15 @@ def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, 
     if any(isinstance(node, ast.If) and flag(node.test) for node in ast.walk(function)):
         visit(function.body, ())
     return found
+
+
+def _flag_name(test: ast.expr) -> str:
+    """The name an `if` test is the truth of, `x` or `not x`; "" for any other test."""
+    if type(test) is ast.Name:
+        return test.id
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
+        return test.operand.id
+    return ""
 
 
 def _called_name(func: ast.expr) -> str:
@@ -748,6 +764,8 @@ class _Scan:
         self.inner: set[ast.AST] = set()
         self.iterated: set[ast.AST] = set()
         self.names: set[str] = set()
+        # The tests of its own `if` statements.
+        self.tests: list[ast.expr] = []
         body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
         stack = body[::-1]
         ast_type = ast.AST
@@ -781,6 +799,8 @@ class _Scan:
                 self.bindings.append(node)  # type: ignore[arg-type]
             elif kind is ast.Starred:
                 self.iterated.add(node.value)  # type: ignore[attr-defined]
+            elif kind is ast.If:
+                self.tests.append(node.test)  # type: ignore[attr-defined]
             fields = child_fields(kind)
             if fields is not None:
                 # The fields that can hold nodes, pushed as below (no name, constant or marker).

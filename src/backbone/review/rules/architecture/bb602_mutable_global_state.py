@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import state
@@ -1260,7 +1260,8 @@ def _per_process_keys(nodes: list[ast.AST], holders: frozenset[str]) -> frozense
 def _per_process_registries(context: FileContext, per_process: frozenset[str]) -> frozenset[str]:
     """Module state a function of the module fills with per-process objects, or with their keys."""
     resolve = context.qualified_name
-    functions = [node for node in ast.walk(context.tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    # In source order rather than ast.walk's: what is found is a set, the same in any order.
+    functions = cast("list[ast.FunctionDef | ast.AsyncFunctionDef]", context.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef))
     filled: set[str] = set()
     owned: dict[int, list[ast.AST]] = {}
     for function in functions:

@@ -598,7 +598,9 @@ class HardcodedSecret(Rule):
         self._extra_names = extra_names if isinstance(extra_names, tuple) else ()
         self._ignored_values = frozenset(ignored) if isinstance(ignored, tuple) else frozenset()
         self._denylists: frozenset[str] | None = None
-        self._labels: frozenset[str] | None = None
+        # Per module name, its loads; and whether it is a label (`_is_label`), decided when asked.
+        self._loads: dict[str, list[ast.Name]] | None = None
+        self._labels: dict[str, bool] = {}
         self._local_classes: dict[str, ast.ClassDef] | None = None
 
     # ------------------------------------------------------------------ dispatch
@@ -685,7 +687,7 @@ class HardcodedSecret(Rule):
             return
         name = _name_of(target)
         if name is not None:
-            if isinstance(target, ast.Name) and (target.id in self._denylist_names() or target.id in self._label_names()):
+            if isinstance(target, ast.Name) and (target.id in self._denylist_names() or self._is_label(target.id)):
                 return
             if isinstance(target, ast.Name) and self._enumeration_member(target):
                 return
@@ -851,17 +853,22 @@ class HardcodedSecret(Rule):
             self._denylists = frozenset(name for name, checks in uses.items() if all(checks))
         return self._denylists
 
-    def _label_names(self) -> frozenset[str]:
-        """Module names whose every use hands the value to a parameter of this module's functions that
+    def _is_label(self, name: str) -> bool:
+        """A module name whose every use hands the value to a parameter of this module's functions that
         holds no credential (`make(user, ACTIVATION_TOKEN)` with `def make(user, token_type)`): the value
-        flows where the code calls it a type or a label, whatever the constant's own name says."""
-        if self._labels is None:
-            uses: dict[str, list[bool]] = {}
-            for node in self.context.nodes_of(ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    uses.setdefault(node.id, []).append(self._passed_as_label(node))
-            self._labels = frozenset(name for name, checks in uses.items() if all(checks))
-        return self._labels
+        flows where the code calls it a type or a label, whatever the constant's own name says.
+
+        Decided for the names assigned a value (asked per name): the file's other names need no look."""
+        known = self._labels.get(name)
+        if known is None:
+            if self._loads is None:
+                self._loads = {}
+                for node in self.context.nodes_of(ast.Name):
+                    if isinstance(node.ctx, ast.Load):
+                        self._loads.setdefault(node.id, []).append(node)
+            uses = self._loads.get(name, [])
+            known = self._labels[name] = bool(uses) and all(self._passed_as_label(node) for node in uses)
+        return known
 
     def _passed_as_label(self, node: ast.Name) -> bool:
         parent = self.context.parent(node)

@@ -998,3 +998,35 @@ def test_an_index_built_after_a_full_pass_under_the_same_lock_is_not_reported_ag
     # lock as the index (10); jobs: dropping a column (11) reads no row, so the index build (12) is the
     # table's full pass and is reported.
     assert codes_and_lines(findings, "BB702", "BB703", "BB704") == [("BB704", 6), ("BB702", 12)]
+
+
+def _operations_migration(previous: str, operations: str) -> str:
+    return (
+        "from django.db import migrations, models\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [(\"shop\", \"{previous}\")]\n"
+        f"    operations = [{operations}]\n"
+    )
+
+
+def test_a_table_rebuilt_over_several_migrations_of_the_app_is_no_drop(tmp_path: Path) -> None:
+    files = history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        # The rebuild: Order renamed away, a copy created, rows copied, the old one deleted, the copy
+        # renamed to the old name.
+        "0002_rename_order_orderold": _operations_migration("0001_initial", 'migrations.RenameModel("Order", "OrderOld")'),
+        "0003_ordernew": _operations_migration(
+            "0002_rename_order_orderold",
+            'migrations.CreateModel(name="OrderNew", fields=[("id", models.AutoField(primary_key=True))])'),
+        "0004_delete_orderold": _operations_migration("0003_ordernew", 'migrations.DeleteModel(name="OrderOld")'),
+        "0005_rename_ordernew_order": _operations_migration(
+            "0004_delete_orderold", 'migrations.RenameModel("OrderNew", "Order")'),
+        # A table renamed away for good, and the drop of a table the code read (no name came back).
+        "0006_rename_order_archive": _operations_migration(
+            "0005_rename_ordernew_order", 'migrations.RenameModel("Order", "Archive")'),
+        "0007_delete_archive": _operations_migration("0006_rename_order_archive", 'migrations.DeleteModel(name="Archive")'),
+    })
+    files["shop/models.py"] = MODELS
+    findings = review_tree(tmp_path, files)
+    drops = sorted(finding.path.rpartition("/")[2] for finding in findings if finding.code == "BB706")
+    assert drops == ["0006_rename_order_archive.py", "0007_delete_archive.py"]

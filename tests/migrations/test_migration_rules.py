@@ -1030,3 +1030,65 @@ def test_a_table_rebuilt_over_several_migrations_of_the_app_is_no_drop(tmp_path:
     findings = review_tree(tmp_path, files)
     drops = sorted(finding.path.rpartition("/")[2] for finding in findings if finding.code == "BB706")
     assert drops == ["0006_rename_order_archive.py", "0007_delete_archive.py"]
+
+
+SQLITE_REVISION = """\
+import sqlalchemy as sa
+from alembic import op
+
+
+def upgrade():
+    op.add_column("runs", sa.Column("finished", sa.Float(), nullable=True))
+    op.create_index("ix_runs_finished", "runs", ["finished"])
+    op.drop_column("runs", "legacy")
+
+
+def downgrade():
+    pass
+"""
+
+
+@pytest.mark.parametrize(("files", "sqlite_only"), [
+    # The project builds its engine's URL as a SQLite file and names no other database.
+    ({"app/db.py": """\
+        from sqlalchemy import create_engine
+
+        def database_url(path):
+            return "sqlite:///{}/app.db".format(path)
+
+        engine = create_engine(database_url("."))
+        """}, True),
+    # SQLite is only the fallback of the configuration: the URL may name PostgreSQL.
+    ({"app/db.py": """\
+        import os
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.getenv("DATABASE_URL", "sqlite:///app.db"))
+        """}, False),
+    # Another database named anywhere (its driver imported).
+    ({"app/db.py": """\
+        from sqlalchemy import create_engine
+
+        engine = create_engine(f"sqlite:///{__file__}.db")
+        """, "app/bulk.py": "import psycopg2\n"}, False),
+    # SQLite in the tests only.
+    ({"app/db.py": """\
+        import os
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+        """, "tests/conftest.py": 'URL = "sqlite://"\n'}, False),
+])
+def test_the_migrations_of_a_sqlite_only_project_take_no_postgresql_lock(
+    tmp_path: Path, files: dict[str, str], sqlite_only: bool
+) -> None:
+    findings = review_tree(tmp_path, {"app/__init__.py": "", **files, "alembic/versions/b2_runs.py": SQLITE_REVISION})
+    codes = sorted({finding.code for finding in findings})
+    drop = next(finding for finding in findings if finding.code == "BB706")
+    if sqlite_only:
+        # The drop still breaks the old code; PostgreSQL's lock is no part of it.
+        assert not {"BB702", "BB710"} & set(codes)
+        assert "ACCESS EXCLUSIVE" not in drop.message
+    else:
+        assert {"BB702", "BB710"} <= set(codes)
+        assert "ACCESS EXCLUSIVE" in drop.message

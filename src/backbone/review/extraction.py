@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from backbone.review.knowledge.databases import database_mentions
 from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
@@ -69,6 +70,7 @@ def extract_module_facts(
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),
+        databases=database_mentions(tree, nodes_of(ast.Constant)),
     )
 
 

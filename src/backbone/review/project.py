@@ -195,6 +195,9 @@ class ModuleFacts:
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).
     table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # The databases the file's string constants name: a SQLite URL or engine it builds, one that is only
+    # a configuration's fallback, another database (`knowledge.databases.database_mentions`).
+    databases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,6 +263,7 @@ class TrackedModule:
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")
     table_creators = _field("table_creators")
+    databases = _field("databases")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -7,6 +7,7 @@ import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
+from backbone.review.knowledge.databases import sqlite_only
 from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
 from backbone.review.migrations.model import (
     DATABASE_NAMES,
@@ -221,7 +222,7 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
     }
     return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
-                     tuple(problems), initial=initial)
+                     tuple(problems), initial=initial, database=_project_database(context))
 
 
 def _django_name(context: FileContext, call: ast.Call) -> str:
@@ -497,7 +498,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
                     continue
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
-                     database=database)
+                     database=database or _project_database(context))
 
 
 def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:
@@ -667,6 +668,15 @@ def _runs_on_postgres(context: FileContext, node: ast.AST, function: ast.AST) ->
                     return False
         child, parent = parent, context.parents.get(parent)
     return True
+
+
+def _project_database(context: FileContext) -> str:
+    """"sqlite" when the project's only database is SQLite (`knowledge.databases.sqlite_only`): its
+    migrations never run on PostgreSQL."""
+    project = context.project
+    if project is None:
+        return ""
+    return "sqlite" if project.view("knowledge.sqlite_only", sqlite_only) else ""
 
 
 def _directory_database(context: FileContext) -> str:

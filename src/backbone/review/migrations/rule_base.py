@@ -23,7 +23,12 @@ NOT_ON_OTHER_DATABASES = (
     "revisions directory named for its database beside one named for another, such as `versions/sqlite/` next to "
     "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
     "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, `if isinstance(bind.dialect, "
-    "SQLiteDialect):`, the `else` of a PostgreSQL branch)."
+    "SQLiteDialect):`, the `else` of a PostgreSQL branch); nor any migration of a project whose only database "
+    "is SQLite: its own code (tests aside) builds a SQLite URL (`create_engine(f\"sqlite:///{path}\")`) or sets "
+    "Django's SQLite engine, not merely as the fallback of a configuration lookup (`os.getenv(\"DATABASE_URL\", "
+    "\"sqlite:///app.db\")`, a settings field's default), and nothing in it names another database: no URL, "
+    "engine or dialect name of one (`dialect.name == \"postgresql\"`), no import of its driver (psycopg, asyncpg, "
+    "PyMySQL, ...) or of SQLAlchemy's dialect for it."
 )
 
 # The "not reported" sentence of every rule that reads the project's migrations (Scope.PROJECT).
@@ -96,6 +101,11 @@ class MigrationRule(Rule):
     def postgres_version(self) -> int:
         value = self.option("postgres-version")
         return value if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_POSTGRES_VERSION
+
+    def lock_clause(self, migration: Migration, step: Step) -> str:
+        """"; it takes an ACCESS EXCLUSIVE lock on ..." for a message, or "" when the migration runs on
+        another database than PostgreSQL (`Migration.database`), whose locks are not PostgreSQL's."""
+        return f"; it {self.consequence(step)}" if migration.runs_on_postgres else ""
 
     def consequence(self, step: Step) -> str:
         """"takes an ACCESS EXCLUSIVE lock on `orders` (blocks ...) and rewrites the table"."""

@@ -47,7 +47,8 @@ class DropOrRenameInUse(MigrationRule):
             "`db_column` (by the app's earlier migrations or an `AlterField` before it): the field keeps its "
             "column under the new name, so no column is renamed. A Django migration names the models of its own "
             "app (the package holding its `migrations/` folder): a model of the same name in another app is "
-            "another table, so it does not make the finding high confidence."
+            "another table, so it does not make the finding high confidence. In a migration that runs on another "
+            "database than PostgreSQL (see BB710), the message leaves PostgreSQL's lock out."
         ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
@@ -163,7 +164,7 @@ class DropOrRenameInUse(MigrationRule):
                 confidence = Confidence.MEDIUM
             self.report(
                 step.node,
-                f"{_KINDS[step.kind]} {target} while {reason}; it {self.consequence(step)}.",
+                f"{_KINDS[step.kind]} {target} while {reason}{self.lock_clause(migration, step)}.",
                 confidence=confidence,
                 fix=code_for(
                     migration,

@@ -1092,3 +1092,49 @@ def test_the_migrations_of_a_sqlite_only_project_take_no_postgresql_lock(
     else:
         assert {"BB702", "BB710"} <= set(codes)
         assert "ACCESS EXCLUSIVE" in drop.message
+
+
+def test_keys_to_a_table_dropped_or_created_empty_by_the_migration(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_comments": """\
+            import django.db.models.deletion
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.CreateModel(name="Document", fields=[("id", models.AutoField(primary_key=True))]),
+                    migrations.CreateModel(name="Comment", fields=[
+                        ("id", models.AutoField(primary_key=True)),
+                        ("title", models.CharField(max_length=10)),
+                        ("document", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.document")),
+                    ]),
+                    migrations.CreateModel(name="Note", fields=[("id", models.AutoField(primary_key=True))]),
+                ]
+            """,
+        "0003_examples": """\
+            import django.db.models.deletion
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0002_comments")]
+                operations = [
+                    migrations.RemoveField(model_name="comment", name="document"),
+                    migrations.RemoveField(model_name="comment", name="title"),
+                    migrations.DeleteModel(name="Document"),
+                    migrations.CreateModel(name="Example", fields=[("id", models.AutoField(primary_key=True))]),
+                    migrations.AddField(model_name="comment", name="example", field=models.ForeignKey(
+                        default=1, on_delete=django.db.models.deletion.CASCADE, to="shop.example"),
+                        preserve_default=False),
+                    migrations.AddField(model_name="note", name="order", field=models.ForeignKey(
+                        default=1, on_delete=django.db.models.deletion.CASCADE, to="shop.order"),
+                        preserve_default=False),
+                ]
+            """,
+    }))
+    mine = [(finding.code, finding.line) for finding in findings
+            if finding.path.endswith("0003_examples.py") and finding.code in ("BB703", "BB706")]
+    # The key to Document (7) goes with the table (9); comment's key defaults to a row of Example, created
+    # empty here (11): a comment row would fail the check, so the table has none; Order has rows (14).
+    assert mine == [("BB706", 8), ("BB706", 9), ("BB703", 14)]

@@ -33,6 +33,7 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _OPERATIONS = ("django.db.migrations.",)
 _FIELD_PACKAGES = ("django.db.models.", "django.contrib.postgres.fields.")
 _VIEW = "migrations.field_history"
+_RELATIONS = frozenset({"ForeignKey", "OneToOneField"})
 
 
 # --- per file -----------------------------------------------------------------------------------
@@ -150,6 +151,7 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
 
     null = keywords.get("null")
     db_column = keywords.get("db_column")
+    target = field.args[0] if field.args else keywords.get("to")
     return FieldState(
         field_class,
         max_length=number("max_length"),
@@ -157,6 +159,8 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
         decimal_places=number("decimal_places"),
         null=isinstance(null, ast.Constant) and null.value is True,
         db_column=db_column.value if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str) else "",
+        to=target.value.lower() if field_class in _RELATIONS and isinstance(target, ast.Constant)
+        and isinstance(target.value, str) else "",
     )
 
 
@@ -231,6 +235,22 @@ def _ancestors(app: _App, name: str) -> list[MigrationDeclaration] | None:
             if label == app.label and dependency not in seen:
                 stack.append((dependency, False))
     return order
+
+
+def app_label(project: ProjectIndex | None, facts: ModuleFacts) -> str:
+    """The label of the app whose migration `facts` is (what its sibling migrations' dependencies
+    call it), or "" when the project does not say."""
+    if project is None or not facts.migrations:
+        return ""
+    app = project.view(_VIEW, _apps).get(facts.migrations[0].directory)
+    return app.label if app is not None else ""
+
+
+def own_model(target: str, label: str) -> str:
+    """The model (lowercased) a relation's `to` names in the app `label`: "document" for
+    "api.document" or "Document" in app "api"; "" for a model of another app."""
+    app, _, model = target.lower().rpartition(".")
+    return model if model and (not app or app == label.lower()) else ""
 
 
 def replaced(project: ProjectIndex | None, facts: ModuleFacts) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from backbone.review.knowledge.databases import sqlite_only
-from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
+from backbone.review.migrations.history import app_label, column_type, field_before, field_state, own_model, rewrites
 from backbone.review.migrations.model import (
     DATABASE_NAMES,
     POSTGRESQL,
@@ -388,6 +388,9 @@ def _django_field(
         isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
     ):
         target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+        literal = keywords.get("default")
+        if not_null and isinstance(literal, ast.Constant) and literal.value is not None:
+            steps[0] = replace(steps[0], default_key_of=own_model(target, app_label(context.project, context.facts)))
         # Django adds the foreign key inline with ADD COLUMN; a nullable column without a default
         # is NULL in every existing row, so PostgreSQL has nothing to validate.
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,

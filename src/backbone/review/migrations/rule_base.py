@@ -54,7 +54,10 @@ NOT_ON_EMPTIED = (
     "`apps.get_model`), a squashed migration's long list of operations included; nor on a table to which an "
     "earlier step of the same atomic migration adds a NOT NULL column without a default (PostgreSQL fails that "
     "step when the table has a row, so the steps after it run on an empty table; BB701 reports that step, and "
-    "every other such column, which fails once the first is fixed)."
+    "every other such column, which fails once the first is fixed), or a Django NOT NULL foreign key whose "
+    "literal default (`default=1`) names a row of a table of the app that the same migration creates, with no "
+    "data step between the two (every existing row would point to a row that does not exist, so the key's "
+    "check fails unless the table is empty; the key itself is not reported either)."
 )
 
 # The "not reported" sentence of BB702 and BB703 (`built_under_lock`).

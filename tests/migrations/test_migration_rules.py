@@ -1138,3 +1138,29 @@ def test_keys_to_a_table_dropped_or_created_empty_by_the_migration(tmp_path: Pat
     # The key to Document (7) goes with the table (9); comment's key defaults to a row of Example, created
     # empty here (11): a comment row would fail the check, so the table has none; Order has rows (14).
     assert mine == [("BB706", 8), ("BB706", 9), ("BB703", 14)]
+
+
+def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_fix_codes": """\
+            from django.db import migrations
+
+
+            def fix(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.filter(code__isnull=True):
+                    order.code = "none"
+                    order.save()
+                for order in Order.objects.filter(note__isnull=True):
+                    order.note = ""
+                    order.save()
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [migrations.RunPython(fix, migrations.RunPython.noop)]
+            """,
+    }))
+    # `code` is NOT NULL (no row has NULL in it); `note` is declared null=True.
+    assert codes_and_lines(findings, "BB708") == [("BB708", 9), ("BB708", 11)]

@@ -324,6 +324,29 @@ def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
     return frozenset(emptied)
 
 
+def function_models(function: ast.FunctionDef) -> dict[str, tuple[str, str]]:
+    """Names the function's own body binds to `apps.get_model("app", "Model")`: name -> (the app
+    label as the call spells it, or "" when it does not, the model lowercased). A name bound to
+    anything else as well is left out."""
+    models: dict[str, tuple[str, str]] = {}
+    dropped: set[str] = set()
+    for statement in function.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            model = _model_of(statement.value, {})
+            if model and name not in dropped and name not in models:
+                call = statement.value
+                assert isinstance(call, ast.Call)
+                first = literal_text(_argument(call, 0, "app_label")) or ""
+                # `get_model("app", "Model")`, or `get_model("app.Model")`.
+                label = first if _argument(call, 1, "model_name") is not None else first.rpartition(".")[0]
+                models[name] = (label, model)
+            else:
+                models.pop(name, None)
+                dropped.add(name)
+    return models
+
+
 def _model_of(node: ast.expr, models: dict[str, str]) -> str:
     """The model (lowercased) `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`, or a
     name assigned from one, stands for; ""."""

@@ -1164,3 +1164,22 @@ def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path)
     }))
     # `code` is NOT NULL (no row has NULL in it); `note` is declared null=True.
     assert codes_and_lines(findings, "BB708") == [("BB708", 9), ("BB708", 11)]
+
+
+@pytest.mark.parametrize(("table", "reported"), [("django_content_type", False), ("members_member", True)])
+def test_moving_a_table_to_another_app_updates_only_djangos_bookkeeping(
+    tmp_path: Path, table: str, reported: bool
+) -> None:
+    findings = review_tree(tmp_path, history_tree({"0002_move_member": f"""\
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.RunSQL("ALTER TABLE members_member RENAME TO shop_member",
+                                  reverse_sql="ALTER TABLE shop_member RENAME TO members_member"),
+                migrations.RunSQL("UPDATE {table} SET app_label = 'shop' WHERE app_label = 'members'",
+                                  reverse_sql=migrations.RunSQL.noop),
+            ]
+        """}))
+    assert codes_and_lines(findings, "BB709") == ([("BB709", 8)] if reported else [])

@@ -21,6 +21,11 @@ DATABASE_NAMES = {
 }
 
 
+# Django's own bookkeeping tables: `migrate` writes their rows, one per model (content types, their
+# permissions) or per migration applied, so their size follows the code, not the data.
+DJANGO_CATALOGUE_TABLES = frozenset({"django_content_type", "django_migrations", "auth_permission"})
+
+
 class Dialect(enum.Enum):
     DJANGO = "django"
     ALEMBIC = "alembic"

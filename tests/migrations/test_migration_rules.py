@@ -1094,7 +1094,7 @@ def test_the_migrations_of_a_sqlite_only_project_take_no_postgresql_lock(
         assert "ACCESS EXCLUSIVE" in drop.message
 
 
-def test_keys_to_a_table_dropped_or_created_empty_by_the_migration(tmp_path: Path) -> None:
+def test_a_key_defaulting_to_a_row_of_a_table_created_empty_leaves_its_table_empty(tmp_path: Path) -> None:
     findings = review_tree(tmp_path, history_tree({
         "0001_initial": HISTORY_INITIAL,
         "0002_comments": """\
@@ -1135,9 +1135,10 @@ def test_keys_to_a_table_dropped_or_created_empty_by_the_migration(tmp_path: Pat
     }))
     mine = [(finding.code, finding.line) for finding in findings
             if finding.path.endswith("0003_examples.py") and finding.code in ("BB703", "BB706")]
-    # The key to Document (7) goes with the table (9); comment's key defaults to a row of Example, created
-    # empty here (11): a comment row would fail the check, so the table has none; Order has rows (14).
-    assert mine == [("BB706", 8), ("BB706", 9), ("BB703", 14)]
+    # The key to Document (7) is a column the old code selects with every comment, dropped like any other
+    # (8) and apart from its table (9); comment's key defaults to a row of Example, created empty here (11):
+    # a comment row would fail the check, so the table has none; Order has rows (14).
+    assert mine == [("BB706", 7), ("BB706", 8), ("BB706", 9), ("BB703", 14)]
 
 
 def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path) -> None:
@@ -1183,3 +1184,32 @@ def test_moving_a_table_to_another_app_updates_only_djangos_bookkeeping(
             ]
         """}))
     assert codes_and_lines(findings, "BB709") == ([("BB709", 8)] if reported else [])
+
+
+def test_the_loop_of_a_migration_a_squash_replaces_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_fill": """\
+            from django.db import migrations
+
+
+            def fill(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.all():
+                    order.save()
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+            """,
+        "0001_squashed_0002_fill": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                replaces = [("shop", "0001_initial"), ("shop", "0002_fill")]
+                operations = []
+            """,
+    }))
+    assert [(finding.path.rpartition("/")[2], finding.line) for finding in findings if finding.code == "BB708"] == [
+        ("0002_fill.py", 6), ("0002_fill.py", 7)]

@@ -33,7 +33,6 @@ _DJANGO_MIGRATION = "django.db.migrations.Migration"
 _OPERATIONS = ("django.db.migrations.",)
 _FIELD_PACKAGES = ("django.db.models.", "django.contrib.postgres.fields.")
 _VIEW = "migrations.field_history"
-_RELATIONS = frozenset({"ForeignKey", "OneToOneField"})
 
 
 # --- per file -----------------------------------------------------------------------------------
@@ -151,7 +150,6 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
 
     null = keywords.get("null")
     db_column = keywords.get("db_column")
-    target = field.args[0] if field.args else keywords.get("to")
     return FieldState(
         field_class,
         max_length=number("max_length"),
@@ -159,8 +157,6 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
         decimal_places=number("decimal_places"),
         null=isinstance(null, ast.Constant) and null.value is True,
         db_column=db_column.value if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str) else "",
-        to=target.value.lower() if field_class in _RELATIONS and isinstance(target, ast.Constant)
-        and isinstance(target.value, str) else "",
     )
 
 

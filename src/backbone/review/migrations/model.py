@@ -242,8 +242,6 @@ class FieldState:
     null: bool = False
     # `db_column="..."`: the column's name whatever the field is called (a RenameField keeps it).
     db_column: str = ""
-    # A ForeignKey or OneToOneField: the model it points to, as `to` spells it ("api.document").
-    to: str = ""
 
 
 @dataclass(frozen=True, slots=True)

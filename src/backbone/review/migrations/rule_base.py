@@ -88,9 +88,12 @@ class MigrationRule(Rule):
     # The rule speaks of PostgreSQL's locks: a revision that runs on another database
     # (`Migration.database`) has none of them.
     postgres_locks: ClassVar[bool] = False
+    # A migration a squash replaces is left to the squash (its findings stand for it), unless the rule
+    # reads what only the replaced file holds (the functions its RunPython runs).
+    squash_reports: ClassVar[bool] = True
 
     def visit(self, node: ast.AST) -> None:
-        if replaced(self.context.project, self.context.facts):
+        if self.squash_reports and replaced(self.context.project, self.context.facts):
             # A migration a squash in the project replaces: the squash's findings stand for it.
             return
         migration = read_migration(self.context)

@@ -6,7 +6,7 @@ import ast
 
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import Dialect, Migration, Step, StepKind
-from backbone.review.migrations.history import RENAMED_AWAY, TEMPORARY, app_label, field_before, own_model, rebuilt_across
+from backbone.review.migrations.history import RENAMED_AWAY, TEMPORARY, rebuilt_across
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
@@ -37,9 +37,7 @@ class DropOrRenameInUse(MigrationRule):
             "`op.rename_table`, `op.alter_column(new_column_name=...)`, and `DROP`/`RENAME` in SQL. When a model "
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
-            "is reported), a Django foreign key dropped with the table it points to (a `RemoveField` of a "
-            "`ForeignKey` to a model of the app that the same migration deletes, as the app's earlier migrations "
-            "declare the field: the key goes with that table, whose drop is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
+            "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
             "name), a table a Django app rebuilds over several of its migrations (a `RenameModel` of the model to a "
             "temporary name that a later migration of the app gives back, by a `CreateModel` or a `RenameModel` "
             "to it: the table the code reads is there again once the app's migrations ran; and the `DeleteModel` "
@@ -146,10 +144,6 @@ class DropOrRenameInUse(MigrationRule):
             # A column of a table the migration drops: the table's drop is the finding.
             if step.column and step.table in dropped:
                 continue
-            # A foreign key to a table the migration drops goes with that table: the table's drop is the
-            # finding (keeping the table keeps the key).
-            if step.kind is StepKind.DROP_COLUMN and self._points_to(step, migration) in dropped:
-                continue
             # Dropped and replaced by a copy renamed to its name (a column renamed or added again under it):
             # what the code reads is still there.
             if step.kind in (StepKind.DROP_TABLE, StepKind.DROP_COLUMN) and migration.rebuilt(step):
@@ -181,15 +175,6 @@ class DropOrRenameInUse(MigrationRule):
                     "    # for a rename: add the new column, write both, backfill, switch reads, then drop the old one",
                 ),
             )
-
-    def _points_to(self, step: Step, migration: Migration) -> str:
-        """The model of the app a dropped Django foreign key points to, as the app's earlier migrations
-        declare the field; "" when it is no such key or the history is not in the project."""
-        if migration.dialect is not Dialect.DJANGO or not isinstance(step.node, ast.Call):
-            return ""
-        project, facts = self.context.project, self.context.facts
-        before = field_before(project, facts, step.node.lineno, step.node.col_offset, step.table, step.column)
-        return own_model(before.to, app_label(project, facts)) if before is not None and before.to else ""
 
     def _rebuilt_across(self, step: Step, migration: Migration) -> str:
         if migration.dialect is not Dialect.DJANGO or step.column or not isinstance(step.node, ast.Call):

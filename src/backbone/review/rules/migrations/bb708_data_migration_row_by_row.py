@@ -9,7 +9,7 @@ from backbone.review.migrations import Dialect, Migration, StepKind
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.history import app_label, field_before
 from backbone.review.migrations.reading import function_models
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 _WRITES = frozenset({"save", "create", "update", "delete", "get_or_create", "update_or_create", "execute"})
 # SQLAlchemy's statement constructors: `update()` and `delete()` there build a statement, not run it.
@@ -53,6 +53,8 @@ class DataMigrationRowByRow(MigrationRule):
     contexts = only_in_migrations(Severity.WARNING)
     # The app's migration history tells which columns are NOT NULL (`_provably_empty`).
     scope = Scope.PROJECT
+    # A squash runs the replaced migration's functions from its module: the loops are found there.
+    squash_reports = False
     doc = RuleDoc(
         what_it_does=(
             "In the functions a Django `RunPython` runs and in an Alembic `upgrade()`: a loop over "
@@ -68,7 +70,7 @@ class DataMigrationRowByRow(MigrationRule):
             "(`Model.objects.filter(uuid__isnull=True)`, the model got from `apps.get_model` of the migration's "
             "own app, and `uuid` a field of it that the app's migrations before the `RunPython` declare without "
             "`null=True`): the query selects no row."
-        ) + NOT_IN_REPLACED,
+        ),
         why_is_this_bad=(
             "On the production table the loop holds millions of objects in the migration process and sends one "
             "UPDATE per row, inside the migration's transaction: row locks pile up for the whole run, and the "

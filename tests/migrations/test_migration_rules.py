@@ -1025,11 +1025,19 @@ def test_a_table_rebuilt_over_several_migrations_of_the_app_is_no_drop(tmp_path:
         "0006_rename_order_archive": _operations_migration(
             "0005_rename_ordernew_order", 'migrations.RenameModel("Order", "Archive")'),
         "0007_delete_archive": _operations_migration("0006_rename_order_archive", 'migrations.DeleteModel(name="Archive")'),
+        # A model renamed for good, and a new one under its old name: the old code reads other columns.
+        "0008_item": _operations_migration(
+            "0007_delete_archive",
+            'migrations.CreateModel(name="Item", fields=[("id", models.AutoField(primary_key=True))])'),
+        "0009_rename_item_product": _operations_migration("0008_item", 'migrations.RenameModel("Item", "Product")'),
+        "0010_item": _operations_migration(
+            "0009_rename_item_product",
+            'migrations.CreateModel(name="Item", fields=[("id", models.AutoField(primary_key=True))])'),
     })
     files["shop/models.py"] = MODELS
     findings = review_tree(tmp_path, files)
     drops = sorted(finding.path.rpartition("/")[2] for finding in findings if finding.code == "BB706")
-    assert drops == ["0006_rename_order_archive.py", "0007_delete_archive.py"]
+    assert drops == ["0006_rename_order_archive.py", "0007_delete_archive.py", "0009_rename_item_product.py"]
 
 
 SQLITE_REVISION = """\
@@ -1144,7 +1152,9 @@ def test_a_key_defaulting_to_a_row_of_a_table_created_empty_leaves_its_table_emp
 def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path) -> None:
     findings = review_tree(tmp_path, history_tree({
         "0001_initial": HISTORY_INITIAL,
-        "0002_fix_codes": """\
+        "0002_tags": _operations_migration(
+            "0001_initial", 'migrations.AddField("order", "tags", models.ManyToManyField(to="auth.group"))'),
+        "0003_fix_codes": """\
             from django.db import migrations
 
 
@@ -1156,15 +1166,18 @@ def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path)
                 for order in Order.objects.filter(note__isnull=True):
                     order.note = ""
                     order.save()
+                for order in Order.objects.filter(tags__isnull=True):
+                    order.save()
 
 
             class Migration(migrations.Migration):
-                dependencies = [("shop", "0001_initial")]
+                dependencies = [("shop", "0002_tags")]
                 operations = [migrations.RunPython(fix, migrations.RunPython.noop)]
             """,
     }))
-    # `code` is NOT NULL (no row has NULL in it); `note` is declared null=True.
-    assert codes_and_lines(findings, "BB708") == [("BB708", 9), ("BB708", 11)]
+    # `code` is NOT NULL (no row has NULL in it); `note` is declared null=True; an order without tags has
+    # no row in the many-to-many's table, whatever its own columns hold.
+    assert codes_and_lines(findings, "BB708") == [("BB708", 9), ("BB708", 11), ("BB708", 12), ("BB708", 13)]
 
 
 @pytest.mark.parametrize(("table", "reported"), [("django_content_type", False), ("members_member", True)])

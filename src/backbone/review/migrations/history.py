@@ -380,6 +380,11 @@ def _descendants(app: _App, name: str) -> list[MigrationDeclaration]:
     return list(found.values())
 
 
+def _deleted(model: str, operations: list[FieldOperation]) -> bool:
+    """A `DeleteModel` of `model` among `operations`."""
+    return any(operation.kind == "delete_model" and operation.model == model for operation in operations)
+
+
 def _names_again(operation: FieldOperation, model: str) -> bool:
     """The operation gives a model the name `model` (a `CreateModel` or a `RenameModel` to it)."""
     return (operation.kind == "create" and operation.model == model) or (
@@ -400,12 +405,14 @@ def rebuilt_across(project: ProjectIndex | None, facts: ModuleFacts, line: int, 
     and renamed to it), the rows are copied, and the temporary one is deleted. "" when it is no
     such step, or the project does not hold the app's history.
 
-    RENAMED_AWAY: a `RenameModel` of `model` when a later operation of the app (in this migration
-    or one that depends on it) names a model `model` again: the table the code reads is back once
-    the app's migrations ran. TEMPORARY: a `DeleteModel` of the name an earlier `RenameModel` of
-    the app gave while a model got the old name again (before or after), or a `RenameModel` that
-    gives back a name an earlier `RenameModel` of the app took away, of a model created since (the
-    rebuilt copy takes the name).
+    RENAMED_AWAY: a `RenameModel` of `model` when later operations of the app (in this migration
+    or ones that depend on it) delete the model under its new name and name a model `model` again:
+    the table the code reads is back once the app's migrations ran. TEMPORARY: a `DeleteModel` of
+    the name an earlier `RenameModel` of the app gave while a model got the old name again (before
+    or after), or a `RenameModel` that gives back a name an earlier `RenameModel` of the app took
+    away, of a model created since, the moved one deleted (the rebuilt copy takes the name). A
+    model renamed for good, whose old name a new model takes, is none of these: the code deployed
+    before reads the old table's columns, which the new one does not have.
     """
     if project is None or not facts.migrations:
         return ""
@@ -427,12 +434,15 @@ def rebuilt_across(project: ProjectIndex | None, facts: ModuleFacts, line: int, 
     after = own[position + 1:] + [operation for later in _descendants(app, migration.name) for operation in later.operations]
     operation = own[position]
     if operation.kind == "rename_model" and operation.model == model:
-        if any(_names_again(other, model) for other in after):
+        # The old table moved aside, deleted later, and its name given to another.
+        if _deleted(operation.new_name, after) and any(_names_again(other, model) for other in after):
             return RENAMED_AWAY
-        # The copy: created (under the name it has now) after the old name was taken away.
+        # The copy: created (under the name it has now) after the old name was taken away, and the
+        # table moved aside under the other name deleted.
         for index, other in enumerate(before):
             if other.kind == "rename_model" and other.model == operation.new_name \
-                    and any(_names_again(later, model) for later in before[index + 1:]):
+                    and any(_names_again(later, model) for later in before[index + 1:]) \
+                    and _deleted(other.new_name, before[index + 1:] + after):
                 return TEMPORARY
         return ""
     if operation.kind != "delete_model" or operation.model != model:

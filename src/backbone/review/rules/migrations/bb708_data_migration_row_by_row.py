@@ -7,7 +7,7 @@ import ast
 from backbone.findings import Severity
 from backbone.review.migrations import Dialect, Migration, StepKind
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.history import app_label, field_before
+from backbone.review.migrations.history import app_label, column_type, field_before
 from backbone.review.migrations.reading import function_models
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
@@ -68,8 +68,8 @@ class DataMigrationRowByRow(MigrationRule):
             "subset, where the outer loop is the whole-table load (the writes inside it are still reported); "
             "nor a loop, or the writes in it, over rows filtered for NULL in a column that cannot hold one "
             "(`Model.objects.filter(uuid__isnull=True)`, the model got from `apps.get_model` of the migration's "
-            "own app, and `uuid` a field of it that the app's migrations before the `RunPython` declare without "
-            "`null=True`): the query selects no row."
+            "own app, and `uuid` a field of it with a column of its own, not a many-to-many, that the app's "
+            "migrations before the `RunPython` declare without `null=True`): the query selects no row."
         ),
         why_is_this_bad=(
             "On the production table the loop holds millions of objects in the migration process and sends one "
@@ -240,7 +240,10 @@ class DataMigrationRowByRow(MigrationRule):
                     continue
                 field = field_before(project, facts, operation.lineno, operation.col_offset, model,
                                      keyword.arg.removesuffix("__isnull"))
-                if field is not None and not field.null:
+                # A field with a column of its own (not a many-to-many, whose `__isnull` asks for related rows).
+                if field is not None and not field.null and (
+                    column_type(field) is not None or field.field_class in ("ForeignKey", "OneToOneField")
+                ):
                     return True
         return False
 

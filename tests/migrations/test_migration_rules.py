@@ -998,3 +998,231 @@ def test_an_index_built_after_a_full_pass_under_the_same_lock_is_not_reported_ag
     # lock as the index (10); jobs: dropping a column (11) reads no row, so the index build (12) is the
     # table's full pass and is reported.
     assert codes_and_lines(findings, "BB702", "BB703", "BB704") == [("BB704", 6), ("BB702", 12)]
+
+
+def _operations_migration(previous: str, operations: str) -> str:
+    return (
+        "from django.db import migrations, models\n\n"
+        "class Migration(migrations.Migration):\n"
+        f"    dependencies = [(\"shop\", \"{previous}\")]\n"
+        f"    operations = [{operations}]\n"
+    )
+
+
+def test_a_table_rebuilt_over_several_migrations_of_the_app_is_no_drop(tmp_path: Path) -> None:
+    files = history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        # The rebuild: Order renamed away, a copy created, rows copied, the old one deleted, the copy
+        # renamed to the old name.
+        "0002_rename_order_orderold": _operations_migration("0001_initial", 'migrations.RenameModel("Order", "OrderOld")'),
+        "0003_ordernew": _operations_migration(
+            "0002_rename_order_orderold",
+            'migrations.CreateModel(name="OrderNew", fields=[("id", models.AutoField(primary_key=True))])'),
+        "0004_delete_orderold": _operations_migration("0003_ordernew", 'migrations.DeleteModel(name="OrderOld")'),
+        "0005_rename_ordernew_order": _operations_migration(
+            "0004_delete_orderold", 'migrations.RenameModel("OrderNew", "Order")'),
+        # A table renamed away for good, and the drop of a table the code read (no name came back).
+        "0006_rename_order_archive": _operations_migration(
+            "0005_rename_ordernew_order", 'migrations.RenameModel("Order", "Archive")'),
+        "0007_delete_archive": _operations_migration("0006_rename_order_archive", 'migrations.DeleteModel(name="Archive")'),
+        # A model renamed for good, and a new one under its old name: the old code reads other columns.
+        "0008_item": _operations_migration(
+            "0007_delete_archive",
+            'migrations.CreateModel(name="Item", fields=[("id", models.AutoField(primary_key=True))])'),
+        "0009_rename_item_product": _operations_migration("0008_item", 'migrations.RenameModel("Item", "Product")'),
+        "0010_item": _operations_migration(
+            "0009_rename_item_product",
+            'migrations.CreateModel(name="Item", fields=[("id", models.AutoField(primary_key=True))])'),
+    })
+    files["shop/models.py"] = MODELS
+    findings = review_tree(tmp_path, files)
+    drops = sorted(finding.path.rpartition("/")[2] for finding in findings if finding.code == "BB706")
+    assert drops == ["0006_rename_order_archive.py", "0007_delete_archive.py", "0009_rename_item_product.py"]
+
+
+SQLITE_REVISION = """\
+import sqlalchemy as sa
+from alembic import op
+
+
+def upgrade():
+    op.add_column("runs", sa.Column("finished", sa.Float(), nullable=True))
+    op.create_index("ix_runs_finished", "runs", ["finished"])
+    op.drop_column("runs", "legacy")
+
+
+def downgrade():
+    pass
+"""
+
+
+@pytest.mark.parametrize(("files", "sqlite_only"), [
+    # The project builds its engine's URL as a SQLite file and names no other database.
+    ({"app/db.py": """\
+        from sqlalchemy import create_engine
+
+        def database_url(path):
+            return "sqlite:///{}/app.db".format(path)
+
+        engine = create_engine(database_url("."))
+        """}, True),
+    # SQLite is only the fallback of the configuration: the URL may name PostgreSQL.
+    ({"app/db.py": """\
+        import os
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.getenv("DATABASE_URL", "sqlite:///app.db"))
+        """}, False),
+    # Another database named anywhere (its driver imported).
+    ({"app/db.py": """\
+        from sqlalchemy import create_engine
+
+        engine = create_engine(f"sqlite:///{__file__}.db")
+        """, "app/bulk.py": "import psycopg2\n"}, False),
+    # SQLite in the tests only.
+    ({"app/db.py": """\
+        import os
+        from sqlalchemy import create_engine
+
+        engine = create_engine(os.environ["DATABASE_URL"])
+        """, "tests/conftest.py": 'URL = "sqlite://"\n'}, False),
+])
+def test_the_migrations_of_a_sqlite_only_project_take_no_postgresql_lock(
+    tmp_path: Path, files: dict[str, str], sqlite_only: bool
+) -> None:
+    findings = review_tree(tmp_path, {"app/__init__.py": "", **files, "alembic/versions/b2_runs.py": SQLITE_REVISION})
+    codes = sorted({finding.code for finding in findings})
+    drop = next(finding for finding in findings if finding.code == "BB706")
+    if sqlite_only:
+        # The drop still breaks the old code; PostgreSQL's lock is no part of it.
+        assert not {"BB702", "BB710"} & set(codes)
+        assert "ACCESS EXCLUSIVE" not in drop.message
+    else:
+        assert {"BB702", "BB710"} <= set(codes)
+        assert "ACCESS EXCLUSIVE" in drop.message
+
+
+def test_a_key_defaulting_to_a_row_of_a_table_created_empty_leaves_its_table_empty(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_comments": """\
+            import django.db.models.deletion
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.CreateModel(name="Document", fields=[("id", models.AutoField(primary_key=True))]),
+                    migrations.CreateModel(name="Comment", fields=[
+                        ("id", models.AutoField(primary_key=True)),
+                        ("title", models.CharField(max_length=10)),
+                        ("document", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.document")),
+                    ]),
+                    migrations.CreateModel(name="Note", fields=[("id", models.AutoField(primary_key=True))]),
+                ]
+            """,
+        "0003_examples": """\
+            import django.db.models.deletion
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0002_comments")]
+                operations = [
+                    migrations.RemoveField(model_name="comment", name="document"),
+                    migrations.RemoveField(model_name="comment", name="title"),
+                    migrations.DeleteModel(name="Document"),
+                    migrations.CreateModel(name="Example", fields=[("id", models.AutoField(primary_key=True))]),
+                    migrations.AddField(model_name="comment", name="example", field=models.ForeignKey(
+                        default=1, on_delete=django.db.models.deletion.CASCADE, to="shop.example"),
+                        preserve_default=False),
+                    migrations.AddField(model_name="note", name="order", field=models.ForeignKey(
+                        default=1, on_delete=django.db.models.deletion.CASCADE, to="shop.order"),
+                        preserve_default=False),
+                ]
+            """,
+    }))
+    mine = [(finding.code, finding.line) for finding in findings
+            if finding.path.endswith("0003_examples.py") and finding.code in ("BB703", "BB706")]
+    # The key to Document (7) is a column the old code selects with every comment, dropped like any other
+    # (8) and apart from its table (9); comment's key defaults to a row of Example, created empty here (11):
+    # a comment row would fail the check, so the table has none; Order has rows (14).
+    assert mine == [("BB706", 7), ("BB706", 8), ("BB706", 9), ("BB703", 14)]
+
+
+def test_a_loop_over_nulls_of_a_not_null_column_runs_over_no_row(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_tags": _operations_migration(
+            "0001_initial", 'migrations.AddField("order", "tags", models.ManyToManyField(to="auth.group"))'),
+        "0003_fix_codes": """\
+            from django.db import migrations
+
+
+            def fix(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.filter(code__isnull=True):
+                    order.code = "none"
+                    order.save()
+                for order in Order.objects.filter(note__isnull=True):
+                    order.note = ""
+                    order.save()
+                for order in Order.objects.filter(tags__isnull=True):
+                    order.save()
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0002_tags")]
+                operations = [migrations.RunPython(fix, migrations.RunPython.noop)]
+            """,
+    }))
+    # `code` is NOT NULL (no row has NULL in it); `note` is declared null=True; an order without tags has
+    # no row in the many-to-many's table, whatever its own columns hold.
+    assert codes_and_lines(findings, "BB708") == [("BB708", 9), ("BB708", 11), ("BB708", 12), ("BB708", 13)]
+
+
+@pytest.mark.parametrize(("table", "reported"), [("django_content_type", False), ("members_member", True)])
+def test_moving_a_table_to_another_app_updates_only_djangos_bookkeeping(
+    tmp_path: Path, table: str, reported: bool
+) -> None:
+    findings = review_tree(tmp_path, history_tree({"0002_move_member": f"""\
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.RunSQL("ALTER TABLE members_member RENAME TO shop_member",
+                                  reverse_sql="ALTER TABLE shop_member RENAME TO members_member"),
+                migrations.RunSQL("UPDATE {table} SET app_label = 'shop' WHERE app_label = 'members'",
+                                  reverse_sql=migrations.RunSQL.noop),
+            ]
+        """}))
+    assert codes_and_lines(findings, "BB709") == ([("BB709", 8)] if reported else [])
+
+
+def test_the_loop_of_a_migration_a_squash_replaces_is_reported_where_it_is_written(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, history_tree({
+        "0001_initial": HISTORY_INITIAL,
+        "0002_fill": """\
+            from django.db import migrations
+
+
+            def fill(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                for order in Order.objects.all():
+                    order.save()
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
+            """,
+        "0001_squashed_0002_fill": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                replaces = [("shop", "0001_initial"), ("shop", "0002_fill")]
+                operations = []
+            """,
+    }))
+    assert [(finding.path.rpartition("/")[2], finding.line) for finding in findings if finding.code == "BB708"] == [
+        ("0002_fill.py", 6), ("0002_fill.py", 7)]

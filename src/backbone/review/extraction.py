@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 
+from backbone.review.knowledge.databases import database_mentions
 from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
@@ -73,6 +74,7 @@ def extract_module_facts(
         references=references,
         dead_references=dead_references,
         assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),
+        databases=database_mentions(tree, nodes_of(ast.Constant)),
     )
 
 

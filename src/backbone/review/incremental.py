@@ -358,7 +358,8 @@ class FactChanges:
 
 
 _MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
-                  "routes", "models", "serializers", "migrations", "built_by", "startup_hooks")
+                  "routes", "models", "serializers", "migrations", "built_by", "startup_hooks",
+                  "databases")
 
 
 class _Ranks:

@@ -218,6 +218,9 @@ class ModuleFacts:
     # name -> the qualified names of the calls whose results it assigns, "" for any other value
     # (None aside).
     assigned_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The databases the file's string constants name: a SQLite URL or engine it builds, one that is only
+    # a configuration's fallback, another database (`knowledge.databases.database_mentions`).
+    databases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

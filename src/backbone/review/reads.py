@@ -266,6 +266,7 @@ class TrackedModule:
     references = _field("references")
     dead_references = _field("dead_references")
     assigned_attributes = _field("assigned_attributes")
+    databases = _field("databases")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

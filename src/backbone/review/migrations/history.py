@@ -233,6 +233,22 @@ def _ancestors(app: _App, name: str) -> list[MigrationDeclaration] | None:
     return order
 
 
+def app_label(project: ProjectIndex | None, facts: ModuleFacts) -> str:
+    """The label of the app whose migration `facts` is (what its sibling migrations' dependencies
+    call it), or "" when the project does not say."""
+    if project is None or not facts.migrations:
+        return ""
+    app = project.view(_VIEW, _apps).get(facts.migrations[0].directory)
+    return app.label if app is not None else ""
+
+
+def own_model(target: str, label: str) -> str:
+    """The model (lowercased) a relation's `to` names in the app `label`: "document" for
+    "api.document" or "Document" in app "api"; "" for a model of another app."""
+    app, _, model = target.lower().rpartition(".")
+    return model if model and (not app or app == label.lower()) else ""
+
+
 def replaced(project: ProjectIndex | None, facts: ModuleFacts) -> bool:
     """Whether a squashed migration of the same app in the project lists this migration in its
     `replaces`: Django runs the squash on a new database, and the replaced migration only on a
@@ -341,3 +357,103 @@ def rewrites(old: FieldState, new: FieldState) -> bool | None:
 
 def _bound(column: str) -> int:
     return int(column[column.index("(") + 1:-1])
+
+
+# --- tables rebuilt across the app's migrations -------------------------------------------------
+
+
+def _descendants(app: _App, name: str) -> list[MigrationDeclaration]:
+    """The app's migrations that depend on `name`, directly or through others of the app."""
+    children: dict[str, list[str]] = {}
+    for migration in app.migrations.values():
+        for label, dependency in migration.dependencies:
+            if label == app.label:
+                children.setdefault(dependency, []).append(migration.name)
+    found: dict[str, MigrationDeclaration] = {}
+    stack = list(children.get(name, ()))
+    while stack:
+        current = stack.pop()
+        if current in found or current == name or current not in app.migrations:
+            continue
+        found[current] = app.migrations[current]
+        stack.extend(children.get(current, ()))
+    return list(found.values())
+
+
+def _deleted(model: str, operations: list[FieldOperation]) -> bool:
+    """A `DeleteModel` of `model` among `operations`."""
+    return any(operation.kind == "delete_model" and operation.model == model for operation in operations)
+
+
+def _names_again(operation: FieldOperation, model: str) -> bool:
+    """The operation gives a model the name `model` (a `CreateModel` or a `RenameModel` to it)."""
+    return (operation.kind == "create" and operation.model == model) or (
+        operation.kind == "rename_model" and operation.new_name == model
+    )
+
+
+# What `rebuilt_across` says of a step of a rebuild: the table the code reads is renamed away (its
+# name comes back), or a temporary table of the rebuild (no code read its name) is dropped or renamed.
+RENAMED_AWAY = "renamed away"
+TEMPORARY = "temporary"
+
+
+def rebuilt_across(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> str:
+    """What the `RenameModel` or `DeleteModel` at (line, column) of this migration is in a table
+    rebuilt over several migrations of the app: the model `model` is renamed away to a temporary
+    name (the table with it), a new model is created under the old name (or created under another
+    and renamed to it), the rows are copied, and the temporary one is deleted. "" when it is no
+    such step, or the project does not hold the app's history.
+
+    RENAMED_AWAY: a `RenameModel` of `model` when later operations of the app (in this migration
+    or ones that depend on it) delete the model under its new name and name a model `model` again:
+    the table the code reads is back once the app's migrations ran. TEMPORARY: a `DeleteModel` of
+    the name an earlier `RenameModel` of the app gave while a model got the old name again (before
+    or after), or a `RenameModel` that gives back a name an earlier `RenameModel` of the app took
+    away, of a model created since, the moved one deleted (the rebuilt copy takes the name). A
+    model renamed for good, whose old name a new model takes, is none of these: the code deployed
+    before reads the old table's columns, which the new one does not have.
+    """
+    if project is None or not facts.migrations:
+        return ""
+    declared = facts.migrations[0]
+    app = project.view(_VIEW, _apps).get(declared.directory)
+    if app is None or declared.name not in app.migrations:
+        return ""
+    migration = app.migrations[declared.name]
+    ancestors = _ancestors(app, migration.name)
+    if ancestors is None:
+        return ""
+    before = [operation for ancestor in ancestors for operation in ancestor.operations]
+    own = list(migration.operations)
+    position = next((index for index, operation in enumerate(own)
+                     if (operation.line, operation.column) == (line, column)), None)
+    if position is None:
+        return ""
+    before += own[:position]
+    after = own[position + 1:] + [operation for later in _descendants(app, migration.name) for operation in later.operations]
+    operation = own[position]
+    if operation.kind == "rename_model" and operation.model == model:
+        # The old table moved aside, deleted later, and its name given to another.
+        if _deleted(operation.new_name, after) and any(_names_again(other, model) for other in after):
+            return RENAMED_AWAY
+        # The copy: created (under the name it has now) after the old name was taken away, and the
+        # table moved aside under the other name deleted.
+        for index, other in enumerate(before):
+            if other.kind == "rename_model" and other.model == operation.new_name \
+                    and any(_names_again(later, model) for later in before[index + 1:]) \
+                    and _deleted(other.new_name, before[index + 1:] + after):
+                return TEMPORARY
+        return ""
+    if operation.kind != "delete_model" or operation.model != model:
+        return ""
+    for index in range(len(before) - 1, -1, -1):
+        renamed = before[index]
+        if renamed.kind == "rename_model" and renamed.new_name == model:
+            original = renamed.model
+            restored = any(_names_again(other, original) for other in before[index + 1:] + after)
+            return TEMPORARY if restored else ""
+        if _names_again(renamed, model):
+            # The name was given by a CreateModel (or another rename) since: not a temporary name.
+            return ""
+    return ""

@@ -21,6 +21,11 @@ DATABASE_NAMES = {
 }
 
 
+# Django's own bookkeeping tables: `migrate` writes their rows, one per model (content types, their
+# permissions) or per migration applied, so their size follows the code, not the data.
+DJANGO_CATALOGUE_TABLES = frozenset({"django_content_type", "django_migrations", "auth_permission"})
+
+
 class Dialect(enum.Enum):
     DJANGO = "django"
     ALEMBIC = "alembic"
@@ -105,6 +110,9 @@ class Step:
     on_new_null_column: bool = False
     # RENAME_TABLE and RENAME_COLUMN steps: the table's or the column's name afterwards.
     new_name: str = ""
+    # ADD_COLUMN of a NOT NULL Django foreign key whose default is a literal key (`default=1`): the model
+    # of the app it points to (lowercased), whose row the default must name in every existing row.
+    default_key_of: str = ""
 
     @property
     def fails_with_rows(self) -> bool:
@@ -149,7 +157,8 @@ class Migration:
         are empty tables; SQL in it may name any table, so SQL steps keep counting. A table an
         earlier step of the same transaction emptied (TRUNCATE, DELETE without WHERE, a RunPython
         function that deletes every row of the model) has no rows, nor has one to which an earlier step
-        added a NOT NULL column without a default (PostgreSQL fails that step on a table with rows).
+        added a NOT NULL column without a default (PostgreSQL fails that step on a table with rows), or
+        a NOT NULL foreign key whose default points into a table created empty (`dangling_default`).
         """
         if not self.existed(step):
             return False
@@ -163,7 +172,28 @@ class Migration:
                 # (Another such column is reported all the same: it fails once the first is fixed.)
                 if earlier.fails_with_rows and earlier.table == step.table and not step.fails_with_rows:
                     return False
+                if earlier.table == step.table and self.dangling_default(earlier):
+                    return False
         return True
+
+    def dangling_default(self, step: Step) -> bool:
+        """Whether `step` adds a NOT NULL foreign key whose default key points into a table this
+        migration created and no data step has filled since: every existing row would name a row
+        that does not exist, so PostgreSQL's check of the key fails unless the table has no row (a
+        transaction that gets past it ran on an empty table)."""
+        if step.kind is not StepKind.ADD_COLUMN or not step.not_null or not step.default_key_of \
+                or step.default_key_of not in self.new_tables or not self.atomic:
+            return False
+        created = False
+        for earlier in self.steps:
+            if earlier is step:
+                return created
+            if earlier.kind is StepKind.CREATE_TABLE and earlier.table == step.default_key_of:
+                created = True
+            elif earlier.kind is StepKind.DATA:
+                # Rows may have been written into it since.
+                created = False
+        return False
 
     def existed(self, step: Step) -> bool:
         """Whether the step's table exists before this migration, rows or none: the code deployed

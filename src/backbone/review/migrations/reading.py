@@ -7,7 +7,8 @@ import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
-from backbone.review.migrations.history import column_type, field_before, field_state, rewrites
+from backbone.review.knowledge.databases import sqlite_only
+from backbone.review.migrations.history import app_label, column_type, field_before, field_state, own_model, rewrites
 from backbone.review.migrations.model import (
     DATABASE_NAMES,
     POSTGRESQL,
@@ -221,7 +222,7 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
     }
     return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
-                     tuple(problems), initial=initial)
+                     tuple(problems), initial=initial, database=_project_database(context))
 
 
 def _django_name(context: FileContext, call: ast.Call) -> str:
@@ -323,6 +324,29 @@ def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
     return frozenset(emptied)
 
 
+def function_models(function: ast.FunctionDef) -> dict[str, tuple[str, str]]:
+    """Names the function's own body binds to `apps.get_model("app", "Model")`: name -> (the app
+    label as the call spells it, or "" when it does not, the model lowercased). A name bound to
+    anything else as well is left out."""
+    models: dict[str, tuple[str, str]] = {}
+    dropped: set[str] = set()
+    for statement in function.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            model = _model_of(statement.value, {})
+            if model and name not in dropped and name not in models:
+                call = statement.value
+                assert isinstance(call, ast.Call)
+                first = literal_text(_argument(call, 0, "app_label")) or ""
+                # `get_model("app", "Model")`, or `get_model("app.Model")`.
+                label = first if _argument(call, 1, "model_name") is not None else first.rpartition(".")[0]
+                models[name] = (label, model)
+            else:
+                models.pop(name, None)
+                dropped.add(name)
+    return models
+
+
 def _model_of(node: ast.expr, models: dict[str, str]) -> str:
     """The model (lowercased) `apps.get_model("app", "Model")` / `apps.get_model("app.Model")`, or a
     name assigned from one, stands for; ""."""
@@ -387,6 +411,9 @@ def _django_field(
         isinstance(keywords.get("db_constraint"), ast.Constant) and keywords["db_constraint"].value is False  # type: ignore[attr-defined]
     ):
         target = literal_text(field.args[0] if field.args else keywords.get("to")) or ""
+        literal = keywords.get("default")
+        if not_null and isinstance(literal, ast.Constant) and literal.value is not None:
+            steps[0] = replace(steps[0], default_key_of=own_model(target, app_label(context.project, context.facts)))
         # Django adds the foreign key inline with ADD COLUMN; a nullable column without a default
         # is NULL in every existing row, so PostgreSQL has nothing to validate.
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, column, constraint=ConstraintKind.FOREIGN_KEY,
@@ -497,7 +524,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
                     continue
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
-                     database=database)
+                     database=database or _project_database(context))
 
 
 def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:
@@ -667,6 +694,15 @@ def _runs_on_postgres(context: FileContext, node: ast.AST, function: ast.AST) ->
                     return False
         child, parent = parent, context.parents.get(parent)
     return True
+
+
+def _project_database(context: FileContext) -> str:
+    """"sqlite" when the project's only database is SQLite (`knowledge.databases.sqlite_only`): its
+    migrations never run on PostgreSQL."""
+    project = context.project
+    if project is None:
+        return ""
+    return "sqlite" if project.view("knowledge.sqlite_only", sqlite_only) else ""
 
 
 def _directory_database(context: FileContext) -> str:

@@ -23,7 +23,12 @@ NOT_ON_OTHER_DATABASES = (
     "revisions directory named for its database beside one named for another, such as `versions/sqlite/` next to "
     "`versions/postgresql/`, or it runs SQL only SQLite accepts, such as `PRAGMA`), and the operations inside a "
     "branch for another database (`if op.get_bind().dialect.name == \"sqlite\":`, `if isinstance(bind.dialect, "
-    "SQLiteDialect):`, the `else` of a PostgreSQL branch)."
+    "SQLiteDialect):`, the `else` of a PostgreSQL branch); nor any migration of a project whose only database "
+    "is SQLite: its own code (tests aside) builds a SQLite URL (`create_engine(f\"sqlite:///{path}\")`) or sets "
+    "Django's SQLite engine, not merely as the fallback of a configuration lookup (`os.getenv(\"DATABASE_URL\", "
+    "\"sqlite:///app.db\")`, a settings field's default), and nothing in it names another database: no URL, "
+    "engine or dialect name of one (`dialect.name == \"postgresql\"`), no import of its driver (psycopg, asyncpg, "
+    "PyMySQL, ...) or of SQLAlchemy's dialect for it."
 )
 
 # The "not reported" sentence of every rule that reads the project's migrations (Scope.PROJECT).
@@ -49,7 +54,10 @@ NOT_ON_EMPTIED = (
     "`apps.get_model`), a squashed migration's long list of operations included; nor on a table to which an "
     "earlier step of the same atomic migration adds a NOT NULL column without a default (PostgreSQL fails that "
     "step when the table has a row, so the steps after it run on an empty table; BB701 reports that step, and "
-    "every other such column, which fails once the first is fixed)."
+    "every other such column, which fails once the first is fixed), or a Django NOT NULL foreign key whose "
+    "literal default (`default=1`) names a row of a table of the app that the same migration creates, with no "
+    "data step between the two (every existing row would point to a row that does not exist, so the key's "
+    "check fails unless the table is empty; the key itself is not reported either)."
 )
 
 # The "not reported" sentence of BB702 and BB703 (`built_under_lock`).
@@ -80,9 +88,12 @@ class MigrationRule(Rule):
     # The rule speaks of PostgreSQL's locks: a revision that runs on another database
     # (`Migration.database`) has none of them.
     postgres_locks: ClassVar[bool] = False
+    # A migration a squash replaces is left to the squash (its findings stand for it), unless the rule
+    # reads what only the replaced file holds (the functions its RunPython runs).
+    squash_reports: ClassVar[bool] = True
 
     def visit(self, node: ast.AST) -> None:
-        if replaced(self.context.project, self.context.facts):
+        if self.squash_reports and replaced(self.context.project, self.context.facts):
             # A migration a squash in the project replaces: the squash's findings stand for it.
             return
         migration = read_migration(self.context)
@@ -96,6 +107,11 @@ class MigrationRule(Rule):
     def postgres_version(self) -> int:
         value = self.option("postgres-version")
         return value if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_POSTGRES_VERSION
+
+    def lock_clause(self, migration: Migration, step: Step) -> str:
+        """"; it takes an ACCESS EXCLUSIVE lock on ..." for a message, or "" when the migration runs on
+        another database than PostgreSQL (`Migration.database`), whose locks are not PostgreSQL's."""
+        return f"; it {self.consequence(step)}" if migration.runs_on_postgres else ""
 
     def consequence(self, step: Step) -> str:
         """"takes an ACCESS EXCLUSIVE lock on `orders` (blocks ...) and rewrites the table"."""

@@ -195,7 +195,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
                 continue
             self.report(
                 step.node,
-                f"{problem}; it {self.consequence(step)}.",
+                f"{problem}{self.lock_clause(migration, step)}.",
                 confidence=confidence,
                 fix=code_for(
                     migration,

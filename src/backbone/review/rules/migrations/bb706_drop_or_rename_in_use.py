@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import Dialect, Migration, Step, StepKind
+from backbone.review.migrations.history import RENAMED_AWAY, TEMPORARY, rebuilt_across
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
@@ -35,12 +38,18 @@ class DropOrRenameInUse(MigrationRule):
             "of the project still declares the column or table, the finding says so and is high confidence. "
             "Not reported: a column dropped or renamed in a table the same migration drops (the table's drop "
             "is reported), a table the migration rebuilds (it drops the table, then renames a copy to its "
-            "name), a column an atomic migration rebuilds (it drops the column, then renames another column of "
+            "name), a table a Django app rebuilds over several of its migrations (a `RenameModel` of the model to a "
+            "temporary name that later migrations of the app delete, while a `CreateModel` or a `RenameModel` "
+            "gives the old name to a copy: the table the code reads is there again once the app's migrations ran; "
+            "and the `DeleteModel` of that temporary name, or the `RenameModel` that gives the copy the old name, "
+            "when no model of the project declares the temporary name: no code read it; a model renamed for good "
+            "whose old name a new model takes is reported), a column an atomic migration rebuilds (it drops the column, then renames another column of "
             "the table to its name or adds it again), a column an earlier step of the migration adds, tables created by the migration, and a Django `RenameField` of a field declared with "
             "`db_column` (by the app's earlier migrations or an `AlterField` before it): the field keeps its "
             "column under the new name, so no column is renamed. A Django migration names the models of its own "
             "app (the package holding its `migrations/` folder): a model of the same name in another app is "
-            "another table, so it does not make the finding high confidence."
+            "another table, so it does not make the finding high confidence. In a migration that runs on another "
+            "database than PostgreSQL (see BB710), the message leaves PostgreSQL's lock out."
         ) + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Migrations run before (or while) the new code rolls out: the old processes still select the column "
@@ -141,6 +150,12 @@ class DropOrRenameInUse(MigrationRule):
             if step.kind in (StepKind.DROP_TABLE, StepKind.DROP_COLUMN) and migration.rebuilt(step):
                 continue
             declared = self._declared_by(step, migration)
+            # One step of a table rebuilt over several migrations of the app: the table is renamed away
+            # and a new one created under its name (the old name is back once the app's migrations
+            # ran), or the temporary name no code read is dropped.
+            rebuild = self._rebuilt_across(step, migration)
+            if rebuild == RENAMED_AWAY or rebuild == TEMPORARY and not declared:
+                continue
             target = f"`{step.table}.{step.column}`" if step.column else f"`{step.table}`"
             if declared:
                 reason = f"the model {declared} still declares it"
@@ -150,7 +165,7 @@ class DropOrRenameInUse(MigrationRule):
                 confidence = Confidence.MEDIUM
             self.report(
                 step.node,
-                f"{_KINDS[step.kind]} {target} while {reason}; it {self.consequence(step)}.",
+                f"{_KINDS[step.kind]} {target} while {reason}{self.lock_clause(migration, step)}.",
                 confidence=confidence,
                 fix=code_for(
                     migration,
@@ -161,6 +176,13 @@ class DropOrRenameInUse(MigrationRule):
                     "    # for a rename: add the new column, write both, backfill, switch reads, then drop the old one",
                 ),
             )
+
+    def _rebuilt_across(self, step: Step, migration: Migration) -> str:
+        if migration.dialect is not Dialect.DJANGO or step.column or not isinstance(step.node, ast.Call):
+            return ""
+        if step.kind is StepKind.RENAME_TABLE and not step.new_name:
+            return ""
+        return rebuilt_across(self.context.project, self.context.facts, step.node.lineno, step.node.col_offset, step.table)
 
     def _declared_by(self, step: Step, migration: Migration) -> str:
         project = self.context.project

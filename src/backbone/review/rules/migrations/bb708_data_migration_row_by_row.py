@@ -6,7 +6,9 @@ import ast
 
 from backbone.findings import Severity
 from backbone.review.migrations import Dialect, Migration, StepKind
-from backbone.review.rules.base import RuleDoc
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.history import app_label, column_type, field_before
+from backbone.review.migrations.reading import function_models
 from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
 
 _WRITES = frozenset({"save", "create", "update", "delete", "get_or_create", "update_or_create", "execute"})
@@ -49,6 +51,10 @@ class DataMigrationRowByRow(MigrationRule):
     summary = "A data migration loads a whole table into memory, or writes one row per statement in a loop."
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    # The app's migration history tells which columns are NOT NULL (`_provably_empty`).
+    scope = Scope.PROJECT
+    # A squash runs the replaced migration's functions from its module: the loops are found there.
+    squash_reports = False
     doc = RuleDoc(
         what_it_does=(
             "In the functions a Django `RunPython` runs and in an Alembic `upgrade()`: a loop over "
@@ -59,7 +65,11 @@ class DataMigrationRowByRow(MigrationRule):
             "another (`conn.execute(table.update()...)` is one statement, reported once), and the load of a "
             "loop nested in another whose query is filtered by the outer loop's row (`for tag in "
             "Tagging.objects.filter(user=user)` inside `for user in User.objects.all()`): one row's bounded "
-            "subset, where the outer loop is the whole-table load (the writes inside it are still reported)."
+            "subset, where the outer loop is the whole-table load (the writes inside it are still reported); "
+            "nor a loop, or the writes in it, over rows filtered for NULL in a column that cannot hold one "
+            "(`Model.objects.filter(uuid__isnull=True)`, the model got from `apps.get_model` of the migration's "
+            "own app, and `uuid` a field of it with a column of its own, not a many-to-many, that the app's "
+            "migrations before the `RunPython` declare without `null=True`): the query selects no row."
         ),
         why_is_this_bad=(
             "On the production table the loop holds millions of objects in the migration process and sends one "
@@ -147,18 +157,25 @@ class DataMigrationRowByRow(MigrationRule):
     )
 
     def check(self, migration: Migration) -> None:
+        runs: dict[str, ast.AST | None] = {}
         if migration.dialect is Dialect.DJANGO:
-            names = {step.function for step in migration.steps if step.kind is StepKind.DATA and step.function}
+            for step in migration.steps:
+                if step.kind is StepKind.DATA and step.function:
+                    runs.setdefault(step.function, step.node)
         else:
-            names = {"upgrade"}
-        for name in sorted(names):
+            runs["upgrade"] = None
+        for name in sorted(runs):
             function = migration.functions.get(name)
             if function is not None:
-                self._check_function(migration, function)
+                self._check_function(migration, function, runs[name])
 
-    def _check_function(self, migration: Migration, function: ast.FunctionDef) -> None:
+    def _check_function(self, migration: Migration, function: ast.FunctionDef, operation: ast.AST | None) -> None:
+        models = function_models(function) if isinstance(operation, ast.Call) else {}
         for loop in ast.walk(function):
             if not isinstance(loop, ast.For) or not _whole_table(loop.iter):
+                continue
+            # No row to loop over: the query asks for NULL in a column the app's migrations declare NOT NULL.
+            if isinstance(operation, ast.Call) and self._provably_empty(loop.iter, models, operation):
                 continue
             # The rows of one row of an outer loop (`filter(user=user)` inside `for user in ...`): a
             # bounded subset, the outer loop is the whole-table load.
@@ -194,6 +211,41 @@ class DataMigrationRowByRow(MigrationRule):
                         "Write all the rows at once: one UPDATE ... FROM, or executemany with a list of parameters per batch.",
                     ),
                 )
+
+    def _provably_empty(self, query: ast.expr, models: dict[str, tuple[str, str]], operation: ast.Call) -> bool:
+        """Whether `Model.objects....filter(field__isnull=True)` selects no row: `field` is a field of
+        the model that the app's migrations before the RunPython declare without `null=True` (so its
+        column is NOT NULL), the model got from `apps.get_model` of this app."""
+        project, facts = self.context.project, self.context.facts
+        label = app_label(project, facts)
+        node: ast.expr = query
+        filters: list[ast.Call] = []
+        while isinstance(node, (ast.Call, ast.Attribute)):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and node.func.attr == "filter":
+                    filters.append(node)
+                node = node.func
+            else:
+                node = node.value
+        if not isinstance(node, ast.Name) or node.id not in models or not label:
+            return False
+        model_label, model = models[node.id]
+        if model_label != label:
+            return False
+        for call in filters:
+            for keyword in call.keywords:
+                if keyword.arg is None or not keyword.arg.endswith("__isnull") or keyword.arg.count("__") != 1:
+                    continue
+                if not (isinstance(keyword.value, ast.Constant) and keyword.value.value is True):
+                    continue
+                field = field_before(project, facts, operation.lineno, operation.col_offset, model,
+                                     keyword.arg.removesuffix("__isnull"))
+                # A field with a column of its own (not a many-to-many, whose `__isnull` asks for related rows).
+                if field is not None and not field.null and (
+                    column_type(field) is not None or field.field_class in ("ForeignKey", "OneToOneField")
+                ):
+                    return True
+        return False
 
     def _per_row(self, loop: ast.For, function: ast.FunctionDef) -> bool:
         """Whether the loop's query is filtered by a name an enclosing loop binds per row."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
+from backbone.review.migrations.model import DJANGO_CATALOGUE_TABLES
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
@@ -28,7 +29,11 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             "`op.get_bind().execute(...)` that runs after the DDL. Not reported: a data step that runs before "
             "the first lock-taking DDL step (no schema lock is held while it changes rows); SQL that changes no "
             "row, such as a `DO $$ ... $$` block of DDL only or an f-string of DDL whose names are filled in at run "
-            "time; the lock of a table the migration drops (it is gone, no query waits for it)."
+            "time; the lock of a table the migration drops (it is gone, no query waits for it); SQL that changes "
+            "only one of Django's bookkeeping tables (`django_content_type`, `django_migrations`, `auth_permission`, "
+            "such as `UPDATE django_content_type SET app_label = ...` after moving a model to another app): "
+            "`migrate` writes their rows, one per model or migration, so the change is a handful of rows, not a "
+            "backfill."
         ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
@@ -134,6 +139,10 @@ class SchemaAndDataInOneTransaction(MigrationRule):
                 held = step
                 continue
             if step.kind is not StepKind.DATA or held is None:
+                continue
+            # SQL that changes only a Django bookkeeping table (content types, applied migrations,
+            # permissions): a handful of rows, one per model or migration, not a backfill.
+            if step.from_sql and step.table in DJANGO_CATALOGUE_TABLES:
                 continue
             lock = effect(held, self.postgres_version)
             mode = lock.lock.title if lock else "ACCESS EXCLUSIVE"

@@ -772,3 +772,85 @@ def test_reading_the_process_surroundings_fails_only_when_there_are_none() -> No
             pass
         """
     )
+
+
+# --- a call that raises, and a probe loop whose exhaustion is reported ----------------------
+
+
+def test_a_call_to_a_module_function_that_raises_for_that_argument_re_raises() -> None:
+    found = findings(
+        """
+        SUCCESS = 0
+        LIBRARY_NOT_FOUND = 12
+
+        class LibraryError(Exception):
+            pass
+
+        def _check(code):
+            if code != SUCCESS:
+                raise LibraryError(code)
+            return code
+
+        def fail(message):
+            raise LibraryError(message)
+
+        def load(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                _check(LIBRARY_NOT_FOUND)
+
+        def load_or_fail(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except Exception:
+                fail("no library")
+
+        def load_quietly(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                _check(SUCCESS)
+        """
+    )
+    # `_check(SUCCESS)` returns: that failure is still swallowed.
+    assert [finding.line for finding in found] == [31]
+
+
+def test_a_probe_loop_whose_exhaustion_is_checked_after_the_loop() -> None:
+    found = findings(
+        """
+        import sys
+
+        class LibraryNotFound(Exception):
+            pass
+
+        library = None
+
+        def load(cdll, search_paths):
+            global library
+            if library is None:
+                if sys.platform == "win32":
+                    for path in search_paths:
+                        try:
+                            library = cdll(path)
+                        except OSError:
+                            continue
+                        break
+                if library is None:
+                    raise LibraryNotFound()
+            return library
+
+        def load_first(cdll, search_paths):
+            found = None
+            for path in search_paths:
+                try:
+                    found = cdll(path)
+                except OSError:
+                    continue
+                break
+            return found
+        """
+    )
+    # Nothing says that every candidate failed in `load_first`.
+    assert [finding.line for finding in found] == [28]

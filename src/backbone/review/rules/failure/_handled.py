@@ -310,6 +310,23 @@ def statements_after(statement: ast.stmt, parent: ast.AST | None) -> list[ast.st
     return []
 
 
+def tests_absence(test: ast.expr, names: set[str]) -> bool:
+    """`lib is None`, `lib == None`, `not lib` (or one of them in an `or`): the test asks whether one
+    of `names` is still missing."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(tests_absence(value, names) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id in names
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.Eq))
+        and isinstance(test.left, ast.Name)
+        and test.left.id in names
+        and _nothing(test.comparators[0])
+    )
+
+
 # --- the code's own signal, and a best-effort cache -------------------------------------------------
 
 _CACHE_USES = frozenset({"get", "get_many", "set", "set_many", "add", "get_or_set", "incr", "decr", "touch", "has_key"})

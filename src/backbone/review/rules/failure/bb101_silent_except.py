@@ -25,6 +25,8 @@ from backbone.review.knowledge.errors import (
     SIGNAL_METHODS,
     is_teardown_call,
     is_teardown_function,
+    module_constants,
+    raises_on_every_path,
 )
 from backbone.review.knowledge.logging import (
     LOG_LEVEL_METHODS,
@@ -151,7 +153,11 @@ class SilentExcept(Rule):
             "prints to the console (`print`, `click.echo`, `self.stdout.write`): the person who ran it "
             "reads what failed;\n"
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
-            "continue`) whose `else:` logs or raises when every candidate failed;\n"
+            "continue`) whose `else:` logs or raises when every candidate failed, or after which a check that "
+            "nothing was found (`if lib is None: raise LibraryNotFound()`) does;\n"
+            "- a handler that calls a function of the same module that raises on every path, given what it "
+            "is passed (`_check(LIBRARY_NOT_FOUND)` where `_check` raises for any code but success): that is a "
+            "`raise`;\n"
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
             "after its last statement (three words or more; linter directives such as `# noqa` and "
             "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
@@ -1337,6 +1343,7 @@ class SilentExcept(Rule):
         super().__init__(context, settings)
         self._loggers: LoggerBindings | None = None
         self._registered: frozenset[str] | None = None
+        self._constants: dict[str, object] | None = None
 
     # --- dispatch ---------------------------------------------------------------------
 
@@ -1642,16 +1649,46 @@ class SilentExcept(Rule):
 
     def _tries_the_next_candidate(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
         """`for port in ports: try: serve(port); break / except OSError: continue / else: log`:
-        each failure moves on to the next candidate, and running out of them is reported."""
+        each failure moves on to the next candidate, and running out of them is reported, in the
+        loop's `else:` or by a check after the loop that what the block produced is still missing
+        (`for path in paths: try: lib = load(path) / except OSError: continue / break` then
+        `if lib is None: raise LibraryNotFound()`)."""
         if not handler.body or not all(isinstance(statement, ast.Continue) for statement in handler.body):
             return False
         statement = self.context.parent(handler)
         loop = self.context.parent(statement) if statement is not None else None
-        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body or not loop.orelse:
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body:
             return False
-        if not any(isinstance(node, ast.Break) for node in block_nodes(guarded)):
-            return False
-        return any(self._reports(item) for item in loop.orelse)
+        if (
+            loop.orelse
+            and any(isinstance(node, ast.Break) for node in block_nodes(guarded))
+            and any(self._reports(item) for item in loop.orelse)
+        ):
+            return True
+        produced = {
+            target.id
+            for node in guarded
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        return bool(produced) and self._absence_reported_after(loop, produced)
+
+    def _absence_reported_after(self, loop: ast.stmt, names: set[str]) -> bool:
+        """After the loop (or the blocks around it, up to the function), an `if name is None:` (or
+        `if not name:`) on what the loop produced raises or logs."""
+        node: ast.AST = loop
+        while isinstance(node, ast.stmt):
+            parent = self.context.parent(node)
+            for following in handled.statements_after(node, parent):
+                if isinstance(following, ast.If) and handled.tests_absence(following.test, names) and any(
+                    self._reports(item) for item in following.body
+                ):
+                    return True
+            if not isinstance(parent, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+                return False
+            node = parent
+        return False
 
     def _only_reports(self, block: list[ast.stmt]) -> bool:
         """The block only logs (`logger.info("request finished", ...)`): a report that fails cannot be
@@ -1717,6 +1754,8 @@ class SilentExcept(Rule):
             return True
         if handled.answers_with_error_status(call):
             return True
+        if self._always_raises(call):
+            return True
         func = call.func
         # `failed_rows.append(row)`, `errors.add(name)`: the failure is recorded for someone.
         if isinstance(func, ast.Attribute) and func.attr in _COLLECTING_METHODS and _names_failure(func.value):
@@ -1729,6 +1768,20 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _always_raises(self, call: ast.Call) -> bool:
+        """A call to a function of this module that raises on every path, given what it is passed
+        (`_check_return(LIBRARY_NOT_FOUND)` where `_check_return` raises for any code but success)."""
+        callee = self.context.call_name(call)
+        name = self._local_symbol(callee) if callee is not None and isinstance(call.func, ast.Name) else None
+        if name is None:
+            return False
+        for statement in self.context.tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+                if self._constants is None:
+                    self._constants = module_constants(self.context.tree)
+                return raises_on_every_path(statement, call, self._constants)
+        return False
 
     def _is_error_response(self, value: ast.expr) -> bool:
         return is_error_response(value, self.context.qualified_name)

@@ -854,3 +854,64 @@ def test_a_probe_loop_whose_exhaustion_is_checked_after_the_loop() -> None:
     )
     # Nothing says that every candidate failed in `load_first`.
     assert [finding.line for finding in found] == [28]
+
+
+def test_an_optional_setting_looked_up_turns_a_feature_off() -> None:
+    found = findings(
+        """
+        def should_time(view):
+            should_track = False
+            try:
+                from app.metrics import config as metrics_config
+
+                should_track = metrics_config.online and getattr(view, "track_metrics", False)
+            except Exception:
+                pass
+            return should_track
+
+        def lineage_enabled(store):
+            enabled = False
+            try:
+                if store:
+                    lineage = getattr(store.config, "lineage", None)
+                    if lineage is not None and getattr(lineage, "enabled", False):
+                        enabled = True
+            except Exception:
+                pass
+            return enabled
+
+        def lineage_client(store):
+            enabled = False
+            try:
+                lineage = getattr(store.config, "lineage", None)
+                enabled = lineage.connect().ping()
+            except Exception:
+                pass
+            return enabled
+        """
+    )
+    # A lookup that also talks to what it found hides that conversation's failures.
+    assert [finding.line for finding in found] == [28]
+
+
+def test_a_files_modification_time_kept_as_a_stamp_is_refreshed_next_time() -> None:
+    found = findings(
+        """
+        class Registry:
+            def commit(self):
+                if self._path is not None and self._path.exists():
+                    try:
+                        self._mtime = self._path.stat().st_mtime
+                    except OSError:
+                        pass
+
+            def load(self):
+                try:
+                    with self._path.open("r") as f:
+                        self.manifest = f.read()
+                except OSError:
+                    pass
+        """
+    )
+    # What the file holds, kept as the object's state, is still one it needs.
+    assert [finding.line for finding in found] == [14]

@@ -186,13 +186,15 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
-    if files and any(
+    if files and not _only_metadata(calls, resolve) and any(
         isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
         and any(isinstance(target, ast.Attribute) for target in (node.targets if isinstance(node, ast.Assign) else [node.target]))
         for node in block_nodes(guarded)
     ):
         # `self.manifest = json.load(f)`: what was read becomes the object's state, which the rest of
-        # its life depends on; a file that fills it is not optional.
+        # its life depends on; a file that fills it is not optional. A file's metadata kept on the
+        # object (`self._mtime = path.stat().st_mtime`) is a stamp to compare with the next reading:
+        # when the reading fails the old stamp stays, and the next one tries again.
         return False
     parses = reads = False
     for call in calls:
@@ -241,6 +243,22 @@ _FILE_READ_METHODS = frozenset(
 )
 
 
+# What a file system says about a file, not what the file holds.
+_METADATA_READS = frozenset(
+    {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize",
+     "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.islink"}
+)
+_METADATA_METHODS = frozenset({"stat", "lstat", "exists", "is_dir", "is_file", "is_symlink"})
+
+
+def _only_metadata(calls: list[ast.Call], resolve: Resolve) -> bool:
+    return all(
+        resolve(call.func) in _METADATA_READS
+        or isinstance(call.func, ast.Attribute) and call.func.attr in _METADATA_METHODS
+        for call in calls
+    )
+
+
 def _reads_file(call: ast.Call, qualified: str) -> bool:
     if qualified in _FILE_READS:
         return True
@@ -258,6 +276,70 @@ def _reads_file(call: ast.Call, qualified: str) -> bool:
         )
         return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) <= set("rbt")
     return isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_READ_METHODS
+
+
+# --- an optional feature looked up ------------------------------------------------------------
+
+# Introspection that answers about what is there: `getattr(cfg, "tracing", None)`, `hasattr(x, "y")`.
+_INTROSPECTION = frozenset({"getattr", "hasattr", "isinstance", "callable"})
+
+
+def only_looks_up_optional_settings(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
+    """The block only imports an optional module and reads attributes that may be missing
+    (`getattr(store.config, "openlineage", None)`, `_metrics.enabled and getattr(view, "track", False)`)
+    to set a flag, and the handler leaves the flag at a constant: a feature that is off when its
+    setting can't be read. Nothing in the block does I/O or runs a function of its own; the code
+    expects absence (an import, a `getattr` with a default)."""
+    if not all(_is_comment(statement) or isinstance(statement, ast.Pass) or _sets_a_constant(statement) for statement in body):
+        return False
+    expects_absence = any(
+        isinstance(node, (ast.Import, ast.ImportFrom))
+        or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) == 3
+        for node in block_nodes(guarded)
+    )
+    return expects_absence and _only_lookups(guarded)
+
+
+def _sets_a_constant(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Return):
+        return statement.value is None or isinstance(statement.value, ast.Constant)
+    return (
+        isinstance(statement, ast.Assign)
+        and all(isinstance(target, ast.Name) for target in statement.targets)
+        and isinstance(statement.value, ast.Constant)
+    )
+
+
+def _only_lookups(block: list[ast.stmt]) -> bool:
+    for statement in block:
+        if isinstance(statement, (ast.Import, ast.ImportFrom, ast.Pass)) or _is_comment(statement):
+            continue
+        if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name) for target in statement.targets):
+            if _looked_up(statement.value):
+                continue
+            return False
+        if isinstance(statement, ast.If) and _looked_up(statement.test):
+            if _only_lookups(statement.body) and _only_lookups(statement.orelse):
+                continue
+        return False
+    return True
+
+
+def _looked_up(value: ast.expr) -> bool:
+    """Constants, names, attributes and introspection of them, combined by comparisons and `and`/`or`."""
+    if isinstance(value, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(value, ast.Attribute):
+        return _looked_up(value.value)
+    if isinstance(value, ast.BoolOp):
+        return all(_looked_up(item) for item in value.values)
+    if isinstance(value, ast.UnaryOp):
+        return _looked_up(value.operand)
+    if isinstance(value, ast.Compare):
+        return _looked_up(value.left) and all(_looked_up(item) for item in value.comparators)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _INTROSPECTION:
+        return not value.keywords and all(_looked_up(argument) for argument in value.args)
+    return False
 
 
 # --- a deadline of the code's own -------------------------------------------------------------

@@ -133,7 +133,12 @@ class SilentExcept(Rule):
             "`os.listdir(...)`) or the process's surroundings (`inspect.getfile(module)`, `shutil.get_terminal_size()`, "
             "`resource.getrlimit(...)`, which fail when there is none), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
             "so its failure means the file is missing, unreadable or not in that format (a file whose content becomes "
-            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported);\n"
+            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported; its metadata "
+            "kept as a stamp, `self._mtime = path.stat().st_mtime`, stays as it was and is read again next time);\n"
+            "- an optional setting looked up: the block only imports an optional module and reads attributes that "
+            "may be missing (`getattr(store.config, \"lineage\", None)`, `metrics.enabled and getattr(view, "
+            "\"track\", False)`) to set a flag, which the handler leaves at a constant: the feature is off when its "
+            "setting can't be read;\n"
             "- a parse that falls back to a default: the guarded block only converts values "
             "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
@@ -1408,6 +1413,8 @@ class SilentExcept(Rule):
             return
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
+            return
+        if handled.only_looks_up_optional_settings(guarded_body, handler.body):
             return
         if self._nobody_can_be_told(handler):
             return

@@ -915,3 +915,38 @@ def test_a_files_modification_time_kept_as_a_stamp_is_refreshed_next_time() -> N
     )
     # What the file holds, kept as the object's state, is still one it needs.
     assert [finding.line for finding in found] == [14]
+
+
+def test_the_body_of_a_response_whose_status_was_read_is_a_parse() -> None:
+    found = findings(
+        """
+        import requests
+
+        def materialize(session, url, payload):
+            response = session.post(url, json=payload, timeout=10)
+            if response.status_code >= 400:
+                raise RuntimeError(f"materialization failed ({response.status_code})")
+            try:
+                return response.json()
+            except Exception:
+                return {"status": "accepted", "raw": response.text}
+
+        async def fetch(session, url):
+            response = await session.get(url)
+            response.raise_for_status()
+            try:
+                return await response.json()
+            except Exception:
+                return {}
+
+        def unchecked(session, url):
+            response = session.get(url, timeout=10)
+            try:
+                return response.json()
+            except Exception:
+                return {}
+        """
+    )
+    # An awaited body is still read from the network; the body of a response whose status nobody read
+    # may be the error page of a failing server.
+    assert [finding.line for finding in found] == [18, 25]

@@ -171,6 +171,43 @@ def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     return _only(guarded, resolve, files=True)
 
 
+# What says that a response has arrived: its status was read, or checked.
+_STATUS_READS = frozenset({"status_code", "ok", "is_success", "is_error", "raise_for_status"})
+
+
+def only_parses_a_received_response(guarded: list[ast.stmt], before: list[ast.AST]) -> bool:
+    """The block only parses the body of a response whose status the code already read
+    (`if response.status_code >= 400: raise ...` then `try: return response.json()`): the response
+    has arrived, and its body failing to parse means it is not JSON, which the fallback answers
+    (`return {"raw": response.text}`). An awaited `await response.json()` still reads from the network."""
+    received = {
+        node.value.id
+        for node in before
+        if isinstance(node, ast.Attribute) and node.attr in _STATUS_READS and isinstance(node.value, ast.Name)
+    }
+    awaited = {id(node.value) for node in block_nodes(guarded) if isinstance(node, ast.Await)}
+    produced: set[str] = set()
+    parses = False
+    for node in block_nodes(guarded):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            produced.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    for node in block_nodes(guarded):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name) or node.args or node.keywords:
+            if isinstance(func, ast.Attribute) and func.attr in _VALUE_READS and isinstance(func.value, ast.Name) and (
+                func.value.id in produced
+            ):
+                continue
+            return False
+        if func.attr == "json" and func.value.id in received and id(node) not in awaited:
+            parses = True
+        elif not (func.attr in _VALUE_READS and func.value.id in produced):
+            return False
+    return parses
+
+
 # Reading a value the block itself produced: `data = json.load(f)` then `data.get("version")`.
 _VALUE_READS = frozenset({"get", "items", "keys", "values"})
 

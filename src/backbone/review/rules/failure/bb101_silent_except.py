@@ -144,6 +144,9 @@ class SilentExcept(Rule):
             "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
             "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
             "so its failure means the input is not in that format;\n"
+            "- the body of a response whose status the code already read (`if response.status_code >= 400: "
+            "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
+            "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
             "still reported);\n"
@@ -1595,6 +1598,8 @@ class SilentExcept(Rule):
                 return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
+        if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
+            return True
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
             if handled.only_reads_local_files(guarded, self.context.qualified_name):
                 return True
@@ -1775,6 +1780,15 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _before(self, statement: ast.stmt) -> list[ast.AST]:
+        """The nodes of the enclosing function (or module) that come before `statement` in the source."""
+        scope = self.context.enclosing_function(statement)
+        nodes = self.context.semantic.own_nodes(scope) if scope is not None else self.context.nodes
+        return [
+            node for node in nodes
+            if isinstance(node, ast.expr) and (node.lineno, node.col_offset) < (statement.lineno, statement.col_offset)
+        ]
 
     def _always_raises(self, call: ast.Call) -> bool:
         """A call to a function of this module that raises on every path, given what it is passed

@@ -950,3 +950,38 @@ def test_the_body_of_a_response_whose_status_was_read_is_a_parse() -> None:
     # An awaited body is still read from the network; the body of a response whose status nobody read
     # may be the error page of a failing server.
     assert [finding.line for finding in found] == [18, 25]
+
+
+def test_a_lookup_of_the_surroundings_answered_like_their_absence() -> None:
+    found = findings(
+        """
+        def bearer_token(get_http_request, extract):
+            try:
+                request = get_http_request()
+            except Exception:
+                return None
+            if request is None:
+                return None
+            return extract(request)
+
+        def user_name(db, user_id):
+            try:
+                user = db.get(user_id)
+            except Exception:
+                return None
+            if user is None:
+                return None
+            return user.name
+
+        def current_request(get_http_request):
+            try:
+                request = get_http_request()
+            except Exception:
+                return None
+            if request is None:
+                return "anonymous"
+            return request
+        """
+    )
+    # A lookup by an argument can fail for other reasons; a fallback other than the "none" answer.
+    assert [finding.line for finding in found] == [14, 23]

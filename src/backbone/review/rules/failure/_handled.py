@@ -524,6 +524,37 @@ def falls_back_to_a_normal_path(
     return False
 
 
+def answers_like_absence(handler: ast.ExceptHandler, guarded: list[ast.stmt], following: list[ast.stmt]) -> bool:
+    """The block only asks the surroundings for something (a call with no arguments:
+    `request = get_http_request()`, `loop = asyncio.get_running_loop()`), and the handler gives the
+    answer the code right after gives when there is none (`if request is None: return None`).
+
+    A lookup of what surrounds the call fails when there is none; the function already says what
+    "none" means, and the failure takes that path. A lookup of something named by an argument
+    (`db.get(user_id)`) can fail for other reasons, and is still reported.
+    """
+    answer = [statement for statement in handler.body if not _is_comment(statement)]
+    block = [statement for statement in guarded if not _is_comment(statement)]
+    if len(answer) != 1 or not isinstance(answer[0], ast.Return) or len(block) != 1 or not following:
+        return False
+    lookup = block[0]
+    if not isinstance(lookup, ast.Assign) or len(lookup.targets) != 1 or not isinstance(lookup.targets[0], ast.Name):
+        return False
+    value = lookup.value.value if isinstance(lookup.value, ast.Await) else lookup.value
+    if not isinstance(value, ast.Call) or value.args or value.keywords:
+        return False
+    check = following[0]
+    if not isinstance(check, ast.If) or not tests_absence(check.test, {lookup.targets[0].id}):
+        return False
+    given = [statement for statement in check.body if not _is_comment(statement)]
+    return (
+        len(given) == 1
+        and isinstance(given[0], ast.Return)
+        and ast.dump(ast.Expr(given[0].value) if given[0].value is not None else ast.Pass())
+        == ast.dump(ast.Expr(answer[0].value) if answer[0].value is not None else ast.Pass())
+    )
+
+
 def _nothing(value: ast.expr | None) -> bool:
     return value is None or isinstance(value, ast.Constant) and value.value is None
 

@@ -147,6 +147,10 @@ class SilentExcept(Rule):
             "- the body of a response whose status the code already read (`if response.status_code >= 400: "
             "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
             "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
+            "- a lookup of the surroundings (a call with no arguments: `request = get_http_request()`) whose "
+            "handler gives the answer the code right after gives when there is none (`if request is None: "
+            "return None`): the failure means there is none (a lookup by an argument, `db.get(user_id)`, can "
+            "fail for other reasons and is still reported);\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
             "still reported);\n"
@@ -1599,6 +1603,11 @@ class SilentExcept(Rule):
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
         if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
+            return True
+        statement = self.context.parent(handler)
+        if isinstance(statement, ast.Try) and not statement.orelse and handled.answers_like_absence(
+            handler, guarded, handled.statements_after(statement, self.context.parent(statement))
+        ):
             return True
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
             if handled.only_reads_local_files(guarded, self.context.qualified_name):

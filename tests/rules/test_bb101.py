@@ -985,3 +985,33 @@ def test_a_lookup_of_the_surroundings_answered_like_their_absence() -> None:
     )
     # A lookup by an argument can fail for other reasons; a fallback other than the "none" answer.
     assert [finding.line for finding in found] == [14, 23]
+
+
+def test_calling_a_hook_looked_up_as_optional_answers_its_default() -> None:
+    found = findings(
+        """
+        class MetricsCallback:
+            def learning_rate(self):
+                schedule = getattr(self.model.optimizer, "lr", None)
+                try:
+                    return schedule(self.model.optimizer.iterations)
+                except Exception:
+                    return None
+
+            def learning_rate_or_zero(self):
+                schedule = getattr(self.model.optimizer, "lr", None)
+                try:
+                    return schedule(self.model.optimizer.iterations)
+                except Exception:
+                    return 0
+
+            def learning_rate_of(self, client):
+                schedule = getattr(self.model.optimizer, "lr", None)
+                try:
+                    return schedule(client.fetch_step())
+                except Exception:
+                    return None
+        """
+    )
+    # A fallback other than the chosen default; a hook given what another call fetched.
+    assert [finding.line for finding in found] == [14, 21]

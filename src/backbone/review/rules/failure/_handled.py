@@ -555,6 +555,33 @@ def answers_like_absence(handler: ast.ExceptHandler, guarded: list[ast.stmt], fo
     )
 
 
+def calls_an_optional_hook(
+    handler: ast.ExceptHandler, guarded: list[ast.stmt], bindings: dict[str, list[ast.expr | None]]
+) -> bool:
+    """The block calls a hook the code looked up as optional (`schedule = getattr(optimizer, "lr", None)`
+    then `return schedule(step)`), and the handler answers the default it chose for a missing hook
+    (`return None`): a hook that is missing or not callable is the absence the code already planned for."""
+    answer = [statement for statement in handler.body if not _is_comment(statement)]
+    block = [statement for statement in guarded if not _is_comment(statement)]
+    if len(answer) != 1 or not isinstance(answer[0], ast.Return) or len(block) != 1:
+        return False
+    if not isinstance(block[0], (ast.Return, ast.Assign, ast.Expr)) or block[0].value is None:
+        return False
+    call = block[0].value.value if isinstance(block[0].value, ast.Await) else block[0].value
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return False
+    if any(isinstance(node, ast.Call) for argument in [*call.args, *call.keywords] for node in ast.walk(argument)):
+        return False
+    bound = bindings.get(call.func.id, [])
+    if len(bound) != 1 or not isinstance(lookup := bound[0], ast.Call):
+        return False
+    if not (isinstance(lookup.func, ast.Name) and lookup.func.id == "getattr" and len(lookup.args) == 3):
+        return False
+    default = ast.dump(lookup.args[2])
+    given = ast.dump(answer[0].value) if answer[0].value is not None else ast.dump(ast.Constant(None))
+    return given == default
+
+
 def _nothing(value: ast.expr | None) -> bool:
     return value is None or isinstance(value, ast.Constant) and value.value is None
 

@@ -151,6 +151,9 @@ class SilentExcept(Rule):
             "handler gives the answer the code right after gives when there is none (`if request is None: "
             "return None`): the failure means there is none (a lookup by an argument, `db.get(user_id)`, can "
             "fail for other reasons and is still reported);\n"
+            "- a call of a hook the code looked up as optional (`schedule = getattr(optimizer, \"lr\", None)` "
+            "then `return schedule(step)`) whose handler answers the default it chose for a missing one "
+            "(`return None`);\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
             "still reported);\n"
@@ -1603,6 +1606,11 @@ class SilentExcept(Rule):
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
         if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
+            return True
+        function = self.context.enclosing_function(handler)
+        if function is not None and handled.calls_an_optional_hook(
+            handler, guarded, self.context.semantic.bindings(function)
+        ):
             return True
         statement = self.context.parent(handler)
         if isinstance(statement, ast.Try) and not statement.orelse and handled.answers_like_absence(

@@ -1015,3 +1015,30 @@ def test_calling_a_hook_looked_up_as_optional_answers_its_default() -> None:
     )
     # A fallback other than the chosen default; a hook given what another call fetched.
     assert [finding.line for finding in found] == [14, 21]
+
+
+def test_the_same_thing_asked_again_another_way_after_the_try() -> None:
+    found = findings(
+        """
+        def view_named(store, name):
+            try:
+                return store.get_feature_view(name)
+            except Exception:
+                pass
+            if hasattr(store, "get_label_view"):
+                try:
+                    return store.get_label_view(name)
+                except Exception:
+                    pass
+            return None
+
+        def first_view(store, other, name):
+            try:
+                return store.get_feature_view(name)
+            except Exception:
+                pass
+            return other.get_label_view(name)
+        """
+    )
+    # The last attempt swallows its own failure; another object asked is not the same question.
+    assert [finding.line for finding in found] == [10, 17]

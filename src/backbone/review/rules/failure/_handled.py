@@ -582,6 +582,36 @@ def calls_an_optional_hook(
     return given == default
 
 
+def asks_again_after(guarded: list[ast.stmt], body: list[ast.stmt], following: list[ast.stmt]) -> bool:
+    """The handler passes, and the statement right after the `try` asks the same object for the same
+    thing another way (`store.get_feature_view(name)`, then `store.get_label_view(name)`): the first
+    failure means "not this kind", and what the second attempt does with its own failure is what
+    the caller sees (and is reviewed on its own)."""
+    if any(not _is_comment(statement) and not isinstance(statement, ast.Pass) for statement in body) or not following:
+        return False
+    asked = {_request(node) for node in block_nodes(guarded) if isinstance(node, ast.Call)} - {None}
+    if not asked:
+        return False
+    for node in block_nodes(following[:1]):
+        request = _request(node) if isinstance(node, ast.Call) else None
+        if request is None:
+            continue
+        receiver, method, arguments = request
+        if any(receiver == other[0] and arguments == other[2] and method != other[1] for other in asked if other):
+            return True
+    return False
+
+
+def _request(call: ast.Call) -> tuple[str, str, str] | None:
+    """A method call with arguments as (receiver, method, arguments)."""
+    if not isinstance(call.func, ast.Attribute) or not (call.args or call.keywords):
+        return None
+    if isinstance(call.func.value, ast.Call):
+        return None
+    arguments = ast.dump(ast.Call(func=ast.Name(id="_"), args=call.args, keywords=call.keywords))
+    return ast.dump(call.func.value), call.func.attr, arguments
+
+
 def _nothing(value: ast.expr | None) -> bool:
     return value is None or isinstance(value, ast.Constant) and value.value is None
 

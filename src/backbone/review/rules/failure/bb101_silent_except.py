@@ -119,6 +119,9 @@ class SilentExcept(Rule):
             "`decode(\"latin-1\")`), or another request to the same service object "
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
             "attempt fails, its error propagates;\n"
+            "- a handler that passes when the statement right after the `try` asks the same object for the same "
+            "thing another way (`store.get_feature_view(name)`, then `store.get_label_view(name)`): the last "
+            "attempt is what the caller sees, and it is reviewed on its own;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
@@ -1613,6 +1616,10 @@ class SilentExcept(Rule):
         ):
             return True
         statement = self.context.parent(handler)
+        if isinstance(statement, ast.Try) and not statement.orelse and not statement.finalbody and handled.asks_again_after(
+            guarded, handler.body, handled.statements_after(statement, self.context.parent(statement))
+        ):
+            return True
         if isinstance(statement, ast.Try) and not statement.orelse and handled.answers_like_absence(
             handler, guarded, handled.statements_after(statement, self.context.parent(statement))
         ):

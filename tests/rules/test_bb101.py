@@ -1042,3 +1042,20 @@ def test_the_same_thing_asked_again_another_way_after_the_try() -> None:
     )
     # The last attempt swallows its own failure; another object asked is not the same question.
     assert [finding.line for finding in found] == [10, 17]
+
+
+def test_another_call_with_the_same_arguments_is_no_second_answer() -> None:
+    found = findings(
+        """
+        class Store:
+            def delete_assessment(self, trace_id, assessment_id):
+                overrides = None
+                try:
+                    overrides = self._load_assessment(trace_id, assessment_id).overrides
+                except Exception:
+                    pass
+                path = self._assessment_path(trace_id, assessment_id)
+                return path, overrides
+        """
+    )
+    assert [finding.line for finding in found] == [7]

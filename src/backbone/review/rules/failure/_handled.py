@@ -584,16 +584,17 @@ def calls_an_optional_hook(
 
 def asks_again_after(guarded: list[ast.stmt], body: list[ast.stmt], following: list[ast.stmt]) -> bool:
     """The handler passes, and the statement right after the `try` asks the same object for the same
-    thing another way (`store.get_feature_view(name)`, then `store.get_label_view(name)`): the first
+    thing another way, both answers returned (`return store.get_feature_view(name)`, then
+    `return store.get_label_view(name)`): the first
     failure means "not this kind", and what the second attempt does with its own failure is what
     the caller sees (and is reviewed on its own)."""
     if any(not _is_comment(statement) and not isinstance(statement, ast.Pass) for statement in body) or not following:
         return False
-    asked = {_request(node) for node in block_nodes(guarded) if isinstance(node, ast.Call)} - {None}
+    asked = {_request(node.value) for node in block_nodes(guarded) if isinstance(node, ast.Return)} - {None}
     if not asked:
         return False
     for node in block_nodes(following[:1]):
-        request = _request(node) if isinstance(node, ast.Call) else None
+        request = _request(node.value) if isinstance(node, ast.Return) else None
         if request is None:
             continue
         receiver, method, arguments = request
@@ -602,9 +603,10 @@ def asks_again_after(guarded: list[ast.stmt], body: list[ast.stmt], following: l
     return False
 
 
-def _request(call: ast.Call) -> tuple[str, str, str] | None:
-    """A method call with arguments as (receiver, method, arguments)."""
-    if not isinstance(call.func, ast.Attribute) or not (call.args or call.keywords):
+def _request(value: ast.expr | None) -> tuple[str, str, str] | None:
+    """A returned method call with arguments as (receiver, method, arguments)."""
+    call = value.value if isinstance(value, ast.Await) else value
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute) or not (call.args or call.keywords):
         return None
     if isinstance(call.func.value, ast.Call):
         return None

@@ -1059,3 +1059,37 @@ def test_another_call_with_the_same_arguments_is_no_second_answer() -> None:
         """
     )
     assert [finding.line for finding in found] == [7]
+
+
+def test_an_explained_catch_all_that_restores_the_value_before_the_try() -> None:
+    found = findings(
+        """
+        async def publish_end(broker, stream_key, publish):
+            stream_is_empty = False
+            try:
+                stream_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                # Probe failed; publish the end frame anyway so no subscriber waits forever.
+                stream_is_empty = False
+            await publish(stream_key, empty=stream_is_empty)
+
+        async def publish_unexplained(broker, stream_key, publish):
+            stream_is_empty = False
+            try:
+                stream_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                stream_is_empty = False
+            await publish(stream_key, empty=stream_is_empty)
+
+        async def publish_other(broker, stream_key, publish):
+            stream_is_empty = False
+            try:
+                stream_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                # Probe failed; publish the end frame anyway so no subscriber waits forever.
+                stream_is_empty = True
+            await publish(stream_key, empty=stream_is_empty)
+        """
+    )
+    # Unexplained, or a value the code never had before: still reported.
+    assert [finding.line for finding in found] == [15, 23]

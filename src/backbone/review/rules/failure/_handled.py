@@ -633,6 +633,27 @@ def leaves_the_value_as_it_was(guarded: list[ast.stmt], body: list[ast.stmt]) ->
     )
 
 
+def restores_the_value_before(body: list[ast.stmt], preceding: ast.stmt | None) -> bool:
+    """The handler sets a name to what the statement right before the `try` set it to
+    (`stream_is_empty = False`, then `try: stream_is_empty = await probe() / except: stream_is_empty
+    = False`): the failure leaves the value as it was before the attempt."""
+    statements = [statement for statement in body if not _is_comment(statement)]
+    if len(statements) != 1 or not isinstance(preceding, ast.Assign) or not isinstance(statements[0], ast.Assign):
+        return False
+    restored = statements[0]
+    return (
+        len(preceding.targets) == 1
+        and isinstance(preceding.targets[0], ast.Name)
+        and ast.dump(ast.Assign(targets=restored.targets, value=restored.value))
+        == ast.dump(ast.Assign(targets=preceding.targets, value=preceding.value))
+        and _is_inert_value(restored.value)
+    )
+
+
+def _is_inert_value(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) or _empty(value)
+
+
 def _is_comment(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(
         statement.value.value, str

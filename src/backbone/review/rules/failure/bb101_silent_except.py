@@ -185,7 +185,9 @@ class SilentExcept(Rule):
             "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
             "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
             "answers `None` and answers values elsewhere; in a procedure `return` abandons the work; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
-            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), "
+            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), or set back to the "
+            "constant the statement right before the `try` gave it (`empty = False`, then `except Exception: "
+            "empty = False`), "
             "or a block that only imports and calls functions whose names say they may do nothing "
             "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
@@ -1605,6 +1607,8 @@ class SilentExcept(Rule):
                 handled.leaves_the_value_as_it_was(guarded, handler.body)
             ):
                 return True
+            if handled.restores_the_value_before(handler.body, self._preceding(handler)):
+                return True
             if _only_calls_best_effort(guarded):
                 return True
         if handled.only_parses(guarded, self.context.qualified_name):
@@ -1805,6 +1809,19 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _preceding(self, handler: ast.ExceptHandler) -> ast.stmt | None:
+        """The statement right before the handler's `try`, in the same block."""
+        statement = self.context.parent(handler)
+        if not isinstance(statement, ast.stmt):
+            return None
+        parent = self.context.parent(statement)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and statement in block:
+                index = block.index(statement)
+                return block[index - 1] if index > 0 else None
+        return None
 
     def _before(self, statement: ast.stmt) -> list[ast.AST]:
         """The nodes of the enclosing function (or module) that come before `statement` in the source."""

@@ -1093,3 +1093,32 @@ def test_an_explained_catch_all_that_restores_the_value_before_the_try() -> None
     )
     # Unexplained, or a value the code never had before: still reported.
     assert [finding.line for finding in found] == [15, 23]
+
+
+def test_text_matched_against_a_pattern_is_a_parse() -> None:
+    found = findings(
+        """
+        import contextlib
+        import re
+
+        def extract_input_variables(nodes):
+            for node in nodes:
+                with contextlib.suppress(Exception):
+                    template = node["data"]["template"]
+                    if template["_type"] == "prompt":
+                        variables = re.findall(r"\\{(.*?)\\}", template["value"])
+                    else:
+                        variables = []
+                    template["input_variables"] = variables
+            return nodes
+
+        def remote_variables(client, nodes):
+            for node in nodes:
+                try:
+                    node["variables"] = re.findall(r"\\{(.*?)\\}", client.fetch(node["id"]))
+                except Exception:
+                    pass
+        """
+    )
+    # Matching what a client fetched hides the fetch's failures.
+    assert [finding.line for finding in found] == [20]

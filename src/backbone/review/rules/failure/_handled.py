@@ -56,6 +56,10 @@ _CONVERSIONS = frozenset(
     {"int", "float", "complex", "decimal.Decimal", "uuid.UUID", "ipaddress.ip_address", "ipaddress.ip_network",
      "ast.literal_eval", "fractions.Fraction"}
 )
+# Matching text against a pattern: reading what the text says, nothing else can fail in it.
+_TEXT_MATCHING = frozenset(
+    {"re.match", "re.search", "re.fullmatch", "re.findall", "re.finditer", "re.sub", "re.subn", "re.split"}
+)
 # Reading the process's configuration: no I/O that can fail, the value is already in memory.
 _CONFIGURATION_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
 # Reading the process's clocks: no I/O, nothing that can fail but the arithmetic around them.
@@ -253,7 +257,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         if qualified in _CONFIGURATION_READS or qualified in _CLOCK_READS:
             continue
         words = _words(last) | _words(qualified.rpartition(".")[0])
-        if qualified in _CONVERSIONS:
+        if qualified in _CONVERSIONS or qualified in _TEXT_MATCHING:
             parses = True
         elif words & _PARSE_WORDS or (words & {"load", "dumps", "validate"} and words & _FORMAT_WORDS):
             parses = True

@@ -143,9 +143,10 @@ class SilentExcept(Rule):
             "may be missing (`getattr(store.config, \"lineage\", None)`, `metrics.enabled and getattr(view, "
             "\"track\", False)`) to set a flag, which the handler leaves at a constant: the feature is off when its "
             "setting can't be read;\n"
-            "- a parse that falls back to a default: the guarded block only converts values "
-            "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
-            "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
+            "- a parse that falls back to a default (or a `contextlib.suppress` around one): the guarded block "
+            "only converts values (`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
+            "`text.encode(...)`/`.decode(...)`/`.split(...)`) or matches text against a pattern (`re.findall(...)`), "
+            "possibly of a setting it reads from the environment "
             "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
             "so its failure means the input is not in that format;\n"
             "- the body of a response whose status the code already read (`if response.status_code >= 400: "
@@ -1477,6 +1478,8 @@ class SilentExcept(Rule):
             if self._nobody_can_be_told(node):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
+                continue
+            if handled.only_parses(node.body, self.context.qualified_name):
                 continue
             if self._falls_through_to_a_report(node):
                 continue

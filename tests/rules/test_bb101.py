@@ -811,10 +811,19 @@ def test_a_call_to_a_module_function_that_raises_for_that_argument_re_raises() -
                 return cdll("libexample.so.1")
             except OSError:
                 _check(SUCCESS)
+
+        async def finish_later(message):
+            raise LibraryError(message)
+
+        def load_unawaited(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                finish_later("no library")
         """
     )
-    # `_check(SUCCESS)` returns: that failure is still swallowed.
-    assert [finding.line for finding in found] == [31]
+    # `_check(SUCCESS)` returns, and `finish_later(...)` only builds a coroutine: those failures are still swallowed.
+    assert [finding.line for finding in found] == [31, 40]
 
 
 def test_a_probe_loop_whose_exhaustion_is_checked_after_the_loop() -> None:

@@ -607,6 +607,11 @@ def raises_on_every_path(
     raise LibraryError(ret)` does when called with an error code other than `SUCCESS`
     (`_check(LIBRARY_NOT_FOUND)`), which the module's constants tell. A call to it re-raises.
     """
+    if isinstance(function, ast.AsyncFunctionDef) or any(
+        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)
+    ):
+        # Calling a coroutine function or a generator function only builds the coroutine or generator.
+        return False
     arguments = function.args
     if arguments.vararg is not None or arguments.kwarg is not None or call.keywords or any(
         isinstance(argument, ast.Starred) for argument in call.args

@@ -1131,3 +1131,40 @@ def test_text_matched_against_a_pattern_is_a_parse() -> None:
     )
     # Matching what a client fetched hides the fetch's failures.
     assert [finding.line for finding in found] == [20]
+
+
+def test_a_failing_override_answered_like_the_default_hook() -> None:
+    found = findings(
+        """
+        class Session:
+            def _dashboard_url(self):
+                \"\"\"A URL to the provider's UI, for subclasses that have one.\"\"\"
+                return None
+
+            def _remote_url(self):
+                return self.client.fetch_url()
+
+            def publish(self, log_metadata):
+                try:
+                    url = self._dashboard_url()
+                except Exception:
+                    url = None
+                log_metadata(url=url)
+
+            def publish_remote(self, log_metadata):
+                try:
+                    url = self._remote_url()
+                except Exception:
+                    url = None
+                log_metadata(url=url)
+
+            def publish_other(self, log_metadata):
+                try:
+                    url = self._dashboard_url()
+                except Exception:
+                    url = "about:blank"
+                log_metadata(url=url)
+        """
+    )
+    # A hook that does real work, or a fallback other than the default: still reported.
+    assert [finding.line for finding in found] == [20, 27]

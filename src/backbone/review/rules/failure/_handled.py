@@ -618,6 +618,56 @@ def _request(value: ast.expr | None) -> tuple[str, str, str] | None:
     return ast.dump(call.func.value), call.func.attr, arguments
 
 
+def answers_like_the_default_hook(handler: ast.ExceptHandler, guarded: list[ast.stmt], owner: ast.ClassDef | None) -> bool:
+    """The block calls a hook of its own class (`url = self._dashboard_url()`) whose definition there
+    only answers a constant (`def _dashboard_url(self): return None`, for subclasses to override), and
+    the handler gives that constant (`url = None`): a failing override is answered as if there were none."""
+    answer = [statement for statement in handler.body if not _is_comment(statement)]
+    block = [statement for statement in guarded if not _is_comment(statement)]
+    if owner is None or len(answer) != 1 or len(block) != 1:
+        return False
+    called, given = _hook_call(block[0]), _given(answer[0])
+    if called is None or given is None or called[0] != given[0]:
+        return False
+    for statement in owner.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == called[1]:
+            body = [inner for inner in statement.body if not _is_comment(inner)]
+            return (
+                len(body) == 1
+                and isinstance(body[0], ast.Return)
+                and isinstance(default := body[0].value if body[0].value is not None else ast.Constant(None), ast.Constant)
+                and ast.dump(default) == ast.dump(given[1])
+            )
+    return False
+
+
+def _hook_call(statement: ast.stmt) -> tuple[str | None, str] | None:
+    """`x = self.hook(...)` as ("x", "hook"); `return self.hook(...)` as (None, "hook")."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        target: str | None = statement.targets[0].id
+    elif isinstance(statement, ast.Return):
+        target = None
+    else:
+        return None
+    value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "self"
+    ):
+        return target, value.func.attr
+    return None
+
+
+def _given(statement: ast.stmt) -> tuple[str | None, ast.expr] | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        return statement.targets[0].id, statement.value
+    if isinstance(statement, ast.Return):
+        return None, statement.value if statement.value is not None else ast.Constant(None)
+    return None
+
+
 def _nothing(value: ast.expr | None) -> bool:
     return value is None or isinstance(value, ast.Constant) and value.value is None
 

@@ -159,6 +159,9 @@ class SilentExcept(Rule):
             "- a call of a hook the code looked up as optional (`schedule = getattr(optimizer, \"lr\", None)` "
             "then `return schedule(step)`) whose handler answers the default it chose for a missing one "
             "(`return None`);\n"
+            "- a call of a hook of the class's own (`url = self._dashboard_url()`) whose definition there only answers "
+            "a constant for subclasses to override (`return None`), when the handler gives that constant "
+            "(`url = None`): a failing override is answered as if there were none;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
             "still reported);\n"
@@ -1619,6 +1622,9 @@ class SilentExcept(Rule):
         if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
             return True
         function = self.context.enclosing_function(handler)
+        owner = self.context.parent(function) if function is not None else None
+        if handled.answers_like_the_default_hook(handler, guarded, owner if isinstance(owner, ast.ClassDef) else None):
+            return True
         if function is not None and handled.calls_an_optional_hook(
             handler, guarded, self.context.semantic.bindings(function)
         ):

@@ -873,27 +873,27 @@ def test_an_optional_setting_looked_up_turns_a_feature_off() -> None:
             try:
                 from app.metrics import config as metrics_config
 
-                should_track = metrics_config.online and getattr(view, "track_metrics", False)
+                should_track = metrics_config.enabled and getattr(view, "timed", False)
             except Exception:
                 pass
             return should_track
 
-        def lineage_enabled(store):
+        def tracing_enabled(store):
             enabled = False
             try:
                 if store:
-                    lineage = getattr(store.config, "lineage", None)
-                    if lineage is not None and getattr(lineage, "enabled", False):
+                    tracing = getattr(store.config, "tracing", None)
+                    if tracing is not None and getattr(tracing, "enabled", False):
                         enabled = True
             except Exception:
                 pass
             return enabled
 
-        def lineage_client(store):
+        def tracing_client(store):
             enabled = False
             try:
-                lineage = getattr(store.config, "lineage", None)
-                enabled = lineage.connect().ping()
+                tracing = getattr(store.config, "tracing", None)
+                enabled = tracing.connect().ping()
             except Exception:
                 pass
             return enabled
@@ -931,10 +931,10 @@ def test_the_body_of_a_response_whose_status_was_read_is_a_parse() -> None:
         """
         import requests
 
-        def materialize(session, url, payload):
+        def submit(session, url, payload):
             response = session.post(url, json=payload, timeout=10)
             if response.status_code >= 400:
-                raise RuntimeError(f"materialization failed ({response.status_code})")
+                raise RuntimeError(f"submission failed ({response.status_code})")
             try:
                 return response.json()
             except Exception:
@@ -964,9 +964,9 @@ def test_the_body_of_a_response_whose_status_was_read_is_a_parse() -> None:
 def test_a_lookup_of_the_surroundings_answered_like_their_absence() -> None:
     found = findings(
         """
-        def bearer_token(get_http_request, extract):
+        def caller_token(current_request, extract):
             try:
-                request = get_http_request()
+                request = current_request()
             except Exception:
                 return None
             if request is None:
@@ -982,9 +982,9 @@ def test_a_lookup_of_the_surroundings_answered_like_their_absence() -> None:
                 return None
             return user.name
 
-        def current_request(get_http_request):
+        def current_request(current_request):
             try:
-                request = get_http_request()
+                request = current_request()
             except Exception:
                 return None
             if request is None:
@@ -1000,22 +1000,22 @@ def test_calling_a_hook_looked_up_as_optional_answers_its_default() -> None:
     found = findings(
         """
         class MetricsCallback:
-            def learning_rate(self):
-                schedule = getattr(self.model.optimizer, "lr", None)
+            def current_rate(self):
+                schedule = getattr(self.trainer, "rate_schedule", None)
                 try:
-                    return schedule(self.model.optimizer.iterations)
+                    return schedule(self.trainer.step)
                 except Exception:
                     return None
 
-            def learning_rate_or_zero(self):
-                schedule = getattr(self.model.optimizer, "lr", None)
+            def current_rate_or_zero(self):
+                schedule = getattr(self.trainer, "rate_schedule", None)
                 try:
-                    return schedule(self.model.optimizer.iterations)
+                    return schedule(self.trainer.step)
                 except Exception:
                     return 0
 
-            def learning_rate_of(self, client):
-                schedule = getattr(self.model.optimizer, "lr", None)
+            def current_rate_of(self, client):
+                schedule = getattr(self.trainer, "rate_schedule", None)
                 try:
                     return schedule(client.fetch_step())
                 except Exception:
@@ -1031,22 +1031,22 @@ def test_the_same_thing_asked_again_another_way_after_the_try() -> None:
         """
         def view_named(store, name):
             try:
-                return store.get_feature_view(name)
+                return store.get_table(name)
             except Exception:
                 pass
-            if hasattr(store, "get_label_view"):
+            if hasattr(store, "get_view"):
                 try:
-                    return store.get_label_view(name)
+                    return store.get_view(name)
                 except Exception:
                     pass
             return None
 
         def first_view(store, other, name):
             try:
-                return store.get_feature_view(name)
+                return store.get_table(name)
             except Exception:
                 pass
-            return other.get_label_view(name)
+            return other.get_view(name)
         """
     )
     # The last attempt swallows its own failure; another object asked is not the same question.
@@ -1057,13 +1057,13 @@ def test_another_call_with_the_same_arguments_is_no_second_answer() -> None:
     found = findings(
         """
         class Store:
-            def delete_assessment(self, trace_id, assessment_id):
+            def delete_note(self, owner_id, note_id):
                 overrides = None
                 try:
-                    overrides = self._load_assessment(trace_id, assessment_id).overrides
+                    overrides = self._load_note(owner_id, note_id).overrides
                 except Exception:
                     pass
-                path = self._assessment_path(trace_id, assessment_id)
+                path = self._note_path(owner_id, note_id)
                 return path, overrides
         """
     )
@@ -1074,30 +1074,30 @@ def test_an_explained_catch_all_that_restores_the_value_before_the_try() -> None
     found = findings(
         """
         async def publish_end(broker, stream_key, publish):
-            stream_is_empty = False
+            queue_is_empty = False
             try:
-                stream_is_empty = (await broker.latest_id(stream_key)) is None
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
             except Exception:
-                # Probe failed; publish the end frame anyway so no subscriber waits forever.
-                stream_is_empty = False
-            await publish(stream_key, empty=stream_is_empty)
+                # Probe failed; send the closing message anyway so no reader waits forever.
+                queue_is_empty = False
+            await publish(stream_key, empty=queue_is_empty)
 
         async def publish_unexplained(broker, stream_key, publish):
-            stream_is_empty = False
+            queue_is_empty = False
             try:
-                stream_is_empty = (await broker.latest_id(stream_key)) is None
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
             except Exception:
-                stream_is_empty = False
-            await publish(stream_key, empty=stream_is_empty)
+                queue_is_empty = False
+            await publish(stream_key, empty=queue_is_empty)
 
         async def publish_other(broker, stream_key, publish):
-            stream_is_empty = False
+            queue_is_empty = False
             try:
-                stream_is_empty = (await broker.latest_id(stream_key)) is None
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
             except Exception:
-                # Probe failed; publish the end frame anyway so no subscriber waits forever.
-                stream_is_empty = True
-            await publish(stream_key, empty=stream_is_empty)
+                # Probe failed; send the closing message anyway so no reader waits forever.
+                queue_is_empty = True
+            await publish(stream_key, empty=queue_is_empty)
         """
     )
     # Unexplained, or a value the code never had before: still reported.
@@ -1110,7 +1110,7 @@ def test_text_matched_against_a_pattern_is_a_parse() -> None:
         import contextlib
         import re
 
-        def extract_input_variables(nodes):
+        def collect_placeholders(nodes):
             for node in nodes:
                 with contextlib.suppress(Exception):
                     template = node["data"]["template"]
@@ -1137,7 +1137,7 @@ def test_a_failing_override_answered_like_the_default_hook() -> None:
     found = findings(
         """
         class Session:
-            def _dashboard_url(self):
+            def _console_url(self):
                 \"\"\"A URL to the provider's UI, for subclasses that have one.\"\"\"
                 return None
 
@@ -1146,7 +1146,7 @@ def test_a_failing_override_answered_like_the_default_hook() -> None:
 
             def publish(self, log_metadata):
                 try:
-                    url = self._dashboard_url()
+                    url = self._console_url()
                 except Exception:
                     url = None
                 log_metadata(url=url)
@@ -1160,7 +1160,7 @@ def test_a_failing_override_answered_like_the_default_hook() -> None:
 
             def publish_other(self, log_metadata):
                 try:
-                    url = self._dashboard_url()
+                    url = self._console_url()
                 except Exception:
                     url = "about:blank"
                 log_metadata(url=url)

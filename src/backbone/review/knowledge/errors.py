@@ -571,7 +571,7 @@ _UNKNOWN_VALUE = object()
 
 
 def module_constants(module: ast.Module) -> dict[str, object]:
-    """Top-level names bound once, to a literal (`NVML_SUCCESS = 0`): their value anywhere in the module."""
+    """Top-level names bound once, to a literal (`LIB_SUCCESS = 0`): their value anywhere in the module."""
     seen: dict[str, int] = {}
     values: dict[str, object] = {}
     for node in ast.walk(module):

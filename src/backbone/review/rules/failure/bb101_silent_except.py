@@ -38,6 +38,7 @@ from backbone.review.knowledge.logging import (
 )
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
 from backbone.review.semantic import NESTED_SCOPES, block_nodes
+from backbone.review.rules.failure import _absence as absence
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
@@ -120,8 +121,8 @@ class SilentExcept(Rule):
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
             "attempt fails, its error propagates;\n"
             "- a handler that passes when the statement right after the `try` asks the same object for the same "
-            "thing another way, and returns either answer (`return store.get_feature_view(name)`, then "
-            "`return store.get_label_view(name)`): the last "
+            "thing another way, and returns either answer (`return store.get_table(name)`, then "
+            "`return store.get_view(name)`): the last "
             "attempt is what the caller sees, and it is reviewed on its own;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
@@ -140,7 +141,7 @@ class SilentExcept(Rule):
             "an object's state, `self.manifest = ...`, is one the object needs, and is still reported; its metadata "
             "kept as a stamp, `self._mtime = path.stat().st_mtime`, stays as it was and is read again next time);\n"
             "- an optional setting looked up: the block only imports an optional module and reads attributes that "
-            "may be missing (`getattr(store.config, \"lineage\", None)`, `metrics.enabled and getattr(view, "
+            "may be missing (`getattr(store.config, \"tracing\", None)`, `metrics.enabled and getattr(view, "
             "\"track\", False)`) to set a flag, which the handler leaves at a constant: the feature is off when its "
             "setting can't be read;\n"
             "- a parse that falls back to a default (or a `contextlib.suppress` around one): the guarded block "
@@ -152,14 +153,14 @@ class SilentExcept(Rule):
             "- the body of a response whose status the code already read (`if response.status_code >= 400: "
             "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
             "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
-            "- a lookup of the surroundings (a call with no arguments: `request = get_http_request()`) whose "
+            "- a lookup of the surroundings (a call with no arguments: `request = current_request()`) whose "
             "handler gives the answer the code right after gives when there is none (`if request is None: "
             "return None`): the failure means there is none (a lookup by an argument, `db.get(user_id)`, can "
             "fail for other reasons and is still reported);\n"
-            "- a call of a hook the code looked up as optional (`schedule = getattr(optimizer, \"lr\", None)` "
+            "- a call of a hook the code looked up as optional (`schedule = getattr(trainer, \"rate_schedule\", None)` "
             "then `return schedule(step)`) whose handler answers the default it chose for a missing one "
             "(`return None`);\n"
-            "- a call of a hook of the class's own (`url = self._dashboard_url()`) whose definition there only answers "
+            "- a call of a hook of the class's own (`url = self._console_url()`) whose definition there only answers "
             "a constant for subclasses to override (`return None`), when the handler gives that constant "
             "(`url = None`): a failing override is answered as if there were none;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
@@ -1434,7 +1435,7 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
-        if handled.only_looks_up_optional_settings(guarded_body, handler.body):
+        if absence.only_looks_up_optional_settings(guarded_body, handler.body):
             return
         if self._nobody_can_be_told(handler):
             return
@@ -1613,7 +1614,7 @@ class SilentExcept(Rule):
                 handled.leaves_the_value_as_it_was(guarded, handler.body)
             ):
                 return True
-            if handled.restores_the_value_before(handler.body, self._preceding(handler)):
+            if absence.restores_the_value_before(handler.body, self._preceding(handler)):
                 return True
             if _only_calls_best_effort(guarded):
                 return True
@@ -1623,18 +1624,18 @@ class SilentExcept(Rule):
             return True
         function = self.context.enclosing_function(handler)
         owner = self.context.parent(function) if function is not None else None
-        if handled.answers_like_the_default_hook(handler, guarded, owner if isinstance(owner, ast.ClassDef) else None):
+        if absence.answers_like_the_default_hook(handler, guarded, owner if isinstance(owner, ast.ClassDef) else None):
             return True
-        if function is not None and handled.calls_an_optional_hook(
+        if function is not None and absence.calls_an_optional_hook(
             handler, guarded, self.context.semantic.bindings(function)
         ):
             return True
         statement = self.context.parent(handler)
-        if isinstance(statement, ast.Try) and not statement.orelse and not statement.finalbody and handled.asks_again_after(
+        if isinstance(statement, ast.Try) and not statement.orelse and not statement.finalbody and absence.asks_again_after(
             guarded, handler.body, handled.statements_after(statement, self.context.parent(statement))
         ):
             return True
-        if isinstance(statement, ast.Try) and not statement.orelse and handled.answers_like_absence(
+        if isinstance(statement, ast.Try) and not statement.orelse and absence.answers_like_absence(
             handler, guarded, handled.statements_after(statement, self.context.parent(statement))
         ):
             return True
@@ -1731,7 +1732,7 @@ class SilentExcept(Rule):
         while isinstance(node, ast.stmt):
             parent = self.context.parent(node)
             for following in handled.statements_after(node, parent):
-                if isinstance(following, ast.If) and handled.tests_absence(following.test, names) and any(
+                if isinstance(following, ast.If) and absence.tests_absence(following.test, names) and any(
                     self._reports(item) for item in following.body
                 ):
                     return True

@@ -772,3 +772,399 @@ def test_reading_the_process_surroundings_fails_only_when_there_are_none() -> No
             pass
         """
     )
+
+
+# --- a call that raises, and a probe loop whose exhaustion is reported ----------------------
+
+
+def test_a_call_to_a_module_function_that_raises_for_that_argument_re_raises() -> None:
+    found = findings(
+        """
+        SUCCESS = 0
+        LIBRARY_NOT_FOUND = 12
+
+        class LibraryError(Exception):
+            pass
+
+        def _check(code):
+            if code != SUCCESS:
+                raise LibraryError(code)
+            return code
+
+        def fail(message):
+            raise LibraryError(message)
+
+        def load(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                _check(LIBRARY_NOT_FOUND)
+
+        def load_or_fail(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except Exception:
+                fail("no library")
+
+        def load_quietly(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                _check(SUCCESS)
+
+        async def finish_later(message):
+            raise LibraryError(message)
+
+        def load_unawaited(cdll):
+            try:
+                return cdll("libexample.so.1")
+            except OSError:
+                finish_later("no library")
+        """
+    )
+    # `_check(SUCCESS)` returns, and `finish_later(...)` only builds a coroutine: those failures are still swallowed.
+    assert [finding.line for finding in found] == [31, 40]
+
+
+def test_a_probe_loop_whose_exhaustion_is_checked_after_the_loop() -> None:
+    found = findings(
+        """
+        import sys
+
+        class LibraryNotFound(Exception):
+            pass
+
+        library = None
+
+        def load(cdll, search_paths):
+            global library
+            if library is None:
+                if sys.platform == "win32":
+                    for path in search_paths:
+                        try:
+                            library = cdll(path)
+                        except OSError:
+                            continue
+                        break
+                if library is None:
+                    raise LibraryNotFound()
+            return library
+
+        def load_first(cdll, search_paths):
+            found = None
+            for path in search_paths:
+                try:
+                    found = cdll(path)
+                except OSError:
+                    continue
+                break
+            return found
+        """
+    )
+    # Nothing says that every candidate failed in `load_first`.
+    assert [finding.line for finding in found] == [28]
+
+
+def test_an_optional_setting_looked_up_turns_a_feature_off() -> None:
+    found = findings(
+        """
+        def should_time(view):
+            should_track = False
+            try:
+                from app.metrics import config as metrics_config
+
+                should_track = metrics_config.enabled and getattr(view, "timed", False)
+            except Exception:
+                pass
+            return should_track
+
+        def tracing_enabled(store):
+            enabled = False
+            try:
+                if store:
+                    tracing = getattr(store.config, "tracing", None)
+                    if tracing is not None and getattr(tracing, "enabled", False):
+                        enabled = True
+            except Exception:
+                pass
+            return enabled
+
+        def tracing_client(store):
+            enabled = False
+            try:
+                tracing = getattr(store.config, "tracing", None)
+                enabled = tracing.connect().ping()
+            except Exception:
+                pass
+            return enabled
+        """
+    )
+    # A lookup that also talks to what it found hides that conversation's failures.
+    assert [finding.line for finding in found] == [28]
+
+
+def test_a_files_modification_time_kept_as_a_stamp_is_refreshed_next_time() -> None:
+    found = findings(
+        """
+        class Registry:
+            def commit(self):
+                if self._path is not None and self._path.exists():
+                    try:
+                        self._mtime = self._path.stat().st_mtime
+                    except OSError:
+                        pass
+
+            def load(self):
+                try:
+                    with self._path.open("r") as f:
+                        self.manifest = f.read()
+                except OSError:
+                    pass
+        """
+    )
+    # What the file holds, kept as the object's state, is still one it needs.
+    assert [finding.line for finding in found] == [14]
+
+
+def test_the_body_of_a_response_whose_status_was_read_is_a_parse() -> None:
+    found = findings(
+        """
+        import requests
+
+        def submit(session, url, payload):
+            response = session.post(url, json=payload, timeout=10)
+            if response.status_code >= 400:
+                raise RuntimeError(f"submission failed ({response.status_code})")
+            try:
+                return response.json()
+            except Exception:
+                return {"status": "accepted", "raw": response.text}
+
+        async def fetch(session, url):
+            response = await session.get(url)
+            response.raise_for_status()
+            try:
+                return await response.json()
+            except Exception:
+                return {}
+
+        def unchecked(session, url):
+            response = session.get(url, timeout=10)
+            try:
+                return response.json()
+            except Exception:
+                return {}
+        """
+    )
+    # An awaited body is still read from the network; the body of a response whose status nobody read
+    # may be the error page of a failing server.
+    assert [finding.line for finding in found] == [18, 25]
+
+
+def test_a_lookup_of_the_surroundings_answered_like_their_absence() -> None:
+    found = findings(
+        """
+        def caller_token(current_request, extract):
+            try:
+                request = current_request()
+            except Exception:
+                return None
+            if request is None:
+                return None
+            return extract(request)
+
+        def user_name(db, user_id):
+            try:
+                user = db.get(user_id)
+            except Exception:
+                return None
+            if user is None:
+                return None
+            return user.name
+
+        def current_request(current_request):
+            try:
+                request = current_request()
+            except Exception:
+                return None
+            if request is None:
+                return "anonymous"
+            return request
+        """
+    )
+    # A lookup by an argument can fail for other reasons; a fallback other than the "none" answer.
+    assert [finding.line for finding in found] == [14, 23]
+
+
+def test_calling_a_hook_looked_up_as_optional_answers_its_default() -> None:
+    found = findings(
+        """
+        class MetricsCallback:
+            def current_rate(self):
+                schedule = getattr(self.trainer, "rate_schedule", None)
+                try:
+                    return schedule(self.trainer.step)
+                except Exception:
+                    return None
+
+            def current_rate_or_zero(self):
+                schedule = getattr(self.trainer, "rate_schedule", None)
+                try:
+                    return schedule(self.trainer.step)
+                except Exception:
+                    return 0
+
+            def current_rate_of(self, client):
+                schedule = getattr(self.trainer, "rate_schedule", None)
+                try:
+                    return schedule(client.fetch_step())
+                except Exception:
+                    return None
+        """
+    )
+    # A fallback other than the chosen default; a hook given what another call fetched.
+    assert [finding.line for finding in found] == [14, 21]
+
+
+def test_the_same_thing_asked_again_another_way_after_the_try() -> None:
+    found = findings(
+        """
+        def view_named(store, name):
+            try:
+                return store.get_table(name)
+            except Exception:
+                pass
+            if hasattr(store, "get_view"):
+                try:
+                    return store.get_view(name)
+                except Exception:
+                    pass
+            return None
+
+        def first_view(store, other, name):
+            try:
+                return store.get_table(name)
+            except Exception:
+                pass
+            return other.get_view(name)
+        """
+    )
+    # The last attempt swallows its own failure; another object asked is not the same question.
+    assert [finding.line for finding in found] == [10, 17]
+
+
+def test_another_call_with_the_same_arguments_is_no_second_answer() -> None:
+    found = findings(
+        """
+        class Store:
+            def delete_note(self, owner_id, note_id):
+                overrides = None
+                try:
+                    overrides = self._load_note(owner_id, note_id).overrides
+                except Exception:
+                    pass
+                path = self._note_path(owner_id, note_id)
+                return path, overrides
+        """
+    )
+    assert [finding.line for finding in found] == [7]
+
+
+def test_an_explained_catch_all_that_restores_the_value_before_the_try() -> None:
+    found = findings(
+        """
+        async def publish_end(broker, stream_key, publish):
+            queue_is_empty = False
+            try:
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                # Probe failed; send the closing message anyway so no reader waits forever.
+                queue_is_empty = False
+            await publish(stream_key, empty=queue_is_empty)
+
+        async def publish_unexplained(broker, stream_key, publish):
+            queue_is_empty = False
+            try:
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                queue_is_empty = False
+            await publish(stream_key, empty=queue_is_empty)
+
+        async def publish_other(broker, stream_key, publish):
+            queue_is_empty = False
+            try:
+                queue_is_empty = (await broker.latest_id(stream_key)) is None
+            except Exception:
+                # Probe failed; send the closing message anyway so no reader waits forever.
+                queue_is_empty = True
+            await publish(stream_key, empty=queue_is_empty)
+        """
+    )
+    # Unexplained, or a value the code never had before: still reported.
+    assert [finding.line for finding in found] == [15, 23]
+
+
+def test_text_matched_against_a_pattern_is_a_parse() -> None:
+    found = findings(
+        """
+        import contextlib
+        import re
+
+        def collect_placeholders(nodes):
+            for node in nodes:
+                with contextlib.suppress(Exception):
+                    template = node["data"]["template"]
+                    if template["_type"] == "prompt":
+                        variables = re.findall(r"\\{(.*?)\\}", template["value"])
+                    else:
+                        variables = []
+                    template["input_variables"] = variables
+            return nodes
+
+        def remote_variables(client, nodes):
+            for node in nodes:
+                try:
+                    node["variables"] = re.findall(r"\\{(.*?)\\}", client.fetch(node["id"]))
+                except Exception:
+                    pass
+        """
+    )
+    # Matching what a client fetched hides the fetch's failures.
+    assert [finding.line for finding in found] == [20]
+
+
+def test_a_failing_override_answered_like_the_default_hook() -> None:
+    found = findings(
+        """
+        class Session:
+            def _console_url(self):
+                \"\"\"A URL to the provider's UI, for subclasses that have one.\"\"\"
+                return None
+
+            def _remote_url(self):
+                return self.client.fetch_url()
+
+            def publish(self, log_metadata):
+                try:
+                    url = self._console_url()
+                except Exception:
+                    url = None
+                log_metadata(url=url)
+
+            def publish_remote(self, log_metadata):
+                try:
+                    url = self._remote_url()
+                except Exception:
+                    url = None
+                log_metadata(url=url)
+
+            def publish_other(self, log_metadata):
+                try:
+                    url = self._console_url()
+                except Exception:
+                    url = "about:blank"
+                log_metadata(url=url)
+        """
+    )
+    # A hook that does real work, or a fallback other than the default: still reported.
+    assert [finding.line for finding in found] == [20, 27]

@@ -574,3 +574,149 @@ def is_teardown_call(call: ast.Call) -> bool:
         return True
     # A teardown handed to a helper (`retry_call(driver.close, max_tries=3)`).
     return any(isinstance(argument, ast.Attribute) and argument.attr in TEARDOWN_METHODS for argument in call.args)
+
+
+# --- a function that raises whatever it is given ---------------------------------------------------
+
+_COMPARISONS: dict[type[ast.cmpop], Callable[[object, object], bool]] = {
+    ast.Eq: lambda left, right: left == right,
+    ast.NotEq: lambda left, right: left != right,
+    ast.Is: lambda left, right: left is right,
+    ast.IsNot: lambda left, right: left is not right,
+}
+_UNKNOWN_VALUE = object()
+
+
+def module_constants(module: ast.Module) -> dict[str, object]:
+    """Top-level names bound once, to a literal (`LIB_SUCCESS = 0`): their value anywhere in the module."""
+    seen: dict[str, int] = {}
+    values: dict[str, object] = {}
+    for node in ast.walk(module):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
+                seen[name] = seen.get(name, 0) + 2
+        for target in targets:
+            if isinstance(target, ast.Name):
+                seen[target.id] = seen.get(target.id, 0) + 1
+    for statement in module.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Constant)
+            and seen.get(statement.targets[0].id) == 1
+        ):
+            values[statement.targets[0].id] = statement.value.value
+    return values
+
+
+def raises_on_every_path(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, constants: dict[str, object]
+) -> bool:
+    """Called as `call`, the function ends in a `raise` whichever way it goes.
+
+    `def fail(message): raise AppError(message)` always does; `def _check(ret): if ret != SUCCESS:
+    raise LibraryError(ret)` does when called with an error code other than `SUCCESS`
+    (`_check(LIBRARY_NOT_FOUND)`), which the module's constants tell. A call to it re-raises.
+    """
+    if isinstance(function, ast.AsyncFunctionDef) or any(
+        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)
+    ):
+        # Calling a coroutine function or a generator function only builds the coroutine or generator.
+        return False
+    arguments = function.args
+    if arguments.vararg is not None or arguments.kwarg is not None or call.keywords or any(
+        isinstance(argument, ast.Starred) for argument in call.args
+    ):
+        return False
+    parameters = [parameter.arg for parameter in (*arguments.posonlyargs, *arguments.args)]
+    if len(call.args) > len(parameters):
+        return False
+    known = dict(constants)
+    for name in parameters:
+        known.pop(name, None)
+    for parameter in arguments.kwonlyargs:
+        known.pop(parameter.arg, None)
+    for name, argument in zip(parameters, call.args):
+        value = _constant_value(argument, constants)
+        if value is not _UNKNOWN_VALUE:
+            known[name] = value
+    assigned = {
+        target.id
+        for node in ast.walk(function)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr))
+        for target in ([*node.targets] if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    for name in assigned:
+        known.pop(name, None)
+    return _block_raises(function.body, known) is True
+
+
+def _block_raises(body: list[ast.stmt], known: dict[str, object]) -> bool | None:
+    """True: every way through the block raises; False: some way returns or falls off its end;
+    None: the block cannot be followed (a loop, a `try`) and nothing is claimed."""
+    for statement in body:
+        if isinstance(statement, ast.Raise):
+            return True
+        if isinstance(statement, ast.Return):
+            return False
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            if last_name(statement.value.func) in ("exit", "_exit", "abort") and isinstance(
+                statement.value.func, ast.Attribute
+            ) and last_name(statement.value.func.value) in ("sys", "os"):
+                return True
+            continue
+        if isinstance(statement, ast.If):
+            outcome = _if_raises(statement, known)
+            if outcome is not False:
+                return outcome
+            continue
+        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass, ast.Expr)):
+            continue
+        return None
+    return False
+
+
+def _if_raises(statement: ast.If, known: dict[str, object]) -> bool | None:
+    """An `if` whose test the known values decide follows that branch; otherwise both.
+    False means the way on goes past it, to the statements after."""
+    test = _constant_value(statement.test, known)
+    branches = [statement.body if test else statement.orelse] if test is not _UNKNOWN_VALUE else [
+        statement.body, statement.orelse
+    ]
+    outcomes = [_block_raises(branch, known) for branch in branches]
+    if all(outcome is True for outcome in outcomes):
+        return True
+    if any(outcome is None for outcome in outcomes) or any(
+        outcome is False and _returns(branch) for outcome, branch in zip(outcomes, branches)
+    ):
+        return None
+    return False
+
+
+def _returns(body: list[ast.stmt]) -> bool:
+    return any(isinstance(node, ast.Return) for statement in body for node in ast.walk(statement))
+
+
+def _constant_value(node: ast.expr, known: dict[str, object]) -> object:
+    """The value of an expression made of literals and known names, or `_UNKNOWN_VALUE`."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return known.get(node.id, _UNKNOWN_VALUE)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        operand = _constant_value(node.operand, known)
+        return _UNKNOWN_VALUE if operand is _UNKNOWN_VALUE else not operand
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARISONS:
+        left = _constant_value(node.left, known)
+        right = _constant_value(node.comparators[0], known)
+        if left is _UNKNOWN_VALUE or right is _UNKNOWN_VALUE:
+            return _UNKNOWN_VALUE
+        return _COMPARISONS[type(node.ops[0])](left, right)
+    return _UNKNOWN_VALUE

@@ -56,6 +56,10 @@ _CONVERSIONS = frozenset(
     {"int", "float", "complex", "decimal.Decimal", "uuid.UUID", "ipaddress.ip_address", "ipaddress.ip_network",
      "ast.literal_eval", "fractions.Fraction"}
 )
+# Matching text against a pattern: reading what the text says, nothing else can fail in it.
+_TEXT_MATCHING = frozenset(
+    {"re.match", "re.search", "re.fullmatch", "re.findall", "re.finditer", "re.sub", "re.subn", "re.split"}
+)
 # Reading the process's configuration: no I/O that can fail, the value is already in memory.
 _CONFIGURATION_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__"})
 # Reading the process's clocks: no I/O, nothing that can fail but the arithmetic around them.
@@ -90,7 +94,7 @@ def _words(name: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(name)}
 
 
-def _empty(node: ast.expr) -> bool:
+def is_empty(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return node.value is None or node.value == "" or node.value is False
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
@@ -133,7 +137,7 @@ def carries_failure(value: ast.expr) -> bool:
 
 def _names_failure(name: str, value: ast.expr) -> bool:
     words = _words(name)
-    if words & _FAILURE_KEYS and not _empty(value):
+    if words & _FAILURE_KEYS and not is_empty(value):
         return True
     return name.lower() in _SUCCESS_FLAGS and _false(value)
 
@@ -171,6 +175,43 @@ def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
     return _only(guarded, resolve, files=True)
 
 
+# What says that a response has arrived: its status was read, or checked.
+_STATUS_READS = frozenset({"status_code", "ok", "is_success", "is_error", "raise_for_status"})
+
+
+def only_parses_a_received_response(guarded: list[ast.stmt], before: list[ast.AST]) -> bool:
+    """The block only parses the body of a response whose status the code already read
+    (`if response.status_code >= 400: raise ...` then `try: return response.json()`): the response
+    has arrived, and its body failing to parse means it is not JSON, which the fallback answers
+    (`return {"raw": response.text}`). An awaited `await response.json()` still reads from the network."""
+    received = {
+        node.value.id
+        for node in before
+        if isinstance(node, ast.Attribute) and node.attr in _STATUS_READS and isinstance(node.value, ast.Name)
+    }
+    awaited = {id(node.value) for node in block_nodes(guarded) if isinstance(node, ast.Await)}
+    produced: set[str] = set()
+    parses = False
+    for node in block_nodes(guarded):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            produced.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    for node in block_nodes(guarded):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name) or node.args or node.keywords:
+            if isinstance(func, ast.Attribute) and func.attr in _VALUE_READS and isinstance(func.value, ast.Name) and (
+                func.value.id in produced
+            ):
+                continue
+            return False
+        if func.attr == "json" and func.value.id in received and id(node) not in awaited:
+            parses = True
+        elif not (func.attr in _VALUE_READS and func.value.id in produced):
+            return False
+    return parses
+
+
 # Reading a value the block itself produced: `data = json.load(f)` then `data.get("version")`.
 _VALUE_READS = frozenset({"get", "items", "keys", "values"})
 
@@ -186,13 +227,15 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
-    if files and any(
+    if files and not _only_metadata(calls, resolve) and any(
         isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
         and any(isinstance(target, ast.Attribute) for target in (node.targets if isinstance(node, ast.Assign) else [node.target]))
         for node in block_nodes(guarded)
     ):
         # `self.manifest = json.load(f)`: what was read becomes the object's state, which the rest of
-        # its life depends on; a file that fills it is not optional.
+        # its life depends on; a file that fills it is not optional. A file's metadata kept on the
+        # object (`self._mtime = path.stat().st_mtime`) is a stamp to compare with the next reading:
+        # when the reading fails the old stamp stays, and the next one tries again.
         return False
     parses = reads = False
     for call in calls:
@@ -214,7 +257,7 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
         if qualified in _CONFIGURATION_READS or qualified in _CLOCK_READS:
             continue
         words = _words(last) | _words(qualified.rpartition(".")[0])
-        if qualified in _CONVERSIONS:
+        if qualified in _CONVERSIONS or qualified in _TEXT_MATCHING:
             parses = True
         elif words & _PARSE_WORDS or (words & {"load", "dumps", "validate"} and words & _FORMAT_WORDS):
             parses = True
@@ -239,6 +282,22 @@ _FILE_READ_METHODS = frozenset(
     {"stat", "lstat", "read", "read_text", "read_bytes", "readline", "readlines", "tell", "seek",
      "iterdir", "is_dir", "is_file", "is_symlink"}
 )
+
+
+# What a file system says about a file, not what the file holds.
+_METADATA_READS = frozenset(
+    {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize",
+     "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.islink"}
+)
+_METADATA_METHODS = frozenset({"stat", "lstat", "exists", "is_dir", "is_file", "is_symlink"})
+
+
+def _only_metadata(calls: list[ast.Call], resolve: Resolve) -> bool:
+    return all(
+        resolve(call.func) in _METADATA_READS
+        or isinstance(call.func, ast.Attribute) and call.func.attr in _METADATA_METHODS
+        for call in calls
+    )
 
 
 def _reads_file(call: ast.Call, qualified: str) -> bool:
@@ -368,14 +427,14 @@ def falls_back_to_a_normal_path(
     must be such a call or nothing (`None`, `False`, an empty collection): returning the success
     value (`return value` of a validator) turns the failure into a success instead.
     """
-    statements = [statement for statement in handler.body if not _is_comment(statement)]
+    statements = [statement for statement in handler.body if not is_comment(statement)]
     if function is None or len(statements) != 1 or not isinstance(statements[0], ast.Return):
         return False
     value = statements[0].value
-    if value is not None and not isinstance(value, ast.Call) and not _empty(value):
+    if value is not None and not isinstance(value, ast.Call) and not is_empty(value):
         return False
     returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
-    if _nothing(value) and all(_nothing(node.value) for node in returns):
+    if is_nothing(value) and all(is_nothing(node.value) for node in returns):
         # In a procedure, `return` abandons the work: only where the function answers values is
         # `None` one of its answers.
         return False
@@ -388,16 +447,16 @@ def falls_back_to_a_normal_path(
     return False
 
 
-def _nothing(value: ast.expr | None) -> bool:
+def is_nothing(value: ast.expr | None) -> bool:
     return value is None or isinstance(value, ast.Constant) and value.value is None
 
 
 def leaves_the_value_as_it_was(guarded: list[ast.stmt], body: list[ast.stmt]) -> bool:
     """The block only rewrites a value from itself (`df[col] = df[col].apply(fmt)`), and the handler
     passes: when the rewrite fails the value stays as it was ("send as is")."""
-    if any(not _is_comment(statement) and not isinstance(statement, ast.Pass) for statement in body):
+    if any(not is_comment(statement) and not isinstance(statement, ast.Pass) for statement in body):
         return False
-    meaningful = [statement for statement in guarded if not _is_comment(statement)]
+    meaningful = [statement for statement in guarded if not is_comment(statement)]
     if len(meaningful) != 1 or not isinstance(meaningful[0], ast.Assign) or len(meaningful[0].targets) != 1:
         return False
     target = ast.unparse(meaningful[0].targets[0])
@@ -407,7 +466,7 @@ def leaves_the_value_as_it_was(guarded: list[ast.stmt], body: list[ast.stmt]) ->
     )
 
 
-def _is_comment(statement: ast.stmt) -> bool:
+def is_comment(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(
         statement.value.value, str
     )

@@ -25,6 +25,8 @@ from backbone.review.knowledge.errors import (
     SIGNAL_METHODS,
     is_teardown_call,
     is_teardown_function,
+    module_constants,
+    raises_on_every_path,
 )
 from backbone.review.knowledge.logging import (
     LOG_LEVEL_METHODS,
@@ -36,6 +38,7 @@ from backbone.review.knowledge.logging import (
 )
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
 from backbone.review.semantic import NESTED_SCOPES, block_nodes
+from backbone.review.rules.failure import _absence as absence
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc
@@ -117,6 +120,10 @@ class SilentExcept(Rule):
             "`decode(\"latin-1\")`), or another request to the same service object "
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
             "attempt fails, its error propagates;\n"
+            "- a handler that passes when the statement right after the `try` asks the same object for the same "
+            "thing another way, and returns either answer (`return store.get_table(name)`, then "
+            "`return store.get_view(name)`): the last "
+            "attempt is what the caller sees, and it is reviewed on its own;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
             "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
@@ -131,12 +138,31 @@ class SilentExcept(Rule):
             "`os.listdir(...)`) or the process's surroundings (`inspect.getfile(module)`, `shutil.get_terminal_size()`, "
             "`resource.getrlimit(...)`, which fail when there is none), and parses what it read (`data = json.load(f)` then `data.get(\"version\")`), "
             "so its failure means the file is missing, unreadable or not in that format (a file whose content becomes "
-            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported);\n"
-            "- a parse that falls back to a default: the guarded block only converts values "
-            "(`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
-            "`text.encode(...)`/`.decode(...)`/`.split(...)`), possibly of a setting it reads from the environment "
+            "an object's state, `self.manifest = ...`, is one the object needs, and is still reported; its metadata "
+            "kept as a stamp, `self._mtime = path.stat().st_mtime`, stays as it was and is read again next time);\n"
+            "- an optional setting looked up: the block only imports an optional module and reads attributes that "
+            "may be missing (`getattr(store.config, \"tracing\", None)`, `metrics.enabled and getattr(view, "
+            "\"track\", False)`) to set a flag, which the handler leaves at a constant: the feature is off when its "
+            "setting can't be read;\n"
+            "- a parse that falls back to a default (or a `contextlib.suppress` around one): the guarded block "
+            "only converts values (`json.loads`, `json.dumps`, `yaml.safe_load`, `bytes.fromhex`, `int(...)`, `dateutil.parser.parse`, "
+            "`text.encode(...)`/`.decode(...)`/`.split(...)`) or matches text against a pattern (`re.findall(...)`), "
+            "possibly of a setting it reads from the environment "
             "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
             "so its failure means the input is not in that format;\n"
+            "- the body of a response whose status the code already read (`if response.status_code >= 400: "
+            "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
+            "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
+            "- a lookup of the surroundings (a call with no arguments: `request = current_request()`) whose "
+            "handler gives the answer the code right after gives when there is none (`if request is None: "
+            "return None`): the failure means there is none (a lookup by an argument, `db.get(user_id)`, can "
+            "fail for other reasons and is still reported);\n"
+            "- a call of a hook the code looked up as optional (`schedule = getattr(trainer, \"rate_schedule\", None)` "
+            "then `return schedule(step)`) whose handler answers the default it chose for a missing one "
+            "(`return None`);\n"
+            "- a call of a hook of the class's own (`url = self._console_url()`) whose definition there only answers "
+            "a constant for subclasses to override (`return None`), when the handler gives that constant "
+            "(`url = None`): a failing override is answered as if there were none;\n"
             "- a cache that is down, where the block only reads or fills a cache (`cache.get`, `cache.set`): "
             "a miss, computed again from the source (a failed `cache.delete(...)` leaves a stale value and is "
             "still reported);\n"
@@ -151,7 +177,11 @@ class SilentExcept(Rule):
             "prints to the console (`print`, `click.echo`, `self.stdout.write`): the person who ran it "
             "reads what failed;\n"
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
-            "continue`) whose `else:` logs or raises when every candidate failed;\n"
+            "continue`) whose `else:` logs or raises when every candidate failed, or after which a check that "
+            "nothing was found (`if lib is None: raise LibraryNotFound()`) does;\n"
+            "- a handler that calls a function of the same module that raises on every path, given what it "
+            "is passed (`_check(LIBRARY_NOT_FOUND)` where `_check` raises for any code but success): that is a "
+            "`raise`;\n"
             "- an ignore the author explained, in a comment or a string in the handler, or a comment right "
             "after its last statement (three words or more; linter directives such as `# noqa` and "
             "`# TODO` are no explanation), when it catches a named error: a catch-all (`except "
@@ -160,7 +190,9 @@ class SilentExcept(Rule):
             "nothing failed, when that answer is a call run again (`return view(*args, **kwargs)` in a caching "
             "wrapper whose uncached path returns the same) or nothing (`return None` where the function also "
             "answers `None` and answers values elsewhere; in a procedure `return` abandons the work; returning the success value, `return value`, turns the failure into a success), or a value left as it was "
-            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), "
+            "when rewriting it from itself failed (`frame[col] = frame[col].apply(fmt)`), or set back to the "
+            "constant the statement right before the `try` gave it (`empty = False`, then `except Exception: "
+            "empty = False`), "
             "or a block that only imports and calls functions whose names say they may do nothing "
             "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
@@ -1337,6 +1369,7 @@ class SilentExcept(Rule):
         super().__init__(context, settings)
         self._loggers: LoggerBindings | None = None
         self._registered: frozenset[str] | None = None
+        self._constants: dict[str, object] | None = None
 
     # --- dispatch ---------------------------------------------------------------------
 
@@ -1402,6 +1435,8 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if absence.only_looks_up_optional_settings(guarded_body, handler.body):
+            return
         if self._nobody_can_be_told(handler):
             return
         if self._answers(handler.body, handler.name) or self._handled_another_way(handler, caught, guarded_body):
@@ -1447,6 +1482,8 @@ class SilentExcept(Rule):
             if self._nobody_can_be_told(node):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
+                continue
+            if handled.only_parses(node.body, self.context.qualified_name):
                 continue
             if self._falls_through_to_a_report(node):
                 continue
@@ -1577,9 +1614,30 @@ class SilentExcept(Rule):
                 handled.leaves_the_value_as_it_was(guarded, handler.body)
             ):
                 return True
+            if absence.restores_the_value_before(handler.body, self._preceding(handler)):
+                return True
             if _only_calls_best_effort(guarded):
                 return True
         if handled.only_parses(guarded, self.context.qualified_name):
+            return True
+        if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
+            return True
+        function = self.context.enclosing_function(handler)
+        owner = self.context.parent(function) if function is not None else None
+        if absence.answers_like_the_default_hook(handler, guarded, owner if isinstance(owner, ast.ClassDef) else None):
+            return True
+        if function is not None and absence.calls_an_optional_hook(
+            handler, guarded, self.context.semantic.bindings(function)
+        ):
+            return True
+        statement = self.context.parent(handler)
+        if isinstance(statement, ast.Try) and not statement.orelse and not statement.finalbody and absence.asks_again_after(
+            guarded, handler.body, handled.statements_after(statement, self.context.parent(statement))
+        ):
+            return True
+        if isinstance(statement, ast.Try) and not statement.orelse and absence.answers_like_absence(
+            handler, guarded, handled.statements_after(statement, self.context.parent(statement))
+        ):
             return True
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
             if handled.only_reads_local_files(guarded, self.context.qualified_name):
@@ -1642,16 +1700,46 @@ class SilentExcept(Rule):
 
     def _tries_the_next_candidate(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
         """`for port in ports: try: serve(port); break / except OSError: continue / else: log`:
-        each failure moves on to the next candidate, and running out of them is reported."""
+        each failure moves on to the next candidate, and running out of them is reported, in the
+        loop's `else:` or by a check after the loop that what the block produced is still missing
+        (`for path in paths: try: lib = load(path) / except OSError: continue / break` then
+        `if lib is None: raise LibraryNotFound()`)."""
         if not handler.body or not all(isinstance(statement, ast.Continue) for statement in handler.body):
             return False
         statement = self.context.parent(handler)
         loop = self.context.parent(statement) if statement is not None else None
-        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body or not loop.orelse:
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body:
             return False
-        if not any(isinstance(node, ast.Break) for node in block_nodes(guarded)):
-            return False
-        return any(self._reports(item) for item in loop.orelse)
+        if (
+            loop.orelse
+            and any(isinstance(node, ast.Break) for node in block_nodes(guarded))
+            and any(self._reports(item) for item in loop.orelse)
+        ):
+            return True
+        produced = {
+            target.id
+            for node in guarded
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        return bool(produced) and self._absence_reported_after(loop, produced)
+
+    def _absence_reported_after(self, loop: ast.stmt, names: set[str]) -> bool:
+        """After the loop (or the blocks around it, up to the function), an `if name is None:` (or
+        `if not name:`) on what the loop produced raises or logs."""
+        node: ast.AST = loop
+        while isinstance(node, ast.stmt):
+            parent = self.context.parent(node)
+            for following in handled.statements_after(node, parent):
+                if isinstance(following, ast.If) and absence.tests_absence(following.test, names) and any(
+                    self._reports(item) for item in following.body
+                ):
+                    return True
+            if not isinstance(parent, (ast.If, ast.Try, ast.With, ast.AsyncWith)):
+                return False
+            node = parent
+        return False
 
     def _only_reports(self, block: list[ast.stmt]) -> bool:
         """The block only logs (`logger.info("request finished", ...)`): a report that fails cannot be
@@ -1717,6 +1805,8 @@ class SilentExcept(Rule):
             return True
         if handled.answers_with_error_status(call):
             return True
+        if self._always_raises(call):
+            return True
         func = call.func
         # `failed_rows.append(row)`, `errors.add(name)`: the failure is recorded for someone.
         if isinstance(func, ast.Attribute) and func.attr in _COLLECTING_METHODS and _names_failure(func.value):
@@ -1729,6 +1819,42 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _preceding(self, handler: ast.ExceptHandler) -> ast.stmt | None:
+        """The statement right before the handler's `try`, in the same block."""
+        statement = self.context.parent(handler)
+        if not isinstance(statement, ast.stmt):
+            return None
+        parent = self.context.parent(statement)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and statement in block:
+                index = block.index(statement)
+                return block[index - 1] if index > 0 else None
+        return None
+
+    def _before(self, statement: ast.stmt) -> list[ast.AST]:
+        """The nodes of the enclosing function (or module) that come before `statement` in the source."""
+        scope = self.context.enclosing_function(statement)
+        nodes = self.context.semantic.own_nodes(scope) if scope is not None else self.context.nodes
+        return [
+            node for node in nodes
+            if isinstance(node, ast.expr) and (node.lineno, node.col_offset) < (statement.lineno, statement.col_offset)
+        ]
+
+    def _always_raises(self, call: ast.Call) -> bool:
+        """A call to a function of this module that raises on every path, given what it is passed
+        (`_check_return(LIBRARY_NOT_FOUND)` where `_check_return` raises for any code but success)."""
+        callee = self.context.call_name(call)
+        name = self._local_symbol(callee) if callee is not None and isinstance(call.func, ast.Name) else None
+        if name is None:
+            return False
+        for statement in self.context.tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+                if self._constants is None:
+                    self._constants = module_constants(self.context.tree)
+                return raises_on_every_path(statement, call, self._constants)
+        return False
 
     def _is_error_response(self, value: ast.expr) -> bool:
         return is_error_response(value, self.context.qualified_name)

@@ -1498,6 +1498,26 @@ class StoryViewSet(viewsets.ModelViewSet):
             return PostTitleSerializer
         return PostDetailSerializer
 ''',
+    # Saving each row is a write per row (BB202's finding, with its bulk write); what the model's
+    # own save() reads on the way is part of that write, not a serialization of the rows.
+    _DJANGO + '''
+
+class Topic(models.Model):
+    slug = models.SlugField()
+    archived = models.BooleanField(default=False)
+    tags = models.ManyToManyField(Tag)
+
+    def save(self, *args, **kwargs):
+        for tag in self.tags.all():
+            tag.label = tag.label.lower()
+        super().save(*args, **kwargs)
+
+
+def archive_slug(slug):
+    for topic in Topic.objects.filter(slug=slug):
+        topic.archived = True
+        topic.save()
+''',
 )
 
 SQLALCHEMY_INVALID = (

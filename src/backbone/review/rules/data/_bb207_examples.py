@@ -369,6 +369,12 @@ import graphene
 from graphene_django import DjangoObjectType
 
 
+class AuthorType(DjangoObjectType):
+    class Meta:
+        model = Author
+        fields = ("id", "name")
+
+
 class PostType(DjangoObjectType):
     class Meta:
         model = Post
@@ -1497,6 +1503,25 @@ class StoryViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             return PostTitleSerializer
         return PostDetailSerializer
+''',
+    # graphene-django leaves a relation out of the schema when no type is registered for its
+    # model: `author` is listed, but no `DjangoObjectType` has `model = Author`.
+    _DJANGO + '''
+import graphene
+from graphene_django import DjangoObjectType
+
+
+class PostType(DjangoObjectType):
+    class Meta:
+        model = Post
+        fields = ("id", "title", "author")
+
+
+class Query(graphene.ObjectType):
+    posts = graphene.List(PostType)
+
+    def resolve_posts(root, info):
+        return Post.objects.all()
 ''',
     # Saving each row is a write per row (BB202's finding, with its bulk write); what the model's
     # own save() reads on the way is part of that write, not a serialization of the rows.

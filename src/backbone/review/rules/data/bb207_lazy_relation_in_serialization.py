@@ -116,6 +116,8 @@ class LazyRelationInSerialization(Rule):
             "list serializes with what `get_serializer_class()` returns for DRF's list action (`self.action == "
             "\"list\"`, `self.<attribute>` looked up along the MRO, `super()` followed), and querysets "
             "OR-ed into `none()` (`rows |= query`) keep their eager loads. "
+            "A relation a graphene-django `DjangoObjectType` lists whose model has no `DjangoObjectType` in the "
+            "project is not in the schema (graphene-django leaves it out), so nothing reads it. "
             "A row saved or deleted per row (`for topic in topics: topic.save()`) is a write per row, which BB202 "
             "reports with its bulk alternative; what the model's own `save()` reads on the way is that write's, not "
             "a serialization's. "

@@ -696,6 +696,31 @@ class ArticleViewSet(ListSerializerMixin, viewsets.ModelViewSet):
     queryset = Post.objects.all()  # expect: BB207
     serializer_class = PostDetailSerializer
 ''',
+    # Back along the reverse foreign key just followed, each comment's `post` is the post the
+    # row holds (Django's cache): what is read off it runs once per post row, and the fix is
+    # on the posts' query.
+    _DJANGO + '''
+
+class CommentAuthorSerializer(serializers.ModelSerializer):
+    post_author = serializers.CharField(source="post.author.name")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_author"]
+
+
+class PostCommentAuthorsSerializer(serializers.ModelSerializer):
+    comments = CommentAuthorSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")  # expect: BB207
+    serializer_class = PostCommentAuthorsSerializer
+''',
 )
 
 DJANGO_VALID = (
@@ -1860,6 +1885,36 @@ def brief(db: Session = Depends(get_db)):
 def customer_orders(customer_id: int, db: Session = Depends(get_db)):
     return db.scalars(select(Order).where(Order.customer_id == customer_id)).all()
 ''',
+    # The rows of one team's `members` point back to that team: `player.team` is a lookup by
+    # identity the session answers with the team it holds, and what is read off the team (its
+    # captain) is read once, not once per player.
+    _SQLALCHEMY + """
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    captain_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    captain: Mapped[Customer] = relationship()
+    members: Mapped[list["Player"]] = relationship(back_populates="team")
+
+
+class Player(Base):
+    __tablename__ = "players"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    team: Mapped[Team] = relationship(back_populates="members")
+
+    def label(self):
+        return f"{self.name} ({self.team.name}, {self.team.captain.name})"
+
+
+@app.get("/teams/{team_id}/labels")
+def labels(team_id: int, db: Session = Depends(get_db)):
+    team = db.get(Team, team_id)
+    return [player.label() for player in team.members]
+""",
 )
 
 FLASK_INVALID = (

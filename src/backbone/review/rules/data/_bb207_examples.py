@@ -1915,6 +1915,20 @@ def labels(team_id: int, db: Session = Depends(get_db)):
     team = db.get(Team, team_id)
     return [player.label() for player in team.members]
 """,
+    # The loop commits each row before reading its relations: the commit expires every object the
+    # session holds, so they reload whatever the query loaded (the commit per row is BB202's).
+    _SQLALCHEMY + """
+
+def receipt(order):
+    return f"{order.customer.name}: {len(order.lines)} lines"
+
+
+def close_orders(db: Session):
+    for order in db.scalars(select(Order)).all():
+        order.customer_id = order.customer_id
+        db.commit()
+        print(receipt(order))
+""",
 )
 
 FLASK_INVALID = (

@@ -1548,6 +1548,24 @@ class Query(graphene.ObjectType):
     def resolve_posts(root, info):
         return Post.objects.all()
 ''',
+    # A per-row function that only combines each row's related queryset into one query
+    # (`products | post.tags.all()`) builds a query and runs none: no prefetch answers a combined
+    # query, and it is evaluated once, after the loop.
+    _DJANGO + '''
+
+def tags_of(post):
+    tags = post.tags.all()
+    for other in Post.objects.filter(title=post.title):
+        tags = tags | other.tags.all()
+    return tags
+
+
+def all_tags(title):
+    tags = Tag.objects.none()
+    for post in Post.objects.filter(title__startswith=title):
+        tags = tags | tags_of(post)
+    return list(tags)
+''',
     # Saving each row is a write per row (BB202's finding, with its bulk write); what the model's
     # own save() reads on the way is part of that write, not a serialization of the rows.
     _DJANGO + '''

@@ -1723,6 +1723,18 @@ def flagged(db: Session = Depends(get_db)):
     rows = db.scalars(select(Order).options(joinedload(Order.customer))).all()  # expect: BB207
     return [order_to_dict(row, include_lines=True) for row in rows]
 ''',
+    # Filtered to keys, not to customers the code holds: the identity map has none of them.
+    _SQLALCHEMY + """
+
+def order_to_dict(order):
+    return {"id": order.id, "customer": order.customer.name}
+
+
+@app.get("/orders/of-customers")
+def orders_of_customers(customer_ids: list[int], db: Session = Depends(get_db)):
+    rows = db.scalars(select(Order).where(Order.customer_id.in_(customer_ids))).all()  # expect: BB207
+    return [order_to_dict(order) for order in rows]
+""",
 )
 
 SQLALCHEMY_VALID = (
@@ -1946,6 +1958,25 @@ def close_orders(db: Session):
         order.customer_id = order.customer_id
         db.commit()
         print(receipt(order))
+""",
+    # The orders are filtered to the customers the function holds (`in_(c.id for c in customers)`):
+    # each order's `customer` is one of them, which the session's identity map answers.
+    _SQLALCHEMY + """
+
+def order_to_dict(order):
+    return {"id": order.id, "customer": order.customer.name}
+
+
+def orders_of(db: Session, customers: list[Customer]) -> list[Order]:
+    filters = []
+    filters.append(Order.customer_id.in_(c.id for c in customers))
+    return list(db.scalars(select(Order).where(*filters)).all())
+
+
+@app.get("/orders/of-customers")
+def orders_of_customers(name: str, db: Session = Depends(get_db)):
+    customers = db.scalars(select(Customer).where(Customer.name == name)).all()
+    return [order_to_dict(order) for order in orders_of(db, customers)]
 """,
 )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from backbone.review.orm.facts import LoadStrategy, RelationKind
 from backbone.review.orm.graph import ModelInfo, Relation
-from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, DataLayer, DataValue
+from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, HELD_KEY, DataLayer, DataValue
 from backbone.review.serialization.knowledge import MAX_DEPTH, Read, SerializationKnowledge
 
 # Methods of a Django related manager answered from a prefetch; anything else queries again.
@@ -131,7 +131,7 @@ class _Walk:
             previous = (taken[-1], states[-1])
         elif not taken:
             previous = self.origin
-        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation)
+        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation) or _held(self.knowledge, eager, relation)
         if previous is not None and previous[0].many and _back_reference(self.knowledge, previous[0], relation):
             # Back to the one object whose collection was followed (`team.members` -> each
             # `player.team`): reading on is reading that object, once, with its own loads.
@@ -272,6 +272,27 @@ def _identity_lookup(knowledge: SerializationKnowledge, relation: Relation) -> b
     references = [reference for _, reference in owner.foreign_keys if reference.split(".")[0] in tables]
     alike = [other for other in owner.relations.values() if other.target == relation.target and not other.many]
     return len(references) == 1 and len(alike) == 1 and references[0].partition(".")[2] in target.primary_keys
+
+
+def _held(knowledge: SerializationKnowledge, eager: tuple[str, ...], relation: Relation) -> bool:
+    """The query kept rows whose key of this many-to-one is among the primary keys of rows of its
+    target the code holds (a `HELD_KEY` mark, written where the file alone could not tell the
+    relation): a lookup by identity the session's identity map answers."""
+    if relation.kind is not RelationKind.RELATIONSHIP or relation.many:
+        return False
+    for mark in eager:
+        if not mark.startswith(HELD_KEY):
+            continue
+        column, _, held = mark[len(HELD_KEY):].partition(">")
+        rows_model, _, key = held.rpartition(".")
+        target = knowledge.graph.model(rows_model)
+        owner = knowledge.graph.models.get(relation.owner)
+        if target is None or owner is None or target.qualname != relation.target or key not in target.primary_keys:
+            continue
+        tables = target.table_names()
+        if _identity_lookup(knowledge, relation) and any(name == column and reference.split(".")[0] in tables for name, reference in owner.foreign_keys):
+            return True
+    return False
 
 
 def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:

@@ -14,7 +14,7 @@ from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
 from backbone.review.orm.flow.evaluation import QueryEvaluation
 from backbone.review.semantic import own_nodes
-from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
+from backbone.review.orm.values import HELD_KEY, DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 
 
 class SqlAlchemyStatements(QueryEvaluation):
@@ -215,14 +215,24 @@ class SqlAlchemyStatements(QueryEvaluation):
         the lazy load by identity answers from it without a query (in any session). Conditions
         written in the call, or in a list it unpacks (`where(*filters)`) that the function builds
         with appends that always run."""
-        info = self.knowledge.model(model) if model else None
-        if info is None or info.layer is not DataLayer.SQLALCHEMY:
+        if not model:
+            return []
+        info = self.knowledge.model(model)
+        if info is not None and info.layer is not DataLayer.SQLALCHEMY:
             return []
         found: list[str] = []
         for condition in self._conditions(call):
             held = self._held_keys(condition, model)
-            if held is not None:
-                found.extend(self._key_relations(info, {held[0]}, held[1]))
+            if held is None:
+                continue
+            column, rows_model, key = held
+            target = self.knowledge.model(rows_model)
+            if info is not None and target is not None:
+                if key in target.primary_keys:
+                    found.extend(self._key_relations(info, {column}, target.qualname))
+            else:
+                # A model of another file: the project's model graph says which relation it is.
+                found.append(f"{HELD_KEY}{column}>{rows_model}.{key}")
         return found
 
     def _conditions(self, call: ast.Call) -> list[ast.expr]:
@@ -247,8 +257,8 @@ class SqlAlchemyStatements(QueryEvaluation):
                     conditions.append(value.args[0])
         return conditions
 
-    def _held_keys(self, condition: ast.expr, model: str) -> tuple[str, str] | None:
-        """(column, target model) for `Model.column.in_(row.key for row in rows)` over held rows."""
+    def _held_keys(self, condition: ast.expr, model: str) -> tuple[str, str, str] | None:
+        """(column, rows' model, key) for `Model.column.in_(row.key for row in rows)` over held rows."""
         if not (isinstance(condition, ast.Call) and isinstance(condition.func, ast.Attribute) and condition.func.attr == "in_" and len(condition.args) == 1):
             return None
         column = condition.func.value
@@ -262,12 +272,34 @@ class SqlAlchemyStatements(QueryEvaluation):
         if not (isinstance(generator.target, ast.Name) and isinstance(element, ast.Attribute) and isinstance(element.value, ast.Name) and element.value.id == generator.target.id):
             return None
         rows = self.value(generator.iter)
-        if rows is None or not rows.entities or not rows.model or rows.kind not in (ValueKind.ROWS, ValueKind.QUERY):
+        if rows is None:
+            # A parameter annotated as a collection of a model of another file (`List[Project]`):
+            # the project's model graph checks later that it is the relation's target.
+            annotated = self._annotated_element(generator.iter)
+            return (column.attr, annotated, element.attr) if annotated else None
+        if not rows.entities or not rows.model or rows.kind not in (ValueKind.ROWS, ValueKind.QUERY):
             return None
-        target = self.knowledge.model(rows.model)
-        if target is None or element.attr not in target.primary_keys:
-            return None
-        return column.attr, target.qualname
+        return column.attr, rows.model, element.attr
+
+    def _annotated_element(self, node: ast.expr) -> str:
+        """`Project` for a parameter `projects: List[Project]` (list, sequence, set, tuple...)."""
+        scope = self.scope
+        if not isinstance(node, ast.Name) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ""
+        binding = self.binding_at(node.id, node)
+        if binding is None or binding.kind is not BindingKind.PARAM:
+            return ""
+        arguments = scope.args
+        annotation = next(
+            (argument.annotation for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs) if argument.arg == node.id),
+            None,
+        )
+        if not isinstance(annotation, ast.Subscript) or not isinstance(annotation.slice, (ast.Name, ast.Attribute)):
+            return ""
+        container = annotation.value.attr if isinstance(annotation.value, ast.Attribute) else annotation.value.id if isinstance(annotation.value, ast.Name) else ""
+        if container.lower() not in _COLLECTIONS:
+            return ""
+        return self.resolver.qualified_name(annotation.slice) or ""
 
     def _pinned_columns(self, condition: ast.expr, model: str) -> set[str]:
         """Columns of `model` an AND of conditions sets to one value (`M.key == value`)."""
@@ -315,6 +347,7 @@ class SqlAlchemyStatements(QueryEvaluation):
 
 
 _FILTERS = frozenset({"where", "filter", "filter_by"})
+_COLLECTIONS = frozenset({"list", "sequence", "iterable", "collection", "set", "frozenset", "tuple", "abstractset"})
 
 
 def _one_value(node: ast.expr, flow: SqlAlchemyStatements) -> bool:

@@ -30,7 +30,6 @@ from backbone.review.context import FileContext
 from backbone.review.frameworks import handler_for, qualname_of, response_model, response_payloads, view_class_for
 from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
-from backbone.review.orm import catalog
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.orm.access import specialised_flows
 from backbone.review.serialization.extract import annotation_element
@@ -696,10 +695,6 @@ class _Finder:
                         found.append(site)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == row and flow.holds_row_of(node.value, loop):
                 if node.attr in model.relations:
-                    continue
-                if model.layer is DataLayer.DJANGO and catalog.django_async_name(node.attr) in catalog.DJANGO_INSTANCE_WRITE:
-                    # `row.save()` per row is a write per row (BB202 names the bulk write); what the
-                    # model's own save() reads on the way is that write's, not a serialization's.
                     continue
                 method = self.knowledge.method(model.qualname, node.attr)
                 if method is None:

@@ -293,3 +293,38 @@ def listing_{index}(ids):
     )
     findings = run(MODELS + functions, ("BB201", "BB202", "BB203", "BB204", "BB206"))
     assert [finding.code for finding in findings] == ["BB203"] * 30
+
+
+def test_bb207_a_read_past_the_owner_a_row_points_back_to_is_fixed_on_the_owners_query() -> None:
+    # Each comment of a post's prefetched `comments` holds that post in `comment.post`: the
+    # author read through it is one per post row, loaded with `select_related` on the posts.
+    finding = only(
+        MODELS
+        + """
+from rest_framework import serializers, viewsets
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    post_author = serializers.CharField(source="post.author.name")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_author"]
+
+
+class PostSerializer(serializers.ModelSerializer):
+    comments = CommentSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")
+    serializer_class = PostSerializer
+""",
+        "BB207",
+    )
+    assert "reads `Post.author`" in finding.message
+    assert finding.fix is not None and '.select_related("author")' in finding.fix.message

@@ -737,3 +737,101 @@ def test_only_the_fields_a_literal_meta_fields_lists_are_serialized() -> None:
     schemas = {item.qualname: item for item in facts.serializers if isinstance(item, SchemaClass)}
     assert schemas["out.Listed"].fields_listed and not schemas["out.Listed"].fields_open
     assert schemas["out.Built"].fields_open and not schemas["out.Built"].fields_listed
+
+
+# Rows filtered to the keys of rows the code holds, in a service of another file than the
+# models: each volume's `project` is one of the projects loaded before (the identity map
+# answers it), its `owner` is not.
+_HELD_KEYS = {
+    "store/__init__.py": "",
+    "store/models.py": """
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+
+        class Project(Base):
+            __tablename__ = "projects"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+
+        class Volume(Base):
+            __tablename__ = "volumes"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+            project: Mapped[Project] = relationship()
+            owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+            owner: Mapped[User] = relationship()
+    """,
+    "store/services.py": """
+        from typing import List
+
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from store.models import Project, Volume
+
+
+        async def list_projects(session: AsyncSession) -> List[Project]:
+            res = await session.execute(select(Project))
+            return list(res.scalars().all())
+
+
+        async def list_volumes_of(session: AsyncSession, projects: List[Project], deleted: bool) -> List[Volume]:
+            filters = []
+            filters.append(Volume.project_id.in_(p.id for p in projects))
+            if not deleted:
+                filters.append(Volume.id > 0)
+            res = await session.execute(select(Volume).where(*filters).order_by(Volume.id))
+            return list(res.scalars().all())
+
+
+        async def list_owned_volumes(session: AsyncSession, owner_ids: List[int]) -> List[Volume]:
+            res = await session.execute(select(Volume).where(Volume.owner_id.in_(owner_ids)))
+            return list(res.scalars().all())
+    """,
+    "store/api.py": """
+        from fastapi import FastAPI
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from store.services import list_owned_volumes, list_projects, list_volumes_of
+
+        app = FastAPI()
+
+
+        def volume_to_dict(volume):
+            return {"id": volume.id, "project": volume.project.name}
+
+
+        @app.get("/volumes")
+        async def volumes(session: AsyncSession):
+            projects = await list_projects(session)
+            rows = await list_volumes_of(session, projects, False)
+            return [volume_to_dict(volume) for volume in rows]
+
+
+        def owner_of(volume):
+            return {"owner": volume.owner.name}
+
+
+        @app.get("/volumes/owned")
+        async def owned(session: AsyncSession, owner_ids: list[int]):
+            rows = await list_owned_volumes(session, owner_ids)  # expect: BB207
+            return [owner_of(volume) for volume in rows]
+    """,
+}
+
+
+def test_rows_filtered_to_the_keys_of_rows_the_code_holds_load_that_relation(tmp_path: Path) -> None:
+    findings = review_project(write_project(tmp_path, _HELD_KEYS), ("BB207", "BB203"))
+    assert located(findings) == expected(_HELD_KEYS, ("BB207", "BB203"))

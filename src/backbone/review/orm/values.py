@@ -108,6 +108,11 @@ class QueryKind(enum.Enum):
 EVERY_RELATION = "*"
 # Django `select_related()` with no argument: every forward FK/one-to-one, recursively.
 EVERY_FORWARD_RELATION = "**forward"
+# "key:<column>><model>.<key>": the rows' foreign key `column` is among the `key`s of rows of
+# `model` the code holds (`where(Volume.project_id.in_(p.id for p in projects))`), written when
+# the file alone can't tell which relation that column is: the session's identity map holds the
+# many-to-one it is the key of.
+HELD_KEY = "key:"
 
 
 @dataclass(frozen=True, slots=True)

@@ -628,12 +628,20 @@ def function_reads(
     guarded = _flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
     reads: dict[int, dict[str, AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
+    combined: set[int] | None = None
     for node in scan.chains:
         if node in scan.inner:
             continue
         chain = _chain(node)
         if chain is None or chain[0] not in aliases or not chain[1]:
             continue
+        if scan.combines and isinstance(node, ast.Call) and not isinstance(function, ast.Lambda):
+            if combined is None:
+                combined = _combined_querysets(function, scan.iterated)
+            if id(node) in combined:
+                # `obj.products.all() | other`: one part of a combined query, which no prefetch
+                # answers and which this function does not run for the relation.
+                continue
         position, prefix = aliases[chain[0]]
         path = ".".join(filter(None, [prefix, *chain[1]]))
         iterated = node in scan.iterated
@@ -660,6 +668,37 @@ def function_reads(
         passed = calls.get(position, [])
         if own or passed:
             found.append(FunctionReads(qualname, argument.arg, position, tuple(own.values()), tuple(passed[:16]), is_property, reshapes))
+    return found
+
+
+def _combined_querysets(function: ast.FunctionDef | ast.AsyncFunctionDef, iterated: set[ast.AST]) -> set[int]:
+    """The calls (by id) whose result the function combines with another queryset by `|` or `&`
+    and does not evaluate itself: an operand (`a.tags.all() | b`), or the value of a name that is
+    one (`qs = a.tags.all()` ... `qs = qs | b`) and is never iterated or called on."""
+    operands: set[int] = set()
+    combined_names: set[str] = set()
+    evaluated_names: set[str] = set()
+    assigned: list[tuple[str, ast.expr]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitAnd)):
+            for side in (node.left, node.right):
+                operands.add(id(side))
+                if isinstance(side, ast.Name):
+                    combined_names.add(side.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.BitOr, ast.BitAnd)):
+            operands.add(id(node.value))
+            if isinstance(node.target, ast.Name):
+                combined_names.add(node.target.id)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.append((node.targets[0].id, node.value))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            evaluated_names.add(node.value.id)
+        if isinstance(node, ast.Name) and node in iterated:
+            evaluated_names.add(node.id)
+    found = {id(node) for node in ast.walk(function) if isinstance(node, ast.Call) and id(node) in operands}
+    for name, value in assigned:
+        if isinstance(value, ast.Call) and name in combined_names and name not in evaluated_names:
+            found.add(id(value))
     return found
 
 
@@ -753,6 +792,9 @@ def _bind_aliases(nodes: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehe
                     aliases[target.id] = (position, ".".join(filter(None, [prefix, *steps])))
 
 
+_COMBINING = (ast.BitOr, ast.BitAnd)
+
+
 class _Scan:
     """One walk over a function's own nodes: attribute chains, calls, bindings, evaluated nodes."""
 
@@ -766,6 +808,8 @@ class _Scan:
         self.names: set[str] = set()
         # The tests of its own `if` statements.
         self.tests: list[ast.expr] = []
+        # The function combines values with `|` or `&` (querysets, among others).
+        self.combines = False
         body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
         stack = body[::-1]
         ast_type = ast.AST
@@ -801,6 +845,8 @@ class _Scan:
                 self.iterated.add(node.value)  # type: ignore[attr-defined]
             elif kind is ast.If:
                 self.tests.append(node.test)  # type: ignore[attr-defined]
+            elif (kind is ast.BinOp or kind is ast.AugAssign) and type(node.op) in _COMBINING:  # type: ignore[attr-defined]
+                self.combines = True
             fields = child_fields(kind)
             if fields is not None:
                 # The fields that can hold nodes, pushed as below (no name, constant or marker).

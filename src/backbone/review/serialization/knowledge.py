@@ -149,6 +149,7 @@ class SerializationKnowledge:
         self._reads: dict[str, tuple[Read, ...]] = {}
         self._function_reads: dict[tuple[str, int, frozenset[str]], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
         self._per_row: dict[str, PerRowCaller] | None = None
+        self._graphene_models: frozenset[str] | None = None
 
     # --- classes -----------------------------------------------------------------------
 
@@ -389,6 +390,10 @@ class SerializationKnowledge:
             if name in declared:
                 continue
             relation = model.relations.get(name)
+            if relation is not None and family is Family.GRAPHENE and relation.target not in self.graphene_models():
+                # graphene-django converts a relation to a field of the type registered for its
+                # model, and leaves the field out of the schema when no type is: nothing reads it.
+                continue
             if relation is None:
                 # A property or method of the model named in `fields` (DRF ReadOnlyField).
                 if family is Family.DRF and self.method(model.qualname, name) is not None:
@@ -399,6 +404,18 @@ class SerializationKnowledge:
             else:
                 found.append(Read((name,), f"{label}.{name}", where, relation.many))
         return found
+
+    def graphene_models(self) -> frozenset[str]:
+        """The models a project `DjangoObjectType` is declared for (graphene-django's registry)."""
+        if self._graphene_models is None:
+            found: set[str] = set()
+            for qualname in self.schemas:
+                if self.family(qualname) is Family.GRAPHENE:
+                    model = self.model_of(qualname)
+                    if model is not None:
+                        found.add(model.qualname)
+            self._graphene_models = frozenset(found)
+        return self._graphene_models
 
     # --- functions ---------------------------------------------------------------------
 

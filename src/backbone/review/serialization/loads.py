@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 
 from backbone.review.orm.facts import LoadStrategy, RelationKind
 from backbone.review.orm.graph import ModelInfo, Relation
-from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, DataLayer, DataValue
+from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, HELD_KEY, DataLayer, DataValue
 from backbone.review.serialization.knowledge import MAX_DEPTH, Read, SerializationKnowledge
 
 # Methods of a Django related manager answered from a prefetch; anything else queries again.
 _SERVED = frozenset({"all()", "count()", "exists()", "__iter__()", "len()"})
 # Manager methods that only build a query (`obj.lines.filter(...)`), evaluated later.
 _EVALUATING = frozenset({"all()", "count()", "exists()", "first()", "last()", "get()", "aggregate()", "values_list()", "values()", "[]"})
+# Where a walk followed a relation from: the model, its eager loads, whether it is one per row.
+_State = tuple[ModelInfo, tuple[str, ...], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,15 @@ def missing_loads(
     model = knowledge.graph.model(rows.model)
     if model is None or not rows.entities:
         return []
+    # The rows of one object's collection (`team.members`): that object is the owner each row
+    # points back to.
+    owner = knowledge.graph.model(rows.relation_owner) if rows.relation and rows.relation_owner else None
+    origin = owner.relations.get(rows.relation) if owner is not None else None
     found: dict[tuple[str, ...], Miss] = {}
     for read in reads:
         walker = _Walk(knowledge, read, annotated, aliases)
+        if owner is not None and origin is not None and origin.target == model.qualname:
+            walker.origin = (origin, (owner, (), False))
         walker.walk(model, rows.eager, read.steps, many, (), 0)
         for miss in walker.misses:
             key = miss.path
@@ -92,6 +100,8 @@ class _Walk:
         self.aliases = aliases
         self.misses: list[Miss] = []
         self.budget = 64
+        # The collection the rows are (`team.members`) and the state of its one owner.
+        self.origin: tuple[Relation, _State] | None = None
 
     def walk(
         self,
@@ -101,7 +111,9 @@ class _Walk:
         per_row: bool,
         taken: tuple[Relation, ...],
         depth: int,
+        states: tuple[_State, ...] = (),
     ) -> None:
+        """`states[i]`: the (model, eager loads, per row) `taken[i]` was followed from."""
         self.budget -= 1
         if not steps or self.budget <= 0 or depth > MAX_DEPTH:
             return
@@ -111,10 +123,21 @@ class _Walk:
             return
         relation = model.relations.get(name)
         if relation is None:
-            self._member(model, eager, name, steps[1:], per_row, taken, depth)
+            self._member(model, eager, name, steps[1:], per_row, taken, depth, states)
             return
         rest = steps[1:]
-        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation)
+        previous: tuple[Relation, _State] | None = None
+        if taken and len(states) == len(taken):
+            previous = (taken[-1], states[-1])
+        elif not taken:
+            previous = self.origin
+        back = bool(taken) and _back_reference(self.knowledge, taken[-1], relation) or _held(self.knowledge, eager, relation)
+        if previous is not None and previous[0].many and _back_reference(self.knowledge, previous[0], relation):
+            # Back to the one object whose collection was followed (`team.members` -> each
+            # `player.team`): reading on is reading that object, once, with its own loads.
+            owner_model, owner_eager, owner_per_row = previous[1]
+            self.walk(owner_model, owner_eager, rest, owner_per_row, taken[:-1], depth, states[:-1])
+            return
         loaded = back or _loaded(eager, relation)
         queries, counted = (False, False) if back else self._queries(relation, loaded, rest)
         path = (*taken, relation)
@@ -131,7 +154,8 @@ class _Walk:
         if self.read.depth and not rest and len(path) <= self.read.depth and not self.read.key_only:
             self._nested_model(target, inner, per_row or relation.many, path, depth)
             return
-        self.walk(target, inner, rest, per_row or relation.many, path, depth)
+        state = (model, eager, per_row)
+        self.walk(target, inner, rest, per_row or relation.many, path, depth, (*states, state) if len(states) == len(taken) else ())
 
     def _queries(self, relation: Relation, loaded: bool, rest: tuple[str, ...]) -> tuple[bool, bool]:
         """(this hop runs a query per owner, the query is a count)."""
@@ -169,6 +193,7 @@ class _Walk:
         per_row: bool,
         taken: tuple[Relation, ...],
         depth: int,
+        states: tuple[_State, ...] = (),
     ) -> None:
         """A method or property of the model: follow what its body reads off `self`."""
         method = self.knowledge.method(model.qualname, name)
@@ -177,7 +202,8 @@ class _Walk:
         for steps, iterated, _ in self.knowledge.function_reads(method, 0):
             nested = _Walk(self.knowledge, Read(steps, self.read.field, self.read.where, iterated), self.annotated, self.aliases)
             nested.budget = self.budget
-            nested.walk(model, eager, steps, per_row, taken, depth + 1)
+            nested.origin = self.origin
+            nested.walk(model, eager, steps, per_row, taken, depth + 1, states)
             self.budget = nested.budget
             self.misses.extend(nested.misses)
 
@@ -203,8 +229,21 @@ def _back_reference(knowledge: SerializationKnowledge, previous: Relation, relat
     manager carry their owner in the foreign key that points back (`post.comments` -> each
     `comment.post`, the related manager's known related objects, or the prefetch filling it).
     Only when the model has no other relation of that kind pointing at the same model, so that
-    the one read is the one followed."""
-    if previous.kind is RelationKind.RELATIONSHIP or relation.kind is not previous.kind or relation.many:
+    the one read is the one followed.
+
+    In SQLAlchemy, the many-to-one back from a row of a collection to the collection's owner
+    (`team.members` -> each `player.team`) is a lookup by identity (the row's one foreign key to
+    the owner's primary key), which the session's identity map answers with the owner it holds."""
+    if previous.kind is RelationKind.RELATIONSHIP:
+        return (
+            relation.kind is RelationKind.RELATIONSHIP
+            and previous.many
+            and not relation.many
+            and relation.owner == previous.target
+            and relation.target == previous.owner
+            and _identity_lookup(knowledge, relation)
+        )
+    if relation.kind is not previous.kind or relation.many:
         return False
     if relation.owner != previous.target or relation.target != previous.owner or relation.reverse == previous.reverse:
         return False
@@ -219,6 +258,41 @@ def _back_reference(knowledge: SerializationKnowledge, previous: Relation, relat
         if other.kind is relation.kind and other.reverse == relation.reverse and other.target == relation.target and other.many == relation.many
     ]
     return len(alike) == 1
+
+
+def _identity_lookup(knowledge: SerializationKnowledge, relation: Relation) -> bool:
+    """A SQLAlchemy many-to-one its owner reaches by its one foreign key to the target's primary
+    key, the only many-to-one from the owner to that model: SQLAlchemy's lazy load is then a
+    `get()` the identity map answers when it holds the target."""
+    owner = knowledge.graph.models.get(relation.owner)
+    target = knowledge.graph.models.get(relation.target)
+    if owner is None or target is None:
+        return False
+    tables = target.table_names()
+    references = [reference for _, reference in owner.foreign_keys if reference.split(".")[0] in tables]
+    alike = [other for other in owner.relations.values() if other.target == relation.target and not other.many]
+    return len(references) == 1 and len(alike) == 1 and references[0].partition(".")[2] in target.primary_keys
+
+
+def _held(knowledge: SerializationKnowledge, eager: tuple[str, ...], relation: Relation) -> bool:
+    """The query kept rows whose key of this many-to-one is among the primary keys of rows of its
+    target the code holds (a `HELD_KEY` mark, written where the file alone could not tell the
+    relation): a lookup by identity the session's identity map answers."""
+    if relation.kind is not RelationKind.RELATIONSHIP or relation.many:
+        return False
+    for mark in eager:
+        if not mark.startswith(HELD_KEY):
+            continue
+        column, _, held = mark[len(HELD_KEY):].partition(">")
+        rows_model, _, key = held.rpartition(".")
+        target = knowledge.graph.model(rows_model)
+        owner = knowledge.graph.models.get(relation.owner)
+        if target is None or owner is None or target.qualname != relation.target or key not in target.primary_keys:
+            continue
+        tables = target.table_names()
+        if _identity_lookup(knowledge, relation) and any(name == column and reference.split(".")[0] in tables for name, reference in owner.foreign_keys):
+            return True
+    return False
 
 
 def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:

@@ -656,6 +656,12 @@ class _Finder:
             # (`for check in checks: if match: return check.to_dict()`), not once per row.
             returned = {id(inner) for node in body if isinstance(node, ast.Return) for inner in _walk(node)}
             body = [node for node in body if id(node) not in returned]
+            committed = _first_commit(flow, body) if located[1].layer is DataLayer.SQLALCHEMY and not located[1].is_async else None
+            if committed is not None:
+                # A synchronous session's commit() expires every object it holds (its default
+                # `expire_on_commit`): what the row reads after it reloads whatever the query
+                # loaded, once per row because of the commit per row (BB202's finding).
+                body = [node for node in body if _position(node) < committed]
         else:
             generator = loop.generators[0]
             elements = [loop.key, loop.value] if isinstance(loop, ast.DictComp) else [loop.elt]
@@ -935,6 +941,21 @@ def _self_assignment(method: ast.FunctionDef, name: str, before: ast.AST) -> ast
             if found is None or node.lineno >= getattr(found, "lineno", 0):
                 found = node.value
     return found
+
+
+def _first_commit(flow: ScopeFlow, body: list[ast.AST]) -> tuple[int, int] | None:
+    """Where the first SQLAlchemy session commit() among `body`'s nodes is."""
+    found: list[tuple[int, int]] = []
+    for node in body:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+            event = flow.call_result(node)[1]
+            if event is not None and event.operation == "commit" and event.layer is DataLayer.SQLALCHEMY:
+                found.append(_position(node))
+    return min(found) if found else None
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 def _many(call: ast.Call) -> bool:

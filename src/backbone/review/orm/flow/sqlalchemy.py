@@ -8,12 +8,13 @@ from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import RelationKind
+from backbone.review.orm.graph import ModelInfo
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
 from backbone.review.orm.flow.evaluation import QueryEvaluation
 from backbone.review.semantic import own_nodes
-from backbone.review.orm.values import DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
+from backbone.review.orm.values import HELD_KEY, DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 
 
 class SqlAlchemyStatements(QueryEvaluation):
@@ -26,9 +27,12 @@ class SqlAlchemyStatements(QueryEvaluation):
             eager, locked = receiver.eager, receiver.locked
             if name == "options":
                 eager = self._apply_options(eager, call)
-            elif name in _FILTERS and not receiver.is_async:
-                # A query of a synchronous session: the identity map answers the pinned relations.
-                eager = _normal_eager([*eager, *self._one_key_relations(call, name, receiver.model)])
+            elif name in _FILTERS:
+                # The identity map answers the relations the filter pins to rows the code holds
+                # (any session), and, in a synchronous session, those it pins to one value.
+                held = self._held_key_relations(call, receiver.model)
+                pinned = self._one_key_relations(call, name, receiver.model) if not receiver.is_async else []
+                eager = _normal_eager([*eager, *held, *pinned])
             elif name == "with_for_update":
                 locked = True
             return receiver.but(kind=ValueKind.QUERY if receiver.kind is ValueKind.QUERY else receiver.kind, eager=eager, locked=locked, operations=(*receiver.operations, name), loaded=False), None
@@ -155,6 +159,9 @@ class SqlAlchemyStatements(QueryEvaluation):
         if name == "options":
             return receiver.but(eager=self._apply_options(receiver.eager, call), operations=(*receiver.operations, name))
         if name in _FILTERS:
+            held = self._held_key_relations(call, receiver.model)
+            if held:
+                receiver = receiver.but(eager=_normal_eager([*receiver.eager, *held]))
             pinned = self._one_key_relations(call, name, receiver.model)
             if pinned:
                 return receiver.but(pinned=_normal_eager([*receiver.pinned, *pinned]), operations=(*receiver.operations, name))
@@ -178,6 +185,11 @@ class SqlAlchemyStatements(QueryEvaluation):
         else:
             for condition in call.args:
                 columns |= self._pinned_columns(condition, model)
+        return self._key_relations(info, columns)
+
+    def _key_relations(self, info: ModelInfo, columns: set[str], target_model: str = "") -> list[str]:
+        """The many-to-ones of `info` whose one foreign key to the target's primary key is among
+        `columns` (to `target_model` only, when given): lazy loads by identity."""
         if not columns:
             return []
         found: list[str] = []
@@ -185,7 +197,7 @@ class SqlAlchemyStatements(QueryEvaluation):
             if relation.many or relation.kind is not RelationKind.RELATIONSHIP or relation.reverse:
                 continue
             target = self.knowledge.model(relation.target) if relation.target else None
-            if target is None:
+            if target is None or target_model and target.qualname != target_model:
                 continue
             tables = target.table_names()
             references = {column: reference for column, reference in info.foreign_keys if reference.split(".")[0] in tables}
@@ -196,6 +208,98 @@ class SqlAlchemyStatements(QueryEvaluation):
             if next(iter(references.values())).partition(".")[2] in target.primary_keys:
                 found.append(relation.name)
         return found
+
+    def _held_key_relations(self, call: ast.Call, model: str) -> list[str]:
+        """`where(Volume.project_id.in_(p.id for p in projects))` over project rows the code holds:
+        each row's many-to-one `project` is one of them, which the session's identity map holds, so
+        the lazy load by identity answers from it without a query (in any session). Conditions
+        written in the call, or in a list it unpacks (`where(*filters)`) that the function builds
+        with appends that always run."""
+        if not model:
+            return []
+        info = self.knowledge.model(model)
+        if info is not None and info.layer is not DataLayer.SQLALCHEMY:
+            return []
+        found: list[str] = []
+        for condition in self._conditions(call):
+            held = self._held_keys(condition, model)
+            if held is None:
+                continue
+            column, rows_model, key = held
+            target = self.knowledge.model(rows_model)
+            if info is not None and target is not None:
+                if key in target.primary_keys:
+                    found.extend(self._key_relations(info, {column}, target.qualname))
+            else:
+                # A model of another file: the project's model graph says which relation it is.
+                found.append(f"{HELD_KEY}{column}>{rows_model}.{key}")
+        return found
+
+    def _conditions(self, call: ast.Call) -> list[ast.expr]:
+        conditions: list[ast.expr] = []
+        for argument in call.args:
+            if not isinstance(argument, ast.Starred):
+                conditions.append(argument)
+                continue
+            if not isinstance(argument.value, ast.Name) or not isinstance(self.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            binding = self.binding_at(argument.value.id, argument.value)
+            if binding is None or binding.kind is not BindingKind.ASSIGN or not isinstance(binding.node, ast.List):
+                continue
+            conditions.extend(binding.node.elts)
+            # `filters.append(condition)` as a statement of the function's own body: always run.
+            for statement in self.scope.body:
+                value = statement.value if isinstance(statement, ast.Expr) else None
+                if (
+                    isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "append"
+                    and isinstance(value.func.value, ast.Name) and value.func.value.id == argument.value.id and len(value.args) == 1
+                ):
+                    conditions.append(value.args[0])
+        return conditions
+
+    def _held_keys(self, condition: ast.expr, model: str) -> tuple[str, str, str] | None:
+        """(column, rows' model, key) for `Model.column.in_(row.key for row in rows)` over held rows."""
+        if not (isinstance(condition, ast.Call) and isinstance(condition.func, ast.Attribute) and condition.func.attr == "in_" and len(condition.args) == 1):
+            return None
+        column = condition.func.value
+        if not (isinstance(column, ast.Attribute) and self._model_argument(column.value) == model):
+            return None
+        keys = condition.args[0]
+        if not isinstance(keys, (ast.GeneratorExp, ast.ListComp, ast.SetComp)) or len(keys.generators) != 1 or keys.generators[0].ifs:
+            return None
+        generator = keys.generators[0]
+        element = keys.elt
+        if not (isinstance(generator.target, ast.Name) and isinstance(element, ast.Attribute) and isinstance(element.value, ast.Name) and element.value.id == generator.target.id):
+            return None
+        rows = self.value(generator.iter)
+        if rows is None:
+            # A parameter annotated as a collection of a model of another file (`List[Project]`):
+            # the project's model graph checks later that it is the relation's target.
+            annotated = self._annotated_element(generator.iter)
+            return (column.attr, annotated, element.attr) if annotated else None
+        if not rows.entities or not rows.model or rows.kind not in (ValueKind.ROWS, ValueKind.QUERY):
+            return None
+        return column.attr, rows.model, element.attr
+
+    def _annotated_element(self, node: ast.expr) -> str:
+        """`Project` for a parameter `projects: List[Project]` (list, sequence, set, tuple...)."""
+        scope = self.scope
+        if not isinstance(node, ast.Name) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return ""
+        binding = self.binding_at(node.id, node)
+        if binding is None or binding.kind is not BindingKind.PARAM:
+            return ""
+        arguments = scope.args
+        annotation = next(
+            (argument.annotation for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs) if argument.arg == node.id),
+            None,
+        )
+        if not isinstance(annotation, ast.Subscript) or not isinstance(annotation.slice, (ast.Name, ast.Attribute)):
+            return ""
+        container = annotation.value.attr if isinstance(annotation.value, ast.Attribute) else annotation.value.id if isinstance(annotation.value, ast.Name) else ""
+        if container.lower() not in _COLLECTIONS:
+            return ""
+        return self.resolver.qualified_name(annotation.slice) or ""
 
     def _pinned_columns(self, condition: ast.expr, model: str) -> set[str]:
         """Columns of `model` an AND of conditions sets to one value (`M.key == value`)."""
@@ -243,6 +347,7 @@ class SqlAlchemyStatements(QueryEvaluation):
 
 
 _FILTERS = frozenset({"where", "filter", "filter_by"})
+_COLLECTIONS = frozenset({"list", "sequence", "iterable", "collection", "set", "frozenset", "tuple", "abstractset"})
 
 
 def _one_value(node: ast.expr, flow: SqlAlchemyStatements) -> bool:

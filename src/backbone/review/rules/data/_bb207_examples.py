@@ -369,6 +369,12 @@ import graphene
 from graphene_django import DjangoObjectType
 
 
+class AuthorType(DjangoObjectType):
+    class Meta:
+        model = Author
+        fields = ("id", "name")
+
+
 class PostType(DjangoObjectType):
     class Meta:
         model = Post
@@ -689,6 +695,51 @@ class ListSerializerMixin:
 class ArticleViewSet(ListSerializerMixin, viewsets.ModelViewSet):
     queryset = Post.objects.all()  # expect: BB207
     serializer_class = PostDetailSerializer
+''',
+    # Back along the reverse foreign key just followed, each comment's `post` is the post the
+    # row holds (Django's cache): what is read off it runs once per post row, and the fix is
+    # on the posts' query.
+    _DJANGO + '''
+
+class CommentAuthorSerializer(serializers.ModelSerializer):
+    post_author = serializers.CharField(source="post.author.name")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "post_author"]
+
+
+class PostCommentAuthorsSerializer(serializers.ModelSerializer):
+    comments = CommentAuthorSerializer(many=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "comments"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.prefetch_related("comments")  # expect: BB207
+    serializer_class = PostCommentAuthorsSerializer
+''',
+    # A model's own save() run per row reads a relation for each row: reported like any model
+    # method called per row (the saves themselves are BB202's).
+    _DJANGO + '''
+
+class Topic(models.Model):
+    slug = models.SlugField()
+    archived = models.BooleanField(default=False)
+    tags = models.ManyToManyField(Tag)
+
+    def save(self, *args, **kwargs):
+        for tag in self.tags.all():
+            tag.label = tag.label.lower()
+        super().save(*args, **kwargs)
+
+
+def archive_slug(slug):
+    for topic in Topic.objects.filter(slug=slug):  # expect: BB207
+        topic.archived = True
+        topic.save()
 ''',
 )
 
@@ -1498,6 +1549,43 @@ class StoryViewSet(viewsets.ModelViewSet):
             return PostTitleSerializer
         return PostDetailSerializer
 ''',
+    # graphene-django leaves a relation out of the schema when no type is registered for its
+    # model: `author` is listed, but no `DjangoObjectType` has `model = Author`.
+    _DJANGO + '''
+import graphene
+from graphene_django import DjangoObjectType
+
+
+class PostType(DjangoObjectType):
+    class Meta:
+        model = Post
+        fields = ("id", "title", "author")
+
+
+class Query(graphene.ObjectType):
+    posts = graphene.List(PostType)
+
+    def resolve_posts(root, info):
+        return Post.objects.all()
+''',
+    # A per-row function that only combines each row's related queryset into one query
+    # (`products | post.tags.all()`) builds a query and runs none: no prefetch answers a combined
+    # query, and it is evaluated once, after the loop.
+    _DJANGO + '''
+
+def tags_of(post):
+    tags = post.tags.all()
+    for other in Post.objects.filter(title=post.title):
+        tags = tags | other.tags.all()
+    return tags
+
+
+def all_tags(title):
+    tags = Tag.objects.none()
+    for post in Post.objects.filter(title__startswith=title):
+        tags = tags | tags_of(post)
+    return list(tags)
+''',
 )
 
 SQLALCHEMY_INVALID = (
@@ -1635,6 +1723,18 @@ def flagged(db: Session = Depends(get_db)):
     rows = db.scalars(select(Order).options(joinedload(Order.customer))).all()  # expect: BB207
     return [order_to_dict(row, include_lines=True) for row in rows]
 ''',
+    # Filtered to keys, not to customers the code holds: the identity map has none of them.
+    _SQLALCHEMY + """
+
+def order_to_dict(order):
+    return {"id": order.id, "customer": order.customer.name}
+
+
+@app.get("/orders/of-customers")
+def orders_of_customers(customer_ids: list[int], db: Session = Depends(get_db)):
+    rows = db.scalars(select(Order).where(Order.customer_id.in_(customer_ids))).all()  # expect: BB207
+    return [order_to_dict(order) for order in rows]
+""",
 )
 
 SQLALCHEMY_VALID = (
@@ -1815,6 +1915,69 @@ def brief(db: Session = Depends(get_db)):
 def customer_orders(customer_id: int, db: Session = Depends(get_db)):
     return db.scalars(select(Order).where(Order.customer_id == customer_id)).all()
 ''',
+    # The rows of one team's `members` point back to that team: `player.team` is a lookup by
+    # identity the session answers with the team it holds, and what is read off the team (its
+    # captain) is read once, not once per player.
+    _SQLALCHEMY + """
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    captain_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    captain: Mapped[Customer] = relationship()
+    members: Mapped[list["Player"]] = relationship(back_populates="team")
+
+
+class Player(Base):
+    __tablename__ = "players"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    team: Mapped[Team] = relationship(back_populates="members")
+
+    def label(self):
+        return f"{self.name} ({self.team.name}, {self.team.captain.name})"
+
+
+@app.get("/teams/{team_id}/labels")
+def labels(team_id: int, db: Session = Depends(get_db)):
+    team = db.get(Team, team_id)
+    return [player.label() for player in team.members]
+""",
+    # The loop commits each row before reading its relations: the commit expires every object the
+    # session holds, so they reload whatever the query loaded (the commit per row is BB202's).
+    _SQLALCHEMY + """
+
+def receipt(order):
+    return f"{order.customer.name}: {len(order.lines)} lines"
+
+
+def close_orders(db: Session):
+    for order in db.scalars(select(Order)).all():
+        order.customer_id = order.customer_id
+        db.commit()
+        print(receipt(order))
+""",
+    # The orders are filtered to the customers the function holds (`in_(c.id for c in customers)`):
+    # each order's `customer` is one of them, which the session's identity map answers.
+    _SQLALCHEMY + """
+
+def order_to_dict(order):
+    return {"id": order.id, "customer": order.customer.name}
+
+
+def orders_of(db: Session, customers: list[Customer]) -> list[Order]:
+    filters = []
+    filters.append(Order.customer_id.in_(c.id for c in customers))
+    return list(db.scalars(select(Order).where(*filters)).all())
+
+
+@app.get("/orders/of-customers")
+def orders_of_customers(name: str, db: Session = Depends(get_db)):
+    customers = db.scalars(select(Customer).where(Customer.name == name)).all()
+    return [order_to_dict(order) for order in orders_of(db, customers)]
+""",
 )
 
 FLASK_INVALID = (

@@ -30,6 +30,7 @@ from backbone.review.orm import (
     call_arguments,
     query_chain,
     repeating_loop,
+    round_changes_schema,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
 from backbone.review.orm.loops import bounded, round_arguments
@@ -171,6 +172,11 @@ class QueryInLoop(Rule):
             "configs`): the lookup of a create-or-update of that item, which writes per item anyway "
             "(a function that writes only when the lookup found nothing, `if tag is None: session.add(...)`, "
             "is a read where the row exists, and is reported);\n"
+            "- loops whose rounds change the schema: SQL text starting with CREATE, DROP or ALTER run in the "
+            "round, directly or through a project function (`for view in removed: drop_versions(cur, view)`, "
+            "which looks the table's versions up in `pg_tables` and drops each), also when the text is a module "
+            "constant's `.format(...)`, a psycopg `sql.SQL(...)` or what a module function returns: DDL goes one "
+            "statement per table with no bulk form, and its catalog lookups belong to that work;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -680,6 +686,34 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # Schema work per table: a catalog lookup of the table's versions, then DROP for each,
+        # and a CREATE INDEX per vector column. DDL has no bulk form.
+        """
+        import psycopg2
+        from psycopg2 import sql
+
+        CREATE_INDEX = "CREATE INDEX IF NOT EXISTS {name} ON {table} (embedding)"
+
+
+        def drop_statement(table_name):
+            return sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table_name))
+
+
+        def drop_versions(cur, base):
+            cur.execute("SELECT tablename FROM pg_tables WHERE tablename ~ %s", (f"^{base}_v[0-9]+$",))
+            for (name,) in cur.fetchall():
+                cur.execute(drop_statement(name))
+
+
+        def update(views_to_delete, views_to_keep):
+            connection = psycopg2.connect("dbname=store")
+            cur = connection.cursor()
+            for view in views_to_delete:
+                drop_versions(cur, view.name)
+            for view in views_to_keep:
+                for column in view.vector_columns:
+                    cur.execute(CREATE_INDEX.format(name=f"{view.name}_{column}_idx", table=view.name))
+        """,
         # Ids grouped by kind, then one IN query per group, through a statement bound in the round.
         """
         from collections import defaultdict
@@ -1616,6 +1650,9 @@ class QueryInLoop(Rule):
             # A round that locks its own row to write it: one unit of work per row, by design.
             return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
+            return True
+        if round_changes_schema(loop, flow, self.context.project):
+            # Per-table schema work: DDL has no bulk form, and its reads are catalog lookups.
             return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
             return True

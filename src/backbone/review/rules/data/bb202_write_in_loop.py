@@ -25,6 +25,7 @@ from backbone.review.orm import (
     leaves_loop_after,
     module_flows,
     repeating_loop,
+    round_changes_schema,
 )
 from backbone.review.orm.catalog import django_async_name
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
@@ -67,8 +68,8 @@ class WriteInLoop(Rule):
             "`set()`/`create()` (and their async `a...` forms);\n"
             "- SQLAlchemy: `session.commit()`/`flush()` (sync and async, Flask-SQLAlchemy's `db.session`), "
             "`execute(insert(...)/update(...)/delete(...))`, `query.update()`/`delete()`;\n"
-            "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE, DELETE or "
-            "DDL text, `executemany()` called in a loop, `connection.commit()`.\n\n"
+            "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE or DELETE "
+            "text, `executemany()` called in a loop, `connection.commit()`.\n\n"
             "`session.add()` alone is not a write: nothing runs until the flush or commit. The message names "
             "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
             "trip and a transaction per row.\n\n"
@@ -91,6 +92,10 @@ class WriteInLoop(Rule):
             "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
             "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
             "reported); "
+            "DDL (`CREATE TABLE`, `CREATE INDEX`, `DROP`, `ALTER` text, also a module constant's `.format(...)`, "
+            "a psycopg `sql.SQL(...)` or what a module function returns) and every write in a loop whose rounds run "
+            "DDL, directly or through a project function: schema changes go one statement per table, with no bulk "
+            "form; "
             "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
             "as the form class declares fields); a write "
             "followed by `break`/`return`/`raise` (it runs once), or in a `try` whose `else` breaks "
@@ -278,6 +283,22 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # One table per view: CREATE TABLE (and an index when it lacks one) has no bulk form.
+        """
+        import pymysql
+
+
+        def update(views):
+            connection = pymysql.connect(host="db")
+            cur = connection.cursor()
+            for view in views:
+                cur.execute(f"CREATE TABLE IF NOT EXISTS {view.table} (entity_key VARCHAR(512), value BLOB)")
+                exists = cur.execute(
+                    f"SELECT 1 FROM information_schema.statistics WHERE table_name = '{view.table}'"
+                )
+                if not exists:
+                    cur.execute(f"ALTER TABLE {view.table} ADD INDEX {view.table}_ek (entity_key)")
+        """,
         # Inside the model's own manager and queryset classes, `self` holds that model's rows:
         # its delete() is overridden, so each row is deleted on its own.
         """
@@ -638,6 +659,9 @@ class WriteInLoop(Rule):
                 continue
             loop = repeating_loop(event.node, flow)
             if loop is None or leaves_loop_after(event.node, loop, flow):
+                continue
+            if event.schema or round_changes_schema(loop, flow, self.context.project):
+                # DDL goes one statement per table; it has no bulk form.
                 continue
             if batch_lookup(event.node, loop, flow) or django_async_name(event.operation) in _BULK:
                 batch_loops.add(loop.node)

@@ -472,8 +472,45 @@ def on_error_path(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     while parent is not None and parent is not loop.node and parent is not flow.scope:
         if isinstance(parent, ast.ExceptHandler):
             return not _handles_a_miss(parent.type)
+        if isinstance(parent, ast.If) and isinstance(child, ast.stmt):
+            block = parent.body if child in parent.body else parent.orelse
+            if _fails_the_round(block, flow):
+                return True
         child = parent
         parent = flow.parent(child)
+    return False
+
+
+def _fails_the_round(block: list[ast.stmt], flow: ScopeFlow) -> bool:
+    """`if upload.size > limit: errors.append(TooLarge(upload.name)); upload.delete(); continue`:
+    the branch records the round's failure as an exception object and skips the rest of the
+    round, as an `except` handler does; it runs for the rows that fail, not for every row."""
+    if not block or not isinstance(block[-1], ast.Continue):
+        return False
+    for statement in block:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and _builds_an_exception(node.func, flow):
+                return True
+    return False
+
+
+def _builds_an_exception(func: ast.expr, flow: ScopeFlow) -> bool:
+    """`MaximumFileSizeException(...)`, `ValidationError(...)`, or a project class that derives
+    from an exception (`class TooLarge(UploadError)`)."""
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if not name[:1].isupper():
+        return False
+    qualname = flow.resolver.qualified_name(func) or name
+    seen: set[str] = set()
+    pending = [qualname]
+    while pending and len(seen) < 12:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current.rpartition(".")[2].endswith(("Error", "Exception")):
+            return True
+        pending.extend(flow.knowledge.class_bases(current))
     return False
 
 
@@ -574,6 +611,12 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
             # `items = Model.objects.filter(pk__in=pks)` in the loop, then `for item in items`.
             return any(_batch_arguments(value, loop, targets) for value in _values_in_loop(call.id, loop, flow))
         if isinstance(call, ast.Call):
+            receiver = _receiver_name(call)
+            if receiver is not None and any(
+                _batch_arguments(value, loop, targets) for value in _values_in_loop(receiver.id, loop, flow)
+            ):
+                # `batch = Entry.objects.filter(id__in=batch_ids)` in the loop, then `batch.delete()`.
+                return True
             # `query = select(M).where(M.id.in_(ids))` in the loop, then `session.exec(query)`.
             for argument in call.args:
                 if isinstance(argument, ast.Name) and any(
@@ -581,6 +624,14 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
                 ):
                     return True
     return _batch_arguments(call, loop, targets)
+
+
+def _receiver_name(call: ast.Call) -> ast.Name | None:
+    """The name a method call's chain starts from: `batch` in `batch.delete()` or `batch.all().delete()`."""
+    current: ast.expr = call.func
+    while isinstance(current, (ast.Attribute, ast.Call)):
+        current = current.value if isinstance(current, ast.Attribute) else current.func
+    return current if isinstance(current, ast.Name) and current is not call.func else None
 
 
 def _values_in_loop(name: str, loop: Loop, flow: ScopeFlow) -> list[ast.AST]:

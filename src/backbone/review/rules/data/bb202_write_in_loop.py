@@ -81,7 +81,8 @@ class WriteInLoop(Rule):
             "table) and retry "
             "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
-            "`bulk_update()` per batch, SQLAlchemy's `bulk_save_objects()`/`bulk_insert_mappings()`/"
+            "`bulk_update()` per batch, also through a queryset bound in the round (`batch = Entry.objects.filter(id__in=ids)`, "
+            "then `batch.delete()`), SQLAlchemy's `bulk_save_objects()`/`bulk_insert_mappings()`/"
             "`bulk_update_mappings()` per group) and the commit that keeps each batch's progress; a second "
             "`flush()` (or `commit()`) in the same loop (the first is reported, the others have the same cause); `save()`/`delete()` of "
             "a model whose project class overrides that method (the model is known from the query, from "
@@ -91,7 +92,8 @@ class WriteInLoop(Rule):
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write in an "
             "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
             "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
-            "reported); "
+            "reported), or in a branch that records the round's failure as an exception object and skips the rest of "
+            "the round (`if upload.size > limit: errors.append(TooLarge(upload.name)); upload.delete(); continue`); "
             "DDL (`CREATE TABLE`, `CREATE INDEX`, `DROP`, `ALTER` text, also a module constant's `.format(...)`, "
             "a psycopg `sql.SQL(...)` or what a module function returns) and every write in a loop whose rounds run "
             "DDL, directly or through a project function: schema changes go one statement per table, with no bulk "
@@ -126,6 +128,23 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # Expired rows deleted one by one: a branch that skips the round without recording a
+        # failure is the loop's own work, not an error path.
+        """
+        from django.db import models
+
+        class Session(models.Model):
+            expired = models.BooleanField()
+
+        def sweep(sessions):
+            kept = []
+            for session in sessions:
+                if session.expired:
+                    session.delete()  # expect: BB202
+                    continue
+                kept.append(session)
+            return kept
+        """,
         # Creating the rows a lookup didn't find, one by one, in the handler of the miss.
         """
         from django.db import models
@@ -283,6 +302,66 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # Uploads that fail validation are deleted and reported back; the others are kept.
+        """
+        from django.db import models
+
+
+        class UploadTooLarge(Exception):
+            pass
+
+
+        class WrongFileType(Exception):
+            pass
+
+
+        class Upload(models.Model):
+            name = models.CharField(max_length=200)
+            size = models.IntegerField()
+
+
+        def check_uploads(ids, limit, accepted):
+            errors = []
+            kept = []
+            for upload in Upload.objects.filter(pk__in=ids):
+                if upload.size > limit:
+                    errors.append(UploadTooLarge(upload.name))
+                    upload.delete()
+                    continue
+                if not upload.name.endswith(accepted):
+                    errors.append(WrongFileType(upload.name))
+                    upload.delete()
+                    continue
+                kept.append(upload.pk)
+            return kept, errors
+        """,
+        # Deleting in rounds of a thousand ids: each round is one DELETE ... WHERE id IN (...).
+        """
+        from django.db import models
+
+
+        class Entry(models.Model):
+            owner = models.IntegerField()
+
+
+        def delete_all(owner, batch_size=1000):
+            entries = Entry.objects.filter(owner=owner)
+            deleted = 0
+            while entries.exists():
+                ids = list(entries.values_list("id", flat=True)[:batch_size])
+                batch = Entry.objects.filter(id__in=ids, owner=owner)
+                count, _ = batch.delete()
+                deleted += count
+            return deleted
+
+
+        async def adelete_all(owner, batch_size=1000):
+            entries = Entry.objects.filter(owner=owner)
+            while await entries.aexists():
+                ids = [pk async for pk in entries.values_list("id", flat=True)[:batch_size]]
+                batch = Entry.objects.filter(id__in=ids)
+                await batch.adelete()
+        """,
         # One table per view: CREATE TABLE (and an index when it lacks one) has no bulk form.
         """
         import pymysql

@@ -652,7 +652,9 @@ def _always_leaves(statement: ast.stmt) -> bool:
 def stops_on_success(call: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     """`extracted = extract(page)` followed in the round by `if extracted: break`: the loop tries
     candidates until the call gives an answer (a fallback over providers, as a retry over
-    attempts), so the call runs again only after it failed."""
+    attempts), so the call runs again only after it failed. A branch that raises or returns (a
+    check of each item) or that breaks when the call gave nothing (`if not page: break`) is not
+    one."""
     statement: ast.AST | None = flow.parent(call)
     while statement is not None and not isinstance(statement, ast.stmt):
         statement = flow.parent(statement)
@@ -669,14 +671,26 @@ def stops_on_success(call: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
             block = _block_of(parent, child)
             if block is not None:
                 for later in block[block.index(child) + 1 :]:
-                    if isinstance(later, ast.If) and _mentions(later.test, names) and (
-                        block_leaves(later.body) or block_leaves(later.orelse)
+                    if (
+                        isinstance(later, ast.If) and later.body and isinstance(later.body[-1], ast.Break)
+                        and _mentions(later.test, names) and not _tests_absence(later.test, names)
                     ):
                         return True
         if parent is loop.node:
             break
         child = parent
         parent = flow.parent(child)
+    return False
+
+
+def _tests_absence(test: ast.expr, names: set[str]) -> bool:
+    """`not found`, `found is None`, `found == None`: the branch runs when the call gave nothing
+    (a miss or the end of the pages), not when it succeeded."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id in names
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
+        right = test.comparators[0]
+        return isinstance(test.left, ast.Name) and test.left.id in names and isinstance(right, ast.Constant) and right.value is None
     return False
 
 

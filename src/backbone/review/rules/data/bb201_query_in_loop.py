@@ -153,7 +153,8 @@ class QueryInLoop(Rule):
             "loop);\n"
             "- a call of a project function that returns no row, followed in the round by `if <its result>: "
             "break` (`summary = summarise(page)`, then `if summary: break`): a fallback over providers that stops "
-            "at the first answer (a helper that returns the row it looked up is a search, and is reported);\n"
+            "at the first answer (a helper that returns the row it looked up is a search, and a branch that raises or "
+            "returns, or breaks when the call gave nothing, is a check of each item: both are reported);\n"
             "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
             "loop runs it once;\n"
@@ -212,6 +213,26 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A check of every name: the loop leaves only when one is missing, so it looks up each.
+        """
+        import sqlite3
+
+
+        def workspace_id(connection, name):
+            row = connection.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
+            return row[0] if row else None
+
+
+        def add_to_workspaces(names):
+            connection = sqlite3.connect("app.db")
+            found = []
+            for name in names:
+                workspace = workspace_id(connection, name)  # expect: BB201
+                if not workspace:
+                    raise ValueError(f"no workspace {name}")
+                found.append(workspace)
+            return found
+        """,
         # A loop counted up to the length of the data goes round once per row.
         """
         from django.db import models

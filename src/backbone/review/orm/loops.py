@@ -684,13 +684,21 @@ def stops_on_success(call: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
 
 
 def _tests_absence(test: ast.expr, names: set[str]) -> bool:
-    """`not found`, `found is None`, `found == None`: the branch runs when the call gave nothing
-    (a miss or the end of the pages), not when it succeeded."""
+    """`not found`, `found is None`, `found == None`, alone or in an `and`/`or`: the branch runs
+    when the call gave nothing (a miss, a mismatch, the end of the pages), not when it succeeded."""
+    if isinstance(test, ast.BoolOp):
+        return any(_tests_absence(value, names) for value in test.values)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return isinstance(test.operand, ast.Name) and test.operand.id in names
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
         right = test.comparators[0]
         return isinstance(test.left, ast.Name) and test.left.id in names and isinstance(right, ast.Constant) and right.value is None
+    if isinstance(test, ast.Compare) and any(isinstance(operator, (ast.NotEq, ast.IsNot, ast.NotIn)) for operator in test.ops):
+        # `container.serial != first_serial`: a mismatch ends the loop, each match goes on.
+        return not (
+            isinstance(test.left, ast.Name) and test.left.id in names and len(test.ops) == 1
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+        )
     return False
 
 

@@ -213,6 +213,29 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A check that every token sits in the same container: the loop leaves on the first
+        # mismatch, and looks up one container per token until then.
+        """
+        import sqlite3
+
+
+        def container_of(connection, serial):
+            row = connection.execute("SELECT container FROM tokens WHERE serial = ?", (serial,)).fetchone()
+            return row[0] if row else None
+
+
+        def shared_container(serials):
+            connection = sqlite3.connect("app.db")
+            shared = None
+            for position, serial in enumerate(serials):
+                container = container_of(connection, serial)  # expect: BB201
+                if position == 0:
+                    shared = container
+                if not container or container != shared:
+                    shared = None
+                    break
+            return shared
+        """,
         # A check of every name: the loop leaves only when one is missing, so it looks up each.
         """
         import sqlite3

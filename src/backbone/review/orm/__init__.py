@@ -78,6 +78,7 @@ from backbone.review.orm.access import (
     module_flows,
     project_knowledge,
     query_chain,
+    round_changes_schema,
     scope_of,
 )
 from backbone.review.orm.facts import (
@@ -155,6 +156,7 @@ __all__ = [
     "query_chain",
     "query_value",
     "repeating_loop",
+    "round_changes_schema",
     "scope_of",
 ]
 

@@ -40,7 +40,7 @@ from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
-from backbone.review.orm.loops import block_leaves
+from backbone.review.orm.loops import Loop, block_leaves
 from backbone.review.orm.origins import origin_of, returned_origin
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 KNOWLEDGE_VIEW = "orm-knowledge"
 CHAINS_VIEW = "orm-query-chains"
+SCHEMA_VIEW = "orm-schema-changes"
 # How many project calls "through a project function" follows.
 MAX_CHAIN_DEPTH = 4
 
@@ -788,7 +789,10 @@ def _site(event: QueryEvent, upsert_keys: tuple[str, ...] = (), identity_keys: t
     elif event.receiver is not None and not event.receiver.eager_known and event.operation == "relation":
         return None
     locked = event.kind is QueryKind.READ and event.receiver is not None and event.receiver.locked
-    return QuerySite(line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys, identity_keys=identity_keys)
+    return QuerySite(
+        line, column, event.kind, event.text, event.confidence, locked=locked, upsert_keys=upsert_keys,
+        identity_keys=identity_keys, schema=event.schema,
+    )
 
 
 def _is_property(function: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
@@ -1259,6 +1263,51 @@ def query_chain(
     found = _search_chain(index, function, passed, max_depth, unlocked, per_item)
     chains[key] = found
     return found
+
+
+def changes_schema(index: ProjectIndex, function: str, max_depth: int = MAX_CHAIN_DEPTH) -> bool:
+    """`function` runs DDL (`CREATE TABLE`, `DROP INDEX`...), itself or through the project
+    functions it calls (`max_depth` calls deep)."""
+    found: dict[tuple[str, int], bool] = index.view(SCHEMA_VIEW, lambda _: {})
+    key = (function, max_depth)
+    if key not in found:
+        knowledge = project_knowledge(index)
+        queue: deque[tuple[str, int]] = deque([(function, 1)])
+        seen = {function}
+        answer = False
+        while queue and not answer:
+            current, depth = queue.popleft()
+            access = knowledge.function_access(current)
+            if access is not None and any(site.schema for site in access.queries):
+                answer = True
+                break
+            if depth >= max_depth:
+                continue
+            for _, target in index.callees(current):
+                if target.qualname not in seen:
+                    seen.add(target.qualname)
+                    queue.append((target.qualname, depth + 1))
+        found[key] = answer
+    return found[key]
+
+
+def round_changes_schema(loop: Loop, flow: ScopeFlow, index: ProjectIndex | None) -> bool:
+    """Each round of `loop` runs DDL: a statement that creates, drops or alters a table or an
+    index, in the loop or in a project function it calls (`for view in removed: drop_table(cur,
+    view)`). Schema changes go one statement per table, with no bulk form, and the reads beside
+    them (a catalog lookup of the table's versions) belong to the same per-table work."""
+    start = (getattr(loop.node, "lineno", 0), getattr(loop.node, "col_offset", 0))
+    end = (getattr(loop.node, "end_lineno", 0) or 0, getattr(loop.node, "end_col_offset", 0) or 0)
+    for event in flow.events():
+        if event.schema and start <= (getattr(event.node, "lineno", 0), getattr(event.node, "col_offset", 0)) <= end:
+            return True
+    qualname = flow.context.qualname
+    if index is None or not qualname:
+        return False
+    for call, target in index.callees(qualname):
+        if start <= (call.line, call.column) <= end and changes_schema(index, target.qualname):
+            return True
+    return False
 
 
 def call_arguments(call: ast.Call) -> frozenset[str] | None:

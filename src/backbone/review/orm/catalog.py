@@ -277,6 +277,8 @@ SQLALCHEMY_WRITE_STATEMENTS = frozenset(
     }
 )
 SQLALCHEMY_TEXT = frozenset({"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlmodel.text"})
+# Wrappers whose first argument is the SQL text they hold (psycopg's composable `sql.SQL("DROP TABLE {}")`).
+SQL_TEXT_WRAPPERS = SQLALCHEMY_TEXT | frozenset({"psycopg2.sql.SQL", "psycopg.sql.SQL"})
 # The statement builders Flask-SQLAlchemy exposes on `db` (last segment).
 EXTENSION_STATEMENTS = {"select": False, "insert": True, "update": True, "delete": True, "text": False}
 

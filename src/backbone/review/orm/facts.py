@@ -154,6 +154,8 @@ class QuerySite:
     # A SQLAlchemy get by primary key (`session.get(Model, key)`, `query(Model).get(key)`) keyed
     # by these parameters: called again with the same key, the session's identity map answers.
     identity_keys: tuple[str, ...] = ()
+    # DDL (`CREATE TABLE`, `DROP INDEX`...): it changes the schema, not rows.
+    schema: bool = False
 
 
 @dataclass(frozen=True, slots=True)

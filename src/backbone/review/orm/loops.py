@@ -5,8 +5,9 @@ element, conditions and inner iterables (not its first iterable, which runs once
 the body of a lambda that `map`/`filter`/`sorted(key=...)` applies per element.
 
 Loops over a literal collection of constants (`for field in ("name", "email")`), over
-chunks or pages (`for batch in chunked(ids, 500)`) and `while` loops that sleep between
-rounds (polling) don't repeat a query per row, so they don't count.
+chunks or pages (`for batch in chunked(ids, 500)`), `while` loops that sleep between
+rounds (polling) and step budgets (`while step < MAX_STEPS: ...; step += 1` with a small
+bound fixed in the source) don't repeat a query per row, so they don't count.
 """
 
 from __future__ import annotations
@@ -157,12 +158,12 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     if isinstance(loop.node, ast.While):
         return (
             _sleeps(loop.node, flow) or _retries_random_candidates(loop.node) or _probes(loop.node, flow)
-            or _walks_chain(loop.node, flow)
+            or _walks_chain(loop.node, flow) or _counts_few_steps(loop.node, flow)
         )
     iterable = loop_iterable(loop, flow)
     if iterable is None:
         return False
-    if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _few_rounds(iterable):
+    if isinstance(loop.node, (ast.For, ast.AsyncFor)) and (_few_rounds(iterable) or _few_steps_range(iterable, flow)):
         return True
     if isinstance(loop.node, (ast.For, ast.AsyncFor)) and _is_range(iterable) and _sleeps(loop.node, flow):
         # `for attempt in range(retries): ... time.sleep(backoff)`: a retry loop.
@@ -283,6 +284,69 @@ def _few_rounds(node: ast.expr) -> bool:
     numbers = [bound for bound in bounds if isinstance(bound, int)]
     start, stop = (0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
     return stop - start <= _FEW
+
+
+# Reads of a setting from the environment, with the default as second argument.
+_ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
+
+
+def _small_number(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
+    """A number of steps fixed in the source: a constant of at most ten (`5`), a name bound to
+    one (`MAX_ITERATIONS = 5`, in the function or the module), or a setting read from the
+    environment with such a default (`int(os.getenv("RESEARCH_STEPS", 5))`): a budget the code
+    or its operator sets, not the size of the data."""
+    if depth > 3:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int) and not isinstance(node.value, bool) and 0 <= node.value <= _FEW
+    if isinstance(node, ast.Call):
+        func_name = flow.resolver.qualified_name(node.func)
+        if isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
+            return _small_number(node.args[0], flow, depth + 1)
+        if func_name in _ENVIRONMENT_READS and len(node.args) == 2:
+            return _small_number(node.args[1], flow, depth + 1)
+        return False
+    if isinstance(node, ast.Name):
+        bindings = flow.bindings.get(node.id)
+        owner = flow
+        if not bindings and not isinstance(flow.scope, ast.Module):
+            owner = flow.module.flow(flow.module.tree)
+            bindings = owner.bindings.get(node.id)
+        if not bindings:
+            return False
+        # Every value it takes, not only the last: a bound that a round may raise isn't fixed.
+        return all(
+            binding.kind.value == "assign" and isinstance(binding.node, ast.expr) and _small_number(binding.node, owner, depth + 1)
+            for binding in bindings
+        )
+    return False
+
+
+def _few_steps_range(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`for step in range(MAX_STEPS)` with `MAX_STEPS` a small number fixed in the source or a
+    setting's default: a budget of steps, whatever the data."""
+    if not _is_range(node) or not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+        return False
+    return _small_number(node.args[0], flow)
+
+
+def _counts_few_steps(node: ast.While, flow: ScopeFlow) -> bool:
+    """`while iteration < MAX_ITERATIONS: ...; iteration += 1` with a small bound fixed in the
+    source (or a setting's default): a budget of steps, such as an agent's research rounds, each
+    dominated by its own work, not one round per row."""
+    test = node.test
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_counts_few_steps(ast.While(test=value, body=node.body, orelse=[]), flow) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Lt, ast.LtE, ast.NotEq))):
+        return False
+    counter, bound = test.left, test.comparators[0]
+    if not isinstance(counter, ast.Name) or not _small_number(bound, flow):
+        return False
+    return any(
+        isinstance(child, ast.AugAssign) and isinstance(child.op, ast.Add)
+        and isinstance(child.target, ast.Name) and child.target.id == counter.id
+        for child in ast.walk(node)
+    )
 
 
 def _probes(node: ast.While, flow: ScopeFlow) -> bool:
@@ -472,8 +536,45 @@ def on_error_path(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     while parent is not None and parent is not loop.node and parent is not flow.scope:
         if isinstance(parent, ast.ExceptHandler):
             return not _handles_a_miss(parent.type)
+        if isinstance(parent, ast.If) and isinstance(child, ast.stmt):
+            block = parent.body if child in parent.body else parent.orelse
+            if _fails_the_round(block, flow):
+                return True
         child = parent
         parent = flow.parent(child)
+    return False
+
+
+def _fails_the_round(block: list[ast.stmt], flow: ScopeFlow) -> bool:
+    """`if upload.size > limit: errors.append(TooLarge(upload.name)); upload.delete(); continue`:
+    the branch records the round's failure as an exception object and skips the rest of the
+    round, as an `except` handler does; it runs for the rows that fail, not for every row."""
+    if not block or not isinstance(block[-1], ast.Continue):
+        return False
+    for statement in block:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and _builds_an_exception(node.func, flow):
+                return True
+    return False
+
+
+def _builds_an_exception(func: ast.expr, flow: ScopeFlow) -> bool:
+    """`MaximumFileSizeException(...)`, `ValidationError(...)`, or a project class that derives
+    from an exception (`class TooLarge(UploadError)`)."""
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if not name[:1].isupper():
+        return False
+    qualname = flow.resolver.qualified_name(func) or name
+    seen: set[str] = set()
+    pending = [qualname]
+    while pending and len(seen) < 12:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current.rpartition(".")[2].endswith(("Error", "Exception")):
+            return True
+        pending.extend(flow.knowledge.class_bases(current))
     return False
 
 
@@ -548,6 +649,59 @@ def _always_leaves(statement: ast.stmt) -> bool:
     return False
 
 
+def stops_on_success(call: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`extracted = extract(page)` followed in the round by `if extracted: break`: the loop tries
+    candidates until the call gives an answer (a fallback over providers, as a retry over
+    attempts), so the call runs again only after it failed. A branch that raises or returns (a
+    check of each item) or that breaks when the call gave nothing (`if not page: break`) is not
+    one."""
+    statement: ast.AST | None = flow.parent(call)
+    while statement is not None and not isinstance(statement, ast.stmt):
+        statement = flow.parent(statement)
+    if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        return False
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    names = {leaf.id for target in targets for leaf in ast.walk(target) if isinstance(leaf, ast.Name)}
+    if not names:
+        return False
+    child: ast.AST = statement
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(child, ast.stmt):
+            block = _block_of(parent, child)
+            if block is not None:
+                for later in block[block.index(child) + 1 :]:
+                    if (
+                        isinstance(later, ast.If) and later.body and isinstance(later.body[-1], ast.Break)
+                        and _mentions(later.test, names) and not _tests_absence(later.test, names)
+                    ):
+                        return True
+        if parent is loop.node:
+            break
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _tests_absence(test: ast.expr, names: set[str]) -> bool:
+    """`not found`, `found is None`, `found == None`, alone or in an `and`/`or`: the branch runs
+    when the call gave nothing (a miss, a mismatch, the end of the pages), not when it succeeded."""
+    if isinstance(test, ast.BoolOp):
+        return any(_tests_absence(value, names) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, ast.Name) and test.operand.id in names
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq)):
+        right = test.comparators[0]
+        return isinstance(test.left, ast.Name) and test.left.id in names and isinstance(right, ast.Constant) and right.value is None
+    if isinstance(test, ast.Compare) and any(isinstance(operator, (ast.NotEq, ast.IsNot, ast.NotIn)) for operator in test.ops):
+        # `container.serial != first_serial`: a mismatch ends the loop, each match goes on.
+        return not (
+            isinstance(test.left, ast.Name) and test.left.id in names and len(test.ops) == 1
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+        )
+    return False
+
+
 def _block_of(parent: ast.AST, child: ast.stmt) -> list[ast.stmt] | None:
     for field in ("body", "orelse", "finalbody"):
         block = getattr(parent, field, None)
@@ -574,6 +728,12 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
             # `items = Model.objects.filter(pk__in=pks)` in the loop, then `for item in items`.
             return any(_batch_arguments(value, loop, targets) for value in _values_in_loop(call.id, loop, flow))
         if isinstance(call, ast.Call):
+            receiver = _receiver_name(call)
+            if receiver is not None and any(
+                _batch_arguments(value, loop, targets) for value in _values_in_loop(receiver.id, loop, flow)
+            ):
+                # `batch = Entry.objects.filter(id__in=batch_ids)` in the loop, then `batch.delete()`.
+                return True
             # `query = select(M).where(M.id.in_(ids))` in the loop, then `session.exec(query)`.
             for argument in call.args:
                 if isinstance(argument, ast.Name) and any(
@@ -581,6 +741,14 @@ def batch_lookup(call: ast.AST, loop: Loop, flow: ScopeFlow | None = None) -> bo
                 ):
                     return True
     return _batch_arguments(call, loop, targets)
+
+
+def _receiver_name(call: ast.Call) -> ast.Name | None:
+    """The name a method call's chain starts from: `batch` in `batch.delete()` or `batch.all().delete()`."""
+    current: ast.expr = call.func
+    while isinstance(current, (ast.Attribute, ast.Call)):
+        current = current.value if isinstance(current, ast.Attribute) else current.func
+    return current if isinstance(current, ast.Name) and current is not call.func else None
 
 
 def _values_in_loop(name: str, loop: Loop, flow: ScopeFlow) -> list[ast.AST]:

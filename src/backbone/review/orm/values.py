@@ -208,3 +208,6 @@ class QueryEvent:
     # For writes: the bulk alternative a message can propose.
     bulk_alternative: str = ""
     extra: tuple[str, ...] = field(default=())
+    # SQL text that changes the schema (CREATE, DROP, ALTER, GRANT...), not rows: one statement
+    # per table or index, which no bulk form replaces.
+    schema: bool = False

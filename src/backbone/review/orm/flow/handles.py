@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
+from backbone.sql.kinds import StatementKind, statement_kind
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.flow.bindings import BindingKind
@@ -73,6 +74,7 @@ class DatabaseHandles(SqlAlchemyStatements):
         )
         statement = self.value(argument) if argument is not None else None
         writes = False
+        schema = False
         model = ""
         eager: tuple[str, ...] = ()
         entities = False
@@ -84,13 +86,14 @@ class DatabaseHandles(SqlAlchemyStatements):
         elif argument is not None:
             sql = self.sql_text(argument)
             writes = bool(sql and statement_writes(sql)) or self._table_write(argument)
+            schema = sql is not None and statement_kind(sql) is StatementKind.SCHEMA
         elif receiver.confidence is not _HIGH:
             return None, None
         kind = QueryKind.WRITE if writes else QueryKind.READ
         bulk = "one executemany() call (or an INSERT ... VALUES of all the rows)" if writes else ""
         if receiver.layer is DataLayer.SQLALCHEMY and writes:
             bulk = "one execute() with a list of parameter sets, or insert()/update() with all the rows"
-        event = QueryEvent(call, kind, receiver.layer, name, _text(call), model, receiver.confidence, receiver, bulk_alternative=bulk)
+        event = QueryEvent(call, kind, receiver.layer, name, _text(call), model, receiver.confidence, receiver, bulk_alternative=bulk, schema=schema)
         if name == "scalar":
             return (DataValue(ValueKind.INSTANCE, DataLayer.SQLALCHEMY, model, eager=eager, locked=locked) if model else None), event
         if name == "scalars":
@@ -132,6 +135,8 @@ class DatabaseHandles(SqlAlchemyStatements):
         found = sql_of_literal(node)
         if found is not None:
             return found
+        if isinstance(node, ast.Call):
+            return self._called_sql_text(node, depth)
         if isinstance(node, ast.Name):
             binding = self.binding_at(node.id, before if before is not None else node)
             if binding is not None and binding.kind is BindingKind.ASSIGN and isinstance(binding.node, ast.expr):
@@ -143,6 +148,37 @@ class DatabaseHandles(SqlAlchemyStatements):
                 if module_binding is not None and isinstance(module_binding.node, ast.expr) and module_binding.kind is BindingKind.ASSIGN:
                     return module_flow.sql_text(module_binding.node, depth + 1)
         return None
+
+    def _called_sql_text(self, call: ast.Call, depth: int) -> str | None:
+        """The SQL text a call gives: `DROP_TABLE.format(table=name)` of a module constant,
+        `sql.SQL("DROP TABLE {}").format(...)`, `text(...)`, or a call of a module function whose
+        every `return` gives SQL text of one kind (`def create_table_sql(name): return f"CREATE ..."`)."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "format":
+            return self.sql_text(func.value, depth + 1)
+        qualname = self.resolver.qualified_name(func)
+        if qualname in catalog.SQL_TEXT_WRAPPERS:
+            return self.sql_text(call.args[0], depth + 1) if call.args else None
+        if not isinstance(func, ast.Name) or self.local_binding(func)[0] is not None:
+            return None
+        function = next(
+            (
+                statement for statement in self.module.tree.body
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == func.id
+            ),
+            None,
+        )
+        if function is None:
+            return None
+        flow = self.module.flow(function)
+        texts: list[str] = []
+        for node in _own_returns(function):
+            text = flow.sql_text(node.value, depth + 1) if node.value is not None else None
+            if text is None:
+                return None
+            texts.append(text)
+        kinds = {statement_kind(text) for text in texts}
+        return texts[0] if len(kinds) == 1 else None
 
     def _connection_method(self, call: ast.Call, name: str, receiver: DataValue) -> tuple[DataValue | None, QueryEvent | None]:
         if name in catalog.CURSOR_METHODS:
@@ -200,6 +236,19 @@ class DatabaseHandles(SqlAlchemyStatements):
             kind = catalog.EXTENSION_READ[name]
             return (DataValue(kind, DataLayer.SQLALCHEMY, model, eager=eager) if model else None), event
         return None, None
+
+
+def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The `return` statements of `function`, not of the functions and lambdas nested in it."""
+    found: list[ast.Return] = []
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _looks_like_class(node: ast.expr) -> bool:

@@ -30,9 +30,10 @@ from backbone.review.orm import (
     call_arguments,
     query_chain,
     repeating_loop,
+    round_changes_schema,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
-from backbone.review.orm.loops import bounded, round_arguments
+from backbone.review.orm.loops import bounded, round_arguments, stops_on_success
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
@@ -143,10 +144,17 @@ class QueryInLoop(Rule):
             "before it) or probe for a free value "
             "(`while Page.objects.filter(slug=slug).exists(): slug = ...`, the query runs about once), queries "
             "under `if name == \"choices\":` on the loop value (they run in one round), retry "
-            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), and batch queries (`id__in=chunk`, "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps), step budgets (`for step in "
+            "range(MAX_STEPS)`, `while iteration < max_steps: ...; iteration += 1`, with a bound of at most ten "
+            "fixed in the source or the default of a setting read from the environment, `int(os.getenv(\"STEPS\", "
+            "5))`: an agent's rounds, each dominated by its own work), and batch queries (`id__in=chunk`, "
             "`.in_(batch)`, also through a statement bound in the round, `query = select(M).where(M.id.in_(ids))` "
             "then `session.execute(query)` in `for kind, ids in ids_by_kind.items()`, a sliced query in a `while` "
             "loop);\n"
+            "- a call of a project function that returns no row, followed in the round by `if <its result>: "
+            "break` (`summary = summarise(page)`, then `if summary: break`): a fallback over providers that stops "
+            "at the first answer (a helper that returns the row it looked up is a search, and a branch that raises or "
+            "returns, or breaks when the call gave nothing, is a check of each item: both are reported);\n"
             "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
             "loop runs it once;\n"
@@ -171,6 +179,11 @@ class QueryInLoop(Rule):
             "configs`): the lookup of a create-or-update of that item, which writes per item anyway "
             "(a function that writes only when the lookup found nothing, `if tag is None: session.add(...)`, "
             "is a read where the row exists, and is reported);\n"
+            "- loops whose rounds change the schema: SQL text starting with CREATE, DROP or ALTER run in the "
+            "round, directly or through a project function (`for view in removed: drop_versions(cur, view)`, "
+            "which looks the table's versions up in `pg_tables` and drops each), also when the text is a module "
+            "constant's `.format(...)`, a psycopg `sql.SQL(...)` or what a module function returns: DDL goes one "
+            "statement per table with no bulk form, and its catalog lookups belong to that work;\n"
             "- test modules and migrations.\n\n"
             "In a background task the finding is info: each row still costs a round trip, but no user "
             "waits on it; in a command, a script or start-up code it is not reported.\n\n"
@@ -200,6 +213,87 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # A check that every token sits in the same container: the loop leaves on the first
+        # mismatch, and looks up one container per token until then.
+        """
+        import sqlite3
+
+
+        def container_of(connection, serial):
+            row = connection.execute("SELECT container FROM tokens WHERE serial = ?", (serial,)).fetchone()
+            return row[0] if row else None
+
+
+        def shared_container(serials):
+            connection = sqlite3.connect("app.db")
+            shared = None
+            for position, serial in enumerate(serials):
+                container = container_of(connection, serial)  # expect: BB201
+                if position == 0:
+                    shared = container
+                if not container or container != shared:
+                    shared = None
+                    break
+            return shared
+        """,
+        # A check of every name: the loop leaves only when one is missing, so it looks up each.
+        """
+        import sqlite3
+
+
+        def workspace_id(connection, name):
+            row = connection.execute("SELECT id FROM workspaces WHERE name = ?", (name,)).fetchone()
+            return row[0] if row else None
+
+
+        def add_to_workspaces(names):
+            connection = sqlite3.connect("app.db")
+            found = []
+            for name in names:
+                workspace = workspace_id(connection, name)  # expect: BB201
+                if not workspace:
+                    raise ValueError(f"no workspace {name}")
+                found.append(workspace)
+            return found
+        """,
+        # A loop counted up to the length of the data goes round once per row.
+        """
+        from django.db import models
+
+
+        class Customer(models.Model):
+            name = models.CharField(max_length=100)
+
+
+        def names(ids):
+            found = []
+            position = 0
+            while position < len(ids):
+                found.append(Customer.objects.get(pk=ids[position]).name)  # expect: BB201
+                position += 1
+            return found
+        """,
+        # A search through a helper that returns the row: each miss goes on to the next
+        # candidate, so a lookup runs per candidate until one matches.
+        """
+        from django.db import models
+
+
+        class Account(models.Model):
+            email = models.EmailField()
+
+
+        def account_for(email):
+            return Account.objects.filter(email=email).first()
+
+
+        def first_known(addresses):
+            for address in addresses:
+                account = account_for(address)  # expect: BB201
+                if account:
+                    break
+            return account
+        """,
         # A search whose miss goes on to the next candidate: the try's else breaks only on a
         # match, so the lookup runs once per address that has none.
         """
@@ -680,6 +774,92 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # An agent's research rounds: a budget of steps set in the source or by a setting's
+        # default, each dominated by a model call, not one round per row.
+        """
+        import os
+
+        from django.db import models
+
+        MAX_TOOL_CALLS = 3
+
+
+        class Agent(models.Model):
+            name = models.CharField(max_length=100)
+            public = models.BooleanField()
+
+
+        def accessible(agent_id):
+            return Agent.objects.filter(pk=agent_id, public=True).exists()
+
+
+        def research(agent_id, ask_model):
+            steps = int(os.getenv("RESEARCH_STEPS", 5))
+            iteration = 0
+            notes = []
+            while iteration < steps:
+                if accessible(agent_id):
+                    notes.append(ask_model(notes))
+                iteration += 1
+            for _ in range(MAX_TOOL_CALLS):
+                if accessible(agent_id):
+                    notes.append(ask_model(notes))
+            return notes
+        """,
+        # A fallback over providers: the loop leaves as soon as one gives an answer.
+        """
+        from django.db import models
+
+
+        class Settings(models.Model):
+            model_name = models.CharField(max_length=100)
+
+
+        def summarise(page, ask_model):
+            settings = Settings.objects.first()
+            return ask_model(settings.model_name, page)
+
+
+        def read(url, scrapers, fetch, ask_model):
+            summary = None
+            for scraper in scrapers:
+                try:
+                    page = fetch(scraper, url)
+                    summary = summarise(page, ask_model)
+                    if summary:
+                        break
+                except OSError:
+                    continue
+            return summary
+        """,
+        # Schema work per table: a catalog lookup of the table's versions, then DROP for each,
+        # and a CREATE INDEX per vector column. DDL has no bulk form.
+        """
+        import psycopg2
+        from psycopg2 import sql
+
+        CREATE_INDEX = "CREATE INDEX IF NOT EXISTS {name} ON {table} (embedding)"
+
+
+        def drop_statement(table_name):
+            return sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table_name))
+
+
+        def drop_versions(cur, base):
+            cur.execute("SELECT tablename FROM pg_tables WHERE tablename ~ %s", (f"^{base}_v[0-9]+$",))
+            for (name,) in cur.fetchall():
+                cur.execute(drop_statement(name))
+
+
+        def update(views_to_delete, views_to_keep):
+            connection = psycopg2.connect("dbname=store")
+            cur = connection.cursor()
+            for view in views_to_delete:
+                drop_versions(cur, view.name)
+            for view in views_to_keep:
+                for column in view.vector_columns:
+                    cur.execute(CREATE_INDEX.format(name=f"{view.name}_{column}_idx", table=view.name))
+        """,
         # Ids grouped by kind, then one IN query per group, through a statement bound in the round.
         """
         from collections import defaultdict
@@ -1617,6 +1797,9 @@ class QueryInLoop(Rule):
             return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
+        if round_changes_schema(loop, flow, self.context.project):
+            # Per-table schema work: DDL has no bulk form, and its reads are catalog lookups.
+            return True
         if loop.kind is LoopKind.WHILE and isinstance(node, ast.Call) and _pages(node):
             return True
         if loop.kind is LoopKind.WHILE and event is not None and event.receiver is not None:
@@ -1645,6 +1828,10 @@ class QueryInLoop(Rule):
             return
         chain = query_chain(project, target, call_arguments(call), unlocked=True, per_item=round_arguments(call, loop, flow))
         if chain is None or self._exempt(call, loop, flow, None):
+            return
+        if flow.call_result(call)[0] is None and stops_on_success(call, loop, flow):
+            # A fallback: the loop leaves once the call gives an answer that is not a row (a row
+            # found per candidate is a search, and is reported).
             return
         # Reported at the call; deeper chains can't see the conditions around each call.
         confidence = chain.confidence if len(chain.functions) == 1 else lower_confidence(chain.confidence, Confidence.MEDIUM)

@@ -25,6 +25,7 @@ from backbone.review.orm import (
     leaves_loop_after,
     module_flows,
     repeating_loop,
+    round_changes_schema,
 )
 from backbone.review.orm.catalog import django_async_name
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
@@ -67,8 +68,8 @@ class WriteInLoop(Rule):
             "`set()`/`create()` (and their async `a...` forms);\n"
             "- SQLAlchemy: `session.commit()`/`flush()` (sync and async, Flask-SQLAlchemy's `db.session`), "
             "`execute(insert(...)/update(...)/delete(...))`, `query.update()`/`delete()`;\n"
-            "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE, DELETE or "
-            "DDL text, `executemany()` called in a loop, `connection.commit()`.\n\n"
+            "- DB-API and drivers: `cursor.execute()` / `connection.execute()` of INSERT, UPDATE or DELETE "
+            "text, `executemany()` called in a loop, `connection.commit()`.\n\n"
             "`session.add()` alone is not a write: nothing runs until the flush or commit. The message names "
             "the bulk alternative; a per-row `flush()` costs a round trip per row, a per-row `commit()` a round "
             "trip and a transaction per row.\n\n"
@@ -78,9 +79,12 @@ class WriteInLoop(Rule):
             "(`for model in (Device, Rack)`, `apps.get_models()`, `model = content_type.model_class()` in the "
             "loop, a SQLAlchemy `delete(table)` or `table.insert()` of the loop's table: each round is another "
             "table) and retry "
-            "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a `while` loop that sleeps or "
+            "loops (`for attempt in range(3)`, a `range()` loop that sleeps, a step budget such as `for step in range(MAX_STEPS)` "
+            "or `while iteration < max_steps: ...; iteration += 1` with a bound of at most ten fixed in the source or "
+            "a setting's default, a `while` loop that sleeps or "
             "probes for a free value); batch writes (`filter(id__in=chunk).update(...)`, `bulk_create()`/"
-            "`bulk_update()` per batch, SQLAlchemy's `bulk_save_objects()`/`bulk_insert_mappings()`/"
+            "`bulk_update()` per batch, also through a queryset bound in the round (`batch = Entry.objects.filter(id__in=ids)`, "
+            "then `batch.delete()`), SQLAlchemy's `bulk_save_objects()`/`bulk_insert_mappings()`/"
             "`bulk_update_mappings()` per group) and the commit that keeps each batch's progress; a second "
             "`flush()` (or `commit()`) in the same loop (the first is reported, the others have the same cause); `save()`/`delete()` of "
             "a model whose project class overrides that method (the model is known from the query, from "
@@ -90,7 +94,12 @@ class WriteInLoop(Rule):
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write in an "
             "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
             "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
-            "reported); "
+            "reported), or in a branch that records the round's failure as an exception object and skips the rest of "
+            "the round (`if upload.size > limit: errors.append(TooLarge(upload.name)); upload.delete(); continue`); "
+            "DDL (`CREATE TABLE`, `CREATE INDEX`, `DROP`, `ALTER` text, also a module constant's `.format(...)`, "
+            "a psycopg `sql.SQL(...)` or what a module function returns) and every write in a loop whose rounds run "
+            "DDL, directly or through a project function: schema changes go one statement per table, with no bulk "
+            "form; "
             "loops over a submitted form's fields (`for name, value in form.cleaned_data.items()`: as many rounds "
             "as the form class declares fields); a write "
             "followed by `break`/`return`/`raise` (it runs once), or in a `try` whose `else` breaks "
@@ -121,6 +130,23 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # Expired rows deleted one by one: a branch that skips the round without recording a
+        # failure is the loop's own work, not an error path.
+        """
+        from django.db import models
+
+        class Session(models.Model):
+            expired = models.BooleanField()
+
+        def sweep(sessions):
+            kept = []
+            for session in sessions:
+                if session.expired:
+                    session.delete()  # expect: BB202
+                    continue
+                kept.append(session)
+            return kept
+        """,
         # Creating the rows a lookup didn't find, one by one, in the handler of the miss.
         """
         from django.db import models
@@ -278,6 +304,82 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # Uploads that fail validation are deleted and reported back; the others are kept.
+        """
+        from django.db import models
+
+
+        class UploadTooLarge(Exception):
+            pass
+
+
+        class WrongFileType(Exception):
+            pass
+
+
+        class Upload(models.Model):
+            name = models.CharField(max_length=200)
+            size = models.IntegerField()
+
+
+        def check_uploads(ids, limit, accepted):
+            errors = []
+            kept = []
+            for upload in Upload.objects.filter(pk__in=ids):
+                if upload.size > limit:
+                    errors.append(UploadTooLarge(upload.name))
+                    upload.delete()
+                    continue
+                if not upload.name.endswith(accepted):
+                    errors.append(WrongFileType(upload.name))
+                    upload.delete()
+                    continue
+                kept.append(upload.pk)
+            return kept, errors
+        """,
+        # Deleting in rounds of a thousand ids: each round is one DELETE ... WHERE id IN (...).
+        """
+        from django.db import models
+
+
+        class Entry(models.Model):
+            owner = models.IntegerField()
+
+
+        def delete_all(owner, batch_size=1000):
+            entries = Entry.objects.filter(owner=owner)
+            deleted = 0
+            while entries.exists():
+                ids = list(entries.values_list("id", flat=True)[:batch_size])
+                batch = Entry.objects.filter(id__in=ids, owner=owner)
+                count, _ = batch.delete()
+                deleted += count
+            return deleted
+
+
+        async def adelete_all(owner, batch_size=1000):
+            entries = Entry.objects.filter(owner=owner)
+            while await entries.aexists():
+                ids = [pk async for pk in entries.values_list("id", flat=True)[:batch_size]]
+                batch = Entry.objects.filter(id__in=ids)
+                await batch.adelete()
+        """,
+        # One table per view: CREATE TABLE (and an index when it lacks one) has no bulk form.
+        """
+        import pymysql
+
+
+        def update(views):
+            connection = pymysql.connect(host="db")
+            cur = connection.cursor()
+            for view in views:
+                cur.execute(f"CREATE TABLE IF NOT EXISTS {view.table} (entity_key VARCHAR(512), value BLOB)")
+                exists = cur.execute(
+                    f"SELECT 1 FROM information_schema.statistics WHERE table_name = '{view.table}'"
+                )
+                if not exists:
+                    cur.execute(f"ALTER TABLE {view.table} ADD INDEX {view.table}_ek (entity_key)")
+        """,
         # Inside the model's own manager and queryset classes, `self` holds that model's rows:
         # its delete() is overridden, so each row is deleted on its own.
         """
@@ -638,6 +740,9 @@ class WriteInLoop(Rule):
                 continue
             loop = repeating_loop(event.node, flow)
             if loop is None or leaves_loop_after(event.node, loop, flow):
+                continue
+            if event.schema or round_changes_schema(loop, flow, self.context.project):
+                # DDL goes one statement per table; it has no bulk form.
                 continue
             if batch_lookup(event.node, loop, flow) or django_async_name(event.operation) in _BULK:
                 batch_loops.add(loop.node)

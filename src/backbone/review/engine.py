@@ -141,7 +141,11 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         index: ProjectIndex | None = None
         if outcomes and selection.has_project_rules():
             edited = {display: outcome.facts for display, outcome in outcomes.items()}
-            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, cache.facts()))
+            previous_facts = cache.facts()
+            # The cached facts live to the end of the review: set aside from the collections
+            # that follow each file (Checker.release), which would scan them all again.
+            gc.freeze()
+            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, previous_facts))
             stored_reads = cache.project_reads()
             if stored_reads is not None and keys.shape != keys.previous_shape == stored_reads.shape:
                 # The edits changed the shape: the cached findings still hold when no fact

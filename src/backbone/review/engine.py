@@ -159,6 +159,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         # PROJECT findings depend on the facts of every file: reused while those they were
         # computed for hold (`incremental`).
         stale = [job for job in jobs if job.display in cached and not keys.holds(cached[job.display])]
+        # Of those, the rules to run again, when not all (`ProjectKeys.rerun`).
+        rerun = {job.display: keys.rerun(cached[job.display]) for job in stale}
         if (outcomes or stale) and selection.has_project_rules():
             cached_facts = cache.facts()
             # The index needs the facts of every file. Those of a cached file are missing when
@@ -173,13 +175,22 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 if unknown:
                     facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
                     stale += [job for job in unknown if job not in stale]
+                    rerun.update(dict.fromkeys((job.display for job in unknown), None))
                 from backbone.review.project import ProjectIndex
 
                 index = ProjectIndex.build(facts)
-            again = [replace(job, cached_content=cached[job.display].content) for job in stale]
+            again = [
+                replace(job, cached_content=cached[job.display].content, project_codes=rerun[job.display])
+                for job in stale
+            ]
             pool.grow(selection, len(again), options.jobs)
             answers, read = pool.check_project(index, again)
             for display, (found, errors) in answers.items():
+                codes = rerun.get(display)
+                if codes is not None:
+                    # Some rules ran again: the others' findings stand as cached.
+                    kept = tuple(finding for finding in cached[display].project_findings if finding.code not in codes)
+                    found = kept + found
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
             result.project_checked = len(project_findings)

@@ -52,6 +52,9 @@ class FileJob:
     # The content digest of a cached file whose PROJECT findings are checked again: its facts
     # are those of the project index, so only its tree is needed.
     cached_content: str = ""
+    # The PROJECT rules to run again on such a file, when only the findings of some may quote
+    # a position an edit moved (`incremental.ProjectKeys.rerun`); None: all of them.
+    project_codes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

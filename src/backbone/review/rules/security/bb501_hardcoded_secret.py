@@ -71,6 +71,7 @@ class HardcodedSecret(Rule):
     severity = Severity.ERROR
     contexts = {ExecutionContext.TEST: Severity.INFO}
     confidence = Confidence.HIGH
+    masks_source = True
     subscribes = (
         ast.Constant,
         ast.JoinedStr,

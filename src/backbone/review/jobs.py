@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,6 +87,8 @@ class Crash:
         view = ""
         while isinstance(error, ViewFailed):  # name the view that failed first, and its error
             view, error = error.key, error.error
+        import traceback  # only a failure needs it
+
         frames = traceback.extract_tb(error.__traceback__)
         ours = [frame for frame in frames if f"{os.sep}backbone{os.sep}" in frame.filename]
         raised_at = ""

@@ -492,3 +492,23 @@ def test_a_rule_reporting_sensitive_spans_says_it_masks_source() -> None:
         rule = registry[code]
         source = inspect.getsource(sys.modules[rule.__module__])
         assert ("sensitive_spans" in source) == rule.masks_source, code
+
+
+def test_the_collector_is_back_on_after_a_review_whatever_happens(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine turns the automatic collector off before loading the rules: it turns it back
+    on after the review, and when loading the rules fails."""
+    import gc
+
+    from backbone.review.jobs import RuleSelection
+
+    assert gc.isenabled()
+    run(shop)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    def failing(self: RuleSelection) -> bool:
+        raise RuntimeError("a rule that cannot load")
+
+    monkeypatch.setattr(RuleSelection, "has_project_rules", failing)
+    with pytest.raises(RuntimeError):
+        run(shop, use_cache=False)
+    assert gc.isenabled()

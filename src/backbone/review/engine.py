@@ -115,19 +115,26 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         else:
             to_check.append(job)
 
-    # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
-    project_rules = bool(to_check) and selection.has_project_rules()
-    # The pool is sized for the files to read; the files whose PROJECT findings need checking
-    # again (an edit that moves positions some findings quote, or changes facts others read)
-    # are known once the edited files are read, and the pool grows for them then: a few edited
-    # files are checked in this process, without sending the project index to workers.
-    workload = len(to_check)
-    pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and
     # the survivors set aside (Checker.release): a collection scans only what one file made.
+    # It is off from here: loading the rules makes objects that live to the end, which the
+    # automatic collections during their import scanned again and again.
     collecting = gc.isenabled()
     gc.disable()
+    try:
+        # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
+        project_rules = bool(to_check) and selection.has_project_rules()
+        # The pool is sized for the files to read; the files whose PROJECT findings need checking
+        # again (an edit that moves positions some findings quote, or changes facts others read)
+        # are known once the edited files are read, and the pool grows for them then: a few edited
+        # files are checked in this process, without sending the project index to workers.
+        workload = len(to_check)
+        pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
     gc.freeze()
     try:
         for outcome in pool.check_files(to_check, options.progress):

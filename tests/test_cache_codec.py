@@ -127,3 +127,42 @@ def test_a_save_converts_only_the_entries_that_changed() -> None:
     # An entry whose stale wire form were kept would be written as it was: `put` must drop it.
     stale, _ = codec.encode_reusing_wire(changed, wire)
     assert codec.decode(stale) == values
+
+
+@dataclass(frozen=True, slots=True)
+class _Slotted:
+    name: str
+    items: tuple[int, ...]
+    extra: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low above high")
+
+
+@dataclass(frozen=True)
+class _Unslotted:
+    inner: _Slotted
+
+
+def test_decoded_dataclasses_are_those_their_init_would_build() -> None:
+    """Frozen slotted dataclasses are decoded by setting their slots (not calling `__init__`):
+    the values are equal, hash alike and stay frozen; a dataclass with a `__post_init__`, or
+    without slots, is still built by calling it, so that it can refuse what it is given."""
+    codec = TypedCodec(dict[str, _Unslotted])
+    value = {"a": _Unslotted(_Slotted("x", (1, 2), frozenset({"y"})))}
+    decoded = codec.decode(codec.encode(value))
+    assert decoded == value and decoded is not None
+    assert type(decoded["a"].inner) is _Slotted and hash(decoded["a"].inner) == hash(value["a"].inner)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded["a"].inner.name = "z"  # type: ignore[misc]
+    checked = TypedCodec(tuple[_Checked, ...])
+    assert checked.decode(checked.encode((_Checked(1, 2),))) == (_Checked(1, 2),)
+    refused = msgspec.msgpack.encode([["_Checked", 3, 2]])
+    assert checked.decode(refused) is None

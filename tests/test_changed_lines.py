@@ -145,3 +145,34 @@ def test_diff_in_a_service_below_the_git_top_level(tmp_path: Path, monkeypatch: 
     run = review_json(capsys, "services/shop/shop/routers", "--diff=main", "--no-cache")
     # Paths in the JSON report are relative to the service's configuration, as always.
     assert findings(run.json()) == [("BB102", "shop/routers/orders.py", new_line)]
+
+
+def test_the_top_level_is_asked_of_git_only_where_a_repository_can_be(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every review asks for the git top level: a folder with no `.git` in it or above it (and
+    no GIT_DIR) has none, told without starting git; inside a repository, or with GIT_DIR
+    set, git answers."""
+    from backbone.review import changes
+
+    outside = tmp_path / "outside" / "service"
+    outside.mkdir(parents=True)
+    if any((folder / ".git").exists() for folder in (outside, *outside.parents)):
+        pytest.skip("the temporary folder is inside a git repository")
+    started: list[tuple[str, ...]] = []
+    run = subprocess.run
+
+    def recording(command: list[str], *args: object, **kwargs: object) -> object:
+        started.append(tuple(command))
+        return run(command, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", recording)
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    assert changes.git_toplevel(outside) is None
+    assert started == []
+    assert changes.git_toplevel(shop / "shop") == shop.resolve()
+    assert started
+    started.clear()
+    monkeypatch.setenv("GIT_DIR", str(shop / ".git"))
+    assert changes.git_toplevel(outside) is not None
+    assert started

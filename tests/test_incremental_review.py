@@ -448,3 +448,67 @@ def test_a_new_name_no_check_reads_keeps_the_other_files_project_findings(shop: 
     # The edited file, and those whose findings quote a position the edit moved.
     assert 1 <= warm.project_checked <= 4 < len(python_files(shop))
     assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_moving_positions_runs_again_only_the_rules_whose_findings_may_quote_them(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A docstring on top of models.py moves every position there: a file whose BB207 quotes
+    one is checked again by BB207 (and the rules that mask source lines) alone, and its other
+    findings stand; the review is the cold one."""
+    from backbone.review.checker import Checker
+    from backbone.review.rules import all_rules
+    from backbone.review.rules.base import Scope
+
+    run(shop)
+    checked: dict[str, list[str]] = {}
+    original = Checker._check
+
+    def check(self: Checker, rules: list[type], parsed: object, *args: object) -> object:
+        checked[parsed.job.display] = [rule.code for rule in rules]  # type: ignore[attr-defined]
+        return original(self, rules, parsed, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Checker, "_check", check)
+    insert_line(shop / "shop" / "models.py", 1, '"""The shop\'s models."""')
+    warm = run(shop)
+    monkeypatch.undo()
+    partial = {display: codes for display, codes in checked.items() if display != "shop/models.py"}
+    assert "BB207" in partial["shop/views.py"]
+    project_rules = {code for code in all_rules() if all_rules()[code].scope is Scope.PROJECT}
+    masking = {code for code in project_rules if all_rules()[code].masks_source}
+    assert all(masking <= set(codes) < project_rules for codes in partial.values())
+    assert keys(warm.findings) == keys(run(shop, use_cache=False).findings)
+
+
+def test_a_rule_reporting_sensitive_spans_says_it_masks_source() -> None:
+    """A check running some rules again runs those that mask source lines too: a rule whose
+    reports can carry `sensitive_spans` must say so (`masks_source`)."""
+    import inspect
+
+    from backbone.review.rules import all_rules
+
+    registry = all_rules()
+    for code in registry:
+        rule = registry[code]
+        source = inspect.getsource(sys.modules[rule.__module__])
+        assert ("sensitive_spans" in source) == rule.masks_source, code
+
+
+def test_the_collector_is_back_on_after_a_review_whatever_happens(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine turns the automatic collector off before loading the rules: it turns it back
+    on after the review, and when loading the rules fails."""
+    import gc
+
+    from backbone.review.jobs import RuleSelection
+
+    assert gc.isenabled()
+    run(shop)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    def failing(self: RuleSelection) -> bool:
+        raise RuntimeError("a rule that cannot load")
+
+    monkeypatch.setattr(RuleSelection, "has_project_rules", failing)
+    with pytest.raises(RuntimeError):
+        run(shop, use_cache=False)
+    assert gc.isenabled()

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -244,4 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    code = main()
+    # The process ends here: the collection the interpreter runs on its way out would scan
+    # every object a review leaves (the project's facts, its trees), for a tenth of a warm
+    # review. Frozen, they are skipped; the memory goes with the process all the same.
+    gc.freeze()
+    sys.exit(code)

@@ -9,7 +9,6 @@ finding's code and severity the same way in all three reports.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -37,6 +36,8 @@ def use_color(choice: str, output: str | None) -> bool:
 def text_width(output: str | None) -> int:
     """The terminal's width when the report goes to one; 120 columns in files and pipes."""
     if output is None and sys.stdout.isatty():
+        import shutil  # its archive support costs more than the rest of this module: only a terminal needs it
+
         return shutil.get_terminal_size((120, 24)).columns
     return 120
 

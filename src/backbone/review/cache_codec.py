@@ -70,15 +70,15 @@ class TypedCodec(Generic[T]):
 
 
 class EntriesCodec(Generic[T]):
-    """A `dict[str, T]` that keeps each entry's wire form: a save converts only the entries that
-    changed since the load (or the last save) and reuses the others' wire forms as they were."""
+    """A `dict[str, T]` that keeps each entry's wire form, its encoded bytes as read: a save
+    encodes only the entries that changed since the load (or the last save) and writes the
+    others' bytes as they were (the file is the same map of the same entries either way)."""
 
     def __init__(self, annotation: object, names: Mapping[str, object] | None = None) -> None:
         self._element = _Planner(dict(names or {})).plan(annotation)
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
-            _generic(dict, (str, self._element.wire))
-        )
+        self._entries: msgspec.msgpack.Decoder[dict[str, msgspec.Raw]] = msgspec.msgpack.Decoder(dict[str, msgspec.Raw])
+        self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(self._element.wire)
 
     def decode(self, data: bytes) -> dict[str, T] | None:
         """The entries, or None when `data` is invalid (as a whole)."""
@@ -90,15 +90,15 @@ class EntriesCodec(Generic[T]):
 
     def decode_keeping_wire(self, data: bytes) -> tuple[dict[str, T], dict[str, Any]] | None:
         """The entries and their wire forms, or None when `data` is invalid (as a whole)."""
+        decode = self._decoder.decode
+        from_wire = self._element.from_wire
         try:
-            wire: dict[str, Any] = self._decoder.decode(data)
+            wire = self._entries.decode(data)
+            if from_wire is None:
+                return {name: typing.cast(T, decode(element)) for name, element in wire.items()}, dict(wire)
+            return {name: typing.cast(T, from_wire(decode(element))) for name, element in wire.items()}, dict(wire)
         except _UNDECODABLE:
             return None
-        from_wire = self._element.from_wire
-        if from_wire is None:
-            return typing.cast(dict[str, T], dict(wire)), wire
-        try:
-            return {name: typing.cast(T, from_wire(element)) for name, element in wire.items()}, wire
         except (TypeError, ValueError):
             # A dataclass's own __post_init__ refusing a value it was given.
             return None
@@ -109,11 +109,12 @@ class EntriesCodec(Generic[T]):
         """The bytes of `entries`, taking the wire form of each name in `known` as it is, and the
         wire forms written."""
         to_wire = self._element.to_wire
+        encode = self._encoder.encode
         wire = {
-            name: known[name] if name in known else (to_wire(value) if to_wire is not None else value)
+            name: known[name] if name in known else msgspec.Raw(encode(to_wire(value) if to_wire is not None else value))
             for name, value in entries.items()
         }
-        return self._encoder.encode(wire), wire
+        return encode(wire), wire
 
 
 class _Planner:
@@ -187,7 +188,8 @@ class _Planner:
         return _Plan(
             wire,
             lambda value: [encode(element) for element in value],
-            lambda value: build(decode(element) for element in value),
+            # A list first: building a tuple or a frozenset from a list is faster than from a generator.
+            lambda value: build([decode(element) for element in value]),
         )
 
     def _dict(self, key: object, value: object) -> _Plan:
@@ -236,16 +238,40 @@ class _Planner:
                 for name, convert in encoders
             ])
 
-        def decode(value: Any) -> Any:
-            return cls(*[
-                getattr(value, name) if convert is None else convert(getattr(value, name))
-                for name, convert in decoders
-            ])
-
-        plan = _Plan(mirror, encode, decode)
+        plan = _Plan(mirror, encode, _decoder_of(cls, decoders))
         self.in_progress.discard(cls)
         self.dataclasses[cls] = plan
         return plan
+
+
+def _decoder_of(cls: type, decoders: list[tuple[str, Convert | None]]) -> Convert:
+    """`cls` built from its mirror in one generated function, each field read and converted
+    in line: the facts file holds some hundred thousand dataclasses, and a loop over the
+    fields of each took longer than decoding the bytes.
+
+    A frozen dataclass with slots and no `__post_init__` (the cached facts) gets its fields
+    set through their slots, as its `__init__` would set them, at half the cost of calling it.
+    """
+    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
+    values = []
+    for number, (name, convert) in enumerate(decoders):
+        if convert is None:
+            values.append(f"value.{name}")
+        else:
+            namespace[f"convert_{number}"] = convert
+            values.append(f"convert_{number}(value.{name})")
+    slots = [vars(cls).get(name) for name, _ in decoders]
+    if hasattr(cls, "__post_init__") or not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+        body = f"    return cls({', '.join(values)})\n"
+    else:
+        lines = ["    built = new(cls)"]
+        for number, value in enumerate(values):
+            namespace[f"set_{number}"] = typing.cast(types.MemberDescriptorType, slots[number]).__set__
+            lines.append(f"    set_{number}(built, {value})")
+        body = "\n".join([*lines, "    return built\n"])
+    # Field names are identifiers (dataclasses checks them): the source is well formed.
+    exec(f"def decode(value):\n{body}", namespace)  # noqa: S102
+    return typing.cast(Convert, namespace["decode"])
 
 
 def _generic(origin: object, arguments: object) -> Any:

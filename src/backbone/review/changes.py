@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,8 @@ class Changes:
 
 
 def _git(directory: Path, *arguments: str) -> str:
+    import subprocess  # only a review that finds a repository around it starts git
+
     try:
         completed = subprocess.run(
             ["git", "-c", "core.quotePath=off", *arguments],
@@ -58,10 +59,29 @@ def _git(directory: Path, *arguments: str) -> str:
 def git_toplevel(path: Path) -> Path | None:
     """The top level of the git work tree holding `path`, or None outside one (or without git)."""
     directory = path if path.is_dir() else path.parent
+    if _outside_any_repository(directory):
+        return None
     try:
         return Path(_git(directory, "rev-parse", "--show-toplevel").strip())
     except (ChangesError, OSError):
         return None
+
+
+def _outside_any_repository(directory: Path) -> bool:
+    """Whether git can find no repository for `directory`: no `.git` in it or any folder above
+    it, and no GIT_DIR naming one elsewhere. Every review asks for the top level (to link
+    findings to the repository), and starting git to hear "not a repository" took longer
+    than the rest of a warm review's reporting."""
+    if os.environ.get("GIT_DIR"):
+        return False
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current = parent
 
 
 def remote_url(toplevel: Path) -> str | None:

@@ -173,7 +173,7 @@ class Checker:
             frameworks = frameworks_of(packages)
             for display, parsed in self.parsed.items():
                 findings, errors = self._check(project_rules, parsed, frameworks, index)
-                results[display] = (tuple(findings), tuple(errors))
+                results[display] = (_of_codes(parsed.job, findings), tuple(errors))
                 self._release()
             for display, (job, facts, digest) in self.deferred.items():
                 try:
@@ -193,14 +193,20 @@ class Checker:
         frameworks: frozenset[Framework],
         index: ProjectIndex,
     ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-        """PROJECT findings for a file whose tree was not kept: parsed again, then let go."""
+        """PROJECT findings for a file whose tree was not kept: parsed again, then let go.
+
+        A cached file whose job names `project_codes` is checked by those rules alone (and by
+        the rules that mask other findings' source, whose own findings are left out): the
+        findings of the codes named, and of what failed."""
         read = self._read(job)
         if isinstance(read, FileOutcome) or read[0] != digest:
             return (), ()  # changed or gone since phase 1: what phase 1 said stands
         _, text, tree, parents, nodes = read
         parsed = _Parsed(job, text, tree, facts, parents, nodes, SemanticModel(nodes, parents))
+        if job.cached_content and job.project_codes is not None:
+            rules = [rule for rule in rules if rule.code in job.project_codes or rule.masks_source]
         findings, errors = self._check(rules, parsed, frameworks, index)
-        return tuple(findings), tuple(errors)
+        return _of_codes(job, findings), tuple(errors)
 
     def _check(
         self, rules: list[type[Rule]], parsed: _Parsed, frameworks: frozenset[Framework], index: ProjectIndex | None
@@ -283,6 +289,15 @@ class Checker:
 
     def _unreadable(self, job: FileJob, digest: str, problem: source_reader.Unreadable) -> FileOutcome:
         return FileOutcome(job.display, digest, None, (unreadable_finding(job.display, problem),), ())
+
+
+def _of_codes(job: FileJob, findings: list[Finding]) -> tuple[Finding, ...]:
+    """The findings a PROJECT check of `job` answers with: those of its `project_codes` (and
+    the engine's own, a rule that failed) when it names some, else all."""
+    if not job.cached_content or job.project_codes is None:
+        return tuple(findings)
+    codes = job.project_codes
+    return tuple(finding for finding in findings if finding.code in codes or finding.code not in all_rules())
 
 
 def check_source(text: str, codes: tuple[str, ...], path: str = "example.py", module: str = "example") -> list[Finding]:

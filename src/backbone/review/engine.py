@@ -116,19 +116,26 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         else:
             to_check.append(job)
 
-    # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
-    project_rules = bool(to_check) and selection.has_project_rules()
-    # The pool is sized for the files to read; the files whose PROJECT findings need checking
-    # again (an edit that moves positions some findings quote, or changes facts others read)
-    # are known once the edited files are read, and the pool grows for them then: a few edited
-    # files are checked in this process, without sending the project index to workers.
-    workload = len(to_check)
-    pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
     # The automatic collector would rescan every kept tree, for a fifth of the run. Instead
     # each file's cycles (rules and layers make some) are collected when it is done, and
     # the survivors set aside (Checker.release): a collection scans only what one file made.
+    # It is off from here: loading the rules makes objects that live to the end, which the
+    # automatic collections during their import scanned again and again.
     collecting = gc.isenabled()
     gc.disable()
+    try:
+        # Asking which rules are PROJECT-scoped imports them: a fully cached review never does.
+        project_rules = bool(to_check) and selection.has_project_rules()
+        # The pool is sized for the files to read; the files whose PROJECT findings need checking
+        # again (an edit that moves positions some findings quote, or changes facts others read)
+        # are known once the edited files are read, and the pool grows for them then: a few edited
+        # files are checked in this process, without sending the project index to workers.
+        workload = len(to_check)
+        pool = _WorkerPool.start(selection, keep_trees=project_rules, files=workload, jobs=options.jobs)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
     gc.freeze()
     try:
         for outcome in pool.check_files(to_check, options.progress):
@@ -145,7 +152,11 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         index: ProjectIndex | None = None
         if outcomes and selection.has_project_rules():
             edited = {display: outcome.facts for display, outcome in outcomes.items()}
-            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, cache.facts()))
+            previous_facts = cache.facts()
+            # The cached facts live to the end of the review: set aside from the collections
+            # that follow each file (Checker.release), which would scan them all again.
+            gc.freeze()
+            keys = replace(keys, moved=moved_by_edits(edited, digests, cache.entries, previous_facts))
             stored_reads = cache.project_reads()
             if stored_reads is not None and keys.shape != keys.previous_shape == stored_reads.shape:
                 # The edits changed the shape: the cached findings still hold when no fact
@@ -159,6 +170,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         # PROJECT findings depend on the facts of every file: reused while those they were
         # computed for hold (`incremental`).
         stale = [job for job in jobs if job.display in cached and not keys.holds(cached[job.display])]
+        # Of those, the rules to run again, when not all (`ProjectKeys.rerun`).
+        rerun = {job.display: keys.rerun(cached[job.display]) for job in stale}
         if (outcomes or stale) and selection.has_project_rules():
             cached_facts = cache.facts()
             # The index needs the facts of every file. Those of a cached file are missing when
@@ -173,13 +186,22 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 if unknown:
                     facts += [outcome.facts for outcome in pool.check_files(unknown) if outcome.facts is not None]
                     stale += [job for job in unknown if job not in stale]
+                    rerun.update(dict.fromkeys((job.display for job in unknown), None))
                 from backbone.review.project import ProjectIndex
 
                 index = ProjectIndex.build(facts)
-            again = [replace(job, cached_content=cached[job.display].content) for job in stale]
+            again = [
+                replace(job, cached_content=cached[job.display].content, project_codes=rerun[job.display])
+                for job in stale
+            ]
             pool.grow(selection, len(again), options.jobs)
             answers, read = pool.check_project(index, again)
             for display, (found, errors) in answers.items():
+                codes = rerun.get(display)
+                if codes is not None:
+                    # Some rules ran again: the others' findings stand as cached.
+                    kept = tuple(finding for finding in cached[display].project_findings if finding.code not in codes)
+                    found = kept + found
                 project_findings[display] = found
                 result.internal_errors.extend(errors)
             result.project_checked = len(project_findings)

@@ -130,6 +130,21 @@ class ProjectKeys:
             self.moved is not None and entry.exact_digest == self.previous and not numbers & self.moved
         )
 
+    def rerun(self, entry: CacheEntry) -> frozenset[str] | None:
+        """The codes of the PROJECT rules to run again on a file whose `entry` does not hold
+        only because some findings may quote a position the edits moved: the checks decide
+        as before (same shape, or no changed fact read), so a rule whose cached findings
+        quote none of those positions would report them again as they are. None: every rule
+        runs again (the entry fails on the project's shape or facts, a finding is no rule's)."""
+        if entry.index_digest != self.shape and not (self.unread and entry.index_digest == self.previous_shape):
+            return None
+        if self.moved is None or entry.exact_digest != self.previous:
+            return None
+        codes = frozenset(finding.code for finding in entry.project_findings if quoted_numbers((finding,)) & self.moved)
+        if not codes or any(finding.code == _NO_RULE for finding in entry.project_findings):
+            return None
+        return codes
+
     def refreshes(self, entry: CacheEntry) -> bool:
         """Whether `entry`, holding, now holds for the shape or the exact facts of this review."""
         return entry.index_digest != self.shape or (
@@ -138,6 +153,8 @@ class ProjectKeys:
 
 
 _NUMBER = re.compile(r"\d+")
+# The code of what the engine reports itself (a file or a rule that failed): no rule to run alone.
+_NO_RULE = "BB000"
 
 
 def quoted_numbers(findings: Iterable[Finding]) -> frozenset[int]:

@@ -12,7 +12,6 @@ import io
 import operator
 import os
 import pickle
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,9 @@ class FileJob:
     # The content digest of a cached file whose PROJECT findings are checked again: its facts
     # are those of the project index, so only its tree is needed.
     cached_content: str = ""
+    # The PROJECT rules to run again on such a file, when only the findings of some may quote
+    # a position an edit moved (`incremental.ProjectKeys.rerun`); None: all of them.
+    project_codes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,8 @@ class Crash:
         view = ""
         while isinstance(error, ViewFailed):  # name the view that failed first, and its error
             view, error = error.key, error.error
+        import traceback  # only a failure needs it
+
         frames = traceback.extract_tb(error.__traceback__)
         ours = [frame for frame in frames if f"{os.sep}backbone{os.sep}" in frame.filename]
         raised_at = ""

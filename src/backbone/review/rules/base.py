@@ -99,6 +99,10 @@ class Rule:
     # Severity per execution context, over `NOT_AT_RUN_TIME`; a context not named gets
     # `severity`. `severity_in` applies it.
     contexts: ClassVar[ContextPolicy] = {}
+    # Whether its reports carry `sensitive_spans`, which mask the source line of every finding
+    # on their lines, whichever rule reports it: a check running only some rules again on a
+    # file runs such a rule too (tests check that a rule reporting spans says so).
+    masks_source: ClassVar[bool] = False
     # The path rule examples are checked as (a migration rule's examples live in migrations/).
     example_path: ClassVar[str] = "example.py"
     # Snippets that must produce no finding of this rule.

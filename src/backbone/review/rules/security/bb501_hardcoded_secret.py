@@ -72,6 +72,7 @@ class HardcodedSecret(Rule):
     # A secret in the source leaks with the source, whether the code around it runs or not.
     contexts = {ExecutionContext.TEST: Severity.INFO, ExecutionContext.UNREACHABLE: Severity.ERROR}
     confidence = Confidence.HIGH
+    masks_source = True
     subscribes = (
         ast.Constant,
         ast.JoinedStr,

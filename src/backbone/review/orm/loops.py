@@ -976,10 +976,9 @@ def _latched(guard: ast.If, child: ast.AST, loop: Loop, flow: ScopeFlow, targets
     if not any(_sets_new_object(statement, name, flow) for statement in before):
         return False
     for node in ast.walk(loop.node):
-        stored = isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return False
-        if not stored:
+        if not (isinstance(node, ast.Name) and node.id == name) or isinstance(node.ctx, ast.Load):
             continue
         if isinstance(node.ctx, ast.Del) or not _under_negated_test(node, name, loop, flow):
             return False

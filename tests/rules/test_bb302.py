@@ -122,3 +122,81 @@ def test_a_token_handed_back_to_the_caller_who_holds_it_is_not_reported_across_m
     # Only the token read from a record found by its id goes to someone who did not hold it.
     found = [(finding.path, finding.line) for finding in result.findings]
     assert found == [("app/schemas.py", 15)]
+
+
+TOKEN_SCHEMAS = """\
+from pydantic import BaseModel
+
+
+class AuthTokenBase(BaseModel):
+    id: str
+    valid: bool
+
+
+class VaultCredential(BaseModel):
+    email: str
+    master_password: str
+
+
+class VaultCredentialView(BaseModel):
+    email: str
+
+
+class VaultTokenView(AuthTokenBase):
+    credential: VaultCredentialView
+
+
+class CloudSecret(BaseModel):
+    client_id: str
+    client_secret: str
+
+
+class CloudToken(AuthTokenBase):
+    credential: CloudSecret
+
+
+class VaultCredentialResponse(BaseModel):
+    token: VaultTokenView
+
+
+class CloudCredentialResponse(BaseModel):
+    token: CloudToken
+"""
+
+TOKEN_ROUTES = """\
+from fastapi import APIRouter
+
+from app.schemas import CloudCredentialResponse, VaultCredentialResponse
+
+router = APIRouter()
+
+
+@router.get("/vault", response_model=VaultCredentialResponse)
+async def vault_credential():
+    return load_vault()
+
+
+@router.get("/cloud", response_model=CloudCredentialResponse)
+async def cloud_credential():
+    return load_cloud()
+"""
+
+
+def test_a_token_field_holding_a_schema_without_credentials_sends_none(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.backbone]\nselect = ["BB302"]\n',
+        "app/__init__.py": "",
+        "app/schemas.py": TOKEN_SCHEMAS,
+        "app/routes.py": TOKEN_ROUTES,
+    }
+    for relative, content in files.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(tmp_path),), use_cache=False, jobs=1))
+    assert result.internal_errors == []
+    found = sorted((finding.path, finding.line) for finding in result.findings)
+    # `VaultCredentialResponse.token` (line 32) holds a view with no credential; the cloud token's
+    # nested secret still goes out.
+    assert ("app/schemas.py", 32) not in found
+    assert ("app/schemas.py", 36) in found

@@ -958,6 +958,62 @@ def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     while parent is not None and parent is not loop.node:
         if isinstance(parent, ast.If) and child in parent.body and _selects_one_round(parent.test, targets):
             return True
+        if isinstance(parent, ast.If) and child in parent.body and _latched(parent, child, loop, flow, targets):
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _latched(guard: ast.If, child: ast.AST, loop: Loop, flow: ScopeFlow, targets: set[str]) -> bool:
+    """`if not author: author = Author(name); session.add(author); session.commit()`: the block
+    sets the name it tests to a new model object (always true) before the write, and the loop
+    binds that name nowhere but under such a test, so the block runs in one round at most."""
+    name = _negated_name(guard.test)
+    if name is None or name in targets:
+        return False
+    before = guard.body[: next((index for index, statement in enumerate(guard.body) if statement is child), 0)]
+    if not any(_sets_new_object(statement, name, flow) for statement in before):
+        return False
+    for node in ast.walk(loop.node):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if not (isinstance(node, ast.Name) and node.id == name) or isinstance(node.ctx, ast.Load):
+            continue
+        if isinstance(node.ctx, ast.Del) or not _under_negated_test(node, name, loop, flow):
+            return False
+    return True
+
+
+def _negated_name(test: ast.expr) -> str | None:
+    """`not author` or `author is None`: the name the test is true for while it is unset."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return test.operand.id
+    if (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+    ):
+        return test.left.id
+    return None
+
+
+def _sets_new_object(statement: ast.stmt, name: str, flow: ScopeFlow) -> bool:
+    """`author = Author(name=...)`: a new model object, which is true."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+        return False
+    target = statement.targets[0]
+    if not (isinstance(target, ast.Name) and target.id == name and isinstance(statement.value, ast.Call)):
+        return False
+    value = flow.value(statement.value)
+    return value is not None and value.kind is ValueKind.INSTANCE and value.new
+
+
+def _under_negated_test(node: ast.AST, name: str, loop: Loop, flow: ScopeFlow) -> bool:
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node:
+        if isinstance(parent, ast.If) and child in parent.body and _negated_name(parent.test) == name:
+            return True
         child = parent
         parent = flow.parent(child)
     return False

@@ -196,7 +196,9 @@ class _Finder:
         for statement in ast.walk(method):
             if isinstance(statement, ast.Return) and statement.value is not None:
                 found = self._returned_queryset(flow, statement.value, base, method)
-                if found is not None:
+                if found is not None and "none" not in found[1].operations:
+                    # `return Domain.objects.none()` (for anonymous users) has no rows: the list's
+                    # rows are those of the method's other return.
                     return found
         return None
 
@@ -701,6 +703,11 @@ class _Finder:
                     continue
                 parent = self.context.parent(node)
                 called = isinstance(parent, ast.Call) and parent.func is node
+                if called and rows.layer is DataLayer.DJANGO and node.attr == "delete":
+                    # `domain.delete()` overriding the model's delete: Django's deletion collector
+                    # queries every cascading relation of each object anyway, which no eager load
+                    # removes; the per-row delete is the cause, and BB202's finding.
+                    continue
                 if called or self.knowledge.is_property(method):
                     # The call in this file: the line is the loop's, not the method's.
                     where = Where(self.context.path, getattr(node, "lineno", 0))

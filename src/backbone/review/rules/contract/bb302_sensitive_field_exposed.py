@@ -126,7 +126,10 @@ class SensitiveFieldExposed(Rule):
             "the token the request carried, a parameter echoed back) or just created (the handle of the job the "
             "handler created and saved, `session.add(job)`): it hands nothing new to anyone; names that "
             "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
-            "`next_page_token`, `csrf_token`, `token_type`); and credentials in schemas whose name or "
+            "`next_page_token`, `csrf_token`, `token_type`); a field named as a credential whose type is a schema "
+            "of the module none of whose fields, its bases' and nested schemas' included, is a credential (`token: "
+            "TokenView` where `TokenView` keeps `id`, `valid` and `credential: CredentialView` with only `email`): "
+            "what goes out is that schema, which holds no secret; and credentials in schemas whose name or "
             "handler says they hand one out (`Token`, `LoginResponse`, `ApiKeyCreated`, a `/token` "
             "route, a `create` handler) or whose name is the credential's own (`WebhookSecret.secret`), "
             "which is their job.\n\n"
@@ -574,6 +577,10 @@ class SensitiveFieldExposed(Rule):
                 read_from = f"read from `{source}`, "
             if secret is None or not annotation_ok:
                 continue
+            if secret.kind is SecretKind.CREDENTIAL and isinstance(field, ast.AnnAssign) and self._nested_without_credential(field.annotation):
+                # `token: TokenSafeView`: the field holds a schema of its own, none of whose fields
+                # (nested ones followed) is a credential, so no credential goes out through it.
+                continue
             if secret.kind is SecretKind.CREDENTIAL:
                 # A handler that fills the field with the caller's own value (the token it sent, the
                 # handle of the job it just created) hands nothing new to anyone.
@@ -863,6 +870,42 @@ class SensitiveFieldExposed(Rule):
         if any(name in MASKED_ANNOTATIONS for name in names):
             return False
         return not names or not all(name in HARMLESS_ANNOTATIONS for name in names[:1])
+
+    def _nested_schemas(self, annotation: ast.expr) -> list[str]:
+        """The classes of this module a field's annotation names (`Optional[TokenView]`, `list[Key]`)."""
+        local = self._local_classes()
+        found = (self._resolve(self.context.qualified_name(reference)) for reference in _class_references(annotation))
+        return [name for name in dict.fromkeys(found) if name in local]
+
+    def _nested_without_credential(self, annotation: ast.expr) -> bool:
+        """The annotation is made of schemas of this module that carry no credential."""
+        nested = self._nested_schemas(annotation)
+        return bool(nested) and not any(self._carries_credential(name, set()) for name in nested)
+
+    def _carries_credential(self, qualname: str, seen: set[str]) -> bool:
+        """A field of the class (or of a project base, or of a schema nested in one) is named as a
+        credential and holds text; a project class whose fields can't be read counts as one."""
+        if qualname in seen or len(seen) > 16:
+            return qualname not in seen
+        seen.add(qualname)
+        local = self._local_classes()
+        project = self.context.project
+        for name in [qualname, *self._bases(qualname)]:
+            node = local.get(name)
+            if node is None:
+                if project is not None and name in project.classes:
+                    return True
+                continue
+            for item in node.body:
+                if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
+                    continue
+                nested = self._nested_schemas(item.annotation)
+                if any(self._carries_credential(inner, seen) for inner in nested):
+                    return True
+                secret = sensitive_field(item.target.id)
+                if secret is not None and secret.kind is SecretKind.CREDENTIAL and not nested and self._annotation_can_hold(item.annotation):
+                    return True
+        return False
 
     def _issues_credentials(self, node: ast.ClassDef, evidence: _Evidence) -> bool:
         """A schema (or its handler) whose job is to hand out a credential: `Token`, `/login`."""

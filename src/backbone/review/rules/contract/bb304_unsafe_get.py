@@ -60,7 +60,11 @@ class UnsafeGet(Rule):
             "read (`get_thumbnail()`, `build_preview()`: what they store is a cache or a rolled-back "
             "preview), a `commit()` with nothing staged, recording that a read happened (rows of log, audit, visit or view models; "
             "`update()`/`save(update_fields=...)` of view and hit counters; RFC 9110 allows a safe method "
-            "to log and count), and OAuth/SSO callbacks, which the protocol sends as GET."
+            "to log and count), and OAuth/SSO callbacks, which the protocol sends as GET: a handler so named, or one "
+            "that completes an OAuth flow whatever its name (it exchanges the authorization code for a token, "
+            "`authorize_access_token()`/`fetch_token()`/`authorized_response()`, reads the `code` and `state` the "
+            "provider's redirect carries, or tests the authorized session Flask-Dance stored before redirecting the "
+            "browser to it, `if not github.authorized:`). A GET that unlinks the account is still reported."
         ),
         why_is_this_bad=(
             "GET is safe by contract: browsers prefetch it, link scanners in mail gateways open every link, "
@@ -100,6 +104,35 @@ class UnsafeGet(Rule):
     )
 
     VALID = (
+        # The provider's redirect lands on a GET whatever the route is called: a handler that exchanges
+        # the code for a token, or reads the `code` and `state` the redirect carries, completes the sign-in.
+        """
+        from authlib.integrations.flask_client import OAuth
+        from flask import Flask, redirect, request
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy()
+        oauth = OAuth(app)
+
+        class User(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            email = db.Column(db.String(200))
+
+        @app.get("/login/google/done")
+        def google_done():
+            token = oauth.google.authorize_access_token()
+            db.session.add(User(email=token["userinfo"]["email"]))
+            db.session.commit()
+            return redirect("/")
+
+        @app.get("/accounts/connect")
+        def connect():
+            grant = exchange(request.args.get("code"), request.args["state"])
+            db.session.add(User(email=grant.email))
+            db.session.commit()
+            return redirect("/")
+        """,
         # FastAPI: reads only; the commit happens in a POST.
         """
         from fastapi import FastAPI
@@ -252,6 +285,37 @@ class UnsafeGet(Rule):
     )
 
     INVALID = (
+        # Flask: the page the OAuth dance lands on links the account (not reported), but a GET that
+        # unlinks it is an ordinary write any link can trigger.
+        """
+        from flask import Blueprint, redirect, url_for
+        from flask_dance.contrib.github import github
+        from flask_login import current_user
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+        bp = Blueprint("accounts", __name__)
+
+        class LinkedAccount(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            provider_user_id = db.Column(db.String(80))
+            user_id = db.Column(db.Integer)
+
+        @bp.route("/link/github")
+        def github_link():
+            if not github.authorized:
+                return redirect(url_for("github.login"))
+            info = github.get("/user").json()
+            db.session.add(LinkedAccount(provider_user_id=str(info["id"]), user_id=current_user.id))
+            db.session.commit()
+            return redirect("/profile")
+
+        @bp.route("/unlink/github", methods=["GET"])
+        def github_unlink():
+            LinkedAccount.query.filter_by(user_id=current_user.id).delete()  # expect: BB304
+            db.session.commit()
+            return redirect("/profile")
+        """,
         # A class-based view whose get() saves.
         """
         from django.http import JsonResponse
@@ -414,7 +478,7 @@ class UnsafeGet(Rule):
         handler = handler_for(node, self.context)
         if handler is None or not (answers_get(handler) or handler.answers("HEAD")):
             return
-        if handler_words(handler, node) & _PROTOCOL_CALLBACK_WORDS:
+        if handler_words(handler, node) & _PROTOCOL_CALLBACK_WORDS or _completes_oauth(node, self.context):
             return
         if self._finder is None:
             self._finder = EffectFinder(self.context)
@@ -529,6 +593,52 @@ _READ_PREFIXES = (
     "aget", "afetch", "aload", "afind",
 )
 _READ_WORDS = frozenset({"preview", "thumbnail", "thumbnails", "cache", "cached", "lazy"})
+
+
+# An OAuth client's exchange of the authorization code for a token (authlib, requests-oauthlib,
+# Flask-OAuthlib, MSAL): only the provider's redirect back to the client brings the code.
+_TOKEN_EXCHANGES = frozenset(
+    {"authorize_access_token", "fetch_token", "fetch_access_token", "authorized_response",
+     "acquire_token_by_authorization_code", "acquire_token_by_auth_code_flow"}
+)
+# Client libraries whose session object says whether the OAuth dance left a token (`github.authorized`).
+_OAUTH_SESSION_MODULES = ("flask_dance.",)
+
+
+def _completes_oauth(function: FunctionNode, context: FileContext) -> bool:
+    """The handler is where an OAuth flow lands: it exchanges the authorization code for a token
+    (`oauth.google.authorize_access_token()`, `session.fetch_token(url, code=...)`), reads the
+    `code` and `state` the provider's redirect carries, or tests the authorized session an OAuth
+    client library stored before redirecting the browser here (Flask-Dance's `github.authorized`).
+    The provider redirects with a GET, so the sign-in or account link it records has to happen
+    on one."""
+    keys: set[str] = set()
+    for node in context.semantic.own_nodes(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _TOKEN_EXCHANGES:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "authorized":
+            qualname = context.qualified_name(node.value) or ""
+            if qualname.startswith(_OAUTH_SESSION_MODULES):
+                return True
+        keys |= _query_keys(node)
+    parameters = {argument.arg for argument in [*function.args.args, *function.args.kwonlyargs]}
+    return {"code", "state"} <= keys | parameters
+
+
+def _query_keys(node: ast.AST) -> set[str]:
+    """`request.args.get("code")`, `request.GET["state"]`, `request.query_params.get("code")`."""
+    receiver: ast.expr | None = None
+    key: ast.expr | None = None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        receiver, key = node.func.value, node.args[0]
+    elif isinstance(node, ast.Subscript):
+        receiver, key = node.value, node.slice
+    if receiver is None or not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return set()
+    parts = dotted_parts(receiver) or []
+    if "request" in parts and parts[-1] in ("args", "GET", "query_params", "query"):
+        return {key.value}
+    return set()
 
 
 def _reads_by_name(qualname: str) -> bool:

@@ -91,7 +91,10 @@ class WriteInLoop(Rule):
             "`apps.get_model(...)`, or from the manager or queryset class `self` is in) (per-row work such as removing a file, which "
             "a bulk statement would skip); writes in a loop whose rounds move or delete files (`shutil.move`, "
             "`os.remove`, `path.unlink()`, `storage.delete(name)`), where each write records an effect that "
-            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write in an "
+            "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
+            "under `if not author:` after the block sets `author` to a new model object, when the loop binds `author` "
+            "only under such a test (`if not author: author = Author(name=name); session.add(author); session.commit()`: "
+            "it runs in one round at most); a write in an "
             "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
             "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
             "reported), or in a branch that records the round's failure as an exception object and skips the rest of "
@@ -130,6 +133,26 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # SQLAlchemy: `author` is reset every round, so the block under `if not author:` runs in each.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Author(Base):
+            __tablename__ = "authors"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def store_authors(session: Session, names: list[str]):
+            for name in names:
+                author = session.query(Author).filter(Author.name == name).first()
+                if not author:
+                    author = Author(name=name)
+                    session.add(author)
+                    session.commit()  # expect: BB202
+        """,
         # Expired rows deleted one by one: a branch that skips the round without recording a
         # failure is the loop's own work, not an error path.
         """
@@ -304,6 +327,35 @@ class WriteInLoop(Rule):
     )
 
     VALID = (
+        # SQLAlchemy: the commit runs under `if not author:` right after the block sets `author` to a
+        # new object, and the loop binds `author` only under that test: one round at most.
+        """
+        from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Author(Base):
+            __tablename__ = "authors"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            name: Mapped[str]
+
+        def first_author(session: Session, names: list[str]):
+            author = None
+            sort_names = []
+            for name in names:
+                stored = session.query(Author).filter(Author.name == name).first()
+                if not stored:
+                    if not author:
+                        author = Author(name=name)
+                        session.add(author)
+                        session.commit()
+                else:
+                    if not author:
+                        author = stored
+                sort_names.append(name)
+            return author, sort_names
+        """,
         # Uploads that fail validation are deleted and reported back; the others are kept.
         """
         from django.db import models

@@ -683,3 +683,52 @@ def test_reference_counts_compared_only_with_zero_are_per_process(tmp_path: Path
     with a limit is a quota that every worker would enforce separately, and is still reported."""
     found = review_tree(tmp_path, REFCOUNTS)
     assert [(f.path, f.line) for f in found] == [("shop/streams.py", 22), ("shop/streams.py", 25), ("shop/streams.py", 27)]
+
+
+LOCKOUT = {
+    "shop/__init__.py": "",
+    "shop/views.py": """\
+        import time
+
+        from django.http import JsonResponse
+        from django.urls import path
+
+        _LOCK_SECONDS = 300
+        _locked_until = {}
+        _last_call = {}
+
+        def login(request, user):
+            now = time.monotonic()
+            for name, deadline in list(_locked_until.items()):
+                if deadline <= now:
+                    _locked_until.pop(name, None)
+            if _locked_until.get(user, 0) > now:
+                return JsonResponse({}, status=429)
+            _locked_until[user] = time.monotonic() + _LOCK_SECONDS
+            return JsonResponse({})
+
+        def ping(request, ip):
+            now = time.time()
+            last = _last_call.get(ip)
+            if last is not None and now - last < 1:
+                raise PermissionError("slow down")
+            if len(_last_call) > 1000:
+                _last_call.clear()
+            _last_call[ip] = time.time()
+            return JsonResponse({})
+
+        urlpatterns = [path("login/<user>/", login), path("ping/<ip>/", ping)]
+        """,
+}
+
+
+def test_expiring_state_that_refuses_requests_is_not_a_cache(tmp_path: Path) -> None:
+    """A lockout or a throttle kept per worker lets each worker grant its own share: reported, even
+    though its entries expire by the clock or by size."""
+    found = review_tree(tmp_path, LOCKOUT)
+    assert [(f.path, f.line) for f in found] == [
+        ("shop/views.py", 14),
+        ("shop/views.py", 17),
+        ("shop/views.py", 26),
+        ("shop/views.py", 27),
+    ]

@@ -487,7 +487,46 @@ def evicting_containers(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
                 found |= sized & removed
                 if any(is_clock_value(operand, resolve, clocks) for operand in operands):
                     found |= removed
-    return frozenset(found)
+    return frozenset(found - _gates(tree, found))
+
+
+def _gates(tree: ast.Module, names: set[str]) -> set[str]:
+    """Of `names`, those a test decides to refuse on: `if _locked_until.get(user, 0) > now: raise
+    TooMany()` or `return Response(status=429)`. A throttle or a lockout kept per worker lets every
+    worker grant its own share, which is not what a cache missing an entry does: it only redoes work."""
+    found: set[str] = set()
+    if not names:
+        return found
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        # Locals holding what was read from the state (`last = _last_call.get(ip)`).
+        holders: dict[str, set[str]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                read = {inner.id for inner in ast.walk(node.value) if isinstance(inner, ast.Name) and inner.id in names}
+                for target in node.targets:
+                    if read and isinstance(target, ast.Name):
+                        holders.setdefault(target.id, set()).update(read)
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.If, ast.While)):
+                continue
+            read = set()
+            for inner in ast.walk(node.test):
+                if isinstance(inner, ast.Name):
+                    read |= {inner.id} & names if inner.id in names else holders.get(inner.id, set())
+            if read and any(_refuses(inner) for statement in node.body for inner in ast.walk(statement)):
+                found |= read
+    return found
+
+
+def _refuses(node: ast.AST) -> bool:
+    """`raise ...`, `return <a value>`, `abort(429)`: the branch ends the request or answers it."""
+    if isinstance(node, ast.Raise):
+        return True
+    if isinstance(node, ast.Return):
+        return node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abort"
 
 
 def reference_counts(tree: ast.Module) -> frozenset[str]:

@@ -654,12 +654,26 @@ REFCOUNTS = {
             _active[user] = _active.get(user, 0) - 1
             if _active[user] == 0:
                 del _active[user]
+
+        _running = {}
+
+        def begin_export(user):
+            if _running.get(user, 0) > 0:
+                raise RuntimeError("busy")
+            _running[user] = _running.get(user, 0) + 1
+
+        def end_export(user):
+            remaining = _running.get(user, 0) - 1
+            if remaining <= 0:
+                _running.pop(user, None)
+            else:
+                _running[user] = remaining
         """,
     "shop/views.py": """\
         from django.http import JsonResponse
         from django.urls import path
 
-        from shop.streams import acquire, release, start, stop
+        from shop.streams import acquire, begin_export, end_export, release, start, stop
 
         def run(request, run_id):
             acquire(run_id)
@@ -671,6 +685,8 @@ REFCOUNTS = {
         def work(request, user):
             start(user)
             stop(user)
+            begin_export(user)
+            end_export(user)
             return JsonResponse({})
 
         urlpatterns = [path("run/<run_id>/", run), path("work/<user>/", work)]
@@ -682,7 +698,15 @@ def test_reference_counts_compared_only_with_zero_are_per_process(tmp_path: Path
     """A count of holders that drops its entry at zero tracks what this process holds; a count compared
     with a limit is a quota that every worker would enforce separately, and is still reported."""
     found = review_tree(tmp_path, REFCOUNTS)
-    assert [(f.path, f.line) for f in found] == [("shop/streams.py", 22), ("shop/streams.py", 25), ("shop/streams.py", 27)]
+    # The quota (`_active`), and the one-at-a-time count a request is refused on (`_running`), are reported.
+    assert [(f.path, f.line) for f in found] == [
+        ("shop/streams.py", 22),
+        ("shop/streams.py", 25),
+        ("shop/streams.py", 27),
+        ("shop/streams.py", 34),
+        ("shop/streams.py", 39),
+        ("shop/streams.py", 41),
+    ]
 
 
 LOCKOUT = {

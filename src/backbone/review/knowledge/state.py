@@ -490,7 +490,7 @@ def evicting_containers(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
     return frozenset(found - _gates(tree, found))
 
 
-def _gates(tree: ast.Module, names: set[str]) -> set[str]:
+def _gates(tree: ast.Module, names: set[str], answers_count: bool = True) -> set[str]:
     """Of `names`, those a test decides to refuse on: `if _locked_until.get(user, 0) > now: raise
     TooMany()` or `return Response(status=429)`. A throttle or a lockout kept per worker lets every
     worker grant its own share, which is not what a cache missing an entry does: it only redoes work."""
@@ -515,17 +515,21 @@ def _gates(tree: ast.Module, names: set[str]) -> set[str]:
             for inner in ast.walk(node.test):
                 if isinstance(inner, ast.Name):
                     read |= {inner.id} & names if inner.id in names else holders.get(inner.id, set())
-            if read and any(_refuses(inner) for statement in node.body for inner in ast.walk(statement)):
+            if read and any(_refuses(inner, answers_count) for statement in node.body for inner in ast.walk(statement)):
                 found |= read
     return found
 
 
-def _refuses(node: ast.AST) -> bool:
-    """`raise ...`, `return <a value>`, `abort(429)`: the branch ends the request or answers it."""
+def _refuses(node: ast.AST, answers_count: bool = True) -> bool:
+    """`raise ...`, `return <a value>`, `abort(429)`: the branch ends the request or answers it.
+
+    Without `answers_count`, a constant returned (`return True`, "this was the last holder") is no refusal."""
     if isinstance(node, ast.Raise):
         return True
     if isinstance(node, ast.Return):
-        return node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        if node.value is None or isinstance(node.value, ast.Constant) and (node.value.value is None or not answers_count):
+            return False
+        return True
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abort"
 
 
@@ -536,7 +540,8 @@ def reference_counts(tree: ast.Module) -> frozenset[str]:
 
     Acquire and release run in the process that holds the thing, and what the count decides is when
     the last holder in this process tears it down. A count compared with a limit (`if active[user] >=
-    MAX`) is a quota, which every worker would enforce separately: not one of these.
+    MAX`) is a quota, which every worker would enforce separately: not one of these; neither is a count a
+    request is refused on (`if _running.get(user, 0) > 0: raise Busy()`), a lock each worker keeps alone.
     """
     increments: set[str] = set()
     decrements: set[str] = set()
@@ -574,7 +579,9 @@ def reference_counts(tree: ast.Module) -> frozenset[str]:
             ]
             if not all(isinstance(other, ast.Constant) and other.value in (0, 1) for other in others):
                 compared_otherwise |= counted
-    return frozenset((increments & decrements & _removed_from(tree.body)) - compared_otherwise)
+    counts = (increments & decrements & _removed_from(tree.body)) - compared_otherwise
+    # `if _running.get(user, 0) > 0: raise Busy()`: one at a time per worker, a lock no other worker sees.
+    return frozenset(counts - _gates(tree, counts, answers_count=False))
 
 
 def _count_read(node: ast.AST) -> str | None:

@@ -416,7 +416,7 @@ def is_clock_value(value: ast.expr, resolve: Resolve, clocks: frozenset[str]) ->
 def _clock_expression(node: ast.expr, resolve: Resolve, clocks: frozenset[str]) -> bool | None:
     """True for a clock reading, None for a constant, False for anything else."""
     if isinstance(node, ast.Call):
-        return True if resolve(node.func) in CLOCK_FUNCTIONS and not node.args else False
+        return resolve(node.func) in CLOCK_FUNCTIONS and not node.args
     if isinstance(node, ast.Name):
         if node.id in clocks:
             return True
@@ -527,9 +527,10 @@ def _refuses(node: ast.AST, answers_count: bool = True) -> bool:
     if isinstance(node, ast.Raise):
         return True
     if isinstance(node, ast.Return):
-        if node.value is None or isinstance(node.value, ast.Constant) and (node.value.value is None or not answers_count):
+        value = node.value
+        if value is None:
             return False
-        return True
+        return not (isinstance(value, ast.Constant) and (value.value is None or not answers_count))
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abort"
 
 
@@ -556,10 +557,15 @@ def reference_counts(tree: ast.Module) -> frozenset[str]:
                 read = _count_read(node.left)
                 if read is not None:
                     (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(read)
-            elif isinstance(node, ast.AugAssign) and isinstance(node.value, ast.Constant) and node.value.value == 1:
-                if isinstance(node.target, ast.Subscript) and isinstance(node.target.value, ast.Name):
-                    name = node.target.value.id
-                    (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(name)
+            elif (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value == 1
+                and isinstance(node.target, ast.Subscript)
+                and isinstance(node.target.value, ast.Name)
+            ):
+                name = node.target.value.id
+                (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(name)
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 read = next((found for inner in ast.walk(node.value) if (found := _count_read(inner)) is not None), None)
                 if read is not None:

@@ -58,3 +58,28 @@ def test_class_attributes_of_other_classes_are_still_reported() -> None:
                 self.password = "Tz8qW3fkR9xLp2"
         """
     ) == [8, 12, 17]
+
+
+def test_module_paths_and_dotted_names_are_not_credentials() -> None:
+    """A lazy-import map of class names to relative module paths, and a map of routes to permission names."""
+    assert lines(
+        """
+        _dynamic_imports = {
+            "TaskBlockParametersItem_AwsSecret": ".task_block_parameters_item",
+            "WaitBlockParametersItem_BitwardenLoginCredential": ".wait_block_parameters_item",
+        }
+        ROUTE_ACTIONS = {
+            "service.routes.credentials.update_vault_credential": "vault_provider.update",
+            "service.routes.credentials.rotate_secret": "credential_store.rotate_all",
+        }
+        """
+    ) == []
+
+
+def test_dotted_values_with_random_words_are_still_reported() -> None:
+    assert lines(
+        """
+        DB_PASSWORD = "p4ss.w0rd.Kz9"
+        SESSION_SECRET = "Tz8qW3.fkR9xLp2"
+        """
+    ) == [2, 3]

@@ -550,3 +550,209 @@ def test_calls_made_by_a_lazy_initialisation_run_once_per_process(tmp_path: Path
     found = review_tree(tmp_path / "direct", files)
     assert [(f.path, f.line) for f in found] == [("app/registry.py", 5)]
     assert "(switch -> set_registry_uri)" in found[0].message
+
+
+BOUNDED = {
+    "shop/__init__.py": "",
+    "shop/models.py": """\
+        from django.db import models
+
+        class Organization(models.Model):
+            name = models.CharField(max_length=100)
+            created_at = models.DateTimeField()
+        """,
+    "shop/age.py": """\
+        _MAX = 1000
+        _created_at = {}
+        _unbounded = {}
+
+        def remember(org_id, created_at):
+            if org_id in _created_at:
+                return
+            if len(_created_at) >= _MAX:
+                del _created_at[next(iter(_created_at))]
+            _created_at[org_id] = created_at
+
+        def keep(org_id, created_at):
+            _unbounded[org_id] = created_at
+        """,
+    "shop/failures.py": """\
+        import time
+
+        from shop.models import Organization
+
+        _TTL = 3600.0
+        _FAILED = {}
+        _FAILED_FOREVER = {}
+
+        def refresh(org_ids):
+            now = time.monotonic()
+            for org_id, deadline in list(_FAILED.items()):
+                if deadline <= now:
+                    _FAILED.pop(org_id, None)
+            for org_id in org_ids:
+                if org_id in _FAILED:
+                    continue
+                if not Organization.objects.filter(pk=org_id).exists():
+                    _FAILED[org_id] = time.monotonic() + _TTL
+                    _FAILED_FOREVER[org_id] = time.monotonic() + _TTL
+        """,
+    "shop/views.py": """\
+        from django.http import JsonResponse
+        from django.urls import path
+
+        from shop.age import keep, remember
+        from shop.failures import refresh
+
+        def organization(request, org_id):
+            created_at = request.GET["created_at"]
+            remember(org_id, created_at)
+            keep(org_id, created_at)
+            refresh([org_id])
+            return JsonResponse({})
+
+        urlpatterns = [path("org/<org_id>/", organization)]
+        """,
+}
+
+
+def test_bounded_and_expiring_containers_are_caches(tmp_path: Path) -> None:
+    """A dict the module trims to a size cap, or whose entries expire by the clock, is a cache by
+    construction: it is reported only when it holds database data, and a deadline is no such data."""
+    found = review_tree(tmp_path, BOUNDED)
+    # The unbounded dict, and the dict whose entries never expire, are still reported.
+    assert [(f.path, f.line) for f in found] == [("shop/age.py", 13), ("shop/failures.py", 19)]
+
+
+REFCOUNTS = {
+    "shop/__init__.py": "",
+    "shop/streams.py": """\
+        _refs = {}
+        _active = {}
+        MAX_ACTIVE = 3
+
+        def acquire(run_id):
+            _refs[run_id] = _refs.get(run_id, 0) + 1
+
+        def release(run_id):
+            remaining = _refs.get(run_id, 0) - 1
+            if remaining <= 0:
+                _refs.pop(run_id, None)
+                return True
+            _refs[run_id] = remaining
+            return False
+
+        def is_live(run_id):
+            return _refs.get(run_id, 0) > 0
+
+        def start(user):
+            if _active.get(user, 0) >= MAX_ACTIVE:
+                raise RuntimeError("too many")
+            _active[user] = _active.get(user, 0) + 1
+
+        def stop(user):
+            _active[user] = _active.get(user, 0) - 1
+            if _active[user] == 0:
+                del _active[user]
+
+        _running = {}
+
+        def begin_export(user):
+            if _running.get(user, 0) > 0:
+                raise RuntimeError("busy")
+            _running[user] = _running.get(user, 0) + 1
+
+        def end_export(user):
+            remaining = _running.get(user, 0) - 1
+            if remaining <= 0:
+                _running.pop(user, None)
+            else:
+                _running[user] = remaining
+        """,
+    "shop/views.py": """\
+        from django.http import JsonResponse
+        from django.urls import path
+
+        from shop.streams import acquire, begin_export, end_export, release, start, stop
+
+        def run(request, run_id):
+            acquire(run_id)
+            try:
+                return JsonResponse({})
+            finally:
+                release(run_id)
+
+        def work(request, user):
+            start(user)
+            stop(user)
+            begin_export(user)
+            end_export(user)
+            return JsonResponse({})
+
+        urlpatterns = [path("run/<run_id>/", run), path("work/<user>/", work)]
+        """,
+}
+
+
+def test_reference_counts_compared_only_with_zero_are_per_process(tmp_path: Path) -> None:
+    """A count of holders that drops its entry at zero tracks what this process holds; a count compared
+    with a limit is a quota that every worker would enforce separately, and is still reported."""
+    found = review_tree(tmp_path, REFCOUNTS)
+    # The quota (`_active`), and the one-at-a-time count a request is refused on (`_running`), are reported.
+    assert [(f.path, f.line) for f in found] == [
+        ("shop/streams.py", 22),
+        ("shop/streams.py", 25),
+        ("shop/streams.py", 27),
+        ("shop/streams.py", 34),
+        ("shop/streams.py", 39),
+        ("shop/streams.py", 41),
+    ]
+
+
+LOCKOUT = {
+    "shop/__init__.py": "",
+    "shop/views.py": """\
+        import time
+
+        from django.http import JsonResponse
+        from django.urls import path
+
+        _LOCK_SECONDS = 300
+        _locked_until = {}
+        _last_call = {}
+
+        def login(request, user):
+            now = time.monotonic()
+            for name, deadline in list(_locked_until.items()):
+                if deadline <= now:
+                    _locked_until.pop(name, None)
+            if _locked_until.get(user, 0) > now:
+                return JsonResponse({}, status=429)
+            _locked_until[user] = time.monotonic() + _LOCK_SECONDS
+            return JsonResponse({})
+
+        def ping(request, ip):
+            now = time.time()
+            last = _last_call.get(ip)
+            if last is not None and now - last < 1:
+                raise PermissionError("slow down")
+            if len(_last_call) > 1000:
+                _last_call.clear()
+            _last_call[ip] = time.time()
+            return JsonResponse({})
+
+        urlpatterns = [path("login/<user>/", login), path("ping/<ip>/", ping)]
+        """,
+}
+
+
+def test_expiring_state_that_refuses_requests_is_not_a_cache(tmp_path: Path) -> None:
+    """A lockout or a throttle kept per worker lets each worker grant its own share: reported, even
+    though its entries expire by the clock or by size."""
+    found = review_tree(tmp_path, LOCKOUT)
+    assert [(f.path, f.line) for f in found] == [
+        ("shop/views.py", 14),
+        ("shop/views.py", 17),
+        ("shop/views.py", 26),
+        ("shop/views.py", 27),
+    ]

@@ -246,7 +246,8 @@ def names_something_else(value: str) -> bool:
     """True for values that name or locate a secret instead of being one.
 
     Sentences and labels (they contain spaces), URLs (inline passwords are a token
-    format of their own), file paths, environment variable names, identifiers such as
+    format of their own), file paths, environment variable names, dotted module paths and
+    qualified names (".task_item", "vault_provider.update"), identifiers such as
     "access_token" or "X-CSRFToken", and password hashes ("pbkdf2_sha256$...", "$2b$..."),
     which are not usable credentials.
     """
@@ -256,6 +257,10 @@ def names_something_else(value: str) -> bool:
         return True
     if _ENV_VAR_NAME.match(value) or _PASSWORD_HASH.match(value):
         return True
+    if _DOTTED_NAME.fullmatch(value) and "." in value:
+        # ".task_item", "vault_provider.update": lower-case words joined by dots, a module path (relative
+        # when it starts with a dot) or a qualified permission or action name; code imports or looks it up.
+        return True
     if _NAME_PREFIX.fullmatch(value):
         # "backend_kwarg__", "secrets-": words ending with a separator, the start of names that code
         # completes or matches (`option.startswith(prefix)`), not a value anything accepts as a key.
@@ -263,6 +268,10 @@ def names_something_else(value: str) -> bool:
     return _is_credential_identifier(value)
 
 
+# Lower-case snake_case words, each starting with a letter, joined by dots (with leading dots for a
+# relative module path). No digit inside a word: "p4ss.w0rd" stays a candidate.
+_DOTTED_WORD = r"[a-z]+(?:_[a-z0-9]+)*"
+_DOTTED_NAME = re.compile(rf"\.*{_DOTTED_WORD}(?:\.{_DOTTED_WORD})*")
 _NAME_PREFIX = re.compile(r"[a-z]{2,}(?:[_\-.][a-z]{2,})*[_\-.:]+")
 
 

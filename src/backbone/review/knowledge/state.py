@@ -378,3 +378,230 @@ def once_per_process_guard(test: ast.expr, added: ast.expr) -> str | None:
     if not isinstance(container, ast.Name) or ast.dump(test.left) != ast.dump(added):
         return None
     return container.id
+
+
+# Calls that read the clock: what they return is a time, never data of a request or a row.
+CLOCK_FUNCTIONS = frozenset(
+    {
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.perf_counter",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "django.utils.timezone.now",
+    }
+)
+# Methods that drop entries from a container.
+_REMOVERS = frozenset({"pop", "popitem", "remove", "discard", "clear"})
+
+
+def clock_names(function: ast.AST, resolve: Resolve) -> frozenset[str]:
+    """Locals of `function` assigned a clock reading (`now = time.monotonic()`)."""
+    return frozenset(
+        target.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign) and is_clock_value(node.value, resolve, frozenset())
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    )
+
+
+def is_clock_value(value: ast.expr, resolve: Resolve, clocks: frozenset[str]) -> bool:
+    """`time.monotonic() + TTL_SECONDS`, `now`: a time computed from a clock reading and constants only."""
+    return _clock_expression(value, resolve, clocks) is True
+
+
+def _clock_expression(node: ast.expr, resolve: Resolve, clocks: frozenset[str]) -> bool | None:
+    """True for a clock reading, None for a constant, False for anything else."""
+    if isinstance(node, ast.Call):
+        return resolve(node.func) in CLOCK_FUNCTIONS and not node.args
+    if isinstance(node, ast.Name):
+        if node.id in clocks:
+            return True
+        return None if node.id.isupper() else False
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return None
+    if isinstance(node, ast.UnaryOp):
+        return _clock_expression(node.operand, resolve, clocks)
+    if isinstance(node, ast.BinOp):
+        left = _clock_expression(node.left, resolve, clocks)
+        right = _clock_expression(node.right, resolve, clocks)
+        if left is False or right is False:
+            return False
+        return True if left or right else None
+    return False
+
+
+def _removed_from(statements: list[ast.stmt]) -> set[str]:
+    """Module-level-looking names whose entries `statements` drop (`del X[k]`, `X.pop(k)`, `X.popitem()`)."""
+    found: set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Delete):
+                for target in node.targets:
+                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                        found.add(target.value.id)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _REMOVERS
+                and isinstance(node.func.value, ast.Name)
+            ):
+                found.add(node.func.value.id)
+    return found
+
+
+def evicting_containers(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
+    """Names whose entries the module drops by size or by age: a bounded or expiring cache.
+
+    `if len(X) >= MAX: del X[next(iter(X))]` caps the size; `if deadline <= now: X.pop(key)` with
+    `now = time.monotonic()` expires entries. Whoever keeps such a container accepts that any entry may
+    be missing at any time, which is all another worker's copy can do: a cache by construction.
+    """
+    found: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        clocks = clock_names(function, resolve)
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.If, ast.While)) or not isinstance(node.test, ast.Compare):
+                continue
+            removed = _removed_from(node.body)
+            if not removed:
+                continue
+            operands = [node.test.left, *node.test.comparators]
+            if any(isinstance(operator, (ast.Gt, ast.GtE)) for operator in node.test.ops) or any(
+                isinstance(operator, (ast.Lt, ast.LtE)) for operator in node.test.ops
+            ):
+                sized = {
+                    operand.args[0].id
+                    for operand in operands
+                    if isinstance(operand, ast.Call)
+                    and isinstance(operand.func, ast.Name)
+                    and operand.func.id == "len"
+                    and len(operand.args) == 1
+                    and isinstance(operand.args[0], ast.Name)
+                }
+                found |= sized & removed
+                if any(is_clock_value(operand, resolve, clocks) for operand in operands):
+                    found |= removed
+    return frozenset(found - _gates(tree, found))
+
+
+def _gates(tree: ast.Module, names: set[str], answers_count: bool = True) -> set[str]:
+    """Of `names`, those a test decides to refuse on: `if _locked_until.get(user, 0) > now: raise
+    TooMany()` or `return Response(status=429)`. A throttle or a lockout kept per worker lets every
+    worker grant its own share, which is not what a cache missing an entry does: it only redoes work."""
+    found: set[str] = set()
+    if not names:
+        return found
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        # Locals holding what was read from the state (`last = _last_call.get(ip)`).
+        holders: dict[str, set[str]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                read = {inner.id for inner in ast.walk(node.value) if isinstance(inner, ast.Name) and inner.id in names}
+                for target in node.targets:
+                    if read and isinstance(target, ast.Name):
+                        holders.setdefault(target.id, set()).update(read)
+        for node in ast.walk(function):
+            if not isinstance(node, (ast.If, ast.While)):
+                continue
+            read = set()
+            for inner in ast.walk(node.test):
+                if isinstance(inner, ast.Name):
+                    read |= {inner.id} & names if inner.id in names else holders.get(inner.id, set())
+            if read and any(_refuses(inner, answers_count) for statement in node.body for inner in ast.walk(statement)):
+                found |= read
+    return found
+
+
+def _refuses(node: ast.AST, answers_count: bool = True) -> bool:
+    """`raise ...`, `return <a value>`, `abort(429)`: the branch ends the request or answers it.
+
+    Without `answers_count`, a constant returned (`return True`, "this was the last holder") is no refusal."""
+    if isinstance(node, ast.Raise):
+        return True
+    if isinstance(node, ast.Return):
+        value = node.value
+        if value is None:
+            return False
+        return not (isinstance(value, ast.Constant) and (value.value is None or not answers_count))
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abort"
+
+
+def reference_counts(tree: ast.Module) -> frozenset[str]:
+    """Names that count the holders of something per key: an entry goes up by one when it is taken
+    (`X[k] = X.get(k, 0) + 1`), down by one when it is let go (`X.get(k, 0) - 1`, `X[k] -= 1`), is
+    dropped at zero, and the count is only ever compared with 0 or 1 (`if remaining <= 0:`).
+
+    Acquire and release run in the process that holds the thing, and what the count decides is when
+    the last holder in this process tears it down. A count compared with a limit (`if active[user] >=
+    MAX`) is a quota, which every worker would enforce separately: not one of these; neither is a count a
+    request is refused on (`if _running.get(user, 0) > 0: raise Busy()`), a lock each worker keeps alone.
+    """
+    increments: set[str] = set()
+    decrements: set[str] = set()
+    compared_otherwise: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        # Locals holding a count read from a module name (`remaining = X.get(k, 0) - 1`).
+        holders: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.BinOp) and isinstance(node.right, ast.Constant) and node.right.value == 1:
+                read = _count_read(node.left)
+                if read is not None:
+                    (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(read)
+            elif (
+                isinstance(node, ast.AugAssign)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value == 1
+                and isinstance(node.target, ast.Subscript)
+                and isinstance(node.target.value, ast.Name)
+            ):
+                name = node.target.value.id
+                (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(name)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                read = next((found for inner in ast.walk(node.value) if (found := _count_read(inner)) is not None), None)
+                if read is not None:
+                    holders[node.targets[0].id] = read
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Compare):
+                continue
+            operands = [node.left, *node.comparators]
+            counted = {read for operand in operands if (read := _count_read(operand)) is not None}
+            counted |= {holders[operand.id] for operand in operands if isinstance(operand, ast.Name) and operand.id in holders}
+            if not counted:
+                continue
+            others = [
+                operand
+                for operand in operands
+                if _count_read(operand) is None and not (isinstance(operand, ast.Name) and operand.id in holders)
+            ]
+            if not all(isinstance(other, ast.Constant) and other.value in (0, 1) for other in others):
+                compared_otherwise |= counted
+    counts = (increments & decrements & _removed_from(tree.body)) - compared_otherwise
+    # `if _running.get(user, 0) > 0: raise Busy()`: one at a time per worker, a lock no other worker sees.
+    return frozenset(counts - _gates(tree, counts, answers_count=False))
+
+
+def _count_read(node: ast.AST) -> str | None:
+    """`X[k]` or `X.get(k, 0)`: the name X whose entry is read."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return node.value.id
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Constant)
+        and node.args[1].value == 0
+    ):
+        return node.func.value.id
+    return None

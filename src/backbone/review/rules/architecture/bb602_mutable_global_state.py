@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
 _STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
+# Mutators that drop entries: an eviction or an invalidation, which stores nothing.
+_REMOVING_MUTATORS = frozenset({"pop", "popitem", "remove", "discard", "clear"})
 # Objects of the framework that hold what the current request (or its user) carries.
 _REQUEST_GLOBALS = state.REQUEST_OBJECTS | frozenset(
     {"flask_login.current_user", "flask_security.current_user", "bottle.request", "sanic.request"}
@@ -128,13 +130,29 @@ class MutableGlobalState(Rule):
             "load_model(name)`), one-time set-up "
             "guarded by a flag (`if _installed: return`), or a per-key lock registry "
             "(`_LOCKS.setdefault(key, asyncio.Lock())`), which coordinates the tasks of one process.\n\n"
+            "A container whose entries the module drops by size or by age is a cache by construction, whatever "
+            "its name: trimmed to a cap (`if len(_created) >= MAX: del _created[next(iter(_created))]`) or expired "
+            "by the clock (`now = time.monotonic()` ... `if deadline <= now: _failed.pop(key)`). Its owner accepts "
+            "that any entry may be missing at any time, which is all another worker's copy can do, so it is "
+            "reported only as a cache filled with database data. Neither an eviction (`del`, `pop`) nor an entry "
+            "that is a time computed from the clock and constants (`_failed[key] = time.monotonic() + TTL`, a "
+            "negative cache that only spaces out retries) is such a fill. State the module refuses a request on "
+            "is no cache, however it expires: a lockout or a throttle (`if _locked_until.get(user, 0) > now: "
+            "return JsonResponse(status=429)`, `raise`) kept per worker lets every worker grant its own share, "
+            "and is reported.\n\n"
             "State that belongs to one process by nature is not flagged either: a module variable declared or "
             "built as an object of the process's event loop or threads (`_waiters: set[asyncio.Future[None]]`, "
             "`_loop: asyncio.AbstractEventLoop | None`), a registry the function fills with such objects (the "
             "`asyncio.Queue` of each connected websocket added to `subscribers`, `filters[queue] = spec`, and "
             "their removal), state rebuilt when the running loop changes (`if _owner_loop is not loop: "
             "_queue = asyncio.Queue(); _inflight = ()`), and a set that only keeps a log line to once per "
-            "process (`if key not in _warned: _warned.add(key); log.warning(...)`).\n\n"
+            "process (`if key not in _warned: _warned.add(key); log.warning(...)`). So is a reference count: a "
+            "dict whose entry goes up by one when something is taken (`_refs[run] = _refs.get(run, 0) + 1`), down "
+            "by one when it is let go, is dropped at zero, and is only ever compared with 0 or 1 (`if remaining <= "
+            "0: _refs.pop(run)`): it counts the holders in this process of something this process tears down when "
+            "the last one lets go. A count compared with a limit (`if _active[user] >= MAX_ACTIVE`) is a quota "
+            "each worker would enforce on its own, and is reported; so is a count a request is refused on "
+            "(`if _running.get(user, 0) > 0: raise Busy()`), a one-at-a-time lock each worker keeps alone.\n\n"
             "A lock around the change (`with _lock:`) does not make it go away: a lock serialises the "
             "threads of one process, not the worker processes; the message says so. A variable imported "
             "from another module is reported with medium confidence, and only for changes no other kind of "
@@ -547,6 +565,10 @@ class MutableGlobalState(Rule):
             if (annotation is not None and state.annotation_holds_per_process(annotation, context.qualified_name))
             or (value is not None and state.is_per_process_value(value, context.qualified_name))
         )
+        # Module containers whose entries the module drops by size or by age: caches by construction.
+        self.evicting = state.evicting_containers(context.tree, context.qualified_name) & frozenset(self._module_state)
+        # Module dicts counting the holders of something per key, dropped at zero (see `state.reference_counts`).
+        self.reference_counts = state.reference_counts(context.tree) & frozenset(self._module_state)
         self._loggers: LoggerBindings | None = None
         self._registries: frozenset[str] | None = None
         self._handler_reads: frozenset[str] | None = None
@@ -710,6 +732,8 @@ class _Mutation:
     values: tuple[ast.expr, ...] = ()
     # The keys the change goes through: `k` of `X[k] = v`, `X[k].append(v)`, `X.pop(k)`, `del X[k]`.
     keys: tuple[ast.expr, ...] = ()
+    # The change drops entries (`del X[k]`, `X.pop(k)`): it stores nothing.
+    removes: bool = False
 
 
 class _FunctionMutations:
@@ -783,6 +807,8 @@ class _FunctionMutations:
         if not self.mutations or self.stores_locks:
             return
         memo = state.is_cache_name(self.function.name) or self._answers_from_state()
+        resolve = self.rule.context.qualified_name
+        clocks = state.clock_names(self.function, resolve)
         scoped = self._scoped_entries()
         for mutation in self.mutations:
             if mutation.target.name in self.per_process_targets:
@@ -795,6 +821,12 @@ class _FunctionMutations:
                 if mutation.values and all(self._is_fresh_container(value) for value in mutation.values):
                     # `CACHE[user] = LRU()`: an entry reset to a new empty container, an invalidation
                     # that stores nothing, whatever else the function reads.
+                    continue
+                if mutation.removes:
+                    # `del CACHE[next(iter(CACHE))]`, `CACHE.pop(key)`: an eviction stores no data.
+                    continue
+                if mutation.values and all(state.is_clock_value(value, resolve, clocks) for value in mutation.values):
+                    # `FAILURES[key] = time.monotonic() + TTL`: a deadline, which no row or request decides.
                     continue
                 # A per-process cache is only a problem when what it holds can change elsewhere.
                 if self._fills_from_database():
@@ -830,13 +862,24 @@ class _FunctionMutations:
             # with the keys of such a registry (`item_tasks[chat].append(task_id)` beside
             # `tasks[task_id] = asyncio.create_task(...)`): an index of per-process objects.
             return
+        if target.name in self.rule.reference_counts and not target.imported:
+            # `_refs[run] = _refs.get(run, 0) + 1` ... `if remaining <= 0: _refs.pop(run)`: counts the holders
+            # in this process of something this process tears down when the last one lets go.
+            return
         if any(isinstance(item, ast.Name) and item.id in self.per_process_keys for item in (*values, *keys)):
             # `streams.pop(task_id)` beside `tasks.pop(task_id)`: bookkeeping of a per-process object.
             return
         if any(self._is_per_process(value) for value in values):
             self.per_process_targets.add(target.name)
-        cache = state.is_cache_name(target.name) or target.container is Container.CACHE
-        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values, keys))
+        cache = (
+            state.is_cache_name(target.name)
+            or target.container is Container.CACHE
+            or (target.name in self.rule.evicting and not target.imported)
+        )
+        removes = isinstance(node, ast.Delete) or (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _REMOVING_MUTATORS
+        )
+        self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values, keys, removes))
 
     def _scoped_entries(self) -> set[tuple[str, str]]:
         """(state, key) of the entries the function removes in a `finally:` block: what it stores

@@ -1435,6 +1435,12 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if handled.reaps_a_cancelled_task(guarded_body, self._preceding_statement(self.context.parent(handler))):
+            return
+        if self._only_prints(guarded_body):
+            return
+        if self._recorded_then_logged(handler):
+            return
         if absence.only_looks_up_optional_settings(guarded_body, handler.body):
             return
         if self._nobody_can_be_told(handler):
@@ -1480,6 +1486,8 @@ class SilentExcept(Rule):
             if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)) or self._only_reports(node.body):
                 continue
             if self._nobody_can_be_told(node):
+                continue
+            if handled.reaps_a_cancelled_task(node.body, self._preceding_statement(node)):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
@@ -1752,6 +1760,28 @@ class SilentExcept(Rule):
             for statement in statements
         )
 
+    def _only_prints(self, block: list[ast.stmt]) -> bool:
+        """The block only writes text to the console (`print(f"server started on {address}")`), maybe
+        under a condition that calls nothing: the output is all that can fail (a closed or unencodable
+        stdout), and a failing message about the program is no failure of the program."""
+        statements = _meaningful(block)
+        if not statements:
+            return False
+        for statement in statements:
+            if isinstance(statement, ast.If):
+                if any(isinstance(node, ast.Call) for node in ast.walk(statement.test)):
+                    return False
+                if not self._only_prints(statement.body) or (statement.orelse and not self._only_prints(statement.orelse)):
+                    return False
+                continue
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(call, ast.Call) or self.context.call_name(call) not in _CONSOLE_WRITES:
+                return False
+            arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+            if any(isinstance(node, ast.Call) for argument in arguments for node in ast.walk(argument)):
+                return False
+        return True
+
     def _logs(self, call: ast.Call) -> bool:
         """A logging call: a logger's level method or a logging function, not a project function
         merely named for reporting (`notify_admins` may send mail)."""
@@ -1819,6 +1849,58 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _preceding_statement(self, statement: ast.AST | None) -> ast.stmt | None:
+        """The statement right before `statement`, in the same block."""
+        if not isinstance(statement, ast.stmt):
+            return None
+        parent = self.context.parent(statement)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and statement in block:
+                index = block.index(statement)
+                return block[index - 1] if index > 0 else None
+        return None
+
+    def _recorded_then_logged(self, handler: ast.ExceptHandler) -> bool:
+        """`except Exception: failed += 1` (or `reason = "render_error"`), then, after the `try`, a log
+        call of the same function reports that variable (`logger.info("closed", failed=failed)`): the
+        failure is counted or named, and what was recorded reaches the log."""
+        statements = _meaningful(handler.body)
+        if not statements:
+            return False
+        recorded: set[str] = set()
+        for statement in statements:
+            if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and _is_inert(
+                statement.value
+            ):
+                recorded.add(statement.target.id)
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Constant)
+                and statement.value.value not in (None, "")
+            ):
+                recorded.add(statement.targets[0].id)
+            else:
+                return False
+        scope = self.context.enclosing_function(handler)
+        if scope is None:
+            return False
+        statement = self.context.parent(handler)
+        end = (getattr(statement, "end_lineno", None) or handler.lineno, getattr(statement, "end_col_offset", None) or 0)
+        for node in self.context.semantic.own_nodes(scope):
+            if not isinstance(node, ast.Call) or (node.lineno, node.col_offset) <= end or not self._logs(node):
+                continue
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            if any(
+                isinstance(name, ast.Name) and name.id in recorded and isinstance(name.ctx, ast.Load)
+                for argument in arguments
+                for name in ast.walk(argument)
+            ):
+                return True
+        return False
 
     def _preceding(self, handler: ast.ExceptHandler) -> ast.stmt | None:
         """The statement right before the handler's `try`, in the same block."""

@@ -116,7 +116,8 @@ class ErrorLayerMismatch(Rule):
             "raise `ValueError`) or looks values up in the request's input (`url = request.args[\"url\"]`, "
             "whose only failure is a parameter the client left out), where everything caught is bad input; nor a catch-all whose 4xx is "
             "given only under a test that picks one kind of error (`if isinstance(exc, ConflictError): "
-            "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
+            "raise HTTPException(409)`, `if \"No result found\" in str(exc)`, or a predicate asked about the "
+            "exception, `if is_expired_token_error(str(exc))`), the others being re-raised "
             "or answered apart; nor a catch-all around calls of callbacks whose failures never reach it: "
             "every call in the `try` runs what the project only ever assigns from a wrapper factory "
             "(`hooks.on_connect = wrap_callback(func)`, then `await hooks.on_connect(...)`), whose "
@@ -723,6 +724,7 @@ class ErrorLayerMismatch(Rule):
         `isinstance(exc, SomeError)`, `"No result found" in str(exc)`, `exc.code == ...`."""
         if clause.name is None:
             return False
+        names = _derived_from_exception(clause)
         child = node
         for ancestor in self.context.ancestors(node):
             if ancestor is clause:
@@ -730,7 +732,7 @@ class ErrorLayerMismatch(Rule):
             if (
                 isinstance(ancestor, ast.If)
                 and any(child is statement for statement in ancestor.body)
-                and _narrows(ancestor.test, clause.name)
+                and _narrows(ancestor.test, names)
             ):
                 return True
             child = ancestor
@@ -974,15 +976,37 @@ class ErrorLayerMismatch(Rule):
         )
 
 
-def _narrows(test: ast.expr, name: str) -> bool:
-    """The test reads the caught exception `name`: its type (`isinstance`), its message or an attribute."""
+def _derived_from_exception(clause: ast.ExceptHandler) -> set[str]:
+    """The caught exception's name, and the clause's variables computed from it (`raw = str(exc)`)."""
+    names = {clause.name} if clause.name is not None else set()
+    for statement in clause.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(statement.value))
+        ):
+            names.add(statement.targets[0].id)
+    return names
+
+
+def _narrows(test: ast.expr, names: set[str]) -> bool:
+    """The test reads the caught exception (or what the clause computed from it, in `names`): its
+    type (`isinstance`), its message or an attribute, or asks a function to classify it
+    (`is_expired_token_error(str(exc))`)."""
     if isinstance(test, ast.BoolOp):
-        return isinstance(test.op, ast.And) and any(_narrows(value, name) for value in test.values)
+        return isinstance(test.op, ast.And) and any(_narrows(value, names) for value in test.values)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance":
-        return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id == name
+        return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id in names
+    if isinstance(test, ast.Call):
+        # A predicate of the exception: the only thing it is asked about is what was caught.
+        arguments = [*test.args, *(keyword.value for keyword in test.keywords)]
+        return bool(arguments) and all(
+            any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(argument)) for argument in arguments
+        )
     if isinstance(test, ast.Compare):
         return any(
-            isinstance(node, ast.Name) and node.id == name
+            isinstance(node, ast.Name) and node.id in names
             for operand in (test.left, *test.comparators)
             for node in ast.walk(operand)
         )

@@ -1270,3 +1270,49 @@ def test_a_block_that_only_prints() -> None:
     )
     # A print of what a call computes hides that call's failure: reported.
     assert [finding.line for finding in found] == [18]
+
+
+def test_an_argument_that_cannot_be_converted_passed_on_unchanged() -> None:
+    found = findings(
+        """
+        import requests
+        from sqlalchemy.engine import make_url
+
+        def strip_options(database_string):
+            try:
+                url = make_url(database_string)
+            except Exception:
+                return database_string
+            if "options" not in url.query:
+                return database_string
+            return url.set(query={}).render_as_string()
+
+        def strip_other(database_string, fallback):
+            try:
+                url = make_url(fallback)
+            except Exception:
+                return database_string
+            if "options" not in url.query:
+                return database_string
+            return url.render_as_string()
+
+        def resolve(link):
+            try:
+                response = requests.head(link, timeout=5)
+            except Exception:
+                return link
+            if response.status_code != 301:
+                return link
+            return response.headers["location"]
+
+        def normalise(text):
+            try:
+                url = make_url(text)
+            except Exception:
+                return text
+            return url.render_as_string()
+        """
+    )
+    # Another value converted, a request made, or a function that never answers its input as it came:
+    # still reported.
+    assert [finding.line for finding in found] == [17, 26, 35]

@@ -28,6 +28,7 @@ from backbone.review.knowledge.errors import (
     module_constants,
     raises_on_every_path,
 )
+from backbone.review.knowledge.blocking import blocking_function
 from backbone.review.knowledge.logging import (
     LOG_LEVEL_METHODS,
     LOGGING_COMPONENT_BASES,
@@ -200,6 +201,10 @@ class SilentExcept(Rule):
             "- a block that only prints text to the console (`print(f\"server started on {address}\")`, maybe under "
             "a condition that calls nothing): only the output can fail (a print of what a call computes, "
             "`print(server.describe())`, is still reported);\n"
+            "- a conversion of the function's own argument that, when it fails, returns the argument as it came "
+            "(`try: url = make_url(text) / except Exception: return text`), in a function that also returns it "
+            "unchanged where there is nothing to convert: the value goes on as the caller gave it (a block that "
+            "awaits or does I/O, `requests.head(link)`, is still reported);\n"
             "- a task the code cancelled right before and then awaits (`task.cancel()` then `with "
             "suppress(CancelledError, Exception): await task`): the cancellation asked for is the expected outcome;\n"
             "- a failure counted or named in a variable (`failed += 1`, `reason = \"render_error\"`) that a log "
@@ -1636,6 +1641,8 @@ class SilentExcept(Rule):
                 return True
         if handled.only_parses(guarded, self.context.qualified_name):
             return True
+        if self._passes_the_input_on_unchanged(handler, guarded):
+            return True
         if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
             return True
         function = self.context.enclosing_function(handler)
@@ -1766,6 +1773,41 @@ class SilentExcept(Rule):
             and isinstance(call := statement.value.value if isinstance(statement.value, ast.Await) else statement.value, ast.Call)
             and self._logs(call)
             for statement in statements
+        )
+
+    def _passes_the_input_on_unchanged(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`try: url = make_url(text) / except Exception: return text`, in a function that also returns
+        `text` as it came where there is nothing to change: a conversion of the function's own argument
+        that, when the argument can't be converted, hands it on as it was, one of the function's normal
+        answers; whoever uses it next meets the same value. The block must only convert that argument
+        (one statement, no `await`, no call that does I/O)."""
+        statements = _meaningful(handler.body)
+        if len(statements) != 1 or not isinstance(statements[0], ast.Return):
+            return False
+        answer = statements[0].value
+        function = self.context.enclosing_function(handler)
+        if function is None or not isinstance(answer, ast.Name):
+            return False
+        arguments = function.args
+        parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+        if answer.id not in parameters or self.context.semantic.bindings(function).get(answer.id) != [None]:
+            return False
+        block = _meaningful(guarded)
+        if len(block) != 1 or not isinstance(block[0], (ast.Assign, ast.Return)) or block[0].value is None:
+            return False
+        calls = [node for node in ast.walk(block[0].value) if isinstance(node, ast.Call)]
+        if any(isinstance(node, ast.Await) for node in ast.walk(block[0])) or not calls:
+            return False
+        for call in calls:
+            qualified = self.context.call_name(call)
+            if qualified is None or blocking_function(qualified) is not None:
+                return False
+            if not any(isinstance(node, ast.Name) and node.id == answer.id for node in ast.walk(call)):
+                return False
+        return any(
+            isinstance(node, ast.Return) and node is not statements[0] and not self._in_a_handler(node)
+            and isinstance(node.value, ast.Name) and node.value.id == answer.id
+            for node in self.context.semantic.own_nodes(function)
         )
 
     def _only_prints(self, block: list[ast.stmt]) -> bool:

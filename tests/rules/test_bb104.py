@@ -77,3 +77,62 @@ def test_a_client_error_given_only_for_errors_a_predicate_picks() -> None:
                 raise HTTPException(status_code=500, detail="Failed") from exc
         """
     ) == [28]
+
+
+def test_a_connection_test_of_the_url_the_client_gave() -> None:
+    """The `try` only sends a request to the address the client sent: an unreachable address is
+    the client's to fix, and 400 says so. An address of the service's own, or a `try` that also
+    reads the database, is still reported."""
+    assert lines(
+        """
+        import requests
+        from fastapi import FastAPI, HTTPException
+        from pydantic import BaseModel
+        from sqlalchemy.orm import Session
+
+        app = FastAPI()
+        TERMINAL_URL = "http://terminal.internal"
+
+
+        class Connection(BaseModel):
+            url: str
+
+
+        @app.post("/verify")
+        def verify(form: Connection):
+            url = form.url.rstrip("/")
+            try:
+                response = requests.get(f"{url}/options", timeout=5)
+                response.raise_for_status()
+                return {"ok": True}
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not reach the URL")
+
+
+        @app.post("/verify-keyword")
+        async def verify_keyword(form: Connection, session):
+            try:
+                async with session.get(url=form.url, timeout=5) as response:
+                    response.raise_for_status()
+                    return {"ok": True}
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not reach the URL")
+
+
+        @app.post("/terminal")
+        def terminal(form: Connection):
+            try:
+                return requests.get(TERMINAL_URL, timeout=5).json()
+            except Exception:
+                raise HTTPException(status_code=400, detail="Terminal failed")
+
+
+        @app.post("/verify-and-save")
+        def verify_and_save(form: Connection, db: Session):
+            try:
+                requests.get(form.url, timeout=5).raise_for_status()
+                db.query(Connection).filter_by(url=form.url).first()
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not save")
+        """
+    ) == [41, 50]

@@ -136,3 +136,35 @@ def test_a_connection_test_of_the_url_the_client_gave() -> None:
                 raise HTTPException(status_code=400, detail="Could not save")
         """
     ) == [41, 50]
+
+
+def test_a_connection_test_of_a_url_nested_in_the_client_input() -> None:
+    """`request.config.api_base_url` of a body model the handler is given is the client's input,
+    though a field on the way is called `config`."""
+    assert lines(
+        """
+        import requests
+        from fastapi import FastAPI, HTTPException
+        from pydantic import BaseModel
+
+        app = FastAPI()
+
+
+        class ServiceConfig(BaseModel):
+            api_base_url: str
+
+
+        class ConfigRequest(BaseModel):
+            config: ServiceConfig
+
+
+        @app.post("/test-connection")
+        def test_connection(request: ConfigRequest):
+            api_base_url = request.config.api_base_url
+            try:
+                requests.get(api_base_url, timeout=10).raise_for_status()
+                return {"success": True}
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not reach the URL")
+        """
+    ) == []

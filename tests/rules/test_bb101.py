@@ -1316,3 +1316,36 @@ def test_an_argument_that_cannot_be_converted_passed_on_unchanged() -> None:
     # Another value converted, a request made, or a function that never answers its input as it came:
     # still reported.
     assert [finding.line for finding in found] == [17, 26, 35]
+
+
+def test_a_failure_named_through_a_helper_that_builds_the_answer() -> None:
+    found = findings(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Render:
+            status: str
+            reason: str = ""
+            text: str = ""
+
+        def render(env, source, data):
+            def unmarked(reason):
+                return Render(status="unmarked", reason=reason)
+
+            def plain(text):
+                return Render(status="plain", text=text)
+
+            try:
+                text = env.from_string(source).render(data)
+            except Exception:
+                return unmarked("render_error")
+            try:
+                text = env.from_string(source).render(data)
+            except Exception:
+                return plain(source)
+            return Render(status="marked", text=text)
+        """
+    )
+    # A helper handed no failure (`plain(source)`) is still reported.
+    assert [finding.line for finding in found] == [23]

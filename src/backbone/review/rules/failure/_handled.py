@@ -135,6 +135,18 @@ def carries_failure(value: ast.expr) -> bool:
     return False
 
 
+def passes_failure(call: ast.Call, definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`unmarked("render_error")` where `def unmarked(reason): ...`: the call hands a value to a
+    parameter named for a failure (`reason`, `error`, `message`), so the failure reaches whoever
+    reads what the function builds."""
+    arguments = definition.args
+    positional = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+    if positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    passed = [*zip(positional, call.args), *((keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg)]
+    return any(_names_failure(name, value) for name, value in passed)
+
+
 def _names_failure(name: str, value: ast.expr) -> bool:
     words = _words(name)
     if words & _FAILURE_KEYS and not is_empty(value):

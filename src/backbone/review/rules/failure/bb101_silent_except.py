@@ -132,7 +132,9 @@ class SilentExcept(Rule):
             "`load_or_none`) returning its default;\n"
             "- a failure handed to the caller as a value: `return {\"error\": \"connection failed\"}`, "
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
-            "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`); an `abort(400, ...)` of the project's own, or a helper named "
+            "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`), or a value built by a helper of the "
+            "function or module handed the failure in a parameter named for it (`return unmarked(\"render_error\")` where "
+            "`def unmarked(reason): ...`); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
             "- an optional local file: the guarded block only reads files (`open(path)` or `path.open(\"r\")` for reading, "
             "`path.stat()`, `os.path.getmtime(...)`) or lists a directory (`path.iterdir()`, `entry.is_dir()`, "
@@ -1608,6 +1610,7 @@ class SilentExcept(Rule):
                 return True
             if isinstance(node, ast.Return) and node.value is not None and (
                 self._is_error_response(node.value) or handled.carries_failure(node.value)
+                or self._returns_a_failure_built_by_a_helper(node.value)
             ):
                 return True
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -1621,6 +1624,24 @@ class SilentExcept(Rule):
                 ) and is_error_status(node.value):
                     return True
         return False
+
+    def _returns_a_failure_built_by_a_helper(self, value: ast.expr) -> bool:
+        """`return unmarked("render_error")` where the function (or the module) defines `def
+        unmarked(reason): return Render(status="unmarked", reason=reason)`: the failure is named in
+        the value handed back."""
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+            return False
+        name = value.func.id
+        scope = self.context.enclosing_function(value)
+        candidates: list[ast.AST] = [
+            *(self.context.semantic.own_nodes(scope) if scope is not None else []),
+            *self.context.tree.body,
+        ]
+        definitions = [
+            node for node in candidates
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+        ]
+        return len(definitions) == 1 and handled.passes_failure(value, definitions[0])
 
     def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
         """The error is dealt with, just not by raising or logging it (see `_handled`)."""

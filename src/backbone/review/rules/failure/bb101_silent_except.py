@@ -1959,8 +1959,8 @@ class SilentExcept(Rule):
         scope = self.context.enclosing_function(handler)
         if scope is None:
             return False
-        statement = self.context.parent(handler)
-        end = (getattr(statement, "end_lineno", None) or handler.lineno, getattr(statement, "end_col_offset", None) or 0)
+        attempt = self.context.parent(handler)
+        end = (getattr(attempt, "end_lineno", None) or handler.lineno, getattr(attempt, "end_col_offset", None) or 0)
         for node in self.context.semantic.own_nodes(scope):
             if not isinstance(node, ast.Call) or (node.lineno, node.col_offset) <= end or not self._logs(node):
                 continue

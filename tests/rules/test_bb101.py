@@ -1168,3 +1168,184 @@ def test_a_failing_override_answered_like_the_default_hook() -> None:
     )
     # A hook that does real work, or a fallback other than the default: still reported.
     assert [finding.line for finding in found] == [20, 27]
+
+
+def test_a_task_cancelled_then_awaited() -> None:
+    found = findings(
+        """
+        import asyncio
+        import contextlib
+
+        async def stop(watcher):
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watcher
+
+        async def stop_own(self):
+            self.task.cancel()
+            try:
+                await self.task
+            except Exception:
+                pass
+
+        async def wait_for_it(watcher):
+            with contextlib.suppress(Exception):
+                await watcher
+
+        async def stop_other(self, other):
+            self.task.cancel()
+            try:
+                await other
+            except Exception:
+                pass
+        """
+    )
+    # A task awaited without being cancelled first, or another task than the one cancelled: reported.
+    assert [finding.line for finding in found] == [19, 26]
+
+
+def test_a_failure_counted_and_the_count_logged() -> None:
+    found = findings(
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        async def refresh_all(pages):
+            refreshed = 0
+            failed = 0
+            for page in pages:
+                try:
+                    await page.refresh()
+                    refreshed += 1
+                except Exception:
+                    failed += 1
+            logger.info("refreshed pages", extra={"refreshed": refreshed, "failed": failed})
+
+        def render(template):
+            reason = None
+            try:
+                template.render()
+            except Exception:
+                reason = "render_error"
+            logger.warning("render finished: %s", reason)
+
+        async def refresh_quietly(pages):
+            failed = 0
+            for page in pages:
+                try:
+                    await page.refresh()
+                except Exception:
+                    failed += 1
+            return pages
+        """
+    )
+    # A count nobody reads (or only returns) is still reported.
+    assert [finding.line for finding in found] == [30]
+
+
+def test_a_block_that_only_prints() -> None:
+    found = findings(
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+        MODE = "production"
+
+        def announce(address):
+            logger.info("Starting on %s", address)
+            try:
+                if MODE not in ["development", "test"]:
+                    print(f"server started on {address}")
+            except Exception:
+                pass
+
+        def announce_details(server):
+            try:
+                print(server.describe())
+            except Exception:
+                pass
+        """
+    )
+    # A print of what a call computes hides that call's failure: reported.
+    assert [finding.line for finding in found] == [18]
+
+
+def test_an_argument_that_cannot_be_converted_passed_on_unchanged() -> None:
+    found = findings(
+        """
+        import requests
+        from sqlalchemy.engine import make_url
+
+        def strip_options(database_string):
+            try:
+                url = make_url(database_string)
+            except Exception:
+                return database_string
+            if "options" not in url.query:
+                return database_string
+            return url.set(query={}).render_as_string()
+
+        def strip_other(database_string, fallback):
+            try:
+                url = make_url(fallback)
+            except Exception:
+                return database_string
+            if "options" not in url.query:
+                return database_string
+            return url.render_as_string()
+
+        def resolve(link):
+            try:
+                response = requests.head(link, timeout=5)
+            except Exception:
+                return link
+            if response.status_code != 301:
+                return link
+            return response.headers["location"]
+
+        def normalise(text):
+            try:
+                url = make_url(text)
+            except Exception:
+                return text
+            return url.render_as_string()
+        """
+    )
+    # Another value converted, a request made, or a function that never answers its input as it came:
+    # still reported.
+    assert [finding.line for finding in found] == [17, 26, 35]
+
+
+def test_a_failure_named_through_a_helper_that_builds_the_answer() -> None:
+    found = findings(
+        """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Render:
+            status: str
+            reason: str = ""
+            text: str = ""
+
+        def render(env, source, data):
+            def unmarked(reason):
+                return Render(status="unmarked", reason=reason)
+
+            def plain(text):
+                return Render(status="plain", text=text)
+
+            try:
+                text = env.from_string(source).render(data)
+            except Exception:
+                return unmarked("render_error")
+            try:
+                text = env.from_string(source).render(data)
+            except Exception:
+                return plain(source)
+            return Render(status="marked", text=text)
+        """
+    )
+    # A helper handed no failure (`plain(source)`) is still reported.
+    assert [finding.line for finding in found] == [23]

@@ -389,6 +389,22 @@ class _Origins:
             return node.attr in _REQUEST_NAMES and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
         return False
 
+    def _handler_input(self, node: ast.Attribute) -> bool:
+        """`form.config.url` in a request handler whose parameter `form` the framework fills from the
+        request: a field of the client's input, whatever the fields are called."""
+        root: ast.expr = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not self.handler or not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+            return False
+        binding, _ = self.flow.local_binding(root)
+        return (
+            binding is not None
+            and binding.kind is BindingKind.PARAM
+            and isinstance(binding.node, ast.arg)
+            and not self._is_request_object(root)
+        )
+
     def _reads_request(self, node: ast.Attribute) -> bool:
         """`request.args`, `self.request.GET`, `request.rel_url.query`."""
         current: ast.expr = node
@@ -410,7 +426,9 @@ class _Origins:
             # `string.ascii_lowercase`, `os.sep`: a constant of the standard library.
             return _CONSTANT
         parts = dotted_parts(node)
-        if parts is not None and (parts[0] in _CONFIGURATION_ROOTS or "config" in parts[:-1]):
+        if parts is not None and (
+            parts[0] in _CONFIGURATION_ROOTS or ("config" in parts[:-1] and not self._handler_input(node))
+        ):
             return Provenance(Origin.CONFIGURATION, node)
         if node.attr.isupper() or (parts is not None and _SCHEMA_PARTS.intersection(parts)):
             return _CONSTANT

@@ -135,6 +135,18 @@ def carries_failure(value: ast.expr) -> bool:
     return False
 
 
+def passes_failure(call: ast.Call, definition: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`unmarked("render_error")` where `def unmarked(reason): ...`: the call hands a value to a
+    parameter named for a failure (`reason`, `error`, `message`), so the failure reaches whoever
+    reads what the function builds."""
+    arguments = definition.args
+    positional = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+    if positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    passed = [*zip(positional, call.args), *((keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg)]
+    return any(_names_failure(name, value) for name, value in passed)
+
+
 def _names_failure(name: str, value: ast.expr) -> bool:
     words = _words(name)
     if words & _FAILURE_KEYS and not is_empty(value):
@@ -514,3 +526,28 @@ def _is_explanation(text: str) -> bool:
     if _DIRECTIVE.match(text) or _PLACEHOLDER.match(text):
         return False
     return len(re.findall(r"[A-Za-z][A-Za-z'-]*", text)) >= _EXPLANATION_WORDS
+
+
+# --- a task cancelled, then reaped --------------------------------------------------------------------
+
+
+def reaps_a_cancelled_task(guarded: list[ast.stmt], preceding: ast.stmt | None) -> bool:
+    """`task.cancel()` then `try: await task / except Exception: pass` (or `with suppress(...): await
+    task`): the code stopped the task itself and only waits for it to finish; the cancellation it
+    asked for is the expected outcome, and the task's own work is reviewed where it is written."""
+    statements = [statement for statement in guarded if not isinstance(statement, ast.Pass)]
+    if len(statements) != 1 or preceding is None:
+        return False
+    awaited = statements[0]
+    if not (isinstance(awaited, ast.Expr) and isinstance(awaited.value, ast.Await)):
+        return False
+    task = awaited.value.value
+    if not isinstance(task, (ast.Name, ast.Attribute)):
+        return False
+    call = preceding.value if isinstance(preceding, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "cancel"
+        and ast.dump(call.func.value) == ast.dump(task)
+    )

@@ -28,6 +28,7 @@ from backbone.review.knowledge.errors import (
     module_constants,
     raises_on_every_path,
 )
+from backbone.review.knowledge.blocking import blocking_function
 from backbone.review.knowledge.logging import (
     LOG_LEVEL_METHODS,
     LOGGING_COMPONENT_BASES,
@@ -131,7 +132,9 @@ class SilentExcept(Rule):
             "`load_or_none`) returning its default;\n"
             "- a failure handed to the caller as a value: `return {\"error\": \"connection failed\"}`, "
             "`Result(ok=False, error_message=...)`, `{\"sent\": False}`, a message that says what failed "
-            "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`); an `abort(400, ...)` of the project's own, or a helper named "
+            "(\"Couldn't reach the API.\", `(\"Permission denied: malformed path\", True)`), or a value built by a helper of the "
+            "function or module handed the failure in a parameter named for it (`return unmarked(\"render_error\")` where "
+            "`def unmarked(reason): ...`); an `abort(400, ...)` of the project's own, or a helper named "
             "for an error status (`bad_request(...)`, `precondition_required(...)`);\n"
             "- an optional local file: the guarded block only reads files (`open(path)` or `path.open(\"r\")` for reading, "
             "`path.stat()`, `os.path.getmtime(...)`) or lists a directory (`path.iterdir()`, `entry.is_dir()`, "
@@ -197,6 +200,18 @@ class SilentExcept(Rule):
             "(`maybe_warn_agent(...)`, `try_prefetch(...)`);\n"
             "- a block that only logs (`with suppress(Exception): logger.info(...)` in a `finally`): a failing "
             "report cannot itself be reported, and it must not replace the exception on its way out;\n"
+            "- a block that only prints text to the console (`print(f\"server started on {address}\")`, maybe under "
+            "a condition that calls nothing): only the output can fail (a print of what a call computes, "
+            "`print(server.describe())`, is still reported);\n"
+            "- a conversion of the function's own argument that, when it fails, returns the argument as it came "
+            "(`try: url = make_url(text) / except Exception: return text`), in a function that also returns it "
+            "unchanged where there is nothing to convert: the value goes on as the caller gave it (a block that "
+            "awaits or does I/O, `requests.head(link)`, is still reported);\n"
+            "- a task the code cancelled right before and then awaits (`task.cancel()` then `with "
+            "suppress(CancelledError, Exception): await task`): the cancellation asked for is the expected outcome;\n"
+            "- a failure counted or named in a variable (`failed += 1`, `reason = \"render_error\"`) that a log "
+            "call after the `try` reports (`logger.info(\"closed\", extra={\"failed\": failed})`): the count "
+            "reaches the log (a count nobody logs is still reported);\n"
             "- in a best-effort helper (`_safe_error_text`), a handler that passes on to the default returned "
             "right after the `try`;\n"
             "- a handler where no error can go anywhere: in a finalizer (`__del__`), which the garbage collector "
@@ -1435,6 +1450,12 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if handled.reaps_a_cancelled_task(guarded_body, self._preceding_statement(self.context.parent(handler))):
+            return
+        if self._only_prints(guarded_body):
+            return
+        if self._recorded_then_logged(handler):
+            return
         if absence.only_looks_up_optional_settings(guarded_body, handler.body):
             return
         if self._nobody_can_be_told(handler):
@@ -1480,6 +1501,8 @@ class SilentExcept(Rule):
             if caught is None or _nobody_needs_to_know(node.body, self._in_teardown(node)) or self._only_reports(node.body):
                 continue
             if self._nobody_can_be_told(node):
+                continue
+            if handled.reaps_a_cancelled_task(node.body, self._preceding_statement(node)):
                 continue
             if caught.exception.area is InfrastructureArea.CACHE and handled.only_uses_cache(node.body):
                 continue
@@ -1587,6 +1610,7 @@ class SilentExcept(Rule):
                 return True
             if isinstance(node, ast.Return) and node.value is not None and (
                 self._is_error_response(node.value) or handled.carries_failure(node.value)
+                or self._returns_a_failure_built_by_a_helper(node.value)
             ):
                 return True
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -1600,6 +1624,24 @@ class SilentExcept(Rule):
                 ) and is_error_status(node.value):
                     return True
         return False
+
+    def _returns_a_failure_built_by_a_helper(self, value: ast.expr) -> bool:
+        """`return unmarked("render_error")` where the function (or the module) defines `def
+        unmarked(reason): return Render(status="unmarked", reason=reason)`: the failure is named in
+        the value handed back."""
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+            return False
+        name = value.func.id
+        scope = self.context.enclosing_function(value)
+        candidates: list[ast.AST] = [
+            *(self.context.semantic.own_nodes(scope) if scope is not None else []),
+            *self.context.tree.body,
+        ]
+        definitions = [
+            node for node in candidates
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+        ]
+        return len(definitions) == 1 and handled.passes_failure(value, definitions[0])
 
     def _handled_another_way(self, handler: ast.ExceptHandler, caught: _Caught, guarded: list[ast.stmt]) -> bool:
         """The error is dealt with, just not by raising or logging it (see `_handled`)."""
@@ -1619,6 +1661,8 @@ class SilentExcept(Rule):
             if _only_calls_best_effort(guarded):
                 return True
         if handled.only_parses(guarded, self.context.qualified_name):
+            return True
+        if self._passes_the_input_on_unchanged(handler, guarded):
             return True
         if guarded and handled.only_parses_a_received_response(guarded, self._before(guarded[0])):
             return True
@@ -1752,6 +1796,63 @@ class SilentExcept(Rule):
             for statement in statements
         )
 
+    def _passes_the_input_on_unchanged(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`try: url = make_url(text) / except Exception: return text`, in a function that also returns
+        `text` as it came where there is nothing to change: a conversion of the function's own argument
+        that, when the argument can't be converted, hands it on as it was, one of the function's normal
+        answers; whoever uses it next meets the same value. The block must only convert that argument
+        (one statement, no `await`, no call that does I/O)."""
+        statements = _meaningful(handler.body)
+        if len(statements) != 1 or not isinstance(statements[0], ast.Return):
+            return False
+        answer = statements[0].value
+        function = self.context.enclosing_function(handler)
+        if function is None or not isinstance(answer, ast.Name):
+            return False
+        arguments = function.args
+        parameters = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+        if answer.id not in parameters or self.context.semantic.bindings(function).get(answer.id) != [None]:
+            return False
+        block = _meaningful(guarded)
+        if len(block) != 1 or not isinstance(block[0], (ast.Assign, ast.Return)) or block[0].value is None:
+            return False
+        calls = [node for node in ast.walk(block[0].value) if isinstance(node, ast.Call)]
+        if any(isinstance(node, ast.Await) for node in ast.walk(block[0])) or not calls:
+            return False
+        for call in calls:
+            qualified = self.context.call_name(call)
+            if qualified is None or blocking_function(qualified) is not None:
+                return False
+            if not any(isinstance(node, ast.Name) and node.id == answer.id for node in ast.walk(call)):
+                return False
+        return any(
+            isinstance(node, ast.Return) and node is not statements[0] and not self._in_a_handler(node)
+            and isinstance(node.value, ast.Name) and node.value.id == answer.id
+            for node in self.context.semantic.own_nodes(function)
+        )
+
+    def _only_prints(self, block: list[ast.stmt]) -> bool:
+        """The block only writes text to the console (`print(f"server started on {address}")`), maybe
+        under a condition that calls nothing: the output is all that can fail (a closed or unencodable
+        stdout), and a failing message about the program is no failure of the program."""
+        statements = _meaningful(block)
+        if not statements:
+            return False
+        for statement in statements:
+            if isinstance(statement, ast.If):
+                if any(isinstance(node, ast.Call) for node in ast.walk(statement.test)):
+                    return False
+                if not self._only_prints(statement.body) or (statement.orelse and not self._only_prints(statement.orelse)):
+                    return False
+                continue
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(call, ast.Call) or self.context.call_name(call) not in _CONSOLE_WRITES:
+                return False
+            arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+            if any(isinstance(node, ast.Call) for argument in arguments for node in ast.walk(argument)):
+                return False
+        return True
+
     def _logs(self, call: ast.Call) -> bool:
         """A logging call: a logger's level method or a logging function, not a project function
         merely named for reporting (`notify_admins` may send mail)."""
@@ -1819,6 +1920,58 @@ class SilentExcept(Rule):
         ):
             return True
         return reporting_of_call(call, self.context.qualified_name, self._logger_bindings()).reports
+
+    def _preceding_statement(self, statement: ast.AST | None) -> ast.stmt | None:
+        """The statement right before `statement`, in the same block."""
+        if not isinstance(statement, ast.stmt):
+            return None
+        parent = self.context.parent(statement)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and statement in block:
+                index = block.index(statement)
+                return block[index - 1] if index > 0 else None
+        return None
+
+    def _recorded_then_logged(self, handler: ast.ExceptHandler) -> bool:
+        """`except Exception: failed += 1` (or `reason = "render_error"`), then, after the `try`, a log
+        call of the same function reports that variable (`logger.info("closed", failed=failed)`): the
+        failure is counted or named, and what was recorded reaches the log."""
+        statements = _meaningful(handler.body)
+        if not statements:
+            return False
+        recorded: set[str] = set()
+        for statement in statements:
+            if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name) and _is_inert(
+                statement.value
+            ):
+                recorded.add(statement.target.id)
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Constant)
+                and statement.value.value not in (None, "")
+            ):
+                recorded.add(statement.targets[0].id)
+            else:
+                return False
+        scope = self.context.enclosing_function(handler)
+        if scope is None:
+            return False
+        attempt = self.context.parent(handler)
+        end = (getattr(attempt, "end_lineno", None) or handler.lineno, getattr(attempt, "end_col_offset", None) or 0)
+        for node in self.context.semantic.own_nodes(scope):
+            if not isinstance(node, ast.Call) or (node.lineno, node.col_offset) <= end or not self._logs(node):
+                continue
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            if any(
+                isinstance(name, ast.Name) and name.id in recorded and isinstance(name.ctx, ast.Load)
+                for argument in arguments
+                for name in ast.walk(argument)
+            ):
+                return True
+        return False
 
     def _preceding(self, handler: ast.ExceptHandler) -> ast.stmt | None:
         """The statement right before the handler's `try`, in the same block."""

@@ -31,7 +31,9 @@ from backbone.review.knowledge.error_layers import (
     exception_layer,
 )
 from backbone.review.names import dotted_parts
-from backbone.review.orm import classify_call
+from backbone.review.orm import classify_call, module_flows
+from backbone.review.orm.origins import origin_of
+from backbone.review.orm.values import Origin
 from backbone.review.project import ProjectIndex, reads_exception_type
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
 from backbone.review.rules.contract._support import sends_bare_data, tuple_style
@@ -44,6 +46,9 @@ _UPSTREAM_STATUS_ATTRIBUTES = frozenset({"response", "status_code", "status", "c
 _INPUT_READERS = frozenset({"get", "getlist", "json"})
 # `schema.load(data)` parses what it is given; `store.load()` reads storage (a session store).
 _STORE_READERS = frozenset({"load", "loads", "decode"})
+# The methods of HTTP clients that send a request to the URL they are given first.
+_REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen"})
+_HTTP_CLIENT_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib3.", "urllib.request.")
 _INPUT_HOLDERS = frozenset(
     {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
 )
@@ -114,9 +119,13 @@ class ErrorLayerMismatch(Rule):
             "`schema.load(...)`, `serializer.is_valid()`, the project's own `validate_*`/`parse_*` "
             "functions, and any function of the project whose calls all parse, build a response or "
             "raise `ValueError`) or looks values up in the request's input (`url = request.args[\"url\"]`, "
-            "whose only failure is a parameter the client left out), where everything caught is bad input; nor a catch-all whose 4xx is "
+            "whose only failure is a parameter the client left out), where everything caught is bad input; nor a "
+            "catch-all around a request sent to a URL the client gave (`requests.get(form.url)`, `session.get(url=form.url)`: "
+            "a connection test) in a `try` that reads no database, where what fails is the address the client chose; "
+            "nor a catch-all whose 4xx is "
             "given only under a test that picks one kind of error (`if isinstance(exc, ConflictError): "
-            "raise HTTPException(409)`, `if \"No result found\" in str(exc)`), the others being re-raised "
+            "raise HTTPException(409)`, `if \"No result found\" in str(exc)`, or a predicate asked about the "
+            "exception, `if is_expired_token_error(str(exc))`), the others being re-raised "
             "or answered apart; nor a catch-all around calls of callbacks whose failures never reach it: "
             "every call in the `try` runs what the project only ever assigns from a wrapper factory "
             "(`hooks.on_connect = wrap_callback(func)`, then `await hooks.on_connect(...)`), whose "
@@ -694,6 +703,8 @@ class ErrorLayerMismatch(Rule):
                 continue
             if caught.layer is ErrorLayer.CATCH_ALL and self._parses_input_only(clause):
                 continue
+            if caught.layer is ErrorLayer.CATCH_ALL and self._requests_the_clients_url(clause, node):
+                continue
             if caught.layer is ErrorLayer.CATCH_ALL and self._runs_contained_calls_only(clause, bindings):
                 continue
             for answer in self._answers(clause, handler, bindings):
@@ -723,6 +734,7 @@ class ErrorLayerMismatch(Rule):
         `isinstance(exc, SomeError)`, `"No result found" in str(exc)`, `exc.code == ...`."""
         if clause.name is None:
             return False
+        names = _derived_from_exception(clause)
         child = node
         for ancestor in self.context.ancestors(node):
             if ancestor is clause:
@@ -730,7 +742,7 @@ class ErrorLayerMismatch(Rule):
             if (
                 isinstance(ancestor, ast.If)
                 and any(child is statement for statement in ancestor.body)
-                and _narrows(ancestor.test, clause.name)
+                and _narrows(ancestor.test, names)
             ):
                 return True
             child = ancestor
@@ -801,6 +813,27 @@ class ErrorLayerMismatch(Rule):
         return all(self._parses_input(call) for call in calls) and all(
             self._reads_input(lookup) for lookup in lookups
         )
+
+    def _requests_the_clients_url(self, clause: ast.ExceptHandler, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """The `try` sends a request to a URL the client gave (`session.get(url=form.url)`, a
+        connection test) and reads no database: what fails there is the address the client chose
+        (unreachable, refusing, answering an error), a failure the client fixes by giving another."""
+        attempt = self.context.parent(clause)
+        if not isinstance(attempt, ast.Try):
+            return False
+        calls = [node for statement in attempt.body for node in ast.walk(statement) if isinstance(node, ast.Call)]
+        if not calls or any(classify_call(self.context, call) is not None for call in calls):
+            return False
+        flow = module_flows(self.context).flow(function)
+        for call in calls:
+            addresses = [keyword.value for keyword in call.keywords if keyword.arg == "url"]
+            qualified = self.context.call_name(call) or ""
+            if not addresses and qualified.startswith(_HTTP_CLIENT_MODULES) and last_part(qualified) in _REQUEST_METHODS and call.args:
+                # `requests.get(url)`, `httpx.post(url, ...)`: the address is the first argument.
+                addresses = [call.args[0]]
+            if any(origin_of(address, flow, handler=True).origin is Origin.REQUEST for address in addresses):
+                return True
+        return False
 
     def _sends_exception_on(self, clause: ast.ExceptHandler, answer: Answer) -> bool:
         """The answer's body describes the caught exception by its class (`type(error).__name__`,
@@ -974,15 +1007,41 @@ class ErrorLayerMismatch(Rule):
         )
 
 
-def _narrows(test: ast.expr, name: str) -> bool:
-    """The test reads the caught exception `name`: its type (`isinstance`), its message or an attribute."""
+def last_part(qualified: str) -> str:
+    return qualified.rsplit(".", 1)[-1]
+
+
+def _derived_from_exception(clause: ast.ExceptHandler) -> set[str]:
+    """The caught exception's name, and the clause's variables computed from it (`raw = str(exc)`)."""
+    names = {clause.name} if clause.name is not None else set()
+    for statement in clause.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(statement.value))
+        ):
+            names.add(statement.targets[0].id)
+    return names
+
+
+def _narrows(test: ast.expr, names: set[str]) -> bool:
+    """The test reads the caught exception (or what the clause computed from it, in `names`): its
+    type (`isinstance`), its message or an attribute, or asks a function to classify it
+    (`is_expired_token_error(str(exc))`)."""
     if isinstance(test, ast.BoolOp):
-        return isinstance(test.op, ast.And) and any(_narrows(value, name) for value in test.values)
+        return isinstance(test.op, ast.And) and any(_narrows(value, names) for value in test.values)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance":
-        return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id == name
+        return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id in names
+    if isinstance(test, ast.Call):
+        # A predicate of the exception: the only thing it is asked about is what was caught.
+        arguments = [*test.args, *(keyword.value for keyword in test.keywords)]
+        return bool(arguments) and all(
+            any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(argument)) for argument in arguments
+        )
     if isinstance(test, ast.Compare):
         return any(
-            isinstance(node, ast.Name) and node.id == name
+            isinstance(node, ast.Name) and node.id in names
             for operand in (test.left, *test.comparators)
             for node in ast.walk(operand)
         )

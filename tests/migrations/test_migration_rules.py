@@ -1226,3 +1226,29 @@ def test_the_loop_of_a_migration_a_squash_replaces_is_reported_where_it_is_writt
     }))
     assert [(finding.path.rpartition("/")[2], finding.line) for finding in findings if finding.code == "BB708"] == [
         ("0002_fill.py", 6), ("0002_fill.py", 7)]
+
+
+# --- Alembic batch operations -----------------------------------------------------------------
+
+
+def test_a_column_a_batch_adds_is_locked_when_the_revision_sets_it_not_null(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_visibility.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            with op.batch_alter_table("orders", schema=None) as batch_op:
+                batch_op.add_column(sa.Column("visibility", sa.Text(), nullable=True))
+            op.execute("UPDATE orders SET visibility = 'private'")
+            op.alter_column("orders", "visibility", nullable=False)
+            with op.batch_alter_table("lines") as batch_op:
+                batch_op.alter_column("code", nullable=False)
+            with op.batch_alter_table("items") as batch_op:
+                batch_op.create_index("ix_items_code", ["code"])
+
+        def downgrade():
+            op.drop_column("orders", "visibility")
+        """})
+    # The batch's ADD COLUMN holds ACCESS EXCLUSIVE on orders until the commit: a CHECK first cannot
+    # shorten it. The batches on lines and items run their ALTER TABLE and CREATE INDEX like op's own.
+    assert codes_and_lines(findings, "BB705", "BB702") == [("BB705", 10), ("BB702", 12)]

@@ -509,6 +509,12 @@ def _read_alembic(context: FileContext) -> Migration | None:
                 database = database or "sqlite"
                 continue
             _alembic_operation(context, call, operation, into, problems, new_tables)
+        elif (batch := _batch_call(context, call)) is not None:
+            # `batch_op.add_column(...)` in `with op.batch_alter_table("orders") as batch_op:` is
+            # `op.add_column("orders", ...)`: on PostgreSQL the batch runs each as its ALTER TABLE.
+            found: list[Step] = []
+            _alembic_operation(context, batch, call.func.attr, found, problems, new_tables)  # type: ignore[union-attr]
+            into.extend(replace(step, node=call, text=_call_text(context, call)) for step in found)
         elif made := _created_by(context, call):
             # A project function that creates the table (`create_table("reports", ...)`): new here.
             new_tables.add(made)
@@ -525,6 +531,53 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database or _project_database(context))
+
+
+# Where the table goes among the arguments of `op.<operation>` that a batch operation leaves out.
+_BATCH_TABLE_POSITION = {
+    "add_column": (0, "table_name"), "alter_column": (0, "table_name"), "drop_column": (0, "table_name"),
+    "create_index": (1, "table_name"), "drop_index": (1, "table_name"),
+    "create_foreign_key": (1, "source_table"), "create_check_constraint": (1, "table_name"),
+    "create_unique_constraint": (1, "table_name"), "create_primary_key": (1, "table_name"),
+}
+
+
+def _batch_table(context: FileContext, name: str, node: ast.AST) -> str:
+    """The table of the `with op.batch_alter_table("orders") as <name>:` around `node`, or "".
+
+    A batch that copies the table (`recreate="always"`) runs other statements than its operations
+    (a new table filled from the old one), so it is left out.
+    """
+    for ancestor in context.ancestors(node):
+        if not isinstance(ancestor, ast.With):
+            continue
+        for item in ancestor.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name \
+                    and context.call_name(call) == _ALEMBIC_OP + "batch_alter_table":
+                recreate = _argument(call, 2, "recreate")
+                if recreate is None or literal_text(recreate) in ("auto", "never"):
+                    return _string(call, 0, "table_name")
+                return ""
+    return ""
+
+
+def _batch_call(context: FileContext, call: ast.Call) -> ast.Call | None:
+    """The `op.<operation>(...)` call a batch operation stands for (its table put where op's takes it)."""
+    if not isinstance(call.func, ast.Attribute) or not isinstance(call.func.value, ast.Name):
+        return None
+    place = _BATCH_TABLE_POSITION.get(call.func.attr)
+    table = _batch_table(context, call.func.value.id, call) if place is not None else ""
+    if place is None or not table:
+        return None
+    position, keyword = place
+    arguments = list(call.args)
+    keywords = list(call.keywords)
+    if len(arguments) >= position:
+        arguments.insert(position, ast.Constant(table))
+    else:
+        keywords.append(ast.keyword(keyword, ast.Constant(table)))
+    return ast.copy_location(ast.Call(call.func, arguments, keywords), call)
 
 
 def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:

@@ -1252,3 +1252,52 @@ def test_a_column_a_batch_adds_is_locked_when_the_revision_sets_it_not_null(tmp_
     # The batch's ADD COLUMN holds ACCESS EXCLUSIVE on orders until the commit: a CHECK first cannot
     # shorten it. The batches on lines and items run their ALTER TABLE and CREATE INDEX like op's own.
     assert codes_and_lines(findings, "BB705", "BB702") == [("BB705", 10), ("BB702", 12)]
+
+
+# --- an upgrade that only grants access ---------------------------------------------------------
+
+GRANTS = '''\
+from alembic import op
+
+_ROLE = "reader"
+_TABLES = ("orders", "lines")
+
+
+def upgrade():
+    grants = "\\n".join(
+        f"""
+        IF to_regclass('public.{table}') IS NOT NULL THEN
+            GRANT SELECT ON public.{table} TO {_ROLE};
+        END IF;"""
+        for table in _TABLES
+    )
+    op.execute(f"""
+    DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{_ROLE}') THEN
+            RAISE NOTICE 'role not found, skipping: run ALTER PUBLICATION by hand';
+            RETURN;
+        END IF;
+        GRANT USAGE ON SCHEMA public TO {_ROLE};
+        {grants}
+    END $$;
+    """)
+    op.execute("ALTER PUBLICATION mirror ADD TABLE public.orders")
+    op.execute("GRANT SELECT ON public.lines TO reader")
+
+
+def downgrade():
+    pass
+'''
+
+
+@pytest.mark.parametrize("extra, reported", [
+    ("", False),
+    # Anything else the block runs may change the schema: the empty downgrade is reported.
+    ("ALTER TABLE public.{table} ADD COLUMN seen boolean;", True),
+    ("EXECUTE format('GRANT SELECT ON %I TO reader', '{table}');", True),
+])
+def test_an_upgrade_that_only_grants_access_needs_no_downgrade(tmp_path: Path, extra: str, reported: bool) -> None:
+    revision = GRANTS.replace("END IF;\"\"\"", extra + "\n        END IF;\"\"\"")
+    findings = review_tree(tmp_path, {"alembic/versions/c3_grants.py": revision})
+    assert [finding.code for finding in findings if finding.code == "BB707"] == (["BB707"] if reported else [])

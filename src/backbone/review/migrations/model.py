@@ -49,6 +49,9 @@ class StepKind(enum.Enum):
     LOCK_TIMEOUT = "set lock_timeout"
     # ALTER TYPE ... ADD VALUE: PostgreSQL has no way to remove an enum value again.
     ADD_ENUM_VALUE = "add enum value"
+    # GRANT/REVOKE, default privileges, a table added to a publication: who may read a table, not
+    # what the table is; no lock a query waits on, nothing the code reads changes.
+    GRANT = "grant access"
     OTHER_DDL = "other ddl"
 
 

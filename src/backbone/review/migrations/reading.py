@@ -122,19 +122,18 @@ def _expression_default(text: str) -> DefaultKind:
 _PLACEHOLDER = "backbone_runtime_name"
 
 
-def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[Step] | None:
+def _template_steps(sql: ast.expr | None, node: ast.AST | None = None, context: FileContext | None = None) -> list[Step] | None:
     """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None.
 
-    A name filled in at run time is "" in the steps (an unknown table is not an existing one).
+    A name filled in at run time is "" in the steps (an unknown table is not an existing one). A
+    `{name}` the enclosing function binds once to SQL of its own (an f-string, or `"\\n".join(...)`
+    of one f-string per item) is read as that SQL: one copy says what each repeat runs.
     """
     if isinstance(sql, ast.Call) and sql.args and last_name(sql.func) == "text":
         sql = sql.args[0]
     if not isinstance(sql, ast.JoinedStr):
         return None
-    template = "".join(
-        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else _PLACEHOLDER
-        for part in sql.values
-    )
+    template = _template_text(sql, context, 0)
     try:
         steps = steps_of_sql(template, node or sql)
     except SqlError:
@@ -153,6 +152,37 @@ def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[S
     ]
 
 
+def _template_text(sql: ast.JoinedStr, context: FileContext | None, depth: int) -> str:
+    parts: list[str] = []
+    for part in sql.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(part.value)
+            continue
+        inner = _bound_sql(part.value, context) if isinstance(part, ast.FormattedValue) and depth < 3 else None
+        parts.append(_template_text(inner, context, depth + 1) if inner is not None else _PLACEHOLDER)
+    return "".join(parts)
+
+
+def _bound_sql(value: ast.expr, context: FileContext | None) -> ast.JoinedStr | None:
+    """The f-string a name stands for: bound once in its function to an f-string, or to
+    `"<separator>".join(<f-string> for ... in ...)`."""
+    if context is None or not isinstance(value, ast.Name):
+        return None
+    scope = next((ancestor for ancestor in context.ancestors(value) if isinstance(ancestor, ast.FunctionDef)), None)
+    if scope is None:
+        return None
+    bound = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+             and any(isinstance(target, ast.Name) and target.id == value.id for target in node.targets)]
+    if len(bound) != 1:
+        return None
+    found = bound[0]
+    if isinstance(found, ast.Call) and isinstance(found.func, ast.Attribute) and found.func.attr == "join" \
+            and isinstance(found.func.value, ast.Constant) and isinstance(found.func.value.value, str) \
+            and len(found.args) == 1 and isinstance(found.args[0], (ast.GeneratorExp, ast.ListComp)):
+        found = found.args[0].elt
+    return found if isinstance(found, ast.JoinedStr) else None
+
+
 def _known_name(name: str) -> str:
     return "" if _PLACEHOLDER in name else name
 
@@ -167,7 +197,7 @@ def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, rever
             texts.append(text)
     else:
         text = literal_text(sql)
-        template = _template_steps(sql, node) if text is None else None
+        template = _template_steps(sql, node, context) if text is None else None
         if template is not None:
             # An f-string of DDL or a query (names filled in at run time): no row changes; a
             # name filled in at run time is unknown ("").
@@ -521,7 +551,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.CREATE_TABLE, call, _call_text(context, call), made))
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
             if call.func.attr == "execute" and call.args and (
-                literal_text(call.args[0]) is not None or _template_steps(call.args[0]) is not None
+                literal_text(call.args[0]) is not None or _template_steps(call.args[0], None, context) is not None
             ):
                 # SQL text: what it does is read like op.execute's (a SELECT changes no row).
                 found, problem = _sql_steps(context, call, call.args[0], True)

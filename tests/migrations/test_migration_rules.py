@@ -1301,3 +1301,31 @@ def test_an_upgrade_that_only_grants_access_needs_no_downgrade(tmp_path: Path, e
     revision = GRANTS.replace("END IF;\"\"\"", extra + "\n        END IF;\"\"\"")
     findings = review_tree(tmp_path, {"alembic/versions/c3_grants.py": revision})
     assert [finding.code for finding in findings if finding.code == "BB707"] == (["BB707"] if reported else [])
+
+
+@pytest.mark.parametrize("forward, reported", [
+    ("migrations.RunPython.noop", False),
+    ("nothing", False),
+    ("shorten", True),
+])
+def test_a_forward_step_that_does_nothing_changes_no_row_under_the_lock(tmp_path: Path, forward: str, reported: bool) -> None:
+    findings = review_tree(tmp_path, {"shop/__init__.py": "", "shop/migrations/__init__.py": "",
+                                      "shop/migrations/0005_reason.py": f"""\
+        from django.db import migrations, models
+
+
+        def nothing(apps, schema_editor):
+            \"\"\"Kept for the history of this migration.\"\"\"
+
+
+        def shorten(apps, schema_editor):
+            apps.get_model("shop", "Order").objects.update(reason="")
+
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.AddField("order", "reason", models.TextField(null=True)),
+                migrations.RunPython({forward}, shorten),
+            ]
+        """})
+    assert codes_and_lines(findings, "BB709") == ([("BB709", 15)] if reported else [])

@@ -92,6 +92,9 @@ class Step:
     reversible: bool = True
     # DATA steps: the name of the RunPython function.
     function: str = ""
+    # DATA steps: the forward code does nothing (`RunPython.noop`, a function whose body is only
+    # `pass` or a docstring): no row changes when the migration is applied.
+    no_op: bool = False
     from_sql: bool = False
     # A second table the step locks (the referenced table of a foreign key).
     other_table: str = ""

@@ -312,7 +312,7 @@ def _django_operation(
         reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
         steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function,
-                          emptied=_emptied_models(context, function)))
+                          emptied=_emptied_models(context, function), no_op=_does_nothing(context, code)))
     elif name == "RunSQL":
         reversible = not _is_none(_argument(call, 1, "reverse_sql"))
         found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
@@ -328,6 +328,21 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _does_nothing(context: FileContext, code: ast.expr | None) -> bool:
+    """Whether RunPython's forward code is `migrations.RunPython.noop`, or a function of the module
+    whose body is only `pass`, `...` or a docstring."""
+    if isinstance(code, ast.Attribute):
+        return code.attr == "noop" and (context.qualified_name(code) or "").endswith("RunPython.noop")
+    if not isinstance(code, ast.Name):
+        return False
+    definition = next((statement for statement in context.tree.body
+                       if isinstance(statement, ast.FunctionDef) and statement.name == code.id), None)
+    return definition is not None and all(
+        isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        for statement in definition.body
+    )
 
 
 def _emptied_models(context: FileContext, function: str) -> frozenset[str]:

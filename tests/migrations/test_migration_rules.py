@@ -1329,3 +1329,34 @@ def test_a_forward_step_that_does_nothing_changes_no_row_under_the_lock(tmp_path
             ]
         """})
     assert codes_and_lines(findings, "BB709") == ([("BB709", 15)] if reported else [])
+
+
+@pytest.mark.parametrize("base, reported", [
+    ("sortedm2m.fields.SortedManyToManyField", False),
+    ("django.db.models.CharField", True),
+])
+def test_a_project_field_deriving_from_a_known_many_to_many_field_adds_no_column(
+    tmp_path: Path, base: str, reported: bool,
+) -> None:
+    module, _, name = base.rpartition(".")
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/fields.py": f"from {module} import {name} as Base\n\n\nclass OrderedField(Base):\n    pass\n",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0005_templates.py": """\
+            from django.db import migrations
+
+            import shop.fields
+
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.AddField(
+                        model_name="group",
+                        name="templates",
+                        field=shop.fields.OrderedField(blank=False, to="shop.template"),
+                    ),
+                ]
+            """,
+    })
+    assert [finding.code for finding in findings if finding.code in ("BB701", "BB703")] == (["BB701"] if reported else [])

@@ -21,6 +21,9 @@ from backbone.review.migrations.model import (
 )
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
 from backbone.review.names import last_name
+from backbone.review.orm.catalog import (
+    DJANGO_FIELD_PACKAGES, DJANGO_GENERIC_RELATION, DJANGO_MANY_TO_MANY, DJANGO_NON_MODEL_PACKAGES,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -39,7 +42,9 @@ _STRING_FIELDS = frozenset({
     "ImageField", "BinaryField", "CommaSeparatedIntegerField", "CICharField", "CITextField", "CIEmailField",
 })
 # Django fields that add no column to the model's table (a join table, or nothing at all).
-_COLUMNLESS_FIELDS = frozenset({"ManyToManyField", "GenericRelation"})
+# Fields that are a table of their own (a join table) or none, not a column of the model's table:
+# Django's and known packages' many-to-many fields, a generic relation.
+_COLUMNLESS_FIELDS = DJANGO_MANY_TO_MANY | DJANGO_GENERIC_RELATION
 # Date fields whose auto_now/auto_now_add make Django fill existing rows with the current time.
 _DATE_FIELDS = frozenset({"DateField", "DateTimeField", "TimeField"})
 # Django database functions that are volatile as a `db_default`.
@@ -490,7 +495,9 @@ def _django_base(context: FileContext, qualified: str) -> str:
     seen: set[str] = set()
     while pending:
         current = pending.pop(0)
-        if current.startswith("django."):
+        # Django's own class, or one of a package of model fields backbone knows (a sorted
+        # many-to-many field): what it adds to the schema is known.
+        if current.startswith(DJANGO_FIELD_PACKAGES) and not current.startswith(DJANGO_NON_MODEL_PACKAGES):
             return current
         facts = project.classes.get(current)
         if facts is None or current in seen or len(seen) > 16:

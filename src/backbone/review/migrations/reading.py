@@ -565,7 +565,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
             # `batch_op.add_column(...)` in `with op.batch_alter_table("orders") as batch_op:` is
             # `op.add_column("orders", ...)`: on PostgreSQL the batch runs each as its ALTER TABLE.
             found: list[Step] = []
-            _alembic_operation(context, batch, call.func.attr, found, problems, new_tables)  # type: ignore[union-attr]
+            _alembic_operation(context, batch, _last(ast.unparse(call.func)), found, problems, new_tables)
             into.extend(replace(step, node=call, text=_call_text(context, call)) for step in found)
         elif made := _created_by(context, call):
             # A project function that creates the table (`create_table("reports", ...)`): new here.

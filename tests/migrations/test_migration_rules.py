@@ -1226,3 +1226,137 @@ def test_the_loop_of_a_migration_a_squash_replaces_is_reported_where_it_is_writt
     }))
     assert [(finding.path.rpartition("/")[2], finding.line) for finding in findings if finding.code == "BB708"] == [
         ("0002_fill.py", 6), ("0002_fill.py", 7)]
+
+
+# --- Alembic batch operations -----------------------------------------------------------------
+
+
+def test_a_column_a_batch_adds_is_locked_when_the_revision_sets_it_not_null(tmp_path: Path) -> None:
+    findings = review_tree(tmp_path, {"alembic/versions/b2_visibility.py": """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        def upgrade():
+            with op.batch_alter_table("orders", schema=None) as batch_op:
+                batch_op.add_column(sa.Column("visibility", sa.Text(), nullable=True))
+            op.execute("UPDATE orders SET visibility = 'private'")
+            op.alter_column("orders", "visibility", nullable=False)
+            with op.batch_alter_table("lines") as batch_op:
+                batch_op.alter_column("code", nullable=False)
+            with op.batch_alter_table("items") as batch_op:
+                batch_op.create_index("ix_items_code", ["code"])
+
+        def downgrade():
+            op.drop_column("orders", "visibility")
+        """})
+    # The batch's ADD COLUMN holds ACCESS EXCLUSIVE on orders until the commit: a CHECK first cannot
+    # shorten it. The batches on lines and items run their ALTER TABLE and CREATE INDEX like op's own.
+    assert codes_and_lines(findings, "BB705", "BB702") == [("BB705", 10), ("BB702", 12)]
+
+
+# --- an upgrade that only grants access ---------------------------------------------------------
+
+GRANTS = '''\
+from alembic import op
+
+_ROLE = "reader"
+_TABLES = ("orders", "lines")
+
+
+def upgrade():
+    grants = "\\n".join(
+        f"""
+        IF to_regclass('public.{table}') IS NOT NULL THEN
+            GRANT SELECT ON public.{table} TO {_ROLE};
+        END IF;"""
+        for table in _TABLES
+    )
+    op.execute(f"""
+    DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{_ROLE}') THEN
+            RAISE NOTICE 'role not found, skipping: run ALTER PUBLICATION by hand';
+            RETURN;
+        END IF;
+        GRANT USAGE ON SCHEMA public TO {_ROLE};
+        {grants}
+    END $$;
+    """)
+    op.execute("ALTER PUBLICATION mirror ADD TABLE public.orders")
+    op.execute("GRANT SELECT ON public.lines TO reader")
+
+
+def downgrade():
+    pass
+'''
+
+
+@pytest.mark.parametrize("extra, reported", [
+    ("", False),
+    # Anything else the block runs may change the schema: the empty downgrade is reported.
+    ("ALTER TABLE public.{table} ADD COLUMN seen boolean;", True),
+    ("EXECUTE format('GRANT SELECT ON %I TO reader', '{table}');", True),
+])
+def test_an_upgrade_that_only_grants_access_needs_no_downgrade(tmp_path: Path, extra: str, reported: bool) -> None:
+    revision = GRANTS.replace("END IF;\"\"\"", extra + "\n        END IF;\"\"\"")
+    findings = review_tree(tmp_path, {"alembic/versions/c3_grants.py": revision})
+    assert [finding.code for finding in findings if finding.code == "BB707"] == (["BB707"] if reported else [])
+
+
+@pytest.mark.parametrize("forward, reported", [
+    ("migrations.RunPython.noop", False),
+    ("nothing", False),
+    ("shorten", True),
+])
+def test_a_forward_step_that_does_nothing_changes_no_row_under_the_lock(tmp_path: Path, forward: str, reported: bool) -> None:
+    findings = review_tree(tmp_path, {"shop/__init__.py": "", "shop/migrations/__init__.py": "",
+                                      "shop/migrations/0005_reason.py": f"""\
+        from django.db import migrations, models
+
+
+        def nothing(apps, schema_editor):
+            \"\"\"Kept for the history of this migration.\"\"\"
+
+
+        def shorten(apps, schema_editor):
+            apps.get_model("shop", "Order").objects.update(reason="")
+
+
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.AddField("order", "reason", models.TextField(null=True)),
+                migrations.RunPython({forward}, shorten),
+            ]
+        """})
+    assert codes_and_lines(findings, "BB709") == ([("BB709", 15)] if reported else [])
+
+
+@pytest.mark.parametrize("base, reported", [
+    ("sortedm2m.fields.SortedManyToManyField", False),
+    ("django.db.models.CharField", True),
+])
+def test_a_project_field_deriving_from_a_known_many_to_many_field_adds_no_column(
+    tmp_path: Path, base: str, reported: bool,
+) -> None:
+    module, _, name = base.rpartition(".")
+    findings = review_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/fields.py": f"from {module} import {name} as Base\n\n\nclass OrderedField(Base):\n    pass\n",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0005_templates.py": """\
+            from django.db import migrations
+
+            import shop.fields
+
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.AddField(
+                        model_name="group",
+                        name="templates",
+                        field=shop.fields.OrderedField(blank=False, to="shop.template"),
+                    ),
+                ]
+            """,
+    })
+    assert [finding.code for finding in findings if finding.code in ("BB701", "BB703")] == (["BB701"] if reported else [])

@@ -49,6 +49,9 @@ class StepKind(enum.Enum):
     LOCK_TIMEOUT = "set lock_timeout"
     # ALTER TYPE ... ADD VALUE: PostgreSQL has no way to remove an enum value again.
     ADD_ENUM_VALUE = "add enum value"
+    # GRANT/REVOKE, default privileges, a table added to a publication: who may read a table, not
+    # what the table is; no lock a query waits on, nothing the code reads changes.
+    GRANT = "grant access"
     OTHER_DDL = "other ddl"
 
 
@@ -89,6 +92,9 @@ class Step:
     reversible: bool = True
     # DATA steps: the name of the RunPython function.
     function: str = ""
+    # DATA steps: the forward code does nothing (`RunPython.noop`, a function whose body is only
+    # `pass` or a docstring): no row changes when the migration is applied.
+    no_op: bool = False
     from_sql: bool = False
     # A second table the step locks (the referenced table of a foreign key).
     other_table: str = ""

@@ -21,6 +21,9 @@ from backbone.review.migrations.model import (
 )
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
 from backbone.review.names import last_name
+from backbone.review.orm.catalog import (
+    DJANGO_FIELD_PACKAGES, DJANGO_GENERIC_RELATION, DJANGO_MANY_TO_MANY, DJANGO_NON_MODEL_PACKAGES,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -39,7 +42,9 @@ _STRING_FIELDS = frozenset({
     "ImageField", "BinaryField", "CommaSeparatedIntegerField", "CICharField", "CITextField", "CIEmailField",
 })
 # Django fields that add no column to the model's table (a join table, or nothing at all).
-_COLUMNLESS_FIELDS = frozenset({"ManyToManyField", "GenericRelation"})
+# Fields that are a table of their own (a join table) or none, not a column of the model's table:
+# Django's and known packages' many-to-many fields, a generic relation.
+_COLUMNLESS_FIELDS = DJANGO_MANY_TO_MANY | DJANGO_GENERIC_RELATION
 # Date fields whose auto_now/auto_now_add make Django fill existing rows with the current time.
 _DATE_FIELDS = frozenset({"DateField", "DateTimeField", "TimeField"})
 # Django database functions that are volatile as a `db_default`.
@@ -122,19 +127,18 @@ def _expression_default(text: str) -> DefaultKind:
 _PLACEHOLDER = "backbone_runtime_name"
 
 
-def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[Step] | None:
+def _template_steps(sql: ast.expr | None, node: ast.AST | None = None, context: FileContext | None = None) -> list[Step] | None:
     """The steps of an f-string's SQL read with every `{...}` as a name, when none changes a row; else None.
 
-    A name filled in at run time is "" in the steps (an unknown table is not an existing one).
+    A name filled in at run time is "" in the steps (an unknown table is not an existing one). A
+    `{name}` the enclosing function binds once to SQL of its own (an f-string, or `"\\n".join(...)`
+    of one f-string per item) is read as that SQL: one copy says what each repeat runs.
     """
     if isinstance(sql, ast.Call) and sql.args and last_name(sql.func) == "text":
         sql = sql.args[0]
     if not isinstance(sql, ast.JoinedStr):
         return None
-    template = "".join(
-        part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else _PLACEHOLDER
-        for part in sql.values
-    )
+    template = _template_text(sql, context, 0)
     try:
         steps = steps_of_sql(template, node or sql)
     except SqlError:
@@ -153,6 +157,37 @@ def _template_steps(sql: ast.expr | None, node: ast.AST | None = None) -> list[S
     ]
 
 
+def _template_text(sql: ast.JoinedStr, context: FileContext | None, depth: int) -> str:
+    parts: list[str] = []
+    for part in sql.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(part.value)
+            continue
+        inner = _bound_sql(part.value, context) if isinstance(part, ast.FormattedValue) and depth < 3 else None
+        parts.append(_template_text(inner, context, depth + 1) if inner is not None else _PLACEHOLDER)
+    return "".join(parts)
+
+
+def _bound_sql(value: ast.expr, context: FileContext | None) -> ast.JoinedStr | None:
+    """The f-string a name stands for: bound once in its function to an f-string, or to
+    `"<separator>".join(<f-string> for ... in ...)`."""
+    if context is None or not isinstance(value, ast.Name):
+        return None
+    scope = next((ancestor for ancestor in context.ancestors(value) if isinstance(ancestor, ast.FunctionDef)), None)
+    if scope is None:
+        return None
+    bound = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+             and any(isinstance(target, ast.Name) and target.id == value.id for target in node.targets)]
+    if len(bound) != 1:
+        return None
+    found = bound[0]
+    if isinstance(found, ast.Call) and isinstance(found.func, ast.Attribute) and found.func.attr == "join" \
+            and isinstance(found.func.value, ast.Constant) and isinstance(found.func.value.value, str) \
+            and len(found.args) == 1 and isinstance(found.args[0], (ast.GeneratorExp, ast.ListComp)):
+        found = found.args[0].elt
+    return found if isinstance(found, ast.JoinedStr) else None
+
+
 def _known_name(name: str) -> str:
     return "" if _PLACEHOLDER in name else name
 
@@ -167,7 +202,7 @@ def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, rever
             texts.append(text)
     else:
         text = literal_text(sql)
-        template = _template_steps(sql, node) if text is None else None
+        template = _template_steps(sql, node, context) if text is None else None
         if template is not None:
             # An f-string of DDL or a query (names filled in at run time): no row changes; a
             # name filled in at run time is unknown ("").
@@ -282,7 +317,7 @@ def _django_operation(
         reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
         steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function,
-                          emptied=_emptied_models(context, function)))
+                          emptied=_emptied_models(context, function), no_op=_does_nothing(context, code)))
     elif name == "RunSQL":
         reversible = not _is_none(_argument(call, 1, "reverse_sql"))
         found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
@@ -298,6 +333,21 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _does_nothing(context: FileContext, code: ast.expr | None) -> bool:
+    """Whether RunPython's forward code is `migrations.RunPython.noop`, or a function of the module
+    whose body is only `pass`, `...` or a docstring."""
+    if isinstance(code, ast.Attribute):
+        return code.attr == "noop" and (context.qualified_name(code) or "").endswith("RunPython.noop")
+    if not isinstance(code, ast.Name):
+        return False
+    definition = next((statement for statement in context.tree.body
+                       if isinstance(statement, ast.FunctionDef) and statement.name == code.id), None)
+    return definition is not None and all(
+        isinstance(statement, ast.Pass) or isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        for statement in definition.body
+    )
 
 
 def _emptied_models(context: FileContext, function: str) -> frozenset[str]:
@@ -445,7 +495,9 @@ def _django_base(context: FileContext, qualified: str) -> str:
     seen: set[str] = set()
     while pending:
         current = pending.pop(0)
-        if current.startswith("django."):
+        # Django's own class, or one of a package of model fields backbone knows (a sorted
+        # many-to-many field): what it adds to the schema is known.
+        if current.startswith(DJANGO_FIELD_PACKAGES) and not current.startswith(DJANGO_NON_MODEL_PACKAGES):
             return current
         facts = project.classes.get(current)
         if facts is None or current in seen or len(seen) > 16:
@@ -509,13 +561,19 @@ def _read_alembic(context: FileContext) -> Migration | None:
                 database = database or "sqlite"
                 continue
             _alembic_operation(context, call, operation, into, problems, new_tables)
+        elif (batch := _batch_call(context, call)) is not None:
+            # `batch_op.add_column(...)` in `with op.batch_alter_table("orders") as batch_op:` is
+            # `op.add_column("orders", ...)`: on PostgreSQL the batch runs each as its ALTER TABLE.
+            found: list[Step] = []
+            _alembic_operation(context, batch, _last(ast.unparse(call.func)), found, problems, new_tables)
+            into.extend(replace(step, node=call, text=_call_text(context, call)) for step in found)
         elif made := _created_by(context, call):
             # A project function that creates the table (`create_table("reports", ...)`): new here.
             new_tables.add(made)
             into.append(Step(StepKind.CREATE_TABLE, call, _call_text(context, call), made))
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
             if call.func.attr == "execute" and call.args and (
-                literal_text(call.args[0]) is not None or _template_steps(call.args[0]) is not None
+                literal_text(call.args[0]) is not None or _template_steps(call.args[0], None, context) is not None
             ):
                 # SQL text: what it does is read like op.execute's (a SELECT changes no row).
                 found, problem = _sql_steps(context, call, call.args[0], True)
@@ -525,6 +583,53 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database or _project_database(context))
+
+
+# Where the table goes among the arguments of `op.<operation>` that a batch operation leaves out.
+_BATCH_TABLE_POSITION = {
+    "add_column": (0, "table_name"), "alter_column": (0, "table_name"), "drop_column": (0, "table_name"),
+    "create_index": (1, "table_name"), "drop_index": (1, "table_name"),
+    "create_foreign_key": (1, "source_table"), "create_check_constraint": (1, "table_name"),
+    "create_unique_constraint": (1, "table_name"), "create_primary_key": (1, "table_name"),
+}
+
+
+def _batch_table(context: FileContext, name: str, node: ast.AST) -> str:
+    """The table of the `with op.batch_alter_table("orders") as <name>:` around `node`, or "".
+
+    A batch that copies the table (`recreate="always"`) runs other statements than its operations
+    (a new table filled from the old one), so it is left out.
+    """
+    for ancestor in context.ancestors(node):
+        if not isinstance(ancestor, ast.With):
+            continue
+        for item in ancestor.items:
+            call = item.context_expr
+            if isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name \
+                    and context.call_name(call) == _ALEMBIC_OP + "batch_alter_table":
+                recreate = _argument(call, 2, "recreate")
+                if recreate is None or literal_text(recreate) in ("auto", "never"):
+                    return _string(call, 0, "table_name")
+                return ""
+    return ""
+
+
+def _batch_call(context: FileContext, call: ast.Call) -> ast.Call | None:
+    """The `op.<operation>(...)` call a batch operation stands for (its table put where op's takes it)."""
+    if not isinstance(call.func, ast.Attribute) or not isinstance(call.func.value, ast.Name):
+        return None
+    place = _BATCH_TABLE_POSITION.get(call.func.attr)
+    table = _batch_table(context, call.func.value.id, call) if place is not None else ""
+    if place is None or not table:
+        return None
+    position, keyword = place
+    arguments = list(call.args)
+    keywords = list(call.keywords)
+    if len(arguments) >= position:
+        arguments.insert(position, ast.Constant(table))
+    else:
+        keywords.append(ast.keyword(keyword, ast.Constant(table)))
+    return ast.copy_location(ast.Call(call.func, arguments, keywords), call)
 
 
 def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str, tuple[str, int, str]]:

@@ -188,6 +188,8 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
             steps.append(Step(StepKind.ADD_ENUM_VALUE, node, text, _object_name(statement.typeName), from_sql=True))
         elif kind == "DoStmt" and _block_changes_rows(statement):
             steps.append(Step(StepKind.DATA, node, text, reversible=reversible, from_sql=True))
+        elif kind in _GRANTS or kind == "DoStmt" and _block_only_grants(statement):
+            steps.append(Step(StepKind.GRANT, node, text, from_sql=True))
         elif kind in ("SelectStmt", "VariableSetStmt", "TransactionStmt", "CommentStmt", "VariableShowStmt"):
             continue
         else:
@@ -199,14 +201,40 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
 _ROW_CHANGES = re.compile(r"\b(?<!ON )(UPDATE|INSERT|DELETE|TRUNCATE|MERGE|COPY)\b", re.IGNORECASE)
 
 
-def _block_changes_rows(statement: Any) -> bool:
-    """Whether a `DO $$ ... $$` block's body runs an UPDATE/INSERT/DELETE (a block of DDL changes none)."""
+# Statements that give or take access (or publish a table to a subscriber) and change no schema.
+_GRANTS = frozenset({"GrantStmt", "GrantRoleStmt", "AlterDefaultPrivilegesStmt", "AlterPublicationStmt"})
+_GRANT_WORDS = re.compile(r"\b(GRANT|REVOKE|ALTER PUBLICATION)\b", re.IGNORECASE)
+# What else a PL/pgSQL body may run that changes the schema, or runs SQL unseen (EXECUTE of a
+# string, PERFORM/CALL of a function).
+_OTHER_CHANGES = re.compile(
+    r"\b(CREATE|DROP|RENAME|TRUNCATE|REINDEX|CLUSTER|VACUUM|LOCK|EXECUTE|PERFORM|CALL|COPY|"
+    r"ALTER(?! PUBLICATION\b)(?! DEFAULT PRIVILEGES\b))\b",
+    re.IGNORECASE,
+)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+def _block_body(statement: Any) -> str:
     body = ""
     for option in statement.args or ():
         if getattr(option, "defname", "") == "as":
             body = str(getattr(option.arg, "sval", "") or "")
+    return body
+
+
+def _block_changes_rows(statement: Any) -> bool:
+    """Whether a `DO $$ ... $$` block's body runs an UPDATE/INSERT/DELETE (a block of DDL changes none)."""
+    body = _block_body(statement)
     words = " ".join(body.split())
     return not body or _ROW_CHANGES.search(words) is not None
+
+
+def _block_only_grants(statement: Any) -> bool:
+    """Whether a `DO $$ ... $$` block only grants or revokes access (or adds a table to a publication),
+    under conditions and notices of its own: no other statement that changes the schema or runs
+    SQL the block does not spell out (the text of its messages does not count)."""
+    words = " ".join(_STRING.sub("''", _block_body(statement)).split())
+    return _GRANT_WORDS.search(words) is not None and _OTHER_CHANGES.search(words) is None
 
 
 def _first_line(sql: str) -> str:

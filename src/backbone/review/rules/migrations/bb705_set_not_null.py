@@ -22,7 +22,9 @@ class SetNotNull(MigrationRule):
     scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
-            "Finds Alembic `op.alter_column(..., nullable=False)` and `ALTER COLUMN ... SET NOT NULL` in SQL on "
+            "Finds Alembic `op.alter_column(..., nullable=False)` (or its `batch_op.alter_column` in a "
+            "`with op.batch_alter_table(...)` block, which PostgreSQL runs as the same ALTER TABLE; every batch "
+            "operation counts as op's own) and `ALTER COLUMN ... SET NOT NULL` in SQL on "
             "an existing table when the migration did not validate a CHECK constraint on that table before it. "
             "From PostgreSQL 12 on, a valid `CHECK (column IS NOT NULL)` lets SET NOT NULL skip the scan. "
             "A Django `AlterField` without `null=True` counts when the app's earlier migration files declare the "

@@ -21,7 +21,8 @@ class IrreversibleCodeStep(MigrationRule):
             "Finds Django `RunPython` without `reverse_code` and `RunSQL` without `reverse_sql`, and Alembic "
             "revisions whose `upgrade()` changes something while `downgrade()` is empty (`pass`, a docstring) "
             "or only raises. Not reported: an Alembic revision that only changes rows (UPDATE, INSERT, a "
-            "backfill) under an unchanged schema, whose empty downgrade is the equivalent of "
+            "backfill) or who may read a table (GRANT, REVOKE, `ALTER PUBLICATION ... ADD TABLE`, also inside a "
+            "`DO` block that runs nothing else) under an unchanged schema, whose empty downgrade is the equivalent of "
             "`RunPython.noop`, and an empty downgrade whose docstring or comment says why it stays empty "
             "(Alembic's generated `### commands auto generated ###` markers are not such a comment); a revision "
             "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
@@ -166,13 +167,13 @@ class IrreversibleCodeStep(MigrationRule):
         downgrade = migration.functions.get("downgrade")
         if downgrade is None or not migration.steps or not _does_nothing(downgrade):
             return
-        # Rows changed under an unchanged schema: the previous code reads them as well, going
-        # back needs no work (Django's RunPython.noop).
-        if all(step.kind is StepKind.DATA for step in migration.steps):
+        # Rows changed, or access granted, under an unchanged schema: the previous code reads the
+        # same tables, going back needs no work (Django's RunPython.noop).
+        if all(step.kind in (StepKind.DATA, StepKind.GRANT) for step in migration.steps):
             return
         # An enum value added (with rows perhaps): PostgreSQL cannot drop an enum value, so an empty
         # downgrade that leaves an unused value behind is the documented way back.
-        if all(step.kind in (StepKind.DATA, StepKind.ADD_ENUM_VALUE) for step in migration.steps):
+        if all(step.kind in (StepKind.DATA, StepKind.GRANT, StepKind.ADD_ENUM_VALUE) for step in migration.steps):
             return
         # The author says why going back is not possible: a decision, not an omission.
         if ast.get_docstring(downgrade) or _explained(self.context.lines[downgrade.lineno:downgrade.end_lineno]):

@@ -33,7 +33,8 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             "only one of Django's bookkeeping tables (`django_content_type`, `django_migrations`, `auth_permission`, "
             "such as `UPDATE django_content_type SET app_label = ...` after moving a model to another app): "
             "`migrate` writes their rows, one per model or migration, so the change is a handful of rows, not a "
-            "backfill."
+            "backfill; a `RunPython` whose forward code does nothing (`migrations.RunPython.noop`, or a function "
+            "whose body is only `pass` or a docstring, with the real work in `reverse_code`)."
         ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
@@ -45,7 +46,7 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             '\n'
             '\n'
             'def backfill_reference(apps, schema_editor):\n'
-            '    pass\n'
+            '    apps.get_model("shop", "Order").objects.filter(reference=None).update(reference="-")\n'
             '\n'
             '\n'
             'class Migration(migrations.Migration):\n'
@@ -61,7 +62,7 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             '\n'
             '\n'
             'def backfill_reference(apps, schema_editor):\n'
-            '    pass\n'
+            '    apps.get_model("shop", "Order").objects.filter(reference=None).update(reference="-")\n'
             '\n'
             '\n'
             'class Migration(migrations.Migration):\n'
@@ -139,6 +140,9 @@ class SchemaAndDataInOneTransaction(MigrationRule):
                 held = step
                 continue
             if step.kind is not StepKind.DATA or held is None:
+                continue
+            # Forward code that does nothing (the data function only runs on the way back).
+            if step.no_op:
                 continue
             # SQL that changes only a Django bookkeeping table (content types, applied migrations,
             # permissions): a handful of rows, one per model or migration, not a backfill.

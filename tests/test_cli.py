@@ -68,14 +68,15 @@ def test_a_json_review_never_loads_the_terminal_renderer(tmp_path: Path) -> None
 
 def test_a_cached_json_review_outside_git_loads_no_process_archive_or_traceback_module(tmp_path: Path) -> None:
     """What a warm review does not need, it does not import: starting git (no repository
-    around the folder), archives (shutil: only a terminal's width), tracebacks (only a crash)."""
+    around the folder), archives (shutil: only a terminal's width), tracebacks (only a crash),
+    suggestions for a misspelt name (difflib: only a configuration in error)."""
     if any((folder / ".git").exists() for folder in (tmp_path, *tmp_path.parents)):
         pytest.skip("the temporary folder is inside a git repository")
     (tmp_path / "views.py").write_text("def handler(request):\n    return request.GET\n")
     script = (
         "import sys\nfrom backbone.cli import main\n"
         "code = main(['review', sys.argv[1], '--format', 'json', '--exit-zero'])\n"
-        "print('LOADED', sorted(name for name in ('subprocess', 'shutil', 'traceback') if name in sys.modules),"
+        "print('LOADED', sorted(name for name in ('subprocess', 'shutil', 'traceback', 'difflib') if name in sys.modules),"
         " file=sys.stderr)\nsys.exit(code)\n"
     )
     environment = {name: value for name, value in os.environ.items() if name != "GIT_DIR"}

@@ -226,3 +226,32 @@ def test_parallel_workers_are_all_told_to_stop_before_the_engine_waits_for_one(
     assert run.code == 1 and len(run.found()) == 60
     assert events == ["stop", "stop", "save", "join", "join"]
     assert [worker.process.exitcode for worker in workers] == [0, 0]
+
+
+def test_parallel_workers_build_the_project_index_from_each_others_answers(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing cached, the index is the facts the workers answered with: each worker builds
+    # it from its own facts and the others' answers, and the PROJECT findings (which read other
+    # files' facts) are those of one worker given the whole index.
+    import shutil
+
+    from backbone.review import engine
+
+    shop = Path(__file__).resolve().parent.parent / "examples" / "shop"
+    shutil.copytree(shop, in_tmp / "shop_copy", ignore=shutil.ignore_patterns(".backbone_cache"))
+    write_tree(in_tmp, {f"shop_copy/filler/module_{number}.py": "def f(x):\n    return x\n" * (number + 1)
+                        for number in range(60)})
+    pickled: list[int] = []
+    pickle_index = engine._SharedIndex.pickled
+
+    def counted(self: engine._SharedIndex) -> bytes:
+        pickled.append(1)
+        return pickle_index(self)
+
+    monkeypatch.setattr(engine._SharedIndex, "pickled", counted)
+    serial = review_json(capsys, "--no-cache", "--jobs", "1", "shop_copy")
+    parallel = review_json(capsys, "--no-cache", "--jobs", "2", "shop_copy")
+    assert pickled == []
+    assert serial.out == parallel.out
+    assert len([f for f in parallel.findings() if f["code"] in ("BB201", "BB301", "BB302", "BB602")]) >= 3

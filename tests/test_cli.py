@@ -68,14 +68,15 @@ def test_a_json_review_never_loads_the_terminal_renderer(tmp_path: Path) -> None
 
 def test_a_cached_json_review_outside_git_loads_no_process_archive_or_traceback_module(tmp_path: Path) -> None:
     """What a warm review does not need, it does not import: starting git (no repository
-    around the folder), archives (shutil: only a terminal's width), tracebacks (only a crash)."""
+    around the folder), archives (shutil: only a terminal's width), tracebacks (only a crash),
+    suggestions for a misspelt name (difflib: only a configuration in error)."""
     if any((folder / ".git").exists() for folder in (tmp_path, *tmp_path.parents)):
         pytest.skip("the temporary folder is inside a git repository")
     (tmp_path / "views.py").write_text("def handler(request):\n    return request.GET\n")
     script = (
         "import sys\nfrom backbone.cli import main\n"
         "code = main(['review', sys.argv[1], '--format', 'json', '--exit-zero'])\n"
-        "print('LOADED', sorted(name for name in ('subprocess', 'shutil', 'traceback') if name in sys.modules),"
+        "print('LOADED', sorted(name for name in ('subprocess', 'shutil', 'traceback', 'difflib') if name in sys.modules),"
         " file=sys.stderr)\nsys.exit(code)\n"
     )
     environment = {name: value for name, value in os.environ.items() if name != "GIT_DIR"}
@@ -301,3 +302,28 @@ def test_a_configuration_that_is_not_a_regular_file_says_so(in_tmp: Path, capsys
     assert "/dev/null: not a regular file" in run.err
     missing = run_cli(capsys, "review", ".", "--config", "absent.toml")
     assert missing.code == 2 and "absent.toml: configuration file not found" in missing.err
+
+
+def test_a_review_run_as_a_program_writes_its_whole_report_and_exit_status(tmp_path: Path) -> None:
+    # A review's process ends without taking the interpreter down object by object: the
+    # report and the messages it buffered are written all the same, and the status is kept.
+    (tmp_path / "views.py").write_text(
+        "import logging\n\ndef handler(request):\n    try:\n        return load(request)\n    except Exception:\n        pass\n"
+    )
+    for extra, status in (([], 1), (["--exit-zero"], 0)):
+        done = subprocess.run(
+            [sys.executable, "-m", "backbone", "review", str(tmp_path), "--format", "json", "--no-cache", *extra],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert done.returncode == status, done.stderr
+        report = json.loads(done.stdout)
+        assert "BB101" in [finding["code"] for finding in report["findings"]]
+    script = (
+        "import atexit, sys\nfrom backbone import cli\n"
+        "atexit.register(lambda: print('EXIT HANDLER RAN', file=sys.stderr))\n"
+        "sys.argv = ['backbone', 'review', sys.argv[1], '--format', 'json', '--no-cache']\ncli.entrypoint()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "EXIT HANDLER RAN" in done.stderr
+    assert json.loads(done.stdout)["findings"]

@@ -186,3 +186,72 @@ def test_name_patterns_match_as_pathspec_does() -> None:
         name = relative.rsplit("/", 1)[-1]
         expected = reference.match_file(relative + ("/" if is_dir else ""))
         assert fast.match(relative, name, is_dir) == expected, relative
+
+
+def test_parallel_workers_are_all_told_to_stop_before_the_engine_waits_for_one(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker's end (its memory handed back) takes a while: the workers end side by side,
+    # after the cache is written, and each ends cleanly (exit status 0).
+    from backbone.review import engine
+
+    events: list[str] = []
+    workers: list[engine._ProcessWorker] = []
+    start, stop, join = engine._ProcessWorker.__init__, engine._ProcessWorker.stop, engine._ProcessWorker.join
+
+    def started(self: engine._ProcessWorker, *args: object, **kwargs: object) -> None:
+        start(self, *args, **kwargs)  # type: ignore[arg-type]
+        workers.append(self)
+
+    def stopped(self: engine._ProcessWorker) -> None:
+        events.append("stop")
+        stop(self)
+
+    def joined(self: engine._ProcessWorker) -> None:
+        events.append("join")
+        join(self)
+
+    save = engine.ResultCache.save
+
+    def saved(self: engine.ResultCache) -> None:
+        events.append("save")
+        save(self)
+
+    monkeypatch.setattr(engine._ProcessWorker, "__init__", started)
+    monkeypatch.setattr(engine._ProcessWorker, "stop", stopped)
+    monkeypatch.setattr(engine._ProcessWorker, "join", joined)
+    monkeypatch.setattr(engine.ResultCache, "save", saved)
+    write_tree(in_tmp, {f"service/handler_{number}.py": silent_except_in(f"handler_{number}") for number in range(60)})
+    run = review_json(capsys, "--jobs", "2", ".")
+    assert run.code == 1 and len(run.found()) == 60
+    assert events == ["stop", "stop", "save", "join", "join"]
+    assert [worker.process.exitcode for worker in workers] == [0, 0]
+
+
+def test_parallel_workers_build_the_project_index_from_each_others_answers(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing cached, the index is the facts the workers answered with: each worker builds
+    # it from its own facts and the others' answers, and the PROJECT findings (which read other
+    # files' facts) are those of one worker given the whole index.
+    import shutil
+
+    from backbone.review import engine
+
+    shop = Path(__file__).resolve().parent.parent / "examples" / "shop"
+    shutil.copytree(shop, in_tmp / "shop_copy", ignore=shutil.ignore_patterns(".backbone_cache"))
+    write_tree(in_tmp, {f"shop_copy/filler/module_{number}.py": "def f(x):\n    return x\n" * (number + 1)
+                        for number in range(60)})
+    pickled: list[int] = []
+    pickle_index = engine._SharedIndex.pickled
+
+    def counted(self: engine._SharedIndex) -> bytes:
+        pickled.append(1)
+        return pickle_index(self)
+
+    monkeypatch.setattr(engine._SharedIndex, "pickled", counted)
+    serial = review_json(capsys, "--no-cache", "--jobs", "1", "shop_copy")
+    parallel = review_json(capsys, "--no-cache", "--jobs", "2", "shop_copy")
+    assert pickled == []
+    assert serial.out == parallel.out
+    assert len([f for f in parallel.findings() if f["code"] in ("BB201", "BB301", "BB302", "BB602")]) >= 3

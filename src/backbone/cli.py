@@ -10,6 +10,7 @@ import gc
 import importlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -117,6 +118,9 @@ def review(
 ) -> int:
     """Review Python web service code against the rule catalog."""
     from backbone.progress import review_progress
+
+    global _reviewed
+    _reviewed = True
 
     if diff_ref and os.path.exists(diff_ref):
         # `--diff src/`: REF is optional, so a path after it is read as REF; it is a path.
@@ -250,4 +254,27 @@ def entrypoint() -> None:
     # every object a review leaves (the project's facts, its trees), for a tenth of a warm
     # review. Frozen, they are skipped; the memory goes with the process all the same.
     gc.freeze()
+    if _reviewed and threading.active_count() == 1:
+        _leave(code)
     sys.exit(code)
+
+
+# Set by `review`: a review leaves no thread, temporary file or process behind.
+_reviewed = False
+
+
+def _leave(code: int) -> None:
+    """End a review's process without taking the interpreter down module by module (every
+    object freed one by one: 8-20 ms after the report was written): what the streams buffer is
+    written and the exit handlers run, as on any exit. A stream that cannot be written
+    (a closed pipe) leaves the ordinary way, which says so."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    import atexit
+
+    atexit._run_exitfuncs()
+    os._exit(code)

@@ -6,7 +6,6 @@ Every key is known; an unknown key, a wrong type or an unknown rule code is a
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -264,7 +263,7 @@ class _Validator:
     def validate(self, table: dict[str, object]) -> Config:
         for key in table:
             if key not in self.KEYS:
-                close = difflib.get_close_matches(key, self.KEYS, n=1)
+                close = _close_matches(key, self.KEYS, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise self.error(key, f"unknown key{hint}; known keys: {', '.join(self.KEYS)}")
         # An explicit `select = []` selects nothing (extend-select may add to it), as in ruff.
@@ -362,7 +361,7 @@ class _Validator:
         known = [*self.rules.keys(), *ENGINE_CODES]
         valid = code in known if exact else any(known_code.startswith(code) for known_code in known)
         if not valid:
-            close = difflib.get_close_matches(code, list(known), n=1)
+            close = _close_matches(code, list(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise self.error(key, f"unknown rule code '{code}'{hint}; `backbone rules` lists them")
 
@@ -481,7 +480,7 @@ class _Validator:
         for layer, statuses in value.items():
             key = f"errors.{layer}"
             if layer not in _ERROR_LAYERS:
-                close = difflib.get_close_matches(str(layer), list(_ERROR_LAYERS), n=1)
+                close = _close_matches(str(layer), list(_ERROR_LAYERS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise self.error(key, f"unknown failure layer{hint}; the layers are {', '.join(_ERROR_LAYERS)}")
             _, lowest, highest = _ERROR_LAYERS[layer]
@@ -544,3 +543,10 @@ class _Validator:
         elif isinstance(value, str):
             return value
         raise self.error(key, f"expected a value like {default!r}, got {value!r}")
+
+
+def _close_matches(word: str, possibilities: list[str] | tuple[str, ...], n: int) -> list[str]:
+    """difflib's suggestions for a misspelt name; difflib loads only for a configuration in error."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n)

@@ -10,6 +10,7 @@ import functools
 import gc
 import os
 import pickle
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -180,6 +181,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 job for job in jobs
                 if job.display in cached and cached[job.display].facts_shape and job.display not in cached_facts
             ]
+            # Nothing cached: the index is the facts the workers answered with, and nothing else.
+            from_answers = not cached and not unknown
             if index is None or unknown:
                 facts = [cached_facts[display] for display in cached if display in cached_facts]
                 facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
@@ -194,8 +197,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 replace(job, cached_content=cached[job.display].content, project_codes=rerun[job.display])
                 for job in stale
             ]
+            workers = len(pool.workers)
             pool.grow(selection, len(again), options.jobs)
-            answers, read = pool.check_project(index, again)
+            # A worker started for this phase holds no facts: the index is sent to all.
+            answers, read = pool.check_project(index, again, from_answers and len(pool.workers) == workers)
             for display, (found, errors) in answers.items():
                 codes = rerun.get(display)
                 if codes is not None:
@@ -207,7 +212,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             result.project_checked = len(project_findings)
             _remember_reads(cache, keys, stored_reads, read, every_file=len(project_findings) >= len(jobs))
     finally:
-        pool.close()
+        pool.stop()
         gc.unfreeze()
         if collecting:
             gc.enable()
@@ -243,6 +248,7 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         if reported is None or display in reported:
             _collect(entry, display, config, options, result)
     cache.save()
+    pool.wait()
     result.warnings.extend(cache.warnings)
 
     for path, reason in discovery.problems:
@@ -491,20 +497,50 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
     from backbone.review.checker import Checker
 
     checker = Checker(selection, keep_trees=keep_trees, release=True)
+    # The facts of the files this worker checked: with the other workers' answers, the project
+    # index (`_WorkerPool.check_project`).
+    own: list[ModuleFacts] = []
     while True:
         message = connection.recv()
         if message[0] == "stop":
             connection.close()
-            return
+            # Out at once: freeing the trees and facts the worker kept, object by object, took
+            # tens of milliseconds that the engine spent waiting for it to end (its memory goes
+            # back with the process). Nothing is left to write but what the streams buffer.
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    try:
+                        stream.flush()
+                    except (OSError, ValueError):
+                        pass
+            os._exit(0)
         try:
             if message[0] == "files":
-                answer = dumps(checker.check_files(message[1]))
+                outcomes = checker.check_files(message[1])
+                answer = dumps(outcomes)
+                # Kept once sent as they are: the engine's index has these facts, and no others.
+                own += [outcome.facts for outcome in outcomes if outcome.facts is not None]
             else:
-                results = checker.check_project(pickle.loads(message[1]), message[2])
+                if message[0] == "peers":
+                    index = _peers_index(own, message[1])
+                else:
+                    index = pickle.loads(message[1])
+                results = checker.check_project(index, message[2])
                 answer = dumps((results, checker.project_reads))
         except Exception as error:  # the answer could not be sent: each file gets a BB000
             answer = dumps(_failed(message, error, checker))
         connection.send_bytes(answer)
+
+
+def _peers_index(own: list[ModuleFacts], answers: list[bytes]) -> ProjectIndex:
+    """The project index from this worker's facts and the other workers' answers to their files,
+    as the engine received them: the index the engine builds of the same facts."""
+    from backbone.review.project import ProjectIndex
+
+    facts = list(own)
+    for answer in answers:
+        facts += [outcome.facts for outcome in cast(list[FileOutcome], pickle.loads(answer)) if outcome.facts is not None]
+    return ProjectIndex.build(facts)
 
 
 def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
@@ -542,15 +578,19 @@ class _ProcessWorker:
         self.keep_trees = keep_trees
         self.kept: list[str] = []  # the files whose trees the worker holds for the PROJECT phase
         self.pending: list[FileJob] = []
+        # Its answers to files, as received: what the other workers' project indexes are made of.
+        self.answers: list[bytes] = []
 
     def send_files(self, jobs: list[FileJob]) -> None:
         self.pending = jobs
         self._send(("files", jobs))
 
     def receive_files(self) -> list[FileOutcome]:
-        outcomes = cast(list[FileOutcome] | None, self._receive())
+        data = self._receive_bytes()
+        outcomes = cast(list[FileOutcome], pickle.loads(data)) if data is not None else None
         if outcomes is None:
             return [self._lost(job.display).outcome() for job in self.pending]
+        self.answers.append(cast(bytes, data))
         if self.keep_trees:
             self.kept += [job.display for job in self.pending]
         return outcomes
@@ -558,6 +598,12 @@ class _ProcessWorker:
     def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None:
         self.pending = jobs
         self._send(("project", index.pickled(), jobs))
+
+    def send_project_from_peers(self, peers: list[bytes], jobs: list[FileJob]) -> None:
+        """The PROJECT phase for a worker that holds the facts of its own files: the other
+        workers' answers make up the rest of the index (nothing pickled again)."""
+        self.pending = jobs
+        self._send(("peers", peers, jobs))
 
     def receive_project(self) -> _ProjectAnswer:
         answer = cast(_ProjectAnswer | None, self._receive())
@@ -573,11 +619,14 @@ class _ProcessWorker:
             pass  # the worker is gone: receiving says so
 
     def _receive(self) -> object | None:
+        data = self._receive_bytes()
+        return cast(object, pickle.loads(data)) if data is not None else None
+
+    def _receive_bytes(self) -> bytes | None:
         try:
-            data = self.connection.recv_bytes()
+            return self.connection.recv_bytes()
         except (EOFError, OSError):
             return None
-        return cast(object, pickle.loads(data))
 
     def _lost(self, display: str) -> Crash:
         self.process.join(timeout=5)
@@ -585,7 +634,13 @@ class _ProcessWorker:
         return Crash(display, 1, "checking it in a worker process", f"the worker stopped ({status})", "")
 
     def close(self) -> None:
+        self.stop()
+        self.join()
+
+    def stop(self) -> None:
         self._send(("stop",))
+
+    def join(self) -> None:
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()
@@ -670,13 +725,24 @@ class _WorkerPool:
                     progress(len(outcomes), total)
         return outcomes
 
-    def check_project(self, index: ProjectIndex, stale: list[FileJob]) -> _ProjectAnswer:
+    def check_project(self, index: ProjectIndex, stale: list[FileJob], from_answers: bool = False) -> _ProjectAnswer:
         """The PROJECT findings of the files checked, and the project facts their checks read
-        (None when a worker could not tell)."""
+        (None when a worker could not tell).
+
+        `from_answers`: the index is made of the facts of the workers' answers alone (a review
+        with nothing cached): each process worker builds it from its own facts and the others'
+        answers as received, instead of the engine pickling the index for them all."""
         chunks = self._split(stale)
         shared = _SharedIndex(index)
-        for worker, chunk in zip(self.workers, chunks):
-            worker.send_project(shared, chunk)
+        peers = from_answers and all(isinstance(worker, _ProcessWorker) for worker in self.workers)
+        for number, (worker, chunk) in enumerate(zip(self.workers, chunks)):
+            if peers:
+                assert isinstance(worker, _ProcessWorker)
+                others = [answer for other, each in enumerate(self.workers) if other != number
+                          for answer in cast(_ProcessWorker, each).answers]
+                worker.send_project_from_peers(others, chunk)
+            else:
+                worker.send_project(shared, chunk)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         read: set[str] | None = set()
         for worker in self.workers:
@@ -689,8 +755,24 @@ class _WorkerPool:
         return results, None if read is None else frozenset(read)
 
     def close(self) -> None:
+        """Tell every worker to stop, then wait for them (`stop`, `wait`)."""
+        self.stop()
+        self.wait()
+
+    def stop(self) -> None:
+        """Tell every worker to stop, waiting for none: they end side by side, while the engine
+        goes on (a process's end, its memory handed back, takes tens of milliseconds)."""
         for worker in self.workers:
-            worker.close()
+            if isinstance(worker, _ProcessWorker):
+                worker.stop()
+            else:
+                worker.close()
+
+    def wait(self) -> None:
+        """Wait for the stopped workers to end."""
+        for worker in self.workers:
+            if isinstance(worker, _ProcessWorker):
+                worker.join()
 
 
 def _worker_count(files: int, jobs: int | None) -> int:

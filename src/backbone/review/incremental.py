@@ -78,7 +78,31 @@ NO_FACTS = FactsDigests("", "")
 def facts_digests(facts: ModuleFacts | None) -> FactsDigests:
     if facts is None:
         return NO_FACTS
-    return _Flattened.of(facts).digests()
+    flattened = _Flattened.of(facts)
+    _remember_positions(facts, flattened.slots.values)
+    return flattened.digests()
+
+
+# The positions of the facts whose digests this process took last, by identity: an edited
+# file checked in the engine's process has its facts compared with its previous ones
+# (`moved_positions`) right after, which then need not flatten them again. A few only: a
+# worker takes the digests of every file it checks.
+_RECENT_POSITIONS: dict[int, tuple[object, list[int]]] = {}
+_RECENT_LIMIT = 8
+
+
+def _remember_positions(facts: object, values: list[int]) -> None:
+    if len(_RECENT_POSITIONS) >= _RECENT_LIMIT:
+        del _RECENT_POSITIONS[next(iter(_RECENT_POSITIONS))]
+    _RECENT_POSITIONS[id(facts)] = (facts, values)
+
+
+def _positions(facts: object) -> list[int]:
+    """The positions `facts` holds, in the order `_flatten` meets them."""
+    known = _RECENT_POSITIONS.get(id(facts))
+    if known is not None and known[0] is facts:
+        return known[1]
+    return _Flattened.of(facts).slots.values
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +207,14 @@ def moved_by_edits(
         if entry.facts_exact == digests[display].exact:
             continue
         old = previous_facts.get(display)
-        if entry.facts_shape != digests[display].shape or old is None or facts_digests(old).exact != entry.facts_exact:
+        if entry.facts_shape != digests[display].shape or old is None:
             return None
-        found = moved_positions(old, facts)
+        # Flattened once: for its digest (the cached facts are those of the entry) and its positions.
+        flattened = _Flattened.of(old)
+        before = list(flattened.slots.values)
+        if flattened.digests().exact != entry.facts_exact:
+            return None
+        found = _moved(before, _positions(facts))
         if found is None:
             return None
         moved.update(found)
@@ -195,7 +224,10 @@ def moved_by_edits(
 def moved_positions(old: ModuleFacts, new: ModuleFacts) -> frozenset[int] | None:
     """The positions of `old` that are elsewhere in `new`, facts of the same shape (as they
     were before the edit); None when the facts do not line up."""
-    before, after = _Flattened.of(old).slots.values, _Flattened.of(new).slots.values
+    return _moved(_positions(old), _positions(new))
+
+
+def _moved(before: list[int], after: list[int]) -> frozenset[int] | None:
     if len(before) != len(after):
         return None
     return frozenset(position for position, moved in zip(before, after) if position != moved)

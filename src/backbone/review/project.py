@@ -293,7 +293,7 @@ class _FactCollector:
                     returned,
                     returned_through,
                     _yields_once(nodes),
-                    _contains_failures(item.node, self.resolver),
+                    _contains_failures(item.node, self.resolver, nodes),
                     _returned_function(item.node, item.qualname, nodes),
                     _describes_exception_type(item.node, item.class_qualname, nodes),
                     _raises_looked_up_class(nodes),
@@ -854,7 +854,7 @@ def collect_references(tree: ast.Module, module: str, resolver: NameResolver) ->
                 for item in ast.walk(node.value):
                     if isinstance(item, ast.Constant) and isinstance(item.value, str):
                         live.add(f"{module}.{item.value}")
-        stack.extend((child, disabled, scope) for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context))
+        stack.extend([(child, disabled, scope) for child in child_nodes(node)])
     return frozenset(live), frozenset(dead - live)
 
 
@@ -869,10 +869,17 @@ def collect_definitions(
     return collector.classes, collector.functions
 
 
-def _contains_failures(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver) -> bool:
+def _contains_failures(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: NameResolver, nodes: list[ast.AST] | None = None
+) -> bool:
     """The function calls a function it was handed (a name that is neither the module's nor
     imported nor a builtin: a parameter, a closure's variable) and every such call sits in the
-    body of a `try` with a catch-all clause (`except Exception:`, bare) that raises nothing."""
+    body of a `try` with a catch-all clause (`except Exception:`, bare) that raises nothing.
+
+    `nodes`: the function's own nodes, when known: without a `try` among them no call is
+    guarded, and the answer is no without a walk (most functions)."""
+    if nodes is not None and not any(isinstance(inner, _TRY_NODES) for inner in nodes):
+        return False
     found = False
     stack: list[tuple[ast.AST, bool]] = [(statement, False) for statement in node.body]
     while stack:
@@ -893,8 +900,11 @@ def _contains_failures(node: ast.FunctionDef | ast.AsyncFunctionDef, resolver: N
             if not guarded:
                 return False
             found = True
-        stack.extend((child, guarded) for child in ast.iter_child_nodes(current))
+        stack.extend([(child, guarded) for child in child_nodes(current)])
     return found
+
+
+_TRY_NODES: tuple[type[ast.AST], ...] = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 
 
 def reads_exception_type(node: ast.AST, names: set[str]) -> bool:

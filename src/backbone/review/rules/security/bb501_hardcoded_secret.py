@@ -691,6 +691,8 @@ class HardcodedSecret(Rule):
             return
         name = _name_of(target)
         if name is not None:
+            if self._in_tests or not _is_secret_like_name(name, self._extra_names):
+                return  # `_check_named` would look no further: the file-wide lookups below are not needed
             if isinstance(target, ast.Name) and (target.id in self._denylist_names() or self._is_label(target.id)):
                 return
             if isinstance(target, ast.Name) and self._enumeration_member(target):

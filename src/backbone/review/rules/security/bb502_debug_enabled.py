@@ -494,10 +494,13 @@ class DebugEnabled(Rule):
                 self._check_starlette_cors(call)
         elif method in ("run", "run_server") and callee not in deployment.NOT_SERVER_RUNS:
             self._check_run(call)
-        elif self.context.under_runtime_switch(call):
-            # `if in_debug_mode(): app.run(debug=True)`: the switch is the configuration's.
-            return
-        elif method in ("update", "from_mapping") and deployment.is_true(keyword_value(call, "DEBUG")):
+        elif (
+            method in ("update", "from_mapping")
+            and deployment.is_true(keyword_value(call, "DEBUG"))
+            # `if in_debug_mode(): app.config.update(DEBUG=True)`: the switch is the configuration's
+            # (asked last: it climbs the call's ancestors, and most calls are no such update).
+            and not self.context.under_runtime_switch(call)
+        ):
             config = call.func.value
             if isinstance(config, ast.Attribute) and config.attr == "config":
                 app = self._app_confidence(config.value)

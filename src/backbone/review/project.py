@@ -22,7 +22,15 @@ from backbone.review.names import (
 )
 from backbone.review import reads
 from backbone.review.knowledge.state import initialises_once
-from backbone.review.semantic import SemanticModel, child_fields, child_nodes, constant_truth, own_nodes, subtree
+from backbone.review.semantic import (
+    SemanticModel,
+    child_fields,
+    child_nodes,
+    constant_truth,
+    own_nodes,
+    positional_parameters,
+    subtree,
+)
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -123,15 +131,6 @@ class FunctionFacts:
     # It raises an exception of a class it looked up by name at run time (`exception =
     # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
     raises_looked_up_class: bool = False
-
-
-def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
-    """The names of a function's positional parameters, leaving out a method's leading
-    `self`/`cls` (a bound call passes it)."""
-    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
-    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
-        positional = positional[1:]
-    return positional
 
 
 def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
@@ -375,7 +374,7 @@ class _FactCollector:
         `map(render, rows)`), and the module-level functions and own methods it hands to calls.
         A parameter called in a loop without the item (`for attempt in range(3): return func()`)
         runs once per attempt, not per item."""
-        positional = _positional_parameters(node, class_qualname)
+        positional = positional_parameters(node, class_qualname is not None)
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
@@ -632,7 +631,7 @@ def _returned_argument(
     parameter, narrowed (by query calls, or by project functions handed it first), whole or at
     the same position of a tuple."""
     none: tuple[tuple[int, int], tuple[str, ...]] = ((-1, -1), ())
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     if not positional:
         return none
     bound: dict[str, list[ast.expr]] = {}
@@ -729,7 +728,7 @@ def _per_item_rows(
     """(called, iterated): a parameter called with the item of a loop or comprehension whose
     iterable comes from another parameter, directly or through a name bound from it
     (`results = query_set.paginate(page, size)`, `[serializer(r) for r in results.items]`)."""
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     derived: dict[str, set[str]] = {name: {name} for name in positional}
     for inner in nodes:
         if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
@@ -914,7 +913,7 @@ def reads_exception_type(node: ast.AST, names: set[str]) -> bool:
 def _describes_exception_type(
     node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, nodes: list[ast.AST]
 ) -> tuple[int, ...]:
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     returned = [inner.value for inner in nodes if isinstance(inner, ast.Return) and inner.value is not None]
     return tuple(
         position

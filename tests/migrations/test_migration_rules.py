@@ -1226,3 +1226,25 @@ def test_the_loop_of_a_migration_a_squash_replaces_is_reported_where_it_is_writt
     }))
     assert [(finding.path.rpartition("/")[2], finding.line) for finding in findings if finding.code == "BB708"] == [
         ("0002_fill.py", 6), ("0002_fill.py", 7)]
+
+
+def test_a_helper_that_creates_two_tables_is_read_in_source_order() -> None:
+    import ast
+
+    from backbone.review.migrations.reading import extract_table_creators
+    from backbone.review.names import NameResolver, collect_imports, top_level_symbols
+
+    source = (
+        "from alembic import op\n"
+        "def create_with_audit(name):\n"
+        "    op.create_table(name)\n"
+        "    op.create_table('audit')\n"
+        "def create_audit_then(name):\n"
+        "    op.create_table('audit')\n"
+        "    op.create_table(name)\n"
+    )
+    tree = ast.parse(source)
+    imports, _ = collect_imports(tree, "shop.shared", False)
+    creators = extract_table_creators(tree, NameResolver("shop.shared", imports, top_level_symbols(tree)))
+    # The first create_table of the function's own body, as it reads.
+    assert creators == {"shop.shared.create_with_audit": ("name", 0, ""), "shop.shared.create_audit_then": ("", -1, "audit")}

@@ -62,7 +62,7 @@ def extract_module_facts(
         imported_packages=packages,
         routes=extract_route_declarations(tree, resolver),
         models=extract_model_declarations(tree, resolver, semantic),
-        serializers=extract_serialization_declarations(tree, resolver),
+        serializers=extract_serialization_declarations(tree, resolver, semantic),
         migrations=extract_migration_declarations(tree, path, resolver),
         settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
         flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),

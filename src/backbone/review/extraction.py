@@ -120,15 +120,13 @@ def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ..
 def loop_starts(nodes: list[ast.AST], resolver: NameResolver) -> frozenset[tuple[int, int]]:
     """The calls a loop runner starts on an event loop of their own: `main(...)` in
     `asyncio.run(main(...))` (also anyio, trio, uvloop), as (line, column + 1) like a CallSite."""
-    from backbone.review.knowledge.commands import EVENT_LOOP_RUNNERS
+    from backbone.review.knowledge.commands import loop_runs
 
-    found: set[tuple[int, int]] = set()
-    for node in nodes:
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Call):
-            if resolver.qualified_name(node.func) in EVENT_LOOP_RUNNERS:
-                started = node.args[0]
-                found.add((started.lineno, started.col_offset + 1))
-    return frozenset(found)
+    # Only a started call has a call site; the other calls need no resolving.
+    starting = [node for node in nodes if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Call)]
+    return frozenset(
+        (run.args[0].lineno, run.args[0].col_offset + 1) for run, _ in loop_runs(starting, resolver.qualified_name)
+    )
 
 
 def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:

@@ -1168,3 +1168,12 @@ def test_a_failing_override_answered_like_the_default_hook() -> None:
     )
     # A hook that does real work, or a fallback other than the default: still reported.
     assert [finding.line for finding in found] == [20, 27]
+
+
+def test_a_teardown_function_is_read_by_its_words_whatever_the_case_style() -> None:
+    from backbone.review.knowledge.errors import is_teardown_function
+
+    for name in ("_stop_message_forwarding", "shutdown", "__aexit__", "stopServer", "closeConnection2", "aclose"):
+        assert is_teardown_function(name), name
+    for name in ("stopwatch", "closest_match", "disposition", "upload"):
+        assert not is_teardown_function(name), name

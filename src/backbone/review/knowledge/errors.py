@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from backbone.redaction import name_words
 from backbone.review.names import last_name
 
 Resolve = Callable[[ast.expr], str | None]
@@ -562,9 +563,9 @@ _TEARDOWN_DUNDERS = frozenset({"__exit__", "__aexit__", "__del__"})
 
 
 def is_teardown_function(name: str) -> bool:
-    """`_stop_message_forwarding`, `shutdown`, `__aexit__`, `_close_pubsub`: a function that releases what it
-    started; what it fails to release can no longer be acted on."""
-    return name in _TEARDOWN_DUNDERS or any(word in _TEARDOWN_FUNCTION_WORDS for word in name.lower().split("_"))
+    """`_stop_message_forwarding`, `shutdown`, `__aexit__`, `_close_pubsub`, `stopServer`: a function that
+    releases what it started; what it fails to release can no longer be acted on."""
+    return name in _TEARDOWN_DUNDERS or any(word in _TEARDOWN_FUNCTION_WORDS for word in name_words(name))
 
 
 def is_teardown_call(call: ast.Call) -> bool:

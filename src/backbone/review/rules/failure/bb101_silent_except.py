@@ -1401,7 +1401,7 @@ class SilentExcept(Rule):
         }
         # `return response` of DRF's own handler is None for an unexpected error: DRF re-raises it.
         answers = [
-            answer for answer in hooks.answers(function)
+            answer for answer in hooks.answers(self.context.semantic.returns(function))
             if not (isinstance(answer.value, ast.Name) and answer.value.id in defaults)
             and not (isinstance(answer.value, ast.Call)
                      and self.context.call_name(answer.value) == hooks.DRF_DEFAULT_HANDLER)

@@ -331,3 +331,20 @@ def test_a_methods_self_is_no_position_of_a_call_but_a_plain_functions_first_par
     static = ast.parse("def build(name, value): pass").body[0]
     assert isinstance(static, ast.FunctionDef)
     assert semantic.parameter_positions(static, is_method=True) == {"name": 0, "value": 1}
+
+
+def test_a_definitions_qualified_name_is_the_project_indexs() -> None:
+    from backbone.review.context import FileContext
+    from backbone.review.extraction import extract_module_facts
+
+    source = "class Orders:\n    def list(self):\n        def page():\n            pass\n"
+    seen: list[str] = []
+    tree = ast.parse(source)
+    facts = extract_module_facts(tree, "shop/views.py", "shop.views", False)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    context = FileContext("shop/views.py", source, tree, facts, parents, frozenset(), None)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            seen.append(context.qualname_of(node))
+    assert seen == ["shop.views.Orders", "shop.views.Orders.list", "shop.views.Orders.list.page"]
+    assert {"shop.views.Orders.list", "shop.views.Orders.list.page"} <= set(facts.functions)

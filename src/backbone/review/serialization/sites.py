@@ -785,7 +785,7 @@ class _Finder:
         return view is not None and view.lists_queryset
 
     def _qualname(self, node: ast.ClassDef) -> str:
-        return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return self.context.qualname_of(node)
 
     def qualname_of(self, node: ast.ClassDef) -> str:
         return self._qualname(node)

@@ -602,7 +602,7 @@ class MutableGlobalState(Rule):
         current: ast.AST | None = node
         while current is not None:
             if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(current), current.name]))
+                qualname = qualname_of(current, self.context)
                 if qualname in self._reachable:
                     return self._reachable[qualname]
             current = self.context.parent(current)

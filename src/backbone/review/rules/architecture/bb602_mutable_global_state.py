@@ -22,7 +22,7 @@ from backbone.review.names import dotted_name
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.architecture._support import handler_qualnames, short_name
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
-from backbone.review.semantic import parameter_names
+from backbone.review.semantic import parameter_names, parameter_positions
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -982,14 +982,8 @@ class _FunctionMutations:
         facts = index.functions.get(caller)
         if facts is None:
             return True
-        arguments = self.function.args
-        positional = [argument.arg for argument in [*arguments.posonlyargs, *arguments.args]]
-        if name in positional:
-            position = positional.index(name)
-            if positional and positional[0] in ("self", "cls"):
-                position -= 1
-        else:
-            position = -1
+        is_method = isinstance(self.rule.context.parent(self.function), ast.ClassDef)
+        position = parameter_positions(self.function, is_method).get(name, -1)
         knowledge = project_knowledge(index)
         safe: dict[tuple[int, int], list[tuple[int, str]]] = {}
         for argument in knowledge.arguments.get(caller, ()):

@@ -1177,3 +1177,29 @@ def test_a_teardown_function_is_read_by_its_words_whatever_the_case_style() -> N
         assert is_teardown_function(name), name
     for name in ("stopwatch", "closest_match", "disposition", "upload"):
         assert not is_teardown_function(name), name
+
+
+def test_a_nested_functions_return_is_not_one_of_the_outer_functions_answers() -> None:
+    found = findings(
+        """
+        def render(template, context):
+            def on_missing(name):
+                return None
+            try:
+                return template.render(context, on_missing)
+            except Exception:  # the template may be broken: show nothing
+                return None
+        """
+    )
+    # `render` never answers None on a path where nothing failed: `on_missing` answers the
+    # template, not render's caller, so the catch-all's None is no normal answer.
+    assert [finding.line for finding in found] == [7]
+
+
+def test_a_yield_in_a_nested_scope_does_not_make_a_raising_function_a_generator() -> None:
+    from backbone.review.knowledge.errors import raises_on_every_path
+
+    tree = ast.parse("def fail(message):\n    hook = lambda: (yield)\n    raise LookupError(message)\nfail('x')\n")
+    function, call = tree.body[0], tree.body[1]
+    assert isinstance(function, ast.FunctionDef) and isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
+    assert raises_on_every_path(function, call.value, {})

@@ -23,6 +23,7 @@ from http import HTTPStatus
 
 from backbone.redaction import name_words
 from backbone.review.names import last_name
+from backbone.review.semantic import own_nodes
 
 Resolve = Callable[[ast.expr], str | None]
 
@@ -626,7 +627,7 @@ def raises_on_every_path(
     (`_check(LIBRARY_NOT_FOUND)`), which the module's constants tell. A call to it re-raises.
     """
     if isinstance(function, ast.AsyncFunctionDef) or any(
-        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)
+        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in own_nodes(function)
     ):
         # Calling a coroutine function or a generator function only builds the coroutine or generator.
         return False

@@ -1989,7 +1989,7 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
         if isinstance(only, ast.Assign) and len(only.targets) == 1 and _boolean(only.value) is not None:
             return isinstance(only.targets[0], ast.Name)
         if isinstance(only, ast.Continue):
-            return any(isinstance(node, ast.Return) and _boolean(node.value) is not None for node in ast.walk(function))
+            return any(isinstance(node, ast.Return) and _boolean(node.value) is not None for node in block_nodes(function.body))
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False

@@ -10,7 +10,7 @@ import re
 
 from backbone.review.knowledge.databases import database_mentions
 from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
-from backbone.review.semantic import SemanticModel
+from backbone.review.semantic import SemanticModel, block_nodes
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions, collect_references, hook_callbacks
 
@@ -103,17 +103,12 @@ def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ..
     """Functions module-level code hands to an application as start-up or shut-down hooks
     (`app = FastAPI(lifespan=lifespan)`, `app.add_event_handler("startup", connect)`)."""
     found: dict[str, None] = {}
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+    for node in block_nodes(tree.body):
         if isinstance(node, ast.Call):
             for hook in hook_callbacks(node):
                 target = resolver.qualified_name(hook)
                 if target is not None:
                     found.setdefault(target, None)
-        stack.extend(ast.iter_child_nodes(node))
     return tuple(found)
 
 

@@ -687,3 +687,20 @@ def test_start_up_hooks_are_listed_in_source_order_without_nested_scopes() -> No
     hooks = import_time_hooks(tree, NameResolver("shop.main", imports, top_level_symbols(tree)))
     # `later()` registers `warm` when it is called, not at import.
     assert hooks == ("shop.main.connect", "shop.main.disconnect")
+
+
+def test_a_member_of_self_or_cls_is_named_on_the_class_around_it() -> None:
+    import ast as _ast
+
+    from backbone.review.names import own_member
+
+    def expression(text: str) -> _ast.expr:
+        statement = _ast.parse(text).body[0]
+        assert isinstance(statement, _ast.Expr)
+        return statement.value
+
+    assert own_member(expression("self.save"), "shop.Orders") == "shop.Orders.save"
+    assert own_member(expression("cls.build"), "shop.Orders") == "shop.Orders.build"
+    assert own_member(expression("self.save"), None) is None
+    assert own_member(expression("orders.save"), "shop.Orders") is None
+    assert own_member(expression("self.items.save"), "shop.Orders") is None

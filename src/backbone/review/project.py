@@ -19,6 +19,7 @@ from backbone.review.names import (
     module_name_for as module_name_for,
     NameResolver,
     dotted_parts,
+    own_member,
 )
 from backbone.review import reads
 from backbone.review.knowledge.state import initialises_once
@@ -424,14 +425,9 @@ class _FactCollector:
             target: str | None = None
             if isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
                 target = self.resolver.resolve_parts([value.id])
-            elif (
-                isinstance(value, ast.Attribute)
-                and isinstance(value.value, ast.Name)
-                and value.value.id in ("self", "cls")
-                and frame.class_qualname is not None
-            ):
+            else:
                 # `paginate(rows, 1, 50, self.serialize)`: a method of the class, bound.
-                target = f"{frame.class_qualname}.{value.attr}"
+                target = own_member(value, frame.class_qualname)
             if target is not None:
                 found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
@@ -503,8 +499,8 @@ class _FactCollector:
                     target = self.resolver.resolve_parts([argument.id])
                     if target is not None:
                         callbacks.append((position, target, ""))
-                elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name) and argument.value.id in ("self", "cls") and class_qualname is not None:
-                    callbacks.append((position, f"{class_qualname}.{argument.attr}", ""))
+                elif (member := own_member(argument, class_qualname)) is not None:
+                    callbacks.append((position, member, ""))
             if not callbacks:
                 continue
             for position, argument in enumerate(call.args):
@@ -609,8 +605,9 @@ class _FactCollector:
                 # `super().list(...)`: what the method defers to (no project function of that name).
                 return f"{SUPER_CALL}{func.attr}"
             return None
-        if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
-            return f"{frame.class_qualname}.{parts[1]}"
+        member = own_member(func, frame.class_qualname)
+        if member is not None:
+            return member
         if len(parts) == 2 and parts[0] in frame.instances:
             # `manager.init_config()` on `manager = ServerConfigManager()`: the index resolves the
             # method if the callee is a project class (`ProjectIndex.function`).
@@ -651,9 +648,10 @@ def _returned_argument(
             return resolver.resolve_parts([func.id]) or ""
         if not isinstance(func, ast.Attribute):
             return ""
+        member = own_member(func, class_qualname)
+        if member is not None:
+            return member
         owner = func.value
-        if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and class_qualname is not None:
-            return f"{class_qualname}.{func.attr}"
         if isinstance(owner, ast.Name) and len(bound.get(owner.id, ())) == 1:
             owner = bound[owner.id][0]
         if isinstance(owner, ast.Call):

@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import replace
 
-from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.names import NameResolver, dotted_parts, own_member
 from backbone.review.semantic import SemanticModel, own_nodes
 from backbone.review.serialization.facts import (
     AttributeRead,
@@ -881,7 +881,7 @@ def call_chain_of(node: ast.AST) -> tuple[str, list[str]] | None:
 
 def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-        return f"{class_qualname}.{func.attr}" if class_qualname else ""
+        return own_member(func, class_qualname) or ""
     if isinstance(func, ast.Name):
         return resolver.qualified_name(func) or ""
     return ""

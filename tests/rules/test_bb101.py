@@ -1203,3 +1203,31 @@ def test_a_yield_in_a_nested_scope_does_not_make_a_raising_function_a_generator(
     function, call = tree.body[0], tree.body[1]
     assert isinstance(function, ast.FunctionDef) and isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
     assert raises_on_every_path(function, call.value, {})
+
+
+def test_a_nested_functions_true_is_not_the_success_answer_of_the_function_around_it() -> None:
+    found = findings(
+        """
+        def sync_all(client):
+            def on_done():
+                return True
+            try:
+                client.sync(on_done)
+            except Exception:
+                return False
+            return None
+
+        def sync_flag(client):
+            def on_done():
+                synced = True
+                return synced
+            synced = None
+            try:
+                client.sync(on_done)
+            except Exception:
+                synced = False
+            return synced
+        """
+    )
+    # Neither function says True on success (only its callback does): False is no probe's answer.
+    assert [(finding.line, finding.confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]

@@ -2028,11 +2028,13 @@ def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
     if len(statements) != 1 or scope is None:
         return False
     only = statements[0]
+    # The function's own answers and flags: a function defined in it answers its own callers.
+    nodes = block_nodes(scope.body) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else list(ast.walk(scope))
     if isinstance(only, ast.Return) and _boolean(only.value) is not None:
         opposite = not _boolean(only.value)
         return any(
             isinstance(node, ast.Return) and node is not only and _boolean(node.value) is opposite
-            for node in ast.walk(scope)
+            for node in nodes
         )
     if (
         isinstance(only, ast.Assign)
@@ -2046,7 +2048,7 @@ def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
             and node is not only
             and any(isinstance(target, ast.Name) and target.id == flag for target in node.targets)
             and _boolean(node.value) is opposite
-            for node in ast.walk(scope)
+            for node in nodes
         )
     return False
 

@@ -663,3 +663,44 @@ def test_a_call_site_lists_the_arguments_it_passes_as_one_element_displays() -> 
     )
     sites = facts.functions["app.comment_on"].calls
     assert [site.one_item for site in sites] == [("0", "extra"), ("2",)]
+
+
+def test_start_up_hooks_are_listed_in_source_order_without_nested_scopes() -> None:
+    import ast as _ast
+
+    from backbone.review.extraction import import_time_hooks
+    from backbone.review.names import NameResolver, collect_imports, top_level_symbols
+
+    source = (
+        "from fastapi import FastAPI\n"
+        "async def connect(): pass\n"
+        "async def disconnect(): pass\n"
+        "async def warm(): pass\n"
+        "app = FastAPI()\n"
+        "app.add_event_handler('startup', connect)\n"
+        "app.add_event_handler('shutdown', disconnect)\n"
+        "def later():\n"
+        "    app.add_event_handler('startup', warm)\n"
+    )
+    tree = _ast.parse(source)
+    imports, _ = collect_imports(tree, "shop.main", False)
+    hooks = import_time_hooks(tree, NameResolver("shop.main", imports, top_level_symbols(tree)))
+    # `later()` registers `warm` when it is called, not at import.
+    assert hooks == ("shop.main.connect", "shop.main.disconnect")
+
+
+def test_a_member_of_self_or_cls_is_named_on_the_class_around_it() -> None:
+    import ast as _ast
+
+    from backbone.review.names import own_member
+
+    def expression(text: str) -> _ast.expr:
+        statement = _ast.parse(text).body[0]
+        assert isinstance(statement, _ast.Expr)
+        return statement.value
+
+    assert own_member(expression("self.save"), "shop.Orders") == "shop.Orders.save"
+    assert own_member(expression("cls.build"), "shop.Orders") == "shop.Orders.build"
+    assert own_member(expression("self.save"), None) is None
+    assert own_member(expression("orders.save"), "shop.Orders") is None
+    assert own_member(expression("self.items.save"), "shop.Orders") is None

@@ -307,3 +307,44 @@ def test_constant_truth_of_branch_tests() -> None:
     assert truth("flag") is None
     assert truth("flag or False") is None
     assert truth("in_debug_mode()") is None
+
+
+def test_parameters_in_one_order_for_every_rule() -> None:
+    function = ast.parse("def f(a, /, b, *args, c, d=1, **options): pass").body[0]
+    assert isinstance(function, ast.FunctionDef)
+    assert [argument.arg for argument in semantic.parameters(function)] == ["a", "b", "c", "d", "args", "options"]
+    assert semantic.parameter_names(function) == {"a", "b", "c", "d", "args", "options"}
+    assert list(semantic.function_bindings(function)) == ["a", "b", "c", "d", "args", "options"]
+    lam = ast.parse("lambda x, *, y: x").body[0]
+    assert isinstance(lam, ast.Expr) and isinstance(lam.value, ast.Lambda)
+    assert semantic.parameter_names(lam.value) == {"x", "y"}
+
+
+def test_a_methods_self_is_no_position_of_a_call_but_a_plain_functions_first_parameter_is() -> None:
+    method = ast.parse("def save(self, row, /, key=None, *rest, session, **extra): pass").body[0]
+    assert isinstance(method, ast.FunctionDef)
+    assert semantic.positional_parameters(method, is_method=True) == ["row", "key"]
+    assert semantic.parameter_positions(method, is_method=True) == {"row": 0, "key": 1, "session": -1}
+    # Outside a class, a first parameter called `self` is what the call's first argument binds.
+    assert semantic.positional_parameters(method, is_method=False) == ["self", "row", "key"]
+    assert semantic.parameter_positions(method, is_method=False) == {"self": 0, "row": 1, "key": 2, "session": -1}
+    static = ast.parse("def build(name, value): pass").body[0]
+    assert isinstance(static, ast.FunctionDef)
+    assert semantic.parameter_positions(static, is_method=True) == {"name": 0, "value": 1}
+
+
+def test_a_definitions_qualified_name_is_the_project_indexs() -> None:
+    from backbone.review.context import FileContext
+    from backbone.review.extraction import extract_module_facts
+
+    source = "class Orders:\n    def list(self):\n        def page():\n            pass\n"
+    seen: list[str] = []
+    tree = ast.parse(source)
+    facts = extract_module_facts(tree, "shop/views.py", "shop.views", False)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    context = FileContext("shop/views.py", source, tree, facts, parents, frozenset(), None)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            seen.append(context.qualname_of(node))
+    assert seen == ["shop.views.Orders", "shop.views.Orders.list", "shop.views.Orders.list.page"]
+    assert {"shop.views.Orders.list", "shop.views.Orders.list.page"} <= set(facts.functions)

@@ -81,3 +81,10 @@ def test_nullable_without_a_single_type() -> None:
         "readOnly": True,
     }
     assert nullable({}) == {}
+
+
+def test_null_added_to_a_union_is_one_more_alternative() -> None:
+    pets = {"anyOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}]}
+    assert nullable(pets) == {"anyOf": [*pets["anyOf"], {"type": "null"}]}
+    optional = {"anyOf": [{"$ref": "#/components/schemas/Cat"}, {"type": "null"}], "readOnly": True}
+    assert nullable(optional) == optional

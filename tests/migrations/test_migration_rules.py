@@ -1360,3 +1360,25 @@ def test_a_project_field_deriving_from_a_known_many_to_many_field_adds_no_column
             """,
     })
     assert [finding.code for finding in findings if finding.code in ("BB701", "BB703")] == (["BB701"] if reported else [])
+
+
+def test_a_helper_that_creates_two_tables_is_read_in_source_order() -> None:
+    import ast
+
+    from backbone.review.migrations.reading import extract_table_creators
+    from backbone.review.names import NameResolver, collect_imports, top_level_symbols
+
+    source = (
+        "from alembic import op\n"
+        "def create_with_audit(name):\n"
+        "    op.create_table(name)\n"
+        "    op.create_table('audit')\n"
+        "def create_audit_then(name):\n"
+        "    op.create_table('audit')\n"
+        "    op.create_table(name)\n"
+    )
+    tree = ast.parse(source)
+    imports, _ = collect_imports(tree, "shop.shared", False)
+    creators = extract_table_creators(tree, NameResolver("shop.shared", imports, top_level_symbols(tree)))
+    # The first create_table of the function's own body, as it reads.
+    assert creators == {"shop.shared.create_with_audit": ("name", 0, ""), "shop.shared.create_audit_then": ("", -1, "audit")}

@@ -358,3 +358,24 @@ def test_a_name_found_in_an_allow_list_comes_from_where_the_list_does() -> None:
         "loose": Origin.REQUEST,
         "requested": Origin.REQUEST,
     }
+
+
+def test_where_a_call_passes_each_parameter() -> None:
+    project = single(
+        """
+        class Orders:
+            def fetch(self, key, *rest, session=None, **extra):
+                return key
+
+        def load(self, key):
+            return key
+        """
+    )
+    method = project.function("app.py", "fetch")
+    assert method.context.class_qualname == "app.Orders"
+    assert [method.call_position(name) for name in ("self", "key", "rest", "session", "extra", "other")] == [
+        None, 0, None, -1, None, None
+    ]
+    # A plain function's first parameter is the call's first argument, whatever its name.
+    plain = project.function("app.py", "load")
+    assert [plain.call_position(name) for name in ("self", "key")] == [0, 1]

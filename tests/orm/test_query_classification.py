@@ -313,3 +313,21 @@ def view():
     assert event is not None and event.kind is QueryKind.READ and event.operation == "count"
     assert event.text == "orders.count()"
     assert classify_call(context, assignment.value.value) is None if isinstance(assignment.value, ast.Subscript) else True
+
+
+def test_the_sql_text_of_a_helper_is_its_first_return_in_source_order() -> None:
+    project = single(
+        """
+        def archive_sql(recent):
+            if recent:
+                return "INSERT INTO recent_archive SELECT * FROM orders"
+            return "INSERT INTO old_archive SELECT * FROM orders"
+
+        def archive(cursor):
+            cursor.execute(archive_sql(True))
+        """
+    )
+    flow = project.function("app.py", "archive")
+    call = next(node for node in ast.walk(flow.scope) if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "execute")
+    # Every return is an INSERT: the text is the one the helper reads first.
+    assert flow.sql_text(call.args[0]) == "INSERT INTO recent_archive SELECT * FROM orders"

@@ -835,3 +835,23 @@ _HELD_KEYS = {
 def test_rows_filtered_to_the_keys_of_rows_the_code_holds_load_that_relation(tmp_path: Path) -> None:
     findings = review_project(write_project(tmp_path, _HELD_KEYS), ("BB207", "BB203"))
     assert located(findings) == expected(_HELD_KEYS, ("BB207", "BB203"))
+
+
+def test_a_functions_reads_are_taken_in_source_order() -> None:
+    import ast as _ast
+
+    from backbone.review.names import NameResolver
+    from backbone.review.serialization.extract import function_reads
+
+    source = """
+def label(order):
+    if SHORT_LABELS:
+        return order.customer.name
+    else:
+        return order.customer.name + "!"
+"""
+    function = _ast.parse(source).body[0]
+    assert isinstance(function, _ast.FunctionDef)
+    found = function_reads(function, "app.label", NameResolver("app", {}, frozenset()), None)
+    # One read per path: the first the function makes as it reads, in the `if` (4), not the `else`.
+    assert [(read.path, read.line) for read in found[0].reads] == [("customer.name", 4)]

@@ -1349,3 +1349,66 @@ def test_a_failure_named_through_a_helper_that_builds_the_answer() -> None:
     )
     # A helper handed no failure (`plain(source)`) is still reported.
     assert [finding.line for finding in found] == [23]
+
+
+def test_a_teardown_function_is_read_by_its_words_whatever_the_case_style() -> None:
+    from backbone.review.knowledge.errors import is_teardown_function
+
+    for name in ("_stop_message_forwarding", "shutdown", "__aexit__", "stopServer", "closeConnection2", "aclose"):
+        assert is_teardown_function(name), name
+    for name in ("stopwatch", "closest_match", "disposition", "upload"):
+        assert not is_teardown_function(name), name
+
+
+def test_a_nested_functions_return_is_not_one_of_the_outer_functions_answers() -> None:
+    found = findings(
+        """
+        def render(template, context):
+            def on_missing(name):
+                return None
+            try:
+                return template.render(context, on_missing)
+            except Exception:  # the template may be broken: show nothing
+                return None
+        """
+    )
+    # `render` never answers None on a path where nothing failed: `on_missing` answers the
+    # template, not render's caller, so the catch-all's None is no normal answer.
+    assert [finding.line for finding in found] == [7]
+
+
+def test_a_yield_in_a_nested_scope_does_not_make_a_raising_function_a_generator() -> None:
+    from backbone.review.knowledge.errors import raises_on_every_path
+
+    tree = ast.parse("def fail(message):\n    hook = lambda: (yield)\n    raise LookupError(message)\nfail('x')\n")
+    function, call = tree.body[0], tree.body[1]
+    assert isinstance(function, ast.FunctionDef) and isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
+    assert raises_on_every_path(function, call.value, {})
+
+
+def test_a_nested_functions_true_is_not_the_success_answer_of_the_function_around_it() -> None:
+    found = findings(
+        """
+        def sync_all(client):
+            def on_done():
+                return True
+            try:
+                client.sync(on_done)
+            except Exception:
+                return False
+            return None
+
+        def sync_flag(client):
+            def on_done():
+                synced = True
+                return synced
+            synced = None
+            try:
+                client.sync(on_done)
+            except Exception:
+                synced = False
+            return synced
+        """
+    )
+    # Neither function says True on success (only its callback does): False is no probe's answer.
+    assert [(finding.line, finding.confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]

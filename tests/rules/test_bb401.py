@@ -630,3 +630,28 @@ def test_the_blocking_chain_is_not_followed_through_objects_a_helper_builds(tmp_
         },
     )
     assert [(finding.path, finding.line) for finding in found] == [("svc/client.py", 22)]
+
+
+def test_one_reading_of_what_a_loop_runner_starts() -> None:
+    import ast
+
+    from backbone.review.knowledge.commands import loop_runs, loop_owners, script_entry_points
+
+    tree = ast.parse(
+        "import asyncio, anyio\n"
+        "async def main(): pass\n"
+        "async def hook(path): pass\n"
+        "def cli(): anyio.run(hook, 'p')\n"
+        "asyncio.run(main())\n"
+        "print(main)\n"
+    )
+    names = {"asyncio.run": "asyncio.run", "anyio.run": "anyio.run"}
+
+    def resolve(node: ast.expr) -> str | None:
+        return names.get(ast.unparse(node))
+
+    started = [(ast.unparse(run), ast.unparse(target)) for run, target in loop_runs(ast.walk(tree), resolve)]
+    assert sorted(started) == [("anyio.run(hook, 'p')", "hook"), ("asyncio.run(main())", "main")]
+    assert script_entry_points(tree, resolve) == frozenset({"main"})
+    # `hook` is started by `cli` alone and named nowhere else; `main` is started at module level.
+    assert loop_owners(tree, resolve) == {"hook": frozenset({"cli"})}

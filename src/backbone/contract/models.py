@@ -494,6 +494,9 @@ def _enum_schema(node: ast.ClassDef) -> JSONObject:
 
 
 def _union(members: list[JSONObject]) -> JSONObject:
+    """The schema of a value that is any of `members`: one flat `anyOf` without repeats (a
+    member that is itself only an `anyOf` gives its alternatives), the member itself when there
+    is one, `{}` when one allows anything."""
     flat: list[JSONObject] = []
     for member in members:
         alternatives = member.get("anyOf")
@@ -564,4 +567,6 @@ def nullable(schema: JSONObject) -> JSONObject:
         return schema  # any value, null included
     keep: JSONObject = {key: schema[key] for key in ("readOnly", "writeOnly", "description") if key in schema}
     inner = {key: value for key, value in schema.items() if key not in keep}
-    return {"anyOf": [inner, {"type": "null"}], **keep}
+    # The union with null, as an `Optional[...]` annotation reads: one flat `anyOf`.
+    union = _union([inner, {"type": "null"}])
+    return {**union, **keep} if union else union

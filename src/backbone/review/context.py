@@ -163,6 +163,11 @@ class FileContext:
         found = self._scope_names[node] = ".".join(reversed(names))
         return found
 
+    def qualname_of(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+        """The qualified name of a function or class of this file, as the project index names it:
+        `shop.views.OrderViewSet.list` for the `def list` inside `class OrderViewSet` of shop/views.py."""
+        return ".".join(filter(None, [self.module, self.scope_name(node), node.name]))
+
     def segment(self, node: ast.AST) -> str:
         """The source text of `node` (ast.get_source_segment re-splits the file on every call)."""
         start: int | None = getattr(node, "lineno", None)

@@ -10,7 +10,7 @@ import re
 
 from backbone.review.knowledge.databases import database_mentions
 from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
-from backbone.review.semantic import SemanticModel
+from backbone.review.semantic import SemanticModel, block_nodes
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions, collect_references, hook_callbacks
 
@@ -62,7 +62,7 @@ def extract_module_facts(
         imported_packages=packages,
         routes=extract_route_declarations(tree, resolver),
         models=extract_model_declarations(tree, resolver, semantic),
-        serializers=extract_serialization_declarations(tree, resolver),
+        serializers=extract_serialization_declarations(tree, resolver, semantic),
         migrations=extract_migration_declarations(tree, path, resolver),
         settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
         flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),
@@ -103,32 +103,25 @@ def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ..
     """Functions module-level code hands to an application as start-up or shut-down hooks
     (`app = FastAPI(lifespan=lifespan)`, `app.add_event_handler("startup", connect)`)."""
     found: dict[str, None] = {}
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+    for node in block_nodes(tree.body):
         if isinstance(node, ast.Call):
             for hook in hook_callbacks(node):
                 target = resolver.qualified_name(hook)
                 if target is not None:
                     found.setdefault(target, None)
-        stack.extend(ast.iter_child_nodes(node))
     return tuple(found)
 
 
 def loop_starts(nodes: list[ast.AST], resolver: NameResolver) -> frozenset[tuple[int, int]]:
     """The calls a loop runner starts on an event loop of their own: `main(...)` in
     `asyncio.run(main(...))` (also anyio, trio, uvloop), as (line, column + 1) like a CallSite."""
-    from backbone.review.knowledge.commands import EVENT_LOOP_RUNNERS
+    from backbone.review.knowledge.commands import loop_runs
 
-    found: set[tuple[int, int]] = set()
-    for node in nodes:
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Call):
-            if resolver.qualified_name(node.func) in EVENT_LOOP_RUNNERS:
-                started = node.args[0]
-                found.add((started.lineno, started.col_offset + 1))
-    return frozenset(found)
+    # Only a started call has a call site; the other calls need no resolving.
+    starting = [node for node in nodes if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Call)]
+    return frozenset(
+        (run.args[0].lineno, run.args[0].col_offset + 1) for run, _ in loop_runs(starting, resolver.qualified_name)
+    )
 
 
 def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, str]:

@@ -83,6 +83,19 @@ def last_name(node: ast.expr) -> str | None:
     return None
 
 
+def own_member(node: ast.expr, class_qualname: str | None) -> str | None:
+    """`self.save` or `cls.build` in a method of `class_qualname`: the member's name on that
+    class (`shop.Orders.save`); None for anything else, or outside a class."""
+    if (
+        class_qualname is not None
+        and isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("self", "cls")
+    ):
+        return f"{class_qualname}.{node.attr}"
+    return None
+
+
 def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
     """The value of the keyword argument `name=` of `call`, or None."""
     for keyword in call.keywords:

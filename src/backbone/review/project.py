@@ -19,10 +19,19 @@ from backbone.review.names import (
     module_name_for as module_name_for,
     NameResolver,
     dotted_parts,
+    own_member,
 )
 from backbone.review import reads
 from backbone.review.knowledge.state import initialises_once
-from backbone.review.semantic import SemanticModel, child_fields, child_nodes, constant_truth, own_nodes, subtree
+from backbone.review.semantic import (
+    SemanticModel,
+    child_fields,
+    child_nodes,
+    constant_truth,
+    own_nodes,
+    positional_parameters,
+    subtree,
+)
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
@@ -123,15 +132,6 @@ class FunctionFacts:
     # It raises an exception of a class it looked up by name at run time (`exception =
     # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
     raises_looked_up_class: bool = False
-
-
-def _positional_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> list[str]:
-    """The names of a function's positional parameters, leaving out a method's leading
-    `self`/`cls` (a bound call passes it)."""
-    positional = [argument.arg for argument in (*node.args.posonlyargs, *node.args.args)]
-    if positional and positional[0] in ("self", "cls") and class_qualname is not None:
-        positional = positional[1:]
-    return positional
 
 
 def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
@@ -375,7 +375,7 @@ class _FactCollector:
         `map(render, rows)`), and the module-level functions and own methods it hands to calls.
         A parameter called in a loop without the item (`for attempt in range(3): return func()`)
         runs once per attempt, not per item."""
-        positional = _positional_parameters(node, class_qualname)
+        positional = positional_parameters(node, class_qualname is not None)
         frame = _Frame((), class_qualname, None)
         per_item: dict[str, int] = {}
         handed: list[HandedFunction] = []
@@ -425,14 +425,9 @@ class _FactCollector:
             target: str | None = None
             if isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
                 target = self.resolver.resolve_parts([value.id])
-            elif (
-                isinstance(value, ast.Attribute)
-                and isinstance(value.value, ast.Name)
-                and value.value.id in ("self", "cls")
-                and frame.class_qualname is not None
-            ):
+            else:
                 # `paginate(rows, 1, 50, self.serialize)`: a method of the class, bound.
-                target = f"{frame.class_qualname}.{value.attr}"
+                target = own_member(value, frame.class_qualname)
             if target is not None:
                 found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
         return found
@@ -504,8 +499,8 @@ class _FactCollector:
                     target = self.resolver.resolve_parts([argument.id])
                     if target is not None:
                         callbacks.append((position, target, ""))
-                elif isinstance(argument, ast.Attribute) and isinstance(argument.value, ast.Name) and argument.value.id in ("self", "cls") and class_qualname is not None:
-                    callbacks.append((position, f"{class_qualname}.{argument.attr}", ""))
+                elif (member := own_member(argument, class_qualname)) is not None:
+                    callbacks.append((position, member, ""))
             if not callbacks:
                 continue
             for position, argument in enumerate(call.args):
@@ -610,8 +605,9 @@ class _FactCollector:
                 # `super().list(...)`: what the method defers to (no project function of that name).
                 return f"{SUPER_CALL}{func.attr}"
             return None
-        if parts[0] in ("self", "cls") and len(parts) == 2 and frame.class_qualname is not None:
-            return f"{frame.class_qualname}.{parts[1]}"
+        member = own_member(func, frame.class_qualname)
+        if member is not None:
+            return member
         if len(parts) == 2 and parts[0] in frame.instances:
             # `manager.init_config()` on `manager = ServerConfigManager()`: the index resolves the
             # method if the callee is a project class (`ProjectIndex.function`).
@@ -632,7 +628,7 @@ def _returned_argument(
     parameter, narrowed (by query calls, or by project functions handed it first), whole or at
     the same position of a tuple."""
     none: tuple[tuple[int, int], tuple[str, ...]] = ((-1, -1), ())
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     if not positional:
         return none
     bound: dict[str, list[ast.expr]] = {}
@@ -652,9 +648,10 @@ def _returned_argument(
             return resolver.resolve_parts([func.id]) or ""
         if not isinstance(func, ast.Attribute):
             return ""
+        member = own_member(func, class_qualname)
+        if member is not None:
+            return member
         owner = func.value
-        if isinstance(owner, ast.Name) and owner.id in ("self", "cls") and class_qualname is not None:
-            return f"{class_qualname}.{func.attr}"
         if isinstance(owner, ast.Name) and len(bound.get(owner.id, ())) == 1:
             owner = bound[owner.id][0]
         if isinstance(owner, ast.Call):
@@ -729,7 +726,7 @@ def _per_item_rows(
     """(called, iterated): a parameter called with the item of a loop or comprehension whose
     iterable comes from another parameter, directly or through a name bound from it
     (`results = query_set.paginate(page, size)`, `[serializer(r) for r in results.items]`)."""
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     derived: dict[str, set[str]] = {name: {name} for name in positional}
     for inner in nodes:
         if isinstance(inner, ast.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
@@ -924,7 +921,7 @@ def reads_exception_type(node: ast.AST, names: set[str]) -> bool:
 def _describes_exception_type(
     node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None, nodes: list[ast.AST]
 ) -> tuple[int, ...]:
-    positional = _positional_parameters(node, class_qualname)
+    positional = positional_parameters(node, class_qualname is not None)
     returned = [inner.value for inner in nodes if isinstance(inner, ast.Return) and inner.value is not None]
     return tuple(
         position

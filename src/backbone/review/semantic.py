@@ -3,6 +3,8 @@
 Built once per file and asked by every layer and rule instead of each walking the function
 again: `FileContext.semantic` (rules) and the facts extraction share one `SemanticModel`.
 
+- `parameters(function)`, `parameter_names`, `positional_parameters`, `parameter_positions`:
+  what a function's parameters are and which argument of a call binds each;
 - `own_nodes(function)`: every node of a function's body in source (pre-)order, without
   descending into nested functions, lambdas and classes (whose `def`/`class` node itself is
   included: it is a statement of the function);
@@ -164,16 +166,48 @@ def own_nodes(function: ScopeNode) -> list[ast.AST]:
     return block_nodes(function.body if isinstance(function.body, list) else [function.body])
 
 
+def parameters(function: ScopeNode) -> list[ast.arg]:
+    """Every parameter of `function`: the positional ones (positional-only first), the
+    keyword-only ones, then `*args` and `**kwargs`."""
+    arguments = function.args
+    found = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    found += [extra for extra in (arguments.vararg, arguments.kwarg) if extra is not None]
+    return found
+
+
+def parameter_names(function: ScopeNode) -> set[str]:
+    """The names of every parameter of `function` (a new set)."""
+    return {argument.arg for argument in parameters(function)}
+
+
+def positional_parameters(function: ScopeNode, is_method: bool) -> list[str]:
+    """The names of a function's positional parameters in order, leaving out a method's
+    leading `self`/`cls` (a bound call passes it). `is_method`: the function is defined in a
+    class body; a plain function's first parameter is what its first argument binds, whatever
+    its name."""
+    arguments = function.args
+    positional = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+    if is_method and positional and positional[0] in ("self", "cls"):
+        return positional[1:]
+    return positional
+
+
+def parameter_positions(function: ScopeNode, is_method: bool) -> dict[str, int]:
+    """The parameters a call passes a value to (not a method's `self`/`cls`, not `*args` or
+    `**kwargs`) -> their position among the call's positional arguments, -1 for keyword-only ones."""
+    positions = {name: position for position, name in enumerate(positional_parameters(function, is_method))}
+    positions.update({argument.arg: -1 for argument in function.args.kwonlyargs})
+    return positions
+
+
 def function_bindings(function: ScopeNode, nodes: list[ast.AST] | None = None) -> Bindings:
     """Every local name of `function` with the values bound to it (None when unknown).
 
     `nodes`: the function's own nodes when already known.
     """
     bindings: Bindings = {}
-    arguments = function.args
-    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg):
-        if argument is not None:
-            bindings.setdefault(argument.arg, []).append(None)
+    for argument in parameters(function):
+        bindings.setdefault(argument.arg, []).append(None)
     for node in own_nodes(function) if nodes is None else nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:

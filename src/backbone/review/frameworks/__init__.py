@@ -119,8 +119,9 @@ def handlers(index: ProjectIndex) -> HandlerRegistry:
 
 
 def qualname_of(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, context: FileContext) -> str:
-    """`shop.views.OrderViewSet.list` for the `def list` inside `class OrderViewSet` of shop/views.py."""
-    return ".".join(filter(None, [context.module, context.scope_name(node), node.name]))
+    """`shop.views.OrderViewSet.list` for the `def list` inside `class OrderViewSet` of shop/views.py
+    (`FileContext.qualname_of`)."""
+    return context.qualname_of(node)
 
 
 def handler_for(function: ast.FunctionDef | ast.AsyncFunctionDef, context: FileContext) -> Handler | None:

@@ -190,7 +190,7 @@ class ObjectTypes:
         owner = self._enclosing_class(node)
         if owner is None:
             return None
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(owner), owner.name]))
+        qualname = self.context.qualname_of(owner)
         return self.class_type(qualname)
 
     # --- scopes -----------------------------------------------------------------------------

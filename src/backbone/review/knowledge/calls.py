@@ -82,8 +82,7 @@ def module_of(project: ProjectIndex, qualname: str) -> str:
 def _enclosing_class(node: ast.AST, context: FileContext) -> str | None:
     for ancestor in context.ancestors(node):
         if isinstance(ancestor, ast.ClassDef):
-            scope = context.scope_name(ancestor)
-            return ".".join(filter(None, [context.module, scope, ancestor.name]))
+            return context.qualname_of(ancestor)
     return None
 
 
@@ -123,6 +122,5 @@ def _nested_function(call: ast.Call, name: str, context: FileContext) -> str | N
         if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for statement in ancestor.body:
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
-                    scope = context.scope_name(statement)
-                    return ".".join(filter(None, [context.module, scope, name]))
+                    return context.qualname_of(statement)
     return None

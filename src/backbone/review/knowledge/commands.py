@@ -13,12 +13,15 @@ itself. Rules about stalling a shared event loop ask:
   handler, a callback) and does not qualify.
 - `script_entry_points(tree, resolve)`: the functions a module runs with
   `asyncio.run(...)` (or anyio/trio/uvloop) at module level.
+- `loop_runs(nodes, resolve)`: the loop-runner calls among some nodes and what each
+  starts: the one reading of `asyncio.run(main())` / `anyio.run(main, ...)` that the
+  project index (`loop_starts`), `script_entry_points` and `loop_owners` share.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
 from backbone.review.semantic import block_nodes
@@ -127,6 +130,16 @@ def _starts_on_fresh_loop(index: ProjectIndex, caller: str, qualname: str) -> bo
     return bool(sites) and all((site.line, site.column) in module.loop_starts for site in sites)
 
 
+def loop_runs(nodes: Iterable[ast.AST], resolve: Resolve) -> Iterator[tuple[ast.Call, ast.expr]]:
+    """Each loop-runner call among `nodes` with what it starts on its fresh loop: `main` in
+    `asyncio.run(main(...))` (the started call's callee) and in `anyio.run(main, ...)` (the
+    callable handed over)."""
+    for node in nodes:
+        if isinstance(node, ast.Call) and node.args and resolve(node.func) in EVENT_LOOP_RUNNERS:
+            started = node.args[0]
+            yield node, started.func if isinstance(started, ast.Call) else started
+
+
 def loop_owners(tree: ast.Module, resolve: Resolve) -> dict[str, frozenset[str]]:
     """Coroutines of this module that only ever run on an event loop of their own.
 
@@ -140,13 +153,10 @@ def loop_owners(tree: ast.Module, resolve: Resolve) -> dict[str, frozenset[str]]
     for function in tree.body:
         if not isinstance(function, ast.FunctionDef):
             continue
-        for node in block_nodes(function.body):
-            if isinstance(node, ast.Call) and resolve(node.func) in EVENT_LOOP_RUNNERS and node.args:
-                first = node.args[0]
-                target = first.func if isinstance(first, ast.Call) else first
-                if isinstance(target, ast.Name):
-                    started.setdefault(target.id, set()).add(function.name)
-                    runner_targets.add(id(target))
+        for _, target in loop_runs(block_nodes(function.body), resolve):
+            if isinstance(target, ast.Name):
+                started.setdefault(target.id, set()).add(function.name)
+                runner_targets.add(id(target))
     if not started:
         return {}
     coroutines = {node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)}
@@ -160,11 +170,4 @@ def loop_owners(tree: ast.Module, resolve: Resolve) -> dict[str, frozenset[str]]
 
 def script_entry_points(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
     """Names of functions this module runs at module level with `asyncio.run(name(...))`."""
-    names: set[str] = set()
-    for node in block_nodes(tree.body):
-        if isinstance(node, ast.Call) and resolve(node.func) in EVENT_LOOP_RUNNERS and node.args:
-            started = node.args[0]
-            target = started.func if isinstance(started, ast.Call) else started
-            if isinstance(target, ast.Name):
-                names.add(target.id)
-    return frozenset(names)
+    return frozenset(target.id for _, target in loop_runs(block_nodes(tree.body), resolve) if isinstance(target, ast.Name))

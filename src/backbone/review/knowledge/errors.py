@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from backbone.redaction import name_words
 from backbone.review.names import last_name
+from backbone.review.semantic import own_nodes
 
 Resolve = Callable[[ast.expr], str | None]
 
@@ -562,9 +564,9 @@ _TEARDOWN_DUNDERS = frozenset({"__exit__", "__aexit__", "__del__"})
 
 
 def is_teardown_function(name: str) -> bool:
-    """`_stop_message_forwarding`, `shutdown`, `__aexit__`, `_close_pubsub`: a function that releases what it
-    started; what it fails to release can no longer be acted on."""
-    return name in _TEARDOWN_DUNDERS or any(word in _TEARDOWN_FUNCTION_WORDS for word in name.lower().split("_"))
+    """`_stop_message_forwarding`, `shutdown`, `__aexit__`, `_close_pubsub`, `stopServer`: a function that
+    releases what it started; what it fails to release can no longer be acted on."""
+    return name in _TEARDOWN_DUNDERS or any(word in _TEARDOWN_FUNCTION_WORDS for word in name_words(name))
 
 
 def is_teardown_call(call: ast.Call) -> bool:
@@ -625,7 +627,7 @@ def raises_on_every_path(
     (`_check(LIBRARY_NOT_FOUND)`), which the module's constants tell. A call to it re-raises.
     """
     if isinstance(function, ast.AsyncFunctionDef) or any(
-        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in ast.walk(function)
+        isinstance(node, (ast.Yield, ast.YieldFrom)) for node in own_nodes(function)
     ):
         # Calling a coroutine function or a generator function only builds the coroutine or generator.
         return False

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from backbone.review.semantic import subtree
+from backbone.review.semantic import parameter_names, subtree
 
 if TYPE_CHECKING:
     from backbone.review.project import ProjectIndex
@@ -209,7 +209,7 @@ def memoises_in_module_state(
             declared.update(node.names)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             stored.add(node.id)
-    bound = (_parameters(function) | stored) - declared
+    bound = (parameter_names(function) | stored) - declared
     for name, node in unset_tests:
         if name in bound:
             continue
@@ -239,15 +239,6 @@ def initialises_once(node: ast.If, declared: frozenset[str]) -> bool:
         # `if _store is None or force:` runs again whenever the other test says so.
         return False
     return any(_stores_into(statement, {name}) for statement in node.body)
-
-
-def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    arguments = function.args
-    return {
-        argument.arg
-        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
-        if argument is not None
-    }
 
 
 def _unset_test(test: ast.expr) -> str | None:

@@ -24,6 +24,7 @@ from backbone.review.names import last_name
 from backbone.review.orm.catalog import (
     DJANGO_FIELD_PACKAGES, DJANGO_GENERIC_RELATION, DJANGO_MANY_TO_MANY, DJANGO_NON_MODEL_PACKAGES,
 )
+from backbone.review.semantic import own_nodes, positional_parameters
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -641,8 +642,8 @@ def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str
     for statement in tree.body:
         if not isinstance(statement, ast.FunctionDef):
             continue
-        parameters = [argument.arg for argument in (*statement.args.posonlyargs, *statement.args.args)]
-        for node in _own_nodes(statement):
+        parameters = positional_parameters(statement, is_method=False)
+        for node in own_nodes(statement):
             if not isinstance(node, ast.Call) or resolver.qualified_name(node.func) != _ALEMBIC_OP + "create_table":
                 continue
             table = _argument(node, 0, "table_name")
@@ -651,18 +652,6 @@ def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str
             elif (name := literal_text(table)) is not None:
                 found[f"{resolver.module}.{statement.name}"] = ("", -1, name)
             break
-    return found
-
-
-def _own_nodes(function: ast.FunctionDef) -> list[ast.AST]:
-    """The nodes of a function's body, the bodies of functions and classes defined in it left out."""
-    found: list[ast.AST] = []
-    pending: list[ast.AST] = list(function.body)
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            pending.extend(ast.iter_child_nodes(node))
     return found
 
 

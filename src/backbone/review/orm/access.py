@@ -23,7 +23,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.logging import is_conventional_logger_name
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.knowledge.state import memoises_in_module_state
-from backbone.review.semantic import subtree
+from backbone.review.semantic import parameter_positions, subtree
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
     CallArguments,
@@ -245,7 +245,7 @@ def _function_access(
     result = flow.result()
     yields = flow.yielded()
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-    guards = parameter_guards(function) if function is not None and flow.calls else ()
+    guards = parameter_guards(function, flow.context.class_qualname is not None) if function is not None and flow.calls else ()
     cached = function is not None and (
         _is_cached(function, resolver) or _reads_cache_first(flow) or memoises_in_module_state(function, walk)
     )
@@ -513,9 +513,10 @@ def _empty_test(test: ast.expr) -> str | None:
     return _self_attribute(tested) if tested is not None else None
 
 
-def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParameterGuard, ...]:
-    """Calls and queries that run only when an optional parameter is, or isn't, passed."""
-    optional = _optional_parameters(function)
+def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> tuple[ParameterGuard, ...]:
+    """Calls and queries that run only when an optional parameter is, or isn't, passed.
+    `is_method`: the function is defined in a class body (a bound call passes its `self`)."""
+    optional = _optional_parameters(function, is_method)
     if not optional:
         return ()
     found: list[ParameterGuard] = []
@@ -583,15 +584,15 @@ def _walk_expressions(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _optional_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int]:
+def _optional_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> dict[str, int]:
     """Parameters with an empty default (None, False, ...) -> their position (-1 keyword-only)."""
     arguments = function.args
     positional = [*arguments.posonlyargs, *arguments.args]
-    offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
+    positions = parameter_positions(function, is_method)
     found: dict[str, int] = {}
     for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
-        if _empty_default(default):
-            found[argument.arg] = positional.index(argument) - offset
+        if _empty_default(default) and argument.arg in positions:
+            found[argument.arg] = positions[argument.arg]
     for argument, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
         if keyword_default is not None and _empty_default(keyword_default):
             found[argument.arg] = -1
@@ -622,15 +623,10 @@ def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | No
 
 
 def _parameter_positions(flow: ScopeFlow) -> dict[str, int]:
-    """The function's parameters (not self/cls) -> position among what a call writes (-1: keyword-only)."""
+    """The function's parameters (not a method's self/cls) -> position among what a call writes (-1: keyword-only)."""
     function = flow.scope
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    offset = 1 if positional and positional[0].arg in ("self", "cls") else 0
-    positions = {argument.arg: index - offset for index, argument in enumerate(positional) if index >= offset}
-    positions.update({argument.arg: -1 for argument in arguments.kwonlyargs})
-    return positions
+    return parameter_positions(function, flow.context.class_qualname is not None)
 
 
 def _keys(flow: ScopeFlow, nodes: list[ast.AST], positions: dict[str, int]) -> tuple[str, ...]:

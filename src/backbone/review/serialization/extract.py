@@ -11,8 +11,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import replace
 
-from backbone.review.names import NameResolver, dotted_parts
-from backbone.review.semantic import child_fields
+from backbone.review.names import NameResolver, dotted_parts, own_member
+from backbone.review.semantic import SemanticModel, own_nodes
 from backbone.review.serialization.facts import (
     AttributeRead,
     FunctionReads,
@@ -37,7 +37,10 @@ RESHAPING_CALLS = frozenset(
 _OPTIONAL = frozenset({"Optional", "Annotated", "Union"})
 
 
-def extract_serialization_declarations(tree: ast.Module, resolver: NameResolver) -> tuple[SerializationDeclaration, ...]:
+def extract_serialization_declarations(
+    tree: ast.Module, resolver: NameResolver, semantic: SemanticModel | None = None
+) -> tuple[SerializationDeclaration, ...]:
+    """`semantic`: the file's model, whose own nodes of each function the reads are taken from."""
     found: list[SerializationDeclaration] = []
     for node, scope, class_qualname in _definitions(tree, resolver.module):
         if isinstance(node, ast.ClassDef):
@@ -45,7 +48,8 @@ def extract_serialization_declarations(tree: ast.Module, resolver: NameResolver)
             found.extend(_class_facts(node, qualname, resolver))
         else:
             qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
-            found.extend(function_reads(node, qualname, resolver, class_qualname))
+            nodes = semantic.own_nodes(node) if semantic is not None else None
+            found.extend(function_reads(node, qualname, resolver, class_qualname, nodes))
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             instance = _schema_instance(statement.value, resolver)
@@ -612,13 +616,15 @@ def function_reads(
     qualname: str,
     resolver: NameResolver,
     class_qualname: str | None,
+    nodes: list[ast.AST] | None = None,
 ) -> list[FunctionReads]:
-    """What `function` reads off each positional parameter (only those it reads something off)."""
+    """What `function` reads off each positional parameter (only those it reads something off).
+    `nodes`: the function's own nodes when already known."""
     arguments = [*function.args.posonlyargs, *function.args.args]
     if not arguments:
         return []
     is_property = not isinstance(function, ast.Lambda) and _is_property(function, resolver)
-    scan = _Scan(function)
+    scan = _Scan(function, nodes)
     aliases: dict[str, tuple[int, str]] = {argument.arg: (position, "") for position, argument in enumerate(arguments)}
     if "cls" in aliases:
         del aliases["cls"]
@@ -796,9 +802,10 @@ _COMBINING = (ast.BitOr, ast.BitAnd)
 
 
 class _Scan:
-    """One walk over a function's own nodes: attribute chains, calls, bindings, evaluated nodes."""
+    """What a function's own nodes (the semantic model's, in source order) hold: attribute
+    chains, calls, bindings, evaluated nodes. `nodes`: those nodes when already known."""
 
-    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, nodes: list[ast.AST] | None = None) -> None:
         self.chains: list[ast.Attribute | ast.Call | ast.Subscript] = []
         self.calls: list[ast.Call] = []
         self.bindings: list[ast.Assign | ast.For | ast.AsyncFor | ast.comprehension] = []
@@ -810,18 +817,11 @@ class _Scan:
         self.tests: list[ast.expr] = []
         # The function combines values with `|` or `&` (querysets, among others).
         self.combines = False
-        body: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-        stack = body[::-1]
-        ast_type = ast.AST
-        while stack:
-            node = stack.pop()
+        for node in own_nodes(function) if nodes is None else nodes:
             kind = type(node)
             if kind is ast.Name:
                 self.names.add(node.id)  # type: ignore[attr-defined]
-                continue
-            if kind in _NESTED:
-                continue
-            if kind is ast.Attribute:
+            elif kind is ast.Attribute:
                 # `self.owner = user` sets the attribute: no read (what it is set on still is one).
                 if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
                     self.chains.append(node)  # type: ignore[arg-type]
@@ -847,26 +847,8 @@ class _Scan:
                 self.tests.append(node.test)  # type: ignore[attr-defined]
             elif (kind is ast.BinOp or kind is ast.AugAssign) and type(node.op) in _COMBINING:  # type: ignore[attr-defined]
                 self.combines = True
-            fields = child_fields(kind)
-            if fields is not None:
-                # The fields that can hold nodes, pushed as below (no name, constant or marker).
-                for name, many in fields:
-                    value = getattr(node, name, None)
-                    if many:
-                        if value:
-                            stack += [item for item in reversed(value) if item is not None]
-                    elif value is not None:
-                        stack.append(value)
-                continue
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if isinstance(value, ast_type):
-                    stack.append(value)
-                elif isinstance(value, list):
-                    stack.extend(item for item in reversed(value) if isinstance(item, ast_type))
 
 
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
@@ -899,7 +881,7 @@ def call_chain_of(node: ast.AST) -> tuple[str, list[str]] | None:
 
 def _callee(func: ast.expr, resolver: NameResolver, class_qualname: str | None) -> str:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
-        return f"{class_qualname}.{func.attr}" if class_qualname else ""
+        return own_member(func, class_qualname) or ""
     if isinstance(func, ast.Name):
         return resolver.qualified_name(func) or ""
     return ""

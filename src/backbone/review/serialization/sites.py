@@ -38,7 +38,7 @@ from backbone.review.serialization.hooks import hook_sites
 from backbone.review.serialization.facts import ViewData
 from backbone.review.project import SUPER_CALL, FunctionFacts, ProjectIndex
 from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, Where, serialization_knowledge
-from backbone.review.semantic import own_nodes
+from backbone.review.semantic import block_nodes, own_nodes
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed"})
@@ -792,7 +792,7 @@ class _Finder:
         return view is not None and view.lists_queryset
 
     def _qualname(self, node: ast.ClassDef) -> str:
-        return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return self.context.qualname_of(node)
 
     def qualname_of(self, node: ast.ClassDef) -> str:
         return self._qualname(node)
@@ -978,15 +978,9 @@ def _assigns(statement: ast.stmt, name: str) -> bool:
 
 
 def _walk(node: ast.AST) -> list[ast.AST]:
-    found: list[ast.AST] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and current is not node:
-            continue
-        stack.extend(ast.iter_child_nodes(current))
-    return found
+    """The node and what runs with it, in source order: not what a function, lambda or class
+    defined there runs later."""
+    return block_nodes([node])
 
 
 def scope_flow(node: ast.AST, context: FileContext) -> ScopeFlow:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.orm.flow.common import Position, ScopeNode
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.values import QueryEvent
+from backbone.review.semantic import parameter_positions
 
 if TYPE_CHECKING:
     from backbone.review.orm.flow.module import ModuleFlows
@@ -255,20 +256,12 @@ class ScopeBindings(ScopeState):
     def call_position(self, name: str) -> int | None:
         """Where a project call passes the parameter `name` of this function: its position among
         the call's positional arguments (`self.method(a, b)`: a method's `self`/`cls` is not
-        one), -1 when it is keyword-only, None when the function has no such parameter."""
+        one), -1 when it is keyword-only, None when no argument of a call binds it (no such
+        parameter, a method's `self`, `*args`)."""
         scope = self._scope
         if scope is None:
             return None
-        arguments = scope.args
-        names = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
-        if name in names:
-            position = names.index(name)
-            if self.context.class_qualname is not None and names[0] in ("self", "cls"):
-                position -= 1
-            return position
-        if name in {argument.arg for argument in arguments.kwonlyargs}:
-            return -1
-        return None
+        return parameter_positions(scope, self.context.class_qualname is not None).get(name)
 
     def binding_at(self, name: str, node: ast.AST) -> Binding | None:
         """The last binding of `name` above `node` in this scope."""

@@ -12,6 +12,7 @@ from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END, _HIGH, _text
 from backbone.review.orm.flow.sqlalchemy import SqlAlchemyStatements
 from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind
+from backbone.review.semantic import own_nodes
 
 
 class DatabaseHandles(SqlAlchemyStatements):
@@ -239,16 +240,9 @@ class DatabaseHandles(SqlAlchemyStatements):
 
 
 def _own_returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
-    """The `return` statements of `function`, not of the functions and lambdas nested in it."""
-    found: list[ast.Return] = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return):
-            found.append(node)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(node))
-    return found
+    """The `return` statements of `function` (a bare one too), in source order, not of the
+    functions and lambdas nested in it."""
+    return [node for node in own_nodes(function) if isinstance(node, ast.Return)]
 
 
 def _looks_like_class(node: ast.expr) -> bool:

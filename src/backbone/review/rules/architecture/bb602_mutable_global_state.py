@@ -22,6 +22,7 @@ from backbone.review.names import dotted_name
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.architecture._support import handler_qualnames, short_name
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
+from backbone.review.semantic import parameter_names, parameter_positions
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -623,7 +624,7 @@ class MutableGlobalState(Rule):
         current: ast.AST | None = node
         while current is not None:
             if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(current), current.name]))
+                qualname = qualname_of(current, self.context)
                 if qualname in self._reachable:
                     return self._reachable[qualname]
             current = self.context.parent(current)
@@ -779,7 +780,7 @@ class _FunctionMutations:
                     self.stored_into.setdefault(root, []).extend(
                         [*node.args, *(keyword.value for keyword in node.keywords)]
                     )
-        self.parameters = _parameter_names(function)
+        self.parameters = parameter_names(function)
         # Names used here as keys of per-process state (`tasks[task_id] = task`, `tasks.pop(task_id)`).
         self.per_process_keys = _per_process_keys(self.nodes, rule.per_process | rule.per_process_registries())
         self.mutations: list[_Mutation] = []
@@ -1024,14 +1025,8 @@ class _FunctionMutations:
         facts = index.functions.get(caller)
         if facts is None:
             return True
-        arguments = self.function.args
-        positional = [argument.arg for argument in [*arguments.posonlyargs, *arguments.args]]
-        if name in positional:
-            position = positional.index(name)
-            if positional and positional[0] in ("self", "cls"):
-                position -= 1
-        else:
-            position = -1
+        is_method = isinstance(self.rule.context.parent(self.function), ast.ClassDef)
+        position = parameter_positions(self.function, is_method).get(name, -1)
         knowledge = project_knowledge(index)
         safe: dict[tuple[int, int], list[tuple[int, str]]] = {}
         for argument in knowledge.arguments.get(caller, ()):
@@ -1270,15 +1265,6 @@ def _self_request(node: ast.Attribute) -> bool:
     return node.attr == "request" and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
-def _parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
-    arguments = function.args
-    return {
-        argument.arg
-        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
-        if argument is not None
-    }
-
-
 def _key_names(node: ast.AST, holders: frozenset[str]) -> Iterator[str]:
     """Names used as keys of `holders`: `X[name]`, `X.pop(name)`, `X.get(name)`."""
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in holders:
@@ -1411,7 +1397,7 @@ def _tests_unset(test: ast.expr, name: str) -> bool:
 
 def _local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, nodes: list[ast.AST]) -> set[str]:
     """Parameters and every name the function binds itself (assignment, import, def, loop, with, except)."""
-    names = _parameter_names(function)
+    names = parameter_names(function)
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)

@@ -611,7 +611,7 @@ class SensitiveFieldExposed(Rule):
         return self._classes
 
     def _qualname(self, node: ast.ClassDef) -> str:
-        return ".".join(filter(None, [self.context.module, self.context.scope_name(node), node.name]))
+        return self.context.qualname_of(node)
 
     def _bases(self, qualname: str) -> list[str]:
         """Every (resolved) ancestor name of a class, project classes followed."""

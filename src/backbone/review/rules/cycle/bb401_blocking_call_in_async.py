@@ -715,7 +715,7 @@ class BlockingCallInAsync(Rule):
         project = self.context.project
         if project is None:
             return False
-        qualname = ".".join(filter(None, [self.context.module, self.context.scope_name(function), function.name]))
+        qualname = self.context.qualname_of(function)
         if self.context.scope_name(function) == "":
             if self._loop_owners is None:
                 self._loop_owners = loop_owners(self.context.tree, self.context.qualified_name)

@@ -445,7 +445,9 @@ def falls_back_to_a_normal_path(
     value = statements[0].value
     if value is not None and not isinstance(value, ast.Call) and not is_empty(value):
         return False
-    returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)]
+    # The function's own answers: a function or lambda defined in it answers its own callers.
+    nodes = block_nodes(function.body) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else ast.walk(function)
+    returns = [node for node in nodes if isinstance(node, ast.Return)]
     if is_nothing(value) and all(is_nothing(node.value) for node in returns):
         # In a procedure, `return` abandons the work: only where the function answers values is
         # `None` one of its answers.

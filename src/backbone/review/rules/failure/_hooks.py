@@ -82,19 +82,10 @@ def broadly_registered(calls: Iterable[ast.Call], resolve: Resolve) -> frozenset
     return frozenset(names)
 
 
-def answers(function: FunctionNode) -> list[ast.Return]:
-    """The returns that hand the framework a response (not None: "not mine, go on")."""
-    found: list[ast.Return] = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.Return) and node.value is not None:
-            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
-                found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return found
+def answers(returns: list[ast.Return]) -> list[ast.Return]:
+    """Of a hook's own `return value` statements (the semantic model's `returns`), those that
+    hand the framework a response (not None: "not mine, go on")."""
+    return [node for node in returns if not (isinstance(node.value, ast.Constant) and node.value.value is None)]
 
 
 def _broad(node: ast.expr, resolve: Resolve) -> bool:

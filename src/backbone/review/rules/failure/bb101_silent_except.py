@@ -1416,7 +1416,7 @@ class SilentExcept(Rule):
         }
         # `return response` of DRF's own handler is None for an unexpected error: DRF re-raises it.
         answers = [
-            answer for answer in hooks.answers(function)
+            answer for answer in hooks.answers(self.context.semantic.returns(function))
             if not (isinstance(answer.value, ast.Name) and answer.value.id in defaults)
             and not (isinstance(answer.value, ast.Call)
                      and self.context.call_name(answer.value) == hooks.DRF_DEFAULT_HANDLER)
@@ -2142,7 +2142,7 @@ def _promised_by_name(function: ast.FunctionDef | ast.AsyncFunctionDef, body: li
         if isinstance(only, ast.Assign) and len(only.targets) == 1 and _boolean(only.value) is not None:
             return isinstance(only.targets[0], ast.Name)
         if isinstance(only, ast.Continue):
-            return any(isinstance(node, ast.Return) and _boolean(node.value) is not None for node in ast.walk(function))
+            return any(isinstance(node, ast.Return) and _boolean(node.value) is not None for node in block_nodes(function.body))
     if _BEST_EFFORT_NAME.search(function.name) and isinstance(only, ast.Return):
         return only.value is None or isinstance(only.value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name))
     return False
@@ -2181,11 +2181,13 @@ def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
     if len(statements) != 1 or scope is None:
         return False
     only = statements[0]
+    # The function's own answers and flags: a function defined in it answers its own callers.
+    nodes = block_nodes(scope.body) if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else list(ast.walk(scope))
     if isinstance(only, ast.Return) and _boolean(only.value) is not None:
         opposite = not _boolean(only.value)
         return any(
             isinstance(node, ast.Return) and node is not only and _boolean(node.value) is opposite
-            for node in ast.walk(scope)
+            for node in nodes
         )
     if (
         isinstance(only, ast.Assign)
@@ -2199,7 +2201,7 @@ def _answers_with_boolean(body: list[ast.stmt], scope: ast.AST | None) -> bool:
             and node is not only
             and any(isinstance(target, ast.Name) and target.id == flag for target in node.targets)
             and _boolean(node.value) is opposite
-            for node in ast.walk(scope)
+            for node in nodes
         )
     return False
 

@@ -8,6 +8,7 @@ statement that raises are recorded as what they are.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +34,13 @@ def hostile_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setenv("RT_HOSTILE_DB", str(tmp_path / "hostile.sqlite"))
     monkeypatch.chdir(HERE)
     rt_hostile_app.release.clear()
-    yield
+    # Ctrl-C reaches Python as KeyboardInterrupt only under its own SIGINT handler, which a process
+    # started with SIGINT ignored (nohup, a background job) does not get: set it, as a terminal has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
     # Lets the threads of sync handlers that were given up on end.
     rt_hostile_app.release.set()
 

@@ -1382,3 +1382,21 @@ def test_a_helper_that_creates_two_tables_is_read_in_source_order() -> None:
     creators = extract_table_creators(tree, NameResolver("shop.shared", imports, top_level_symbols(tree)))
     # The first create_table of the function's own body, as it reads.
     assert creators == {"shop.shared.create_with_audit": ("name", 0, ""), "shop.shared.create_audit_then": ("", -1, "audit")}
+
+
+def test_an_alter_field_that_only_respells_max_length_changes_no_column(tmp_path: Path) -> None:
+    # max_length="30" and max_length=30 both make varchar(30): no ALTER, no lock.
+    initial = HISTORY_INITIAL.replace("models.CharField(max_length=20)", 'models.CharField(max_length="20")')
+    respell = """
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AlterField("order", "code", models.CharField(max_length=20)),
+        migrations.AlterField("order", "total", models.BigIntegerField()),
+    ]
+"""
+    findings = review_tree(tmp_path, history_tree({"0001_initial": initial, "0002_respell": respell}))
+    assert [(finding.code, finding.line) for finding in findings if finding.code in ("BB704", "BB710")] == [
+        ("BB704", 8), ("BB710", 8)]

@@ -21,7 +21,12 @@ class RewritingTypeChange(MigrationRule):
         what_it_does=(
             "Finds Alembic `op.alter_column(..., type_=...)` and `ALTER COLUMN ... TYPE` in SQL on an existing "
             "table, except the changes PostgreSQL makes without a rewrite: `varchar(n)` to a longer `varchar` "
-            "or to `text` (Alembic `existing_type=sa.String(n)`). Django `AlterField` does not say the old type: "
+            "or to `text` (Alembic `existing_type=sa.String(n)`). "
+            "An Alembic change is also judged against the types the project's revisions' `upgrade()` declare for "
+            "the column (`op.create_table`, `add_column`, `alter_column(type_=...)`, batch operations included), "
+            "when one of them creates it: it is not reported when every declared type is the new one (a native "
+            "`sa.Enum` of the same `name`, whatever an `existing_type` generated on SQLite says), or a `varchar` "
+            "the new type widens, though `existing_type` is missing. Django `AlterField` does not say the old type: "
             "backbone replays the app's earlier migration files (`CreateModel`, `AddField`, `AlterField`, "
             "`RenameField`, `RemoveField`, `RenameModel`, `DeleteModel`, in `dependencies` order) to find the "
             "field before it, and flags the changes that rewrite: `IntegerField` to `BigIntegerField`, a shorter "

@@ -1455,3 +1455,32 @@ def test_an_alembic_type_change_is_judged_against_the_type_the_upgrades_created(
         "app/migrations/versions/0002_alter.py": ALEMBIC_ALTER,
     })
     assert codes_and_lines(findings, "BB704") == [("BB704", 11), ("BB704", 12)]
+
+
+ALEMBIC_KEYS = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+
+def upgrade():
+    op.add_column("orders", sa.Column("source_id", sa.Integer(), nullable=True))
+    op.add_column("orders", sa.Column("shop_id", sa.Integer(), sa.ForeignKey("shops.id"), nullable=True))
+    op.create_foreign_key(None, "orders", "sources", ["source_id"], ["id"])
+    op.create_foreign_key(None, "orders", "users", ["user_id"], ["id"])
+    op.add_column("orders", sa.Column("owner_id", sa.Integer(), nullable=True))
+    op.execute("UPDATE orders SET owner_id = user_id")
+    op.create_foreign_key(None, "orders", "users", ["owner_id"], ["id"])
+
+def downgrade():
+    pass
+"""
+
+
+def test_an_alembic_foreign_key_on_a_column_the_revision_adds_null_has_nothing_to_validate(tmp_path: Path) -> None:
+    # source_id (11) and shop_id (10) are NULL in every row; user_id (12) is an existing column and
+    # owner_id (15) is filled by the UPDATE before its key: both are checked row by row.
+    findings = review_tree(tmp_path, {"app/__init__.py": "", "app/migrations/env.py": "",
+                                      "app/migrations/versions/0003_keys.py": ALEMBIC_KEYS})
+    assert codes_and_lines(findings, "BB703") == [("BB703", 12), ("BB703", 15)]

@@ -582,8 +582,26 @@ def _read_alembic(context: FileContext) -> Migration | None:
                     into.extend(found)
                     continue
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
+    steps = _keys_on_new_null_columns(steps)
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database or _project_database(context))
+
+
+def _keys_on_new_null_columns(steps: list[Step]) -> list[Step]:
+    """A foreign key (`op.create_foreign_key`) on one column that an earlier step of the revision
+    adds nullable and without a default, with no data step between the two: the column is NULL in
+    every row, so PostgreSQL has no row to check (`Step.on_new_null_column`)."""
+    found = list(steps)
+    new_null: set[tuple[str, str]] = set()
+    for position, step in enumerate(found):
+        if step.kind is StepKind.DATA:
+            new_null.clear()
+        elif step.kind is StepKind.ADD_COLUMN and not step.not_null and step.default is DefaultKind.NONE:
+            new_null.add((step.table, step.column))
+        elif step.kind is StepKind.ADD_CONSTRAINT and step.constraint is ConstraintKind.FOREIGN_KEY \
+                and step.column and (step.table, step.column) in new_null:
+            found[position] = replace(step, on_new_null_column=True)
+    return found
 
 
 # Where the table goes among the arguments of `op.<operation>` that a batch operation leaves out.
@@ -985,7 +1003,10 @@ def _alembic_operation(
             "create_primary_key": ConstraintKind.PRIMARY_KEY,
         }[name]
         foreign = kind is ConstraintKind.FOREIGN_KEY
+        local = _argument(call, 3, "local_cols") if foreign else None
+        columns = [literal_text(element) for element in local.elts] if isinstance(local, (ast.List, ast.Tuple)) else []
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if foreign else "table_name"),
+                          columns[0] or "" if len(columns) == 1 else "",
                           constraint=kind, other_table=_string(call, 2, "referent_table") if foreign else ""))
     elif name == "alter_column":
         column_name = _string(call, 1, "column_name")
@@ -1055,8 +1076,10 @@ def _alembic_column(context: FileContext, call: ast.Call, text: str, table: str,
     for argument in column.args:
         if isinstance(argument, ast.Call) and _last(context.call_name(argument)) == "ForeignKey":
             target = literal_text(argument.args[0]) if argument.args else ""
+            # Declared inline with ADD COLUMN: a nullable column without a default is NULL in every row.
             steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, table, name or "", constraint=ConstraintKind.FOREIGN_KEY,
-                              other_table=(target or "").partition(".")[0]))
+                              other_table=(target or "").partition(".")[0],
+                              on_new_null_column=not not_null and default is DefaultKind.NONE))
     return steps
 
 

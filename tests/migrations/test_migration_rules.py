@@ -1484,3 +1484,27 @@ def test_an_alembic_foreign_key_on_a_column_the_revision_adds_null_has_nothing_t
     findings = review_tree(tmp_path, {"app/__init__.py": "", "app/migrations/env.py": "",
                                       "app/migrations/versions/0003_keys.py": ALEMBIC_KEYS})
     assert codes_and_lines(findings, "BB703") == [("BB703", 12), ("BB703", 15)]
+
+
+def test_a_code_step_of_a_migration_a_squash_replaces_is_reversed_through_the_squash(tmp_path: Path) -> None:
+    original = """\
+from django.db import migrations
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [migrations.RunSQL("UPDATE shop_order SET note = ''")]
+"""
+    squash = """\
+from django.db import migrations
+
+class Migration(migrations.Migration):
+    replaces = [("shop", "0002_fill")]
+    dependencies = [("shop", "0001_initial")]
+    operations = []
+"""
+    files = {"shop/__init__.py": "", "shop/migrations/__init__.py": "", "shop/migrations/0002_fill.py": original,
+             "shop/migrations/squashed_0002_fill.py": squash}
+    assert codes_and_lines(review_tree(tmp_path, files), "BB707") == []
+    # Without the squash, the original is what runs and is reversed.
+    (tmp_path / "shop/migrations/squashed_0002_fill.py").unlink()
+    assert codes_and_lines(review_tree(tmp_path, {}), "BB707") == [("BB707", 5)]

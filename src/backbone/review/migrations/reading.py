@@ -759,20 +759,36 @@ def _column_history(context: FileContext, table: str, column: str, call: ast.Cal
     table they do not spell), but for `call` itself; [] unless one of them creates the column
     (without its creation, the type it had first is not known)."""
     project = context.project
-    if project is None:
-        sources = [(context.facts.module, context.facts.column_types)]
-    else:
-        sources = [(module, facts.column_types) for module, facts in project.modules.items() if facts.column_types]
+    declared = project.view("migrations.column_types", _column_types) if project is not None \
+        else _declarations_of(context.facts.module, context.facts.column_types, {})
     found: list[str] = []
     created = False
-    for module, declared in sources:
-        for key in (f"{table}.{column}", f"?.{column}"):
-            for kind, line, creates in declared.get(key, ()):
-                if module == context.facts.module and line == call.lineno:
-                    continue
-                found.append(kind)
-                created = created or (creates and not key.startswith("?."))
+    for key in (f"{table}.{column}", f"?.{column}"):
+        for module, kind, line, creates in declared.get(key, ()):
+            if module == context.facts.module and line == call.lineno:
+                continue
+            found.append(kind)
+            created = created or (creates and not key.startswith("?."))
     return found if created else []
+
+
+Declarations = dict[str, list[tuple[str, str, int, bool]]]
+
+
+def _declarations_of(module: str, column_types: dict[str, tuple[tuple[str, int, bool], ...]],
+                     into: Declarations) -> Declarations:
+    for key, values in column_types.items():
+        into.setdefault(key, []).extend((module, kind, line, creates) for kind, line, creates in values)
+    return into
+
+
+def _column_types(project: ProjectIndex) -> Declarations:
+    """Every module's `column_types`, by column: (module, type, line, whether it creates the column)."""
+    found: Declarations = {}
+    for module, facts in project.modules.items():
+        if facts.column_types:
+            _declarations_of(module, facts.column_types, found)
+    return found
 
 
 def _rewrites_by_history(history: list[str], target: str) -> bool | None:

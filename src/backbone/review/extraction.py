@@ -28,7 +28,7 @@ def extract_module_facts(
     # The layers load here, not at import: a review served from the cache never needs them.
     from backbone.review.frameworks.declarations import extract_route_declarations
     from backbone.review.migrations.history import extract_migration_declarations
-    from backbone.review.migrations.reading import extract_table_creators
+    from backbone.review.migrations.reading import extract_column_types, extract_table_creators
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations
 
@@ -71,6 +71,7 @@ def extract_module_facts(
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),
+        column_types=extract_column_types(tree, resolver),
         references=references,
         dead_references=dead_references,
         assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),

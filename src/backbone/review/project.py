@@ -210,6 +210,10 @@ class ModuleFacts:
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).
     table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # The column types an Alembic revision's upgrade() declares (`op.create_table`, `add_column`,
+    # `alter_column(type_=...)`, batch operations included): "table.column" ("?.column" when the
+    # table is not spelled) -> (type as `column_type_of` spells it, line, whether it creates the column) for each one.
+    column_types: dict[str, tuple[tuple[str, int, bool], ...]] = field(default_factory=dict)
     # The names the module's code reads where it can run, resolved (`collect_references`), and the
     # names it reads only in branches that never run (`if False: agent = LegacyAgent(...)`).
     references: frozenset[str] = frozenset()

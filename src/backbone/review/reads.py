@@ -263,6 +263,7 @@ class TrackedModule:
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")
     table_creators = _field("table_creators")
+    column_types = _field("column_types")
     references = _field("references")
     dead_references = _field("dead_references")
     assigned_attributes = _field("assigned_attributes")

@@ -146,6 +146,9 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
 
     def number(name: str) -> int | None:
         value = keywords.get(name)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.isdigit():
+            # `max_length="30"`: the schema editor formats it into `varchar(30)` all the same.
+            return int(value.value)
         return value.value if isinstance(value, ast.Constant) and type(value.value) is int else None
 
     null = keywords.get("null")

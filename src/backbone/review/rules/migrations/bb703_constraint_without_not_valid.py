@@ -30,7 +30,10 @@ class ConstraintWithoutNotValid(MigrationRule):
             "`op.add_column`, and `ALTER TABLE ... ADD CONSTRAINT` without `NOT VALID` (or, for UNIQUE, without "
             "`USING INDEX`) in SQL, on a table the migration did not create. Not reported: a Django `AddField` "
             "of a new nullable `ForeignKey` without a default (Django declares the key inline in ADD COLUMN, and "
-            "PostgreSQL has no row to check in a column that is NULL everywhere), a `default=\"\"` counting as none "
+            "PostgreSQL has no row to check in a column that is NULL everywhere), and the same in Alembic: a "
+            "`ForeignKey` in the `op.add_column` of a nullable column without a `server_default`, or an "
+            "`op.create_foreign_key` on one column an earlier `op.add_column` of the revision adds that way, with "
+            "no data step between the two; a `default=\"\"` counting as none "
             "when the key points to an integer `id` (the app's migrations declare it an AutoField): Django saves "
             "the empty string as NULL for a key that takes no empty string."
         ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + NOT_IN_REPLACED,

@@ -6,8 +6,8 @@ import ast
 
 from backbone.findings import Severity
 from backbone.review.migrations import Dialect, Migration, StepKind
-from backbone.review.rules.base import RuleDoc
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
 
 class IrreversibleCodeStep(MigrationRule):
@@ -16,6 +16,8 @@ class IrreversibleCodeStep(MigrationRule):
     summary = "A RunPython or RunSQL has no reverse, or an Alembic revision's downgrade() does nothing: the migration cannot be rolled back."
     severity = Severity.WARNING
     contexts = only_in_migrations(Severity.WARNING)
+    # A migration a squash replaces is reversed through the squash (Django's loader uses the squash's node).
+    scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
             "Finds Django `RunPython` without `reverse_code` and `RunSQL` without `reverse_sql`, and Alembic "
@@ -28,6 +30,8 @@ class IrreversibleCodeStep(MigrationRule):
             "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
             "value left behind is harmless) and rows; a `RunPython(*helper(...))` whose arguments a project "
             "helper returns (its `(forwards, backwards)` pair is not visible in the migration)."
+        ) + NOT_IN_REPLACED + (
+            " (Django migrates back through the squash's own operations, not the replaced migration's.)"
         ),
         why_is_this_bad=(
             "When a deploy goes wrong, `migrate app <previous>` or `alembic downgrade -1` stops with "

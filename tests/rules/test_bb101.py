@@ -1412,3 +1412,42 @@ def test_a_nested_functions_true_is_not_the_success_answer_of_the_function_aroun
     )
     # Neither function says True on success (only its callback does): False is no probe's answer.
     assert [(finding.line, finding.confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]
+
+
+def test_a_fallback_for_missing_package_metadata_is_not_reported() -> None:
+    """`VERSION = "unknown"` when the distribution is not installed: the value says what failed."""
+    assert findings(
+        """
+        try:
+            from importlib.metadata import version
+            VERSION = version(__name__)
+        except Exception as e:
+            VERSION = "unknown"
+
+        import pkg_resources
+
+        try:
+            RELEASE = pkg_resources.get_distribution("service").version.split("+")[0]
+        except Exception:
+            RELEASE = None
+        """
+    ) == []
+
+
+def test_a_metadata_read_next_to_other_work_is_still_reported() -> None:
+    snippet = """
+        import requests
+        from importlib.metadata import version
+
+        try:
+            VERSION = version(__name__)
+            LATEST = requests.get("https://pypi.org/pypi/service/json", timeout=5).json()["info"]["version"]
+        except Exception:
+            VERSION = LATEST = "unknown"
+
+        try:
+            VERSION = version(__name__)
+        except Exception:
+            register_plugin("service")
+        """
+    assert [finding.line for finding in findings(snippet)] == [8, 13]

@@ -117,6 +117,10 @@ class SilentExcept(Rule):
             "`if asyncio.iscoroutine(result): await result`), or, in a function that stops or closes "
             "something (`stop_forwarding`, `shutdown`, `__aexit__`), sends it a non-blocking signal "
             "(`queue.put_nowait(SENTINEL)`, `event.set()`);\n"
+            "- a `try` whose body only reads the installed distribution's metadata into names "
+            "(`VERSION = importlib.metadata.version(__name__)`, `pkg_resources.get_distribution(...).version`) "
+            "and whose handler only sets those names to a constant (`VERSION = \"unknown\"`): the read fails "
+            "when the package runs uninstalled, and the fallback value says so wherever it is shown;\n"
             "- a retry, or the same operation done another way (`decode(\"utf-8\")` then "
             "`decode(\"latin-1\")`), or another request to the same service object "
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
@@ -1450,6 +1454,8 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if _falls_back_from_package_metadata(guarded_body, handler.body, self.context.qualified_name):
+            return
         if handled.reaps_a_cancelled_task(guarded_body, self._preceding_statement(self.context.parent(handler))):
             return
         if self._only_prints(guarded_body):
@@ -2253,6 +2259,68 @@ def _nobody_needs_to_know(guarded: list[ast.stmt], in_teardown: bool = False) ->
         return True
     released: set[str] = set()
     return all(_is_teardown_statement(statement, released, in_teardown) for statement in meaningful)
+
+
+# Reads of an installed distribution's metadata (its version, its manifest): they fail when the
+# distribution is not installed, as when the code runs from a source checkout.
+_PACKAGE_METADATA_READS = frozenset(
+    {
+        "importlib.metadata.version",
+        "importlib.metadata.metadata",
+        "importlib.metadata.distribution",
+        "importlib_metadata.version",
+        "importlib_metadata.metadata",
+        "importlib_metadata.distribution",
+        "pkg_resources.get_distribution",
+        "pkg_resources.require",
+    }
+)
+
+
+def _falls_back_from_package_metadata(
+    guarded: list[ast.stmt], body: list[ast.stmt], qualified_name: Callable[[ast.expr], str | None]
+) -> bool:
+    """`try: VERSION = version(__name__) except Exception: VERSION = "unknown"`: the block only reads the
+    installed distribution's metadata into names, and the handler only sets those names to constants.
+
+    The value it falls back to is the report: a version shown as "unknown" says the metadata was missing,
+    and nothing else in the block could fail.
+    """
+    targets: set[str] = set()
+    for statement in guarded:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and _reads_package_metadata(statement.value, qualified_name)
+        ):
+            return False
+        targets.add(statement.targets[0].id)
+    meaningful = [statement for statement in body if not isinstance(statement, ast.Pass)]
+    return (
+        bool(targets)
+        and bool(meaningful)
+        and all(
+            _is_constant_assignment(statement)
+            and isinstance(statement, ast.Assign)
+            and all(isinstance(target, ast.Name) and target.id in targets for target in statement.targets)
+            for statement in meaningful
+        )
+    )
+
+
+def _reads_package_metadata(value: ast.expr, qualified_name: Callable[[ast.expr], str | None]) -> bool:
+    """`version(__name__)`, `get_distribution("x").version`, `version("x").split(".")`: every call reads
+    package metadata or is a method of what such a read returned."""
+    calls = [node for node in ast.walk(value) if isinstance(node, ast.Call)]
+    reads = [call for call in calls if qualified_name(call.func) in _PACKAGE_METADATA_READS]
+    return bool(reads) and all(
+        call in reads
+        or (isinstance(call.func, ast.Attribute) and any(read in reads for read in ast.walk(call.func.value)))
+        for call in calls
+    )
 
 
 def _is_constant_assignment(statement: ast.stmt) -> bool:

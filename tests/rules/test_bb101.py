@@ -1451,3 +1451,59 @@ def test_a_metadata_read_next_to_other_work_is_still_reported() -> None:
             register_plugin("service")
         """
     assert [finding.line for finding in findings(snippet)] == [8, 13]
+
+
+def test_printing_the_failure_in_a_program_run_by_hand_is_its_report() -> None:
+    """The top level of a file that parses its command line, and a `__main__` block, run in a console."""
+    assert findings(
+        """
+        import argparse
+
+        from service.dicom import send, read
+
+        parser = argparse.ArgumentParser(description="send files")
+        parser.add_argument("file", nargs="+")
+        args = parser.parse_args()
+
+        for name in args.file:
+            try:
+                send(read(name))
+            except:
+                print("problem", name)
+        """
+    ) == []
+    assert findings(
+        """
+        from service.dicom import send
+
+        if __name__ == "__main__":
+            try:
+                send("sample.dcm")
+            except Exception:
+                print("could not send")
+        """
+    ) == []
+
+
+def test_printing_in_an_imported_module_is_still_reported() -> None:
+    snippet = """
+        import argparse
+
+        from service.dicom import send
+
+        def main():
+            parser = argparse.ArgumentParser()
+            return parser.parse_args()
+
+        def push(name):
+            try:
+                send(name)
+            except Exception:
+                print("problem", name)
+
+        try:
+            send("boot.dcm")
+        except Exception:
+            print("problem")
+        """
+    assert [finding.line for finding in findings(snippet)] == [13, 18]

@@ -180,7 +180,9 @@ class SilentExcept(Rule):
             "reads the row again (a get-or-create race);\n"
             "- a `contextlib.suppress` whose block returns when it works, followed by a log call or a "
             "`raise`: the code after the block runs only on the failure, and reports it;\n"
-            "- in a command run by hand (CLI commands, management commands, scripts), a handler that "
+            "- in a command run by hand (CLI commands, management commands, scripts, the `if __name__ == "
+            "\"__main__\":` block, and the top level of a file that reads its command line there: "
+            "`args = argparse.ArgumentParser(...).parse_args()` or `sys.argv`), a handler that "
             "prints to the console (`print`, `click.echo`, `self.stdout.write`): the person who ran it "
             "reads what failed;\n"
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
@@ -1720,7 +1722,8 @@ class SilentExcept(Rule):
         )
 
     def _tells_the_operator(self, handler: ast.ExceptHandler) -> bool:
-        """In a command run by hand (CLI, script), printing says what failed to the person who ran it."""
+        """In a command run by hand (CLI, script, the top level of a file that reads its command line or
+        its `__main__` block), printing says what failed to the person who ran it."""
         printed = any(
             isinstance(node, ast.Call) and self.context.call_name(node) in _CONSOLE_WRITES
             or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write"
@@ -1729,6 +1732,8 @@ class SilentExcept(Rule):
         )
         if not printed:
             return False
+        if self.context.runs_as_program(handler):
+            return True
         contexts = {fact.context for fact in self.context.execution_contexts(handler)}
         return bool(contexts) and contexts <= _RUN_BY_HAND
 

@@ -1507,3 +1507,41 @@ def test_printing_in_an_imported_module_is_still_reported() -> None:
             print("problem")
         """
     assert [finding.line for finding in findings(snippet)] == [13, 18]
+
+
+def test_an_error_status_recorded_for_the_page_answers_the_failure() -> None:
+    """`flower_status = 500` in a view that renders it: the page says the service is down."""
+    assert findings(
+        """
+        import requests
+        from django.shortcuts import render
+
+        def service_status(request):
+            try:
+                worker = requests.get("http://localhost:5555/api/tasks", timeout=5)
+                worker_status = 200 if worker.status_code == 200 else 401
+            except requests.ConnectionError:
+                worker_status = 500
+            return render(request, "status.html", {"worker_status": worker_status})
+        """
+    ) == []
+
+
+def test_a_success_status_or_another_name_set_on_failure_is_still_reported() -> None:
+    snippet = """
+        import requests
+        from django.shortcuts import render
+
+        def service_status(request):
+            try:
+                worker = requests.get("http://localhost:5555/api/tasks", timeout=5)
+                worker_status = worker.status_code
+            except requests.ConnectionError:
+                worker_status = 200
+            try:
+                queues = requests.get("http://localhost:15672/api/queues", timeout=5).json()
+            except requests.ConnectionError:
+                queue_count = 500
+            return render(request, "status.html", {"worker_status": worker_status})
+        """
+    assert [finding.line for finding in findings(snippet)] == [9, 13]

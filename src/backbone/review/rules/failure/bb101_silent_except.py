@@ -130,7 +130,9 @@ class SilentExcept(Rule):
             "`return store.get_view(name)`): the last "
             "attempt is what the caller sees, and it is reviewed on its own;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
-            "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
+            "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`, or an HTTP "
+            "error status in a place that holds a status, `worker_status = 500`, `response.status_code = 503`, "
+            "which the page or response that reads it shows);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
             "`has_jpeg_support`) returning False, a best-effort helper (`try_read_version`, "
             "`load_or_none`) returning its default;\n"
@@ -1627,9 +1629,7 @@ class SilentExcept(Rule):
                     return True
                 if any(_names_failure(target) for target in targets) and not _is_empty_default(node.value):
                     return True
-                if any(
-                    isinstance(target, ast.Attribute) and target.attr in ("status", "status_code") for target in targets
-                ) and is_error_status(node.value):
+                if any(_names_status(target) for target in targets) and is_error_status(node.value):
                     return True
         return False
 
@@ -2070,6 +2070,16 @@ def _names_failure(target: ast.expr) -> bool:
     if name is None:
         return False
     return bool({word.lower() for word in _WORD.findall(name)} & _FAILURE_WORDS)
+
+
+def _names_status(target: ast.expr) -> bool:
+    """`response.status_code`, `self.status`, `flower_status`: a place that holds an HTTP status, which
+    a 4xx/5xx set there carries to whoever reads it (the response, the page that shows it)."""
+    name = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else None
+    if name is None:
+        return False
+    words = [word.lower() for word in _WORD.findall(name)]
+    return bool(words) and (words[-1] == "status" or words[-2:] == ["status", "code"])
 
 
 def _is_empty_default(value: ast.expr) -> bool:

@@ -1545,3 +1545,41 @@ def test_a_success_status_or_another_name_set_on_failure_is_still_reported() -> 
             return render(request, "status.html", {"worker_status": worker_status})
         """
     assert [finding.line for finding in findings(snippet)] == [9, 13]
+
+
+def test_an_empty_fallback_that_the_next_check_reports_is_not_reported() -> None:
+    """`except: modality = ""`, then `elif not modality:` adds a message for the user."""
+    assert findings(
+        """
+        from django.contrib import messages
+
+        def change_modality(request, studies, pk):
+            error_message = ""
+            try:
+                modality = studies.filter(pk=pk)[0].modality_type
+            except:
+                modality = ""
+            if modality in {"DX", "CR"}:
+                studies.filter(pk=pk).update(modality_type="RF")
+            elif not modality:
+                error_message = error_message + "Can't determine the modality type."
+            if error_message:
+                messages.error(request, error_message)
+        """
+    ) == []
+
+
+def test_an_empty_fallback_nobody_reports_is_still_reported() -> None:
+    snippet = """
+        def change_modality(studies, pk):
+            try:
+                modality = studies.filter(pk=pk)[0].modality_type
+            except Exception:
+                modality = ""
+            if modality in {"DX", "CR"}:
+                studies.filter(pk=pk).update(modality_type="RF")
+            elif not modality:
+                modality = "DX"
+            return modality
+        """
+    assert [finding.line for finding in findings(snippet)] == [5]

@@ -180,6 +180,9 @@ class SilentExcept(Rule):
             "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
             "reads the row again (a get-or-create race);\n"
+            "- a handler that only leaves a name empty (`modality = \"\"`) when the statement right after the "
+            "`try` checks for that (`if ...: ... elif not modality:`) and reports it there (records the failure, "
+            "`error_message += \"Can't determine the modality\"`, logs, raises or answers an error);\n"
             "- a `contextlib.suppress` whose block returns when it works, followed by a log call or a "
             "`raise`: the code after the block runs only on the failure, and reports it;\n"
             "- in a command run by hand (CLI commands, management commands, scripts, the `if __name__ == "
@@ -1476,7 +1479,7 @@ class SilentExcept(Rule):
             return
         if self._tries_the_next_candidate(handler, guarded_body):
             return
-        if self._tells_the_operator(handler):
+        if self._tells_the_operator(handler) or self._reported_as_missing_after(handler):
             return
         scope = self.context.enclosing_function(handler)
         if scope is not None and (
@@ -1736,6 +1739,25 @@ class SilentExcept(Rule):
             return True
         contexts = {fact.context for fact in self.context.execution_contexts(handler)}
         return bool(contexts) and contexts <= _RUN_BY_HAND
+
+    def _reported_as_missing_after(self, handler: ast.ExceptHandler) -> bool:
+        """`except: modality = ""`, then right after the `try` `if modality in ALLOWED: ... elif not modality:
+        error_message += "Can't determine the modality"`: the handler leaves the name empty, and the code
+        that follows checks for that and reports it (records the failure, logs, raises, answers an error)."""
+        answer = _meaningful(handler.body)
+        if len(answer) != 1 or not isinstance(answer[0], ast.Assign) or not _is_empty_default(answer[0].value):
+            return False
+        names = {target.id for target in answer[0].targets if isinstance(target, ast.Name)}
+        statement = self.context.parent(handler)
+        if not names or not isinstance(statement, ast.Try) or statement.orelse or statement.finalbody:
+            return False
+        following = handled.statements_after(statement, self.context.parent(statement))
+        check = following[0] if following else None
+        while isinstance(check, ast.If):
+            if absence.tests_absence(check.test, names):
+                return self._answers(check.body, None)
+            check = check.orelse[0] if len(check.orelse) == 1 else None
+        return False
 
     def _falls_through_to_a_report(self, node: ast.With | ast.AsyncWith) -> bool:
         """`with suppress(...): return read()` then `logger.warning(...)`: the block leaves the

@@ -1412,3 +1412,174 @@ def test_a_nested_functions_true_is_not_the_success_answer_of_the_function_aroun
     )
     # Neither function says True on success (only its callback does): False is no probe's answer.
     assert [(finding.line, finding.confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]
+
+
+def test_a_fallback_for_missing_package_metadata_is_not_reported() -> None:
+    """`VERSION = "unknown"` when the distribution is not installed: the value says what failed."""
+    assert findings(
+        """
+        try:
+            from importlib.metadata import version
+            VERSION = version(__name__)
+        except Exception as e:
+            VERSION = "unknown"
+
+        import pkg_resources
+
+        try:
+            RELEASE = pkg_resources.get_distribution("service").version.split("+")[0]
+        except Exception:
+            RELEASE = None
+        """
+    ) == []
+
+
+def test_a_metadata_read_next_to_other_work_is_still_reported() -> None:
+    snippet = """
+        import requests
+        from importlib.metadata import version
+
+        try:
+            VERSION = version(__name__)
+            LATEST = requests.get("https://pypi.org/pypi/service/json", timeout=5).json()["info"]["version"]
+        except Exception:
+            VERSION = LATEST = "unknown"
+
+        try:
+            VERSION = version(__name__)
+        except Exception:
+            register_plugin("service")
+        """
+    assert [finding.line for finding in findings(snippet)] == [8, 13]
+
+
+def test_printing_the_failure_in_a_program_run_by_hand_is_its_report() -> None:
+    """The top level of a file that parses its command line, and a `__main__` block, run in a console."""
+    assert findings(
+        """
+        import argparse
+
+        from service.dicom import send, read
+
+        parser = argparse.ArgumentParser(description="send files")
+        parser.add_argument("file", nargs="+")
+        args = parser.parse_args()
+
+        for name in args.file:
+            try:
+                send(read(name))
+            except:
+                print("problem", name)
+        """
+    ) == []
+    assert findings(
+        """
+        from service.dicom import send
+
+        if __name__ == "__main__":
+            try:
+                send("sample.dcm")
+            except Exception:
+                print("could not send")
+        """
+    ) == []
+
+
+def test_printing_in_an_imported_module_is_still_reported() -> None:
+    snippet = """
+        import argparse
+
+        from service.dicom import send
+
+        def main():
+            parser = argparse.ArgumentParser()
+            return parser.parse_args()
+
+        def push(name):
+            try:
+                send(name)
+            except Exception:
+                print("problem", name)
+
+        try:
+            send("boot.dcm")
+        except Exception:
+            print("problem")
+        """
+    assert [finding.line for finding in findings(snippet)] == [13, 18]
+
+
+def test_an_error_status_recorded_for_the_page_answers_the_failure() -> None:
+    """`flower_status = 500` in a view that renders it: the page says the service is down."""
+    assert findings(
+        """
+        import requests
+        from django.shortcuts import render
+
+        def service_status(request):
+            try:
+                worker = requests.get("http://localhost:5555/api/tasks", timeout=5)
+                worker_status = 200 if worker.status_code == 200 else 401
+            except requests.ConnectionError:
+                worker_status = 500
+            return render(request, "status.html", {"worker_status": worker_status})
+        """
+    ) == []
+
+
+def test_a_success_status_or_another_name_set_on_failure_is_still_reported() -> None:
+    snippet = """
+        import requests
+        from django.shortcuts import render
+
+        def service_status(request):
+            try:
+                worker = requests.get("http://localhost:5555/api/tasks", timeout=5)
+                worker_status = worker.status_code
+            except requests.ConnectionError:
+                worker_status = 200
+            try:
+                queues = requests.get("http://localhost:15672/api/queues", timeout=5).json()
+            except requests.ConnectionError:
+                queue_count = 500
+            return render(request, "status.html", {"worker_status": worker_status})
+        """
+    assert [finding.line for finding in findings(snippet)] == [9, 13]
+
+
+def test_an_empty_fallback_that_the_next_check_reports_is_not_reported() -> None:
+    """`except: modality = ""`, then `elif not modality:` adds a message for the user."""
+    assert findings(
+        """
+        from django.contrib import messages
+
+        def change_modality(request, studies, pk):
+            error_message = ""
+            try:
+                modality = studies.filter(pk=pk)[0].modality_type
+            except:
+                modality = ""
+            if modality in {"DX", "CR"}:
+                studies.filter(pk=pk).update(modality_type="RF")
+            elif not modality:
+                error_message = error_message + "Can't determine the modality type."
+            if error_message:
+                messages.error(request, error_message)
+        """
+    ) == []
+
+
+def test_an_empty_fallback_nobody_reports_is_still_reported() -> None:
+    snippet = """
+        def change_modality(studies, pk):
+            try:
+                modality = studies.filter(pk=pk)[0].modality_type
+            except Exception:
+                modality = ""
+            if modality in {"DX", "CR"}:
+                studies.filter(pk=pk).update(modality_type="RF")
+            elif not modality:
+                modality = "DX"
+            return modality
+        """
+    assert [finding.line for finding in findings(snippet)] == [5]

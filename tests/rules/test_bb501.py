@@ -83,3 +83,45 @@ def test_dotted_values_with_random_words_are_still_reported() -> None:
         SESSION_SECRET = "Tz8qW3.fkR9xLp2"
         """
     ) == [2, 3]
+
+
+def test_values_a_literal_type_lists_are_choices_not_credentials() -> None:
+    """A mapping annotated `dict[str, Literal[...]]` holds one of the listed choices (OAuth response modes)."""
+    assert lines(
+        """
+        from typing import Literal
+
+        DEFAULT_RESPONSE_MODE: dict[str, Literal["query", "fragment"]] = {
+            "code": "query",
+            "code id_token": "fragment",
+            "code id_token token": "fragment",
+        }
+
+        def authorize(response_type, *, token_mode: Literal["fragment", "form_post"] = "form_post"):
+            ...
+        """
+    ) == []
+
+
+def test_values_outside_the_literal_choices_are_still_reported() -> None:
+    assert lines(
+        """
+        from typing import Literal
+
+        MODES: dict[str, Literal["query", "fragment"]] = {"access token": "Tz8qW3fkR9xLp2"}
+        SECRETS: dict[str, str] = {"api_token": "fragmentary"}
+
+        def connect(*, password: Literal["a", "b"] | str = "Tz8qW3fkR9"):
+            ...
+        """
+    ) == [4, 5, 7]
+
+
+def test_project_keys_of_analytics_services_are_public() -> None:
+    """A PostHog project key only sends events and ships in every page; a personal key reads data."""
+    assert lines(
+        """
+        POSTHOG_API_KEY = "phc_" "FAKEFAKEFAKEFAKEFAKEFAKEFAKE1234"
+        POSTHOG_PERSONAL_API_KEY = "phx_" "FAKEFAKEFAKEFAKEFAKEFAKEFAKE1234"
+        """
+    ) == [3]

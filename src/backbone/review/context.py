@@ -61,6 +61,7 @@ class FileContext:
         self.nodes = nodes if nodes is not None else list(ast.walk(tree))
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
         self._execution: ExecutionContexts | None = None
+        self._reads_command_line: bool | None = None
         self._scope_names: dict[ast.AST, str] = {}
         # Own nodes, bindings and returns of this file's functions and its data flows, asked
         # by every rule: the file's model, shared with the facts extraction when given.
@@ -117,6 +118,46 @@ class FileContext:
         """`node` is under `if __name__ == "__main__":`: it runs only when the file is run as a script
         (a self-test, a development entry point), never when a service imports the module."""
         return any(isinstance(ancestor, ast.If) and is_main_guard(ancestor.test) for ancestor in self.ancestors(node))
+
+    def runs_as_program(self, node: ast.AST) -> bool:
+        """`node` runs only when a person runs the file as a program: it is under `if __name__ ==
+        "__main__":`, or it is module-level code of a file whose top level reads its command line
+        (`args = parser.parse_args()` with an `argparse.ArgumentParser`, `sys.argv`) - a script, whose
+        console is where the person who ran it reads what happened."""
+        if self.in_main_block(node):
+            return True
+        if any(
+            isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+            for ancestor in self.ancestors(node)
+        ):
+            return False
+        if self._reads_command_line is None:
+            self._reads_command_line = self._top_level_reads_command_line()
+        return self._reads_command_line
+
+    def _top_level_reads_command_line(self) -> bool:
+        parsers: set[str] = set()
+        for statement in self.tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if (
+                isinstance(statement, ast.Assign)
+                and isinstance(statement.value, ast.Call)
+                and self.qualified_name(statement.value.func) == "argparse.ArgumentParser"
+            ):
+                parsers.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Attribute) and self.qualified_name(node) == "sys.argv":
+                    return True
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"parse_args", "parse_known_args"}
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in parsers
+                ):
+                    return True
+        return False
 
     def under_runtime_switch(self, node: ast.AST) -> bool:
         """`node` runs only when an `if` in its own scope says so and the program decides that test

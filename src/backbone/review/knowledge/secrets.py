@@ -203,14 +203,17 @@ _PASSWORD_HASH = re.compile(
 _WORDS_OF_IDENTIFIER = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
-_HARMLESS_CREDENTIAL = re.compile(r"^(?:sk_test_|rk_test_|pk_test_|pk_live_)[A-Za-z0-9]+$")
+_HARMLESS_CREDENTIAL = re.compile(r"^(?:sk_test_|rk_test_|pk_test_|pk_live_|phc_)[A-Za-z0-9]+$")
 
 
 def is_harmless_credential(value: str) -> bool:
-    """Credentials that are public or reach nothing real: Stripe test-mode and publishable keys.
+    """Credentials that are public or reach nothing real: Stripe test-mode and publishable keys,
+    PostHog project keys.
 
     Test-mode keys see only test data and are printed in Stripe's own documentation;
-    publishable keys are meant to be shipped to browsers.
+    publishable keys are meant to be shipped to browsers. A PostHog project key (`phc_`) only
+    sends events to the project and is embedded in every page that reports to it; PostHog's
+    personal keys (`phx_`), which read data, stay reported.
     """
     return bool(_HARMLESS_CREDENTIAL.match(value))
 

@@ -117,6 +117,10 @@ class SilentExcept(Rule):
             "`if asyncio.iscoroutine(result): await result`), or, in a function that stops or closes "
             "something (`stop_forwarding`, `shutdown`, `__aexit__`), sends it a non-blocking signal "
             "(`queue.put_nowait(SENTINEL)`, `event.set()`);\n"
+            "- a `try` whose body only reads the installed distribution's metadata into names "
+            "(`VERSION = importlib.metadata.version(__name__)`, `pkg_resources.get_distribution(...).version`) "
+            "and whose handler only sets those names to a constant (`VERSION = \"unknown\"`): the read fails "
+            "when the package runs uninstalled, and the fallback value says so wherever it is shown;\n"
             "- a retry, or the same operation done another way (`decode(\"utf-8\")` then "
             "`decode(\"latin-1\")`), or another request to the same service object "
             "(`self.client.indices.create(...)` then `self.client.indices.put_mapping(...)`): if the second "
@@ -126,7 +130,9 @@ class SilentExcept(Rule):
             "`return store.get_view(name)`): the last "
             "attempt is what the caller sees, and it is reviewed on its own;\n"
             "- a fallback inside another handler that itself re-raises or logs;\n"
-            "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`);\n"
+            "- a handler that records the failure (`errors.append(row)`, `error_message = \"...\"`, or an HTTP "
+            "error status in a place that holds a status, `worker_status = 500`, `response.status_code = 503`, "
+            "which the page or response that reads it shows);\n"
             "- a function whose name promises the answer: a predicate (`is_port_open`, "
             "`has_jpeg_support`) returning False, a best-effort helper (`try_read_version`, "
             "`load_or_none`) returning its default;\n"
@@ -174,9 +180,14 @@ class SilentExcept(Rule):
             "the expiry is the outcome asked for, a poll interval or a bounded wait;\n"
             "- a unique-constraint violation recovered on purpose: the handler rolls back or the code "
             "reads the row again (a get-or-create race);\n"
+            "- a handler that only leaves a name empty (`modality = \"\"`) when the statement right after the "
+            "`try` checks for that (`if ...: ... elif not modality:`) and reports it there (records the failure, "
+            "`error_message += \"Can't determine the modality\"`, logs, raises or answers an error);\n"
             "- a `contextlib.suppress` whose block returns when it works, followed by a log call or a "
             "`raise`: the code after the block runs only on the failure, and reports it;\n"
-            "- in a command run by hand (CLI commands, management commands, scripts), a handler that "
+            "- in a command run by hand (CLI commands, management commands, scripts, the `if __name__ == "
+            "\"__main__\":` block, and the top level of a file that reads its command line there: "
+            "`args = argparse.ArgumentParser(...).parse_args()` or `sys.argv`), a handler that "
             "prints to the console (`print`, `click.echo`, `self.stdout.write`): the person who ran it "
             "reads what failed;\n"
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
@@ -1450,6 +1461,8 @@ class SilentExcept(Rule):
         guarded_body, star = _guarded_block(self.context.parent(handler))
         if _nobody_needs_to_know(guarded_body, self._in_teardown(handler)) or self._only_reports(guarded_body):
             return
+        if _falls_back_from_package_metadata(guarded_body, handler.body, self.context.qualified_name):
+            return
         if handled.reaps_a_cancelled_task(guarded_body, self._preceding_statement(self.context.parent(handler))):
             return
         if self._only_prints(guarded_body):
@@ -1466,7 +1479,7 @@ class SilentExcept(Rule):
             return
         if self._tries_the_next_candidate(handler, guarded_body):
             return
-        if self._tells_the_operator(handler):
+        if self._tells_the_operator(handler) or self._reported_as_missing_after(handler):
             return
         scope = self.context.enclosing_function(handler)
         if scope is not None and (
@@ -1619,9 +1632,7 @@ class SilentExcept(Rule):
                     return True
                 if any(_names_failure(target) for target in targets) and not _is_empty_default(node.value):
                     return True
-                if any(
-                    isinstance(target, ast.Attribute) and target.attr in ("status", "status_code") for target in targets
-                ) and is_error_status(node.value):
+                if any(_names_status(target) for target in targets) and is_error_status(node.value):
                     return True
         return False
 
@@ -1714,7 +1725,8 @@ class SilentExcept(Rule):
         )
 
     def _tells_the_operator(self, handler: ast.ExceptHandler) -> bool:
-        """In a command run by hand (CLI, script), printing says what failed to the person who ran it."""
+        """In a command run by hand (CLI, script, the top level of a file that reads its command line or
+        its `__main__` block), printing says what failed to the person who ran it."""
         printed = any(
             isinstance(node, ast.Call) and self.context.call_name(node) in _CONSOLE_WRITES
             or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "write"
@@ -1723,8 +1735,29 @@ class SilentExcept(Rule):
         )
         if not printed:
             return False
+        if self.context.runs_as_program(handler):
+            return True
         contexts = {fact.context for fact in self.context.execution_contexts(handler)}
         return bool(contexts) and contexts <= _RUN_BY_HAND
+
+    def _reported_as_missing_after(self, handler: ast.ExceptHandler) -> bool:
+        """`except: modality = ""`, then right after the `try` `if modality in ALLOWED: ... elif not modality:
+        error_message += "Can't determine the modality"`: the handler leaves the name empty, and the code
+        that follows checks for that and reports it (records the failure, logs, raises, answers an error)."""
+        answer = _meaningful(handler.body)
+        if len(answer) != 1 or not isinstance(answer[0], ast.Assign) or not _is_empty_default(answer[0].value):
+            return False
+        names = {target.id for target in answer[0].targets if isinstance(target, ast.Name)}
+        statement = self.context.parent(handler)
+        if not names or not isinstance(statement, ast.Try) or statement.orelse or statement.finalbody:
+            return False
+        following = handled.statements_after(statement, self.context.parent(statement))
+        check = following[0] if following else None
+        while isinstance(check, ast.If):
+            if absence.tests_absence(check.test, names):
+                return self._answers(check.body, None)
+            check = check.orelse[0] if len(check.orelse) == 1 else None
+        return False
 
     def _falls_through_to_a_report(self, node: ast.With | ast.AsyncWith) -> bool:
         """`with suppress(...): return read()` then `logger.warning(...)`: the block leaves the
@@ -2061,6 +2094,16 @@ def _names_failure(target: ast.expr) -> bool:
     return bool({word.lower() for word in _WORD.findall(name)} & _FAILURE_WORDS)
 
 
+def _names_status(target: ast.expr) -> bool:
+    """`response.status_code`, `self.status`, `flower_status`: a place that holds an HTTP status, which
+    a 4xx/5xx set there carries to whoever reads it (the response, the page that shows it)."""
+    name = target.attr if isinstance(target, ast.Attribute) else target.id if isinstance(target, ast.Name) else None
+    if name is None:
+        return False
+    words = [word.lower() for word in _WORD.findall(name)]
+    return bool(words) and (words[-1] == "status" or words[-2:] == ["status", "code"])
+
+
 def _is_empty_default(value: ast.expr) -> bool:
     if isinstance(value, ast.Constant):
         return value.value is None or value.value is False or value.value == ""
@@ -2253,6 +2296,68 @@ def _nobody_needs_to_know(guarded: list[ast.stmt], in_teardown: bool = False) ->
         return True
     released: set[str] = set()
     return all(_is_teardown_statement(statement, released, in_teardown) for statement in meaningful)
+
+
+# Reads of an installed distribution's metadata (its version, its manifest): they fail when the
+# distribution is not installed, as when the code runs from a source checkout.
+_PACKAGE_METADATA_READS = frozenset(
+    {
+        "importlib.metadata.version",
+        "importlib.metadata.metadata",
+        "importlib.metadata.distribution",
+        "importlib_metadata.version",
+        "importlib_metadata.metadata",
+        "importlib_metadata.distribution",
+        "pkg_resources.get_distribution",
+        "pkg_resources.require",
+    }
+)
+
+
+def _falls_back_from_package_metadata(
+    guarded: list[ast.stmt], body: list[ast.stmt], qualified_name: Callable[[ast.expr], str | None]
+) -> bool:
+    """`try: VERSION = version(__name__) except Exception: VERSION = "unknown"`: the block only reads the
+    installed distribution's metadata into names, and the handler only sets those names to constants.
+
+    The value it falls back to is the report: a version shown as "unknown" says the metadata was missing,
+    and nothing else in the block could fail.
+    """
+    targets: set[str] = set()
+    for statement in guarded:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            continue
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and _reads_package_metadata(statement.value, qualified_name)
+        ):
+            return False
+        targets.add(statement.targets[0].id)
+    meaningful = [statement for statement in body if not isinstance(statement, ast.Pass)]
+    return (
+        bool(targets)
+        and bool(meaningful)
+        and all(
+            _is_constant_assignment(statement)
+            and isinstance(statement, ast.Assign)
+            and all(isinstance(target, ast.Name) and target.id in targets for target in statement.targets)
+            for statement in meaningful
+        )
+    )
+
+
+def _reads_package_metadata(value: ast.expr, qualified_name: Callable[[ast.expr], str | None]) -> bool:
+    """`version(__name__)`, `get_distribution("x").version`, `version("x").split(".")`: every call reads
+    package metadata or is a method of what such a read returned."""
+    calls = [node for node in ast.walk(value) if isinstance(node, ast.Call)]
+    reads = [call for call in calls if qualified_name(call.func) in _PACKAGE_METADATA_READS]
+    return bool(reads) and all(
+        call in reads
+        or (isinstance(call.func, ast.Attribute) and any(read in reads for read in ast.walk(call.func.value)))
+        for call in calls
+    )
 
 
 def _is_constant_assignment(statement: ast.stmt) -> bool:

@@ -148,8 +148,12 @@ class HardcodedSecret(Rule):
             "of a key), a list of field names or type slugs (`[\"account_url\", \"connection_string\"]`: "
             "lowercase words joined by `_` or `-`, what a credentials form requires), a password hash "
             "(\"pbkdf2_sha256$...\", \"$2b$...\"), a Basic credential whose user and password "
-            "are equal, or a Stripe test-mode or publishable key (they reach no real money and "
-            "Stripe publishes them). Known formats are not reported when they are documented "
+            "are equal, a Stripe test-mode or publishable key (they reach no real money and "
+            "Stripe publishes them), a PostHog project key (`phc_...`: it only sends events and ships in every "
+            "page that reports them; personal keys, `phx_...`, are reported), or a value that the annotation "
+            "of its assignment or parameter lists in a `Literal[...]` (`DEFAULT_RESPONSE_MODE: dict[str, "
+            "Literal[\"query\", \"fragment\"]] = {\"code token\": \"fragment\"}`: one of a fixed set of "
+            "choices, a label). Known formats are not reported when they are documented "
             "examples (AWS's keys ending in EXAMPLE, the token on jwt.io's front page) or filler "
             "(x's, one repeated character); a token that is merely fake-looking is reported. A URL "
             "is not reported when its password is a placeholder, an upper-case template blank "
@@ -766,7 +770,12 @@ class HardcodedSecret(Rule):
             return
         if self._in_sample_data(value):
             return
+        choices = self._declared_choices(value)
         for literal in _literals(value):
+            if isinstance(literal, ast.Constant) and literal.value in choices:
+                # `dict[str, Literal["query", "fragment"]]`: the type lists the value as one of a
+                # fixed set of choices, which the code compares against; a listed value is a label.
+                continue
             self._check_literal(name, literal, binding, confidence)
 
     def _check_literal(self, name: str, literal: ast.expr, binding: _Binding, confidence: Confidence) -> None:
@@ -796,6 +805,26 @@ class HardcodedSecret(Rule):
             _Binding.FALLBACK: f"Remove the fallback so that a missing `{name}` fails at startup, and rotate the committed value.",
         }.get(binding, _FIX_NAMED)
         self._propose(_Candidate(literal, message, fix, self._adjust(confidence), strength=1))
+
+    def _declared_choices(self, node: ast.AST) -> frozenset[object]:
+        """The members of the `Literal[...]` types in the annotation declared for the statement or parameter
+        `node` belongs to: `MODES: dict[str, Literal["query", "fragment"]] = {...}`, `mode: Literal["a", "b"] = "a"`."""
+        child: ast.AST = node
+        for ancestor in self.context.ancestors(node):
+            if isinstance(ancestor, ast.AnnAssign):
+                return _literal_members(ancestor.annotation, self.context)
+            if isinstance(ancestor, ast.arguments):
+                positional = [*ancestor.posonlyargs, *ancestor.args]
+                pairs = [
+                    *zip(positional[len(positional) - len(ancestor.defaults) :], ancestor.defaults),
+                    *zip(ancestor.kwonlyargs, ancestor.kw_defaults),
+                ]
+                annotation = next((argument.annotation for argument, default in pairs if default is child), None)
+                return _literal_members(annotation, self.context) if annotation is not None else frozenset()
+            if isinstance(ancestor, ast.stmt):
+                return frozenset()
+            child = ancestor
+        return frozenset()
 
     # ------------------------------------------------------------------ sample data
 
@@ -918,6 +947,20 @@ class HardcodedSecret(Rule):
         current = self._candidates.get(key)
         if current is None or candidate.strength > current.strength:
             self._candidates[key] = candidate
+
+
+def _literal_members(annotation: ast.expr, context: FileContext) -> frozenset[object]:
+    """The values listed by every `Literal[...]` (typing's or typing_extensions') inside `annotation`."""
+    members: set[object] = set()
+    for node in ast.walk(annotation):
+        if not isinstance(node, ast.Subscript):
+            continue
+        callee = context.qualified_name(node.value)
+        if callee not in {"typing.Literal", "typing_extensions.Literal"}:
+            continue
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        members.update(element.value for element in elements if isinstance(element, ast.Constant))
+    return frozenset(members)
 
 
 def _top_level_callee(context: FileContext, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

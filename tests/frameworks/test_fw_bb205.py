@@ -140,6 +140,45 @@ def test_drf_pagination_comes_from_the_settings_module_or_a_project_base_class(t
     assert [(f.path, f.line, f.confidence) for f in unpaginated] == [("shop/views.py", 8, Confidence.HIGH)]
 
 
+def test_drf_pagination_from_a_mixin_without_bases_reaches_the_viewsets_of_the_project_base(tmp_path: Path) -> None:
+    # The project base viewset takes `pagination_class` from a plain mixin (no bases), whose value is
+    # computed from the settings: every viewset built on that base is paginated.
+    findings = review_tree(
+        tmp_path,
+        {
+            "shop/__init__.py": "",
+            "shop/models.py": MODELS,
+            "core/__init__.py": "",
+            "core/base.py": """
+                from django.conf import settings
+                from rest_framework import viewsets
+                from rest_framework.settings import perform_import
+
+                PAGINATION = perform_import(settings.PROJECT_PAGINATION_CLASS, "PROJECT_PAGINATION_CLASS")
+
+                class LocalSettingsMixin:
+                    pagination_class = PAGINATION
+
+                class ModelViewSet(LocalSettingsMixin, viewsets.ModelViewSet):
+                    pass
+            """,
+            "shop/views.py": """
+                from rest_framework import viewsets
+
+                from core import base as api_base
+                from shop.models import Order
+
+                class OrderViewSet(api_base.ModelViewSet):
+                    queryset = Order.objects.all()
+
+                class PlainOrders(viewsets.ModelViewSet):
+                    queryset = Order.objects.all()
+            """,
+        },
+    )
+    assert [(f.path, f.line) for f in findings] == [("shop/views.py", 11)]
+
+
 def test_a_drf_list_override_that_paginates_follows_the_view_pagination(tmp_path: Path) -> None:
     findings = review_tree(
         tmp_path,

@@ -363,9 +363,48 @@ FASTAPI_PROJECT = {
 }
 
 
+# A helper updates a field of the object it is handed from its old value: a new, unsaved object
+# its one caller built from a model imported from another module (no concurrent writer), while
+# the twin helper is also handed a stored row.
+DJANGO_FRESH_ARGUMENT = {
+    "desk/__init__.py": "",
+    "desk/models.py": """
+        from django.db import models
+
+
+        class FollowUp(models.Model):
+            title = models.CharField(max_length=200)
+    """,
+    "desk/updates.py": """
+        from desk.models import FollowUp
+
+
+        def set_status(follow_up, status):
+            follow_up.title += f" and {status}"
+            follow_up.save()
+
+
+        def retitle(follow_up, suffix):
+            follow_up.title += suffix  # expect: BB206
+            follow_up.save()
+
+
+        def update_ticket(title, status):
+            follow_up = FollowUp(title=title)
+            set_status(follow_up, status)
+            retitle(follow_up, "updated")
+
+
+        def edit(pk):
+            retitle(FollowUp.objects.get(pk=pk), "edited")
+    """,
+}
+
+
 @pytest.mark.parametrize(
     "files",
     [
+        pytest.param(DJANGO_FRESH_ARGUMENT, id="django-fresh-argument"),
         pytest.param(DJANGO_PROJECT, id="django"),
         pytest.param(FLASK_PROJECT, id="flask-sqlalchemy"),
         pytest.param(FASTAPI_PROJECT, id="fastapi-async-sqlalchemy"),

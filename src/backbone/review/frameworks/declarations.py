@@ -278,7 +278,8 @@ class _RouteExtractor:
                 break
         inner = _Scope((*scope.names, node.name), False, qualname, parent=scope)
         self._body(node.body, inner)
-        # A mixin without bases (`class DeleteRelationMixin:`) can still bring DRF `@action`s to a viewset.
+        # A mixin without bases (`class DeleteRelationMixin:`) can still bring DRF `@action`s and a
+        # `pagination_class` to a viewset.
         self._view_class(node, qualname, actions_only=not node.bases)
 
     def _statement(self, statement: ast.stmt, scope: _Scope) -> None:
@@ -789,9 +790,10 @@ class _RouteExtractor:
         if http_method_names is None and methods is None and pagination is Pagination.UNSET and path is None and not actions:
             return
         if actions_only:
-            if not actions:
+            # A mixin without bases brings its `@action`s and its `pagination_class` to the views that inherit it.
+            if not actions and pagination is Pagination.UNSET:
                 return
-            http_method_names, methods, pagination, path = None, None, Pagination.UNSET, None
+            http_method_names, methods, path = None, None, None
         self.found.append(
             ViewClassDeclaration(qualname, node.lineno, http_method_names, methods, tuple(actions), pagination, path)
         )

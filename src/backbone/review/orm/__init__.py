@@ -102,6 +102,7 @@ from backbone.review.orm.loops import (
     loop_at,
     on_error_path,
     once_in_loop,
+    same_row_each_round,
     repeating_loop,
 )
 from backbone.review.orm.values import (
@@ -143,6 +144,7 @@ __all__ = [
     "batch_lookup",
     "on_error_path",
     "once_in_loop",
+    "same_row_each_round",
     "irreversible_effect",
     "call_arguments",
     "classify_call",

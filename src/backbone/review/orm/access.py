@@ -35,7 +35,9 @@ from backbone.review.orm.facts import (
     PerRowMethodCall,
     QuerySite,
     SafeArgument,
+    FreshArgument,
 )
+from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.flow.module import ModuleFlows, ScopeFlow
 from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
@@ -184,8 +186,9 @@ def extract_data_access(
             functions.append(access)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             safe = _safe_arguments(flows.flow(node))
-            if safe:
-                arguments.append(CallArguments(context.qualname, safe))
+            fresh = _fresh_arguments(flows.flow(node))
+            if safe or fresh:
+                arguments.append(CallArguments(context.qualname, safe, fresh))
     functions.sort(key=lambda access: access.qualname)
     arguments.sort(key=lambda passed: passed.qualname)
     if semantic is not None:
@@ -341,6 +344,74 @@ def _safe_arguments(flow: ScopeFlow) -> tuple[SafeArgument, ...]:
             if not origin.carries_input:
                 found.append(SafeArgument(call.lineno, call.col_offset + 1, position, keyword, origin))
     return tuple(found)
+
+
+def _fresh_arguments(flow: ScopeFlow) -> tuple[FreshArgument, ...]:
+    """The arguments of the function's calls of plain names, `self.` methods and module
+    functions that are model objects it built (`f = FollowUp(...)`) and had not saved, nor handed
+    to another call, before: what its callees' parameters receive is a row nobody else sees."""
+    found: list[FreshArgument] = []
+    for call in flow.calls:
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in _NOT_PROJECT_CALLS:
+                continue
+        elif not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            continue
+        passed = [(index, "", argument) for index, argument in enumerate(call.args)]
+        passed += [(-1, keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
+        for position, keyword, argument in passed:
+            if not isinstance(argument, ast.Name):
+                continue
+            constructor = _built_by(argument, flow)
+            if constructor is None or _used_by_a_call_before(argument.id, call, flow):
+                continue
+            found.append(FreshArgument(call.lineno, call.col_offset + 1, position, keyword, constructor))
+    return tuple(found)
+
+
+def _built_by(argument: ast.Name, flow: ScopeFlow) -> str | None:
+    """"" when the value is a new model object the file knows; the qualified name of the class
+    when the name's one binding in the function calls a class the file imports (the project
+    knowledge tells whether it is a model); None otherwise."""
+    value = flow.value(argument)
+    if value is not None:
+        return "" if value.kind is ValueKind.INSTANCE and value.new else None
+    bindings = flow.bindings.get(argument.id, [])
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN or not isinstance(bindings[0].node, ast.Call):
+        return None
+    func = bindings[0].node.func
+    qualified = flow.resolver.qualified_name(func)
+    leaf = qualified.rpartition(".")[2] if qualified else ""
+    return qualified if leaf[:1].isupper() else None
+
+
+def _used_by_a_call_before(name: str, call: ast.Call, flow: ScopeFlow) -> bool:
+    """`name.save()`, `session.add(name)`, `helper(name)` earlier in the function (a call
+    inside a loop counts wherever it stands): the object may be a stored row by then."""
+    where = (call.lineno, call.col_offset)
+    for other in flow.calls:
+        if other is call:
+            continue
+        inside_loop = any(isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) for parent in _ancestors(other, flow))
+        if (other.lineno, other.col_offset) >= where and not inside_loop:
+            continue
+        func = other.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name:
+            return True
+        values = [*other.args, *(keyword.value for keyword in other.keywords)]
+        if any(isinstance(value, ast.Name) and value.id == name for value in values):
+            return True
+    return False
+
+
+def _ancestors(node: ast.AST, flow: ScopeFlow) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    parent = flow.parent(node)
+    while parent is not None and parent is not flow.scope:
+        found.append(parent)
+        parent = flow.parent(parent)
+    return found
 
 
 def _reads_cache_first(flow: ScopeFlow) -> bool:
@@ -821,6 +892,7 @@ class ProjectKnowledge(DataKnowledge):
         self.handles: dict[str, DataValue] = {}
         self.functions: dict[str, FunctionDataAccess] = {}
         self.arguments: dict[str, tuple[SafeArgument, ...]] = {}
+        self.fresh: dict[str, tuple[FreshArgument, ...]] = {}
         # (model, name) -> the function `Model.add_to_class(name, function)` makes its method.
         self.contributed: dict[tuple[str, str], str] = {}
         for facts in index.modules.values():
@@ -831,6 +903,7 @@ class ProjectKnowledge(DataKnowledge):
                     self.functions[declaration.qualname] = declaration
                 elif isinstance(declaration, CallArguments):
                     self.arguments[declaration.qualname] = declaration.arguments
+                    self.fresh[declaration.qualname] = declaration.fresh
                 elif isinstance(declaration, ContributedMethod):
                     self.contributed[(index.resolve(declaration.model), declaration.name)] = index.resolve(declaration.function)
         # Methods that run SQL themselves: a custom manager method called in a loop is a query.
@@ -1005,6 +1078,29 @@ class ProjectKnowledge(DataKnowledge):
                 for argument in passed:
                     found = argument.origin if found is None else found.worst(argument.origin)
         return found
+
+    def fresh_argument(self, qualname: str, position: int, name: str) -> bool:
+        """Every project call of `qualname` passes its parameter `name` (at `position` among the
+        arguments a call writes, -1 for keyword-only) a model object the caller built and had not
+        saved: a row no concurrent request can have read."""
+        callers = self.callers(qualname)
+        if not callers:
+            return False
+        for caller in callers:
+            facts = self.index.functions.get(caller)
+            if facts is None:
+                return False
+            fresh = {
+                (argument.line, argument.column) for argument in self.fresh.get(caller, ())
+                if ((position >= 0 and argument.position == position) or argument.keyword == name)
+                and (not argument.constructor or self.model(self.index.resolve(argument.constructor)) is not None)
+            }
+            for site in facts.calls:
+                if self.resolve_function(site.callee) != qualname:
+                    continue
+                if (site.line, site.column) not in fresh:
+                    return False
+        return True
 
     def acquires_lock(self, qualname: str, depth: int = 0) -> bool:
         """The function takes a lock, or calls a project helper that takes one and keeps it

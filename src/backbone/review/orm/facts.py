@@ -231,12 +231,31 @@ class FunctionDataAccess:
 
 
 @dataclass(frozen=True, slots=True)
+class FreshArgument:
+    """An argument, at a call in the function, that is a model object the function built
+    (`FollowUp(...)`) and had not saved before the call: a row no other request can see yet."""
+
+    line: int
+    # 1-based, as `CallSite` counts.
+    column: int
+    # Position among the positional arguments (-1: passed by keyword).
+    position: int
+    keyword: str
+    # The class the caller called to build it, as its imports qualify it, when the file alone
+    # doesn't know it for a model (`f = FollowUp(...)` with FollowUp imported): the project
+    # knowledge checks it is one. "" when the file knew.
+    constructor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CallArguments:
     """The arguments of a function's calls that carry no input (a fact of its own, so that a
-    function that only passes numbers along still has no `FunctionDataAccess`)."""
+    function that only passes numbers along still has no `FunctionDataAccess`), and those
+    that are new, unsaved model objects."""
 
     qualname: str
     arguments: tuple[SafeArgument, ...]
+    fresh: tuple[FreshArgument, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -965,15 +965,39 @@ def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     return False
 
 
+def same_row_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`for study in studies: task.progress = ...; task.save()` where `task` is bound before the
+    loop and never rebound in it: every round rewrites the one row the object stands for (a
+    progress counter, a status), so there are no rows to batch."""
+    del flow  # the test is on the loop's own syntax
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("save", "asave")):
+        return False
+    receiver = node.func.value
+    if not isinstance(receiver, ast.Name) or receiver.id in loop.targets():
+        return False
+    name = receiver.id
+    for child in ast.walk(loop.node):
+        if isinstance(child, (ast.Global, ast.Nonlocal)) and name in child.names:
+            return False
+        if isinstance(child, ast.Name) and child.id == name and not isinstance(child.ctx, ast.Load):
+            return False
+        if isinstance(child, ast.arg) and child.arg == name:
+            return False
+    return True
+
+
 def _latched(guard: ast.If, child: ast.AST, loop: Loop, flow: ScopeFlow, targets: set[str]) -> bool:
     """`if not author: author = Author(name); session.add(author); session.commit()`: the block
-    sets the name it tests to a new model object (always true) before the write, and the loop
+    sets the name it tests to a new model object (always true) before the write or by it
+    (`if details is None: details = Details.objects.create(...)`), and the loop
     binds that name nowhere but under such a test, so the block runs in one round at most."""
     name = _negated_name(guard.test)
     if name is None or name in targets:
         return False
-    before = guard.body[: next((index for index, statement in enumerate(guard.body) if statement is child), 0)]
-    if not any(_sets_new_object(statement, name, flow) for statement in before):
+    # The block's statements up to the write's, that one included: `author = Author.objects.create(...)`
+    # is the write and sets the name at once.
+    upto = guard.body[: next((index for index, statement in enumerate(guard.body) if statement is child), -1) + 1]
+    if not any(_sets_new_object(statement, name, flow) for statement in upto):
         return False
     for node in ast.walk(loop.node):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
@@ -998,7 +1022,8 @@ def _negated_name(test: ast.expr) -> str | None:
 
 
 def _sets_new_object(statement: ast.stmt, name: str, flow: ScopeFlow) -> bool:
-    """`author = Author(name=...)`: a new model object, which is true."""
+    """`author = Author(name=...)` or `author = Author.objects.create(...)`: a new model object,
+    which is true (and not None)."""
     if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
         return False
     target = statement.targets[0]

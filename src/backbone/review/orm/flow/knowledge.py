@@ -53,6 +53,11 @@ class DataKnowledge:
         parameter `name` (at `position` among the arguments a call writes, -1 for keyword-only)."""
         return False
 
+    def fresh_argument(self, qualname: str, position: int, name: str) -> bool:
+        """Every project call of `qualname` passes its parameter `name` a model object the caller
+        built and had not saved (orm/access.py)."""
+        return False
+
     def yields_once(self, qualname: str) -> bool:
         """The project function is a generator that yields at most once (project.FunctionFacts)."""
         return False

@@ -18,6 +18,7 @@ from backbone.review.orm import (
     another_table_each_round,
     batch_lookup,
     once_in_loop,
+    same_row_each_round,
     on_error_path,
     irreversible_effect,
     is_migration,
@@ -94,7 +95,9 @@ class WriteInLoop(Rule):
             "can't be rolled back; a write under `if name == \"currency\":` on the loop value (it runs in one round); a write "
             "under `if not author:` after the block sets `author` to a new model object, when the loop binds `author` "
             "only under such a test (`if not author: author = Author(name=name); session.add(author); session.commit()`: "
-            "it runs in one round at most); a write in an "
+            "it runs in one round at most), also `if details is None: details = Details.objects.create(...)`, where the "
+            "create itself sets the name; `save()` of one object bound before the loop and never rebound in it "
+            "(`task.progress = f\"{i} of {n}\"; task.save()`: a progress row rewritten each round, nothing to batch); a write in an "
             "`except` handler inside the loop for a failure (it records the rows that failed, not every row; a "
             "handler of a lookup that found nothing, `except IndexError:` / `DoesNotExist`, creates the row and is "
             "reported), or in a branch that records the round's failure as an exception object and skips the rest of "
@@ -355,6 +358,41 @@ class WriteInLoop(Rule):
                         author = stored
                 sort_names.append(name)
             return author, sort_names
+        """,
+        # Django: the progress row, fetched before the loop, is saved every round: one row
+        # rewritten, nothing to batch. The details row is created under `is None` and stays set.
+        """
+        from django.db import models
+
+
+        class Export(models.Model):
+            progress = models.CharField(max_length=100)
+
+
+        class Study(models.Model):
+            name = models.CharField(max_length=100)
+
+
+        class Details(models.Model):
+            study = models.ForeignKey(Study, on_delete=models.CASCADE)
+
+
+        def export(task_id):
+            task = Export.objects.get(pk=task_id)
+            for index, study in enumerate(Study.objects.all()):
+                task.progress = f"{index} done"
+                task.save()
+
+
+        def collect(study, items):
+            details = None
+            for item in items:
+                if item == "alert":
+                    pass
+                elif item.startswith("notice"):
+                    if details is None:
+                        details = Details.objects.create(study=study)
+                    print(details, item)
         """,
         # Uploads that fail validation are deleted and reported back; the others are kept.
         """
@@ -802,6 +840,9 @@ class WriteInLoop(Rule):
             if _custom_per_row(event, flow) or another_table_each_round(event.node, loop, flow):
                 continue
             if once_in_loop(event.node, loop, flow) or on_error_path(event.node, loop, flow):
+                continue
+            if same_row_each_round(event.node, loop, flow):
+                # One object saved every round (a progress counter): one row rewritten, nothing to batch.
                 continue
             if loop.node not in effects:
                 effects[loop.node] = irreversible_effect(loop, flow)

@@ -52,7 +52,9 @@ class ReadModifyWriteRace(Rule):
             "Not reported: rows loaded with `select_for_update()` (Django) or `with_for_update()` / "
             "`get(..., with_for_update=True)` (SQLAlchemy); atomic updates that never read the value into Python "
             "(`F(\"balance\") - amount`, `queryset.update(...)`, `update(Account).values(balance=Account.balance - x)`); "
-            "instances created in the function (a new row has no concurrent writer); a field the function assigned "
+            "instances created in the function (a new row has no concurrent writer), or handed to it as a parameter to "
+            "which every project call passes a model object the caller built and had not saved or passed on before "
+            "(`follow_up = FollowUp(...)`, then `set_status(ticket, follow_up)`); a field the function assigned "
             "a computed value on every path before updating it (`invoice.invoice_to = \", \".join(lines)` then "
             "`invoice.invoice_to += vat_line`: the update works on that value, not the stored one); relations and attributes that "
             "aren't fields of a model whose fields are all known; SQLAlchemy models with a `version_id_col` "
@@ -89,6 +91,34 @@ class ReadModifyWriteRace(Rule):
     )
 
     INVALID = (
+        # A helper one of whose callers hands it a new object and another a stored row (or a new
+        # object it already saved): the helper may update a row other requests read.
+        """
+        from django.db import models
+
+        class FollowUp(models.Model):
+            title = models.CharField(max_length=200)
+
+        def retitle(follow_up, suffix):
+            follow_up.title += suffix  # expect: BB206
+            follow_up.save()
+
+        def add(title):
+            follow_up = FollowUp(title=title)
+            retitle(follow_up, "new")
+
+        def edit(pk):
+            retitle(FollowUp.objects.get(pk=pk), "edited")
+
+        def rename(follow_up, suffix):
+            follow_up.title += suffix  # expect: BB206
+            follow_up.save()
+
+        def add_saved(title):
+            follow_up = FollowUp(title=title)
+            follow_up.save()
+            rename(follow_up, "saved")
+        """,
         # Django: get(), subtract, save().
         """
         from django.db import models
@@ -314,6 +344,26 @@ class ReadModifyWriteRace(Rule):
             db.session.execute(db.update(Post).where(Post.id == post_id).values(likes=Post.likes + 1))
             db.session.commit()
         """,
+        # A helper handed, by every project call, a new object its caller built and has not saved.
+        """
+        from django.db import models
+
+        class Ticket(models.Model):
+            status = models.IntegerField()
+
+        class FollowUp(models.Model):
+            ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+            title = models.CharField(max_length=200)
+
+        def set_status(ticket, follow_up, status):
+            if ticket.status != status:
+                follow_up.title += f" and {status}"
+                follow_up.save()
+
+        def update_ticket(ticket, title, status):
+            follow_up = FollowUp(ticket=ticket, title=title)
+            set_status(ticket, follow_up, status)
+        """,
         # A new instance has no concurrent writer; a computed value that is never saved.
         """
         from django.db import models
@@ -516,6 +566,8 @@ class ReadModifyWriteRace(Rule):
                 continue
             if flow.assigned_before(update, target):
                 continue
+            if _fresh_parameter(target.value, flow):
+                continue
             assert instance is not None
             if not _persisted_after(update, target, instance, writes):
                 continue
@@ -563,6 +615,19 @@ class ReadModifyWriteRace(Rule):
                 f".values({field}={name}.{field} {operator} ...)`, or load the row with `.with_for_update()`."
             )
         self.report(update, message, fix=fix, confidence=confidence)
+
+
+def _fresh_parameter(node: ast.expr, flow: ScopeFlow) -> bool:
+    """`def set_status(ticket, follow_up): follow_up.title += ...` where every project call passes
+    a model object the caller built and had not saved yet: a new row has no concurrent writer."""
+    if not isinstance(node, ast.Name) or not isinstance(flow.scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    binding = flow.binding_at(node.id, node)
+    if binding is None or binding.kind.value != "param":
+        return False
+    position = flow.call_position(node.id)
+    qualname = flow.context.qualname
+    return position is not None and bool(qualname) and flow.knowledge.fresh_argument(qualname, position, node.id)
 
 
 def _holds_lock(flow: ScopeFlow) -> bool:

@@ -655,3 +655,34 @@ def test_one_reading_of_what_a_loop_runner_starts() -> None:
     assert script_entry_points(tree, resolve) == frozenset({"main"})
     # `hook` is started by `cli` alone and named nowhere else; `main` is started at module level.
     assert loop_owners(tree, resolve) == {"hook": frozenset({"cli"})}
+
+
+def test_a_file_read_only_by_the_call_that_fills_a_lazy_global_is_not_per_request() -> None:
+    # `_routes()` opens the manifest only the first time, to fill the module global; every later
+    # request reads the global. A helper that opens the file on every call is still reported.
+    assert lines(
+        """
+        import json
+
+        _ROUTES = None
+
+        def _load_routes():
+            with open("routes.json") as f:
+                return json.load(f)
+
+        def _routes():
+            global _ROUTES
+            if _ROUTES is None:
+                _ROUTES = _load_routes()
+            return _ROUTES
+
+        def _fresh_routes():
+            return _load_routes()
+
+        async def page(path: str):
+            return _routes().get(path)
+
+        async def reload(path: str):
+            return _fresh_routes().get(path)
+        """
+    ) == [23]

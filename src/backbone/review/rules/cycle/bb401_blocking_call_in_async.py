@@ -110,7 +110,8 @@ class BlockingCallInAsync(Rule):
             "with `functools.cache`/`lru_cache` (a one-off cost, usually reading settings), and functions "
             "that keep their answer in module-level state (`global _domain; if _domain is None: _domain = "
             "...`, `if key not in _SITES: _SITES[key] = ...`): the work runs once per process, not per "
-            "request;\n"
+            "request; likewise whatever a function reaches only through the call that fills such a global "
+            "(`if _ROUTES is None: _ROUTES = _load_routes()`, where `_load_routes()` opens a file);\n"
             "- SQLAlchemy relationship reads (`user.addresses`), eager-loaded or not: on an "
             "`AsyncSession`'s object a lazy load raises `MissingGreenlet` instead of blocking, and an "
             "object of a sync `Session` came from a query, which is where the sync session is reported;\n"
@@ -904,7 +905,10 @@ def _blocking_path(project: ProjectIndex, qualname: str, depth: int, django: boo
     facts = project.functions.get(qualname)
     found: _Path | None = None
     if facts is not None and depth > 0:
-        for site in facts.calls:
+        # A call made in a once-per-process initialisation of a module global (`if _routes is None:
+        # _routes = load()`) runs for the first caller only: the work is not per request.
+        calls = [site for site in facts.calls if not site.once]
+        for site in calls:
             leaf = blocking_function(site.callee)
             if leaf is not None:
                 found = _Path((qualname,), leaf)
@@ -917,7 +921,7 @@ def _blocking_path(project: ProjectIndex, qualname: str, depth: int, django: boo
             if access is not None and queries and not access.cached:
                 found = _Path((qualname,), blocking_site(queries[0], django))
         if found is None and depth > 1:
-            for site in facts.calls:
+            for site in calls:
                 if INSTANCE_CALL in site.callee:
                     # A method of an object the function builds (`server = Server(); server.start()`):
                     # the call graph knows it for where code runs; what blocks is read through the

@@ -327,6 +327,57 @@ def test_confidence(snippet: str, confidence: Confidence) -> None:
             """,
             id="suppress-around-a-teardown",
         ),
+        pytest.param(
+            """
+            import requests
+
+            def check_network(session, urls):
+                timeout = 0.5
+                for _ in range(3):
+                    for url in urls:
+                        try:
+                            session.head(url, timeout=timeout)
+                            return
+                        except requests.exceptions.ConnectionError:
+                            continue
+                    timeout *= 2
+                raise NetworkError("network seems down")
+            """,
+            id="a-retry-loop-that-raises-when-every-attempt-failed",
+        ),
+        pytest.param(
+            """
+            import socket
+            import time
+
+            def wait_until_ready(host, port, timeout=30):
+                start = time.time()
+                while time.time() - start < timeout:
+                    try:
+                        with socket.create_connection((host, port), timeout=0.5):
+                            return
+                    except OSError:
+                        time.sleep(0.2)
+                raise RuntimeError("not ready")
+            """,
+            id="a-readiness-poll-that-raises-at-its-deadline",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def connect(client):
+                for attempt in range(5):
+                    try:
+                        await client.connect()
+                        break
+                    except Exception:
+                        await asyncio.sleep(2 ** attempt)
+                else:
+                    raise ConnectionError("gave up")
+            """,
+            id="a-retry-loop-whose-else-raises",
+        ),
     ],
 )
 def test_not_reported(snippet: str) -> None:
@@ -376,6 +427,49 @@ def test_not_reported(snippet: str) -> None:
                     return error
             """,
             id="an-empty-default-in-a-variable-named-error",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        return client.connect()
+                    except Exception:
+                        time.sleep(1)
+                return None
+            """,
+            id="a-retry-loop-that-gives-up-silently",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        client.connect()
+                        break
+                    except Exception:
+                        time.sleep(1)
+                raise ConnectionError("always reached")
+            """,
+            id="a-retry-loop-that-breaks-and-raises-after-is-no-report",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        return client.connect()
+                    except Exception:
+                        client.reset()
+                raise ConnectionError("gave up")
+            """,
+            id="a-handler-that-does-more-than-wait",
         ),
     ],
 )

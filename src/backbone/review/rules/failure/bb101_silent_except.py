@@ -51,6 +51,7 @@ _SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
 _LONGEST_SHOWN = 48
 # Writing to the console of a command someone runs by hand: the person who ran it reads it.
 _CONSOLE_WRITES = frozenset({"print", "click.echo", "click.secho", "typer.echo", "typer.secho", "rich.print"})
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep", "eventlet.sleep"})
 _RUN_BY_HAND = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
 _CONSEQUENCE = "so failures vanish without a trace"
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
@@ -1477,7 +1478,7 @@ class SilentExcept(Rule):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
             return
-        if self._tries_the_next_candidate(handler, guarded_body):
+        if self._tries_the_next_candidate(handler, guarded_body) or self._retried_until_given_up(handler, guarded_body):
             return
         if self._tells_the_operator(handler) or self._reported_as_missing_after(handler):
             return
@@ -1801,6 +1802,55 @@ class SilentExcept(Rule):
             if isinstance(target, ast.Name)
         }
         return bool(produced) and self._absence_reported_after(loop, produced)
+
+    def _retried_until_given_up(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`for attempt in range(3): try: return probe() / except OSError: time.sleep(1)` then
+        `raise NetworkError(...)` (or `while time.time() < deadline:` ... then `raise`): the handler only
+        waits or moves on to the next attempt, the guarded block leaves the loop when an attempt works,
+        and the code the loop falls through to when every attempt failed reports it. One attempt's
+        failure is expected; running out of attempts is not, and is raised."""
+        if not handler.body or not all(self._waits_or_moves_on(statement) for statement in handler.body):
+            return False
+        statement = self.context.parent(handler)
+        loop = self.context.parent(statement) if statement is not None else None
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body:
+            return False
+        leaves = [node for node in block_nodes(guarded) if isinstance(node, (ast.Return, ast.Break))]
+        if not leaves:
+            return False
+        if all(isinstance(node, ast.Break) for node in leaves):
+            # `break` on success: only the loop's `else:` runs when every attempt failed.
+            return bool(loop.orelse) and any(self._reports(item) for item in loop.orelse)
+        if any(isinstance(node, ast.Break) for node in leaves):
+            return False
+        # `return` on success leaves every loop around it: what follows the outermost one runs only
+        # when every attempt failed.
+        node: ast.stmt = loop
+        while True:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and node.orelse:
+                return any(self._reports(item) for item in node.orelse)
+            parent = self.context.parent(node)
+            following = handled.statements_after(node, parent)
+            for item in following:
+                if self._reports(item):
+                    return True
+                if isinstance(item, (ast.Return, ast.Break, ast.Continue)):
+                    return False
+            if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and node in parent.body:
+                node = parent
+                continue
+            return False
+
+    def _waits_or_moves_on(self, statement: ast.stmt) -> bool:
+        """`continue`, `pass`, `time.sleep(delay)` / `await asyncio.sleep(delay)`, `delay *= 2`."""
+        if isinstance(statement, (ast.Continue, ast.Pass)):
+            return True
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            return not any(isinstance(node, ast.Call) for node in ast.walk(statement.value))
+        if isinstance(statement, ast.Expr):
+            call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+            return isinstance(call, ast.Call) and self.context.call_name(call) in _SLEEPS
+        return False
 
     def _absence_reported_after(self, loop: ast.stmt, names: set[str]) -> bool:
         """After the loop (or the blocks around it, up to the function), an `if name is None:` (or

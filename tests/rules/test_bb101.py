@@ -378,6 +378,39 @@ def test_confidence(snippet: str, confidence: Confidence) -> None:
             """,
             id="a-retry-loop-whose-else-raises",
         ),
+        pytest.param(
+            """
+            def list_blobs(directory):
+                found = []
+                for entry in directory.iterdir():
+                    try:
+                        found.append((entry.name, entry.stat().st_mtime))
+                    except OSError:
+                        pass
+                return found
+            """,
+            id="an-entry-gone-between-the-listing-and-its-stat",
+        ),
+        pytest.param(
+            """
+            import os
+            import shutil
+            import stat
+
+            def prune(directory, cutoff):
+                removed = 0
+                for entry in os.scandir(directory):
+                    try:
+                        st = os.stat(entry.path, follow_symlinks=False)
+                        if stat.S_ISDIR(st.st_mode) and st.st_mtime < cutoff:
+                            shutil.rmtree(entry.path, ignore_errors=True)
+                            removed += 1
+                    except OSError:
+                        pass
+                return removed
+            """,
+            id="a-pruned-entry-gone-between-the-listing-and-its-stat",
+        ),
     ],
 )
 def test_not_reported(snippet: str) -> None:
@@ -470,6 +503,45 @@ def test_not_reported(snippet: str) -> None:
                 raise ConnectionError("gave up")
             """,
             id="a-handler-that-does-more-than-wait",
+        ),
+        pytest.param(
+            """
+            import os
+
+            def archive(directory, target):
+                for entry in os.scandir(directory):
+                    try:
+                        os.rename(entry.path, os.path.join(target, entry.name))
+                    except OSError:
+                        pass
+            """,
+            id="a-failed-move-of-a-listed-entry",
+        ),
+        pytest.param(
+            """
+            def list_blobs(directory):
+                found = []
+                for entry in directory.iterdir():
+                    try:
+                        found.append((entry.name, entry.stat().st_mtime))
+                    except Exception:
+                        pass
+                return found
+            """,
+            id="a-catch-all-around-the-stat-of-a-listed-entry",
+        ),
+        pytest.param(
+            """
+            def sizes(paths):
+                found = []
+                for path in paths:
+                    try:
+                        found.append(path.stat().st_size)
+                    except OSError:
+                        pass
+                return found
+            """,
+            id="a-stat-of-paths-that-were-not-listed",
         ),
     ],
 )

@@ -52,6 +52,12 @@ _LONGEST_SHOWN = 48
 # Writing to the console of a command someone runs by hand: the person who ran it reads it.
 _CONSOLE_WRITES = frozenset({"print", "click.echo", "click.secho", "typer.echo", "typer.secho", "rich.print"})
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep", "eventlet.sleep"})
+# Listing a directory, and reading what the file system says about one of its entries.
+_DIRECTORY_LISTINGS = frozenset({"os.scandir", "os.listdir", "glob.glob", "glob.iglob"})
+_ENTRY_METADATA_READS = frozenset(
+    {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize"}
+)
+_ENTRY_METADATA_METHODS = frozenset({"stat", "lstat", "is_dir", "is_file", "is_symlink"})
 _RUN_BY_HAND = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
 _CONSEQUENCE = "so failures vanish without a trace"
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
@@ -200,6 +206,12 @@ class SilentExcept(Rule):
             "and where what runs once every attempt failed raises or logs (`raise NetworkError(...)` after the "
             "loop): one attempt failing is expected, running out of them is reported (a loop that then "
             "returns quietly is still reported);\n"
+            "- an entry of a directory listed just before (`for entry in path.iterdir():`, `os.scandir(...)`, "
+            "`os.listdir(...)`, `glob.glob(...)`) whose metadata the block reads (`entry.stat()`, "
+            "`os.stat(entry.path)`) and collects (`found.append(...)`) or removes with errors ignored "
+            "(`shutil.rmtree(entry.path, ignore_errors=True)`), when the handler of an `OSError` skips it "
+            "(`pass`, `continue`): the entry went away between the listing and the read (a catch-all, or a "
+            "block that moves or writes the entry, is still reported);\n"
             "- a handler that calls a function of the same module that raises on every path, given what it "
             "is passed (`_check(LIBRARY_NOT_FOUND)` where `_check` raises for any code but success): that is a "
             "`raise`;\n"
@@ -1704,6 +1716,12 @@ class SilentExcept(Rule):
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
             if handled.only_reads_local_files(guarded, self.context.qualified_name):
                 return True
+        if (
+            caught.exception.kind is not ExceptionKind.BROAD
+            and caught.exception.area is InfrastructureArea.OPERATING_SYSTEM
+            and self._stats_a_listed_entry(handler, guarded)
+        ):
+            return True
         # A catch-all catches far more than the block's own `raise Exception(...)`.
         broad = caught.exception.kind is ExceptionKind.BROAD
         if not broad and handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
@@ -1846,6 +1864,62 @@ class SilentExcept(Rule):
                 node = parent
                 continue
             return False
+
+    def _stats_a_listed_entry(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`for entry in directory.iterdir(): try: found.append((entry.name, entry.stat().st_mtime)) /
+        except OSError: pass`: the block only reads the metadata of an entry of a directory listed just
+        before (and collects it, or removes it with errors ignored), and the handler skips it. An
+        `OSError` there means the entry went away between the listing and the read, which is expected
+        of a directory others write to; skipping it is the answer."""
+        if not all(isinstance(statement, (ast.Pass, ast.Continue)) for statement in handler.body):
+            return False
+        entries: set[str] = set()
+        for ancestor in self.context.ancestors(handler):
+            if isinstance(ancestor, NESTED_SCOPES):
+                break
+            if isinstance(ancestor, ast.For) and isinstance(ancestor.target, ast.Name) and self._lists_a_directory(
+                ancestor.iter
+            ):
+                entries.add(ancestor.target.id)
+        if not entries:
+            return False
+        reads = False
+        for call in (node for node in block_nodes(guarded) if isinstance(node, ast.Call)):
+            qualified = self.context.call_name(call) or ""
+            # The entry is what is asked (`entry.stat()`) or what is passed (`os.stat(entry.path)`).
+            asked = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+            on_entry = any(
+                isinstance(node, ast.Name) and node.id in entries
+                for part in [*asked, *call.args]
+                for node in ast.walk(part)
+            )
+            if on_entry and (qualified in _ENTRY_METADATA_READS or (
+                isinstance(call.func, ast.Attribute) and call.func.attr in _ENTRY_METADATA_METHODS
+            )):
+                reads = True
+            elif qualified.startswith("stat.S_IS"):
+                continue
+            elif qualified == "shutil.rmtree" and any(
+                keyword.arg == "ignore_errors" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+                for keyword in call.keywords
+            ):
+                continue
+            elif isinstance(call.func, ast.Attribute) and call.func.attr in ("append", "add") and isinstance(
+                call.func.value, ast.Name
+            ):
+                continue
+            else:
+                return False
+        return reads
+
+    def _lists_a_directory(self, node: ast.expr) -> bool:
+        """`path.iterdir()`, `os.scandir(path)`, `os.listdir(path)`, `glob.glob(pattern)`, `path.glob(...)`."""
+        if not isinstance(node, ast.Call):
+            return False
+        qualified = self.context.call_name(node) or ""
+        if qualified in _DIRECTORY_LISTINGS:
+            return True
+        return isinstance(node.func, ast.Attribute) and node.func.attr in ("iterdir", "glob", "rglob") and not node.keywords
 
     def _waits_or_moves_on(self, statement: ast.stmt) -> bool:
         """`continue`, `pass`, `time.sleep(delay)` / `await asyncio.sleep(delay)`, `delay *= 2`."""

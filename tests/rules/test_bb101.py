@@ -411,6 +411,21 @@ def test_confidence(snippet: str, confidence: Confidence) -> None:
             """,
             id="a-pruned-entry-gone-between-the-listing-and-its-stat",
         ),
+        pytest.param(
+            """
+            import shlex
+
+            def ssh_tokens(parts):
+                tokens = []
+                for part in parts:
+                    try:
+                        tokens.extend(shlex.split(part))
+                    except Exception:
+                        tokens.append(part)
+                return tokens
+            """,
+            id="a-parse-added-to-a-local-list-falls-back-to-the-raw-text",
+        ),
     ],
 )
 def test_not_reported(snippet: str) -> None:
@@ -542,6 +557,19 @@ def test_not_reported(snippet: str) -> None:
                 return found
             """,
             id="a-stat-of-paths-that-were-not-listed",
+        ),
+        pytest.param(
+            """
+            import shlex
+
+            def ssh_tokens(self, parts):
+                for part in parts:
+                    try:
+                        self.tokens.extend(shlex.split(part))
+                    except Exception:
+                        self.tokens.append(part)
+            """,
+            id="a-parse-added-to-an-object-that-is-no-local-list",
         ),
     ],
 )

@@ -165,7 +165,9 @@ class SilentExcept(Rule):
             "`text.encode(...)`/`.decode(...)`/`.split(...)`) or matches text against a pattern (`re.findall(...)`), "
             "possibly of a setting it reads from the environment "
             "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
-            "so its failure means the input is not in that format;\n"
+            "so its failure means the input is not in that format; adding what it parsed to a list the function "
+            "builds (`tokens = []`, then `tokens.extend(shlex.split(part))`, falling back to `tokens.append(part)`) "
+            "is part of the parse (a list held elsewhere, `self.tokens`, is still reported);\n"
             "- the body of a response whose status the code already read (`if response.status_code >= 400: "
             "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
             "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
@@ -1690,7 +1692,7 @@ class SilentExcept(Rule):
                 return True
             if _only_calls_best_effort(guarded):
                 return True
-        if handled.only_parses(guarded, self.context.qualified_name):
+        if handled.only_parses(guarded, self.context.qualified_name, self._local_lists(handler)):
             return True
         if self._passes_the_input_on_unchanged(handler, guarded):
             return True
@@ -1920,6 +1922,21 @@ class SilentExcept(Rule):
         if qualified in _DIRECTORY_LISTINGS:
             return True
         return isinstance(node.func, ast.Attribute) and node.func.attr in ("iterdir", "glob", "rglob") and not node.keywords
+
+    def _local_lists(self, node: ast.AST) -> frozenset[str]:
+        """Names the enclosing function binds to a list it builds (`tokens = []`, `tokens: list[str] = []`)."""
+        function = self.context.enclosing_function(node)
+        if function is None:
+            return frozenset()
+        names: set[str] = set()
+        for statement in block_nodes(function.body):
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, (ast.List, ast.ListComp)):
+                names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.value, (ast.List, ast.ListComp)) and (
+                isinstance(statement.target, ast.Name)
+            ):
+                names.add(statement.target.id)
+        return frozenset(names)
 
     def _waits_or_moves_on(self, statement: ast.stmt) -> bool:
         """`continue`, `pass`, `time.sleep(delay)` / `await asyncio.sleep(delay)`, `delay *= 2`."""

@@ -327,6 +327,105 @@ def test_confidence(snippet: str, confidence: Confidence) -> None:
             """,
             id="suppress-around-a-teardown",
         ),
+        pytest.param(
+            """
+            import requests
+
+            def check_network(session, urls):
+                timeout = 0.5
+                for _ in range(3):
+                    for url in urls:
+                        try:
+                            session.head(url, timeout=timeout)
+                            return
+                        except requests.exceptions.ConnectionError:
+                            continue
+                    timeout *= 2
+                raise NetworkError("network seems down")
+            """,
+            id="a-retry-loop-that-raises-when-every-attempt-failed",
+        ),
+        pytest.param(
+            """
+            import socket
+            import time
+
+            def wait_until_ready(host, port, timeout=30):
+                start = time.time()
+                while time.time() - start < timeout:
+                    try:
+                        with socket.create_connection((host, port), timeout=0.5):
+                            return
+                    except OSError:
+                        time.sleep(0.2)
+                raise RuntimeError("not ready")
+            """,
+            id="a-readiness-poll-that-raises-at-its-deadline",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def connect(client):
+                for attempt in range(5):
+                    try:
+                        await client.connect()
+                        break
+                    except Exception:
+                        await asyncio.sleep(2 ** attempt)
+                else:
+                    raise ConnectionError("gave up")
+            """,
+            id="a-retry-loop-whose-else-raises",
+        ),
+        pytest.param(
+            """
+            def list_blobs(directory):
+                found = []
+                for entry in directory.iterdir():
+                    try:
+                        found.append((entry.name, entry.stat().st_mtime))
+                    except OSError:
+                        pass
+                return found
+            """,
+            id="an-entry-gone-between-the-listing-and-its-stat",
+        ),
+        pytest.param(
+            """
+            import os
+            import shutil
+            import stat
+
+            def prune(directory, cutoff):
+                removed = 0
+                for entry in os.scandir(directory):
+                    try:
+                        st = os.stat(entry.path, follow_symlinks=False)
+                        if stat.S_ISDIR(st.st_mode) and st.st_mtime < cutoff:
+                            shutil.rmtree(entry.path, ignore_errors=True)
+                            removed += 1
+                    except OSError:
+                        pass
+                return removed
+            """,
+            id="a-pruned-entry-gone-between-the-listing-and-its-stat",
+        ),
+        pytest.param(
+            """
+            import shlex
+
+            def ssh_tokens(parts):
+                tokens = []
+                for part in parts:
+                    try:
+                        tokens.extend(shlex.split(part))
+                    except Exception:
+                        tokens.append(part)
+                return tokens
+            """,
+            id="a-parse-added-to-a-local-list-falls-back-to-the-raw-text",
+        ),
     ],
 )
 def test_not_reported(snippet: str) -> None:
@@ -376,6 +475,101 @@ def test_not_reported(snippet: str) -> None:
                     return error
             """,
             id="an-empty-default-in-a-variable-named-error",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        return client.connect()
+                    except Exception:
+                        time.sleep(1)
+                return None
+            """,
+            id="a-retry-loop-that-gives-up-silently",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        client.connect()
+                        break
+                    except Exception:
+                        time.sleep(1)
+                raise ConnectionError("always reached")
+            """,
+            id="a-retry-loop-that-breaks-and-raises-after-is-no-report",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def connect(client):
+                for attempt in range(5):
+                    try:
+                        return client.connect()
+                    except Exception:
+                        client.reset()
+                raise ConnectionError("gave up")
+            """,
+            id="a-handler-that-does-more-than-wait",
+        ),
+        pytest.param(
+            """
+            import os
+
+            def archive(directory, target):
+                for entry in os.scandir(directory):
+                    try:
+                        os.rename(entry.path, os.path.join(target, entry.name))
+                    except OSError:
+                        pass
+            """,
+            id="a-failed-move-of-a-listed-entry",
+        ),
+        pytest.param(
+            """
+            def list_blobs(directory):
+                found = []
+                for entry in directory.iterdir():
+                    try:
+                        found.append((entry.name, entry.stat().st_mtime))
+                    except Exception:
+                        pass
+                return found
+            """,
+            id="a-catch-all-around-the-stat-of-a-listed-entry",
+        ),
+        pytest.param(
+            """
+            def sizes(paths):
+                found = []
+                for path in paths:
+                    try:
+                        found.append(path.stat().st_size)
+                    except OSError:
+                        pass
+                return found
+            """,
+            id="a-stat-of-paths-that-were-not-listed",
+        ),
+        pytest.param(
+            """
+            import shlex
+
+            def ssh_tokens(self, parts):
+                for part in parts:
+                    try:
+                        self.tokens.extend(shlex.split(part))
+                    except Exception:
+                        self.tokens.append(part)
+            """,
+            id="a-parse-added-to-an-object-that-is-no-local-list",
         ),
     ],
 )

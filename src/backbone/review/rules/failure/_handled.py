@@ -169,13 +169,15 @@ def answers_with_error_status(call: ast.Call) -> bool:
 # --- a parse that falls back ------------------------------------------------------------------
 
 
-def only_parses(guarded: list[ast.stmt], resolve: Resolve) -> bool:
-    """The guarded block only turns values into other values (`json.loads(text)`, `int(raw)`).
+def only_parses(guarded: list[ast.stmt], resolve: Resolve, local_lists: frozenset[str] = frozenset()) -> bool:
+    """The guarded block only turns values into other values (`json.loads(text)`, `int(raw)`),
+    possibly adding what it parsed to a list of the function's own (`tokens.extend(shlex.split(raw))`
+    where `tokens = []`), which cannot fail.
 
     Its failure means "this input is not in that format", which the fallback answers; no I/O
     happens in it that could fail for another reason.
     """
-    return _only(guarded, resolve, files=False)
+    return _only(guarded, resolve, files=False, local_lists=local_lists)
 
 
 def only_reads_local_files(guarded: list[ast.stmt], resolve: Resolve) -> bool:
@@ -224,11 +226,12 @@ def only_parses_a_received_response(guarded: list[ast.stmt], before: list[ast.AS
     return parses
 
 
+_LIST_ADDS = frozenset({"append", "extend", "insert"})
 # Reading a value the block itself produced: `data = json.load(f)` then `data.get("version")`.
 _VALUE_READS = frozenset({"get", "items", "keys", "values"})
 
 
-def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
+def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool, local_lists: frozenset[str] = frozenset()) -> bool:
     calls = [node for node in block_nodes(guarded) if isinstance(node, ast.Call)]
     if not calls:
         return False
@@ -258,6 +261,14 @@ def _only(guarded: list[ast.stmt], resolve: Resolve, *, files: bool) -> bool:
             and call.func.value.id in produced
         ):
             # Every call that produced it is checked too: a read of what was read or parsed.
+            continue
+        if (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in _LIST_ADDS
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in local_lists
+        ):
+            # Adding to a list of the function's own: only its arguments (checked too) can fail.
             continue
         qualified = resolve(call.func) or ""
         last = qualified.rpartition(".")[2] if qualified else last_name(call.func) or ""

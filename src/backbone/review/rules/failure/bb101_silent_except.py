@@ -51,6 +51,13 @@ _SUPPRESS_CALLS = frozenset({"contextlib.suppress", "contextlib2.suppress"})
 _LONGEST_SHOWN = 48
 # Writing to the console of a command someone runs by hand: the person who ran it reads it.
 _CONSOLE_WRITES = frozenset({"print", "click.echo", "click.secho", "typer.echo", "typer.secho", "rich.print"})
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep", "eventlet.sleep"})
+# Listing a directory, and reading what the file system says about one of its entries.
+_DIRECTORY_LISTINGS = frozenset({"os.scandir", "os.listdir", "glob.glob", "glob.iglob"})
+_ENTRY_METADATA_READS = frozenset(
+    {"os.stat", "os.lstat", "os.path.getmtime", "os.path.getctime", "os.path.getatime", "os.path.getsize"}
+)
+_ENTRY_METADATA_METHODS = frozenset({"stat", "lstat", "is_dir", "is_file", "is_symlink"})
 _RUN_BY_HAND = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
 _CONSEQUENCE = "so failures vanish without a trace"
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
@@ -158,7 +165,9 @@ class SilentExcept(Rule):
             "`text.encode(...)`/`.decode(...)`/`.split(...)`) or matches text against a pattern (`re.findall(...)`), "
             "possibly of a setting it reads from the environment "
             "(`int(os.environ.get(\"TIMEOUT\", \"\"))`) or of the process's clock (`int(time.time() - time.monotonic())`), "
-            "so its failure means the input is not in that format;\n"
+            "so its failure means the input is not in that format; adding what it parsed to a list the function "
+            "builds (`tokens = []`, then `tokens.extend(shlex.split(part))`, falling back to `tokens.append(part)`) "
+            "is part of the parse (a list held elsewhere, `self.tokens`, is still reported);\n"
             "- the body of a response whose status the code already read (`if response.status_code >= 400: "
             "raise ...` then `try: return response.json()`) that falls back to its raw text: the response "
             "arrived and is not JSON (an awaited `await response.json()` still reads from the network);\n"
@@ -193,6 +202,18 @@ class SilentExcept(Rule):
             "- a loop over candidates (`for port in ports: try: serve(port); break / except OSError: "
             "continue`) whose `else:` logs or raises when every candidate failed, or after which a check that "
             "nothing was found (`if lib is None: raise LibraryNotFound()`) does;\n"
+            "- a retry or poll loop (`for attempt in range(3):`, `while time.time() < deadline:`) whose handler "
+            "only waits or moves on (`time.sleep(delay)`, `await asyncio.sleep(...)`, `continue`, `delay *= 2`), "
+            "whose guarded block leaves the loop when an attempt works (`return`, or `break` with an `else:`), "
+            "and where what runs once every attempt failed raises or logs (`raise NetworkError(...)` after the "
+            "loop): one attempt failing is expected, running out of them is reported (a loop that then "
+            "returns quietly is still reported);\n"
+            "- an entry of a directory listed just before (`for entry in path.iterdir():`, `os.scandir(...)`, "
+            "`os.listdir(...)`, `glob.glob(...)`) whose metadata the block reads (`entry.stat()`, "
+            "`os.stat(entry.path)`) and collects (`found.append(...)`) or removes with errors ignored "
+            "(`shutil.rmtree(entry.path, ignore_errors=True)`), when the handler of an `OSError` skips it "
+            "(`pass`, `continue`): the entry went away between the listing and the read (a catch-all, or a "
+            "block that moves or writes the entry, is still reported);\n"
             "- a handler that calls a function of the same module that raises on every path, given what it "
             "is passed (`_check(LIBRARY_NOT_FOUND)` where `_check` raises for any code but success): that is a "
             "`raise`;\n"
@@ -1477,7 +1498,7 @@ class SilentExcept(Rule):
             return
         if _retries(guarded_body, handler.body) or self._inside_answered_failure(handler):
             return
-        if self._tries_the_next_candidate(handler, guarded_body):
+        if self._tries_the_next_candidate(handler, guarded_body) or self._retried_until_given_up(handler, guarded_body):
             return
         if self._tells_the_operator(handler) or self._reported_as_missing_after(handler):
             return
@@ -1671,7 +1692,7 @@ class SilentExcept(Rule):
                 return True
             if _only_calls_best_effort(guarded):
                 return True
-        if handled.only_parses(guarded, self.context.qualified_name):
+        if handled.only_parses(guarded, self.context.qualified_name, self._local_lists(handler)):
             return True
         if self._passes_the_input_on_unchanged(handler, guarded):
             return True
@@ -1697,6 +1718,12 @@ class SilentExcept(Rule):
         if caught.exception.kind is ExceptionKind.BROAD or caught.exception.area is InfrastructureArea.OPERATING_SYSTEM:
             if handled.only_reads_local_files(guarded, self.context.qualified_name):
                 return True
+        if (
+            caught.exception.kind is not ExceptionKind.BROAD
+            and caught.exception.area is InfrastructureArea.OPERATING_SYSTEM
+            and self._stats_a_listed_entry(handler, guarded)
+        ):
+            return True
         # A catch-all catches far more than the block's own `raise Exception(...)`.
         broad = caught.exception.kind is ExceptionKind.BROAD
         if not broad and handled.raised_by_itself(guarded, handler.type, self.context.qualified_name):
@@ -1801,6 +1828,126 @@ class SilentExcept(Rule):
             if isinstance(target, ast.Name)
         }
         return bool(produced) and self._absence_reported_after(loop, produced)
+
+    def _retried_until_given_up(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`for attempt in range(3): try: return probe() / except OSError: time.sleep(1)` then
+        `raise NetworkError(...)` (or `while time.time() < deadline:` ... then `raise`): the handler only
+        waits or moves on to the next attempt, the guarded block leaves the loop when an attempt works,
+        and the code the loop falls through to when every attempt failed reports it. One attempt's
+        failure is expected; running out of attempts is not, and is raised."""
+        if not handler.body or not all(self._waits_or_moves_on(statement) for statement in handler.body):
+            return False
+        statement = self.context.parent(handler)
+        loop = self.context.parent(statement) if statement is not None else None
+        if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) or statement not in loop.body:
+            return False
+        leaves = [node for node in block_nodes(guarded) if isinstance(node, (ast.Return, ast.Break))]
+        if not leaves:
+            return False
+        if all(isinstance(node, ast.Break) for node in leaves):
+            # `break` on success: only the loop's `else:` runs when every attempt failed.
+            return bool(loop.orelse) and any(self._reports(item) for item in loop.orelse)
+        if any(isinstance(node, ast.Break) for node in leaves):
+            return False
+        # `return` on success leaves every loop around it: what follows the outermost one runs only
+        # when every attempt failed.
+        node: ast.stmt = loop
+        while True:
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and node.orelse:
+                return any(self._reports(item) for item in node.orelse)
+            parent = self.context.parent(node)
+            following = handled.statements_after(node, parent)
+            for item in following:
+                if self._reports(item):
+                    return True
+                if isinstance(item, (ast.Return, ast.Break, ast.Continue)):
+                    return False
+            if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and node in parent.body:
+                node = parent
+                continue
+            return False
+
+    def _stats_a_listed_entry(self, handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
+        """`for entry in directory.iterdir(): try: found.append((entry.name, entry.stat().st_mtime)) /
+        except OSError: pass`: the block only reads the metadata of an entry of a directory listed just
+        before (and collects it, or removes it with errors ignored), and the handler skips it. An
+        `OSError` there means the entry went away between the listing and the read, which is expected
+        of a directory others write to; skipping it is the answer."""
+        if not all(isinstance(statement, (ast.Pass, ast.Continue)) for statement in handler.body):
+            return False
+        entries: set[str] = set()
+        for ancestor in self.context.ancestors(handler):
+            if isinstance(ancestor, NESTED_SCOPES):
+                break
+            if isinstance(ancestor, ast.For) and isinstance(ancestor.target, ast.Name) and self._lists_a_directory(
+                ancestor.iter
+            ):
+                entries.add(ancestor.target.id)
+        if not entries:
+            return False
+        reads = False
+        for call in (node for node in block_nodes(guarded) if isinstance(node, ast.Call)):
+            qualified = self.context.call_name(call) or ""
+            # The entry is what is asked (`entry.stat()`) or what is passed (`os.stat(entry.path)`).
+            asked = [call.func.value] if isinstance(call.func, ast.Attribute) else []
+            on_entry = any(
+                isinstance(node, ast.Name) and node.id in entries
+                for part in [*asked, *call.args]
+                for node in ast.walk(part)
+            )
+            if on_entry and (qualified in _ENTRY_METADATA_READS or (
+                isinstance(call.func, ast.Attribute) and call.func.attr in _ENTRY_METADATA_METHODS
+            )):
+                reads = True
+            elif qualified.startswith("stat.S_IS"):
+                continue
+            elif qualified == "shutil.rmtree" and any(
+                keyword.arg == "ignore_errors" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+                for keyword in call.keywords
+            ):
+                continue
+            elif isinstance(call.func, ast.Attribute) and call.func.attr in ("append", "add") and isinstance(
+                call.func.value, ast.Name
+            ):
+                continue
+            else:
+                return False
+        return reads
+
+    def _lists_a_directory(self, node: ast.expr) -> bool:
+        """`path.iterdir()`, `os.scandir(path)`, `os.listdir(path)`, `glob.glob(pattern)`, `path.glob(...)`."""
+        if not isinstance(node, ast.Call):
+            return False
+        qualified = self.context.call_name(node) or ""
+        if qualified in _DIRECTORY_LISTINGS:
+            return True
+        return isinstance(node.func, ast.Attribute) and node.func.attr in ("iterdir", "glob", "rglob") and not node.keywords
+
+    def _local_lists(self, node: ast.AST) -> frozenset[str]:
+        """Names the enclosing function binds to a list it builds (`tokens = []`, `tokens: list[str] = []`)."""
+        function = self.context.enclosing_function(node)
+        if function is None:
+            return frozenset()
+        names: set[str] = set()
+        for statement in block_nodes(function.body):
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, (ast.List, ast.ListComp)):
+                names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.value, (ast.List, ast.ListComp)) and (
+                isinstance(statement.target, ast.Name)
+            ):
+                names.add(statement.target.id)
+        return frozenset(names)
+
+    def _waits_or_moves_on(self, statement: ast.stmt) -> bool:
+        """`continue`, `pass`, `time.sleep(delay)` / `await asyncio.sleep(delay)`, `delay *= 2`."""
+        if isinstance(statement, (ast.Continue, ast.Pass)):
+            return True
+        if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            return not any(isinstance(node, ast.Call) for node in ast.walk(statement.value))
+        if isinstance(statement, ast.Expr):
+            call = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+            return isinstance(call, ast.Call) and self.context.call_name(call) in _SLEEPS
+        return False
 
     def _absence_reported_after(self, loop: ast.stmt, names: set[str]) -> bool:
         """After the loop (or the blocks around it, up to the function), an `if name is None:` (or

@@ -488,3 +488,61 @@ def test_a_guarded_call_that_the_loop_avoids_is_not_a_query(tmp_path: Path) -> N
         },
     )
     assert [(finding.path, finding.location.line) for finding in review_project(root, ("BB201",))] == [("app/views.py", 8)]
+
+
+def test_an_upsert_reached_through_a_project_function_is_a_write_per_round_not_a_read(tmp_path: Path) -> None:
+    """`insert_func(table).values(...).on_conflict_do_update(...)` is an INSERT whatever function
+    built it (the dialect's insert chosen at run time): executing it per round is a write per
+    round (BB202's domain, judged as for a literal insert()), never BB201's read N+1."""
+    root = write_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/state.py": """
+                import sqlalchemy
+                from sqlalchemy import orm
+                from sqlalchemy.dialects import postgresql, sqlite
+
+                metadata = sqlalchemy.MetaData()
+                replicas = sqlalchemy.Table(
+                    "replicas", metadata,
+                    sqlalchemy.Column("name", sqlalchemy.Text, primary_key=True),
+                    sqlalchemy.Column("info", sqlalchemy.Text),
+                )
+                engine = sqlalchemy.create_engine("sqlite://")
+
+
+                def save_replica(name, info):
+                    if engine.dialect.name == "sqlite":
+                        insert_func = sqlite.insert
+                    else:
+                        insert_func = postgresql.insert
+                    with orm.Session(engine) as session:
+                        statement = insert_func(replicas).values(name=name, info=info)
+                        statement = statement.on_conflict_do_update(
+                            index_elements=["name"], set_={"info": statement.excluded.info}
+                        )
+                        session.execute(statement)
+                        session.commit()
+
+
+                def load_replica(name):
+                    with orm.Session(engine) as session:
+                        return session.execute(sqlalchemy.select(replicas).where(replicas.c.name == name)).first()
+            """,
+            "app/manager.py": """
+                from app import state
+
+
+                def sync(replicas):
+                    for name, info in replicas.items():
+                        state.save_replica(name, info)
+
+
+                def show(names):
+                    return [state.load_replica(name) for name in names]
+            """,
+        },
+    )
+    findings = review_project(root, ("BB201", "BB202"))
+    assert located(findings) == [("app/manager.py", 11, "BB201")]

@@ -60,6 +60,13 @@ class CallSite:
     # Made inside a lazy initialisation of module state (`global _store; if _store is None:
     # _store = build(); configure(uri)`): the call runs once per process, not once per call.
     once: bool = False
+    # The flag parameters of the calling function the call runs under: "name" under `if name:`,
+    # "!name" under its `else` (or `if not name:`). A caller passing `name=False` doesn't reach it.
+    guards: tuple[str, ...] = ()
+    # What it passes, per argument: "<position or keyword>=1" (a true constant), "=0" (a false
+    # one), "=@name" (a name of the caller, maybe its parameter), "=?" (anything else); "*" when
+    # it unpacks `*args`/`**kwargs`, so which parameters it passes is unknown.
+    arguments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,72 @@ class FunctionFacts:
     # It raises an exception of a class it looked up by name at run time (`exception =
     # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
     raises_looked_up_class: bool = False
+    # Its positional parameters (leaving out `self`/`cls`), to read `CallSite.arguments` by, and
+    # the parameters whose default is a false constant (`include_system: bool = False`).
+    parameters: tuple[str, ...] = ()
+    false_defaults: tuple[str, ...] = ()
+
+
+def call_arguments(call: ast.Call) -> tuple[str, ...]:
+    """`CallSite.arguments` of a call."""
+
+    def shown(value: ast.expr) -> str:
+        if isinstance(value, ast.Constant):
+            return "1" if value.value else "0"
+        if isinstance(value, ast.Name):
+            return "@" + value.id
+        return "?"
+
+    found: list[str] = []
+    for position, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            return ("*",)
+        found.append(f"{position}={shown(argument)}")
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return ("*",)
+        found.append(f"{keyword.arg}={shown(keyword.value)}")
+    return tuple(found)
+
+
+def callee_flags(arguments: tuple[str, ...], target: FunctionFacts, flags: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The flag parameters of `target` a call passing `arguments` fixes: "name" when it passes a
+    true constant, "!name" a false one or leaves a false default; a parameter of the caller that
+    is fixed in `flags` (the caller's own) passes its value on."""
+    if "*" in arguments:
+        return frozenset()
+    found: set[str] = set()
+    passed: set[str] = set()
+    for argument in arguments:
+        key, _, value = argument.partition("=")
+        if key.isdigit():
+            position = int(key)
+            if position >= len(target.parameters):
+                continue
+            key = target.parameters[position]
+        passed.add(key)
+        if value == "1" or (value.startswith("@") and value[1:] in flags):
+            found.add(key)
+        elif value == "0" or (value.startswith("@") and "!" + value[1:] in flags):
+            found.add("!" + key)
+    found.update("!" + name for name in target.false_defaults if name not in passed)
+    return frozenset(found)
+
+
+def flags_reach(guards: tuple[str, ...], flags: frozenset[str]) -> bool:
+    """Code under `guards` runs for a caller fixing `flags` (no guard is ruled out)."""
+    return not any((guard[1:] if guard.startswith("!") else "!" + guard) in flags for guard in guards)
+
+
+def _false_defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    arguments = node.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
+    pairs += [(argument, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is not None]
+    return tuple(
+        argument.arg for argument, default in pairs
+        if isinstance(default, ast.Constant) and not default.value and default.value is not None
+    )
 
 
 def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
@@ -242,6 +315,8 @@ class _Frame:
     # initialises one of them once (`if _store is None: _store = ...`).
     declared_global: frozenset[str] = frozenset()
     once: bool = False
+    # The flag guards of the innermost function's nodes, by id (see `CallSite.guards`).
+    guards: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +376,8 @@ class _FactCollector:
                     _returned_function(item.node, item.qualname, nodes),
                     _describes_exception_type(item.node, item.class_qualname, nodes),
                     _raises_looked_up_class(nodes),
+                    tuple(positional_parameters(item.node, item.class_qualname is not None)),
+                    _false_defaults(item.node),
                 )
                 continue
             node, frame = item
@@ -319,7 +396,8 @@ class _FactCollector:
                             callee = self._callee(inner.func, frame)
                             if callee is not None:
                                 calls.append(CallSite(
-                                    callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner), frame.once
+                                    callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner), frame.once,
+                                    frame.guards.get(id(inner), ()), call_arguments(inner),
                                 ))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
@@ -362,7 +440,12 @@ class _FactCollector:
         )
         calls: list[CallSite] = []
         declared = frozenset(name for inner_node in self._own(node) if isinstance(inner_node, ast.Global) for name in inner_node.names)
-        inner = _Frame((*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared)
+        from backbone.review.serialization.extract import flag_guards
+
+        inner = _Frame(
+            (*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared,
+            guards=flag_guards(node, [inner_node.test for inner_node in self._own(node) if isinstance(inner_node, ast.If)]),
+        )
         # Decorators, defaults and annotations run where the function is defined, not in it.
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"

@@ -347,6 +347,8 @@ STATEMENT_CHAIN = frozenset(
         "bindparams", "columns", "fetch", "slice", "inline", "from_select", "with_hint", "with_dialect_options",
     }
 )
+# Clauses only an INSERT statement has: a statement chained through one writes.
+UPSERT_CLAUSES = frozenset({"on_conflict_do_update", "on_conflict_do_nothing", "on_duplicate_key_update"})
 # Methods of an executed result (no SQL).
 RESULT_METHODS: dict[str, ValueKind | None] = {
     "all": ValueKind.ROWS,

@@ -631,7 +631,7 @@ def function_reads(
     if not scan.names & set(aliases):
         return []
     _bind_aliases(scan.bindings, aliases)
-    guarded = _flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
+    guarded = flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
     reads: dict[int, dict[str, AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
     combined: set[int] | None = None
@@ -708,7 +708,7 @@ def _combined_querysets(function: ast.FunctionDef | ast.AsyncFunctionDef, iterat
     return found
 
 
-def _flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[str, ...]]:
+def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[str, ...]]:
     """The nodes that run only under a test of a parameter's truth (`if include_members:`, `if
     not full:` and their `else`), by id, with the conditions ("name" true, "!name" false) they
     need: a caller passing that parameter as a constant reaches one branch only.

@@ -102,7 +102,11 @@ class DatabaseHandles(SqlAlchemyStatements):
         return DataValue(ValueKind.ROWS, receiver.layer, model, eager=eager, entities=entities, locked=locked, is_async=receiver.is_async, confidence=receiver.confidence, operations=("execute",)), event
 
     def _table_write(self, node: ast.expr, depth: int = 0) -> bool:
-        """`table.update().where(...).values(...)`, `Model.__table__.insert()`: a Core write."""
+        """`table.update().where(...).values(...)`, `Model.__table__.insert()`: a Core write.
+
+        So is any statement chained through an upsert clause (`on_conflict_do_update()`,
+        `on_duplicate_key_update()`...): only an INSERT has those, whatever callable built it
+        (`insert_func = sqlite.insert` picked per dialect at run time)."""
         current: ast.expr = node
         if isinstance(current, ast.Name) and depth < 3:
             binding = self.binding_at(current.id, current)
@@ -111,6 +115,8 @@ class DatabaseHandles(SqlAlchemyStatements):
             return False
         while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
             if current.func.attr in ("insert", "update", "delete") and not current.args:
+                return True
+            if current.func.attr in catalog.UPSERT_CLAUSES:
                 return True
             current = current.func.value
         return False

@@ -32,7 +32,7 @@ from backbone.review.knowledge.payments import (
 from backbone.review.knowledge.queues import SlowWorkKind, slow_work_call, slow_work_function, slow_work_types
 from backbone.review.names import dotted_parts
 from backbone.review.orm import QueryKind, ValueKind, model_graph, module_flows, project_knowledge
-from backbone.review.project import FunctionFacts
+from backbone.review.project import FunctionFacts, call_arguments, callee_flags, flags_reach
 from backbone.review.rules.contract._support import FunctionNode
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ class EffectFinder:
             if target is None:
                 continue
             seen_kinds: set[EffectKind] = set()
-            for chain, effect in self._effects_below(target, kinds, max_depth, frozenset({self._qualname(function)})):
+            flags = callee_flags(call_arguments(call), target)
+            for chain, effect in self._effects_below(target, kinds, max_depth, frozenset({self._qualname(function)}), flags):
                 if effect.kind in seen_kinds:
                     continue
                 seen_kinds.add(effect.kind)
@@ -263,8 +264,16 @@ class EffectFinder:
                 yield node
 
     def _effects_below(
-        self, target: FunctionFacts, kinds: frozenset[EffectKind], depth: int, visiting: frozenset[str]
+        self,
+        target: FunctionFacts,
+        kinds: frozenset[EffectKind],
+        depth: int,
+        visiting: frozenset[str],
+        flags: frozenset[str] = frozenset(),
     ) -> Iterator[tuple[tuple[str, ...], Effect]]:
+        """What `target` does and what the project functions it calls do. `flags`: its flag
+        parameters the call fixes ("name" true, "!name" false, see `callee_flags`): a call of
+        another file's function under the branch of `if name:` they rule out is not followed."""
         if depth <= 0 or target.qualname in visiting or self.project is None:
             return
         name = local_name(self.project, target.qualname)
@@ -274,18 +283,22 @@ class EffectFinder:
             for node, effect in self.direct(local):
                 if effect.kind in kinds and (skip is None or not skip(node, local)):
                     yield (name,), effect
-            calls: list[FunctionFacts] = []
+            calls: list[tuple[FunctionFacts, frozenset[str]]] = []
             for call in self._calls(local):
                 callee = project_callee(call, self.context)
                 if callee is not None and (skip is None or not skip(call, local)):
-                    calls.append(callee)
+                    calls.append((callee, frozenset()))
         else:
             for effect in self._facts_effects_of(target):
                 if effect.kind in kinds:
                     yield (name,), effect
-            calls = [callee for _, callee in self.project.callees(target.qualname)]
-        for callee in calls:
-            for chain, effect in self._effects_below(callee, kinds, depth - 1, visiting | {target.qualname}):
+            calls = [
+                (callee, callee_flags(site.arguments, callee, flags))
+                for site, callee in self.project.callees(target.qualname)
+                if flags_reach(site.guards, flags)
+            ]
+        for callee, callee_fixed in calls:
+            for chain, effect in self._effects_below(callee, kinds, depth - 1, visiting | {target.qualname}, callee_fixed):
                 yield (name, *chain), effect
 
     def _facts_effects_of(self, target: FunctionFacts) -> list[Effect]:

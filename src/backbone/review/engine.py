@@ -492,6 +492,9 @@ class _LocalWorker:
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
+    """A worker process's loop. Its messages are pickled (as multiprocessing's own `Connection.recv`
+    does) over the anonymous pipe between this process and the engine that started it: nothing
+    read from a reviewed tree or a cache reaches `pickle.loads`; caches go through `cache_codec`."""
     gc.disable()  # as in review_paths
     gc.freeze()
     from backbone.review.checker import Checker

@@ -12,7 +12,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from backbone import config as config_module
+from backbone.findings import Confidence
 from backbone.migrations.scratch import ScratchError, scratch_postgres
+
+
+@pytest.fixture(autouse=True)
+def every_confidence(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reviews in the suite report findings at every confidence: the tests of a rule check what
+    it finds, whatever its measured precision; the default report (high confidence only) is
+    tested by the tests marked `default_confidence`."""
+    if request.node.get_closest_marker("default_confidence") is None:
+        monkeypatch.setattr(config_module, "DEFAULT_MIN_CONFIDENCE", Confidence.LOW)
 
 
 @pytest.fixture(scope="session")

@@ -175,7 +175,7 @@ def test_test_code_reports_only_provider_tokens_one_confidence_step_lower() -> N
 
     def confidences(path: str) -> list[Confidence]:
         findings: list[Finding] = check_source(source, ("BB501",), path=path)
-        return [finding.confidence for finding in findings]
+        return [finding.rule_confidence for finding in findings]
 
     assert confidences("shop/settings.py") == [Confidence.HIGH, Confidence.MEDIUM, Confidence.HIGH]
     assert confidences("tests/test_payments.py") == [Confidence.MEDIUM]

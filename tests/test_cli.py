@@ -23,6 +23,21 @@ from helpers import (
 )
 
 
+SQL_FROM_REQUEST = """\
+import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.get("/users")
+def users():
+    name = request.args["name"]
+    return sqlite3.connect("app.db").execute(f"SELECT id FROM users WHERE name = '{name}'").fetchall()
+"""
+
+
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_tree(tmp_path, {"backbone.toml": "", "app.py": SILENT_EXCEPT, "settings.py": HARDCODED_SECRET})
@@ -237,11 +252,15 @@ def test_exit_1_with_findings(capsys: pytest.CaptureFixture[str]) -> None:
         ("error", ["app.py"], 0),  # BB101 is a warning
         ("warning", ["app.py"], 1),
         ("info", ["app.py"], 1),
-        ("error", ["settings.py"], 1),  # BB501 is an error
-        ("error", ["app.py", "settings.py"], 1),
+        # BB501 is an error rule, but its measured precision makes its findings low confidence,
+        # and an error needs high confidence: a warning.
+        ("error", ["settings.py"], 0),
+        ("error", ["queries.py"], 1),  # BB204 on SQL built from request input: an error
+        ("error", ["app.py", "settings.py", "queries.py"], 1),
     ],
 )
 def test_fail_on(capsys: pytest.CaptureFixture[str], fail_on: str, paths: list[str], exit_code: int) -> None:
+    Path("queries.py").write_text(SQL_FROM_REQUEST)
     run = review_json(capsys, "--fail-on", fail_on, *paths)
     assert run.findings()  # findings are shown either way
     assert run.code == exit_code
@@ -312,7 +331,8 @@ def test_a_review_run_as_a_program_writes_its_whole_report_and_exit_status(tmp_p
     )
     for extra, status in (([], 1), (["--exit-zero"], 0)):
         done = subprocess.run(
-            [sys.executable, "-m", "backbone", "review", str(tmp_path), "--format", "json", "--no-cache", *extra],
+            [sys.executable, "-m", "backbone", "review", str(tmp_path), "--format", "json", "--no-cache",
+             "--min-confidence", "low", *extra],
             capture_output=True, text=True, timeout=120, check=False,
         )
         assert done.returncode == status, done.stderr
@@ -321,7 +341,8 @@ def test_a_review_run_as_a_program_writes_its_whole_report_and_exit_status(tmp_p
     script = (
         "import atexit, sys\nfrom backbone import cli\n"
         "atexit.register(lambda: print('EXIT HANDLER RAN', file=sys.stderr))\n"
-        "sys.argv = ['backbone', 'review', sys.argv[1], '--format', 'json', '--no-cache']\ncli.entrypoint()\n"
+        "sys.argv = ['backbone', 'review', sys.argv[1], '--format', 'json', '--no-cache', '--min-confidence', 'low']\n"
+        "cli.entrypoint()\n"
     )
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1

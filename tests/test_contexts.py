@@ -399,16 +399,17 @@ SECRET_KEY = "9f8e7d6c5b4a39281706f5e4d3c2b1a0ffee"
 def test_min_confidence_on_the_command_line_and_in_the_configuration(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The concatenated literal is not a known token; build the file with the whole key.
-    source = MIXED_CONFIDENCE.replace('"sk_" "live_" "Zq8Xv2LmT4rW9bN1kY7cP3sD"', '"' + "sk_" + "live_" + 'Zq8Xv2LmT4rW9bN1kY7cP3sD"')
-    write_tree(tmp_path, {"backbone.toml": "", "settings.py": source})
-    everything = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501")
+    # A sleep in a coroutine is reported at high confidence, file I/O in it at low (what their
+    # measured precision earns).
+    source = 'import time\n\n\nasync def handler():\n    time.sleep(1)\n    with open("data.txt") as handle:\n        return handle.read()\n'
+    write_tree(tmp_path, {"backbone.toml": "", "app.py": source})
+    everything = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB401")
     confidences = sorted(str(f["confidence"]) for f in everything.findings())
-    assert confidences == ["high", "medium"]
-    high_only = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501", "--min-confidence", "high")
+    assert confidences == ["high", "low"]
+    high_only = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB401", "--min-confidence", "high")
     assert [f["confidence"] for f in high_only.findings()] == ["high"]
     (tmp_path / "backbone.toml").write_text('min-confidence = "high"\n')
-    configured = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB501")
+    configured = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB401")
     assert [f["confidence"] for f in configured.findings()] == ["high"]
     (tmp_path / "backbone.toml").write_text('min-confidence = "certain"\n')
     wrong = run_cli(capsys, "review", str(tmp_path), "--no-cache")

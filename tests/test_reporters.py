@@ -282,6 +282,7 @@ def test_json_report_is_exact() -> None:
                 "name": "god-module",
                 "severity": "info",
                 "confidence": "low",
+                "rule_confidence": None,
                 "path": "app/api/orders.py",
                 "line": 1,
                 "column": 1,
@@ -297,6 +298,7 @@ def test_json_report_is_exact() -> None:
                 "name": "silent-except",
                 "severity": "warning",
                 "confidence": "high",
+                "rule_confidence": None,
                 "path": "app/api/orders.py",
                 "line": 14,
                 "column": 5,
@@ -312,6 +314,7 @@ def test_json_report_is_exact() -> None:
                 "name": "query-in-loop",
                 "severity": "warning",
                 "confidence": "medium",
+                "rule_confidence": None,
                 "path": "app/api/orders.py",
                 "line": 20,
                 "column": 20,
@@ -327,6 +330,7 @@ def test_json_report_is_exact() -> None:
                 "name": "hardcoded-secret",
                 "severity": "error",
                 "confidence": "high",
+                "rule_confidence": None,
                 "path": "app/réglages.py",
                 "line": 3,
                 "column": 11,
@@ -343,6 +347,7 @@ def test_json_report_is_exact() -> None:
             "files_from_cache": 10,
             "suppressed": 2,
             "baselined": 1,
+            "below_confidence": 0,
             "total": 4,
             "by_severity": {"error": 1, "warning": 2, "info": 1},
             "by_code": {"BB101": 1, "BB201": 1, "BB501": 1, "BB601": 1},
@@ -351,7 +356,7 @@ def test_json_report_is_exact() -> None:
     # Keys in the documented order, and stable bytes whatever the input order.
     assert list(document) == ["version", "findings", "summary"]
     assert list(document["findings"][0]) == [
-        "code", "name", "severity", "confidence", "path", "line", "column", "end_line", "end_column", "message", "fix",
+        "code", "name", "severity", "confidence", "rule_confidence", "path", "line", "column", "end_line", "end_column", "message", "fix",
         "context", "context_evidence",
     ]
     shuffled = Report(
@@ -369,6 +374,7 @@ def test_json_report_without_findings() -> None:
         "files_from_cache": 0,
         "suppressed": 0,
         "baselined": 0,
+        "below_confidence": 0,
         "total": 0,
         "by_severity": {"error": 0, "warning": 0, "info": 0},
         "by_code": {},

@@ -4,6 +4,7 @@
     python bench/precision/run.py review  [--set heldout]       # review each project, keep the JSON
     python bench/precision/run.py sample  --set heldout --out labels.tsv [--per-rule 5 --total 100]
     python bench/precision/run.py score   labels.tsv             # precision per rule, family, severity
+    python bench/precision/run.py calibrate                       # rewrite the review's calibration table
 
 `projects.toml` beside this file lists the projects and splits them into a working set
 (where false-positive classes may be studied) and a held-out set (reviewed only after a
@@ -14,6 +15,12 @@ sample is written as a TSV with empty `label` and `reason` columns for a reader 
 `true` (the finding is right and worth acting on), `false` (it is wrong), `unclear`.
 `score` reads the filled file; unclear labels count in neither the numerator nor the
 denominator and are shown apart.
+
+`calibrate` turns the labels of the calibration sets (CALIBRATION_SETS) into
+`src/backbone/review/calibration_data.py`: per rule, and per rule and the confidence its
+evidence gave, how many labelled findings were true. The review reports each finding at the
+confidence that measured precision earns (see `backbone.review.calibration`). A set used
+to calibrate is no longer held out: the next measurement needs a set listed after it.
 
 Work files go under ~/.cache/backbone-bench/precision (or $BACKBONE_PRECISION_WORK), outside
 the repository, whose .gitignore and settings would exclude trees under bench/.
@@ -42,7 +49,12 @@ REPO = HERE.parent.parent
 # Outside the repository: its .gitignore and settings would exclude a tree under bench/.
 WORK = Path(os.environ.get("BACKBONE_PRECISION_WORK", Path.home() / ".cache" / "backbone-bench" / "precision"))
 BACKBONE = REPO / ".venv" / "bin" / "backbone"
-COLUMNS = ["project", "code", "severity", "confidence", "path", "line", "message", "label", "reason"]
+# The labelled sets the review's confidence is calibrated on: the three measured last, each
+# after the changes before it; older sets measured versions of the rules since rewritten.
+CALIBRATION_SETS = ("heldout7", "heldout8", "heldout9")
+# Findings are calibrated on the confidence their rule's evidence gave them: the column
+# `rule_confidence` of labels files written after calibration, `confidence` before it.
+COLUMNS = ["project", "code", "severity", "confidence", "rule_confidence", "path", "line", "message", "label", "reason"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +116,9 @@ def review(projects: list[Project]) -> bool:
         # An empty backbone.toml makes the tree its own root with the default settings.
         (project.tree / "backbone.toml").touch()
         completed = subprocess.run(
+            # Every confidence: `sample --confidence` picks the default report's part or the rest.
             [str(BACKBONE), "review", str(project.tree), "--format", "json", "--no-cache", "--exit-zero",
-             "--output", str(project.report)],
+             "--min-confidence", "low", "--output", str(project.report)],
             capture_output=True, text=True,
         )
         if completed.returncode != 0:
@@ -122,8 +135,9 @@ def review(projects: list[Project]) -> bool:
 
 
 def sample(projects: list[Project], out: Path, per_rule: int, total: int, seed: int,
-           codes: tuple[str, ...] = ()) -> None:
-    """`codes`: code prefixes to sample ("BB2", "BB101"); every rule when empty."""
+           codes: tuple[str, ...] = (), confidences: tuple[str, ...] = ()) -> None:
+    """`codes`: code prefixes to sample ("BB2", "BB101"); every rule when empty. `confidences`:
+    the confidence levels to sample (high: the default report); every level when empty."""
     rng = random.Random(seed)
     by_code: dict[str, list[dict[str, object]]] = defaultdict(list)
     for project in projects:
@@ -131,6 +145,8 @@ def sample(projects: list[Project], out: Path, per_rule: int, total: int, seed: 
             if finding["code"] in {"BB000", "BB001"}:
                 continue
             if codes and not str(finding["code"]).startswith(codes):
+                continue
+            if confidences and finding["confidence"] not in confidences:
                 continue
             by_code[str(finding["code"])].append({"project": project.name, **finding})
     chosen: dict[str, list[dict[str, object]]] = {}
@@ -179,19 +195,66 @@ def score(labels: Path) -> int:
         group = [r for r in rows if r["severity"] == severity]
         if group:
             print(line(f"severity {severity}", group))
+    for level in ("high", "medium", "low"):
+        group = [r for r in rows if r["confidence"] == level]
+        if group:
+            print(line(f"confidence {level}", group))
     print(line("all", rows))
     return 0
 
 
+def calibration_table(sets: tuple[str, ...] = CALIBRATION_SETS) -> str:
+    """The text of `calibration_data.py` from the labels of `sets`."""
+    rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for name in sets:
+        with (HERE / f"labels-{name}.tsv").open(newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                if row["label"] not in {"true", "false"}:
+                    continue
+                evidence = row.get("rule_confidence") or row["confidence"]
+                for counts in (rules[row["code"]], cells[(row["code"], evidence)]):
+                    counts[0] += row["label"] == "true"
+                    counts[1] += 1
+    lines = [
+        '"""Measured precision of the review\'s rules: generated by `python bench/precision/run.py',
+        "calibrate` from the labels of the held-out sets below; do not edit.",
+        "",
+        "Each entry is (true, labelled): how many of the findings readers labelled were right.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "SETS: tuple[str, ...] = (" + ", ".join(f'"{name}"' for name in sets) + ")",
+        "",
+        "# Per rule, every finding labelled.",
+        "RULES: dict[str, tuple[int, int]] = {",
+        *(f'    "{code}": ({t}, {n}),' for code, (t, n) in sorted(rules.items())),
+        "}",
+        "",
+        "# Per rule and the confidence the rule's evidence gave the finding.",
+        "EVIDENCE: dict[tuple[str, str], tuple[int, int]] = {",
+        *(f'    ("{code}", "{level}"): ({t}, {n}),' for (code, level), (t, n) in sorted(cells.items())),
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+CALIBRATION_DATA = REPO / "src" / "backbone" / "review" / "calibration_data.py"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["fetch", "review", "sample", "score"])
+    parser.add_argument("command", choices=["fetch", "review", "sample", "score", "calibrate"])
     parser.add_argument("labels", nargs="?", type=Path)
     parser.add_argument("--set", default="heldout", choices=["working", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "all"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--per-rule", type=int, default=5)
     parser.add_argument("--total", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261207)
+    parser.add_argument("--confidence", default="",
+                        help="sample only findings at these confidences, comma-separated (high: the default report)")
     parser.add_argument("--codes", default="", help="sample only these code prefixes, comma-separated (BB1,BB4)")
     args = parser.parse_args(argv)
     projects = load_projects(args.set)
@@ -203,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.out is None:
             parser.error("sample needs --out")
         codes = tuple(code.strip() for code in args.codes.split(",") if code.strip())
-        sample(projects, args.out, args.per_rule, args.total, args.seed, codes)
+        levels = tuple(level.strip() for level in args.confidence.split(",") if level.strip())
+        sample(projects, args.out, args.per_rule, args.total, args.seed, codes, levels)
+    elif args.command == "calibrate":
+        CALIBRATION_DATA.write_text(calibration_table())
+        print(f"wrote {CALIBRATION_DATA.relative_to(REPO)} from {', '.join(CALIBRATION_SETS)}")
     else:
         if args.labels is None:
             parser.error("score needs the labels file")

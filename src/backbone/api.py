@@ -120,10 +120,12 @@ def review(request: ReviewRequest) -> tuple[ReviewResult, Config]:
         progress=request.progress,
     )
     result = review_paths(paths, config, root, options)
-    result.findings = [
+    shown = [
         finding for finding in result.findings
         if finding.confidence.rank >= config.min_confidence.rank or finding.code in ENGINE_CODES
     ]
+    result.below_confidence = len(result.findings) - len(shown)
+    result.findings = shown
     if request.write_baseline:
         write_baseline(Path(request.write_baseline), result.findings)
     if baseline is not None:
@@ -174,6 +176,8 @@ def review_report(result: ReviewResult, config: Config, notes: Sequence[str] = (
         files_from_cache=result.files_from_cache,
         suppressed=result.suppressed,
         baselined=result.baselined,
+        below_confidence=result.below_confidence,
+        min_confidence=config.min_confidence.value,
         root=str(result.root),
         notes=tuple(notes),
         repository_prefix=prefix,

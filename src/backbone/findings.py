@@ -148,6 +148,9 @@ class Finding:
     # backbone.review.context_kinds) and the evidence for it: the entry point and the chain.
     context: str = ""
     context_evidence: str = ""
+    # The review's rule's own confidence in what it saw, before calibration turned it into
+    # `confidence` (the level its measured precision earns); None outside the review.
+    rule_confidence: Confidence | None = None
 
     @property
     def path(self) -> str:

@@ -114,7 +114,7 @@ def test_drf_pagination_comes_from_the_settings_module_or_a_project_base_class(t
     }
     # No settings module: the default is unknown, so the finding has medium confidence.
     unknown = review_tree(tmp_path / "unknown", base)
-    assert [(f.path, f.line, f.confidence) for f in unknown] == [("shop/views.py", 8, Confidence.MEDIUM)]
+    assert [(f.path, f.line, f.rule_confidence) for f in unknown] == [("shop/views.py", 8, Confidence.MEDIUM)]
     assert "backbone saw no settings module that paginates" in unknown[0].message
 
     paginated = review_tree(
@@ -137,7 +137,7 @@ def test_drf_pagination_comes_from_the_settings_module_or_a_project_base_class(t
         tmp_path / "unpaginated",
         {**base, "config/__init__.py": "", "config/settings.py": 'ROOT_URLCONF = "config.urls"\n'},
     )
-    assert [(f.path, f.line, f.confidence) for f in unpaginated] == [("shop/views.py", 8, Confidence.HIGH)]
+    assert [(f.path, f.line, f.rule_confidence) for f in unpaginated] == [("shop/views.py", 8, Confidence.HIGH)]
 
 
 def test_drf_pagination_from_a_mixin_without_bases_reaches_the_viewsets_of_the_project_base(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_a_drop_of_a_field_the_model_still_declares_is_high_confidence(tmp_path:
         "shop/migrations/__init__.py": "", "shop/migrations/0002_drop.py": DROP_STILL_DECLARED,
     })
     drops = [finding for finding in findings if finding.code == "BB706"]
-    assert [(finding.line, finding.confidence) for finding in drops] == [(7, Confidence.HIGH), (8, Confidence.MEDIUM)]
+    assert [(finding.line, finding.rule_confidence) for finding in drops] == [(7, Confidence.HIGH), (8, Confidence.MEDIUM)]
     assert "the model Order still declares it" in drops[0].message
     assert "ACCESS EXCLUSIVE" in drops[0].message
     assert drops[0].fix is not None and "SeparateDatabaseAndState" in drops[0].fix.message
@@ -235,7 +235,7 @@ def test_a_blank_field_of_another_package_is_a_guess_so_a_warning(tmp_path: Path
     # Django fills blank string fields with "": whether this class is one, backbone cannot see.
     findings = review_tree(tmp_path, {"shop/migrations/0002_zone.py": BLANK_FIELD_OF_ANOTHER_PACKAGE})
     [finding] = [finding for finding in findings if finding.code == "BB701"]
-    assert finding.confidence is Confidence.MEDIUM
+    assert finding.rule_confidence is Confidence.MEDIUM
     assert finding.severity.value == "warning"
 
 
@@ -553,7 +553,7 @@ def test_a_project_field_class_counts_as_the_django_field_it_derives_from(tmp_pa
     })
     # Only the IntegerField subclass (line 10) and the TextField subclass without blank (13) are NOT NULL
     # columns without a default, and sure ones; a blank TextField or Field subclass is filled with "".
-    assert [(finding.code, finding.line, finding.confidence) for finding in findings if finding.code == "BB701"] == [
+    assert [(finding.code, finding.line, finding.rule_confidence) for finding in findings if finding.code == "BB701"] == [
         ("BB701", 10, Confidence.HIGH), ("BB701", 13, Confidence.HIGH),
     ]
 
@@ -945,10 +945,10 @@ def test_a_model_of_the_same_name_in_another_app_is_another_table(tmp_path: Path
     })
     drops = {finding.path.rpartition("/")[2]: finding for finding in findings if finding.code == "BB706"}
     # The core app's CacheVersion is gone from the code: the cache app's model is another table.
-    assert drops["0003_delete_cacheversion.py"].confidence is Confidence.MEDIUM
+    assert drops["0003_delete_cacheversion.py"].rule_confidence is Confidence.MEDIUM
     assert "still declares" not in drops["0003_delete_cacheversion.py"].message
     # The cache app's own migration drops a field its model still declares.
-    assert drops["0002_drop_cache.py"].confidence is Confidence.HIGH
+    assert drops["0002_drop_cache.py"].rule_confidence is Confidence.HIGH
 
 
 def test_an_empty_string_default_of_a_key_to_an_integer_id_is_null(tmp_path: Path) -> None:

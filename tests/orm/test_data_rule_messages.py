@@ -52,7 +52,7 @@ def titles(ids):
         "Query `Post.objects.get(...)` runs on every iteration of the for loop on line 19 (N+1 queries)."
     )
     assert finding.fix is not None and "in_bulk()" in finding.fix.message
-    assert finding.confidence is Confidence.HIGH and finding.scope == "titles"
+    assert finding.rule_confidence is Confidence.HIGH and finding.scope == "titles"
 
 
 def test_bb201_and_bb203_never_report_the_same_place() -> None:
@@ -99,7 +99,7 @@ def names(session, ids):
 """,
         "BB201",
     )
-    assert finding.confidence is Confidence.LOW
+    assert finding.rule_confidence is Confidence.LOW
 
 
 def test_bb202_names_the_bulk_alternative() -> None:

@@ -51,7 +51,7 @@ def test_broad_catch_message_fix_severity_and_location() -> None:
     )
     assert (finding.line, finding.location.column) == (5, 5)
     assert finding.severity is Severity.WARNING
-    assert finding.confidence is Confidence.HIGH
+    assert finding.rule_confidence is Confidence.HIGH
     assert finding.message == (
         "This `except Exception` swallows every error: the body only passes, so failures vanish without a trace."
     )
@@ -198,7 +198,7 @@ def test_printing_is_described_as_not_logging() -> None:
     ],
 )
 def test_confidence(snippet: str, confidence: Confidence) -> None:
-    assert only(snippet).confidence is confidence
+    assert only(snippet).rule_confidence is confidence
 
 
 # --- tricky negatives -----------------------------------------------------------------
@@ -1605,7 +1605,7 @@ def test_a_nested_functions_true_is_not_the_success_answer_of_the_function_aroun
         """
     )
     # Neither function says True on success (only its callback does): False is no probe's answer.
-    assert [(finding.line, finding.confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]
+    assert [(finding.line, finding.rule_confidence) for finding in found] == [(7, Confidence.HIGH), (18, Confidence.HIGH)]
 
 
 def test_a_fallback_for_missing_package_metadata_is_not_reported() -> None:

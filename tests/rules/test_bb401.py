@@ -47,7 +47,7 @@ def test_direct_call_message_and_fix() -> None:
         "request it is serving."
     )
     assert finding.fix is not None and finding.fix.message == "Use `await asyncio.sleep(...)` instead."
-    assert finding.confidence is Confidence.HIGH
+    assert finding.rule_confidence is Confidence.HIGH
 
 
 def test_chain_message_names_every_function_and_the_blocking_call() -> None:
@@ -118,7 +118,7 @@ def test_file_io_has_medium_confidence() -> None:
                 return handle.read()
         """
     )
-    assert finding.confidence is Confidence.MEDIUM
+    assert finding.rule_confidence is Confidence.MEDIUM
 
 
 # --- what is exempt ----------------------------------------------------------------------

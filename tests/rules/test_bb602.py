@@ -47,7 +47,7 @@ SERVICE = {
 
 def test_state_of_another_module(tmp_path: Path) -> None:
     found = review_tree(tmp_path, SERVICE)
-    assert [(f.path, f.line, f.confidence) for f in found] == [
+    assert [(f.path, f.line, f.rule_confidence) for f in found] == [
         ("app/main.py", 10, Confidence.MEDIUM),
         ("app/main.py", 11, Confidence.MEDIUM),
         ("app/main.py", 12, Confidence.MEDIUM),
@@ -143,7 +143,7 @@ def test_cache_filled_through_a_service_that_queries(tmp_path: Path) -> None:
     found = review_tree(tmp_path, files)
     # The product cache holds rows; the digest cache, in a function that runs no query, is quiet.
     # In `product` both fills run next to a query, so both are reported.
-    assert [(f.path, f.line, f.confidence) for f in found] == [
+    assert [(f.path, f.line, f.rule_confidence) for f in found] == [
         ("shop/views.py", 13, Confidence.MEDIUM),
         ("shop/views.py", 15, Confidence.MEDIUM),
     ]

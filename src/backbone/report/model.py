@@ -128,6 +128,9 @@ class Report:
     files_from_cache: int = 0
     suppressed: int = 0
     baselined: int = 0
+    # Findings under `min_confidence` (the review's setting), counted but not shown.
+    below_confidence: int = 0
+    min_confidence: str = ""
     # The reviewed root, as given to the user (paths in findings are relative to it).
     root: str = "."
     notes: tuple[str, ...] = field(default=())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.findings import Confidence, Severity
+from backbone.review.calibration import SETS, calibrated, measured
 from backbone.review.context_kinds import DESCRIPTIONS as CONTEXT_DESCRIPTIONS
 from backbone.review.context_kinds import PRECEDENCE, ExecutionContext, Framework
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -174,13 +175,35 @@ def rule_entry(rule_class: type[Rule]) -> CatalogEntry:
         name=rule_class.name,
         summary=rule_class.summary,
         severity=rule_class.severity,
-        confidence=rule_class.confidence,
+        confidence=_highest_reported(rule_class),
         frameworks=rule_class.frameworks,
         scope=rule_class.scope,
         doc=rule_class.doc,
         options=rule_class.options,
         context_severities=tuple((context, rule_class.severity_for(context)) for context in PRECEDENCE),
     )
+
+
+def _highest_reported(rule_class: type[Rule]) -> Confidence:
+    """The highest confidence a finding of the rule is reported at: what its measured precision
+    earns whatever its evidence, or the rule's own confidence while it is not measured."""
+    if measured(rule_class.code) is None:
+        return rule_class.confidence
+    return max((calibrated(rule_class.code, level) for level in Confidence), key=lambda level: level.rank)
+
+
+def _confidence_line(entry: CatalogEntry) -> str:
+    if entry.command != "review" or entry.is_engine_code:
+        return f"- Confidence: {entry.confidence.value}"
+    figure = measured(entry.code)
+    shown = ("the default report shows them" if entry.confidence is Confidence.HIGH
+             else f"not in the default report: `--min-confidence {entry.confidence.value}` shows them")
+    if figure is None:
+        return (f"- Confidence: up to {entry.confidence.value}, as its evidence says: not yet measured on "
+                f"enough findings of real projects nobody tuned on; {shown}")
+    true, labelled = figure
+    return (f"- Confidence: at most {entry.confidence.value}: {true} of {labelled} findings read on real "
+            f"projects nobody tuned on were right ({', '.join(SETS)} in `bench/precision/`); {shown}")
 
 
 def engine_entry(code: str) -> CatalogEntry:
@@ -289,7 +312,7 @@ def entry_markdown(entry: CatalogEntry) -> str:
             (
                 f"- Family: {entry.code[:3]} {entry.family}",
                 f"- Severity: {entry.severity.value}",
-                f"- Confidence: {entry.confidence.value}",
+                _confidence_line(entry),
                 f"- Applies to: {_frameworks_text(entry.frameworks)}",
                 scope_line,
             )

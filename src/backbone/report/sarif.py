@@ -156,6 +156,8 @@ def detail_properties(finding: Finding) -> dict[str, JsonValue]:
 def _result(finding: Finding, rule_index: int, fingerprint: str, path: str) -> dict[str, JsonValue]:
     message = finding.message
     properties: dict[str, JsonValue] = {"confidence": finding.confidence.value}
+    if finding.rule_confidence is not None:
+        properties["ruleConfidence"] = finding.rule_confidence.value
     if finding.context:
         properties["context"] = finding.context
         properties["contextEvidence"] = finding.context_evidence
@@ -231,6 +233,7 @@ def sarif_document(report: Report) -> dict[str, JsonValue]:
             "filesFromCache": report.files_from_cache,
             "suppressed": report.suppressed,
             "baselined": report.baselined,
+            "belowConfidence": report.below_confidence,
         },
     }
     if report.notes:

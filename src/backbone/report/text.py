@@ -166,6 +166,9 @@ def summary_line(report: Report) -> str:
         parts.append(f"{report.suppressed} suppressed")
     if report.baselined:
         parts.append(f"{report.baselined} baselined")
+    if report.below_confidence:
+        lower = "`--min-confidence medium` or `low`" if report.min_confidence == "high" else "`--min-confidence low`"
+        parts.append(f"{report.below_confidence} below {report.min_confidence} confidence not shown ({lower} shows them)")
     if report.files_from_cache:
         parts.append(f"{_plural(report.files_from_cache, 'file')} from cache")
     return "; ".join(parts) + "."

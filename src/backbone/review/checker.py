@@ -20,6 +20,7 @@ from backbone.redaction import mask_finding, mask_span
 from backbone.review import reads
 from backbone.review import source as source_reader
 from backbone.review.cache import content_digest
+from backbone.review.calibration import calibrated
 from backbone.review.context import FileContext
 from backbone.review.context_kinds import Framework
 from backbone.review.extraction import extract_module_facts
@@ -446,11 +447,13 @@ def _statement_text(node: ast.AST, context: FileContext) -> str:
 def to_finding(
     report: Report, rule: type[Rule], context: FileContext, sensitive: tuple[tuple[int, int, int, int], ...] = ()
 ) -> Finding | None:
-    """The finding a report becomes, at the rule's severity where the code runs; None when
-    the rule does not report in any context the code runs in (a test, a one-off command)."""
+    """The finding a report becomes, at the rule's severity where the code runs and the
+    confidence its rule's measured precision earns; None when the rule does not report in any
+    context the code runs in (a test, a one-off command)."""
     node = report.node
     where = context.execution_contexts(node)
-    severity = rule.severity_in(tuple(fact.context for fact in where), report.confidence)
+    confidence = calibrated(report.code, report.confidence)
+    severity = rule.severity_in(tuple(fact.context for fact in where), confidence)
     if severity is None:
         return None
     if report.at_most is not None and severity.rank > report.at_most.rank:
@@ -468,7 +471,7 @@ def to_finding(
         code=report.code,
         name=rule.name,
         severity=severity,
-        confidence=report.confidence,
+        confidence=confidence,
         location=Location(context.path, line, column, end_line, end_column),
         message=report.message,
         fix=report.fix,
@@ -477,4 +480,5 @@ def to_finding(
         scope=context.scope_name(node),
         context=where[0].context.value if where else "",
         context_evidence=where[0].describe() if where else "",
+        rule_confidence=report.confidence,
     ))

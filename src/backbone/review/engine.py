@@ -69,6 +69,8 @@ class ReviewResult:
     warnings: list[str] = field(default_factory=list)
     suppressed: int = 0
     baselined: int = 0
+    # Findings below the configured `min-confidence`, left out of `findings`.
+    below_confidence: int = 0
 
 
 @dataclass(frozen=True, slots=True)

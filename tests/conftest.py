@@ -18,12 +18,15 @@ from backbone.migrations.scratch import ScratchError, scratch_postgres
 
 
 @pytest.fixture(autouse=True)
-def every_confidence(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def every_confidence(request: pytest.FixtureRequest) -> Iterator[None]:
     """Reviews in the suite report findings at every confidence: the tests of a rule check what
     it finds, whatever its measured precision; the default report (high confidence only) is
-    tested by the tests marked `default_confidence`."""
-    if request.node.get_closest_marker("default_confidence") is None:
-        monkeypatch.setattr(config_module, "DEFAULT_MIN_CONFIDENCE", Confidence.LOW)
+    tested by the tests marked `default_confidence`. (Its own patch: a test undoing its
+    `monkeypatch` keeps this one.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.node.get_closest_marker("default_confidence") is None:
+            patch.setattr(config_module, "DEFAULT_MIN_CONFIDENCE", Confidence.LOW)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -256,7 +256,7 @@ def test_fifos_at_cache_file_names_do_not_block_the_review(tree: Path, capsys: p
     reference = uncached(capsys)
     # In a child process: a review blocked on opening a FIFO would hang this test run.
     completed = subprocess.run(
-        [sys.executable, "-m", "backbone", "review", "--format", "json", "."],
+        [sys.executable, "-m", "backbone", "review", "--format", "json", "--min-confidence", "low", "."],
         cwd=tree,
         capture_output=True,
         text=True,

@@ -68,7 +68,7 @@ Per-row queries in an example.
 
 - Family: BB2 data access
 - Severity: warning
-- Confidence: medium
+- Confidence: up to medium, as its evidence says: not yet measured on enough findings of real projects nobody tuned on; not in the default report: `--min-confidence medium` shows them
 - Applies to: Django, SQLAlchemy
 - Scope: the whole project (it follows calls and models across modules)
 

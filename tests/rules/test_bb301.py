@@ -115,6 +115,18 @@ def test_a_module_imported_whole_may_use_any_of_its_serializers(tmp_path: Path) 
     assert [f.line for f in found] == [8, 13, 38]
 
 
+def test_serializers_of_a_module_nothing_imports_reach_no_client(tmp_path: Path) -> None:
+    """A data-export module that no code of the project imports: its serializers send nothing,
+    while those of the same shape in an imported module are reported."""
+    export = SERVICE["app/serializers.py"]
+    files = {**SERVICE, "app/export_serializers.py": export}
+    found = review_tree(tmp_path, files)
+    assert [(f.path, f.line) for f in found] == [("app/serializers.py", 8), ("app/serializers.py", 38)]
+    files["app/exports.py"] = "from app.export_serializers import AccountSerializer\n"
+    found = review_tree(tmp_path, files)
+    assert ("app/export_serializers.py", 8) in [(f.path, f.line) for f in found]
+
+
 def test_a_serializer_named_by_its_dotted_path_is_used(tmp_path: Path) -> None:
     """`"app.serializers.OnboardingSerializer"` in settings, loaded with import_string: used."""
     files = {**SERVICE, "app/settings.py": 'HOOK_SERIALIZERS = {"onboarding": "app.serializers.OnboardingSerializer"}\n'}

@@ -66,8 +66,9 @@ class OrmObjectInResponse(Rule):
             "`.values(\"id\", \"name\")`), `vars()` of objects that are not ORM records, Django forms and "
             "filter sets with `fields = \"__all__\"` (they read input, they send nothing), a serializer whose "
             "own `to_representation` builds the answer without `super().to_representation()` (it delegates to "
-            "another serializer: its Meta fields shape nothing), a serializer nothing uses (other modules "
-            "import from its module, none imports it or the whole module or names its dotted path in a "
+            "another serializer: its Meta fields shape nothing), a serializer nothing uses (no module "
+            "imports it or the whole module, a module nothing imports at all included when the project's modules "
+            "import each other, or names its dotted path in a "
             "string (`\"app.serializers.TaskSerializer\"` in settings), its own module never names it and "
             "`__all__` does not offer it), and "
             "`model_dump(include=...)`/`model_dump(exclude=...)`, where the caller chose the fields, and a "
@@ -636,10 +637,9 @@ class OrmObjectInResponse(Rule):
                     )
 
     def _unused(self, node: ast.ClassDef) -> bool:
-        """A module-level class that nothing in the project names, while other modules do import from
-        its module (so backbone sees its consumers): no import of it, no import of the whole module or
-        star import, no use in its own module (a view's `serializer_class`, a nested field, a subclass),
-        and not offered in `__all__`."""
+        """A module-level class that nothing in the project names: no import of it, no import of the
+        whole module or star import (a module nothing imports at all counts too), no use in its own
+        module (a view's `serializer_class`, a nested field, a subclass), and not offered in `__all__`."""
         project = self.context.project
         if project is None or self.context.scope_name(node) != "":
             return False
@@ -655,8 +655,12 @@ class OrmObjectInResponse(Rule):
             imported = project.view(f"{self.code}.imported-names", _imported_names)
         if _names(f"{module}.{node.name}", imported.names) or _names(module, imported.whole_modules):
             return False
-        if not _names(module, imported.imported_from):
+        if not imported.internal:
+            # No module of the project imports another: backbone sees none of its consumers.
             return False
+        # A module nothing imports from, in a project whose modules import each other, is no
+        # exception: no code of the project reaches its serializers (only its own module,
+        # checked next, or a dotted path, checked above).
         return not any(
             name.id == node.name and isinstance(name.ctx, ast.Load) for name in self.context.nodes_of(ast.Name)
         )
@@ -719,6 +723,8 @@ class _Imported:
     whole_modules: frozenset[str]
     # Modules some name is imported from.
     imported_from: frozenset[str]
+    # Whether some module of the project imports another (or a name of another).
+    internal: bool
 
 
 def _names(qualname: str, names: frozenset[str]) -> bool:
@@ -741,7 +747,8 @@ def _imported_names(index: ProjectIndex) -> _Imported:
         # `"app.serializers.TaskSerializer"` in settings, loaded with `import_string`.
         names.update(index.resolve(path) for path in facts.dotted_class_paths)
     imported_from = frozenset(name.rpartition(".")[0] for name in names)
-    return _Imported(frozenset(names), frozenset(whole), imported_from)
+    internal = bool(whole) or any(module in index.modules for module in imported_from)
+    return _Imported(frozenset(names), frozenset(whole), imported_from, internal)
 
 
 def _reshaped(statement: ast.Return) -> bool:

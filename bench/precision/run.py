@@ -49,9 +49,9 @@ REPO = HERE.parent.parent
 # Outside the repository: its .gitignore and settings would exclude a tree under bench/.
 WORK = Path(os.environ.get("BACKBONE_PRECISION_WORK", Path.home() / ".cache" / "backbone-bench" / "precision"))
 BACKBONE = REPO / ".venv" / "bin" / "backbone"
-# The labelled sets the review's confidence is calibrated on: the three measured last, each
+# The labelled sets the review's confidence is calibrated on: the four measured last, each
 # after the changes before it; older sets measured versions of the rules since rewritten.
-CALIBRATION_SETS = ("heldout7", "heldout8", "heldout9")
+CALIBRATION_SETS = ("heldout7", "heldout8", "heldout9", "heldout10")
 # Findings are calibrated on the confidence their rule's evidence gave them: the column
 # `rule_confidence` of labels files written after calibration, `confidence` before it.
 COLUMNS = ["project", "code", "severity", "confidence", "rule_confidence", "path", "line", "message", "label", "reason"]

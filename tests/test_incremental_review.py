@@ -372,6 +372,48 @@ def test_a_function_renamed_in_the_file_that_calls_it_reviews_as_a_cold_review(s
     _warm_equals_cold(shop, edit)
 
 
+def test_a_context_manager_edited_in_another_file_reviews_as_a_cold_review(shop: Path) -> None:
+    """BB206 leaves out an update in the block of a project context manager that takes a lock;
+    the context manager, in another file, stops entering the class that takes it: the update
+    is reported, as a cold review reports it."""
+    (shop / "shop" / "locking.py").write_text(
+        "from contextlib import contextmanager\n\n"
+        "from django.db import connection, transaction\n\n\n"
+        "class StockLock:\n"
+        "    def __enter__(self):\n"
+        "        self._atomic = transaction.atomic()\n"
+        "        self._atomic.__enter__()\n"
+        "        with connection.cursor() as cursor:\n"
+        "            cursor.execute(\"LOCK TABLE shop_product IN EXCLUSIVE MODE\")\n\n"
+        "    def __exit__(self, *exc):\n"
+        "        return self._atomic.__exit__(*exc)\n\n\n"
+        "@contextmanager\n"
+        "def stock_locked():\n"
+        "    with StockLock():\n"
+        "        yield\n"
+    )
+    (shop / "shop" / "restock.py").write_text(
+        "from shop.locking import stock_locked\n"
+        "from shop.models import Product\n\n\n"
+        "def restock(product_id: int, count: int) -> None:\n"
+        "    with stock_locked():\n"
+        "        product = Product.objects.get(pk=product_id)\n"
+        "        product.stock += count\n"
+        "        product.save()\n"
+    )
+
+    def restocked(findings: list[Finding]) -> list[int]:
+        return [finding.line for finding in findings if finding.code == "BB206" and finding.path.endswith("restock.py")]
+
+    assert restocked(run(shop).findings) == []
+
+    def edit(root: Path) -> None:
+        _replace(root / "shop" / "locking.py", "    with StockLock():\n        yield\n", "    yield\n")
+
+    warm = _warm_equals_cold(shop, edit)
+    assert restocked(warm.findings) == [8]
+
+
 def test_adding_a_file_reviews_as_a_cold_review(shop: Path) -> None:
     def edit(root: Path) -> None:
         (root / "shop" / "reports.py").write_text(

@@ -67,6 +67,13 @@ class CallSite:
     # one), "=@name" (a name of the caller, maybe its parameter), "=?" (anything else); "*" when
     # it unpacks `*args`/`**kwargs`, so which parameters it passes is unknown.
     arguments: tuple[str, ...] = ()
+    # What it returns is entered by a `with` / `async with` (`with immediate_atomic():`, or
+    # `atomic = ImmediateAtomic()` then `with atomic:`): whatever the context manager holds, it
+    # holds for that block only.
+    entered: bool = False
+    # The context managers whose `with` / `async with` block the call runs in, outermost first:
+    # the callees of the calls that built them, qualified as `callee` is.
+    within: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +324,10 @@ class _Frame:
     once: bool = False
     # The flag guards of the innermost function's nodes, by id (see `CallSite.guards`).
     guards: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # The innermost function's calls whose result a `with` enters, and the context managers
+    # around each call of its `with` blocks, by id (see `CallSite.entered`, `CallSite.within`).
+    entered: frozenset[int] = frozenset()
+    within: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +409,7 @@ class _FactCollector:
                                 calls.append(CallSite(
                                     callee, inner.lineno, inner.col_offset + 1, _one_item_arguments(inner), frame.once,
                                     frame.guards.get(id(inner), ()), call_arguments(inner),
+                                    id(inner) in frame.entered, frame.within.get(id(inner), ()),
                                 ))
                             for hook in hook_callbacks(inner):
                                 # `FastAPI(lifespan=lifespan)`: the application runs the hook it is given.
@@ -446,6 +458,9 @@ class _FactCollector:
             (*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared,
             guards=flag_guards(node, [inner_node.test for inner_node in self._own(node) if isinstance(inner_node, ast.If)]),
         )
+        if any(isinstance(inner_node, (ast.With, ast.AsyncWith)) for inner_node in self._own(node)):
+            entered, within = self._context_managers(node, inner)
+            inner = replace(inner, entered=entered, within=within)
         # Decorators, defaults and annotations run where the function is defined, not in it.
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
@@ -453,6 +468,43 @@ class _FactCollector:
         following += [(statement, inner) for statement in node.body]
         following.append(_FunctionEnd(node, qualname, calls, decorators, frame.class_qualname))
         return following
+
+    def _context_managers(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: _Frame
+    ) -> tuple[frozenset[int], dict[int, tuple[str, ...]]]:
+        """`_Frame.entered` and `_Frame.within` of a function: the calls whose result its `with`
+        statements enter (`with lock():`, or `with atomic:` on `atomic = ImmediateAtomic()`), and
+        for each call in a `with` block the context managers around it, by the callees that
+        built them."""
+        nodes = self._own(node)
+        built: dict[str, list[ast.Call]] = {}
+        for inner in nodes:
+            if isinstance(inner, ast.Assign) and isinstance(inner.value, ast.Call):
+                if len(inner.targets) == 1 and isinstance(inner.targets[0], ast.Name):
+                    built.setdefault(inner.targets[0].id, []).append(inner.value)
+        entered: set[int] = set()
+        within: dict[int, tuple[str, ...]] = {}
+        for inner in nodes:
+            if not isinstance(inner, (ast.With, ast.AsyncWith)):
+                continue
+            managers: list[str] = []
+            for item in inner.items:
+                expression = item.context_expr
+                calls = [expression] if isinstance(expression, ast.Call) else []
+                if isinstance(expression, ast.Name) and len(built.get(expression.id, ())) == 1:
+                    calls = built[expression.id]
+                for call in calls:
+                    entered.add(id(call))
+                    callee = self._callee(call.func, frame)
+                    if callee is not None:
+                        managers.append(callee)
+            if not managers:
+                continue
+            for statement in inner.body:
+                for inside in self._walk(statement):
+                    if isinstance(inside, ast.Call):
+                        within[id(inside)] = (*within.get(id(inside), ()), *managers)
+        return frozenset(entered), within
 
     def _callbacks(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None

@@ -917,6 +917,8 @@ class ProjectKnowledge(DataKnowledge):
         self._callers: dict[str, tuple[str, ...]] | None = None
         self._per_row_methods: dict[str, PerRowMethod] | None = None
         self._refined: dict[str, FunctionDataAccess] = {}
+        # Per context manager or decorator: whether it holds a lock around what it wraps.
+        self._wrappers: dict[str, bool] = {}
 
     def handle(self, qualname: str) -> DataValue | None:
         found = self.handles.get(qualname)
@@ -1039,17 +1041,27 @@ class ProjectKnowledge(DataKnowledge):
 
     def locked_by_callers(self, qualname: str, depth: int = 0) -> bool:
         """Every caller holds a lock when it calls `qualname` (it takes one, calls a helper
-        that does, or its own callers all do): a PostgreSQL advisory lock, a row read with
-        select_for_update(), an asyncio lock."""
+        that does, is decorated with or calls it inside a project wrapper that does, or its own
+        callers all do): a PostgreSQL advisory lock, a row read with select_for_update(), an
+        asyncio lock, a database or table write lock."""
         callers = self.callers(qualname)
         if not callers or depth > 3:
             return False
         for caller in callers:
-            if self.acquires_lock(caller):
+            if self.acquires_lock(caller) or self._calls_in_lock(caller, qualname):
                 continue
             if not self.locked_by_callers(caller, depth + 1):
                 return False
         return True
+
+    def _calls_in_lock(self, caller: str, qualname: str) -> bool:
+        """Every call of `qualname` in `caller` runs in the block of a `with` whose context
+        manager holds a lock (`with immediate_atomic(): shift(step)`)."""
+        facts = self.index.functions.get(caller)
+        if facts is None:
+            return False
+        sites = [site for site in facts.calls if self.resolve_function(site.callee) == qualname]
+        return bool(sites) and all(any(self.wraps_in_lock(manager) for manager in site.within) for site in sites)
 
     def parameter_origin(self, qualname: str, position: int, name: str) -> Origin | None:
         """The worst origin every project call of `qualname` passes to its parameter `name`
@@ -1102,9 +1114,19 @@ class ProjectKnowledge(DataKnowledge):
                     return False
         return True
 
-    def acquires_lock(self, qualname: str, depth: int = 0) -> bool:
-        """The function takes a lock, or calls a project helper that takes one and keeps it
-        (`key = await acquire_session_lock(db, ...)`), at most two helpers deep."""
+    def acquires_lock(self, qualname: str) -> bool:
+        """The function takes a lock, calls a project helper that takes one and keeps it
+        (`key = await acquire_session_lock(db, ...)`), at most two helpers deep, or is decorated
+        with a project wrapper that holds one around it (`@immediate_atomic()`)."""
+        if self._takes_lock(qualname):
+            return True
+        facts = self.index.functions.get(qualname)
+        return facts is not None and any(self.wraps_in_lock(decorator) for decorator in facts.decorators)
+
+    def _takes_lock(self, qualname: str, depth: int = 0) -> bool:
+        """The function takes a lock, or calls a project helper that takes one and keeps it, at
+        most two helpers deep. A call whose result a `with` enters holds what it takes for that
+        block only (`with global_write_lock(): ...`): not the rest of the function."""
         access = self.functions.get(qualname)
         if access is not None and access.locks:
             return True
@@ -1112,10 +1134,62 @@ class ProjectKnowledge(DataKnowledge):
         if facts is None or depth >= 2:
             return False
         for site in facts.calls:
+            if site.entered:
+                continue
             target = self.resolve_function(site.callee)
-            if target is not None and target != qualname and self.acquires_lock(target, depth + 1):
+            if target is not None and target != qualname and self._takes_lock(target, depth + 1):
                 return True
         return False
+
+    def enters_lock(self, qualname: str, line: int, column: int) -> bool:
+        """The call of the function `qualname` at `line`, `column` (1-based) builds what a `with`
+        enters, and that context manager holds a lock around the block (`with immediate_atomic():`)."""
+        facts = self.index.functions.get(qualname)
+        if facts is None:
+            return False
+        return any(
+            site.entered and self.wraps_in_lock(site.callee)
+            for site in facts.calls
+            if site.line == line and site.column == column
+        )
+
+    def wraps_in_lock(self, callee: str) -> bool:
+        """`callee`, entered by a `with` or applied as a decorator, holds a lock that serialises
+        writers around the code it wraps: a project context manager (a `@contextmanager`
+        generator, a class whose `__enter__` / `__aenter__` takes one) or decorator (its wrapper,
+        or the decorator its factory returns, takes one), taken itself, by a helper it calls (two
+        deep) or by a project context manager it enters in turn (two deep)."""
+        found = self._wrappers.get(callee)
+        if found is None:
+            found = self._wrappers[callee] = self._wrapper_locks(callee, 0)
+        return found
+
+    def _wrapper_locks(self, callee: str, depth: int) -> bool:
+        if depth > 2:
+            return False
+        owner = self.index.resolve(callee)
+        if owner in self.index.classes:
+            return any(
+                method is not None and self._wrapper_body_locks(method, depth)
+                for method in (self.method(owner, name) for name in ("__enter__", "__aenter__", "__call__"))
+            )
+        target = self.resolve_function(callee)
+        return target is not None and self._wrapper_body_locks(target, depth)
+
+    def _wrapper_body_locks(self, qualname: str, depth: int) -> bool:
+        """The body of a context manager or decorator holds a lock: it takes one (or a helper it
+        calls does), it enters a project context manager that does, or it returns a function
+        (a decorator's wrapper) that does."""
+        if self._takes_lock(qualname):
+            return True
+        facts = self.index.functions.get(qualname)
+        if facts is None:
+            return False
+        for site in facts.calls:
+            if site.entered and self._wrapper_locks(site.callee, depth + 1):
+                return True
+        returned = facts.returns_function
+        return bool(returned) and returned != qualname and depth < 2 and self._wrapper_body_locks(returned, depth + 1)
 
     def attribute_origin(self, class_qualname: str | None, name: str) -> Origin | None:
         if class_qualname is not None:

@@ -219,8 +219,9 @@ class FunctionDataAccess:
     # Where what it returns comes from, when every return says so (origins.py): a property
     # returning a dialect's SQL keyword is CONSTANT, `return request.args["q"]` REQUEST.
     returns: Origin | None = None
-    # It takes a lock that serialises its writers: a PostgreSQL advisory lock, or a row
-    # loaded with select_for_update()/with_for_update().
+    # It takes a lock that serialises its writers: a PostgreSQL advisory lock, a row loaded
+    # with select_for_update()/with_for_update(), a database or table write lock (`BEGIN
+    # IMMEDIATE`, `LOCK TABLE`), an asyncio lock.
     locks: bool = False
     # Model methods it calls on each row of a query it iterates.
     per_row_methods: tuple[PerRowMethodCall, ...] = ()

@@ -22,6 +22,7 @@ from backbone.review.orm.access import ProjectKnowledge
 from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
+from backbone.review.semantic import own_nodes
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -65,7 +66,12 @@ class ReadModifyWriteRace(Rule):
             "`pg_advisory_lock`, their `pg_try_` forms), a `select_for_update()`/`with_for_update()` read or an "
             "asyncio lock (`async with self._lock:`, `await lock.acquire()`) taken in the function or in a project "
             "helper it calls (`await acquire_session_lock(db, key)`, two helpers deep), or by every project caller "
-            "on the way to it (up to four calls up).\n\n"
+            "on the way to it (up to four calls up). A lock counts too when a project wrapper takes it, a decorator of "
+            "the function or the context manager of a `with` block around the update and its save "
+            "(`@immediate_atomic()`, `with global_write_lock():`, a class whose `__enter__` takes it; through the "
+            "helpers and context managers they use, two deep), or when SQL takes the write lock of the database or a "
+            "table (SQLite's `BEGIN IMMEDIATE` / `BEGIN EXCLUSIVE`, PostgreSQL's `LOCK TABLE` in a mode that "
+            "conflicts with itself).\n\n"
             "Confidence is high when the instance was read by a query in the same function, medium when it came "
             "from a parameter or is `self` in a model method, low when backbone only guessed the model from the "
             "variable's name."
@@ -503,6 +509,35 @@ class ReadModifyWriteRace(Rule):
                     cursor.processed += 1
                     await session.commit()
         """,
+        # A project context manager that takes a table lock (SQLite: `BEGIN IMMEDIATE`), as a
+        # decorator or around a `with` block.
+        """
+        from contextlib import contextmanager
+
+        from django.db import connection, models, transaction
+
+        class Counter(models.Model):
+            value = models.IntegerField()
+
+        @contextmanager
+        def counters_locked():
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("LOCK TABLE app_counter IN SHARE ROW EXCLUSIVE MODE")
+                yield
+
+        @counters_locked()
+        def bump(counter_id):
+            counter = Counter.objects.get(pk=counter_id)
+            counter.value += 1
+            counter.save()
+
+        def add(counter_id, amount):
+            with counters_locked():
+                counter = Counter.objects.get(pk=counter_id)
+                counter.value = counter.value + amount
+                counter.save()
+        """,
         # A plain Python attribute on an instance, not a field.
         """
         from django.db import models
@@ -569,11 +604,12 @@ class ReadModifyWriteRace(Rule):
             if _fresh_parameter(target.value, flow):
                 continue
             assert instance is not None
-            if not _persisted_after(update, target, instance, writes):
+            persisted = _persisted_after(update, target, instance, writes)
+            if persisted is None:
                 continue
             if locked is None:
                 locked = _holds_lock(flow)
-            if locked:
+            if locked or _locked_around(update, persisted, flow):
                 continue
             self._report(update, target, instance, operator, flow)
 
@@ -642,6 +678,40 @@ def _holds_lock(flow: ScopeFlow) -> bool:
     return knowledge.acquires_lock(qualname) or knowledge.locked_by_callers(qualname)
 
 
+def _locked_around(update: ast.AST, persisted: ast.AST, flow: ScopeFlow) -> bool:
+    """The update and the write that persists it run in the block of a `with` whose context
+    manager holds a lock that serialises writers: a project context manager that takes one
+    (`with immediate_atomic():`, `with GlobalWriteLock():`, or `lock = GlobalWriteLock()` then
+    `with lock:`)."""
+    knowledge = flow.knowledge
+    scope = flow.scope
+    if not isinstance(knowledge, ProjectKnowledge) or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    qualname = flow.context.qualname
+    spans = [_span(update), _span(persisted)]
+    for node in own_nodes(scope):
+        if not isinstance(node, (ast.With, ast.AsyncWith)) or not node.body:
+            continue
+        start, end = _span(node.body[0])[0], _span(node.body[-1])[1]
+        if not all(start <= first and last <= end for first, last in spans):
+            continue
+        for item in node.items:
+            built = item.context_expr
+            if isinstance(built, ast.Name):
+                # `with atomic:` on `atomic = ImmediateAtomic()`.
+                binding = flow.binding_at(built.id, built)
+                built = binding.node if binding is not None and isinstance(binding.node, ast.Call) else built
+            if isinstance(built, ast.Call) and knowledge.enters_lock(qualname, built.lineno, built.col_offset + 1):
+                return True
+    return False
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
+    start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    end = (getattr(node, "end_lineno", None) or start[0], getattr(node, "end_col_offset", None) or start[1])
+    return start, end
+
+
 def _target(update: ast.Assign | ast.AugAssign) -> ast.Attribute | None:
     if isinstance(update, ast.AugAssign):
         return update.target if isinstance(update.target, ast.Attribute) else None
@@ -663,7 +733,8 @@ def _self_update(update: ast.Assign | ast.AugAssign, target: ast.Attribute) -> s
     return None
 
 
-def _persisted_after(update: ast.AST, target: ast.Attribute, instance: DataValue, writes: list[QueryEvent]) -> bool:
+def _persisted_after(update: ast.AST, target: ast.Attribute, instance: DataValue, writes: list[QueryEvent]) -> ast.AST | None:
+    """The first write after the update that persists it (`account.save()`, a commit); None when none does."""
     position = (getattr(update, "lineno", 0), getattr(update, "col_offset", 0))
     owner = ast.unparse(target.value)
     for event in writes:
@@ -674,7 +745,7 @@ def _persisted_after(update: ast.AST, target: ast.Attribute, instance: DataValue
             if event.operation in _SAVES and isinstance(event.node, ast.Call):
                 func = event.node.func
                 if isinstance(func, ast.Attribute) and ast.unparse(func.value) == owner:
-                    return True
+                    return event.node
         elif event.operation in _COMMITS:
-            return True
-    return False
+            return event.node
+    return None

@@ -26,7 +26,7 @@ def test_an_api_envelope_is_reported_with_medium_confidence_naming_its_key() -> 
             return {"success": True}
         """
     )
-    assert [(f.line, f.confidence) for f in found] == [(9, Confidence.MEDIUM)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(9, Confidence.MEDIUM)]
     assert "only clients that read `success` see it" in found[0].message
 
 
@@ -44,7 +44,7 @@ def test_an_error_without_the_envelope_of_the_success_answers_stays_high() -> No
             return {"success": True}
         """
     )
-    assert [(f.line, f.confidence) for f in found] == [(9, Confidence.HIGH)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(9, Confidence.HIGH)]
 
 
 def test_a_status_envelope_in_a_django_view_is_the_pages_protocol() -> None:

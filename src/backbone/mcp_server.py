@@ -351,7 +351,9 @@ def build_server() -> MCPServer:
         "Review Python web service code against backbone's rule catalog (the JSON report of "
         "`backbone review --format json`). paths: files or directories (default: the working directory); "
         "the whole project is indexed, so cross-file findings are found when reviewing some files. "
-        "select/ignore: rule codes or prefixes. min_confidence: high, medium or low. changed_only: only "
+        "select/ignore: rule codes or prefixes. min_confidence: high (the default, unless the project's "
+        "configuration says otherwise: findings whose rule is measured right at least 4 times in 5), medium "
+        "or low; `summary.below_confidence` counts what it left out. changed_only: only "
         "findings on lines changed since the merge base with the default branch (or with `base`). "
         "Findings come in pages: offset, limit (default 100, at most 500); `page` has the counts."
     ))

@@ -855,3 +855,74 @@ def label(order):
     found = function_reads(function, "app.label", NameResolver("app", {}, frozenset()), None)
     # One read per path: the first the function makes as it reads, in the `if` (4), not the `else`.
     assert [(read.path, read.line) for read in found[0].reads] == [("customer.name", 4)]
+
+
+_REMOVED_FIELD = {
+    "library/__init__.py": "",
+    "library/models.py": """
+        from django.db import models
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class Book(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+            title = models.CharField(max_length=100)
+    """,
+    "library/serializers.py": """
+        from rest_framework import serializers
+
+        from library.models import Book
+
+
+        class BookSerializer(serializers.ModelSerializer):
+            author_name = serializers.CharField(source="author.name")
+
+            class Meta:
+                model = Book
+                fields = ["id", "title", "author_name"]
+
+
+        class PublicBookSerializer(BookSerializer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                del self.fields["author_name"]
+
+
+        class StaffBookSerializer(BookSerializer):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if not self.context["request"].user.is_staff:
+                    self.fields.pop("author_name")
+    """,
+    "library/views.py": """
+        from rest_framework import viewsets
+
+        from library.models import Book
+        from library.serializers import BookSerializer, PublicBookSerializer, StaffBookSerializer
+
+
+        class BookViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Book.objects.all()  # expect: BB207
+            serializer_class = BookSerializer
+
+
+        class PublicBookViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Book.objects.all()
+            serializer_class = PublicBookSerializer
+
+
+        class StaffBookViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Book.objects.all()  # expect: BB207
+            serializer_class = StaffBookSerializer
+    """,
+}
+
+
+def test_a_field_every_init_removes_is_not_serialized(tmp_path: Path) -> None:
+    """`del self.fields["author_name"]` in `__init__`: the subclass never sends the field, so
+    its relation is not read per row; removed only for some requests, it still is."""
+    root = write_project(tmp_path, _REMOVED_FIELD)
+    assert located(review_project(root, CODES)) == expected(_REMOVED_FIELD, CODES)

@@ -104,6 +104,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
     lists_queryset = False
     from_attributes = ""
     hooked: list[SchemaField] = []
+    removed: tuple[str, ...] = ()
     list_choices: tuple[str, ...] = ()
     attributes = _name_attributes(node, resolver)
     if django_type is not None:
@@ -124,6 +125,8 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 list_choices = _list_choices(statement, resolver)
             elif statement.name in _FIELD_HOOKS and isinstance(statement, ast.FunctionDef):
                 hooked.extend(_hook_fields(statement, resolver))
+            elif statement.name == "__init__":
+                removed = _removed_fields(statement)
         elif isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             name = statement.targets[0].id
             if name == "serializer_class":
@@ -157,7 +160,7 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
             from_attributes = "yes" if value.value else "no"
-    if fields or meta or computed or "to_representation" in methods:
+    if fields or meta or computed or removed or "to_representation" in methods:
         model = meta.get("model")
         declarations.append(
             SchemaClass(
@@ -176,9 +179,34 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
                 from_attributes=from_attributes,
                 methods=tuple(methods),
                 computed=tuple(computed),
+                removed=removed,
             )
         )
     return declarations
+
+
+def _removed_fields(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    """The fields `__init__` removes on every run: `del self.fields["x"]` and
+    `self.fields.pop("x"[, default])` among its own statements, not under a branch, a loop or a
+    `try` (a removal that depends on the request, `if not user.is_staff:`, keeps the field)."""
+    removed: list[str] = []
+
+    def fields_of_self(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Attribute) and node.attr == "fields"
+                and isinstance(node.value, ast.Name) and node.value.id == "self")
+
+    for statement in function.body:
+        if isinstance(statement, ast.Delete):
+            for target in statement.targets:
+                if isinstance(target, ast.Subscript) and fields_of_self(target.value):
+                    if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                        removed.append(target.slice.value)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            if (isinstance(call.func, ast.Attribute) and call.func.attr == "pop" and fields_of_self(call.func.value)
+                    and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
+                removed.append(call.args[0].value)
+    return tuple(removed)
 
 
 # strawberry-django's decorators that make a class the GraphQL type of a Django model.

@@ -109,6 +109,9 @@ class SchemaClass:
     methods: tuple[str, ...] = ()
     # Properties and computed fields the schema declares (pydantic `@computed_field`).
     computed: tuple[str, ...] = ()
+    # Fields its own `__init__` always removes (`del self.fields["comments"]`,
+    # `self.fields.pop("comments")`, outside any branch): never serialized, here or in subclasses.
+    removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,7 +275,9 @@ class SerializationKnowledge:
         own = ancestry[0]
         label = qualname.rpartition(".")[2]
         found: list[Read] = []
-        declared: set[str] = set()
+        # A field an `__init__` of the class or of a parent always removes is never serialized:
+        # counted as declared, so that nothing infers it from the model either.
+        declared: set[str] = {name for schema in ancestry for name in schema.removed}
         model = self.model_of(qualname)
         meta = next((schema for schema in ancestry if schema.meta_fields or schema.all_fields or schema.exclude), None)
         listed = self._listed_fields(ancestry) if family is Family.DRF and model is not None else None
@@ -485,9 +487,11 @@ class SerializationKnowledge:
         roots: list[tuple[str, PerRowCaller]] = []
         for serializer in sorted(self.listed_serializers()):
             label = serializer.rpartition(".")[2]
-            for schema in self.ancestry(serializer):
+            ancestry = self.ancestry(serializer)
+            removed = {name for schema in ancestry for name in schema.removed}
+            for schema in ancestry:
                 for field in schema.fields:
-                    if not field.method or field.write_only:
+                    if not field.method or field.write_only or field.name in removed:
                         continue
                     method = self.method(serializer, field.method)
                     if method is None or method in found:

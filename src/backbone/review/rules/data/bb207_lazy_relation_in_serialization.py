@@ -93,6 +93,8 @@ class LazyRelationInSerialization(Rule):
             "Not reported: a view whose `get_queryset()` (its own, or one a project base gives it) eager-loads "
             "names computed at run time (`prefetch_related(*fields)`, or a project function it hands them to whose body eager-loads, "
             "`maybe_prefetch_related(queryset, fields)`): what it loads is only known at run time. "
+            "Nor a field the serializer's `__init__` (or a parent's) always removes (`del self.fields[\"comments\"]`, "
+            "`self.fields.pop(\"comments\")` outside any `if`): it is never serialized. "
             "Nor are rows read through a name the loop body rebinds (`o = Order.objects.select_related(\"event\")"
             ".get(pk=o.pk)`: the re-fetched object, loaded its own way, is what gets serialized), nor an empty "
             "`none()` branch (`else: orders = Order.objects.none()`): the rows come from the name's other query; "

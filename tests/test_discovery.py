@@ -242,16 +242,16 @@ def test_parallel_workers_build_the_project_index_from_each_others_answers(
     shutil.copytree(shop, in_tmp / "shop_copy", ignore=shutil.ignore_patterns(".backbone_cache"))
     write_tree(in_tmp, {f"shop_copy/filler/module_{number}.py": "def f(x):\n    return x\n" * (number + 1)
                         for number in range(60)})
-    pickled: list[int] = []
-    pickle_index = engine._SharedIndex.pickled
+    encoded: list[int] = []
+    encode_index = engine._SharedIndex.encoded
 
     def counted(self: engine._SharedIndex) -> bytes:
-        pickled.append(1)
-        return pickle_index(self)
+        encoded.append(1)
+        return encode_index(self)
 
-    monkeypatch.setattr(engine._SharedIndex, "pickled", counted)
+    monkeypatch.setattr(engine._SharedIndex, "encoded", counted)
     serial = review_json(capsys, "--no-cache", "--jobs", "1", "shop_copy")
     parallel = review_json(capsys, "--no-cache", "--jobs", "2", "shop_copy")
-    assert pickled == []
+    assert encoded == []
     assert serial.out == parallel.out
     assert len([f for f in parallel.findings() if f["code"] in ("BB201", "BB301", "BB302", "BB602")]) >= 3

@@ -118,20 +118,9 @@ def _results_codec() -> EntriesCodec[CacheEntry]:
 
 @functools.cache
 def _facts_codec() -> EntriesCodec[ModuleFacts]:
-    from backbone.review.frameworks.declarations import RouteDeclaration
-    from backbone.review.migrations.model import MigrationDeclaration
-    from backbone.review.orm.facts import ModelDeclaration
-    from backbone.review.project import ModuleFacts
-    from backbone.review.serialization.facts import SerializationDeclaration
+    from backbone.review.project import ModuleFacts, fact_type_names
 
-    # Names `ModuleFacts` imports for type checking only.
-    names = {
-        "RouteDeclaration": RouteDeclaration,
-        "ModelDeclaration": ModelDeclaration,
-        "SerializationDeclaration": SerializationDeclaration,
-        "MigrationDeclaration": MigrationDeclaration,
-    }
-    return EntriesCodec(ModuleFacts, names)
+    return EntriesCodec(ModuleFacts, fact_type_names())
 
 
 @functools.cache

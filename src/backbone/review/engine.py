@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import gc
 import os
-import pickle
 import sys
 import threading
 from collections import deque
@@ -31,7 +30,23 @@ from backbone.review.incremental import (
     facts_digests,
     moved_by_edits,
 )
-from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, dumps, unreadable_finding
+from backbone.review.jobs import (
+    Crash,
+    FileJob,
+    FileOutcome,
+    ProjectAnswer,
+    RuleSelection,
+    WorkerRequest,
+    decode_answer,
+    decode_facts,
+    decode_outcomes,
+    decode_request,
+    encode_answer,
+    encode_facts,
+    encode_outcomes,
+    encode_request,
+    unreadable_finding,
+)
 from backbone.review.names import module_name_for
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.source import Unreadable
@@ -47,7 +62,6 @@ if TYPE_CHECKING:
     from backbone.review.project import ModuleFacts, ProjectIndex
 
 # PROJECT findings per file, with the errors of their rules; and the project facts read.
-_ProjectAnswer = tuple[dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]], frozenset[str] | None]
 
 # Below this many files to check, worker processes cost more than they save.
 _FILES_PER_WORKER = 24
@@ -453,7 +467,7 @@ class _Worker(Protocol):
     def send_files(self, jobs: list[FileJob]) -> None: ...
     def receive_files(self) -> list[FileOutcome]: ...
     def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None: ...
-    def receive_project(self) -> _ProjectAnswer: ...
+    def receive_project(self) -> ProjectAnswer: ...
     def close(self) -> None: ...
 
 
@@ -463,7 +477,7 @@ class _LocalWorker:
         self.keep_trees = keep_trees
         self._checker: Checker | None = None
         self.files: deque[list[FileOutcome]] = deque()
-        self.project: _ProjectAnswer = ({}, frozenset())
+        self.project: ProjectAnswer = ({}, frozenset())
 
     @property
     def checker(self) -> Checker:
@@ -484,7 +498,7 @@ class _LocalWorker:
         checker = self.checker
         self.project = (checker.check_project(index.index, jobs), checker.project_reads)
 
-    def receive_project(self) -> _ProjectAnswer:
+    def receive_project(self) -> ProjectAnswer:
         return self.project
 
     def close(self) -> None:
@@ -494,9 +508,9 @@ class _LocalWorker:
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
-    """A worker process's loop. Its messages are pickled (as multiprocessing's own `Connection.recv`
-    does) over the anonymous pipe between this process and the engine that started it: nothing
-    read from a reviewed tree or a cache reaches `pickle.loads`; caches go through `cache_codec`."""
+    """A worker process's loop. Requests and answers travel as bytes in the cache's data-only
+    encoding (`jobs.encode_request` and the rest): a request that does not decode ends the
+    worker, and the engine reports its files as lost."""
     gc.disable()  # as in review_paths
     gc.freeze()
     from backbone.review.checker import Checker
@@ -506,8 +520,8 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
     # index (`_WorkerPool.check_project`).
     own: list[ModuleFacts] = []
     while True:
-        message = connection.recv()
-        if message[0] == "stop":
+        request = decode_request(connection.recv_bytes())
+        if request is None or request.kind == "stop":
             connection.close()
             # Out at once: freeing the trees and facts the worker kept, object by object, took
             # tens of milliseconds that the engine spent waiting for it to end (its memory goes
@@ -518,44 +532,54 @@ def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: b
                         stream.flush()
                     except (OSError, ValueError):
                         pass
-            os._exit(0)
+            os._exit(0 if request is not None else 1)
+        jobs = list(request.jobs)
         try:
-            if message[0] == "files":
-                outcomes = checker.check_files(message[1])
-                answer = dumps(outcomes)
+            if request.kind == "files":
+                outcomes = checker.check_files(jobs)
+                answer = encode_outcomes(outcomes)
                 # Kept once sent as they are: the engine's index has these facts, and no others.
                 own += [outcome.facts for outcome in outcomes if outcome.facts is not None]
             else:
-                if message[0] == "peers":
-                    index = _peers_index(own, message[1])
-                else:
-                    index = pickle.loads(message[1])
-                results = checker.check_project(index, message[2])
-                answer = dumps((results, checker.project_reads))
+                index = _peers_index(own, request.peers) if request.kind == "peers" else _sent_index(request.facts)
+                answer = encode_answer((checker.check_project(index, jobs), checker.project_reads))
         except Exception as error:  # the answer could not be sent: each file gets a BB000
-            answer = dumps(_failed(message, error, checker))
+            answer = _failed(request, error, checker)
         connection.send_bytes(answer)
 
 
-def _peers_index(own: list[ModuleFacts], answers: list[bytes]) -> ProjectIndex:
+def _sent_index(data: bytes) -> ProjectIndex:
+    """The project index the engine sent as the facts it is built of."""
+    from backbone.review.project import ProjectIndex
+
+    facts = decode_facts(data)
+    if facts is None:
+        raise ValueError("the project facts sent to the worker do not decode")
+    return ProjectIndex.build(facts)
+
+
+def _peers_index(own: list[ModuleFacts], answers: tuple[bytes, ...]) -> ProjectIndex:
     """The project index from this worker's facts and the other workers' answers to their files,
     as the engine received them: the index the engine builds of the same facts."""
     from backbone.review.project import ProjectIndex
 
     facts = list(own)
     for answer in answers:
-        facts += [outcome.facts for outcome in cast(list[FileOutcome], pickle.loads(answer)) if outcome.facts is not None]
+        outcomes = decode_outcomes(answer)
+        if outcomes is None:
+            raise ValueError("another worker's answer does not decode")
+        facts += [outcome.facts for outcome in outcomes if outcome.facts is not None]
     return ProjectIndex.build(facts)
 
 
-def _failed(message: tuple[object, ...], error: Exception, checker: Checker) -> object:
-    """The answer to `message` when a worker cannot send the real one: a BB000 for each file."""
-    if message[0] == "files":
-        jobs = cast(list[FileJob], message[1])
-        return [Crash.of(error, "checking the file", job.display, None).outcome() for job in jobs]
-    displays = [*checker.parsed, *checker.deferred, *(job.display for job in cast(list[FileJob], message[2]))]
+def _failed(request: WorkerRequest, error: Exception, checker: Checker) -> bytes:
+    """The answer to `request` when a worker cannot send the real one: a BB000 for each file."""
+    if request.kind == "files":
+        return encode_outcomes([Crash.of(error, "checking the file", job.display, None).outcome() for job in request.jobs])
+    displays = [*checker.parsed, *checker.deferred, *(job.display for job in request.jobs)]
     # No reads: what the findings depend on is unknown.
-    return ({display: Crash.of(error, "checking the project rules", display, None).project_result() for display in displays}, None)
+    return encode_answer(({display: Crash.of(error, "checking the project rules", display, None).project_result()
+                           for display in displays}, None))
 
 
 def _process_context() -> ForkContext | SpawnContext:
@@ -588,11 +612,11 @@ class _ProcessWorker:
 
     def send_files(self, jobs: list[FileJob]) -> None:
         self.pending = jobs
-        self._send(("files", jobs))
+        self._send(WorkerRequest("files", tuple(jobs)))
 
     def receive_files(self) -> list[FileOutcome]:
         data = self._receive_bytes()
-        outcomes = cast(list[FileOutcome], pickle.loads(data)) if data is not None else None
+        outcomes = decode_outcomes(data) if data is not None else None
         if outcomes is None:
             return [self._lost(job.display).outcome() for job in self.pending]
         self.answers.append(cast(bytes, data))
@@ -602,30 +626,28 @@ class _ProcessWorker:
 
     def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None:
         self.pending = jobs
-        self._send(("project", index.pickled(), jobs))
+        self._send(WorkerRequest("project", tuple(jobs), facts=index.encoded()))
 
     def send_project_from_peers(self, peers: list[bytes], jobs: list[FileJob]) -> None:
         """The PROJECT phase for a worker that holds the facts of its own files: the other
-        workers' answers make up the rest of the index (nothing pickled again)."""
+        workers' answers make up the rest of the index (nothing encoded again)."""
         self.pending = jobs
-        self._send(("peers", peers, jobs))
+        self._send(WorkerRequest("peers", tuple(jobs), peers=tuple(peers)))
 
-    def receive_project(self) -> _ProjectAnswer:
-        answer = cast(_ProjectAnswer | None, self._receive())
+    def receive_project(self) -> ProjectAnswer:
+        data = self._receive_bytes()
+        answer = decode_answer(data) if data is not None else None
         if answer is None:
             displays = dict.fromkeys([*self.kept, *(job.display for job in self.pending)])
             return {display: self._lost(display).project_result() for display in displays}, None
         return answer
 
-    def _send(self, message: tuple[object, ...]) -> None:
+    def _send(self, request: WorkerRequest) -> None:
+        data = encode_request(request)  # outside the try: a request that cannot be encoded is a bug
         try:
-            self.connection.send(message)
+            self.connection.send_bytes(data)
         except (OSError, ValueError):
             pass  # the worker is gone: receiving says so
-
-    def _receive(self) -> object | None:
-        data = self._receive_bytes()
-        return cast(object, pickle.loads(data)) if data is not None else None
 
     def _receive_bytes(self) -> bytes | None:
         try:
@@ -643,7 +665,7 @@ class _ProcessWorker:
         self.join()
 
     def stop(self) -> None:
-        self._send(("stop",))
+        self._send(WorkerRequest("stop"))
 
     def join(self) -> None:
         self.process.join(timeout=5)
@@ -653,16 +675,16 @@ class _ProcessWorker:
 
 @dataclass(slots=True)
 class _SharedIndex:
-    """The project index sent to every worker: pickled once, however many workers receive it
-    (the main process pickling it once per worker was serial work between the two phases)."""
+    """The project index sent to every worker, as the facts it is built of: encoded once, however
+    many workers receive it (encoding it once per worker was serial work between the two phases)."""
 
     index: ProjectIndex
-    _pickled: bytes | None = None
+    _encoded: bytes | None = None
 
-    def pickled(self) -> bytes:
-        if self._pickled is None:
-            self._pickled = dumps(self.index)
-        return self._pickled
+    def encoded(self) -> bytes:
+        if self._encoded is None:
+            self._encoded = encode_facts(list(self.index.sources))
+        return self._encoded
 
 
 @dataclass(slots=True)
@@ -730,7 +752,7 @@ class _WorkerPool:
                     progress(len(outcomes), total)
         return outcomes
 
-    def check_project(self, index: ProjectIndex, stale: list[FileJob], from_answers: bool = False) -> _ProjectAnswer:
+    def check_project(self, index: ProjectIndex, stale: list[FileJob], from_answers: bool = False) -> ProjectAnswer:
         """The PROJECT findings of the files checked, and the project facts their checks read
         (None when a worker could not tell).
 

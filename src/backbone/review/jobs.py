@@ -7,16 +7,14 @@ imports the machinery that parses and checks files.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
-import io
-import operator
 import os
-import pickle
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.review.cache_codec import TypedCodec
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import OptionValue, Rule, Scope
 from backbone.review.source import Unreadable
@@ -156,71 +154,93 @@ def _engine_finding(display: str, line: int, column: int, message: str, statemen
 
 
 # --- between processes ---------------------------------------------------------------------
+# The engine and its worker processes exchange bytes in the review cache's data-only encoding
+# (`cache_codec`: typed MessagePack, checked against the annotations on decode): nothing that
+# crosses the pipe can name a class or a function to call.
 
-# Per class, how `dumps` takes its instances apart: the field values, for a dataclass that
-# its own __init__ rebuilds from them; None for any other class (pickled as pickle does).
-_FIELD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
-
-
-def _field_values(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
-    if cls in _FIELD_VALUES:
-        return _FIELD_VALUES[cls]
-    getter: Callable[[Any], tuple[Any, ...]] | None = None
-    if _rebuilt_by_init(cls):
-        names = [field.name for field in dataclasses.fields(cls)]
-        if names:
-            if len(names) == 1:
-                single = operator.attrgetter(names[0])
-                getter = lambda value: (single(value),)  # noqa: E731
-            else:
-                getter = operator.attrgetter(*names)
-    _FIELD_VALUES[cls] = getter
-    return getter
+# What a worker answers for the PROJECT phase: per file, its PROJECT findings and internal
+# errors; and the project facts the checks read (None: not known).
+ProjectAnswer = tuple[dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]], frozenset[str] | None]
 
 
-def _rebuilt_by_init(cls: type) -> bool:
-    """A dataclass whose generated __init__, given its field values in order, makes an equal
-    instance: slots that are its fields and nothing else (no __dict__ to carry more), every
-    field taken positionally, no __post_init__, and no pickling of its own."""
-    params = cls.__dict__.get("__dataclass_params__")
-    if params is None or not params.init or hasattr(cls, "__post_init__") or cls.__dictoffset__ != 0:
-        return False
-    fields = dataclasses.fields(cls)
-    if not all(field.init and not field.kw_only for field in fields):
-        return False
-    slots = {name for klass in cls.__mro__ for name in klass.__dict__.get("__slots__", ())}
-    if slots != {field.name for field in fields}:
-        return False
-    own = ("__reduce__", "__reduce_ex__", "__getnewargs__", "__getnewargs_ex__")
-    generated = {"__getstate__", "__setstate__"}  # dataclass(slots=True) writes these two
-    for klass in cls.__mro__[:-1]:
-        if any(name in klass.__dict__ for name in own):
-            return False
-        if klass is not cls and any(name in klass.__dict__ for name in generated):
-            return False
-        for name in generated:
-            method = klass.__dict__.get(name)
-            if method is not None and getattr(method, "__module__", "") != "dataclasses":
-                return False
-    return True
+@dataclass(frozen=True, slots=True)
+class WorkerRequest:
+    """What the engine asks a worker process: "files" (check `jobs`), "project" (check the
+    PROJECT rules on `jobs` with the index made of `facts`, from `encode_facts`), "peers" (the
+    same, the index made of the worker's own facts and `peers`, the other workers' answers to
+    their files as received), or "stop"."""
+
+    kind: str
+    jobs: tuple[FileJob, ...] = ()
+    facts: bytes = b""
+    peers: tuple[bytes, ...] = ()
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles the facts and findings the workers and the engine exchange (tens of thousands of
-    small dataclasses) as `cls(*field values)`: pickle's default for a dataclass with slots
-    looks its fields up again for each instance, which was most of the time spent sending
-    them. The values are the same; only the way they travel differs."""
+@dataclass(frozen=True, slots=True)
+class _WireRequest:
+    """A `WorkerRequest` as it travels: each job's path apart, as the bytes the file system
+    names it by (a file name that is not UTF-8 is held as lone surrogates, which the encoding
+    cannot carry), the jobs with an empty path."""
 
-    def reducer_override(self, obj: Any) -> Any:
-        cls = type(obj)
-        getter = _FIELD_VALUES[cls] if cls in _FIELD_VALUES else _field_values(cls)
-        if getter is None:
-            return NotImplemented
-        return cls, getter(obj)
+    kind: str
+    paths: tuple[bytes, ...]
+    jobs: tuple[FileJob, ...]
+    facts: bytes
+    peers: tuple[bytes, ...]
 
 
-def dumps(value: object) -> bytes:
-    """`value` pickled for another backbone process (`pickle.loads` reads it)."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-    return buffer.getvalue()
+@dataclass(frozen=True, slots=True)
+class _Codecs:
+    request: TypedCodec[_WireRequest]
+    outcomes: TypedCodec[list[FileOutcome]]
+    answer: TypedCodec[ProjectAnswer]
+    facts: TypedCodec[list[ModuleFacts]]
+
+
+@functools.cache
+def _codecs() -> _Codecs:
+    from backbone.review.incremental import FactsDigests
+    from backbone.review.project import ModuleFacts, fact_type_names
+
+    names = {**fact_type_names(), "ModuleFacts": ModuleFacts, "FactsDigests": FactsDigests}
+    return _Codecs(
+        TypedCodec(_WireRequest), TypedCodec(list[FileOutcome], names), TypedCodec(ProjectAnswer), TypedCodec(list[ModuleFacts], names)
+    )
+
+
+def encode_request(request: WorkerRequest) -> bytes:
+    paths = tuple(os.fsencode(job.path) for job in request.jobs)
+    jobs = tuple(dataclasses.replace(job, path="") for job in request.jobs)
+    return _codecs().request.encode(_WireRequest(request.kind, paths, jobs, request.facts, request.peers))
+
+
+def decode_request(data: bytes) -> WorkerRequest | None:
+    wire = _codecs().request.decode(data)
+    if wire is None or len(wire.paths) != len(wire.jobs):
+        return None
+    jobs = tuple(dataclasses.replace(job, path=os.fsdecode(path)) for path, job in zip(wire.paths, wire.jobs))
+    return WorkerRequest(wire.kind, jobs, wire.facts, wire.peers)
+
+
+def encode_outcomes(outcomes: list[FileOutcome]) -> bytes:
+    return _codecs().outcomes.encode(outcomes)
+
+
+def decode_outcomes(data: bytes) -> list[FileOutcome] | None:
+    return _codecs().outcomes.decode(data)
+
+
+def encode_answer(answer: ProjectAnswer) -> bytes:
+    return _codecs().answer.encode(answer)
+
+
+def decode_answer(data: bytes) -> ProjectAnswer | None:
+    return _codecs().answer.decode(data)
+
+
+def encode_facts(facts: list[ModuleFacts]) -> bytes:
+    return _codecs().facts.encode(facts)
+
+
+def decode_facts(data: bytes) -> list[ModuleFacts] | None:
+    return _codecs().facts.decode(data)

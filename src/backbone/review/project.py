@@ -41,6 +41,22 @@ if TYPE_CHECKING:
 
 
 
+def fact_type_names() -> dict[str, object]:
+    """The names `ModuleFacts`'s annotations use that this module imports for type checking
+    only: what a codec of the facts (`cache_codec`) needs to read them."""
+    from backbone.review.frameworks.declarations import RouteDeclaration
+    from backbone.review.migrations.model import MigrationDeclaration
+    from backbone.review.orm.facts import ModelDeclaration
+    from backbone.review.serialization.facts import SerializationDeclaration
+
+    return {
+        "RouteDeclaration": RouteDeclaration,
+        "ModelDeclaration": ModelDeclaration,
+        "SerializationDeclaration": SerializationDeclaration,
+        "MigrationDeclaration": MigrationDeclaration,
+    }
+
+
 # The callee recorded for `super().name(...)`: "super().name".
 SUPER_CALL = "super()."
 # `pkg.ConfigManager().init_config`: a method called on what a local call built (see `_Frame.instances`).
@@ -1269,6 +1285,9 @@ class ProjectIndex:
     raw_modules: dict[str, ModuleFacts] = field(default_factory=dict)
     # What `resolve` answered while reads are tracked, with the keys it read to answer.
     resolved: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    # The facts `build` was given (two files may claim one module): another process builds
+    # the same index from them.
+    sources: tuple[ModuleFacts, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.raw_modules:
@@ -1315,6 +1334,7 @@ class ProjectIndex:
             packages.update(module_facts.imported_packages)
         index.imported_packages = frozenset(packages)
         index.raw_modules = index.modules
+        index.sources = tuple(facts)
         return index
 
     def imports_any(self, question: reads.ImportQuestion) -> bool:

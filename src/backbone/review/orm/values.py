@@ -4,7 +4,7 @@
 a lazy query of a model with the relations it eager-loads, an executed result, one
 model instance (one row of an iterated query), a DB-API cursor. Values are frozen and
 hold only strings, tuples, bools and enums, so a function's result shape can be kept
-in the per-file facts (and pickled into the cache) as it is.
+in the per-file facts (and encoded into the cache) as it is.
 
 `QueryEvent` is one place that executes SQL: a call, the iteration of a lazy query, a
 `list(qs)`, a relationship read.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.findings import Confidence, Severity
-from backbone.review.calibration import SETS, calibrated, measured
+from backbone.review.calibration import SETS, highest, measured
 from backbone.review.context_kinds import DESCRIPTIONS as CONTEXT_DESCRIPTIONS
 from backbone.review.context_kinds import PRECEDENCE, ExecutionContext, Framework
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -175,21 +175,13 @@ def rule_entry(rule_class: type[Rule]) -> CatalogEntry:
         name=rule_class.name,
         summary=rule_class.summary,
         severity=rule_class.severity,
-        confidence=_highest_reported(rule_class),
+        confidence=highest(rule_class.code, rule_class.confidence),
         frameworks=rule_class.frameworks,
         scope=rule_class.scope,
         doc=rule_class.doc,
         options=rule_class.options,
         context_severities=tuple((context, rule_class.severity_for(context)) for context in PRECEDENCE),
     )
-
-
-def _highest_reported(rule_class: type[Rule]) -> Confidence:
-    """The highest confidence a finding of the rule is reported at: what its measured precision
-    earns whatever its evidence, or the rule's own confidence while it is not measured."""
-    if measured(rule_class.code) is None:
-        return rule_class.confidence
-    return max((calibrated(rule_class.code, level) for level in Confidence), key=lambda level: level.rank)
 
 
 def _confidence_line(entry: CatalogEntry) -> str:

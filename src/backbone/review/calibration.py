@@ -30,7 +30,7 @@ MEDIUM_PRECISION = 0.60
 DECIDES = 10
 MEASURED = 5
 
-__all__ = ["HIGH_PRECISION", "MEDIUM_PRECISION", "SETS", "calibrated", "earned", "measured"]
+__all__ = ["HIGH_PRECISION", "MEDIUM_PRECISION", "SETS", "calibrated", "earned", "highest", "measured"]
 
 
 def earned(true: int, labelled: int) -> Confidence:
@@ -59,3 +59,11 @@ def calibrated(code: str, evidence: Confidence) -> Confidence:
         return evidence
     ceiling = earned(*figure)
     return evidence if evidence.rank <= ceiling.rank else ceiling
+
+
+def highest(code: str, declared: Confidence) -> Confidence:
+    """The highest confidence a finding of `code` is reported at, whatever its evidence; for an
+    unmeasured rule, the confidence it `declared` (its findings keep their evidence's level)."""
+    if measured(code) is None:
+        return declared
+    return max((calibrated(code, level) for level in Confidence), key=lambda level: level.rank)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from backbone.review.semantic import parameter_names, subtree
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from backbone.review.project import ProjectIndex
 
 Resolve = Callable[[ast.expr], str | None]
+NodeT = TypeVar("NodeT", bound=ast.AST)
 
 
 class Container(enum.Enum):
@@ -425,60 +426,94 @@ def _clock_expression(node: ast.expr, resolve: Resolve, clocks: frozenset[str]) 
     return False
 
 
-def _removed_from(statements: list[ast.stmt]) -> set[str]:
-    """Module-level-looking names whose entries `statements` drop (`del X[k]`, `X.pop(k)`, `X.popitem()`)."""
-    found: set[str] = set()
-    for statement in statements:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Delete):
-                for target in node.targets:
-                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-                        found.add(target.value.id)
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _REMOVERS
-                and isinstance(node.func.value, ast.Name)
-            ):
-                found.add(node.func.value.id)
-    return found
+def _removed_names(node: ast.AST) -> Iterator[str]:
+    """The names whose entries `node` drops: `del X[k]` (each target), `X.pop(k)`, `X.clear()`."""
+    if isinstance(node, ast.Delete):
+        for target in node.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                yield target.value.id
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _REMOVERS
+        and isinstance(node.func.value, ast.Name)
+    ):
+        yield node.func.value.id
 
 
-def evicting_containers(tree: ast.Module, resolve: Resolve) -> frozenset[str]:
+class ModuleNodes(Protocol):
+    """A file's node index (review.context.FileContext): its tree, every node by type, each node's parent."""
+
+    tree: ast.Module
+    parents: dict[ast.AST, ast.AST]
+
+    def nodes_of(self, *types: type[NodeT]) -> list[NodeT]: ...
+
+
+def _removals(module: ModuleNodes) -> Iterator[tuple[ast.AST, set[str]]]:
+    """Each statement or call of the module that drops entries, with the names it drops them from."""
+    for node in (*module.nodes_of(ast.Delete), *module.nodes_of(ast.Call)):
+        names = set(_removed_names(node))
+        if names:
+            yield node, names
+
+
+def evicting_containers(module: ModuleNodes, resolve: Resolve) -> frozenset[str]:
     """Names whose entries the module drops by size or by age: a bounded or expiring cache.
 
     `if len(X) >= MAX: del X[next(iter(X))]` caps the size; `if deadline <= now: X.pop(key)` with
     `now = time.monotonic()` expires entries. Whoever keeps such a container accepts that any entry may
     be missing at any time, which is all another worker's copy can do: a cache by construction.
+
+    Read from each removal up to the tests that guard it (in a function), not from every test down.
     """
     found: set[str] = set()
-    for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    clocks: dict[ast.AST, frozenset[str]] = {}
+    # Per guarding test: the names it compares by size, and whether it compares a clock reading.
+    tests: dict[ast.AST, tuple[set[str], bool]] = {}
+    parents = module.parents
+    for removal, names in _removals(module):
+        guards: list[ast.If | ast.While] = []
+        inside = 0
+        # The outermost function around the removal: its clock readings are the ones in scope
+        # (an inner function's are among them).
+        outermost: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+        child, parent = removal, parents.get(removal)
+        while parent is not None:
+            if isinstance(parent, (ast.If, ast.While)) and isinstance(parent.test, ast.Compare) and child in parent.body:
+                guards.append(parent)
+            elif isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                outermost, inside = parent, len(guards)
+            child, parent = parent, parents.get(parent)
+        if outermost is None:
             continue
-        clocks = clock_names(function, resolve)
-        for node in ast.walk(function):
-            if not isinstance(node, (ast.If, ast.While)) or not isinstance(node.test, ast.Compare):
-                continue
-            removed = _removed_from(node.body)
-            if not removed:
-                continue
-            operands = [node.test.left, *node.test.comparators]
-            if any(isinstance(operator, (ast.Gt, ast.GtE)) for operator in node.test.ops) or any(
-                isinstance(operator, (ast.Lt, ast.LtE)) for operator in node.test.ops
-            ):
-                sized = {
-                    operand.args[0].id
-                    for operand in operands
-                    if isinstance(operand, ast.Call)
-                    and isinstance(operand.func, ast.Name)
-                    and operand.func.id == "len"
-                    and len(operand.args) == 1
-                    and isinstance(operand.args[0], ast.Name)
-                }
-                found |= sized & removed
-                if any(is_clock_value(operand, resolve, clocks) for operand in operands):
-                    found |= removed
-    return frozenset(found - _gates(tree, found))
+        for guard in guards[:inside]:
+            judged = tests.get(guard)
+            if judged is None:
+                if outermost not in clocks:
+                    clocks[outermost] = clock_names(outermost, resolve)
+                judged = tests[guard] = _eviction_test(guard.test, resolve, clocks[outermost])
+            sized, clocked = judged
+            found |= names if clocked else sized & names
+    return frozenset(found - _gates(module.tree, found))
+
+
+def _eviction_test(test: ast.Compare, resolve: Resolve, clocks: frozenset[str]) -> tuple[set[str], bool]:
+    """The names `test` compares by size (`len(X) >= MAX`), and whether it compares a time
+    computed from a clock reading (`deadline <= now`); nothing unless it orders (`<`, `>=`)."""
+    if not any(isinstance(operator, (ast.Gt, ast.GtE, ast.Lt, ast.LtE)) for operator in test.ops):
+        return set(), False
+    operands = [test.left, *test.comparators]
+    sized = {
+        operand.args[0].id
+        for operand in operands
+        if isinstance(operand, ast.Call)
+        and isinstance(operand.func, ast.Name)
+        and operand.func.id == "len"
+        and len(operand.args) == 1
+        and isinstance(operand.args[0], ast.Name)
+    }
+    return sized, any(is_clock_value(operand, resolve, clocks) for operand in operands)
 
 
 def _gates(tree: ast.Module, names: set[str], answers_count: bool = True) -> set[str]:
@@ -525,7 +560,7 @@ def _refuses(node: ast.AST, answers_count: bool = True) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abort"
 
 
-def reference_counts(tree: ast.Module) -> frozenset[str]:
+def reference_counts(module: ModuleNodes) -> frozenset[str]:
     """Names that count the holders of something per key: an entry goes up by one when it is taken
     (`X[k] = X.get(k, 0) + 1`), down by one when it is let go (`X.get(k, 0) - 1`, `X[k] -= 1`), is
     dropped at zero, and the count is only ever compared with 0 or 1 (`if remaining <= 0:`).
@@ -535,6 +570,10 @@ def reference_counts(tree: ast.Module) -> frozenset[str]:
     MAX`) is a quota, which every worker would enforce separately: not one of these; neither is a count a
     request is refused on (`if _running.get(user, 0) > 0: raise Busy()`), a lock each worker keeps alone.
     """
+    dropped = {name for _, names in _removals(module) for name in names}
+    if not dropped or not _counted_up_and_down(module) & dropped:
+        return frozenset()
+    tree = module.tree
     increments: set[str] = set()
     decrements: set[str] = set()
     compared_otherwise: set[str] = set()
@@ -576,9 +615,41 @@ def reference_counts(tree: ast.Module) -> frozenset[str]:
             ]
             if not all(isinstance(other, ast.Constant) and other.value in (0, 1) for other in others):
                 compared_otherwise |= counted
-    counts = (increments & decrements & _removed_from(tree.body)) - compared_otherwise
+    counts = (increments & decrements & dropped) - compared_otherwise
     # `if _running.get(user, 0) > 0: raise Busy()`: one at a time per worker, a lock no other worker sees.
     return frozenset(counts - _gates(tree, counts, answers_count=False))
+
+
+def _counted_up_and_down(module: ModuleNodes) -> set[str]:
+    """Names some function of the module counts both up and down by one (`X[k] = X.get(k, 0) + 1`,
+    `X[k] -= 1`): what `reference_counts` reads further, found off the node index."""
+    up: set[str] = set()
+    down: set[str] = set()
+    for node in module.nodes_of(ast.BinOp):
+        if isinstance(node.right, ast.Constant) and node.right.value == 1 and isinstance(node.op, (ast.Add, ast.Sub)):
+            read = _count_read(node.left)
+            if read is not None and _in_function(node, module.parents):
+                (up if isinstance(node.op, ast.Add) else down).add(read)
+    for step in module.nodes_of(ast.AugAssign):
+        if (
+            isinstance(step.value, ast.Constant)
+            and step.value.value == 1
+            and isinstance(step.op, (ast.Add, ast.Sub))
+            and isinstance(step.target, ast.Subscript)
+            and isinstance(step.target.value, ast.Name)
+            and _in_function(step, module.parents)
+        ):
+            (up if isinstance(step.op, ast.Add) else down).add(step.target.value.id)
+    return up & down
+
+
+def _in_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    parent = parents.get(node)
+    while parent is not None:
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return True
+        parent = parents.get(parent)
+    return False
 
 
 def _count_read(node: ast.AST) -> str | None:

@@ -567,9 +567,11 @@ class MutableGlobalState(Rule):
             or (value is not None and state.is_per_process_value(value, context.qualified_name))
         )
         # Module containers whose entries the module drops by size or by age: caches by construction.
-        self.evicting = state.evicting_containers(context.tree, context.qualified_name) & frozenset(self._module_state)
+        # Both read every function of the module: only asked when the module keeps state.
+        module_state = frozenset(self._module_state)
+        self.evicting = state.evicting_containers(context, context.qualified_name) & module_state if module_state else frozenset()
         # Module dicts counting the holders of something per key, dropped at zero (see `state.reference_counts`).
-        self.reference_counts = state.reference_counts(context.tree) & frozenset(self._module_state)
+        self.reference_counts = state.reference_counts(context) & module_state if module_state else frozenset()
         self._loggers: LoggerBindings | None = None
         self._registries: frozenset[str] | None = None
         self._handler_reads: frozenset[str] | None = None

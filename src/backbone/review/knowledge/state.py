@@ -473,7 +473,7 @@ def evicting_containers(module: ModuleNodes, resolve: Resolve) -> frozenset[str]
     tests: dict[ast.AST, tuple[set[str], bool]] = {}
     parents = module.parents
     for removal, names in _removals(module):
-        guards: list[ast.If | ast.While] = []
+        guards: list[ast.Compare] = []
         inside = 0
         # The outermost function around the removal: its clock readings are the ones in scope
         # (an inner function's are among them).
@@ -481,7 +481,7 @@ def evicting_containers(module: ModuleNodes, resolve: Resolve) -> frozenset[str]
         child, parent = removal, parents.get(removal)
         while parent is not None:
             if isinstance(parent, (ast.If, ast.While)) and isinstance(parent.test, ast.Compare) and child in parent.body:
-                guards.append(parent)
+                guards.append(parent.test)
             elif isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 outermost, inside = parent, len(guards)
             child, parent = parent, parents.get(parent)
@@ -492,7 +492,7 @@ def evicting_containers(module: ModuleNodes, resolve: Resolve) -> frozenset[str]
             if judged is None:
                 if outermost not in clocks:
                     clocks[outermost] = clock_names(outermost, resolve)
-                judged = tests[guard] = _eviction_test(guard.test, resolve, clocks[outermost])
+                judged = tests[guard] = _eviction_test(guard, resolve, clocks[outermost])
             sized, clocked = judged
             found |= names if clocked else sized & names
     return frozenset(found - _gates(module.tree, found))

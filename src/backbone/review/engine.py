@@ -45,6 +45,7 @@ from backbone.review.jobs import (
     encode_facts,
     encode_outcomes,
     encode_request,
+    prepare_codecs,
     unreadable_finding,
 )
 from backbone.review.names import module_name_for
@@ -696,6 +697,7 @@ class _WorkerPool:
         count = _worker_count(files, jobs)
         if count == 1:
             return cls([_LocalWorker(selection, keep_trees)])
+        prepare_codecs()
         return cls([_ProcessWorker(selection, keep_trees) for _ in range(count)])
 
     def grow(self, selection: RuleSelection, files: int, jobs: int | None) -> None:

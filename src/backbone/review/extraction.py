@@ -44,7 +44,7 @@ def extract_module_facts(
         semantic.resolver = resolver
     classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
-    references, dead_references = collect_references(tree, module, resolver)
+    references, dead_references = collect_references(tree, module, resolver, semantic)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
 
     def nodes_of(*types: type[ast.AST]) -> list[ast.AST]:

@@ -341,7 +341,10 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
         return cast(_Plain, value)
     known = _FIELDS.get(value_type)
     if known is None and value_type is tuple:
-        return ["seq", *[_flatten(item, slots) for item in cast(tuple[object, ...], value)]]
+        members = cast(tuple[object, ...], value)
+        if not members:
+            return ["seq"]
+        return ["seq", *[item if type(item) is str else _flatten(item, slots) for item in members]]
     if known is None:
         if value is None or isinstance(value, (str, bool, int, float, bytes)):
             return value
@@ -374,6 +377,9 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
             entries.append([_flatten(key, slots), _flatten(value[key], slots)])
         return entries
     if isinstance(value, (set, frozenset)):
+        if all(type(item) is str for item in value):
+            # Names (the references, the packages): no positions, each its own encoding.
+            return ["set", *sorted(cast("frozenset[str]", value), key=msgspec.msgpack.encode)]
         items: list[tuple[bytes, _Plain, _Slots]] = []
         for item in value:
             own = _Slots()

@@ -208,6 +208,13 @@ def _codecs() -> _Codecs:
     )
 
 
+def prepare_codecs() -> None:
+    """Make the codecs now: worker processes forked after this inherit them, instead of each
+    making its own before it can read its first request (while the engine makes its own to
+    write that request)."""
+    _codecs()
+
+
 def encode_request(request: WorkerRequest) -> bytes:
     paths = tuple(os.fsencode(job.path) for job in request.jobs)
     jobs = tuple(dataclasses.replace(job, path="") for job in request.jobs)

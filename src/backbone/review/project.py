@@ -971,43 +971,132 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
-def collect_references(tree: ast.Module, module: str, resolver: NameResolver) -> tuple[frozenset[str], frozenset[str]]:
+def collect_references(
+    tree: ast.Module, module: str, resolver: NameResolver, semantic: SemanticModel | None = None
+) -> tuple[frozenset[str], frozenset[str]]:
     """The project names a module's code refers to: (live, only in dead code).
 
     Live: every name or dotted name read where it can run, resolved, plus the names a decorator
     or `__all__` hands on (a registered or exported definition is in use). Dead: the names read
     only inside a branch whose test rules it out (`if False:`, `elif kind == "x" and False:`). A
     definition's references to itself (`Agent.create()` in a method of `Agent`) count for neither.
+
+    Read off the file's node index when `semantic` has one: each name read is resolved where
+    it stands; only the rare ones that need it (a name of this module's own definitions, a file
+    with a ruled-out branch) look at what is around them.
     """
+    nodes = _ReferenceNodes(tree, semantic)
+    definitions: dict[str, list[ast.AST]] = {}
+    qualnames: dict[ast.AST, str] = {}
     live: set[str] = set()
     dead: set[str] = set()
-    stack: list[tuple[ast.AST, bool, tuple[str, ...]]] = [(tree, False, (module,))]
-    while stack:
-        node, disabled, scope = stack.pop()
-        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
-            found = resolver.qualified_name(node)
-            if found is not None and found not in scope[1:]:
-                (dead if disabled else live).add(found)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            qualname = f"{scope[-1]}.{node.name}"
-            if node.decorator_list:
-                live.add(qualname)
-            for field_name, child in _child_fields(node):
-                inner = field_name in ("body",)
-                stack.append((child, disabled, (*scope, qualname) if inner else scope))
+    for definition in nodes.definitions:
+        qualname = _definition_qualname(definition, module, nodes.parents, qualnames)
+        definitions.setdefault(qualname, []).append(definition)
+        if definition.decorator_list:
+            live.add(qualname)
+    ruled_out = _ruled_out_blocks(nodes.branches)
+    for node in nodes.loads:
+        found = resolver.qualified_name(node)
+        if found is None:
             continue
-        if isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
-            stack.append((node.test, disabled, scope))
-            stack.extend((child, disabled or not truth, scope) for child in node.body)
-            stack.extend((child, disabled or truth, scope) for child in node.orelse)
+        if found in definitions and _inside_own_body(node, definitions[found], nodes.parents):
             continue
-        if isinstance(node, ast.Assign) and scope == (module,):
-            if any(isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets):
-                for item in ast.walk(node.value):
-                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                        live.add(f"{module}.{item.value}")
-        stack.extend([(child, disabled, scope) for child in child_nodes(node)])
+        (dead if ruled_out and _within(node, ruled_out, nodes.parents) else live).add(found)
+    for assign in nodes.assigns:
+        if any(isinstance(target, ast.Name) and target.id == "__all__" for target in assign.targets) and not any(
+            isinstance(ancestor, _SCOPES) for ancestor in _ancestors(assign, nodes.parents)
+        ):
+            for item in ast.walk(assign.value):
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    live.add(f"{module}.{item.value}")
     return frozenset(live), frozenset(dead - live)
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class _ReferenceNodes:
+    """The nodes `collect_references` reads, off the file's node index or from one walk."""
+
+    def __init__(self, tree: ast.Module, semantic: SemanticModel | None) -> None:
+        of: Callable[[type[ast.AST]], list[ast.AST]]
+        if semantic is not None and semantic.parents:
+            self.parents = semantic.parents
+            of = semantic.nodes_of
+        else:
+            self.parents = {}
+            groups: dict[type, list[ast.AST]] = {}
+            everything: list[ast.AST] = [tree]
+            for node in everything:
+                groups.setdefault(type(node), []).append(node)
+                for child in child_nodes(node):
+                    self.parents[child] = node
+                    everything.append(child)
+
+            def of_groups(kind: type[ast.AST]) -> list[ast.AST]:
+                return groups.get(kind, [])
+
+            of = of_groups
+
+        self.definitions = cast(
+            list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef],
+            [*of(ast.FunctionDef), *of(ast.AsyncFunctionDef), *of(ast.ClassDef)],
+        )
+        self.loads = [
+            node for node in cast(list[ast.Name | ast.Attribute], [*of(ast.Name), *of(ast.Attribute)])
+            if isinstance(node.ctx, ast.Load)
+        ]
+        self.branches = cast(list[ast.If], of(ast.If))
+        self.assigns = cast(list[ast.Assign], of(ast.Assign))
+
+
+def _ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterator[ast.AST]:
+    parent = parents.get(node)
+    while parent is not None:
+        yield parent
+        parent = parents.get(parent)
+
+
+def _definition_qualname(
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+    module: str,
+    parents: dict[ast.AST, ast.AST],
+    known: dict[ast.AST, str],
+) -> str:
+    """`module.Outer.name`: the definition's name after those of the definitions around it."""
+    found = known.get(definition)
+    if found is None:
+        outer = next((ancestor for ancestor in _ancestors(definition, parents) if isinstance(ancestor, _SCOPES)), None)
+        prefix = module if not isinstance(outer, _SCOPES) else _definition_qualname(outer, module, parents, known)
+        found = known[definition] = f"{prefix}.{definition.name}"
+    return found
+
+
+def _inside_own_body(node: ast.AST, definitions: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> bool:
+    """`node` stands in the body of one of `definitions` (not in its decorators, bases or defaults)."""
+    child = node
+    for ancestor in _ancestors(node, parents):
+        if any(ancestor is definition for definition in definitions) and any(
+            child is statement for statement in cast("ast.FunctionDef | ast.ClassDef", ancestor).body
+        ):
+            return True
+        child = ancestor
+    return False
+
+
+def _ruled_out_blocks(branches: list[ast.If]) -> set[ast.AST]:
+    """The statements of the branches whose test rules them out (`if False:` body, `if True:` else)."""
+    found: set[ast.AST] = set()
+    for branch in branches:
+        truth = constant_truth(branch.test)
+        if truth is not None:
+            found.update(branch.orelse if truth else branch.body)
+    return found
+
+
+def _within(node: ast.AST, statements: set[ast.AST], parents: dict[ast.AST, ast.AST]) -> bool:
+    return node in statements or any(ancestor in statements for ancestor in _ancestors(node, parents))
 
 
 def collect_definitions(

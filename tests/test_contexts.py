@@ -504,3 +504,58 @@ def test_the_call_graph_has_no_edges_from_branches_that_never_run() -> None:
     index = ProjectIndex.build([extract_module_facts(ast.parse(source), "m.py", "m", False)])
     assert [target.qualname for _, target in index.callees("m.caller")] == ["m.other", "m.other"]
     assert index.unreachable() == frozenset({"m.helper"})
+
+
+def test_code_after_a_return_raise_continue_or_break_of_its_block_never_runs(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    files = {
+        "app.py": """\
+            import urllib.request
+
+            import requests
+
+            def gravatar(url):
+                return "n"
+                with urllib.request.urlopen(url) as response:
+                    return response.read()
+
+            def unsupported(url):
+                raise NotImplementedError
+                requests.get(url)
+
+            def each(urls):
+                for url in urls:
+                    if not url:
+                        continue
+                        requests.get(url)
+                    requests.get(url)
+
+            def fallback(url):
+                try:
+                    return requests.get(url, timeout=3)
+                except requests.Timeout:
+                    return None
+                    requests.get(url)
+                return requests.get(url)
+            """,
+    }
+    found = review_tree_with(tmp_path, files, "BB102")
+    # Only the calls that can run: the one after `continue` is in the `if`'s block, not the loop's.
+    assert [f.line for f in found] == [19, 27]
+
+
+def test_after_exit_names_the_statement_that_ends_the_block() -> None:
+    import ast
+
+    from backbone.review.contexts import after_exit_fact
+    from backbone.review.semantic import after_exit
+
+    tree = ast.parse("def f(x):\n    if x:\n        return 1\n    g()\n    return 2\n    h()\n")
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    calls = {call.func.id: call for call in ast.walk(tree) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)}
+    assert after_exit(calls["g"], parents) is None
+    exit_statement = after_exit(calls["h"], parents)
+    assert isinstance(exit_statement, ast.Return) and exit_statement.lineno == 5
+    fact = after_exit_fact(exit_statement)
+    assert fact.context is ExecutionContext.UNREACHABLE and "`return` at line 5" in fact.reason

@@ -1508,3 +1508,44 @@ class Migration(migrations.Migration):
     # Without the squash, the original is what runs and is reversed.
     (tmp_path / "shop/migrations/squashed_0002_fill.py").unlink()
     assert codes_and_lines(review_tree(tmp_path, {}), "BB707") == [("BB707", 5)]
+
+
+def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_model(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    files = {
+        "rpm/__init__.py": "",
+        "rpm/migrations/__init__.py": "",
+        "rpm/migrations/0001_initial.py": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                initial = True
+                operations = [migrations.CreateModel("Package", [("name", models.TextField())])]
+            """,
+        "rpm/migrations/0002_evr.py": """\
+            from django.db import migrations, models
+
+            add_column_sql = '''
+            ALTER TABLE rpm_package ADD COLUMN evr bytea;
+            UPDATE rpm_package SET evr = 'x';
+            ALTER TABLE rpm_package ALTER COLUMN evr SET NOT NULL;
+            '''
+
+            class Migration(migrations.Migration):
+                dependencies = [("rpm", "0001_initial")]
+                operations = [
+                    migrations.RunSQL(add_column_sql, reverse_sql=migrations.RunSQL.noop),
+                    migrations.AddIndex(
+                        model_name="package",
+                        index=models.Index(fields=["name"], name="rpm_package_name_idx"),
+                    ),
+                ]
+            """,
+    }
+    found = review_tree_with(tmp_path, files, "BB7")
+    # The lock is taken by the SQL (line 12): the index built afterwards in the same transaction
+    # (the default table of model `package` in app `rpm`) waits for nothing and adds no lock.
+    assert [(finding.code, finding.path, finding.line) for finding in found if finding.code in ("BB702", "BB710")] == [
+        ("BB710", "rpm/migrations/0002_evr.py", 12)
+    ]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.semantic import SemanticModel, constant_truth, is_main_guard
+from backbone.review.semantic import SemanticModel, after_exit, constant_truth, is_main_guard
 
 if TYPE_CHECKING:
     from backbone.review.contexts import ContextFact, ExecutionContexts
@@ -92,6 +92,11 @@ class FileContext:
             from backbone.review.contexts import module_contexts, project_contexts
 
             self._execution = project_contexts(self.project) if self.project else module_contexts(self.facts)
+        exit_statement = after_exit(node, self.parents)
+        if exit_statement is not None:
+            from backbone.review.contexts import after_exit_fact
+
+            return (after_exit_fact(exit_statement),)
         scope = self.scope_name(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             # A finding on a `def` line is about that function.

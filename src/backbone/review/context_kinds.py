@@ -47,7 +47,7 @@ DESCRIPTIONS = {
     ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
     ExecutionContext.UNREACHABLE: (
         "classes and functions the project names only in branches that never run (`if False:`, "
-        "`elif ... and False:`), and their code"
+        "`elif ... and False:`), and their code; code after a `return`, `raise`, `continue` or `break` of its block"
     ),
 }
 

@@ -15,6 +15,7 @@ contexts it runs in, each with the evidence (the root that reaches it and the ch
 - script: files under scripts/ or bin/;
 - unreachable: a class or function the project names only in branches that never run
   (`if False:`, `elif kind == "x" and False:`), with all its code; such branches add no call edges;
+  and code after a `return`, `raise`, `continue` or `break` of its block;
 - unknown: nothing in the project reaches the function (a library API, a callback the
   framework finds by name): rules treat it as they always did.
 
@@ -25,6 +26,7 @@ function reached gets the shortest chain from its root.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections import deque
 from collections.abc import Iterable
@@ -61,6 +63,14 @@ UNKNOWN_FACT = ContextFact(ExecutionContext.UNKNOWN, "reached from no known entr
 UNREACHABLE_FACT = ContextFact(
     ExecutionContext.UNREACHABLE, "named only in branches that never run (`if False:`, `and False`)", ()
 )
+
+
+
+def after_exit_fact(statement: ast.stmt) -> ContextFact:
+    """Code after a `return`, `raise`, `continue` or `break` of its block: it never runs."""
+    word = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}.get(type(statement), "exit")
+    return ContextFact(ExecutionContext.UNREACHABLE, f"after the `{word}` at line {statement.lineno} of its block", ())
+
 
 # --- roots ------------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,31 @@ def is_main_guard(test: ast.expr) -> bool:
     has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
     has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
     return has_name and has_main
+
+
+# Statements after which nothing more of their block runs.
+_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def after_exit(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> ast.stmt | None:
+    """The `return`, `raise`, `continue` or `break` that comes before `node`, or before a
+    statement around it, in the same block (`def f(): return "n"` then the rest of its body):
+    `node` never runs. None when none does."""
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(child, ast.stmt):
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(parent, name, None)
+                if not isinstance(block, list) or not any(statement is child for statement in block):
+                    continue
+                for statement in block:
+                    if statement is child:
+                        break
+                    if isinstance(statement, _EXITS):
+                        return statement
+                break
+        child, parent = parent, parents.get(parent)
+    return None
 
 
 def constant_truth(test: ast.expr) -> bool | None:

@@ -193,16 +193,31 @@ def _known_name(name: str) -> str:
     return "" if _PLACEHOLDER in name else name
 
 
+def _module_text(context: FileContext, node: ast.AST | None) -> str | None:
+    """`literal_text`, or the text of a module-level name assigned once a literal text
+    (`add_column_sql = \"\"\"ALTER TABLE ...\"\"\"` then `RunSQL(add_column_sql)`)."""
+    text = literal_text(node)
+    if text is not None or not isinstance(node, ast.Name):
+        return text
+    assigned = [
+        statement.value
+        for statement in context.tree.body
+        if (isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == node.id for target in statement.targets))
+        or (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == node.id)
+    ]
+    return literal_text(assigned[0]) if len(assigned) == 1 else None
+
+
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
     texts: list[str] = []
     if isinstance(sql, (ast.List, ast.Tuple)):
         for item in sql.elts:
-            text = literal_text(item.elts[0] if isinstance(item, (ast.List, ast.Tuple)) and item.elts else item)
+            text = _module_text(context, item.elts[0] if isinstance(item, (ast.List, ast.Tuple)) and item.elts else item)
             if text is None:
                 return [Step(StepKind.DATA, node, _call_text(context, node), reversible=reversible)], ""
             texts.append(text)
     else:
-        text = literal_text(sql)
+        text = _module_text(context, sql)
         template = _template_steps(sql, node, context) if text is None else None
         if template is not None:
             # An f-string of DDL or a query (names filled in at run time): no row changes; a
@@ -258,7 +273,8 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
     }
     return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
-                     tuple(problems), initial=initial, database=_project_database(context))
+                     tuple(problems), initial=initial, database=_project_database(context),
+                     app_label=app_label(context.project, context.facts))
 
 
 def _django_name(context: FileContext, call: ast.Call) -> str:

@@ -170,10 +170,45 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
         return True
     if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow) or _one_item_parameter(iterable, flow):
         return True
+    if goes_over_few_rows(loop, flow):
+        return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
         or _built_per_batch(iterable, flow) or _form_fields(iterable)
     )
+
+
+# A query sliced to at most this many rows by constants reads a bounded handful: a few
+# queries per row read, not a count growing with the table.
+FEW_ROWS = 10
+
+
+def goes_over_few_rows(loop: Loop, flow: ScopeFlow) -> bool:
+    """The loop goes over a query sliced by constants to at most FEW_ROWS rows
+    (`for post in Post.objects.filter(...)[:7]`, or a name bound to such a slice)."""
+    iterable = loop_iterable(loop, flow)
+    if isinstance(iterable, ast.Name):
+        binding = flow.binding_at(iterable.id, iterable)
+        if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
+            return False
+        iterable = binding.node
+    if isinstance(iterable, ast.Await):
+        iterable = iterable.value
+    if not isinstance(iterable, ast.Subscript) or not isinstance(iterable.slice, ast.Slice) or iterable.slice.step is not None:
+        return False
+    upper = _constant_int(iterable.slice.upper, flow)
+    lower = 0 if iterable.slice.lower is None else _constant_int(iterable.slice.lower, flow)
+    return upper is not None and lower is not None and 0 <= upper - lower <= FEW_ROWS
+
+
+def _constant_int(node: ast.expr | None, flow: ScopeFlow) -> int | None:
+    """An integer literal, or a name this scope binds to one (`LIMIT = 7`)."""
+    if isinstance(node, ast.Name):
+        binding = flow.binding_at(node.id, node)
+        node = binding.node if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr) else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    return None
 
 
 def _yields_once(node: ast.expr, flow: ScopeFlow) -> bool:

@@ -32,6 +32,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.orm.access import specialised_flows
+from backbone.review.orm.loops import FEW_ROWS
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
@@ -869,11 +870,6 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
                     if isinstance(text, str):
                         found.add(text.split("__")[0])
     return frozenset(found)
-
-
-# A query sliced to at most this many rows by a constant serializes a bounded handful: a few
-# queries, not a count growing with the table.
-FEW_ROWS = 10
 
 
 def few_rows(context: FileContext, node: ast.AST) -> bool:

@@ -21,7 +21,7 @@ from backbone.review.orm import (
 from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
 from backbone.review.orm.graph import Relation
-from backbone.review.orm.loops import loop_iterable
+from backbone.review.orm.loops import goes_over_few_rows, loop_iterable
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
@@ -104,7 +104,9 @@ class LazyRelationInLoop(Rule):
             "from loaded rows by the loop's counter (`teams[i].members` in `for i, x in enumerate(standings)` "
             "or `for i in range(n)`) is another row each round; a row picked by a constant index (`teams[0]`) "
             "is not.\n\n"
-            "Reading the foreign-key column (`post.author_id`) is not flagged, nor are rows whose origin "
+            "Reading the foreign-key column (`post.author_id`) is not flagged, nor is a loop over a query sliced "
+            "by constants to at most ten rows (`Post.objects.filter(...)[:7]`, or a name bound to it): a bounded "
+            "handful of queries, nor are rows whose origin "
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), a SQLAlchemy many-to-one whose foreign key to the target's primary key "
             "the query pins to one value (`where(Order.customer_id == customer_id)`, `filter_by(customer_id=...)`) "
@@ -369,6 +371,13 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # Seven rows at most: a bounded handful of queries for an email preview, not N+1.
+        VARIATION_MODELS + """
+
+        def preview():
+            variations = Variation.objects.filter(all_channels=True)[:7]
+            return [variation.item.name for variation in variations]
+        """,
         # Every order belongs to the one customer the filter pins: a synchronous session's
         # identity map answers `order.customer` after one load.
         ORDER_MODELS + """
@@ -586,7 +595,7 @@ class LazyRelationInLoop(Rule):
             if event.receiver is None or not event.receiver.eager_known:
                 continue
             loop = loop_at(relation.row_of, relation.node, flow)
-            if loop is None or leaves_loop_after(relation.node, loop, flow):
+            if loop is None or leaves_loop_after(relation.node, loop, flow) or goes_over_few_rows(loop, flow):
                 continue
             root, path = _path(relation.node)
             key = (relation.row_of, root, tuple(path))

@@ -29,7 +29,9 @@ class IrreversibleCodeStep(MigrationRule):
             "(Alembic's generated `### commands auto generated ###` markers are not such a comment); a revision "
             "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
             "value left behind is harmless) and rows; a `RunPython(*helper(...))` whose arguments a project "
-            "helper returns (its `(forwards, backwards)` pair is not visible in the migration)."
+            "helper returns (its `(forwards, backwards)` pair is not visible in the migration); a step of an "
+            "initial Django migration (`initial = True`): migrating back past it is `migrate app zero`, removing "
+            "the app's tables, not rolling a deploy back."
         ) + NOT_IN_REPLACED + (
             " (Django migrates back through the squash's own operations, not the replaced migration's.)"
         ),
@@ -105,6 +107,22 @@ class IrreversibleCodeStep(MigrationRule):
     )
     VALID = (
         """
+        from django.db import migrations, models
+
+        def seed(apps, schema_editor):
+            apps.get_model("shop", "Country").objects.create(code="FR")
+
+        class Migration(migrations.Migration):
+            # The app's first migration: going back past it is `migrate shop zero`.
+            initial = True
+
+            operations = [
+                migrations.CreateModel("Country", [("code", models.CharField(max_length=2))]),
+                migrations.RunPython(seed),
+                migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm"),
+            ]
+        """,
+        """
         from django.db import migrations
 
         def backfill(apps, schema_editor):
@@ -152,6 +170,9 @@ class IrreversibleCodeStep(MigrationRule):
     def check(self, migration: Migration) -> None:
         if migration.dialect is Dialect.ALEMBIC:
             self._check_downgrade(migration)
+            return
+        if migration.initial:
+            # Going back past it drops the app's tables: no deploy is rolled back that far.
             return
         for step in migration.steps:
             if step.kind is StepKind.DATA and not step.reversible:

@@ -107,7 +107,7 @@ Where the reported code runs decides whether it is reported and how severe it is
 | script | files under scripts/ or bin/ | warning |
 | migration | Django migrations and Alembic revisions | not reported |
 | test | tests, fixtures, factories and test-support modules | not reported |
-| unreachable | classes and functions the project names only in branches that never run (`if False:`, `elif ... and False:`), and their code | not reported |
+| unreachable | classes and functions the project names only in branches that never run (`if False:`, `elif ... and False:`), and their code; code after a `return`, `raise`, `continue` or `break` of its block | not reported |
 
 ## Fix safety
 

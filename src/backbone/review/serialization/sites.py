@@ -615,6 +615,8 @@ class _Finder:
                 return []
             rows = call.args[1]
         elif _many(call):
+            if self._only_validated(flow, call):
+                return []
             schema, _ = self._schema_of_receiver(flow, call, owner)
             rows = call.args[0] if call.args else next((keyword.value for keyword in call.keywords if keyword.arg == "instance"), None)
         elif call.keywords:
@@ -623,6 +625,25 @@ class _Finder:
             return []
         site = self._site(self.rows(flow, rows, owner), schema, True, label)
         return [site] if site is not None else []
+
+    def _only_validated(self, flow: ScopeFlow, call: ast.Call) -> bool:
+        """`serializer = Serializer(rows, data=..., many=True)` whose function only validates and saves
+        through it (`is_valid()`, `save()`, `errors`, `validated_data`): its representation, which reads
+        each row's fields, is never made."""
+        scope = flow.scope
+        parent = flow.parent(call)
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(parent, ast.Assign):
+            return False
+        if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+            return False
+        name = parent.targets[0].id
+        uses = [
+            node for node in self.context.semantic.own_nodes(scope)
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
+        ]
+        return all(
+            isinstance(holder := flow.parent(use), ast.Attribute) and holder.attr in _VALIDATION_MEMBERS for use in uses
+        )
 
     def _constructed(self, flow: ScopeFlow, call: ast.Call, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         """`Page(total=count, items=rows)`: a pydantic model built with rows for a field that is a
@@ -959,6 +980,10 @@ def _first_commit(flow: ScopeFlow, body: list[ast.AST]) -> tuple[int, int] | Non
 
 def _position(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+# What a serializer offers that makes no representation of its rows.
+_VALIDATION_MEMBERS = frozenset({"is_valid", "save", "errors", "validated_data", "initial_data"})
 
 
 def _many(call: ast.Call) -> bool:

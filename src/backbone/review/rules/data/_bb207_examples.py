@@ -744,6 +744,24 @@ def archive_slug(slug):
 )
 
 DJANGO_VALID = (
+    # Many rows validated and saved, never represented: `.data` is not read, so no row's author is.
+    _DJANGO + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "author_name"]
+
+
+@api_view(["PUT"])
+def rename_all(request):
+    serializer = PostSerializer(Post.objects.all(), data=request.data, many=True)
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return Response(status=204)
+''',
     # strawberry-django with its optimizer: each selection's eager loads are added at run time.
     _DJANGO + _STRAWBERRY_TYPES + '''
 from strawberry_django.optimizer import DjangoOptimizerExtension

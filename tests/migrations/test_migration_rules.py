@@ -1549,3 +1549,43 @@ def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_mode
     assert [(finding.code, finding.path, finding.line) for finding in found if finding.code in ("BB702", "BB710")] == [
         ("BB710", "rpm/migrations/0002_evr.py", 12)
     ]
+
+
+def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_confidence(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    from backbone.findings import Confidence
+
+    revision = """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "0002"
+        down_revision = "0001"
+
+        def upgrade():
+            op.add_column("orders", sa.Column("note", sa.Text()))
+            op.create_index("ix_orders_note", "orders", ["note"])
+
+        def downgrade():
+            op.drop_index("ix_orders_note")
+            op.drop_column("orders", "note")
+        """
+    files = {"app/__init__.py": "", "app/alembic/versions/0002_note.py": revision}
+    served = review_tree_with(tmp_path / "served", files, "BB7")
+    assert {(finding.code, finding.confidence) for finding in served} >= {("BB710", Confidence.HIGH)}
+
+    started = {
+        **files,
+        "app/server.py": """\
+            from alembic import command
+            from alembic.config import Config
+
+            def start():
+                command.upgrade(Config("alembic.ini"), "head")
+            """,
+    }
+    migrating = review_tree_with(tmp_path / "started", started, "BB7")
+    locks = [finding for finding in migrating if finding.code in ("BB702", "BB710")]
+    assert locks and all(finding.confidence is Confidence.LOW for finding in locks)
+    assert all("applies its migrations itself, in `start()`" in finding.message for finding in locks)

@@ -460,3 +460,33 @@ def rebuilt_across(project: ProjectIndex | None, facts: ModuleFacts, line: int, 
             # The name was given by a CreateModel (or another rename) since: not a temporary name.
             return ""
     return ""
+
+
+# Calls that apply a project's migrations: the application that makes them migrates its own database.
+_MIGRATION_APPLIERS = frozenset({"alembic.command.upgrade", "flask_migrate.upgrade"})
+_APPLIER_VIEW = "migrations.applied_by"
+
+
+def applied_by(project: ProjectIndex | None) -> str | None:
+    """The project function (outside tests) that applies the project's migrations itself
+    (`alembic.command.upgrade(config, "head")` in its start-up), or None."""
+    if project is None:
+        return None
+    return project.view(_APPLIER_VIEW, _applier)
+
+
+def _applier(index: ProjectIndex) -> str | None:
+    from backbone.review.knowledge.paths import is_test_path
+
+    for facts in sorted(index.functions.values(), key=lambda function: function.qualname):
+        if not any(site.callee in _MIGRATION_APPLIERS for site in facts.calls):
+            continue
+        # The module is the longest prefix of the qualified name the project has.
+        parts = facts.qualname.split(".")
+        module = next(
+            (index.modules[name] for end in range(len(parts) - 1, 0, -1) if (name := ".".join(parts[:end])) in index.modules),
+            None,
+        )
+        if module is not None and not is_test_path(module.path):
+            return facts.qualname
+    return None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from backbone.findings import Severity
+from backbone.findings import Confidence, Severity
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
-from backbone.review.migrations.history import replaced
+from backbone.review.migrations.history import applied_by, replaced
 from backbone.review.rules.base import ContextPolicy, Rule, RuleOption
 
 POSTGRES_VERSION = RuleOption(
@@ -36,6 +36,14 @@ NOT_IN_REPLACED = (
     " Not reported in a Django migration that a squashed migration of the same app lists in its `replaces`: a "
     "new database runs the squash instead (reported there, unless it is an `initial` migration), and the "
     "replaced one ran only on databases that applied it before the squash existed."
+)
+
+# The sentence of every rule about PostgreSQL's locks on migrations the application applies itself.
+APPLIED_AT_START_UP = (
+    " In a project whose own code applies its migrations (`alembic.command.upgrade`, `flask_migrate.upgrade` "
+    "outside tests: a server that migrates its database as it starts), reported at low confidence, which the "
+    "default report leaves out: run by one process before it serves, no query waits on the lock; it matters "
+    "only where other instances serve while one migrates."
 )
 
 # The "not reported" sentence of the rules about an existing table (`Migration.existed`).
@@ -102,6 +110,29 @@ class MigrationRule(Rule):
 
     def check(self, migration: Migration) -> None:
         raise NotImplementedError
+
+    def report(
+        self,
+        node: ast.AST,
+        message: str,
+        *,
+        fix: str | None = None,
+        confidence: Confidence | None = None,
+        sensitive_spans: tuple[tuple[int, int, int, int], ...] = (),
+        at_most: Severity | None = None,
+    ) -> None:
+        """A lock rule's finding in a project that applies its own migrations at start-up
+        (`applied_by`) is reported at low confidence, saying so: run by one process before it
+        serves, no query waits on the lock; only a deployment that migrates while other
+        instances serve (a rolling upgrade) does."""
+        applier = applied_by(self.context.project) if self.postgres_locks else None
+        if applier is not None:
+            confidence = Confidence.LOW
+            message = (
+                f"{message} (The project applies its migrations itself, in `{applier.rpartition('.')[2]}()`: "
+                "this matters when other instances serve while it migrates.)"
+            )
+        super().report(node, message, fix=fix, confidence=confidence, sensitive_spans=sensitive_spans, at_most=at_most)
 
     @property
     def postgres_version(self) -> int:

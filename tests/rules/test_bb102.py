@@ -300,3 +300,21 @@ def test_every_finding_is_reported_once_per_call() -> None:
     tree = ast.parse(textwrap.dedent(snippet))
     assert sum(isinstance(node, ast.Call) for node in ast.walk(tree)) == 2
     assert lines(snippet) == [8]
+
+
+def test_an_aiohttp_timeout_is_quoted_as_written_and_a_connect_only_bound_is_low_confidence() -> None:
+    found = findings(
+        """
+        import aiohttp
+
+        STREAM = aiohttp.ClientTimeout(total=None, sock_connect=30)
+        NOTHING = aiohttp.ClientTimeout(total=None)
+        """
+    )
+    by_line = {finding.line: finding for finding in found if finding.code == "BB102"}
+    assert sorted(by_line) == [4, 5]
+    stream, nothing = by_line[4], by_line[5]
+    assert "`aiohttp.ClientTimeout(total=None, sock_connect=30)` bounds only the connect" in stream.message
+    assert stream.rule_confidence is Confidence.LOW
+    assert "`aiohttp.ClientTimeout(total=None)` sets neither a total nor a read timeout" in nothing.message
+    assert nothing.rule_confidence is Confidence.HIGH

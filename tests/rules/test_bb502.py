@@ -292,3 +292,35 @@ def test_flask_cors_configuration_loaded_from_an_unseen_file_is_a_guess(tmp_path
     }
     found = _review_tree(tmp_path, files)
     assert [(f.confidence, f.severity.value) for f in found] == [(Confidence.MEDIUM, "warning")]
+
+
+def test_debug_a_later_star_import_of_local_settings_may_rebind_is_low_confidence() -> None:
+    overridden = findings(
+        """\
+        import sys
+
+        INSTALLED_APPS = ["reviews"]
+        DEBUG = True
+
+        try:
+            from settings_local import *
+        except ImportError:
+            sys.exit(1)
+        """,
+        path="site/settings.py",
+        module="site.settings",
+    )
+    assert [(f.line, f.rule_confidence) for f in overridden] == [(4, Confidence.LOW)]
+    assert "unless `settings_local`, star-imported after it, sets it" in overridden[0].message
+    # A star import above the switch cannot rebind it.
+    before = findings(
+        """\
+        from settings_common import *
+
+        INSTALLED_APPS = ["reviews"]
+        DEBUG = True
+        """,
+        path="site/settings.py",
+        module="site.settings",
+    )
+    assert [(f.line, f.rule_confidence) for f in before] == [(4, Confidence.HIGH)]

@@ -301,14 +301,21 @@ def _by_name(call: ast.Call, qualified: str, context: FileContext) -> UnboundedC
         return None
     if qualified in AIOHTTP_CLIENT_TIMEOUT:
         if _aiohttp_timeout_unbounded(call):
-            arguments = ", ".join(f"{keyword.arg}=None" for keyword in call.keywords if keyword.arg is not None)
+            arguments = ", ".join(
+                f"{keyword.arg}={_clip(ast.unparse(keyword.value))}" for keyword in call.keywords if keyword.arg is not None
+            )
             shown = f"Timeout `aiohttp.ClientTimeout({arguments})`"
+            # A bounded connect with unbounded reads is how a long-lived stream (a watch, a log
+            # follow) is configured on purpose: only a request that should end is at risk.
+            connect_bounded = any(
+                keyword.arg in ("connect", "sock_connect") and not _is_none(keyword.value) for keyword in call.keywords
+            )
             return UnboundedCall(
                 HttpLibrary.AIOHTTP,
                 shown,
-                "sets neither a total nor a read timeout",
+                "bounds only the connect, not the reads" if connect_bounded else "sets neither a total nor a read timeout",
                 "Give `aiohttp.ClientTimeout` a `total=` (or at least `sock_read=`) in seconds.",
-                Confidence.HIGH,
+                Confidence.LOW if connect_bounded else Confidence.HIGH,
             )
         return None
     return None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
 from backbone.review.knowledge.paths import is_test_path
-from backbone.review.names import keyword_value
+from backbone.review.names import keyword_value, resolve_relative
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
@@ -68,6 +68,9 @@ class DebugEnabled(Rule):
             "`CORS_ALLOW_ALL_ORIGINS = True` (or the old `CORS_ORIGIN_ALLOW_ALL`) with "
             "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
             "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
+            "A `DEBUG = True` that a later `from settings_local import *` of the same module may rebind (a "
+            "module outside the project, which the deployment writes, or a project module that sets DEBUG) is "
+            "reported at low confidence: the deployment's own file decides.\n\n"
             "Settings modules named for development or tests (`settings/dev.py`, `local_settings.py`, "
             "`test_settings.py`) and test code are not flagged: debug is their point. Neither are settings "
             "templates: when the project names the settings module it runs with (`os.environ.setdefault("
@@ -441,6 +444,12 @@ class DebugEnabled(Rule):
             if deployment.is_shared_base_settings(self.context.path):
                 confidence = Confidence.MEDIUM
                 caveat = " unless every production settings module overrides it"
+            overriding = self._star_imported_after(statement, name)
+            if overriding is not None:
+                # `from settings_local import *` further down: what the deployment's own settings
+                # file says wins, and backbone does not see it.
+                confidence = Confidence.LOW
+                caveat = f" unless `{overriding}`, star-imported after it, sets it"
             self.report(
                 statement,
                 f"DEBUG is True in the Django settings module `{self.context.path}`, which shows tracebacks, "
@@ -456,6 +465,26 @@ class DebugEnabled(Rule):
                 fix=_FIX_DJANGO_CORS,
                 confidence=self._confidence(Confidence.HIGH),
             )
+
+    def _star_imported_after(self, statement: ast.stmt, name: str) -> str | None:
+        """The module a later module-level `from X import *` of this file imports that may rebind
+        `name`: one outside the project (a local settings file the deployment writes), or a project
+        module that defines it. None when there is none."""
+        project = self.context.project
+        for node in self.context.nodes_of(ast.ImportFrom):
+            if node.lineno <= statement.lineno or not any(alias.name == "*" for alias in node.names):
+                continue
+            if any(isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for ancestor in self.context.ancestors(node)):
+                continue
+            source = (
+                resolve_relative(self.context.module, self.context.path.endswith("__init__.py"), node.level, node.module)
+                if node.level
+                else (node.module or "")
+            )
+            known = project.modules.get(source) if project is not None else None
+            if known is None or name in known.symbols:
+                return source
+        return None
 
     def _unconditional_module_statement(self, statement: ast.stmt) -> bool:
         """At module level and not under an `if` (an environment-dependent switch)."""

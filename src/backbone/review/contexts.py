@@ -65,7 +65,6 @@ UNREACHABLE_FACT = ContextFact(
 )
 
 
-
 def after_exit_fact(statement: ast.stmt) -> ContextFact:
     """Code after a `return`, `raise`, `continue` or `break` of its block: it never runs."""
     word = {ast.Return: "return", ast.Raise: "raise", ast.Continue: "continue", ast.Break: "break"}.get(type(statement), "exit")

@@ -642,6 +642,20 @@ def _resolver(source: str) -> tuple[ast.Module, NameResolver]:
     return tree, NameResolver("example", imports, top_level_symbols(tree))
 
 
+def _logger_bindings(tree: ast.Module, source: str) -> LoggerBindings:
+    """The module's logger names as every rule of the file gets them (`FileContext.logger_bindings`)."""
+    from backbone.review.checker import _index_nodes
+    from backbone.review.context import FileContext
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.semantic import SemanticModel
+
+    parents, nodes = _index_nodes(tree)
+    semantic = SemanticModel(nodes, parents)
+    facts = extract_module_facts(tree, "example.py", "example", is_package=False, nodes=nodes, semantic=semantic)
+    context = FileContext("example.py", source, tree, facts, parents, frozenset(), nodes=nodes, semantic=semantic)
+    return context.logger_bindings()
+
+
 def _last_call(tree: ast.Module) -> ast.Call:
     statement = tree.body[-1]
     assert isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
@@ -671,7 +685,7 @@ def _last_call(tree: ast.Module) -> ast.Call:
 )
 def test_reporting_of_call(source: str, reporting: Reporting) -> None:
     tree, resolver = _resolver(source)
-    bindings = LoggerBindings.of_module(tree, resolver.qualified_name)
+    bindings = _logger_bindings(tree, textwrap.dedent(source))
     assert reporting_of_call(_last_call(tree), resolver.qualified_name, bindings) is reporting
 
 
@@ -688,7 +702,7 @@ def test_logger_bindings_follow_class_attributes_and_derived_loggers() -> None:
             logger = logging.getLogger("service")
         """
     )
-    names = LoggerBindings.of_module(tree, resolver.qualified_name).names
+    names = _logger_bindings(tree, "").names
     assert {"base", "request_log", "logger", "self.logger", "cls.logger"} <= names
 
 

@@ -15,6 +15,7 @@ from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.semantic import SemanticModel, after_exit, constant_truth, is_main_guard
 
 if TYPE_CHECKING:
+    from backbone.review.knowledge.logging import LoggerBindings
     from backbone.review.contexts import ContextFact, ExecutionContexts
 
 NodeT = TypeVar("NodeT", bound=ast.AST)
@@ -63,6 +64,7 @@ class FileContext:
         self._execution: ExecutionContexts | None = None
         self._reads_command_line: bool | None = None
         self._scope_names: dict[ast.AST, str] = {}
+        self._loggers: LoggerBindings | None = None
         # Own nodes, bindings and returns of this file's functions and its data flows, asked
         # by every rule: the file's model, shared with the facts extraction when given.
         if semantic is None:
@@ -102,6 +104,19 @@ class FileContext:
             # A finding on a `def` line is about that function.
             scope = f"{scope}.{node.name}" if scope else node.name
         return self._execution.of_scope(self.module, self.path, scope)
+
+    def logger_bindings(self) -> LoggerBindings:
+        """The names of this module bound to a logger (`logger`, `self.log`), read once for every
+        rule of the file from its assignments."""
+        if self._loggers is None:
+            from backbone.review.knowledge.logging import LoggerBindings
+
+            assignments = [
+                (cast("ast.Assign | ast.AnnAssign", node), isinstance(self.parents.get(node), ast.ClassDef))
+                for node in self.nodes_of(ast.Assign, ast.AnnAssign)
+            ]
+            self._loggers = LoggerBindings.of_assignments(assignments, self.qualified_name)
+        return self._loggers
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`requests.get` for `fetch` after `from requests import get as fetch`; None if unknown."""

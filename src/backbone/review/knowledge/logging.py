@@ -202,11 +202,14 @@ class LoggerBindings:
     names: frozenset[str]
 
     @classmethod
-    def of_module(cls, tree: ast.Module, resolve: Resolve) -> LoggerBindings:
+    def of_assignments(cls, assignments: list[tuple[ast.Assign | ast.AnnAssign, bool]], resolve: Resolve) -> LoggerBindings:
+        """From the module's assignments in source order, each with whether it sits directly in a
+        class body (`FileContext.logger_bindings` gives them off the file's node index)."""
         names: set[str] = set()
-        # Two passes let `log = logger.bind(user=...)` follow `logger = structlog.get_logger()`.
+        # Two passes let `log = logger.bind(user=...)` follow `logger = structlog.get_logger()`
+        # whatever order the two come in.
         for _ in range(2):
-            for node, in_class in _assignments(tree):
+            for node, in_class in assignments:
                 value = node.value
                 if value is None or not is_logger_expression(value, resolve, frozenset(names)):
                     continue
@@ -286,16 +289,3 @@ def names_reporting(function_name: str) -> bool:
     """True for names like `log_failure`, `reportError`, `notify_admins`, `handle_exception`."""
     words = {word.lower() for word in _WORD.findall(function_name)}
     return bool(words & _REPORTING_WORDS)
-
-
-def _assignments(tree: ast.Module) -> list[tuple[ast.Assign | ast.AnnAssign, bool]]:
-    """Every assignment in the module, and whether it sits directly in a class body."""
-    found: list[tuple[ast.Assign | ast.AnnAssign, bool]] = []
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
-    while stack:
-        node, in_class = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.Assign, ast.AnnAssign)):
-                found.append((child, in_class))
-            stack.append((child, isinstance(child, ast.ClassDef)))
-    return found

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import state
-from backbone.review.knowledge.logging import LoggerBindings, reporting_of_call
+from backbone.review.knowledge.logging import reporting_of_call
 from backbone.review.frameworks import qualname_of
 from backbone.review.knowledge.domains import identifier_words
 from backbone.review.orm import QueryKind, module_flows, query_chain
@@ -572,7 +572,6 @@ class MutableGlobalState(Rule):
         self.evicting = state.evicting_containers(context, context.qualified_name) & module_state if module_state else frozenset()
         # Module dicts counting the holders of something per key, dropped at zero (see `state.reference_counts`).
         self.reference_counts = state.reference_counts(context) & module_state if module_state else frozenset()
-        self._loggers: LoggerBindings | None = None
         self._registries: frozenset[str] | None = None
         self._handler_reads: frozenset[str] | None = None
 
@@ -680,9 +679,7 @@ class MutableGlobalState(Rule):
         """The statement is a logging or warning call (`log.warning(...)`, `warnings.warn(...)`)."""
         if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
             return False
-        if self._loggers is None:
-            self._loggers = LoggerBindings.of_module(self.context.tree, self.context.qualified_name)
-        return reporting_of_call(statement.value, self.context.qualified_name, self._loggers).reports
+        return reporting_of_call(statement.value, self.context.qualified_name, self.context.logger_bindings()).reports
 
     def is_lock(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Call):

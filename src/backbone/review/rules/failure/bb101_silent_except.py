@@ -1414,7 +1414,6 @@ class SilentExcept(Rule):
 
     def __init__(self, context: FileContext, settings: Mapping[str, OptionValue]) -> None:
         super().__init__(context, settings)
-        self._loggers: LoggerBindings | None = None
         self._registered: frozenset[str] | None = None
         self._constants: dict[str, object] | None = None
 
@@ -2225,9 +2224,7 @@ class SilentExcept(Rule):
         return function is not None and is_teardown_function(function.name)
 
     def _logger_bindings(self) -> LoggerBindings:
-        if self._loggers is None:
-            self._loggers = LoggerBindings.of_module(self.context.tree, self.context.qualified_name)
-        return self._loggers
+        return self.context.logger_bindings()
 
     def _shown(self, node: ast.expr) -> str:
         return " ".join(self.context.segment(node).split())

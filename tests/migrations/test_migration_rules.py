@@ -1589,3 +1589,32 @@ def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_conf
     locks = [finding for finding in migrating if finding.code in ("BB702", "BB710")]
     assert locks and all(finding.confidence is Confidence.LOW for finding in locks)
     assert all("applies its migrations itself, in `start()`" in finding.message for finding in locks)
+
+
+def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    def files(table: str) -> dict[str, str]:
+        return {
+            "gallery/__init__.py": "",
+            "gallery/migrations/__init__.py": "",
+            "gallery/migrations/0001_initial.py": """\
+                from django.db import migrations, models
+
+                class Migration(migrations.Migration):
+                    initial = True
+                    operations = [migrations.CreateModel("Image", [("title", models.TextField())])]
+                """,
+            "gallery/migrations/0002_table.py": f"""\
+                from django.db import migrations
+
+                class Migration(migrations.Migration):
+                    dependencies = [("gallery", "0001_initial")]
+                    operations = [migrations.AlterModelTable("image", "{table}")]
+                """,
+        }
+
+    # The name Django gives the table anyway: its schema editor renames nothing.
+    assert [f.code for f in review_tree_with(tmp_path / "same", files("gallery_image"), "BB710")] == []
+    renamed = review_tree_with(tmp_path / "other", files("photos"), "BB710")
+    assert [(f.code, f.line) for f in renamed] == [("BB710", 5)]

@@ -312,6 +312,10 @@ def _django_operation(
         into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name, new_name=_string(call, 2, "new_name")))
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
+    elif name == "AlterModelTable" and _names_default_table(context, call):
+        # `AlterModelTable("image", "wiki_images_image")`: the name Django gives the table anyway;
+        # its schema editor renames nothing.
+        state_only.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
         renaming = name == "RenameModel"
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
@@ -350,6 +354,15 @@ def _django_operation(
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
                         _django_operation(context, inner, into, state_only, problems, new_tables)
+
+
+def _names_default_table(context: FileContext, call: ast.Call) -> bool:
+    """An `AlterModelTable` that names the table Django gives the model by default (`<app
+    label>_<model>`, the label from the app's migration history)."""
+    label = app_label(context.project, context.facts)
+    table = literal_text(_argument(call, 1, "table"))
+    model = _string(call, 0, "name").lower()
+    return bool(label and model and table) and table == f"{label.lower()}_{model}"
 
 
 def _does_nothing(context: FileContext, code: ast.expr | None) -> bool:

@@ -1596,13 +1596,25 @@ def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> No
 
     def files(table: str) -> dict[str, str]:
         return {
+            "core/__init__.py": "",
+            "core/migrations/__init__.py": "",
+            "core/migrations/0001_initial.py": """\
+                from django.db import migrations, models
+
+                class Migration(migrations.Migration):
+                    initial = True
+                    operations = [migrations.CreateModel("Page", [("title", models.TextField())])]
+                """,
             "gallery/__init__.py": "",
             "gallery/migrations/__init__.py": "",
+            # Its first migration depends on another app's migration of the same name: the label
+            # of the app is still the one its own later migrations use.
             "gallery/migrations/0001_initial.py": """\
                 from django.db import migrations, models
 
                 class Migration(migrations.Migration):
                     initial = True
+                    dependencies = [("core", "0001_initial")]
                     operations = [migrations.CreateModel("Image", [("title", models.TextField())])]
                 """,
             "gallery/migrations/0002_table.py": f"""\

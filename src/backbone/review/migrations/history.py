@@ -185,8 +185,10 @@ def _apps(index: ProjectIndex) -> dict[str, _App]:
     for directory, migrations in by_directory.items():
         # The label the app's own migrations use for each other (the folder name unless an
         # AppConfig sets another).
+        # A dependency named like the migration itself is on another app (`("wiki", "0001_initial")`
+        # in a plugin's own 0001_initial): no migration depends on itself.
         labels = Counter(label for migration in migrations.values() for label, name in migration.dependencies
-                         if name in migrations)
+                         if name in migrations and name != migration.name)
         default = PurePosixPath(directory).parent.name
         label = labels.most_common(1)[0][0] if labels else default
         apps[directory] = _App(label, migrations)

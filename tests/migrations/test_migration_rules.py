@@ -1630,3 +1630,33 @@ def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> No
     assert [f.code for f in review_tree_with(tmp_path / "same", files("gallery_image"), "BB710")] == []
     renamed = review_tree_with(tmp_path / "other", files("photos"), "BB710")
     assert [(f.code, f.line) for f in renamed] == [("BB710", 5)]
+
+
+def test_alter_unique_together_adds_a_unique_constraint_under_the_table_lock(tmp_path: Path) -> None:
+    from helpers import review_tree_with
+
+    files = {
+        "shop/__init__.py": "",
+        "shop/migrations/__init__.py": "",
+        "shop/migrations/0001_initial.py": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                initial = True
+                operations = [migrations.CreateModel("Line", [("basket", models.IntegerField()), ("product", models.IntegerField())])]
+            """,
+        "shop/migrations/0002_unique.py": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.AlterUniqueTogether(name="line", unique_together={("basket", "product")}),
+                    migrations.AddIndex(model_name="line", index=models.Index(fields=["product"], name="shop_line_product")),
+                ]
+            """,
+    }
+    found = review_tree_with(tmp_path, files, "BB70")
+    # The constraint is built under ACCESS EXCLUSIVE (line 6); the index after it, in the same
+    # transaction, is built under that lock and reported with it.
+    assert [(f.code, f.line) for f in found if f.code in ("BB702", "BB703")] == [("BB703", 6)]

@@ -330,6 +330,14 @@ def _django_operation(
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
+    elif name == "AlterUniqueTogether":
+        together = _argument(call, 1, "unique_together")
+        # A set of field tuples: Django adds a UNIQUE constraint for each new one (what it had
+        # before is not in this file; an empty set only drops).
+        if not _is_none(together) and not (isinstance(together, (ast.Set, ast.List, ast.Tuple)) and not together.elts) \
+                and not (isinstance(together, ast.Call) and not together.args):
+            steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 0, "name").lower(),
+                              constraint=ConstraintKind.UNIQUE))
     elif name == "RunPython":
         code = _argument(call, 0, "code")
         # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among

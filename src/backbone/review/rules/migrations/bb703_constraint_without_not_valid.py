@@ -25,7 +25,8 @@ class ConstraintWithoutNotValid(MigrationRule):
     scope = Scope.PROJECT
     doc = RuleDoc(
         what_it_does=(
-            "Finds Django `AddConstraint` and `AddField` of a `ForeignKey`/`OneToOneField`, Alembic "
+            "Finds Django `AddConstraint`, `AlterUniqueTogether` (each new set of fields is a UNIQUE constraint) "
+            "and `AddField` of a `ForeignKey`/`OneToOneField`, Alembic "
             "`op.create_foreign_key`/`create_check_constraint`/`create_unique_constraint`, a `ForeignKey` in "
             "`op.add_column`, and `ALTER TABLE ... ADD CONSTRAINT` without `NOT VALID` (or, for UNIQUE, without "
             "`USING INDEX`) in SQL, on a table the migration did not create. Not reported: a Django `AddField` "

@@ -401,7 +401,10 @@ def test_min_confidence_on_the_command_line_and_in_the_configuration(
 ) -> None:
     # A sleep in a coroutine is reported at high confidence, file I/O in it at low (what their
     # measured precision earns).
-    source = 'import time\n\n\nasync def handler():\n    time.sleep(1)\n    with open("data.txt") as handle:\n        return handle.read()\n'
+    source = (
+        'import time\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/data")\nasync def handler():\n'
+        '    time.sleep(1)\n    with open("data.txt") as handle:\n        return handle.read()\n'
+    )
     write_tree(tmp_path, {"backbone.toml": "", "app.py": source})
     everything = review_json(capsys, str(tmp_path), "--no-cache", "--select", "BB401")
     confidences = sorted(str(f["confidence"]) for f in everything.findings())

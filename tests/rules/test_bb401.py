@@ -47,7 +47,8 @@ def test_direct_call_message_and_fix() -> None:
         "request it is serving."
     )
     assert finding.fix is not None and finding.fix.message == "Use `await asyncio.sleep(...)` instead."
-    assert finding.rule_confidence is Confidence.HIGH
+    # No handler, task or command reaches `poll()`: what serves on its loop is not known.
+    assert finding.rule_confidence is Confidence.MEDIUM
 
 
 def test_chain_message_names_every_function_and_the_blocking_call() -> None:
@@ -686,3 +687,28 @@ def test_a_file_read_only_by_the_call_that_fills_a_lazy_global_is_not_per_reques
             return _fresh_routes().get(path)
         """
     ) == [23]
+
+
+def test_blocking_in_code_no_entry_point_reaches_is_medium_confidence_at_most() -> None:
+    found = findings(
+        """
+        import time
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/slow")
+        async def slow():
+            time.sleep(1)
+
+        async def sdk_helper():
+            time.sleep(1)
+        """
+    )
+    by_line = {finding.line: finding for finding in found}
+    # In a handler: the event loop serves other requests while it sleeps.
+    assert by_line[10].rule_confidence is Confidence.HIGH
+    # Reached from no handler, task or command: whether a loop serving others runs it is unknown.
+    assert by_line[13].rule_confidence is Confidence.MEDIUM
+    assert by_line[13].context == "unknown"

@@ -160,6 +160,8 @@ class CatalogEntry:
     is_engine_code: bool = False
     # Severity per execution context (None: not reported there); empty for engine codes.
     context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
+    # Contexts where the rule's evidence is at most medium (`Rule.uncertain_in`).
+    uncertain_in: frozenset[ExecutionContext] = frozenset()
     # The command that reports the code: review (BB), profile (RT), debug (LG), explain (EX),
     # contract (CT), migrations (MT).
     command: str = "review"
@@ -181,6 +183,7 @@ def rule_entry(rule_class: type[Rule]) -> CatalogEntry:
         doc=rule_class.doc,
         options=rule_class.options,
         context_severities=tuple((context, rule_class.severity_for(context)) for context in PRECEDENCE),
+        uncertain_in=rule_class.uncertain_in,
     )
 
 
@@ -287,6 +290,8 @@ def _contexts_section(entry: CatalogEntry) -> str:
     ]
     for context, severity in entry.context_severities:
         shown = severity.value if severity is not None else "not reported"
+        if severity is not None and context in entry.uncertain_in:
+            shown += ", medium confidence at most"
         lines.append(f"| {context.value} | {_table_cell(CONTEXT_DESCRIPTIONS[context])} | {shown} |")
     return "\n".join(lines)
 

@@ -452,8 +452,10 @@ def to_finding(
     context the code runs in (a test, a one-off command)."""
     node = report.node
     where = context.execution_contexts(node)
-    confidence = calibrated(report.code, report.confidence)
-    severity = rule.severity_in(tuple(fact.context for fact in where), confidence)
+    contexts = tuple(fact.context for fact in where)
+    evidence = rule.evidence_in(contexts, report.confidence)
+    confidence = calibrated(report.code, evidence)
+    severity = rule.severity_in(contexts, confidence)
     if severity is None:
         return None
     if report.at_most is not None and severity.rank > report.at_most.rank:
@@ -480,5 +482,5 @@ def to_finding(
         scope=context.scope_name(node),
         context=where[0].context.value if where else "",
         context_evidence=where[0].describe() if where else "",
-        rule_confidence=report.confidence,
+        rule_confidence=evidence,
     ))

@@ -99,6 +99,10 @@ class Rule:
     # Severity per execution context, over `NOT_AT_RUN_TIME`; a context not named gets
     # `severity`. `severity_in` applies it.
     contexts: ClassVar[ContextPolicy] = {}
+    # Contexts where what the rule sees does not show that its premise holds (BB401 in code no
+    # entry point reaches: whether an event loop serving other work runs it is unknown): a
+    # finding only there has the evidence of a guess, medium at most (`evidence_in`).
+    uncertain_in: ClassVar[frozenset[ExecutionContext]] = frozenset()
     # Whether its reports carry `sensitive_spans`, which mask the source line of every finding
     # on their lines, whichever rule reports it: a check running only some rules again on a
     # file runs such a rule too (tests check that a rule reporting spans says so).
@@ -118,6 +122,14 @@ class Rule:
         if context in NOT_AT_RUN_TIME:
             return NOT_AT_RUN_TIME[context]
         return cls.severity
+
+    @classmethod
+    def evidence_in(cls, contexts: tuple[ExecutionContext, ...], evidence: Confidence) -> Confidence:
+        """The confidence a report's evidence gives where the code runs: at most medium when every
+        context the code runs in is one of `uncertain_in`."""
+        if contexts and cls.uncertain_in and all(context in cls.uncertain_in for context in contexts):
+            return evidence if evidence.rank <= Confidence.MEDIUM.rank else Confidence.MEDIUM
+        return evidence
 
     @classmethod
     def severity_in(cls, contexts: tuple[ExecutionContext, ...], confidence: Confidence) -> Severity | None:

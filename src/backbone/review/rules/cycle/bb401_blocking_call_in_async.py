@@ -37,7 +37,7 @@ from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import INSTANCE_CALL, FunctionFacts, ProjectIndex
 from backbone.review.semantic import constant_truth
-from backbone.review.context_kinds import Framework
+from backbone.review.context_kinds import ExecutionContext, Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
     OptionValue,
@@ -71,6 +71,9 @@ class BlockingCallInAsync(Rule):
     )
     severity = Severity.WARNING
     contexts = ONE_OFF_RUNS
+    # Code no entry point reaches (an SDK function, an evaluation harness): whether an event loop
+    # that serves other work runs it is not known.
+    uncertain_in = frozenset({ExecutionContext.UNKNOWN})
     scope = Scope.PROJECT
     subscribes = (ast.AsyncFunctionDef,)
     options = (

@@ -111,28 +111,19 @@ class MigrationRule(Rule):
     def check(self, migration: Migration) -> None:
         raise NotImplementedError
 
-    def report(
-        self,
-        node: ast.AST,
-        message: str,
-        *,
-        fix: str | None = None,
-        confidence: Confidence | None = None,
-        sensitive_spans: tuple[tuple[int, int, int, int], ...] = (),
-        at_most: Severity | None = None,
-    ) -> None:
-        """A lock rule's finding in a project that applies its own migrations at start-up
-        (`applied_by`) is reported at low confidence, saying so: run by one process before it
-        serves, no query waits on the lock; only a deployment that migrates while other
-        instances serve (a rolling upgrade) does."""
+    def qualified(self, message: str, confidence: Confidence) -> tuple[str, Confidence]:
+        """A lock rule's finding in a project that applies its own migrations (`applied_by`) is
+        reported at low confidence, saying so: run by one process before it serves, no query waits
+        on the lock; only a deployment that migrates while other instances serve (a rolling
+        upgrade) does."""
         applier = applied_by(self.context.project) if self.postgres_locks else None
-        if applier is not None:
-            confidence = Confidence.LOW
-            message = (
-                f"{message} (The project applies its migrations itself, in `{applier.rpartition('.')[2]}()`: "
-                "this matters when other instances serve while it migrates.)"
-            )
-        super().report(node, message, fix=fix, confidence=confidence, sensitive_spans=sensitive_spans, at_most=at_most)
+        if applier is None:
+            return message, confidence
+        return (
+            f"{message} (The project applies its migrations itself, in `{applier.rpartition('.')[2]}()`: "
+            "this matters when other instances serve while it migrates.)",
+            Confidence.LOW,
+        )
 
     @property
     def postgres_version(self) -> int:

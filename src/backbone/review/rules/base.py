@@ -164,6 +164,11 @@ class Rule:
                 return declared.default
         raise KeyError(f"{self.code} has no option {name!r}")
 
+    def qualified(self, message: str, confidence: Confidence) -> tuple[str, Confidence]:
+        """The message and evidence of a report, as what the rule knows of the whole file or
+        project qualifies them (a family of rules may lower every report's evidence, saying why)."""
+        return message, confidence
+
     def report(
         self,
         node: ast.AST,
@@ -174,13 +179,14 @@ class Rule:
         sensitive_spans: tuple[tuple[int, int, int, int], ...] = (),
         at_most: Severity | None = None,
     ) -> None:
+        message, confidence = self.qualified(message, confidence or self.confidence)
         self.reports.append(
             Report(
                 code=self.code,
                 node=node,
                 message=message,
                 fix=Fix(fix) if fix else None,
-                confidence=confidence or self.confidence,
+                confidence=confidence,
                 sensitive_spans=sensitive_spans,
                 at_most=at_most,
             )

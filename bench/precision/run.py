@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["fetch", "review", "sample", "score", "calibrate"])
     parser.add_argument("labels", nargs="?", type=Path)
-    parser.add_argument("--set", default="heldout", choices=["working", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "all"])
+    parser.add_argument("--set", default="heldout", choices=["working", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "all"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--per-rule", type=int, default=5)
     parser.add_argument("--total", type=int, default=100)

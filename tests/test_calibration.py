@@ -4,14 +4,13 @@ holds only high-confidence findings and says how many it leaves out."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from backbone import api
-from backbone.findings import Confidence, Severity
+from backbone.findings import Confidence
 from backbone.review import calibration, calibration_data
 from backbone.review.calibration import calibrated, earned
 from helpers import review_json, run_cli
@@ -122,20 +121,3 @@ def test_the_cli_says_how_many_it_left_out(tmp_path: Path, capsys: pytest.Captur
     assert "BB101" in shown.out and "below" not in shown.out
     (root / "backbone.toml").write_text('min-confidence = "low"\n')
     assert "BB101" in run_cli(capsys, "review", root, "--no-cache", "--exit-zero").out
-
-
-def test_an_error_needs_calibrated_high_confidence() -> None:
-    from backbone.review.rules import all_rules
-
-    for code, rule in all_rules().items():
-        for evidence in Confidence:
-            confidence = calibrated(code, evidence)
-            severity = rule.severity_in(tuple(context for context, _ in _contexts(rule)), confidence)
-            if severity is Severity.ERROR:
-                assert confidence is Confidence.HIGH, code
-
-
-def _contexts(rule):
-    from backbone.review.context_kinds import PRECEDENCE
-
-    return [(context, rule.severity_for(context)) for context in PRECEDENCE]

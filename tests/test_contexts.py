@@ -562,3 +562,31 @@ def test_after_exit_names_the_statement_that_ends_the_block() -> None:
     assert isinstance(exit_statement, ast.Return) and exit_statement.lineno == 5
     fact = after_exit_fact(exit_statement)
     assert fact.context is ExecutionContext.UNREACHABLE and "`return` at line 5" in fact.reason
+
+
+def test_the_call_graph_has_no_edges_from_code_after_an_exit() -> None:
+    import ast
+
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.project import ProjectIndex
+
+    source = textwrap.dedent(
+        """
+        def helper():
+            return 1
+
+        def other():
+            return 2
+
+        def caller(items):
+            for item in items:
+                if item:
+                    other()
+                    continue
+                    helper()
+            return other()
+            helper()
+        """
+    )
+    index = ProjectIndex.build([extract_module_facts(ast.parse(source), "m.py", "m", False)])
+    assert {target.qualname for _, target in index.callees("m.caller")} == {"m.other"}

@@ -38,6 +38,10 @@ class Confidence(enum.Enum):
         """Higher is surer; used for `--min-confidence`."""
         return {"high": 3, "medium": 2, "low": 1}[self.value]
 
+    def at_most(self, ceiling: Confidence) -> Confidence:
+        """This confidence, or `ceiling` when that is lower."""
+        return self if self.rank <= ceiling.rank else ceiling
+
     @classmethod
     def parse(cls, text: str) -> Confidence:
         try:

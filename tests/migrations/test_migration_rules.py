@@ -1511,8 +1511,6 @@ class Migration(migrations.Migration):
 
 
 def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_model(tmp_path: Path) -> None:
-    from helpers import review_tree_with
-
     files = {
         "rpm/__init__.py": "",
         "rpm/migrations/__init__.py": "",
@@ -1543,7 +1541,7 @@ def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_mode
                 ]
             """,
     }
-    found = review_tree_with(tmp_path, files, "BB7")
+    found = review_tree(tmp_path, files)
     # The lock is taken by the SQL (line 12): the index built afterwards in the same transaction
     # (the default table of model `package` in app `rpm`) waits for nothing and adds no lock.
     assert [(finding.code, finding.path, finding.line) for finding in found if finding.code in ("BB702", "BB710")] == [
@@ -1552,10 +1550,6 @@ def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_mode
 
 
 def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_confidence(tmp_path: Path) -> None:
-    from helpers import review_tree_with
-
-    from backbone.findings import Confidence
-
     revision = """\
         import sqlalchemy as sa
         from alembic import op
@@ -1572,8 +1566,8 @@ def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_conf
             op.drop_column("orders", "note")
         """
     files = {"app/__init__.py": "", "app/alembic/versions/0002_note.py": revision}
-    served = review_tree_with(tmp_path / "served", files, "BB7")
-    assert {(finding.code, finding.confidence) for finding in served} >= {("BB710", Confidence.HIGH)}
+    served = review_tree(tmp_path / "served", files)
+    assert any(finding.code == "BB710" and finding.rule_confidence is not Confidence.LOW for finding in served)
 
     started = {
         **files,
@@ -1585,15 +1579,13 @@ def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_conf
                 command.upgrade(Config("alembic.ini"), "head")
             """,
     }
-    migrating = review_tree_with(tmp_path / "started", started, "BB7")
+    migrating = review_tree(tmp_path / "started", started)
     locks = [finding for finding in migrating if finding.code in ("BB702", "BB710")]
-    assert locks and all(finding.confidence is Confidence.LOW for finding in locks)
+    assert locks and all(finding.rule_confidence is Confidence.LOW for finding in locks)
     assert all("applies its migrations itself, in `start()`" in finding.message for finding in locks)
 
 
 def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> None:
-    from helpers import review_tree_with
-
     def files(table: str) -> dict[str, str]:
         return {
             "core/__init__.py": "",
@@ -1633,8 +1625,6 @@ def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> No
 
 
 def test_alter_unique_together_adds_a_unique_constraint_under_the_table_lock(tmp_path: Path) -> None:
-    from helpers import review_tree_with
-
     files = {
         "shop/__init__.py": "",
         "shop/migrations/__init__.py": "",
@@ -1660,3 +1650,59 @@ def test_alter_unique_together_adds_a_unique_constraint_under_the_table_lock(tmp
     # The constraint is built under ACCESS EXCLUSIVE (line 6); the index after it, in the same
     # transaction, is built under that lock and reported with it.
     assert [(f.code, f.line) for f in found if f.code in ("BB702", "BB703")] == [("BB703", 6)]
+
+
+def test_sql_naming_a_model_table_and_alter_model_table_follow_the_app_history(tmp_path: Path) -> None:
+    tree = {
+        "rpm/__init__.py": "",
+        "rpm/migrations/__init__.py": "",
+        "rpm/migrations/0001_initial.py": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                initial = True
+                operations = [
+                    migrations.CreateModel("Image", [("title", models.TextField())], options={"db_table": "photos"}),
+                ]
+            """,
+        "rpm/migrations/0002_release.py": """\
+            from django.db import migrations, models
+
+            class Migration(migrations.Migration):
+                dependencies = [("rpm", "0001_initial")]
+                operations = [
+                    migrations.CreateModel("Release", [("name", models.TextField())]),
+                    migrations.RunSQL("CREATE INDEX rpm_release_name ON rpm_release (name)", migrations.RunSQL.noop),
+                    migrations.AlterModelTable("image", "rpm_image"),
+                ]
+            """,
+    }
+    found = review_tree(tmp_path, tree)
+    # The index is on the table the same migration creates (`rpm_release` is model `release`);
+    # `image` had the table `photos`, so naming the default one renames it.
+    assert [(f.code, f.path, f.line) for f in found if f.code in ("BB702", "BB710")] == [
+        ("BB710", "rpm/migrations/0002_release.py", 8)
+    ]
+
+
+def test_sql_of_a_module_name_bound_more_than_once_is_not_read_as_its_first_value(tmp_path: Path) -> None:
+    def tree(extra: str) -> dict[str, str]:
+        return {
+            "shop/__init__.py": "",
+            "shop/migrations/__init__.py": "",
+            "shop/migrations/0002_note.py": f"""\
+                from django.db import migrations
+
+                sql = "ALTER TABLE orders ADD COLUMN note text"
+                {extra}
+
+                class Migration(migrations.Migration):
+                    dependencies = [("shop", "0001_initial")]
+                    operations = [migrations.RunSQL(sql, migrations.RunSQL.noop)]
+                """,
+        }
+
+    assert [f.code for f in review_tree(tmp_path / "once", tree("")) if f.code == "BB710"] == ["BB710"]
+    # `sql += ...` makes it another text: what it does is not known.
+    grown = review_tree(tmp_path / "grown", tree('sql += "; UPDATE orders SET note = \'\'"'))
+    assert [f.code for f in grown if f.code == "BB710"] == []

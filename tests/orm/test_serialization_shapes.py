@@ -926,3 +926,52 @@ def test_a_field_every_init_removes_is_not_serialized(tmp_path: Path) -> None:
     its relation is not read per row; removed only for some requests, it still is."""
     root = write_project(tmp_path, _REMOVED_FIELD)
     assert located(review_project(root, CODES)) == expected(_REMOVED_FIELD, CODES)
+
+
+def test_rows_sliced_by_constants_to_a_handful_are_not_n_plus_one() -> None:
+    from backbone.review.checker import check_source
+
+    source = textwrap.dedent(
+        """
+        from django.db import models
+        from rest_framework import serializers
+
+        PREVIEW = 5
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+        class PostSerializer(serializers.ModelSerializer):
+            author_name = serializers.CharField(source="author.name")
+
+            class Meta:
+                model = Post
+                fields = ["id", "author_name"]
+
+
+        def preview():
+            return PostSerializer(Post.objects.all()[:PREVIEW], many=True).data
+
+
+        def names():
+            return [post.author.name for post in Post.objects.all()[:PREVIEW]]
+
+
+        def every():
+            return [post.author.name for post in Post.objects.all()[:50]]
+
+
+        def counts():
+            for post in Post.objects.all()[:PREVIEW]:
+                Post.objects.filter(author_id=post.author_id).count()
+        """
+    )
+    found = check_source(source, CODES)
+    # A module constant of five bounds all three (BB207, BB203, BB201); fifty rows are fifty queries.
+    assert [(finding.code, finding.line) for finding in found] == [("BB203", 33)]

@@ -75,8 +75,18 @@ def test_a_client_error_given_only_for_errors_a_predicate_picks() -> None:
                 if is_expired_token_error(strict):
                     raise HTTPException(status_code=400, detail="Update your token") from exc
                 raise HTTPException(status_code=500, detail="Failed") from exc
+
+
+        @app.get("/any-items")
+        async def any_items():
+            try:
+                return await list_items()
+            except Exception as exc:
+                if str(exc):
+                    raise HTTPException(status_code=400, detail="Failed") from exc
+                raise HTTPException(status_code=500, detail="Failed") from exc
         """
-    ) == [28]
+    ) == [28, 38]
 
 
 def test_a_connection_test_of_the_url_the_client_gave() -> None:
@@ -168,3 +178,40 @@ def test_a_connection_test_of_a_url_nested_in_the_client_input() -> None:
                 raise HTTPException(status_code=400, detail="Could not reach the URL")
         """
     ) == []
+
+
+def test_only_an_http_request_to_the_clients_url_is_a_connection_test() -> None:
+    assert lines(
+        """
+        import requests
+        from fastapi import FastAPI, HTTPException
+        from pydantic import BaseModel
+
+        from app.hooks import register_webhook
+
+        app = FastAPI()
+
+
+        class Connection(BaseModel):
+            url: str
+
+
+        @app.post("/verify-session")
+        def verify_session(form: Connection):
+            session = requests.Session()
+            try:
+                session.get(form.url, timeout=5).raise_for_status()
+                return {"ok": True}
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not reach the URL")
+
+
+        @app.post("/hooks")
+        def add_hook(form: Connection):
+            try:
+                register_webhook(url=form.url)
+                return {"ok": True}
+            except Exception:
+                raise HTTPException(status_code=400, detail="Could not register")
+        """
+    ) == [31]

@@ -324,3 +324,26 @@ def test_debug_a_later_star_import_of_local_settings_may_rebind_is_low_confidenc
         module="site.settings",
     )
     assert [(f.line, f.rule_confidence) for f in before] == [(4, Confidence.HIGH)]
+
+
+def test_a_star_import_of_a_project_module_counts_only_when_it_sets_debug(tmp_path) -> None:
+    from helpers import review_tree_with
+
+    def settings(local: str) -> dict[str, str]:
+        return {
+            "site/__init__.py": "",
+            "site/local.py": local,
+            "site/settings.py": """\
+                INSTALLED_APPS = ["reviews"]
+                DEBUG = True
+
+                from .local import *
+                """,
+        }
+
+    # `local` sets DEBUG after it: the deployment's file decides.
+    overridden = review_tree_with(tmp_path / "sets", settings("DEBUG = False\n"), "BB502")
+    assert [(f.line, f.rule_confidence) for f in overridden] == [(2, Confidence.LOW)]
+    # `local` does not touch DEBUG.
+    kept = review_tree_with(tmp_path / "keeps", settings("TIME_ZONE = 'UTC'\n"), "BB502")
+    assert [(f.line, f.rule_confidence) for f in kept] == [(2, Confidence.HIGH)]

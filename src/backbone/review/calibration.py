@@ -57,8 +57,7 @@ def calibrated(code: str, evidence: Confidence) -> Confidence:
     figure = measured(code)
     if figure is None:
         return evidence
-    ceiling = earned(*figure)
-    return evidence if evidence.rank <= ceiling.rank else ceiling
+    return evidence.at_most(earned(*figure))
 
 
 def highest(code: str, declared: Confidence) -> Confidence:

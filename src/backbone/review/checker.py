@@ -454,7 +454,7 @@ def to_finding(
     where = context.execution_contexts(node)
     contexts = tuple(fact.context for fact in where)
     evidence = rule.evidence_in(contexts, report.confidence)
-    confidence = calibrated(report.code, evidence)
+    confidence = rule.evidence_in(contexts, calibrated(report.code, evidence))
     severity = rule.severity_in(contexts, confidence)
     if severity is None:
         return None

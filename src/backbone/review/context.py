@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.semantic import SemanticModel, after_exit, constant_truth, is_main_guard
+from backbone.review.semantic import SemanticModel, after_exit, ancestors, constant_truth, is_main_guard
 
 if TYPE_CHECKING:
     from backbone.review.knowledge.logging import LoggerBindings
@@ -129,10 +129,7 @@ class FileContext:
         return self.parents.get(node)
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
-        current = self.parents.get(node)
-        while current is not None:
-            yield current
-            current = self.parents.get(current)
+        return ancestors(node, self.parents)
 
     def in_main_block(self, node: ast.AST) -> bool:
         """`node` is under `if __name__ == "__main__":`: it runs only when the file is run as a script

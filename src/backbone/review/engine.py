@@ -198,8 +198,9 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 job for job in jobs
                 if job.display in cached and cached[job.display].facts_shape and job.display not in cached_facts
             ]
-            # Nothing cached: the index is the facts the workers answered with, and nothing else.
-            from_answers = not cached and not unknown
+            # Nothing cached: the index is the facts the workers answered with, and nothing else
+            # (no file is stale then, so no worker is started for this phase).
+            from_answers = not cached
             if index is None or unknown:
                 facts = [cached_facts[display] for display in cached if display in cached_facts]
                 facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
@@ -214,10 +215,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
                 replace(job, cached_content=cached[job.display].content, project_codes=rerun[job.display])
                 for job in stale
             ]
-            workers = len(pool.workers)
             pool.grow(selection, len(again), options.jobs)
-            # A worker started for this phase holds no facts: the index is sent to all.
-            answers, read = pool.check_project(index, again, from_answers and len(pool.workers) == workers)
+            answers, read = pool.check_project(index, again, from_answers)
             for display, (found, errors) in answers.items():
                 codes = rerun.get(display)
                 if codes is not None:
@@ -469,7 +468,8 @@ class _Worker(Protocol):
     def receive_files(self) -> list[FileOutcome]: ...
     def send_project(self, index: _SharedIndex, jobs: list[FileJob]) -> None: ...
     def receive_project(self) -> ProjectAnswer: ...
-    def close(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self) -> None: ...
 
 
 class _LocalWorker:
@@ -502,10 +502,13 @@ class _LocalWorker:
     def receive_project(self) -> ProjectAnswer:
         return self.project
 
-    def close(self) -> None:
+    def stop(self) -> None:
         if self._checker is not None:
             self._checker.parsed.clear()
             self._checker.deferred.clear()
+
+    def join(self) -> None:
+        """Nothing to wait for: the checks ran in this process."""
 
 
 def _worker_main(connection: Connection, selection: RuleSelection, keep_trees: bool) -> None:
@@ -661,10 +664,6 @@ class _ProcessWorker:
         status = f"exit status {self.process.exitcode}" if self.process.exitcode is not None else "no answer"
         return Crash(display, 1, "checking it in a worker process", f"the worker stopped ({status})", "")
 
-    def close(self) -> None:
-        self.stop()
-        self.join()
-
     def stop(self) -> None:
         self._send(WorkerRequest("stop"))
 
@@ -762,16 +761,15 @@ class _WorkerPool:
         with nothing cached): each process worker builds it from its own facts and the others'
         answers as received, instead of the engine pickling the index for them all."""
         chunks = self._split(stale)
-        shared = _SharedIndex(index)
-        peers = from_answers and all(isinstance(worker, _ProcessWorker) for worker in self.workers)
-        for number, (worker, chunk) in enumerate(zip(self.workers, chunks)):
-            if peers:
-                assert isinstance(worker, _ProcessWorker)
-                others = [answer for other, each in enumerate(self.workers) if other != number
-                          for answer in cast(_ProcessWorker, each).answers]
-                worker.send_project_from_peers(others, chunk)
-            else:
-                worker.send_project(shared, chunk)
+        processes = [worker for worker in self.workers if isinstance(worker, _ProcessWorker)]
+        if from_answers and len(processes) == len(self.workers):
+            for number, (process, chunk) in enumerate(zip(processes, chunks)):
+                others = [answer for other, each in enumerate(processes) if other != number for answer in each.answers]
+                process.send_project_from_peers(others, chunk)
+        else:
+            shared = _SharedIndex(index)
+            for any_worker, chunk in zip(self.workers, chunks):
+                any_worker.send_project(shared, chunk)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         read: set[str] | None = set()
         for worker in self.workers:
@@ -783,25 +781,16 @@ class _WorkerPool:
                 read = None
         return results, None if read is None else frozenset(read)
 
-    def close(self) -> None:
-        """Tell every worker to stop, then wait for them (`stop`, `wait`)."""
-        self.stop()
-        self.wait()
-
     def stop(self) -> None:
         """Tell every worker to stop, waiting for none: they end side by side, while the engine
         goes on (a process's end, its memory handed back, takes tens of milliseconds)."""
         for worker in self.workers:
-            if isinstance(worker, _ProcessWorker):
-                worker.stop()
-            else:
-                worker.close()
+            worker.stop()
 
     def wait(self) -> None:
         """Wait for the stopped workers to end."""
         for worker in self.workers:
-            if isinstance(worker, _ProcessWorker):
-                worker.join()
+            worker.join()
 
 
 def _worker_count(files: int, jobs: int | None) -> int:

@@ -13,6 +13,11 @@ from collections.abc import Iterable
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
+def import_source(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The module a `from ... import` statement of `module` imports from, relative ones resolved."""
+    return resolve_relative(module, is_package, node.level, node.module) if node.level else (node.module or "")
+
+
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
     """Absolute module named by `from <level dots><target> import ...` inside `module`."""
     base = module.split(".")
@@ -43,11 +48,7 @@ def collect_imports(
                     top = alias.name.split(".")[0]
                     imports[top] = top
         elif isinstance(node, ast.ImportFrom):
-            source = (
-                resolve_relative(module, is_package, node.level, node.module)
-                if node.level
-                else (node.module or "")
-            )
+            source = import_source(node, module, is_package)
             for alias in node.names:
                 if alias.name == "*":
                     stars.append(source)

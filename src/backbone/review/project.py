@@ -25,6 +25,9 @@ from backbone.review import reads
 from backbone.review.knowledge.state import initialises_once
 from backbone.review.semantic import (
     SemanticModel,
+    ancestors,
+    reachable,
+    unreachable_statements,
     child_fields,
     child_nodes,
     constant_truth,
@@ -436,19 +439,23 @@ class _FactCollector:
             elif isinstance(node, ast.If) and (truth := constant_truth(node.test)) is not None:
                 # `if False:`, `elif kind == "x" and False:`: the branch the test rules out never runs,
                 # so its calls are no edges of the call graph (nor its definitions).
-                kept: list[ast.AST] = [node.test, *(node.body if truth else node.orelse)]
+                kept: list[ast.AST] = [node.test, *reachable(node.body if truth else node.orelse)]
                 stack.extend([(child, frame) for child in reversed(kept)])
                 continue
             elif isinstance(node, ast.If) and frame.declared_global and initialises_once(node, frame.declared_global):
                 once = replace(frame, once=True)
                 kept_frames: list[tuple[ast.AST, _Frame]] = [
-                    (node.test, frame), *((child, once) for child in node.body), *((child, frame) for child in node.orelse)
+                    (node.test, frame), *((child, once) for child in reachable(node.body)),
+                    *((child, frame) for child in reachable(node.orelse)),
                 ]
                 stack.extend(reversed(kept_frames))
                 continue
             else:
-                # Load/Store markers hold nothing to collect.
+                # Load/Store markers hold nothing to collect; statements after an exit of their
+                # block never run, so their calls are no edges either.
                 children = [child for child in child_nodes(node) if not isinstance(child, ast.expr_context)]
+                if isinstance(node, ast.stmt | ast.excepthandler) and (dead := unreachable_statements(node)):
+                    children = [child for child in children if not any(child is statement for statement in dead)]
                 children.reverse()
                 stack.extend([(child, frame) for child in children])
                 continue
@@ -481,7 +488,7 @@ class _FactCollector:
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
         ]
-        following += [(statement, inner) for statement in node.body]
+        following += [(statement, inner) for statement in reachable(node.body)]
         following.append(_FunctionEnd(node, qualname, calls, decorators, frame.class_qualname))
         return following
 
@@ -705,7 +712,7 @@ class _FactCollector:
         following: list[tuple[ast.AST, _Frame] | _FunctionEnd] = [
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
         ]
-        following += [(statement, inner) for statement in node.body]
+        following += [(statement, inner) for statement in reachable(node.body)]
         return following
 
     def _instances(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
@@ -1005,7 +1012,7 @@ def collect_references(
         (dead if ruled_out and _within(node, ruled_out, nodes.parents) else live).add(found)
     for assign in nodes.assigns:
         if any(isinstance(target, ast.Name) and target.id == "__all__" for target in assign.targets) and not any(
-            isinstance(ancestor, _SCOPES) for ancestor in _ancestors(assign, nodes.parents)
+            isinstance(ancestor, _SCOPES) for ancestor in ancestors(assign, nodes.parents)
         ):
             for item in ast.walk(assign.value):
                 if isinstance(item, ast.Constant) and isinstance(item.value, str):
@@ -1051,13 +1058,6 @@ class _ReferenceNodes:
         self.assigns = cast(list[ast.Assign], of(ast.Assign))
 
 
-def _ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterator[ast.AST]:
-    parent = parents.get(node)
-    while parent is not None:
-        yield parent
-        parent = parents.get(parent)
-
-
 def _definition_qualname(
     definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     module: str,
@@ -1067,7 +1067,7 @@ def _definition_qualname(
     """`module.Outer.name`: the definition's name after those of the definitions around it."""
     found = known.get(definition)
     if found is None:
-        outer = next((ancestor for ancestor in _ancestors(definition, parents) if isinstance(ancestor, _SCOPES)), None)
+        outer = next((ancestor for ancestor in ancestors(definition, parents) if isinstance(ancestor, _SCOPES)), None)
         prefix = module if not isinstance(outer, _SCOPES) else _definition_qualname(outer, module, parents, known)
         found = known[definition] = f"{prefix}.{definition.name}"
     return found
@@ -1076,7 +1076,7 @@ def _definition_qualname(
 def _inside_own_body(node: ast.AST, definitions: list[ast.AST], parents: dict[ast.AST, ast.AST]) -> bool:
     """`node` stands in the body of one of `definitions` (not in its decorators, bases or defaults)."""
     child = node
-    for ancestor in _ancestors(node, parents):
+    for ancestor in ancestors(node, parents):
         if any(ancestor is definition for definition in definitions) and any(
             child is statement for statement in cast("ast.FunctionDef | ast.ClassDef", ancestor).body
         ):
@@ -1096,7 +1096,7 @@ def _ruled_out_blocks(branches: list[ast.If]) -> set[ast.AST]:
 
 
 def _within(node: ast.AST, statements: set[ast.AST], parents: dict[ast.AST, ast.AST]) -> bool:
-    return node in statements or any(ancestor in statements for ancestor in _ancestors(node, parents))
+    return node in statements or any(ancestor in statements for ancestor in ancestors(node, parents))
 
 
 def collect_definitions(

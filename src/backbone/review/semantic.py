@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import re
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,8 +56,35 @@ def is_main_guard(test: ast.expr) -> bool:
     return has_name and has_main
 
 
+def ancestors(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> Iterator[ast.AST]:
+    """The nodes around `node`, innermost first, by the file's parent map."""
+    parent = parents.get(node)
+    while parent is not None:
+        yield parent
+        parent = parents.get(parent)
+
+
 # Statements after which nothing more of their block runs.
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def reachable(block: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a block up to its first `return`, `raise`, `continue` or `break`: the
+    rest never runs (`after_exit`)."""
+    for position, statement in enumerate(block):
+        if isinstance(statement, _EXITS):
+            return block[: position + 1]
+    return block
+
+
+def unreachable_statements(node: ast.AST) -> list[ast.stmt]:
+    """The statements of `node`'s blocks (body, else, finally) after an exit of their block."""
+    found: list[ast.stmt] = []
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            found += block[len(reachable(block)):]
+    return found
 
 
 def after_exit(node: ast.AST, parents: Mapping[ast.AST, ast.AST]) -> ast.stmt | None:

@@ -53,9 +53,10 @@ def choose(backend: Backend, sql: str, candidates: Sequence[IndexCandidate], opt
 
 
 def _rounded(after: float, before: float, cheapest: float | None) -> float:
-    """Costs within 5% of the statement's cost without any index are as good as each other: the
-    narrower index wins. With `cheapest` (timings), within 5% of the cheapest one: two timings a
-    hair apart on either side of a fixed step's edge are still as good as each other."""
+    """Costs in the same step of 5% of the statement's cost without any index are as good as each
+    other: the narrower index wins. With `cheapest` (timings), every cost within one such step above
+    the cheapest ties with it: two timings a hair apart on either side of a fixed step's edge are
+    still as good as each other."""
     step = max(before * 0.05, 1e-9)
     if cheapest is not None:
         return 0.0 if after - cheapest <= step else after / step

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
 from backbone.review.knowledge.bindings import ObjectTypes
-from backbone.review.names import dotted_name, keyword_value
+from backbone.review.names import dotted_name, keyword_value, last_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -235,6 +235,30 @@ def _client_classes(index: ProjectIndex) -> frozenset[str]:
                 found.add(facts.qualname)
                 changed = True
     return frozenset(found)
+
+
+def requested_address(call: ast.Call, types: ObjectTypes) -> ast.expr | None:
+    """The URL `call` sends an HTTP request to (`requests.get(url)`, `session.post(url=...)`,
+    `client.get(url)` on an httpx client, `urlopen(url)`), or None when it sends none (as far as
+    names and the receiver's type tell)."""
+    qualified = types.context.call_name(call) or ""
+    func = call.func
+    sends = qualified in REQUESTS_FUNCTIONS or qualified in HTTPX_FUNCTIONS or qualified in URLOPEN or qualified in URLRETRIEVE
+    if not sends and isinstance(func, ast.Attribute):
+        receiver_type = types.of(func.value)
+        sends = (
+            receiver_type in (REQUESTS_SESSION, REQUESTS_SESSION_WITH_TIMEOUT) and func.attr in REQUESTS_SESSION_METHODS
+            or receiver_type in (HTTPX_CLIENT, HTTPX_CLIENT_WITHOUT_TIMEOUT) and func.attr in HTTPX_CLIENT_METHODS
+            # A client of a type not known here (an aiohttp session handed in): an HTTP verb given a `url=`.
+            or receiver_type is None and func.attr in HTTPX_CLIENT_METHODS and keyword_value(call, "url") is not None
+        )
+    if not sends:
+        return None
+    address = keyword_value(call, "url")
+    if address is None and call.args:
+        # `request("GET", url)` takes the method first.
+        address = call.args[1] if last_name(func) == "request" and len(call.args) > 1 else call.args[0]
+    return address
 
 
 def unbounded_call(call: ast.Call, types: ObjectTypes, defaults: SessionsWithDefaults) -> UnboundedCall | None:
@@ -482,3 +506,4 @@ def _adapter_sets_timeout(adapter: ast.expr, context: FileContext, depth: int = 
     if qualified is None:
         return False
     return qualified not in _ADAPTER_BASES
+

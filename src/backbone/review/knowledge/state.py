@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from backbone.review.semantic import parameter_names, subtree
+from backbone.review.semantic import ancestors, parameter_names, subtree
 
 if TYPE_CHECKING:
     from backbone.review.project import ProjectIndex
@@ -385,8 +385,8 @@ CLOCK_FUNCTIONS = frozenset(
         "django.utils.timezone.now",
     }
 )
-# Methods that drop entries from a container.
-_REMOVERS = frozenset({"pop", "popitem", "remove", "discard", "clear"})
+# Methods that drop entries from a container: an eviction or an invalidation, which stores nothing.
+REMOVERS = frozenset({"pop", "popitem", "remove", "discard", "clear"})
 
 
 def clock_names(function: ast.AST, resolve: Resolve) -> frozenset[str]:
@@ -435,7 +435,7 @@ def _removed_names(node: ast.AST) -> Iterator[str]:
     elif (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _REMOVERS
+        and node.func.attr in REMOVERS
         and isinstance(node.func.value, ast.Name)
     ):
         yield node.func.value.id
@@ -571,31 +571,14 @@ def reference_counts(module: ModuleNodes) -> frozenset[str]:
     request is refused on (`if _running.get(user, 0) > 0: raise Busy()`), a lock each worker keeps alone.
     """
     dropped = {name for _, names in _removals(module) for name in names}
-    if not dropped or not _counted_up_and_down(module) & dropped:
+    candidates = _counted_up_and_down(module) & dropped if dropped else set()
+    if not candidates:
         return frozenset()
-    tree = module.tree
-    increments: set[str] = set()
-    decrements: set[str] = set()
     compared_otherwise: set[str] = set()
-    for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for function in (*module.nodes_of(ast.FunctionDef), *module.nodes_of(ast.AsyncFunctionDef)):
         # Locals holding a count read from a module name (`remaining = X.get(k, 0) - 1`).
         holders: dict[str, str] = {}
         for node in ast.walk(function):
-            if isinstance(node, ast.BinOp) and isinstance(node.right, ast.Constant) and node.right.value == 1:
-                read = _count_read(node.left)
-                if read is not None:
-                    (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(read)
-            elif (
-                isinstance(node, ast.AugAssign)
-                and isinstance(node.value, ast.Constant)
-                and node.value.value == 1
-                and isinstance(node.target, ast.Subscript)
-                and isinstance(node.target.value, ast.Name)
-            ):
-                name = node.target.value.id
-                (increments if isinstance(node.op, ast.Add) else decrements if isinstance(node.op, ast.Sub) else set()).add(name)
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 read = next((found for inner in ast.walk(node.value) if (found := _count_read(inner)) is not None), None)
                 if read is not None:
@@ -615,9 +598,9 @@ def reference_counts(module: ModuleNodes) -> frozenset[str]:
             ]
             if not all(isinstance(other, ast.Constant) and other.value in (0, 1) for other in others):
                 compared_otherwise |= counted
-    counts = (increments & decrements & dropped) - compared_otherwise
+    counts = candidates - compared_otherwise
     # `if _running.get(user, 0) > 0: raise Busy()`: one at a time per worker, a lock no other worker sees.
-    return frozenset(counts - _gates(tree, counts, answers_count=False))
+    return frozenset(counts - _gates(module.tree, counts, answers_count=False))
 
 
 def _counted_up_and_down(module: ModuleNodes) -> set[str]:
@@ -644,12 +627,7 @@ def _counted_up_and_down(module: ModuleNodes) -> set[str]:
 
 
 def _in_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    parent = parents.get(node)
-    while parent is not None:
-        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return True
-        parent = parents.get(parent)
-    return False
+    return any(isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)) for ancestor in ancestors(node, parents))
 
 
 def _count_read(node: ast.AST) -> str | None:

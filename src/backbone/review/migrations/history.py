@@ -114,7 +114,18 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
                 field_name = item.elts[0].value
                 if isinstance(field_name, str) and isinstance(item.elts[1], ast.Call):
                     found.append(at("add", created, field_name, field=field_state(item.elts[1], resolver.qualified_name)))
+        options = _argument(call, 3, "options")
+        if isinstance(options, ast.Dict):
+            for key, value in zip(options.keys, options.values):
+                if isinstance(key, ast.Constant) and key.value == "db_table":
+                    # The table's name; "?" when the code computes it.
+                    table = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else "?"
+                    found.append(at("table", created, table))
         return found
+    if name == "AlterModelTable":
+        given = _argument(call, 1, "table")
+        named = given.value if isinstance(given, ast.Constant) and isinstance(given.value, str) else ""
+        return [at("table", _text(call, 0, "name").lower(), named if named or _is_none_literal(given) else "?")]
     if name in ("AddField", "AlterField"):
         field = _argument(call, 2, "field")
         state = field_state(field, resolver.qualified_name) if isinstance(field, ast.Call) else None
@@ -136,6 +147,10 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
                 found.extend(_operations(item, resolver))
         return found
     return []
+
+
+def _is_none_literal(node: ast.expr | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
 
 def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None]) -> FieldState:
@@ -296,6 +311,39 @@ def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, co
             break
         _apply(fields, operation)
     return fields.get(model, {}).get(name)
+
+
+def default_table(label: str, model: str) -> str:
+    """The table Django gives a model of app `label` when nothing names another: `shop_order`."""
+    return f"{label.lower()}_{model.lower()}"
+
+
+def table_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> str | None:
+    """The table of `model` before the operation at (line, column) of this migration: the one its
+    `db_table` option or an `AlterModelTable` named, else the default (`default_table`). None when
+    the project does not hold the whole history, or the code computes the name."""
+    if project is None or not facts.migrations:
+        return None
+    migration = facts.migrations[0]
+    app = project.view(_VIEW, _apps).get(migration.directory)
+    if app is None or migration.name not in app.migrations:
+        return None
+    migration = app.migrations[migration.name]
+    ancestors = _ancestors(app, migration.name)
+    if ancestors is None:
+        return None
+    tables: dict[str, str] = {}
+    earlier = [operation for ancestor in ancestors for operation in ancestor.operations]
+    earlier += [operation for operation in migration.operations if (operation.line, operation.column) < (line, column)]
+    for operation in earlier:
+        if operation.kind in ("create", "table"):
+            tables[operation.model] = operation.name
+        elif operation.kind == "rename_model" and operation.model in tables:
+            tables[operation.new_name] = tables.pop(operation.model)
+    named = tables.get(model, "")
+    if named == "?":
+        return None
+    return named or default_table(app.label, model)
 
 
 # The PostgreSQL type Django gives each field class: (type, how the max_length/max_digits apply).
@@ -471,24 +519,21 @@ _APPLIER_VIEW = "migrations.applied_by"
 
 def applied_by(project: ProjectIndex | None) -> str | None:
     """The project function (outside tests) that applies the project's migrations itself
-    (`alembic.command.upgrade(config, "head")` in its start-up), or None."""
+    (`alembic.command.upgrade(config, "head")`, in its start-up or its own migrate command), as
+    a reader calls it (`Server.start()`), or None."""
     if project is None:
         return None
     return project.view(_APPLIER_VIEW, _applier)
 
 
 def _applier(index: ProjectIndex) -> str | None:
+    from backbone.review.knowledge.calls import display_name, module_of
     from backbone.review.knowledge.paths import is_test_path
 
     for facts in sorted(index.functions.values(), key=lambda function: function.qualname):
         if not any(site.callee in _MIGRATION_APPLIERS for site in facts.calls):
             continue
-        # The module is the longest prefix of the qualified name the project has.
-        parts = facts.qualname.split(".")
-        module = next(
-            (index.modules[name] for end in range(len(parts) - 1, 0, -1) if (name := ".".join(parts[:end])) in index.modules),
-            None,
-        )
-        if module is not None and not is_test_path(module.path):
-            return facts.qualname
+        module = module_of(index, facts.qualname)
+        if module and not is_test_path(index.modules[module].path):
+            return display_name(index, facts.qualname)
     return None

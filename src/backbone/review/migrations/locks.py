@@ -114,7 +114,7 @@ def locked_anyway(migration: Migration, step: Step, postgres_version: int = DEFA
         if other is step:
             seen = True
             continue
-        if not migration.same_table(other, step) or (seen and other.kind is step.kind):
+        if other.table != step.table or (seen and other.kind is step.kind):
             continue
         found = effect(other, postgres_version)
         if found is not None and found.lock is LockMode.ACCESS_EXCLUSIVE:
@@ -134,7 +134,7 @@ def held_before(migration: Migration, step: Step, postgres_version: int = DEFAUL
     for other in migration.steps:
         if other is step:
             return None
-        if migration.same_table(other, step):
+        if other.table == step.table:
             found = effect(other, postgres_version)
             if found is not None and found.lock is LockMode.ACCESS_EXCLUSIVE:
                 return other
@@ -171,7 +171,7 @@ def built_under_lock(migration: Migration, step: Step, postgres_version: int = D
     for other in migration.steps:
         if other is step:
             return False
-        if migration.same_table(other, step) and (
+        if other.table == step.table and (
             _scanning_build(migration, other, postgres_version) or _full_pass(migration, other, postgres_version)
         ):
             return True

@@ -151,20 +151,6 @@ class Migration:
     # revisions directory is the per-database sibling of a PostgreSQL one, or it runs SQL that only
     # that database accepts (PRAGMA). "" means PostgreSQL, or any database.
     database: str = ""
-    # A Django migration's app label, when the project says it: the default table of its model
-    # `package` is `rpm_package`, which its SQL steps name.
-    app_label: str = ""
-
-    def same_table(self, step: Step, other: Step) -> bool:
-        """Whether two steps change the same table: the same name, or a Django model's and the SQL
-        name of its default table (`AddIndex(model_name="package")` and `ALTER TABLE rpm_package`)."""
-        if not step.table or not other.table:
-            return False
-        if step.table == other.table:
-            return True
-        prefix = f"{self.app_label.lower()}_" if self.dialect is Dialect.DJANGO and self.app_label else ""
-        return bool(prefix) and (f"{prefix}{step.table}" == other.table or step.table == f"{prefix}{other.table}")
-
     @property
     def runs_on_postgres(self) -> bool:
         return self.database in ("", POSTGRESQL)
@@ -186,12 +172,12 @@ class Migration:
             for earlier in self.steps:
                 if earlier is step:
                     break
-                if earlier.empties and self.same_table(earlier, step) or step.table in earlier.emptied:
+                if earlier.empties and earlier.table == step.table or step.table in earlier.emptied:
                     return False
                 # (Another such column is reported all the same: it fails once the first is fixed.)
-                if earlier.fails_with_rows and self.same_table(earlier, step) and not step.fails_with_rows:
+                if earlier.fails_with_rows and earlier.table == step.table and not step.fails_with_rows:
                     return False
-                if self.same_table(earlier, step) and self.dangling_default(earlier):
+                if earlier.table == step.table and self.dangling_default(earlier):
                     return False
         return True
 

@@ -8,7 +8,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
 
 from backbone.review.knowledge.databases import sqlite_only
-from backbone.review.migrations.history import app_label, column_type, field_before, field_state, own_model, rewrites
+from backbone.review.migrations.history import (
+    app_label,
+    column_type,
+    default_table,
+    field_before,
+    field_state,
+    own_model,
+    rewrites,
+    table_before,
+)
 from backbone.review.migrations.model import (
     DATABASE_NAMES,
     POSTGRESQL,
@@ -174,12 +183,12 @@ def _bound_sql(value: ast.expr, context: FileContext | None) -> ast.JoinedStr | 
     `"<separator>".join(<f-string> for ... in ...)`."""
     if context is None or not isinstance(value, ast.Name):
         return None
-    scope = next((ancestor for ancestor in context.ancestors(value) if isinstance(ancestor, ast.FunctionDef)), None)
+    scope = context.enclosing_function(value)
     if scope is None:
         return None
-    bound = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
-             and any(isinstance(target, ast.Name) and target.id == value.id for target in node.targets)]
-    if len(bound) != 1:
+    # Every binding of the name counts (`stmt += ...` too, as an unknown value).
+    bound = context.semantic.bindings(scope).get(value.id, [])
+    if len(bound) != 1 or bound[0] is None:
         return None
     found = bound[0]
     if isinstance(found, ast.Call) and isinstance(found.func, ast.Attribute) and found.func.attr == "join" \
@@ -199,13 +208,9 @@ def _module_text(context: FileContext, node: ast.AST | None) -> str | None:
     text = literal_text(node)
     if text is not None or not isinstance(node, ast.Name):
         return text
-    assigned = [
-        statement.value
-        for statement in context.tree.body
-        if (isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == node.id for target in statement.targets))
-        or (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == node.id)
-    ]
-    return literal_text(assigned[0]) if len(assigned) == 1 else None
+    # Every module-level binding of the name counts (`sql += "..."` too, as an unknown value).
+    bound = context.semantic.typed_bindings(context.tree).get(node.id, [])
+    return literal_text(bound[0]) if len(bound) == 1 and isinstance(bound[0], ast.expr) else None
 
 
 def _sql_steps(context: FileContext, node: ast.Call, sql: ast.expr | None, reversible: bool) -> tuple[list[Step], str]:
@@ -272,9 +277,27 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
     functions = {
         statement.name: statement for statement in context.tree.body if isinstance(statement, ast.FunctionDef)
     }
-    return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(new_tables), functions, tuple(state_only),
-                     tuple(problems), initial=initial, database=_project_database(context),
-                     app_label=app_label(context.project, context.facts))
+    model_of = _model_of_table(app_label(context.project, context.facts))
+    steps = [
+        replace(step, table=model_of(step.table), other_table=model_of(step.other_table), new_name=model_of(step.new_name))
+        if step.kind is StepKind.RENAME_TABLE
+        else replace(step, table=model_of(step.table), other_table=model_of(step.other_table))
+        for step in steps
+    ]
+    return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(map(model_of, new_tables)), functions,
+                     tuple(state_only), tuple(problems), initial=initial, database=_project_database(context))
+
+
+def _model_of_table(label: str) -> Callable[[str], str]:
+    """Names a Django migration's SQL gives its app's tables by the model, as its operations do:
+    `ALTER TABLE rpm_package` in app `rpm` is about model `package` (its default table,
+    `history.default_table`), so the steps of both kinds compare by one name."""
+    prefix = default_table(label, "") if label else ""
+
+    def model_of(table: str) -> str:
+        return table[len(prefix):] if prefix and table.startswith(prefix) and len(table) > len(prefix) else table
+
+    return model_of
 
 
 def _django_name(context: FileContext, call: ast.Call) -> str:
@@ -312,9 +335,9 @@ def _django_operation(
         into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name, new_name=_string(call, 2, "new_name")))
     elif name == "DeleteModel":
         steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
-    elif name == "AlterModelTable" and _names_default_table(context, call):
-        # `AlterModelTable("image", "wiki_images_image")`: the name Django gives the table anyway;
-        # its schema editor renames nothing.
+    elif name == "AlterModelTable" and _names_current_table(context, call):
+        # `AlterModelTable("image", "wiki_images_image")` on a table of that name already: its
+        # schema editor renames nothing.
         state_only.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
         renaming = name == "RenameModel"
@@ -364,13 +387,14 @@ def _django_operation(
                         _django_operation(context, inner, into, state_only, problems, new_tables)
 
 
-def _names_default_table(context: FileContext, call: ast.Call) -> bool:
-    """An `AlterModelTable` that names the table Django gives the model by default (`<app
-    label>_<model>`, the label from the app's migration history)."""
-    label = app_label(context.project, context.facts)
+def _names_current_table(context: FileContext, call: ast.Call) -> bool:
+    """An `AlterModelTable` that names the table the model has before it (its `db_table`, or the
+    default `<app label>_<model>`), as the app's migration history says."""
     table = literal_text(_argument(call, 1, "table"))
     model = _string(call, 0, "name").lower()
-    return bool(label and model and table) and table == f"{label.lower()}_{model}"
+    if not table or not model:
+        return False
+    return table == table_before(context.project, context.facts, call.lineno, call.col_offset, model)
 
 
 def _does_nothing(context: FileContext, code: ast.expr | None) -> bool:
@@ -611,7 +635,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
             into.append(Step(StepKind.CREATE_TABLE, call, _call_text(context, call), made))
         elif isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "bulk_insert") and _is_bind(call.func.value, context):
             if call.func.attr == "execute" and call.args and (
-                literal_text(call.args[0]) is not None or _template_steps(call.args[0], None, context) is not None
+                _module_text(context, call.args[0]) is not None or _template_steps(call.args[0], None, context) is not None
             ):
                 # SQL text: what it does is read like op.execute's (a SELECT changes no row).
                 found, problem = _sql_steps(context, call, call.args[0], True)

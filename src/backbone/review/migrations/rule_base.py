@@ -41,9 +41,9 @@ NOT_IN_REPLACED = (
 # The sentence of every rule about PostgreSQL's locks on migrations the application applies itself.
 APPLIED_AT_START_UP = (
     " In a project whose own code applies its migrations (`alembic.command.upgrade`, `flask_migrate.upgrade` "
-    "outside tests: a server that migrates its database as it starts), reported at low confidence, which the "
-    "default report leaves out: run by one process before it serves, no query waits on the lock; it matters "
-    "only where other instances serve while one migrates."
+    "outside tests: a self-hosted server that migrates its database as it starts, or through its own migrate "
+    "command while it is stopped), reported at low confidence, which the default report leaves out: no query "
+    "waits on the lock; it matters only where other instances serve while one migrates."
 )
 
 # The "not reported" sentence of the rules about an existing table (`Migration.existed`).
@@ -120,7 +120,7 @@ class MigrationRule(Rule):
         if applier is None:
             return message, confidence
         return (
-            f"{message} (The project applies its migrations itself, in `{applier.rpartition('.')[2]}()`: "
+            f"{message} (The project applies its migrations itself, in `{applier}`: "
             "this matters when other instances serve while it migrates.)",
             Confidence.LOW,
         )

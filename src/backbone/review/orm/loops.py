@@ -170,7 +170,7 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
         return True
     if _single_element_guard(loop, iterable, flow) or _yields_once(iterable, flow) or _one_item_parameter(iterable, flow):
         return True
-    if goes_over_few_rows(loop, flow):
+    if goes_over_few_rows(loop, flow, iterable):
         return True
     return (
         _literal_collection(iterable, flow) or _batches(iterable) or _each_a_model(iterable, flow)
@@ -178,37 +178,29 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
     )
 
 
-# A query sliced to at most this many rows by constants reads a bounded handful: a few
-# queries per row read, not a count growing with the table.
-FEW_ROWS = 10
-
-
-def goes_over_few_rows(loop: Loop, flow: ScopeFlow) -> bool:
-    """The loop goes over a query sliced by constants to at most FEW_ROWS rows
+def goes_over_few_rows(loop: Loop, flow: ScopeFlow, iterable: ast.expr | None = None) -> bool:
+    """The loop goes over a query sliced by constants to at most ten rows
     (`for post in Post.objects.filter(...)[:7]`, or a name bound to such a slice)."""
-    iterable = loop_iterable(loop, flow)
+    iterable = iterable if iterable is not None else loop_iterable(loop, flow)
     if isinstance(iterable, ast.Name):
         binding = flow.binding_at(iterable.id, iterable)
         if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
             return False
         iterable = binding.node
-    if isinstance(iterable, ast.Await):
-        iterable = iterable.value
-    if not isinstance(iterable, ast.Subscript) or not isinstance(iterable.slice, ast.Slice) or iterable.slice.step is not None:
+    return iterable is not None and sliced_to_few_rows(iterable, flow)
+
+
+def sliced_to_few_rows(node: ast.AST, flow: ScopeFlow) -> bool:
+    """`query[:10]`, `query[:LIMIT]` with `LIMIT = 3` fixed in the source (`_fixed_ints`): a query
+    sliced to at most ten rows, a bounded handful of queries per row read."""
+    current = node.value if isinstance(node, ast.Await) else node
+    if not isinstance(current, ast.Subscript) or not isinstance(current.slice, ast.Slice) or current.slice.step is not None:
         return False
-    upper = _constant_int(iterable.slice.upper, flow)
-    lower = 0 if iterable.slice.lower is None else _constant_int(iterable.slice.lower, flow)
-    return upper is not None and lower is not None and 0 <= upper - lower <= FEW_ROWS
-
-
-def _constant_int(node: ast.expr | None, flow: ScopeFlow) -> int | None:
-    """An integer literal, or a name this scope binds to one (`LIMIT = 7`)."""
-    if isinstance(node, ast.Name):
-        binding = flow.binding_at(node.id, node)
-        node = binding.node if binding is not None and binding.kind.value == "assign" and isinstance(binding.node, ast.expr) else None
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        return node.value
-    return None
+    upper = _fixed_ints(current.slice.upper, flow)
+    lower = {0} if current.slice.lower is None else _fixed_ints(current.slice.lower, flow)
+    if not upper or not lower:
+        return False
+    return 0 <= max(upper) - min(lower) <= _FEW
 
 
 def _yields_once(node: ast.expr, flow: ScopeFlow) -> bool:
@@ -325,22 +317,29 @@ def _few_rounds(node: ast.expr) -> bool:
 _ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
 
 
-def _small_number(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
+def _small_number(node: ast.expr, flow: ScopeFlow) -> bool:
     """A number of steps fixed in the source: a constant of at most ten (`5`), a name bound to
     one (`MAX_ITERATIONS = 5`, in the function or the module), or a setting read from the
     environment with such a default (`int(os.getenv("RESEARCH_STEPS", 5))`): a budget the code
     or its operator sets, not the size of the data."""
-    if depth > 3:
-        return False
+    values = _fixed_ints(node, flow)
+    return bool(values) and all(0 <= value <= _FEW for value in values or ())
+
+
+def _fixed_ints(node: ast.expr | None, flow: ScopeFlow, depth: int = 0) -> set[int] | None:
+    """Every integer `node` can be where the source fixes it (see `_small_number`); None when
+    it is not fixed there (the data's, a parameter's)."""
+    if depth > 3 or node is None:
+        return None
     if isinstance(node, ast.Constant):
-        return isinstance(node.value, int) and not isinstance(node.value, bool) and 0 <= node.value <= _FEW
+        return {node.value} if isinstance(node.value, int) and not isinstance(node.value, bool) else None
     if isinstance(node, ast.Call):
         func_name = flow.resolver.qualified_name(node.func)
         if isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1:
-            return _small_number(node.args[0], flow, depth + 1)
+            return _fixed_ints(node.args[0], flow, depth + 1)
         if func_name in _ENVIRONMENT_READS and len(node.args) == 2:
-            return _small_number(node.args[1], flow, depth + 1)
-        return False
+            return _fixed_ints(node.args[1], flow, depth + 1)
+        return None
     if isinstance(node, ast.Name):
         bindings = flow.bindings.get(node.id)
         owner = flow
@@ -348,13 +347,19 @@ def _small_number(node: ast.expr, flow: ScopeFlow, depth: int = 0) -> bool:
             owner = flow.module.flow(flow.module.tree)
             bindings = owner.bindings.get(node.id)
         if not bindings:
-            return False
+            return None
         # Every value it takes, not only the last: a bound that a round may raise isn't fixed.
-        return all(
-            binding.kind.value == "assign" and isinstance(binding.node, ast.expr) and _small_number(binding.node, owner, depth + 1)
-            for binding in bindings
-        )
-    return False
+        found: set[int] = set()
+        for binding in bindings:
+            values = (
+                _fixed_ints(binding.node, owner, depth + 1)
+                if binding.kind.value == "assign" and isinstance(binding.node, ast.expr) else None
+            )
+            if values is None:
+                return None
+            found |= values
+        return found
+    return None
 
 
 def _few_steps_range(node: ast.expr, flow: ScopeFlow) -> bool:
@@ -1003,12 +1008,15 @@ def once_in_loop(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
 def same_row_each_round(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     """`for study in studies: task.progress = ...; task.save()` where `task` is bound before the
     loop and never rebound in it: every round rewrites the one row the object stands for (a
-    progress counter, a status), so there are no rows to batch."""
-    del flow  # the test is on the loop's own syntax
+    progress counter, a status), so there are no rows to batch. Not when the object is a new row
+    there (`template.pk = None` before the save: a copy inserted each round)."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("save", "asave")):
         return False
     receiver = node.func.value
     if not isinstance(receiver, ast.Name) or receiver.id in loop.targets():
+        return False
+    value = flow.value(receiver)
+    if value is not None and value.new:
         return False
     name = receiver.id
     for child in ast.walk(loop.node):

@@ -169,8 +169,7 @@ class DataValue:
 
 
 def lower_confidence(first: Confidence, second: Confidence) -> Confidence:
-    rank = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
-    return first if rank[first] <= rank[second] else second
+    return first.at_most(second)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,9 +126,10 @@ class Rule:
     @classmethod
     def evidence_in(cls, contexts: tuple[ExecutionContext, ...], evidence: Confidence) -> Confidence:
         """The confidence a report's evidence gives where the code runs: at most medium when every
-        context the code runs in is one of `uncertain_in`."""
+        context the code runs in is one of `uncertain_in`. Applied to the calibrated confidence too,
+        so that a calibration cell never raises such a finding above medium."""
         if contexts and cls.uncertain_in and all(context in cls.uncertain_in for context in contexts):
-            return evidence if evidence.rank <= Confidence.MEDIUM.rank else Confidence.MEDIUM
+            return evidence.at_most(Confidence.MEDIUM)
         return evidence
 
     @classmethod

@@ -32,7 +32,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.orm.access import specialised_flows
-from backbone.review.orm.loops import FEW_ROWS
+from backbone.review.orm.loops import sliced_to_few_rows
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
@@ -894,36 +894,8 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
 
 
 def few_rows(context: FileContext, node: ast.AST) -> bool:
-    """The query is sliced by constants (`[:10]`, `[:LIMIT]` with `LIMIT = 3` bound in the function
-    or the module) to at most FEW_ROWS rows."""
-    current = node.value if isinstance(node, ast.Await) else node
-    if not isinstance(current, ast.Subscript) or not isinstance(current.slice, ast.Slice) or current.slice.step is not None:
-        return False
-    upper = _constant_int(context, current.slice.upper, current)
-    lower = 0 if current.slice.lower is None else _constant_int(context, current.slice.lower, current)
-    return upper is not None and lower is not None and upper - lower <= FEW_ROWS
-
-
-def _constant_int(context: FileContext, node: ast.expr | None, at: ast.AST) -> int | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        return node.value
-    if not isinstance(node, ast.Name):
-        return None
-    binding = scope_flow(at, context).binding_at(node.id, node)
-    if binding is not None:
-        value = binding.node
-        if binding.kind.value == "assign" and isinstance(value, ast.Constant) and isinstance(value.value, int) and not isinstance(value.value, bool):
-            return value.value
-        return None
-    # A module constant assigned once.
-    assigned = [
-        statement.value
-        for statement in context.tree.body
-        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id == node.id for target in statement.targets)
-    ]
-    if len(assigned) == 1 and isinstance(assigned[0], ast.Constant) and isinstance(assigned[0].value, int) and not isinstance(assigned[0].value, bool):
-        return assigned[0].value
-    return None
+    """The query is sliced by constants to at most ten rows (`orm.loops.sliced_to_few_rows`)."""
+    return sliced_to_few_rows(node, scope_flow(node, context))
 
 
 def annotation_aliases(node: ast.AST) -> frozenset[str]:

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 # Mutators whose arguments are what gets stored (not `pop(key)` or `remove(item)`).
 _STORING_MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
-# Mutators that drop entries: an eviction or an invalidation, which stores nothing.
-_REMOVING_MUTATORS = frozenset({"pop", "popitem", "remove", "discard", "clear"})
 # Objects of the framework that hold what the current request (or its user) carries.
 _REQUEST_GLOBALS = state.REQUEST_OBJECTS | frozenset(
     {"flask_login.current_user", "flask_security.current_user", "bottle.request", "sanic.request"}
@@ -877,7 +875,7 @@ class _FunctionMutations:
             or (target.name in self.rule.evicting and not target.imported)
         )
         removes = isinstance(node, ast.Delete) or (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _REMOVING_MUTATORS
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in state.REMOVERS
         )
         self.mutations.append(_Mutation(node, target, shown, self._locked(statement), cache, values, keys, removes))
 

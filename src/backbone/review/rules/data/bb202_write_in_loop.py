@@ -136,6 +136,21 @@ class WriteInLoop(Rule):
     )
 
     INVALID = (
+        # The object bound before the loop becomes a new row each round (`pk = None`): one insert
+        # per name, not a progress row rewritten.
+        """
+        from django.db import models
+
+        class Template(models.Model):
+            name = models.CharField(max_length=80)
+
+        def copies(template_id, names):
+            template = Template.objects.get(pk=template_id)
+            for name in names:
+                template.pk = None
+                template.name = name
+                template.save()  # expect: BB202
+        """,
         # SQLAlchemy: `author` is reset every round, so the block under `if not author:` runs in each.
         """
         from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column

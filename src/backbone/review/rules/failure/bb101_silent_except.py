@@ -1687,7 +1687,7 @@ class SilentExcept(Rule):
                 handled.leaves_the_value_as_it_was(guarded, handler.body)
             ):
                 return True
-            if absence.restores_the_value_before(handler.body, self._preceding(handler)):
+            if absence.restores_the_value_before(handler.body, self._preceding_statement(self.context.parent(handler))):
                 return True
             if _only_calls_best_effort(guarded):
                 return True
@@ -2151,19 +2151,6 @@ class SilentExcept(Rule):
             ):
                 return True
         return False
-
-    def _preceding(self, handler: ast.ExceptHandler) -> ast.stmt | None:
-        """The statement right before the handler's `try`, in the same block."""
-        statement = self.context.parent(handler)
-        if not isinstance(statement, ast.stmt):
-            return None
-        parent = self.context.parent(statement)
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(parent, field, None)
-            if isinstance(block, list) and statement in block:
-                index = block.index(statement)
-                return block[index - 1] if index > 0 else None
-        return None
 
     def _before(self, statement: ast.stmt) -> list[ast.AST]:
         """The nodes of the enclosing function (or module) that come before `statement` in the source."""

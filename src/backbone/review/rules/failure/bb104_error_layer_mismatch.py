@@ -30,7 +30,8 @@ from backbone.review.knowledge.error_layers import (
     ErrorLayer,
     exception_layer,
 )
-from backbone.review.names import dotted_parts
+from backbone.review.knowledge.network import network_types, requested_address
+from backbone.review.names import BUILTIN_NAMES, dotted_parts
 from backbone.review.orm import classify_call, module_flows
 from backbone.review.orm.origins import origin_of
 from backbone.review.orm.values import Origin
@@ -47,8 +48,6 @@ _INPUT_READERS = frozenset({"get", "getlist", "json"})
 # `schema.load(data)` parses what it is given; `store.load()` reads storage (a session store).
 _STORE_READERS = frozenset({"load", "loads", "decode"})
 # The methods of HTTP clients that send a request to the URL they are given first.
-_REQUEST_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen"})
-_HTTP_CLIENT_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib3.", "urllib.request.")
 _INPUT_HOLDERS = frozenset(
     {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
 )
@@ -825,13 +824,10 @@ class ErrorLayerMismatch(Rule):
         if not calls or any(classify_call(self.context, call) is not None for call in calls):
             return False
         flow = module_flows(self.context).flow(function)
+        types = network_types(self.context)
         for call in calls:
-            addresses = [keyword.value for keyword in call.keywords if keyword.arg == "url"]
-            qualified = self.context.call_name(call) or ""
-            if not addresses and qualified.startswith(_HTTP_CLIENT_MODULES) and last_part(qualified) in _REQUEST_METHODS and call.args:
-                # `requests.get(url)`, `httpx.post(url, ...)`: the address is the first argument.
-                addresses = [call.args[0]]
-            if any(origin_of(address, flow, handler=True).origin is Origin.REQUEST for address in addresses):
+            address = requested_address(call, types)
+            if address is not None and origin_of(address, flow, handler=True).origin is Origin.REQUEST:
                 return True
         return False
 
@@ -1007,10 +1003,6 @@ class ErrorLayerMismatch(Rule):
         )
 
 
-def last_part(qualified: str) -> str:
-    return qualified.rsplit(".", 1)[-1]
-
-
 def _derived_from_exception(clause: ast.ExceptHandler) -> set[str]:
     """The caught exception's name, and the clause's variables computed from it (`raw = str(exc)`)."""
     names = {clause.name} if clause.name is not None else set()
@@ -1033,8 +1025,9 @@ def _narrows(test: ast.expr, names: set[str]) -> bool:
         return isinstance(test.op, ast.And) and any(_narrows(value, names) for value in test.values)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance":
         return bool(test.args) and isinstance(test.args[0], ast.Name) and test.args[0].id in names
-    if isinstance(test, ast.Call):
-        # A predicate of the exception: the only thing it is asked about is what was caught.
+    if isinstance(test, ast.Call) and not (isinstance(test.func, ast.Name) and test.func.id in BUILTIN_NAMES):
+        # A predicate of the exception: the only thing it is asked about is what was caught
+        # (a builtin, `str(exc)` or `bool(exc)`, asks nothing of its kind).
         arguments = [*test.args, *(keyword.value for keyword in test.keywords)]
         return bool(arguments) and all(
             any(isinstance(node, ast.Name) and node.id in names for node in ast.walk(argument)) for argument in arguments

@@ -193,11 +193,9 @@ class IrreversibleCodeStep(MigrationRule):
         if downgrade is None or not migration.steps or not _does_nothing(downgrade):
             return
         # Rows changed, or access granted, under an unchanged schema: the previous code reads the
-        # same tables, going back needs no work (Django's RunPython.noop).
-        if all(step.kind in (StepKind.DATA, StepKind.GRANT) for step in migration.steps):
-            return
-        # An enum value added (with rows perhaps): PostgreSQL cannot drop an enum value, so an empty
-        # downgrade that leaves an unused value behind is the documented way back.
+        # same tables, going back needs no work (Django's RunPython.noop). An enum value added:
+        # PostgreSQL cannot drop one, so an empty downgrade that leaves an unused value behind is
+        # the documented way back.
         if all(step.kind in (StepKind.DATA, StepKind.GRANT, StepKind.ADD_ENUM_VALUE) for step in migration.steps):
             return
         # The author says why going back is not possible: a decision, not an omission.

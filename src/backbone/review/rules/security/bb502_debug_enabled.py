@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence, Severity
 from backbone.review.knowledge import deployment
 from backbone.review.knowledge.paths import is_test_path
-from backbone.review.names import keyword_value, resolve_relative
+from backbone.review.names import import_source, keyword_value
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
 
@@ -474,13 +474,7 @@ class DebugEnabled(Rule):
         for node in self.context.nodes_of(ast.ImportFrom):
             if node.lineno <= statement.lineno or not any(alias.name == "*" for alias in node.names):
                 continue
-            if any(isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for ancestor in self.context.ancestors(node)):
-                continue
-            source = (
-                resolve_relative(self.context.module, self.context.path.endswith("__init__.py"), node.level, node.module)
-                if node.level
-                else (node.module or "")
-            )
+            source = import_source(node, self.context.module, self.context.path.endswith("__init__.py"))
             known = project.modules.get(source) if project is not None else None
             if known is None or name in known.symbols:
                 return source

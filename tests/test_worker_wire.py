@@ -7,6 +7,7 @@ import ast
 import pickle
 
 from backbone.review import jobs
+from backbone.review.incremental import facts_digests
 from backbone.review.checker import check_source
 from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ProjectIndex
@@ -38,6 +39,10 @@ def test_facts_outcomes_and_answers_come_back_equal() -> None:
     assert findings and findings[0].rule_confidence is not None
     outcome = jobs.FileOutcome("shop/views.py", "digest", facts, findings, ())
     assert jobs.decode_outcomes(jobs.encode_outcomes([outcome])) == [outcome]
+    # As a worker sends it: with the digests of its facts.
+    digested = jobs.FileOutcome("shop/views.py", "digest", facts, findings, (), (), facts_digests(facts))
+    assert digested.digests is not None
+    assert jobs.decode_outcomes(jobs.encode_outcomes([digested])) == [digested]
     assert jobs.decode_facts(jobs.encode_facts([facts])) == [facts]
     answer: jobs.ProjectAnswer = ({"shop/views.py": (findings, ("internal error",))}, frozenset({"F\0shop.views"}))
     assert jobs.decode_answer(jobs.encode_answer(answer)) == answer

@@ -721,8 +721,6 @@ class _Imported:
     names: frozenset[str]
     # `from app import serializers`, `import app.serializers`, `from app.serializers import *`.
     whole_modules: frozenset[str]
-    # Modules some name is imported from.
-    imported_from: frozenset[str]
     # Whether some module of the project imports another (or a name of another).
     internal: bool
 
@@ -746,9 +744,11 @@ def _imported_names(index: ProjectIndex) -> _Imported:
         whole.update(index.resolve(module) for module in facts.star_imports)
         # `"app.serializers.TaskSerializer"` in settings, loaded with `import_string`.
         names.update(index.resolve(path) for path in facts.dotted_class_paths)
-    imported_from = frozenset(name.rpartition(".")[0] for name in names)
-    internal = bool(whole) or any(module in index.modules for module in imported_from)
-    return _Imported(frozenset(names), frozenset(whole), imported_from, internal)
+    # A star import of a third-party module is no import of the project's own.
+    internal = any(module in index.modules for module in whole) or any(
+        name.rpartition(".")[0] in index.modules for name in names
+    )
+    return _Imported(frozenset(names), frozenset(whole), internal)
 
 
 def _reshaped(statement: ast.Return) -> bool:

@@ -81,6 +81,12 @@ def load_projects(which: str) -> list[Project]:
     return [p for p in projects if which == "all" or p.set == which]
 
 
+def project_sets() -> list[str]:
+    """The sets projects.toml names, in the order they were listed."""
+    data = tomllib.loads((HERE / "projects.toml").read_text())
+    return list(dict.fromkeys(entry["set"] for entry in data["project"]))
+
+
 def fetch(projects: list[Project]) -> None:
     downloads = WORK / "dl"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -248,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["fetch", "review", "sample", "score", "calibrate"])
     parser.add_argument("labels", nargs="?", type=Path)
-    parser.add_argument("--set", default="heldout", choices=["working", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "all"])
+    parser.add_argument("--set", default="heldout", choices=[*project_sets(), "all"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--per-rule", type=int, default=5)
     parser.add_argument("--total", type=int, default=100)

@@ -121,6 +121,7 @@ class _ModelExtractor:
         fields: list[str] = []
         foreign_keys: list[tuple[str, str]] = []
         primary_keys: list[str] = []
+        unique_fields: list[str] = []
         relations: list[RelationDeclaration] = []
         managers: list[ManagerDeclaration] = []
         abstract = proxy = version_counter = False
@@ -155,6 +156,10 @@ class _ModelExtractor:
                 body_layer = DataLayer.DJANGO
             elif kind == "django-field":
                 fields.append(target)
+                if call is not None and _declares(call, "primary_key"):
+                    primary_keys.append(target)
+                if call is not None and _declares(call, "unique"):
+                    unique_fields.append(target)
                 body_layer = body_layer or DataLayer.DJANGO
             elif kind == "sqlalchemy-relation" and call is not None:
                 relations.append(self._sqlalchemy_relation(target, call, annotation, item.lineno))
@@ -164,8 +169,10 @@ class _ModelExtractor:
                 reference = _foreign_key(call) if call is not None else None
                 if reference:
                     foreign_keys.append((target, reference))
-                if call is not None and any(keyword.arg == "primary_key" and _is_true(keyword.value) for keyword in call.keywords):
+                if call is not None and _declares(call, "primary_key"):
                     primary_keys.append(target)
+                if call is not None and _declares(call, "unique"):
+                    unique_fields.append(target)
                 body_layer = body_layer or DataLayer.SQLALCHEMY
             elif kind == "manager" and call is not None:
                 managers.append(self._manager(target, call))
@@ -188,6 +195,7 @@ class _ModelExtractor:
             fields=tuple(fields),
             foreign_keys=tuple(foreign_keys),
             primary_keys=tuple(primary_keys),
+            unique_fields=tuple(unique_fields),
             relations=tuple(relations),
             managers=tuple(managers),
             version_counter=version_counter,
@@ -514,3 +522,8 @@ def _foreign_key(call: ast.Call) -> str | None:
         if keyword.arg == "foreign_key":
             return _constant_str(keyword.value) or None
     return None
+
+
+def _declares(call: ast.Call, option: str) -> bool:
+    """The field or column call sets `option=True` (`primary_key=True`, `unique=True`)."""
+    return any(keyword.arg == option and _is_true(keyword.value) for keyword in call.keywords)

@@ -109,8 +109,10 @@ class ModelClass:
     foreign_keys: tuple[tuple[str, str], ...] = ()
     relations: tuple[RelationDeclaration, ...] = ()
     managers: tuple[ManagerDeclaration, ...] = ()
-    # SQLAlchemy columns declared `primary_key=True`.
+    # Columns and Django fields declared `primary_key=True`.
     primary_keys: tuple[str, ...] = ()
+    # Columns and Django fields declared `unique=True`: a filter on one picks out one row.
+    unique_fields: tuple[str, ...] = ()
     # SQLAlchemy `version_id_col`: concurrent updates are detected, not lost.
     version_counter: bool = False
     # Its own bases say it is mapped (Django Model, a declarative base, `db.Model`,

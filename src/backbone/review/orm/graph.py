@@ -50,6 +50,9 @@ class Relation:
     load: LoadStrategy = LoadStrategy.LAZY
     # The column holding the key on the owner (`author_id`), for forward FK/one-to-one.
     key_column: str = ""
+    # Django's reverse side of a foreign key (`author.books`): the key's name on the target
+    # (`book.author`), which Django fills with the owner on every row the manager loads.
+    back: str = ""
 
     @property
     def queries_on_read(self) -> bool:
@@ -87,6 +90,7 @@ class ModelInfo:
     managers: dict[str, ManagerDeclaration] = field(default_factory=dict)
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)
     primary_keys: set[str] = field(default_factory=set)
+    unique_fields: set[str] = field(default_factory=set)
     version_counter: bool = False
     # Every ancestor is known, so `fields` and `relations` are complete.
     complete: bool = True
@@ -374,6 +378,7 @@ class _GraphBuilder:
             info.version_counter = info.version_counter or facts.version_counter
             info.foreign_keys.extend(facts.foreign_keys)
             info.primary_keys.update(facts.primary_keys)
+            info.unique_fields.update(facts.unique_fields)
             for relation in facts.relations:
                 info.fields.discard(relation.name)
             for manager in facts.managers:
@@ -527,9 +532,10 @@ class _GraphBuilder:
             if not name or name.endswith("+"):
                 continue
             many = declaration.kind is not RelationKind.ONE_TO_ONE
+            back = declaration.name if declaration.kind is RelationKind.FOREIGN_KEY else ""
             target.relations.setdefault(
                 name,
-                Relation(name, target.qualname, info.qualname, many, True, declaration.kind),
+                Relation(name, target.qualname, info.qualname, many, True, declaration.kind, back=back),
             )
 
     def _django_parent_links(self, graph: ModelGraph, info: ModelInfo) -> None:

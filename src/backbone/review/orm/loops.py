@@ -180,14 +180,75 @@ def is_exempt(loop: Loop, flow: ScopeFlow) -> bool:
 
 def goes_over_few_rows(loop: Loop, flow: ScopeFlow, iterable: ast.expr | None = None) -> bool:
     """The loop goes over a query sliced by constants to at most ten rows
-    (`for post in Post.objects.filter(...)[:7]`, or a name bound to such a slice)."""
+    (`for post in Post.objects.filter(...)[:7]`), or over one that a key picks out
+    (`filter(pk=post_id)`, `filter_by(id=...)`), or a name bound to either."""
     iterable = iterable if iterable is not None else loop_iterable(loop, flow)
     if isinstance(iterable, ast.Name):
         binding = flow.binding_at(iterable.id, iterable)
         if binding is None or binding.kind.value != "assign" or not isinstance(binding.node, ast.expr):
             return False
         iterable = binding.node
-    return iterable is not None and sliced_to_few_rows(iterable, flow)
+    return iterable is not None and (sliced_to_few_rows(iterable, flow) or filtered_to_one_row(iterable, flow))
+
+
+# Lookups that name a model's primary key whatever it is called.
+_KEY_LOOKUPS = frozenset({"pk", "pk__exact", "id", "id__exact"})
+# Session methods that run the statement they are given.
+_RUNS_STATEMENT = frozenset({"execute", "scalars", "exec"})
+# Chained calls after which the rows are no longer only those of the filter.
+_WIDENING = frozenset({"union", "__or__", "or_", "outerjoin", "join", "exclude"})
+
+
+def filtered_to_one_row(node: ast.AST, flow: ScopeFlow) -> bool:
+    """The query keeps only the rows whose primary key or a unique column equals one value
+    (`Post.objects.filter(pk=post_id)`, `filter(slug=slug)` on a `unique=True` field,
+    `select(Post).where(Post.id == post_id)`, `query.filter_by(id=...)`): at most one row."""
+    current = node.value if isinstance(node, ast.Await) else node
+    calls: list[ast.Call] = []
+    while isinstance(current, (ast.Call, ast.Subscript)):
+        if isinstance(current, ast.Subscript):
+            current = current.value
+            continue
+        if not isinstance(current.func, ast.Attribute):
+            break
+        if current.func.attr in _WIDENING:
+            return False
+        calls.append(current)
+        if current.func.attr in _RUNS_STATEMENT and current.args:
+            # `session.scalars(select(Post).where(...)).all()`: the statement it runs.
+            current = current.args[0]
+            continue
+        current = current.func.value
+    if not calls:
+        return False
+    keys = _KEY_LOOKUPS | _unique_columns(node, flow)
+    for call in calls:
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        if name in ("filter", "filter_by", "get") and any(keyword.arg in keys for keyword in call.keywords):
+            return True
+        if name in ("filter", "where") and any(_pins_key(argument, keys) for argument in call.args):
+            return True
+    return False
+
+
+def _pins_key(test: ast.expr, keys: frozenset[str]) -> bool:
+    """`Post.id == value` (or one term of an `and_(...)` holding it)."""
+    if isinstance(test, ast.Call) and isinstance(test.func, (ast.Name, ast.Attribute)):
+        called = test.func.id if isinstance(test.func, ast.Name) else test.func.attr
+        return called == "and_" and any(_pins_key(argument, keys) for argument in test.args)
+    return (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.left, ast.Attribute) and test.left.attr in keys
+    )
+
+
+def _unique_columns(node: ast.AST, flow: ScopeFlow) -> frozenset[str]:
+    """The primary key and unique columns of the model the query reads, when it is known."""
+    value = flow.value(node)
+    info = flow.knowledge.model(value.model) if value is not None and value.model else None
+    if info is None:
+        return frozenset()
+    return frozenset(info.primary_keys | info.unique_fields)
 
 
 def sliced_to_few_rows(node: ast.AST, flow: ScopeFlow) -> bool:

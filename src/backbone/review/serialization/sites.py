@@ -32,7 +32,7 @@ from backbone.review.names import NameResolver
 from backbone.review.orm.values import lower_confidence
 from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
 from backbone.review.orm.access import specialised_flows
-from backbone.review.orm.loops import sliced_to_few_rows
+from backbone.review.orm.loops import filtered_to_one_row, sliced_to_few_rows
 from backbone.review.serialization.extract import annotation_element
 from backbone.review.serialization import strawberry
 from backbone.review.serialization.hooks import hook_sites
@@ -896,6 +896,11 @@ def annotated_counts(context: FileContext, node: ast.AST) -> frozenset[str]:
 def few_rows(context: FileContext, node: ast.AST) -> bool:
     """The query is sliced by constants to at most ten rows (`orm.loops.sliced_to_few_rows`)."""
     return sliced_to_few_rows(node, scope_flow(node, context))
+
+
+def one_row(context: FileContext, node: ast.AST) -> bool:
+    """A key picks out one row of the query (`orm.loops.filtered_to_one_row`)."""
+    return filtered_to_one_row(node, scope_flow(node, context))
 
 
 def annotation_aliases(node: ast.AST) -> frozenset[str]:

@@ -6,7 +6,7 @@ import ast
 
 from backbone.review.names import dotted_parts
 from backbone.review.orm.flow.common import _HIGH, _LOW, _MEDIUM, _conventional
-from backbone.review.orm.flow.eager import _sub_eager, relation_loaded
+from backbone.review.orm.flow.eager import _merge_eager, _sub_eager, relation_loaded
 from backbone.review.orm.flow.tracking import ValueTracking
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.values import DataLayer, DataValue, ValueKind
@@ -150,6 +150,10 @@ class AttributeValues(ValueTracking):
             "locked": False,
         }
         if relation.is_manager:
+            if relation.back:
+                # `for book in author.books.all(): book.author`: Django sets the key back to the
+                # author on every row the manager loads, so reading it runs no query.
+                common["eager"] = _merge_eager(eager, (relation.back,))
             return DataValue(ValueKind.RELATED_MANAGER, instance.layer, relation.target, loaded=loaded, **common)  # type: ignore[arg-type]
         if relation.many:
             return DataValue(ValueKind.ROWS, instance.layer, relation.target, loaded=True, **common)  # type: ignore[arg-type]

@@ -197,6 +197,32 @@ books_schema = BookSchema(many=True)
 '''
 
 DJANGO_INVALID = (
+    # One post, picked by its key and serialized with many=True: its author is one query, but
+    # each of its comments reads its own author.
+    _DJANGO + '''
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "author"]
+
+
+class PostWithComments(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+    comments = CommentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name", "comments"]
+
+
+@api_view(["GET"])
+def post_detail(request, post_id):
+    posts = Post.objects.filter(pk=post_id)  # expect: BB207
+    return Response(PostWithComments(posts, many=True).data)
+''',
     # A viewset's framework list(): a `source=` path and a many-to-many named in `fields`.
     _DJANGO + '''
 
@@ -744,6 +770,35 @@ def archive_slug(slug):
 )
 
 DJANGO_VALID = (
+    # Rows picked by a key (the primary key, or a unique field) and serialized with many=True:
+    # one row, whose relations are a query each, not one per row.
+    _DJANGO.replace("label = models.CharField(max_length=20)", "label = models.CharField(max_length=20, unique=True)") + '''
+
+class PostSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Post
+        fields = ["id", "author_name", "tags"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    posts = serializers.PrimaryKeyRelatedField(source="post_set", many=True, read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ["label", "posts"]
+
+
+@api_view(["GET"])
+def post_detail(request, post_id):
+    return Response(PostSerializer(Post.objects.filter(pk=post_id), many=True).data)
+
+
+@api_view(["GET"])
+def tag_detail(request, label):
+    return Response(TagSerializer(Tag.objects.filter(label=label), many=True).data)
+''',
     # Many rows validated and saved, never represented: `.data` is not read, so no row's author is.
     _DJANGO + '''
 

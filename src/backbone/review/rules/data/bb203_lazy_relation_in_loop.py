@@ -106,7 +106,8 @@ class LazyRelationInLoop(Rule):
             "is not.\n\n"
             "Reading the foreign-key column (`post.author_id`) is not flagged, nor is a loop over a query sliced "
             "by constants to at most ten rows (`Post.objects.filter(...)[:7]`, or a name bound to it): a bounded "
-            "handful of queries, nor are rows whose origin "
+            "handful of queries, nor one over a query that keeps one row (`filter(pk=...)`, a `unique=True` field, "
+            "`where(Order.id == order_id)`), nor are rows whose origin "
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), a SQLAlchemy many-to-one whose foreign key to the target's primary key "
             "the query pins to one value (`where(Order.customer_id == customer_id)`, `filter_by(customer_id=...)`) "
@@ -162,6 +163,26 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # A many-to-many manager's rows carry no key back; nor does a relation of the row other
+        # than the key back to the owner.
+        VARIATION_MODELS + """
+
+        def channel_items(channel_id, item_id):
+            channel = Channel.objects.get(pk=channel_id)
+            item = Item.objects.get(pk=item_id)
+            names = [variation.item.name for variation in channel.variation_set.all()]  # expect: BB203
+            return names + [[c.identifier for c in variation.channels.all()] for variation in item.variations.all()]  # expect: BB203
+        """,
+        # Keys of many rows (`pk__in`), a field that is not unique, rows OR-ed onto the one row:
+        # a query per row each time.
+        VARIATION_MODELS + """
+
+        def variation_items(ids, other):
+            first = [variation.item.name for variation in Variation.objects.filter(pk__in=ids)]  # expect: BB203
+            second = [item.name for item in Item.objects.filter(name=other)]
+            both = Variation.objects.filter(pk=ids[0]).union(Variation.objects.filter(all_channels=True))
+            return first + second + [variation.item.name for variation in both]  # expect: BB203
+        """,
         # An async session can't lazy-load the customer the filter pins, not even once.
         ORDER_MODELS + """
 
@@ -377,6 +398,31 @@ class LazyRelationInLoop(Rule):
         def preview():
             variations = Variation.objects.filter(all_channels=True)[:7]
             return [variation.item.name for variation in variations]
+        """,
+        # One row: the filter is on the primary key (or a unique field), whatever the loop.
+        (VARIATION_MODELS + """
+
+        def variation_items(variation_id, name):
+            found = [variation.item.name for variation in Variation.objects.filter(pk=variation_id)]
+            for item in Item.objects.filter(name=name):
+                found += [channel.identifier for channel in item.variations.get(pk=variation_id).channels.all()]
+            return found
+        """).replace("name = models.CharField(max_length=40)", "name = models.CharField(max_length=40, unique=True)"),
+        # Rows a reverse foreign-key manager loads carry the key back to its owner: reading
+        # `variation.item` on them runs no query (nor through a filter on the manager).
+        VARIATION_MODELS + """
+
+        def item_variations(item_id):
+            item = Item.objects.get(pk=item_id)
+            names = [variation.item.name for variation in item.variations.all()]
+            return names + [variation.item.name for variation in item.variations.filter(all_channels=True)]
+        """,
+        # Every row of one order: a SQLAlchemy query on the primary key.
+        ORDER_MODELS + """
+
+        def order_customer(session: Session, order_id: int):
+            orders = session.scalars(select(Order).where(Order.id == order_id)).all()
+            return [order.customer.name for order in orders]
         """,
         # Every order belongs to the one customer the filter pins: a synchronous session's
         # identity map answers `order.customer` after one load.

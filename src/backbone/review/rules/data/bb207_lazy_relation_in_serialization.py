@@ -14,7 +14,7 @@ from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc,
 from backbone.review.rules.data._bb207_examples import INVALID, VALID
 from backbone.review.serialization.knowledge import Family, serialization_knowledge
 from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
-from backbone.review.serialization.sites import SerializationSite, few_rows, function_sites, view_sites
+from backbone.review.serialization.sites import SerializationSite, few_rows, function_sites, one_row, view_sites
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -89,7 +89,8 @@ class LazyRelationInSerialization(Rule):
             "`annotate(Count(...))` answering a count. `.values()` rows are dicts and read nothing. Counting a "
             "relation per row (`obj.votes.count()`) is flagged unless the query prefetches or annotates it. A "
             "single object is not an N+1, but the lists nested in it are (one playlist, each of its tracks "
-            "reading `track.album`).\n\n"
+            "reading `track.album`); so are rows a key picks out, serialized with `many=True` "
+            "(`filter(pk=...)`, a `unique=True` field, `where(Track.id == track_id)`).\n\n"
             "Not reported: a view whose `get_queryset()` (its own, or one a project base gives it) eager-loads "
             "names computed at run time (`prefetch_related(*fields)`, or a project function it hands them to whose body eager-loads, "
             "`maybe_prefetch_related(queryset, fields)`): what it loads is only known at run time. "
@@ -211,7 +212,9 @@ class LazyRelationInSerialization(Rule):
             if site.many and few_rows(self.context, site.query):
                 # `[:10]`: a bounded handful of rows, not an N+1 that grows with the table.
                 continue
-            misses = missing_loads(knowledge, site.rows, site.reads, site.many, site.annotated, site.skip, site.aliases)
+            # `filter(pk=...)`: one row, serialized as a single object is (its nested lists still count).
+            many = site.many and not one_row(self.context, site.query)
+            misses = missing_loads(knowledge, site.rows, site.reads, many, site.annotated, site.skip, site.aliases)
             if misses:
                 self._pending.setdefault(site.query, []).append((site, misses))
 

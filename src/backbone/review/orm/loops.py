@@ -203,7 +203,7 @@ def filtered_to_one_row(node: ast.AST, flow: ScopeFlow) -> bool:
     """The query keeps only the rows whose primary key or a unique column equals one value
     (`Post.objects.filter(pk=post_id)`, `filter(slug=slug)` on a `unique=True` field,
     `select(Post).where(Post.id == post_id)`, `query.filter_by(id=...)`): at most one row."""
-    current = node.value if isinstance(node, ast.Await) else node
+    current: ast.AST = node.value if isinstance(node, ast.Await) else node
     calls: list[ast.Call] = []
     while isinstance(current, (ast.Call, ast.Subscript)):
         if isinstance(current, ast.Subscript):

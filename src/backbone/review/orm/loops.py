@@ -209,16 +209,17 @@ def filtered_to_one_row(node: ast.AST, flow: ScopeFlow) -> bool:
         if isinstance(current, ast.Subscript):
             current = current.value
             continue
-        if not isinstance(current.func, ast.Attribute):
+        func = current.func
+        if not isinstance(func, ast.Attribute):
             break
-        if current.func.attr in _WIDENING:
+        if func.attr in _WIDENING:
             return False
         calls.append(current)
-        if current.func.attr in _RUNS_STATEMENT and current.args:
+        if func.attr in _RUNS_STATEMENT and current.args:
             # `session.scalars(select(Post).where(...)).all()`: the statement it runs.
             current = current.args[0]
             continue
-        current = current.func.value
+        current = func.value
     if not calls:
         return False
     keys = _KEY_LOOKUPS | _unique_columns(node, flow)

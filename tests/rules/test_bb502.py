@@ -138,6 +138,11 @@ def test_messages_name_the_switch() -> None:
 
         app = FastAPI(debug=True)
         app.add_middleware(CORSMiddleware, allow_origins="*", allow_credentials=True)
+
+
+        @app.get("/me")
+        def me(request):
+            return {"session": request.cookies.get("session")}
         """
     )
     assert [f.message for f in found] == [
@@ -218,7 +223,7 @@ def test_settings_module_named_from_below_a_source_root_is_the_configured_one(tm
 
 
 FLASK_CORS_VIEWS = """\
-    from flask import Blueprint
+    from flask import Blueprint, session
     from flask_cors import cross_origin
 
     auth = Blueprint("auth", __name__)
@@ -227,7 +232,7 @@ FLASK_CORS_VIEWS = """\
     @auth.route("/login", methods=["POST"])
     @cross_origin(supports_credentials=True)
     def login():
-        return "ok"
+        return session.get("user", "ok")
     """
 FLASK_APP_LOADING_SETTINGS = """\
     from flask import Flask
@@ -347,3 +352,68 @@ def test_a_star_import_of_a_project_module_counts_only_when_it_sets_debug(tmp_pa
     # `local` does not touch DEBUG.
     kept = review_tree_with(tmp_path / "keeps", settings("TIME_ZONE = 'UTC'\n"), "BB502")
     assert [(f.line, f.rule_confidence) for f in kept] == [(2, Confidence.HIGH)]
+
+
+CORS_APP = """\
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app = FastAPI()
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)
+    """
+
+
+def _cors(found: list[Finding]) -> list[tuple[str, Confidence, bool]]:
+    return [
+        (f.path, f.confidence, "has nothing of this service's to send" in f.message)
+        for f in found if "CORS" in f.message
+    ]
+
+
+def test_credentialed_cors_without_browser_credentials_is_low(tmp_path) -> None:
+    """An API authenticated by bearer tokens only: a browser sends nothing of it by itself."""
+    files = {
+        "api/__init__.py": "",
+        "api/main.py": CORS_APP,
+        "api/auth.py": """\
+            def user_of(request):
+                return request.headers.get("Authorization", "").removeprefix("Bearer ")
+            """,
+        # A test that sets a cookie does not make the service use one.
+        "tests/test_api.py": """\
+            def test_cookie(client):
+                client.cookies.set("session", "x")
+            """,
+    }
+    assert _cors(_review_tree(tmp_path, files)) == [("api/main.py", Confidence.LOW, True)]
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        "def user_of(request):\n    return request.cookies.get('session')\n",
+        "def log_in(response):\n    response.set_cookie('session', 'x', httponly=True)\n",
+        "from starlette.middleware.sessions import SessionMiddleware\n\nMIDDLEWARE = [SessionMiddleware]\n",
+        "from fastapi.security import HTTPBasic\n\nsecurity = HTTPBasic()\n",
+        "def challenge():\n    return {'WWW-Authenticate': 'Basic'}\n",
+    ],
+)
+def test_credentialed_cors_with_browser_credentials_anywhere_is_reported(tmp_path, auth: str) -> None:
+    files = {"api/__init__.py": "", "api/main.py": CORS_APP, "api/auth.py": auth}
+    assert _cors(_review_tree(tmp_path, files)) == [("api/main.py", Confidence.HIGH, False)]
+
+
+def test_flask_cors_with_a_login_manager_is_reported(tmp_path) -> None:
+    app = """\
+        from flask import Flask
+        from flask_cors import CORS
+
+        app = Flask(__name__)
+        CORS(app, supports_credentials=True)
+        """
+    assert _cors(_review_tree(tmp_path, {"web/__init__.py": "", "web/app.py": app})) == [
+        ("web/app.py", Confidence.LOW, True)
+    ]
+    login = "from flask_login import LoginManager\n\nlogin_manager = LoginManager()\n"
+    found = _review_tree(tmp_path, {"web/__init__.py": "", "web/app.py": app, "web/login.py": login})
+    assert _cors(found) == [("web/app.py", Confidence.HIGH, False)]

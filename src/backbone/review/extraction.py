@@ -9,7 +9,7 @@ import ast
 import re
 
 from backbone.review.knowledge.databases import database_mentions
-from backbone.review.knowledge.deployment import configured_settings_modules, flask_cors_configuration
+from backbone.review.knowledge.deployment import browser_credentials, configured_settings_modules, flask_cors_configuration
 from backbone.review.semantic import SemanticModel, block_nodes
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
 from backbone.review.project import ModuleFacts, collect_definitions, collect_references, hook_callbacks
@@ -66,6 +66,7 @@ def extract_module_facts(
         migrations=extract_migration_declarations(tree, path, resolver),
         settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
         flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),
+        browser_credentials=browser_credentials(nodes_of(ast.Attribute, ast.Constant), references),
         loop_starts=loop_starts(nodes_of(ast.Call), resolver),
         dotted_class_paths=dotted_class_paths(nodes_of(ast.Constant)),
         built_by=module_level_calls(tree, resolver),

@@ -292,6 +292,9 @@ class ModuleFacts:
     # What the file's Flask configuration says about Flask-CORS's origins
     # (`knowledge.deployment.flask_cors_configuration`).
     flask_cors_configuration: tuple[str, ...] = ()
+    # The file reads or sets cookies, sessions or HTTP authentication, itself or through a library
+    # (`knowledge.deployment.browser_credentials`).
+    browser_credentials: bool = False
     # Calls whose coroutine a loop runner starts on a fresh event loop (`asyncio.run(main(...))`):
     # the (line, column) of `main(...)`, as its CallSite spells them.
     loop_starts: frozenset[tuple[int, int]] = frozenset()

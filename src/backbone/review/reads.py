@@ -258,6 +258,7 @@ class TrackedModule:
     migrations = _field("migrations")
     settings_modules = _field("settings_modules")
     flask_cors_configuration = _field("flask_cors_configuration")
+    browser_credentials = _field("browser_credentials")
     loop_starts = _field("loop_starts")
     dotted_class_paths = _field("dotted_class_paths")
     built_by = _field("built_by")

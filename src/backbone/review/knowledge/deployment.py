@@ -182,6 +182,45 @@ FLASK_EXTERNAL_CONFIG_LOADERS = frozenset({"from_pyfile", "from_envvar", "from_f
 EXTERNAL_CONFIG = "external"
 
 
+# What a browser sends on its own with a credentialed cross-origin request: cookies and the
+# HTTP authentication it was asked for. Reading or setting either, or a library that does
+# (sessions, cookie or HTTP Basic auth, login managers), makes the credentials worth stealing.
+_CREDENTIAL_ATTRIBUTES = frozenset(
+    {"cookies", "COOKIES", "set_cookie", "set_signed_cookie", "get_signed_cookie", "delete_cookie", "authorization"}
+)
+_CREDENTIAL_HEADERS = frozenset({"cookie", "set-cookie", "www-authenticate"})
+_CREDENTIAL_LIBRARIES = (
+    "flask.session", "flask_login", "flask_security", "flask_session", "flask_httpauth", "flask_wtf.csrf",
+    "starlette.middleware.sessions", "starlette.authentication", "fastapi.security.APIKeyCookie",
+    "fastapi.security.HTTPBasic", "fastapi.security.http.HTTPBasic", "fastapi.security.api_key.APIKeyCookie",
+    "fastapi_users", "fastapi_login", "starsessions", "authlib", "django", "werkzeug.http.dump_cookie",
+    "http.cookies", "itsdangerous", "aiohttp_session", "pyramid", "webob",
+)
+
+_CREDENTIAL_PACKAGES = frozenset(library.partition(".")[0] for library in _CREDENTIAL_LIBRARIES)
+
+
+def browser_credentials(nodes: list[ast.AST], references: frozenset[str]) -> bool:
+    """The file reads or sets cookies (`request.cookies`, `response.set_cookie(...)`, a `Cookie`
+    header), reads HTTP authentication (`request.authorization`, `WWW-Authenticate`), keeps
+    sessions (`request.session`), or uses a library that does: what a browser sends by itself
+    with a credentialed cross-origin request."""
+    for reference in references:
+        if reference.partition(".")[0] in _CREDENTIAL_PACKAGES and any(
+            reference == library or reference.startswith(library + ".") for library in _CREDENTIAL_LIBRARIES
+        ):
+            return True
+    for node in nodes:
+        if isinstance(node, ast.Attribute):
+            if node.attr in _CREDENTIAL_ATTRIBUTES:
+                return True
+            if node.attr == "session" and isinstance(node.value, ast.Name) and node.value.id in ("request", "req"):
+                return True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.lower() in _CREDENTIAL_HEADERS:
+            return True
+    return False
+
+
 def flask_cors_configuration(nodes: list[ast.AST]) -> tuple[str, ...]:
     """What a file's Flask configuration says about the origins Flask-CORS allows, one word per
     place it sets `CORS_ORIGINS` (a settings module's or config class's `CORS_ORIGINS = [...]`,

@@ -67,7 +67,11 @@ class DebugEnabled(Rule):
             "django-cors-headers "
             "`CORS_ALLOW_ALL_ORIGINS = True` (or the old `CORS_ORIGIN_ALLOW_ALL`) with "
             "`CORS_ALLOW_CREDENTIALS = True` in the same module. A CORS finding points at the wildcard "
-            "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies).\n\n"
+            "(the `allow_origins=`/`origins=` argument, or the call when Flask-CORS's default applies). It is "
+            "reported at low confidence when no code of the project (tests aside) reads or sets a cookie, keeps a "
+            "session or reads HTTP authentication, itself or through a library that does (a session middleware, "
+            "a login manager, HTTP Basic, Django, Pyramid): an API that takes bearer tokens only gives a browser "
+            "nothing to send by itself.\n\n"
             "A `DEBUG = True` that a later `from settings_local import *` of the same module may rebind (a "
             "module outside the project, which the deployment writes, or a project module that sets DEBUG) is "
             "reported at low confidence: the deployment's own file decides.\n\n"
@@ -586,9 +590,9 @@ class DebugEnabled(Rule):
         self.report(
             wildcard,
             f"CORSMiddleware allows every origin ({shown}) together with `allow_credentials=True`, so any "
-            "website can send requests with the visitor's cookies and read the answers.",
+            "website can send requests with the visitor's cookies and read the answers." + self._no_credentials(),
             fix=_FIX_CORS,
-            confidence=self._confidence(Confidence.HIGH),
+            confidence=self._confidence(self._credentials_confidence(Confidence.HIGH)),
         )
 
     def _check_flask_cors(self, call: ast.Call, callee: str) -> None:
@@ -629,9 +633,30 @@ class DebugEnabled(Rule):
         self.report(
             _keyword_node(call, "origins") or _keyword_node(call, "resources") or call,
             f"Flask-CORS `{short}` allows {how} together with `supports_credentials=True`, so any website can "
-            "send requests with the visitor's cookies and read the answers.",
+            "send requests with the visitor's cookies and read the answers." + self._no_credentials(),
             fix=_FIX_CORS,
-            confidence=self._confidence(confidence),
+            confidence=self._confidence(self._credentials_confidence(confidence)),
+        )
+
+    def _browser_credentials(self) -> bool:
+        """Some project code outside tests reads or sets cookies, sessions or HTTP authentication
+        (`ModuleFacts.browser_credentials`): what a browser sends by itself is worth stealing. True
+        when there is no project to ask."""
+        index = self.context.project
+        if index is None:
+            return True
+        return index.view(f"{self.code}.browser-credentials", _browser_credentials)
+
+    def _credentials_confidence(self, confidence: Confidence) -> Confidence:
+        return confidence if self._browser_credentials() else Confidence.LOW
+
+    def _no_credentials(self) -> str:
+        if self._browser_credentials():
+            return ""
+        return (
+            " No code of the project reads or sets a cookie, a session or HTTP authentication, so a browser "
+            "has nothing of this service's to send (tokens in an `Authorization: Bearer` header are not sent "
+            "by the browser itself): low confidence."
         )
 
     def _inherited_origins(self) -> tuple[bool, Confidence] | None:
@@ -755,3 +780,7 @@ def _is_config_key(target: ast.Subscript, key: str) -> bool:
 def _lowest(first: Confidence, second: Confidence) -> Confidence:
     rank = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
     return first if rank[first] <= rank[second] else second
+
+
+def _browser_credentials(index: ProjectIndex) -> bool:
+    return any(facts.browser_credentials and not is_test_path(facts.path) for facts in index.modules.values())

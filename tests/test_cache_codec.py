@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import textwrap
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from backbone.findings import Confidence, Detail, Finding, Fix, Location, Measur
 from backbone.review.cache import CacheEntry, _facts_codec, _results_codec
 from backbone.review.cache_codec import TypedCodec
 from backbone.review.frameworks.declarations import RouteDeclaration
+from backbone.review.migrations.model import SelfMigrationKind
 from backbone.review.orm.facts import ModelDeclaration
 from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ModuleFacts
@@ -41,6 +43,37 @@ def test_the_facts_of_real_projects_come_back_equal() -> None:
     kinds = {type(declaration) for module in facts.values() for declaration in (*module.routes, *module.models)}
     # Every kind of routing and model declaration is in the sample, so each is checked.
     assert kinds == {*typing.get_args(RouteDeclaration), *typing.get_args(ModelDeclaration)}
+    assert _facts_codec().decode(_facts_codec().encode(facts)) == facts
+
+
+def test_how_a_project_applies_its_own_migrations_comes_back_equal() -> None:
+    source = textwrap.dedent("""\
+        import sys
+
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+        from django.core.management import call_command
+
+
+        def upgrade(config):
+            command.upgrade(config, "head")
+
+
+        def run(connection):
+            context = MigrationContext.configure(connection)
+            context.run_migrations()
+
+
+        def check(connection, config):
+            if MigrationContext.configure(connection).get_current_heads() != ScriptDirectory.from_config(config).get_heads():
+                sys.exit(1)
+
+
+        call_command("migrate")
+        """)
+    facts = {"app/start.py": extract_module_facts(ast.parse(source), "app/start.py", "app.start", False)}
+    assert {sign.kind for sign in facts["app/start.py"].self_migrations} == set(SelfMigrationKind)
     assert _facts_codec().decode(_facts_codec().encode(facts)) == facts
 
 

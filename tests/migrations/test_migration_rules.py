@@ -1549,28 +1549,76 @@ def test_sql_held_in_a_module_constant_is_read_and_its_table_matched_to_the_mode
     ]
 
 
+# --- self-migrating projects: the lock findings' premise (live traffic waits) fails -----------
+
+NOTE_REVISION = """\
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "0002"
+    down_revision = "0001"
+
+    def upgrade():
+        op.add_column("orders", sa.Column("note", sa.Text()))
+        op.create_index("ix_orders_note", "orders", ["note"])
+
+    def downgrade():
+        op.drop_index("ix_orders_note")
+        op.drop_column("orders", "note")
+    """
+ALEMBIC_PROJECT = {"app/__init__.py": "", "app/alembic/versions/0002_note.py": NOTE_REVISION}
+# Where the lock findings of NOTE_REVISION point: the column (BB710, the first lock it waits for) and the index.
+NOTE_LOCKS = [("BB710", 8), ("BB702", 9)]
+
+DJANGO_PROJECT = {
+    "shop/__init__.py": "",
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0001_initial.py": """\
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            initial = True
+            operations = [migrations.CreateModel("Order", [("total", models.IntegerField())])]
+        """,
+    "shop/migrations/0002_order_total.py": """\
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddIndex(model_name="order", index=models.Index(fields=["total"], name="shop_order_total")),
+            ]
+        """,
+}
+ORDER_TOTAL_LOCKS = [("BB702", 6), ("BB710", 6)]
+SEEN_AT_LOW = 'min-confidence = "low"'
+
+
+def lock_findings(root: Path, files: dict[str, str]) -> list[Finding]:
+    """The findings of the lock rules on the tree, every confidence shown."""
+    return [finding for finding in review_tree(root, files, SEEN_AT_LOW) if finding.code in ("BB702", "BB710")]
+
+
+def served(findings: list[Finding], expected: list[tuple[str, int]]) -> bool:
+    """The findings are the expected ones, none of them marked as applied by the project."""
+    return [(finding.code, finding.line) for finding in findings] == expected and all(
+        finding.rule_confidence is not Confidence.LOW and "(The project" not in finding.message for finding in findings
+    )
+
+
+def self_migrated(findings: list[Finding], expected: list[tuple[str, int]], evidence: str) -> bool:
+    """The findings are the expected ones, each at low confidence, its message ending with
+    `evidence` and the caveat."""
+    ending = f" ({evidence}; this matters when other instances serve while it migrates.)"
+    return [(finding.code, finding.line) for finding in findings] == expected and all(
+        finding.rule_confidence is Confidence.LOW and finding.message.endswith(ending) for finding in findings
+    )
+
+
 def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_confidence(tmp_path: Path) -> None:
-    revision = """\
-        import sqlalchemy as sa
-        from alembic import op
-
-        revision = "0002"
-        down_revision = "0001"
-
-        def upgrade():
-            op.add_column("orders", sa.Column("note", sa.Text()))
-            op.create_index("ix_orders_note", "orders", ["note"])
-
-        def downgrade():
-            op.drop_index("ix_orders_note")
-            op.drop_column("orders", "note")
-        """
-    files = {"app/__init__.py": "", "app/alembic/versions/0002_note.py": revision}
-    served = review_tree(tmp_path / "served", files)
-    assert any(finding.code == "BB710" and finding.rule_confidence is not Confidence.LOW for finding in served)
-
+    assert served(lock_findings(tmp_path / "served", ALEMBIC_PROJECT), NOTE_LOCKS)
     started = {
-        **files,
+        **ALEMBIC_PROJECT,
         "app/server.py": """\
             from alembic import command
             from alembic.config import Config
@@ -1579,10 +1627,297 @@ def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_conf
                 command.upgrade(Config("alembic.ini"), "head")
             """,
     }
-    migrating = review_tree(tmp_path / "started", started)
-    locks = [finding for finding in migrating if finding.code in ("BB702", "BB710")]
-    assert locks and all(finding.rule_confidence is Confidence.LOW for finding in locks)
-    assert all("applies its migrations itself, in `start()`" in finding.message for finding in locks)
+    assert self_migrated(
+        lock_findings(tmp_path / "started", started), NOTE_LOCKS,
+        "The project applies its migrations itself: `start()` calls `alembic.command.upgrade`",
+    )
+
+
+# The server's own upgrade command runs Alembic through its runtime API, as Alembic's upgrade
+# command does inside: a migration context configured with an upgrade function, then run.
+MIGRATION_CONTEXT_UPGRADE = """\
+    import alembic.operations
+    import alembic.runtime.migration
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+
+    class Database:
+        def __init__(self, engine):
+            self.engine = engine
+
+        def upgrade_schema(self):
+            scripts = ScriptDirectory.from_config(Config("alembic.ini"))
+            head = scripts.get_current_head()
+
+            def to_head(revision, context):
+                return scripts._upgrade_revs(head, revision)
+
+            with self.engine.connect() as connection:
+                context = alembic.runtime.migration.MigrationContext.configure(connection, opts={"fn": to_head})
+                if context.get_current_revision() == head:
+                    return
+                with alembic.operations.Operations.context(context):
+                    with context.begin_transaction():
+                        context.run_migrations()
+    """
+
+ENVIRONMENT_CONTEXT_UPGRADE = """\
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+
+    def upgrade_database(config: Config) -> None:
+        scripts = ScriptDirectory.from_config(config)
+
+        def to_head(revision, context):
+            return scripts._upgrade_revs("head", revision)
+
+        with EnvironmentContext(config, scripts, fn=to_head, destination_rev="head"):
+            scripts.run_env()
+    """
+
+
+@pytest.mark.parametrize(("source", "evidence"), [
+    (MIGRATION_CONTEXT_UPGRADE,
+     "`Database.upgrade_schema()` runs them through Alembic's runtime (`MigrationContext.run_migrations()`)"),
+    (ENVIRONMENT_CONTEXT_UPGRADE,
+     "`upgrade_database()` runs them through Alembic's runtime (`ScriptDirectory.run_env()`)"),
+])
+def test_a_command_that_runs_alembic_through_its_runtime_applies_the_migrations(
+    tmp_path: Path, source: str, evidence: str
+) -> None:
+    files = {**ALEMBIC_PROJECT, "app/database.py": source}
+    assert self_migrated(lock_findings(tmp_path, files), NOTE_LOCKS, f"The project applies its migrations itself: {evidence}")
+
+
+@pytest.mark.parametrize(("source", "evidence"), [
+    ("""\
+        import alembic.config
+
+        def upgrade_command():
+            alembic.config.main(argv=["--raiseerr", "-c", "alembic.ini", "upgrade", "head"])
+        """, "`upgrade_command()` runs Alembic's command line with `upgrade` (`alembic.config.main`)"),
+    ("""\
+        from alembic.config import CommandLine
+
+        def upgrade_command():
+            CommandLine(prog="app-db").main(argv=("upgrade", "heads"))
+        """, "`upgrade_command()` runs Alembic's command line with `upgrade` (`alembic.config.CommandLine.main`)"),
+])
+def test_alembic_s_command_line_told_to_upgrade_applies_the_migrations(tmp_path: Path, source: str, evidence: str) -> None:
+    # Other commands of the command line, and an upgrade that only prints its SQL, apply nothing.
+    other_commands = """\
+        import alembic.config
+
+        def show_revision():
+            alembic.config.main(argv=["current"])
+
+        def print_upgrade_sql():
+            alembic.config.main(argv=["upgrade", "head", "--sql"])
+        """
+    assert served(lock_findings(tmp_path / "others", {**ALEMBIC_PROJECT, "app/manage.py": other_commands}), NOTE_LOCKS)
+    upgrading = {**ALEMBIC_PROJECT, "app/manage.py": other_commands, "app/upgrade.py": source}
+    assert self_migrated(
+        lock_findings(tmp_path / "upgrade", upgrading), NOTE_LOCKS, f"The project applies its migrations itself: {evidence}"
+    )
+
+
+def test_an_alembic_env_py_that_runs_the_migrations_is_what_the_command_line_runs(tmp_path: Path) -> None:
+    environment = {
+        **ALEMBIC_PROJECT,
+        "app/alembic/env.py": """\
+            from alembic import context
+            from sqlalchemy import engine_from_config, pool
+
+            def run_migrations_online():
+                connectable = engine_from_config(context.config.get_section("alembic"), poolclass=pool.NullPool)
+                with connectable.connect() as connection:
+                    context.configure(connection=connection, target_metadata=None)
+                    with context.begin_transaction():
+                        context.run_migrations()
+
+            run_migrations_online()
+            """,
+    }
+    # Every project run by the `alembic` command line has one: it says nothing of who runs it.
+    assert served(lock_findings(tmp_path / "cli", environment), NOTE_LOCKS)
+    own_command = {**environment, "app/database.py": MIGRATION_CONTEXT_UPGRADE}
+    assert self_migrated(
+        lock_findings(tmp_path / "own", own_command), NOTE_LOCKS,
+        "The project applies its migrations itself: `Database.upgrade_schema()` runs them through Alembic's "
+        "runtime (`MigrationContext.run_migrations()`)",
+    )
+
+
+def test_a_function_that_only_stamps_or_reads_the_revision_applies_no_migration(tmp_path: Path) -> None:
+    bookkeeping = {
+        **ALEMBIC_PROJECT,
+        "app/schema.py": """\
+            from alembic import command
+            from alembic.config import Config
+            from alembic.runtime.environment import EnvironmentContext
+            from alembic.runtime.migration import MigrationContext
+            from alembic.script import ScriptDirectory
+
+
+            def adopt_existing_database(connection, scripts):
+                MigrationContext.configure(connection).stamp(scripts, "head")
+
+
+            def mark_as_current(config):
+                command.stamp(config, "head")
+
+
+            def mark_through_the_environment(config):
+                scripts = ScriptDirectory.from_config(config)
+
+                def to_head(revision, context):
+                    return scripts._stamp_revs("head", revision)
+
+                with EnvironmentContext(config, scripts, fn=to_head):
+                    scripts.run_env()
+
+
+            def show_revision(connection):
+                print(MigrationContext.configure(connection).get_current_revision())
+
+
+            def print_upgrade_sql():
+                command.upgrade(Config("alembic.ini"), "head", sql=True)
+            """,
+    }
+    assert served(lock_findings(tmp_path / "bookkeeping", bookkeeping), NOTE_LOCKS)
+    upgrading = {**bookkeeping, "app/upgrade.py": ENVIRONMENT_CONTEXT_UPGRADE}
+    assert self_migrated(
+        lock_findings(tmp_path / "upgrading", upgrading), NOTE_LOCKS,
+        "The project applies its migrations itself: `upgrade_database()` runs them through Alembic's runtime "
+        "(`ScriptDirectory.run_env()`)",
+    )
+
+
+HEAD_CHECK = """\
+    import logging
+    import sys
+
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+
+    def check_schema(url):
+        scripts = ScriptDirectory.from_config(Config("alembic.ini"))
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            applied = frozenset(MigrationContext.configure(connection).get_current_heads())
+        available = frozenset(scripts.get_heads())
+        if applied != available:
+            {stop}
+    """
+
+
+@pytest.mark.parametrize("stop", [
+    'logging.error("The database is at %s, the code at %s: migrate it first", applied, available); sys.exit(1)',
+    'raise RuntimeError("the database is not at the head of the migrations")',
+])
+def test_a_service_that_stops_unless_its_database_is_at_the_head_is_stopped_while_it_migrates(
+    tmp_path: Path, stop: str
+) -> None:
+    # A warning lets the service start on an older schema: it serves while someone migrates.
+    warning = HEAD_CHECK.replace("{stop}", 'logging.warning("The database is at %s, the code at %s", applied, available)')
+    assert served(lock_findings(tmp_path / "warns", {**ALEMBIC_PROJECT, "app/startup.py": warning}), NOTE_LOCKS)
+    assert self_migrated(
+        lock_findings(tmp_path / "stops", {**ALEMBIC_PROJECT, "app/startup.py": HEAD_CHECK.replace("{stop}", stop)}),
+        NOTE_LOCKS,
+        "The project does not start until its database is at the migrations' head: `check_schema()` compares "
+        "`MigrationContext.get_current_heads()` with the scripts' head and stops when they differ, so it is "
+        "stopped while its migrations run",
+    )
+
+
+@pytest.mark.parametrize(("files", "where"), [
+    ({"shop/apps.py": """\
+        from django.apps import AppConfig
+
+        class ShopConfig(AppConfig):
+            name = "shop"
+
+            def ready(self):
+                from django.core.management import call_command
+
+                call_command("migrate", interactive=False)
+        """}, "ShopConfig.ready()"),
+    ({"scripts/start.py": """\
+        import os
+
+        import django
+        from django.core import management
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+        django.setup()
+        management.call_command("migrate", "--noinput")
+        os.execvp("gunicorn", ["gunicorn", "wsgi"])
+        """}, "scripts/start.py"),
+])
+def test_a_django_project_that_runs_migrate_itself_applies_the_migrations(
+    tmp_path: Path, files: dict[str, str], where: str
+) -> None:
+    assert served(lock_findings(tmp_path / "served", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
+    assert self_migrated(
+        lock_findings(tmp_path / "migrating", {**DJANGO_PROJECT, **files}), ORDER_TOTAL_LOCKS,
+        f"The project applies its migrations itself: `{where}` runs Django's `migrate` command "
+        "(`call_command(\"migrate\")`)",
+    )
+
+
+def test_django_commands_that_apply_no_migration_are_no_sign_of_it(tmp_path: Path) -> None:
+    def ready(*calls: str) -> dict[str, str]:
+        body = "\n".join(f"        call_command({call})" for call in calls)
+        return {**DJANGO_PROJECT, "shop/apps.py": (
+            "from django.apps import AppConfig\n"
+            "from django.core.management import call_command\n\n"
+            "class ShopConfig(AppConfig):\n"
+            "    def ready(self):\n"
+            f"{body}\n"
+        )}
+
+    others = ('"check"', '"migrate", check_unapplied=True', '"migrate", "shop", "0002", "--fake"', '"migrate", plan=True',
+              '"makemigrations", "--check"')
+    assert served(lock_findings(tmp_path / "others", ready(*others)), ORDER_TOTAL_LOCKS)
+    assert self_migrated(
+        lock_findings(tmp_path / "migrate", ready(*others, '"migrate"')), ORDER_TOTAL_LOCKS,
+        "The project applies its migrations itself: `ShopConfig.ready()` runs Django's `migrate` command "
+        "(`call_command(\"migrate\")`)",
+    )
+
+
+DJANGO_SETUP = """\
+    from django.core.management import call_command
+
+
+    def prepare_database():
+        call_command("migrate", verbosity=0, interactive=False)
+    """
+
+
+@pytest.mark.parametrize(("project", "locks", "code", "evidence"), [
+    (ALEMBIC_PROJECT, NOTE_LOCKS, MIGRATION_CONTEXT_UPGRADE,
+     "`Database.upgrade_schema()` runs them through Alembic's runtime (`MigrationContext.run_migrations()`)"),
+    (DJANGO_PROJECT, ORDER_TOTAL_LOCKS, DJANGO_SETUP,
+     "`prepare_database()` runs Django's `migrate` command (`call_command(\"migrate\")`)"),
+])
+def test_migrations_that_test_code_runs_are_no_sign_of_a_self_migrating_project(
+    tmp_path: Path, project: dict[str, str], locks: list[tuple[str, int]], code: str, evidence: str
+) -> None:
+    in_tests = {**project, "tests/conftest.py": code, "tests/support/database.py": code, "app/test_database.py": code}
+    assert served(lock_findings(tmp_path / "tests", in_tests), locks)
+    # The same code in the project's own modules applies its migrations.
+    assert self_migrated(
+        lock_findings(tmp_path / "project", {**project, "app/database.py": code}), locks,
+        f"The project applies its migrations itself: {evidence}",
+    )
 
 
 def test_alter_model_table_to_the_default_name_runs_no_sql(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def extract_module_facts(
     from backbone.review.frameworks.declarations import extract_route_declarations
     from backbone.review.migrations.history import extract_migration_declarations
     from backbone.review.migrations.reading import extract_column_types, extract_table_creators
+    from backbone.review.migrations.self_migration import extract_self_migrations
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations
 
@@ -51,6 +52,8 @@ def extract_module_facts(
         """The nodes of these types off the index, else every node (the readers below filter)."""
         return index.nodes_of(*types) if index is not None else all_nodes
 
+    migrations = extract_migration_declarations(tree, path, resolver)
+
     return ModuleFacts(
         path=path,
         module=module,
@@ -63,7 +66,7 @@ def extract_module_facts(
         routes=extract_route_declarations(tree, resolver),
         models=extract_model_declarations(tree, resolver, semantic),
         serializers=extract_serialization_declarations(tree, resolver, semantic),
-        migrations=extract_migration_declarations(tree, path, resolver),
+        migrations=migrations,
         settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
         flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),
         browser_credentials=browser_credentials(nodes_of(ast.Attribute, ast.Constant), references),
@@ -77,6 +80,7 @@ def extract_module_facts(
         dead_references=dead_references,
         assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),
         databases=database_mentions(tree, nodes_of(ast.Constant)),
+        self_migrations=extract_self_migrations(tree, path, resolver, bool(migrations), semantic),
     )
 
 

@@ -414,7 +414,7 @@ class FactChanges:
 
 _MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
                   "routes", "models", "serializers", "migrations", "built_by", "startup_hooks",
-                  "databases")
+                  "databases", "self_migrations")
 
 
 class _Ranks:

@@ -39,7 +39,7 @@ from backbone.review.semantic import (
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
     from backbone.review.orm.facts import ModelDeclaration
-    from backbone.review.migrations.model import MigrationDeclaration
+    from backbone.review.migrations.model import MigrationDeclaration, SelfMigration
     from backbone.review.serialization.facts import SerializationDeclaration
 
 
@@ -48,7 +48,7 @@ def fact_type_names() -> dict[str, object]:
     """The names `ModuleFacts`'s annotations use that this module imports for type checking
     only: what a codec of the facts (`cache_codec`) needs to read them."""
     from backbone.review.frameworks.declarations import RouteDeclaration
-    from backbone.review.migrations.model import MigrationDeclaration
+    from backbone.review.migrations.model import MigrationDeclaration, SelfMigration
     from backbone.review.orm.facts import ModelDeclaration
     from backbone.review.serialization.facts import SerializationDeclaration
 
@@ -57,6 +57,7 @@ def fact_type_names() -> dict[str, object]:
         "ModelDeclaration": ModelDeclaration,
         "SerializationDeclaration": SerializationDeclaration,
         "MigrationDeclaration": MigrationDeclaration,
+        "SelfMigration": SelfMigration,
     }
 
 
@@ -327,6 +328,9 @@ class ModuleFacts:
     # The databases the file's string constants name: a SQLite URL or engine it builds, one that is only
     # a configuration's fallback, another database (`knowledge.databases.database_mentions`).
     databases: tuple[str, ...] = ()
+    # The file's functions (or its own top-level code) that apply the project's migrations, or stop
+    # unless they were applied (`migrations.self_migration`).
+    self_migrations: tuple[SelfMigration, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

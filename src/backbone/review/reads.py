@@ -269,6 +269,7 @@ class TrackedModule:
     dead_references = _field("dead_references")
     assigned_attributes = _field("assigned_attributes")
     databases = _field("databases")
+    self_migrations = _field("self_migrations")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

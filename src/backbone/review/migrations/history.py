@@ -511,29 +511,3 @@ def rebuilt_across(project: ProjectIndex | None, facts: ModuleFacts, line: int, 
             return ""
     return ""
 
-
-# Calls that apply a project's migrations: the application that makes them migrates its own database.
-_MIGRATION_APPLIERS = frozenset({"alembic.command.upgrade", "flask_migrate.upgrade"})
-_APPLIER_VIEW = "migrations.applied_by"
-
-
-def applied_by(project: ProjectIndex | None) -> str | None:
-    """The project function (outside tests) that applies the project's migrations itself
-    (`alembic.command.upgrade(config, "head")`, in its start-up or its own migrate command), as
-    a reader calls it (`Server.start()`), or None."""
-    if project is None:
-        return None
-    return project.view(_APPLIER_VIEW, _applier)
-
-
-def _applier(index: ProjectIndex) -> str | None:
-    from backbone.review.knowledge.calls import display_name, module_of
-    from backbone.review.knowledge.paths import is_test_path
-
-    for facts in sorted(index.functions.values(), key=lambda function: function.qualname):
-        if not any(site.callee in _MIGRATION_APPLIERS for site in facts.calls):
-            continue
-        module = module_of(index, facts.qualname)
-        if module and not is_test_path(index.modules[module].path):
-            return display_name(index, facts.qualname)
-    return None

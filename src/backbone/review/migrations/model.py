@@ -273,3 +273,35 @@ class MigrationDeclaration:
     operations: tuple[FieldOperation, ...]
     # (app label, migration name) pairs from `replaces`: a squashed migration stands for these.
     replaces: tuple[tuple[str, str], ...] = ()
+
+
+# --- how a project applies its own migrations (per file, cached in `ModuleFacts.self_migrations`) --
+
+
+class SelfMigrationKind(enum.Enum):
+    """How a project's own code runs its migrations, or makes its service wait for them."""
+
+    # An upgrade command: `alembic.command.upgrade`, `flask_migrate.upgrade`, Alembic's command line
+    # told to `upgrade` (`alembic.config.main(argv=[..., "upgrade", "head"])`).
+    ALEMBIC_COMMAND = "alembic command"
+    # Alembic's runtime: `run_migrations()` on a MigrationContext the code configures or on an
+    # EnvironmentContext, or `run_env()` in a `with EnvironmentContext(...)` block.
+    ALEMBIC_RUNTIME = "alembic runtime"
+    # Django's `call_command("migrate")`.
+    DJANGO_MIGRATE = "django migrate"
+    # No migration runs: the service stops at start-up unless its database is at the head of the
+    # migrations, so it is stopped while an operator migrates it.
+    HEAD_CHECK = "head check"
+
+
+@dataclass(frozen=True, slots=True)
+class SelfMigration:
+    """A function of the project (outside tests and migrations) that applies the project's
+    migrations, or stops unless they were applied."""
+
+    # Its qualified name; "" for the module's own code (a start script's top level).
+    function: str
+    kind: SelfMigrationKind
+    # The library call that shows it, qualified: "alembic.command.upgrade",
+    # "alembic.runtime.migration.MigrationContext.run_migrations", "django.core.management.call_command".
+    api: str

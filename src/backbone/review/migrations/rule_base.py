@@ -8,7 +8,8 @@ from typing import ClassVar
 from backbone.findings import Confidence, Severity
 from backbone.review.context_kinds import ExecutionContext
 from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
-from backbone.review.migrations.history import applied_by, replaced
+from backbone.review.migrations.history import replaced
+from backbone.review.migrations.self_migration import applied_by
 from backbone.review.rules.base import ContextPolicy, Rule, RuleOption
 
 POSTGRES_VERSION = RuleOption(
@@ -38,12 +39,23 @@ NOT_IN_REPLACED = (
     "replaced one ran only on databases that applied it before the squash existed."
 )
 
-# The sentence of every rule about PostgreSQL's locks on migrations the application applies itself.
-APPLIED_AT_START_UP = (
-    " In a project whose own code applies its migrations (`alembic.command.upgrade`, `flask_migrate.upgrade` "
-    "outside tests: a self-hosted server that migrates its database as it starts, or through its own migrate "
-    "command while it is stopped), reported at low confidence, which the default report leaves out: no query "
-    "waits on the lock; it matters only where other instances serve while one migrates."
+# The sentence of every rule about PostgreSQL's locks on migrations the application applies itself,
+# or that its service waits for.
+APPLIED_BY_THE_PROJECT = (
+    " In a project whose own code (tests and migrations aside) applies its migrations, a self-hosted server "
+    "that migrates its database as it starts or through its own migrate command while it is stopped, "
+    "reported at low confidence, which the default report leaves out: no query waits on the lock; it matters "
+    "only where other instances serve while one migrates. Its code applies them when it calls "
+    "`alembic.command.upgrade` or `flask_migrate.upgrade`, runs Alembic's command line with `upgrade` "
+    "(`alembic.config.main(argv=[\"upgrade\", \"head\"])`, `CommandLine().main(...)`), calls `run_migrations()` "
+    "on a `MigrationContext` it configures or on an `EnvironmentContext` (or `run_env()` in a `with "
+    "EnvironmentContext(...)` block), or runs Django's `call_command(\"migrate\")` (at start-up, in "
+    "`AppConfig.ready`, in a command of its own); not when it only stamps, fakes, checks or plans, and not in "
+    "an Alembic `env.py`, which is what the `alembic` command line runs. The same holds, for another reason, "
+    "in a project whose service refuses to start until its database is at the migrations' head (its code "
+    "compares `MigrationContext.get_current_heads()` or `get_current_revision()` with the scripts' "
+    "`get_heads()` or `get_current_head()` and raises or exits when they differ): it is stopped while an "
+    "operator migrates it. The message says which."
 )
 
 # The "not reported" sentence of the rules about an existing table (`Migration.existed`).
@@ -112,16 +124,15 @@ class MigrationRule(Rule):
         raise NotImplementedError
 
     def qualified(self, message: str, confidence: Confidence) -> tuple[str, Confidence]:
-        """A lock rule's finding in a project that applies its own migrations (`applied_by`) is
-        reported at low confidence, saying so: run by one process before it serves, no query waits
-        on the lock; only a deployment that migrates while other instances serve (a rolling
-        upgrade) does."""
+        """A lock rule's finding in a project that applies its own migrations, or whose service
+        does not start until they were applied (`applied_by`), is reported at low confidence,
+        saying how: run while the service does not serve, no query waits on the lock; only a
+        deployment that migrates while other instances serve (a rolling upgrade) does."""
         applier = applied_by(self.context.project) if self.postgres_locks else None
         if applier is None:
             return message, confidence
         return (
-            f"{message} (The project applies its migrations itself, in `{applier}`: "
-            "this matters when other instances serve while it migrates.)",
+            f"{message} ({applier.evidence()}; this matters when other instances serve while it migrates.)",
             Confidence.LOW,
         )
 

@@ -6,7 +6,7 @@ from backbone.findings import Severity
 from backbone.review.migrations import Migration, StepKind, built_under_lock, locked_anyway
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import (
-    APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
+    APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
     only_in_migrations,
 )
 
@@ -32,7 +32,7 @@ class IndexWithoutConcurrently(MigrationRule):
             "holds an ACCESS EXCLUSIVE lock on its table anyway (an earlier step took it, or a later step of "
             "another kind takes it: the table itself is dropped, a column renamed), where CONCURRENTLY would "
             "spare nothing; of several indexes dropped from one table, the first is reported."
-        ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "`CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table "
             "waits, for minutes on a large table. `DROP INDEX` takes an ACCESS EXCLUSIVE lock. The CONCURRENTLY "

@@ -6,7 +6,7 @@ from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind, built_under_lock
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import (
-    APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
+    APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
     only_in_migrations,
 )
 
@@ -37,7 +37,7 @@ class ConstraintWithoutNotValid(MigrationRule):
             "no data step between the two; a `default=\"\"` counting as none "
             "when the key points to an integer `id` (the app's migrations declare it an AutoField): Django saves "
             "the empty string as NULL for a key that takes no empty string."
-        ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_UNDER_HELD_LOCK + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "Adding a validated foreign key takes SHARE ROW EXCLUSIVE on both tables and a CHECK or UNIQUE "
             "constraint takes ACCESS EXCLUSIVE while every row is checked (and, for UNIQUE, an index is built). "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import Migration, StepKind
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class RewritingTypeChange(MigrationRule):
@@ -36,7 +36,7 @@ class RewritingTypeChange(MigrationRule):
             "is not in the project (a dependency missing, a squashed or hand-written history that never declares "
             "the field, a relation or a field of another package), the rule stays quiet; "
             "`backbone migrations trace` shows whether such a change rewrote."
-        ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "A rewriting type change copies every row and rebuilds every index while holding ACCESS EXCLUSIVE: "
             "the table can be neither read nor written until it ends."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import ConstraintKind, Migration, StepKind, held_before
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SetNotNull(MigrationRule):
@@ -34,7 +34,7 @@ class SetNotNull(MigrationRule):
             "a column, adds a unique or check constraint): the lock is held until the commit, so a CHECK validated "
             "first cannot shorten it; of several columns set NOT NULL on one table in one atomic migration, the "
             "first is reported."
-        ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_EMPTIED + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "SET NOT NULL holds ACCESS EXCLUSIVE while it reads every row to prove none is null: the table is "
             "unavailable for the length of a full scan."

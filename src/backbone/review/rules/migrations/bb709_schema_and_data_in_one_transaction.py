@@ -6,7 +6,7 @@ from backbone.findings import Severity
 from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
 from backbone.review.migrations.model import DJANGO_CATALOGUE_TABLES
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SchemaAndDataInOneTransaction(MigrationRule):
@@ -35,7 +35,7 @@ class SchemaAndDataInOneTransaction(MigrationRule):
             "`migrate` writes their rows, one per model or migration, so the change is a handful of rows, not a "
             "backfill; a `RunPython` whose forward code does nothing (`migrations.RunPython.noop`, or a function "
             "whose body is only `pass` or a docstring, with the real work in `reverse_code`)."
-        ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "PostgreSQL keeps every lock until the transaction ends. The ACCESS EXCLUSIVE lock of the DDL is "
             "held while the data step reads and writes every row, so the table is unavailable for the whole "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import LockMode, Migration, effect
 from backbone.review.rules.base import RuleDoc, Scope, RuleOption
-from backbone.review.migrations.rule_base import APPLIED_AT_START_UP, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, POSTGRES_VERSION, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, POSTGRES_VERSION, MigrationRule, code_for, only_in_migrations
 
 
 class DdlWithoutLockTimeout(MigrationRule):
@@ -30,7 +30,7 @@ class DdlWithoutLockTimeout(MigrationRule):
             "Finds migrations with a step that takes SHARE or a stronger lock on a table that exists before "
             "the migration, and no `SET lock_timeout` (in `RunSQL`/`op.execute`) before it. With the "
             "`large-tables` option, only those tables count."
-        ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + APPLIED_AT_START_UP + NOT_IN_REPLACED,
+        ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "An ALTER TABLE waits for the running transactions on the table to finish; while it waits, its "
             "queued ACCESS EXCLUSIVE request blocks every new read and write. One slow report query turns a "

@@ -1894,19 +1894,50 @@ def test_django_commands_that_apply_no_migration_are_no_sign_of_it(tmp_path: Pat
 
 
 DJANGO_SETUP = """\
+    from django.apps import AppConfig
     from django.core.management import call_command
 
 
-    def prepare_database():
-        call_command("migrate", verbosity=0, interactive=False)
+    class DatabaseConfig(AppConfig):
+        name = "app"
+
+        def ready(self):
+            call_command("migrate", verbosity=0, interactive=False)
     """
+
+
+def test_a_django_setup_command_that_runs_migrate_is_no_sign_of_a_self_migrating_project(tmp_path: Path) -> None:
+    """A command that creates the database once (`initial_setup`) says nothing of how later
+    migrations reach a running service; nor does a function nothing starts."""
+    setup = {
+        "shop/management/__init__.py": "",
+        "shop/management/commands/__init__.py": "",
+        "shop/management/commands/initial_setup.py": """\
+            from django.core.management import call_command
+            from django.core.management.base import BaseCommand
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    call_command("migrate")
+                    call_command("loaddata", "defaults")
+            """,
+        "shop/database.py": """\
+            from django.core.management import call_command
+
+
+            def prepare_database():
+                call_command("migrate", verbosity=0, interactive=False)
+            """,
+    }
+    assert served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
 
 
 @pytest.mark.parametrize(("project", "locks", "code", "evidence"), [
     (ALEMBIC_PROJECT, NOTE_LOCKS, MIGRATION_CONTEXT_UPGRADE,
      "`Database.upgrade_schema()` runs them through Alembic's runtime (`MigrationContext.run_migrations()`)"),
     (DJANGO_PROJECT, ORDER_TOTAL_LOCKS, DJANGO_SETUP,
-     "`prepare_database()` runs Django's `migrate` command (`call_command(\"migrate\")`)"),
+     "`DatabaseConfig.ready()` runs Django's `migrate` command (`call_command(\"migrate\")`)"),
 ])
 def test_migrations_that_test_code_runs_are_no_sign_of_a_self_migrating_project(
     tmp_path: Path, project: dict[str, str], locks: list[tuple[str, int]], code: str, evidence: str

@@ -300,7 +300,25 @@ def _applier(index: ProjectIndex) -> AppliedBy | None:
 
     signs = [(facts.path, sign) for facts in index.modules.values() if facts.self_migrations
              for sign in facts.self_migrations]
+    # A Django project migrates itself when it calls `migrate` as it starts (`AppConfig.ready`, a
+    # start script); a setup command that also calls it (`initial_setup`, `setup_db`) creates the
+    # database once, and says nothing of how later migrations reach a running service.
+    signs = [
+        (path, sign) for path, sign in signs
+        if sign.kind is not SelfMigrationKind.DJANGO_MIGRATE or _at_start_up(index, sign.function)
+    ]
     if not signs:
         return None
     path, sign = min(signs, key=lambda found: (_ORDER.index(found[1].kind), found[1].function, found[0]))
     return AppliedBy(display_name(index, sign.function) if sign.function else path, sign.kind, sign.api)
+
+
+def _at_start_up(index: ProjectIndex, function: str) -> bool:
+    """The function runs as the service starts; so does the top-level code ("") of a script
+    (an entry point that migrates, then starts the server)."""
+    from backbone.review.context_kinds import ExecutionContext
+    from backbone.review.contexts import project_contexts
+
+    if not function:
+        return True
+    return any(fact.context is ExecutionContext.STARTUP for fact in project_contexts(index).of_function(function))

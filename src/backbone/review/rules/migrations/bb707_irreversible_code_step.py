@@ -25,7 +25,9 @@ class IrreversibleCodeStep(MigrationRule):
             "or only raises. Not reported: an Alembic revision that only changes rows (UPDATE, INSERT, a "
             "backfill) or who may read a table (GRANT, REVOKE, `ALTER PUBLICATION ... ADD TABLE`, also inside a "
             "`DO` block that runs nothing else) under an unchanged schema, whose empty downgrade is the equivalent of "
-            "`RunPython.noop`, and an empty downgrade whose docstring or comment says why it stays empty "
+            "`RunPython.noop`, an empty downgrade whose docstring or comment says why it stays empty, or that "
+            "raises an exception with a message (`raise NotImplementedError(\"restore from a backup\")`), "
+            "and the first revision of a history (`down_revision = None`) "
             "(Alembic's generated `### commands auto generated ###` markers are not such a comment); a revision "
             "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
             "value left behind is harmless) and rows; a `RunPython(*helper(...))` whose arguments a project "
@@ -106,6 +108,33 @@ class IrreversibleCodeStep(MigrationRule):
         """,
     )
     VALID = (
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "b2"
+        down_revision = "a1"
+
+        def upgrade():
+            op.drop_table("legacy_versions")
+
+        def downgrade():
+            raise NotImplementedError("the legacy tables are gone for good: restore them from a backup")
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "a1"
+        down_revision = None
+
+        def upgrade():
+            op.drop_table("legacy_versions")
+            op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True))
+
+        def downgrade():
+            pass
+        """,
         """
         from django.db import migrations, models
 
@@ -192,6 +221,13 @@ class IrreversibleCodeStep(MigrationRule):
         downgrade = migration.functions.get("downgrade")
         if downgrade is None or not migration.steps or not _does_nothing(downgrade):
             return
+        if _root_revision(self.context.tree):
+            # The first revision (`down_revision = None`): no deploy is rolled back past it.
+            return
+        if _raises_with_a_message(downgrade):
+            # `raise NotImplementedError("cannot revert to ...")`: the author says going back is not
+            # possible, loudly: a decision, not an omission.
+            return
         # Rows changed, or access granted, under an unchanged schema: the previous code reads the
         # same tables, going back needs no work (Django's RunPython.noop). An enum value added:
         # PostgreSQL cannot drop one, so an empty downgrade that leaves an unused value behind is
@@ -216,6 +252,27 @@ def _explained(body: list[str]) -> bool:
         if hash_sign and comment.strip() and not comment.strip().startswith("##"):
             return True
     return False
+
+
+def _root_revision(tree: ast.Module) -> bool:
+    """The revision's module sets `down_revision = None`: it is the first of its history."""
+    for statement in tree.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else (
+            [statement.target] if isinstance(statement, ast.AnnAssign) and statement.value is not None else []
+        )
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        if any(isinstance(target, ast.Name) and target.id == "down_revision" for target in targets):
+            return isinstance(value, ast.Constant) and value.value is None
+    return False
+
+
+def _raises_with_a_message(function: ast.FunctionDef) -> bool:
+    """A statement of the function raises an exception built with arguments (a message)."""
+    return any(
+        isinstance(statement, ast.Raise) and isinstance(statement.exc, ast.Call)
+        and bool(statement.exc.args or statement.exc.keywords)
+        for statement in function.body
+    )
 
 
 def _does_nothing(function: ast.FunctionDef) -> bool:

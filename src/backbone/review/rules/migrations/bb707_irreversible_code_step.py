@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from backbone.findings import Severity
-from backbone.review.migrations import Dialect, Migration, StepKind
+from backbone.review.migrations import Dialect, Migration, Step, StepKind
 from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
@@ -27,6 +27,8 @@ class IrreversibleCodeStep(MigrationRule):
             "`DO` block that runs nothing else) under an unchanged schema, whose empty downgrade is the equivalent of "
             "`RunPython.noop`, an empty downgrade whose docstring or comment says why it stays empty, or that "
             "raises an exception with a message (`raise NotImplementedError(\"restore from a backup\")`), "
+            "a revision that only drops what may not be there (`DROP ... IF EXISTS`, a drop under an `if` that asks "
+            "the inspector: `get_indexes`, `has_table`...), whose way back has nothing to recreate, "
             "and the first revision of a history (`down_revision = None`) "
             "(Alembic's generated `### commands auto generated ###` markers are not such a comment); a revision "
             "that only adds enum values (`ALTER TYPE ... ADD VALUE`, which PostgreSQL cannot revert: the unused "
@@ -71,6 +73,23 @@ class IrreversibleCodeStep(MigrationRule):
     )
 
     INVALID = (
+        # A column added only where it is missing is still added; a stray constraint dropped next to
+        # it does not make the revision a clean-up. A bare raise says nothing of the way back.
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "d4"
+        down_revision = "c3"
+
+        def upgrade():
+            op.execute("ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_note_check")
+            if "status" not in [column["name"] for column in sa.inspect(op.get_bind()).get_columns("orders")]:
+                op.add_column("orders", sa.Column("status", sa.Text(), nullable=True))
+
+        def downgrade():  # expect: BB707
+            raise NotImplementedError
+        """,
         """
         from django.db import migrations
 
@@ -120,6 +139,22 @@ class IrreversibleCodeStep(MigrationRule):
 
         def downgrade():
             raise NotImplementedError("the legacy tables are gone for good: restore them from a backup")
+        """,
+        """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "c3"
+        down_revision = "b2"
+
+        def upgrade():
+            op.execute("ALTER TABLE notes DROP CONSTRAINT IF EXISTS notes_body_check")
+            inspector = sa.inspect(op.get_bind())
+            if "ix_notes_stray" in [index["name"] for index in inspector.get_indexes("notes")]:
+                op.drop_index("ix_notes_stray", table_name="notes")
+
+        def downgrade():
+            pass
         """,
         """
         import sqlalchemy as sa
@@ -217,12 +252,28 @@ class IrreversibleCodeStep(MigrationRule):
                     ),
                 )
 
+    def _drops_what_may_not_exist(self, step: Step) -> bool:
+        """The step drops something only if it is there: `DROP ... IF EXISTS`, or a drop under an
+        `if` that asks the database's inspector whether it is."""
+        text = " ".join(step.text.upper().split())
+        if step.kind not in _DROPS and not text.startswith("DROP ") and " DROP " not in text:
+            return False
+        if "IF EXISTS" in text:
+            return True
+        return any(
+            isinstance(ancestor, ast.If) and _inspects(ancestor.test) for ancestor in self.context.ancestors(step.node)
+        )
+
     def _check_downgrade(self, migration: Migration) -> None:
         downgrade = migration.functions.get("downgrade")
         if downgrade is None or not migration.steps or not _does_nothing(downgrade):
             return
         if _root_revision(self.context.tree):
             # The first revision (`down_revision = None`): no deploy is rolled back past it.
+            return
+        if all(self._drops_what_may_not_exist(step) for step in migration.steps):
+            # `DROP INDEX IF EXISTS stray_idx`, or a drop under `if ... in inspector.get_indexes(...)`:
+            # a clean-up of what may not be there; going back has nothing to recreate.
             return
         if _raises_with_a_message(downgrade):
             # `raise NotImplementedError("cannot revert to ...")`: the author says going back is not
@@ -254,6 +305,14 @@ def _explained(body: list[str]) -> bool:
     return False
 
 
+# Inspector calls whose answer says whether a table, column, index or constraint is there.
+_INSPECTIONS = frozenset({
+    "has_table", "has_index", "has_column", "get_indexes", "get_columns", "get_table_names", "get_unique_constraints",
+    "get_foreign_keys", "get_check_constraints", "get_pk_constraint", "get_view_names", "has_sequence",
+})
+_DROPS = frozenset({StepKind.DROP_INDEX, StepKind.DROP_COLUMN, StepKind.DROP_TABLE})
+
+
 def _root_revision(tree: ast.Module) -> bool:
     """The revision's module sets `down_revision = None`: it is the first of its history."""
     for statement in tree.body:
@@ -264,6 +323,14 @@ def _root_revision(tree: ast.Module) -> bool:
         if any(isinstance(target, ast.Name) and target.id == "down_revision" for target in targets):
             return isinstance(value, ast.Constant) and value.value is None
     return False
+
+
+def _inspects(test: ast.expr) -> bool:
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name))
+        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in _INSPECTIONS
+        for node in ast.walk(test)
+    )
 
 
 def _raises_with_a_message(function: ast.FunctionDef) -> bool:

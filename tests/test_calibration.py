@@ -81,6 +81,11 @@ def create_order():
 
 def fetch(url):
     return requests.get(url)
+
+
+@app.get("/status")
+def status():
+    return fetch("http://billing/status").json()
 """
 
 

@@ -22,7 +22,10 @@ from helpers import run_cli, write_tree
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((REPOSITORY / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-NO_TIMEOUT = 'import requests\n\n\ndef rates() -> int:\n    return requests.get("https://carrier.example.com").status_code\n'
+NO_TIMEOUT = (
+    'import requests\n\n\ndef rates() -> int:\n    return requests.get("https://carrier.example.com").status_code\n'
+    '\n\n__all__ = ["rates"]\n'
+)
 
 
 def git(repo: Path, *arguments: str) -> None:

@@ -590,3 +590,232 @@ def test_the_call_graph_has_no_edges_from_code_after_an_exit() -> None:
     )
     index = ProjectIndex.build([extract_module_facts(ast.parse(source), "m.py", "m", False)])
     assert {target.qualname for _, target in index.callees("m.caller")} == {"m.other"}
+
+
+# --- code nothing in the project calls or names --------------------------------------------------
+
+# An outbound call without a timeout in a module-level function: who names the function decides
+# how sure the finding is.
+CLIENTS = """\
+import requests
+
+
+def fetch_rates(url):
+    return requests.get(url).json()
+"""
+
+
+# The same call in a function nothing names: the tests that show a name counting as a use keep it
+# uncalled beside.
+LEGACY = "\n\ndef fetch_legacy(url):\n    return requests.get(url).json()\n"
+
+
+def _clients_tree(tmp_path: Path, files: dict[str, str], clients: str = CLIENTS) -> Path:
+    tree = {"backbone.toml": "", "app/__init__.py": "", "app/clients.py": clients}
+    return write_tree(tmp_path, {**tree, **{path: textwrap.dedent(text) for path, text in files.items()}})
+
+
+def _timeouts(capsys: pytest.CaptureFixture[str], root: Path, *arguments: str) -> list[dict[str, object]]:
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", *arguments)
+    return [f for f in run.findings() if f["code"] == "BB102"]
+
+
+def _where(findings: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return [(f["path"], f["line"], f["context"], f["confidence"]) for f in findings]
+
+
+def test_a_function_nothing_calls_or_names_is_reported_at_low_confidence_with_the_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _clients_tree(tmp_path, {})
+    findings = _timeouts(capsys, root, "--min-confidence", "low")
+    assert _where(findings) == [("app/clients.py", 5, "uncalled", "low")]
+    assert findings[0]["context_evidence"] == "uncalled (nothing in the project calls or names `fetch_rates`)"
+    # Not dropped: below the default report, which says it left one out.
+    default = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "high")
+    assert default.findings() == [] and default.summary()["below_confidence"] == 1
+    sarif = run_cli(capsys, "review", str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low",
+                    "--format", "sarif").json()
+    (result,) = sarif["runs"][0]["results"]  # type: ignore[index]
+    assert result["properties"]["context"] == "uncalled"
+    assert result["properties"]["contextEvidence"] == "uncalled (nothing in the project calls or names `fetch_rates`)"
+
+
+@pytest.mark.parametrize(
+    "views",
+    [
+        """\
+        from flask import Flask
+
+        from app.clients import fetch_rates
+
+        app = Flask(__name__)
+
+
+        @app.get("/rates")
+        def rates():
+            return fetch_rates("https://rates.example.com")
+        """,
+        """\
+        from fastapi import APIRouter
+
+        from app import clients
+
+        router = APIRouter()
+
+
+        @router.get("/rates")
+        def rates():
+            return clients.fetch_rates("https://rates.example.com")
+        """,
+    ],
+    ids=["flask", "fastapi"],
+)
+def test_the_same_function_called_from_a_route_has_its_usual_confidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], views: str
+) -> None:
+    root = _clients_tree(tmp_path, {"app/views.py": views}, CLIENTS + LEGACY)
+    assert _where(_timeouts(capsys, root)) == [
+        ("app/clients.py", 5, "request", "high"), ("app/clients.py", 9, "uncalled", "low"),
+    ]
+
+
+# Each names `fetch_rates` (or may call it by its name) without a call the call graph shows.
+NAMED = {
+    "decorator": (
+        {"app/registry.py": "HANDLERS = []\n\n\ndef register(function):\n    HANDLERS.append(function)\n    return function\n"},
+        CLIENTS.replace("import requests\n", "import requests\n\nfrom app.registry import register\n").replace(
+            "def fetch_rates", "@register\ndef fetch_rates"
+        ),
+    ),
+    "__all__": ({}, CLIENTS + '\n\n__all__ = ["fetch_rates"]\n'),
+    "dotted path in settings": ({"app/settings.py": 'RATES_SOURCE = "app.clients.fetch_rates"\n'}, CLIENTS),
+    "entry point": (
+        {"setup.py": 'ENTRY_POINTS = {"console_scripts": ["rates = app.clients:fetch_rates"]}\n'},
+        CLIENTS,
+    ),
+    "getattr on the module": (
+        {"app/jobs.py": 'from app import clients\n\n\ndef run(url):\n    return getattr(clients, "fetch_rates")(url)\n'},
+        CLIENTS,
+    ),
+    "name built on the module": (
+        {"app/jobs.py": 'from app import clients\n\n\ndef run(kind, url):\n    return getattr(clients, "fetch_" + kind)(url)\n'},
+        CLIENTS,
+    ),
+    "passed to map": (
+        {"app/jobs.py": "from app import clients\n\n\ndef run(urls):\n    return list(map(clients.fetch_rates, urls))\n"},
+        CLIENTS,
+    ),
+    "a callback": (
+        {"app/wiring.py": 'from blinker import signal\n\nfrom app import clients\n\nsignal("rates").connect(clients.fetch_rates)\n'},
+        CLIENTS,
+    ),
+    "re-exported": ({"app/api.py": "from app.clients import fetch_rates as fetch_rates\n"}, CLIENTS),
+    "an attribute read": (
+        {"app/jobs.py": "def run(source, url):\n    return source.fetch_rates(url)\n"},
+        CLIENTS,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAMED))
+def test_a_function_the_project_names_without_calling_it_counts_as_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    files, clients = NAMED[case]
+    root = _clients_tree(tmp_path, {**files, "app/legacy.py": "import requests\n" + LEGACY}, clients)
+    line = next(number for number, text in enumerate(clients.splitlines(), 1) if "requests.get(" in text)
+    assert _where(_timeouts(capsys, root)) == [
+        ("app/clients.py", line, "unknown", "high"), ("app/legacy.py", 5, "uncalled", "low"),
+    ]
+
+
+METHODS = """\
+import requests
+from django.views import View
+
+
+class RatesClient:
+    def load(self, url):
+        return requests.get(url)
+
+    def refresh(self, url):
+        return requests.get(url)
+
+    def __call__(self, url):
+        return requests.get(url)
+
+
+class Dispatcher:
+    def handle(self, kind, url):
+        return getattr(self, "on_" + kind)(url)
+
+
+class Handlers(Dispatcher):
+    def on_rates(self, url):
+        return requests.get(url)
+
+
+class CacheMixin:
+    def warm_cache(self, url):
+        return requests.get(url)
+
+
+class RatesView(CacheMixin, View):
+    def fetch_upstream(self, url):
+        return requests.get(url)
+"""
+
+
+def test_a_method_is_uncalled_only_when_nothing_reads_its_name_and_no_framework_calls_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _clients_tree(
+        tmp_path, {"app/jobs.py": "def run(client, url):\n    return client.load(url)\n"}, METHODS
+    )
+    findings = {int(str(f["line"])): (f["context"], f["confidence"]) for f in _timeouts(capsys, root)}
+    assert findings == {
+        7: ("unknown", "high"),  # `client.load(url)` reads its name
+        10: ("uncalled", "low"),  # nothing reads `refresh`
+        13: ("unknown", "high"),  # the runtime calls `__call__`
+        23: ("unknown", "high"),  # `getattr(self, "on_" + kind)` in a base class finds it
+        28: ("unknown", "high"),  # a mixin of a view: the view's framework may call it
+        33: ("unknown", "high"),  # a method of a view
+    }
+
+
+def test_a_name_looked_up_at_run_time_and_called_leaves_no_method_uncalled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dispatch = """\
+        def perform(job, action, request):
+            handler = getattr(job, action)
+            return handler(request)
+        """
+    root = _clients_tree(tmp_path, {"app/dispatch.py": dispatch, "app/legacy.py": "import requests\n" + LEGACY}, METHODS)
+    findings = {(f["path"], int(str(f["line"]))): f["context"] for f in _timeouts(capsys, root)}
+    # `refresh` may be the action; a module's function is no method of a job.
+    assert findings[("app/clients.py", 10)] == "unknown"
+    assert findings[("app/legacy.py", 5)] == "uncalled"
+
+
+def test_a_test_modules_helper_nothing_calls_stays_test_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import ast
+
+    from backbone.review.contexts import project_contexts
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.project import ProjectIndex
+
+    helper = "import requests\n\n\ndef stub_rates(url):\n    return requests.get(url)\n"
+    root = _clients_tree(tmp_path, {"tests/test_rates.py": helper})
+    # Test code is not reported; the application's function nothing calls is, at low confidence.
+    assert _where(_timeouts(capsys, root)) == [("app/clients.py", 5, "uncalled", "low")]
+    index = ProjectIndex.build([
+        extract_module_facts(ast.parse(helper), "tests/test_rates.py", "tests.test_rates", False),
+        extract_module_facts(ast.parse(CLIENTS), "app/clients.py", "app.clients", False),
+    ])
+    contexts = project_contexts(index)
+    (fact,) = contexts.of_scope("tests.test_rates", "tests/test_rates.py", "stub_rates")
+    assert fact.context is ExecutionContext.TEST
+    (fact,) = contexts.of_scope("app.clients", "app/clients.py", "fetch_rates")
+    assert fact.context is ExecutionContext.UNCALLED

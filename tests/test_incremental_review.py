@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import write_tree
+
 from backbone.api import ReviewRequest, review
-from backbone.findings import Finding
+from backbone.findings import Confidence, Finding
 from backbone.review import engine
 from backbone.review.engine import ReviewResult
 
@@ -412,6 +414,46 @@ def test_a_context_manager_edited_in_another_file_reviews_as_a_cold_review(shop:
 
     warm = _warm_equals_cold(shop, edit)
     assert restocked(warm.findings) == [8]
+
+
+# A function nothing calls or names: its findings are at low confidence until another file names it.
+RATES = {
+    "backbone.toml": "",
+    "app/__init__.py": "",
+    "app/clients.py": "import requests\n\n\ndef fetch_rates(url):\n    return requests.get(url).json()\n",
+    "app/views.py": 'from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get("/health")\ndef health():\n    return {"ok": True}\n',
+    "app/sources.py": "SOURCES = {}\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "context"),
+    [
+        (
+            "app/views.py",
+            RATES["app/views.py"].replace("from flask", "from app.clients import fetch_rates\nfrom flask")
+            + '\n\n@app.get("/rates")\ndef rates():\n    return fetch_rates("https://rates.example.com")\n',
+            "request",
+        ),
+        # Module-level code names it, no function's calls change: only the names the file reads do.
+        ("app/sources.py", 'from app import clients\n\nSOURCES = {"default": clients.fetch_rates}\n', "unknown"),
+    ],
+    ids=["a call in a handler", "a name at module level"],
+)
+def test_naming_an_uncalled_function_in_another_file_brings_its_findings_back(
+    tmp_path: Path, path: str, text: str, context: str
+) -> None:
+    root = write_tree(tmp_path / "rates", RATES)
+
+    def timeouts(result: ReviewResult) -> list[tuple[object, ...]]:
+        return [(f.path, f.line, f.context, f.confidence) for f in result.findings if f.code == "BB102"]
+
+    assert timeouts(run(root)) == [("app/clients.py", 5, "uncalled", Confidence.LOW)]
+    (root / path).write_text(text)
+    warm = run(root)
+    assert warm.files_from_cache == len(RATES) - 2  # the edited file alone is read again
+    assert keys(warm.findings) == keys(run(root, use_cache=False).findings)
+    assert timeouts(warm) == [("app/clients.py", 5, context, Confidence.HIGH)]
 
 
 def test_adding_a_file_reviews_as_a_cold_review(shop: Path) -> None:

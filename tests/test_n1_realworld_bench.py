@@ -38,6 +38,9 @@ def author_names():
 
 def titles():
     return [book.title for book in Book.objects.all()]
+
+
+__all__ = ["author_names", "titles"]
 """
 
 VIEWS_FIXED = VIEWS_BUGGY.replace("Book.objects.all()]\n\n\ndef titles", 'Book.objects.select_related("author")]\n\n\ndef titles')

@@ -11,7 +11,10 @@ from pathlib import Path
 import yaml
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-NO_TIMEOUT = 'import requests\n\n\ndef rates() -> int:\n    return requests.get("https://carrier.example.com").status_code\n'
+NO_TIMEOUT = (
+    'import requests\n\n\ndef rates() -> int:\n    return requests.get("https://carrier.example.com").status_code\n'
+    '\n\n__all__ = ["rates"]\n'
+)
 WITH_TIMEOUT = NO_TIMEOUT.replace('.com")', '.com", timeout=5)')
 
 

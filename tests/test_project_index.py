@@ -704,3 +704,56 @@ def test_a_member_of_self_or_cls_is_named_on_the_class_around_it() -> None:
     assert own_member(expression("self.save"), None) is None
     assert own_member(expression("orders.save"), "shop.Orders") is None
     assert own_member(expression("self.items.save"), "shop.Orders") is None
+
+
+def test_the_names_a_module_looks_up_at_run_time_and_spells_in_strings() -> None:
+    """What may call a function without a call the call graph shows: attribute names read,
+    names looked up at run time, dotted paths of functions in strings."""
+    source = textwrap.dedent(
+        """
+        import operator
+
+        from app import handlers
+
+        ENTRY_POINT = "rates = app.cli:main"
+        HANDLER = "app.errors.exception_handler"
+
+
+        class Visitor:
+            def visit(self, node):
+                return getattr(self, "visit_" + type(node).__name__)(node)
+
+            def dispatch(self, name):
+                return getattr(self, name)
+
+
+        def run(job, action, row, field):
+            getattr(job, action)(row)
+            value = getattr(row, field)
+            getattr(handlers, f"on_{action}")
+            operator.attrgetter("total.amount")
+            if False:
+                job.legacy()
+            return job.refresh(value), row.__class__.__name__, globals()
+        """
+    )
+    facts = extract_module_facts(ast.parse(source), "app/m.py", "app.m", False)
+    # Any string shaped like one (`"total.amount"` too): a name too many only keeps a function in use.
+    assert facts.dotted_function_paths == ("app.cli.main", "app.errors.exception_handler", "total.amount")
+    assert facts.attribute_reads == {
+        "*",  # `getattr(job, action)(row)` calls what it finds; `getattr(row, field)` only reads a value
+        "app.m.Visitor.visit_*",
+        "app.m.Visitor.*",
+        "app.handlers.on_*",
+        "total",
+        "amount",
+        "refresh",
+        "app.m.*",
+    }
+    index = ProjectIndex.build([facts])
+    names = index.names_read()
+    assert names.names("exception_handler", ["errors"], method=False)
+    assert names.names("visit_Call", ["Visitor"], method=True) and names.names("anything", ["Visitor"], method=True)
+    assert names.names("on_rates", ["handlers"], method=False)
+    # Any method may be the action; a module's function is no attribute of a job.
+    assert names.names("legacy", ["Client"], method=True) and not names.names("legacy", ["clients"], method=False)

@@ -95,13 +95,14 @@ orders = orders.select_related("customer")
 
 ## Where it applies
 
-Where the reported code runs decides whether it is reported and how severe it is (`context` in the JSON and SARIF output names it, with the evidence). An error needs high confidence: at medium or low confidence it is reported as a warning.
+Where the reported code runs decides whether it is reported and how severe it is (`context` in the JSON and SARIF output names it, with the evidence). An error needs high confidence: at medium or low confidence it is reported as a warning. Code that nothing in the project calls or names (`uncalled`) is reported at low confidence at most, out of the default report: `--min-confidence low` shows it.
 
 | context | what runs there | severity |
 |---|---|---|
 | request | a request handler, or code a handler reaches | warning |
 | task | a background task (Celery, RQ, Dramatiq, Huey, arq, Django-Q), or code it reaches | warning |
 | unknown | code no known entry point reaches (library APIs, callbacks found by name) | warning |
+| uncalled | a module-level function, or a method of a module-level class, that nothing in the project calls or names (no call, import, decorator, `__all__`, dotted-path string or attribute read of its name) and that no framework calls by convention, and its code: a leftover helper, or a library's public function | warning, low confidence at most |
 | startup | start-up and shut-down hooks, app factories, AppConfig.ready, import time | warning |
 | cli | CLI commands (click, typer, Flask CLI) and Django management commands | warning |
 | script | files under scripts/ or bin/ | warning |

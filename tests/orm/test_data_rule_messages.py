@@ -45,6 +45,9 @@ def titles(ids):
     for post_id in ids:
         post = Post.objects.get(pk=post_id)
         print(post.title)
+
+
+__all__ = ["titles"]
 """,
         "BB201",
     )

@@ -174,6 +174,10 @@ PROJECT = {
             cursor = sqlite3.connect("app.db").cursor()
             cursor.execute(f"SELECT * FROM {table}")  # expect: high
             return {"rows": cursor.fetchall()}
+
+
+        # The module's API: another project may call them.
+        __all__ = ["count", "purge", "rename"]
     """,
 }
 

@@ -41,6 +41,8 @@ def test_message_and_fix_for_a_module_function() -> None:
 
         def rates():
             return requests.get("https://rates.example.com").json()
+
+        __all__ = ["rates"]
         """
     )
     assert finding.message == (

@@ -40,6 +40,8 @@ def test_direct_call_message_and_fix() -> None:
 
         async def poll():
             time.sleep(1)
+
+        __all__ = ["poll"]
         """
     )
     assert finding.message == (
@@ -117,6 +119,8 @@ def test_file_io_has_medium_confidence() -> None:
         async def load(path):
             with open(path) as handle:
                 return handle.read()
+
+        __all__ = ["load"]
         """
     )
     assert finding.rule_confidence is Confidence.MEDIUM
@@ -704,6 +708,9 @@ def test_blocking_in_code_no_entry_point_reaches_is_medium_confidence_at_most() 
 
         async def sdk_helper():
             time.sleep(1)
+
+        # Exported: whoever imports the module may run it.
+        __all__ = ["sdk_helper"]
         """
     )
     by_line = {finding.line: finding for finding in found}

@@ -111,6 +111,8 @@ def test_factory_built_app_outside_main_is_medium() -> None:
         def serve():
             app = create_app()
             app.run(debug=True)
+
+        __all__ = ["serve"]
         """
     )
     assert [(f.line, f.confidence) for f in found] == [(6, Confidence.MEDIUM)]

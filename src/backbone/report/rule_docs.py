@@ -160,8 +160,8 @@ class CatalogEntry:
     is_engine_code: bool = False
     # Severity per execution context (None: not reported there); empty for engine codes.
     context_severities: tuple[tuple[ExecutionContext, Severity | None], ...] = ()
-    # Contexts where the rule's evidence is at most medium (`Rule.uncertain_in`).
-    uncertain_in: frozenset[ExecutionContext] = frozenset()
+    # Contexts where the rule's findings are at most medium or low confidence (`Rule.at_most_in`).
+    at_most: tuple[tuple[ExecutionContext, Confidence], ...] = ()
     # The command that reports the code: review (BB), profile (RT), debug (LG), explain (EX),
     # contract (CT), migrations (MT).
     command: str = "review"
@@ -182,9 +182,20 @@ def rule_entry(rule_class: type[Rule]) -> CatalogEntry:
         scope=rule_class.scope,
         doc=rule_class.doc,
         options=rule_class.options,
-        context_severities=tuple((context, rule_class.severity_for(context)) for context in PRECEDENCE),
-        uncertain_in=rule_class.uncertain_in,
+        context_severities=tuple((context, rule_class.severity_for(context)) for context in _contexts_of(rule_class)),
+        at_most=tuple(
+            (context, ceiling) for context in _contexts_of(rule_class)
+            if rule_class.severity_for(context) is not None and (ceiling := rule_class.at_most_in(context)) is not Confidence.HIGH
+        ),
     )
+
+
+def _contexts_of(rule_class: type[Rule]) -> tuple[ExecutionContext, ...]:
+    """The contexts a rule's findings can be in: a FILE rule sees one file, never whether anything
+    in the project calls the code."""
+    if rule_class.scope is Scope.FILE:
+        return tuple(context for context in PRECEDENCE if context is not ExecutionContext.UNCALLED)
+    return PRECEDENCE
 
 
 def _confidence_line(entry: CatalogEntry) -> str:
@@ -283,15 +294,21 @@ def _contexts_section(entry: CatalogEntry) -> str:
     lines = [
         "Where the reported code runs decides whether it is reported and how severe it is "
         "(`context` in the JSON and SARIF output names it, with the evidence). An error needs "
-        "high confidence: at medium or low confidence it is reported as a warning.",
+        "high confidence: at medium or low confidence it is reported as a warning."
+        + (
+            " Code that nothing in the project calls or names (`uncalled`) is reported at low confidence at "
+            "most, out of the default report: `--min-confidence low` shows it."
+            if ExecutionContext.UNCALLED in dict(entry.at_most) else ""
+        ),
         "",
         "| context | what runs there | severity |",
         "|---|---|---|",
     ]
     for context, severity in entry.context_severities:
         shown = severity.value if severity is not None else "not reported"
-        if severity is not None and context in entry.uncertain_in:
-            shown += ", medium confidence at most"
+        ceiling = dict(entry.at_most).get(context)
+        if severity is not None and ceiling is not None:
+            shown += f", {ceiling.value} confidence at most"
         lines.append(f"| {context.value} | {_table_cell(CONTEXT_DESCRIPTIONS[context])} | {shown} |")
     return "\n".join(lines)
 

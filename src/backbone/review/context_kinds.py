@@ -19,6 +19,7 @@ class ExecutionContext(enum.Enum):
     TEST = "test"
     SCRIPT = "script"
     UNKNOWN = "unknown"
+    UNCALLED = "uncalled"
     UNREACHABLE = "unreachable"
 
 
@@ -28,6 +29,7 @@ PRECEDENCE = (
     ExecutionContext.REQUEST,
     ExecutionContext.TASK,
     ExecutionContext.UNKNOWN,
+    ExecutionContext.UNCALLED,
     ExecutionContext.STARTUP,
     ExecutionContext.CLI,
     ExecutionContext.SCRIPT,
@@ -45,6 +47,12 @@ DESCRIPTIONS = {
     ExecutionContext.TEST: "tests, fixtures, factories and test-support modules",
     ExecutionContext.SCRIPT: "files under scripts/ or bin/",
     ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
+    ExecutionContext.UNCALLED: (
+        "a module-level function, or a method of a module-level class, that nothing in the project calls or "
+        "names (no call, import, decorator, `__all__`, dotted-path string or attribute read of its name) and "
+        "that no framework calls by convention, and its code: a leftover helper, or a library's public "
+        "function"
+    ),
     ExecutionContext.UNREACHABLE: (
         "classes and functions the project names only in branches that never run (`if False:`, "
         "`elif ... and False:`), and their code; code after a `return`, `raise`, `continue` or `break` of its block"

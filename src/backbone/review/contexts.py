@@ -17,7 +17,14 @@ contexts it runs in, each with the evidence (the root that reaches it and the ch
   (`if False:`, `elif kind == "x" and False:`), with all its code; such branches add no call edges;
   and code after a `return`, `raise`, `continue` or `break` of its block;
 - unknown: nothing in the project reaches the function (a library API, a callback the
-  framework finds by name): rules treat it as they always did.
+  framework finds by name): rules treat it as they always did;
+- uncalled: nothing reaches the function and nothing in the project even names it: a
+  module-level function, or a method of a module-level class, that no code calls, imports,
+  decorates, exports in `__all__`, spells in a dotted-path string or reads as an attribute
+  (`obj.name`, `getattr(x, "name")`), that no framework calls by convention (a dunder, a
+  method of a class with a framework base or of a mixin of one), with all its code: a leftover
+  helper, a fallback never wired in, or the public function of a library whose callers are
+  elsewhere. Rules report there at low confidence at most (`rules.base.AT_MOST`).
 
 Roots come from the project index (decorators, class bases, paths) and the handler
 registry; the rest is one breadth-first walk over the call graph per context, so every
@@ -33,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from backbone.review import reads
 from backbone.review.knowledge.commands import is_command
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import task_library
@@ -63,6 +71,13 @@ UNKNOWN_FACT = ContextFact(ExecutionContext.UNKNOWN, "reached from no known entr
 UNREACHABLE_FACT = ContextFact(
     ExecutionContext.UNREACHABLE, "named only in branches that never run (`if False:`, `and False`)", ()
 )
+
+
+def uncalled_fact(qualname: str, module: str) -> ContextFact:
+    """A function of `module` that nothing in the project calls or names, and all its code."""
+    return ContextFact(
+        ExecutionContext.UNCALLED, f"nothing in the project calls or names `{qualname.removeprefix(module + '.')}`", (qualname,)
+    )
 
 
 def after_exit_fact(statement: ast.stmt) -> ContextFact:
@@ -147,6 +162,10 @@ def _root(facts: FunctionFacts, index: ProjectIndex) -> ContextFact | None:
     return None
 
 
+# Decorators that register nothing: the method is called by its name like any other.
+_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+
+
 # --- the view ---------------------------------------------------------------------------------
 
 
@@ -159,8 +178,12 @@ class ExecutionContexts:
         handler_roots: Iterable[tuple[str, str]] = (),
         view_classes: Iterable[tuple[str, str]] = (),
         unreachable: frozenset[str] = frozenset(),
+        whole_project: bool = False,
     ) -> None:
         self._index = index
+        # Whether the index is the whole project: only then is a function nothing names uncalled.
+        self._whole_project = whole_project
+        self._uncalled: dict[str, bool] = {}
         # Definitions only dead branches name (`ProjectIndex.unreachable`): known for a whole project only.
         self._unreachable = unreachable
         # Class-based views: their class bodies (`queryset = ...`) serve the requests.
@@ -264,6 +287,7 @@ class ExecutionContexts:
             for end in range(1, len(parts) + 1):
                 if ".".join([module, *parts[:end]]) in self._unreachable:
                     return (UNREACHABLE_FACT,)
+        scope_parts = tuple(parts)
         # The innermost enclosing function or class the index knows.
         while parts:
             qualname = ".".join([module, *parts])
@@ -276,10 +300,62 @@ class ExecutionContexts:
                 continue
             if found:
                 return found
-            return (by_path,) if by_path is not None else (UNKNOWN_FACT,)
+            if by_path is not None:
+                return (by_path,)
+            uncalled = self._outermost_uncalled(module, scope_parts) if self._whole_project else None
+            return (uncalled_fact(uncalled, module),) if uncalled is not None else (UNKNOWN_FACT,)
         if by_path is not None:
             return (by_path,)
         return (ContextFact(ExecutionContext.STARTUP, "import time", ()),)
+
+    def _outermost_uncalled(self, module: str, parts: tuple[str, ...]) -> str | None:
+        """The module-level function, or method of a module-level class, around code at `parts` of
+        `module` when nothing in the project calls or names it (`uncalled`); None otherwise."""
+        functions, classes = self._index.functions, self._index.classes
+        first = f"{module}.{parts[0]}"
+        if first in functions:
+            candidate, owner = first, ""
+        elif len(parts) > 1 and first in classes and f"{first}.{parts[1]}" in functions:
+            candidate, owner = f"{first}.{parts[1]}", first
+        else:
+            return None
+        # Whether it is named changes only when an edit adds or removes a name with its name as a
+        # segment, or a name built at run time: the reads recorded for it (`names_read` records none).
+        reads.record_all(reads.name_keys(candidate.rpartition(".")[2]))
+        reads.record(f"N\0{reads.BUILT_NAMES}")
+        known = self._uncalled.get(candidate)
+        if known is None:
+            known = self._uncalled[candidate] = self._is_uncalled(candidate, module, owner)
+        return candidate if known else None
+
+    def _is_uncalled(self, qualname: str, module: str, owner: str) -> bool:
+        name = qualname.rpartition(".")[2]
+        if qualname in self._facts or (name.startswith("__") and name.endswith("__")):
+            # Reached from an entry point, or called by the runtime (`__call__`, module `__getattr__`).
+            return False
+        if any(decorator not in _PLAIN_DECORATORS for decorator in self._index.functions[qualname].decorators):
+            # Registered, wrapped or turned into a property: whoever holds it calls it.
+            return False
+        owners = [module.rpartition(".")[2]]
+        if owner:
+            if owner in self._index.framework_facing():
+                # A framework calls its methods by name (`get_queryset`, `clean_email`, a template's
+                # `order.total`): none of them counts as uncalled.
+                return False
+            owners = [owner.rpartition(".")[2], *(ancestor.rpartition(".")[2] for ancestor in self._ancestors(owner))]
+        return not self._index.names_read().names(name, owners, method=bool(owner))
+
+    def _ancestors(self, qualname: str) -> list[str]:
+        found: list[str] = []
+        pending = [qualname]
+        while pending and len(found) < 32:
+            facts = self._index.classes.get(pending.pop())
+            for base in facts.bases if facts is not None else ():
+                resolved = self._index.resolve(base)
+                if resolved in self._index.classes and resolved not in found:
+                    found.append(resolved)
+                    pending.append(resolved)
+        return found
 
 
 CONTEXTS_VIEW = "execution-contexts"
@@ -297,6 +373,7 @@ def project_contexts(index: ProjectIndex) -> ExecutionContexts:
             ((handler.qualname, f"{handler.framework.value} handler") for handler in registry),
             ((handler.view_class, f"{handler.framework.value} view") for handler in registry if handler.view_class),
             built.unreachable(),
+            whole_project=True,
         )
 
     return index.view(CONTEXTS_VIEW, build)

@@ -45,7 +45,7 @@ def extract_module_facts(
         semantic.resolver = resolver
     classes, functions = collect_definitions(tree, module, resolver, semantic)
     packages = frozenset(name.split(".")[0] for name in imports.values() if name)
-    references, dead_references = collect_references(tree, module, resolver, semantic)
+    references = collect_references(tree, module, resolver, semantic)
     all_nodes = nodes if nodes is not None else list(ast.walk(tree))
 
     def nodes_of(*types: type[ast.AST]) -> list[ast.AST]:
@@ -53,6 +53,7 @@ def extract_module_facts(
         return index.nodes_of(*types) if index is not None else all_nodes
 
     migrations = extract_migration_declarations(tree, path, resolver)
+    class_paths, function_paths = dotted_paths(nodes_of(ast.Constant))
 
     return ModuleFacts(
         path=path,
@@ -69,15 +70,17 @@ def extract_module_facts(
         migrations=migrations,
         settings_modules=configured_settings_modules(tree, nodes_of(ast.Call, ast.Assign, ast.Dict)),
         flask_cors_configuration=flask_cors_configuration(nodes_of(ast.Call, ast.Assign, ast.AnnAssign, ast.Dict)),
-        browser_credentials=browser_credentials(nodes_of(ast.Attribute, ast.Constant), references),
+        browser_credentials=browser_credentials(nodes_of(ast.Attribute, ast.Constant), references.live),
         loop_starts=loop_starts(nodes_of(ast.Call), resolver),
-        dotted_class_paths=dotted_class_paths(nodes_of(ast.Constant)),
+        dotted_class_paths=class_paths,
+        dotted_function_paths=function_paths,
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),
         column_types=extract_column_types(tree, resolver),
-        references=references,
-        dead_references=dead_references,
+        references=references.live,
+        dead_references=references.dead,
+        attribute_reads=references.attributes,
         assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),
         databases=database_mentions(tree, nodes_of(ast.Constant)),
         self_migrations=extract_self_migrations(tree, path, resolver, bool(migrations), semantic),
@@ -159,13 +162,23 @@ def module_level_calls(tree: ast.Module, resolver: NameResolver) -> dict[str, st
 
 
 _DOTTED_CLASS_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.[A-Z]\w*")
+# `app.errors.exception_handler`, `app.cli:main`, and an entry point's `name = app.cli:main [extra]`.
+_DOTTED_FUNCTION_PATH = re.compile(
+    r"(?:[\w.-]+\s*=\s*)?(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\.|:)[a-z_]\w*)(?:\s*\[[\w,\s-]*\])?"
+)
 
 
-def dotted_class_paths(nodes: list[ast.AST]) -> tuple[str, ...]:
-    """`"webhooks.serializers.TaskSerializer"`: string constants shaped like the dotted path of a class."""
-    found: dict[str, None] = {}
+def dotted_paths(nodes: list[ast.AST]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """String constants shaped like the dotted path of a class (`ModuleFacts.dotted_class_paths`),
+    and of a function (`ModuleFacts.dotted_function_paths`)."""
+    classes: dict[str, None] = {}
+    functions: dict[str, None] = {}
     for node in nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-            if _DOTTED_CLASS_PATH.fullmatch(node.value):
-                found.setdefault(node.value, None)
-    return tuple(found)
+        if not isinstance(node, ast.Constant) or not isinstance(node.value, str) or len(node.value) >= 200:
+            continue
+        text = node.value
+        if _DOTTED_CLASS_PATH.fullmatch(text):
+            classes.setdefault(text, None)
+        elif ("." in text or ":" in text) and (match := _DOTTED_FUNCTION_PATH.fullmatch(text.strip())) is not None:
+            functions.setdefault(match.group("path").replace(":", "."), None)
+    return tuple(classes), tuple(functions)

@@ -414,7 +414,15 @@ class FactChanges:
 
 _MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
                   "routes", "models", "serializers", "migrations", "built_by", "startup_hooks",
-                  "databases", "self_migrations")
+                  "databases", "self_migrations", "references", "dead_references", "dotted_class_paths")
+
+
+def _names(facts: ModuleFacts) -> set[str]:
+    """What a module names, as `ProjectIndex.names_read` reads it (the `N` keys)."""
+    return {
+        *facts.references, *facts.imports.values(), *facts.dotted_class_paths, *facts.dotted_function_paths,
+        *facts.attribute_reads,
+    }
 
 
 class _Ranks:
@@ -475,6 +483,7 @@ def changed_facts(
     facts of one file before and after; None where there is no file), as `reads` keys."""
     comparison = _Comparison()
     targets: set[str] = set()  # import targets the edits added or removed
+    named: set[str] = set()  # names read, imported or spelled that the edits added or removed
     for old, new in edits:
         modules = {facts.module for facts in (old, new) if facts is not None}
         for module in modules:
@@ -488,6 +497,7 @@ def changed_facts(
                         targets.update(facts.imports.values())
                         targets.update((*facts.star_imports, *facts.dotted_class_paths, facts.module))
                 comparison.moved.update(_Flattened.of(was).slots.values + _Flattened.of(now).slots.values)
+                named.update(*(_names(facts) for facts in (was, now) if facts is not None))
                 continue
             for name in _MODULE_FIELDS:
                 comparison.compare(f"A\0{module}\0{name}", getattr(was, name), was, getattr(now, name), now)
@@ -503,6 +513,7 @@ def changed_facts(
             targets.update(set(was.star_imports) ^ set(now.star_imports))
             targets.update(set(was.dotted_class_paths) ^ set(now.dotted_class_paths))
             targets.update(was.symbols ^ now.symbols)
+            named.update(_names(was) ^ _names(now))
         for prefix, old_table, new_table, old_own, new_own in (
             ("F", before.functions, after.functions, old and old.functions, new and new.functions),
             ("C", before.classes, after.classes, old and old.classes, new and new.classes),
@@ -515,10 +526,12 @@ def changed_facts(
                 now_file = new if new_own and now_value is new_own.get(name) else None
                 if comparison.compare(f"{prefix}\0{name}", was_value, was_file, now_value, now_file):
                     comparison.keys.add(f"{prefix}\0*")
-    from backbone.review.reads import ImportQuestion, reference_keys
+    from backbone.review.reads import ImportQuestion, name_keys, reference_keys
 
     for target in targets:
         comparison.keys.update(reference_keys(target))
+    for name in named:
+        comparison.keys.update(name_keys(name))
 
     comparison.keys.update(
         f"Q\0{question.value}" for question in ImportQuestion if any(question.asks(target) for target in targets)

@@ -22,6 +22,7 @@ from backbone.review.names import (
     own_member,
 )
 from backbone.review import reads
+from backbone.review.naming import LOOKUPS, NamesRead, framework_facing, is_dunder, looked_up, lookup_name
 from backbone.review.knowledge.state import initialises_once
 from backbone.review.semantic import (
     SemanticModel,
@@ -321,6 +322,17 @@ class ModuleFacts:
     # names it reads only in branches that never run (`if False: agent = LegacyAgent(...)`).
     references: frozenset[str] = frozenset()
     dead_references: frozenset[str] = frozenset()
+    # Attribute names the module's code reads where it can run, on what no import or definition
+    # names (`self.refresh()`, `row.total`, `getattr(x, "total")`, `attrgetter("total")`): what a
+    # method, or a function handed around, may be called by; dunder names left out. Names built
+    # at run time (`naming.looked_up`): `prefix*`, their constant start on any object
+    # (`getattr(form, "clean_" + field)`); `*`, any name, what it finds called (`getattr(job,
+    # action)(request)`); `owner.*` and `owner.prefix*`, on the module or class `owner`
+    # (`getattr(handlers, name)`, `getattr(self, "visit_" + kind)` in its methods, `globals()`).
+    attribute_reads: frozenset[str] = frozenset()
+    # String constants shaped like the dotted path of a function (`"app.errors.exception_handler"`
+    # in settings, `"app.cli:main"` in an entry point), as dotted paths (`app.cli.main`).
+    dotted_function_paths: tuple[str, ...] = ()
     # Attributes the file assigns (`config.on_connect = wrap(func)`, in functions too): attribute
     # name -> the qualified names of the calls whose results it assigns, "" for any other value
     # (None aside).
@@ -985,10 +997,21 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
+@dataclass(frozen=True, slots=True)
+class References:
+    """What a module's code refers to (`collect_references`): `ModuleFacts.references`,
+    `dead_references` and `attribute_reads`."""
+
+    live: frozenset[str]
+    dead: frozenset[str]
+    attributes: frozenset[str]
+
+
 def collect_references(
     tree: ast.Module, module: str, resolver: NameResolver, semantic: SemanticModel | None = None
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The project names a module's code refers to: (live, only in dead code).
+) -> References:
+    """The project names a module's code refers to: live, only in dead code, and the attribute
+    names it reads on what no name resolves (`ModuleFacts.attribute_reads`).
 
     Live: every name or dotted name read where it can run, resolved, plus the names a decorator
     or `__all__` hands on (a registered or exported definition is in use). Dead: the names read
@@ -1004,6 +1027,7 @@ def collect_references(
     qualnames: dict[ast.AST, str] = {}
     live: set[str] = set()
     dead: set[str] = set()
+    attributes: set[str] = set()
     for definition in nodes.definitions:
         qualname = _definition_qualname(definition, module, nodes.parents, qualnames)
         definitions.setdefault(qualname, []).append(definition)
@@ -1013,10 +1037,27 @@ def collect_references(
     for node in nodes.loads:
         found = resolver.qualified_name(node)
         if found is None:
+            # `self.refresh`, `row.total`: an attribute of something no name resolves.
+            if type(node) is ast.Attribute and not is_dunder(node.attr) and not (
+                ruled_out and _within(node, ruled_out, nodes.parents)
+            ):
+                attributes.add(node.attr)
             continue
         if found in definitions and _inside_own_body(node, definitions[found], nodes.parents):
             continue
         (dead if ruled_out and _within(node, ruled_out, nodes.parents) else live).add(found)
+    lookups = [call for call in nodes.calls if lookup_name(call) in LOOKUPS]
+    if lookups:
+        # Local names the module calls: `handler = getattr(obj, action)` then `handler(request)`.
+        called = {call.func.id for call in nodes.calls if isinstance(call.func, ast.Name)}
+
+        def enclosing_class(node: ast.AST) -> str:
+            found = next((ancestor for ancestor in ancestors(node, nodes.parents) if isinstance(ancestor, ast.ClassDef)), None)
+            return _definition_qualname(found, module, nodes.parents, qualnames) if found is not None else ""
+
+        for call in lookups:
+            if not (ruled_out and _within(call, ruled_out, nodes.parents)):
+                attributes.update(looked_up(call, module, resolver, nodes.parents, enclosing_class, called))
     for assign in nodes.assigns:
         if any(isinstance(target, ast.Name) and target.id == "__all__" for target in assign.targets) and not any(
             isinstance(ancestor, _SCOPES) for ancestor in ancestors(assign, nodes.parents)
@@ -1024,7 +1065,7 @@ def collect_references(
             for item in ast.walk(assign.value):
                 if isinstance(item, ast.Constant) and isinstance(item.value, str):
                     live.add(f"{module}.{item.value}")
-    return frozenset(live), frozenset(dead - live)
+    return References(frozenset(live), frozenset(dead - live), frozenset(attributes))
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -1063,6 +1104,7 @@ class _ReferenceNodes:
         ]
         self.branches = cast(list[ast.If], of(ast.If))
         self.assigns = cast(list[ast.Assign], of(ast.Assign))
+        self.calls = cast(list[ast.Call], of(ast.Call))
 
 
 def _definition_qualname(
@@ -1240,6 +1282,8 @@ def _returned_function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: s
 T = TypeVar("T")
 _CALLERS_VIEW = "project.callers"
 _UNREACHABLE_VIEW = "project.unreachable"
+_NAMES_READ_VIEW = "project.names-read"
+_FACING_VIEW = "project.framework-facing-classes"
 _ATTRIBUTE_SOURCES_VIEW = "project.attribute-sources"
 
 
@@ -1563,6 +1607,21 @@ class ProjectIndex:
         `elif kind == "x" and False:`): nothing else refers to them, no decorator registers them,
         `__all__` does not export them; their code never runs (built once)."""
         return self.view(_UNREACHABLE_VIEW, _build_unreachable)
+
+    def names_read(self) -> NamesRead:
+        """What the project's code names anywhere: names read, imported or spelled in dotted-path
+        strings, attributes read (built once, recording no read: who asks records the `N` keys of
+        the names it looks for, `reads.name_keys`, which an edit changes when it adds or removes
+        such a name)."""
+        with reads.paused():
+            return self.view(_NAMES_READ_VIEW, lambda index: NamesRead.of(index.raw_modules.values()))
+
+    def framework_facing(self) -> frozenset[str]:
+        """Project classes whose methods code outside the project may call by name: those with a
+        base from outside the project (a view, a model, a command, a test case; `object`,
+        exceptions and abstract or generic markers aside) or loaded by a dotted-path string, the
+        classes that inherit from them, and the project classes those inherit from (a mixin)."""
+        return self.view(_FACING_VIEW, framework_facing)
 
     def callers(self, qualname: str) -> frozenset[str]:
         """The project functions that call `qualname` directly (the reverse call graph, built once)."""

@@ -16,6 +16,10 @@ While `tracking()` is on, the project index records each fact it hands out, as a
   or star-imports) a target with this dotted segment: `is_referenced` asks it for each segment
   of the name it looks for, and an edit that adds or removes a target changes each of its
   segments.
+- `N\\0segment`: whether anything in the project names this segment: reads a dotted name with
+  it, reads it as an attribute, imports it, or spells it in a dotted-path string
+  (`ProjectIndex.names_read`); `N\\0*`, the names it builds at run time (`getattr(self, "on_" +
+  event)`, `globals()`). Asked for a function's name, to tell whether anything may call it.
 
 A check is deterministic in what it reads: when no fact it read changed, it decides the same
 (`incremental.changed_facts` says which facts an edit changed). The views and memos shared
@@ -78,6 +82,19 @@ def paused() -> Iterator[None]:
 def reference_keys(qualname: str) -> set[str]:
     """The `U\\0segment` keys of a dotted name: one per segment."""
     return {f"U\0{segment}" for segment in qualname.split(".") if segment}
+
+
+# Any name built at run time (`N\\0*`).
+BUILT_NAMES = "*"
+
+
+def name_keys(name: str) -> set[str]:
+    """The `N\\0segment` keys of a name read, imported or spelled (one per segment); `N\\0*` too
+    for a name built at run time (`ModuleFacts.attribute_reads`)."""
+    keys = {f"N\0{segment}" for segment in name.split(".") if segment}
+    if name.endswith(BUILT_NAMES):
+        keys.add(f"N\0{BUILT_NAMES}")
+    return keys
 
 
 @contextmanager
@@ -267,6 +284,8 @@ class TrackedModule:
     column_types = _field("column_types")
     references = _field("references")
     dead_references = _field("dead_references")
+    attribute_reads = _field("attribute_reads")
+    dotted_function_paths = _field("dotted_function_paths")
     assigned_attributes = _field("assigned_attributes")
     databases = _field("databases")
     self_migrations = _field("self_migrations")

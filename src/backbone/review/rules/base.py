@@ -31,6 +31,10 @@ NOT_AT_RUN_TIME: ContextPolicy = {
     ExecutionContext.MIGRATION: None,
     ExecutionContext.UNREACHABLE: None,
 }
+# The most confidence a finding has in a context, whatever the rule: code nothing in the project
+# calls or names serves no one (a leftover helper) or callers elsewhere (a library's public
+# function): a finding there stays, at low confidence. `Rule.evidence_in` applies it.
+AT_MOST: Mapping[ExecutionContext, Confidence] = {ExecutionContext.UNCALLED: Confidence.LOW}
 # Per-row database work that only one-off runs do: commands, scripts, start-up.
 ONE_OFF_RUNS: ContextPolicy = {
     ExecutionContext.CLI: None,
@@ -124,13 +128,21 @@ class Rule:
         return cls.severity
 
     @classmethod
+    def at_most_in(cls, context: ExecutionContext) -> Confidence:
+        """The most confidence a finding of this rule has in `context`: low where nothing in the
+        project calls the code (`AT_MOST`), medium in one of `uncertain_in`, else high."""
+        if context in AT_MOST:
+            return AT_MOST[context]
+        return Confidence.MEDIUM if context in cls.uncertain_in else Confidence.HIGH
+
+    @classmethod
     def evidence_in(cls, contexts: tuple[ExecutionContext, ...], evidence: Confidence) -> Confidence:
-        """The confidence a report's evidence gives where the code runs: at most medium when every
-        context the code runs in is one of `uncertain_in`. Applied to the calibrated confidence too,
-        so that a calibration cell never raises such a finding above medium."""
-        if contexts and cls.uncertain_in and all(context in cls.uncertain_in for context in contexts):
-            return evidence.at_most(Confidence.MEDIUM)
-        return evidence
+        """The confidence a report's evidence gives where the code runs: at most the highest that
+        any context it runs in allows (`at_most_in`). Applied to the calibrated confidence too, so
+        that a calibration cell never raises such a finding above it."""
+        if not contexts:
+            return evidence
+        return evidence.at_most(max((cls.at_most_in(context) for context in contexts), key=lambda level: level.rank))
 
     @classmethod
     def severity_in(cls, contexts: tuple[ExecutionContext, ...], confidence: Confidence) -> Severity | None:

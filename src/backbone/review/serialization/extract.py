@@ -329,6 +329,14 @@ def _list_action_test(test: ast.expr) -> tuple[bool | None, str]:
         return None, ""
     if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
         return True, test.attr
+    if (
+        isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id in ("hasattr", "getattr")
+        and len(test.args) >= 2 and isinstance(test.args[0], ast.Name) and test.args[0].id == "self"
+        and isinstance(test.args[1], ast.Constant) and isinstance(test.args[1].value, str)
+    ):
+        # `hasattr(self, "list_serializer_class")`, `getattr(self, "summary_serializer", None)`: the
+        # attribute is set on the class (a view sets it or not).
+        return True, test.args[1].value
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
         needs = ""
         known = True

@@ -1621,6 +1621,20 @@ class StoryViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             return PostTitleSerializer
         return PostDetailSerializer
+
+
+class ListingMixin:
+    def get_serializer_class(self):
+        if self.action == "list":
+            if hasattr(self, "list_serializer_class"):
+                return self.list_serializer_class
+        return self.serializer_class
+
+
+class ArticleViewSet(ListingMixin, viewsets.ModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostDetailSerializer
+    list_serializer_class = PostTitleSerializer
 ''',
     # graphene-django leaves a relation out of the schema when no type is registered for its
     # model: `author` is listed, but no `DjangoObjectType` has `model = Author`.

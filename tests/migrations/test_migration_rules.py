@@ -2072,3 +2072,41 @@ def test_sql_of_a_module_name_bound_more_than_once_is_not_read_as_its_first_valu
     # `sql += ...` makes it another text: what it does is not known.
     grown = review_tree(tmp_path / "grown", tree('sql += "; UPDATE orders SET note = \'\'"'))
     assert [f.code for f in grown if f.code == "BB710"] == []
+
+
+def test_proxy_and_unmanaged_models_have_no_table_to_create_or_drop(tmp_path: Path) -> None:
+    """Django makes no table for a proxy (`proxy=True`) or unmanaged (`managed=False`) model, and
+    drops none when it is deleted; a model of the same name created with a table is dropped."""
+
+    def files(options: str) -> dict[str, str]:
+        return {
+            "game/__init__.py": "",
+            "game/migrations/__init__.py": "",
+            "game/migrations/0001_initial.py": """\
+                from django.db import migrations, models
+
+                class Migration(migrations.Migration):
+                    initial = True
+                    operations = [migrations.CreateModel("Room", [("name", models.TextField())])]
+                """,
+            "game/migrations/0002_store.py": f"""\
+                from django.db import migrations
+
+                class Migration(migrations.Migration):
+                    dependencies = [("game", "0001_initial")]
+                    operations = [migrations.CreateModel("Store", [], options={options}, bases=("game.room",))]
+                """,
+            "game/migrations/0003_remove_store.py": """\
+                from django.db import migrations
+
+                class Migration(migrations.Migration):
+                    dependencies = [("game", "0002_store")]
+                    operations = [migrations.DeleteModel("Store")]
+                """,
+        }
+
+    for options in ('{"proxy": True}', '{"managed": False, "db_table": "legacy_store"}'):
+        found = review_tree_with(tmp_path / options[3:8], files(options), "BB7", config='min-confidence = "low"\n')
+        assert [(f.code, f.path) for f in found if "0003" in f.path or "0002" in f.path] == []
+    with_table = review_tree_with(tmp_path / "table", files("{}"), "BB7", config='min-confidence = "low"\n')
+    assert {(f.code, f.path) for f in with_table if "0003" in f.path} >= {("BB706", "game/migrations/0003_remove_store.py")}

@@ -121,6 +121,8 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
                     # The table's name; "?" when the code computes it.
                     table = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else "?"
                     found.append(at("table", created, table))
+        if no_table_of_its_own(call):
+            found.append(at("no_table", created))
         return found
     if name == "AlterModelTable":
         given = _argument(call, 1, "table")
@@ -316,6 +318,44 @@ def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, co
 def default_table(label: str, model: str) -> str:
     """The table Django gives a model of app `label` when nothing names another: `shop_order`."""
     return f"{label.lower()}_{model.lower()}"
+
+
+def no_table_of_its_own(call: ast.Call) -> bool:
+    """A `CreateModel` whose options say Django makes no table for it: `proxy=True` (the model
+    reads its parent's table) or `managed=False` (someone else's table)."""
+    options = _argument(call, 3, "options")
+    if not isinstance(options, ast.Dict):
+        return False
+    for key, value in zip(options.keys, options.values):
+        if isinstance(key, ast.Constant) and isinstance(value, ast.Constant) and (
+            (key.value == "proxy" and value.value is True) or (key.value == "managed" and value.value is False)
+        ):
+            return True
+    return False
+
+
+def has_no_table(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> bool:
+    """The app's migrations before the operation at (line, column) created `model` as a proxy or
+    unmanaged model (`no_table_of_its_own`): Django made no table for it, and drops none."""
+    if project is None or not facts.migrations:
+        return False
+    migration = facts.migrations[0]
+    app = project.view(_VIEW, _apps).get(migration.directory)
+    if app is None or migration.name not in app.migrations:
+        return False
+    migration = app.migrations[migration.name]
+    ancestors = _ancestors(app, migration.name)
+    if ancestors is None:
+        return False
+    earlier = [operation for ancestor in ancestors for operation in ancestor.operations]
+    earlier += [operation for operation in migration.operations if (operation.line, operation.column) < (line, column)]
+    tableless = False
+    for operation in earlier:
+        if operation.kind == "create" and operation.model == model:
+            tableless = False
+        elif operation.kind == "no_table" and operation.model == model:
+            tableless = True
+    return tableless
 
 
 def table_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> str | None:

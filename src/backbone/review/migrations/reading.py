@@ -14,6 +14,8 @@ from backbone.review.migrations.history import (
     default_table,
     field_before,
     field_state,
+    has_no_table,
+    no_table_of_its_own,
     own_model,
     rewrites,
     table_before,
@@ -319,7 +321,9 @@ def _django_operation(
     if name == "CreateModel":
         table = _string(call, 0, "name").lower()
         new_tables.add(table)
-        steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
+        # A proxy or unmanaged model: Django creates no table.
+        into = state_only if no_table_of_its_own(call) else steps
+        into.append(Step(StepKind.CREATE_TABLE, call, text, table))
     elif name in ("AddField", "AlterField"):
         field = _argument(call, 2, "field")
         column = _string(call, 1, "name")
@@ -334,7 +338,10 @@ def _django_operation(
         into = state_only if before is not None and before.db_column else steps
         into.append(Step(StepKind.RENAME_COLUMN, call, text, model, old_name, new_name=_string(call, 2, "new_name")))
     elif name == "DeleteModel":
-        steps.append(Step(StepKind.DROP_TABLE, call, text, _string(call, 0, "name").lower()))
+        deleted = _string(call, 0, "name").lower()
+        # A proxy or unmanaged model had no table of its own: Django drops none.
+        into = state_only if has_no_table(context.project, context.facts, call.lineno, call.col_offset, deleted) else steps
+        into.append(Step(StepKind.DROP_TABLE, call, text, deleted))
     elif name == "AlterModelTable" and _names_current_table(context, call):
         # `AlterModelTable("image", "wiki_images_image")` on a table of that name already: its
         # schema editor renames nothing.

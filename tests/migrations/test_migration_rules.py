@@ -2110,3 +2110,36 @@ def test_proxy_and_unmanaged_models_have_no_table_to_create_or_drop(tmp_path: Pa
         assert [(f.code, f.path) for f in found if "0003" in f.path or "0002" in f.path] == []
     with_table = review_tree_with(tmp_path / "table", files("{}"), "BB7", config='min-confidence = "low"\n')
     assert {(f.code, f.path) for f in with_table if "0003" in f.path} >= {("BB706", "game/migrations/0003_remove_store.py")}
+
+
+def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tmp_path: Path) -> None:
+    """A server product whose own code runs its HTTP server and, somewhere, Django's `migrate`
+    (its start command initialises the database first) migrates its own database."""
+    setup = {
+        "shop/utils/__init__.py": "",
+        "shop/utils/main.py": """\
+            from django.core.management import call_command
+
+
+            def initialize():
+                call_command("migrate", interactive=False)
+            """,
+    }
+    server = {
+        "shop/utils/server.py": """\
+            from cheroot.wsgi import Server
+
+
+            class ShopServer(Server):
+                pass
+            """,
+    }
+    assert served(lock_findings(tmp_path / "app", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
+    assert self_migrated(
+        lock_findings(tmp_path / "server", {**DJANGO_PROJECT, **setup, **server}), ORDER_TOTAL_LOCKS,
+        "The project applies its migrations itself: `initialize()` runs Django's `migrate` command "
+        "(`call_command(\"migrate\")`)",
+    )
+    # A server started only by the tests is no sign.
+    in_tests = {"tests/__init__.py": "", "tests/live_server.py": server["shop/utils/server.py"]}
+    assert served(lock_findings(tmp_path / "tests", {**DJANGO_PROJECT, **setup, **in_tests}), ORDER_TOTAL_LOCKS)

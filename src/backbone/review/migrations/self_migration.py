@@ -303,9 +303,11 @@ def _applier(index: ProjectIndex) -> AppliedBy | None:
     # A Django project migrates itself when it calls `migrate` as it starts (`AppConfig.ready`, a
     # start script); a setup command that also calls it (`initial_setup`, `setup_db`) creates the
     # database once, and says nothing of how later migrations reach a running service.
+    # So does a self-hosted server (its own code runs the HTTP server: `kolibri start`) that calls
+    # `migrate` anywhere in its code: it migrates its own database, whoever runs it.
     signs = [
         (path, sign) for path, sign in signs
-        if sign.kind is not SelfMigrationKind.DJANGO_MIGRATE or _at_start_up(index, sign.function)
+        if sign.kind is not SelfMigrationKind.DJANGO_MIGRATE or _at_start_up(index, sign.function) or _serves_itself(index)
     ]
     if not signs:
         return None
@@ -322,3 +324,36 @@ def _at_start_up(index: ProjectIndex, function: str) -> bool:
     if not function:
         return True
     return any(fact.context is ExecutionContext.STARTUP for fact in project_contexts(index).of_function(function))
+
+
+# What a project calls, subclasses or builds when its own code runs its HTTP server (rather than a
+# server the deployment chooses importing its WSGI/ASGI application).
+_SERVERS = (
+    "cheroot.wsgi", "cherrypy.quickstart", "cherrypy.engine", "cherrypy.server", "cherrypy.wsgiserver", "waitress.serve",
+    "waitress.create_server", "uvicorn.run", "uvicorn.Server", "hypercorn.asyncio.serve", "hypercorn.trio.serve",
+    "werkzeug.serving.run_simple", "werkzeug.serving.make_server", "wsgiref.simple_server.make_server",
+    "aiohttp.web.run_app", "tornado.httpserver.HTTPServer", "twisted.web.server.Site", "gunicorn.app.base",
+    "daphne.server.Server", "gevent.pywsgi.WSGIServer", "bjoern.run", "magicbus",
+)
+_SERVER_PACKAGES = frozenset(server.partition(".")[0] for server in _SERVERS)
+
+
+def _serves_itself(index: ProjectIndex) -> bool:
+    """Some project code outside tests runs an HTTP server itself (`_SERVERS`): the project is a
+    self-hosted server, not an application a deployment's server imports."""
+    return index.view(_SERVES_VIEW, _build_serves_itself)
+
+
+_SERVES_VIEW = "migrations.serves-itself"
+
+
+def _build_serves_itself(index: ProjectIndex) -> bool:
+    for facts in index.modules.values():
+        if is_test_path(facts.path):
+            continue
+        for reference in facts.references:
+            if reference.partition(".")[0] in _SERVER_PACKAGES and any(
+                reference == server or reference.startswith(server + ".") for server in _SERVERS
+            ):
+                return True
+    return False

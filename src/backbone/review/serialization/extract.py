@@ -42,10 +42,13 @@ def extract_serialization_declarations(
 ) -> tuple[SerializationDeclaration, ...]:
     """`semantic`: the file's model, whose own nodes of each function the reads are taken from."""
     found: list[SerializationDeclaration] = []
+    constants: dict[str, ast.expr] | None = None
     for node, scope, class_qualname in _definitions(tree, resolver.module):
         if isinstance(node, ast.ClassDef):
             qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
-            found.extend(_class_facts(node, qualname, resolver))
+            if constants is None:
+                constants = _list_constants(tree)
+            found.extend(_class_facts(node, qualname, resolver, constants))
         else:
             qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
             nodes = semantic.own_nodes(node) if semantic is not None else None
@@ -82,7 +85,52 @@ def _definitions(
 # --- classes -----------------------------------------------------------------------------
 
 
-def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> list[SerializationDeclaration]:
+def _list_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """Lists and tuples the module binds once to a name, at module level (`BASE_FIELDS`) or in a
+    module-level class body (`Mixin.shared_fields`), and sums of them: what a `Meta.fields` may be
+    built from."""
+    found: dict[str, ast.expr] = {}
+    seen: set[str] = set()
+
+    def bind(name: str, value: ast.expr) -> None:
+        if name in seen:
+            found.pop(name, None)
+        elif isinstance(value, (ast.List, ast.Tuple, ast.BinOp)):
+            found[name] = value
+        seen.add(name)
+
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            bind(statement.targets[0].id, statement.value)
+        elif isinstance(statement, ast.ClassDef):
+            for item in statement.body:
+                if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                    bind(f"{statement.name}.{item.targets[0].id}", item.value)
+    return found
+
+
+def _literal_strings(node: ast.expr | None, constants: dict[str, ast.expr], depth: int = 0) -> list[str] | None:
+    """The strings of a list built from literal lists and the module's list constants
+    (`["db_home"] + Mixin.shared_fields`); None when any part is not fixed in the source."""
+    if node is None or depth > 5:
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        strings = [element.value for element in node.elts if isinstance(element, ast.Constant) and isinstance(element.value, str)]
+        return strings if len(strings) == len(node.elts) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _literal_strings(node.left, constants, depth + 1)
+        right = _literal_strings(node.right, constants, depth + 1) if left is not None else None
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Name):
+        return _literal_strings(constants.get(node.id), constants, depth + 1)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return _literal_strings(constants.get(f"{node.value.id}.{node.attr}"), constants, depth + 1)
+    return None
+
+
+def _class_facts(
+    node: ast.ClassDef, qualname: str, resolver: NameResolver, constants: dict[str, ast.expr] | None = None
+) -> list[SerializationDeclaration]:
     bases = tuple(
         base for base in (resolver.qualified_name(item.value if isinstance(item, ast.Subscript) else item) for item in node.bases) if base
     )
@@ -160,6 +208,13 @@ def _class_facts(node: ast.ClassDef, qualname: str, resolver: NameResolver) -> l
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
             from_attributes = "yes" if value.value else "no"
+    for key in ("fields", "exclude"):
+        given = meta.get(key)
+        if given is not None and not _listed(given) and not _is_all(given):
+            # `fields = ["db_home"] + Mixin.shared_fields`: the list the module fixes.
+            strings = _literal_strings(given, constants or {})
+            if strings is not None:
+                meta[key] = ast.List(elts=[ast.Constant(value=name) for name in strings], ctx=ast.Load())
     if fields or meta or computed or removed or "to_representation" in methods:
         model = meta.get("model")
         declarations.append(

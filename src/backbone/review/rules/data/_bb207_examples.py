@@ -197,6 +197,29 @@ books_schema = BookSchema(many=True)
 '''
 
 DJANGO_INVALID = (
+    # `fields` summed from lists the module fixes: the many-to-many it names is read per row.
+    _DJANGO + '''
+
+BASE_FIELDS = ("id", "title")
+
+
+class PostTagsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = list(BASE_FIELDS) + ["tags"]
+
+
+class TaggedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = BASE_FIELDS + ("tags",)
+
+
+@api_view(["GET"])
+def tagged_posts(request):
+    first = PostTagsSerializer(Post.objects.all(), many=True).data  # expect: BB207
+    return Response(first + TaggedSerializer(Post.objects.order_by("id"), many=True).data)  # expect: BB207
+''',
     # One post, picked by its key and serialized with many=True: its author is one query, but
     # each of its comments reads its own author.
     _DJANGO + '''
@@ -1621,6 +1644,21 @@ class StoryViewSet(viewsets.ModelViewSet):
         if self.action == "list":
             return PostTitleSerializer
         return PostDetailSerializer
+
+
+class SharedFields:
+    shared_fields = ["id", "title"]
+
+
+class PostListSerializer(SharedFields, serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["author"] + SharedFields.shared_fields
+
+
+@api_view(["GET"])
+def post_list(request):
+    return Response(PostListSerializer(Post.objects.all(), many=True).data)
 
 
 class ListingMixin:

@@ -116,6 +116,29 @@ def test_the_same_helper_called_only_by_commands_is_not_reported(
     assert _bb201(capsys, root) == []
 
 
+def test_a_script_main_that_reads_its_command_line_with_argparse_is_a_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = """\
+        import argparse
+
+        from shop.models import Order
+        from shop.services import customer_names
+
+
+        def main():
+            parser = argparse.ArgumentParser(description="Print the customers' names.")
+            parser.parse_args()
+            print(customer_names(Order.objects.all()))
+        """
+    assert _bb201(capsys, _tree(tmp_path / "argparse", {"shop/report_names.py": script})) == []
+    # The same main without a command line is not known to be one: its helper's query per row is reported.
+    plain = script.replace('    parser = argparse.ArgumentParser(description="Print the customers\' names.")\n', "").replace(
+        "    parser.parse_args()\n", ""
+    )
+    assert _bb201(capsys, _tree(tmp_path / "plain", {"shop/report_names.py": plain})) != []
+
+
 def test_a_helper_reached_from_a_command_and_a_handler_is_reported_for_the_handler(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,8 @@ contexts it runs in, each with the evidence (the root that reaches it and the ch
 - task: a background task (Celery, RQ, Dramatiq, Huey, arq, Django-Q) or what it reaches;
 - startup: application start and stop (`on_event`, `before_first_request`, lifespan,
   `AppConfig.ready`, app factories that build the application object), import time;
-- cli: click/typer/cyclopts commands, Flask CLI commands, Django management commands;
+- cli: click/typer/cyclopts commands, Flask CLI commands, Django management commands,
+  functions that read a command line with argparse or optparse (a script's `main()`);
 - migration: Django migrations and Alembic revisions;
 - test: test modules, fixtures, factories and test-support code;
 - script: files under scripts/ or bin/;
@@ -149,6 +150,9 @@ def _root(facts: FunctionFacts, index: ProjectIndex) -> ContextFact | None:
     last_segments = [decorator.rpartition(".")[2] for decorator in facts.decorators]
     if any(decorator.endswith("cli.command") for decorator in facts.decorators) or is_command(facts, index):
         return ContextFact(ExecutionContext.CLI, "CLI command", chain)
+    if any(index.resolve(call.callee) in _ARGUMENT_PARSERS for call in facts.calls):
+        # `def main(): parser = argparse.ArgumentParser(...)`: a command line's entry point.
+        return ContextFact(ExecutionContext.CLI, "command-line entry point (argparse)", chain)
     if _STARTUP_DECORATORS.intersection(last_segments):
         return ContextFact(ExecutionContext.STARTUP, "start-up hook", chain)
     owner, _, name = facts.qualname.rpartition(".")
@@ -160,6 +164,10 @@ def _root(facts: FunctionFacts, index: ProjectIndex) -> ContextFact | None:
     if any(index.resolve(call.callee) in _APPLICATION_CLASSES for call in facts.calls):
         return ContextFact(ExecutionContext.STARTUP, "application factory", chain)
     return None
+
+
+# What a command line's entry point builds to read its arguments.
+_ARGUMENT_PARSERS = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
 
 
 # Decorators that register nothing: the method is called by its name like any other.

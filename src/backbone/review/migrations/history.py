@@ -175,7 +175,7 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
         max_length=number("max_length"),
         max_digits=number("max_digits"),
         decimal_places=number("decimal_places"),
-        null=isinstance(null, ast.Constant) and null.value is True,
+        null=(isinstance(null, ast.Constant) and null.value is True) or field_class == "NullBooleanField",
         db_column=db_column.value if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str) else "",
     )
 

@@ -491,6 +491,9 @@ def _deletes_all_of(call: ast.Call, models: dict[str, str]) -> str:
     return _model_of(manager.value, models)
 
 
+_NULLABLE_FIELDS = frozenset({"NullBooleanField"})
+
+
 def _django_field(
     context: FileContext, call: ast.Call, text: str, model: str, column: str, field: ast.Call, *, adding: bool
 ) -> list[Step]:
@@ -503,7 +506,8 @@ def _django_field(
         return []
     if not adding:
         return _django_alter(context, call, text, model, column, field)
-    not_null = not _is_true(keywords.get("null"))
+    # NullBooleanField is nullable by definition (`null=True` is its own default).
+    not_null = not _is_true(keywords.get("null")) and field_type not in _NULLABLE_FIELDS
     default = DefaultKind.NONE
     if field_type in _RELATION_FIELDS and literal_text(keywords.get("default")) == "" \
             and _integer_key(context, call, field, keywords):

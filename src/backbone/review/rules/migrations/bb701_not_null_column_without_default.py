@@ -110,6 +110,16 @@ class NotNullColumnWithoutDefault(MigrationRule):
         """,
     )
     VALID = (
+        # A NullBooleanField takes NULL in the existing rows.
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [
+                migrations.AddField(model_name="order", name="gift", field=models.NullBooleanField()),
+            ]
+        """,
         # A table the revision empties first has no row to fail on.
         """
         import sqlalchemy as sa

@@ -177,6 +177,8 @@ _METADATA_WORDS = frozenset(
         "changed", "updated", "set", "at", "date", "time", "expires", "expiry", "expired", "strength", "required",
         "length", "policy", "age", "count", "attempts", "has", "is", "needs", "must", "enabled", "reset", "type",
         "hint", "last", "valid", "validated", "confirmed", "status", "url", "link", "sent", "used",
+        # Flags about a password: `learner_can_login_with_no_password`, `allow_empty_password`.
+        "no", "can", "without", "allow", "allows", "allowed", "requires", "should", "show",
     }
 )
 _CREDENTIAL_LAST_WORDS = frozenset({"token", "secret"})

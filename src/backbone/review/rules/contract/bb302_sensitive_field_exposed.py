@@ -125,7 +125,7 @@ class SensitiveFieldExposed(Rule):
             "the schema fills with what its caller already holds (`token=found.token` of a record looked up by "
             "the token the request carried, a parameter echoed back) or just created (the handle of the job the "
             "handler created and saved, `session.add(job)`): it hands nothing new to anyone; names that "
-            "are about a secret without holding it (`password_changed_at`, `has_password: bool`, "
+            "are about a secret without holding it (`password_changed_at`, `has_password: bool`, `allow_empty_password`, "
             "`next_page_token`, `csrf_token`, `token_type`); a field named as a credential whose type is a schema "
             "of the module none of whose fields, its bases' and nested schemas' included, is a credential (`token: "
             "TokenView` where `TokenView` keeps `id`, `valid` and `credential: CredentialView` with only `email`): "
@@ -189,6 +189,7 @@ class SensitiveFieldExposed(Rule):
             email: str
             password_changed_at: str | None = None
             has_password: bool = True
+            can_sign_in_with_no_password: bool = False
 
         app = FastAPI()
 

@@ -190,3 +190,21 @@ def test_a_token_field_holding_a_schema_without_credentials_sends_none(tmp_path:
     # `VaultCredentialResponse.token` (line 32) holds a view with no credential; the cloud token's
     # nested secret still goes out.
     assert found == [("app/schemas.py", 36)]
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("password", True),
+        ("password_hash", True),
+        ("login_password", True),
+        ("password_changed_at", False),
+        ("has_password", False),
+        ("learner_can_login_with_no_password", False),
+        ("allow_empty_password", False),
+    ],
+)
+def test_names_that_hold_a_password_and_flags_about_one(name: str, secret: bool) -> None:
+    from backbone.review.knowledge.schemas import sensitive_field
+
+    assert (sensitive_field(name) is not None) is secret

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from backbone.api import ReviewRequest, review
 
 MODELS = """\

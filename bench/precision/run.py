@@ -31,8 +31,8 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import os
 import json
+import os
 import random
 import subprocess
 import sys
@@ -87,17 +87,26 @@ def project_sets() -> list[str]:
     return list(dict.fromkeys(entry["set"] for entry in data["project"]))
 
 
+def _download(project: Project, downloads: Path) -> None:
+    """`pip download` the pinned archive; pip 24.1 and later refuse some old archives' metadata
+    (shuup 3.1.0: a dependency specifier that is not standard), so a failed download is retried
+    with pip 24.0, installed once into the work folder."""
+    command = ["-m", "pip", "download", "--no-deps", "-q", "-d", str(downloads), f"{project.name}=={project.version}"]
+    if subprocess.run([sys.executable, *command]).returncode == 0:
+        return
+    old_pip = WORK / "pip-24.0"
+    if not (old_pip / "pip").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pip==24.0", "--target", str(old_pip)], check=True)
+    subprocess.run([sys.executable, *command], check=True, env={**os.environ, "PYTHONPATH": str(old_pip)})
+
+
 def fetch(projects: list[Project]) -> None:
     downloads = WORK / "dl"
     downloads.mkdir(parents=True, exist_ok=True)
     for project in projects:
         archive = downloads / project.archive
         if not archive.exists():
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(downloads),
-                 f"{project.name}=={project.version}"],
-                check=True,
-            )
+            _download(project, downloads)
         digest = hashlib.sha256(archive.read_bytes()).hexdigest()
         if digest != project.sha256:
             raise SystemExit(f"{archive.name}: sha256 {digest} is not the pinned {project.sha256}")

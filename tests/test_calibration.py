@@ -55,6 +55,20 @@ def test_a_small_cell_only_lowers_to_what_the_rule_earns(monkeypatch) -> None:
     assert calibrated("BB900", Confidence.LOW) is Confidence.LOW
 
 
+def test_weaker_evidence_says_nothing_of_stronger(monkeypatch) -> None:
+    # Every labelled finding had medium evidence, and most were wrong (SQL built from constants).
+    monkeypatch.setattr(calibration, "EVIDENCE", {("BB900", "medium"): (1, 9), ("BB900", "low"): (0, 3)})
+    monkeypatch.setattr(calibration, "RULES", {"BB900": (1, 12)})
+    # No finding of high evidence (SQL built from request input) was ever labelled: it keeps its level.
+    assert calibrated("BB900", Confidence.HIGH) is Confidence.HIGH
+    assert calibrated("BB900", Confidence.MEDIUM) is Confidence.LOW
+    # Findings at an evidence level or stronger, five or more, bound it together.
+    monkeypatch.setattr(calibration, "EVIDENCE", {("BB900", "high"): (5, 6), ("BB900", "medium"): (1, 9)})
+    monkeypatch.setattr(calibration, "RULES", {"BB900": (6, 15)})
+    assert calibrated("BB900", Confidence.HIGH) is Confidence.HIGH
+    assert calibrated("BB900", Confidence.MEDIUM) is Confidence.LOW
+
+
 def test_an_unmeasured_rule_keeps_its_evidence(monkeypatch) -> None:
     monkeypatch.setattr(calibration, "EVIDENCE", {("BB900", "high"): (0, 3)})
     monkeypatch.setattr(calibration, "RULES", {"BB900": (0, 3)})

@@ -89,9 +89,9 @@ def test_a_scripted_session_on_the_example_service(shop: Path, capsys: pytest.Ca
         assert pages == cli["findings"]
 
         # Selection and confidence.
-        selected = await call(client, "review", {"select": ["BB5"], "min_confidence": "high"})
+        selected = await call(client, "review", {"select": ["BB2"], "min_confidence": "high"})
         assert selected["findings"] and all(
-            item["code"].startswith("BB5") and item["confidence"] == "high" for item in selected["findings"]
+            item["code"].startswith("BB2") and item["confidence"] == "high" for item in selected["findings"]
         )
 
         # A rule's documentation, by code and by name.

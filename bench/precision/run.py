@@ -4,6 +4,7 @@
     python bench/precision/run.py review  [--set heldout]       # review each project, keep the JSON
     python bench/precision/run.py sample  --set heldout --out labels.tsv [--per-rule 5 --total 100]
     python bench/precision/run.py score   labels.tsv             # precision per rule, family, severity
+    python bench/precision/run.py evidence                        # current evidence of every labelled finding
     python bench/precision/run.py calibrate                       # rewrite the review's calibration table
 
 `projects.toml` beside this file lists the projects and splits them into a working set
@@ -16,9 +17,13 @@ sample is written as a TSV with empty `label` and `reason` columns for a reader 
 `score` reads the filled file; unclear labels count in neither the numerator nor the
 denominator and are shown apart.
 
-`calibrate` turns the labels of the calibration sets (CALIBRATION_SETS) into
+`evidence` reads the current reviews of the calibration sets' projects (review them first)
+and writes `evidence-current.tsv`: for each labelled finding, the confidence the current rules'
+evidence gives the same finding (same rule, file and line), or `gone`. `calibrate` turns the
+labels of the calibration sets (CALIBRATION_SETS) into
 `src/backbone/review/calibration_data.py`: per rule, and per rule and the confidence its
-evidence gave, how many labelled findings were true. The review reports each finding at the
+current evidence gives, how many labelled findings were true; findings the rules no longer
+report are left out. Labels keep what readers said; the evidence moves with the rules. The review reports each finding at the
 confidence that measured precision earns (see `backbone.review.calibration`). A set used
 to calibrate is no longer held out: the next measurement needs a set listed after it.
 
@@ -51,7 +56,13 @@ WORK = Path(os.environ.get("BACKBONE_PRECISION_WORK", Path.home() / ".cache" / "
 BACKBONE = REPO / ".venv" / "bin" / "backbone"
 # The labelled sets the review's confidence is calibrated on: the four measured last, each
 # after the changes before it; older sets measured versions of the rules since rewritten.
-CALIBRATION_SETS = ("heldout7", "heldout8", "heldout9", "heldout10")
+CALIBRATION_SETS = (
+    "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15",
+)
+# The evidence the current rules give each labelled finding of the calibration sets (`evidence`).
+EVIDENCE = HERE / "evidence-current.tsv"
+EVIDENCE_COLUMNS = ["set", "row", "project", "code", "path", "line", "evidence"]
+GONE = "gone"
 # Findings are calibrated on the confidence their rule's evidence gave them: the column
 # `rule_confidence` of labels files written after calibration, `confidence` before it.
 COLUMNS = ["project", "code", "severity", "confidence", "rule_confidence", "path", "line", "message", "label", "reason"]
@@ -218,16 +229,60 @@ def score(labels: Path) -> int:
     return 0
 
 
-def calibration_table(sets: tuple[str, ...] = CALIBRATION_SETS) -> str:
-    """The text of `calibration_data.py` from the labels of `sets`."""
-    rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+def current_evidence(sets: tuple[str, ...] = CALIBRATION_SETS) -> list[dict[str, str]]:
+    """For each labelled finding of `sets`, the evidence (rule confidence) the current review of
+    its project gives the same finding (same rule, file and line), or `gone` when the current
+    rules no longer report it. The projects must have been reviewed with the current code
+    (`run.py review --set ...`)."""
+    projects = {project.name: project for project in load_projects("all")}
+    reports: dict[str, dict[tuple[str, str, int], str]] = {}
+    rows: list[dict[str, str]] = []
+    rank = {"low": 0, "medium": 1, "high": 2}
     for name in sets:
         with (HERE / f"labels-{name}.tsv").open(newline="") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                if row["label"] not in {"true", "false"}:
+            for number, row in enumerate(csv.DictReader(handle, delimiter="\t")):
+                project = projects[row["project"]]
+                if project.name not in reports:
+                    found: dict[tuple[str, str, int], str] = {}
+                    for finding in json.loads(project.report.read_text())["findings"]:
+                        key = (str(finding["code"]), str(finding["path"]), int(finding["line"]))
+                        level = str(finding.get("rule_confidence") or finding["confidence"])
+                        if key not in found or rank[level] > rank[found[key]]:
+                            found[key] = level
+                    reports[project.name] = found
+                evidence = reports[project.name].get((row["code"], row["path"], int(row["line"])), GONE)
+                rows.append({"set": name, "row": str(number), "project": row["project"], "code": row["code"],
+                             "path": row["path"], "line": row["line"], "evidence": evidence})
+    return rows
+
+
+def write_evidence(sets: tuple[str, ...] = CALIBRATION_SETS) -> None:
+    rows = current_evidence(sets)
+    with EVIDENCE.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, EVIDENCE_COLUMNS, delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+    gone = sum(row["evidence"] == GONE for row in rows)
+    print(f"wrote {EVIDENCE.relative_to(REPO)}: {len(rows)} labelled findings, {gone} no longer reported")
+
+
+def calibration_table(sets: tuple[str, ...] = CALIBRATION_SETS) -> str:
+    """The text of `calibration_data.py` from the labels of `sets`, each labelled finding counted
+    at the evidence the current rules give it (`evidence-current.tsv`); a finding the current
+    rules no longer report says nothing of them and is left out."""
+    rules: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    with EVIDENCE.open(newline="") as handle:
+        evidence_of = {(row["set"], int(row["row"])): row for row in csv.DictReader(handle, delimiter="\t")}
+    for name in sets:
+        with (HERE / f"labels-{name}.tsv").open(newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle, delimiter="\t")):
+                current = evidence_of.get((name, number))
+                if current is None or (current["code"], current["path"], current["line"]) != (row["code"], row["path"], row["line"]):
+                    raise SystemExit(f"{EVIDENCE.name} does not match labels-{name}.tsv row {number}: run `run.py evidence`")
+                if row["label"] not in {"true", "false"} or current["evidence"] == GONE:
                     continue
-                evidence = row.get("rule_confidence") or row["confidence"]
+                evidence = current["evidence"]
                 for counts in (rules[row["code"]], cells[(row["code"], evidence)]):
                     counts[0] += row["label"] == "true"
                     counts[1] += 1
@@ -261,7 +316,7 @@ CALIBRATION_DATA = REPO / "src" / "backbone" / "review" / "calibration_data.py"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["fetch", "review", "sample", "score", "calibrate"])
+    parser.add_argument("command", choices=["fetch", "review", "sample", "score", "evidence", "calibrate"])
     parser.add_argument("labels", nargs="?", type=Path)
     parser.add_argument("--set", default="heldout", choices=[*project_sets(), "all"])
     parser.add_argument("--out", type=Path)
@@ -283,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         codes = tuple(code.strip() for code in args.codes.split(",") if code.strip())
         levels = tuple(level.strip() for level in args.confidence.split(",") if level.strip())
         sample(projects, args.out, args.per_rule, args.total, args.seed, codes, levels)
+    elif args.command == "evidence":
+        write_evidence()
     elif args.command == "calibrate":
         CALIBRATION_DATA.write_text(calibration_table())
         print(f"wrote {CALIBRATION_DATA.relative_to(REPO)} from {', '.join(CALIBRATION_SETS)}")

@@ -185,7 +185,7 @@ PROJECT = {
 def test_bb204_confidence_follows_the_origin_across_modules(tmp_path: Path) -> None:
     root = write_project(tmp_path, PROJECT)
     findings = review_project(root, ("BB204",))
-    found = sorted((finding.location.line, finding.confidence, finding.severity) for finding in findings)
+    found = sorted((finding.location.line, finding.rule_confidence, finding.severity) for finding in findings)
     source = (root / "store/views.py").read_text().splitlines()
     expected = []
     for number, line in enumerate(source, start=1):

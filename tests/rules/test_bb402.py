@@ -61,7 +61,7 @@ def test_message_and_fix() -> None:
         "Hand the email to a task queue (Celery `.delay(...)`, RQ `enqueue(...)`, Dramatiq `.send(...)`) "
         "and answer the request without waiting for it."
     )
-    assert finding.confidence is Confidence.HIGH
+    assert finding.rule_confidence is Confidence.HIGH
 
 
 def test_fix_names_the_queue_the_project_already_uses() -> None:

@@ -35,7 +35,7 @@ def findings(snippet: str, path: str = "example.py", module: str = "example") ->
 )
 def test_settings_modules_by_path(path: str, confidence: Confidence) -> None:
     found = findings(PLAIN_DEBUG, path=path)
-    assert [(f.line, f.confidence) for f in found] == [(1, confidence)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(1, confidence)]
     assert path in found[0].message
 
 
@@ -99,7 +99,7 @@ def test_main_block_is_reported_only_when_it_serves_every_interface() -> None:
             app.run(host=os.environ.get("HOST", "::"), debug=True)
         """
     found = findings(flask_main)
-    assert [(f.line, f.confidence) for f in found] == [(14, Confidence.MEDIUM), (15, Confidence.MEDIUM)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(14, Confidence.MEDIUM), (15, Confidence.MEDIUM)]
     assert "`__main__` block" in found[0].message and "every network interface" in found[0].message
 
 
@@ -115,7 +115,7 @@ def test_factory_built_app_outside_main_is_medium() -> None:
         __all__ = ["serve"]
         """
     )
-    assert [(f.line, f.confidence) for f in found] == [(6, Confidence.MEDIUM)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(6, Confidence.MEDIUM)]
 
 
 def test_socketio_and_dash_run() -> None:
@@ -129,7 +129,7 @@ def test_socketio_and_dash_run() -> None:
         socketio.run(app, debug=True)
         """
     )
-    assert [(f.line, f.confidence) for f in found] == [(7, Confidence.HIGH)]
+    assert [(f.line, f.rule_confidence) for f in found] == [(7, Confidence.HIGH)]
 
 
 def test_messages_name_the_switch() -> None:
@@ -271,7 +271,7 @@ def test_flask_cors_decorator_inherits_the_apps_cors_origins(tmp_path, settings:
         "service/auth.py": FLASK_CORS_VIEWS,
     }
     found = _review_tree(tmp_path, files)
-    assert [f.confidence for f in found] == expected
+    assert [f.rule_confidence for f in found] == expected
     assert all(f.path.endswith("auth.py") for f in found)
 
 
@@ -286,7 +286,7 @@ def test_flask_cors_origins_set_in_app_config_and_decorator_override(tmp_path) -
     }
     found = _review_tree(tmp_path, files)
     # The decorator's own `origins` wins over the app's configuration.
-    assert [(f.line, f.severity.value) for f in found] == [(14, "error")]
+    assert [(f.line, f.rule_confidence) for f in found] == [(14, Confidence.HIGH)]
 
 
 def test_flask_cors_configuration_loaded_from_an_unseen_file_is_a_guess(tmp_path) -> None:
@@ -298,7 +298,7 @@ def test_flask_cors_configuration_loaded_from_an_unseen_file_is_a_guess(tmp_path
         "service/auth.py": FLASK_CORS_VIEWS,
     }
     found = _review_tree(tmp_path, files)
-    assert [(f.confidence, f.severity.value) for f in found] == [(Confidence.MEDIUM, "warning")]
+    assert [(f.rule_confidence, f.severity.value) for f in found] == [(Confidence.MEDIUM, "warning")]
 
 
 def test_debug_a_later_star_import_of_local_settings_may_rebind_is_low_confidence() -> None:
@@ -367,7 +367,7 @@ CORS_APP = """\
 
 def _cors(found: list[Finding]) -> list[tuple[str, Confidence, bool]]:
     return [
-        (f.path, f.confidence, "has nothing of this service's to send" in f.message)
+        (f.path, f.rule_confidence, "has nothing of this service's to send" in f.message)
         for f in found if "CORS" in f.message
     ]
 

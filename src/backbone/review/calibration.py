@@ -11,10 +11,13 @@ counts (`calibration_data`, generated from the labels) decides the confidence re
 - low: fewer.
 
 A cell (rule and evidence level) with at least `DECIDES` labelled findings decides on its
-own, up or down; a smaller cell only lowers the evidence's level to what its rule as a whole
-earns; a rule measured on fewer than `MEASURED` findings (the samples rarely draw it: a
-secret, SQL built from request input) keeps its evidence's level, and its documentation says
-it is not yet measured. The default `min-confidence`
+own, up or down; a smaller cell only lowers the evidence's level to what the rule's findings
+at that evidence or stronger earn together, or, when fewer than `MEASURED` of those were
+labelled, to what the rule as a whole earns. Where no finding at that evidence or stronger was
+ever labelled (the samples rarely draw them: SQL built from request input), weaker evidence,
+right less often, says nothing of it: the finding keeps its evidence's level, as every finding
+of a rule measured on fewer than `MEASURED` findings does (its documentation says it is not yet
+measured). The default `min-confidence`
 is high, so the default report holds the findings measured right at least four times in five;
 `--min-confidence medium` or `low` shows the rest.
 """
@@ -49,15 +52,26 @@ def measured(code: str) -> tuple[int, int] | None:
     return figure if figure is not None and figure[1] >= MEASURED else None
 
 
+def at_least(code: str, evidence: Confidence) -> tuple[int, int]:
+    """How many of `code`'s labelled findings at `evidence` or stronger were right, of how many."""
+    cells = [EVIDENCE.get((code, level.value)) for level in Confidence if level.rank >= evidence.rank]
+    return sum(cell[0] for cell in cells if cell), sum(cell[1] for cell in cells if cell)
+
+
 def calibrated(code: str, evidence: Confidence) -> Confidence:
     """The confidence to report a finding of `code` at whose evidence gave it `evidence`."""
     cell = EVIDENCE.get((code, evidence.value))
     if cell is not None and cell[1] >= DECIDES:
         return earned(*cell)
-    figure = measured(code)
-    if figure is None:
+    figure = at_least(code, evidence)
+    if figure[1] >= MEASURED:
+        return evidence.at_most(earned(*figure))
+    if figure[1] == 0:
+        # No finding this strong was ever labelled: the rule's weaker findings say nothing of it.
         return evidence
-    return evidence.at_most(earned(*figure))
+    # A few: too few to decide, the rule as a whole bounds it.
+    rule = measured(code)
+    return evidence if rule is None else evidence.at_most(earned(*rule))
 
 
 def highest(code: str, declared: Confidence) -> Confidence:

@@ -347,6 +347,48 @@ def test_a_task_of_a_celery_app_built_from_settings_is_a_background_task(
     assert [(f["severity"], f["context"]) for f in findings] == [("info", "task")]
 
 
+MIGRATION_USING_A_HELPER = """\
+    from django.db import migrations
+
+    from shop.backfill import backfill_names
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0001_initial")]
+        operations = [migrations.RunPython(backfill_names, migrations.RunPython.noop)]
+    """
+
+
+def test_a_helper_a_migration_names_runs_as_the_migration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`RunPython(backfill_names)` with the function in a helper module: it runs when the migration
+    is applied, and what it calls runs there too."""
+    backfill = """\
+        from shop.models import Order
+        from shop.services import customer_names
+
+
+        def backfill_names(apps, schema_editor):
+            customer_names(Order.objects.all())
+        """
+    files = {"shop/backfill.py": backfill, "shop/migrations/__init__.py": "", "shop/migrations/0002_names.py": MIGRATION_USING_A_HELPER}
+    assert _bb201(capsys, _tree(tmp_path / "migration", files)) == []
+    # Called from a view as well: the request reaches it.
+    view = """\
+        from fastapi import APIRouter
+
+        from shop.backfill import backfill_names
+
+        router = APIRouter()
+
+
+        @router.post("/names")
+        def names():
+            backfill_names(None, None)
+        """
+    found = _bb201(capsys, _tree(tmp_path / "view", {**files, "shop/views.py": view}))
+    assert [f["context"] for f in found] == ["request"]
+
+
 @pytest.mark.parametrize(
     "path",
     ["shop/create_test_data.py", "shop/pytest_plugin.py", "shop/orders_test.py", "shop/testing/helpers.py",

@@ -11,7 +11,8 @@ contexts it runs in, each with the evidence (the root that reaches it and the ch
   `AppConfig.ready`, app factories that build the application object), import time;
 - cli: click/typer/cyclopts commands, Flask CLI commands, Django management commands,
   functions that read a command line with argparse or optparse (a script's `main()`);
-- migration: Django migrations and Alembic revisions;
+- migration: Django migrations and Alembic revisions, and the project functions they name
+  (`RunPython(forwards)` with `forwards` imported from a helper module);
 - test: test modules, fixtures, factories and test-support code;
 - script: files under scripts/ or bin/;
 - unreachable: a class or function the project names only in branches that never run
@@ -206,6 +207,18 @@ class ExecutionContexts:
                 if by_path is not None:
                     roots.setdefault(by_path.context, []).append(
                         ContextFact(by_path.context, by_path.reason, (qualname,))
+                    )
+        for module in index.modules.values():
+            by_path = path_context(module.path) or revision_context(module)
+            if by_path is None or by_path.context is not ExecutionContext.MIGRATION:
+                continue
+            for reference in sorted(module.references):
+                # `RunPython(forwards)` with `forwards` imported from `app/migration_utils.py`: the
+                # project functions a migration names run when it is applied.
+                target = index.function(reference)
+                if target is not None and target.qualname not in module.functions:
+                    roots.setdefault(ExecutionContext.MIGRATION, []).append(
+                        ContextFact(ExecutionContext.MIGRATION, f"run by migration `{module.module}`", (target.qualname,))
                     )
         for module in index.modules.values():
             for hook in module.startup_hooks:

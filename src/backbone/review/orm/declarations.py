@@ -122,6 +122,7 @@ class _ModelExtractor:
         foreign_keys: list[tuple[str, str]] = []
         primary_keys: list[str] = []
         unique_fields: list[str] = []
+        unique_sets: list[tuple[str, ...]] = []
         relations: list[RelationDeclaration] = []
         managers: list[ManagerDeclaration] = []
         abstract = proxy = version_counter = False
@@ -130,6 +131,7 @@ class _ModelExtractor:
         for item in node.body:
             if isinstance(item, ast.ClassDef) and item.name == "Meta":
                 meta = _meta_options(item)
+                unique_sets.extend(_unique_sets(item))
                 abstract = meta.get("abstract") is True
                 proxy = meta.get("proxy") is True
                 app_label = str(meta.get("app_label") or "")
@@ -196,6 +198,7 @@ class _ModelExtractor:
             foreign_keys=tuple(foreign_keys),
             primary_keys=tuple(primary_keys),
             unique_fields=tuple(unique_fields),
+            unique_sets=tuple(unique_sets),
             relations=tuple(relations),
             managers=tuple(managers),
             version_counter=version_counter,
@@ -419,6 +422,34 @@ def _meta_options(meta: ast.ClassDef) -> dict[str, object]:
         if target is not None and isinstance(value, ast.Constant):
             options[target] = value.value
     return options
+
+
+def _unique_sets(meta: ast.ClassDef) -> list[tuple[str, ...]]:
+    """The sets of fields a Django model's Meta makes unique together: `unique_together` (one tuple
+    or a list of them) and `UniqueConstraint(fields=[...])` in `constraints` without a `condition`
+    (a partial constraint leaves the other rows free)."""
+    found: list[tuple[str, ...]] = []
+
+    def names(node: ast.expr | None) -> tuple[str, ...]:
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(
+            isinstance(element, ast.Constant) and isinstance(element.value, str) for element in node.elts
+        ):
+            return tuple(str(element.value) for element in node.elts if isinstance(element, ast.Constant))
+        return ()
+
+    for item in meta.body:
+        target, _, value = _assignment(item)
+        if target == "unique_together" and isinstance(value, (ast.List, ast.Tuple)):
+            single = names(value)
+            found.extend([single] if single else [names(element) for element in value.elts if names(element)])
+        elif target == "constraints" and isinstance(value, (ast.List, ast.Tuple)):
+            for element in value.elts:
+                if not isinstance(element, ast.Call) or (dotted_parts(element.func) or [""])[-1] != "UniqueConstraint":
+                    continue
+                keywords = {keyword.arg: keyword.value for keyword in element.keywords if keyword.arg}
+                if "condition" not in keywords and names(keywords.get("fields")):
+                    found.append(names(keywords.get("fields")))
+    return found
 
 
 def _is_true(node: ast.expr | None) -> bool:

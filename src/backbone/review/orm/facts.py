@@ -113,6 +113,8 @@ class ModelClass:
     primary_keys: tuple[str, ...] = ()
     # Columns and Django fields declared `unique=True`: a filter on one picks out one row.
     unique_fields: tuple[str, ...] = ()
+    # Sets of fields unique together (Django `unique_together`, an unconditional `UniqueConstraint`).
+    unique_sets: tuple[tuple[str, ...], ...] = ()
     # SQLAlchemy `version_id_col`: concurrent updates are detected, not lost.
     version_counter: bool = False
     # Its own bases say it is mapped (Django Model, a declarative base, `db.Model`,

@@ -91,6 +91,7 @@ class ModelInfo:
     foreign_keys: list[tuple[str, str]] = field(default_factory=list)
     primary_keys: set[str] = field(default_factory=set)
     unique_fields: set[str] = field(default_factory=set)
+    unique_sets: set[tuple[str, ...]] = field(default_factory=set)
     version_counter: bool = False
     # Every ancestor is known, so `fields` and `relations` are complete.
     complete: bool = True
@@ -379,6 +380,7 @@ class _GraphBuilder:
             info.foreign_keys.extend(facts.foreign_keys)
             info.primary_keys.update(facts.primary_keys)
             info.unique_fields.update(facts.unique_fields)
+            info.unique_sets.update(facts.unique_sets)
             for relation in facts.relations:
                 info.fields.discard(relation.name)
             for manager in facts.managers:

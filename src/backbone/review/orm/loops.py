@@ -222,10 +222,15 @@ def filtered_to_one_row(node: ast.AST, flow: ScopeFlow) -> bool:
         current = func.value
     if not calls:
         return False
-    keys = _KEY_LOOKUPS | _unique_columns(node, flow)
+    columns, together = _unique_columns(node, flow)
+    keys = _KEY_LOOKUPS | columns
     for call in calls:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
         if name in ("filter", "filter_by", "get") and any(keyword.arg in keys for keyword in call.keywords):
+            return True
+        given = {_lookup_field(keyword.arg) for keyword in call.keywords if keyword.arg}
+        if name in ("filter", "filter_by", "get") and any(set(fields) <= given for fields in together):
+            # `filter(vendor=v, name=n, version=x)` on `unique_together = ("vendor", "name", "version")`.
             return True
         if name in ("filter", "where") and any(_pins_key(argument, keys) for argument in call.args):
             return True
@@ -243,13 +248,23 @@ def _pins_key(test: ast.expr, keys: frozenset[str]) -> bool:
     )
 
 
-def _unique_columns(node: ast.AST, flow: ScopeFlow) -> frozenset[str]:
-    """The primary key and unique columns of the model the query reads, when it is known."""
+def _unique_columns(node: ast.AST, flow: ScopeFlow) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    """The primary key and unique columns of the model the query reads, and its sets of columns
+    unique together, when the model is known."""
     value = flow.value(node)
     info = flow.knowledge.model(value.model) if value is not None and value.model else None
     if info is None:
-        return frozenset()
-    return frozenset(info.primary_keys | info.unique_fields)
+        return frozenset(), ()
+    return frozenset(info.primary_keys | info.unique_fields), tuple(sorted(info.unique_sets))
+
+
+def _lookup_field(lookup: str) -> str:
+    """The field an exact lookup compares (`name`, `name__exact`, `owner_id` for `owner`); "" for
+    any other lookup (`name__icontains`)."""
+    field, _, rest = lookup.partition("__")
+    if rest and rest != "exact":
+        return ""
+    return field[:-3] if field.endswith("_id") else field
 
 
 def sliced_to_few_rows(node: ast.AST, flow: ScopeFlow) -> bool:

@@ -107,6 +107,7 @@ class LazyRelationInLoop(Rule):
             "Reading the foreign-key column (`post.author_id`) is not flagged, nor is a loop over a query sliced "
             "by constants to at most ten rows (`Post.objects.filter(...)[:7]`, or a name bound to it): a bounded "
             "handful of queries, nor one over a query that keeps one row (`filter(pk=...)`, a `unique=True` field, "
+            "every field of a `unique_together` set or of an unconditional `UniqueConstraint`, "
             "`where(Order.id == order_id)`), nor are rows whose origin "
             "backbone can't see (a parameter), relations read on a single instance outside a loop (Django "
             "and SQLAlchemy cache them), a SQLAlchemy many-to-one whose foreign key to the target's primary key "
@@ -163,6 +164,19 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # A constraint with a condition leaves the other rows free; a lookup that is not exact
+        # matches many.
+        (VARIATION_MODELS + """
+
+        def variation_items(item_id):
+            first = [variation.item.name for variation in Variation.objects.filter(item=item_id)]  # expect: BB203
+            return first + [variation.item.name for variation in Variation.objects.filter(item=item_id, all_channels__in=[True])]  # expect: BB203
+        """).replace(
+            "channels = models.ManyToManyField(Channel)",
+            "channels = models.ManyToManyField(Channel)\n\n            class Meta:\n"
+            "                unique_together = (\"item\", \"all_channels\")\n"
+            "                constraints = [models.UniqueConstraint(fields=[\"item\"], name=\"one\", condition=models.Q(all_channels=True))]",
+        ),
         # A many-to-many manager's rows carry no key back; nor does a relation of the row other
         # than the key back to the owner.
         VARIATION_MODELS + """
@@ -417,6 +431,17 @@ class LazyRelationInLoop(Rule):
             names = [variation.item.name for variation in item.variations.all()]
             return names + [variation.item.name for variation in item.variations.filter(all_channels=True)]
         """,
+        # Fields unique together (`unique_together`, an unconditional UniqueConstraint): one row.
+        (VARIATION_MODELS + """
+
+        def variation_channels(item_id, flag):
+            return [variation.item.name for variation in Variation.objects.filter(item_id=item_id, all_channels=flag)]
+        """).replace(
+            "channels = models.ManyToManyField(Channel)",
+            "channels = models.ManyToManyField(Channel)\n\n            class Meta:\n"
+            "                unique_together = [(\"item\", \"all_channels\")]\n"
+            "                constraints = [models.UniqueConstraint(fields=[\"item\"], name=\"one\", condition=models.Q(all_channels=True))]",
+        ),
         # Every row of one order: a SQLAlchemy query on the primary key.
         ORDER_MODELS + """
 

@@ -2110,6 +2110,19 @@ def test_proxy_and_unmanaged_models_have_no_table_to_create_or_drop(tmp_path: Pa
         assert [(f.code, f.path) for f in found if "0003" in f.path or "0002" in f.path] == []
     with_table = review_tree_with(tmp_path / "table", files("{}"), "BB7", config='min-confidence = "low"\n')
     assert {(f.code, f.path) for f in with_table if "0003" in f.path} >= {("BB706", "game/migrations/0003_remove_store.py")}
+    # A proxy renamed before it is deleted is still a proxy.
+    renamed = {
+        **files('{"proxy": True}'),
+        "game/migrations/0003_remove_store.py": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                dependencies = [("game", "0002_store")]
+                operations = [migrations.RenameModel("Store", "Shop"), migrations.DeleteModel("Shop")]
+            """,
+    }
+    found = review_tree_with(tmp_path / "renamed", renamed, "BB7", config='min-confidence = "low"\n')
+    assert [(f.code, f.line) for f in found if f.path.endswith("0003_remove_store.py") and f.code == "BB706"] == []
 
 
 def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tmp_path: Path) -> None:

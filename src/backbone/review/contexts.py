@@ -208,8 +208,6 @@ class ExecutionContexts:
                     roots.setdefault(by_path.context, []).append(
                         ContextFact(by_path.context, by_path.reason, (qualname,))
                     )
-        for module in index.modules.values():
-            by_path = path_context(module.path) or revision_context(module)
             if by_path is None or by_path.context is not ExecutionContext.MIGRATION:
                 continue
             for reference in sorted(module.references):

@@ -57,6 +57,17 @@ def collect_imports(
     return imports, tuple(stars)
 
 
+def within(name: str, prefixes: frozenset[str]) -> bool:
+    """`name` is one of the dotted `prefixes` or inside one (`flask_login.utils.login_user` in
+    `flask_login`; not `flask_loginx`)."""
+    end = len(name)
+    while end > 0:
+        if name[:end] in prefixes:
+            return True
+        end = name.rfind(".", 0, end)
+    return False
+
+
 def dotted_parts(node: ast.expr) -> list[str] | None:
     """`a.b.c` as ["a", "b", "c"]; None when the chain does not start at a plain name."""
     parts: list[str] = []
@@ -103,6 +114,14 @@ def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
         if keyword.arg == name:
             return keyword.value
     return None
+
+
+def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    """The argument `name=` of `call`, else its positional argument at `position`, or None."""
+    found = keyword_value(call, name)
+    if found is not None:
+        return found
+    return call.args[position] if len(call.args) > position else None
 
 
 class NameResolver:

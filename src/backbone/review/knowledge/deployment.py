@@ -11,6 +11,8 @@ import ast
 import re
 from pathlib import PurePosixPath
 
+from backbone.review.names import within
+
 # Application classes whose `debug=True` turns on tracebacks in responses (Starlette's
 # ServerErrorMiddleware debug page, Litestar's debug responses).
 DEBUG_ARGUMENT_APPS = frozenset(
@@ -189,15 +191,13 @@ _CREDENTIAL_ATTRIBUTES = frozenset(
     {"cookies", "COOKIES", "set_cookie", "set_signed_cookie", "get_signed_cookie", "delete_cookie", "authorization"}
 )
 _CREDENTIAL_HEADERS = frozenset({"cookie", "set-cookie", "www-authenticate"})
-_CREDENTIAL_LIBRARIES = (
+_CREDENTIAL_LIBRARIES = frozenset({
     "flask.session", "flask_login", "flask_security", "flask_session", "flask_httpauth", "flask_wtf.csrf",
     "starlette.middleware.sessions", "starlette.authentication", "fastapi.security.APIKeyCookie",
     "fastapi.security.HTTPBasic", "fastapi.security.http.HTTPBasic", "fastapi.security.api_key.APIKeyCookie",
     "fastapi_users", "fastapi_login", "starsessions", "authlib", "django", "werkzeug.http.dump_cookie",
     "http.cookies", "itsdangerous", "aiohttp_session", "pyramid", "webob",
-)
-
-_CREDENTIAL_PACKAGES = frozenset(library.partition(".")[0] for library in _CREDENTIAL_LIBRARIES)
+})
 
 
 def browser_credentials(nodes: list[ast.AST], references: frozenset[str]) -> bool:
@@ -205,11 +205,8 @@ def browser_credentials(nodes: list[ast.AST], references: frozenset[str]) -> boo
     header), reads HTTP authentication (`request.authorization`, `WWW-Authenticate`), keeps
     sessions (`request.session`), or uses a library that does: what a browser sends by itself
     with a credentialed cross-origin request."""
-    for reference in references:
-        if reference.partition(".")[0] in _CREDENTIAL_PACKAGES and any(
-            reference == library or reference.startswith(library + ".") for library in _CREDENTIAL_LIBRARIES
-        ):
-            return True
+    if any(within(reference, _CREDENTIAL_LIBRARIES) for reference in references):
+        return True
     for node in nodes:
         if isinstance(node, ast.Attribute):
             if node.attr in _CREDENTIAL_ATTRIBUTES:

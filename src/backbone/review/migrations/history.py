@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
 from backbone.review.migrations.model import FieldOperation, FieldState, MigrationDeclaration
-from backbone.review.names import NameResolver
+from backbone.review.names import NameResolver, argument
 
 if TYPE_CHECKING:
     from backbone.review.project import ModuleFacts, ProjectIndex
@@ -83,15 +83,8 @@ def _pair(node: ast.expr) -> tuple[str, str] | None:
     return None
 
 
-def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return call.args[position] if len(call.args) > position else None
-
-
 def _text(call: ast.Call, position: int, name: str) -> str:
-    value = _argument(call, position, name)
+    value = argument(call, position, name)
     return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else ""
 
 
@@ -108,13 +101,13 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
     if name == "CreateModel":
         created = _text(call, 0, "name").lower()
         found = [at("create", created)]
-        fields = _argument(call, 1, "fields")
+        fields = argument(call, 1, "fields")
         for item in fields.elts if isinstance(fields, (ast.List, ast.Tuple)) else ():
             if isinstance(item, ast.Tuple) and len(item.elts) == 2 and isinstance(item.elts[0], ast.Constant):
                 field_name = item.elts[0].value
                 if isinstance(field_name, str) and isinstance(item.elts[1], ast.Call):
                     found.append(at("add", created, field_name, field=field_state(item.elts[1], resolver.qualified_name)))
-        options = _argument(call, 3, "options")
+        options = argument(call, 3, "options")
         if isinstance(options, ast.Dict):
             for key, value in zip(options.keys, options.values):
                 if isinstance(key, ast.Constant) and key.value == "db_table":
@@ -125,11 +118,11 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
             found.append(at("no_table", created))
         return found
     if name == "AlterModelTable":
-        given = _argument(call, 1, "table")
+        given = argument(call, 1, "table")
         named = given.value if isinstance(given, ast.Constant) and isinstance(given.value, str) else ""
         return [at("table", _text(call, 0, "name").lower(), named if named or _is_none_literal(given) else "?")]
     if name in ("AddField", "AlterField"):
-        field = _argument(call, 2, "field")
+        field = argument(call, 2, "field")
         state = field_state(field, resolver.qualified_name) if isinstance(field, ast.Call) else None
         return [at("add" if name == "AddField" else "alter", model, _text(call, 1, "name"), field=state)]
     if name == "RemoveField":
@@ -142,7 +135,7 @@ def _operations(call: ast.Call, resolver: NameResolver) -> list[FieldOperation]:
         return [at("delete_model", _text(call, 0, "name").lower())]
     if name == "SeparateDatabaseAndState":
         # The Django state (what the next AlterField compares against) follows state_operations.
-        inner = _argument(call, 1, "state_operations")
+        inner = argument(call, 1, "state_operations")
         found = []
         for item in inner.elts if isinstance(inner, (ast.List, ast.Tuple)) else ():
             if isinstance(item, ast.Call):
@@ -288,12 +281,12 @@ def replaced(project: ProjectIndex | None, facts: ModuleFacts) -> bool:
     )
 
 
-def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str,
-                 name: str) -> FieldState | None:
-    """The field `model.name` as it is before the operation at (line, column) of this migration.
-
-    None when the project does not hold the whole history the operation depends on.
-    """
+def _history_before(
+    project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int
+) -> tuple[_App, list[FieldOperation]] | None:
+    """The app of this migration and the operations applied before the one at (line, column) of
+    it: its ancestors', dependencies first, then its own above that point. None when the project
+    does not hold the whole history the operation depends on."""
     if project is None or not facts.migrations:
         return None
     migration = facts.migrations[0]
@@ -304,13 +297,22 @@ def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, co
     ancestors = _ancestors(app, migration.name)
     if ancestors is None:
         return None
+    earlier = [operation for ancestor in ancestors for operation in ancestor.operations]
+    earlier += [operation for operation in migration.operations if (operation.line, operation.column) < (line, column)]
+    return app, earlier
+
+
+def field_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str,
+                 name: str) -> FieldState | None:
+    """The field `model.name` as it is before the operation at (line, column) of this migration.
+
+    None when the project does not hold the whole history the operation depends on.
+    """
+    history = _history_before(project, facts, line, column)
+    if history is None:
+        return None
     fields: Fields = {}
-    for ancestor in ancestors:
-        for operation in ancestor.operations:
-            _apply(fields, operation)
-    for operation in migration.operations:
-        if (operation.line, operation.column) >= (line, column):
-            break
+    for operation in history[1]:
         _apply(fields, operation)
     return fields.get(model, {}).get(name)
 
@@ -323,7 +325,7 @@ def default_table(label: str, model: str) -> str:
 def no_table_of_its_own(call: ast.Call) -> bool:
     """A `CreateModel` whose options say Django makes no table for it: `proxy=True` (the model
     reads its parent's table) or `managed=False` (someone else's table)."""
-    options = _argument(call, 3, "options")
+    options = argument(call, 3, "options")
     if not isinstance(options, ast.Dict):
         return False
     for key, value in zip(options.keys, options.values):
@@ -337,44 +339,28 @@ def no_table_of_its_own(call: ast.Call) -> bool:
 def has_no_table(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> bool:
     """The app's migrations before the operation at (line, column) created `model` as a proxy or
     unmanaged model (`no_table_of_its_own`): Django made no table for it, and drops none."""
-    if project is None or not facts.migrations:
-        return False
-    migration = facts.migrations[0]
-    app = project.view(_VIEW, _apps).get(migration.directory)
-    if app is None or migration.name not in app.migrations:
-        return False
-    migration = app.migrations[migration.name]
-    ancestors = _ancestors(app, migration.name)
-    if ancestors is None:
-        return False
-    earlier = [operation for ancestor in ancestors for operation in ancestor.operations]
-    earlier += [operation for operation in migration.operations if (operation.line, operation.column) < (line, column)]
-    tableless = False
-    for operation in earlier:
-        if operation.kind == "create" and operation.model == model:
-            tableless = False
-        elif operation.kind == "no_table" and operation.model == model:
-            tableless = True
-    return tableless
+    history = _history_before(project, facts, line, column)
+    tableless: set[str] = set()
+    for operation in history[1] if history is not None else ():
+        if operation.kind == "create":
+            tableless.discard(operation.model)
+        elif operation.kind == "no_table":
+            tableless.add(operation.model)
+        elif operation.kind == "rename_model" and operation.model in tableless:
+            tableless.discard(operation.model)
+            tableless.add(operation.new_name)
+    return model in tableless
 
 
 def table_before(project: ProjectIndex | None, facts: ModuleFacts, line: int, column: int, model: str) -> str | None:
     """The table of `model` before the operation at (line, column) of this migration: the one its
     `db_table` option or an `AlterModelTable` named, else the default (`default_table`). None when
     the project does not hold the whole history, or the code computes the name."""
-    if project is None or not facts.migrations:
+    history = _history_before(project, facts, line, column)
+    if history is None:
         return None
-    migration = facts.migrations[0]
-    app = project.view(_VIEW, _apps).get(migration.directory)
-    if app is None or migration.name not in app.migrations:
-        return None
-    migration = app.migrations[migration.name]
-    ancestors = _ancestors(app, migration.name)
-    if ancestors is None:
-        return None
+    app, earlier = history
     tables: dict[str, str] = {}
-    earlier = [operation for ancestor in ancestors for operation in ancestor.operations]
-    earlier += [operation for operation in migration.operations if (operation.line, operation.column) < (line, column)]
     for operation in earlier:
         if operation.kind in ("create", "table"):
             tables[operation.model] = operation.name

@@ -31,7 +31,7 @@ from backbone.review.migrations.model import (
     StepKind,
 )
 from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
-from backbone.review.names import last_name
+from backbone.review.names import argument, last_name
 from backbone.review.orm.catalog import (
     DJANGO_FIELD_PACKAGES, DJANGO_GENERIC_RELATION, DJANGO_MANY_TO_MANY, DJANGO_NON_MODEL_PACKAGES,
 )
@@ -94,15 +94,8 @@ def literal_text(node: ast.AST | None) -> str | None:
     return None
 
 
-def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return call.args[position] if len(call.args) > position else None
-
-
 def _string(call: ast.Call, position: int, name: str) -> str:
-    value = literal_text(_argument(call, position, name))
+    value = literal_text(argument(call, position, name))
     return value or ""
 
 
@@ -325,7 +318,7 @@ def _django_operation(
         into = state_only if no_table_of_its_own(call) else steps
         into.append(Step(StepKind.CREATE_TABLE, call, text, table))
     elif name in ("AddField", "AlterField"):
-        field = _argument(call, 2, "field")
+        field = argument(call, 2, "field")
         column = _string(call, 1, "name")
         if isinstance(field, ast.Call):
             steps.extend(_django_field(context, call, text, model, column, field, adding=name == "AddField"))
@@ -348,20 +341,23 @@ def _django_operation(
         state_only.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "name").lower()))
     elif name in ("RenameModel", "AlterModelTable"):
         renaming = name == "RenameModel"
-        steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_name" if renaming else "name").lower(),
-                          new_name=_string(call, 1, "new_name").lower() if renaming else ""))
+        renamed = _string(call, 0, "old_name" if renaming else "name").lower()
+        # A proxy or unmanaged model has no table of its own to rename or move.
+        into = state_only if has_no_table(context.project, context.facts, call.lineno, call.col_offset, renamed) else steps
+        into.append(Step(StepKind.RENAME_TABLE, call, text, renamed,
+                         new_name=_string(call, 1, "new_name").lower() if renaming else ""))
     elif name in ("AddIndex", "AddIndexConcurrently"):
         steps.append(Step(StepKind.CREATE_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name in ("RemoveIndex", "RemoveIndexConcurrently"):
         steps.append(Step(StepKind.DROP_INDEX, call, text, model, concurrently=name.endswith("Concurrently")))
     elif name == "AddConstraint":
-        constraint = _argument(call, 1, "constraint")
+        constraint = argument(call, 1, "constraint")
         kind = ConstraintKind.CHECK
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
     elif name == "AlterUniqueTogether":
-        together = _argument(call, 1, "unique_together")
+        together = argument(call, 1, "unique_together")
         # A set of field tuples: Django adds a UNIQUE constraint for each new one (what it had
         # before is not in this file; an empty set only drops).
         if not _is_none(together) and not (isinstance(together, (ast.Set, ast.List, ast.Tuple)) and not together.elts) \
@@ -369,17 +365,17 @@ def _django_operation(
             steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 0, "name").lower(),
                               constraint=ConstraintKind.UNIQUE))
     elif name == "RunPython":
-        code = _argument(call, 0, "code")
+        code = argument(call, 0, "code")
         # `RunPython(*helper(...))`: the helper's result is the arguments, how many (a reverse among
         # them) is not known here, so the operation is taken as reversible.
-        unpacked = any(isinstance(argument, ast.Starred) for argument in call.args)
-        reversible = unpacked or not _is_none(_argument(call, 1, "reverse_code"))
+        unpacked = any(isinstance(given, ast.Starred) for given in call.args)
+        reversible = unpacked or not _is_none(argument(call, 1, "reverse_code"))
         function = code.id if isinstance(code, ast.Name) else ""
         steps.append(Step(StepKind.DATA, call, text, reversible=reversible, function=function,
                           emptied=_emptied_models(context, function), no_op=_does_nothing(context, code)))
     elif name == "RunSQL":
-        reversible = not _is_none(_argument(call, 1, "reverse_sql"))
-        found, problem = _sql_steps(context, call, _argument(call, 0, "sql"), reversible)
+        reversible = not _is_none(argument(call, 1, "reverse_sql"))
+        found, problem = _sql_steps(context, call, argument(call, 0, "sql"), reversible)
         if problem:
             problems.append(problem)
         if not any(step.kind is StepKind.DATA for step in found) and not reversible:
@@ -387,7 +383,7 @@ def _django_operation(
         steps.extend(found)
     elif name == "SeparateDatabaseAndState":
         for keyword, into in (("database_operations", steps), ("state_operations", state_only)):
-            value = _argument(call, 0 if keyword == "database_operations" else 1, keyword)
+            value = argument(call, 0 if keyword == "database_operations" else 1, keyword)
             if isinstance(value, (ast.List, ast.Tuple)):
                 for inner in value.elts:
                     if isinstance(inner, ast.Call):
@@ -397,7 +393,7 @@ def _django_operation(
 def _names_current_table(context: FileContext, call: ast.Call) -> bool:
     """An `AlterModelTable` that names the table the model has before it (its `db_table`, or the
     default `<app label>_<model>`), as the app's migration history says."""
-    table = literal_text(_argument(call, 1, "table"))
+    table = literal_text(argument(call, 1, "table"))
     model = _string(call, 0, "name").lower()
     if not table or not model:
         return False
@@ -456,9 +452,9 @@ def function_models(function: ast.FunctionDef) -> dict[str, tuple[str, str]]:
             if model and name not in dropped and name not in models:
                 call = statement.value
                 assert isinstance(call, ast.Call)
-                first = literal_text(_argument(call, 0, "app_label")) or ""
+                first = literal_text(argument(call, 0, "app_label")) or ""
                 # `get_model("app", "Model")`, or `get_model("app.Model")`.
-                label = first if _argument(call, 1, "model_name") is not None else first.rpartition(".")[0]
+                label = first if argument(call, 1, "model_name") is not None else first.rpartition(".")[0]
                 models[name] = (label, model)
             else:
                 models.pop(name, None)
@@ -472,7 +468,7 @@ def _model_of(node: ast.expr, models: dict[str, str]) -> str:
     if isinstance(node, ast.Name):
         return models.get(node.id, "")
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_model":
-        name = literal_text(_argument(node, 1, "model_name")) or (literal_text(node.args[0]) if node.args else None)
+        name = literal_text(argument(node, 1, "model_name")) or (literal_text(node.args[0]) if node.args else None)
         return (name or "").rpartition(".")[2].lower()
     return ""
 
@@ -629,7 +625,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
         into = steps if on_postgres else elsewhere
         if name.startswith(_ALEMBIC_OP):
             operation = name[len(_ALEMBIC_OP):]
-            if operation == "execute" and on_postgres and _sqlite_only(_argument(call, 0, "sqltext")):
+            if operation == "execute" and on_postgres and _sqlite_only(argument(call, 0, "sqltext")):
                 # PostgreSQL rejects it: the revision runs on SQLite.
                 database = database or "sqlite"
                 continue
@@ -698,7 +694,7 @@ def _batch_table(context: FileContext, name: str, node: ast.AST) -> str:
             call = item.context_expr
             if isinstance(call, ast.Call) and isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name \
                     and context.call_name(call) == _ALEMBIC_OP + "batch_alter_table":
-                recreate = _argument(call, 2, "recreate")
+                recreate = argument(call, 2, "recreate")
                 if recreate is None or literal_text(recreate) in ("auto", "never"):
                     return _string(call, 0, "table_name")
                 return ""
@@ -736,7 +732,7 @@ def extract_table_creators(tree: ast.Module, resolver: NameResolver) -> dict[str
         for node in own_nodes(statement):
             if not isinstance(node, ast.Call) or resolver.qualified_name(node.func) != _ALEMBIC_OP + "create_table":
                 continue
-            table = _argument(node, 0, "table_name")
+            table = argument(node, 0, "table_name")
             if isinstance(table, ast.Name) and table.id in parameters:
                 found[f"{resolver.module}.{statement.name}"] = (table.id, parameters.index(table.id), "")
             elif (name := literal_text(table)) is not None:
@@ -784,7 +780,7 @@ def extract_column_types(tree: ast.Module, resolver: NameResolver) -> dict[str, 
             for item in node.items:
                 if isinstance(item.context_expr, ast.Call) and isinstance(item.optional_vars, ast.Name) \
                         and resolver.qualified_name(item.context_expr.func) == _ALEMBIC_OP + "batch_alter_table":
-                    batches[item.optional_vars.id] = literal_text(_argument(item.context_expr, 0, "table_name")) or "?"
+                    batches[item.optional_vars.id] = literal_text(argument(item.context_expr, 0, "table_name")) or "?"
     found: dict[str, list[tuple[str, int, bool]]] = {}
 
     def declare(table: str, column: ast.Call | ast.expr | None, line: int, type_node: ast.expr | None = None) -> None:
@@ -805,7 +801,7 @@ def extract_column_types(tree: ast.Module, resolver: NameResolver) -> dict[str, 
             continue
         qualified = resolver.qualified_name(node.func) or ""
         if qualified.startswith(_ALEMBIC_OP):
-            operation, table = qualified[len(_ALEMBIC_OP):], literal_text(_argument(node, 0, "table_name")) or "?"
+            operation, table = qualified[len(_ALEMBIC_OP):], literal_text(argument(node, 0, "table_name")) or "?"
             shift = 1
         elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.value.id in batches:
@@ -814,15 +810,15 @@ def extract_column_types(tree: ast.Module, resolver: NameResolver) -> dict[str, 
             continue
         keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
         if operation == "create_table":
-            for argument in node.args[1:]:
-                if isinstance(argument, ast.Call) and _last(resolver.qualified_name(argument.func) or "") == "Column":
-                    declare(table, argument, node.lineno)
+            for given in node.args[1:]:
+                if isinstance(given, ast.Call) and _last(resolver.qualified_name(given.func) or "") == "Column":
+                    declare(table, given, node.lineno)
         elif operation == "add_column":
-            column = _argument(node, shift, "column")
+            column = argument(node, shift, "column")
             if isinstance(column, ast.Call):
                 declare(table, column, node.lineno)
         elif operation == "alter_column" and "type_" in keywords:
-            declare(table, _argument(node, shift, "column_name"), node.lineno, keywords["type_"])
+            declare(table, argument(node, shift, "column_name"), node.lineno, keywords["type_"])
     return {key: tuple(values) for key, values in found.items()}
 
 
@@ -894,7 +890,7 @@ def _created_by(context: FileContext, call: ast.Call) -> str:
     parameter, position, table = entry
     if not parameter:
         return table
-    return literal_text(_argument(call, position, parameter)) or ""
+    return literal_text(argument(call, position, parameter)) or ""
 
 
 def _table_creators(project: ProjectIndex) -> dict[str, tuple[str, int, str]]:
@@ -1073,7 +1069,7 @@ def _alembic_operation(
         new_tables.add(table)
         steps.append(Step(StepKind.CREATE_TABLE, call, text, table))
     elif name == "add_column":
-        column = _column_call(context, _argument(call, 1, "column"))
+        column = _column_call(context, argument(call, 1, "column"))
         if column is not None:
             steps.extend(_alembic_column(context, call, text, table, column))
     elif name == "create_index":
@@ -1091,7 +1087,7 @@ def _alembic_operation(
             "create_primary_key": ConstraintKind.PRIMARY_KEY,
         }[name]
         foreign = kind is ConstraintKind.FOREIGN_KEY
-        local = _argument(call, 3, "local_cols") if foreign else None
+        local = argument(call, 3, "local_cols") if foreign else None
         columns = [literal_text(element) for element in local.elts] if isinstance(local, (ast.List, ast.Tuple)) else []
         steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, _string(call, 1, "source_table" if foreign else "table_name"),
                           columns[0] or "" if len(columns) == 1 else "",
@@ -1120,7 +1116,7 @@ def _alembic_operation(
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name"),
                           new_name=_string(call, 1, "new_table_name")))
     elif name == "execute":
-        found, problem = _sql_steps(context, call, _argument(call, 0, "sqltext"), True)
+        found, problem = _sql_steps(context, call, argument(call, 0, "sqltext"), True)
         if problem:
             problems.append(problem)
         steps.extend(found)
@@ -1161,9 +1157,9 @@ def _alembic_column(context: FileContext, call: ast.Call, text: str, table: str,
         else:
             default = DefaultKind.CONSTANT
     steps = [Step(StepKind.ADD_COLUMN, call, text, table, name or "", not_null=not_null, default=default)]
-    for argument in column.args:
-        if isinstance(argument, ast.Call) and _last(context.call_name(argument)) == "ForeignKey":
-            target = literal_text(argument.args[0]) if argument.args else ""
+    for given in column.args:
+        if isinstance(given, ast.Call) and _last(context.call_name(given)) == "ForeignKey":
+            target = literal_text(given.args[0]) if given.args else ""
             # Declared inline with ADD COLUMN: a nullable column without a default is NULL in every row.
             steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, table, name or "", constraint=ConstraintKind.FOREIGN_KEY,
                               other_table=(target or "").partition(".")[0],
@@ -1187,7 +1183,7 @@ def _widening(context: FileContext, existing: ast.expr | None, target: ast.expr)
 
 def _length(node: ast.expr | None) -> int | None:
     if isinstance(node, ast.Call):
-        value = _argument(node, 0, "length")
+        value = argument(node, 0, "length")
         if isinstance(value, ast.Constant) and isinstance(value.value, int):
             return value.value
     return None

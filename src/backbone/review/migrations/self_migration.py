@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.migrations.model import SelfMigration, SelfMigrationKind
-from backbone.review.names import NameResolver
+from backbone.review.names import NameResolver, argument, within
 from backbone.review.semantic import SemanticModel, block_nodes, own_nodes, subtree
 
 if TYPE_CHECKING:
@@ -216,13 +216,6 @@ class _Scope:
         )
 
 
-def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    for keyword in call.keywords:
-        if keyword.arg == name:
-            return keyword.value
-    return call.args[position] if len(call.args) > position else None
-
-
 def _option_set(call: ast.Call, name: str) -> bool:
     """`name=True` (a true constant) among the call's keywords."""
     return any(keyword.arg == name and isinstance(keyword.value, ast.Constant) and bool(keyword.value.value)
@@ -231,7 +224,7 @@ def _option_set(call: ast.Call, name: str) -> bool:
 
 def _runs_upgrade(call: ast.Call) -> bool:
     """Alembic's command line given an `argv` display that names the `upgrade` command."""
-    argv = _argument(call, 0, "argv")
+    argv = argument(call, 0, "argv")
     return isinstance(argv, (ast.List, ast.Tuple)) and any(
         isinstance(item, ast.Constant) and item.value == "upgrade" for item in argv.elts
     ) and not any(isinstance(item, ast.Constant) and item.value == "--sql" for item in argv.elts)
@@ -239,10 +232,10 @@ def _runs_upgrade(call: ast.Call) -> bool:
 
 def _runs_migrate(call: ast.Call) -> bool:
     """`call_command("migrate", ...)` that applies migrations (not `fake`, `check_unapplied` or `plan`)."""
-    command = _argument(call, 0, "command_name")
+    command = argument(call, 0, "command_name")
     if not (isinstance(command, ast.Constant) and command.value == "migrate"):
         return False
-    flags = {argument.value for argument in call.args[1:] if isinstance(argument, ast.Constant)}
+    flags = {given.value for given in call.args[1:] if isinstance(given, ast.Constant)}
     return not flags & _NOT_APPLYING_FLAGS and not any(_option_set(call, name) for name in _NOT_APPLYING_OPTIONS)
 
 
@@ -328,14 +321,14 @@ def _at_start_up(index: ProjectIndex, function: str) -> bool:
 
 # What a project calls, subclasses or builds when its own code runs its HTTP server (rather than a
 # server the deployment chooses importing its WSGI/ASGI application).
-_SERVERS = (
+_SERVERS = frozenset({
     "cheroot.wsgi", "cherrypy.quickstart", "cherrypy.engine", "cherrypy.server", "cherrypy.wsgiserver", "waitress.serve",
     "waitress.create_server", "uvicorn.run", "uvicorn.Server", "hypercorn.asyncio.serve", "hypercorn.trio.serve",
     "werkzeug.serving.run_simple", "werkzeug.serving.make_server", "wsgiref.simple_server.make_server",
     "aiohttp.web.run_app", "tornado.httpserver.HTTPServer", "twisted.web.server.Site", "gunicorn.app.base",
     "daphne.server.Server", "gevent.pywsgi.WSGIServer", "bjoern.run", "magicbus",
-)
-_SERVER_PACKAGES = frozenset(server.partition(".")[0] for server in _SERVERS)
+})
+_SERVES_VIEW = "migrations.serves-itself"
 
 
 def _serves_itself(index: ProjectIndex) -> bool:
@@ -344,16 +337,9 @@ def _serves_itself(index: ProjectIndex) -> bool:
     return index.view(_SERVES_VIEW, _build_serves_itself)
 
 
-_SERVES_VIEW = "migrations.serves-itself"
-
-
 def _build_serves_itself(index: ProjectIndex) -> bool:
-    for facts in index.modules.values():
-        if is_test_path(facts.path):
-            continue
-        for reference in facts.references:
-            if reference.partition(".")[0] in _SERVER_PACKAGES and any(
-                reference == server or reference.startswith(server + ".") for server in _SERVERS
-            ):
-                return True
-    return False
+    return any(
+        within(reference, _SERVERS)
+        for facts in index.modules.values() if not is_test_path(facts.path)
+        for reference in facts.references
+    )

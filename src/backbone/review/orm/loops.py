@@ -191,8 +191,8 @@ def goes_over_few_rows(loop: Loop, flow: ScopeFlow, iterable: ast.expr | None = 
     return iterable is not None and (sliced_to_few_rows(iterable, flow) or filtered_to_one_row(iterable, flow))
 
 
-# Lookups that name a model's primary key whatever it is called.
-_KEY_LOOKUPS = frozenset({"pk", "pk__exact", "id", "id__exact"})
+# Fields that name a model's primary key whatever it is called.
+_KEY_FIELDS = frozenset({"pk", "id"})
 # Session methods that run the statement they are given.
 _RUNS_STATEMENT = frozenset({"execute", "scalars", "exec"})
 # Chained calls after which the rows are no longer only those of the filter.
@@ -223,15 +223,14 @@ def filtered_to_one_row(node: ast.AST, flow: ScopeFlow) -> bool:
     if not calls:
         return False
     columns, together = _unique_columns(node, flow)
-    keys = _KEY_LOOKUPS | columns
+    keys = _KEY_FIELDS | columns
     for call in calls:
         name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
-        if name in ("filter", "filter_by", "get") and any(keyword.arg in keys for keyword in call.keywords):
-            return True
-        given = {_lookup_field(keyword.arg) for keyword in call.keywords if keyword.arg}
-        if name in ("filter", "filter_by", "get") and any(set(fields) <= given for fields in together):
-            # `filter(vendor=v, name=n, version=x)` on `unique_together = ("vendor", "name", "version")`.
-            return True
+        if name in ("filter", "filter_by", "get"):
+            given = {_lookup_field(keyword.arg) for keyword in call.keywords if keyword.arg}
+            # `filter(slug=s)` on a unique field; `filter(vendor=v, name=n)` on `unique_together = ("vendor", "name")`.
+            if given & keys or any(fields <= given for fields in together):
+                return True
         if name in ("filter", "where") and any(_pins_key(argument, keys) for argument in call.args):
             return True
     return False
@@ -248,14 +247,14 @@ def _pins_key(test: ast.expr, keys: frozenset[str]) -> bool:
     )
 
 
-def _unique_columns(node: ast.AST, flow: ScopeFlow) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+def _unique_columns(node: ast.AST, flow: ScopeFlow) -> tuple[frozenset[str], list[frozenset[str]]]:
     """The primary key and unique columns of the model the query reads, and its sets of columns
     unique together, when the model is known."""
     value = flow.value(node)
     info = flow.knowledge.model(value.model) if value is not None and value.model else None
     if info is None:
-        return frozenset(), ()
-    return frozenset(info.primary_keys | info.unique_fields), tuple(sorted(info.unique_sets))
+        return frozenset(), []
+    return frozenset(info.primary_keys | info.unique_fields), [frozenset(fields) for fields in info.unique_sets]
 
 
 def _lookup_field(lookup: str) -> str:

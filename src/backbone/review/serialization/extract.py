@@ -208,13 +208,9 @@ def _class_facts(
         value = meta.get(key)
         if isinstance(value, ast.Constant) and isinstance(value.value, bool):
             from_attributes = "yes" if value.value else "no"
-    for key in ("fields", "exclude"):
-        given = meta.get(key)
-        if given is not None and not _listed(given) and not _is_all(given):
-            # `fields = ["db_home"] + Mixin.shared_fields`: the list the module fixes.
-            strings = _literal_strings(given, constants or {})
-            if strings is not None:
-                meta[key] = ast.List(elts=[ast.Constant(value=name) for name in strings], ctx=ast.Load())
+    # `fields = ["db_home"] + Mixin.shared_fields`: the list the module fixes, when it does.
+    listed = _literal_strings(meta.get("fields"), constants or {})
+    excluded = _literal_strings(meta.get("exclude"), constants or {})
     if fields or meta or computed or removed or "to_representation" in methods:
         model = meta.get("model")
         declarations.append(
@@ -224,11 +220,11 @@ def _class_facts(
                 bases,
                 tuple(fields),
                 model=(resolver.qualified_name(model) or "") if model is not None else "",
-                meta_fields=_strings(meta.get("fields")),
+                meta_fields=tuple(listed) if listed is not None else _strings(meta.get("fields")),
                 all_fields=_is_all(meta.get("fields")),
-                fields_listed=_listed(meta.get("fields")),
-                fields_open="fields" in meta and not _listed(meta.get("fields")) and not _is_all(meta.get("fields")),
-                exclude=_strings(meta.get("exclude")),
+                fields_listed=listed is not None,
+                fields_open="fields" in meta and listed is None and not _is_all(meta.get("fields")),
+                exclude=tuple(excluded) if excluded is not None else _strings(meta.get("exclude")),
                 depth=_integer(meta.get("depth")),
                 include_relationships=_is_true(meta.get("include_relationships")),
                 from_attributes=from_attributes,
@@ -1005,10 +1001,6 @@ def _strings(node: ast.expr | None) -> tuple[str, ...]:
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return tuple(element.value for element in node.elts if isinstance(element, ast.Constant) and isinstance(element.value, str))
     return ()
-
-
-def _listed(node: ast.expr | None) -> bool:
-    return isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(element, ast.Constant) and isinstance(element.value, str) for element in node.elts)
 
 
 def _is_all(node: ast.expr | None) -> bool:

@@ -587,13 +587,12 @@ class DebugEnabled(Rule):
             wildcard = _keyword_node(call, "allow_origin_regex") or call
         else:
             return
-        self.report(
-            wildcard,
+        message, confidence = self._credentialed(
             f"CORSMiddleware allows every origin ({shown}) together with `allow_credentials=True`, so any "
-            "website can send requests with the visitor's cookies and read the answers." + self._no_credentials(),
-            fix=_FIX_CORS,
-            confidence=self._confidence(self._credentials_confidence(Confidence.HIGH)),
+            "website can send requests with the visitor's cookies and read the answers.",
+            Confidence.HIGH,
         )
+        self.report(wildcard, message, fix=_FIX_CORS, confidence=self._confidence(confidence))
 
     def _check_flask_cors(self, call: ast.Call, callee: str) -> None:
         """Flask-CORS: `origins` defaults to "*"; `resources` entries may set their own options."""
@@ -630,34 +629,28 @@ class DebugEnabled(Rule):
             how = "every origin (its default)"
         if inherits and inherited is not None:
             confidence = inherited[1]
+        message, confidence = self._credentialed(
+            f"Flask-CORS `{short}` allows {how} together with `supports_credentials=True`, so any website can "
+            "send requests with the visitor's cookies and read the answers.",
+            confidence,
+        )
         self.report(
             _keyword_node(call, "origins") or _keyword_node(call, "resources") or call,
-            f"Flask-CORS `{short}` allows {how} together with `supports_credentials=True`, so any website can "
-            "send requests with the visitor's cookies and read the answers." + self._no_credentials(),
-            fix=_FIX_CORS,
-            confidence=self._confidence(self._credentials_confidence(confidence)),
+            message, fix=_FIX_CORS, confidence=self._confidence(confidence),
         )
 
-    def _browser_credentials(self) -> bool:
-        """Some project code outside tests reads or sets cookies, sessions or HTTP authentication
-        (`ModuleFacts.browser_credentials`): what a browser sends by itself is worth stealing. True
-        when there is no project to ask."""
+    def _credentialed(self, message: str, confidence: Confidence) -> tuple[str, Confidence]:
+        """A credentialed-CORS report as the project qualifies it: low confidence, saying why, when no
+        project code outside tests reads or sets cookies, sessions or HTTP authentication
+        (`ModuleFacts.browser_credentials`): a browser then has nothing of the service's to send."""
         index = self.context.project
-        if index is None:
-            return True
-        return index.view(f"{self.code}.browser-credentials", _browser_credentials)
-
-    def _credentials_confidence(self, confidence: Confidence) -> Confidence:
-        return confidence if self._browser_credentials() else Confidence.LOW
-
-    def _no_credentials(self) -> str:
-        if self._browser_credentials():
-            return ""
-        return (
+        if index is None or index.view(f"{self.code}.browser-credentials", _browser_credentials):
+            return message, confidence
+        return message + (
             " No code of the project reads or sets a cookie, a session or HTTP authentication, so a browser "
             "has nothing of this service's to send (tokens in an `Authorization: Bearer` header are not sent "
             "by the browser itself): low confidence."
-        )
+        ), Confidence.LOW
 
     def _inherited_origins(self) -> tuple[bool, Confidence] | None:
         """The origins a Flask-CORS call without its own `origins` allows, as far as the project's Flask

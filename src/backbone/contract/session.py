@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from backbone.contract.live import import_app, on_path
 from backbone.contract.spec import SpecError
+
+# The name AnyIO gives the threads it runs sync code in, and how long one may take to leave once told.
+_ANYIO_WORKER = "AnyIO worker thread"
+_WORKER_EXIT_SECONDS = 2.0
 
 
 @contextlib.contextmanager
@@ -62,3 +67,8 @@ def _stop_asgi_transport() -> None:
     if callable(shutdown):
         with contextlib.suppress(Exception):
             shutdown()
+    # The threads the app's sync endpoints ran in (AnyIO's worker threads) are told to stop when
+    # the event loop's root task ends, and leave a moment later: wait for them.
+    for thread in threading.enumerate():
+        if thread.name == _ANYIO_WORKER and thread is not threading.current_thread():
+            thread.join(timeout=_WORKER_EXIT_SECONDS)

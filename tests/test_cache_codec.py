@@ -4,22 +4,30 @@ nothing but the exact expected shape decodes."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import textwrap
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import pytest
 
-from backbone.findings import Confidence, Detail, Finding, Fix, Location, Measure, QueryRef, Severity
+from backbone.findings import (
+    Confidence,
+    Detail,
+    Finding,
+    Fix,
+    Location,
+    Measure,
+    QueryRef,
+    Severity,
+)
+from backbone.records import Record
 from backbone.review.cache import CacheEntry, _facts_codec, _results_codec
 from backbone.review.cache_codec import TypedCodec
+from backbone.review.extraction import extract_module_facts
 from backbone.review.frameworks.declarations import RouteDeclaration
 from backbone.review.migrations.model import SelfMigrationKind
 from backbone.review.orm.facts import ModelDeclaration
-from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ModuleFacts
 from backbone.review.suppressions import Suppression
 
@@ -117,17 +125,19 @@ def test_an_unknown_enum_value_decodes_to_nothing() -> None:
     assert _results_codec().decode(data.replace(b"info", b"fate")) is None
 
 
-@dataclass(frozen=True, slots=True)
-class _Node:
+class _Node(Record, frozen=True):
     children: tuple[_Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Anything:
+class _Anything(Record, frozen=True):
     value: object
 
 
-@pytest.mark.parametrize("annotation", [object, typing.Any, _Node, _Anything, dict[int, str], type])
+class _Plain(msgspec.Struct, frozen=True):
+    value: str
+
+
+@pytest.mark.parametrize("annotation", [object, typing.Any, _Node, _Anything, _Plain, dict[int, str], type])
 def test_a_type_that_is_not_plain_data_cannot_be_cached(annotation: object) -> None:
     with pytest.raises(TypeError):
         TypedCodec(annotation)
@@ -151,7 +161,7 @@ def test_a_save_converts_only_the_entries_that_changed() -> None:
     # One entry replaced (its wire form dropped, as `ReviewCache.put` does): only it is converted.
     path = next(iter(values))
     changed = dict(values)
-    changed[path] = dataclasses.replace(values[path], module="replaced.module")
+    changed[path] = msgspec.structs.replace(values[path], module="replaced.module")
     known = {name: form for name, form in wire.items() if name != path}
     written, forms = codec.encode_reusing_wire(changed, known)
     assert codec.decode(written) == changed
@@ -162,15 +172,13 @@ def test_a_save_converts_only_the_entries_that_changed() -> None:
     assert codec.decode(stale) == values
 
 
-@dataclass(frozen=True, slots=True)
-class _Slotted:
+class _Slotted(Record, frozen=True):
     name: str
     items: tuple[int, ...]
     extra: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class _Checked:
+class _Checked(Record, frozen=True):
     low: int
     high: int
 
@@ -179,21 +187,19 @@ class _Checked:
             raise ValueError("low above high")
 
 
-@dataclass(frozen=True)
-class _Unslotted:
+class _Outer(Record, frozen=True):
     inner: _Slotted
 
 
-def test_decoded_dataclasses_are_those_their_init_would_build() -> None:
-    """Frozen slotted dataclasses are decoded by setting their slots (not calling `__init__`):
-    the values are equal, hash alike and stay frozen; a dataclass with a `__post_init__`, or
-    without slots, is still built by calling it, so that it can refuse what it is given."""
-    codec = TypedCodec(dict[str, _Unslotted])
-    value = {"a": _Unslotted(_Slotted("x", (1, 2), frozenset({"y"})))}
+def test_decoded_records_are_those_their_init_would_build() -> None:
+    """Records decode to equal values that hash alike and stay frozen; a record whose
+    `__post_init__` refuses what it is given decodes to nothing."""
+    codec = TypedCodec(dict[str, _Outer])
+    value = {"a": _Outer(_Slotted("x", (1, 2), frozenset({"y"})))}
     decoded = codec.decode(codec.encode(value))
     assert decoded == value and decoded is not None
     assert type(decoded["a"].inner) is _Slotted and hash(decoded["a"].inner) == hash(value["a"].inner)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         decoded["a"].inner.name = "z"  # type: ignore[misc]
     checked = TypedCodec(tuple[_Checked, ...])
     assert checked.decode(checked.encode((_Checked(1, 2),))) == (_Checked(1, 2),)

@@ -14,14 +14,10 @@ import pickle
 import stat
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import msgspec
 import pytest
-
-from backbone import __version__
-from backbone.review.cache import CACHE_DIRECTORY, FACTS_FILE, RESULTS_FILE
 from helpers import (
     HARDCODED_SECRET,
     SILENT_EXCEPT,
@@ -31,6 +27,10 @@ from helpers import (
     tree_fingerprint,
     write_tree,
 )
+from msgspec.structs import replace
+
+from backbone import __version__
+from backbone.review.cache import CACHE_DIRECTORY, FACTS_FILE, RESULTS_FILE
 
 FILES = {
     "backbone.toml": "",

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from helpers import write_tree
 
 from backbone.api import ReviewRequest, review
@@ -488,12 +487,11 @@ def test_an_import_no_check_reads_keeps_the_other_files_project_findings(shop: P
 
 
 def test_a_tracked_module_has_every_field_of_the_module_facts() -> None:
-    import dataclasses
 
     from backbone.review.project import ModuleFacts
     from backbone.review.reads import TrackedModule
 
-    assert all(isinstance(getattr(TrackedModule, field.name, None), property) for field in dataclasses.fields(ModuleFacts))
+    assert all(isinstance(getattr(TrackedModule, field, None), property) for field in ModuleFacts.__struct_fields__)
 
 
 def test_the_reads_of_the_checks_are_recorded_key_by_key() -> None:

@@ -10,11 +10,17 @@ from __future__ import annotations
 import random
 import string
 import time
-from dataclasses import dataclass
 
 import pytest
 
-from backbone.redaction import is_secret_like_name, mask, mask_span, mask_values, secret_spans
+from backbone.records import Record
+from backbone.redaction import (
+    is_secret_like_name,
+    mask,
+    mask_span,
+    mask_values,
+    secret_spans,
+)
 
 # An alphabet without the characters that end a value in one of the forms below
 # (quotes, `&`, `@`, `/`, whitespace) or that mark a template (`{`, `<`, `$`, `%`).
@@ -170,8 +176,7 @@ def test_mask_span_keeps_quotes_and_length() -> None:
     assert mask_span("pw", 0, 2) == "**"
 
 
-@dataclass(frozen=True)
-class _Record:
+class _Record(Record, frozen=True):
     message: str
     fields: tuple[tuple[str, str], ...]
     mapping: dict[str, object]

@@ -5,15 +5,28 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
+
 from backbone.config import Config, ConfigError, find_config, load_config
 from backbone.findings import Confidence, Finding, Severity
+from backbone.records import Record
 from backbone.report import Report
-from backbone.review.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
-from backbone.review.changes import Changes, ChangesError, changes_since, git_toplevel, remote_url
+from backbone.review.baseline import (
+    BaselineError,
+    apply_baseline,
+    read_baseline,
+    write_baseline,
+)
+from backbone.review.changes import (
+    Changes,
+    ChangesError,
+    changes_since,
+    git_toplevel,
+    remote_url,
+)
 from backbone.review.engine import ReviewOptions, ReviewResult, review_paths
 from backbone.review.rules import ENGINE_CODES, all_rules
 
@@ -39,8 +52,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewRequest:
+class ReviewRequest(Record, frozen=True):
     paths: tuple[str, ...] = (".",)
     config_file: str | None = None
     select: tuple[str, ...] | None = None

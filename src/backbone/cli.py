@@ -12,10 +12,10 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import click
+from msgspec.structs import replace
 
 from backbone import __version__, api
 from backbone.findings import Confidence, Severity

@@ -12,11 +12,13 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from backbone.findings import Confidence, Severity
+from backbone.records import Record
 from backbone.review.knowledge.error_options import (
     BUSINESS_OPTION,
     ERRORS_RULE,
@@ -88,8 +90,7 @@ class ConfigError(Exception):
 DEFAULT_MIN_CONFIDENCE = Confidence.HIGH
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(Record, frozen=True):
     source: Path | None = None
     select: tuple[str, ...] = ("ALL",)
     ignore: tuple[str, ...] = ()
@@ -100,7 +101,7 @@ class Config:
     severity: tuple[tuple[str, Severity], ...] = ()
     fail_on: Severity = Severity.INFO
     # Findings below this confidence are not reported.
-    min_confidence: Confidence = field(default_factory=lambda: DEFAULT_MIN_CONFIDENCE)
+    min_confidence: Confidence = msgspec.field(default_factory=lambda: DEFAULT_MIN_CONFIDENCE)
     max_file_size_kb: int = DEFAULT_MAX_FILE_SIZE_KB
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
     # `[tool.backbone.domains]`: domain name -> words, in file order; BB601's lexicon.
@@ -112,7 +113,7 @@ class Config:
     repository_url: str | None = None
     # `postgres-version`: the PostgreSQL major version migrations run on (the BB7 rules' option).
     postgres_version: int = DEFAULT_POSTGRES_VERSION
-    raw: Mapping[str, object] = field(default_factory=dict)
+    raw: Mapping[str, object] = msgspec.field(default_factory=dict)
 
     @property
     def root(self) -> Path | None:

@@ -6,7 +6,8 @@ Reporters only render these objects; commands only produce them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from backbone.records import Record
 
 
 class Severity(enum.Enum):
@@ -51,8 +52,7 @@ class Confidence(enum.Enum):
             raise ValueError(f"unknown confidence {text!r} (expected one of: {choices})") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Record, frozen=True):
     """A span in a file. Lines are 1-based, columns 1-based (as editors show them)."""
 
     path: str
@@ -66,39 +66,34 @@ class Location:
         return self.end_line if self.end_line is not None else self.line
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(Record, frozen=True):
     """How to repair a finding, as an imperative sentence."""
 
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
+class Measure(Record, frozen=True):
     """One named figure behind a finding: `repeat_count` 12, `max_ms` 840.5."""
 
     name: str
     value: int | float
 
 
-@dataclass(frozen=True, slots=True)
-class QueryRef:
+class QueryRef(Record, frozen=True):
     """A query by backbone's one SQL fingerprint (backbone.sql): the same id in profile and debug."""
 
     id: str
     fingerprint: str
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
+class Label(Record, frozen=True):
     """One named word behind a finding: `layer` "sqlalchemy"."""
 
     name: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(Record, frozen=True):
     """A place in the running code: a call site or one frame of a stack."""
 
     path: str
@@ -109,8 +104,7 @@ class Frame:
         return f"{self.path}:{self.line} in {self.function}"
 
 
-@dataclass(frozen=True, slots=True)
-class Detail:
+class Detail(Record, frozen=True):
     """What a command other than the review saw behind a finding: the typed extra every renderer shows.
 
     command: "profile", "debug", "contract"... route: "GET /orders" when the finding is about
@@ -130,8 +124,7 @@ class Detail:
     labels: tuple[Label, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record, frozen=True):
     code: str
     name: str
     severity: Severity

@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -33,6 +32,7 @@ from mcp.shared.exceptions import MCPError
 
 from backbone import __version__, api
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.redaction import mask
 from backbone.report import OutputFormat, render
 from backbone.review.rules import ENGINE_CODES, all_rules
@@ -164,9 +164,9 @@ def rule_document(code: str) -> dict[str, Any]:
 
 def debug_document(logs: list[str], log_format: str | None = None) -> dict[str, Any]:
     from backbone.logs.analyze import DebugOptions
+    from backbone.logs.document import debug_document
     from backbone.logs.jsonlog import FieldSpecError
     from backbone.logs.model import LogFormat
-    from backbone.logs.document import debug_document
 
     if not logs:
         raise _invalid("logs: name at least one log file or directory")
@@ -263,8 +263,7 @@ VERIFY_TIME_LIMIT_S, VERIFY_MAX_TIME_LIMIT_S = 30.0, 300.0
 VERIFY_OVERHEAD_S = 120.0
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyRequest:
+class VerifyRequest(Record, frozen=True):
     """contract verify's own arguments (a spec file, a set-up hook, the bounds of the run)."""
 
     spec: str | None = None

@@ -14,11 +14,12 @@ strictly before reporting (review/knowledge/secrets.py).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Iterable
 from typing import TypeVar, cast
+
+import msgspec
 
 from backbone.findings import Finding, Fix
 
@@ -508,7 +509,7 @@ def mask(text: str, *, code: bool = False) -> str:
 
 
 def mask_values(value: T, *, code: bool = False) -> T:
-    """Every string in `value` masked: strings, tuples, lists, dicts and dataclasses, deeply.
+    """Every string in `value` masked: strings, tuples, lists, dicts and records (msgspec structs), deeply.
 
     A string under a secret-like dictionary key is masked whole. Other values (numbers,
     datetimes, enums) are returned as they are.
@@ -525,15 +526,14 @@ def _mask_any(value: object, code: bool) -> object:
         return [_mask_any(item, code) for item in value]
     if isinstance(value, dict):
         return {key: _mask_entry(key, item, code) for key, item in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, msgspec.Struct):
         changes = {}
-        for field in dataclasses.fields(value):
-            if field.init:
-                current = getattr(value, field.name)
-                masked = _mask_any(current, code)
-                if masked is not current and masked != current:
-                    changes[field.name] = masked
-        return dataclasses.replace(value, **changes) if changes else value
+        for name in value.__struct_fields__:
+            current = getattr(value, name)
+            masked = _mask_any(current, code)
+            if masked is not current and masked != current:
+                changes[name] = masked
+        return msgspec.structs.replace(value, **changes) if changes else value
     return value
 
 

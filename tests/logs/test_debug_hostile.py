@@ -10,14 +10,28 @@ import resource
 import signal
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-from debug_log_factory import T0, app_errors, combined, json_access, pg_duration, traffic, write
-from debug_render import chart_data, render_html, render_json, render_markdown, render_text
+from debug_log_factory import (
+    T0,
+    app_errors,
+    combined,
+    json_access,
+    pg_duration,
+    traffic,
+    write,
+)
+from debug_render import (
+    chart_data,
+    render_html,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from markdown_it import MarkdownIt
+from msgspec.structs import replace
 from test_debug_html import _dump_dom
 
 from backbone.logs import DebugReport, analyze

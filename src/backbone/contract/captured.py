@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from backbone.contract.spec import JSONObject, SpecError
 from backbone.contract.verify import curl_command
+from backbone.records import Record
 from backbone.redaction import mask, mask_values
 from backbone.runtime.scenario import Scenario, ScenarioStep
 
@@ -23,8 +25,7 @@ _MAX_BODY_BYTES = 64 * 1024
 _TEMPLATE_PART = re.compile(r"\{([^}/]+)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Exchange:
+class Exchange(Record, frozen=True):
     """One scenario request and the service's answer, secrets masked."""
 
     status: int
@@ -34,12 +35,11 @@ class Exchange:
     curl: str
 
 
-@dataclass(slots=True)
-class Captured:
+class Captured(msgspec.Struct):
     source: str  # the scenario file
     # (METHOD, path template) -> what was exchanged, in the scenario's order.
-    exchanges: dict[tuple[str, str], list[Exchange]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    exchanges: dict[tuple[str, str], list[Exchange]] = msgspec.field(default_factory=dict)
+    notes: list[str] = msgspec.field(default_factory=list)
 
 
 def _matcher(template: str) -> re.Pattern[str]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from backbone.contract.checks import CHECKS, Check
+from backbone.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Record, frozen=True):
     check: Check
     # "GET /orders/{id}", or "" for a change to the document as a whole.
     operation: str

@@ -8,9 +8,9 @@ given in the order below and never reused; a new check is appended.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from backbone.findings import Severity
+from backbone.records import Record
 
 
 class Level(enum.Enum):
@@ -23,8 +23,7 @@ class Level(enum.Enum):
         return {"breaking": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(Record, frozen=True):
     id: str
     code: str
     level: Level

@@ -7,7 +7,12 @@ from pathlib import Path
 import click
 
 from backbone.contract.extract import Extraction, dump_spec, extract_spec
-from backbone.contract.report import FORMATS, change_finding, problem_finding, render_findings
+from backbone.contract.report import (
+    FORMATS,
+    change_finding,
+    problem_finding,
+    render_findings,
+)
 from backbone.contract.spec import JSONObject, SpecError, load_spec, operations
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -81,7 +86,11 @@ def _revisions(
     each in its own process, so the two versions of the code never meet in one interpreter.
     """
     from backbone.contract.extract import is_app_target
-    from backbone.contract.revisions import checkout_revision, extract_in_process_of_its_own, temporary_directory
+    from backbone.contract.revisions import (
+        checkout_revision,
+        extract_in_process_of_its_own,
+        temporary_directory,
+    )
     from backbone.contract.static import load_project, static_spec
 
     app = is_app_target(target)
@@ -257,7 +266,11 @@ def verify_command(
 ) -> int:
     """Drive module:app in-process with requests made from its contract; report the responses that break it."""
     from backbone.contract.extract import is_app_target
-    from backbone.contract.handler_findings import findings_in, handler_span, review_findings
+    from backbone.contract.handler_findings import (
+        findings_in,
+        handler_span,
+        review_findings,
+    )
     from backbone.contract.report import verify_finding, verify_summary
     from backbone.contract.session import running_app
     from backbone.contract.verify import VerifyOptions, verify_app

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+
+import msgspec
 
 from backbone.review.project import ProjectIndex
 
 _MAX_DEPTH = 8
 
 
-@dataclass(slots=True)
-class Definitions:
+class Definitions(msgspec.Struct):
     """Top-level functions, classes and assignments of each module, found through imports."""
 
     index: ProjectIndex
     trees: dict[str, ast.Module]  # by module name
-    _tables: dict[str, dict[str, ast.stmt]] = field(default_factory=dict)
+    _tables: dict[str, dict[str, ast.stmt]] = msgspec.field(default_factory=dict)
 
     def table(self, module: str) -> dict[str, ast.stmt]:
         if module not in self._tables:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
 from backbone.contract.spec import JSONObject, SpecError
@@ -14,13 +14,12 @@ from backbone.contract.spec import JSONObject, SpecError
 _APP_TARGET = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
-@dataclass(slots=True)
-class Extraction:
+class Extraction(msgspec.Struct):
     spec: JSONObject
     # How it was made: "fastapi openapi()", "flask url_map", "static".
     method: str
     # What could not be read, or why the import was given up for static reading.
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
 
 
 def is_app_target(target: str) -> bool:

@@ -13,30 +13,38 @@ import html
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
+
+import msgspec
 
 from backbone.contract.captured import Captured
 from backbone.contract.examples import example_of
-from backbone.contract.spec import JSONObject, Operation, Resolver, as_object, as_str, operations, parameters_of
+from backbone.contract.spec import (
+    JSONObject,
+    Operation,
+    Resolver,
+    as_object,
+    as_str,
+    operations,
+    parameters_of,
+)
 from backbone.redaction import mask
 
 _MAX_EXAMPLE_CHARS = 4000
 _PARAMETER = re.compile(r"\{([^}/]+)\}")
 
 
-@dataclass(slots=True)
-class Endpoint:
+class Endpoint(msgspec.Struct):
     operation: Operation
     summary: str
-    parameters: list[tuple[str, str, bool, str]] = field(default_factory=list)  # in, name, required, type
+    parameters: list[tuple[str, str, bool, str]] = msgspec.field(default_factory=list)  # in, name, required, type
     body_media: str | None = None
     body_example: object = None
-    responses: list[tuple[str, str, object]] = field(default_factory=list)  # status, description, example
+    responses: list[tuple[str, str, object]] = msgspec.field(default_factory=list)  # status, description, example
     curl: str = ""
     # What was captured from the service rather than generated: the request (body and curl) and these statuses.
     request_captured: bool = False
-    captured_statuses: set[str] = field(default_factory=set)
+    captured_statuses: set[str] = msgspec.field(default_factory=set)
 
 
 def _json(value: object) -> str:

@@ -11,20 +11,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from backbone.contract.checks import Level
 from backbone.contract.diff import path_parameter_names
 from backbone.contract.lint_document import document_problems
 from backbone.contract.lint_examples import invalid_examples, owner_of
 from backbone.contract.schema_diff import MAX_DEPTH, shape
-from backbone.contract.spec import JSONObject, Operation, Resolver, as_list, as_object, as_str, operations, parameters_of
+from backbone.contract.spec import (
+    JSONObject,
+    Operation,
+    Resolver,
+    as_list,
+    as_object,
+    as_str,
+    operations,
+    parameters_of,
+)
+from backbone.records import Record
 from backbone.review.knowledge.payments import is_idempotency_header, money_record
 from backbone.review.knowledge.schemas import SecretKind, sensitive_field
 
 
-@dataclass(frozen=True, slots=True)
-class LintRule:
+class LintRule(Record, frozen=True):
     id: str
     code: str
     level: Level
@@ -69,8 +77,7 @@ _ISSUING_WORDS = frozenset({"login", "token", "tokens", "signin", "sign-in", "se
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Record, frozen=True):
     rule: LintRule
     operation: str
     message: str

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from backbone.contract.lint_examples import walk
-from backbone.contract.spec import JSONObject, Operation, Resolver, as_list, as_object, as_str
+from backbone.contract.spec import (
+    JSONObject,
+    Operation,
+    Resolver,
+    as_list,
+    as_object,
+    as_str,
+)
 
 Found = tuple[str, Operation | None, str]
 

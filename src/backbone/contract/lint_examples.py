@@ -11,7 +11,6 @@ inside the document only: nothing is fetched, and a reference that does not reso
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
 from backbone.contract.spec import HTTP_METHODS, JSONObject, Resolver, as_object
+from backbone.records import Record
 from backbone.redaction import mask
 
 _BASE = "urn:backbone:contract"
@@ -33,8 +33,7 @@ _LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
 _MAP = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 
 
-@dataclass(frozen=True, slots=True)
-class InvalidExample:
+class InvalidExample(Record, frozen=True):
     pointer: str  # JSON pointer of the value's owner in the document
     what: str  # "example", "examples.paid.value", "default"...
     message: str

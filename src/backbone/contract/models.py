@@ -24,7 +24,8 @@ A type backbone can't read becomes `{}` (any value), never a guess.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+
+import msgspec
 
 from backbone.contract.definitions import Definitions
 from backbone.contract.spec import JSONObject
@@ -73,14 +74,13 @@ _MARSHMALLOW_TYPES: dict[str, JSONObject] = {
 }
 
 
-@dataclass(slots=True)
-class Models:
+class Models(msgspec.Struct):
     """Builds components on demand; `components` holds every schema made so far."""
 
     definitions: Definitions
     knowledge: SerializationKnowledge | None
-    components: dict[str, JSONObject] = field(default_factory=dict)
-    _names: dict[str, str] = field(default_factory=dict)  # class qualname -> component name
+    components: dict[str, JSONObject] = msgspec.field(default_factory=dict)
+    _names: dict[str, str] = msgspec.field(default_factory=dict)  # class qualname -> component name
 
     def reference(self, module: str, expression: ast.expr | None) -> JSONObject | None:
         """`{"$ref": ...}` for a project model the expression names (as `module` sees it), else None."""

@@ -8,12 +8,12 @@ comment too) goes through backbone.report.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from backbone.contract.changes import Change
 from backbone.contract.lint import Problem
 from backbone.contract.verify import VerifyOptions, VerifyRun, Violation
 from backbone.findings import Confidence, Detail, Finding, Location
+from backbone.records import Record
 from backbone.report import OutputFormat, Report, render
 from backbone.report.model import Column, JsonValue, Section, Table
 
@@ -85,8 +85,7 @@ def verify_finding(violation: Violation, related: tuple[Finding, ...], spec_labe
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RunSummary:
+class RunSummary(Record, frozen=True):
     """What a run did besides its findings: JSON keys before the findings, and the same as a section."""
 
     json: dict[str, JsonValue]

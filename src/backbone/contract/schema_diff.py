@@ -9,18 +9,25 @@ compared, `nullable: true` and 3.1's `type: [..., "null"]` mean the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from backbone.contract.changes import ChangeSink
 from backbone.contract.checks import LOWER_BOUNDS, RESPONSE_KIND, UPPER_BOUNDS
-from backbone.contract.spec import JSONObject, Resolver, as_list, as_object, as_str, ref_name
+from backbone.contract.spec import (
+    JSONObject,
+    Resolver,
+    as_list,
+    as_object,
+    as_str,
+    ref_name,
+)
+from backbone.records import Record
 
 MAX_DEPTH = 32
 _NUMERIC = {"integer", "number"}
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(Record, frozen=True):
     """A schema with references followed and allOf merged: what the comparison looks at."""
 
     raw: JSONObject
@@ -79,12 +86,11 @@ def _shape(value: object, resolver: Resolver, depth: int) -> Shape:
     return Shape(merged, frozenset(types), nullable, ref, properties, frozenset(required))
 
 
-@dataclass(slots=True)
-class SchemaComparison:
+class SchemaComparison(msgspec.Struct):
     sink: ChangeSink
     base: Resolver
     head: Resolver
-    seen: set[tuple[str, str, str]] = field(default_factory=set)
+    seen: set[tuple[str, str, str]] = msgspec.field(default_factory=set)
 
     def compare(self, base_value: object, head_value: object, kind: str, where: str, depth: int = 0) -> None:
         """Compare the schemas at `where` ("request body", "parameter `limit`") of `kind`."""

@@ -11,7 +11,8 @@ project index), to a bounded depth.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+
+import msgspec
 
 from backbone.contract.definitions import Definitions
 from backbone.contract.models import Models
@@ -30,15 +31,14 @@ _MAX_DEPTH = 8
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-@dataclass(slots=True)
-class _Reader:
+class _Reader(msgspec.Struct):
     definitions: Definitions
     method: str
     operation: JSONObject
     models: Models | None
-    parameters: dict[tuple[str, str], JSONObject] = field(default_factory=dict)
-    declared_path: dict[str, str | None] = field(default_factory=dict)
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    parameters: dict[tuple[str, str], JSONObject] = msgspec.field(default_factory=dict)
+    declared_path: dict[str, str | None] = msgspec.field(default_factory=dict)
+    seen: set[tuple[str, str]] = msgspec.field(default_factory=set)
 
     def function(self, module: str, function: Function, path_names: set[str], depth: int, handler: bool) -> None:
         arguments = function.args

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
+
+from backbone.records import Record
 
 JSONObject = dict[str, object]
 
@@ -75,8 +76,7 @@ def load_spec(path: Path) -> JSONObject:
     return parse_spec(text, str(path))
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(Record, frozen=True):
     method: str  # upper-case
     path: str
     body: JSONObject

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import msgspec
+from msgspec.structs import replace
+
+from backbone.contract.definitions import Definitions
 from backbone.contract.docstrings import apply_docstring
 from backbone.contract.drf import (
     extend_schema_argument,
@@ -22,14 +25,13 @@ from backbone.contract.drf import (
     view_extend_schema_parameters,
 )
 from backbone.contract.errors import raised_statuses
-from backbone.contract.smorest import apply_smorest
-from backbone.contract.definitions import Definitions
 from backbone.contract.models import Models
 from backbone.contract.signature import read_signature, route_dependencies
+from backbone.contract.smorest import apply_smorest
 from backbone.contract.spec import JSONObject, as_list
+from backbone.review.extraction import extract_module_facts
 from backbone.review.frameworks import Handler, HandlerRegistry, ViewClass, handlers
 from backbone.review.frameworks.catalog import WebFramework
-from backbone.review.extraction import extract_module_facts
 from backbone.review.project import ProjectIndex
 from backbone.review.serialization.knowledge import serialization_knowledge
 
@@ -40,16 +42,15 @@ _BRACE = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<converter>[a-z]+
 _INTEGER_CONVERTERS = frozenset({"int"})
 
 
-@dataclass(slots=True)
-class StaticProject:
+class StaticProject(msgspec.Struct):
     """The parsed files of a project and its handler registry."""
 
     root: Path
-    trees: dict[str, ast.Module] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    trees: dict[str, ast.Module] = msgspec.field(default_factory=dict)
+    problems: list[str] = msgspec.field(default_factory=list)
     index: ProjectIndex | None = None
     # Module name of each parsed file (by its displayed path).
-    modules: dict[str, str] = field(default_factory=dict)
+    modules: dict[str, str] = msgspec.field(default_factory=dict)
     definitions: Definitions | None = None
     models: Models | None = None
 

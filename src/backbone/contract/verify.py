@@ -22,16 +22,17 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from backbone.contract.checks import Level
 from backbone.contract.lint import LintRule
-from backbone.contract.verify_rules import VERIFY_RULES
 from backbone.contract.spec import JSONObject, SpecError
+from backbone.contract.verify_rules import VERIFY_RULES
+from backbone.records import Record
 from backbone.redaction import mask
-
 
 # schemathesis failure classes, by name, and the rule each one breaks.
 _FAILURE_RULES = {
@@ -50,8 +51,7 @@ _MAX_TEXT = 300
 _GRACE_S = 2.0
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyOptions:
+class VerifyOptions(Record, frozen=True):
     max_examples: int = 25
     seed: int = 0
     time_limit_s: float = 60.0
@@ -59,8 +59,7 @@ class VerifyOptions:
     base_url: str = "http://localhost:8000"
 
 
-@dataclass(slots=True)
-class Violation:
+class Violation(msgspec.Struct):
     rule: LintRule
     operation: str  # "GET /orders/{id}"
     source: str | None  # the handler's file:line (x-backbone-source)
@@ -70,14 +69,13 @@ class Violation:
     count: int = 1
 
 
-@dataclass(slots=True)
-class VerifyRun:
-    violations: list[Violation] = field(default_factory=list)
+class VerifyRun(msgspec.Struct):
+    violations: list[Violation] = msgspec.field(default_factory=list)
     requests: int = 0
     operations: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
     # The operations of the contract not driven: out of time, or that could not be turned into requests.
-    untested: list[str] = field(default_factory=list)
+    untested: list[str] = msgspec.field(default_factory=list)
     stopped_at_time_limit: bool = False
 
 
@@ -85,15 +83,14 @@ class _OutOfTime(BaseException):
     """Raised inside a hypothesis run to stop it when the time limit is reached (not a test failure)."""
 
 
-@dataclass(slots=True)
-class _State:
+class _State(msgspec.Struct):
     options: VerifyOptions
     deadline: float
     root: Path
-    run: VerifyRun = field(default_factory=VerifyRun)
-    seen: dict[tuple[str, ...], Violation] = field(default_factory=dict)
+    run: VerifyRun = msgspec.field(default_factory=VerifyRun)
+    seen: dict[tuple[str, ...], Violation] = msgspec.field(default_factory=dict)
     in_flight: tuple[str, str | None, str] | None = None  # operation, source, curl
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = msgspec.field(default_factory=threading.Lock)
 
     def add(self, key: tuple[str, ...], violation: Violation) -> None:
         with self.lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backbone.logs.model import (
@@ -24,6 +23,7 @@ from backbone.logs.spikes import (
     latency_spikes,
 )
 from backbone.logs.store import CHAIN_SEPARATOR, AnalyticsStore
+from backbone.records import Record
 
 MAX_ROUTES = 100
 MAX_ERROR_GROUPS = 50
@@ -45,8 +45,7 @@ def as_time(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(Record, frozen=True):
     start: datetime
     end: datetime  # exclusive
 

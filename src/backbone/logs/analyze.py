@@ -5,12 +5,13 @@ from __future__ import annotations
 import errno
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import duckdb
+import msgspec
+from msgspec.structs import replace
 
 from backbone.logs.analysis import MAX_ROUTES, Analysis
 from backbone.logs.applog import PythonLogParser
@@ -31,25 +32,31 @@ from backbone.logs.model import (
     LogFormat,
     MalformedLine,
 )
+from backbone.logs.otlp import MAX_DOCUMENT_BYTES as MAX_OTLP_DOCUMENT_BYTES
+from backbone.logs.otlp import TraceCollector
+from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
 from backbone.logs.postgres import PostgresCsvParser, PostgresStderrParser
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, parse_profile
+from backbone.logs.skips import StoreFailure
 from backbone.logs.sources import (
     LineReader,
-    open_binary,
     UnreadableInput,
     expand_paths,
     is_gzip,
+    open_binary,
     read_head,
     sample_lines,
     unreadable_start,
 )
-from backbone.logs.otlp import MAX_DOCUMENT_BYTES as MAX_OTLP_DOCUMENT_BYTES
-from backbone.logs.otlp import TraceCollector
-from backbone.logs.outliers import TimelineOutliers, leave_out_outliers
-from backbone.logs.skips import StoreFailure
-from backbone.logs.store import DEFAULT_MEMORY_LIMIT, AnalyticsStore, StoreSink, store_failure
+from backbone.logs.store import (
+    DEFAULT_MEMORY_LIMIT,
+    AnalyticsStore,
+    StoreSink,
+    store_failure,
+)
 from backbone.logs.wording import count, when
 from backbone.logs.zones import UserZone, ZoneSample, align, sample_zones
+from backbone.records import Record
 from backbone.redaction import mask_values
 from backbone.runtime.detectors import DetectionSettings
 
@@ -59,8 +66,7 @@ MAX_SAMPLES = 20
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS})
 
 
-@dataclass(frozen=True, slots=True)
-class DebugOptions:
+class DebugOptions(Record, frozen=True):
     # Read every file in this format instead of detecting it.
     log_format: LogFormat | None = None
     # JSON field mapping overrides: "duration=latency:ms", "path=http.url".
@@ -72,7 +78,7 @@ class DebugOptions:
     # The zone of logs whose timestamps name none (`--timezone`): "+01:00", "UTC", "Europe/Paris".
     timezone: str | None = None
     # The thresholds of `backbone profile`'s detectors, applied to OpenTelemetry traces.
-    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
 
 
 def analyze(paths: Sequence[str | Path], options: DebugOptions | None = None) -> DebugReport:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from backbone.logs.records import SAMPLE_CHARS, RecordSink, signal_detail
 from backbone.logs.signals import classify
@@ -33,11 +34,10 @@ def is_header(text: str) -> bool:
     return TIMESTAMP_HEADER.match(text) is not None or LEVEL_HEADER.match(text) is not None
 
 
-@dataclass(slots=True)
-class _Record:
+class _Record(msgspec.Struct):
     line: int
     ts: datetime | None
-    message: list[str] = field(default_factory=list)
+    message: list[str] = msgspec.field(default_factory=list)
     traceback: TracebackBuilder | None = None
     traceback_line: int = 0
 

@@ -7,8 +7,9 @@ a time window, log lines. A symptom without such evidence goes to `unexplained`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+from msgspec.structs import replace
 
 from backbone.findings import QueryRef
 from backbone.logs.analysis import Window, as_float, as_int, as_time
@@ -23,6 +24,7 @@ from backbone.logs.model import (
 )
 from backbone.logs.store import AnalyticsStore
 from backbone.logs.wording import between, count, ms, percent
+from backbone.records import Record
 
 # LG101: a fingerprint in the spike window with at least this many executions at this mean.
 SLOW_QUERY_MIN_COUNT = 2
@@ -41,8 +43,7 @@ DOMINANT_MIN_COUNT = 5
 DOMINANT_MIN_SHARE = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class _Event:
+class _Event(Record, frozen=True):
     path: str
     line: int
     ts: datetime | None
@@ -54,8 +55,7 @@ class _Event:
         return SourceLine(self.path, self.line)
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
+class Diagnosis(Record, frozen=True):
     causes: tuple[Cause, ...]
     unexplained: tuple[str, ...]
 

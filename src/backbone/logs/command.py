@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from backbone.logs.zones import TimezoneError, UserZone
 from backbone.logs.analyze import DebugOptions, analyze
-from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.document import debug_document
+from backbone.logs.jsonlog import FieldSpecError
 from backbone.logs.model import LogFormat
 from backbone.logs.store import DEFAULT_MEMORY_LIMIT
+from backbone.logs.zones import TimezoneError, UserZone
 from backbone.report import OutputFormat, render, render_html_page
 from backbone.report.terminal import text_width, use_color
 from backbone.runtime.detectors import DetectionSettings

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.logs.access import detect_access
 from backbone.logs.applog import is_header
 from backbone.logs.jsonlog import read_json
 from backbone.logs.model import LogFormat
-from backbone.logs.postgres import CSV_MIN_COLUMNS, STDERR_LINE
 from backbone.logs.otlp import is_otlp_document
+from backbone.logs.postgres import CSV_MIN_COLUMNS, STDERR_LINE
 from backbone.logs.profile_json import MAX_PROFILE_BYTES, is_profile_document
 from backbone.logs.sources import open_binary, sample_lines, unreadable_start
 from backbone.logs.timeparse import parse_iso
 from backbone.logs.tracebacks import FRAME_LINE, TRACEBACK_START
+from backbone.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
+class Detection(Record, frozen=True):
     format: LogFormat | None
     # Why no format was chosen (empty, binary, unknown), for the user.
     problem: str | None = None

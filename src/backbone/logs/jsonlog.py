@@ -14,7 +14,6 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.logs.applog import UVICORN_ACCESS
@@ -24,6 +23,7 @@ from backbone.logs.skips import StoreFailure, record_problem
 from backbone.logs.sources import Line
 from backbone.logs.timeparse import parse_any
 from backbone.logs.tracebacks import parse_traceback_text
+from backbone.records import Record
 
 
 class DurationUnit(enum.Enum):
@@ -74,8 +74,7 @@ _REQUEST_LINE = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+)")
 _FIELD_SPEC = re.compile(r"^(?P<field>\w+)=(?P<key>[^:]+)(?::(?P<unit>s|ms|us|ns))?$")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldMapping:
+class FieldMapping(Record, frozen=True):
     timestamp: str | None = None
     method: str | None = None
     path: str | None = None

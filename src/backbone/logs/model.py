@@ -7,10 +7,20 @@ log said which zone it was in, and as written otherwise (see docs/debug.md, "Tim
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from backbone.findings import Confidence, Detail, Finding, Fix, Location, QueryRef, Severity
+import msgspec
+
+from backbone.findings import (
+    Confidence,
+    Detail,
+    Finding,
+    Fix,
+    Location,
+    QueryRef,
+    Severity,
+)
+from backbone.records import Record
 
 
 class LogFormat(enum.Enum):
@@ -101,8 +111,7 @@ CAUSE_SUMMARIES: dict[CauseKind, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class SourceLine:
+class SourceLine(Record, frozen=True):
     """A line of an input log, cited as evidence."""
 
     path: str
@@ -112,8 +121,7 @@ class SourceLine:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class MalformedLine:
+class MalformedLine(Record, frozen=True):
     path: str
     line: int
     # The start of the line, shortened for display; never the whole of a huge line.
@@ -121,8 +129,7 @@ class MalformedLine:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class InputSummary:
+class InputSummary(Record, frozen=True):
     """One input file: what it was read as, and what went wrong reading it."""
 
     path: str
@@ -144,15 +151,13 @@ class InputSummary:
         return self.format is None
 
 
-@dataclass(frozen=True, slots=True)
-class LineCounts:
+class LineCounts(Record, frozen=True):
     total: int
     parsed: int
     malformed: int
 
 
-@dataclass(frozen=True, slots=True)
-class RouteStats:
+class RouteStats(Record, frozen=True):
     method: str
     route: str
     count: int
@@ -178,8 +183,7 @@ class RouteStats:
         return f"{self.method} {self.route}"
 
 
-@dataclass(frozen=True, slots=True)
-class TimeBucket:
+class TimeBucket(Record, frozen=True):
     start: datetime
     requests: int
     server_errors: int
@@ -191,8 +195,7 @@ class TimeBucket:
         return self.server_errors / self.requests if self.requests else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Spike:
+class Spike(Record, frozen=True):
     metric: SpikeMetric
     start: datetime
     end: datetime
@@ -204,23 +207,20 @@ class Spike:
     server_errors: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(Record, frozen=True):
     path: str
     line: int
     function: str
     in_app: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Culprit:
+class Culprit(Record, frozen=True):
     path: str
     line: int
     function: str
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorGroup:
+class ErrorGroup(Record, frozen=True):
     """Tracebacks grouped like Sentry: exception types plus in-app frames, line numbers ignored."""
 
     fingerprint: str
@@ -236,8 +236,7 @@ class ErrorGroup:
     example: SourceLine
 
 
-@dataclass(frozen=True, slots=True)
-class SlowQuery:
+class SlowQuery(Record, frozen=True):
     fingerprint: str
     statement: str
     count: int
@@ -249,8 +248,7 @@ class SlowQuery:
     example: SourceLine
 
 
-@dataclass(frozen=True, slots=True)
-class SignalSummary:
+class SignalSummary(Record, frozen=True):
     kind: SignalKind
     count: int
     first_seen: datetime | None
@@ -259,8 +257,7 @@ class SignalSummary:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
-class Cause:
+class Cause(Record, frozen=True):
     kind: CauseKind
     # One sentence naming the probable cause with its facts.
     summary: str
@@ -273,8 +270,7 @@ class Cause:
     query: QueryRef | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DebugReport:
+class DebugReport(Record, frozen=True):
     inputs: tuple[InputSummary, ...]
     lines: LineCounts
     routes: tuple[RouteStats, ...]
@@ -291,16 +287,16 @@ class DebugReport:
     last_seen: datetime | None = None
     requests: int = 0
     # Symptoms seen without the evidence that would name their cause, said plainly.
-    unexplained: tuple[str, ...] = field(default=())
-    notes: tuple[str, ...] = field(default=())
+    unexplained: tuple[str, ...] = msgspec.field(default=())
+    notes: tuple[str, ...] = msgspec.field(default=())
     # What the user must know to trust the report: files skipped or read in part and why,
     # records skipped, timestamps left out of the timeline, a store that failed.
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = msgspec.field(default=())
     # Why the report is incomplete because backbone's own resources failed (a full temporary
     # directory); None when everything readable was analysed.
     incomplete: str | None = None
     # What `backbone profile`'s detectors found in OpenTelemetry traces (RT101 N+1, RT102 slow query...).
-    trace_findings: tuple[Finding, ...] = field(default=())
+    trace_findings: tuple[Finding, ...] = msgspec.field(default=())
 
     @property
     def readable(self) -> bool:

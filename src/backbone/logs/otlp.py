@@ -21,9 +21,10 @@ every file has been read (`TraceCollector.findings`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+import msgspec
 
 from backbone.findings import Finding
 from backbone.logs.jsonlog import read_json_strict
@@ -49,8 +50,7 @@ def is_otlp_document(document: object) -> bool:
     return isinstance(document, dict) and isinstance(document.get("resourceSpans"), list)
 
 
-@dataclass(slots=True)
-class _Server:
+class _Server(msgspec.Struct):
     method: str
     route: str
     path: str
@@ -58,12 +58,11 @@ class _Server:
     duration_s: float
 
 
-@dataclass(slots=True)
-class _Trace:
-    parents: dict[str, str] = field(default_factory=dict)
-    servers: dict[str, _Server] = field(default_factory=dict)
+class _Trace(msgspec.Struct):
+    parents: dict[str, str] = msgspec.field(default_factory=dict)
+    servers: dict[str, _Server] = msgspec.field(default_factory=dict)
     # (parent span id, query)
-    queries: list[tuple[str, QueryEvent]] = field(default_factory=list)
+    queries: list[tuple[str, QueryEvent]] = msgspec.field(default_factory=list)
 
 
 class TraceCollector:

@@ -15,11 +15,11 @@ the report says how many there were in which file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backbone.logs.analysis import as_int, as_time
 from backbone.logs.store import AnalyticsStore
+from backbone.records import Record
 
 # Fewer timestamps than this say nothing robust about where the dense part lies.
 MIN_TIMESTAMPS = 10
@@ -32,16 +32,14 @@ _TABLES = ("requests", "exceptions", "signals", "queries")
 _ALL_TIMES = " UNION ALL ".join(f"SELECT file_id, ts FROM {table} WHERE ts IS NOT NULL" for table in _TABLES)
 
 
-@dataclass(frozen=True, slots=True)
-class FileOutliers:
+class FileOutliers(Record, frozen=True):
     path: str
     count: int
     first: datetime
     last: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineOutliers:
+class TimelineOutliers(Record, frozen=True):
     # The dense part of the timeline that is kept: from the second of `start` to the end of the second of `end`.
     start: datetime
     end: datetime

@@ -6,9 +6,10 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
+
+from backbone.records import Record
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Lines longer than this are malformed by definition: no log format we read writes them,
@@ -31,8 +32,7 @@ class UnreadableInput(Exception):
     """The file cannot be read as a log at all (missing, unreadable, binary, corrupt)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(Record, frozen=True):
     number: int
     # None when the line was longer than MAX_LINE_BYTES; `head` then holds its start.
     text: str | None

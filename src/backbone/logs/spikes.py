@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from statistics import median
 
 from backbone.logs.model import SpikeMetric
+from backbone.records import Record
 
 # The smallest scale a baseline may have, and the test a value must pass beyond Z_THRESHOLD.
 _ScaleFloor = Callable[[int, float], float]
@@ -52,8 +52,7 @@ def choose_bucket_seconds(span_seconds: float) -> int:
     return BUCKET_CHOICES[-1]
 
 
-@dataclass(frozen=True, slots=True)
-class SpikeRun:
+class SpikeRun(Record, frozen=True):
     metric: SpikeMetric
     first: int  # index of the first spiking bucket
     last: int  # index of the last spiking bucket

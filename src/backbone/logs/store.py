@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from backbone.logs.records import SAMPLE_CHARS
 from backbone.logs.skips import RecordError, StoreFailure, checked_duration
 from backbone.logs.sources import MAX_LINE_BYTES, LineReader
 from backbone.logs.tracebacks import ParsedTraceback
+from backbone.records import Record
 from backbone.sql.fingerprint import default_cache
 
 BATCH_ROWS = 50_000
@@ -88,8 +88,7 @@ def store_failure(error: BaseException) -> StoreFailure:
                         "free space there or point TMPDIR to a directory with room")
 
 
-@dataclass(frozen=True, slots=True)
-class IngestCounts:
+class IngestCounts(Record, frozen=True):
     total: int
     parsed: int
     malformed: int

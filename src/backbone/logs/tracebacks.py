@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+
+import msgspec
 
 from backbone.logs.model import Culprit, Frame
 from backbone.logs.skips import RecordError
+from backbone.records import Record
 
 FRAME_LINE = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+?))?\s*$')
 TRACEBACK_START = re.compile(r"^\s*(?:\+ )?(?:Exception Group )?Traceback \(most recent call last\):\s*$")
@@ -38,17 +40,15 @@ def is_in_app(path: str) -> bool:
     return not any(marker in normalized or marker in path for marker in _LIBRARY_MARKERS)
 
 
-@dataclass(slots=True)
-class ExceptionBlock:
+class ExceptionBlock(msgspec.Struct):
     """One `Traceback ... Type: message` block of a chain."""
 
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[Frame] = msgspec.field(default_factory=list)
     exception: str = ""
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedTraceback:
+class ParsedTraceback(Record, frozen=True):
     # Root cause first, the exception that reached the top last.
     blocks: tuple[ExceptionBlock, ...]
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from backbone.records import Record
 
 _ACCESS_ZONE = re.compile(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d ([+-]\d{4})\]")
 _ISO_ZONE = re.compile(
@@ -33,8 +34,7 @@ _ABBREVIATIONS = {"UTC": 0, "GMT": 0, "Z": 0, "CET": 60, "CEST": 120, "EST": -30
 _JSON_TIME_KEYS = ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "asctime")
 
 
-@dataclass(frozen=True, slots=True)
-class ZoneSample:
+class ZoneSample(Record, frozen=True):
     """What a file's first lines say about their zone: the offsets named, and how many
     timestamps named none."""
 
@@ -117,8 +117,7 @@ class TimezoneError(ValueError):
     """A --timezone value that names no zone."""
 
 
-@dataclass(frozen=True, slots=True)
-class UserZone:
+class UserZone(Record, frozen=True):
     """The zone given with --timezone: a fixed offset, or an IANA name (with its DST rules)."""
 
     text: str
@@ -146,8 +145,7 @@ class UserZone:
         return describe_offset(self.offset_minutes) if self.offset_minutes is not None else self.text
 
 
-@dataclass(frozen=True, slots=True)
-class Alignment:
+class Alignment(Record, frozen=True):
     """How one zoneless file is put on the UTC clock: a fixed shift or an IANA zone, and why."""
 
     offset_minutes: int | None

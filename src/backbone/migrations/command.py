@@ -36,10 +36,10 @@ def trace_command(
     """Apply the pending migrations of PROJECT to a scratch PostgreSQL and report each operation's locks,
     rewrites and duration, and where the BB7 rules and the trace disagree."""
     from backbone.cli import EXIT_CLEAN, EXIT_FINDINGS, _error
-    from backbone.report.terminal import use_color
     from backbone.migrations.trace import TraceError, TraceRequest, run_trace
     from backbone.redaction import mask
     from backbone.report import Report, render
+    from backbone.report.terminal import use_color
 
     try:
         result = run_trace(TraceRequest(Path(project), framework, settings, alembic_ini, database_url, timeout))

@@ -17,15 +17,17 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
+from backbone.records import Record
 from backbone.redaction import mask
 from backbone.review import source as source_reader
 from backbone.review.context import FileContext
-from backbone.review.migrations import LockMode, Step, effect, read_migration
 from backbone.review.extraction import extract_module_facts
+from backbone.review.migrations import LockMode, Step, effect, read_migration
 from backbone.review.project import ProjectIndex
 from backbone.review.semantic import SemanticModel
 
@@ -49,8 +51,7 @@ class TraceError(RuntimeError):
     """The trace could not run at all (no framework found, no PostgreSQL, no psycopg)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TraceRequest:
+class TraceRequest(Record, frozen=True):
     project: Path
     framework: str | None = None
     settings: str | None = None
@@ -59,8 +60,7 @@ class TraceRequest:
     timeout: float = 600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(Record, frozen=True):
     """One operation as the trace saw it, with what the rules predicted for it."""
 
     migration: str
@@ -80,13 +80,12 @@ class Observation:
     error: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TraceResult:
+class TraceResult(Record, frozen=True):
     framework: str
     server_version: int
     observations: tuple[Observation, ...]
     findings: tuple[Finding, ...]
-    problems: tuple[str, ...] = field(default=())
+    problems: tuple[str, ...] = msgspec.field(default=())
 
 
 def detect_framework(project: Path) -> str:

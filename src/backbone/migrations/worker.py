@@ -21,9 +21,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec.structs import asdict
 
 _TABLES = (
     "SELECT c.oid::bigint, c.relname, c.relfilenode::bigint FROM pg_class c "
@@ -36,21 +38,20 @@ _LOCKS = "SELECT relation::bigint, mode FROM pg_locks WHERE pid = %s AND locktyp
 _SAMPLE_SECONDS = 0.003
 
 
-@dataclass
-class OperationRecord:
+class OperationRecord(msgspec.Struct):
     migration: str
     file: str
     line: int
     end_line: int
     operation: str
     # table -> the lock modes taken on it that were not held when the operation began
-    locks: dict[str, list[str]] = field(default_factory=dict)
-    rewritten: list[str] = field(default_factory=list)
+    locks: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    rewritten: list[str] = msgspec.field(default_factory=list)
     # Tables that existed when the operation began (the others it created).
-    existing: list[str] = field(default_factory=list)
+    existing: list[str] = msgspec.field(default_factory=list)
     # table -> lock modes held since an earlier operation of the same transaction, on tables
     # this operation's statements name (pg_locks cannot show a lock taken twice).
-    inherited: dict[str, list[str]] = field(default_factory=dict)
+    inherited: dict[str, list[str]] = msgspec.field(default_factory=dict)
     duration_ms: float = 0.0
     statements: int = 0
     error: str = ""

@@ -4,19 +4,26 @@ there is none. See docs/plan.md."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from backbone.plan import decide
 from backbone.plan.code import read_code
 from backbone.plan.model import Decision, Plan
-from backbone.plan.observed import EvidenceError, Measured, from_logs, from_profile, route_key
+from backbone.plan.observed import (
+    EvidenceError,
+    Measured,
+    from_logs,
+    from_profile,
+    route_key,
+)
+from backbone.records import Record
 
 __all__ = ["EvidenceError", "Plan", "PlanOptions", "build_plan"]
 
 
-@dataclass(frozen=True, slots=True)
-class PlanOptions:
+class PlanOptions(Record, frozen=True):
     path: str = "."
     logs: tuple[str, ...] = ()
     profile: str | None = None

@@ -5,10 +5,12 @@ call graph."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from backbone.contract.static import StaticProject, load_project
+from backbone.plan.model import DataAccess, Outbound, Queue, RoutePlan, Source
 from backbone.review.checker import _index_nodes, frameworks_of
 from backbone.review.context import FileContext
 from backbone.review.frameworks import Handler, handlers, qualname_of
@@ -31,7 +33,6 @@ from backbone.review.orm import module_flows
 from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.values import QueryKind
 from backbone.review.project import ProjectIndex
-from backbone.plan.model import DataAccess, Outbound, Queue, RoutePlan, Source
 
 _OUTBOUND_NAMES = REQUESTS_FUNCTIONS | HTTPX_FUNCTIONS | URLOPEN | URLRETRIEVE | HTTP_CONNECTIONS
 _CLIENT_METHODS = REQUESTS_SESSION_METHODS | HTTPX_CLIENT_METHODS
@@ -46,17 +47,15 @@ _STARLETTE = frozenset({"fastapi", "starlette"})
 MAX_DEPTH = 4
 
 
-@dataclass(slots=True)
-class _FunctionFacts:
-    reads: list[DataAccess] = field(default_factory=list)
-    writes: list[DataAccess] = field(default_factory=list)
-    transactions: list[DataAccess] = field(default_factory=list)
-    outbound: list[Outbound] = field(default_factory=list)
+class _FunctionFacts(msgspec.Struct):
+    reads: list[DataAccess] = msgspec.field(default_factory=list)
+    writes: list[DataAccess] = msgspec.field(default_factory=list)
+    transactions: list[DataAccess] = msgspec.field(default_factory=list)
+    outbound: list[Outbound] = msgspec.field(default_factory=list)
     lock: Source | None = None
 
 
-@dataclass(slots=True)
-class CodeFacts:
+class CodeFacts(msgspec.Struct):
     root: Path
     routes: list[RoutePlan]
     queues: list[Queue]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+
+import msgspec
+
+from backbone.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Record, frozen=True):
     """Where a fact comes from: a file and line of the code, or a log or profile file."""
 
     path: str
@@ -17,8 +19,7 @@ class Source:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
 
-@dataclass(frozen=True, slots=True)
-class DataAccess:
+class DataAccess(Record, frozen=True):
     """One place that runs SQL for a route: a read or a write (the ORM layer's answer)."""
 
     write: bool
@@ -27,8 +28,7 @@ class DataAccess:
     source: Source
 
 
-@dataclass(frozen=True, slots=True)
-class Outbound:
+class Outbound(Record, frozen=True):
     """A call to another service that the route waits on."""
 
     library: str
@@ -39,8 +39,7 @@ class Outbound:
     unbounded: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Observed:
+class Observed(Record, frozen=True):
     """What logs or a profile measured for one route."""
 
     requests: int
@@ -51,8 +50,7 @@ class Observed:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class RoutePlan:
+class RoutePlan(Record, frozen=True):
     methods: tuple[str, ...]
     route: str
     handler: str
@@ -83,8 +81,7 @@ class Balance(enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Traffic:
+class Traffic(Record, frozen=True):
     """Rates over the whole service, from access logs."""
 
     requests: int
@@ -100,14 +97,12 @@ class Traffic:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Queue:
+class Queue(Record, frozen=True):
     library: str
     source: Source | None
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
+class Criterion(Record, frozen=True):
     """One row of the API-style decision matrix."""
 
     name: str
@@ -116,35 +111,32 @@ class Criterion:
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Record, frozen=True):
     name: str
     choice: str
     reason: str
     evidence: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(Record, frozen=True):
     topic: str
     question: str
     why: str
 
 
-@dataclass(slots=True)
-class Plan:
+class Plan(msgspec.Struct):
     root: str
     frameworks: tuple[str, ...]
-    routes: list[RoutePlan] = field(default_factory=list)
-    queues: list[Queue] = field(default_factory=list)
+    routes: list[RoutePlan] = msgspec.field(default_factory=list)
+    queues: list[Queue] = msgspec.field(default_factory=list)
     traffic: Traffic | None = None
     balance: Balance = Balance.UNKNOWN
     balance_basis: str = ""
-    matrix: list[Criterion] = field(default_factory=list)
-    decisions: list[Decision] = field(default_factory=list)
-    questions: list[Question] = field(default_factory=list)
+    matrix: list[Criterion] = msgspec.field(default_factory=list)
+    decisions: list[Decision] = msgspec.field(default_factory=list)
+    questions: list[Question] = msgspec.field(default_factory=list)
     # Inputs backbone could not read, or read only in part.
-    problems: list[str] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
+    problems: list[str] = msgspec.field(default_factory=list)
+    inputs: list[str] = msgspec.field(default_factory=list)
     # Logs were given and none of them could be read: the record stands on the code alone.
     unreadable_evidence: bool = False

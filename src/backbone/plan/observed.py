@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from backbone.logs.model import RouteStats
 from backbone.plan.model import Observed, Traffic
@@ -21,13 +22,12 @@ class EvidenceError(Exception):
     """An input that cannot be used at all (missing, unreadable, not what it claims to be)."""
 
 
-@dataclass(slots=True)
-class Measured:
+class Measured(msgspec.Struct):
     # (METHOD, normalised route) -> what was measured
-    routes: dict[tuple[str, str], Observed] = field(default_factory=dict)
+    routes: dict[tuple[str, str], Observed] = msgspec.field(default_factory=dict)
     traffic: Traffic | None = None
-    problems: list[str] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
+    problems: list[str] = msgspec.field(default_factory=list)
+    inputs: list[str] = msgspec.field(default_factory=list)
     # Logs were given and not one line of them could be read.
     unreadable: bool = False
 

@@ -5,7 +5,8 @@ Code Quality, for every command, and nothing else."""
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from backbone.redaction import mask_finding, mask_values
 from backbone.report.model import Column, Items, JsonValue, Report, Section, Table

@@ -16,7 +16,15 @@ from itertools import groupby
 
 from backbone.findings import Finding, Severity
 from backbone.report.charts import histogram_svg, timeline_html, timeline_scripts
-from backbone.report.model import Block, Histograms, Items, Report, Section, Table, Timeline
+from backbone.report.model import (
+    Block,
+    Histograms,
+    Items,
+    Report,
+    Section,
+    Table,
+    Timeline,
+)
 
 _STYLE = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #dde1e8; --bg: #f7f8fa; --card: #ffffff; --code: #f1f3f6; }

@@ -10,23 +10,22 @@ of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from backbone.findings import Finding
+from backbone.records import Record
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(Record, frozen=True):
     title: str
     # Right-aligned figures; `code`: shown as code (Markdown code span, HTML <code>).
     numeric: bool = False
     code: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(Record, frozen=True):
     """Rows of cells (already formatted as text). `empty` is said when there are no rows;
     without it an empty table is left out."""
 
@@ -36,8 +35,7 @@ class Table:
     empty: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Items:
+class Items(Record, frozen=True):
     """A titled list of sentences (`title` may be empty: the items then stand alone)."""
 
     title: str
@@ -45,8 +43,7 @@ class Items:
     empty: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(Record, frozen=True):
     """Preformatted lines shown as they are (a statement, a query plan); `marked` holds the
     indexes of the lines to highlight."""
 
@@ -55,15 +52,13 @@ class Block:
     marked: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Bin:
+class Bin(Record, frozen=True):
     low_ms: float
     high_ms: float
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class Histogram:
+class Histogram(Record, frozen=True):
     """One latency histogram with its percentile markers (label, value in ms)."""
 
     title: str
@@ -73,16 +68,14 @@ class Histogram:
     markers: tuple[tuple[str, float], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Histograms:
+class Histograms(Record, frozen=True):
     """Histograms side by side (HTML only: the text formats show the figures in a table)."""
 
     title: str
     histograms: tuple[Histogram, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ChartBucket:
+class ChartBucket(Record, frozen=True):
     start: int  # seconds since the epoch
     p50_ms: float | None
     p95_ms: float | None
@@ -90,23 +83,20 @@ class ChartBucket:
     error_rate: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class ChartSpike:
+class ChartSpike(Record, frozen=True):
     start: int
     end: int
     metric: str  # "latency_p95" or "error_rate"
 
 
-@dataclass(frozen=True, slots=True)
-class ChartRoute:
+class ChartRoute(Record, frozen=True):
     label: str
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Timeline:
+class Timeline(Record, frozen=True):
     """Latency and server errors over time, and route percentiles (HTML only, drawn by the
     page's script from the data embedded as JSON)."""
 
@@ -119,8 +109,7 @@ class Timeline:
 Section = Table | Items | Block | Histograms | Timeline
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(Record, frozen=True):
     """Everything a renderer may show about one run of a command."""
 
     findings: tuple[Finding, ...]
@@ -133,7 +122,7 @@ class Report:
     min_confidence: str = ""
     # The reviewed root, as given to the user (paths in findings are relative to it).
     root: str = "."
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = msgspec.field(default=())
     # The reviewed root relative to the git top level ("" or "dir/"): SARIF, GitHub and GitLab
     # paths are relative to the repository, whatever directory was reviewed.
     repository_prefix: str = ""
@@ -161,8 +150,8 @@ class Report:
     by_location: bool = True
     # The JSON document's keys of the command, before and after "findings" (the review's
     # "summary" is added by the renderer).
-    json_head: dict[str, JsonValue] = field(default_factory=dict)
-    json_tail: dict[str, JsonValue] = field(default_factory=dict)
+    json_head: dict[str, JsonValue] = msgspec.field(default_factory=dict)
+    json_tail: dict[str, JsonValue] = msgspec.field(default_factory=dict)
 
     def ordered_findings(self) -> tuple[Finding, ...]:
         return tuple(sorted(self.findings, key=Finding.sort_key)) if self.by_location else self.findings

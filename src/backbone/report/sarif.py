@@ -19,8 +19,8 @@ from urllib.parse import quote
 from backbone import __version__
 from backbone.findings import Confidence, Finding, Severity
 from backbone.report import Report, repository_path
-from backbone.report.model import JsonValue
 from backbone.report.command_codes import all_entries
+from backbone.report.model import JsonValue
 from backbone.report.rule_docs import CatalogEntry, entry_markdown
 from backbone.review.baseline import finding_key
 

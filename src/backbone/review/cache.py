@@ -21,12 +21,12 @@ import hashlib
 import hmac
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from backbone import __version__
 from backbone.findings import Finding
+from backbone.records import Record
 from backbone.review import cache_files
 from backbone.review.cache_codec import EntriesCodec, TypedCodec
 from backbone.review.suppressions import Suppression
@@ -96,8 +96,7 @@ def _signing_key() -> bytes:
     return key
 
 
-@dataclass(frozen=True, slots=True)
-class CacheEntry:
+class CacheEntry(Record, frozen=True):
     content: str
     file_findings: tuple[Finding, ...]
     suppressions: tuple[Suppression, ...]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
+
+from backbone.records import Record
 
 # Git waits for nothing here, but a hung filesystem must not hang a review.
 _GIT_TIMEOUT = 60
@@ -23,12 +26,11 @@ class ChangesError(Exception):
     """The change cannot be worked out (not a git repository, an unknown REF); the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(Record, frozen=True):
     """Absolute file path -> the line numbers (1-based) the change adds or modifies there."""
 
     base: str
-    lines: dict[str, frozenset[int]] = field(default_factory=dict)
+    lines: dict[str, frozenset[int]] = msgspec.field(default_factory=dict)
 
     def touches(self, path: str, first: int, last: int) -> bool:
         changed = self.lines.get(path)

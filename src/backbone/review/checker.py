@@ -12,8 +12,9 @@ import gc
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from backbone.findings import Finding, Location
 from backbone.redaction import mask_finding, mask_span
@@ -25,7 +26,13 @@ from backbone.review.context import FileContext
 from backbone.review.context_kinds import Framework
 from backbone.review.extraction import extract_module_facts
 from backbone.review.incremental import facts_digests
-from backbone.review.jobs import Crash, FileJob, FileOutcome, RuleSelection, unreadable_finding
+from backbone.review.jobs import (
+    Crash,
+    FileJob,
+    FileOutcome,
+    RuleSelection,
+    unreadable_finding,
+)
 from backbone.review.project import ModuleFacts, ProjectIndex
 from backbone.review.rules import all_rules
 from backbone.review.rules.base import OptionValue, Report, Rule, Scope
@@ -53,8 +60,7 @@ def frameworks_of(packages: frozenset[str]) -> frozenset[Framework]:
     return frozenset(found)
 
 
-@dataclass(slots=True)
-class _Parsed:
+class _Parsed(msgspec.Struct):
     job: FileJob
     text: str
     tree: ast.Module
@@ -71,16 +77,15 @@ KEEP_FILE_BYTES = 256 * 1024
 KEEP_TOTAL_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(slots=True)
-class Checker:
+class Checker(msgspec.Struct):
     selection: RuleSelection
     keep_trees: bool = False
     # Free what each file leaves in reference cycles as soon as it is done (the engine turns
     # the automatic collector off, which would otherwise keep every file's tree to the end).
     release: bool = False
-    parsed: dict[str, _Parsed] = field(default_factory=dict)
+    parsed: dict[str, _Parsed] = msgspec.field(default_factory=dict)
     # Files not kept: their facts and content digest, for parsing them again in phase 2.
-    deferred: dict[str, tuple[FileJob, ModuleFacts, str]] = field(default_factory=dict)
+    deferred: dict[str, tuple[FileJob, ModuleFacts, str]] = msgspec.field(default_factory=dict)
     kept_bytes: int = 0
     # The project facts the last `check_project` read (`reads`).
     project_reads: frozenset[str] = frozenset()

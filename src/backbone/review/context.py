@@ -5,18 +5,22 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from typing import TypeVar, cast
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from backbone.review.context_kinds import Framework
 from backbone.review.names import NameResolver
 from backbone.review.project import ModuleFacts, ProjectIndex
-from backbone.review.semantic import SemanticModel, after_exit, ancestors, constant_truth, is_main_guard
+from backbone.review.semantic import (
+    SemanticModel,
+    after_exit,
+    ancestors,
+    constant_truth,
+    is_main_guard,
+)
 
 if TYPE_CHECKING:
-    from backbone.review.knowledge.logging import LoggerBindings
     from backbone.review.contexts import ContextFact, ExecutionContexts
+    from backbone.review.knowledge.logging import LoggerBindings
 
 NodeT = TypeVar("NodeT", bound=ast.AST)
 

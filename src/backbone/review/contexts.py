@@ -39,21 +39,18 @@ import ast
 import functools
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from backbone.records import Record
 from backbone.review import reads
+from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
 from backbone.review.knowledge.commands import is_command
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import task_library
 from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
 
 
-from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
-
-
-@dataclass(frozen=True, slots=True)
-class ContextFact:
+class ContextFact(Record, frozen=True):
     """One context a function runs in: the root that puts it there and the call chain."""
 
     context: ExecutionContext

@@ -12,10 +12,10 @@ import fnmatch
 import os
 import re
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from backbone.config import Config
 
@@ -23,14 +23,13 @@ if TYPE_CHECKING:
     import pathspec
 
 
-@dataclass(slots=True)
-class Discovery:
-    files: list[Path] = field(default_factory=list)
+class Discovery(msgspec.Struct):
+    files: list[Path] = msgspec.field(default_factory=list)
     # (path, reason) for paths that could not be walked: nonexistent, symlink loop, unreadable.
-    problems: list[tuple[Path, str]] = field(default_factory=list)
-    missing: list[Path] = field(default_factory=list)
+    problems: list[tuple[Path, str]] = msgspec.field(default_factory=list)
+    missing: list[Path] = msgspec.field(default_factory=list)
     # What was skipped on the way (a .gitignore line that is not a valid pattern).
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:

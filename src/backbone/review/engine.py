@@ -13,12 +13,15 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
+import msgspec
+from msgspec.structs import replace
+
 from backbone.config import Config, is_selected
 from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.records import Record
 from backbone.review.cache import CacheEntry, ResultCache, content_digest
 from backbone.review.discovery import discover, printable_path
 from backbone.review.incremental import (
@@ -55,9 +58,9 @@ from backbone.review.suppressions import SuppressionIndex
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext, SpawnContext
 
     import pathspec
-    from multiprocessing.context import ForkContext, SpawnContext
 
     from backbone.review.checker import Checker
     from backbone.review.project import ModuleFacts, ProjectIndex
@@ -70,26 +73,24 @@ _FILES_PER_WORKER = 24
 _FILES_PER_ROUND = 64
 
 
-@dataclass(slots=True)
-class ReviewResult:
+class ReviewResult(msgspec.Struct):
     root: Path
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = msgspec.field(default_factory=list)
     files_reviewed: int = 0
     files_from_cache: int = 0
     # Files whose PROJECT-scoped findings were computed in this run (not reused from the cache).
     project_checked: int = 0
-    missing_paths: list[Path] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    missing_paths: list[Path] = msgspec.field(default_factory=list)
+    internal_errors: list[str] = msgspec.field(default_factory=list)
     # One line each, for stderr: the review is complete despite them (a refused cache).
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
     suppressed: int = 0
     baselined: int = 0
     # Findings below the configured `min-confidence`, left out of `findings`.
     below_confidence: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewOptions:
+class ReviewOptions(Record, frozen=True):
     use_cache: bool = True
     jobs: int | None = None
     report_unused_suppressions: bool = False
@@ -673,8 +674,7 @@ class _ProcessWorker:
             self.process.terminate()
 
 
-@dataclass(slots=True)
-class _SharedIndex:
+class _SharedIndex(msgspec.Struct):
     """The project index sent to every worker, as the facts it is built of: encoded once, however
     many workers receive it (encoding it once per worker was serial work between the two phases)."""
 
@@ -687,8 +687,7 @@ class _SharedIndex:
         return self._encoded
 
 
-@dataclass(slots=True)
-class _WorkerPool:
+class _WorkerPool(msgspec.Struct):
     workers: list[_Worker]
 
     @classmethod

@@ -9,10 +9,19 @@ import ast
 import re
 
 from backbone.review.knowledge.databases import database_mentions
-from backbone.review.knowledge.deployment import browser_credentials, configured_settings_modules, flask_cors_configuration
-from backbone.review.semantic import SemanticModel, block_nodes
+from backbone.review.knowledge.deployment import (
+    browser_credentials,
+    configured_settings_modules,
+    flask_cors_configuration,
+)
 from backbone.review.names import NameResolver, collect_imports, top_level_symbols
-from backbone.review.project import ModuleFacts, collect_definitions, collect_references, hook_callbacks
+from backbone.review.project import (
+    ModuleFacts,
+    collect_definitions,
+    collect_references,
+    hook_callbacks,
+)
+from backbone.review.semantic import SemanticModel, block_nodes
 
 
 def extract_module_facts(
@@ -28,7 +37,10 @@ def extract_module_facts(
     # The layers load here, not at import: a review served from the cache never needs them.
     from backbone.review.frameworks.declarations import extract_route_declarations
     from backbone.review.migrations.history import extract_migration_declarations
-    from backbone.review.migrations.reading import extract_column_types, extract_table_creators
+    from backbone.review.migrations.reading import (
+        extract_column_types,
+        extract_table_creators,
+    )
     from backbone.review.migrations.self_migration import extract_self_migrations
     from backbone.review.orm.declarations import extract_model_declarations
     from backbone.review.serialization.extract import extract_serialization_declarations

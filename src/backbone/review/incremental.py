@@ -40,22 +40,22 @@ after edits that change names other files use.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import msgspec
+
+from backbone.records import Record
 
 if TYPE_CHECKING:
     from backbone.findings import Finding
     from backbone.review.cache import CacheEntry
     from backbone.review.project import ModuleFacts, ProjectIndex
 
-# Fields of the cached fact dataclasses that hold source positions. A position held under
+# Fields of the cached fact records that hold source positions. A position held under
 # another name is compared as data: an edit moving it changes the shape, which re-checks
 # more than needed but never too little.
 _LINE_FIELDS = frozenset({"line", "queryset_line"})
@@ -65,8 +65,7 @@ _LINE_COLUMN_FIELDS = frozenset({"row_of"})  # (line, column) pairs
 _Plain = str | int | float | bool | None | bytes | list["_Plain"]
 
 
-@dataclass(frozen=True, slots=True)
-class FactsDigests:
+class FactsDigests(Record, frozen=True):
     shape: str
     exact: str
 
@@ -105,8 +104,7 @@ def _positions(facts: object) -> list[int]:
     return _Flattened.of(facts).slots.values
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectKeys:
+class ProjectKeys(Record, frozen=True):
     """The project's facts, as `shape` and `exact` digests; `previous`, the exact digest of the
     facts the previous review saw ("" when unknown); `moved`, the positions this review's
     edits moved (None when unknown)."""
@@ -253,14 +251,13 @@ def _ranks(values: Iterable[int]) -> dict[int, int]:
     return ranks
 
 
-@dataclass(slots=True)
-class _Slots:
+class _Slots(msgspec.Struct):
     """Where the positions sit in a flattened value, in its order: list, index, line or column."""
 
-    holders: list[list[_Plain]] = dataclasses.field(default_factory=list)
-    indexes: list[int] = dataclasses.field(default_factory=list)
-    is_line: list[bool] = dataclasses.field(default_factory=list)
-    values: list[int] = dataclasses.field(default_factory=list)
+    holders: list[list[_Plain]] = msgspec.field(default_factory=list)
+    indexes: list[int] = msgspec.field(default_factory=list)
+    is_line: list[bool] = msgspec.field(default_factory=list)
+    values: list[int] = msgspec.field(default_factory=list)
 
     def add(self, holder: list[_Plain], index: int, is_line: bool, value: int) -> None:
         self.holders.append(holder)
@@ -275,8 +272,7 @@ class _Slots:
         self.values += other.values
 
 
-@dataclass(slots=True)
-class _Flattened:
+class _Flattened(msgspec.Struct):
     """A value as nested lists of scalars, the same for equal values in any process (dict
     keys and sets sorted), and where its positions are in it."""
 
@@ -309,22 +305,22 @@ def _is_pair(value: object) -> bool:
 
 
 _PLAIN_FIELD, _LINE_FIELD, _COLUMN_FIELD, _PAIR_FIELD = range(4)
-# Per dataclass: its fields, each with what it holds.
+# Per record class: its fields, each with what it holds.
 _FIELDS: dict[type, tuple[tuple[str, int], ...]] = {}
 
 
-def _fields(kind: type) -> tuple[tuple[str, int], ...]:
+def _fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, int], ...]:
     known = _FIELDS.get(kind)
     if known is None:
         known = _FIELDS[kind] = tuple(
             (
-                field.name,
-                _LINE_FIELD if field.name in _LINE_FIELDS
-                else _COLUMN_FIELD if field.name in _COLUMN_FIELDS
-                else _PAIR_FIELD if field.name in _LINE_COLUMN_FIELDS
+                name,
+                _LINE_FIELD if name in _LINE_FIELDS
+                else _COLUMN_FIELD if name in _COLUMN_FIELDS
+                else _PAIR_FIELD if name in _LINE_COLUMN_FIELDS
                 else _PLAIN_FIELD,
             )
-            for field in dataclasses.fields(kind)
+            for name in kind.__struct_fields__
         )
     return known
 
@@ -334,7 +330,7 @@ _SCALAR_TYPES = frozenset({str, bool, int, float, bytes, type(None)})
 
 
 def _flatten(value: object, slots: _Slots) -> _Plain:
-    # The exact type first (the facts are mostly strings, tuples and dataclasses of known
+    # The exact type first (the facts are mostly strings, tuples and records of known
     # kinds); a value of any other type takes the tests below, in their order.
     value_type = type(value)
     if value_type in _SCALAR_TYPES:
@@ -350,8 +346,8 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
             return value
         if isinstance(value, enum.Enum):
             return [type(value).__name__, _flatten(value.value, _Slots())]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            known = _fields(value_type)
+        if isinstance(value, msgspec.Struct):
+            known = _fields(cast("type[msgspec.Struct]", value_type))
     if known is not None:
         plain: list[_Plain] = [value_type.__name__]
         for name, kind in known:
@@ -394,8 +390,7 @@ def _flatten(value: object, slots: _Slots) -> _Plain:
     raise TypeError(f"module facts hold a value backbone cannot digest: {type(value).__name__}")
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectReads:
+class ProjectReads(Record, frozen=True):
     """The project facts (`reads` keys) that the PROJECT checks behind a cache read, for the
     project of shape `shape`: an edit that changes none of them changes no cached finding."""
 
@@ -403,8 +398,7 @@ class ProjectReads:
     keys: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class FactChanges:
+class FactChanges(Record, frozen=True):
     """What edits changed in the project's facts: the `reads` keys whose facts differ, positions
     ranked; and every position that moved or that the changed facts held."""
 

@@ -6,14 +6,15 @@ imports the machinery that parses and checks files.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from backbone.findings import Confidence, Finding, Location, Severity
+from backbone.records import Record
 from backbone.review.cache_codec import TypedCodec
 from backbone.review.rules import ENGINE_CODES, all_rules
 from backbone.review.rules.base import OptionValue, Rule, Scope
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
     from backbone.review.project import ModuleFacts
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSelection:
+class RuleSelection(Record, frozen=True):
     """The enabled rules and their options: what a worker needs to check files."""
 
     codes: tuple[str, ...]
@@ -46,8 +46,7 @@ class RuleSelection:
         return f"{self.codes}|{self.options}|{self.max_file_size_kb}"
 
 
-@dataclass(frozen=True, slots=True)
-class FileJob:
+class FileJob(Record, frozen=True):
     path: str
     display: str
     module: str
@@ -60,8 +59,7 @@ class FileJob:
     project_codes: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
+class FileOutcome(Record, frozen=True):
     display: str
     content: str
     facts: ModuleFacts | None
@@ -73,8 +71,7 @@ class FileOutcome:
     digests: FactsDigests | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Crash:
+class Crash(Record, frozen=True):
     """A failure of backbone itself on one file: where, in which part, and what was raised.
 
     The exception's message is left out: it may quote the reviewed code (a secret among it).
@@ -163,8 +160,7 @@ def _engine_finding(display: str, line: int, column: int, message: str, statemen
 ProjectAnswer = tuple[dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]], frozenset[str] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerRequest:
+class WorkerRequest(Record, frozen=True):
     """What the engine asks a worker process: "files" (check `jobs`), "project" (check the
     PROJECT rules on `jobs` with the index made of `facts`, from `encode_facts`), "peers" (the
     same, the index made of the worker's own facts and `peers`, the other workers' answers to
@@ -176,8 +172,7 @@ class WorkerRequest:
     peers: tuple[bytes, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _WireRequest:
+class _WireRequest(Record, frozen=True):
     """A `WorkerRequest` as it travels: each job's path apart, as the bytes the file system
     names it by (a file name that is not UTF-8 is held as lone surrogates, which the encoding
     cannot carry), the jobs with an empty path."""
@@ -189,8 +184,7 @@ class _WireRequest:
     peers: tuple[bytes, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Codecs:
+class _Codecs(Record, frozen=True):
     request: TypedCodec[_WireRequest]
     outcomes: TypedCodec[list[FileOutcome]]
     answer: TypedCodec[ProjectAnswer]
@@ -217,7 +211,7 @@ def prepare_codecs() -> None:
 
 def encode_request(request: WorkerRequest) -> bytes:
     paths = tuple(os.fsencode(job.path) for job in request.jobs)
-    jobs = tuple(dataclasses.replace(job, path="") for job in request.jobs)
+    jobs = tuple(msgspec.structs.replace(job, path="") for job in request.jobs)
     return _codecs().request.encode(_WireRequest(request.kind, paths, jobs, request.facts, request.peers))
 
 
@@ -225,7 +219,7 @@ def decode_request(data: bytes) -> WorkerRequest | None:
     wire = _codecs().request.decode(data)
     if wire is None or len(wire.paths) != len(wire.jobs):
         return None
-    jobs = tuple(dataclasses.replace(job, path=os.fsdecode(path)) for path, job in zip(wire.paths, wire.jobs))
+    jobs = tuple(msgspec.structs.replace(job, path=os.fsdecode(path)) for path, job in zip(wire.paths, wire.jobs))
     return WorkerRequest(wire.kind, jobs, wire.facts, wire.peers)
 
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import ast
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.records import Record
 from backbone.review.names import BUILTIN_NAMES, NameResolver
 
 if TYPE_CHECKING:
@@ -115,8 +115,7 @@ def _constant_start(key: ast.expr) -> str:
     return start if start.isidentifier() else ""
 
 
-@dataclass(frozen=True, slots=True)
-class NamesRead:
+class NamesRead(Record, frozen=True):
     """What the project's code names, anywhere (`ProjectIndex.names_read`)."""
 
     # Every segment of the names its code reads where it can run, imports, or spells in a

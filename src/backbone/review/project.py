@@ -12,35 +12,47 @@ import ast
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, cast
-from dataclasses import dataclass, field, replace
 
+import msgspec
+from msgspec.structs import replace
+
+from backbone.records import Record
+from backbone.review import reads
+from backbone.review.knowledge.state import initialises_once
 from backbone.review.names import (
     BUILTIN_NAMES,
-    module_name_for as module_name_for,
     NameResolver,
     dotted_parts,
     own_member,
 )
-from backbone.review import reads
-from backbone.review.naming import LOOKUPS, NamesRead, framework_facing, is_dunder, looked_up, lookup_name
-from backbone.review.knowledge.state import initialises_once
+from backbone.review.names import (
+    module_name_for as module_name_for,
+)
+from backbone.review.naming import (
+    LOOKUPS,
+    NamesRead,
+    framework_facing,
+    is_dunder,
+    looked_up,
+    lookup_name,
+)
 from backbone.review.semantic import (
     SemanticModel,
     ancestors,
-    reachable,
-    unreachable_statements,
     child_fields,
     child_nodes,
     constant_truth,
     own_nodes,
     positional_parameters,
+    reachable,
     subtree,
+    unreachable_statements,
 )
 
 if TYPE_CHECKING:
     from backbone.review.frameworks.declarations import RouteDeclaration
-    from backbone.review.orm.facts import ModelDeclaration
     from backbone.review.migrations.model import MigrationDeclaration, SelfMigration
+    from backbone.review.orm.facts import ModelDeclaration
     from backbone.review.serialization.facts import SerializationDeclaration
 
 
@@ -68,8 +80,7 @@ SUPER_CALL = "super()."
 INSTANCE_CALL = "()."
 
 
-@dataclass(frozen=True, slots=True)
-class CallSite:
+class CallSite(Record, frozen=True):
     """A call inside a project function, its target resolved as far as imports allow."""
 
     callee: str
@@ -97,8 +108,7 @@ class CallSite:
     within: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class HandedFunction:
+class HandedFunction(Record, frozen=True):
     """A module-level name handed to a call as an argument (`paginate(rows, 1, 50, serialize)`):
     the receiver may call it. `position` counts the call's positional arguments (-1 for a
     keyword argument, then named by `keyword`)."""
@@ -111,8 +121,7 @@ class HandedFunction:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class HandedRows:
+class HandedRows(Record, frozen=True):
     """Rows a function hands to a project function (`paginate(results, page, 50, serialize)`):
     argument `position` of the call to `callee` holds what a call to the project function
     `source` returned, through names bound to it and through helpers handed it first
@@ -130,8 +139,7 @@ class HandedRows:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionFacts:
+class FunctionFacts(Record, frozen=True):
     qualname: str
     line: int
     is_async: bool
@@ -258,8 +266,7 @@ def _yields_once(nodes: list[ast.AST]) -> bool:
     return not any(isinstance(node, loops) and any(inner is yields[0] for inner in ast.walk(node)) for node in nodes)
 
 
-@dataclass(frozen=True, slots=True)
-class ClassFacts:
+class ClassFacts(Record, frozen=True):
     qualname: str
     line: int
     bases: tuple[str, ...]
@@ -273,8 +280,7 @@ class ClassFacts:
     typed_attributes: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleFacts:
+class ModuleFacts(Record, frozen=True):
     path: str
     module: str
     imports: dict[str, str]
@@ -306,18 +312,18 @@ class ModuleFacts:
     # Module-level names bound to what a call returns, with the called name qualified
     # (`Automations = AutomationTable()` -> `{"Automations": "app.models.AutomationTable"}`): what an
     # importer of the name holds, when the call builds an object of a project class.
-    built_by: dict[str, str] = field(default_factory=dict)
+    built_by: dict[str, str] = msgspec.field(default_factory=dict)
     # Functions handed to an application as start-up or shut-down hooks by module-level code
     # (`app = FastAPI(lifespan=lifespan)`), qualified as far as imports allow.
     startup_hooks: tuple[str, ...] = ()
     # Module-level functions that create a table with Alembic's `op.create_table` (a project helper
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).
-    table_creators: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    table_creators: dict[str, tuple[str, int, str]] = msgspec.field(default_factory=dict)
     # The column types an Alembic revision's upgrade() declares (`op.create_table`, `add_column`,
     # `alter_column(type_=...)`, batch operations included): "table.column" ("?.column" when the
     # table is not spelled) -> (type as `column_type_of` spells it, line, whether it creates the column) for each one.
-    column_types: dict[str, tuple[tuple[str, int, bool], ...]] = field(default_factory=dict)
+    column_types: dict[str, tuple[tuple[str, int, bool], ...]] = msgspec.field(default_factory=dict)
     # The names the module's code reads where it can run, resolved (`collect_references`), and the
     # names it reads only in branches that never run (`if False: agent = LegacyAgent(...)`).
     references: frozenset[str] = frozenset()
@@ -336,7 +342,7 @@ class ModuleFacts:
     # Attributes the file assigns (`config.on_connect = wrap(func)`, in functions too): attribute
     # name -> the qualified names of the calls whose results it assigns, "" for any other value
     # (None aside).
-    assigned_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    assigned_attributes: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     # The databases the file's string constants name: a SQLite URL or engine it builds, one that is only
     # a configuration's fallback, another database (`knowledge.databases.database_mentions`).
     databases: tuple[str, ...] = ()
@@ -345,8 +351,7 @@ class ModuleFacts:
     self_migrations: tuple[SelfMigration, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Frame:
+class _Frame(Record, frozen=True):
     """Where a node sits: the names around it, the innermost class, whose calls it makes."""
 
     scope: tuple[str, ...]
@@ -355,21 +360,20 @@ class _Frame:
     calls: list[CallSite] | None
     # Local names of the innermost function bound only to what one call builds (`manager =
     # ConfigManager()`, maybe `None` first): name -> the call's callee, qualified.
-    instances: dict[str, str] = field(default_factory=dict)
+    instances: dict[str, str] = msgspec.field(default_factory=dict)
     # The names the innermost function declares `global`, and whether the node sits in a block that
     # initialises one of them once (`if _store is None: _store = ...`).
     declared_global: frozenset[str] = frozenset()
     once: bool = False
     # The flag guards of the innermost function's nodes, by id (see `CallSite.guards`).
-    guards: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    guards: dict[int, tuple[str, ...]] = msgspec.field(default_factory=dict)
     # The innermost function's calls whose result a `with` enters, and the context managers
     # around each call of its `with` blocks, by id (see `CallSite.entered`, `CallSite.within`).
     entered: frozenset[int] = frozenset()
-    within: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    within: dict[int, tuple[str, ...]] = msgspec.field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class _FunctionEnd:
+class _FunctionEnd(Record, frozen=True):
     """Marks the end of a function body on the work stack: its facts are complete."""
 
     node: ast.FunctionDef | ast.AsyncFunctionDef
@@ -997,8 +1001,7 @@ def _child_fields(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                     yield field_name, item
 
 
-@dataclass(frozen=True, slots=True)
-class References:
+class References(Record, frozen=True):
     """What a module's code refers to (`collect_references`): `ModuleFacts.references`,
     `dead_references` and `attribute_reads`."""
 
@@ -1409,22 +1412,21 @@ class ViewFailed(Exception):
         self.error = error
 
 
-@dataclass(slots=True)
-class ProjectIndex:
+class ProjectIndex(msgspec.Struct):
     """Every module of the reviewed project, merged; answers questions across files."""
 
-    modules: dict[str, ModuleFacts] = field(default_factory=dict)
-    functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    modules: dict[str, ModuleFacts] = msgspec.field(default_factory=dict)
+    functions: dict[str, FunctionFacts] = msgspec.field(default_factory=dict)
+    classes: dict[str, ClassFacts] = msgspec.field(default_factory=dict)
     imported_packages: frozenset[str] = frozenset()
     # Views that the frameworks and ORM layers derive from the facts, built once per index.
-    derived: dict[str, object] = field(default_factory=dict)
+    derived: dict[str, object] = msgspec.field(default_factory=dict)
     # "module:Name" -> where a star-imported name comes from ("" when no star import has it).
-    star_names: dict[str, str] = field(default_factory=dict)
+    star_names: dict[str, str] = msgspec.field(default_factory=dict)
     # `modules` as built: the index's own lookups record their reads key by key (`reads`).
-    raw_modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    raw_modules: dict[str, ModuleFacts] = msgspec.field(default_factory=dict)
     # What `resolve` answered while reads are tracked, with the keys it read to answer.
-    resolved: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    resolved: dict[str, tuple[str, frozenset[str]]] = msgspec.field(default_factory=dict)
     # The facts `build` was given (two files may claim one module): another process builds
     # the same index from them.
     sources: tuple[ModuleFacts, ...] = ()

@@ -29,8 +29,8 @@ project check cover every file's findings, in whichever order the files were che
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, ValuesView
 import enum
+from collections.abc import Iterable, Iterator, Mapping, ValuesView
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 

@@ -30,8 +30,9 @@ import ast
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from backbone.records import Record
 
 if TYPE_CHECKING:
     from backbone.review.names import NameResolver
@@ -294,8 +295,7 @@ def bind_target(bindings: Bindings, target: ast.expr, value: ast.expr | None) ->
 # --- typed bindings: what a name holds, for the knowledge of clients and handles -------------
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
+class Declared(Record, frozen=True):
     """A name declared with a type rather than assigned a value."""
 
     annotation: ast.expr

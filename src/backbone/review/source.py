@@ -10,8 +10,9 @@ import re
 import sys
 import tokenize
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+
+from backbone.records import Record
 
 # Syntax that parses only on a newer Python than the one running backbone.
 _NEWER_SYNTAX: tuple[tuple[re.Pattern[str], str, tuple[int, int]], ...] = (
@@ -22,8 +23,7 @@ _NEWER_SYNTAX: tuple[tuple[re.Pattern[str], str, tuple[int, int]], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Unreadable:
+class Unreadable(Record, frozen=True):
     """Why a file was not reviewed, and where (line 1 unless the parser said otherwise)."""
 
     reason: str
@@ -31,8 +31,7 @@ class Unreadable:
     column: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Record, frozen=True):
     data: bytes
     text: str
     tree: ast.Module

@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+
+from backbone.records import Record
 
 _BACKBONE = re.compile(r"#\s*backbone\s*:\s*ignore\b(?:\[(?P<codes>[^\]]*)\])?", re.I)
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.I)
 _CODE = re.compile(r"[A-Z]+[0-9]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(Record, frozen=True):
     line: int
     column: int
     # None suppresses every code on the line.

@@ -27,13 +27,33 @@ from backbone.runtime.detectors import (
     SlowQuery,
     repeated_queries,
 )
-from backbone.runtime.driver import ProfileError, ProfileOptions, detect_interface, load_app, profile
-from backbone.runtime.events import AppInterface, CallSite, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
+from backbone.runtime.driver import (
+    ProfileError,
+    ProfileOptions,
+    detect_interface,
+    load_app,
+    profile,
+)
+from backbone.runtime.events import (
+    AppInterface,
+    CallSite,
+    LoopStall,
+    Outcome,
+    QueryEvent,
+    QueryLayer,
+    RequestRecord,
+)
 from backbone.runtime.fingerprint import Fingerprint, fingerprint
 from backbone.runtime.instrument import instrumented
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.report import ProfileReport, profile_document
-from backbone.runtime.scenario import Scenario, ScenarioError, ScenarioStep, load_scenario, parse_scenario
+from backbone.runtime.scenario import (
+    Scenario,
+    ScenarioError,
+    ScenarioStep,
+    load_scenario,
+    parse_scenario,
+)
 from backbone.runtime.stats import LatencyDigest
 from backbone.runtime.wsgi import BackboneWSGIMiddleware
 

@@ -17,11 +17,21 @@ from types import FrameType
 from typing import Any
 
 from backbone.runtime import capture as capture_state
-from backbone.runtime.capture import RequestCapture, RequestTicket, note_error, ticket_variable
+from backbone.runtime.capture import (
+    RequestCapture,
+    RequestTicket,
+    note_error,
+    ticket_variable,
+)
 from backbone.runtime.events import CallSite, Outcome, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.routes import matcher_for, starlette_route
-from backbone.runtime.stalls import LoopMonitor, register_request_frame, unregister_request_frame, watchdog
+from backbone.runtime.stalls import (
+    LoopMonitor,
+    register_request_frame,
+    unregister_request_frame,
+    watchdog,
+)
 
 # The ASGI interface as the spec defines it: messages are dicts of arbitrary values.
 Scope = MutableMapping[str, Any]

@@ -16,7 +16,12 @@ from backbone.redaction import mask
 from backbone.report import OutputFormat, render, render_html_page
 from backbone.report.terminal import text_width, use_color
 from backbone.runtime.detectors import DetectionSettings
-from backbone.runtime.driver import ProfileError, ProfileOptions, ProgressCallback, profile
+from backbone.runtime.driver import (
+    ProfileError,
+    ProfileOptions,
+    ProgressCallback,
+    profile,
+)
 from backbone.runtime.events import AppInterface
 from backbone.runtime.report import ProfileReport, profile_document
 
@@ -34,7 +39,13 @@ def _progress_display(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(
         TextColumn("[bold]profiling[/bold]"),

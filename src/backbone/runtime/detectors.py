@@ -21,14 +21,34 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from backbone.findings import Confidence, Detail, Finding, Fix, Frame, Label, Location, Measure, QueryRef, Severity
-from backbone.runtime.events import CallSite, LoopStall, Outcome, QueryEvent, QueryLayer, RequestRecord
+import msgspec
+
+from backbone.findings import (
+    Confidence,
+    Detail,
+    Finding,
+    Fix,
+    Frame,
+    Label,
+    Location,
+    Measure,
+    QueryRef,
+    Severity,
+)
+from backbone.records import Record
+from backbone.runtime.events import (
+    CallSite,
+    LoopStall,
+    Outcome,
+    QueryEvent,
+    QueryLayer,
+    RequestRecord,
+)
+from backbone.runtime.stats import HistogramBin, LatencyDigest
 from backbone.sql.fingerprint import FingerprintCache, default_cache, query_id
 from backbone.sql.kinds import StatementKind
-from backbone.runtime.stats import HistogramBin, LatencyDigest
 
 RUNTIME_CODES: dict[str, tuple[str, str]] = {
     "RT101": ("n-plus-one", "The same query ran once per row in one request."),
@@ -56,8 +76,7 @@ _N_PLUS_ONE_FIX = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class DetectionSettings:
+class DetectionSettings(Record, frozen=True):
     n_plus_one_threshold: int = 5
     slow_query_ms: float = 500.0
     stall_ms: float = 100.0
@@ -75,8 +94,7 @@ class DetectionSettings:
             raise ValueError("the request timeout must be positive")
 
 
-@dataclass(frozen=True, slots=True)
-class RepeatedQuery:
+class RepeatedQuery(Record, frozen=True):
     """One request's N+1 group: a read fingerprint repeated from one call site."""
 
     fingerprint: str
@@ -176,8 +194,7 @@ def _detail(method: str, route: str, root: Path, site: CallSite | None, *measure
                   stack=tuple(_frame(frame, root) for frame in stack), labels=labels)
 
 
-@dataclass(frozen=True, slots=True)
-class NPlusOne:
+class NPlusOne(Record, frozen=True):
     method: str
     route: str
     fingerprint: str
@@ -223,8 +240,7 @@ class NPlusOne:
 
 
 
-@dataclass(frozen=True, slots=True)
-class SlowQuery:
+class SlowQuery(Record, frozen=True):
     method: str
     route: str
     fingerprint: str
@@ -259,8 +275,7 @@ class SlowQuery:
 
 
 
-@dataclass(frozen=True, slots=True)
-class EventLoopStall:
+class EventLoopStall(Record, frozen=True):
     method: str
     route: str
     call_site: CallSite | None
@@ -297,8 +312,7 @@ class EventLoopStall:
 
 
 
-@dataclass(frozen=True, slots=True)
-class QueryBudgetExceeded:
+class QueryBudgetExceeded(Record, frozen=True):
     method: str
     route: str
     max_queries: int
@@ -333,8 +347,7 @@ class QueryBudgetExceeded:
 
 
 
-@dataclass(frozen=True, slots=True)
-class RequestTimeout:
+class RequestTimeout(Record, frozen=True):
     method: str
     route: str
     timeout_s: float
@@ -374,8 +387,7 @@ class RequestTimeout:
 RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded | RequestTimeout
 
 
-@dataclass(frozen=True, slots=True)
-class RouteSummary:
+class RouteSummary(Record, frozen=True):
     method: str
     route: str
     count: int
@@ -398,8 +410,7 @@ class RouteSummary:
     failed_queries: int = 0
 
 
-@dataclass(slots=True)
-class _NPlusOneAggregate:
+class _NPlusOneAggregate(msgspec.Struct):
     group: RepeatedQuery
     repeat_count: int = 0
     failed_count: int = 0
@@ -407,34 +418,31 @@ class _NPlusOneAggregate:
     total_s: float = 0.0
 
 
-@dataclass(slots=True)
-class _SlowAggregate:
+class _SlowAggregate(msgspec.Struct):
     sql: str
     max_s: float = 0.0
     count: int = 0
 
 
-@dataclass(slots=True)
-class _StallAggregate:
+class _StallAggregate(msgspec.Struct):
     worst: LoopStall
     count: int = 0
 
 
-@dataclass(slots=True)
-class _RouteAggregate:
+class _RouteAggregate(msgspec.Struct):
     method: str
     route: str
-    digest: LatencyDigest = field(default_factory=LatencyDigest)
-    statuses: Counter[str] = field(default_factory=Counter)
+    digest: LatencyDigest = msgspec.field(default_factory=LatencyDigest)
+    statuses: Counter[str] = msgspec.field(default_factory=Counter)
     errors: int = 0
     timeouts: int = 0
     failed_queries: int = 0
     total_queries: int = 0
     max_queries: int = 0
     handler: CallSite | None = None
-    n_plus_one: dict[tuple[str, CallSite | None], _NPlusOneAggregate] = field(default_factory=dict)
-    slow: dict[tuple[str, CallSite | None], _SlowAggregate] = field(default_factory=dict)
-    stalls: dict[CallSite | None, _StallAggregate] = field(default_factory=dict)
+    n_plus_one: dict[tuple[str, CallSite | None], _NPlusOneAggregate] = msgspec.field(default_factory=dict)
+    slow: dict[tuple[str, CallSite | None], _SlowAggregate] = msgspec.field(default_factory=dict)
+    stalls: dict[CallSite | None, _StallAggregate] = msgspec.field(default_factory=dict)
     over_budget: int = 0
     worst_over_budget: int = 0
     worst_budget_site: CallSite | None = None

@@ -24,19 +24,39 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
+import msgspec
+
+from backbone.records import Record
 from backbone.runtime import instrument
-from backbone.runtime.asgi import ASGIApp, BackboneASGIMiddleware, Message, Receive, Scope, Send
-from backbone.runtime.capture import RequestTicket, instrumentation_errors, note_error, ticket_variable
+from backbone.runtime.asgi import (
+    ASGIApp,
+    BackboneASGIMiddleware,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+from backbone.runtime.capture import (
+    RequestTicket,
+    instrumentation_errors,
+    note_error,
+    ticket_variable,
+)
 from backbone.runtime.detectors import Analyzer, DetectionSettings
 from backbone.runtime.events import AppInterface, Outcome, QueryLayer, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.report import ProfileReport
-from backbone.runtime.scenario import Scenario, ScenarioError, ScenarioStep, load_scenario, scenario_from_openapi
+from backbone.runtime.scenario import (
+    Scenario,
+    ScenarioError,
+    ScenarioStep,
+    load_scenario,
+    scenario_from_openapi,
+)
 from backbone.runtime.wsgi import BackboneWSGIMiddleware, WSGIApp
 
 BASE_URL = "http://testserver"
@@ -50,8 +70,7 @@ ProgressCallback = Callable[[int, int, str], None]
 """Called with (requests done, requests in all, label of the request being sent)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileOptions:
+class ProfileOptions(Record, frozen=True):
     app: str
     factory: bool = False
     setup: str | None = None
@@ -62,7 +81,7 @@ class ProfileOptions:
     interface: AppInterface | None = None
     # Put on sys.path before importing the app, like uvicorn's --app-dir.
     app_dir: str = "."
-    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    detection: DetectionSettings = msgspec.field(default_factory=DetectionSettings)
     layers: tuple[QueryLayer, ...] = instrument.ALL_LAYERS
     # Findings paths are relative to this directory.
     root: str = "."
@@ -312,24 +331,23 @@ class _AppExit(Exception):
     """The app raised SystemExit (or another BaseException that is not Ctrl-C) while serving a request."""
 
 
-@dataclass(slots=True)
-class _RunState:
+class _RunState(msgspec.Struct):
     """What a run has gathered so far: enough for a report when the run is cut short."""
 
     recorder: Recorder
     timeout_s: float | None
     scenario: Scenario | None = None
     progress: _Progress | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
     # The app's SystemExit and kin, by request: each was recorded as a 500 and the run went on.
-    app_exits: dict[str, int] = field(default_factory=dict)
+    app_exits: dict[str, int] = msgspec.field(default_factory=dict)
     first_app_exit: str = ""
     # Requests given up on at their timeout, and those whose code was still running when the run ended.
     timeouts: int = 0
     left_running: int = 0
     # Handlers stopped because they held the event loop itself past the timeout.
     loop_interrupts: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = msgspec.field(default_factory=threading.Lock)
 
     def app_exited(self, label: str, error: BaseException) -> None:
         with self.lock:

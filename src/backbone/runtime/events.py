@@ -7,9 +7,9 @@ statistics turn them into per-route percentiles; nothing here interprets them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from backbone.records import Record
 
 # A JSON document as Python values: what scenario bodies and JSON reports hold.
 JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
@@ -28,8 +28,7 @@ class AppInterface(enum.Enum):
     WSGI = "wsgi"
 
 
-@dataclass(frozen=True, slots=True)
-class CallSite:
+class CallSite(Record, frozen=True):
     """A line of application code: the first frame outside site-packages, the stdlib and backbone."""
 
     path: str
@@ -60,8 +59,7 @@ class QueryEvent(NamedTuple):
     failed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LoopStall:
+class LoopStall(Record, frozen=True):
     """A time the event loop could not run anything else."""
 
     duration_s: float

@@ -16,7 +16,11 @@ from backbone.runtime.events import QueryLayer
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
-    from sqlalchemy.engine.interfaces import DBAPICursor, ExceptionContext, ExecutionContext
+    from sqlalchemy.engine.interfaces import (
+        DBAPICursor,
+        ExceptionContext,
+        ExecutionContext,
+    )
 
 # When the running statement started; 0.0 when backbone is not timing one. A contextvar rather
 # than `conn.info`: it is cheaper, and the before/after events of one statement share a context

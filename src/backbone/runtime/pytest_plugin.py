@@ -21,12 +21,13 @@ import sys
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
+from backbone.records import Record
 from backbone.redaction import mask
 from backbone.runtime import capture as capture_state
 from backbone.runtime import instrument
@@ -42,15 +43,13 @@ class BackboneQueryWarning(UserWarning):
     """A test showed N+1 queries, reported as a warning (`--backbone-n-plus-one=warn`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _TestSettings:
+class _TestSettings(Record, frozen=True):
     n_plus_one: str
     threshold: int
     max_queries: int | None
 
 
-@dataclass(slots=True)
-class _SummaryRow:
+class _SummaryRow(msgspec.Struct):
     nodeid: str
     queries: int
     requests: int
@@ -59,13 +58,12 @@ class _SummaryRow:
     verdict: str
 
 
-@dataclass(slots=True)
-class _PluginState:
+class _PluginState(msgspec.Struct):
     mode: str
     threshold: int
     root: Path
     instrumentation: instrument.Instrumentation | None = None
-    rows: list[_SummaryRow] = field(default_factory=list)
+    rows: list[_SummaryRow] = msgspec.field(default_factory=list)
 
     def ensure_instrumented(self) -> None:
         """Capture with the layers of the database libraries imported so far (sqlite3 always)."""

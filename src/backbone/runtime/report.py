@@ -17,18 +17,25 @@ JSON (`version` 1):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from backbone.findings import Finding
+from backbone.records import Record
 from backbone.redaction import mask_finding
-from backbone.report.model import Bin, Column, Histogram, Histograms, JsonValue, Report, Table
+from backbone.report.model import (
+    Bin,
+    Column,
+    Histogram,
+    Histograms,
+    JsonValue,
+    Report,
+    Table,
+)
 from backbone.runtime.detectors import DetectionSettings, RouteSummary, RuntimeIssue
 from backbone.runtime.events import AppInterface, QueryLayer
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileReport:
+class ProfileReport(Record, frozen=True):
     app: str
     interface: AppInterface
     # The scenario file, or "openapi" for generated requests.

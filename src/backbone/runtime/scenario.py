@@ -23,9 +23,9 @@ Every key is known: an unknown one is an error that names the file and the entry
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from backbone.records import Record
 from backbone.runtime.events import JSONValue
 
 _METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
@@ -37,8 +37,7 @@ class ScenarioError(Exception):
     """A scenario that cannot be run; the message names the file and the entry."""
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioStep:
+class ScenarioStep(Record, frozen=True):
     method: str
     path: str
     query: tuple[tuple[str, str], ...] = ()
@@ -55,8 +54,7 @@ class ScenarioStep:
         return self.name or f"{self.method} {self.path}"
 
 
-@dataclass(frozen=True, slots=True)
-class Scenario:
+class Scenario(Record, frozen=True):
     steps: tuple[ScenarioStep, ...]
     # Where the requests came from: the scenario file, or "openapi".
     source: str

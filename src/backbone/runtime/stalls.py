@@ -25,11 +25,11 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, cast
 
+from backbone.records import Record
 from backbone.runtime.callsite import is_library_file
 from backbone.runtime.capture import RequestCapture, capture_variable, note_error
 from backbone.runtime.events import CallSite, LoopStall
@@ -119,8 +119,7 @@ def loop_work_stack(frame: FrameType | None) -> tuple[CallSite, ...]:
     return ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Sighting:
+class _Sighting(Record, frozen=True):
     """What the watchdog saw on a loop that was late: the stack and the request running."""
 
     stack: tuple[CallSite, ...]

@@ -12,14 +12,14 @@ digests (two workers, two runs) merge by adding bucket counts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from backbone.records import Record
 
 # Below this a latency is counted in the zero bucket: one microsecond is beneath what matters.
 _MIN_TRACKED_S = 1e-6
 
 
-@dataclass(frozen=True, slots=True)
-class HistogramBin:
+class HistogramBin(Record, frozen=True):
     low_s: float
     high_s: float
     count: int

@@ -16,7 +16,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from backbone.runtime import capture as capture_state
-from backbone.runtime.capture import RequestCapture, RequestTicket, note_error, ticket_variable
+from backbone.runtime.capture import (
+    RequestCapture,
+    RequestTicket,
+    note_error,
+    ticket_variable,
+)
 from backbone.runtime.events import CallSite, Outcome, RequestRecord
 from backbone.runtime.recorder import Recorder
 from backbone.runtime.routes import matcher_for

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from backbone.records import Record
 from backbone.redaction import mask
 
 
@@ -14,8 +14,7 @@ class DatabaseError(Exception):
     """The database cannot be used: a one-line message, any password already removed."""
 
 
-@dataclass(frozen=True, slots=True)
-class DatabaseURL:
+class DatabaseURL(Record, frozen=True):
     dialect: str  # "sqlite" or "postgresql"
     target: str  # the SQLite file, or a libpq connection string
     display: str  # what may be printed: no password

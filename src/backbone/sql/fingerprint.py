@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from dataclasses import dataclass, field
 
+from backbone.records import Record
 from backbone.sql.kinds import StatementKind, statement_kind
 
 _SQLGLOT_DIALECTS = {
@@ -41,17 +41,14 @@ _PARSE_LIMIT = 20_000
 _CACHED_TEXT_LIMIT = 4_096
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
+class Fingerprint(Record, frozen=True):
     text: str
     kind: StatementKind
     # False when sqlglot could not parse the statement and the regex fallback was used.
     parsed: bool
-    # The fingerprint's short name, shared by every report: twelve hex digits of its SHA-1.
-    id: str = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "id", query_id(self.text))
+    # The fingerprint's short name, shared by every report: twelve hex digits of its SHA-1
+    # (`query_id(text)`, which `fingerprint` fills in).
+    id: str = ""
 
 
 def query_id(fingerprint_text: str) -> str:
@@ -186,8 +183,8 @@ def _fingerprint_of_shape(shape: str, dialect: str | None) -> Fingerprint:
     kind = statement_kind(shape)
     text = _sqlglot_fingerprint(shape, dialect) if len(shape) <= _PARSE_LIMIT else None
     if text is not None:
-        return Fingerprint(text, kind, parsed=True)
-    return Fingerprint(shape, kind, parsed=False)
+        return Fingerprint(text, kind, parsed=True, id=query_id(text))
+    return Fingerprint(shape, kind, parsed=False, id=query_id(shape))
 
 
 def statement_ids(sql: str) -> frozenset[str]:

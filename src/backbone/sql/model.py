@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from backbone.findings import Finding
+from backbone.records import Record
 
 # Dexter's thresholds: keep an index when it cuts the plan cost by at least half, for a
 # query that costs at least 100.
@@ -19,8 +20,7 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 10_000
 DEFAULT_WRITE_COST = {"cost": 10.0, "ms": 0.02}
 
 
-@dataclass(frozen=True, slots=True)
-class ExplainOptions:
+class ExplainOptions(Record, frozen=True):
     database_url: str
     analyze: bool = False
     prove: bool = False
@@ -34,8 +34,7 @@ class ExplainOptions:
     write_cost: float | None = None  # per written row and index; None: DEFAULT_WRITE_COST of the unit
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(Record, frozen=True):
     """One statement to explain and where it came from."""
 
     sql: str
@@ -50,8 +49,7 @@ class Statement:
     plan: PlanNode | None = None  # a plan already logged for it (auto_explain): read, not re-run
 
 
-@dataclass(frozen=True, slots=True)
-class PlanNode:
+class PlanNode(Record, frozen=True):
     """One node of a plan, PostgreSQL's or SQLite's, in the same shape."""
 
     kind: str  # "Seq Scan", "Nested Loop", "SCAN", "SEARCH", ...
@@ -88,8 +86,7 @@ class PlanNode:
         return 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class IndexCandidate:
+class IndexCandidate(Record, frozen=True):
     table: str
     columns: tuple[str, ...]
     include: tuple[str, ...] = ()
@@ -108,8 +105,7 @@ class IndexCandidate:
         return (self.table, self.columns, self.include, self.where)
 
 
-@dataclass(frozen=True, slots=True)
-class ExistingIndex:
+class ExistingIndex(Record, frozen=True):
     name: str
     table: str
     columns: tuple[str, ...]
@@ -131,8 +127,7 @@ def _norm(predicate: str) -> str:
     return "".join(predicate.lower().replace("(", "").replace(")", "").split())
 
 
-@dataclass(frozen=True, slots=True)
-class Costed:
+class Costed(Record, frozen=True):
     """A statement's plan with some indexes present: its cost (or time), the candidate indexes
     it uses, and how many sorts it still does."""
 
@@ -141,8 +136,7 @@ class Costed:
     sorts: int
 
 
-@dataclass(frozen=True, slots=True)
-class IndexTrial:
+class IndexTrial(Record, frozen=True):
     """A candidate tried against one statement: the cost (or time) with and without it."""
 
     candidate: IndexCandidate
@@ -161,8 +155,7 @@ class IndexTrial:
         return (self.before - self.after) / self.before if self.before > 0 else 0.0
 
 
-@dataclass
-class QueryResult:
+class QueryResult(msgspec.Struct):
     statement: Statement
     query_id: str  # the id `backbone debug` shows for this statement
     fingerprint: str  # the runtime fingerprint (what `backbone profile` groups on)
@@ -170,11 +163,11 @@ class QueryResult:
     filled: tuple[str, ...] = ()  # "customer_id = 42 (most common value)"
     plan: PlanNode | None = None
     analyzed: bool = False
-    findings: list[Finding] = field(default_factory=list)
-    trials: list[IndexTrial] = field(default_factory=list)
-    recommended: list[IndexTrial] = field(default_factory=list)
+    findings: list[Finding] = msgspec.field(default_factory=list)
+    trials: list[IndexTrial] = msgspec.field(default_factory=list)
+    recommended: list[IndexTrial] = msgspec.field(default_factory=list)
     error: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
 
     @property
     def hot_node(self) -> PlanNode | None:
@@ -188,8 +181,7 @@ class QueryResult:
         return max(nodes, key=lambda node: node.exclusive_weight(self.analyzed))
 
 
-@dataclass(frozen=True, slots=True)
-class WorkloadChoice:
+class WorkloadChoice(Record, frozen=True):
     """Workload mode: one candidate weighed over every statement at once."""
 
     candidate: IndexCandidate
@@ -201,18 +193,17 @@ class WorkloadChoice:
     queries: tuple[str, ...] = ()  # ids of the statements it serves
 
 
-@dataclass
-class ExplainReport:
+class ExplainReport(msgspec.Struct):
     database: str  # the URL with any password removed
     dialect: str  # "postgresql" or "sqlite"
     server_version: str
     method: str  # how candidates were tried: "hypopg", "real build (rolled back)", "scratch copy", "untested"
     unit: str  # "cost" or "ms"
     options: ExplainOptions
-    queries: list[QueryResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    input_problems: list[str] = field(default_factory=list)
-    workload: list[WorkloadChoice] = field(default_factory=list)
+    queries: list[QueryResult] = msgspec.field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
+    input_problems: list[str] = msgspec.field(default_factory=list)
+    workload: list[WorkloadChoice] = msgspec.field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from backbone.sql.backend import StatementError, create_index_sql
 from backbone.sql.database import DatabaseError, DatabaseURL, one_line
-from backbone.sql.model import Costed, ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
+from backbone.sql.model import (
+    Costed,
+    ExistingIndex,
+    ExplainOptions,
+    IndexCandidate,
+    PlanNode,
+)
 from backbone.sql.plan import postgres_node
 
 if TYPE_CHECKING:

@@ -10,7 +10,13 @@ from typing import Any
 from backbone.report.model import Block, Items, JsonValue, Report, Section
 from backbone.sql.advice import alembic_index, django_index
 from backbone.sql.backend import create_index_sql
-from backbone.sql.model import ExplainReport, IndexTrial, PlanNode, QueryResult, WorkloadChoice
+from backbone.sql.model import (
+    ExplainReport,
+    IndexTrial,
+    PlanNode,
+    QueryResult,
+    WorkloadChoice,
+)
 
 HOT = "◀ hot"
 

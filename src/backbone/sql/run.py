@@ -4,8 +4,8 @@ try the index candidates, prove the accepted ones when asked."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
+from msgspec.structs import replace
 from sqlglot import exp
 
 from backbone.redaction import mask
@@ -13,9 +13,23 @@ from backbone.runtime.fingerprint import default_cache
 from backbone.sql.advice import choose
 from backbone.sql.backend import Backend, StatementError
 from backbone.sql.database import DatabaseError, parse_database_url
-from backbone.sql.model import ExplainOptions, ExplainReport, IndexTrial, QueryResult, Statement
+from backbone.sql.model import (
+    ExplainOptions,
+    ExplainReport,
+    IndexTrial,
+    QueryResult,
+    Statement,
+)
 from backbone.sql.plan import explain_failed, missing_index, read_findings
-from backbone.sql.shape import ShapeError, TableUse, candidates, fill_parameters, is_read_only, parse, table_uses
+from backbone.sql.shape import (
+    ShapeError,
+    TableUse,
+    candidates,
+    fill_parameters,
+    is_read_only,
+    parse,
+    table_uses,
+)
 from backbone.sql.workload import WorkloadQuery, choose_workload, written_table
 
 

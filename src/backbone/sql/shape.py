@@ -5,9 +5,10 @@ candidates that follow from them; and its parameters filled with representative 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 
+import msgspec
 import sqlglot
+from msgspec.structs import replace
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
@@ -24,17 +25,16 @@ class ShapeError(ValueError):
     """The statement cannot be read as SQL."""
 
 
-@dataclass
-class TableUse:
+class TableUse(msgspec.Struct):
     table: str
-    equality: list[str] = field(default_factory=list)
-    joined: list[str] = field(default_factory=list)  # compared with another table's column
-    ranges: list[str] = field(default_factory=list)
-    sort: list[str] = field(default_factory=list)
+    equality: list[str] = msgspec.field(default_factory=list)
+    joined: list[str] = msgspec.field(default_factory=list)  # compared with another table's column
+    ranges: list[str] = msgspec.field(default_factory=list)
+    sort: list[str] = msgspec.field(default_factory=list)
     # Constant predicates written in the statement (`status = 'pending'`): column -> SQL.
-    constants: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = msgspec.field(default_factory=dict)
     # The columns read from this table; None when it reads every column (`*`).
-    selected: list[str] | None = field(default_factory=list)
+    selected: list[str] | None = msgspec.field(default_factory=list)
 
     def add(self, bucket: list[str], column: str) -> None:
         if column not in bucket:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from backbone.sql.backend import StatementError, create_index_sql, quote
 from backbone.sql.database import DatabaseError, DatabaseURL, one_line
-from backbone.sql.model import Costed, ExistingIndex, ExplainOptions, IndexCandidate, PlanNode
+from backbone.sql.model import (
+    Costed,
+    ExistingIndex,
+    ExplainOptions,
+    IndexCandidate,
+    PlanNode,
+)
 from backbone.sql.plan import sqlite_tree
 
 TIMING_RUNS = 3

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlglot import exp
 
+from backbone.records import Record
 from backbone.sql.backend import Backend, StatementError
 from backbone.sql.model import (
     DEFAULT_WRITE_COST,
@@ -30,8 +30,7 @@ from backbone.sql.plan import missing_index
 MAX_CHOSEN = 20
 
 
-@dataclass(frozen=True, slots=True)
-class WorkloadQuery:
+class WorkloadQuery(Record, frozen=True):
     result: QueryResult
     sql: str  # with its parameters filled
     calls: int

@@ -70,19 +70,25 @@ framework (catalog.py) are internal to this package: ask the functions above.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.records import Record
 from backbone.review.frameworks.catalog import (
-    RESPONSE_MODEL_KEYWORD,
     HTTP_METHODS,
+    RESPONSE_MODEL_KEYWORD,
     ROUTE_DECORATORS,
     ViewFamily,
     WebFramework,
 )
 from backbone.review.frameworks.declarations import Pagination, ReturnedCall
 from backbone.review.frameworks.payloads import Payload, PayloadVia, expand_payload
-from backbone.review.frameworks.registry import Handler, HandlerRegistry, ViewAction, ViewClass, build_registry
+from backbone.review.frameworks.registry import (
+    Handler,
+    HandlerRegistry,
+    ViewAction,
+    ViewClass,
+    build_registry,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -140,8 +146,7 @@ def answers_get(handler: Handler) -> bool:
     return handler.answers_get
 
 
-@dataclass(frozen=True, slots=True)
-class ResponsePayload:
+class ResponsePayload(Record, frozen=True):
     """An expression whose value reaches the client, found in a handler's return statement."""
 
     expression: ast.expr
@@ -159,8 +164,7 @@ def response_payloads(function: ast.FunctionDef | ast.AsyncFunctionDef, context:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseModel:
+class ResponseModel(Record, frozen=True):
     """The response schema a FastAPI route declares."""
 
     expression: ast.expr

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from backbone.records import Record
 
 
 class WebFramework(enum.Enum):
@@ -41,8 +42,7 @@ class RouterRole(enum.Enum):
     RESOURCE_API = "resource-api"
 
 
-@dataclass(frozen=True, slots=True)
-class RouterConstructor:
+class RouterConstructor(Record, frozen=True):
     framework: WebFramework
     role: RouterRole
     # The keyword argument holding the router's own path prefix, if it has one.
@@ -192,8 +192,7 @@ class ViewFamily(enum.Enum):
     CONTROLLER = "controller"
 
 
-@dataclass(frozen=True, slots=True)
-class ViewBase:
+class ViewBase(Record, frozen=True):
     """A framework base class of class-based views, and what it implements for its subclasses."""
 
     framework: WebFramework
@@ -325,8 +324,7 @@ class BodyArgument(enum.Enum):
     CONTEXT = "context"  # render(request, template, context): the context mapping's values
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseBuilder:
+class ResponseBuilder(Record, frozen=True):
     body: BodyArgument
     # The keyword that can carry the body instead of the positional argument.
     keyword: str | None = None

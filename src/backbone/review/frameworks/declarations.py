@@ -16,9 +16,11 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TypeAlias
 
+import msgspec
+
+from backbone.records import Record
 from backbone.review.frameworks.catalog import (
     DJANGO_INCLUDE_FUNCTIONS,
     DJANGO_PATH_FUNCTIONS,
@@ -29,7 +31,6 @@ from backbone.review.frameworks.catalog import (
     HTTP_METHODS,
     ROUTE_DECORATORS,
     ROUTER_CONSTRUCTORS,
-    RouterConstructor,
     STANDALONE_ROUTE_DECORATORS,
     STARLETTE_MOUNT,
     STARLETTE_ROUTE,
@@ -38,13 +39,14 @@ from backbone.review.frameworks.catalog import (
     WEBSOCKET,
     WEBSOCKET_DECORATORS,
     MethodsDecorator,
+    RouterConstructor,
     RouterRole,
     WebFramework,
     framework_of_packages,
 )
 from backbone.review.frameworks.payloads import expand_payload
-from backbone.review.semantic import Bindings, bind_target
 from backbone.review.names import NameResolver, dotted_parts, keyword_value
+from backbone.review.semantic import Bindings, bind_target
 
 URLPATTERNS = "urlpatterns"
 # The last name of every router constructor: most assignments are rejected on it, unresolved.
@@ -73,8 +75,7 @@ class Pagination(enum.Enum):
     DISABLED = "disabled"  # pagination_class = None, paginate_by = None
 
 
-@dataclass(frozen=True, slots=True)
-class RouterDeclaration:
+class RouterDeclaration(Record, frozen=True):
     """A routing object: an app, a router/blueprint, a Starlette route list, a urls module."""
 
     symbol: str
@@ -85,8 +86,7 @@ class RouterDeclaration:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class RouteBinding:
+class RouteBinding(Record, frozen=True):
     """A route that calls `handler` (a function, or a class-based view)."""
 
     # The routing object's symbol; "" for stand-alone decorators (Litestar `@get`).
@@ -105,8 +105,7 @@ class RouteBinding:
     regex: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class MountDeclaration:
+class MountDeclaration(Record, frozen=True):
     """`child` is served under `parent` at `prefix`: include_router, register_blueprint, include()."""
 
     parent: str
@@ -118,8 +117,7 @@ class MountDeclaration:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ViewMethodsDeclaration:
+class ViewMethodsDeclaration(Record, frozen=True):
     """A view-function decorator naming its methods: `require_GET`, `api_view(["GET"])`."""
 
     function: str
@@ -129,8 +127,7 @@ class ViewMethodsDeclaration:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ActionDeclaration:
+class ActionDeclaration(Record, frozen=True):
     """A DRF `@action` on a viewset method."""
 
     method: str
@@ -139,8 +136,7 @@ class ActionDeclaration:
     url_path: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ViewClassDeclaration:
+class ViewClassDeclaration(Record, frozen=True):
     """What a class body says that routing and pagination depend on."""
 
     qualname: str
@@ -155,8 +151,7 @@ class ViewClassDeclaration:
     path: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SettingDeclaration:
+class SettingDeclaration(Record, frozen=True):
     """A Django setting routing depends on: ROOT_URLCONF, REST_FRAMEWORK pagination."""
 
     # "ROOT_URLCONF", "REST_FRAMEWORK", "REST_FRAMEWORK.DEFAULT_PAGINATION_CLASS", "REST_FRAMEWORK.PAGE_SIZE".
@@ -166,8 +161,7 @@ class SettingDeclaration:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ReturnedCall:
+class ReturnedCall(Record, frozen=True):
     """`function` returns (or answers with) what the call to `callee` on `line` returns.
 
     Recorded for every function, since which functions are handlers is only known
@@ -198,8 +192,7 @@ RouteDeclaration: TypeAlias = (
 _MAX_PATTERN_DEPTH = 6
 
 
-@dataclass(slots=True)
-class _Scope:
+class _Scope(msgspec.Struct):
     """A module, class or function body being walked."""
 
     # The qualified name of the scope ("" parts for the module).
@@ -207,9 +200,9 @@ class _Scope:
     is_function: bool
     class_qualname: str | None
     # Names bound in this function to routers, route lists and nested functions.
-    local_symbols: dict[str, str] = field(default_factory=dict)
-    bindings: Bindings = field(default_factory=dict)
-    returns: list[ast.Return] = field(default_factory=list)
+    local_symbols: dict[str, str] = msgspec.field(default_factory=dict)
+    bindings: Bindings = msgspec.field(default_factory=dict)
+    returns: list[ast.Return] = msgspec.field(default_factory=list)
     parent: _Scope | None = None
 
 

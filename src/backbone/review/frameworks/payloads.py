@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.review.frameworks.catalog import (
     PASS_THROUGH_BUILTINS,
     RESPONSE_BUILDERS,
@@ -43,8 +43,7 @@ class PayloadVia(enum.Enum):
     CONTAINER = "container"  # an item of a dict/list/tuple literal
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(Record, frozen=True):
     """One expression whose value reaches the client, and the wrappers it went through."""
 
     expression: ast.expr

@@ -9,9 +9,11 @@ framework bases, DRF viewsets and routers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
+from backbone.records import Record
 from backbone.review.frameworks.catalog import (
     DRF_ACTIONS,
     DRF_LIST_ACTION,
@@ -35,7 +37,6 @@ from backbone.review.frameworks.declarations import (
     ViewClassDeclaration,
     ViewMethodsDeclaration,
 )
-
 from backbone.review.project import SUPER_CALL
 
 if TYPE_CHECKING:
@@ -46,8 +47,7 @@ _MAX_DEPTH = 12
 _DETAIL_LOOKUP = "{pk}"
 
 
-@dataclass(frozen=True, slots=True)
-class Handler:
+class Handler(Record, frozen=True):
     """A project function or method that a framework routes HTTP requests to."""
 
     qualname: str
@@ -76,8 +76,7 @@ class Handler:
         return "GET" in self.methods
 
 
-@dataclass(frozen=True, slots=True)
-class ViewAction:
+class ViewAction(Record, frozen=True):
     """What a class-based view answers: a verb method (get) or a DRF viewset action (list)."""
 
     name: str
@@ -90,8 +89,7 @@ class ViewAction:
     lists: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ViewClass:
+class ViewClass(Record, frozen=True):
     """A project class-based view (Django View/generic, DRF APIView/ViewSet, Flask MethodView...)."""
 
     qualname: str
@@ -120,12 +118,11 @@ class ViewClass:
         return tuple(action for action in self.actions if action.lists and "GET" in action.methods)
 
 
-@dataclass(slots=True)
-class HandlerRegistry:
+class HandlerRegistry(msgspec.Struct):
     """Every handler of the project, by the qualified name of its function."""
 
-    by_qualname: dict[str, Handler] = field(default_factory=dict)
-    view_classes: dict[str, ViewClass] = field(default_factory=dict)
+    by_qualname: dict[str, Handler] = msgspec.field(default_factory=dict)
+    view_classes: dict[str, ViewClass] = msgspec.field(default_factory=dict)
     # DRF's DEFAULT_PAGINATION_CLASS with a PAGE_SIZE in settings: True; set off or absent
     # from a settings module that was reviewed: False; no settings seen, or not literal: None.
     drf_default_pagination: bool | None = None
@@ -133,7 +130,7 @@ class HandlerRegistry:
     # result): the default pagination is unknown although the project configures it.
     drf_settings_opaque: bool = False
     # callee qualname -> the project functions that answer with what it returns.
-    returned_by: dict[str, list[ReturnedCall]] = field(default_factory=dict)
+    returned_by: dict[str, list[ReturnedCall]] = msgspec.field(default_factory=dict)
 
     def get(self, qualname: str) -> Handler | None:
         return self.by_qualname.get(qualname)
@@ -172,13 +169,12 @@ class HandlerRegistry:
         return False
 
 
-@dataclass(slots=True)
-class _HandlerDraft:
+class _HandlerDraft(msgspec.Struct):
     qualname: str
     framework: WebFramework
-    methods: set[str] = field(default_factory=set)
+    methods: set[str] = msgspec.field(default_factory=set)
     any_method: bool = False
-    routes: list[str] = field(default_factory=list)
+    routes: list[str] = msgspec.field(default_factory=list)
     unrouted: bool = False
     class_based: bool = False
     view_class: str | None = None

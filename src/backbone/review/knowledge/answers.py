@@ -20,8 +20,9 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
+
+from backbone.records import Record
 
 Resolve = Callable[[ast.expr], "str | None"]
 # Local name -> the values bound to it in one function (None for an unknown binding).
@@ -41,8 +42,7 @@ class StatusSource(enum.Enum):
     DEFAULT = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(Record, frozen=True):
     """One HTTP answer: what goes out, with which status."""
 
     # The answering expression: the returned value, the raised exception, the abort call.
@@ -61,8 +61,7 @@ class Answer:
     data: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class _Builder:
+class _Builder(Record, frozen=True):
     """A response class: where it takes its body and status, and the status it implies."""
 
     body_position: int | None
@@ -401,8 +400,7 @@ _ENVELOPE_KEYS = frozenset(
 PROTOCOL_KEYS = frozenset({"jsonrpc"})
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorBody:
+class ErrorBody(Record, frozen=True):
     """What makes a body an error body, as a message shows it: `{"error": ...}`."""
 
     shown: str

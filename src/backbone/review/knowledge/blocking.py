@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.network import (
     HTTP_CONNECTIONS,
@@ -59,8 +59,7 @@ class BlockingKind(enum.Enum):
     FILE = "reads or writes a file synchronously"
 
 
-@dataclass(frozen=True, slots=True)
-class BlockingCall:
+class BlockingCall(Record, frozen=True):
     kind: BlockingKind
     # The call as a message shows it: "time.sleep()", "db.query(...).first()".
     shown: str

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from backbone.records import Record
 
 # Business domains that one process joins by nature: checkout takes an order, its payment
 # and its shipping; fulfilment moves stock; a user's account and how they sign in are one
@@ -65,8 +65,7 @@ def identifier_words(identifier: str) -> list[str]:
     return [stem(word) for word in _WORDS.findall(cleaned) if not word.isdigit()]
 
 
-@dataclass(frozen=True, slots=True)
-class Domain:
+class Domain(Record, frozen=True):
     name: str
     # Stems of the words that place an identifier, a route segment or a model name here.
     words: frozenset[str]
@@ -120,8 +119,7 @@ DEFAULT_DOMAINS: tuple[Domain, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Lexicon:
+class Lexicon(Record, frozen=True):
     domains: tuple[Domain, ...]
     related: frozenset[frozenset[str]] = DEFAULT_RELATED_DOMAINS
 

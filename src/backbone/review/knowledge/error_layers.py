@@ -18,13 +18,19 @@ with a 4xx: that blames the client for the server's bugs and outages.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.error_options import (  # re-exported for BB104
     BUSINESS_OPTION as BUSINESS_OPTION,
+)
+from backbone.review.knowledge.error_options import (
     ERRORS_RULE as ERRORS_RULE,
+)
+from backbone.review.knowledge.error_options import (
     INFRASTRUCTURE_OPTION as INFRASTRUCTURE_OPTION,
+)
+from backbone.review.knowledge.error_options import (
     VALIDATION_OPTION as VALIDATION_OPTION,
 )
 from backbone.review.knowledge.errors import (
@@ -100,8 +106,7 @@ _DEPENDENCY_AREAS = frozenset(
 _ROW_GONE = frozenset({"StaleDataError", "ObjectDeletedError", "ConcurrentModificationError"})
 
 
-@dataclass(frozen=True, slots=True)
-class CaughtLayer:
+class CaughtLayer(Record, frozen=True):
     layer: ErrorLayer
     # The caught type as a message shows it: "pydantic ValidationError", "OperationalError".
     shown: str

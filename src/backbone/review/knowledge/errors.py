@@ -18,9 +18,9 @@ import builtins
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 
+from backbone.records import Record
 from backbone.redaction import name_words
 from backbone.review.names import last_name
 from backbone.review.semantic import own_nodes
@@ -56,8 +56,7 @@ class InfrastructureArea(enum.Enum):
     MESSAGING = "messaging service"
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionClass:
+class ExceptionClass(Record, frozen=True):
     kind: ExceptionKind
     area: InfrastructureArea | None = None
     # A unique/foreign-key violation: callers often expect it on purpose (insert-or-ignore),
@@ -196,8 +195,7 @@ _INFRASTRUCTURE_NAMES: dict[str, InfrastructureArea] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Family:
+class _Family(Record, frozen=True):
     """Every exception under a module prefix, except the named narrow ones."""
 
     prefix: str

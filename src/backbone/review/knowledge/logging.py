@@ -23,8 +23,8 @@ import ast
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.review.names import dotted_name
 
 Resolve = Callable[[ast.expr], str | None]
@@ -195,8 +195,7 @@ _ARITHMETIC_LOGS = frozenset({"math.log", "cmath.log", "numpy.log", "decimal.Dec
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
-@dataclass(frozen=True, slots=True)
-class LoggerBindings:
+class LoggerBindings(Record, frozen=True):
     """The names in one module that are bound to a logger: `logger`, `self.log`, `cls._logger`."""
 
     names: frozenset[str]

@@ -35,10 +35,10 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.names import dotted_name, keyword_value, last_name
 
@@ -132,8 +132,7 @@ _CLIENT_METHODS = REQUESTS_SESSION_METHODS | HTTPX_CLIENT_METHODS | _URLLIB3_MET
 AIOHTTP_CLIENT_TIMEOUT = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout", "aiohttp.timeout.ClientTimeout"})
 
 
-@dataclass(frozen=True, slots=True)
-class UnboundedCall:
+class UnboundedCall(Record, frozen=True):
     """A call that can wait for a server forever, and why."""
 
     library: HttpLibrary

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.names import dotted_parts
 
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderCall:
+class ProviderCall(Record, frozen=True):
     """A call that moves money through a payment provider."""
 
     provider: str

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.names import dotted_name
 
@@ -45,8 +45,7 @@ class SlowWorkKind(enum.Enum):
     CHART = "renders a chart image"
 
 
-@dataclass(frozen=True, slots=True)
-class SlowWork:
+class SlowWork(Record, frozen=True):
     kind: SlowWorkKind
     # The call as a message shows it: "send_mail()", "msg.send()".
     shown: str

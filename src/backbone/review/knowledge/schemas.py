@@ -22,7 +22,8 @@ import ast
 import enum
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from backbone.records import Record
 
 Resolve = Callable[[ast.expr], "str | None"]
 
@@ -123,8 +124,7 @@ _FIELD_LISTS: dict[DumpKind, tuple[str, int | None]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Dump:
+class Dump(Record, frozen=True):
     kind: DumpKind
     # The record (or records) dumped.
     record: ast.expr | None
@@ -198,8 +198,7 @@ _CREDENTIAL_TOKEN_WORDS = frozenset(
 _OTP_WORDS = frozenset({"otp", "totp", "hotp", "mfa", "twofactor", "tfa", "authenticator"})
 
 
-@dataclass(frozen=True, slots=True)
-class SensitiveField:
+class SensitiveField(Record, frozen=True):
     kind: SecretKind
 
 

@@ -17,16 +17,16 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.redaction import (
     PEM_PRIVATE_KEY,
     TEMPLATE_MARKERS,
     TOKEN_PATTERNS,
     URL_WITH_PASSWORD,
+    shortest_match,
 )
 from backbone.redaction import is_secret_like_name as is_secret_like_name
-from backbone.redaction import shortest_match
 from backbone.redaction import name_words as name_words
 from backbone.redaction import redact as redact
 
@@ -308,8 +308,7 @@ def is_weak_value(value: str) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TokenFormat:
+class TokenFormat(Record, frozen=True):
     """A credential format recognisable on its own, wherever it appears."""
 
     name: str
@@ -320,8 +319,7 @@ class TokenFormat:
     judge: Callable[[re.Match[str]], bool | None]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenMatch:
+class TokenMatch(Record, frozen=True):
     format: TokenFormat
     start: int
     end: int

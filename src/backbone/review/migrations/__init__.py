@@ -18,9 +18,22 @@ Rules ask this package; they never match operation names themselves.
 from __future__ import annotations
 
 from backbone.review.migrations.locks import (
-    DEFAULT_POSTGRES_VERSION, Effect, LockMode, built_under_lock, effect, held_before, locked_anyway,
+    DEFAULT_POSTGRES_VERSION,
+    Effect,
+    LockMode,
+    built_under_lock,
+    effect,
+    held_before,
+    locked_anyway,
 )
-from backbone.review.migrations.model import ConstraintKind, DefaultKind, Dialect, Migration, Step, StepKind
+from backbone.review.migrations.model import (
+    ConstraintKind,
+    DefaultKind,
+    Dialect,
+    Migration,
+    Step,
+    StepKind,
+)
 from backbone.review.migrations.reading import literal_text, read_migration
 
 __all__ = [

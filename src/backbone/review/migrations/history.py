@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
-from backbone.review.migrations.model import FieldOperation, FieldState, MigrationDeclaration
+from backbone.records import Record
+from backbone.review.migrations.model import (
+    FieldOperation,
+    FieldState,
+    MigrationDeclaration,
+)
 from backbone.review.names import NameResolver, argument
 
 if TYPE_CHECKING:
@@ -178,8 +182,7 @@ def field_state(field: ast.Call, qualified_name: Callable[[ast.expr], str | None
 Fields = dict[str, dict[str, FieldState]]
 
 
-@dataclass(frozen=True, slots=True)
-class _App:
+class _App(Record, frozen=True):
     """The migrations of one `migrations/` directory and the app label their dependencies use."""
 
     label: str

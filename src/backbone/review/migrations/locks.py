@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
-from backbone.review.migrations.model import ConstraintKind, DefaultKind, Migration, Step, StepKind
+from backbone.records import Record
+from backbone.review.migrations.model import (
+    ConstraintKind,
+    DefaultKind,
+    Migration,
+    Step,
+    StepKind,
+)
 
 DEFAULT_POSTGRES_VERSION = 15
 # PostgreSQL 11 adds a column with a non-volatile default without rewriting the table.
@@ -57,8 +63,7 @@ class LockMode(enum.Enum):
         return "blocks only schema changes"
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(Record, frozen=True):
     """What a step does to its table while it runs."""
 
     lock: LockMode

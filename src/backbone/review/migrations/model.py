@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass, field
 
+import msgspec
+
+from backbone.records import Record
 
 # The name SQLAlchemy gives PostgreSQL's dialect (`bind.dialect.name`).
 POSTGRESQL = "postgresql"
@@ -70,8 +72,7 @@ class ConstraintKind(enum.Enum):
     EXCLUDE = "exclusion"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(Record, frozen=True):
     kind: StepKind
     # Where a finding about the step points: the operation's call, or the RunSQL/op.execute call.
     node: ast.AST
@@ -129,8 +130,7 @@ class Step:
             and not self.unknown_field
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
+class Migration(Record, frozen=True):
     dialect: Dialect
     # Where migration-wide findings point: the Migration class or the upgrade() function.
     node: ast.AST
@@ -140,7 +140,7 @@ class Migration:
     # Tables (Alembic, SQL) and models (Django, lowercased) this migration creates.
     new_tables: frozenset[str]
     # Functions of the module by name (RunPython targets, upgrade/downgrade).
-    functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef] = msgspec.field(default_factory=dict)
     # Steps that `SeparateDatabaseAndState` keeps out of the database (state only).
     state_only: tuple[Step, ...] = ()
     problems: tuple[str, ...] = ()
@@ -235,8 +235,7 @@ class Migration:
 # --- the field history of a Django app (per file, cached in `ModuleFacts.migrations`) --------
 
 
-@dataclass(frozen=True, slots=True)
-class FieldState:
+class FieldState(Record, frozen=True):
     """What a migration says about one field: `CharField(max_length=100, null=True)`."""
 
     # The Django field class ("CharField"), or the full dotted name of a field of another package.
@@ -249,8 +248,7 @@ class FieldState:
     db_column: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldOperation:
+class FieldOperation(Record, frozen=True):
     """One state change: kind is create/add/alter/rename_field/remove/rename_model/delete_model."""
 
     kind: str
@@ -262,8 +260,7 @@ class FieldOperation:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class MigrationDeclaration:
+class MigrationDeclaration(Record, frozen=True):
     """A Django migration file: `0003_alter_order_total` in `shop/migrations`."""
 
     name: str
@@ -294,8 +291,7 @@ class SelfMigrationKind(enum.Enum):
     HEAD_CHECK = "head check"
 
 
-@dataclass(frozen=True, slots=True)
-class SelfMigration:
+class SelfMigration(Record, frozen=True):
     """A function of the project (outside tests and migrations) that applies the project's
     migrations, or stops unless they were applied."""
 

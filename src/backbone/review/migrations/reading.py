@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import weakref
-from dataclasses import replace
 from typing import TYPE_CHECKING, Callable
+
+from msgspec.structs import replace
 
 from backbone.review.knowledge.databases import sqlite_only
 from backbone.review.migrations.history import (
@@ -30,10 +31,18 @@ from backbone.review.migrations.model import (
     Step,
     StepKind,
 )
-from backbone.review.migrations.sql import VOLATILE_FUNCTIONS, SqlError, parse, steps_of_sql
+from backbone.review.migrations.sql import (
+    VOLATILE_FUNCTIONS,
+    SqlError,
+    parse,
+    steps_of_sql,
+)
 from backbone.review.names import argument, last_name
 from backbone.review.orm.catalog import (
-    DJANGO_FIELD_PACKAGES, DJANGO_GENERIC_RELATION, DJANGO_MANY_TO_MANY, DJANGO_NON_MODEL_PACKAGES,
+    DJANGO_FIELD_PACKAGES,
+    DJANGO_GENERIC_RELATION,
+    DJANGO_MANY_TO_MANY,
+    DJANGO_NON_MODEL_PACKAGES,
 )
 from backbone.review.semantic import own_nodes, positional_parameters
 

@@ -7,7 +7,14 @@ from typing import ClassVar
 
 from backbone.findings import Confidence, Severity
 from backbone.review.context_kinds import ExecutionContext
-from backbone.review.migrations import DEFAULT_POSTGRES_VERSION, Dialect, Migration, Step, effect, read_migration
+from backbone.review.migrations import (
+    DEFAULT_POSTGRES_VERSION,
+    Dialect,
+    Migration,
+    Step,
+    effect,
+    read_migration,
+)
 from backbone.review.migrations.history import replaced
 from backbone.review.migrations.self_migration import applied_by
 from backbone.review.rules.base import ContextPolicy, Rule, RuleOption

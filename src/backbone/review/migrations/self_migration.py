@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.records import Record
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.migrations.model import SelfMigration, SelfMigrationKind
 from backbone.review.names import NameResolver, argument, within
@@ -242,8 +242,7 @@ def _runs_migrate(call: ast.Call) -> bool:
 # --- project-wide -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedBy:
+class AppliedBy(Record, frozen=True):
     """Where and how a project applies its own migrations, as a message names it."""
 
     # The function as a reader calls it (`Server.start()`), or the file of a module's own code.

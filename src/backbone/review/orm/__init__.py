@@ -102,8 +102,8 @@ from backbone.review.orm.loops import (
     loop_at,
     on_error_path,
     once_in_loop,
-    same_row_each_round,
     repeating_loop,
+    same_row_each_round,
 )
 from backbone.review.orm.values import (
     DataLayer,

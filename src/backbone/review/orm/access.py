@@ -15,27 +15,28 @@ import ast
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
+
 from backbone.findings import Confidence
-from backbone.review.knowledge.paths import is_test_path
+from backbone.records import Record
 from backbone.review.knowledge.logging import is_conventional_logger_name
-from backbone.review.names import NameResolver, dotted_parts
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.state import memoises_in_module_state
-from backbone.review.semantic import parameter_positions, subtree
+from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
     CallArguments,
     ContributedMethod,
     DataHandle,
+    FreshArgument,
     FunctionDataAccess,
     ModelClass,
     ParameterGuard,
     PerRowMethodCall,
     QuerySite,
     SafeArgument,
-    FreshArgument,
 )
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.knowledge import DataKnowledge
@@ -44,7 +45,16 @@ from backbone.review.orm.graph import ModelGraph, build_graph, model_graph
 from backbone.review.orm.locks import takes_lock
 from backbone.review.orm.loops import Loop, block_leaves
 from backbone.review.orm.origins import origin_of, returned_origin
-from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryEvent, QueryKind, ValueKind, lower_confidence
+from backbone.review.orm.values import (
+    DataLayer,
+    DataValue,
+    Origin,
+    QueryEvent,
+    QueryKind,
+    ValueKind,
+    lower_confidence,
+)
+from backbone.review.semantic import parameter_positions, subtree
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -1291,8 +1301,7 @@ class ProjectKnowledge(DataKnowledge):
         return facts is not None and path_context(facts.path) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class PerRowMethod:
+class PerRowMethod(Record, frozen=True):
     """Why a function runs once per row: the model method a loop over a query's rows calls."""
 
     # The project function holding the loop, and the line of the call.
@@ -1388,8 +1397,7 @@ def is_migration(context: FileContext) -> bool:
 # --- call chains ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class QueryChain:
+class QueryChain(Record, frozen=True):
     """A read query reached through project calls: `render_order() -> load_customer() -> session.get(...)`."""
 
     functions: tuple[str, ...]

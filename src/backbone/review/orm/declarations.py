@@ -15,10 +15,10 @@ import re
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import (
+    ContributedMethod,
     LoadStrategy,
     ManagerDeclaration,
     ModelClass,
-    ContributedMethod,
     ModelDeclaration,
     Multiplicity,
     RelationDeclaration,

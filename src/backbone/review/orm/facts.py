@@ -17,9 +17,9 @@ between processes), no AST nodes.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryKind
 
 
@@ -63,8 +63,7 @@ class Multiplicity(enum.Enum):
     MANY = "many"
 
 
-@dataclass(frozen=True, slots=True)
-class RelationDeclaration:
+class RelationDeclaration(Record, frozen=True):
     name: str
     kind: RelationKind
     # Qualified name of the target class, or the string reference as written
@@ -82,8 +81,7 @@ class RelationDeclaration:
     secondary: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ManagerDeclaration:
+class ManagerDeclaration(Record, frozen=True):
     """A Django manager attribute (`objects = PostManager()`, `QS.as_manager()`)."""
 
     name: str
@@ -92,8 +90,7 @@ class ManagerDeclaration:
     queryset_class: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelClass:
+class ModelClass(Record, frozen=True):
     qualname: str
     name: str
     line: int
@@ -126,16 +123,14 @@ class ModelClass:
     schema_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DataHandle:
+class DataHandle(Record, frozen=True):
     """A module-level name bound to a database entry point or a model reference."""
 
     qualname: str
     value: DataValue
 
 
-@dataclass(frozen=True, slots=True)
-class QuerySite:
+class QuerySite(Record, frozen=True):
     """One query a function runs itself."""
 
     line: int
@@ -162,8 +157,7 @@ class QuerySite:
     schema: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ParameterGuard:
+class ParameterGuard(Record, frozen=True):
     """A query or call that runs only when an optional parameter is (or isn't) passed.
 
     `if site_root_paths is None: site_root_paths = Site.get_site_root_paths()` runs the
@@ -179,8 +173,7 @@ class ParameterGuard:
     position: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class SafeArgument:
+class SafeArgument(Record, frozen=True):
     """An argument, at a call in the function, that can't carry text an outsider chose: a
     constant, a number (`int(...)`, a value typed `int`), configuration (origins.py).
 
@@ -197,8 +190,7 @@ class SafeArgument:
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class PerRowMethodCall:
+class PerRowMethodCall(Record, frozen=True):
     """A model method called on each row of a query in a loop or comprehension:
     `[check.to_dict() for check in Check.objects.filter(...)]` -> (Check, "to_dict")."""
 
@@ -207,8 +199,7 @@ class PerRowMethodCall:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionDataAccess:
+class FunctionDataAccess(Record, frozen=True):
     qualname: str
     queries: tuple[QuerySite, ...] = ()
     # What the function returns, when it is a data value (a query of model X...).
@@ -235,8 +226,7 @@ class FunctionDataAccess:
     memo_keys: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FreshArgument:
+class FreshArgument(Record, frozen=True):
     """An argument, at a call in the function, that is a model object the function built
     (`FollowUp(...)`) and had not saved before the call: a row no other request can see yet."""
 
@@ -252,8 +242,7 @@ class FreshArgument:
     constructor: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CallArguments:
+class CallArguments(Record, frozen=True):
     """The arguments of a function's calls that carry no input (a fact of its own, so that a
     function that only passes numbers along still has no `FunctionDataAccess`), and those
     that are new, unsaved model objects."""
@@ -263,8 +252,7 @@ class CallArguments:
     fresh: tuple[FreshArgument, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ContributedMethod:
+class ContributedMethod(Record, frozen=True):
     """A function module-level code adds to a model class as a method or property
     (`User.add_to_class("role", user_role)`): `user.role()` runs its body with `self` the row."""
 

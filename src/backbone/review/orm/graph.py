@@ -14,11 +14,17 @@ builds one from a single file's declarations (what per-file facts may use).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
+from backbone.records import Record
 from backbone.review.orm import catalog
-from backbone.review.orm.declarations import USER_MODEL_REFERENCE, app_label_of, snake_case
+from backbone.review.orm.declarations import (
+    USER_MODEL_REFERENCE,
+    app_label_of,
+    snake_case,
+)
 from backbone.review.orm.facts import (
     DataHandle,
     LoadStrategy,
@@ -36,8 +42,7 @@ if TYPE_CHECKING:
 GRAPH_VIEW = "models"
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(Record, frozen=True):
     """One relation as code reads it: `post.author`, `user.posts`, `post.tags`."""
 
     name: str
@@ -76,8 +81,7 @@ class Relation:
         return not self.reverse and not self.many
 
 
-@dataclass(slots=True)
-class ModelInfo:
+class ModelInfo(msgspec.Struct):
     qualname: str
     name: str
     layer: DataLayer
@@ -85,13 +89,13 @@ class ModelInfo:
     abstract: bool = False
     table: str = ""
     line: int = 0
-    fields: set[str] = field(default_factory=set)
-    relations: dict[str, Relation] = field(default_factory=dict)
-    managers: dict[str, ManagerDeclaration] = field(default_factory=dict)
-    foreign_keys: list[tuple[str, str]] = field(default_factory=list)
-    primary_keys: set[str] = field(default_factory=set)
-    unique_fields: set[str] = field(default_factory=set)
-    unique_sets: set[tuple[str, ...]] = field(default_factory=set)
+    fields: set[str] = msgspec.field(default_factory=set)
+    relations: dict[str, Relation] = msgspec.field(default_factory=dict)
+    managers: dict[str, ManagerDeclaration] = msgspec.field(default_factory=dict)
+    foreign_keys: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    primary_keys: set[str] = msgspec.field(default_factory=set)
+    unique_fields: set[str] = msgspec.field(default_factory=set)
+    unique_sets: set[tuple[str, ...]] = msgspec.field(default_factory=set)
     version_counter: bool = False
     # Every ancestor is known, so `fields` and `relations` are complete.
     complete: bool = True

@@ -13,11 +13,11 @@ bound fixed in the source) don't repeat a query per row, so they don't count.
 from __future__ import annotations
 
 import ast
-import re
 import enum
+import re
 import weakref
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import ValueKind
 
@@ -41,8 +41,7 @@ class LoopKind(enum.Enum):
     MAP = "map/filter/sorted callback"
 
 
-@dataclass(frozen=True, slots=True)
-class Loop:
+class Loop(Record, frozen=True):
     node: ast.AST
     kind: LoopKind
     line: int

@@ -25,8 +25,8 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.review.knowledge.errors import NON_RETURNING_CALLS
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm.flow.bindings import BindingKind
@@ -93,8 +93,7 @@ _SCHEMA_CONTAINERS = frozenset({"list", "List", "tuple", "Tuple", "Sequence", "I
 _SCHEMA_NAMES = frozenset({"name", "key", "fullname", "table", "columns", "c"})
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(Record, frozen=True):
     """The origin of a value and the expression that gives it (`request.args.get("q")`)."""
 
     origin: Origin

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass, field, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from backbone.findings import Confidence
+from backbone.records import Record
 
 
 class DataLayer(enum.Enum):
@@ -115,8 +118,7 @@ EVERY_FORWARD_RELATION = "**forward"
 HELD_KEY = "key:"
 
 
-@dataclass(frozen=True, slots=True)
-class DataValue:
+class DataValue(Record, frozen=True):
     kind: ValueKind
     layer: DataLayer
     # Qualified name of the model class as the code names it (re-exports not followed),
@@ -158,8 +160,8 @@ class DataValue:
         return self.row_of != (0, 0)
 
     def but(self, **changes: object) -> DataValue:
-        """A copy with `changes` applied (dataclasses.replace, typed loosely on purpose)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with `changes` applied."""
+        return replace(self, **changes)
 
     def as_fact(self) -> DataValue:
         """The value without what only makes sense inside one function (its loops)."""
@@ -172,8 +174,7 @@ def lower_confidence(first: Confidence, second: Confidence) -> Confidence:
     return first.at_most(second)
 
 
-@dataclass(frozen=True, slots=True)
-class RelationRead:
+class RelationRead(Record, frozen=True):
     """A relationship of an instance read where that runs SQL."""
 
     # The `post.comments` / `post.author` attribute node.
@@ -188,8 +189,7 @@ class RelationRead:
     bypasses_prefetch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class QueryEvent:
+class QueryEvent(Record, frozen=True):
     """One place in a function that executes SQL."""
 
     # The call, iterated expression, subscript or attribute that runs the SQL.
@@ -206,7 +206,7 @@ class QueryEvent:
     relation: RelationRead | None = None
     # For writes: the bulk alternative a message can propose.
     bulk_alternative: str = ""
-    extra: tuple[str, ...] = field(default=())
+    extra: tuple[str, ...] = msgspec.field(default=())
     # SQL text that changes the schema (CREATE, DROP, ALTER, GRANT...), not rows: one statement
     # per table or index, which no bulk form replaces.
     schema: bool = False

@@ -10,12 +10,14 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from backbone.findings import Confidence, Fix, Severity
+from backbone.records import Record
+
 # Framework is re-exported: rules declare `frameworks` with it.
-from backbone.review.context_kinds import ExecutionContext, Framework as Framework
+from backbone.review.context_kinds import ExecutionContext
+from backbone.review.context_kinds import Framework as Framework
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -53,15 +55,13 @@ class Scope(enum.Enum):
     PROJECT = "project"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleOption:
+class RuleOption(Record, frozen=True):
     name: str
     default: OptionValue
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class RuleDoc:
+class RuleDoc(Record, frozen=True):
     """The documentation sections every rule has (rendered to docs/rules/)."""
 
     what_it_does: str
@@ -71,8 +71,7 @@ class RuleDoc:
     fix_safety: str = "backbone does not rewrite code for this rule; the finding says what to change."
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(Record, frozen=True):
     """What a rule said about one node, before the engine turns it into a Finding."""
 
     code: str

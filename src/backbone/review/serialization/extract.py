@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from backbone.review.names import NameResolver, dotted_parts, own_member
 from backbone.review.semantic import SemanticModel, own_nodes

@@ -16,10 +16,10 @@ bools and tuples: no dicts, no sets, no AST nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from backbone.records import Record
 
-@dataclass(frozen=True, slots=True)
-class AttributeRead:
+
+class AttributeRead(Record, frozen=True):
     """`obj.author.name` read off parameter `obj` -> path "author.name".
 
     Steps ending in "()" are method calls (`comments.count()`), "[]" a subscript; `iterated`
@@ -34,8 +34,7 @@ class AttributeRead:
     guards: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ParameterCall:
+class ParameterCall(Record, frozen=True):
     """The parameter (or `path` under it) handed to another function: `total(obj.lines)`."""
 
     callee: str
@@ -45,8 +44,7 @@ class ParameterCall:
     guards: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionReads:
+class FunctionReads(Record, frozen=True):
     qualname: str
     parameter: str
     # Position among the positional parameters (`self` is 0 in a method).
@@ -61,8 +59,7 @@ class FunctionReads:
     reshapes: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaField:
+class SchemaField(Record, frozen=True):
     """One declared field: `author_name = CharField(source="author.name")`, `tags: list[TagOut]`."""
 
     name: str
@@ -84,8 +81,7 @@ class SchemaField:
     write_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaClass:
+class SchemaClass(Record, frozen=True):
     qualname: str
     line: int
     bases: tuple[str, ...]
@@ -114,16 +110,14 @@ class SchemaClass:
     removed: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaInstance:
+class SchemaInstance(Record, frozen=True):
     qualname: str
     schema: str
     many: bool
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class ViewData:
+class ViewData(Record, frozen=True):
     qualname: str
     serializer: str = ""
     # Line of the class's own `queryset = ...`, 0 when it sets none.

@@ -22,13 +22,13 @@ goes through:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.records import Record
 from backbone.review.knowledge.schemas import SchemaFamily, schema_family
 from backbone.review.orm.facts import ModelClass
-from backbone.review.project import FunctionFacts
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
+from backbone.review.project import FunctionFacts
 from backbone.review.serialization.extract import STRAWBERRY_DJANGO_TYPES
 from backbone.review.serialization.facts import (
     AttributeRead,
@@ -68,8 +68,7 @@ class Family(enum.Enum):
 _FAMILIES = {SchemaFamily.DRF: Family.DRF, SchemaFamily.PYDANTIC: Family.PYDANTIC, SchemaFamily.MARSHMALLOW: Family.MARSHMALLOW}
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
+class Where(Record, frozen=True):
     path: str
     line: int
 
@@ -77,8 +76,7 @@ class Where:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(Record, frozen=True):
     """A path read off each serialized object: ("author", "name")."""
 
     steps: tuple[str, ...]
@@ -98,8 +96,7 @@ class Read:
     code: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PerRowCaller:
+class PerRowCaller(Record, frozen=True):
     """Why a function runs once per serialized row: the method field that calls it, and how."""
 
     # "`PostSerializer.comment_count` (serializers.py:12)".

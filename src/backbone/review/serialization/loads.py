@@ -18,12 +18,23 @@ queryset=Book.objects.select_related("author")))`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
+from backbone.records import Record
 from backbone.review.orm.facts import LoadStrategy, RelationKind
 from backbone.review.orm.graph import ModelInfo, Relation
-from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, HELD_KEY, DataLayer, DataValue
-from backbone.review.serialization.knowledge import MAX_DEPTH, Read, SerializationKnowledge
+from backbone.review.orm.values import (
+    EVERY_FORWARD_RELATION,
+    EVERY_RELATION,
+    HELD_KEY,
+    DataLayer,
+    DataValue,
+)
+from backbone.review.serialization.knowledge import (
+    MAX_DEPTH,
+    Read,
+    SerializationKnowledge,
+)
 
 # Methods of a Django related manager answered from a prefetch; anything else queries again.
 _SERVED = frozenset({"all()", "count()", "exists()", "__iter__()", "len()"})
@@ -33,13 +44,12 @@ _EVALUATING = frozenset({"all()", "count()", "exists()", "first()", "last()", "g
 _State = tuple[ModelInfo, tuple[str, ...], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class Miss:
+class Miss(Record, frozen=True):
     """A relation path loaded per row: (Relation, ...) from the row's model."""
 
     relations: tuple[Relation, ...]
     counted: bool
-    reads: tuple[Read, ...] = field(default=())
+    reads: tuple[Read, ...] = msgspec.field(default=())
 
     @property
     def path(self) -> tuple[str, ...]:

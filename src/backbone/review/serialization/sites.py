@@ -23,23 +23,44 @@ row. Serializations recognised:
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+
+from msgspec.structs import replace
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.context import FileContext
-from backbone.review.frameworks import handler_for, qualname_of, response_model, response_payloads, view_class_for
+from backbone.review.frameworks import (
+    handler_for,
+    qualname_of,
+    response_model,
+    response_payloads,
+    view_class_for,
+)
 from backbone.review.names import NameResolver
-from backbone.review.orm.values import lower_confidence
-from backbone.review.orm import DataLayer, DataValue, ScopeFlow, ValueKind, module_flows, scope_of
+from backbone.review.orm import (
+    DataLayer,
+    DataValue,
+    ScopeFlow,
+    ValueKind,
+    module_flows,
+    scope_of,
+)
 from backbone.review.orm.access import specialised_flows
 from backbone.review.orm.loops import filtered_to_one_row, sliced_to_few_rows
-from backbone.review.serialization.extract import annotation_element
-from backbone.review.serialization import strawberry
-from backbone.review.serialization.hooks import hook_sites
-from backbone.review.serialization.facts import ViewData
+from backbone.review.orm.values import lower_confidence
 from backbone.review.project import SUPER_CALL, FunctionFacts, ProjectIndex
-from backbone.review.serialization.knowledge import Family, Read, SerializationKnowledge, Where, serialization_knowledge
 from backbone.review.semantic import block_nodes, own_nodes
+from backbone.review.serialization import strawberry
+from backbone.review.serialization.extract import annotation_element
+from backbone.review.serialization.facts import ViewData
+from backbone.review.serialization.hooks import hook_sites
+from backbone.review.serialization.knowledge import (
+    Family,
+    Read,
+    SerializationKnowledge,
+    Where,
+    serialization_knowledge,
+)
 
 _ROWS = (ValueKind.QUERY, ValueKind.ROWS)
 _PASS_THROUGH = frozenset({"list", "tuple", "sorted", "reversed"})
@@ -53,8 +74,7 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _MANY_METHODS = frozenset({"dump", "dumps", "validate_python", "dump_python"})
 
 
-@dataclass(frozen=True, slots=True)
-class SerializationSite:
+class SerializationSite(Record, frozen=True):
     # Where the query is (the finding's node), and how a message shows it.
     query: ast.AST
     rows: DataValue

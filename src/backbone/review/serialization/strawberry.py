@@ -17,8 +17,9 @@ of medium confidence, as for graphene: a client asks for a relation or does not.
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from backbone.findings import Confidence
 from backbone.review.orm import DataValue, ScopeFlow, ValueKind

@@ -6,9 +6,9 @@ import ast
 import bisect
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backbone.records import Record
 from backbone.review.orm.flow.common import Position, ScopeNode
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.values import QueryEvent
@@ -28,8 +28,7 @@ class BindingKind(enum.Enum):
     OPAQUE = "opaque"
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(Record, frozen=True):
     position: Position
     kind: BindingKind
     # The assigned value, the iterable, the context manager, or the `ast.arg`.
@@ -40,8 +39,7 @@ class Binding:
     owner: ast.AST | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeContext:
+class ScopeContext(Record, frozen=True):
     """Where a scope sits: the class around a method, the function around a closure."""
 
     class_qualname: str | None

@@ -7,10 +7,22 @@ import ast
 from backbone.review.names import BUILTIN_NAMES
 from backbone.review.orm import catalog
 from backbone.review.orm.flow.bindings import BindingKind
-from backbone.review.orm.flow.common import _END, _EVALUATING_BUILTINS, _HIGH, _LAZY_KINDS, _text
+from backbone.review.orm.flow.common import (
+    _END,
+    _EVALUATING_BUILTINS,
+    _HIGH,
+    _LAZY_KINDS,
+    _text,
+)
 from backbone.review.orm.flow.django import DjangoQueries
 from backbone.review.orm.flow.handles import DatabaseHandles
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind
+from backbone.review.orm.values import (
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    ValueKind,
+)
 
 
 class CallResults(DatabaseHandles, DjangoQueries):

@@ -8,7 +8,6 @@ from backbone.findings import Confidence
 from backbone.review.orm import catalog
 from backbone.review.orm.values import DataLayer, DataValue, ValueKind
 
-
 ScopeNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
 
 

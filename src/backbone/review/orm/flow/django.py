@@ -11,7 +11,16 @@ from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END, _MEDIUM
 from backbone.review.orm.flow.eager import _merge_eager, _prefixes
 from backbone.review.orm.flow.evaluation import QueryEvaluation
-from backbone.review.orm.values import DataLayer, DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION, QueryEvent, QueryKind, ValueKind, lower_confidence
+from backbone.review.orm.values import (
+    EVERY_FORWARD_RELATION,
+    EVERY_RELATION,
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    ValueKind,
+    lower_confidence,
+)
 
 
 class DjangoQueries(QueryEvaluation):

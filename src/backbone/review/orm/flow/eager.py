@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backbone.review.orm.graph import Relation
-from backbone.review.orm.values import DataValue, EVERY_FORWARD_RELATION, EVERY_RELATION
+from backbone.review.orm.values import EVERY_FORWARD_RELATION, EVERY_RELATION, DataValue
 
 
 def relation_loaded(instance: DataValue, relation: Relation) -> bool:

@@ -9,7 +9,14 @@ from backbone.review.orm.flow.attributes import AttributeValues
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _HIGH, _clip, _text, _unparse
 from backbone.review.orm.flow.eager import relation_loaded
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, RelationRead, ValueKind
+from backbone.review.orm.values import (
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    RelationRead,
+    ValueKind,
+)
 
 
 class QueryEvaluation(AttributeValues):

@@ -7,9 +7,22 @@ import ast
 from backbone.review.orm import catalog
 from backbone.review.orm.flow.bindings import Binding
 from backbone.review.orm.flow.calls import CallResults
-from backbone.review.orm.flow.common import _EVALUATING_BUILTINS, _HANDLE_KINDS, _LAZY_KINDS, _clip, _unparse
+from backbone.review.orm.flow.common import (
+    _EVALUATING_BUILTINS,
+    _HANDLE_KINDS,
+    _LAZY_KINDS,
+    _clip,
+    _unparse,
+)
 from backbone.review.orm.flow.eager import relation_loaded
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, RelationRead, ValueKind
+from backbone.review.orm.values import (
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    RelationRead,
+    ValueKind,
+)
 
 
 class QueryEvents(CallResults):

@@ -5,14 +5,20 @@ from __future__ import annotations
 import ast
 
 from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
-from backbone.sql.kinds import StatementKind, statement_kind
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _END, _HIGH, _text
 from backbone.review.orm.flow.sqlalchemy import SqlAlchemyStatements
-from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, QueryKind, ValueKind
+from backbone.review.orm.values import (
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    ValueKind,
+)
 from backbone.review.semantic import own_nodes
+from backbone.sql.kinds import StatementKind, statement_kind
 
 
 class DatabaseHandles(SqlAlchemyStatements):

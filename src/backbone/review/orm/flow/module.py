@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from backbone.review.names import NameResolver
-from backbone.review.semantic import child_fields
-from backbone.review.orm.flow.bindings import Binding, BindingKind, ScopeContext, _NOTES
-from backbone.review.orm.flow.common import ScopeNode, _DEEPEST_VALUE
+from backbone.review.orm.flow.bindings import _NOTES, Binding, BindingKind, ScopeContext
+from backbone.review.orm.flow.common import _DEEPEST_VALUE, ScopeNode
 from backbone.review.orm.flow.events import QueryEvents
 from backbone.review.orm.flow.knowledge import DataKnowledge
 from backbone.review.orm.values import DataValue, QueryEvent
+from backbone.review.semantic import child_fields
 
 
 class ScopeFlow(QueryEvents):

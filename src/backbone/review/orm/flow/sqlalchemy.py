@@ -8,13 +8,21 @@ from backbone.review.knowledge.sql_text import sql_of_literal, statement_writes
 from backbone.review.names import dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.facts import RelationKind
-from backbone.review.orm.graph import ModelInfo
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.common import _text
 from backbone.review.orm.flow.eager import _normal_eager
 from backbone.review.orm.flow.evaluation import QueryEvaluation
+from backbone.review.orm.graph import ModelInfo
+from backbone.review.orm.values import (
+    EVERY_RELATION,
+    HELD_KEY,
+    DataLayer,
+    DataValue,
+    QueryEvent,
+    QueryKind,
+    ValueKind,
+)
 from backbone.review.semantic import own_nodes
-from backbone.review.orm.values import HELD_KEY, DataLayer, DataValue, EVERY_RELATION, QueryEvent, QueryKind, ValueKind
 
 
 class SqlAlchemyStatements(QueryEvaluation):

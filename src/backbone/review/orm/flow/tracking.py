@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 from backbone.review.names import NameResolver, dotted_parts
 from backbone.review.orm import catalog
 from backbone.review.orm.flow.bindings import Binding, BindingKind, ScopeBindings
-from backbone.review.orm.flow.common import Position, _DEEPEST_VALUE, _END, _HANDLE_KINDS, _LOW, _MEDIUM, _conventional
+from backbone.review.orm.flow.common import (
+    _DEEPEST_VALUE,
+    _END,
+    _HANDLE_KINDS,
+    _LOW,
+    _MEDIUM,
+    Position,
+    _conventional,
+)
 from backbone.review.orm.values import DataLayer, DataValue, QueryEvent, ValueKind
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import qualname_of
@@ -19,7 +20,11 @@ from backbone.review.knowledge.domains import (
     describe_related_domains,
 )
 from backbone.review.knowledge.paths import is_test_path
-from backbone.review.rules.architecture._support import handler_routes, project_models, short_name
+from backbone.review.rules.architecture._support import (
+    handler_routes,
+    project_models,
+    short_name,
+)
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
 
 if TYPE_CHECKING:
@@ -54,15 +59,14 @@ _FIX = (
 _SHOWN_PER_DOMAIN = 4
 
 
-@dataclass(slots=True)
-class _Function:
+class _Function(msgspec.Struct):
     """A function or method of the checked module, and the domain its evidence points to."""
 
     node: ast.FunctionDef | ast.AsyncFunctionDef
     qualname: str
     shown: str
     owner: ast.ClassDef | None
-    scores: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, int] = msgspec.field(default_factory=dict)
     domain: str | None = None
     # The domains its routes name, when it is a handler.
     route_domains: frozenset[str] = frozenset()

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from backbone.findings import Confidence, Severity
-from backbone.review.knowledge import state
-from backbone.review.knowledge.logging import reporting_of_call
+from backbone.records import Record
 from backbone.review.frameworks import qualname_of
+from backbone.review.knowledge import state
 from backbone.review.knowledge.domains import identifier_words
+from backbone.review.knowledge.logging import reporting_of_call
+from backbone.review.knowledge.paths import is_test_path
+from backbone.review.knowledge.state import Container
+from backbone.review.names import dotted_name
 from backbone.review.orm import QueryKind, module_flows, query_chain
 from backbone.review.orm.access import project_knowledge
 from backbone.review.orm.origins import origin_of
 from backbone.review.orm.values import Origin
-from backbone.review.knowledge.paths import is_test_path
-from backbone.review.knowledge.state import Container
-from backbone.review.names import dotted_name
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.architecture._support import handler_qualnames, short_name
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption, Scope
@@ -51,8 +51,7 @@ _CONSEQUENCE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _State:
+class _State(Record, frozen=True):
     """A module-level name a function may change, and what backbone knows of its value."""
 
     name: str
@@ -718,8 +717,7 @@ class MutableGlobalState(Rule):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Mutation:
+class _Mutation(Record, frozen=True):
     node: ast.AST
     target: _State
     shown: str

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence
+from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.calls import local_name, project_callee
 from backbone.review.knowledge.payments import (
@@ -29,10 +29,26 @@ from backbone.review.knowledge.payments import (
     provider_call,
     provider_function,
 )
-from backbone.review.knowledge.queues import SlowWorkKind, slow_work_call, slow_work_function, slow_work_types
+from backbone.review.knowledge.queues import (
+    SlowWorkKind,
+    slow_work_call,
+    slow_work_function,
+    slow_work_types,
+)
 from backbone.review.names import dotted_parts
-from backbone.review.orm import QueryKind, ValueKind, model_graph, module_flows, project_knowledge
-from backbone.review.project import FunctionFacts, call_arguments, callee_flags, flags_reach
+from backbone.review.orm import (
+    QueryKind,
+    ValueKind,
+    model_graph,
+    module_flows,
+    project_knowledge,
+)
+from backbone.review.project import (
+    FunctionFacts,
+    call_arguments,
+    callee_flags,
+    flags_reach,
+)
 from backbone.review.rules.contract._support import FunctionNode
 
 if TYPE_CHECKING:
@@ -58,8 +74,7 @@ class EffectKind(enum.Enum):
     MONEY_RECORD = "creates a money record"
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(Record, frozen=True):
     kind: EffectKind
     # As a message shows it: "db.commit()", "stripe.Charge.create()", "Payment(...)".
     shown: str
@@ -80,8 +95,7 @@ class Effect:
     record: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Reached:
+class Reached(Record, frozen=True):
     """An effect of a function: the node in the checked function that causes it, and the
     project functions on the way (empty when the function does it itself)."""
 

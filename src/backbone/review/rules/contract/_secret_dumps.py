@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from backbone.records import Record
 from backbone.review.knowledge.schemas import SensitiveField, sensitive_field
 
 Resolve = Callable[[ast.expr], "str | None"]
@@ -22,8 +22,7 @@ _DUMP_FUNCTIONS = frozenset({"dataclasses.asdict", "attr.asdict", "attrs.asdict"
 _DUMP_METHODS = frozenset({"model_dump", "dict", "model_dump_json", "json", "_asdict", "to_dict"})
 
 
-@dataclass(frozen=True, slots=True)
-class SecretDump:
+class SecretDump(Record, frozen=True):
     class_name: str
     field: str
     secret: SensitiveField

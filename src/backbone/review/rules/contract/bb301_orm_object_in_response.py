@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from backbone.findings import Confidence, Severity
+from backbone.records import Record
+from backbone.review import reads
 from backbone.review.frameworks import (
     PayloadVia,
     WebFramework,
@@ -15,13 +16,27 @@ from backbone.review.frameworks import (
     response_payloads,
 )
 from backbone.review.knowledge.answers import is_response_builder
-from backbone.review.knowledge.schemas import MODEL_SERIALIZER_BASES, Dump, DumpKind, whole_record_dump
-from backbone.review.orm import DataLayer, DataValue, ValueKind, model_graph, query_value
-from backbone.review import reads
+from backbone.review.knowledge.schemas import (
+    MODEL_SERIALIZER_BASES,
+    Dump,
+    DumpKind,
+    whole_record_dump,
+)
+from backbone.review.orm import (
+    DataLayer,
+    DataValue,
+    ValueKind,
+    model_graph,
+    query_value,
+)
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
-from backbone.review.rules.contract._support import FunctionNode, article, function_label
+from backbone.review.rules.contract._support import (
+    FunctionNode,
+    article,
+    function_label,
+)
 from backbone.review.semantic import child_nodes
 
 _ORM_LAYERS = (DataLayer.DJANGO, DataLayer.SQLALCHEMY)
@@ -712,8 +727,7 @@ def _exported(tree: ast.Module, name: str) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class _Imported:
+class _Imported(Record, frozen=True):
     """What the project's modules import from each other, by qualified name."""
 
     # `from app.serializers import UserSerializer`: app.serializers.UserSerializer; also named by a

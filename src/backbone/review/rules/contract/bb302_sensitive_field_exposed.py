@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
+import msgspec
+
 from backbone.findings import Confidence, Severity
-from backbone.review.frameworks import handler_for, handlers, response_model, view_class_for
+from backbone.records import Record
+from backbone.review.frameworks import (
+    handler_for,
+    handlers,
+    response_model,
+    view_class_for,
+)
 from backbone.review.frameworks.declarations import handed_back_keywords
 from backbone.review.knowledge.schemas import (
     HARMLESS_ANNOTATIONS,
@@ -25,7 +32,12 @@ from backbone.review.names import last_name
 from backbone.review.orm import model_graph
 from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
-from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, words
+from backbone.review.rules.contract._support import (
+    FunctionNode,
+    function_label,
+    handler_words,
+    words,
+)
 
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Class methods that build a schema instance from data: returning their result sends the schema.
@@ -41,8 +53,7 @@ _CONFIG_NAMES = frozenset({"model_config", "Config", "Meta"})
 _VIEW = "contract.response-schemas"
 
 
-@dataclass(frozen=True, slots=True)
-class _Evidence:
+class _Evidence(Record, frozen=True):
     """Why backbone believes a schema goes out, and how sure it is."""
 
     # As a message shows it: "the response_model of `get_customer`".
@@ -54,8 +65,7 @@ class _Evidence:
     handed_back: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
-class _ProjectSchemas:
+class _ProjectSchemas(msgspec.Struct):
     """What the project index shows of schemas sent by handlers in other files."""
 
     # Class qualname -> the handlers that return it (ReturnedCall facts), each with the fields it

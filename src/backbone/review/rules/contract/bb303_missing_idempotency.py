@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
-from backbone.review.rules.base import Rule, RuleDoc, Scope
-from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS, money_record
 from backbone.review.orm import QueryKind, module_flows
 from backbone.review.project import ProjectIndex
 from backbone.review.reads import ImportQuestion
+from backbone.review.rules.base import Rule, RuleDoc, Scope
+from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
 from backbone.review.rules.contract._support import (
     FunctionNode,
     article,

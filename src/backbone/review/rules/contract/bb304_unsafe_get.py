@@ -11,7 +11,12 @@ from backbone.review.frameworks import answers_get, handler_for
 from backbone.review.names import dotted_parts
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._effects import EffectFinder, EffectKind, Reached
-from backbone.review.rules.contract._support import FunctionNode, function_label, handler_words, words
+from backbone.review.rules.contract._support import (
+    FunctionNode,
+    function_label,
+    handler_words,
+    words,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext

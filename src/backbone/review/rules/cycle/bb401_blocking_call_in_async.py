@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
+from backbone.records import Record
+from backbone.review.context_kinds import ExecutionContext, Framework
 from backbone.review.frameworks import WebFramework, handler_for
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.blocking import (
@@ -29,15 +30,13 @@ from backbone.review.knowledge.calls import (
 )
 from backbone.review.knowledge.commands import (
     loop_owners,
-    runs_only_from_commands,
     runs_on_own_loop,
+    runs_only_from_commands,
     script_entry_points,
 )
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.orm import module_flows, project_knowledge
 from backbone.review.project import INSTANCE_CALL, FunctionFacts, ProjectIndex
-from backbone.review.semantic import constant_truth
-from backbone.review.context_kinds import ExecutionContext, Framework
 from backbone.review.rules.base import (
     ONE_OFF_RUNS,
     OptionValue,
@@ -46,6 +45,7 @@ from backbone.review.rules.base import (
     RuleOption,
     Scope,
 )
+from backbone.review.semantic import constant_truth
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -54,8 +54,7 @@ _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _STALL = "which stalls the event loop and every other request it is serving"
 
 
-@dataclass(frozen=True, slots=True)
-class _Path:
+class _Path(Record, frozen=True):
     """How a project function reaches a blocking call: the functions on the way, then the call."""
 
     functions: tuple[str, ...]

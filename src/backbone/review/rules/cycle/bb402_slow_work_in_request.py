@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Severity
+from backbone.records import Record
+from backbone.review.context_kinds import Framework
 from backbone.review.frameworks import WebFramework, handler_for
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.calls import (
@@ -15,6 +16,7 @@ from backbone.review.knowledge.calls import (
     function_or_constructor,
     project_callee,
 )
+from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import (
     ENQUEUED_WHEN_CALLED,
     QueueLibrary,
@@ -27,9 +29,7 @@ from backbone.review.knowledge.queues import (
     slow_work_types,
     task_library,
 )
-from backbone.review.knowledge.paths import is_test_path
 from backbone.review.project import FunctionFacts, ProjectIndex
-from backbone.review.context_kinds import Framework
 from backbone.review.rules.base import (
     OptionValue,
     Rule,
@@ -51,8 +51,7 @@ _CONSEQUENCE: dict[SlowWorkKind, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Path:
+class _Path(Record, frozen=True):
     """How a project function reaches slow work: the functions on the way, then the call."""
 
     functions: tuple[str, ...]

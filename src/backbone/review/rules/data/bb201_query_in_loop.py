@@ -6,28 +6,28 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.frameworks import qualname_of
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
     DataLayer,
     Loop,
     LoopKind,
+    PerRowMethod,
     QueryEvent,
     QueryKind,
     ScopeFlow,
     ValueKind,
     another_table_each_round,
     batch_lookup,
-    once_in_loop,
+    call_arguments,
     is_migration,
     is_test_code,
     leaves_loop_after,
     module_flows,
+    once_in_loop,
     project_knowledge,
-    PerRowMethod,
-    call_arguments,
     query_chain,
     repeating_loop,
     round_changes_schema,
@@ -38,7 +38,10 @@ from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
 from backbone.review.serialization.extract import call_chain_of
-from backbone.review.serialization.knowledge import PerRowCaller, serialization_knowledge
+from backbone.review.serialization.knowledge import (
+    PerRowCaller,
+    serialization_knowledge,
+)
 from backbone.review.serialization.loads import requeried
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import (
     DataLayer,
     Loop,
@@ -17,16 +17,16 @@ from backbone.review.orm import (
     ValueKind,
     another_table_each_round,
     batch_lookup,
-    once_in_loop,
-    same_row_each_round,
-    on_error_path,
     irreversible_effect,
     is_migration,
     is_test_code,
     leaves_loop_after,
     module_flows,
+    on_error_path,
+    once_in_loop,
     repeating_loop,
     round_changes_schema,
+    same_row_each_round,
 )
 from backbone.review.orm.catalog import django_async_name
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope

@@ -6,20 +6,20 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from backbone.findings import Severity
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import (
     DataLayer,
-    ValueKind,
     Loop,
     QueryEvent,
     ScopeFlow,
+    ValueKind,
     is_migration,
     is_test_code,
     leaves_loop_after,
     loop_at,
     module_flows,
 )
-from backbone.review.context_kinds import ExecutionContext
-from backbone.findings import Severity
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.loops import goes_over_few_rows, loop_iterable
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope

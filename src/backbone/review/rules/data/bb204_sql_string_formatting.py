@@ -6,14 +6,25 @@ import ast
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
-from backbone.review.knowledge.sql_text import first_keyword, looks_like_sql, sql_of_literal, value_slots
+from backbone.records import Record
 from backbone.review.context_kinds import ExecutionContext
-from backbone.review.orm import ScopeFlow, ValueKind, is_migration, is_test_code, module_flows
-from backbone.review.orm import catalog
+from backbone.review.knowledge.sql_text import (
+    first_keyword,
+    looks_like_sql,
+    sql_of_literal,
+    value_slots,
+)
+from backbone.review.orm import (
+    ScopeFlow,
+    ValueKind,
+    catalog,
+    is_migration,
+    is_test_code,
+    module_flows,
+)
 from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.origins import Provenance, origin_of
 from backbone.review.orm.values import Origin, lower_confidence
@@ -62,8 +73,7 @@ _INPUT_WORDS = frozenset(
 _UNPARAMETERISABLE = frozenset({"CREATE", "ALTER", "DROP", "COMMENT", "PRAGMA", "SET", "GRANT", "REVOKE", "VACUUM", "ANALYZE", "REINDEX", "CLUSTER", "LISTEN", "NOTIFY", "SAVEPOINT", "RELEASE"})
 
 
-@dataclass(frozen=True, slots=True)
-class _Built:
+class _Built(Record, frozen=True):
     """How SQL text was formatted, and from which values."""
 
     how: str

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Set as AbstractSet
-from dataclasses import dataclass
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from backbone.findings import Confidence, Severity
+from backbone.records import Record
 from backbone.review.frameworks import (
     Handler,
     HandlerRegistry,
@@ -18,7 +19,6 @@ from backbone.review.frameworks import (
     qualname_of,
     response_payloads,
 )
-from backbone.review.semantic import Bindings
 from backbone.review.names import dotted_parts
 from backbone.review.orm import (
     DataLayer,
@@ -33,6 +33,7 @@ from backbone.review.orm import (
     scope_of,
 )
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, Scope
+from backbone.review.semantic import Bindings
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -77,8 +78,7 @@ _MAX_TRACE = 24
 _DRF_PAGE_METHOD = "paginate_queryset"
 
 
-@dataclass(frozen=True, slots=True)
-class _Trace:
+class _Trace(Record, frozen=True):
     """Where a returned query comes from in its function, and what was applied to it."""
 
     # The expression to report: the call that executes the query, or the lazy query as written.
@@ -871,8 +871,7 @@ class UnboundedQuery(Rule):
 _NO_BOUND = "the query has no limit, slice, pagination or filter on a key"
 
 
-@dataclass(frozen=True, slots=True)
-class _Describe:
+class _Describe(Record, frozen=True):
     """The message, with `{model}` for the model's name, and a confidence cap (None: the value's)."""
 
     template: str

@@ -6,15 +6,26 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.orm import DataLayer, is_migration, is_test_code
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data._bb207_examples import INVALID, VALID
 from backbone.review.serialization.knowledge import Family, serialization_knowledge
-from backbone.review.serialization.loads import Miss, eager_load_fix, missing_loads, unloadable
-from backbone.review.serialization.sites import SerializationSite, few_rows, function_sites, one_row, view_sites
+from backbone.review.serialization.loads import (
+    Miss,
+    eager_load_fix,
+    missing_loads,
+    unloadable,
+)
+from backbone.review.serialization.sites import (
+    SerializationSite,
+    few_rows,
+    function_sites,
+    one_row,
+    view_sites,
+)
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext

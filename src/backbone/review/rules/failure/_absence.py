@@ -14,7 +14,6 @@ import ast
 from backbone.review.rules.failure._handled import is_comment, is_empty, is_nothing
 from backbone.review.semantic import block_nodes
 
-
 # --- an optional feature looked up ------------------------------------------------------------
 
 # Introspection that answers about what is there: `getattr(cfg, "tracing", None)`, `hasattr(x, "y")`.

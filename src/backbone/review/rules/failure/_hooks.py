@@ -16,9 +16,9 @@ are such hooks:
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
+from backbone.records import Record
 from backbone.review.knowledge.errors import BROAD_EXCEPTIONS
 
 Resolve = Callable[[ast.expr], "str | None"]
@@ -28,8 +28,7 @@ DRF_DEFAULT_HANDLER = "rest_framework.views.exception_handler"
 _FLASK_REGISTRATION = "register_error_handler"
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorHook:
+class ErrorHook(Record, frozen=True):
     """A function that receives every unhandled exception, and which framework calls it."""
 
     # As a message names it: "Flask error handler for every exception".

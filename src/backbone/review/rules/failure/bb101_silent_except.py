@@ -6,15 +6,17 @@ import ast
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.records import Record
+from backbone.review.context_kinds import ExecutionContext
+from backbone.review.knowledge.blocking import blocking_function
 from backbone.review.knowledge.errors import (
     CURRENT_EXCEPTION_CALLS,
     NON_RETURNING_CALLS,
     NON_RETURNING_METHODS,
+    SIGNAL_METHODS,
     ExceptionClass,
     ExceptionKind,
     InfrastructureArea,
@@ -22,13 +24,11 @@ from backbone.review.knowledge.errors import (
     guess_exception,
     is_error_response,
     is_error_status,
-    SIGNAL_METHODS,
     is_teardown_call,
     is_teardown_function,
     module_constants,
     raises_on_every_path,
 )
-from backbone.review.knowledge.blocking import blocking_function
 from backbone.review.knowledge.logging import (
     LOG_LEVEL_METHODS,
     LOGGING_COMPONENT_BASES,
@@ -38,11 +38,11 @@ from backbone.review.knowledge.logging import (
     reporting_of_call,
 )
 from backbone.review.names import BUILTIN_NAMES, dotted_name, last_name
-from backbone.review.semantic import NESTED_SCOPES, block_nodes
+from backbone.review.rules.base import OptionValue, Rule, RuleDoc
 from backbone.review.rules.failure import _absence as absence
 from backbone.review.rules.failure import _handled as handled
 from backbone.review.rules.failure import _hooks as hooks
-from backbone.review.rules.base import OptionValue, Rule, RuleDoc
+from backbone.review.semantic import NESTED_SCOPES, block_nodes
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -79,8 +79,7 @@ _CONTAINER_METHODS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Caught:
+class _Caught(Record, frozen=True):
     """What makes a caught type reportable, and how sure backbone is of it."""
 
     exception: ExceptionClass

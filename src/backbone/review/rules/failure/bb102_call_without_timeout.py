@@ -6,8 +6,8 @@ import ast
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Severity
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.knowledge.bindings import ObjectTypes
 from backbone.review.knowledge.network import (
     SessionsWithDefaults,

@@ -16,15 +16,15 @@ from backbone.review.knowledge.answers import (
     returned_answer,
 )
 from backbone.review.knowledge.error_layers import (
+    BUSINESS_OPTION,
     DEFAULT_BUSINESS_STATUS,
     DEFAULT_INFRASTRUCTURE_STATUSES,
     DEFAULT_VALIDATION_STATUS,
-    BUSINESS_OPTION,
     INFRASTRUCTURE_OPTION,
     INPUT_PARSER_MODULES,
     INPUT_PARSERS,
-    INPUT_VALIDATOR_PREFIXES,
     INPUT_PARSING_METHODS,
+    INPUT_VALIDATOR_PREFIXES,
     VALIDATION_OPTION,
     CaughtLayer,
     ErrorLayer,

@@ -5,8 +5,15 @@ from __future__ import annotations
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import DefaultKind, Migration, StepKind
 from backbone.review.migrations.locks import FAST_DEFAULT_VERSION
+from backbone.review.migrations.rule_base import (
+    NOT_IN_REPLACED,
+    NOT_ON_EMPTIED,
+    NOT_ON_NEW_TABLES,
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, MigrationRule, code_for, only_in_migrations
 
 
 class NotNullColumnWithoutDefault(MigrationRule):

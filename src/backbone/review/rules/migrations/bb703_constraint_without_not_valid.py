@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from backbone.findings import Severity
-from backbone.review.migrations import ConstraintKind, Migration, StepKind, built_under_lock
-from backbone.review.rules.base import RuleDoc, Scope
+from backbone.review.migrations import (
+    ConstraintKind,
+    Migration,
+    StepKind,
+    built_under_lock,
+)
 from backbone.review.migrations.rule_base import (
-    APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_EMPTIED, NOT_ON_OTHER_DATABASES, NOT_UNDER_HELD_LOCK, MigrationRule, code_for,
+    APPLIED_BY_THE_PROJECT,
+    NOT_IN_REPLACED,
+    NOT_ON_EMPTIED,
+    NOT_ON_NEW_TABLES,
+    NOT_ON_OTHER_DATABASES,
+    NOT_UNDER_HELD_LOCK,
+    MigrationRule,
+    code_for,
     only_in_migrations,
 )
+from backbone.review.rules.base import RuleDoc, Scope
 
 
 class ConstraintWithoutNotValid(MigrationRule):

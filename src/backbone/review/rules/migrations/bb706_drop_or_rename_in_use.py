@@ -7,9 +7,14 @@ import ast
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import Dialect, Migration, Step, StepKind
 from backbone.review.migrations.history import RENAMED_AWAY, TEMPORARY, rebuilt_across
+from backbone.review.migrations.rule_base import (
+    NOT_IN_REPLACED,
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
 from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
 _KINDS = {
     StepKind.DROP_COLUMN: "Drops column",

@@ -6,8 +6,13 @@ import ast
 
 from backbone.findings import Severity
 from backbone.review.migrations import Dialect, Migration, Step, StepKind
+from backbone.review.migrations.rule_base import (
+    NOT_IN_REPLACED,
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import NOT_IN_REPLACED, MigrationRule, code_for, only_in_migrations
 
 
 class IrreversibleCodeStep(MigrationRule):

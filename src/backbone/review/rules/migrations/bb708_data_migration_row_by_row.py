@@ -6,10 +6,14 @@ import ast
 
 from backbone.findings import Severity
 from backbone.review.migrations import Dialect, Migration, StepKind
-from backbone.review.rules.base import RuleDoc, Scope
 from backbone.review.migrations.history import app_label, column_type, field_before
 from backbone.review.migrations.reading import function_models
-from backbone.review.migrations.rule_base import MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import (
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
+from backbone.review.rules.base import RuleDoc, Scope
 
 _WRITES = frozenset({"save", "create", "update", "delete", "get_or_create", "update_or_create", "execute"})
 # SQLAlchemy's statement constructors: `update()` and `delete()` there build a statement, not run it.

@@ -5,8 +5,16 @@ from __future__ import annotations
 from backbone.findings import Severity
 from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
 from backbone.review.migrations.model import DJANGO_CATALOGUE_TABLES
+from backbone.review.migrations.rule_base import (
+    APPLIED_BY_THE_PROJECT,
+    NOT_IN_REPLACED,
+    NOT_ON_NEW_TABLES,
+    NOT_ON_OTHER_DATABASES,
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
 from backbone.review.rules.base import RuleDoc, Scope
-from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, MigrationRule, code_for, only_in_migrations
 
 
 class SchemaAndDataInOneTransaction(MigrationRule):

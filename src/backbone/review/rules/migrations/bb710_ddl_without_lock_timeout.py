@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from backbone.findings import Confidence, Severity
 from backbone.review.migrations import LockMode, Migration, effect
-from backbone.review.rules.base import RuleDoc, Scope, RuleOption
-from backbone.review.migrations.rule_base import APPLIED_BY_THE_PROJECT, NOT_ON_NEW_TABLES, NOT_IN_REPLACED, NOT_ON_OTHER_DATABASES, POSTGRES_VERSION, MigrationRule, code_for, only_in_migrations
+from backbone.review.migrations.rule_base import (
+    APPLIED_BY_THE_PROJECT,
+    NOT_IN_REPLACED,
+    NOT_ON_NEW_TABLES,
+    NOT_ON_OTHER_DATABASES,
+    POSTGRES_VERSION,
+    MigrationRule,
+    code_for,
+    only_in_migrations,
+)
+from backbone.review.rules.base import RuleDoc, RuleOption, Scope
 
 
 class DdlWithoutLockTimeout(MigrationRule):

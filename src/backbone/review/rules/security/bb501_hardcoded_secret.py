@@ -6,12 +6,12 @@ import ast
 import enum
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backbone.review.context_kinds import ExecutionContext
 from backbone.findings import Confidence, Severity
+from backbone.records import Record
 from backbone.redaction import PEM_PRIVATE_KEY, URL_WITH_PASSWORD
+from backbone.review.context_kinds import ExecutionContext
 from backbone.review.knowledge import enums, secrets
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.rules.base import OptionValue, Rule, RuleDoc, RuleOption
@@ -52,8 +52,7 @@ class _Binding(enum.Enum):
     COMPARISON = "Secret-like name `{name}` is compared with the hardcoded value {preview}."
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(Record, frozen=True):
     """A finding waiting for `finish`: one literal gets one finding, the strongest."""
 
     node: ast.expr

@@ -79,6 +79,7 @@ def test_how_a_project_applies_its_own_migrations_comes_back_equal() -> None:
 
 
         call_command("migrate")
+        call_command("runserver")
         """)
     facts = {"app/start.py": extract_module_facts(ast.parse(source), "app/start.py", "app.start", False)}
     assert {sign.kind for sign in facts["app/start.py"].self_migrations} == set(SelfMigrationKind)

@@ -2125,6 +2125,57 @@ def test_proxy_and_unmanaged_models_have_no_table_to_create_or_drop(tmp_path: Pa
     assert [(f.code, f.line) for f in found if f.path.endswith("0003_remove_store.py") and f.code == "BB706"] == []
 
 
+@pytest.mark.parametrize(
+    "serve",
+    [
+        'call_command("runserver", f"{host}:{port}", noreload=False, insecure=True)',
+        'execute_from_command_line(["manage.py", "runserver", f"{host}:{port}"])',
+    ],
+)
+def test_a_django_project_whose_own_command_migrates_then_runs_the_server_applies_the_migrations(
+    tmp_path: Path, serve: str
+) -> None:
+    """A product's own start command that runs `migrate` and then Django's own HTTP server
+    (`call_command("runserver")`) serves itself: it migrates its database before it serves."""
+    start = {
+        "shop/cli.py": f"""\
+            import argparse
+
+            from django.core.management import call_command, execute_from_command_line
+
+
+            def start(host, port):
+                call_command("migrate")
+                {serve}
+
+
+            def main():
+                parser = argparse.ArgumentParser()
+                parser.add_argument("--port", default=8000)
+                arguments = parser.parse_args()
+                start("127.0.0.1", arguments.port)
+            """,
+    }
+    assert self_migrated(
+        lock_findings(tmp_path / "start", {**DJANGO_PROJECT, **start}), ORDER_TOTAL_LOCKS,
+        "The project applies its migrations itself: `start()` runs Django's `migrate` command "
+        "(`call_command(\"migrate\")`)",
+    )
+    # The same command without the server: a setup command, no sign of how later migrations run.
+    setup = {"shop/cli.py": start["shop/cli.py"].replace(serve, "pass")}
+    assert served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
+    # A manage.py that hands Django its own command line is no server of the project's.
+    manage = {**setup, "manage.py": """\
+        import sys
+
+        from django.core.management import execute_from_command_line
+
+        if __name__ == "__main__":
+            execute_from_command_line(sys.argv)
+        """}
+    assert served(lock_findings(tmp_path / "manage", {**DJANGO_PROJECT, **manage}), ORDER_TOTAL_LOCKS)
+
+
 def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tmp_path: Path) -> None:
     """A server product whose own code runs its HTTP server and, somewhere, Django's `migrate`
     (its start command initialises the database first) migrates its own database."""

@@ -49,6 +49,7 @@ _BUILDERS = {
 _UPGRADE_COMMANDS = frozenset({"alembic.command.upgrade", "flask_migrate.upgrade"})
 _ALEMBIC_MAIN = "alembic.config.main"
 _CALL_COMMAND = "django.core.management.call_command"
+_EXECUTE_COMMAND_LINE = "django.core.management.execute_from_command_line"
 # `migrate` options that apply nothing: record as applied, only check, only show the plan.
 _NOT_APPLYING_OPTIONS = frozenset({"fake", "check_unapplied", "plan"})
 _NOT_APPLYING_FLAGS = frozenset({"--fake", "--check", "--plan"})
@@ -160,6 +161,8 @@ class _Scope:
                 found.append((SelfMigrationKind.ALEMBIC_COMMAND, qualified))
             elif qualified == _CALL_COMMAND and _runs_migrate(node):
                 found.append((SelfMigrationKind.DJANGO_MIGRATE, qualified))
+            elif qualified in (_CALL_COMMAND, _EXECUTE_COMMAND_LINE) and _runs_server(node, qualified):
+                found.append((SelfMigrationKind.DJANGO_SERVER, qualified))
             elif isinstance(node.func, ast.Attribute):
                 method, owner = node.func.attr, self._object(node.func.value)
                 if owner == _COMMAND_LINE and method == "main" and _runs_upgrade(node):
@@ -239,6 +242,18 @@ def _runs_migrate(call: ast.Call) -> bool:
     return not flags & _NOT_APPLYING_FLAGS and not any(_option_set(call, name) for name in _NOT_APPLYING_OPTIONS)
 
 
+def _runs_server(call: ast.Call, qualified: str) -> bool:
+    """Django's development server started by the code: `call_command("runserver", ...)`, or
+    `execute_from_command_line([...])` given an argv display that names `runserver`."""
+    if qualified == _CALL_COMMAND:
+        command = argument(call, 0, "command_name")
+        return isinstance(command, ast.Constant) and command.value == "runserver"
+    argv = argument(call, 0, "argv")
+    return isinstance(argv, (ast.List, ast.Tuple)) and any(
+        isinstance(item, ast.Constant) and item.value == "runserver" for item in argv.elts
+    )
+
+
 # --- project-wide -------------------------------------------------------------------------------
 
 
@@ -291,7 +306,7 @@ def _applier(index: ProjectIndex) -> AppliedBy | None:
     from backbone.review.knowledge.calls import display_name
 
     signs = [(facts.path, sign) for facts in index.modules.values() if facts.self_migrations
-             for sign in facts.self_migrations]
+             for sign in facts.self_migrations if sign.kind is not SelfMigrationKind.DJANGO_SERVER]
     # A Django project migrates itself when it calls `migrate` as it starts (`AppConfig.ready`, a
     # start script); a setup command that also calls it (`initial_setup`, `setup_db`) creates the
     # database once, and says nothing of how later migrations reach a running service.
@@ -331,8 +346,9 @@ _SERVES_VIEW = "migrations.serves-itself"
 
 
 def _serves_itself(index: ProjectIndex) -> bool:
-    """Some project code outside tests runs an HTTP server itself (`_SERVERS`): the project is a
-    self-hosted server, not an application a deployment's server imports."""
+    """Some project code outside tests runs an HTTP server itself (`_SERVERS`, or Django's own
+    server: `call_command("runserver")`): the project is a self-hosted server, not an application
+    a deployment's server imports."""
     return index.view(_SERVES_VIEW, _build_serves_itself)
 
 
@@ -341,4 +357,7 @@ def _build_serves_itself(index: ProjectIndex) -> bool:
         within(reference, _SERVERS)
         for facts in index.modules.values() if not is_test_path(facts.path)
         for reference in facts.references
+    ) or any(
+        sign.kind is SelfMigrationKind.DJANGO_SERVER
+        for facts in index.modules.values() for sign in facts.self_migrations
     )

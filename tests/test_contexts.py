@@ -139,6 +139,51 @@ def test_a_script_main_that_reads_its_command_line_with_argparse_is_a_command(
     assert _bb201(capsys, _tree(tmp_path / "plain", {"shop/report_names.py": plain})) != []
 
 
+def test_subcommands_argparse_dispatches_to_and_the_client_objects_they_get_are_command_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command line registers its subcommands with `set_defaults(func=self.names)` and runs
+    `arguments.func()`; a subcommand asks a method for a client object (`self.get_client()`)
+    and calls the client's methods: all of that is command-line code."""
+    script = """\
+        import argparse
+
+        from shop.models import Order
+        from shop.services import customer_names
+
+
+        class Report:
+            def orders(self):
+                return customer_names(Order.objects.all())
+
+
+        class Tool:
+            def get_report(self):
+                report = Report()
+                return report
+
+            def names(self):
+                report = self.get_report()
+                print(report.orders())
+
+            def main(self):
+                parser = argparse.ArgumentParser()
+                commands = parser.add_subparsers()
+                names = commands.add_parser("names")
+                names.set_defaults(func=self.names)
+                arguments = parser.parse_args()
+                arguments.func()
+        """
+    assert _bb201(capsys, _tree(tmp_path / "dispatch", {"shop/tool.py": script})) == []
+    # The same subcommand, not registered by the command line: nothing says who runs it.
+    unregistered = script.replace("                names.set_defaults(func=self.names)\n", "")
+    assert _bb201(capsys, _tree(tmp_path / "unregistered", {"shop/tool.py": unregistered})) != []
+    # Nor is the client's method command code when the subcommand's client is not the one
+    # `get_report()` builds: its call is not followed.
+    unknown = script.replace("                report = Report()\n                return report\n", "                return load()\n")
+    assert _bb201(capsys, _tree(tmp_path / "unknown", {"shop/tool.py": unknown})) != []
+
+
 def test_a_helper_reached_from_a_command_and_a_handler_is_reported_for_the_handler(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

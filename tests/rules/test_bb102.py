@@ -202,6 +202,48 @@ def test_session_subclass_defined_in_another_module(tmp_path: Path) -> None:
     assert [(finding.path, finding.line) for finding in found] == [("app/sync.py", 4)]
 
 
+def test_a_call_only_a_command_makes_is_medium_confidence_and_one_a_handler_makes_is_high(tmp_path: Path) -> None:
+    found = review_tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/partner.py": """\
+                import requests
+
+                def fetch_rates():
+                    return requests.get("https://partner.example.com/rates").json()
+                """,
+            "app/cli.py": """\
+                import click
+
+                from app.partner import fetch_rates
+
+                @click.command()
+                def show_rates():
+                    click.echo(fetch_rates())
+                """,
+        },
+    )
+    assert [(finding.line, finding.confidence, finding.severity.value) for finding in found] == [
+        (4, Confidence.MEDIUM, "info")
+    ]
+    (tmp_path / "app" / "views.py").write_text(textwrap.dedent("""\
+        from flask import Flask
+
+        from app.partner import fetch_rates
+
+        app = Flask(__name__)
+
+        @app.get("/rates")
+        def rates():
+            return fetch_rates()
+        """), encoding="utf-8")
+    result, _ = review(ReviewRequest(paths=(str(tmp_path),), use_cache=False))
+    assert [(finding.line, finding.confidence, finding.severity.value) for finding in result.findings] == [
+        (4, Confidence.HIGH, "warning")
+    ]
+
+
 def test_test_code_is_not_checked() -> None:
     snippet = "import requests\n\ndef test_ping():\n    assert requests.get('http://localhost:8000').ok\n"
     assert findings(snippet, path="tests/test_ping.py") == []

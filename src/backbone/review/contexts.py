@@ -38,7 +38,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 from backbone.records import Record
@@ -243,7 +243,7 @@ class ExecutionContexts:
                 queue.append(fact)
         while queue:
             fact = queue.popleft()
-            for _, target in self._index.callees(fact.chain[-1]):
+            for target in self._reached(context, fact.chain[-1]):
                 if context is ExecutionContext.TEST and not self._test_module(target.qualname):
                     # Tests call the code they test: being called from a test doesn't make a
                     # function of the application test code.
@@ -252,6 +252,22 @@ class ExecutionContexts:
                 if context not in reached:
                     reached[context] = ContextFact(context, fact.reason, (*fact.chain, target.qualname))
                     queue.append(reached[context])
+
+    def _reached(self, context: ExecutionContext, qualname: str) -> Iterator[FunctionFacts]:
+        """The project functions a function of `context` runs: those it calls; on a command
+        line, also those it hands to calls (`sub.set_defaults(func=self.prune)`, which argparse's
+        dispatch `arguments.func()` then runs, or a callback handed to a helper): a command line
+        runs what it registers as it goes, while a server hands its functions to run later, in
+        another context (routes, hooks)."""
+        for _, target in self._index.callees(qualname):
+            yield target
+        if context is not ExecutionContext.CLI:
+            return
+        facts = self._index.functions.get(qualname)
+        for handed in facts.handed if facts is not None else ():
+            receiver = self._index.function(handed.function)
+            if receiver is not None:
+                yield receiver
 
     def _test_module(self, qualname: str) -> bool:
         module = self._module_of.get(qualname)

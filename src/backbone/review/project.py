@@ -111,7 +111,8 @@ class CallSite(Record, frozen=True):
 class HandedFunction(Record, frozen=True):
     """A module-level name handed to a call as an argument (`paginate(rows, 1, 50, serialize)`):
     the receiver may call it. `position` counts the call's positional arguments (-1 for a
-    keyword argument, then named by `keyword`)."""
+    keyword argument, then named by `keyword`). `callee` is "" for a receiver the file cannot
+    name (a library object's method), which is recorded with the own methods handed to it only."""
 
     callee: str
     function: str
@@ -179,6 +180,12 @@ class FunctionFacts(Record, frozen=True):
     # the parameters whose default is a false constant (`include_system: bool = False`).
     parameters: tuple[str, ...] = ()
     false_defaults: tuple[str, ...] = ()
+    # What every value it returns is built by (`return Client(url)`, or `client = Client(url)`
+    # then `return client`; `None` aside), the callee qualified: a project class, or a project
+    # function that returns such a value in turn. "" when its returns differ or are something else.
+    # A method called on what a call of it returns (`client = self.get_client();
+    # client.fetch()`) is that class's method (`ProjectIndex.function`).
+    returns_instance: str = ""
 
 
 def call_arguments(call: ast.Call) -> tuple[str, ...]:
@@ -381,6 +388,8 @@ class _FunctionEnd(Record, frozen=True):
     calls: list[CallSite]
     decorators: tuple[str, ...]
     class_qualname: str | None = None
+    # `FunctionFacts.returns_instance`.
+    returns_instance: str = ""
 
 
 class _FactCollector:
@@ -431,6 +440,7 @@ class _FactCollector:
                     _raises_looked_up_class(nodes),
                     tuple(positional_parameters(item.node, item.class_qualname is not None)),
                     _false_defaults(item.node),
+                    returns_instance=item.returns_instance,
                 )
                 continue
             node, frame = item
@@ -501,7 +511,7 @@ class _FactCollector:
         from backbone.review.serialization.extract import flag_guards
 
         inner = _Frame(
-            (*frame.scope, node.name), frame.class_qualname, calls, self._instances(node), declared,
+            (*frame.scope, node.name), frame.class_qualname, calls, self._instances(node, frame.class_qualname), declared,
             guards=flag_guards(node, [inner_node.test for inner_node in self._own(node) if isinstance(inner_node, ast.If)]),
         )
         if any(isinstance(inner_node, (ast.With, ast.AsyncWith)) for inner_node in self._own(node)):
@@ -512,8 +522,32 @@ class _FactCollector:
             (child, frame) for field_name, child in _child_fields(node) if field_name != "body"
         ]
         following += [(statement, inner) for statement in reachable(node.body)]
-        following.append(_FunctionEnd(node, qualname, calls, decorators, frame.class_qualname))
+        following.append(
+            _FunctionEnd(node, qualname, calls, decorators, frame.class_qualname, self._returned_instance(node, inner))
+        )
         return following
+
+    def _returned_instance(self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: _Frame) -> str:
+        """`FunctionFacts.returns_instance`: the callee that builds every value the function
+        returns, directly (`return Client(url)`) or through a local name bound only to what it
+        builds (`frame.instances`); `return None` and a bare `return` aside."""
+        built: set[str] = set()
+        for inner in self._own(node):
+            if not isinstance(inner, ast.Return) or inner.value is None:
+                continue
+            value = inner.value
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue
+            if isinstance(value, ast.Name) and value.id in frame.instances:
+                built.add(frame.instances[value.id])
+            elif isinstance(value, ast.Call) and (callee := self._callee(value.func, frame)) is not None:
+                built.add(callee)
+            else:
+                return ""
+        if len(built) != 1:
+            return ""
+        callee = built.pop()
+        return "" if SUPER_CALL in callee or INSTANCE_CALL in callee else callee
 
     def _context_managers(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, frame: _Frame
@@ -603,18 +637,24 @@ class _FactCollector:
         if not any(isinstance(value, (ast.Name, ast.Attribute)) for _, _, value in arguments):
             return []
         callee = self._callee(call.func, frame)
-        if callee is None:
+        # A receiver the file cannot name (`parser.set_defaults(func=self.prune)` on a local
+        # object of a library) is recorded as "" with the class's own methods it is handed.
+        methods = frame.class_qualname is not None and callee is None and self.classes.get(frame.class_qualname)
+        if callee is None and not methods:
             return []
         found: list[HandedFunction] = []
         for position, keyword, value in arguments:
             target: str | None = None
-            if isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
+            if callee is None:
+                if methods and isinstance(value, ast.Attribute) and value.attr in methods.methods:
+                    target = own_member(value, frame.class_qualname)
+            elif isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
                 target = self.resolver.resolve_parts([value.id])
             else:
                 # `paginate(rows, 1, 50, self.serialize)`: a method of the class, bound.
                 target = own_member(value, frame.class_qualname)
             if target is not None:
-                found.append(HandedFunction(callee, target, position, keyword, value.lineno, value.col_offset + 1))
+                found.append(HandedFunction(callee or "", target, position, keyword, value.lineno, value.col_offset + 1))
         return found
 
     def _generic(self, node: ast.ClassDef) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str], ...]]:
@@ -738,9 +778,10 @@ class _FactCollector:
         following += [(statement, inner) for statement in reachable(node.body)]
         return following
 
-    def _instances(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    def _instances(self, node: ast.FunctionDef | ast.AsyncFunctionDef, class_qualname: str | None) -> dict[str, str]:
         """Local names bound only to the result of one constructor-like call (and to `None`):
-        `manager = None` then `manager = ServerConfigManager()` under an `if`."""
+        `manager = None` then `manager = ServerConfigManager()` under an `if`; the call may be
+        one of the class's own methods (`client = self.get_client()`)."""
         built: dict[str, str | None] = {}
         for inner in self._own(node):
             targets: list[ast.expr] = []
@@ -769,7 +810,10 @@ class _FactCollector:
                     callee = ""
                     if target is name and isinstance(inner, ast.Assign) and isinstance(value, ast.Call):
                         parts = dotted_parts(value.func)
-                        callee = (self.resolver.resolve_parts(parts) or "") if parts is not None else ""
+                        callee = (
+                            own_member(value.func, class_qualname) or self.resolver.resolve_parts(parts) or ""
+                            if parts is not None else ""
+                        )
                     previous = built.get(name.id, "")
                     built[name.id] = callee if callee and previous in ("", callee) else None
         found = {name: callee for name, callee in built.items() if callee}
@@ -1576,10 +1620,11 @@ class ProjectIndex(msgspec.Struct):
 
     def function(self, qualname: str) -> FunctionFacts | None:
         if INSTANCE_CALL in qualname:
-            # A method of a local object: the class's method when the builder is a project class.
+            # A method of a local object: the class's method when the builder is a project class,
+            # or a project function that returns an instance of one (`returns_instance`).
             builder, _, name = qualname.rpartition(INSTANCE_CALL)
-            owner = self.resolve(builder)
-            if owner not in self.classes:
+            owner = self._built_class(builder)
+            if owner is None:
                 return None
             method = self.method(owner, name)
             return self.functions.get(method) if method else None
@@ -1593,6 +1638,19 @@ class ProjectIndex(msgspec.Struct):
                 method = self.method(owner, name)
                 return self.functions.get(method) if method else None
         return found
+
+    def _built_class(self, builder: str, depth: int = 0) -> str | None:
+        """The project class whose instance a call of `builder` returns: the class itself, or
+        what a project function returns (`returns_instance`, followed a few calls deep)."""
+        owner = self.resolve(builder)
+        if owner in self.classes:
+            return owner
+        if depth >= 3:
+            return None
+        facts = self.function(builder)
+        if facts is None or not facts.returns_instance:
+            return None
+        return self._built_class(facts.returns_instance, depth + 1)
 
     def callees(self, qualname: str) -> Iterator[tuple[CallSite, FunctionFacts]]:
         """The project functions that `qualname` calls directly, with the call sites."""

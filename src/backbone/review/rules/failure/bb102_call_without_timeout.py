@@ -31,6 +31,9 @@ class CallWithoutTimeout(Rule):
     )
     severity = Severity.WARNING
     contexts = {ExecutionContext.CLI: Severity.INFO, ExecutionContext.SCRIPT: Severity.INFO}
+    # A call only a command or a script makes hangs in front of whoever runs it, who sees it and
+    # stops it: whether that hurts (a scheduled job that piles up) is not in the code.
+    uncertain_in = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
     # PROJECT-scoped so that a Session subclass defined in another module is known.
     scope = Scope.PROJECT
     subscribes = (ast.Call,)

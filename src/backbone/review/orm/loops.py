@@ -190,6 +190,26 @@ def goes_over_few_rows(loop: Loop, flow: ScopeFlow, iterable: ast.expr | None = 
     return iterable is not None and (sliced_to_few_rows(iterable, flow) or filtered_to_one_row(iterable, flow))
 
 
+def iterated_rows(loop: Loop, flow: ScopeFlow) -> tuple[str, tuple[int, int]] | None:
+    """The evaluated rows a `for` loop or comprehension goes over when it iterates a name: the
+    name and the position of its binding. Loops with the same answer go over the same instances
+    (a Django queryset keeps the rows of its first evaluation in its result cache, a list its
+    elements), so a relation one of them loaded on a row is loaded for the others; a loop over
+    `rows.all()` or over the name rebound goes over new instances and answers otherwise."""
+    if isinstance(loop.node, ast.Call):
+        return None
+    iterable = loop_iterable(loop, flow)
+    if not isinstance(iterable, ast.Name):
+        return None
+    binding = flow.binding_at(iterable.id, iterable)
+    if binding is None or binding.kind.value != "assign":
+        return None
+    value = flow.value(iterable)
+    if value is None or value.kind is not ValueKind.QUERY and value.kind is not ValueKind.ROWS:
+        return None
+    return iterable.id, binding.position
+
+
 # Fields that name a model's primary key whatever it is called.
 _KEY_FIELDS = frozenset({"pk", "id"})
 # Session methods that run the statement they are given.

@@ -69,8 +69,66 @@ ITERATED_AGAIN = {
 }
 
 
+# `Meta.fields` written as a fixed list filtered by a comprehension: the serializer builds only
+# the fields the list keeps (DRF's `get_field_names()`), not every relation of the model.
+FILTERED_FIELDS = {
+    "blog/__init__.py": "",
+    "blog/models.py": """
+        from django.db import models
+
+
+        class Tag(models.Model):
+            label = models.CharField(max_length=20)
+
+
+        class Post(models.Model):
+            title = models.CharField(max_length=200)
+            slug = models.SlugField()
+            tags = models.ManyToManyField(Tag)
+    """,
+    "blog/serializers.py": """
+        from rest_framework import serializers
+
+        from blog.models import Post
+
+
+        class ListingFields:
+            shared_fields = ["id", "title", "slug"]
+
+
+        class PostListSerializer(ListingFields, serializers.ModelSerializer):
+            class Meta:
+                model = Post
+                fields = ["id"] + [name for name in ListingFields.shared_fields if name != "id"]
+
+
+        class PostTaggedSerializer(ListingFields, serializers.ModelSerializer):
+            class Meta:
+                model = Post
+                fields = [name for name in ListingFields.shared_fields + ["tags"] if name not in ("slug",)]
+    """,
+    "blog/views.py": """
+        from rest_framework import viewsets
+
+        from blog.models import Post
+        from blog.serializers import PostListSerializer, PostTaggedSerializer
+
+
+        class PostViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Post.objects.all()
+            serializer_class = PostListSerializer
+
+
+        class TaggedPostViewSet(viewsets.ReadOnlyModelViewSet):
+            queryset = Post.objects.all()  # expect: BB207
+            serializer_class = PostTaggedSerializer
+    """,
+}
+
+
 PROJECTS = {
     "iterated-again": ITERATED_AGAIN,
+    "filtered-fields": FILTERED_FIELDS,
 }
 
 

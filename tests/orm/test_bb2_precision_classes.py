@@ -126,9 +126,73 @@ FILTERED_FIELDS = {
 }
 
 
+# A serializer given `data=` validates and saves: it reads each row only when something makes its
+# representation (`.data`). Kept on a form between `is_valid()` and `save()`, that never happens.
+VALIDATED_ONLY = {
+    "blocks/__init__.py": "",
+    "blocks/models.py": """
+        from django.db import models
+
+
+        class Qualification(models.Model):
+            title = models.CharField(max_length=40)
+
+
+        class Block(models.Model):
+            name = models.CharField(max_length=40)
+            qualifications = models.ManyToManyField(Qualification)
+    """,
+    "blocks/serializers.py": """
+        from rest_framework import serializers
+
+        from blocks.models import Block
+
+
+        class BlockSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Block
+                fields = ["id", "name", "qualifications"]
+    """,
+    "blocks/forms.py": """
+        from django import forms
+
+        from blocks.models import Block
+        from blocks.serializers import BlockSerializer
+
+
+        class BlocksForm(forms.Form):
+            blocks = forms.JSONField()
+
+            def is_valid(self):
+                if not super().is_valid():
+                    return False
+                self.serializer = BlockSerializer(instance=Block.objects.all(), many=True, data=self.cleaned_data["blocks"])
+                if not self.serializer.is_valid():
+                    self.add_error("blocks", str(self.serializer.errors))
+                    return False
+                return True
+
+            def save(self):
+                self.serializer.save()
+
+
+        class EchoForm(forms.Form):
+            blocks = forms.JSONField()
+
+            def is_valid(self):
+                self.echo = BlockSerializer(instance=Block.objects.all(), many=True, data=self.data)  # expect: BB207
+                return self.echo.is_valid()
+
+            def answer(self):
+                return self.echo.data
+    """,
+}
+
+
 PROJECTS = {
     "iterated-again": ITERATED_AGAIN,
     "filtered-fields": FILTERED_FIELDS,
+    "validated-only": VALIDATED_ONLY,
 }
 
 

@@ -189,10 +189,48 @@ VALIDATED_ONLY = {
 }
 
 
+# Multi-table inheritance: the child's row holds every column of its parent, and Django builds
+# the parent (`place_ptr`) from them without a query; a real relation of the parent still loads.
+PARENT_LINK = {
+    "places/__init__.py": "",
+    "places/models.py": """
+        from django.contrib.auth.models import User
+        from django.db import models
+
+
+        class Place(models.Model):
+            name = models.CharField(max_length=50)
+            owner = models.ForeignKey(User, on_delete=models.CASCADE)
+
+            def get_self_place(self):
+                return self
+
+
+        class Restaurant(Place):
+            serves_pizza = models.BooleanField(default=False)
+
+            def get_place(self):
+                return self.place_ptr
+    """,
+    "places/services.py": """
+        from places.models import Restaurant
+
+
+        def place_names(can_see):
+            return [restaurant.place_ptr.name for restaurant in Restaurant.objects.all() if can_see(restaurant.get_place())]
+
+
+        def owners():
+            return [restaurant.place_ptr.owner.username for restaurant in Restaurant.objects.all()]  # expect: BB203
+    """,
+}
+
+
 PROJECTS = {
     "iterated-again": ITERATED_AGAIN,
     "filtered-fields": FILTERED_FIELDS,
     "validated-only": VALIDATED_ONLY,
+    "parent-link": PARENT_LINK,
 }
 
 

@@ -116,7 +116,8 @@ class LazyRelationInLoop(Rule):
             "answers after one load; an async session can't lazy-load it, and is reported), nor one the query "
             "pins to rows the code holds (`where(Volume.project_id.in_(p.id for p in projects))`, in any session: "
             "the identity map holds each row's target), test modules and "
-            "migrations. A second loop over the same evaluated rows (the same queryset or list, not rebound and "
+            "migrations, nor the parent link of multi-table inheritance (`restaurant.place_ptr`: Django builds the "
+            "parent from the child's row). A second loop over the same evaluated rows (the same queryset or list, not rebound and "
             "not re-queried with `.all()`) reads the relations the first loop already loaded on them: the finding "
             "is on the first loop. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
@@ -419,6 +420,15 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # Multi-table inheritance: Django builds the parent (`item_ptr`) from the child's own row.
+        VARIATION_MODELS + """
+
+        class Bundle(Item):
+            size = models.IntegerField()
+
+        def bundle_names():
+            return [bundle.item_ptr.name for bundle in Bundle.objects.all()]
+        """,
         # Seven rows at most: a bounded handful of queries for an email preview, not N+1.
         VARIATION_MODELS + """
 

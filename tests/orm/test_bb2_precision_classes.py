@@ -226,11 +226,66 @@ PARENT_LINK = {
 }
 
 
+# A loop that only describes a failure: it runs once per call that fails, on the way to raising.
+FAILURE_MESSAGE = {
+    "perms/__init__.py": "",
+    "perms/models.py": """
+        from django.db import models
+
+
+        class Kind(models.Model):
+            app_label = models.CharField(max_length=40)
+
+
+        class Grant(models.Model):
+            kind = models.ForeignKey(Kind, on_delete=models.CASCADE)
+            codename = models.CharField(max_length=40)
+    """,
+    "perms/helpers.py": """
+        from perms.models import Grant
+
+
+        class UnknownGrant(Exception):
+            pass
+
+
+        def grants_named(names):
+            names = set(names)
+            grants = Grant.objects.filter(codename__in=[name.split(".", 1)[1] for name in names])
+            if len(grants) != len(names):
+                found = {f"{grant.kind.app_label}.{grant.codename}" for grant in grants}
+                raise UnknownGrant(f"Unknown grants: {', '.join(names - found)}")
+            return grants
+
+
+        def grant_labels(names):
+            grants = Grant.objects.filter(codename__in=names)
+            if not grants:
+                raise UnknownGrant(", ".join(grant.kind.app_label for grant in Grant.objects.all()))
+            try:
+                return [f"{grant.kind.app_label}.{grant.codename}" for grant in grants]  # expect: BB203
+            except UnicodeError:
+                raise ValueError(", ".join(grant.kind.app_label for grant in grants))
+
+
+        def checked_labels(names):
+            grants = Grant.objects.filter(codename__in=names)
+            if len(grants) != len(names):
+                labels = [grant.kind.app_label for grant in grants]  # expect: BB203
+                if labels:
+                    return labels
+                raise UnknownGrant(", ".join(names))
+            return []
+    """,
+}
+
+
 PROJECTS = {
     "iterated-again": ITERATED_AGAIN,
     "filtered-fields": FILTERED_FIELDS,
     "validated-only": VALIDATED_ONLY,
     "parent-link": PARENT_LINK,
+    "failure-message": FAILURE_MESSAGE,
 }
 
 

@@ -722,6 +722,41 @@ def _handles_a_miss(caught: ast.expr | None) -> bool:
     return name.endswith(_MISSES)
 
 
+def builds_a_failure(loop: Loop, flow: ScopeFlow) -> bool:
+    """The loop runs only on the way to raising: inside a `raise` (`raise Missing(", ".join(...))`),
+    or in an `if` branch or `except` handler whose every path after the loop ends in `raise`
+    (`if len(found) != len(names): missing = names - {p.label for p in found}; raise ...`).
+    It runs once per failing call, to describe the failure, not for every request."""
+    child: ast.AST = loop.node
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(parent, ast.Raise):
+            return True
+        if isinstance(child, ast.stmt) and isinstance(parent, (ast.If, ast.ExceptHandler)):
+            block = _block_of(parent, child)
+            if block is not None and _always_raises(block[block.index(child) + 1 :]):
+                return True
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While, *_COMPREHENSIONS, ast.Lambda)):
+            return False
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _always_raises(block: list[ast.stmt]) -> bool:
+    """Every path through `block` ends in `raise` (no `return`, `break` or `continue` before)."""
+    for statement in block:
+        if isinstance(statement, ast.Raise):
+            return True
+        if isinstance(statement, (ast.Return, ast.Break, ast.Continue)):
+            return False
+        if isinstance(statement, ast.If) and statement.orelse and _always_raises(statement.body) and _always_raises(statement.orelse):
+            return True
+        if any(isinstance(node, (ast.Return, ast.Break, ast.Continue)) for node in ast.walk(statement)):
+            return False
+    return False
+
+
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     """The statement holding `node` is followed by a return/break/raise before the loop repeats.
 

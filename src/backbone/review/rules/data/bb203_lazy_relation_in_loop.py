@@ -21,7 +21,7 @@ from backbone.review.orm import (
     module_flows,
 )
 from backbone.review.orm.graph import Relation
-from backbone.review.orm.loops import goes_over_few_rows, iterated_rows, loop_iterable
+from backbone.review.orm.loops import builds_a_failure, goes_over_few_rows, iterated_rows, loop_iterable
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
@@ -117,7 +117,9 @@ class LazyRelationInLoop(Rule):
             "pins to rows the code holds (`where(Volume.project_id.in_(p.id for p in projects))`, in any session: "
             "the identity map holds each row's target), test modules and "
             "migrations, nor the parent link of multi-table inheritance (`restaurant.place_ptr`: Django builds the "
-            "parent from the child's row). A second loop over the same evaluated rows (the same queryset or list, not rebound and "
+            "parent from the child's row), nor a loop that only describes a failure on the way to raising (inside "
+            "a `raise`, or in an `if` branch or `except` handler that always raises after it): it runs once per "
+            "failing call. A second loop over the same evaluated rows (the same queryset or list, not rebound and "
             "not re-queried with `.all()`) reads the relations the first loop already loaded on them: the finding "
             "is on the first loop. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
@@ -420,6 +422,16 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # The names of the rows found, listed only to say which are missing before raising.
+        VARIATION_MODELS + """
+
+        def variations_of(ids):
+            variations = Variation.objects.filter(pk__in=ids)
+            if len(variations) != len(ids):
+                found = {variation.item.name for variation in variations}
+                raise LookupError(f"only {sorted(found)}")
+            return variations
+        """,
         # Multi-table inheritance: Django builds the parent (`item_ptr`) from the child's own row.
         VARIATION_MODELS + """
 
@@ -694,6 +706,8 @@ class LazyRelationInLoop(Rule):
                 continue
             loop = loop_at(relation.row_of, relation.node, flow)
             if loop is None or leaves_loop_after(relation.node, loop, flow) or goes_over_few_rows(loop, flow):
+                continue
+            if builds_a_failure(loop, flow):
                 continue
             root, path = _path(relation.node)
             key = (relation.row_of, root, tuple(path))

@@ -133,11 +133,11 @@ def _literal_strings(node: ast.expr | None, constants: dict[str, ast.expr], dept
         target = generator.target
         if generator.is_async or not isinstance(target, ast.Name) or not (isinstance(node.elt, ast.Name) and node.elt.id == target.id):
             return None
-        strings = _literal_strings(generator.iter, constants, depth + 1)
-        if strings is None:
+        listed = _literal_strings(generator.iter, constants, depth + 1)
+        if listed is None:
             return None
         kept: list[str] = []
-        for string in strings:
+        for string in listed:
             verdicts = [_keeps(condition, target.id, string) for condition in generator.ifs]
             if any(verdict is None for verdict in verdicts):
                 return None

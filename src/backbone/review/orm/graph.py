@@ -58,6 +58,9 @@ class Relation(Record, frozen=True):
     # Django's reverse side of a foreign key (`author.books`): the key's name on the target
     # (`book.author`), which Django fills with the owner on every row the manager loads.
     back: str = ""
+    # Django's multi-table inheritance link from a child to its parent (`place_ptr`): the
+    # child's row holds every column of the parent, and Django builds the parent from them.
+    parent_link: bool = False
 
     @property
     def queries_on_read(self) -> bool:
@@ -553,7 +556,10 @@ class _GraphBuilder:
                 continue
             link = f"{parent.name.lower()}_ptr"
             info.relations.setdefault(
-                link, Relation(link, info.qualname, parent.qualname, False, False, RelationKind.ONE_TO_ONE, key_column=f"{link}_id")
+                link,
+                Relation(
+                    link, info.qualname, parent.qualname, False, False, RelationKind.ONE_TO_ONE, key_column=f"{link}_id", parent_link=True
+                ),
             )
             child = info.name.lower()
             parent.relations.setdefault(

@@ -190,6 +190,26 @@ def goes_over_few_rows(loop: Loop, flow: ScopeFlow, iterable: ast.expr | None = 
     return iterable is not None and (sliced_to_few_rows(iterable, flow) or filtered_to_one_row(iterable, flow))
 
 
+def iterated_rows(loop: Loop, flow: ScopeFlow) -> tuple[str, tuple[int, int]] | None:
+    """The evaluated rows a `for` loop or comprehension goes over when it iterates a name: the
+    name and the position of its binding. Loops with the same answer go over the same instances
+    (a Django queryset keeps the rows of its first evaluation in its result cache, a list its
+    elements), so a relation one of them loaded on a row is loaded for the others; a loop over
+    `rows.all()` or over the name rebound goes over new instances and answers otherwise."""
+    if isinstance(loop.node, ast.Call):
+        return None
+    iterable = loop_iterable(loop, flow)
+    if not isinstance(iterable, ast.Name):
+        return None
+    binding = flow.binding_at(iterable.id, iterable)
+    if binding is None or binding.kind.value != "assign":
+        return None
+    value = flow.value(iterable)
+    if value is None or value.kind is not ValueKind.QUERY and value.kind is not ValueKind.ROWS:
+        return None
+    return iterable.id, binding.position
+
+
 # Fields that name a model's primary key whatever it is called.
 _KEY_FIELDS = frozenset({"pk", "id"})
 # Session methods that run the statement they are given.
@@ -700,6 +720,41 @@ def _handles_a_miss(caught: ast.expr | None) -> bool:
         return any(_handles_a_miss(element) for element in caught.elts)
     name = caught.attr if isinstance(caught, ast.Attribute) else caught.id if isinstance(caught, ast.Name) else ""
     return name.endswith(_MISSES)
+
+
+def builds_a_failure(loop: Loop, flow: ScopeFlow) -> bool:
+    """The loop runs only on the way to raising: inside a `raise` (`raise Missing(", ".join(...))`),
+    or in an `if` branch or `except` handler whose every path after the loop ends in `raise`
+    (`if len(found) != len(names): missing = names - {p.label for p in found}; raise ...`).
+    It runs once per failing call, to describe the failure, not for every request."""
+    child: ast.AST = loop.node
+    parent = flow.parent(child)
+    while parent is not None and parent is not flow.scope:
+        if isinstance(parent, ast.Raise):
+            return True
+        if isinstance(child, ast.stmt) and isinstance(parent, (ast.If, ast.ExceptHandler)):
+            block = _block_of(parent, child)
+            if block is not None and _always_raises(block[block.index(child) + 1 :]):
+                return True
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While, *_COMPREHENSIONS, ast.Lambda)):
+            return False
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
+def _always_raises(block: list[ast.stmt]) -> bool:
+    """Every path through `block` ends in `raise` (no `return`, `break` or `continue` before)."""
+    for statement in block:
+        if isinstance(statement, ast.Raise):
+            return True
+        if isinstance(statement, (ast.Return, ast.Break, ast.Continue)):
+            return False
+        if isinstance(statement, ast.If) and statement.orelse and _always_raises(statement.body) and _always_raises(statement.orelse):
+            return True
+        if any(isinstance(node, (ast.Return, ast.Break, ast.Continue)) for node in ast.walk(statement)):
+            return False
+    return False
 
 
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:

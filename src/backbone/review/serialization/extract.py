@@ -126,6 +126,43 @@ def _literal_strings(node: ast.expr | None, constants: dict[str, ast.expr], dept
         return _literal_strings(constants.get(node.id), constants, depth + 1)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return _literal_strings(constants.get(f"{node.value.id}.{node.attr}"), constants, depth + 1)
+    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+        # `[name for name in Mixin.shared_fields if name != "db_key"]`: a fixed list filtered by
+        # comparisons with constants is as fixed as the list.
+        generator = node.generators[0]
+        target = generator.target
+        if generator.is_async or not isinstance(target, ast.Name) or not (isinstance(node.elt, ast.Name) and node.elt.id == target.id):
+            return None
+        listed = _literal_strings(generator.iter, constants, depth + 1)
+        if listed is None:
+            return None
+        kept: list[str] = []
+        for string in listed:
+            verdicts = [_keeps(condition, target.id, string) for condition in generator.ifs]
+            if any(verdict is None for verdict in verdicts):
+                return None
+            if all(verdicts):
+                kept.append(string)
+        return kept
+    return None
+
+
+def _keeps(condition: ast.expr, name: str, value: str) -> bool | None:
+    """Whether `condition` (`name != "x"`, `name not in ("x", "y")`) holds for `name = value`;
+    None when it compares with anything but constants."""
+    if not (
+        isinstance(condition, ast.Compare) and len(condition.ops) == 1
+        and isinstance(condition.left, ast.Name) and condition.left.id == name
+    ):
+        return None
+    operator, other = condition.ops[0], condition.comparators[0]
+    if isinstance(operator, (ast.Eq, ast.NotEq)) and isinstance(other, ast.Constant):
+        return (value == other.value) == isinstance(operator, ast.Eq)
+    if isinstance(operator, (ast.In, ast.NotIn)) and isinstance(other, (ast.List, ast.Tuple, ast.Set)):
+        if not all(isinstance(element, ast.Constant) for element in other.elts):
+            return None
+        found = any(isinstance(element, ast.Constant) and element.value == value for element in other.elts)
+        return found == isinstance(operator, ast.In)
     return None
 
 

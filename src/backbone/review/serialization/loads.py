@@ -306,7 +306,7 @@ def _held(knowledge: SerializationKnowledge, eager: tuple[str, ...], relation: R
 
 
 def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:
-    if relation.kind is RelationKind.RELATIONSHIP and relation.load.never_queries_on_read:
+    if relation.kind is RelationKind.RELATIONSHIP and relation.load.never_queries_on_read or relation.parent_link:
         return True
     if relation.name in eager or EVERY_RELATION in eager:
         return True

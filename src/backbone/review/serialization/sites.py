@@ -649,14 +649,21 @@ class _Finder:
     def _only_validated(self, flow: ScopeFlow, call: ast.Call) -> bool:
         """`serializer = Serializer(rows, data=..., many=True)` whose function only validates and saves
         through it (`is_valid()`, `save()`, `errors`, `validated_data`): its representation, which reads
-        each row's fields, is never made."""
+        each row's fields, is never made. Kept on the instance (`self.serializer = ...`, a form that
+        validates in `is_valid()` and saves in `save()`), every read of that attribute in the module
+        must be one of those."""
         scope = flow.scope
         parent = flow.parent(call)
         if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(parent, ast.Assign):
             return False
-        if len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+        if len(parent.targets) != 1:
             return False
-        name = parent.targets[0].id
+        target = parent.targets[0]
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            return self._attribute_only_validated(target.attr)
+        if not isinstance(target, ast.Name):
+            return False
+        name = target.id
         uses = [
             node for node in self.context.semantic.own_nodes(scope)
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
@@ -664,6 +671,17 @@ class _Finder:
         return all(
             isinstance(holder := flow.parent(use), ast.Attribute) and holder.attr in _VALIDATION_MEMBERS for use in uses
         )
+
+    def _attribute_only_validated(self, attribute: str) -> bool:
+        """Every read of `<object>.<attribute>` in the module goes on to a validation member
+        (`self.serializer.is_valid()`, `form.serializer.errors`)."""
+        for node in self.context.nodes_of(ast.Attribute):
+            if node.attr != attribute or not isinstance(node.ctx, ast.Load):
+                continue
+            holder = self.context.parents.get(node)
+            if not (isinstance(holder, ast.Attribute) and holder.attr in _VALIDATION_MEMBERS):
+                return False
+        return True
 
     def _constructed(self, flow: ScopeFlow, call: ast.Call, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         """`Page(total=count, items=rows)`: a pydantic model built with rows for a field that is a

@@ -12,7 +12,7 @@ def relation_loaded(instance: DataValue, relation: Relation) -> bool:
     When backbone can't know what was eager-loaded (`instance.eager_known` is False) this
     says False; callers decide what an unknown means for them.
     """
-    if relation.kind.value == "relationship" and relation.load.never_queries_on_read:
+    if relation.kind.value == "relationship" and relation.load.never_queries_on_read or relation.parent_link:
         return True
     eager = instance.eager
     if relation.name in eager or EVERY_RELATION in eager:

@@ -197,6 +197,23 @@ books_schema = BookSchema(many=True)
 '''
 
 DJANGO_INVALID = (
+    # `fields` filtered from a fixed list by a comprehension that keeps the many-to-many.
+    _DJANGO + '''
+
+class ListingFields:
+    shared_fields = ["id", "title", "tags"]
+
+
+class PostListSerializer(ListingFields, serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = [name for name in ListingFields.shared_fields if name not in ("title",)]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()  # expect: BB207
+    serializer_class = PostListSerializer
+''',
     # `fields` summed from lists the module fixes: the many-to-many it names is read per row.
     _DJANGO + '''
 
@@ -793,6 +810,24 @@ def archive_slug(slug):
 )
 
 DJANGO_VALID = (
+    # `fields` filtered from a fixed list by a comprehension: only the fields it keeps are built,
+    # and the many-to-many is not among them.
+    _DJANGO + '''
+
+class ListingFields:
+    shared_fields = ["id", "title", "tags"]
+
+
+class PostListSerializer(ListingFields, serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = [name for name in ListingFields.shared_fields if name != "tags"]
+
+
+class PostViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Post.objects.all()
+    serializer_class = PostListSerializer
+''',
     # Rows picked by a key (the primary key, or a unique field) and serialized with many=True:
     # one row, whose relations are a query each, not one per row.
     _DJANGO.replace("label = models.CharField(max_length=20)", "label = models.CharField(max_length=20, unique=True)") + '''

@@ -21,7 +21,7 @@ from backbone.review.orm import (
     module_flows,
 )
 from backbone.review.orm.graph import Relation
-from backbone.review.orm.loops import goes_over_few_rows, loop_iterable
+from backbone.review.orm.loops import builds_a_failure, goes_over_few_rows, iterated_rows, loop_iterable
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 
 if TYPE_CHECKING:
@@ -116,7 +116,12 @@ class LazyRelationInLoop(Rule):
             "answers after one load; an async session can't lazy-load it, and is reported), nor one the query "
             "pins to rows the code holds (`where(Volume.project_id.in_(p.id for p in projects))`, in any session: "
             "the identity map holds each row's target), test modules and "
-            "migrations. Filtering a prefetched relation "
+            "migrations, nor the parent link of multi-table inheritance (`restaurant.place_ptr`: Django builds the "
+            "parent from the child's row), nor a loop that only describes a failure on the way to raising (inside "
+            "a `raise`, or in an `if` branch or `except` handler that always raises after it): it runs once per "
+            "failing call. A second loop over the same evaluated rows (the same queryset or list, not rebound and "
+            "not re-queried with `.all()`) reads the relations the first loop already loaded on them: the finding "
+            "is on the first loop. Filtering a prefetched relation "
             "(`post.comments.filter(...)`) runs a new query and is flagged. Each relation is reported once "
             "per loop, at its first read. In a background task the finding is info (the rows still cost a "
             "query each, but no user waits on them); commands, scripts and start-up code are not reported."
@@ -164,6 +169,17 @@ class LazyRelationInLoop(Rule):
     )
 
     INVALID = (
+        # The queryset's result cache: the second loop goes over the instances the first one
+        # loaded, each with its item: one finding, on the first loop.
+        VARIATION_MODELS + """
+
+        def variation_report(channel_id, out):
+            variations = Variation.objects.filter(channels=channel_id)
+            names = [variation.item.name for variation in variations]  # expect: BB203
+            for variation in variations:
+                out.write(f"{variation.item.name}: {variation.all_channels}")
+            return names
+        """,
         # A constraint with a condition leaves the other rows free; a lookup that is not exact
         # matches many.
         (VARIATION_MODELS + """
@@ -406,6 +422,25 @@ class LazyRelationInLoop(Rule):
     )
 
     VALID = (
+        # The names of the rows found, listed only to say which are missing before raising.
+        VARIATION_MODELS + """
+
+        def variations_of(ids):
+            variations = Variation.objects.filter(pk__in=ids)
+            if len(variations) != len(ids):
+                found = {variation.item.name for variation in variations}
+                raise LookupError(f"only {sorted(found)}")
+            return variations
+        """,
+        # Multi-table inheritance: Django builds the parent (`item_ptr`) from the child's own row.
+        VARIATION_MODELS + """
+
+        class Bundle(Item):
+            size = models.IntegerField()
+
+        def bundle_names():
+            return [bundle.item_ptr.name for bundle in Bundle.objects.all()]
+        """,
         # Seven rows at most: a bounded handful of queries for an email preview, not N+1.
         VARIATION_MODELS + """
 
@@ -659,6 +694,10 @@ class LazyRelationInLoop(Rule):
         if not flow.loops:
             return
         reported: set[tuple[tuple[int, int], str, tuple[str, ...]]] = set()
+        # The relations reported on rows a later loop goes over again (`iterated_rows`): the
+        # instances of the first loop come back with what it loaded, and one finding, on the
+        # first loop, names the eager load that serves both.
+        loaded: set[tuple[tuple[str, tuple[int, int]], tuple[str, ...]]] = set()
         for event in flow.events():
             relation = event.relation
             if relation is None or relation.row_of == (0, 0):
@@ -668,11 +707,18 @@ class LazyRelationInLoop(Rule):
             loop = loop_at(relation.row_of, relation.node, flow)
             if loop is None or leaves_loop_after(relation.node, loop, flow) or goes_over_few_rows(loop, flow):
                 continue
+            if builds_a_failure(loop, flow):
+                continue
             root, path = _path(relation.node)
             key = (relation.row_of, root, tuple(path))
             if any((relation.row_of, root, tuple(path[:size])) in reported for size in range(1, len(path) + 1)):
                 continue
+            rows = iterated_rows(loop, flow) if _picked_rows(relation.node) is None and root in loop.targets() else None
+            if rows is not None and (rows, tuple(path)) in loaded:
+                continue
             reported.add(key)
+            if rows is not None:
+                loaded.add((rows, tuple(path)))
             self._report(event, loop, flow, root, path)
 
     def _report(self, event: QueryEvent, loop: Loop, flow: ScopeFlow, root: str, path: list[str]) -> None:

@@ -271,7 +271,7 @@ def export_blobs(git_dir: Path, commit: str, root: str, destination: Path) -> li
 # --- reviewing and matching ------------------------------------------------------------------
 
 
-def review(root: Path, timeout: float, jobs: int | None) -> tuple[list[Finding], float]:
+def review(root: Path, timeout: float, jobs: int | None, min_confidence: str | None = None) -> tuple[list[Finding], float]:
     config = root / "backbone.toml"
     config.write_text(CONFIG_TEXT, encoding="utf-8")
     backbone = BIN / "backbone"
@@ -284,6 +284,8 @@ def review(root: Path, timeout: float, jobs: int | None) -> tuple[list[Finding],
                "--exit-zero", "--color", "never"]
     if jobs:
         command += ["--jobs", str(jobs)]
+    if min_confidence:
+        command += ["--min-confidence", min_confidence]
     start = time.perf_counter()
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=root)
@@ -360,7 +362,7 @@ def judge(bug: Bug, tree: Path, root: Path, findings: list[Finding]) -> tuple[li
 
 
 def run(bugs: Sequence[Bug], clones: Path, timeout: float, jobs: int | None, keep: Path | None,
-        trees: list[dict[str, object]] | None = None) -> list[Verdict]:
+        trees: list[dict[str, object]] | None = None, min_confidence: str | None = None) -> list[Verdict]:
     """Review each tree and judge its bugs; `trees`, when given, receives every tree's N+1-family
     findings (repo, parent, root, findings), which is what a precision sample is drawn from."""
     verdicts: list[Verdict] = []
@@ -380,7 +382,7 @@ def run(bugs: Sequence[Bug], clones: Path, timeout: float, jobs: int | None, kee
                 skipped = export(git_dir, parent, root_name, tree)
                 if not root.is_dir():
                     raise BenchError(f"{root_name} is not a folder at {parent}")
-                findings, seconds = review(root, timeout, jobs)
+                findings, seconds = review(root, timeout, jobs, min_confidence)
                 if trees is not None:
                     trees.append({"repo": repo, "parent": parent, "root": root_name,
                                   "findings": [asdict(finding) for finding in findings]})
@@ -454,6 +456,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="*", default=[], help="bug ids (or repository names) to run")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per review (default 900)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to backbone review --jobs")
+    parser.add_argument("--min-confidence", choices=("high", "medium", "low"), default=None,
+                        help="passed to backbone review --min-confidence (default: the default report, high)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"result file (default {DEFAULT_JSON})")
     parser.add_argument("--keep", type=Path, default=None, help="export the trees here and keep them")
     return parser.parse_args(argv)
@@ -475,7 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANNOT_RUN
     print(f"{len(bugs)} bugs; clones in {arguments.clones}; family {', '.join(sorted(FAMILY))}", flush=True)
     trees: list[dict[str, object]] = []
-    verdicts = run(bugs, arguments.clones, arguments.timeout, arguments.jobs, arguments.keep, trees)
+    verdicts = run(bugs, arguments.clones, arguments.timeout, arguments.jobs, arguments.keep, trees,
+                   min_confidence=arguments.min_confidence)
     summary = summarize(verdicts)
     print()
     for shape, tally in summary["by_shape"].items():  # type: ignore[attr-defined]

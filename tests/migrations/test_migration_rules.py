@@ -2207,3 +2207,52 @@ def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tm
     # A server started only by the tests is no sign.
     in_tests = {"tests/__init__.py": "", "tests/live_server.py": server["shop/utils/server.py"]}
     assert served(lock_findings(tmp_path / "tests", {**DJANGO_PROJECT, **setup, **in_tests}), ORDER_TOTAL_LOCKS)
+
+
+RETIRING_MIGRATIONS = {
+    "shop/__init__.py": "",
+    "shop/migrations/__init__.py": "",
+    "shop/migrations/0001_initial.py": """\
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            initial = True
+            operations = [
+                migrations.CreateModel("Order", [("total", models.IntegerField())]),
+                migrations.CreateModel("OrderHistory", [("total", models.IntegerField())]),
+            ]
+        """,
+    "shop/migrations/0002_delete_orderhistory.py": """\
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [migrations.DeleteModel(name="OrderHistory")]
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    ("models", "reported"),
+    [
+        # The release no longer declares the model: no query of the service waits on its table.
+        ("class Order(models.Model):\n    total = models.IntegerField()\n", False),
+        # The model is still declared (the migration drops a table the code reads): the lock counts.
+        ("class Order(models.Model):\n    total = models.IntegerField()\n\n\n"
+         "class OrderHistory(models.Model):\n    total = models.IntegerField()\n", True),
+    ],
+)
+def test_bb710_leaves_out_the_drop_of_a_table_no_model_declares_any_more(
+    tmp_path: Path, models: str, reported: bool
+) -> None:
+    files = {**RETIRING_MIGRATIONS, "shop/models.py": "from django.db import models\n\n\n" + models}
+    found = [(finding.code, finding.line) for finding in review_tree(tmp_path, files, SEEN_AT_LOW)
+             if finding.code == "BB710"]
+    assert found == ([("BB710", 5)] if reported else [])
+
+
+def test_bb710_still_reports_a_dropped_table_when_the_project_declares_no_model(tmp_path: Path) -> None:
+    """Without models, nothing tells which tables the code reads (raw SQL): the drop is reported."""
+    found = [(finding.code, finding.line) for finding in review_tree(tmp_path, RETIRING_MIGRATIONS, SEEN_AT_LOW)
+             if finding.code == "BB710"]
+    assert found == [("BB710", 5)]

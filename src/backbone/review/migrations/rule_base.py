@@ -146,6 +146,36 @@ class MigrationRule(Rule):
             Confidence.LOW,
         )
 
+    def declared_by(self, migration: Migration, table: str, column: str = "") -> str:
+        """The name of the model of the project that declares `table` (and `column`, when given)
+        today, or "". A Django migration names the models of its own app (the package that holds
+        its `migrations/` folder): a model of the same name in another app is another table."""
+        from backbone.review.orm import model_graph
+
+        project = self.context.project
+        if project is None:
+            return ""
+        app = ""
+        parts = self.context.facts.module.split(".")
+        if migration.dialect is Dialect.DJANGO and len(parts) > 2 and parts[-2] == "migrations":
+            app = ".".join(parts[:-2]) + "."
+        for info in model_graph(project).models.values():
+            if info.builtin or table not in {name.lower() for name in info.table_names()}:
+                continue
+            if app and not info.qualname.startswith(app):
+                continue
+            if not column or column in info.fields:
+                return info.name
+        return ""
+
+    def declares_models(self) -> bool:
+        """Whether the project declares any model of its own: only then does a table no model
+        declares tell that no code reads it."""
+        from backbone.review.orm import model_graph
+
+        project = self.context.project
+        return project is not None and any(not info.builtin for info in model_graph(project).models.values())
+
     @property
     def postgres_version(self) -> int:
         value = self.option("postgres-version")

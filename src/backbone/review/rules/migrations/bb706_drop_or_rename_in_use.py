@@ -13,7 +13,6 @@ from backbone.review.migrations.rule_base import (
     code_for,
     only_in_migrations,
 )
-from backbone.review.orm import model_graph
 from backbone.review.rules.base import RuleDoc, Scope
 
 _KINDS = {
@@ -154,7 +153,7 @@ class DropOrRenameInUse(MigrationRule):
             # what the code reads is still there.
             if step.kind in (StepKind.DROP_TABLE, StepKind.DROP_COLUMN) and migration.rebuilt(step):
                 continue
-            declared = self._declared_by(step, migration)
+            declared = self.declared_by(migration, step.table, step.column)
             # One step of a table rebuilt over several migrations of the app: the table is renamed away
             # and a new one created under its name (the old name is back once the app's migrations
             # ran), or the temporary name no code read is dropped.
@@ -188,22 +187,3 @@ class DropOrRenameInUse(MigrationRule):
         if step.kind is StepKind.RENAME_TABLE and not step.new_name:
             return ""
         return rebuilt_across(self.context.project, self.context.facts, step.node.lineno, step.node.col_offset, step.table)
-
-    def _declared_by(self, step: Step, migration: Migration) -> str:
-        project = self.context.project
-        if project is None:
-            return ""
-        # A Django migration names the models of its own app (the package that holds its
-        # `migrations/` folder): a model of the same name in another app is another table.
-        app = ""
-        parts = self.context.facts.module.split(".")
-        if migration.dialect is Dialect.DJANGO and len(parts) > 2 and parts[-2] == "migrations":
-            app = ".".join(parts[:-2]) + "."
-        for info in model_graph(project).models.values():
-            if info.builtin or step.table not in {name.lower() for name in info.table_names()}:
-                continue
-            if app and not info.qualname.startswith(app):
-                continue
-            if not step.column or step.column in info.fields:
-                return info.name
-        return ""

@@ -280,12 +280,66 @@ FAILURE_MESSAGE = {
 }
 
 
+# A model method that reads a relation only in an `except` clause (to log what failed): the rows
+# it serializes cost a query each only when it fails.
+READ_ON_FAILURE = {
+    "blog/__init__.py": "",
+    "blog/models.py": """
+        import logging
+
+        from django.db import models
+
+        logger = logging.getLogger(__name__)
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+            title = models.CharField(max_length=80)
+
+            def as_dict(self):
+                try:
+                    return {"title": self.title.strip()}
+                except AttributeError:
+                    logger.warning("post %s of %s has no title", self.pk, self.author.name)
+                    return {}
+
+            def as_full_dict(self):
+                return {"title": self.title, "author": self.author.name}
+    """,
+    "blog/views.py": """
+        from django.http import JsonResponse
+
+        from blog.models import Post
+
+
+        def posts(request):
+            return JsonResponse([post.as_dict() for post in Post.objects.all()], safe=False)
+
+
+        def full_posts(request):
+            return JsonResponse([post.as_full_dict() for post in Post.objects.all()], safe=False)  # expect: BB207
+    """,
+    "blog/urls.py": """
+        from django.urls import path
+
+        from blog import views
+
+        urlpatterns = [path("posts/", views.posts), path("posts/full/", views.full_posts)]
+    """,
+}
+
+
 PROJECTS = {
     "iterated-again": ITERATED_AGAIN,
     "filtered-fields": FILTERED_FIELDS,
     "validated-only": VALIDATED_ONLY,
     "parent-link": PARENT_LINK,
     "failure-message": FAILURE_MESSAGE,
+    "read-on-failure": READ_ON_FAILURE,
 }
 
 

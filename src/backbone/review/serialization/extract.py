@@ -942,9 +942,15 @@ class _Scan:
         self.tests: list[ast.expr] = []
         # The function combines values with `|` or `&` (querysets, among others).
         self.combines = False
+        # The nodes of its `except` clauses (by id): what runs only when something failed.
+        self.on_failure: set[int] = set()
         for node in own_nodes(function) if nodes is None else nodes:
             kind = type(node)
-            if kind is ast.Name:
+            if id(node) in self.on_failure:
+                continue
+            if kind is ast.ExceptHandler:
+                self.on_failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))  # type: ignore[attr-defined]
+            elif kind is ast.Name:
                 self.names.add(node.id)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
                 # `self.owner = user` sets the attribute: no read (what it is set on still is one).

@@ -118,6 +118,8 @@ class LazyRelationInSerialization(Rule):
             "Nor are the relations a per-row project function reads only under a test of a flag parameter "
             "the call passes as a constant (`if include_members:` with `project_to_dict(p, "
             "include_members=False)`, or the `else` of `if not full:` with `full=False`): that branch is not reached. "
+            "Nor are those it reads only in an `except` clause (`logger.warning(\"... %s\", self.author.name)` when "
+            "the row fails): they cost a query only for the rows that fail. "
             "Nor is a SQLAlchemy many-to-one whose foreign key to the target's primary key the query pins to "
             "one value (`where(Order.customer_id == customer_id)`, `filter_by(customer_id=...)`) when a "
             "synchronous session runs it: every row's relation is the same row, which the session's identity "

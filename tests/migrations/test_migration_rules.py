@@ -124,6 +124,36 @@ def test_every_kind_of_drop_in_sql_is_read_without_failing(sql: str) -> None:
     assert steps  # each statement gives a step; none raises
 
 
+MATERIALIZED_VIEW_REVISION = """\
+from alembic import op
+
+revision = "b7"
+down_revision = "a1"
+
+
+def upgrade():
+    op.execute("CREATE MATERIALIZED VIEW recent_topics AS SELECT topic, count(*) AS messages FROM messages GROUP BY topic")
+    op.create_index("uq_recent_topics_topic", "recent_topics", ["topic"], unique=True)
+
+
+def downgrade():
+    op.execute("DROP MATERIALIZED VIEW recent_topics")
+"""
+
+
+def test_a_relation_the_revision_creates_with_create_as_has_no_waiting_queries(tmp_path: Path) -> None:
+    """`CREATE MATERIALIZED VIEW ... AS` (or `CREATE TABLE ... AS`) makes a new relation: the index
+    built on it next takes no lock anything waits on."""
+    findings = review_tree(tmp_path / "view", {"app/alembic/versions/b7_view.py": MATERIALIZED_VIEW_REVISION}, SEEN_AT_LOW)
+    assert [finding.code for finding in findings if finding.code in ("BB702", "BB710")] == []
+    # The same index on a relation the revision did not create is reported.
+    existing = MATERIALIZED_VIEW_REVISION.replace(
+        '    op.execute("CREATE MATERIALIZED VIEW recent_topics AS SELECT topic, count(*) AS messages FROM messages GROUP BY topic")\n', ""
+    )
+    findings = review_tree(tmp_path / "existing", {"app/alembic/versions/b7_view.py": existing}, SEEN_AT_LOW)
+    assert sorted(finding.code for finding in findings if finding.code in ("BB702", "BB710")) == ["BB702", "BB710"]
+
+
 # A Django app whose AlterFields are judged against the fields its earlier migrations declare.
 HISTORY_INITIAL = """
 from django.db import migrations, models

@@ -288,6 +288,7 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         else replace(step, table=model_of(step.table), other_table=model_of(step.other_table))
         for step in steps
     ]
+    new_tables.update(_created_in_sql(steps))
     return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(map(model_of, new_tables)), functions,
                      tuple(state_only), tuple(problems), initial=initial, database=_project_database(context))
 
@@ -660,6 +661,7 @@ def _read_alembic(context: FileContext) -> Migration | None:
                     continue
             into.append(Step(StepKind.DATA, call, _call_text(context, call)))
     steps = _keys_on_new_null_columns(steps)
+    new_tables.update(_created_in_sql(steps))
     return Migration(Dialect.ALEMBIC, upgrade, atomic, tuple(steps), frozenset(new_tables), functions, (), tuple(problems),
                      database=database or _project_database(context))
 
@@ -1066,6 +1068,11 @@ def _is_bind(node: ast.expr, context: FileContext) -> bool:
     if isinstance(node, ast.Call):
         return _last(context.call_name(node)) == "get_bind"
     return isinstance(node, ast.Name) and node.id in ("bind", "conn", "connection", "session")
+
+
+def _created_in_sql(steps: list[Step]) -> set[str]:
+    """The tables SQL of the migration creates (`CREATE TABLE`, `CREATE MATERIALIZED VIEW ... AS`)."""
+    return {step.table for step in steps if step.kind is StepKind.CREATE_TABLE and step.from_sql and step.table}
 
 
 def _alembic_operation(

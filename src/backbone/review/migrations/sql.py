@@ -158,6 +158,10 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
                 steps.append(Step(StepKind.OTHER_DDL, node, text, from_sql=True))
         elif kind == "CreateStmt":
             steps.append(Step(StepKind.CREATE_TABLE, node, text, statement.relation.relname, from_sql=True))
+        elif kind == "CreateTableAsStmt" and statement.into is not None and statement.into.rel is not None:
+            # `CREATE TABLE ... AS SELECT`, `CREATE MATERIALIZED VIEW ... AS SELECT`: a new relation,
+            # which the steps after it (its indexes) find empty of waiting queries.
+            steps.append(Step(StepKind.CREATE_TABLE, node, text, statement.into.rel.relname, from_sql=True))
         elif kind == "RenameStmt":
             rename = _enum(statement.renameType)
             table = statement.relation.relname if statement.relation is not None else ""

@@ -347,3 +347,70 @@ PROJECTS = {
 def test_projects_get_exactly_the_marked_findings(tmp_path: Path, files: dict[str, str]) -> None:
     root = write_project(tmp_path, files)
     assert located(review_project(root, CODES)) == expected(files, CODES)
+
+
+# The same relation read per row two ways: by a serializer DRF runs on each row, and by a model
+# method a comprehension calls on each row.
+SERIALIZER_AND_METHOD = {
+    "blog/__init__.py": "",
+    "blog/models.py": """
+        from django.db import models
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=80)
+
+
+        class Post(models.Model):
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+            title = models.CharField(max_length=80)
+
+            def as_dict(self):
+                return {"title": self.title, "author": self.author.name}
+    """,
+    "blog/serializers.py": """
+        from rest_framework import serializers
+
+        from blog.models import Post
+
+
+        class PostSerializer(serializers.ModelSerializer):
+            author_name = serializers.CharField(source="author.name")
+
+            class Meta:
+                model = Post
+                fields = ["title", "author_name"]
+    """,
+    "blog/views.py": """
+        from django.http import JsonResponse
+        from rest_framework import generics
+
+        from blog.models import Post
+        from blog.serializers import PostSerializer
+
+
+        class PostList(generics.ListAPIView):
+            queryset = Post.objects.all()
+            serializer_class = PostSerializer
+
+
+        def post_dicts(request):
+            return JsonResponse([post.as_dict() for post in Post.objects.all()], safe=False)
+    """,
+    "blog/urls.py": """
+        from django.urls import path
+
+        from blog import views
+
+        urlpatterns = [path("posts/", views.PostList.as_view()), path("posts.json", views.post_dicts)]
+    """,
+}
+
+
+def test_a_model_method_called_per_row_is_medium_evidence_and_a_serializer_high(tmp_path: Path) -> None:
+    """A project function or model member a loop calls per row is followed on every path of its
+    body, whatever the row: measured right two times in three, it is medium evidence; a
+    serializer the framework runs per row stays high."""
+    root = write_project(tmp_path, SERIALIZER_AND_METHOD)
+    by_line = sorted((finding.location.line, finding.rule_confidence.value) for finding in review_project(root, ("BB207",)))
+    assert by_line == [(10, "high"), (15, "medium")]

@@ -773,11 +773,16 @@ class _Finder:
                     where = Where(self.context.path, getattr(node, "lineno", 0))
                     members.append(Read((f"{node.attr}()" if called else node.attr,), f"{model.name}.{node.attr}{'()' if called else ''}", where))
         if members:
+            # A project function or a model member called per row reads what it reads on every
+            # path of its body as far as backbone follows it, not as it runs for these rows (a flag,
+            # a branch for some rows, a row count the data keeps small): measured right two times
+            # in three on projects nobody tuned on (held-out sets 7 to 19), where the serializers
+            # and admin columns a framework runs per row are right nine times in ten. Medium.
             shown = ", ".join(dict.fromkeys(f"`{read.field}`" for read in members))
             found.append(
                 SerializationSite(
                     located[0], rows, True, shown, tuple(members), label, None, direct, annotated_counts(self.context, located[0]),
-                    aliases=annotation_aliases(located[0]),
+                    Confidence.MEDIUM, aliases=annotation_aliases(located[0]),
                 )
             )
         return found

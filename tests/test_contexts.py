@@ -473,6 +473,14 @@ def test_test_words_in_module_names() -> None:
     assert not is_test_path("app/contest.py")
 
 
+def test_the_app_or_project_test_settings_install_is_test_code() -> None:
+    assert is_test_path("guardian/testapp/migrations/0003_auto.py")
+    assert is_test_path("shop/test_project/settings.py")
+    assert is_test_path("shop/testproject/urls.py")
+    assert not is_test_path("shop/testament/models.py")
+    assert not is_test_path("shop/contest/migrations/0002_entry_score.py")
+
+
 def test_every_rule_declares_a_severity_for_every_context() -> None:
     for rule in all_rules().values():
         for context in ExecutionContext:

@@ -2286,3 +2286,13 @@ def test_bb710_still_reports_a_dropped_table_when_the_project_declares_no_model(
     found = [(finding.code, finding.line) for finding in review_tree(tmp_path, RETIRING_MIGRATIONS, SEEN_AT_LOW)
              if finding.code == "BB710"]
     assert found == [("BB710", 5)]
+
+
+def test_the_migrations_of_a_test_app_are_not_reviewed_as_the_project_s(tmp_path: Path) -> None:
+    """`guardian/testapp/`: the app only a package's test settings install; its tables exist in
+    test databases only."""
+    moved = {path.replace("shop/", "shop/testapp/", 1) if path.startswith("shop/migrations") else path: text
+             for path, text in DJANGO_PROJECT.items()}
+    moved["shop/testapp/__init__.py"] = ""
+    assert lock_findings(tmp_path / "testapp", moved) == []
+    assert served(lock_findings(tmp_path / "app", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import functools
 
-_TEST_DIRECTORIES = frozenset({"tests", "test", "testing", "t"})
+# Folders of test code; the app or project a Django package's test settings install
+# (`guardian/testapp/`, with its own models and migrations) is test code too.
+_TEST_DIRECTORIES = frozenset({
+    "tests", "test", "testing", "t", "testapp", "testapps", "test_app", "test_apps", "testproject", "test_project",
+})
 # Words of a module name that make it test support: `create_test_data.py`,
 # `pytest_plugin.py`, `testing_utils.py`, `factories_testdata.py`.
 _TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "testdata", "testutils"})
@@ -12,7 +16,8 @@ _TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "testdata", "test
 
 @functools.lru_cache(maxsize=4096)
 def is_test_path(path: str) -> bool:
-    """Whether `path` is test code: under tests/, test/, testing/ or t/, named test_*.py,
+    """Whether `path` is test code: under tests/, test/, testing/, t/ or a test app or project
+    (testapp/, test_project/...), named test_*.py,
     *_test.py or conftest.py, or a module whose name has a test word (`create_test_data.py`,
     `pytest_plugin.py`)."""
     # The path's segments, as PurePosixPath would give them (without its cost: this is asked

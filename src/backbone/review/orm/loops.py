@@ -757,6 +757,20 @@ def _always_raises(block: list[ast.stmt]) -> bool:
     return False
 
 
+def on_failure_only(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
+    """`node` sits in an `except` clause inside the loop (`except IntegrityError: row =
+    Tag.objects.get(name=name)` after a racing insert): it runs in the rounds whose `try` failed,
+    not in every round. A query the `try` runs in every round is reported there."""
+    child: ast.AST = node
+    parent = flow.parent(child)
+    while parent is not None and parent is not loop.node:
+        if isinstance(parent, ast.ExceptHandler) and isinstance(child, ast.stmt) and child in parent.body:
+            return True
+        child = parent
+        parent = flow.parent(child)
+    return False
+
+
 def leaves_loop_after(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
     """The statement holding `node` is followed by a return/break/raise before the loop repeats.
 

@@ -33,7 +33,7 @@ from backbone.review.orm import (
     round_changes_schema,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
-from backbone.review.orm.loops import bounded, round_arguments, stops_on_success
+from backbone.review.orm.loops import bounded, on_failure_only, round_arguments, stops_on_success
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
@@ -125,6 +125,9 @@ class QueryInLoop(Rule):
             "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
+            "- a query in an `except` clause inside the loop (`except IntegrityError: tag = "
+            "Tag.objects.get(name=name)` after a racing insert): it runs in the rounds whose `try` failed, "
+            "not in every round (a query the `try` itself runs is reported);\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`, also when a "
             "conditional picks it: `for c in (every if v.all_channels else v.channels.all())`): that is BB203, "
             "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
@@ -219,6 +222,29 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
+        # The read in the `try` runs in every round; the one in the `except` clause does not.
+        """
+        from django.db import models
+
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=40, unique=True)
+
+
+        class Alias(models.Model):
+            name = models.CharField(max_length=40)
+            tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+
+        def tags_for(names):
+            tags = []
+            for name in names:
+                try:
+                    tags.append(Tag.objects.get(name=name))  # expect: BB201
+                except Tag.DoesNotExist:
+                    tags.append(Alias.objects.get(name=name).tag)
+            return tags
+        """,
         # A check that every token sits in the same container: the loop leaves on the first
         # mismatch, and looks up one container per token until then.
         """
@@ -780,6 +806,25 @@ class QueryInLoop(Rule):
     )
 
     VALID = (
+        # The read after a racing insert runs only in the rounds whose insert failed.
+        """
+        from django.db import IntegrityError, models, transaction
+
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=40, unique=True)
+
+
+        def tags_for(names):
+            tags = []
+            for name in names:
+                try:
+                    with transaction.atomic():
+                        tags.append(Tag.objects.create(name=name))
+                except IntegrityError:
+                    tags.append(Tag.objects.get(name=name))
+            return tags
+        """,
         # An agent's research rounds: a budget of steps set in the source or by a setting's
         # default, each dominated by a model call, not one round per row.
         """
@@ -1802,6 +1847,10 @@ class QueryInLoop(Rule):
             # A round that locks its own row to write it: one unit of work per row, by design.
             return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
+            return True
+        if event is not None and on_failure_only(node, loop, flow):
+            # A read in an `except` clause runs for the rounds that failed (a lookup after a
+            # racing insert), not for every row.
             return True
         if round_changes_schema(loop, flow, self.context.project):
             # Per-table schema work: DDL has no bulk form, and its reads are catalog lookups.

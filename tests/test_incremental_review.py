@@ -594,3 +594,29 @@ def test_the_collector_is_back_on_after_a_review_whatever_happens(shop: Path, mo
     with pytest.raises(RuntimeError):
         run(shop, use_cache=False)
     assert gc.isenabled()
+
+
+def test_an_edit_of_any_field_of_a_module_s_facts_changes_the_key_that_field_is_read_by() -> None:
+    """Every field a check reads through `TrackedModule` (`A` keys) is compared after an edit: a
+    field left out would leave the findings that read it stale."""
+    import ast as ast_module
+
+    from msgspec.structs import replace
+
+    from backbone.review.extraction import extract_module_facts
+    from backbone.review.incremental import changed_facts
+    from backbone.review.project import ModuleFacts, ProjectIndex
+
+    facts = extract_module_facts(ast_module.parse("HEADER = 'x-foo'\n"), "app/other.py", "app.other", False)
+    before = ProjectIndex.build([facts])
+    edits = {
+        "browser_credentials": True,
+        "settings_modules": ("app.settings",),
+        "databases": ("sqlite",),
+        "dotted_function_paths": ("app.cli.main",),
+    }
+    for name, value in edits.items():
+        assert name in ModuleFacts.__struct_fields__
+        edited = replace(facts, **{name: value})
+        changes = changed_facts(before, ProjectIndex.build([edited]), [(facts, edited)])
+        assert f"A\0app.other\0{name}" in changes.keys, name

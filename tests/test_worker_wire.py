@@ -41,7 +41,6 @@ def test_facts_outcomes_and_answers_come_back_equal() -> None:
     assert jobs.decode_outcomes(jobs.encode_outcomes([outcome])) == [outcome]
     # As a worker sends it: with the digests of its facts.
     digested = jobs.FileOutcome("shop/views.py", "digest", facts, findings, (), (), facts_digests(facts))
-    assert digested.digests is not None
     assert jobs.decode_outcomes(jobs.encode_outcomes([digested])) == [digested]
     assert jobs.decode_facts(jobs.encode_facts([facts])) == [facts]
     answer: jobs.ProjectAnswer = ({"shop/views.py": (findings, ("internal error",))}, frozenset({"F\0shop.views"}))

@@ -492,7 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_id = {bug.id: bug for bug in bugs}
     payload = {
         "summary": summary,
-        "matching": {"family": sorted(FAMILY), "line_slack": LINE_SLACK},
+        "matching": {"family": sorted(FAMILY), "line_slack": LINE_SLACK, "min_confidence": arguments.min_confidence or "high"},
         "bugs": [
             {**asdict(verdict), "link": by_id[verdict.id].link, "file": by_id[verdict.id].place.file,
              "line": by_id[verdict.id].place.line, "scope": by_id[verdict.id].place.scope}

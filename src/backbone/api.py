@@ -52,7 +52,8 @@ __all__ = [
 ]
 
 
-class ReviewRequest(Record, frozen=True):
+# Tracked by the garbage collector: `progress` is the caller's function, which may refer back to it.
+class ReviewRequest(Record, frozen=True, gc=True):
     paths: tuple[str, ...] = (".",)
     config_file: str | None = None
     select: tuple[str, ...] | None = None

@@ -15,6 +15,7 @@ a recursive record, a struct that is not a record) is a programming error and ra
 from __future__ import annotations
 
 import enum
+import re
 import sys
 import types
 import typing
@@ -32,7 +33,7 @@ _COLLECTIONS: frozenset[object] = frozenset({tuple, frozenset, list})
 
 # What decoding bytes that are not a valid encoding of the type raises (a record's own
 # __post_init__ refusing a value it was given is a ValidationError too).
-_UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError, TypeError, ValueError)
+_UNDECODABLE = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, MemoryError)
 
 
 class TypedCodec(Generic[T]):
@@ -119,7 +120,7 @@ class _Checker:
         elif origin is tuple and not (len(arguments) == 2 and arguments[1] is Ellipsis):
             for argument in arguments:
                 self.check(argument)
-        elif origin in _COLLECTIONS and len(arguments) in (1, 2):
+        elif origin in _COLLECTIONS and (len(arguments) == 1 or origin is tuple and arguments[1] is Ellipsis):
             self.check(arguments[0])
         elif origin is dict and len(arguments) == 2:
             if arguments[0] is not str:
@@ -138,10 +139,14 @@ class _Checker:
         if self.tags.setdefault(cls.__name__, cls) is not cls:
             raise TypeError(f"two cached records are both named {cls.__name__}")
         self.in_progress.add(cls)
+        # msgspec reads the annotations in the class's module: bind there the names they use that
+        # the module imports for type checking only.
         module = vars(sys.modules[cls.__module__])
+        written = set(re.findall(r"\w+", " ".join(map(str, vars(cls).get("__annotations__", {}).values()))))
         for name, value in self.names.items():
-            module.setdefault(name, value)
-        hints = typing.get_type_hints(cls, localns=self.names)
+            if name not in module and name in written:
+                module[name] = value
+        hints = typing.get_type_hints(cls)
         for name in cls.__struct_fields__:
             self.check(hints[name])
         self.in_progress.discard(cls)

@@ -47,6 +47,7 @@ from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
 from backbone.review.knowledge.commands import is_command
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import task_library
+from backbone.review.naming import is_dunder
 from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
 
 
@@ -362,7 +363,7 @@ class ExecutionContexts:
 
     def _is_uncalled(self, qualname: str, module: str, owner: str) -> bool:
         name = qualname.rpartition(".")[2]
-        if qualname in self._facts or (name.startswith("__") and name.endswith("__")):
+        if qualname in self._facts or is_dunder(name):
             # Reached from an entry point, or called by the runtime (`__call__`, module `__getattr__`).
             return False
         if any(decorator not in _PLAIN_DECORATORS for decorator in self._index.functions[qualname].decorators):

@@ -90,7 +90,8 @@ class ReviewResult(msgspec.Struct):
     below_confidence: int = 0
 
 
-class ReviewOptions(Record, frozen=True):
+# Tracked by the garbage collector: `progress` is the caller's function, which may refer back to it.
+class ReviewOptions(Record, frozen=True, gc=True):
     use_cache: bool = True
     jobs: int | None = None
     report_unused_suppressions: bool = False

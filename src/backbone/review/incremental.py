@@ -406,9 +406,9 @@ class FactChanges(Record, frozen=True):
     moved: frozenset[int]
 
 
-_MODULE_FIELDS = ("imports", "star_imports", "symbols", "classes", "functions", "imported_packages",
-                  "routes", "models", "serializers", "migrations", "built_by", "startup_hooks",
-                  "databases", "self_migrations", "references", "dead_references", "dotted_class_paths")
+# The fields of a module's facts that `A` keys name: all of them but its path and name, which are
+# the module's presence (`M` keys; `reads.TrackedModule`).
+_PRESENCE_FIELDS = frozenset({"path", "module"})
 
 
 def _names(facts: ModuleFacts) -> set[str]:
@@ -493,7 +493,9 @@ def changed_facts(
                 comparison.moved.update(_Flattened.of(was).slots.values + _Flattened.of(now).slots.values)
                 named.update(*(_names(facts) for facts in (was, now) if facts is not None))
                 continue
-            for name in _MODULE_FIELDS:
+            for name in was.__struct_fields__:
+                if name in _PRESENCE_FIELDS:
+                    continue
                 comparison.compare(f"A\0{module}\0{name}", getattr(was, name), was, getattr(now, name), now)
             for imported in was.imports.keys() | now.imports.keys():
                 pair = (was.imports.get(imported), now.imports.get(imported))

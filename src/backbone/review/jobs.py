@@ -184,7 +184,7 @@ class _WireRequest(Record, frozen=True):
     peers: tuple[bytes, ...]
 
 
-class _Codecs(Record, frozen=True):
+class _Codecs(msgspec.Struct, frozen=True):
     request: TypedCodec[_WireRequest]
     outcomes: TypedCodec[list[FileOutcome]]
     answer: TypedCodec[ProjectAnswer]

@@ -3,7 +3,7 @@
 Facts are extracted per file (`extraction.extract_module_facts`), which is what the cache
 keeps, and merged into a `ProjectIndex` that every rule can ask: what does this name refer
 to, is this a project function, what does it call. The index carries the layers' facts
-without importing the layers: their fact types are plain dataclasses of their own modules.
+without importing the layers: their fact types are records of their own modules.
 """
 
 from __future__ import annotations
@@ -639,14 +639,14 @@ class _FactCollector:
         callee = self._callee(call.func, frame)
         # A receiver the file cannot name (`parser.set_defaults(func=self.prune)` on a local
         # object of a library) is recorded as "" with the class's own methods it is handed.
-        methods = frame.class_qualname is not None and callee is None and self.classes.get(frame.class_qualname)
-        if callee is None and not methods:
+        owner = self.classes.get(frame.class_qualname) if callee is None and frame.class_qualname else None
+        if callee is None and owner is None:
             return []
         found: list[HandedFunction] = []
         for position, keyword, value in arguments:
             target: str | None = None
-            if callee is None:
-                if methods and isinstance(value, ast.Attribute) and value.attr in methods.methods:
+            if owner is not None:
+                if isinstance(value, ast.Attribute) and value.attr in owner.methods:
                     target = own_member(value, frame.class_qualname)
             elif isinstance(value, ast.Name) and value.id not in BUILTIN_NAMES:
                 target = self.resolver.resolve_parts([value.id])

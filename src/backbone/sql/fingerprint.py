@@ -46,9 +46,9 @@ class Fingerprint(Record, frozen=True):
     kind: StatementKind
     # False when sqlglot could not parse the statement and the regex fallback was used.
     parsed: bool
-    # The fingerprint's short name, shared by every report: twelve hex digits of its SHA-1
-    # (`query_id(text)`, which `fingerprint` fills in).
-    id: str = ""
+    # The fingerprint's short name, shared by every report: twelve hex digits of its SHA-1,
+    # `query_id(text)`.
+    id: str
 
 
 def query_id(fingerprint_text: str) -> str:

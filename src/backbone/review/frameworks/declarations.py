@@ -2,10 +2,10 @@
 
 Route decorators, `add_api_route`/`add_url_rule` calls, router prefixes, `include_router`,
 Django `urlpatterns`, DRF routers, class-view attributes: the facts the handler registry
-(`backbone.review.frameworks`) merges across the project. Every fact is a frozen slotted
-dataclass holding only tuples, strings, ints, bools and enums: the facts are stored in the
-cache as typed data (`backbone.review.cache_codec`) and compared, and their `repr` feeds
-the project digest.
+(`backbone.review.frameworks`) merges across the project. Every fact is a record
+(`backbone.records.Record`) holding only tuples, strings, ints, bools and enums: the facts are
+stored in the cache as typed data (`backbone.review.cache_codec`), compared, and digested
+(`backbone.review.incremental`).
 
 The extraction walks statements only (module, class and function bodies and the blocks
 inside them), never every expression: routing is declared by statements.

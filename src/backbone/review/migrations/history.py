@@ -4,7 +4,7 @@ A Django `AlterField` states the new field only. What it does to PostgreSQL depe
 field before it, which the app's earlier migrations say: `CreateModel(fields=[...])`,
 `AddField`, `AlterField`, `RenameField`, `RemoveField`, `RenameModel`, `DeleteModel`.
 
-Per file (cached in `ModuleFacts.migrations`, so plain frozen dataclasses only):
+Per file (cached in `ModuleFacts.migrations`, so records only):
 `MigrationDeclaration` = the migration's name, its directory, `dependencies` and its field
 operations in source order.
 

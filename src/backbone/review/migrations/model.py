@@ -120,6 +120,11 @@ class Step(Record, frozen=True):
     # ADD_COLUMN of a NOT NULL Django foreign key whose default is a literal key (`default=1`): the model
     # of the app it points to (lowercased), whose row the default must name in every existing row.
     default_key_of: str = ""
+    # A drop of something only if it is there: `DROP ... IF EXISTS`, `op.drop_index(..., if_exists=True)`.
+    if_exists: bool = False
+    # An OTHER_DDL step that drops something (a constraint, a type, a function): `ALTER TABLE ...
+    # DROP CONSTRAINT`, `DROP TYPE`.
+    removes: bool = False
 
     @property
     def fails_with_rows(self) -> bool:

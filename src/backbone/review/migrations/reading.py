@@ -1094,7 +1094,8 @@ def _alembic_operation(
                           concurrently=_is_true(keywords.get("postgresql_concurrently"))))
     elif name == "drop_index":
         steps.append(Step(StepKind.DROP_INDEX, call, text, _string(call, 1, "table_name"),
-                          concurrently=_is_true(keywords.get("postgresql_concurrently"))))
+                          concurrently=_is_true(keywords.get("postgresql_concurrently")),
+                          if_exists=_is_true(keywords.get("if_exists"))))
     elif name in ("create_foreign_key", "create_check_constraint", "create_unique_constraint", "create_primary_key"):
         kind = {
             "create_foreign_key": ConstraintKind.FOREIGN_KEY,
@@ -1125,9 +1126,10 @@ def _alembic_operation(
             steps.append(Step(StepKind.RENAME_COLUMN, call, text, table, column_name,
                               new_name=literal_text(keywords["new_column_name"]) or ""))
     elif name == "drop_column":
-        steps.append(Step(StepKind.DROP_COLUMN, call, text, table, _string(call, 1, "column_name")))
+        steps.append(Step(StepKind.DROP_COLUMN, call, text, table, _string(call, 1, "column_name"),
+                          if_exists=_is_true(keywords.get("if_exists"))))
     elif name == "drop_table":
-        steps.append(Step(StepKind.DROP_TABLE, call, text, table))
+        steps.append(Step(StepKind.DROP_TABLE, call, text, table, if_exists=_is_true(keywords.get("if_exists"))))
     elif name == "rename_table":
         steps.append(Step(StepKind.RENAME_TABLE, call, text, _string(call, 0, "old_table_name"),
                           new_name=_string(call, 1, "new_table_name")))

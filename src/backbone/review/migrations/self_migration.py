@@ -6,7 +6,7 @@ or through its own migrate command while it is stopped), or whose service refuse
 its database is at the migrations' head (it is stopped while an operator migrates it), has no
 query waiting: the lock matters only where other instances serve while one migrates.
 
-Per file (cached in `ModuleFacts.self_migrations`, so plain frozen dataclasses only): each
+Per file (cached in `ModuleFacts.self_migrations`, so records only): each
 function, or the module's own code, that shows one of these (`SelfMigration`), with the library
 call that shows it. Test code, Django migrations, Alembic revisions and Alembic's `env.py` (which
 the `alembic` command line runs; its `context.run_migrations()` is no sign) hold none.
@@ -225,12 +225,18 @@ def _option_set(call: ast.Call, name: str) -> bool:
                for keyword in call.keywords)
 
 
+def _argv_words(call: ast.Call) -> frozenset[object]:
+    """The constants of the `argv` display a command line is given (`main(argv=["upgrade", "head"])`)."""
+    argv = argument(call, 0, "argv")
+    if not isinstance(argv, (ast.List, ast.Tuple)):
+        return frozenset()
+    return frozenset(item.value for item in argv.elts if isinstance(item, ast.Constant))
+
+
 def _runs_upgrade(call: ast.Call) -> bool:
     """Alembic's command line given an `argv` display that names the `upgrade` command."""
-    argv = argument(call, 0, "argv")
-    return isinstance(argv, (ast.List, ast.Tuple)) and any(
-        isinstance(item, ast.Constant) and item.value == "upgrade" for item in argv.elts
-    ) and not any(isinstance(item, ast.Constant) and item.value == "--sql" for item in argv.elts)
+    words = _argv_words(call)
+    return "upgrade" in words and "--sql" not in words
 
 
 def _runs_migrate(call: ast.Call) -> bool:
@@ -248,10 +254,7 @@ def _runs_server(call: ast.Call, qualified: str) -> bool:
     if qualified == _CALL_COMMAND:
         command = argument(call, 0, "command_name")
         return isinstance(command, ast.Constant) and command.value == "runserver"
-    argv = argument(call, 0, "argv")
-    return isinstance(argv, (ast.List, ast.Tuple)) and any(
-        isinstance(item, ast.Constant) and item.value == "runserver" for item in argv.elts
-    )
+    return "runserver" in _argv_words(call)
 
 
 # --- project-wide -------------------------------------------------------------------------------
@@ -353,11 +356,9 @@ def _serves_itself(index: ProjectIndex) -> bool:
 
 
 def _build_serves_itself(index: ProjectIndex) -> bool:
+    # Test code holds no self-migration sign (`extract_self_migrations`); its references are left out here.
     return any(
-        within(reference, _SERVERS)
-        for facts in index.modules.values() if not is_test_path(facts.path)
-        for reference in facts.references
-    ) or any(
-        sign.kind is SelfMigrationKind.DJANGO_SERVER
-        for facts in index.modules.values() for sign in facts.self_migrations
+        any(sign.kind is SelfMigrationKind.DJANGO_SERVER for sign in facts.self_migrations)
+        or not is_test_path(facts.path) and any(within(reference, _SERVERS) for reference in facts.references)
+        for facts in index.modules.values()
     )

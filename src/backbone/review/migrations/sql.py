@@ -127,7 +127,11 @@ def _alter_table(node: ast.AST, text: str, statement: Any) -> list[Step]:
         elif subtype == "AT_ValidateConstraint":
             steps.append(Step(StepKind.VALIDATE_CONSTRAINT, node, text, table, command.name or "", from_sql=True))
         elif subtype == "AT_DropColumn":
-            steps.append(Step(StepKind.DROP_COLUMN, node, text, table, command.name, from_sql=True))
+            steps.append(Step(StepKind.DROP_COLUMN, node, text, table, command.name, from_sql=True,
+                              if_exists=bool(command.missing_ok)))
+        elif subtype == "AT_DropConstraint":
+            steps.append(Step(StepKind.OTHER_DDL, node, text, table, from_sql=True, removes=True,
+                              if_exists=bool(command.missing_ok)))
         else:
             steps.append(Step(StepKind.OTHER_DDL, node, text, table, from_sql=True))
     return steps
@@ -149,13 +153,14 @@ def steps_of_sql(sql: str, node: ast.AST, *, reversible: bool = True) -> list[St
         elif kind == "DropStmt":
             remove = _enum(statement.removeType)
             names = [name for name in map(_object_name, statement.objects or ()) if name]
+            if_exists = bool(statement.missing_ok)
             if remove == "OBJECT_INDEX":
                 steps.append(Step(StepKind.DROP_INDEX, node, text, "", names[0] if names else "",
-                                  concurrently=bool(statement.concurrent), from_sql=True))
+                                  concurrently=bool(statement.concurrent), from_sql=True, if_exists=if_exists))
             elif remove == "OBJECT_TABLE":
-                steps.extend(Step(StepKind.DROP_TABLE, node, text, name, from_sql=True) for name in names)
+                steps.extend(Step(StepKind.DROP_TABLE, node, text, name, from_sql=True, if_exists=if_exists) for name in names)
             else:
-                steps.append(Step(StepKind.OTHER_DDL, node, text, from_sql=True))
+                steps.append(Step(StepKind.OTHER_DDL, node, text, from_sql=True, removes=True, if_exists=if_exists))
         elif kind == "CreateStmt":
             steps.append(Step(StepKind.CREATE_TABLE, node, text, statement.relation.relname, from_sql=True))
         elif kind == "CreateTableAsStmt" and statement.into is not None and statement.into.rel is not None:

@@ -1,6 +1,6 @@
 """The per-file facts of the ORM layer: what one module declares about data.
 
-Kept in `ModuleFacts.models` (cached, sent to workers, compared), so only frozen dataclasses of
+Kept in `ModuleFacts.models` (cached, sent to workers, compared), so only records of
 strings, ints, bools, enums and tuples: no dicts, no sets (their repr order changes
 between processes), no AST nodes.
 

@@ -83,6 +83,12 @@ class Relation(Record, frozen=True):
     def forward_single(self) -> bool:
         return not self.reverse and not self.many
 
+    @property
+    def always_loaded(self) -> bool:
+        """Reading it never runs SQL, whatever the query loaded: a relationship whose loader
+        never queries on read (`lazy="joined"`, `"raise"`...), or a multi-table parent link."""
+        return self.kind is RelationKind.RELATIONSHIP and self.load.never_queries_on_read or self.parent_link
+
 
 class ModelInfo(msgspec.Struct):
     qualname: str

@@ -18,6 +18,7 @@ import re
 import weakref
 
 from backbone.records import Record
+from backbone.review.orm.flow.bindings import BindingKind
 from backbone.review.orm.flow.module import ScopeFlow
 from backbone.review.orm.values import ValueKind
 
@@ -202,7 +203,7 @@ def iterated_rows(loop: Loop, flow: ScopeFlow) -> tuple[str, tuple[int, int]] | 
     if not isinstance(iterable, ast.Name):
         return None
     binding = flow.binding_at(iterable.id, iterable)
-    if binding is None or binding.kind.value != "assign":
+    if binding is None or binding.kind is not BindingKind.ASSIGN:
         return None
     value = flow.value(iterable)
     if value is None or value.kind is not ValueKind.QUERY and value.kind is not ValueKind.ROWS:
@@ -754,20 +755,6 @@ def _always_raises(block: list[ast.stmt]) -> bool:
             return True
         if any(isinstance(node, (ast.Return, ast.Break, ast.Continue)) for node in ast.walk(statement)):
             return False
-    return False
-
-
-def on_failure_only(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
-    """`node` sits in an `except` clause inside the loop (`except IntegrityError: row =
-    Tag.objects.get(name=name)` after a racing insert): it runs in the rounds whose `try` failed,
-    not in every round. A query the `try` runs in every round is reported there."""
-    child: ast.AST = node
-    parent = flow.parent(child)
-    while parent is not None and parent is not loop.node:
-        if isinstance(parent, ast.ExceptHandler) and isinstance(child, ast.stmt) and child in parent.body:
-            return True
-        child = parent
-        parent = flow.parent(child)
     return False
 
 

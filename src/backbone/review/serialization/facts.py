@@ -1,6 +1,6 @@
 """The per-file facts of the serialization layer: what one module declares about output shapes.
 
-Kept in `ModuleFacts.serializers` (cached), so only frozen dataclasses of strings, ints,
+Kept in `ModuleFacts.serializers` (cached), so only records of strings, ints,
 bools and tuples: no dicts, no sets, no AST nodes.
 
 - `AttributeRead`: a dotted path read off an object (`author.name`, `comments.count()`).

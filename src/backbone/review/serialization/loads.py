@@ -22,10 +22,9 @@ import msgspec
 
 from backbone.records import Record
 from backbone.review.orm.facts import LoadStrategy, RelationKind
+from backbone.review.orm.flow.eager import eager_covers, nested_eager
 from backbone.review.orm.graph import ModelInfo, Relation
 from backbone.review.orm.values import (
-    EVERY_FORWARD_RELATION,
-    EVERY_RELATION,
     HELD_KEY,
     DataLayer,
     DataValue,
@@ -148,7 +147,7 @@ class _Walk:
             owner_model, owner_eager, owner_per_row = previous[1]
             self.walk(owner_model, owner_eager, rest, owner_per_row, taken[:-1], depth, states[:-1])
             return
-        loaded = back or _loaded(eager, relation)
+        loaded = back or eager_covers(eager, relation)
         queries, counted = (False, False) if back else self._queries(relation, loaded, rest)
         path = (*taken, relation)
         if queries and per_row:
@@ -156,7 +155,7 @@ class _Walk:
         target = self.knowledge.graph.models.get(relation.target)
         if target is None:
             return
-        inner = _sub_eager(eager, relation) if loaded and not back else ()
+        inner = nested_eager(eager, relation) if loaded and not back else ()
         if relation.many:
             # Manager calls that only shape the query (`all()`, `filter()`) are not attributes.
             while rest and rest[0].endswith("()") and rest[0] not in ("__str__()",):
@@ -303,22 +302,6 @@ def _held(knowledge: SerializationKnowledge, eager: tuple[str, ...], relation: R
         if _identity_lookup(knowledge, relation) and any(name == column and reference.split(".")[0] in tables for name, reference in owner.foreign_keys):
             return True
     return False
-
-
-def _loaded(eager: tuple[str, ...], relation: Relation) -> bool:
-    if relation.kind is RelationKind.RELATIONSHIP and relation.load.never_queries_on_read or relation.parent_link:
-        return True
-    if relation.name in eager or EVERY_RELATION in eager:
-        return True
-    return EVERY_FORWARD_RELATION in eager and relation.forward_single
-
-
-def _sub_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
-    prefix = f"{relation.name}."
-    nested = {path[len(prefix):] for path in eager if path.startswith(prefix)}
-    if EVERY_FORWARD_RELATION in eager and relation.forward_single:
-        nested.add(EVERY_FORWARD_RELATION)
-    return tuple(sorted(nested))
 
 
 def requeried(model: ModelInfo, steps: tuple[str, ...]) -> Relation | None:

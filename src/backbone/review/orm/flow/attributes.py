@@ -6,7 +6,7 @@ import ast
 
 from backbone.review.names import dotted_parts
 from backbone.review.orm.flow.common import _HIGH, _LOW, _MEDIUM, _conventional
-from backbone.review.orm.flow.eager import _merge_eager, _sub_eager, relation_loaded
+from backbone.review.orm.flow.eager import _merge_eager, nested_eager, relation_loaded
 from backbone.review.orm.flow.tracking import ValueTracking
 from backbone.review.orm.graph import Relation
 from backbone.review.orm.values import DataLayer, DataValue, ValueKind
@@ -137,7 +137,7 @@ class AttributeValues(ValueTracking):
         relation = self.relation_of(instance, attribute)
         if relation is None:
             return None
-        eager = _sub_eager(instance.eager, relation)
+        eager = nested_eager(instance.eager, relation)
         loaded = relation_loaded(instance, relation)
         common = {
             "eager": eager,

@@ -12,15 +12,19 @@ def relation_loaded(instance: DataValue, relation: Relation) -> bool:
     When backbone can't know what was eager-loaded (`instance.eager_known` is False) this
     says False; callers decide what an unknown means for them.
     """
-    if relation.kind.value == "relationship" and relation.load.never_queries_on_read or relation.parent_link:
-        return True
-    eager = instance.eager
-    if relation.name in eager or EVERY_RELATION in eager:
+    return eager_covers(instance.eager, relation)
+
+
+def eager_covers(eager: tuple[str, ...], relation: Relation) -> bool:
+    """Whether rows loaded with the eager-load paths `eager` answer `relation` without SQL."""
+    if relation.always_loaded or relation.name in eager or EVERY_RELATION in eager:
         return True
     return EVERY_FORWARD_RELATION in eager and relation.forward_single
 
 
-def _sub_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
+def nested_eager(eager: tuple[str, ...], relation: Relation) -> tuple[str, ...]:
+    """The eager-load paths under `relation` (`"author.profile"` -> `"profile"`): what the rows
+    it loads come with."""
     prefix = f"{relation.name}."
     nested = [path[len(prefix):] for path in eager if path.startswith(prefix)]
     if EVERY_FORWARD_RELATION in eager and relation.forward_single:

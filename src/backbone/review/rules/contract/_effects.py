@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 MAX_DEPTH = 3
 # (a node, the function of this file it is in) -> whether it does not run in the caller's case.
 Skip = Callable[[ast.AST, "FunctionNode"], bool]
-_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Creating through these is idempotent by construction: the lookup finds the first attempt.
 _IDEMPOTENT_CREATES = frozenset({"get_or_create", "update_or_create"})
 _CREATES = frozenset({"create", "bulk_create", "acreate", "abulk_create"})
@@ -107,7 +106,7 @@ class Reached(Record, frozen=True):
     def confidence(self) -> Confidence:
         if not self.chain:
             return self.effect.confidence
-        return Confidence.MEDIUM if _RANK[self.effect.confidence] >= _RANK[Confidence.MEDIUM] else self.effect.confidence
+        return self.effect.confidence.at_most(Confidence.MEDIUM)
 
     def through(self) -> str:
         """` through `charge()` -> `record()``, or "" when direct."""

@@ -39,7 +39,6 @@ from backbone.review.rules.contract._support import (
     words,
 )
 
-_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Class methods that build a schema instance from data: returning their result sends the schema.
 _BUILDERS = frozenset({"model_validate", "from_orm", "parse_obj", "model_construct", "construct", "validate", "from_attributes"})
 # Decorators that declare a view's output schema: flask-smorest `@blp.response(200, S)`,
@@ -689,7 +688,7 @@ class SensitiveFieldExposed(Rule):
                             handed_back=_handed_back_by_importers(modules, schemas.returned_by.get(name, [])),
                         )
                     )
-        return sorted(found, key=lambda item: -_RANK[item.confidence])
+        return sorted(found, key=lambda item: -item.confidence.rank)
 
     def _subclasses(self, qualname: str) -> list[str]:
         found = [name for name in self._local_classes() if qualname in self._bases(name)]

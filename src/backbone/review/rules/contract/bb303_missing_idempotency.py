@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from backbone.findings import Confidence, Severity
+from backbone.findings import Severity
 from backbone.review.frameworks import Handler, WebFramework, handler_for
 from backbone.review.knowledge.payments import NOTIFICATION_WORDS, money_record
 from backbone.review.orm import QueryKind, module_flows
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 _MONEY_EFFECTS = frozenset({EffectKind.CHARGE, EffectKind.MONEY_RECORD})
 # Provider notifications carry their own event id, which is what makes them safe to replay.
-_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # What a function that makes a money record on purpose is called: `generate_invoice`, `book_refund`.
 _CREATING_WORDS = frozenset(
     {"create", "add", "new", "place", "book", "make", "record", "issue", "generate", "insert", "save", "submit",
@@ -402,7 +401,7 @@ class MissingIdempotency(Rule):
         effects = [reached for reached in effects if not self._looks_up_first(node, reached)]
         if not effects or finder.mentions_idempotency(node) or self._idempotency_middleware():
             return
-        first = min(effects, key=lambda reached: (-_RANK[reached.confidence], bool(reached.chain), getattr(reached.site, "lineno", 0)))
+        first = min(effects, key=lambda reached: (-reached.confidence.rank, bool(reached.chain), getattr(reached.site, "lineno", 0)))
         self.report(
             node,
             self._message(node, first),

@@ -26,6 +26,7 @@ from backbone.review.orm import (
     is_test_code,
     leaves_loop_after,
     module_flows,
+    on_error_path,
     once_in_loop,
     project_knowledge,
     query_chain,
@@ -33,7 +34,7 @@ from backbone.review.orm import (
     round_changes_schema,
 )
 from backbone.review.orm.flow.events import FULL_EVALUATIONS
-from backbone.review.orm.loops import bounded, on_failure_only, round_arguments, stops_on_success
+from backbone.review.orm.loops import bounded, round_arguments, stops_on_success
 from backbone.review.orm.values import lower_confidence
 from backbone.review.rules.base import ONE_OFF_RUNS, OptionValue, Rule, RuleDoc, Scope
 from backbone.review.rules.data.bb203_lazy_relation_in_loop import VARIATION_MODELS
@@ -125,9 +126,10 @@ class QueryInLoop(Rule):
             "a cache is not followed, nor a call a search loop makes once before it returns or breaks.\n\n"
             "Not reported:\n\n"
             "- building a lazy QuerySet or `select()` in a loop (nothing runs until it is evaluated);\n"
-            "- a query in an `except` clause inside the loop (`except IntegrityError: tag = "
-            "Tag.objects.get(name=name)` after a racing insert): it runs in the rounds whose `try` failed, "
-            "not in every round (a query the `try` itself runs is reported);\n"
+            "- a query where the loop handles a round's failure (`except IntegrityError: tag = "
+            "Tag.objects.get(name=name)` after a racing insert): it runs in the rounds that failed, not in "
+            "every round; a handler of a lookup that found nothing (`except KeyError:`, `except "
+            "Tag.DoesNotExist:`) runs for every row the lookup misses, and its query is reported;\n"
             "- reading a relationship of the loop variable (`post.author`, `post.comments.count()`, also when a "
             "conditional picks it: `for c in (every if v.all_channels else v.channels.all())`): that is BB203, "
             "which knows what the rows' query (a nested `Prefetch(..., queryset=...prefetch_related(...))` "
@@ -222,7 +224,8 @@ class QueryInLoop(Rule):
     )
 
     INVALID = (
-        # The read in the `try` runs in every round; the one in the `except` clause does not.
+        # The read in the `try` runs in every round, the one in the handler of its miss in every
+        # round that misses.
         """
         from django.db import models
 
@@ -242,7 +245,7 @@ class QueryInLoop(Rule):
                 try:
                     tags.append(Tag.objects.get(name=name))  # expect: BB201
                 except Tag.DoesNotExist:
-                    tags.append(Alias.objects.get(name=name).tag)
+                    tags.append(Alias.objects.get(name=name).tag)  # expect: BB201
             return tags
         """,
         # A check that every token sits in the same container: the loop leaves on the first
@@ -1848,9 +1851,10 @@ class QueryInLoop(Rule):
             return True
         if another_table_each_round(node, loop, flow) or once_in_loop(node, loop, flow):
             return True
-        if event is not None and on_failure_only(node, loop, flow):
-            # A read in an `except` clause runs for the rounds that failed (a lookup after a
-            # racing insert), not for every row.
+        if event is not None and on_error_path(node, loop, flow):
+            # A read where a round's failure is handled (a lookup after a racing insert) runs for
+            # the rounds that failed, not for every row; a handler of a lookup that found nothing
+            # (`except Tag.DoesNotExist:`) runs for every row the lookup misses, and is reported.
             return True
         if round_changes_schema(loop, flow, self.context.project):
             # Per-table schema work: DDL has no bulk form, and its reads are catalog lookups.

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from backbone.review.context import FileContext
 
 _LONGEST_SOURCE = 56
-_RANK = {Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
 _SHOWN_RELATIONS = 4
 
 
@@ -286,7 +285,7 @@ class LazyRelationInSerialization(Rule):
             if site.rows.layer is DataLayer.DJANGO and all(miss.counted for miss in misses.values()):
                 fix += " To count without loading, annotate the count (`Count(...)`) and read the annotation."
             # The surest of the serializations that read through this query.
-            surest = max((each.confidence for each, _ in found), key=_RANK.__getitem__)
+            surest = max((each.confidence for each, _ in found), key=lambda level: level.rank)
             confidence = lower_confidence(site.rows.confidence, surest)
             if site.family in (Family.GRAPHENE, Family.STRAWBERRY):
                 confidence = lower_confidence(confidence, Confidence.MEDIUM)

@@ -60,7 +60,6 @@ _ENTRY_METADATA_READS = frozenset(
 _ENTRY_METADATA_METHODS = frozenset({"stat", "lstat", "is_dir", "is_file", "is_symlink"})
 _RUN_BY_HAND = frozenset({ExecutionContext.CLI, ExecutionContext.SCRIPT})
 _CONSEQUENCE = "so failures vanish without a trace"
-_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Functions whose whole job is a yes/no answer: `has_jpeg_support`, `is_reachable`, `redis_available`.
 _PREDICATE_NAME = re.compile(
     r"^_*(is|has|can|supports?|should|check|probe|ping|healthy?)(_|$)"
@@ -1518,9 +1517,8 @@ class SilentExcept(Rule):
             handler,
             message,
             fix=_fix(caught),
-            confidence=_lowest(
-                caught.confidence,
-                Confidence.MEDIUM if boolean_answer else self._body_confidence(handler.body, caught),
+            confidence=caught.confidence.at_most(
+                Confidence.MEDIUM if boolean_answer else self._body_confidence(handler.body, caught)
             ),
         )
 
@@ -1551,9 +1549,8 @@ class SilentExcept(Rule):
                     "Replace the suppress with a `try`/`except` that logs the error (`logger.exception(...)`), "
                     "or suppress only the specific exception you expect."
                 ),
-                confidence=_lowest(
-                    caught.confidence,
-                    Confidence.MEDIUM if caught.exception.constraint_violation else Confidence.HIGH,
+                confidence=caught.confidence.at_most(
+                    Confidence.MEDIUM if caught.exception.constraint_violation else Confidence.HIGH
                 ),
             )
 
@@ -1575,7 +1572,7 @@ class SilentExcept(Rule):
             return None
         return max(
             reportable,
-            key=lambda c: (c.exception.kind is ExceptionKind.BROAD, _RANK[c.confidence]),
+            key=lambda c: (c.exception.kind is ExceptionKind.BROAD, c.confidence.rank),
         )
 
     def _classify(self, node: ast.expr, depth: int) -> list[_Caught]:
@@ -2603,8 +2600,6 @@ def _fix(caught: _Caught) -> str:
     )
 
 
-def _lowest(first: Confidence, second: Confidence) -> Confidence:
-    return first if _RANK[first] <= _RANK[second] else second
 
 
 def _clip(text: str) -> str:

@@ -39,7 +39,6 @@ from backbone.review.project import ProjectIndex, reads_exception_type
 from backbone.review.rules.base import Rule, RuleDoc, RuleOption, Scope
 from backbone.review.rules.contract._support import sends_bare_data, tuple_style
 
-_RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Attributes of a caught exception that carry the upstream status: a handler reading them
 # maps the dependency's answer (`exc.response.status_code == 404`) on purpose.
 _UPSTREAM_STATUS_ATTRIBUTES = frozenset({"response", "status_code", "status", "code", "errno", "pgcode", "sqlstate"})
@@ -47,7 +46,7 @@ _UPSTREAM_STATUS_ATTRIBUTES = frozenset({"response", "status_code", "status", "c
 _INPUT_READERS = frozenset({"get", "getlist", "json"})
 # `schema.load(data)` parses what it is given; `store.load()` reads storage (a session store).
 _STORE_READERS = frozenset({"load", "loads", "decode"})
-# The methods of HTTP clients that send a request to the URL they are given first.
+# Names that hold what the request sent (`request`, `payload`, `form`...).
 _INPUT_HOLDERS = frozenset(
     {"request", "req", "data", "payload", "body", "params", "args", "form", "query", "query_params", "raw", "content", "kwargs", "GET", "POST", "values", "headers", "text"}
 )
@@ -796,7 +795,7 @@ class ErrorLayerMismatch(Rule):
             # `except (KeyError, OperationalError)`: which of the two the answer is for is unclear.
             return None
         shown = ", ".join(dict.fromkeys(layer.shown for layer in found))
-        confidence = min((layer.confidence for layer in found), key=_RANK.__getitem__)
+        confidence = min((layer.confidence for layer in found), key=lambda level: level.rank)
         return CaughtLayer(found[0].layer, shown, confidence, found[0].area)
 
     def _parses_input_only(self, clause: ast.ExceptHandler) -> bool:

@@ -78,6 +78,19 @@ class IrreversibleCodeStep(MigrationRule):
     )
 
     INVALID = (
+        # One statement of the SQL drops only what is there; the next one creates a table.
+        """
+        from alembic import op
+
+        revision = "e5"
+        down_revision = "d4"
+
+        def upgrade():
+            op.execute("DROP INDEX IF EXISTS ix_old; CREATE TABLE notes (id integer PRIMARY KEY, body text)")
+
+        def downgrade():  # expect: BB707
+            pass
+        """,
         # A column added only where it is missing is still added; a stray constraint dropped next to
         # it does not make the revision a clean-up. A bare raise says nothing of the way back.
         """
@@ -154,6 +167,11 @@ class IrreversibleCodeStep(MigrationRule):
 
         def upgrade():
             op.execute("ALTER TABLE notes DROP CONSTRAINT IF EXISTS notes_body_check")
+            op.execute(
+                "ALTER TABLE notification_delivery_attempts_by_channel_and_recipient "
+                "DROP CONSTRAINT IF EXISTS notification_delivery_attempts_recipient_check"
+            )
+            op.drop_index("ix_notes_legacy", table_name="notes", if_exists=True)
             inspector = sa.inspect(op.get_bind())
             if "ix_notes_stray" in [index["name"] for index in inspector.get_indexes("notes")]:
                 op.drop_index("ix_notes_stray", table_name="notes")
@@ -260,10 +278,9 @@ class IrreversibleCodeStep(MigrationRule):
     def _drops_what_may_not_exist(self, step: Step) -> bool:
         """The step drops something only if it is there: `DROP ... IF EXISTS`, or a drop under an
         `if` that asks the database's inspector whether it is."""
-        text = " ".join(step.text.upper().split())
-        if step.kind not in _DROPS and not text.startswith("DROP ") and " DROP " not in text:
+        if step.kind not in _DROPS and not step.removes:
             return False
-        if "IF EXISTS" in text:
+        if step.if_exists:
             return True
         return any(
             isinstance(ancestor, ast.If) and _inspects(ancestor.test) for ancestor in self.context.ancestors(step.node)

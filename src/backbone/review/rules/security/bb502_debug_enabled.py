@@ -561,7 +561,7 @@ class DebugEnabled(Rule):
                 f"(`{shown}(debug=True)`) on every network interface whenever the service is started with "
                 "`python`, letting anyone who triggers an error run code on the server.",
                 fix=_FIX_RUN,
-                confidence=self._confidence(_lowest(app, Confidence.MEDIUM)),
+                confidence=self._confidence(app.at_most(Confidence.MEDIUM)),
             )
             return
         self.report(
@@ -770,9 +770,6 @@ def _is_config_key(target: ast.Subscript, key: str) -> bool:
     )
 
 
-def _lowest(first: Confidence, second: Confidence) -> Confidence:
-    rank = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
-    return first if rank[first] <= rank[second] else second
 
 
 def _browser_credentials(index: ProjectIndex) -> bool:

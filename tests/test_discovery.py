@@ -255,3 +255,33 @@ def test_parallel_workers_build_the_project_index_from_each_others_answers(
     assert encoded == []
     assert serial.out == parallel.out
     assert len([f for f in parallel.findings() if f["code"] in ("BB201", "BB301", "BB302", "BB602")]) >= 3
+
+
+def test_parallel_workers_start_the_project_phase_before_the_engine_decodes_their_answers(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing cached, the PROJECT phase needs nothing the engine computes from the answers:
+    # the workers get it as soon as every answer is in, and work while the engine decodes them.
+    from backbone.review import engine
+
+    write_tree(in_tmp, {f"pkg/module_{number}.py": silent_except_in(f"load_{number}") for number in range(60)})
+    events: list[str] = []
+    decode_files = engine._ProcessWorker.decode_files
+    send_project = engine._ProcessWorker.send_project_from_peers
+
+    def decoding(self: engine._ProcessWorker, data: bytes | None) -> list[engine.FileOutcome]:
+        events.append("decode")
+        return decode_files(self, data)
+
+    def sending(self: engine._ProcessWorker, peers: list[bytes], jobs: list[engine.FileJob]) -> None:
+        events.append("project")
+        send_project(self, peers, jobs)
+
+    monkeypatch.setattr(engine._ProcessWorker, "decode_files", decoding)
+    monkeypatch.setattr(engine._ProcessWorker, "send_project_from_peers", sending)
+    cold = review_json(capsys, "--jobs", "2", ".")
+    assert events == ["project", "project", "decode", "decode"]
+    assert len([f for f in cold.findings() if f["code"] == "BB101"]) == 60
+    events.clear()
+    serial = review_json(capsys, "--no-cache", "--jobs", "1", ".")
+    assert serial.out == cold.out and events == []

@@ -158,7 +158,10 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
         raise
     gc.freeze()
     try:
-        for outcome in pool.check_files(to_check, options.progress):
+        # Nothing cached: each worker's PROJECT phase needs only the workers' answers, so it
+        # starts as soon as they are in, while this process decodes them (`project_next`).
+        early = not cached and project_rules
+        for outcome in pool.check_files(to_check, options.progress, project_next=early):
             outcomes[outcome.display] = outcome
             result.internal_errors.extend(outcome.internal_errors)
         digests = {
@@ -621,11 +624,21 @@ class _ProcessWorker:
         self._send(WorkerRequest("files", tuple(jobs)))
 
     def receive_files(self) -> list[FileOutcome]:
+        return self.decode_files(self.receive_answer())
+
+    def receive_answer(self) -> bytes | None:
+        """The answer to the files sent, as received (kept for the other workers' indexes)."""
         data = self._receive_bytes()
+        if data is not None:
+            self.answers.append(data)
+        return data
+
+    def decode_files(self, data: bytes | None) -> list[FileOutcome]:
         outcomes = decode_outcomes(data) if data is not None else None
         if outcomes is None:
+            if data is not None:
+                self.answers.remove(data)
             return [self._lost(job.display).outcome() for job in self.pending]
-        self.answers.append(cast(bytes, data))
         if self.keep_trees:
             self.kept += [job.display for job in self.pending]
         return outcomes
@@ -690,6 +703,8 @@ class _SharedIndex(msgspec.Struct):
 
 class _WorkerPool(msgspec.Struct):
     workers: list[_Worker]
+    # The PROJECT phase was started from the workers' answers as they came in (`check_files`).
+    project_started: bool = False
 
     @classmethod
     def start(cls, selection: RuleSelection, keep_trees: bool, files: int, jobs: int | None) -> _WorkerPool:
@@ -717,17 +732,33 @@ class _WorkerPool(msgspec.Struct):
         return chunks
 
     def check_files(
-        self, jobs: list[FileJob], progress: Callable[[int, int], None] | None = None
+        self, jobs: list[FileJob], progress: Callable[[int, int], None] | None = None, project_next: bool = False
     ) -> list[FileOutcome]:
+        """The outcomes of `jobs`. `project_next`: the PROJECT phase of the files checked follows
+        with an index of the answers alone (`check_project(..., from_answers=True)`, nothing
+        else to check): process workers start it as soon as every answer is in, before this
+        process decodes them."""
         chunks = self._split(jobs)
         if progress is not None:
             return self._check_in_batches(chunks, len(jobs), progress)
         for worker, chunk in zip(self.workers, chunks):
             worker.send_files(chunk)
+        processes = [worker for worker in self.workers if isinstance(worker, _ProcessWorker)]
+        if not project_next or len(processes) != len(self.workers):
+            return [outcome for worker in self.workers for outcome in worker.receive_files()]
+        received = [process.receive_answer() for process in processes]
+        if all(data is not None for data in received):
+            self._send_project_from_answers(processes, [])
         outcomes: list[FileOutcome] = []
-        for worker in self.workers:
-            outcomes.extend(worker.receive_files())
+        for process, data in zip(processes, received):
+            outcomes.extend(process.decode_files(data))
         return outcomes
+
+    def _send_project_from_answers(self, processes: list[_ProcessWorker], stale: list[FileJob]) -> None:
+        for number, (process, chunk) in enumerate(zip(processes, self._split(stale))):
+            others = [answer for other, each in enumerate(processes) if other != number for answer in each.answers]
+            process.send_project_from_peers(others, chunk)
+        self.project_started = True
 
     def _check_in_batches(
         self, chunks: list[list[FileJob]], total: int, progress: Callable[[int, int], None]
@@ -760,15 +791,15 @@ class _WorkerPool(msgspec.Struct):
         `from_answers`: the index is made of the facts of the workers' answers alone (a review
         with nothing cached): each process worker builds it from its own facts and the others'
         answers as received, instead of the engine pickling the index for them all."""
-        chunks = self._split(stale)
         processes = [worker for worker in self.workers if isinstance(worker, _ProcessWorker)]
-        if from_answers and len(processes) == len(self.workers):
-            for number, (process, chunk) in enumerate(zip(processes, chunks)):
-                others = [answer for other, each in enumerate(processes) if other != number for answer in each.answers]
-                process.send_project_from_peers(others, chunk)
+        if self.project_started:
+            if stale:
+                raise ValueError("the PROJECT phase started from the answers alone has no file to check again")
+        elif from_answers and len(processes) == len(self.workers):
+            self._send_project_from_answers(processes, stale)
         else:
             shared = _SharedIndex(index)
-            for any_worker, chunk in zip(self.workers, chunks):
+            for any_worker, chunk in zip(self.workers, self._split(stale)):
                 any_worker.send_project(shared, chunk)
         results: dict[str, tuple[tuple[Finding, ...], tuple[str, ...]]] = {}
         read: set[str] | None = set()

@@ -331,3 +331,23 @@ class PostViewSet(viewsets.ReadOnlyModelViewSet):
     )
     assert "reads `Post.author`" in finding.message
     assert finding.fix is not None and '.select_related("author")' in finding.fix.message
+
+
+def test_bb207_an_admin_column_is_quoted_in_the_file_of_its_admin() -> None:
+    # The columns of a changelist are declared by the ModelAdmin, not by a schema: the message
+    # points at them in the admin's own file.
+    finding = only(
+        MODELS
+        + """
+from django.contrib import admin
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("title", "author")
+    list_select_related = ()
+""",
+        "BB207",
+    )
+    assert "`PostAdmin.list_display['author']` (example.py:23)" in finding.message, finding.message
+    assert "?:" not in finding.message

@@ -239,7 +239,15 @@ class SerializationKnowledge:
         return self._methods[key]
 
     def where(self, qualname: str, line: int) -> Where:
-        return Where(self.paths.get(qualname, self.paths.get(qualname.rpartition(".")[0], "?")), line)
+        """Where `line` of what `qualname` names is: the file of the schema it is (or is a field
+        of), else of the module that defines it (an admin class, a function)."""
+        known = self.paths.get(qualname) or self.paths.get(qualname.rpartition(".")[0])
+        owner = qualname
+        while known is None and owner:
+            module = self.index.modules.get(owner)
+            known = module.path if module is not None and module.path else None
+            owner = owner.rpartition(".")[0]
+        return Where(known or "?", line)
 
     def relation_where(self, relation: Relation) -> Where | None:
         found = self.relation_lines.get((relation.owner, relation.name))

@@ -168,7 +168,7 @@ def test_identity_and_commerce_are_related_domains(tmp_path: Path) -> None:
     ],
 )
 def test_identifier_words(identifier: str, words: list[str]) -> None:
-    assert identifier_words(identifier) == words
+    assert identifier_words(identifier) == tuple(words)
 
 
 def test_default_lexicon_words() -> None:

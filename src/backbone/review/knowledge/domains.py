@@ -16,6 +16,7 @@ lexicon lists `payment` and matches `payments`, `Payment`, `PaymentIntent`, `/pa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -59,10 +60,12 @@ def stem(word: str) -> str:
     return lowered
 
 
-def identifier_words(identifier: str) -> list[str]:
-    """`send_OrderEmail` -> [send, order, email]: the stems of an identifier or route segment."""
+@functools.lru_cache(maxsize=16384)
+def identifier_words(identifier: str) -> tuple[str, ...]:
+    """`send_OrderEmail` -> (send, order, email): the stems of an identifier or route segment.
+    Memoised: BB601 asks for the same names (methods, arguments, models) in every file."""
     cleaned = _NOT_DOMAIN_PHRASES.sub(" ", identifier)
-    return [stem(word) for word in _WORDS.findall(cleaned) if not word.isdigit()]
+    return tuple(stem(word) for word in _WORDS.findall(cleaned) if not word.isdigit())
 
 
 class Domain(Record, frozen=True):
@@ -154,8 +157,7 @@ class Lexicon(Record, frozen=True):
 
     def domains_of(self, identifier: str) -> frozenset[str]:
         """The names of the domains that an identifier's words point at."""
-        words = set(identifier_words(identifier))
-        return frozenset(domain.name for domain in self.domains if domain.words & words)
+        return _domains_of(self, identifier)
 
     def domain(self, name: str) -> Domain | None:
         for domain in self.domains:
@@ -185,7 +187,29 @@ def decode_domain(entry: str) -> tuple[str, tuple[str, ...]]:
     return name.strip(), tuple(word.strip() for word in words.split(",") if word.strip())
 
 
-def build_lexicon(configured: Iterable[str], replace_defaults: bool) -> Lexicon:
+# Each lexicon's answers, by identifier, kept with the lexicon (by identity: hashing a lexicon
+# costs more than the answer). A rule builds its lexicon once per configuration (`build_lexicon`).
+_ANSWERS: dict[int, tuple[Lexicon, dict[str, frozenset[str]]]] = {}
+
+
+def _domains_of(lexicon: Lexicon, identifier: str) -> frozenset[str]:
+    kept = _ANSWERS.get(id(lexicon))
+    if kept is None or kept[0] is not lexicon:
+        if len(_ANSWERS) >= 16:
+            _ANSWERS.clear()
+        kept = _ANSWERS[id(lexicon)] = (lexicon, {})
+    answers = kept[1]
+    found = answers.get(identifier)
+    if found is None:
+        words = identifier_words(identifier)
+        found = answers[identifier] = frozenset(
+            domain.name for domain in lexicon.domains if not domain.words.isdisjoint(words)
+        )
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def build_lexicon(configured: tuple[str, ...], replace_defaults: bool) -> Lexicon:
     """The default lexicon extended (or replaced) by configured `"name=word,word"` entries.
 
     A configured domain with the name of a default one adds its words to it (an empty list

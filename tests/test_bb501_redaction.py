@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from backbone import redaction
 from backbone.cli import main
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
 from backbone.report import OutputFormat, Report, render
@@ -348,3 +349,47 @@ def test_a_string_shorter_than_a_format_skips_only_the_formats_it_cannot_match()
     finally:
         redaction._TOKEN_SHORTEST.clear()
     assert masked != texts
+
+
+def _one_of_each_format() -> list[str]:
+    """A credential of every format the redaction knows, assembled so that none sits whole in
+    this file, each inside some text."""
+    body = "Q7xW2hJk5M3p9RtV"
+    samples = {
+        "AWS access key id": "id=" + "AK" + "IA" + "Q7XW2HJK5M3P4RTV",
+        "Stripe live secret key": "rk" + "_live_" + body * 2,
+        "GitHub token": "github" + "_pat_" + "A" * 22 + "_" + "b" * 59,
+        "GitLab personal access token": "gl" + "pat-" + body + "xyz1",
+        "Slack token": "xo" + "xp-" + "1234567890-" + body,
+        "Google API key": "AI" + "za" + body * 2 + "abc",
+        "SendGrid API key": "S" + "G." + "a" * 22 + "." + "b" * 43,
+        redaction.PEM_PRIVATE_KEY: PEM_KEY,
+        "JSON Web Token": "e" + "yJhbGciOiJIUzI1NiJ9" + "." + "e" + "yJzdWIiOiIxMjM0In0" + "." + body * 2,
+        redaction.URL_WITH_PASSWORD: "redis://cache:" + body + "@cache.internal:6379/0",
+    }
+    assert set(samples) == set(redaction.TOKEN_PATTERNS) == set(redaction.TOKEN_ANCHORS)
+    for name, sample in samples.items():
+        assert redaction.TOKEN_PATTERNS[name].search(sample), name
+    return [f"value = '{sample}' # and more" for sample in samples.values()]
+
+
+def test_a_text_without_a_formats_anchor_skips_only_that_format() -> None:
+    # Every format's anchors are in every match of it: with the anchors emptied (each found
+    # in any text), masking and BB501's token search give the same answers.
+    from backbone.review.knowledge import secrets
+
+    texts = [*_one_of_each_format(), "no credential here", "AKIA" + "Q" * 15, PEM_KEY.replace("PRIVATE", "PUBLIC")]
+    for name, pattern in redaction.TOKEN_PATTERNS.items():
+        for text in texts:
+            for match in pattern.finditer(text):
+                assert redaction.may_hold_token(name, match.group(0)), (name, match.group(0))
+    masked = [redaction.mask(text) for text in texts]
+    found = [secrets.find_token(text) for text in texts]
+    anchors = dict(redaction.TOKEN_ANCHORS)
+    try:
+        redaction.TOKEN_ANCHORS.update((name, ("",)) for name in anchors)
+        assert [redaction.mask(text) for text in texts] == masked
+        assert [secrets.find_token(text) for text in texts] == found
+    finally:
+        redaction.TOKEN_ANCHORS.update(anchors)
+    assert sum(text != shown for text, shown in zip(texts, masked)) >= 10

@@ -24,6 +24,7 @@ from backbone.redaction import (
     TEMPLATE_MARKERS,
     TOKEN_PATTERNS,
     URL_WITH_PASSWORD,
+    may_hold_token,
     shortest_match,
 )
 from backbone.redaction import is_secret_like_name as is_secret_like_name
@@ -421,7 +422,7 @@ def find_token(text: str) -> TokenMatch | None:
     """The first credential of a known format in `text` that is not an example or placeholder."""
     size = len(text)
     for token_format, shortest in zip(TOKEN_FORMATS, _SHORTEST):
-        if size < shortest:
+        if size < shortest or not may_hold_token(token_format.name, text):
             continue
         for match in token_format.pattern.finditer(text):
             weak = token_format.judge(match)

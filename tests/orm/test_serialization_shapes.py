@@ -641,6 +641,7 @@ def test_generic_repository_facts() -> None:
 def test_a_flag_parameter_bound_again_guards_nothing() -> None:
     import ast as _ast
 
+    from backbone.review.guards import Guard, Needs
     from backbone.review.names import NameResolver
     from backbone.review.serialization.extract import function_reads
 
@@ -676,9 +677,9 @@ def to_dict(project, include_members=True, brief=False):
     assert isinstance(function, _ast.FunctionDef)
     found = function_reads(function, "app.to_dict", NameResolver("app", {}, frozenset()), None)
     guards = {read.path: read.guards for read in found[0].reads}
-    assert guards["members"] == ("include_members",)
-    assert guards["owner.name"] == ("!brief",)
-    assert guards["backends"] == ("brief",)
+    assert guards["members"] == (Guard("include_members", Needs.TRUE),)
+    assert guards["owner.name"] == (Guard("brief", Needs.FALSE),)
+    assert guards["backends"] == (Guard("brief", Needs.TRUE),)
 
 
 def test_get_serializer_class_is_read_for_the_list_action() -> None:

@@ -78,3 +78,47 @@ def test_a_write_under_a_flag_parameter_no_get_handler_sets_is_not_reached(tmp_p
     one passing True, or a function writing unconditionally, still does."""
     findings = review_tree_with(tmp_path, SERVICE, "BB304")
     assert [(finding.path, finding.line) for finding in findings] == [("app/main.py", 15), ("app/main.py", 25)]
+
+
+def test_a_write_under_a_test_of_none_the_call_rules_out_is_not_reached(tmp_path: Path) -> None:
+    """`if owner is None: add_user(...)` in another file's function: a handler passing an owner
+    (a constant, or a value of its own for the optional parameter) never runs it; one leaving
+    `owner` at its None default does."""
+    service = {
+        "app/__init__.py": "",
+        "app/db.py": SERVICE["app/db.py"],
+        "app/queue.py": """\
+            from app import db
+
+
+            def claim(request_id, owner=None):
+                if owner is None:
+                    db.add_user("anonymous")
+                    return {"id": request_id, "owner": "anonymous"}
+                return {"id": request_id, "owner": owner}
+            """,
+        "app/main.py": """\
+            from fastapi import FastAPI
+
+            from app import queue
+
+            app = FastAPI()
+
+
+            @app.get("/claim")
+            async def claim():
+                return queue.claim("r1")
+
+
+            @app.get("/claim/admin")
+            async def admin_claim():
+                return queue.claim("r2", owner="admin")
+
+
+            @app.get("/claim/{user}")
+            async def user_claim(user: str):
+                return queue.claim("r3", user)
+            """,
+    }
+    findings = review_tree_with(tmp_path, service, "BB304")
+    assert [(finding.path, finding.line) for finding in findings] == [("app/main.py", 10)]

@@ -18,6 +18,7 @@ from msgspec.structs import replace
 
 from backbone.records import Record
 from backbone.review import reads
+from backbone.review.guards import Guard, Value, call_arguments, constant_defaults
 from backbone.review.knowledge.state import initialises_once
 from backbone.review.names import (
     BUILTIN_NAMES,
@@ -92,12 +93,10 @@ class CallSite(Record, frozen=True):
     # Made inside a lazy initialisation of module state (`global _store; if _store is None:
     # _store = build(); configure(uri)`): the call runs once per process, not once per call.
     once: bool = False
-    # The flag parameters of the calling function the call runs under: "name" under `if name:`,
-    # "!name" under its `else` (or `if not name:`). A caller passing `name=False` doesn't reach it.
-    guards: tuple[str, ...] = ()
-    # What it passes, per argument: "<position or keyword>=1" (a true constant), "=0" (a false
-    # one), "=@name" (a name of the caller, maybe its parameter), "=?" (anything else); "*" when
-    # it unpacks `*args`/`**kwargs`, so which parameters it passes is unknown.
+    # The tests of the calling function's parameters the call runs under (`if name:`, its `else`,
+    # `if name is None:`...): a caller whose `guards.Binding` rules one out doesn't reach it.
+    guards: tuple[Guard, ...] = ()
+    # What it passes (`guards.call_arguments`), to bind the callee's parameters by.
     arguments: tuple[str, ...] = ()
     # What it returns is entered by a `with` / `async with` (`with immediate_atomic():`, or
     # `atomic = ImmediateAtomic()` then `with atomic:`): whatever the context manager holds, it
@@ -177,77 +176,15 @@ class FunctionFacts(Record, frozen=True):
     # getattr(module, name)`, then `raise exception(*args)`): it re-raises what was sent to it.
     raises_looked_up_class: bool = False
     # Its positional parameters (leaving out `self`/`cls`), to read `CallSite.arguments` by, and
-    # the parameters whose default is a false constant (`include_system: bool = False`).
+    # the parameters whose default is a constant, with its value (`include_system: bool = False`).
     parameters: tuple[str, ...] = ()
-    false_defaults: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, Value], ...] = ()
     # What every value it returns is built by (`return Client(url)`, or `client = Client(url)`
     # then `return client`; `None` aside), the callee qualified: a project class, or a project
     # function that returns such a value in turn. "" when its returns differ or are something else.
     # A method called on what a call of it returns (`client = self.get_client();
     # client.fetch()`) is that class's method (`ProjectIndex.function`).
     returns_instance: str = ""
-
-
-def call_arguments(call: ast.Call) -> tuple[str, ...]:
-    """`CallSite.arguments` of a call."""
-
-    def shown(value: ast.expr) -> str:
-        if isinstance(value, ast.Constant):
-            return "1" if value.value else "0"
-        if isinstance(value, ast.Name):
-            return "@" + value.id
-        return "?"
-
-    found: list[str] = []
-    for position, argument in enumerate(call.args):
-        if isinstance(argument, ast.Starred):
-            return ("*",)
-        found.append(f"{position}={shown(argument)}")
-    for keyword in call.keywords:
-        if keyword.arg is None:
-            return ("*",)
-        found.append(f"{keyword.arg}={shown(keyword.value)}")
-    return tuple(found)
-
-
-def callee_flags(arguments: tuple[str, ...], target: FunctionFacts, flags: frozenset[str] = frozenset()) -> frozenset[str]:
-    """The flag parameters of `target` a call passing `arguments` fixes: "name" when it passes a
-    true constant, "!name" a false one or leaves a false default; a parameter of the caller that
-    is fixed in `flags` (the caller's own) passes its value on."""
-    if "*" in arguments:
-        return frozenset()
-    found: set[str] = set()
-    passed: set[str] = set()
-    for argument in arguments:
-        key, _, value = argument.partition("=")
-        if key.isdigit():
-            position = int(key)
-            if position >= len(target.parameters):
-                continue
-            key = target.parameters[position]
-        passed.add(key)
-        if value == "1" or (value.startswith("@") and value[1:] in flags):
-            found.add(key)
-        elif value == "0" or (value.startswith("@") and "!" + value[1:] in flags):
-            found.add("!" + key)
-    found.update("!" + name for name in target.false_defaults if name not in passed)
-    return frozenset(found)
-
-
-def flags_reach(guards: tuple[str, ...], flags: frozenset[str]) -> bool:
-    """Code under `guards` runs for a caller fixing `flags` (no guard is ruled out)."""
-    return not any((guard[1:] if guard.startswith("!") else "!" + guard) in flags for guard in guards)
-
-
-def _false_defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
-    arguments = node.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    pairs = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
-    pairs += [(argument, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is not None]
-    return tuple(
-        argument.arg for argument, default in pairs
-        if isinstance(default, ast.Constant) and not default.value and default.value is not None
-    )
 
 
 def _one_item_arguments(call: ast.Call) -> tuple[str, ...]:
@@ -372,8 +309,8 @@ class _Frame(Record, frozen=True):
     # initialises one of them once (`if _store is None: _store = ...`).
     declared_global: frozenset[str] = frozenset()
     once: bool = False
-    # The flag guards of the innermost function's nodes, by id (see `CallSite.guards`).
-    guards: dict[int, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    # The guards of the innermost function's nodes, by id (see `CallSite.guards`).
+    guards: dict[int, tuple[Guard, ...]] = msgspec.field(default_factory=dict)
     # The innermost function's calls whose result a `with` enters, and the context managers
     # around each call of its `with` blocks, by id (see `CallSite.entered`, `CallSite.within`).
     entered: frozenset[int] = frozenset()
@@ -439,7 +376,7 @@ class _FactCollector:
                     _describes_exception_type(item.node, item.class_qualname, nodes),
                     _raises_looked_up_class(nodes),
                     tuple(positional_parameters(item.node, item.class_qualname is not None)),
-                    _false_defaults(item.node),
+                    constant_defaults(item.node),
                     returns_instance=item.returns_instance,
                 )
                 continue

@@ -53,7 +53,7 @@ iteration; literal-constant, batch and polling loops excluded), `loop_at`, and
 Through project functions: `query_chain(index, function_qualname, call_arguments(call))`
 -> QueryChain | None (`.functions`, `.site`, `.render()` = "render_order() ->
 load_customer() -> session.get(...)"); the arguments let it skip queries and calls that
-run only when an optional parameter is (or isn't) passed.
+the call's values of parameters with a constant default rule out (`guards.bind`).
 
 Test code and migrations: `is_test_code(context)`, `is_migration(context)`.
 
@@ -69,10 +69,10 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
+from backbone.review.guards import call_arguments
 from backbone.review.orm.access import (
     PerRowMethod,
     QueryChain,
-    call_arguments,
     is_migration,
     is_test_code,
     module_flows,

@@ -21,6 +21,16 @@ from msgspec.structs import replace
 
 from backbone.findings import Confidence
 from backbone.records import Record
+from backbone.review.guards import (
+    UNKNOWN_BINDING,
+    Binding,
+    Guard,
+    Needs,
+    bind,
+    constant_defaults,
+    guard_of,
+    passed_keys,
+)
 from backbone.review.knowledge.logging import is_conventional_logger_name
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.state import memoises_in_module_state
@@ -595,38 +605,34 @@ def _empty_test(test: ast.expr) -> str | None:
 
 
 def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> tuple[ParameterGuard, ...]:
-    """Calls and queries that run only when an optional parameter is, or isn't, passed.
-    `is_method`: the function is defined in a class body (a bound call passes its `self`)."""
-    optional = _optional_parameters(function, is_method)
-    if not optional:
+    """Calls and queries that run only for some values of a parameter with a constant default
+    (`if look_in_db:`, `if paths is None:`, `paths or load_paths()`). `is_method`: the function is
+    defined in a class body (a bound call passes its `self`)."""
+    defaulted = _defaulted_parameters(function, is_method)
+    if not defaulted:
         return ()
     found: list[ParameterGuard] = []
 
-    def record(node: ast.AST, guards: list[tuple[str, bool]]) -> None:
+    def record(node: ast.AST, guards: list[Guard]) -> None:
         for child in _walk_expressions(node):
             if isinstance(child, ast.Call) or isinstance(child, (ast.For, ast.AsyncFor)):
                 target = child.iter if isinstance(child, (ast.For, ast.AsyncFor)) else child
-                for parameter, when_passed in guards:
-                    found.append(
-                        ParameterGuard(
-                            target.lineno, target.col_offset + 1, parameter, when_passed, optional[parameter]
-                        )
-                    )
+                found.extend(ParameterGuard(target.lineno, target.col_offset + 1, guard) for guard in guards)
             elif isinstance(child, ast.BoolOp) and isinstance(child.op, ast.Or):
                 head = child.values[0]
-                if isinstance(head, ast.Name) and head.id in optional:
-                    # `paths = paths or load_paths()`: the rest runs when `paths` isn't passed.
+                if isinstance(head, ast.Name) and head.id in defaulted:
+                    # `paths = paths or load_paths()`: the rest runs when `paths` is false.
                     for value in child.values[1:]:
-                        record(value, [*guards, (head.id, False)])
+                        record(value, [*guards, Guard(head.id, Needs.FALSE)])
 
-    def block(statements: list[ast.stmt], guards: list[tuple[str, bool]]) -> None:
+    def block(statements: list[ast.stmt], guards: list[Guard]) -> None:
         for statement in statements:
             if isinstance(statement, ast.If):
-                guard = _guard_of(statement.test, optional)
+                guard = guard_of(statement.test, defaulted)
                 record(statement.test, guards)
                 if guard is not None:
                     block(statement.body, [*guards, guard])
-                    block(statement.orelse, [*guards, (guard[0], not guard[1])])
+                    block(statement.orelse, [*guards, Guard(guard.parameter, guard.needs.negated)])
                 else:
                     block(statement.body, guards)
                     block(statement.orelse, guards)
@@ -645,7 +651,7 @@ def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method
                 record(statement, guards)
 
     block(function.body, [])
-    return tuple(guard for guard in found if guard is not None)
+    return tuple(found)
 
 
 def _walk_expressions(node: ast.AST) -> list[ast.AST]:
@@ -665,42 +671,10 @@ def _walk_expressions(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _optional_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> dict[str, int]:
-    """Parameters with an empty default (None, False, ...) -> their position (-1 keyword-only)."""
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
+def _defaulted_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> frozenset[str]:
+    """The parameters a call passes a value to (`parameter_positions`) whose default is a constant."""
     positions = parameter_positions(function, is_method)
-    found: dict[str, int] = {}
-    for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
-        if _empty_default(default) and argument.arg in positions:
-            found[argument.arg] = positions[argument.arg]
-    for argument, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
-        if keyword_default is not None and _empty_default(keyword_default):
-            found[argument.arg] = -1
-    return found
-
-
-def _empty_default(node: ast.expr) -> bool:
-    if isinstance(node, ast.Constant):
-        return node.value in (None, False, 0, "")
-    return isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and not getattr(node, "elts", getattr(node, "keys", []))
-
-
-def _guard_of(test: ast.expr, optional: dict[str, int]) -> tuple[str, bool] | None:
-    """`if paths:` -> ("paths", True); `if paths is None:` -> ("paths", False)."""
-    if isinstance(test, ast.Name) and test.id in optional:
-        return test.id, True
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
-        if test.operand.id in optional:
-            return test.operand.id, False
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name):
-        if test.left.id in optional and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
-            operator = test.ops[0]
-            if isinstance(operator, (ast.Is, ast.Eq)):
-                return test.left.id, False
-            if isinstance(operator, (ast.IsNot, ast.NotEq)):
-                return test.left.id, True
-    return None
+    return frozenset(name for name, _ in constant_defaults(function) if name in positions)
 
 
 def _parameter_positions(flow: ScopeFlow) -> dict[str, int]:
@@ -1412,29 +1386,38 @@ class QueryChain(Record, frozen=True):
 def query_chain(
     index: ProjectIndex,
     function: str,
-    passed: frozenset[str] | None = None,
+    arguments: tuple[str, ...] | None = None,
     max_depth: int = MAX_CHAIN_DEPTH,
     unlocked: bool = False,
     per_item: frozenset[str] | None = None,
 ) -> QueryChain | None:
     """The shortest chain from project function `function` to a read query it runs.
 
-    `passed` names what the call passes (parameter names, and "#0", "#1"... for positional
-    arguments); None when unknown. Queries and calls in `function` that run only when an
-    optional parameter is (or isn't) passed are skipped accordingly. `unlocked` leaves out
+    `arguments` says what the call passes (`guards.call_arguments`); None when unknown. Queries
+    and calls in `function` under a test of a parameter with a constant default that the call
+    rules out are skipped (`if look_in_db:` for `clean_tag(name, look_in_db=False)`, `if paths is
+    None:` for a call passing `paths`, see `guards.bind`). `unlocked` leaves out
     reads that take their row for a write of the same call: a read that locks its rows
     (`select_for_update().get(...)`), or the lookup, keyed by an argument, of a
     create-or-update that the function then writes, when the call hands it the item of its
     loop: `per_item` names what the call passes that changes with each round (parameter names
-    and "#i" positions, as `passed`; None when unknown). A SQLAlchemy get by primary key whose
-    key the call passes and doesn't change with the round is left out too: the identity map
-    answers every round after the first.
+    and "#i" positions, as `guards.passed_keys`; None when unknown). A SQLAlchemy get by primary
+    key whose key the call passes and doesn't change with the round is left out too: the
+    identity map answers every round after the first.
     """
-    chains: dict[tuple[str, frozenset[str] | None, bool, frozenset[str] | None], QueryChain | None] = index.view(CHAINS_VIEW, lambda _: {})
-    key = (function, passed, unlocked, per_item)
+    passed = passed_keys(arguments) if arguments is not None else None
+    binding = UNKNOWN_BINDING
+    if arguments is not None:
+        facts = index.function(function)
+        if facts is not None:
+            binding = bind(arguments, facts.parameters, facts.defaults)
+    chains: dict[tuple[str, frozenset[str] | None, Binding, bool, frozenset[str] | None], QueryChain | None] = index.view(
+        CHAINS_VIEW, lambda _: {}
+    )
+    key = (function, passed, binding, unlocked, per_item)
     if key in chains:
         return chains[key]
-    found = _search_chain(index, function, passed, max_depth, unlocked, per_item)
+    found = _search_chain(index, function, passed, binding, max_depth, unlocked, per_item)
     chains[key] = found
     return found
 
@@ -1484,34 +1467,19 @@ def round_changes_schema(loop: Loop, flow: ScopeFlow, index: ProjectIndex | None
     return False
 
 
-def call_arguments(call: ast.Call) -> frozenset[str] | None:
-    """What a call passes, for `query_chain`: keyword names and "#i" positions; None if unknown."""
-    if any(isinstance(argument, ast.Starred) for argument in call.args) or any(
-        keyword.arg is None for keyword in call.keywords
-    ):
-        return None
-    return frozenset([*(f"#{position}" for position in range(len(call.args))), *(keyword.arg for keyword in call.keywords if keyword.arg)])
-
-
-def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, passed: frozenset[str] | None) -> bool:
-    if passed is None:
-        return False
-    for guard in guards:
-        if guard.line == line and guard.column == column:
-            given = guard.parameter in passed or (guard.position >= 0 and f"#{guard.position}" in passed)
-            if given != guard.runs_when_passed:
-                return True
-    return False
+def _skipped(guards: tuple[ParameterGuard, ...], line: int, column: int, binding: Binding) -> bool:
+    """The query or call at (line, column) doesn't run for a call `binding` describes."""
+    return not binding.reaches(guard.guard for guard in guards if guard.line == line and guard.column == column)
 
 
 def _direct_read(
-    access: FunctionDataAccess | None, passed: frozenset[str] | None, unlocked: bool, per_item: frozenset[str] | None = None
+    access: FunctionDataAccess | None, passed: frozenset[str] | None, binding: Binding, unlocked: bool, per_item: frozenset[str] | None = None
 ) -> QuerySite | None:
     if access is None or access.cached:
         return None
     for site in access.queries:
         if site.kind is QueryKind.READ and not site.self_relation and not (unlocked and site.locked) and not _per_call_unit(site, passed, per_item):
-            if not _skipped(access.guards, site.line, site.column, passed):
+            if not _skipped(access.guards, site.line, site.column, binding):
                 return site
     return None
 
@@ -1527,7 +1495,13 @@ def _per_call_unit(site: QuerySite, passed: frozenset[str] | None, per_item: fro
 
 
 def _search_chain(
-    index: ProjectIndex, function: str, passed: frozenset[str] | None, max_depth: int, unlocked: bool, per_item: frozenset[str] | None = None
+    index: ProjectIndex,
+    function: str,
+    passed: frozenset[str] | None,
+    binding: Binding,
+    max_depth: int,
+    unlocked: bool,
+    per_item: frozenset[str] | None = None,
 ) -> QueryChain | None:
     knowledge = project_knowledge(index)
     start = knowledge.function_access(function)
@@ -1548,15 +1522,16 @@ def _search_chain(
             # It loads only keys it hasn't stored yet, and the round hands it the same ones.
             continue
         given = passed if len(path) == 1 else None
+        bound = binding if len(path) == 1 else UNKNOWN_BINDING
         # What changes with each round is known for the first function only.
-        site = _direct_read(access, given, unlocked, per_item if len(path) == 1 else None)
+        site = _direct_read(access, given, bound, unlocked, per_item if len(path) == 1 else None)
         if site is not None:
             confidence = site.confidence if len(path) <= 2 else lower_confidence(site.confidence, Confidence.MEDIUM)
             return QueryChain(path, site, confidence)
         if len(path) >= max_depth:
             continue
         for call, target in index.callees(current):
-            if access is not None and _skipped(access.guards, call.line, call.column, given):
+            if access is not None and _skipped(access.guards, call.line, call.column, bound):
                 continue
             if target.qualname not in seen:
                 seen.add(target.qualname)

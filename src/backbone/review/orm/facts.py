@@ -20,6 +20,7 @@ import enum
 
 from backbone.findings import Confidence
 from backbone.records import Record
+from backbone.review.guards import Guard
 from backbone.review.orm.values import DataLayer, DataValue, Origin, QueryKind
 
 
@@ -158,19 +159,16 @@ class QuerySite(Record, frozen=True):
 
 
 class ParameterGuard(Record, frozen=True):
-    """A query or call that runs only when an optional parameter is (or isn't) passed.
+    """A query or call that runs only for some values of a parameter with a constant default.
 
-    `if site_root_paths is None: site_root_paths = Site.get_site_root_paths()` runs the
-    call only when the caller leaves `site_root_paths` out.
+    `if site_root_paths is None: site_root_paths = Site.get_site_root_paths()` runs the call only
+    when the caller leaves `site_root_paths` out (or passes None); `if look_in_db:` under
+    `def clean_tag(name, look_in_db=True)` runs it unless the caller passes a false constant.
     """
 
     line: int
     column: int
-    parameter: str
-    # Runs when the caller passes the parameter (`if value:`), or when it doesn't.
-    runs_when_passed: bool
-    # Position of the parameter, for callers that pass it positionally (-1: keyword-only).
-    position: int = -1
+    guard: Guard
 
 
 class SafeArgument(Record, frozen=True):
@@ -209,7 +207,7 @@ class FunctionDataAccess(Record, frozen=True):
     # Decorated with a cache (lru_cache, cached_property), or answering from a cache
     # (`cache.get(...)` first): repeated calls run no SQL.
     cached: bool = False
-    # Queries and calls that depend on which optional parameters the caller passes.
+    # Queries and calls that run only for some values of parameters with a constant default.
     guards: tuple[ParameterGuard, ...] = ()
     # Where what it returns comes from, when every return says so (origins.py): a property
     # returning a dialect's SQL keyword is CONSTANT, `return request.args["q"]` REQUEST.

@@ -1061,7 +1061,7 @@ def _sql_on_round_table(node: ast.AST, loop: Loop, flow: ScopeFlow) -> bool:
 
 
 def round_arguments(call: ast.Call, loop: Loop, flow: ScopeFlow) -> frozenset[str]:
-    """What `call` passes that may change with each round of `loop`, as `call_arguments` names it
+    """What `call` passes that may change with each round of `loop`, as `guards.passed_keys` names it
     ("#i" positions, keyword names): anything but an argument that provably stays the same, one
     built without the loop's value, names the round binds otherwise, or calls other than pure
     conversions (`int(request.dataset_id)` stays; `ids.pop()` and `f"owner:{owner_id}"` change)."""

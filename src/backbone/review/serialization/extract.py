@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from msgspec.structs import replace
 
+from backbone.review.guards import Guard, guard_of
 from backbone.review.names import NameResolver, dotted_parts, own_member
 from backbone.review.semantic import SemanticModel, own_nodes
 from backbone.review.serialization.facts import (
@@ -757,7 +758,7 @@ def function_reads(
         return []
     _bind_aliases(scan.bindings, aliases)
     guarded = flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
-    reads: dict[int, dict[str, AttributeRead]] = {}
+    reads: dict[int, dict[tuple[str, tuple[Guard, ...]], AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
     combined: set[int] | None = None
     for node in scan.chains:
@@ -778,8 +779,8 @@ def function_reads(
         iterated = node in scan.iterated
         known = reads.setdefault(position, {})
         guards = guarded.get(id(node), ())
-        # One read per path and flag conditions.
-        key = path if not guards else f"{path}|{','.join(guards)}"
+        # One read per path and guards.
+        key = (path, guards)
         if len(known) < _MAX_READS and (key not in known or iterated):
             known[key] = AttributeRead(path, getattr(node, "lineno", 0), iterated, guards)
     for call in scan.calls:
@@ -833,42 +834,34 @@ def _combined_querysets(function: ast.FunctionDef | ast.AsyncFunctionDef, iterat
     return found
 
 
-def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[str, ...]]:
-    """The nodes that run only under a test of a parameter's truth (`if include_members:`, `if
-    not full:` and their `else`), by id, with the conditions ("name" true, "!name" false) they
-    need: a caller passing that parameter as a constant reaches one branch only.
+def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[Guard, ...]]:
+    """The nodes that run only under a test of a parameter (`if include_members:`, `if not
+    full:`, `if since is None:` and their `else`, see `guards.guard_of`), by id, with the guards
+    they run under: a caller whose `guards.Binding` rules one out doesn't reach them.
 
     `tests` are the tests of the function's own `if` statements (`_Scan.tests`): only those
-    can guard a node, so a function none of whose tests is a parameter's truth has no guard,
+    can guard a node, so a function none of whose tests is of a parameter has no guard,
     and is not walked.
     """
     arguments = function.args
     names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    if not any(_flag_name(test) in names for test in tests):
+    if not any(guard_of(test, names) for test in tests):
         return {}
     # A parameter the function binds again no longer says what the caller passed.
     names -= {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
-    found: dict[int, tuple[str, ...]] = {}
+    found: dict[int, tuple[Guard, ...]] = {}
 
-    def flag(test: ast.expr) -> str:
-        if isinstance(test, ast.Name) and test.id in names:
-            return test.id
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name) and test.operand.id in names:
-            return "!" + test.operand.id
-        return ""
-
-    def visit(statements: list[ast.stmt], guards: tuple[str, ...]) -> None:
+    def visit(statements: list[ast.stmt], guards: tuple[Guard, ...]) -> None:
         for statement in statements:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             if guards:
                 for node in ast.walk(statement):
                     found[id(node)] = guards
-            tested = flag(statement.test) if isinstance(statement, ast.If) else ""
-            if tested and isinstance(statement, ast.If):
-                negated = tested[1:] if tested.startswith("!") else "!" + tested
+            tested = guard_of(statement.test, names) if isinstance(statement, ast.If) else None
+            if tested is not None and isinstance(statement, ast.If):
                 visit(statement.body, (*guards, tested))
-                visit(statement.orelse, (*guards, negated))
+                visit(statement.orelse, (*guards, Guard(tested.parameter, tested.needs.negated)))
                 continue
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 block = getattr(statement, field, None)
@@ -878,18 +871,9 @@ def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[as
                             visit(item.body, guards)
                     visit([item for item in block if isinstance(item, ast.stmt)], guards)
 
-    if any(isinstance(node, ast.If) and flag(node.test) for node in ast.walk(function)):
+    if any(isinstance(node, ast.If) and guard_of(node.test, names) for node in ast.walk(function)):
         visit(function.body, ())
     return found
-
-
-def _flag_name(test: ast.expr) -> str:
-    """The name an `if` test is the truth of, `x` or `not x`; "" for any other test."""
-    if type(test) is ast.Name:
-        return test.id
-    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
-        return test.operand.id
-    return ""
 
 
 def _called_name(func: ast.expr) -> str:

@@ -17,6 +17,7 @@ bools and tuples: no dicts, no sets, no AST nodes.
 from __future__ import annotations
 
 from backbone.records import Record
+from backbone.review.guards import Guard
 
 
 class AttributeRead(Record, frozen=True):
@@ -29,9 +30,9 @@ class AttributeRead(Record, frozen=True):
     path: str
     line: int
     iterated: bool = False
-    # The flag parameters the read runs under: "name" under `if name:`, "!name" under its `else`
-    # (or `if not name:`). A caller passing `name=False` (or True) does not reach it.
-    guards: tuple[str, ...] = ()
+    # The tests of parameters the read runs under (`if name:`, its `else`, `if name is None:`...,
+    # see `extract.flag_guards`): a caller whose `guards.Binding` rules one out does not reach it.
+    guards: tuple[Guard, ...] = ()
 
 
 class ParameterCall(Record, frozen=True):
@@ -41,7 +42,7 @@ class ParameterCall(Record, frozen=True):
     position: int
     path: str
     line: int
-    guards: tuple[str, ...] = ()
+    guards: tuple[Guard, ...] = ()
 
 
 class FunctionReads(Record, frozen=True):

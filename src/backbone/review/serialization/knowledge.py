@@ -25,6 +25,7 @@ import enum
 from typing import TYPE_CHECKING
 
 from backbone.records import Record
+from backbone.review.guards import UNKNOWN_BINDING, Binding
 from backbone.review.knowledge.schemas import SchemaFamily, schema_family
 from backbone.review.orm.facts import ModelClass
 from backbone.review.orm.graph import ModelGraph, ModelInfo, Relation, model_graph
@@ -144,7 +145,7 @@ class SerializationKnowledge:
         self._families: dict[str, Family | None] = {}
         self._methods: dict[tuple[str, str], str | None] = {}
         self._reads: dict[str, tuple[Read, ...]] = {}
-        self._function_reads: dict[tuple[str, int, frozenset[str]], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
+        self._function_reads: dict[tuple[str, int, Binding], tuple[tuple[tuple[str, ...], bool, Where], ...]] = {}
         self._per_row: dict[str, PerRowCaller] | None = None
         self._graphene_models: frozenset[str] | None = None
 
@@ -427,29 +428,26 @@ class SerializationKnowledge:
     # --- functions ---------------------------------------------------------------------
 
     def function_reads(
-        self, qualname: str, position: int, depth: int = 0, flags: frozenset[str] = frozenset()
+        self, qualname: str, position: int, depth: int = 0, binding: Binding = UNKNOWN_BINDING
     ) -> tuple[tuple[tuple[str, ...], bool, Where], ...]:
         """(steps, iterated, where) read off parameter `position` of `qualname`, calls followed.
 
-        `flags`: the parameters the caller passes as constants, "name" when true and "!name"
-        when false: the reads and calls under the other branch of `if name:` are not reached."""
-        key = (qualname, position, flags)
+        `binding`: what the caller gives the function's parameters (`guards.bind`): the reads and
+        calls under a test it rules out (`if name:` for `name=False`) are not reached."""
+        key = (qualname, position, binding)
         if key in self._function_reads:
             return self._function_reads[key]
         self._function_reads[key] = ()
         facts = self.functions.get((qualname, position))
         found: list[tuple[tuple[str, ...], bool, Where]] = []
 
-        def reached(guards: tuple[str, ...]) -> bool:
-            return not any((guard[1:] if guard.startswith("!") else "!" + guard) in flags for guard in guards)
-
         if facts is not None:
             for read in facts.reads:
-                if reached(read.guards):
+                if binding.reaches(read.guards):
                     found.append((tuple(read.path.split(".")), read.iterated, self.where(qualname, read.line)))
             if depth < MAX_DEPTH:
                 for call in facts.calls:
-                    if not reached(call.guards):
+                    if not binding.reaches(call.guards):
                         continue
                     target = self.index.function(call.callee)
                     if target is None:

@@ -36,6 +36,7 @@ from backbone.review.frameworks import (
     response_payloads,
     view_class_for,
 )
+from backbone.review.guards import UNKNOWN_BINDING, Binding, bind, call_arguments
 from backbone.review.names import NameResolver
 from backbone.review.orm import (
     DataLayer,
@@ -750,7 +751,7 @@ class _Finder:
                 elif isinstance(func, (ast.Name, ast.Attribute)):
                     schema = self.schema_named(func)
                     if not schema and isinstance(func, ast.Name):
-                        members.extend(self._function_members(func, 0, _constant_flags(node)))
+                        members.extend(self._function_members(func, 0, call_arguments(node)))
                 if schema:
                     site = self._site(located, schema, True, label, direct)
                     if site is not None:
@@ -787,18 +788,19 @@ class _Finder:
             )
         return found
 
-    def _function_members(self, func: ast.Name, position: int, flags: frozenset[str] = frozenset()) -> list[Read]:
+    def _function_members(self, func: ast.Name, position: int, arguments: tuple[str, ...]) -> list[Read]:
         qualname = self.context.qualified_name(func) or ""
         target = self.knowledge.index.function(qualname)
         if target is None:
             return []
-        return self._reads_of(target, position, flags)
+        return self._reads_of(target, position, bind(arguments, target.parameters, target.defaults))
 
-    def _reads_of(self, target: FunctionFacts, position: int, flags: frozenset[str] = frozenset()) -> list[Read]:
+    def _reads_of(self, target: FunctionFacts, position: int, binding: Binding = UNKNOWN_BINDING) -> list[Read]:
         """What project function `target` reads off its parameter `position` (see
-        SerializationKnowledge.function_reads), as the reads of a field named after it."""
+        SerializationKnowledge.function_reads) for a call `binding` describes, as the reads of a
+        field named after it."""
         name = f"{target.qualname.rpartition('.')[2]}()"
-        return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position, flags=flags)]
+        return [Read(steps, name, where, iterated) for steps, iterated, where in self.knowledge.function_reads(target.qualname, position, binding=binding)]
 
     def _response_model(self, flow: ScopeFlow, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: ast.ClassDef | None, label: str) -> list[SerializationSite]:
         if handler_for(function, self.context) is None:
@@ -1044,12 +1046,3 @@ def _mro(index: ProjectIndex, qualname: str) -> list[str]:
         stack.extend((index.resolve(base), depth + 1) for base in reversed(facts.bases))
     return order
 
-
-def _constant_flags(call: ast.Call) -> frozenset[str]:
-    """The keyword arguments a call passes as constants, "name" when truthy and "!name" when
-    falsy (`to_dict(row, include_members=False)`)."""
-    return frozenset(
-        keyword.arg if keyword.value.value else "!" + keyword.arg
-        for keyword in call.keywords
-        if keyword.arg is not None and isinstance(keyword.value, ast.Constant)
-    )

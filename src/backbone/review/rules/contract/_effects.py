@@ -43,12 +43,8 @@ from backbone.review.orm import (
     module_flows,
     project_knowledge,
 )
-from backbone.review.project import (
-    FunctionFacts,
-    call_arguments,
-    callee_flags,
-    flags_reach,
-)
+from backbone.review.guards import UNKNOWN_BINDING, Binding, bind, call_arguments
+from backbone.review.project import FunctionFacts
 from backbone.review.rules.contract._support import FunctionNode
 
 if TYPE_CHECKING:
@@ -151,8 +147,8 @@ class EffectFinder:
             if target is None:
                 continue
             seen_kinds: set[EffectKind] = set()
-            flags = callee_flags(call_arguments(call), target)
-            for chain, effect in self._effects_below(target, kinds, max_depth, frozenset({self._qualname(function)}), flags):
+            binding = bind(call_arguments(call), target.parameters, target.defaults)
+            for chain, effect in self._effects_below(target, kinds, max_depth, frozenset({self._qualname(function)}), binding):
                 if effect.kind in seen_kinds:
                     continue
                 seen_kinds.add(effect.kind)
@@ -282,11 +278,11 @@ class EffectFinder:
         kinds: frozenset[EffectKind],
         depth: int,
         visiting: frozenset[str],
-        flags: frozenset[str] = frozenset(),
+        binding: Binding = UNKNOWN_BINDING,
     ) -> Iterator[tuple[tuple[str, ...], Effect]]:
-        """What `target` does and what the project functions it calls do. `flags`: its flag
-        parameters the call fixes ("name" true, "!name" false, see `callee_flags`): a call of
-        another file's function under the branch of `if name:` they rule out is not followed."""
+        """What `target` does and what the project functions it calls do. `binding`: what the
+        call gives its parameters (`guards.bind`): a call of another file's function under a test
+        of a parameter it rules out (`if name:` for `name=False`) is not followed."""
         if depth <= 0 or target.qualname in visiting or self.project is None:
             return
         name = local_name(self.project, target.qualname)
@@ -296,22 +292,22 @@ class EffectFinder:
             for node, effect in self.direct(local):
                 if effect.kind in kinds and (skip is None or not skip(node, local)):
                     yield (name,), effect
-            calls: list[tuple[FunctionFacts, frozenset[str]]] = []
+            calls: list[tuple[FunctionFacts, Binding]] = []
             for call in self._calls(local):
                 callee = project_callee(call, self.context)
                 if callee is not None and (skip is None or not skip(call, local)):
-                    calls.append((callee, frozenset()))
+                    calls.append((callee, UNKNOWN_BINDING))
         else:
             for effect in self._facts_effects_of(target):
                 if effect.kind in kinds:
                     yield (name,), effect
             calls = [
-                (callee, callee_flags(site.arguments, callee, flags))
+                (callee, bind(site.arguments, callee.parameters, callee.defaults, binding))
                 for site, callee in self.project.callees(target.qualname)
-                if flags_reach(site.guards, flags)
+                if binding.reaches(site.guards)
             ]
-        for callee, callee_fixed in calls:
-            for chain, effect in self._effects_below(callee, kinds, depth - 1, visiting | {target.qualname}, callee_fixed):
+        for callee, callee_binding in calls:
+            for chain, effect in self._effects_below(callee, kinds, depth - 1, visiting | {target.qualname}, callee_binding):
                 yield (name, *chain), effect
 
     def _facts_effects_of(self, target: FunctionFacts) -> list[Effect]:

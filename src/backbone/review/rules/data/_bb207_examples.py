@@ -2125,6 +2125,27 @@ def brief(db: Session = Depends(get_db)):
     rows = db.scalars(select(Order)).all()
     return [order_to_dict(row, include_lines=False, include_customer=False) for row in rows]
 ''',
+    # The same flags passed by position, and a lookup table handed to the parameter whose
+    # `is None` test guards the relation read (a caller passing it passes a table).
+    _SQLALCHEMY + '''
+
+def order_to_dict(order: Order, include_lines: bool = True, customer_names: dict | None = None) -> dict:
+    lines = []
+    if include_lines:
+        lines = [line.id for line in order.lines]
+    if customer_names is None:
+        customer = order.customer.name
+    else:
+        customer = customer_names.get(order.customer_id)
+    return {"id": order.id, "lines": lines, "customer": customer}
+
+
+@app.get("/orders/positional")
+def positional(db: Session = Depends(get_db)):
+    names = {customer.id: customer.name for customer in db.scalars(select(Customer)).all()}
+    rows = db.scalars(select(Order)).all()
+    return [order_to_dict(row, False, names) for row in rows]
+''',
     # Every order of the query belongs to the one customer its filter pins: the session's identity
     # map answers `order.customer` for every row once it holds that customer.
     _SQLALCHEMY + '''

@@ -166,6 +166,12 @@ class QueryInLoop(Rule):
             "break` (`summary = summarise(page)`, then `if summary: break`): a fallback over providers that stops "
             "at the first answer (a helper that returns the row it looked up is a search, and a branch that raises or "
             "returns, or breaks when the call gave nothing, is a check of each item: both are reported);\n"
+            "- a call of a project function whose query runs only under a test of a parameter with a constant "
+            "default that the call rules out: `if look_in_db:` reached by `clean_tag(name, look_in_db=False)` "
+            "(or `False` by position), `if roots is None:` or `roots or load_roots()` reached by a call that "
+            "passes `roots`. A call leaving the parameter at a default that runs the query, passing a constant "
+            "that does, or passing a value the source doesn't fix to a parameter with a true default "
+            "(`look_in_db=lookup`) is reported;\n"
             "- a query followed, in its block, by `return`, `break` or `raise`, or by a statement whose every "
             "branch ends in one (`if resp: return redirect(...)` / `else: return self.get(...)`): a search "
             "loop runs it once;\n"
@@ -806,9 +812,52 @@ class QueryInLoop(Rule):
         def list_dashboards(request):
             return paginate(Dashboard.objects.all(), 1, 50, serialize_dashboard)
         """,
+        # The query under `if look_in_db:` runs for a call that leaves the flag at its true
+        # default, passes a true constant, or passes a value the source doesn't fix.
+        """
+        from django.db import models
+
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=40, unique=True)
+
+
+        def clean_tag(name, look_in_db=True):
+            if look_in_db:
+                return Tag.objects.filter(name=name).first()
+            return name.strip()
+
+
+        def tags_of(names, look_in_db):
+            found = [clean_tag(name) for name in names]  # expect: BB201
+            found += [clean_tag(name, look_in_db=True) for name in names]  # expect: BB201
+            found += [clean_tag(name, look_in_db=look_in_db) for name in names]  # expect: BB201
+            return found
+        """,
     )
 
     VALID = (
+        # A call passing the flag as a false constant never reaches the query under `if look_in_db:`,
+        # by keyword or by position.
+        """
+        from django.db import models
+
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=40, unique=True)
+
+
+        def clean_tag(name, look_in_db=True):
+            if look_in_db:
+                return Tag.objects.filter(name=name).first()
+            return name.strip()
+
+
+        def clean_names(names):
+            cleaned = [clean_tag(name, look_in_db=False) for name in names]
+            cleaned += [clean_tag(name, False) for name in names]
+            return cleaned
+        """,
         # The read after a racing insert runs only in the rounds whose insert failed.
         """
         from django.db import IntegrityError, models, transaction

@@ -1,0 +1,218 @@
+"""Code that runs only for some values of a parameter, and whether a call reaches it.
+
+A function's facts say which of its calls, queries and reads run under a test of a parameter
+(`Guard`: `if flag:`, `if not flag:`, `if flag is None:`, `if flag is not None:`, the right of
+`flag or load()`); a call says what it passes (`call_arguments`). `bind` turns what a call passes
+into what the callee's parameters hold as far as the source tells (`Binding`): an argument left
+out holds its default, a constant argument its value, anything else is unknown. The code under
+a guard that the binding rules out never runs for that call: `clean_tag(name, look_in_db=False)`
+doesn't reach the query under `if look_in_db:`.
+
+This is the one evaluation of such guards: BB201's call chains (`orm.access.query_chain`), the
+effects of the contract rules and the reads of serialized rows (BB207) all ask `Binding.reaches`.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from backbone.records import Record
+
+
+class Value(enum.Enum):
+    """What a parameter holds at a call, as far as the call's source tells."""
+
+    NONE = "none"
+    # A false constant other than None: False, 0, "", an empty tuple, list or dict.
+    FALSE = "false"
+    # A true constant: True, 1, "x".
+    TRUE = "true"
+    # An argument that is no constant, for a parameter whose default is None or false: a caller
+    # passing an optional parameter passes a value (`url_of(path, roots)`), taken as true, not None.
+    GIVEN = "given"
+
+
+class Needs(enum.Enum):
+    """What the value of a parameter must be for the code under a guard to run."""
+
+    TRUE = "true"  # `if flag:`
+    FALSE = "false"  # `if not flag:`, the right of `flag or load()`
+    NONE = "none"  # `if flag is None:`
+    NOT_NONE = "not-none"  # `if flag is not None:`
+
+    @property
+    def negated(self) -> Needs:
+        """What the `else` branch of the test needs."""
+        return _NEGATED[self]
+
+    def met_by(self, value: Value) -> bool:
+        if self is Needs.TRUE:
+            return value in (Value.TRUE, Value.GIVEN)
+        if self is Needs.FALSE:
+            return value in (Value.FALSE, Value.NONE)
+        if self is Needs.NONE:
+            return value is Value.NONE
+        return value is not Value.NONE
+
+
+_NEGATED = {Needs.TRUE: Needs.FALSE, Needs.FALSE: Needs.TRUE, Needs.NONE: Needs.NOT_NONE, Needs.NOT_NONE: Needs.NONE}
+
+
+class Guard(Record, frozen=True):
+    """Code runs only when `parameter` holds what `needs` says (`if look_in_db:` -> TRUE)."""
+
+    parameter: str
+    needs: Needs
+
+
+def constant_value(node: ast.expr) -> Value | None:
+    """The value of a constant expression (a default, an argument); None for anything else."""
+    if isinstance(node, ast.Constant):
+        if node.value is None:
+            return Value.NONE
+        if node.value is Ellipsis:
+            return None
+        return Value.TRUE if node.value else Value.FALSE
+    if isinstance(node, (ast.Tuple, ast.List)) and not node.elts:
+        return Value.FALSE
+    if isinstance(node, ast.Dict) and not node.keys:
+        return Value.FALSE
+    return None
+
+
+def guard_of(test: ast.expr, parameters: Iterable[str]) -> Guard | None:
+    """The guard an `if` test sets on the code of its body: `if flag:` -> TRUE, `if not flag:`
+    -> FALSE, `if flag is None:` (or `== None`) -> NONE, `if flag is not None:` -> NOT_NONE; None
+    when the test is none of these on one of `parameters`."""
+    if isinstance(test, ast.Name) and test.id in parameters:
+        return Guard(test.id, Needs.TRUE)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name):
+        return Guard(test.operand.id, Needs.FALSE) if test.operand.id in parameters else None
+    if (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and test.left.id in parameters
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+    ):
+        if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+            return Guard(test.left.id, Needs.NONE)
+        if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+            return Guard(test.left.id, Needs.NOT_NONE)
+    return None
+
+
+def constant_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, Value], ...]:
+    """The parameters whose default is a constant, with its value (`look_in_db=True` -> TRUE)."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
+    pairs += [(argument, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is not None]
+    return tuple((argument.arg, value) for argument, default in pairs if (value := constant_value(default)) is not None)
+
+
+# What a call passes, per argument (see `call_arguments`): a constant's `Value.value`, "@name" for
+# a name of the caller (maybe its parameter, which a `Binding` of the caller may fix), "?" for
+# anything else.
+_UNKNOWN = "?"
+# The call unpacks `*args` or `**kwargs`: which parameters it passes is unknown.
+UNPACKED = "*"
+
+
+def call_arguments(call: ast.Call) -> tuple[str, ...]:
+    """What a call passes: "<position or keyword>=<what>", `what` as `_UNKNOWN` says; (`UNPACKED`,)
+    when it unpacks `*args`/`**kwargs`."""
+
+    def shown(value: ast.expr) -> str:
+        constant = constant_value(value)
+        if constant is not None:
+            return constant.value
+        if isinstance(value, ast.Name):
+            return "@" + value.id
+        return _UNKNOWN
+
+    found: list[str] = []
+    for position, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            return (UNPACKED,)
+        found.append(f"{position}={shown(argument)}")
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return (UNPACKED,)
+        found.append(f"{keyword.arg}={shown(keyword.value)}")
+    return tuple(found)
+
+
+def passed_keys(arguments: tuple[str, ...]) -> frozenset[str] | None:
+    """The parameters a call passing `arguments` names: keywords, and "#i" for positions; None
+    when it unpacks."""
+    if UNPACKED in arguments:
+        return None
+    return frozenset(
+        f"#{key}" if key.isdigit() else key for key, _, _ in (argument.partition("=") for argument in arguments)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What a call gives the parameters of the function it calls, as far as known: the
+    parameters not in `values` may hold anything."""
+
+    values: frozenset[tuple[str, Value]] = frozenset()
+
+    def value(self, parameter: str) -> Value | None:
+        for name, value in self.values:
+            if name == parameter:
+                return value
+        return None
+
+    def reaches(self, guards: Iterable[Guard]) -> bool:
+        """Code under all of `guards` may run for this call (no guard is ruled out)."""
+        for guard in guards:
+            value = self.value(guard.parameter)
+            if value is not None and not guard.needs.met_by(value):
+                return False
+        return True
+
+
+_CONSTANTS = {value.value: value for value in (Value.NONE, Value.FALSE, Value.TRUE)}
+# A call nothing is known of: it reaches everything.
+UNKNOWN_BINDING = Binding()
+
+
+def bind(
+    arguments: tuple[str, ...],
+    parameters: tuple[str, ...],
+    defaults: tuple[tuple[str, Value], ...],
+    caller: Binding = UNKNOWN_BINDING,
+) -> Binding:
+    """What a call passing `arguments` (`call_arguments`) gives a function whose positional
+    parameters are `parameters` (a method's `self` left out) and whose constant defaults are
+    `defaults`: a parameter left out holds its default, one passed a constant that constant, one
+    passed a name the `caller` binding fixes (the caller's own parameter) its value. Another
+    argument holds `Value.GIVEN` when the parameter's default is None or false (a caller passing
+    an optional parameter passes a value), anything otherwise."""
+    if UNPACKED in arguments:
+        return UNKNOWN_BINDING
+    default_of = dict(defaults)
+    found: dict[str, Value] = {}
+    passed: set[str] = set()
+    for argument in arguments:
+        key, _, shown = argument.partition("=")
+        if key.isdigit():
+            position = int(key)
+            if position >= len(parameters):
+                continue
+            key = parameters[position]
+        passed.add(key)
+        value: Value | None
+        if shown.startswith("@"):
+            value = caller.value(shown[1:])
+        else:
+            value = _CONSTANTS.get(shown)
+        if value is None and default_of.get(key) in (Value.NONE, Value.FALSE):
+            value = Value.GIVEN
+        if value is not None:
+            found[key] = value
+    found.update((name, default) for name, default in defaults if name not in passed)
+    return Binding(frozenset(found.items())) if found else UNKNOWN_BINDING

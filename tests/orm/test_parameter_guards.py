@@ -1,0 +1,131 @@
+"""Code under a test of a parameter with a constant default, and the calls that reach it: the one
+evaluation (`guards.bind`, `Binding.reaches`) that BB201's chains, the contract effects and the
+serialized reads share."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+from orm_test_support import index_of
+
+from backbone.review.guards import (
+    Guard,
+    Needs,
+    Value,
+    bind,
+    call_arguments,
+    constant_defaults,
+)
+from backbone.review.orm import query_chain
+from backbone.review.orm.access import parameter_guards
+
+_CLEAN_TAG = """
+from django.db import models
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+
+
+def clean_tag(name, look_in_db=True):
+    if look_in_db:
+        return Tag.objects.filter(name=name).first()
+    return name.strip()
+
+
+def ensure_roots(path, roots=None, strict=0):
+    roots = roots or [tag.name for tag in Tag.objects.all()]
+    if strict is not None:
+        Tag.objects.filter(name=path).exists()
+    return roots
+"""
+
+
+def _function(source: str, name: str) -> ast.FunctionDef:
+    found = next(node for node in ast.walk(ast.parse(textwrap.dedent(source))) if isinstance(node, ast.FunctionDef) and node.name == name)
+    assert isinstance(found, ast.FunctionDef)
+    return found
+
+
+def _call(source: str) -> ast.Call:
+    call = ast.parse(source, mode="eval").body
+    assert isinstance(call, ast.Call)
+    return call
+
+
+def test_a_guard_says_which_value_of_a_defaulted_parameter_runs_the_code() -> None:
+    function = _function(_CLEAN_TAG, "clean_tag")
+    # A true default is a constant default like any other: its test guards the query.
+    assert constant_defaults(function) == (("look_in_db", Value.TRUE),)
+    assert [(guard.line, guard.guard) for guard in parameter_guards(function, False)] == [
+        (11, Guard("look_in_db", Needs.TRUE)),
+        (11, Guard("look_in_db", Needs.TRUE)),
+    ]
+    guards = {guard.guard for guard in parameter_guards(_function(_CLEAN_TAG, "ensure_roots"), False)}
+    assert guards == {Guard("roots", Needs.FALSE), Guard("strict", Needs.NOT_NONE)}
+
+
+@pytest.mark.parametrize(
+    ("call", "runs"),
+    [
+        ("clean_tag(name)", True),
+        ("clean_tag(name, look_in_db=True)", True),
+        ("clean_tag(name, True)", True),
+        ("clean_tag(name, look_in_db=1)", True),
+        ("clean_tag(name, look_in_db=lookup)", True),
+        ("clean_tag(name, look_in_db=options.lookup)", True),
+        ("clean_tag(name, **options)", True),
+        ("clean_tag(name, look_in_db=False)", False),
+        ("clean_tag(name, False)", False),
+        ("clean_tag(name, look_in_db=None)", False),
+        ("clean_tag(name, look_in_db='')", False),
+    ],
+)
+def test_a_call_reaches_the_query_as_the_value_it_passes_says(call: str, runs: bool) -> None:
+    function = _function(_CLEAN_TAG, "clean_tag")
+    guards = [guard.guard for guard in parameter_guards(function, False)]
+    binding = bind(call_arguments(_call(call)), ("name", "look_in_db"), constant_defaults(function))
+    assert binding.reaches(guards) is runs
+
+
+@pytest.mark.parametrize(
+    ("call", "roots", "strict"),
+    [
+        # Left out: `roots` is None, so `roots or load()` loads; `strict` is 0, not None.
+        ("ensure_roots(path)", True, True),
+        # An optional parameter passed something the source doesn't fix is taken as a value.
+        ("ensure_roots(path, roots)", False, True),
+        ("ensure_roots(path, roots=[])", True, True),
+        ("ensure_roots(path, strict=None)", True, False),
+        ("ensure_roots(path, strict=flag)", True, True),
+    ],
+)
+def test_none_and_false_defaults_and_tests_of_none(call: str, roots: bool, strict: bool) -> None:
+    function = _function(_CLEAN_TAG, "ensure_roots")
+    binding = bind(call_arguments(_call(call)), ("path", "roots", "strict"), constant_defaults(function))
+    assert binding.reaches([Guard("roots", Needs.FALSE)]) is roots
+    assert binding.reaches([Guard("strict", Needs.NOT_NONE)]) is strict
+
+
+def test_a_caller_passes_its_own_fixed_parameter_on() -> None:
+    caller = bind(call_arguments(_call("outer(row, include=False)")), ("row", "include"), (("include", Value.TRUE),))
+    inner = bind(call_arguments(_call("inner(row, include)")), ("row", "include"), (("include", Value.TRUE),), caller)
+    assert not inner.reaches([Guard("include", Needs.TRUE)])
+    assert inner.reaches([Guard("include", Needs.FALSE)])
+
+
+def test_query_chain_follows_a_call_only_into_the_branch_its_constant_argument_takes() -> None:
+    index = index_of({"app/__init__.py": "", "app/tags.py": _CLEAN_TAG})
+    for call, reaches in [
+        ("clean_tag(name)", True),
+        ("clean_tag(name, look_in_db=True)", True),
+        ("clean_tag(name, look_in_db=lookup)", True),
+        ("clean_tag(name, look_in_db=False)", False),
+        ("clean_tag(name, False)", False),
+    ]:
+        chain = query_chain(index, "app.tags.clean_tag", call_arguments(_call(call)))
+        assert (chain is not None) is reaches, call
+    # Arguments unknown: the query may run.
+    assert query_chain(index, "app.tags.clean_tag") is not None

@@ -620,3 +620,25 @@ def test_an_edit_of_any_field_of_a_module_s_facts_changes_the_key_that_field_is_
         edited = replace(facts, **{name: value})
         changes = changed_facts(before, ProjectIndex.build([edited]), [(facts, edited)])
         assert f"A\0app.other\0{name}" in changes.keys, name
+
+
+def test_a_line_quoted_with_a_file_no_edit_changed_cannot_have_moved() -> None:
+    # `path:line` is how findings quote a position of another file: one of a file whose facts
+    # no edit changed is where it was. Any other number may be a moved position, a path that
+    # ends one of the edited files' (a base name) included.
+    from backbone.findings import Location, Severity
+    from backbone.review.incremental import quoted_numbers
+
+    def finding(message: str) -> Finding:
+        return Finding("BB207", "x", Severity.WARNING, Confidence.HIGH, Location("shop/views.py", 3, 1), message)
+
+    found = [
+        finding("rows (shop/views.py:12) read `Order.lines` (shop/models.py:40) per row"),
+        finding("`check()` calls it on each row of a query (models.py:41), on line 7"),
+        finding("declared at my dir/models.py:43 and app/models.pyi:44"),
+    ]
+    assert quoted_numbers(found) == {12, 40, 41, 7, 43, 44}
+    assert quoted_numbers(found, frozenset({"shop/models.py"})) == {40, 41, 7}
+    assert quoted_numbers(found, frozenset({"shop/views.py"})) == {12, 7}
+    assert quoted_numbers(found, frozenset({"my dir/models.py"})) == {7, 41, 43}
+    assert quoted_numbers(found, frozenset()) == {7}

@@ -117,6 +117,8 @@ class ProjectKeys(Record, frozen=True):
     # fact that the checks behind the findings cached for it read (`reads`).
     previous_shape: str = ""
     unread: bool = False
+    # The files whose facts this review's edits changed (`moved` holds their positions).
+    edited: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -139,6 +141,10 @@ class ProjectKeys(Record, frozen=True):
             project_digest(known) if len(known) == len(files) else "",
             previous_shape=project_digest((display, entry.facts_shape) for display, entry in before.items())
             if before else "",
+            edited=frozenset(
+                display for display, digest in digests.items()
+                if (entry := previous.get(display)) is None or entry.facts_exact != digest.exact
+            ),
         )
 
     def holds(self, entry: CacheEntry) -> bool:
@@ -147,9 +153,11 @@ class ProjectKeys(Record, frozen=True):
             return False
         if entry.exact_digest == self.exact:
             return True
-        numbers = quoted_numbers(entry.project_findings)
-        return not numbers or (
-            self.moved is not None and entry.exact_digest == self.previous and not numbers & self.moved
+        if not quoted_numbers(entry.project_findings):
+            return True
+        return (
+            self.moved is not None and entry.exact_digest == self.previous
+            and not quoted_numbers(entry.project_findings, self.edited) & self.moved
         )
 
     def rerun(self, entry: CacheEntry) -> frozenset[str] | None:
@@ -162,7 +170,9 @@ class ProjectKeys(Record, frozen=True):
             return None
         if self.moved is None or entry.exact_digest != self.previous:
             return None
-        codes = frozenset(finding.code for finding in entry.project_findings if quoted_numbers((finding,)) & self.moved)
+        codes = frozenset(
+            finding.code for finding in entry.project_findings if quoted_numbers((finding,), self.edited) & self.moved
+        )
         if not codes or any(finding.code == _NO_RULE for finding in entry.project_findings):
             return None
         return codes
@@ -179,14 +189,31 @@ _NUMBER = re.compile(r"\d+")
 _NO_RULE = "BB000"
 
 
-def quoted_numbers(findings: Iterable[Finding]) -> frozenset[int]:
+# A position quoted with its file, as findings quote positions of other files: `app/models.py:42`.
+_FILE_POSITION = re.compile(r"(?<![\w./\\-])(?P<path>[\w./\\-]+\.pyi?):\d+")
+
+
+def quoted_numbers(findings: Iterable[Finding], edited: frozenset[str] | None = None) -> frozenset[int]:
     """The numbers in the findings' text: any may be a position in another file. Their own
-    location and source line come from their own file, whose content is unchanged."""
+    location and source line come from their own file, whose content is unchanged.
+
+    With `edited` (the files whose facts an edit changed), a number quoted as the line of a
+    file none of them is (`app/models.py:42`, the path neither one of them nor the end of one)
+    is left out: that file's positions are where they were."""
     found: set[int] = set()
     for finding in findings:
-        quoted = (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
-        found.update(int(number) for number in _NUMBER.findall(repr(quoted)))
+        quoted = repr(
+            (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
+        )
+        if edited is not None:
+            quoted = _FILE_POSITION.sub(lambda match: _kept_if_edited(match, edited), quoted)
+        found.update(int(number) for number in _NUMBER.findall(quoted))
     return frozenset(found)
+
+
+def _kept_if_edited(match: re.Match[str], edited: frozenset[str]) -> str:
+    path = match.group("path")
+    return match.group(0) if any(display.endswith(path) for display in edited) else ""
 
 
 def moved_by_edits(

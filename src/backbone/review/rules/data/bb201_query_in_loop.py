@@ -1983,12 +1983,12 @@ class QueryInLoop(Rule):
 
 
 def _where(project: ProjectIndex, owner: str, line: int) -> str:
-    """`views.py:12` for a line of `owner` (a module, or a function or method in one)."""
+    """`shop/views.py:12` for a line of `owner` (a module, or a function or method in one)."""
     while owner and owner not in project.modules:
         # A function or method: its module is further up the dotted name.
         owner = owner.rpartition(".")[0]
     module = project.modules.get(owner)
-    return f"{module.path.rpartition('/')[2]}:{line}" if module is not None and module.path else f"line {line}"
+    return f"{module.path}:{line}" if module is not None and module.path else f"line {line}"
 
 def _requeries_self(event: QueryEvent) -> bool:
     """`self.channels.order_by("code")` evaluated: a new query from a relation of `self`."""

@@ -139,6 +139,53 @@ def test_a_script_main_that_reads_its_command_line_with_argparse_is_a_command(
     assert _bb201(capsys, _tree(tmp_path / "plain", {"shop/report_names.py": plain})) != []
 
 
+def test_what_a_main_block_runs_is_script_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `if __name__ == "__main__": main(sys.argv)`: what main() reaches runs when a person runs the
+    # file, not in the service. A timeout-less call only it reaches is reported for a script, at
+    # medium confidence; the same call reached by a view too is request code.
+    tool = """\
+        import sys
+
+        import requests
+
+
+        def fetch_token(code):
+            return requests.post("https://accounts.example.com/token", data={"code": code}).json()
+
+
+        def main(argv):
+            print(fetch_token(argv[1]))
+
+
+        if __name__ == "__main__":
+            main(sys.argv)
+        """
+    root = _tree(tmp_path / "script", {"shop/oauth_tool.py": tool})
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low")
+    [finding] = [f for f in run.findings() if f["code"] == "BB102"]
+    assert finding["context"] == "script" and finding["confidence"] == "medium", finding
+    assert "`shop.oauth_tool` runs as a script" in str(finding["context_evidence"])
+    view = """\
+        from shop.oauth_tool import fetch_token
+
+
+        def callback(request):
+            return fetch_token(request.GET["code"])
+        """
+    urls = "from django.urls import path\n\nfrom shop.views import callback\n\nurlpatterns = [path('cb/', callback)]\n"
+    root = _tree(tmp_path / "served", {"shop/oauth_tool.py": tool, "shop/views.py": view, "shop/urls.py": urls})
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low")
+    [finding] = [f for f in run.findings() if f["code"] == "BB102"]
+    assert finding["context"] == "request" and finding["confidence"] == "high", finding
+    # A module the service imports is part of it: its main block is one more way to run a
+    # function (a scheduled job), not a sign that the function is a script's.
+    user = "from shop import oauth_tool\n\n\ndef describe():\n    return oauth_tool.__doc__\n"
+    root = _tree(tmp_path / "imported", {"shop/oauth_tool.py": tool, "shop/about.py": user})
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low")
+    [finding] = [f for f in run.findings() if f["code"] == "BB102"]
+    assert finding["context"] != "script" and finding["confidence"] == "high", finding
+
+
 def test_subcommands_argparse_dispatches_to_and_the_client_objects_they_get_are_command_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -105,7 +105,7 @@ Where the reported code runs decides whether it is reported and how severe it is
 | uncalled | a module-level function, or a method of a module-level class, that nothing in the project calls or names (no call, import, decorator, `__all__`, dotted-path string or attribute read of its name) and that no framework calls by convention, and its code: a leftover helper, or a library's public function | warning, low confidence at most |
 | startup | start-up and shut-down hooks, app factories, AppConfig.ready, import time | warning |
 | cli | CLI commands (click, typer, Flask CLI) and Django management commands | warning |
-| script | files under scripts/ or bin/ | warning |
+| script | files under scripts/ or bin/, and what the `if __name__ == "__main__":` block of a module nothing imports runs | warning |
 | migration | Django migrations and Alembic revisions | not reported |
 | test | tests, fixtures, factories and test-support modules | not reported |
 | unreachable | classes and functions the project names only in branches that never run (`if False:`, `elif ... and False:`), and their code; code after a `return`, `raise`, `continue` or `break` of its block | not reported |

@@ -45,7 +45,7 @@ DESCRIPTIONS = {
     ExecutionContext.CLI: "CLI commands (click, typer, Flask CLI) and Django management commands",
     ExecutionContext.MIGRATION: "Django migrations and Alembic revisions",
     ExecutionContext.TEST: "tests, fixtures, factories and test-support modules",
-    ExecutionContext.SCRIPT: "files under scripts/ or bin/",
+    ExecutionContext.SCRIPT: "files under scripts/ or bin/, and what the `if __name__ == \"__main__\":` block of a module nothing imports runs",
     ExecutionContext.UNKNOWN: "code no known entry point reaches (library APIs, callbacks found by name)",
     ExecutionContext.UNCALLED: (
         "a module-level function, or a method of a module-level class, that nothing in the project calls or "

@@ -45,6 +45,7 @@ from backbone.records import Record
 from backbone.review import reads
 from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
 from backbone.review.knowledge.commands import is_command
+from backbone.review.knowledge.imports import imported_names
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import task_library
 from backbone.review.naming import is_dunder
@@ -217,6 +218,16 @@ class ExecutionContexts:
                         ContextFact(ExecutionContext.MIGRATION, f"run by migration `{module.module}`", (target.qualname,))
                     )
         for module in index.modules.values():
+            # `if __name__ == "__main__": main(sys.argv)` in a module nothing else imports: a
+            # script, what runs when a person runs the file. A module the service imports is part
+            # of it, and its main block one more way to run its functions (a scheduled job).
+            scripted = module.script_calls and not imported_names(index, module.module).imports_module(module.module)
+            for called in module.script_calls if scripted else ():
+                target = index.function(called)
+                if target is not None:
+                    roots.setdefault(ExecutionContext.SCRIPT, []).append(
+                        ContextFact(ExecutionContext.SCRIPT, f"run when `{module.module}` runs as a script", (target.qualname,))
+                    )
             for hook in module.startup_hooks:
                 # `app = FastAPI(lifespan=lifespan)` at import: the application runs the hook at start.
                 target = index.function(hook)

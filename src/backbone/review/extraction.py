@@ -21,7 +21,7 @@ from backbone.review.project import (
     collect_references,
     hook_callbacks,
 )
-from backbone.review.semantic import SemanticModel, block_nodes
+from backbone.review.semantic import SemanticModel, block_nodes, is_main_guard
 
 
 def extract_module_facts(
@@ -88,6 +88,7 @@ def extract_module_facts(
         dotted_function_paths=function_paths,
         built_by=module_level_calls(tree, resolver),
         startup_hooks=import_time_hooks(tree, resolver),
+        script_calls=script_calls(tree, resolver),
         table_creators=extract_table_creators(tree, resolver),
         column_types=extract_column_types(tree, resolver),
         references=references.live,
@@ -128,6 +129,21 @@ def import_time_hooks(tree: ast.Module, resolver: NameResolver) -> tuple[str, ..
         if isinstance(node, ast.Call):
             for hook in hook_callbacks(node):
                 target = resolver.qualified_name(hook)
+                if target is not None:
+                    found.setdefault(target, None)
+    return tuple(found)
+
+
+def script_calls(tree: ast.Module, resolver: NameResolver) -> tuple[str, ...]:
+    """What the module's `if __name__ == "__main__":` block calls (`main(sys.argv)`): the
+    functions that run when the file runs as a script."""
+    found: dict[str, None] = {}
+    for statement in tree.body:
+        if not (isinstance(statement, ast.If) and is_main_guard(statement.test)):
+            continue
+        for node in block_nodes(statement.body):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+                target = resolver.qualified_name(node.func)
                 if target is not None:
                     found.setdefault(target, None)
     return tuple(found)

@@ -260,6 +260,9 @@ class ModuleFacts(Record, frozen=True):
     # Functions handed to an application as start-up or shut-down hooks by module-level code
     # (`app = FastAPI(lifespan=lifespan)`), qualified as far as imports allow.
     startup_hooks: tuple[str, ...] = ()
+    # Functions the module's `if __name__ == "__main__":` block calls, qualified as far as imports
+    # allow: what runs when a person runs the file as a script.
+    script_calls: tuple[str, ...] = ()
     # Module-level functions that create a table with Alembic's `op.create_table` (a project helper
     # an upgrade() calls): qualified name -> (the parameter that names the table, its position, or
     # the table's name when the function spells it).

@@ -280,6 +280,7 @@ class TrackedModule:
     dotted_class_paths = _field("dotted_class_paths")
     built_by = _field("built_by")
     startup_hooks = _field("startup_hooks")
+    script_calls = _field("script_calls")
     table_creators = _field("table_creators")
     column_types = _field("column_types")
     references = _field("references")

@@ -6,8 +6,6 @@ import ast
 from collections.abc import Iterator
 
 from backbone.findings import Confidence, Severity
-from backbone.records import Record
-from backbone.review import reads
 from backbone.review.frameworks import (
     PayloadVia,
     WebFramework,
@@ -16,6 +14,7 @@ from backbone.review.frameworks import (
     response_payloads,
 )
 from backbone.review.knowledge.answers import is_response_builder
+from backbone.review.knowledge.imports import imported_names, named
 from backbone.review.knowledge.schemas import (
     MODEL_SERIALIZER_BASES,
     Dump,
@@ -29,7 +28,6 @@ from backbone.review.orm import (
     model_graph,
     query_value,
 )
-from backbone.review.project import ProjectIndex
 from backbone.review.rules.base import Rule, RuleDoc, Scope
 from backbone.review.rules.contract._secret_dumps import SecretDumps
 from backbone.review.rules.contract._support import (
@@ -664,11 +662,8 @@ class OrmObjectInResponse(Rule):
         # Every import of the project is read, as one question per segment of the names asked
         # about: an edit elsewhere re-checks this file only when it adds or removes an import
         # target (or a dotted-path string) with one of these segments.
-        for key in reads.reference_keys(f"{module}.{node.name}"):
-            reads.record(key)
-        with reads.paused():
-            imported = project.view(f"{self.code}.imported-names", _imported_names)
-        if _names(f"{module}.{node.name}", imported.names) or _names(module, imported.whole_modules):
+        imported = imported_names(project, f"{module}.{node.name}")
+        if imported.imports_name(f"{module}.{node.name}") or named(module, imported.whole_modules):
             return False
         if not imported.internal:
             # No module of the project imports another: backbone sees none of its consumers.
@@ -725,44 +720,6 @@ def _exported(tree: ast.Module, name: str) -> bool:
                 if any(isinstance(node, ast.Constant) and node.value == name for node in ast.walk(statement.value)):
                     return True
     return False
-
-
-class _Imported(Record, frozen=True):
-    """What the project's modules import from each other, by qualified name."""
-
-    # `from app.serializers import UserSerializer`: app.serializers.UserSerializer; also named by a
-    # dotted-path string (`"app.serializers.UserSerializer"`).
-    names: frozenset[str]
-    # `from app import serializers`, `import app.serializers`, `from app.serializers import *`.
-    whole_modules: frozenset[str]
-    # Whether some module of the project imports another (or a name of another).
-    internal: bool
-
-
-def _names(qualname: str, names: frozenset[str]) -> bool:
-    """`qualname` is among `names`, also as it is imported from below a source root
-    (`webhooks.serializers.X` for `label_studio.webhooks.serializers.X`)."""
-    parts = qualname.split(".")
-    return any(".".join(parts[start:]) in names for start in range(len(parts)))
-
-
-def _imported_names(index: ProjectIndex) -> _Imported:
-    names: set[str] = set()
-    whole: set[str] = set()
-    for facts in index.modules.values():
-        for raw in facts.imports.values():
-            if not raw:
-                continue
-            name = index.resolve(raw)
-            (whole if name in index.modules else names).add(name)
-        whole.update(index.resolve(module) for module in facts.star_imports)
-        # `"app.serializers.TaskSerializer"` in settings, loaded with `import_string`.
-        names.update(index.resolve(path) for path in facts.dotted_class_paths)
-    # A star import of a third-party module is no import of the project's own.
-    internal = any(module in index.modules for module in whole) or any(
-        name.rpartition(".")[0] in index.modules for name in names
-    )
-    return _Imported(frozenset(names), frozenset(whole), internal)
 
 
 def _reshaped(statement: ast.Return) -> bool:

@@ -126,6 +126,38 @@ def test_file_io_has_medium_confidence() -> None:
     assert finding.rule_confidence is Confidence.MEDIUM
 
 
+def test_a_path_read_has_medium_confidence_and_a_file_shipped_with_the_module_low() -> None:
+    # How long a read blocks depends on the file: a path from outside is as uncertain as open();
+    # a file next to the module's own (`Path(__file__).parent / ...`, `os.path.dirname(__file__)`)
+    # is a template or a schema shipped with the code, small and on the local disk.
+    found = findings(
+        """
+        import os
+        from pathlib import Path
+
+        HERE = os.path.dirname(os.path.abspath(__file__))
+        page_path = Path(__file__).resolve().parent / "templates" / "page.html"
+
+        async def page():
+            return page_path.read_text()
+
+        async def schema():
+            with open(os.path.join(HERE, "schema.json")) as handle:
+                return handle.read()
+
+        async def upload(path: Path):
+            return path.read_bytes()
+
+        async def report(name):
+            return Path("/srv/reports", name).read_text()
+
+        __all__ = ["page", "schema", "upload", "report"]
+        """
+    )
+    by_line = {finding.line: finding.rule_confidence for finding in found}
+    assert by_line == {9: Confidence.LOW, 12: Confidence.LOW, 16: Confidence.MEDIUM, 19: Confidence.MEDIUM}, by_line
+
+
 # --- what is exempt ----------------------------------------------------------------------
 
 

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 Produce = Callable[[str, "ast.Call | None"], "str | None"]
 # (receiver type, member name, the call) -> the type name of the result, or None. The
 # call is None for an attribute read (`db.session`) and for an operator (`path / "name"`
-# asks for "__truediv__"); calling the object itself (`SessionLocal()`) asks for "__call__".
+# asks for "__truediv__"); calling the object itself (`SessionLocal()`) asks for "__call__";
+# a function of `applied` called on the object (`os.path.dirname(path)`) asks for the
+# function's qualified name followed by "()".
 Derive = Callable[[str, str, "ast.Call | None"], "str | None"]
 # (the type a project class inherits, the method names the project classes on the way
 # define) -> the type of an instance of the project class (a subclass that overrides
@@ -44,6 +46,8 @@ Derive = Callable[[str, str, "ast.Call | None"], "str | None"]
 Refine = Callable[[str, frozenset[str]], "str | None"]
 
 _MAX_DEPTH = 8
+# The name of a module's own file (`Path(__file__).parent / "page.html"`), asked of `produce`.
+MODULE_FILE = "__file__"
 
 
 class ObjectTypes:
@@ -55,11 +59,14 @@ class ObjectTypes:
         produce: Produce,
         derive: Derive | None = None,
         refine: Refine | None = None,
+        applied: frozenset[str] = frozenset(),
     ) -> None:
+        """`applied`: functions whose result `derive` tells from the type of their first argument."""
         self.context = context
         self._produce = produce
         self._derive = derive
         self._refine = refine
+        self._applied = applied
         self._class_types: dict[str, str | None] = {}
         self._in_progress: set[int] = set()
         self._known: dict[ast.expr, str | None] = {}
@@ -133,6 +140,11 @@ class ObjectTypes:
 
     def _call_type(self, call: ast.Call) -> str | None:
         qualified = self.context.call_name(call)
+        if qualified in self._applied and call.args and self._derive is not None:
+            argument = self.of(call.args[0])
+            applied = self._derive(argument, f"{qualified}()", call) if argument is not None else None
+            if applied is not None:
+                return applied
         if qualified is not None:
             produced = self._produce(qualified, call)
             if produced is not None:
@@ -161,6 +173,9 @@ class ObjectTypes:
             bindings = self._bindings_of(scope)
             if name.id in bindings:
                 return self._binding_type(bindings[name.id], scope)
+        if name.id == MODULE_FILE:
+            # The module's own file, which the module does not bind: what it ships with.
+            return self._produce(MODULE_FILE, None)
         return None
 
     def _attribute_type(self, node: ast.Attribute) -> str | None:

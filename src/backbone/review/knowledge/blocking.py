@@ -29,9 +29,11 @@ import ast
 import enum
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
+
 from backbone.findings import Confidence
 from backbone.records import Record
-from backbone.review.knowledge.bindings import ObjectTypes
+from backbone.review.knowledge.bindings import MODULE_FILE, ObjectTypes
 from backbone.review.knowledge.network import (
     HTTP_CONNECTIONS,
     HTTPX_FUNCTIONS,
@@ -242,6 +244,15 @@ _URLLIB_OPENER = "urllib.request.OpenerDirector"
 _SMTP = "smtplib.SMTP"
 _POPEN = "subprocess.Popen"
 _PATH = "pathlib.Path"
+# A path to a file shipped with the module's own code (`Path(__file__).parent / "page.html"`,
+# `os.path.join(os.path.dirname(__file__), "schema.json")`): a template, a schema, static text,
+# on the local disk and small; reading it blocks as briefly as anything does.
+_PACKAGE_FILE = "package file"
+# Functions whose result is a path to what their first argument points into.
+_PATH_FUNCTIONS = frozenset(
+    {"pathlib.Path", "pathlib.PurePath", "os.path.dirname", "os.path.join", "os.path.abspath",
+     "os.path.realpath", "os.path.normpath"}
+)
 
 _PRODUCERS: dict[str, str] = {
     **{name: _REQUESTS_SESSION for name in REQUESTS_SESSION_CLASSES},
@@ -275,6 +286,7 @@ _BLOCKING_METHODS: dict[str, tuple[frozenset[str], BlockingKind, str]] = {
     ),
     _POPEN: (frozenset({"communicate", "wait"}), BlockingKind.SUBPROCESS, _SUBPROCESS_FIX),
     _PATH: (frozenset({"read_text", "read_bytes", "write_text", "write_bytes"}), BlockingKind.FILE, _FILE_FIX),
+    _PACKAGE_FILE: (frozenset({"read_text", "read_bytes", "write_text", "write_bytes"}), BlockingKind.FILE, _FILE_FIX),
 }
 _ANY_BLOCKING_METHOD = frozenset(name for methods, _, _ in _BLOCKING_METHODS.values() for name in methods)
 _PATH_DERIVING = frozenset(
@@ -283,18 +295,22 @@ _PATH_DERIVING = frozenset(
 
 
 def _derive(receiver: str, member: str, call: ast.Call | None) -> str | None:
+    if receiver == _PACKAGE_FILE and (member in _PATH_DERIVING or member.removesuffix("()") in _PATH_FUNCTIONS):
+        return _PACKAGE_FILE
     if receiver == _PATH and member in _PATH_DERIVING:
         return _PATH
     return None
 
 
 def _produce(qualified: str, call: ast.Call | None) -> str | None:
+    if qualified == MODULE_FILE:
+        return _PACKAGE_FILE
     return _PRODUCERS.get(qualified)
 
 
 def blocking_types(context: FileContext) -> ObjectTypes:
     """Types of blocking clients and handles in one file: sessions, connections, Popen objects, paths."""
-    return ObjectTypes(context, _produce, _derive)
+    return ObjectTypes(context, _produce, _derive, applied=_PATH_FUNCTIONS)
 
 
 def blocking_call(call: ast.Call, types: ObjectTypes) -> BlockingCall | None:
@@ -304,7 +320,10 @@ def blocking_call(call: ast.Call, types: ObjectTypes) -> BlockingCall | None:
     if qualified is not None:
         kind = BLOCKING_FUNCTIONS.get(qualified)
         if kind is not None:
-            return _named(qualified, kind, call)
+            found = _named(qualified, kind, call)
+            if kind is BlockingKind.FILE and call.args and types.of(call.args[0]) == _PACKAGE_FILE:
+                return replace(found, confidence=Confidence.LOW)
+            return found
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in _ANY_BLOCKING_METHOD:
         receiver_type = types.of(func.value)
@@ -331,7 +350,12 @@ def _by_receiver(func: ast.Attribute, receiver_type: str, context: FileContext) 
     if func.attr not in methods:
         return None
     shown = _shown(func.value, context)
-    return BlockingCall(kind, f"{shown}.{func.attr}()", fix, Confidence.HIGH, receiver=_root_name(func.value))
+    # A file read is as slow as the file is big, which the code does not say: medium, as `open()`;
+    # a file shipped with the module (a template, a schema) is small and local: low.
+    confidence = Confidence.HIGH
+    if kind is BlockingKind.FILE:
+        confidence = Confidence.LOW if receiver_type == _PACKAGE_FILE else Confidence.MEDIUM
+    return BlockingCall(kind, f"{shown}.{func.attr}()", fix, confidence, receiver=_root_name(func.value))
 
 
 def _root_name(node: ast.AST) -> str | None:

@@ -2281,6 +2281,38 @@ def test_bb710_leaves_out_the_drop_of_a_table_no_model_declares_any_more(
     assert found == ([("BB710", 5)] if reported else [])
 
 
+@pytest.mark.parametrize(
+    ("models", "reported"),
+    [
+        ("class Order(models.Model):\n    total = models.IntegerField()\n", False),
+        ("class Order(models.Model):\n    total = models.IntegerField()\n\n\n"
+         "class OrderHistory(models.Model):\n    total = models.IntegerField()\n", True),
+    ],
+)
+def test_bb710_leaves_out_a_step_before_the_drop_of_a_table_no_model_declares_any_more(
+    tmp_path: Path, models: str, reported: bool
+) -> None:
+    """A column removed from a table the same migration then drops: the table is retired as the
+    drop retires it, whichever step waits for the lock first."""
+    files = {
+        **RETIRING_MIGRATIONS,
+        "shop/migrations/0002_delete_orderhistory.py": """\
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                dependencies = [("shop", "0001_initial")]
+                operations = [
+                    migrations.RemoveField(model_name="orderhistory", name="total"),
+                    migrations.DeleteModel(name="OrderHistory"),
+                ]
+            """,
+        "shop/models.py": "from django.db import models\n\n\n" + models,
+    }
+    found = [(finding.code, finding.line) for finding in review_tree(tmp_path, files, SEEN_AT_LOW)
+             if finding.code == "BB710"]
+    assert found == ([("BB710", 6)] if reported else [])
+
+
 def test_bb710_still_reports_a_dropped_table_when_the_project_declares_no_model(tmp_path: Path) -> None:
     """Without models, nothing tells which tables the code reads (raw SQL): the drop is reported."""
     found = [(finding.code, finding.line) for finding in review_tree(tmp_path, RETIRING_MIGRATIONS, SEEN_AT_LOW)

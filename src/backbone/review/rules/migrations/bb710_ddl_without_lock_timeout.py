@@ -38,10 +38,11 @@ class DdlWithoutLockTimeout(MigrationRule):
         what_it_does=(
             "Finds migrations with a step that takes SHARE or a stronger lock on a table that exists before "
             "the migration, and no `SET lock_timeout` (in `RunSQL`/`op.execute`) before it. With the "
-            "`large-tables` option, only those tables count. Not reported on a table the step drops "
+            "`large-tables` option, only those tables count. Not reported on a table the migration drops "
             "(`DeleteModel`, `op.drop_table`, `DROP TABLE`) that no model of the project declares any more, in a "
-            "project that declares its tables as models: no code of the release reads it, so no query of the "
-            "service queues behind the drop (the code being replaced may still read it: BB706 says so)."
+            "project that declares its tables as models, whether the step is the drop or comes before it (a "
+            "column removed first): no code of the release reads it, so no query of the service queues behind "
+            "the lock (the code being replaced may still read it: BB706 says so)."
         ) + NOT_ON_NEW_TABLES + NOT_ON_OTHER_DATABASES + APPLIED_BY_THE_PROJECT + NOT_IN_REPLACED,
         why_is_this_bad=(
             "An ALTER TABLE waits for the running transactions on the table to finish; while it waits, its "
@@ -118,18 +119,21 @@ class DdlWithoutLockTimeout(MigrationRule):
     )
 
     def _retired(self, migration: Migration, step: Step) -> bool:
-        """A table the step drops that no model of the project declares today."""
+        """A table the migration drops that no model of the project declares today."""
         return bool(step.table) and self.declares_models() and not self.declared_by(migration, step.table)
 
     def check(self, migration: Migration) -> None:
         large = self.option("large-tables")
         tables = {name.lower() for name in large} if isinstance(large, tuple) else set()
+        # The tables the migration drops: a step on one of them before the drop (a column removed
+        # first) retires it as the drop does.
+        dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
         for step in migration.steps:
             if step.kind.name == "LOCK_TIMEOUT" and step.value not in ("", "0"):
                 return
             if not migration.existing(step) or (tables and step.table not in tables):
                 continue
-            if step.kind is StepKind.DROP_TABLE and self._retired(migration, step):
+            if step.table in dropped and self._retired(migration, step):
                 continue
             found = effect(step, self.postgres_version)
             if found is None or found.lock.rank < LockMode.SHARE.rank:

@@ -757,3 +757,18 @@ def test_the_names_a_module_looks_up_at_run_time_and_spells_in_strings() -> None
     assert names.names("on_rates", ["handlers"], method=False)
     # Any method may be the action; a module's function is no attribute of a job.
     assert names.names("legacy", ["Client"], method=True) and not names.names("legacy", ["clients"], method=False)
+
+
+def test_one_reading_of_a_call_s_argument_by_keyword_or_position() -> None:
+    import ast
+
+    from backbone.review.names import argument
+
+    call = ast.parse("f(1, b=2)").body[0].value  # type: ignore[attr-defined]
+    starred = ast.parse("f(*rest, 3)").body[0].value  # type: ignore[attr-defined]
+    assert ast.literal_eval(argument(call, 0, "a")) == 1
+    assert ast.literal_eval(argument(call, 1, "b")) == 2
+    assert argument(call, 2, "c") is None and argument(call, None, "a") is None
+    assert ast.literal_eval(argument(call, None, "b")) == 2
+    # After a `*rest`, which argument sits at a position is unknown.
+    assert argument(starred, 1, None) is None

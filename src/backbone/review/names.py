@@ -116,12 +116,18 @@ def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    """The argument `name=` of `call`, else its positional argument at `position`, or None."""
-    found = keyword_value(call, name)
+def argument(call: ast.Call, position: int | None, name: str | None) -> ast.expr | None:
+    """The argument `name=` of `call`, else its positional argument at `position`, or None (also
+    when a `*args` at or before `position` leaves unknown which argument lands there). Either
+    may be None: a parameter that is keyword-only, or positional-only."""
+    found = keyword_value(call, name) if name is not None else None
     if found is not None:
         return found
-    return call.args[position] if len(call.args) > position else None
+    if position is None or not 0 <= position < len(call.args):
+        return None
+    if any(isinstance(given, ast.Starred) for given in call.args[: position + 1]):
+        return None
+    return call.args[position]
 
 
 class NameResolver:

@@ -45,7 +45,7 @@ from backbone.review.frameworks.catalog import (
     framework_of_packages,
 )
 from backbone.review.frameworks.payloads import expand_payload
-from backbone.review.names import NameResolver, dotted_parts, keyword_value
+from backbone.review.names import NameResolver, argument, dotted_parts, keyword_value
 from backbone.review.semantic import Bindings, bind_target
 
 URLPATTERNS = "urlpatterns"
@@ -251,8 +251,8 @@ class _RouteExtractor:
         for decorator in node.decorator_list:
             self._function_decorator(decorator, qualname, node, scope)
         inner = _Scope((*scope.names, node.name), True, scope.class_qualname, parent=scope)
-        for argument in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
-            inner.bindings.setdefault(argument.arg, []).append(None)
+        for parameter in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+            inner.bindings.setdefault(parameter.arg, []).append(None)
         self._body(node.body, inner)
         self._returned_calls(qualname, inner, node)
 
@@ -436,9 +436,9 @@ class _RouteExtractor:
             if not isinstance(entry, ast.Call):
                 continue
             kind = self._qualified(entry.func, scope)
-            path = _literal_str(_argument(entry, 0, "path"))
+            path = _literal_str(argument(entry, 0, "path"))
             if kind in STARLETTE_ROUTE or kind in STARLETTE_WEBSOCKET_ROUTE:
-                endpoint = _argument(entry, 1, "endpoint")
+                endpoint = argument(entry, 1, "endpoint")
                 handler = self._qualified(endpoint, scope) if endpoint is not None else None
                 if handler is None:
                     continue
@@ -451,7 +451,7 @@ class _RouteExtractor:
                 self.found.append(RouteBinding(owner, handler, full, methods, source, entry.lineno))
             elif kind in STARLETTE_MOUNT:
                 inline = keyword_value(entry, "routes")
-                app = _argument(entry, 1, "app")
+                app = argument(entry, 1, "app")
                 if inline is not None:
                     self._route_entries(inline, owner, _join_literal(prefix, path) or "", scope)
                 elif app is not None:
@@ -502,11 +502,11 @@ class _RouteExtractor:
         if name not in DJANGO_PATH_FUNCTIONS:
             return
         regex = name in DJANGO_REGEX_PATH_FUNCTIONS
-        route = _literal_str(_argument(element, 0, "route"))
+        route = _literal_str(argument(element, 0, "route"))
         if route is not None and regex:
             route = _strip_regex_anchors(route)
         full = _join_literal(prefix, route)
-        view = _argument(element, 1, "view")
+        view = argument(element, 1, "view")
         if view is None:
             return
         self._pattern_view(view, full, regex, element.lineno, scope, depth)
@@ -532,7 +532,7 @@ class _RouteExtractor:
             return
         callee = self._qualified(view.func, scope)
         if callee in DJANGO_INCLUDE_FUNCTIONS:
-            target = _argument(view, 0, "arg")
+            target = argument(view, 0, "arg")
             if target is not None:
                 self._include_target(target, full, line, scope, depth)
             return
@@ -609,11 +609,11 @@ class _RouteExtractor:
         elif method == "mount":
             child = self._qualified_argument(call, 1, "app", scope)
             if child is not None:
-                self._mount(owner, child, _literal_str(_argument(call, 0, "path")), False, line)
+                self._mount(owner, child, _literal_str(argument(call, 0, "path")), False, line)
         elif method == "add_router":
             child = self._qualified_argument(call, 1, "router", scope)
             if child is not None:
-                self._mount(owner, child, _literal_str(_argument(call, 0, "prefix")), False, line)
+                self._mount(owner, child, _literal_str(argument(call, 0, "prefix")), False, line)
         elif method == "add_namespace":
             child = self._qualified_argument(call, 0, "ns", scope)
             if child is not None:
@@ -622,12 +622,12 @@ class _RouteExtractor:
             handler = self._qualified_argument(call, 1, "endpoint", scope)
             if handler is not None:
                 methods, source = _methods_argument(keyword_value(call, "methods"), default=("GET",))
-                path = _literal_str(_argument(call, 0, "path"))
+                path = _literal_str(argument(call, 0, "path"))
                 self._bind(owner, handler, path, methods, source, line)
         elif method in ("add_api_websocket_route", "add_websocket_route"):
             handler = self._qualified_argument(call, 1, "endpoint", scope)
             if handler is not None:
-                path = _literal_str(_argument(call, 0, "path"))
+                path = _literal_str(argument(call, 0, "path"))
                 self._bind(owner, handler, path, (WEBSOCKET,), MethodSource.EXPLICIT, line)
         elif method == "add_url_rule":
             self._add_url_rule(call, owner, scope)
@@ -643,11 +643,11 @@ class _RouteExtractor:
                         self._bind(owner, handler, path, (), MethodSource.VIEW, line)
 
     def _qualified_argument(self, call: ast.Call, position: int, keyword: str, scope: _Scope) -> str | None:
-        node = _argument(call, position, keyword)
+        node = argument(call, position, keyword)
         return self._qualified(node, scope) if node is not None else None
 
     def _add_url_rule(self, call: ast.Call, owner: str, scope: _Scope) -> None:
-        view = _argument(call, 2, "view_func")
+        view = argument(call, 2, "view_func")
         if view is None:
             return
         as_view = isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) and view.func.attr == "as_view"
@@ -656,17 +656,17 @@ class _RouteExtractor:
         if handler is None:
             return
         methods, source = _methods_argument(keyword_value(call, "methods"), default=("GET",))
-        path = _literal_str(_argument(call, 0, "rule"))
+        path = _literal_str(argument(call, 0, "rule"))
         self._bind(owner, handler, path, methods, source, call.lineno)
 
     def _viewset_registration(self, call: ast.Call, owner: str, scope: _Scope) -> None:
-        viewset = _argument(call, 1, "viewset")
+        viewset = argument(call, 1, "viewset")
         if viewset is None:
             return
         handler = self._qualified(viewset, scope)
         if handler is None:
             return
-        path = _literal_str(_argument(call, 0, "prefix"))
+        path = _literal_str(argument(call, 0, "prefix"))
         if path is not None:
             path = _strip_regex_anchors(path)
         self._bind(owner, handler, path, (), MethodSource.VIEW, call.lineno)
@@ -699,14 +699,14 @@ class _RouteExtractor:
             framework, kind, fixed = VIEW_METHOD_DECORATORS[name]
             methods = fixed
             if kind is MethodsDecorator.FIRST_ARGUMENT and call is not None:
-                argument = _argument(call, 0, "http_method_names" if framework is WebFramework.DRF else "request_method_list")
-                if argument is not None:
-                    methods = _literal_methods(argument) or ()
+                given = argument(call, 0, "http_method_names" if framework is WebFramework.DRF else "request_method_list")
+                if given is not None:
+                    methods = _literal_methods(given) or ()
             self.found.append(ViewMethodsDeclaration(qualname, framework, methods, decorator.lineno))
             return
         if name is not None and name in STANDALONE_ROUTE_DECORATORS and call is not None:
             framework, verbs = STANDALONE_ROUTE_DECORATORS[name]
-            path_node = _argument(call, 0, "path")
+            path_node = argument(call, 0, "path")
             # `@post()` serves the controller's (or app's) own path.
             path = _literal_str(path_node) if path_node is not None else ""
             if verbs:
@@ -722,13 +722,13 @@ class _RouteExtractor:
         verb = call.func.attr
         if verb not in HTTP_METHODS and verb not in ROUTE_DECORATORS and verb not in WEBSOCKET_DECORATORS:
             if verb == "api_operation":
-                methods, source = _methods_argument(_argument(call, 0, "methods"), default=())
-                path = _literal_str(_argument(call, 1, "path"))
+                methods, source = _methods_argument(argument(call, 0, "methods"), default=())
+                path = _literal_str(argument(call, 1, "path"))
                 router = self._qualified(call.func.value, scope) or ""
                 self._bind(router, qualname, path, methods, source, decorator.lineno)
             return
         router = self._qualified(call.func.value, scope) or ""
-        path_node = _argument(call, 0, "path")
+        path_node = argument(call, 0, "path")
         if path_node is None:
             path_node = keyword_value(call, "rule")
         path = _literal_str(path_node)
@@ -934,12 +934,6 @@ def _nested_blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
     elif isinstance(statement, ast.Match):
         for case in statement.cases:
             yield case.body
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
-    if len(call.args) > position and not any(isinstance(arg, ast.Starred) for arg in call.args[: position + 1]):
-        return call.args[position]
-    return keyword_value(call, keyword)
 
 
 def _literal_str(node: ast.expr | None) -> str | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 
 from backbone.records import Record
+from backbone.review.names import argument
 
 Resolve = Callable[[ast.expr], "str | None"]
 # Local name -> the values bound to it in one function (None for an unknown binding).
@@ -204,15 +205,6 @@ def status_code_of(node: ast.expr) -> int | None:
     return int(member) if member is not None else None
 
 
-def _argument(call: ast.Call, position: int | None, keyword: str | None) -> ast.expr | None:
-    for item in call.keywords:
-        if keyword is not None and item.arg == keyword:
-            return item.value
-    if position is not None and 0 <= position < len(call.args) and not isinstance(call.args[position], ast.Starred):
-        return call.args[position]
-    return None
-
-
 def _status(node: ast.expr | None, default: int) -> tuple[int | None, ast.expr | None, StatusSource]:
     if node is None:
         return default, None, StatusSource.DEFAULT
@@ -340,12 +332,12 @@ def _call_answer(
         body = call.args[0] if len(call.args) == 1 and not call.keywords else None
         keywords = tuple(item for item in call.keywords if item.arg is not None) if not call.args else ()
         return Answer(call, body, keywords, 200, None, StatusSource.DEFAULT)
-    body = _argument(call, builder.body_position, builder.body_keyword)
+    body = argument(call, builder.body_position, builder.body_keyword)
     data = builder.data
     if body is not None and isinstance(body, ast.Call) and resolve(body.func) in _TEXT_ENCODERS and body.args:
         body = body.args[0]
         data = True
-    status, status_node, source = _status(_argument(call, builder.status_position, builder.status_keyword), builder.default_status)
+    status, status_node, source = _status(argument(call, builder.status_position, builder.status_keyword), builder.default_status)
     if body is not None and isinstance(body, ast.Call) and name in ("flask.make_response", "quart.make_response"):
         inner = _call_answer(body, resolve, bare_data, tuples, default_status, bindings, depth + 1)
         if inner is not None:
@@ -368,7 +360,7 @@ def raised_answer(exception: ast.expr, resolve: Resolve) -> Answer | None:
     if spec is None or not isinstance(exception, ast.Call):
         return None
     position, keyword = spec
-    node = _argument(exception, position if position >= 0 else None, keyword)
+    node = argument(exception, position if position >= 0 else None, keyword)
     if node is None:
         return None
     return Answer(exception, None, (), status_code_of(node), node, StatusSource.EXPLICIT)

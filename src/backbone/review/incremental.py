@@ -440,10 +440,9 @@ _PRESENCE_FIELDS = frozenset({"path", "module"})
 
 def _names(facts: ModuleFacts) -> set[str]:
     """What a module names, as `ProjectIndex.names_read` reads it (the `N` keys)."""
-    return {
-        *facts.references, *facts.imports.values(), *facts.dotted_class_paths, *facts.dotted_function_paths,
-        *facts.attribute_reads,
-    }
+    from backbone.review.naming import spelled_names
+
+    return {*spelled_names(facts), *facts.attribute_reads}
 
 
 class _Ranks:

@@ -115,6 +115,13 @@ def _constant_start(key: ast.expr) -> str:
     return start if start.isidentifier() else ""
 
 
+def spelled_names(facts: ModuleFacts) -> tuple[str, ...]:
+    """The dotted names a module's code reads where it can run, imports, or spells in a
+    dotted-path string: with its attribute reads, what it names (`NamesRead`, and the `N` keys
+    an edit changes, `incremental.changed_facts`)."""
+    return (*facts.references, *facts.imports.values(), *facts.dotted_class_paths, *facts.dotted_function_paths)
+
+
 class NamesRead(Record, frozen=True):
     """What the project's code names, anywhere (`ProjectIndex.names_read`)."""
 
@@ -138,9 +145,8 @@ class NamesRead(Record, frozen=True):
         method_prefixes: set[str] = set()
         owner_prefixes: dict[str, set[str]] = {}
         for facts in modules:
-            spelled = (*facts.references, *facts.imports.values(), *facts.dotted_class_paths, *facts.dotted_function_paths)
             # One split of them all: the names of a module are many, their segments few.
-            segments.update(".".join(spelled).split("."))
+            segments.update(".".join(spelled_names(facts)).split("."))
             for name in facts.attribute_reads:
                 if not name.endswith("*"):
                     segments.add(name)

@@ -1630,19 +1630,24 @@ def lock_findings(root: Path, files: dict[str, str]) -> list[Finding]:
 
 
 def served(findings: list[Finding], expected: list[tuple[str, int]]) -> bool:
-    """The findings are the expected ones, none of them marked as applied by the project."""
-    return [(finding.code, finding.line) for finding in findings] == expected and all(
-        finding.rule_confidence is not Confidence.LOW and "(The project" not in finding.message for finding in findings
-    )
+    """The findings are the expected ones, none of them marked as applied by the project (an
+    assertion error says which is not)."""
+    assert [(finding.code, finding.line) for finding in findings] == expected
+    for finding in findings:
+        assert finding.rule_confidence is not Confidence.LOW, (finding.code, finding.line, finding.rule_confidence)
+        assert "(The project" not in finding.message, (finding.code, finding.line, finding.message)
+    return True
 
 
 def self_migrated(findings: list[Finding], expected: list[tuple[str, int]], evidence: str) -> bool:
     """The findings are the expected ones, each at low confidence, its message ending with
-    `evidence` and the caveat."""
+    `evidence` and the caveat (an assertion error says which is not)."""
     ending = f" ({evidence}; this matters when other instances serve while it migrates.)"
-    return [(finding.code, finding.line) for finding in findings] == expected and all(
-        finding.rule_confidence is Confidence.LOW and finding.message.endswith(ending) for finding in findings
-    )
+    assert [(finding.code, finding.line) for finding in findings] == expected
+    for finding in findings:
+        assert finding.rule_confidence is Confidence.LOW, (finding.code, finding.line, finding.rule_confidence)
+        assert finding.message.endswith(ending), (finding.code, finding.line, finding.message, ending)
+    return True
 
 
 def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_confidence(tmp_path: Path) -> None:

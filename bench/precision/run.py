@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -86,16 +87,20 @@ class Project:
         return WORK / "reports" / f"{self.name}-{self.version}.json"
 
 
-def load_projects(which: str) -> list[Project]:
+@functools.cache
+def _listed() -> tuple[Project, ...]:
+    """projects.toml, read once."""
     data = tomllib.loads((HERE / "projects.toml").read_text())
-    projects = [Project(**entry) for entry in data["project"]]
-    return [p for p in projects if which == "all" or p.set == which]
+    return tuple(Project(**entry) for entry in data["project"])
+
+
+def load_projects(which: str) -> list[Project]:
+    return [p for p in _listed() if which == "all" or p.set == which]
 
 
 def project_sets() -> list[str]:
     """The sets projects.toml names, in the order they were listed."""
-    data = tomllib.loads((HERE / "projects.toml").read_text())
-    return list(dict.fromkeys(entry["set"] for entry in data["project"]))
+    return list(dict.fromkeys(project.set for project in _listed()))
 
 
 def _download(project: Project, downloads: Path) -> None:

@@ -2333,3 +2333,29 @@ def test_the_migrations_of_a_test_app_are_not_reviewed_as_the_project_s(tmp_path
     moved["shop/testapp/__init__.py"] = ""
     assert lock_findings(tmp_path / "testapp", moved) == []
     assert served(lock_findings(tmp_path / "app", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
+
+
+def test_a_partial_unique_constraint_is_built_as_a_unique_index(tmp_path: Path) -> None:
+    """Django builds `UniqueConstraint(condition=...)` (and covering or functional ones) with
+    `CREATE UNIQUE INDEX`: a SHARE lock while it builds (BB702, and BB710 names that lock), no
+    constraint validated under ACCESS EXCLUSIVE (not BB703). A plain one is `ADD CONSTRAINT`."""
+    def operations(constraint: str) -> dict[str, str]:
+        return {
+            **DJANGO_PROJECT,
+            "shop/migrations/0002_unique.py": _operations_migration(
+                "0001_initial", f'migrations.AddConstraint(model_name="order", constraint={constraint})'
+            ),
+        }
+
+    partial = 'models.UniqueConstraint(fields=["total"], condition=models.Q(total__gt=0), name="one_total")'
+    found = {(finding.code, finding.line): finding for finding in review_tree(tmp_path / "partial", operations(partial), SEEN_AT_LOW)
+             if finding.path.endswith("0002_unique.py")}
+    assert sorted(found) == [("BB702", 5), ("BB710", 5)], sorted(found)
+    assert found[("BB702", 5)].message.startswith("Creates a unique index without CONCURRENTLY")
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in found[("BB702", 5)].fix.message
+    assert "a SHARE lock" in found[("BB710", 5)].message
+    plain = 'models.UniqueConstraint(fields=["total"], name="one_total")'
+    found = {(finding.code, finding.line): finding for finding in review_tree(tmp_path / "plain", operations(plain), SEEN_AT_LOW)
+             if finding.path.endswith("0002_unique.py")}
+    assert sorted(found) == [("BB703", 5), ("BB710", 5)], sorted(found)
+    assert "ACCESS EXCLUSIVE" in found[("BB710", 5)].message

@@ -365,7 +365,12 @@ def _django_operation(
         kind = ConstraintKind.CHECK
         if isinstance(constraint, ast.Call) and _last(context.call_name(constraint)) == "UniqueConstraint":
             kind = ConstraintKind.UNIQUE
-        steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
+        if kind is ConstraintKind.UNIQUE and _built_as_unique_index(constraint):
+            # Django builds a conditional, covering or functional unique constraint as `CREATE UNIQUE
+            # INDEX` (SHARE lock for the build), not `ALTER TABLE ... ADD CONSTRAINT`.
+            steps.append(Step(StepKind.CREATE_INDEX, call, text, model, constraint=kind))
+        else:
+            steps.append(Step(StepKind.ADD_CONSTRAINT, call, text, model, constraint=kind))
     elif name == "AlterUniqueTogether":
         together = argument(call, 1, "unique_together")
         # A set of field tuples: Django adds a UNIQUE constraint for each new one (what it had
@@ -1205,3 +1210,15 @@ def _length(node: ast.expr | None) -> int | None:
         if isinstance(value, ast.Constant) and isinstance(value.value, int):
             return value.value
     return None
+
+
+# What makes Django build a UniqueConstraint as a unique index (`BaseDatabaseSchemaEditor._create_unique_sql`).
+_INDEX_ONLY_UNIQUE = frozenset({"condition", "include", "opclasses", "expressions"})
+
+
+def _built_as_unique_index(constraint: ast.expr | None) -> bool:
+    """`UniqueConstraint(fields=[...], condition=Q(...))`, `include=`, `opclasses=`, or expressions
+    (`UniqueConstraint(Lower("email"), name=...)`)."""
+    if not isinstance(constraint, ast.Call):
+        return False
+    return bool(constraint.args) or any(keyword.arg in _INDEX_ONLY_UNIQUE for keyword in constraint.keywords)

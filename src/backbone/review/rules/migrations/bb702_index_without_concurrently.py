@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backbone.findings import Severity
 from backbone.review.migrations import (
+    ConstraintKind,
     Migration,
     StepKind,
     built_under_lock,
@@ -38,7 +39,8 @@ class IndexWithoutConcurrently(MigrationRule):
     doc = RuleDoc(
         what_it_does=(
             "Finds Django `AddIndex`/`RemoveIndex` (instead of `AddIndexConcurrently`/`RemoveIndexConcurrently` "
-            "in a migration with `atomic = False`), Alembic `op.create_index`/`op.drop_index` without "
+            "in a migration with `atomic = False`), `AddConstraint` of a `UniqueConstraint` Django builds as a "
+            "unique index (with `condition=`, `include=`, `opclasses=` or expressions: `CREATE UNIQUE INDEX`), Alembic `op.create_index`/`op.drop_index` without "
             "`postgresql_concurrently=True`, and `CREATE INDEX`/`DROP INDEX` without `CONCURRENTLY` in SQL, on "
             "a table the migration did not create. Not reported: an index dropped in an atomic migration that "
             "holds an ACCESS EXCLUSIVE lock on its table anyway (an earlier step took it, or a later step of "
@@ -163,11 +165,12 @@ class IndexWithoutConcurrently(MigrationRule):
                 continue
             creating = step.kind is StepKind.CREATE_INDEX
             verb = "Creates" if creating else "Drops"
+            unique = creating and step.constraint is ConstraintKind.UNIQUE
             self.report(
                 step.node,
-                f"{verb} an index without CONCURRENTLY: it {self.consequence(step)}"
+                f"{verb} {'a unique' if unique else 'an'} index without CONCURRENTLY: it {self.consequence(step)}"
                 f"{' for the whole build' if creating else ''}.",
-                fix=code_for(
+                fix=_UNIQUE_INDEX_FIX if unique else code_for(
                     migration,
                     "Use the concurrent operation in a non-atomic migration:\n"
                     "    from django.contrib.postgres.operations import "
@@ -180,3 +183,15 @@ class IndexWithoutConcurrently(MigrationRule):
                     f"        op.{'create_index' if creating else 'drop_index'}(..., postgresql_concurrently=True)",
                 ),
             )
+
+
+_UNIQUE_INDEX_FIX = (
+    "Build the unique index concurrently in a non-atomic migration and keep the constraint in Django's state:\n"
+    "    class Migration(migrations.Migration):\n"
+    "        atomic = False\n"
+    "        operations = [migrations.SeparateDatabaseAndState(\n"
+    "            database_operations=[migrations.RunSQL(\"CREATE UNIQUE INDEX CONCURRENTLY ... WHERE ...\", "
+    "\"DROP INDEX CONCURRENTLY ...\")],\n"
+    "            state_operations=[migrations.AddConstraint(...)],\n"
+    "        )]"
+)

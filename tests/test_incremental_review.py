@@ -642,3 +642,9 @@ def test_a_line_quoted_with_a_file_no_edit_changed_cannot_have_moved() -> None:
     assert quoted_numbers(found, frozenset({"shop/views.py"})) == {12, 7}
     assert quoted_numbers(found, frozenset({"my dir/models.py"})) == {7, 41, 43}
     assert quoted_numbers(found, frozenset()) == {7}
+    # Whatever stands before the path (a line break, a tab, `./`), it is read as the text holds it.
+    spaced = [finding("declared at\napp/models.py:42"), finding("x\tapp/models.py:43 and ./app/models.py:44")]
+    assert quoted_numbers(spaced, frozenset({"app/models.py"})) == {42, 43, 44}
+    assert quoted_numbers(spaced, frozenset({"app/views.py"})) == set()
+    # A display path with an escaped byte (`printable_path`) is compared as displayed.
+    assert quoted_numbers([finding("see pkg\\xfe/mod.py:9")], frozenset({"pkg\\xfe/mod.py"})) == {9}

@@ -129,3 +129,60 @@ def test_query_chain_follows_a_call_only_into_the_branch_its_constant_argument_t
         assert (chain is not None) is reaches, call
     # Arguments unknown: the query may run.
     assert query_chain(index, "app.tags.clean_tag") is not None
+
+
+_REBOUND = """
+from django.db import models
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+
+
+def cached_tag(name, cached=True):
+    if name not in CACHE:
+        cached = False
+    if not cached:
+        return Tag.objects.filter(name=name).first()
+    return CACHE[name]
+
+
+def tags_under(root, paths=None):
+    if paths is None:
+        paths = [tag.name for tag in Tag.objects.all()]
+    if paths:
+        Tag.objects.filter(name__in=paths).delete()
+    return paths
+
+
+def retried(name, first=True):
+    for _ in range(3):
+        if not first:
+            Tag.objects.filter(name=name).exists()
+        first = False
+"""
+
+
+def test_a_test_of_a_parameter_bound_again_guards_nothing_after_the_binding() -> None:
+    # Once the function binds the parameter again, a test of it reads the new value: what the
+    # caller passed no longer decides. A test before the binding (`if paths is None: paths = ...`)
+    # still does; in a loop that binds it, the next round reads the new value.
+    def guards(name: str) -> set[tuple[int, Guard]]:
+        return {(guard.line, guard.guard) for guard in parameter_guards(_function(_REBOUND, name), False)}
+
+    assert guards("cached_tag") == set()
+    assert guards("tags_under") == {(19, Guard("paths", Needs.NONE))}
+    assert guards("retried") == set()
+
+
+@pytest.mark.parametrize(
+    ("call", "runs"),
+    [("lookup(name)", True), ("lookup(name, strict=True)", False), ("lookup(name, strict=mode)", True)],
+)
+def test_a_variable_passed_to_a_flag_that_defaults_to_false_may_hold_either(call: str, runs: bool) -> None:
+    # Only a None default makes a passed variable "a value": a flag's variable may be false.
+    function = _function("def lookup(name, strict=False):\n    if not strict:\n        query(name)\n", "lookup")
+    guards = [guard.guard for guard in parameter_guards(function, False)]
+    assert guards == [Guard("strict", Needs.FALSE)]
+    binding = bind(call_arguments(_call(call)), ("name", "strict"), constant_defaults(function))
+    assert binding.reaches(guards) is runs

@@ -206,7 +206,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             # Nothing cached: the index is the facts the workers answered with, and nothing else
             # (no file is stale then, so no worker is started for this phase).
             from_answers = not cached
-            if index is None or unknown:
+            # Started from the answers already (`check_files(project_next=True)`): the workers build it.
+            if (index is None and not pool.project_started) or unknown:
                 facts = [cached_facts[display] for display in cached if display in cached_facts]
                 facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
                 if unknown:
@@ -784,7 +785,7 @@ class _WorkerPool(msgspec.Struct):
                     progress(len(outcomes), total)
         return outcomes
 
-    def check_project(self, index: ProjectIndex, stale: list[FileJob], from_answers: bool = False) -> ProjectAnswer:
+    def check_project(self, index: ProjectIndex | None, stale: list[FileJob], from_answers: bool = False) -> ProjectAnswer:
         """The PROJECT findings of the files checked, and the project facts their checks read
         (None when a worker could not tell).
 
@@ -793,11 +794,15 @@ class _WorkerPool(msgspec.Struct):
         answers as received, instead of the engine pickling the index for them all."""
         processes = [worker for worker in self.workers if isinstance(worker, _ProcessWorker)]
         if self.project_started:
+            # The workers got it as their answers came in (`check_files(project_next=True)`), with
+            # nothing to check again: only the answers are left to receive.
             if stale:
                 raise ValueError("the PROJECT phase started from the answers alone has no file to check again")
         elif from_answers and len(processes) == len(self.workers):
             self._send_project_from_answers(processes, stale)
         else:
+            if index is None:
+                raise ValueError("the PROJECT phase needs the project index")
             shared = _SharedIndex(index)
             for any_worker, chunk in zip(self.workers, self._split(stale)):
                 any_worker.send_project(shared, chunk)

@@ -30,8 +30,9 @@ class Value(enum.Enum):
     FALSE = "false"
     # A true constant: True, 1, "x".
     TRUE = "true"
-    # An argument that is no constant, for a parameter whose default is None or false: a caller
-    # passing an optional parameter passes a value (`url_of(path, roots)`), taken as true, not None.
+    # An argument that is no constant, for a parameter whose default is None: a caller passing an
+    # optional parameter passes a value (`url_of(path, roots)`), taken as true, not None. (For a
+    # flag defaulting to False, a variable may hold either: unknown.)
     GIVEN = "given"
 
 
@@ -100,6 +101,59 @@ def guard_of(test: ast.expr, parameters: Iterable[str]) -> Guard | None:
         if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
             return Guard(test.left.id, Needs.NOT_NONE)
     return None
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+class Rebindings:
+    """Where a function binds its parameters again (`cached = False`, `paths = paths or load()`):
+    a test of a parameter says what the caller passed only before the first of them, and not in
+    a loop that also binds it (the next round tests the new value)."""
+
+    def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef, parameters: Iterable[str]) -> None:
+        names = set(parameters)
+        # Per parameter: where each binding takes effect (the end of its statement, or of its `:=`)
+        # and the loops around it.
+        self._bound: dict[str, list[tuple[tuple[int, int], frozenset[int]]]] = {}
+        stack: list[tuple[ast.AST, ast.AST | None, frozenset[int]]] = [
+            (statement, None, frozenset()) for statement in function.body
+        ]
+        while stack:
+            node, statement, loops = stack.pop()
+            if isinstance(node, _SCOPES):
+                # A nested definition binds its name here; its own body is another scope.
+                if not isinstance(node, ast.Lambda) and node.name in names:
+                    self._note(node.name, node, loops)
+                continue
+            current = node if isinstance(node, ast.stmt) else statement
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
+                self._note(node.id, current if current is not None else node, loops)
+            elif isinstance(node, ast.NamedExpr) and node.target.id in names:
+                self._note(node.target.id, node, loops)
+            elif isinstance(node, (ast.ExceptHandler)) and node.name in names:
+                self._note(node.name, node, loops)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    bound = (alias.asname or alias.name).split(".")[0]
+                    if bound in names:
+                        self._note(bound, node, loops)
+            inner = loops | {id(node)} if isinstance(node, _LOOPS) else loops
+            stack.extend((child, current, inner) for child in ast.iter_child_nodes(node))
+
+    def _note(self, name: str, where: ast.AST, loops: frozenset[int]) -> None:
+        end = (getattr(where, "end_lineno", None) or 0, getattr(where, "end_col_offset", None) or 0)
+        self._bound.setdefault(name, []).append((end, loops))
+
+    def rebound(self) -> frozenset[str]:
+        return frozenset(self._bound)
+
+    def holds_passed(self, parameter: str, test: ast.AST, loops: frozenset[int]) -> bool:
+        """`parameter` still holds what the caller passed where `test` reads it, `loops` (by id)
+        around it."""
+        at = (getattr(test, "lineno", 0), getattr(test, "col_offset", 0))
+        return all(at < end and not around & loops for end, around in self._bound.get(parameter, ()))
 
 
 def constant_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, Value], ...]:
@@ -190,8 +244,8 @@ def bind(
     parameters are `parameters` (a method's `self` left out) and whose constant defaults are
     `defaults`: a parameter left out holds its default, one passed a constant that constant, one
     passed a name the `caller` binding fixes (the caller's own parameter) its value. Another
-    argument holds `Value.GIVEN` when the parameter's default is None or false (a caller passing
-    an optional parameter passes a value), anything otherwise."""
+    argument holds `Value.GIVEN` when the parameter's default is None (a caller passing an
+    optional parameter passes a value), anything otherwise."""
     if UNPACKED in arguments:
         return UNKNOWN_BINDING
     default_of = dict(defaults)
@@ -210,7 +264,7 @@ def bind(
             value = caller.value(shown[1:])
         else:
             value = _CONSTANTS.get(shown)
-        if value is None and default_of.get(key) in (Value.NONE, Value.FALSE):
+        if value is None and default_of.get(key) is Value.NONE:
             value = Value.GIVEN
         if value is not None:
             found[key] = value

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, cast
@@ -189,8 +190,9 @@ _NUMBER = re.compile(r"\d+")
 _NO_RULE = "BB000"
 
 
-# A position quoted with its file, as findings quote positions of other files: `app/models.py:42`.
-_FILE_POSITION = re.compile(r"(?<![\w./\\-])(?P<path>[\w./\\-]+\.pyi?):\d+")
+# A position quoted with its file, as findings quote positions of other files: `app/models.py:42`,
+# the path starting the text or after a space, a quote, a backtick or a bracket.
+_FILE_POSITION = re.compile(r"(?:^|(?<=[\s'\"`(\[]))(?P<path>[^\s'\"`()\[\]]+?\.pyi?):\d+")
 
 
 def quoted_numbers(findings: Iterable[Finding], edited: frozenset[str] | None = None) -> frozenset[int]:
@@ -199,21 +201,25 @@ def quoted_numbers(findings: Iterable[Finding], edited: frozenset[str] | None = 
 
     With `edited` (the files whose facts an edit changed), a number quoted as the line of a
     file none of them is (`app/models.py:42`, the path neither one of them nor the end of one)
-    is left out: that file's positions are where they were."""
+    is left out: that file's positions are where they were. Only the texts are read so; every
+    number of the other fields (a fix, a command's detail) counts."""
     found: set[int] = set()
     for finding in findings:
-        quoted = repr(
-            (finding.message, finding.fix, finding.extra, finding.scope, finding.context, finding.context_evidence)
-        )
+        texts: tuple[str, ...] = (finding.message, finding.scope, finding.context, finding.context_evidence)
         if edited is not None:
-            quoted = _FILE_POSITION.sub(lambda match: _kept_if_edited(match, edited), quoted)
-        found.update(int(number) for number in _NUMBER.findall(quoted))
+            texts = tuple(_FILE_POSITION.sub(lambda match: _kept_if_edited(match, edited), text) for text in texts)
+        others = repr((finding.fix, finding.extra))
+        for text in (*texts, others):
+            found.update(int(number) for number in _NUMBER.findall(text))
     return frozenset(found)
 
 
 def _kept_if_edited(match: re.Match[str], edited: frozenset[str]) -> str:
-    path = match.group("path")
-    return match.group(0) if any(display.endswith(path) for display in edited) else ""
+    """The match as it is when its path may name an edited file (the end of one, `./app/x.py`,
+    or a longer path ending in one), else nothing."""
+    path = posixpath.normpath(match.group("path"))
+    named = any(display.endswith(path) or path.endswith("/" + display) for display in edited)
+    return match.group(0) if named else ""
 
 
 def moved_by_edits(

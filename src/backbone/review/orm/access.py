@@ -26,6 +26,7 @@ from backbone.review.guards import (
     Binding,
     Guard,
     Needs,
+    Rebindings,
     bind,
     constant_defaults,
     guard_of,
@@ -612,45 +613,51 @@ def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method
     if not defaulted:
         return ()
     found: list[ParameterGuard] = []
+    # A test of a parameter the function has bound again reads the new value, not the caller's.
+    rebindings = Rebindings(function, defaulted)
 
-    def record(node: ast.AST, guards: list[Guard]) -> None:
+    def record(node: ast.AST, guards: list[Guard], loops: frozenset[int]) -> None:
         for child in _walk_expressions(node):
             if isinstance(child, ast.Call) or isinstance(child, (ast.For, ast.AsyncFor)):
                 target = child.iter if isinstance(child, (ast.For, ast.AsyncFor)) else child
                 found.extend(ParameterGuard(target.lineno, target.col_offset + 1, guard) for guard in guards)
             elif isinstance(child, ast.BoolOp) and isinstance(child.op, ast.Or):
                 head = child.values[0]
-                if isinstance(head, ast.Name) and head.id in defaulted:
+                if isinstance(head, ast.Name) and head.id in defaulted and rebindings.holds_passed(head.id, head, loops):
                     # `paths = paths or load_paths()`: the rest runs when `paths` is false.
                     for value in child.values[1:]:
-                        record(value, [*guards, Guard(head.id, Needs.FALSE)])
+                        record(value, [*guards, Guard(head.id, Needs.FALSE)], loops)
 
-    def block(statements: list[ast.stmt], guards: list[Guard]) -> None:
+    def block(statements: list[ast.stmt], guards: list[Guard], loops: frozenset[int]) -> None:
         for statement in statements:
             if isinstance(statement, ast.If):
                 guard = guard_of(statement.test, defaulted)
-                record(statement.test, guards)
+                if guard is not None and not rebindings.holds_passed(guard.parameter, statement.test, loops):
+                    guard = None
+                record(statement.test, guards, loops)
                 if guard is not None:
-                    block(statement.body, [*guards, guard])
-                    block(statement.orelse, [*guards, Guard(guard.parameter, guard.needs.negated)])
+                    block(statement.body, [*guards, guard], loops)
+                    block(statement.orelse, [*guards, Guard(guard.parameter, guard.needs.negated)], loops)
                 else:
-                    block(statement.body, guards)
-                    block(statement.orelse, guards)
+                    block(statement.body, guards, loops)
+                    block(statement.orelse, guards, loops)
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
             elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
+                inner = loops | {id(statement)} if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) else loops
                 for _field_name, value in ast.iter_fields(statement):
                     if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                        block(value, guards)
+                        block(value, guards, inner)
                     elif isinstance(value, list) and value and isinstance(value[0], ast.ExceptHandler):
                         for handler in value:
-                            block(handler.body, guards)
+                            block(handler.body, guards, inner)
                     elif isinstance(value, ast.AST) and not isinstance(value, ast.stmt):
-                        record(value, guards)
+                        # The iterable of a `for` is read once, before its first round.
+                        record(value, guards, loops if _field_name == "iter" else inner)
             else:
-                record(statement, guards)
+                record(statement, guards, loops)
 
-    block(function.body, [])
+    block(function.body, [], frozenset())
     return tuple(found)
 
 

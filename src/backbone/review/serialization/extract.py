@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from msgspec.structs import replace
 
-from backbone.review.guards import Guard, guard_of
+from backbone.review.guards import Guard, Rebindings, guard_of
 from backbone.review.names import NameResolver, dotted_parts, own_member
 from backbone.review.semantic import SemanticModel, own_nodes
 from backbone.review.serialization.facts import (
@@ -847,11 +847,11 @@ def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[as
     names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
     if not any(guard_of(test, names) for test in tests):
         return {}
-    # A parameter the function binds again no longer says what the caller passed.
-    names -= {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+    # A test of a parameter the function has bound again reads the new value, not the caller's.
+    rebindings = Rebindings(function, names)
     found: dict[int, tuple[Guard, ...]] = {}
 
-    def visit(statements: list[ast.stmt], guards: tuple[Guard, ...]) -> None:
+    def visit(statements: list[ast.stmt], guards: tuple[Guard, ...], loops: frozenset[int]) -> None:
         for statement in statements:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
@@ -859,20 +859,25 @@ def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[as
                 for node in ast.walk(statement):
                     found[id(node)] = guards
             tested = guard_of(statement.test, names) if isinstance(statement, ast.If) else None
+            if tested is not None and isinstance(statement, ast.If) and not rebindings.holds_passed(
+                tested.parameter, statement.test, loops
+            ):
+                tested = None
             if tested is not None and isinstance(statement, ast.If):
-                visit(statement.body, (*guards, tested))
-                visit(statement.orelse, (*guards, Guard(tested.parameter, tested.needs.negated)))
+                visit(statement.body, (*guards, tested), loops)
+                visit(statement.orelse, (*guards, Guard(tested.parameter, tested.needs.negated)), loops)
                 continue
+            inner = loops | {id(statement)} if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) else loops
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 block = getattr(statement, field, None)
                 if isinstance(block, list):
                     for item in block:
                         if isinstance(item, (ast.ExceptHandler, ast.match_case)):
-                            visit(item.body, guards)
-                    visit([item for item in block if isinstance(item, ast.stmt)], guards)
+                            visit(item.body, guards, inner)
+                    visit([item for item in block if isinstance(item, ast.stmt)], guards, inner)
 
     if any(isinstance(node, ast.If) and guard_of(node.test, names) for node in ast.walk(function)):
-        visit(function.body, ())
+        visit(function.body, (), frozenset())
     return found
 
 

@@ -119,8 +119,12 @@ class DdlWithoutLockTimeout(MigrationRule):
     )
 
     def _retired(self, migration: Migration, step: Step) -> bool:
-        """A table the migration drops that no model of the project declares today."""
-        return bool(step.table) and self.declares_models() and not self.declared_by(migration, step.table)
+        """A table the migration drops that no model of the project declares today, and no table
+        that the step also locks (a foreign key's target) that one does."""
+        return (
+            bool(step.table) and self.declares_models() and not self.declared_by(migration, step.table)
+            and not (step.other_table and self.declared_by(migration, step.other_table))
+        )
 
     def check(self, migration: Migration) -> None:
         large = self.option("large-tables")

@@ -186,6 +186,35 @@ def test_what_a_main_block_runs_is_script_code(tmp_path: Path, capsys: pytest.Ca
     assert finding["context"] != "script" and finding["confidence"] == "high", finding
 
 
+@pytest.mark.parametrize("through_package", [False, True])
+def test_an_edit_that_imports_a_script_module_makes_a_warm_review_see_it_as_the_service_s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], through_package: bool
+) -> None:
+    # Whether a module is imported is read as one question per segment of its name: an edit
+    # elsewhere that adds the import (directly, or through a package re-exporting a name of it)
+    # must change what a warm review says, as a cold one does.
+    tool = "import sys\n\nimport requests\n\n\ndef fetch(code):\n    return requests.post('https://x.example/t', data=code)\n\n\n" \
+        "def main(argv):\n    print(fetch(argv[1]))\n\n\nif __name__ == '__main__':\n    main(sys.argv)\n"
+    files = {"backbone.toml": "", "shop/__init__.py": "", "shop/tool.py": tool, "shop/about.py": "def describe():\n    return 1\n"}
+    if through_package:
+        files["shop/cli/__init__.py"] = "from shop.tool import fetch as fetched\n"
+        importer = "from shop.cli import fetched\n\n\ndef describe():\n    return fetched\n"
+    else:
+        importer = "from shop import tool\n\n\ndef describe():\n    return tool.__doc__\n"
+    root = write_tree(tmp_path, files)
+
+    def contexts(*extra: str) -> list[tuple[object, ...]]:
+        run = review_json(capsys, str(root), "--select", "BB102", "--min-confidence", "low", *extra)
+        return sorted((f["path"], f["line"], f["context"], f["confidence"]) for f in run.findings() if f["code"] == "BB102")
+
+    before = contexts()
+    write_tree(tmp_path, {"shop/about.py": importer})
+    warm, cold = contexts(), contexts("--no-cache")
+    assert warm == cold
+    if not through_package:
+        assert before != warm and before[0][2] == "script" and warm[0][2] != "script"
+
+
 def test_subcommands_argparse_dispatches_to_and_the_client_objects_they_get_are_command_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -646,5 +646,6 @@ def test_a_line_quoted_with_a_file_no_edit_changed_cannot_have_moved() -> None:
     spaced = [finding("declared at\napp/models.py:42"), finding("x\tapp/models.py:43 and ./app/models.py:44")]
     assert quoted_numbers(spaced, frozenset({"app/models.py"})) == {42, 43, 44}
     assert quoted_numbers(spaced, frozenset({"app/views.py"})) == set()
+    assert quoted_numbers([finding("see C:\\app\\models.py:45")], frozenset({"app/models.py"})) == {45}
     # A display path with an escaped byte (`printable_path`) is compared as displayed.
     assert quoted_numbers([finding("see pkg\\xfe/mod.py:9")], frozenset({"pkg\\xfe/mod.py"})) == {9}

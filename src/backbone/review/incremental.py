@@ -218,7 +218,10 @@ def _kept_if_edited(match: re.Match[str], edited: frozenset[str]) -> str:
     """The match as it is when its path may name an edited file (the end of one, `./app/x.py`,
     or a longer path ending in one), else nothing."""
     path = posixpath.normpath(match.group("path"))
-    named = any(display.endswith(path) or path.endswith("/" + display) for display in edited)
+    slashed = path.replace("\\", "/")  # `C:\\app\\models.py`, as Windows spells it
+    named = any(
+        display.endswith(path) or path.endswith("/" + display) or slashed.endswith("/" + display) for display in edited
+    )
     return match.group(0) if named else ""
 
 

@@ -190,6 +190,7 @@ def decode_domain(entry: str) -> tuple[str, tuple[str, ...]]:
 # Each lexicon's answers, by identifier, kept with the lexicon (by identity: hashing a lexicon
 # costs more than the answer). A rule builds its lexicon once per configuration (`build_lexicon`).
 _ANSWERS: dict[int, tuple[Lexicon, dict[str, frozenset[str]]]] = {}
+_MOST_ANSWERS = 65536
 
 
 def _domains_of(lexicon: Lexicon, identifier: str) -> frozenset[str]:
@@ -201,6 +202,8 @@ def _domains_of(lexicon: Lexicon, identifier: str) -> frozenset[str]:
     answers = kept[1]
     found = answers.get(identifier)
     if found is None:
+        if len(answers) >= _MOST_ANSWERS:
+            answers.clear()  # bounded, whatever the project's vocabulary
         words = identifier_words(identifier)
         found = answers[identifier] = frozenset(
             domain.name for domain in lexicon.domains if not domain.words.isdisjoint(words)

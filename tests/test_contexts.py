@@ -136,7 +136,7 @@ def test_a_script_main_that_reads_its_command_line_with_argparse_is_a_command(
     plain = script.replace('    parser = argparse.ArgumentParser(description="Print the customers\' names.")\n', "").replace(
         "    parser.parse_args()\n", ""
     )
-    assert _bb201(capsys, _tree(tmp_path / "plain", {"shop/report_names.py": plain})) != []
+    assert _where(_bb201(capsys, _tree(tmp_path / "plain", {"shop/report_names.py": plain}))) == [("shop/services.py", 5, "unknown", "medium")]
 
 
 def test_what_a_main_block_runs_is_script_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,7 +183,7 @@ def test_what_a_main_block_runs_is_script_code(tmp_path: Path, capsys: pytest.Ca
     root = _tree(tmp_path / "imported", {"shop/oauth_tool.py": tool, "shop/about.py": user})
     run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low")
     [finding] = [f for f in run.findings() if f["code"] == "BB102"]
-    assert finding["context"] != "script" and finding["confidence"] == "high", finding
+    assert finding["context"] == "unknown" and finding["confidence"] == "high", finding
 
 
 @pytest.mark.parametrize("through_package", [False, True])
@@ -196,11 +196,12 @@ def test_an_edit_that_imports_a_script_module_makes_a_warm_review_see_it_as_the_
     tool = "import sys\n\nimport requests\n\n\ndef fetch(code):\n    return requests.post('https://x.example/t', data=code)\n\n\n" \
         "def main(argv):\n    print(fetch(argv[1]))\n\n\nif __name__ == '__main__':\n    main(sys.argv)\n"
     files = {"backbone.toml": "", "shop/__init__.py": "", "shop/tool.py": tool, "shop/about.py": "def describe():\n    return 1\n"}
+    edit = {"shop/about.py": "from shop import tool\n\n\ndef describe():\n    return tool.__doc__\n"}
     if through_package:
-        files["shop/cli/__init__.py"] = "from shop.tool import fetch as fetched\n"
-        importer = "from shop.cli import fetched\n\n\ndef describe():\n    return fetched\n"
-    else:
-        importer = "from shop import tool\n\n\ndef describe():\n    return tool.__doc__\n"
+        edit = {
+            "shop/cli/__init__.py": "from shop.tool import fetch as fetched\n",
+            "shop/about.py": "from shop.cli import fetched\n\n\ndef describe():\n    return fetched\n",
+        }
     root = write_tree(tmp_path, files)
 
     def contexts(*extra: str) -> list[tuple[object, ...]]:
@@ -208,11 +209,11 @@ def test_an_edit_that_imports_a_script_module_makes_a_warm_review_see_it_as_the_
         return sorted((f["path"], f["line"], f["context"], f["confidence"]) for f in run.findings() if f["code"] == "BB102")
 
     before = contexts()
-    write_tree(tmp_path, {"shop/about.py": importer})
+    write_tree(tmp_path, edit)
     warm, cold = contexts(), contexts("--no-cache")
     assert warm == cold
-    if not through_package:
-        assert before != warm and before[0][2] == "script" and warm[0][2] != "script"
+    assert [context for _, _, context, _ in before] == ["script"]
+    assert [context for _, _, context, _ in warm] == ["unknown"]
 
 
 def test_subcommands_argparse_dispatches_to_and_the_client_objects_they_get_are_command_code(
@@ -253,11 +254,11 @@ def test_subcommands_argparse_dispatches_to_and_the_client_objects_they_get_are_
     assert _bb201(capsys, _tree(tmp_path / "dispatch", {"shop/tool.py": script})) == []
     # The same subcommand, not registered by the command line: nothing says who runs it.
     unregistered = script.replace("                names.set_defaults(func=self.names)\n", "")
-    assert _bb201(capsys, _tree(tmp_path / "unregistered", {"shop/tool.py": unregistered})) != []
+    assert _where(_bb201(capsys, _tree(tmp_path / "unregistered", {"shop/tool.py": unregistered}))) == [("shop/services.py", 5, "unknown", "medium")]
     # Nor is the client's method command code when the subcommand's client is not the one
     # `get_report()` builds: its call is not followed.
     unknown = script.replace("                report = Report()\n                return report\n", "                return load()\n")
-    assert _bb201(capsys, _tree(tmp_path / "unknown", {"shop/tool.py": unknown})) != []
+    assert _where(_bb201(capsys, _tree(tmp_path / "unknown", {"shop/tool.py": unknown}))) == [("shop/services.py", 5, "unknown", "medium")]
 
 
 def test_a_helper_reached_from_a_command_and_a_handler_is_reported_for_the_handler(

@@ -154,6 +154,18 @@ def test_a_relation_the_revision_creates_with_create_as_has_no_waiting_queries(t
     assert sorted(finding.code for finding in findings if finding.code in ("BB702", "BB710")) == ["BB702", "BB710"]
 
 
+@pytest.mark.parametrize("table", ["blog_plain", "blog_blog_archive"])
+def test_a_table_a_django_migration_creates_in_sql_is_new_whatever_its_name(tmp_path: Path, table: str) -> None:
+    """RunSQL's `CREATE TABLE blog_x` in app `blog` names model `x`, once: a table whose own name
+    starts with the app's label again (`blog_blog_archive`) is the same new table."""
+    migration = _operations_migration(
+        "0001_initial",
+        f'migrations.RunSQL("CREATE TABLE {table} (id integer); CREATE INDEX {table}_id ON {table} (id)")',
+    ).replace('"shop"', '"blog"')
+    files = {"blog/__init__.py": "", "blog/migrations/__init__.py": "", "blog/migrations/0002_archive.py": migration}
+    assert codes_and_lines(review_tree(tmp_path, files, SEEN_AT_LOW), "BB702", "BB710") == []
+
+
 # A Django app whose AlterFields are judged against the fields its earlier migrations declare.
 HISTORY_INITIAL = """
 from django.db import migrations, models

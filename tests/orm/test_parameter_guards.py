@@ -17,9 +17,12 @@ from backbone.review.guards import (
     bind,
     call_arguments,
     constant_defaults,
+    guarded_nodes,
 )
 from backbone.review.orm import query_chain
 from backbone.review.orm.access import parameter_guards
+from backbone.review.orm.facts import ParameterGuard
+from backbone.review.semantic import own_nodes
 
 _CLEAN_TAG = """
 from django.db import models
@@ -49,6 +52,10 @@ def _function(source: str, name: str) -> ast.FunctionDef:
     return found
 
 
+def _query_guards(function: ast.FunctionDef) -> tuple[ParameterGuard, ...]:
+    return parameter_guards(function, own_nodes(function), guarded_nodes(function))
+
+
 def _call(source: str) -> ast.Call:
     call = ast.parse(source, mode="eval").body
     assert isinstance(call, ast.Call)
@@ -59,11 +66,11 @@ def test_a_guard_says_which_value_of_a_defaulted_parameter_runs_the_code() -> No
     function = _function(_CLEAN_TAG, "clean_tag")
     # A true default is a constant default like any other: its test guards the query.
     assert constant_defaults(function) == (("look_in_db", Value.TRUE),)
-    assert [(guard.line, guard.guard) for guard in parameter_guards(function, False)] == [
+    assert [(guard.line, guard.guard) for guard in _query_guards(function)] == [
         (11, Guard("look_in_db", Needs.TRUE)),
         (11, Guard("look_in_db", Needs.TRUE)),
     ]
-    guards = {guard.guard for guard in parameter_guards(_function(_CLEAN_TAG, "ensure_roots"), False)}
+    guards = {guard.guard for guard in _query_guards(_function(_CLEAN_TAG, "ensure_roots"))}
     assert guards == {Guard("roots", Needs.FALSE), Guard("strict", Needs.NOT_NONE)}
 
 
@@ -85,7 +92,7 @@ def test_a_guard_says_which_value_of_a_defaulted_parameter_runs_the_code() -> No
 )
 def test_a_call_reaches_the_query_as_the_value_it_passes_says(call: str, runs: bool) -> None:
     function = _function(_CLEAN_TAG, "clean_tag")
-    guards = [guard.guard for guard in parameter_guards(function, False)]
+    guards = [guard.guard for guard in _query_guards(function)]
     binding = bind(call_arguments(_call(call)), ("name", "look_in_db"), constant_defaults(function))
     assert binding.reaches(guards) is runs
 
@@ -168,7 +175,7 @@ def test_a_test_of_a_parameter_bound_again_guards_nothing_after_the_binding() ->
     # caller passed no longer decides. A test before the binding (`if paths is None: paths = ...`)
     # still does; in a loop that binds it, the next round reads the new value.
     def guards(name: str) -> set[tuple[int, Guard]]:
-        return {(guard.line, guard.guard) for guard in parameter_guards(_function(_REBOUND, name), False)}
+        return {(guard.line, guard.guard) for guard in _query_guards(_function(_REBOUND, name))}
 
     assert guards("cached_tag") == set()
     assert guards("tags_under") == {(19, Guard("paths", Needs.NONE))}
@@ -182,7 +189,66 @@ def test_a_test_of_a_parameter_bound_again_guards_nothing_after_the_binding() ->
 def test_a_variable_passed_to_a_flag_that_defaults_to_false_may_hold_either(call: str, runs: bool) -> None:
     # Only a None default makes a passed variable "a value": a flag's variable may be false.
     function = _function("def lookup(name, strict=False):\n    if not strict:\n        query(name)\n", "lookup")
-    guards = [guard.guard for guard in parameter_guards(function, False)]
+    guards = [guard.guard for guard in _query_guards(function)]
     assert guards == [Guard("strict", Needs.FALSE)]
     binding = bind(call_arguments(_call(call)), ("name", "strict"), constant_defaults(function))
     assert binding.reaches(guards) is runs
+
+
+_BOUND_BY_BLOCKS = """
+def opened(path, flag=True):
+    with open(path) as flag:
+        if flag:
+            g()
+
+
+def caught(item=None):
+    try:
+        pass
+    except ValueError as item:
+        if item is None:
+            h()
+
+
+def comprehended(flag=True):
+    names = [flag for flag in rows]
+    if flag:
+        k(names)
+
+
+def load():
+    return []
+
+
+def loaded(paths=None):
+    paths = paths or load()
+    return paths
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "called", "guards"),
+    [
+        # `with ... as flag:` and `except ... as item:` bind the parameter again from the top of their
+        # block: the test inside reads the new value.
+        ("opened", "g", ()),
+        ("caught", "h", ()),
+        # A comprehension's target is its own name, not the parameter.
+        ("comprehended", "k", (Guard("flag", Needs.TRUE),)),
+        # The right of `paths or load()` runs when `paths` is false, for calls as for queries.
+        ("loaded", "load", (Guard("paths", Needs.FALSE),)),
+    ],
+)
+def test_one_reading_of_guards_for_every_node(function: str, called: str, guards: tuple[Guard, ...]) -> None:
+    node = _function(_BOUND_BY_BLOCKS, function)
+    [call] = [inner for inner in ast.walk(node) if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == called]
+    assert guarded_nodes(node).get(id(call), ()) == guards
+    assert guarded_nodes(node, own_nodes(node)).get(id(call), ()) == guards
+
+
+def test_a_call_under_or_is_skipped_for_a_caller_that_passes_the_value() -> None:
+    # CallSite.guards come from the same reading: `ensure(path, roots)` doesn't reach `load()`.
+    index = index_of({"app/__init__.py": "", "app/tags.py": _BOUND_BY_BLOCKS})
+    [site] = [call for call in index.functions["app.tags.loaded"].calls if call.callee.endswith("load")]
+    assert site.guards == (Guard("paths", Needs.FALSE),)
+    assert not bind(call_arguments(_call("loaded(roots)")), ("paths",), (("paths", Value.NONE),)).reaches(site.guards)

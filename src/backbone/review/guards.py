@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from backbone.records import Record
 
@@ -104,56 +103,149 @@ def guard_of(test: ast.expr, parameters: Iterable[str]) -> Guard | None:
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def parameter_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:
+    arguments = function.args
+    named = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+    return frozenset(argument.arg for argument in named)
 
 
 class Rebindings:
     """Where a function binds its parameters again (`cached = False`, `paths = paths or load()`):
     a test of a parameter says what the caller passed only before the first of them, and not in
-    a loop that also binds it (the next round tests the new value)."""
+    a loop that also binds it (the next round tests the new value). A binding takes effect where
+    Python makes it: after its statement's value (`=`, `:=`, `import`, `def`), at the top of a
+    `for` body (after its iterable), of a `with` body (after its context expression), of an
+    `except` handler; a comprehension's target is its own scope."""
 
     def __init__(self, function: ast.FunctionDef | ast.AsyncFunctionDef, parameters: Iterable[str]) -> None:
         names = set(parameters)
-        # Per parameter: where each binding takes effect (the end of its statement, or of its `:=`)
-        # and the loops around it.
+        # Per parameter: the position from which each binding holds, and the loops around it.
         self._bound: dict[str, list[tuple[tuple[int, int], frozenset[int]]]] = {}
+        # Targets whose binding holds from elsewhere than their statement's end, by id.
+        effective: dict[int, tuple[int, int]] = {}
         stack: list[tuple[ast.AST, ast.AST | None, frozenset[int]]] = [
             (statement, None, frozenset()) for statement in function.body
         ]
         while stack:
             node, statement, loops = stack.pop()
-            if isinstance(node, _SCOPES):
+            if isinstance(node, (*_DEFINITIONS, ast.Lambda)):
                 # A nested definition binds its name here; its own body is another scope.
                 if not isinstance(node, ast.Lambda) and node.name in names:
-                    self._note(node.name, node, loops)
+                    self._note(node.name, _end(node), loops)
                 continue
             current = node if isinstance(node, ast.stmt) else statement
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
-                self._note(node.id, current if current is not None else node, loops)
-            elif isinstance(node, ast.NamedExpr) and node.target.id in names:
-                self._note(node.target.id, node, loops)
-            elif isinstance(node, (ast.ExceptHandler)) and node.name in names:
-                self._note(node.name, node, loops)
+            if isinstance(node, (ast.For, ast.AsyncFor)):
+                effective.update((id(target), _end(node.iter)) for target in ast.walk(node.target))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        effective.update((id(target), _end(item.context_expr)) for target in ast.walk(item.optional_vars))
+            elif isinstance(node, ast.ExceptHandler) and node.name in names:
+                self._note(node.name, (node.lineno, node.col_offset), loops)
+            elif isinstance(node, ast.NamedExpr):
+                effective[id(node.target)] = _end(node)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     bound = (alias.asname or alias.name).split(".")[0]
                     if bound in names:
-                        self._note(bound, node, loops)
+                        self._note(bound, _end(node), loops)
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
+                self._note(node.id, effective.get(id(node)) or _end(current if current is not None else node), loops)
             inner = loops | {id(node)} if isinstance(node, _LOOPS) else loops
-            stack.extend((child, current, inner) for child in ast.iter_child_nodes(node))
+            for child in ast.iter_child_nodes(node):
+                if isinstance(node, _COMPREHENSIONS) and isinstance(child, ast.comprehension):
+                    # `[x for flag in rows]`: the comprehension's own `flag`, not the parameter.
+                    stack.extend((part, current, inner) for part in (child.iter, *child.ifs))
+                else:
+                    stack.append((child, current, inner))
 
-    def _note(self, name: str, where: ast.AST, loops: frozenset[int]) -> None:
-        end = (getattr(where, "end_lineno", None) or 0, getattr(where, "end_col_offset", None) or 0)
-        self._bound.setdefault(name, []).append((end, loops))
-
-    def rebound(self) -> frozenset[str]:
-        return frozenset(self._bound)
+    def _note(self, name: str, at: tuple[int, int], loops: frozenset[int]) -> None:
+        self._bound.setdefault(name, []).append((at, loops))
 
     def holds_passed(self, parameter: str, test: ast.AST, loops: frozenset[int]) -> bool:
         """`parameter` still holds what the caller passed where `test` reads it, `loops` (by id)
         around it."""
         at = (getattr(test, "lineno", 0), getattr(test, "col_offset", 0))
-        return all(at < end and not around & loops for end, around in self._bound.get(parameter, ()))
+        return all(at < bound and not around & loops for bound, around in self._bound.get(parameter, ()))
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+
+
+def guarded_nodes(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, own: Iterable[ast.AST] | None = None
+) -> dict[int, tuple[Guard, ...]]:
+    """The function's own nodes (nested definitions left out) that run only under a test of one of
+    its parameters (`if include:`, `if not full:`, `if since is None:` and their `else`, the right
+    of `paths or load()`: see `guard_of`), by id, with the guards they run under. A test of a
+    parameter the function has bound again guards nothing (`Rebindings`). The one reading of
+    such guards: calls (`CallSite.guards`), queries (`ParameterGuard`) and serialized reads.
+    `own`: the function's own nodes, when known: a function none of whose tests is of a parameter
+    is not walked."""
+    names = parameter_names(function)
+    found: dict[int, tuple[Guard, ...]] = {}
+    if not names or (own is not None and not any(_tests_a_parameter(node, names) for node in own)):
+        return found
+    rebindings: list[Rebindings] = []
+
+    def holds(parameter: str, test: ast.AST, loops: frozenset[int]) -> bool:
+        if not rebindings:
+            rebindings.append(Rebindings(function, names))
+        return rebindings[0].holds_passed(parameter, test, loops)
+
+    stack: list[tuple[ast.AST, tuple[Guard, ...], frozenset[int]]] = [
+        (statement, (), frozenset()) for statement in function.body
+    ]
+    while stack:
+        node, guards, loops = stack.pop()
+        if isinstance(node, _DEFINITIONS):
+            continue
+        if guards:
+            found[id(node)] = guards
+        if isinstance(node, ast.If):
+            guard = guard_of(node.test, names)
+            if guard is not None and not holds(guard.parameter, node.test, loops):
+                guard = None
+            stack.append((node.test, guards, loops))
+            if guard is None:
+                stack.extend((statement, guards, loops) for statement in (*node.body, *node.orelse))
+            else:
+                stack.extend((statement, (*guards, guard), loops) for statement in node.body)
+                negated = Guard(guard.parameter, guard.needs.negated)
+                stack.extend((statement, (*guards, negated), loops) for statement in node.orelse)
+            continue
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            head = node.values[0]
+            if isinstance(head, ast.Name) and head.id in names and holds(head.id, head, loops):
+                # `paths = paths or load_paths()`: the rest runs when `paths` is false.
+                stack.append((head, guards, loops))
+                stack.extend((value, (*guards, Guard(head.id, Needs.FALSE)), loops) for value in node.values[1:])
+                continue
+        if isinstance(node, _LOOPS):
+            inner = loops | {id(node)}
+            for field, value in ast.iter_fields(node):
+                # The iterable of a `for` is read once, before the first round.
+                around = loops if field == "iter" else inner
+                for child in value if isinstance(value, list) else [value]:
+                    if isinstance(child, ast.AST):
+                        stack.append((child, guards, around))
+            continue
+        stack.extend((child, guards, loops) for child in ast.iter_child_nodes(node))
+    return found
+
+
+def _tests_a_parameter(node: ast.AST, names: frozenset[str]) -> bool:
+    if isinstance(node, ast.If):
+        return guard_of(node.test, names) is not None
+    return (
+        isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)
+        and isinstance(node.values[0], ast.Name) and node.values[0].id in names
+    )
 
 
 def constant_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, Value], ...]:
@@ -207,8 +299,7 @@ def passed_keys(arguments: tuple[str, ...]) -> frozenset[str] | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(Record, frozen=True):
     """What a call gives the parameters of the function it calls, as far as known: the
     parameters not in `values` may hold anything."""
 

@@ -18,7 +18,13 @@ from msgspec.structs import replace
 
 from backbone.records import Record
 from backbone.review import reads
-from backbone.review.guards import Guard, Value, call_arguments, constant_defaults
+from backbone.review.guards import (
+    Guard,
+    Value,
+    call_arguments,
+    constant_defaults,
+    guarded_nodes,
+)
 from backbone.review.knowledge.state import initialises_once
 from backbone.review.names import (
     BUILTIN_NAMES,
@@ -347,6 +353,9 @@ class _FactCollector:
         self._own: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], list[ast.AST]] = (
             semantic.own_nodes if semantic is not None else own_nodes
         )
+        self._guards: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], dict[int, tuple[Guard, ...]]] = (
+            semantic.guards if semantic is not None else guarded_nodes
+        )
         self.functions: dict[str, FunctionFacts] = {}
         self.classes: dict[str, ClassFacts] = {}
 
@@ -448,11 +457,9 @@ class _FactCollector:
         )
         calls: list[CallSite] = []
         declared = frozenset(name for inner_node in self._own(node) if isinstance(inner_node, ast.Global) for name in inner_node.names)
-        from backbone.review.serialization.extract import flag_guards
-
         inner = _Frame(
             (*frame.scope, node.name), frame.class_qualname, calls, self._instances(node, frame.class_qualname), declared,
-            guards=flag_guards(node, [inner_node.test for inner_node in self._own(node) if isinstance(inner_node, ast.If)]),
+            guards=self._guards(node),
         )
         if any(isinstance(inner_node, (ast.With, ast.AsyncWith)) for inner_node in self._own(node)):
             entered, within = self._context_managers(node, inner)
@@ -1295,10 +1302,8 @@ def _serving_functions(index: ProjectIndex) -> list[str]:
     apart = {facts.module for facts in index.modules.values() if path_context(facts.path) is not None}
     serving: list[str] = []
     for caller in sorted(index.functions):
-        module = caller
-        while module and module not in index.modules:
-            module = module.rpartition(".")[0]
-        if module not in apart:
+        module = index.module_of(caller)
+        if module is None or module.module not in apart:
             serving.append(caller)
     return serving
 
@@ -1555,6 +1560,17 @@ class ProjectIndex(msgspec.Struct):
         for base in facts.bases:
             found = self.method(self.resolve(base), name, depth + 1)
             if found:
+                return found
+        return None
+
+    def module_of(self, qualname: str) -> ModuleFacts | None:
+        """The project module that defines `qualname` (a function, a class, a member of one): the
+        longest module name it starts with, itself left out (`pkg.main`, a function of
+        `pkg/__init__.py`, is not the module `pkg.main`)."""
+        parts = qualname.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            found = self.modules.get(".".join(parts[:split]))
+            if found is not None:
                 return found
         return None
 

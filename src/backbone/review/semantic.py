@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from backbone.records import Record
+from backbone.review.guards import Guard, guarded_nodes
 
 if TYPE_CHECKING:
     from backbone.review.names import NameResolver
@@ -457,6 +458,7 @@ class SemanticModel:
         self._subtrees: dict[ast.AST, list[ast.AST]] = {}
         self._typed: dict[ast.AST, dict[str, list[TypedBinding]]] = {}
         self._class_bindings: dict[ast.ClassDef, dict[str, list[TypedBinding]]] = {}
+        self._guards: dict[ast.AST, dict[int, tuple[Guard, ...]]] = {}
         # Spans of the node index, made on the first walk asked for: a node's position in
         # `nodes`, where its subtree ends there (pre-order: a subtree is one slice), and the
         # positions of the nested scopes (for a function's own nodes).
@@ -583,6 +585,13 @@ class SemanticModel:
             self._ends = ends
             self._position = position
         return self._position
+
+    def guards(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, tuple[Guard, ...]]:
+        """See `guards.guarded_nodes`; the mapping is shared: callers must not change it."""
+        found = self._guards.get(function)
+        if found is None:
+            found = self._guards[function] = guarded_nodes(function, self.own_nodes(function))
+        return found
 
     def bindings(self, function: ScopeNode) -> Bindings:
         """See `function_bindings`; the mapping is shared: callers must not change it."""

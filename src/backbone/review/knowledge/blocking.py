@@ -29,7 +29,6 @@ import ast
 import enum
 from typing import TYPE_CHECKING
 
-from msgspec.structs import replace
 
 from backbone.findings import Confidence
 from backbone.records import Record
@@ -192,8 +191,7 @@ def blocking_function(qualified: str) -> BlockingCall | None:
     kind = BLOCKING_FUNCTIONS.get(qualified) or _BLOCKING_IN_CALL_GRAPH.get(qualified)
     if kind is None:
         return None
-    confidence = Confidence.MEDIUM if kind is BlockingKind.FILE else Confidence.HIGH
-    return BlockingCall(kind, f"{qualified}()", _FIXES[kind], confidence)
+    return BlockingCall(kind, f"{qualified}()", _FIXES[kind], _confidence(kind))
 
 
 def blocking_query(event: QueryEvent) -> BlockingCall | None:
@@ -271,6 +269,7 @@ _PRODUCERS: dict[str, str] = {
     "pathlib.WindowsPath": _PATH,
 }
 
+_FILE_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes"})
 _HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"})
 # Methods that do I/O, per receiver type, and what they block on.
 _BLOCKING_METHODS: dict[str, tuple[frozenset[str], BlockingKind, str]] = {
@@ -285,8 +284,8 @@ _BLOCKING_METHODS: dict[str, tuple[frozenset[str], BlockingKind, str]] = {
         _EMAIL_FIX,
     ),
     _POPEN: (frozenset({"communicate", "wait"}), BlockingKind.SUBPROCESS, _SUBPROCESS_FIX),
-    _PATH: (frozenset({"read_text", "read_bytes", "write_text", "write_bytes"}), BlockingKind.FILE, _FILE_FIX),
-    _PACKAGE_FILE: (frozenset({"read_text", "read_bytes", "write_text", "write_bytes"}), BlockingKind.FILE, _FILE_FIX),
+    _PATH: (_FILE_METHODS, BlockingKind.FILE, _FILE_FIX),
+    _PACKAGE_FILE: (_FILE_METHODS, BlockingKind.FILE, _FILE_FIX),
 }
 _ANY_BLOCKING_METHOD = frozenset(name for methods, _, _ in _BLOCKING_METHODS.values() for name in methods)
 _PATH_DERIVING = frozenset(
@@ -320,10 +319,8 @@ def blocking_call(call: ast.Call, types: ObjectTypes) -> BlockingCall | None:
     if qualified is not None:
         kind = BLOCKING_FUNCTIONS.get(qualified)
         if kind is not None:
-            found = _named(qualified, kind, call)
-            if kind is BlockingKind.FILE and call.args and types.of(call.args[0]) == _PACKAGE_FILE:
-                return replace(found, confidence=Confidence.LOW)
-            return found
+            path_type = types.of(call.args[0]) if kind is BlockingKind.FILE and call.args else None
+            return _named(qualified, kind, call, path_type)
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in _ANY_BLOCKING_METHOD:
         receiver_type = types.of(func.value)
@@ -332,10 +329,16 @@ def blocking_call(call: ast.Call, types: ObjectTypes) -> BlockingCall | None:
     return None
 
 
-def _named(qualified: str, kind: BlockingKind, call: ast.Call) -> BlockingCall:
-    confidence = Confidence.HIGH
-    if kind is BlockingKind.FILE:
-        confidence = Confidence.MEDIUM
+def _confidence(kind: BlockingKind, path_type: str | None = None) -> Confidence:
+    """A file read is as slow as the file is big, which the code does not say: medium; a file
+    shipped with the module (a template, a schema) is small and local: low."""
+    if kind is not BlockingKind.FILE:
+        return Confidence.HIGH
+    return Confidence.LOW if path_type == _PACKAGE_FILE else Confidence.MEDIUM
+
+
+def _named(qualified: str, kind: BlockingKind, call: ast.Call, path_type: str | None = None) -> BlockingCall:
+    confidence = _confidence(kind, path_type)
     if qualified in _SMTP_CLASSES and not call.args and not any(k.arg == "host" for k in call.keywords):
         # `smtplib.SMTP()` without a host does not connect yet; its `connect()` will.
         confidence = Confidence.MEDIUM
@@ -350,12 +353,7 @@ def _by_receiver(func: ast.Attribute, receiver_type: str, context: FileContext) 
     if func.attr not in methods:
         return None
     shown = _shown(func.value, context)
-    # A file read is as slow as the file is big, which the code does not say: medium, as `open()`;
-    # a file shipped with the module (a template, a schema) is small and local: low.
-    confidence = Confidence.HIGH
-    if kind is BlockingKind.FILE:
-        confidence = Confidence.LOW if receiver_type == _PACKAGE_FILE else Confidence.MEDIUM
-    return BlockingCall(kind, f"{shown}.{func.attr}()", fix, confidence, receiver=_root_name(func.value))
+    return BlockingCall(kind, f"{shown}.{func.attr}()", fix, _confidence(kind, receiver_type), receiver=_root_name(func.value))
 
 
 def _root_name(node: ast.AST) -> str | None:

@@ -66,17 +66,8 @@ def display_name(project: ProjectIndex, qualname: str) -> str:
 
 
 def local_name(project: ProjectIndex, qualname: str) -> str:
-    return qualname[len(module_of(project, qualname)) + 1 :] if module_of(project, qualname) else qualname
-
-
-def module_of(project: ProjectIndex, qualname: str) -> str:
-    """The project module that defines `qualname` (the longest module name it starts with)."""
-    parts = qualname.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        candidate = ".".join(parts[:split])
-        if candidate in project.modules:
-            return candidate
-    return ""
+    module = project.module_of(qualname)
+    return qualname[len(module.module) + 1 :] if module is not None else qualname
 
 
 def _enclosing_class(node: ast.AST, context: FileContext) -> str | None:

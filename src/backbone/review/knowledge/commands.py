@@ -48,17 +48,8 @@ def is_command(facts: FunctionFacts, index: ProjectIndex) -> bool:
         return False
     if not any(decorator.rpartition(".")[2] in COMMAND_DECORATOR_NAMES for decorator in facts.decorators):
         return False
-    module = _module_of(index, facts.qualname)
+    module = index.module_of(facts.qualname)
     return module is None or not module.imported_packages & BOT_PACKAGES
-
-
-def _module_of(index: ProjectIndex, qualname: str) -> ModuleFacts | None:
-    parts = qualname.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        found = index.modules.get(".".join(parts[:split]))
-        if found is not None:
-            return found
-    return None
 
 
 def runs_only_from_commands(index: ProjectIndex, qualname: str) -> bool:
@@ -123,7 +114,7 @@ def _on_own_loop(index: ProjectIndex, qualname: str, depth: int, seen: frozenset
 
 def _starts_on_fresh_loop(index: ProjectIndex, caller: str, qualname: str) -> bool:
     """Every call of `qualname` in `caller` is started by a loop runner (`asyncio.run(qualname(...))`)."""
-    module = _module_of(index, caller)
+    module = index.module_of(caller)
     if module is None or not module.loop_starts:
         return False
     sites = [site for site, target in index.callees(caller) if target.qualname == qualname]

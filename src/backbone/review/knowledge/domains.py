@@ -157,7 +157,8 @@ class Lexicon(Record, frozen=True):
 
     def domains_of(self, identifier: str) -> frozenset[str]:
         """The names of the domains that an identifier's words point at."""
-        return _domains_of(self, identifier)
+        words = identifier_words(identifier)
+        return frozenset(domain.name for domain in self.domains if not domain.words.isdisjoint(words))
 
     def domain(self, name: str) -> Domain | None:
         for domain in self.domains:
@@ -185,30 +186,6 @@ def encode_domain(name: str, words: Iterable[str]) -> str:
 def decode_domain(entry: str) -> tuple[str, tuple[str, ...]]:
     name, _, words = entry.partition("=")
     return name.strip(), tuple(word.strip() for word in words.split(",") if word.strip())
-
-
-# Each lexicon's answers, by identifier, kept with the lexicon (by identity: hashing a lexicon
-# costs more than the answer). A rule builds its lexicon once per configuration (`build_lexicon`).
-_ANSWERS: dict[int, tuple[Lexicon, dict[str, frozenset[str]]]] = {}
-_MOST_ANSWERS = 65536
-
-
-def _domains_of(lexicon: Lexicon, identifier: str) -> frozenset[str]:
-    kept = _ANSWERS.get(id(lexicon))
-    if kept is None or kept[0] is not lexicon:
-        if len(_ANSWERS) >= 16:
-            _ANSWERS.clear()
-        kept = _ANSWERS[id(lexicon)] = (lexicon, {})
-    answers = kept[1]
-    found = answers.get(identifier)
-    if found is None:
-        if len(answers) >= _MOST_ANSWERS:
-            answers.clear()  # bounded, whatever the project's vocabulary
-        words = identifier_words(identifier)
-        found = answers[identifier] = frozenset(
-            domain.name for domain in lexicon.domains if not domain.words.isdisjoint(words)
-        )
-    return found
 
 
 @functools.lru_cache(maxsize=64)

@@ -288,8 +288,9 @@ def _django_migration(context: FileContext, cls: ast.ClassDef) -> Migration:
         else replace(step, table=model_of(step.table), other_table=model_of(step.other_table))
         for step in steps
     ]
-    new_tables.update(_created_in_sql(steps))
-    return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), frozenset(map(model_of, new_tables)), functions,
+    # The steps are named by model already (`model_of` once: it strips the app's prefix each time).
+    created = frozenset(map(model_of, new_tables)) | _created_in_sql(steps)
+    return Migration(Dialect.DJANGO, cls, atomic, tuple(steps), created, functions,
                      tuple(state_only), tuple(problems), initial=initial, database=_project_database(context))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from msgspec.structs import replace
@@ -25,11 +25,8 @@ from backbone.review.guards import (
     UNKNOWN_BINDING,
     Binding,
     Guard,
-    Needs,
-    Rebindings,
     bind,
-    constant_defaults,
-    guard_of,
+    guarded_nodes,
     passed_keys,
 )
 from backbone.review.knowledge.logging import is_conventional_logger_name
@@ -65,7 +62,7 @@ from backbone.review.orm.values import (
     ValueKind,
     lower_confidence,
 )
-from backbone.review.semantic import parameter_positions, subtree
+from backbone.review.semantic import own_nodes, parameter_positions, subtree
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -202,7 +199,7 @@ def extract_data_access(
     arguments: list[CallArguments] = []
     for node in flows.functions():
         context = flows.contexts[node]
-        access = _function_access(flows.flow(node), context.qualname, resolver, walk)
+        access = _function_access(flows.flow(node), context.qualname, resolver, walk, semantic)
         if access is not None:
             functions.append(access)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -254,7 +251,11 @@ def _module_handles(flow: ScopeFlow, resolver: NameResolver) -> list[DataHandle]
 
 
 def _function_access(
-    flow: ScopeFlow, qualname: str, resolver: NameResolver, walk: Callable[[ast.AST], list[ast.AST]]
+    flow: ScopeFlow,
+    qualname: str,
+    resolver: NameResolver,
+    walk: Callable[[ast.AST], list[ast.AST]],
+    semantic: SemanticModel | None = None,
 ) -> FunctionDataAccess | None:
     sites: list[QuerySite] = []
     scope = flow.scope
@@ -269,7 +270,10 @@ def _function_access(
     result = flow.result()
     yields = flow.yielded()
     function = scope if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-    guards = parameter_guards(function, flow.context.class_qualname is not None) if function is not None and flow.calls else ()
+    guards: tuple[ParameterGuard, ...] = ()
+    if function is not None and flow.calls:
+        own = semantic.own_nodes(function) if semantic is not None else own_nodes(function)
+        guards = parameter_guards(function, own, semantic.guards(function) if semantic is not None else guarded_nodes(function, own))
     cached = function is not None and (
         _is_cached(function, resolver) or _reads_cache_first(flow) or memoises_in_module_state(function, walk)
     )
@@ -605,83 +609,20 @@ def _empty_test(test: ast.expr) -> str | None:
     return _self_attribute(tested) if tested is not None else None
 
 
-def parameter_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> tuple[ParameterGuard, ...]:
-    """Calls and queries that run only for some values of a parameter with a constant default
-    (`if look_in_db:`, `if paths is None:`, `paths or load_paths()`). `is_method`: the function is
-    defined in a class body (a bound call passes its `self`)."""
-    defaulted = _defaulted_parameters(function, is_method)
-    if not defaulted:
+def parameter_guards(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, own: list[ast.AST], guarded: Mapping[int, tuple[Guard, ...]]
+) -> tuple[ParameterGuard, ...]:
+    """The calls and iterated queries of the function (`own`: its own nodes) that run only for some
+    values of a parameter (`guarded`: `guards.guarded_nodes`), at the positions its query sites
+    carry: `if look_in_db:`, `if paths is None:`, `paths or load_paths()`."""
+    if not guarded:
         return ()
     found: list[ParameterGuard] = []
-    # A test of a parameter the function has bound again reads the new value, not the caller's.
-    rebindings = Rebindings(function, defaulted)
-
-    def record(node: ast.AST, guards: list[Guard], loops: frozenset[int]) -> None:
-        for child in _walk_expressions(node):
-            if isinstance(child, ast.Call) or isinstance(child, (ast.For, ast.AsyncFor)):
-                target = child.iter if isinstance(child, (ast.For, ast.AsyncFor)) else child
-                found.extend(ParameterGuard(target.lineno, target.col_offset + 1, guard) for guard in guards)
-            elif isinstance(child, ast.BoolOp) and isinstance(child.op, ast.Or):
-                head = child.values[0]
-                if isinstance(head, ast.Name) and head.id in defaulted and rebindings.holds_passed(head.id, head, loops):
-                    # `paths = paths or load_paths()`: the rest runs when `paths` is false.
-                    for value in child.values[1:]:
-                        record(value, [*guards, Guard(head.id, Needs.FALSE)], loops)
-
-    def block(statements: list[ast.stmt], guards: list[Guard], loops: frozenset[int]) -> None:
-        for statement in statements:
-            if isinstance(statement, ast.If):
-                guard = guard_of(statement.test, defaulted)
-                if guard is not None and not rebindings.holds_passed(guard.parameter, statement.test, loops):
-                    guard = None
-                record(statement.test, guards, loops)
-                if guard is not None:
-                    block(statement.body, [*guards, guard], loops)
-                    block(statement.orelse, [*guards, Guard(guard.parameter, guard.needs.negated)], loops)
-                else:
-                    block(statement.body, guards, loops)
-                    block(statement.orelse, guards, loops)
-            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            elif isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)):
-                inner = loops | {id(statement)} if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) else loops
-                for _field_name, value in ast.iter_fields(statement):
-                    if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                        block(value, guards, inner)
-                    elif isinstance(value, list) and value and isinstance(value[0], ast.ExceptHandler):
-                        for handler in value:
-                            block(handler.body, guards, inner)
-                    elif isinstance(value, ast.AST) and not isinstance(value, ast.stmt):
-                        # The iterable of a `for` is read once, before its first round.
-                        record(value, guards, loops if _field_name == "iter" else inner)
-            else:
-                record(statement, guards, loops)
-
-    block(function.body, [], frozenset())
+    for node in own:
+        target = node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node if isinstance(node, ast.Call) else None
+        if target is not None:
+            found.extend(ParameterGuard(target.lineno, target.col_offset + 1, guard) for guard in guarded.get(id(target), ()))
     return tuple(found)
-
-
-def _walk_expressions(node: ast.AST) -> list[ast.AST]:
-    """The node and everything under it, not entering nested functions or lambdas."""
-    found: list[ast.AST] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and current is not node:
-            continue
-        if isinstance(current, ast.BoolOp) and isinstance(current.op, ast.Or):
-            # Handled by `record`, which knows the guard the `or` sets.
-            stack.append(current.values[0])
-            continue
-        stack.extend(ast.iter_child_nodes(current))
-    return found
-
-
-def _defaulted_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef, is_method: bool) -> frozenset[str]:
-    """The parameters a call passes a value to (`parameter_positions`) whose default is a constant."""
-    positions = parameter_positions(function, is_method)
-    return frozenset(name for name, _ in constant_defaults(function) if name in positions)
 
 
 def _parameter_positions(flow: ScopeFlow) -> dict[str, int]:
@@ -1538,7 +1479,7 @@ def _search_chain(
         if len(path) >= max_depth:
             continue
         for call, target in index.callees(current):
-            if access is not None and _skipped(access.guards, call.line, call.column, bound):
+            if not bound.reaches(call.guards):
                 continue
             if target.qualname not in seen:
                 seen.add(target.qualname)

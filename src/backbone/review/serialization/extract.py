@@ -8,11 +8,11 @@ Which classes are really serializers or schemas is decided project-wide from the
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from msgspec.structs import replace
 
-from backbone.review.guards import Guard, Rebindings, guard_of
+from backbone.review.guards import Guard, guarded_nodes
 from backbone.review.names import NameResolver, dotted_parts, own_member
 from backbone.review.semantic import SemanticModel, own_nodes
 from backbone.review.serialization.facts import (
@@ -54,7 +54,8 @@ def extract_serialization_declarations(
         else:
             qualname = ".".join(filter(None, [resolver.module, *scope, node.name]))
             nodes = semantic.own_nodes(node) if semantic is not None else None
-            found.extend(function_reads(node, qualname, resolver, class_qualname, nodes))
+            guarded = semantic.guards(node) if semantic is not None else None
+            found.extend(function_reads(node, qualname, resolver, class_qualname, nodes, guarded))
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
             instance = _schema_instance(statement.value, resolver)
@@ -743,9 +744,11 @@ def function_reads(
     resolver: NameResolver,
     class_qualname: str | None,
     nodes: list[ast.AST] | None = None,
+    guarded: Mapping[int, tuple[Guard, ...]] | None = None,
 ) -> list[FunctionReads]:
     """What `function` reads off each positional parameter (only those it reads something off).
-    `nodes`: the function's own nodes when already known."""
+    `nodes` and `guarded`: the function's own nodes and its guards (`guards.guarded_nodes`) when
+    already known."""
     arguments = [*function.args.posonlyargs, *function.args.args]
     if not arguments:
         return []
@@ -757,7 +760,8 @@ def function_reads(
     if not scan.names & set(aliases):
         return []
     _bind_aliases(scan.bindings, aliases)
-    guarded = flag_guards(function, scan.tests) if not isinstance(function, ast.Lambda) else {}
+    if guarded is None:
+        guarded = guarded_nodes(function, nodes) if not isinstance(function, ast.Lambda) else {}
     reads: dict[int, dict[tuple[str, tuple[Guard, ...]], AttributeRead]] = {}
     calls: dict[int, list[ParameterCall]] = {}
     combined: set[int] | None = None
@@ -834,53 +838,6 @@ def _combined_querysets(function: ast.FunctionDef | ast.AsyncFunctionDef, iterat
     return found
 
 
-def flag_guards(function: ast.FunctionDef | ast.AsyncFunctionDef, tests: list[ast.expr]) -> dict[int, tuple[Guard, ...]]:
-    """The nodes that run only under a test of a parameter (`if include_members:`, `if not
-    full:`, `if since is None:` and their `else`, see `guards.guard_of`), by id, with the guards
-    they run under: a caller whose `guards.Binding` rules one out doesn't reach them.
-
-    `tests` are the tests of the function's own `if` statements (`_Scan.tests`): only those
-    can guard a node, so a function none of whose tests is of a parameter has no guard,
-    and is not walked.
-    """
-    arguments = function.args
-    names = {argument.arg for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    if not any(guard_of(test, names) for test in tests):
-        return {}
-    # A test of a parameter the function has bound again reads the new value, not the caller's.
-    rebindings = Rebindings(function, names)
-    found: dict[int, tuple[Guard, ...]] = {}
-
-    def visit(statements: list[ast.stmt], guards: tuple[Guard, ...], loops: frozenset[int]) -> None:
-        for statement in statements:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            if guards:
-                for node in ast.walk(statement):
-                    found[id(node)] = guards
-            tested = guard_of(statement.test, names) if isinstance(statement, ast.If) else None
-            if tested is not None and isinstance(statement, ast.If) and not rebindings.holds_passed(
-                tested.parameter, statement.test, loops
-            ):
-                tested = None
-            if tested is not None and isinstance(statement, ast.If):
-                visit(statement.body, (*guards, tested), loops)
-                visit(statement.orelse, (*guards, Guard(tested.parameter, tested.needs.negated)), loops)
-                continue
-            inner = loops | {id(statement)} if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) else loops
-            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-                block = getattr(statement, field, None)
-                if isinstance(block, list):
-                    for item in block:
-                        if isinstance(item, (ast.ExceptHandler, ast.match_case)):
-                            visit(item.body, guards, inner)
-                    visit([item for item in block if isinstance(item, ast.stmt)], guards, inner)
-
-    if any(isinstance(node, ast.If) and guard_of(node.test, names) for node in ast.walk(function)):
-        visit(function.body, (), frozenset())
-    return found
-
-
 def _called_name(func: ast.expr) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
@@ -927,18 +884,16 @@ class _Scan:
         self.inner: set[ast.AST] = set()
         self.iterated: set[ast.AST] = set()
         self.names: set[str] = set()
-        # The tests of its own `if` statements.
-        self.tests: list[ast.expr] = []
         # The function combines values with `|` or `&` (querysets, among others).
         self.combines = False
         # The nodes of its `except` clauses (by id): what runs only when something failed.
-        self.on_failure: set[int] = set()
+        on_failure: set[int] = set()
         for node in own_nodes(function) if nodes is None else nodes:
             kind = type(node)
-            if id(node) in self.on_failure:
+            if id(node) in on_failure:
                 continue
             if kind is ast.ExceptHandler:
-                self.on_failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))  # type: ignore[attr-defined]
+                on_failure.update(id(inner) for statement in node.body for inner in ast.walk(statement))  # type: ignore[attr-defined]
             elif kind is ast.Name:
                 self.names.add(node.id)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
@@ -963,8 +918,6 @@ class _Scan:
                 self.bindings.append(node)  # type: ignore[arg-type]
             elif kind is ast.Starred:
                 self.iterated.add(node.value)  # type: ignore[attr-defined]
-            elif kind is ast.If:
-                self.tests.append(node.test)  # type: ignore[attr-defined]
             elif (kind is ast.BinOp or kind is ast.AugAssign) and type(node.op) in _COMBINING:  # type: ignore[attr-defined]
                 self.combines = True
 

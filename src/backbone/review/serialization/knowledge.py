@@ -243,11 +243,9 @@ class SerializationKnowledge:
         """Where `line` of what `qualname` names is: the file of the schema it is (or is a field
         of), else of the module that defines it (an admin class, a function)."""
         known = self.paths.get(qualname) or self.paths.get(qualname.rpartition(".")[0])
-        owner = qualname
-        while known is None and owner:
-            module = self.index.modules.get(owner)
-            known = module.path if module is not None and module.path else None
-            owner = owner.rpartition(".")[0]
+        if known is None:
+            module = self.index.module_of(qualname)
+            known = module.path if module is not None else None
         return Where(known or "?", line)
 
     def relation_where(self, relation: Relation) -> Where | None:

@@ -1984,10 +1984,8 @@ class QueryInLoop(Rule):
 
 def _where(project: ProjectIndex, owner: str, line: int) -> str:
     """`shop/views.py:12` for a line of `owner` (a module, or a function or method in one)."""
-    while owner and owner not in project.modules:
-        # A function or method: its module is further up the dotted name.
-        owner = owner.rpartition(".")[0]
-    module = project.modules.get(owner)
+    # A module itself, or a function or method in one.
+    module = project.modules.get(owner) or project.module_of(owner)
     return f"{module.path}:{line}" if module is not None and module.path else f"line {line}"
 
 def _requeries_self(event: QueryEvent) -> bool:

@@ -607,17 +607,25 @@ def test_an_edit_of_any_field_of_a_module_s_facts_changes_the_key_that_field_is_
     from backbone.review.incremental import changed_facts
     from backbone.review.project import ModuleFacts, ProjectIndex
 
+    from backbone.review.incremental import _PRESENCE_FIELDS
+
     facts = extract_module_facts(ast_module.parse("HEADER = 'x-foo'\n"), "app/other.py", "app.other", False)
     before = ProjectIndex.build([facts])
-    edits = {
-        "browser_credentials": True,
-        "settings_modules": ("app.settings",),
-        "databases": ("sqlite",),
-        "dotted_function_paths": ("app.cli.main",),
-    }
-    for name, value in edits.items():
-        assert name in ModuleFacts.__struct_fields__
-        edited = replace(facts, **{name: value})
+
+    def changed(value: object) -> object:
+        if isinstance(value, bool):
+            return not value
+        if isinstance(value, str):
+            return value + "x"
+        if isinstance(value, (tuple, frozenset)):
+            return type(value)([*value, "x"])
+        assert isinstance(value, dict), type(value)
+        return {**value, "x": "y"}
+
+    fields = [name for name in ModuleFacts.__struct_fields__ if name not in _PRESENCE_FIELDS]
+    assert len(fields) == len(ModuleFacts.__struct_fields__) - 2
+    for name in fields:
+        edited = replace(facts, **{name: changed(getattr(facts, name))})
         changes = changed_facts(before, ProjectIndex.build([edited]), [(facts, edited)])
         assert f"A\0app.other\0{name}" in changes.keys, name
 

@@ -206,3 +206,14 @@ def test_the_sample_leaves_out_labelled_findings_and_skipped_repositories(tmp_pa
     assert sorted((row[0], row[2], row[3], row[4]) for row in rows[1:]) == [
         ("owner/app", "src", "api/other.py", "5"), ("owner/app", "src", "api/views.py", "10")]
     assert all("\n" not in row[5] for row in rows[1:])
+
+
+def test_the_target_is_judged_on_the_default_report_only() -> None:
+    # A run below the default confidence reports what it found but gives no verdict: the target
+    # is for what a user sees.
+    module = load_script()
+    verdicts = [module.Verdict(f"bug-{number}", "example/shop", "0" * 40, "loop", "found") for number in range(5)]
+    assert module.summarize(verdicts)["target_met"] is True
+    assert module.summarize(verdicts, "high")["target_met"] is True
+    low = module.summarize(verdicts, "low")
+    assert low["target_met"] is None and low["found"] == 5 and low["min_confidence"] == "low"

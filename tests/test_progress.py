@@ -86,3 +86,26 @@ def test_worker_processes_in_batches_find_the_same(tmp_path: Path, monkeypatch: 
     whole, _ = api.review(api.ReviewRequest(use_cache=False, jobs=2))
     assert batched.findings == whole.findings and len(batched.findings) == 60
     assert seen[-1] == (60, 60) and len(seen) >= 12
+
+
+def test_worker_processes_build_the_project_index_themselves_when_nothing_is_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With nothing cached each worker builds the index of its own facts and the others' answers:
+    # the engine builds none, with a progress display (batches) or without.
+    from backbone.review.project import ProjectIndex
+
+    write_tree(tmp_path, {"backbone.toml": "", **{f"app/module_{i}.py": SILENT_EXCEPT for i in range(60)}})
+    monkeypatch.chdir(tmp_path)
+    built: list[int] = []
+    build = ProjectIndex.build.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ProjectIndex], facts: object) -> ProjectIndex:
+        built.append(1)  # in this process only: the workers' builds happen in theirs
+        return build(cls, facts)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(ProjectIndex, "build", classmethod(counted))
+    for progress in (None, lambda done, total: None):
+        built.clear()
+        result, _ = api.review(api.ReviewRequest(use_cache=False, jobs=2, progress=progress))
+        assert len(result.findings) == 60 and built == []

@@ -183,7 +183,6 @@ def is_secret_like_name(name: str, extra_names: Iterable[str] = ()) -> bool:
     return False
 
 
-
 # --------------------------------------------------------------------------------------
 # Known token formats
 # --------------------------------------------------------------------------------------
@@ -245,9 +244,11 @@ TOKEN_ANCHORS: dict[str, tuple[str, ...]] = {
 }
 
 
-def may_hold_token(name: str, text: str) -> bool:
-    """Whether `text` holds what every credential of format `name` holds (see TOKEN_ANCHORS)."""
-    return any(anchor in text for anchor in TOKEN_ANCHORS[name])
+def may_match(name: str, text: str) -> bool:
+    """Whether a credential of format `name` may be in `text`: it is long enough for one
+    (`shortest_token`) and holds what every one holds (`TOKEN_ANCHORS`). The one skip that
+    masking and BB501 (`knowledge.secrets.find_token`) make before trying a format's pattern."""
+    return len(text) >= shortest_token(name) and any(anchor in text for anchor in TOKEN_ANCHORS[name])
 
 
 # --------------------------------------------------------------------------------------
@@ -391,17 +392,16 @@ def shortest_match(pattern: re.Pattern[str]) -> int:
         return 0
 
 
-# Per token format, the shortest text it can match: a shorter text needs no try.
-_TOKEN_SHORTEST: dict[str, int] = {}
+@functools.cache
+def shortest_token(name: str) -> int:
+    """The shortest text format `name` can match: most strings are shorter than every format but
+    a URL's, and no pattern needs trying on them."""
+    return shortest_match(TOKEN_PATTERNS[name])
 
 
 def _token_spans(text: str) -> Iterable[Span]:
-    size = len(text)
     for name, pattern in TOKEN_PATTERNS.items():
-        shortest = _TOKEN_SHORTEST.get(name)
-        if shortest is None:
-            shortest = _TOKEN_SHORTEST[name] = shortest_match(pattern)
-        if size < shortest or not may_hold_token(name, text):
+        if not may_match(name, text):
             continue
         for match in pattern.finditer(text):
             if name == URL_WITH_PASSWORD:

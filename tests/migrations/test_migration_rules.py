@@ -1641,17 +1641,16 @@ def lock_findings(root: Path, files: dict[str, str]) -> list[Finding]:
     return [finding for finding in review_tree(root, files, SEEN_AT_LOW) if finding.code in ("BB702", "BB710")]
 
 
-def served(findings: list[Finding], expected: list[tuple[str, int]]) -> bool:
+def assert_served(findings: list[Finding], expected: list[tuple[str, int]]) -> None:
     """The findings are the expected ones, none of them marked as applied by the project (an
     assertion error says which is not)."""
     assert [(finding.code, finding.line) for finding in findings] == expected
     for finding in findings:
         assert finding.rule_confidence is not Confidence.LOW, (finding.code, finding.line, finding.rule_confidence)
         assert "(The project" not in finding.message, (finding.code, finding.line, finding.message)
-    return True
 
 
-def self_migrated(findings: list[Finding], expected: list[tuple[str, int]], evidence: str) -> bool:
+def assert_self_migrated(findings: list[Finding], expected: list[tuple[str, int]], evidence: str) -> None:
     """The findings are the expected ones, each at low confidence, its message ending with
     `evidence` and the caveat (an assertion error says which is not)."""
     ending = f" ({evidence}; this matters when other instances serve while it migrates.)"
@@ -1659,11 +1658,10 @@ def self_migrated(findings: list[Finding], expected: list[tuple[str, int]], evid
     for finding in findings:
         assert finding.rule_confidence is Confidence.LOW, (finding.code, finding.line, finding.rule_confidence)
         assert finding.message.endswith(ending), (finding.code, finding.line, finding.message, ending)
-    return True
 
 
 def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_confidence(tmp_path: Path) -> None:
-    assert served(lock_findings(tmp_path / "served", ALEMBIC_PROJECT), NOTE_LOCKS)
+    assert_served(lock_findings(tmp_path / "served", ALEMBIC_PROJECT), NOTE_LOCKS)
     started = {
         **ALEMBIC_PROJECT,
         "app/server.py": """\
@@ -1674,7 +1672,7 @@ def test_lock_findings_of_a_project_that_applies_its_own_migrations_are_low_conf
                 command.upgrade(Config("alembic.ini"), "head")
             """,
     }
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "started", started), NOTE_LOCKS,
         "The project applies its migrations itself: `start()` calls `alembic.command.upgrade`",
     )
@@ -1736,7 +1734,7 @@ def test_a_command_that_runs_alembic_through_its_runtime_applies_the_migrations(
     tmp_path: Path, source: str, evidence: str
 ) -> None:
     files = {**ALEMBIC_PROJECT, "app/database.py": source}
-    assert self_migrated(lock_findings(tmp_path, files), NOTE_LOCKS, f"The project applies its migrations itself: {evidence}")
+    assert_self_migrated(lock_findings(tmp_path, files), NOTE_LOCKS, f"The project applies its migrations itself: {evidence}")
 
 
 @pytest.mark.parametrize(("source", "evidence"), [
@@ -1764,9 +1762,9 @@ def test_alembic_s_command_line_told_to_upgrade_applies_the_migrations(tmp_path:
         def print_upgrade_sql():
             alembic.config.main(argv=["upgrade", "head", "--sql"])
         """
-    assert served(lock_findings(tmp_path / "others", {**ALEMBIC_PROJECT, "app/manage.py": other_commands}), NOTE_LOCKS)
+    assert_served(lock_findings(tmp_path / "others", {**ALEMBIC_PROJECT, "app/manage.py": other_commands}), NOTE_LOCKS)
     upgrading = {**ALEMBIC_PROJECT, "app/manage.py": other_commands, "app/upgrade.py": source}
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "upgrade", upgrading), NOTE_LOCKS, f"The project applies its migrations itself: {evidence}"
     )
 
@@ -1789,9 +1787,9 @@ def test_an_alembic_env_py_that_runs_the_migrations_is_what_the_command_line_run
             """,
     }
     # Every project run by the `alembic` command line has one: it says nothing of who runs it.
-    assert served(lock_findings(tmp_path / "cli", environment), NOTE_LOCKS)
+    assert_served(lock_findings(tmp_path / "cli", environment), NOTE_LOCKS)
     own_command = {**environment, "app/database.py": MIGRATION_CONTEXT_UPGRADE}
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "own", own_command), NOTE_LOCKS,
         "The project applies its migrations itself: `Database.upgrade_schema()` runs them through Alembic's "
         "runtime (`MigrationContext.run_migrations()`)",
@@ -1835,9 +1833,9 @@ def test_a_function_that_only_stamps_or_reads_the_revision_applies_no_migration(
                 command.upgrade(Config("alembic.ini"), "head", sql=True)
             """,
     }
-    assert served(lock_findings(tmp_path / "bookkeeping", bookkeeping), NOTE_LOCKS)
+    assert_served(lock_findings(tmp_path / "bookkeeping", bookkeeping), NOTE_LOCKS)
     upgrading = {**bookkeeping, "app/upgrade.py": ENVIRONMENT_CONTEXT_UPGRADE}
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "upgrading", upgrading), NOTE_LOCKS,
         "The project applies its migrations itself: `upgrade_database()` runs them through Alembic's runtime "
         "(`ScriptDirectory.run_env()`)",
@@ -1874,8 +1872,8 @@ def test_a_service_that_stops_unless_its_database_is_at_the_head_is_stopped_whil
 ) -> None:
     # A warning lets the service start on an older schema: it serves while someone migrates.
     warning = HEAD_CHECK.replace("{stop}", 'logging.warning("The database is at %s, the code at %s", applied, available)')
-    assert served(lock_findings(tmp_path / "warns", {**ALEMBIC_PROJECT, "app/startup.py": warning}), NOTE_LOCKS)
-    assert self_migrated(
+    assert_served(lock_findings(tmp_path / "warns", {**ALEMBIC_PROJECT, "app/startup.py": warning}), NOTE_LOCKS)
+    assert_self_migrated(
         lock_findings(tmp_path / "stops", {**ALEMBIC_PROJECT, "app/startup.py": HEAD_CHECK.replace("{stop}", stop)}),
         NOTE_LOCKS,
         "The project does not start until its database is at the migrations' head: `check_schema()` compares "
@@ -1911,8 +1909,8 @@ def test_a_service_that_stops_unless_its_database_is_at_the_head_is_stopped_whil
 def test_a_django_project_that_runs_migrate_itself_applies_the_migrations(
     tmp_path: Path, files: dict[str, str], where: str
 ) -> None:
-    assert served(lock_findings(tmp_path / "served", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
-    assert self_migrated(
+    assert_served(lock_findings(tmp_path / "served", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
+    assert_self_migrated(
         lock_findings(tmp_path / "migrating", {**DJANGO_PROJECT, **files}), ORDER_TOTAL_LOCKS,
         f"The project applies its migrations itself: `{where}` runs Django's `migrate` command "
         "(`call_command(\"migrate\")`)",
@@ -1932,8 +1930,8 @@ def test_django_commands_that_apply_no_migration_are_no_sign_of_it(tmp_path: Pat
 
     others = ('"check"', '"migrate", check_unapplied=True', '"migrate", "shop", "0002", "--fake"', '"migrate", plan=True',
               '"makemigrations", "--check"')
-    assert served(lock_findings(tmp_path / "others", ready(*others)), ORDER_TOTAL_LOCKS)
-    assert self_migrated(
+    assert_served(lock_findings(tmp_path / "others", ready(*others)), ORDER_TOTAL_LOCKS)
+    assert_self_migrated(
         lock_findings(tmp_path / "migrate", ready(*others, '"migrate"')), ORDER_TOTAL_LOCKS,
         "The project applies its migrations itself: `ShopConfig.ready()` runs Django's `migrate` command "
         "(`call_command(\"migrate\")`)",
@@ -1977,7 +1975,7 @@ def test_a_django_setup_command_that_runs_migrate_is_no_sign_of_a_self_migrating
                 call_command("migrate", verbosity=0, interactive=False)
             """,
     }
-    assert served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
+    assert_served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
 
 
 @pytest.mark.parametrize(("project", "locks", "code", "evidence"), [
@@ -1990,9 +1988,9 @@ def test_migrations_that_test_code_runs_are_no_sign_of_a_self_migrating_project(
     tmp_path: Path, project: dict[str, str], locks: list[tuple[str, int]], code: str, evidence: str
 ) -> None:
     in_tests = {**project, "tests/conftest.py": code, "tests/support/database.py": code, "app/test_database.py": code}
-    assert served(lock_findings(tmp_path / "tests", in_tests), locks)
+    assert_served(lock_findings(tmp_path / "tests", in_tests), locks)
     # The same code in the project's own modules applies its migrations.
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "project", {**project, "app/database.py": code}), locks,
         f"The project applies its migrations itself: {evidence}",
     )
@@ -2203,14 +2201,14 @@ def test_a_django_project_whose_own_command_migrates_then_runs_the_server_applie
                 start("127.0.0.1", arguments.port)
             """,
     }
-    assert self_migrated(
+    assert_self_migrated(
         lock_findings(tmp_path / "start", {**DJANGO_PROJECT, **start}), ORDER_TOTAL_LOCKS,
         "The project applies its migrations itself: `start()` runs Django's `migrate` command "
         "(`call_command(\"migrate\")`)",
     )
     # The same command without the server: a setup command, no sign of how later migrations run.
     setup = {"shop/cli.py": start["shop/cli.py"].replace(serve, "pass")}
-    assert served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
+    assert_served(lock_findings(tmp_path / "setup", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
     # A manage.py that hands Django its own command line is no server of the project's.
     manage = {**setup, "manage.py": """\
         import sys
@@ -2220,7 +2218,7 @@ def test_a_django_project_whose_own_command_migrates_then_runs_the_server_applie
         if __name__ == "__main__":
             execute_from_command_line(sys.argv)
         """}
-    assert served(lock_findings(tmp_path / "manage", {**DJANGO_PROJECT, **manage}), ORDER_TOTAL_LOCKS)
+    assert_served(lock_findings(tmp_path / "manage", {**DJANGO_PROJECT, **manage}), ORDER_TOTAL_LOCKS)
 
 
 def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tmp_path: Path) -> None:
@@ -2245,15 +2243,15 @@ def test_a_self_hosted_django_server_that_runs_migrate_applies_the_migrations(tm
                 pass
             """,
     }
-    assert served(lock_findings(tmp_path / "app", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
-    assert self_migrated(
+    assert_served(lock_findings(tmp_path / "app", {**DJANGO_PROJECT, **setup}), ORDER_TOTAL_LOCKS)
+    assert_self_migrated(
         lock_findings(tmp_path / "server", {**DJANGO_PROJECT, **setup, **server}), ORDER_TOTAL_LOCKS,
         "The project applies its migrations itself: `initialize()` runs Django's `migrate` command "
         "(`call_command(\"migrate\")`)",
     )
     # A server started only by the tests is no sign.
     in_tests = {"tests/__init__.py": "", "tests/live_server.py": server["shop/utils/server.py"]}
-    assert served(lock_findings(tmp_path / "tests", {**DJANGO_PROJECT, **setup, **in_tests}), ORDER_TOTAL_LOCKS)
+    assert_served(lock_findings(tmp_path / "tests", {**DJANGO_PROJECT, **setup, **in_tests}), ORDER_TOTAL_LOCKS)
 
 
 RETIRING_MIGRATIONS = {
@@ -2344,7 +2342,7 @@ def test_the_migrations_of_a_test_app_are_not_reviewed_as_the_project_s(tmp_path
              for path, text in DJANGO_PROJECT.items()}
     moved["shop/testapp/__init__.py"] = ""
     assert lock_findings(tmp_path / "testapp", moved) == []
-    assert served(lock_findings(tmp_path / "app", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
+    assert_served(lock_findings(tmp_path / "app", DJANGO_PROJECT), ORDER_TOTAL_LOCKS)
 
 
 def test_a_partial_unique_constraint_is_built_as_a_unique_index(tmp_path: Path) -> None:

@@ -172,7 +172,6 @@ def lint_command(target: str, app_dir: Path | None, output_format: str, output: 
     return EXIT_FINDINGS if any(finding.severity.rank >= threshold.rank for finding in findings) else EXIT_CLEAN
 
 
-
 @contract_command.command("handoff")
 @click.argument("target", default=".")
 @click.option("--app-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -78,7 +78,6 @@ def histogram_svg(histogram: Histogram) -> str:
     return "".join(parts)
 
 
-
 def timeline_json(timeline: Timeline) -> dict[str, JsonValue]:
     """The data the timeline script draws from."""
     return {
@@ -219,7 +218,6 @@ TIMELINE_SCRIPT = r"""
   document.body.setAttribute("data-charts-drawn", String(drawn));
 })();
 """
-
 
 
 def timeline_html(timeline: Timeline) -> str:

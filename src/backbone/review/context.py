@@ -27,7 +27,6 @@ NodeT = TypeVar("NodeT", bound=ast.AST)
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
 
-
 class FileContext:
     def __init__(
         self,

@@ -45,7 +45,7 @@ from backbone.records import Record
 from backbone.review import reads
 from backbone.review.context_kinds import PRECEDENCE, ExecutionContext
 from backbone.review.knowledge.commands import is_command
-from backbone.review.knowledge.imports import imported_names
+from backbone.review.knowledge.imports import module_imported
 from backbone.review.knowledge.paths import is_test_path
 from backbone.review.knowledge.queues import task_library
 from backbone.review.naming import is_dunder
@@ -221,7 +221,7 @@ class ExecutionContexts:
             # `if __name__ == "__main__": main(sys.argv)` in a module nothing else imports: a
             # script, what runs when a person runs the file. A module the service imports is part
             # of it, and its main block one more way to run its functions (a scheduled job).
-            scripted = module.script_calls and not imported_names(index, module.module).imports_module(module.module)
+            scripted = module.script_calls and not module_imported(index, module.module)
             for called in module.script_calls if scripted else ():
                 target = index.function(called)
                 if target is not None:

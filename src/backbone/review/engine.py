@@ -207,7 +207,8 @@ def review_paths(paths: list[Path], config: Config, root: Path, options: ReviewO
             # (no file is stale then, so no worker is started for this phase).
             from_answers = not cached
             # Started from the answers already (`check_files(project_next=True)`): the workers build it.
-            if (index is None and not pool.project_started) or unknown:
+            # With nothing cached the workers build the index of each other's answers (`check_project`).
+            if (index is None and not pool.builds_index_from_answers(from_answers)) or unknown:
                 facts = [cached_facts[display] for display in cached if display in cached_facts]
                 facts += [outcome.facts for outcome in outcomes.values() if outcome.facts is not None]
                 if unknown:
@@ -575,9 +576,9 @@ def _peers_index(own: list[ModuleFacts], answers: tuple[bytes, ...]) -> ProjectI
 
     facts = list(own)
     for answer in answers:
-        outcomes = decode_outcomes(answer)
-        if outcomes is None:
-            raise ValueError("another worker's answer does not decode")
+        # An answer that does not decode is the engine's too: it reports that worker's files as
+        # lost, and the index goes on without them, as the engine's own would.
+        outcomes = decode_outcomes(answer) or []
         facts += [outcome.facts for outcome in outcomes if outcome.facts is not None]
     return ProjectIndex.build(facts)
 
@@ -749,16 +750,22 @@ class _WorkerPool(msgspec.Struct):
             return [outcome for worker in self.workers for outcome in worker.receive_files()]
         received = [process.receive_answer() for process in processes]
         if all(data is not None for data in received):
-            self._send_project_from_answers(processes, [])
+            self._send_project_from_answers(processes)
         outcomes: list[FileOutcome] = []
         for process, data in zip(processes, received):
             outcomes.extend(process.decode_files(data))
         return outcomes
 
-    def _send_project_from_answers(self, processes: list[_ProcessWorker], stale: list[FileJob]) -> None:
-        for number, (process, chunk) in enumerate(zip(processes, self._split(stale))):
+    def builds_index_from_answers(self, from_answers: bool) -> bool:
+        """The workers, all processes, build the project index of each other's answers (nothing
+        cached): the engine needs none of its own."""
+        return from_answers and all(isinstance(worker, _ProcessWorker) for worker in self.workers)
+
+    def _send_project_from_answers(self, processes: list[_ProcessWorker]) -> None:
+        """The PROJECT phase of each worker's own files (nothing cached: nothing to check again)."""
+        for number, process in enumerate(processes):
             others = [answer for other, each in enumerate(processes) if other != number for answer in each.answers]
-            process.send_project_from_peers(others, chunk)
+            process.send_project_from_peers(others, [])
         self.project_started = True
 
     def _check_in_batches(
@@ -792,14 +799,12 @@ class _WorkerPool(msgspec.Struct):
         `from_answers`: the index is made of the facts of the workers' answers alone (a review
         with nothing cached): each process worker builds it from its own facts and the others'
         answers as received, instead of the engine pickling the index for them all."""
-        processes = [worker for worker in self.workers if isinstance(worker, _ProcessWorker)]
         if self.project_started:
-            # The workers got it as their answers came in (`check_files(project_next=True)`), with
-            # nothing to check again: only the answers are left to receive.
-            if stale:
-                raise ValueError("the PROJECT phase started from the answers alone has no file to check again")
-        elif from_answers and len(processes) == len(self.workers):
-            self._send_project_from_answers(processes, stale)
+            # The workers got it as their answers came in (`check_files(project_next=True)`): only
+            # the answers are left to receive.
+            pass
+        elif self.builds_index_from_answers(from_answers):
+            self._send_project_from_answers([worker for worker in self.workers if isinstance(worker, _ProcessWorker)])
         else:
             if index is None:
                 raise ValueError("the PROJECT phase needs the project index")

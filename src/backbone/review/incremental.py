@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, cast
 import msgspec
 
 from backbone.records import Record
+from backbone.review.naming import spelled_names
 
 if TYPE_CHECKING:
     from backbone.findings import Finding
@@ -154,12 +155,10 @@ class ProjectKeys(Record, frozen=True):
             return False
         if entry.exact_digest == self.exact:
             return True
-        if not quoted_numbers(entry.project_findings):
-            return True
-        return (
-            self.moved is not None and entry.exact_digest == self.previous
-            and not quoted_numbers(entry.project_findings, self.edited) & self.moved
-        )
+        if self.moved is not None and entry.exact_digest == self.previous:
+            # Computed for the previous review's facts: only the positions the edits moved matter.
+            return not quoted_numbers(entry.project_findings, self.edited) & self.moved
+        return not quoted_numbers(entry.project_findings)
 
     def rerun(self, entry: CacheEntry) -> frozenset[str] | None:
         """The codes of the PROJECT rules to run again on a file whose `entry` does not hold
@@ -449,8 +448,6 @@ _PRESENCE_FIELDS = frozenset({"path", "module"})
 
 def _names(facts: ModuleFacts) -> set[str]:
     """What a module names, as `ProjectIndex.names_read` reads it (the `N` keys)."""
-    from backbone.review.naming import spelled_names
-
     return {*spelled_names(facts), *facts.attribute_reads}
 
 

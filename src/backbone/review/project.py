@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     from backbone.review.serialization.facts import SerializationDeclaration
 
 
-
 def fact_type_names() -> dict[str, object]:
     """The names `ModuleFacts`'s annotations use that this module imports for type checking
     only: what a codec of the facts (`cache_codec`) needs to read them."""

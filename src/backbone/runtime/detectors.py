@@ -239,7 +239,6 @@ class NPlusOne(Record, frozen=True):
         return f"; {self.failed_count} of the repeats failed" if self.failed_count else ""
 
 
-
 class SlowQuery(Record, frozen=True):
     method: str
     route: str
@@ -272,7 +271,6 @@ class SlowQuery(Record, frozen=True):
                 fingerprint=self.fingerprint, sql=self.sql,
             ),
         )
-
 
 
 class EventLoopStall(Record, frozen=True):
@@ -311,7 +309,6 @@ class EventLoopStall(Record, frozen=True):
         )
 
 
-
 class QueryBudgetExceeded(Record, frozen=True):
     method: str
     route: str
@@ -344,7 +341,6 @@ class QueryBudgetExceeded(Record, frozen=True):
                 Measure("requests_total", self.requests_total),
             ),
         )
-
 
 
 class RequestTimeout(Record, frozen=True):
@@ -381,7 +377,6 @@ class RequestTimeout(Record, frozen=True):
                 Measure("requests_affected", self.requests_affected), Measure("requests_total", self.requests_total),
             ),
         )
-
 
 
 RuntimeIssue = NPlusOne | SlowQuery | EventLoopStall | QueryBudgetExceeded | RequestTimeout

@@ -132,7 +132,6 @@ def alembic_index(candidate: IndexCandidate, dialect: str) -> str:
     return f"op.create_index({', '.join(parts)})"
 
 
-
 def _percent(share: float) -> str:
     """Rounded down, so that 49.6% is never shown as the 50% it missed."""
     return f"{math.floor(share * 1000) / 10:g}%"

@@ -23,6 +23,7 @@ from backbone.review.frameworks.catalog import (
     TEMPLATE_RESPONSE_METHODS,
     BodyArgument,
 )
+from backbone.review.names import argument
 
 QualifiedName = Callable[[ast.expr], "str | None"]
 
@@ -172,12 +173,9 @@ def _builder_body(
         for item in call.keywords:
             yield item.value
         return
-    if len(call.args) > position:
-        yield call.args[position]
-        return
-    for item in call.keywords:
-        if item.arg == keyword:
-            yield item.value
+    found = argument(call, position, keyword)
+    if found is not None:
+        yield found
 
 
 def _is_many(call: ast.Call) -> bool:

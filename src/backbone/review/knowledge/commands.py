@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 
-from backbone.review.project import FunctionFacts, ModuleFacts, ProjectIndex
+from backbone.review.project import FunctionFacts, ProjectIndex
 from backbone.review.semantic import block_nodes
 
 Resolve = Callable[[ast.expr], str | None]

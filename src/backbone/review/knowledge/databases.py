@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from backbone.review.knowledge.paths import is_test_path
+from backbone.review.names import within
 
 if TYPE_CHECKING:
     from backbone.review.project import ProjectIndex
@@ -42,6 +43,7 @@ OTHER_DATABASE_MODULES = (
     "mysql.connector", "cx_Oracle", "oracledb", "pyodbc", "pymssql", "sqlalchemy.dialects.postgresql",
     "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.oracle", "sqlalchemy.dialects.mssql", "django.contrib.postgres",
 )
+_OTHER_DATABASE_PREFIXES = frozenset(OTHER_DATABASE_MODULES)
 
 
 def database_mentions(tree: ast.Module, nodes: list[ast.AST] | None = None) -> tuple[str, ...]:
@@ -108,7 +110,5 @@ def sqlite_only(project: ProjectIndex) -> bool:
     if mentions != {SQLITE}:
         return False
     return not any(
-        target == module or target.startswith(module + ".")
-        for facts in project.modules.values() for target in facts.imports.values()
-        for module in OTHER_DATABASE_MODULES
+        within(target, _OTHER_DATABASE_PREFIXES) for facts in project.modules.values() for target in facts.imports.values()
     )

@@ -29,25 +29,35 @@ class ImportedNames(Record, frozen=True):
     # Whether some module of the project imports another (or a name of another).
     internal: bool
     # The modules `names` are in.
-    name_modules: frozenset[str] = frozenset()
+    name_modules: frozenset[str]
 
     def imports_name(self, qualname: str) -> bool:
-        return named(qualname, self.names)
+        return _named(qualname, self.names)
+
+    def imports_whole_module(self, module: str) -> bool:
+        """`import app.serializers`, `from app import serializers`, `from app.serializers import *`."""
+        return _named(module, self.whole_modules)
 
     def imports_module(self, module: str) -> bool:
         """Something imports the module, or a name from it."""
-        return named(module, self.whole_modules) or named(module, self.name_modules)
+        return self.imports_whole_module(module) or _named(module, self.name_modules)
 
 
-def named(qualname: str, names: frozenset[str]) -> bool:
+def _named(qualname: str, names: frozenset[str]) -> bool:
     """`qualname` is among `names`, also as it is imported from below a source root
     (`webhooks.serializers.X` for `label_studio.webhooks.serializers.X`)."""
     parts = qualname.split(".")
     return any(".".join(parts[start:]) in names for start in range(len(parts)))
 
 
+def module_imported(index: ProjectIndex, module: str) -> bool:
+    """Some module of the project imports `module`, or a name from it (recorded as that question)."""
+    return imported_names(index, module).imports_module(module)
+
+
 def imported_names(index: ProjectIndex, *asked: str) -> ImportedNames:
-    """What the project imports, for questions about the dotted names `asked` (recorded as reads)."""
+    """What the project imports, for questions about the dotted names `asked` (recorded as reads):
+    ask it only about those names and the modules they are in."""
     for name in asked:
         for key in reads.reference_keys(name):
             reads.record(key)

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from backbone.findings import Confidence
 from backbone.records import Record
 from backbone.review.knowledge.bindings import ObjectTypes
-from backbone.review.names import dotted_name, keyword_value, last_name
+from backbone.review.names import argument, dotted_name, keyword_value, last_name
 
 if TYPE_CHECKING:
     from backbone.review.context import FileContext
@@ -472,7 +472,7 @@ def _configured_receivers(context: FileContext) -> frozenset[str]:
     for node in context.nodes_of(ast.Call, ast.Assign):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount":
             receiver = dotted_name(node.func.value)
-            adapter = node.args[1] if len(node.args) > 1 else keyword_value(node, "adapter")
+            adapter = argument(node, 1, "adapter")
             if receiver is not None and adapter is not None and _adapter_sets_timeout(adapter, context):
                 found.add(receiver)
         elif isinstance(node, ast.Assign):

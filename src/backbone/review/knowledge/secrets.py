@@ -24,8 +24,7 @@ from backbone.redaction import (
     TEMPLATE_MARKERS,
     TOKEN_PATTERNS,
     URL_WITH_PASSWORD,
-    may_hold_token,
-    shortest_match,
+    may_match,
 )
 from backbone.redaction import is_secret_like_name as is_secret_like_name
 from backbone.redaction import name_words as name_words
@@ -413,16 +412,10 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = tuple(
 )
 
 
-# Per format, the shortest text it can match: most strings of a file are shorter than every
-# format but a URL's, and no pattern needs trying on them.
-_SHORTEST: tuple[int, ...] = tuple(shortest_match(token_format.pattern) for token_format in TOKEN_FORMATS)
-
-
 def find_token(text: str) -> TokenMatch | None:
     """The first credential of a known format in `text` that is not an example or placeholder."""
-    size = len(text)
-    for token_format, shortest in zip(TOKEN_FORMATS, _SHORTEST):
-        if size < shortest or not may_hold_token(token_format.name, text):
+    for token_format in TOKEN_FORMATS:
+        if not may_match(token_format.name, text):
             continue
         for match in token_format.pattern.finditer(text):
             weak = token_format.judge(match)

@@ -803,8 +803,7 @@ def extract_column_types(tree: ast.Module, resolver: NameResolver) -> dict[str, 
     def declare(table: str, column: ast.Call | ast.expr | None, line: int, type_node: ast.expr | None = None) -> None:
         if isinstance(column, ast.Call) and type_node is None:
             name = literal_text(column.args[0]) if column.args else None
-            type_node = column.args[1] if len(column.args) > 1 else next(
-                (keyword.value for keyword in column.keywords if keyword.arg == "type_"), None)
+            type_node = argument(column, 1, "type_")
         else:
             name = literal_text(column) if column is not None else None
         if name and type_node is not None:

@@ -922,8 +922,6 @@ class _Scan:
                 self.combines = True
 
 
-
-
 def _chain(node: ast.AST) -> tuple[str, list[str]] | None:
     """`obj.comments.filter(x=1).count()` -> ("obj", ["comments", "filter()", "count()"])."""
     steps: list[str] = []

@@ -402,8 +402,6 @@ class EffectFinder:
         return False
 
 
-
-
 def _assigned_attributes(node: ast.AST) -> list[ast.Attribute]:
     targets: list[ast.expr] = []
     if isinstance(node, ast.Assign):

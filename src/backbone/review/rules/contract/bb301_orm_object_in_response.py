@@ -14,7 +14,7 @@ from backbone.review.frameworks import (
     response_payloads,
 )
 from backbone.review.knowledge.answers import is_response_builder
-from backbone.review.knowledge.imports import imported_names, named
+from backbone.review.knowledge.imports import imported_names
 from backbone.review.knowledge.schemas import (
     MODEL_SERIALIZER_BASES,
     Dump,
@@ -663,7 +663,7 @@ class OrmObjectInResponse(Rule):
         # about: an edit elsewhere re-checks this file only when it adds or removes an import
         # target (or a dotted-path string) with one of these segments.
         imported = imported_names(project, f"{module}.{node.name}")
-        if imported.imports_name(f"{module}.{node.name}") or named(module, imported.whole_modules):
+        if imported.imports_name(f"{module}.{node.name}") or imported.imports_whole_module(module):
             return False
         if not imported.internal:
             # No module of the project imports another: backbone sees none of its consumers.

@@ -1981,7 +1981,6 @@ class QueryInLoop(Rule):
         return knowledge.resolve_function(qualname)
 
 
-
 def _where(project: ProjectIndex, owner: str, line: int) -> str:
     """`shop/views.py:12` for a line of `owner` (a module, or a function or method in one)."""
     # A module itself, or a function or method in one.

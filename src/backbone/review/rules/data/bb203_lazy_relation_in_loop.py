@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 _LONGEST_SOURCE = 48
 
 
-
 # The models of the examples that read a relation picked by a conditional (a variation's channels).
 VARIATION_MODELS = """
         from django.db import models

@@ -2600,7 +2600,5 @@ def _fix(caught: _Caught) -> str:
     )
 
 
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= _LONGEST_SHOWN else text[: _LONGEST_SHOWN - 3] + "..."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backbone.findings import Confidence, Severity
-from backbone.review.migrations import LockMode, Migration, Step, StepKind, effect
+from backbone.review.migrations import LockMode, Migration, StepKind, effect
 from backbone.review.migrations.rule_base import (
     APPLIED_BY_THE_PROJECT,
     NOT_IN_REPLACED,
@@ -118,26 +118,26 @@ class DdlWithoutLockTimeout(MigrationRule):
         """,
     )
 
-    def _retired(self, migration: Migration, step: Step) -> bool:
-        """A table the migration drops that no model of the project declares today, and no table
-        that the step also locks (a foreign key's target) that one does."""
-        return (
-            bool(step.table) and self.declares_models() and not self.declared_by(migration, step.table)
-            and not (step.other_table and self.declared_by(migration, step.other_table))
-        )
+    def _retired(self, migration: Migration) -> frozenset[str]:
+        """The tables the migration drops that no model of the project declares today, in a
+        project that declares its tables as models: a step on one of them (the drop, or a column
+        removed before it) retires it."""
+        dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
+        if not dropped or not self.declares_models():
+            return frozenset()
+        return frozenset(table for table in dropped if not self.declared_by(migration, table))
 
     def check(self, migration: Migration) -> None:
         large = self.option("large-tables")
         tables = {name.lower() for name in large} if isinstance(large, tuple) else set()
-        # The tables the migration drops: a step on one of them before the drop (a column removed
-        # first) retires it as the drop does.
-        dropped = {step.table for step in migration.steps if step.kind is StepKind.DROP_TABLE and step.table}
+        retired = self._retired(migration)
         for step in migration.steps:
             if step.kind.name == "LOCK_TIMEOUT" and step.value not in ("", "0"):
                 return
             if not migration.existing(step) or (tables and step.table not in tables):
                 continue
-            if step.table in dropped and self._retired(migration, step):
+            # Unless the step also locks a table a model declares (a foreign key's target).
+            if step.table in retired and not (step.other_table and self.declared_by(migration, step.other_table)):
                 continue
             found = effect(step, self.postgres_version)
             if found is None or found.lock.rank < LockMode.SHARE.rank:

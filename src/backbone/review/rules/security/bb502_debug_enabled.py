@@ -770,7 +770,5 @@ def _is_config_key(target: ast.Subscript, key: str) -> bool:
     )
 
 
-
-
 def _browser_credentials(index: ProjectIndex) -> bool:
     return any(facts.browser_credentials and not is_test_path(facts.path) for facts in index.modules.values())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-import msgspec
 
 from backbone.findings import (
     Confidence,
@@ -287,16 +286,16 @@ class DebugReport(Record, frozen=True):
     last_seen: datetime | None = None
     requests: int = 0
     # Symptoms seen without the evidence that would name their cause, said plainly.
-    unexplained: tuple[str, ...] = msgspec.field(default=())
-    notes: tuple[str, ...] = msgspec.field(default=())
+    unexplained: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     # What the user must know to trust the report: files skipped or read in part and why,
     # records skipped, timestamps left out of the timeline, a store that failed.
-    warnings: tuple[str, ...] = msgspec.field(default=())
+    warnings: tuple[str, ...] = ()
     # Why the report is incomplete because backbone's own resources failed (a full temporary
     # directory); None when everything readable was analysed.
     incomplete: str | None = None
     # What `backbone profile`'s detectors found in OpenTelemetry traces (RT101 N+1, RT102 slow query...).
-    trace_findings: tuple[Finding, ...] = msgspec.field(default=())
+    trace_findings: tuple[Finding, ...] = ()
 
     @property
     def readable(self) -> bool:

@@ -19,7 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import msgspec
 
 from backbone.findings import Confidence, Finding, Fix, Location, Severity
 from backbone.records import Record
@@ -85,7 +84,7 @@ class TraceResult(Record, frozen=True):
     server_version: int
     observations: tuple[Observation, ...]
     findings: tuple[Finding, ...]
-    problems: tuple[str, ...] = msgspec.field(default=())
+    problems: tuple[str, ...] = ()
 
 
 def detect_framework(project: Path) -> str:

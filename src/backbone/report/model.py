@@ -122,7 +122,7 @@ class Report(Record, frozen=True):
     min_confidence: str = ""
     # The reviewed root, as given to the user (paths in findings are relative to it).
     root: str = "."
-    notes: tuple[str, ...] = msgspec.field(default=())
+    notes: tuple[str, ...] = ()
     # The reviewed root relative to the git top level ("" or "dir/"): SARIF, GitHub and GitLab
     # paths are relative to the repository, whatever directory was reviewed.
     repository_prefix: str = ""

@@ -65,6 +65,7 @@ def extract_module_facts(
         return index.nodes_of(*types) if index is not None else all_nodes
 
     migrations = extract_migration_declarations(tree, path, resolver)
+    self_migrations, starts_django_server = extract_self_migrations(tree, path, resolver, bool(migrations), semantic)
     class_paths, function_paths = dotted_paths(nodes_of(ast.Constant))
 
     return ModuleFacts(
@@ -96,7 +97,8 @@ def extract_module_facts(
         attribute_reads=references.attributes,
         assigned_attributes=assigned_attributes(nodes_of(ast.Assign), resolver),
         databases=database_mentions(tree, nodes_of(ast.Constant)),
-        self_migrations=extract_self_migrations(tree, path, resolver, bool(migrations), semantic),
+        self_migrations=self_migrations,
+        starts_django_server=starts_django_server,
     )
 
 

@@ -301,6 +301,9 @@ class ModuleFacts(Record, frozen=True):
     # The file's functions (or its own top-level code) that apply the project's migrations, or stop
     # unless they were applied (`migrations.self_migration`).
     self_migrations: tuple[SelfMigration, ...] = ()
+    # The file's code starts Django's own HTTP server (`migrations.self_migration`): the project
+    # serves itself.
+    starts_django_server: bool = False
 
 
 class _Frame(Record, frozen=True):

@@ -290,6 +290,7 @@ class TrackedModule:
     assigned_attributes = _field("assigned_attributes")
     databases = _field("databases")
     self_migrations = _field("self_migrations")
+    starts_django_server = _field("starts_django_server")
 
 
 def tracked_modules(modules: dict[str, ModuleFacts]) -> TrackedMapping[ModuleFacts]:

@@ -294,11 +294,6 @@ class SelfMigrationKind(enum.Enum):
     # No migration runs: the service stops at start-up unless its database is at the head of the
     # migrations, so it is stopped while an operator migrates it.
     HEAD_CHECK = "head check"
-    # No migration runs here either: the code starts Django's own HTTP server
-    # (`call_command("runserver")`, `execute_from_command_line([..., "runserver"])`), so the
-    # project serves itself (`self_migration._serves_itself`) rather than being an application a
-    # deployment's server imports.
-    DJANGO_SERVER = "django server"
 
 
 class SelfMigration(Record, frozen=True):

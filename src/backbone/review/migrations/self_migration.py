@@ -77,15 +77,17 @@ _Nodes = Callable[[ast.AST], list[ast.AST]]
 
 def extract_self_migrations(
     tree: ast.Module, path: str, resolver: NameResolver, is_migration: bool, semantic: SemanticModel | None = None
-) -> tuple[SelfMigration, ...]:
+) -> tuple[tuple[SelfMigration, ...], bool]:
     """The functions of the file (and its own top-level code) that apply the project's
-    migrations, or stop unless they were applied. `is_migration`: the file is a Django
-    migration. `semantic`: the file's model, whose node index lends the walks."""
+    migrations, or stop unless they were applied; and whether its code starts Django's own HTTP
+    server (`call_command("runserver")`, `execute_from_command_line([..., "runserver"])`: the
+    project serves itself, `_serves_itself`). `is_migration`: the file is a Django migration.
+    `semantic`: the file's model, whose node index lends the walks."""
     imported = resolver.imports.values()
     if is_migration or is_test_path(path) or not any(
         target.startswith(_MIGRATING_PACKAGES) or target in _MIGRATING_ROOTS for target in imported
     ) or any(target in _MIGRATION_MODULES for target in imported):
-        return ()
+        return (), False
     own_of = semantic.own_nodes if semantic is not None else own_nodes
     walk: _Nodes = semantic.walk if semantic is not None else subtree
     found: dict[tuple[str, SelfMigrationKind], SelfMigration] = {}
@@ -101,12 +103,15 @@ def extract_self_migrations(
                 stack.append((node.body, qualname))
                 if not isinstance(node, ast.ClassDef):
                     scopes.append((qualname, node, own_of(node)))
+    starts_server = False
     for qualname, function, nodes in scopes:
-        for kind, api in _Scope(nodes, resolver, walk).signs():
+        scope = _Scope(nodes, resolver, walk)
+        for kind, api in scope.signs():
             if kind is SelfMigrationKind.ALEMBIC_RUNTIME and function is not None and _other_steps_only(function, walk):
                 continue
             found.setdefault((qualname, kind), SelfMigration(qualname, kind, api))
-    return tuple(found.values())
+        starts_server = starts_server or scope.starts_server
+    return tuple(found.values()), starts_server
 
 
 def _other_steps_only(function: ast.FunctionDef | ast.AsyncFunctionDef, walk: _Nodes) -> bool:
@@ -127,6 +132,8 @@ class _Scope:
         self.objects: dict[str, str] = {}
         # The calls in the block of a `with EnvironmentContext(...)`, by id.
         self.in_environment: set[int] = set()
+        # Its code starts Django's own HTTP server (found by `signs`).
+        self.starts_server = False
         for node in nodes:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 built = self._built(node.value)
@@ -162,7 +169,7 @@ class _Scope:
             elif qualified == _CALL_COMMAND and _runs_migrate(node):
                 found.append((SelfMigrationKind.DJANGO_MIGRATE, qualified))
             elif qualified in (_CALL_COMMAND, _EXECUTE_COMMAND_LINE) and _runs_server(node, qualified):
-                found.append((SelfMigrationKind.DJANGO_SERVER, qualified))
+                self.starts_server = True
             elif isinstance(node.func, ast.Attribute):
                 method, owner = node.func.attr, self._object(node.func.value)
                 if owner == _COMMAND_LINE and method == "main" and _runs_upgrade(node):
@@ -308,8 +315,7 @@ def applied_by(project: ProjectIndex | None) -> AppliedBy | None:
 def _applier(index: ProjectIndex) -> AppliedBy | None:
     from backbone.review.knowledge.calls import display_name
 
-    signs = [(facts.path, sign) for facts in index.modules.values() if facts.self_migrations
-             for sign in facts.self_migrations if sign.kind is not SelfMigrationKind.DJANGO_SERVER]
+    signs = [(facts.path, sign) for facts in index.modules.values() for sign in facts.self_migrations]
     # A Django project migrates itself when it calls `migrate` as it starts (`AppConfig.ready`, a
     # start script); a setup command that also calls it (`initial_setup`, `setup_db`) creates the
     # database once, and says nothing of how later migrations reach a running service.
@@ -358,7 +364,7 @@ def _serves_itself(index: ProjectIndex) -> bool:
 def _build_serves_itself(index: ProjectIndex) -> bool:
     # Test code holds no self-migration sign (`extract_self_migrations`); its references are left out here.
     return any(
-        any(sign.kind is SelfMigrationKind.DJANGO_SERVER for sign in facts.self_migrations)
+        facts.starts_django_server
         or not is_test_path(facts.path) and any(within(reference, _SERVERS) for reference in facts.references)
         for facts in index.modules.values()
     )

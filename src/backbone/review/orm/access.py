@@ -1353,18 +1353,18 @@ def query_chain(
     key whose key the call passes and doesn't change with the round is left out too: the
     identity map answers every round after the first.
     """
+    chains: dict[tuple[str, tuple[str, ...] | None, bool, frozenset[str] | None, int], QueryChain | None] = index.view(
+        CHAINS_VIEW, lambda _: {}
+    )
+    key = (function, arguments, unlocked, per_item, max_depth)
+    if key in chains:
+        return chains[key]
     passed = passed_keys(arguments) if arguments is not None else None
     binding = UNKNOWN_BINDING
     if arguments is not None:
         facts = index.function(function)
         if facts is not None:
             binding = bind(arguments, facts.parameters, facts.defaults)
-    chains: dict[tuple[str, frozenset[str] | None, Binding, bool, frozenset[str] | None], QueryChain | None] = index.view(
-        CHAINS_VIEW, lambda _: {}
-    )
-    key = (function, passed, binding, unlocked, per_item)
-    if key in chains:
-        return chains[key]
     found = _search_chain(index, function, passed, binding, max_depth, unlocked, per_item)
     chains[key] = found
     return found

@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import enum
 
-import msgspec
 from msgspec.structs import replace
 
 from backbone.findings import Confidence
@@ -206,7 +205,7 @@ class QueryEvent(Record, frozen=True):
     relation: RelationRead | None = None
     # For writes: the bulk alternative a message can propose.
     bulk_alternative: str = ""
-    extra: tuple[str, ...] = msgspec.field(default=())
+    extra: tuple[str, ...] = ()
     # SQL text that changes the schema (CREATE, DROP, ALTER, GRANT...), not rows: one statement
     # per table or index, which no bulk form replaces.
     schema: bool = False

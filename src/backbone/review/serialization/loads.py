@@ -18,7 +18,6 @@ queryset=Book.objects.select_related("author")))`,
 
 from __future__ import annotations
 
-import msgspec
 
 from backbone.records import Record
 from backbone.review.orm.facts import LoadStrategy, RelationKind
@@ -48,7 +47,7 @@ class Miss(Record, frozen=True):
 
     relations: tuple[Relation, ...]
     counted: bool
-    reads: tuple[Read, ...] = msgspec.field(default=())
+    reads: tuple[Read, ...] = ()
 
     @property
     def path(self) -> tuple[str, ...]:

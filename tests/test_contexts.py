@@ -160,6 +160,18 @@ def test_what_a_main_block_runs_is_script_code(tmp_path: Path, capsys: pytest.Ca
         if __name__ == "__main__":
             main(sys.argv)
         """
+    # A test file's main block leaves it test code: no finding of a rule that reports in scripts.
+    swallowing = tool.replace(
+        '            return requests.post("https://accounts.example.com/token", data={"code": code}).json()',
+        '            try:\n'
+        '                return requests.post("https://accounts.example.com/token", data={"code": code}, timeout=5).json()\n'
+        "            except requests.ConnectionError:\n"
+        "                pass",
+    )
+    assert swallowing != tool
+    root = _tree(tmp_path / "tests", {"tests/test_oauth_tool.py": swallowing, "shop/oauth_tool.py": swallowing})
+    run = review_json(capsys, str(root), "--no-cache", "--select", "BB101", "--min-confidence", "low")
+    assert [(f["path"], f["context"]) for f in run.findings() if f["code"] == "BB101"] == [("shop/oauth_tool.py", "script")]
     root = _tree(tmp_path / "script", {"shop/oauth_tool.py": tool})
     run = review_json(capsys, str(root), "--no-cache", "--select", "BB102", "--min-confidence", "low")
     [finding] = [f for f in run.findings() if f["code"] == "BB102"]

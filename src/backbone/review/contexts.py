@@ -220,8 +220,11 @@ class ExecutionContexts:
         for module in index.modules.values():
             # `if __name__ == "__main__": main(sys.argv)` in a module nothing else imports: a
             # script, what runs when a person runs the file. A module the service imports is part
-            # of it, and its main block one more way to run its functions (a scheduled job).
-            scripted = module.script_calls and not module_imported(index, module.module)
+            # of it, and its main block one more way to run its functions (a scheduled job). A file
+            # whose place already says what it is (a test, a migration) stays that.
+            scripted = (
+                module.script_calls and path_context(module.path) is None and not module_imported(index, module.module)
+            )
             for called in module.script_calls if scripted else ():
                 target = index.function(called)
                 if target is not None:
